@@ -1,0 +1,27 @@
+/**
+ * The tokenizer geopat uses on the client side (synthetic prompts, counting tokens when a server
+ * sends no usage) and in the simulator. It ships inside the `gpt-tokenizer` npm package (OpenAI's
+ * cl100k_base BPE), so it works offline; counts from a server's own tokenizer (Llama's, say) differ
+ * by a few percent, which is why records say whether a count came from the server or from here.
+ */
+import { decode, encode, isWithinTokenLimit } from 'gpt-tokenizer/encoding/cl100k_base'
+
+export const TOKENIZER_NAME = 'cl100k_base (gpt-tokenizer)'
+
+export function encodeText(text: string): number[] {
+  return encode(text)
+}
+
+export function decodeTokens(tokens: readonly number[]): string {
+  return decode(tokens)
+}
+
+export function countTokens(text: string): number {
+  if (text.length === 0) return 0
+  return encode(text).length
+}
+
+/** Cheap check used on hot paths: false when `text` has more than `limit` tokens. */
+export function fitsInTokens(text: string, limit: number): boolean {
+  return isWithinTokenLimit(text, limit) !== false
+}
