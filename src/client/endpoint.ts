@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs'
+import { Pool } from 'undici'
+import type { EndpointConfig } from '../schema/scenario.js'
+import { UserError } from '../util/errors.js'
+
+/** An endpoint ready to receive requests: its base URL, secrets resolved, TLS material loaded. */
+export interface ResolvedEndpoint {
+  label: string
+  origin: string
+  /** Path prefix before /v1 (empty for most servers, e.g. "/openai" behind a gateway). */
+  basePath: string
+  api: 'chat' | 'completions'
+  headers: Record<string, string>
+  /** Kept apart from headers so that nothing that prints headers can print the key. */
+  apiKey: string | undefined
+  tls: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer }
+  config: EndpointConfig
+}
+
+export function resolveEndpoint(config: EndpointConfig, source: string): ResolvedEndpoint {
+  const url = new URL(config.url)
+  const basePath = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')
+  let apiKey: string | undefined
+  if (config.apiKeyEnv) {
+    apiKey = process.env[config.apiKeyEnv]
+    if (apiKey === undefined || apiKey === '') {
+      throw new UserError(`${source}: apiKeyEnv: environment variable ${config.apiKeyEnv} is not set`)
+    }
+  }
+  const readMaterial = (field: string, path: string | undefined): Buffer | undefined => {
+    if (!path) return undefined
+    try {
+      return readFileSync(path)
+    } catch (error) {
+      throw new UserError(`${source}: ${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  if (Boolean(config.certFile) !== Boolean(config.keyFile)) {
+    throw new UserError(`${source}: certFile/keyFile: a client certificate needs both --cert and --key`)
+  }
+  const tls: ResolvedEndpoint['tls'] = { rejectUnauthorized: !config.insecure }
+  const ca = readMaterial('caFile', config.caFile)
+  const cert = readMaterial('certFile', config.certFile)
+  const key = readMaterial('keyFile', config.keyFile)
+  if (ca) tls.ca = ca
+  if (cert) tls.cert = cert
+  if (key) tls.key = key
+  for (const name of Object.keys(config.headers)) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new UserError(`${source}: headers.${name}: not a valid HTTP header name`)
+    }
+  }
+  return {
+    label: config.label ?? `${url.host}${basePath}`,
+    origin: url.origin,
+    basePath,
+    api: config.api,
+    headers: { ...config.headers },
+    apiKey,
+    tls,
+    config,
+  }
+}
+
+/** Request headers for this endpoint (the Authorization header is added here and nowhere else). */
+export function requestHeaders(endpoint: ResolvedEndpoint, extra?: Record<string, string>): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'text/event-stream',
+    ...endpoint.headers,
+    ...extra,
+  }
+  if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`
+  return headers
+}
+
+/**
+ * A keep-alive connection pool for one endpoint. `maxConnections` undefined = as many as there are
+ * requests in flight (open loop). Our own deadlines replace undici's header/body timeouts, which
+ * would otherwise cut long generations at 300 s.
+ */
+export function createPool(endpoint: ResolvedEndpoint, options: { maxConnections?: number; connectTimeoutMs: number }): Pool {
+  return new Pool(endpoint.origin, {
+    connections: options.maxConnections ?? null,
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    keepAliveTimeout: 60_000,
+    keepAliveMaxTimeout: 600_000,
+    connect: {
+      timeout: options.connectTimeoutMs,
+      rejectUnauthorized: endpoint.tls.rejectUnauthorized,
+      ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}),
+      ...(endpoint.tls.cert ? { cert: endpoint.tls.cert } : {}),
+      ...(endpoint.tls.key ? { key: endpoint.tls.key } : {}),
+      noDelay: true,
+    },
+  })
+}
+
+/** Hides any secret that might have leaked into a message (e.g. an echoed header). */
+export function redactSecrets(text: string, endpoint: ResolvedEndpoint): string {
+  if (!endpoint.apiKey || endpoint.apiKey.length < 4) return text
+  return text.split(endpoint.apiKey).join('[redacted]')
+}

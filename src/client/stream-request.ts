@@ -1,0 +1,417 @@
+import { performance } from 'node:perf_hooks'
+import type { Dispatcher } from 'undici'
+import type { ErrorClass, RequestRecord } from '../schema/record.js'
+import type { RetryConfig, TimeoutsConfig } from '../schema/scenario.js'
+import { countTokens } from '../input/tokenizer.js'
+import { type ResolvedEndpoint, redactSecrets, requestHeaders } from './endpoint.js'
+import { type GenerationRequest, apiPath, buildRequestBody, describeErrorBody, readChunk } from './openai.js'
+import { ServerSentEventParser } from './sse.js'
+
+/** Error codes that mean "no connection was made" (refused, DNS, TLS, connect timeout). */
+const CONNECT_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CONNECT',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+])
+
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+
+class AbortedByGeopat extends Error {
+  constructor(
+    readonly errorClass: ErrorClass,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface AttemptContext {
+  id: number
+  step: number
+  /** performance.now() at the start of the run. */
+  runStartedAt: number
+  intendedSendMs: number
+  requestedInputTokens: number | null
+  requestedOutputTokens: number | null
+  /** Extra per-request headers (tests use them to ask the simulator for a fault). */
+  headers?: Record<string, string>
+}
+
+/**
+ * Tracks requests in flight and enforces geopat's deadlines (first token, idle gap, total) with one
+ * periodic sweep instead of a timer per request and per chunk: cheap at thousands of streams, and
+ * precise to the sweep period, which is ample for timeouts measured in seconds.
+ */
+export class DeadlineSweeper {
+  private readonly active = new Set<StreamAttempt>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly periodMs = 25) {}
+
+  add(attempt: StreamAttempt): void {
+    this.active.add(attempt)
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sweep(), this.periodMs)
+      this.timer.unref()
+    }
+  }
+
+  remove(attempt: StreamAttempt): void {
+    this.active.delete(attempt)
+    if (this.active.size === 0 && this.timer) {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
+  }
+
+  /** Stops every request in flight with class `cancelled`. */
+  cancelAll(reason: string): void {
+    for (const attempt of [...this.active]) attempt.abort('cancelled', reason)
+  }
+
+  get inFlight(): number {
+    return this.active.size
+  }
+
+  private sweep(): void {
+    const now = performance.now()
+    for (const attempt of this.active) attempt.checkDeadlines(now)
+  }
+}
+
+/** What one HTTP attempt produced; turned into a RequestRecord (after retries) by sendRequest. */
+interface AttemptOutcome {
+  record: RequestRecord
+  retryAfterMs: number | undefined
+}
+
+/**
+ * One streamed request on the wire, written as an undici dispatch handler so that every network
+ * read is timestamped the moment undici hands it over (no stream or async-iterator layers between).
+ */
+class StreamAttempt implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private pendingAbort: AbortedByGeopat | undefined
+  private settled = false
+  private readonly parser = new ServerSentEventParser()
+  readonly sentAt: number
+  private responseHeadersAt: number | undefined
+  private firstByteAt: number | undefined
+  private firstTokenAt: number | undefined
+  private firstContentAt: number | undefined
+  private lastDataAt: number
+  private statusCode: number | undefined
+  private contentType: string | undefined
+  private retryAfterMs: number | undefined
+  private errorBody = ''
+  private readonly chunks: Array<[number, number]> = []
+  private tokenEvents = 0
+  private readonly tokenTexts: string[] = []
+  private lastCompletionTokens = 0
+  private perChunkUsage = false
+  private usagePromptTokens: number | undefined
+  private usageCompletionTokens: number | undefined
+  private finishReason: string | null = null
+  private sawDone = false
+  private errorClass: ErrorClass | null = null
+  private errorMessage: string | null = null
+
+  constructor(
+    private readonly endpoint: ResolvedEndpoint,
+    private readonly request: GenerationRequest,
+    private readonly context: AttemptContext,
+    private readonly timeouts: TimeoutsConfig,
+    private readonly sweeper: DeadlineSweeper,
+    private readonly resolve: (outcome: AttemptOutcome) => void,
+  ) {
+    this.sentAt = performance.now()
+    this.lastDataAt = this.sentAt
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    if (this.pendingAbort) controller.abort(this.pendingAbort)
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return // 1xx informational
+    this.responseHeadersAt = performance.now()
+    this.statusCode = statusCode
+    const contentType = headers['content-type']
+    this.contentType = Array.isArray(contentType) ? contentType[0] : contentType
+    const retryAfter = headers['retry-after']
+    this.retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const now = performance.now()
+    this.lastDataAt = now
+    if (this.firstByteAt === undefined) this.firstByteAt = now
+    if (!this.isEventStream()) {
+      if (this.errorBody.length < MAX_ERROR_BODY_BYTES) this.errorBody += chunk.toString('utf8')
+      return
+    }
+    this.processEvents(this.parser.push(chunk), now)
+  }
+
+  onResponseEnd(): void {
+    const now = performance.now()
+    if (this.isEventStream()) this.processEvents(this.parser.end(), now)
+    this.finish(now, this.classifyEnd())
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const now = performance.now()
+    if (error instanceof AbortedByGeopat) {
+      this.finish(now, { errorClass: error.errorClass, message: error.message })
+      return
+    }
+    const code = (error as NodeJS.ErrnoException).code ?? ''
+    const cause = (error as { cause?: NodeJS.ErrnoException }).cause
+    const causeCode = cause?.code ?? ''
+    const detail = [code || causeCode, error.message].filter(Boolean).join(': ')
+    if (CONNECT_ERROR_CODES.has(code) || CONNECT_ERROR_CODES.has(causeCode) || /certificate|self.signed|TLS/i.test(error.message)) {
+      this.finish(now, { errorClass: 'connect', message: detail })
+    } else if (this.responseHeadersAt === undefined) {
+      this.finish(now, { errorClass: 'stream-broken', message: `connection closed before a response (${detail})` })
+    } else {
+      this.finish(now, { errorClass: 'stream-broken', message: `stream broken after ${this.tokenEvents} token events (${detail})` })
+    }
+  }
+
+  /** Called by the sweeper; aborts the request when one of geopat's deadlines has passed. */
+  checkDeadlines(now: number): void {
+    const elapsed = now - this.sentAt
+    if (elapsed > this.timeouts.totalMs) {
+      this.abort('total-timeout', `no end after ${this.timeouts.totalMs} ms`)
+    } else if (this.firstTokenAt === undefined) {
+      if (elapsed > this.timeouts.firstTokenMs) this.abort('ttft-timeout', `no first token after ${this.timeouts.firstTokenMs} ms`)
+    } else if (now - this.lastDataAt > this.timeouts.idleMs) {
+      this.abort('idle-timeout', `no data for ${this.timeouts.idleMs} ms after ${this.tokenEvents} token events`)
+    }
+  }
+
+  abort(errorClass: ErrorClass, message: string): void {
+    if (this.settled) return
+    const reason = new AbortedByGeopat(errorClass, message)
+    if (this.controller) {
+      this.controller.abort(reason)
+    } else {
+      // Still queued for a connection: settle now, abort when undici gets to it.
+      this.pendingAbort = reason
+      this.finish(performance.now(), { errorClass, message })
+    }
+  }
+
+  private isEventStream(): boolean {
+    const ok = this.statusCode !== undefined && this.statusCode >= 200 && this.statusCode < 300
+    // Servers that omit the content type but stream SSE are accepted; anything else declared is not.
+    return ok && (this.contentType === undefined || this.contentType.includes('text/event-stream'))
+  }
+
+  private processEvents(events: ReturnType<ServerSentEventParser['push']>, now: number): void {
+    if (events.length === 0 || this.errorClass !== null) return
+    let tokensInRead = 0
+    for (const event of events) {
+      if (event.data === '[DONE]') {
+        this.sawDone = true
+        continue
+      }
+      let reading: ReturnType<typeof readChunk>
+      try {
+        reading = readChunk(event.data)
+      } catch {
+        this.fail('protocol', `event data is not JSON: ${truncate(event.data, 120)}`)
+        return
+      }
+      if (reading.errorMessage !== undefined) {
+        this.fail('stream-error', `server error in stream: ${truncate(reading.errorMessage, 300)}`)
+        return
+      }
+      if (reading.carriesToken) {
+        this.tokenEvents++
+        let tokens = 1
+        if (reading.completionTokens !== undefined) {
+          // continuous_usage_stats: cumulative completion tokens on every chunk.
+          this.perChunkUsage = true
+          tokens = Math.max(0, reading.completionTokens - this.lastCompletionTokens)
+          this.lastCompletionTokens = reading.completionTokens
+        }
+        tokensInRead += tokens
+        if (this.firstTokenAt === undefined) this.firstTokenAt = now
+        if (reading.carriesContent && this.firstContentAt === undefined) this.firstContentAt = now
+        if (reading.tokenText.length > 0) this.tokenTexts.push(reading.tokenText)
+      }
+      if (reading.finishReason !== null) this.finishReason = reading.finishReason
+      if (reading.promptTokens !== undefined) this.usagePromptTokens = reading.promptTokens
+      if (reading.completionTokens !== undefined) this.usageCompletionTokens = reading.completionTokens
+    }
+    if (tokensInRead > 0) {
+      this.chunks.push([now - this.sentAt, tokensInRead])
+    }
+  }
+
+  private fail(errorClass: ErrorClass, message: string): void {
+    this.errorClass = errorClass
+    this.errorMessage = message
+    this.controller?.abort(new AbortedByGeopat(errorClass, message))
+  }
+
+  private classifyEnd(): { errorClass: ErrorClass; message: string } | undefined {
+    if (this.errorClass !== null) return { errorClass: this.errorClass, message: this.errorMessage ?? '' }
+    const status = this.statusCode ?? 0
+    if (status < 200 || status >= 300) {
+      const message = `HTTP ${status}: ${describeErrorBody(this.contentType, this.errorBody)}`
+      const errorClass: ErrorClass = status === 429 ? 'http-429' : status >= 500 ? 'http-5xx' : 'http-4xx'
+      return { errorClass, message }
+    }
+    if (!this.isEventStream()) {
+      return {
+        errorClass: 'protocol',
+        message: `expected text/event-stream, got ${this.contentType}: ${describeErrorBody(this.contentType, this.errorBody)}`,
+      }
+    }
+    if (!this.sawDone && this.finishReason === null && this.usageCompletionTokens === undefined) {
+      return { errorClass: 'stream-broken', message: `stream ended without [DONE] or finish_reason after ${this.tokenEvents} token events` }
+    }
+    return undefined
+  }
+
+  private finish(now: number, failure: { errorClass: ErrorClass; message: string } | undefined): void {
+    if (this.settled) return
+    this.settled = true
+    this.sweeper.remove(this)
+    const since = (t: number | undefined): number | null => (t === undefined ? null : t - this.sentAt)
+    let outputTokens: number
+    let outputTokensSource: 'server' | 'client'
+    if (this.usageCompletionTokens !== undefined) {
+      outputTokens = this.usageCompletionTokens
+      outputTokensSource = 'server'
+    } else {
+      outputTokens = this.tokenTexts.length > 0 ? countTokens(this.tokenTexts.join('')) : 0
+      outputTokensSource = 'client'
+    }
+    const ok = failure === undefined
+    const record: RequestRecord = {
+      id: this.context.id,
+      endpoint: this.endpoint.label,
+      step: this.context.step,
+      api: this.request.api,
+      model: this.request.model,
+      intendedSendMs: this.context.intendedSendMs,
+      sendMs: this.sentAt - this.context.runStartedAt,
+      responseHeadersMs: since(this.responseHeadersAt),
+      firstByteMs: since(this.firstByteAt),
+      chunks: this.chunks,
+      tokenEvents: this.tokenEvents,
+      timeToFirstTokenMs: since(this.firstTokenAt),
+      timeToFirstContentMs: since(this.firstContentAt),
+      endToEndLatencyMs: ok ? now - this.sentAt : null,
+      requestedInputTokens: this.context.requestedInputTokens,
+      requestedOutputTokens: this.context.requestedOutputTokens,
+      inputTokens: this.usagePromptTokens ?? this.context.requestedInputTokens,
+      inputTokensSource: this.usagePromptTokens !== undefined ? 'server' : this.context.requestedInputTokens !== null ? 'client' : null,
+      outputTokens,
+      outputTokensSource,
+      perChunkUsage: this.perChunkUsage,
+      finishReason: this.finishReason,
+      sawDone: this.sawDone,
+      ok,
+      httpStatus: this.statusCode ?? null,
+      errorClass: failure?.errorClass ?? null,
+      errorMessage: failure ? redactSecrets(truncate(failure.message, 500), this.endpoint) : null,
+      retries: 0,
+      retryWaitMs: 0,
+    }
+    this.resolve({ record, retryAfterMs: this.retryAfterMs })
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
+/** Retry-After is either delay-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(value)
+  if (Number.isFinite(date)) return Math.max(0, date - Date.now())
+  return undefined
+}
+
+const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['http-429', 'http-5xx', 'connect'])
+
+export interface StreamingClientOptions {
+  timeouts: TimeoutsConfig
+  retries: RetryConfig
+}
+
+/** Sends generation requests to one endpoint over a keep-alive pool and measures each one. */
+export class StreamingClient {
+  readonly sweeper = new DeadlineSweeper()
+  private stopping = false
+
+  constructor(
+    private readonly endpoint: ResolvedEndpoint,
+    private readonly dispatcher: Dispatcher,
+    private readonly options: StreamingClientOptions,
+  ) {}
+
+  /** Sends one request (with retries when configured) and resolves with its record; never rejects. */
+  async send(request: GenerationRequest, context: AttemptContext): Promise<RequestRecord> {
+    let retries = 0
+    let retryWaitMs = 0
+    for (;;) {
+      const outcome = await this.attempt(request, context)
+      const record = outcome.record
+      const canRetry =
+        !record.ok && record.errorClass !== null && RETRYABLE.has(record.errorClass) && retries < this.options.retries.max && !this.stopping
+      if (!canRetry) {
+        record.retries = retries
+        record.retryWaitMs = retryWaitMs
+        return record
+      }
+      const backoff = this.options.retries.backoffMs * 2 ** retries
+      const waitMs = Math.min(outcome.retryAfterMs ?? backoff, this.options.retries.maxWaitMs)
+      retries++
+      retryWaitMs += waitMs
+      await new Promise((resolve) => setTimeout(resolve, waitMs))
+    }
+  }
+
+  /** Stops retrying; with `cancelInFlight` also aborts every stream still open. */
+  stop(cancelInFlight: boolean, reason = 'stopped by geopat'): void {
+    this.stopping = true
+    if (cancelInFlight) this.sweeper.cancelAll(reason)
+  }
+
+  private attempt(request: GenerationRequest, context: AttemptContext): Promise<AttemptOutcome> {
+    return new Promise<AttemptOutcome>((resolve) => {
+      const attempt = new StreamAttempt(this.endpoint, request, context, this.options.timeouts, this.sweeper, resolve)
+      this.sweeper.add(attempt)
+      this.dispatcher.dispatch(
+        {
+          origin: this.endpoint.origin,
+          path: this.endpoint.basePath + apiPath(request.api),
+          method: 'POST',
+          headers: requestHeaders(this.endpoint, context.headers),
+          body: buildRequestBody(request),
+        },
+        attempt,
+      )
+    })
+  }
+}

@@ -1,0 +1,71 @@
+import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import type { RunSummary } from '../schema/summary.js'
+import { describeValues } from '../metrics/distribution.js'
+
+const SAMPLE_RESOLUTION_MS = 1
+
+/**
+ * Thresholds of the client-bound verdict. A chunk that arrives while the event loop is busy is
+ * timestamped late by up to the loop's delay, so a mean loop delay over 1 ms means latencies can be
+ * off by that much; late sends mean the offered load was not the one asked for.
+ */
+export const CLIENT_BOUND_THRESHOLDS = {
+  eventLoopDelayMeanMs: 1,
+  eventLoopDelayP99Ms: 20,
+  sendLatenessMeanMs: 1,
+  sendLatenessP99Ms: 10,
+} as const
+
+/** Watches the load client itself while a run goes on: event-loop delay, CPU, send lateness. */
+export class ClientMonitor {
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: SAMPLE_RESOLUTION_MS })
+  private readonly lateness: number[] = []
+  private cpuAtStart = process.cpuUsage()
+  private startedAt = performance.now()
+
+  start(): void {
+    this.cpuAtStart = process.cpuUsage()
+    this.startedAt = performance.now()
+    this.loopDelay.reset()
+    this.loopDelay.enable()
+  }
+
+  /** Open loop: how late a send left against the time it was due. */
+  recordSendLateness(latenessMs: number): void {
+    this.lateness.push(latenessMs)
+  }
+
+  finish(workers = 1): RunSummary['client'] {
+    this.loopDelay.disable()
+    const wallMs = Math.max(1, performance.now() - this.startedAt)
+    const cpu = process.cpuUsage(this.cpuAtStart)
+    const cpuCores = (cpu.user + cpu.system) / 1000 / wallMs
+    const hasSamples = this.loopDelay.count > 0
+    // The histogram measures timer firings against the resolution; report only the extra delay.
+    const extra = (ns: number): number => (hasSamples ? Math.max(0, ns / 1e6 - SAMPLE_RESOLUTION_MS) : 0)
+    const eventLoopDelayMeanMs = extra(this.loopDelay.mean)
+    const eventLoopDelayP99Ms = extra(this.loopDelay.percentile(99))
+    const eventLoopDelayMaxMs = extra(this.loopDelay.max)
+    const sendLatenessMs = describeValues(this.lateness)
+    return judgeClient({ eventLoopDelayMeanMs, eventLoopDelayP99Ms, eventLoopDelayMaxMs, sendLatenessMs, cpuCores, workers })
+  }
+}
+
+export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons'>): RunSummary['client'] {
+  const t = CLIENT_BOUND_THRESHOLDS
+  const reasons: string[] = []
+  if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {
+    reasons.push(`event-loop delay mean ${measured.eventLoopDelayMeanMs.toFixed(2)} ms > ${t.eventLoopDelayMeanMs} ms: chunk timestamps may be late by that much`)
+  }
+  if (measured.eventLoopDelayP99Ms > t.eventLoopDelayP99Ms) {
+    reasons.push(`event-loop delay p99 ${measured.eventLoopDelayP99Ms.toFixed(1)} ms > ${t.eventLoopDelayP99Ms} ms`)
+  }
+  const lateness = measured.sendLatenessMs
+  if (lateness.count > 0 && (lateness.mean ?? 0) > t.sendLatenessMeanMs) {
+    reasons.push(`sends left ${(lateness.mean ?? 0).toFixed(2)} ms late on average (> ${t.sendLatenessMeanMs} ms): the rate asked for was not offered`)
+  }
+  if (lateness.count > 0 && (lateness.p99 ?? 0) > t.sendLatenessP99Ms) {
+    reasons.push(`send lateness p99 ${(lateness.p99 ?? 0).toFixed(1)} ms > ${t.sendLatenessP99Ms} ms`)
+  }
+  return { ...measured, verdict: reasons.length > 0 ? 'client-bound' : 'ok', reasons }
+}

@@ -1,0 +1,233 @@
+import { performance } from 'node:perf_hooks'
+import type { StreamingClient } from '../client/stream-request.js'
+import type { GenerationRequest } from '../client/openai.js'
+import type { RequestRecord } from '../schema/record.js'
+import type { RunSummary } from '../schema/summary.js'
+import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
+import { ClientMonitor } from './client-check.js'
+
+/** One load step: a closed loop at a concurrency, or an open loop at a rate. */
+export interface LoadStep {
+  step: number
+  label: string
+  mode: 'closed' | 'open'
+  concurrency?: number
+  ratePerS?: number
+  arrival: ArrivalProcess
+  burstiness: number
+  maxConcurrency?: number
+  maxRequests?: number
+  durationMs?: number
+  seed: number
+}
+
+export interface PreparedRequest {
+  request: GenerationRequest
+  requestedInputTokens: number | null
+  requestedOutputTokens: number | null
+  headers?: Record<string, string>
+}
+
+/** Lets Ctrl-C (or a test) stop a run: no new sends once `stopped`. */
+export class StopSignal {
+  private stoppedFlag = false
+  private readonly listeners: Array<() => void> = []
+  get stopped(): boolean {
+    return this.stoppedFlag
+  }
+  stop(): void {
+    if (this.stoppedFlag) return
+    this.stoppedFlag = true
+    for (const listener of this.listeners.splice(0)) listener()
+  }
+  onStop(listener: () => void): void {
+    if (this.stoppedFlag) listener()
+    else this.listeners.push(listener)
+  }
+}
+
+export interface LoadStepDependencies {
+  client: StreamingClient
+  prepare: (id: number) => PreparedRequest
+  onRecord: (record: RequestRecord) => void
+  stop: StopSignal
+  onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
+}
+
+export interface LoadStepResult {
+  runStartedAt: number
+  sendEndMs: number
+  sent: number
+  interrupted: boolean
+  achieved: RunSummary['achieved']
+  client: RunSummary['client']
+}
+
+/**
+ * Drives one load step against one endpoint and hands every record to `onRecord` as it finishes.
+ * Keeps no per-request state after a record is handed over, so memory stays flat however long the
+ * run is. Resolves once sending has stopped and every request in flight has finished.
+ */
+export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): Promise<LoadStepResult> {
+  const monitor = new ClientMonitor()
+  monitor.start()
+  const runStartedAt = performance.now()
+  const elapsed = (): number => performance.now() - runStartedAt
+  let sent = 0
+  let completed = 0
+  let inFlight = 0
+  let maxInFlight = 0
+  let concurrencyArea = 0
+  let lastChangeMs = 0
+  let firstSendMs: number | undefined
+  let lastSendMs = 0
+  let lastEndMs = 0
+  let onIdle: (() => void) | undefined
+  /** Open loop with a concurrency cap: told when a request finishes, so it can send again. */
+  let slotListener: ((now: number) => void) | undefined
+  const lastProgressAt = { ms: 0 }
+
+  const changeInFlight = (delta: number, now: number): void => {
+    concurrencyArea += inFlight * (now - lastChangeMs)
+    lastChangeMs = now
+    inFlight += delta
+    if (inFlight > maxInFlight) maxInFlight = inFlight
+  }
+
+  const reportProgress = (now: number): void => {
+    if (!deps.onProgress || now - lastProgressAt.ms < 100) return
+    lastProgressAt.ms = now
+    deps.onProgress({ sent, completed, inFlight, elapsedMs: now })
+  }
+
+  const sendOne = (intendedSendMs: number): Promise<void> => {
+    const id = sent++
+    const prepared = deps.prepare(id)
+    const now = elapsed()
+    if (firstSendMs === undefined) firstSendMs = now
+    lastSendMs = now
+    changeInFlight(+1, now)
+    return deps.client
+      .send(prepared.request, {
+        id,
+        step: step.step,
+        runStartedAt,
+        intendedSendMs,
+        requestedInputTokens: prepared.requestedInputTokens,
+        requestedOutputTokens: prepared.requestedOutputTokens,
+        ...(prepared.headers ? { headers: prepared.headers } : {}),
+      })
+      .then((record) => {
+        const end = elapsed()
+        lastEndMs = end
+        completed++
+        changeInFlight(-1, end)
+        deps.onRecord(record)
+        reportProgress(end)
+        slotListener?.(end)
+        if (inFlight === 0 && onIdle) onIdle()
+      })
+  }
+
+  const canSendMore = (): boolean => !deps.stop.stopped && (step.maxRequests === undefined || sent < step.maxRequests)
+  const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
+
+  let sendEndMs: number
+  if (step.mode === 'closed') {
+    const concurrency = step.concurrency ?? 1
+    const virtualUser = async (): Promise<void> => {
+      while (canSendMore() && withinDuration(elapsed())) await sendOne(elapsed())
+    }
+    await Promise.all(Array.from({ length: concurrency }, virtualUser))
+    sendEndMs = step.durationMs !== undefined && !deps.stop.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
+  } else {
+    sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: deps.stop })
+    if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve))
+  }
+  const endMs = Math.max(lastEndMs, elapsed())
+  changeInFlight(0, endMs)
+  const activeSpan = Math.max(1e-9, endMs - (firstSendMs ?? 0))
+  return {
+    runStartedAt,
+    sendEndMs,
+    sent,
+    interrupted: deps.stop.stopped,
+    achieved: {
+      concurrencyMean: sent > 0 ? concurrencyArea / activeSpan : 0,
+      concurrencyMax: maxInFlight,
+      sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
+      runDurationS: endMs / 1000,
+    },
+    client: monitor.finish(),
+  }
+}
+
+interface OpenLoopContext {
+  sendOne: (intendedSendMs: number) => Promise<void>
+  canSendMore: () => boolean
+  withinDuration: (atMs: number) => boolean
+  elapsed: () => number
+  monitor: ClientMonitor
+  inFlightNow: () => number
+  setSlotListener: (listener: (now: number) => void) => void
+  stop: StopSignal
+}
+
+/**
+ * Sends on a seeded arrival schedule. Timers wake ~1 ms early and the last stretch is covered by
+ * setImmediate turns (which still let I/O through), because setTimeout alone fires up to a
+ * millisecond late. Lateness (actual − due) is recorded for the client-bound verdict; with a
+ * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
+ */
+function runOpenLoop(step: LoadStep, ctx: OpenLoopContext): Promise<number> {
+  const schedule = createArrivalSchedule({
+    process: step.arrival,
+    ratePerSecond: step.ratePerS ?? 1,
+    burstiness: step.burstiness,
+    seed: step.seed,
+    ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
+  })
+  return new Promise<number>((resolve) => {
+    let nextDue = schedule.nextOffsetMs()
+    let slotFreedAt = 0
+    let waitingForSlot = false
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      if (timer) clearTimeout(timer)
+      resolve(ctx.elapsed())
+    }
+    ctx.stop.onStop(finish)
+    ctx.setSlotListener((now) => {
+      if (!waitingForSlot) return
+      waitingForSlot = false
+      slotFreedAt = now
+      pump()
+    })
+    const pump = (): void => {
+      timer = undefined
+      if (done) return
+      for (;;) {
+        if (nextDue === undefined || !ctx.canSendMore() || !ctx.withinDuration(nextDue)) {
+          finish()
+          return
+        }
+        const now = ctx.elapsed()
+        if (nextDue > now) break
+        if (step.maxConcurrency !== undefined && ctx.inFlightNow() >= step.maxConcurrency) {
+          waitingForSlot = true
+          return
+        }
+        ctx.monitor.recordSendLateness(now - Math.max(nextDue, slotFreedAt))
+        void ctx.sendOne(nextDue)
+        nextDue = schedule.nextOffsetMs()
+      }
+      const waitMs = nextDue - ctx.elapsed()
+      if (waitMs > 1.5) timer = setTimeout(pump, waitMs - 1)
+      else setImmediate(pump)
+    }
+    pump()
+  })
+}

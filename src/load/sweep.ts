@@ -1,0 +1,76 @@
+import type { LoadConfig } from '../schema/scenario.js'
+import type { RunSummary } from '../schema/summary.js'
+import type { LoadStep } from './runner.js'
+
+/** Completions below this share of the offered rate mean the server can no longer keep up. */
+export const OVER_SATURATION_RATIO = 0.9
+
+function boundsOf(load: LoadConfig): Pick<LoadStep, 'maxRequests' | 'durationMs'> {
+  return {
+    ...(load.requests !== undefined ? { maxRequests: load.requests } : {}),
+    ...(load.duration !== undefined ? { durationMs: load.duration * 1000 } : {}),
+  }
+}
+
+/** The single step of a non-sweep run: closed loop at a concurrency, or open loop at a rate. */
+export function singleStep(load: LoadConfig): LoadStep {
+  const base = { step: 0, arrival: load.arrival, burstiness: load.burstiness, seed: load.seed, ...boundsOf(load) }
+  if (load.rate !== undefined) {
+    return {
+      ...base,
+      label: `rate ${load.rate}/s`,
+      mode: 'open',
+      ratePerS: load.rate,
+      ...(load.maxConcurrency !== undefined ? { maxConcurrency: load.maxConcurrency } : {}),
+    }
+  }
+  const concurrency = load.concurrency ?? 1
+  return { ...base, label: `concurrency ${concurrency}`, mode: 'closed', concurrency }
+}
+
+/**
+ * GuideLLM's sweep: a synchronous run (one request at a time), a maximum-throughput run, then K
+ * rates evenly spaced between the two. `next` gets every finished step's summary and returns the
+ * next step, or undefined when done; it stops raising the rate once the server is over-saturated
+ * (completions fall below 90% of the offered rate), since higher rates only measure a queue.
+ */
+export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummary | undefined): LoadStep | undefined } {
+  const bounds = boundsOf(load)
+  const steps = load.sweepSteps
+  let synchronousRate = 0
+  let maximumRate = 0
+  let index = 0
+  return {
+    next(previous) {
+      const base = { arrival: load.arrival, burstiness: load.burstiness, seed: load.seed + index, ...bounds }
+      if (index === 0) {
+        index++
+        return { ...base, step: 0, label: 'synchronous', mode: 'closed', concurrency: 1 }
+      }
+      if (!previous) return undefined
+      if (index === 1) {
+        synchronousRate = previous.throughput.requestsPerS
+        index++
+        return { ...base, step: 1, label: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency }
+      }
+      if (index === 2) maximumRate = previous.throughput.requestsPerS
+      else {
+        const offered = previous.requested.ratePerS ?? 0
+        if (offered > 0 && previous.throughput.requestsPerS < OVER_SATURATION_RATIO * offered) return undefined
+      }
+      const k = index - 1 // 1..steps
+      if (k > steps || maximumRate <= synchronousRate) return undefined
+      const rate = synchronousRate + ((maximumRate - synchronousRate) * k) / (steps + 1)
+      index++
+      const roundedRate = Number(rate.toPrecision(4))
+      return {
+        ...base,
+        step: index - 1,
+        label: `rate ${roundedRate}/s`,
+        mode: 'open',
+        ratePerS: roundedRate,
+        ...(load.maxConcurrency !== undefined ? { maxConcurrency: load.maxConcurrency } : {}),
+      }
+    },
+  }
+}

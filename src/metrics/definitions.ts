@@ -1,0 +1,125 @@
+import type { RequestRecord } from '../schema/record.js'
+
+/**
+ * Every latency metric geopat reports, defined once. The summary, the CSV, the README glossary and
+ * the report all read this list, so a new metric is one entry here.
+ *
+ * `per-request` metrics give one value per successful request; `per-chunk` and `per-token` ones pool
+ * many values per request over the whole run.
+ */
+export interface MetricDefinition {
+  id: MetricId
+  label: string
+  unit: 'ms'
+  scope: 'per-request' | 'per-chunk' | 'per-token'
+  formula: string
+  /** The same quantity's name in the peer tools (see the README's glossary). */
+  peerNames: string
+  /** Per-request metrics: the value for a successful record, or null when undefined for it. */
+  perRequest?: (record: RequestRecord) => number | null
+  /** Pooled metrics: calls `add(value, times)` for each value the record contributes. */
+  pooled?: (record: RequestRecord, add: (valueMs: number, times?: number) => void) => void
+}
+
+export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
+
+/** Total output tokens the chunks of a record carried (falls back to the event count). */
+function tokensInChunks(record: RequestRecord): number {
+  let tokens = 0
+  for (const chunk of record.chunks) tokens += chunk[1]
+  return tokens
+}
+
+export const METRICS: readonly MetricDefinition[] = [
+  {
+    id: 'ttft',
+    label: 'Time to first token',
+    unit: 'ms',
+    scope: 'per-request',
+    formula: 'arrival of the first chunk carrying a token on any channel (content, reasoning, tool call) − send time',
+    peerNames: 'vLLM/SGLang "TTFT" (vLLM also counts an empty role-only chunk), GuideLLM "time_to_first_token", AIPerf "Time to First Token"',
+    perRequest: (record) => record.timeToFirstTokenMs,
+  },
+  {
+    id: 'ttfc',
+    label: 'Time to first content token',
+    unit: 'ms',
+    scope: 'per-request',
+    formula: 'arrival of the first chunk with non-empty answer text − send time (differs from TTFT for reasoning models)',
+    peerNames: 'AIPerf "TTFT" (first non-empty content), LLMPerf "ttft"',
+    perRequest: (record) => record.timeToFirstContentMs,
+  },
+  {
+    id: 'tpot',
+    label: 'Time per output token',
+    unit: 'ms',
+    scope: 'per-request',
+    formula: '(E2E − TTFT) / (output tokens − 1), output tokens from server usage when sent',
+    peerNames: 'vLLM "TPOT", AIPerf "Inter Token Latency", GuideLLM "inter_token_latency"',
+    perRequest: (record) =>
+      record.endToEndLatencyMs !== null && record.timeToFirstTokenMs !== null && record.outputTokens > 1
+        ? (record.endToEndLatencyMs - record.timeToFirstTokenMs) / (record.outputTokens - 1)
+        : null,
+  },
+  {
+    id: 'itl',
+    label: 'Inter-token latency (per request)',
+    unit: 'ms',
+    scope: 'per-request',
+    formula: '(arrival of the last token chunk − arrival of the first) / (output tokens − 1): TPOT without the tail after the last token',
+    peerNames: 'GuideLLM "inter_token_latency" (t_last − t_first)/(out − 1); vLLM has no per-request ITL',
+    perRequest: (record) => {
+      const first = record.chunks[0]
+      const last = record.chunks[record.chunks.length - 1]
+      if (!first || !last || record.outputTokens < 2) return null
+      return (last[0] - first[0]) / (record.outputTokens - 1)
+    },
+  },
+  {
+    id: 'e2e',
+    label: 'End-to-end latency',
+    unit: 'ms',
+    scope: 'per-request',
+    formula: 'end of the response body − send time',
+    peerNames: 'vLLM "E2EL", GuideLLM "request_latency", AIPerf "Request Latency"',
+    perRequest: (record) => record.endToEndLatencyMs,
+  },
+  {
+    id: 'interTokenLatency',
+    label: 'Inter-token latency (per token)',
+    unit: 'ms',
+    scope: 'per-token',
+    formula:
+      'for each network read after the first carrying k tokens, k values of (gap since the previous read) / k; k from per-chunk usage when the server sends it, else one per event',
+    peerNames: 'no peer reports it; it recovers token latency when a server or proxy coalesces events',
+    pooled: (record, add) => {
+      const chunks = record.chunks
+      const chunkTokens = tokensInChunks(record)
+      // When the server's final usage differs from what the events suggested, spread the difference.
+      const scale = record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
+      for (let i = 1; i < chunks.length; i++) {
+        const gap = (chunks[i] as [number, number])[0] - (chunks[i - 1] as [number, number])[0]
+        const tokens = Math.max(1, Math.round((chunks[i] as [number, number])[1] * scale))
+        add(gap / tokens, tokens)
+      }
+    },
+  },
+  {
+    id: 'interChunkLatency',
+    label: 'Inter-chunk latency',
+    unit: 'ms',
+    scope: 'per-chunk',
+    formula: 'gaps between successive network reads carrying tokens, pooled over all requests',
+    peerNames: 'vLLM/SGLang "ITL" (per parsed message), AIPerf "ICL"',
+    pooled: (record, add) => {
+      const chunks = record.chunks
+      for (let i = 1; i < chunks.length; i++) add((chunks[i] as [number, number])[0] - (chunks[i - 1] as [number, number])[0])
+    },
+  },
+]
+
+export function metricById(id: MetricId): MetricDefinition {
+  const metric = METRICS.find((m) => m.id === id)
+  if (!metric) throw new Error(`unknown metric ${id}`)
+  return metric
+}

@@ -1,0 +1,120 @@
+import hdr from 'hdr-histogram-js'
+
+/** The statistics geopat reports for every distribution. */
+export interface Distribution {
+  count: number
+  mean: number | null
+  std: number | null
+  min: number | null
+  p50: number | null
+  p90: number | null
+  p95: number | null
+  p99: number | null
+  p999: number | null
+  max: number | null
+}
+
+export const PERCENTILES = [
+  ['p50', 50],
+  ['p90', 90],
+  ['p95', 95],
+  ['p99', 99],
+  ['p999', 99.9],
+] as const
+
+/**
+ * Percentile by linear interpolation between closest ranks (numpy's default, the one vLLM's bench
+ * uses), on an ascending-sorted array.
+ */
+export function percentileOfSorted(sorted: ArrayLike<number>, percentile: number): number | null {
+  const n = sorted.length
+  if (n === 0) return null
+  if (n === 1) return sorted[0] as number
+  const rank = (percentile / 100) * (n - 1)
+  const lower = Math.floor(rank)
+  const upper = Math.min(lower + 1, n - 1)
+  const fraction = rank - lower
+  return (sorted[lower] as number) + ((sorted[upper] as number) - (sorted[lower] as number)) * fraction
+}
+
+/** Exact statistics of a set of values (sample standard deviation, n − 1). */
+export function describeValues(values: ArrayLike<number>): Distribution {
+  const n = values.length
+  if (n === 0) return emptyDistribution()
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort()
+  let sum = 0
+  for (let i = 0; i < n; i++) sum += sorted[i] as number
+  const mean = sum / n
+  let squares = 0
+  for (let i = 0; i < n; i++) squares += ((sorted[i] as number) - mean) ** 2
+  const result: Distribution = {
+    count: n,
+    mean,
+    std: n > 1 ? Math.sqrt(squares / (n - 1)) : 0,
+    min: sorted[0] as number,
+    p50: null,
+    p90: null,
+    p95: null,
+    p99: null,
+    p999: null,
+    max: sorted[n - 1] as number,
+  }
+  for (const [key, percentile] of PERCENTILES) result[key] = percentileOfSorted(sorted, percentile)
+  return result
+}
+
+export function emptyDistribution(): Distribution {
+  return { count: 0, mean: null, std: null, min: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null }
+}
+
+/**
+ * A distribution of millisecond values too many to keep (per-chunk and per-token gaps pooled over a
+ * whole run): an HDR histogram at microsecond resolution and 3 significant digits for the
+ * percentiles, running sums for an exact mean and standard deviation. Memory stays flat.
+ */
+export class StreamingDistribution {
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+    bitBucketSize: 'packed',
+    useWebAssembly: false,
+  })
+  private count = 0
+  private sum = 0
+  private sumOfSquares = 0
+  private min = Number.POSITIVE_INFINITY
+  private max = Number.NEGATIVE_INFINITY
+
+  add(valueMs: number, times = 1): void {
+    if (!(valueMs >= 0) || times <= 0) return
+    this.count += times
+    this.sum += valueMs * times
+    this.sumOfSquares += valueMs * valueMs * times
+    if (valueMs < this.min) this.min = valueMs
+    if (valueMs > this.max) this.max = valueMs
+    this.histogram.recordValueWithCount(Math.max(1, Math.round(valueMs * 1000)), times)
+  }
+
+  describe(): Distribution {
+    if (this.count === 0) return emptyDistribution()
+    const mean = this.sum / this.count
+    const variance = this.count > 1 ? Math.max(0, (this.sumOfSquares - this.count * mean * mean) / (this.count - 1)) : 0
+    const result: Distribution = {
+      count: this.count,
+      mean,
+      std: Math.sqrt(variance),
+      min: this.min,
+      p50: null,
+      p90: null,
+      p95: null,
+      p99: null,
+      p999: null,
+      max: this.max,
+    }
+    for (const [key, percentile] of PERCENTILES) {
+      result[key] = Math.min(this.max, Math.max(this.min, this.histogram.getValueAtPercentile(percentile) / 1000))
+    }
+    return result
+  }
+}

@@ -1,0 +1,81 @@
+import { METRICS } from '../metrics/definitions.js'
+import { ERROR_CLASSES } from '../schema/record.js'
+import type { BenchSummary, RunSummary } from '../schema/summary.js'
+
+const STATS = ['mean', 'std', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return ''
+  const text = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value)
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+/** summary.csv: one row per run (endpoint × load step), one column per figure. */
+export function summaryToCsv(summary: BenchSummary): string {
+  const header = [
+    'endpoint', 'model', 'step', 'step_label', 'mode', 'concurrency_requested', 'rate_requested_per_s',
+    'concurrency_achieved_mean', 'send_rate_achieved_per_s', 'sent', 'succeeded', 'failed',
+    ...ERROR_CLASSES.map((c) => `errors_${c}`),
+    'window_s', 'requests_per_s', 'output_tokens_per_s', 'total_tokens_per_s', 'goodput_requests_per_s',
+    'goodput_fraction', 'input_tokens_discrepancy_pct', 'events_per_read', 'client_verdict',
+    ...METRICS.flatMap((m) => STATS.map((s) => `${m.id}_${s}_ms`)),
+  ]
+  const rows = summary.runs.map((run) => [
+    run.endpoint.label, run.endpoint.model, run.step, run.stepLabel, run.requested.mode, run.requested.concurrency,
+    run.requested.ratePerS, run.achieved.concurrencyMean, run.achieved.sendRatePerS, run.requests.sent,
+    run.requests.succeeded, run.requests.failed, ...ERROR_CLASSES.map((c) => run.requests.errors[c]),
+    run.window.durationS, run.throughput.requestsPerS, run.throughput.outputTokensPerS, run.throughput.totalTokensPerS,
+    run.goodput?.requestsPerS, run.goodput?.fractionOfRequests, run.tokens.inputDiscrepancyPct, run.tokens.eventsPerRead,
+    run.client.verdict, ...METRICS.flatMap((m) => STATS.map((s) => run.metrics[m.id]?.[s])),
+  ])
+  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
+}
+
+function num(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–'
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+function pad(text: string, width: number, right = true): string {
+  return right ? text.padStart(width) : text.padEnd(width)
+}
+
+/** The human table printed after a run. */
+export function formatRunTable(run: RunSummary): string {
+  const lines: string[] = []
+  const load =
+    run.requested.mode === 'closed'
+      ? `closed loop, concurrency ${run.requested.concurrency} (achieved ${num(run.achieved.concurrencyMean, 1)})`
+      : `open loop, ${run.requested.arrival} ${num(run.requested.ratePerS, 2)} req/s (sent at ${num(run.achieved.sendRatePerS, 2)} req/s${run.requested.maxConcurrency ? `, cap ${run.requested.maxConcurrency}` : ''}; concurrency ${num(run.achieved.concurrencyMean, 1)})`
+  lines.push(`${run.endpoint.label} · ${run.endpoint.model} · ${run.endpoint.api} · ${run.stepLabel}: ${load}`)
+  const errors = ERROR_CLASSES.filter((c) => (run.requests.errors[c] ?? 0) > 0).map((c) => `${c} ${run.requests.errors[c]}`)
+  lines.push(
+    `  requests: ${run.requests.sent} sent, ${run.requests.succeeded} ok, ${run.requests.failed} failed${errors.length ? ` (${errors.join(', ')})` : ''}` +
+      `${run.requests.excludedWarmup + run.requests.excludedCooldown > 0 ? `; ${run.requests.excludedWarmup} warm-up and ${run.requests.excludedCooldown} cool-down excluded` : ''}${run.interrupted ? ' · INTERRUPTED' : ''}`,
+  )
+  lines.push(`  ${pad('metric (ms)', 34, false)}${['mean', 'p50', 'p90', 'p99', 'max', 'n'].map((h) => pad(h, 10)).join('')}`)
+  for (const metric of METRICS) {
+    const d = run.metrics[metric.id]
+    if (!d || d.count === 0) continue
+    lines.push(`  ${pad(metric.label, 34, false)}${[d.mean, d.p50, d.p90, d.p99, d.max].map((v) => pad(num(v, 2), 10)).join('')}${pad(String(d.count), 10)}`)
+  }
+  const goodput = run.goodput
+    ? ` · goodput ${num(run.goodput.requestsPerS, 2)} req/s (${num((run.goodput.fractionOfRequests ?? 0) * 100, 0)}% of requests meet the SLO)`
+    : ''
+  lines.push(
+    `  throughput over ${num(run.window.durationS, 1)} s: ${num(run.throughput.requestsPerS, 2)} req/s · ${num(run.throughput.outputTokensPerS, 0)} output tok/s · ${num(run.throughput.totalTokensPerS, 0)} total tok/s${goodput}`,
+  )
+  const tokens = run.tokens
+  if (tokens.inputRequestedMean !== null) {
+    lines.push(
+      `  tokens: input ${num(tokens.inputRequestedMean, 0)} requested${tokens.inputServerMean !== null ? ` / ${num(tokens.inputServerMean, 0)} counted by the server (${num(tokens.inputDiscrepancyPct, 1)}%)` : ''}, output ${num(tokens.outputMean, 1)} mean`,
+    )
+  }
+  const c = run.client
+  lines.push(
+    `  client: ${c.verdict === 'ok' ? 'ok' : 'CLIENT-BOUND'} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ${num(c.eventLoopDelayP99Ms, 1)} ms p99${c.sendLatenessMs.count > 0 ? `, send lateness ${num(c.sendLatenessMs.mean, 2)} ms mean` : ''}, CPU ${num(c.cpuCores, 2)} cores)`,
+  )
+  for (const reason of c.reasons) lines.push(`    ! ${reason}`)
+  for (const warning of run.warnings) lines.push(`  note: ${warning}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod'
+
+/**
+ * Why a request did not succeed. `connect`: no connection (refused, DNS, TLS, connect timeout);
+ * `ttft-timeout`/`idle-timeout`/`total-timeout`: our own deadlines; `http-*`: non-2xx answers;
+ * `stream-broken`: the connection dropped or the stream ended before it was complete;
+ * `stream-error`: the server sent an error object inside the stream; `protocol`: the answer was
+ * not an OpenAI-compatible event stream; `cancelled`: geopat stopped it (Ctrl-C, end of the run).
+ */
+export const ERROR_CLASSES = [
+  'connect',
+  'ttft-timeout',
+  'idle-timeout',
+  'total-timeout',
+  'http-429',
+  'http-4xx',
+  'http-5xx',
+  'stream-broken',
+  'stream-error',
+  'protocol',
+  'cancelled',
+] as const
+export const errorClassSchema = z.enum(ERROR_CLASSES)
+export type ErrorClass = z.infer<typeof errorClassSchema>
+
+const msSchema = z.number().finite()
+
+/**
+ * One line of records.jsonl: everything measured about one request. Times are milliseconds on the
+ * monotonic clock: `intendedSendMs` and `sendMs` from the start of the run, every other time from
+ * this request's `sendMs` (of the attempt that produced the answer).
+ */
+export const requestRecordSchema = z
+  .object({
+    id: z.number().int().nonnegative(),
+    endpoint: z.string(),
+    /** Which load step of the run (0 unless a sweep). */
+    step: z.number().int().nonnegative(),
+    api: z.enum(['chat', 'completions']),
+    model: z.string(),
+    /** Open loop: when the schedule wanted it sent. Closed loop: when a slot became free. */
+    intendedSendMs: msSchema,
+    sendMs: msSchema,
+    responseHeadersMs: msSchema.nullable(),
+    firstByteMs: msSchema.nullable(),
+    /** One entry per network read that carried tokens: [arrival ms since send, tokens in it]. */
+    chunks: z.array(z.tuple([msSchema, z.number().int().nonnegative()])),
+    /** Number of SSE events that carried tokens (can exceed chunks.length when a server coalesces). */
+    tokenEvents: z.number().int().nonnegative(),
+    timeToFirstTokenMs: msSchema.nullable(),
+    timeToFirstContentMs: msSchema.nullable(),
+    endToEndLatencyMs: msSchema.nullable(),
+    requestedInputTokens: z.number().int().nonnegative().nullable(),
+    requestedOutputTokens: z.number().int().nonnegative().nullable(),
+    inputTokens: z.number().int().nonnegative().nullable(),
+    inputTokensSource: z.enum(['server', 'client']).nullable(),
+    outputTokens: z.number().int().nonnegative(),
+    outputTokensSource: z.enum(['server', 'client']),
+    /** True when per-chunk token counts came from the server's continuous usage stats. */
+    perChunkUsage: z.boolean(),
+    finishReason: z.string().nullable(),
+    sawDone: z.boolean(),
+    ok: z.boolean(),
+    httpStatus: z.number().int().nullable(),
+    errorClass: errorClassSchema.nullable(),
+    errorMessage: z.string().nullable(),
+    retries: z.number().int().nonnegative(),
+    retryWaitMs: msSchema,
+  })
+  .strict()
+
+export type RequestRecord = z.infer<typeof requestRecordSchema>

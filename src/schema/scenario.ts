@@ -1,0 +1,121 @@
+import { z } from 'zod'
+import { lengthSpecSchema } from '../input/distributions.js'
+
+/**
+ * The scenario file: everything `geopat bench` flags can say, for one or more endpoints. The same
+ * schema validates flags (turned into this shape) and YAML files, so both give the same errors.
+ */
+export const endpointSchema = z
+  .object({
+    label: z.string().min(1).max(200).optional(),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    model: z.string().min(1).optional(),
+    api: z.enum(['chat', 'completions']).default('chat'),
+    /** Name of the environment variable that holds the API key (never the key itself). */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    insecure: z.boolean().default(false),
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    /** Extra JSON fields merged into every request body (e.g. vLLM sampling parameters). */
+    extraBody: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+export type EndpointConfig = z.infer<typeof endpointSchema>
+
+const positiveSeconds = z.number().positive()
+
+export const loadSchema = z
+  .object({
+    profile: z.enum(['concurrent', 'rate', 'sweep']).optional(),
+    concurrency: z.number().int().min(1).max(100_000).optional(),
+    rate: z.number().positive().max(1_000_000).optional(),
+    arrival: z.enum(['poisson', 'gamma', 'constant']).default('poisson'),
+    burstiness: z.number().positive().default(1),
+    maxConcurrency: z.number().int().min(1).max(100_000).optional(),
+    requests: z.number().int().min(1).optional(),
+    duration: positiveSeconds.optional(),
+    warmup: z.number().nonnegative().default(0),
+    cooldown: z.number().nonnegative().default(0),
+    /** Sweep: number of rates between the synchronous and the maximum-throughput runs. */
+    sweepSteps: z.number().int().min(1).max(50).default(5),
+    /** Sweep: concurrency used to find the maximum throughput. */
+    sweepMaxConcurrency: z.number().int().min(1).max(100_000).default(256),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+  .refine((load) => !(load.concurrency !== undefined && load.rate !== undefined), {
+    message: 'give either concurrency or rate, not both',
+  })
+  .refine((load) => load.requests !== undefined || load.duration !== undefined, {
+    message: 'give requests and/or duration to bound the run',
+  })
+export type LoadConfig = z.infer<typeof loadSchema>
+
+export const inputSchema = z
+  .object({
+    inputTokens: lengthSpecSchema.default(256),
+    outputTokens: lengthSpecSchema.default(128),
+    promptsFile: z.string().optional(),
+    fixedOutput: z.boolean().default(false),
+    continuousUsage: z.boolean().default(false),
+    prefixTokens: z.number().int().nonnegative().default(0),
+  })
+  .strict()
+export type InputConfig = z.infer<typeof inputSchema>
+
+export const sloSchema = z
+  .object({
+    ttftMs: z.number().positive().optional(),
+    tpotMs: z.number().positive().optional(),
+    e2eMs: z.number().positive().optional(),
+  })
+  .strict()
+export type SloConfig = z.infer<typeof sloSchema>
+
+export const timeoutsSchema = z
+  .object({
+    connectMs: z.number().positive().default(10_000),
+    firstTokenMs: z.number().positive().default(120_000),
+    idleMs: z.number().positive().default(60_000),
+    totalMs: z.number().positive().default(600_000),
+  })
+  .strict()
+export type TimeoutsConfig = z.infer<typeof timeoutsSchema>
+
+export const retrySchema = z
+  .object({
+    max: z.number().int().min(0).max(10).default(0),
+    /** Used when the server sends no Retry-After: base × 2^attempt. */
+    backoffMs: z.number().positive().default(500),
+    maxWaitMs: z.number().positive().default(30_000),
+  })
+  .strict()
+export type RetryConfig = z.infer<typeof retrySchema>
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    endpoints: z.array(endpointSchema).min(1),
+    load: loadSchema,
+    input: inputSchema.default({
+      inputTokens: 256,
+      outputTokens: 128,
+      fixedOutput: false,
+      continuousUsage: false,
+      prefixTokens: 0,
+    }),
+    slo: sloSchema.default({}),
+    timeouts: timeoutsSchema.default({ connectMs: 10_000, firstTokenMs: 120_000, idleMs: 60_000, totalMs: 600_000 }),
+    retries: retrySchema.default({ max: 0, backoffMs: 500, maxWaitMs: 30_000 }),
+    /** Grace period for streams in flight after Ctrl-C or the end of the duration, seconds. */
+    graceSeconds: z.number().nonnegative().default(5),
+    out: z.string().optional(),
+  })
+  .strict()
+export type Scenario = z.infer<typeof scenarioSchema>

@@ -1,0 +1,136 @@
+import { z } from 'zod'
+import { ERROR_CLASSES } from './record.js'
+
+const nullableNumber = z.number().nullable()
+
+export const distributionSchema = z
+  .object({
+    count: z.number().int().nonnegative(),
+    mean: nullableNumber,
+    std: nullableNumber,
+    min: nullableNumber,
+    p50: nullableNumber,
+    p90: nullableNumber,
+    p95: nullableNumber,
+    p99: nullableNumber,
+    p999: nullableNumber,
+    max: nullableNumber,
+  })
+  .strict()
+
+const errorCountsSchema = z.object(Object.fromEntries(ERROR_CLASSES.map((c) => [c, z.number().int().nonnegative()]))).strict()
+
+export const clientCheckSchema = z
+  .object({
+    verdict: z.enum(['ok', 'client-bound']),
+    reasons: z.array(z.string()),
+    eventLoopDelayMeanMs: z.number(),
+    eventLoopDelayP99Ms: z.number(),
+    eventLoopDelayMaxMs: z.number(),
+    /** Open loop: actual − intended send time (a concurrency cap's waits excluded). */
+    sendLatenessMs: distributionSchema,
+    /** CPU time of the geopat process / wall time, in cores (1.0 = one core busy). */
+    cpuCores: z.number(),
+    workers: z.number().int().positive(),
+  })
+  .strict()
+
+/** One endpoint × one load step: the numbers a user reads. */
+export const runSummarySchema = z
+  .object({
+    endpoint: z
+      .object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) })
+      .strict(),
+    step: z.number().int().nonnegative(),
+    stepLabel: z.string(),
+    requested: z
+      .object({
+        mode: z.enum(['closed', 'open']),
+        concurrency: z.number().nullable(),
+        ratePerS: z.number().nullable(),
+        arrival: z.string().nullable(),
+        burstiness: z.number().nullable(),
+        maxConcurrency: z.number().nullable(),
+        requests: z.number().nullable(),
+        durationS: z.number().nullable(),
+        warmupS: z.number(),
+        cooldownS: z.number(),
+      })
+      .strict(),
+    achieved: z
+      .object({
+        concurrencyMean: z.number(),
+        concurrencyMax: z.number(),
+        sendRatePerS: z.number().nullable(),
+        runDurationS: z.number(),
+      })
+      .strict(),
+    window: z
+      .object({ startMs: z.number(), endMs: z.number(), durationS: z.number(), rule: z.string() })
+      .strict(),
+    requests: z
+      .object({
+        sent: z.number().int().nonnegative(),
+        succeeded: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+        errors: errorCountsSchema,
+        inWindow: z.number().int().nonnegative(),
+        succeededInWindow: z.number().int().nonnegative(),
+        excludedWarmup: z.number().int().nonnegative(),
+        excludedCooldown: z.number().int().nonnegative(),
+        retries: z.number().int().nonnegative(),
+      })
+      .strict(),
+    tokens: z
+      .object({
+        inputRequestedMean: nullableNumber,
+        inputServerMean: nullableNumber,
+        /** (server − requested) / requested × 100 over requests where both are known. */
+        inputDiscrepancyPct: nullableNumber,
+        outputRequestedMean: nullableNumber,
+        outputMean: nullableNumber,
+        outputFromServerUsage: z.number().int().nonnegative(),
+        outputCountedByClient: z.number().int().nonnegative(),
+        /** Mean token events per network read; > 1.2 means the server or a proxy coalesces. */
+        eventsPerRead: nullableNumber,
+        coalescingDetected: z.boolean(),
+      })
+      .strict(),
+    throughput: z
+      .object({
+        requestsPerS: z.number(),
+        outputTokensPerS: z.number(),
+        totalTokensPerS: z.number(),
+      })
+      .strict(),
+    goodput: z
+      .object({
+        slo: z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional() }).strict(),
+        requestsPerS: z.number(),
+        outputTokensPerS: z.number(),
+        fractionOfRequests: nullableNumber,
+      })
+      .strict()
+      .nullable(),
+    metrics: z.record(z.string(), distributionSchema),
+    client: clientCheckSchema,
+    interrupted: z.boolean(),
+    warnings: z.array(z.string()),
+  })
+  .strict()
+export type RunSummary = z.infer<typeof runSummarySchema>
+
+/** summary.json: every run of one `geopat bench` invocation. */
+export const benchSummarySchema = z
+  .object({
+    schema: z.literal('geopat.bench-summary/v1'),
+    runId: z.string(),
+    tool: z.object({ name: z.literal('geopat'), version: z.string(), node: z.string() }).strict(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    recordsFile: z.string(),
+    tokenizer: z.string(),
+    runs: z.array(runSummarySchema),
+  })
+  .strict()
+export type BenchSummary = z.infer<typeof benchSummarySchema>
