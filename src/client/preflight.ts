@@ -20,6 +20,21 @@ export async function discoverModel(
   requestedModel: string | undefined,
   timeoutMs: number,
 ): Promise<ModelDiscovery> {
+  try {
+    return await askForModels(endpoint, dispatcher, requestedModel, timeoutMs)
+  } catch (error) {
+    // A server may echo request headers in its error page: never let the key through.
+    if (error instanceof UserError) throw new UserError(redactSecrets(error.message, endpoint), error.exitCode)
+    throw error
+  }
+}
+
+async function askForModels(
+  endpoint: ResolvedEndpoint,
+  dispatcher: Dispatcher,
+  requestedModel: string | undefined,
+  timeoutMs: number,
+): Promise<ModelDiscovery> {
   const url = `${endpoint.origin}${endpoint.basePath}/v1/models`
   const headers: Record<string, string> = { accept: 'application/json', ...endpoint.headers }
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`

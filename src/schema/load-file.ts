@@ -17,7 +17,7 @@ export function loadYamlFile<Schema extends z.ZodType>(path: string, schema: Sch
   }
   let data: unknown
   try {
-    data = YAML.parse(text, { prettyErrors: false })
+    data = YAML.parse(text)
   } catch (error) {
     const linePos = (error as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0]
     const where = linePos ? `:${linePos.line}:${linePos.col}` : ''

@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { type QuirkServer, startQuirkServer } from '../helpers/quirk-server.js'
+
+let sim: RunningSimServer
+let html: QuirkServer
+const work = mkdtempSync(join(tmpdir(), 'geopat-bad-input-'))
+
+beforeAll(async () => {
+  sim = await startFixedSimServer({ ttftMs: 1, itlMs: 1, model: 'sim-model' })
+  html = await startQuirkServer({
+    '/v1/models': { status: 404, headers: { 'content-type': 'text/html' }, pieces: ['<html><head><title>404 Not Found</title></head></html>'] },
+  })
+})
+
+afterAll(async () => {
+  await sim.close()
+  await html.close()
+})
+
+/** Each case: the arguments, and a fragment the one error line must contain. */
+const cases: Array<[string, () => string[], RegExp]> = [
+  ['a malformed URL', () => ['--url', 'not a url'], /--url: must be an http/],
+  ['an unreachable host', () => ['--url', 'http://127.0.0.1:9'], /cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED/],
+  ['an unknown model', () => ['--url', sim.url, '--model', 'nope'], /unknown model "nope"; the server offers: sim-model/],
+  ['a server that is not OpenAI-compatible', () => ['--url', html.url], /answered 404 text\/html \(HTML page "404 Not Found"\): not an OpenAI-compatible server/],
+  ['concurrency 0', () => ['--url', sim.url, '--concurrency', '0'], /--concurrency: .*>=1/],
+  ['a negative rate', () => ['--url', sim.url, '--rate', '-2'], /--rate: .*>0/],
+  ['concurrency and rate together', () => ['--url', sim.url, '--rate', '2', '--concurrency', '3'], /either concurrency or rate/],
+  ['a bad token length', () => ['--url', sim.url, '--input-tokens', 'lots'], /input|length/i],
+  ['a bad SLO', () => ['--url', sim.url, '--slo', 'ttft=fast'], /--slo: "ttft=fast"/],
+  ['a non-numeric duration', () => ['--url', sim.url, '--duration', 'soon'], /--duration: "soon" is not a number/],
+  ['an unknown flag', () => ['--url', sim.url, '--concurency', '3'], /Nonexistent flag: --concurency/],
+  ['a missing API key variable', () => ['--url', sim.url, '--api-key-env', 'GEOPAT_NO_SUCH_VAR'], /GEOPAT_NO_SUCH_VAR is not set/],
+]
+
+describe('geopat bench rejects bad input with one clear line and writes nothing', () => {
+  it.each(cases)('%s', async (_name, args, message) => {
+    const out = join(work, `out-${Math.random().toString(36).slice(2)}`)
+    const result = await runCli(['bench', ...args(), '--requests', '2', '--out', out])
+    const line = expectOneLineError(result)
+    expect(line).toMatch(message)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('a scenario file with a wrong field names the file and the field', async () => {
+    const file = join(work, 'bad.yaml')
+    writeFileSync(file, `endpoints:\n  - url: ${sim.url}\nload:\n  concurency: 4\n  requests: 3\n`)
+    const line = expectOneLineError(await runCli(['bench', '--scenario', file]))
+    expect(line).toContain(file)
+    expect(line).toMatch(/load.*concurency/)
+  })
+
+  it('a scenario file with a wrong type names the path and the rule', async () => {
+    const file = join(work, 'bad-type.yaml')
+    writeFileSync(file, `endpoints:\n  - url: ${sim.url}\nload:\n  concurrency: many\n  requests: 3\n`)
+    const line = expectOneLineError(await runCli(['bench', '--scenario', file]))
+    expect(line).toMatch(/load\.concurrency: .*number/)
+  })
+
+  it('a scenario file that is not YAML gets the position', async () => {
+    const file = join(work, 'broken.yaml')
+    writeFileSync(file, 'endpoints: [\n  url: x\n')
+    const line = expectOneLineError(await runCli(['bench', '--scenario', file]))
+    expect(line).toMatch(/broken\.yaml:\d+:\d+: invalid YAML/)
+  })
+
+  it('an output folder that cannot be created', async () => {
+    const file = join(work, 'a-file')
+    writeFileSync(file, 'x')
+    const line = expectOneLineError(await runCli(['bench', '--url', sim.url, '--requests', '2', '--out', join(file, 'out')]))
+    expect(line).toMatch(/--out .*is a file, not a folder/)
+    expect(readdirSync(work)).not.toContain('out')
+  })
+})
