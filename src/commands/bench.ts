@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { type BenchFlags, buildBenchScenario } from '../load/bench-config.js'
 import { runBench } from '../load/bench-run.js'
 import { StopSignal } from '../load/runner.js'
+import { type LaunchedSimulator, launchSimulator } from '../load/sim-target.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { GeopatCommand } from '../util/base-command.js'
 
@@ -12,12 +13,16 @@ export default class Bench extends GeopatCommand {
 Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes the summary of what was measured and exits 130.`
 
   static override examples = [
+    '<%= config.bin %> bench --sim --concurrency 16 --requests 200',
     '<%= config.bin %> bench --url http://127.0.0.1:8000 --concurrency 8 --requests 200',
     '<%= config.bin %> bench --url https://llm.example.eu/v1 --api-key-env EU_KEY --rate 5 --duration 60 --slo ttft=500,tpot=50',
     '<%= config.bin %> bench --scenario scenarios/bench-two-endpoints.yaml --json',
   ]
 
   static override flags = {
+    sim: Flags.boolean({ description: 'start the built-in simulator (its own process, free loopback port) and benchmark it' }),
+    'sim-ttft-ms': Flags.string({ description: 'with --sim: time to first token, ms (default 100)' }),
+    'sim-itl-ms': Flags.string({ description: 'with --sim: inter-token latency, ms (default 10)' }),
     scenario: Flags.string({ description: 'scenario file (YAML) with one or more endpoints; flags override its fields' }),
     url: Flags.string({ description: 'endpoint base URL, e.g. http://127.0.0.1:8000 or https://host/v1' }),
     label: Flags.string({ description: 'name of the endpoint in outputs (default: host)' }),
@@ -80,6 +85,15 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       'total-timeout': numeric('total-timeout', flags['total-timeout']),
       grace: numeric('grace', flags.grace),
     }
+    if (flags.sim && (flags.url || flags.scenario)) this.error('--sim starts its own endpoint: give it without --url or --scenario')
+    let simulator: LaunchedSimulator | undefined
+    if (flags.sim) {
+      const ttft = numeric('sim-ttft-ms', flags['sim-ttft-ms']) ?? 100
+      const itl = numeric('sim-itl-ms', flags['sim-itl-ms']) ?? 10
+      simulator = await launchSimulator(['--ttft-ms', String(ttft), '--itl-ms', String(itl)])
+      benchFlags.url = simulator.url
+      benchFlags.label ??= 'simulator'
+    }
     const { scenario, source } = buildBenchScenario(benchFlags)
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
@@ -101,6 +115,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       if (result.interrupted) process.exitCode = 130
       return result.summary
     } finally {
+      await simulator?.stop()
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
