@@ -55,7 +55,7 @@ export const METRICS: readonly MetricDefinition[] = [
     unit: 'ms',
     scope: 'per-request',
     formula: '(E2E − TTFT) / (output tokens − 1), output tokens from server usage when sent',
-    peerNames: 'vLLM "TPOT", AIPerf "Inter Token Latency", GuideLLM "inter_token_latency"',
+    peerNames: 'vLLM "TPOT" and AIPerf "Inter Token Latency" (same formula); GuideLLM\'s "TPOT" differs: (t_last − t_start) / out, TTFT included',
     perRequest: (record) =>
       record.endToEndLatencyMs !== null && record.timeToFirstTokenMs !== null && record.outputTokens > 1
         ? (record.endToEndLatencyMs - record.timeToFirstTokenMs) / (record.outputTokens - 1)
@@ -67,7 +67,7 @@ export const METRICS: readonly MetricDefinition[] = [
     unit: 'ms',
     scope: 'per-request',
     formula: '(arrival of the last token chunk − arrival of the first) / (output tokens − 1): TPOT without the tail after the last token',
-    peerNames: 'GuideLLM "inter_token_latency" (t_last − t_first)/(out − 1); vLLM has no per-request ITL',
+    peerNames: 'GuideLLM "ITL" (t_last − t_first) / (out − 1); vLLM has no per-request ITL; LLMPerf\'s "ITL" is ≈ E2E / out',
     perRequest: (record) => {
       const first = record.chunks[0]
       const last = record.chunks[record.chunks.length - 1]

@@ -17,3 +17,38 @@ export function seededRandom(seed: number): Random {
     },
   }
 }
+
+/**
+ * One standard normal draw (Box–Muller, cosine branch only: stateless, so what a sampler draws
+ * depends on nothing but its Random's sequence).
+ */
+export function sampleStandardNormal(random: Random): number {
+  const u1 = 1 - random.next() // (0, 1]: the logarithm stays finite
+  const u2 = random.next()
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
+}
+
+/**
+ * A seed for one named stream of a run (prompt lengths, reply lengths, text offsets...), so that
+ * changing how one stream is used leaves the others' draws alone, and seeds 1 and 2 do not share
+ * streams the way `seed + k` would. Mixing is murmur3's 32-bit finaliser.
+ */
+export function deriveSeed(seed: number, stream: number): number {
+  let h = ((seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b1)) >>> 0
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** Fisher–Yates shuffle of `items` in place. */
+export function shuffleInPlace<T>(items: T[], random: Random): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1))
+    const picked = items[j] as T
+    items[j] = items[i] as T
+    items[i] = picked
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Token-length specifications (how long prompts and replies should be) and their samplers.
+ * One spec shape serves scenario files (validated by `lengthSpecSchema`) and CLI flags
+ * (`parseLengthFlag`), so `--input-tokens normal:512,64` and `{dist: normal, mean: 512, std: 64}`
+ * mean the same thing.
+ */
+import { z } from 'zod'
+import { UserError, describeZodIssues } from '../util/errors.js'
+import type { Random } from '../util/rng.js'
+import { sampleStandardNormal } from '../util/rng.js'
+
+const tokenCount = z.number().int().min(1)
+const positive = z.number().positive()
+const nonNegative = z.number().min(0)
+
+const fixedSpec = z.object({ dist: z.literal('fixed'), value: tokenCount })
+const uniformSpec = z.object({ dist: z.literal('uniform'), min: tokenCount, max: tokenCount })
+const normalSpec = z.object({
+  dist: z.literal('normal'),
+  mean: positive,
+  std: nonNegative,
+  min: tokenCount.optional(),
+  max: tokenCount.optional(),
+})
+const lognormalSpec = z.object({
+  dist: z.literal('lognormal'),
+  mean: positive,
+  std: nonNegative,
+  min: tokenCount.optional(),
+  max: tokenCount.optional(),
+})
+
+export const lengthSpecSchema = z
+  .union([tokenCount, z.discriminatedUnion('dist', [fixedSpec, uniformSpec, normalSpec, lognormalSpec])])
+  .superRefine((spec, ctx) => {
+    if (typeof spec === 'number' || spec.dist === 'fixed') return
+    if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `min (${spec.min}) must be <= max (${spec.max})` })
+    }
+  })
+
+/** A token count: a fixed number, or a distribution whose draws are rounded and clamped to >= 1. */
+export type LengthSpec = z.infer<typeof lengthSpecSchema>
+
+const FLAG_RULE = 'expected N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD (normal and lognormal may add ,MIN-MAX to clamp)'
+
+/**
+ * Parses a CLI length flag: `512`, `fixed:512`, `uniform:128-1024`, `normal:512,64`,
+ * `lognormal:512,200`; normal and lognormal accept a clamp range as a third part
+ * (`normal:512,64,256-1024`). Throws UserError with one line on bad text.
+ */
+export function parseLengthFlag(text: string): LengthSpec {
+  const trimmed = text.trim()
+  const spec = specFromFlagText(trimmed)
+  if (spec === undefined) throw new UserError(`invalid token length "${text}": ${FLAG_RULE}`)
+  const parsed = lengthSpecSchema.safeParse(spec)
+  if (!parsed.success) throw new UserError(describeZodIssues(`invalid token length "${text}"`, parsed.error.issues))
+  return parsed.data
+}
+
+const NUMBER = String.raw`(\d+(?:\.\d+)?)`
+const RANGE = String.raw`(\d+)-(\d+)`
+const FIXED_FLAG = new RegExp(String.raw`^(?:fixed:)?(\d+)$`)
+const UNIFORM_FLAG = new RegExp(String.raw`^uniform:${RANGE}$`)
+const BELL_FLAG = new RegExp(String.raw`^(normal|lognormal):${NUMBER},${NUMBER}(?:,${RANGE})?$`)
+
+function specFromFlagText(text: string): unknown {
+  const fixed = FIXED_FLAG.exec(text)
+  if (fixed) return Number(fixed[1])
+  const uniform = UNIFORM_FLAG.exec(text)
+  if (uniform) return { dist: 'uniform', min: Number(uniform[1]), max: Number(uniform[2]) }
+  const bell = BELL_FLAG.exec(text)
+  if (bell) {
+    const [, dist, mean, std, min, max] = bell
+    return {
+      dist,
+      mean: Number(mean),
+      std: Number(std),
+      ...(min !== undefined && max !== undefined ? { min: Number(min), max: Number(max) } : {}),
+    }
+  }
+  return undefined
+}
+
+/** Returns a function drawing token counts (integers >= 1) from `spec`, using `random`. */
+export function createLengthSampler(spec: LengthSpec, random: Random): () => number {
+  const parsed = lengthSpecSchema.safeParse(spec)
+  if (!parsed.success) throw new UserError(describeZodIssues('token length', parsed.error.issues))
+  const valid = parsed.data
+  if (typeof valid === 'number') return () => valid
+  switch (valid.dist) {
+    case 'fixed':
+      return () => valid.value
+    case 'uniform': {
+      const span = valid.max - valid.min + 1
+      return () => valid.min + Math.floor(random.next() * span)
+    }
+    case 'normal': {
+      const clamp = clampTo(valid.min, valid.max)
+      return () => clamp(Math.round(valid.mean + valid.std * sampleStandardNormal(random)))
+    }
+    case 'lognormal': {
+      // mean and std describe the token counts themselves; convert to the underlying normal's.
+      const sigma2 = Math.log(1 + (valid.std * valid.std) / (valid.mean * valid.mean))
+      const mu = Math.log(valid.mean) - sigma2 / 2
+      const sigma = Math.sqrt(sigma2)
+      const clamp = clampTo(valid.min, valid.max)
+      return () => clamp(Math.round(Math.exp(mu + sigma * sampleStandardNormal(random))))
+    }
+  }
+}
+
+function clampTo(min = 1, max = Number.POSITIVE_INFINITY): (n: number) => number {
+  const floor = Math.max(1, min)
+  return (n) => Math.min(max, Math.max(floor, n))
+}

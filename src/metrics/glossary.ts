@@ -1,0 +1,54 @@
+import { METRICS } from './definitions.js'
+import { CLIENT_BOUND_THRESHOLDS } from '../load/client-check.js'
+
+/** Run-level figures, computed in summarize.ts; described here so the README has one source. */
+export const AGGREGATE_METRICS: ReadonlyArray<{ name: string; formula: string; peerNames: string }> = [
+  {
+    name: 'Request throughput (req/s)',
+    formula: 'successful requests completed inside the window / window length',
+    peerNames: 'vLLM "Request throughput", GuideLLM "requests_per_second", AIPerf "Request Throughput"',
+  },
+  {
+    name: 'Output token throughput (tok/s)',
+    formula: 'output tokens whose chunk arrived inside the window (any request, warm-up ones included) / window length',
+    peerNames: 'vLLM "Output token throughput", GuideLLM "output_tokens_per_second", AIPerf "Output Token Throughput"',
+  },
+  {
+    name: 'Total token throughput (tok/s)',
+    formula: 'output token throughput + prompt tokens of requests whose first token arrived inside the window / window length',
+    peerNames: 'vLLM "Total Token throughput", GuideLLM "tokens_per_second"',
+  },
+  {
+    name: 'Goodput (req/s)',
+    formula: 'requests completed inside the window that succeeded and met every SLO given (--slo ttft, tpot, e2e) / window length (DistServe)',
+    peerNames: 'vLLM "Request goodput" (--goodput), AIPerf "Goodput"',
+  },
+  {
+    name: 'Window',
+    formula:
+      'with no --warmup/--cooldown: first send → last completion (vLLM, drain tail included); otherwise [warm-up end, cool-down start] (GuideLLM). Requests sent outside it stay in records.jsonl and leave the statistics',
+    peerNames: 'vLLM: benchmark duration; GuideLLM: warmup/cooldown',
+  },
+]
+
+/** The README's metric glossary, generated so that it cannot drift from the code. */
+export function renderGlossaryMarkdown(): string {
+  const lines = [
+    '| metric (summary key) | unit | per | formula | the peers call it |',
+    '|---|---|---|---|---|',
+    ...METRICS.map((m) => `| ${m.label} (\`${m.id}\`) | ${m.unit} | ${m.scope.replace('per-', '')} | ${m.formula} | ${m.peerNames} |`),
+    ...AGGREGATE_METRICS.map((m) => `| ${m.name} | | run | ${m.formula} | ${m.peerNames} |`),
+  ]
+  const t = CLIENT_BOUND_THRESHOLDS
+  lines.push(
+    '',
+    'Every distribution reports mean, std (n − 1), p50, p90, p95, p99, p99.9 and max. Per-request metrics use exact values and',
+    "linear interpolation between ranks (numpy's default, as vLLM); the pooled per-chunk and per-token ones use an HDR histogram",
+    '(3 significant digits) with an exact mean and std, so memory stays flat on long runs.',
+    '',
+    `Client self-check ("client-bound" verdict): the run is marked client-bound when the event-loop delay averages over ${t.eventLoopDelayMeanMs} ms`,
+    `or its p99 exceeds ${t.eventLoopDelayP99Ms} ms (chunk timestamps can be that late), or, in an open loop, sends leave more than`,
+    `${t.sendLatenessMeanMs} ms late on average or ${t.sendLatenessP99Ms} ms at p99 (the rate asked for was not offered).`,
+  )
+  return lines.join('\n')
+}
