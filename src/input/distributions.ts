@@ -6,8 +6,7 @@
  */
 import { z } from 'zod'
 import { UserError, describeZodIssues } from '../util/errors.js'
-import type { Random } from '../util/rng.js'
-import { sampleStandardNormal } from '../util/rng.js'
+import { type Random, sampleStandardNormal } from '../util/rng.js'
 
 const tokenCount = z.number().int().min(1)
 const positive = z.number().positive()

@@ -7,9 +7,8 @@
  * exactly at count/rate seconds: without that, a run's achieved rate wanders a percent or two
  * between seeds, which is noise in every rate-versus-latency comparison.
  */
-import { sampleStandardNormal } from '../util/rng.js'
 import { UserError } from '../util/errors.js'
-import { seededRandom, type Random } from '../util/rng.js'
+import { type Random, sampleStandardNormal, seededRandom } from '../util/rng.js'
 
 export type ArrivalProcess = 'poisson' | 'gamma' | 'constant'
 
