@@ -66,15 +66,29 @@ afterAll(async () => {
   await server.close()
 })
 
-async function send(quirk: string): Promise<RequestRecord> {
+async function send(quirk: string, options: { fixedOutput?: boolean; api?: 'chat' | 'completions' } = {}): Promise<RequestRecord> {
   const record = await client.send(
-    { model: 'quirk', api: 'chat', prompt: 'hi', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 8, fixedOutput: false, continuousUsage: false, extraBody: undefined },
+    { model: 'quirk', api: options.api ?? 'chat', prompt: 'hi', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 8, fixedOutput: options.fixedOutput ?? false, continuousUsage: false, extraBody: undefined },
     { id: nextId++, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 8, headers: { 'x-quirk': quirk } },
   )
   // Every record the client produces satisfies the records.jsonl schema.
   expect(() => requestRecordSchema.parse(record)).not.toThrow()
   return record
 }
+
+describe('request bodies', () => {
+  it('ask for usage in the stream, and for exact lengths with --fixed-output (vLLM ignore_eos + min_tokens)', async () => {
+    await send('normal', { fixedOutput: true })
+    const chat = JSON.parse(server.requests.at(-1)?.body ?? '{}')
+    expect(server.requests.at(-1)?.path).toBe('/v1/chat/completions')
+    expect(chat).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_completion_tokens: 8, ignore_eos: true, min_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+    await send('normal', { api: 'completions' })
+    const completion = JSON.parse(server.requests.at(-1)?.body ?? '{}')
+    expect(server.requests.at(-1)?.path).toBe('/v1/completions')
+    expect(completion).toMatchObject({ stream: true, prompt: 'hi', max_tokens: 8 })
+    expect(completion.ignore_eos).toBeUndefined()
+  })
+})
 
 describe('streaming client against SSE quirks', () => {
   it('times a normal stream: role chunk is not a token, usage from the server', async () => {
