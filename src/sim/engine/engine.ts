@@ -1,0 +1,280 @@
+import { type Random, sampleStandardNormal } from '../../util/rng.js'
+import type { SimProfile } from './profile.js'
+
+/** A request as the engine sees it, after the HTTP front end. */
+export interface EngineRequest {
+  id: number
+  promptTokens: number
+  outputTokens: number
+  /** A prefix shared with other requests (same key = same tokens), reusable with prefix caching. */
+  prefix?: { key: string; tokens: number }
+}
+
+/** What one engine step did. Tokens are produced at `endMs`, all together, as in vLLM. */
+export interface StepResult {
+  startMs: number
+  endMs: number
+  /** Sequences in the batch that were decoding, and prompt tokens computed (prefill). */
+  decodeSequences: number
+  prefillTokens: number
+  /** [request id, index of the output token produced: 0 is the first token]. */
+  tokens: Array<[number, number]>
+  finished: number[]
+  preempted: number[]
+}
+
+interface Sequence {
+  request: EngineRequest
+  /** Tokens whose KV is computed (prompt, then generated ones). */
+  computed: number
+  /** Tokens to compute before the next output token (prompt + generated when recomputing). */
+  prefillTarget: number
+  generated: number
+  blocks: number
+  preemptions: number
+}
+
+export interface EngineCounters {
+  preemptions: number
+  prefixQueryTokens: number
+  prefixHitTokens: number
+  promptTokens: number
+  generationTokens: number
+  steps: number
+}
+
+/** Derived capacities of a profile: what the KV cache holds and what a step costs. */
+export interface EngineCapacity {
+  kvCacheTokens: number
+  kvBlocks: number
+  weightReadMs: number
+}
+
+export function engineCapacity(profile: SimProfile, confidential: boolean): EngineCapacity {
+  const { gpu, model, engine, timing } = profile
+  const cc = confidential ? profile.confidential : undefined
+  const tp = model.tensorParallel
+  const gib = 1024 ** 3
+  // vLLM: gpu_memory_utilization × memory − weights − activation reserve, over all GPUs of the replica.
+  const freeBytes = (gpu.memoryGiB * engine.gpuMemoryUtilization - engine.activationReserveGiB) * gib * tp - model.weightsGB * 1e9
+  const kvBlocks = Math.max(0, Math.floor((freeBytes * (cc?.kvCapacityFactor ?? 1)) / model.kvBytesPerToken / engine.blockSize))
+  const bandwidth = gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1)
+  return { kvCacheTokens: kvBlocks * engine.blockSize, kvBlocks, weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000 }
+}
+
+/**
+ * The vLLM engine as a step model: continuous batching under max_num_seqs and
+ * max_num_batched_tokens, chunked prefill, a block-granular KV cache sized from GPU memory and the
+ * model, preemption by recompute when the cache is full, and optional prefix caching.
+ *
+ * Step time (shared/reference/confidential-and-simulator.md):
+ *   t = t0 + max(W/(η·BW), prefill FLOPs/(MFU·peak)) + Σ context·kv/(η·BW) + B·c_seq (+ noise)
+ * with the confidential-computing tolls on top when `confidential`. The model is pure: time only
+ * moves through `step(startMs)`, so the same engine serves real time (HTTP) and virtual time.
+ */
+export class EngineModel {
+  readonly capacity: EngineCapacity
+  readonly counters: EngineCounters = { preemptions: 0, prefixQueryTokens: 0, prefixHitTokens: 0, promptTokens: 0, generationTokens: 0, steps: 0 }
+  private readonly waiting: Sequence[] = []
+  private running: Sequence[] = []
+  private freeBlocks: number
+  private readonly cachedPrefixes = new Set<string>()
+  private readonly bandwidthBytesPerMs: number
+  private readonly prefillFlopsPerMs: number
+  private readonly stepBaseMs: number
+  private readonly perSequenceMs: number
+  private readonly jitterMs: number
+  private readonly jitterPerSequenceMs: number
+
+  constructor(
+    readonly profile: SimProfile,
+    readonly confidential: boolean,
+    private readonly random: Random,
+  ) {
+    if (confidential && !profile.confidential) throw new RangeError(`profile ${profile.name} has no confidential-computing settings`)
+    const cc = confidential ? profile.confidential : undefined
+    this.capacity = engineCapacity(profile, confidential)
+    this.freeBlocks = this.capacity.kvBlocks
+    const { gpu, model, timing } = profile
+    const tp = model.tensorParallel
+    this.bandwidthBytesPerMs = (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1) * tp) / 1000
+    this.prefillFlopsPerMs = (gpu.denseTflops * 1e12 * timing.prefillMfu * tp) / 1000
+    this.stepBaseMs = timing.stepOverheadMs + (cc?.stepTollMs ?? 0)
+    this.perSequenceMs = (timing.perSequenceUs + (cc?.perSequenceTollUs ?? 0)) / 1000
+    this.jitterMs = timing.stepJitterMs
+    this.jitterPerSequenceMs = cc?.stepJitterMsPerSequence ?? 0
+  }
+
+  get runningCount(): number {
+    return this.running.length
+  }
+
+  get waitingCount(): number {
+    return this.waiting.length
+  }
+
+  /** Share of KV blocks in use, 0..1 (vLLM's kv_cache_usage_perc). */
+  get kvUsage(): number {
+    return this.capacity.kvBlocks > 0 ? 1 - this.freeBlocks / this.capacity.kvBlocks : 0
+  }
+
+  hasWork(): boolean {
+    return this.running.length > 0 || this.waiting.length > 0
+  }
+
+  add(request: EngineRequest): void {
+    if (request.promptTokens + request.outputTokens > this.capacity.kvCacheTokens) {
+      throw new RangeError(`request ${request.id} needs ${request.promptTokens + request.outputTokens} tokens of KV cache; the profile holds ${this.capacity.kvCacheTokens}`)
+    }
+    this.counters.promptTokens += request.promptTokens
+    this.waiting.push({ request, computed: 0, prefillTarget: request.promptTokens, generated: 0, blocks: 0, preemptions: 0 })
+  }
+
+  /** The client went away: its tokens are no longer produced and its KV blocks are freed. */
+  cancel(id: number): void {
+    const index = this.waiting.findIndex((s) => s.request.id === id)
+    if (index >= 0) {
+      this.waiting.splice(index, 1)
+      return
+    }
+    const running = this.running.find((s) => s.request.id === id)
+    if (running) {
+      this.release(running)
+      this.running = this.running.filter((s) => s !== running)
+    }
+  }
+
+  /** Plans the batch at `startMs`, computes its duration, and applies its effects at its end. */
+  step(startMs: number): StepResult {
+    const { engine } = this.profile
+    const blockSize = engine.blockSize
+    let tokenBudget = engine.maxNumBatchedTokens
+    const decoding: Sequence[] = []
+    const prefilling: Array<[Sequence, number]> = []
+    const preempted: number[] = []
+    const blocksFor = (tokens: number): number => Math.ceil(tokens / blockSize)
+
+    // 1. Running sequences first, in admission order: decodes take one token, prefills a chunk.
+    for (let i = 0; i < this.running.length && tokenBudget > 0; i++) {
+      const sequence = this.running[i] as Sequence
+      if (sequence.computed < sequence.prefillTarget) {
+        const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
+        if (!this.reserve(sequence, blocksFor(sequence.computed + chunk), preempted, i)) break
+        prefilling.push([sequence, chunk])
+        tokenBudget -= chunk
+      } else {
+        if (!this.reserve(sequence, blocksFor(sequence.computed + 1), preempted, i)) break
+        decoding.push(sequence)
+        tokenBudget -= 1
+      }
+    }
+    // 2. Then waiting sequences, first come first served, while budget, slots and blocks last.
+    while (this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
+      const sequence = this.waiting[0] as Sequence
+      if (sequence.computed === 0) this.applyPrefixCache(sequence)
+      const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
+      const needed = blocksFor(sequence.computed + chunk) - sequence.blocks
+      if (needed > this.freeBlocks) break
+      this.freeBlocks -= needed
+      sequence.blocks += needed
+      this.waiting.shift()
+      this.running.push(sequence)
+      if (chunk > 0) {
+        prefilling.push([sequence, chunk])
+        tokenBudget -= chunk
+      } else {
+        decoding.push(sequence)
+        tokenBudget -= 1
+      }
+    }
+
+    // 3. Duration of the step.
+    let prefillTokens = 0
+    let attendedContext = 0
+    for (const [sequence, chunk] of prefilling) {
+      prefillTokens += chunk
+      attendedContext += sequence.computed + chunk
+    }
+    for (const sequence of decoding) attendedContext += sequence.computed + 1
+    const batch = decoding.length + prefilling.length
+    const model = this.profile.model
+    const prefillComputeMs = (2 * model.parametersB * 1e9 * prefillTokens) / this.prefillFlopsPerMs
+    const kvReadMs = (attendedContext * model.kvBytesPerToken) / this.bandwidthBytesPerMs
+    let durationMs = this.stepBaseMs + Math.max(this.capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * this.perSequenceMs
+    const noiseStd = this.jitterMs + this.jitterPerSequenceMs * batch
+    if (noiseStd > 0) durationMs = Math.max(durationMs * 0.5, durationMs + sampleStandardNormal(this.random) * noiseStd)
+    const endMs = startMs + durationMs
+    this.counters.steps++
+
+    // 4. Effects at the end of the step: computed KV, one token per finished prefill or decode.
+    const tokens: Array<[number, number]> = []
+    const finished: number[] = []
+    const produce = (sequence: Sequence): void => {
+      tokens.push([sequence.request.id, sequence.generated])
+      sequence.generated++
+      this.counters.generationTokens++
+      if (sequence.generated >= sequence.request.outputTokens) finished.push(sequence.request.id)
+    }
+    for (const [sequence, chunk] of prefilling) {
+      sequence.computed += chunk
+      if (sequence.computed >= sequence.prefillTarget) {
+        if (sequence.request.prefix && this.profile.engine.prefixCaching) this.cachedPrefixes.add(sequence.request.prefix.key)
+        produce(sequence)
+      }
+    }
+    for (const sequence of decoding) {
+      sequence.computed += 1
+      produce(sequence)
+    }
+    if (finished.length > 0) {
+      const done = new Set(finished)
+      for (const sequence of this.running) if (done.has(sequence.request.id)) this.release(sequence)
+      this.running = this.running.filter((s) => !done.has(s.request.id))
+    }
+    return { startMs, endMs, decodeSequences: decoding.length, prefillTokens, tokens, finished, preempted }
+  }
+
+  /**
+   * Makes `sequence` hold `blocks` KV blocks, preempting the most recently admitted running
+   * sequences (vLLM's recompute policy) when the cache is full. False when even that cannot free
+   * enough, or when `sequence` itself was the one preempted.
+   */
+  private reserve(sequence: Sequence, blocks: number, preempted: number[], index: number): boolean {
+    let needed = blocks - sequence.blocks
+    while (needed > this.freeBlocks) {
+      const victim = this.running[this.running.length - 1]
+      if (!victim || this.running.length - 1 < index) return false
+      this.running.pop()
+      this.release(victim)
+      victim.computed = 0
+      victim.prefillTarget = victim.request.promptTokens + victim.generated
+      victim.preemptions++
+      this.counters.preemptions++
+      preempted.push(victim.request.id)
+      this.waiting.unshift(victim)
+      if (victim === sequence) return false
+      needed = blocks - sequence.blocks
+    }
+    if (needed > 0) {
+      this.freeBlocks -= needed
+      sequence.blocks += needed
+    }
+    return true
+  }
+
+  private release(sequence: Sequence): void {
+    this.freeBlocks += sequence.blocks
+    sequence.blocks = 0
+  }
+
+  private applyPrefixCache(sequence: Sequence): void {
+    const prefix = sequence.request.prefix
+    if (!prefix || !this.profile.engine.prefixCaching) return
+    this.counters.prefixQueryTokens += sequence.request.promptTokens
+    if (this.cachedPrefixes.has(prefix.key)) {
+      const hit = Math.min(prefix.tokens, sequence.prefillTarget - 1)
+      this.counters.prefixHitTokens += hit
+      sequence.computed = hit
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { loadYamlFile } from '../../schema/load-file.js'
+import { UserError } from '../../util/errors.js'
+import { PACKAGE_ROOT } from '../../util/version.js'
+
+const sourceSchema = z
+  .object({
+    claim: z.string().min(1),
+    source: z.string().min(1),
+    date: z.string().regex(/^\d{4}(-\d{2}){0,2}$/, 'must be a date like 2026-11 or 2026-11-24'),
+  })
+  .strict()
+
+const confidentialSchema = z
+  .object({
+    /** Added once per request before its first token (encrypted bounce-buffer transfers). */
+    firstTokenTollMs: z.number().nonnegative(),
+    /** Added to every engine step (encrypted launches and token copies). */
+    stepTollMs: z.number().nonnegative(),
+    /** Added per sequence in a step (per-sequence copies through the bounce buffer): the toll grows with batch size, lowering saturation throughput. */
+    perSequenceTollUs: z.number().nonnegative(),
+    /** Multiplies the bandwidth efficiency: throughput at saturation. */
+    bandwidthFactor: z.number().positive().max(1),
+    /** Multiplies the KV cache (bounce buffers and pinned staging memory take GPU memory). */
+    kvCapacityFactor: z.number().positive().max(1),
+    /** Model load / cold start takes this many times longer. */
+    coldStartFactor: z.number().min(1),
+    /** Extra step-time noise per running sequence (ms, standard deviation): variance grows with load. */
+    stepJitterMsPerSequence: z.number().nonnegative(),
+    /** Extra network jitter of a confidential VM (ms, uniform ±). */
+    networkJitterMs: z.number().nonnegative(),
+  })
+  .strict()
+
+/**
+ * A simulated vLLM deployment: a GPU, a model on it, vLLM's engine settings and the timing
+ * coefficients of the step-time model, each figure with its source. Profiles are data files in
+ * data/sim-profiles/, never constants in code.
+ */
+export const simProfileSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'must be lower-case letters, digits, dots and dashes'),
+    description: z.string(),
+    gpu: z
+      .object({
+        name: z.string(),
+        count: z.number().int().min(1),
+        memoryGiB: z.number().positive(),
+        bandwidthTBps: z.number().positive(),
+        /** Dense tensor TFLOPS of one GPU at the precision the model runs in (BF16 or FP8). */
+        denseTflops: z.number().positive(),
+      })
+      .strict(),
+    model: z
+      .object({
+        name: z.string(),
+        servedName: z.string(),
+        parametersB: z.number().positive(),
+        weightsGB: z.number().positive(),
+        kvBytesPerToken: z.number().int().positive(),
+        precision: z.string(),
+        tensorParallel: z.number().int().min(1),
+      })
+      .strict(),
+    engine: z
+      .object({
+        maxNumSeqs: z.number().int().min(1),
+        maxNumBatchedTokens: z.number().int().min(16),
+        blockSize: z.number().int().min(1),
+        gpuMemoryUtilization: z.number().positive().max(1),
+        /** GiB kept for activations and CUDA graphs, out of the KV cache. */
+        activationReserveGiB: z.number().nonnegative(),
+        prefixCaching: z.boolean(),
+      })
+      .strict(),
+    timing: z
+      .object({
+        /** η: share of peak memory bandwidth a decode step achieves. */
+        bandwidthEfficiency: z.number().positive().max(1),
+        /** t0: fixed cost of every step (launches, scheduler, sampling). */
+        stepOverheadMs: z.number().nonnegative(),
+        /** c_seq: cost per sequence in a step. */
+        perSequenceUs: z.number().nonnegative(),
+        /** Model FLOPs utilisation of prefill. */
+        prefillMfu: z.number().positive().max(1),
+        /** HTTP front end, tokenisation and detokenisation before the engine sees a request. */
+        frontendMs: z.number().nonnegative(),
+        /** Step-time noise, ms standard deviation. */
+        stepJitterMs: z.number().nonnegative(),
+        /** Seconds to load the model at start (cold start). */
+        coldStartS: z.number().nonnegative(),
+      })
+      .strict(),
+    confidential: confidentialSchema.optional(),
+    sources: z.array(sourceSchema).min(1),
+  })
+  .strict()
+export type SimProfile = z.infer<typeof simProfileSchema>
+export type ConfidentialSettings = z.infer<typeof confidentialSchema>
+
+export const PROFILE_DIR = join(PACKAGE_ROOT, 'data', 'sim-profiles')
+
+/** Every shipped profile name (file names without .yaml). */
+export function listProfiles(dir = PROFILE_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort()
+}
+
+/** A shipped profile by name, or a profile file by path. */
+export function loadProfile(nameOrPath: string): SimProfile {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.yml')
+  if (!isPath && !listProfiles().includes(nameOrPath)) {
+    throw new UserError(`--profile: unknown profile "${nameOrPath}"; shipped profiles: ${listProfiles().join(', ')}`)
+  }
+  const path = isPath ? nameOrPath : join(PROFILE_DIR, `${nameOrPath}.yaml`)
+  const profile = loadYamlFile(path, simProfileSchema)
+  if (!isPath && profile.name !== nameOrPath) throw new UserError(`${path}: name: must equal the file name (${nameOrPath})`)
+  return profile
+}

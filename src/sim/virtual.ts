@@ -1,0 +1,228 @@
+import { performance } from 'node:perf_hooks'
+import { createLengthSampler, type LengthSpec } from '../input/distributions.js'
+import { createArrivalSchedule } from '../load/arrivals.js'
+import type { LoadStep } from '../load/runner.js'
+import { judgeClient } from '../load/client-check.js'
+import { emptyDistribution } from '../metrics/distribution.js'
+import { summarizeRun } from '../metrics/summarize.js'
+import type { RequestRecord } from '../schema/record.js'
+import type { SloConfig } from '../schema/scenario.js'
+import type { RunSummary } from '../schema/summary.js'
+import { MinHeap } from '../util/min-heap.js'
+import { deriveSeed, seededRandom } from '../util/rng.js'
+import { EngineModel } from './engine/engine.js'
+import type { SimProfile } from './engine/profile.js'
+import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
+
+export interface VirtualRunOptions {
+  profile: SimProfile
+  confidential: boolean
+  network?: NetworkPath
+  load: LoadStep
+  inputTokens: LengthSpec
+  outputTokens: LengthSpec
+  seed: number
+  slo?: SloConfig
+  label?: string
+  /** Keep every record (tests, report); otherwise records only feed the summary. */
+  keepRecords?: boolean
+}
+
+export interface VirtualRunResult {
+  summary: RunSummary
+  records: RequestRecord[]
+  /** Simulated seconds / wall-clock seconds. */
+  speedup: number
+  engine: { preemptions: number; steps: number; kvCacheTokens: number; peakWaiting: number; peakKvUsage: number }
+}
+
+interface VirtualRequest {
+  id: number
+  sendMs: number
+  /** When the client is allowed to see token k (server write + one-way delay), per token. */
+  tokenArrivals: number[]
+  promptTokens: number
+  outputTokens: number
+  firstTokenServerMs: number | undefined
+  user: number
+}
+
+type Event =
+  | { kind: 'enter'; request: VirtualRequest }
+  | { kind: 'step-end' }
+  | { kind: 'send'; user: number }
+
+/**
+ * The simulator's engine model as a discrete-event simulation, with no HTTP: the same engine and
+ * the same network model as `geopat sim`, the same records and summary as `geopat bench`, in
+ * simulated time. Sizing uses it to search rates quickly.
+ */
+export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRunResult> {
+  const wallStart = performance.now()
+  const { profile, load } = options
+  const network = options.network ?? LOOPBACK
+  const cc = options.confidential ? profile.confidential : undefined
+  const random = seededRandom(deriveSeed(options.seed, 11))
+  const networkRandom = seededRandom(deriveSeed(options.seed, 12))
+  const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
+  const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
+  const engine = new EngineModel(profile, options.confidential, random)
+  const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
+  const events = new MinHeap<Event>()
+  const inFlight = new Map<number, VirtualRequest>()
+  const records: RequestRecord[] = []
+  const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
+  const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
+  const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
+  let sent = 0
+  let engineBusy = false
+  let lastSendMs = 0
+  let peakWaiting = 0
+  let peakKvUsage = 0
+  const openConnections = new Set<number>()
+
+  const send = (atMs: number, user: number): void => {
+    if (sent >= maxRequests || atMs >= durationMs) return
+    const promptTokens = sampleInput()
+    const outputTokens = sampleOutput()
+    const request: VirtualRequest = { id: sent++, sendMs: atMs, tokenArrivals: [], promptTokens, outputTokens, firstTokenServerMs: undefined, user }
+    lastSendMs = atMs
+    const newConnection = !openConnections.has(user)
+    openConnections.add(user)
+    const arriveMs = atMs + connectionSetupMs(path, newConnection) + oneWayDelayMs(path, networkRandom)
+    inFlight.set(request.id, request)
+    events.push(arriveMs + frontendMs, { kind: 'enter', request })
+  }
+
+  const startStep = (atMs: number): void => {
+    const result = engine.step(atMs)
+    engineBusy = true
+    peakWaiting = Math.max(peakWaiting, engine.waitingCount)
+    peakKvUsage = Math.max(peakKvUsage, engine.kvUsage)
+    for (const [id] of result.tokens) {
+      const request = inFlight.get(id)
+      if (!request) continue
+      const previous = request.tokenArrivals[request.tokenArrivals.length - 1] ?? 0
+      // Same connection: later tokens never overtake earlier ones.
+      request.tokenArrivals.push(Math.max(previous, result.endMs + oneWayDelayMs(path, networkRandom)))
+    }
+    for (const id of result.finished) {
+      const request = inFlight.get(id)
+      if (!request) continue
+      inFlight.delete(id)
+      const record = toRecord(request, options.label ?? profile.name, profile.model.servedName, load.step)
+      records.push(record)
+      if (load.mode === 'closed') events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
+    }
+    events.push(result.endMs, { kind: 'step-end' })
+  }
+
+  // Initial load.
+  if (load.mode === 'closed') {
+    for (let user = 0; user < (load.concurrency ?? 1); user++) events.push(0, { kind: 'send', user })
+  } else {
+    const schedule = createArrivalSchedule({
+      process: load.arrival,
+      ratePerSecond: load.ratePerS ?? 1,
+      burstiness: load.burstiness,
+      seed: load.seed,
+      ...(load.maxRequests !== undefined ? { count: load.maxRequests } : {}),
+    })
+    // Open loop: every arrival is known in advance; each gets its own connection from a warm pool.
+    for (let at = schedule.nextOffsetMs(), i = 0; at !== undefined && at < durationMs && i < maxRequests; at = schedule.nextOffsetMs(), i++) {
+      openConnections.add(-1 - i)
+      events.push(at, { kind: 'send', user: -1 - i })
+    }
+  }
+
+  while (events.size > 0) {
+    const now = events.peekKey() as number
+    const event = events.pop() as Event
+    if (event.kind === 'send') send(now, event.user)
+    else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
+    else engineBusy = false
+    if (!engineBusy && engine.hasWork()) startStep(now)
+  }
+
+  const runEndMs = records.reduce((end, r) => Math.max(end, r.sendMs + (r.endToEndLatencyMs ?? 0)), 0)
+  const wallSeconds = (performance.now() - wallStart) / 1000
+  records.sort((a, b) => a.id - b.id)
+  const summary = await summarizeRun(() => records, {
+    endpoint: { label: options.label ?? profile.name, url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`, model: profile.model.servedName, api: 'chat' },
+    step: load.step,
+    stepLabel: `${load.label} (virtual time)`,
+    requested: {
+      mode: load.mode,
+      concurrency: load.concurrency ?? null,
+      ratePerS: load.ratePerS ?? null,
+      arrival: load.mode === 'open' ? load.arrival : null,
+      burstiness: load.mode === 'open' ? load.burstiness : null,
+      maxConcurrency: load.maxConcurrency ?? null,
+      requests: load.maxRequests ?? null,
+      durationS: load.durationMs !== undefined ? load.durationMs / 1000 : null,
+      warmupS: 0,
+      cooldownS: 0,
+    },
+    achieved: {
+      concurrencyMean: records.reduce((sum, r) => sum + (r.endToEndLatencyMs ?? 0), 0) / Math.max(1, runEndMs),
+      concurrencyMax: load.mode === 'closed' ? (load.concurrency ?? 1) : 0,
+      sendRatePerS: sent > 1 && lastSendMs > 0 ? ((sent - 1) / lastSendMs) * 1000 : null,
+      runDurationS: runEndMs / 1000,
+    },
+    client: judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, sendLatenessMs: emptyDistribution(), cpuCores: 0, workers: 1 }),
+    interrupted: false,
+    sendEndMs: load.durationMs ?? lastSendMs,
+    slo: options.slo ?? {},
+    warnings: ['virtual time: no HTTP, the engine model and network model only'],
+  })
+  return {
+    summary,
+    records: options.keepRecords ? records : [],
+    speedup: runEndMs / 1000 / Math.max(1e-6, wallSeconds),
+    engine: {
+      preemptions: engine.counters.preemptions,
+      steps: engine.counters.steps,
+      kvCacheTokens: engine.capacity.kvCacheTokens,
+      peakWaiting,
+      peakKvUsage,
+    },
+  }
+}
+
+function toRecord(request: VirtualRequest, label: string, model: string, step: number): RequestRecord {
+  const arrivals = request.tokenArrivals
+  const chunks: Array<[number, number]> = arrivals.map((t) => [t - request.sendMs, 1])
+  const first = arrivals[0]
+  const last = arrivals[arrivals.length - 1]
+  return {
+    id: request.id,
+    endpoint: label,
+    step,
+    api: 'chat',
+    model,
+    intendedSendMs: request.sendMs,
+    sendMs: request.sendMs,
+    responseHeadersMs: first !== undefined ? first - request.sendMs : null,
+    firstByteMs: first !== undefined ? first - request.sendMs : null,
+    chunks,
+    tokenEvents: arrivals.length,
+    timeToFirstTokenMs: first !== undefined ? first - request.sendMs : null,
+    timeToFirstContentMs: first !== undefined ? first - request.sendMs : null,
+    endToEndLatencyMs: last !== undefined ? last - request.sendMs : null,
+    requestedInputTokens: request.promptTokens,
+    requestedOutputTokens: request.outputTokens,
+    inputTokens: request.promptTokens,
+    inputTokensSource: 'server',
+    outputTokens: arrivals.length,
+    outputTokensSource: 'server',
+    perChunkUsage: false,
+    finishReason: 'length',
+    sawDone: true,
+    ok: true,
+    httpStatus: 200,
+    errorClass: null,
+    errorMessage: null,
+    retries: 0,
+    retryWaitMs: 0,
+  }
+}
