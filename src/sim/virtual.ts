@@ -33,7 +33,7 @@ export interface VirtualRunResult {
   records: RequestRecord[]
   /** Simulated seconds / wall-clock seconds. */
   speedup: number
-  engine: { preemptions: number; steps: number; kvCacheTokens: number; peakWaiting: number; peakKvUsage: number }
+  engine: { preemptions: number; steps: number; kvCacheTokens: number; peakWaiting: number; peakRunning: number; peakKvUsage: number }
 }
 
 interface VirtualRequest {
@@ -43,7 +43,6 @@ interface VirtualRequest {
   tokenArrivals: number[]
   promptTokens: number
   outputTokens: number
-  firstTokenServerMs: number | undefined
   user: number
 }
 
@@ -78,6 +77,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   let engineBusy = false
   let lastSendMs = 0
   let peakWaiting = 0
+  let peakRunning = 0
   let peakKvUsage = 0
   const openConnections = new Set<number>()
 
@@ -85,7 +85,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     if (sent >= maxRequests || atMs >= durationMs) return
     const promptTokens = sampleInput()
     const outputTokens = sampleOutput()
-    const request: VirtualRequest = { id: sent++, sendMs: atMs, tokenArrivals: [], promptTokens, outputTokens, firstTokenServerMs: undefined, user }
+    const request: VirtualRequest = { id: sent++, sendMs: atMs, tokenArrivals: [], promptTokens, outputTokens, user }
     lastSendMs = atMs
     const newConnection = !openConnections.has(user)
     openConnections.add(user)
@@ -98,6 +98,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     const result = engine.step(atMs)
     engineBusy = true
     peakWaiting = Math.max(peakWaiting, engine.waitingCount)
+    peakRunning = Math.max(peakRunning, engine.runningCount)
     peakKvUsage = Math.max(peakKvUsage, engine.kvUsage)
     for (const [id] of result.tokens) {
       const request = inFlight.get(id)
@@ -184,6 +185,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       steps: engine.counters.steps,
       kvCacheTokens: engine.capacity.kvCacheTokens,
       peakWaiting,
+      peakRunning,
       peakKvUsage,
     },
   }

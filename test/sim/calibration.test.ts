@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+import { EngineModel } from '../../src/sim/engine/engine.js'
+import { loadProfile } from '../../src/sim/engine/profile.js'
+import { runVirtual } from '../../src/sim/virtual.js'
+import { loadWorkload } from '../../src/sim/workload.js'
+import { seededRandom } from '../../src/util/rng.js'
+import type { LoadStep } from '../../src/load/runner.js'
+
+const SXM = loadProfile('h100-sxm-llama-3.1-8b-bf16')
+const NVL = loadProfile('h100-nvl-llama-3.1-8b-bf16')
+
+/** Mean duration of pure decode steps of `batch` sequences whose context is about `context` tokens. */
+function decodeStepMs(batch: number, context: number, confidential = false): number {
+  const engine = new EngineModel(SXM, confidential, seededRandom(1))
+  for (let id = 0; id < batch; id++) engine.add({ id, promptTokens: context - 24, outputTokens: 1000 })
+  let t = 0
+  // Prefill everything first (chunked, several steps).
+  while (true) {
+    const step = engine.step(t)
+    t = step.endMs
+    if (step.prefillTokens === 0) break
+  }
+  const durations: number[] = []
+  for (let i = 0; i < 48; i++) {
+    const step = engine.step(t)
+    durations.push(step.endMs - step.startMs)
+    t = step.endMs
+  }
+  return durations.reduce((a, b) => a + b, 0) / durations.length
+}
+
+const closed = (concurrency: number, requests: number): LoadStep => ({ step: 0, label: `c${concurrency}`, mode: 'closed', concurrency, maxRequests: requests, arrival: 'poisson', burstiness: 1, seed: 1 })
+const open = (rate: number, requests: number): LoadStep => ({ step: 0, label: `r${rate}`, mode: 'open', ratePerS: rate, maxRequests: requests, arrival: 'poisson', burstiness: 1, seed: 1 })
+
+describe('calibration: Llama-3.1-8B BF16 on H100 SXM (reference targets)', () => {
+  it('batch 1 decode step is 7–7.5 ms', () => {
+    const ms = decodeStepMs(1, 1024)
+    expect(ms).toBeGreaterThanOrEqual(7)
+    expect(ms).toBeLessThanOrEqual(7.5)
+  })
+
+  it('batch 64 at 1k context is 11–13 ms per step', () => {
+    const ms = decodeStepMs(64, 1024)
+    expect(ms).toBeGreaterThanOrEqual(11)
+    expect(ms).toBeLessThanOrEqual(13)
+  })
+
+  it("a 2k-token prompt's TTFT is 75–80 ms at low load", async () => {
+    const { summary } = await runVirtual({ profile: SXM, confidential: false, load: closed(1, 5), inputTokens: 2048, outputTokens: 4, seed: 1 })
+    expect(summary.metrics.ttft?.mean).toBeGreaterThanOrEqual(75)
+    expect(summary.metrics.ttft?.mean).toBeLessThanOrEqual(80)
+  })
+
+  it('saturates at 5,000–6,000 output tok/s on chat traffic', async () => {
+    const chat = loadWorkload('chat')
+    const { summary } = await runVirtual({ profile: SXM, confidential: false, load: closed(512, 3000), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 1 })
+    expect(summary.throughput.outputTokensPerS).toBeGreaterThanOrEqual(5000)
+    expect(summary.throughput.outputTokensPerS).toBeLessThanOrEqual(6000)
+  })
+})
+
+describe("calibration: H100 NVL at 1 request/s, ShareGPT-like lengths, against Phala's CC study", () => {
+  const shareGpt = loadWorkload('sharegpt-like')
+  // Published (arXiv 2409.03992): TTFT 24.2 → 28.8 ms, 132.4 → 123.3 output tok/s per request, CC off → on.
+  it.each([
+    [false, 24.2, 132.4],
+    [true, 28.8, 123.3],
+  ])('CC %s: TTFT and decode rate within 10%% of the published figures', async (confidential, ttftMs, tokensPerS) => {
+    const { summary } = await runVirtual({ profile: NVL, confidential, load: open(1, 600), inputTokens: shareGpt.inputTokens, outputTokens: shareGpt.outputTokens, seed: 3 })
+    const ttft = summary.metrics.ttft?.mean as number
+    const decodeRate = 1000 / (summary.metrics.tpot?.mean as number)
+    expect(Math.abs(ttft - ttftMs) / ttftMs).toBeLessThan(0.1)
+    expect(Math.abs(decodeRate - tokensPerS) / tokensPerS).toBeLessThan(0.1)
+  })
+})
+
+describe('saturation behaviour', () => {
+  const chat = loadWorkload('chat')
+  /** Highest offered rate whose median TTFT stays under twice the low-load median. */
+  async function knee(confidential: boolean): Promise<number> {
+    const rates = [4, 8, 12, 16, 20, 24, 28, 32]
+    let lowLoadTtft = 0
+    let last = 0
+    for (const rate of rates) {
+      const { summary } = await runVirtual({ profile: SXM, confidential, load: open(rate, rate * 30), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+      const ttft = summary.metrics.ttft?.p50 as number
+      if (lowLoadTtft === 0) lowLoadTtft = ttft
+      if (ttft > 2 * lowLoadTtft) break
+      last = rate
+    }
+    return last
+  }
+
+  it('past the knee TTFT and the queue grow, and the confidential profile knees earlier', async () => {
+    const standard = await knee(false)
+    const confidential = await knee(true)
+    expect(standard).toBeGreaterThan(0)
+    expect(confidential).toBeLessThan(standard)
+    const below = await runVirtual({ profile: SXM, confidential: false, load: open(standard / 2, 300), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    const above = await runVirtual({ profile: SXM, confidential: false, load: open(standard * 1.5, 900), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    expect(above.engine.peakRunning).toBeGreaterThan(2 * below.engine.peakRunning)
+    expect(above.summary.metrics.ttft?.p90 as number).toBeGreaterThan(3 * (below.summary.metrics.ttft?.p90 as number))
+    // Far past it the KV cache fills and requests wait (vllm:num_requests_waiting).
+    const overloaded = await runVirtual({ profile: SXM, confidential: false, load: open(standard * 3, 3000), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    expect(overloaded.engine.peakWaiting).toBeGreaterThan(0)
+    expect(below.engine.peakWaiting).toBe(0)
+  })
+
+  it('preempts (recompute) when the KV cache is short', async () => {
+    const { engine } = await runVirtual({ profile: SXM, confidential: false, load: closed(1024, 3000), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 1 })
+    expect(engine.preemptions).toBeGreaterThan(0)
+    expect(engine.peakKvUsage).toBeGreaterThan(0.95)
+  })
+})
