@@ -18,6 +18,8 @@ export interface ResolvedEndpoint {
 }
 
 export function resolveEndpoint(config: EndpointConfig, source: string): ResolvedEndpoint {
+  // Simulated endpoints get their URL when geopat starts them (src/load/sim-target.ts).
+  if (config.url === undefined) throw new Error(`${source}: the simulated endpoint was not started`)
   const url = new URL(config.url)
   const basePath = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')
   let apiKey: string | undefined

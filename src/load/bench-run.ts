@@ -11,7 +11,7 @@ import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js
 import { ProgressLine } from '../output/progress.js'
 import { readRecords } from '../output/records-reader.js'
 import { RecordsWriter } from '../output/records-writer.js'
-import { formatRunTable, summaryToCsv } from '../output/summary-formats.js'
+import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/summary-formats.js'
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
 import { UserError } from '../util/errors.js'
@@ -150,6 +150,8 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
     writer.close()
     await Promise.all(prepared.map((p) => p.pool.close().catch(() => undefined)))
   }
+
+  if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
 
   const summary = benchSummarySchema.parse({
     schema: 'geopat.bench-summary/v1',

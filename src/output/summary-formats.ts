@@ -79,3 +79,28 @@ export function formatRunTable(run: RunSummary): string {
   for (const warning of run.warnings) lines.push(`  note: ${warning}`)
   return lines.join('\n')
 }
+
+/** Runs side by side, one column each: printed when a bench covers several endpoints. */
+export function formatComparisonTable(runs: readonly RunSummary[]): string {
+  const columns = runs.map((run) => (runs.some((r) => r !== run && r.endpoint.label === run.endpoint.label) ? `${run.endpoint.label} ${run.stepLabel}` : run.endpoint.label))
+  const rows: Array<[string, (run: RunSummary) => string]> = [
+    ['TTFT mean (ms)', (r) => num(r.metrics.ttft?.mean, 1)],
+    ['TTFT p50 (ms)', (r) => num(r.metrics.ttft?.p50, 1)],
+    ['TTFT p99 (ms)', (r) => num(r.metrics.ttft?.p99, 1)],
+    ['TPOT mean (ms)', (r) => num(r.metrics.tpot?.mean, 2)],
+    ['ITL per token p50 (ms)', (r) => num(r.metrics.interTokenLatency?.p50, 2)],
+    ['ITL per token p99 (ms)', (r) => num(r.metrics.interTokenLatency?.p99, 2)],
+    ['E2E p50 (ms)', (r) => num(r.metrics.e2e?.p50, 0)],
+    ['E2E p99 (ms)', (r) => num(r.metrics.e2e?.p99, 0)],
+    ['requests/s', (r) => num(r.throughput.requestsPerS, 2)],
+    ['output tok/s', (r) => num(r.throughput.outputTokensPerS, 0)],
+    ['goodput req/s', (r) => (r.goodput ? num(r.goodput.requestsPerS, 2) : '–')],
+    ['ok / sent', (r) => `${r.requests.succeeded}/${r.requests.sent}`],
+    ['client', (r) => r.client.verdict],
+  ]
+  const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2
+  const width = Math.max(12, ...columns.map((c) => c.length + 2))
+  const lines = [`${pad('', labelWidth, false)}${columns.map((c) => pad(c, width)).join('')}`]
+  for (const [label, value] of rows) lines.push(`${pad(label, labelWidth, false)}${runs.map((run) => pad(value(run), width)).join('')}`)
+  return lines.join('\n')
+}

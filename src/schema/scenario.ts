@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { lengthSpecSchema } from '../input/distributions.js'
+import { simEndpointSchema } from './sim-endpoint.js'
 
 /**
  * The scenario file: everything `geopat bench` flags can say, for one or more endpoints. The same
@@ -8,7 +9,9 @@ import { lengthSpecSchema } from '../input/distributions.js'
 export const endpointSchema = z
   .object({
     label: z.string().min(1).max(200).optional(),
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    /** Instead of a URL: a simulated endpoint that geopat starts for the run (see `geopat sim`). */
+    sim: simEndpointSchema.optional(),
     model: z.string().min(1).optional(),
     api: z.enum(['chat', 'completions']).default('chat'),
     /** Name of the environment variable that holds the API key (never the key itself). */
@@ -25,6 +28,10 @@ export const endpointSchema = z
     extraBody: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
+  .refine((endpoint) => (endpoint.url === undefined) !== (endpoint.sim === undefined), {
+    message: 'give either url or sim (a simulated endpoint), not both',
+    path: ['url'],
+  })
 export type EndpointConfig = z.infer<typeof endpointSchema>
 
 const positiveSeconds = z.number().positive()

@@ -1,0 +1,89 @@
+import { performance } from 'node:perf_hooks'
+import type { Random } from '../../util/rng.js'
+import type { DeadlineScheduler, DueTask } from '../deadline-scheduler.js'
+import { EngineModel, type StepResult } from './engine.js'
+import type { SimProfile } from './profile.js'
+
+/** Receives the tokens of one request as the engine produces them. */
+export interface TokenSink {
+  /** Token `tokenIndex` (0 = first) was produced at `producedAtMs` (performance.now() clock). */
+  onToken(tokenIndex: number, producedAtMs: number): void
+}
+
+export interface EngineSubmission {
+  promptTokens: number
+  outputTokens: number
+  prefix?: { key: string; tokens: number }
+}
+
+/**
+ * Runs the engine model in real time behind the HTTP front end: requests enter the engine after
+ * the front end's delay, steps run back to back while there is work, and every token is handed to
+ * its request's sink at the end of the step that produced it. Step boundaries follow the model's
+ * own clock: when the process is late, the next step starts at the previous step's ideal end, so
+ * lateness does not accumulate into the simulated timeline.
+ */
+export class RealTimeEngine {
+  readonly engine: EngineModel
+  private readonly sinks = new Map<number, TokenSink>()
+  private nextId = 0
+  private busy = false
+  private readonly readyAtMs: number
+  private readonly entryDelayMs: number
+
+  constructor(
+    profile: SimProfile,
+    confidential: boolean,
+    random: Random,
+    private readonly scheduler: DeadlineScheduler,
+    options: { coldStart?: boolean } = {},
+  ) {
+    this.engine = new EngineModel(profile, confidential, random)
+    const cc = confidential ? profile.confidential : undefined
+    this.entryDelayMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
+    const coldStartMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
+    this.readyAtMs = performance.now() + coldStartMs
+  }
+
+  /** Milliseconds until the model is loaded (0 once it is). */
+  get coldStartRemainingMs(): number {
+    return Math.max(0, this.readyAtMs - performance.now())
+  }
+
+  submit(submission: EngineSubmission, receivedAtMs: number, sink: TokenSink): { cancel(): void } {
+    const id = this.nextId++
+    this.sinks.set(id, sink)
+    const enter: DueTask = {
+      onDue: () => {
+        if (!this.sinks.has(id)) return
+        this.engine.add({ id, promptTokens: submission.promptTokens, outputTokens: submission.outputTokens, ...(submission.prefix ? { prefix: submission.prefix } : {}) })
+        this.kick()
+      },
+    }
+    this.scheduler.schedule(Math.max(receivedAtMs + this.entryDelayMs, this.readyAtMs), enter)
+    return {
+      cancel: () => {
+        if (!this.sinks.delete(id)) return
+        this.engine.cancel(id)
+      },
+    }
+  }
+
+  /**
+   * Starts a step if the engine is idle and has work: at `continueAtMs` (the previous step's ideal
+   * end) when steps run back to back, so the model's clock never drifts, or now after idling.
+   */
+  private kick(continueAtMs?: number): void {
+    if (this.busy || !this.engine.hasWork()) return
+    const result = this.engine.step(continueAtMs ?? performance.now())
+    this.busy = true
+    this.scheduler.schedule(result.endMs, { onDue: () => this.endStep(result) })
+  }
+
+  private endStep(result: StepResult): void {
+    this.busy = false
+    for (const [id, tokenIndex] of result.tokens) this.sinks.get(id)?.onToken(tokenIndex, result.endMs)
+    for (const id of result.finished) this.sinks.delete(id)
+    this.kick(result.endMs)
+  }
+}
