@@ -1,0 +1,129 @@
+import { countTokens } from '../input/tokenizer.js'
+import type { ApiError, GenerationEndpoint } from './openai-format.js'
+
+/** A generation request the simulator understood, reduced to what it needs. */
+export interface GenerationRequest {
+  endpoint: GenerationEndpoint
+  model: string
+  stream: boolean
+  /** stream_options.include_usage: a final chunk with empty choices and the usage totals. */
+  includeUsage: boolean
+  /** stream_options.continuous_usage_stats (vLLM honours it only with include_usage). */
+  continuousUsage: boolean
+  promptTokens: number
+  /** Exactly this many tokens are generated (finish_reason "length"), to keep runs deterministic. */
+  outputTokens: number
+}
+
+export type ParsedGenerationRequest = { ok: true; request: GenerationRequest } | { ok: false; error: ApiError }
+
+function badRequest(message: string, param?: string): { ok: false; error: ApiError } {
+  return { ok: false, error: { status: 400, type: 'BadRequestError', message, ...(param ? { param } : {}) } }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1
+}
+
+/** Text of one chat message's content: a string, or the text parts of a content array. */
+function messageText(content: unknown): string | undefined {
+  if (typeof content === 'string') return content
+  if (content === null || content === undefined) return ''
+  if (!Array.isArray(content)) return undefined
+  let text = ''
+  for (const part of content) {
+    if (isRecord(part) && part.type === 'text' && typeof part.text === 'string') text += part.text
+  }
+  return text
+}
+
+/** Prompt tokens of a chat request: the tokens of every message's text (no chat template). */
+function chatPromptTokens(messages: unknown): number | string {
+  if (!Array.isArray(messages) || messages.length === 0) return '`messages` must be a non-empty array'
+  let tokens = 0
+  for (const message of messages) {
+    if (!isRecord(message) || typeof message.role !== 'string') return 'each message needs a string `role`'
+    const text = messageText(message.content)
+    if (text === undefined) return 'message `content` must be a string or an array of content parts'
+    tokens += countTokens(text)
+  }
+  return tokens
+}
+
+/** Prompt tokens of a completions request: one prompt, as text or token ids. */
+function completionPromptTokens(prompt: unknown): number | string {
+  if (typeof prompt === 'string') return countTokens(prompt)
+  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((item) => typeof item === 'number')) {
+    return prompt.length
+  }
+  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return countTokens(prompt[0])
+  return '`prompt` must be one string or one array of token ids (batched prompts are not simulated)'
+}
+
+/**
+ * Validates a generation request body the way vLLM does for the parameters the simulator uses,
+ * and answers with vLLM's status and error type when it would refuse it.
+ */
+export function parseGenerationRequest(
+  endpoint: GenerationEndpoint,
+  rawBody: string,
+  servedModel: string,
+  defaultOutputTokens: number,
+): ParsedGenerationRequest {
+  let body: unknown
+  try {
+    body = JSON.parse(rawBody)
+  } catch (error) {
+    return badRequest(`Invalid JSON body: ${(error as Error).message}`)
+  }
+  if (!isRecord(body)) return badRequest('The request body must be a JSON object')
+
+  const model = body.model ?? servedModel
+  if (typeof model !== 'string') return badRequest('`model` must be a string', 'model')
+  if (model !== servedModel) {
+    return { ok: false, error: { status: 404, type: 'NotFoundError', message: `The model \`${model}\` does not exist.`, param: 'model' } }
+  }
+
+  const promptTokens = endpoint === 'chat' ? chatPromptTokens(body.messages) : completionPromptTokens(body.prompt)
+  if (typeof promptTokens === 'string') return badRequest(promptTokens, endpoint === 'chat' ? 'messages' : 'prompt')
+
+  if (body.n !== undefined && body.n !== null && body.n !== 1) return badRequest('the simulator serves n = 1 only', 'n')
+
+  // Chat prefers the newer max_completion_tokens, as vLLM does.
+  const requestedMax =
+    endpoint === 'chat' && body.max_completion_tokens !== undefined && body.max_completion_tokens !== null
+      ? { value: body.max_completion_tokens, param: 'max_completion_tokens' }
+      : { value: body.max_tokens, param: 'max_tokens' }
+  let outputTokens = defaultOutputTokens
+  if (requestedMax.value !== undefined && requestedMax.value !== null) {
+    if (!isPositiveInteger(requestedMax.value)) return badRequest(`\`${requestedMax.param}\` must be an integer >= 1`, requestedMax.param)
+    outputTokens = requestedMax.value
+  }
+  if (body.min_tokens !== undefined && body.min_tokens !== null) {
+    if (typeof body.min_tokens !== 'number' || !Number.isInteger(body.min_tokens) || body.min_tokens < 0) {
+      return badRequest('`min_tokens` must be an integer >= 0', 'min_tokens')
+    }
+    if (body.min_tokens > outputTokens) {
+      return badRequest(`min_tokens must be less than or equal to max_tokens=${outputTokens}, got ${body.min_tokens}.`, 'min_tokens')
+    }
+  }
+
+  const stream = body.stream === true
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
+    return badRequest('`stream` must be a boolean', 'stream')
+  }
+  let includeUsage = false
+  let continuousUsage = false
+  if (body.stream_options !== undefined && body.stream_options !== null) {
+    if (!stream) return badRequest('Stream options can only be defined when `stream=True`.', 'stream_options')
+    if (!isRecord(body.stream_options)) return badRequest('`stream_options` must be an object', 'stream_options')
+    includeUsage = body.stream_options.include_usage === true
+    continuousUsage = includeUsage && body.stream_options.continuous_usage_stats === true
+  }
+
+  return { ok: true, request: { endpoint, model, stream, includeUsage, continuousUsage, promptTokens, outputTokens } }
+}

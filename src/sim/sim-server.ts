@@ -1,0 +1,271 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import type { Random } from '../util/rng.js'
+import { DeadlineScheduler } from './deadline-scheduler.js'
+import { FAULT_HEADER, createFaultDrawer, forcedFault, type FaultRates } from './faults.js'
+import { BufferedGeneration, StreamingGeneration, type GenerationContext } from './generation.js'
+import {
+  HTML_404_PAGE,
+  StreamChunkFormatter,
+  errorBody,
+  modelsListBody,
+  newCompletionId,
+  type ApiError,
+  type GenerationEndpoint,
+} from './openai-format.js'
+import { parseGenerationRequest } from './openai-request.js'
+import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
+import { SimMetrics, type SimStats } from './sim-metrics.js'
+import type { TimingModel } from './timing.js'
+
+export const DEFAULT_SIM_HOST = '127.0.0.1'
+export const DEFAULT_SIM_MODEL = 'geopat-sim'
+export const DEFAULT_OUTPUT_TOKENS = 64
+export const DEFAULT_RETRY_AFTER_S = 1
+
+/** Request bodies above this are refused with 413 (prompts of a few MB are already extreme). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024
+
+export interface SimServerOptions {
+  host?: string
+  /** 0 = any free port. */
+  port?: number
+  model?: string
+  /** Tokens per socket write (default 1). */
+  coalesce?: number
+  /** Output length when a request sets no max_tokens (default 64). */
+  defaultOutputTokens?: number
+  faults?: FaultRates
+  /** Seeded source for random faults (needed when any fault rate is > 0). */
+  faultRandom?: Random
+  /** Busy-wait for deadlines closer than this (ms) for sub-ms precision, at a CPU cost (default 0). */
+  spinBelowMs?: number
+  /** Where token deadlines come from: fixed timing now, a calibrated engine model later. */
+  timing: TimingModel
+}
+
+export interface RunningSimServer {
+  /** Base URL, e.g. http://127.0.0.1:8000 (the OpenAI API is under /v1). */
+  url: string
+  port: number
+  /** Ends every stream and connection and stops listening. */
+  close(): Promise<void>
+  stats(): SimStats
+}
+
+const GENERATION_ROUTES: Readonly<Record<string, GenerationEndpoint>> = {
+  '/v1/chat/completions': 'chat',
+  '/v1/completions': 'completion',
+}
+const GET_ROUTES = new Set(['/v1/models', '/health', '/metrics'])
+
+function sendJson(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers })
+  response.end(body)
+}
+
+function sendError(response: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
+  sendJson(response, error.status, errorBody(error), headers)
+}
+
+/** Reads a request body as text, or undefined when it is over the limit. */
+function readBody(request: IncomingMessage, onBody: (body: string | undefined) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk)
+  })
+  request.on('end', () => onBody(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')))
+  // A client that leaves mid-body gets nothing; 'close' on the socket cleans up.
+  request.on('error', () => undefined)
+}
+
+/**
+ * Starts the OpenAI-compatible simulator front end (routes, SSE, faults, /metrics) on top of a
+ * pluggable timing model.
+ */
+export async function startSimServer(options: SimServerOptions): Promise<RunningSimServer> {
+  const host = options.host ?? DEFAULT_SIM_HOST
+  const model = options.model ?? DEFAULT_SIM_MODEL
+  const defaultOutputTokens = options.defaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS
+  const retryAfterS = options.faults?.retryAfterS ?? DEFAULT_RETRY_AFTER_S
+  const timing = options.timing
+  const metrics = new SimMetrics(model)
+  const context: GenerationContext = {
+    scheduler: new DeadlineScheduler({ spinBelowMs: options.spinBelowMs ?? 0 }),
+    metrics,
+    coalesce: options.coalesce ?? 1,
+    active: new Set(),
+  }
+  const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some(
+    (rate) => (rate ?? 0) > 0,
+  )
+  if (anyFaultRate && options.faultRandom === undefined) throw new RangeError('startSimServer: fault rates need faultRandom')
+  const drawFault =
+    options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
+  /** Requests held open by the `hang` fault until their client leaves (or the server closes). */
+  const hanging = new Set<ServerResponse>()
+  const serverStartedS = Math.floor(Date.now() / 1000)
+
+  function handleGeneration(endpoint: GenerationEndpoint, request: IncomingMessage, response: ServerResponse): void {
+    metrics.requests++
+    const forced = forcedFault(request.headers[FAULT_HEADER])
+    readBody(request, (rawBody) => {
+      const receivedAtMs = performance.now()
+      if (!forced.ok) {
+        metrics.rejected++
+        return sendError(response, { status: 400, type: 'BadRequestError', message: forced.message })
+      }
+      if (rawBody === undefined) {
+        metrics.rejected++
+        return sendError(response, { status: 413, type: 'RequestTooLarge', message: `body over ${MAX_BODY_BYTES} bytes` })
+      }
+      const fault = forced.fault ?? drawFault()
+      // Front-door faults (a gateway's, or an overloaded server's) come before any validation.
+      switch (fault) {
+        case '429':
+          metrics.faults['429']++
+          return sendError(
+            response,
+            { status: 429, type: 'RateLimitError', message: 'Too many requests (simulated by geopat sim)' },
+            { 'retry-after': String(retryAfterS) },
+          )
+        case '500':
+          metrics.faults['500']++
+          return sendError(response, {
+            status: 500,
+            type: 'InternalServerError',
+            message: 'Internal server error (simulated by geopat sim)',
+          })
+        case 'html404': {
+          metrics.faults.html404++
+          response.writeHead(404, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(HTML_404_PAGE) })
+          response.end(HTML_404_PAGE)
+          return
+        }
+        case 'hang':
+          // Accept and never answer: no headers until the client gives up.
+          metrics.faults.hang++
+          hanging.add(response)
+          response.on('close', () => {
+            if (hanging.delete(response)) metrics.aborted++
+          })
+          return
+        default:
+          break
+      }
+
+      const parsed = parseGenerationRequest(endpoint, rawBody, model, defaultOutputTokens)
+      if (!parsed.ok) {
+        metrics.rejected++
+        return sendError(response, parsed.error)
+      }
+      const generationRequest = parsed.request
+      if (fault === 'cut') metrics.faults.cut++
+      if (fault === 'error-midstream') metrics.faults['error-midstream']++
+      metrics.promptTokens += generationRequest.promptTokens
+
+      const schedule = timing({
+        endpoint,
+        model,
+        promptTokens: generationRequest.promptTokens,
+        outputTokens: generationRequest.outputTokens,
+        stream: generationRequest.stream,
+        receivedAtMs,
+      })
+      const id = newCompletionId(endpoint)
+      const createdS = Math.floor(Date.now() / 1000)
+      const setup = {
+        context,
+        response,
+        request: generationRequest,
+        schedule,
+        receivedAtMs,
+        ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
+        id,
+        createdS,
+      }
+      if (generationRequest.stream) {
+        const formatter = new StreamChunkFormatter({
+          endpoint,
+          id,
+          createdS,
+          model,
+          promptTokens: generationRequest.promptTokens,
+          continuousUsage: generationRequest.continuousUsage,
+        })
+        new StreamingGeneration(setup, formatter).start()
+      } else {
+        new BufferedGeneration(setup).start()
+      }
+    })
+  }
+
+  function handle(request: IncomingMessage, response: ServerResponse): void {
+    const path = (request.url ?? '/').split('?', 1)[0] as string
+    const method = request.method ?? 'GET'
+    const endpoint = GENERATION_ROUTES[path]
+    if (endpoint !== undefined && method === 'POST') return handleGeneration(endpoint, request, response)
+    if (method === 'GET' && path === '/v1/models') return sendJson(response, 200, modelsListBody(model, serverStartedS))
+    if (method === 'GET' && path === '/health') {
+      response.writeHead(200, { 'content-length': 0 })
+      response.end()
+      return
+    }
+    if (method === 'GET' && path === '/metrics') {
+      const text = metrics.prometheusText()
+      response.writeHead(200, { 'content-type': PROMETHEUS_TEXT_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
+      response.end(text)
+      return
+    }
+    // Drain any body so that the keep-alive connection stays usable after the error.
+    request.resume()
+    if (endpoint !== undefined || GET_ROUTES.has(path)) {
+      return sendError(response, { status: 405, type: 'MethodNotAllowed', message: `Method ${method} not allowed on ${path}` })
+    }
+    sendError(response, { status: 404, type: 'NotFoundError', message: `Route ${method} ${path} not found` })
+  }
+
+  const server = createServer(
+    {
+      // Long streams and idle keep-alive pools must not be cut by Node's defaults; requestTimeout
+      // (time to receive a whole request) is off so that a slow upload is the client's business.
+      keepAliveTimeout: 65_000,
+      headersTimeout: 66_000,
+      requestTimeout: 0,
+    },
+    handle,
+  )
+  // Nagle would hold small SSE writes back for the ACK of the previous one: tokens would bunch.
+  server.on('connection', (socket) => socket.setNoDelay(true))
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    // A deep accept backlog: thousands of clients connect at the same instant in a load test.
+    server.listen({ host, port: options.port ?? 0, backlog: 4096 }, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const port = (server.address() as AddressInfo).port
+  const urlHost = host.includes(':') ? `[${host}]` : host
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    stats: () => metrics.snapshot(),
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        context.scheduler.stop()
+        for (const generation of [...context.active]) generation.terminate()
+        for (const response of [...hanging]) response.destroy()
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}

@@ -1,0 +1,56 @@
+import type { Random } from '../util/rng.js'
+
+/** What a timing model may know about a request when it is admitted. */
+export interface SimRequestInfo {
+  endpoint: 'chat' | 'completion'
+  model: string
+  promptTokens: number
+  /** Exact number of tokens the simulator will generate. */
+  outputTokens: number
+  stream: boolean
+  /** performance.now() when the request body was complete. */
+  receivedAtMs: number
+}
+
+/**
+ * When each output token of one request is produced, as an offset in ms from `receivedAtMs`.
+ * The server asks for token 0, 1, 2, ... in order, once each, so a schedule may draw random
+ * numbers or consult shared engine state as it goes (a calibrated engine model will).
+ */
+export interface TokenSchedule {
+  tokenOffsetMs(tokenIndex: number): number
+}
+
+/** The pluggable timing source: given a request, its token schedule. */
+export type TimingModel = (request: SimRequestInfo) => TokenSchedule
+
+export interface FixedTimingOptions {
+  timeToFirstTokenMs: number
+  interTokenLatencyMs: number
+  /** Uniform jitter in [-jitterMs, +jitterMs] added to each token's deadline. */
+  jitterMs?: number
+  /** Needed when jitterMs > 0. */
+  random?: Random
+}
+
+/**
+ * Fixed timing: token k is due at ttft + k·itl after receipt, on an absolute schedule (each
+ * deadline is computed from receipt, not from the previous token, so lateness never accumulates),
+ * plus independent jitter per token.
+ */
+export function fixedTimingModel(options: FixedTimingOptions): TimingModel {
+  const { timeToFirstTokenMs, interTokenLatencyMs } = options
+  const jitterMs = options.jitterMs ?? 0
+  const random = options.random
+  if (jitterMs > 0 && random === undefined) throw new RangeError('fixedTimingModel: jitterMs > 0 needs a random source')
+  const schedule: TokenSchedule =
+    jitterMs > 0 && random !== undefined
+      ? {
+          tokenOffsetMs: (tokenIndex) =>
+            Math.max(0, timeToFirstTokenMs + tokenIndex * interTokenLatencyMs + (random.next() * 2 - 1) * jitterMs),
+        }
+      : { tokenOffsetMs: (tokenIndex) => timeToFirstTokenMs + tokenIndex * interTokenLatencyMs }
+  // The schedule keeps no per-request state (jitter comes from the shared seeded source), so
+  // every request can share one object.
+  return () => schedule
+}
