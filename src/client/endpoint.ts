@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { Pool } from 'undici'
+import { Client } from 'undici'
+import { StreamPool } from './stream-pool.js'
 import type { EndpointConfig } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 
@@ -76,28 +77,35 @@ export function requestHeaders(endpoint: ResolvedEndpoint, extra?: Record<string
   return headers
 }
 
+/** How to connect to the endpoint: connect timeout, TLS verification and material, no Nagle. */
+function connectOptions(endpoint: ResolvedEndpoint, connectTimeoutMs: number): Client.Options['connect'] {
+  return {
+    timeout: connectTimeoutMs,
+    rejectUnauthorized: endpoint.tls.rejectUnauthorized,
+    ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}),
+    ...(endpoint.tls.cert ? { cert: endpoint.tls.cert } : {}),
+    ...(endpoint.tls.key ? { key: endpoint.tls.key } : {}),
+    noDelay: true,
+  }
+}
+
 /**
- * A keep-alive connection pool for one endpoint. `maxConnections` undefined = as many as there are
- * requests in flight (open loop). Our own deadlines replace undici's header/body timeouts, which
- * would otherwise cut long generations at 300 s.
+ * Keep-alive connections for the streamed requests of one endpoint (see StreamPool). geopat's own
+ * deadlines replace undici's header/body timeouts, which would otherwise cut long generations.
  */
-export function createPool(endpoint: ResolvedEndpoint, options: { maxConnections?: number; connectTimeoutMs: number }): Pool {
-  return new Pool(endpoint.origin, {
-    connections: options.maxConnections ?? null,
-    pipelining: 1,
+export function createStreamPool(endpoint: ResolvedEndpoint, options: { connectTimeoutMs: number }): StreamPool {
+  return new StreamPool(endpoint.origin, {
     headersTimeout: 0,
     bodyTimeout: 0,
     keepAliveTimeout: 60_000,
     keepAliveMaxTimeout: 600_000,
-    connect: {
-      timeout: options.connectTimeoutMs,
-      rejectUnauthorized: endpoint.tls.rejectUnauthorized,
-      ...(endpoint.tls.ca ? { ca: endpoint.tls.ca } : {}),
-      ...(endpoint.tls.cert ? { cert: endpoint.tls.cert } : {}),
-      ...(endpoint.tls.key ? { key: endpoint.tls.key } : {}),
-      noDelay: true,
-    },
+    connect: connectOptions(endpoint, options.connectTimeoutMs),
   })
+}
+
+/** A plain connection for one-off requests (GET /v1/models before a run). */
+export function createControlClient(endpoint: ResolvedEndpoint, options: { connectTimeoutMs: number }): Client {
+  return new Client(endpoint.origin, { connect: connectOptions(endpoint, options.connectTimeoutMs) })
 }
 
 /** Hides any secret that might have leaked into a message (e.g. an echoed header). */

@@ -105,7 +105,11 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
   private pendingAbort: AbortedByGeopat | undefined
   private settled = false
   private readonly parser = new ServerSentEventParser()
-  readonly sentAt: number
+  /** When geopat handed the request to undici; `sentAt` is when undici started writing it. */
+  private readonly createdAt: number
+  sentAt: number
+  private dispatchWaitMs = 0
+  private newConnection = false
   private responseHeadersAt: number | undefined
   private firstByteAt: number | undefined
   private firstTokenAt: number | undefined
@@ -135,13 +139,28 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     private readonly sweeper: DeadlineSweeper,
     private readonly resolve: (outcome: AttemptOutcome) => void,
   ) {
-    this.sentAt = performance.now()
-    this.lastDataAt = this.sentAt
+    this.createdAt = performance.now()
+    this.sentAt = this.createdAt
+    this.lastDataAt = this.createdAt
+  }
+
+  /** StreamPool: this request opens a new connection (its wait includes TCP and TLS set-up). */
+  onNewConnection(): void {
+    this.newConnection = true
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller
-    if (this.pendingAbort) controller.abort(this.pendingAbort)
+    if (this.pendingAbort) {
+      controller.abort(this.pendingAbort)
+      return
+    }
+    // Undici calls this right before it writes the request to a socket: latencies count from here,
+    // and the time spent queued in the client before it is reported apart (dispatchWaitMs).
+    const now = performance.now()
+    this.dispatchWaitMs = now - this.createdAt
+    this.sentAt = now
+    this.lastDataAt = now
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -333,6 +352,8 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
       errorMessage: failure ? redactSecrets(truncate(failure.message, 500), this.endpoint) : null,
       retries: 0,
       retryWaitMs: 0,
+      dispatchWaitMs: this.dispatchWaitMs,
+      newConnection: this.newConnection,
     }
     this.resolve({ record, retryAfterMs: this.retryAfterMs })
   }

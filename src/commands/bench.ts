@@ -3,6 +3,7 @@ import { type BenchFlags, buildBenchScenario } from '../load/bench-config.js'
 import { runBench } from '../load/bench-run.js'
 import { StopSignal } from '../load/runner.js'
 import { type LaunchedSimulator, launchSimulator } from '../load/sim-target.js'
+import { simEndpointSchema } from '../schema/sim-endpoint.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { GeopatCommand } from '../util/base-command.js'
 
@@ -42,6 +43,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     'max-concurrency': Flags.integer({ description: 'open loop: cap on requests in flight' }),
     requests: Flags.integer({ description: 'number of requests to send (default 100 when no --duration)' }),
     duration: Flags.string({ description: 'seconds to send for' }),
+    'ramp-up': Flags.string({ description: 'closed loop: seconds over which the concurrent users start one after another' }),
     warmup: Flags.string({ description: 'seconds at the start kept in records but left out of the statistics' }),
     cooldown: Flags.string({ description: 'seconds at the end kept in records but left out of the statistics' }),
     'sweep-steps': Flags.integer({ description: 'sweep: rates between synchronous and maximum throughput (default 5)' }),
@@ -77,6 +79,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       rate: numeric('rate', flags.rate),
       burstiness: numeric('burstiness', flags.burstiness),
       duration: numeric('duration', flags.duration),
+      'ramp-up': numeric('ramp-up', flags['ramp-up']),
       warmup: numeric('warmup', flags.warmup),
       cooldown: numeric('cooldown', flags.cooldown),
       'connect-timeout': numeric('connect-timeout', flags['connect-timeout']),
@@ -88,10 +91,10 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     if (flags.sim && (flags.url || flags.scenario)) this.error('--sim starts its own endpoint: give it without --url or --scenario')
     let simulator: LaunchedSimulator | undefined
     if (flags.sim) {
-      const ttft = numeric('sim-ttft-ms', flags['sim-ttft-ms']) ?? 100
-      const itl = numeric('sim-itl-ms', flags['sim-itl-ms']) ?? 10
-      simulator = await launchSimulator(['--ttft-ms', String(ttft), '--itl-ms', String(itl)])
-      benchFlags.url = simulator.url
+      const ttftMs = numeric('sim-ttft-ms', flags['sim-ttft-ms']) ?? 100
+      const itlMs = numeric('sim-itl-ms', flags['sim-itl-ms']) ?? 10
+      simulator = await launchSimulator({ simulator: simEndpointSchema.parse({ ttftMs, itlMs }) })
+      benchFlags.url = simulator.urls.simulator
       benchFlags.label ??= 'simulator'
     }
     const { scenario, source } = buildBenchScenario(benchFlags)

@@ -24,6 +24,7 @@ export interface BenchFlags {
   'max-concurrency'?: number
   requests?: number
   duration?: number
+  'ramp-up'?: number
   warmup?: number
   cooldown?: number
   'sweep-steps'?: number
@@ -54,6 +55,7 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^endpoints\.\d+\.apiKeyEnv/, '--api-key-env'],
   [/^endpoints\.\d+\.headers/, '--header'],
   [/^load\.maxConcurrency/, '--max-concurrency'],
+  [/^load\.rampUp/, '--ramp-up'],
   [/^load\.sweepSteps/, '--sweep-steps'],
   [/^load\.sweepMaxConcurrency/, '--sweep-max-concurrency'],
   [/^load\.(\w+)/, '--$1'],
@@ -140,6 +142,7 @@ export function buildBenchScenario(flags: BenchFlags): { scenario: Scenario; sou
     maxConcurrency: flags['max-concurrency'],
     requests: flags.requests,
     duration: flags.duration,
+    rampUp: flags['ramp-up'],
     warmup: flags.warmup,
     cooldown: flags.cooldown,
     sweepSteps: flags['sweep-steps'],

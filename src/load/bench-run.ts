@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import type { Pool } from 'undici'
-import { type ResolvedEndpoint, createPool, resolveEndpoint } from '../client/endpoint.js'
+import { type ResolvedEndpoint, createControlClient, createStreamPool, resolveEndpoint } from '../client/endpoint.js'
+import type { StreamPool } from '../client/stream-pool.js'
 import type { GenerationRequest } from '../client/openai.js'
 import { discoverModel } from '../client/preflight.js'
 import { StreamingClient } from '../client/stream-request.js'
@@ -17,6 +17,7 @@ import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schem
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type LoadStep, type PreparedRequest, StopSignal, runLoadStep } from './runner.js'
+import { launchSimulator } from './sim-target.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 
 export interface BenchRunOptions {
@@ -41,7 +42,7 @@ export interface BenchRunResult {
 
 interface PreparedEndpoint {
   endpoint: ResolvedEndpoint
-  pool: Pool
+  pool: StreamPool
   model: string
 }
 
@@ -50,8 +51,27 @@ interface PreparedEndpoint {
  * runs the load on each in turn, streaming records to records.jsonl and writing summary.json/csv.
  */
 export async function runBench(options: BenchRunOptions): Promise<BenchRunResult> {
-  const { scenario } = options
   const stop = options.stop ?? new StopSignal()
+  // Simulated endpoints (sim: in the scenario) are started first, in their own process.
+  const simulated = Object.fromEntries(
+    options.scenario.endpoints.flatMap((endpoint, index) => (endpoint.sim ? [[endpoint.label ?? `sim-${index}`, endpoint.sim]] : [])),
+  )
+  const simulator = Object.keys(simulated).length > 0 ? await launchSimulator(simulated) : undefined
+  try {
+    const scenario: Scenario = {
+      ...options.scenario,
+      endpoints: options.scenario.endpoints.map((endpoint, index) => {
+        const label = endpoint.label ?? `sim-${index}`
+        return endpoint.sim ? { ...endpoint, label, url: simulator?.urls[label] } : endpoint
+      }),
+    }
+    return await runBenchOn(scenario, options, stop)
+  } finally {
+    await simulator?.stop()
+  }
+}
+
+async function runBenchOn(scenario: Scenario, options: BenchRunOptions, stop: StopSignal): Promise<BenchRunResult> {
   const resolved = scenario.endpoints.map((config, index) =>
     resolveEndpoint(config, scenario.endpoints.length > 1 ? `${options.source}: endpoints.${index}` : options.source),
   )
@@ -63,11 +83,11 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   const prepared: PreparedEndpoint[] = []
   try {
     for (const endpoint of resolved) {
-      const maxConnections = scenario.load.rate === undefined && scenario.load.profile !== 'sweep' ? scenario.load.concurrency ?? 1 : scenario.load.maxConcurrency
-      const pool = createPool(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs, ...(maxConnections !== undefined ? { maxConnections } : {}) })
-      prepared.push({ endpoint, pool, model: '' })
-      const discovery = await discoverModel(endpoint, pool, endpoint.config.model, Math.min(scenario.timeouts.connectMs * 2, 30_000))
-      ;(prepared[prepared.length - 1] as PreparedEndpoint).model = discovery.model
+      const control = createControlClient(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })
+      const discovery = await discoverModel(endpoint, control, endpoint.config.model, Math.min(scenario.timeouts.connectMs * 2, 30_000)).finally(() =>
+        control.destroy().catch(() => undefined),
+      )
+      prepared.push({ endpoint, pool: createStreamPool(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs }), model: discovery.model })
       if (discovery.note) options.log(`note: ${endpoint.label}: ${discovery.note}`)
     }
   } catch (error) {

@@ -14,18 +14,24 @@ export const CLIENT_BOUND_THRESHOLDS = {
   eventLoopDelayP99Ms: 20,
   sendLatenessMeanMs: 1,
   sendLatenessP99Ms: 10,
+  /** Closed loop: share of each request's time spent queued in the client before being written. */
+  dispatchWaitShare: 0.01,
 } as const
 
 /** Watches the load client itself while a run goes on: event-loop delay, CPU, send lateness. */
 export class ClientMonitor {
   private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: SAMPLE_RESOLUTION_MS })
   private readonly lateness: number[] = []
+  private readonly dispatchWaits: number[] = []
+  private busyMs = 0
   private cpuAtStart = process.cpuUsage()
   private startedAt = performance.now()
+  private utilizationAtStart = performance.eventLoopUtilization()
 
   start(): void {
     this.cpuAtStart = process.cpuUsage()
     this.startedAt = performance.now()
+    this.utilizationAtStart = performance.eventLoopUtilization()
     this.loopDelay.reset()
     this.loopDelay.enable()
   }
@@ -33,6 +39,12 @@ export class ClientMonitor {
   /** Open loop: how late a send left against the time it was due. */
   recordSendLateness(latenessMs: number): void {
     this.lateness.push(latenessMs)
+  }
+
+  /** How long a request on a kept-alive connection waited inside the client before it was written. */
+  recordDispatchWait(waitMs: number, latencyMs: number): void {
+    this.dispatchWaits.push(waitMs)
+    this.busyMs += waitMs + latencyMs
   }
 
   finish(workers = 1): RunSummary['client'] {
@@ -47,7 +59,10 @@ export class ClientMonitor {
     const eventLoopDelayP99Ms = extra(this.loopDelay.percentile(99))
     const eventLoopDelayMaxMs = extra(this.loopDelay.max)
     const sendLatenessMs = describeValues(this.lateness)
-    return judgeClient({ eventLoopDelayMeanMs, eventLoopDelayP99Ms, eventLoopDelayMaxMs, sendLatenessMs, cpuCores, workers })
+    const dispatchWaitMs = describeValues(this.dispatchWaits)
+    const eventLoopUtilization = performance.eventLoopUtilization(this.utilizationAtStart).utilization
+    const dispatchWaitShare = this.busyMs > 0 ? this.dispatchWaits.reduce((sum, wait) => sum + wait, 0) / this.busyMs : 0
+    return judgeClient({ eventLoopDelayMeanMs, eventLoopDelayP99Ms, eventLoopDelayMaxMs, eventLoopUtilization, sendLatenessMs, dispatchWaitMs, dispatchWaitShare, cpuCores, workers })
   }
 }
 
@@ -66,6 +81,11 @@ export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 're
   }
   if (lateness.count > 0 && (lateness.p99 ?? 0) > t.sendLatenessP99Ms) {
     reasons.push(`send lateness p99 ${(lateness.p99 ?? 0).toFixed(1)} ms > ${t.sendLatenessP99Ms} ms`)
+  }
+  if (measured.dispatchWaitShare > t.dispatchWaitShare) {
+    reasons.push(
+      `requests waited ${(measured.dispatchWaitMs.mean ?? 0).toFixed(2)} ms on average inside the client before being written, ${(measured.dispatchWaitShare * 100).toFixed(1)}% of their time (> ${t.dispatchWaitShare * 100}%): the concurrency offered was lower than asked`,
+    )
   }
   return { ...measured, verdict: reasons.length > 0 ? 'client-bound' : 'ok', reasons }
 }

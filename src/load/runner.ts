@@ -18,6 +18,8 @@ export interface LoadStep {
   maxConcurrency?: number
   maxRequests?: number
   durationMs?: number
+  /** Closed loop: virtual users start one after another over this time (k6's ramping), not at once. */
+  rampUpMs?: number
   seed: number
 }
 
@@ -100,7 +102,11 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
     deps.onProgress({ sent, completed, inFlight, elapsedMs: now })
   }
 
-  const sendOne = (intendedSendMs: number): Promise<void> => {
+  /**
+   * `dueMs`: open loop, when the send was due (a concurrency cap's wait excluded); its lateness is
+   * measured when undici actually writes the request, so the client's own queue counts.
+   */
+  const sendOne = (intendedSendMs: number, dueMs?: number): Promise<void> => {
     const id = sent++
     const prepared = deps.prepare(id)
     const now = elapsed()
@@ -122,6 +128,11 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
         lastEndMs = end
         completed++
         changeInFlight(-1, end)
+        // Connection set-up is the network's and the server's time, not the client's queue.
+        if (!record.newConnection) {
+          if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
+          else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
+        }
         deps.onRecord(record)
         reportProgress(end)
         slotListener?.(end)
@@ -135,10 +146,12 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
   let sendEndMs: number
   if (step.mode === 'closed') {
     const concurrency = step.concurrency ?? 1
-    const virtualUser = async (): Promise<void> => {
+    const virtualUser = async (user: number): Promise<void> => {
+      const startAtMs = ((step.rampUpMs ?? 0) * user) / concurrency
+      if (startAtMs > 0) await new Promise((resolve) => setTimeout(resolve, startAtMs))
       while (canSendMore() && withinDuration(elapsed())) await sendOne(elapsed())
     }
-    await Promise.all(Array.from({ length: concurrency }, virtualUser))
+    await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
     sendEndMs = step.durationMs !== undefined && !deps.stop.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
     sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: deps.stop })
@@ -163,7 +176,7 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
 }
 
 interface OpenLoopContext {
-  sendOne: (intendedSendMs: number) => Promise<void>
+  sendOne: (intendedSendMs: number, dueMs: number) => Promise<void>
   canSendMore: () => boolean
   withinDuration: (atMs: number) => boolean
   elapsed: () => number
@@ -214,14 +227,12 @@ function runOpenLoop(step: LoadStep, ctx: OpenLoopContext): Promise<number> {
           finish()
           return
         }
-        const now = ctx.elapsed()
-        if (nextDue > now) break
+        if (nextDue > ctx.elapsed()) break
         if (step.maxConcurrency !== undefined && ctx.inFlightNow() >= step.maxConcurrency) {
           waitingForSlot = true
           return
         }
-        ctx.monitor.recordSendLateness(now - Math.max(nextDue, slotFreedAt))
-        void ctx.sendOne(nextDue)
+        void ctx.sendOne(nextDue, Math.max(nextDue, slotFreedAt))
         nextDue = schedule.nextOffsetMs()
       }
       const waitMs = nextDue - ctx.elapsed()

@@ -1,20 +1,29 @@
 import { type ResultPromise, execa } from 'execa'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { SimConfig } from '../schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
 export interface LaunchedSimulator {
-  url: string
+  /** Base URL of each endpoint, by name. */
+  urls: Record<string, string>
   stop(): Promise<void>
 }
 
 /**
- * Starts `geopat sim` in a child process on a free loopback port and resolves once it listens.
- * A separate process keeps the simulator's work off the load client's event loop, as a real
- * server would be.
+ * Starts `geopat sim --config` in a child process with every endpoint on a free loopback port,
+ * and resolves once all of them listen. A separate process keeps the simulator's work off the
+ * load client's event loop, as a real server would be.
  */
-export async function launchSimulator(simArgs: string[], timeoutMs = 20_000): Promise<LaunchedSimulator> {
-  const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--port', '0', ...simArgs], {
+export async function launchSimulator(endpoints: SimConfig['endpoints'], timeoutMs = 30_000): Promise<LaunchedSimulator> {
+  const names = Object.keys(endpoints)
+  const dir = mkdtempSync(join(tmpdir(), 'geopat-sim-'))
+  const configPath = join(dir, 'sim.json')
+  const withFreePorts = Object.fromEntries(Object.entries(endpoints).map(([name, config]) => [name, { ...config, port: 0 }]))
+  writeFileSync(configPath, JSON.stringify({ endpoints: withFreePorts }))
+  const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
     reject: false,
     stdin: 'ignore',
     stderr: 'pipe',
@@ -22,28 +31,35 @@ export async function launchSimulator(simArgs: string[], timeoutMs = 20_000): Pr
     env: { GEOPAT_DEBUG: '' },
   })
   let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new UserError(`the simulator did not start within ${timeoutMs / 1000} s: ${output.trim()}`)), timeoutMs)
-    const onData = (data: Buffer): void => {
-      output += data.toString()
-      const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match?.[1]) {
+  const urls: Record<string, string> = {}
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new UserError(`the simulator did not start within ${timeoutMs / 1000} s: ${output.trim()}`)), timeoutMs)
+      child.stdout?.on('data', (data: Buffer) => {
+        output += data.toString()
+        for (const match of output.matchAll(/listening on (http:\/\/\S+) \(([^:]+):/g)) urls[match[2] as string] = match[1] as string
+        if (names.every((name) => urls[name] !== undefined)) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
+      void child.then((result) => {
         clearTimeout(timer)
-        resolve(match[1])
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
-    void child.then((result) => {
-      clearTimeout(timer)
-      reject(new UserError(`the simulator exited (${result.exitCode}): ${output.trim().split('\n')[0] ?? ''}`))
+        reject(new UserError(`the simulator exited (${result.exitCode}): ${output.trim().split('\n')[0] ?? ''}`))
+      })
     })
-  })
+  } catch (error) {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    throw error
+  }
   return {
-    url,
+    urls,
     async stop() {
       child.kill('SIGTERM')
       await child
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -25,7 +25,7 @@ export function singleStep(load: LoadConfig): LoadStep {
     }
   }
   const concurrency = load.concurrency ?? 1
-  return { ...base, label: `concurrency ${concurrency}`, mode: 'closed', concurrency }
+  return { ...base, label: `concurrency ${concurrency}`, mode: 'closed', concurrency, ...(load.rampUp > 0 ? { rampUpMs: load.rampUp * 1000 } : {}) }
 }
 
 /**

@@ -48,7 +48,9 @@ export function renderGlossaryMarkdown(): string {
     '',
     `Client self-check ("client-bound" verdict): the run is marked client-bound when the event-loop delay averages over ${t.eventLoopDelayMeanMs} ms`,
     `or its p99 exceeds ${t.eventLoopDelayP99Ms} ms (chunk timestamps can be that late), or, in an open loop, sends leave more than`,
-    `${t.sendLatenessMeanMs} ms late on average or ${t.sendLatenessP99Ms} ms at p99 (the rate asked for was not offered).`,
+    `${t.sendLatenessMeanMs} ms late on average or ${t.sendLatenessP99Ms} ms at p99 (the rate asked for was not offered), or, in a closed loop,`,
+    `requests spend over ${t.dispatchWaitShare * 100}% of their time queued inside the client before undici writes them. Latencies count from the`,
+    'moment undici writes the request to its socket; the wait before it is reported apart (dispatchWaitMs).',
   )
   return lines.join('\n')
 }

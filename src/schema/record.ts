@@ -40,7 +40,12 @@ export const requestRecordSchema = z
     model: z.string(),
     /** Open loop: when the schedule wanted it sent. Closed loop: when a slot became free. */
     intendedSendMs: msSchema,
+    /** When undici started writing the request to a socket; every latency counts from here. */
     sendMs: msSchema,
+    /** Time the request waited inside the client (undici's queue, a free keep-alive socket) before sendMs. */
+    dispatchWaitMs: msSchema,
+    /** The request opened a new connection: its dispatch wait includes TCP (and TLS) set-up. */
+    newConnection: z.boolean(),
     responseHeadersMs: msSchema.nullable(),
     firstByteMs: msSchema.nullable(),
     /** One entry per network read that carried tokens: [arrival ms since send, tokens in it]. */

@@ -46,6 +46,8 @@ export const loadSchema = z
     maxConcurrency: z.number().int().min(1).max(100_000).optional(),
     requests: z.number().int().min(1).optional(),
     duration: positiveSeconds.optional(),
+    /** Closed loop: seconds over which the virtual users start, one after another (0 = all at once). */
+    rampUp: z.number().nonnegative().default(0),
     warmup: z.number().nonnegative().default(0),
     cooldown: z.number().nonnegative().default(0),
     /** Sweep: number of rates between the synchronous and the maximum-throughput runs. */

@@ -40,6 +40,8 @@ export const simEndpointSchema = z
     /** Simulate the model loading before the first answer (the profile's cold start, ×CC factor). */
     coldStart: z.boolean().default(false),
     coalesce: z.number().int().min(1).max(1000).default(1),
+    /** Output length when a request sets no max_tokens. */
+    defaultOutputTokens: z.number().int().min(1).default(64),
     seed: z.number().int().default(1),
     model: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).default(0),
@@ -47,3 +49,13 @@ export const simEndpointSchema = z
   .strict()
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>
+
+/** `geopat sim --config FILE`: several simulated endpoints in one process, one port each. */
+export const simConfigSchema = z
+  .object({
+    endpoints: z
+      .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'endpoint names are letters, digits, dots, dashes and underscores'), simEndpointSchema)
+      .refine((endpoints) => Object.keys(endpoints).length > 0, { message: 'name at least one endpoint' }),
+  })
+  .strict()
+export type SimConfig = z.infer<typeof simConfigSchema>

@@ -27,8 +27,14 @@ export const clientCheckSchema = z
     eventLoopDelayMeanMs: z.number(),
     eventLoopDelayP99Ms: z.number(),
     eventLoopDelayMaxMs: z.number(),
+    /** Share of wall time the event loop was busy (1 = never idle). */
+    eventLoopUtilization: z.number(),
     /** Open loop: actual − intended send time (a concurrency cap's waits excluded). */
     sendLatenessMs: distributionSchema,
+    /** Time requests on kept-alive connections waited inside the client before being written. */
+    dispatchWaitMs: distributionSchema,
+    /** Closed loop: dispatch wait / (dispatch wait + latency), summed over requests. */
+    dispatchWaitShare: z.number(),
     /** CPU time of the geopat process / wall time, in cores (1.0 = one core busy). */
     cpuCores: z.number(),
     workers: z.number().int().positive(),

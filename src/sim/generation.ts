@@ -10,7 +10,7 @@ import {
 } from './openai-format.js'
 import type { GenerationRequest } from './openai-request.js'
 import type { SimMetrics } from './sim-metrics.js'
-import type { TokenSchedule } from './timing.js'
+import { type EngineTokenFeed, type TokenSchedule, isEngineFeed } from './timing.js'
 
 /** How a generation ends: normally, cut (socket closed without [DONE]), or with an error event. */
 export type GenerationEnding = 'complete' | 'cut' | 'error'
@@ -29,9 +29,13 @@ export interface GenerationSetup {
   context: GenerationContext
   response: ServerResponse
   request: GenerationRequest
-  schedule: TokenSchedule
+  schedule: TokenSchedule | EngineTokenFeed
   /** performance.now() at receipt: the origin of every token offset. */
   receivedAtMs: number
+  /** Simulated network: the client→server leg (and a new connection's handshakes) before work starts. */
+  requestDelayMs: number
+  /** Simulated network: one server→client delivery (half an RTT, with jitter). */
+  deliveryDelayMs: () => number
   ending: GenerationEnding
   id: string
   createdS: number
@@ -139,6 +143,11 @@ export class StreamingGeneration extends Generation {
   private previousTokenOffsetMs = 0
   /** Offsets of the tokens of the pending group (reused to avoid an allocation per write). */
   private readonly groupOffsetsMs: number[] = []
+  /** Offset at which the last group reached the client (network delay included), for ordering. */
+  private deliveredOffsetMs = 0
+  /** Engine feed: produced-time offsets of tokens not yet written (waiting to fill a group). */
+  private pendingProducedMs: number[] = []
+  private engineHandle: { cancel(): void } | undefined
 
   constructor(
     setup: GenerationSetup,
@@ -151,7 +160,19 @@ export class StreamingGeneration extends Generation {
     // Headers go out at once (as uvicorn's StreamingResponse does); the first data at TTFT.
     this.setup.response.writeHead(200, SSE_HEADERS)
     this.setup.response.flushHeaders()
-    this.scheduleNextGroup()
+    const source = this.setup.schedule
+    if (isEngineFeed(source)) {
+      this.engineHandle = source.start(this.setup.receivedAtMs + this.setup.requestDelayMs, {
+        onToken: (tokenIndex, producedAtMs) => this.onEngineToken(tokenIndex, producedAtMs),
+      })
+    } else {
+      this.scheduleNextGroup()
+    }
+  }
+
+  protected override finish(reason: 'length' | 'abort', e2eLatencyMs?: number): void {
+    super.finish(reason, e2eLatencyMs)
+    this.engineHandle?.cancel()
   }
 
   private scheduleNextGroup(): void {
@@ -162,18 +183,43 @@ export class StreamingGeneration extends Generation {
     let offset = this.previousTokenOffsetMs
     for (let index = this.nextTokenIndex; index < groupEnd; index++) {
       // Jitter must not reorder tokens.
-      offset = Math.max(offset, schedule.tokenOffsetMs(index))
+      offset = Math.max(offset, (schedule as TokenSchedule).tokenOffsetMs(index))
       offsets.push(offset)
     }
-    context.scheduler.schedule(receivedAtMs + offset, this)
+    this.deliveredOffsetMs = Math.max(this.deliveredOffsetMs, offset + this.setup.requestDelayMs + this.setup.deliveryDelayMs())
+    context.scheduler.schedule(receivedAtMs + this.deliveredOffsetMs, this)
   }
 
   onDue(scheduledAtMs: number): void {
     if (this.finished) return
+    this.writeGroup(this.groupOffsetsMs, scheduledAtMs)
+  }
+
+  /** Engine feed: a token was produced; write it (with its group) after the network's delay. */
+  private onEngineToken(tokenIndex: number, producedAtMs: number): void {
+    if (this.finished || tokenIndex >= this.stopAfterTokens) return
+    const { receivedAtMs, requestDelayMs } = this.setup
+    const produced = this.pendingProducedMs
+    // Offsets from the request's arrival at the (simulated) server, as vLLM's own clock sees them.
+    produced.push(producedAtMs - receivedAtMs - requestDelayMs)
+    if (produced.length < this.setup.context.coalesce && tokenIndex < this.stopAfterTokens - 1) return
+    this.pendingProducedMs = []
+    const lastProduced = produced[produced.length - 1] as number
+    this.deliveredOffsetMs = Math.max(this.deliveredOffsetMs, requestDelayMs + lastProduced + this.setup.deliveryDelayMs())
+    const dueAtMs = this.setup.receivedAtMs + this.deliveredOffsetMs
+    if (dueAtMs <= performance.now()) this.writeGroup(produced, dueAtMs)
+    else this.setup.context.scheduler.schedule(dueAtMs, { onDue: (at) => !this.finished && this.writeGroup(produced, at) })
+  }
+
+  /**
+   * Writes the next `offsetsMs.length` tokens in one socket write. `offsetsMs` are the engine's
+   * production times (what vLLM's histograms record); `scheduledAtMs` is when the write was due.
+   */
+  private writeGroup(offsetsMs: number[], scheduledAtMs: number): void {
     const { request, response, ending } = this.setup
     const formatter = this.formatter
     const firstIndex = this.nextTokenIndex
-    const groupEnd = firstIndex + this.groupOffsetsMs.length
+    const groupEnd = firstIndex + offsetsMs.length
     const isLastGroup = groupEnd === this.stopAfterTokens
 
     let text = firstIndex === 0 ? formatter.firstChunk() : ''
@@ -192,12 +238,12 @@ export class StreamingGeneration extends Generation {
     const metrics = this.setup.context.metrics
     metrics.emitLateness.record(performance.now() - scheduledAtMs)
     writeChunk(response, text)
-    this.observeTokenTimes(firstIndex, this.previousTokenOffsetMs, this.groupOffsetsMs)
-    this.previousTokenOffsetMs = this.groupOffsetsMs[this.groupOffsetsMs.length - 1] as number
+    this.observeTokenTimes(firstIndex, this.previousTokenOffsetMs, offsetsMs)
+    this.previousTokenOffsetMs = offsetsMs[offsetsMs.length - 1] as number
     this.nextTokenIndex = groupEnd
 
     if (!isLastGroup) {
-      this.scheduleNextGroup()
+      if (!this.engineHandle) this.scheduleNextGroup()
       return
     }
     switch (ending) {
@@ -222,17 +268,37 @@ export class StreamingGeneration extends Generation {
 export class BufferedGeneration extends Generation {
   private tokenOffsetsMs: Float64Array = new Float64Array(0)
 
+  private engineHandle: { cancel(): void } | undefined
+
   protected begin(): void {
-    const { schedule, receivedAtMs, context } = this.setup
-    // The schedule is asked for every token, in order, as its contract says.
+    const { schedule, receivedAtMs, context, requestDelayMs } = this.setup
     const offsets = new Float64Array(this.stopAfterTokens)
+    this.tokenOffsetsMs = offsets
+    if (isEngineFeed(schedule)) {
+      // The answer leaves once the engine has produced the last token.
+      this.engineHandle = schedule.start(receivedAtMs + requestDelayMs, {
+        onToken: (tokenIndex, producedAtMs) => {
+          if (this.finished || tokenIndex >= offsets.length) return
+          offsets[tokenIndex] = producedAtMs - receivedAtMs - requestDelayMs
+          if (tokenIndex === offsets.length - 1) {
+            context.scheduler.schedule(producedAtMs + this.setup.deliveryDelayMs(), this)
+          }
+        },
+      })
+      return
+    }
+    // The schedule is asked for every token, in order, as its contract says.
     let offset = 0
     for (let index = 0; index < offsets.length; index++) {
       offset = Math.max(offset, schedule.tokenOffsetMs(index))
       offsets[index] = offset
     }
-    this.tokenOffsetsMs = offsets
-    context.scheduler.schedule(receivedAtMs + offset, this)
+    context.scheduler.schedule(receivedAtMs + offset + requestDelayMs + this.setup.deliveryDelayMs(), this)
+  }
+
+  protected override finish(reason: 'length' | 'abort', e2eLatencyMs?: number): void {
+    super.finish(reason, e2eLatencyMs)
+    this.engineHandle?.cancel()
   }
 
   onDue(scheduledAtMs: number): void {

@@ -46,6 +46,18 @@ export interface SimStats {
   emittedEvents: number
 }
 
+/** What the engine model exposes to /metrics (vLLM's scheduler gauges and cache counters). */
+export interface EngineGauges {
+  running(): number
+  waiting(): number
+  kvUsage(): number
+  preemptions(): number
+  prefixQueryTokens(): number
+  prefixHitTokens(): number
+  numGpuBlocks: number
+  blockSize: number
+}
+
 /** Running mean, max and a bucketed p99 of emission lateness, all in constant memory. */
 export class LatenessTracker {
   private static readonly BUCKET_MS = 0.05
@@ -106,6 +118,9 @@ export class SimMetrics {
   readonly e2eRequestLatencySeconds = new BucketHistogram(VLLM_REQUEST_LATENCY_BUCKETS_S)
   readonly emitLateness = new LatenessTracker()
 
+  /** Set when a calibrated engine model runs behind the server: its gauges and counters. */
+  engine: EngineGauges | undefined
+
   constructor(readonly modelName: string) {}
 
   recordFinished(reason: FinishReason, e2eLatencyMs?: number): void {
@@ -138,10 +153,21 @@ export class SimMetrics {
       ['engine', '0'],
     ]
     const one = (value: number) => [{ labels, value }]
-    return new PrometheusTextWriter()
-      .gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', one(this.running))
-      .gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', one(0))
-      .gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', one(0))
+    const engine = this.engine
+    const writer = new PrometheusTextWriter()
+      .gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', one(engine ? engine.running() : this.running))
+      .gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', one(engine ? engine.waiting() : 0))
+      .gauge('vllm:kv_cache_usage_perc', 'KV-cache usage. 1 means 100 percent usage.', one(engine ? engine.kvUsage() : 0))
+    if (engine) {
+      writer
+        .gauge('vllm:cache_config_info', 'Information of the LLMEngine CacheConfig.', [
+          { labels: [...labels, ['num_gpu_blocks', String(engine.numGpuBlocks)] as const, ['block_size', String(engine.blockSize)] as const], value: 1 },
+        ])
+        .counter('vllm:num_preemptions_total', 'Cumulative number of preemption from the engine.', one(engine.preemptions()))
+        .counter('vllm:prefix_cache_queries_total', 'Prefix cache queries, in terms of number of queried tokens.', one(engine.prefixQueryTokens()))
+        .counter('vllm:prefix_cache_hits_total', 'Prefix cache hits, in terms of number of cached tokens.', one(engine.prefixHitTokens()))
+    }
+    return writer
       .counter('vllm:prompt_tokens_total', 'Number of prefill tokens processed.', one(this.promptTokens))
       .counter('vllm:generation_tokens_total', 'Number of generation tokens processed.', one(this.generationTokens))
       .counter(

@@ -15,9 +15,13 @@ import {
   type GenerationEndpoint,
 } from './openai-format.js'
 import { parseGenerationRequest } from './openai-request.js'
+import { countTokens } from '../input/tokenizer.js'
 import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
 import { SimMetrics, type SimStats } from './sim-metrics.js'
 import type { TimingModel } from './timing.js'
+import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
+import type { Socket } from 'node:net'
+import type { EngineGauges } from './sim-metrics.js'
 
 export const DEFAULT_SIM_HOST = '127.0.0.1'
 export const DEFAULT_SIM_MODEL = 'geopat-sim'
@@ -41,8 +45,18 @@ export interface SimServerOptions {
   faultRandom?: Random
   /** Busy-wait for deadlines closer than this (ms) for sub-ms precision, at a CPU cost (default 0). */
   spinBelowMs?: number
-  /** Where token deadlines come from: fixed timing now, a calibrated engine model later. */
+  /** Where token times come from: a fixed schedule, or a calibrated engine model's feed. */
   timing: TimingModel
+  /** The scheduler token writes use; an engine model must share it (default: a new one). */
+  scheduler?: DeadlineScheduler
+  /** The simulated network between client and server (default: none beyond loopback). */
+  network?: NetworkPath
+  /** Seeded source for network jitter (needed when network.jitterMs > 0). */
+  networkRandom?: Random
+  /** Random faults strike only the first N generation requests (0 = any request). */
+  faultFirstRequests?: number
+  /** Gauges and counters of the engine model for /metrics. */
+  engineGauges?: EngineGauges
 }
 
 export interface RunningSimServer {
@@ -87,14 +101,23 @@ function readBody(request: IncomingMessage, onBody: (body: string | undefined) =
  * pluggable timing model.
  */
 export async function startSimServer(options: SimServerOptions): Promise<RunningSimServer> {
+  // The tokenizer loads its tables on first use (~100 ms): pay that now, not in a request's TTFT.
+  countTokens('warm up the tokenizer')
   const host = options.host ?? DEFAULT_SIM_HOST
   const model = options.model ?? DEFAULT_SIM_MODEL
   const defaultOutputTokens = options.defaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS
   const retryAfterS = options.faults?.retryAfterS ?? DEFAULT_RETRY_AFTER_S
   const timing = options.timing
   const metrics = new SimMetrics(model)
+  metrics.engine = options.engineGauges
+  const network = options.network ?? LOOPBACK
+  if (network.jitterMs > 0 && options.networkRandom === undefined) throw new RangeError('startSimServer: network jitter needs networkRandom')
+  const networkRandom = options.networkRandom
+  const deliveryDelayMs = (): number => oneWayDelayMs(network, networkRandom)
+  /** Sockets that already carried a request: only a new connection pays the TLS handshake. */
+  const seenSockets = new WeakSet<Socket>()
   const context: GenerationContext = {
-    scheduler: new DeadlineScheduler({ spinBelowMs: options.spinBelowMs ?? 0 }),
+    scheduler: options.scheduler ?? new DeadlineScheduler({ spinBelowMs: options.spinBelowMs ?? 0 }),
     metrics,
     coalesce: options.coalesce ?? 1,
     active: new Set(),
@@ -103,14 +126,21 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
     (rate) => (rate ?? 0) > 0,
   )
   if (anyFaultRate && options.faultRandom === undefined) throw new RangeError('startSimServer: fault rates need faultRandom')
-  const drawFault =
+  const drawRandomFault =
     options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
+  const faultFirstRequests = options.faultFirstRequests ?? 0
+  let generationRequests = 0
+  const drawFault = () => (faultFirstRequests > 0 && generationRequests > faultFirstRequests ? undefined : drawRandomFault())
   /** Requests held open by the `hang` fault until their client leaves (or the server closes). */
   const hanging = new Set<ServerResponse>()
   const serverStartedS = Math.floor(Date.now() / 1000)
 
   function handleGeneration(endpoint: GenerationEndpoint, request: IncomingMessage, response: ServerResponse): void {
     metrics.requests++
+    generationRequests++
+    const socket = request.socket
+    const newConnection = !seenSockets.has(socket)
+    seenSockets.add(socket)
     const forced = forcedFault(request.headers[FAULT_HEADER])
     readBody(request, (rawBody) => {
       const receivedAtMs = performance.now()
@@ -183,6 +213,8 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
         request: generationRequest,
         schedule,
         receivedAtMs,
+        requestDelayMs: connectionSetupMs(network, newConnection) + deliveryDelayMs(),
+        deliveryDelayMs,
         ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
         id,
         createdS,

@@ -21,8 +21,26 @@ export interface TokenSchedule {
   tokenOffsetMs(tokenIndex: number): number
 }
 
-/** The pluggable timing source: given a request, its token schedule. */
-export type TimingModel = (request: SimRequestInfo) => TokenSchedule
+/** Receives tokens as an engine model produces them (performance.now() clock). */
+export interface TokenSink {
+  onToken(tokenIndex: number, producedAtMs: number): void
+}
+
+/**
+ * Tokens pushed by an engine model: with continuous batching a token's time depends on requests
+ * that arrive later, so it cannot be asked for in advance. `start` submits the request (it reaches
+ * the engine at `arrivesAtMs`); `cancel` frees its place when the client leaves.
+ */
+export interface EngineTokenFeed {
+  start(arrivesAtMs: number, sink: TokenSink): { cancel(): void }
+}
+
+/** The pluggable timing source: given a request, its token schedule or an engine feed. */
+export type TimingModel = (request: SimRequestInfo) => TokenSchedule | EngineTokenFeed
+
+export function isEngineFeed(source: TokenSchedule | EngineTokenFeed): source is EngineTokenFeed {
+  return 'start' in source
+}
 
 export interface FixedTimingOptions {
   timeToFirstTokenMs: number

@@ -26,6 +26,9 @@ export interface VirtualRunOptions {
   label?: string
   /** Keep every record (tests, report); otherwise records only feed the summary. */
   keepRecords?: boolean
+  /** Seconds at the start and at the end of sending left out of the statistics (steady state). */
+  warmupS?: number
+  cooldownS?: number
 }
 
 export interface VirtualRunResult {
@@ -120,7 +123,9 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
 
   // Initial load.
   if (load.mode === 'closed') {
-    for (let user = 0; user < (load.concurrency ?? 1); user++) events.push(0, { kind: 'send', user })
+    const users = load.concurrency ?? 1
+    // Ramp-up: user i starts at i/users of the ramp, so the users' requests do not move in lockstep.
+    for (let user = 0; user < users; user++) events.push(((load.rampUpMs ?? 0) * user) / users, { kind: 'send', user })
   } else {
     const schedule = createArrivalSchedule({
       process: load.arrival,
@@ -161,8 +166,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       maxConcurrency: load.maxConcurrency ?? null,
       requests: load.maxRequests ?? null,
       durationS: load.durationMs !== undefined ? load.durationMs / 1000 : null,
-      warmupS: 0,
-      cooldownS: 0,
+      warmupS: options.warmupS ?? 0,
+      cooldownS: options.cooldownS ?? 0,
     },
     achieved: {
       concurrencyMean: records.reduce((sum, r) => sum + (r.endToEndLatencyMs ?? 0), 0) / Math.max(1, runEndMs),
@@ -170,7 +175,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       sendRatePerS: sent > 1 && lastSendMs > 0 ? ((sent - 1) / lastSendMs) * 1000 : null,
       runDurationS: runEndMs / 1000,
     },
-    client: judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, sendLatenessMs: emptyDistribution(), cpuCores: 0, workers: 1 }),
+    client: judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0, sendLatenessMs: emptyDistribution(), dispatchWaitMs: emptyDistribution(), dispatchWaitShare: 0, cpuCores: 0, workers: 1 }),
     interrupted: false,
     sendEndMs: load.durationMs ?? lastSendMs,
     slo: options.slo ?? {},
@@ -204,6 +209,8 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
     model,
     intendedSendMs: request.sendMs,
     sendMs: request.sendMs,
+    dispatchWaitMs: 0,
+    newConnection: false,
     responseHeadersMs: first !== undefined ? first - request.sendMs : null,
     firstByteMs: first !== undefined ? first - request.sendMs : null,
     chunks,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPool, resolveEndpoint } from '../../src/client/endpoint.js'
+import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import { StreamingClient } from '../../src/client/stream-request.js'
 import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/schema/scenario.js'
 import { requestRecordSchema, type RequestRecord } from '../../src/schema/record.js'
@@ -59,7 +59,7 @@ beforeAll(async () => {
   server = await startQuirkServer({ ...scripts, '/v1/chat/completions': scripts.normal as Script })
   const endpoint = resolveEndpoint(endpointSchema.parse({ url: server.url, label: 'quirk' }), 'test')
   const timeouts = timeoutsSchema.parse({ firstTokenMs: 1500, idleMs: 500, totalMs: 4000 })
-  client = new StreamingClient(endpoint, createPool(endpoint, { connectTimeoutMs: 1000 }), { timeouts, retries: retrySchema.parse({}) })
+  client = new StreamingClient(endpoint, createStreamPool(endpoint, { connectTimeoutMs: 1000 }), { timeouts, retries: retrySchema.parse({}) })
 })
 
 afterAll(async () => {

