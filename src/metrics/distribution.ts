@@ -139,3 +139,50 @@ export class StreamingDistribution {
     return this.max
   }
 }
+
+/** 95% confidence intervals of a per-request distribution's mean and percentiles. */
+export interface DistributionIntervals {
+  confidence: number
+  mean: [number, number] | null
+  p50: [number, number] | null
+  p90: [number, number] | null
+  p99: [number, number] | null
+}
+
+const Z_95 = 1.959964
+
+/**
+ * Within-run 95% intervals, cheap at any sample size: for the mean, the normal (CLT) interval
+ * mean ± 1.96·s/√n; for a percentile p, the distribution-free order-statistic interval: the values
+ * at ranks n·p ± 1.96·√(n·p·(1−p)) (binomial), so no bootstrap is needed and no shape is assumed.
+ * Null where the sample is too small for that percentile (its interval would touch the extremes).
+ */
+export function intervalsOfSorted(sorted: ArrayLike<number>, mean: number | null, std: number | null): DistributionIntervals {
+  const n = sorted.length
+  const meanInterval: [number, number] | null =
+    n >= 2 && mean !== null && std !== null ? [mean - (Z_95 * std) / Math.sqrt(n), mean + (Z_95 * std) / Math.sqrt(n)] : null
+  const percentileInterval = (p: number): [number, number] | null => {
+    const spread = Z_95 * Math.sqrt(n * p * (1 - p))
+    const lowRank = Math.floor(n * p - spread)
+    const highRank = Math.ceil(n * p + spread)
+    if (lowRank < 0 || highRank > n - 1) return null
+    return [sorted[lowRank] as number, sorted[highRank] as number]
+  }
+  return { confidence: 0.95, mean: meanInterval, p50: percentileInterval(0.5), p90: percentileInterval(0.9), p99: percentileInterval(0.99) }
+}
+
+/** describeValues plus its intervals (one sort for both). */
+export function describeValuesWithIntervals(values: ArrayLike<number>): { distribution: Distribution; intervals: DistributionIntervals } {
+  const distribution = describeValues(values)
+  const sorted = Float64Array.from(values as ArrayLike<number>).sort()
+  return { distribution, intervals: intervalsOfSorted(sorted, distribution.mean, distribution.std) }
+}
+
+/** Smallest sample whose p-th quantile has a distribution-free 95% interval inside the sample. */
+export function minimumSampleForPercentileInterval(p: number): number {
+  for (let n = 2; n < 1_000_000; n++) {
+    const spread = Z_95 * Math.sqrt(n * p * (1 - p))
+    if (Math.floor(n * p - spread) >= 0 && Math.ceil(n * p + spread) <= n - 1) return n
+  }
+  return Number.POSITIVE_INFINITY
+}

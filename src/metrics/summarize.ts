@@ -3,7 +3,7 @@ import { ERROR_CLASSES } from '../schema/record.js'
 import type { SloConfig } from '../schema/scenario.js'
 import type { RunSummary } from '../schema/summary.js'
 import { METRICS } from './definitions.js'
-import { StreamingDistribution, describeValues } from './distribution.js'
+import { type DistributionIntervals, StreamingDistribution, describeValuesWithIntervals } from './distribution.js'
 import { meetsSlo } from './goodput.js'
 
 /** What the load engine knows about a run besides its records. */
@@ -168,10 +168,15 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
   const perSecond = (count: number): number => (windowMs > 0 ? count / (windowMs / 1000) : 0)
 
   const metrics: RunSummary['metrics'] = {}
+  const intervals: Record<string, DistributionIntervals> = {}
   for (const metric of METRICS) {
-    metrics[metric.id] = metric.perRequest
-      ? describeValues(perRequestValues.get(metric.id) ?? [])
-      : (pooled.get(metric.id) as StreamingDistribution).describe()
+    if (metric.perRequest) {
+      const described = describeValuesWithIntervals(perRequestValues.get(metric.id) ?? [])
+      metrics[metric.id] = described.distribution
+      intervals[metric.id] = described.intervals
+    } else {
+      metrics[metric.id] = (pooled.get(metric.id) as StreamingDistribution).describe()
+    }
   }
 
   const eventsPerRead = readsSum > 0 ? tokenEventsSum / readsSum : null
@@ -230,6 +235,7 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
         }
       : null,
     metrics,
+    intervals,
     client: facts.client,
     interrupted: facts.interrupted,
     warnings,

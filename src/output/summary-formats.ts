@@ -1,4 +1,7 @@
 import { METRICS } from '../metrics/definitions.js'
+import { minimumSampleForPercentileInterval } from '../metrics/distribution.js'
+
+const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
 import { ERROR_CLASSES } from '../schema/record.js'
 import type { BenchSummary, RunSummary } from '../schema/summary.js'
 
@@ -53,11 +56,13 @@ export function formatRunTable(run: RunSummary): string {
     `  requests: ${run.requests.sent} sent, ${run.requests.succeeded} ok, ${run.requests.failed} failed${errors.length ? ` (${errors.join(', ')})` : ''}` +
       `${run.requests.excludedWarmup + run.requests.excludedCooldown > 0 ? `; ${run.requests.excludedWarmup} warm-up and ${run.requests.excludedCooldown} cool-down excluded` : ''}${run.interrupted ? ' · INTERRUPTED' : ''}`,
   )
-  lines.push(`  ${pad('metric (ms)', 34, false)}${['mean', 'p50', 'p90', 'p99', 'max', 'n'].map((h) => pad(h, 10)).join('')}`)
+  lines.push(`  ${pad('metric (ms)', 34, false)}${['mean', 'p50', 'p90', 'p99', 'max', 'n'].map((h) => pad(h, 10)).join('')}   p99 95% CI`)
   for (const metric of METRICS) {
     const d = run.metrics[metric.id]
     if (!d || d.count === 0) continue
-    lines.push(`  ${pad(metric.label, 34, false)}${[d.mean, d.p50, d.p90, d.p99, d.max].map((v) => pad(num(v, 2), 10)).join('')}${pad(String(d.count), 10)}`)
+    const p99 = run.intervals[metric.id]?.p99
+    const interval = p99 ? `   [${num(p99[0], 1)}, ${num(p99[1], 1)}]` : run.intervals[metric.id] ? `   (needs ≥ ${MIN_REQUESTS_FOR_P99_INTERVAL} requests)` : ''
+    lines.push(`  ${pad(metric.label, 34, false)}${[d.mean, d.p50, d.p90, d.p99, d.max].map((v) => pad(num(v, 2), 10)).join('')}${pad(String(d.count), 10)}${interval}`)
   }
   const goodput = run.goodput
     ? ` · goodput ${num(run.goodput.requestsPerS, 2)} req/s (${num((run.goodput.fractionOfRequests ?? 0) * 100, 0)}% of requests meet the SLO)`

@@ -20,6 +20,11 @@ export const distributionSchema = z
 
 const errorCountsSchema = z.object(Object.fromEntries(ERROR_CLASSES.map((c) => [c, z.number().int().nonnegative()]))).strict()
 
+const rangeSchema = z.tuple([z.number(), z.number()]).nullable()
+export const intervalsSchema = z
+  .object({ confidence: z.number(), mean: rangeSchema, p50: rangeSchema, p90: rangeSchema, p99: rangeSchema })
+  .strict()
+
 export const clientCheckSchema = z
   .object({
     verdict: z.enum(['ok', 'client-bound']),
@@ -119,6 +124,8 @@ export const runSummarySchema = z
       .strict()
       .nullable(),
     metrics: z.record(z.string(), distributionSchema),
+    /** 95% intervals of the per-request metrics' mean and percentiles within this run. */
+    intervals: z.record(z.string(), intervalsSchema),
     client: clientCheckSchema,
     interrupted: z.boolean(),
     warnings: z.array(z.string()),

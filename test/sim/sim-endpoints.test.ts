@@ -1,0 +1,384 @@
+import { execa } from 'execa'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runBench } from '../../src/load/bench-run.js'
+import type { RequestRecord } from '../../src/schema/record.js'
+import { scenarioSchema } from '../../src/schema/scenario.js'
+import { simEndpointSchema } from '../../src/schema/sim-endpoint.js'
+import type { RunSummary } from '../../src/schema/summary.js'
+import { loadProfile } from '../../src/sim/engine/profile.js'
+import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
+import { runVirtual } from '../../src/sim/virtual.js'
+import { REPO_ROOT, runCli } from '../helpers/cli.js'
+
+const work = mkdtempSync(join(tmpdir(), 'geopat-sim-endpoints-'))
+const SXM = 'h100-sxm-llama-3.1-8b-bf16'
+const TINY_KV = join(REPO_ROOT, 'test', 'fixtures', 'tiny-kv-profile.yaml')
+
+const started: SimulatedEndpoint[] = []
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((endpoint) => endpoint.close()))
+})
+
+async function start(name: string, config: Record<string, unknown>): Promise<SimulatedEndpoint> {
+  const endpoint = await startSimulatedEndpoint(name, simEndpointSchema.parse({ port: 0, ...config }))
+  started.push(endpoint)
+  return endpoint
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * One streamed completions request, read to its end: the time to the first token and from the
+ * first token to the last, on this process's clock (send = just before fetch).
+ */
+async function streamTimed(url: string, body: Record<string, unknown>): Promise<{ ttftMs: number; tpotMs: number; tokens: number }> {
+  const sentAt = performance.now()
+  const response = await fetch(`${url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...body, stream: true }),
+  })
+  expect(response.status).toBe(200)
+  const reader = response.body!.getReader()
+  const decoder = new TextDecoder()
+  let buffered = ''
+  let firstAt: number | undefined
+  let lastAt = 0
+  let tokens = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    const at = performance.now()
+    buffered += decoder.decode(value, { stream: true })
+    let end: number
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const data = buffered.slice('data: '.length, end)
+      buffered = buffered.slice(end + 2)
+      if (data === '[DONE]') continue
+      const text = JSON.parse(data).choices?.[0]?.text
+      if (text) {
+        tokens++
+        firstAt ??= at
+        lastAt = at
+      }
+    }
+  }
+  if (firstAt === undefined) throw new Error('no token arrived')
+  return { ttftMs: firstAt - sentAt, tpotMs: tokens > 1 ? (lastAt - firstAt) / (tokens - 1) : 0, tokens }
+}
+
+function metricLines(text: string, name: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' '))
+}
+
+function metricValue(text: string, name: string, labelFragment = ''): number {
+  const line = metricLines(text, name).find((l) => l.includes(labelFragment))
+  if (line === undefined) throw new Error(`metric ${name} ${labelFragment} not found in:\n${text}`)
+  return Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+describe('simulated network: region RTT and TLS handshakes (geopat bench → geopat sim)', () => {
+  it('adds about one RTT to TTFT, nothing to ITL, and one more RTT per TLS round trip on a new connection', async () => {
+    const fixed = { ttftMs: 20, itlMs: 5 }
+    const scenario = scenarioSchema.parse({
+      endpoints: [
+        { label: 'loopback', sim: fixed },
+        { label: 'rtt60', sim: { ...fixed, network: { rttMs: 60 } } },
+        { label: 'rtt60-tls', sim: { ...fixed, network: { rttMs: 60, tlsHandshakeRoundTrips: 1 } } },
+      ],
+      load: { concurrency: 1, requests: 5 },
+      input: { inputTokens: 32, outputTokens: 20, fixedOutput: true },
+    })
+    const { summary, outDir } = await runBench({ scenario, source: 'test', outDir: join(work, 'network'), log: () => undefined, progress: false })
+    const runOf = (label: string): RunSummary => {
+      const run = summary.runs.find((r) => r.endpoint.label === label)
+      if (!run) throw new Error(`no run for ${label}`)
+      expect(run.requests.succeeded).toBe(5)
+      return run
+    }
+    const records = readFileSync(join(outDir, 'records.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as RequestRecord)
+    const ttfts = (label: string, newConnection: boolean) =>
+      records.filter((r) => r.endpoint === label && r.ok && r.newConnection === newConnection).map((r) => r.timeToFirstTokenMs as number)
+
+    // Kept-alive requests: the request's one-way trip and the first token's.
+    const loopbackWarm = median(ttfts('loopback', false))
+    const rttWarm = median(ttfts('rtt60', false))
+    const tlsWarm = median(ttfts('rtt60-tls', false))
+    expect(loopbackWarm).toBeGreaterThanOrEqual(19)
+    expect(loopbackWarm).toBeLessThan(40)
+    expect(rttWarm - loopbackWarm).toBeGreaterThan(40)
+    expect(rttWarm - loopbackWarm).toBeLessThan(80)
+    // A reused TLS connection pays no handshake.
+    expect(Math.abs(tlsWarm - rttWarm)).toBeLessThan(20)
+
+    // Per-token pace is the server's alone: the network delays every token by the same half RTT.
+    for (const label of ['loopback', 'rtt60', 'rtt60-tls']) {
+      const itl = runOf(label).metrics.itl?.mean as number
+      expect(itl, label).toBeGreaterThan(4)
+      expect(itl, label).toBeLessThan(7)
+    }
+    expect(Math.abs((runOf('rtt60').metrics.itl?.mean as number) - (runOf('loopback').metrics.itl?.mean as number))).toBeLessThan(1.5)
+
+    // The first request of each run opens the connection (the bench's preflight uses its own).
+    const rttCold = ttfts('rtt60', true)
+    const tlsCold = ttfts('rtt60-tls', true)
+    expect(rttCold.length).toBeGreaterThanOrEqual(1)
+    expect(tlsCold.length).toBeGreaterThanOrEqual(1)
+    // One TLS round trip on top of the TCP one: about one RTT more than a plain new connection,
+    // about two more than a kept-alive request.
+    expect(median(tlsCold) - median(rttCold)).toBeGreaterThan(40)
+    expect(median(tlsCold) - median(rttCold)).toBeLessThan(80)
+    expect(median(tlsCold) - tlsWarm).toBeGreaterThan(100)
+    expect(median(tlsCold) - tlsWarm).toBeLessThan(150)
+    expect(Math.min(...tlsCold)).toBeGreaterThan(Math.max(...ttfts('rtt60-tls', false)))
+  })
+})
+
+describe('confidential computing: the same profile, cc on and off, at low load', () => {
+  it('virtual time: TTFT and TPOT are higher with cc', async () => {
+    const profile = loadProfile(SXM)
+    const run = async (confidential: boolean) =>
+      (
+        await runVirtual({
+          profile,
+          confidential,
+          load: { step: 0, label: 'c1', mode: 'closed', concurrency: 1, maxRequests: 6, arrival: 'poisson', burstiness: 1, seed: 3 },
+          inputTokens: 512,
+          outputTokens: 64,
+          seed: 3,
+        })
+      ).summary
+    const plain = await run(false)
+    const cc = await run(true)
+    expect(plain.requests.succeeded).toBe(6)
+    expect(cc.requests.succeeded).toBe(6)
+    // The profile's tolls: +6 ms before the first token, +0.8 ms per step.
+    const ttftDelta = (cc.metrics.ttft?.mean as number) - (plain.metrics.ttft?.mean as number)
+    const tpotDelta = (cc.metrics.tpot?.mean as number) - (plain.metrics.tpot?.mean as number)
+    expect(ttftDelta).toBeGreaterThan(4)
+    expect(ttftDelta).toBeLessThan(30)
+    expect(tpotDelta).toBeGreaterThan(0.4)
+    expect(tpotDelta).toBeLessThan(3)
+  })
+
+  it('over HTTP: TTFT and TPOT are higher with cc', async () => {
+    const plain = await start('plain', { profile: SXM })
+    const cc = await start('cc', { profile: SXM, cc: true })
+    const prompt = Array.from({ length: 512 }, (_, i) => 1000 + i)
+    const results: Record<'plain' | 'cc', Array<{ ttftMs: number; tpotMs: number }>> = { plain: [], cc: [] }
+    // Interleaved, one at a time, so that both see the same machine.
+    for (let i = 0; i < 5; i++) {
+      for (const [key, endpoint] of [['plain', plain], ['cc', cc]] as const) {
+        const result = await streamTimed(endpoint.url, { model: 'meta-llama/Llama-3.1-8B-Instruct', prompt, max_tokens: 64 })
+        expect(result.tokens).toBe(64)
+        results[key].push(result)
+      }
+    }
+    const ttftPlain = median(results.plain.map((r) => r.ttftMs))
+    const ttftCc = median(results.cc.map((r) => r.ttftMs))
+    const tpotPlain = mean(results.plain.map((r) => r.tpotMs))
+    const tpotCc = mean(results.cc.map((r) => r.tpotMs))
+    expect(ttftCc - ttftPlain).toBeGreaterThan(3)
+    expect(ttftCc - ttftPlain).toBeLessThan(40)
+    expect(tpotCc - tpotPlain).toBeGreaterThan(0.3)
+    expect(tpotCc - tpotPlain).toBeLessThan(3)
+  })
+})
+
+describe('the engine model behind HTTP: preemption in /metrics', () => {
+  it('a ~9k-token KV cache and 16 requests of 1000 + 400 tokens: requests wait and get preempted', async () => {
+    const endpoint = await start('tiny', { profile: TINY_KV })
+    const model = 'meta-llama/Llama-3.1-8B-Instruct'
+    const prompt = Array.from({ length: 1000 }, (_, i) => 500 + i)
+    let peakWaiting = 0
+    let peakKvUsage = 0
+    let polling = true
+    const poller = (async () => {
+      while (polling) {
+        const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+        peakWaiting = Math.max(peakWaiting, metricValue(text, 'vllm:num_requests_waiting'))
+        peakKvUsage = Math.max(peakKvUsage, metricValue(text, 'vllm:kv_cache_usage_perc'))
+        await sleep(50)
+      }
+    })()
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const response = await fetch(`${endpoint.url}/v1/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, prompt, max_tokens: 400 }),
+        })
+        expect(response.status).toBe(200)
+        return (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
+      }),
+    )
+    polling = false
+    await poller
+    for (const answer of answers) expect(answer.usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 400 })
+
+    const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+    expect(metricValue(text, 'vllm:num_preemptions_total')).toBeGreaterThan(0)
+    const cacheInfo = metricLines(text, 'vllm:cache_config_info')[0] ?? ''
+    const blocks = Number(/num_gpu_blocks="(\d+)"/.exec(cacheInfo)?.[1])
+    const blockSize = Number(/block_size="(\d+)"/.exec(cacheInfo)?.[1])
+    expect(blockSize).toBe(16)
+    // ~9k tokens of KV cache.
+    expect(blocks * blockSize).toBeGreaterThan(5_000)
+    expect(blocks * blockSize).toBeLessThan(15_000)
+    expect(metricValue(text, 'vllm:request_success_total', 'finished_reason="length"')).toBe(16)
+    expect(metricValue(text, 'vllm:generation_tokens_total')).toBe(16 * 400)
+    expect(metricValue(text, 'vllm:num_requests_running')).toBe(0)
+    expect(metricValue(text, 'vllm:num_requests_waiting')).toBe(0)
+    // Seen while it ran: a queue, and a nearly full cache.
+    expect(peakWaiting).toBeGreaterThan(0)
+    expect(peakKvUsage).toBeGreaterThan(0.8)
+  }, 40_000)
+})
+
+describe('faults for the first N requests only', () => {
+  it('rate500 1 with firstRequests 3: requests 1–3 get 500, later ones succeed', async () => {
+    const endpoint = await start('flaky', { ttftMs: 2, itlMs: 1, faults: { rate500: 1, firstRequests: 3 } })
+    const statuses: number[] = []
+    for (let i = 0; i < 7; i++) {
+      const response = await fetch(`${endpoint.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: `request ${i}` }], max_tokens: 3, stream: i % 2 === 0 }),
+      })
+      statuses.push(response.status)
+      if (response.status === 500) {
+        const body = (await response.json()) as { error: { message: string } }
+        expect(body.error.message).toMatch(/simulated/)
+      } else {
+        await response.arrayBuffer()
+      }
+    }
+    expect(statuses).toEqual([500, 500, 500, 200, 200, 200, 200])
+    expect(endpoint.stats()).toMatchObject({ requests: 7, completed: 4 })
+    expect(endpoint.stats().faults['500']).toBe(3)
+  })
+})
+
+describe('cold start', () => {
+  it("the first answer waits for the profile's cold start, longer with cc (coldStartFactor)", async () => {
+    const source = readFileSync(TINY_KV, 'utf8')
+    expect(source).toMatch(/coldStartS: 40\n/)
+    const profilePath = join(work, 'cold-1s.yaml')
+    writeFileSync(profilePath, source.replace(/coldStartS: 40\n/, 'coldStartS: 1\n'))
+    expect(loadProfile(profilePath).confidential?.coldStartFactor).toBe(1.4)
+
+    const plain = await start('cold', { profile: profilePath, coldStart: true })
+    const cc = await start('cold-cc', { profile: profilePath, coldStart: true, cc: true })
+    const body = { model: 'meta-llama/Llama-3.1-8B-Instruct', prompt: 'wake up', max_tokens: 4 }
+    const [first, firstCc] = await Promise.all([streamTimed(plain.url, body), streamTimed(cc.url, body)])
+    // 1 s, and 1.4 s with cc, from when the endpoint started (a few ms before the request).
+    expect(first.ttftMs).toBeGreaterThanOrEqual(900)
+    expect(first.ttftMs).toBeLessThan(2_000)
+    expect(firstCc.ttftMs).toBeGreaterThanOrEqual(1_300)
+    expect(firstCc.ttftMs).toBeLessThan(2_500)
+    expect(firstCc.ttftMs - first.ttftMs).toBeGreaterThan(250)
+    // Once loaded, the model answers at its usual pace.
+    const warm = await streamTimed(plain.url, body)
+    expect(warm.ttftMs).toBeLessThan(300)
+  })
+})
+
+describe('geopat sim --config: one process, several ports', () => {
+  it('serves each endpoint on its own port with its own model, and stops on SIGTERM with exit 0', async () => {
+    const configPath = join(work, 'two-endpoints.yaml')
+    writeFileSync(
+      configPath,
+      [
+        'endpoints:',
+        '  alpha:',
+        '    model: alpha-model',
+        '    ttftMs: 5',
+        '    itlMs: 1',
+        '    port: 0',
+        '  beta:',
+        `    profile: ${SXM}`,
+        '    network: { rttMs: 2 }',
+        '    port: 0',
+        '',
+      ].join('\n'),
+    )
+    const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
+      cwd: REPO_ROOT,
+      reject: false,
+      stdin: 'ignore',
+      env: { CI: '1', GEOPAT_DEBUG: '' },
+      timeout: 30_000,
+    })
+    try {
+      const urls: Record<string, string> = {}
+      let output = ''
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${output}`)), 20_000)
+        child.stdout?.on('data', (data: Buffer) => {
+          output += data.toString()
+          for (const match of output.matchAll(/listening on (http:\/\/\S+) \(([^:]+):/g)) urls[match[2] as string] = match[1] as string
+          if (urls.alpha && urls.beta) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
+        void child.then((result) => {
+          clearTimeout(timer)
+          reject(new Error(`the simulator exited early (${result.exitCode}): ${output}`))
+        })
+      })
+      const alpha = urls.alpha as string
+      const beta = urls.beta as string
+      expect(new URL(alpha).port).not.toBe(new URL(beta).port)
+      expect(output).toContain('meta-llama/Llama-3.1-8B-Instruct')
+      const models = async (url: string) => ((await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
+      expect(await models(alpha)).toEqual(['alpha-model'])
+      expect(await models(beta)).toEqual(['meta-llama/Llama-3.1-8B-Instruct'])
+      // Both generate, each with its own model name.
+      for (const [url, model] of [
+        [alpha, 'alpha-model'],
+        [beta, 'meta-llama/Llama-3.1-8B-Instruct'],
+      ] as const) {
+        const response = await fetch(`${url}/v1/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, prompt: 'hi', max_tokens: 3 }),
+        })
+        expect(response.status).toBe(200)
+        expect(((await response.json()) as { model: string }).model).toBe(model)
+      }
+    } finally {
+      child.kill('SIGTERM')
+    }
+    const result = await child
+    expect(result.exitCode).toBe(0)
+    expect(result.signal).toBeUndefined()
+  })
+})
+
+describe('geopat sim --virtual', () => {
+  it('prints a JSON summary of 100 requests at 5 req/s on a ShareGPT-like workload', async () => {
+    const result = await runCli(['sim', '--virtual', '--profile', SXM, '--rate', '5', '--requests', '100', '--workload', 'sharegpt-like', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const output = JSON.parse(result.stdout) as { virtual: RunSummary; speedup: number; preemptions: number }
+    expect(output.virtual.requests.succeeded).toBe(100)
+    expect(output.virtual.metrics.ttft?.mean).toBeGreaterThan(0)
+    expect(output.virtual.throughput.outputTokensPerS).toBeGreaterThan(0)
+    expect(output.speedup).toBeGreaterThan(1)
+    expect(output.preemptions).toBeGreaterThanOrEqual(0)
+  })
+})
