@@ -48,6 +48,7 @@ export const simEndpointSchema = z
   })
   .strict()
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
+  .refine((e) => !(e.coldStart && e.profile === undefined), { message: 'coldStart needs a profile (its cold start time)', path: ['coldStart'] })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>
 
 /** `geopat sim --config FILE`: several simulated endpoints in one process, one port each. */

@@ -36,6 +36,7 @@ export interface SimFlags {
 const FLAG_OF_FIELD: Record<string, string> = {
   profile: '--profile',
   cc: '--cc',
+  coldStart: '--cold-start',
   ttftMs: '--ttft-ms',
   itlMs: '--itl-ms',
   jitterMs: '--jitter-ms',
@@ -115,6 +116,9 @@ export async function runVirtualFromFlags(endpoint: SimEndpointConfig, flags: Vi
   if (flags.requests === undefined && flags.duration === undefined) throw new UserError('--virtual: give --requests and/or --duration')
   if (flags.rate !== undefined && !(flags.rate > 0)) throw new UserError('--rate: must be > 0')
   if (flags.concurrency !== undefined && !(Number.isInteger(flags.concurrency) && flags.concurrency >= 1)) throw new UserError('--concurrency: must be an integer >= 1')
+  if (flags.requests !== undefined && !(Number.isInteger(flags.requests) && flags.requests >= 1)) throw new UserError('--requests: must be an integer >= 1')
+  if (flags.duration !== undefined && !(flags.duration > 0)) throw new UserError('--duration: must be a number > 0')
+  if (flags.seed !== undefined && !Number.isInteger(flags.seed)) throw new UserError('--seed: must be an integer')
   const workload = flags.workload ? loadWorkload(flags.workload) : undefined
   const inputTokens = flags['input-tokens'] ? parseLengthFlag(flags['input-tokens']) : (workload?.inputTokens ?? 256)
   const outputTokens = flags['output-tokens-dist'] ? parseLengthFlag(flags['output-tokens-dist']) : (workload?.outputTokens ?? 128)
@@ -138,6 +142,7 @@ export async function runVirtualFromFlags(endpoint: SimEndpointConfig, flags: Vi
     inputTokens,
     outputTokens,
     seed,
+    coldStart: endpoint.coldStart,
     ...(flags.slo ? { slo: parseSloFlag(flags.slo) } : {}),
   })
 }

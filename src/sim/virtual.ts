@@ -29,6 +29,8 @@ export interface VirtualRunOptions {
   /** Seconds at the start and at the end of sending left out of the statistics (steady state). */
   warmupS?: number
   cooldownS?: number
+  /** The model loads first: nothing enters the engine before the profile's cold start (×CC factor). */
+  coldStart?: boolean
 }
 
 export interface VirtualRunResult {
@@ -74,6 +76,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const inFlight = new Map<number, VirtualRequest>()
   const records: RequestRecord[] = []
   const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
+  const readyAtMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
   const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
   const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
   let sent = 0
@@ -94,7 +97,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     openConnections.add(user)
     const arriveMs = atMs + connectionSetupMs(path, newConnection) + oneWayDelayMs(path, networkRandom)
     inFlight.set(request.id, request)
-    events.push(arriveMs + frontendMs, { kind: 'enter', request })
+    events.push(Math.max(arriveMs + frontendMs, readyAtMs), { kind: 'enter', request })
   }
 
   const startStep = (atMs: number): void => {
