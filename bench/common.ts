@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { buildRequestBody } from '../src/client/openai.js'
+import { type MetricSamples, parsePrometheusText } from '../src/client/prometheus.js'
 import { parseLengthFlag } from '../src/input/distributions.js'
 import { createSyntheticPromptSource } from '../src/input/prompts.js'
 import type { BenchSummary, RunSummary } from '../src/schema/summary.js'
@@ -108,37 +109,13 @@ export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promi
   }
 }
 
-/** Prometheus samples by name (label sets of one name summed; `_bucket` lines skipped). */
-export type MetricSamples = Map<string, number>
+export type { MetricSamples }
+export { parsePrometheusText }
 
 export async function scrapeMetrics(baseUrl: string): Promise<MetricSamples> {
   const response = await fetch(`${baseUrl}/metrics`)
   if (!response.ok) throw new Error(`GET ${baseUrl}/metrics: HTTP ${response.status}`)
   return parsePrometheusText(await response.text())
-}
-
-/**
- * The few lines of the Prometheus text format we need: `name{labels} value [timestamp]`.
- * Values of one metric name with different label sets are added up (the simulator serves one
- * model on one engine, so only vllm:request_success_total has several, by finish reason).
- */
-export function parsePrometheusText(text: string): MetricSamples {
-  const samples: MetricSamples = new Map()
-  const line = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)/
-  for (const raw of text.split('\n')) {
-    if (raw.startsWith('#') || raw.trim() === '') continue
-    const match = line.exec(raw)
-    if (!match) continue
-    const name = match[1] as string
-    if (name.endsWith('_bucket')) continue
-    const value = Number(match[3])
-    if (!Number.isFinite(value)) continue
-    samples.set(name, (samples.get(name) ?? 0) + value)
-    // Kept apart too: vllm:request_success_total by finished_reason ("length", "stop", "abort").
-    const reason = /finished_reason="([^"]*)"/.exec(match[2] ?? '')
-    if (reason) samples.set(`${name}:${reason[1]}`, (samples.get(`${name}:${reason[1]}`) ?? 0) + value)
-  }
-  return samples
 }
 
 /** The simulator's own figures over exactly one run: deltas of its counters between two scrapes. */

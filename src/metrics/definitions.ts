@@ -66,13 +66,18 @@ export const METRICS: readonly MetricDefinition[] = [
     label: 'Inter-token latency (per request)',
     unit: 'ms',
     scope: 'per-request',
-    formula: '(arrival of the last token chunk − arrival of the first) / (output tokens − 1): TPOT without the tail after the last token',
+    formula:
+      '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
     peerNames: 'GuideLLM "ITL" (t_last − t_first) / (out − 1); vLLM has no per-request ITL; LLMPerf\'s "ITL" is ≈ E2E / out',
     perRequest: (record) => {
       const first = record.chunks[0]
       const last = record.chunks[record.chunks.length - 1]
-      if (!first || !last || record.outputTokens < 2) return null
-      return (last[0] - first[0]) / (record.outputTokens - 1)
+      if (!first || !last || first === last) return null
+      // With coalescing the first read carries several tokens; scale to the server's token count.
+      const chunkTokens = tokensInChunks(record)
+      const firstChunkTokens = record.outputTokensSource === 'server' && chunkTokens > 0 ? (first[1] * record.outputTokens) / chunkTokens : first[1]
+      const later = record.outputTokens - firstChunkTokens
+      return later > 0 ? (last[0] - first[0]) / later : null
     },
   },
   {

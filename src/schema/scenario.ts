@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { lengthSpecSchema } from '../input/distributions.js'
+import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
 
 /**
@@ -122,6 +123,8 @@ export const scenarioSchema = z
     slo: sloSchema.default({}),
     timeouts: timeoutsSchema.default({ connectMs: 10_000, firstTokenMs: 120_000, idleMs: 60_000, totalMs: 600_000 }),
     retries: retrySchema.default({ max: 0, backoffMs: 500, maxWaitMs: 30_000 }),
+    /** `geopat compare`: design, rounds, operating points, A/A, intervals. */
+    compare: compareConfigSchema.optional(),
     /** Grace period for streams in flight after Ctrl-C or the end of the duration, seconds. */
     graceSeconds: z.number().nonnegative().default(5),
     out: z.string().optional(),

@@ -22,6 +22,8 @@ export interface VirtualRunOptions {
   inputTokens: LengthSpec
   outputTokens: LengthSpec
   seed: number
+  /** Seed of the engine's step noise and network jitter (default: seed); prompts follow `seed`. */
+  noiseSeed?: number
   slo?: SloConfig
   label?: string
   /** Keep every record (tests, report); otherwise records only feed the summary. */
@@ -66,8 +68,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const { profile, load } = options
   const network = options.network ?? LOOPBACK
   const cc = options.confidential ? profile.confidential : undefined
-  const random = seededRandom(deriveSeed(options.seed, 11))
-  const networkRandom = seededRandom(deriveSeed(options.seed, 12))
+  const random = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 11))
+  const networkRandom = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 12))
   const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
   const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
   const engine = new EngineModel(profile, options.confidential, random)

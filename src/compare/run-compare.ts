@@ -1,0 +1,244 @@
+import { join } from 'node:path'
+import type { Client } from 'undici'
+import { type ResolvedEndpoint, createControlClient } from '../client/endpoint.js'
+import { type MetricSamples, scrapeMetrics } from '../client/prometheus.js'
+import { StreamingClient } from '../client/stream-request.js'
+import type { PromptItem } from '../input/prompts.js'
+import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
+import { type LoadStep, StopSignal, runLoadStep } from '../load/runner.js'
+import { peerMetrics } from '../metrics/peers.js'
+import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { compareToCsv } from '../output/compare-formats.js'
+import { ProgressLine } from '../output/progress.js'
+import { RecordsWriter } from '../output/records-writer.js'
+import { type CompareConfig, type CompareSummary, compareConfigSchema, compareSummarySchema } from '../schema/compare.js'
+import type { Scenario } from '../schema/scenario.js'
+import type { RequestRecord } from '../schema/record.js'
+import type { RunSummary } from '../schema/summary.js'
+import { deriveSeed, seededRandom, shuffleInPlace } from '../util/rng.js'
+import { GEOPAT_VERSION } from '../util/version.js'
+import { type CompareRecord, aaFloor, contrastArms, reconcile, splitOverhead, summarizeArm } from './analyze.js'
+import { type ProbeResult, probeFrontEnd } from './probe.js'
+
+export interface CompareRunOptions {
+  scenario: Scenario
+  source: string
+  outDir?: string
+  runId?: string
+  log: (line: string) => void
+  progress: boolean
+  stop?: StopSignal
+}
+
+interface Arm {
+  label: string
+  prepared: PreparedEndpoint
+  endpoint: ResolvedEndpoint
+}
+
+/** The order of the arms in round `round`: ABBA alternates, randomized shuffles with the seed. */
+export function blockOrder(arms: readonly string[], design: CompareConfig['design'], round: number, seed: number): string[] {
+  const order = [...arms]
+  if (design === 'abba') return round % 2 === 0 ? order : order.reverse()
+  shuffleInPlace(order, seededRandom(deriveSeed(seed, 1000 + round)))
+  return order
+}
+
+function accumulate(total: MetricSamples, before: MetricSamples, after: MetricSamples): void {
+  for (const [name, value] of after) total.set(name, (total.get(name) ?? 0) + value - (before.get(name) ?? 0))
+}
+
+/**
+ * `geopat compare`: every arm gets the same prompts with a fixed output length, in interleaved
+ * blocks (ABBA or seeded random order per round), after its own warm-up, at each operating point
+ * apart. Then per arm and per contrast: bootstrap intervals, verdicts against the A/A floor, the
+ * overhead split, server /metrics reconciliation and the peers' metric names.
+ */
+export async function runCompare(options: CompareRunOptions): Promise<{ summary: CompareSummary; outDir: string; interrupted: boolean }> {
+  const config = options.scenario.compare ?? compareConfigSchema.parse({})
+  // A fair comparison needs the same work on every arm: exact output lengths (vLLM ignore_eos).
+  const input: Scenario = { ...options.scenario, input: { ...options.scenario.input, fixedOutput: true } }
+  const stop = options.stop ?? new StopSignal()
+  const seed = input.load.seed
+  const promptsForRound = async (round: number): Promise<PromptItem[]> => {
+    const source = await promptSourceFactory(input, deriveSeed(seed, 2000 + round))()
+    return Array.from({ length: config.requestsPerBlock }, () => source.next())
+  }
+  await promptsForRound(0)
+  const started = await startEndpoints(input, options.source, options.log)
+  const scenario = started.scenario
+  const arms: Arm[] = started.prepared.map((prepared) => ({ label: prepared.endpoint.label, prepared, endpoint: prepared.endpoint }))
+  const first = arms[0] as Arm
+  if (config.aa) {
+    const label = `${first.label} (A/A)`
+    arms.splice(1, 0, { label, prepared: first.prepared, endpoint: { ...first.endpoint, label } })
+  }
+  if (arms.length < 2) {
+    await started.close()
+    throw new Error('compare needs two endpoints, or one with compare.aa: true')
+  }
+
+  const runId = options.runId ?? makeRunId('compare')
+  const outDir = prepareOutputDir(options.outDir ?? scenario.out ?? join('reports', runId))
+  const recordsPath = join(outDir, 'records.jsonl')
+  const writer = new RecordsWriter(recordsPath)
+  const startedAt = new Date().toISOString()
+  const progress = new ProgressLine(options.progress)
+  const warnings: string[] = []
+  const points: CompareSummary['operatingPoints'] = []
+  let activeClient: StreamingClient | undefined
+  stop.onStop(() => {
+    options.log(`stopping: no new requests; waiting up to ${scenario.graceSeconds} s for the streams in flight`)
+    setTimeout(() => activeClient?.stop(true, 'interrupted by the user'), scenario.graceSeconds * 1000).unref()
+    activeClient?.stop(false)
+  })
+  let stepCounter = 0
+  // /metrics is scraped on a connection of its own, outside the measured requests' pool.
+  const controlClients = new Map(arms.map((arm) => [arm.endpoint.origin + arm.endpoint.basePath, createControlClient(arm.endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })]))
+
+  const runBlock = async (arm: Arm, point: CompareConfig['operatingPoints'][number], items: PromptItem[], label: string): Promise<{ records: RequestRecord[]; client: RunSummary['client'] }> => {
+    const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries })
+    activeClient = client
+    const records: RequestRecord[] = []
+    const step: LoadStep = {
+      step: stepCounter++,
+      label,
+      mode: point.rate !== undefined ? 'open' : 'closed',
+      ...(point.rate !== undefined ? { ratePerS: point.rate } : { concurrency: point.concurrency ?? 1 }),
+      maxRequests: items.length,
+      arrival: scenario.load.arrival,
+      burstiness: scenario.load.burstiness,
+      seed,
+    }
+    const outcome = await runLoadStep(step, {
+      client,
+      prepare: (id) => toPreparedRequest(items[id] as PromptItem, arm.endpoint, arm.prepared.model, scenario),
+      onRecord: (record) => {
+        writer.write(record)
+        records.push(record)
+      },
+      stop,
+      onProgress: (p) => progress.update(`${point.label} ${label} ${arm.label}`, p, items.length),
+    })
+    progress.clear()
+    return { records, client: outcome.client }
+  }
+
+  try {
+    for (const point of config.operatingPoints) {
+      if (stop.stopped) break
+      const byArm = new Map<string, CompareRecord[]>(arms.map((arm) => [arm.label, []]))
+      const serverTotals = new Map<string, MetricSamples>(arms.map((arm) => [arm.label, new Map()]))
+      const serverAvailable = new Map<string, boolean>(arms.map((arm) => [arm.label, true]))
+      const verdicts = new Map<string, RunSummary['client']>()
+      const orders: string[][] = []
+      // Warm-up per arm (its records are kept in records.jsonl, outside the statistics).
+      if (config.warmupRequests > 0) {
+        const warmup = (await promptsForRound(-1)).slice(0, config.warmupRequests)
+        for (const arm of arms) if (!stop.stopped) await runBlock(arm, point, warmup, 'warm-up')
+      }
+      for (let round = 0; round < config.rounds && !stop.stopped; round++) {
+        const items = await promptsForRound(round)
+        const order = blockOrder(arms.map((a) => a.label), config.design, round, seed)
+        orders.push(order)
+        for (const label of order) {
+          if (stop.stopped) break
+          const arm = arms.find((a) => a.label === label) as Arm
+          const headers = { accept: 'text/plain', ...arm.endpoint.headers, ...(arm.endpoint.apiKey ? { authorization: `Bearer ${arm.endpoint.apiKey}` } : {}) }
+          const control = controlClients.get(arm.endpoint.origin + arm.endpoint.basePath) as Client
+          const before = serverAvailable.get(label) ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers) : undefined
+          const { records, client } = await runBlock(arm, point, items, `round ${round + 1}`)
+          const after = before ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers) : undefined
+          if (before && after) accumulate(serverTotals.get(label) as MetricSamples, before, after)
+          else serverAvailable.set(label, false)
+          ;(byArm.get(label) as CompareRecord[]).push(...records.map((record) => ({ arm: label, round, record })))
+          const previous = verdicts.get(label)
+          if (!previous || (previous.verdict === 'ok' && client.verdict !== 'ok')) verdicts.set(label, client)
+        }
+      }
+      const probes = new Map<string, ProbeResult>()
+      if (config.probe && !stop.stopped) {
+        for (const arm of arms) probes.set(arm.label, await probeFrontEnd(arm.endpoint, config.probe.rate, config.probe.durationS))
+      }
+      points.push(analyzePoint(point, arms, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
+    }
+  } finally {
+    progress.clear()
+    writer.close()
+    await Promise.all([...controlClients.values()].map((c) => c.close().catch(() => undefined)))
+    await started.close()
+  }
+  if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
+  const summary = compareSummarySchema.parse({
+    schema: 'geopat.compare-summary/v1',
+    runId,
+    tool: { name: 'geopat', version: GEOPAT_VERSION, node: process.version },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    recordsFile: 'records.jsonl',
+    design: config.design,
+    paired: points.every((p) => p.contrasts.every((c) => c.paired)),
+    interrupted: stop.stopped,
+    operatingPoints: points,
+    warnings,
+  } satisfies CompareSummary)
+  writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+  writeFileAtomic(join(outDir, 'compare-summary.csv'), compareToCsv(summary))
+  return { summary, outDir, interrupted: stop.stopped }
+}
+
+function analyzePoint(
+  point: CompareConfig['operatingPoints'][number],
+  arms: Arm[],
+  byArm: Map<string, CompareRecord[]>,
+  serverTotals: Map<string, MetricSamples>,
+  serverAvailable: Map<string, boolean>,
+  verdicts: Map<string, RunSummary['client']>,
+  probes: Map<string, ProbeResult>,
+  orders: string[][],
+  config: CompareConfig,
+  seed: number,
+): CompareSummary['operatingPoints'][number] {
+  const records = (label: string): CompareRecord[] => byArm.get(label) ?? []
+  const baseline = arms[0] as Arm
+  const summaries = arms.map((arm) => summarizeArm(arm.label, publicUrl(arm.endpoint), records(arm.label), config, seed))
+  let floor: ReturnType<typeof aaFloor> | null = null
+  const contrasts: CompareSummary['operatingPoints'][number]['contrasts'] = []
+  for (const arm of arms.slice(1)) {
+    const contrast = contrastArms({ label: baseline.label, records: records(baseline.label) }, { label: arm.label, records: records(arm.label) }, config, arm.label.endsWith('(A/A)') ? null : floor, seed)
+    if (config.aa && arm.label === `${baseline.label} (A/A)`) floor = aaFloor(contrast)
+    contrasts.push(contrast)
+  }
+  const probeOf = (label: string) => probes.get(label)
+  return {
+    label: point.label,
+    load: { concurrency: point.concurrency ?? null, ratePerS: point.rate ?? null },
+    blockOrder: orders,
+    arms: summaries,
+    contrasts,
+    aaFloor: floor,
+    overhead: contrasts
+      .filter((c) => !c.arm.endsWith('(A/A)'))
+      .map((c) => {
+        const baselineProbe = probeOf(c.baseline)
+        const armProbe = probeOf(c.arm)
+        return splitOverhead(c, { ...(baselineProbe ? { baseline: baselineProbe } : {}), ...(armProbe ? { arm: armProbe } : {}) }, config.confidence)
+      }),
+    reconciliation: arms.map((arm) =>
+      reconcile(arm.label, records(arm.label), serverAvailable.get(arm.label) ? { before: new Map(), after: serverTotals.get(arm.label) as MetricSamples } : undefined),
+    ),
+    peers: arms.flatMap((arm) => peerMetrics(records(arm.label).map((r) => r.record)).map((peer) => ({ arm: arm.label, ...peer }))),
+    coalescing: arms.map((arm) => {
+      const ok = records(arm.label).map((r) => r.record).filter((r) => r.ok)
+      const reads = ok.reduce((sum, r) => sum + r.chunks.length, 0)
+      const events = ok.reduce((sum, r) => sum + r.tokenEvents, 0)
+      const eventsPerRead = reads > 0 ? events / reads : null
+      return { arm: arm.label, eventsPerRead, detected: eventsPerRead !== null && eventsPerRead > 1.2 }
+    }),
+    clientVerdicts: arms.map((arm) => {
+      const check = verdicts.get(arm.label)
+      return { arm: arm.label, verdict: check?.verdict ?? 'ok', reasons: check?.reasons ?? [] }
+    }),
+    probe: [...probes.entries()].map(([arm, probe]) => ({ arm, ...probe })),
+  }
+}

@@ -1,0 +1,117 @@
+import { type ResolvedEndpoint, createControlClient, createStreamPool, resolveEndpoint } from '../client/endpoint.js'
+import { discoverModel } from '../client/preflight.js'
+import type { StreamPool } from '../client/stream-pool.js'
+import type { GenerationRequest } from '../client/openai.js'
+import { type PromptItem, type PromptSource, createSyntheticPromptSource, loadPromptFile } from '../input/prompts.js'
+import type { PreparedRequest } from './runner.js'
+import type { Scenario } from '../schema/scenario.js'
+import { UserError } from '../util/errors.js'
+import { launchSimulator } from './sim-target.js'
+
+/** An endpoint checked and ready: its connection pool and the model it serves. */
+export interface PreparedEndpoint {
+  endpoint: ResolvedEndpoint
+  pool: StreamPool
+  model: string
+}
+
+export interface StartedEndpoints {
+  /** The scenario with the simulated endpoints' URLs filled in. */
+  scenario: Scenario
+  prepared: PreparedEndpoint[]
+  close(): Promise<void>
+}
+
+/**
+ * What `geopat bench` and `geopat compare` do before measuring: start the simulated endpoints the
+ * scenario names (one child process), resolve every endpoint (secrets, TLS), and check each one
+ * with GET /v1/models (reachable, OpenAI-compatible, model known), so that mistakes fail in one
+ * line before any output is written.
+ */
+export async function startEndpoints(input: Scenario, source: string, log: (line: string) => void): Promise<StartedEndpoints> {
+  const simulated = Object.fromEntries(
+    input.endpoints.flatMap((endpoint, index) => (endpoint.sim ? [[endpoint.label ?? `sim-${index}`, endpoint.sim]] : [])),
+  )
+  const simulator = Object.keys(simulated).length > 0 ? await launchSimulator(simulated) : undefined
+  const prepared: PreparedEndpoint[] = []
+  const close = async (): Promise<void> => {
+    await Promise.all(prepared.map((p) => p.pool.close().catch(() => undefined)))
+    await simulator?.stop()
+  }
+  try {
+    const scenario: Scenario = {
+      ...input,
+      endpoints: input.endpoints.map((endpoint, index) => {
+        const label = endpoint.label ?? `sim-${index}`
+        return endpoint.sim ? { ...endpoint, label, url: simulator?.urls[label] } : endpoint
+      }),
+    }
+    const resolved = scenario.endpoints.map((config, index) =>
+      resolveEndpoint(config, scenario.endpoints.length > 1 ? `${source}: endpoints.${index}` : source),
+    )
+    const seen = new Set<string>()
+    for (const endpoint of resolved) {
+      if (seen.has(endpoint.label)) throw new UserError(`endpoints: label "${endpoint.label}" is used twice; give each endpoint its own label`)
+      seen.add(endpoint.label)
+    }
+    for (const endpoint of resolved) {
+      const control = createControlClient(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })
+      const discovery = await discoverModel(endpoint, control, endpoint.config.model, Math.min(scenario.timeouts.connectMs * 2, 30_000)).finally(() =>
+        control.destroy().catch(() => undefined),
+      )
+      prepared.push({ endpoint, pool: createStreamPool(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs }), model: discovery.model })
+      if (discovery.note) log(`note: ${endpoint.label}: ${discovery.note}`)
+    }
+    return { scenario, prepared, close }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
+/** The URL as it may appear in outputs: no user-info, no query (either could hold a secret). */
+export function publicUrl(endpoint: ResolvedEndpoint): string {
+  return `${endpoint.origin}${endpoint.basePath}`
+}
+
+/** A fresh prompt source each call, so that every step, arm and endpoint gets the same prompts. */
+export function promptSourceFactory(scenario: Scenario, seed = scenario.load.seed): () => Promise<PromptSource> {
+  const input = scenario.input
+  if (input.promptsFile) {
+    const file = input.promptsFile
+    return () => loadPromptFile(file, { outputTokens: input.outputTokens, seed })
+  }
+  return async () =>
+    createSyntheticPromptSource({
+      inputTokens: input.inputTokens,
+      outputTokens: input.outputTokens,
+      seed,
+      prefixTokens: input.prefixTokens,
+    })
+}
+
+/** One prompt made into a request for an endpoint, as the load engine sends it. */
+export function toPreparedRequest(
+  item: PromptItem,
+  endpoint: ResolvedEndpoint,
+  model: string,
+  scenario: Scenario,
+  headers?: Record<string, string>,
+): PreparedRequest {
+  const request: GenerationRequest = {
+    model,
+    api: endpoint.api,
+    prompt: item.prompt,
+    messages: item.messages,
+    maxOutputTokens: item.requestedOutputTokens,
+    fixedOutput: scenario.input.fixedOutput,
+    continuousUsage: scenario.input.continuousUsage,
+    extraBody: endpoint.config.extraBody,
+  }
+  return {
+    request,
+    requestedInputTokens: item.requestedInputTokens,
+    requestedOutputTokens: item.requestedOutputTokens ?? null,
+    ...(headers ? { headers } : {}),
+  }
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod'
+import { distributionSchema } from './summary.js'
+export { type CompareConfig, compareConfigSchema, operatingPointSchema } from './compare-config.js'
+
+const intervalSchema = z.object({ estimate: z.number(), low: z.number(), high: z.number(), confidence: z.number(), resamples: z.number() }).strict()
+
+export const STATISTICS = ['mean', 'p50', 'p90', 'p99'] as const
+export const COMPARED_METRICS = ['ttft', 'itl', 'tpot', 'e2e'] as const
+
+const perStatistic = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(STATISTICS.map((s) => [s, schema])) as Record<(typeof STATISTICS)[number], T>).strict()
+const perMetric = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(COMPARED_METRICS.map((m) => [m, schema])) as Record<(typeof COMPARED_METRICS)[number], T>).strict()
+
+export const contrastEntrySchema = z
+  .object({
+    ratio: intervalSchema.nullable(),
+    difference: intervalSchema.nullable(),
+    verdict: z.enum(['slower', 'faster', 'indistinguishable', 'too-few-requests']),
+    /** Requests per arm for the ratio interval to reach the target width (null: already there). */
+    runLongerRequests: z.number().int().nullable(),
+  })
+  .strict()
+
+export const armSummarySchema = z
+  .object({
+    label: z.string(),
+    url: z.string(),
+    sent: z.number().int(),
+    succeeded: z.number().int(),
+    metrics: perMetric(perStatistic(intervalSchema.nullable())),
+    distributions: perMetric(distributionSchema),
+  })
+  .strict()
+
+export const reconciliationSchema = z
+  .object({
+    arm: z.string(),
+    available: z.boolean(),
+    note: z.string().nullable(),
+    ttft: z.object({ clientMeanMs: z.number().nullable(), serverMeanMs: z.number().nullable(), gapPct: z.number().nullable() }).strict(),
+    itl: z.object({ clientMeanMs: z.number().nullable(), serverMeanMs: z.number().nullable(), gapPct: z.number().nullable() }).strict(),
+    e2e: z.object({ clientMeanMs: z.number().nullable(), serverMeanMs: z.number().nullable(), gapPct: z.number().nullable() }).strict(),
+    requests: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
+    promptTokens: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
+    generationTokens: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
+  })
+  .strict()
+
+export const overheadSplitSchema = z
+  .object({
+    baseline: z.string(),
+    arm: z.string(),
+    /** Probe latency difference (arm − baseline): the confidential VM's network and I/O tax. */
+    frontEndMs: intervalSchema.nullable(),
+    /** TTFT difference minus the front-end share: the prefill (first-token) effect. */
+    prefillMs: intervalSchema.nullable(),
+    /** Per-request inter-token latency and TPOT differences: the decode effect. */
+    decodeItlMs: intervalSchema.nullable(),
+    decodeTpotMs: intervalSchema.nullable(),
+    decodeItlRatio: intervalSchema.nullable(),
+  })
+  .strict()
+
+export const compareSummarySchema = z
+  .object({
+    schema: z.literal('geopat.compare-summary/v1'),
+    runId: z.string(),
+    tool: z.object({ name: z.literal('geopat'), version: z.string(), node: z.string() }).strict(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    recordsFile: z.string(),
+    design: z.enum(['randomized', 'abba']),
+    paired: z.boolean(),
+    interrupted: z.boolean(),
+    operatingPoints: z.array(
+      z
+        .object({
+          label: z.string(),
+          load: z.object({ concurrency: z.number().nullable(), ratePerS: z.number().nullable() }).strict(),
+          blockOrder: z.array(z.array(z.string())),
+          arms: z.array(armSummarySchema),
+          contrasts: z.array(
+            z.object({ baseline: z.string(), arm: z.string(), paired: z.boolean(), pairs: z.number().int(), metrics: perMetric(perStatistic(contrastEntrySchema)) }).strict(),
+          ),
+          aaFloor: perMetric(perStatistic(z.number())).nullable(),
+          overhead: z.array(overheadSplitSchema),
+          reconciliation: z.array(reconciliationSchema),
+          peers: z.array(
+            z.object({ arm: z.string(), tool: z.string(), name: z.string(), formula: z.string(), distribution: distributionSchema }).strict(),
+          ),
+          coalescing: z.array(z.object({ arm: z.string(), eventsPerRead: z.number().nullable(), detected: z.boolean() }).strict()),
+          clientVerdicts: z.array(z.object({ arm: z.string(), verdict: z.enum(['ok', 'client-bound']), reasons: z.array(z.string()) }).strict()),
+          probe: z.array(z.object({ arm: z.string(), latencyMeanMs: z.number(), latencyStdMs: z.number(), requests: z.number().int() }).strict()),
+        })
+        .strict(),
+    ),
+    warnings: z.array(z.string()),
+  })
+  .strict()
+export type CompareSummary = z.infer<typeof compareSummarySchema>

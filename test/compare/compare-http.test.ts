@@ -1,0 +1,94 @@
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCompare } from '../../src/compare/run-compare.js'
+import type { LoadStep } from '../../src/load/runner.js'
+import { compareSummarySchema } from '../../src/schema/compare.js'
+import { scenarioSchema } from '../../src/schema/scenario.js'
+import { loadProfile } from '../../src/sim/engine/profile.js'
+import { runVirtual } from '../../src/sim/virtual.js'
+
+const work = mkdtempSync(join(tmpdir(), 'geopat-compare-'))
+const PROFILE = 'h100-nvl-llama-3.1-8b-bf16'
+const INPUT = { inputTokens: 256, outputTokens: 32 }
+
+/** The engine model's own difference (CC on − off) at one request in flight, in virtual time. */
+async function configuredDeltas(): Promise<{ ttftMs: number; itlMs: number }> {
+  const load: LoadStep = { step: 0, label: 'truth', mode: 'closed', concurrency: 1, maxRequests: 50, arrival: 'poisson', burstiness: 1, seed: 1 }
+  const profile = loadProfile(PROFILE)
+  const off = await runVirtual({ profile, confidential: false, load, ...INPUT, seed: 1 })
+  const on = await runVirtual({ profile, confidential: true, load, ...INPUT, seed: 1 })
+  return {
+    ttftMs: (on.summary.metrics.ttft?.mean as number) - (off.summary.metrics.ttft?.mean as number),
+    itlMs: (on.summary.metrics.itl?.mean as number) - (off.summary.metrics.itl?.mean as number),
+  }
+}
+
+describe('geopat compare against two simulated endpoints that differ only in CC on/off', () => {
+  it('puts the configured TTFT and ITL deltas inside the 95% intervals, and reconciles with /metrics', async () => {
+    const truth = await configuredDeltas()
+    const scenario = scenarioSchema.parse({
+      endpoints: [
+        { label: 'cc-off', sim: { profile: PROFILE } },
+        { label: 'cc-on', sim: { profile: PROFILE, cc: true } },
+      ],
+      load: { requests: 1, seed: 5 },
+      input: INPUT,
+      compare: { rounds: 3, requestsPerBlock: 12, warmupRequests: 2, aa: true, operatingPoints: [{ label: 'low-load', concurrency: 1 }] },
+    })
+    const { summary, outDir } = await runCompare({ scenario, source: 'test', outDir: join(work, 'cc'), log: () => undefined, progress: false })
+    expect(() => compareSummarySchema.parse(summary)).not.toThrow()
+    expect(existsSync(join(outDir, 'compare-summary.csv'))).toBe(true)
+    const point = summary.operatingPoints[0]
+    if (!point) throw new Error('no operating point')
+    const contrast = point.contrasts.find((c) => c.arm === 'cc-on')
+    if (!contrast) throw new Error('no contrast')
+    expect(contrast.paired).toBe(true)
+    const ttft = contrast.metrics.ttft.mean.difference
+    const itl = contrast.metrics.itl.mean.difference
+    expect(ttft?.low).toBeLessThanOrEqual(truth.ttftMs)
+    expect(ttft?.high).toBeGreaterThanOrEqual(truth.ttftMs)
+    expect(itl?.low).toBeLessThanOrEqual(truth.itlMs)
+    expect(itl?.high).toBeGreaterThanOrEqual(truth.itlMs)
+    expect(contrast.metrics.ttft.mean.verdict).toBe('slower')
+    // The A/A arm: the endpoint against itself is indistinguishable on the mean ITL.
+    const aa = point.contrasts.find((c) => c.arm === 'cc-off (A/A)')
+    expect(aa?.metrics.itl.mean.verdict).toBe('indistinguishable')
+    expect(point.aaFloor).not.toBeNull()
+    // Server /metrics against the client: counts equal, means within the README's tolerance.
+    for (const r of point.reconciliation) {
+      expect(r.available).toBe(true)
+      expect(r.requests.server).toBe(r.requests.client)
+      expect(r.generationTokens.server).toBe(r.generationTokens.client)
+      expect(r.promptTokens.server).toBe(r.promptTokens.client)
+      const ttftGapMs = (r.ttft.clientMeanMs as number) - (r.ttft.serverMeanMs as number)
+      expect(Math.abs(ttftGapMs)).toBeLessThanOrEqual(5 + 0.05 * (r.ttft.serverMeanMs as number))
+      expect(Math.abs(r.itl.gapPct as number)).toBeLessThanOrEqual(5)
+    }
+    // The overhead split names each part.
+    const split = point.overhead.find((o) => o.arm === 'cc-on')
+    expect(split?.decodeItlMs?.estimate).toBeGreaterThan(0)
+    expect(split?.prefillMs?.estimate).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('shows vLLM\'s per-chunk "ITL" for what it is when the server coalesces events', async () => {
+    const scenario = scenarioSchema.parse({
+      endpoints: [{ label: 'coalescing', sim: { ttftMs: 30, itlMs: 10, coalesce: 4 } }],
+      load: { requests: 1, seed: 5 },
+      input: { inputTokens: 32, outputTokens: 33 },
+      compare: { rounds: 2, requestsPerBlock: 6, warmupRequests: 0, aa: true, operatingPoints: [{ label: 'low-load', concurrency: 2 }] },
+    })
+    const { summary } = await runCompare({ scenario, source: 'test', outDir: join(work, 'coalesce'), log: () => undefined, progress: false })
+    const point = summary.operatingPoints[0]
+    if (!point) throw new Error('no operating point')
+    expect(point.coalescing.every((c) => c.detected)).toBe(true)
+    const peer = (tool: string, name: string) => point.peers.find((p) => p.arm === 'coalescing' && p.tool === tool && p.name === name)?.distribution
+    // Our per-request ITL stays at the 10 ms token latency; vLLM's per-message gaps are mostly ~0
+    // (four events per read) and the per-chunk gap is four tokens' worth.
+    expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeGreaterThan(9)
+    expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeLessThan(11.5)
+    expect(peer('vLLM bench serve', 'ITL')?.p50).toBeLessThan(1)
+    expect(peer('AIPerf', 'ICL')?.mean).toBeGreaterThan(35)
+  }, 60_000)
+})
