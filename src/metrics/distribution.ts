@@ -87,6 +87,8 @@ export class StreamingDistribution {
   private sumOfSquares = 0
   private min = Number.POSITIVE_INFINITY
   private max = Number.NEGATIVE_INFINITY
+  private lastValueMs = Number.NaN
+  private lastBucket = 0
 
   add(valueMs: number, times = 1): void {
     if (!(valueMs >= 0) || times <= 0) return
@@ -95,11 +97,16 @@ export class StreamingDistribution {
     this.sumOfSquares += valueMs * valueMs * times
     if (valueMs < this.min) this.min = valueMs
     if (valueMs > this.max) this.max = valueMs
-    if (valueMs < SMALLEST_MS) this.zeros += times
-    else {
-      const bucket = Math.min(BUCKET_COUNT - 1, Math.floor(Math.log(valueMs / SMALLEST_MS) * BUCKETS_PER_LOG_UNIT))
-      this.counts[bucket] = (this.counts[bucket] as number) + times
+    if (valueMs < SMALLEST_MS) {
+      this.zeros += times
+      return
     }
+    // Runs of equal values (steady streams, simulated ones) skip the logarithm.
+    if (valueMs !== this.lastValueMs) {
+      this.lastValueMs = valueMs
+      this.lastBucket = Math.min(BUCKET_COUNT - 1, Math.floor(Math.log(valueMs / SMALLEST_MS) * BUCKETS_PER_LOG_UNIT))
+    }
+    this.counts[this.lastBucket] = (this.counts[this.lastBucket] as number) + times
   }
 
   describe(): Distribution {

@@ -93,10 +93,15 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
 
   const addThroughput = (record: RequestRecord): void => {
     const completion = record.sendMs + (record.endToEndLatencyMs ?? 0)
-    let chunkTokens = 0
-    for (const chunk of record.chunks) chunkTokens += chunk[1]
-    const scale = chunkTokens > 0 ? record.outputTokens / chunkTokens : 0
-    for (const [t, tokens] of record.chunks) if (inside(record.sendMs + t)) outputTokensInWindow += tokens * scale
+    if (inside(record.sendMs) && inside(completion)) {
+      // The whole request is inside the window: every token counts, no need to look at chunks.
+      outputTokensInWindow += record.outputTokens
+    } else {
+      let chunkTokens = 0
+      for (const chunk of record.chunks) chunkTokens += chunk[1]
+      const scale = chunkTokens > 0 ? record.outputTokens / chunkTokens : 0
+      for (const [t, tokens] of record.chunks) if (inside(record.sendMs + t)) outputTokensInWindow += tokens * scale
+    }
     if (record.timeToFirstTokenMs !== null && inside(record.sendMs + record.timeToFirstTokenMs)) {
       inputTokensInWindow += record.inputTokens ?? 0
     }

@@ -47,7 +47,8 @@ interface VirtualRequest {
   id: number
   sendMs: number
   /** When the client is allowed to see token k (server write + one-way delay), per token. */
-  tokenArrivals: number[]
+  /** [arrival at the client − send, 1] per token, built as the engine produces them. */
+  chunks: Array<[number, number]>
   promptTokens: number
   outputTokens: number
   user: number
@@ -93,7 +94,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     if (sent >= maxRequests || atMs >= durationMs) return
     const promptTokens = sampleInput()
     const outputTokens = sampleOutput()
-    const request: VirtualRequest = { id: sent++, sendMs: atMs, tokenArrivals: [], promptTokens, outputTokens, user }
+    const request: VirtualRequest = { id: sent++, sendMs: atMs, chunks: [], promptTokens, outputTokens, user }
     lastSendMs = atMs
     const newConnection = !openConnections.has(user)
     openConnections.add(user)
@@ -111,9 +112,10 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     for (const [id] of result.tokens) {
       const request = inFlight.get(id)
       if (!request) continue
-      const previous = request.tokenArrivals[request.tokenArrivals.length - 1] ?? 0
+      const chunks = request.chunks
+      const previous = chunks.length > 0 ? (chunks[chunks.length - 1] as [number, number])[0] : 0
       // Same connection: later tokens never overtake earlier ones.
-      request.tokenArrivals.push(Math.max(previous, result.endMs + oneWayDelayMs(path, networkRandom)))
+      chunks.push([Math.max(previous, result.endMs + oneWayDelayMs(path, networkRandom) - request.sendMs), 1])
     }
     for (const id of result.finished) {
       const request = inFlight.get(id)
@@ -202,10 +204,9 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
 }
 
 function toRecord(request: VirtualRequest, label: string, model: string, step: number): RequestRecord {
-  const arrivals = request.tokenArrivals
-  const chunks: Array<[number, number]> = arrivals.map((t) => [t - request.sendMs, 1])
-  const first = arrivals[0]
-  const last = arrivals[arrivals.length - 1]
+  const chunks = request.chunks
+  const first = chunks[0]?.[0]
+  const last = chunks[chunks.length - 1]?.[0]
   return {
     id: request.id,
     endpoint: label,
@@ -216,18 +217,18 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
     sendMs: request.sendMs,
     dispatchWaitMs: 0,
     newConnection: false,
-    responseHeadersMs: first !== undefined ? first - request.sendMs : null,
-    firstByteMs: first !== undefined ? first - request.sendMs : null,
+    responseHeadersMs: first ?? null,
+    firstByteMs: first ?? null,
     chunks,
-    tokenEvents: arrivals.length,
-    timeToFirstTokenMs: first !== undefined ? first - request.sendMs : null,
-    timeToFirstContentMs: first !== undefined ? first - request.sendMs : null,
-    endToEndLatencyMs: last !== undefined ? last - request.sendMs : null,
+    tokenEvents: chunks.length,
+    timeToFirstTokenMs: first ?? null,
+    timeToFirstContentMs: first ?? null,
+    endToEndLatencyMs: last ?? null,
     requestedInputTokens: request.promptTokens,
     requestedOutputTokens: request.outputTokens,
     inputTokens: request.promptTokens,
     inputTokensSource: 'server',
-    outputTokens: arrivals.length,
+    outputTokens: chunks.length,
     outputTokensSource: 'server',
     perChunkUsage: false,
     finishReason: 'length',
