@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { type BenchFlags, buildBenchScenario } from '../load/bench-config.js'
 import { runBench } from '../load/bench-run.js'
-import { StopSignal } from '../load/runner.js'
+import { StopSignal, stopOnSignals } from '../load/runner.js'
 import { type LaunchedSimulator, launchSimulator } from '../load/sim-target.js'
 import { simEndpointSchema } from '../schema/sim-endpoint.js'
 import type { BenchSummary } from '../schema/summary.js'
@@ -101,17 +101,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
     const stop = new StopSignal()
-    let interrupts = 0
-    const onSignal = (): void => {
-      interrupts++
-      if (interrupts === 1) stop.stop()
-      else {
-        process.stderr.write('interrupted twice: leaving now; records written so far are kept\n')
-        process.exit(130)
-      }
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    const removeSignalHandlers = stopOnSignals(stop)
     try {
       const result = await runBench({ scenario, source, log, progress: flags.progress && !json, stop })
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
@@ -119,8 +109,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       return result.summary
     } finally {
       await simulator?.stop()
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      removeSignalHandlers()
     }
   }
 }

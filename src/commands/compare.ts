@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { runCompare } from '../compare/run-compare.js'
 import { parseLengthFlag } from '../input/distributions.js'
-import { StopSignal } from '../load/runner.js'
+import { StopSignal, stopOnSignals } from '../load/runner.js'
 import { formatCompare } from '../output/compare-formats.js'
 import type { CompareSummary } from '../schema/compare.js'
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
@@ -44,14 +44,7 @@ export default class Compare extends GeopatCommand {
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
     const stop = new StopSignal()
-    let interrupts = 0
-    const onSignal = (): void => {
-      interrupts++
-      if (interrupts === 1) stop.stop()
-      else process.exit(130)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
+    const removeSignalHandlers = stopOnSignals(stop)
     try {
       const result = await runCompare({ scenario, source, log, progress: flags.progress && !json, stop, ...(flags.out ? { outDir: flags.out } : {}) })
       log(formatCompare(result.summary))
@@ -59,8 +52,7 @@ export default class Compare extends GeopatCommand {
       if (result.interrupted) process.exitCode = 130
       return result.summary
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      removeSignalHandlers()
     }
   }
 

@@ -4,8 +4,11 @@ import { type ResolvedEndpoint, createControlClient } from '../client/endpoint.j
 import { type MetricSamples, scrapeMetrics } from '../client/prometheus.js'
 import { StreamingClient } from '../client/stream-request.js'
 import type { PromptItem } from '../input/prompts.js'
+import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
-import { type LoadStep, StopSignal, runLoadStep } from '../load/runner.js'
+import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from '../load/runner.js'
+import { summarizeRun } from '../metrics/summarize.js'
+import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
 import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { compareToCsv } from '../output/compare-formats.js'
@@ -20,15 +23,7 @@ import { GEOPAT_VERSION } from '../util/version.js'
 import { type CompareRecord, aaFloor, contrastArms, reconcile, splitOverhead, summarizeArm } from './analyze.js'
 import { type ProbeResult, probeFrontEnd } from './probe.js'
 
-export interface CompareRunOptions {
-  scenario: Scenario
-  source: string
-  outDir?: string
-  runId?: string
-  log: (line: string) => void
-  progress: boolean
-  stop?: StopSignal
-}
+export type CompareRunOptions = Omit<BenchRunOptions, 'requestHeaders'>
 
 interface Arm {
   label: string
@@ -87,11 +82,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   const warnings: string[] = []
   const points: CompareSummary['operatingPoints'] = []
   let activeClient: StreamingClient | undefined
-  stop.onStop(() => {
-    options.log(`stopping: no new requests; waiting up to ${scenario.graceSeconds} s for the streams in flight`)
-    setTimeout(() => activeClient?.stop(true, 'interrupted by the user'), scenario.graceSeconds * 1000).unref()
-    activeClient?.stop(false)
-  })
+  cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
   let stepCounter = 0
   // /metrics is scraped on a connection of its own, outside the measured requests' pool.
   const controlClients = new Map(arms.map((arm) => [arm.endpoint.origin + arm.endpoint.basePath, createControlClient(arm.endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })]))
@@ -122,6 +113,57 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     })
     progress.clear()
     return { records, client: outcome.client }
+  }
+
+  let saturation: CompareSummary['saturation'] = null
+  /** One sweep per arm (the A/A copy excluded): throughput at saturation and the knee. */
+  const runSaturation = async (settings: NonNullable<CompareConfig['saturation']>): Promise<CompareSummary['saturation']> => {
+    const results: Array<{ arm: string; saturation: Awaited<ReturnType<typeof summarizeSaturation>> }> = []
+    for (const arm of arms.filter((a) => !a.label.endsWith('(A/A)'))) {
+      const planner = sweepPlanner(scenario, settings)
+      const runs: SweepStepRun[] = []
+      let previous: RunSummary | undefined
+      for (let step = planner.next(undefined); step && !stop.stopped; step = planner.next(previous)) {
+        const prompts = await promptSourceFactory(input, deriveSeed(seed, 3000 + runs.length))()
+        const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries })
+        activeClient = client
+        const records: RequestRecord[] = []
+        const sweepStep: LoadStep = { ...step, step: stepCounter++ }
+        const outcome = await runLoadStep(sweepStep, {
+          client,
+          prepare: () => toPreparedRequest(prompts.next(), arm.endpoint, arm.prepared.model, scenario),
+          onRecord: (record) => {
+            writer.write(record)
+            records.push(record)
+          },
+          stop,
+          onProgress: (p) => progress.update(`saturation ${arm.label} ${step?.label ?? ''}`, p, undefined, sweepStep.durationMs),
+        })
+        progress.clear()
+        const facts = {
+          endpoint: { label: arm.label, url: publicUrl(arm.endpoint), model: arm.prepared.model, api: arm.endpoint.api },
+          step: sweepStep.step,
+          stepLabel: sweepStep.label,
+          requested: requestedLoad(sweepStep, 0, 0),
+          achieved: outcome.achieved,
+          client: outcome.client,
+          interrupted: outcome.interrupted,
+          sendEndMs: outcome.sendEndMs,
+        }
+        runs.push({ step: sweepStep, records, facts })
+        previous = await summarizeRun(() => records, { ...facts, slo: {}, warnings: [] })
+      }
+      results.push({ arm: arm.label, saturation: await summarizeSaturation(arm.label, runs, config, seed) })
+    }
+    const base = results[0]
+    return {
+      arms: results.map((r) => r.saturation.saturation),
+      ratios: results.slice(1).map((r) => ({
+        baseline: base?.arm ?? '',
+        arm: r.arm,
+        outputTokensPerS: base ? saturationRatio(base.saturation.bins, r.saturation.bins, config, seed) : null,
+      })),
+    }
   }
 
   try {
@@ -162,6 +204,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
       }
       points.push(analyzePoint(point, arms, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
     }
+    if (config.saturation && !stop.stopped) saturation = await runSaturation(config.saturation)
   } finally {
     progress.clear()
     writer.close()
@@ -179,6 +222,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     design: config.design,
     paired: points.every((p) => p.contrasts.every((c) => c.paired)),
     interrupted: stop.stopped,
+    saturation,
     operatingPoints: points,
     warnings,
   } satisfies CompareSummary)

@@ -11,7 +11,7 @@ import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/s
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type LoadStep, type PreparedRequest, StopSignal, runLoadStep } from './runner.js'
+import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from './runner.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 
@@ -67,12 +67,7 @@ async function runBenchOn(
   const runs: RunSummary[] = []
   const progress = new ProgressLine(options.progress)
   let activeClient: StreamingClient | undefined
-  stop.onStop(() => {
-    const graceMs = scenario.graceSeconds * 1000
-    options.log(`stopping: no new requests; waiting up to ${scenario.graceSeconds} s for the streams in flight`)
-    setTimeout(() => activeClient?.stop(true, 'interrupted by the user'), graceMs).unref()
-    activeClient?.stop(false)
-  })
+  cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
 
   try {
     for (const { endpoint, pool, model } of prepared) {
@@ -103,18 +98,7 @@ async function runBenchOn(
             endpoint: { label: endpoint.label, url: publicUrl(endpoint), model, api: endpoint.api },
             step: currentStep.step,
             stepLabel: currentStep.label,
-            requested: {
-              mode: currentStep.mode,
-              concurrency: currentStep.concurrency ?? null,
-              ratePerS: currentStep.ratePerS ?? null,
-              arrival: currentStep.mode === 'open' ? currentStep.arrival : null,
-              burstiness: currentStep.mode === 'open' ? currentStep.burstiness : null,
-              maxConcurrency: currentStep.maxConcurrency ?? null,
-              requests: currentStep.maxRequests ?? null,
-              durationS: currentStep.durationMs !== undefined ? currentStep.durationMs / 1000 : null,
-              warmupS: scenario.load.warmup,
-              cooldownS: scenario.load.cooldown,
-            },
+            requested: requestedLoad(currentStep, scenario.load.warmup, scenario.load.cooldown),
             achieved: outcome.achieved,
             client: outcome.client,
             interrupted: outcome.interrupted,

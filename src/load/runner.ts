@@ -30,6 +30,22 @@ export interface PreparedRequest {
   headers?: Record<string, string>
 }
 
+/** What a summary says was asked of a step. */
+export function requestedLoad(step: LoadStep, warmupS: number, cooldownS: number): RunSummary['requested'] {
+  return {
+    mode: step.mode,
+    concurrency: step.concurrency ?? null,
+    ratePerS: step.ratePerS ?? null,
+    arrival: step.mode === 'open' ? step.arrival : null,
+    burstiness: step.mode === 'open' ? step.burstiness : null,
+    maxConcurrency: step.maxConcurrency ?? null,
+    requests: step.maxRequests ?? null,
+    durationS: step.durationMs !== undefined ? step.durationMs / 1000 : null,
+    warmupS,
+    cooldownS,
+  }
+}
+
 /** Lets Ctrl-C (or a test) stop a run: no new sends once `stopped`. */
 export class StopSignal {
   private stoppedFlag = false
@@ -46,6 +62,41 @@ export class StopSignal {
     if (this.stoppedFlag) listener()
     else this.listeners.push(listener)
   }
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM stops `stop`: no new requests, streams in flight get their grace
+ * period. A second signal leaves at once with exit code 130 (records already written are kept).
+ * Returns the function that removes the handlers.
+ */
+export function stopOnSignals(stop: StopSignal): () => void {
+  let signals = 0
+  const onSignal = (): void => {
+    signals++
+    if (signals === 1) stop.stop()
+    else {
+      process.stderr.write('interrupted twice: leaving now; records written so far are kept\n')
+      process.exit(130)
+    }
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * When `stop` fires: the client in use stops retrying at once and, after `graceSeconds`, cancels
+ * the streams still open (class `cancelled`).
+ */
+export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (line: string) => void, activeClient: () => StreamingClient | undefined): void {
+  stop.onStop(() => {
+    log(`stopping: no new requests; waiting up to ${graceSeconds} s for the streams in flight`)
+    setTimeout(() => activeClient()?.stop(true, 'interrupted by the user'), graceSeconds * 1000).unref()
+    activeClient()?.stop(false)
+  })
 }
 
 export interface LoadStepDependencies {

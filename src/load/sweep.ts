@@ -51,7 +51,9 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
       if (index === 1) {
         synchronousRate = previous.throughput.requestsPerS
         index++
-        return { ...base, step: 1, label: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency }
+        // Users start over the first third of the step, so the step reaches a steady state.
+        const rampUpMs = base.durationMs !== undefined ? base.durationMs / 3 : 0
+        return { ...base, step: 1, label: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency, ...(rampUpMs > 0 ? { rampUpMs } : {}) }
       }
       if (index === 2) maximumRate = previous.throughput.requestsPerS
       else {

@@ -65,6 +65,14 @@ export function formatCompare(summary: CompareSummary): string {
     }
     for (const v of point.clientVerdicts) if (v.verdict !== 'ok') lines.push(`  client-bound on ${v.arm}: ${v.reasons.join('; ')}`)
   }
+  if (summary.saturation) {
+    lines.push('saturation (one sweep per arm: synchronous, maximum throughput, rates between):')
+    for (const arm of summary.saturation.arms) {
+      const knee = arm.knee.ratePerS !== null ? `${n(arm.knee.ratePerS, 2)} req/s${arm.knee.nextRatePerS !== null ? ` (saturated at ${n(arm.knee.nextRatePerS, 2)})` : ''}` : '–'
+      lines.push(`  ${arm.arm}: ${interval(arm.outputTokensPerS, 0)} output tok/s at saturation (${n(arm.requestsPerS, 2)} req/s) · knee ${knee}`)
+    }
+    for (const ratio of summary.saturation.ratios) lines.push(`  ${ratio.arm} / ${ratio.baseline} saturation throughput: ×${interval(ratio.outputTokensPerS, 3)}`)
+  }
   for (const warning of summary.warnings) lines.push(`note: ${warning}`)
   return lines.join('\n')
 }

@@ -28,6 +28,15 @@ export const compareConfigSchema = z
     confidence: z.number().min(0.5).max(0.999).default(0.95),
     /** "Run longer" when an interval's half-width exceeds this share of its estimate. */
     targetRelativeHalfWidth: z.number().positive().max(1).default(0.05),
+    /**
+     * Saturation: a sweep per arm (synchronous, maximum throughput, then rates between) for the
+     * throughput at saturation and the knee. Seconds per step, rates between, concurrency of the
+     * maximum-throughput step.
+     */
+    saturation: z
+      .object({ durationS: z.number().positive().default(10), steps: z.number().int().min(1).max(20).default(4), maxConcurrency: z.number().int().min(1).default(128) })
+      .strict()
+      .optional(),
     /** Front-end probe (autocannon, GET /v1/models): requests per second and seconds per endpoint. */
     probe: z.object({ rate: z.number().positive().default(50), durationS: z.number().positive().default(3) }).strict().optional(),
   })

@@ -60,6 +60,19 @@ export const overheadSplitSchema = z
   })
   .strict()
 
+/** One arm's sweep: throughput at saturation (with its interval) and the knee. */
+export const saturationSchema = z
+  .object({
+    arm: z.string(),
+    /** Output tokens per second in the maximum-throughput step; interval from 1-s bins, bootstrapped. */
+    outputTokensPerS: intervalSchema.nullable(),
+    requestsPerS: z.number(),
+    /** Highest offered rate whose median TTFT stayed within 3× the synchronous one, and the next rate tried. */
+    knee: z.object({ ratePerS: z.number().nullable(), nextRatePerS: z.number().nullable() }).strict(),
+    steps: z.array(z.object({ label: z.string(), offeredRatePerS: z.number().nullable(), requestsPerS: z.number(), outputTokensPerS: z.number(), ttftP50Ms: z.number().nullable() }).strict()),
+  })
+  .strict()
+
 export const compareSummarySchema = z
   .object({
     schema: z.literal('geopat.compare-summary/v1'),
@@ -71,6 +84,11 @@ export const compareSummarySchema = z
     design: z.enum(['randomized', 'abba']),
     paired: z.boolean(),
     interrupted: z.boolean(),
+    /** Present when compare.saturation is set: one sweep per arm, and each arm's ratio to the first. */
+    saturation: z
+      .object({ arms: z.array(saturationSchema), ratios: z.array(z.object({ baseline: z.string(), arm: z.string(), outputTokensPerS: intervalSchema.nullable() }).strict()) })
+      .strict()
+      .nullable(),
     operatingPoints: z.array(
       z
         .object({

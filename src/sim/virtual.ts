@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { createLengthSampler, type LengthSpec } from '../input/distributions.js'
 import { createArrivalSchedule } from '../load/arrivals.js'
-import type { LoadStep } from '../load/runner.js'
+import { type LoadStep, requestedLoad } from '../load/runner.js'
 import { judgeClient } from '../load/client-check.js'
 import { emptyDistribution } from '../metrics/distribution.js'
 import { summarizeRun } from '../metrics/summarize.js'
@@ -164,18 +164,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     endpoint: { label: options.label ?? profile.name, url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`, model: profile.model.servedName, api: 'chat' },
     step: load.step,
     stepLabel: `${load.label} (virtual time)`,
-    requested: {
-      mode: load.mode,
-      concurrency: load.concurrency ?? null,
-      ratePerS: load.ratePerS ?? null,
-      arrival: load.mode === 'open' ? load.arrival : null,
-      burstiness: load.mode === 'open' ? load.burstiness : null,
-      maxConcurrency: load.maxConcurrency ?? null,
-      requests: load.maxRequests ?? null,
-      durationS: load.durationMs !== undefined ? load.durationMs / 1000 : null,
-      warmupS: options.warmupS ?? 0,
-      cooldownS: options.cooldownS ?? 0,
-    },
+    requested: requestedLoad(load, options.warmupS ?? 0, options.cooldownS ?? 0),
     achieved: {
       concurrencyMean: records.reduce((sum, r) => sum + (r.endToEndLatencyMs ?? 0), 0) / Math.max(1, runEndMs),
       concurrencyMax: load.mode === 'closed' ? (load.concurrency ?? 1) : 0,

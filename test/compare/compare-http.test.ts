@@ -91,4 +91,31 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expect(peer('vLLM bench serve', 'ITL')?.p50).toBeLessThan(1)
     expect(peer('AIPerf', 'ICL')?.mean).toBeGreaterThan(35)
   }, 60_000)
+
+  it('measures throughput at saturation and the knee per arm, with intervals: the CC knee comes no later', async () => {
+    const scenario = scenarioSchema.parse({
+      endpoints: [
+        { label: 'cc-off', sim: { profile: 'h100-sxm-llama-3.1-8b-bf16' } },
+        { label: 'cc-on', sim: { profile: 'h100-sxm-llama-3.1-8b-bf16', cc: true } },
+      ],
+      load: { requests: 1, seed: 5 },
+      input: { inputTokens: 512, outputTokens: 64 },
+      compare: { rounds: 1, requestsPerBlock: 4, warmupRequests: 0, operatingPoints: [{ label: 'low-load', concurrency: 2 }], saturation: { durationS: 6, steps: 2, maxConcurrency: 256 } },
+    })
+    const { summary } = await runCompare({ scenario, source: 'test', outDir: join(work, 'saturation'), log: () => undefined, progress: false })
+    const saturation = summary.saturation
+    if (!saturation) throw new Error('no saturation')
+    expect(saturation.arms.map((a) => a.arm)).toEqual(['cc-off', 'cc-on'])
+    for (const arm of saturation.arms) {
+      expect(arm.steps.map((s) => s.label).slice(0, 2)).toEqual(['synchronous', 'throughput'])
+      expect(arm.outputTokensPerS?.low).toBeLessThanOrEqual(arm.outputTokensPerS?.estimate as number)
+      expect(arm.outputTokensPerS?.estimate).toBeGreaterThan(1000)
+    }
+    const ratio = saturation.ratios[0]?.outputTokensPerS
+    expect(ratio?.low).toBeLessThanOrEqual(ratio?.high as number)
+    // The confidential arm's knee comes no later than the standard one's.
+    const [off, on] = saturation.arms
+    expect(on?.knee.ratePerS).not.toBeNull()
+    expect(on?.knee.ratePerS as number).toBeLessThanOrEqual(off?.knee.ratePerS as number)
+  }, 120_000)
 })
