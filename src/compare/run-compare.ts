@@ -19,6 +19,7 @@ import type { Scenario } from '../schema/scenario.js'
 import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
 import { deriveSeed, seededRandom, shuffleInPlace } from '../util/rng.js'
+import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type CompareRecord, aaFloor, contrastArms, reconcile, splitOverhead, summarizeArm } from './analyze.js'
 import { type ProbeResult, probeFrontEnd } from './probe.js'
@@ -70,7 +71,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   }
   if (arms.length < 2) {
     await started.close()
-    throw new Error('compare needs two endpoints, or one with compare.aa: true')
+    throw new UserError(`${options.source}: endpoints: compare needs two endpoints, or one with compare.aa: true`)
   }
 
   const runId = options.runId ?? makeRunId('compare')
