@@ -120,7 +120,9 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
   }
 
   // Pass 2: everything else.
-  for await (const record of readRecords()) {
+  for await (const stored of readRecords()) {
+    // Chunks read once per record: virtual-time records build them on each read (src/sim/virtual.ts).
+    const record: RequestRecord = { ...stored, chunks: stored.chunks }
     sent++
     retries += record.retries
     if (record.ok) succeeded++

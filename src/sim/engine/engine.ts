@@ -17,8 +17,9 @@ export interface StepResult {
   /** Sequences in the batch that were decoding, and prompt tokens computed (prefill). */
   decodeSequences: number
   prefillTokens: number
-  /** [request id, index of the output token produced: 0 is the first token]. */
-  tokens: Array<[number, number]>
+  /** Requests that produced a token in this step, and the index of that token (0 = the first). */
+  tokenRequestIds: number[]
+  tokenIndexes: number[]
   finished: number[]
   preempted: number[]
 }
@@ -207,10 +208,12 @@ export class EngineModel {
     this.counters.steps++
 
     // 4. Effects at the end of the step: computed KV, one token per finished prefill or decode.
-    const tokens: Array<[number, number]> = []
+    const tokenRequestIds: number[] = []
+    const tokenIndexes: number[] = []
     const finished: number[] = []
     const produce = (sequence: Sequence): void => {
-      tokens.push([sequence.request.id, sequence.generated])
+      tokenRequestIds.push(sequence.request.id)
+      tokenIndexes.push(sequence.generated)
       sequence.generated++
       this.counters.generationTokens++
       if (sequence.generated >= sequence.request.outputTokens) finished.push(sequence.request.id)
@@ -231,7 +234,7 @@ export class EngineModel {
       for (const sequence of this.running) if (done.has(sequence.request.id)) this.release(sequence)
       this.running = this.running.filter((s) => !done.has(s.request.id))
     }
-    return { startMs, endMs, decodeSequences: decoding.length, prefillTokens, tokens, finished, preempted }
+    return { startMs, endMs, decodeSequences: decoding.length, prefillTokens, tokenRequestIds, tokenIndexes, finished, preempted }
   }
 
   /**

@@ -86,7 +86,8 @@ export class RealTimeEngine {
   private endStep(result: StepResult): void {
     this.busy = false
     this.lastStepEndMs = result.endMs
-    for (const [id, tokenIndex] of result.tokens) this.sinks.get(id)?.onToken(tokenIndex, result.endMs)
+    const { tokenRequestIds, tokenIndexes } = result
+    for (let i = 0; i < tokenRequestIds.length; i++) this.sinks.get(tokenRequestIds[i] as number)?.onToken(tokenIndexes[i] as number, result.endMs)
     for (const id of result.finished) this.sinks.delete(id)
     this.kick(result.endMs)
   }
