@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { StreamingClient } from '../client/stream-request.js'
+import { PromptBuffer } from '../input/prompt-buffer.js'
 import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
@@ -78,9 +79,13 @@ async function runBenchOn(
       while (step && !stop.stopped) {
         const client = new StreamingClient(endpoint, pool, { timeouts: scenario.timeouts, retries: scenario.retries })
         activeClient = client
-        const prompts = await makePromptSource()
+        const currentStep: LoadStep = step
+        // Prompts made before the step starts (all of them when the count is known and moderate),
+        // so that building them never sits between a send and its write.
+        const inFlight = currentStep.concurrency ?? currentStep.maxConcurrency ?? Math.ceil((currentStep.ratePerS ?? 1) * 2)
+        const prompts = new PromptBuffer(await makePromptSource(), 2 * inFlight + 64, Math.min(currentStep.maxRequests ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)), currentStep.maxRequests)
+        prompts.fill()
         const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, options.requestHeaders?.(id))
-        const currentStep = step
         const outcome = await runLoadStep(currentStep, {
           client,
           prepare,
