@@ -180,8 +180,8 @@ export function intervalsOfSorted(sorted: ArrayLike<number>, mean: number | null
 
 /** describeValues plus its intervals (one sort for both). */
 export function describeValuesWithIntervals(values: ArrayLike<number>): { distribution: Distribution; intervals: DistributionIntervals } {
-  const distribution = describeValues(values)
   const sorted = Float64Array.from(values as ArrayLike<number>).sort()
+  const distribution = describeValues(sorted)
   return { distribution, intervals: intervalsOfSorted(sorted, distribution.mean, distribution.std) }
 }
 

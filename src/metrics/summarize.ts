@@ -64,6 +64,13 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     if (metric.perRequest) perRequestValues.set(metric.id, [])
     else pooled.set(metric.id, new StreamingDistribution())
   }
+  // Resolved once, not per record: this loop runs for every request of a long run.
+  const perRequestSinks = METRICS.flatMap((m) => (m.perRequest ? [{ value: m.perRequest, values: perRequestValues.get(m.id) as number[] }] : []))
+  const pooledSinks = METRICS.flatMap((m) => {
+    if (!m.pooled) return []
+    const sink = pooled.get(m.id) as StreamingDistribution
+    return [{ values: m.pooled, add: (value: number, times?: number) => sink.add(value, times) }]
+  })
   let sent = 0
   let succeeded = 0
   let retries = 0
@@ -139,15 +146,11 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     inWindow++
     if (!record.ok) continue
     succeededInWindow++
-    for (const metric of METRICS) {
-      if (metric.perRequest) {
-        const value = metric.perRequest(record)
-        if (value !== null) perRequestValues.get(metric.id)?.push(value)
-      } else if (metric.pooled) {
-        const sink = pooled.get(metric.id) as StreamingDistribution
-        metric.pooled(record, (value, times) => sink.add(value, times))
-      }
+    for (const sink of perRequestSinks) {
+      const value = sink.value(record)
+      if (value !== null) sink.values.push(value)
     }
+    for (const sink of pooledSinks) sink.values(record, sink.add)
     if (record.requestedInputTokens !== null) {
       inputRequestedSum += record.requestedInputTokens
       if (record.inputTokensSource === 'server' && record.inputTokens !== null) {
