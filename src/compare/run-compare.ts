@@ -56,9 +56,9 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   const input: Scenario = { ...options.scenario, input: { ...options.scenario.input, fixedOutput: true } }
   const stop = options.stop ?? new StopSignal()
   const seed = input.load.seed
-  const promptsForRound = async (round: number): Promise<PromptItem[]> => {
+  const promptsForRound = async (round: number, count = config.requestsPerBlock): Promise<PromptItem[]> => {
     const source = await promptSourceFactory(input, deriveSeed(seed, 2000 + round))()
-    return Array.from({ length: config.requestsPerBlock }, () => source.next())
+    return Array.from({ length: count }, () => source.next())
   }
   await promptsForRound(0)
   const started = await startEndpoints(input, options.source, options.log)
@@ -181,7 +181,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
         for (const arm of arms) if (!stop.stopped) await runBlock(arm, point, warmup, 'warm-up')
       }
       for (let round = 0; round < config.rounds && !stop.stopped; round++) {
-        const items = await promptsForRound(round)
+        const items = await promptsForRound(round, point.requestsPerBlock ?? config.requestsPerBlock)
         const order = blockOrder(arms.map((a) => a.label), config.design, round, seed)
         orders.push(order)
         for (const label of order) {

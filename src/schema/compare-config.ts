@@ -5,6 +5,8 @@ export const operatingPointSchema = z
     label: z.string().min(1),
     concurrency: z.number().int().min(1).max(10_000).optional(),
     rate: z.number().positive().optional(),
+    /** Requests per arm per round at this point (default: compare.requestsPerBlock); near saturation it should exceed the concurrency. */
+    requestsPerBlock: z.number().int().min(2).max(100_000).optional(),
   })
   .strict()
   .refine((p) => (p.concurrency === undefined) !== (p.rate === undefined), { message: 'give either concurrency or rate' })
