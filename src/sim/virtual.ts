@@ -78,7 +78,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
   const fixedDeliveryMs = path.jitterMs === 0 ? path.rttMs / 2 : undefined
-  const inFlight = new Map<number, VirtualRequest>()
+  /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
+  const inFlight: Array<VirtualRequest | undefined> = []
   const records: RequestRecord[] = []
   const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
   const readyAtMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
@@ -101,7 +102,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     const newConnection = !openConnections.has(user)
     openConnections.add(user)
     const arriveMs = atMs + connectionSetupMs(path, newConnection) + oneWayDelayMs(path, networkRandom)
-    inFlight.set(request.id, request)
+    inFlight[request.id] = request
     events.push(Math.max(arriveMs + frontendMs, readyAtMs), { kind: 'enter', request })
   }
 
@@ -113,7 +114,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     peakKvUsage = Math.max(peakKvUsage, engine.kvUsage)
     const ids = result.tokenRequestIds
     for (let i = 0; i < ids.length; i++) {
-      const request = inFlight.get(ids[i] as number)
+      const request = inFlight[ids[i] as number]
       if (!request) continue
       const arrivals = request.arrivals
       const delay = fixedDeliveryMs ?? oneWayDelayMs(path, networkRandom)
@@ -123,9 +124,9 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       else arrivals.push(Math.max(arrivals[arrivals.length - 1] as number, arrival))
     }
     for (const id of result.finished) {
-      const request = inFlight.get(id)
+      const request = inFlight[id]
       if (!request) continue
-      inFlight.delete(id)
+      inFlight[id] = undefined
       const record = toRecord(request, options.label ?? profile.name, profile.model.servedName, load.step)
       records.push(record)
       if (load.mode === 'closed') events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
