@@ -7,7 +7,7 @@ import type { PromptItem } from '../input/prompts.js'
 import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
 import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from '../load/runner.js'
-import { summarizeRun } from '../metrics/summarize.js'
+import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
 import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
@@ -277,8 +277,7 @@ function analyzePoint(
       const ok = records(arm.label).map((r) => r.record).filter((r) => r.ok)
       const reads = ok.reduce((sum, r) => sum + r.chunks.length, 0)
       const events = ok.reduce((sum, r) => sum + r.tokenEvents, 0)
-      const eventsPerRead = reads > 0 ? events / reads : null
-      return { arm: arm.label, eventsPerRead, detected: eventsPerRead !== null && eventsPerRead > 1.2 }
+      return { arm: arm.label, ...coalescingOf(events, reads) }
     }),
     clientVerdicts: arms.map((arm) => {
       const check = verdicts.get(arm.label)

@@ -24,6 +24,12 @@ export interface RunFacts {
 /** Above this many token events per network read on average, we say the stream is coalesced. */
 const COALESCING_EVENTS_PER_READ = 1.2
 
+/** Mean token events per network read of successful records, and whether that means coalescing. */
+export function coalescingOf(tokenEvents: number, reads: number): { eventsPerRead: number | null; detected: boolean } {
+  const eventsPerRead = reads > 0 ? tokenEvents / reads : null
+  return { eventsPerRead, detected: eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ }
+}
+
 /**
  * The run summary as a pure function of the records (vLLM's bench keeps the same contract): the
  * same records always give the same summary, so `geopat report` can recompute it from disk.
@@ -189,12 +195,11 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     }
   }
 
-  const eventsPerRead = readsSum > 0 ? tokenEventsSum / readsSum : null
+  const { eventsPerRead, detected: coalescingDetected } = coalescingOf(tokenEventsSum, readsSum)
   const warnings = [...facts.warnings]
-  const coalescingDetected = eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ
   if (coalescingDetected) {
     warnings.push(
-      `the server or a proxy coalesces events (${eventsPerRead.toFixed(2)} token events per network read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
+      `the server or a proxy coalesces events (${(eventsPerRead ?? 0).toFixed(2)} token events per network read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
     )
   }
   if (outputCounted > 0) {
