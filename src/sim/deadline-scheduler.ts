@@ -122,6 +122,10 @@ export class DeadlineScheduler {
     if (waitMs <= 0 || waitMs < this.spinBelowMs) {
       // Due now, or too close for setTimeout's resolution: check again next turn.
       this.immediate = setImmediate(this.runDueTasks)
+    } else if (this.spinBelowMs > 0) {
+      // Wake up early enough for the last stretch to be covered by event-loop turns: a timer for
+      // the whole wait fires up to a millisecond late and never reaches the spin window.
+      this.timer = setTimeout(this.runDueTasks, Math.floor(waitMs - this.spinBelowMs))
     } else {
       // Rounded up: libuv's millisecond clock can fire a timer up to 1 ms early, and an early
       // wake-up costs a second one.

@@ -40,7 +40,9 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
   })
 
   it("a 2k-token prompt's TTFT is 75–80 ms at low load", async () => {
-    const run = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 3 }, { inputTokens: 2048, outputTokens: 2 })
+    // The first request (cold JIT on both sides) is a warm-up, kept in the records, out of the figures.
+    const run = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
+    expect(run.requests.excludedWarmup).toBe(1)
     expect(run.metrics.ttft?.mean).toBeGreaterThanOrEqual(75)
     expect(run.metrics.ttft?.mean).toBeLessThanOrEqual(80)
   })
