@@ -13,9 +13,12 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-compare-'))
 const PROFILE = 'h100-nvl-llama-3.1-8b-bf16'
 const INPUT = { inputTokens: 256, outputTokens: 32 }
 
-/** The engine model's own difference (CC on − off) at one request in flight, in virtual time. */
+/**
+ * The engine model's own difference (CC on − off) at one request in flight, in virtual time, over
+ * enough requests that its step noise is far below the width of the intervals it is checked against.
+ */
 async function configuredDeltas(): Promise<{ ttftMs: number; itlMs: number }> {
-  const load: LoadStep = { step: 0, label: 'truth', mode: 'closed', concurrency: 1, maxRequests: 50, arrival: 'poisson', burstiness: 1, seed: 1 }
+  const load: LoadStep = { step: 0, label: 'truth', mode: 'closed', concurrency: 1, maxRequests: 3000, arrival: 'poisson', burstiness: 1, seed: 1 }
   const profile = loadProfile(PROFILE)
   const off = await runVirtual({ profile, confidential: false, load, ...INPUT, seed: 1 })
   const on = await runVirtual({ profile, confidential: true, load, ...INPUT, seed: 1 })
