@@ -171,6 +171,7 @@ export function reconcile(arm: string, records: CompareRecord[], server: { befor
       requests: { client: ok.length, server: null },
       promptTokens: { client: promptTokens, server: null },
       generationTokens: { client: generationTokens, server: null },
+      simulatorEmitLatenessMs: null,
     }
   }
   const { before, after } = server
@@ -193,5 +194,6 @@ export function reconcile(arm: string, records: CompareRecord[], server: { befor
     requests: { client: ok.length, server: serverRequests },
     promptTokens: { client: promptTokens, server: delta(before, after, 'vllm:prompt_tokens_total') },
     generationTokens: { client: generationTokens, server: delta(before, after, 'vllm:generation_tokens_total') },
+    simulatorEmitLatenessMs: after.has('geopat_sim_emit_lateness_seconds_count') ? meanMs('geopat_sim_emit_lateness_seconds') : null,
   }
 }

@@ -51,7 +51,7 @@ export function formatCompare(summary: CompareSummary): string {
         continue
       }
       lines.push(
-        `  /metrics ${r.arm}: TTFT client ${n(r.ttft.clientMeanMs, 2)} / server ${n(r.ttft.serverMeanMs, 2)} ms (${n(r.ttft.gapPct, 1)}%) · ITL ${n(r.itl.clientMeanMs, 3)} / ${n(r.itl.serverMeanMs, 3)} ms (${n(r.itl.gapPct, 1)}%) · requests ${r.requests.client}/${r.requests.server} · output tokens ${r.generationTokens.client}/${r.generationTokens.server} · prompt tokens ${r.promptTokens.client}/${r.promptTokens.server}`,
+        `  /metrics ${r.arm}: TTFT client ${n(r.ttft.clientMeanMs, 2)} / server ${n(r.ttft.serverMeanMs, 2)} ms (${n(r.ttft.gapPct, 1)}%) · ITL ${n(r.itl.clientMeanMs, 3)} / ${n(r.itl.serverMeanMs, 3)} ms (${n(r.itl.gapPct, 1)}%) · requests ${r.requests.client}/${r.requests.server} · output tokens ${r.generationTokens.client}/${r.generationTokens.server} · prompt tokens ${r.promptTokens.client}/${r.promptTokens.server}${r.simulatorEmitLatenessMs !== null ? ` · simulator write lateness ${n(r.simulatorEmitLatenessMs, 3)} ms` : ''}`,
       )
     }
     for (const c of point.coalescing) {

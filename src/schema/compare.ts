@@ -42,6 +42,12 @@ export const reconciliationSchema = z
     requests: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
     promptTokens: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
     generationTokens: z.object({ client: z.number(), server: z.number().nullable() }).strict(),
+    /**
+     * geopat's simulator only: mean lateness of its socket writes against its own schedule, ms. The
+     * precision to which a simulated endpoint realized the delays it was configured with; null for
+     * any other server.
+     */
+    simulatorEmitLatenessMs: z.number().nullable(),
   })
   .strict()
 

@@ -50,10 +50,17 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expect(contrast.paired).toBe(true)
     const ttft = contrast.metrics.ttft.mean.difference
     const itl = contrast.metrics.itl.mean.difference
-    expect(ttft?.low).toBeLessThanOrEqual(truth.ttftMs)
-    expect(ttft?.high).toBeGreaterThanOrEqual(truth.ttftMs)
-    expect(itl?.low).toBeLessThanOrEqual(truth.itlMs)
-    expect(itl?.high).toBeGreaterThanOrEqual(truth.itlMs)
+    // The simulated servers realize their schedules only to within their own socket-write lateness
+    // (a timer and an event-loop turn, ~0.05 ms), which they report. The intervals here are narrow
+    // enough to see it (±0.1 ms), so the configured delta is held to the interval widened by that
+    // self-reported slack.
+    const lateness = point.reconciliation.map((r) => r.simulatorEmitLatenessMs)
+    expect(lateness.every((ms) => ms !== null && ms >= 0 && ms < 0.5)).toBe(true)
+    const slackMs = (lateness as number[]).reduce((a, b) => Math.max(a, b), 0)
+    expect(ttft?.low).toBeLessThanOrEqual(truth.ttftMs + slackMs)
+    expect(ttft?.high).toBeGreaterThanOrEqual(truth.ttftMs - slackMs)
+    expect(itl?.low).toBeLessThanOrEqual(truth.itlMs + slackMs)
+    expect(itl?.high).toBeGreaterThanOrEqual(truth.itlMs - slackMs)
     expect(contrast.metrics.ttft.mean.verdict).toBe('slower')
     // The A/A arm: the endpoint against itself is indistinguishable on the mean ITL.
     const aa = point.contrasts.find((c) => c.arm === 'cc-off (A/A)')
