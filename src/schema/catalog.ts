@@ -1,0 +1,122 @@
+import { z } from 'zod'
+
+/** ISO 4217 code, upper case (USD, EUR, GBP, CHF …). */
+export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 currency code such as USD or EUR')
+
+/** ISO 3166-1 alpha-2 country code, upper case (US, DE, FR …), or EU for an EU-wide offer. */
+export const countrySchema = z.string().regex(/^[A-Z]{2}$/, 'must be a two-letter ISO 3166-1 country code such as DE or US')
+
+/** A calendar date written YYYY-MM-DD, or YYYY-MM when the source gives only a month (read as its first day). */
+export const isoDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a date written YYYY-MM-DD (or YYYY-MM)')
+  .refine((text) => !Number.isNaN(Date.parse(text.length === 7 ? `${text}-01` : text)), 'must be a real calendar date')
+
+/**
+ * How sure a figure is: `high` a primary source (a provider's price page, a regulation's text),
+ * `medium` a community dataset with history or a reputable secondary source, `low` a single
+ * secondary or derived figure, `assumption` a default with no source for this exact case.
+ */
+export const confidenceSchema = z.enum(['high', 'medium', 'low', 'assumption'])
+
+export const pricingModelSchema = z.enum(['on-demand', '1-yr', '3-yr', 'spot'])
+
+/**
+ * EC Cloud Sovereignty Framework (Oct 2025): SEAL-0 none, SEAL-1 jurisdictional (formal; CLOUD Act
+ * exposure), SEAL-2 data sovereignty (typical hyperscaler "sovereign" offers), SEAL-3 digital
+ * resilience, SEAL-4 full sovereignty.
+ */
+export const sealLevelSchema = z.enum(['SEAL-0', 'SEAL-1', 'SEAL-2', 'SEAL-3', 'SEAL-4'])
+export type SealLevel = z.infer<typeof sealLevelSchema>
+export const sealRank = (level: SealLevel): number => Number(level.slice(5))
+
+/** Where a figure comes from: enough for an auditor to find it again. */
+export const sourceSchema = z
+  .object({
+    /** Citation: URL, document, or a shared/reference section. */
+    source: z.string().min(1),
+    /** When the figure was valid (the price's effective date, not when it was copied). */
+    date: isoDateSchema,
+    confidence: confidenceSchema,
+    note: z.string().optional(),
+  })
+  .strict()
+
+/**
+ * One priced offer. `unit` says what `price` buys: one GPU for an hour, a whole instance or VM for
+ * an hour (then `gpuCount` GPUs), or a million input / output tokens of a token API.
+ */
+export const catalogRowSchema = z
+  .object({
+    /** Unique across every loaded catalog file; other files refer to a row by it. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, dot, dash or underscore'),
+    provider: z.string().min(1),
+    sku: z.string().min(1),
+    region: z.string().min(1),
+    jurisdiction: z
+      .object({
+        /** Country where the region's data centres are. */
+        region: countrySchema,
+        /** Country of the provider's ultimate parent (US for AWS, Azure, GCP, OCI). */
+        parent: countrySchema,
+      })
+      .strict(),
+    kind: z.enum(['gpu-rental', 'token-api', 'owned']).default('gpu-rental'),
+    /** GPU model (H100 SXM, H100 NVL, H200, B200, L40S, A100-80); absent for a token API. */
+    gpu: z.string().min(1).optional(),
+    /** GPUs that one unit of `price` buys (8 for an 8-GPU instance billed per instance-hour). */
+    gpuCount: z.number().int().positive().default(1),
+    unit: z.enum(['gpu-hour', 'instance-hour', 'mtok']).default('gpu-hour'),
+    /** For unit gpu-hour or instance-hour. */
+    price: z.number().nonnegative().optional(),
+    /** For unit mtok: price per million input and output tokens. */
+    pricePerMtok: z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict().optional(),
+    /** For a token API: the model served (prices differ per model). */
+    model: z.string().optional(),
+    currency: currencySchema,
+    pricingModel: pricingModelSchema.default('on-demand'),
+    effectiveDate: isoDateSchema,
+    source: z.string().min(1),
+    confidence: confidenceSchema,
+    confidentialComputing: z.boolean().default(false),
+    sovereignty: sealLevelSchema,
+    /** Egress per GB in `currency`, first tier; 0 where the provider bundles it. */
+    egressPerGB: z.number().nonnegative().optional(),
+    notes: z.string().optional(),
+  })
+  .strict()
+  .superRefine((row, ctx) => {
+    if (row.unit === 'mtok' && row.pricePerMtok === undefined) ctx.addIssue({ code: 'custom', path: ['pricePerMtok'], message: 'is required when unit is mtok' })
+    if (row.unit !== 'mtok' && row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `is required when unit is ${row.unit}` })
+    if (row.unit !== 'mtok' && row.gpu === undefined) ctx.addIssue({ code: 'custom', path: ['gpu'], message: `is required when unit is ${row.unit}` })
+  })
+export type CatalogRow = z.infer<typeof catalogRowSchema>
+
+/** One catalog file: rows, and the defaults the reference gives where no price is published. */
+export const catalogFileSchema = z
+  .object({
+    description: z.string().optional(),
+    rows: z.array(catalogRowSchema),
+  })
+  .strict()
+export type CatalogFile = z.infer<typeof catalogFileSchema>
+
+/** A dated FX table: how many units of `quote` one unit of `base` buys. */
+export const fxFileSchema = z
+  .object({
+    description: z.string().optional(),
+    rates: z.array(
+      z
+        .object({
+          base: currencySchema,
+          quote: currencySchema,
+          rate: z.number().positive(),
+          date: isoDateSchema,
+          source: z.string().min(1),
+          confidence: confidenceSchema,
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+export type FxFile = z.infer<typeof fxFileSchema>
