@@ -1,0 +1,112 @@
+import { z } from 'zod'
+
+/** An estimate with its interval and how the interval was obtained. */
+export const estimateSchema = z
+  .object({
+    estimate: z.number(),
+    low: z.number(),
+    /** null: unbounded (the measurement cannot rule out a capacity near zero). */
+    high: z.number().nullable(),
+    /** e.g. "95% t-interval over 5 independent simulated runs", "Wilson 95% on each sweep step's attainment". */
+    method: z.string(),
+  })
+  .strict()
+export type Estimate = z.infer<typeof estimateSchema>
+
+const sloSchema = z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional() }).strict()
+
+/** One load level tried (a sweep step, or a rate the simulator search ran). */
+export const capacityEvaluationSchema = z
+  .object({
+    ratePerS: z.number(),
+    /** Fraction of requests in the measurement window that met every SLO. */
+    attainment: z.number().nullable(),
+    requests: z.number().int().nonnegative(),
+    seed: z.number().int().nullable(),
+  })
+  .strict()
+
+export const costLineSchema = z
+  .object({
+    catalogRow: z.string(),
+    provider: z.string(),
+    region: z.string(),
+    sovereignty: z.string(),
+    currency: z.string(),
+    pricePerGpuHour: z.number(),
+    /** The sized fleet (GPUs rounded to whole nodes) for a 730-hour month. */
+    fleetPerMonth: estimateSchema,
+    /** $/Mtok at one replica's goodput (InferenceX's split: each carries the whole cost). */
+    perMtok: z.object({ input: estimateSchema.nullable(), output: estimateSchema.nullable(), total: estimateSchema.nullable() }).strict(),
+    joulesPerOutputToken: z.number().nullable(),
+    notes: z.array(z.string()),
+  })
+  .strict()
+export type CostLine = z.infer<typeof costLineSchema>
+
+export const endpointSizingSchema = z
+  .object({
+    label: z.string(),
+    source: z.enum(['measured', 'simulated']),
+    /** Simulated: the profile and CC mode searched. Measured: the summary file read. */
+    detail: z.string(),
+    /** Highest request rate one replica serves with the SLO attainment asked for. */
+    capacityPerReplica: z
+      .object({
+        ratePerS: estimateSchema,
+        inputTokensPerS: estimateSchema,
+        outputTokensPerS: estimateSchema,
+        /** The sweep never breached the SLO: the true capacity is at least this. */
+        lowerBoundOnly: z.boolean(),
+      })
+      .strict(),
+    /** Simulated only: the mean-value model of the profile (an upper bound that ignores queueing and noise). */
+    firstCut: z
+      .object({ ratePerS: z.number(), outputTokensPerS: z.number(), limitedBy: z.enum(['tpot', 'batch', 'stability']), stepMs: z.number(), batch: z.number() })
+      .strict()
+      .nullable(),
+    evaluations: z.array(capacityEvaluationSchema),
+    gpusPerReplica: z.number().int().positive(),
+    replicas: z
+      .object({
+        /** ⌈peak / (capacity per replica × target utilization)⌉. */
+        base: z.number().int(),
+        spare: z.number().int(),
+        surge: z.number().int(),
+        total: z.number().int(),
+        /** Totals at the capacity interval's high and low ends (high null: the low end is 0, unbounded). */
+        low: z.number().int(),
+        high: z.number().int().nullable(),
+      })
+      .strict(),
+    gpus: z
+      .object({ total: z.number().int(), nodes: z.number().int(), roundedToNodes: z.number().int(), low: z.number().int(), high: z.number().int().nullable() })
+      .strict(),
+    costs: z.array(costLineSchema),
+    warnings: z.array(z.string()),
+  })
+  .strict()
+export type EndpointSizing = z.infer<typeof endpointSizingSchema>
+
+/** sizing.json: what `geopat size` found. */
+export const sizingResultSchema = z
+  .object({
+    schema: z.literal('geopat.sizing/v1'),
+    createdAt: z.string(),
+    tool: z.object({ name: z.literal('geopat'), version: z.string() }).strict(),
+    demand: z.object({ peakRequestsPerS: z.number(), inputTokensMean: z.number().nullable(), outputTokensMean: z.number().nullable() }).strict(),
+    slo: sloSchema,
+    attainment: z.number(),
+    policy: z
+      .object({
+        targetUtilization: z.number(),
+        failureDomains: z.number().int(),
+        sparePerFailureDomain: z.number().int(),
+        surgeFraction: z.number(),
+        gpusPerNode: z.number().int(),
+      })
+      .strict(),
+    endpoints: z.array(endpointSizingSchema),
+  })
+  .strict()
+export type SizingResult = z.infer<typeof sizingResultSchema>
