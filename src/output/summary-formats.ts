@@ -4,14 +4,10 @@ import { minimumSampleForPercentileInterval } from '../metrics/distribution.js'
 const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
 import { ERROR_CLASSES } from '../schema/record.js'
 import type { BenchSummary, RunSummary } from '../schema/summary.js'
+import { csvCell } from './csv.js'
 
 const STATS = ['mean', 'std', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'] as const
 
-function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  const text = typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : String(value)
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
-}
 
 /** summary.csv: one row per run (endpoint × load step), one column per figure. */
 export function summaryToCsv(summary: BenchSummary): string {

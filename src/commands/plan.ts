@@ -1,0 +1,58 @@
+import { join } from 'node:path'
+import { Args, Flags } from '@oclif/core'
+import { buildPlan } from '../plan/build-plan.js'
+import { latencyEvidence } from '../plan/evidence.js'
+import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { dependencyDot, formatPlan, ganttCsv, wavesCsv, workloadsCsv } from '../output/plan-formats.js'
+import { inventorySchema } from '../schema/inventory.js'
+import { loadYamlFile } from '../schema/load-file.js'
+import type { Plan } from '../schema/plan.js'
+import { GeopatCommand } from '../util/base-command.js'
+import { UserError } from '../util/errors.js'
+
+export default class PlanCommand extends GeopatCommand {
+  static override summary = 'A phased exit plan: 7 R recommendation per workload, waves, canaries, rollback criteria, deadlines'
+  static override description = `Reads an inventory of AI workloads (scenarios/eu-exit-inventory.yaml shows every field), recommends one of the 7 Rs per workload (sovereignty gate first, then cost, then measured latency when --from gives bench results), moves dependency cycles together, orders waves by deadline, value and AI Act risk within the GPU capacity per month, and gives each wave its steps (assessment, pilot, canary ramp, dual running, cutover, decommission) and rollback criteria. Conflicts (a deadline capacity cannot meet, an unknown reference, a workload no option can legally host) are listed in the plan, not thrown; unknown references also make the exit code 2.`
+
+  static override examples = ['<%= config.bin %> plan scenarios/eu-exit-inventory.yaml', '<%= config.bin %> plan inventory.yaml --from reports/20261124-101500-bench --json']
+
+  static override args = { inventory: Args.string({ description: 'inventory YAML file', required: true }) }
+
+  static override flags = {
+    from: Flags.string({ multiple: true, description: 'geopat bench run folder(s): latency evidence for options that name a benchEndpoint' }),
+    out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
+  }
+
+  async run(): Promise<Plan> {
+    const { args, flags } = await this.parse(PlanCommand)
+    const inventory = loadYamlFile(args.inventory, inventorySchema)
+    const names = new Set<string>()
+    inventory.workloads.forEach((w, index) => {
+      if (names.has(w.name)) throw new UserError(`${args.inventory}: workloads.${index}.name: "${w.name}" appears twice; names must be unique`)
+      names.add(w.name)
+    })
+    const optionIds = new Set<string>()
+    inventory.options.forEach((o, index) => {
+      if (optionIds.has(o.id)) throw new UserError(`${args.inventory}: options.${index}.id: "${o.id}" appears twice; ids must be unique`)
+      optionIds.add(o.id)
+    })
+    const evidence = latencyEvidence(flags.from ?? [])
+    const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence })
+    const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('plan')))
+    writeFileAtomic(join(outDir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`)
+    writeFileAtomic(join(outDir, 'waves.csv'), wavesCsv(plan))
+    writeFileAtomic(join(outDir, 'workloads.csv'), workloadsCsv(plan))
+    writeFileAtomic(join(outDir, 'gantt.csv'), ganttCsv(plan))
+    writeFileAtomic(join(outDir, 'dependencies.dot'), dependencyDot(plan))
+    if (!this.jsonEnabled()) {
+      this.log(formatPlan(plan))
+      this.log(`\nplan: ${join(outDir, 'plan.json')} · waves.csv · workloads.csv · gantt.csv · dependencies.dot`)
+    }
+    const unknown = plan.conflicts.find((c) => c.kind === 'unknown-reference')
+    if (unknown) {
+      process.stderr.write(`Error: ${args.inventory}: ${unknown.workload}: ${unknown.detail}${plan.conflicts.filter((c) => c.kind === 'unknown-reference').length > 1 ? ' (and more: see plan.json conflicts)' : ''}\n`)
+      process.exitCode = 2
+    }
+    return plan
+  }
+}
