@@ -1,4 +1,5 @@
 import type { RequestRecord } from '../schema/record.js'
+import { chunkView } from './chunks.js'
 
 /**
  * Every latency metric geopat reports, defined once. The summary, the CSV, the README glossary and
@@ -23,12 +24,6 @@ export interface MetricDefinition {
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
 
-/** Total output tokens the chunks of a record carried (falls back to the event count). */
-function tokensInChunks(record: RequestRecord): number {
-  let tokens = 0
-  for (const chunk of record.chunks) tokens += chunk[1]
-  return tokens
-}
 
 export const METRICS: readonly MetricDefinition[] = [
   {
@@ -70,14 +65,14 @@ export const METRICS: readonly MetricDefinition[] = [
       '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
     peerNames: 'GuideLLM "ITL" (t_last − t_first) / (out − 1); vLLM has no per-request ITL; LLMPerf\'s "ITL" is ≈ E2E / out',
     perRequest: (record) => {
-      const first = record.chunks[0]
-      const last = record.chunks[record.chunks.length - 1]
-      if (!first || !last || first === last) return null
+      const chunks = chunkView(record)
+      if (chunks.count < 2) return null
       // With coalescing the first read carries several tokens; scale to the server's token count.
-      const chunkTokens = tokensInChunks(record)
-      const firstChunkTokens = record.outputTokensSource === 'server' && chunkTokens > 0 ? (first[1] * record.outputTokens) / chunkTokens : first[1]
+      const chunkTokens = chunks.totalTokens
+      const firstTokens = chunks.tokens(0)
+      const firstChunkTokens = record.outputTokensSource === 'server' && chunkTokens > 0 ? (firstTokens * record.outputTokens) / chunkTokens : firstTokens
       const later = record.outputTokens - firstChunkTokens
-      return later > 0 ? (last[0] - first[0]) / later : null
+      return later > 0 ? (chunks.timeMs(chunks.count - 1) - chunks.timeMs(0)) / later : null
     },
   },
   {
@@ -98,14 +93,16 @@ export const METRICS: readonly MetricDefinition[] = [
       'for each network read after the first carrying k tokens, k values of (gap since the previous read) / k; k from per-chunk usage when the server sends it, else one per event',
     peerNames: 'no peer reports it; it recovers token latency when a server or proxy coalesces events',
     pooled: (record, add) => {
-      const chunks = record.chunks
-      const chunkTokens = tokensInChunks(record)
+      const chunks = chunkView(record)
+      const chunkTokens = chunks.totalTokens
       // When the server's final usage differs from what the events suggested, spread the difference.
       const scale = record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
-      for (let i = 1; i < chunks.length; i++) {
-        const gap = (chunks[i] as [number, number])[0] - (chunks[i - 1] as [number, number])[0]
-        const tokens = Math.max(1, Math.round((chunks[i] as [number, number])[1] * scale))
-        add(gap / tokens, tokens)
+      let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
+      for (let i = 1; i < chunks.count; i++) {
+        const time = chunks.timeMs(i)
+        const tokens = scale === 1 ? chunks.tokens(i) || 1 : Math.max(1, Math.round(chunks.tokens(i) * scale))
+        add((time - previous) / tokens, tokens)
+        previous = time
       }
     },
   },
@@ -117,8 +114,13 @@ export const METRICS: readonly MetricDefinition[] = [
     formula: 'gaps between successive network reads carrying tokens, pooled over all requests',
     peerNames: 'vLLM/SGLang "ITL" (per parsed message), AIPerf "ICL"',
     pooled: (record, add) => {
-      const chunks = record.chunks
-      for (let i = 1; i < chunks.length; i++) add((chunks[i] as [number, number])[0] - (chunks[i - 1] as [number, number])[0])
+      const chunks = chunkView(record)
+      let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
+      for (let i = 1; i < chunks.count; i++) {
+        const time = chunks.timeMs(i)
+        add(time - previous)
+        previous = time
+      }
     },
   },
 ]

@@ -2,6 +2,7 @@ import type { ErrorClass, RequestRecord } from '../schema/record.js'
 import { ERROR_CLASSES } from '../schema/record.js'
 import type { SloConfig } from '../schema/scenario.js'
 import type { RunSummary } from '../schema/summary.js'
+import { chunkView } from './chunks.js'
 import { METRICS } from './definitions.js'
 import { type DistributionIntervals, StreamingDistribution, describeValuesWithIntervals } from './distribution.js'
 import { meetsSlo } from './goodput.js'
@@ -110,10 +111,9 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
       // The whole request is inside the window: every token counts, no need to look at chunks.
       outputTokensInWindow += record.outputTokens
     } else {
-      let chunkTokens = 0
-      for (const chunk of record.chunks) chunkTokens += chunk[1]
-      const scale = chunkTokens > 0 ? record.outputTokens / chunkTokens : 0
-      for (const [t, tokens] of record.chunks) if (inside(record.sendMs + t)) outputTokensInWindow += tokens * scale
+      const chunks = chunkView(record)
+      const scale = chunks.totalTokens > 0 ? record.outputTokens / chunks.totalTokens : 0
+      for (let i = 0; i < chunks.count; i++) if (inside(record.sendMs + chunks.timeMs(i))) outputTokensInWindow += chunks.tokens(i) * scale
     }
     if (record.timeToFirstTokenMs !== null && inside(record.sendMs + record.timeToFirstTokenMs)) {
       inputTokensInWindow += record.inputTokens ?? 0
@@ -133,9 +133,7 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
   }
 
   // Pass 2: everything else.
-  for await (const stored of readRecords()) {
-    // Chunks read once per record: virtual-time records build them on each read (src/sim/virtual.ts).
-    const record: RequestRecord = { ...stored, chunks: stored.chunks }
+  for await (const record of readRecords()) {
     sent++
     retries += record.retries
     if (record.ok) succeeded++
@@ -173,7 +171,7 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     if (record.outputTokensSource === 'server') outputFromServer++
     else outputCounted++
     tokenEventsSum += record.tokenEvents
-    readsSum += record.chunks.length
+    readsSum += chunkView(record).count
   }
 
   const rule =

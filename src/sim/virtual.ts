@@ -4,6 +4,7 @@ import { createArrivalSchedule } from '../load/arrivals.js'
 import { type LoadStep, requestedLoad } from '../load/runner.js'
 import { judgeClient } from '../load/client-check.js'
 import { emptyDistribution } from '../metrics/distribution.js'
+import { UNIT_CHUNK_TIMES, unitChunks } from '../metrics/chunks.js'
 import { summarizeRun } from '../metrics/summarize.js'
 import type { RequestRecord } from '../schema/record.js'
 import type { SloConfig } from '../schema/scenario.js'
@@ -202,7 +203,7 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
   const arrivals = request.arrivals
   const first = arrivals[0]
   const last = arrivals[arrivals.length - 1]
-  const record: RequestRecord = {
+  const record: RequestRecord & { [UNIT_CHUNK_TIMES]: readonly number[] } = {
     id: request.id,
     endpoint: label,
     step,
@@ -214,7 +215,11 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
     newConnection: false,
     responseHeadersMs: first ?? null,
     firstByteMs: first ?? null,
-    chunks: [],
+    // One chunk per token, kept as arrival times only (src/metrics/chunks.ts).
+    get chunks() {
+      return unitChunks(arrivals)
+    },
+    [UNIT_CHUNK_TIMES]: arrivals,
     tokenEvents: arrivals.length,
     timeToFirstTokenMs: first ?? null,
     timeToFirstContentMs: first ?? null,
@@ -235,10 +240,6 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
     retries: 0,
     retryWaitMs: 0,
   }
-  // Virtual records carry one chunk per token: built when read, not kept, because millions of
-  // small arrays that live to the end of the run cost more in garbage collection than the whole
-  // simulation (each token is its own chunk of one token, so nothing is lost).
-  Object.defineProperty(record, 'chunks', { enumerable: true, get: () => arrivals.map((t) => [t, 1]) })
   return record
 }
 
