@@ -15,6 +15,8 @@ import { costPerMtok, joulesPerToken } from './unit-cost.js'
 
 /** A price to cost the fleet with, already in the currency of the answer. */
 export interface GpuHourPrice {
+  /** Only for this endpoint label (default: every endpoint). */
+  endpoint?: string
   catalogRow: string
   provider: string
   region: string
@@ -98,7 +100,9 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       evaluations: found.evaluations,
       gpusPerReplica: source.gpusPerReplica,
       ...fleet,
-      costs: options.prices.map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.powerWPerGpu)),
+      costs: options.prices
+        .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
+        .map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.powerWPerGpu)),
       warnings: found.warnings,
     })
   }

@@ -107,6 +107,29 @@ export const retrySchema = z
   .strict()
 export type RetryConfig = z.infer<typeof retrySchema>
 
+/** `geopat run` and `geopat size --scenario`: sizing the scenario's endpoints for a peak demand. */
+export const sizeStepSchema = z
+  .object({
+    peakRequestsPerS: z.number().positive(),
+    /** simulator: search each simulated endpoint's profile in virtual time; measured: read the bench sweep. */
+    source: z.enum(['simulator', 'measured']).default('simulator'),
+    attainment: z.number().gt(0).max(1).default(0.95),
+    targetUtilization: z.number().gt(0).max(1).default(0.7),
+    failureDomains: z.number().int().positive().default(1),
+    sparePerFailureDomain: z.number().int().nonnegative().default(1),
+    surgeFraction: z.number().min(0).max(1).default(0.25),
+    gpusPerNode: z.number().int().positive().default(8),
+    /** GPUs per replica by endpoint label (default: the simulated profile's GPU count). */
+    gpusPerReplica: z.record(z.string(), z.number().int().positive()).default({}),
+    searches: z.number().int().min(1).max(30).default(3),
+    simulatedSeconds: z.number().min(10).default(120),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR').default('USD'),
+    /** Prices to cost each endpoint's fleet with: catalog row ids (geopat catalog list). */
+    prices: z.array(z.object({ endpoint: z.string().min(1), catalogRow: z.string().min(1) }).strict()).default([]),
+  })
+  .strict()
+export type SizeStep = z.infer<typeof sizeStepSchema>
+
 export const scenarioSchema = z
   .object({
     name: z.string().optional(),
@@ -125,6 +148,11 @@ export const scenarioSchema = z
     retries: retrySchema.default({ max: 0, backoffMs: 500, maxWaitMs: 30_000 }),
     /** `geopat compare`: design, rounds, operating points, A/A, intervals. */
     compare: compareConfigSchema.optional(),
+    /** `geopat run` steps after the measurement; file paths are relative to the scenario file. */
+    size: sizeStepSchema.optional(),
+    tco: z.object({ model: z.string().min(1) }).strict().optional(),
+    plan: z.object({ inventory: z.string().min(1) }).strict().optional(),
+    report: z.object({ title: z.string().min(1).optional() }).strict().default({}),
     /** Grace period for streams in flight after Ctrl-C or the end of the duration, seconds. */
     graceSeconds: z.number().nonnegative().default(5),
     out: z.string().optional(),
