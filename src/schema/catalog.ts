@@ -89,14 +89,44 @@ export const catalogRowSchema = z
     if (row.unit === 'mtok' && row.pricePerMtok === undefined) ctx.addIssue({ code: 'custom', path: ['pricePerMtok'], message: 'is required when unit is mtok' })
     if (row.unit !== 'mtok' && row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `is required when unit is ${row.unit}` })
     if (row.unit !== 'mtok' && row.gpu === undefined) ctx.addIssue({ code: 'custom', path: ['gpu'], message: `is required when unit is ${row.unit}` })
+    if (row.unit === 'gpu-hour' && row.gpuCount !== 1) ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: 'must be 1 when unit is gpu-hour (the price is already per GPU); use unit instance-hour for a price per multi-GPU instance' })
   })
 export type CatalogRow = z.infer<typeof catalogRowSchema>
+
+/**
+ * A default discount off the on-demand price for a pricing model, for offers whose 1-yr, 3-yr or
+ * spot price is not published (economics.md: 1-yr 35%, 3-yr 55%, spot about −45%).
+ */
+export const discountDefaultSchema = z
+  .object({
+    pricingModel: pricingModelSchema.exclude(['on-demand']),
+    /** Fraction off the on-demand price: 0.35 means 35% cheaper. */
+    discountFraction: z.number().min(0, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)').lt(1, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)'),
+    ...sourceSchema.shape,
+  })
+  .strict()
+export type DiscountDefault = z.infer<typeof discountDefaultSchema>
+
+export const pricingDefaultsSchema = z
+  .object({
+    discounts: z.array(discountDefaultSchema).default([]),
+  })
+  .strict()
+  .superRefine((defaults, ctx) => {
+    const seen = new Set<string>()
+    defaults.discounts.forEach((discount, index) => {
+      if (seen.has(discount.pricingModel)) ctx.addIssue({ code: 'custom', path: ['discounts', index, 'pricingModel'], message: `${discount.pricingModel} is given twice in this file` })
+      seen.add(discount.pricingModel)
+    })
+  })
+export type PricingDefaultsFile = z.infer<typeof pricingDefaultsSchema>
 
 /** One catalog file: rows, and the defaults the reference gives where no price is published. */
 export const catalogFileSchema = z
   .object({
     description: z.string().optional(),
-    rows: z.array(catalogRowSchema),
+    rows: z.array(catalogRowSchema).default([]),
+    pricingDefaults: pricingDefaultsSchema.optional(),
   })
   .strict()
 export type CatalogFile = z.infer<typeof catalogFileSchema>
@@ -114,6 +144,7 @@ export const fxFileSchema = z
           date: isoDateSchema,
           source: z.string().min(1),
           confidence: confidenceSchema,
+          note: z.string().optional(),
         })
         .strict(),
     ),
