@@ -2,11 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { PACKAGE_ROOT } from '../util/version.js'
+import { catalogFileSchema, fxFileSchema } from './catalog.js'
+import { inventorySchema } from './inventory.js'
 import { scenarioSchema } from './scenario.js'
 
 /** The JSON Schemas generated from the zod schemas, for editors and other tools. */
 export const GENERATED_SCHEMAS: ReadonlyArray<{ file: string; title: string; schema: z.ZodType }> = [
   { file: 'scenarios/scenario.schema.json', title: 'geopat scenario', schema: scenarioSchema },
+  { file: 'scenarios/inventory.schema.json', title: 'geopat migration inventory', schema: inventorySchema },
+  { file: 'scenarios/catalog.schema.json', title: 'geopat price catalog file', schema: catalogFileSchema },
+  { file: 'scenarios/fx.schema.json', title: 'geopat FX table', schema: fxFileSchema },
 ]
 
 export function renderJsonSchema(entry: (typeof GENERATED_SCHEMAS)[number]): string {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GENERATED_SCHEMAS, committedJsonSchema, renderJsonSchema } from '../../src/schema/json-schema.js'
 import { loadYamlFile } from '../../src/schema/load-file.js'
+import { inventorySchema } from '../../src/schema/inventory.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 
@@ -10,8 +11,10 @@ describe('shipped scenarios and schemas', () => {
   const dir = join(REPO_ROOT, 'scenarios')
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
 
-  it.each(files)('%s is a valid scenario', (file) => {
-    expect(() => loadYamlFile(join(dir, file), scenarioSchema)).not.toThrow()
+  // Inventories (geopat plan) live beside the scenarios: each file is checked against its own schema.
+  it.each(files)('%s is valid against its schema', (file) => {
+    const schema = file.endsWith('-inventory.yaml') ? inventorySchema : scenarioSchema
+    expect(() => loadYamlFile(join(dir, file), schema)).not.toThrow()
   })
 
   it.each(GENERATED_SCHEMAS.map((e) => [e.file, e] as const))('%s matches the zod schema (run `npm run schema`)', (_file, entry) => {

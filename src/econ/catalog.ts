@@ -1,0 +1,513 @@
+import { readdirSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import { z } from 'zod'
+import {
+  type CatalogFile,
+  type CatalogRow,
+  type DiscountDefault,
+  type SealLevel,
+  catalogFileSchema,
+  fxFileSchema,
+  isoDateSchema,
+  sealRank,
+} from '../schema/catalog.js'
+import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
+import { UserError } from '../util/errors.js'
+import { PACKAGE_ROOT } from '../util/version.js'
+import { type Conversion, type FxRate, type FxTable, ageInDays, buildFxTable, findConversion, isoDay, staleFxRates } from './fx.js'
+
+export { convertCurrency, findConversion, type FxTable } from './fx.js'
+
+/** A catalog row and the file it came from. */
+export type CatalogEntry = CatalogRow & { file: string }
+
+/** A default discount off on-demand and the file it came from. */
+export type DiscountDefaultEntry = DiscountDefault & { file: string }
+
+/** One loaded file: what it held. */
+export interface LoadedFile {
+  file: string
+  kind: 'catalog' | 'fx'
+  builtIn: boolean
+  rows: number
+  fxRates: number
+  discounts: number
+}
+
+export interface Catalog {
+  rows: CatalogEntry[]
+  byId(id: string): CatalogEntry | undefined
+  fx: FxTable
+  /** Discounts off on-demand by pricing model, where an offer publishes none. */
+  pricingDefaults: { discounts: DiscountDefaultEntry[] }
+  files: LoadedFile[]
+}
+
+export interface LoadCatalogOptions {
+  /** Catalog or FX files (told apart by content: an FX file has `rates:`). */
+  files?: string[]
+  /** FX files. */
+  fxFiles?: string[]
+  /** Load the built-in data/catalog/*.yaml and data/fx/*.yaml first (default true). */
+  builtIn?: boolean
+}
+
+const BUILT_IN_CATALOG_DIR = join(PACKAGE_ROOT, 'data', 'catalog')
+const BUILT_IN_FX_DIR = join(PACKAGE_ROOT, 'data', 'fx')
+
+/** The built-in catalog files, sorted by name. */
+export function builtInCatalogFiles(): string[] {
+  return dataFiles(BUILT_IN_CATALOG_DIR)
+}
+
+/** The built-in FX files, sorted by name. */
+export function builtInFxFiles(): string[] {
+  return dataFiles(BUILT_IN_FX_DIR)
+}
+
+/**
+ * Loads and validates catalog and FX files: the built-in ones (unless `builtIn: false`), then the
+ * user's. Any problem is one line naming the file, the field path and the rule. A row id defined
+ * in two files fails, naming both. A user file's default discount for a pricing model replaces the
+ * built-in one; two user files giving the same one fail.
+ */
+export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
+  const inputs: Array<{ path: string; builtIn: boolean; kind?: 'fx' }> = []
+  const userPaths = new Set([...(options.files ?? []), ...(options.fxFiles ?? [])].map(absolutePath))
+  if (options.builtIn ?? true) {
+    // A built-in file the user names explicitly is loaded once, as theirs.
+    for (const path of builtInCatalogFiles()) if (!userPaths.has(path)) inputs.push({ path, builtIn: true })
+    for (const path of builtInFxFiles()) if (!userPaths.has(path)) inputs.push({ path, builtIn: true, kind: 'fx' })
+  }
+  for (const path of options.files ?? []) inputs.push({ path, builtIn: false })
+  for (const path of options.fxFiles ?? []) inputs.push({ path, builtIn: false, kind: 'fx' })
+
+  const rows: CatalogEntry[] = []
+  const rowFiles = new Map<string, string>()
+  const fxRates: FxRate[] = []
+  const fxFiles: string[] = []
+  const discounts = new Map<string, DiscountDefaultEntry & { builtIn: boolean }>()
+  const files: LoadedFile[] = []
+  const seenPaths = new Set<string>()
+
+  for (const input of inputs) {
+    const file = displayPath(input.path)
+    const absolute = absolutePath(input.path)
+    if (seenPaths.has(absolute)) throw new UserError(`${file}: given twice; give each file once`)
+    seenPaths.add(absolute)
+    const data = loadYamlFile(file, z.unknown())
+    const kind = input.kind ?? (looksLikeFxFile(data) ? 'fx' : 'catalog')
+    if (kind === 'fx') {
+      const fxFile = parseWithSchema(file, fxFileSchema, data)
+      for (const rate of fxFile.rates) fxRates.push({ ...rate, file })
+      fxFiles.push(file)
+      files.push({ file, kind, builtIn: input.builtIn, rows: 0, fxRates: fxFile.rates.length, discounts: 0 })
+      continue
+    }
+    const catalogFile: CatalogFile = parseWithSchema(file, catalogFileSchema, data)
+    catalogFile.rows.forEach((row, index) => {
+      const other = rowFiles.get(row.id)
+      if (other !== undefined) {
+        throw new UserError(`${file}: rows.${index}.id: "${row.id}" is already defined in ${other}; row ids must be unique across catalog files`)
+      }
+      rowFiles.set(row.id, file)
+      rows.push({ ...row, file })
+    })
+    const fileDiscounts = catalogFile.pricingDefaults?.discounts ?? []
+    fileDiscounts.forEach((discount, index) => {
+      const earlier = discounts.get(discount.pricingModel)
+      if (earlier && earlier.builtIn === input.builtIn) {
+        throw new UserError(
+          `${file}: pricingDefaults.discounts.${index}.pricingModel: a ${discount.pricingModel} default is already given in ${earlier.file}; give it once (a user file may replace a built-in default)`,
+        )
+      }
+      discounts.set(discount.pricingModel, { ...discount, file, builtIn: input.builtIn })
+    })
+    files.push({ file, kind, builtIn: input.builtIn, rows: catalogFile.rows.length, fxRates: 0, discounts: fileDiscounts.length })
+  }
+
+  const byId = new Map(rows.map((row) => [row.id, row]))
+  return {
+    rows,
+    byId: (id) => byId.get(id),
+    fx: buildFxTable(fxRates, fxFiles),
+    pricingDefaults: { discounts: [...discounts.values()].map(({ builtIn: _builtIn, ...discount }) => discount) },
+    files,
+  }
+}
+
+/** The default discount off on-demand for a pricing model (undefined for on-demand or when none is loaded). */
+export function defaultDiscount(catalog: Pick<Catalog, 'pricingDefaults'>, pricingModel: CatalogRow['pricingModel']): DiscountDefaultEntry | undefined {
+  return catalog.pricingDefaults.discounts.find((discount) => discount.pricingModel === pricingModel)
+}
+
+/** The price of one GPU for one hour in `currency`, with the conversion used; for gpu-hour and instance-hour rows. */
+export function gpuHourPriceWithConversion(row: CatalogEntry, currency: string, fx: FxTable): { pricePerGpuHour: number; conversion: Conversion } {
+  if (row.unit === 'mtok' || row.price === undefined) {
+    throw new UserError(`catalog row ${row.id} (${row.file}): priced per million tokens, not per GPU-hour`)
+  }
+  const perGpu = row.unit === 'instance-hour' ? row.price / row.gpuCount : row.price
+  const conversion = findConversion(row.currency, currency, fx, `catalog row ${row.id} (${row.file})`)
+  return { pricePerGpuHour: perGpu * conversion.factor, conversion }
+}
+
+/** The price of one GPU for one hour in `currency` (an instance's price divided by its GPUs). */
+export function pricePerGpuHour(row: CatalogEntry, currency: string, fx: FxTable): number {
+  return gpuHourPriceWithConversion(row, currency, fx).pricePerGpuHour
+}
+
+/** A token API's price per million input and output tokens in `currency`, with the conversion used. */
+export function tokenPriceWithConversion(row: CatalogEntry, currency: string, fx: FxTable): { input: number; output: number; conversion: Conversion } {
+  if (row.unit !== 'mtok' || row.pricePerMtok === undefined) {
+    throw new UserError(`catalog row ${row.id} (${row.file}): priced per ${row.unit}, not per million tokens`)
+  }
+  const conversion = findConversion(row.currency, currency, fx, `catalog row ${row.id} (${row.file})`)
+  return { input: row.pricePerMtok.input * conversion.factor, output: row.pricePerMtok.output * conversion.factor, conversion }
+}
+
+/** A token API's price per million input and output tokens in `currency`. */
+export function tokenPrice(row: CatalogEntry, currency: string, fx: FxTable): { input: number; output: number } {
+  const { input, output } = tokenPriceWithConversion(row, currency, fx)
+  return { input, output }
+}
+
+export interface StaleRowWarning {
+  id: string
+  effectiveDate: string
+  ageDays: number
+  message: string
+}
+
+/** Rows whose effective date is more than `maxAgeDays` (default 180) before `asOf`: one warning line each. */
+export function staleRows(rows: readonly CatalogEntry[], options: { asOf: Date; maxAgeDays?: number }): StaleRowWarning[] {
+  const maxAgeDays = options.maxAgeDays ?? 180
+  const warnings: StaleRowWarning[] = []
+  for (const row of rows) {
+    const ageDays = ageInDays(row.effectiveDate, options.asOf)
+    if (ageDays <= maxAgeDays) continue
+    warnings.push({
+      id: row.id,
+      effectiveDate: row.effectiveDate,
+      ageDays,
+      message: `${row.id}: price dated ${row.effectiveDate} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); verify it at its source and update ${row.file}`,
+    })
+  }
+  return warnings
+}
+
+export interface CatalogFilter {
+  /** Case-insensitive part of the provider's name. */
+  provider?: string
+  /** Case-insensitive part of the GPU model (H100 matches H100 SXM, H100 NVL, H100 PCIe). */
+  gpu?: string
+  /** A country code matching the region's or the parent's country; EU matches any EU member state and EU. */
+  jurisdiction?: string
+  /** Rows at this SEAL level or above. */
+  minSeal?: SealLevel
+  /** Only confidential-computing capable rows (true), or only the others (false). */
+  confidentialComputing?: boolean
+  kind?: CatalogRow['kind']
+  pricingModel?: CatalogRow['pricingModel']
+}
+
+/** EU member states (ISO 3166-1 alpha-2), for `jurisdiction: EU`. */
+export const EU_MEMBER_STATES: ReadonlySet<string> = new Set([
+  'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK',
+])
+
+export function filterRows<Row extends CatalogRow>(rows: readonly Row[], filter: CatalogFilter): Row[] {
+  const provider = filter.provider?.toLowerCase()
+  const gpu = filter.gpu?.toLowerCase()
+  const jurisdiction = filter.jurisdiction?.toUpperCase()
+  const inJurisdiction = (country: string): boolean =>
+    jurisdiction === 'EU' ? country === 'EU' || EU_MEMBER_STATES.has(country) : country === jurisdiction
+  return rows.filter(
+    (row) =>
+      (provider === undefined || row.provider.toLowerCase().includes(provider)) &&
+      (gpu === undefined || (row.gpu ?? '').toLowerCase().includes(gpu)) &&
+      (jurisdiction === undefined || inJurisdiction(row.jurisdiction.region) || inJurisdiction(row.jurisdiction.parent)) &&
+      (filter.minSeal === undefined || sealRank(row.sovereignty) >= sealRank(filter.minSeal)) &&
+      (filter.confidentialComputing === undefined || row.confidentialComputing === filter.confidentialComputing) &&
+      (filter.kind === undefined || row.kind === filter.kind) &&
+      (filter.pricingModel === undefined || row.pricingModel === filter.pricingModel),
+  )
+}
+
+/** Parses `--as-of` (YYYY-MM-DD); the current date when absent. */
+export function parseAsOf(text: string | undefined, flag = '--as-of'): Date {
+  if (text === undefined) return new Date()
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !isoDateSchema.safeParse(text).success) throw new UserError(`${flag}: "${text}" must be a date written YYYY-MM-DD`)
+  return new Date(`${text}T00:00:00Z`)
+}
+
+/** Checks a currency flag: a three-letter ISO 4217 code. */
+export function parseCurrency(text: string, flag = '--currency'): string {
+  const code = text.trim().toUpperCase()
+  if (!/^[A-Z]{3}$/.test(code)) throw new UserError(`${flag}: "${text}" must be a three-letter ISO 4217 code such as USD or EUR`)
+  return code
+}
+
+/** One FX rate a listed price was converted with. */
+export interface UsedFxRate {
+  base: string
+  quote: string
+  rate: number
+  date: string
+  file: string
+}
+
+/** A listed row: the row, and its price in the asked currency. */
+export type ListedRow = CatalogEntry & {
+  inCurrency: {
+    currency: string
+    /** gpu-hour and instance-hour rows: one GPU for one hour. */
+    perGpuHour: number | null
+    /** mtok rows: per million input and output tokens. */
+    perMtok: { input: number; output: number } | null
+    /** The rates used (empty when the row is already in the asked currency). */
+    fxRates: UsedFxRate[]
+  }
+}
+
+export interface CatalogListResult {
+  currency: string
+  asOf: string
+  maxAgeDays: number
+  filter: CatalogFilter
+  files: string[]
+  count: number
+  rows: ListedRow[]
+  staleRows: StaleRowWarning[]
+  staleFxRates: ReturnType<typeof staleFxRates>
+}
+
+/** The rows that pass the filter, priced in `currency`, with the staleness warnings for them and the FX rates used. */
+export function listCatalog(catalog: Catalog, options: { currency: string; filter?: CatalogFilter; asOf: Date; maxAgeDays?: number }): CatalogListResult {
+  const maxAgeDays = options.maxAgeDays ?? 180
+  const filter = options.filter ?? {}
+  const usedRates = new Map<string, FxRate>()
+  const rows = filterRows(catalog.rows, filter).map((row): ListedRow => {
+    let conversion: Conversion
+    let perGpuHour: number | null = null
+    let perMtok: { input: number; output: number } | null = null
+    if (row.unit === 'mtok') {
+      const price = tokenPriceWithConversion(row, options.currency, catalog.fx)
+      perMtok = { input: price.input, output: price.output }
+      conversion = price.conversion
+    } else {
+      const price = gpuHourPriceWithConversion(row, options.currency, catalog.fx)
+      perGpuHour = price.pricePerGpuHour
+      conversion = price.conversion
+    }
+    for (const rate of conversion.rates) usedRates.set(`${rate.base}/${rate.quote}@${rate.date}`, rate)
+    const fxRates = conversion.rates.map(({ base, quote, rate, date, file }) => ({ base, quote, rate, date, file }))
+    return { ...row, inCurrency: { currency: options.currency, perGpuHour: round(perGpuHour), perMtok: perMtok && { input: round(perMtok.input), output: round(perMtok.output) }, fxRates } }
+  })
+  return {
+    currency: options.currency,
+    asOf: isoDay(options.asOf),
+    maxAgeDays,
+    filter,
+    files: catalog.files.map((file) => file.file),
+    count: rows.length,
+    rows,
+    staleRows: staleRows(rows, { asOf: options.asOf, maxAgeDays }),
+    staleFxRates: staleFxRates([...usedRates.values()], { asOf: options.asOf, maxAgeDays }),
+  }
+}
+
+/** The human table of `geopat catalog list`. */
+export function formatCatalogList(result: CatalogListResult): string {
+  if (result.rows.length === 0) return `no catalog rows match (${result.files.length} files loaded)`
+  const header = ['id', 'provider', 'region', 'juris.', 'GPU', `price ${result.currency}`, 'original', 'model', 'date', 'confidence', 'SEAL', 'CC']
+  const lines = result.rows.map((row) => [
+    row.id,
+    row.provider,
+    row.region,
+    `${row.jurisdiction.region}/${row.jurisdiction.parent}`,
+    row.gpu === undefined ? (row.model ?? '–') : `${row.gpu}×${row.gpuCount}`,
+    listedPrice(row),
+    originalPrice(row),
+    row.pricingModel,
+    row.effectiveDate,
+    row.confidence,
+    row.sovereignty,
+    row.confidentialComputing ? 'yes' : '–',
+  ])
+  const table = renderTable(header, lines)
+  const footer = [
+    `${count(result.count, 'row')} · prices in ${result.currency} per GPU-hour, or per million input/output tokens · SEAL levels are geopat's assessment, not a certification`,
+  ]
+  const fxUsed = new Map<string, UsedFxRate>()
+  for (const row of result.rows) for (const rate of row.inCurrency.fxRates) fxUsed.set(`${rate.base}/${rate.quote}@${rate.date}`, rate)
+  for (const rate of fxUsed.values()) footer.push(`converted with ${rate.base}/${rate.quote} ${rate.rate} of ${rate.date} (${rate.file})`)
+  return `${table}\n${footer.join('\n')}`
+}
+
+/** Every field of one row, for `geopat catalog show`. */
+export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inCurrency']): string {
+  const lines: Array<[string, string]> = [
+    ['id', row.id],
+    ['provider', row.provider],
+    ['sku', row.sku],
+    ['region', row.region],
+    ['jurisdiction', `data centres in ${row.jurisdiction.region}, parent in ${row.jurisdiction.parent}`],
+    ['kind', row.kind],
+  ]
+  if (row.gpu !== undefined) lines.push(['gpu', `${row.gpu} × ${row.gpuCount}`])
+  if (row.model !== undefined) lines.push(['model', row.model])
+  lines.push(['price', originalPrice(row, true)])
+  if (converted && converted.fxRates.length > 0) {
+    const rates = converted.fxRates.map((rate) => `${rate.base}/${rate.quote} ${rate.rate} of ${rate.date}`).join(', ')
+    lines.push([`in ${converted.currency}`, `${converted.perGpuHour !== null ? `${money(converted.perGpuHour)}/GPU-h` : `${money(converted.perMtok?.input)} in / ${money(converted.perMtok?.output)} out per Mtok`} (${rates})`])
+  } else if (row.unit === 'instance-hour' && row.price !== undefined) {
+    lines.push(['per GPU-hour', `${money(row.price / row.gpuCount)} ${row.currency}`])
+  }
+  lines.push(['pricing model', row.pricingModel])
+  lines.push(['effective date', row.effectiveDate])
+  lines.push(['source', row.source])
+  lines.push(['confidence', row.confidence])
+  lines.push(['confidential computing', row.confidentialComputing ? 'yes' : 'no'])
+  lines.push(['sovereignty', `${row.sovereignty} (geopat's assessment, not a certification)`])
+  if (row.egressPerGB !== undefined) lines.push(['egress', `${row.egressPerGB} ${row.currency}/GB, first tier`])
+  if (row.notes !== undefined) lines.push(['notes', row.notes])
+  lines.push(['file', row.file])
+  const width = Math.max(...lines.map(([key]) => key.length))
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n')
+}
+
+export interface CatalogValidation {
+  valid: true
+  asOf: string
+  maxAgeDays: number
+  files: LoadedFile[]
+  totals: { rows: number; fxRates: number; discounts: number }
+  staleRows: StaleRowWarning[]
+  staleFxRates: ReturnType<typeof staleFxRates>
+  /** Row currencies with no FX path to USD: a listing in USD would fail. */
+  unconvertible: Array<{ id: string; currency: string; message: string }>
+}
+
+/**
+ * Validates the given files (loaded together with the built-in ones, so that an id clash with a
+ * built-in row is found), or the built-in files when none is given. Invalid files throw one line;
+ * stale rows and currencies that cannot reach USD are warnings.
+ */
+export function validateCatalogFiles(options: { files?: string[]; fxFiles?: string[]; builtIn?: boolean; asOf: Date; maxAgeDays?: number }): CatalogValidation {
+  const given = [...(options.files ?? []), ...(options.fxFiles ?? [])]
+  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true) })
+  const checked = catalog.files.filter((file) => (given.length === 0 ? file.builtIn : !file.builtIn))
+  const checkedNames = new Set(checked.map((file) => file.file))
+  const rows = catalog.rows.filter((row) => checkedNames.has(row.file))
+  const maxAgeDays = options.maxAgeDays ?? 180
+  const unconvertible: CatalogValidation['unconvertible'] = []
+  for (const row of rows) {
+    try {
+      findConversion(row.currency, 'USD', catalog.fx, `catalog row ${row.id} (${row.file})`)
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      unconvertible.push({ id: row.id, currency: row.currency, message: error.message })
+    }
+  }
+  return {
+    valid: true,
+    asOf: isoDay(options.asOf),
+    maxAgeDays,
+    files: checked,
+    totals: {
+      rows: rows.length,
+      fxRates: checked.reduce((sum, file) => sum + file.fxRates, 0),
+      discounts: checked.reduce((sum, file) => sum + file.discounts, 0),
+    },
+    staleRows: staleRows(rows, { asOf: options.asOf, maxAgeDays }),
+    staleFxRates: staleFxRates(catalog.fx.rates.filter((rate) => checkedNames.has(rate.file)), { asOf: options.asOf, maxAgeDays }),
+    unconvertible,
+  }
+}
+
+export function formatValidation(result: CatalogValidation): string {
+  const lines = result.files.map((file) => {
+    const parts = file.kind === 'fx' ? [count(file.fxRates, 'FX rate')] : [count(file.rows, 'row'), ...(file.discounts > 0 ? [count(file.discounts, 'default discount')] : [])]
+    return `${file.file}: valid, ${parts.join(', ')}`
+  })
+  lines.push(`${count(result.files.length, 'file')} valid: ${count(result.totals.rows, 'row')}, ${count(result.totals.fxRates, 'FX rate')}, ${count(result.totals.discounts, 'default discount')}`)
+  return lines.join('\n')
+}
+
+/** Warning lines (stale rows, stale FX rates, currencies that cannot reach USD). */
+export function warningLines(result: { staleRows: StaleRowWarning[]; staleFxRates: Array<{ message: string }>; unconvertible?: Array<{ message: string }> }): string[] {
+  return [...result.staleRows, ...result.staleFxRates, ...(result.unconvertible ?? [])].map((warning) => `warning: ${warning.message}`)
+}
+
+/** Ids close to an unknown one, for the error message. */
+export function similarIds(catalog: Catalog, id: string): string[] {
+  const needle = id.toLowerCase()
+  const parts = needle.split(/[-_.]/).filter((part) => part.length >= 2)
+  return catalog.rows
+    .map((row) => ({ id: row.id, score: row.id.includes(needle) ? 100 : parts.filter((part) => row.id.includes(part)).length }))
+    .filter((candidate) => candidate.score > 0)
+    .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
+    .slice(0, 5)
+    .map((candidate) => candidate.id)
+}
+
+function listedPrice(row: ListedRow): string {
+  if (row.inCurrency.perMtok) return `${money(row.inCurrency.perMtok.input)} / ${money(row.inCurrency.perMtok.output)} /Mtok`
+  return `${money(row.inCurrency.perGpuHour)}/GPU-h`
+}
+
+function originalPrice(row: CatalogEntry & Partial<Pick<ListedRow, 'inCurrency'>>, always = false): string {
+  const converted = row.inCurrency !== undefined && row.inCurrency.currency !== row.currency
+  if (!always && !converted && row.unit !== 'instance-hour') return ''
+  if (row.unit === 'mtok') return `${money(row.pricePerMtok?.input)} / ${money(row.pricePerMtok?.output)} ${row.currency}/Mtok (input / output)`
+  if (row.unit === 'instance-hour') return `${money(row.price)} ${row.currency}/instance-h (${row.gpuCount} GPU${row.gpuCount === 1 ? '' : 's'})`
+  return `${money(row.price)} ${row.currency}/GPU-h`
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** Converted prices to a millionth of a unit: no float noise (2.9610000000000003) in the JSON. */
+function round<Value extends number | null>(value: Value): Value {
+  return (value === null ? null : Math.round(value * 1e6) / 1e6) as Value
+}
+
+function money(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–'
+  return value !== 0 && Math.abs(value) < 0.1 ? value.toFixed(3) : value.toFixed(2)
+}
+
+function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
+  const render = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
+  return [render(header), render(widths.map((width) => '─'.repeat(width))), ...rows.map(render)].join('\n')
+}
+
+function looksLikeFxFile(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'rates' in data && !('rows' in data) && !('pricingDefaults' in data)
+}
+
+function dataFiles(dir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return []
+  }
+  return names
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => join(dir, name))
+}
+
+function absolutePath(path: string): string {
+  return resolve(path)
+}
+
+/** A path relative to the working directory when it lies under it, else as given. */
+function displayPath(path: string): string {
+  if (!isAbsolute(path)) return path
+  const fromCwd = relative(process.cwd(), path)
+  return fromCwd.startsWith('..') || isAbsolute(fromCwd) ? path : fromCwd
+}

@@ -1,0 +1,280 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import YAML from 'yaml'
+import { describe, expect, it } from 'vitest'
+import {
+  type CatalogEntry,
+  builtInCatalogFiles,
+  builtInFxFiles,
+  convertCurrency,
+  defaultDiscount,
+  filterRows,
+  listCatalog,
+  loadCatalog,
+  pricePerGpuHour,
+  staleRows,
+  tokenPrice,
+  validateCatalogFiles,
+} from '../../src/econ/catalog.js'
+import { sealRank } from '../../src/schema/catalog.js'
+import { UserError } from '../../src/util/errors.js'
+import { PACKAGE_ROOT } from '../../src/util/version.js'
+
+const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))
+let fileNumber = 0
+
+/** Writes a YAML file in the test folder and returns its path. */
+function writeYaml(content: unknown): string {
+  const path = join(work, `file-${++fileNumber}.yaml`)
+  writeFileSync(path, typeof content === 'string' ? content : YAML.stringify(content))
+  return path
+}
+
+/** A valid user row; override any field. */
+function userRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `test-row-${++fileNumber}`,
+    provider: 'Example GmbH',
+    sku: 'H100 node',
+    region: 'fra-1',
+    jurisdiction: { region: 'DE', parent: 'DE' },
+    gpu: 'H100 SXM',
+    price: 2,
+    currency: 'USD',
+    effectiveDate: '2026-10-01',
+    source: 'a written quote',
+    confidence: 'high',
+    sovereignty: 'SEAL-3',
+    ...overrides,
+  }
+}
+
+/** The user-facing message of what `run` throws; fails the test unless it is a one-line UserError. */
+function userErrorOf(run: () => unknown): string {
+  try {
+    run()
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError)
+    const message = (error as Error).message
+    expect(message).not.toContain('\n')
+    return message
+  }
+  throw new Error('expected a UserError, nothing was thrown')
+}
+
+/** The built-in EUR→USD rate, read from the data file itself (not copied into the test). */
+function builtInEurUsd(): number {
+  const fxFile = YAML.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'fx', 'ecb-reference-rates.yaml'), 'utf8')) as { rates: Array<{ base: string; quote: string; rate: number }> }
+  const rate = fxFile.rates.find((entry) => entry.base === 'EUR' && entry.quote === 'USD')
+  if (!rate) throw new Error('the built-in FX file has no EUR/USD rate')
+  return rate.rate
+}
+
+describe('the built-in catalog', () => {
+  const catalog = loadCatalog()
+
+  it('validates, and ships rows of every kind with a source in shared/reference/economics.md', () => {
+    expect(builtInCatalogFiles().length).toBeGreaterThan(1)
+    expect(builtInFxFiles().length).toBeGreaterThan(0)
+    const validation = validateCatalogFiles({ asOf: new Date('2026-11-24T00:00:00Z') })
+    expect(validation.totals.rows).toBe(catalog.rows.length)
+    expect(validation.unconvertible).toEqual([])
+    for (const kind of ['gpu-rental', 'token-api', 'owned'] as const) expect(catalog.rows.some((row) => row.kind === kind)).toBe(true)
+    for (const row of catalog.rows) {
+      expect(row.source, row.id).toContain('shared/reference/economics.md')
+      expect(row.file, row.id).toMatch(/^data\/catalog\/.+\.yaml$/)
+    }
+    // Rows of every pricing model the reference gives, and confidential-computing rows.
+    for (const model of ['on-demand', '1-yr', '3-yr'] as const) expect(catalog.rows.some((row) => row.pricingModel === model)).toBe(true)
+    expect(catalog.rows.some((row) => row.confidentialComputing && row.unit === 'instance-hour')).toBe(true)
+  })
+
+  it('prices every row in USD and in EUR', () => {
+    for (const currency of ['USD', 'EUR']) {
+      const listed = listCatalog(catalog, { currency, asOf: new Date('2026-11-24T00:00:00Z') })
+      expect(listed.count).toBe(catalog.rows.length)
+      for (const row of listed.rows) {
+        const value = row.unit === 'mtok' ? row.inCurrency.perMtok?.output : row.inCurrency.perGpuHour
+        expect(Number.isFinite(value), row.id).toBe(true)
+      }
+    }
+  })
+
+  it('ships the default discounts as data', () => {
+    for (const model of ['1-yr', '3-yr', 'spot'] as const) {
+      const discount = defaultDiscount(catalog, model)
+      expect(discount, model).toBeDefined()
+      expect(discount?.discountFraction).toBeGreaterThan(0)
+      expect(discount?.discountFraction).toBeLessThan(1)
+      expect(discount?.source).toContain('shared/reference/economics.md')
+    }
+    expect(defaultDiscount(catalog, 'on-demand')).toBeUndefined()
+  })
+
+  it('converts a EUR price to USD with the dated FX table', () => {
+    const rate = builtInEurUsd()
+    expect(convertCurrency(10, 'EUR', 'USD', catalog.fx, 'test')).toBeCloseTo(10 * rate, 12)
+    expect(convertCurrency(10, 'USD', 'EUR', catalog.fx, 'test')).toBeCloseTo(10 / rate, 12)
+    expect(convertCurrency(10, 'EUR', 'EUR', catalog.fx, 'test')).toBe(10)
+    // A built-in EUR row: its USD price is its own price times the table's rate.
+    const eurRow = catalog.rows.find((row) => row.currency === 'EUR' && row.unit === 'gpu-hour')
+    expect(eurRow).toBeDefined()
+    const row = eurRow as CatalogEntry
+    expect(pricePerGpuHour(row, 'USD', catalog.fx)).toBeCloseTo((row.price as number) * rate, 12)
+    expect(pricePerGpuHour(row, 'EUR', catalog.fx)).toBe(row.price)
+  })
+})
+
+describe('loading user files', () => {
+  it('a wrong field fails with one line naming the file, the field path and the rule', () => {
+    const typo = writeYaml({ rows: [userRow({ gpuCuont: 8 })] })
+    const typoMessage = userErrorOf(() => loadCatalog({ files: [typo] }))
+    expect(typoMessage).toContain(typo)
+    expect(typoMessage).toMatch(/rows\.0.*gpuCuont/)
+    const wrongType = writeYaml({ rows: [userRow({ price: 'cheap' })] })
+    const wrongTypeMessage = userErrorOf(() => loadCatalog({ files: [wrongType] }))
+    expect(wrongTypeMessage).toMatch(new RegExp(`^${wrongType}: rows\\.0\\.price: .*number`))
+    const badSeal = writeYaml({ rows: [userRow({ sovereignty: 'SEAL-5' })] })
+    expect(userErrorOf(() => loadCatalog({ files: [badSeal] }))).toMatch(/rows\.0\.sovereignty: /)
+    const ambiguousCount = writeYaml({ rows: [userRow({ gpuCount: 8 })] })
+    expect(userErrorOf(() => loadCatalog({ files: [ambiguousCount] }))).toMatch(/rows\.0\.gpuCount: must be 1 when unit is gpu-hour/)
+  })
+
+  it('a row id defined in two files fails, naming both files', () => {
+    const first = writeYaml({ rows: [userRow({ id: 'same-id' })] })
+    const second = writeYaml({ rows: [userRow({ id: 'same-id' })] })
+    const message = userErrorOf(() => loadCatalog({ files: [first, second], builtIn: false }))
+    expect(message).toContain(first)
+    expect(message).toContain(second)
+    expect(message).toContain('same-id')
+    // Also against a built-in row.
+    const builtInId = loadCatalog().rows[0]?.id as string
+    const clash = writeYaml({ rows: [userRow({ id: builtInId })] })
+    const clashMessage = userErrorOf(() => loadCatalog({ files: [clash] }))
+    expect(clashMessage).toContain(clash)
+    expect(clashMessage).toMatch(/data\/catalog\/.+\.yaml/)
+  })
+
+  it('tells FX files from catalog files by content, and uses the latest rate for a pair', () => {
+    const catalogFile = writeYaml({ rows: [userRow({ id: 'chf-row', currency: 'CHF', price: 3 })] })
+    const older = writeYaml({ rates: [{ base: 'USD', quote: 'CHF', rate: 0.5, date: '2026-01-01', source: 'test', confidence: 'assumption' }] })
+    const newer = writeYaml({ rates: [{ base: 'CHF', quote: 'USD', rate: 1.25, date: '2026-10-01', source: 'test', confidence: 'assumption' }] })
+    const catalog = loadCatalog({ files: [catalogFile, older], fxFiles: [newer], builtIn: false })
+    expect(catalog.files.map((file) => file.kind)).toEqual(['catalog', 'fx', 'fx'])
+    // The newer rate, written the other way round, wins over the older direct one.
+    expect(pricePerGpuHour(catalog.byId('chf-row') as CatalogEntry, 'USD', catalog.fx)).toBeCloseTo(3 * 1.25, 12)
+    // Two different rates for one pair on one date are a conflict.
+    const conflicting = writeYaml({ rates: [{ base: 'CHF', quote: 'USD', rate: 1.3, date: '2026-10-01', source: 'test', confidence: 'assumption' }] })
+    const message = userErrorOf(() => loadCatalog({ fxFiles: [newer, conflicting], builtIn: false }))
+    expect(message).toContain(newer)
+    expect(message).toContain(conflicting)
+  })
+
+  it('a missing FX pair is one line naming the currencies, the row and where to add a rate', () => {
+    const file = writeYaml({ rows: [userRow({ id: 'yen-row', currency: 'JPY', price: 300 })] })
+    const catalog = loadCatalog({ files: [file] })
+    const message = userErrorOf(() => pricePerGpuHour(catalog.byId('yen-row') as CatalogEntry, 'USD', catalog.fx))
+    expect(message).toContain('JPY')
+    expect(message).toContain('USD')
+    expect(message).toContain('yen-row')
+    expect(message).toContain('data/fx/ecb-reference-rates.yaml')
+    expect(userErrorOf(() => convertCurrency(1, 'JPY', 'EUR', catalog.fx, 'the TCO option "stay"'))).toMatch(/^the TCO option "stay": no exchange rate from JPY to EUR/)
+  })
+
+  it('goes through another currency when there is no direct rate (GBP → USD via EUR)', () => {
+    const fxFile = writeYaml({
+      rates: [
+        { base: 'EUR', quote: 'USD', rate: 1.2, date: '2026-10-01', source: 'test', confidence: 'assumption' },
+        { base: 'EUR', quote: 'GBP', rate: 0.8, date: '2026-10-01', source: 'test', confidence: 'assumption' },
+      ],
+    })
+    const catalog = loadCatalog({ fxFiles: [fxFile], builtIn: false })
+    expect(convertCurrency(8, 'GBP', 'USD', catalog.fx, 'test')).toBeCloseTo((8 / 0.8) * 1.2, 12)
+  })
+
+  it('prices instance-hour rows per GPU and token APIs per million tokens, each only as what it is', () => {
+    const file = writeYaml({
+      rows: [
+        userRow({ id: 'node-row', unit: 'instance-hour', gpuCount: 8, price: 40 }),
+        { ...userRow({ id: 'token-row', kind: 'token-api', unit: 'mtok', pricePerMtok: { input: 0.5, output: 1.5 }, model: 'Llama-3.3-70B' }), gpu: undefined, price: undefined },
+      ],
+    })
+    const catalog = loadCatalog({ files: [file], builtIn: false })
+    const node = catalog.byId('node-row') as CatalogEntry
+    const tokens = catalog.byId('token-row') as CatalogEntry
+    expect(pricePerGpuHour(node, 'USD', catalog.fx)).toBe(5)
+    expect(tokenPrice(tokens, 'USD', catalog.fx)).toEqual({ input: 0.5, output: 1.5 })
+    expect(userErrorOf(() => tokenPrice(node, 'USD', catalog.fx))).toContain('node-row')
+    expect(userErrorOf(() => pricePerGpuHour(tokens, 'USD', catalog.fx))).toContain('token-row')
+  })
+
+  it("a user file's default discount replaces the built-in one; two user files giving one fail", () => {
+    const override = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.3, source: 'our contract', date: '2026-09-01', confidence: 'high' }] } })
+    const catalog = loadCatalog({ files: [override] })
+    expect(defaultDiscount(catalog, '1-yr')).toMatchObject({ discountFraction: 0.3, file: override })
+    expect(defaultDiscount(catalog, '3-yr')?.file).toMatch(/data\/catalog\//)
+    const again = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.25, source: 'x', date: '2026-09-01', confidence: 'low' }] } })
+    const message = userErrorOf(() => loadCatalog({ files: [override, again] }))
+    expect(message).toContain(override)
+    expect(message).toContain(again)
+    const onDemand = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: 'on-demand', discountFraction: 0.1, source: 'x', date: '2026-09-01', confidence: 'low' }] } })
+    expect(userErrorOf(() => loadCatalog({ files: [onDemand] }))).toMatch(/pricingDefaults\.discounts\.0\.pricingModel: /)
+  })
+})
+
+describe('staleness', () => {
+  const file = writeYaml({
+    rows: [userRow({ id: 'old-row', effectiveDate: '2026-01-15' }), userRow({ id: 'fresh-row', effectiveDate: '2026-10-20' }), userRow({ id: 'month-row', effectiveDate: '2026-06' })],
+  })
+  const catalog = loadCatalog({ files: [file], builtIn: false })
+  const asOf = new Date('2026-11-01T00:00:00Z')
+
+  it('warns about a row older than the limit and not about a fresh one', () => {
+    const warnings = staleRows(catalog.rows, { asOf })
+    expect(warnings.map((warning) => warning.id)).toEqual(['old-row'])
+    const [warning] = warnings
+    expect(warning).toMatchObject({ id: 'old-row', effectiveDate: '2026-01-15', ageDays: 290 })
+    expect(warning?.message).toContain('old-row')
+    expect(warning?.message).toContain(file)
+    expect(warning?.message).not.toContain('\n')
+  })
+
+  it('reads a month as its first day and honours maxAgeDays', () => {
+    // 2026-06 is 2026-06-01: 153 days before 2026-11-01.
+    expect(staleRows(catalog.rows, { asOf, maxAgeDays: 152 }).map((warning) => warning.id)).toEqual(['old-row', 'month-row'])
+    expect(staleRows(catalog.rows, { asOf, maxAgeDays: 153 }).map((warning) => warning.id)).toEqual(['old-row'])
+    expect(staleRows(catalog.rows, { asOf, maxAgeDays: 1000 })).toEqual([])
+  })
+})
+
+describe('filters', () => {
+  const catalog = loadCatalog()
+
+  it('keeps rows at or above a minimum SEAL level', () => {
+    const sovereign = filterRows(catalog.rows, { minSeal: 'SEAL-3' })
+    expect(sovereign.length).toBeGreaterThan(0)
+    expect(sovereign.length).toBeLessThan(catalog.rows.length)
+    for (const row of sovereign) expect(sealRank(row.sovereignty)).toBeGreaterThanOrEqual(3)
+    const excluded = catalog.rows.filter((row) => !sovereign.includes(row))
+    for (const row of excluded) expect(sealRank(row.sovereignty)).toBeLessThan(3)
+  })
+
+  it('by provider, GPU, jurisdiction, confidential computing, kind and pricing model', () => {
+    const byProvider = filterRows(catalog.rows, { provider: 'aws' })
+    expect(byProvider.length).toBeGreaterThan(0)
+    for (const row of byProvider) expect(row.provider).toBe('AWS')
+    for (const row of filterRows(catalog.rows, { gpu: 'h100' })) expect(row.gpu).toMatch(/^H100/)
+    const inEu = filterRows(catalog.rows, { jurisdiction: 'EU' })
+    // A US-parent provider in an EU region counts (its region is in the EU); a US region does not.
+    expect(inEu.some((row) => row.jurisdiction.parent === 'US' && row.jurisdiction.region !== 'US')).toBe(true)
+    expect(inEu.some((row) => row.jurisdiction.region === 'US' && row.jurisdiction.parent === 'US')).toBe(false)
+    for (const row of filterRows(catalog.rows, { jurisdiction: 'de' })) expect([row.jurisdiction.region, row.jurisdiction.parent]).toContain('DE')
+    const confidential = filterRows(catalog.rows, { confidentialComputing: true })
+    expect(confidential.length).toBeGreaterThan(0)
+    for (const row of confidential) expect(row.confidentialComputing).toBe(true)
+    for (const row of filterRows(catalog.rows, { kind: 'token-api' })) expect(row.unit).toBe('mtok')
+    for (const row of filterRows(catalog.rows, { pricingModel: '3-yr' })) expect(row.pricingModel).toBe('3-yr')
+    expect(filterRows(catalog.rows, { gpu: 'H100', minSeal: 'SEAL-3', confidentialComputing: true })).toEqual([])
+  })
+})
