@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { Flags } from '@oclif/core'
-import { type CapacitySource, type GpuHourPrice, readBenchSummary, runSizing, runsByEndpoint } from '../econ/size-run.js'
+import { loadCatalog } from '../econ/catalog.js'
+import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../econ/size-run.js'
 import { parseLengthFlag } from '../input/distributions.js'
 import { parseSloFlag } from '../load/bench-config.js'
 import { formatSizing } from '../output/sizing-format.js'
@@ -38,6 +39,8 @@ export default class Size extends GeopatCommand {
     surge: numberFlag({ description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge)', default: 0.25 }),
     'gpus-per-replica': Flags.integer({ description: 'GPUs per replica (default: the profile\'s; --from: required)' }),
     'gpus-per-node': Flags.integer({ description: 'GPUs per node: GPU counts round up to whole nodes', default: 8 }),
+    price: Flags.string({ multiple: true, description: 'catalog row id(s) to cost the fleet with (geopat catalog list)' }),
+    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s), beside the built-in one' }),
     'gpu-hour-price': numberFlag({ description: 'a price per GPU-hour to cost the fleet with (in --currency)' }),
     currency: Flags.string({ description: 'currency of prices and costs', default: 'USD' }),
     'power-w': numberFlag({ description: 'power per GPU under load, W (energy per token)' }),
@@ -99,6 +102,10 @@ export default class Size extends GeopatCommand {
       })
     }
     const prices: GpuHourPrice[] = []
+    if (flags.price) {
+      const catalog = loadCatalog({ files: flags.catalog ?? [] })
+      for (const id of flags.price) prices.push(gpuHourPriceFromCatalog(catalog, id, flags.currency, `--price ${id}`))
+    }
     if (flags['gpu-hour-price'] !== undefined) {
       prices.push({ catalogRow: 'command line', provider: '(given)', region: '-', sovereignty: '-', currency: flags.currency, pricePerGpuHour: flags['gpu-hour-price'] })
     }

@@ -8,6 +8,7 @@ import { type BenchSummary, benchSummarySchema, type RunSummary } from '../schem
 import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
+import { type Catalog, pricePerGpuHour, staleRows } from './catalog.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
 import { type SizingPolicy, sizeFleet } from './sizing.js'
@@ -23,6 +24,28 @@ export interface GpuHourPrice {
   sovereignty: string
   currency: string
   pricePerGpuHour: number
+  /** Said beside the cost (a stale price, a conversion). */
+  notes?: string[]
+}
+
+/**
+ * A catalog row as a GPU-hour price in `currency`, with a note when the row is older than the
+ * catalog's staleness limit. Token prices are refused: a fleet is priced per GPU-hour.
+ */
+export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: string, where: string, endpoint?: string): GpuHourPrice {
+  const row = catalog.byId(id)
+  if (!row) throw new UserError(`${where}: no catalog row "${id}" (see geopat catalog list)`)
+  if (row.unit === 'mtok') throw new UserError(`${where}: "${row.id}" is a token price; sizing needs a GPU-hour price`)
+  return {
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    catalogRow: row.id,
+    provider: row.provider,
+    region: row.region,
+    sovereignty: row.sovereignty,
+    currency,
+    pricePerGpuHour: pricePerGpuHour(row, currency, catalog.fx),
+    notes: staleRows([row], { asOf: new Date() }).map((warning) => warning.message),
+  }
 }
 
 export type CapacitySource =
@@ -137,7 +160,7 @@ function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerRepl
     if (value === null) return null
     return { estimate: value, low: cheap[key] ?? value, high: dear[key], method: 'price / goodput tokens per second of one replica at the SLO (InferenceX formula)' }
   }
-  const notes: string[] = []
+  const notes: string[] = [...(price.notes ?? [])]
   if (capacity.lowerBoundOnly) notes.push('capacity is a lower bound (the sweep never missed the SLO): $/Mtok is an upper bound')
   return {
     catalogRow: price.catalogRow,

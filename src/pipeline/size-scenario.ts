@@ -1,5 +1,5 @@
-import { type CapacitySource, type GpuHourPrice, type SizeOptions, runsByEndpoint } from '../econ/size-run.js'
-import { loadCatalog, pricePerGpuHour } from '../econ/catalog.js'
+import { loadCatalog } from '../econ/catalog.js'
+import { type CapacitySource, type GpuHourPrice, type SizeOptions, gpuHourPriceFromCatalog, runsByEndpoint } from '../econ/size-run.js'
 import type { Scenario, SizeStep } from '../schema/scenario.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { loadProfile } from '../sim/engine/profile.js'
@@ -46,18 +46,7 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
     const catalog = loadCatalog({ files: catalogFiles })
     prices = step.prices.map((price, index) => {
       if (!labels.has(price.endpoint)) throw new UserError(`${source}: size.prices.${index}.endpoint: "${price.endpoint}" is not an endpoint being sized (${[...labels].join(', ')})`)
-      const row = catalog.byId(price.catalogRow)
-      if (!row) throw new UserError(`${source}: size.prices.${index}.catalogRow: no catalog row "${price.catalogRow}" (see geopat catalog list)`)
-      if (row.unit === 'mtok') throw new UserError(`${source}: size.prices.${index}.catalogRow: "${row.id}" is a token price; sizing needs a GPU-hour price`)
-      return {
-        endpoint: price.endpoint,
-        catalogRow: row.id,
-        provider: row.provider,
-        region: row.region,
-        sovereignty: row.sovereignty,
-        currency: step.currency,
-        pricePerGpuHour: pricePerGpuHour(row, step.currency, catalog.fx),
-      }
+      return gpuHourPriceFromCatalog(catalog, price.catalogRow, step.currency, `${source}: size.prices.${index}.catalogRow`, price.endpoint)
     })
   }
   return {

@@ -1,3 +1,4 @@
+import { EU_MEMBER_STATES } from '../econ/catalog.js'
 import { sealRank } from '../schema/catalog.js'
 import type { InventoryWorkload, Strategy, TargetOption } from '../schema/inventory.js'
 
@@ -16,8 +17,6 @@ export interface Recommendation {
   /** No option can legally host it, or every legal one is measured too slow. */
   conflict: { kind: 'no-legal-option' | 'latency'; detail: string } | null
 }
-
-const EU_COUNTRIES = new Set(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'EU'])
 
 /** Why an option cannot take the workload, or null when it can (the gates, in order). */
 function exclusion(workload: InventoryWorkload, option: TargetOption, evidence: Map<string, LatencyEvidence>): { reason: string; gate: 'legal' | 'latency' } | null {
@@ -71,7 +70,7 @@ export function recommend(workload: InventoryWorkload, options: TargetOption[], 
   }
   const currentMeets = sealRank(workload.current.sovereignty) >= sealRank(workload.requiredSovereignty) && !workload.requiresConfidentialComputing
   if (currentMeets) {
-    const foreignParent = !EU_COUNTRIES.has(workload.current.jurisdiction.parent)
+    const foreignParent = !EU_MEMBER_STATES.has(workload.current.jurisdiction.parent)
     return {
       strategy: 'retain',
       option: null,

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import YAML from 'yaml'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -139,11 +140,19 @@ describe('capacity per replica from a measured sweep', () => {
 
 describe('geopat size on the command line', () => {
   it('searches the simulator and prints a zod-valid sizing with --json', async () => {
-    const result = await runCli(['size', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', '60', '--searches', '2', '--out', join(work, 'sim'), '--json'])
+    const row = 'nebius-h100-eu-north1'
+    const result = await runCli(['size', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', '60', '--searches', '2', '--price', row, '--currency', 'EUR', '--out', join(work, 'sim'), '--json'])
     expect(result.exitCode).toBe(0)
     const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
-    expect(sizing.endpoints[0]?.firstCut?.limitedBy).toBe('tpot')
-    expect(sizing.endpoints[0]?.gpus.roundedToNodes).toBeGreaterThan(0)
+    const endpoint = sizing.endpoints[0]
+    expect(endpoint?.firstCut?.limitedBy).toBe('tpot')
+    expect(endpoint?.gpus.roundedToNodes).toBeGreaterThan(0)
+    // Priced from the catalog, converted to the currency asked for, with the row's age said.
+    const cost = endpoint?.costs[0]
+    expect(cost).toMatchObject({ catalogRow: row, currency: 'EUR' })
+    expect(cost?.fleetPerMonth.estimate).toBeCloseTo((cost?.pricePerGpuHour as number) * (endpoint?.gpus.roundedToNodes as number) * 730, 6)
+    const dated = YAML.parse(readFileSync('data/catalog/eu-gpu-clouds.yaml', 'utf8')).rows.find((r: { id: string }) => r.id === row)
+    if ((Date.now() - Date.parse(`${dated.effectiveDate}-01`)) / 86_400_000 > 180) expect(cost?.notes.join(' ')).toMatch(/days old/)
   }, 60_000)
 
   it.each([
