@@ -1,14 +1,11 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { buildPlan } from '../plan/build-plan.js'
+import { buildPlan, loadInventory } from '../plan/build-plan.js'
 import { latencyEvidence } from '../plan/evidence.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
-import { dependencyDot, formatPlan, ganttCsv, wavesCsv, workloadsCsv } from '../output/plan-formats.js'
-import { inventorySchema } from '../schema/inventory.js'
-import { loadYamlFile } from '../schema/load-file.js'
+import { makeRunId, prepareOutputDir } from '../output/files.js'
+import { formatPlan, writePlanFiles } from '../output/plan-formats.js'
 import type { Plan } from '../schema/plan.js'
 import { GeopatCommand } from '../util/base-command.js'
-import { UserError } from '../util/errors.js'
 
 export default class PlanCommand extends GeopatCommand {
   static override summary = 'A phased exit plan: 7 R recommendation per workload, waves, canaries, rollback criteria, deadlines'
@@ -25,25 +22,11 @@ export default class PlanCommand extends GeopatCommand {
 
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand)
-    const inventory = loadYamlFile(args.inventory, inventorySchema)
-    const names = new Set<string>()
-    inventory.workloads.forEach((w, index) => {
-      if (names.has(w.name)) throw new UserError(`${args.inventory}: workloads.${index}.name: "${w.name}" appears twice; names must be unique`)
-      names.add(w.name)
-    })
-    const optionIds = new Set<string>()
-    inventory.options.forEach((o, index) => {
-      if (optionIds.has(o.id)) throw new UserError(`${args.inventory}: options.${index}.id: "${o.id}" appears twice; ids must be unique`)
-      optionIds.add(o.id)
-    })
+    const inventory = loadInventory(args.inventory)
     const evidence = latencyEvidence(flags.from ?? [])
     const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence })
     const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('plan')))
-    writeFileAtomic(join(outDir, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`)
-    writeFileAtomic(join(outDir, 'waves.csv'), wavesCsv(plan))
-    writeFileAtomic(join(outDir, 'workloads.csv'), workloadsCsv(plan))
-    writeFileAtomic(join(outDir, 'gantt.csv'), ganttCsv(plan))
-    writeFileAtomic(join(outDir, 'dependencies.dot'), dependencyDot(plan))
+    writePlanFiles(plan, outDir)
     if (!this.jsonEnabled()) {
       this.log(formatPlan(plan))
       this.log(`\nplan: ${join(outDir, 'plan.json')} · waves.csv · workloads.csv · gantt.csv · dependencies.dot`)

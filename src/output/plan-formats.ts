@@ -1,5 +1,20 @@
+import { join } from 'node:path'
 import type { Plan } from '../schema/plan.js'
 import { csvTable } from './csv.js'
+import { writeFileAtomic } from './files.js'
+
+/** The files of a plan in `outDir`: plan.json, waves.csv, workloads.csv, gantt.csv, dependencies.dot. */
+export function writePlanFiles(plan: Plan, outDir: string): string[] {
+  const files: Array<[string, string]> = [
+    ['plan.json', `${JSON.stringify(plan, null, 2)}\n`],
+    ['waves.csv', wavesCsv(plan)],
+    ['workloads.csv', workloadsCsv(plan)],
+    ['gantt.csv', ganttCsv(plan)],
+    ['dependencies.dot', dependencyDot(plan)],
+  ]
+  for (const [name, content] of files) writeFileAtomic(join(outDir, name), content)
+  return files.map(([name]) => join(outDir, name))
+}
 
 /** The human view of a plan: waves, then each workload's recommendation, then the conflicts. */
 export function formatPlan(plan: Plan): string {

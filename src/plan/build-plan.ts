@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
-import { parseWithSchema } from '../schema/load-file.js'
-import { type Deadline, type Inventory, type InventoryWorkload, deadlineFileSchema } from '../schema/inventory.js'
+import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
+import { type Deadline, type Inventory, type InventoryWorkload, deadlineFileSchema, inventorySchema } from '../schema/inventory.js'
+import { UserError } from '../util/errors.js'
 import { type Plan, type PlanConflict, type PlannedWorkload, planSchema } from '../schema/plan.js'
 import { GEOPAT_VERSION, PACKAGE_ROOT } from '../util/version.js'
 import { stronglyConnectedComponents } from './graph.js'
@@ -15,6 +16,21 @@ const DEADLINES_FILE = join(PACKAGE_ROOT, 'data', 'regulation', 'deadlines.yaml'
 /** The shipped regulatory deadlines (data/regulation/deadlines.yaml). */
 export function shippedDeadlines(): Deadline[] {
   return parseWithSchema(DEADLINES_FILE, deadlineFileSchema, YAML.parse(readFileSync(DEADLINES_FILE, 'utf8'))).deadlines
+}
+
+/** Reads and validates an inventory file: the schema, then names and ids unique. */
+export function loadInventory(file: string): Inventory {
+  const inventory = loadYamlFile(file, inventorySchema)
+  const unique = (what: string, values: string[]): void => {
+    const seen = new Set<string>()
+    values.forEach((value, index) => {
+      if (seen.has(value)) throw new UserError(`${file}: ${what}.${index}: "${value}" appears twice; it must be unique`)
+      seen.add(value)
+    })
+  }
+  unique('workloads', inventory.workloads.map((w) => w.name))
+  unique('options', inventory.options.map((o) => o.id))
+  return inventory
 }
 
 export interface PlanInputs {

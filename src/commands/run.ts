@@ -1,0 +1,39 @@
+import { Args, Flags } from '@oclif/core'
+import { StopSignal, stopOnSignals } from '../load/runner.js'
+import { type ScenarioRunResult, runScenario } from '../pipeline/run-scenario.js'
+import { loadYamlFile } from '../schema/load-file.js'
+import { scenarioSchema } from '../schema/scenario.js'
+import { GeopatCommand } from '../util/base-command.js'
+
+export default class Run extends GeopatCommand {
+  static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
+  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.`
+
+  static override examples = ['<%= config.bin %> run scenarios/quickstart.yaml', '<%= config.bin %> run scenarios/cc-overhead.yaml --out reports/cc']
+
+  static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
+
+  static override flags = {
+    out: Flags.string({ description: 'run folder (default reports/<run-id>)' }),
+    progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
+  }
+
+  async run(): Promise<ScenarioRunResult> {
+    const { args, flags } = await this.parse(Run)
+    const scenario = loadYamlFile(args.scenario, scenarioSchema)
+    const json = this.jsonEnabled()
+    const log = json ? () => undefined : (line: string) => this.log(line)
+    const stop = new StopSignal()
+    const removeSignalHandlers = stopOnSignals(stop)
+    try {
+      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, ...(flags.out ? { outDir: flags.out } : {}) })
+      log('')
+      for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
+      log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
+      if (result.interrupted) process.exitCode = 130
+      return result
+    } finally {
+      removeSignalHandlers()
+    }
+  }
+}

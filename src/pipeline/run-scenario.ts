@@ -1,0 +1,120 @@
+import { dirname, join, resolve } from 'node:path'
+import { runCompare } from '../compare/run-compare.js'
+import { readBenchSummary, runSizing } from '../econ/size-run.js'
+import { runBench } from '../load/bench-run.js'
+import type { StopSignal } from '../load/runner.js'
+import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { writePlanFiles } from '../output/plan-formats.js'
+import { formatSizing } from '../output/sizing-format.js'
+import { buildPlan, loadInventory } from '../plan/build-plan.js'
+import { latencyEvidence } from '../plan/evidence.js'
+import type { Scenario } from '../schema/scenario.js'
+import { sizeOptionsForScenario } from './size-scenario.js'
+
+export interface RunStep {
+  step: 'bench' | 'compare' | 'size' | 'tco' | 'plan' | 'report'
+  folder: string
+  seconds: number
+  /** One line on what it found. */
+  headline: string
+}
+
+export interface ScenarioRunResult {
+  runDir: string
+  steps: RunStep[]
+  report: string | null
+  interrupted: boolean
+}
+
+export interface ScenarioRunOptions {
+  scenario: Scenario
+  /** The scenario file: relative paths inside it are read from its folder. */
+  source: string
+  outDir?: string
+  log: (line: string) => void
+  progress: boolean
+  stop: StopSignal
+  /** Later steps that other modules provide (TCO, the report), called in order. */
+  tco?: (modelFile: string, outDir: string, bench: string | undefined) => Promise<string>
+  report?: (folders: string[], outFile: string, title: string | undefined) => Promise<string>
+}
+
+/**
+ * `geopat run`: every step a scenario names, each into its own folder of one run folder —
+ * bench (or compare when the scenario has a compare: section), size, tco, plan, and the report
+ * over all of them. A step that fails stops the run with its one-line error; what earlier steps
+ * wrote stays.
+ */
+export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioRunResult> {
+  const { scenario, log } = options
+  const runDir = prepareOutputDir(options.outDir ?? scenario.out ?? join('reports', makeRunId(scenario.name ?? 'run')))
+  const near = (path: string): string => resolve(dirname(options.source), path)
+  const steps: RunStep[] = []
+  const timed = async (step: RunStep['step'], folder: string, work: () => Promise<string>): Promise<void> => {
+    const started = performance.now()
+    log(`── ${step} → ${folder}`)
+    const headline = await work()
+    steps.push({ step, folder, seconds: (performance.now() - started) / 1000, headline })
+  }
+
+  let measured: { folder: string; file: string } | undefined
+  let interrupted = false
+  if (scenario.compare) {
+    const folder = join(runDir, 'compare')
+    await timed('compare', folder, async () => {
+      const result = await runCompare({ scenario, source: options.source, outDir: folder, log, progress: options.progress, stop: options.stop })
+      interrupted = result.interrupted
+      return `${result.summary.operatingPoints.length} operating point(s), ${result.summary.operatingPoints[0]?.arms.length ?? 0} arms`
+    })
+  } else {
+    const folder = join(runDir, 'bench')
+    await timed('bench', folder, async () => {
+      const result = await runBench({ scenario, source: options.source, outDir: folder, log, progress: options.progress, stop: options.stop })
+      interrupted = result.interrupted
+      measured = { folder, file: join(folder, 'summary.json') }
+      return `${result.summary.runs.length} run(s) over ${new Set(result.summary.runs.map((r) => r.endpoint.label)).size} endpoint(s)`
+    })
+  }
+  if (interrupted) return { runDir, steps, report: null, interrupted }
+
+  if (scenario.size) {
+    const folder = prepareOutputDir(join(runDir, 'size'))
+    const step = scenario.size
+    await timed('size', folder, async () => {
+      const bench = measured ? readBenchSummary(measured.folder) : undefined
+      const sizing = await runSizing(sizeOptionsForScenario(scenario, step, options.source, bench))
+      writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
+      log(formatSizing(sizing))
+      return sizing.endpoints.map((e) => `${e.label}: ${e.gpus.roundedToNodes} GPUs`).join(', ')
+    })
+  }
+
+  if (scenario.tco) {
+    const model = near(scenario.tco.model)
+    const folder = prepareOutputDir(join(runDir, 'tco'))
+    const tco = options.tco
+    if (tco) await timed('tco', folder, () => tco(model, folder, measured?.folder))
+  }
+
+  if (scenario.plan) {
+    const inventoryFile = near(scenario.plan.inventory)
+    const folder = prepareOutputDir(join(runDir, 'plan'))
+    await timed('plan', folder, async () => {
+      const plan = buildPlan({ inventory: loadInventory(inventoryFile), inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []) })
+      writePlanFiles(plan, folder)
+      return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
+    })
+  }
+
+  let report: string | null = null
+  if (options.report) {
+    const render = options.report
+    const folders = steps.map((s) => s.folder)
+    const file = join(runDir, 'report.html')
+    await timed('report', file, async () => {
+      report = await render(folders, file, scenario.report.title ?? scenario.description ?? scenario.name)
+      return report
+    })
+  }
+  return { runDir, steps, report, interrupted }
+}
