@@ -5,10 +5,12 @@ import { PACKAGE_ROOT } from '../util/version.js'
 import { catalogFileSchema, fxFileSchema } from './catalog.js'
 import { inventorySchema } from './inventory.js'
 import { scenarioSchema } from './scenario.js'
+import { tcoModelSchema } from './tco-model.js'
 
 /** The JSON Schemas generated from the zod schemas, for editors and other tools. */
 export const GENERATED_SCHEMAS: ReadonlyArray<{ file: string; title: string; schema: z.ZodType }> = [
   { file: 'scenarios/scenario.schema.json', title: 'geopat scenario', schema: scenarioSchema },
+  { file: 'scenarios/tco-model.schema.json', title: 'geopat TCO model', schema: tcoModelSchema },
   { file: 'scenarios/inventory.schema.json', title: 'geopat migration inventory', schema: inventorySchema },
   { file: 'scenarios/catalog.schema.json', title: 'geopat price catalog file', schema: catalogFileSchema },
   { file: 'scenarios/fx.schema.json', title: 'geopat FX table', schema: fxFileSchema },

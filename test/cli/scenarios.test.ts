@@ -5,15 +5,16 @@ import { GENERATED_SCHEMAS, committedJsonSchema, renderJsonSchema } from '../../
 import { loadYamlFile } from '../../src/schema/load-file.js'
 import { inventorySchema } from '../../src/schema/inventory.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
+import { tcoModelSchema } from '../../src/schema/tco-model.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 
 describe('shipped scenarios and schemas', () => {
   const dir = join(REPO_ROOT, 'scenarios')
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'))
 
-  // Inventories (geopat plan) live beside the scenarios: each file is checked against its own schema.
+  // Inventories (geopat plan) and TCO models (geopat tco) live beside the scenarios: each file is checked against its own schema.
   it.each(files)('%s is valid against its schema', (file) => {
-    const schema = file.endsWith('-inventory.yaml') ? inventorySchema : scenarioSchema
+    const schema = file.endsWith('-inventory.yaml') ? inventorySchema : file.startsWith('tco-') ? tcoModelSchema : scenarioSchema
     expect(() => loadYamlFile(join(dir, file), schema)).not.toThrow()
   })
 

@@ -1,0 +1,85 @@
+import { join } from 'node:path'
+import { Args, Flags } from '@oclif/core'
+import { type CatalogEntry, defaultDiscount, findConversion, loadCatalog, staleRows } from '../econ/catalog.js'
+import { loadComplianceData } from '../econ/compliance-tax.js'
+import { cashflowsCsv } from '../econ/cashflow-csv.js'
+import { focusCsv } from '../econ/focus.js'
+import { runTco } from '../econ/tco.js'
+import { type PriceSource, compileModel } from '../econ/tco-plan.js'
+import { formatTco } from '../econ/tco-table.js'
+import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
+import { tcoModelSchema } from '../schema/tco-model.js'
+import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
+import { GeopatCommand } from '../util/base-command.js'
+import { UserError } from '../util/errors.js'
+import { GEOPAT_VERSION } from '../util/version.js'
+
+export default class Tco extends GeopatCommand {
+  static override summary = 'Total cost of ownership of each option over 3–5 years: NPV, IRR, payback, Monte Carlo, tornado, compliance tax, FOCUS export'
+  static override description = `Reads a TCO model (YAML: options such as staying on the hyperscaler, its sovereign region, an EU GPU cloud, on-prem/colocation and an EU token API, with their drivers) and prices it month by month in the model's one currency: rental by pricing model, owned servers (capex, network/storage share, depreciation, support, power with PUE, colocation, staff), token APIs, egress, switching charges under the EU Data Act (none from 12 Jan 2027), dual running and re-validation, and the compliance tax C1–C14 (data/compliance/*.yaml). An option below the SEAL level a data class requires is excluded, with the reason (C11).
+
+Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of that and of the savings against the baseline, P(savings > 0), the payback month, the IRR of the move and the $/GPU-hour of owned servers, then the tornado's top drivers. Writes tco.json, cashflows.csv and focus.csv (FinOps FOCUS 1.2 columns, every row marked as a projection).`
+
+  static override examples = [
+    '<%= config.bin %> tco scenarios/tco-eu-exit.yaml',
+    '<%= config.bin %> tco scenarios/tco-eu-exit.yaml --draws 100000 --seed 7 --out reports/eu-exit',
+    '<%= config.bin %> tco my-model.yaml --catalog my-quotes.yaml --fx my-rates.yaml --json',
+  ]
+
+  static override args = {
+    model: Args.string({ description: 'TCO model file (YAML)', required: true }),
+  }
+
+  static override flags = {
+    catalog: Flags.string({ multiple: true, description: 'your own catalog file (rows the model names with catalogRow), or an FX file; repeat for several' }),
+    fx: Flags.string({ multiple: true, description: 'your own FX file (rates: base, quote, rate, date, source, confidence)' }),
+    draws: Flags.integer({ description: 'Monte Carlo draws (10,000 to 1,000,000)', default: 10_000 }),
+    seed: Flags.integer({ description: 'seed of the Monte Carlo: the same seed gives the same result', default: 1 }),
+    'top-drivers': Flags.integer({ description: 'tornado drivers to print', default: 6 }),
+    'max-age-days': Flags.integer({ description: 'warn about catalog prices the model uses that are older than this many days', default: 180 }),
+    out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
+  }
+
+  async run(): Promise<TcoResult> {
+    const { args, flags } = await this.parse(Tco)
+    if (flags.draws < 10_000 || flags.draws > 1_000_000) throw new UserError('--draws: must be an integer from 10000 to 1000000')
+    if (flags.seed < 0 || flags.seed > 0xffffffff) throw new UserError('--seed: must be an integer from 0 to 4294967295')
+    if (flags['top-drivers'] < 0) throw new UserError('--top-drivers: must be an integer >= 0')
+    if (flags['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
+
+    const model = loadYamlFile(args.model, tcoModelSchema)
+    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] })
+    const prices: PriceSource = {
+      row: (id) => catalog.byId(id),
+      rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
+      discount: (pricingModel) => {
+        const entry = defaultDiscount(catalog, pricingModel)
+        return entry ? { fraction: entry.discountFraction, source: `${entry.source} (${entry.file}, ${entry.confidence})` } : undefined
+      },
+    }
+    const compliance = loadComplianceData({
+      ...(model.compliance.componentsFile !== undefined ? { componentsFile: model.compliance.componentsFile } : {}),
+      ...(model.compliance.finesFile !== undefined ? { finesFile: model.compliance.finesFile } : {}),
+    })
+    const plan = compileModel(model, args.model, compliance, prices)
+    const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('tco')))
+
+    const { result, cashFlows } = runTco(plan, compliance, { draws: flags.draws, seed: flags.seed })
+    const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
+    for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: flags['max-age-days'] })) result.warnings.push(`catalog row ${stale.message}`)
+    const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
+    result.files = files
+    const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
+    const validated = parseWithSchema('tco.json', tcoResultSchema, result)
+    writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))
+    writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
+    writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
+    if (!this.jsonEnabled()) {
+      this.log(formatTco(validated, { topDrivers: flags['top-drivers'] }))
+      this.log('')
+      this.log(`tco: ${files.json} · cash flows: ${files.cashflows} · FOCUS: ${files.focus}`)
+    }
+    return validated
+  }
+}

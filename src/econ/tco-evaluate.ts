@@ -1,0 +1,301 @@
+import { HOURS_PER_MONTH, monthlyRate } from './finance.js'
+import { CATEGORY, CATEGORY_COUNT, type ModelPlan, type OptionPlan, PHASE, PHASES } from './tco-plan.js'
+
+/**
+ * Turns a compiled model and one vector of driver values into each option's cash flows. The same
+ * code serves the deterministic run (a sink that keeps every month and category) and the Monte
+ * Carlo (a sink that only sums present values): what the report shows and what is sampled cannot
+ * drift apart. Recurring costs are constant within a model year (demand grows at each anniversary),
+ * so a line is "this amount per month from month a to month b" and its present value is the
+ * amount times a difference of running sums of discount factors: no loop over months per draw.
+ *
+ * Timing: month m's flows are discounted by (1 + r)^−m, r the monthly rate (finance.ts). A range
+ * may start or end inside a month (dual running for 4.5 months): that month counts pro rata.
+ */
+
+export interface CashFlowSink {
+  /** `monthlyAmount` each month over [from, to) (fractional ends count pro rata), with its quantity per month. */
+  range(category: number, phase: number, from: number, to: number, monthlyAmount: number, monthlyQuantity: number): void
+  once(category: number, phase: number, month: number, amount: number, quantity: number): void
+}
+
+/** Computes the per-draw state shared by all options: discount factors and their sums, growth, fleet sizes. */
+export function prepareDraw(plan: ModelPlan, values: Float64Array): void {
+  const rate = monthlyRate(values[plan.waccSlot] as number)
+  const discount = plan.discount
+  const sums = plan.discountSums
+  let factor = 1
+  sums[0] = 0
+  for (let month = 0; month < plan.months; month++) {
+    discount[month] = factor
+    sums[month + 1] = (sums[month] as number) + factor
+    factor /= 1 + rate
+  }
+  const growthRate = values[plan.growthSlot] as number
+  let growth = 1
+  for (let year = 0; year < plan.years; year++) {
+    plan.growth[year] = growth
+    growth *= 1 + growthRate
+  }
+  for (const option of plan.options) sizeFleet(plan, option, values)
+}
+
+/** GPUs rented per year (whole instances), or nodes installed per year (never sold, bought when the move starts or at an anniversary). */
+function sizeFleet(plan: ModelPlan, option: OptionPlan, values: Float64Array): void {
+  if (option.gpusSlot === -1) return
+  const gpus = values[option.gpusSlot] as number
+  const perUnit = option.gpusPerUnit
+  const firstYear = option.migration ? Math.floor(option.migration.startMonth / 12) : 0
+  let installed = 0
+  for (let year = 0; year < plan.years; year++) {
+    const needed = Math.ceil((gpus * (plan.growth[year] as number)) / perUnit - 1e-9)
+    if (option.kind === 'rental') {
+      option.units[year] = needed * perUnit
+    } else {
+      if (year >= firstYear && needed > installed) installed = needed
+      option.units[year] = year >= firstYear ? installed : 0
+    }
+  }
+}
+
+/** Every cash flow of one option over the horizon: its own costs, and the baseline's until the move is done. */
+export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
+  const months = plan.months
+  const migration = option.migration
+  if (migration === null) {
+    emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
+    return
+  }
+  const baseline = plan.options[plan.baseline] as OptionPlan
+  const start = migration.startMonth
+  const cutover = Math.min(months, start + (values[migration.dualRunningSlot] as number))
+  emitRunningCosts(plan, baseline, values, sink, 0, start, PHASE.beforeMove)
+  emitRunningCosts(plan, baseline, values, sink, start, cutover, PHASE.dualRunning)
+  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own)
+
+  // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
+  const params = plan.params
+  const hourlyRate = values[params.hourlyRate] as number
+  const applies = option.applies
+  if (applies[2] === 1) {
+    const hours = (values[params.useCases] as number) * (values[params.dpiaHoursPerUseCase] as number)
+    sink.once(CATEGORY.c2, PHASE.own, start, hours * hourlyRate, 1)
+  }
+  if (applies[3] === 1) {
+    const hours = option.vendors * (values[params.contractingHoursNewVendor] as number)
+    sink.once(CATEGORY.c3, PHASE.own, start, hours * hourlyRate, hours)
+  }
+  if (migration.revalidationSlot !== -1) sink.once(CATEGORY.revalidation, PHASE.own, start, values[migration.revalidationSlot] as number, 1)
+  if (migration.projectSlot !== -1) sink.once(CATEGORY.migrationProject, PHASE.own, start, values[migration.projectSlot] as number, 1)
+
+  // C13 switching charges, billed by the baseline's provider at cutover; none from the EU Data Act's date on.
+  const switchingAt = Number.isNaN(migration.switchingDateAt) ? cutover : migration.switchingDateAt
+  if (switchingAt < plan.switchingProhibitedAt) {
+    const month = Math.min(months - 1, Math.max(0, Math.floor(switchingAt)))
+    const exitFee = migration.exitFeeSlot === -1 ? 0 : (values[migration.exitFeeSlot] as number)
+    const gb = migration.switchingGbSlot === -1 ? 0 : (values[migration.switchingGbSlot] as number)
+    const copy = gb === 0 ? 0 : gb * (values[migration.switchingPerGbSlot] as number)
+    if (exitFee + copy !== 0) sink.once(CATEGORY.switching, PHASE.dualRunning, month, exitFee + copy, gb)
+  }
+
+  if (option.kind === 'owned') emitCapex(plan, option, values, sink, start)
+}
+
+/** Whether switching charges fall due before the Data Act prohibits them, for this draw (the deterministic notes). */
+export function switchingCharged(plan: ModelPlan, option: OptionPlan, values: Float64Array): { at: number; charged: boolean } | null {
+  const migration = option.migration
+  if (migration === null || (migration.exitFeeSlot === -1 && migration.switchingGbSlot === -1)) return null
+  const cutover = Math.min(plan.months, migration.startMonth + (values[migration.dualRunningSlot] as number))
+  const at = Number.isNaN(migration.switchingDateAt) ? cutover : migration.switchingDateAt
+  return { at, charged: at < plan.switchingProhibitedAt }
+}
+
+/** Server and network capex in lots: bought at the move or an anniversary, replaced at the end of their life, book value credited at the horizon. */
+function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, start: number): void {
+  const months = plan.months
+  const server = values[option.capexSlot] as number
+  const network = server * (values[option.networkShareSlot] as number)
+  const life = option.depreciationYears * 12
+  let previous = 0
+  let residual = 0
+  let residualNodes = 0
+  for (let year = 0; year < plan.years; year++) {
+    const nodes = option.units[year] as number
+    const bought = nodes - previous
+    previous = nodes
+    if (bought <= 0) continue
+    for (let at = Math.max(start, year * 12); at < months; at += life) {
+      sink.once(CATEGORY.capexServer, PHASE.own, at, bought * server, bought)
+      sink.once(CATEGORY.capexNetworkStorage, PHASE.own, at, bought * network, bought)
+      if (at + life > months) {
+        residual += bought * (server + network) * (1 - (months - at) / life)
+        residualNodes += bought
+      }
+    }
+  }
+  if (option.residualValue && residual > 0) sink.once(CATEGORY.residualValue, PHASE.own, months - 1, -residual, residualNodes)
+}
+
+/** The option's recurring costs over [from, to), year by year, under `phase`. */
+function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
+  if (to <= from) return
+  const params = plan.params
+  const hourlyRate = values[params.hourlyRate] as number
+  const applies = option.applies
+  const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
+  const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
+  for (let year = 0; year < plan.years; year++) {
+    const a = from > year * 12 ? from : year * 12
+    const b = to < year * 12 + 12 ? to : year * 12 + 12
+    if (b <= a) continue
+    const growth = plan.growth[year] as number
+    let providerSpend = 0
+    let computeSpend = 0
+    if (option.kind === 'rental') {
+      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
+      const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
+      computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount)
+      sink.range(CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours)
+    } else if (option.kind === 'token-api') {
+      const input = tokensInput * growth
+      const output = tokensOutput * growth
+      computeSpend = (input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6
+      sink.range(CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6)
+    } else {
+      const nodes = option.units[year] as number
+      const gpus = nodes * option.gpusPerUnit
+      const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
+      sink.range(CATEGORY.support, phase, a, b, (capex * (values[option.supportSlot] as number)) / 12, 1)
+      if (option.energySlot !== -1) {
+        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
+        sink.range(CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number), kwh)
+      }
+      if (option.colocationSlot !== -1) {
+        const kw = gpus * (values[option.provisionedKwSlot] as number)
+        sink.range(CATEGORY.colocation, phase, a, b, kw * (values[option.colocationSlot] as number), kw)
+      }
+      if (option.fteSlot !== -1) {
+        const fte = values[option.fteSlot] as number
+        sink.range(CATEGORY.staff, phase, a, b, (fte * (values[option.staffCostSlot] as number)) / 12, fte)
+      }
+    }
+    providerSpend += computeSpend
+    if (option.egressGbSlot !== -1) {
+      const gb = (values[option.egressGbSlot] as number) * growth
+      const egress = gb * (values[option.egressPerGbSlot] as number)
+      sink.range(CATEGORY.egress, phase, a, b, egress, gb)
+      providerSpend += egress
+    }
+    if (applies[12] === 1) sink.range(CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1)
+    if (applies[1] === 1) {
+      const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
+      sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (applies[2] === 1) sink.range(CATEGORY.c2, phase, a, b, ((values[params.highRiskSystems] as number) * (values[params.highRiskCostPerSystemPerYear] as number)) / 12, 1)
+    if (applies[3] === 1) {
+      const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
+      sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (applies[4] === 1) {
+      const mtok = (tokensInput * growth) / 1e6
+      sink.range(CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok)
+    }
+    if (applies[5] === 1) sink.range(CATEGORY.c5, phase, a, b, values[params.redactionQualityLossPerMonth] as number, 1)
+    if (applies[6] === 1) {
+      const gb = values[params.auditLogGBPerMonth] as number
+      const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
+      sink.range(CATEGORY.c6, phase, a, b, gb * perGb, gb)
+    }
+    if (applies[7] === 1) {
+      const fte = values[params.complianceFte] as number
+      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
+    }
+    if (applies[8] === 1) {
+      const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
+      sink.range(CATEGORY.c8, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (option.risks.length > 0) {
+      const turnover = values[plan.turnoverSlot] as number
+      let expectedLoss = 0
+      for (const risk of option.risks) {
+        const share = risk.shareOfTurnover * turnover
+        const cap = plan.sme && risk.smeLower ? Math.min(risk.fixedAmount, share) : Math.max(risk.fixedAmount, share)
+        const fine = (values[risk.severitySlot] as number) * turnover
+        expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
+      }
+      sink.range(CATEGORY.c9, phase, a, b, expectedLoss / 12, 1)
+    }
+    if (applies[10] === 1) {
+      const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
+      sink.range(CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1)
+    }
+  }
+}
+
+/** Sums present values only: the Monte Carlo's sink. */
+export class PresentValueSink implements CashFlowSink {
+  total = 0
+  private readonly discount: Float64Array
+  private readonly sums: Float64Array
+  private readonly months: number
+  constructor(plan: ModelPlan) {
+    this.discount = plan.discount
+    this.sums = plan.discountSums
+    this.months = plan.months
+  }
+  range(_category: number, _phase: number, from: number, to: number, monthlyAmount: number): void {
+    if (to <= from || monthlyAmount === 0) return
+    this.total += monthlyAmount * (this.cumulative(to) - this.cumulative(from))
+  }
+  once(_category: number, _phase: number, month: number, amount: number): void {
+    this.total += amount * (this.discount[month] as number)
+  }
+  /** Σ of discount factors over [0, at), the month containing `at` pro rata. */
+  private cumulative(at: number): number {
+    if (at >= this.months) return this.sums[this.months] as number
+    const whole = Math.floor(at)
+    return (this.sums[whole] as number) + (at - whole) * (this.discount[whole] as number)
+  }
+}
+
+/** Keeps every month of every phase and category: the deterministic run's sink (cashflows.csv, FOCUS). */
+export class MonthlySink implements CashFlowSink {
+  /** amounts[(phase × categories + category) × months + month] */
+  readonly amounts: Float64Array
+  readonly quantities: Float64Array
+  constructor(readonly months: number) {
+    this.amounts = new Float64Array(PHASES.length * CATEGORY_COUNT * months)
+    this.quantities = new Float64Array(PHASES.length * CATEGORY_COUNT * months)
+  }
+  range(category: number, phase: number, from: number, to: number, monthlyAmount: number, monthlyQuantity: number): void {
+    if (to <= from) return
+    const row = (phase * CATEGORY_COUNT + category) * this.months
+    const last = Math.min(this.months, Math.ceil(to))
+    for (let month = Math.floor(from); month < last; month++) {
+      const share = Math.min(to, month + 1) - Math.max(from, month)
+      if (share <= 0) continue
+      this.amounts[row + month] = (this.amounts[row + month] as number) + monthlyAmount * share
+      this.quantities[row + month] = (this.quantities[row + month] as number) + monthlyQuantity * share
+    }
+  }
+  once(category: number, phase: number, month: number, amount: number, quantity: number): void {
+    const index = (phase * CATEGORY_COUNT + category) * this.months + month
+    this.amounts[index] = (this.amounts[index] as number) + amount
+    this.quantities[index] = (this.quantities[index] as number) + quantity
+  }
+  amount(phase: number, category: number, month: number): number {
+    return this.amounts[(phase * CATEGORY_COUNT + category) * this.months + month] as number
+  }
+  quantity(phase: number, category: number, month: number): number {
+    return this.quantities[(phase * CATEGORY_COUNT + category) * this.months + month] as number
+  }
+  /** Total cost per month, all phases and categories. */
+  totals(): Float64Array {
+    const totals = new Float64Array(this.months)
+    const rows = this.amounts.length / this.months
+    for (let row = 0; row < rows; row++) {
+      for (let month = 0; month < this.months; month++) totals[month] = (totals[month] as number) + (this.amounts[row * this.months + month] as number)
+    }
+    return totals
+  }
+}

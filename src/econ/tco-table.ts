@@ -1,0 +1,89 @@
+import type { TcoResult } from '../schema/tco-result.js'
+
+/** The human answer of `geopat tco`: one line per option, the excluded ones with their reason, the top tornado drivers. */
+export function formatTco(result: TcoResult, options: { topDrivers?: number } = {}): string {
+  const currency = result.model.currency
+  const mc = result.monteCarlo
+  const lines: string[] = [
+    `${result.model.name} · ${currency} · ${result.model.horizonYears} years from ${result.model.startMonth} · baseline ${result.model.baseline} · Monte Carlo ${mc.draws.toLocaleString('en-US')} draws, seed ${mc.seed}, ${mc.uncertainDrivers} uncertain drivers`,
+    `NPV (cost) = present value of each option's costs at WACC; savings = baseline − option (positive: the option is cheaper)`,
+    '',
+  ]
+  const header = ['option', 'kind', 'SEAL', 'NPV cost', 'cost P10 / P50 / P90', 'savings NPV', 'savings P10 / P50 / P90', 'P(sav>0)', 'payback', 'IRR/yr', `${currency}/GPU-h`]
+  const rows: string[][] = [header]
+  for (const option of result.options) {
+    const label = `${option.id}${option.baseline ? ' (baseline)' : ''}${option.feasible ? '' : ' ✗'}`
+    if (option.deterministic === null) {
+      rows.push([label, option.kind, option.seal, 'excluded', '', '', '', '', '', '', ''])
+      continue
+    }
+    const cost = option.monteCarlo?.npvCost
+    const savings = option.monteCarlo?.savings ?? null
+    rows.push([
+      label,
+      option.kind,
+      option.seal,
+      money(option.deterministic.npvCost),
+      cost ? `${money(cost.p10)} / ${money(cost.p50)} / ${money(cost.p90)}` : '–',
+      option.savings ? money(option.savings.npv) : '–',
+      savings ? `${money(savings.p10)} / ${money(savings.p50)} / ${money(savings.p90)}` : '–',
+      savings ? `${(savings.probabilityPositive * 100).toFixed(1)}%` : '–',
+      option.savings ? (option.savings.paybackMonth === null ? 'never' : `m${option.savings.paybackMonth} (${option.savings.paybackCalendarMonth})`) : '–',
+      option.savings?.irrAnnual !== null && option.savings?.irrAnnual !== undefined ? `${(option.savings.irrAnnual * 100).toFixed(1)}%` : '–',
+      option.perGpuHour ? `${option.perGpuHour.beforeStaff.toFixed(2)} (${option.perGpuHour.withStaff.toFixed(2)} w/ staff)` : '–',
+    ])
+  }
+  lines.push(...alignColumns(rows))
+
+  const excluded = result.options.filter((option) => !option.feasible)
+  if (excluded.length > 0) {
+    lines.push('')
+    for (const option of excluded) lines.push(`✗ ${option.id}: ${option.excludedReason}${option.baseline ? ' (kept as the reference for savings)' : ' (excluded from the comparison)'}`)
+  }
+
+  const best = result.options
+    .filter((option) => option.savings !== null)
+    .sort((a, b) => (b.savings?.npv ?? 0) - (a.savings?.npv ?? 0))[0]
+  const tornado = best ? result.tornado.find((entry) => entry.option === best.id) : undefined
+  if (best && tornado && tornado.bars.length > 0) {
+    lines.push('')
+    lines.push(`top drivers of ${best.id}'s savings NPV (each from its P10 to its P90, the others at their mode/median; savings ${money(tornado.savingsAtCentral)} at the mode):`)
+    const bars = tornado.bars.slice(0, options.topDrivers ?? 6)
+    lines.push(
+      ...alignColumns([
+        ['  driver', 'P10 → P90', 'savings at P10 → P90', 'swing'],
+        ...bars.map((bar) => [`  ${bar.driver}`, `${compact(bar.low)} → ${compact(bar.high)}`, `${money(bar.savingsAtLow)} → ${money(bar.savingsAtHigh)}`, money(bar.swing)]),
+      ]),
+    )
+  }
+  const notes = result.options.flatMap((option) => option.notes.map((note) => `${option.id}: ${note}`))
+  if (notes.length > 0) {
+    lines.push('')
+    for (const note of notes) lines.push(`note: ${note}`)
+  }
+  for (const warning of result.warnings) lines.push(`warning: ${warning}`)
+  return lines.join('\n')
+}
+
+function alignColumns(rows: string[][]): string[] {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)))
+  return rows.map((row) => row.map((cell, index) => (index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0))).join('  ').trimEnd())
+}
+
+/** 12,345,678 → 12.35M; 850,000 → 850.0k; below 10,000 with no decimals. */
+export function money(value: number): string {
+  const size = Math.abs(value)
+  if (size >= 1e9) return `${(value / 1e9).toFixed(2)}G`
+  if (size >= 1e6) return `${(value / 1e6).toFixed(2)}M`
+  if (size >= 1e4) return `${(value / 1e3).toFixed(1)}k`
+  return value.toFixed(0)
+}
+
+function compact(value: number): string {
+  const size = Math.abs(value)
+  if (size >= 1e4) return money(value)
+  if (size >= 100) return value.toFixed(0)
+  if (size >= 1) return value.toFixed(2)
+  return value.toPrecision(3)
+}

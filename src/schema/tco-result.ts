@@ -1,0 +1,142 @@
+import { z } from 'zod'
+
+/** tco.json: what `geopat tco` found, validated before it is written and what --json prints. */
+
+const quantilesSchema = z
+  .object({ p10: z.number(), p50: z.number(), p90: z.number(), mean: z.number() })
+  .strict()
+
+const ownedGpuHourSchema = z
+  .object({
+    capex: z.number(),
+    support: z.number(),
+    power: z.number(),
+    colocation: z.number(),
+    staff: z.number(),
+    beforeStaff: z.number(),
+    withStaff: z.number(),
+    /** How it was computed (capital recovery factor, allocation, staff spread). */
+    method: z.string(),
+  })
+  .strict()
+
+export const tcoOptionResultSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['rental', 'owned', 'token-api']),
+    strategy: z.string().nullable(),
+    provider: z.string(),
+    region: z.string(),
+    jurisdiction: z.object({ region: z.string(), parent: z.string() }).strict(),
+    seal: z.string(),
+    catalogRow: z.string().nullable(),
+    gpu: z.string().nullable(),
+    baseline: z.boolean(),
+    /** C11: false when the option's SEAL level is below what a data class it carries requires. */
+    feasible: z.boolean(),
+    excludedReason: z.string().nullable(),
+    requiredSeal: z.string().nullable(),
+    complianceComponents: z.array(z.string()),
+    /** Every driver at its deterministic value (mode or median); null for an excluded option. */
+    deterministic: z
+      .object({
+        npvCost: z.number(),
+        totalCost: z.number(),
+        costByYear: z.array(z.number()),
+        /** Present value by cost category (own costs; the baseline's while it still runs under before-move/dual-running). */
+        presentValueByCategory: z.record(z.string(), z.number()),
+      })
+      .strict()
+      .nullable(),
+    /** Against the baseline (baseline cost − this option's cost); null for the baseline and excluded options. */
+    savings: z
+      .object({
+        npv: z.number(),
+        irrAnnual: z.number().nullable(),
+        irrNote: z.string().nullable(),
+        /** Month (0 = the start month) by whose end cumulative savings turn ≥ 0 for good. */
+        paybackMonth: z.number().int().nullable(),
+        paybackCalendarMonth: z.string().nullable(),
+        discountedPaybackMonth: z.number().int().nullable(),
+      })
+      .strict()
+      .nullable(),
+    monteCarlo: z
+      .object({
+        npvCost: quantilesSchema,
+        savings: quantilesSchema.extend({ probabilityPositive: z.number() }).nullable(),
+      })
+      .strict()
+      .nullable(),
+    perGpuHour: ownedGpuHourSchema.nullable(),
+    /** C13: whether the deterministic cutover pays switching charges (EU Data Act Art. 29). */
+    switching: z.object({ date: z.string(), charged: z.boolean(), note: z.string() }).strict().nullable(),
+    notes: z.array(z.string()),
+  })
+  .strict()
+export type TcoOptionResult = z.infer<typeof tcoOptionResultSchema>
+
+export const tornadoBarSchema = z
+  .object({
+    driver: z.string(),
+    low: z.number(),
+    high: z.number(),
+    central: z.number(),
+    savingsAtLow: z.number(),
+    savingsAtHigh: z.number(),
+    swing: z.number(),
+  })
+  .strict()
+
+export const tcoResultSchema = z
+  .object({
+    kind: z.literal('geopat-tco'),
+    geopatVersion: z.string(),
+    model: z
+      .object({
+        file: z.string(),
+        name: z.string(),
+        description: z.string().nullable(),
+        currency: z.string(),
+        startMonth: z.string(),
+        horizonYears: z.number().int(),
+        baseline: z.string(),
+        conventions: z.string(),
+      })
+      .strict(),
+    monteCarlo: z
+      .object({
+        draws: z.number().int().positive(),
+        seed: z.number().int(),
+        uncertainDrivers: z.number().int().nonnegative(),
+        method: z.string(),
+      })
+      .strict(),
+    options: z.array(tcoOptionResultSchema),
+    tornado: z.array(z.object({ option: z.string(), savingsAtCentral: z.number(), bars: z.array(tornadoBarSchema) }).strict()),
+    drivers: z.array(
+      z
+        .object({
+          name: z.string(),
+          distribution: z.string(),
+          central: z.number(),
+          p10: z.number(),
+          p90: z.number(),
+          origin: z.string(),
+        })
+        .strict(),
+    ),
+    compliance: z
+      .object({
+        componentsFile: z.string(),
+        finesFile: z.string(),
+        components: z.array(z.object({ id: z.string(), title: z.string(), appliesTo: z.string(), formula: z.string() }).strict()),
+        switchingChargesProhibitedFrom: z.string(),
+      })
+      .strict(),
+    warnings: z.array(z.string()),
+    files: z.object({ json: z.string(), cashflows: z.string(), focus: z.string() }).strict().nullable(),
+  })
+  .strict()
+export type TcoResult = z.infer<typeof tcoResultSchema>
