@@ -1,19 +1,11 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { type CatalogEntry, defaultDiscount, findConversion, loadCatalog, staleRows } from '../econ/catalog.js'
-import { loadComplianceData } from '../econ/compliance-tax.js'
-import { cashflowsCsv } from '../econ/cashflow-csv.js'
-import { focusCsv } from '../econ/focus.js'
-import { runTco } from '../econ/tco.js'
-import { type PriceSource, compileModel } from '../econ/tco-plan.js'
+import { runTcoModel } from '../econ/tco-run.js'
 import { formatTco } from '../econ/tco-table.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
-import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
-import { tcoModelSchema } from '../schema/tco-model.js'
-import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
+import { makeRunId } from '../output/files.js'
+import type { TcoResult } from '../schema/tco-result.js'
 import { GeopatCommand } from '../util/base-command.js'
 import { UserError } from '../util/errors.js'
-import { GEOPAT_VERSION } from '../util/version.js'
 
 export default class Tco extends GeopatCommand {
   static override summary = 'Total cost of ownership of each option over 3–5 years: NPV, IRR, payback, Monte Carlo, tornado, compliance tax, FOCUS export'
@@ -38,6 +30,7 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
     seed: Flags.integer({ description: 'seed of the Monte Carlo: the same seed gives the same result', default: 1 }),
     'top-drivers': Flags.integer({ description: 'tornado drivers to print', default: 6 }),
     'max-age-days': Flags.integer({ description: 'warn about catalog prices the model uses that are older than this many days', default: 180 }),
+    from: Flags.string({ description: 'a geopat size (or run) folder: options with gpusFromSizing take their GPUs from its sizing.json' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
   }
 
@@ -48,33 +41,17 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
     if (flags['top-drivers'] < 0) throw new UserError('--top-drivers: must be an integer >= 0')
     if (flags['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
 
-    const model = loadYamlFile(args.model, tcoModelSchema)
-    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] })
-    const prices: PriceSource = {
-      row: (id) => catalog.byId(id),
-      rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
-      discount: (pricingModel) => {
-        const entry = defaultDiscount(catalog, pricingModel)
-        return entry ? { fraction: entry.discountFraction, source: `${entry.source} (${entry.file}, ${entry.confidence})` } : undefined
-      },
-    }
-    const compliance = loadComplianceData({
-      ...(model.compliance.componentsFile !== undefined ? { componentsFile: model.compliance.componentsFile } : {}),
-      ...(model.compliance.finesFile !== undefined ? { finesFile: model.compliance.finesFile } : {}),
+    const outDir = flags.out ?? join('reports', makeRunId('tco'))
+    const { result: validated, files } = runTcoModel({
+      modelFile: args.model,
+      catalogFiles: flags.catalog ?? [],
+      fxFiles: flags.fx ?? [],
+      draws: flags.draws,
+      seed: flags.seed,
+      maxAgeDays: flags['max-age-days'],
+      ...(flags.from !== undefined ? { from: flags.from } : {}),
+      outDir,
     })
-    const plan = compileModel(model, args.model, compliance, prices)
-    const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('tco')))
-
-    const { result, cashFlows } = runTco(plan, compliance, { draws: flags.draws, seed: flags.seed })
-    const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
-    for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: flags['max-age-days'] })) result.warnings.push(`catalog row ${stale.message}`)
-    const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
-    result.files = files
-    const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
-    const validated = parseWithSchema('tco.json', tcoResultSchema, result)
-    writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))
-    writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
-    writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
     if (!this.jsonEnabled()) {
       this.log(formatTco(validated, { topDrivers: flags['top-drivers'] }))
       this.log('')

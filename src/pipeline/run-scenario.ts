@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path'
 import { runCompare } from '../compare/run-compare.js'
 import { readBenchSummary, runSizing } from '../econ/size-run.js'
+import { runTcoModel } from '../econ/tco-run.js'
 import { runBench } from '../load/bench-run.js'
 import type { StopSignal } from '../load/runner.js'
 import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
@@ -34,8 +35,7 @@ export interface ScenarioRunOptions {
   log: (line: string) => void
   progress: boolean
   stop: StopSignal
-  /** Later steps that other modules provide (TCO, the report), called in order. */
-  tco?: (modelFile: string, outDir: string, bench: string | undefined) => Promise<string>
+  /** The report, rendered over every step's folder. */
   report?: (folders: string[], outFile: string, title: string | undefined) => Promise<string>
 }
 
@@ -91,9 +91,14 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
 
   if (scenario.tco) {
     const model = near(scenario.tco.model)
-    const folder = prepareOutputDir(join(runDir, 'tco'))
-    const tco = options.tco
-    if (tco) await timed('tco', folder, () => tco(model, folder, measured?.folder))
+    const folder = join(runDir, 'tco')
+    await timed('tco', folder, async () => {
+      const sized = steps.find((s) => s.step === 'size')?.folder
+      const { result } = runTcoModel({ modelFile: model, catalogFiles: [], fxFiles: [], draws: 10_000, seed: scenario.load.seed, maxAgeDays: 180, ...(sized ? { from: sized } : {}), outDir: folder })
+      const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
+      const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
+      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
+    })
   }
 
   if (scenario.plan) {

@@ -167,6 +167,8 @@ const rentalOptionSchema = z
     discount: boundedUncertain({ min: 0, below: 1 }, 'must be a fraction from 0 to below 1').optional(),
     /** GPUs needed in the first year; default the model's demand.gpus. */
     gpus: positive().optional(),
+    /** With `geopat tco --from RUN`: GPUs from this endpoint's sizing (sizing.json), its range as a triangular input. */
+    gpusFromSizing: z.string().min(1).optional(),
     /** Rented in whole instances of this many GPUs; default the catalog row's gpuCount, else 1. */
     gpusPerInstance: z.number().int().min(1, 'must be ≥ 1').optional(),
   })
@@ -183,6 +185,8 @@ const ownedOptionSchema = z
     /** Currency of every amount of this block (capex, energy, colocation, staff); default the model's. */
     currency: currencySchema.optional(),
     gpus: positive().optional(),
+    /** With `geopat tco --from RUN`: GPUs from this endpoint's sizing (sizing.json), its range as a triangular input. */
+    gpusFromSizing: z.string().min(1).optional(),
     /** Price of one server (node) with its GPUs. */
     serverCapexPerNode: positive(),
     gpusPerNode: z.number().int().min(1, 'must be ≥ 1'),

@@ -1,0 +1,43 @@
+import { existsSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadYamlFile } from '../schema/load-file.js'
+import { type SizingResult, sizingResultSchema } from '../schema/sizing.js'
+import type { TcoModel } from '../schema/tco-model.js'
+import { UserError } from '../util/errors.js'
+
+/** sizing.json in a `geopat size` folder, a `geopat run` folder (size/sizing.json), or the file itself. */
+export function readSizing(path: string): { file: string; sizing: SizingResult } {
+  const candidates = existsSync(path) && statSync(path).isDirectory() ? [join(path, 'sizing.json'), join(path, 'size', 'sizing.json')] : [path]
+  const file = candidates.find((candidate) => existsSync(candidate))
+  if (!file) throw new UserError(`--from ${path}: no sizing.json there (give a geopat size or geopat run folder)`)
+  return { file, sizing: loadYamlFile(file, sizingResultSchema) }
+}
+
+/**
+ * Options that say `gpusFromSizing: LABEL` take their first-year GPUs from that endpoint's sizing:
+ * GPUs rounded to whole nodes as the mode, and the range the capacity interval implies as a
+ * triangular input, so that the measured goodput's uncertainty reaches the NPV's. Without a
+ * sizing they keep `gpus` (or demand.gpus), and the note says so.
+ */
+export function applySizing(model: TcoModel, modelFile: string, from: { file: string; sizing: SizingResult } | undefined): { model: TcoModel; notes: string[] } {
+  const notes: string[] = []
+  const options = model.options.map((option, index) => {
+    if (option.kind === 'token-api' || option.gpusFromSizing === undefined) return option
+    const label = option.gpusFromSizing
+    if (!from) {
+      notes.push(`${option.id}: gpusFromSizing ${label} is not used without --from (GPUs from ${option.gpus !== undefined ? 'its gpus' : 'demand.gpus'})`)
+      return option
+    }
+    const endpoint = from.sizing.endpoints.find((e) => e.label === label)
+    if (!endpoint) {
+      throw new UserError(`${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ${from.sizing.endpoints.map((e) => e.label).join(', ')})`)
+    }
+    const { low, roundedToNodes: mode, high } = endpoint.gpus
+    if (high === null) notes.push(`${option.id}: the sizing of ${label} has no upper bound (its capacity interval reaches 0); the range is cut at its estimate`)
+    const top = high ?? mode
+    const gpus = low < top ? { triangular: [low, mode, top] as [number, number, number] } : mode
+    notes.push(`${option.id}: GPUs from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak`)
+    return { ...option, gpus }
+  })
+  return { model: { ...model, options }, notes }
+}

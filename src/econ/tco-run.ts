@@ -1,0 +1,63 @@
+import { join } from 'node:path'
+import { prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
+import { tcoModelSchema } from '../schema/tco-model.js'
+import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
+import { GEOPAT_VERSION } from '../util/version.js'
+import { type CatalogEntry, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
+import { cashflowsCsv } from './cashflow-csv.js'
+import { loadComplianceData } from './compliance-tax.js'
+import { focusCsv } from './focus.js'
+import { runTco } from './tco.js'
+import { applySizing, readSizing } from './tco-from-sizing.js'
+import { type PriceSource, compileModel } from './tco-plan.js'
+
+export interface TcoRunOptions {
+  modelFile: string
+  catalogFiles: string[]
+  fxFiles: string[]
+  draws: number
+  seed: number
+  maxAgeDays: number
+  /** A geopat size or run folder whose sizing.json gives GPUs to options with gpusFromSizing. */
+  from?: string
+  outDir: string
+}
+
+/**
+ * `geopat tco` as a function (the command and `geopat run` share it): the model with its sizing
+ * applied, priced from the catalog, compiled once, run deterministically and in Monte Carlo, and
+ * written as tco.json, cashflows.csv and focus.csv.
+ */
+export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string } } {
+  const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
+  const model = sized.model
+  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
+  const prices: PriceSource = {
+    row: (id) => catalog.byId(id),
+    rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
+    discount: (pricingModel) => {
+      const entry = defaultDiscount(catalog, pricingModel)
+      return entry ? { fraction: entry.discountFraction, source: `${entry.source} (${entry.file}, ${entry.confidence})` } : undefined
+    },
+  }
+  const compliance = loadComplianceData({
+    ...(model.compliance.componentsFile !== undefined ? { componentsFile: model.compliance.componentsFile } : {}),
+    ...(model.compliance.finesFile !== undefined ? { finesFile: model.compliance.finesFile } : {}),
+  })
+  const plan = compileModel(model, options.modelFile, compliance, prices)
+  // The folder once the model is known to be good: a bad model leaves nothing behind.
+  const outDir = prepareOutputDir(options.outDir)
+  const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws, seed: options.seed })
+  const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
+  result.warnings.push(...sized.notes)
+  for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: options.maxAgeDays })) result.warnings.push(`catalog row ${stale.message}`)
+  const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
+  result.files = files
+  const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
+  const validated = parseWithSchema('tco.json', tcoResultSchema, result)
+  writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))
+  writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
+  writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
+  return { result: validated, files }
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
+import { tcoResultSchema } from '../../src/schema/tco-result.js'
+import { expectOneLineError, runCli } from '../helpers/cli.js'
+
+const work = mkdtempSync(join(tmpdir(), 'geopat-tco-sizing-'))
+const MODEL = 'scenarios/tco-eu-exit.yaml'
+
+function sizing(gpus: { low: number; roundedToNodes: number; high: number | null }): SizingResult {
+  const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
+  const endpoint = (label: string) => ({
+    label,
+    source: 'simulated' as const,
+    detail: 'test',
+    capacityPerReplica: { ratePerS: estimate, inputTokensPerS: estimate, outputTokensPerS: estimate, lowerBoundOnly: false },
+    firstCut: null,
+    evaluations: [],
+    gpusPerReplica: 2,
+    replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8 },
+    gpus: { total: 12, nodes: 2, ...gpus },
+    costs: [],
+    warnings: [],
+  })
+  return sizingResultSchema.parse({
+    schema: 'geopat.sizing/v1',
+    createdAt: new Date().toISOString(),
+    tool: { name: 'geopat', version: 'test' },
+    demand: { peakRequestsPerS: 85, inputTokensMean: 250, outputTokensMean: 200 },
+    slo: { ttftMs: 1000 },
+    attainment: 0.95,
+    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 },
+    endpoints: [endpoint('us-hyperscaler'), endpoint('eu-regional')],
+  })
+}
+
+async function tcoWith(name: string, result: SizingResult) {
+  const folder = join(work, name)
+  mkdirSync(join(folder, 'size'), { recursive: true })
+  writeFileSync(join(folder, 'size', 'sizing.json'), JSON.stringify(result))
+  const run = await runCli(['tco', MODEL, '--from', folder, '--out', join(folder, 'tco'), '--json'])
+  expect(run.exitCode).toBe(0)
+  return tcoResultSchema.parse(JSON.parse(run.stdout))
+}
+
+describe('geopat tco --from a sizing', () => {
+  it('gives options with gpusFromSizing their GPUs from it, and more GPUs cost more', async () => {
+    const small = await tcoWith('small', sizing({ low: 8, roundedToNodes: 8, high: 16 }))
+    const large = await tcoWith('large', sizing({ low: 24, roundedToNodes: 32, high: 40 }))
+    expect(small.warnings.join('\n')).toMatch(/eu-gpu-cloud: GPUs from .*sizing\.json \(eu-regional\): 8–16, mode 8/)
+    const cost = (result: typeof small, id: string) => result.options.find((o) => o.id === id)?.deterministic?.npvCost as number
+    expect(cost(large, 'eu-gpu-cloud')).toBeGreaterThan(cost(small, 'eu-gpu-cloud') * 2)
+    // The baseline is sized too (its GPUs keep billing until each option's cutover).
+    expect(cost(large, 'stay-aws')).toBeGreaterThan(cost(small, 'stay-aws') * 2)
+  }, 60_000)
+
+  it('an endpoint the sizing does not have is one line naming the model and the option', async () => {
+    const result = sizing({ low: 8, roundedToNodes: 8, high: 16 })
+    const renamed = { ...result, endpoints: result.endpoints.map((e) => ({ ...e, label: `${e.label}-other` })) }
+    const folder = join(work, 'renamed')
+    mkdirSync(folder, { recursive: true })
+    writeFileSync(join(folder, 'sizing.json'), JSON.stringify(renamed))
+    const line = expectOneLineError(await runCli(['tco', MODEL, '--from', folder, '--out', join(folder, 'tco')]))
+    expect(line).toMatch(/tco-eu-exit\.yaml: options\.\d+\.gpusFromSizing: .* has no endpoint "us-hyperscaler"/)
+  }, 60_000)
+})
