@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { type CatalogListResult, type CatalogValidation, loadCatalog } from '../../src/econ/catalog.js'
 import { sealRank } from '../../src/schema/catalog.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { userCatalogRow } from '../helpers/catalog.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-cli-'))
 let fileNumber = 0
@@ -16,22 +17,7 @@ function writeYaml(content: unknown): string {
   return path
 }
 
-function userRow(overrides: Record<string, unknown>): Record<string, unknown> {
-  return {
-    provider: 'Example GmbH',
-    sku: 'H100 node',
-    region: 'fra-1',
-    jurisdiction: { region: 'DE', parent: 'DE' },
-    gpu: 'H100 SXM',
-    price: 2,
-    currency: 'USD',
-    effectiveDate: '2026-10-01',
-    source: 'a written quote',
-    confidence: 'high',
-    sovereignty: 'SEAL-3',
-    ...overrides,
-  }
-}
+const userRow = (overrides: Record<string, unknown>) => userCatalogRow(overrides)
 
 describe('geopat catalog list', () => {
   it('--json parses and holds every built-in row, priced in the asked currency', async () => {

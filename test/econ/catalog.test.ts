@@ -20,6 +20,7 @@ import {
 import { sealRank } from '../../src/schema/catalog.js'
 import { UserError } from '../../src/util/errors.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
+import { userCatalogRow } from '../helpers/catalog.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))
 let fileNumber = 0
@@ -31,24 +32,8 @@ function writeYaml(content: unknown): string {
   return path
 }
 
-/** A valid user row; override any field. */
-function userRow(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: `test-row-${++fileNumber}`,
-    provider: 'Example GmbH',
-    sku: 'H100 node',
-    region: 'fra-1',
-    jurisdiction: { region: 'DE', parent: 'DE' },
-    gpu: 'H100 SXM',
-    price: 2,
-    currency: 'USD',
-    effectiveDate: '2026-10-01',
-    source: 'a written quote',
-    confidence: 'high',
-    sovereignty: 'SEAL-3',
-    ...overrides,
-  }
-}
+/** A valid user row with a fresh id; override any field. */
+const userRow = (overrides: Record<string, unknown> = {}) => userCatalogRow({ id: `test-row-${++fileNumber}`, ...overrides })
 
 /** The user-facing message of what `run` throws; fails the test unless it is a one-line UserError. */
 function userErrorOf(run: () => unknown): string {
