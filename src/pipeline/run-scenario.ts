@@ -8,6 +8,7 @@ import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing } from '../output/sizing-format.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
+import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import type { Scenario } from '../schema/scenario.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
@@ -35,13 +36,11 @@ export interface ScenarioRunOptions {
   log: (line: string) => void
   progress: boolean
   stop: StopSignal
-  /** The report, rendered over every step's folder. */
-  report?: (folders: string[], outFile: string, title: string | undefined) => Promise<string>
 }
 
 /**
  * `geopat run`: every step a scenario names, each into its own folder of one run folder —
- * bench (or compare when the scenario has a compare: section), size, tco, plan, and the report
+ * bench (or compare when the scenario has a compare: section), size, tco, plan — and report.html
  * over all of them. A step that fails stops the run with its one-line error; what earlier steps
  * wrote stays.
  */
@@ -111,15 +110,13 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     })
   }
 
+  const file = join(runDir, 'report.html')
+  const title = scenario.report.title ?? scenario.description ?? scenario.name
   let report: string | null = null
-  if (options.report) {
-    const render = options.report
-    const folders = steps.map((s) => s.folder)
-    const file = join(runDir, 'report.html')
-    await timed('report', file, async () => {
-      report = await render(folders, file, scenario.report.title ?? scenario.description ?? scenario.name)
-      return report
-    })
-  }
+  await timed('report', file, async () => {
+    const written = await writeReport({ from: steps.map((s) => s.folder), out: file, ...(title !== undefined ? { title } : {}) })
+    report = written.file
+    return `${written.sections.length} sections, ${(written.bytes / 1024).toFixed(0)} KiB`
+  })
   return { runDir, steps, report, interrupted }
 }

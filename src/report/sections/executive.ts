@@ -1,0 +1,210 @@
+import type { CompareSummary } from '../../schema/compare.js'
+import type { Plan } from '../../schema/plan.js'
+import type { SizingResult } from '../../schema/sizing.js'
+import type { BenchSummary, RunSummary } from '../../schema/summary.js'
+import type { TcoResult } from '../../schema/tco-result.js'
+import { estimate, num, pct, range, ratioChange, signed, withUnit } from '../format.js'
+import { type Loaded, type ReportInputs, use } from '../inputs.js'
+import type { ExecutiveSection, KeyFigure } from '../model.js'
+import { describeEstimate, offerName } from './capacity.js'
+import { complianceTaxOf, rankedOptions } from './tco.js'
+
+type Interval = { estimate: number; low: number; high: number; confidence: number }
+
+/** Each endpoint's first (lowest-load) step of each bench run: the like-for-like comparison. */
+function firstSteps(bench: Array<Loaded<BenchSummary>>): Array<{ run: RunSummary; file: string }> {
+  const result: Array<{ run: RunSummary; file: string }> = []
+  for (const { data, file } of bench) {
+    const seen = new Set<string>()
+    for (const run of [...data.runs].sort((a, b) => a.step - b.step)) {
+      if (seen.has(run.endpoint.label)) continue
+      seen.add(run.endpoint.label)
+      result.push({ run, file: file.path })
+    }
+  }
+  return result
+}
+
+function runInterval(run: RunSummary, metric: string, statistic: 'mean' | 'p50' | 'p90' | 'p99'): { value: number | null; text: string } {
+  const value = run.metrics[metric]?.[statistic] ?? null
+  const bounds = run.intervals[metric]?.[statistic] ?? null
+  return { value, text: estimate(value, bounds ? { low: bounds[0], high: bounds[1], confidence: run.intervals[metric]?.confidence ?? 0.95 } : null, 'ms') }
+}
+
+function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation: string[], caveats: string[]): { fastest: string | null } {
+  const runs = firstSteps(inputs.bench)
+  for (const { file } of inputs.bench) use(file, 'summary')
+  for (const { run, file } of runs) if (run.client.verdict === 'client-bound') caveats.push(`${run.endpoint.label} (${file}): the client was the bottleneck (${run.client.reasons.join('; ')}); its latencies are upper bounds.`)
+  if (runs.length < 2) {
+    const only = runs[0]
+    if (only) {
+      figures.push({ label: `TTFT p90, ${only.run.endpoint.label}`, value: runInterval(only.run, 'ttft', 'p90').text, detail: only.run.stepLabel, source: `${only.file} · runs[].metrics.ttft`, tone: null })
+      figures.push({ label: `TPOT mean, ${only.run.endpoint.label}`, value: runInterval(only.run, 'tpot', 'mean').text, detail: only.run.stepLabel, source: `${only.file} · runs[].metrics.tpot`, tone: null })
+    }
+    return { fastest: null }
+  }
+  const rank = (metric: string, statistic: 'mean' | 'p90') =>
+    runs
+      .map((r) => ({ ...r, figure: runInterval(r.run, metric, statistic) }))
+      .filter((r) => r.figure.value !== null)
+      .sort((a, b) => (a.figure.value as number) - (b.figure.value as number))
+  const ttft = rank('ttft', 'p90')
+  const tpot = rank('tpot', 'mean')
+  const bestTtft = ttft[0]
+  const bestTpot = tpot[0]
+  if (bestTtft) {
+    const others = ttft.slice(1).map((r) => `${r.run.endpoint.label} ${r.figure.text}`).join('; ')
+    figures.push({ label: 'Fastest to first token (TTFT p90)', value: `${bestTtft.run.endpoint.label}: ${bestTtft.figure.text}`, detail: others ? `against ${others}` : null, source: `${bestTtft.file} · runs[].metrics.ttft.p90, intervals.ttft.p90`, tone: 'good' })
+  }
+  if (bestTpot) {
+    const others = tpot.slice(1).map((r) => `${r.run.endpoint.label} ${r.figure.text}`).join('; ')
+    figures.push({ label: 'Fastest decode (TPOT mean)', value: `${bestTpot.run.endpoint.label}: ${bestTpot.figure.text}`, detail: others ? `against ${others}` : null, source: `${bestTpot.file} · runs[].metrics.tpot.mean, intervals.tpot.mean`, tone: 'good' })
+  }
+  const withGoodput = runs.filter((r) => r.run.goodput !== null).sort((a, b) => (b.run.goodput?.fractionOfRequests ?? 0) - (a.run.goodput?.fractionOfRequests ?? 0))
+  const bestGoodput = withGoodput[0]
+  if (bestGoodput?.run.goodput) {
+    figures.push({
+      label: 'Most requests within the SLO',
+      value: `${bestGoodput.run.endpoint.label}: ${pct(bestGoodput.run.goodput.fractionOfRequests)} (${withUnit(bestGoodput.run.goodput.requestsPerS, 'req/s')} goodput)`,
+      detail: withGoodput.slice(1).map((r) => `${r.run.endpoint.label} ${pct(r.run.goodput?.fractionOfRequests ?? null)}`).join('; ') || null,
+      source: `${bestGoodput.file} · runs[].goodput`,
+      tone: null,
+    })
+  }
+  if (bestTtft && bestTpot) {
+    if (bestTtft.run.endpoint.label === bestTpot.run.endpoint.label) {
+      recommendation.push(`Fastest endpoint measured: ${bestTtft.run.endpoint.label}, first to the first token (p90 ${bestTtft.figure.text}) and in decode (TPOT mean ${bestTpot.figure.text}).`)
+    } else {
+      recommendation.push(`No endpoint is fastest on both counts: ${bestTtft.run.endpoint.label} reaches the first token first (p90 ${bestTtft.figure.text}); ${bestTpot.run.endpoint.label} decodes faster (TPOT mean ${bestTpot.figure.text}). Interactive chat weighs TTFT; long answers weigh TPOT.`)
+    }
+  }
+  return { fastest: bestTtft?.run.endpoint.label ?? null }
+}
+
+function compareFigures(compare: Array<Loaded<CompareSummary>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+  for (const { data, file } of compare) {
+    use(file, 'summary')
+    for (const point of data.operatingPoints) {
+      for (const contrast of point.contrasts) {
+        if (contrast.arm.endsWith('(A/A)')) continue
+        const ttft = contrast.metrics.ttft.mean
+        const tpot = contrast.metrics.tpot.mean
+        const describe = (entry: typeof ttft): string =>
+          entry.ratio ? `${ratioChange(entry.ratio.estimate)} (95% CI ${ratioChange(entry.ratio.low)} to ${ratioChange(entry.ratio.high)}), ${entry.verdict}` : entry.verdict
+        figures.push({
+          label: `${contrast.arm} against ${contrast.baseline}, ${point.label}`,
+          value: `TTFT mean ${describe(ttft)}; TPOT mean ${describe(tpot)}`,
+          detail: point.aaFloor ? `A/A floor ±${num(point.aaFloor.ttft.mean * 100, 1)}% (TTFT), ±${num(point.aaFloor.tpot.mean * 100, 1)}% (TPOT)` : null,
+          source: `${file.path} · operatingPoints[${point.label}].contrasts`,
+          tone: ttft.verdict === 'slower' || tpot.verdict === 'slower' ? 'warn' : null,
+        })
+        const split = point.overhead.find((o) => o.arm === contrast.arm && o.baseline === contrast.baseline)
+        if (split) {
+          const part = (name: string, i: Interval | null): string | null => (i ? `${name} ${signed(i.estimate, 'ms')} (${signed(i.low)} to ${signed(i.high)})` : null)
+          const parts = [part('front end', split.frontEndMs), part('prefill', split.prefillMs), part('decode', split.decodeTpotMs)].filter((p): p is string => p !== null)
+          if (parts.length > 0) recommendation.push(`${contrast.arm} over ${contrast.baseline} at ${point.label}: ${parts.join(', ')} per request (per token for decode), 95% intervals.`)
+        }
+        for (const [metric, entry] of [['TTFT', ttft], ['TPOT', tpot]] as const) {
+          if (entry.runLongerRequests !== null) caveats.push(`${contrast.arm} vs ${contrast.baseline} at ${point.label}: the ${metric} mean interval is wide; about ${num(entry.runLongerRequests, 0)} requests per arm would narrow it to ±5%.`)
+        }
+      }
+      for (const v of point.clientVerdicts) if (v.verdict === 'client-bound') caveats.push(`compare ${point.label}, ${v.arm}: the client was the bottleneck (${v.reasons.join('; ')}).`)
+    }
+    if (data.interrupted) caveats.push(`${file.path}: the comparison was interrupted; its intervals cover the requests measured before.`)
+  }
+}
+
+function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+  const costed: Array<{ label: string; currency: string; total: NonNullable<SizingResult['endpoints'][number]['costs'][number]['perMtok']['total']>; gpus: string; file: string }> = []
+  for (const { data, file } of sizing) {
+    use(file, 'summary')
+    for (const e of data.endpoints) {
+      figures.push({
+        label: `GPUs needed, ${e.label}`,
+        value: `${num(e.gpus.roundedToNodes, 0)} GPUs (${e.replicas.total} replicas × ${e.gpusPerReplica}, rounded to ${e.gpus.nodes} node${e.gpus.nodes === 1 ? '' : 's'})`,
+        detail: `${range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}`,
+        source: `${file.path} · endpoints[${e.label}].gpus, capacityPerReplica`,
+        tone: null,
+      })
+      if (e.capacityPerReplica.lowerBoundOnly) caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
+      if (e.replicas.high === null) caveats.push(`${e.label}: the capacity interval reaches zero; the fleet size has no upper bound on this evidence.`)
+      for (const c of e.costs) if (c.perMtok.total) costed.push({ label: c.catalogRow === 'command line' ? `${e.label} at ${num(c.pricePerGpuHour)} ${c.currency} per GPU-hour` : `${e.label} on ${offerName(c)}`, currency: c.currency, total: c.perMtok.total, gpus: num(e.gpus.roundedToNodes, 0), file: file.path })
+    }
+  }
+  const currencies = new Set(costed.map((c) => c.currency))
+  const sorted = [...costed].sort((a, b) => a.total.estimate - b.total.estimate)
+  const cheapest = sorted[0]
+  if (cheapest) {
+    figures.push({
+      label: 'Lowest cost per million tokens (total)',
+      value: `${cheapest.label}: ${describeEstimate(cheapest.total, cheapest.currency)}`,
+      detail: sorted.length > 1 ? `against ${sorted.slice(1).map((c) => `${c.label} ${num(c.total.estimate)} ${c.currency}`).join('; ')}` : null,
+      source: `${cheapest.file} · endpoints[].costs[].perMtok.total`,
+      tone: 'good',
+    })
+    if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
+    recommendation.push(`Cheapest per million tokens at the SLO: ${cheapest.label}, ${describeEstimate(cheapest.total, cheapest.currency)}, with ${cheapest.gpus} GPUs at peak.`)
+  }
+}
+
+function planFigures(plans: Array<Loaded<Plan>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+  for (const { data, file } of plans) {
+    use(file, 'summary')
+    const last = data.waves[data.waves.length - 1]
+    const missed = data.workloads.flatMap((w) => w.deadlines.filter((d) => d.met === false).map((d) => `${w.name}: ${d.id} (${d.date})`))
+    figures.push({
+      label: `Migration plan, ${data.organisation}`,
+      value: `${data.workloads.length} workloads in ${data.waves.length} waves, ${data.start} to ${last?.end ?? '–'}`,
+      detail: `${data.conflicts.length} conflict${data.conflicts.length === 1 ? '' : 's'}; ${missed.length} deadline${missed.length === 1 ? '' : 's'} missed`,
+      source: `${file.path} · waves, conflicts, workloads[].deadlines`,
+      tone: missed.length > 0 || data.conflicts.length > 0 ? 'bad' : null,
+    })
+    if (missed.length > 0) caveats.push(`Deadlines the plan misses: ${missed.join('; ')}.`)
+    for (const c of data.conflicts) caveats.push(`Plan conflict (${c.kind}) for ${c.workload}: ${c.detail}`)
+    if (last) recommendation.push(`Move in ${data.waves.length} wave${data.waves.length === 1 ? '' : 's'} from ${data.start}; the last cut-over is ${last.cutover}${missed.length === 0 ? ', every deadline met' : ''}.`)
+  }
+}
+
+function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+  for (const { data, file } of tco) {
+    use(file, 'summary')
+    const c = data.model.currency
+    const ranked = rankedOptions(data)
+    const best = ranked.find((o) => !o.baseline) ?? ranked[0]
+    const baseline = data.options.find((o) => o.baseline)
+    const excluded = data.options.filter((o) => !o.feasible)
+    if (best) {
+      const mc = best.monteCarlo
+      const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)
+      figures.push({
+        label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
+        value: `${best.name || best.id}: ${cost}`,
+        detail: baseline && baseline.id !== best.id && best.savings ? `saving ${signed(Math.round(best.savings.npv), c)} NPV against ${baseline.id}${mc?.savings ? `, P(saving) ${pct(mc.savings.probabilityPositive, 0)}` : ''}${best.savings.paybackCalendarMonth ? `, pays back by ${best.savings.paybackCalendarMonth}` : ''}` : null,
+        source: `${file.path} · options[${best.id}].monteCarlo.npvCost`,
+        tone: 'good',
+      })
+      const tax = complianceTaxOf(best)
+      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C14)`, tone: null })
+      recommendation.push(
+        `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${best.savings ? `, saving ${signed(Math.round(best.savings.npv), c)} against the baseline${mc?.savings ? ` (saving in ${pct(mc.savings.probabilityPositive, 0)} of draws)` : ''}` : ''}.`,
+      )
+    }
+    if (excluded.length > 0) figures.push({ label: 'Options excluded by the sovereignty gate', value: excluded.map((o) => o.id).join(', '), detail: excluded.map((o) => `${o.id}: ${o.excludedReason ?? 'excluded'}`).join('; '), source: `${file.path} · options[].feasible, excludedReason`, tone: 'warn' })
+    for (const w of data.warnings) caveats.push(`TCO: ${w}`)
+  }
+}
+
+export function executiveSection(inputs: ReportInputs, simulatorNotes: string[]): ExecutiveSection | null {
+  const figures: KeyFigure[] = []
+  const recommendation: string[] = []
+  const caveats: string[] = []
+  benchFigures(inputs, figures, recommendation, caveats)
+  compareFigures(inputs.compare, figures, recommendation, caveats)
+  sizingFigures(inputs.sizing, figures, recommendation, caveats)
+  tcoFigures(inputs.tco, figures, recommendation, caveats)
+  planFigures(inputs.plan, figures, recommendation, caveats)
+  if (figures.length === 0 && recommendation.length === 0) return null
+  if (simulatorNotes.length > 0) caveats.unshift('Some or all endpoints are simulated (see Methodology): the figures demonstrate the method, not a provider’s performance.')
+  if (recommendation.length === 0) recommendation.push('The inputs hold measurements but no choice between options: see the figures below and the sections that follow.')
+  return { recommendation, figures, caveats }
+}

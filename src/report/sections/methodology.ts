@@ -1,0 +1,153 @@
+import { METRICS } from '../../metrics/definitions.js'
+import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
+import { COMPARED_METRICS, STATISTICS } from '../../schema/compare.js'
+import { num } from '../format.js'
+import { type ReportInputs, use } from '../inputs.js'
+import { type MethodologySection, type SourceRow, type Tone, m, table } from '../model.js'
+
+/** A dated figure older than this many days is flagged stale; past half of it, ageing. */
+export const STALE_AFTER_DAYS = 365
+
+/** A figure the report found in its inputs, with where it came from. */
+export interface SourcedFigure {
+  figure: string
+  value: string
+  source: string
+  /** YYYY-MM-DD or YYYY-MM (or YYYY); null when the input gives none. */
+  date: string | null
+  confidence: string | null
+  foundIn: string
+}
+
+/** The glossary's paragraphs after its table (percentiles, client self-check), as plain text. */
+export function glossaryNotes(): string[] {
+  const markdown = renderGlossaryMarkdown()
+  const paragraphs = markdown.split(/\n\s*\n/).filter((p) => !p.trimStart().startsWith('|'))
+  return paragraphs.map((p) => p.replace(/\n/g, ' ').replace(/`/g, '').replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0)
+}
+
+function parseDate(date: string): Date | null {
+  const text = /^\d{4}$/.test(date) ? `${date}-01-01` : /^\d{4}-\d{2}$/.test(date) ? `${date}-01` : date
+  const parsed = new Date(`${text.slice(0, 10)}T00:00:00Z`)
+  return Number.isNaN(parsed.getTime()) ? null : parsed
+}
+
+/** Age in days of a figure's date at the report's date; null when undated or unreadable. */
+export function ageInDays(date: string | null, now: Date): number | null {
+  if (date === null) return null
+  const parsed = parseDate(date)
+  return parsed ? Math.floor((now.getTime() - parsed.getTime()) / 86_400_000) : null
+}
+
+export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sources: SourceRow[]; staleness: string[] } {
+  const sources: SourceRow[] = []
+  const staleness: string[] = []
+  const undated = new Map<string, string[]>()
+  for (const f of figures) {
+    const age = ageInDays(f.date, now)
+    let tone: Tone = null
+    if (f.date === null) {
+      tone = 'warn'
+      undated.set(f.foundIn, [...(undated.get(f.foundIn) ?? []), f.figure])
+    } else if (age !== null && age > STALE_AFTER_DAYS) {
+      tone = 'bad'
+      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
+    } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
+      tone = 'warn'
+      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
+    } else if (age !== null && age < -1) {
+      tone = 'warn'
+      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, after this report's date`)
+    }
+    if (f.confidence === 'assumption' || f.confidence === 'low') {
+      tone = tone ?? 'warn'
+      staleness.push(`${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`)
+    }
+    sources.push({ figure: f.figure, value: f.value, source: f.source, date: f.date ?? 'not given', confidence: f.confidence ?? '–', foundIn: f.foundIn, tone })
+  }
+  for (const [foundIn, names] of undated) {
+    const shown = names.slice(0, 4).join('; ')
+    staleness.unshift(`${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`)
+  }
+  return { sources, staleness }
+}
+
+/** How each interval in the inputs was obtained, in words, without repeats. */
+export function intervalMethods(inputs: ReportInputs): string[] {
+  const methods = new Set<string>()
+  for (const { data } of inputs.bench) {
+    const confidence = data.runs.flatMap((r) => Object.values(r.intervals).map((i) => i.confidence))[0]
+    if (confidence !== undefined) methods.add(`geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`)
+  }
+  for (const { data } of inputs.compare) {
+    let resamples: number | null = null
+    let confidence: number | null = null
+    for (const point of data.operatingPoints) for (const c of point.contrasts) for (const m of COMPARED_METRICS) for (const s of STATISTICS) {
+      const r = c.metrics[m][s].ratio
+      if (r && resamples === null) {
+        resamples = r.resamples
+        confidence = r.confidence
+      }
+    }
+    methods.add(
+      `geopat compare: ${data.design} interleaved blocks${data.paired ? ', the same prompts on every arm (paired)' : ''}; ${confidence !== null ? `${num(confidence * 100, 0)}% ` : ''}bootstrap intervals${resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''} of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.`,
+    )
+  }
+  for (const { data } of inputs.sizing) for (const e of data.endpoints) methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
+  return [...methods]
+}
+
+/** Where endpoints were simulated, and what that means for the figures. */
+export function simulatorNotes(inputs: ReportInputs): string[] {
+  const notes: string[] = []
+  const simulatedArms = new Set<string>()
+  for (const { data } of inputs.compare) for (const p of data.operatingPoints) for (const r of p.reconciliation) if (r.simulatorEmitLatenessMs !== null) simulatedArms.add(r.arm)
+  if (simulatedArms.size > 0) notes.push(`Compared arms served by geopat’s simulator (its /metrics reports its own write lateness): ${[...simulatedArms].sort().join(', ')}.`)
+  const loopback = new Set<string>()
+  for (const { data } of inputs.bench) for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
+  if (loopback.size > 0) notes.push(`Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`)
+  const simulatedSizing = inputs.sizing.flatMap(({ data }) => data.endpoints.filter((e) => e.source === 'simulated').map((e) => e.label))
+  if (simulatedSizing.length > 0) notes.push(`Capacity searched in the simulator’s virtual time: ${simulatedSizing.join(', ')}.`)
+  if (notes.length > 0) {
+    notes.push(
+      'geopat’s simulator models vLLM’s continuous batching, KV cache and the confidential-computing tolls from calibrated profiles (data/sim-profiles, each figure with its source): its figures show the method and the order of magnitude, not any provider’s measured performance. Re-run the same scenario against real endpoints before deciding.',
+    )
+  }
+  return notes
+}
+
+export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[], now: Date): MethodologySection {
+  const metrics = table(
+    'Per-request and pooled metrics (src/metrics/definitions.ts)',
+    ['Metric (summary key)', 'Unit', 'Per', 'Formula', 'The peers call it'],
+    METRICS.map((m) => [`${m.label} (${m.id})`, m.unit, m.scope.replace('per-', ''), m.formula, m.peerNames]),
+  )
+  const aggregates = table('Run-level figures (src/metrics/glossary.ts)', ['Figure', 'Formula', 'The peers call it'], AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]))
+  const { sources, staleness } = sourcesAndStaleness(figures, now)
+  for (const { file } of [...inputs.bench, ...inputs.compare, ...inputs.sizing]) use(file, 'methodology')
+  const measured = [
+    ...inputs.bench.map(({ data, file }) => ({ at: data.startedAt, what: `geopat bench ${data.runId} (${file.path})` })),
+    ...inputs.compare.map(({ data, file }) => ({ at: data.startedAt, what: `geopat compare ${data.runId} (${file.path})` })),
+  ]
+  for (const m of measured) {
+    const age = ageInDays(m.at.slice(0, 10), now)
+    if (age !== null && age > 90) staleness.push(`${m.what}: measured ${m.at.slice(0, 10)}, ${num(age, 0)} days ago — servers, drivers and prices change; re-measure before deciding`)
+  }
+  return {
+    metrics,
+    aggregates,
+    notes: glossaryNotes(),
+    intervals: intervalMethods(inputs),
+    sources:
+      sources.length > 0
+        ? table(
+            'Sources and dates of every price and figure found in the inputs',
+            ['Figure', 'Value', 'Source', 'Valid at', 'Confidence', m('Found in')],
+            sources.map((s) => ({ cells: [s.figure, s.value, s.source, s.date, s.confidence, s.foundIn], tone: s.tone })),
+            `A figure dated more than ${STALE_AFTER_DAYS} days before this report is marked stale; an undated one cannot be checked.`,
+          )
+        : null,
+    staleness,
+    simulator: simulatorNotes(inputs),
+  }
+}

@@ -1,0 +1,192 @@
+import type { TcoOptionResult, TcoResult } from '../../schema/tco-result.js'
+import { type ChartBook, intervalChart, lineChart, stackedBarChart, tornadoChart } from '../charts.js'
+import { num, pct, range, signed, withUnit } from '../format.js'
+import { type Loaded, use } from '../inputs.js'
+import { type ChartBlock, type RowInput, type TcoSection, type Tone, n, table } from '../model.js'
+
+/** Tornado charts for at most this many options, each with its widest bars. */
+export const MAX_TORNADOS = 3
+export const MAX_TORNADO_BARS = 12
+
+/** Present-value categories that make up the compliance tax (C1–C14 of the compliance components). */
+export const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
+
+const money = (value: number | null | undefined, currency: string): string => withUnit(value, currency, value !== null && value !== undefined && Math.abs(value) >= 100 ? 0 : undefined)
+
+const optionLabel = (o: TcoOptionResult): string => (o.name && o.name !== o.id ? `${o.name} (${o.id})` : o.id)
+
+/** Options that passed the sovereignty gate and have costs, cheapest P50 (or deterministic) first. */
+export function rankedOptions(result: TcoResult): TcoOptionResult[] {
+  const cost = (o: TcoOptionResult): number => o.monteCarlo?.npvCost.p50 ?? o.deterministic?.npvCost ?? Number.POSITIVE_INFINITY
+  return result.options.filter((o) => o.feasible && o.deterministic !== null).sort((a, b) => cost(a) - cost(b))
+}
+
+export function complianceTaxOf(option: TcoOptionResult): number | null {
+  if (!option.deterministic) return null
+  return Object.entries(option.deterministic.presentValueByCategory)
+    .filter(([id]) => isComplianceCategory(id))
+    .reduce((sum, [, value]) => sum + value, 0)
+}
+
+function optionsTable(result: TcoResult): ReturnType<typeof table> {
+  const c = result.model.currency
+  const rows: RowInput[] = result.options.map((o) => {
+    const mc = o.monteCarlo
+    const tone: Tone = !o.feasible ? 'bad' : o.savings && o.savings.npv > 0 ? 'good' : null
+    const tax = complianceTaxOf(o)
+    return {
+      tone,
+      cells: [
+        `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
+        `${o.kind}${o.strategy ? ` · ${o.strategy}` : ''}`,
+        `${o.provider} ${o.region} (${o.jurisdiction.region}, parent ${o.jurisdiction.parent})`,
+        `${o.seal}${o.requiredSeal ? ` (needs ${o.requiredSeal})` : ''}`,
+        o.feasible ? 'passes' : 'excluded',
+        o.deterministic ? money(o.deterministic.npvCost, c) : '–',
+        mc ? `${money(mc.npvCost.p50, c)} (${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : '–',
+        tax === null ? '–' : money(tax, c),
+        o.savings ? `${signed(o.savings.npv, c)}${mc?.savings ? ` (P10–P90 ${range(Math.round(mc.savings.p10), Math.round(mc.savings.p90))}; P(saving) ${pct(mc.savings.probabilityPositive, 0)})` : ''}` : '–',
+        o.savings?.irrAnnual !== null && o.savings?.irrAnnual !== undefined ? pct(o.savings.irrAnnual) : (o.savings?.irrNote ?? '–'),
+        o.savings?.paybackCalendarMonth ?? (o.savings ? 'not within the horizon' : '–'),
+      ],
+    }
+  })
+  return table(
+    `Options over ${result.model.horizonYears} years from ${result.model.startMonth} (${c}, present values)`,
+    ['Option', 'Kind · 7 R', 'Provider, region (jurisdiction)', 'SEAL', 'Sovereignty gate', n('NPV of cost'), n('Monte Carlo P50 (P10–P90)'), n('Compliance tax (PV)'), n('Saving vs baseline'), n('IRR of the move'), 'Payback'],
+    rows,
+    `Conventions: ${result.model.conventions}.`,
+  )
+}
+
+function npvFan(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
+  const rows = rankedOptions(result)
+    .filter((o) => o.monteCarlo !== null)
+    .map((o) => ({ label: optionLabel(o), estimate: o.monteCarlo?.npvCost.p50 ?? 0, low: o.monteCarlo?.npvCost.p10 ?? 0, high: o.monteCarlo?.npvCost.p90 ?? 0 }))
+  if (rows.length === 0) return null
+  return {
+    chart: intervalChart(book, { title: `Cost over ${result.model.horizonYears} years: P10–P90 and P50`, xName: `NPV of cost (${result.model.currency})`, yName: 'Option', rows }),
+    caption: `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws (seed ${result.monteCarlo.seed}, ${result.monteCarlo.uncertainDrivers} uncertain drivers): dot = P50, bar = P10 to P90. Options excluded by the sovereignty gate are not drawn. From ${file}.`,
+    notes: [],
+  }
+}
+
+function cumulativeChart(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
+  const options = result.options.filter((o) => o.deterministic !== null && o.deterministic.costByYear.length > 0)
+  if (options.length === 0) return null
+  const years = Math.max(...options.map((o) => o.deterministic?.costByYear.length ?? 0))
+  const series = options.map((o) => {
+    let total = 0
+    return {
+      name: optionLabel(o),
+      dashed: o.baseline,
+      symbols: true,
+      points: (o.deterministic?.costByYear ?? []).map((cost, year) => {
+        total += cost
+        return [year, Math.round(total)] as [number, number]
+      }),
+    }
+  })
+  return {
+    chart: lineChart(book, {
+      title: 'Cumulative cost by year (drivers at their central values)',
+      xName: 'Year',
+      yName: `Cumulative cost (${result.model.currency}, undiscounted)`,
+      xCategories: Array.from({ length: years }, (_, i) => `Year ${i + 1}`),
+      series,
+      yMin: 0,
+    }),
+    caption: `Each option’s cost summed year by year; dashed: the baseline. From ${file}.`,
+    notes: [],
+  }
+}
+
+function tornados(book: ChartBook, result: TcoResult, file: string): ChartBlock[] {
+  const blocks: ChartBlock[] = []
+  const order = rankedOptions(result).map((o) => o.id)
+  const sorted = [...result.tornado].filter((t) => t.bars.length > 0).sort((a, b) => order.indexOf(a.option) - order.indexOf(b.option))
+  for (const t of sorted.slice(0, MAX_TORNADOS)) {
+    const bars = [...t.bars].sort((a, b) => b.swing - a.swing).slice(0, MAX_TORNADO_BARS)
+    blocks.push({
+      chart: tornadoChart(book, {
+        title: `What moves the saving of ${t.option}`,
+        xName: `Saving vs baseline, NPV (${result.model.currency})`,
+        yName: 'Driver',
+        base: t.savingsAtCentral,
+        rows: bars.map((b) => ({ label: b.driver, low: b.savingsAtLow, high: b.savingsAtHigh })),
+      }),
+      caption: `Each driver set to its P10 and P90 with the others at their central values; the bars start at the central saving ${money(t.savingsAtCentral, result.model.currency)}. From ${file}.`,
+      notes: t.bars.length > bars.length ? [`the ${bars.length} widest of ${t.bars.length} drivers`] : [],
+    })
+  }
+  return blocks
+}
+
+function complianceChart(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
+  const options = result.options.filter((o) => o.deterministic !== null)
+  const components = [...new Set(options.flatMap((o) => Object.keys(o.deterministic?.presentValueByCategory ?? {}).filter(isComplianceCategory)))].sort((a, b) => Number(a.slice(1).split('-')[0]) - Number(b.slice(1).split('-')[0]))
+  const withTax = options.filter((o) => components.some((c) => (o.deterministic?.presentValueByCategory[c] ?? 0) !== 0))
+  if (components.length === 0 || withTax.length === 0) return null
+  return {
+    chart: stackedBarChart(book, {
+      title: 'Compliance tax by component and option',
+      xName: `Present value (${result.model.currency})`,
+      yName: 'Option',
+      horizontal: true,
+      categories: options.map(optionLabel),
+      series: components.map((c) => ({ name: c, values: options.map((o) => Math.round(o.deterministic?.presentValueByCategory[c] ?? 0)) })),
+    }),
+    caption: `The compliance components each option carries (transfer assessments, DPIA, contracting, redaction, audit logs, staff, risk reserves…), present values at the central drivers. From ${file}.`,
+    notes: [],
+  }
+}
+
+function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['blocks'][number] {
+  const { data: result, file } = loaded
+  use(file, 'tco')
+  const excluded = result.options.filter((o) => !o.feasible)
+  const components = result.compliance.components
+  const facts = [
+    { label: 'Model', value: `${result.model.name}${result.model.description ? ` — ${result.model.description}` : ''} (${result.model.file})` },
+    { label: 'Horizon', value: `${result.model.horizonYears} years from ${result.model.startMonth}, in ${result.model.currency}` },
+    { label: 'Baseline', value: result.model.baseline },
+    { label: 'Monte Carlo', value: `${num(result.monteCarlo.draws, 0)} draws, seed ${result.monteCarlo.seed}: ${result.monteCarlo.method}` },
+    { label: 'Switching charges', value: `prohibited from ${result.compliance.switchingChargesProhibitedFrom} (EU Data Act Art. 29)` },
+    { label: 'Computed by', value: `geopat ${result.geopatVersion}` },
+  ]
+  const complianceTable =
+    components.length > 0
+      ? table(
+          'Compliance-tax components',
+          ['Component', 'What', 'Applies to', 'Formula', 'Options carrying it'],
+          components.map((c) => [c.id, c.title, c.appliesTo, c.formula, result.options.filter((o) => o.complianceComponents.includes(c.id)).map((o) => o.id).join(', ') || '–']),
+          `From ${result.compliance.componentsFile}; fine ceilings from ${result.compliance.finesFile}.`,
+        )
+      : null
+  const driverRows = result.drivers.map((d) => [d.name, d.distribution, num(d.central), num(d.p10), num(d.p90), d.origin])
+  return {
+    title: `${result.model.name}: total cost of ownership`,
+    facts,
+    options: optionsTable(result),
+    fan: npvFan(book, result, file.path),
+    cumulative: cumulativeChart(book, result, file.path),
+    tornados: tornados(book, result, file.path),
+    complianceTax: complianceChart(book, result, file.path),
+    complianceTable,
+    excluded:
+      excluded.length > 0
+        ? table(
+            'Options excluded by the sovereignty gate, and why',
+            ['Option', 'Provider, region', 'SEAL', 'Required', 'Why excluded'],
+            excluded.map((o) => ({ tone: 'bad' as Tone, cells: [optionLabel(o), `${o.provider} ${o.region}`, o.seal, o.requiredSeal ?? '–', o.excludedReason ?? 'excluded'] })),
+          )
+        : null,
+    drivers: driverRows.length > 0 ? table('Cost drivers and their uncertainty', ['Driver', 'Distribution', n('Central'), n('P10'), n('P90'), 'Origin'], driverRows) : null,
+    warnings: [...result.warnings, ...result.options.flatMap((o) => o.notes.map((note) => `${o.id}: ${note}`)), ...result.options.filter((o) => o.switching?.charged).map((o) => `${o.id}: switching charges paid at cut-over (${o.switching?.date}): ${o.switching?.note}`)],
+  }
+}
+
+export function tcoSection(book: ChartBook, tco: Array<Loaded<TcoResult>>): TcoSection | null {
+  if (tco.length === 0) return null
+  return { blocks: tco.map((t) => tcoBlock(book, t)) }
+}
