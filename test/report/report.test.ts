@@ -1,10 +1,7 @@
-/// <reference lib="dom" />
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildReportModel } from '../../src/report/build.js'
 import { escapeXml } from '../../src/report/charts.js'
@@ -12,6 +9,7 @@ import { loadReportInputs } from '../../src/report/inputs.js'
 import { createRenderer } from '../../src/report/render.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+import { CHROMIUM, browserTestsRun, openInChromium } from '../helpers/browser.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 import { XSS_LABEL, XSS_MODEL, tcoFixture } from './fixtures.js'
 
@@ -22,7 +20,6 @@ import { XSS_LABEL, XSS_MODEL, tcoFixture } from './fixtures.js'
  * writes it. Then the file itself, and the page in Debian's headless Chromium.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts')
 const work = mkdtempSync(join(tmpdir(), 'geopat-report-'))
 const dirs = { bench: join(work, 'bench'), compare: join(work, 'compare'), size: join(work, 'size'), plan: join(work, 'plan'), tco: join(work, 'tco') }
@@ -156,70 +153,28 @@ describe('geopat report on real simulator outputs', () => {
   })
 })
 
-const chromiumPresent = existsSync(CHROMIUM)
-if (!chromiumPresent && !process.env.CI) {
-  console.warn(`report browser test skipped: ${CHROMIUM} not found (apt-get install chromium; .ci/run installs it in CI, where this test always runs)`)
-}
-
-describe.skipIf(!chromiumPresent && !process.env.CI)('the report in headless Chromium', () => {
+describe.skipIf(!browserTestsRun)('the report in headless Chromium', () => {
   it('renders with no console error and no network request, runs nothing, shows the hostile label as text', async () => {
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: .ci/run installs Debian's chromium`).toBe(true)
     expect(html.length, 'the report was not written').toBeGreaterThan(0)
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
-    try {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-      const pageUrl = pathToFileURL(reportFile).href
-      const requests: string[] = []
-      const problems: string[] = []
-      const dialogs: string[] = []
-      page.on('request', (request) => {
-        if (request.url() !== pageUrl) requests.push(request.url())
-      })
-      page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`)
-      })
-      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
-      page.on('dialog', async (dialog) => {
-        dialogs.push(dialog.message())
-        await dialog.dismiss()
-      })
-      await page.goto(pageUrl, { waitUntil: 'load' })
-      expect(requests).toEqual([])
-      expect(problems).toEqual([])
-      expect(dialogs).toEqual([])
-      const facts = await page.evaluate(() => ({
-        images: document.images.length,
-        scripts: document.scripts.length,
-        charts: [...document.querySelectorAll('svg.chart')].map((svg) => ({
-          kind: svg.getAttribute('data-kind'),
-          title: svg.querySelector('title')?.textContent ?? '',
-          x: svg.getAttribute('data-x-axis'),
-          y: svg.getAttribute('data-y-axis'),
-          texts: [...svg.querySelectorAll('text')].map((t) => t.textContent ?? ''),
-          width: svg.getBoundingClientRect().width,
-        })),
-      }))
-      expect(facts.images).toBe(0)
-      expect(facts.scripts).toBe(0)
-      expect(facts.charts.length).toBeGreaterThanOrEqual(12)
-      for (const chart of facts.charts) {
-        expect(chart.title.length, JSON.stringify(chart).slice(0, 200)).toBeGreaterThan(0)
-        expect(chart.width).toBeGreaterThan(200)
-        if (chart.kind === 'graph') continue
-        expect(chart.texts).toContain(chart.x)
-        expect(chart.texts).toContain(chart.y)
-      }
-      // The label reads as text, in a table cell and inside a chart.
-      await expect(page.getByRole('cell', { name: XSS_LABEL, exact: true }).first().isVisible()).resolves.toBe(true)
-      expect(facts.charts.some((c) => c.texts.some((t) => t.includes(XSS_LABEL)))).toBe(true)
-      mkdirSync(ARTIFACTS, { recursive: true })
-      await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true })
-      expect(statSync(join(ARTIFACTS, 'report.png')).size).toBeGreaterThan(10_000)
-    } finally {
-      await browser.close()
+    const screenshot = join(ARTIFACTS, 'report.png')
+    const facts = await openInChromium(reportFile, screenshot, (page) => page.getByRole('cell', { name: XSS_LABEL, exact: true }).first().isVisible())
+    expect(facts.requests).toEqual([])
+    expect(facts.problems).toEqual([])
+    expect(facts.dialogs).toEqual([])
+    expect(facts.images).toBe(0)
+    expect(facts.scripts).toBe(0)
+    expect(facts.charts.length).toBeGreaterThanOrEqual(12)
+    for (const chart of facts.charts) {
+      expect(chart.title.length, JSON.stringify(chart).slice(0, 200)).toBeGreaterThan(0)
+      expect(chart.width).toBeGreaterThan(200)
+      if (chart.kind === 'graph') continue
+      expect(chart.texts).toContain(chart.x)
+      expect(chart.texts).toContain(chart.y)
     }
+    // The label reads as text, in a table cell and inside a chart.
+    expect(facts.inspected).toBe(true)
+    expect(facts.charts.some((c) => c.texts.some((t) => t.includes(XSS_LABEL)))).toBe(true)
+    expect(statSync(screenshot).size).toBeGreaterThan(10_000)
   })
 })
