@@ -31,6 +31,7 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
     'top-drivers': Flags.integer({ description: 'tornado drivers to print', default: 6 }),
     'max-age-days': Flags.integer({ description: 'warn about catalog prices the model uses that are older than this many days', default: 180 }),
     from: Flags.string({ description: 'a geopat size (or run) folder: options with gpusFromSizing take their GPUs from its sizing.json' }),
+    plan: Flags.string({ description: 'a geopat plan (or run) folder: options its moves map to (inventory tcoOption) take their start and dual-running months from plan.json' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
   }
 
@@ -50,6 +51,7 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
       seed: flags.seed,
       maxAgeDays: flags['max-age-days'],
       ...(flags.from !== undefined ? { from: flags.from } : {}),
+      ...(flags.plan !== undefined ? { plan: flags.plan } : {}),
       outDir,
     })
     if (!this.jsonEnabled()) {

@@ -9,6 +9,7 @@ import { cashflowsCsv } from './cashflow-csv.js'
 import { loadComplianceData } from './compliance-tax.js'
 import { focusCsv } from './focus.js'
 import { runTco } from './tco.js'
+import { applyPlan, readPlan } from './tco-from-plan.js'
 import { applySizing, readSizing } from './tco-from-sizing.js'
 import { type PriceSource, compileModel } from './tco-plan.js'
 
@@ -21,6 +22,8 @@ export interface TcoRunOptions {
   maxAgeDays: number
   /** A geopat size or run folder whose sizing.json gives GPUs to options with gpusFromSizing. */
   from?: string
+  /** A geopat plan or run folder whose plan.json times the moves of the options it maps to. */
+  plan?: string
   outDir: string
 }
 
@@ -31,7 +34,8 @@ export interface TcoRunOptions {
  */
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
-  const model = sized.model
+  const planned = options.plan !== undefined ? applyPlan(sized.model, readPlan(options.plan)) : { model: sized.model, notes: [] }
+  const model = planned.model
   const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
   const prices: PriceSource = {
     row: (id) => catalog.byId(id),
@@ -50,7 +54,7 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const outDir = prepareOutputDir(options.outDir)
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws, seed: options.seed })
   const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
-  result.warnings.push(...sized.notes)
+  result.warnings.push(...sized.notes, ...planned.notes)
   for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: options.maxAgeDays })) result.warnings.push(`catalog row ${stale.message}`)
   const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
   result.files = files

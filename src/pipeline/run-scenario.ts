@@ -40,8 +40,8 @@ export interface ScenarioRunOptions {
 
 /**
  * `geopat run`: every step a scenario names, each into its own folder of one run folder —
- * bench (or compare when the scenario has a compare: section), size, tco, plan — and report.html
- * over all of them. A step that fails stops the run with its one-line error; what earlier steps
+ * bench (or compare when the scenario has a compare: section), size, plan, tco (its GPUs from the
+ * sizing, its moves timed by the plan) — and report.html over all of them. A step that fails stops the run with its one-line error; what earlier steps
  * wrote stays.
  */
 export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioRunResult> {
@@ -88,18 +88,6 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
     })
   }
 
-  if (scenario.tco) {
-    const model = near(scenario.tco.model)
-    const folder = join(runDir, 'tco')
-    await timed('tco', folder, async () => {
-      const sized = steps.find((s) => s.step === 'size')?.folder
-      const { result } = runTcoModel({ modelFile: model, catalogFiles: [], fxFiles: [], draws: 10_000, seed: scenario.load.seed, maxAgeDays: 180, ...(sized ? { from: sized } : {}), outDir: folder })
-      const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
-      const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
-      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
-    })
-  }
-
   if (scenario.plan) {
     const inventoryFile = near(scenario.plan.inventory)
     const folder = prepareOutputDir(join(runDir, 'plan'))
@@ -107,6 +95,29 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
       const plan = buildPlan({ inventory: loadInventory(inventoryFile), inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []) })
       writePlanFiles(plan, folder)
       return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
+    })
+  }
+
+  if (scenario.tco) {
+    const model = near(scenario.tco.model)
+    const folder = join(runDir, 'tco')
+    await timed('tco', folder, async () => {
+      const sized = steps.find((s) => s.step === 'size')?.folder
+      const planned = steps.find((s) => s.step === 'plan')?.folder
+      const { result } = runTcoModel({
+        modelFile: model,
+        catalogFiles: [],
+        fxFiles: [],
+        draws: 10_000,
+        seed: scenario.load.seed,
+        maxAgeDays: 180,
+        ...(sized ? { from: sized } : {}),
+        ...(planned ? { plan: planned } : {}),
+        outDir: folder,
+      })
+      const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
+      const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
+      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
     })
   }
 

@@ -276,7 +276,18 @@ export function buildPlan(inputs: PlanInputs): Plan {
     capacity,
     dualRunning: planned.flatMap((p) =>
       p.timeline?.dualRunning && p.option
-        ? [{ workload: p.name, option: p.option, start: p.timeline.dualRunning.start, end: p.timeline.dualRunning.end, months: practice.dualRunningMonths, gpus: p.gpus }]
+        ? [
+            {
+              workload: p.name,
+              option: p.option,
+              tcoOption: inventory.options.find((o) => o.id === p.option)?.tcoOption ?? null,
+              moveStart: p.timeline.assessment.start,
+              start: p.timeline.dualRunning.start,
+              end: p.timeline.dualRunning.end,
+              months: practice.dualRunningMonths,
+              gpus: p.gpus,
+            },
+          ]
         : [],
     ),
     conflicts,

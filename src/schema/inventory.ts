@@ -43,8 +43,9 @@ export const targetOptionSchema = z
     confidentialComputing: z.boolean().default(false),
     /** Models it serves; a workload whose model is not here must refactor (switch model) to use it. */
     models: z.array(z.string().min(1)).min(1),
-    /** Cost to compare feasible options by: the TCO's option id (tco.json), or a monthly cost per GPU-equivalent. */
+    /** The option of a TCO model this target is costed as: `geopat tco --plan` times that option's move from the plan. */
     tcoOption: z.string().optional(),
+    /** Monthly cost per GPU (or GPU-equivalent), to rank the options that pass every gate. */
     costPerGpuMonth: z.number().nonnegative().optional(),
     /** Endpoint label in a geopat bench summary (--from) measured on this option: its latency evidence. */
     benchEndpoint: z.string().optional(),

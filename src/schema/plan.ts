@@ -90,7 +90,22 @@ export const planSchema = z
       .strict(),
     capacity: z.array(z.object({ month: monthSchema, available: z.number().int(), used: z.number().int() }).strict()),
     /** Months during which old and new both run: what the TCO's migration line should carry. */
-    dualRunning: z.array(z.object({ workload: z.string(), option: z.string(), start: monthSchema, end: monthSchema, months: z.number().int(), gpus: z.number().int() }).strict()),
+    dualRunning: z.array(
+      z
+        .object({
+          workload: z.string(),
+          option: z.string(),
+          /** The TCO model's option this target is costed as (the inventory option's tcoOption). */
+          tcoOption: z.string().nullable(),
+          /** When the move begins (its assessment), and the dual-running window after cutover. */
+          moveStart: monthSchema,
+          start: monthSchema,
+          end: monthSchema,
+          months: z.number().int(),
+          gpus: z.number().int(),
+        })
+        .strict(),
+    ),
     conflicts: z.array(conflictSchema),
   })
   .strict()

@@ -1,7 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { planSchema } from '../../src/schema/plan.js'
 import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
@@ -64,5 +65,26 @@ describe('geopat tco --from a sizing', () => {
     writeFileSync(join(folder, 'sizing.json'), JSON.stringify(renamed))
     const line = expectOneLineError(await runCli(['tco', MODEL, '--from', folder, '--out', join(folder, 'tco')]))
     expect(line).toMatch(/tco-eu-exit\.yaml: options\.\d+\.gpusFromSizing: .* has no endpoint "us-hyperscaler"/)
+  }, 60_000)
+})
+
+describe('geopat tco --plan', () => {
+  it("times the moves of the options the plan's targets map to, and keeps the baseline running beside them", async () => {
+    const planDir = join(work, 'plan')
+    expect((await runCli(['plan', 'scenarios/eu-exit-inventory.yaml', '--out', planDir])).exitCode).toBe(0)
+    const plan = planSchema.parse(JSON.parse(readFileSync(join(planDir, 'plan.json'), 'utf8')))
+    const withPlan = await runCli(['tco', MODEL, '--plan', planDir, '--out', join(work, 'tco-plan'), '--json'])
+    const without = await runCli(['tco', MODEL, '--out', join(work, 'tco-no-plan'), '--json'])
+    expect(withPlan.exitCode, withPlan.stderr).toBe(0)
+    const planned = tcoResultSchema.parse(JSON.parse(withPlan.stdout))
+    const unplanned = tcoResultSchema.parse(JSON.parse(without.stdout))
+    const moves = plan.dualRunning.filter((m) => m.tcoOption === 'eu-gpu-cloud')
+    expect(moves.length).toBeGreaterThan(0)
+    const note = planned.warnings.find((w) => w.startsWith('eu-gpu-cloud: move from plan'))
+    expect(note).toBeDefined()
+    for (const move of moves) expect(note).toContain(move.workload)
+    // A phased move keeps the baseline billing longer than the model's single cutover did.
+    const cost = (result: typeof planned, id: string) => result.options.find((o) => o.id === id)?.deterministic?.npvCost as number
+    expect(cost(planned, 'eu-gpu-cloud')).not.toBeCloseTo(cost(unplanned, 'eu-gpu-cloud'), 0)
   }, 60_000)
 })
