@@ -95,7 +95,7 @@ export default class Size extends GeopatCommand {
         kind: 'simulated',
         label: `${profile.name}${flags.cc ? ' (CC)' : ''}`,
         profile,
-        confidential: flags.cc,
+        confidential: flags.cc ?? false,
         inputTokens: flags['input-tokens'] ? parseLengthFlag(flags['input-tokens']) : (workload?.inputTokens ?? 512),
         outputTokens: flags['output-tokens'] ? parseLengthFlag(flags['output-tokens']) : (workload?.outputTokens ?? 128),
         gpusPerReplica: flags['gpus-per-replica'] ?? profile.gpu.count,

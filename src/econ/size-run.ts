@@ -24,6 +24,8 @@ export interface GpuHourPrice {
   sovereignty: string
   currency: string
   pricePerGpuHour: number
+  /** The catalog row's source, effective date and confidence. */
+  priceSource?: { source: string; date: string; confidence: string }
   /** Said beside the cost (a stale price, a conversion). */
   notes?: string[]
 }
@@ -44,6 +46,7 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
     sovereignty: row.sovereignty,
     currency,
     pricePerGpuHour: pricePerGpuHour(row, currency, catalog.fx),
+    priceSource: { source: row.source, date: row.effectiveDate, confidence: row.confidence },
     notes: staleRows([row], { asOf: new Date() }).map((warning) => warning.message),
   }
 }
@@ -118,6 +121,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       label: source.label,
       source: source.kind,
       detail: source.kind === 'measured' ? source.file : 'rates searched in the simulator\'s virtual time',
+      profile: source.kind === 'simulated' ? { name: source.profile.name, confidential: source.confidential } : null,
       capacityPerReplica: found.capacity,
       firstCut: found.firstCut,
       evaluations: found.evaluations,
@@ -169,6 +173,7 @@ function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerRepl
     sovereignty: price.sovereignty,
     currency: price.currency,
     pricePerGpuHour: price.pricePerGpuHour,
+    priceSource: price.priceSource ?? null,
     fleetPerMonth,
     perMtok: { input: estimateOf('input'), output: estimateOf('output'), total: estimateOf('total') },
     joulesPerOutputToken: powerWPerGpu !== undefined ? joulesPerToken(powerWPerGpu, gpusPerReplica, capacity.outputTokensPerS.estimate) : null,

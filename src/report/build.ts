@@ -109,13 +109,13 @@ async function sourcedFigures(inputs: ReportInputs): Promise<SourcedFigure[]> {
         figures.push({
           figure: `Price per GPU-hour${c.catalogRow === 'command line' ? '' : `, ${c.provider} ${c.region}`} (sizing of ${e.label})`,
           value: `${num(c.pricePerGpuHour)} ${c.currency}`,
-          source: c.catalogRow === 'command line' ? 'given on the command line (geopat size --gpu-hour-price)' : `catalog row ${c.catalogRow}`,
-          date: null,
-          confidence: null,
+          source: c.priceSource ? `catalog row ${c.catalogRow}: ${c.priceSource.source}` : c.catalogRow === 'command line' ? 'given on the command line (geopat size --gpu-hour-price)' : `catalog row ${c.catalogRow}`,
+          date: c.priceSource?.date ?? null,
+          confidence: c.priceSource?.confidence ?? null,
           foundIn: file.path,
         })
       }
-      const profileName = e.source === 'simulated' ? e.label.replace(/ \(CC\)$/, '') : null
+      const profileName = e.profile?.name ?? null
       if (profileName && profiles.has(profileName) && !readProfiles.has(profileName)) {
         readProfiles.add(profileName)
         const path = join(PROFILE_DIR, `${profileName}.yaml`)

@@ -34,6 +34,8 @@ export const costLineSchema = z
     sovereignty: z.string(),
     currency: z.string(),
     pricePerGpuHour: z.number(),
+    /** Where the price comes from (the catalog row's source, effective date and confidence); null when given by hand. */
+    priceSource: z.object({ source: z.string(), date: z.string(), confidence: z.string() }).strict().nullable(),
     /** The sized fleet (GPUs rounded to whole nodes) for a 730-hour month. */
     fleetPerMonth: estimateSchema,
     /** $/Mtok at one replica's goodput (InferenceX's split: each carries the whole cost). */
@@ -50,6 +52,8 @@ export const endpointSizingSchema = z
     source: z.enum(['measured', 'simulated']),
     /** Simulated: the profile and CC mode searched. Measured: the summary file read. */
     detail: z.string(),
+    /** Simulated only: the simulator profile searched (data/sim-profiles) and whether CC was on. */
+    profile: z.object({ name: z.string(), confidential: z.boolean() }).strict().nullable(),
     /** Highest request rate one replica serves with the SLO attainment asked for. */
     capacityPerReplica: z
       .object({

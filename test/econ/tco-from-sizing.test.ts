@@ -16,6 +16,7 @@ function sizing(gpus: { low: number; roundedToNodes: number; high: number | null
     label,
     source: 'simulated' as const,
     detail: 'test',
+    profile: null,
     capacityPerReplica: { ratePerS: estimate, inputTokensPerS: estimate, outputTokensPerS: estimate, lowerBoundOnly: false },
     firstCut: null,
     evaluations: [],
