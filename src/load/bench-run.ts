@@ -8,6 +8,7 @@ import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js
 import { ProgressLine } from '../output/progress.js'
 import { readRecords } from '../output/records-reader.js'
 import { RecordsWriter } from '../output/records-writer.js'
+import { attestAroundRun } from '../attest/around-run.js'
 import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/summary-formats.js'
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
@@ -69,6 +70,9 @@ async function runBenchOn(
   const progress = new ProgressLine(options.progress)
   let activeClient: StreamingClient | undefined
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
+  const attesting = prepared.some((p) => p.endpoint.config.attest !== undefined)
+  const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
+  if (attesting) await attestation.before()
 
   try {
     for (const { endpoint, pool, model } of prepared) {
@@ -124,6 +128,10 @@ async function runBenchOn(
   }
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
+  const attested = attesting ? await attestation.after() : undefined
+  for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
+    for (const run of runs.filter((r) => r.endpoint.label === swapped.endpoint)) run.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
+  }
 
   const summary = benchSummarySchema.parse({
     schema: 'geopat.bench-summary/v1',
@@ -134,6 +142,7 @@ async function runBenchOn(
     recordsFile: 'records.jsonl',
     tokenizer: TOKENIZER_NAME,
     runs,
+    ...(attested ? { attestation: attested } : {}),
   } satisfies BenchSummary)
   writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   writeFileAtomic(join(outDir, 'summary.csv'), summaryToCsv(summary))

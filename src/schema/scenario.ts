@@ -4,6 +4,31 @@ import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
 
 /**
+ * What geopat records about an endpoint's confidentiality around every run (`attest:`): where
+ * evidence comes from, the trust anchors to verify it with offline, and the measurements allowed.
+ */
+export const attestConfigSchema = z
+  .object({
+    /** The scenario's own word that the endpoint is confidential: level `claimed` at most, without evidence. */
+    claimed: z.boolean().default(true),
+    /**
+     * api: the endpoint's GET /v1/attestation/report?nonce= (attested OpenAI-compatible APIs, geopat sim);
+     * snpguest / nvattest: the vendors' CLIs on this confidential VM; files: evidence the user brings.
+     */
+    source: z.enum(['api', 'snpguest', 'nvattest', 'files']).default('api'),
+    files: z.object({ snpReport: z.string().optional(), vcekCert: z.string().optional(), nvidiaToken: z.string().optional() }).strict().optional(),
+    /** Trust anchors, all local files (air-gapped sites cannot call home). */
+    trust: z
+      .object({ arkCert: z.string().optional(), askCert: z.string().optional(), nvidiaJwks: z.string().optional(), tdxCollateral: z.string().optional() })
+      .strict()
+      .optional(),
+    /** Launch measurements allowed (hex: SNP MEASUREMENT, TDX MRTD); empty: not pinned, so at most evidence-recorded. */
+    allowedMeasurements: z.array(z.string().regex(/^[0-9a-fA-F]+$/, 'must be hex digits')).default([]),
+  })
+  .strict()
+export type AttestConfig = z.infer<typeof attestConfigSchema>
+
+/**
  * The scenario file: everything `geopat bench` flags can say, for one or more endpoints. The same
  * schema validates flags (turned into this shape) and YAML files, so both give the same errors.
  */
@@ -27,6 +52,8 @@ export const endpointSchema = z
     keyFile: z.string().optional(),
     /** Extra JSON fields merged into every request body (e.g. vLLM sampling parameters). */
     extraBody: z.record(z.string(), z.unknown()).optional(),
+    /** Attestation evidence recorded before and after every run (geopat attest). */
+    attest: attestConfigSchema.optional(),
   })
   .strict()
   .refine((endpoint) => (endpoint.url === undefined) !== (endpoint.sim === undefined), {

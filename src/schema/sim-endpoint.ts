@@ -22,6 +22,41 @@ export const faultRatesSchema = z
   .strict()
   .refine((f) => f.rate429 + f.rate500 + f.rateCut + f.rateHang <= 1, { message: 'fault rates must add up to at most 1' })
 
+const hexSchema = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `must be ${bytes} bytes written as ${bytes * 2} hex digits`)
+
+/** Key material one simulated confidential VM signs its evidence with (files the tests generate). */
+const attestationIdentitySchema = z
+  .object({
+    /** PEM private key (EC P-384) that signs SEV-SNP reports: the VCEK's. */
+    vcekKey: z.string().min(1),
+    /** PEM certificate of that key, served beside the report. */
+    vcekCert: z.string().min(1),
+    /** JSON file with the private JWK (ES384) that signs the NVIDIA attestation token. */
+    nvidiaJwk: z.string().min(1),
+    /** The launch measurement the SNP report carries (48 bytes). */
+    measurement: hexSchema(48),
+    /** The chip the VCEK was issued for (its hwID extension): the report's CHIP_ID. */
+    chipId: hexSchema(64),
+    /** The TCB the VCEK was issued for (a uint64, decimal): the report's REPORTED_TCB. */
+    reportedTcb: z.string().regex(/^\d{1,20}$/, 'must be a uint64 written in decimal'),
+  })
+  .strict()
+
+/**
+ * `GET /v1/attestation/report?nonce=` on a simulated confidential endpoint (the pattern of attested
+ * OpenAI-compatible APIs): an SEV-SNP report binding the nonce, its VCEK certificate, and an NVIDIA
+ * GPU attestation token, signed with the keys given here. `swapAfterReports` serves a second
+ * identity from that report on: a machine swapped under a running benchmark.
+ */
+export const simAttestationSchema = attestationIdentitySchema
+  .extend({
+    swapAfterReports: z.number().int().min(1).optional(),
+    swapTo: attestationIdentitySchema.optional(),
+  })
+  .strict()
+  .refine((a) => (a.swapAfterReports === undefined) === (a.swapTo === undefined), { message: 'swapAfterReports and swapTo go together', path: ['swapTo'] })
+export type SimAttestation = z.infer<typeof simAttestationSchema>
+
 /**
  * One simulated endpoint: a calibrated profile (or fixed timing), confidential computing on or off,
  * the network of its region, and faults. Several of them run in one `geopat sim` process, one port
@@ -45,8 +80,11 @@ export const simEndpointSchema = z
     seed: z.number().int().default(1),
     model: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).default(0),
+    /** Serve attestation evidence (confidential profiles only). */
+    attestation: simAttestationSchema.optional(),
   })
   .strict()
+  .refine((e) => !(e.attestation && !e.cc), { message: 'attestation needs cc: true (only a confidential endpoint has evidence to give)', path: ['attestation'] })
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
   .refine((e) => !(e.coldStart && e.profile === undefined), { message: 'coldStart needs a profile (its cold start time)', path: ['coldStart'] })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { attestationRunSchema } from './attestation.js'
 import { ERROR_CLASSES } from './record.js'
 
 const nullableNumber = z.number().nullable()
@@ -144,6 +145,8 @@ export const benchSummarySchema = z
     recordsFile: z.string(),
     tokenizer: z.string(),
     runs: z.array(runSummarySchema),
+    /** Evidence of each endpoint's confidentiality before and after the runs (attest: in the scenario). */
+    attestation: attestationRunSchema.optional(),
   })
   .strict()
 export type BenchSummary = z.infer<typeof benchSummarySchema>

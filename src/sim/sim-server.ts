@@ -57,6 +57,8 @@ export interface SimServerOptions {
   faultFirstRequests?: number
   /** Gauges and counters of the engine model for /metrics. */
   engineGauges?: EngineGauges
+  /** Confidential endpoints: the body of GET /v1/attestation/report for a request's query. */
+  attestationReport?: (query: URLSearchParams) => Promise<unknown>
 }
 
 export interface RunningSimServer {
@@ -72,6 +74,7 @@ const GENERATION_ROUTES: Readonly<Record<string, GenerationEndpoint>> = {
   '/v1/chat/completions': 'chat',
   '/v1/completions': 'completion',
 }
+const ATTESTATION_ROUTE = '/v1/attestation/report'
 const GET_ROUTES = new Set(['/v1/models', '/health', '/metrics'])
 
 function sendJson(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -244,6 +247,17 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
     if (method === 'GET' && path === '/health') {
       response.writeHead(200, { 'content-length': 0 })
       response.end()
+      return
+    }
+    if (method === 'GET' && path === ATTESTATION_ROUTE && options.attestationReport) {
+      const query = new URL(request.url ?? '/', 'http://simulator').searchParams
+      if (!/^[0-9a-fA-F]{2,128}$/.test(query.get('nonce') ?? '')) {
+        return sendError(response, { status: 400, type: 'BadRequestError', message: 'nonce: give 1 to 64 bytes as hex digits' })
+      }
+      options.attestationReport(query).then(
+        (body) => sendJson(response, 200, JSON.stringify(body)),
+        (error: unknown) => sendError(response, { status: 500, type: 'InternalServerError', message: `attestation report: ${(error as Error).message}` }),
+      )
       return
     }
     if (method === 'GET' && path === '/metrics') {

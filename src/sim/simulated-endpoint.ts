@@ -1,4 +1,5 @@
 import { DeadlineScheduler } from './deadline-scheduler.js'
+import { simAttestationReporter } from './attestation-report.js'
 import { RealTimeEngine } from './engine/real-time.js'
 import { loadProfile } from './engine/profile.js'
 import { type RunningSimServer, startSimServer } from './sim-server.js'
@@ -84,6 +85,7 @@ export async function startSimulatedEndpoint(
         }
       : {}),
     ...(engineGauges ? { engineGauges } : {}),
+    ...(config.attestation ? { attestationReport: simAttestationReporter(config.attestation, name) } : {}),
   })
   return { ...server, name, describe: `${name}: ${model} (${describe})` }
 }

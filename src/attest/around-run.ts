@@ -1,0 +1,58 @@
+import { join } from 'node:path'
+import { createControlClient } from '../client/endpoint.js'
+import type { PreparedEndpoint } from '../load/endpoints-setup.js'
+import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../schema/attestation.js'
+import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
+import { ATTESTATION_LEVELS } from './levels.js'
+
+/**
+ * Evidence before and after a run, for every endpoint of it: `before()` as the run starts,
+ * `after()` once it has ended; the result says each endpoint's level for the whole run and flags
+ * an endpoint whose measurement or key changed in between.
+ */
+export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: string, where: string, log: (line: string) => void) {
+  const before = new Map<string, AttestationRecord>()
+  const endpoint = (label: string) => prepared.find((p) => p.endpoint.label === label)?.endpoint
+  const take = async (phase: 'before' | 'after'): Promise<AttestationRecord[]> =>
+    Promise.all(
+      prepared.map(async ({ endpoint, model }) => {
+        const dispatcher = createControlClient(endpoint, { connectTimeoutMs: 10_000 })
+        try {
+          const inputs: AttestEndpointInputs = { endpoint, dispatcher, model, config: endpoint.config.attest, phase, evidenceDir: join(outDir, 'attestation'), where }
+          return await attestEndpoint(inputs)
+        } finally {
+          await dispatcher.close()
+        }
+      }),
+    )
+  return {
+    async before(): Promise<void> {
+      for (const record of await take('before')) {
+        before.set(record.endpoint, record)
+        if (record.source !== null) log(`attestation ${record.endpoint} before the run: ${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`)
+      }
+    },
+    async after(): Promise<AttestationRun> {
+      const records: AttestationRecord[] = []
+      const endpoints: AttestationRun['endpoints'] = []
+      for (const later of await take('after')) {
+        const earlier = before.get(later.endpoint) as AttestationRecord
+        records.push(earlier, later)
+        const swapReason = swapBetween(earlier, later)
+        const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
+        const verdict = earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
+        endpoints.push({
+          endpoint: later.endpoint,
+          // Evidence from two machines supports neither: at most what the scenario claims.
+          level: swapReason ? (endpoint(later.endpoint)?.config.attest?.claimed ? 'claimed' : 'none') : level,
+          verdict,
+          swapped: swapReason !== null,
+          swapReason,
+          roundTripMs: [earlier.roundTripMs, later.roundTripMs].filter((ms): ms is number => ms !== null),
+        })
+        if (later.source !== null) log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
+      }
+      return attestationRunSchema.parse({ records, endpoints })
+    },
+  }
+}
