@@ -11,6 +11,8 @@ import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
 import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { attestAroundRun } from '../attest/around-run.js'
+import type { AttestationRun } from '../schema/attestation.js'
 import { compareToCsv } from '../output/compare-formats.js'
 import { ProgressLine } from '../output/progress.js'
 import { RecordsWriter } from '../output/records-writer.js'
@@ -87,6 +89,10 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   let stepCounter = 0
   // /metrics is scraped on a connection of its own, outside the measured requests' pool.
   const controlClients = new Map(arms.map((arm) => [arm.endpoint.origin + arm.endpoint.basePath, createControlClient(arm.endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })]))
+  // Attestation evidence per endpoint (not per arm: an A/A arm is the same machine) before and after.
+  const attesting = started.prepared.some((p) => p.endpoint.config.attest !== undefined)
+  const attestation = attestAroundRun(started.prepared, outDir, options.source, options.log)
+  let attested: AttestationRun | undefined
 
   const runBlock = async (arm: Arm, point: CompareConfig['operatingPoints'][number], items: PromptItem[], label: string): Promise<{ records: RequestRecord[]; client: RunSummary['client'] }> => {
     const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries })
@@ -168,6 +174,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   }
 
   try {
+    if (attesting) await attestation.before()
     for (const point of config.operatingPoints) {
       if (stop.stopped) break
       const byArm = new Map<string, CompareRecord[]>(arms.map((arm) => [arm.label, []]))
@@ -206,6 +213,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
       points.push(analyzePoint(point, arms, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
     }
     if (config.saturation && !stop.stopped) saturation = await runSaturation(config.saturation)
+    if (attesting) attested = await attestation.after()
   } finally {
     progress.clear()
     writer.close()
@@ -213,6 +221,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     await started.close()
   }
   if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
+  for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) warnings.push(`endpoint swapped during the comparison: ${swapped.swapReason}`)
   const summary = compareSummarySchema.parse({
     schema: 'geopat.compare-summary/v1',
     runId,
@@ -226,6 +235,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     saturation,
     operatingPoints: points,
     warnings,
+    ...(attested ? { attestation: attested } : {}),
   } satisfies CompareSummary)
   writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   writeFileAtomic(join(outDir, 'compare-summary.csv'), compareToCsv(summary))

@@ -1,3 +1,4 @@
+import { attestationRunSchema } from './attestation.js'
 import { z } from 'zod'
 import { distributionSchema } from './summary.js'
 export { type CompareConfig, compareConfigSchema, operatingPointSchema } from './compare-config.js'
@@ -118,6 +119,8 @@ export const compareSummarySchema = z
         .strict(),
     ),
     warnings: z.array(z.string()),
+    /** Evidence of each endpoint's confidentiality before and after the comparison (attest: in the scenario). */
+    attestation: attestationRunSchema.optional(),
   })
   .strict()
 export type CompareSummary = z.infer<typeof compareSummarySchema>

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/load/bench-run.js'
+import { attestationRecordSchema } from '../../src/schema/attestation.js'
 import { benchSummarySchema } from '../../src/schema/summary.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { type AttestKeys, makeAttestKeys } from '../helpers/attest-keys.js'
+import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
  * Attestation around a real bench run: geopat's simulator serves signed evidence for its
@@ -93,4 +95,25 @@ describe('attestation around a bench run', () => {
     expect(after?.checks.some((c) => !c.ok && !c.skipped && (c.name === 'certificate-chain' || c.name === 'trust-anchor' || c.name === 'measurement-allow-list'))).toBe(true)
     expect(summary.runs.filter((r) => r.endpoint.label === 'eu-confidential').every((r) => r.warnings.some((w) => /swapped/.test(w)))).toBe(true)
   }, 90_000)
+})
+
+describe('geopat attest', () => {
+  it('verifies a simulated confidential endpoint from a scenario, and says "claimed" for one with no evidence', async () => {
+    const file = join(work, 'attest.yaml')
+    const endpoints = scenario(false).endpoints.slice(0, 2).map((e) => ({ label: e.label, sim: e.sim, attest: e.attest }))
+    writeFileSync(file, JSON.stringify({ endpoints, load: { requests: 1 } }))
+    const result = await runCli(['attest', '--scenario', file, '--out', join(work, 'attest-cli'), '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const { records } = JSON.parse(result.stdout) as { records: unknown[] }
+    const parsed = records.map((r) => attestationRecordSchema.parse(r))
+    expect(parsed.map((r) => [r.endpoint, r.level])).toEqual([
+      ['eu-confidential', 'verified'],
+      ['claimed-only', 'claimed'],
+    ])
+    expect(readFileSync(join(work, 'attest-cli', 'attestation.json'), 'utf8')).toContain(parsed[0]?.evidenceHashes.snpReport as string)
+  }, 60_000)
+
+  it('asks for --scenario or --url in one line', async () => {
+    expect(expectOneLineError(await runCli(['attest']))).toMatch(/--scenario or --url/)
+  })
 })
