@@ -69,6 +69,8 @@ export interface EndpointsSection {
   curves: ChartBlock[]
   saturation: Table | null
   comparisons: ComparisonBlock[]
+  /** Each endpoint's attestation level, verdict and evidence hashes (none where nothing was attested). */
+  attestation: Table | null
   warnings: string[]
 }
 

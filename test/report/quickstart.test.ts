@@ -44,6 +44,10 @@ describe('geopat run scenarios/quickstart.yaml', () => {
   it('is under 2 MB and its appendix traces every file of the run folder by its SHA-256', () => {
     expect(statSync(report).size).toBeLessThan(2 * 1024 * 1024)
     const html = readFileSync(report, 'utf8')
+    // The EU endpoint is confidential by the scenario's word only (no evidence): the report says so.
+    const attestation = html.slice(html.indexOf('Attestation: what is known'))
+    expect(attestation).toMatch(/eu-regional-cc\s*<\/td>\s*<td[^>]*>\s*claimed/)
+    expect(attestation).toMatch(/us-east-hyperscaler\s*<\/td>\s*<td[^>]*>\s*none/)
     for (const file of filesUnder(runDir).filter((f) => f !== report && !f.endsWith('.csv'))) {
       expect(html, relative(runDir, file)).toContain(createHash('sha256').update(readFileSync(file)).digest('hex'))
     }

@@ -1,3 +1,4 @@
+import { attestationTable } from './attestation.js'
 import { KNEE_TTFT_FACTOR } from '../../compare/saturation.js'
 import { percentileOfSorted } from '../../metrics/distribution.js'
 import { metricById } from '../../metrics/definitions.js'
@@ -357,5 +358,6 @@ export function endpointsSection(book: ChartBook, inputs: ReportInputs, latencyG
     ...inputs.compare.flatMap(({ data, file }) => data.warnings.map((w) => `${file.path}: ${w}`)),
   ]
   if (!runs && cdfs.length === 0 && curves.length === 0 && comparisons.length === 0) return null
-  return { runs, cdfs, curves, saturation, comparisons, warnings }
+  const attested = attestationTable(inputs)
+  return { runs, cdfs, curves, saturation, comparisons, attestation: attested.rows.length > 0 ? attested : null, warnings }
 }
