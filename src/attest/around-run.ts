@@ -8,7 +8,8 @@ import { ATTESTATION_LEVELS } from './levels.js'
 /**
  * Evidence before and after a run, for every endpoint of it: `before()` as the run starts,
  * `after()` once it has ended; the result says each endpoint's level for the whole run and flags
- * an endpoint whose measurement or key changed in between.
+ * an endpoint whose measurement or key changed in between. When no endpoint has an attest: block
+ * both do nothing and `after()` gives undefined (the summary then has no attestation section).
  */
 export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: string, where: string, log: (line: string) => void) {
   const before = new Map<string, AttestationRecord>()
@@ -25,14 +26,17 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
         }
       }),
     )
+  const attesting = prepared.some((p) => p.endpoint.config.attest !== undefined)
   return {
     async before(): Promise<void> {
+      if (!attesting) return
       for (const record of await take('before')) {
         before.set(record.endpoint, record)
         if (record.source !== null) log(`attestation ${record.endpoint} before the run: ${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`)
       }
     },
-    async after(): Promise<AttestationRun> {
+    async after(): Promise<AttestationRun | undefined> {
+      if (!attesting) return undefined
       const records: AttestationRecord[] = []
       const endpoints: AttestationRun['endpoints'] = []
       for (const later of await take('after')) {

@@ -90,7 +90,6 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   // /metrics is scraped on a connection of its own, outside the measured requests' pool.
   const controlClients = new Map(arms.map((arm) => [arm.endpoint.origin + arm.endpoint.basePath, createControlClient(arm.endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })]))
   // Attestation evidence per endpoint (not per arm: an A/A arm is the same machine) before and after.
-  const attesting = started.prepared.some((p) => p.endpoint.config.attest !== undefined)
   const attestation = attestAroundRun(started.prepared, outDir, options.source, options.log)
   let attested: AttestationRun | undefined
 
@@ -174,7 +173,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   }
 
   try {
-    if (attesting) await attestation.before()
+    await attestation.before()
     for (const point of config.operatingPoints) {
       if (stop.stopped) break
       const byArm = new Map<string, CompareRecord[]>(arms.map((arm) => [arm.label, []]))
@@ -213,7 +212,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
       points.push(analyzePoint(point, arms, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
     }
     if (config.saturation && !stop.stopped) saturation = await runSaturation(config.saturation)
-    if (attesting) attested = await attestation.after()
+    attested = await attestation.after()
   } finally {
     progress.clear()
     writer.close()

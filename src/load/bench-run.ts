@@ -70,9 +70,8 @@ async function runBenchOn(
   const progress = new ProgressLine(options.progress)
   let activeClient: StreamingClient | undefined
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
-  const attesting = prepared.some((p) => p.endpoint.config.attest !== undefined)
   const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
-  if (attesting) await attestation.before()
+  await attestation.before()
 
   try {
     for (const { endpoint, pool, model } of prepared) {
@@ -128,7 +127,7 @@ async function runBenchOn(
   }
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
-  const attested = attesting ? await attestation.after() : undefined
+  const attested = await attestation.after()
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
     for (const run of runs.filter((r) => r.endpoint.label === swapped.endpoint)) run.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
   }
