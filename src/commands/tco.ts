@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { runTcoModel } from '../econ/tco-run.js'
+import { STALE_AFTER_DAYS } from '../econ/catalog.js'
+import { DEFAULT_DRAWS, runTcoModel } from '../econ/tco-run.js'
 import { formatTco } from '../econ/tco-table.js'
 import { makeRunId } from '../output/files.js'
 import type { TcoResult } from '../schema/tco-result.js'
@@ -26,10 +27,10 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
   static override flags = {
     catalog: Flags.string({ multiple: true, description: 'your own catalog file (rows the model names with catalogRow), or an FX file; repeat for several' }),
     fx: Flags.string({ multiple: true, description: 'your own FX file (rates: base, quote, rate, date, source, confidence)' }),
-    draws: Flags.integer({ description: 'Monte Carlo draws (10,000 to 1,000,000)', default: 10_000 }),
+    draws: Flags.integer({ description: 'Monte Carlo draws (10,000 to 1,000,000)', default: DEFAULT_DRAWS }),
     seed: Flags.integer({ description: 'seed of the Monte Carlo: the same seed gives the same result', default: 1 }),
     'top-drivers': Flags.integer({ description: 'tornado drivers to print', default: 6 }),
-    'max-age-days': Flags.integer({ description: 'warn about catalog prices the model uses that are older than this many days', default: 180 }),
+    'max-age-days': Flags.integer({ description: 'warn about catalog prices the model uses that are older than this many days', default: STALE_AFTER_DAYS }),
     from: Flags.string({ description: 'a geopat size (or run) folder: options with gpusFromSizing take their GPUs from its sizing.json' }),
     plan: Flags.string({ description: 'a geopat plan (or run) folder: options its moves map to (inventory tcoOption) take their start and dual-running months from plan.json' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
@@ -37,7 +38,7 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
 
   async run(): Promise<TcoResult> {
     const { args, flags } = await this.parse(Tco)
-    if (flags.draws < 10_000 || flags.draws > 1_000_000) throw new UserError('--draws: must be an integer from 10000 to 1000000')
+    if (flags.draws < DEFAULT_DRAWS || flags.draws > 1_000_000) throw new UserError('--draws: must be an integer from 10000 to 1000000')
     if (flags.seed < 0 || flags.seed > 0xffffffff) throw new UserError('--seed: must be an integer from 0 to 4294967295')
     if (flags['top-drivers'] < 0) throw new UserError('--top-drivers: must be an integer >= 0')
     if (flags['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')

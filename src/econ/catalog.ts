@@ -14,9 +14,9 @@ import {
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
-import { type Conversion, type FxRate, type FxTable, ageInDays, buildFxTable, findConversion, isoDay, staleFxRates } from './fx.js'
+import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, staleFxRates } from './fx.js'
 
-export { convertCurrency, findConversion, type FxTable } from './fx.js'
+export { STALE_AFTER_DAYS, convertCurrency, findConversion, type FxTable } from './fx.js'
 
 /** A catalog row and the file it came from. */
 export type CatalogEntry = CatalogRow & { file: string }
@@ -178,9 +178,9 @@ export interface StaleRowWarning {
   message: string
 }
 
-/** Rows whose effective date is more than `maxAgeDays` (default 180) before `asOf`: one warning line each. */
+/** Rows whose effective date is more than `maxAgeDays` (default STALE_AFTER_DAYS, 180) before `asOf`: one warning line each. */
 export function staleRows(rows: readonly CatalogEntry[], options: { asOf: Date; maxAgeDays?: number }): StaleRowWarning[] {
-  const maxAgeDays = options.maxAgeDays ?? 180
+  const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   const warnings: StaleRowWarning[] = []
   for (const row of rows) {
     const ageDays = ageInDays(row.effectiveDate, options.asOf)
@@ -283,7 +283,7 @@ export interface CatalogListResult {
 
 /** The rows that pass the filter, priced in `currency`, with the staleness warnings for them and the FX rates used. */
 export function listCatalog(catalog: Catalog, options: { currency: string; filter?: CatalogFilter; asOf: Date; maxAgeDays?: number }): CatalogListResult {
-  const maxAgeDays = options.maxAgeDays ?? 180
+  const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   const filter = options.filter ?? {}
   const usedRates = new Map<string, FxRate>()
   const rows = filterRows(catalog.rows, filter).map((row): ListedRow => {
@@ -399,7 +399,7 @@ export function validateCatalogFiles(options: { files?: string[]; fxFiles?: stri
   const checked = catalog.files.filter((file) => (given.length === 0 ? file.builtIn : !file.builtIn))
   const checkedNames = new Set(checked.map((file) => file.file))
   const rows = catalog.rows.filter((row) => checkedNames.has(row.file))
-  const maxAgeDays = options.maxAgeDays ?? 180
+  const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   const unconvertible: CatalogValidation['unconvertible'] = []
   for (const row of rows) {
     try {

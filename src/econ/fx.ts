@@ -26,6 +26,9 @@ export function parseIsoDate(text: string): Date {
   return new Date(`${text.length === 7 ? `${text}-01` : text}T00:00:00Z`)
 }
 
+/** Prices and rates older than this many days get a staleness warning (issue #6's default). */
+export const STALE_AFTER_DAYS = 180
+
 /** Whole days from `date` (YYYY-MM-DD or YYYY-MM) to `asOf`; negative when the date is later. */
 export function ageInDays(date: string, asOf: Date): number {
   return Math.floor((asOf.getTime() - parseIsoDate(date).getTime()) / MS_PER_DAY)
@@ -90,7 +93,7 @@ export function convertCurrency(amount: number, from: string, to: string, fx: Fx
 
 /** Rates older than `maxAgeDays` on `asOf`: one warning line each. */
 export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; maxAgeDays?: number }): Array<{ pair: string; date: string; ageDays: number; message: string }> {
-  const maxAgeDays = options.maxAgeDays ?? 180
+  const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   return rates
     .map((rate) => ({ rate, ageDays: ageInDays(rate.date, options.asOf) }))
     .filter(({ ageDays }) => ageDays > maxAgeDays)

@@ -4,7 +4,7 @@ import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { tcoModelSchema } from '../schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type CatalogEntry, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
+import { type CatalogEntry, STALE_AFTER_DAYS, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
 import { cashflowsCsv } from './cashflow-csv.js'
 import { loadComplianceData } from './compliance-tax.js'
 import { focusCsv } from './focus.js'
@@ -13,13 +13,18 @@ import { applyPlan, readPlan } from './tco-from-plan.js'
 import { applySizing, readSizing } from './tco-from-sizing.js'
 import { type PriceSource, compileModel } from './tco-plan.js'
 
+/** The issue's floor for the Monte Carlo: at least 10,000 draws, which is also the default. */
+export const DEFAULT_DRAWS = 10_000
+
 export interface TcoRunOptions {
   modelFile: string
   catalogFiles: string[]
   fxFiles: string[]
-  draws: number
+  /** Monte Carlo draws (default and minimum DEFAULT_DRAWS). */
+  draws?: number
   seed: number
-  maxAgeDays: number
+  /** Catalog prices older than this warn (default STALE_AFTER_DAYS). */
+  maxAgeDays?: number
   /** A geopat size or run folder whose sizing.json gives GPUs to options with gpusFromSizing. */
   from?: string
   /** A geopat plan or run folder whose plan.json times the moves of the options it maps to. */
@@ -52,10 +57,10 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const plan = compileModel(model, options.modelFile, compliance, prices)
   // The folder once the model is known to be good: a bad model leaves nothing behind.
   const outDir = prepareOutputDir(options.outDir)
-  const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws, seed: options.seed })
+  const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed })
   const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
   result.warnings.push(...sized.notes, ...planned.notes)
-  for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: options.maxAgeDays })) result.warnings.push(`catalog row ${stale.message}`)
+  for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
   const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
   result.files = files
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type CatalogListResult, formatCatalogList, listCatalog, loadCatalog, parseAsOf, parseCurrency, warningLines } from '../../econ/catalog.js'
+import { type CatalogListResult, formatCatalogList, listCatalog, loadCatalog, parseAsOf, parseCurrency, STALE_AFTER_DAYS, warningLines } from '../../econ/catalog.js'
 import { sealLevelSchema } from '../../schema/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
@@ -27,7 +27,7 @@ export default class CatalogList extends GeopatCommand {
     cc: Flags.boolean({ description: 'only confidential-computing capable rows' }),
     kind: Flags.string({ description: 'only this kind of row', options: ['gpu-rental', 'token-api', 'owned'] }),
     'pricing-model': Flags.string({ description: 'only this pricing model', options: ['on-demand', '1-yr', '3-yr', 'spot'] }),
-    'max-age-days': Flags.integer({ description: 'warn about prices older than this many days', default: 180 }),
+    'max-age-days': Flags.integer({ description: 'warn about prices older than this many days', default: STALE_AFTER_DAYS }),
     'as-of': Flags.string({ description: 'date the ages are counted to, YYYY-MM-DD (default today)' }),
   }
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type CatalogValidation, formatValidation, parseAsOf, validateCatalogFiles, warningLines } from '../../econ/catalog.js'
+import { type CatalogValidation, formatValidation, parseAsOf, validateCatalogFiles, STALE_AFTER_DAYS, warningLines } from '../../econ/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 
@@ -14,7 +14,7 @@ export default class CatalogValidate extends GeopatCommand {
 
   static override flags = {
     builtin: Flags.boolean({ allowNo: true, default: true, description: 'check your files against the built-in ones for clashing ids (--no-builtin: alone)' }),
-    'max-age-days': Flags.integer({ description: 'warn about prices older than this many days', default: 180 }),
+    'max-age-days': Flags.integer({ description: 'warn about prices older than this many days', default: STALE_AFTER_DAYS }),
     'as-of': Flags.string({ description: 'date the ages are counted to, YYYY-MM-DD (default today)' }),
   }
 

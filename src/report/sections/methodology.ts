@@ -1,12 +1,10 @@
+import { STALE_AFTER_DAYS } from '../../econ/fx.js'
 import { METRICS } from '../../metrics/definitions.js'
 import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
 import { COMPARED_METRICS, STATISTICS } from '../../schema/compare.js'
 import { num } from '../format.js'
 import { type ReportInputs, use } from '../inputs.js'
 import { type MethodologySection, type SourceRow, type Tone, m, table } from '../model.js'
-
-/** A dated figure older than this many days is flagged stale; past half of it, ageing. */
-export const STALE_AFTER_DAYS = 365
 
 /** A figure the report found in its inputs, with where it came from. */
 export interface SourcedFigure {
@@ -50,6 +48,7 @@ export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sour
       tone = 'warn'
       undated.set(f.foundIn, [...(undated.get(f.foundIn) ?? []), f.figure])
     } else if (age !== null && age > STALE_AFTER_DAYS) {
+      // The catalog's staleness limit: older is stale, past half of it ageing.
       tone = 'bad'
       staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
     } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
