@@ -1,6 +1,5 @@
-import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import type { LengthSpec } from '../input/distributions.js'
+import { locateOutputFile } from '../output/files.js'
 import { loadYamlFile } from '../schema/load-file.js'
 import type { SloConfig } from '../schema/scenario.js'
 import { type CostLine, type Estimate, type EndpointSizing, type SizingResult, sizingResultSchema } from '../schema/sizing.js'
@@ -80,8 +79,8 @@ const HOURS_PER_MONTH = 730
 
 /** Reads a bench summary.json (or the run folder holding one). */
 export function readBenchSummary(path: string): { file: string; summary: BenchSummary } {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'summary.json') : path
-  if (!existsSync(file)) throw new UserError(`--from ${path}: no summary.json there (give a geopat bench run folder or its summary.json)`)
+  const file = locateOutputFile(path, 'summary.json')
+  if (!file) throw new UserError(`--from ${path}: no summary.json there (give a geopat bench run folder or its summary.json)`)
   return { file, summary: loadYamlFile(file, benchSummarySchema) }
 }
 

@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { locateOutputFile } from '../output/files.js'
 import { monthIndex } from '../plan/months.js'
 import { loadYamlFile } from '../schema/load-file.js'
 import { type Plan, planSchema } from '../schema/plan.js'
@@ -8,8 +7,7 @@ import { UserError } from '../util/errors.js'
 
 /** plan.json in a `geopat plan` folder, a `geopat run` folder (plan/plan.json), or the file itself. */
 export function readPlan(path: string): { file: string; plan: Plan } {
-  const candidates = existsSync(path) && statSync(path).isDirectory() ? [join(path, 'plan.json'), join(path, 'plan', 'plan.json')] : [path]
-  const file = candidates.find((candidate) => existsSync(candidate))
+  const file = locateOutputFile(path, 'plan.json', ['plan'])
   if (!file) throw new UserError(`--plan ${path}: no plan.json there (give a geopat plan or geopat run folder)`)
   return { file, plan: loadYamlFile(file, planSchema) }
 }

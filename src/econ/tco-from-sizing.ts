@@ -1,5 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { locateOutputFile } from '../output/files.js'
 import { loadYamlFile } from '../schema/load-file.js'
 import { type SizingResult, sizingResultSchema } from '../schema/sizing.js'
 import type { TcoModel } from '../schema/tco-model.js'
@@ -7,8 +6,7 @@ import { UserError } from '../util/errors.js'
 
 /** sizing.json in a `geopat size` folder, a `geopat run` folder (size/sizing.json), or the file itself. */
 export function readSizing(path: string): { file: string; sizing: SizingResult } {
-  const candidates = existsSync(path) && statSync(path).isDirectory() ? [join(path, 'sizing.json'), join(path, 'size', 'sizing.json')] : [path]
-  const file = candidates.find((candidate) => existsSync(candidate))
+  const file = locateOutputFile(path, 'sizing.json', ['size'])
   if (!file) throw new UserError(`--from ${path}: no sizing.json there (give a geopat size or geopat run folder)`)
   return { file, sizing: loadYamlFile(file, sizingResultSchema) }
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { UserError } from '../util/errors.js'
 
@@ -50,4 +50,13 @@ export function writeFileAtomic(path: string, content: string): void {
   const temporary = join(dirname(path), `.${Date.now()}-${process.pid}.tmp`)
   writeFileSync(temporary, content)
   renameSync(temporary, path)
+}
+
+/**
+ * A step's output file given as the file itself, the step's folder (NAME inside it), or a
+ * `geopat run` folder (STEP/NAME inside it, for each step folder given); undefined when none exists.
+ */
+export function locateOutputFile(path: string, name: string, stepFolders: readonly string[] = []): string | undefined {
+  const candidates = existsSync(path) && statSync(path).isDirectory() ? [join(path, name), ...stepFolders.map((step) => join(path, step, name))] : [path]
+  return candidates.find((candidate) => existsSync(candidate))
 }
