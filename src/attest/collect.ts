@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici'
 import { execa } from 'execa'
 import { type ResolvedEndpoint, redactSecrets } from '../client/endpoint.js'
 import type { AttestConfig } from '../schema/scenario.js'
-import { UserError } from '../util/errors.js'
+import { readNamedFile } from '../schema/load-file.js'
 
 /** The body of GET /v1/attestation/report in geopat's shape (what `geopat sim` serves). */
 export interface AttestationReportBody {
@@ -99,14 +99,7 @@ export async function collectFromApi(endpoint: ResolvedEndpoint, dispatcher: Dis
 
 /** Evidence files a user brings (read as they are: their own nonce binding is checked later). */
 export function collectFromFiles(files: NonNullable<AttestConfig['files']>, nonce: string, where: string): CollectedEvidence {
-  const read = (path: string | undefined, field: string): Buffer | null => {
-    if (path === undefined) return null
-    try {
-      return readFileSync(path)
-    } catch (error) {
-      throw new UserError(`${where}: attest.files.${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    }
-  }
+  const read = (path: string | undefined, field: string): Buffer | null => (path === undefined ? null : readNamedFile(where, `attest.files.${field}`, path))
   const token = read(files.nvidiaToken, 'nvidiaToken')
   const cert = read(files.vcekCert, 'vcekCert')
   return withHashes({

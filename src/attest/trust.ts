@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { Collateral } from '@phala/dcap-qvl'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
@@ -8,6 +7,7 @@ import type { AttestConfig } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { splitPemCertificates } from './snp.js'
 import { tdxCollateralSchema } from './tdx.js'
+import { readNamedFile } from '../schema/load-file.js'
 
 /**
  * Trust anchors, all from local files the user supplies (air-gapped sites cannot call home):
@@ -29,11 +29,7 @@ export const NO_TRUST_MATERIAL: TrustMaterial = { arkPem: null, askPem: null, nv
 const jwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string() })).min(1, 'must hold at least one key') })
 
 function readText(path: string, field: string, where: string): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new UserError(`${where}: attest.trust.${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-  }
+  return readNamedFile(where, `attest.trust.${field}`, path).toString('utf8')
 }
 
 function parseJson(text: string, path: string, field: string, where: string): unknown {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
 import { Client } from 'undici'
 import { StreamPool } from './stream-pool.js'
 import type { EndpointConfig } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
+import { readNamedFile } from '../schema/load-file.js'
 
 /** An endpoint ready to receive requests: its base URL, secrets resolved, TLS material loaded. */
 export interface ResolvedEndpoint {
@@ -30,14 +30,7 @@ export function resolveEndpoint(config: EndpointConfig, source: string): Resolve
       throw new UserError(`${source}: apiKeyEnv: environment variable ${config.apiKeyEnv} is not set`)
     }
   }
-  const readMaterial = (field: string, path: string | undefined): Buffer | undefined => {
-    if (!path) return undefined
-    try {
-      return readFileSync(path)
-    } catch (error) {
-      throw new UserError(`${source}: ${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    }
-  }
+  const readMaterial = (field: string, path: string | undefined): Buffer | undefined => (path ? readNamedFile(source, field, path) : undefined)
   if (Boolean(config.certFile) !== Boolean(config.keyFile)) {
     throw new UserError(`${source}: certFile/keyFile: a client certificate needs both --cert and --key`)
   }

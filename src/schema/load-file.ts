@@ -32,3 +32,15 @@ export function parseWithSchema<Schema extends z.ZodType>(source: string, schema
   if (!result.success) throw new UserError(describeZodIssues(source, result.error.issues))
   return result.data
 }
+
+/**
+ * Reads a file that a field of a scenario or config names (a certificate, a key, evidence): one
+ * line on failure, `SOURCE: FIELD: cannot read PATH (CODE)`.
+ */
+export function readNamedFile(source: string, field: string, path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new UserError(`${source}: ${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+}

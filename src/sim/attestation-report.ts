@@ -1,5 +1,4 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import type { JWK } from 'jose'
 import type { AttestationReportBody } from '../attest/collect.js'
 import { sha512ReportData } from '../attest/nonce-binding.js'
@@ -7,6 +6,7 @@ import { signNvidiaToken } from '../attest/nvidia.js'
 import { buildSnpReport, signSnpReport } from '../attest/snp.js'
 import type { SimAttestation } from '../schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
+import { readNamedFile } from '../schema/load-file.js'
 
 interface Identity {
   vcekKey: KeyObject
@@ -18,13 +18,7 @@ interface Identity {
 }
 
 function loadIdentity(config: Omit<SimAttestation, 'swapAfterReports' | 'swapTo'>, where: string): Identity {
-  const read = (path: string, field: string): string => {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch (error) {
-      throw new UserError(`${where}: attestation.${field}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
-    }
-  }
+  const read = (path: string, field: string): string => readNamedFile(where, `attestation.${field}`, path).toString('utf8')
   let nvidiaJwk: JWK
   try {
     nvidiaJwk = JSON.parse(read(config.nvidiaJwk, 'nvidiaJwk')) as JWK
