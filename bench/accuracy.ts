@@ -25,6 +25,7 @@ import {
   type MachineInfo,
   type RecordDiagnostics,
   type ServerWindow,
+  type SharedClockTruth,
   type TokenSpec,
   benchAgainstSim,
   fmt,
@@ -70,9 +71,13 @@ export interface AccuracyCase {
     reasons: string[]
     eventLoopDelayMeanMs: number
     eventLoopDelayP99Ms: number
+    /** geopat's I/O probe: how late data on a socket was read, mean (ms). */
+    readLatenessMeanMs: number | null
     cpuCores: number
   }
   records: RecordDiagnostics
+  /** Per-request truth on the machine's clock (geopat's send → the simulator's first write). */
+  sharedClock: SharedClockTruth | null
   /** Requests inside geopat's statistics (the first round is left out by --warmup). */
   inWindow: number
   warmupS: number
@@ -91,11 +96,14 @@ export interface AccuracyCase {
     itlErrorMs: number | null
   } | null
   server: ServerWindow
-  /** What a perfect client would measure, from the server's own figures (see RESULTS.md, Method). */
+  /** The server's own view (/metrics): misses the trip in and the simulator's intake (see RESULTS.md, Method). */
   truth: { ttftMs: number | null; itlMs: number | null; coalescingHoldMs: number | null }
   nominal: { ttftMs: number; itlMs: number }
   error: {
+    /** Against the shared-clock truth (the /metrics truth when no request log was joined). */
     ttftMs: number | null
+    /** Against the /metrics truth. */
+    ttftVsServerViewMs: number | null
     itlMs: number | null
     ttftVsNominalMs: number | null
     itlVsNominalMs: number | null
@@ -169,7 +177,7 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
   // half the shortest answer separates them.
   const shortestRequestMs = options.ttftMs + (options.outputTokens.min - 1) * options.itlMs
   const warmupS = options.warmup ? Math.round(shortestRequestMs / 2) / 1000 : 0
-  const sim = await startSim({ ttftMs: options.ttftMs, itlMs: options.itlMs, coalesce })
+  const sim = await startSim({ ttftMs: options.ttftMs, itlMs: options.itlMs, coalesce, requestLog: true })
   try {
     await warmSimulator(sim.url, { requests: 400, concurrency: Math.min(100, Math.max(10, concurrency)), inputTokens: options.inputTokens })
     const tokensInFirstWrite = Math.min(coalesce, options.outputTokens.min)
@@ -217,8 +225,9 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
       '--fixed-output',
       '--warmup', String(warmupS),
     ]
-    const { bench, server } = await benchAgainstSim(sim, args, {
+    const { bench, server, sharedClock } = await benchAgainstSim(sim, args, {
       firstRound: concurrency,
+      warmupS,
       ...(options.keep !== undefined ? { keepDir: join(options.keep, `accuracy-c${concurrency}-k${coalesce}`) } : {}),
     })
     const run = bench.run
@@ -228,14 +237,15 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
     const nominal = { ttftMs: options.ttftMs + (tokensInFirstWrite - 1) * options.itlMs, itlMs: options.itlMs }
     const clientTtft = mean('ttft')
     const clientItl = mean('interTokenLatency')
-    const ttftError = diff(clientTtft, truth.ttftMs)
+    const ttftVsServerView = diff(clientTtft, truth.ttftMs)
     const itlError = diff(clientItl, truth.itlMs)
     const error = {
-      ttftMs: ttftError,
+      ttftMs: sharedClock?.ttftErrorMeanMs ?? ttftVsServerView,
+      ttftVsServerViewMs: ttftVsServerView,
       itlMs: itlError,
       ttftVsNominalMs: diff(clientTtft, nominal.ttftMs),
       itlVsNominalMs: diff(clientItl, nominal.itlMs),
-      ttftNetOfReferenceMs: diff(ttftError, reference?.ttftErrorMs ?? null),
+      ttftNetOfReferenceMs: diff(ttftVsServerView, reference?.ttftErrorMs ?? null),
       itlNetOfReferenceMs: diff(itlError, reference?.itlErrorMs ?? null),
     }
     if (bench.records.firstRoundLastSendMs !== null && warmupS > 0 && bench.records.firstRoundLastSendMs >= warmupS * 1000) {
@@ -268,9 +278,11 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
         reasons: run.client.reasons,
         eventLoopDelayMeanMs: run.client.eventLoopDelayMeanMs,
         eventLoopDelayP99Ms: run.client.eventLoopDelayP99Ms,
+        readLatenessMeanMs: run.client.readLatenessMs?.mean ?? null,
         cpuCores: run.client.cpuCores,
       },
       records: bench.records,
+      sharedClock,
       inWindow: run.requests.succeededInWindow,
       warmupS,
       reference,
@@ -293,15 +305,18 @@ export function accuracyMarkdown(cases: AccuracyCase[], options: Options, machin
     `${c.succeeded}/${c.sent} (${c.inWindow})`,
     `${fmt(c.achievedConcurrencyMean, 0)} (max ${c.achievedConcurrencyMax})`,
     fmt(c.client.ttftMeanMs, 3),
-    fmt(c.truth.ttftMs, 3),
+    fmt(c.sharedClock?.truthTtftMeanMs, 3),
     fmt(c.error.ttftMs, 3, true),
-    `${fmt(c.error.ttftVsNominalMs, 3, true)} (vs ${fmt(c.nominal.ttftMs, 0)})`,
-    fmt(c.reference?.ttftMeanMs, 3),
+    fmt(c.sharedClock?.ttftErrorP99Ms, 2, true),
+    c.sharedClock ? `${c.sharedClock.joined}${c.sharedClock.unmatched > 0 ? ` (${c.sharedClock.unmatched} unmatched)` : ''}` : '–',
+    fmt(c.sharedClock?.intakeMeanMs, 3),
+    fmt(c.sharedClock?.serverFirstTokenMeanMs, 3),
+    fmt(c.sharedClock?.causalityMinMs, 3),
+    fmt(c.client.readLatenessMeanMs, 3),
+    fmt(c.truth.ttftMs, 3),
+    fmt(c.error.ttftVsServerViewMs, 3, true),
     fmt(c.reference?.ttftErrorMs, 3, true),
     fmt(c.error.ttftNetOfReferenceMs, 3, true),
-    fmt(c.records.ttftAllMeanMs, 3),
-    `${fmt(c.records.sendToHeadersWarmMeanMs, 3)} / ${fmt(c.records.sendToHeadersFirstRoundMeanMs, 3)}`,
-    fmt(c.server.emitLatenessMeanMs, 3),
   ])
   const itlRows = cases.map((c) => [
     String(c.concurrency),
@@ -331,10 +346,14 @@ export function accuracyMarkdown(cases: AccuracyCase[], options: Options, machin
       (warmup > 0 ? `, --warmup ${warmup} (the first, connection-opening round is left out of geopat's statistics)` : '') +
       '. Times in ms, means over the run.',
     '',
-    'TTFT. Truth = the server\'s mean first-token offset (/metrics) + coalescing hold + its mean write lateness, over the run. ' +
-      'Reference = bench/reference-client.ts (raw sockets, no HTTP library, no JSON) with the same load on the same simulator just before ' +
-      'geopat, judged against the truth of its own run: its error is what the machine adds (loopback, the simulator\'s intake of a ' +
-      'burst of requests, waking an idle process, other work on the machine); net = geopat\'s error − the reference\'s.',
+    'TTFT. True TTFT, per request, on the machine\'s clock: from geopat\'s socket write (the run\'s runStartedAtUnixMs + the record\'s sendMs) ' +
+      'to the simulator\'s socket write of the first token (its --request-log), joined on x-request-id; error = mean of geopat\'s TTFT − the true one ' +
+      '(p99 beside it). Beside it, where the true time went: geopat\'s write → the simulator has read the request (trip in, its intake), and the ' +
+      'simulator\'s read → its first write; "clock check" is the smallest (simulator saw the request head − geopat wrote it), ≥ 0 when the two ' +
+      'processes\' clocks agree; "probe" is geopat\'s own read-lateness self-check (mean). For comparison, the older, server-only view: the ' +
+      '/metrics truth (mean first-token offset + coalescing hold + mean write lateness; blind to the trip in and the intake), geopat\'s error ' +
+      'against it, the reference client\'s (bench/reference-client.ts: raw sockets, no HTTP library) error against its own run\'s /metrics truth, ' +
+      'and the difference of the two (net).',
     '',
     markdownTable(
       [
@@ -343,15 +362,18 @@ export function accuracyMarkdown(cases: AccuracyCase[], options: Options, machin
         'ok/sent (counted)',
         'achieved streams',
         'client TTFT',
-        'truth TTFT',
+        'true TTFT',
         'error',
-        'error vs nominal',
-        'reference TTFT',
-        'reference error',
-        'net error',
-        'client TTFT incl. first round',
-        'send→headers warm / first round',
-        'sim write lateness',
+        'error p99',
+        'joined',
+        'send → sim read',
+        'sim read → first write',
+        'clock check',
+        'probe',
+        '/metrics truth',
+        'error vs /metrics',
+        'reference error vs /metrics',
+        'net',
       ],
       ttftRows,
     ),
@@ -393,7 +415,7 @@ async function main(): Promise<void> {
       log(`- ${concurrency} streams, coalesce ${coalesce} …`)
       const result = await runCase(options, concurrency, coalesce)
       log(
-        `  client TTFT ${fmt(result.client.ttftMeanMs, 3)} vs truth ${fmt(result.truth.ttftMs, 3)} (${fmt(result.error.ttftMs, 3, true)}), ` +
+        `  client TTFT ${fmt(result.client.ttftMeanMs, 3)} vs truth ${fmt(result.sharedClock?.truthTtftMeanMs ?? result.truth.ttftMs, 3)} (${fmt(result.error.ttftMs, 3, true)}), ` +
           `ITL/token ${fmt(result.client.itlPerTokenMeanMs, 3)} vs ${fmt(result.truth.itlMs, 3)} (${fmt(result.error.itlMs, 3, true)}), ` +
           `verdict ${result.client.verdict}: ${result.result}`,
       )

@@ -18,7 +18,9 @@ import { buildRequestBody } from '../src/client/openai.js'
 import { type MetricSamples, parsePrometheusText } from '../src/client/prometheus.js'
 import { parseLengthFlag } from '../src/input/distributions.js'
 import { createSyntheticPromptSource } from '../src/input/prompts.js'
+import type { RequestRecord } from '../src/schema/record.js'
 import type { BenchSummary, RunSummary } from '../src/schema/summary.js'
+import type { SimRequestLogEntry } from '../src/sim/request-log.js'
 import { PACKAGE_ROOT } from '../src/util/version.js'
 import { type ReferenceRunResult, runReferenceClient } from './reference-client.js'
 
@@ -42,11 +44,15 @@ export interface SimSettings {
   jitterMs?: number
   /** Output length when a request sets no max tokens. */
   outputTokens?: number
+  /** Keep the simulator's request log (--request-log), for the shared-clock truth. */
+  requestLog?: boolean
 }
 
 export interface RunningSim {
   url: string
   settings: SimSettings
+  /** The simulator's request log (when asked for): one line per request, on the machine's clock. */
+  requestLogPath?: string
   /** Scrapes GET /metrics now. */
   scrape(): Promise<MetricSamples>
   stop(): Promise<void>
@@ -62,6 +68,9 @@ export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promi
   if (settings.coalesce !== undefined) args.push('--coalesce', String(settings.coalesce))
   if (settings.jitterMs !== undefined) args.push('--jitter-ms', String(settings.jitterMs))
   if (settings.outputTokens !== undefined) args.push('--output-tokens', String(settings.outputTokens))
+  const logDir = settings.requestLog ? mkdtempSync(join(tmpdir(), 'geopat-sim-log-')) : undefined
+  const requestLogPath = logDir !== undefined ? join(logDir, 'requests.jsonl') : undefined
+  if (requestLogPath !== undefined) args.push('--request-log', requestLogPath)
   const child = execa(process.execPath, [GEOPAT_BIN, ...args], {
     reject: false,
     stdin: 'ignore',
@@ -93,6 +102,7 @@ export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promi
     return {
       url,
       settings,
+      ...(requestLogPath !== undefined ? { requestLogPath } : {}),
       scrape: async () => {
         if (exited) throw new Error(`the simulator exited during the run: ${output.trim().split('\n').slice(-5).join(' | ')}`)
         return scrapeMetrics(url)
@@ -100,6 +110,7 @@ export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promi
       async stop() {
         child.kill('SIGTERM')
         await child
+        if (logDir !== undefined) rmSync(logDir, { recursive: true, force: true })
       },
     }
   } catch (error) {
@@ -353,15 +364,94 @@ export async function warmSimulator(
 export async function benchAgainstSim(
   sim: RunningSim,
   args: string[],
-  options: { firstRound?: number; keepDir?: string } = {},
-): Promise<{ bench: GeopatBenchResult; server: ServerWindow }> {
+  options: { firstRound?: number; keepDir?: string; warmupS?: number } = {},
+): Promise<{ bench: GeopatBenchResult; server: ServerWindow; sharedClock: SharedClockTruth | null }> {
   const before = await sim.scrape()
-  const bench = await runGeopatBench(sim.url, args, {
-    ...(options.keepDir !== undefined ? { outDir: options.keepDir, keep: true } : {}),
-    firstRound: options.firstRound ?? 0,
-  })
+  const outDir = options.keepDir ?? mkdtempSync(join(tmpdir(), 'geopat-bench-'))
+  const bench = await runGeopatBench(sim.url, args, { outDir, keep: true, firstRound: options.firstRound ?? 0 })
   const after = await sim.scrape()
-  return { bench, server: serverWindow(before, after) }
+  let sharedClock: SharedClockTruth | null = null
+  if (sim.requestLogPath !== undefined) {
+    await pause(SIM_LOG_FLUSH_MS)
+    sharedClock = await sharedClockTruth(join(outDir, 'records.jsonl'), sim.requestLogPath, bench.run, (options.warmupS ?? 0) * 1000)
+  }
+  if (options.keepDir === undefined) rmSync(outDir, { recursive: true, force: true })
+  return { bench, server: serverWindow(before, after), sharedClock }
+}
+
+/** The simulator writes its request log at least once a second. */
+const SIM_LOG_FLUSH_MS = 1200
+
+/**
+ * Each request's true TTFT on the machine's clock: from geopat's socket write (the run's
+ * runStartedAtUnixMs + the record's sendMs) to the simulator's write of the first token (its
+ * request log), joined on x-request-id. The difference from geopat's TTFT is what geopat adds on
+ * the way back (the read of the first chunk); the server's share (trip in, intake, its own late
+ * writes) is in the truth, as a client sees it.
+ */
+export interface SharedClockTruth {
+  /** Successful requests in geopat's window found in the log. */
+  joined: number
+  /** In the window but missing from the log (should be 0). */
+  unmatched: number
+  clientTtftMeanMs: number
+  truthTtftMeanMs: number
+  /** Mean of (geopat's TTFT − the true TTFT), per request. */
+  ttftErrorMeanMs: number
+  ttftErrorP99Ms: number
+  /** geopat's socket write → the simulator has read the whole request (trip in and its intake). */
+  intakeMeanMs: number
+  /** The simulator's read → its first token write (its TTFT setting, its late writes). */
+  serverFirstTokenMeanMs: number
+  /** Smallest (simulator saw the request head − geopat wrote it): ≥ 0 if the clocks agree. */
+  causalityMinMs: number
+}
+
+export async function sharedClockTruth(recordsPath: string, logPath: string, run: RunSummary, warmupMs: number): Promise<SharedClockTruth | null> {
+  const origin = run.achieved.runStartedAtUnixMs
+  if (origin === undefined || !existsSync(logPath)) return null
+  const logged = new Map<string, SimRequestLogEntry>()
+  for await (const line of createInterface({ input: createReadStream(logPath, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() === '') continue
+    const entry = JSON.parse(line) as SimRequestLogEntry
+    if (entry.requestId !== null) logged.set(entry.requestId, entry)
+  }
+  const errors: number[] = []
+  const sums = { client: 0, truth: 0, intake: 0, server: 0 }
+  let unmatched = 0
+  let causalityMinMs = Number.POSITIVE_INFINITY
+  for await (const line of createInterface({ input: createReadStream(recordsPath, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (line.trim() === '') continue
+    const record = JSON.parse(line) as RequestRecord
+    if (!record.ok || record.sendMs < warmupMs || record.timeToFirstTokenMs === null) continue
+    const entry = record.requestId !== undefined ? logged.get(record.requestId) : undefined
+    if (entry === undefined || entry.firstTokenWrittenUnixMs === null) {
+      unmatched++
+      continue
+    }
+    const sentUnixMs = origin + record.sendMs
+    const truth = entry.firstTokenWrittenUnixMs - sentUnixMs
+    errors.push(record.timeToFirstTokenMs - truth)
+    sums.client += record.timeToFirstTokenMs
+    sums.truth += truth
+    sums.intake += entry.receivedUnixMs - sentUnixMs
+    sums.server += entry.firstTokenWrittenUnixMs - entry.receivedUnixMs
+    causalityMinMs = Math.min(causalityMinMs, entry.headersUnixMs - sentUnixMs)
+  }
+  const n = errors.length
+  if (n === 0) return null
+  errors.sort((a, b) => a - b)
+  return {
+    joined: n,
+    unmatched,
+    clientTtftMeanMs: sums.client / n,
+    truthTtftMeanMs: sums.truth / n,
+    ttftErrorMeanMs: errors.reduce((a, b) => a + b, 0) / n,
+    ttftErrorP99Ms: errors[Math.min(n - 1, Math.floor(0.99 * n))] as number,
+    intakeMeanMs: sums.intake / n,
+    serverFirstTokenMeanMs: sums.server / n,
+    causalityMinMs,
+  }
 }
 
 /** The reference client (bench/reference-client.ts) against the simulator, with its /metrics window. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Dispatcher } from 'undici'
 import type { ErrorClass, RequestRecord } from '../schema/record.js'
@@ -137,6 +138,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     private readonly context: AttemptContext,
     private readonly timeouts: TimeoutsConfig,
     private readonly sweeper: DeadlineSweeper,
+    private readonly requestId: string | undefined,
     private readonly resolve: (outcome: AttemptOutcome) => void,
   ) {
     this.createdAt = performance.now()
@@ -354,6 +356,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
       retryWaitMs: 0,
       dispatchWaitMs: this.dispatchWaitMs,
       newConnection: this.newConnection,
+      ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
     }
     this.resolve({ record, retryAfterMs: this.retryAfterMs })
   }
@@ -375,9 +378,22 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
 
 const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['http-429', 'http-5xx', 'connect'])
 
+/** Tells this process's requests apart from another's started in the same second (run ids have 1 s resolution). */
+const PROCESS_TAG = randomBytes(3).toString('hex')
+
+/** The x-request-id prefix of a run's requests: `<runId>-<process tag>-<parts>-`, then each request's id. */
+export function requestIdPrefix(runId: string, ...parts: number[]): string {
+  return `${runId}-${PROCESS_TAG}-${parts.map(String).join('-')}-`
+}
+
 export interface StreamingClientOptions {
   timeouts: TimeoutsConfig
   retries: RetryConfig
+  /**
+   * Each request carries `x-request-id: <prefix><id>` (vLLM and most gateways log it as the
+   * request's id), and its record the same id, so that client records join server-side logs.
+   */
+  requestIdPrefix?: string
 }
 
 /** Sends generation requests to one endpoint over a keep-alive pool and measures each one. */
@@ -421,14 +437,15 @@ export class StreamingClient {
 
   private attempt(request: GenerationRequest, context: AttemptContext): Promise<AttemptOutcome> {
     return new Promise<AttemptOutcome>((resolve) => {
-      const attempt = new StreamAttempt(this.endpoint, request, context, this.options.timeouts, this.sweeper, resolve)
+      const requestId = this.options.requestIdPrefix !== undefined ? `${this.options.requestIdPrefix}${context.id}` : undefined
+      const attempt = new StreamAttempt(this.endpoint, request, context, this.options.timeouts, this.sweeper, requestId, resolve)
       this.sweeper.add(attempt)
       this.dispatcher.dispatch(
         {
           origin: this.endpoint.origin,
           path: this.endpoint.basePath + apiPath(request.api),
           method: 'POST',
-          headers: requestHeaders(this.endpoint, context.headers),
+          headers: requestHeaders(this.endpoint, requestId !== undefined ? { 'x-request-id': requestId, ...context.headers } : context.headers),
           body: buildRequestBody(request),
         },
         attempt,

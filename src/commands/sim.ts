@@ -7,6 +7,7 @@ import { type SimulatedEndpoint, startSimulatedEndpoint } from '../sim/simulated
 import type { SimStats } from '../sim/sim-metrics.js'
 import { waitForTerminationSignal } from '../sim/signals.js'
 import { listWorkloads } from '../sim/workload.js'
+import { SimRequestLog } from '../sim/request-log.js'
 import { GeopatCommand } from '../util/base-command.js'
 import { UserError } from '../util/errors.js'
 
@@ -53,6 +54,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     'fault-hang-rate': numberFlag({ description: 'probability of a request never answered' }),
     'fault-first-requests': numberFlag({ description: 'random faults only among the first N requests (0 = all)' }),
     'retry-after-s': numberFlag({ description: 'Retry-After seconds sent with 429 answers (default 1)' }),
+    'request-log': Flags.string({ description: "write one JSON line per generation request to this file: its x-request-id, when it was read and when its first token was written, on the machine's clock (for checking a client's timing)" }),
     'spin-below-ms': numberFlag({ description: 'cover the last part of each wait with event-loop turns for precision, at a CPU cost (default 1 with --profile, 0 otherwise)' }),
     virtual: Flags.boolean({ description: 'simulate in virtual time (no HTTP) and print the summary' }),
     rate: numberFlag({ description: '--virtual: Poisson arrivals per second' }),
@@ -81,11 +83,12 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     // Listen for the stop signal before starting, so that one arriving during start-up is not lost.
     const stopSignal = waitForTerminationSignal()
     const started: SimulatedEndpoint[] = []
+    const requestLog = flags['request-log'] ? openRequestLog(flags['request-log']) : undefined
     try {
       for (const [name, config] of Object.entries(endpoints)) {
         const port = flags.config ? config.port : flags.port
         started.push(
-          await startSimulatedEndpoint(name, { ...config, port }, { host: flags.host, ...(flags['spin-below-ms'] !== undefined ? { spinBelowMs: flags['spin-below-ms'] } : {}) }).catch((error: NodeJS.ErrnoException) => {
+          await startSimulatedEndpoint(name, { ...config, port }, { host: flags.host, ...(flags['spin-below-ms'] !== undefined ? { spinBelowMs: flags['spin-below-ms'] } : {}), ...(requestLog ? { requestLog } : {}) }).catch((error: NodeJS.ErrnoException) => {
             if (error.code === 'EADDRINUSE') throw new UserError(`${flags.config ? `${flags.config}: endpoints.${name}.port` : '--port'} ${port} is already in use on ${flags.host}`)
             if (error.code === 'EADDRNOTAVAIL') throw new UserError(`--host ${flags.host} is not an address of this machine`)
             throw error
@@ -94,6 +97,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
       }
     } catch (error) {
       await Promise.all(started.map((s) => s.close()))
+      requestLog?.close()
       throw error
     }
     for (const endpoint of started) {
@@ -104,6 +108,15 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     }
     await stopSignal
     await Promise.all(started.map((s) => s.close()))
+    requestLog?.close()
     return { endpoints: started.map((s) => ({ name: s.name, url: s.url, stats: s.stats() })) }
+  }
+}
+
+function openRequestLog(path: string): SimRequestLog {
+  try {
+    return new SimRequestLog(path)
+  } catch (error) {
+    throw new UserError(`--request-log ${path}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
   }
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Client } from 'undici'
 import { type ResolvedEndpoint, createControlClient } from '../client/endpoint.js'
 import { type MetricSamples, scrapeMetrics } from '../client/prometheus.js'
-import { StreamingClient } from '../client/stream-request.js'
+import { StreamingClient, requestIdPrefix } from '../client/stream-request.js'
 import type { PromptItem } from '../input/prompts.js'
 import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
@@ -94,11 +94,12 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
   let attested: AttestationRun | undefined
 
   const runBlock = async (arm: Arm, point: CompareConfig['operatingPoints'][number], items: PromptItem[], label: string): Promise<{ records: RequestRecord[]; client: RunSummary['client'] }> => {
-    const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries })
+    const stepNumber = stepCounter++
+    const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, stepNumber) })
     activeClient = client
     const records: RequestRecord[] = []
     const step: LoadStep = {
-      step: stepCounter++,
+      step: stepNumber,
       label,
       mode: point.rate !== undefined ? 'open' : 'closed',
       ...(point.rate !== undefined ? { ratePerS: point.rate } : { concurrency: point.concurrency ?? 1 }),
@@ -131,10 +132,10 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
       let previous: RunSummary | undefined
       for (let step = planner.next(undefined); step && !stop.stopped; step = planner.next(previous)) {
         const prompts = await promptSourceFactory(input, deriveSeed(seed, 3000 + runs.length))()
-        const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries })
+        const sweepStep: LoadStep = { ...step, step: stepCounter++ }
+        const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, sweepStep.step) })
         activeClient = client
         const records: RequestRecord[] = []
-        const sweepStep: LoadStep = { ...step, step: stepCounter++ }
         const outcome = await runLoadStep(sweepStep, {
           client,
           prepare: () => toPreparedRequest(prompts.next(), arm.endpoint, arm.prepared.model, scenario),

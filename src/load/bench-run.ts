@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { StreamingClient } from '../client/stream-request.js'
+import { StreamingClient, requestIdPrefix } from '../client/stream-request.js'
 import { PromptBuffer } from '../input/prompt-buffer.js'
 import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
@@ -74,15 +74,15 @@ async function runBenchOn(
   await attestation.before()
 
   try {
-    for (const { endpoint, pool, model } of prepared) {
+    for (const [endpointIndex, { endpoint, pool, model }] of prepared.entries()) {
       if (stop.stopped) break
       const planner = scenario.load.profile === 'sweep' ? createSweepPlanner(scenario.load) : undefined
       let previous: RunSummary | undefined
       let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
       while (step && !stop.stopped) {
-        const client = new StreamingClient(endpoint, pool, { timeouts: scenario.timeouts, retries: scenario.retries })
-        activeClient = client
         const currentStep: LoadStep = step
+        const client = new StreamingClient(endpoint, pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) })
+        activeClient = client
         // Prompts made before the step starts (all of them when the count is known and moderate),
         // so that building them never sits between a send and its write.
         const inFlight = currentStep.concurrency ?? currentStep.maxConcurrency ?? Math.ceil((currentStep.ratePerS ?? 1) * 2)

@@ -1,6 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { RunSummary } from '../schema/summary.js'
 import { describeValues } from '../metrics/distribution.js'
+import { watchReadLateness } from './io-probe.js'
 
 const SAMPLE_RESOLUTION_MS = 1
 
@@ -16,6 +17,8 @@ export const CLIENT_BOUND_THRESHOLDS = {
   sendLatenessP99Ms: 10,
   /** Closed loop: share of each request's time spent queued in the client before being written. */
   dispatchWaitShare: 0.01,
+  /** Mean lateness of the I/O probe's reads: what chunk timestamps are late by. */
+  readLatenessMeanMs: 0.5,
 } as const
 
 /** Watches the load client itself while a run goes on: event-loop delay, CPU, send lateness. */
@@ -27,8 +30,10 @@ export class ClientMonitor {
   private cpuAtStart = process.cpuUsage()
   private startedAt = performance.now()
   private utilizationAtStart = performance.eventLoopUtilization()
+  private stopReadProbe: (() => number[]) | undefined
 
   start(): void {
+    this.stopReadProbe = watchReadLateness()
     this.cpuAtStart = process.cpuUsage()
     this.startedAt = performance.now()
     this.utilizationAtStart = performance.eventLoopUtilization()
@@ -48,6 +53,7 @@ export class ClientMonitor {
   }
 
   finish(workers = 1): RunSummary['client'] {
+    const readLatenessMs = describeValues(this.stopReadProbe?.() ?? [])
     this.loopDelay.disable()
     const wallMs = Math.max(1, performance.now() - this.startedAt)
     const cpu = process.cpuUsage(this.cpuAtStart)
@@ -62,7 +68,18 @@ export class ClientMonitor {
     const dispatchWaitMs = describeValues(this.dispatchWaits)
     const eventLoopUtilization = performance.eventLoopUtilization(this.utilizationAtStart).utilization
     const dispatchWaitShare = this.busyMs > 0 ? this.dispatchWaits.reduce((sum, wait) => sum + wait, 0) / this.busyMs : 0
-    return judgeClient({ eventLoopDelayMeanMs, eventLoopDelayP99Ms, eventLoopDelayMaxMs, eventLoopUtilization, sendLatenessMs, dispatchWaitMs, dispatchWaitShare, cpuCores, workers })
+    return judgeClient({
+      eventLoopDelayMeanMs,
+      eventLoopDelayP99Ms,
+      eventLoopDelayMaxMs,
+      eventLoopUtilization,
+      sendLatenessMs,
+      dispatchWaitMs,
+      dispatchWaitShare,
+      cpuCores,
+      workers,
+      ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
+    })
   }
 }
 
@@ -85,6 +102,12 @@ export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 're
   if (measured.dispatchWaitShare > t.dispatchWaitShare) {
     reasons.push(
       `requests waited ${(measured.dispatchWaitMs.mean ?? 0).toFixed(2)} ms on average inside the client before being written, ${(measured.dispatchWaitShare * 100).toFixed(1)}% of their time (> ${t.dispatchWaitShare * 100}%): the concurrency offered was lower than asked`,
+    )
+  }
+  const readLateness = measured.readLatenessMs
+  if (readLateness && (readLateness.mean ?? 0) > t.readLatenessMeanMs) {
+    reasons.push(
+      `data waited ${(readLateness.mean ?? 0).toFixed(2)} ms on average (p99 ${(readLateness.p99 ?? 0).toFixed(1)} ms) on its socket before the client read it (> ${t.readLatenessMeanMs} ms): TTFT and E2E read late by about that much`,
     )
   }
   return { ...measured, verdict: reasons.length > 0 ? 'client-bound' : 'ok', reasons }

@@ -5,6 +5,7 @@ import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
 import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
+import { toUnixMs } from '../util/clock.js'
 
 /** One load step: a closed loop at a concurrency, or an open loop at a rate. */
 export interface LoadStep {
@@ -221,6 +222,7 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
       concurrencyMax: maxInFlight,
       sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
       runDurationS: endMs / 1000,
+      runStartedAtUnixMs: toUnixMs(runStartedAt),
     },
     client: monitor.finish(),
   }

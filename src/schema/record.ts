@@ -71,6 +71,8 @@ export const requestRecordSchema = z
     errorMessage: z.string().nullable(),
     retries: z.number().int().nonnegative(),
     retryWaitMs: msSchema,
+    /** The x-request-id header sent with the request (joins server-side logs). */
+    requestId: z.string().optional(),
   })
   .strict()
 

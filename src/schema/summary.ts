@@ -44,6 +44,12 @@ export const clientCheckSchema = z
     /** CPU time of the geopat process / wall time, in cores (1.0 = one core busy). */
     cpuCores: z.number(),
     workers: z.number().int().positive(),
+    /**
+     * How late the client read data that had arrived on a socket (a loopback probe written every
+     * 2 ms by a worker thread, read like response data): what every chunk timestamp, and so TTFT
+     * and E2E, may be late by. Absent where not measured (virtual time, older summaries).
+     */
+    readLatenessMs: distributionSchema.optional(),
   })
   .strict()
 
@@ -75,6 +81,8 @@ export const runSummarySchema = z
         concurrencyMax: z.number(),
         sendRatePerS: z.number().nullable(),
         runDurationS: z.number(),
+        /** Unix ms (the machine's clock) of the run's time origin: a record's sendMs + this = its send time. */
+        runStartedAtUnixMs: z.number().optional(),
       })
       .strict(),
     window: z

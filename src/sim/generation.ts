@@ -10,6 +10,8 @@ import {
 } from './openai-format.js'
 import type { GenerationRequest } from './openai-request.js'
 import type { SimMetrics } from './sim-metrics.js'
+import type { SimRequestLog } from './request-log.js'
+import { toUnixMs } from '../util/clock.js'
 import { type EngineTokenFeed, type TokenSchedule, isEngineFeed } from './timing.js'
 
 /** How a generation ends: normally, cut (socket closed without [DONE]), or with an error event. */
@@ -23,6 +25,10 @@ export interface GenerationContext {
   coalesce: number
   /** In-flight generations, so that the server can end them when it closes. */
   active: Set<{ terminate(): void }>
+  /** `--request-log`: one line per generation, on the machine's clock. */
+  requestLog?: SimRequestLog
+  /** The endpoint's name in the request log. */
+  endpointName?: string
 }
 
 export interface GenerationSetup {
@@ -39,6 +45,9 @@ export interface GenerationSetup {
   ending: GenerationEnding
   id: string
   createdS: number
+  /** The request's x-request-id header (for the request log), and when its head was seen. */
+  requestId?: string | null
+  headersAtMs?: number
 }
 
 /** Tokens sent before a fault strikes: about half for a cut, a few for an error mid-stream. */
@@ -81,6 +90,10 @@ const SSE_HEADERS = {
 abstract class Generation implements DueTask {
   protected finished = false
   protected readonly stopAfterTokens: number
+  /** For the request log: the first token's write, when it was due and when it happened. */
+  protected firstTokenDueAtMs: number | null = null
+  protected firstTokenWrittenAtMs: number | null = null
+  protected tokensWritten = 0
 
   constructor(protected readonly setup: GenerationSetup) {
     this.stopAfterTokens = tokensBeforeEnding(setup.request.outputTokens, setup.ending)
@@ -116,6 +129,25 @@ abstract class Generation implements DueTask {
     context.active.delete(this)
     context.metrics.running--
     context.metrics.recordFinished(reason, e2eLatencyMs)
+    context.requestLog?.write({
+      requestId: this.setup.requestId ?? null,
+      endpoint: context.endpointName ?? '',
+      headersUnixMs: toUnixMs(this.setup.headersAtMs ?? this.setup.receivedAtMs),
+      receivedUnixMs: toUnixMs(this.setup.receivedAtMs),
+      firstTokenDueUnixMs: this.firstTokenDueAtMs === null ? null : toUnixMs(this.firstTokenDueAtMs),
+      firstTokenWrittenUnixMs: this.firstTokenWrittenAtMs === null ? null : toUnixMs(this.firstTokenWrittenAtMs),
+      tokensWritten: this.tokensWritten,
+      outcome: reason === 'length' ? 'complete' : 'abort',
+    })
+  }
+
+  /** Notes a write of `tokens` tokens that was due at `scheduledAtMs` and went out at `writtenAtMs`. */
+  protected noteWrite(tokens: number, scheduledAtMs: number, writtenAtMs: number): void {
+    if (this.tokensWritten === 0) {
+      this.firstTokenDueAtMs = scheduledAtMs
+      this.firstTokenWrittenAtMs = writtenAtMs
+    }
+    this.tokensWritten += tokens
   }
 
   /** Records the engine-side timing of tokens [firstIndex, …) whose offsets are given. */
@@ -236,8 +268,10 @@ export class StreamingGeneration extends Generation {
     }
 
     const metrics = this.setup.context.metrics
-    metrics.emitLateness.record(performance.now() - scheduledAtMs)
+    const writtenAtMs = performance.now()
+    metrics.emitLateness.record(writtenAtMs - scheduledAtMs)
     writeChunk(response, text)
+    this.noteWrite(offsetsMs.length, scheduledAtMs, writtenAtMs)
     this.observeTokenTimes(firstIndex, this.previousTokenOffsetMs, offsetsMs)
     this.previousTokenOffsetMs = offsetsMs[offsetsMs.length - 1] as number
     this.nextTokenIndex = groupEnd
@@ -304,7 +338,9 @@ export class BufferedGeneration extends Generation {
   onDue(scheduledAtMs: number): void {
     if (this.finished) return
     const { request, response, ending, context } = this.setup
-    context.metrics.emitLateness.record(performance.now() - scheduledAtMs)
+    const writtenAtMs = performance.now()
+    context.metrics.emitLateness.record(writtenAtMs - scheduledAtMs)
+    this.noteWrite(this.tokenOffsetsMs.length, scheduledAtMs, writtenAtMs)
     this.observeTokenTimes(0, 0, this.tokenOffsetsMs)
     const lastOffsetMs = this.tokenOffsetsMs[this.tokenOffsetsMs.length - 1] ?? 0
     switch (ending) {

@@ -22,6 +22,7 @@ import type { TimingModel } from './timing.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 import type { Socket } from 'node:net'
 import type { EngineGauges } from './sim-metrics.js'
+import type { SimRequestLog } from './request-log.js'
 
 export const DEFAULT_SIM_HOST = '127.0.0.1'
 export const DEFAULT_SIM_MODEL = 'geopat-sim'
@@ -57,6 +58,10 @@ export interface SimServerOptions {
   faultFirstRequests?: number
   /** Gauges and counters of the engine model for /metrics. */
   engineGauges?: EngineGauges
+  /** One line per generation request, on the machine's clock (see SimRequestLog). */
+  requestLog?: SimRequestLog
+  /** The endpoint's name in the request log. */
+  name?: string
   /** Confidential endpoints: the body of GET /v1/attestation/report for a request's query. */
   attestationReport?: (query: URLSearchParams) => Promise<unknown>
 }
@@ -84,6 +89,10 @@ function sendJson(response: ServerResponse, status: number, body: string, header
 
 function sendError(response: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
   sendJson(response, error.status, errorBody(error), headers)
+}
+
+function headerValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null
 }
 
 /** Reads a request body as text, or undefined when it is over the limit. */
@@ -124,6 +133,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
     metrics,
     coalesce: options.coalesce ?? 1,
     active: new Set(),
+    ...(options.requestLog ? { requestLog: options.requestLog, endpointName: options.name ?? '' } : {}),
   }
   const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some(
     (rate) => (rate ?? 0) > 0,
@@ -139,6 +149,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
   const serverStartedS = Math.floor(Date.now() / 1000)
 
   function handleGeneration(endpoint: GenerationEndpoint, request: IncomingMessage, response: ServerResponse): void {
+    const headersAtMs = performance.now()
     metrics.requests++
     generationRequests++
     const socket = request.socket
@@ -221,6 +232,8 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
         ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
         id,
         createdS,
+        headersAtMs,
+        requestId: headerValue(request.headers['x-request-id']),
       }
       if (generationRequest.stream) {
         const formatter = new StreamChunkFormatter({

@@ -1,3 +1,4 @@
+import type { SimRequestLog } from './request-log.js'
 import { DeadlineScheduler } from './deadline-scheduler.js'
 import { simAttestationReporter } from './attestation-report.js'
 import { RealTimeEngine } from './engine/real-time.js'
@@ -23,7 +24,7 @@ const STREAM = { faults: 1, jitter: 2, engine: 3, network: 4 } as const
 export async function startSimulatedEndpoint(
   name: string,
   config: SimEndpointConfig,
-  options: { host?: string; spinBelowMs?: number } = {},
+  options: { host?: string; spinBelowMs?: number; requestLog?: SimRequestLog } = {},
 ): Promise<SimulatedEndpoint> {
   const seed = config.seed
   const host = options.host ?? '127.0.0.1'
@@ -85,6 +86,7 @@ export async function startSimulatedEndpoint(
         }
       : {}),
     ...(engineGauges ? { engineGauges } : {}),
+    ...(options.requestLog ? { requestLog: options.requestLog, name } : {}),
     ...(config.attestation ? { attestationReport: simAttestationReporter(config.attestation, name) } : {}),
   })
   return { ...server, name, describe: `${name}: ${model} (${describe})` }

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { judgeClient } from '../../src/load/client-check.js'
+import { watchReadLateness } from '../../src/load/io-probe.js'
+import { describeValues } from '../../src/metrics/distribution.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)
+
+describe('read-lateness probe (client self-check)', () => {
+  it('sees data wait on its socket while the event loop is busy', async () => {
+    const stopIdle = watchReadLateness()
+    await sleep(400)
+    const idle = stopIdle()
+
+    const stopBusy = watchReadLateness()
+    // Busy 12 ms of every ~15 ms: as a client handling a burst of reads would be.
+    const blocker = setInterval(() => {
+      const until = performance.now() + 12
+      while (performance.now() < until) {
+        /* busy */
+      }
+    }, 3)
+    await sleep(400)
+    clearInterval(blocker)
+    const busy = stopBusy()
+
+    expect(idle.length).toBeGreaterThan(20)
+    expect(busy.length).toBeGreaterThan(5)
+    expect(mean(busy)).toBeGreaterThan(2)
+    expect(mean(busy)).toBeGreaterThan(2 * mean(idle))
+  })
+
+  it('turns a read lateness over the threshold into a client-bound verdict with its reason', () => {
+    const quiet = {
+      eventLoopDelayMeanMs: 0.1,
+      eventLoopDelayP99Ms: 1,
+      eventLoopDelayMaxMs: 2,
+      eventLoopUtilization: 0.2,
+      sendLatenessMs: describeValues([]),
+      dispatchWaitMs: describeValues([0.01, 0.02]),
+      dispatchWaitShare: 0.0001,
+      cpuCores: 0.2,
+      workers: 1,
+    }
+    expect(judgeClient({ ...quiet, readLatenessMs: describeValues([0.05, 0.1, 0.2]) }).verdict).toBe('ok')
+    const late = judgeClient({ ...quiet, readLatenessMs: describeValues([0.1, 2, 4, 6]) })
+    expect(late.verdict).toBe('client-bound')
+    expect(late.reasons.join(' ')).toMatch(/on its socket before the client read it/)
+  })
+})
