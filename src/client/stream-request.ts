@@ -7,6 +7,7 @@ import { countTokens } from '../input/tokenizer.js'
 import { type ResolvedEndpoint, redactSecrets, requestHeaders } from './endpoint.js'
 import { type GenerationRequest, apiPath, buildRequestBody, describeErrorBody, readChunk } from './openai.js'
 import { ServerSentEventParser } from './sse.js'
+import { responseReads } from './read-counter.js'
 
 /** Error codes that mean "no connection was made" (refused, DNS, TLS, connect timeout). */
 const CONNECT_ERROR_CODES = new Set([
@@ -177,6 +178,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const now = performance.now()
+    responseReads.count++
     this.lastDataAt = now
     if (this.firstByteAt === undefined) this.firstByteAt = now
     if (!this.isEventStream()) {

@@ -44,6 +44,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     requests: Flags.integer({ description: 'number of requests to send (default 100 when no --duration)' }),
     duration: Flags.string({ description: 'seconds to send for' }),
     'ramp-up': Flags.string({ description: 'closed loop: seconds over which the concurrent users start one after another' }),
+    workers: Flags.integer({ description: 'closed loop: worker threads to spread the streams over, each with its own event loop (default 1; about one per core for thousands of streams)' }),
     warmup: Flags.string({ description: 'seconds at the start kept in records but left out of the statistics' }),
     cooldown: Flags.string({ description: 'seconds at the end kept in records but left out of the statistics' }),
     'sweep-steps': Flags.integer({ description: 'sweep: rates between synchronous and maximum throughput (default 5)' }),

@@ -25,6 +25,7 @@ export interface BenchFlags {
   requests?: number
   duration?: number
   'ramp-up'?: number
+  workers?: number
   warmup?: number
   cooldown?: number
   'sweep-steps'?: number
@@ -56,6 +57,7 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^endpoints\.\d+\.headers/, '--header'],
   [/^load\.maxConcurrency/, '--max-concurrency'],
   [/^load\.rampUp/, '--ramp-up'],
+  [/^load\.workers/, '--workers'],
   [/^load\.sweepSteps/, '--sweep-steps'],
   [/^load\.sweepMaxConcurrency/, '--sweep-max-concurrency'],
   [/^load\.(\w+)/, '--$1'],
@@ -143,6 +145,7 @@ export function buildBenchScenario(flags: BenchFlags): { scenario: Scenario; sou
     requests: flags.requests,
     duration: flags.duration,
     rampUp: flags['ramp-up'],
+    workers: flags.workers,
     warmup: flags.warmup,
     cooldown: flags.cooldown,
     sweepSteps: flags['sweep-steps'],

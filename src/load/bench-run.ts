@@ -16,6 +16,8 @@ import { GEOPAT_VERSION } from '../util/version.js'
 import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from './runner.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
+import { runLoadStepInWorkers } from './load-workers.js'
+import type { RequestRecord } from '../schema/record.js'
 
 export interface BenchRunOptions {
   scenario: Scenario
@@ -81,7 +83,8 @@ async function runBenchOn(
       let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
       while (step && !stop.stopped) {
         const currentStep: LoadStep = step
-        const client = new StreamingClient(endpoint, pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) })
+        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
+        const client = new StreamingClient(endpoint, pool, clientOptions)
         activeClient = client
         // Prompts made before the step starts (all of them when the count is known and moderate),
         // so that building them never sits between a send and its write.
@@ -89,13 +92,23 @@ async function runBenchOn(
         const prompts = new PromptBuffer(await makePromptSource(), 2 * inFlight + 64, Math.min(currentStep.maxRequests ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)), currentStep.maxRequests)
         prompts.fill()
         const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, options.requestHeaders?.(id))
-        const outcome = await runLoadStep(currentStep, {
-          client,
-          prepare,
-          onRecord: (record) => writer.write(record),
-          stop,
-          onProgress: (p) => progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs),
-        })
+        const onRecord = (record: RequestRecord): void => writer.write(record)
+        const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
+          progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
+        const outcome =
+          scenario.load.workers > 1 && currentStep.mode === 'closed'
+            ? await runLoadStepInWorkers(currentStep, scenario.load.workers, {
+                endpoint,
+                connectTimeoutMs: scenario.timeouts.connectMs,
+                client: clientOptions,
+                prepare,
+                onRecord,
+                stop,
+                graceSeconds: scenario.graceSeconds,
+                warmupMs: scenario.load.warmup * 1000,
+                onProgress,
+              })
+            : await runLoadStep(currentStep, { client, prepare, onRecord, stop, onProgress, warmupMs: scenario.load.warmup * 1000 })
         progress.clear()
         writer.flush()
         const warnings: string[] = []

@@ -1,5 +1,7 @@
 import { type Server, type Socket, createServer } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { Worker } from 'node:worker_threads'
+import { responseReads } from '../client/read-counter.js'
 
 /**
  * Measures how late this process's event loop reads data that has arrived on a socket: the error
@@ -8,7 +10,7 @@ import { Worker } from 'node:worker_threads'
  * reads it like any response data and records (read time − written time). Those reads wait in the
  * same places as the server's chunks: behind the other sockets that became readable at once, behind
  * a busy loop, behind garbage collection. The event-loop delay (timer lateness) misses the first.
- * One probe serves the whole process; it runs while any run is being watched.
+ * One probe serves each thread that runs load; it runs while any run there is being watched.
  */
 const PERIOD_MS = 2
 /** The probe stays up this long after the last watcher leaves, so back-to-back runs share it. */
@@ -34,7 +36,8 @@ parentPort.on('message', () => {
 })
 `
 
-type Listener = (latenessMs: number) => void
+/** `weight`: response reads handled since the previous probe read, shared among the samples of one read. */
+type Listener = (latenessMs: number, weight: number) => void
 
 class IoProbe {
   private readonly listeners = new Set<Listener>()
@@ -42,6 +45,7 @@ class IoProbe {
   private worker: Worker | undefined
   private lingerTimer: NodeJS.Timeout | undefined
   private pending: Buffer = Buffer.alloc(0)
+  private readsAtLastSample = responseReads.count
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener)
@@ -83,10 +87,13 @@ class IoProbe {
   private onData(data: Buffer): void {
     const now = process.hrtime.bigint()
     const buffer = this.pending.length > 0 ? Buffer.concat([this.pending, data]) : data
+    const samples = Math.floor(buffer.length / 8)
+    const weight = samples > 0 ? (responseReads.count - this.readsAtLastSample) / samples : 0
+    if (samples > 0) this.readsAtLastSample = responseReads.count
     let offset = 0
     for (; offset + 8 <= buffer.length; offset += 8) {
       const latenessMs = Number(now - buffer.readBigInt64LE(offset)) / 1e6
-      for (const listener of this.listeners) listener(latenessMs)
+      for (const listener of this.listeners) listener(latenessMs, weight)
     }
     this.pending = buffer.subarray(offset)
   }
@@ -103,12 +110,31 @@ class IoProbe {
 
 const processProbe = new IoProbe()
 
-/** Starts recording the read lateness of this process; the returned function stops and hands the samples over. */
-export function watchReadLateness(): () => number[] {
-  const samples: number[] = []
-  const unsubscribe = processProbe.subscribe((latenessMs) => samples.push(latenessMs))
+/** What the probe saw while a run was watched. */
+export interface ReadLatenessSamples {
+  /** Each probe read's lateness, ms. */
+  latenessMs: number[]
+  /** Mean lateness weighted by the response reads handled around each probe read (0 without reads). */
+  perReadMeanMs: number | null
+}
+
+/**
+ * Starts recording the read lateness of this thread; the returned function stops and hands the
+ * samples over. Reads before `fromMs` (performance.now(); a warm-up the statistics leave out too)
+ * are not kept.
+ */
+export function watchReadLateness(fromMs = 0): () => ReadLatenessSamples {
+  const latenessMs: number[] = []
+  let weighted = 0
+  let weights = 0
+  const unsubscribe = processProbe.subscribe((lateness, weight) => {
+    if (fromMs !== 0 && performance.now() < fromMs) return
+    latenessMs.push(lateness)
+    weighted += lateness * weight
+    weights += weight
+  })
   return () => {
     unsubscribe()
-    return samples
+    return { latenessMs, perReadMeanMs: weights > 0 ? weighted / weights : null }
   }
 }

@@ -25,6 +25,8 @@ export interface LoadStep {
 }
 
 export interface PreparedRequest {
+  /** The record's id when someone else numbers the requests (the load workers' coordinator). */
+  id?: number
   request: GenerationRequest
   requestedInputTokens: number | null
   requestedOutputTokens: number | null
@@ -106,6 +108,16 @@ export interface LoadStepDependencies {
   onRecord: (record: RequestRecord) => void
   stop: StopSignal
   onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
+  /** The warm-up (ms from the start) that the statistics leave out: the self-check's read probe does too. */
+  warmupMs?: number
+  /** The run's time origin (performance.now() of this thread), when it started elsewhere (load workers). */
+  runStartedAt?: number
+  /**
+   * Load workers: requests come from the coordinator. `hasMore` is false once none is left to send;
+   * `ready` returns a promise while none has arrived yet (undefined when one can be sent now).
+   */
+  hasMore?: () => boolean
+  ready?: () => Promise<void> | undefined
 }
 
 export interface LoadStepResult {
@@ -123,9 +135,9 @@ export interface LoadStepResult {
  * run is. Resolves once sending has stopped and every request in flight has finished.
  */
 export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): Promise<LoadStepResult> {
+  const runStartedAt = deps.runStartedAt ?? performance.now()
   const monitor = new ClientMonitor()
-  monitor.start()
-  const runStartedAt = performance.now()
+  monitor.start(deps.warmupMs ? runStartedAt + deps.warmupMs : 0)
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
   let completed = 0
@@ -159,8 +171,9 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
    * measured when undici actually writes the request, so the client's own queue counts.
    */
   const sendOne = (intendedSendMs: number, dueMs?: number): Promise<void> => {
-    const id = sent++
-    const prepared = deps.prepare(id)
+    const prepared = deps.prepare(sent)
+    const id = prepared.id ?? sent
+    sent++
     const now = elapsed()
     if (firstSendMs === undefined) firstSendMs = now
     lastSendMs = now
@@ -192,7 +205,7 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
       })
   }
 
-  const canSendMore = (): boolean => !deps.stop.stopped && (step.maxRequests === undefined || sent < step.maxRequests)
+  const canSendMore = (): boolean => !deps.stop.stopped && (step.maxRequests === undefined || sent < step.maxRequests) && (deps.hasMore?.() ?? true)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
 
   let sendEndMs: number
@@ -201,7 +214,11 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
     const virtualUser = async (user: number): Promise<void> => {
       const startAtMs = ((step.rampUpMs ?? 0) * user) / concurrency
       if (startAtMs > 0) await new Promise((resolve) => setTimeout(resolve, startAtMs))
-      while (canSendMore() && withinDuration(elapsed())) await sendOne(elapsed())
+      while (canSendMore() && withinDuration(elapsed())) {
+        const arriving = deps.ready?.()
+        if (arriving) await arriving
+        else await sendOne(elapsed())
+      }
     }
     await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
     sendEndMs = step.durationMs !== undefined && !deps.stop.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs

@@ -83,8 +83,17 @@ export const loadSchema = z
     /** Sweep: concurrency used to find the maximum throughput. */
     sweepMaxConcurrency: z.number().int().min(1).max(100_000).default(256),
     seed: z.number().int().default(1),
+    /**
+     * Closed loop: worker threads to spread the streams over (each its own event loop and
+     * connections), for thousands of streams on a machine with several cores. 1 = one thread.
+     */
+    workers: z.number().int().min(1).max(64).default(1),
   })
   .strict()
+  .refine((load) => load.workers === 1 || (load.concurrency !== undefined && load.profile !== 'sweep'), {
+    message: 'more than one worker spreads a closed loop (concurrency) over threads; open loops and sweeps run on one',
+    path: ['workers'],
+  })
   .refine((load) => !(load.concurrency !== undefined && load.rate !== undefined), {
     message: 'give either concurrency or rate, not both',
   })

@@ -50,6 +50,11 @@ export const clientCheckSchema = z
      * and E2E, may be late by. Absent where not measured (virtual time, older summaries).
      */
     readLatenessMs: distributionSchema.optional(),
+    /**
+     * The probe's lateness weighted by the response reads handled around each probe read: reads
+     * come in bursts, when the wait is longest, so this is the lateness the reads met on average.
+     */
+    readLatenessPerReadMeanMs: z.number().optional(),
   })
   .strict()
 

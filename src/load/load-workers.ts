@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { ResolvedEndpoint } from '../client/endpoint.js'
+import type { StreamingClientOptions } from '../client/stream-request.js'
+import type { RequestRecord } from '../schema/record.js'
+import type { RunSummary } from '../schema/summary.js'
+import { toUnixMs } from '../util/clock.js'
+import { PACKAGE_ROOT } from '../util/version.js'
+import { judgeClient } from './client-check.js'
+import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-worker.js'
+import type { LoadStep, LoadStepResult, PreparedRequest, StopSignal } from './runner.js'
+
+/** The compiled worker beside this file, or in dist/ when this file runs from source (tests). */
+function workerScript(): string {
+  const beside = fileURLToPath(new URL('./load-worker.js', import.meta.url))
+  return existsSync(beside) ? beside : join(PACKAGE_ROOT, 'dist', 'src', 'load', 'load-worker.js')
+}
+
+export interface LoadWorkersDependencies {
+  endpoint: ResolvedEndpoint
+  connectTimeoutMs: number
+  client: StreamingClientOptions
+  /** Makes request `id` (in the coordinator: prompts are made here, in the order of a single loop). */
+  prepare: (id: number) => PreparedRequest
+  onRecord: (record: RequestRecord) => void
+  stop: StopSignal
+  /** Seconds the streams in flight get after a stop before they are cancelled. */
+  graceSeconds: number
+  warmupMs: number
+  onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
+}
+
+/**
+ * Runs a closed-loop step over `workers` worker threads, each with its own event loop and
+ * connections, so that reading thousands of streams is spread over the machine's cores. This
+ * thread numbers the requests and makes their prompts in the same order as one loop would, hands
+ * each worker a few ahead of its need, and writes every record as it comes back. The workers share
+ * the run's time origin on the machine's clock, so all records count from the same zero.
+ */
+export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps: LoadWorkersDependencies): Promise<LoadStepResult> {
+  if (step.mode !== 'closed') throw new Error('load workers run closed loops only')
+  const concurrency = step.concurrency ?? 1
+  const count = Math.max(1, Math.min(workers, concurrency))
+  const runStartedAt = performance.now()
+  const originUnixMs = toUnixMs(runStartedAt)
+  const cpuAtStart = process.cpuUsage()
+  let handedOut = 0
+  let completed = 0
+  const exhausted = (): boolean => step.maxRequests !== undefined && handedOut >= step.maxRequests
+  const take = (wanted: number): PreparedRequest[] => {
+    const requests: PreparedRequest[] = []
+    while (requests.length < wanted && !exhausted() && !deps.stop.stopped) {
+      const id = handedOut++
+      requests.push({ ...deps.prepare(id), id })
+    }
+    return requests
+  }
+
+  const script = workerScript()
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, index) => {
+      const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
+      const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
+      const data: LoadWorkerData = { endpoint: deps.endpoint, connectTimeoutMs: deps.connectTimeoutMs, client: deps.client, step: workerStep, originUnixMs, warmupMs: deps.warmupMs }
+      const worker = new Worker(script, { workerData: data })
+      const send = (message: ToLoadWorker): void => worker.postMessage(message)
+      let toldLast = false
+      const feed = (wanted: number): void => {
+        if (toldLast) return
+        const requests = take(wanted)
+        toldLast = exhausted() || deps.stop.stopped
+        if (requests.length > 0 || toldLast) send({ type: 'requests', requests, last: toldLast })
+      }
+      return new Promise<LoadStepResult>((resolve, reject) => {
+        let settled = false
+        deps.stop.onStop(() => {
+          send({ type: 'stop', cancelInFlight: false })
+          setTimeout(() => send({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
+        })
+        worker.on('message', (message: FromLoadWorker) => {
+          if (message.type === 'record') {
+            completed++
+            deps.onRecord(message.record)
+            // One request back for each one finished keeps the worker's queue as full as it started.
+            feed(1)
+            deps.onProgress?.({ sent: handedOut, completed, inFlight: handedOut - completed, elapsedMs: performance.now() - runStartedAt })
+          } else if (message.type === 'done') {
+            settled = true
+            resolve(message.result)
+          } else {
+            settled = true
+            reject(new Error(`load worker ${index + 1}: ${message.message}`))
+          }
+        })
+        worker.on('error', (error) => {
+          if (!settled) reject(new Error(`load worker ${index + 1}: ${error.message}`))
+        })
+        worker.on('exit', (code) => {
+          if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
+        })
+        // Enough for every virtual user of the worker and as many again, so that none waits.
+        feed(2 * share + 16)
+      })
+    }),
+  )
+  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count })
+}
+
+/** One step's result from its workers' results: sums of the load, the worst worker's self-check. */
+function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number }): LoadStepResult {
+  const sum = (pick: (r: LoadStepResult) => number): number => results.reduce((total, r) => total + pick(r), 0)
+  const max = (pick: (r: LoadStepResult) => number): number => Math.max(...results.map(pick))
+  const worst = <T extends { mean: number | null }>(pick: (r: LoadStepResult) => T | undefined): T | undefined =>
+    results
+      .map(pick)
+      .filter((d): d is T => d !== undefined)
+      .reduce<T | undefined>((a, b) => (a === undefined || (b.mean ?? 0) > (a.mean ?? 0) ? b : a), undefined)
+  const wallMs = Math.max(1, performance.now() - context.runStartedAt)
+  const cpu = process.cpuUsage(context.cpuAtStart)
+  const rates = results.map((r) => r.achieved.sendRatePerS).filter((rate): rate is number => rate !== null)
+  const readLatenessMs = worst((r) => r.client.readLatenessMs)
+  const perRead = results.map((r) => r.client.readLatenessPerReadMeanMs).filter((m): m is number => m !== undefined)
+  const client: Omit<RunSummary['client'], 'verdict' | 'reasons'> = {
+    eventLoopDelayMeanMs: max((r) => r.client.eventLoopDelayMeanMs),
+    eventLoopDelayP99Ms: max((r) => r.client.eventLoopDelayP99Ms),
+    eventLoopDelayMaxMs: max((r) => r.client.eventLoopDelayMaxMs),
+    eventLoopUtilization: max((r) => r.client.eventLoopUtilization),
+    sendLatenessMs: worst((r) => r.client.sendLatenessMs) ?? (results[0] as LoadStepResult).client.sendLatenessMs,
+    dispatchWaitMs: worst((r) => r.client.dispatchWaitMs) ?? (results[0] as LoadStepResult).client.dispatchWaitMs,
+    dispatchWaitShare: max((r) => r.client.dispatchWaitShare),
+    // process.cpuUsage covers every thread of the process.
+    cpuCores: (cpu.user + cpu.system) / 1000 / wallMs,
+    workers: context.workers,
+    ...(readLatenessMs ? { readLatenessMs } : {}),
+    ...(perRead.length > 0 ? { readLatenessPerReadMeanMs: Math.max(...perRead) } : {}),
+  }
+  return {
+    runStartedAt: context.runStartedAt,
+    sendEndMs: max((r) => r.sendEndMs),
+    sent: sum((r) => r.sent),
+    interrupted: results.some((r) => r.interrupted),
+    achieved: {
+      concurrencyMean: sum((r) => r.achieved.concurrencyMean),
+      // An upper bound: the workers' peaks need not coincide.
+      concurrencyMax: sum((r) => r.achieved.concurrencyMax),
+      sendRatePerS: rates.length > 0 ? rates.reduce((a, b) => a + b, 0) : null,
+      runDurationS: max((r) => r.achieved.runDurationS),
+      runStartedAtUnixMs: toUnixMs(context.runStartedAt),
+    },
+    client: judgeClient(client),
+  }
+}
