@@ -28,6 +28,7 @@ import {
   type MachineInfo,
   type MetricSamples,
   type ServerWindow,
+  type SharedClockTruth,
   type TokenSpec,
   benchAgainstSim,
   fmt,
@@ -63,6 +64,8 @@ interface Options {
   streamTtftMs: number
   streamItlMs: number
   streamTokens: TokenSpec
+  /** geopat bench --workers for each streams row (every count is tried with each). */
+  workers: number[]
   only: 'rate' | 'streams' | undefined
   write: boolean
   json: boolean
@@ -80,6 +83,7 @@ function parseOptions(argv: string[]): Options {
       'stream-ttft-ms': { type: 'string', default: '100' },
       'stream-itl-ms': { type: 'string', default: '100' },
       'stream-tokens': { type: 'string', default: 'uniform:25-35' },
+      workers: { type: 'string', default: '1,2' },
       only: { type: 'string' },
       write: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -99,6 +103,7 @@ function parseOptions(argv: string[]): Options {
     streamTtftMs: parsePositive(values['stream-ttft-ms'], '--stream-ttft-ms'),
     streamItlMs: parsePositive(values['stream-itl-ms'], '--stream-itl-ms'),
     streamTokens,
+    workers: parseIntList(values.workers, '--workers'),
     only: values.only as Options['only'],
     write: values.write,
     json: values.json,
@@ -240,6 +245,11 @@ async function runRate(options: Options): Promise<RateResult> {
 
 interface StreamsCase {
   streams: number
+  workers: number
+  /** Per-request TTFT truth on the machine's clock (the simulator's request log); null if not joined. */
+  sharedClock: SharedClockTruth | null
+  /** TTFT error against the /metrics truth (the server's view, blind to the trip in and its intake). */
+  ttftErrorVsServerViewMs: number | null
   requests: number
   sent: number
   succeeded: number
@@ -264,13 +274,13 @@ interface StreamsCase {
   loadAverage1mBefore: number
 }
 
-async function runStreamsCase(options: Options, streams: number): Promise<StreamsCase> {
+async function runStreamsCase(options: Options, streams: number, workers: number): Promise<StreamsCase> {
   const requests = 2 * streams
   const requestMs = options.streamTtftMs + (options.streamTokens.min - 1) * options.streamItlMs
   // Half the shortest request: the whole first round is sent by then, the second has not started.
   const warmupS = Math.round(requestMs / 2) / 1000
   const loadAverage1mBefore = loadavg()[0] ?? 0
-  const sim = await startSim({ ttftMs: options.streamTtftMs, itlMs: options.streamItlMs })
+  const sim = await startSim({ ttftMs: options.streamTtftMs, itlMs: options.streamItlMs, requestLog: true })
   try {
     await warmSimulator(sim.url, { requests: 400, concurrency: 100, inputTokens: 16, outputTokens: 4 })
     const truthOf = (server: ServerWindow): { ttft: number | null; itl: number | null } => ({
@@ -299,7 +309,7 @@ async function runStreamsCase(options: Options, streams: number): Promise<Stream
       log(`    reference client: TTFT error ${fmt(reference.ttftErrorMs, 3, true)} ms, ITL error ${fmt(reference.itlErrorMs, 3, true)} ms (${reference.succeeded}/${reference.sent} ok)`)
       await pause(2000)
     }
-    const { bench, server } = await benchAgainstSim(
+    const { bench, server, sharedClock } = await benchAgainstSim(
       sim,
       [
         '--concurrency', String(streams),
@@ -308,14 +318,16 @@ async function runStreamsCase(options: Options, streams: number): Promise<Stream
         '--output-tokens', options.streamTokens.text,
         '--fixed-output',
         '--warmup', String(warmupS),
+        '--workers', String(workers),
       ],
-      { firstRound: streams },
+      { firstRound: streams, warmupS },
     )
     const run = bench.run
     const truth = truthOf(server)
     const clientTtft = run.metrics.ttft?.mean ?? null
     const clientItl = run.metrics.interTokenLatency?.mean ?? null
-    const ttftErrorMs = diff(clientTtft, truth.ttft)
+    const ttftErrorVsServerViewMs = diff(clientTtft, truth.ttft)
+    const ttftErrorMs = sharedClock?.ttftErrorMeanMs ?? ttftErrorVsServerViewMs
     const itlErrorMs = diff(clientItl, truth.itl)
     const held =
       run.requests.succeeded === run.requests.sent &&
@@ -324,7 +336,7 @@ async function runStreamsCase(options: Options, streams: number): Promise<Stream
       itlErrorMs !== null &&
       Math.abs(ttftErrorMs) <= STREAM_ERROR_TOLERANCE_MS &&
       Math.abs(itlErrorMs) <= STREAM_ERROR_TOLERANCE_MS
-    const netTtft = diff(ttftErrorMs, reference?.ttftErrorMs ?? null)
+    const netTtft = diff(ttftErrorVsServerViewMs, reference?.ttftErrorMs ?? null)
     const netItl = diff(itlErrorMs, reference?.itlErrorMs ?? null)
     const heldNetOfReference =
       reference === null
@@ -340,6 +352,9 @@ async function runStreamsCase(options: Options, streams: number): Promise<Stream
     }
     return {
       streams,
+      workers,
+      sharedClock,
+      ttftErrorVsServerViewMs,
       requests,
       sent: run.requests.sent,
       succeeded: run.requests.succeeded,
@@ -417,15 +432,19 @@ function rateMarkdown(rate: RateResult, options: Options): string {
 function streamsMarkdown(cases: StreamsCase[], options: Options): string {
   const rows = cases.map((c) => [
     String(c.streams),
+    String(c.workers),
     `${c.succeeded}/${c.sent}${Object.keys(c.errors).length > 0 ? ` (${Object.entries(c.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
     `${fmt(c.achievedConcurrencyMean, 0)} (max ${c.achievedConcurrencyMax})`,
-    `${fmt(c.clientTtftMeanMs, 3)} / ${fmt(c.truthTtftMs, 3)}`,
+    `${fmt(c.clientTtftMeanMs, 3)} / ${fmt(c.sharedClock?.truthTtftMeanMs ?? c.truthTtftMs, 3)}`,
     fmt(c.ttftErrorMs, 3, true),
+    fmt(c.sharedClock?.ttftErrorP99Ms, 2, true),
+    fmt(c.ttftErrorVsServerViewMs, 3, true),
     `${fmt(c.clientItlMeanMs, 3)} / ${fmt(c.truthItlMs, 3)}`,
     fmt(c.itlErrorMs, 3, true),
     c.reference ? `${fmt(c.reference.ttftErrorMs, 3, true)} / ${fmt(c.reference.itlErrorMs, 3, true)}` : '–',
     fmt(c.server.emitLatenessMeanMs, 3),
     `${fmt(c.client.eventLoopDelayMeanMs, 2)} / ${fmt(c.client.eventLoopDelayP99Ms, 1)}`,
+    `${fmt(c.client.readLatenessMs?.mean, 2)} / ${fmt(c.client.readLatenessPerReadMeanMs, 2)}`,
     fmt(c.client.cpuCores, 2),
     c.client.verdict,
     c.held ? '**yes**' : 'no',
@@ -439,28 +458,34 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
   const largestNet = heldNet.length > 0 ? Math.max(...heldNet) : null
   const reasons = cases
     .filter((c) => c.client.reasons.length > 0)
-    .map((c) => `- ${c.streams} streams: ${c.client.reasons.join('; ')}`)
+    .map((c) => `- ${c.streams} streams, ${c.workers} worker${c.workers > 1 ? "s" : ""}: ${c.client.reasons.join("; ")}`)
   const lines = [
     `Simulator: TTFT ${options.streamTtftMs} ms, ITL ${options.streamItlMs} ms (a slow token rate so that the simulator is not ` +
       `the bottleneck: N streams are N × ${fmt(1000 / options.streamItlMs, 0)} events/s), a fresh instance per row, warmed up. ` +
       `geopat bench: closed loop at N streams, 2 × N requests, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
       '(--fixed-output; a spread of lengths keeps the streams from finishing, and the next round from arriving, all at once), ' +
-      '--warmup half a request (the first, connection-opening round is left out of the statistics). Truth: the simulator\'s ' +
-      'mean TTFT + write lateness, and its mean ITL, from /metrics over the run. Reference: bench/reference-client.ts with the same load just before. ' +
+      '--warmup half a request (the first, connection-opening round is left out of the statistics), --workers as in the row. TTFT truth: per request, ' +
+      'on the machine\'s clock, from geopat\'s socket write to the simulator\'s write of the first token (its --request-log, joined on x-request-id); ' +
+      'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics. ' +
+      'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads). ' +
       `Held = every request ok, N streams reached, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
     '',
     markdownTable(
       [
         'streams',
+        'workers',
         'ok/sent',
         'achieved streams',
         'TTFT client / truth',
         'TTFT error',
+        'TTFT error p99',
+        'TTFT error vs /metrics',
         'ITL/token client / truth',
         'ITL error',
         'reference error TTFT / ITL',
         'sim write lateness',
         'client loop delay mean / p99',
+        'read probe mean / per read',
         'client CPU (cores)',
         'verdict',
         'held',
@@ -498,11 +523,11 @@ async function main(): Promise<void> {
   if (options.only !== 'rate') {
     log('(b) concurrent streams held')
     streams = []
-    for (const count of options.streams) {
-      log(`  - ${count} streams …`)
-      const result = await runStreamsCase(options, count)
+    for (const count of options.streams) for (const workers of options.workers) {
+      log(`  - ${count} streams, ${workers} worker${workers > 1 ? 's' : ''} …`)
+      const result = await runStreamsCase(options, count, workers)
       log(
-        `    TTFT ${fmt(result.clientTtftMeanMs, 3)} vs ${fmt(result.truthTtftMs, 3)} (${fmt(result.ttftErrorMs, 3, true)}), ITL ${fmt(result.clientItlMeanMs, 3)} ` +
+        `    TTFT ${fmt(result.clientTtftMeanMs, 3)} vs ${fmt(result.sharedClock?.truthTtftMeanMs ?? result.truthTtftMs, 3)} (${fmt(result.ttftErrorMs, 3, true)}), ITL ${fmt(result.clientItlMeanMs, 3)} ` +
           `vs ${fmt(result.truthItlMs, 3)} (${fmt(result.itlErrorMs, 3, true)}), ${result.succeeded}/${result.sent} ok, verdict ${result.client.verdict}, held: ${result.held}`,
       )
       streams.push(result)
