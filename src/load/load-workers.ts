@@ -60,7 +60,9 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   }
 
   const script = workerScript()
-  const results = await Promise.all(
+  /** Each worker's first fill, given after all are started so that the first round's ids come first. */
+  const firstFills: Array<{ share: number; feed: (wanted: number) => void }> = []
+  const running = Promise.all(
     Array.from({ length: count }, (_, index) => {
       const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
       const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
@@ -101,11 +103,15 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
         worker.on('exit', (code) => {
           if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
         })
-        // Enough for every virtual user of the worker and as many again, so that none waits.
-        feed(2 * share + 16)
+        firstFills.push({ share, feed })
       })
     }),
   )
+  // Every virtual user's first request (ids 0 … concurrency − 1, as one loop numbers its first
+  // round), then as many again and a few more per worker, so that none waits for the next.
+  for (const { share, feed } of firstFills) feed(share)
+  for (const { share, feed } of firstFills) feed(share + 16)
+  const results = await running
   return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count })
 }
 

@@ -51,6 +51,11 @@ export function renderGlossaryMarkdown(): string {
     `${t.sendLatenessMeanMs} ms late on average or ${t.sendLatenessP99Ms} ms at p99 (the rate asked for was not offered), or, in a closed loop,`,
     `requests spend over ${t.dispatchWaitShare * 100}% of their time queued inside the client before undici writes them. Latencies count from the`,
     'moment undici writes the request to its socket; the wait before it is reported apart (dispatchWaitMs).',
+    `It is also marked when data waits on its sockets before the client reads it: a worker thread writes the machine's clock to a loopback`,
+    `socket every 2 ms and the client reads it like response data; a mean lateness over ${t.readLatenessMeanMs} ms (plain, or weighted by the response reads`,
+    'around each probe read, as reads come in bursts) means TTFT and E2E read late. The event-loop delay misses this: a loop busy with',
+    'reads is never blocked. Against the per-request truth of bench/ (the simulator\'s request log), TTFT errors ran 2–6× this figure at',
+    '1,000–3,000 streams, so the threshold is low on purpose. `--workers N` spreads a closed loop over N threads, each with its own loop.',
   )
   return lines.join('\n')
 }
