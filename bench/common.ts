@@ -379,8 +379,8 @@ export async function benchAgainstSim(
   return { bench, server: serverWindow(before, after), sharedClock }
 }
 
-/** The simulator writes its request log at least once a second. */
-const SIM_LOG_FLUSH_MS = 1200
+/** The simulator writes its request log at the end of each event-loop turn: a moment lets the last lines land. */
+const SIM_LOG_FLUSH_MS = 300
 
 /**
  * Each request's true TTFT on the machine's clock: from geopat's socket write (the run's

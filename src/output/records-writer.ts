@@ -2,22 +2,26 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import type { RequestRecord } from '../schema/record.js'
 
 /**
- * Appends records to records.jsonl as requests finish. Lines written in the same event-loop turn go
- * to the kernel in one write at the end of that turn, so an interrupted run (Ctrl-C, a crash of the
- * server, a kill) keeps every record that was complete a moment before.
+ * Appends JSON lines to a file. Lines written in the same event-loop turn go to the kernel in one
+ * write at the end of that turn, so an interrupted run (Ctrl-C, a crash of the server, a kill) keeps
+ * every line that was complete a moment before, at the cost of one write per busy turn.
  */
-export class RecordsWriter {
+export class JsonLinesWriter<T> {
   private readonly fd: number
   private pending: string[] = []
   private flushScheduled = false
   private closed = false
   written = 0
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'a')
+  /** `flags`: 'a' appends to what is there, 'w' starts the file anew. */
+  constructor(
+    readonly path: string,
+    flags: 'a' | 'w' = 'a',
+  ) {
+    this.fd = openSync(path, flags)
   }
 
-  write(record: RequestRecord): void {
+  write(record: T): void {
     if (this.closed) return
     this.pending.push(JSON.stringify(record))
     this.written++
@@ -42,3 +46,6 @@ export class RecordsWriter {
     closeSync(this.fd)
   }
 }
+
+/** records.jsonl: one line per request, appended as requests finish. */
+export class RecordsWriter extends JsonLinesWriter<RequestRecord> {}

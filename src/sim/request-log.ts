@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { JsonLinesWriter } from '../output/records-writer.js'
 import { z } from 'zod'
 
 /**
@@ -30,41 +30,9 @@ export const simRequestLogEntrySchema = z
   .strict()
 export type SimRequestLogEntry = z.infer<typeof simRequestLogEntrySchema>
 
-/**
- * Appends entries to a JSONL file in batches (one write per 256 entries or per second), so that the
- * log costs the server's event loop little at thousands of requests per second. `close()` writes the
- * rest; entries are whole lines, so a file cut short by a crash still parses line by line.
- */
-export class SimRequestLog {
-  private readonly fd: number
-  private pending: string[] = []
-  private readonly timer: NodeJS.Timeout
-  private closed = false
-
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'w')
-    this.timer = setInterval(() => this.flush(), 1000)
-    this.timer.unref()
-  }
-
-  write(entry: SimRequestLogEntry): void {
-    if (this.closed) return
-    this.pending.push(JSON.stringify(entry))
-    if (this.pending.length >= 256) this.flush()
-  }
-
-  flush(): void {
-    if (this.pending.length === 0) return
-    const text = `${this.pending.join('\n')}\n`
-    this.pending = []
-    writeSync(this.fd, text)
-  }
-
-  close(): void {
-    if (this.closed) return
-    this.flush()
-    this.closed = true
-    clearInterval(this.timer)
-    closeSync(this.fd)
+/** The simulator's request log file (`--request-log`), written as generations finish. */
+export class SimRequestLog extends JsonLinesWriter<SimRequestLogEntry> {
+  constructor(path: string) {
+    super(path, 'w')
   }
 }
