@@ -53,7 +53,8 @@ export function renderGlossaryMarkdown(): string {
     'moment undici writes the request to its socket; the wait before it is reported apart (dispatchWaitMs).',
     `It is also marked when data waits on its sockets before the client reads it: a worker thread writes the machine's clock to a loopback`,
     `socket every 2 ms and the client reads it like response data; a mean lateness over ${t.readLatenessMeanMs} ms (plain, or weighted by the response reads`,
-    'around each probe read, as reads come in bursts) means TTFT and E2E read late. The event-loop delay misses this: a loop busy with',
+    `around each probe read, as reads come in bursts) while the event loop is busy at least ${t.readLatenessBusyUtilization * 100}% of the time, or over ${t.readLatenessAnyLoadMs} ms at any load,`,
+    'means TTFT and E2E read late. The event-loop delay misses this: a loop busy with',
     'reads is never blocked. Against the per-request truth of bench/ (the simulator\'s request log), TTFT errors ran 2–6× this figure at',
     '1,000–3,000 streams, so the threshold is low on purpose. `--workers N` spreads a closed loop over N threads, each with its own loop.',
   )

@@ -48,5 +48,10 @@ describe('read-lateness probe (client self-check)', () => {
     expect(late.reasons.join(' ')).toMatch(/on its socket before the client read it/)
     // Reads in bursts: the probe weighted by the reads around it can be late while its plain mean is not.
     expect(judgeClient({ ...quiet, readLatenessMs: describeValues([0.05, 0.1]), readLatenessPerReadMeanMs: 0.9 }).verdict).toBe('client-bound')
+    // An idle client (loop busy 4% of the time) whose reads wait 0.3 ms meets the machine's scheduling, not its own
+    // queue: not client-bound; over 1 ms it is, whatever the load.
+    const idle = { ...quiet, eventLoopUtilization: 0.04 }
+    expect(judgeClient({ ...idle, readLatenessMs: describeValues([0.1, 0.2]), readLatenessPerReadMeanMs: 0.3 }).verdict).toBe('ok')
+    expect(judgeClient({ ...idle, readLatenessMs: describeValues([0.1, 0.2]), readLatenessPerReadMeanMs: 1.5 }).verdict).toBe('client-bound')
   })
 })
