@@ -141,8 +141,13 @@ abstract class Generation implements DueTask {
     })
   }
 
-  /** Notes a write of `tokens` tokens that was due at `scheduledAtMs` and went out at `writtenAtMs`. */
-  protected noteWrite(tokens: number, scheduledAtMs: number, writtenAtMs: number): void {
+  /**
+   * Call right before writing `tokens` tokens that were due at `scheduledAtMs`: the simulator's
+   * own lateness goes to /metrics, and the first write's times to the request log.
+   */
+  protected noteWrite(tokens: number, scheduledAtMs: number): void {
+    const writtenAtMs = performance.now()
+    this.setup.context.metrics.emitLateness.record(writtenAtMs - scheduledAtMs)
     if (this.tokensWritten === 0) {
       this.firstTokenDueAtMs = scheduledAtMs
       this.firstTokenWrittenAtMs = writtenAtMs
@@ -267,11 +272,8 @@ export class StreamingGeneration extends Generation {
       text += SSE_DONE
     }
 
-    const metrics = this.setup.context.metrics
-    const writtenAtMs = performance.now()
-    metrics.emitLateness.record(writtenAtMs - scheduledAtMs)
+    this.noteWrite(offsetsMs.length, scheduledAtMs)
     writeChunk(response, text)
-    this.noteWrite(offsetsMs.length, scheduledAtMs, writtenAtMs)
     this.observeTokenTimes(firstIndex, this.previousTokenOffsetMs, offsetsMs)
     this.previousTokenOffsetMs = offsetsMs[offsetsMs.length - 1] as number
     this.nextTokenIndex = groupEnd
@@ -338,9 +340,7 @@ export class BufferedGeneration extends Generation {
   onDue(scheduledAtMs: number): void {
     if (this.finished) return
     const { request, response, ending, context } = this.setup
-    const writtenAtMs = performance.now()
-    context.metrics.emitLateness.record(writtenAtMs - scheduledAtMs)
-    this.noteWrite(this.tokenOffsetsMs.length, scheduledAtMs, writtenAtMs)
+    this.noteWrite(this.tokenOffsetsMs.length, scheduledAtMs)
     this.observeTokenTimes(0, 0, this.tokenOffsetsMs)
     const lastOffsetMs = this.tokenOffsetsMs[this.tokenOffsetsMs.length - 1] ?? 0
     switch (ending) {
