@@ -227,7 +227,6 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
     ]
     const { bench, server, sharedClock } = await benchAgainstSim(sim, args, {
       firstRound: concurrency,
-      warmupS,
       ...(options.keep !== undefined ? { keepDir: join(options.keep, `accuracy-c${concurrency}-k${coalesce}`) } : {}),
     })
     const run = bench.run

@@ -206,7 +206,7 @@ export async function runGeopatBench(
   const summary = JSON.parse(String(child.stdout)) as BenchSummary
   const run = summary.runs[0]
   if (run === undefined) throw new Error(`geopat bench ${args.join(' ')}: the summary has no run`)
-  const records = await recordDiagnostics(join(outDir, 'records.jsonl'), options.firstRound ?? 0)
+  const records = await recordDiagnostics(join(outDir, 'records.jsonl'), options.firstRound ?? 0, run.window)
   if (!options.keep && options.outDir === undefined) rmSync(outDir, { recursive: true, force: true })
   return { summary, run, processWallS, records, outDir }
 }
@@ -225,13 +225,19 @@ export interface RecordDiagnostics {
   sendToHeadersFirstRoundMeanMs: number | null
   /** Latest sendMs of the first round: a --warmup shorter than this would count some of it. */
   firstRoundLastSendMs: number | null
+  /**
+   * Requests on the wire (from geopat's write to the last byte), averaged over the summary's
+   * measurement window: what a closed loop of N streams really held while it was measured.
+   */
+  inFlightWindowMean: number | null
 }
 
 /**
  * A few figures the summary does not carry, read from records.jsonl. `firstRound` (the
  * concurrency of a closed loop) marks the requests that opened the connections: ids below it.
  */
-export async function recordDiagnostics(path: string, firstRound = 0): Promise<RecordDiagnostics> {
+export async function recordDiagnostics(path: string, firstRound = 0, window?: { startMs: number; endMs: number }): Promise<RecordDiagnostics> {
+  let inFlightArea = 0
   const sums = { ttft: [0, 0], warmHeaders: [0, 0], firstHeaders: [0, 0] }
   const add = (key: keyof typeof sums, value: number): void => {
     sums[key][0] = (sums[key][0] as number) + value
@@ -251,6 +257,11 @@ export async function recordDiagnostics(path: string, firstRound = 0): Promise<R
         sendMs: number
         responseHeadersMs: number | null
         timeToFirstTokenMs: number | null
+        endToEndLatencyMs: number | null
+      }
+      if (window !== undefined && record.endToEndLatencyMs !== null) {
+        const overlap = Math.min(window.endMs, record.sendMs + record.endToEndLatencyMs) - Math.max(window.startMs, record.sendMs)
+        if (overlap > 0) inFlightArea += overlap
       }
       if (record.id < firstRound) firstRoundLastSendMs = Math.max(firstRoundLastSendMs ?? 0, record.sendMs)
       if (!record.ok) continue
@@ -270,6 +281,7 @@ export async function recordDiagnostics(path: string, firstRound = 0): Promise<R
     sendToHeadersWarmMeanMs: mean('warmHeaders'),
     sendToHeadersFirstRoundMeanMs: mean('firstHeaders'),
     firstRoundLastSendMs,
+    inFlightWindowMean: window !== undefined && window.endMs > window.startMs ? inFlightArea / (window.endMs - window.startMs) : null,
   }
 }
 
@@ -364,7 +376,7 @@ export async function warmSimulator(
 export async function benchAgainstSim(
   sim: RunningSim,
   args: string[],
-  options: { firstRound?: number; keepDir?: string; warmupS?: number } = {},
+  options: { firstRound?: number; keepDir?: string } = {},
 ): Promise<{ bench: GeopatBenchResult; server: ServerWindow; sharedClock: SharedClockTruth | null }> {
   const before = await sim.scrape()
   const outDir = options.keepDir ?? mkdtempSync(join(tmpdir(), 'geopat-bench-'))
@@ -373,7 +385,7 @@ export async function benchAgainstSim(
   let sharedClock: SharedClockTruth | null = null
   if (sim.requestLogPath !== undefined) {
     await pause(SIM_LOG_FLUSH_MS)
-    sharedClock = await sharedClockTruth(join(outDir, 'records.jsonl'), sim.requestLogPath, bench.run, (options.warmupS ?? 0) * 1000)
+    sharedClock = await sharedClockTruth(join(outDir, 'records.jsonl'), sim.requestLogPath, bench.run)
   }
   if (options.keepDir === undefined) rmSync(outDir, { recursive: true, force: true })
   return { bench, server: serverWindow(before, after), sharedClock }
@@ -407,7 +419,8 @@ export interface SharedClockTruth {
   causalityMinMs: number
 }
 
-export async function sharedClockTruth(recordsPath: string, logPath: string, run: RunSummary, warmupMs: number): Promise<SharedClockTruth | null> {
+/** Judges the requests geopat's statistics count: sent inside the run's window (warm-up and cool-down left out). */
+export async function sharedClockTruth(recordsPath: string, logPath: string, run: RunSummary): Promise<SharedClockTruth | null> {
   const origin = run.achieved.runStartedAtUnixMs
   if (origin === undefined || !existsSync(logPath)) return null
   const logged = new Map<string, SimRequestLogEntry>()
@@ -423,7 +436,7 @@ export async function sharedClockTruth(recordsPath: string, logPath: string, run
   for await (const line of createInterface({ input: createReadStream(recordsPath, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })) {
     if (line.trim() === '') continue
     const record = JSON.parse(line) as RequestRecord
-    if (!record.ok || record.sendMs < warmupMs || record.timeToFirstTokenMs === null) continue
+    if (!record.ok || record.sendMs < run.window.startMs || record.sendMs >= run.window.endMs || record.timeToFirstTokenMs === null) continue
     const entry = record.requestId !== undefined ? logged.get(record.requestId) : undefined
     if (entry === undefined || entry.firstTokenWrittenUnixMs === null) {
       unmatched++

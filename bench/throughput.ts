@@ -6,19 +6,21 @@
  *     written as always), divided by autocannon's request rate against the same simulator with the
  *     same body. Target (issue): at least 0.5. Run alternately: autocannon, geopat, autocannon,
  *     geopat (--pairs), one simulator for all, warmed up first.
- * (b) Streams held: for each number of concurrent streams, a fresh simulator with TTFT 100 ms and
- *     ITL 100 ms (a slow token rate, so that the simulator is not the bottleneck: 5,000 streams are
- *     50,000 events/s), 25–35 output tokens, requests = 2 × streams (the first, connection-opening
- *     round left out of geopat's statistics by --warmup); timing error = |client mean − truth| for
- *     TTFT and per-token ITL, truth from the simulator's /metrics. Target: 5,000 streams within 1 ms.
+ * (b) Streams held, in steady state: for each ITL and number of concurrent streams N, a fresh
+ *     simulator (TTFT 100 ms) and a closed loop of N streams for --stream-duration seconds, 10–50
+ *     output tokens (the spread desynchronizes the streams after their first round); warm-up and
+ *     cool-down are each the longest request, so the first round is left out and every request
+ *     counted ran with all N streams around it. TTFT error per request against the simulator's
+ *     first-token write on the machine's clock (its request log); ITL against its /metrics.
+ *     N streams at ITL t are N × 1000 / t events/s. Target: 5,000 streams within 1 ms.
  *
  *   npm run build && node dist/bench/throughput.js                # full run, prints the tables
  *   node dist/bench/throughput.js --write                         # … and updates bench/RESULTS.md
- *   node dist/bench/throughput.js --duration 2 --pairs 1 --streams 100,200 --stream-tokens uniform:4-8   # smoke
+ *   node dist/bench/throughput.js --duration 2 --pairs 1 --streams 100,200 --stream-tokens uniform:4-8 --stream-duration 6   # smoke
  *
  * Flags: --duration S (20) --pairs N (2) --connections N (100) --streams LIST (1000,2000,3000,5000)
- * --stream-ttft-ms (100) --stream-itl-ms (100) --stream-tokens (uniform:25-35) --only rate|streams --write
- * --json --no-reference (skip the reference client in part b).
+ * --stream-ttft-ms (100) --stream-itl-ms LIST (100) --stream-tokens (uniform:10-50) --stream-duration S (20)
+ * --workers LIST (1,2) --only rate|streams --write --json --no-reference (skip the reference client in part b).
  */
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
@@ -62,8 +64,11 @@ interface Options {
   connections: number
   streams: number[]
   streamTtftMs: number
-  streamItlMs: number
+  /** Every stream count is tried at each of these ITLs (the event rate is streams × 1000 / ITL). */
+  streamItlMs: number[]
   streamTokens: TokenSpec
+  /** geopat bench --duration of each streams row (warm-up and cool-down inside it). */
+  streamDurationS: number
   /** geopat bench --workers for each streams row (every count is tried with each). */
   workers: number[]
   only: 'rate' | 'streams' | undefined
@@ -82,7 +87,8 @@ function parseOptions(argv: string[]): Options {
       streams: { type: 'string', default: '1000,2000,3000,5000' },
       'stream-ttft-ms': { type: 'string', default: '100' },
       'stream-itl-ms': { type: 'string', default: '100' },
-      'stream-tokens': { type: 'string', default: 'uniform:25-35' },
+      'stream-tokens': { type: 'string', default: 'uniform:10-50' },
+      'stream-duration': { type: 'string', default: '20' },
       workers: { type: 'string', default: '1,2' },
       only: { type: 'string' },
       write: { type: 'boolean', default: false },
@@ -101,8 +107,9 @@ function parseOptions(argv: string[]): Options {
     connections: parsePositive(values.connections, '--connections'),
     streams: parseIntList(values.streams, '--streams'),
     streamTtftMs: parsePositive(values['stream-ttft-ms'], '--stream-ttft-ms'),
-    streamItlMs: parsePositive(values['stream-itl-ms'], '--stream-itl-ms'),
+    streamItlMs: parseIntList(values['stream-itl-ms'], '--stream-itl-ms'),
     streamTokens,
+    streamDurationS: parsePositive(values['stream-duration'], '--stream-duration'),
     workers: parseIntList(values.workers, '--workers'),
     only: values.only as Options['only'],
     write: values.write,
@@ -245,6 +252,7 @@ async function runRate(options: Options): Promise<RateResult> {
 
 interface StreamsCase {
   streams: number
+  itlMs: number
   workers: number
   /** Per-request TTFT truth on the machine's clock (the simulator's request log); null if not joined. */
   sharedClock: SharedClockTruth | null
@@ -256,7 +264,10 @@ interface StreamsCase {
   errors: Record<string, number>
   achievedConcurrencyMean: number
   achievedConcurrencyMax: number
+  /** Streams on the wire, averaged over the measurement window (from the records). */
+  inFlightWindowMean: number | null
   warmupS: number
+  cooldownS: number
   clientTtftMeanMs: number | null
   clientItlMeanMs: number | null
   truthTtftMs: number | null
@@ -274,13 +285,22 @@ interface StreamsCase {
   loadAverage1mBefore: number
 }
 
-async function runStreamsCase(options: Options, streams: number, workers: number): Promise<StreamsCase> {
-  const requests = 2 * streams
-  const requestMs = options.streamTtftMs + (options.streamTokens.min - 1) * options.streamItlMs
-  // Half the shortest request: the whole first round is sent by then, the second has not started.
-  const warmupS = Math.round(requestMs / 2) / 1000
+/**
+ * Steady state, as "held" means: every stream has turned over at least once before the window
+ * opens (the warm-up is the longest request, so the connection-opening first round and its
+ * synchronized starts are out, and the spread of lengths has desynchronized the streams), and every
+ * request counted has ended before sending stops (the cool-down is the longest request too), so each
+ * was measured with all N streams running around it.
+ */
+async function runStreamsCase(options: Options, streams: number, itlMs: number, workers: number): Promise<StreamsCase> {
+  const longestRequestMs = options.streamTtftMs + (options.streamTokens.max - 1) * itlMs
+  const warmupS = Math.ceil(longestRequestMs / 100) / 10
+  const cooldownS = warmupS
+  if (options.streamDurationS <= warmupS + cooldownS) {
+    throw new Error(`--stream-duration ${options.streamDurationS} s leaves no window after a ${warmupS} s warm-up and a ${cooldownS} s cool-down (the longest request)`)
+  }
   const loadAverage1mBefore = loadavg()[0] ?? 0
-  const sim = await startSim({ ttftMs: options.streamTtftMs, itlMs: options.streamItlMs, requestLog: true })
+  const sim = await startSim({ ttftMs: options.streamTtftMs, itlMs, requestLog: true })
   try {
     await warmSimulator(sim.url, { requests: 400, concurrency: 100, inputTokens: 16, outputTokens: 4 })
     const truthOf = (server: ServerWindow): { ttft: number | null; itl: number | null } => ({
@@ -296,9 +316,9 @@ async function runStreamsCase(options: Options, streams: number, workers: number
         inputTokens: 16,
         outputTokens: options.streamTokens.text,
         fixedOutput: true,
-        count: requests,
+        count: 3 * streams,
       })
-      const ref = await referenceAgainstSim(sim, { concurrency: streams, requests, bodies })
+      const ref = await referenceAgainstSim(sim, { concurrency: streams, requests: 3 * streams, bodies })
       const truth = truthOf(ref.server)
       reference = {
         ttftErrorMs: diff(ref.reference.ttftMeanMs, truth.ttft),
@@ -313,14 +333,15 @@ async function runStreamsCase(options: Options, streams: number, workers: number
       sim,
       [
         '--concurrency', String(streams),
-        '--requests', String(requests),
+        '--duration', String(options.streamDurationS),
         '--input-tokens', '16',
         '--output-tokens', options.streamTokens.text,
         '--fixed-output',
         '--warmup', String(warmupS),
+        '--cooldown', String(cooldownS),
         '--workers', String(workers),
       ],
-      { firstRound: streams, warmupS },
+      { firstRound: streams },
     )
     const run = bench.run
     const truth = truthOf(server)
@@ -329,9 +350,13 @@ async function runStreamsCase(options: Options, streams: number, workers: number
     const ttftErrorVsServerViewMs = diff(clientTtft, truth.ttft)
     const ttftErrorMs = sharedClock?.ttftErrorMeanMs ?? ttftErrorVsServerViewMs
     const itlErrorMs = diff(clientItl, truth.itl)
+    const inFlightWindowMean = bench.records.inFlightWindowMean
+    // Streams held: a closed loop keeps N on the wire but for the moment between one request's end
+    // and the next one's write; 98% allows for that and nothing more.
+    const streamsReached = inFlightWindowMean !== null && inFlightWindowMean >= 0.98 * streams
     const held =
       run.requests.succeeded === run.requests.sent &&
-      run.achieved.concurrencyMax >= streams &&
+      streamsReached &&
       ttftErrorMs !== null &&
       itlErrorMs !== null &&
       Math.abs(ttftErrorMs) <= STREAM_ERROR_TOLERANCE_MS &&
@@ -342,7 +367,7 @@ async function runStreamsCase(options: Options, streams: number, workers: number
       reference === null
         ? null
         : run.requests.succeeded === run.requests.sent &&
-          run.achieved.concurrencyMax >= streams &&
+          streamsReached &&
           netTtft !== null &&
           netItl !== null &&
           Math.abs(netTtft) <= STREAM_ERROR_TOLERANCE_MS &&
@@ -352,16 +377,19 @@ async function runStreamsCase(options: Options, streams: number, workers: number
     }
     return {
       streams,
+      itlMs,
       workers,
       sharedClock,
       ttftErrorVsServerViewMs,
-      requests,
+      requests: run.requests.sent,
       sent: run.requests.sent,
       succeeded: run.requests.succeeded,
       errors: Object.fromEntries(Object.entries(run.requests.errors).filter(([, count]) => count > 0)),
       achievedConcurrencyMean: run.achieved.concurrencyMean,
       achievedConcurrencyMax: run.achieved.concurrencyMax,
+      inFlightWindowMean,
       warmupS,
+      cooldownS,
       clientTtftMeanMs: clientTtft,
       clientItlMeanMs: clientItl,
       truthTtftMs: truth.ttft,
@@ -432,9 +460,10 @@ function rateMarkdown(rate: RateResult, options: Options): string {
 function streamsMarkdown(cases: StreamsCase[], options: Options): string {
   const rows = cases.map((c) => [
     String(c.streams),
+    `${c.itlMs} (${fmt((c.streams * 1000) / c.itlMs, 0)})`,
     String(c.workers),
     `${c.succeeded}/${c.sent}${Object.keys(c.errors).length > 0 ? ` (${Object.entries(c.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
-    `${fmt(c.achievedConcurrencyMean, 0)} (max ${c.achievedConcurrencyMax})`,
+    fmt(c.inFlightWindowMean, 0),
     `${fmt(c.clientTtftMeanMs, 3)} / ${fmt(c.sharedClock?.truthTtftMeanMs ?? c.truthTtftMs, 3)}`,
     fmt(c.ttftErrorMs, 3, true),
     fmt(c.sharedClock?.ttftErrorP99Ms, 2, true),
@@ -450,32 +479,34 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
     c.held ? '**yes**' : 'no',
     c.heldNetOfReference === null ? '–' : c.heldNetOfReference ? 'yes' : 'no',
   ])
-  const held = cases.filter((c) => c.held).map((c) => c.streams)
-  const heldOk = cases.filter((c) => c.held && c.client.verdict === 'ok').map((c) => c.streams)
-  const largest = held.length > 0 ? Math.max(...held) : null
-  const largestOk = heldOk.length > 0 ? Math.max(...heldOk) : null
-  const heldNet = cases.filter((c) => c.heldNetOfReference === true).map((c) => c.streams)
-  const largestNet = heldNet.length > 0 ? Math.max(...heldNet) : null
+  const largestHeld = (itlMs: number, pick: (c: StreamsCase) => boolean): number | null => {
+    const held = cases.filter((c) => c.itlMs === itlMs && pick(c)).map((c) => c.streams)
+    return held.length > 0 ? Math.max(...held) : null
+  }
   const reasons = cases
     .filter((c) => c.client.reasons.length > 0)
-    .map((c) => `- ${c.streams} streams, ${c.workers} worker${c.workers > 1 ? "s" : ""}: ${c.client.reasons.join("; ")}`)
+    .map((c) => `- ${c.streams} streams, ITL ${c.itlMs} ms, ${c.workers} worker${c.workers > 1 ? "s" : ""}: ${c.client.reasons.join("; ")}`)
+  const first = cases[0]
   const lines = [
-    `Simulator: TTFT ${options.streamTtftMs} ms, ITL ${options.streamItlMs} ms (a slow token rate so that the simulator is not ` +
-      `the bottleneck: N streams are N × ${fmt(1000 / options.streamItlMs, 0)} events/s), a fresh instance per row, warmed up. ` +
-      `geopat bench: closed loop at N streams, 2 × N requests, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
-      '(--fixed-output; a spread of lengths keeps the streams from finishing, and the next round from arriving, all at once), ' +
-      '--warmup half a request (the first, connection-opening round is left out of the statistics), --workers as in the row. TTFT truth: per request, ' +
+    `Simulator: TTFT ${options.streamTtftMs} ms, ITL as in the row (N streams at ITL t are N × 1000 / t token events/s, the figure in brackets: ` +
+      'the client must read and time every one, on the same 2 cores as the simulator writing them), a fresh instance per row, warmed up. ' +
+      `geopat bench: closed loop at N streams for ${options.streamDurationS} s, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
+      '(--fixed-output; the spread of lengths desynchronizes the streams after their first round), --workers as in the row. ' +
+      `Steady state: --warmup and --cooldown are each the longest request (${first ? `${first.warmupS} s at ITL ${first.itlMs} ms` : 'per row'}), so the ` +
+      'connection-opening first round and its synchronized starts are left out, and every request counted ended while all N streams were still running. ' +
+      '"streams on the wire" is the mean number of requests between geopat\'s write and their last byte over that window, from the records. TTFT truth: per request, ' +
       'on the machine\'s clock, from geopat\'s socket write to the simulator\'s write of the first token (its --request-log, joined on x-request-id); ' +
       'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics. ' +
       'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads). ' +
-      `Held = every request ok, N streams reached, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
+      `Held = every request ok, at least 98% of N streams on the wire over the window, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
     '',
     markdownTable(
       [
         'streams',
+        'ITL ms (events/s)',
         'workers',
         'ok/sent',
-        'achieved streams',
+        'streams on the wire',
         'TTFT client / truth',
         'TTFT error',
         'TTFT error p99',
@@ -494,9 +525,16 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
       rows,
     ),
     '',
-    `**Largest number of concurrent streams held with timing error ≤ ${STREAM_ERROR_TOLERANCE_MS} ms: ${largest ?? 'none of those tried'}` +
-      `** (with geopat's own verdict "ok" as well: ${largestOk ?? 'none'}; with geopat's errors net of the reference client's: ` +
-      `${cases.some((c) => c.heldNetOfReference !== null) ? largestNet ?? 'none' : 'not measured'}). Target: 5,000.`,
+    ...[...new Set(cases.map((c) => c.itlMs))].map((itlMs) => {
+      const net = cases.some((c) => c.itlMs === itlMs && c.heldNetOfReference !== null) ? (largestHeld(itlMs, (c) => c.heldNetOfReference === true) ?? 'none') : 'not measured'
+      return (
+        `- **ITL ${itlMs} ms: largest number of concurrent streams held with timing error ≤ ${STREAM_ERROR_TOLERANCE_MS} ms: ` +
+        `${largestHeld(itlMs, (c) => c.held) ?? 'none of those tried'}** (with geopat's own verdict "ok" as well: ` +
+        `${largestHeld(itlMs, (c) => c.held && c.client.verdict === 'ok') ?? 'none'}; net of the reference client's errors: ${net}).`
+      )
+    }),
+    '',
+    'Target: 5,000.',
   ]
   if (reasons.length > 0) lines.push('', 'Client-bound reasons given by geopat:', '', ...reasons)
   return lines.join('\n')
@@ -523,12 +561,13 @@ async function main(): Promise<void> {
   if (options.only !== 'rate') {
     log('(b) concurrent streams held')
     streams = []
-    for (const count of options.streams) for (const workers of options.workers) {
-      log(`  - ${count} streams, ${workers} worker${workers > 1 ? 's' : ''} …`)
-      const result = await runStreamsCase(options, count, workers)
+    for (const itlMs of options.streamItlMs) for (const count of options.streams) for (const workers of options.workers) {
+      log(`  - ${count} streams, ITL ${itlMs} ms, ${workers} worker${workers > 1 ? 's' : ''} …`)
+      const result = await runStreamsCase(options, count, itlMs, workers)
       log(
         `    TTFT ${fmt(result.clientTtftMeanMs, 3)} vs ${fmt(result.sharedClock?.truthTtftMeanMs ?? result.truthTtftMs, 3)} (${fmt(result.ttftErrorMs, 3, true)}), ITL ${fmt(result.clientItlMeanMs, 3)} ` +
-          `vs ${fmt(result.truthItlMs, 3)} (${fmt(result.itlErrorMs, 3, true)}), ${result.succeeded}/${result.sent} ok, verdict ${result.client.verdict}, held: ${result.held}`,
+          `vs ${fmt(result.truthItlMs, 3)} (${fmt(result.itlErrorMs, 3, true)}), ${result.succeeded}/${result.sent} ok, ${fmt(result.inFlightWindowMean, 0)} on the wire, ` +
+          `verdict ${result.client.verdict}, client CPU ${fmt(result.client.cpuCores, 2)}, held: ${result.held}`,
       )
       streams.push(result)
       await pause(3000)

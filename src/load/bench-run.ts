@@ -102,7 +102,7 @@ async function runBenchOn(
                 connectTimeoutMs: scenario.timeouts.connectMs,
                 client: clientOptions,
                 prepare,
-                onRecord,
+                onRecordLines: (lines, count) => writer.writeSerialized(lines, count),
                 stop,
                 graceSeconds: scenario.graceSeconds,
                 warmupMs: scenario.load.warmup * 1000,

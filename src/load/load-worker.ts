@@ -22,7 +22,8 @@ export type ToLoadWorker =
   | { type: 'stop'; cancelInFlight: boolean; reason?: string }
 
 export type FromLoadWorker =
-  | { type: 'record'; record: RequestRecord }
+  /** The records finished in one event-loop turn, as JSON lines (joined by '\n'): one message, not one per record. */
+  | { type: 'records'; lines: string; count: number }
   | { type: 'done'; result: LoadStepResult }
   | { type: 'failed'; message: string }
 
@@ -36,6 +37,23 @@ async function main(): Promise<void> {
   if (!port) return
   const data = workerData as LoadWorkerData
   const post = (message: FromLoadWorker): void => port.postMessage(message)
+  // Records are serialized here, on the worker's core, and sent once per turn: a message per record
+  // (and its structured clone) cost the coordinator as much again as writing it.
+  let finishedLines: string[] = []
+  let flushScheduled = false
+  const flushRecords = (): void => {
+    flushScheduled = false
+    if (finishedLines.length === 0) return
+    post({ type: 'records', lines: finishedLines.join('\n'), count: finishedLines.length })
+    finishedLines = []
+  }
+  const onRecord = (record: RequestRecord): void => {
+    finishedLines.push(JSON.stringify(record))
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flushRecords)
+    }
+  }
   let queue: PreparedRequest[] = []
   let head = 0
   const queued = (): number => queue.length - head
@@ -64,15 +82,17 @@ async function main(): Promise<void> {
     const result = await runLoadStep(data.step, {
       client,
       prepare: () => queue[head++] as PreparedRequest,
-      onRecord: (record) => post({ type: 'record', record }),
+      onRecord,
       stop,
       runStartedAt: data.originUnixMs - performance.timeOrigin,
       warmupMs: data.warmupMs,
       hasMore: () => queued() > 0 || !last,
       ready: () => (queued() > 0 || last || stop.stopped ? undefined : new Promise<void>((resolve) => waiters.push(resolve))),
     })
+    flushRecords()
     post({ type: 'done', result })
   } catch (error) {
+    flushRecords()
     post({ type: 'failed', message: (error as Error).message })
   } finally {
     await pool.close().catch(() => undefined)

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { ResolvedEndpoint } from '../client/endpoint.js'
 import type { StreamingClientOptions } from '../client/stream-request.js'
-import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
 import { toUnixMs } from '../util/clock.js'
 import { PACKAGE_ROOT } from '../util/version.js'
@@ -25,7 +24,8 @@ export interface LoadWorkersDependencies {
   client: StreamingClientOptions
   /** Makes request `id` (in the coordinator: prompts are made here, in the order of a single loop). */
   prepare: (id: number) => PreparedRequest
-  onRecord: (record: RequestRecord) => void
+  /** Records as JSON lines joined by '\n' (serialized in the workers), `count` of them. */
+  onRecordLines: (lines: string, count: number) => void
   stop: StopSignal
   /** Seconds the streams in flight get after a stop before they are cancelled. */
   graceSeconds: number
@@ -83,11 +83,11 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
           setTimeout(() => send({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
         })
         worker.on('message', (message: FromLoadWorker) => {
-          if (message.type === 'record') {
-            completed++
-            deps.onRecord(message.record)
+          if (message.type === 'records') {
+            completed += message.count
+            deps.onRecordLines(message.lines, message.count)
             // One request back for each one finished keeps the worker's queue as full as it started.
-            feed(1)
+            feed(message.count)
             deps.onProgress?.({ sent: handedOut, completed, inFlight: handedOut - completed, elapsedMs: performance.now() - runStartedAt })
           } else if (message.type === 'done') {
             settled = true

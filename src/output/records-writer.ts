@@ -22,9 +22,14 @@ export class JsonLinesWriter<T> {
   }
 
   write(record: T): void {
-    if (this.closed) return
-    this.pending.push(JSON.stringify(record))
-    this.written++
+    this.writeSerialized(JSON.stringify(record), 1)
+  }
+
+  /** `lines`: `count` records already serialized elsewhere (a load worker), joined by '\n'. */
+  writeSerialized(lines: string, count: number): void {
+    if (this.closed || count === 0) return
+    this.pending.push(lines)
+    this.written += count
     if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(() => this.flush())
