@@ -7,7 +7,7 @@
  *     same body. Target (issue): at least 0.5. Run alternately: autocannon, geopat, autocannon,
  *     geopat (--pairs), one simulator for all, warmed up first.
  * (b) Streams held, in steady state: for each ITL and number of concurrent streams N, a fresh
- *     simulator (TTFT 100 ms) and a closed loop of N streams for --stream-duration seconds, 10–50
+ *     simulator (TTFT 100 ms) and a closed loop of N streams for --stream-window seconds, 10–50
  *     output tokens (the spread desynchronizes the streams after their first round); warm-up and
  *     cool-down are each the longest request, so the first round is left out and every request
  *     counted ran with all N streams around it. TTFT error per request against the simulator's
@@ -16,10 +16,10 @@
  *
  *   npm run build && node dist/bench/throughput.js                # full run, prints the tables
  *   node dist/bench/throughput.js --write                         # … and updates bench/RESULTS.md
- *   node dist/bench/throughput.js --duration 2 --pairs 1 --streams 100,200 --stream-tokens uniform:4-8 --stream-duration 6   # smoke
+ *   node dist/bench/throughput.js --duration 2 --pairs 1 --streams 100,200 --stream-tokens uniform:4-8 --stream-window 3   # smoke
  *
  * Flags: --duration S (20) --pairs N (2) --connections N (100) --streams LIST (1000,2000,3000,5000)
- * --stream-ttft-ms (100) --stream-itl-ms LIST (100) --stream-tokens (uniform:10-50) --stream-duration S (20)
+ * --stream-ttft-ms (100) --stream-itl-ms LIST (100) --stream-tokens (uniform:10-50) --stream-window S (10)
  * --workers LIST (1,2) --only rate|streams --write --json --no-reference (skip the reference client in part b).
  */
 import autocannon from 'autocannon'
@@ -67,8 +67,8 @@ interface Options {
   /** Every stream count is tried at each of these ITLs (the event rate is streams × 1000 / ITL). */
   streamItlMs: number[]
   streamTokens: TokenSpec
-  /** geopat bench --duration of each streams row (warm-up and cool-down inside it). */
-  streamDurationS: number
+  /** Seconds of sends measured in each streams row; the run is warm-up + this + cool-down. */
+  streamWindowS: number
   /** geopat bench --workers for each streams row (every count is tried with each). */
   workers: number[]
   only: 'rate' | 'streams' | undefined
@@ -88,7 +88,7 @@ function parseOptions(argv: string[]): Options {
       'stream-ttft-ms': { type: 'string', default: '100' },
       'stream-itl-ms': { type: 'string', default: '100' },
       'stream-tokens': { type: 'string', default: 'uniform:10-50' },
-      'stream-duration': { type: 'string', default: '20' },
+      'stream-window': { type: 'string', default: '10' },
       workers: { type: 'string', default: '1,2' },
       only: { type: 'string' },
       write: { type: 'boolean', default: false },
@@ -109,7 +109,7 @@ function parseOptions(argv: string[]): Options {
     streamTtftMs: parsePositive(values['stream-ttft-ms'], '--stream-ttft-ms'),
     streamItlMs: parseIntList(values['stream-itl-ms'], '--stream-itl-ms'),
     streamTokens,
-    streamDurationS: parsePositive(values['stream-duration'], '--stream-duration'),
+    streamWindowS: parsePositive(values['stream-window'], '--stream-window'),
     workers: parseIntList(values.workers, '--workers'),
     only: values.only as Options['only'],
     write: values.write,
@@ -296,9 +296,7 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
   const longestRequestMs = options.streamTtftMs + (options.streamTokens.max - 1) * itlMs
   const warmupS = Math.ceil(longestRequestMs / 100) / 10
   const cooldownS = warmupS
-  if (options.streamDurationS <= warmupS + cooldownS) {
-    throw new Error(`--stream-duration ${options.streamDurationS} s leaves no window after a ${warmupS} s warm-up and a ${cooldownS} s cool-down (the longest request)`)
-  }
+  const durationS = Math.round((warmupS + options.streamWindowS + cooldownS) * 10) / 10
   const loadAverage1mBefore = loadavg()[0] ?? 0
   const sim = await startSim({ ttftMs: options.streamTtftMs, itlMs, requestLog: true })
   try {
@@ -333,7 +331,7 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
       sim,
       [
         '--concurrency', String(streams),
-        '--duration', String(options.streamDurationS),
+        '--duration', String(durationS),
         '--input-tokens', '16',
         '--output-tokens', options.streamTokens.text,
         '--fixed-output',
@@ -474,6 +472,7 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
     fmt(c.server.emitLatenessMeanMs, 3),
     `${fmt(c.client.eventLoopDelayMeanMs, 2)} / ${fmt(c.client.eventLoopDelayP99Ms, 1)}`,
     `${fmt(c.client.readLatenessMs?.mean, 2)} / ${fmt(c.client.readLatenessPerReadMeanMs, 2)}`,
+    c.client.gcPauses ? `${fmt(c.client.gcPauses.maxMs, 1)} / ${fmt(c.client.gcPauses.readDelayMeanMs, 2)}` : '–',
     fmt(c.client.cpuCores, 2),
     c.client.verdict,
     c.held ? '**yes**' : 'no',
@@ -490,14 +489,15 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
   const lines = [
     `Simulator: TTFT ${options.streamTtftMs} ms, ITL as in the row (N streams at ITL t are N × 1000 / t token events/s, the figure in brackets: ` +
       'the client must read and time every one, on the same 2 cores as the simulator writing them), a fresh instance per row, warmed up. ' +
-      `geopat bench: closed loop at N streams for ${options.streamDurationS} s, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
+      `geopat bench: closed loop at N streams, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
       '(--fixed-output; the spread of lengths desynchronizes the streams after their first round), --workers as in the row. ' +
-      `Steady state: --warmup and --cooldown are each the longest request (${first ? `${first.warmupS} s at ITL ${first.itlMs} ms` : 'per row'}), so the ` +
+      `Steady state: --warmup and --cooldown are each the longest request (${first ? `${first.warmupS} s at ITL ${first.itlMs} ms` : 'per row'}) and ` +
+      `--duration is those plus ${options.streamWindowS} s of measured sends, so the ` +
       'connection-opening first round and its synchronized starts are left out, and every request counted ended while all N streams were still running. ' +
       '"streams on the wire" is the mean number of requests between geopat\'s write and their last byte over that window, from the records. TTFT truth: per request, ' +
       'on the machine\'s clock, from geopat\'s socket write to the simulator\'s write of the first token (its --request-log, joined on x-request-id); ' +
       'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics. ' +
-      'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads). ' +
+      'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads); GC: the longest garbage-collection pause of the worst thread and the mean wait it put on a read (Σ pause² / 2 × run time). ' +
       `Held = every request ok, at least 98% of N streams on the wire over the window, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
     '',
     markdownTable(
@@ -517,6 +517,7 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
         'sim write lateness',
         'client loop delay mean / p99',
         'read probe mean / per read',
+        'GC pause longest / read delay',
         'client CPU (cores)',
         'verdict',
         'held',

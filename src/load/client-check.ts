@@ -1,6 +1,7 @@
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { RunSummary } from '../schema/summary.js'
 import { describeValues } from '../metrics/distribution.js'
+import { type GcPauses, watchGcPauses } from './gc-watch.js'
 import { type ReadLatenessSamples, watchReadLateness } from './io-probe.js'
 
 const SAMPLE_RESOLUTION_MS = 1
@@ -42,10 +43,12 @@ export class ClientMonitor {
   private startedAt = performance.now()
   private utilizationAtStart = performance.eventLoopUtilization()
   private stopReadProbe: (() => ReadLatenessSamples) | undefined
+  private stopGcWatch: (() => GcPauses) | undefined
 
   /** `statsFromMs`: performance.now() from which the statistics count (the end of the warm-up). */
   start(statsFromMs = 0): void {
     this.stopReadProbe = watchReadLateness(statsFromMs)
+    this.stopGcWatch = watchGcPauses(statsFromMs)
     this.cpuAtStart = process.cpuUsage()
     this.startedAt = performance.now()
     this.utilizationAtStart = performance.eventLoopUtilization()
@@ -67,6 +70,7 @@ export class ClientMonitor {
   finish(workers = 1): RunSummary['client'] {
     const probe = this.stopReadProbe?.()
     const readLatenessMs = describeValues(probe?.latenessMs ?? [])
+    const gcPauses = this.stopGcWatch?.()
     this.loopDelay.disable()
     const wallMs = Math.max(1, performance.now() - this.startedAt)
     const cpu = process.cpuUsage(this.cpuAtStart)
@@ -93,6 +97,7 @@ export class ClientMonitor {
       workers,
       ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
       ...(probe?.perReadMeanMs != null ? { readLatenessPerReadMeanMs: probe.perReadMeanMs } : {}),
+      ...(gcPauses ? { gcPauses } : {}),
     })
   }
 }
@@ -126,6 +131,12 @@ export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 're
   if (readLateness && (readLatenessMs > t.readLatenessAnyLoadMs || (busy && readLatenessMs > t.readLatenessMeanMs))) {
     reasons.push(
       `data waited ${readLatenessMs.toFixed(2)} ms on average (${perRead > probeMean ? 'weighted by the reads around each probe' : `probe p99 ${(readLateness.p99 ?? 0).toFixed(1)} ms`}) on its socket before the client read it (> ${busy ? `${t.readLatenessMeanMs} ms with the event loop busy ${(measured.eventLoopUtilization * 100).toFixed(0)}% of the time` : `${t.readLatenessAnyLoadMs} ms`}): TTFT and E2E may read late by several times that, as reads come in bursts`,
+    )
+  }
+  const gc = measured.gcPauses
+  if (gc && gc.readDelayMeanMs > t.readLatenessMeanMs) {
+    reasons.push(
+      `garbage collection stopped the client ${gc.count} times, ${gc.totalMs.toFixed(0)} ms in all (longest ${gc.maxMs.toFixed(1)} ms): a read arriving at a random moment waited ${gc.readDelayMeanMs.toFixed(2)} ms on average for it (> ${t.readLatenessMeanMs} ms)`,
     )
   }
   return { ...measured, verdict: reasons.length > 0 ? 'client-bound' : 'ok', reasons }

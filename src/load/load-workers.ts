@@ -129,6 +129,9 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
   const rates = results.map((r) => r.achieved.sendRatePerS).filter((rate): rate is number => rate !== null)
   const readLatenessMs = worst((r) => r.client.readLatenessMs)
   const perRead = results.map((r) => r.client.readLatenessPerReadMeanMs).filter((m): m is number => m !== undefined)
+  const gcPauses = results
+    .map((r) => r.client.gcPauses)
+    .reduce<RunSummary['client']['gcPauses']>((a, b) => (a === undefined || (b !== undefined && b.readDelayMeanMs > a.readDelayMeanMs) ? b : a), undefined)
   const client: Omit<RunSummary['client'], 'verdict' | 'reasons'> = {
     eventLoopDelayMeanMs: max((r) => r.client.eventLoopDelayMeanMs),
     eventLoopDelayP99Ms: max((r) => r.client.eventLoopDelayP99Ms),
@@ -142,6 +145,7 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
     workers: context.workers,
     ...(readLatenessMs ? { readLatenessMs } : {}),
     ...(perRead.length > 0 ? { readLatenessPerReadMeanMs: Math.max(...perRead) } : {}),
+    ...(gcPauses ? { gcPauses } : {}),
   }
   return {
     runStartedAt: context.runStartedAt,

@@ -55,6 +55,15 @@ export const clientCheckSchema = z
      * come in bursts, when the wait is longest, so this is the lateness the reads met on average.
      */
     readLatenessPerReadMeanMs: z.number().optional(),
+    /**
+     * This thread's garbage-collection pauses after the warm-up (with load workers, the worst
+     * worker's): how many, their sum and the longest, and readDelayMeanMs = Σ pause² / (2 × wall
+     * time), the mean wait of a read arriving at a random moment.
+     */
+    gcPauses: z
+      .object({ count: z.number().int().nonnegative(), totalMs: z.number(), maxMs: z.number(), readDelayMeanMs: z.number() })
+      .strict()
+      .optional(),
   })
   .strict()
 

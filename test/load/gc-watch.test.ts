@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { judgeClient } from '../../src/load/client-check.js'
+import { sumGcPauses, watchGcPauses } from '../../src/load/gc-watch.js'
+import { describeValues } from '../../src/metrics/distribution.js'
+
+const quiet = {
+  eventLoopDelayMeanMs: 0.1,
+  eventLoopDelayP99Ms: 1,
+  eventLoopDelayMaxMs: 2,
+  eventLoopUtilization: 0.3,
+  sendLatenessMs: describeValues([]),
+  dispatchWaitMs: describeValues([0.01]),
+  dispatchWaitShare: 0,
+  cpuCores: 0.3,
+  workers: 1,
+}
+
+describe('garbage-collection pauses (client self-check)', () => {
+  it('sees the collections that a stream of surviving allocations causes', async () => {
+    const stop = watchGcPauses()
+    // Objects that live a while, as open streams' state does: young collections must copy them.
+    let kept: Array<{ arrivals: number[]; text: string }> = []
+    for (let round = 0; round < 40; round++) {
+      for (let i = 0; i < 20_000; i++) kept.push({ arrivals: [i, round], text: `token ${i} of round ${round}` })
+      if (kept.length > 200_000) kept = kept.slice(100_000)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const pauses = stop()
+    expect(kept.length).toBeGreaterThan(0)
+    expect(pauses.count).toBeGreaterThan(0)
+    expect(pauses.totalMs).toBeGreaterThan(0)
+    expect(pauses.maxMs).toBeLessThanOrEqual(pauses.totalMs)
+    expect(pauses.readDelayMeanMs).toBeGreaterThan(0)
+  })
+
+  it('leaves out the collections before the statistics start', () => {
+    const stop = watchGcPauses(performance.now() + 60_000)
+    const garbage: number[][] = []
+    for (let i = 0; i < 300_000; i++) garbage.push([i])
+    expect(garbage.length).toBe(300_000)
+    expect(stop().count).toBe(0)
+  })
+
+  it('weighs long pauses by how many reads they catch: Σ pause² / (2 × window)', () => {
+    const pausesMs = [2, 4, 10]
+    const windowMs = 1_000
+    const summed = sumGcPauses(pausesMs, windowMs)
+    expect(summed.count).toBe(pausesMs.length)
+    expect(summed.totalMs).toBeCloseTo(pausesMs.reduce((a, b) => a + b, 0))
+    expect(summed.maxMs).toBe(Math.max(...pausesMs))
+    expect(summed.readDelayMeanMs).toBeCloseTo(pausesMs.reduce((a, b) => a + b * b, 0) / (2 * windowMs))
+    // The same total in one long pause delays the reads it catches far more than in many short ones.
+    expect(sumGcPauses([16], windowMs).readDelayMeanMs).toBeGreaterThan(sumGcPauses(Array(16).fill(1), windowMs).readDelayMeanMs)
+  })
+
+  it('marks a run client-bound, with the reason, when pauses delay reads past the threshold', () => {
+    const short = judgeClient({ ...quiet, gcPauses: sumGcPauses(Array(20).fill(0.5), 10_000) })
+    expect(short.verdict).toBe('ok')
+    const long = judgeClient({ ...quiet, gcPauses: sumGcPauses(Array(60).fill(12), 10_000) })
+    expect(long.verdict).toBe('client-bound')
+    expect(long.reasons.join(' ')).toMatch(/garbage collection stopped the client 60 times/)
+  })
+})
