@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import { UserError } from '../util/errors.js'
 import { type ResolvedEndpoint, redactSecrets } from './endpoint.js'
 import { describeErrorBody } from './openai.js'
+import { firstHeaderValue } from '../util/http-header.js'
 
 export interface ModelDiscovery {
   model: string
@@ -51,8 +52,7 @@ async function askForModels(
       bodyTimeout: timeoutMs,
     })
     statusCode = response.statusCode
-    const type = response.headers['content-type']
-    contentType = Array.isArray(type) ? type[0] : type
+    contentType = firstHeaderValue(response.headers['content-type'])
     text = await response.body.text()
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code

@@ -8,6 +8,7 @@ import { type ResolvedEndpoint, redactSecrets, requestHeaders } from './endpoint
 import { type GenerationRequest, apiPath, buildRequestBody, describeErrorBody, readChunk } from './openai.js'
 import { ServerSentEventParser } from './sse.js'
 import { responseReads } from './read-counter.js'
+import { firstHeaderValue } from '../util/http-header.js'
 
 /** Error codes that mean "no connection was made" (refused, DNS, TLS, connect timeout). */
 const CONNECT_ERROR_CODES = new Set([
@@ -170,10 +171,8 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational
     this.responseHeadersAt = performance.now()
     this.statusCode = statusCode
-    const contentType = headers['content-type']
-    this.contentType = Array.isArray(contentType) ? contentType[0] : contentType
-    const retryAfter = headers['retry-after']
-    this.retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    this.contentType = firstHeaderValue(headers['content-type'])
+    this.retryAfterMs = parseRetryAfter(firstHeaderValue(headers['retry-after']))
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {

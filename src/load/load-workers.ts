@@ -78,7 +78,7 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
       }
       return new Promise<LoadStepResult>((resolve, reject) => {
         let settled = false
-        deps.stop.onStop(() => {
+        const unsubscribe = deps.stop.onStop(() => {
           send({ type: 'stop', cancelInFlight: false })
           setTimeout(() => send({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
         })
@@ -91,16 +91,20 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
             deps.onProgress?.({ sent: handedOut, completed, inFlight: handedOut - completed, elapsedMs: performance.now() - runStartedAt })
           } else if (message.type === 'done') {
             settled = true
+            unsubscribe()
             resolve(message.result)
           } else {
             settled = true
+            unsubscribe()
             reject(new Error(`load worker ${index + 1}: ${message.message}`))
           }
         })
         worker.on('error', (error) => {
+          unsubscribe()
           if (!settled) reject(new Error(`load worker ${index + 1}: ${error.message}`))
         })
         worker.on('exit', (code) => {
+          unsubscribe()
           if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
         })
         firstFills.push({ share, feed })

@@ -61,9 +61,17 @@ export class StopSignal {
     this.stoppedFlag = true
     for (const listener of this.listeners.splice(0)) listener()
   }
-  onStop(listener: () => void): void {
-    if (this.stoppedFlag) listener()
-    else this.listeners.push(listener)
+  /** Calls `listener` once the signal stops (at once if it has); returns what unsubscribes it. */
+  onStop(listener: () => void): () => void {
+    if (this.stoppedFlag) {
+      listener()
+      return () => undefined
+    }
+    this.listeners.push(listener)
+    return () => {
+      const index = this.listeners.indexOf(listener)
+      if (index !== -1) this.listeners.splice(index, 1)
+    }
   }
 }
 
@@ -276,13 +284,15 @@ function runOpenLoop(step: LoadStep, ctx: OpenLoopContext): Promise<number> {
     let waitingForSlot = false
     let timer: NodeJS.Timeout | undefined
     let done = false
+    let unsubscribe = (): void => undefined
     const finish = (): void => {
       if (done) return
       done = true
       if (timer) clearTimeout(timer)
+      unsubscribe()
       resolve(ctx.elapsed())
     }
-    ctx.stop.onStop(finish)
+    unsubscribe = ctx.stop.onStop(finish)
     ctx.setSlotListener((now) => {
       if (!waitingForSlot) return
       waitingForSlot = false

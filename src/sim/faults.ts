@@ -1,5 +1,6 @@
 import type { Random } from '../util/rng.js'
 import { FAULT_KINDS, type FaultKind } from './sim-metrics.js'
+import { firstHeaderValue } from '../util/http-header.js'
 
 /** Request header that forces one fault on one request (tests and clients' error-path checks). */
 export const FAULT_HEADER = 'x-geopat-fault'
@@ -23,7 +24,7 @@ export function isFaultKind(value: string): value is FaultKind {
 /** The fault forced by the request's header, if any; an unknown value is the client's mistake. */
 export function forcedFault(headerValue: string | string[] | undefined): FaultChoice {
   if (headerValue === undefined) return { ok: true, fault: undefined }
-  const value = (Array.isArray(headerValue) ? headerValue[0] ?? '' : headerValue).trim().toLowerCase()
+  const value = (firstHeaderValue(headerValue) ?? '').trim().toLowerCase()
   if (isFaultKind(value)) return { ok: true, fault: value }
   return { ok: false, message: `unknown ${FAULT_HEADER} value "${value}"; expected one of ${FAULT_KINDS.join(', ')}` }
 }

@@ -23,6 +23,7 @@ import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './
 import type { Socket } from 'node:net'
 import type { EngineGauges } from './sim-metrics.js'
 import type { SimRequestLog } from './request-log.js'
+import { firstHeaderValue } from '../util/http-header.js'
 
 export const DEFAULT_SIM_HOST = '127.0.0.1'
 export const DEFAULT_SIM_MODEL = 'geopat-sim'
@@ -92,7 +93,7 @@ function sendError(response: ServerResponse, error: ApiError, headers: Record<st
 }
 
 function headerValue(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null
+  return firstHeaderValue(value) ?? null
 }
 
 /** Reads a request body as text, or undefined when it is over the limit. */
