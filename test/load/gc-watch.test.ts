@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { judgeClient } from '../../src/load/client-check.js'
 import { sumGcPauses, watchGcPauses } from '../../src/load/gc-watch.js'
 import { describeValues } from '../../src/metrics/distribution.js'
+import { quietClientCheck } from '../helpers/client-check.js'
 
-const quiet = {
-  eventLoopDelayMeanMs: 0.1,
-  eventLoopDelayP99Ms: 1,
-  eventLoopDelayMaxMs: 2,
-  eventLoopUtilization: 0.3,
-  sendLatenessMs: describeValues([]),
-  dispatchWaitMs: describeValues([0.01]),
-  dispatchWaitShare: 0,
-  cpuCores: 0.3,
-  workers: 1,
-}
+const quiet = quietClientCheck({ eventLoopUtilization: 0.3, dispatchWaitMs: describeValues([0.01]), dispatchWaitShare: 0, cpuCores: 0.3 })
 
 describe('garbage-collection pauses (client self-check)', () => {
   it('sees the collections that a stream of surviving allocations causes', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { judgeClient } from '../../src/load/client-check.js'
 import { watchReadLateness } from '../../src/load/io-probe.js'
 import { describeValues } from '../../src/metrics/distribution.js'
+import { quietClientCheck } from '../helpers/client-check.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)
@@ -31,17 +32,7 @@ describe('read-lateness probe (client self-check)', () => {
   })
 
   it('turns a read lateness over the threshold into a client-bound verdict with its reason', () => {
-    const quiet = {
-      eventLoopDelayMeanMs: 0.1,
-      eventLoopDelayP99Ms: 1,
-      eventLoopDelayMaxMs: 2,
-      eventLoopUtilization: 0.2,
-      sendLatenessMs: describeValues([]),
-      dispatchWaitMs: describeValues([0.01, 0.02]),
-      dispatchWaitShare: 0.0001,
-      cpuCores: 0.2,
-      workers: 1,
-    }
+    const quiet = quietClientCheck()
     expect(judgeClient({ ...quiet, readLatenessMs: describeValues([0.05, 0.1, 0.2]) }).verdict).toBe('ok')
     const late = judgeClient({ ...quiet, readLatenessMs: describeValues([0.1, 2, 4, 6]) })
     expect(late.verdict).toBe('client-bound')
