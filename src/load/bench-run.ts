@@ -84,7 +84,9 @@ async function runBenchOn(
       while (step && !stop.stopped) {
         const currentStep: LoadStep = step
         const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
-        const client = new StreamingClient(endpoint, pool, clientOptions)
+        // Worker threads run their own clients and take the stop signal themselves.
+        const inWorkers = scenario.load.workers > 1 && currentStep.mode === 'closed'
+        const client = inWorkers ? undefined : new StreamingClient(endpoint, pool, clientOptions)
         activeClient = client
         // Prompts made before the step starts (all of them when the count is known and moderate),
         // so that building them never sits between a send and its write.
@@ -96,7 +98,7 @@ async function runBenchOn(
         const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
           progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
         const outcome =
-          scenario.load.workers > 1 && currentStep.mode === 'closed'
+          client === undefined
             ? await runLoadStepInWorkers(currentStep, scenario.load.workers, {
                 endpoint,
                 connectTimeoutMs: scenario.timeouts.connectMs,
