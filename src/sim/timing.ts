@@ -56,7 +56,7 @@ export interface FixedTimingOptions {
  * deadline is computed from receipt, not from the previous token, so lateness never accumulates),
  * plus independent jitter per token.
  */
-export function fixedTimingModel(options: FixedTimingOptions): TimingModel {
+export function fixedTimingModel(options: FixedTimingOptions): (request: SimRequestInfo) => TokenSchedule {
   const { timeToFirstTokenMs, interTokenLatencyMs } = options
   const jitterMs = options.jitterMs ?? 0
   const random = options.random

@@ -61,12 +61,12 @@ export async function openInChromium<T>(file: string, screenshot: string, inspec
     const facts = await page.evaluate(() => ({
       images: document.images.length,
       scripts: document.scripts.length,
-      charts: [...document.querySelectorAll('svg.chart')].map((svg) => ({
+      charts: Array.from(document.querySelectorAll('svg.chart')).map((svg) => ({
         kind: svg.getAttribute('data-kind'),
         title: svg.querySelector('title')?.textContent ?? '',
         x: svg.getAttribute('data-x-axis'),
         y: svg.getAttribute('data-y-axis'),
-        texts: [...svg.querySelectorAll('text')].map((t) => t.textContent ?? ''),
+        texts: Array.from(svg.querySelectorAll('text')).map((t) => t.textContent ?? ''),
         width: svg.getBoundingClientRect().width,
       })),
     }))

@@ -8,7 +8,7 @@ import { emptyDistribution } from '../../src/metrics/distribution.js'
 import type { RequestRecord } from '../../src/schema/record.js'
 
 /** A successful record: first token at `ttft`, then one chunk every `itl` ms carrying `perChunk` tokens. */
-function record(overrides: Partial<RequestRecord> & { ttft?: number; itl?: number; chunks?: number; perChunk?: number } = {}): RequestRecord {
+function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: number; itl?: number; chunks?: number; perChunk?: number } = {}): RequestRecord {
   const ttft = overrides.ttft ?? 100
   const itl = overrides.itl ?? 10
   const chunkCount = overrides.chunks ?? 10
