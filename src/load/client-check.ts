@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import type { RunSummary } from '../schema/summary.js'
 import { describeValues } from '../metrics/distribution.js'
@@ -102,7 +103,7 @@ export class ClientMonitor {
   }
 }
 
-export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons'>): RunSummary['client'] {
+export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons' | 'advice'>, machineCores = availableParallelism()): RunSummary['client'] {
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {
@@ -139,5 +140,29 @@ export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 're
       `garbage collection stopped the client ${gc.count} times, ${gc.totalMs.toFixed(0)} ms in all (longest ${gc.maxMs.toFixed(1)} ms): a read arriving at a random moment waited ${gc.readDelayMeanMs.toFixed(2)} ms on average for it (> ${t.readLatenessMeanMs} ms)`,
     )
   }
-  return { ...measured, verdict: reasons.length > 0 ? 'client-bound' : 'ok', reasons }
+  // A re-judged summary's old verdict, reasons and advice give way to the new ones.
+  const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
+  if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
+  return { ...figures, verdict: 'client-bound', reasons, advice: clientBoundAdvice(measured, machineCores) }
+}
+
+/**
+ * What would let a client-bound run keep up, from where its CPU went: a saturated machine needs
+ * more cores (or less load); a closed loop on fewer threads than cores can spread over more, each
+ * with its own event loop and heap (the streams benchmark: 2 workers held at 5,000 streams what one
+ * thread did not); an open loop runs on one thread.
+ */
+export function clientBoundAdvice(measured: Pick<RunSummary['client'], 'cpuCores' | 'workers' | 'sendLatenessMs'>, machineCores: number): string {
+  const used = `geopat used ${measured.cpuCores.toFixed(2)} of this machine's ${machineCores} cores`
+  const threads = measured.workers === 1 ? 'one thread' : `${measured.workers} threads`
+  if (measured.cpuCores >= 0.8 * machineCores) {
+    return `${used}: run it on a machine with more cores, apart from the server, or offer less load`
+  }
+  if (measured.sendLatenessMs.count > 0) {
+    return `${used} on one thread (open loops are not spread over workers): offer a lower rate, or split it over several geopat processes`
+  }
+  if (measured.workers < machineCores) {
+    return `${used} on ${threads}: try --workers ${Math.min(machineCores, Math.max(2, measured.workers * 2))}, which gives each thread its own event loop and heap`
+  }
+  return `${used} on ${threads}: more threads than cores will not help; run it on a machine with more cores, apart from the server, or offer less load`
 }

@@ -61,6 +61,8 @@ export function renderGlossaryMarkdown(): string {
     `arriving meanwhile waits; Σ pause² / (2 × run time), the mean wait of a read at a random moment, over ${t.readLatenessMeanMs} ms marks the run.`,
     'At 5,000 open streams (ITL 200 ms, one thread) young-generation collections paused the client 6–10 ms every ~170 ms, its main source',
     'of late reads before its CPU ran out; more workers split the heap and shorten them.',
+    'A client-bound verdict comes with advice (client.advice) from where the CPU went: more --workers for a closed loop on fewer',
+    'threads than cores, a machine with more cores when they were full, a lower rate for an open loop (it runs on one thread).',
   )
   return lines.join('\n')
 }

@@ -77,6 +77,7 @@ export function formatRunTable(run: RunSummary): string {
     `  client: ${c.verdict === 'ok' ? 'ok' : 'CLIENT-BOUND'} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ${num(c.eventLoopDelayP99Ms, 1)} ms p99${c.sendLatenessMs.count > 0 ? `, send lateness ${num(c.sendLatenessMs.mean, 2)} ms mean` : ''}${c.gcPauses ? `, GC pauses ${num(c.gcPauses.totalMs, 0)} ms (longest ${num(c.gcPauses.maxMs, 1)})` : ''}, CPU ${num(c.cpuCores, 2)} cores)`,
   )
   for (const reason of c.reasons) lines.push(`    ! ${reason}`)
+  if (c.advice) lines.push(`    → ${c.advice}`)
   for (const warning of run.warnings) lines.push(`  note: ${warning}`)
   return lines.join('\n')
 }

@@ -30,6 +30,8 @@ export const clientCheckSchema = z
   .object({
     verdict: z.enum(['ok', 'client-bound']),
     reasons: z.array(z.string()),
+    /** When client-bound: what would let the client keep up (more worker threads, more cores, less load). */
+    advice: z.string().optional(),
     eventLoopDelayMeanMs: z.number(),
     eventLoopDelayP99Ms: z.number(),
     eventLoopDelayMaxMs: z.number(),
