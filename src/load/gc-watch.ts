@@ -13,16 +13,19 @@ export type GcPauses = NonNullable<RunSummary['client']['gcPauses']>
  * The returned function stops watching and sums the pauses up to now.
  */
 export function watchGcPauses(statsFromMs = 0): () => GcPauses {
+  // The window starts when watching does, if that is later: the time before it (model discovery,
+  // earlier steps) saw no pause counted and must not thin the mean out.
+  const fromMs = Math.max(statsFromMs, performance.now())
   const pausesMs: number[] = []
   const take = (entries: readonly PerformanceEntry[]): void => {
-    for (const entry of entries) if (entry.startTime >= statsFromMs) pausesMs.push(entry.duration)
+    for (const entry of entries) if (entry.startTime >= fromMs) pausesMs.push(entry.duration)
   }
   const observer = new PerformanceObserver((list) => take(list.getEntries()))
   observer.observe({ entryTypes: ['gc'] })
   return () => {
     take(observer.takeRecords())
     observer.disconnect()
-    return sumGcPauses(pausesMs, performance.now() - statsFromMs)
+    return sumGcPauses(pausesMs, performance.now() - fromMs)
   }
 }
 

@@ -24,6 +24,27 @@ describe('garbage-collection pauses (client self-check)', () => {
     expect(pauses.readDelayMeanMs).toBeGreaterThan(0)
   })
 
+  it('averages over the time it watched, not over the life of the thread before it', async () => {
+    // A thread that has lived a while (model discovery, earlier steps) before the watch starts.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const watchedFrom = performance.now()
+    const stop = watchGcPauses()
+    let kept: Array<{ arrivals: number[] }> = []
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 20_000; i++) kept.push({ arrivals: [i, round] })
+      if (kept.length > 100_000) kept = kept.slice(50_000)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const pauses = stop()
+    const watchedMs = performance.now() - watchedFrom
+    expect(kept.length).toBeGreaterThan(0)
+    expect(pauses.count).toBeGreaterThan(0)
+    // readDelayMeanMs × 2 × window = Σ pause², which lies between total² / count and longest × total.
+    const sumOfSquares = pauses.readDelayMeanMs * 2 * watchedMs
+    expect(sumOfSquares).toBeGreaterThanOrEqual(((pauses.totalMs * pauses.totalMs) / pauses.count) * 0.9)
+    expect(sumOfSquares).toBeLessThanOrEqual(pauses.maxMs * pauses.totalMs * 1.1)
+  })
+
   it('leaves out the collections before the statistics start', () => {
     const stop = watchGcPauses(performance.now() + 60_000)
     const garbage: number[][] = []
