@@ -4,7 +4,8 @@ import type { RequestRecord } from '../schema/record.js'
 /**
  * Appends JSON lines to a file. Lines written in the same event-loop turn go to the kernel in one
  * write at the end of that turn, so an interrupted run (Ctrl-C, a crash of the server, a kill) keeps
- * every line that was complete a moment before, at the cost of one write per busy turn.
+ * every line that was complete a moment before, at the cost of one write per busy turn. A process
+ * that exits before that turn ends (a second Ctrl-C calls process.exit) writes them on its way out.
  */
 export class JsonLinesWriter<T> {
   private readonly fd: number
@@ -12,6 +13,7 @@ export class JsonLinesWriter<T> {
   private flushScheduled = false
   private closed = false
   written = 0
+  private readonly flushOnExit = (): void => this.flush()
 
   /** `flags`: 'a' appends to what is there, 'w' starts the file anew. */
   constructor(
@@ -19,6 +21,7 @@ export class JsonLinesWriter<T> {
     flags: 'a' | 'w' = 'a',
   ) {
     this.fd = openSync(path, flags)
+    process.on('exit', this.flushOnExit)
   }
 
   write(record: T): void {
@@ -48,6 +51,7 @@ export class JsonLinesWriter<T> {
     if (this.closed) return
     this.flush()
     this.closed = true
+    process.off('exit', this.flushOnExit)
     closeSync(this.fd)
   }
 }
