@@ -68,11 +68,24 @@ export class ClientMonitor {
     this.busyMs += waitMs + latencyMs
   }
 
-  finish(workers = 1): RunSummary['client'] {
+  /** Stops the watchers without a verdict (a step that failed); nothing happens after finish(). */
+  dispose(): void {
+    this.stopWatching()
+  }
+
+  private stopWatching(): { probe: ReadLatenessSamples | undefined; gcPauses: GcPauses | undefined } {
     const probe = this.stopReadProbe?.()
-    const readLatenessMs = describeValues(probe?.latenessMs ?? [])
     const gcPauses = this.stopGcWatch?.()
+    this.stopReadProbe = undefined
+    this.stopGcWatch = undefined
     this.loopDelay.disable()
+    return { probe, gcPauses }
+  }
+
+  /** `load`: the step's load, for the advice a client-bound verdict carries. */
+  finish(workers = 1, load?: LoadShape): RunSummary['client'] {
+    const { probe, gcPauses } = this.stopWatching()
+    const readLatenessMs = describeValues(probe?.latenessMs ?? [])
     const wallMs = Math.max(1, performance.now() - this.startedAt)
     const cpu = process.cpuUsage(this.cpuAtStart)
     const cpuCores = (cpu.user + cpu.system) / 1000 / wallMs
@@ -99,11 +112,22 @@ export class ClientMonitor {
       ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
       ...(probe?.perReadMeanMs != null ? { readLatenessPerReadMeanMs: probe.perReadMeanMs } : {}),
       ...(gcPauses ? { gcPauses } : {}),
-    })
+    }, load)
   }
 }
 
-export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons' | 'advice'>, machineCores = availableParallelism()): RunSummary['client'] {
+/** The load a step offered, as far as the advice on a client-bound run needs it. */
+export interface LoadShape {
+  mode: 'closed' | 'open'
+  /** Closed loop: the streams asked for (more worker threads than streams cannot help). */
+  concurrency?: number | undefined
+}
+
+/**
+ * The verdict on the client from what it measured of itself; with `load`, a client-bound verdict
+ * also says what would help.
+ */
+export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons' | 'advice'>, load?: LoadShape, machineCores = availableParallelism()): RunSummary['client'] {
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {
@@ -143,26 +167,27 @@ export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 're
   // A re-judged summary's old verdict, reasons and advice give way to the new ones.
   const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
   if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
-  return { ...figures, verdict: 'client-bound', reasons, advice: clientBoundAdvice(measured, machineCores) }
+  return { ...figures, verdict: 'client-bound', reasons, ...(load ? { advice: clientBoundAdvice(measured, load, machineCores) } : {}) }
 }
 
 /**
  * What would let a client-bound run keep up, from where its CPU went: a saturated machine needs
- * more cores (or less load); a closed loop on fewer threads than cores can spread over more, each
- * with its own event loop and heap (the streams benchmark: 2 workers held at 5,000 streams what one
- * thread did not); an open loop runs on one thread.
+ * more cores (or less load); a closed loop on fewer threads than cores (and than streams) can spread
+ * over more, each with its own event loop and heap (the streams benchmark: 2 workers held at 5,000
+ * streams what one thread did not); an open loop runs on one thread.
  */
-export function clientBoundAdvice(measured: Pick<RunSummary['client'], 'cpuCores' | 'workers' | 'sendLatenessMs'>, machineCores: number): string {
+export function clientBoundAdvice(measured: Pick<RunSummary['client'], 'cpuCores' | 'workers'>, load: LoadShape, machineCores: number): string {
   const used = `geopat used ${measured.cpuCores.toFixed(2)} of this machine's ${machineCores} cores`
   const threads = measured.workers === 1 ? 'one thread' : `${measured.workers} threads`
-  if (measured.cpuCores >= 0.8 * machineCores) {
-    return `${used}: run it on a machine with more cores, apart from the server, or offer less load`
-  }
-  if (measured.sendLatenessMs.count > 0) {
+  const elsewhere = 'run it on a machine with more cores, apart from the server, or offer less load'
+  if (measured.cpuCores >= 0.8 * machineCores) return `${used}: ${elsewhere}`
+  if (load.mode === 'open') {
     return `${used} on one thread (open loops are not spread over workers): offer a lower rate, or split it over several geopat processes`
   }
-  if (measured.workers < machineCores) {
-    return `${used} on ${threads}: try --workers ${Math.min(machineCores, Math.max(2, measured.workers * 2))}, which gives each thread its own event loop and heap`
+  const usefulThreads = Math.min(machineCores, load.concurrency ?? machineCores)
+  if (measured.workers < usefulThreads) {
+    return `${used} on ${threads}: try --workers ${Math.min(usefulThreads, Math.max(2, measured.workers * 2))}, which gives each thread its own event loop and heap`
   }
-  return `${used} on ${threads}: more threads than cores will not help; run it on a machine with more cores, apart from the server, or offer less load`
+  if (measured.workers >= machineCores) return `${used} on ${threads}: more threads than cores will not help; ${elsewhere}`
+  return `${used} on ${threads}: ${elsewhere}`
 }

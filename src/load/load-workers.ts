@@ -62,12 +62,14 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   const script = workerScript()
   /** Each worker's first fill, given after all are started so that the first round's ids come first. */
   const firstFills: Array<{ share: number; feed: (wanted: number) => void }> = []
+  const started: Worker[] = []
   const running = Promise.all(
     Array.from({ length: count }, (_, index) => {
       const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
       const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
       const data: LoadWorkerData = { endpoint: deps.endpoint, connectTimeoutMs: deps.connectTimeoutMs, client: deps.client, step: workerStep, originUnixMs, warmupMs: deps.warmupMs }
       const worker = new Worker(script, { workerData: data })
+      started.push(worker)
       const send = (message: ToLoadWorker): void => worker.postMessage(message)
       let toldLast = false
       const feed = (wanted: number): void => {
@@ -115,12 +117,19 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   // round), then as many again and a few more per worker, so that none waits for the next.
   for (const { share, feed } of firstFills) feed(share)
   for (const { share, feed } of firstFills) feed(share + 16)
-  const results = await running
-  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count })
+  let results: LoadStepResult[]
+  try {
+    results = await running
+  } catch (error) {
+    // One worker failed: the others must not go on loading the server with no one to take their records.
+    await Promise.all(started.map((worker) => worker.terminate()))
+    throw error
+  }
+  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count, concurrency })
 }
 
 /** One step's result from its workers' results: sums of the load, the worst worker's self-check. */
-function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number }): LoadStepResult {
+function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number; concurrency: number }): LoadStepResult {
   const sum = (pick: (r: LoadStepResult) => number): number => results.reduce((total, r) => total + pick(r), 0)
   const max = (pick: (r: LoadStepResult) => number): number => Math.max(...results.map(pick))
   const worst = <T extends { mean: number | null }>(pick: (r: LoadStepResult) => T | undefined): T | undefined =>
@@ -164,6 +173,6 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
       runDurationS: max((r) => r.achieved.runDurationS),
       runStartedAtUnixMs: toUnixMs(context.runStartedAt),
     },
-    client: judgeClient(client),
+    client: judgeClient(client, { mode: 'closed', concurrency: context.concurrency }),
   }
 }

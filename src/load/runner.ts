@@ -146,6 +146,15 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
   const runStartedAt = deps.runStartedAt ?? performance.now()
   const monitor = new ClientMonitor()
   monitor.start(deps.warmupMs ? runStartedAt + deps.warmupMs : 0)
+  try {
+    return await driveLoadStep(step, deps, runStartedAt, monitor)
+  } finally {
+    // A step that throws leaves no probe, GC observer or loop histogram running (no-op after finish).
+    monitor.dispose()
+  }
+}
+
+async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStartedAt: number, monitor: ClientMonitor): Promise<LoadStepResult> {
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
   let completed = 0
@@ -249,7 +258,7 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
       runDurationS: endMs / 1000,
       runStartedAtUnixMs: toUnixMs(runStartedAt),
     },
-    client: monitor.finish(),
+    client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }),
   }
 }
 
