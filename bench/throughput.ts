@@ -18,8 +18,8 @@
  *   node dist/bench/throughput.js --write                         # … and updates bench/RESULTS.md
  *   node dist/bench/throughput.js --duration 2 --pairs 1 --streams 100,200 --stream-tokens uniform:4-8 --stream-window 3   # smoke
  *
- * Flags: --duration S (20) --pairs N (2) --connections N (100) --streams LIST (1000,2000,3000,5000)
- * --stream-ttft-ms (100) --stream-itl-ms LIST (100) --stream-tokens (uniform:10-50) --stream-window S (10)
+ * Flags: --duration S (20) --pairs N (2) --connections N (100) --streams LIST (1000,2000,3000,4000,5000)
+ * --stream-ttft-ms (100) --stream-itl-ms LIST (100,200) --stream-tokens (uniform:10-50) --stream-window S (10)
  * --workers LIST (1,2) --only rate|streams --write --json --no-reference (skip the reference client in part b).
  */
 import autocannon from 'autocannon'
@@ -455,7 +455,7 @@ function rateMarkdown(rate: RateResult, options: Options): string {
   ].join('\n')
 }
 
-function streamsMarkdown(cases: StreamsCase[], options: Options): string {
+function streamsMarkdown(cases: StreamsCase[], options: Options, machine: MachineInfo): string {
   const rows = cases.map((c) => [
     String(c.streams),
     `${c.itlMs} (${fmt((c.streams * 1000) / c.itlMs, 0)})`,
@@ -488,15 +488,15 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
   const first = cases[0]
   const lines = [
     `Simulator: TTFT ${options.streamTtftMs} ms, ITL as in the row (N streams at ITL t are N × 1000 / t token events/s, the figure in brackets: ` +
-      'the client must read and time every one, on the same 2 cores as the simulator writing them), a fresh instance per row, warmed up. ' +
+      `the client must read and time every one, on the same ${machine.cores} cores as the simulator writing them), a fresh instance per row, warmed up. ` +
       `geopat bench: closed loop at N streams, 16 prompt tokens, exactly ${options.streamTokens.text} output tokens ` +
       '(--fixed-output; the spread of lengths desynchronizes the streams after their first round), --workers as in the row. ' +
       `Steady state: --warmup and --cooldown are each the longest request (${first ? `${first.warmupS} s at ITL ${first.itlMs} ms` : 'per row'}) and ` +
       `--duration is those plus ${options.streamWindowS} s of measured sends, so the ` +
-      'connection-opening first round and its synchronized starts are left out, and every request counted ended while all N streams were still running. ' +
+      'connection-opening first round and its synchronized starts are left out, and every request counted ended while all N streams were still running (but for the lateness of its last tokens: a request sent at the end of the window may end a few ms into the drain). ' +
       '"streams on the wire" is the mean number of requests between geopat\'s write and their last byte over that window, from the records. TTFT truth: per request, ' +
       'on the machine\'s clock, from geopat\'s socket write to the simulator\'s write of the first token (its --request-log, joined on x-request-id); ' +
-      'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics. ' +
+      'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics over the whole run (its schedule has no jitter, so every window has the same mean). ' +
       'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads); GC: the longest garbage-collection pause of the worst thread and the mean wait it put on a read (Σ pause² / 2 × run time). ' +
       `Held = every request ok, at least 98% of N streams on the wire over the window, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
     '',
@@ -544,7 +544,7 @@ function streamsMarkdown(cases: StreamsCase[], options: Options): string {
 function throughputMarkdown(rate: RateResult | undefined, streams: StreamsCase[] | undefined, options: Options, machine: MachineInfo): string {
   const parts = [`Run: ${machineLine(machine)}.`]
   if (rate) parts.push('', '### Request rate: geopat vs autocannon', '', rateMarkdown(rate, options))
-  if (streams) parts.push('', '### Concurrent streams held', '', streamsMarkdown(streams, options))
+  if (streams) parts.push('', '### Concurrent streams held', '', streamsMarkdown(streams, options, machine))
   return parts.join('\n')
 }
 
