@@ -62,9 +62,17 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expect(itl?.low).toBeLessThanOrEqual(truth.itlMs + slackMs)
     expect(itl?.high).toBeGreaterThanOrEqual(truth.itlMs - slackMs)
     expect(contrast.metrics.ttft.mean.verdict).toBe('slower')
-    // The A/A arm: the endpoint against itself is indistinguishable on the mean ITL.
+    // The A/A arm: the endpoint against itself. Its mean-ITL interval is ±0.01 ms wide here (±0.1%),
+    // narrower than the simulator's own write lateness (~0.03 ms), so a 95% interval that misses zero
+    // by a few µs is the server's realization, not the client (one CI run read "faster" that way).
+    // Held as the CC deltas are: zero inside the interval widened by the self-reported slack, and
+    // the A/A noise floor far below the CC effect it judges.
     const aa = point.contrasts.find((c) => c.arm === 'cc-off (A/A)')
-    expect(aa?.metrics.itl.mean.verdict).toBe('indistinguishable')
+    const aaItl = aa?.metrics.itl.mean.difference
+    expect(aaItl?.low).toBeLessThanOrEqual(slackMs)
+    expect(aaItl?.high).toBeGreaterThanOrEqual(-slackMs)
+    const aaItlRatio = aa?.metrics.itl.mean.ratio
+    expect(Math.max(Math.abs((aaItlRatio?.low ?? 0) - 1), Math.abs((aaItlRatio?.high ?? 0) - 1))).toBeLessThan(0.01)
     expect(point.aaFloor).not.toBeNull()
     // Server /metrics against the client: counts equal, means within the README's tolerance.
     for (const r of point.reconciliation) {
