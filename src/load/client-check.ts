@@ -116,6 +116,9 @@ export class ClientMonitor {
   }
 }
 
+/** What the client measured of itself, before the verdict is drawn from it. */
+export type ClientFigures = Omit<RunSummary['client'], 'verdict' | 'reasons' | 'advice'>
+
 /** The load a step offered, as far as the advice on a client-bound run needs it. */
 export interface LoadShape {
   mode: 'closed' | 'open'
@@ -127,7 +130,7 @@ export interface LoadShape {
  * The verdict on the client from what it measured of itself; with `load`, a client-bound verdict
  * also says what would help.
  */
-export function judgeClient(measured: Omit<RunSummary['client'], 'verdict' | 'reasons' | 'advice'>, load?: LoadShape, machineCores = availableParallelism()): RunSummary['client'] {
+export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCores = availableParallelism()): RunSummary['client'] {
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {

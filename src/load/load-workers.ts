@@ -8,7 +8,7 @@ import type { StreamingClientOptions } from '../client/stream-request.js'
 import type { RunSummary } from '../schema/summary.js'
 import { toUnixMs } from '../util/clock.js'
 import { PACKAGE_ROOT } from '../util/version.js'
-import { judgeClient } from './client-check.js'
+import { type ClientFigures, judgeClient } from './client-check.js'
 import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-worker.js'
 import type { LoadStep, LoadStepResult, PreparedRequest, StopSignal } from './runner.js'
 
@@ -80,10 +80,6 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
       }
       return new Promise<LoadStepResult>((resolve, reject) => {
         let settled = false
-        const unsubscribe = deps.stop.onStop(() => {
-          send({ type: 'stop', cancelInFlight: false })
-          setTimeout(() => send({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
-        })
         worker.on('message', (message: FromLoadWorker) => {
           if (message.type === 'records') {
             completed += message.count
@@ -93,20 +89,16 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
             deps.onProgress?.({ sent: handedOut, completed, inFlight: handedOut - completed, elapsedMs: performance.now() - runStartedAt })
           } else if (message.type === 'done') {
             settled = true
-            unsubscribe()
             resolve(message.result)
           } else {
             settled = true
-            unsubscribe()
             reject(new Error(`load worker ${index + 1}: ${message.message}`))
           }
         })
         worker.on('error', (error) => {
-          unsubscribe()
           if (!settled) reject(new Error(`load worker ${index + 1}: ${error.message}`))
         })
         worker.on('exit', (code) => {
-          unsubscribe()
           if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
         })
         firstFills.push({ share, feed })
@@ -117,6 +109,14 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   // round), then as many again and a few more per worker, so that none waits for the next.
   for (const { share, feed } of firstFills) feed(share)
   for (const { share, feed } of firstFills) feed(share + 16)
+  // One listener for the step (every worker is started by now): stop sending, then cancel after the grace.
+  const tellAll = (message: ToLoadWorker): void => {
+    for (const worker of started) worker.postMessage(message)
+  }
+  const stopListening = deps.stop.onStop(() => {
+    tellAll({ type: 'stop', cancelInFlight: false })
+    setTimeout(() => tellAll({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
+  })
   let results: LoadStepResult[]
   try {
     results = await running
@@ -124,6 +124,8 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
     // One worker failed: the others must not go on loading the server with no one to take their records.
     await Promise.all(started.map((worker) => worker.terminate()))
     throw error
+  } finally {
+    stopListening()
   }
   return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count, concurrency })
 }
@@ -145,7 +147,7 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
   const gcPauses = results
     .map((r) => r.client.gcPauses)
     .reduce<RunSummary['client']['gcPauses']>((a, b) => (a === undefined || (b !== undefined && b.readDelayMeanMs > a.readDelayMeanMs) ? b : a), undefined)
-  const client: Omit<RunSummary['client'], 'verdict' | 'reasons'> = {
+  const client: ClientFigures = {
     eventLoopDelayMeanMs: max((r) => r.client.eventLoopDelayMeanMs),
     eventLoopDelayP99Ms: max((r) => r.client.eventLoopDelayP99Ms),
     eventLoopDelayMaxMs: max((r) => r.client.eventLoopDelayMaxMs),

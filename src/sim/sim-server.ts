@@ -92,10 +92,6 @@ function sendError(response: ServerResponse, error: ApiError, headers: Record<st
   sendJson(response, error.status, errorBody(error), headers)
 }
 
-function headerValue(value: string | string[] | undefined): string | null {
-  return firstHeaderValue(value) ?? null
-}
-
 /** Reads a request body as text, or undefined when it is over the limit. */
 function readBody(request: IncomingMessage, onBody: (body: string | undefined) => void): void {
   const chunks: Buffer[] = []
@@ -234,7 +230,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
         id,
         createdS,
         headersAtMs,
-        requestId: headerValue(request.headers['x-request-id']),
+        requestId: firstHeaderValue(request.headers['x-request-id']) ?? null,
       }
       if (generationRequest.stream) {
         const formatter = new StreamChunkFormatter({

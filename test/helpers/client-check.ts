@@ -1,10 +1,8 @@
-import type { RunSummary } from '../../src/schema/summary.js'
+import type { ClientFigures } from '../../src/load/client-check.js'
 import { describeValues } from '../../src/metrics/distribution.js'
 
-type ClientCheckInput = Omit<RunSummary['client'], 'verdict' | 'reasons'>
-
 /** A client self-check input with every figure well inside the thresholds: tests change one at a time. */
-export function quietClientCheck(overrides: Partial<ClientCheckInput> = {}): ClientCheckInput {
+export function quietClientCheck(overrides: Partial<ClientFigures> = {}): ClientFigures {
   return {
     eventLoopDelayMeanMs: 0.1,
     eventLoopDelayP99Ms: 1,
