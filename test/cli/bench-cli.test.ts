@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { benchSummarySchema } from '../../src/schema/summary.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
+import { waitForLines } from '../helpers/wait.js'
 import { MODELS_ROUTE, type QuirkServer, chatChunk, startQuirkServer } from '../helpers/quirk-server.js'
 
 const SECRET = 'sk-geopat-test-secret-0123456789'
@@ -104,7 +105,9 @@ describe('geopat bench from the command line', () => {
       env: { CI: '1' },
       stdin: 'ignore',
     })
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    // Signalled once it has measured something: before its handlers are installed (a loaded machine
+    // loads the CLI slowly) a SIGINT would end the process the default way, which is not under test.
+    await waitForLines(join(out, 'records.jsonl'), 5)
     child.kill('SIGINT')
     const result = await child
     expect(result.exitCode).toBe(130)
