@@ -3,10 +3,14 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCompare } from '../../src/compare/run-compare.js'
 import { runBench } from '../../src/load/bench-run.js'
+import { runScenario } from '../../src/pipeline/run-scenario.js'
+import { StopSignal } from '../../src/load/runner.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { benchSummarySchema } from '../../src/schema/summary.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+import { runArtefactsIn as runArtefacts } from '../../src/output/files.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 
 /** Issue #15, findings 1 (a reused --out mixes runs), 4 (a full disk) and 8 (names that leave the folder). */
@@ -48,6 +52,35 @@ describe('a run folder belongs to one run (#15.1)', () => {
     expect(lines(join(out, 'records.jsonl'))).toHaveLength(20)
     expect(readFileSync(join(out, 'my-notes.txt'), 'utf8')).toBe('mine')
     expect(existsSync(join(out, '.geopat.lock'))).toBe(false)
+  })
+})
+
+describe('compare and run refuse a folder holding an earlier run (#15.1)', () => {
+  it('a second compare into the same folder is refused instead of doubling its records', async () => {
+    const out = join(work, 'compare')
+    const scenario = scenarioSchema.parse({
+      endpoints: [{ url: sim.url, label: 'a' }],
+      load: { requests: 1 },
+      input: { outputTokens: 3 },
+      compare: { aa: true, rounds: 1, requestsPerBlock: 2, warmupRequests: 0 },
+    })
+    const options = { scenario, source: 'test', outDir: out, log: () => undefined, progress: false }
+    await runCompare(options)
+    const before = lines(join(out, 'records.jsonl'))
+    await expect(runCompare(options)).rejects.toThrow(/already holds a run \(compare-summary\.csv and 2 more\)/)
+    expect(lines(join(out, 'records.jsonl'))).toEqual(before)
+  })
+
+  it('a second `geopat run` into the same run folder is refused at the run folder', async () => {
+    const out = join(work, 'run')
+    const scenarioFile = join(work, 'run.yaml')
+    const scenario = scenarioSchema.parse({ name: 'twice', endpoints: [{ url: sim.url }], load: { requests: 3 }, input: { outputTokens: 3 } })
+    const options = { scenario, source: scenarioFile, outDir: out, log: () => undefined, progress: false, stop: new StopSignal() }
+    await runScenario(options)
+    expect(runArtefacts(out)).toEqual(['bench/records.jsonl', 'bench/summary.csv', 'bench/summary.json', 'report.html'])
+    await expect(runScenario(options)).rejects.toThrow(/already holds a run \(bench\/records\.jsonl and 3 more\)/)
+    await runScenario({ ...options, overwrite: true })
+    expect(lines(join(out, 'bench', 'records.jsonl'))).toHaveLength(3)
   })
 })
 
