@@ -138,7 +138,7 @@ async function runBenchOn(
         if (outcome.sent === 0) warnings.push('no request was sent')
         if (writer.failure) warnings.push(`${writer.failure}: this summary covers the records on disk`)
         const summary = await summarizeRun(
-          () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step, onWarning: (w) => warnings.push(w) }),
+          () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step, onWarning: (w) => void (warnings.includes(w) || warnings.push(w)) }),
           {
             endpoint: { label: endpoint.label, url: publicUrl(endpoint), model, api: endpoint.api },
             step: currentStep.step,
