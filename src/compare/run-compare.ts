@@ -136,6 +136,8 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       client,
       prepare: (id) => toPreparedRequest(items[id] as PromptItem, arm.endpoint, arm.prepared.model, scenario),
       onRecord: (record) => {
+        // After a failed write only what reached the disk is analysed (the streams it cancels are not).
+        if (writer.failure) return
         writer.write(record)
         records.push(record)
       },
@@ -164,6 +166,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
           client,
           prepare: () => toPreparedRequest(prompts.next(), arm.endpoint, arm.prepared.model, scenario),
           onRecord: (record) => {
+            if (writer.failure) return
             writer.write(record)
             records.push(record)
           },
