@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici'
 import type { ResolvedEndpoint } from '../client/endpoint.js'
 import type { AttestationRecord } from '../schema/attestation.js'
 import type { AttestConfig } from '../schema/scenario.js'
+import { pathInside, safePathSegment } from '../output/files.js'
 import { type CollectedEvidence, collectFromApi, collectFromCli, collectFromFiles, freshNonce } from './collect.js'
 import { buildAttestationRecord } from './record.js'
 import { NO_TRUST_MATERIAL, loadTrustMaterial } from './trust.js'
@@ -45,7 +46,7 @@ export async function attestEndpoint(inputs: AttestEndpointInputs): Promise<Atte
     default:
       evidence = await collectFromCli(config.source, nonce, mkdtempSync(join(tmpdir(), 'geopat-attest-')))
   }
-  if (inputs.evidenceDir) keepEvidence(evidence, inputs.evidenceDir, `${safeName(endpoint.label)}${inputs.phase ? `-${inputs.phase}` : ''}`)
+  if (inputs.evidenceDir) keepEvidence(evidence, inputs.evidenceDir, `${safePathSegment(endpoint.label, 'endpoint')}${inputs.phase ? `-${inputs.phase}` : ''}`)
   const trust = config.trust ? loadTrustMaterial(config.trust, inputs.where) : NO_TRUST_MATERIAL
   const results = await verifyEvidence(evidence, trust, { allowedMeasurements: config.allowedMeasurements })
   return buildAttestationRecord({
@@ -64,16 +65,14 @@ export async function attestEndpoint(inputs: AttestEndpointInputs): Promise<Atte
   })
 }
 
-const safeName = (label: string): string => label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'endpoint'
-
 /** The evidence blobs themselves, beside the records whose hashes name them. */
 function keepEvidence(evidence: CollectedEvidence, dir: string, stem: string): void {
   mkdirSync(dir, { recursive: true })
-  if (evidence.snpReport) writeFileSync(join(dir, `${stem}.snp-report.bin`), evidence.snpReport)
-  if (evidence.vcekCert) writeFileSync(join(dir, `${stem}.vcek.pem`), evidence.vcekCert)
-  if (evidence.nvidiaToken) writeFileSync(join(dir, `${stem}.nvidia-token.jwt`), evidence.nvidiaToken)
-  if (evidence.nvidiaEvidence) writeFileSync(join(dir, `${stem}.nvidia-evidence.json`), evidence.nvidiaEvidence)
-  if (evidence.tdxQuote) writeFileSync(join(dir, `${stem}.tdx-quote.bin`), evidence.tdxQuote)
+  if (evidence.snpReport) writeFileSync(pathInside(dir, `${stem}.snp-report.bin`), evidence.snpReport)
+  if (evidence.vcekCert) writeFileSync(pathInside(dir, `${stem}.vcek.pem`), evidence.vcekCert)
+  if (evidence.nvidiaToken) writeFileSync(pathInside(dir, `${stem}.nvidia-token.jwt`), evidence.nvidiaToken)
+  if (evidence.nvidiaEvidence) writeFileSync(pathInside(dir, `${stem}.nvidia-evidence.json`), evidence.nvidiaEvidence)
+  if (evidence.tdxQuote) writeFileSync(pathInside(dir, `${stem}.tdx-quote.bin`), evidence.tdxQuote)
 }
 
 /**

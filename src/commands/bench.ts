@@ -6,6 +6,7 @@ import { type LaunchedSimulator, launchSimulator } from '../load/sim-target.js'
 import { simEndpointSchema } from '../schema/sim-endpoint.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { GeopatCommand } from '../util/base-command.js'
+import { UserError } from '../util/errors.js'
 
 export default class Bench extends GeopatCommand {
   static override summary = 'Benchmark an OpenAI-compatible streaming endpoint for latency and throughput'
@@ -63,7 +64,8 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     'total-timeout': Flags.string({ description: 'seconds for a whole request (default 600)' }),
     retries: Flags.integer({ description: 'retries on 429, 5xx and connect errors, honouring Retry-After (default 0)' }),
     grace: Flags.string({ description: 'seconds to wait for streams in flight after Ctrl-C (default 5)' }),
-    out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
+    out: Flags.string({ description: 'output folder (default reports/<run-id>); refused when it holds an earlier run' }),
+    overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (records, summaries, report) from an earlier run; other files are left alone" }),
     progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
   }
 
@@ -104,8 +106,9 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     const stop = new StopSignal()
     const removeSignalHandlers = stopOnSignals(stop)
     try {
-      const result = await runBench({ scenario, source, log, progress: flags.progress && !json, stop })
+      const result = await runBench({ scenario, source, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite })
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
+      if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130
       return result.summary
     } finally {

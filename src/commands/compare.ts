@@ -34,7 +34,8 @@ export default class Compare extends GeopatCommand {
     'input-tokens': Flags.string({ description: 'prompt tokens (N or a distribution, as in bench)' }),
     'output-tokens': Flags.string({ description: 'output tokens (exact on every arm)' }),
     seed: Flags.integer({ description: 'seed of prompts, block order and bootstrap' }),
-    out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
+    out: Flags.string({ description: 'output folder (default reports/<run-id>); refused when it holds an earlier run' }),
+    overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (records, summaries, report) from an earlier run; other files are left alone" }),
     progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
   }
 
@@ -46,9 +47,10 @@ export default class Compare extends GeopatCommand {
     const stop = new StopSignal()
     const removeSignalHandlers = stopOnSignals(stop)
     try {
-      const result = await runCompare({ scenario, source, log, progress: flags.progress && !json, stop, ...(flags.out ? { outDir: flags.out } : {}) })
+      const result = await runCompare({ scenario, source, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, ...(flags.out ? { outDir: flags.out } : {}) })
       log(formatCompare(result.summary))
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/compare-summary.json`)
+      if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130
       return result.summary
     } finally {

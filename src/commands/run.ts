@@ -14,7 +14,8 @@ export default class Run extends GeopatCommand {
   static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
 
   static override flags = {
-    out: Flags.string({ description: 'run folder (default reports/<run-id>)' }),
+    out: Flags.string({ description: 'run folder (default reports/<run-id>); refused when it holds an earlier run' }),
+    overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone" }),
     progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
   }
 
@@ -26,7 +27,7 @@ export default class Run extends GeopatCommand {
     const stop = new StopSignal()
     const removeSignalHandlers = stopOnSignals(stop)
     try {
-      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, ...(flags.out ? { outDir: flags.out } : {}) })
+      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, ...(flags.out ? { outDir: flags.out } : {}) })
       log('')
       for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
       log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)

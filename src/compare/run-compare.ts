@@ -10,7 +10,7 @@ import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep
 import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { type RunFolder, claimRunFolder, makeRunId, writeFileAtomic } from '../output/files.js'
 import { attestAroundRun } from '../attest/around-run.js'
 import type { AttestationRun } from '../schema/attestation.js'
 import { compareToCsv } from '../output/compare-formats.js'
@@ -52,7 +52,26 @@ function accumulate(total: MetricSamples, before: MetricSamples, after: MetricSa
  * apart. Then per arm and per contrast: bootstrap intervals, verdicts against the A/A floor, the
  * overhead split, server /metrics reconciliation and the peers' metric names.
  */
-export async function runCompare(options: CompareRunOptions): Promise<{ summary: CompareSummary; outDir: string; interrupted: boolean }> {
+export async function runCompare(options: CompareRunOptions): Promise<CompareRunResult> {
+  // The folder is checked and locked before any endpoint is touched: a used one fails at once.
+  const runId = options.runId ?? makeRunId('compare')
+  const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, heldByCaller: options.outDirHeld ?? false, log: options.log })
+  try {
+    return await compareInFolder(options, runId, folder)
+  } finally {
+    folder.release()
+  }
+}
+
+export interface CompareRunResult {
+  summary: CompareSummary
+  outDir: string
+  interrupted: boolean
+  /** A write of records.jsonl failed (a full disk): the comparison stopped there. */
+  writeFailure?: string
+}
+
+async function compareInFolder(options: CompareRunOptions, runId: string, folder: RunFolder): Promise<CompareRunResult> {
   const config = options.scenario.compare ?? compareConfigSchema.parse({})
   // A fair comparison needs the same work on every arm: exact output lengths (vLLM ignore_eos).
   const input: Scenario = { ...options.scenario, input: { ...options.scenario.input, fixedOutput: true } }
@@ -76,15 +95,20 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     throw new UserError(`${options.source}: endpoints: compare needs two endpoints, or one with compare.aa: true`)
   }
 
-  const runId = options.runId ?? makeRunId('compare')
-  const outDir = prepareOutputDir(options.outDir ?? scenario.out ?? join('reports', runId))
+  const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
-  const writer = new RecordsWriter(recordsPath)
+  let activeClient: StreamingClient | undefined
+  // A full disk stops the comparison at once: nothing more can be kept.
+  const writer = new RecordsWriter(recordsPath, 'wx', {
+    onFailure: () => {
+      stop.stop()
+      activeClient?.stop(true, 'records could not be written')
+    },
+  })
   const startedAt = new Date().toISOString()
   const progress = new ProgressLine(options.progress)
   const warnings: string[] = []
   const points: CompareSummary['operatingPoints'] = []
-  let activeClient: StreamingClient | undefined
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
   let stepCounter = 0
   // /metrics is scraped on a connection of its own, outside the measured requests' pool.
@@ -112,6 +136,8 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
       client,
       prepare: (id) => toPreparedRequest(items[id] as PromptItem, arm.endpoint, arm.prepared.model, scenario),
       onRecord: (record) => {
+        // After a failed write only what reached the disk is analysed (the streams it cancels are not).
+        if (writer.failure) return
         writer.write(record)
         records.push(record)
       },
@@ -140,6 +166,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
           client,
           prepare: () => toPreparedRequest(prompts.next(), arm.endpoint, arm.prepared.model, scenario),
           onRecord: (record) => {
+            if (writer.failure) return
             writer.write(record)
             records.push(record)
           },
@@ -220,7 +247,8 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     await Promise.all([...controlClients.values()].map((c) => c.close().catch(() => undefined)))
     await started.close()
   }
-  if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
+  if (writer.failure) warnings.push(`${writer.failure}: the intervals cover the requests measured before`)
+  else if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) warnings.push(`endpoint swapped during the comparison: ${swapped.swapReason}`)
   const summary = compareSummarySchema.parse({
     schema: 'geopat.compare-summary/v1',
@@ -237,9 +265,14 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
     warnings,
     ...(attested ? { attestation: attested } : {}),
   } satisfies CompareSummary)
-  writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
-  writeFileAtomic(join(outDir, 'compare-summary.csv'), compareToCsv(summary))
-  return { summary, outDir, interrupted: stop.stopped }
+  try {
+    writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+    writeFileAtomic(join(outDir, 'compare-summary.csv'), compareToCsv(summary))
+  } catch (error) {
+    if (writer.failure) throw new UserError(`${writer.failure}; ${(error as Error).message}`, 1)
+    throw error
+  }
+  return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }
 
 function analyzePoint(

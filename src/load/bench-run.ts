@@ -4,7 +4,7 @@ import { PromptBuffer } from '../input/prompt-buffer.js'
 import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { type RunFolder, claimRunFolder, makeRunId, writeFileAtomic } from '../output/files.js'
 import { ProgressLine } from '../output/progress.js'
 import { readRecords } from '../output/records-reader.js'
 import { RecordsWriter } from '../output/records-writer.js'
@@ -12,6 +12,7 @@ import { attestAroundRun } from '../attest/around-run.js'
 import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/summary-formats.js'
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
+import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from './runner.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
@@ -25,6 +26,10 @@ export interface BenchRunOptions {
   source: string
   outDir?: string
   runId?: string
+  /** --overwrite: replace geopat's files in an --out that holds an earlier run. */
+  overwrite?: boolean
+  /** `geopat run` holds the run folder that outDir is a step folder of (checked and locked). */
+  outDirHeld?: boolean
   /** Human output (the table, notes); silent with --json. */
   log: (line: string) => void
   progress: boolean
@@ -37,6 +42,8 @@ export interface BenchRunResult {
   summary: BenchSummary
   outDir: string
   interrupted: boolean
+  /** A write of records.jsonl failed (a full disk): the run stopped; the summary covers what is on disk. */
+  writeFailure?: string
 }
 
 /**
@@ -48,11 +55,18 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   // Fail on a bad prompt file before touching any endpoint.
   const makePromptSource = promptSourceFactory(options.scenario)
   await makePromptSource()
-  const started = await startEndpoints(options.scenario, options.source, options.log)
+  // The folder is checked and locked before any endpoint is touched: a used one fails at once.
+  const runId = options.runId ?? makeRunId('bench')
+  const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, heldByCaller: options.outDirHeld ?? false, log: options.log })
   try {
-    return await runBenchOn(started.scenario, started.prepared, makePromptSource, options, stop)
+    const started = await startEndpoints(options.scenario, options.source, options.log)
+    try {
+      return await runBenchOn(started.scenario, started.prepared, makePromptSource, options, stop, runId, folder)
+    } finally {
+      await started.close()
+    }
   } finally {
-    await started.close()
+    folder.release()
   }
 }
 
@@ -62,15 +76,22 @@ async function runBenchOn(
   makePromptSource: () => Promise<PromptSource>,
   options: BenchRunOptions,
   stop: StopSignal,
+  runId: string,
+  folder: RunFolder,
 ): Promise<BenchRunResult> {
-  const runId = options.runId ?? makeRunId('bench')
-  const outDir = prepareOutputDir(options.outDir ?? scenario.out ?? join('reports', runId))
+  const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
-  const writer = new RecordsWriter(recordsPath)
+  let activeClient: StreamingClient | undefined
+  // A full disk stops the run at once: nothing more can be kept.
+  const writer = new RecordsWriter(recordsPath, 'wx', {
+    onFailure: () => {
+      stop.stop()
+      activeClient?.stop(true, 'records could not be written')
+    },
+  })
   const startedAt = new Date().toISOString()
   const runs: RunSummary[] = []
   const progress = new ProgressLine(options.progress)
-  let activeClient: StreamingClient | undefined
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
   const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
   await attestation.before()
@@ -115,8 +136,9 @@ async function runBenchOn(
         writer.flush()
         const warnings: string[] = []
         if (outcome.sent === 0) warnings.push('no request was sent')
+        if (writer.failure) warnings.push(`${writer.failure}: this summary covers the records on disk`)
         const summary = await summarizeRun(
-          () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step }),
+          () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step, onWarning: (w) => void (warnings.includes(w) || warnings.push(w)) }),
           {
             endpoint: { label: endpoint.label, url: publicUrl(endpoint), model, api: endpoint.api },
             step: currentStep.step,
@@ -158,7 +180,13 @@ async function runBenchOn(
     runs,
     ...(attested ? { attestation: attested } : {}),
   } satisfies BenchSummary)
-  writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
-  writeFileAtomic(join(outDir, 'summary.csv'), summaryToCsv(summary))
-  return { summary, outDir, interrupted: stop.stopped }
+  try {
+    writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
+    writeFileAtomic(join(outDir, 'summary.csv'), summaryToCsv(summary))
+  } catch (error) {
+    // One line for both: the records' failure and the summary's.
+    if (writer.failure) throw new UserError(`${writer.failure}; ${(error as Error).message}`, 1)
+    throw error
+  }
+  return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }

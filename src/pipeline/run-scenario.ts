@@ -4,13 +4,14 @@ import { readBenchSummary, runSizing } from '../econ/size-run.js'
 import { runTcoModel } from '../econ/tco-run.js'
 import { runBench } from '../load/bench-run.js'
 import type { StopSignal } from '../load/runner.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
+import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing } from '../output/sizing-format.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
 import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import type { Scenario } from '../schema/scenario.js'
+import { UserError } from '../util/errors.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
 
 export interface RunStep {
@@ -33,6 +34,8 @@ export interface ScenarioRunOptions {
   /** The scenario file: relative paths inside it are read from its folder. */
   source: string
   outDir?: string
+  /** --overwrite: replace geopat's files in an --out that holds an earlier run. */
+  overwrite?: boolean
   log: (line: string) => void
   progress: boolean
   stop: StopSignal
@@ -45,8 +48,18 @@ export interface ScenarioRunOptions {
  * wrote stays.
  */
 export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioRunResult> {
+  // One run folder for one run: checked and locked here, its steps write inside it (outDirHeld).
+  const runId = makeRunId(options.scenario.name ?? 'run')
+  const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, log: options.log })
+  try {
+    return await runScenarioIn(options, folder.dir)
+  } finally {
+    folder.release()
+  }
+}
+
+async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promise<ScenarioRunResult> {
   const { scenario, log } = options
-  const runDir = prepareOutputDir(options.outDir ?? scenario.out ?? join('reports', makeRunId(scenario.name ?? 'run')))
   const near = (path: string): string => resolve(dirname(options.source), path)
   const steps: RunStep[] = []
   const timed = async (step: RunStep['step'], folder: string, work: () => Promise<string>): Promise<void> => {
@@ -61,14 +74,16 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
   if (scenario.compare) {
     const folder = join(runDir, 'compare')
     await timed('compare', folder, async () => {
-      const result = await runCompare({ scenario, source: options.source, outDir: folder, log, progress: options.progress, stop: options.stop })
+      const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop: options.stop })
+      if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       interrupted = result.interrupted
       return `${result.summary.operatingPoints.length} operating point(s), ${result.summary.operatingPoints[0]?.arms.length ?? 0} arms`
     })
   } else {
     const folder = join(runDir, 'bench')
     await timed('bench', folder, async () => {
-      const result = await runBench({ scenario, source: options.source, outDir: folder, log, progress: options.progress, stop: options.stop })
+      const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop: options.stop })
+      if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       interrupted = result.interrupted
       measured = { folder, file: join(folder, 'summary.json') }
       return `${result.summary.runs.length} run(s) over ${new Set(result.summary.runs.map((r) => r.endpoint.label)).size} endpoint(s)`

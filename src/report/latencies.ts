@@ -76,7 +76,9 @@ export async function collectLatencies(source: RecordsSource): Promise<LatencyGr
   for (const note of classify.notes) ensureGroup(groups, classify.defaultGroup).notes.push(note)
   let seriesCount = 0
   const definitions = CDF_METRICS.map((id) => metricById(id))
-  for await (const record of readRecords(source.file.absolutePath, { validate: true })) {
+  // A torn last line (a full disk, a crash mid-write) is skipped: the chart says so.
+  const onWarning = (warning: string): void => void ensureGroup(groups, classify.defaultGroup).notes.push(warning)
+  for await (const record of readRecords(source.file.absolutePath, { validate: true, onWarning })) {
     if (!record.ok) continue
     const key = classify.key(record)
     if (!key) continue
