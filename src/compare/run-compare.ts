@@ -116,6 +116,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
         records.push(record)
       },
       stop,
+      graceSeconds: scenario.graceSeconds,
       onProgress: (p) => progress.update(`${point.label} ${label} ${arm.label}`, p, items.length),
     })
     progress.clear()
@@ -144,6 +145,7 @@ export async function runCompare(options: CompareRunOptions): Promise<{ summary:
             records.push(record)
           },
           stop,
+          graceSeconds: scenario.graceSeconds,
           onProgress: (p) => progress.update(`saturation ${arm.label} ${step?.label ?? ''}`, p, undefined, sweepStep.durationMs),
         })
         progress.clear()
