@@ -29,9 +29,16 @@ export function describeServerLost(lost: ServerLost): string {
 }
 
 /**
- * Watches one step's requests for signs that the server is gone: connect errors in a row (any
- * answer from the server, whatever its status, starts the count again), or a stall (no response
- * data read on this thread while requests are in flight). Calls `onLost` once.
+ * Endings that mean the server answered in full (a success, or an error it chose to send): they
+ * start the count of connect errors again. A broken stream, a timeout or a cancel do not: a
+ * server that dies breaks the streams it was serving.
+ */
+const ANSWERED: ReadonlySet<RequestRecord['errorClass']> = new Set(['http-429', 'http-4xx', 'http-5xx', 'stream-error', 'protocol'])
+
+/**
+ * Watches one step's requests for signs that the server is gone: connect errors in a row (a full
+ * answer from the server starts the count again), or a stall (no response data read on this
+ * thread while requests are in flight). Calls `onLost` once.
  */
 export class ServerWatch {
   private consecutive = 0
@@ -63,7 +70,7 @@ export class ServerWatch {
       if (this.rule.connectErrors > 0 && this.consecutive >= this.rule.connectErrors) {
         this.lose('connect-errors', this.firstConnectErrorAt ?? this.runStartedAt + record.sendMs)
       }
-    } else if (record.httpStatus !== null) {
+    } else if (record.ok || ANSWERED.has(record.errorClass)) {
       this.consecutive = 0
     }
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/load/bench-run.js'
+import { type ServerLost, ServerWatch } from '../../src/load/server-watch.js'
 import { readRecords } from '../../src/output/records-reader.js'
 import type { RequestRecord } from '../../src/schema/record.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
@@ -94,6 +95,28 @@ async function startFreezingServer(options: { answered: number; midStream?: numb
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close }
 }
 
+describe('the server watch', () => {
+  const record = (fields: Partial<RequestRecord>): RequestRecord => ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
+
+  it('counts connect errors in a row; a full answer starts again, a stream broken by a dying server does not', () => {
+    const lost: ServerLost[] = []
+    const watch = new ServerWatch({ connectErrors: 3, stallMs: 0 }, 0, (l) => lost.push(l), 0)
+    watch.observe(record({}))
+    watch.observe(record({}))
+    watch.observe(record({ ok: true, httpStatus: 200, errorClass: null }))
+    watch.observe(record({}))
+    watch.observe(record({ httpStatus: 200, errorClass: 'stream-broken' }))
+    watch.observe(record({}))
+    expect(lost).toHaveLength(0)
+    watch.observe(record({ sendMs: 5 }))
+    expect(lost).toHaveLength(1)
+    expect(lost[0]?.reason).toBe('connect-errors')
+    expect(lost[0]?.consecutiveConnectErrors).toBe(3)
+    watch.observe(record({}))
+    expect(lost).toHaveLength(1)
+  })
+})
+
 describe('a server that dies mid-run', () => {
   it.each([
     { name: 'closed loop', load: { concurrency: 8 }, bound: 20 + 8 + 4 },
@@ -131,7 +154,7 @@ describe('a frozen server', () => {
     const server = await startFreezingServer({ answered: 10, midStream: 2 })
     const { run, records } = await bench({
       endpoints: [{ url: server.url, label: 'frozen' }],
-      load: { concurrency: 4, duration: 1, workers },
+      load: { concurrency: 4, duration: 2, workers },
       graceSeconds: 0.3,
       serverLost: { stallSeconds: 0 },
     })
@@ -151,7 +174,7 @@ describe('a frozen server', () => {
       endpoints: [{ url: server.url, label: 'frozen' }],
       load: { concurrency: 4, requests: 100_000 },
       graceSeconds: 0.2,
-      serverLost: { stallSeconds: 0.5 },
+      serverLost: { stallSeconds: 1.5 },
     })
     expect(run.serverLost?.reason).toBe('stall')
     expect(run.requests.sent).toBe(14)
