@@ -178,24 +178,22 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
   // A frozen server cannot stretch a run past its duration: the streams in flight get the grace, then are cancelled.
   if (step.durationMs !== undefined) cancelAt(runStartedAt + step.durationMs + graceMs, `still in flight ${graceMs / 1000} s after the end of the duration`)
   let serverLost: ServerLost | undefined
-  let watch: ServerWatch | undefined
-  let inFlightNow = (): number => 0
-  if (deps.serverLost) {
-    watch = new ServerWatch(deps.serverLost, runStartedAt, (lost) => {
-      serverLost = lost
-      sending.stop()
-      deps.client.stop(false)
-      cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
-      deps.onServerLost?.(lost)
-    }, performance.now())
-    const checking = watch
-    timers.push(setInterval(() => checking.check(performance.now(), inFlightNow()), checking.checkPeriodMs))
-  }
+  const watch = deps.serverLost
+    ? new ServerWatch(deps.serverLost, runStartedAt, (lost) => {
+        // The server is gone: no new requests, no retries, and the streams in flight get the grace.
+        serverLost = lost
+        sending.stop()
+        deps.client.stop(false)
+        cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
+        deps.onServerLost?.(lost)
+      }, performance.now())
+    : undefined
   try {
-    const result = await sendAndMeasure(step, deps, runStartedAt, monitor, sending, watch, (read) => (inFlightNow = read))
+    const result = await sendAndMeasure(step, deps, runStartedAt, monitor, sending, watch)
     return { ...result, ...(serverLost ? { serverLost } : {}), client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }, serverLost) }
   } finally {
     unlinkStop()
+    watch?.stop()
     for (const timer of timers) clearTimeout(timer)
   }
 }
@@ -207,7 +205,6 @@ async function sendAndMeasure(
   monitor: ClientMonitor,
   sending: StopSignal,
   watch: ServerWatch | undefined,
-  exposeInFlight: (read: () => number) => void,
 ): Promise<Omit<LoadStepResult, 'client' | 'serverLost'>> {
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
@@ -223,7 +220,6 @@ async function sendAndMeasure(
   /** Open loop with a concurrency cap: told when a request finishes, so it can send again. */
   let slotListener: ((now: number) => void) | undefined
   const lastProgressAt = { ms: 0 }
-  exposeInFlight(() => inFlight)
 
   const changeInFlight = (delta: number, now: number): void => {
     concurrencyArea += inFlight * (now - lastChangeMs)
@@ -281,6 +277,7 @@ async function sendAndMeasure(
   const canSendMore = (): boolean => !sending.stopped && (step.maxRequests === undefined || sent < step.maxRequests) && (deps.hasMore?.() ?? true)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
 
+  watch?.watchStalls(() => inFlight)
   let sendEndMs: number
   if (step.mode === 'closed') {
     const concurrency = step.concurrency ?? 1

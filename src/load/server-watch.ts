@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { responseReads } from '../client/read-counter.js'
 import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
@@ -46,6 +47,7 @@ export class ServerWatch {
   private readsSeen = responseReads.count
   private quietSince: number
   private lostAlready = false
+  private stallTimer: NodeJS.Timeout | undefined
 
   /** `runStartedAt`: performance.now() of the run's time origin (records' sendMs count from it). */
   constructor(
@@ -57,9 +59,16 @@ export class ServerWatch {
     this.quietSince = now
   }
 
-  /** The period of `check` that keeps a stall's detection within a quarter of its deadline. */
-  get checkPeriodMs(): number {
-    return Math.max(10, Math.min(1000, this.rule.stallMs / 4))
+  /** Checks for a stall (see `check`) until stop(), often enough to see one within a quarter of its deadline. */
+  watchStalls(inFlight: () => number): void {
+    if (this.rule.stallMs <= 0 || this.stallTimer) return
+    const periodMs = Math.max(10, Math.min(1000, this.rule.stallMs / 4))
+    this.stallTimer = setInterval(() => this.check(performance.now(), inFlight()), periodMs)
+  }
+
+  stop(): void {
+    clearInterval(this.stallTimer)
+    this.stallTimer = undefined
   }
 
   /** A finished request. */
