@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { type BenchFlags, buildBenchScenario } from '../load/bench-config.js'
 import { runBench } from '../load/bench-run.js'
 import { StopSignal, stopOnSignals } from '../load/runner.js'
+import { SERVER_LOST_EXIT_CODE } from '../load/server-watch.js'
 import { type LaunchedSimulator, launchSimulator } from '../load/sim-target.js'
 import { simEndpointSchema } from '../schema/sim-endpoint.js'
 import type { BenchSummary } from '../schema/summary.js'
@@ -12,7 +13,7 @@ export default class Bench extends GeopatCommand {
   static override summary = 'Benchmark an OpenAI-compatible streaming endpoint for latency and throughput'
   static override description = `Sends streamed chat or completion requests (closed loop at a concurrency, open loop at a rate, or a sweep), records every request to records.jsonl as it finishes, and writes summary.json and summary.csv: TTFT, ITL, TPOT, E2E, throughput and goodput, with a check that the client itself was not the bottleneck.
 
-Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes the summary of what was measured and exits 130.`
+Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes the summary of what was measured and exits 130. A server that goes away (--max-connect-errors in a row, or --stall-timeout) stops the endpoint's run the same way; the summary says since when (serverLost) and the exit code is 3.`
 
   static override examples = [
     '<%= config.bin %> bench --sim --concurrency 16 --requests 200',
@@ -63,7 +64,9 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     'idle-timeout': Flags.string({ description: 'seconds allowed between chunks (default 60)' }),
     'total-timeout': Flags.string({ description: 'seconds for a whole request (default 600)' }),
     retries: Flags.integer({ description: 'retries on 429, 5xx and connect errors, honouring Retry-After (default 0)' }),
-    grace: Flags.string({ description: 'seconds to wait for streams in flight after Ctrl-C (default 5)' }),
+    grace: Flags.string({ description: 'seconds to wait for streams in flight after Ctrl-C, the end of --duration or the loss of the server (default 5)' }),
+    'max-connect-errors': Flags.integer({ description: 'connect errors in a row that mean the server is gone: sending stops, exit code 3 (default 20; 0 = never)' }),
+    'stall-timeout': Flags.string({ description: 'seconds with requests in flight and no byte from any stream that mean the server is gone (default 60; 0 = never)' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>); refused when it holds an earlier run' }),
     overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (records, summaries, report) from an earlier run; other files are left alone" }),
     progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
@@ -90,6 +93,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       'idle-timeout': numeric('idle-timeout', flags['idle-timeout']),
       'total-timeout': numeric('total-timeout', flags['total-timeout']),
       grace: numeric('grace', flags.grace),
+      'stall-timeout': numeric('stall-timeout', flags['stall-timeout']),
     }
     if (flags.sim && (flags.url || flags.scenario)) this.error('--sim starts its own endpoint: give it without --url or --scenario')
     let simulator: LaunchedSimulator | undefined
@@ -110,6 +114,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130
+      else if (result.summary.runs.some((run) => run.serverLost)) process.exitCode = SERVER_LOST_EXIT_CODE
       return result.summary
     } finally {
       await simulator?.stop()

@@ -142,6 +142,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
         records.push(record)
       },
       stop,
+      graceSeconds: scenario.graceSeconds,
       onProgress: (p) => progress.update(`${point.label} ${label} ${arm.label}`, p, items.length),
     })
     progress.clear()
@@ -171,6 +172,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
             records.push(record)
           },
           stop,
+          graceSeconds: scenario.graceSeconds,
           onProgress: (p) => progress.update(`saturation ${arm.label} ${step?.label ?? ''}`, p, undefined, sweepStep.durationMs),
         })
         progress.clear()

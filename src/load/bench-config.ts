@@ -44,6 +44,8 @@ export interface BenchFlags {
   'total-timeout'?: number
   retries?: number
   grace?: number
+  'max-connect-errors'?: number
+  'stall-timeout'?: number
   out?: string
 }
 
@@ -71,6 +73,8 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^timeouts\.totalMs/, '--total-timeout'],
   [/^retries\./, '--retries'],
   [/^graceSeconds/, '--grace'],
+  [/^serverLost\.connectErrors/, '--max-connect-errors'],
+  [/^serverLost\.stallSeconds/, '--stall-timeout'],
 ]
 
 function flagNameFor(path: string): string | undefined {
@@ -190,6 +194,14 @@ export function buildBenchScenario(flags: BenchFlags): { scenario: Scenario; sou
       ? { retries: { ...((base.retries as Record<string, unknown> | undefined) ?? {}), max: flags.retries } }
       : {}),
     ...(flags.grace !== undefined ? { graceSeconds: flags.grace } : {}),
+    ...(flags['max-connect-errors'] !== undefined || flags['stall-timeout'] !== undefined
+      ? {
+          serverLost: {
+            ...((base.serverLost as Record<string, unknown> | undefined) ?? {}),
+            ...defined({ connectErrors: flags['max-connect-errors'], stallSeconds: flags['stall-timeout'] }),
+          },
+        }
+      : {}),
     ...(flags.out !== undefined ? { out: flags.out } : {}),
   }
   const result = scenarioSchema.safeParse(raw)

@@ -18,6 +18,7 @@ import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requ
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
+import { describeServerLost } from './server-watch.js'
 import type { RequestRecord } from '../schema/record.js'
 
 export interface BenchRunOptions {
@@ -116,6 +117,7 @@ async function runBenchOn(
         prompts.fill()
         const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, options.requestHeaders?.(id))
         const onRecord = (record: RequestRecord): void => writer.write(record)
+        const serverLost = { connectErrors: scenario.serverLost.connectErrors, stallMs: scenario.serverLost.stallSeconds * 1000 }
         const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
           progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
         const outcome =
@@ -129,14 +131,16 @@ async function runBenchOn(
                 stop,
                 graceSeconds: scenario.graceSeconds,
                 warmupMs: scenario.load.warmup * 1000,
+                serverLost,
                 onProgress,
               })
-            : await runLoadStep(currentStep, { client, prepare, onRecord, stop, onProgress, warmupMs: scenario.load.warmup * 1000 })
+            : await runLoadStep(currentStep, { client, prepare, onRecord, stop, onProgress, warmupMs: scenario.load.warmup * 1000, graceSeconds: scenario.graceSeconds, serverLost })
         progress.clear()
         writer.flush()
         const warnings: string[] = []
         if (outcome.sent === 0) warnings.push('no request was sent')
         if (writer.failure) warnings.push(`${writer.failure}: this summary covers the records on disk`)
+        if (outcome.serverLost) warnings.push(describeServerLost(outcome.serverLost))
         const summary = await summarizeRun(
           () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step, onWarning: (w) => void (warnings.includes(w) || warnings.push(w)) }),
           {
@@ -147,6 +151,7 @@ async function runBenchOn(
             achieved: outcome.achieved,
             client: outcome.client,
             interrupted: outcome.interrupted,
+            ...(outcome.serverLost ? { serverLost: outcome.serverLost } : {}),
             sendEndMs: outcome.sendEndMs,
             slo: scenario.slo,
             warnings,
@@ -155,7 +160,8 @@ async function runBenchOn(
         runs.push(summary)
         options.log(formatRunTable(summary))
         previous = summary
-        step = planner ? planner.next(previous) : undefined
+        // A server that went away ends this endpoint's steps; the next endpoint still runs.
+        step = planner && !outcome.serverLost ? planner.next(previous) : undefined
       }
     }
   } finally {

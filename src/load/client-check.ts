@@ -4,6 +4,7 @@ import type { RunSummary } from '../schema/summary.js'
 import { describeValues } from '../metrics/distribution.js'
 import { type GcPauses, watchGcPauses } from './gc-watch.js'
 import { type ReadLatenessSamples, watchReadLateness } from './io-probe.js'
+import { type ServerLost, describeServerLost } from './server-watch.js'
 
 const SAMPLE_RESOLUTION_MS = 1
 
@@ -82,8 +83,8 @@ export class ClientMonitor {
     return { probe, gcPauses }
   }
 
-  /** `load`: the step's load, for the advice a client-bound verdict carries. */
-  finish(workers = 1, load?: LoadShape): RunSummary['client'] {
+  /** `load`: the step's load, for the advice a client-bound verdict carries; `serverLost`: the server went away. */
+  finish(workers = 1, load?: LoadShape, serverLost?: ServerLost): RunSummary['client'] {
     const { probe, gcPauses } = this.stopWatching()
     const readLatenessMs = describeValues(probe?.latenessMs ?? [])
     const wallMs = Math.max(1, performance.now() - this.startedAt)
@@ -112,7 +113,7 @@ export class ClientMonitor {
       ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
       ...(probe?.perReadMeanMs != null ? { readLatenessPerReadMeanMs: probe.perReadMeanMs } : {}),
       ...(gcPauses ? { gcPauses } : {}),
-    }, load)
+    }, load, undefined, serverLost)
   }
 }
 
@@ -128,9 +129,15 @@ export interface LoadShape {
 
 /**
  * The verdict on the client from what it measured of itself; with `load`, a client-bound verdict
- * also says what would help.
+ * also says what would help. A run whose server went away (`serverLost`) is not judged: a flood of
+ * failed connections busies the event loop and delays sends, which says nothing of the client's
+ * capacity, and more workers would only fail faster.
  */
-export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCores = availableParallelism()): RunSummary['client'] {
+export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCores = availableParallelism(), serverLost?: ServerLost): RunSummary['client'] {
+  if (serverLost) {
+    const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
+    return { ...figures, verdict: 'server-lost', reasons: [`${describeServerLost(serverLost)}; the client's own figures are not judged`] }
+  }
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {

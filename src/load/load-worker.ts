@@ -4,6 +4,7 @@ import { type ResolvedEndpoint, createStreamPool } from '../client/endpoint.js'
 import { StreamingClient, type StreamingClientOptions } from '../client/stream-request.js'
 import type { RequestRecord } from '../schema/record.js'
 import { type LoadStep, type LoadStepResult, type PreparedRequest, StopSignal, runLoadStep } from './runner.js'
+import type { ServerLost, ServerLostRule } from './server-watch.js'
 
 /** What the coordinator (src/load/load-workers.ts) gives a load worker when it starts it. */
 export interface LoadWorkerData {
@@ -12,16 +13,24 @@ export interface LoadWorkerData {
   client: StreamingClientOptions
   /** This worker's share of the step: its part of the concurrency, no request count of its own. */
   step: LoadStep
-  /** The run's time origin on the machine's clock, shared by every worker and the coordinator. */
-  originUnixMs: number
   warmupMs: number
+  graceSeconds: number
+  serverLost?: ServerLostRule
+  /** Tests: start-up made this much slower (ms), as on a loaded machine. */
+  startDelayMs?: number
 }
 
 export type ToLoadWorker =
+  /** Every worker is ready: the run's time origin on the machine's clock, shared by all, and the start. */
+  | { type: 'go'; originUnixMs: number }
   | { type: 'requests'; requests: PreparedRequest[]; last: boolean }
   | { type: 'stop'; cancelInFlight: boolean; reason?: string }
 
 export type FromLoadWorker =
+  /** Its client is built: the step's duration may start. */
+  | { type: 'ready' }
+  /** This worker took the server as gone: the coordinator stops the others. */
+  | { type: 'server-lost'; lost: ServerLost }
   /** The records finished in one event-loop turn, as JSON lines (joined by '\n'): one message, not one per record. */
   | { type: 'records'; lines: string; count: number }
   | { type: 'done'; result: LoadStepResult }
@@ -63,7 +72,13 @@ async function main(): Promise<void> {
   const stop = new StopSignal()
   const pool = createStreamPool(data.endpoint, { connectTimeoutMs: data.connectTimeoutMs })
   const client = new StreamingClient(data.endpoint, pool, data.client)
+  let go: (originUnixMs: number) => void = () => undefined
+  const origin = new Promise<number>((resolve) => (go = resolve))
   port.on('message', (message: ToLoadWorker) => {
+    if (message.type === 'go') {
+      go(message.originUnixMs)
+      return
+    }
     if (message.type === 'requests') {
       if (head > 4096) {
         queue = queue.slice(head)
@@ -79,13 +94,19 @@ async function main(): Promise<void> {
     waiters = []
   })
   try {
+    if (data.startDelayMs) await new Promise((resolve) => setTimeout(resolve, data.startDelayMs))
+    post({ type: 'ready' })
+    const originUnixMs = await origin
     const result = await runLoadStep(data.step, {
       client,
       prepare: () => queue[head++] as PreparedRequest,
       onRecord,
       stop,
-      runStartedAt: data.originUnixMs - performance.timeOrigin,
+      runStartedAt: originUnixMs - performance.timeOrigin,
       warmupMs: data.warmupMs,
+      graceSeconds: data.graceSeconds,
+      ...(data.serverLost ? { serverLost: data.serverLost } : {}),
+      onServerLost: (lost) => post({ type: 'server-lost', lost }),
       hasMore: () => queued() > 0 || !last,
       ready: () => (queued() > 0 || last || stop.stopped ? undefined : new Promise<void>((resolve) => waiters.push(resolve))),
     })

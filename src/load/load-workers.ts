@@ -11,6 +11,7 @@ import { PACKAGE_ROOT } from '../util/version.js'
 import { type ClientFigures, judgeClient } from './client-check.js'
 import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-worker.js'
 import type { LoadStep, LoadStepResult, PreparedRequest, StopSignal } from './runner.js'
+import type { ServerLost, ServerLostRule } from './server-watch.js'
 
 /** The compiled worker beside this file, or in dist/ when this file runs from source (tests). */
 function workerScript(): string {
@@ -30,6 +31,10 @@ export interface LoadWorkersDependencies {
   /** Seconds the streams in flight get after a stop before they are cancelled. */
   graceSeconds: number
   warmupMs: number
+  /** When to take the server as gone and stop every worker sending (none: never). */
+  serverLost?: ServerLostRule
+  /** Tests: each worker's start-up made this much slower (ms), as on a loaded machine. */
+  workerStartDelayMs?: number
   onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
 }
 
@@ -38,21 +43,23 @@ export interface LoadWorkersDependencies {
  * connections, so that reading thousands of streams is spread over the machine's cores. This
  * thread numbers the requests and makes their prompts in the same order as one loop would, hands
  * each worker a few ahead of its need, and writes every record as it comes back. The workers share
- * the run's time origin on the machine's clock, so all records count from the same zero.
+ * the run's time origin on the machine's clock, so all records count from the same zero; it is set
+ * once every worker is ready, so that a slow start-up does not eat into the duration.
  */
 export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps: LoadWorkersDependencies): Promise<LoadStepResult> {
   if (step.mode !== 'closed') throw new Error('load workers run closed loops only')
   const concurrency = step.concurrency ?? 1
   const count = Math.max(1, Math.min(workers, concurrency))
-  const runStartedAt = performance.now()
-  const originUnixMs = toUnixMs(runStartedAt)
-  const cpuAtStart = process.cpuUsage()
+  let runStartedAt = performance.now()
+  let cpuAtStart = process.cpuUsage()
   let handedOut = 0
   let completed = 0
+  let serverLost: ServerLost | undefined
+  const stopped = (): boolean => deps.stop.stopped || serverLost !== undefined
   const exhausted = (): boolean => step.maxRequests !== undefined && handedOut >= step.maxRequests
   const take = (wanted: number): PreparedRequest[] => {
     const requests: PreparedRequest[] = []
-    while (requests.length < wanted && !exhausted() && !deps.stop.stopped) {
+    while (requests.length < wanted && !exhausted() && !stopped()) {
       const id = handedOut++
       requests.push({ ...deps.prepare(id), id })
     }
@@ -63,11 +70,29 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   /** Each worker's first fill, given after all are started so that the first round's ids come first. */
   const firstFills: Array<{ share: number; feed: (wanted: number) => void }> = []
   const started: Worker[] = []
+  const readiness: Array<Promise<void>> = []
+  const tellAll = (message: ToLoadWorker): void => {
+    for (const worker of started) worker.postMessage(message)
+  }
+  /** Every worker stops sending; after the grace, the streams still in flight are cancelled. */
+  const stopAll = (reason: string): void => {
+    tellAll({ type: 'stop', cancelInFlight: false })
+    setTimeout(() => tellAll({ type: 'stop', cancelInFlight: true, reason }), deps.graceSeconds * 1000).unref()
+  }
   const running = Promise.all(
     Array.from({ length: count }, (_, index) => {
       const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
       const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
-      const data: LoadWorkerData = { endpoint: deps.endpoint, connectTimeoutMs: deps.connectTimeoutMs, client: deps.client, step: workerStep, originUnixMs, warmupMs: deps.warmupMs }
+      const data: LoadWorkerData = {
+        endpoint: deps.endpoint,
+        connectTimeoutMs: deps.connectTimeoutMs,
+        client: deps.client,
+        step: workerStep,
+        warmupMs: deps.warmupMs,
+        graceSeconds: deps.graceSeconds,
+        ...(deps.serverLost ? { serverLost: deps.serverLost } : {}),
+        ...(deps.workerStartDelayMs ? { startDelayMs: deps.workerStartDelayMs } : {}),
+      }
       const worker = new Worker(script, { workerData: data })
       started.push(worker)
       const send = (message: ToLoadWorker): void => worker.postMessage(message)
@@ -75,13 +100,22 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
       const feed = (wanted: number): void => {
         if (toldLast) return
         const requests = take(wanted)
-        toldLast = exhausted() || deps.stop.stopped
+        toldLast = exhausted() || stopped()
         if (requests.length > 0 || toldLast) send({ type: 'requests', requests, last: toldLast })
       }
+      let ready: () => void = () => undefined
+      readiness.push(new Promise<void>((resolve) => (ready = resolve)))
       return new Promise<LoadStepResult>((resolve, reject) => {
         let settled = false
         worker.on('message', (message: FromLoadWorker) => {
-          if (message.type === 'records') {
+          if (message.type === 'ready') {
+            ready()
+          } else if (message.type === 'server-lost') {
+            if (serverLost === undefined) {
+              serverLost = message.lost
+              stopAll(`server unreachable since ${message.lost.since}`)
+            }
+          } else if (message.type === 'records') {
             completed += message.count
             deps.onRecordLines(message.lines, message.count)
             // One request back for each one finished keeps the worker's queue as full as it started.
@@ -105,20 +139,20 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
       })
     }),
   )
-  // Every virtual user's first request (ids 0 … concurrency − 1, as one loop numbers its first
-  // round), then as many again and a few more per worker, so that none waits for the next.
-  for (const { share, feed } of firstFills) feed(share)
-  for (const { share, feed } of firstFills) feed(share + 16)
   // One listener for the step (every worker is started by now): stop sending, then cancel after the grace.
-  const tellAll = (message: ToLoadWorker): void => {
-    for (const worker of started) worker.postMessage(message)
-  }
-  const stopListening = deps.stop.onStop(() => {
-    tellAll({ type: 'stop', cancelInFlight: false })
-    setTimeout(() => tellAll({ type: 'stop', cancelInFlight: true, reason: 'interrupted by the user' }), deps.graceSeconds * 1000).unref()
-  })
+  const stopListening = deps.stop.onStop(() => stopAll('interrupted by the user'))
   let results: LoadStepResult[]
   try {
+    // The duration and the time origin start once every worker is ready (a worker that fails first rejects).
+    await Promise.race([Promise.all(readiness), running])
+    // Every virtual user's first request (ids 0 … concurrency − 1, as one loop numbers its first
+    // round), then as many again and a few more per worker, so that none waits for the next: all
+    // queued in the workers before the start, which then needs one message.
+    for (const { share, feed } of firstFills) feed(share)
+    for (const { share, feed } of firstFills) feed(share + 16)
+    runStartedAt = performance.now()
+    cpuAtStart = process.cpuUsage()
+    tellAll({ type: 'go', originUnixMs: toUnixMs(runStartedAt) })
     results = await running
   } catch (error) {
     // One worker failed: the others must not go on loading the server with no one to take their records.
@@ -127,11 +161,14 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   } finally {
     stopListening()
   }
-  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count, concurrency })
+  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count, concurrency, interrupted: deps.stop.stopped, serverLost })
 }
 
 /** One step's result from its workers' results: sums of the load, the worst worker's self-check. */
-function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number; concurrency: number }): LoadStepResult {
+function mergeWorkerResults(
+  results: LoadStepResult[],
+  context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number; concurrency: number; interrupted: boolean; serverLost: ServerLost | undefined },
+): LoadStepResult {
   const sum = (pick: (r: LoadStepResult) => number): number => results.reduce((total, r) => total + pick(r), 0)
   const max = (pick: (r: LoadStepResult) => number): number => Math.max(...results.map(pick))
   const worst = <T extends { mean: number | null }>(pick: (r: LoadStepResult) => T | undefined): T | undefined =>
@@ -166,7 +203,9 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
     runStartedAt: context.runStartedAt,
     sendEndMs: max((r) => r.sendEndMs),
     sent: sum((r) => r.sent),
-    interrupted: results.some((r) => r.interrupted),
+    // The coordinator stops the workers for the user and when the server is gone: only the first interrupts.
+    interrupted: context.interrupted,
+    ...(context.serverLost ? { serverLost: context.serverLost } : {}),
     achieved: {
       concurrencyMean: sum((r) => r.achieved.concurrencyMean),
       // An upper bound: the workers' peaks need not coincide.
@@ -175,6 +214,6 @@ function mergeWorkerResults(results: LoadStepResult[], context: { runStartedAt: 
       runDurationS: max((r) => r.achieved.runDurationS),
       runStartedAtUnixMs: toUnixMs(context.runStartedAt),
     },
-    client: judgeClient(client, { mode: 'closed', concurrency: context.concurrency }),
+    client: judgeClient(client, { mode: 'closed', concurrency: context.concurrency }, undefined, context.serverLost),
   }
 }

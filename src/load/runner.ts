@@ -5,6 +5,7 @@ import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
 import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
+import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
 
 /** One load step: a closed loop at a concurrency, or an open loop at a rate. */
@@ -126,6 +127,15 @@ export interface LoadStepDependencies {
    */
   hasMore?: () => boolean
   ready?: () => Promise<void> | undefined
+  /**
+   * Seconds the streams still in flight get after the end of the duration, or after the server is
+   * taken as gone, before they are cancelled (class `cancelled`); default 5, as the scenario's.
+   */
+  graceSeconds?: number
+  /** When to take the server as gone and stop sending (none: never). */
+  serverLost?: ServerLostRule
+  /** Told at once when this step takes the server as gone (load workers tell the coordinator). */
+  onServerLost?: (lost: ServerLost) => void
 }
 
 export interface LoadStepResult {
@@ -133,6 +143,8 @@ export interface LoadStepResult {
   sendEndMs: number
   sent: number
   interrupted: boolean
+  /** The server went away during the step: sending stopped then. */
+  serverLost?: ServerLost
   achieved: RunSummary['achieved']
   client: RunSummary['client']
 }
@@ -155,6 +167,45 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
 }
 
 async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStartedAt: number, monitor: ClientMonitor): Promise<LoadStepResult> {
+  // Sending stops on the user's stop or when the server is gone; only the first is an interruption.
+  const sending = new StopSignal()
+  const timers: NodeJS.Timeout[] = []
+  const unlinkStop = deps.stop.onStop(() => sending.stop())
+  const graceMs = (deps.graceSeconds ?? 5) * 1000
+  const cancelAt = (atPerfMs: number, reason: string): void => {
+    timers.push(setTimeout(() => deps.client.stop(true, reason), Math.max(0, atPerfMs - performance.now())))
+  }
+  // A frozen server cannot stretch a run past its duration: the streams in flight get the grace, then are cancelled.
+  if (step.durationMs !== undefined) cancelAt(runStartedAt + step.durationMs + graceMs, `still in flight ${graceMs / 1000} s after the end of the duration`)
+  let serverLost: ServerLost | undefined
+  const watch = deps.serverLost
+    ? new ServerWatch(deps.serverLost, runStartedAt, (lost) => {
+        // The server is gone: no new requests, no retries, and the streams in flight get the grace.
+        serverLost = lost
+        sending.stop()
+        deps.client.stop(false)
+        cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
+        deps.onServerLost?.(lost)
+      }, performance.now())
+    : undefined
+  try {
+    const result = await sendAndMeasure(step, deps, runStartedAt, monitor, sending, watch)
+    return { ...result, ...(serverLost ? { serverLost } : {}), client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }, serverLost) }
+  } finally {
+    unlinkStop()
+    watch?.stop()
+    for (const timer of timers) clearTimeout(timer)
+  }
+}
+
+async function sendAndMeasure(
+  step: LoadStep,
+  deps: LoadStepDependencies,
+  runStartedAt: number,
+  monitor: ClientMonitor,
+  sending: StopSignal,
+  watch: ServerWatch | undefined,
+): Promise<Omit<LoadStepResult, 'client' | 'serverLost'>> {
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
   let completed = 0
@@ -216,15 +267,17 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
           else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
         }
         deps.onRecord(record)
+        watch?.observe(record)
         reportProgress(end)
         slotListener?.(end)
         if (inFlight === 0 && onIdle) onIdle()
       })
   }
 
-  const canSendMore = (): boolean => !deps.stop.stopped && (step.maxRequests === undefined || sent < step.maxRequests) && (deps.hasMore?.() ?? true)
+  const canSendMore = (): boolean => !sending.stopped && (step.maxRequests === undefined || sent < step.maxRequests) && (deps.hasMore?.() ?? true)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
 
+  watch?.watchStalls(() => inFlight)
   let sendEndMs: number
   if (step.mode === 'closed') {
     const concurrency = step.concurrency ?? 1
@@ -238,9 +291,9 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
       }
     }
     await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
-    sendEndMs = step.durationMs !== undefined && !deps.stop.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
+    sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
-    sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: deps.stop })
+    sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: sending })
     if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
@@ -258,7 +311,6 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
       runDurationS: endMs / 1000,
       runStartedAtUnixMs: toUnixMs(runStartedAt),
     },
-    client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }),
   }
 }
 

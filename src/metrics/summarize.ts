@@ -16,6 +16,8 @@ export interface RunFacts {
   achieved: RunSummary['achieved']
   client: RunSummary['client']
   interrupted: boolean
+  /** The server went away during the run. */
+  serverLost?: RunSummary['serverLost']
   /** When sending stopped (ms from run start): the duration bound, or the last send. */
   sendEndMs: number
   slo: SloConfig
@@ -251,6 +253,7 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     intervals,
     client: facts.client,
     interrupted: facts.interrupted,
+    ...(facts.serverLost ? { serverLost: facts.serverLost } : {}),
     warnings,
   }
 }

@@ -74,7 +74,7 @@ export function formatRunTable(run: RunSummary): string {
   }
   const c = run.client
   lines.push(
-    `  client: ${c.verdict === 'ok' ? 'ok' : 'CLIENT-BOUND'} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ${num(c.eventLoopDelayP99Ms, 1)} ms p99${c.sendLatenessMs.count > 0 ? `, send lateness ${num(c.sendLatenessMs.mean, 2)} ms mean` : ''}${c.gcPauses ? `, GC pauses ${num(c.gcPauses.totalMs, 0)} ms (longest ${num(c.gcPauses.maxMs, 1)}${c.workers > 1 ? ', worst thread' : ''})` : ''}, CPU ${num(c.cpuCores, 2)} cores)`,
+    `  client: ${c.verdict === 'ok' ? 'ok' : c.verdict === 'server-lost' ? 'not judged (server lost)' : 'CLIENT-BOUND'} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ${num(c.eventLoopDelayP99Ms, 1)} ms p99${c.sendLatenessMs.count > 0 ? `, send lateness ${num(c.sendLatenessMs.mean, 2)} ms mean` : ''}${c.gcPauses ? `, GC pauses ${num(c.gcPauses.totalMs, 0)} ms (longest ${num(c.gcPauses.maxMs, 1)}${c.workers > 1 ? ', worst thread' : ''})` : ''}, CPU ${num(c.cpuCores, 2)} cores)`,
   )
   for (const reason of c.reasons) lines.push(`    ! ${reason}`)
   if (c.advice) lines.push(`    → ${c.advice}`)

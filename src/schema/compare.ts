@@ -113,7 +113,7 @@ export const compareSummarySchema = z
             z.object({ arm: z.string(), tool: z.string(), name: z.string(), formula: z.string(), distribution: distributionSchema }).strict(),
           ),
           coalescing: z.array(z.object({ arm: z.string(), eventsPerRead: z.number().nullable(), detected: z.boolean() }).strict()),
-          clientVerdicts: z.array(z.object({ arm: z.string(), verdict: z.enum(['ok', 'client-bound']), reasons: z.array(z.string()) }).strict()),
+          clientVerdicts: z.array(z.object({ arm: z.string(), verdict: z.enum(['ok', 'client-bound', 'server-lost']), reasons: z.array(z.string()) }).strict()),
           probe: z.array(z.object({ arm: z.string(), latencyMeanMs: z.number(), latencyStdMs: z.number(), requests: z.number().int() }).strict()),
         })
         .strict(),

@@ -191,6 +191,15 @@ export const scenarioSchema = z
     report: z.object({ title: z.string().min(1).optional() }).strict().default({}),
     /** Grace period for streams in flight after Ctrl-C or the end of the duration, seconds. */
     graceSeconds: z.number().nonnegative().default(5),
+    /**
+     * When a run takes the server as gone and stops sending (summary `serverLost`, exit code 3):
+     * this many connect errors in a row, or this many seconds with requests in flight and no byte
+     * from any stream. 0 turns a rule off.
+     */
+    serverLost: z
+      .object({ connectErrors: z.number().int().nonnegative().default(20), stallSeconds: z.number().nonnegative().default(60) })
+      .strict()
+      .default({ connectErrors: 20, stallSeconds: 60 }),
     out: z.string().optional(),
   })
   .strict()

@@ -28,7 +28,8 @@ export const intervalsSchema = z
 
 export const clientCheckSchema = z
   .object({
-    verdict: z.enum(['ok', 'client-bound']),
+    /** server-lost: the server went away during the run; the figures measured failed connections, not the client's capacity. */
+    verdict: z.enum(['ok', 'client-bound', 'server-lost']),
     reasons: z.array(z.string()),
     /** When client-bound: what would let the client keep up (more worker threads, more cores, less load). */
     advice: z.string().optional(),
@@ -153,6 +154,11 @@ export const runSummarySchema = z
     intervals: z.record(z.string(), intervalsSchema),
     client: clientCheckSchema,
     interrupted: z.boolean(),
+    /** The server went away during the run (connect errors in a row, or a stall): sending stopped. */
+    serverLost: z
+      .object({ since: z.string(), reason: z.enum(['connect-errors', 'stall']), consecutiveConnectErrors: z.number().int().nonnegative() })
+      .strict()
+      .optional(),
     warnings: z.array(z.string()),
   })
   .strict()

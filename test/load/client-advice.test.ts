@@ -17,6 +17,15 @@ describe('advice on a client-bound run', () => {
     expect(judgeClient({ ...figures, eventLoopDelayMeanMs: 3 }, undefined, 4).advice).toBeUndefined()
   })
 
+  it('does not call a run client-bound when its server went away: a flood of connect errors busied the loop', () => {
+    const lost = { since: '2026-12-06T04:00:00.000Z', reason: 'connect-errors' as const, consecutiveConnectErrors: 20 }
+    const judged = judgeClient({ ...figures, eventLoopDelayMeanMs: 30, dispatchWaitShare: 0.5 }, closed(1000), 4, lost)
+    expect(judged.verdict).toBe('server-lost')
+    expect(judged.advice).toBeUndefined()
+    expect(judged.reasons.join(' ')).toMatch(/server unreachable since 2026-12-06T04:00:00.000Z \(20 connect errors in a row\)/)
+    expect(judged.reasons.join(' ')).not.toMatch(/--workers/)
+  })
+
   it('suggests more worker threads to a closed loop on fewer threads than cores and streams', () => {
     expect(clientBoundAdvice({ cpuCores: 0.9, workers: 1 }, closed(5000), 8)).toMatch(/try --workers 2\b/)
     expect(clientBoundAdvice({ cpuCores: 2.5, workers: 3 }, closed(5000), 8)).toMatch(/try --workers 6\b/)

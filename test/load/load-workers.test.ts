@@ -1,12 +1,14 @@
-import { mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolveEndpoint } from '../../src/client/endpoint.js'
 import { runBench } from '../../src/load/bench-run.js'
-import { StopSignal } from '../../src/load/runner.js'
+import { runLoadStepInWorkers } from '../../src/load/load-workers.js'
+import { type LoadStep, StopSignal } from '../../src/load/runner.js'
 import { readRecords } from '../../src/output/records-reader.js'
 import type { RequestRecord } from '../../src/schema/record.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
+import { endpointSchema, retrySchema, scenarioSchema, timeoutsSchema } from '../../src/schema/scenario.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 
 /** A closed loop spread over worker threads (--workers): the same requests, records and accounting as on one thread. */
@@ -22,13 +24,15 @@ afterAll(async () => {
   await sim.close()
 })
 
-async function bench(load: Record<string, unknown>, stop?: StopSignal) {
+/** `whileRunning`: told the run's folder before it starts (a test that stops the run once records arrive). */
+async function bench(load: Record<string, unknown>, stop?: StopSignal, whileRunning?: (outDir: string) => void) {
   const scenario = scenarioSchema.parse({
     endpoints: [{ url: sim.url, label: 'sim' }],
     load,
     input: { inputTokens: { dist: 'uniform', min: 8, max: 40 }, outputTokens: { dist: 'uniform', min: 3, max: 12 }, fixedOutput: true },
   })
   const outDir = join(work, `run-${runCount++}`)
+  whileRunning?.(outDir)
   const { summary } = await runBench({ scenario, source: 'test', outDir, log: () => undefined, progress: false, ...(stop ? { stop } : {}) })
   const records: RequestRecord[] = []
   for await (const record of readRecords(join(outDir, 'records.jsonl'))) records.push(record)
@@ -62,15 +66,60 @@ describe('load workers', () => {
 
   it('honours a duration', async () => {
     const { run, records } = await bench({ concurrency: 4, duration: 0.6, workers: 2 })
-    expect(records.length).toBeGreaterThan(10)
+    // Every virtual user sent at least once (the duration starts when the workers are ready).
+    expect(records.length).toBeGreaterThanOrEqual(4)
     expect(records.length).toBe(run?.requests.sent)
-    for (const record of records) expect(record.sendMs).toBeLessThan(600)
+    // The loop decides within the duration; undici may write the request a little later on a busy machine.
+    for (const record of records) expect(record.intendedSendMs).toBeLessThan(600)
+  })
+
+  it('starts the duration once every worker is ready: a start-up slower than the duration loses none of it', async () => {
+    // Start-up made 1 s slower on purpose (a loaded machine), for a 300 ms duration: a duration
+    // counted from before the workers were ready would be over before the first send.
+    const endpoint = resolveEndpoint(endpointSchema.parse({ url: sim.url, label: 'sim' }), 'test')
+    const step: LoadStep = { step: 0, label: 'c4', mode: 'closed', concurrency: 4, durationMs: 300, arrival: 'poisson', burstiness: 1, seed: 1 }
+    const records: RequestRecord[] = []
+    const request = { model: 'geopat-sim', api: 'chat' as const, prompt: 'hello', messages: [{ role: 'user' as const, content: 'hello' }], maxOutputTokens: 3, fixedOutput: true, continuousUsage: false, extraBody: undefined }
+    const result = await runLoadStepInWorkers(step, 2, {
+      endpoint,
+      connectTimeoutMs: 5000,
+      client: { timeouts: timeoutsSchema.parse({}), retries: retrySchema.parse({}) },
+      prepare: () => ({ request, requestedInputTokens: null, requestedOutputTokens: 3 }),
+      onRecordLines: (lines) => {
+        for (const line of lines.split('\n')) records.push(JSON.parse(line) as RequestRecord)
+      },
+      stop: new StopSignal(),
+      graceSeconds: 5,
+      warmupMs: 0,
+      workerStartDelayMs: 1000,
+    })
+    expect(records.length).toBeGreaterThan(0)
+    expect(result.sent).toBe(records.length)
+    expect(records.every((r) => r.ok)).toBe(true)
+    // Every send was decided within the duration after the shared origin.
+    for (const record of records) {
+      expect(record.intendedSendMs).toBeGreaterThanOrEqual(0)
+      expect(record.intendedSendMs).toBeLessThan(300)
+    }
   })
 
   it('a stop keeps every record already measured and summarises them', async () => {
     const stop = new StopSignal()
-    setTimeout(() => stop.stop(), 1200)
-    const { run, records } = await bench({ concurrency: 4, requests: 100_000, workers: 2 }, stop)
+    // Stopped once records arrive (a stop at a fixed time could come before the workers are ready).
+    const { run, records } = await bench({ concurrency: 4, requests: 100_000, workers: 2 }, stop, (outDir) => {
+      const file = join(outDir, 'records.jsonl')
+      const poll = setInterval(() => {
+        if (existsSync(file) && readFileSync(file, 'utf8').split('\n').length > 20) {
+          clearInterval(poll)
+          setTimeout(() => stop.stop(), 200)
+        }
+      }, 20)
+      // Bounded whatever happens.
+      setTimeout(() => {
+        clearInterval(poll)
+        stop.stop()
+      }, 20_000).unref()
+    })
     expect(run?.interrupted).toBe(true)
     expect(records.length).toBeGreaterThan(10)
     expect(records.length).toBeLessThan(100_000)

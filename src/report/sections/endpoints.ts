@@ -46,7 +46,7 @@ export function runsTable(bench: Array<Loaded<BenchSummary>>): Table | null {
           runFigure(run, 'ttft', 'p90'),
           runFigure(run, 'tpot', 'mean'),
           runFigure(run, 'e2e', 'p90'),
-          run.client.verdict === 'ok' ? 'ok' : `client-bound: ${run.client.reasons.join('; ')}${run.client.advice ? ` → ${run.client.advice}` : ''}`,
+          run.client.verdict === 'ok' ? 'ok' : run.client.verdict === 'server-lost' ? `not judged: ${run.client.reasons.join('; ')}` : `client-bound: ${run.client.reasons.join('; ')}${run.client.advice ? ` → ${run.client.advice}` : ''}`,
         ],
       })
     }
