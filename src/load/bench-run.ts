@@ -17,6 +17,7 @@ import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requ
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
+import { formatSafety, runSafety } from './run-safety.js'
 import type { RequestRecord } from '../schema/record.js'
 
 export interface BenchRunOptions {
@@ -142,6 +143,8 @@ async function runBenchOn(
   }
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
+  const safety = runSafety(prepared.map((p) => p.endpoint), scenario.retries)
+  for (const line of formatSafety(safety)) options.log(line)
   const attested = await attestation.after()
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
     for (const run of runs.filter((r) => r.endpoint.label === swapped.endpoint)) run.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
@@ -157,6 +160,7 @@ async function runBenchOn(
     tokenizer: TOKENIZER_NAME,
     runs,
     ...(attested ? { attestation: attested } : {}),
+    safety,
   } satisfies BenchSummary)
   writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
   writeFileAtomic(join(outDir, 'summary.csv'), summaryToCsv(summary))
