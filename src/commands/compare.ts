@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { runCompare } from '../compare/run-compare.js'
 import { parseLengthFlag } from '../input/distributions.js'
+import { formatSafety } from '../load/run-safety.js'
 import { StopSignal, stopOnSignals } from '../load/runner.js'
 import { formatCompare } from '../output/compare-formats.js'
 import type { CompareSummary } from '../schema/compare.js'
@@ -49,6 +50,7 @@ export default class Compare extends GeopatCommand {
     try {
       const result = await runCompare({ scenario, source, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, ...(flags.out ? { outDir: flags.out } : {}) })
       log(formatCompare(result.summary))
+      if (result.summary.safety) for (const line of formatSafety(result.summary.safety)) log(line)
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/compare-summary.json`)
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130

@@ -21,6 +21,7 @@ export default class Report extends GeopatCommand {
   async run(): Promise<ReportResult> {
     const { flags } = await this.parse(Report)
     const result = await writeReport({ from: flags.from, ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.title !== undefined ? { title: flags.title } : {}) })
+    for (const warning of result.warnings) this.logToStderr(`warning: ${warning}`)
     if (!this.jsonEnabled()) {
       this.log(`report: ${result.file} (${bytes(result.bytes)}; ${result.sections.join(', ')})`)
     }

@@ -6,6 +6,7 @@ import { StreamingClient, requestIdPrefix } from '../client/stream-request.js'
 import type { PromptItem } from '../input/prompts.js'
 import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
+import { runSafety } from '../load/run-safety.js'
 import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from '../load/runner.js'
 import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
@@ -252,6 +253,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
   if (writer.failure) warnings.push(`${writer.failure}: the intervals cover the requests measured before`)
   else if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) warnings.push(`endpoint swapped during the comparison: ${swapped.swapReason}`)
+  const safety = runSafety(started.prepared.map((prepared) => prepared.endpoint), scenario.retries)
   const summary = compareSummarySchema.parse({
     schema: 'geopat.compare-summary/v1',
     runId,
@@ -266,6 +268,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
     operatingPoints: points,
     warnings,
     ...(attested ? { attestation: attested } : {}),
+    safety,
   } satisfies CompareSummary)
   try {
     writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)

@@ -104,7 +104,7 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       files.push({ file, kind, builtIn: input.builtIn, rows: 0, fxRates: fxFile.rates.length, discounts: 0 })
       continue
     }
-    const catalogFile: CatalogFile = parseWithSchema(file, catalogFileSchema, data)
+    const catalogFile = parseCatalogFile(file, data)
     catalogFile.rows.forEach((row, index) => {
       const other = rowFiles.get(row.id)
       if (other !== undefined) {
@@ -195,6 +195,32 @@ export function staleRows(rows: readonly CatalogEntry[], options: { asOf: Date; 
   return warnings
 }
 
+export interface NotInForceWarning {
+  id: string
+  effectiveDate: string
+  message: string
+}
+
+/**
+ * A row is in force from its effective date on. One dated after `asOf` (an announced price, or a
+ * typo in the year) has no price yet on that date: it is left out of listings with a warning,
+ * refused by `catalog validate` and by anything that prices with it. Undefined when in force.
+ */
+export function notInForce(row: CatalogEntry, asOf: Date): NotInForceWarning | undefined {
+  if (ageInDays(row.effectiveDate, asOf) >= 0) return undefined
+  return {
+    id: row.id,
+    effectiveDate: row.effectiveDate,
+    message: `${row.id}: effectiveDate ${row.effectiveDate} is after ${isoDay(asOf)}: not in force yet, so it is not listed or priced (${row.file})`,
+  }
+}
+
+/** Throws one line when a row that is about to price something is not in force on `asOf`. */
+export function assertInForce(row: CatalogEntry, asOf: Date, where: string): void {
+  if (notInForce(row, asOf) === undefined) return
+  throw new UserError(`${where}: catalog row ${row.id} (${row.file}) has effectiveDate ${row.effectiveDate}, after ${isoDay(asOf)}: a price not yet in force cannot be used`)
+}
+
 export interface CatalogFilter {
   /** Case-insensitive part of the provider's name. */
   provider?: string
@@ -279,14 +305,22 @@ export interface CatalogListResult {
   rows: ListedRow[]
   staleRows: StaleRowWarning[]
   staleFxRates: ReturnType<typeof staleFxRates>
+  /** Rows that pass the filter but take effect after `asOf`: left out of `rows`. */
+  notInForce: NotInForceWarning[]
 }
 
-/** The rows that pass the filter, priced in `currency`, with the staleness warnings for them and the FX rates used. */
+/**
+ * The rows that pass the filter and are in force on `asOf`, priced in `currency`, with the
+ * staleness warnings for them, the FX rates used, and the rows left out for being dated later.
+ */
 export function listCatalog(catalog: Catalog, options: { currency: string; filter?: CatalogFilter; asOf: Date; maxAgeDays?: number }): CatalogListResult {
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   const filter = options.filter ?? {}
   const usedRates = new Map<string, FxRate>()
-  const rows = filterRows(catalog.rows, filter).map((row): ListedRow => {
+  const matching = filterRows(catalog.rows, filter)
+  const notYet = matching.flatMap((row) => notInForce(row, options.asOf) ?? [])
+  const future = new Set(notYet.map((warning) => warning.id))
+  const rows = matching.filter((row) => !future.has(row.id)).map((row): ListedRow => {
     let conversion: Conversion
     let perGpuHour: number | null = null
     let perMtok: { input: number; output: number } | null = null
@@ -313,6 +347,7 @@ export function listCatalog(catalog: Catalog, options: { currency: string; filte
     rows,
     staleRows: staleRows(rows, { asOf: options.asOf, maxAgeDays }),
     staleFxRates: staleFxRates([...usedRates.values()], { asOf: options.asOf, maxAgeDays }),
+    notInForce: notYet,
   }
 }
 
@@ -400,6 +435,13 @@ export function validateCatalogFiles(options: { files?: string[]; fxFiles?: stri
   const checkedNames = new Set(checked.map((file) => file.file))
   const rows = catalog.rows.filter((row) => checkedNames.has(row.file))
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
+  for (const row of rows) {
+    if (notInForce(row, options.asOf) === undefined) continue
+    const index = catalog.rows.filter((other) => other.file === row.file).indexOf(row)
+    throw new UserError(
+      `${row.file}: rows.${index}.effectiveDate: ${row.effectiveDate} is after the as-of date ${isoDay(options.asOf)}; a price must be in force on it (row ${row.id}; give the price in force then, or a later --as-of)`,
+    )
+  }
   const unconvertible: CatalogValidation['unconvertible'] = []
   for (const row of rows) {
     try {
@@ -434,9 +476,14 @@ export function formatValidation(result: CatalogValidation): string {
   return lines.join('\n')
 }
 
-/** Warning lines (stale rows, stale FX rates, currencies that cannot reach USD). */
-export function warningLines(result: { staleRows: StaleRowWarning[]; staleFxRates: Array<{ message: string }>; unconvertible?: Array<{ message: string }> }): string[] {
-  return [...result.staleRows, ...result.staleFxRates, ...(result.unconvertible ?? [])].map((warning) => `warning: ${warning.message}`)
+/** Warning lines (rows not yet in force, stale rows, stale FX rates, currencies that cannot reach USD). */
+export function warningLines(result: {
+  staleRows: StaleRowWarning[]
+  staleFxRates: Array<{ message: string }>
+  unconvertible?: Array<{ message: string }>
+  notInForce?: Array<{ message: string }>
+}): string[] {
+  return [...(result.notInForce ?? []), ...result.staleRows, ...result.staleFxRates, ...(result.unconvertible ?? [])].map((warning) => `warning: ${warning.message}`)
 }
 
 /** Ids close to an unknown one, for the error message. */
@@ -482,6 +529,23 @@ function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
   const render = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
   return [render(header), render(widths.map((width) => '─'.repeat(width))), ...rows.map(render)].join('\n')
+}
+
+/**
+ * A catalog file checked against its schema; a problem inside a row names the row's id as well as
+ * its path (`rows.3.price: … (row acme-h100)`), so that it can be found in a long file.
+ */
+function parseCatalogFile(file: string, data: unknown): CatalogFile {
+  const result = catalogFileSchema.safeParse(data)
+  if (result.success) return result.data
+  const issues = result.error.issues
+  const first = issues[0]
+  const [top, index] = first?.path ?? []
+  const rawRows = typeof data === 'object' && data !== null ? (data as { rows?: unknown }).rows : undefined
+  const id = top === 'rows' && typeof index === 'number' && Array.isArray(rawRows) ? (rawRows[index] as { id?: unknown } | undefined)?.id : undefined
+  if (first === undefined || typeof id !== 'string') return parseWithSchema(file, catalogFileSchema, data)
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''
+  throw new UserError(`${file}: ${first.path.map(String).join('.')}: ${first.message} (row ${id})${more}`)
 }
 
 function looksLikeFxFile(data: unknown): boolean {

@@ -7,7 +7,7 @@ import { type BenchSummary, benchSummarySchema, type RunSummary } from '../schem
 import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
-import { type Catalog, pricePerGpuHour, staleRows } from './catalog.js'
+import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catalog.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
 import { type SizingPolicy, sizeFleet } from './sizing.js'
@@ -37,6 +37,7 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
   const row = catalog.byId(id)
   if (!row) throw new UserError(`${where}: no catalog row "${id}" (see geopat catalog list)`)
   if (row.unit === 'mtok') throw new UserError(`${where}: "${row.id}" is a token price; sizing needs a GPU-hour price`)
+  assertInForce(row, new Date(), where)
   return {
     ...(endpoint !== undefined ? { endpoint } : {}),
     catalogRow: row.id,

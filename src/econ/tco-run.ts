@@ -4,7 +4,7 @@ import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { tcoModelSchema } from '../schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type CatalogEntry, STALE_AFTER_DAYS, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
+import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
 import { cashflowsCsv } from './cashflow-csv.js'
 import { loadComplianceData } from './compliance-tax.js'
 import { focusCsv } from './focus.js'
@@ -43,7 +43,11 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const model = planned.model
   const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
   const prices: PriceSource = {
-    row: (id) => catalog.byId(id),
+    row: (id) => {
+      const row = catalog.byId(id)
+      if (row) assertInForce(row, new Date(), options.modelFile)
+      return row
+    },
     rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
     discount: (pricingModel) => {
       const entry = defaultDiscount(catalog, pricingModel)

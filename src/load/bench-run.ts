@@ -19,6 +19,7 @@ import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, 
 import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
 import { describeServerLost } from './server-watch.js'
+import { formatSafety, runSafety } from './run-safety.js'
 import type { RequestRecord } from '../schema/record.js'
 
 export interface BenchRunOptions {
@@ -170,6 +171,8 @@ async function runBenchOn(
   }
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
+  const safety = runSafety(prepared.map((p) => p.endpoint), scenario.retries)
+  for (const line of formatSafety(safety)) options.log(line)
   const attested = await attestation.after()
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
     for (const run of runs.filter((r) => r.endpoint.label === swapped.endpoint)) run.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
@@ -185,6 +188,7 @@ async function runBenchOn(
     tokenizer: TOKENIZER_NAME,
     runs,
     ...(attested ? { attestation: attested } : {}),
+    safety,
   } satisfies BenchSummary)
   try {
     writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)

@@ -18,7 +18,7 @@ export function shippedDeadlines(): Deadline[] {
   return parseWithSchema(DEADLINES_FILE, deadlineFileSchema, YAML.parse(readFileSync(DEADLINES_FILE, 'utf8'))).deadlines
 }
 
-/** Reads and validates an inventory file: the schema, then names and ids unique. */
+/** Reads and validates an inventory file: the schema, then names and ids unique, and no workload depending on itself. */
 export function loadInventory(file: string): Inventory {
   const inventory = loadYamlFile(file, inventorySchema)
   const unique = (what: string, values: string[]): void => {
@@ -30,6 +30,12 @@ export function loadInventory(file: string): Inventory {
   }
   unique('workloads', inventory.workloads.map((w) => w.name))
   unique('options', inventory.options.map((o) => o.id))
+  // A cycle of two or more moves together (a plan result); a workload naming itself is a mistake
+  // that would otherwise vanish from the plan's cycles without a word.
+  inventory.workloads.forEach((workload, index) => {
+    const self = workload.dependsOn.indexOf(workload.name)
+    if (self >= 0) throw new UserError(`${file}: workloads.${index}.dependsOn.${self}: workload "${workload.name}" depends on itself; a workload cannot depend on itself`)
+  })
   return inventory
 }
 

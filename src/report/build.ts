@@ -8,6 +8,8 @@ import { ChartBook } from './charts.js'
 import { num } from './format.js'
 import { type ReportInputs, type SectionId, displayPath, hashFile, loadReportInputs, makeFile, use } from './inputs.js'
 import { type LatencyGroup, collectLatencies } from './latencies.js'
+import { reconcileCounts } from './reconcile.js'
+import { tlsOffLines } from '../load/run-safety.js'
 import type { ReportModel } from './model.js'
 import { createRenderer } from './render.js'
 import { SECTION_TITLES, appendixSection } from './sections/appendix.js'
@@ -33,6 +35,8 @@ export interface ReportResult {
   bytes: number
   /** Ids of the sections the report holds, in order. */
   sections: SectionId[]
+  /** The report's alerts (TLS verification off, counts that do not match the records), also shown at its top. */
+  warnings: string[]
 }
 
 export const DEFAULT_TITLE = 'LLM inference: latency, capacity, cost and migration evidence'
@@ -47,6 +51,10 @@ export async function buildReportModel(inputs: ReportInputs, options: { title?: 
     if (groups.length > 0) use(source.file, 'endpoints')
     for (const group of groups) latencyGroups.push({ group, file: source.file.path })
   }
+  const alerts = [
+    ...[...inputs.bench, ...inputs.compare].flatMap(({ data, file }) => tlsOffLines(data.safety).map((line) => `${file.path}: ${line}`)),
+    ...(await reconcileCounts(inputs)).map((mismatch) => mismatch.message),
+  ]
   const figures = await sourcedFigures(inputs)
   const simulator = simulatorNotes(inputs)
   const executive = executiveSection(inputs, simulator)
@@ -80,6 +88,7 @@ export async function buildReportModel(inputs: ReportInputs, options: { title?: 
     generatedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     tool: `geopat ${GEOPAT_VERSION}`,
     toc: present.map((id) => ({ id, title: SECTION_TITLES[id] })),
+    alerts,
     executive,
     endpoints,
     capacity,
@@ -158,5 +167,5 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const model = await buildReportModel(inputs, { ...(options.title !== undefined ? { title: options.title } : {}), ...(options.now ? { now: options.now } : {}) })
   const html = createRenderer()(model)
   writeFileAtomic(file, html)
-  return { file: displayPath(file), bytes: Buffer.byteLength(html), sections: model.toc.map((t) => t.id as SectionId) }
+  return { file: displayPath(file), bytes: Buffer.byteLength(html), sections: model.toc.map((t) => t.id as SectionId), warnings: model.alerts }
 }

@@ -159,6 +159,11 @@ export interface ReportModel {
   generatedAt: string
   tool: string
   toc: Array<{ id: string; title: string }>
+  /**
+   * What limits trust in every figure below, shown first: TLS verification off on an endpoint,
+   * a summary whose counts do not match its records. Empty when nothing does.
+   */
+  alerts: string[]
   executive: ExecutiveSection | null
   endpoints: EndpointsSection | null
   capacity: CapacitySection | null

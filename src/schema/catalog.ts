@@ -43,6 +43,13 @@ export const sourceSchema = z
   .strict()
 
 /**
+ * The rule for every price of a row: a 0 (or a negative) would cost a fleet or a token volume at
+ * nothing, silently, so it is refused; a free tier or a bundled price is not a catalog price.
+ * (Egress, which providers do bundle, may be 0.)
+ */
+const PRICE_RULE = 'must be greater than 0 (a free offer is not a price; leave the row out)'
+
+/**
  * One priced offer. `unit` says what `price` buys: one GPU for an hour, a whole instance or VM for
  * an hour (then `gpuCount` GPUs), or a million input / output tokens of a token API.
  */
@@ -67,10 +74,10 @@ export const catalogRowSchema = z
     /** GPUs that one unit of `price` buys (8 for an 8-GPU instance billed per instance-hour). */
     gpuCount: z.number().int().positive().default(1),
     unit: z.enum(['gpu-hour', 'instance-hour', 'mtok']).default('gpu-hour'),
-    /** For unit gpu-hour or instance-hour. */
-    price: z.number().nonnegative().optional(),
-    /** For unit mtok: price per million input and output tokens. */
-    pricePerMtok: z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict().optional(),
+    /** For unit gpu-hour or instance-hour. Above 0: a free offer is not a price to cost a fleet with. */
+    price: z.number().positive(PRICE_RULE).optional(),
+    /** For unit mtok: price per million input and output tokens, each above 0. */
+    pricePerMtok: z.object({ input: z.number().positive(PRICE_RULE), output: z.number().positive(PRICE_RULE) }).strict().optional(),
     /** For a token API: the model served (prices differ per model). */
     model: z.string().optional(),
     currency: currencySchema,

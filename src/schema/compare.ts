@@ -1,5 +1,6 @@
 import { attestationRunSchema } from './attestation.js'
 import { z } from 'zod'
+import { runSafetySchema } from './safety.js'
 import { distributionSchema } from './summary.js'
 export { type CompareConfig, compareConfigSchema, operatingPointSchema } from './compare-config.js'
 
@@ -121,6 +122,8 @@ export const compareSummarySchema = z
     warnings: z.array(z.string()),
     /** Evidence of each endpoint's confidentiality before and after the comparison (attest: in the scenario). */
     attestation: attestationRunSchema.optional(),
+    /** TLS verification, CA file, client certificate, API key variable, header names, retries (absent in older summaries). */
+    safety: runSafetySchema.optional(),
   })
   .strict()
 export type CompareSummary = z.infer<typeof compareSummarySchema>

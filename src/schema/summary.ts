@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { attestationRunSchema } from './attestation.js'
 import { ERROR_CLASSES } from './record.js'
+import { runSafetySchema } from './safety.js'
 
 const nullableNumber = z.number().nullable()
 
@@ -177,6 +178,8 @@ export const benchSummarySchema = z
     runs: z.array(runSummarySchema),
     /** Evidence of each endpoint's confidentiality before and after the runs (attest: in the scenario). */
     attestation: attestationRunSchema.optional(),
+    /** TLS verification, CA file, client certificate, API key variable, header names, retries (absent in older summaries). */
+    safety: runSafetySchema.optional(),
   })
   .strict()
 export type BenchSummary = z.infer<typeof benchSummarySchema>

@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import YAML from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+import { userCatalogRow } from '../helpers/catalog.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { type QuirkServer, startQuirkServer } from '../helpers/quirk-server.js'
 
@@ -75,5 +77,33 @@ describe('geopat bench rejects bad input with one clear line and writes nothing'
     const line = expectOneLineError(await runCli(['bench', '--url', sim.url, '--requests', '2', '--out', join(file, 'out')]))
     expect(line).toMatch(/--out .*is a file, not a folder/)
     expect(readdirSync(work)).not.toContain('out')
+  })
+})
+
+describe('geopat catalog refuses a price that prices nothing (issue 15.10)', () => {
+  const catalogFile = (name: string, row: Record<string, unknown>): string => {
+    const file = join(work, name)
+    writeFileSync(file, YAML.stringify({ rows: [userCatalogRow(row)] }))
+    return file
+  }
+
+  it('validate: a price of 0 is one line naming the file, the field, the rule and the row', async () => {
+    const file = catalogFile('zero-price.yaml', { id: 'free-h100', price: 0 })
+    const line = expectOneLineError(await runCli(['catalog', 'validate', file]))
+    expect(line).toBe(`Error: ${file}: rows.0.price: must be greater than 0 (a free offer is not a price; leave the row out) (row free-h100)`)
+  })
+
+  it('validate: a price dated after --as-of is one line naming the row and both dates', async () => {
+    const file = catalogFile('future-price.yaml', { id: 'announced-h100', effectiveDate: '2026-12-01' })
+    const line = expectOneLineError(await runCli(['catalog', 'validate', file, '--as-of', '2026-11-01']))
+    expect(line).toMatch(new RegExp(`^Error: ${file}: rows\\.0\\.effectiveDate: 2026-12-01 is after the as-of date 2026-11-01; .*\\(row announced-h100; `))
+  })
+
+  it('list: a price dated after --as-of is left out with a warning naming the row', async () => {
+    const file = catalogFile('future-list.yaml', { id: 'announced-a100', effectiveDate: '2026-12-01' })
+    const result = await runCli(['catalog', 'list', '--no-builtin', '--catalog', file, '--as-of', '2026-11-01'])
+    expect(result.exitCode).toBe(0)
+    expect(result.stdout).not.toContain('announced-a100')
+    expect(result.stderr).toContain('warning: announced-a100: effectiveDate 2026-12-01 is after 2026-11-01: not in force yet')
   })
 })

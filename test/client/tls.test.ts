@@ -1,5 +1,6 @@
 import { type Server, createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
@@ -69,6 +70,36 @@ describe('TLS', () => {
     const result = await runCli(args(mtlsUrl, '--ca-file', pki.caFile, '--cert', pki.clientCertFile, '--key', pki.clientKeyFile))
     expect(result.exitCode).toBe(0)
     expect(JSON.parse(result.stdout).runs[0].requests.succeeded).toBe(3)
+  })
+
+  it('records --insecure and every other safety choice (names, never secrets) in the summary, the table and the report (issue 15.10)', async () => {
+    const out = join(pki.dir, `out-safety-${Math.random()}`)
+    const flags = ['--insecure', '--api-key-env', 'GEOPAT_TLS_TEST_KEY', '--header', 'X-Tenant: tenant-secret-value', '--retries', '2', '--no-progress']
+    const env = { GEOPAT_TLS_TEST_KEY: 'key-secret-value' }
+    const result = await runCli(['bench', '--url', url, '--requests', '3', '--out', out, ...flags], { env })
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^WARNING: TLS verification OFF for 127\.0\.0\.1:\d+ \(--insecure\)/m)
+    expect(result.stdout).toMatch(/^safety: 127\.0\.0\.1:\d+: https, TLS verification OFF, API key from \$GEOPAT_TLS_TEST_KEY, headers X-Tenant$/m)
+    const summaryText = readFileSync(join(out, 'summary.json'), 'utf8')
+    expect(JSON.parse(summaryText).safety).toEqual({
+      endpoints: [{ endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/), scheme: 'https', tlsVerification: false, caFile: null, clientCertificate: false, apiKeyEnv: 'GEOPAT_TLS_TEST_KEY', headerNames: ['X-Tenant'] }],
+      retries: { max: 2, backoffMs: 500, maxWaitMs: 30_000 },
+    })
+    expect(summaryText).not.toContain('secret-value')
+    const report = await runCli(['report', '--from', out])
+    expect(report.exitCode, report.stderr).toBe(0)
+    expect(report.stderr).toMatch(/^warning: .*summary\.json: TLS verification OFF for 127\.0\.0\.1:\d+ \(--insecure\)/m)
+    const html = readFileSync(join(out, 'report.html'), 'utf8')
+    expect(html).toMatch(/<section class="alerts" role="alert"[^>]*>\s*<h2 id="alerts-title">Read first<\/h2>\s*<ul><li>[^<]*summary\.json: TLS verification OFF for 127\.0\.0\.1:\d+/)
+  })
+
+  it('records the CA file and the client certificate, verification on, without the key file (issue 15.10)', async () => {
+    const out = join(pki.dir, `out-mtls-${Math.random()}`)
+    const result = await runCli(['bench', '--url', mtlsUrl, '--requests', '2', '--out', out, '--json', '--ca-file', pki.caFile, '--cert', pki.clientCertFile, '--key', pki.clientKeyFile])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const summaryText = readFileSync(join(out, 'summary.json'), 'utf8')
+    expect(JSON.parse(summaryText).safety.endpoints[0]).toMatchObject({ scheme: 'https', tlsVerification: true, caFile: pki.caFile, clientCertificate: true, apiKeyEnv: null, headerNames: [] })
+    expect(summaryText).not.toContain(pki.clientKeyFile)
   })
 
   it('a missing CA file is one clear line', async () => {

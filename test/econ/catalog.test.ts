@@ -20,6 +20,7 @@ import {
 import { sealRank } from '../../src/schema/catalog.js'
 import { UserError } from '../../src/util/errors.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
+import { gpuHourPriceFromCatalog } from '../../src/econ/size-run.js'
 import { userCatalogRow } from '../helpers/catalog.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))
@@ -261,5 +262,48 @@ describe('filters', () => {
     for (const row of filterRows(catalog.rows, { kind: 'token-api' })) expect(row.unit).toBe('mtok')
     for (const row of filterRows(catalog.rows, { pricingModel: '3-yr' })) expect(row.pricingModel).toBe('3-yr')
     expect(filterRows(catalog.rows, { gpu: 'H100', minSeal: 'SEAL-3', confidentialComputing: true })).toEqual([])
+  })
+})
+
+describe('a price that prices nothing is refused (issue 15.10)', () => {
+  it('a price of 0 fails with one line naming the file, the path, the row id and the rule', () => {
+    const zero = writeYaml({ rows: [userRow({ id: 'free-gpu', price: 0 })] })
+    expect(userErrorOf(() => loadCatalog({ files: [zero] }))).toBe(
+      `${zero}: rows.0.price: must be greater than 0 (a free offer is not a price; leave the row out) (row free-gpu)`,
+    )
+    const zeroToken = writeYaml({ rows: [userRow({ id: 'free-tokens', kind: 'token-api', unit: 'mtok', gpu: undefined, price: undefined, model: 'm', pricePerMtok: { input: 0.5, output: 0 } })] })
+    expect(userErrorOf(() => loadCatalog({ files: [zeroToken] }))).toMatch(new RegExp(`^${zeroToken}: rows\\.0\\.pricePerMtok\\.output: must be greater than 0 .*\\(row free-tokens\\)$`))
+    // Egress may be bundled: 0 stays valid there.
+    const bundledEgress = writeYaml({ rows: [userRow({ egressPerGB: 0 })] })
+    expect(loadCatalog({ files: [bundledEgress], builtIn: false }).rows).toHaveLength(1)
+  })
+})
+
+describe('a price dated after the as-of date is not in force (issue 15.10)', () => {
+  const asOf = new Date('2026-11-01T00:00:00Z')
+  const file = writeYaml({ rows: [userRow({ id: 'current-row', effectiveDate: '2026-10-20' }), userRow({ id: 'announced-row', effectiveDate: '2026-11-02' })] })
+
+  it('validate refuses it with one line naming the file, the row, the date and the as-of date', () => {
+    expect(userErrorOf(() => validateCatalogFiles({ files: [file], builtIn: false, asOf }))).toBe(
+      `${file}: rows.1.effectiveDate: 2026-11-02 is after the as-of date 2026-11-01; a price must be in force on it (row announced-row; give the price in force then, or a later --as-of)`,
+    )
+    // In force on its own date.
+    expect(validateCatalogFiles({ files: [file], builtIn: false, asOf: new Date('2026-11-02T00:00:00Z') }).totals.rows).toBe(2)
+  })
+
+  it('a listing leaves it out with a warning naming the row', () => {
+    const listed = listCatalog(loadCatalog({ files: [file], builtIn: false }), { currency: 'USD', asOf })
+    expect(listed.rows.map((row) => row.id)).toEqual(['current-row'])
+    expect(listed.notInForce.map((warning) => warning.id)).toEqual(['announced-row'])
+    expect(listed.notInForce[0]?.message).toContain('announced-row')
+    expect(listed.notInForce[0]?.message).toContain(file)
+  })
+
+  it('sizing with it is refused (pricing is as of today)', () => {
+    const future = writeYaml({ rows: [userRow({ id: 'next-year-row', effectiveDate: `${new Date().getUTCFullYear() + 1}-01-01` })] })
+    const catalog = loadCatalog({ files: [future], builtIn: false })
+    expect(userErrorOf(() => gpuHourPriceFromCatalog(catalog, 'next-year-row', 'USD', '--price next-year-row'))).toMatch(
+      /^--price next-year-row: catalog row next-year-row \(.*\) has effectiveDate \d{4}-01-01, after \d{4}-\d{2}-\d{2}: a price not yet in force cannot be used$/,
+    )
   })
 })

@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { CASHFLOW_COLUMNS } from '../../src/econ/cashflow-csv.js'
 import { FOCUS_COLUMNS } from '../../src/econ/focus.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
+import { userCatalogRow } from '../helpers/catalog.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-tco-'))
@@ -111,6 +113,20 @@ describe('geopat tco', () => {
     const row = await runCli(['tco', badRow, '--out', join(work, 'bad-3')])
     expect(row.exitCode).toBe(2)
     expect(expectOneLineError(row)).toMatch(new RegExp(`^Error: ${badRow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: options\\.2\\.catalogRow: no catalog row nebius-h100-nowhere`))
+  }, 60_000)
+
+  it('refuses a catalog row not yet in force (dated after today) with one line (issue 15.10)', async () => {
+    const nextYear = new Date().getUTCFullYear() + 1
+    const catalog = join(work, 'announced.yaml')
+    writeFileSync(catalog, YAML.stringify({ rows: [userCatalogRow({ id: 'announced-h100', effectiveDate: `${nextYear}-01-01` })] }))
+    const model = join(work, 'announced-model.yaml')
+    writeFileSync(model, readFileSync(EXAMPLE, 'utf8').replace('catalogRow: nebius-h100-eu-north1', 'catalogRow: announced-h100'))
+    const out = join(work, 'announced-out')
+    const result = await runCli(['tco', model, '--catalog', catalog, '--draws', '10000', '--out', out])
+    expect(expectOneLineError(result)).toMatch(
+      new RegExp(`^Error: ${model.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')}: catalog row announced-h100 \\(.*announced\\.yaml\\) has effectiveDate ${nextYear}-01-01, after \\d{4}-\\d{2}-\\d{2}: a price not yet in force cannot be used$`),
+    )
+    expect(existsSync(out)).toBe(false)
   }, 60_000)
 
   it('refuses fewer than 10,000 draws', async () => {

@@ -138,6 +138,7 @@ describe('bad inventories', () => {
     ['a wrong type', withWorkload((w) => (w.traffic = { ...(w.traffic as object), gpus: 'many' })), /workloads\.0\.traffic\.gpus/],
     ['a bad SEAL level', withWorkload((w) => (w.requiredSovereignty = 'SEAL-9')), /workloads\.0\.requiredSovereignty/],
     ['an unknown dependency', withWorkload((w) => (w.dependsOn = ['no-such-workload'])), /no-such-workload/],
+    ['a workload depending on itself (issue 15.10)', withWorkload((w) => (w.dependsOn = [w.name])), /workloads\.0\.dependsOn\.0: workload "[a-z0-9._-]+" depends on itself; a workload cannot depend on itself$/],
     ['an unknown deadline', withWorkload((w) => (w.deadlines = ['no-such-deadline'])), /no-such-deadline/],
     ['a duplicate name', { ...rawInventory(), workloads: [...(rawInventory().workloads as unknown[]), (rawInventory().workloads as unknown[])[0]] }, /appears twice/],
     ['YAML that does not parse', 'workloads: [\n', /invalid YAML/],

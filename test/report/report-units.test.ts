@@ -145,6 +145,7 @@ describe('charts and escaping', () => {
       generatedAt: '',
       tool: '',
       toc: [],
+      alerts: [],
       executive: null,
       endpoints: { runs: null, cdfs: [{ chart: forged, caption: '', notes: [] }], curves: [], saturation: null, comparisons: [], warnings: [] },
       capacity: null,

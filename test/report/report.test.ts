@@ -71,6 +71,39 @@ describe('geopat report on real simulator outputs', () => {
     expect(existsSync(join(dirs.size, 'report.html'))).toBe(true)
   })
 
+  it("warns, at the top of the report and on stderr, when a summary's counts do not match its records (issue 15.10)", async () => {
+    // The untouched outputs reconcile: no alert.
+    const clean = await runCli(['report', '--from', dirs.bench, '--out', join(work, 'clean.html')])
+    expect(clean.exitCode, clean.stderr).toBe(0)
+    expect(clean.stderr).toBe('')
+    expect(readFileSync(join(work, 'clean.html'), 'utf8')).not.toContain('class="alerts"')
+    const edited = join(work, 'edited-counts')
+    cpSync(dirs.bench, edited, { recursive: true })
+    const summary = JSON.parse(readFileSync(join(edited, 'summary.json'), 'utf8')) as { runs: Array<{ endpoint: { label: string }; stepLabel: string; requests: { sent: number; succeeded: number } }> }
+    const run = summary.runs[1] as (typeof summary.runs)[number]
+    const recorded = run.requests.sent
+    run.requests.sent += 7
+    run.requests.succeeded += 7
+    writeFileSync(join(edited, 'summary.json'), JSON.stringify(summary))
+    const result = await runCli(['report', '--from', edited])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const expected = `run ${run.endpoint.label} · ${run.stepLabel}: counts do not match ${join(edited, 'records.jsonl')} (sent ${recorded + 7} in the summary, ${recorded} in the records; succeeded ${recorded + 7} in the summary, ${recorded} in the records)`
+    expect(result.stderr).toContain(`warning: ${join(edited, 'summary.json')}: ${expected}`)
+    const report = readFileSync(join(edited, 'report.html'), 'utf8')
+    const alerts = /<section class="alerts"[\s\S]*?<\/section>/.exec(report)?.[0] ?? ''
+    expect(alerts).toContain('Read first')
+    expect(alerts).toContain(escapeXml(expected))
+    // Only the edited run is named.
+    expect(alerts.match(/counts do not match/g)).toHaveLength(1)
+  })
+
+  it('records the safety choices of a compare in its summary (issue 15.10)', () => {
+    const compare = JSON.parse(readFileSync(join(dirs.compare, 'compare-summary.json'), 'utf8'))
+    expect(compare.safety.endpoints.map((e: { endpoint: string }) => e.endpoint)).toEqual([XSS_LABEL, 'eu-sovereign'])
+    expect(compare.safety.endpoints[0]).toMatchObject({ scheme: 'http', tlsVerification: true, caFile: null, clientCertificate: false, apiKeyEnv: null, headerNames: [] })
+    expect(compare.safety.retries.max).toBe(0)
+  })
+
   it('is self-contained: no script, no external URL in any src/href, under 2 MB, printable on A4', () => {
     expect(html.length).toBeGreaterThan(0)
     expect(statSync(reportFile).size).toBeLessThan(2 * 1024 * 1024)

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, parseCurrency, similarIds, staleRows } from '../../econ/catalog.js'
+import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, notInForce, parseCurrency, similarIds, staleRows } from '../../econ/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 
@@ -35,7 +35,7 @@ export default class CatalogShow extends GeopatCommand {
     }
     if (!this.jsonEnabled()) {
       this.log(formatCatalogEntry(row, result.inCurrency))
-      for (const warning of staleRows([row], { asOf: new Date() })) this.logToStderr(`warning: ${warning.message}`)
+      for (const warning of [notInForce(row, new Date()) ?? [], staleRows([row], { asOf: new Date() })].flat()) this.logToStderr(`warning: ${warning.message}`)
     }
     return result
   }
