@@ -48,7 +48,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   // Fail on a bad prompt file before touching any endpoint.
   const makePromptSource = promptSourceFactory(options.scenario)
   await makePromptSource()
-  const started = await startEndpoints(options.scenario, options.source, options.log)
+  const started = await startEndpoints(options.scenario, options.source, options.log, stop)
   try {
     return await runBenchOn(started.scenario, started.prepared, makePromptSource, options, stop)
   } finally {
@@ -83,7 +83,7 @@ async function runBenchOn(
       let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
       while (step && !stop.stopped) {
         const currentStep: LoadStep = step
-        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
+        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
         // Worker threads run their own clients and take the stop signal themselves.
         const inWorkers = scenario.load.workers > 1 && currentStep.mode === 'closed'
         const client = inWorkers ? undefined : new StreamingClient(endpoint, pool, clientOptions)
