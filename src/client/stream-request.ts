@@ -193,20 +193,20 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
       }
       return
     }
-    this.parseEvents(() => this.parser.push(chunk), now)
+    this.parseEvents(chunk, now)
   }
 
   onResponseEnd(): void {
     const now = performance.now()
-    if (this.isEventStream()) this.parseEvents(() => this.parser.end(), now)
+    if (this.isEventStream()) this.parseEvents(undefined, now)
     this.finish(now, this.classifyEnd())
   }
 
-  /** Parses a read; an event over --max-event-bytes ends the request as a protocol error. */
-  private parseEvents(parse: () => ReturnType<ServerSentEventParser['push']>, now: number): void {
+  /** Parses a read (undefined: the end of the body); an event over --max-event-bytes ends the request as a protocol error. */
+  private parseEvents(chunk: Buffer | undefined, now: number): void {
     let events: ReturnType<ServerSentEventParser['push']>
     try {
-      events = parse()
+      events = chunk === undefined ? this.parser.end() : this.parser.push(chunk)
     } catch (error) {
       if (!(error instanceof EventTooLargeError)) throw error
       this.fail('protocol', `${error.message} after ${this.tokenEvents} token events`)
