@@ -12,11 +12,11 @@ export abstract class GeopatCommand extends Command {
 
   /** Human output: strings from servers (model ids, error text) cannot drive the terminal. */
   override log(message = '', ...args: unknown[]): void {
-    super.log(forTerminal(message, { multiline: true }), ...args)
+    super.log(typeof message === 'string' ? forTerminal(message, { multiline: true }) : message, ...args)
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(forTerminal(message, { multiline: true }), ...args)
+    super.logToStderr(typeof message === 'string' ? forTerminal(message, { multiline: true }) : message, ...args)
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
