@@ -5,7 +5,8 @@ import { performance } from 'node:perf_hooks'
 import type { Dispatcher } from 'undici'
 import { execa } from 'execa'
 import { type ResolvedEndpoint, redactSecrets } from '../client/endpoint.js'
-import type { AttestConfig } from '../schema/scenario.js'
+import { type AttestConfig, DEFAULT_LIMITS } from '../schema/scenario.js'
+import { requestBounded } from '../client/bounded-request.js'
 import { readNamedFile } from '../schema/load-file.js'
 
 /** The body of GET /v1/attestation/report in geopat's shape (what `geopat sim` serves). */
@@ -58,7 +59,14 @@ const empty = (source: AttestConfig['source'], nonce: string, note: string): Col
  * OpenAI-compatible APIs: GET /v1/attestation/report?model=&nonce=&signing_algo=ecdsa), timing the
  * round trip. An endpoint without one (plain vLLM on a confidential VM) gives a note, not an error.
  */
-export async function collectFromApi(endpoint: ResolvedEndpoint, dispatcher: Dispatcher, model: string, nonce: string, timeoutMs: number): Promise<CollectedEvidence> {
+export async function collectFromApi(
+  endpoint: ResolvedEndpoint,
+  dispatcher: Dispatcher,
+  model: string,
+  nonce: string,
+  timeoutMs: number,
+  maxBytes = DEFAULT_LIMITS.maxResponseBytes,
+): Promise<CollectedEvidence> {
   const headers: Record<string, string> = { accept: 'application/json', ...endpoint.headers }
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`
   const query = new URLSearchParams({ model, nonce, signing_algo: 'ecdsa' })
@@ -66,9 +74,9 @@ export async function collectFromApi(endpoint: ResolvedEndpoint, dispatcher: Dis
   let status: number
   let text: string
   try {
-    const response = await dispatcher.request({ origin: endpoint.origin, path: `${endpoint.basePath}/v1/attestation/report?${query}`, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+    const response = await requestBounded(dispatcher, { origin: endpoint.origin, path: `${endpoint.basePath}/v1/attestation/report?${query}`, method: 'GET', headers }, { deadlineMs: timeoutMs, maxBytes })
     status = response.statusCode
-    text = await response.body.text()
+    text = response.text
   } catch (error) {
     return empty('api', nonce, `${endpoint.label}: the attestation request failed (${redactSecrets((error as Error).message, endpoint)})`)
   }

@@ -3,6 +3,7 @@ import { StreamPool } from './stream-pool.js'
 import type { EndpointConfig } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { readNamedFile } from '../schema/load-file.js'
+import { redactAndCut, redactText, secretList } from '../util/redact.js'
 
 /** An endpoint ready to receive requests: its base URL, secrets resolved, TLS material loaded. */
 export interface ResolvedEndpoint {
@@ -101,8 +102,17 @@ export function createControlClient(endpoint: ResolvedEndpoint, options: { conne
   return new Client(endpoint.origin, { connect: connectOptions(endpoint, options.connectTimeoutMs) })
 }
 
-/** Hides any secret that might have leaked into a message (e.g. an echoed header). */
-export function redactSecrets(text: string, endpoint: ResolvedEndpoint): string {
-  if (!endpoint.apiKey || endpoint.apiKey.length < 4) return text
-  return text.split(endpoint.apiKey).join('[redacted]')
+/** The secrets of an endpoint: its API key and every header value the user gave (see src/util/redact.ts). */
+export function endpointSecrets(endpoint: Pick<ResolvedEndpoint, 'apiKey' | 'headers'>): string[] {
+  return secretList([endpoint.apiKey, ...Object.values(endpoint.headers)])
+}
+
+/**
+ * Hides every secret of the endpoint and every key-shaped token in a text from a server or an
+ * error (e.g. an echoed header), then cuts it to `max` characters when given: redaction comes
+ * first, so a secret straddling the cut cannot leave a prefix behind.
+ */
+export function redactSecrets(text: string, endpoint: Pick<ResolvedEndpoint, 'apiKey' | 'headers'>, max?: number): string {
+  const secrets = endpointSecrets(endpoint)
+  return max === undefined ? redactText(text, secrets) : redactAndCut(text, secrets, max)
 }

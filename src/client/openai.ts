@@ -132,9 +132,12 @@ export function readChunk(data: string): ChunkReading {
   return reading
 }
 
-/** Pulls a human message out of an error body (OpenAI/vLLM JSON, FastAPI `detail`, or text). */
-export function describeErrorBody(contentType: string | undefined, body: string): string {
-  const trimmed = body.trim()
+/**
+ * Pulls a human message out of an error body (OpenAI/vLLM JSON, FastAPI `detail`, or text). The
+ * body is redacted (`redact`) before anything is taken from it or cut: servers echo headers.
+ */
+export function describeErrorBody(contentType: string | undefined, body: string, redact: (text: string) => string): string {
+  const trimmed = redact(body).trim()
   if (contentType?.includes('json') || trimmed.startsWith('{')) {
     try {
       const parsed = JSON.parse(trimmed) as {

@@ -3,6 +3,7 @@ import { UserError } from '../util/errors.js'
 import { type ResolvedEndpoint, redactSecrets } from './endpoint.js'
 import { describeErrorBody } from './openai.js'
 import { firstHeaderValue } from '../util/http-header.js'
+import { BoundedRequestError, requestBounded } from './bounded-request.js'
 
 export interface ModelDiscovery {
   model: string
@@ -10,21 +11,30 @@ export interface ModelDiscovery {
   note: string | undefined
 }
 
+export interface ModelDiscoveryBounds {
+  /** The whole check (connection, answer, body) ends within this, ms. */
+  deadlineMs: number
+  /** Largest /v1/models body read. */
+  maxBytes: number
+  /** Ctrl-C: abandons the check at once. */
+  signal?: AbortSignal
+}
+
 /**
  * Asks GET /v1/models before a run: it proves the endpoint is reachable and OpenAI-compatible, and
  * picks the model (the first one listed when none was given), so mistakes fail in one line before
- * any output is written.
+ * any output is written. The check has one overall deadline and a size cap, and stops on Ctrl-C.
  */
 export async function discoverModel(
   endpoint: ResolvedEndpoint,
   dispatcher: Dispatcher,
   requestedModel: string | undefined,
-  timeoutMs: number,
+  bounds: ModelDiscoveryBounds,
 ): Promise<ModelDiscovery> {
   try {
-    return await askForModels(endpoint, dispatcher, requestedModel, timeoutMs)
+    return await askForModels(endpoint, dispatcher, requestedModel, bounds)
   } catch (error) {
-    // A server may echo request headers in its error page: never let the key through.
+    // A server may echo request headers in its error page: never let a secret through.
     if (error instanceof UserError) throw new UserError(redactSecrets(error.message, endpoint), error.exitCode)
     throw error
   }
@@ -34,45 +44,44 @@ async function askForModels(
   endpoint: ResolvedEndpoint,
   dispatcher: Dispatcher,
   requestedModel: string | undefined,
-  timeoutMs: number,
+  bounds: ModelDiscoveryBounds,
 ): Promise<ModelDiscovery> {
   const url = `${endpoint.origin}${endpoint.basePath}/v1/models`
   const headers: Record<string, string> = { accept: 'application/json', ...endpoint.headers }
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`
+  const redact = (text: string): string => redactSecrets(text, endpoint)
   let statusCode: number
   let contentType: string | undefined
   let text: string
   try {
-    const response = await dispatcher.request({
-      origin: endpoint.origin,
-      path: `${endpoint.basePath}/v1/models`,
-      method: 'GET',
-      headers,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    })
+    const response = await requestBounded(dispatcher, { origin: endpoint.origin, path: `${endpoint.basePath}/v1/models`, method: 'GET', headers }, bounds)
     statusCode = response.statusCode
     contentType = firstHeaderValue(response.headers['content-type'])
-    text = await response.body.text()
+    text = response.text
   } catch (error) {
+    if (error instanceof BoundedRequestError) {
+      if (error.reason === 'interrupted') throw new UserError(`${endpoint.label}: interrupted while waiting for GET ${url}`, 130)
+      const flag = error.reason === 'deadline' ? ' (the models check ends within min(2 × --connect-timeout, 30 s, --total-timeout))' : ''
+      throw new UserError(`${endpoint.label}: GET ${url}: ${error.message}${flag}`)
+    }
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code
-    const message = redactSecrets((error as Error).message, endpoint)
+    const message = redact((error as Error).message)
     throw new UserError(`${endpoint.label}: cannot reach ${endpoint.origin} (${[code, message].filter(Boolean).join(': ')})`)
   }
   const isJson = (contentType ?? '').includes('json') || text.trim().startsWith('{')
   if (statusCode === 401 || statusCode === 403) {
-    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text)}): check --api-key-env and --header`)
+    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}): check --api-key-env and --header`)
   }
   if (statusCode !== 200 || !isJson) {
     if (!isJson) {
       throw new UserError(
-        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} (${describeErrorBody(contentType, text)}): not an OpenAI-compatible server`,
+        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} (${describeErrorBody(contentType, text, redact)}): not an OpenAI-compatible server`,
       )
     }
     if (requestedModel) {
       return { model: requestedModel, available: null, note: `GET /v1/models answered ${statusCode}; using --model ${requestedModel} unchecked` }
     }
-    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text)}); give --model`)
+    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}); give --model`)
   }
   let ids: string[]
   try {

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import { requestBounded } from './bounded-request.js'
 
 /**
  * Samples of a Prometheus text exposition, by metric name (label sets of one name added up;
@@ -24,11 +25,14 @@ export function parsePrometheusText(text: string): MetricSamples {
   return samples
 }
 
-/** GET /metrics at the server root (beside /v1), or undefined when the endpoint serves none. */
-export async function scrapeMetrics(dispatcher: Dispatcher, origin: string, basePath: string, headers: Record<string, string>): Promise<MetricSamples | undefined> {
+/**
+ * GET /metrics at the server root (beside /v1), or undefined when the endpoint serves none, or
+ * not within 5 s, or more than `maxBytes` of it.
+ */
+export async function scrapeMetrics(dispatcher: Dispatcher, origin: string, basePath: string, headers: Record<string, string>, maxBytes: number): Promise<MetricSamples | undefined> {
   try {
-    const response = await dispatcher.request({ origin, path: `${basePath}/metrics`, method: 'GET', headers, headersTimeout: 5000, bodyTimeout: 5000 })
-    const text = await response.body.text()
+    const response = await requestBounded(dispatcher, { origin, path: `${basePath}/metrics`, method: 'GET', headers }, { deadlineMs: 5000, maxBytes })
+    const text = response.text
     if (response.statusCode !== 200 || !/^# (HELP|TYPE) /m.test(text)) return undefined
     return parsePrometheusText(text)
   } catch {

@@ -7,6 +7,14 @@ export interface ServerSentEvent {
   id: string | undefined
 }
 
+/** A server-sent event (or one of its lines) longer than the parser's cap. */
+export class EventTooLargeError extends Error {
+  constructor(readonly maxEventChars: number) {
+    super(`a server-sent event is longer than ${maxEventChars} bytes (--max-event-bytes)`)
+    this.name = 'EventTooLargeError'
+  }
+}
+
 /**
  * Incremental parser for `text/event-stream` bodies, fed with raw network reads.
  *
@@ -18,6 +26,9 @@ export interface ServerSentEvent {
  *   `data:` lines join with '\n'; a blank line dispatches the event; a leading BOM is dropped.
  * - `end()` dispatches a last event that was not followed by a blank line (the spec would drop it;
  *   servers that close without a final blank line are common enough to be lenient).
+ * - One event (its unfinished line plus the data lines gathered so far) may hold at most
+ *   `maxEventChars` characters: beyond that `push` throws EventTooLargeError and drops what it
+ *   held, so a line that never ends cannot fill the memory.
  */
 export class ServerSentEventParser {
   private readonly decoder = new StringDecoder('utf8')
@@ -25,8 +36,16 @@ export class ServerSentEventParser {
   private lastCharWasCarriageReturn = false
   private atStreamStart = true
   private dataLines: string[] = []
+  private dataChars = 0
   private eventType = ''
   private lastEventId: string | undefined
+
+  constructor(private readonly maxEventChars = Number.POSITIVE_INFINITY) {}
+
+  /** Characters held for the event in progress (its unfinished line and data lines). */
+  get bufferedChars(): number {
+    return this.pendingLine.length + this.dataChars
+  }
 
   /** Feeds one read; returns the events completed by it (often none or one, sometimes many). */
   push(chunk: Buffer | Uint8Array): ServerSentEvent[] {
@@ -71,7 +90,16 @@ export class ServerSentEventParser {
       start = i + 1
     }
     if (start < length) this.pendingLine += text.slice(start)
+    this.checkSize()
     return events
+  }
+
+  private checkSize(): void {
+    if (this.pendingLine.length + this.dataChars <= this.maxEventChars) return
+    this.pendingLine = ''
+    this.dataLines = []
+    this.dataChars = 0
+    throw new EventTooLargeError(this.maxEventChars)
   }
 
   private processLine(line: string, events: ServerSentEvent[]): void {
@@ -93,6 +121,8 @@ export class ServerSentEventParser {
     switch (field) {
       case 'data':
         this.dataLines.push(value)
+        this.dataChars += value.length
+        this.checkSize()
         break
       case 'event':
         this.eventType = value
@@ -114,6 +144,7 @@ export class ServerSentEventParser {
     const data = this.dataLines.length === 1 ? (this.dataLines[0] as string) : this.dataLines.join('\n')
     events.push({ event: this.eventType || 'message', data, id: this.lastEventId })
     this.dataLines = []
+    this.dataChars = 0
     this.eventType = ''
   }
 }

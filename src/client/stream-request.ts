@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { Dispatcher } from 'undici'
 import type { ErrorClass, RequestRecord } from '../schema/record.js'
-import type { RetryConfig, TimeoutsConfig } from '../schema/scenario.js'
+import { DEFAULT_LIMITS, type LimitsConfig, type RetryConfig, type TimeoutsConfig } from '../schema/scenario.js'
 import { countTokens } from '../input/tokenizer.js'
 import { type ResolvedEndpoint, redactSecrets, requestHeaders } from './endpoint.js'
 import { type GenerationRequest, apiPath, buildRequestBody, describeErrorBody, readChunk } from './openai.js'
-import { ServerSentEventParser } from './sse.js'
+import { EventTooLargeError, ServerSentEventParser } from './sse.js'
 import { responseReads } from './read-counter.js'
 import { firstHeaderValue } from '../util/http-header.js'
 
@@ -107,7 +107,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined
   private pendingAbort: AbortedByGeopat | undefined
   private settled = false
-  private readonly parser = new ServerSentEventParser()
+  private readonly parser: ServerSentEventParser
   /** When geopat handed the request to undici; `sentAt` is when undici started writing it. */
   private readonly createdAt: number
   sentAt: number
@@ -122,6 +122,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
   private contentType: string | undefined
   private retryAfterMs: number | undefined
   private errorBody = ''
+  private bodyBytes = 0
   private readonly chunks: Array<[number, number]> = []
   private tokenEvents = 0
   private readonly tokenTexts: string[] = []
@@ -139,10 +140,12 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     private readonly request: GenerationRequest,
     private readonly context: AttemptContext,
     private readonly timeouts: TimeoutsConfig,
+    private readonly limits: LimitsConfig,
     private readonly sweeper: DeadlineSweeper,
     private readonly requestId: string | undefined,
     private readonly resolve: (outcome: AttemptOutcome) => void,
   ) {
+    this.parser = new ServerSentEventParser(limits.maxEventBytes)
     this.createdAt = performance.now()
     this.sentAt = this.createdAt
     this.lastDataAt = this.createdAt
@@ -180,17 +183,36 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     responseReads.count++
     this.lastDataAt = now
     if (this.firstByteAt === undefined) this.firstByteAt = now
+    if (this.errorClass !== null) return
     if (!this.isEventStream()) {
+      this.bodyBytes += chunk.length
       if (this.errorBody.length < MAX_ERROR_BODY_BYTES) this.errorBody += chunk.toString('utf8')
+      if (this.bodyBytes > this.limits.maxResponseBytes) {
+        const { errorClass, message } = this.classifyEnd() ?? { errorClass: 'protocol' as const, message: '' }
+        this.fail(errorClass, `${message} (abandoned: the body is longer than ${this.limits.maxResponseBytes} bytes, --max-response-bytes)`)
+      }
       return
     }
-    this.processEvents(this.parser.push(chunk), now)
+    this.parseEvents(chunk, now)
   }
 
   onResponseEnd(): void {
     const now = performance.now()
-    if (this.isEventStream()) this.processEvents(this.parser.end(), now)
+    if (this.isEventStream()) this.parseEvents(undefined, now)
     this.finish(now, this.classifyEnd())
+  }
+
+  /** Parses a read (undefined: the end of the body); an event over --max-event-bytes ends the request as a protocol error. */
+  private parseEvents(chunk: Buffer | undefined, now: number): void {
+    let events: ReturnType<ServerSentEventParser['push']>
+    try {
+      events = chunk === undefined ? this.parser.end() : this.parser.push(chunk)
+    } catch (error) {
+      if (!(error instanceof EventTooLargeError)) throw error
+      this.fail('protocol', `${error.message} after ${this.tokenEvents} token events`)
+      return
+    }
+    this.processEvents(events, now)
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -236,6 +258,8 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     }
   }
 
+  private readonly redact = (text: string): string => redactSecrets(text, this.endpoint)
+
   private isEventStream(): boolean {
     const ok = this.statusCode !== undefined && this.statusCode >= 200 && this.statusCode < 300
     // Servers that omit the content type but stream SSE are accepted; anything else declared is not.
@@ -254,11 +278,11 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
       try {
         reading = readChunk(event.data)
       } catch {
-        this.fail('protocol', `event data is not JSON: ${truncate(event.data, 120)}`)
+        this.fail('protocol', `event data is not JSON: ${redactSecrets(event.data, this.endpoint, 120)}`)
         return
       }
       if (reading.errorMessage !== undefined) {
-        this.fail('stream-error', `server error in stream: ${truncate(reading.errorMessage, 300)}`)
+        this.fail('stream-error', `server error in stream: ${redactSecrets(reading.errorMessage, this.endpoint, 300)}`)
         return
       }
       if (reading.carriesToken) {
@@ -294,14 +318,14 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     if (this.errorClass !== null) return { errorClass: this.errorClass, message: this.errorMessage ?? '' }
     const status = this.statusCode ?? 0
     if (status < 200 || status >= 300) {
-      const message = `HTTP ${status}: ${describeErrorBody(this.contentType, this.errorBody)}`
+      const message = `HTTP ${status}: ${describeErrorBody(this.contentType, this.errorBody, this.redact)}`
       const errorClass: ErrorClass = status === 429 ? 'http-429' : status >= 500 ? 'http-5xx' : 'http-4xx'
       return { errorClass, message }
     }
     if (!this.isEventStream()) {
       return {
         errorClass: 'protocol',
-        message: `expected text/event-stream, got ${this.contentType}: ${describeErrorBody(this.contentType, this.errorBody)}`,
+        message: `expected text/event-stream, got ${this.contentType}: ${describeErrorBody(this.contentType, this.errorBody, this.redact)}`,
       }
     }
     if (!this.sawDone && this.finishReason === null && this.usageCompletionTokens === undefined) {
@@ -352,7 +376,7 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
       ok,
       httpStatus: this.statusCode ?? null,
       errorClass: failure?.errorClass ?? null,
-      errorMessage: failure ? redactSecrets(truncate(failure.message, 500), this.endpoint) : null,
+      errorMessage: failure ? redactSecrets(failure.message, this.endpoint, 500) : null,
       retries: 0,
       retryWaitMs: 0,
       dispatchWaitMs: this.dispatchWaitMs,
@@ -361,10 +385,6 @@ class StreamAttempt implements Dispatcher.DispatchHandler {
     }
     this.resolve({ record, retryAfterMs: this.retryAfterMs })
   }
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text
 }
 
 /** Retry-After is either delay-seconds or an HTTP date. */
@@ -390,6 +410,8 @@ export function requestIdPrefix(runId: string, ...parts: number[]): string {
 export interface StreamingClientOptions {
   timeouts: TimeoutsConfig
   retries: RetryConfig
+  /** Size caps on SSE events and error bodies (default: the scenario schema's). */
+  limits?: LimitsConfig
   /**
    * Each request carries `x-request-id: <prefix><id>` (vLLM and most gateways log it as the
    * request's id), and its record the same id, so that client records join server-side logs.
@@ -439,7 +461,7 @@ export class StreamingClient {
   private attempt(request: GenerationRequest, context: AttemptContext): Promise<AttemptOutcome> {
     return new Promise<AttemptOutcome>((resolve) => {
       const requestId = this.options.requestIdPrefix !== undefined ? `${this.options.requestIdPrefix}${context.id}` : undefined
-      const attempt = new StreamAttempt(this.endpoint, request, context, this.options.timeouts, this.sweeper, requestId, resolve)
+      const attempt = new StreamAttempt(this.endpoint, request, context, this.options.timeouts, this.options.limits ?? DEFAULT_LIMITS, this.sweeper, requestId, resolve)
       this.sweeper.add(attempt)
       this.dispatcher.dispatch(
         {

@@ -83,7 +83,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
     return Array.from({ length: count }, () => source.next())
   }
   await promptsForRound(0)
-  const started = await startEndpoints(input, options.source, options.log)
+  const started = await startEndpoints(input, options.source, options.log, stop)
   const scenario = started.scenario
   const arms: Arm[] = started.prepared.map((prepared) => ({ label: prepared.endpoint.label, prepared, endpoint: prepared.endpoint }))
   const first = arms[0] as Arm
@@ -120,7 +120,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
 
   const runBlock = async (arm: Arm, point: CompareConfig['operatingPoints'][number], items: PromptItem[], label: string): Promise<{ records: RequestRecord[]; client: RunSummary['client'] }> => {
     const stepNumber = stepCounter++
-    const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, stepNumber) })
+    const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, stepNumber) })
     activeClient = client
     const records: RequestRecord[] = []
     const step: LoadStep = {
@@ -161,7 +161,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       for (let step = planner.next(undefined); step && !stop.stopped; step = planner.next(previous)) {
         const prompts = await promptSourceFactory(input, deriveSeed(seed, 3000 + runs.length))()
         const sweepStep: LoadStep = { ...step, step: stepCounter++ }
-        const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, sweepStep.step) })
+        const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, sweepStep.step) })
         activeClient = client
         const records: RequestRecord[] = []
         const outcome = await runLoadStep(sweepStep, {
@@ -226,9 +226,9 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
           const arm = arms.find((a) => a.label === label) as Arm
           const headers = { accept: 'text/plain', ...arm.endpoint.headers, ...(arm.endpoint.apiKey ? { authorization: `Bearer ${arm.endpoint.apiKey}` } : {}) }
           const control = controlClients.get(arm.endpoint.origin + arm.endpoint.basePath) as Client
-          const before = serverAvailable.get(label) ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers) : undefined
+          const before = serverAvailable.get(label) ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers, scenario.limits.maxResponseBytes) : undefined
           const { records, client } = await runBlock(arm, point, items, `round ${round + 1}`)
-          const after = before ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers) : undefined
+          const after = before ? await scrapeMetrics(control, arm.endpoint.origin, arm.endpoint.basePath, headers, scenario.limits.maxResponseBytes) : undefined
           if (before && after) accumulate(serverTotals.get(label) as MetricSamples, before, after)
           else serverAvailable.set(label, false)
           ;(byArm.get(label) as CompareRecord[]).push(...records.map((record) => ({ arm: label, round, record })))

@@ -42,6 +42,8 @@ export interface BenchFlags {
   'ttft-timeout'?: number
   'idle-timeout'?: number
   'total-timeout'?: number
+  'max-response-bytes'?: number
+  'max-event-bytes'?: number
   retries?: number
   grace?: number
   'max-connect-errors'?: number
@@ -71,6 +73,8 @@ const FLAG_FOR_PATH: Array<[RegExp, string]> = [
   [/^timeouts\.firstTokenMs/, '--ttft-timeout'],
   [/^timeouts\.idleMs/, '--idle-timeout'],
   [/^timeouts\.totalMs/, '--total-timeout'],
+  [/^limits\.maxResponseBytes/, '--max-response-bytes'],
+  [/^limits\.maxEventBytes/, '--max-event-bytes'],
   [/^retries\./, '--retries'],
   [/^graceSeconds/, '--grace'],
   [/^serverLost\.connectErrors/, '--max-connect-errors'],
@@ -183,12 +187,17 @@ export function buildBenchScenario(flags: BenchFlags): { scenario: Scenario; sou
       totalMs: seconds(flags['total-timeout']),
     }),
   }
+  const limits = {
+    ...((base.limits as Record<string, unknown> | undefined) ?? {}),
+    ...defined({ maxResponseBytes: flags['max-response-bytes'], maxEventBytes: flags['max-event-bytes'] }),
+  }
   const raw = {
     ...base,
     endpoints,
     load,
     input,
     timeouts,
+    limits,
     ...(flags.slo !== undefined ? { slo: parseSloFlag(flags.slo) } : {}),
     ...(flags.retries !== undefined
       ? { retries: { ...((base.retries as Record<string, unknown> | undefined) ?? {}), max: flags.retries } }

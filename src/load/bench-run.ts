@@ -61,7 +61,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   const runId = options.runId ?? makeRunId('bench')
   const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, heldByCaller: options.outDirHeld ?? false, log: options.log })
   try {
-    const started = await startEndpoints(options.scenario, options.source, options.log)
+    const started = await startEndpoints(options.scenario, options.source, options.log, stop)
     try {
       return await runBenchOn(started.scenario, started.prepared, makePromptSource, options, stop, runId, folder)
     } finally {
@@ -106,7 +106,7 @@ async function runBenchOn(
       let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
       while (step && !stop.stopped) {
         const currentStep: LoadStep = step
-        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
+        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
         // Worker threads run their own clients and take the stop signal themselves.
         const inWorkers = scenario.load.workers > 1 && currentStep.mode === 'closed'
         const client = inWorkers ? undefined : new StreamingClient(endpoint, pool, clientOptions)

@@ -3,7 +3,7 @@ import { discoverModel } from '../client/preflight.js'
 import type { StreamPool } from '../client/stream-pool.js'
 import type { GenerationRequest } from '../client/openai.js'
 import { type PromptItem, type PromptSource, createSyntheticPromptSource, loadPromptFile } from '../input/prompts.js'
-import type { PreparedRequest } from './runner.js'
+import type { PreparedRequest, StopSignal } from './runner.js'
 import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { launchSimulator } from './sim-target.js'
@@ -28,7 +28,7 @@ export interface StartedEndpoints {
  * with GET /v1/models (reachable, OpenAI-compatible, model known), so that mistakes fail in one
  * line before any output is written.
  */
-export async function startEndpoints(input: Scenario, source: string, log: (line: string) => void): Promise<StartedEndpoints> {
+export async function startEndpoints(input: Scenario, source: string, log: (line: string) => void, stop?: StopSignal): Promise<StartedEndpoints> {
   const simulated = Object.fromEntries(
     input.endpoints.flatMap((endpoint, index) => (endpoint.sim ? [[endpoint.label ?? `sim-${index}`, endpoint.sim]] : [])),
   )
@@ -54,19 +54,30 @@ export async function startEndpoints(input: Scenario, source: string, log: (line
       if (seen.has(endpoint.label)) throw new UserError(`endpoints: label "${endpoint.label}" is used twice; give each endpoint its own label`)
       seen.add(endpoint.label)
     }
-    for (const endpoint of resolved) {
-      const control = createControlClient(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })
-      const discovery = await discoverModel(endpoint, control, endpoint.config.model, Math.min(scenario.timeouts.connectMs * 2, 30_000)).finally(() =>
-        control.destroy().catch(() => undefined),
-      )
-      prepared.push({ endpoint, pool: createStreamPool(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs }), model: discovery.model })
-      if (discovery.note) log(`note: ${endpoint.label}: ${discovery.note}`)
+    // Ctrl-C during the checks abandons them at once (the first signal, not only the second).
+    const interrupt = new AbortController()
+    const unsubscribe = stop?.onStop(() => interrupt.abort()) ?? (() => undefined)
+    try {
+      for (const endpoint of resolved) {
+        const control = createControlClient(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs })
+        const bounds = { deadlineMs: modelsCheckDeadlineMs(scenario.timeouts), maxBytes: scenario.limits.maxResponseBytes, signal: interrupt.signal }
+        const discovery = await discoverModel(endpoint, control, endpoint.config.model, bounds).finally(() => control.destroy().catch(() => undefined))
+        prepared.push({ endpoint, pool: createStreamPool(endpoint, { connectTimeoutMs: scenario.timeouts.connectMs }), model: discovery.model })
+        if (discovery.note) log(`note: ${endpoint.label}: ${discovery.note}`)
+      }
+    } finally {
+      unsubscribe()
     }
     return { scenario, prepared, close }
   } catch (error) {
     await close()
     throw error
   }
+}
+
+/** GET /v1/models must be answered, body included, within twice the connect timeout, at most 30 s and the total timeout. */
+export function modelsCheckDeadlineMs(timeouts: Scenario['timeouts']): number {
+  return Math.min(timeouts.connectMs * 2, 30_000, timeouts.totalMs)
 }
 
 /** The URL as it may appear in outputs: no user-info, no query (either could hold a secret). */

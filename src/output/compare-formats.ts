@@ -1,5 +1,6 @@
 import type { Interval } from '../metrics/bootstrap.js'
 import { COMPARED_METRICS, type CompareSummary, STATISTICS } from '../schema/compare.js'
+import { csvCell, csvNumberCell } from './csv.js'
 
 const METRIC_LABEL: Record<(typeof COMPARED_METRICS)[number], string> = { ttft: 'TTFT', itl: 'ITL', tpot: 'TPOT', e2e: 'E2E' }
 
@@ -79,7 +80,8 @@ export function formatCompare(summary: CompareSummary): string {
 
 /** compare-summary.csv: one row per operating point × contrast × metric × statistic. */
 export function compareToCsv(summary: CompareSummary): string {
-  const rows = [['operating_point', 'baseline', 'arm', 'paired', 'metric', 'statistic', 'baseline_ms', 'arm_ms', 'ratio', 'ratio_low', 'ratio_high', 'difference_ms', 'difference_low', 'difference_high', 'verdict', 'run_longer_requests']]
+  const header = ['operating_point', 'baseline', 'arm', 'paired', 'metric', 'statistic', 'baseline_ms', 'arm_ms', 'ratio', 'ratio_low', 'ratio_high', 'difference_ms', 'difference_low', 'difference_high', 'verdict', 'run_longer_requests']
+  const rows = [header.map(csvCell)]
   for (const point of summary.operatingPoints) {
     for (const contrast of point.contrasts) {
       const base = point.arms.find((a) => a.label === contrast.baseline)
@@ -88,14 +90,15 @@ export function compareToCsv(summary: CompareSummary): string {
         for (const statistic of STATISTICS) {
           const e = contrast.metrics[metric][statistic]
           rows.push([
-            point.label, contrast.baseline, contrast.arm, String(contrast.paired), metric, statistic,
-            n(base?.metrics[metric][statistic]?.estimate, 4), n(arm?.metrics[metric][statistic]?.estimate, 4),
-            n(e.ratio?.estimate, 5), n(e.ratio?.low, 5), n(e.ratio?.high, 5), n(e.difference?.estimate, 4), n(e.difference?.low, 4), n(e.difference?.high, 4),
-            e.verdict, e.runLongerRequests === null ? '' : String(e.runLongerRequests),
+            ...[point.label, contrast.baseline, contrast.arm, String(contrast.paired), metric, statistic].map(csvCell),
+            csvNumberCell(base?.metrics[metric][statistic]?.estimate, 4), csvNumberCell(arm?.metrics[metric][statistic]?.estimate, 4),
+            csvNumberCell(e.ratio?.estimate, 5), csvNumberCell(e.ratio?.low, 5), csvNumberCell(e.ratio?.high, 5),
+            csvNumberCell(e.difference?.estimate, 4), csvNumberCell(e.difference?.low, 4), csvNumberCell(e.difference?.high, 4),
+            csvCell(e.verdict), csvCell(e.runLongerRequests),
           ])
         }
       }
     }
   }
-  return `${rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c === '–' ? '' : c)).join(',')).join('\n')}\n`
+  return `${rows.map((r) => r.join(',')).join('\n')}\n`
 }

@@ -133,6 +133,18 @@ export const timeoutsSchema = z
   .strict()
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>
 
+/** Size caps on what geopat reads from a server, so that a hostile or broken one cannot fill its memory. */
+export const limitsSchema = z
+  .object({
+    /** Largest body read whole: GET /v1/models, /metrics, an attestation report, an error body. */
+    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    /** Largest server-sent event (one line, or the data lines of one event together), in decoded characters. */
+    maxEventBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  })
+  .strict()
+export type LimitsConfig = z.infer<typeof limitsSchema>
+export const DEFAULT_LIMITS: LimitsConfig = limitsSchema.parse({})
+
 export const retrySchema = z
   .object({
     max: z.number().int().min(0).max(10).default(0),
@@ -182,6 +194,7 @@ export const scenarioSchema = z
     slo: sloSchema.default({}),
     timeouts: timeoutsSchema.default({ connectMs: 10_000, firstTokenMs: 120_000, idleMs: 60_000, totalMs: 600_000 }),
     retries: retrySchema.default({ max: 0, backoffMs: 500, maxWaitMs: 30_000 }),
+    limits: limitsSchema.default(DEFAULT_LIMITS),
     /** `geopat compare`: design, rounds, operating points, A/A, intervals. */
     compare: compareConfigSchema.optional(),
     /** `geopat run` steps after the measurement; file paths are relative to the scenario file. */

@@ -1,5 +1,6 @@
 import { Command, Errors } from '@oclif/core'
 import { UserError } from './errors.js'
+import { forTerminal } from './terminal-text.js'
 
 /**
  * Base of every geopat command: `--json` support, and one clear line (no stack trace) with a
@@ -9,11 +10,20 @@ import { UserError } from './errors.js'
 export abstract class GeopatCommand extends Command {
   static override enableJsonFlag = true
 
+  /** Human output: strings from servers (model ids, error text) cannot drive the terminal. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(typeof message === 'string' ? forTerminal(message, { multiline: true }) : message, ...args)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(typeof message === 'string' ? forTerminal(message, { multiline: true }) : message, ...args)
+  }
+
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     // oclif's own exits (help, version, this.exit()) pass through untouched.
     if (err instanceof Errors.ExitError) throw err
     const oclifParseError = err.oclif !== undefined && !(err instanceof UserError)
-    const message = oneLine(err.message ?? String(err))
+    const message = forTerminal(oneLine(err.message ?? String(err)))
     const exitCode = err instanceof UserError ? err.exitCode : oclifParseError ? 2 : 1
     if (process.env.GEOPAT_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
     const prefix = err instanceof UserError || oclifParseError ? 'Error' : 'Internal error'
