@@ -7,7 +7,9 @@ import { GeopatCommand } from '../util/base-command.js'
 
 export default class Run extends GeopatCommand {
   static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
-  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.`
+  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.
+
+Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.`
 
   static override examples = ['<%= config.bin %> run scenarios/quickstart.yaml', '<%= config.bin %> run scenarios/cc-overhead.yaml --out reports/cc']
 

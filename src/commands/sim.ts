@@ -5,7 +5,7 @@ import { listProfiles } from '../sim/engine/profile.js'
 import { runVirtualFromFlags, simEndpointsFromFlags } from '../sim/sim-cli.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint } from '../sim/simulated-endpoint.js'
 import type { SimStats } from '../sim/sim-metrics.js'
-import { waitForTerminationSignal } from '../sim/signals.js'
+import { waitForStop } from '../sim/signals.js'
 import { listWorkloads } from '../sim/workload.js'
 import { SimRequestLog } from '../sim/request-log.js'
 import { GeopatCommand } from '../util/base-command.js'
@@ -80,10 +80,11 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
       return { virtual: result.summary, speedup: result.speedup, preemptions: result.engine.preemptions }
     }
 
-    // Listen for the stop signal before starting, so that one arriving during start-up is not lost.
-    const stopSignal = waitForTerminationSignal()
-    const started: SimulatedEndpoint[] = []
+    // Listen for the stop signal (or the parent's end, when a geopat run started this simulator)
+    // before starting, so that one arriving during start-up is not lost.
     const requestLog = flags['request-log'] ? openRequestLog(flags['request-log']) : undefined
+    const stop = waitForStop()
+    const started: SimulatedEndpoint[] = []
     try {
       for (const [name, config] of Object.entries(endpoints)) {
         const port = flags.config ? config.port : flags.port
@@ -98,6 +99,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     } catch (error) {
       await Promise.all(started.map((s) => s.close()))
       requestLog?.close()
+      stop.release()
       throw error
     }
     for (const endpoint of started) {
@@ -106,7 +108,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
       if (this.jsonEnabled()) this.logToStderr(line)
       else this.log(line)
     }
-    await stopSignal
+    await stop.stopped
     await Promise.all(started.map((s) => s.close()))
     requestLog?.close()
     return { endpoints: started.map((s) => ({ name: s.name, url: s.url, stats: s.stats() })) }

@@ -10,6 +10,7 @@ import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { runVirtual } from '../sim/virtual.js'
 import { UserError } from '../util/errors.js'
+import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
 
 type Capacity = EndpointSizing['capacityPerReplica']
@@ -125,6 +126,8 @@ export interface SimulatedCapacityOptions {
   durationS: number
   /** Stop bisecting when the bracket is narrower than this fraction of the rate. */
   tolerance?: number
+  /** Looked at before each rate tried and inside each simulation: once stopped, the search throws Interrupted. */
+  stop?: StopCheck
 }
 
 /** Mean lengths and E[O²] of a request shape, from draws of its samplers. */
@@ -164,8 +167,10 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
   const cooldownS = Math.min(10, options.durationS * 0.1)
 
   const attainmentAt = async (ratePerS: number, seed: number): Promise<{ attainment: number; outputMean: number | null; inputMean: number | null }> => {
+    await yieldAndCheck(options.stop)
     const load: LoadStep = { step: 0, label: `rate ${ratePerS.toFixed(3)}/s`, mode: 'open', ratePerS, durationMs: options.durationS * 1000, arrival: 'poisson', burstiness: 1, seed }
     const { summary } = await runVirtual({
+      ...(options.stop ? { stop: options.stop } : {}),
       profile: options.profile,
       confidential: options.confidential,
       ...(options.network ? { network: options.network } : {}),

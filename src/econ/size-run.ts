@@ -7,6 +7,7 @@ import { type BenchSummary, benchSummarySchema, type RunSummary } from '../schem
 import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
+import type { StopCheck } from '../util/interrupt.js'
 import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catalog.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
@@ -74,6 +75,8 @@ export interface SizeOptions {
   /** Watts per GPU under load, for energy per token. */
   powerWPerGpu?: number
   simulation: { searches: number; durationS: number; seed: number }
+  /** Ctrl-C: the simulated searches look at it and throw Interrupted once it has stopped. */
+  stop?: StopCheck
 }
 
 const HOURS_PER_MONTH = 730
@@ -113,6 +116,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
             searches: options.simulation.searches,
             seed: options.simulation.seed,
             durationS: options.simulation.durationS,
+            ...(options.stop ? { stop: options.stop } : {}),
           })
     inputTokensMean ??= found.inputTokensMean
     outputTokensMean ??= found.outputTokensMean

@@ -16,6 +16,13 @@ export interface LaunchedSimulator {
  * Starts `geopat sim --config` in a child process with every endpoint on a free loopback port,
  * and resolves once all of them listen. A separate process keeps the simulator's work off the
  * load client's event loop, as a real server would be.
+ *
+ * The child lives exactly as long as this process needs it. It has its own process group
+ * (detached), so that a terminal's Ctrl-C, which goes to the whole foreground group, reaches only
+ * this process: the streams in flight get their grace period from a simulator still serving, and
+ * `stop()` ends it after. It has an IPC channel, which the kernel closes when this process dies
+ * (kill -9 included): the simulator stops then (see sim/signals.ts), instead of listening on
+ * as an orphan.
  */
 export async function launchSimulator(endpoints: SimConfig['endpoints'], timeoutMs = 30_000): Promise<LaunchedSimulator> {
   const names = Object.keys(endpoints)
@@ -25,6 +32,9 @@ export async function launchSimulator(endpoints: SimConfig['endpoints'], timeout
   writeFileSync(configPath, JSON.stringify({ endpoints: withFreePorts }))
   const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
     reject: false,
+    detached: true,
+    ipc: true,
+    serialization: 'json',
     stdin: 'ignore',
     stderr: 'pipe',
     stdout: 'pipe',

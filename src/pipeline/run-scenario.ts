@@ -1,9 +1,10 @@
 import { dirname, join, resolve } from 'node:path'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { runCompare } from '../compare/run-compare.js'
 import { readBenchSummary, runSizing } from '../econ/size-run.js'
 import { runTcoModel } from '../econ/tco-run.js'
 import { runBench } from '../load/bench-run.js'
-import type { StopSignal } from '../load/runner.js'
+import { StopSignal } from '../load/runner.js'
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing } from '../output/sizing-format.js'
@@ -12,6 +13,7 @@ import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
+import { Interrupted } from '../util/interrupt.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
 
 export interface RunStep {
@@ -24,9 +26,15 @@ export interface RunStep {
 
 export interface ScenarioRunResult {
   runDir: string
+  /** The steps that wrote their output (an interrupted bench or compare too: its summary covers what it measured). */
   steps: RunStep[]
   report: string | null
+  /** Stopped by Ctrl-C (the stop signal) before every step had run. */
   interrupted: boolean
+  /** The step running when the stop came (null: between steps, or not interrupted). */
+  interruptedStep: RunStep['step'] | null
+  /** The steps the scenario names that the stop came before. */
+  notRun: Array<RunStep['step']>
 }
 
 export interface ScenarioRunOptions {
@@ -45,7 +53,9 @@ export interface ScenarioRunOptions {
  * `geopat run`: every step a scenario names, each into its own folder of one run folder —
  * bench (or compare when the scenario has a compare: section), size, plan, tco (its GPUs from the
  * sizing, its moves timed by the plan) — and report.html over all of them. A step that fails stops the run with its one-line error; what earlier steps
- * wrote stays.
+ * wrote stays. Ctrl-C (`stop`) ends the run in any step or between two: bench and compare write the
+ * summary of what they measured, size stops its searches, what earlier steps wrote stays, and no
+ * report is written; the result names the steps that did not run.
  */
 export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioRunResult> {
   // One run folder for one run: checked and locked here, its steps write inside it (outDirHeld).
@@ -62,45 +72,68 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   const { scenario, log } = options
   const near = (path: string): string => resolve(dirname(options.source), path)
   const steps: RunStep[] = []
-  const timed = async (step: RunStep['step'], folder: string, work: () => Promise<string>): Promise<void> => {
+  let interruptedStep: RunStep['step'] | null = null
+  // Each step gets its own stop signal, following the run's only while the step runs: a later
+  // Ctrl-C does not call what a finished step left listening (bench's grace message).
+  const timed = async (step: RunStep['step'], folder: string, work: (stop: StopSignal) => Promise<string>): Promise<void> => {
     const started = performance.now()
     log(`── ${step} → ${folder}`)
-    const headline = await work()
-    steps.push({ step, folder, seconds: (performance.now() - started) / 1000, headline })
+    const stepStop = new StopSignal()
+    const follow = options.stop.onStop(() => stepStop.stop())
+    try {
+      const headline = await work(stepStop)
+      steps.push({ step, folder, seconds: (performance.now() - started) / 1000, headline })
+      if (stepStop.stopped) interruptedStep = step
+    } catch (error) {
+      if (!(error instanceof Interrupted)) throw error
+      interruptedStep = step
+    } finally {
+      follow()
+    }
+  }
+  // A step that never yields (plan, tco) sees Ctrl-C only once the event loop turns.
+  const stopped = async (): Promise<boolean> => {
+    await nextTurn()
+    return options.stop.stopped
+  }
+  const interruptedResult = (): ScenarioRunResult => {
+    const named: Array<RunStep['step']> = [scenario.compare ? 'compare' : 'bench', ...(scenario.size ? (['size'] as const) : []), ...(scenario.plan ? (['plan'] as const) : []), ...(scenario.tco ? (['tco'] as const) : []), 'report']
+    const notRun = named.filter((step) => step !== interruptedStep && !steps.some((done) => done.step === step))
+    const cut = interruptedStep === null ? '' : steps.some((done) => done.step === interruptedStep) ? ` (${interruptedStep} wrote what it had measured)` : ` (${interruptedStep} wrote nothing)`
+    log(`interrupted ${interruptedStep ? `during ${interruptedStep}` : `after ${steps.at(-1)?.step ?? 'the start'}`}${cut}; not run: ${notRun.join(', ')}; what ran is kept in ${runDir}`)
+    return { runDir, steps, report: null, interrupted: true, interruptedStep, notRun }
   }
 
   let measured: { folder: string; file: string } | undefined
-  let interrupted = false
   if (scenario.compare) {
     const folder = join(runDir, 'compare')
-    await timed('compare', folder, async () => {
-      const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop: options.stop })
+    await timed('compare', folder, async (stop) => {
+      const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
-      interrupted = result.interrupted
       return `${result.summary.operatingPoints.length} operating point(s), ${result.summary.operatingPoints[0]?.arms.length ?? 0} arms`
     })
   } else {
     const folder = join(runDir, 'bench')
-    await timed('bench', folder, async () => {
-      const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop: options.stop })
+    await timed('bench', folder, async (stop) => {
+      const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
-      interrupted = result.interrupted
       measured = { folder, file: join(folder, 'summary.json') }
       return `${result.summary.runs.length} run(s) over ${new Set(result.summary.runs.map((r) => r.endpoint.label)).size} endpoint(s)`
     })
   }
-  if (interrupted) return { runDir, steps, report: null, interrupted }
+  if (await stopped()) return interruptedResult()
 
   if (scenario.size) {
     const folder = prepareOutputDir(join(runDir, 'size'))
     const step = scenario.size
-    await timed('size', folder, async () => {
+    await timed('size', folder, async (stop) => {
       const bench = measured ? readBenchSummary(measured.folder) : undefined
-      const sizing = await runSizing(sizeOptionsForScenario(scenario, step, options.source, bench))
+      const sizing = await runSizing({ ...sizeOptionsForScenario(scenario, step, options.source, bench), stop })
       writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
       log(formatSizing(sizing))
       return sizing.endpoints.map((e) => `${e.label}: ${e.gpus.roundedToNodes} GPUs`).join(', ')
     })
+    if (await stopped()) return interruptedResult()
   }
 
   if (scenario.plan) {
@@ -111,6 +144,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       writePlanFiles(plan, folder)
       return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
     })
+    if (await stopped()) return interruptedResult()
   }
 
   if (scenario.tco) {
@@ -132,6 +166,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
       return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
     })
+    if (await stopped()) return interruptedResult()
   }
 
   const file = join(runDir, 'report.html')
@@ -142,5 +177,5 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     report = written.file
     return `${written.sections.length} sections, ${(written.bytes / 1024).toFixed(0)} KiB`
   })
-  return { runDir, steps, report, interrupted }
+  return { runDir, steps, report, interrupted: false, interruptedStep: null, notRun: [] }
 }

@@ -10,6 +10,7 @@ import type { RequestRecord } from '../schema/record.js'
 import type { SloConfig } from '../schema/scenario.js'
 import type { RunSummary } from '../schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
+import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
 import { EngineModel } from './engine/engine.js'
 import type { SimProfile } from './engine/profile.js'
@@ -34,7 +35,14 @@ export interface VirtualRunOptions {
   cooldownS?: number
   /** The model loads first: nothing enters the engine before the profile's cold start (×CC factor). */
   coldStart?: boolean
+  /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
+  stop?: StopCheck
 }
+
+/** Wall-clock milliseconds of simulation between two looks at `stop`. */
+const STOP_CHECK_MS = 50
+/** Events between two readings of the clock. */
+const EVENTS_PER_CLOCK_READING = 512
 
 export interface VirtualRunResult {
   summary: RunSummary
@@ -155,7 +163,16 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     }
   }
 
+  let untilClockReading = EVENTS_PER_CLOCK_READING
+  let lastStopCheck = wallStart
   while (events.size > 0) {
+    if (options.stop !== undefined && --untilClockReading === 0) {
+      untilClockReading = EVENTS_PER_CLOCK_READING
+      if (performance.now() - lastStopCheck >= STOP_CHECK_MS) {
+        await yieldAndCheck(options.stop)
+        lastStopCheck = performance.now()
+      }
+    }
     const now = events.peekKey() as number
     const event = events.pop() as Event
     if (event.kind === 'send') send(now, event.user)

@@ -10,6 +10,7 @@ import { sizingResultSchema } from '../../src/schema/sizing.js'
 import { impliedCapacity } from '../../src/sim/engine/implied-capacity.js'
 import { loadProfile } from '../../src/sim/engine/profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
+import { Interrupted } from '../../src/util/interrupt.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-size-'))
@@ -164,5 +165,20 @@ describe('geopat size on the command line', () => {
   ])('bad input %j is one line', async (args, pattern) => {
     const line = expectOneLineError(await runCli(['size', ...args, '--out', join(work, 'bad')]))
     expect(line).toMatch(pattern)
+  })
+})
+
+describe('Ctrl-C during a simulated search (geopat run stops its size step)', () => {
+  it('a long virtual run lets the event loop turn and ends with Interrupted once stopped', async () => {
+    const stop = { stopped: false }
+    // A timer, as a signal handler is: it runs only if the simulation yields to the event loop.
+    setTimeout(() => (stop.stopped = true), 0)
+    const load = { step: 0, label: 'long', mode: 'open', ratePerS: 40, durationMs: 600_000, arrival: 'poisson', burstiness: 1, seed: 1 } as const
+    await expect(runVirtual({ profile: PROFILE, confidential: false, load, ...SHAPE, seed: 1, stop })).rejects.toBeInstanceOf(Interrupted)
+  })
+
+  it('a search already stopped simulates nothing', async () => {
+    const search = capacityFromSimulator({ profile: PROFILE, confidential: false, ...SHAPE, slo: { ttftMs: 1000, tpotMs: 20 }, attainment: 0.95, searches: 1, seed: 1, durationS: 60, stop: { stopped: true } })
+    await expect(search).rejects.toBeInstanceOf(Interrupted)
   })
 })
