@@ -1,5 +1,5 @@
 import { execa } from 'execa'
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -104,7 +104,13 @@ describe('geopat bench from the command line', () => {
       env: { CI: '1' },
       stdin: 'ignore',
     })
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    // Ctrl-C once the run is measuring (five records on disk), not after a fixed wait: on a loaded
+    // machine node and oclif alone can take seconds to start, and a signal before the handlers
+    // are installed kills the process instead.
+    const records = join(out, 'records.jsonl')
+    const recordsOnDisk = () => (existsSync(records) ? readFileSync(records, 'utf8').split('\n').filter((l) => l.trim()).length : 0)
+    for (const until = Date.now() + 45_000; recordsOnDisk() < 5 && Date.now() < until && child.exitCode === null; ) await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(recordsOnDisk()).toBeGreaterThanOrEqual(5)
     child.kill('SIGINT')
     const result = await child
     expect(result.exitCode).toBe(130)

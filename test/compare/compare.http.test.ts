@@ -6,6 +6,7 @@ import { runCompare } from '../../src/compare/run-compare.js'
 import type { Interval } from '../../src/metrics/bootstrap.js'
 import { COMPARED_METRICS, STATISTICS, compareSummarySchema } from '../../src/schema/compare.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
+import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
 // `geopat compare` end to end over real HTTP against simulated endpoints: the plumbing (records,
 // summary, intervals, verdicts, /metrics reconciliation, the sweep). Its statistical claims (the
@@ -93,7 +94,7 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     }
   }, 120_000)
 
-  it('shows vLLM\'s per-chunk "ITL" for what it is when the server coalesces events', async () => {
+  it('shows vLLM\'s per-chunk "ITL" for what it is when the server coalesces events', async (context) => {
     const scenario = scenarioSchema.parse({
       endpoints: [{ label: 'coalescing', sim: { ttftMs: 30, itlMs: 10, coalesce: 4 } }],
       load: { requests: 1, seed: 5 },
@@ -105,11 +106,16 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     if (!point) throw new Error('no operating point')
     expect(point.coalescing.every((c) => c.detected)).toBe(true)
     const peer = (tool: string, name: string) => point.peers.find((p) => p.arm === 'coalescing' && p.tool === tool && p.name === name)?.distribution
-    // Our per-request ITL stays at the 10 ms token latency; vLLM's per-message gaps are mostly ~0
-    // (four events per read) and the per-chunk gap is four tokens' worth.
+    // vLLM's per-message gaps are mostly ~0: four events arrive in one read.
+    expect(peer('vLLM bench serve', 'ITL')?.p50).toBeLessThan(1)
+    // Our per-request ITL stays at the 10 ms token latency and the per-chunk gap is four tokens'
+    // worth, while the server wrote on schedule and the client read on time (a late first write
+    // shortens both by its lateness over the gaps; a loaded machine's figures are its own).
+    const late = point.reconciliation.filter((r) => (r.simulatorEmitLatenessMs ?? 0) > SIMULATOR_LATENESS_LIMIT_MS).map((r) => `the simulator wrote ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average`)
+    const bound = point.clientVerdicts.filter((v) => v.verdict !== 'ok').map((v) => `client-bound: ${v.reasons.join('; ')}`)
+    if (late.length + bound.length > 0) context.skip(`real clock not kept: ${[...late, ...bound].join('; ')}`)
     expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeGreaterThan(9)
     expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeLessThan(11.5)
-    expect(peer('vLLM bench serve', 'ITL')?.p50).toBeLessThan(1)
     expect(peer('AIPerf', 'ICL')?.mean).toBeGreaterThan(35)
   }, 60_000)
 
