@@ -16,7 +16,7 @@ import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-compare-'))
 const PROFILE = 'h100-nvl-llama-3.1-8b-bf16'
-const INPUT = { inputTokens: 256, outputTokens: 8 }
+const INPUT = { inputTokens: 256, outputTokens: 32 }
 
 /** An interval that is there and ordered: low ≤ estimate ≤ high. */
 function expectInterval(interval: Interval | null | undefined, what: string): void {
@@ -26,7 +26,7 @@ function expectInterval(interval: Interval | null | undefined, what: string): vo
 }
 
 describe('geopat compare against two simulated endpoints that differ only in CC on/off', () => {
-  it('writes every record, a zod-valid summary with intervals and verdicts per contrast, and reconciles with /metrics', async () => {
+  it('writes every record, a zod-valid summary with intervals and verdicts per contrast, and reconciles with /metrics', async (context) => {
     const rounds = 2
     const requestsPerBlock = 6
     const warmupRequests = 1
@@ -76,7 +76,8 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expectInterval(split?.decodeItlMs, 'decode ITL')
     // Server /metrics against the client: counts equal; the simulator reports its write lateness.
     // The means agree within the README's tolerance where the client judged itself able to measure
-    // (a client-bound run reads late by design, and says so in clientVerdicts).
+    // and the simulator wrote on time (on a loaded machine either says it did not: the client in
+    // clientVerdicts, the simulator in its lateness; then the gap is the machine's).
     for (const r of point.reconciliation) {
       expect(r.available).toBe(true)
       expect(r.requests.server).toBe(r.requests.client)
@@ -87,7 +88,10 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
       expect(r.simulatorEmitLatenessMs).toBeGreaterThanOrEqual(0)
       const verdict = point.clientVerdicts.find((v) => v.arm === r.arm)?.verdict
       expect(verdict).toBeDefined()
-      if (verdict !== 'ok') continue
+      if (verdict !== 'ok' || (r.simulatorEmitLatenessMs as number) > SIMULATOR_LATENESS_LIMIT_MS) {
+        await context.annotate(`${r.arm}: means not held to the tolerance (client ${verdict}, simulator ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average)`)
+        continue
+      }
       const ttftGapMs = (r.ttft.clientMeanMs as number) - (r.ttft.serverMeanMs as number)
       expect(Math.abs(ttftGapMs)).toBeLessThanOrEqual(5 + 0.05 * (r.ttft.serverMeanMs as number))
       expect(Math.abs(r.itl.gapPct as number)).toBeLessThanOrEqual(5)
