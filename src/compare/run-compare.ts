@@ -240,7 +240,8 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       if (config.probe && !stop.stopped) {
         for (const arm of arms) probes.set(arm.label, await probeFrontEnd(arm.endpoint, config.probe.rate, config.probe.durationS))
       }
-      points.push(analyzePoint(point, arms, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
+      const armUrls = arms.map((arm) => ({ label: arm.label, url: publicUrl(arm.endpoint) }))
+      points.push(analyzePoint(point, armUrls, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
     }
     if (config.saturation && !stop.stopped) saturation = await runSaturation(config.saturation)
     attested = await attestation.after()
@@ -280,9 +281,14 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
   return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }
 
-function analyzePoint(
+/**
+ * One operating point's statistics from its records: per arm, per contrast (the A/A copy first,
+ * whose floor the other verdicts use), the overhead split, the /metrics reconciliation, the peers'
+ * names and coalescing. Pure: the tests feed it records made in the simulator's virtual time.
+ */
+export function analyzePoint(
   point: CompareConfig['operatingPoints'][number],
-  arms: Arm[],
+  arms: ReadonlyArray<{ label: string; url: string }>,
   byArm: Map<string, CompareRecord[]>,
   serverTotals: Map<string, MetricSamples>,
   serverAvailable: Map<string, boolean>,
@@ -293,8 +299,8 @@ function analyzePoint(
   seed: number,
 ): CompareSummary['operatingPoints'][number] {
   const records = (label: string): CompareRecord[] => byArm.get(label) ?? []
-  const baseline = arms[0] as Arm
-  const summaries = arms.map((arm) => summarizeArm(arm.label, publicUrl(arm.endpoint), records(arm.label), config, seed))
+  const baseline = arms[0] as { label: string; url: string }
+  const summaries = arms.map((arm) => summarizeArm(arm.label, arm.url, records(arm.label), config, seed))
   let floor: ReturnType<typeof aaFloor> | null = null
   const contrasts: CompareSummary['operatingPoints'][number]['contrasts'] = []
   for (const arm of arms.slice(1)) {

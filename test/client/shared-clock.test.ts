@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { runBench } from '../../src/load/bench-run.js'
 import { readRecords } from '../../src/output/records-reader.js'
 import type { RequestRecord } from '../../src/schema/record.js'
+import type { RunSummary } from '../../src/schema/summary.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { simRequestLogEntrySchema } from '../../src/sim/request-log.js'
 import { REPO_ROOT } from '../helpers/cli.js'
@@ -30,6 +31,7 @@ describe('timing on the shared clock (simulator request log ⋈ records)', () =>
     let records: RequestRecord[] = []
     let runStartedAtUnixMs: number | undefined
     let readLatenessCount = 0
+    let clientCheck: RunSummary['client'] | undefined
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let output = ''
@@ -57,6 +59,7 @@ describe('timing on the shared clock (simulator request log ⋈ records)', () =>
       const run = summary.runs[0]
       runStartedAtUnixMs = run?.achieved.runStartedAtUnixMs
       readLatenessCount = run?.client.readLatenessMs?.count ?? 0
+      clientCheck = run?.client
       records = []
       for await (const record of readRecords(join(outDir, 'records.jsonl'))) records.push(record)
     } finally {
@@ -86,9 +89,11 @@ describe('timing on the shared clock (simulator request log ⋈ records)', () =>
       errors.push(record.timeToFirstTokenMs - trueTtftMs)
     }
     expect(errors).toHaveLength(40)
-    // geopat reads the first token after it was written, and not much later at 4 streams.
+    // geopat reads the first token after it was written, and not much later at 4 streams, unless
+    // its self-check says it read late (a loaded machine): the design's promise is that late
+    // figures never pass as good ones.
     expect(Math.min(...errors)).toBeGreaterThan(-0.5)
     const meanError = errors.reduce((a, b) => a + b, 0) / errors.length
-    expect(meanError).toBeLessThan(5)
+    if (meanError >= 5) expect(clientCheck?.verdict, `mean TTFT error ${meanError.toFixed(2)} ms with the client's verdict ok`).toBe('client-bound')
   }, 60_000)
 })
