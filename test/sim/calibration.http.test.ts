@@ -10,7 +10,7 @@ import { loadProfile } from '../../src/sim/engine/profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { loadWorkload } from '../../src/sim/workload.js'
 import { simEndpointSchema } from '../../src/schema/sim-endpoint.js'
-import { simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
+import { SIMULATOR_LATENESS_LIMIT_MS, simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-http-cal-'))
 let runs = 0
@@ -36,14 +36,21 @@ async function benchSimulated(sim: Record<string, unknown>, load: Record<string,
 
 /**
  * The calibrated figures hold over real HTTP when both sides kept their clocks: the client's self-
- * check says ok and the simulator wrote on time. Where either says it did not (a loaded machine),
- * the figures are the machine's and the test is skipped with the reason; the same figures are held
- * exactly in virtual time in calibration.test.ts.
+ * check says ok and the simulator wrote on time. A simulator that wrote late by a little (its own
+ * /metrics says how much, up to 1 ms on average) widens a latency figure's range by that lateness:
+ * each token is written that much late on average, an interval between two tokens by up to twice
+ * it. Where the client was bound, or the simulator fell further behind (a loaded machine), the
+ * figures are the machine's and the test is skipped with the reason; the same figures are held
+ * exactly in virtual time in calibration.test.ts. Returns the lateness to widen by (ms).
  */
-function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; simulatorLatenessMs: number }): void {
+const WIDEN_UP_TO_MS = 1
+function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; simulatorLatenessMs: number }, widen = false): number {
   expect(result.run.client.reasons.length > 0).toBe(result.run.client.verdict !== 'ok')
-  const why = untrustedBecause(result.run, result.simulatorLatenessMs)
+  const lateness = result.simulatorLatenessMs
+  const tolerable = widen && lateness <= WIDEN_UP_TO_MS
+  const why = untrustedBecause(result.run, tolerable ? undefined : lateness)
   if (why.length > 0) context.skip(`real clock not kept: ${why.join('; ')}`)
+  return tolerable && lateness > SIMULATOR_LATENESS_LIMIT_MS ? lateness : 0
 }
 
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
@@ -51,10 +58,10 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
-    skipUnlessMeasured(context, result)
+    const slackMs = 2 * skipUnlessMeasured(context, result, true)
     const itl = run.metrics.itl?.mean as number
-    expect(itl).toBeGreaterThanOrEqual(7)
-    expect(itl).toBeLessThanOrEqual(7.5)
+    expect(itl).toBeGreaterThanOrEqual(7 - slackMs)
+    expect(itl).toBeLessThanOrEqual(7.5 + slackMs)
   })
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
@@ -62,10 +69,10 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const result = await benchSimulated({ profile: SXM }, { concurrency: 64, requests: 64 }, { inputTokens: 960, outputTokens: 128 })
     const { run } = result
     expect(run.requests.succeeded).toBe(64)
-    skipUnlessMeasured(context, result)
+    const slackMs = 2 * skipUnlessMeasured(context, result, true)
     const step = run.metrics.interTokenLatency?.p50 as number
-    expect(step).toBeGreaterThanOrEqual(11)
-    expect(step).toBeLessThanOrEqual(13)
+    expect(step).toBeGreaterThanOrEqual(11 - slackMs)
+    expect(step).toBeLessThanOrEqual(13 + slackMs)
   })
 
   it("a 2k-token prompt's TTFT is 75–80 ms at low load", async (context) => {
@@ -73,9 +80,9 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
     const { run } = result
     expect(run.requests.excludedWarmup).toBe(1)
-    skipUnlessMeasured(context, result)
-    expect(run.metrics.ttft?.mean).toBeGreaterThanOrEqual(75)
-    expect(run.metrics.ttft?.mean).toBeLessThanOrEqual(80)
+    const slackMs = skipUnlessMeasured(context, result, true)
+    expect(run.metrics.ttft?.mean).toBeGreaterThanOrEqual(75 - slackMs)
+    expect(run.metrics.ttft?.mean).toBeLessThanOrEqual(80 + slackMs)
   })
 
   it('saturates at 5,000–6,000 output tok/s on chat traffic', async (context) => {
