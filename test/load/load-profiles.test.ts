@@ -72,8 +72,12 @@ describe('load profiles', () => {
   })
 
   it('says "client-bound" when the client is starved of CPU, and not at low load', async () => {
+    // The same light load unstarved: its verdict is the machine's (a busy neighbour can make any
+    // client late), so the run is held to what the burner alone changes: a starved loop's delay
+    // above the quiet one's. That a quiet client's figures pass the thresholds is checked on fixed
+    // figures in client-advice.test.ts.
     const quiet = await bench({ concurrency: 2, requests: 40 })
-    expect(quiet.runs[0]?.client.verdict).toBe('ok')
+    const quietRun = quiet.runs[0]
     // A CPU burner in the client's own process: 15 ms of busy work every few ms.
     const burner = setInterval(() => {
       const until = performance.now() + 15
@@ -85,6 +89,7 @@ describe('load profiles', () => {
       const starved = await bench({ concurrency: 2, requests: 40 })
       expect(starved.runs[0]?.client.verdict).toBe('client-bound')
       expect(starved.runs[0]?.client.reasons.join(' ')).toMatch(/event-loop delay/)
+      expect(starved.runs[0]?.client.eventLoopDelayP99Ms).toBeGreaterThan(quietRun?.client.eventLoopDelayP99Ms ?? 0)
     } finally {
       clearInterval(burner)
     }
