@@ -11,7 +11,7 @@ import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep
 import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
-import { type RunFolder, claimRunFolder, makeRunId, writeFileAtomic } from '../output/files.js'
+import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '../output/files.js'
 import { attestAroundRun } from '../attest/around-run.js'
 import type { AttestationRun } from '../schema/attestation.js'
 import { compareToCsv } from '../output/compare-formats.js'
@@ -271,13 +271,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
     ...(attested ? { attestation: attested } : {}),
     safety,
   } satisfies CompareSummary)
-  try {
-    writeFileAtomic(join(outDir, 'compare-summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
-    writeFileAtomic(join(outDir, 'compare-summary.csv'), compareToCsv(summary))
-  } catch (error) {
-    if (writer.failure) throw new UserError(`${writer.failure}; ${(error as Error).message}`, 1)
-    throw error
-  }
+  writeSummaryFiles(outDir, { 'compare-summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'compare-summary.csv': compareToCsv(summary) }, writer.failure)
   return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }
 

@@ -4,7 +4,7 @@ import { PromptBuffer } from '../input/prompt-buffer.js'
 import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
-import { type RunFolder, claimRunFolder, makeRunId, writeFileAtomic } from '../output/files.js'
+import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '../output/files.js'
 import { ProgressLine } from '../output/progress.js'
 import { readRecords } from '../output/records-reader.js'
 import { RecordsWriter } from '../output/records-writer.js'
@@ -12,7 +12,6 @@ import { attestAroundRun } from '../attest/around-run.js'
 import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/summary-formats.js'
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
-import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from './runner.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
@@ -190,13 +189,6 @@ async function runBenchOn(
     ...(attested ? { attestation: attested } : {}),
     safety,
   } satisfies BenchSummary)
-  try {
-    writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`)
-    writeFileAtomic(join(outDir, 'summary.csv'), summaryToCsv(summary))
-  } catch (error) {
-    // One line for both: the records' failure and the summary's.
-    if (writer.failure) throw new UserError(`${writer.failure}; ${(error as Error).message}`, 1)
-    throw error
-  }
+  writeSummaryFiles(outDir, { 'summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'summary.csv': summaryToCsv(summary) }, writer.failure)
   return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }

@@ -109,6 +109,19 @@ export function writeFileAtomic(path: string, content: string): void {
   }
 }
 
+/**
+ * A run's summary files, each written whole. When the records already failed to write
+ * (`recordsFailure`, a full disk) and a summary fails too, one line says both.
+ */
+export function writeSummaryFiles(outDir: string, files: Record<string, string>, recordsFailure: string | undefined): void {
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileAtomic(join(outDir, name), content)
+  } catch (error) {
+    if (recordsFailure) throw new UserError(`${recordsFailure}; ${(error as Error).message}`, 1)
+    throw error
+  }
+}
+
 /** A write error in words: "disk full (ENOSPC)", "I/O error (EIO)", … */
 export function describeWriteError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { type RequestRecord, requestRecordSchema } from '../../src/schema/record.js'
 import { benchSummarySchema } from '../../src/schema/summary.js'
 import { REPO_ROOT } from '../helpers/cli.js'
+import { waitUntil } from '../helpers/wait.js'
 
 /**
  * The simulator that `geopat bench --sim` (and a scenario's `sim:` endpoints) starts is a child
@@ -38,14 +39,6 @@ function childrenOf(pid: number): number[] {
 function exited(pid: number): boolean {
   const stat = procStat(pid)
   return stat === undefined || stat.state === 'Z'
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
 }
 
 const recordLines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line.endsWith('}')) : [])
