@@ -4,6 +4,9 @@
  */
 export type ApiKind = 'chat' | 'completions'
 
+/** What a finish reason may look like to be kept as sent. */
+const FINISH_REASON = /^[A-Za-z0-9_.-]{1,40}$/
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
   content: string
@@ -122,7 +125,9 @@ export function readChunk(data: string): ChunkReading {
       reading.carriesContent = true
       reading.carriesToken = true
     }
-    if (typeof choice.finish_reason === 'string') reading.finishReason = choice.finish_reason
+    // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
+    // records (it could carry an echoed secret, or megabytes).
+    if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
   }
   const usage = payload.usage
   if (usage && typeof usage === 'object') {

@@ -20,9 +20,22 @@ const KEY_SHAPED: ReadonlyArray<[RegExp, string]> = [
 /** The secrets to hide: `values` that are long enough, longest first (so a value inside another goes second). */
 export function secretList(values: ReadonlyArray<string | undefined>): string[] {
   const secrets = new Set<string>()
-  for (const value of values) {
+  const add = (value: string | undefined): void => {
     const trimmed = value?.trim()
     if (trimmed && trimmed.length >= MIN_SECRET_LENGTH) secrets.add(trimmed)
+  }
+  for (const value of values) {
+    add(value)
+    // `Authorization: Bearer TOKEN`: a server may echo the token alone; `Basic` carries user:password.
+    const credential = value?.trim().match(/^(Bearer|Basic|Token)\s+(\S+)$/i)
+    if (credential) {
+      add(credential[2])
+      if (credential[1]?.toLowerCase() === 'basic') {
+        const decoded = Buffer.from(credential[2] as string, 'base64').toString('utf8')
+        add(decoded)
+        add(decoded.slice(decoded.indexOf(':') + 1))
+      }
+    }
   }
   return [...secrets].sort((a, b) => b.length - a.length)
 }

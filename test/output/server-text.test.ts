@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { csvCell, csvTable } from '../../src/output/csv.js'
 import { forTerminal } from '../../src/util/terminal-text.js'
 import { redactAndCut, redactText, secretList } from '../../src/util/redact.js'
+import { readChunk } from '../../src/client/openai.js'
 
 describe('forTerminal (#15.9)', () => {
   it('removes escape sequences and shows other control characters as visible escapes', () => {
@@ -51,5 +52,23 @@ describe('redaction (#15.2)', () => {
     expect(redactText('Authorization: Bearer abcdefgh12345 ok', [])).toBe('Authorization: Bearer [redacted] ok')
     expect(redactText('key sk-proj-abcdefghij1234 ok', [])).toBe('key [redacted] ok')
     expect(redactText('cut by the server: the-api-key-01', secrets)).toBe('cut by the server: [redacted]')
+  })
+
+  it('redacts the credential of an Authorization header when a server echoes it without its scheme', () => {
+    const bearer = secretList(['Bearer q7Zt9wXvLm'])
+    expect(redactText('invalid token q7Zt9wXvLm', bearer)).toBe('invalid token [redacted]')
+    const basic = secretList([`Basic ${Buffer.from('alice:pa55w0rd!').toString('base64')}`])
+    expect(redactText('user alice:pa55w0rd! refused', basic)).toBe('user [redacted] refused')
+    expect(redactText('password pa55w0rd! refused', basic)).toBe('password [redacted] refused')
+  })
+})
+
+describe('finish reasons from a server', () => {
+  const chunk = (finishReason: string): string => JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: finishReason }] })
+
+  it('keeps a word as sent and anything else out of the records', () => {
+    expect(readChunk(chunk('tool_calls')).finishReason).toBe('tool_calls')
+    expect(readChunk(chunk('stop: your key q7Zt9wXvLm was echoed')).finishReason).toBe('unrecognized')
+    expect(readChunk(chunk('x'.repeat(1_000_000))).finishReason).toBe('unrecognized')
   })
 })
