@@ -299,6 +299,15 @@ function readLock(path: string): LockOwner | null | undefined {
   }
 }
 
+/** A lock file created in the last few seconds: its owner may not have written it yet. */
+function lockIsFresh(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < 5_000
+  } catch {
+    return false
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -322,6 +331,8 @@ function takeLock(dir: string, display: string, runId: string, log: (line: strin
       if (code !== 'EEXIST') throw new UserError(`${display}: cannot create the lock file ${LOCK_FILE} (${code ?? 'error'})`)
       const owner = readLock(path)
       if (owner === undefined) continue
+      // Empty or half-written for a moment: another run created it and is writing its owner now.
+      if (owner === null && lockIsFresh(path)) throw new UserError(`${display}: in use by another geopat run that is starting; wait for it to end or give another folder`)
       if (owner === null) throw new UserError(`${display}: ${path} is not a geopat lock; if no geopat run uses this folder, delete it`)
       if (owner.host !== mine.host || isAlive(owner.pid)) throw inUse(owner)
       // Stale: moved aside first, so that of two processes taking it over only one succeeds.

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -105,6 +105,16 @@ describe('a run folder belongs to one run (#15.1)', () => {
     expect(lines).toEqual([expect.stringMatching(new RegExp(`took over the lock of run killed \\(pid ${deadPid} is no longer running\\)`))])
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).runId).toBe('next')
     folder.release()
+  })
+
+  it('reads a lock still empty (its owner is writing it) as in use, and an old unreadable one as not a lock', () => {
+    const dir = freshFolder()
+    mkdirSync(dir)
+    writeFileSync(join(dir, LOCK_FILE), '')
+    expect(() => claimRunFolder({ outDir: dir, runId: 'racer', log: quiet })).toThrow(/in use by another geopat run that is starting/)
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(join(dir, LOCK_FILE), old, old)
+    expect(() => claimRunFolder({ outDir: dir, runId: 'racer', log: quiet })).toThrow(/is not a geopat lock/)
   })
 
   it('does not take over a lock from another host', () => {
