@@ -8,6 +8,7 @@ import type { CompareSummary } from '../schema/compare.js'
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { type Scenario, scenarioSchema } from '../schema/scenario.js'
 import { GeopatCommand } from '../util/base-command.js'
+import { SERVER_LOST_EXIT_CODE } from '../load/server-watch.js'
 import { UserError } from '../util/errors.js'
 
 export default class Compare extends GeopatCommand {
@@ -54,6 +55,7 @@ export default class Compare extends GeopatCommand {
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/compare-summary.json`)
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130
+      else if (result.summary.serverLost) process.exitCode = SERVER_LOST_EXIT_CODE
       return result.summary
     } finally {
       removeSignalHandlers()

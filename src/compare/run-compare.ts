@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import type { Client } from 'undici'
 import { type ResolvedEndpoint, createControlClient } from '../client/endpoint.js'
@@ -8,6 +9,7 @@ import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
 import { runSafety } from '../load/run-safety.js'
 import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from '../load/runner.js'
+import { type ServerLost, ServerWatch, describeServerLost, serverLostRule } from '../load/server-watch.js'
 import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
 import { peerMetrics } from '../metrics/peers.js'
@@ -99,13 +101,35 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
   const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
   let activeClient: StreamingClient | undefined
-  // A full disk stops the comparison at once: nothing more can be kept.
+  // Sending stops on Ctrl-C (the user's `stop`, the only one that makes a run interrupted), on a
+  // full disk (nothing more can be kept) and when an endpoint goes away.
+  const sending = new StopSignal()
+  const followUser = stop.onStop(() => sending.stop())
   const writer = new RecordsWriter(recordsPath, 'wx', {
     onFailure: () => {
-      stop.stop()
+      sending.stop()
       activeClient?.stop(true, 'records could not be written')
     },
   })
+  const lostServerRule = serverLostRule(options.scenario)
+  const serversLost: NonNullable<CompareSummary['serverLost']> = []
+  const noteServerLost = (arm: Arm, lost: ServerLost | undefined): void => {
+    if (!lost) return
+    if (!serversLost.some((known) => known.endpoint === arm.endpoint.label)) serversLost.push({ endpoint: arm.endpoint.label, ...lost })
+    sending.stop()
+  }
+  // Blocks are short: connect errors in a row are counted per endpoint across its blocks (a step's
+  // own watch sees only its block; it still catches a stall).
+  const connectWatches = new Map<string, ServerWatch>()
+  const connectWatch = (arm: Arm): ServerWatch => {
+    const key = arm.endpoint.origin + arm.endpoint.basePath
+    let watch = connectWatches.get(key)
+    if (!watch) {
+      watch = new ServerWatch({ connectErrors: lostServerRule.connectErrors, stallMs: 0 }, 0, (lost) => noteServerLost(arm, lost), performance.now())
+      connectWatches.set(key, watch)
+    }
+    return watch
+  }
   const startedAt = new Date().toISOString()
   const progress = new ProgressLine(options.progress)
   const warnings: string[] = []
@@ -133,20 +157,25 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       burstiness: scenario.load.burstiness,
       seed,
     }
+    const origin = performance.now()
     const outcome = await runLoadStep(step, {
       client,
+      runStartedAt: origin,
       prepare: (id) => toPreparedRequest(items[id] as PromptItem, arm.endpoint, arm.prepared.model, scenario),
       onRecord: (record) => {
+        connectWatch(arm).observe(record, origin)
         // After a failed write only what reached the disk is analysed (the streams it cancels are not).
         if (writer.failure) return
         writer.write(record)
         records.push(record)
       },
-      stop,
+      stop: sending,
       graceSeconds: scenario.graceSeconds,
+      serverLost: lostServerRule,
       onProgress: (p) => progress.update(`${point.label} ${label} ${arm.label}`, p, items.length),
     })
     progress.clear()
+    noteServerLost(arm, outcome.serverLost)
     return { records, client: outcome.client }
   }
 
@@ -158,25 +187,30 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       const planner = sweepPlanner(scenario, settings)
       const runs: SweepStepRun[] = []
       let previous: RunSummary | undefined
-      for (let step = planner.next(undefined); step && !stop.stopped; step = planner.next(previous)) {
+      for (let step = planner.next(undefined); step && !sending.stopped; step = planner.next(previous)) {
         const prompts = await promptSourceFactory(input, deriveSeed(seed, 3000 + runs.length))()
         const sweepStep: LoadStep = { ...step, step: stepCounter++ }
         const client = new StreamingClient(arm.endpoint, arm.prepared.pool, { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, sweepStep.step) })
         activeClient = client
         const records: RequestRecord[] = []
+        const origin = performance.now()
         const outcome = await runLoadStep(sweepStep, {
           client,
+          runStartedAt: origin,
           prepare: () => toPreparedRequest(prompts.next(), arm.endpoint, arm.prepared.model, scenario),
           onRecord: (record) => {
+            connectWatch(arm).observe(record, origin)
             if (writer.failure) return
             writer.write(record)
             records.push(record)
           },
-          stop,
+          stop: sending,
           graceSeconds: scenario.graceSeconds,
+          serverLost: lostServerRule,
           onProgress: (p) => progress.update(`saturation ${arm.label} ${step?.label ?? ''}`, p, undefined, sweepStep.durationMs),
         })
         progress.clear()
+        noteServerLost(arm, outcome.serverLost)
         const facts = {
           endpoint: { label: arm.label, url: publicUrl(arm.endpoint), model: arm.prepared.model, api: arm.endpoint.api },
           step: sweepStep.step,
@@ -184,7 +218,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
           requested: requestedLoad(sweepStep, 0, 0),
           achieved: outcome.achieved,
           client: outcome.client,
-          interrupted: outcome.interrupted,
+          interrupted: outcome.interrupted && stop.stopped,
           sendEndMs: outcome.sendEndMs,
         }
         runs.push({ step: sweepStep, records, facts })
@@ -206,7 +240,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
   try {
     await attestation.before()
     for (const point of config.operatingPoints) {
-      if (stop.stopped) break
+      if (sending.stopped) break
       const byArm = new Map<string, CompareRecord[]>(arms.map((arm) => [arm.label, []]))
       const serverTotals = new Map<string, MetricSamples>(arms.map((arm) => [arm.label, new Map()]))
       const serverAvailable = new Map<string, boolean>(arms.map((arm) => [arm.label, true]))
@@ -215,14 +249,14 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
       // Warm-up per arm (its records are kept in records.jsonl, outside the statistics).
       if (config.warmupRequests > 0) {
         const warmup = (await promptsForRound(-1)).slice(0, config.warmupRequests)
-        for (const arm of arms) if (!stop.stopped) await runBlock(arm, point, warmup, 'warm-up')
+        for (const arm of arms) if (!sending.stopped) await runBlock(arm, point, warmup, 'warm-up')
       }
-      for (let round = 0; round < config.rounds && !stop.stopped; round++) {
+      for (let round = 0; round < config.rounds && !sending.stopped; round++) {
         const items = await promptsForRound(round, point.requestsPerBlock ?? config.requestsPerBlock)
         const order = blockOrder(arms.map((a) => a.label), config.design, round, seed)
         orders.push(order)
         for (const label of order) {
-          if (stop.stopped) break
+          if (sending.stopped) break
           const arm = arms.find((a) => a.label === label) as Arm
           const headers = { accept: 'text/plain', ...arm.endpoint.headers, ...(arm.endpoint.apiKey ? { authorization: `Bearer ${arm.endpoint.apiKey}` } : {}) }
           const control = controlClients.get(arm.endpoint.origin + arm.endpoint.basePath) as Client
@@ -237,20 +271,22 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
         }
       }
       const probes = new Map<string, ProbeResult>()
-      if (config.probe && !stop.stopped) {
+      if (config.probe && !sending.stopped) {
         for (const arm of arms) probes.set(arm.label, await probeFrontEnd(arm.endpoint, config.probe.rate, config.probe.durationS))
       }
       const armUrls = arms.map((arm) => ({ label: arm.label, url: publicUrl(arm.endpoint) }))
       points.push(analyzePoint(point, armUrls, byArm, serverTotals, serverAvailable, verdicts, probes, orders, config, seed))
     }
-    if (config.saturation && !stop.stopped) saturation = await runSaturation(config.saturation)
+    if (config.saturation && !sending.stopped) saturation = await runSaturation(config.saturation)
     attested = await attestation.after()
   } finally {
+    followUser()
     progress.clear()
     writer.close()
     await Promise.all([...controlClients.values()].map((c) => c.close().catch(() => undefined)))
     await started.close()
   }
+  for (const lost of serversLost) warnings.push(`${lost.endpoint}: ${describeServerLost(lost)}: the intervals cover the requests measured before`)
   if (writer.failure) warnings.push(`${writer.failure}: the intervals cover the requests measured before`)
   else if (stop.stopped) warnings.push('interrupted: the intervals cover the requests measured before Ctrl-C')
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) warnings.push(`endpoint swapped during the comparison: ${swapped.swapReason}`)
@@ -265,6 +301,7 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
     design: config.design,
     paired: points.every((p) => p.contrasts.every((c) => c.paired)),
     interrupted: stop.stopped,
+    ...(serversLost.length > 0 ? { serverLost: serversLost } : {}),
     saturation,
     operatingPoints: points,
     warnings,

@@ -17,7 +17,7 @@ import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requ
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
-import { describeServerLost } from './server-watch.js'
+import { describeServerLost, serverLostRule } from './server-watch.js'
 import { formatSafety, runSafety } from './run-safety.js'
 import type { RequestRecord } from '../schema/record.js'
 
@@ -83,10 +83,13 @@ async function runBenchOn(
   const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
   let activeClient: StreamingClient | undefined
-  // A full disk stops the run at once: nothing more can be kept.
+  // Sending stops on Ctrl-C (the user's `stop`, the only one that makes a run interrupted) and at
+  // once on a full disk: nothing more can be kept.
+  const sending = new StopSignal()
+  const followUser = stop.onStop(() => sending.stop())
   const writer = new RecordsWriter(recordsPath, 'wx', {
     onFailure: () => {
-      stop.stop()
+      sending.stop()
       activeClient?.stop(true, 'records could not be written')
     },
   })
@@ -95,15 +98,16 @@ async function runBenchOn(
   const progress = new ProgressLine(options.progress)
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
   const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
-  await attestation.before()
 
   try {
+    // Inside the try: evidence that fails to load still closes the records file.
+    await attestation.before()
     for (const [endpointIndex, { endpoint, pool, model }] of prepared.entries()) {
-      if (stop.stopped) break
+      if (sending.stopped) break
       const planner = scenario.load.profile === 'sweep' ? createSweepPlanner(scenario.load) : undefined
       let previous: RunSummary | undefined
       let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
-      while (step && !stop.stopped) {
+      while (step && !sending.stopped) {
         const currentStep: LoadStep = step
         const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
         // Worker threads run their own clients and take the stop signal themselves.
@@ -117,7 +121,7 @@ async function runBenchOn(
         prompts.fill()
         const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, options.requestHeaders?.(id))
         const onRecord = (record: RequestRecord): void => writer.write(record)
-        const serverLost = { connectErrors: scenario.serverLost.connectErrors, stallMs: scenario.serverLost.stallSeconds * 1000 }
+        const serverLost = serverLostRule(scenario)
         const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
           progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
         const outcome =
@@ -128,13 +132,13 @@ async function runBenchOn(
                 client: clientOptions,
                 prepare,
                 onRecordLines: (lines, count) => writer.writeSerialized(lines, count),
-                stop,
+                stop: sending,
                 graceSeconds: scenario.graceSeconds,
                 warmupMs: scenario.load.warmup * 1000,
                 serverLost,
                 onProgress,
               })
-            : await runLoadStep(currentStep, { client, prepare, onRecord, stop, onProgress, warmupMs: scenario.load.warmup * 1000, graceSeconds: scenario.graceSeconds, serverLost })
+            : await runLoadStep(currentStep, { client, prepare, onRecord, stop: sending, onProgress, warmupMs: scenario.load.warmup * 1000, graceSeconds: scenario.graceSeconds, serverLost })
         progress.clear()
         writer.flush()
         const warnings: string[] = []
@@ -150,7 +154,7 @@ async function runBenchOn(
             requested: requestedLoad(currentStep, scenario.load.warmup, scenario.load.cooldown),
             achieved: outcome.achieved,
             client: outcome.client,
-            interrupted: outcome.interrupted,
+            interrupted: outcome.interrupted && stop.stopped,
             ...(outcome.serverLost ? { serverLost: outcome.serverLost } : {}),
             sendEndMs: outcome.sendEndMs,
             slo: scenario.slo,
@@ -165,6 +169,7 @@ async function runBenchOn(
       }
     }
   } finally {
+    followUser()
     progress.clear()
     writer.close()
   }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { responseReads } from '../client/read-counter.js'
 import type { RequestRecord } from '../schema/record.js'
+import type { Scenario } from '../schema/scenario.js'
 import type { RunSummary } from '../schema/summary.js'
 import { toUnixMs } from '../util/clock.js'
 
@@ -12,6 +13,11 @@ import { toUnixMs } from '../util/clock.js'
 export interface ServerLostRule {
   connectErrors: number
   stallMs: number
+}
+
+/** A scenario's rule; the stall timeout defaults to the first-token timeout. */
+export function serverLostRule(scenario: Pick<Scenario, 'serverLost' | 'timeouts'>): ServerLostRule {
+  return { connectErrors: scenario.serverLost.connectErrors, stallMs: scenario.serverLost.stallSeconds !== undefined ? scenario.serverLost.stallSeconds * 1000 : scenario.timeouts.firstTokenMs }
 }
 
 /** The exit code of a bench whose server went away during a run (2 is bad input, 130 an interruption). */
@@ -71,13 +77,13 @@ export class ServerWatch {
     this.stallTimer = undefined
   }
 
-  /** A finished request. */
-  observe(record: RequestRecord): void {
+  /** A finished request; `originPerfMs`: the time origin of its sendMs when not the watch's own (a watch over several steps). */
+  observe(record: RequestRecord, originPerfMs = this.runStartedAt): void {
     if (record.errorClass === 'connect') {
-      if (this.consecutive === 0) this.firstConnectErrorAt = this.runStartedAt + record.sendMs
+      if (this.consecutive === 0) this.firstConnectErrorAt = originPerfMs + record.sendMs
       this.consecutive++
       if (this.rule.connectErrors > 0 && this.consecutive >= this.rule.connectErrors) {
-        this.lose('connect-errors', this.firstConnectErrorAt ?? this.runStartedAt + record.sendMs)
+        this.lose('connect-errors', this.firstConnectErrorAt ?? originPerfMs + record.sendMs)
       }
     } else if (record.ok || ANSWERED.has(record.errorClass)) {
       this.consecutive = 0

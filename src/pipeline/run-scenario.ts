@@ -5,6 +5,7 @@ import { readBenchSummary, runSizing } from '../econ/size-run.js'
 import { runTcoModel } from '../econ/tco-run.js'
 import { runBench } from '../load/bench-run.js'
 import { StopSignal } from '../load/runner.js'
+import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.js'
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing } from '../output/sizing-format.js'
@@ -110,6 +111,8 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     await timed('compare', folder, async (stop) => {
       const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
+      const lost = result.summary.serverLost?.[0]
+      if (lost) throw serverLostError(`${lost.endpoint}: ${describeServerLost(lost)}`, 'compare', folder)
       return `${result.summary.operatingPoints.length} operating point(s), ${result.summary.operatingPoints[0]?.arms.length ?? 0} arms`
     })
   } else {
@@ -117,6 +120,8 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     await timed('bench', folder, async (stop) => {
       const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
+      const lost = result.summary.runs.find((run) => run.serverLost)
+      if (lost?.serverLost) throw serverLostError(`${lost.endpoint.label}: ${describeServerLost(lost.serverLost)}`, 'bench', folder)
       measured = { folder, file: join(folder, 'summary.json') }
       return `${result.summary.runs.length} run(s) over ${new Set(result.summary.runs.map((r) => r.endpoint.label)).size} endpoint(s)`
     })
@@ -177,5 +182,18 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     report = written.file
     return `${written.sections.length} sections, ${(written.bytes / 1024).toFixed(0)} KiB`
   })
+  // Ctrl-C while the report was written: it is kept (it is whole), and the run still says it was stopped.
+  if (await stopped()) {
+    log(`interrupted during report (the report was written); what ran is kept in ${runDir}`)
+    return { runDir, steps, report, interrupted: true, interruptedStep: 'report', notRun: [] }
+  }
   return { runDir, steps, report, interrupted: false, interruptedStep: null, notRun: [] }
+}
+
+/**
+ * A measuring step whose server went away ends the run (exit code 3): sizing, costs and a report
+ * from a run cut short by its server would mislead. What the step measured stays in its folder.
+ */
+function serverLostError(what: string, step: RunStep['step'], folder: string): UserError {
+  return new UserError(`${what}; the run stops after ${step} (what it measured is in ${folder})`, SERVER_LOST_EXIT_CODE)
 }

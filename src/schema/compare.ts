@@ -1,7 +1,7 @@
 import { attestationRunSchema } from './attestation.js'
 import { z } from 'zod'
 import { runSafetySchema } from './safety.js'
-import { distributionSchema } from './summary.js'
+import { distributionSchema, serverLostSchema } from './summary.js'
 export { type CompareConfig, compareConfigSchema, operatingPointSchema } from './compare-config.js'
 
 const intervalSchema = z.object({ estimate: z.number(), low: z.number(), high: z.number(), confidence: z.number(), resamples: z.number() }).strict()
@@ -92,6 +92,8 @@ export const compareSummarySchema = z
     design: z.enum(['randomized', 'abba']),
     paired: z.boolean(),
     interrupted: z.boolean(),
+    /** An endpoint went away during the comparison (connect errors in a row, or a stall): sending stopped there. */
+    serverLost: z.array(serverLostSchema.extend({ endpoint: z.string() }).strict()).optional(),
     /** Present when compare.saturation is set: one sweep per arm, and each arm's ratio to the first. */
     saturation: z
       .object({ arms: z.array(saturationSchema), ratios: z.array(z.object({ baseline: z.string(), arm: z.string(), outputTokensPerS: intervalSchema.nullable() }).strict()) })

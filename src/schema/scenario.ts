@@ -207,12 +207,13 @@ export const scenarioSchema = z
     /**
      * When a run takes the server as gone and stops sending (summary `serverLost`, exit code 3):
      * this many connect errors in a row, or this many seconds with requests in flight and no byte
-     * from any stream. 0 turns a rule off.
+     * from any stream (default: the first-token timeout, since a saturated server may keep every
+     * request waiting for its first token that long). 0 turns a rule off.
      */
     serverLost: z
-      .object({ connectErrors: z.number().int().nonnegative().default(20), stallSeconds: z.number().nonnegative().default(60) })
+      .object({ connectErrors: z.number().int().nonnegative().default(20), stallSeconds: z.number().nonnegative().optional() })
       .strict()
-      .default({ connectErrors: 20, stallSeconds: 60 }),
+      .default({ connectErrors: 20 }),
     out: z.string().optional(),
   })
   .strict()

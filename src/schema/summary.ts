@@ -72,6 +72,11 @@ export const clientCheckSchema = z
   .strict()
 
 /** One endpoint × one load step: the numbers a user reads. */
+/** The server went away during a run (connect errors in a row, or a stall): sending stopped. */
+export const serverLostSchema = z
+  .object({ since: z.string(), reason: z.enum(['connect-errors', 'stall']), consecutiveConnectErrors: z.number().int().nonnegative() })
+  .strict()
+
 export const runSummarySchema = z
   .object({
     endpoint: z
@@ -156,10 +161,7 @@ export const runSummarySchema = z
     client: clientCheckSchema,
     interrupted: z.boolean(),
     /** The server went away during the run (connect errors in a row, or a stall): sending stopped. */
-    serverLost: z
-      .object({ since: z.string(), reason: z.enum(['connect-errors', 'stall']), consecutiveConnectErrors: z.number().int().nonnegative() })
-      .strict()
-      .optional(),
+    serverLost: serverLostSchema.optional(),
     warnings: z.array(z.string()),
   })
   .strict()

@@ -107,6 +107,9 @@ describe('a full disk (#15.4)', () => {
     const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
     expect(summary.runs[0]?.requests.sent).toBe(kept)
     expect(summary.runs[0]?.warnings.join(' ')).toContain('stopped after')
+    // A full disk stops the run, but nobody interrupted it: the summary does not say so.
+    expect(summary.runs[0]?.interrupted).toBe(false)
+    expect(result.stdout).not.toMatch(/waiting up to/)
   })
 
   it('geopat report skips a torn last line of records.jsonl and says so', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -9,6 +9,7 @@ import { type ServerLost, ServerWatch } from '../../src/load/server-watch.js'
 import { readRecords } from '../../src/output/records-reader.js'
 import type { RequestRecord } from '../../src/schema/record.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
+import { compareSummarySchema } from '../../src/schema/compare.js'
 import { benchSummarySchema } from '../../src/schema/summary.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 import { runCli } from '../helpers/cli.js'
@@ -198,5 +199,46 @@ describe('geopat bench against a server that goes away', () => {
     expect(run?.serverLost?.reason).toBe('connect-errors')
     expect(run?.requests.errors.connect).toBeLessThanOrEqual(5 + 2 + 2)
     expect(run?.client.verdict).toBe('server-lost')
+  }, 60_000)
+})
+
+describe('geopat compare and geopat run against a server that goes away', () => {
+  it('compare counts connect errors in a row across its blocks, stops the comparison, names the endpoint and exits 3', async () => {
+    // Blocks of 4 requests: no one block holds 20 connect errors, the endpoint's run of them does.
+    const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
+    const out = join(work, 'compare-cli')
+    const result = await runCli(['compare', '--url-a', server.url, '--label-a', 'a', '--url-b', server.url, '--label-b', 'b', '--rounds', '40', '--requests-per-block', '4', '--out', out, '--no-progress'])
+    expect(result.exitCode, result.stderr).toBe(3)
+    const summary = compareSummarySchema.parse(JSON.parse(readFileSync(join(out, 'compare-summary.json'), 'utf8')))
+    expect(summary.interrupted).toBe(false)
+    expect(summary.serverLost?.[0]).toMatchObject({ reason: 'connect-errors', consecutiveConnectErrors: 20 })
+    expect(summary.warnings.join(' ')).toMatch(/server unreachable since/)
+    // It stopped at the 20th connect error in a row: far fewer than the 320 requests asked for.
+    const records = readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n')
+    expect(records.length).toBeLessThan(6 + 20 + 4 + 4)
+  }, 60_000)
+
+  it('run stops after its bench step with exit 3 instead of sizing and costing a run cut short', async () => {
+    const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
+    const scenarioFile = join(work, 'lost-run.yaml')
+    writeFileSync(
+      scenarioFile,
+      [
+        'name: lost',
+        `endpoints: [{ url: "${server.url}", label: gone }]`,
+        'load: { concurrency: 2, requests: 100000 }',
+        'input: { inputTokens: 8, outputTokens: 4 }',
+        'serverLost: { connectErrors: 5 }',
+        'slo: { ttftMs: 500 }',
+        'size: { peakRequestsPerS: 10, source: measured, gpusPerReplica: { gone: 1 } }',
+      ].join('\n'),
+    )
+    const out = join(work, 'lost-run')
+    const result = await runCli(['run', scenarioFile, '--out', out, '--no-progress'])
+    expect(result.exitCode, result.stderr).toBe(3)
+    expect(result.stderr).toMatch(/server unreachable since .*the run stops after bench/)
+    expect(existsSync(join(out, 'bench', 'summary.json'))).toBe(true)
+    expect(existsSync(join(out, 'size'))).toBe(false)
+    expect(existsSync(join(out, 'report.html'))).toBe(false)
   }, 60_000)
 })
