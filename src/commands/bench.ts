@@ -68,7 +68,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     retries: Flags.integer({ description: 'retries on 429, 5xx and connect errors, honouring Retry-After (default 0)' }),
     grace: Flags.string({ description: 'seconds to wait for streams in flight after Ctrl-C, the end of --duration or the loss of the server (default 5)' }),
     'max-connect-errors': Flags.integer({ description: 'connect errors in a row that mean the server is gone: sending stops, exit code 3 (default 20; 0 = never)' }),
-    'stall-timeout': Flags.string({ description: 'seconds with requests in flight and no byte from any stream that mean the server is gone (default: --ttft-timeout, 120; 0 = never)' }),
+    'stall-timeout': Flags.string({ description: 'seconds with requests in flight and no byte from any stream that mean the server is gone (default: 2 × --ttft-timeout and at least 60, so 240; 0 = never)' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>); refused when it holds an earlier run' }),
     overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (records, summaries, report) from an earlier run; other files are left alone" }),
     progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),

@@ -15,10 +15,16 @@ export interface ServerLostRule {
   stallMs: number
 }
 
-/** A scenario's rule; the stall timeout defaults to the first-token timeout. */
+/**
+ * A scenario's rule. The stall timeout defaults to twice the first-token timeout, and at least 60 s:
+ * one request may rightly be silent until its first-token timeout (a saturated server queues it),
+ * after which it fails and the next one is sent, so only a longer silence is the server's.
+ */
 export function serverLostRule(scenario: Pick<Scenario, 'serverLost' | 'timeouts'>): ServerLostRule {
-  return { connectErrors: scenario.serverLost.connectErrors, stallMs: scenario.serverLost.stallSeconds !== undefined ? scenario.serverLost.stallSeconds * 1000 : scenario.timeouts.firstTokenMs }
+  const stallMs = scenario.serverLost.stallSeconds !== undefined ? scenario.serverLost.stallSeconds * 1000 : Math.max(DEFAULT_MIN_STALL_MS, 2 * scenario.timeouts.firstTokenMs)
+  return { connectErrors: scenario.serverLost.connectErrors, stallMs }
 }
+const DEFAULT_MIN_STALL_MS = 60_000
 
 /** The exit code of a bench whose server went away during a run (2 is bad input, 130 an interruption). */
 export const SERVER_LOST_EXIT_CODE = 3

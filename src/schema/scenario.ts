@@ -207,8 +207,8 @@ export const scenarioSchema = z
     /**
      * When a run takes the server as gone and stops sending (summary `serverLost`, exit code 3):
      * this many connect errors in a row, or this many seconds with requests in flight and no byte
-     * from any stream (default: the first-token timeout, since a saturated server may keep every
-     * request waiting for its first token that long). 0 turns a rule off.
+     * from any stream (default: twice the first-token timeout and at least 60 s, since one request
+     * may rightly wait that timeout for its first token). 0 turns a rule off.
      */
     serverLost: z
       .object({ connectErrors: z.number().int().nonnegative().default(20), stallSeconds: z.number().nonnegative().optional() })

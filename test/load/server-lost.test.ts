@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/load/bench-run.js'
-import { type ServerLost, ServerWatch } from '../../src/load/server-watch.js'
+import { type ServerLost, ServerWatch, serverLostRule } from '../../src/load/server-watch.js'
 import { readRecords } from '../../src/output/records-reader.js'
 import type { RequestRecord } from '../../src/schema/record.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
@@ -97,6 +97,15 @@ async function startFreezingServer(options: { answered: number; midStream?: numb
 }
 
 describe('the server watch', () => {
+  it('waits out a stall longer than one request may rightly be silent: twice the first-token timeout, at least 60 s', () => {
+    const rule = (fields: Record<string, unknown>) => serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
+    expect(rule({}).stallMs).toBe(2 * 120_000)
+    // A short first-token timeout (a fault test at concurrency 1 whose hung request times out at 0.4 s) is no stall.
+    expect(rule({ timeouts: { firstTokenMs: 400 } }).stallMs).toBe(60_000)
+    expect(rule({ serverLost: { stallSeconds: 1.5 } }).stallMs).toBe(1500)
+    expect(rule({ serverLost: { stallSeconds: 0 } }).stallMs).toBe(0)
+  })
+
   const record = (fields: Partial<RequestRecord>): RequestRecord => ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
 
   it('counts connect errors in a row; a full answer starts again, a stream broken by a dying server does not', () => {
