@@ -8,7 +8,7 @@ import type { PromptItem } from '../input/prompts.js'
 import type { BenchRunOptions } from '../load/bench-run.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
 import { runSafety } from '../load/run-safety.js'
-import { type LoadStep, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from '../load/runner.js'
+import { type LoadStep, StopSignal, cancelAfterGrace, openRunRecords, requestedLoad, runLoadStep } from '../load/runner.js'
 import { type ServerLost, ServerWatch, describeServerLost, serverLostRule } from '../load/server-watch.js'
 import { coalescingOf, summarizeRun } from '../metrics/summarize.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from './saturation.js'
@@ -18,7 +18,6 @@ import { attestAroundRun } from '../attest/around-run.js'
 import type { AttestationRun } from '../schema/attestation.js'
 import { compareToCsv } from '../output/compare-formats.js'
 import { ProgressLine } from '../output/progress.js'
-import { RecordsWriter } from '../output/records-writer.js'
 import { type CompareConfig, type CompareSummary, compareConfigSchema, compareSummarySchema } from '../schema/compare.js'
 import type { Scenario } from '../schema/scenario.js'
 import type { RequestRecord } from '../schema/record.js'
@@ -101,16 +100,8 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
   const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
   let activeClient: StreamingClient | undefined
-  // Sending stops on Ctrl-C (the user's `stop`, the only one that makes a run interrupted), on a
-  // full disk (nothing more can be kept) and when an endpoint goes away.
-  const sending = new StopSignal()
-  const followUser = stop.onStop(() => sending.stop())
-  const writer = new RecordsWriter(recordsPath, 'wx', {
-    onFailure: () => {
-      sending.stop()
-      activeClient?.stop(true, 'records could not be written')
-    },
-  })
+  // Sending also stops when an endpoint goes away (noteServerLost).
+  const { writer, sending, close: closeRecords } = openRunRecords(recordsPath, stop, () => activeClient)
   const lostServerRule = serverLostRule(options.scenario)
   const serversLost: NonNullable<CompareSummary['serverLost']> = []
   const noteServerLost = (arm: Arm, lost: ServerLost | undefined): void => {
@@ -280,9 +271,8 @@ async function compareInFolder(options: CompareRunOptions, runId: string, folder
     if (config.saturation && !sending.stopped) saturation = await runSaturation(config.saturation)
     attested = await attestation.after()
   } finally {
-    followUser()
     progress.clear()
-    writer.close()
+    closeRecords()
     await Promise.all([...controlClients.values()].map((c) => c.close().catch(() => undefined)))
     await started.close()
   }

@@ -7,13 +7,12 @@ import { summarizeRun } from '../metrics/summarize.js'
 import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '../output/files.js'
 import { ProgressLine } from '../output/progress.js'
 import { readRecords } from '../output/records-reader.js'
-import { RecordsWriter } from '../output/records-writer.js'
 import { attestAroundRun } from '../attest/around-run.js'
 import { formatComparisonTable, formatRunTable, summaryToCsv } from '../output/summary-formats.js'
 import type { Scenario } from '../schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../schema/summary.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, requestedLoad, runLoadStep } from './runner.js'
+import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, openRunRecords, requestedLoad, runLoadStep } from './runner.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from './endpoints-setup.js'
 import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
@@ -83,16 +82,7 @@ async function runBenchOn(
   const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
   let activeClient: StreamingClient | undefined
-  // Sending stops on Ctrl-C (the user's `stop`, the only one that makes a run interrupted) and at
-  // once on a full disk: nothing more can be kept.
-  const sending = new StopSignal()
-  const followUser = stop.onStop(() => sending.stop())
-  const writer = new RecordsWriter(recordsPath, 'wx', {
-    onFailure: () => {
-      sending.stop()
-      activeClient?.stop(true, 'records could not be written')
-    },
-  })
+  const { writer, sending, close: closeRecords } = openRunRecords(recordsPath, stop, () => activeClient)
   const startedAt = new Date().toISOString()
   const runs: RunSummary[] = []
   const progress = new ProgressLine(options.progress)
@@ -169,9 +159,8 @@ async function runBenchOn(
       }
     }
   } finally {
-    followUser()
     progress.clear()
-    writer.close()
+    closeRecords()
   }
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { StreamingClient } from '../client/stream-request.js'
+import { RecordsWriter } from '../output/records-writer.js'
 import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../schema/record.js'
 import type { RunSummary } from '../schema/summary.js'
@@ -109,6 +110,31 @@ export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (l
     setTimeout(() => activeClient()?.stop(true, 'interrupted by the user'), graceSeconds * 1000).unref()
     activeClient()?.stop(false)
   })
+}
+
+/**
+ * A run's records.jsonl, opened for that run alone, and the signal its sending stops on: the
+ * user's `stop` (Ctrl-C, the only one that makes a run interrupted), a failed write of the records
+ * (a full disk: nothing more can be kept, so the streams in flight are cancelled at once), or
+ * whatever else the caller stops it for (a server gone). `close` closes the file and lets go of `stop`.
+ */
+export function openRunRecords(path: string, stop: StopSignal, activeClient: () => StreamingClient | undefined): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
+  const sending = new StopSignal()
+  const release = stop.onStop(() => sending.stop())
+  const writer = new RecordsWriter(path, 'wx', {
+    onFailure: () => {
+      sending.stop()
+      activeClient()?.stop(true, 'records could not be written')
+    },
+  })
+  return {
+    writer,
+    sending,
+    close: () => {
+      release()
+      writer.close()
+    },
+  }
 }
 
 export interface LoadStepDependencies {
