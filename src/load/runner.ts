@@ -63,6 +63,14 @@ export class StopSignal {
     this.stoppedFlag = true
     for (const listener of this.listeners.splice(0)) listener()
   }
+  /**
+   * A signal that stops when this one does, and can also be stopped alone (a step's sending, which
+   * a lost server or a full disk ends without the user's stop); `release` lets go of this one.
+   */
+  follower(): { signal: StopSignal; release: () => void } {
+    const signal = new StopSignal()
+    return { signal, release: this.onStop(() => signal.stop()) }
+  }
   /** Calls `listener` once the signal stops (at once if it has); returns what unsubscribes it. */
   onStop(listener: () => void): () => void {
     if (this.stoppedFlag) {
@@ -119,8 +127,7 @@ export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (l
  * whatever else the caller stops it for (a server gone). `close` closes the file and lets go of `stop`.
  */
 export function openRunRecords(path: string, stop: StopSignal, activeClient: () => StreamingClient | undefined): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
-  const sending = new StopSignal()
-  const release = stop.onStop(() => sending.stop())
+  const { signal: sending, release } = stop.follower()
   const writer = new RecordsWriter(path, 'wx', {
     onFailure: () => {
       sending.stop()
@@ -194,9 +201,8 @@ export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): P
 
 async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStartedAt: number, monitor: ClientMonitor): Promise<LoadStepResult> {
   // Sending stops on the user's stop or when the server is gone; only the first is an interruption.
-  const sending = new StopSignal()
+  const { signal: sending, release: unlinkStop } = deps.stop.follower()
   const timers: NodeJS.Timeout[] = []
-  const unlinkStop = deps.stop.onStop(() => sending.stop())
   const graceMs = (deps.graceSeconds ?? 5) * 1000
   const cancelAt = (atPerfMs: number, reason: string): void => {
     timers.push(setTimeout(() => deps.client.stop(true, reason), Math.max(0, atPerfMs - performance.now())))

@@ -4,7 +4,7 @@ import { runCompare } from '../compare/run-compare.js'
 import { readBenchSummary, runSizing } from '../econ/size-run.js'
 import { runTcoModel } from '../econ/tco-run.js'
 import { runBench } from '../load/bench-run.js'
-import { StopSignal } from '../load/runner.js'
+import type { StopSignal } from '../load/runner.js'
 import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.js'
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
@@ -79,8 +79,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   const timed = async (step: RunStep['step'], folder: string, work: (stop: StopSignal) => Promise<string>): Promise<void> => {
     const started = performance.now()
     log(`── ${step} → ${folder}`)
-    const stepStop = new StopSignal()
-    const follow = options.stop.onStop(() => stepStop.stop())
+    const { signal: stepStop, release: follow } = options.stop.follower()
     try {
       const headline = await work(stepStop)
       steps.push({ step, folder, seconds: (performance.now() - started) / 1000, headline })

@@ -23,4 +23,16 @@ describe('StopSignal', () => {
     unsubscribe()
     expect(stop.stopped).toBe(true)
   })
+
+  it('a follower stops with its signal, can stop alone, and once released no longer follows', () => {
+    const user = new StopSignal()
+    const alone = user.follower()
+    alone.signal.stop()
+    expect([alone.signal.stopped, user.stopped]).toEqual([true, false])
+    const released = user.follower()
+    released.release()
+    const following = user.follower()
+    user.stop()
+    expect([following.signal.stopped, released.signal.stopped]).toEqual([true, false])
+  })
 })
