@@ -35,6 +35,52 @@ const confidentialSchema = z
   .strict()
 
 /**
+ * How far a profile's figures can be trusted: which measured points it was fitted on, which were
+ * kept out of the fit, and the error on those. Written by `geopat sim calibrate --write` (published
+ * points of data/calibration/) or `geopat sim fit` (a bench sweep of the user's endpoint); sizing and
+ * the report carry `error` into every capacity, GPU count and $/Mtok computed from the profile.
+ */
+const calibrationSchema = z
+  .object({
+    /** published: tuned by hand against data/calibration/ points; fitted: `geopat sim fit` on a bench sweep. */
+    method: z.enum(['published', 'fitted']),
+    /** When the calibration (or fit) was made. */
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-06'),
+    /** Point ids the parameters were tuned on (calibration-set ids, or the sweep's step labels). */
+    fittedOn: z.array(z.string().min(1)),
+    /** Point ids kept out of the fit, on which `error` is measured. */
+    heldOut: z.array(z.string().min(1)),
+    /**
+     * Validation error as a fraction (0.08 = ±8%): the largest |simulated / measured − 1| over the
+     * held-out points (published) or the leave-one-out error (fitted), by regime. `lowLoad`: points
+     * well below saturation (QPS 1–2); `underLoad`: points at or near saturation, where sizing
+     * happens. null when no held-out point of that regime exists.
+     */
+    error: z
+      .object({
+        lowLoad: z.number().nonnegative().nullable(),
+        underLoad: z.number().nonnegative().nullable(),
+        /** Largest error on the points fitted on (for the record: a fit is judged on held-out points). */
+        fitted: z.number().nonnegative().nullable(),
+        /** Number of held-out points behind lowLoad and underLoad together. */
+        heldOutPoints: z.number().int().nonnegative(),
+      })
+      .strict(),
+    /** For `fitted`: the bench run folder, its run id, and which parameters were fitted and which kept. */
+    fittedFrom: z
+      .object({
+        runFolder: z.string().min(1),
+        runId: z.string().min(1),
+        baseProfile: z.string().min(1),
+        fittedParameters: z.array(z.string().min(1)),
+        fixedParameters: z.array(z.string().min(1)),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+
+/**
  * A simulated vLLM deployment: a GPU, a model on it, vLLM's engine settings and the timing
  * coefficients of the step-time model, each figure with its source. Profiles are data files in
  * data/sim-profiles/, never constants in code.
@@ -94,11 +140,14 @@ export const simProfileSchema = z
       })
       .strict(),
     confidential: confidentialSchema.optional(),
+    /** Absent: the profile has not been validated against measurements (sizing says so). */
+    calibration: calibrationSchema.optional(),
     sources: z.array(sourceSchema).min(1),
   })
   .strict()
 export type SimProfile = z.infer<typeof simProfileSchema>
 export type ConfidentialSettings = z.infer<typeof confidentialSchema>
+export type ProfileCalibration = z.infer<typeof calibrationSchema>
 
 export const PROFILE_DIR = join(PACKAGE_ROOT, 'data', 'sim-profiles')
 
