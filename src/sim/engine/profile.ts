@@ -42,8 +42,13 @@ const confidentialSchema = z
  */
 const calibrationSchema = z
   .object({
-    /** published: tuned by hand against data/calibration/ points; fitted: `geopat sim fit` on a bench sweep. */
-    method: z.enum(['published', 'fitted']),
+    /**
+     * published: tuned against data/calibration/ points; fitted: `geopat sim fit` on a bench sweep;
+     * derived: no measured point of its own, parameters and error carried over from `derivedFrom`.
+     */
+    method: z.enum(['published', 'fitted', 'derived']),
+    /** For `derived`: the profile whose calibration this one borrows, and why that is fair. */
+    derivedFrom: z.object({ profile: z.string().min(1), reason: z.string().min(1) }).strict().optional(),
     /** When the calibration (or fit) was made. */
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-06'),
     /** Point ids the parameters were tuned on (calibration-set ids, or the sweep's step labels). */
