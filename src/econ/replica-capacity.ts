@@ -109,7 +109,7 @@ function scaleEstimate(estimate: Estimate, factor: number): Estimate {
 
 /** Two-sided 97.5% quantiles of Student's t for 1–30 degrees of freedom (standard tables). */
 const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
-const tQuantile975 = (degreesOfFreedom: number): number => T_975[degreesOfFreedom - 1] ?? 1.96
+export const tQuantile975 = (degreesOfFreedom: number): number => T_975[degreesOfFreedom - 1] ?? 1.96
 
 export interface SimulatedCapacityOptions {
   profile: SimProfile

@@ -37,6 +37,12 @@ export interface VirtualRunOptions {
   coldStart?: boolean
   /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
   stop?: StopCheck
+  /**
+   * Replays measured requests instead of drawing them (`geopat sim fit`): request i gets the i-th
+   * length pair (cycling when the run sends more), and an open loop sends at `sendTimesMs` (ms from
+   * the step's start) instead of drawing a schedule. inputTokens/outputTokens are then unused.
+   */
+  replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number }>; sendTimesMs?: readonly number[] }
 }
 
 /** Wall-clock milliseconds of simulation between two looks at `stop`. */
@@ -83,6 +89,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
   const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
   const engine = new EngineModel(profile, options.confidential, random)
+  const replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
   const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
   const events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
@@ -104,8 +111,9 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
 
   const send = (atMs: number, user: number): void => {
     if (sent >= maxRequests || atMs >= durationMs) return
-    const promptTokens = sampleInput()
-    const outputTokens = sampleOutput()
+    const replayed = replayLengths ? replayLengths[sent % replayLengths.length] : undefined
+    const promptTokens = replayed ? replayed.inputTokens : sampleInput()
+    const outputTokens = replayed ? replayed.outputTokens : sampleOutput()
     const request: VirtualRequest = { id: sent++, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
     lastSendMs = atMs
     const newConnection = !openConnections.has(user)
@@ -148,6 +156,12 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     const users = load.concurrency ?? 1
     // Ramp-up: user i starts at i/users of the ramp, so the users' requests do not move in lockstep.
     for (let user = 0; user < users; user++) events.push(((load.rampUpMs ?? 0) * user) / users, { kind: 'send', user })
+  } else if (options.replay?.sendTimesMs) {
+    const times = options.replay.sendTimesMs
+    for (let i = 0; i < times.length && (times[i] as number) < durationMs && i < maxRequests; i++) {
+      openConnections.add(-1 - i)
+      events.push(times[i] as number, { kind: 'send', user: -1 - i })
+    }
   } else {
     const schedule = createArrivalSchedule({
       process: load.arrival,

@@ -1,0 +1,82 @@
+import { existsSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { Flags } from '@oclif/core'
+import YAML from 'yaml'
+import { writeFileAtomic } from '../../output/files.js'
+import { listProfiles, loadProfile } from '../../sim/engine/profile.js'
+import { fitProfile } from '../../sim/fit/fit.js'
+import { formatFitResult } from '../../sim/fit/fit-format.js'
+import { readMeasuredSweep } from '../../sim/fit/operating-points.js'
+import { FITTABLE_PARAMETERS } from '../../sim/fit/parameters.js'
+import { GeopatCommand } from '../../util/base-command.js'
+import { UserError } from '../../util/errors.js'
+
+export default class SimFit extends GeopatCommand {
+  static override summary = "Fit a simulator profile's timing parameters to a measured bench sweep of your endpoint"
+  static override description = `Reads a geopat bench --profile sweep run folder (summary.json and records.jsonl), simulates every step in virtual time with the measured requests' lengths, and fits the base profile's timing parameters by bounded least squares (Levenberg-Marquardt, ml-levenberg-marquardt) on the relative errors of TTFT, TPOT and output throughput. Prints each point measured vs simulated, a leave-one-out validation error (refit without each point, predict it), and writes the fitted profile with its provenance; geopat size --profile FILE then sizes from it.
+
+Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base profile has and the sweep identifies).`
+
+  static override examples = [
+    '<%= config.bin %> sim fit --from reports/20261206-081500-bench --profile h100-sxm-llama-3.1-8b-bf16 --out my-endpoint.yaml',
+    '<%= config.bin %> size --profile my-endpoint.yaml --workload chat --slo ttft=500,tpot=25 --peak-rps 120',
+  ]
+
+  static override flags = {
+    from: Flags.string({ required: true, description: 'geopat bench --profile sweep run folder (or its summary.json)' }),
+    profile: Flags.string({ description: `base profile: a shipped name or a profile file (default: the one shipped profile serving the measured model; shipped: ${listProfiles().join(', ')})` }),
+    out: Flags.string({ required: true, description: 'file to write the fitted profile to (YAML)' }),
+    endpoint: Flags.string({ description: 'endpoint label to fit when the run measured several' }),
+    cc: Flags.boolean({ description: "the measured endpoint ran in a confidential VM: simulate with the profile's CC tolls" }),
+    parameters: Flags.string({ description: 'comma-separated parameter paths to fit (default: every fittable one the sweep identifies)' }),
+    'max-requests': Flags.integer({ description: 'simulate at most this many requests per step (speed)', default: 400, min: 2 }),
+    iterations: Flags.integer({ description: 'Levenberg-Marquardt iterations of the fit', default: 20, min: 1 }),
+    overwrite: Flags.boolean({ description: 'replace --out if it exists' }),
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const { flags } = await this.parse(SimFit)
+    const out = resolve(flags.out)
+    if (!existsSync(dirname(out)) || !statSync(dirname(out)).isDirectory()) throw new UserError(`--out ${flags.out}: folder ${dirname(out)} does not exist`)
+    if (existsSync(out) && !flags.overwrite) throw new UserError(`--out ${flags.out}: file exists (give --overwrite to replace it)`)
+    if (!existsSync(flags.from)) throw new UserError(`--from ${flags.from}: no such folder or file`)
+    const parameters = flags.parameters?.split(',').map((p) => p.trim()).filter((p) => p.length > 0)
+    const sweep = await readMeasuredSweep(flags.from, { ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}), maxRequestsPerPoint: flags['max-requests'] })
+    const baseName = flags.profile ?? shippedProfileServing(sweep.model, flags.from)
+    const base = loadProfile(baseName)
+    if (flags.cc && !base.confidential) throw new UserError(`--cc: profile ${base.name} has no confidential-computing settings`)
+    const result = await fitProfile({
+      base,
+      baseName,
+      sweep,
+      confidential: flags.cc,
+      ...(parameters ? { parameters } : {}),
+      maxIterations: flags.iterations,
+      leaveOneOutIterations: Math.max(1, Math.ceil(flags.iterations / 3)),
+      now: new Date(),
+    })
+    const header = `# Fitted by geopat sim fit from ${flags.from} (run ${sweep.runId}, endpoint ${sweep.endpoint}) on ${result.profile.calibration?.date}.\n# Base profile: ${baseName}. calibration: says what was fitted, what was kept, and the leave-one-out error.\n`
+    writeFileAtomic(out, header + YAML.stringify(result.profile, { lineWidth: 0 }))
+    if (!this.jsonEnabled()) this.log(formatFitResult(result, flags.out))
+    return {
+      profileFile: out,
+      profile: result.profile,
+      fitted: result.fitted,
+      fixed: result.fixed,
+      points: result.points,
+      leaveOneOut: result.leaveOneOut,
+      iterations: result.iterations,
+      simulations: result.simulations,
+      notes: result.notes,
+    }
+  }
+}
+
+/** The one shipped profile whose served model is the measured one; otherwise --profile is needed. */
+function shippedProfileServing(model: string, from: string): string {
+  const matching = listProfiles().filter((name) => loadProfile(name).model.servedName === model)
+  if (matching.length === 1) return matching[0] as string
+  throw new UserError(
+    `--profile: required: ${matching.length === 0 ? `no shipped profile serves "${model}" (measured in ${from})` : `several shipped profiles serve "${model}" (${matching.join(', ')})`}; give the one whose GPU and model match the endpoint, or a profile file`,
+  )
+}

@@ -1,0 +1,288 @@
+import { Matrix, inverse } from 'ml-matrix'
+import type { SimProfile } from '../engine/profile.js'
+import { simProfileSchema } from '../engine/profile.js'
+import { tQuantile975 } from '../../econ/replica-capacity.js'
+import { UserError } from '../../util/errors.js'
+import { leastSquares } from './least-squares.js'
+import type { MeasuredSweep, OperatingPoint, PointFigures } from './operating-points.js'
+import { FITTABLE_PARAMETERS, type FittableParameter, logBounds, parameterByPath, readParameter, withParameters } from './parameters.js'
+import { RESIDUALS_PER_POINT, isBatchOfOne, pointError, pointResiduals, simulatePoint } from './simulate-point.js'
+
+export interface FitOptions {
+  base: SimProfile
+  /** How the base was named on the command line (a shipped name or a path), for the provenance. */
+  baseName: string
+  sweep: MeasuredSweep
+  /** The measured endpoint ran in a confidential VM: simulate with the profile's CC tolls. */
+  confidential: boolean
+  /** Only these parameter paths (default: every row of FITTABLE_PARAMETERS the sweep identifies). */
+  parameters?: string[]
+  maxIterations: number
+  /** Iterations of each leave-one-out refit (it starts from the full fit). */
+  leaveOneOutIterations: number
+  now: Date
+}
+
+export interface FittedParameter {
+  path: string
+  base: number
+  fitted: number
+}
+
+export interface FixedParameter {
+  path: string
+  /** Its value in the written profile (the base's), or null where the profile has no such field. */
+  value: number | null
+  reason: string
+}
+
+export interface PointResult {
+  label: string
+  regime: OperatingPoint['regime']
+  measured: PointFigures
+  simulated: PointFigures
+  /** Largest |simulated / measured − 1| over TTFT, TPOT and output throughput. */
+  error: number
+}
+
+export interface LeaveOneOutResult {
+  label: string
+  regime: OperatingPoint['regime']
+  /** The point predicted by a fit on every other point. */
+  simulated: PointFigures
+  error: number
+}
+
+export interface FitResult {
+  profile: SimProfile
+  fitted: FittedParameter[]
+  fixed: FixedParameter[]
+  points: PointResult[]
+  leaveOneOut: LeaveOneOutResult[]
+  /** Levenberg-Marquardt iterations of the fit on every point. */
+  iterations: number
+  /** Operating points simulated in virtual time, in all (fit, identifiability and leave-one-out refits). */
+  simulations: number
+  notes: string[]
+}
+
+/** Forward-difference step of the solver's Jacobian in ln(value / base): a 3% change. */
+const GRADIENT_DIFFERENCE = 0.03
+/**
+ * Step of the identifiability Jacobian: a 10% change, large beside the ripples of a discrete-event
+ * simulation (a smaller step sees the order of events change and reads it as sensitivity).
+ */
+const IDENTIFIABILITY_DIFFERENCE = 0.1
+/**
+ * A parameter is identified when a 10% change of it, the other fitted parameters free to
+ * compensate, still moves the weighted residual vector by at least 1% (Euclidean norm).
+ */
+const IDENTIFIED_SENSITIVITY = 0.1
+
+/**
+ * Fits the profile's timing parameters to a measured sweep by bounded least squares
+ * (Levenberg-Marquardt) on the relative errors of every point's figures, simulated in virtual time;
+ * then refits without each point in turn to measure the error on points the fit did not see.
+ */
+export async function fitProfile(options: FitOptions): Promise<FitResult> {
+  const { base, sweep } = options
+  const points = sweep.points
+  if (points.length < 2) throw new UserError(`--from ${sweep.runFolder}: a fit needs at least 2 operating points, found ${points.length}`)
+  const notes = [...sweep.notes]
+
+  // The candidates: what the user chose, or every row; each needs a positive base value.
+  const fixed: FixedParameter[] = []
+  const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
+  for (const path of requested) if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
+  let candidates: Array<{ parameter: FittableParameter; base: number }> = []
+  for (const parameter of FITTABLE_PARAMETERS) {
+    const value = readParameter(base, parameter.path)
+    if (!requested.includes(parameter.path)) {
+      if (value !== undefined) fixed.push({ path: parameter.path, value, reason: 'not chosen (--parameters)' })
+      continue
+    }
+    if (value === undefined) {
+      if (options.parameters) throw new UserError(`--parameters: the base profile ${base.name} has no ${parameter.path}`)
+      continue
+    }
+    if (parameter.needsBothCcArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same endpoint; the fit reads one endpoint' })
+    else if (!(value > 0)) fixed.push({ path: parameter.path, value, reason: 'base value is 0; the fit scales each parameter from its base' })
+    else candidates.push({ parameter, base: value })
+  }
+
+  // Every simulation of a point at a vector of parameter values is kept: the leave-one-out refits
+  // ask again for many of the vectors the full fit simulated.
+  const simulated = new Map<string, PointFigures>()
+  const profileAt = (chosen: typeof candidates, logValues: readonly number[]): SimProfile =>
+    withParameters(base, new Map(chosen.map((c, i) => [c.parameter.path, c.base * Math.exp(logValues[i] as number)])))
+  const simulateAt = async (chosen: typeof candidates, logValues: readonly number[], index: number): Promise<PointFigures> => {
+    const key = `${index}|${chosen.map((c, i) => `${c.parameter.path}=${logValues[i]}`).join(',')}`
+    let figures = simulated.get(key)
+    if (!figures) {
+      figures = await simulatePoint(profileAt(chosen, logValues), points[index] as OperatingPoint, options.confidential)
+      simulated.set(key, figures)
+    }
+    return figures
+  }
+  const residualsOn = (chosen: typeof candidates, indexes: readonly number[]) => async (logValues: readonly number[]): Promise<number[]> => {
+    const all: number[] = []
+    for (const index of indexes) {
+      const point = points[index] as OperatingPoint
+      all.push(...pointResiduals(await simulateAt(chosen, logValues, index), point.measured, isBatchOfOne(point)))
+    }
+    return all
+  }
+  const allIndexes = points.map((_, i) => i)
+
+  // Identifiability at the base: drop, one at a time, the parameter the sweep sees least once the
+  // others may compensate (1 / sqrt of the diagonal of (JᵀJ)⁻¹), until all are seen.
+  if (candidates.length > 0) {
+    const jacobian = await jacobianAt(residualsOn(candidates, allIndexes), candidates.length)
+    let kept = candidates.map((_, i) => i)
+    while (kept.length > 0) {
+      const sensitivities = conditionalSensitivities(jacobian, kept)
+      let weakest = 0
+      for (let k = 1; k < kept.length; k++) if ((sensitivities[k] as number) < (sensitivities[weakest] as number)) weakest = k
+      if ((sensitivities[weakest] as number) >= IDENTIFIED_SENSITIVITY) break
+      const dropped = candidates[kept[weakest] as number] as (typeof candidates)[number]
+      const moved = ((sensitivities[weakest] as number) * 10).toFixed(2)
+      fixed.push({
+        path: dropped.parameter.path,
+        value: dropped.base,
+        reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${moved}% (needs ${dropped.parameter.identifiedBy})`,
+      })
+      kept = kept.filter((_, k) => k !== weakest)
+    }
+    candidates = kept.map((i) => candidates[i] as (typeof candidates)[number])
+  }
+
+  const bounds = candidates.map((c) => logBounds(c.parameter, c.base))
+  const solve = (indexes: readonly number[], initial: readonly number[], maxIterations: number) =>
+    leastSquares({
+      residuals: residualsOn(candidates, indexes),
+      residualCount: indexes.length * RESIDUALS_PER_POINT,
+      initial,
+      min: bounds.map((b) => b.min),
+      max: bounds.map((b) => b.max),
+      maxIterations,
+      gradientDifference: GRADIENT_DIFFERENCE,
+    })
+
+  let best = candidates.map(() => 0)
+  let iterations = 0
+  if (candidates.length > 0) {
+    const full = await solve(allIndexes, best, options.maxIterations)
+    best = full.parameters
+    iterations = full.iterations
+  } else notes.push('no parameter is identified by this sweep: the profile keeps its base values')
+
+  const pointResults: PointResult[] = []
+  for (const [index, point] of points.entries()) {
+    const figures = await simulateAt(candidates, best, index)
+    pointResults.push({ label: point.label, regime: point.regime, measured: point.measured, simulated: figures, error: pointError(figures, point.measured) })
+  }
+
+  const leaveOneOut: LeaveOneOutResult[] = []
+  for (const [index, point] of points.entries()) {
+    const others = allIndexes.filter((i) => i !== index)
+    const refit = candidates.length > 0 ? (await solve(others, best, options.leaveOneOutIterations)).parameters : best
+    const figures = await simulateAt(candidates, refit, index)
+    leaveOneOut.push({ label: point.label, regime: point.regime, simulated: figures, error: pointError(figures, point.measured) })
+  }
+
+  const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number) }))
+  const profile = buildFittedProfile(options, fitted, fixed, pointResults, leaveOneOut)
+  return { profile, fitted, fixed, points: pointResults, leaveOneOut, iterations, simulations: simulated.size, notes }
+}
+
+/** The residuals' Jacobian in ln(value / base) at the base, by forward differences (n + 1 evaluations). */
+async function jacobianAt(residuals: (logValues: readonly number[]) => Promise<number[]>, count: number): Promise<Matrix> {
+  const origin = new Array<number>(count).fill(0)
+  const atOrigin = await residuals(origin)
+  const jacobian = new Matrix(atOrigin.length, count)
+  for (let k = 0; k < count; k++) {
+    const moved = origin.slice()
+    moved[k] = IDENTIFIABILITY_DIFFERENCE
+    const atMoved = await residuals(moved)
+    for (let i = 0; i < atOrigin.length; i++) jacobian.set(i, k, ((atMoved[i] as number) - (atOrigin[i] as number)) / IDENTIFIABILITY_DIFFERENCE)
+  }
+  return jacobian
+}
+
+/**
+ * For each kept column k: the residual change per unit change of ln(parameter k) that the other
+ * kept parameters cannot undo, 1 / sqrt(((JᵀJ)⁻¹)_kk). Zero for a column the others reproduce.
+ */
+function conditionalSensitivities(jacobian: Matrix, kept: readonly number[]): number[] {
+  const columns = new Matrix(jacobian.rows, kept.length)
+  kept.forEach((column, k) => columns.setColumn(k, jacobian.getColumn(column)))
+  const normal = columns.transpose().mmul(columns)
+  try {
+    const inverted = inverse(normal)
+    return kept.map((_, k) => {
+      const diagonal = inverted.get(k, k)
+      return diagonal > 0 && Number.isFinite(diagonal) ? 1 / Math.sqrt(diagonal) : 0
+    })
+  } catch {
+    return kept.map(() => 0)
+  }
+}
+
+/**
+ * The validation error of a regime from its n leave-one-out errors: a 95% prediction bound for the
+ * error at a point never measured, t(0.975, n) × their root mean square (errors taken as spread
+ * around zero, σ estimated from the n points, hence Student's t with n degrees of freedom), and
+ * never below the worst of them. The worst of two or three points alone understates it. Null when
+ * the regime has no point.
+ */
+export function validationError(errors: readonly number[]): number | null {
+  if (errors.length === 0) return null
+  const rms = Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length)
+  return Math.max(Math.max(...errors), tQuantile975(errors.length) * rms)
+}
+
+function maxOrNull(values: number[]): number | null {
+  return values.length > 0 ? Math.max(...values) : null
+}
+
+const round = (value: number, digits = 4): number => Number(value.toPrecision(digits))
+const roundOrNull = (value: number | null): number | null => (value === null ? null : round(value, 3))
+
+/** The base profile with the fitted values, its calibration block and a source per fitted value. */
+function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixed: FixedParameter[], points: PointResult[], leaveOneOut: LeaveOneOutResult[]): SimProfile {
+  const { base, sweep } = options
+  const date = options.now.toISOString().slice(0, 10)
+  const values = new Map(fitted.map((p) => [p.path, round(p.fitted)]))
+  const profile = withParameters(base, values)
+  const labels = sweep.points.map((p) => p.label)
+  profile.name = `${base.name}-fitted`.slice(0, 120)
+  profile.description = `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} (endpoint ${sweep.endpoint})`
+  profile.calibration = {
+    method: 'fitted',
+    date,
+    fittedOn: labels,
+    heldOut: labels,
+    error: {
+      lowLoad: roundOrNull(validationError(leaveOneOut.filter((p) => p.regime === 'lowLoad').map((p) => p.error))),
+      underLoad: roundOrNull(validationError(leaveOneOut.filter((p) => p.regime === 'underLoad').map((p) => p.error))),
+      fitted: maxOrNull(points.map((p) => round(p.error, 3))),
+      heldOutPoints: leaveOneOut.length,
+    },
+    fittedFrom: {
+      runFolder: sweep.runFolder,
+      runId: sweep.runId,
+      baseProfile: options.baseName,
+      fittedParameters: fitted.map((p) => p.path),
+      fixedParameters: fixed.map((p) => p.path),
+    },
+  }
+  profile.sources = [
+    ...base.sources,
+    ...fitted.map((p) => ({
+      claim: `${p.path} = ${values.get(p.path)} (base ${p.base}): fitted by least squares to ${labels.length} operating points (${labels.join(', ')}), leave-one-out error in calibration.error`,
+      source: `geopat sim fit --from ${sweep.runFolder} (run ${sweep.runId}, endpoint ${sweep.endpoint})`,
+      date,
+    })),
+  ]
+  return simProfileSchema.parse(profile)
+}

@@ -1,0 +1,187 @@
+import { dirname, join } from 'node:path'
+import { readBenchSummary, runsByEndpoint } from '../../econ/size-run.js'
+import type { ArrivalProcess } from '../../load/arrivals.js'
+import type { LoadStep } from '../../load/runner.js'
+import { METRICS } from '../../metrics/definitions.js'
+import { readRecords } from '../../output/records-reader.js'
+import type { RequestRecord } from '../../schema/record.js'
+import type { RunSummary } from '../../schema/summary.js'
+import { UserError } from '../../util/errors.js'
+
+/** The figures the fit compares, measured or simulated, at one operating point. */
+export interface PointFigures {
+  ttftMs: number | null
+  tpotMs: number | null
+  outputTokensPerS: number
+  /** Mean TTFT of the requests with the shorter / longer prompts (split at the point's median). */
+  ttftShortMs: number | null
+  ttftLongMs: number | null
+  /** Mean TPOT of the requests with the shorter / longer contexts (prompt + output / 2). */
+  tpotShortMs: number | null
+  tpotLongMs: number | null
+}
+
+/** Below half the sweep's highest request rate a point is low load; at or above, under load. */
+export const UNDER_LOAD_SHARE = 0.5
+
+/** One step of a measured sweep, ready to be simulated. */
+export interface OperatingPoint {
+  step: number
+  label: string
+  regime: 'lowLoad' | 'underLoad'
+  /** The load as requested (bounds capped to the fit's request limit). */
+  load: LoadStep
+  warmupS: number
+  cooldownS: number
+  /** Server-counted lengths of the step's successful requests, in send order: replayed as they were. */
+  lengths: Array<{ inputTokens: number; outputTokens: number }>
+  /** Open loop: the measured intended send times (ms from the step's start), replayed. */
+  sendTimesMs?: number[]
+  /** Splits of the per-length groups (PointFigures' short / long halves). */
+  medianInputTokens: number
+  medianContextTokens: number
+  measured: PointFigures
+  measuredRequestsPerS: number
+}
+
+export interface MeasuredSweep {
+  runFolder: string
+  runId: string
+  endpoint: string
+  /** The model the endpoint served (the summary's). */
+  model: string
+  points: OperatingPoint[]
+  notes: string[]
+}
+
+const TTFT = METRICS.find((m) => m.id === 'ttft')?.perRequest as (r: RequestRecord) => number | null
+const TPOT = METRICS.find((m) => m.id === 'tpot')?.perRequest as (r: RequestRecord) => number | null
+
+function mean(values: number[]): number | null {
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number
+}
+
+const contextOf = (inputTokens: number, outputTokens: number): number => inputTokens + outputTokens / 2
+
+/** The per-length group means of successful records, split at the point's medians. */
+export function groupFigures(records: readonly RequestRecord[], medianInputTokens: number, medianContextTokens: number): Pick<PointFigures, 'ttftShortMs' | 'ttftLongMs' | 'tpotShortMs' | 'tpotLongMs'> {
+  const ttft: [number[], number[]] = [[], []]
+  const tpot: [number[], number[]] = [[], []]
+  for (const record of records) {
+    if (!record.ok || record.inputTokens === null) continue
+    const ttftValue = TTFT(record)
+    if (ttftValue !== null) ttft[record.inputTokens <= medianInputTokens ? 0 : 1].push(ttftValue)
+    const tpotValue = TPOT(record)
+    if (tpotValue !== null) tpot[contextOf(record.inputTokens, record.outputTokens) <= medianContextTokens ? 0 : 1].push(tpotValue)
+  }
+  return { ttftShortMs: mean(ttft[0]), ttftLongMs: mean(ttft[1]), tpotShortMs: mean(tpot[0]), tpotLongMs: mean(tpot[1]) }
+}
+
+/** The summary's figures (the same as bench prints) plus the per-length groups. */
+export function figuresOf(summary: RunSummary, records: readonly RequestRecord[], medianInputTokens: number, medianContextTokens: number): PointFigures {
+  return {
+    ttftMs: summary.metrics.ttft?.mean ?? null,
+    tpotMs: summary.metrics.tpot?.mean ?? null,
+    outputTokensPerS: summary.throughput.outputTokensPerS,
+    ...groupFigures(records, medianInputTokens, medianContextTokens),
+  }
+}
+
+/**
+ * Closed loop: users start one after another over the ramp-up (k6's ramping, as bench does); the
+ * summary does not keep it, so it is read back from the records: the last of the first
+ * `concurrency` sends is at rampUp × (C − 1) / C.
+ */
+function rampUpOf(records: readonly RequestRecord[], concurrency: number): number {
+  if (concurrency < 2 || records.length < concurrency) return 0
+  const firstSends = records.map((r) => r.intendedSendMs).sort((a, b) => a - b).slice(0, concurrency)
+  const lastFirstSend = firstSends[firstSends.length - 1] as number
+  // Below 50 ms the users started together (connection set-up spreads them a little).
+  return lastFirstSend < 50 ? 0 : (lastFirstSend * concurrency) / (concurrency - 1)
+}
+
+/**
+ * Reads a `geopat bench --profile sweep` run folder (summary.json and records.jsonl, through the
+ * readers bench and size use) into operating points: each step's load as requested, the lengths
+ * its requests really had (server-counted), and its measured figures.
+ */
+export async function readMeasuredSweep(runFolder: string, options: { endpoint?: string; maxRequestsPerPoint: number }): Promise<MeasuredSweep> {
+  const { file, summary } = readBenchSummary(runFolder)
+  const groups = runsByEndpoint(summary)
+  const labels = [...groups.keys()]
+  let endpoint = options.endpoint
+  if (endpoint === undefined) {
+    if (labels.length > 1) throw new UserError(`--from ${runFolder}: the run measured several endpoints (${labels.join(', ')}); choose one with --endpoint`)
+    endpoint = labels[0]
+  }
+  const runs = endpoint !== undefined ? groups.get(endpoint) : undefined
+  if (!runs || endpoint === undefined) throw new UserError(`--endpoint ${options.endpoint}: not in ${file} (endpoints: ${labels.join(', ') || 'none'})`)
+  if (runs.length < 2) throw new UserError(`--from ${runFolder}: endpoint "${endpoint}" has ${runs.length} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`)
+
+  const recordsPath = join(dirname(file), summary.recordsFile)
+  const byStep = new Map<number, RequestRecord[]>()
+  try {
+    for await (const record of readRecords(recordsPath, { validate: true, filter: (r) => r.endpoint === endpoint })) {
+      const list = byStep.get(record.step) ?? []
+      list.push(record)
+      byStep.set(record.step, list)
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--from ${runFolder}: no ${summary.recordsFile} beside ${file}; the fit replays each request's lengths`)
+    throw error
+  }
+
+  const notes: string[] = []
+  const highestRate = Math.max(...runs.map((r) => r.throughput.requestsPerS))
+  const points: OperatingPoint[] = []
+  for (const run of runs) {
+    const records = (byStep.get(run.step) ?? []).sort((a, b) => a.id - b.id)
+    const ok = records.filter((r) => r.ok && r.inputTokens !== null)
+    if (ok.length === 0) throw new UserError(`--from ${runFolder}: step "${run.stepLabel}" has no successful request with a server-counted prompt length in ${summary.recordsFile}`)
+    if (ok.length < records.length) notes.push(`${run.stepLabel}: ${records.length - ok.length} of ${records.length} requests failed; their load is not replayed`)
+    if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined) throw new UserError(`--from ${runFolder}: step "${run.stepLabel}" has no TTFT in summary.json`)
+    const lengths = ok.map((r) => ({ inputTokens: r.inputTokens as number, outputTokens: r.outputTokens }))
+    const medianInputTokens = median(lengths.map((l) => l.inputTokens))
+    const medianContextTokens = median(lengths.map((l) => contextOf(l.inputTokens, l.outputTokens)))
+    const requested = run.requested
+    const bound = Math.min(requested.requests ?? Number.POSITIVE_INFINITY, options.maxRequestsPerPoint)
+    const maxRequests = Number.isFinite(bound) ? bound : undefined
+    if (requested.requests !== null && requested.requests > options.maxRequestsPerPoint) notes.push(`${run.stepLabel}: simulated ${options.maxRequestsPerPoint} of its ${requested.requests} requests (--max-requests)`)
+    const concurrency = requested.concurrency ?? 1
+    const rampUpMs = requested.mode === 'closed' ? rampUpOf(records, concurrency) : 0
+    const load: LoadStep = {
+      step: run.step,
+      label: run.stepLabel,
+      mode: requested.mode,
+      ...(requested.mode === 'closed' ? { concurrency } : {}),
+      ...(requested.ratePerS !== null ? { ratePerS: requested.ratePerS } : {}),
+      arrival: (requested.arrival ?? 'poisson') as ArrivalProcess,
+      burstiness: requested.burstiness ?? 1,
+      ...(requested.maxConcurrency !== null ? { maxConcurrency: requested.maxConcurrency } : {}),
+      ...(maxRequests !== undefined ? { maxRequests } : {}),
+      ...(requested.durationS !== null ? { durationMs: requested.durationS * 1000 } : {}),
+      ...(rampUpMs > 0 ? { rampUpMs } : {}),
+      seed: 1 + run.step,
+    }
+    points.push({
+      step: run.step,
+      label: run.stepLabel,
+      regime: run.throughput.requestsPerS >= UNDER_LOAD_SHARE * highestRate ? 'underLoad' : 'lowLoad',
+      load,
+      warmupS: requested.warmupS,
+      cooldownS: requested.cooldownS,
+      lengths,
+      ...(requested.mode === 'open' ? { sendTimesMs: ok.map((r) => r.intendedSendMs).sort((a, b) => a - b) } : {}),
+      medianInputTokens,
+      medianContextTokens,
+      measured: figuresOf(run, ok, medianInputTokens, medianContextTokens),
+      measuredRequestsPerS: run.throughput.requestsPerS,
+    })
+  }
+  return { runFolder, runId: summary.runId, endpoint, model: runs[0]?.endpoint.model ?? '', points, notes }
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { LengthSpec } from '../../src/input/distributions.js'
+import { createSweepPlanner } from '../../src/load/sweep.js'
+import type { LoadStep } from '../../src/load/runner.js'
+import { writeSummaryFiles } from '../../src/output/files.js'
+import { RecordsWriter } from '../../src/output/records-writer.js'
+import { summaryToCsv } from '../../src/output/summary-formats.js'
+import { loadSchema } from '../../src/schema/scenario.js'
+import { type BenchSummary, type RunSummary, benchSummarySchema } from '../../src/schema/summary.js'
+import type { SimProfile } from '../../src/sim/engine/profile.js'
+import type { NetworkPath } from '../../src/sim/network.js'
+import { runVirtual } from '../../src/sim/virtual.js'
+
+export interface VirtualSweepOptions {
+  profile: SimProfile
+  dir: string
+  inputTokens: LengthSpec
+  outputTokens: LengthSpec
+  requests: number
+  sweepSteps: number
+  sweepMaxConcurrency: number
+  seed: number
+  network?: NetworkPath
+  label?: string
+}
+
+/**
+ * What `geopat bench --profile sweep` would measure against `geopat sim` running `profile`, in
+ * virtual time: the same sweep planner picks the steps from the previous step's summary, and the
+ * records and summary are written with bench's writers, so the fit's reader sees the real format.
+ */
+export async function writeVirtualSweep(options: VirtualSweepOptions): Promise<{ dir: string; runs: RunSummary[] }> {
+  mkdirSync(options.dir, { recursive: true })
+  const load = loadSchema.parse({ profile: 'sweep', requests: options.requests, sweepSteps: options.sweepSteps, sweepMaxConcurrency: options.sweepMaxConcurrency, seed: options.seed })
+  const planner = createSweepPlanner(load)
+  const writer = new RecordsWriter(join(options.dir, 'records.jsonl'))
+  const runs: RunSummary[] = []
+  const label = options.label ?? 'sim'
+  let step: LoadStep | undefined = planner.next(undefined)
+  let nextId = 0
+  while (step) {
+    const result = await runVirtual({
+      profile: options.profile,
+      confidential: false,
+      ...(options.network ? { network: options.network } : {}),
+      load: step,
+      inputTokens: options.inputTokens,
+      outputTokens: options.outputTokens,
+      seed: options.seed * 100 + step.step,
+      keepRecords: true,
+      label,
+    })
+    // Bench numbers records across the whole run.
+    for (const record of result.records) writer.write({ ...record, id: nextId + record.id })
+    nextId += result.records.length
+    const summary: RunSummary = { ...result.summary, stepLabel: step.label }
+    runs.push(summary)
+    step = planner.next(summary)
+  }
+  writer.flush()
+  writer.close()
+  const summary = benchSummarySchema.parse({
+    schema: 'geopat.bench-summary/v1',
+    runId: `virtual-sweep-${options.seed}`,
+    tool: { name: 'geopat', version: 'test', node: process.version },
+    startedAt: new Date(0).toISOString(),
+    finishedAt: new Date(0).toISOString(),
+    recordsFile: 'records.jsonl',
+    tokenizer: 'test',
+    runs,
+  } satisfies BenchSummary)
+  writeSummaryFiles(options.dir, { 'summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'summary.csv': summaryToCsv(summary) }, undefined)
+  return { dir: options.dir, runs }
+}

@@ -1,0 +1,121 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { type SimProfile, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
+import { type FitResult, fitProfile } from '../../src/sim/fit/fit.js'
+import { type MeasuredSweep, readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
+import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
+import { pointError, simulatePoint } from '../../src/sim/fit/simulate-point.js'
+import type { NetworkPath } from '../../src/sim/network.js'
+import { UserError } from '../../src/util/errors.js'
+import { writeVirtualSweep } from '../helpers/virtual-sweep.js'
+
+/**
+ * `geopat sim fit` in virtual time: sweeps measured (as bench would) from a truth profile whose
+ * timing parameters are a built-in profile's moved by 20–50%, written as a bench run folder with
+ * bench's writers; the fit starts from the built-in profile and never sees the truth.
+ */
+const BASE = 'h200-llama-3.1-8b-bf16'
+const PERTURBATION: Record<string, number> = {
+  'timing.bandwidthEfficiency': 0.8,
+  'timing.stepOverheadMs': 1.4,
+  'timing.perSequenceUs': 1.3,
+  'timing.prefillMfu': 0.75,
+  'timing.frontendMs': 1.3,
+}
+const work = mkdtempSync(join(tmpdir(), 'geopat-fit-'))
+
+function truthOf(base: SimProfile, stepJitterMs: number): SimProfile {
+  const moved = Object.entries(PERTURBATION).map(([path, factor]) => [path, (readParameter(base, path) as number) * factor] as [string, number])
+  return withParameters(base, new Map([...moved, ['timing.stepJitterMs', stepJitterMs]]))
+}
+
+/** A sweep of varied lengths (so that fixed and per-token costs separate) up to a loaded step. */
+async function measure(truth: SimProfile, name: string, seed: number, network?: NetworkPath): Promise<MeasuredSweep> {
+  const dir = join(work, name)
+  await writeVirtualSweep({
+    profile: truth,
+    dir,
+    inputTokens: { dist: 'uniform', min: 32, max: 2048 },
+    outputTokens: { dist: 'uniform', min: 32, max: 256 },
+    requests: 100,
+    sweepSteps: 3,
+    sweepMaxConcurrency: 64,
+    seed,
+    ...(network ? { network } : {}),
+  })
+  return readMeasuredSweep(dir, { maxRequestsPerPoint: 400 })
+}
+
+const fit = (base: SimProfile, sweep: MeasuredSweep): Promise<FitResult> =>
+  fitProfile({ base, baseName: BASE, sweep, confidential: false, maxIterations: 20, leaveOneOutIterations: 6, now: new Date('2026-12-06T08:00:00Z') })
+
+/** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
+async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ lowLoad: number; underLoad: number; all: number[] }> {
+  const errors = await Promise.all(sweep.points.map(async (point) => ({ regime: point.regime, error: pointError(await simulatePoint(profile, point, false), point.measured) })))
+  const worst = (regime: string): number => Math.max(0, ...errors.filter((e) => e.regime === regime).map((e) => e.error))
+  return { lowLoad: worst('lowLoad'), underLoad: worst('underLoad'), all: errors.map((e) => e.error) }
+}
+
+describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
+  it('recovers the parameters the sweep identifies within 10% and predicts held-out points within 5%', async () => {
+    const base = loadProfile(BASE)
+    const truth = truthOf(base, 0)
+    const sweep = await measure(truth, 'noiseless', 7)
+    expect(sweep.points.map((p) => p.label)).toContain('synchronous')
+    expect(sweep.points.some((p) => p.regime === 'underLoad')).toBe(true)
+
+    const result = await fit(base, sweep)
+    const fittedPaths = result.fitted.map((p) => p.path)
+    // Bandwidth efficiency (the decode step) and prefill MFU (TTFT's growth with prompt length) rule
+    // every point of such a sweep: any fit must find them.
+    expect(fittedPaths).toEqual(expect.arrayContaining(['timing.bandwidthEfficiency', 'timing.prefillMfu']))
+    for (const parameter of result.fitted) {
+      const truthValue = readParameter(truth, parameter.path) as number
+      expect(Math.abs(parameter.fitted / truthValue - 1), `${parameter.path}: fitted ${parameter.fitted}, truth ${truthValue}`).toBeLessThan(0.1)
+    }
+    // What the fit does not fit is listed with a reason; the timing rows are all accounted for.
+    for (const path of Object.keys(PERTURBATION)) expect([...fittedPaths, ...result.fixed.map((p) => p.path)]).toContain(path)
+    for (const fixed of result.fixed) expect(fixed.reason.length).toBeGreaterThan(10)
+
+    // Held out: each point predicted by a fit without it, and a second sweep (other lengths,
+    // arrivals and rates) that the fit never saw.
+    for (const point of result.leaveOneOut) expect(point.error, `leave-one-out ${point.label}`).toBeLessThan(0.05)
+    const heldOut = await trueErrors(result.profile, await measure(truth, 'noiseless-held-out', 11))
+    for (const error of heldOut.all) expect(error).toBeLessThan(0.05)
+
+    // The written profile: valid, fitted values in place, provenance complete.
+    const profile = simProfileSchema.parse(result.profile)
+    for (const parameter of result.fitted) expect(readParameter(profile, parameter.path)).toBeCloseTo(parameter.fitted, 2)
+    expect(profile.calibration?.method).toBe('fitted')
+    expect(profile.calibration?.fittedOn).toEqual(sweep.points.map((p) => p.label))
+    expect(profile.calibration?.fittedFrom?.fittedParameters).toEqual(fittedPaths)
+    expect(profile.calibration?.fittedFrom?.fixedParameters).toEqual(result.fixed.map((p) => p.path))
+    expect(profile.calibration?.error.heldOutPoints).toBe(sweep.points.length)
+    const worstLoo = Math.max(...result.leaveOneOut.map((p) => p.error))
+    expect(Math.max(profile.calibration?.error.lowLoad ?? 0, profile.calibration?.error.underLoad ?? 0)).toBeGreaterThanOrEqual(worstLoo * 0.999)
+    for (const path of fittedPaths) expect(profile.sources.some((s) => s.claim.startsWith(`${path} = `))).toBe(true)
+  })
+
+  it('with step and network jitter, the reported validation error covers the error on points it never saw', async () => {
+    const base = loadProfile(BASE)
+    const truth = truthOf(base, 0.5)
+    const network: NetworkPath = { rttMs: 0, jitterMs: 2, tlsHandshakeRoundTrips: 0 }
+    const result = await fit(base, await measure(truth, 'noisy', 7, network))
+    const reported = result.profile.calibration?.error
+    const heldOut = await trueErrors(result.profile, await measure(truth, 'noisy-held-out', 13, network))
+    expect(reported?.lowLoad).not.toBeNull()
+    expect(reported?.underLoad).not.toBeNull()
+    expect(reported?.lowLoad as number).toBeGreaterThanOrEqual(heldOut.lowLoad)
+    expect(reported?.underLoad as number).toBeGreaterThanOrEqual(heldOut.underLoad)
+  })
+
+  it('refuses a parameter it does not know, in one line naming the flag', async () => {
+    const base = loadProfile(BASE)
+    const sweep = await measure(truthOf(base, 0), 'unknown-parameter', 3)
+    const attempt = fitProfile({ base, baseName: BASE, sweep, confidential: false, parameters: ['timing.warpSpeed'], maxIterations: 1, leaveOneOutIterations: 1, now: new Date() })
+    await expect(attempt).rejects.toBeInstanceOf(UserError)
+    await expect(attempt).rejects.toThrow(/^--parameters: unknown parameter "timing.warpSpeed"; fittable: timing\./)
+  })
+})
