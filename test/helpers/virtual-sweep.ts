@@ -23,6 +23,8 @@ export interface VirtualSweepOptions {
   seed: number
   network?: NetworkPath
   label?: string
+  /** Stop after the first (synchronous) step: a run that is not a sweep. */
+  onlyFirstStep?: boolean
 }
 
 /**
@@ -56,7 +58,7 @@ export async function writeVirtualSweep(options: VirtualSweepOptions): Promise<{
     nextId += result.records.length
     const summary: RunSummary = { ...result.summary, stepLabel: step.label }
     runs.push(summary)
-    step = planner.next(summary)
+    step = options.onlyFirstStep ? undefined : planner.next(summary)
   }
   writer.flush()
   writer.close()

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type SimProfile, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
 import { type FitResult, fitProfile } from '../../src/sim/fit/fit.js'
+import { formatFitResult } from '../../src/sim/fit/fit-format.js'
 import { type MeasuredSweep, readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
 import { pointError, simulatePoint } from '../../src/sim/fit/simulate-point.js'
@@ -96,6 +97,12 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     const worstLoo = Math.max(...result.leaveOneOut.map((p) => p.error))
     expect(Math.max(profile.calibration?.error.lowLoad ?? 0, profile.calibration?.error.underLoad ?? 0)).toBeGreaterThanOrEqual(worstLoo * 0.999)
     for (const path of fittedPaths) expect(profile.sources.some((s) => s.claim.startsWith(`${path} = `))).toBe(true)
+
+    // What the command prints: every point, every parameter, the validation error.
+    const printed = formatFitResult(result, 'my-endpoint.yaml')
+    for (const point of sweep.points) expect(printed).toContain(point.label)
+    for (const parameter of [...result.fitted, ...result.fixed]) expect(printed).toContain(parameter.path)
+    expect(printed).toMatch(/leave-one-out validation error .* low load ±\d/)
   })
 
   it('with step and network jitter, the reported validation error covers the error on points it never saw', async () => {
