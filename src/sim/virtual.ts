@@ -26,6 +26,12 @@ export interface VirtualRunOptions {
   seed: number
   /** Seed of the engine's step noise and network jitter (default: seed); prompts follow `seed`. */
   noiseSeed?: number
+  /**
+   * Replays measured requests instead of drawing them (`geopat sim fit`): request i gets the i-th
+   * length pair (cycling when the run sends more), and an open loop sends at `sendTimesMs` (ms from
+   * the step's start) instead of drawing a schedule. inputTokens/outputTokens are then unused.
+   */
+  replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number }>; sendTimesMs?: readonly number[] }
   slo?: SloConfig
   label?: string
   /** Keep every record (tests, report); otherwise records only feed the summary. */
@@ -37,12 +43,6 @@ export interface VirtualRunOptions {
   coldStart?: boolean
   /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
   stop?: StopCheck
-  /**
-   * Replays measured requests instead of drawing them (`geopat sim fit`): request i gets the i-th
-   * length pair (cycling when the run sends more), and an open loop sends at `sendTimesMs` (ms from
-   * the step's start) instead of drawing a schedule. inputTokens/outputTokens are then unused.
-   */
-  replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number }>; sendTimesMs?: readonly number[] }
 }
 
 /** Wall-clock milliseconds of simulation between two looks at `stop`. */
@@ -89,7 +89,6 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
   const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
   const engine = new EngineModel(profile, options.confidential, random)
-  const replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
   const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
   const events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
@@ -108,6 +107,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   let peakRunning = 0
   let peakKvUsage = 0
   const openConnections = new Set<number>()
+  const replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
 
   const send = (atMs: number, user: number): void => {
     if (sent >= maxRequests || atMs >= durationMs) return
