@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { type SimProfile, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
-import { type FitResult, fitProfile } from '../../src/sim/fit/fit.js'
+import { type FitResult, WELL_DETERMINED, fitProfile } from '../../src/sim/fit/fit.js'
 import { formatFitResult } from '../../src/sim/fit/fit-format.js'
 import { type MeasuredSweep, readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
@@ -21,9 +21,9 @@ const BASE = 'h200-llama-3.1-8b-bf16'
 const PERTURBATION: Record<string, number> = {
   'timing.bandwidthEfficiency': 0.8,
   'timing.stepOverheadMs': 1.4,
-  'timing.perSequenceUs': 1.3,
-  'timing.prefillMfu': 0.75,
-  'timing.frontendMs': 1.3,
+  'timing.perSequenceUs': 0.7,
+  'timing.prefillMfu': 1.3,
+  'timing.frontendMs': 1.25,
 }
 const work = mkdtempSync(join(tmpdir(), 'geopat-fit-'))
 
@@ -60,7 +60,7 @@ async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ 
 }
 
 describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
-  it('recovers the parameters the sweep identifies within 10% and predicts held-out points within 5%', async () => {
+  it('recovers the parameters the sweep determines within 10% and predicts held-out points within 5%', async () => {
     const base = loadProfile(BASE)
     const truth = truthOf(base, 0)
     const sweep = await measure(truth, 'noiseless', 7)
@@ -70,14 +70,20 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     const result = await fit(base, sweep)
     const fittedPaths = result.fitted.map((p) => p.path)
     // Bandwidth efficiency (the decode step) and prefill MFU (TTFT's growth with prompt length) rule
-    // every point of such a sweep: any fit must find them.
-    expect(fittedPaths).toEqual(expect.arrayContaining(['timing.bandwidthEfficiency', 'timing.prefillMfu']))
-    for (const parameter of result.fitted) {
+    // every point of such a sweep: the fit pins them down whatever else it does.
+    const wellDetermined = result.fitted.filter((p) => p.uncertainty <= WELL_DETERMINED)
+    expect(wellDetermined.map((p) => p.path)).toEqual(expect.arrayContaining(['timing.bandwidthEfficiency', 'timing.prefillMfu']))
+    // Every parameter the fit calls well determined is within 10% of the truth; the others are said
+    // to be weakly determined (a note), and their errors show in the predictions, checked below.
+    for (const parameter of result.fitted.filter((p) => p.uncertainty > WELL_DETERMINED)) expect(result.notes.join('\n')).toContain(`${parameter.path} is only determined to`)
+    for (const parameter of wellDetermined) {
       const truthValue = readParameter(truth, parameter.path) as number
       expect(Math.abs(parameter.fitted / truthValue - 1), `${parameter.path}: fitted ${parameter.fitted}, truth ${truthValue}`).toBeLessThan(0.1)
     }
     // What the fit does not fit is listed with a reason; the timing rows are all accounted for.
-    for (const path of Object.keys(PERTURBATION)) expect([...fittedPaths, ...result.fixed.map((p) => p.path)]).toContain(path)
+    for (const path of ['timing.bandwidthEfficiency', 'timing.stepOverheadMs', 'timing.perSequenceUs', 'timing.prefillMfu', 'timing.frontendMs']) {
+      expect([...fittedPaths, ...result.fixed.map((p) => p.path)]).toContain(path)
+    }
     for (const fixed of result.fixed) expect(fixed.reason.length).toBeGreaterThan(10)
 
     // Held out: each point predicted by a fit without it, and a second sweep (other lengths,
@@ -120,7 +126,7 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
 
   it('refuses a parameter it does not know, in one line naming the flag', async () => {
     const base = loadProfile(BASE)
-    const sweep = await measure(truthOf(base, 0), 'unknown-parameter', 3)
+    const sweep = await measure(base, 'unknown-parameter', 3)
     const attempt = fitProfile({ base, baseName: BASE, sweep, confidential: false, parameters: ['timing.warpSpeed'], maxIterations: 1, leaveOneOutIterations: 1, now: new Date() })
     await expect(attempt).rejects.toBeInstanceOf(UserError)
     await expect(attempt).rejects.toThrow(/^--parameters: unknown parameter "timing.warpSpeed"; fittable: timing\./)

@@ -27,7 +27,22 @@ export interface FittedParameter {
   path: string
   base: number
   fitted: number
+  /**
+   * How well the sweep pins it down, as a fraction (0.05 = ±5%): the figures' remaining error at
+   * the fit (the residual vector's norm) over how much a change of this parameter alone, the others
+   * compensating, moves them. A norm, not a root mean square: the simulator's and the
+   * measurement's errors are shared by neighbouring figures, not independent.
+   */
+  uncertainty: number
 }
+
+/**
+ * A fitted parameter is called well determined when its uncertainty is at most ±5%. On sweeps
+ * measured from a known profile (test/sim/fit.test.ts) the well-determined ones landed within 2–4×
+ * their uncertainty of the truth (the fit stops in a shallow valley, the discrete-event simulator
+ * ripples), so ±5% here is what backs a claim of ±10%.
+ */
+export const WELL_DETERMINED = 0.05
 
 export interface FixedParameter {
   path: string
@@ -79,22 +94,28 @@ const IDENTIFIABILITY_DIFFERENCE = 0.1
  */
 const IDENTIFIED_SENSITIVITY = 0.1
 
-/**
- * Fits the profile's timing parameters to a measured sweep by bounded least squares
- * (Levenberg-Marquardt) on the relative errors of every point's figures, simulated in virtual time;
- * then refits without each point in turn to measure the error on points the fit did not see.
- */
-export async function fitProfile(options: FitOptions): Promise<FitResult> {
+type Candidate = { parameter: FittableParameter; base: number }
+
+/** The fit's state shared by its stages: the candidates, and every point simulated so far. */
+interface FitSession {
+  options: FitOptions
+  points: OperatingPoint[]
+  fixed: FixedParameter[]
+  simulateAt: (chosen: readonly Candidate[], logValues: readonly number[], index: number) => Promise<PointFigures>
+  residualsOn: (chosen: readonly Candidate[], indexes: readonly number[]) => (logValues: readonly number[]) => Promise<number[]>
+  /** Every simulation of a point at a vector of parameter values (the refits ask again for many). */
+  simulated: Map<string, PointFigures>
+}
+
+function openSession(options: FitOptions): { session: FitSession; candidates: Candidate[] } {
   const { base, sweep } = options
   const points = sweep.points
   if (points.length < 2) throw new UserError(`--from ${sweep.runFolder}: a fit needs at least 2 operating points, found ${points.length}`)
-  const notes = [...sweep.notes]
-
   // The candidates: what the user chose, or every row; each needs a positive base value.
   const fixed: FixedParameter[] = []
   const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
   for (const path of requested) if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
-  let candidates: Array<{ parameter: FittableParameter; base: number }> = []
+  const candidates: Candidate[] = []
   for (const parameter of FITTABLE_PARAMETERS) {
     const value = readParameter(base, parameter.path)
     if (!requested.includes(parameter.path)) {
@@ -109,13 +130,10 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
     else if (!(value > 0)) fixed.push({ path: parameter.path, value, reason: 'base value is 0; the fit scales each parameter from its base' })
     else candidates.push({ parameter, base: value })
   }
-
-  // Every simulation of a point at a vector of parameter values is kept: the leave-one-out refits
-  // ask again for many of the vectors the full fit simulated.
   const simulated = new Map<string, PointFigures>()
-  const profileAt = (chosen: typeof candidates, logValues: readonly number[]): SimProfile =>
+  const profileAt = (chosen: readonly Candidate[], logValues: readonly number[]): SimProfile =>
     withParameters(base, new Map(chosen.map((c, i) => [c.parameter.path, c.base * Math.exp(logValues[i] as number)])))
-  const simulateAt = async (chosen: typeof candidates, logValues: readonly number[], index: number): Promise<PointFigures> => {
+  const simulateAt = async (chosen: readonly Candidate[], logValues: readonly number[], index: number): Promise<PointFigures> => {
     const key = `${index}|${chosen.map((c, i) => `${c.parameter.path}=${logValues[i]}`).join(',')}`
     let figures = simulated.get(key)
     if (!figures) {
@@ -124,7 +142,7 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
     }
     return figures
   }
-  const residualsOn = (chosen: typeof candidates, indexes: readonly number[]) => async (logValues: readonly number[]): Promise<number[]> => {
+  const residualsOn = (chosen: readonly Candidate[], indexes: readonly number[]) => async (logValues: readonly number[]): Promise<number[]> => {
     const all: number[] = []
     for (const index of indexes) {
       const point = points[index] as OperatingPoint
@@ -132,29 +150,46 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
     }
     return all
   }
-  const allIndexes = points.map((_, i) => i)
+  return { session: { options, points, fixed, simulateAt, residualsOn, simulated }, candidates }
+}
 
-  // Identifiability at the base: drop, one at a time, the parameter the sweep sees least once the
-  // others may compensate (1 / sqrt of the diagonal of (JᵀJ)⁻¹), until all are seen.
-  if (candidates.length > 0) {
-    const jacobian = await jacobianAt(residualsOn(candidates, allIndexes), candidates.length)
-    let kept = candidates.map((_, i) => i)
-    while (kept.length > 0) {
-      const sensitivities = conditionalSensitivities(jacobian, kept)
-      let weakest = 0
-      for (let k = 1; k < kept.length; k++) if ((sensitivities[k] as number) < (sensitivities[weakest] as number)) weakest = k
-      if ((sensitivities[weakest] as number) >= IDENTIFIED_SENSITIVITY) break
-      const dropped = candidates[kept[weakest] as number] as (typeof candidates)[number]
-      const moved = ((sensitivities[weakest] as number) * 10).toFixed(2)
-      fixed.push({
-        path: dropped.parameter.path,
-        value: dropped.base,
-        reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${moved}% (needs ${dropped.parameter.identifiedBy})`,
-      })
-      kept = kept.filter((_, k) => k !== weakest)
-    }
-    candidates = kept.map((i) => candidates[i] as (typeof candidates)[number])
+/**
+ * Identifiability at the base: drops, one at a time, the parameter the sweep sees least once the
+ * others may compensate (1 / sqrt of the diagonal of (JᵀJ)⁻¹), until every one left is seen; the
+ * dropped ones join `session.fixed` with the reason.
+ */
+async function pruneUnidentified(session: FitSession, candidates: readonly Candidate[]): Promise<Candidate[]> {
+  if (candidates.length === 0) return []
+  const jacobian = await jacobianAt(session.residualsOn(candidates, session.points.map((_, i) => i)), candidates.length)
+  let kept = candidates.map((_, i) => i)
+  while (kept.length > 0) {
+    const sensitivities = conditionalSensitivities(jacobian, kept)
+    let weakest = 0
+    for (let k = 1; k < kept.length; k++) if ((sensitivities[k] as number) < (sensitivities[weakest] as number)) weakest = k
+    if ((sensitivities[weakest] as number) >= IDENTIFIED_SENSITIVITY) break
+    const dropped = candidates[kept[weakest] as number] as Candidate
+    const moved = ((sensitivities[weakest] as number) * 10).toFixed(2)
+    session.fixed.push({
+      path: dropped.parameter.path,
+      value: dropped.base,
+      reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${moved}% (needs ${dropped.parameter.identifiedBy})`,
+    })
+    kept = kept.filter((_, k) => k !== weakest)
   }
+  return kept.map((i) => candidates[i] as Candidate)
+}
+
+/**
+ * Fits the profile's timing parameters to a measured sweep by bounded least squares
+ * (Levenberg-Marquardt) on the relative errors of every point's figures, simulated in virtual time;
+ * then refits without each point in turn to measure the error on points the fit did not see.
+ */
+export async function fitProfile(options: FitOptions): Promise<FitResult> {
+  const { session, candidates: all } = openSession(options)
+  const { points, fixed, simulateAt, residualsOn } = session
+  const notes = [...options.sweep.notes]
+  const candidates = await pruneUnidentified(session, all)
+  const allIndexes = points.map((_, i) => i)
 
   const bounds = candidates.map((c) => logBounds(c.parameter, c.base))
   const solve = (indexes: readonly number[], initial: readonly number[], maxIterations: number) =>
@@ -190,14 +225,17 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
     leaveOneOut.push({ label: point.label, regime: point.regime, simulated: figures, error: pointError(figures, point.measured) })
   }
 
-  const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number) }))
+  const uncertainties = await uncertaintiesAt(residualsOn(candidates, allIndexes), best)
+  const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number), uncertainty: uncertainties[i] as number }))
+  for (const parameter of fitted) {
+    if (parameter.uncertainty > WELL_DETERMINED) notes.push(`${parameter.path} is only determined to ±${(parameter.uncertainty * 100).toFixed(0)}%: it trades against other parameters; the predictions hold, its value alone is not a measurement`)
+  }
   const profile = buildFittedProfile(options, fitted, fixed, pointResults, leaveOneOut)
-  return { profile, fitted, fixed, points: pointResults, leaveOneOut, iterations, simulations: simulated.size, notes }
+  return { profile, fitted, fixed, points: pointResults, leaveOneOut, iterations, simulations: session.simulated.size, notes }
 }
 
-/** The residuals' Jacobian in ln(value / base) at the base, by forward differences (n + 1 evaluations). */
-async function jacobianAt(residuals: (logValues: readonly number[]) => Promise<number[]>, count: number): Promise<Matrix> {
-  const origin = new Array<number>(count).fill(0)
+/** The residuals' Jacobian in ln(value / base) at `origin` (default the base), by forward differences (n + 1 evaluations). */
+async function jacobianAt(residuals: (logValues: readonly number[]) => Promise<number[]>, count: number, origin: readonly number[] = new Array<number>(count).fill(0)): Promise<Matrix> {
   const atOrigin = await residuals(origin)
   const jacobian = new Matrix(atOrigin.length, count)
   for (let k = 0; k < count; k++) {
@@ -207,6 +245,15 @@ async function jacobianAt(residuals: (logValues: readonly number[]) => Promise<n
     for (let i = 0; i < atOrigin.length; i++) jacobian.set(i, k, ((atMoved[i] as number) - (atOrigin[i] as number)) / IDENTIFIABILITY_DIFFERENCE)
   }
   return jacobian
+}
+
+/** Each fitted parameter's uncertainty (FittedParameter.uncertainty) at the fitted values. */
+async function uncertaintiesAt(residuals: (logValues: readonly number[]) => Promise<number[]>, best: readonly number[]): Promise<number[]> {
+  if (best.length === 0) return []
+  const atBest = await residuals(best)
+  const norm = Math.sqrt(atBest.reduce((sum, r) => sum + r * r, 0))
+  const sensitivities = conditionalSensitivities(await jacobianAt(residuals, best.length, best), best.map((_, i) => i))
+  return sensitivities.map((s) => (s > 0 ? Math.expm1(norm / s) : Number.POSITIVE_INFINITY))
 }
 
 /**

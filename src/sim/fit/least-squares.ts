@@ -40,7 +40,7 @@ export async function leastSquares(problem: LeastSquaresProblem, cache = new Map
   const zeros = indexes.map(() => 0)
   let evaluations = 0
   // Each replay adds one vector; the bound only guards against a solver that never settles.
-  const maxReplays = (problem.maxIterations + 2) * (problem.initial.length + 2) + 10
+  const maxReplays = (problem.maxIterations + 2) * (2 * problem.initial.length + 2) + 10
   for (let replay = 0; replay <= maxReplays; replay++) {
     try {
       const result = levenbergMarquardt(
