@@ -10,7 +10,6 @@ export type ModelErrorBasis = Omit<ModelError, 'sampling' | 'widened' | 'rule'> 
 }
 
 const percent = (fraction: number): string => `±${Number((fraction * 100).toFixed(1))}%`
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`
 
 /**
  * The error a capacity searched on `profile` carries: its calibration block's validation error
@@ -37,19 +36,21 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   const points = error.heldOutPoints
   const from = method === 'derived' ? (calibration.derivedFrom?.profile ?? null) : method === 'fitted' ? (calibration.fittedFrom?.runFolder ?? null) : null
   // "±8% under load on 6 published points", or the weaker claim, said as such.
-  const where = regime === 'underLoad' ? 'under load' : 'at low load only (no held-out point under load)'
-  const onPoints = (kind: string) => `on ${plural(points, `${kind}point`)}`
+  const claim = (kind: string, value: number): string => {
+    const onPoints = `on ${points} ${kind} point${points === 1 ? '' : 's'}`
+    return regime === 'underLoad' ? `${percent(value)} under load ${onPoints}` : `${percent(value)} at low load only ${onPoints}, none under load`
+  }
   let sentence: string
   if (fraction === null) {
     sentence = `${method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
   } else if (method === 'published') {
-    sentence = `simulated (validated to ${percent(fraction)} ${where} ${onPoints('published ')})`
+    sentence = `simulated (validated to ${claim('published', fraction)})`
   } else if (method === 'fitted') {
     const run = calibration.fittedFrom ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}` : `a bench sweep (${calibration.date}`
-    sentence = `fitted to ${run}; leave-one-out error ${percent(fraction)} ${where} ${onPoints('measured ')})`
+    sentence = `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
   } else {
     const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
-    sentence = `derived from ${from ?? 'another profile'}${reason} (its validation error ${percent(fraction)} ${where} ${onPoints('published ')})`
+    sentence = `derived from ${from ?? 'another profile'}${reason} (its validation error ${claim('published', fraction)})`
   }
   let warning: string | null = null
   if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
