@@ -65,6 +65,13 @@ const workloadSchema = z
     /** The lengths the simulation draws: fixed as published, or a stand-in distribution for a dataset. */
     inputTokens: lengthSpecSchema,
     outputTokens: lengthSpecSchema,
+    /**
+     * Seed of the simulated run (prompt lengths, arrivals, engine noise). With a stand-in
+     * distribution, pick one whose `prompts` draws average the published means: the publisher's
+     * prompts are one fixed-seed sample too, and a few hundred heavy-tailed draws can miss the
+     * distribution's mean by 5% or more. Default 1.
+     */
+    seed: z.number().int().nonnegative().optional(),
     /** How the lengths relate to the dataset (e.g. "stand-in for ShareGPT: lognormal whose mean matches"). */
     note: z.string().min(1),
   })

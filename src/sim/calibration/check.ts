@@ -30,6 +30,8 @@ export interface CheckedPoint {
   withinTolerance: boolean | null
   file: string
   where: string
+  /** Mean prompt and output lengths of the simulated requests. */
+  simulatedMeanTokens: { input: number; output: number }
 }
 
 export interface ProfileVerdict {
@@ -117,6 +119,7 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
       withinTolerance: tolerance === null ? null : error !== null && error <= tolerance,
       file,
       where: point.where,
+      simulatedMeanTokens: { input: result.meanInputTokens, output: result.meanOutputTokens },
     })
   }
   const ids = new Set(set.map((s) => s.point.id))
