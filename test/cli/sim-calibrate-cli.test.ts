@@ -105,6 +105,7 @@ describe('geopat sim calibrate --check', () => {
     // An unassigned point is shown and not judged, however far off (ratio 1/3).
     expect(byId['t-free']).toMatchObject({ role: 'unassigned', tolerance: null, withinTolerance: null })
     expect(byId['t-free']?.ratio).toBeCloseTo(1 / 3, 9)
+    expect(json.profiles.find((p) => p.profile === 'calib-test')?.status).toBe('out-of-tolerance')
   }, 60_000)
 
   it('passes, and --write stores the date and the errors by regime, keeping the file as it was around them', async () => {
@@ -137,6 +138,12 @@ describe('geopat sim calibrate --check', () => {
         .replace('date: 2026-01-01', `date: ${new Date().toISOString().slice(0, 10)}`)
         .replace('error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }', 'error: { lowLoad: 0.12, underLoad: 0.1, fitted: 0.08, heldOutPoints: 2 }'),
     )
+  }, 60_000)
+
+  it('leaves `geopat sim` itself a command: sim calibrate is a subcommand beside it', async () => {
+    const result = await runCli(['sim', '--virtual', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--rate', '2', '--requests', '5', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect((JSON.parse(result.stdout) as { virtual: { requests: { succeeded: number } } }).virtual.requests.succeeded).toBe(5)
   }, 60_000)
 
   it('refuses bad input with one line', async () => {

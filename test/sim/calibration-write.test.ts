@@ -23,8 +23,8 @@ function verdict(profile: string, fitted: number | null, lowLoad: number | null,
     status: 'validated',
     method: 'published',
     points: heldOutPoints + 1,
-    fitted: { points: 1, worstError: fitted },
-    heldOut: { points: heldOutPoints, lowLoad, underLoad },
+    fitted: { points: 1, ids: ['a'], worstError: fitted },
+    heldOut: { points: heldOutPoints, ids: [], lowLoad, underLoad, lowLoadPoints: 0, underLoadPoints: heldOutPoints },
     unknownIds: [],
     note: '',
   }
@@ -43,7 +43,7 @@ describe('writeCalibrationBlocks', () => {
       points: [],
       skipped: [],
       failures: [],
-      profiles: [verdict('p-published', 0.04321, 0.0666, 0.1234, 2), { ...verdict('p-derived', null, null, null, 0), status: 'derived', method: 'derived', fitted: { points: 0, worstError: null } }, { ...verdict('p-bare', null, null, null, 0), status: 'not-validated', method: null }],
+      profiles: [verdict('p-published', 0.04321, 0.0666, 0.1234, 2), { ...verdict('p-derived', null, null, null, 0), status: 'derived', method: 'derived', fitted: { points: 0, ids: [], worstError: null } }, { ...verdict('p-bare', null, null, null, 0), status: 'not-validated', method: null }],
     }
     const writes = writeCalibrationBlocks(
       check,

@@ -36,13 +36,14 @@ export interface CheckedPoint {
 
 export interface ProfileVerdict {
   profile: string
-  /** validated: a published calibration whose fitted and held-out points were all run. */
-  status: 'validated' | 'not-validated' | 'derived' | 'fitted-to-own-sweep'
+  /** validated: a published calibration with held-out points, every judged point within tolerance. */
+  status: 'validated' | 'out-of-tolerance' | 'not-validated' | 'derived' | 'fitted-to-own-sweep'
   method: ProfileCalibration['method'] | null
   /** Points of the set for this profile that ran. */
   points: number
-  fitted: { points: number; worstError: number | null }
-  heldOut: { points: number; lowLoad: number | null; underLoad: number | null }
+  fitted: { points: number; ids: string[]; worstError: number | null }
+  /** Worst error by regime over the held-out points, and how many points of each regime. */
+  heldOut: { points: number; ids: string[]; lowLoad: number | null; underLoad: number | null; lowLoadPoints: number; underLoadPoints: number }
   /** Ids in fittedOn / heldOut that the set has no point for. */
   unknownIds: string[]
   note: string
@@ -140,11 +141,14 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
     profile: profile.name,
     method: calibration?.method ?? null,
     points: points.length,
-    fitted: { points: fitted.length, worstError: worst(fitted.map((p) => p.error)) },
+    fitted: { points: fitted.length, ids: fitted.map((p) => p.id), worstError: worst(fitted.map((p) => p.error)) },
     heldOut: {
       points: heldOut.length,
+      ids: heldOut.map((p) => p.id),
       lowLoad: worst(heldOut.filter((p) => p.regime === 'low-load').map((p) => p.error)),
       underLoad: worst(heldOut.filter((p) => p.regime === 'under-load').map((p) => p.error)),
+      lowLoadPoints: heldOut.filter((p) => p.regime === 'low-load').length,
+      underLoadPoints: heldOut.filter((p) => p.regime === 'under-load').length,
     },
     unknownIds: calibration?.method === 'published' ? [...calibration.fittedOn, ...calibration.heldOut].filter((id) => !setIds.has(id)) : [],
   }
@@ -159,5 +163,7 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
   }
   if (points.length === 0) return { ...base, status: 'not-validated', note: 'no point of the set ran for it' }
   if (heldOut.length === 0) return { ...base, status: 'not-validated', note: 'no held-out point: nothing validates the fit' }
+  const off = [...fitted, ...heldOut].filter((p) => p.withinTolerance === false)
+  if (off.length > 0) return { ...base, status: 'out-of-tolerance', note: `${off.length} of its ${fitted.length + heldOut.length} judged point(s) out of tolerance` }
   return { ...base, status: 'validated', note: `fitted on ${fitted.length} point(s), validated on ${heldOut.length} held-out point(s)` }
 }
