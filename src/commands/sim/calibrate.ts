@@ -37,7 +37,10 @@ export default class SimCalibrate extends GeopatCommand {
     const check = await runCalibrationCheck(flags.profile !== undefined ? set.filter((s) => s.point.profile === profiles[0]?.name) : set, profiles)
     let written: ProfileWrite[] = []
     if (flags.write) {
-      const files = new Map(profiles.map((profile, i) => [profile.name, flags.profile !== undefined ? (flags.profile.includes('/') || /\.ya?ml$/.test(flags.profile) ? flags.profile : join(PROFILE_DIR, `${profile.name}.yaml`)) : join(PROFILE_DIR, `${names[i]}.yaml`)]))
+      // loadProfile read a shipped name from PROFILE_DIR/NAME.yaml, and anything else as a path.
+      const shipped = listProfiles()
+      const fileOf = (name: string): string => (shipped.includes(name) ? join(PROFILE_DIR, `${name}.yaml`) : name)
+      const files = new Map(profiles.map((profile, i) => [profile.name, fileOf(names[i] as string)]))
       written = writeCalibrationBlocks(check, files, new Date().toISOString().slice(0, 10))
     }
     if (!this.jsonEnabled()) {
