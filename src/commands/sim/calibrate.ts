@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { join } from 'node:path'
 import { PROFILE_DIR, listProfiles, loadProfile } from '../../sim/engine/profile.js'
 import { type CalibrationCheck, FITTED_TOLERANCE, HELD_OUT_TOLERANCE, runCalibrationCheck } from '../../sim/calibration/check.js'
-import { formatCalibrationCheck } from '../../sim/calibration/format.js'
+import { failureLine, formatCalibrationCheck } from '../../sim/calibration/format.js'
 import { CALIBRATION_DIR, loadCalibrationSet } from '../../sim/calibration/set.js'
 import { type ProfileWrite, writeCalibrationBlocks } from '../../sim/calibration/write-profiles.js'
 import { GeopatCommand } from '../../util/base-command.js'
@@ -48,10 +48,7 @@ export default class SimCalibrate extends GeopatCommand {
       for (const w of written) this.log(`${w.written ? 'wrote' : 'left'} ${w.file}: ${w.detail}`)
     }
     if (check.failures.length > 0) {
-      const failed = check.points.filter((p) => check.failures.includes(p.id))
-      process.stderr.write(
-        `Error: ${failed.length} point(s) out of tolerance: ${failed.map((p) => `${p.id} (${p.role}, ratio ${p.ratio === null ? 'none' : p.ratio.toFixed(3)})`).join(', ')}\n`,
-      )
+      process.stderr.write(`Error: ${failureLine(check)}\n`)
       process.exitCode = 1
     }
     return { ...check, ok: check.failures.length === 0, written }

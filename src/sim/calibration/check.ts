@@ -52,6 +52,8 @@ export interface ProfileVerdict {
 export interface SkippedPoint {
   id: string
   profile: string
+  /** The role the point has in its profile's calibration (a judged point that did not run fails the check). */
+  role: PointRole
   reason: string
 }
 
@@ -59,7 +61,7 @@ export interface CalibrationCheck {
   points: CheckedPoint[]
   profiles: ProfileVerdict[]
   skipped: SkippedPoint[]
-  /** Ids of fitted or held-out points outside their tolerance (or with no simulated value). */
+  /** Ids of fitted or held-out points outside their tolerance, with no simulated value, or that could not run. */
   failures: string[]
 }
 
@@ -92,14 +94,22 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
   for (const { point, setup, file } of set) {
     const profile = byName.get(point.profile)
     if (!profile) {
-      skipped.push({ id: point.id, profile: point.profile, reason: `no profile ${point.profile} in this check` })
+      skipped.push({ id: point.id, profile: point.profile, role: 'unassigned', reason: `no profile ${point.profile} in this check` })
       continue
     }
     if (point.confidential && !profile.confidential) {
-      skipped.push({ id: point.id, profile: point.profile, reason: `profile ${profile.name} has no confidential settings` })
+      skipped.push({ id: point.id, profile: point.profile, role: roleOf(profile.calibration, point.id), reason: `profile ${profile.name} has no confidential settings` })
       continue
     }
-    const result = await runCalibrationPoint(point, setup, profile, options)
+    let result: Awaited<ReturnType<typeof runCalibrationPoint>>
+    try {
+      result = await runCalibrationPoint(point, setup, profile, options)
+    } catch (error) {
+      // The engine refuses what the profile cannot run (a request longer than its KV cache): a skip, not a crash.
+      if (!(error instanceof RangeError)) throw error
+      skipped.push({ id: point.id, profile: point.profile, role: roleOf(profile.calibration, point.id), reason: error.message })
+      continue
+    }
     const role = roleOf(profile.calibration, point.id)
     const error = result.ratio === null ? null : Math.abs(result.ratio - 1)
     const tolerance = role === 'fitted' ? FITTED_TOLERANCE : role === 'held-out' ? HELD_OUT_TOLERANCE : null
@@ -128,7 +138,7 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
     points,
     profiles: profiles.map((profile) => profileVerdict(profile, points, ids)),
     skipped,
-    failures: points.filter((p) => p.withinTolerance === false).map((p) => p.id),
+    failures: [...points.filter((p) => p.withinTolerance === false).map((p) => p.id), ...skipped.filter((p) => p.role !== 'unassigned').map((p) => p.id)],
   }
 }
 

@@ -39,7 +39,7 @@ export function formatCalibrationCheck(check: CalibrationCheck): string {
     p.withinTolerance === null ? '–' : `${p.withinTolerance ? 'yes' : 'NO'} (±${((p.tolerance ?? 0) * 100).toFixed(0)}%)`,
   ])
   const lines = table(['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], rows, new Set([5, 6, 7]))
-  for (const skip of check.skipped) lines.push(`skipped ${skip.id}: ${skip.reason}`)
+  for (const skip of check.skipped) lines.push(`skipped ${skip.id}${skip.role !== 'unassigned' ? ` (${skip.role})` : ''}: ${skip.reason}`)
   lines.push('')
   for (const verdict of check.profiles) {
     lines.push(`${verdict.profile}: ${verdict.status === 'not-validated' ? 'NOT VALIDATED' : verdict.status === 'out-of-tolerance' ? 'OUT OF TOLERANCE' : verdict.status} (${verdict.note})`)
@@ -52,4 +52,15 @@ export function formatCalibrationCheck(check: CalibrationCheck): string {
     if (verdict.unknownIds.length > 0) lines.push(`  ! calibration names points the set does not have: ${verdict.unknownIds.join(', ')}`)
   }
   return lines.join('\n')
+}
+
+/** The one line of a failed check: which judged points are off, or did not run. */
+export function failureLine(check: CalibrationCheck): string {
+  const off = check.points.filter((p) => check.failures.includes(p.id))
+  const notRun = check.skipped.filter((p) => check.failures.includes(p.id))
+  const parts = [
+    ...(off.length > 0 ? [`${off.length} point(s) out of tolerance: ${off.map((p) => `${p.id} (${p.role}, ratio ${p.ratio === null ? 'none' : p.ratio.toFixed(3)})`).join(', ')}`] : []),
+    ...(notRun.length > 0 ? [`${notRun.length} judged point(s) not run: ${notRun.map((p) => `${p.id} (${p.role}: ${p.reason})`).join(', ')}`] : []),
+  ]
+  return parts.join('; ')
 }
