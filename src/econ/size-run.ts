@@ -2,7 +2,7 @@ import type { LengthSpec } from '../input/distributions.js'
 import { locateOutputFile } from '../output/files.js'
 import { loadYamlFile } from '../schema/load-file.js'
 import type { SloConfig } from '../schema/scenario.js'
-import { type CostLine, type Estimate, type EndpointSizing, type SizingResult, sizingResultSchema } from '../schema/sizing.js'
+import { type CostLine, type Estimate, type EndpointSizing, type ModelError, type SizingResult, sizingResultSchema } from '../schema/sizing.js'
 import { type BenchSummary, benchSummarySchema, type RunSummary } from '../schema/summary.js'
 import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
@@ -10,6 +10,7 @@ import { UserError } from '../util/errors.js'
 import type { StopCheck } from '../util/interrupt.js'
 import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catalog.js'
 import { GEOPAT_VERSION } from '../util/version.js'
+import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
 import { type SizingPolicy, sizeFleet } from './sizing.js'
 import { costPerMtok, joulesPerToken } from './unit-cost.js'
@@ -102,7 +103,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   let inputTokensMean: number | null = null
   let outputTokensMean: number | null = null
   for (const source of options.sources) {
-    const found: ReplicaCapacity =
+    const searched: ReplicaCapacity =
       source.kind === 'measured'
         ? capacityFromSweep(source.runs, options.attainment)
         : await capacityFromSimulator({
@@ -118,6 +119,9 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
             durationS: options.simulation.durationS,
             ...(options.stop ? { stop: options.stop } : {}),
           })
+    // A simulated capacity carries the profile's validation error; a measured one, the measurement's interval only.
+    const band = source.kind === 'simulated' ? applyModelError(searched.capacity, source.profile) : null
+    const found: ReplicaCapacity = band ? { ...searched, capacity: band.capacity, warnings: [...searched.warnings, ...band.warnings] } : searched
     inputTokensMean ??= found.inputTokensMean
     outputTokensMean ??= found.outputTokensMean
     const fleet = sizeFleet(options.peakRequestsPerS, found.capacity.ratePerS, source.gpusPerReplica, options.policy)
@@ -129,11 +133,12 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       capacityPerReplica: found.capacity,
       firstCut: found.firstCut,
       evaluations: found.evaluations,
+      modelError: band?.modelError ?? null,
       gpusPerReplica: source.gpusPerReplica,
       ...fleet,
       costs: options.prices
         .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
-        .map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.powerWPerGpu)),
+        .map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.powerWPerGpu, band?.modelError ?? null)),
       warnings: found.warnings,
     })
   }
@@ -149,7 +154,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   })
 }
 
-function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerReplica'], gpusPerReplica: number, gpus: EndpointSizing['gpus'], powerWPerGpu: number | undefined): CostLine {
+function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerReplica'], gpusPerReplica: number, gpus: EndpointSizing['gpus'], powerWPerGpu: number | undefined, modelError: ModelError | null): CostLine {
   const monthly = (count: number): number => count * price.pricePerGpuHour * HOURS_PER_MONTH
   const fleetPerMonth: Estimate = {
     estimate: monthly(gpus.roundedToNodes),
@@ -166,10 +171,14 @@ function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerRepl
   const estimateOf = (key: 'input' | 'output' | 'total'): Estimate | null => {
     const value = central[key]
     if (value === null) return null
-    return { estimate: value, low: cheap[key] ?? value, high: dear[key], method: 'price / goodput tokens per second of one replica at the SLO (InferenceX formula)' }
+    // An unbounded capacity (a model error of 100% or more) leaves the cheap end at 0.
+    const low = capacity.outputTokensPerS.high === null ? 0 : (cheap[key] ?? value)
+    return { estimate: value, low, high: dear[key], method: 'price / goodput tokens per second of one replica at the SLO (InferenceX formula); interval from the capacity interval' }
   }
   const notes: string[] = [...(price.notes ?? [])]
   if (capacity.lowerBoundOnly) notes.push('capacity is a lower bound (the sweep never missed the SLO): $/Mtok is an upper bound')
+  if (modelError !== null && modelError.fraction !== null) notes.push(`the fleet and $/Mtok intervals include the model's error: ${modelError.sentence}`)
+  else if (modelError) notes.push(`no model error band: ${modelError.sentence}`)
   return {
     catalogRow: price.catalogRow,
     provider: price.provider,

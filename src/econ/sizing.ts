@@ -16,8 +16,8 @@ export interface SizingPolicy {
 /**
  * replicas = ⌈peak / (capacity per replica × target utilization)⌉ + spares per failure domain +
  * rollout surge; GPUs = replicas × GPUs per replica, rounded up to whole nodes. Returns the count
- * at the capacity's estimate, and at its high (fewest replicas) and low (most; null when the low
- * end is 0) ends. The estimate must be > 0.
+ * at the capacity's estimate, and at its high (fewest replicas; one base replica when unbounded)
+ * and low (most; null when the low end is 0) ends. The estimate must be > 0.
  */
 export function sizeFleet(
   peakRequestsPerS: number,
@@ -32,7 +32,8 @@ export function sizeFleet(
     return { base, spare, surge, total: base + spare + surge }
   }
   const atEstimate = totalAt(capacityPerReplica.estimate)
-  const fewest = totalAt(capacityPerReplica.high ?? capacityPerReplica.estimate).total
+  // high null: the capacity is unbounded above (a model error of 100% or more): one base replica.
+  const fewest = totalAt(capacityPerReplica.high ?? Number.POSITIVE_INFINITY).total
   const most = capacityPerReplica.low > 0 ? totalAt(capacityPerReplica.low).total : null
   const gpusFor = (replicas: number): number => Math.ceil((replicas * gpusPerReplica) / policy.gpusPerNode) * policy.gpusPerNode
   const total = atEstimate.total * gpusPerReplica

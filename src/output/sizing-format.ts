@@ -15,6 +15,7 @@ export function formatSizing(result: SizingResult): string {
     lines.push('')
     lines.push(`${endpoint.label} (${endpoint.source}: ${endpoint.detail})`)
     lines.push(`  capacity per replica: ${range(capacity.ratePerS, 2)} req/s${capacity.lowerBoundOnly ? ' (at least)' : ''}, ${range(capacity.outputTokensPerS, 0)} good output tok/s · ${capacity.ratePerS.method}`)
+    lines.push(`  model error: ${modelErrorLine(endpoint)}`)
     if (endpoint.firstCut) {
       lines.push(`  first cut (mean-value model of the profile, no queueing or noise): ${number(endpoint.firstCut.ratePerS, 2)} req/s, limited by ${endpoint.firstCut.limitedBy}, step ${number(endpoint.firstCut.stepMs, 1)} ms at batch ${number(endpoint.firstCut.batch, 0)}`)
     }
@@ -25,11 +26,21 @@ export function formatSizing(result: SizingResult): string {
     for (const cost of endpoint.costs) {
       const mtok = cost.perMtok
       lines.push(
-        `  ${cost.catalogRow} (${cost.provider}, ${cost.region}, ${cost.sovereignty}) at ${number(cost.pricePerGpuHour, 2)} ${cost.currency}/GPU-h: fleet ${range(cost.fleetPerMonth, 0)} ${cost.currency}/month · per Mtok output ${mtok.output ? range(mtok.output, 3) : '–'}, input ${mtok.input ? number(mtok.input.estimate, 3) : '–'}, total ${mtok.total ? number(mtok.total.estimate, 3) : '–'}${cost.joulesPerOutputToken !== null ? ` · ${number(cost.joulesPerOutputToken, 2)} J/output token` : ''}`,
+        `  ${cost.catalogRow} (${cost.provider}, ${cost.region}, ${cost.sovereignty}) at ${number(cost.pricePerGpuHour, 2)} ${cost.currency}/GPU-h: fleet ${range(cost.fleetPerMonth, 0)} ${cost.currency}/month · per Mtok output ${mtok.output ? range(mtok.output, 3) : '–'}, input ${mtok.input ? range(mtok.input, 3) : '–'}, total ${mtok.total ? range(mtok.total, 3) : '–'}${cost.joulesPerOutputToken !== null ? ` · ${number(cost.joulesPerOutputToken, 2)} J/output token` : ''}`,
       )
       for (const note of cost.notes) lines.push(`    note: ${note}`)
     }
     for (const warning of endpoint.warnings) lines.push(`  warning: ${warning}`)
   }
   return lines.join('\n')
+}
+
+/** The model's error beside a capacity: the sentence, and the interval before and after the band. */
+export function modelErrorLine(endpoint: SizingResult['endpoints'][number]): string {
+  const band = endpoint.modelError
+  if (endpoint.source === 'measured') return "none: measured, the interval is the measurement's"
+  if (!band) return 'not recorded (a sizing.json written before the band existed)'
+  const interval = (i: { low: number; high: number | null }): string => `[${number(i.low, 2)}, ${i.high === null ? '∞' : number(i.high, 2)}]`
+  if (band.fraction === null) return `${band.sentence}: no band, searches ${interval(band.sampling)} req/s only`
+  return `${band.sentence}: searches ${interval(band.sampling)} req/s, with the band ${interval(band.widened)} req/s (low ÷ (1 + e), high ÷ (1 − e), e = ${number(band.fraction, 3)})`
 }

@@ -46,6 +46,36 @@ export const costLineSchema = z
   .strict()
 export type CostLine = z.infer<typeof costLineSchema>
 
+/**
+ * The simulator's own error, carried into a simulated endpoint's capacity (and from there into its
+ * GPU range and $/Mtok): the profile's validation error at saturation (`calibration.error.underLoad`
+ * of data/sim-profiles/*.yaml or a `geopat sim fit` profile) widens the interval of the virtual-time
+ * searches. A reader recomputes the widened bounds from `sampling`, `fraction` and `rule`.
+ */
+export const modelErrorSchema = z
+  .object({
+    /** published: tuned on published points; fitted: `geopat sim fit`; derived: borrowed from another profile; unvalidated: no calibration block. */
+    basis: z.enum(['published', 'fitted', 'derived', 'unvalidated']),
+    /** The regime the error was measured in: underLoad (sizing happens near saturation); lowLoad only when no held-out point under load exists; null: no error known. */
+    regime: z.enum(['underLoad', 'lowLoad']).nullable(),
+    /** Largest |simulated / measured − 1| on the held-out points of that regime, a fraction (0.08 = ±8%); null: none known, no band. */
+    fraction: z.number().nonnegative().nullable(),
+    /** Held-out points behind the error (calibration.error.heldOutPoints); null when unvalidated. */
+    points: z.number().int().nonnegative().nullable(),
+    /** derived: the profile whose error is borrowed; fitted: the bench run folder fitted to; else null. */
+    from: z.string().nullable(),
+    /** What the report says beside the capacity, e.g. "simulated (validated to ±8% under load on 6 published points)". */
+    sentence: z.string(),
+    /** How the band is combined with the sampling interval, in words and formula. */
+    rule: z.string(),
+    /** Capacity per replica (req/s) from the searches alone: the t-interval over the virtual-time searches. */
+    sampling: z.object({ low: z.number(), high: z.number().nullable() }).strict(),
+    /** The same with the model error applied: capacityPerReplica.ratePerS's low and high. */
+    widened: z.object({ low: z.number(), high: z.number().nullable() }).strict(),
+  })
+  .strict()
+export type ModelError = z.infer<typeof modelErrorSchema>
+
 export const endpointSizingSchema = z
   .object({
     label: z.string(),
@@ -70,6 +100,12 @@ export const endpointSizingSchema = z
       .strict()
       .nullable(),
     evaluations: z.array(capacityEvaluationSchema),
+    /**
+     * Simulated only: the profile's validation error and how it widened the capacity interval
+     * (null for a measured endpoint: its interval is the measurement's). Absent in sizing.json
+     * written before the band existed: read as null.
+     */
+    modelError: modelErrorSchema.nullable().default(null),
     gpusPerReplica: z.number().int().positive(),
     replicas: z
       .object({

@@ -133,6 +133,8 @@ describe('capacity per replica from a measured sweep', () => {
     const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
     const endpoint = sizing.endpoints[0]
     expect(endpoint?.source).toBe('measured')
+    // A measured capacity carries the measurement's interval, no model error.
+    expect(endpoint?.modelError).toBeNull()
     expect(endpoint?.capacityPerReplica.ratePerS.estimate).toBeCloseTo(measured.capacity.ratePerS.estimate, 6)
     expect(endpoint?.replicas.total).toBeGreaterThanOrEqual(Math.ceil(100 / (measured.capacity.ratePerS.estimate * 0.7)))
     expect(endpoint?.costs[0]?.perMtok.output?.estimate).toBeGreaterThan(0)

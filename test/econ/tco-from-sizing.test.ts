@@ -10,7 +10,19 @@ import { expectOneLineError, runCli } from '../helpers/cli.js'
 const work = mkdtempSync(join(tmpdir(), 'geopat-tco-sizing-'))
 const MODEL = 'scenarios/tco-eu-exit.yaml'
 
-function sizing(gpus: { low: number; roundedToNodes: number; high: number | null }): SizingResult {
+const BAND: SizingResult['endpoints'][number]['modelError'] = {
+  basis: 'published',
+  regime: 'underLoad',
+  fraction: 0.1,
+  points: 5,
+  from: null,
+  sentence: 'simulated (validated to ±10% under load on 5 published points)',
+  rule: 'low ÷ (1 + e), high ÷ (1 − e)',
+  sampling: { low: 8.8, high: 10.8 },
+  widened: { low: 8, high: 12 },
+}
+
+function sizing(gpus: { low: number; roundedToNodes: number; high: number | null }, modelError: SizingResult['endpoints'][number]['modelError'] = null): SizingResult {
   const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
   const endpoint = (label: string) => ({
     label,
@@ -20,6 +32,7 @@ function sizing(gpus: { low: number; roundedToNodes: number; high: number | null
     capacityPerReplica: { ratePerS: estimate, inputTokensPerS: estimate, outputTokensPerS: estimate, lowerBoundOnly: false },
     firstCut: null,
     evaluations: [],
+    modelError,
     gpusPerReplica: 2,
     replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8 },
     gpus: { total: 12, nodes: 2, ...gpus },
@@ -49,9 +62,11 @@ async function tcoWith(name: string, result: SizingResult) {
 
 describe('geopat tco --from a sizing', () => {
   it('gives options with gpusFromSizing their GPUs from it, and more GPUs cost more', async () => {
-    const small = await tcoWith('small', sizing({ low: 8, roundedToNodes: 8, high: 16 }))
+    const small = await tcoWith('small', sizing({ low: 8, roundedToNodes: 8, high: 16 }, BAND))
     const large = await tcoWith('large', sizing({ low: 24, roundedToNodes: 32, high: 40 }))
     expect(small.warnings.join('\n')).toMatch(/eu-gpu-cloud: GPUs from .*sizing\.json \(eu-regional\): 8–16, mode 8/)
+    // A simulated sizing's range carries the model's error band, and the note says whose (issue 16).
+    expect(small.warnings.join('\n')).toContain("8–16, mode 8, for 85 req/s at peak; the range includes the model's error, simulated (validated to ±10% under load on 5 published points)")
     const cost = (result: typeof small, id: string) => result.options.find((o) => o.id === id)?.deterministic?.npvCost as number
     expect(cost(large, 'eu-gpu-cloud')).toBeGreaterThan(cost(small, 'eu-gpu-cloud') * 2)
     // The baseline is sized too (its GPUs keep billing until each option's cutover).

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { scenarioSchema } from '../../src/schema/scenario.js'
+import { loadProfile } from '../../src/sim/engine/profile.js'
 import { browserTestsRun, openInChromium } from '../helpers/browser.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
 
@@ -51,6 +52,21 @@ describe('geopat run scenarios/quickstart.yaml', () => {
     for (const file of filesUnder(runDir).filter((f) => f !== report && !f.endsWith('.csv'))) {
       expect(html, relative(runDir, file)).toContain(createHash('sha256').update(readFileSync(file)).digest('hex'))
     }
+  })
+
+  it("shows the model's error beside each simulated capacity, or says the profile is not validated (issue 16)", () => {
+    const html = readFileSync(report, 'utf8')
+    const start = html.indexOf('id="capacity"')
+    const capacity = html.slice(start, html.indexOf('</section>', start)).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
+    const scenario = YAML.parse(readFileSync(join(REPO_ROOT, 'scenarios', 'quickstart.yaml'), 'utf8')) as { endpoints: Array<{ label: string; sim: { profile: string } }> }
+    for (const endpoint of scenario.endpoints) {
+      const calibration = loadProfile(endpoint.sim.profile).calibration
+      const error = calibration?.error.underLoad ?? calibration?.error.lowLoad
+      // The band beside the capacity when the profile carries an error; the plain warning when it does not.
+      if (calibration && error !== null && error !== undefined) expect(capacity, endpoint.label).toContain(`±${Number((error * 100).toFixed(1))}%`)
+      else if (!calibration) expect(capacity, endpoint.label).toContain('not validated against measurements')
+    }
+    expect(capacity).toContain('Model error')
   })
 
   it.skipIf(!browserTestsRun)('opens offline in Chromium with no request, no console error, and titled, labelled charts', async () => {

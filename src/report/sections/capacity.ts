@@ -37,7 +37,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
   ]
   const capacity = table(
     'Capacity of one replica at the SLO',
-    ['Endpoint', 'Source', n('Requests per second'), n('Input tokens per second'), n('Output tokens per second'), 'Interval method', 'Mean-value model (upper bound)'],
+    ['Endpoint', 'Source', n('Requests per second'), n('Input tokens per second'), n('Output tokens per second'), 'Model error', 'Interval method', 'Mean-value model (upper bound)'],
     data.endpoints.map((e) => ({
       tone: (e.capacityPerReplica.lowerBoundOnly ? 'warn' : null) as Tone,
       cells: [
@@ -46,11 +46,12 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
         `${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')}${e.capacityPerReplica.lowerBoundOnly ? ' — at least: the sweep never breached the SLO' : ''}`,
         describeEstimate(e.capacityPerReplica.inputTokensPerS, 'tok/s'),
         describeEstimate(e.capacityPerReplica.outputTokensPerS, 'tok/s'),
+        describeModelError(e),
         e.capacityPerReplica.ratePerS.method,
         e.firstCut ? `${withUnit(e.firstCut.ratePerS, 'req/s')}, limited by ${e.firstCut.limitedBy} (step ${num(e.firstCut.stepMs)} ms, batch ${num(e.firstCut.batch)})` : '–',
       ],
     })),
-    'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for.',
+    'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; the GPU range and the cost intervals below follow from it.',
   )
   const fleet = table(
     'Replicas and GPUs at peak',
@@ -64,7 +65,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
       range(e.gpus.low, e.gpus.high),
       `${e.gpus.nodes} → ${e.gpus.roundedToNodes}`,
     ]),
-    'replicas = ⌈peak / (capacity × utilization)⌉ + spares per failure domain + rollout surge; the range comes from the capacity interval’s ends (∞: the interval reaches zero capacity).',
+    'replicas = ⌈peak / (capacity × utilization)⌉ + spares per failure domain + rollout surge; the range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity).',
   )
   const costRows = data.endpoints.flatMap((e) =>
     e.costs.map((c) => [
@@ -119,6 +120,18 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     attainmentChart,
     warnings: data.endpoints.flatMap((e) => e.warnings.map((w) => `${e.label}: ${w}`)),
   }
+}
+
+/**
+ * The model's error beside a simulated capacity: "simulated (validated to ±8% under load on 6
+ * published points): searches 24.7–27.3 req/s, with the band 22.9–29.7 req/s".
+ */
+export function describeModelError(e: SizingResult['endpoints'][number]): string {
+  if (e.source === 'measured') return 'none: measured (the interval is the measurement’s)'
+  const band = e.modelError
+  if (!band) return 'not recorded (sizing.json written before the band existed)'
+  if (band.fraction === null) return `${band.sentence}: no band, the searches’ interval ${range(band.sampling.low, band.sampling.high, 'req/s')} only`
+  return `${band.sentence}: searches ${range(band.sampling.low, band.sampling.high, 'req/s')}, with the band ${range(band.widened.low, band.widened.high, 'req/s')}`
 }
 
 export function capacitySection(book: ChartBook, sizing: Array<Loaded<SizingResult>>): CapacitySection | null {

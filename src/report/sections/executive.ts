@@ -122,11 +122,12 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
       figures.push({
         label: `GPUs needed, ${e.label}`,
         value: `${num(e.gpus.roundedToNodes, 0)} GPUs (${e.replicas.total} replicas × ${e.gpusPerReplica}, rounded to ${e.gpus.nodes} node${e.gpus.nodes === 1 ? '' : 's'})`,
-        detail: `${range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}`,
+        detail: `${range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval${e.modelError && e.modelError.fraction !== null ? ' (the model’s error band included)' : ''}; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}${e.modelError ? `, ${e.modelError.sentence}` : ''}`,
         source: `${file.path} · endpoints[${e.label}].gpus, capacityPerReplica`,
         tone: null,
       })
       if (e.capacityPerReplica.lowerBoundOnly) caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
+      if (e.modelError && e.modelError.fraction === null) caveats.push(`${e.label}: ${e.modelError.sentence}; its GPU count carries the simulated searches’ interval only, not the model’s own error.`)
       if (e.replicas.high === null) caveats.push(`${e.label}: the capacity interval reaches zero; the fleet size has no upper bound on this evidence.`)
       for (const c of e.costs) if (c.perMtok.total) costed.push({ label: c.catalogRow === 'command line' ? `${e.label} at ${num(c.pricePerGpuHour)} ${c.currency} per GPU-hour` : `${e.label} on ${offerName(c)}`, currency: c.currency, total: c.perMtok.total, gpus: num(e.gpus.roundedToNodes, 0), file: file.path })
     }

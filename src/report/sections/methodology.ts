@@ -92,7 +92,10 @@ export function intervalMethods(inputs: ReportInputs): string[] {
       `geopat compare: ${data.design} interleaved blocks${data.paired ? ', the same prompts on every arm (paired)' : ''}; ${confidence !== null ? `${num(confidence * 100, 0)}% ` : ''}bootstrap intervals${resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''} of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.`,
     )
   }
-  for (const { data } of inputs.sizing) for (const e of data.endpoints) methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
+  for (const { data } of inputs.sizing) for (const e of data.endpoints) {
+    methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
+    if (e.modelError && e.modelError.fraction !== null) methods.add(`geopat size: the model’s error band of a simulated capacity — ${e.modelError.rule}.`)
+  }
   return [...methods]
 }
 
