@@ -94,6 +94,11 @@ describe('geopat sim fit from the command line', () => {
     )
     expect(size.exitCode, size.stderr).toBe(0)
     expect(existsSync(join(sizing, 'sizing.json'))).toBe(true)
-    sizingResultSchema.parse(JSON.parse(readFileSync(join(sizing, 'sizing.json'), 'utf8')))
+    const sized = sizingResultSchema.parse(JSON.parse(readFileSync(join(sizing, 'sizing.json'), 'utf8')))
+    // Sizing carries the fit's own validation error, and says where it comes from.
+    const modelError = sized.endpoints[0]?.modelError
+    expect(modelError?.basis).toBe('fitted')
+    expect(modelError?.from).toBe(run)
+    expect(modelError?.fraction).toBe(profile.calibration?.error.underLoad ?? profile.calibration?.error.lowLoad)
   })
 })
