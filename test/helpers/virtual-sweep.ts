@@ -22,7 +22,8 @@ export interface VirtualSweepOptions {
   sweepMaxConcurrency: number
   seed: number
   network?: NetworkPath
-  label?: string
+  /** The endpoints measured one after the other, as bench does (default one, "sim", CC off). */
+  arms?: Array<{ label: string; confidential: boolean }>
   /** Stop after the first (synchronous) step: a run that is not a sweep. */
   onlyFirstStep?: boolean
 }
@@ -35,30 +36,31 @@ export interface VirtualSweepOptions {
 export async function writeVirtualSweep(options: VirtualSweepOptions): Promise<{ dir: string; runs: RunSummary[] }> {
   mkdirSync(options.dir, { recursive: true })
   const load = loadSchema.parse({ profile: 'sweep', requests: options.requests, sweepSteps: options.sweepSteps, sweepMaxConcurrency: options.sweepMaxConcurrency, seed: options.seed })
-  const planner = createSweepPlanner(load)
   const writer = new RecordsWriter(join(options.dir, 'records.jsonl'))
   const runs: RunSummary[] = []
-  const label = options.label ?? 'sim'
-  let step: LoadStep | undefined = planner.next(undefined)
   let nextId = 0
-  while (step) {
-    const result = await runVirtual({
-      profile: options.profile,
-      confidential: false,
-      ...(options.network ? { network: options.network } : {}),
-      load: step,
-      inputTokens: options.inputTokens,
-      outputTokens: options.outputTokens,
-      seed: options.seed * 100 + step.step,
-      keepRecords: true,
-      label,
-    })
-    // Bench numbers records across the whole run.
-    for (const record of result.records) writer.write({ ...record, id: nextId + record.id })
-    nextId += result.records.length
-    const summary: RunSummary = { ...result.summary, stepLabel: step.label }
-    runs.push(summary)
-    step = options.onlyFirstStep ? undefined : planner.next(summary)
+  for (const arm of options.arms ?? [{ label: 'sim', confidential: false }]) {
+    const planner = createSweepPlanner(load)
+    let step: LoadStep | undefined = planner.next(undefined)
+    while (step) {
+      const result = await runVirtual({
+        profile: options.profile,
+        confidential: arm.confidential,
+        ...(options.network ? { network: options.network } : {}),
+        load: step,
+        inputTokens: options.inputTokens,
+        outputTokens: options.outputTokens,
+        seed: options.seed * 100 + step.step + (arm.confidential ? 50 : 0),
+        keepRecords: true,
+        label: arm.label,
+      })
+      // Bench numbers records across the whole run.
+      for (const record of result.records) writer.write({ ...record, id: nextId + record.id })
+      nextId += result.records.length
+      const summary: RunSummary = { ...result.summary, stepLabel: step.label }
+      runs.push(summary)
+      step = options.onlyFirstStep ? undefined : planner.next(summary)
+    }
   }
   writer.flush()
   writer.close()

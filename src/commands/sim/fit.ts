@@ -26,8 +26,9 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     from: Flags.string({ required: true, description: 'geopat bench --profile sweep run folder (or its summary.json)' }),
     profile: Flags.string({ description: `base profile: a shipped name or a profile file (default: the one shipped profile serving the measured model; shipped: ${listProfiles().join(', ')})` }),
     out: Flags.string({ required: true, description: 'file to write the fitted profile to (YAML)' }),
-    endpoint: Flags.string({ description: 'endpoint label to fit when the run measured several' }),
-    cc: Flags.boolean({ description: "the measured endpoint ran in a confidential VM: simulate with the profile's CC tolls" }),
+    endpoint: Flags.string({ description: 'endpoint label to fit when the run measured several (the CC-off arm with --cc-endpoint)' }),
+    'cc-endpoint': Flags.string({ description: "endpoint label of the same deployment with confidential computing on, measured in the same run: fits the profile's CC tolls too" }),
+    cc: Flags.boolean({ description: "the one measured endpoint ran in a confidential VM: simulate it with the profile's CC tolls" }),
     parameters: Flags.string({ description: 'comma-separated parameter paths to fit (default: every fittable one the sweep identifies)' }),
     'max-requests': Flags.integer({ description: 'simulate at most this many requests per step (speed)', default: 400, min: 2 }),
     iterations: Flags.integer({ description: 'Levenberg-Marquardt iterations of the fit', default: 20, min: 1 }),
@@ -41,21 +42,27 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     if (existsSync(out) && !flags.overwrite) throw new UserError(`--out ${flags.out}: file exists (give --overwrite to replace it)`)
     if (!existsSync(flags.from)) throw new UserError(`--from ${flags.from}: no such folder or file`)
     const parameters = flags.parameters?.split(',').map((p) => p.trim()).filter((p) => p.length > 0)
-    const sweep = await readMeasuredSweep(flags.from, { ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}), maxRequestsPerPoint: flags['max-requests'] })
+    if (flags.cc && flags['cc-endpoint'] !== undefined) throw new UserError('--cc: give either --cc (one arm, CC on) or --cc-endpoint (both arms), not both')
+    const sweep = await readMeasuredSweep(flags.from, {
+      ...(flags.endpoint !== undefined ? { endpoint: flags.endpoint } : {}),
+      ...(flags['cc-endpoint'] !== undefined ? { ccEndpoint: flags['cc-endpoint'] } : {}),
+      confidential: flags.cc,
+      maxRequestsPerPoint: flags['max-requests'],
+    })
     const baseName = flags.profile ?? shippedProfileServing(sweep.model, flags.from)
     const base = loadProfile(baseName)
-    if (flags.cc && !base.confidential) throw new UserError(`--cc: profile ${base.name} has no confidential-computing settings`)
+    const ccFlag = flags.cc ? '--cc' : '--cc-endpoint'
+    if (sweep.points.some((p) => p.confidential) && !base.confidential) throw new UserError(`${ccFlag}: profile ${base.name} has no confidential-computing settings`)
     const result = await fitProfile({
       base,
       baseName,
       sweep,
-      confidential: flags.cc,
       ...(parameters ? { parameters } : {}),
       maxIterations: flags.iterations,
       leaveOneOutIterations: Math.max(1, Math.ceil(flags.iterations / 3)),
       now: new Date(),
     })
-    const header = `# Fitted by geopat sim fit from ${flags.from} (run ${sweep.runId}, endpoint ${sweep.endpoint}) on ${result.profile.calibration?.date}.\n# Base profile: ${baseName}. calibration: says what was fitted, what was kept, and the leave-one-out error.\n`
+    const header = `# Fitted by geopat sim fit from ${flags.from} (run ${sweep.runId}, endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''}) on ${result.profile.calibration?.date}.\n# Base profile: ${baseName}. calibration: says what was fitted, what was kept, and the leave-one-out error.\n`
     writeFileAtomic(out, header + YAML.stringify(result.profile, { lineWidth: 0 }))
     if (!this.jsonEnabled()) this.log(formatFitResult(result, flags.out))
     return {

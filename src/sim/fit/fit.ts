@@ -13,8 +13,6 @@ export interface FitOptions {
   /** How the base was named on the command line (a shipped name or a path), for the provenance. */
   baseName: string
   sweep: MeasuredSweep
-  /** The measured endpoint ran in a confidential VM: simulate with the profile's CC tolls. */
-  confidential: boolean
   /** Only these parameter paths (default: every row of FITTABLE_PARAMETERS the sweep identifies). */
   parameters?: string[]
   maxIterations: number
@@ -116,6 +114,7 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
   const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
   for (const path of requested) if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
   const candidates: Candidate[] = []
+  const bothArms = points.some((p) => p.confidential) && points.some((p) => !p.confidential)
   for (const parameter of FITTABLE_PARAMETERS) {
     const value = readParameter(base, parameter.path)
     if (!requested.includes(parameter.path)) {
@@ -126,7 +125,7 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
       if (options.parameters) throw new UserError(`--parameters: the base profile ${base.name} has no ${parameter.path}`)
       continue
     }
-    if (parameter.needsBothCcArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same endpoint; the fit reads one endpoint' })
+    if (parameter.needsBothCcArms && !bothArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same deployment in the run (--cc-endpoint)' })
     else if (!(value > 0)) fixed.push({ path: parameter.path, value, reason: 'base value is 0; the fit scales each parameter from its base' })
     else candidates.push({ parameter, base: value })
   }
@@ -137,7 +136,7 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
     const key = `${index}|${chosen.map((c, i) => `${c.parameter.path}=${logValues[i]}`).join(',')}`
     let figures = simulated.get(key)
     if (!figures) {
-      figures = await simulatePoint(profileAt(chosen, logValues), points[index] as OperatingPoint, options.confidential)
+      figures = await simulatePoint(profileAt(chosen, logValues), points[index] as OperatingPoint)
       simulated.set(key, figures)
     }
     return figures
@@ -303,7 +302,7 @@ function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixe
   const profile = withParameters(base, values)
   const labels = sweep.points.map((p) => p.label)
   profile.name = `${base.name}-fitted`.slice(0, 120)
-  profile.description = `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} (endpoint ${sweep.endpoint})`
+  profile.description = `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} (endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`
   profile.calibration = {
     method: 'fitted',
     date,
@@ -327,7 +326,7 @@ function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixe
     ...base.sources,
     ...fitted.map((p) => ({
       claim: `${p.path} = ${values.get(p.path)} (base ${p.base}): fitted by least squares to ${labels.length} operating points (${labels.join(', ')}), leave-one-out error in calibration.error`,
-      source: `geopat sim fit --from ${sweep.runFolder} (run ${sweep.runId}, endpoint ${sweep.endpoint})`,
+      source: `geopat sim fit --from ${sweep.runFolder} (run ${sweep.runId}, endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`,
       date,
     })),
   ]

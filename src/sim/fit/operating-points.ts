@@ -27,7 +27,10 @@ export const UNDER_LOAD_SHARE = 0.5
 /** One step of a measured sweep, ready to be simulated. */
 export interface OperatingPoint {
   step: number
+  /** The step's label (prefixed with its endpoint when the sweep has a CC-on and a CC-off arm). */
   label: string
+  /** Simulated with the profile's CC tolls. */
+  confidential: boolean
   regime: 'lowLoad' | 'underLoad'
   /** The load as requested (bounds capped to the fit's request limit). */
   load: LoadStep
@@ -48,6 +51,8 @@ export interface MeasuredSweep {
   runFolder: string
   runId: string
   endpoint: string
+  /** The CC-on arm, when both were measured. */
+  ccEndpoint?: string
   /** The model the endpoint served (the summary's). */
   model: string
   points: OperatingPoint[]
@@ -105,31 +110,53 @@ function rampUpOf(records: readonly RequestRecord[], concurrency: number): numbe
   return lastFirstSend < 50 ? 0 : (lastFirstSend * concurrency) / (concurrency - 1)
 }
 
+export interface ReadSweepOptions {
+  /** The endpoint to fit (the CC-off arm when `ccEndpoint` is given); default: the only one (or the only other). */
+  endpoint?: string
+  /** The CC-on arm of the same deployment, measured in the same run: the fit then sees the CC tolls. */
+  ccEndpoint?: string
+  /** One arm only: it ran in a confidential VM (simulated with the profile's CC tolls). */
+  confidential?: boolean
+  maxRequestsPerPoint: number
+}
+
 /**
  * Reads a `geopat bench --profile sweep` run folder (summary.json and records.jsonl, through the
  * readers bench and size use) into operating points: each step's load as requested, the lengths
- * its requests really had (server-counted), and its measured figures.
+ * its requests really had (server-counted), and its measured figures. With `ccEndpoint`, both arms'
+ * steps, each point marked CC on or off and labelled with its endpoint.
  */
-export async function readMeasuredSweep(runFolder: string, options: { endpoint?: string; maxRequestsPerPoint: number }): Promise<MeasuredSweep> {
+export async function readMeasuredSweep(runFolder: string, options: ReadSweepOptions): Promise<MeasuredSweep> {
   const { file, summary } = readBenchSummary(runFolder)
   const groups = runsByEndpoint(summary)
   const labels = [...groups.keys()]
-  let endpoint = options.endpoint
-  if (endpoint === undefined) {
-    if (labels.length > 1) throw new UserError(`--from ${runFolder}: the run measured several endpoints (${labels.join(', ')}); choose one with --endpoint`)
-    endpoint = labels[0]
+  const known = (flag: string, label: string): string => {
+    if (!groups.has(label)) throw new UserError(`${flag} ${label}: not in ${file} (endpoints: ${labels.join(', ') || 'none'})`)
+    return label
   }
-  const runs = endpoint !== undefined ? groups.get(endpoint) : undefined
-  if (!runs || endpoint === undefined) throw new UserError(`--endpoint ${options.endpoint}: not in ${file} (endpoints: ${labels.join(', ') || 'none'})`)
-  if (runs.length < 2) throw new UserError(`--from ${runFolder}: endpoint "${endpoint}" has ${runs.length} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`)
+  const ccEndpoint = options.ccEndpoint !== undefined ? known('--cc-endpoint', options.ccEndpoint) : undefined
+  let endpoint = options.endpoint !== undefined ? known('--endpoint', options.endpoint) : undefined
+  if (endpoint === undefined) {
+    const others = labels.filter((label) => label !== ccEndpoint)
+    if (others.length !== 1) throw new UserError(`--from ${runFolder}: the run measured ${others.length === 0 ? 'no other endpoint' : `several endpoints (${others.join(', ')})`}; choose one with --endpoint`)
+    endpoint = others[0] as string
+  }
+  if (endpoint === ccEndpoint) throw new UserError(`--cc-endpoint ${ccEndpoint}: the same endpoint as --endpoint; give the CC-on arm`)
+  const arms = [{ label: endpoint, confidential: ccEndpoint === undefined && options.confidential === true }, ...(ccEndpoint !== undefined ? [{ label: ccEndpoint, confidential: true }] : [])]
+  for (const arm of arms) {
+    const count = groups.get(arm.label)?.length ?? 0
+    if (count < 2) throw new UserError(`--from ${runFolder}: endpoint "${arm.label}" has ${count} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`)
+  }
 
   const recordsPath = join(dirname(file), summary.recordsFile)
-  const byStep = new Map<number, RequestRecord[]>()
+  const armLabels = new Set(arms.map((a) => a.label))
+  const byStep = new Map<string, RequestRecord[]>()
   try {
-    for await (const record of readRecords(recordsPath, { validate: true, filter: (r) => r.endpoint === endpoint })) {
-      const list = byStep.get(record.step) ?? []
+    for await (const record of readRecords(recordsPath, { validate: true, filter: (r) => armLabels.has(r.endpoint) })) {
+      const key = `${record.endpoint}\u0000${record.step}`
+      const list = byStep.get(key) ?? []
       list.push(record)
-      byStep.set(record.step, list)
+      byStep.set(key, list)
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--from ${runFolder}: no ${summary.recordsFile} beside ${file}; the fit replays each request's lengths`)
@@ -137,21 +164,42 @@ export async function readMeasuredSweep(runFolder: string, options: { endpoint?:
   }
 
   const notes: string[] = []
+  const points: OperatingPoint[] = []
+  for (const arm of arms) {
+    const runs = groups.get(arm.label) as RunSummary[]
+    const prefix = arms.length > 1 ? `${arm.label}: ` : ''
+    points.push(...armPoints(runs, arm.confidential, prefix, (step) => byStep.get(`${arm.label}\u0000${step}`) ?? [], options, runFolder, summary.recordsFile, notes))
+  }
+  return { runFolder, runId: summary.runId, endpoint, ...(ccEndpoint !== undefined ? { ccEndpoint } : {}), model: groups.get(endpoint)?.[0]?.endpoint.model ?? '', points, notes }
+}
+
+/** One endpoint's steps as operating points; low load and under load relative to its own highest rate. */
+function armPoints(
+  runs: readonly RunSummary[],
+  confidential: boolean,
+  prefix: string,
+  recordsOf: (step: number) => RequestRecord[],
+  options: ReadSweepOptions,
+  runFolder: string,
+  recordsFile: string,
+  notes: string[],
+): OperatingPoint[] {
   const highestRate = Math.max(...runs.map((r) => r.throughput.requestsPerS))
   const points: OperatingPoint[] = []
   for (const run of runs) {
-    const records = (byStep.get(run.step) ?? []).sort((a, b) => a.id - b.id)
+    const records = recordsOf(run.step).sort((a, b) => a.id - b.id)
     const ok = records.filter((r) => r.ok && r.inputTokens !== null)
-    if (ok.length === 0) throw new UserError(`--from ${runFolder}: step "${run.stepLabel}" has no successful request with a server-counted prompt length in ${summary.recordsFile}`)
-    if (ok.length < records.length) notes.push(`${run.stepLabel}: ${records.length - ok.length} of ${records.length} requests failed; their load is not replayed`)
-    if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined) throw new UserError(`--from ${runFolder}: step "${run.stepLabel}" has no TTFT in summary.json`)
+    const label = `${prefix}${run.stepLabel}`
+    if (ok.length === 0) throw new UserError(`--from ${runFolder}: step "${label}" has no successful request with a server-counted prompt length in ${recordsFile}`)
+    if (ok.length < records.length) notes.push(`${label}: ${records.length - ok.length} of ${records.length} requests failed; their load is not replayed`)
+    if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined) throw new UserError(`--from ${runFolder}: step "${label}" has no TTFT in summary.json`)
     const lengths = ok.map((r) => ({ inputTokens: r.inputTokens as number, outputTokens: r.outputTokens }))
     const medianInputTokens = median(lengths.map((l) => l.inputTokens))
     const medianContextTokens = median(lengths.map((l) => contextOf(l.inputTokens, l.outputTokens)))
     const requested = run.requested
     const bound = Math.min(requested.requests ?? Number.POSITIVE_INFINITY, options.maxRequestsPerPoint)
     const maxRequests = Number.isFinite(bound) ? bound : undefined
-    if (requested.requests !== null && requested.requests > options.maxRequestsPerPoint) notes.push(`${run.stepLabel}: simulated ${options.maxRequestsPerPoint} of its ${requested.requests} requests (--max-requests)`)
+    if (requested.requests !== null && requested.requests > options.maxRequestsPerPoint) notes.push(`${label}: simulated ${options.maxRequestsPerPoint} of its ${requested.requests} requests (--max-requests)`)
     const concurrency = requested.concurrency ?? 1
     const rampUpMs = requested.mode === 'closed' ? rampUpOf(records, concurrency) : 0
     const load: LoadStep = {
@@ -170,7 +218,8 @@ export async function readMeasuredSweep(runFolder: string, options: { endpoint?:
     }
     points.push({
       step: run.step,
-      label: run.stepLabel,
+      label,
+      confidential,
       regime: run.throughput.requestsPerS >= UNDER_LOAD_SHARE * highestRate ? 'underLoad' : 'lowLoad',
       load,
       warmupS: requested.warmupS,
@@ -183,5 +232,5 @@ export async function readMeasuredSweep(runFolder: string, options: { endpoint?:
       measuredRequestsPerS: run.throughput.requestsPerS,
     })
   }
-  return { runFolder, runId: summary.runId, endpoint, model: runs[0]?.endpoint.model ?? '', points, notes }
+  return points
 }

@@ -40,10 +40,10 @@ export const HEADLINE_FIGURES: ReadonlyArray<keyof PointFigures> = ['ttftMs', 't
  * profile meets the same random numbers (common random numbers): the objective is a deterministic
  * function of the parameters, as the numeric Jacobian needs.
  */
-export async function simulatePoint(profile: SimProfile, point: OperatingPoint, confidential: boolean): Promise<PointFigures> {
+export async function simulatePoint(profile: SimProfile, point: OperatingPoint): Promise<PointFigures> {
   const result = await runVirtual({
     profile,
-    confidential,
+    confidential: point.confidential,
     load: point.load,
     inputTokens: 1,
     outputTokens: 1,
