@@ -27,9 +27,9 @@ export interface FittedParameter {
   fitted: number
   /**
    * How well the sweep pins it down, as a fraction (0.05 = ±5%): the figures' remaining error at
-   * the fit (the residual vector's norm) over how much a change of this parameter alone, the others
-   * compensating, moves them. A norm, not a root mean square: the simulator's and the
-   * measurement's errors are shared by neighbouring figures, not independent.
+   * the fit (the residual vector's norm, at least 1% per point) over how much a change of this
+   * parameter alone, the others compensating, moves them. A norm, not a root mean square: the
+   * simulator's and the measurement's errors are shared by neighbouring figures, not independent.
    */
   uncertainty: number
 }
@@ -41,6 +41,8 @@ export interface FittedParameter {
  * ripples), so ±5% here is what backs a claim of ±10%.
  */
 export const WELL_DETERMINED = 0.05
+/** The least error a point's figures are taken to have in the uncertainty (a fraction). */
+const UNCERTAINTY_FLOOR_PER_POINT = 0.01
 
 export interface FixedParameter {
   path: string
@@ -250,7 +252,10 @@ async function jacobianAt(residuals: (logValues: readonly number[]) => Promise<n
 async function uncertaintiesAt(residuals: (logValues: readonly number[]) => Promise<number[]>, best: readonly number[]): Promise<number[]> {
   if (best.length === 0) return []
   const atBest = await residuals(best)
-  const norm = Math.sqrt(atBest.reduce((sum, r) => sum + r * r, 0))
+  // Never below 1% per point: a fit that matches to 0.1% says more about the simulator matching
+  // itself than about the parameters, and two parameters that almost trade would look exact.
+  const floor = UNCERTAINTY_FLOOR_PER_POINT * Math.sqrt(atBest.length / RESIDUALS_PER_POINT)
+  const norm = Math.max(floor, Math.sqrt(atBest.reduce((sum, r) => sum + r * r, 0)))
   const sensitivities = conditionalSensitivities(await jacobianAt(residuals, best.length, best), best.map((_, i) => i))
   return sensitivities.map((s) => (s > 0 ? Math.expm1(norm / s) : Number.POSITIVE_INFINITY))
 }
