@@ -227,9 +227,13 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
   }
 
   const uncertainties = await uncertaintiesAt(residualsOn(candidates, allIndexes), best)
+  for (const regime of ['lowLoad', 'underLoad'] as const) {
+    const count = points.filter((p) => p.regime === regime).length
+    if (count === 1) notes.push(`one ${regime === 'lowLoad' ? 'low-load' : 'under-load'} point: its validation error is a 95% bound from a single error (×12.7); more sweep steps narrow it`)
+  }
   const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number), uncertainty: uncertainties[i] as number }))
   for (const parameter of fitted) {
-    if (parameter.uncertainty > WELL_DETERMINED) notes.push(`${parameter.path} is only determined to ±${(parameter.uncertainty * 100).toFixed(0)}%: it trades against other parameters; the predictions hold, its value alone is not a measurement`)
+    if (parameter.uncertainty > WELL_DETERMINED) notes.push(`${parameter.path} is only determined to ±${(parameter.uncertainty * 100).toFixed(0)}%: it trades against other parameters; its value alone is not a measurement (the predictions are judged by the leave-one-out error)`)
   }
   const profile = buildFittedProfile(options, fitted, fixed, pointResults, leaveOneOut)
   return { profile, fitted, fixed, points: pointResults, leaveOneOut, iterations, simulations: session.simulated.size, notes }
