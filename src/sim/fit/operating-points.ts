@@ -199,7 +199,8 @@ function armPoints(
     const requested = run.requested
     const bound = Math.min(requested.requests ?? Number.POSITIVE_INFINITY, options.maxRequestsPerPoint)
     const maxRequests = Number.isFinite(bound) ? bound : undefined
-    if (requested.requests !== null && requested.requests > options.maxRequestsPerPoint) notes.push(`${label}: simulated ${options.maxRequestsPerPoint} of its ${requested.requests} requests (--max-requests)`)
+    const measuredRequests = Math.max(requested.requests ?? 0, records.length)
+    if (measuredRequests > options.maxRequestsPerPoint) notes.push(`${label}: simulated its first ${options.maxRequestsPerPoint} of ${measuredRequests} requests (--max-requests), compared with the whole step's figures`)
     const concurrency = requested.concurrency ?? 1
     const rampUpMs = requested.mode === 'closed' ? rampUpOf(records, concurrency) : 0
     const load: LoadStep = {
