@@ -42,7 +42,7 @@ async function measure(truth: SimProfile, name: string, seed: number, options: {
     dir,
     inputTokens: { dist: 'uniform', min: 32, max: 2048 },
     outputTokens: { dist: 'uniform', min: 32, max: 256 },
-    requests: 100,
+    requests: 80,
     sweepSteps: options.sweepSteps ?? 3,
     sweepMaxConcurrency: 64,
     seed,
@@ -52,7 +52,7 @@ async function measure(truth: SimProfile, name: string, seed: number, options: {
 }
 
 const fit = (base: SimProfile, sweep: MeasuredSweep): Promise<FitResult> =>
-  fitProfile({ base, baseName: BASE, sweep, maxIterations: 20, leaveOneOutIterations: 6, now: new Date('2026-12-06T08:00:00Z') })
+  fitProfile({ base, baseName: BASE, sweep, maxIterations: 15, leaveOneOutIterations: 5, now: new Date('2026-12-06T08:00:00Z') })
 
 /** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
 async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ lowLoad: number; underLoad: number; all: number[] }> {
