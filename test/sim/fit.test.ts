@@ -51,8 +51,8 @@ async function measure(truth: SimProfile, name: string, seed: number, options: {
   return readMeasuredSweep(dir, { maxRequestsPerPoint: 400, ...(arms ? { endpoint: arms[0]?.label as string, ccEndpoint: arms[1]?.label as string } : {}) })
 }
 
-const fit = (base: SimProfile, sweep: MeasuredSweep): Promise<FitResult> =>
-  fitProfile({ base, baseName: BASE, sweep, maxIterations: 15, leaveOneOutIterations: 5, now: new Date('2026-12-06T08:00:00Z') })
+const fit = (base: SimProfile, sweep: MeasuredSweep, leaveOneOutIterations = 15): Promise<FitResult> =>
+  fitProfile({ base, baseName: BASE, sweep, maxIterations: 15, leaveOneOutIterations, now: new Date('2026-12-06T08:00:00Z') })
 
 /** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
 async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ lowLoad: number; underLoad: number; all: number[] }> {
@@ -118,8 +118,11 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     const base = loadProfile(BASE)
     const truth = truthOf(base, 0.5)
     const network: NetworkPath = { rttMs: 0, jitterMs: 2, tlsHandshakeRoundTrips: 0 }
-    const result = await fit(base, await measure(truth, 'noisy', 7, { network }))
+    // Fewer leave-one-out iterations (time): a refit stopped early errs more as a rule, so the
+    // reported error is, if anything, larger.
+    const result = await fit(base, await measure(truth, 'noisy', 7, { network }), 8)
     const reported = result.profile.calibration?.error
+    // The true error: the fitted profile against a second sweep of the same (noisy) deployment.
     const heldOut = await trueErrors(result.profile, await measure(truth, 'noisy-held-out', 13, { network }))
     expect(reported?.lowLoad).not.toBeNull()
     expect(reported?.underLoad).not.toBeNull()
@@ -148,7 +151,7 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     expect(sweep.points.filter((p) => p.confidential).length).toBeGreaterThanOrEqual(2)
     expect(sweep.points.filter((p) => !p.confidential).length).toBeGreaterThanOrEqual(2)
     expect(new Set(sweep.points.map((p) => p.label)).size).toBe(sweep.points.length)
-    const result = await fitProfile({ base, baseName: BASE, sweep, parameters: tolls, maxIterations: 12, leaveOneOutIterations: 4, now: new Date() })
+    const result = await fitProfile({ base, baseName: BASE, sweep, parameters: tolls, maxIterations: 12, leaveOneOutIterations: 6, now: new Date() })
     // The tolls are candidates now: each is fitted, or kept for a reason of this sweep, never "needs both arms".
     for (const path of tolls) {
       const fixed = result.fixed.find((p) => p.path === path)

@@ -59,7 +59,7 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
       sweep,
       ...(parameters ? { parameters } : {}),
       maxIterations: flags.iterations,
-      leaveOneOutIterations: Math.max(1, Math.ceil(flags.iterations / 3)),
+      leaveOneOutIterations: flags.iterations,
       now: new Date(),
     })
     const header = `# Fitted by geopat sim fit from ${flags.from} (run ${sweep.runId}, endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''}) on ${result.profile.calibration?.date}.\n# Base profile: ${baseName}. calibration: says what was fitted, what was kept, and the leave-one-out error.\n`

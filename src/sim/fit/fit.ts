@@ -16,7 +16,7 @@ export interface FitOptions {
   /** Only these parameter paths (default: every row of FITTABLE_PARAMETERS the sweep identifies). */
   parameters?: string[]
   maxIterations: number
-  /** Iterations of each leave-one-out refit (it starts from the full fit). */
+  /** Iterations of each leave-one-out refit (from the base, like the full fit). */
   leaveOneOutIterations: number
   now: Date
 }
@@ -221,7 +221,9 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
   const leaveOneOut: LeaveOneOutResult[] = []
   for (const [index, point] of points.entries()) {
     const others = allIndexes.filter((i) => i !== index)
-    const refit = candidates.length > 0 ? (await solve(others, best, options.leaveOneOutIterations)).parameters : best
+    // From the base, as the full fit started: a refit that started from the full fit would begin
+    // with what the held-out point taught it, and its error would look smaller than it is.
+    const refit = candidates.length > 0 ? (await solve(others, candidates.map(() => 0), options.leaveOneOutIterations)).parameters : best
     const figures = await simulateAt(candidates, refit, index)
     leaveOneOut.push({ label: point.label, regime: point.regime, simulated: figures, error: pointError(figures, point.measured) })
   }
