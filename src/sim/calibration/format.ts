@@ -1,0 +1,51 @@
+import type { CalibrationCheck, CheckedPoint } from './check.js'
+
+const SHORT_METRIC: Record<CheckedPoint['metric'], string> = {
+  'vllm-serving-mean-ttft': 'mean TTFT',
+  'vllm-serving-mean-tpot': 'mean TPOT',
+  'vllm-serving-mean-itl': 'mean ITL',
+  'vllm-serving-request-throughput': 'serving req/s',
+  'vllm-serving-output-throughput': 'serving out tok/s',
+  'vllm-offline-request-throughput': 'offline req/s',
+  'phala-mean-decode-rate': 'decode tok/s/req',
+  'phala-mean-ttft': 'mean TTFT (Phala)',
+}
+
+const value = (v: number | null): string => {
+  if (v === null || !Number.isFinite(v)) return '–'
+  return v.toFixed(v < 100 ? 2 : v < 1000 ? 1 : 0)
+}
+const percent = (e: number | null): string => (e === null ? '–' : Number.isFinite(e) ? `${(e * 100).toFixed(1)}%` : 'no value')
+
+function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, rightAligned: ReadonlySet<number>): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd()
+  return [line(header), ...rows.map(line)]
+}
+
+/** The human answer of `geopat sim calibrate --check`: every point, then each profile's verdict. */
+export function formatCalibrationCheck(check: CalibrationCheck): string {
+  const rows = check.points.map((p) => [
+    p.id,
+    p.profile,
+    p.confidential ? 'on' : 'off',
+    p.regime,
+    `${SHORT_METRIC[p.metric]} @ ${p.load}`,
+    `${value(p.published)} ${p.unit}`,
+    value(p.simulated),
+    p.ratio === null ? '–' : p.ratio.toFixed(3),
+    p.role,
+    p.withinTolerance === null ? '–' : `${p.withinTolerance ? 'yes' : 'NO'} (±${((p.tolerance ?? 0) * 100).toFixed(0)}%)`,
+  ])
+  const lines = table(['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], rows, new Set([5, 6, 7]))
+  for (const skip of check.skipped) lines.push(`skipped ${skip.id}: ${skip.reason}`)
+  lines.push('')
+  for (const verdict of check.profiles) {
+    lines.push(`${verdict.profile}: ${verdict.status === 'validated' ? 'validated' : verdict.status === 'not-validated' ? 'NOT VALIDATED' : verdict.status} (${verdict.note})`)
+    if (verdict.fitted.points > 0) lines.push(`  fitted on ${verdict.fitted.points} point(s): worst error ${percent(verdict.fitted.worstError)}`)
+    if (verdict.heldOut.points > 0) lines.push(`  held out ${verdict.heldOut.points} point(s): error at low load ${percent(verdict.heldOut.lowLoad)}, under load ${percent(verdict.heldOut.underLoad)}`)
+    if (verdict.unknownIds.length > 0) lines.push(`  ! calibration names points the set does not have: ${verdict.unknownIds.join(', ')}`)
+  }
+  return lines.join('\n')
+}
