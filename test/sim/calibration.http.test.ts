@@ -54,14 +54,15 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
 }
 
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
-  it('H100 SXM, Llama-3.1-8B: batch-1 ITL is 7–7.5 ms', async (context) => {
+  it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
+    // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
     const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
     const itl = run.metrics.itl?.mean as number
-    expect(itl).toBeGreaterThanOrEqual(7 - slackMs)
-    expect(itl).toBeLessThanOrEqual(7.5 + slackMs)
+    expect(itl).toBeGreaterThanOrEqual(8.6 * 0.9 - slackMs)
+    expect(itl).toBeLessThanOrEqual(8.6 + slackMs)
   })
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
