@@ -8,6 +8,7 @@ import { calibrationFileSchema } from '../../src/schema/calibration-set.js'
 import type { RequestRecord } from '../../src/schema/record.js'
 import { servingMetric } from '../../src/sim/calibration/metrics.js'
 import { runCalibrationPoint } from '../../src/sim/calibration/run-point.js'
+import { runCalibrationCheck } from '../../src/sim/calibration/check.js'
 import { loadCalibrationSet } from '../../src/sim/calibration/set.js'
 import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
 import { UserError } from '../../src/util/errors.js'
@@ -236,5 +237,20 @@ describe('the simulated prompts of each setup', () => {
       expect(Math.abs(result.meanInputTokens / input - 1), `${point.setup} input ${result.meanInputTokens}`).toBeLessThan(0.01)
       expect(Math.abs(result.meanOutputTokens / output - 1), `${point.setup} output ${result.meanOutputTokens}`).toBeLessThan(0.01)
     }
+  })
+})
+
+describe('a judged point that cannot run', () => {
+  it('fails the check instead of passing unseen', async () => {
+    const point = loadCalibrationSet().filter((s) => s.point.id === 'p1-nvl-8b-qps1-ttft-cc-on')
+    const { confidential: _cc, ...withoutCc } = loadProfile('h100-nvl-llama-3.1-8b-bf16')
+    const profile = {
+      ...withoutCc,
+      calibration: { method: 'published' as const, date: '2026-12-06', fittedOn: [], heldOut: ['p1-nvl-8b-qps1-ttft-cc-on'], error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 } },
+    }
+    const check = await runCalibrationCheck(point, [profile])
+    expect(check.points).toEqual([])
+    expect(check.skipped).toEqual([{ id: 'p1-nvl-8b-qps1-ttft-cc-on', profile: 'h100-nvl-llama-3.1-8b-bf16', role: 'held-out', reason: 'profile h100-nvl-llama-3.1-8b-bf16 has no confidential settings' }])
+    expect(check.failures).toEqual(['p1-nvl-8b-qps1-ttft-cc-on'])
   })
 })

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { join } from 'node:path'
 import { PROFILE_DIR, listProfiles, loadProfile } from '../../sim/engine/profile.js'
 import { type CalibrationCheck, FITTED_TOLERANCE, HELD_OUT_TOLERANCE, runCalibrationCheck } from '../../sim/calibration/check.js'
-import { formatCalibrationCheck } from '../../sim/calibration/format.js'
+import { failureLine, formatCalibrationCheck } from '../../sim/calibration/format.js'
 import { CALIBRATION_DIR, loadCalibrationSet } from '../../sim/calibration/set.js'
 import { type ProfileWrite, writeCalibrationBlocks } from '../../sim/calibration/write-profiles.js'
 import { GeopatCommand } from '../../util/base-command.js'
@@ -37,7 +37,10 @@ export default class SimCalibrate extends GeopatCommand {
     const check = await runCalibrationCheck(flags.profile !== undefined ? set.filter((s) => s.point.profile === profiles[0]?.name) : set, profiles)
     let written: ProfileWrite[] = []
     if (flags.write) {
-      const files = new Map(profiles.map((profile, i) => [profile.name, flags.profile !== undefined ? (flags.profile.includes('/') || /\.ya?ml$/.test(flags.profile) ? flags.profile : join(PROFILE_DIR, `${profile.name}.yaml`)) : join(PROFILE_DIR, `${names[i]}.yaml`)]))
+      // loadProfile read a shipped name from PROFILE_DIR/NAME.yaml, and anything else as a path.
+      const shipped = listProfiles()
+      const fileOf = (name: string): string => (shipped.includes(name) ? join(PROFILE_DIR, `${name}.yaml`) : name)
+      const files = new Map(profiles.map((profile, i) => [profile.name, fileOf(names[i] as string)]))
       written = writeCalibrationBlocks(check, files, new Date().toISOString().slice(0, 10))
     }
     if (!this.jsonEnabled()) {
@@ -45,10 +48,7 @@ export default class SimCalibrate extends GeopatCommand {
       for (const w of written) this.log(`${w.written ? 'wrote' : 'left'} ${w.file}: ${w.detail}`)
     }
     if (check.failures.length > 0) {
-      const failed = check.points.filter((p) => check.failures.includes(p.id))
-      process.stderr.write(
-        `Error: ${failed.length} point(s) out of tolerance: ${failed.map((p) => `${p.id} (${p.role}, ratio ${p.ratio === null ? 'none' : p.ratio.toFixed(3)})`).join(', ')}\n`,
-      )
+      process.stderr.write(`Error: ${failureLine(check)}\n`)
       process.exitCode = 1
     }
     return { ...check, ok: check.failures.length === 0, written }

@@ -36,13 +36,14 @@ export interface CheckedPoint {
 
 export interface ProfileVerdict {
   profile: string
-  /** validated: a published calibration whose fitted and held-out points were all run. */
-  status: 'validated' | 'not-validated' | 'derived' | 'fitted-to-own-sweep'
+  /** validated: a published calibration with held-out points, every judged point within tolerance. */
+  status: 'validated' | 'out-of-tolerance' | 'not-validated' | 'derived' | 'fitted-to-own-sweep'
   method: ProfileCalibration['method'] | null
   /** Points of the set for this profile that ran. */
   points: number
-  fitted: { points: number; worstError: number | null }
-  heldOut: { points: number; lowLoad: number | null; underLoad: number | null }
+  fitted: { points: number; ids: string[]; worstError: number | null }
+  /** Worst error by regime over the held-out points, and how many points of each regime. */
+  heldOut: { points: number; ids: string[]; lowLoad: number | null; underLoad: number | null; lowLoadPoints: number; underLoadPoints: number }
   /** Ids in fittedOn / heldOut that the set has no point for. */
   unknownIds: string[]
   note: string
@@ -51,6 +52,8 @@ export interface ProfileVerdict {
 export interface SkippedPoint {
   id: string
   profile: string
+  /** The role the point has in its profile's calibration (a judged point that did not run fails the check). */
+  role: PointRole
   reason: string
 }
 
@@ -58,7 +61,7 @@ export interface CalibrationCheck {
   points: CheckedPoint[]
   profiles: ProfileVerdict[]
   skipped: SkippedPoint[]
-  /** Ids of fitted or held-out points outside their tolerance (or with no simulated value). */
+  /** Ids of fitted or held-out points outside their tolerance, with no simulated value, or that could not run. */
   failures: string[]
 }
 
@@ -91,14 +94,22 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
   for (const { point, setup, file } of set) {
     const profile = byName.get(point.profile)
     if (!profile) {
-      skipped.push({ id: point.id, profile: point.profile, reason: `no profile ${point.profile} in this check` })
+      skipped.push({ id: point.id, profile: point.profile, role: 'unassigned', reason: `no profile ${point.profile} in this check` })
       continue
     }
     if (point.confidential && !profile.confidential) {
-      skipped.push({ id: point.id, profile: point.profile, reason: `profile ${profile.name} has no confidential settings` })
+      skipped.push({ id: point.id, profile: point.profile, role: roleOf(profile.calibration, point.id), reason: `profile ${profile.name} has no confidential settings` })
       continue
     }
-    const result = await runCalibrationPoint(point, setup, profile, options)
+    let result: Awaited<ReturnType<typeof runCalibrationPoint>>
+    try {
+      result = await runCalibrationPoint(point, setup, profile, options)
+    } catch (error) {
+      // The engine refuses what the profile cannot run (a request longer than its KV cache): a skip, not a crash.
+      if (!(error instanceof RangeError)) throw error
+      skipped.push({ id: point.id, profile: point.profile, role: roleOf(profile.calibration, point.id), reason: error.message })
+      continue
+    }
     const role = roleOf(profile.calibration, point.id)
     const error = result.ratio === null ? null : Math.abs(result.ratio - 1)
     const tolerance = role === 'fitted' ? FITTED_TOLERANCE : role === 'held-out' ? HELD_OUT_TOLERANCE : null
@@ -127,7 +138,7 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
     points,
     profiles: profiles.map((profile) => profileVerdict(profile, points, ids)),
     skipped,
-    failures: points.filter((p) => p.withinTolerance === false).map((p) => p.id),
+    failures: [...points.filter((p) => p.withinTolerance === false).map((p) => p.id), ...skipped.filter((p) => p.role !== 'unassigned').map((p) => p.id)],
   }
 }
 
@@ -140,11 +151,14 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
     profile: profile.name,
     method: calibration?.method ?? null,
     points: points.length,
-    fitted: { points: fitted.length, worstError: worst(fitted.map((p) => p.error)) },
+    fitted: { points: fitted.length, ids: fitted.map((p) => p.id), worstError: worst(fitted.map((p) => p.error)) },
     heldOut: {
       points: heldOut.length,
+      ids: heldOut.map((p) => p.id),
       lowLoad: worst(heldOut.filter((p) => p.regime === 'low-load').map((p) => p.error)),
       underLoad: worst(heldOut.filter((p) => p.regime === 'under-load').map((p) => p.error)),
+      lowLoadPoints: heldOut.filter((p) => p.regime === 'low-load').length,
+      underLoadPoints: heldOut.filter((p) => p.regime === 'under-load').length,
     },
     unknownIds: calibration?.method === 'published' ? [...calibration.fittedOn, ...calibration.heldOut].filter((id) => !setIds.has(id)) : [],
   }
@@ -159,5 +173,7 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
   }
   if (points.length === 0) return { ...base, status: 'not-validated', note: 'no point of the set ran for it' }
   if (heldOut.length === 0) return { ...base, status: 'not-validated', note: 'no held-out point: nothing validates the fit' }
+  const off = [...fitted, ...heldOut].filter((p) => p.withinTolerance === false)
+  if (off.length > 0) return { ...base, status: 'out-of-tolerance', note: `${off.length} of its ${fitted.length + heldOut.length} judged point(s) out of tolerance` }
   return { ...base, status: 'validated', note: `fitted on ${fitted.length} point(s), validated on ${heldOut.length} held-out point(s)` }
 }

@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import YAML from 'yaml'
+import YAML, { type Document, isScalar } from 'yaml'
 import { simProfileSchema, type ProfileCalibration } from '../engine/profile.js'
 import { parseWithSchema } from '../../schema/load-file.js'
 import { UserError } from '../../util/errors.js'
@@ -62,13 +62,39 @@ export function writeCalibrationBlocks(check: CalibrationCheck, files: ReadonlyM
       continue
     }
     const error = errorFigures(source)
-    document.setIn(['calibration', 'date'], date)
-    for (const [key, value] of Object.entries(error)) document.setIn(['calibration', 'error', key], value)
-    const updated = document.toString({ lineWidth: 0 })
+    const updated = setScalars(text, document, [
+      [['calibration', 'date'], date],
+      ...Object.entries(error).map(([key, value]): [string[], string | number | null] => [['calibration', 'error', key], value]),
+    ])
     // What is written must still be a valid profile.
     parseWithSchema(file, simProfileSchema, YAML.parse(updated))
     if (updated !== text) writeFileSync(file, updated)
     writes.push({ profile: verdict.profile, file, written: updated !== text, detail: `date ${date}, error ${JSON.stringify(error)}${source !== verdict ? ` (from ${source.profile})` : ''}` })
   }
   return writes
+}
+
+/**
+ * Sets scalar values in a YAML file's text. A value that is already there is replaced in place (its
+ * characters only, its quoting kept), so that every other byte of the file stays as it was; only when
+ * a key is missing is the document re-printed (yaml keeps comments, but may respace flow collections).
+ */
+function setScalars(text: string, document: Document, changes: ReadonlyArray<[string[], string | number | null]>): string {
+  const edits: Array<{ start: number; end: number; text: string }> = []
+  let missing = false
+  for (const [path, value] of changes) {
+    const node = document.getIn(path, true)
+    if (isScalar(node) && node.range) {
+      const plain = value === null ? 'null' : String(value)
+      const quoted = node.type === 'QUOTE_SINGLE' ? `'${plain}'` : node.type === 'QUOTE_DOUBLE' ? JSON.stringify(plain) : plain
+      edits.push({ start: node.range[0], end: node.range[1], text: quoted })
+    } else {
+      missing = true
+    }
+    document.setIn(path, value)
+  }
+  if (missing) return document.toString({ lineWidth: 0 })
+  let updated = text
+  for (const edit of edits.sort((a, b) => b.start - a.start)) updated = updated.slice(0, edit.start) + edit.text + updated.slice(edit.end)
+  return updated
 }
