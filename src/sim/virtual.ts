@@ -12,7 +12,8 @@ import type { RunSummary } from '../schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
 import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
-import { EngineModel } from './engine/engine.js'
+import { EngineModel, type StepResult } from './engine/engine.js'
+import { FrontendQueue } from './engine/frontend.js'
 import type { SimProfile } from './engine/profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 
@@ -41,6 +42,11 @@ export interface VirtualRunOptions {
   cooldownS?: number
   /** The model loads first: nothing enters the engine before the profile's cold start (×CC factor). */
   coldStart?: boolean
+  /**
+   * vLLM's offline benchmark (benchmark_throughput: LLM.generate, no API server): no front end, its
+   * queue nor its delay; the engine's own CPU (scheduler) still counts.
+   */
+  offline?: boolean
   /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
   stop?: StopCheck
 }
@@ -70,8 +76,10 @@ interface VirtualRequest {
 }
 
 type Event =
+  | { kind: 'arrive'; request: VirtualRequest }
   | { kind: 'enter'; request: VirtualRequest }
-  | { kind: 'step-end' }
+  | { kind: 'step-end'; result: StepResult }
+  | { kind: 'engine-free' }
   | { kind: 'send'; user: number }
 
 /**
@@ -89,6 +97,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
   const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
   const engine = new EngineModel(profile, options.confidential, random)
+  const frontend = new FrontendQueue(profile, options.confidential, { offline: options.offline === true })
   const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
   const events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
@@ -96,12 +105,14 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
   const inFlight: Array<VirtualRequest | undefined> = []
   const records: RequestRecord[] = []
-  const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
+  const frontendMs = (options.offline ? 0 : profile.timing.frontendMs) + (cc?.firstTokenTollMs ?? 0)
   const readyAtMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
   const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
   const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
   let sent = 0
   let engineBusy = false
+  /** vllm-0.5: the engine waits for its process's core (front-end work queued before the step). */
+  let engineWaitUntilMs = Number.NEGATIVE_INFINITY
   let lastSendMs = 0
   let peakWaiting = 0
   let peakRunning = 0
@@ -120,22 +131,38 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     openConnections.add(user)
     const arriveMs = atMs + connectionSetupMs(path, newConnection) + oneWayDelayMs(path, networkRandom)
     inFlight[request.id] = request
-    events.push(Math.max(arriveMs + frontendMs, readyAtMs), { kind: 'enter', request })
+    // With a front-end queue the request takes its turn on the API server's cores when it arrives.
+    if (frontend.modelled) events.push(arriveMs, { kind: 'arrive', request })
+    else events.push(Math.max(arriveMs + frontendMs, readyAtMs), { kind: 'enter', request })
   }
 
   const startStep = (atMs: number): void => {
+    const startMs = frontend.engineStartMs(atMs)
+    if (startMs > atMs) {
+      // The engine's process is busy with front-end work queued before this step (vllm-0.5).
+      if (engineWaitUntilMs !== startMs) events.push(startMs, { kind: 'engine-free' })
+      engineWaitUntilMs = startMs
+      return
+    }
     const result = engine.step(atMs)
+    frontend.holdForStep(result.endMs)
     engineBusy = true
     peakWaiting = Math.max(peakWaiting, engine.waitingCount)
     peakRunning = Math.max(peakRunning, engine.runningCount)
     peakKvUsage = Math.max(peakKvUsage, engine.kvUsage)
+    events.push(result.endMs, { kind: 'step-end', result })
+  }
+
+  /** At the end of a step its tokens go through the front end's output work, then the network. */
+  const endStep = (result: StepResult): void => {
     const ids = result.tokenRequestIds
+    const writtenMs = frontend.deliver(result.endMs, ids.length)
     for (let i = 0; i < ids.length; i++) {
       const request = inFlight[ids[i] as number]
       if (!request) continue
       const arrivals = request.arrivals
       const delay = fixedDeliveryMs ?? oneWayDelayMs(path, networkRandom)
-      const arrival = result.endMs + delay - request.sendMs
+      const arrival = writtenMs + delay - request.sendMs
       // Same connection: later tokens never overtake earlier ones (only jitter can reorder).
       if (fixedDeliveryMs !== undefined || arrivals.length === 0) arrivals.push(arrival)
       else arrivals.push(Math.max(arrivals[arrivals.length - 1] as number, arrival))
@@ -148,7 +175,6 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       records.push(record)
       if (load.mode === 'closed') events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
     }
-    events.push(result.endMs, { kind: 'step-end' })
   }
 
   // Initial load.
@@ -190,8 +216,12 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     const now = events.peekKey() as number
     const event = events.pop() as Event
     if (event.kind === 'send') send(now, event.user)
+    else if (event.kind === 'arrive') events.push(Math.max(frontend.intake(now) + frontendMs, readyAtMs), { kind: 'enter', request: event.request })
     else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
-    else engineBusy = false
+    else if (event.kind === 'step-end') {
+      engineBusy = false
+      endStep(event.result)
+    }
     if (!engineBusy && engine.hasWork()) startStep(now)
   }
 

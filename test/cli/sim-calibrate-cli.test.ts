@@ -78,7 +78,9 @@ const sim = (id: string): number => {
 
 beforeAll(async () => {
   mkdirSync(setDir)
-  const sxm = readFileSync(join(REPO_ROOT, 'data', 'sim-profiles', 'h100-sxm-llama-3.1-8b-bf16.yaml'), 'utf8').replace(/^name: .*$/m, 'name: calib-test')
+  const sxm = readFileSync(join(REPO_ROOT, 'data', 'sim-profiles', 'h100-sxm-llama-3.1-8b-bf16.yaml'), 'utf8')
+    .replace(/^name: .*$/m, 'name: calib-test')
+    .replace(/^calibration:\n(?:[ \t].*\n?)*/m, '')
   writeFileSync(profileFile, `${PROFILE_HEAD}${sxm}${CALIBRATION_BLOCK}`)
   writeSet({})
   const first = await check()

@@ -9,7 +9,8 @@ import { REPO_ROOT } from '../helpers/cli.js'
 
 /** `sim calibrate --write` on profile files: which blocks it rewrites, with what, and what it leaves alone. */
 const work = mkdtempSync(join(tmpdir(), 'geopat-calibration-write-'))
-const base = readFileSync(join(REPO_ROOT, 'data', 'sim-profiles', 'h100-sxm-llama-3.1-8b-bf16.yaml'), 'utf8')
+// The shipped profile without its own calibration block (each test appends the block it needs).
+const base = readFileSync(join(REPO_ROOT, 'data', 'sim-profiles', 'h100-sxm-llama-3.1-8b-bf16.yaml'), 'utf8').replace(/^calibration:\n(?:[ \t].*\n?)*/m, '')
 
 function profileFile(name: string, calibration: string | null): string {
   const path = join(work, `${name}.yaml`)

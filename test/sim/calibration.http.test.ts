@@ -54,14 +54,15 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
 }
 
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
-  it('H100 SXM, Llama-3.1-8B: batch-1 ITL is 7–7.5 ms', async (context) => {
+  it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
+    // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
     const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
     const itl = run.metrics.itl?.mean as number
-    expect(itl).toBeGreaterThanOrEqual(7 - slackMs)
-    expect(itl).toBeLessThanOrEqual(7.5 + slackMs)
+    expect(itl).toBeGreaterThanOrEqual(8.6 * 0.9 - slackMs)
+    expect(itl).toBeLessThanOrEqual(8.6 + slackMs)
   })
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
@@ -94,6 +95,35 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     skipUnlessMeasured(context, result)
     expect(run.throughput.outputTokensPerS).toBeGreaterThanOrEqual(5000)
     expect(run.throughput.outputTokensPerS).toBeLessThanOrEqual(6000)
+  }, 60_000)
+
+  it('a server whose front end shares the engine core (vllm-0.5, H200 on one core): HTTP and virtual time agree within 5%', async (context) => {
+    // Both paths queue the front end's CPU work with the same module (frontend.ts); at 6 req/s it is
+    // about a third of that core. Long prompts again keep the real HTTP path's own ~1.5 ms small.
+    const H200 = 'h200-llama-3.1-8b-bf16'
+    const chat = { inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 }, outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 } }
+    const result = await benchSimulated({ profile: H200 }, { rate: 6, requests: 96, arrival: 'poisson' as const, seed: 12 }, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens })
+    const http = result.run
+    expect(http.requests.succeeded).toBe(96)
+    skipUnlessMeasured(context, result)
+    const virtual = await runVirtual({
+      profile: loadProfile(H200),
+      confidential: false,
+      load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: 96, arrival: 'poisson', burstiness: 1, seed: 12 },
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 12,
+    })
+    for (const [name, figure] of [
+      ['TTFT p50', (run: RunSummary) => run.metrics.ttft?.p50 as number],
+      ['TPOT mean', (run: RunSummary) => run.metrics.tpot?.mean as number],
+      ['E2E mean', (run: RunSummary) => run.metrics.e2e?.mean as number],
+      ['output tok/s', (run: RunSummary) => run.throughput.outputTokensPerS],
+    ] as const) {
+      const a = figure(http)
+      const b = figure(virtual.summary)
+      expect(Math.abs(a - b) / b, `${name}: HTTP ${a.toFixed(2)} vs virtual ${b.toFixed(2)}`).toBeLessThan(0.05)
+    }
   }, 60_000)
 
   it('HTTP and virtual time agree within 5% at moderate load', async (context) => {

@@ -14,6 +14,8 @@ export interface EngineRequest {
 export interface StepResult {
   startMs: number
   endMs: number
+  /** CPU time of the scheduling in this step (ms, after the confidential VM's toll; 0 inside a multi-step group). */
+  schedulerMs: number
   /** Sequences in the batch that were decoding, and prompt tokens computed (prefill). */
   decodeSequences: number
   prefillTokens: number
@@ -49,6 +51,33 @@ export interface EngineCapacity {
   kvCacheTokens: number
   kvBlocks: number
   weightReadMs: number
+  /** Bytes of KV cache per token at the cache's precision (fp8 halves the model's BF16 figure). */
+  kvBytesPerToken: number
+}
+
+/** KV bytes per token as the cache stores it: `--kv-cache-dtype fp8` keeps one byte per element instead of two. */
+export function kvBytesPerToken(profile: SimProfile): number {
+  return profile.engine.kvCacheDtype === 'fp8' ? profile.model.kvBytesPerToken / 2 : profile.model.kvBytesPerToken
+}
+
+/** Multiplies the CPU-side costs (scheduler, front end): the confidential VM's toll, 1 outside one. */
+export function cpuTollFactor(profile: SimProfile, confidential: boolean): number {
+  return confidential ? (profile.confidential?.cpuTollFactor ?? 1) : 1
+}
+
+/**
+ * CPU time of one scheduling of `sequences` running sequences (ms): vLLM's scheduler, input
+ * preparation and output processing, which the engine generation serializes with the GPU
+ * (vllm-0.5), pays once per multi-step group (vllm-0.6) or overlaps with it (vllm-v1).
+ */
+export function schedulerMs(profile: SimProfile, confidential: boolean, sequences: number): number {
+  const { timing } = profile
+  return (timing.schedulerPerStepMs + (sequences * timing.schedulerPerSequenceUs) / 1000) * cpuTollFactor(profile, confidential)
+}
+
+/** A step's wall time from its GPU time and the CPU time of its scheduling, by engine generation. */
+export function stepWallMs(profile: SimProfile, gpuMs: number, cpuMs: number): number {
+  return profile.engine.version === 'vllm-v1' ? Math.max(gpuMs, cpuMs) : gpuMs + cpuMs
 }
 
 export function engineCapacity(profile: SimProfile, confidential: boolean): EngineCapacity {
@@ -58,9 +87,10 @@ export function engineCapacity(profile: SimProfile, confidential: boolean): Engi
   const gib = 1024 ** 3
   // vLLM: gpu_memory_utilization × memory − weights − activation reserve, over all GPUs of the replica.
   const freeBytes = (gpu.memoryGiB * engine.gpuMemoryUtilization - engine.activationReserveGiB) * gib * tp - model.weightsGB * 1e9
-  const kvBlocks = Math.max(0, Math.floor((freeBytes * (cc?.kvCapacityFactor ?? 1)) / model.kvBytesPerToken / engine.blockSize))
+  const kvBytes = kvBytesPerToken(profile)
+  const kvBlocks = Math.max(0, Math.floor((freeBytes * (cc?.kvCapacityFactor ?? 1)) / kvBytes / engine.blockSize))
   const bandwidth = gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1)
-  return { kvCacheTokens: kvBlocks * engine.blockSize, kvBlocks, weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000 }
+  return { kvCacheTokens: kvBlocks * engine.blockSize, kvBlocks, weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000, kvBytesPerToken: kvBytes }
 }
 
 /**
@@ -68,10 +98,15 @@ export function engineCapacity(profile: SimProfile, confidential: boolean): Engi
  * max_num_batched_tokens, chunked prefill, a block-granular KV cache sized from GPU memory and the
  * model, preemption by recompute when the cache is full, and optional prefix caching.
  *
- * Step time (shared/reference/confidential-and-simulator.md):
+ * GPU time of a step (shared/reference/confidential-and-simulator.md):
  *   t = t0 + max(W/(η·BW), prefill FLOPs/(MFU·peak)) + Σ context·kv/(η·BW) + B·c_seq (+ noise)
- * with the confidential-computing tolls on top when `confidential`. The model is pure: time only
- * moves through `step(startMs)`, so the same engine serves real time (HTTP) and virtual time.
+ * with the confidential-computing tolls on top when `confidential`. The scheduler's CPU time
+ * (schedulerPerStepMs + B·schedulerPerSequenceUs, × the CVM's cpuTollFactor) joins it by engine
+ * generation (stepWallMs): added in vllm-0.5 and at the head of each multi-step group in vllm-0.6
+ * (whose other steps admit nobody), overlapped in vllm-v1. Without chunked prefill, waiting prompts
+ * are prefilled whole in steps of their own, ahead of the running decodes (vLLM's V0 default).
+ * The model is pure: time only moves through `step(startMs)`, so the same engine serves real time
+ * (HTTP) and virtual time.
  */
 export class EngineModel {
   readonly capacity: EngineCapacity
@@ -86,6 +121,8 @@ export class EngineModel {
   private readonly perSequenceMs: number
   private readonly jitterMs: number
   private readonly jitterPerSequenceMs: number
+  /** vllm-0.6 multi-step: decode steps left in the current group (no scheduling, no admission until 0). */
+  private groupStepsLeft = 0
 
   constructor(
     readonly profile: SimProfile,
@@ -154,9 +191,16 @@ export class EngineModel {
     const prefilling: Array<[Sequence, number]> = []
     const preempted: number[] = []
     const blocksFor = (tokens: number): number => Math.ceil(tokens / blockSize)
+    // Multi-step (vllm-0.6): inside a group the steps run what was scheduled at its head, nobody joins.
+    const inGroup = this.groupStepsLeft > 0 && this.running.length > 0
+    if (inGroup) this.groupStepsLeft--
+    else this.groupStepsLeft = 0
+    const scheduling = !inGroup
+    // Without chunked prefill (V0 default): waiting prompts go first, whole, in a step of their own.
+    const prefillFirst = scheduling && !engine.chunkedPrefill && this.waiting.length > 0 && this.admitWhole(prefilling)
 
     // 1. Running sequences first, in admission order: decodes take one token, prefills a chunk.
-    for (let i = 0; i < this.running.length && tokenBudget > 0; i++) {
+    for (let i = 0; i < this.running.length && tokenBudget > 0 && !prefillFirst; i++) {
       const sequence = this.running[i] as Sequence
       if (sequence.computed < sequence.prefillTarget) {
         const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
@@ -170,7 +214,7 @@ export class EngineModel {
       }
     }
     // 2. Then waiting sequences, first come first served, while budget, slots and blocks last.
-    while (this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
+    while (scheduling && engine.chunkedPrefill && this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
       const sequence = this.waiting[0] as Sequence
       if (sequence.computed === 0) this.applyPrefixCache(sequence)
       const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
@@ -200,12 +244,15 @@ export class EngineModel {
     const batch = decoding.length + prefilling.length
     const model = this.profile.model
     const prefillComputeMs = (2 * model.parametersB * 1e9 * prefillTokens) / this.prefillFlopsPerMs
-    const kvReadMs = (attendedContext * model.kvBytesPerToken) / this.bandwidthBytesPerMs
-    let durationMs = this.stepBaseMs + Math.max(this.capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * this.perSequenceMs
+    const kvReadMs = (attendedContext * this.capacity.kvBytesPerToken) / this.bandwidthBytesPerMs
+    let gpuMs = this.stepBaseMs + Math.max(this.capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * this.perSequenceMs
     const noiseStd = this.jitterMs + this.jitterPerSequenceMs * batch
-    if (noiseStd > 0) durationMs = Math.max(durationMs * 0.5, durationMs + sampleStandardNormal(this.random) * noiseStd)
-    const endMs = startMs + durationMs
+    if (noiseStd > 0) gpuMs = Math.max(gpuMs * 0.5, gpuMs + sampleStandardNormal(this.random) * noiseStd)
+    const cpuMs = scheduling && batch > 0 ? schedulerMs(this.profile, this.confidential, batch) : 0
+    const endMs = startMs + stepWallMs(this.profile, gpuMs, cpuMs)
     this.counters.steps++
+    // A scheduling that ran decodes only opens a multi-step group of numSchedulerSteps steps; a prefill step stands alone.
+    if (scheduling && prefilling.length === 0 && engine.numSchedulerSteps > 1) this.groupStepsLeft = engine.numSchedulerSteps - 1
 
     // 4. Effects at the end of the step: computed KV, one token per finished prefill or decode.
     const tokenRequestIds: number[] = []
@@ -234,7 +281,33 @@ export class EngineModel {
       for (const sequence of this.running) if (done.has(sequence.request.id)) this.release(sequence)
       this.running = this.running.filter((s) => !done.has(s.request.id))
     }
-    return { startMs, endMs, decodeSequences: decoding.length, prefillTokens, tokenRequestIds, tokenIndexes, finished, preempted }
+    if (this.running.length === 0) this.groupStepsLeft = 0
+    return { startMs, endMs, schedulerMs: cpuMs, decodeSequences: decoding.length, prefillTokens, tokenRequestIds, tokenIndexes, finished, preempted }
+  }
+
+  /**
+   * vLLM V0's default scheduling without chunked prefill: admits waiting prompts whole, first come
+   * first served, while max_num_batched_tokens, max_num_seqs and free blocks allow (a prompt longer
+   * than the budget goes alone). True when at least one was admitted: the step is a prefill step.
+   */
+  private admitWhole(prefilling: Array<[Sequence, number]>): boolean {
+    const { engine } = this.profile
+    let tokens = 0
+    while (this.waiting.length > 0 && this.running.length < engine.maxNumSeqs) {
+      const sequence = this.waiting[0] as Sequence
+      if (sequence.computed === 0) this.applyPrefixCache(sequence)
+      const chunk = sequence.prefillTarget - sequence.computed
+      if (prefilling.length > 0 && tokens + chunk > engine.maxNumBatchedTokens) break
+      const needed = Math.ceil((sequence.computed + chunk) / engine.blockSize) - sequence.blocks
+      if (needed > this.freeBlocks) break
+      this.freeBlocks -= needed
+      sequence.blocks += needed
+      this.waiting.shift()
+      this.running.push(sequence)
+      prefilling.push([sequence, chunk])
+      tokens += chunk
+    }
+    return prefilling.length > 0
   }
 
   /**

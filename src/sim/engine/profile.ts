@@ -31,6 +31,27 @@ const confidentialSchema = z
     stepJitterMsPerSequence: z.number().nonnegative(),
     /** Extra network jitter of a confidential VM (ms, uniform ±). */
     networkJitterMs: z.number().nonnegative(),
+    /**
+     * Multiplies the CPU-side costs (front end, scheduler) in a confidential VM: the CPU TEE's I/O
+     * exits and encrypted memory, apart from the GPU's bounce-buffer tolls above. 1 = no toll.
+     */
+    cpuTollFactor: z.number().min(1).default(1),
+  })
+  .strict()
+
+/**
+ * The OpenAI-compatible API server as a queue on `cpuCores` cores (not only a delay): each request
+ * costs `perRequestMs` of CPU (HTTP, validation, tokenisation) before it reaches the engine, and
+ * every output token `perOutputTokenUs` (detokenisation, JSON and SSE framing) before the client can
+ * see it. When the cores are busy, requests and tokens wait: throughput caps and latency grows.
+ * With engine.version vllm-0.5 the API server shares the engine's process: one core, whose time the
+ * engine's steps also take.
+ */
+const frontendSchema = z
+  .object({
+    cpuCores: z.number().int().min(1),
+    perRequestMs: z.number().nonnegative(),
+    perOutputTokenUs: z.number().nonnegative(),
   })
   .strict()
 
@@ -124,8 +145,28 @@ export const simProfileSchema = z
         /** GiB kept for activations and CUDA graphs, out of the KV cache. */
         activationReserveGiB: z.number().nonnegative(),
         prefixCaching: z.boolean(),
+        /**
+         * The engine generation, which decides how the CPU side meets the GPU:
+         * vllm-0.5: API server, scheduler and output processing in the engine's one Python process, each
+         * step's CPU time serialized with its GPU time; vllm-0.6: the API server in its own process,
+         * scheduling once per `numSchedulerSteps` decode steps (multi-step), output processing overlapped;
+         * vllm-v1: the engine core apart from the API server, scheduling overlapped with the GPU (a step
+         * takes the longer of the two). Absent: vllm-v1 with no scheduler cost (the model before #16).
+         */
+        version: z.enum(['vllm-0.5', 'vllm-0.6', 'vllm-v1']).default('vllm-v1'),
+        /** Multi-step scheduling (vLLM 0.6 `--num-scheduler-steps`): decode steps per scheduling; new requests join between groups. */
+        numSchedulerSteps: z.number().int().min(1).default(1),
+        /**
+         * Chunked prefill (prompts split into chunks that share steps with decodes). false: vLLM's
+         * default before V1 for models up to 32k context, prompts prefilled whole in steps of their own,
+         * ahead of the running decodes (which wait).
+         */
+        chunkedPrefill: z.boolean().default(true),
+        /** KV cache precision: fp8 (`--kv-cache-dtype fp8`) halves the bytes per token: twice the tokens, half the KV read time. */
+        kvCacheDtype: z.enum(['auto', 'fp8']).default('auto'),
       })
-      .strict(),
+      .strict()
+      .refine((engine) => engine.numSchedulerSteps === 1 || engine.version === 'vllm-0.6', { message: 'numSchedulerSteps > 1 (multi-step scheduling) exists only in vllm-0.6', path: ['numSchedulerSteps'] }),
     timing: z
       .object({
         /** η: share of peak memory bandwidth a decode step achieves. */
@@ -136,15 +177,27 @@ export const simProfileSchema = z
         perSequenceUs: z.number().nonnegative(),
         /** Model FLOPs utilisation of prefill. */
         prefillMfu: z.number().positive().max(1),
-        /** HTTP front end, tokenisation and detokenisation before the engine sees a request. */
+        /**
+         * Fixed delay before the engine sees a request (the HTTP path, IPC between the API server and the
+         * engine), apart from the front end's CPU work, which `frontend` models as a queue.
+         */
         frontendMs: z.number().nonnegative(),
         /** Step-time noise, ms standard deviation. */
         stepJitterMs: z.number().nonnegative(),
         /** Seconds to load the model at start (cold start). */
         coldStartS: z.number().nonnegative(),
+        /**
+         * CPU cost of one scheduling (gathering the last outputs, scheduling, preparing inputs), ms;
+         * paid each step (vllm-0.5, and overlapped with the GPU in vllm-v1) or once per multi-step group (vllm-0.6).
+         */
+        schedulerPerStepMs: z.number().nonnegative().default(0),
+        /** CPU cost of one scheduling per running sequence (its input preparation and output processing), µs. */
+        schedulerPerSequenceUs: z.number().nonnegative().default(0),
       })
       .strict(),
     confidential: confidentialSchema.optional(),
+    /** Absent: the front end costs only `timing.frontendMs` of delay, with no queue (the model before #16). */
+    frontend: frontendSchema.optional(),
     /** Absent: the profile has not been validated against measurements (sizing says so). */
     calibration: calibrationSchema.optional(),
     sources: z.array(sourceSchema).min(1),
@@ -152,6 +205,7 @@ export const simProfileSchema = z
   .strict()
 export type SimProfile = z.infer<typeof simProfileSchema>
 export type ConfidentialSettings = z.infer<typeof confidentialSchema>
+export type FrontendSettings = z.infer<typeof frontendSchema>
 export type ProfileCalibration = z.infer<typeof calibrationSchema>
 
 export const PROFILE_DIR = join(PACKAGE_ROOT, 'data', 'sim-profiles')

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { Random } from '../../util/rng.js'
 import type { DeadlineScheduler, DueTask } from '../deadline-scheduler.js'
 import { EngineModel, type StepResult } from './engine.js'
+import { FrontendQueue } from './frontend.js'
 import type { SimProfile } from './profile.js'
 
 /** Receives the tokens of one request as the engine produces them. */
@@ -18,9 +19,10 @@ export interface EngineSubmission {
 
 /**
  * Runs the engine model in real time behind the HTTP front end: requests enter the engine after
- * the front end's delay, steps run back to back while there is work, and every token is handed to
- * its request's sink at the end of the step that produced it. Step boundaries follow the model's
- * own clock: when the process is late, the next step starts at the previous step's ideal end, so
+ * their turn on the front end's queue and its delay, steps run back to back while there is work, and
+ * every token is handed to its request's sink once the front end has written the step that produced
+ * it (FrontendQueue, the same queue virtual time uses). Step boundaries follow the model's own
+ * clock: when the process is late, the next step starts at the previous step's ideal end, so
  * lateness does not accumulate into the simulated timeline.
  */
 export class RealTimeEngine {
@@ -31,6 +33,9 @@ export class RealTimeEngine {
   private lastStepEndMs = 0
   private readonly readyAtMs: number
   private readonly entryDelayMs: number
+  private readonly frontend: FrontendQueue
+  /** vllm-0.5: a step is waiting for the engine process's core (front-end work queued before it). */
+  private waitingForCore = false
 
   constructor(
     profile: SimProfile,
@@ -40,6 +45,7 @@ export class RealTimeEngine {
     options: { coldStart?: boolean } = {},
   ) {
     this.engine = new EngineModel(profile, confidential, random)
+    this.frontend = new FrontendQueue(profile, confidential)
     const cc = confidential ? profile.confidential : undefined
     this.entryDelayMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
     const coldStartMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
@@ -62,7 +68,7 @@ export class RealTimeEngine {
         this.kick(Math.max(dueAtMs, this.lastStepEndMs))
       },
     }
-    this.scheduler.schedule(Math.max(receivedAtMs + this.entryDelayMs, this.readyAtMs), enter)
+    this.scheduler.schedule(Math.max(this.frontend.intake(receivedAtMs) + this.entryDelayMs, this.readyAtMs), enter)
     return {
       cancel: () => {
         if (!this.sinks.delete(id)) return
@@ -77,8 +83,21 @@ export class RealTimeEngine {
    * time after idling.
    */
   private kick(startAtMs: number): void {
-    if (this.busy || !this.engine.hasWork()) return
+    if (this.busy || this.waitingForCore || !this.engine.hasWork()) return
+    const coreFreeMs = this.frontend.engineStartMs(startAtMs)
+    if (coreFreeMs > startAtMs) {
+      // The engine's process is busy with front-end work queued before this step (vllm-0.5).
+      this.waitingForCore = true
+      this.scheduler.schedule(coreFreeMs, {
+        onDue: (dueAtMs) => {
+          this.waitingForCore = false
+          this.kick(dueAtMs)
+        },
+      })
+      return
+    }
     const result = this.engine.step(startAtMs)
+    this.frontend.holdForStep(result.endMs)
     this.busy = true
     this.scheduler.schedule(result.endMs, { onDue: () => this.endStep(result) })
   }
@@ -86,9 +105,16 @@ export class RealTimeEngine {
   private endStep(result: StepResult): void {
     this.busy = false
     this.lastStepEndMs = result.endMs
-    const { tokenRequestIds, tokenIndexes } = result
-    for (let i = 0; i < tokenRequestIds.length; i++) this.sinks.get(tokenRequestIds[i] as number)?.onToken(tokenIndexes[i] as number, result.endMs)
-    for (const id of result.finished) this.sinks.delete(id)
+    const writtenMs = this.frontend.deliver(result.endMs, result.tokenRequestIds.length)
+    if (writtenMs > result.endMs) this.scheduler.schedule(writtenMs, { onDue: () => this.handOver(result, writtenMs) })
+    else this.handOver(result, writtenMs)
     this.kick(result.endMs)
+  }
+
+  /** The step's tokens, written by the front end at `writtenMs`, go to their requests' sinks. */
+  private handOver(result: StepResult, writtenMs: number): void {
+    const { tokenRequestIds, tokenIndexes } = result
+    for (let i = 0; i < tokenRequestIds.length; i++) this.sinks.get(tokenRequestIds[i] as number)?.onToken(tokenIndexes[i] as number, writtenMs)
+    for (const id of result.finished) this.sinks.delete(id)
   }
 }
