@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { applyModelError, modelErrorBasis } from '../../src/econ/model-error.js'
 import { runSizing, type SizeOptions } from '../../src/econ/size-run.js'
 import { sizeFleet } from '../../src/econ/sizing.js'
+import { range } from '../../src/report/format.js'
 import { type EndpointSizing, sizingResultSchema } from '../../src/schema/sizing.js'
 import { type ProfileCalibration, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
@@ -204,7 +205,8 @@ describe('the band in the size table and the report', () => {
     expect(text).toContain('simulated (validated to ±12% under load on 4 published points): searches')
     expect(text).toContain('with the band')
     expect(text).toContain('low ÷ (1 + e), high ÷ (1 − e)')
-    expect(text).toContain(`${endpoint.gpus.low}–${endpoint.gpus.high ?? '∞'}`)
+    // The report writes counts with thousands separators (src/report/format.ts range()).
+    expect(text).toContain(range(endpoint.gpus.low, endpoint.gpus.high))
     expect(text).toMatch(/fleet and \$\/Mtok intervals include the model(&#x27;|'|’)s error/)
   }, 60_000)
 
