@@ -53,6 +53,40 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
   return tolerable && lateness > SIMULATOR_LATENESS_LIMIT_MS ? lateness : 0
 }
 
+/**
+ * geopat bench over HTTP against the simulated `profile`, and the same open loop in virtual time:
+ * TTFT (by its median: a fraction of a millisecond can put one request into the next engine step,
+ * after another request's long prefill, a jump of tens of ms that a mean of 96 requests carries),
+ * TPOT, E2E and output throughput agree within 5%. Long prompts (1.5k tokens), so that the ~1.5 ms
+ * the real HTTP path itself adds (loopback, event loops, write lateness) stays small against TTFT.
+ */
+async function expectHttpMatchesVirtual(context: TestContext, profile: string, seed: number): Promise<void> {
+  const chat = { inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 }, outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 } }
+  const result = await benchSimulated({ profile }, { rate: 6, requests: 96, arrival: 'poisson' as const, seed }, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens })
+  const http = result.run
+  expect(http.requests.succeeded).toBe(96)
+  skipUnlessMeasured(context, result)
+  const virtual = await runVirtual({
+    profile: loadProfile(profile),
+    confidential: false,
+    load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: 96, arrival: 'poisson', burstiness: 1, seed },
+    inputTokens: chat.inputTokens,
+    outputTokens: chat.outputTokens,
+    seed,
+  })
+  const figures: Array<[string, (run: RunSummary) => number]> = [
+    ['TTFT p50', (run) => run.metrics.ttft?.p50 as number],
+    ['TPOT mean', (run) => run.metrics.tpot?.mean as number],
+    ['E2E mean', (run) => run.metrics.e2e?.mean as number],
+    ['output tok/s', (run) => run.throughput.outputTokensPerS],
+  ]
+  for (const [name, figure] of figures) {
+    const a = figure(http)
+    const b = figure(virtual.summary)
+    expect(Math.abs(a - b) / b, `${name}: HTTP ${a.toFixed(2)} vs virtual ${b.toFixed(2)}`).toBeLessThan(0.05)
+  }
+}
+
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
   it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
     // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
@@ -99,62 +133,13 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
 
   it('a server whose front end shares the engine core (vllm-0.5, H200 on one core): HTTP and virtual time agree within 5%', async (context) => {
     // Both paths queue the front end's CPU work with the same module (frontend.ts); at 6 req/s it is
-    // about a third of that core. Long prompts again keep the real HTTP path's own ~1.5 ms small.
-    const H200 = 'h200-llama-3.1-8b-bf16'
-    const chat = { inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 }, outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 } }
-    const result = await benchSimulated({ profile: H200 }, { rate: 6, requests: 96, arrival: 'poisson' as const, seed: 12 }, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens })
-    const http = result.run
-    expect(http.requests.succeeded).toBe(96)
-    skipUnlessMeasured(context, result)
-    const virtual = await runVirtual({
-      profile: loadProfile(H200),
-      confidential: false,
-      load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: 96, arrival: 'poisson', burstiness: 1, seed: 12 },
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 12,
-    })
-    for (const [name, figure] of [
-      ['TTFT p50', (run: RunSummary) => run.metrics.ttft?.p50 as number],
-      ['TPOT mean', (run: RunSummary) => run.metrics.tpot?.mean as number],
-      ['E2E mean', (run: RunSummary) => run.metrics.e2e?.mean as number],
-      ['output tok/s', (run: RunSummary) => run.throughput.outputTokensPerS],
-    ] as const) {
-      const a = figure(http)
-      const b = figure(virtual.summary)
-      expect(Math.abs(a - b) / b, `${name}: HTTP ${a.toFixed(2)} vs virtual ${b.toFixed(2)}`).toBeLessThan(0.05)
-    }
+    // about a third of that core.
+    await expectHttpMatchesVirtual(context, 'h200-llama-3.1-8b-bf16', 12)
   }, 60_000)
 
   it('HTTP and virtual time agree within 5% at moderate load', async (context) => {
-    // Long prompts (1.5k tokens), so that the ~1.5 ms the real HTTP path itself adds (loopback,
-    // event loops, write lateness) stays small against TTFT; 6 requests/s is a third of saturation.
-    const chat = { inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 }, outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 } }
-    const load = { rate: 6, requests: 96, arrival: 'poisson' as const, seed: 11 }
-    const result = await benchSimulated({ profile: SXM }, load, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens })
-    const http = result.run
-    expect(http.requests.succeeded).toBe(96)
-    skipUnlessMeasured(context, result)
-    const virtual = await runVirtual({
-      profile: loadProfile(SXM),
-      confidential: false,
-      load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: 96, arrival: 'poisson', burstiness: 1, seed: 11 },
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 11,
-    })
-    // TTFT by its median: a fraction of a millisecond can put one request into the next engine step
-    // (after another request's long prefill), a jump of tens of ms that a mean of 96 requests carries.
-    const figures: Array<[string, (run: RunSummary) => number]> = [
-      ['TTFT p50', (run) => run.metrics.ttft?.p50 as number],
-      ['TPOT mean', (run) => run.metrics.tpot?.mean as number],
-      ['E2E mean', (run) => run.metrics.e2e?.mean as number],
-      ['output tok/s', (run) => run.throughput.outputTokensPerS],
-    ]
-    for (const [name, figure] of figures) {
-      const a = figure(http)
-      const b = figure(virtual.summary)
-      expect(Math.abs(a - b) / b, `${name}: HTTP ${a.toFixed(2)} vs virtual ${b.toFixed(2)}`).toBeLessThan(0.05)
-    }
+    // 6 requests/s is a third of saturation.
+    await expectHttpMatchesVirtual(context, SXM, 11)
   }, 60_000)
 })
+
