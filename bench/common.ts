@@ -59,15 +59,25 @@ export interface RunningSim {
 }
 
 /**
- * `geopat sim --port 0 --ttft-ms … --itl-ms … [--coalesce k]` in a child process, resolved once it
+ * `geopat sim --port 0 --ttft-ms … --itl-ms … [--coalesce k]` (fixed timing) in a child process, resolved once it
  * prints its "listening on URL" line. Driven through the CLI (the documented interface), as a user
  * would start it, so that the benchmark does not depend on internal APIs.
  */
 export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promise<RunningSim> {
-  const args = ['sim', '--port', '0', '--ttft-ms', String(settings.ttftMs), '--itl-ms', String(settings.itlMs)]
+  const args = ['--ttft-ms', String(settings.ttftMs), '--itl-ms', String(settings.itlMs)]
   if (settings.coalesce !== undefined) args.push('--coalesce', String(settings.coalesce))
   if (settings.jitterMs !== undefined) args.push('--jitter-ms', String(settings.jitterMs))
   if (settings.outputTokens !== undefined) args.push('--output-tokens', String(settings.outputTokens))
+  return launchSim(args, settings, timeoutMs)
+}
+
+/** `geopat sim --port 0 --profile FILE`: the engine model of a profile file, behind HTTP. */
+export async function startProfileSim(profileFile: string, timeoutMs = 30_000): Promise<RunningSim> {
+  return launchSim(['--profile', profileFile], { ttftMs: 0, itlMs: 0 }, timeoutMs)
+}
+
+async function launchSim(simArgs: string[], settings: SimSettings, timeoutMs: number): Promise<RunningSim> {
+  const args = ['sim', '--port', '0', ...simArgs]
   const logDir = settings.requestLog ? mkdtempSync(join(tmpdir(), 'geopat-sim-log-')) : undefined
   const requestLogPath = logDir !== undefined ? join(logDir, 'requests.jsonl') : undefined
   if (requestLogPath !== undefined) args.push('--request-log', requestLogPath)
