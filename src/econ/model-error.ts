@@ -33,7 +33,8 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   const { error, method } = calibration
   const regime = error.underLoad !== null ? 'underLoad' : error.lowLoad !== null ? 'lowLoad' : null
   const fraction = regime === null ? null : (error[regime] as number)
-  const points = error.heldOutPoints
+  // The points behind the figure used (files written before the per-regime counts: all held-out points).
+  const points = (regime === 'underLoad' ? error.underLoadPoints : regime === 'lowLoad' ? error.lowLoadPoints : undefined) ?? error.heldOutPoints
   const from = method === 'derived' ? (calibration.derivedFrom?.profile ?? null) : method === 'fitted' ? (calibration.fittedFrom?.runFolder ?? null) : null
   // "±8% under load on 6 published points", or the weaker claim, said as such.
   const claim = (kind: string, value: number): string => {

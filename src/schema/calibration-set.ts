@@ -102,8 +102,15 @@ const pointSchema = z
     metric: metricSchema,
     value: z.number().positive(),
     unit: z.enum(['ms', 'req/s', 'tok/s']),
-    /** low-load: QPS 1–2, far from saturation; under-load: loaded and saturation points (where sizing happens). */
-    regime: z.enum(['low-load', 'under-load']),
+    /**
+     * low-load: QPS 1–2, far from saturation; under-load: loaded and saturation points, throughput at
+     * any load (where sizing happens); overload: a latency measured at an open-loop rate above what
+     * the server sustains (its published throughput at that rate is below the rate offered): the
+     * queue grows for the whole run, so the figure is a transient set by the run's length and the
+     * server's admission order, not an operating point a sizing can reach. Judged like the others,
+     * kept apart in the error a sizing carries.
+     */
+    regime: z.enum(['low-load', 'under-load', 'overload']),
     /** Where in the source: file, table or figure, row and column. */
     where: z.string().min(1),
     /** A more precise address than the source's url, when the point has one (a file of the repository). */
@@ -142,6 +149,9 @@ export const calibrationFileSchema = z
       }
       const unit = CALIBRATION_METRICS[point.metric]
       if (point.unit !== unit) ctx.addIssue({ code: 'custom', path: ['points', index, 'unit'], message: `must be ${unit} for metric ${point.metric}` })
+      if (point.regime === 'overload' && (point.load.kind !== 'rate' || point.unit !== 'ms')) {
+        ctx.addIssue({ code: 'custom', path: ['points', index, 'regime'], message: 'overload is for a latency (ms) at an open-loop rate above what the server sustains; a throughput is under-load' })
+      }
       if (point.metric === 'vllm-offline-request-throughput' && point.load.kind !== 'offline') {
         ctx.addIssue({ code: 'custom', path: ['points', index, 'load', 'kind'], message: 'must be offline for metric vllm-offline-request-throughput' })
       }

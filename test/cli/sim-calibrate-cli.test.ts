@@ -22,8 +22,8 @@ const CALIBRATION_BLOCK = `calibration:
   method: published
   date: 2026-01-01
   fittedOn: [t-fit]
-  heldOut: [t-held-low, t-held-under]
-  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }
+  heldOut: [t-held-low, t-held-under, t-held-over]
+  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0, lowLoadPoints: 0, underLoadPoints: 0, overload: null }
 `
 
 function writeSet(values: Record<string, number>): void {
@@ -55,6 +55,7 @@ function writeSet(values: Record<string, number>): void {
       point('t-fit', { kind: 'rate', ratePerS: 4 }, 'vllm-serving-mean-tpot', 'ms', 'under-load'),
       point('t-held-low', { kind: 'rate', ratePerS: 1 }, 'vllm-serving-mean-ttft', 'ms', 'low-load'),
       point('t-held-under', { kind: 'max-throughput' }, 'vllm-serving-request-throughput', 'req/s', 'under-load'),
+      point('t-held-over', { kind: 'rate', ratePerS: 40 }, 'vllm-serving-mean-ttft', 'ms', 'overload'),
       point('t-free', { kind: 'offline' }, 'vllm-offline-request-throughput', 'req/s', 'under-load'),
     ],
   }
@@ -65,7 +66,7 @@ interface CheckJson {
   ok: boolean
   failures: string[]
   points: Array<{ id: string; role: string; published: number; simulated: number; ratio: number; error: number; withinTolerance: boolean | null; tolerance: number | null }>
-  profiles: Array<{ profile: string; status: string; fitted: { points: number; worstError: number }; heldOut: { points: number; lowLoad: number; underLoad: number } }>
+  profiles: Array<{ profile: string; status: string; fitted: { points: number; worstError: number }; heldOut: { points: number; lowLoad: number; underLoad: number; overload: number } }>
 }
 
 const check = (extra: string[] = []) => runCli(['sim', 'calibrate', '--check', '--profile', profileFile, '--set', setDir, '--json', ...extra], { timeoutMs: 60_000 })
@@ -91,7 +92,7 @@ beforeAll(async () => {
 describe('geopat sim calibrate --check', () => {
   it('exits 1 with one line naming the held-out point out of tolerance', async () => {
     // Ratios simulated / published: 1.05 (fitted, within 10%), 1.1 (held out, within 15%), 1.3 (held out, out).
-    writeSet({ 't-fit': sim('t-fit') / 1.05, 't-held-low': sim('t-held-low') / 1.1, 't-held-under': sim('t-held-under') / 1.3, 't-free': sim('t-free') * 3 })
+    writeSet({ 't-fit': sim('t-fit') / 1.05, 't-held-low': sim('t-held-low') / 1.1, 't-held-under': sim('t-held-under') / 1.3, 't-held-over': sim('t-held-over'), 't-free': sim('t-free') * 3 })
     const result = await check()
     expect(result.exitCode).toBe(1)
     const line = expectOneLineError(result)
@@ -111,7 +112,7 @@ describe('geopat sim calibrate --check', () => {
   }, 60_000)
 
   it('passes, and --write stores the date and the errors by regime, keeping the file as it was around them', async () => {
-    writeSet({ 't-fit': sim('t-fit') / 0.92, 't-held-low': sim('t-held-low') / 1.12, 't-held-under': sim('t-held-under') / 0.9 })
+    writeSet({ 't-fit': sim('t-fit') / 0.92, 't-held-low': sim('t-held-low') / 1.12, 't-held-under': sim('t-held-under') / 0.9, 't-held-over': sim('t-held-over') / 0.86 })
     const before = readFileSync(profileFile, 'utf8')
     const result = await check(['--write'])
     expect(result.exitCode, result.stderr).toBe(0)
@@ -121,9 +122,11 @@ describe('geopat sim calibrate --check', () => {
     expect(verdict?.status).toBe('validated')
     expect(verdict?.fitted.points).toBe(1)
     expect(verdict?.fitted.worstError).toBeCloseTo(0.08, 9)
-    expect(verdict?.heldOut.points).toBe(2)
+    expect(verdict?.heldOut.points).toBe(3)
     expect(verdict?.heldOut.lowLoad).toBeCloseTo(0.12, 9)
+    // A latency beyond saturation is judged, and kept apart from the under-load error a sizing carries.
     expect(verdict?.heldOut.underLoad).toBeCloseTo(0.1, 9)
+    expect(verdict?.heldOut.overload).toBeCloseTo(0.14, 9)
 
     const after = readFileSync(profileFile, 'utf8')
     const calibration = (YAML.parse(after) as { calibration: Record<string, unknown> }).calibration
@@ -131,14 +134,17 @@ describe('geopat sim calibrate --check', () => {
       method: 'published',
       date: new Date().toISOString().slice(0, 10),
       fittedOn: ['t-fit'],
-      heldOut: ['t-held-low', 't-held-under'],
-      error: { lowLoad: 0.12, underLoad: 0.1, fitted: 0.08, heldOutPoints: 2 },
+      heldOut: ['t-held-low', 't-held-under', 't-held-over'],
+      error: { lowLoad: 0.12, underLoad: 0.1, fitted: 0.08, heldOutPoints: 3, lowLoadPoints: 1, underLoadPoints: 1, overload: 0.14 },
     })
     // Only the values changed: every other byte of the file (comments, flow style, spacing) is as it was.
     expect(after).toBe(
       before
         .replace('date: 2026-01-01', `date: ${new Date().toISOString().slice(0, 10)}`)
-        .replace('error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }', 'error: { lowLoad: 0.12, underLoad: 0.1, fitted: 0.08, heldOutPoints: 2 }'),
+        .replace(
+          'error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0, lowLoadPoints: 0, underLoadPoints: 0, overload: null }',
+          'error: { lowLoad: 0.12, underLoad: 0.1, fitted: 0.08, heldOutPoints: 3, lowLoadPoints: 1, underLoadPoints: 1, overload: 0.14 }',
+        ),
     )
   }, 60_000)
 

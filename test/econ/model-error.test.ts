@@ -147,6 +147,13 @@ describe('which error a profile carries, and how it is said', () => {
     expect(widened.ratePerS.high as number).toBeCloseTo(12 / 0.95, 12)
   })
 
+  it('counts the points of the regime it uses, and never carries the error beyond saturation', () => {
+    const calibration = published(0.08, 0.02)
+    const basis = modelErrorBasis(withCalibration({ ...calibration, error: { ...calibration.error, heldOutPoints: 6, lowLoadPoints: 1, underLoadPoints: 3, overload: 0.9 } }))
+    expect(basis).toMatchObject({ regime: 'underLoad', fraction: 0.08, points: 3 })
+    expect(basis.sentence).toContain('±8% under load on 3 published points')
+  })
+
   it('a calibration with no held-out point gives no band and a warning', () => {
     const profile = withCalibration(published(null, null))
     const { capacity: same, modelError, warnings } = applyModelError(capacity(8, 10, 12), profile)

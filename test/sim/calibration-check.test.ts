@@ -59,7 +59,7 @@ describe('the built-in profiles against the published calibration set (virtual t
   it('has both regimes and both CC settings among the held-out points', async () => {
     const { points } = await theCheck()
     const heldOut = points.filter((p) => p.role === 'held-out')
-    expect(new Set(heldOut.map((p) => p.regime))).toEqual(new Set(['low-load', 'under-load']))
+    expect(new Set(heldOut.map((p) => p.regime))).toEqual(new Set(['low-load', 'under-load', 'overload']))
     expect(new Set(heldOut.map((p) => p.confidential))).toEqual(new Set([false, true]))
     // Every known miss is a point of the set (no stale names).
     for (const id of Object.keys(KNOWN_MISSES)) expect(points.some((p) => p.id === id), id).toBe(true)

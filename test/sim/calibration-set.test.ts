@@ -126,6 +126,8 @@ describe('a bad calibration file', () => {
     expect(errorOf(folderWith({ 'd.yaml': withPoint(0, { load: { kind: 'offline' } }) }))).toMatch(/d\.yaml: points\.0\.metric: must be vllm-offline-request-throughput for an offline load/)
     expect(errorOf(folderWith({ 'e.yaml': withPoint(0, { value: -1 }) }))).toMatch(/e\.yaml: points\.0\.value: /)
     expect(errorOf(folderWith({ 'f.yaml': 'source: [unclosed' }))).toMatch(/f\.yaml:\d+:\d+: invalid YAML/)
+    // Beyond saturation is a regime of latencies at an open-loop rate, never of a throughput.
+    expect(errorOf(folderWith({ 'g.yaml': withPoint(4, { regime: 'overload' }) }))).toMatch(/g\.yaml: points\.4\.regime: overload is for a latency \(ms\) at an open-loop rate/)
   })
 
   it('refuses an id used twice, within a file or across files', () => {

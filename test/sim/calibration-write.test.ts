@@ -25,7 +25,7 @@ function verdict(profile: string, fitted: number | null, lowLoad: number | null,
     method: 'published',
     points: heldOutPoints + 1,
     fitted: { points: 1, ids: ['a'], worstError: fitted },
-    heldOut: { points: heldOutPoints, ids: [], lowLoad, underLoad, lowLoadPoints: 0, underLoadPoints: heldOutPoints },
+    heldOut: { points: heldOutPoints, ids: [], lowLoad, underLoad, overload: null, lowLoadPoints: 0, underLoadPoints: heldOutPoints, overloadPoints: 0 },
     unknownIds: [],
     note: '',
   }

@@ -43,7 +43,7 @@ export interface ProfileVerdict {
   points: number
   fitted: { points: number; ids: string[]; worstError: number | null }
   /** Worst error by regime over the held-out points, and how many points of each regime. */
-  heldOut: { points: number; ids: string[]; lowLoad: number | null; underLoad: number | null; lowLoadPoints: number; underLoadPoints: number }
+  heldOut: { points: number; ids: string[]; lowLoad: number | null; underLoad: number | null; overload: number | null; lowLoadPoints: number; underLoadPoints: number; overloadPoints: number }
   /** Ids in fittedOn / heldOut that the set has no point for. */
   unknownIds: string[]
   note: string
@@ -157,8 +157,10 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
       ids: heldOut.map((p) => p.id),
       lowLoad: worst(heldOut.filter((p) => p.regime === 'low-load').map((p) => p.error)),
       underLoad: worst(heldOut.filter((p) => p.regime === 'under-load').map((p) => p.error)),
+      overload: worst(heldOut.filter((p) => p.regime === 'overload').map((p) => p.error)),
       lowLoadPoints: heldOut.filter((p) => p.regime === 'low-load').length,
       underLoadPoints: heldOut.filter((p) => p.regime === 'under-load').length,
+      overloadPoints: heldOut.filter((p) => p.regime === 'overload').length,
     },
     unknownIds: calibration?.method === 'published' ? [...calibration.fittedOn, ...calibration.heldOut].filter((id) => !setIds.has(id)) : [],
   }

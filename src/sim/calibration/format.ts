@@ -47,7 +47,7 @@ export function formatCalibrationCheck(check: CalibrationCheck): string {
     const held = verdict.heldOut
     if (fitted.points > 0) lines.push(`  fitted on ${fitted.points} point(s), worst error ${percent(fitted.worstError)}: ${fitted.ids.join(', ')}`)
     if (held.points > 0) {
-      lines.push(`  held out ${held.points} point(s): worst error at low load ${percent(held.lowLoad)} (${held.lowLoadPoints} point(s)), under load ${percent(held.underLoad)} (${held.underLoadPoints} point(s))`)
+      lines.push(`  held out ${held.points} point(s): worst error at low load ${percent(held.lowLoad)} (${held.lowLoadPoints} point(s)), under load ${percent(held.underLoad)} (${held.underLoadPoints} point(s)), beyond saturation ${percent(held.overload)} (${held.overloadPoints} point(s), not carried into sizing)`)
     }
     if (verdict.unknownIds.length > 0) lines.push(`  ! calibration names points the set does not have: ${verdict.unknownIds.join(', ')}`)
   }

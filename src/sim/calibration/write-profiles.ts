@@ -17,8 +17,17 @@ const round = (error: number | null): number | null => (error === null ? null : 
 
 /** The error figures of a verdict, as the calibration block stores them (fractions, 3 decimals). */
 export function errorFigures(verdict: ProfileVerdict): ProfileCalibration['error'] {
-  const figures = { lowLoad: round(verdict.heldOut.lowLoad), underLoad: round(verdict.heldOut.underLoad), fitted: round(verdict.fitted.worstError), heldOutPoints: verdict.heldOut.points }
-  if ([figures.lowLoad, figures.underLoad, figures.fitted].some((e) => e !== null && !Number.isFinite(e))) {
+  const held = verdict.heldOut
+  const figures = {
+    lowLoad: round(held.lowLoad),
+    underLoad: round(held.underLoad),
+    fitted: round(verdict.fitted.worstError),
+    heldOutPoints: held.points,
+    lowLoadPoints: held.lowLoadPoints,
+    underLoadPoints: held.underLoadPoints,
+    overload: round(held.overload),
+  }
+  if ([figures.lowLoad, figures.underLoad, figures.overload, figures.fitted].some((e) => e !== null && !Number.isFinite(e))) {
     throw new UserError(`${verdict.profile}: a fitted or held-out point gave no simulated value: nothing written`)
   }
   return figures

@@ -88,8 +88,17 @@ const calibrationSchema = z
         underLoad: z.number().nonnegative().nullable(),
         /** Largest error on the points fitted on (for the record: a fit is judged on held-out points). */
         fitted: z.number().nonnegative().nullable(),
-        /** Number of held-out points behind lowLoad and underLoad together. */
+        /** Number of held-out points behind lowLoad, underLoad and overload together. */
         heldOutPoints: z.number().int().nonnegative(),
+        /** How many of them are low-load and under-load points (absent in files written before these counts). */
+        lowLoadPoints: z.number().int().nonnegative().optional(),
+        underLoadPoints: z.number().int().nonnegative().optional(),
+        /**
+         * Largest error on held-out latency points beyond saturation (the calibration set's
+         * `overload` regime: an offered rate the server cannot sustain, where latency grows with the
+         * run): recorded, never carried into a sizing, which operates at or below saturation.
+         */
+        overload: z.number().nonnegative().nullable().optional(),
       })
       .strict(),
     /** For `fitted`: the bench run folder, its run id, and which parameters were fitted and which kept. */

@@ -324,6 +324,8 @@ function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixe
       underLoad: roundOrNull(validationError(leaveOneOut.filter((p) => p.regime === 'underLoad').map((p) => p.error))),
       fitted: maxOrNull(points.map((p) => round(p.error, 3))),
       heldOutPoints: leaveOneOut.length,
+      lowLoadPoints: leaveOneOut.filter((p) => p.regime === 'lowLoad').length,
+      underLoadPoints: leaveOneOut.filter((p) => p.regime === 'underLoad').length,
     },
     fittedFrom: {
       runFolder: sweep.runFolder,
