@@ -5,6 +5,17 @@ import type { LoadStep } from './runner.js'
 /** Completions below this share of the offered rate mean the server can no longer keep up. */
 export const OVER_SATURATION_RATIO = 0.9
 
+/**
+ * The share of the offered rate below which a step's completions say the server fell behind: 90%,
+ * or lower where the step counted few requests, since a Poisson schedule's own count over a short
+ * step strays by 1/√n (146 requests at 2.99/s over 60 s: ±8%, and one such step read 2.67 req/s on
+ * a server far from saturation, which stopped the sweep after its first rate). Three standard
+ * deviations of the count are allowed before the shortfall is taken for saturation.
+ */
+export function overSaturationThreshold(requests: number): number {
+  return requests > 0 ? Math.min(OVER_SATURATION_RATIO, 1 - 3 / Math.sqrt(requests)) : OVER_SATURATION_RATIO
+}
+
 function boundsOf(load: LoadConfig): Pick<LoadStep, 'maxRequests' | 'durationMs'> {
   return {
     ...(load.requests !== undefined ? { maxRequests: load.requests } : {}),
@@ -32,7 +43,8 @@ export function singleStep(load: LoadConfig): LoadStep {
  * GuideLLM's sweep: a synchronous run (one request at a time), a maximum-throughput run, then K
  * rates evenly spaced between the two. `next` gets every finished step's summary and returns the
  * next step, or undefined when done; it stops raising the rate once the server is over-saturated
- * (completions fall below 90% of the offered rate), since higher rates only measure a queue.
+ * (completions fall below 90% of the offered rate, less a Poisson allowance on short steps:
+ * overSaturationThreshold), since higher rates only measure a queue.
  */
 export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummary | undefined): LoadStep | undefined } {
   const bounds = boundsOf(load)
@@ -58,7 +70,7 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
       if (index === 2) maximumRate = previous.throughput.requestsPerS
       else {
         const offered = previous.requested.ratePerS ?? 0
-        if (offered > 0 && previous.throughput.requestsPerS < OVER_SATURATION_RATIO * offered) return undefined
+        if (offered > 0 && previous.throughput.requestsPerS < overSaturationThreshold(previous.requests.inWindow) * offered) return undefined
       }
       const k = index - 1 // 1..steps
       if (k > steps || maximumRate <= synchronousRate) return undefined

@@ -1,8 +1,9 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadProfile } from '../../src/sim/engine/profile.js'
+import { readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { writeVirtualSweep } from '../helpers/virtual-sweep.js'
 
@@ -28,6 +29,27 @@ describe('geopat sim fit on bad input', () => {
     await writeVirtualSweep({ profile: base, dir: noRecords, inputTokens: 256, outputTokens: 16, requests: 10, sweepSteps: 1, sweepMaxConcurrency: 4, seed: 1 })
     writeFileSync(join(noRecords, 'records.jsonl'), '')
     expect(expectOneLineError(await runCli(['sim', 'fit', '--from', noRecords, '--profile', BASE, '--out', out]))).toMatch(/no successful request/)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it("leaves out a step the client's self-check calls client-bound, and refuses a sweep left with fewer than 2", async () => {
+    const base = loadProfile(BASE)
+    const sweep = join(work, 'client-bound')
+    const { runs } = await writeVirtualSweep({ profile: base, dir: sweep, inputTokens: 256, outputTokens: 16, requests: 10, sweepSteps: 1, sweepMaxConcurrency: 4, seed: 1 })
+    expect(runs.length).toBe(3)
+    const summaryFile = join(sweep, 'summary.json')
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { runs: Array<{ stepLabel: string; client: { verdict: string; reasons: string[] } }> }
+    const markClientBound = (labels: string[]): void => {
+      for (const run of summary.runs) if (labels.includes(run.stepLabel)) run.client = { ...run.client, verdict: 'client-bound', reasons: ['event loop delay p99 40 ms'] }
+      writeFileSync(summaryFile, JSON.stringify(summary))
+    }
+    markClientBound(['throughput'])
+    const read = await readMeasuredSweep(sweep, { maxRequestsPerPoint: 100 })
+    expect(read.points.map((p) => p.label)).toEqual(summary.runs.map((r) => r.stepLabel).filter((label) => label !== 'throughput'))
+    expect(read.notes.join('\n')).toMatch(/throughput: left out of the fit: the client's self-check says client-bound \(event loop delay p99 40 ms\)/)
+    markClientBound(['throughput', 'synchronous'])
+    const out = join(work, 'client-bound.yaml')
+    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', sweep, '--profile', BASE, '--out', out]))).toMatch(/1 step\(s\) the client measured cleanly .* a fit needs at least 2/)
     expect(existsSync(out)).toBe(false)
   })
 })

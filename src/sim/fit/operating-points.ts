@@ -187,6 +187,11 @@ function armPoints(
   const highestRate = Math.max(...runs.map((r) => r.throughput.requestsPerS))
   const points: OperatingPoint[] = []
   for (const run of runs) {
+    if (run.client.verdict !== 'ok') {
+      // The client's self-check says its figures are the load machine's, not the server's.
+      notes.push(`${prefix}${run.stepLabel}: left out of the fit: the client's self-check says ${run.client.verdict} (${run.client.reasons.join('; ') || 'no reason given'}), so its figures are the load machine's, not the server's`)
+      continue
+    }
     const records = recordsOf(run.step).sort((a, b) => a.id - b.id)
     const ok = records.filter((r) => r.ok && r.inputTokens !== null)
     const label = `${prefix}${run.stepLabel}`
@@ -232,6 +237,9 @@ function armPoints(
       measured: figuresOf(run, ok, medianInputTokens, medianContextTokens),
       measuredRequestsPerS: run.throughput.requestsPerS,
     })
+  }
+  if (points.length < 2) {
+    throw new UserError(`--from ${runFolder}: ${prefix === '' ? 'the endpoint' : prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly (the others are client-bound); a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers)`)
   }
   return points
 }
