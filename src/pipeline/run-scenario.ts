@@ -135,7 +135,8 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       const sizing = await runSizing({ ...sizeOptionsForScenario(scenario, step, options.source, bench), stop })
       writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
       log(formatSizing(sizing))
-      return sizing.endpoints.map((e) => `${e.label}: ${e.gpus.roundedToNodes} GPUs`).join(', ')
+      // The range over the capacity interval (the model's error band included for a simulated one).
+      return sizing.endpoints.map((e) => `${e.label}: ${e.gpus.roundedToNodes} GPUs (${e.gpus.low}–${e.gpus.high ?? '∞'})`).join(', ')
     })
     if (await stopped()) return interruptedResult()
   }

@@ -40,6 +40,9 @@ describe('geopat run scenarios/quickstart.yaml', () => {
     report = join(runDir, 'report.html')
     expect(result.stdout).toContain(`report: ${report}`)
     for (const file of ['bench/summary.json', 'bench/records.jsonl', 'size/sizing.json']) expect(statSync(join(runDir, file)).size).toBeGreaterThan(0)
+    // The closing line of the size step gives each endpoint's GPUs with their range, as sizing.json has them.
+    const sizing = JSON.parse(readFileSync(join(runDir, 'size', 'sizing.json'), 'utf8')) as { endpoints: Array<{ label: string; gpus: { roundedToNodes: number; low: number; high: number | null } }> }
+    for (const e of sizing.endpoints) expect(result.stdout).toContain(`${e.label}: ${e.gpus.roundedToNodes} GPUs (${e.gpus.low}–${e.gpus.high ?? '∞'})`)
   }, 180_000)
 
   it('is under 2 MB and its appendix traces every file of the run folder by its SHA-256', () => {
