@@ -42,11 +42,6 @@ export interface VirtualRunOptions {
   cooldownS?: number
   /** The model loads first: nothing enters the engine before the profile's cold start (×CC factor). */
   coldStart?: boolean
-  /**
-   * vLLM's offline benchmark (benchmark_throughput: LLM.generate, no API server): no front end, its
-   * queue nor its delay; the engine's own CPU (scheduler) still counts.
-   */
-  offline?: boolean
   /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
   stop?: StopCheck
 }
@@ -97,7 +92,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
   const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
   const engine = new EngineModel(profile, options.confidential, random)
-  const frontend = new FrontendQueue(profile, options.confidential, { offline: options.offline === true })
+  const frontend = new FrontendQueue(profile, options.confidential)
   const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
   const events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
@@ -105,7 +100,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
   const inFlight: Array<VirtualRequest | undefined> = []
   const records: RequestRecord[] = []
-  const frontendMs = (options.offline ? 0 : profile.timing.frontendMs) + (cc?.firstTokenTollMs ?? 0)
+  const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
   const readyAtMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
   const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
   const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY

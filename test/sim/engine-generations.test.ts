@@ -179,13 +179,11 @@ describe('the front end as a queue on its cores', () => {
     expect(queue.intake(30)).toBe(60)
   })
 
-  it('no front end, or an offline run: no queue, no delay', () => {
+  it('no front end: no queue, no delay', () => {
     const none = new FrontendQueue({ ...variant({}), frontend: undefined }, false)
     expect(none.modelled).toBe(false)
     expect(none.intake(7)).toBe(7)
-    const offline = new FrontendQueue(profile('vllm-0.5', 1), false, { offline: true })
-    expect(offline.intake(7)).toBe(7)
-    expect(offline.engineStartMs(7)).toBe(7)
+    expect(none.engineStartMs(7)).toBe(7)
   })
 
   it('caps throughput in virtual time: a saturated front end holds the rate at its cores / per-request CPU', async () => {

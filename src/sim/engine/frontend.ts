@@ -27,8 +27,8 @@ export class FrontendQueue {
   /** CPU ms the queue has done (intake and output), for utilisation. */
   busyMs = 0
 
-  constructor(profile: SimProfile, confidential: boolean, options: { offline?: boolean } = {}) {
-    const frontend = options.offline ? undefined : profile.frontend
+  constructor(profile: SimProfile, confidential: boolean) {
+    const frontend = profile.frontend
     const toll = cpuTollFactor(profile, confidential)
     this.sharedWithEngine = frontend !== undefined && profile.engine.version === 'vllm-0.5'
     this.coreFreeAtMs = new Array<number>(frontend === undefined ? 0 : this.sharedWithEngine ? 1 : frontend.cpuCores).fill(Number.NEGATIVE_INFINITY)
