@@ -1,6 +1,6 @@
 import { type Interval, bootstrapContrast, bootstrapStatistic, requestsForTargetWidth } from '../metrics/bootstrap.js'
 import { metricById } from '../metrics/definitions.js'
-import { describeValues } from '../metrics/distribution.js'
+import { describeValues, meanOrNull } from '../metrics/distribution.js'
 import { type MetricSamples, delta } from '../client/prometheus.js'
 import type { RequestRecord } from '../schema/record.js'
 import { COMPARED_METRICS, type CompareConfig, type CompareSummary, STATISTICS } from '../schema/compare.js'
@@ -148,14 +148,13 @@ export function splitOverhead(
  */
 export function reconcile(arm: string, records: CompareRecord[], server: { before: MetricSamples; after: MetricSamples } | undefined): Point['reconciliation'][number] {
   const ok = records.map((r) => r.record).filter((r) => r.ok)
-  const mean = (values: number[]): number | null => (values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null)
   let gapSum = 0
   let gapTokens = 0
   for (const record of ok) metricById('interTokenLatency').pooled?.(record, (value, times = 1) => ((gapSum += value * times), (gapTokens += times)))
   const client = {
-    ttft: mean(ok.map((r) => r.timeToFirstTokenMs).filter((v): v is number => v !== null)),
+    ttft: meanOrNull(ok.map((r) => r.timeToFirstTokenMs).filter((v): v is number => v !== null)),
     itl: gapTokens > 0 ? gapSum / gapTokens : null,
-    e2e: mean(ok.map((r) => r.endToEndLatencyMs).filter((v): v is number => v !== null)),
+    e2e: meanOrNull(ok.map((r) => r.endToEndLatencyMs).filter((v): v is number => v !== null)),
   }
   const promptTokens = ok.reduce((sum, r) => sum + (r.inputTokens ?? 0), 0)
   const generationTokens = ok.reduce((sum, r) => sum + r.outputTokens, 0)

@@ -61,6 +61,14 @@ export function describeValues(values: ArrayLike<number>): Distribution {
   return result
 }
 
+/** The arithmetic mean, summed in order; null for no values. */
+export function meanOrNull(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  let sum = 0
+  for (const value of values) sum += value
+  return sum / values.length
+}
+
 export function emptyDistribution(): Distribution {
   return { count: 0, mean: null, std: null, min: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null }
 }

@@ -1,3 +1,4 @@
+import { meanOrNull } from '../../metrics/distribution.js'
 import { PEER_METRICS } from '../../metrics/peers.js'
 import type { RequestRecord } from '../../schema/record.js'
 import type { CalibrationMetric } from '../../schema/calibration-set.js'
@@ -14,18 +15,11 @@ const VLLM_TTFT = peerMetric('TTFT')
 const VLLM_ITL = peerMetric('ITL')
 const VLLM_TPOT = peerMetric('TPOT')
 
-function mean(values: readonly number[]): number | null {
-  if (values.length === 0) return null
-  let sum = 0
-  for (const v of values) sum += v
-  return sum / values.length
-}
-
 /** Mean of a vLLM bench serve metric (src/metrics/peers.ts) over the successful records. */
 function meanOfPeer(records: readonly RequestRecord[], metric: (typeof PEER_METRICS)[number]): number | null {
   const values: number[] = []
   for (const record of records) if (record.ok) metric.values(record, (v) => values.push(v))
-  return mean(values)
+  return meanOrNull(values)
 }
 
 /**
@@ -71,13 +65,13 @@ export function servingMetric(metric: ServingMetric, records: readonly RequestRe
     }
     case 'phala-mean-decode-rate':
       // TPS = output tokens / decode time, the decode time being the sum of the request's ITLs (e2e − TTFT).
-      return mean(
+      return meanOrNull(
         phalaRows(records)
           .map((r) => ({ tokens: r.outputTokens, decodeS: ((r.endToEndLatencyMs as number) - (r.timeToFirstTokenMs as number)) / 1000 }))
           .filter((row) => row.decodeS > 0)
           .map((row) => row.tokens / row.decodeS),
       )
     case 'phala-mean-ttft':
-      return mean(phalaRows(records).map((r) => r.timeToFirstTokenMs as number))
+      return meanOrNull(phalaRows(records).map((r) => r.timeToFirstTokenMs as number))
   }
 }

@@ -3,6 +3,7 @@ import { readBenchSummary, runsByEndpoint } from '../../econ/size-run.js'
 import type { ArrivalProcess } from '../../load/arrivals.js'
 import type { LoadStep } from '../../load/runner.js'
 import { METRICS } from '../../metrics/definitions.js'
+import { meanOrNull } from '../../metrics/distribution.js'
 import { readRecords } from '../../output/records-reader.js'
 import type { RequestRecord } from '../../schema/record.js'
 import type { RunSummary } from '../../schema/summary.js'
@@ -62,10 +63,6 @@ export interface MeasuredSweep {
 const TTFT = METRICS.find((m) => m.id === 'ttft')?.perRequest as (r: RequestRecord) => number | null
 const TPOT = METRICS.find((m) => m.id === 'tpot')?.perRequest as (r: RequestRecord) => number | null
 
-function mean(values: number[]): number | null {
-  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor((sorted.length - 1) / 2)] as number
@@ -84,7 +81,7 @@ export function groupFigures(records: readonly RequestRecord[], medianInputToken
     const tpotValue = TPOT(record)
     if (tpotValue !== null) tpot[contextOf(record.inputTokens, record.outputTokens) <= medianContextTokens ? 0 : 1].push(tpotValue)
   }
-  return { ttftShortMs: mean(ttft[0]), ttftLongMs: mean(ttft[1]), tpotShortMs: mean(tpot[0]), tpotLongMs: mean(tpot[1]) }
+  return { ttftShortMs: meanOrNull(ttft[0]), ttftLongMs: meanOrNull(ttft[1]), tpotShortMs: meanOrNull(tpot[0]), tpotLongMs: meanOrNull(tpot[1]) }
 }
 
 /** The summary's figures (the same as bench prints) plus the per-length groups. */
