@@ -1,4 +1,8 @@
+import { alignColumns } from '../output/text-table.js'
 import type { TcoResult } from '../schema/tco-result.js'
+
+/** The first column (names) reads left-aligned, the figures right-aligned. */
+const FIGURES_RIGHT = (column: number): boolean => column !== 0
 
 /** The human answer of `geopat tco`: one line per option, the excluded ones with their reason, the top tornado drivers. */
 export function formatTco(result: TcoResult, options: { topDrivers?: number } = {}): string {
@@ -33,7 +37,7 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
       option.perGpuHour ? `${option.perGpuHour.beforeStaff.toFixed(2)} (${option.perGpuHour.withStaff.toFixed(2)} w/ staff)` : '–',
     ])
   }
-  lines.push(...alignColumns(rows))
+  lines.push(...alignColumns(rows, FIGURES_RIGHT))
 
   const excluded = result.options.filter((option) => !option.feasible)
   if (excluded.length > 0) {
@@ -53,7 +57,7 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
       ...alignColumns([
         ['  driver', 'P10 → P90', 'savings at P10 → P90', 'swing'],
         ...bars.map((bar) => [`  ${bar.driver}`, `${compact(bar.low)} → ${compact(bar.high)}`, `${money(bar.savingsAtLow)} → ${money(bar.savingsAtHigh)}`, money(bar.swing)]),
-      ]),
+      ], FIGURES_RIGHT),
     )
   }
   const notes = result.options.flatMap((option) => option.notes.map((note) => `${option.id}: ${note}`))
@@ -63,12 +67,6 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
   }
   for (const warning of result.warnings) lines.push(`warning: ${warning}`)
   return lines.join('\n')
-}
-
-function alignColumns(rows: string[][]): string[] {
-  const widths: number[] = []
-  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, cell.length)))
-  return rows.map((row) => row.map((cell, index) => (index === 0 ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0))).join('  ').trimEnd())
 }
 
 /** 12,345,678 → 12.35M; 850,000 → 850.0k; below 10,000 with no decimals. */

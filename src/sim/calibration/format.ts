@@ -1,3 +1,4 @@
+import { alignColumns } from '../../output/text-table.js'
 import type { CalibrationCheck, CheckedPoint } from './check.js'
 
 const SHORT_METRIC: Record<CheckedPoint['metric'], string> = {
@@ -17,13 +18,6 @@ const value = (v: number | null): string => {
 }
 const percent = (e: number | null): string => (e === null ? '–' : Number.isFinite(e) ? `${(e * 100).toFixed(1)}%` : 'no value')
 
-function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, rightAligned: ReadonlySet<number>): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd()
-  return [line(header), ...rows.map(line)]
-}
-
 /** The human answer of `geopat sim calibrate --check`: every point, then each profile's verdict. */
 export function formatCalibrationCheck(check: CalibrationCheck): string {
   const rows = check.points.map((p) => [
@@ -38,7 +32,8 @@ export function formatCalibrationCheck(check: CalibrationCheck): string {
     p.role,
     p.withinTolerance === null ? '–' : `${p.withinTolerance ? 'yes' : 'NO'} (±${((p.tolerance ?? 0) * 100).toFixed(0)}%)`,
   ])
-  const lines = table(['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], rows, new Set([5, 6, 7]))
+  const figures = new Set([5, 6, 7])
+  const lines = alignColumns([['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], ...rows], (column) => figures.has(column))
   for (const skip of check.skipped) lines.push(`skipped ${skip.id}${skip.role !== 'unassigned' ? ` (${skip.role})` : ''}: ${skip.reason}`)
   lines.push('')
   for (const verdict of check.profiles) {

@@ -1,3 +1,4 @@
+import { alignColumns } from '../../output/text-table.js'
 import { num } from '../../report/format.js'
 import type { FitResult } from './fit.js'
 import type { PointFigures } from './operating-points.js'
@@ -22,9 +23,7 @@ export function formatFitResult(result: FitResult, outFile: string): string {
     `${(point.error * 100).toFixed(1)}%`,
     `${((result.leaveOneOut[index]?.error ?? 0) * 100).toFixed(1)}%`,
   ])
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] as string).length)) + 2)
-  const line = (cells: readonly string[]): string => cells.map((text, c) => text.padEnd(widths[c] as number)).join('').trimEnd()
-  const lines = [line(header), ...rows.map(line), '']
+  const lines = [...alignColumns([header, ...rows], () => false), '']
   lines.push('fitted parameters (base → fitted):')
   for (const p of result.fitted) lines.push(`  ${p.path}: ${num(p.base)} → ${num(p.fitted)} (${percent(p.fitted / p.base - 1)}), determined to ±${Number.isFinite(p.uncertainty) ? (p.uncertainty * 100).toFixed(0) : '∞'}%`)
   if (result.fitted.length === 0) lines.push('  none')
