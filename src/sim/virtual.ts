@@ -12,8 +12,8 @@ import type { RunSummary } from '../schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
 import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
-import { EngineModel, type StepResult } from './engine/engine.js'
-import { FrontendQueue } from './engine/frontend.js'
+import { EngineModel, type StepResult, coldStartMs } from './engine/engine.js'
+import { FrontendQueue, entryDelayMs } from './engine/frontend.js'
 import type { SimProfile } from './engine/profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 
@@ -100,8 +100,8 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
   const inFlight: Array<VirtualRequest | undefined> = []
   const records: RequestRecord[] = []
-  const frontendMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
-  const readyAtMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
+  const frontendMs = entryDelayMs(profile, options.confidential)
+  const readyAtMs = options.coldStart ? coldStartMs(profile, options.confidential) : 0
   const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
   const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
   let sent = 0

@@ -53,6 +53,13 @@ export interface EngineCapacity {
   weightReadMs: number
   /** Bytes of KV cache per token at the cache's precision (fp8 halves the model's BF16 figure). */
   kvBytesPerToken: number
+  /** Memory bandwidth a step reads at, over the replica's GPUs (bytes per ms, η and the CC factor applied). */
+  bandwidthBytesPerMs: number
+  /** Prefill compute rate over the replica's GPUs (FLOPs per ms, at the prefill MFU). */
+  prefillFlopsPerMs: number
+  /** t0 of every step, and c_seq per sequence in it (ms), the CC tolls included. */
+  stepBaseMs: number
+  perSequenceMs: number
 }
 
 /** KV bytes per token as the cache stores it: `--kv-cache-dtype fp8` keeps one byte per element instead of two. */
@@ -80,6 +87,11 @@ export function stepWallMs(profile: SimProfile, gpuMs: number, cpuMs: number): n
   return profile.engine.version === 'vllm-v1' ? Math.max(gpuMs, cpuMs) : gpuMs + cpuMs
 }
 
+/** The model's load time at start (cold start), ms: longer in a confidential VM. */
+export function coldStartMs(profile: SimProfile, confidential: boolean): number {
+  return profile.timing.coldStartS * 1000 * ((confidential ? profile.confidential?.coldStartFactor : undefined) ?? 1)
+}
+
 export function engineCapacity(profile: SimProfile, confidential: boolean): EngineCapacity {
   const { gpu, model, engine, timing } = profile
   const cc = confidential ? profile.confidential : undefined
@@ -90,7 +102,16 @@ export function engineCapacity(profile: SimProfile, confidential: boolean): Engi
   const kvBytes = kvBytesPerToken(profile)
   const kvBlocks = Math.max(0, Math.floor((freeBytes * (cc?.kvCapacityFactor ?? 1)) / kvBytes / engine.blockSize))
   const bandwidth = gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1)
-  return { kvCacheTokens: kvBlocks * engine.blockSize, kvBlocks, weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000, kvBytesPerToken: kvBytes }
+  return {
+    kvCacheTokens: kvBlocks * engine.blockSize,
+    kvBlocks,
+    weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000,
+    kvBytesPerToken: kvBytes,
+    bandwidthBytesPerMs: (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1) * tp) / 1000,
+    prefillFlopsPerMs: (gpu.denseTflops * 1e12 * timing.prefillMfu * tp) / 1000,
+    stepBaseMs: timing.stepOverheadMs + (cc?.stepTollMs ?? 0),
+    perSequenceMs: (timing.perSequenceUs + (cc?.perSequenceTollUs ?? 0)) / 1000,
+  }
 }
 
 /**
@@ -115,10 +136,6 @@ export class EngineModel {
   private running: Sequence[] = []
   private freeBlocks: number
   private readonly cachedPrefixes = new Set<string>()
-  private readonly bandwidthBytesPerMs: number
-  private readonly prefillFlopsPerMs: number
-  private readonly stepBaseMs: number
-  private readonly perSequenceMs: number
   private readonly jitterMs: number
   private readonly jitterPerSequenceMs: number
   /** vllm-0.6 multi-step: decode steps left in the current group (no scheduling, no admission until 0). */
@@ -130,17 +147,10 @@ export class EngineModel {
     private readonly random: Random,
   ) {
     if (confidential && !profile.confidential) throw new RangeError(`profile ${profile.name} has no confidential-computing settings`)
-    const cc = confidential ? profile.confidential : undefined
     this.capacity = engineCapacity(profile, confidential)
     this.freeBlocks = this.capacity.kvBlocks
-    const { gpu, model, timing } = profile
-    const tp = model.tensorParallel
-    this.bandwidthBytesPerMs = (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1) * tp) / 1000
-    this.prefillFlopsPerMs = (gpu.denseTflops * 1e12 * timing.prefillMfu * tp) / 1000
-    this.stepBaseMs = timing.stepOverheadMs + (cc?.stepTollMs ?? 0)
-    this.perSequenceMs = (timing.perSequenceUs + (cc?.perSequenceTollUs ?? 0)) / 1000
-    this.jitterMs = timing.stepJitterMs
-    this.jitterPerSequenceMs = cc?.stepJitterMsPerSequence ?? 0
+    this.jitterMs = profile.timing.stepJitterMs
+    this.jitterPerSequenceMs = confidential ? (profile.confidential?.stepJitterMsPerSequence ?? 0) : 0
   }
 
   get runningCount(): number {
@@ -243,9 +253,10 @@ export class EngineModel {
     for (const sequence of decoding) attendedContext += sequence.computed + 1
     const batch = decoding.length + prefilling.length
     const model = this.profile.model
-    const prefillComputeMs = (2 * model.parametersB * 1e9 * prefillTokens) / this.prefillFlopsPerMs
-    const kvReadMs = (attendedContext * this.capacity.kvBytesPerToken) / this.bandwidthBytesPerMs
-    let gpuMs = this.stepBaseMs + Math.max(this.capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * this.perSequenceMs
+    const { capacity } = this
+    const prefillComputeMs = (2 * model.parametersB * 1e9 * prefillTokens) / capacity.prefillFlopsPerMs
+    const kvReadMs = (attendedContext * capacity.kvBytesPerToken) / capacity.bandwidthBytesPerMs
+    let gpuMs = capacity.stepBaseMs + Math.max(capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * capacity.perSequenceMs
     const noiseStd = this.jitterMs + this.jitterPerSequenceMs * batch
     if (noiseStd > 0) gpuMs = Math.max(gpuMs * 0.5, gpuMs + sampleStandardNormal(this.random) * noiseStd)
     const cpuMs = scheduling && batch > 0 ? schedulerMs(this.profile, this.confidential, batch) : 0

@@ -2,6 +2,19 @@ import { cpuTollFactor } from './engine.js'
 import type { SimProfile } from './profile.js'
 
 /**
+ * The fixed delay before the engine sees a request, apart from its turn on the front end's cores:
+ * the HTTP path and IPC (timing.frontendMs) and, in a confidential VM, the first-token toll.
+ */
+export function entryDelayMs(profile: SimProfile, confidential: boolean): number {
+  return profile.timing.frontendMs + ((confidential ? profile.confidential?.firstTokenTollMs : undefined) ?? 0)
+}
+
+/** vllm-0.5 runs the API server in the engine's own Python process: one core for both. */
+export function frontendSharesEngineCore(profile: SimProfile): boolean {
+  return profile.frontend !== undefined && profile.engine.version === 'vllm-0.5'
+}
+
+/**
  * The OpenAI-compatible API server's CPU as a FIFO queue on `frontend.cpuCores` cores: a request's
  * intake (HTTP, validation, tokenisation: `perRequestMs`) before it reaches the engine, and each
  * step's output tokens (detokenisation, JSON and SSE framing: `perOutputTokenUs` each) before the
@@ -30,7 +43,7 @@ export class FrontendQueue {
   constructor(profile: SimProfile, confidential: boolean) {
     const frontend = profile.frontend
     const toll = cpuTollFactor(profile, confidential)
-    this.sharedWithEngine = frontend !== undefined && profile.engine.version === 'vllm-0.5'
+    this.sharedWithEngine = frontendSharesEngineCore(profile)
     this.coreFreeAtMs = new Array<number>(frontend === undefined ? 0 : this.sharedWithEngine ? 1 : frontend.cpuCores).fill(Number.NEGATIVE_INFINITY)
     this.perRequestMs = (frontend?.perRequestMs ?? 0) * toll
     this.perOutputTokenMs = ((frontend?.perOutputTokenUs ?? 0) / 1000) * toll

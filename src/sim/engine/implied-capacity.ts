@@ -1,4 +1,5 @@
 import { cpuTollFactor, engineCapacity, schedulerMs, stepWallMs } from './engine.js'
+import { frontendSharesEngineCore } from './frontend.js'
 import type { SimProfile } from './profile.js'
 
 /** Moments of the request lengths that the mean-value model needs. */
@@ -43,13 +44,10 @@ export interface ImpliedCapacity {
 export function impliedCapacity(profile: SimProfile, confidential: boolean, lengths: LengthMoments, tpotMs: number | undefined): ImpliedCapacity {
   const cc = confidential ? profile.confidential : undefined
   if (confidential && !cc) throw new RangeError(`profile ${profile.name} has no confidential-computing settings`)
-  const { gpu, model, timing, engine } = profile
+  const { model, engine } = profile
   const capacity = engineCapacity(profile, confidential)
-  const tp = model.tensorParallel
-  const bandwidthBytesPerMs = (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1) * tp) / 1000
-  const prefillMsPerToken = (2 * model.parametersB * 1e9) / ((gpu.denseTflops * 1e12 * timing.prefillMfu * tp) / 1000)
-  const stepBaseMs = timing.stepOverheadMs + (cc?.stepTollMs ?? 0)
-  const perSequenceMs = (timing.perSequenceUs + (cc?.perSequenceTollUs ?? 0)) / 1000
+  const { bandwidthBytesPerMs, stepBaseMs, perSequenceMs } = capacity
+  const prefillMsPerToken = (2 * model.parametersB * 1e9) / capacity.prefillFlopsPerMs
   const { inputTokensMean: input, outputTokensMean: output } = lengths
   const context = input + lengths.outputTokensSquareMean / (2 * output)
   /** Decode cost per sequence in the batch, per step (ms). */
@@ -61,7 +59,7 @@ export function impliedCapacity(profile: SimProfile, confidential: boolean, leng
   const toll = cpuTollFactor(profile, confidential)
   /** Front-end CPU per request (ms): intake and every output token. */
   const frontendPerRequestMs = frontend ? (frontend.perRequestMs + (output * frontend.perOutputTokenUs) / 1000) * toll : 0
-  const sharedCore = frontend !== undefined && engine.version === 'vllm-0.5'
+  const sharedCore = frontendSharesEngineCore(profile)
 
   /** E[max(W, K·I·c_p)] for K ~ Poisson(meanPrompts): a forward pass that carries K whole prompts. */
   const expectedForwardMs = (meanPrompts: number): number => {

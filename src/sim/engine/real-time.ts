@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { Random } from '../../util/rng.js'
 import type { DeadlineScheduler, DueTask } from '../deadline-scheduler.js'
-import { EngineModel, type StepResult } from './engine.js'
-import { FrontendQueue } from './frontend.js'
+import { EngineModel, type StepResult, coldStartMs } from './engine.js'
+import { FrontendQueue, entryDelayMs } from './frontend.js'
 import type { SimProfile } from './profile.js'
 
 /** Receives the tokens of one request as the engine produces them. */
@@ -46,10 +46,8 @@ export class RealTimeEngine {
   ) {
     this.engine = new EngineModel(profile, confidential, random)
     this.frontend = new FrontendQueue(profile, confidential)
-    const cc = confidential ? profile.confidential : undefined
-    this.entryDelayMs = profile.timing.frontendMs + (cc?.firstTokenTollMs ?? 0)
-    const coldStartMs = options.coldStart ? profile.timing.coldStartS * 1000 * (cc?.coldStartFactor ?? 1) : 0
-    this.readyAtMs = performance.now() + coldStartMs
+    this.entryDelayMs = entryDelayMs(profile, confidential)
+    this.readyAtMs = performance.now() + (options.coldStart ? coldStartMs(profile, confidential) : 0)
   }
 
   /** Milliseconds until the model is loaded (0 once it is). */
