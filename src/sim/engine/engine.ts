@@ -228,12 +228,7 @@ export class EngineModel {
       const sequence = this.waiting[0] as Sequence
       if (sequence.computed === 0) this.applyPrefixCache(sequence)
       const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
-      const needed = blocksFor(sequence.computed + chunk) - sequence.blocks
-      if (needed > this.freeBlocks) break
-      this.freeBlocks -= needed
-      sequence.blocks += needed
-      this.waiting.shift()
-      this.running.push(sequence)
+      if (!this.admitHead(sequence, chunk)) break
       if (chunk > 0) {
         prefilling.push([sequence, chunk])
         tokenBudget -= chunk
@@ -309,16 +304,25 @@ export class EngineModel {
       if (sequence.computed === 0) this.applyPrefixCache(sequence)
       const chunk = sequence.prefillTarget - sequence.computed
       if (prefilling.length > 0 && tokens + chunk > engine.maxNumBatchedTokens) break
-      const needed = Math.ceil((sequence.computed + chunk) / engine.blockSize) - sequence.blocks
-      if (needed > this.freeBlocks) break
-      this.freeBlocks -= needed
-      sequence.blocks += needed
-      this.waiting.shift()
-      this.running.push(sequence)
+      if (!this.admitHead(sequence, chunk)) break
       prefilling.push([sequence, chunk])
       tokens += chunk
     }
     return prefilling.length > 0
+  }
+
+  /**
+   * Moves the head of the waiting queue into the running batch with the KV blocks its next `chunk`
+   * tokens need; false (and nothing moved) when the free blocks do not hold them.
+   */
+  private admitHead(sequence: Sequence, chunk: number): boolean {
+    const needed = Math.ceil((sequence.computed + chunk) / this.profile.engine.blockSize) - sequence.blocks
+    if (needed > this.freeBlocks) return false
+    this.freeBlocks -= needed
+    sequence.blocks += needed
+    this.waiting.shift()
+    this.running.push(sequence)
+    return true
   }
 
   /**
