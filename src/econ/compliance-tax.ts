@@ -9,6 +9,7 @@ import {
   complianceComponentsFileSchema,
   fineCeilingsFileSchema,
 } from '../schema/tco-model.js'
+import type { Inventory } from '../schema/inventory.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
@@ -46,17 +47,33 @@ export const COMPLIANCE_PARAMETERS = [
   'regionalSurcharge',
   'dualRunningMonths',
   'revalidationCost',
+  'aiActQmsSetupCost',
+  'aiActQmsCostPerYear',
+  'doraRegisterHoursPerProviderYear',
+  'doraContractHoursNewProvider',
+  'doraExitPlanHoursPerProviderYear',
+  'doraTlptCost',
+  'doraTlptIntervalYears',
+  'nis2CostPerYear',
 ] as const
 export type ComplianceParameterName = (typeof COMPLIANCE_PARAMETERS)[number]
 
 /** Components an option's `compliance:` list may name (the others come from its own drivers or are the gate). */
 export const COSTED_COMPONENTS: readonly ComplianceComponentId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12']
 
+/** The components the company's own facts bring (AI Act, DORA, NIS2): the same for every option. */
+export const ENTITY_COMPONENTS = ['C15', 'C16', 'C17'] as const
+export type EntityComponentId = (typeof ENTITY_COMPONENTS)[number]
+/** Every component an option's cash flows can carry. */
+export type AppliedComponentId = ComplianceComponentId | EntityComponentId
+
 export interface ComplianceData {
   components: ComplianceComponentsFile
   fines: FineCeilingsFile
   componentsFile: string
   finesFile: string
+  /** Counts taken from an inventory (compliance.inventory), which replace the parameters' defaults. */
+  estate?: EstateFacts
 }
 
 export function loadComplianceData(files: { componentsFile?: string; finesFile?: string } = {}): ComplianceData {
@@ -67,8 +84,8 @@ export function loadComplianceData(files: { componentsFile?: string; finesFile?:
     if (components.parameters[name] === undefined) throw new UserError(`${componentsFile}: parameters.${name}: is required (the compliance-tax formulas use it)`)
   }
   const ids = new Set(components.components.map((component) => component.id))
-  for (let n = 1; n <= 14; n++) {
-    if (!ids.has(`C${n}` as (typeof components.components)[number]['id'])) throw new UserError(`${componentsFile}: components: C${n} is missing (C1–C14 are all required)`)
+  for (let n = 1; n <= 17; n++) {
+    if (!ids.has(`C${n}` as (typeof components.components)[number]['id'])) throw new UserError(`${componentsFile}: components: C${n} is missing (C1–C17 are all required)`)
   }
   return { components, fines: loadYamlFile(finesFile, fineCeilingsFileSchema), componentsFile, finesFile }
 }
@@ -92,9 +109,11 @@ export function isNonEuParent(parentCountry: string): boolean {
 export function applicableComponents(
   data: ComplianceComponentsFile,
   option: { compliance?: readonly ComplianceComponentId[]; parentCountry: string | undefined; isBaseline: boolean },
-): Set<ComplianceComponentId> {
-  if (option.compliance) return new Set(option.compliance)
-  const applies = new Set<ComplianceComponentId>()
+  scope?: EntityScope,
+): Set<AppliedComponentId> {
+  const entity: AppliedComponentId[] = scope === undefined ? [] : [...(scope.aiActHighRisk ? ['C15' as const] : []), ...(scope.dora ? ['C16' as const] : []), ...(scope.nis2 !== null ? ['C17' as const] : [])]
+  if (option.compliance) return new Set([...option.compliance, ...entity])
+  const applies = new Set<AppliedComponentId>(entity)
   for (const component of data.components) {
     if (!COSTED_COMPONENTS.includes(component.id as ComplianceComponentId)) continue
     const id = component.id as ComplianceComponentId
@@ -149,4 +168,94 @@ export function sealGate(optionSeal: SealLevel, carried: ReadonlyArray<{ name: s
     reason: `C11 sovereignty gate: ${optionSeal} is below the level required by data class${failing.length > 1 ? 'es' : ''} ${failing.join(', ')}`,
     requiredSeal: strictest.requiredSeal,
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The company's facts and its estate: which regulations apply, and the counts they are costed by.
+
+/**
+ * What the compliance tax counts in an inventory (geopat plan's file), workload by workload:
+ * - AI Act high-risk systems (C15): workloads with aiActRisk `high` that are not being retired;
+ * - transfer flows (C1): workloads, not retired, whose data includes a class other than `public`
+ *   and whose current provider has a non-EU/EEA parent: one transfer impact assessment each
+ *   (EDPB Rec. 01/2020; a flow to a US-parent provider stays exposed to the CLOUD Act in an EU region);
+ * - DPIA use cases (C2): workloads, not retired, that process personal data (a data class named
+ *   `personal…` or `special-category…`, GDPR Arts. 9 and 35).
+ */
+export interface EstateFacts {
+  file: string
+  highRiskSystems: string[]
+  transferFlows: string[]
+  useCases: string[]
+}
+
+export function estateFacts(inventory: Inventory, file: string): EstateFacts {
+  const live = inventory.workloads.filter((workload) => !workload.retire)
+  const personal = (name: string): boolean => name.startsWith('personal') || name.startsWith('special-category')
+  return {
+    file,
+    highRiskSystems: live.filter((workload) => workload.aiActRisk === 'high').map((workload) => workload.name),
+    transferFlows: live.filter((workload) => isNonEuParent(workload.current.jurisdiction.parent) && workload.dataClasses.some((name) => name !== 'public')).map((workload) => workload.name),
+    useCases: live.filter((workload) => workload.dataClasses.some(personal)).map((workload) => workload.name),
+  }
+}
+
+/** The parameters an inventory supplies, with the workloads each count names. */
+export function estateParameter(facts: EstateFacts, name: ComplianceParameterName): { value: number; origin: string } | undefined {
+  const list = name === 'highRiskSystems' ? facts.highRiskSystems : name === 'transferFlows' ? facts.transferFlows : name === 'useCases' ? facts.useCases : undefined
+  if (list === undefined) return undefined
+  return { value: list.length, origin: `inventory ${facts.file}: ${list.length} workload(s)${list.length > 0 ? ` (${list.join(', ')})` : ''}` }
+}
+
+/**
+ * NIS2 size thresholds in EUR (Directive (EU) 2022/2555 Art. 2(1) and 3(1)(a), by reference to
+ * Commission Recommendation 2003/361/EC): medium from 50 staff or EUR 10M turnover, large from 250
+ * staff or EUR 50M turnover. Legal thresholds, not estimates.
+ */
+export const NIS2_SIZE = { mediumEmployees: 50, mediumTurnoverEur: 10e6, largeEmployees: 250, largeTurnoverEur: 50e6 } as const
+
+export interface EntityScope {
+  /** C15: the estate holds AI Act high-risk systems. */
+  aiActHighRisk: boolean
+  /** C16: DORA applies (a financial entity under its Art. 2(1)). */
+  dora: boolean
+  tlpt: boolean
+  /** C17: the company's NIS2 category, null when out of scope. */
+  nis2: 'essential' | 'important' | null
+  /** One line per regulation: why it applies or not. */
+  reasons: string[]
+}
+
+/**
+ * Which of the company's own regulations apply. `turnoverEur` is the central annual turnover in EUR.
+ * NIS2 does not apply where DORA does: DORA is the sector-specific act for financial entities
+ * (NIS2 Art. 4; DORA recital 16).
+ */
+export function entityScope(
+  company: { financialEntity?: string | undefined; doraTlpt?: boolean; nis2Annex?: 'I' | 'II' | 'none'; employees?: number | undefined } | undefined,
+  turnoverEur: number | undefined,
+  highRiskSystems: number,
+): EntityScope {
+  const reasons: string[] = []
+  const aiActHighRisk = highRiskSystems > 0
+  reasons.push(aiActHighRisk ? `AI Act: ${highRiskSystems} high-risk system(s) (Annex III): C15 applies to every option` : 'AI Act: no high-risk system counted: C15 not costed')
+  const dora = company?.financialEntity !== undefined
+  const tlpt = dora && company?.doraTlpt === true
+  reasons.push(dora ? `DORA: a financial entity (${company?.financialEntity}, Regulation (EU) 2022/2554 Art. 2(1)): C16 applies${tlpt ? ', with TLPT (Art. 26)' : ''}` : 'DORA: not a financial entity (company.financialEntity not set): C16 not costed')
+  let nis2: EntityScope['nis2'] = null
+  const annex = company?.nis2Annex ?? 'none'
+  if (dora) reasons.push('NIS2: not costed: DORA applies instead to a financial entity (NIS2 Art. 4, sector-specific act)')
+  else if (annex === 'none') reasons.push('NIS2: sector in neither Annex I nor II (company.nis2Annex): C17 not costed')
+  else {
+    const employees = company?.employees
+    const turnover = turnoverEur ?? 0
+    const large = (employees !== undefined && employees >= NIS2_SIZE.largeEmployees) || turnover > NIS2_SIZE.largeTurnoverEur
+    const medium = large || (employees !== undefined && employees >= NIS2_SIZE.mediumEmployees) || turnover > NIS2_SIZE.mediumTurnoverEur
+    if (!medium) reasons.push('NIS2: below the medium-size threshold (50 staff, EUR 10M turnover): C17 not costed')
+    else {
+      nis2 = annex === 'I' && large ? 'essential' : 'important'
+      reasons.push(`NIS2: ${nis2} entity (Annex ${annex}, ${large ? 'large' : 'medium'}): C17 applies`)
+    }
+  }
+  return { aiActHighRisk, dora, tlpt, nis2, reasons }
 }

@@ -1,19 +1,29 @@
 import { csvTable } from '../output/csv.js'
-import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth } from './tco-plan.js'
+import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './tco-plan.js'
+import type { MonthlySink } from './tco-evaluate.js'
 import type { DeterministicCashFlows } from './tco.js'
 
 /**
  * The deterministic cash flows as a FinOps FOCUS 1.2 dataset, one row per option, month, phase and
  * cost category. Every row is a PROJECTION, not billing data: ChargeDescription starts with
  * "Projected:", x_Projected is true and x_CostBasis says whether a provider would invoice it
- * (provider), it is the organisation's own staff time (internal) or a risk reserve or expected loss
- * (risk). The residual-value credit (a valuation, never invoiced) is left out.
+ * (provider) or it is the organisation's own staff time (internal).
+ *
+ * Only billed cash goes in. FOCUS has no charge category for an estimate, and a row's BilledCost is
+ * by definition "the basis for invoicing", so the costs that are not billed are left out of this
+ * dataset: expected losses (C9 regulatory fines, C10 a DPF invalidation: probability × impact), the
+ * business-cost estimate C5 and the residual-value credit (a valuation). riskEstimatesCsv lists the
+ * expected losses beside it. Each option's BilledCost therefore sums to the TCO's billed total
+ * (totalsByBasis), and a FOCUS consumer that adds up BilledCost never counts a risk as spend.
  *
  * Columns: the FOCUS 1.2 Mandatory ones the reference lists (BilledCost, EffectiveCost, ListCost,
  * ContractedCost, BillingCurrency, BillingAccountId/Name, BillingPeriodStart/End, ChargePeriodStart/End,
- * ChargeCategory, ChargeClass, ChargeDescription, PricingUnit, PricingQuantity, ServiceName,
- * ServiceCategory, ProviderName, PublisherName, InvoiceIssuerName), RegionId (Conditional),
- * ChargeFrequency, and x_ custom columns.
+ * ChargeCategory, ChargeClass, ChargeDescription, ChargeFrequency, PricingUnit, PricingQuantity,
+ * ServiceName, ServiceCategory, ProviderName, PublisherName, InvoiceIssuerName), the Conditional ones
+ * that apply to a projection (PricingCategory; CommitmentDiscount* on committed GPU rentals;
+ * ConsumedQuantity/ConsumedUnit on Usage rows; ListUnitPrice, ContractedUnitPrice; PricingCurrency and
+ * its unit prices where the price is set in another currency than the bill; RegionId/RegionName;
+ * SkuId), and x_ custom columns.
  */
 export const FOCUS_COLUMNS = [
   'BilledCost',
@@ -31,14 +41,30 @@ export const FOCUS_COLUMNS = [
   'ChargeClass',
   'ChargeDescription',
   'ChargeFrequency',
+  'PricingCategory',
   'PricingUnit',
   'PricingQuantity',
+  'ListUnitPrice',
+  'ContractedUnitPrice',
+  'PricingCurrency',
+  'PricingCurrencyListUnitPrice',
+  'PricingCurrencyContractedUnitPrice',
+  'PricingCurrencyEffectiveCost',
+  'ConsumedQuantity',
+  'ConsumedUnit',
+  'CommitmentDiscountId',
+  'CommitmentDiscountName',
+  'CommitmentDiscountCategory',
+  'CommitmentDiscountType',
+  'CommitmentDiscountStatus',
   'ServiceName',
   'ServiceCategory',
   'ProviderName',
   'PublisherName',
   'InvoiceIssuerName',
   'RegionId',
+  'RegionName',
+  'SkuId',
   'x_Scenario',
   'x_Option',
   'x_Phase',
@@ -51,6 +77,10 @@ export const FOCUS_COLUMNS = [
 ] as const
 
 const ONE_OFF = new Set<number>([CATEGORY.capexServer, CATEGORY.capexNetworkStorage, CATEGORY.switching, CATEGORY.revalidation, CATEGORY.migrationProject])
+/** Categories priced by the option's own catalog row or inline price (its SKU, its pricing currency). */
+const PRICED_BY_OFFER = new Set<number>([CATEGORY.computeRental, CATEGORY.tokenApi])
+/** A provider's region id: lower-case letters, digits and dashes (eu-north-1, europe-west3, fr-par-2). */
+const REGION_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 
 export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCashFlows | null>, centralValues: Float64Array, generatedBy: string): string {
   const baseline = plan.options[plan.baseline] as OptionPlan
@@ -64,18 +94,28 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
         const billedBy = phase === PHASE.own ? entry.option : baseline
         for (let category = 0; category < CATEGORY_COUNT; category++) {
           const meta = COST_CATEGORIES[category] as CostCategory
-          if (meta.basis === 'valuation') continue
+          if (!isBilled(meta)) continue
           const amount = entry.sink.amount(phase, category, month)
           if (amount === 0) continue
+          const quantity = entry.sink.quantity(phase, category, month)
+          const committed = category === CATEGORY.computeRental && isCommitted(billedBy)
+          // Without a commitment the list, contracted and billed costs are the same projection.
           const listCost = category === CATEGORY.computeRental ? listCostOf(billedBy, amount, centralValues) : amount
+          const contractedCost = committed ? listCost : amount
+          const perUnit = (cost: number): number | null => (quantity > 0 ? cost / quantity : null)
+          const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : null
+          const foreign = offer !== null && offer.currency !== plan.currency ? offer : null
+          const usage = meta.chargeCategory === 'Usage'
           // C2/C3 mix one-off and recurring amounts in one month; their quantity unit is kept as the category's.
-          const frequency = ONE_OFF.has(category) ? 'One-Time' : meta.chargeCategory === 'Usage' ? 'Usage-Based' : 'Recurring'
-          const issuer = meta.basis === 'provider' ? billedBy.provider : meta.basis === 'internal' ? 'internal (own staff and projects)' : 'risk reserve (not invoiced)'
+          const frequency = ONE_OFF.has(category) ? 'One-Time' : usage ? 'Usage-Based' : 'Recurring'
+          const issuer = meta.basis === 'provider' ? billedBy.provider : 'internal (own staff and projects)'
+          const byProvider = meta.basis === 'provider'
+          const region = byProvider ? billedBy.region : null
           rows.push([
             amount,
             amount,
             listCost,
-            amount,
+            contractedCost,
             plan.currency,
             plan.focus.billingAccountId,
             plan.focus.billingAccountName,
@@ -87,14 +127,30 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
             null,
             `Projected: ${meta.description}, ${billedBy.name}${phase === PHASE.own ? '' : ` (${PHASES[phase]} of ${entry.option.name})`}`,
             frequency,
-            meta.chargeCategory === 'Adjustment' ? null : meta.pricingUnit,
-            meta.chargeCategory === 'Adjustment' ? null : entry.sink.quantity(phase, category, month),
+            pricingCategory(billedBy, category, meta),
+            meta.pricingUnit,
+            quantity,
+            perUnit(listCost),
+            perUnit(contractedCost),
+            foreign?.currency ?? plan.currency,
+            foreign === null ? null : nullable(perUnit(listCost), (price) => price / foreign.toModel),
+            foreign === null ? null : nullable(perUnit(contractedCost), (price) => price / foreign.toModel),
+            foreign === null ? null : amount / foreign.toModel,
+            usage ? quantity : null,
+            usage ? meta.pricingUnit : null,
+            committed ? `${plan.focus.billingAccountId}/${billedBy.id}/${billedBy.pricingModel}` : null,
+            committed ? `${billedBy.pricingModel} commitment on ${billedBy.catalogRow ?? billedBy.id}` : null,
+            committed ? 'Usage' : null,
+            committed ? `${billedBy.pricingModel} commitment (projected)` : null,
+            committed ? 'Used' : null,
             serviceName(billedBy, meta),
             meta.serviceCategory,
-            meta.basis === 'provider' ? billedBy.provider : issuer,
-            meta.basis === 'provider' ? billedBy.provider : issuer,
+            byProvider ? billedBy.provider : issuer,
+            byProvider ? billedBy.provider : issuer,
             issuer,
-            meta.basis === 'provider' ? billedBy.region : null,
+            region !== null && REGION_ID.test(region) ? region : null,
+            region,
+            PRICED_BY_OFFER.has(category) ? billedBy.catalogRow : null,
             plan.name,
             entry.option.id,
             PHASES[phase],
@@ -110,6 +166,89 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
     }
   }
   return csvTable(FOCUS_COLUMNS, rows)
+}
+
+export const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'basis', 'expectedLoss', 'currency', 'description', 'billed'] as const
+
+/**
+ * risk-estimates.csv: what the FOCUS export leaves out because nobody invoices it: expected losses
+ * (probability × impact) and business-cost estimates, month by month. They are part of each
+ * option's risk-adjusted TCO (NPV cost) and shown apart from its billed cost.
+ */
+export function riskEstimatesCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCashFlows | null>): string {
+  const rows: unknown[][] = []
+  for (const entry of flows) {
+    if (entry === null) continue
+    for (let month = 0; month < plan.months; month++) {
+      for (let phase = 0; phase < PHASES.length; phase++) {
+        for (let category = 0; category < CATEGORY_COUNT; category++) {
+          const meta = COST_CATEGORIES[category] as CostCategory
+          if (meta.basis !== 'risk' && meta.basis !== 'estimate') continue
+          const amount = entry.sink.amount(phase, category, month)
+          if (amount === 0) continue
+          rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, meta.basis, amount, plan.currency, meta.description, 'false'])
+        }
+      }
+    }
+  }
+  return csvTable(RISK_ESTIMATE_COLUMNS, rows)
+}
+
+/**
+ * An option's costs by what they are, over the horizon, undiscounted and at present value: billed
+ * cash (provider invoices and own staff time: the FOCUS export's BilledCost), the cost of risk
+ * (expected losses and business-cost estimates: risk-estimates.csv) and valuations (the residual-value
+ * credit). The three add up to the option's total cost and NPV cost.
+ */
+export interface BasisTotals {
+  billed: number
+  costOfRisk: number
+  valuation: number
+  npvBilled: number
+  npvCostOfRisk: number
+  npvValuation: number
+}
+
+export function totalsByBasis(plan: Pick<ModelPlan, 'discount'>, sink: Pick<MonthlySink, 'amount' | 'months'>): BasisTotals {
+  const totals: BasisTotals = { billed: 0, costOfRisk: 0, valuation: 0, npvBilled: 0, npvCostOfRisk: 0, npvValuation: 0 }
+  for (let phase = 0; phase < PHASES.length; phase++) {
+    for (let category = 0; category < CATEGORY_COUNT; category++) {
+      const meta = COST_CATEGORIES[category] as CostCategory
+      let sum = 0
+      let pv = 0
+      for (let month = 0; month < sink.months; month++) {
+        const amount = sink.amount(phase, category, month)
+        sum += amount
+        pv += amount * (plan.discount[month] as number)
+      }
+      if (isBilled(meta)) {
+        totals.billed += sum
+        totals.npvBilled += pv
+      } else if (meta.basis === 'valuation') {
+        totals.valuation += sum
+        totals.npvValuation += pv
+      } else {
+        totals.costOfRisk += sum
+        totals.npvCostOfRisk += pv
+      }
+    }
+  }
+  return totals
+}
+
+function nullable(value: number | null, map: (value: number) => number): number | null {
+  return value === null ? null : map(value)
+}
+
+function isCommitted(option: OptionPlan): boolean {
+  return option.kind === 'rental' && (option.pricingModel === '1-yr' || option.pricingModel === '3-yr')
+}
+
+/** FOCUS PricingCategory: Committed (a commitment discount), Dynamic (spot), Standard (a price list or quote), Other (own staff time). */
+function pricingCategory(option: OptionPlan, category: number, meta: CostCategory): string {
+  if (meta.basis === 'internal') return 'Other'
+  if (category === CATEGORY.computeRental) return isCommitted(option) ? 'Committed' : option.pricingModel === 'spot' ? 'Dynamic' : 'Standard'
+  return 'Standard'
 }
 
 /** ListCost of rented GPUs: the on-demand price before a commitment discount, when the price was on-demand. */

@@ -62,6 +62,7 @@ function sizeFleet(plan: ModelPlan, option: OptionPlan, values: Float64Array): v
 export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
   const months = plan.months
   const migration = option.migration
+  emitEntityCosts(plan, option, values, sink)
   if (migration === null) {
     emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
     return
@@ -84,6 +85,11 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   if (applies[3] === 1) {
     const hours = option.vendors * (values[params.contractingHoursNewVendor] as number)
     sink.once(CATEGORY.c3, PHASE.own, start, hours * hourlyRate, hours)
+  }
+  if (applies[16] === 1) {
+    // DORA Art. 30: the contractual provisions for each new ICT third-party provider.
+    const hours = option.vendors * (values[params.doraContractHoursNewProvider] as number)
+    sink.once(CATEGORY.c16, PHASE.own, start, hours * hourlyRate, hours)
   }
   if (migration.revalidationSlot !== -1) sink.once(CATEGORY.revalidation, PHASE.own, start, values[migration.revalidationSlot] as number, 1)
   if (migration.projectSlot !== -1) sink.once(CATEGORY.migrationProject, PHASE.own, start, values[migration.projectSlot] as number, 1)
@@ -108,6 +114,27 @@ export function switchingCharged(plan: ModelPlan, option: OptionPlan, values: Fl
   const cutover = Math.min(plan.months, migration.startMonth + (values[migration.dualRunningSlot] as number))
   const at = Number.isNaN(migration.switchingDateAt) ? cutover : migration.switchingDateAt
   return { at, charged: at < plan.switchingProhibitedAt }
+}
+
+/**
+ * The company's own obligations (C15 AI Act high-risk, C16 DORA's TLPT, C17 NIS2), the same
+ * whatever hosts the workloads: over the whole horizon once per option (never twice while two
+ * providers run side by side), so they count in each option's total and cancel in the savings.
+ */
+function emitEntityCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
+  const params = plan.params
+  const months = plan.months
+  const applies = option.applies
+  if (applies[15] === 1) {
+    const systems = values[params.highRiskSystems] as number
+    sink.once(CATEGORY.c15, PHASE.own, 0, values[params.aiActQmsSetupCost] as number, 0)
+    sink.range(CATEGORY.c15, PHASE.own, 0, months, (systems * (values[params.highRiskCostPerSystemPerYear] as number) + (values[params.aiActQmsCostPerYear] as number)) / 12, 1)
+  }
+  if (applies[16] === 1 && plan.scope.tlpt) {
+    const interval = Math.max(1, values[params.doraTlptIntervalYears] as number) * 12
+    for (let at = 0; at < months; at += interval) sink.once(CATEGORY.c16, PHASE.own, Math.floor(at), values[params.doraTlptCost] as number, 0)
+  }
+  if (applies[17] === 1) sink.range(CATEGORY.c17, PHASE.own, 0, months, (values[params.nis2CostPerYear] as number) / 12, 1)
 }
 
 /** Server and network capex in lots: bought at the move or an anniversary, replaced at the end of their life, book value credited at the horizon. */
@@ -191,7 +218,6 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
       sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
     }
-    if (applies[2] === 1) sink.range(CATEGORY.c2, phase, a, b, ((values[params.highRiskSystems] as number) * (values[params.highRiskCostPerSystemPerYear] as number)) / 12, 1)
     if (applies[3] === 1) {
       const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
       sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
@@ -224,6 +250,11 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
         expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
       }
       sink.range(CATEGORY.c9, phase, a, b, expectedLoss / 12, 1)
+    }
+    if (applies[16] === 1) {
+      // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
+      const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
+      sink.range(CATEGORY.c16, phase, a, b, hours * hourlyRate, hours)
     }
     if (applies[10] === 1) {
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt

@@ -2,11 +2,15 @@ import type { CatalogRow, SealLevel } from '../schema/catalog.js'
 import type { ComplianceComponentId, TcoModel, TcoOption, UncertainNumber } from '../schema/tco-model.js'
 import { UserError } from '../util/errors.js'
 import {
+  type AppliedComponentId,
   COMPLIANCE_PARAMETERS,
   type ComplianceData,
   type ComplianceParameterName,
+  type EntityScope,
   type GateResult,
   applicableComponents,
+  entityScope,
+  estateParameter,
   sealGate,
 } from './compliance-tax.js'
 import { type Distribution, makeDistribution } from './distributions.js'
@@ -29,8 +33,12 @@ export interface CostCategory {
   serviceCategory: string
   /** FOCUS PricingUnit of the quantity recorded with the amount. */
   pricingUnit: string
-  /** Who is paid: a provider's bill, the organisation's own staff time, a risk reserve, or a valuation (not cash). */
-  basis: 'provider' | 'internal' | 'risk' | 'valuation'
+  /**
+   * Who is paid: a provider's bill or the organisation's own staff time (both billed cash: the FOCUS
+   * export carries them); an expected loss (`risk`: probability × impact), a business-cost estimate
+   * (`estimate`) or a valuation (not cash): none of these is billed, the FOCUS export leaves them out.
+   */
+  basis: 'provider' | 'internal' | 'risk' | 'estimate' | 'valuation'
   description: string
 }
 
@@ -52,14 +60,22 @@ export const COST_CATEGORIES: readonly CostCategory[] = [
   { id: 'C2-dpia-ai-act', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C2 DPIA; AI Act high-risk obligations' },
   { id: 'C3-contracting', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C3 SCC/DPA contracting, vendor due diligence' },
   { id: 'C4-redaction', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: '1000000 Tokens', basis: 'provider', description: 'C4 prompt redaction' },
-  { id: 'C5-redaction-quality', chargeCategory: 'Adjustment', serviceCategory: 'Other', pricingUnit: 'Months', basis: 'internal', description: 'C5 redaction quality loss' },
+  { id: 'C5-redaction-quality', chargeCategory: 'Adjustment', serviceCategory: 'Other', pricingUnit: 'Months', basis: 'estimate', description: 'C5 redaction quality loss (a business-cost estimate)' },
   { id: 'C6-audit-logs', chargeCategory: 'Usage', serviceCategory: 'Management and Governance', pricingUnit: 'GB', basis: 'provider', description: 'C6 audit-log ingest and retention' },
   { id: 'C7-compliance-staff', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'FTE-Months', basis: 'internal', description: 'C7 DPO / compliance staff share' },
   { id: 'C8-vendor-assurance', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C8 vendor assurance, DORA exit tests' },
-  { id: 'C9-expected-regulatory-loss', chargeCategory: 'Adjustment', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'risk', description: 'C9 expected regulatory loss' },
-  { id: 'C10-dpf-reserve', chargeCategory: 'Adjustment', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'risk', description: 'C10 reserve for a DPF invalidation' },
+  { id: 'C9-expected-regulatory-loss', chargeCategory: 'Adjustment', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'risk', description: 'C9 expected regulatory loss (probability × capped fine)' },
+  { id: 'C10-dpf-reserve', chargeCategory: 'Adjustment', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'risk', description: 'C10 expected loss from a DPF invalidation (rate × spend with the provider)' },
   { id: 'C12-regional-surcharge', chargeCategory: 'Usage', serviceCategory: 'Compute', pricingUnit: 'Months', basis: 'provider', description: 'C12 regional-processing surcharge' },
+  { id: 'C15-ai-act-high-risk', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C15 AI Act high-risk obligations (QMS, conformity, documentation, monitoring)' },
+  { id: 'C16-dora-ict-third-party', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C16 DORA ICT third-party risk (register, Art. 30 contracts, exit plans, TLPT)' },
+  { id: 'C17-nis2', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C17 NIS2 cybersecurity risk-management measures' },
 ]
+
+/** Billed cash (a provider's invoice or own staff time): what the FOCUS export carries and the TCO's billed total sums. */
+export function isBilled(category: Pick<CostCategory, 'basis'>): boolean {
+  return category.basis === 'provider' || category.basis === 'internal'
+}
 
 /** Indices into COST_CATEGORIES, for the evaluator's hot loop. */
 export const CATEGORY = {
@@ -87,6 +103,9 @@ export const CATEGORY = {
   c9: 21,
   c10: 22,
   c12: 23,
+  c15: 24,
+  c16: 25,
+  c17: 26,
 } as const
 export const CATEGORY_COUNT = COST_CATEGORIES.length
 
@@ -165,7 +184,7 @@ export interface OptionPlan {
   catalogRow: string | null
   isBaseline: boolean
   gate: GateResult
-  components: ReadonlySet<ComplianceComponentId>
+  components: ReadonlySet<AppliedComponentId>
   /** applies[n] = 1 when component Cn applies (the evaluator's fast form of `components`). */
   applies: Uint8Array
   vendors: number
@@ -182,6 +201,8 @@ export interface OptionPlan {
   pricingModel: string | null
   /** Rental: the price is on-demand (the FOCUS ListCost is the undiscounted price). */
   priceIsOnDemand: boolean
+  /** The currency the price is set in (FOCUS PricingCurrency) and units of the model's currency one unit of it buys; null: no price of its own. */
+  pricing: { currency: string; toModel: number } | null
   // owned
   capexSlot: number
   networkShareSlot: number
@@ -225,6 +246,10 @@ export interface ModelPlan {
   turnoverSlot: number
   sme: boolean
   params: Record<ComplianceParameterName, number>
+  /** The company's own regulations (AI Act high-risk, DORA, NIS2) and why each applies or not. */
+  scope: EntityScope
+  /** The model's own compliance.parameters (which figures the model set rather than the data files). */
+  complianceOverrides: Readonly<Record<string, unknown>>
   /** Months from the start at which switching charges become prohibited (EU Data Act Art. 29). */
   switchingProhibitedAt: number
   switchingProhibitedFrom: string
@@ -292,11 +317,20 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     const override = model.compliance.parameters[name]
     const defaults = compliance.components.parameters[name]
     if (defaults === undefined) throw new UserError(`${compliance.componentsFile}: parameters.${name}: is required`)
+    const fromEstate = compliance.estate === undefined ? undefined : estateParameter(compliance.estate, name)
     params[name] =
       override !== undefined
         ? drivers.add(`compliance.${name}`, override, fromModel)
-        : drivers.add(`compliance.${name}`, defaults.value, `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`, convert(defaults.currency, `compliance parameter ${name}`))
+        : fromEstate !== undefined
+          ? drivers.add(`compliance.${name}`, fromEstate.value, fromEstate.origin)
+          : drivers.add(`compliance.${name}`, defaults.value, `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`, convert(defaults.currency, `compliance parameter ${name}`))
   }
+  const centralOf = (slot: number): number => (drivers.drivers[slot] as Driver).distribution.central
+  const scope = entityScope(
+    model.company,
+    turnoverSlot === -1 ? undefined : centralOf(turnoverSlot) / convert('EUR', 'company.annualTurnover (NIS2 size thresholds in EUR)'),
+    centralOf(params.highRiskSystems),
+  )
 
   const baselineId = model.baseline ?? (model.options[0] as TcoOption).id
   const baselineIndex = model.options.findIndex((option) => option.id === baselineId)
@@ -329,8 +363,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       catalogRow: row?.id ?? null,
       isBaseline,
       gate: sealGate(seal, carried),
-      components: applicableComponents(compliance.components, { compliance: option.compliance, parentCountry: jurisdiction.parent, isBaseline }),
-      applies: new Uint8Array(15),
+      components: applicableComponents(compliance.components, { compliance: option.compliance, parentCountry: jurisdiction.parent, isBaseline }, scope),
+      applies: new Uint8Array(18),
       vendors: option.vendors,
       risks: option.regulatoryRisks.map((risk, riskIndex) => {
         const fine = finesById.get(risk.fine) ?? fail(`${path}.regulatoryRisks.${riskIndex}.fine`, `no fine ${risk.fine} in ${compliance.finesFile} (known: ${[...finesById.keys()].join(', ')})`)
@@ -352,6 +386,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       discountSlot: -1,
       pricingModel: null,
       priceIsOnDemand: false,
+      pricing: null,
       capexSlot: -1,
       networkShareSlot: -1,
       depreciationYears: 0,
@@ -392,6 +427,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         plan.gpusPerUnit = option.gpusPerInstance ?? 1
       }
       plan.priceSlot = drivers.add(name('pricePerGpuHour'), price, rowOrigin, convert(priceCurrency, `${path}.price`))
+      plan.pricing = { currency: priceCurrency ?? currency, toModel: convert(priceCurrency, `${path}.price`) }
       const bought = option.pricingModel ?? pricingModelOfPrice
       plan.pricingModel = bought
       plan.priceIsOnDemand = pricingModelOfPrice === 'on-demand'
@@ -418,6 +454,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         priceCurrency = inline.currency
       }
       const scale = convert(priceCurrency, `${path}.price`)
+      plan.pricing = { currency: priceCurrency ?? currency, toModel: scale }
       plan.inputPriceSlot = drivers.add(name('pricePerMtok.input'), input, rowOrigin, scale)
       plan.outputPriceSlot = drivers.add(name('pricePerMtok.output'), output, rowOrigin, scale)
     } else {
@@ -514,6 +551,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     turnoverSlot,
     sme: model.company?.sme ?? false,
     params,
+    scope,
+    complianceOverrides: model.compliance.parameters,
     switchingProhibitedAt: monthsFromStart(startYear, startMonthOfYear, switchingProhibitedFrom),
     switchingProhibitedFrom,
     dpfReserveUntilAt: dpfUntil === null ? Number.POSITIVE_INFINITY : monthsFromStart(startYear, startMonthOfYear, dpfUntil),
@@ -554,6 +593,9 @@ function notCostedWarnings(model: TcoModel, compliance: ComplianceData, plans: O
       warnings.push(`${component} applies to ${options.join(', ')} but is not costed: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} 0 by default (no public figure); set compliance.parameters`)
     }
   }
+  const tlptUnset = plans.some((plan) => plan.components.has('C16')) && unset('doraTlptCost')
+  if (tlptUnset && model.company?.doraTlpt === true) warnings.push('C16 applies with TLPT (DORA Art. 26) but TLPT is not costed: doraTlptCost is 0 by default (no public figure); set compliance.parameters.doraTlptCost')
+  if (plans.some((plan) => plan.components.has('C17')) && unset('nis2CostPerYear')) warnings.push('C17 (NIS2) applies but is not costed: nis2CostPerYear is 0 by default (no public figure); set compliance.parameters.nis2CostPerYear')
   const noRevalidation = plans.filter((plan, index) => !plan.isBaseline && model.options[index]?.migration?.revalidationCost === undefined).map((plan) => plan.id)
   if (noRevalidation.length > 0 && unset('revalidationCost')) {
     warnings.push(`C14 re-validation is not costed for ${noRevalidation.join(', ')}: give migration.revalidationCost (or compliance.parameters.revalidationCost)`)

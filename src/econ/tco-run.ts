@@ -1,13 +1,16 @@
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { loadInventory } from '../plan/build-plan.js'
 import { prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { tcoModelSchema } from '../schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
+import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
 import { cashflowsCsv } from './cashflow-csv.js'
-import { loadComplianceData } from './compliance-tax.js'
-import { focusCsv } from './focus.js'
+import { estateFacts, loadComplianceData } from './compliance-tax.js'
+import { focusCsv, riskEstimatesCsv } from './focus.js'
 import { runTco } from './tco.js'
 import { applyPlan, readPlan } from './tco-from-plan.js'
 import { applySizing, readSizing } from './tco-from-sizing.js'
@@ -29,6 +32,8 @@ export interface TcoRunOptions {
   from?: string
   /** A geopat plan or run folder whose plan.json times the moves of the options it maps to. */
   plan?: string
+  /** Today, for the catalog's in-force and staleness checks (default: the clock; tests inject one). */
+  asOf?: Date
   outDir: string
 }
 
@@ -37,15 +42,16 @@ export interface TcoRunOptions {
  * applied, priced from the catalog, compiled once, run deterministically and in Monte Carlo, and
  * written as tco.json, cashflows.csv and focus.csv.
  */
-export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string } } {
+export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string; riskEstimates: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
   const planned = options.plan !== undefined ? applyPlan(sized.model, readPlan(options.plan)) : { model: sized.model, notes: [] }
   const model = planned.model
+  const asOf = options.asOf ?? new Date()
   const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
   const prices: PriceSource = {
     row: (id) => {
       const row = catalog.byId(id)
-      if (row) assertInForce(row, new Date(), options.modelFile)
+      if (row) assertInForce(row, asOf, options.modelFile)
       return row
     },
     rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
@@ -58,19 +64,26 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
     ...(model.compliance.componentsFile !== undefined ? { componentsFile: model.compliance.componentsFile } : {}),
     ...(model.compliance.finesFile !== undefined ? { finesFile: model.compliance.finesFile } : {}),
   })
+  if (model.compliance.inventory !== undefined) {
+    // Relative to the model's folder, like a scenario's paths.
+    const inventoryFile = resolve(dirname(options.modelFile), model.compliance.inventory)
+    if (!existsSync(inventoryFile)) throw new UserError(`${options.modelFile}: compliance.inventory: no file ${inventoryFile} (the path is read relative to the model's folder)`)
+    compliance.estate = estateFacts(loadInventory(inventoryFile), model.compliance.inventory)
+  }
   const plan = compileModel(model, options.modelFile, compliance, prices)
   // The folder once the model is known to be good: a bad model leaves nothing behind.
   const outDir = prepareOutputDir(options.outDir)
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed })
   const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
   result.warnings.push(...sized.notes, ...planned.notes)
-  for (const stale of staleRows([...new Set(usedRows)], { asOf: new Date(), maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
-  const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv') }
+  for (const stale of staleRows([...new Set(usedRows)], { asOf, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
+  const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv'), riskEstimates: join(outDir, 'risk-estimates.csv') }
   result.files = files
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
   const validated = parseWithSchema('tco.json', tcoResultSchema, result)
   writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))
   writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
+  writeFileAtomic(files.riskEstimates, riskEstimatesCsv(plan, cashFlows))
   writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
   return { result: validated, files }
 }

@@ -1,6 +1,8 @@
 import type { TcoOptionResult, TcoResult } from '../schema/tco-result.js'
 import { GEOPAT_VERSION } from '../util/version.js'
+import { complianceSummary } from './compliance-summary.js'
 import type { ComplianceData } from './compliance-tax.js'
+import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
 import { MonthlySink, emitOption, prepareDraw, switchingCharged } from './tco-evaluate.js'
@@ -86,6 +88,7 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       finesFile: compliance.finesFile,
       components: compliance.components.components.map((component) => ({ id: component.id, title: component.title, appliesTo: component.appliesTo, formula: component.formula })),
       switchingChargesProhibitedFrom: plan.switchingProhibitedFrom,
+      ...complianceSummary(plan, compliance, plan.complianceOverrides),
     },
     warnings: [...plan.warnings],
     files: null,
@@ -137,6 +140,7 @@ function describeOption(
     totalCost: costByYear.reduce((a, b) => a + b, 0),
     costByYear,
     presentValueByCategory: presentValueByCategory(plan, sink),
+    byBasis: totalsByBasis(plan, sink),
   }
   if (!option.isBaseline) {
     const savings = new Float64Array(plan.months)

@@ -149,6 +149,7 @@ export const RUN_ARTEFACTS = [
   'tco.json',
   'cashflows.csv',
   'focus.csv',
+  'risk-estimates.csv',
   'plan.json',
   'waves.csv',
   'workloads.csv',

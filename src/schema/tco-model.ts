@@ -70,6 +70,20 @@ const componentIdSchema = z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8'
 })
 export type ComplianceComponentId = z.infer<typeof componentIdSchema>
 
+/** DORA Art. 2(1): the financial entities it applies to (a subset of its list; `other` for the rest of it). */
+export const financialEntitySchema = z.enum([
+  'credit-institution',
+  'payment-institution',
+  'e-money-institution',
+  'investment-firm',
+  'crypto-asset-service-provider',
+  'insurance-undertaking',
+  'reinsurance-undertaking',
+  'insurance-intermediary',
+  'occupational-pension-fund',
+  'other',
+])
+
 /** The seven Rs mapped to inference (economics.md, "TCO and migration practice"). */
 const strategySchema = z.enum(['retain', 'rehost', 'relocate', 'replatform', 'repurchase', 'refactor', 'retire'])
 
@@ -260,7 +274,21 @@ export const tcoModelSchema = z
       })
       .strict(),
     /** For C9 (expected regulatory loss): annual worldwide turnover in the model's currency. */
-    company: z.object({ annualTurnover: nonNegative(), sme: z.boolean().default(false) }).strict().optional(),
+    company: z
+      .object({
+        annualTurnover: nonNegative(),
+        sme: z.boolean().default(false),
+        /** DORA (Regulation (EU) 2022/2554) Art. 2(1): the kind of financial entity, if the company is one (C16). */
+        financialEntity: financialEntitySchema.optional(),
+        /** DORA Art. 26(8): identified by the competent authority for threat-led penetration testing (C16). */
+        doraTlpt: z.boolean().default(false),
+        /** NIS2 (Directive (EU) 2022/2555): the annex that lists the company's sector, or none (C17). */
+        nis2Annex: z.enum(['I', 'II', 'none']).default('none'),
+        /** Staff headcount, for NIS2's size rule (medium ≥ 50, large ≥ 250); default: decided by turnover alone. */
+        employees: z.number().int('must be a whole number').min(0, 'must be ≥ 0').optional(),
+      })
+      .strict()
+      .optional(),
     sovereignty: z
       .object({
         dataClasses: z
@@ -274,6 +302,12 @@ export const tcoModelSchema = z
         /** Replace the built-in data/compliance files (paths relative to the working directory). */
         componentsFile: z.string().min(1).optional(),
         finesFile: z.string().min(1).optional(),
+        /**
+         * An inventory (geopat plan's file; path relative to this model): the counts the compliance
+         * tax needs come from its workloads instead of hand-set parameters: AI Act high-risk systems
+         * (C15), transfer flows to non-EU-parent providers (C1), personal-data use cases (C2 DPIA).
+         */
+        inventory: z.string().min(1).optional(),
         /** Overrides of the data file's parameters, in the model's currency where they are money. */
         parameters: z.record(z.string(), uncertainNumberSchema).default({}),
       })
@@ -347,9 +381,10 @@ export const appliesToSchema = z.enum(['all', 'non-eu-parent', 'migrating', 'lis
 
 export const complianceComponentSchema = z
   .object({
-    id: z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10', 'C11', 'C12', 'C13', 'C14']),
+    id: z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10', 'C11', 'C12', 'C13', 'C14', 'C15', 'C16', 'C17']),
     title: z.string().min(1),
-    appliesTo: appliesToSchema.or(z.literal('gate')).or(z.literal('option-drivers')),
+    /** C15–C17 (`entity`): the company's own obligations (AI Act, DORA, NIS2), decided by its facts, not by an option. */
+    appliesTo: appliesToSchema.or(z.literal('gate')).or(z.literal('option-drivers')).or(z.literal('entity')),
     /** The formula geopat applies, in words (the code in src/econ/compliance-tax.ts follows it). */
     formula: z.string().min(1),
     parameters: z.array(z.string().min(1)).default([]),

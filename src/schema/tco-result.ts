@@ -46,6 +46,11 @@ export const tcoOptionResultSchema = z
         costByYear: z.array(z.number()),
         /** Present value by cost category (own costs; the baseline's while it still runs under before-move/dual-running). */
         presentValueByCategory: z.record(z.string(), z.number()),
+        /** Billed cash (FOCUS BilledCost), cost of risk (expected losses, never billed) and valuation (residual value), undiscounted and at present value. */
+        byBasis: z
+          .object({ billed: z.number(), costOfRisk: z.number(), valuation: z.number(), npvBilled: z.number(), npvCostOfRisk: z.number(), npvValuation: z.number() })
+          .strict()
+          .optional(),
       })
       .strict()
       .nullable(),
@@ -133,10 +138,23 @@ export const tcoResultSchema = z
         finesFile: z.string(),
         components: z.array(z.object({ id: z.string(), title: z.string(), appliesTo: z.string(), formula: z.string() }).strict()),
         switchingChargesProhibitedFrom: z.string(),
+        /** Why the company's own regulations (AI Act high-risk C15, DORA C16, NIS2 C17) apply or not. */
+        scope: z.array(z.string()).optional(),
+        /** The inventory's workloads behind the counts (compliance.inventory), or null. */
+        estate: z
+          .object({ file: z.string(), highRiskSystems: z.array(z.string()), transferFlows: z.array(z.string()), useCases: z.array(z.string()) })
+          .strict()
+          .nullable()
+          .optional(),
+        /** Where the compliance data's figures come from. */
+        figures: z
+          .object({ total: z.number(), sourced: z.number(), fromInventory: z.number(), fromModel: z.number(), assumption: z.number(), assumptions: z.array(z.string()) })
+          .strict()
+          .optional(),
       })
       .strict(),
     warnings: z.array(z.string()),
-    files: z.object({ json: z.string(), cashflows: z.string(), focus: z.string() }).strict().nullable(),
+    files: z.object({ json: z.string(), cashflows: z.string(), focus: z.string(), riskEstimates: z.string().optional() }).strict().nullable(),
   })
   .strict()
 export type TcoResult = z.infer<typeof tcoResultSchema>

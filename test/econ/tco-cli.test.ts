@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import YAML from 'yaml'
@@ -11,6 +11,8 @@ import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-tco-'))
 const EXAMPLE = 'scenarios/tco-eu-exit.yaml'
+// The example names its inventory (compliance.inventory) relative to its own folder: copies made here need it beside them.
+copyFileSync('scenarios/eu-exit-inventory.yaml', join(work, 'eu-exit-inventory.yaml'))
 
 /** A naive CSV line split that honours double quotes (enough for these files). */
 function cells(line: string): string[] {
