@@ -532,6 +532,12 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
   })
 
   const warnings = notCostedWarnings(model, compliance, plans)
+  // An offer no catalog row backs has no source, date or staleness check behind its price.
+  model.options.forEach((option, index) => {
+    if (option.kind !== 'owned' && option.catalogRow === undefined) {
+      warnings.push(`${file}: options.${index}.price: option ${option.id} is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow`)
+    }
+  })
   return {
     file,
     name: model.name,

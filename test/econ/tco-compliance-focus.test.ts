@@ -226,6 +226,8 @@ describe('entity scope: DORA, NIS2, AI Act', () => {
       ],
     })
     const plan = compileModel(model, 'm.yaml', loadComplianceData(), prices)
+    // The EU option's inline price is backed by no catalog row: a warning names it.
+    expect(plan.warnings).toContain('m.yaml: options.1.price: option eu is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow')
     const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
     prepareDraw(plan, values)
     const data = YAML.parse(readFileSync('data/compliance/components.yaml', 'utf8')) as { parameters: Record<string, { value: number | { triangular: number[] } }> }
