@@ -66,7 +66,7 @@ const fraction = () => boundedUncertain({ min: 0, max: 1 }, 'must be a fraction 
 export const optionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')
 const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month written YYYY-MM')
 const componentIdSchema = z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12'], {
-  error: 'must be one of C1–C8, C10, C12 (C9 comes from regulatoryRisks, C11 is the SEAL gate, C13 and C14 from egress, switching and migration)',
+  error: 'must be one of C1–C8, C10, C12 (C9 comes from regulatoryRisks, C11 is the SEAL gate, C13 and C14 from egress, switching and migration, C15–C17 from the company and its inventory)',
 })
 export type ComplianceComponentId = z.infer<typeof componentIdSchema>
 
