@@ -103,7 +103,7 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
           const listCost = category === CATEGORY.computeRental ? listCostOf(billedBy, amount, centralValues) : amount
           const contractedCost = committed ? listCost : amount
           const perUnit = (cost: number): number | null => (quantity > 0 ? cost / quantity : null)
-          const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : null
+          const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : category === CATEGORY.egress ? billedBy.egressPricing : null
           const foreign = offer !== null && offer.currency !== plan.currency ? offer : null
           const usage = meta.chargeCategory === 'Usage'
           // C2/C3 mix one-off and recurring amounts in one month; their quantity unit is kept as the category's.

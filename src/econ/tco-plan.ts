@@ -203,6 +203,8 @@ export interface OptionPlan {
   priceIsOnDemand: boolean
   /** The currency the price is set in (FOCUS PricingCurrency) and units of the model's currency one unit of it buys; null: no price of its own. */
   pricing: { currency: string; toModel: number } | null
+  /** The same for the egress price per GB. */
+  egressPricing: { currency: string; toModel: number } | null
   // owned
   capexSlot: number
   networkShareSlot: number
@@ -387,6 +389,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       pricingModel: null,
       priceIsOnDemand: false,
       pricing: null,
+      egressPricing: null,
       capexSlot: -1,
       networkShareSlot: -1,
       depreciationYears: 0,
@@ -487,8 +490,10 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       const egressCurrency = option.egress.currency ?? priceCurrency ?? currency
       if (option.egress.perGB !== undefined) {
         plan.egressPerGbSlot = drivers.add(name('egress.perGB'), option.egress.perGB, fromModel, convert(egressCurrency, `${path}.egress.currency`))
+        plan.egressPricing = { currency: egressCurrency, toModel: convert(egressCurrency, `${path}.egress.currency`) }
       } else if (row?.egressPerGB !== undefined) {
         plan.egressPerGbSlot = drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, convert(row.currency, `${path}.egress (catalog row ${row.id})`))
+        plan.egressPricing = { currency: row.currency, toModel: convert(row.currency, `${path}.egress (catalog row ${row.id})`) }
       } else {
         fail(`${path}.egress.perGB`, row ? `is required (catalog row ${row.id} gives no egressPerGB)` : 'is required')
       }

@@ -133,6 +133,10 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(Number(rental.ContractedCost)).toBeCloseTo(Number(rental.BilledCost) / 0.65, 2)
     // The reference's p5 eu-north-1 price, USD 7.36 per GPU-hour, in the pricing currency.
     expect(Number(rental.PricingCurrencyListUnitPrice)).toBeCloseTo(7.36, 2)
+    // Egress at the catalog row's USD 0.09 per GB (the reference's AWS first tier), billed in EUR.
+    const egress = focus.find((row) => row.x_Option === 'stay-aws' && row.x_CostCategory === 'egress') as Record<string, string>
+    expect(egress.PricingCurrency).toBe('USD')
+    expect(Number(egress.PricingCurrencyListUnitPrice)).toBeCloseTo(0.09, 4)
     // Owned servers have no provider region id, only a name.
     const power = focus.find((row) => row.x_Option === 'own-dc' && row.x_CostCategory === 'power') as Record<string, string>
     expect(power.RegionId).toBe('')
