@@ -21,7 +21,8 @@ export interface FinanceMechanics {
 }
 
 export function loadFinanceMechanics(file: string = BUILT_IN_FINANCE_FILE): FinanceMechanics {
-  return { file, data: loadYamlFile(file, financeMechanicsFileSchema) }
+  const data = loadYamlFile(file, financeMechanicsFileSchema)
+  return { file: file === BUILT_IN_FINANCE_FILE ? 'data/finance/mechanics.yaml' : file, data }
 }
 
 /** A conversion into the model's currency: the dated factor, times the draw of a shared FX driver where one is declared (fxSlot ≥ 0). */

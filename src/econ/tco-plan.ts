@@ -564,7 +564,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       if (settings !== undefined && settings.commitments && term > 0) {
         plan.commitmentTermMonths = term
         plan.commitmentStart = option.commitmentStartMonth ?? optionStart
-        plan.notes.push(`${plan.pricingModel} commitment from month ${plan.commitmentStart}, renewed every ${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`)
+        const unknownStart = plan.isBaseline && option.commitmentStartMonth === undefined ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)' : ''
+        plan.notes.push(`${plan.pricingModel} commitment from month ${plan.commitmentStart}${unknownStart}, renewed every ${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`)
       }
       plan.priceYear = priceYears(years, plan.commitmentTermMonths, plan.commitmentStart, optionStart)
       if (option.staff !== undefined) {
@@ -573,11 +574,13 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       } else if (mechanics.rentedStaffGpusPerFteSlot !== -1) {
         plan.staffGpusPerFteSlot = mechanics.rentedStaffGpusPerFteSlot
         plan.staffCostSlot = mechanics.rentedStaffCostSlot
+        plan.notes.push(`operations staff by the rented-fleet rule of ${finance?.file}: max(${mechanics.rentedStaffMinimumFte}, GPUs / GPUs per FTE) FTE a year`)
       }
     }
     if (trend.label !== null && settings !== undefined) plan.notes.push(`${option.kind === 'token-api' ? 'per-token' : 'per-GPU-hour'} price follows ${trend.label === 'its own priceTrend' ? trend.label : `the ${trend.label} trend`} from year to year${plan.commitmentTermMonths > 0 ? ' (a committed price holds for its term)' : ''}`)
     if (option.kind === 'rental' && plan.gpu !== null && trend.index === -1 && settings !== undefined) plan.notes.push(`no price trend in ${finance?.file} matches GPU ${plan.gpu}: its price is held constant`)
     if (!plan.isBaseline) plan.rampMonths = option.rampMonths ?? (settings !== undefined ? (settings.rampMonths ?? finance?.data.ramp.months ?? 0) : 0)
+    if (plan.rampMonths > 0) plan.notes.push(`its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not)`)
     if (option.kind === 'owned') plan.residualBasis = option.residualBasis ?? (settings !== undefined ? 'resale' : 'book')
   }
 
