@@ -280,9 +280,6 @@ function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Arra
   if (term === 0 || to <= from) return
   const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
   const perGpuMonth = (values[option.priceSlot] as number) * (1 - discount) * HOURS_PER_MONTH
-  const stranded = (at: number, until: number, gpus: number, year: number): void => {
-    sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, until, gpus * perGpuMonth * priceFactor(plan, option, year), gpus * HOURS_PER_MONTH)
-  }
   let termStart = option.commitmentStart + Math.floor((from - option.commitmentStart) / term) * term
   let committed = 0
   let at = from
@@ -292,7 +289,10 @@ function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Arra
     const next = Math.min(to, termEnd, (year + 1) * 12)
     const needed = option.units[year] as number
     if (needed > committed) committed = needed
-    if (committed > needed) stranded(at, next, committed - needed, year)
+    if (committed > needed) {
+      const gpus = committed - needed
+      sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, gpus * perGpuMonth * priceFactor(plan, option, year), gpus * HOURS_PER_MONTH)
+    }
     at = next
     if (at >= termEnd) {
       termStart = termEnd
@@ -304,7 +304,7 @@ function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Arra
   while (at < end) {
     const year = Math.floor(at / 12)
     const next = Math.min(end, (year + 1) * 12)
-    stranded(at, next, committed, year)
+    sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, committed * perGpuMonth * priceFactor(plan, option, year), committed * HOURS_PER_MONTH)
     at = next
   }
 }
