@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { npv } from 'financial'
 import { describe, expect, it } from 'vitest'
 import { loadComplianceData } from '../../src/econ/compliance-tax.js'
@@ -10,6 +13,7 @@ import type { CatalogRow } from '../../src/schema/catalog.js'
 import { financeMechanicsFileSchema } from '../../src/schema/finance.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
+import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
  * The finance mechanics, each on a tiny model whose monthly cash flows the test recomputes by hand
@@ -473,4 +477,25 @@ describe('the mechanics together', () => {
     expect(bad).toThrow(UserError)
     expect(bad).toThrow(/^test\/fixtures\/no-such-finance\.yaml: cannot read the file/)
   })
+})
+
+describe('geopat tco with finance mechanics', () => {
+  const work = mkdtempSync(join(tmpdir(), 'geopat-mechanics-'))
+  const example = readFileSync('scenarios/tco-eu-exit.yaml', 'utf8')
+
+  it('bad finance input is one line naming the file, the field and the rule (exit 2)', async () => {
+    const badModel = join(work, 'bad-inflation.yaml')
+    writeFileSync(badModel, example.replace('finance: {}', 'finance: { inflation: { staff: 3 } }'))
+    const model = await runCli(['tco', badModel, '--out', join(work, 'bad-1')])
+    expect(model.exitCode).toBe(2)
+    expect(expectOneLineError(model)).toBe(`Error: ${badModel}: finance.inflation.staff: must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution`)
+
+    const badFile = join(work, 'finance.yaml')
+    writeFileSync(badFile, readFileSync('data/finance/mechanics.yaml', 'utf8').replace('{ ageYears: 2, fraction: 0.425 }', '{ ageYears: 0.5, fraction: 0.425 }'))
+    const withFile = join(work, 'with-file.yaml')
+    writeFileSync(withFile, example.replace('finance: {}', `finance: { file: '${badFile}' }`))
+    const file = await runCli(['tco', withFile, '--out', join(work, 'bad-2')])
+    expect(file.exitCode).toBe(2)
+    expect(expectOneLineError(file)).toBe(`Error: ${badFile}: resale.curve: ages must increase from one point to the next`)
+  }, 60_000)
 })
