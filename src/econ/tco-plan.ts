@@ -557,6 +557,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       const term = plan.pricingModel === '1-yr' ? 12 : plan.pricingModel === '3-yr' ? 36 : 0
       if (option.commitmentStartMonth !== undefined) {
         if (term === 0) fail(`${path}.commitmentStartMonth`, `applies to a 1-yr or 3-yr commitment; this option buys ${plan.pricingModel}`)
+        if (!plan.isBaseline) fail(`${path}.commitmentStartMonth`, 'applies to the baseline (a new option commits when its move starts)')
         if (option.commitmentStartMonth <= optionStart - term || option.commitmentStartMonth > optionStart) {
           fail(`${path}.commitmentStartMonth`, `must lie in the running term: from ${optionStart - term + 1} to ${optionStart} (months from the model's start)`)
         }

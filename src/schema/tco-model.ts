@@ -178,7 +178,7 @@ const rentalOptionSchema = z
     gpusPerInstance: z.number().int().min(1, 'must be ≥ 1').optional(),
     /** Finance mechanics: yearly change of this price (default the finance file's trend for the row's GPU generation). */
     priceTrend: yearlyRateSchema.optional(),
-    /** Finance mechanics, 1-yr/3-yr: month (from the model's start, may be negative) at which the running term began; default the option's start. */
+    /** Finance mechanics, the baseline bought 1-yr/3-yr: month (from the model's start, may be negative) at which its running term began; default 0. */
     commitmentStartMonth: z.number().int('must be a whole number of months').optional(),
     /** Finance mechanics: staff operating this rented fleet (default the finance file's rule per GPU count). */
     staff: z.object({ fte: nonNegative(), loadedCostPerYear: nonNegative() }).strict().optional(),

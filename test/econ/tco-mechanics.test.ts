@@ -304,6 +304,8 @@ describe('commitments with stranding', () => {
     expect(bad).toThrow('model.yaml: options.0.commitmentStartMonth: must lie in the running term: from -11 to 0 (months from the model\'s start)')
     const onDemand = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', commitmentStartMonth: 0, compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: quiet }))
     expect(onDemand).toThrow('model.yaml: options.0.commitmentStartMonth: applies to a 1-yr or 3-yr commitment; this option buys on-demand')
+    const newOption = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'other', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: 0, ...eu }], { finance: quiet }))
+    expect(newOption).toThrow('model.yaml: options.1.commitmentStartMonth: applies to the baseline (a new option commits when its move starts)')
   })
 })
 
