@@ -93,6 +93,7 @@ export function compileModelMechanics(
   finance: FinanceMechanics | null,
   add: AddDriver,
   staffCostScale: (currency: string) => MoneyScale,
+  fail: (path: string, rule: string) => never,
 ): MechanicsPlan {
   const plan = emptyMechanics(years)
   const settings = model.finance
@@ -104,6 +105,10 @@ export function compileModelMechanics(
   }
   if (settings === undefined || finance === null) return plan
   const data = finance.data
+  const known = data.priceTrends.map((trend) => trend.id)
+  for (const id of Object.keys(settings.priceTrends)) {
+    if (!known.includes(id)) fail(`finance.priceTrends.${id}`, `no price trend ${id} in ${finance.file} (known: ${known.join(', ')})`)
+  }
   plan.enabled = true
   plan.staffInflationSlot = add('finance.inflation.staff', settings.inflation.staff ?? data.inflation.staff.perYear, settings.inflation.staff !== undefined ? 'model' : origin(finance.file, data.inflation.staff))
   plan.energyInflationSlot = add('finance.inflation.energy', settings.inflation.energy ?? data.inflation.energy.perYear, settings.inflation.energy !== undefined ? 'model' : origin(finance.file, data.inflation.energy))

@@ -347,7 +347,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     const factor = convert(from, path)
     return { factor, fxSlot: from === undefined || from === currency ? -1 : fxSlotFor(from) }
   }
-  const mechanics = compileModelMechanics(model, years, finance, add, (from) => money(from, `${finance?.file ?? 'finance'}: rentedFleetStaff.currency`))
+  const mechanics = compileModelMechanics(model, years, finance, add, (from) => money(from, `${finance?.file ?? 'finance'}: rentedFleetStaff.currency`), fail)
 
   const fromModel = 'model'
   const waccSlot = drivers.add('wacc', model.wacc, fromModel)

@@ -298,7 +298,7 @@ describe('commitments with stranding', () => {
     }
   })
 
-  it('a commitment start outside the running term is one line naming the field and the rule', () => {
+  it('a commitment start outside the running term, on a new option or an unknown trend id is one line naming the field and the rule', () => {
     const bad = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -12, compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: quiet }))
     expect(bad).toThrow(UserError)
     expect(bad).toThrow('model.yaml: options.0.commitmentStartMonth: must lie in the running term: from -11 to 0 (months from the model\'s start)')
@@ -306,6 +306,8 @@ describe('commitments with stranding', () => {
     expect(onDemand).toThrow('model.yaml: options.0.commitmentStartMonth: applies to a 1-yr or 3-yr commitment; this option buys on-demand')
     const newOption = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'other', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: 0, ...eu }], { finance: quiet }))
     expect(newOption).toThrow('model.yaml: options.1.commitmentStartMonth: applies to the baseline (a new option commits when its move starts)')
+    const unknownTrend = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: { priceTrends: { hoper: -0.1 } } }))
+    expect(unknownTrend).toThrow('model.yaml: finance.priceTrends.hoper: no price trend hoper in test-finance.yaml (known: hopper, token-api)')
   })
 })
 
