@@ -128,6 +128,7 @@ describe('price trends per GPU generation', () => {
           { id: 'on-demand', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
           { id: 'three-year', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '3-yr', compliance: [] },
           { id: 'one-year', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] },
+          { id: 'late', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [], migration: { startMonth: 2, dualRunningMonths: 0 } },
           { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'EUR' }, ...eu },
         ],
         { finance: { ...quiet, commitments: true, priceTrends: { hopper: -0.1, 'token-api': -0.2 } } },
@@ -137,9 +138,13 @@ describe('price trends per GPU generation', () => {
     const threeYear = flows(plan, 'three-year')
     const oneYear = flows(plan, 'one-year')
     const api = flows(plan, 'api')
+    const late = flows(plan, 'late')
     for (const month of months(36)) {
       const year = Math.floor(month / 12)
       const base = 16 * HOURS * 4 * EUR_PER_USD
+      // Terms from month 2 renew at 14 and 26: a model year is priced at the term running at its start
+      // (year 1 at the year-0 price of the term begun in month 2, year 2 at the renewal of month 14).
+      expect(late.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(month < 2 ? 0 : base * 0.7 * (month < 24 ? 1 : 0.9), 2)
       expect(onDemand.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(base * 0.9 ** year, 2)
       expect(threeYear.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(base * 0.5, 2)
       expect(oneYear.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(base * 0.7 * 0.9 ** year, 2)
