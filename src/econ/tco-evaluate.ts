@@ -1,4 +1,5 @@
 import { HOURS_PER_MONTH, monthlyRate } from './finance.js'
+import { prepareMechanics, resaleFraction } from './finance-mechanics.js'
 import { CATEGORY, CATEGORY_COUNT, type ModelPlan, type OptionPlan, PHASE, PHASES } from './tco-plan.js'
 
 /**
@@ -37,7 +38,14 @@ export function prepareDraw(plan: ModelPlan, values: Float64Array): void {
     plan.growth[year] = growth
     growth *= 1 + growthRate
   }
+  prepareMechanics(plan.mechanics, values)
   for (const option of plan.options) sizeFleet(plan, option, values)
+}
+
+/** The option's price trend factor in a model year (1 without a trend; a commitment keeps its term's year). */
+function priceFactor(plan: ModelPlan, option: OptionPlan, year: number): number {
+  if (option.trend === -1) return 1
+  return plan.mechanics.trendIndex[option.trend * plan.years + (option.priceYear[year] as number)] as number
 }
 
 /** GPUs rented per year (whole instances), or nodes installed per year (never sold, bought when the move starts or at an anniversary). */
@@ -65,6 +73,7 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   emitEntityCosts(plan, option, values, sink)
   if (migration === null) {
     emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
+    emitCommitment(plan, option, values, sink, 0, months, false, PHASE.own, PHASE.own, 0)
     return
   }
   const baseline = plan.options[plan.baseline] as OptionPlan
@@ -72,7 +81,13 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   const cutover = Math.min(months, start + (values[migration.dualRunningSlot] as number))
   emitRunningCosts(plan, baseline, values, sink, 0, start, PHASE.beforeMove)
   emitRunningCosts(plan, baseline, values, sink, start, cutover, PHASE.dualRunning)
-  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own)
+  // The baseline's commitment: a shrink before the exit, then the rest of its running term after the cutover.
+  emitCommitment(plan, baseline, values, sink, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
+  // The new fleet is brought up over its ramp ((k + ½)/ramp of its usage in the ramp's month k), in full from then on.
+  const ramp = option.rampMonths
+  for (let k = 0; k < ramp && start + k < months; k++) emitRunningCosts(plan, option, values, sink, start + k, Math.min(months, start + k + 1), PHASE.own, (k + 0.5) / ramp)
+  emitRunningCosts(plan, option, values, sink, Math.min(months, start + ramp), months, PHASE.own)
+  emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
   const params = plan.params
@@ -137,12 +152,19 @@ function emitEntityCosts(plan: ModelPlan, option: OptionPlan, values: Float64Arr
   if (applies[17] === 1) sink.range(CATEGORY.c17, PHASE.own, 0, months, (values[params.nis2CostPerYear] as number) / 12, 1)
 }
 
-/** Server and network capex in lots: bought at the move or an anniversary, replaced at the end of their life, book value credited at the horizon. */
+/**
+ * Server and network capex in lots: bought at the move or an anniversary, replaced at the end of their
+ * life. At the horizon the servers are credited at book value, or (residualBasis resale) at their
+ * resale value by age; servers replaced inside the horizon are sold at their resale value. With a tax
+ * rate, straight-line depreciation × rate is credited monthly over the life (the tax shield).
+ */
 function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, start: number): void {
   const months = plan.months
   const server = values[option.capexSlot] as number
   const network = server * (values[option.networkShareSlot] as number)
   const life = option.depreciationYears * 12
+  const resale = option.residualBasis === 'resale'
+  const taxRate = plan.mechanics.taxRate
   let previous = 0
   let residual = 0
   let residualNodes = 0
@@ -154,7 +176,14 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
     for (let at = Math.max(start, year * 12); at < months; at += life) {
       sink.once(CATEGORY.capexServer, PHASE.own, at, bought * server, bought)
       sink.once(CATEGORY.capexNetworkStorage, PHASE.own, at, bought * network, bought)
-      if (at + life > months) {
+      if (taxRate > 0) sink.range(CATEGORY.taxShield, PHASE.own, at, Math.min(months, at + life), (-taxRate * bought * (server + network)) / life, bought)
+      if (resale) {
+        if (at + life < months) sink.once(CATEGORY.resaleProceeds, PHASE.own, at + life, -bought * server * resaleFraction(plan.mechanics, option.depreciationYears), bought)
+        else {
+          residual += bought * server * resaleFraction(plan.mechanics, (months - at) / 12)
+          residualNodes += bought
+        }
+      } else if (at + life > months) {
         residual += bought * (server + network) * (1 - (months - at) / life)
         residualNodes += bought
       }
@@ -163,9 +192,14 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
   if (option.residualValue && residual > 0) sink.once(CATEGORY.residualValue, PHASE.own, months - 1, -residual, residualNodes)
 }
 
-/** The option's recurring costs over [from, to), year by year, under `phase`. */
-function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
+/**
+ * The option's recurring costs over [from, to), year by year, under `phase`. `load` (the utilization
+ * ramp) scales what follows usage: GPU-hours rented, tokens, energy, egress, redaction; not the staff,
+ * support or compliance work.
+ */
+function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, load = 1): void {
   if (to <= from) return
+  const mechanics = plan.mechanics
   const params = plan.params
   const hourlyRate = values[params.hourlyRate] as number
   const applies = option.applies
@@ -179,14 +213,14 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     let providerSpend = 0
     let computeSpend = 0
     if (option.kind === 'rental') {
-      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
+      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH * load
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
-      computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount)
+      computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
       sink.range(CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours)
     } else if (option.kind === 'token-api') {
-      const input = tokensInput * growth
-      const output = tokensOutput * growth
-      computeSpend = (input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6
+      const input = tokensInput * growth * load
+      const output = tokensOutput * growth * load
+      computeSpend = ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
       sink.range(CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6)
     } else {
       const nodes = option.units[year] as number
@@ -194,21 +228,23 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
       sink.range(CATEGORY.support, phase, a, b, (capex * (values[option.supportSlot] as number)) / 12, 1)
       if (option.energySlot !== -1) {
-        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
-        sink.range(CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number), kwh)
+        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH * load
+        sink.range(CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (mechanics.energyIndex[year] as number), kwh)
       }
       if (option.colocationSlot !== -1) {
         const kw = gpus * (values[option.provisionedKwSlot] as number)
         sink.range(CATEGORY.colocation, phase, a, b, kw * (values[option.colocationSlot] as number), kw)
       }
-      if (option.fteSlot !== -1) {
-        const fte = values[option.fteSlot] as number
-        sink.range(CATEGORY.staff, phase, a, b, (fte * (values[option.staffCostSlot] as number)) / 12, fte)
-      }
+    }
+    // Operations staff: owned servers' or a rented fleet's own, or the rule per GPU count for rented fleets; with staff inflation.
+    if (option.fteSlot !== -1 || option.staffGpusPerFteSlot !== -1) {
+      const fte =
+        option.fteSlot !== -1 ? (values[option.fteSlot] as number) : Math.max(mechanics.rentedStaffMinimumFte, (option.units[year] as number) / (values[option.staffGpusPerFteSlot] as number))
+      sink.range(CATEGORY.staff, phase, a, b, (fte * (values[option.staffCostSlot] as number) * (mechanics.staffIndex[year] as number)) / 12, fte)
     }
     providerSpend += computeSpend
     if (option.egressGbSlot !== -1) {
-      const gb = (values[option.egressGbSlot] as number) * growth
+      const gb = (values[option.egressGbSlot] as number) * growth * load
       const egress = gb * (values[option.egressPerGbSlot] as number)
       sink.range(CATEGORY.egress, phase, a, b, egress, gb)
       providerSpend += egress
@@ -223,7 +259,7 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
     }
     if (applies[4] === 1) {
-      const mtok = (tokensInput * growth) / 1e6
+      const mtok = (tokensInput * growth * load) / 1e6
       sink.range(CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok)
     }
     if (applies[5] === 1) sink.range(CATEGORY.c5, phase, a, b, values[params.redactionQualityLossPerMonth] as number, 1)
@@ -260,6 +296,47 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
       sink.range(CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1)
     }
+  }
+}
+
+/**
+ * A rental's commitment (1-yr, 3-yr) over [from, to): terms of commitmentTermMonths from commitmentStart,
+ * renewed while the option is used; within a term the committed GPUs are the most needed so far (growth
+ * is co-termed with the running term). GPUs committed but no longer needed (a shrink) are billed as
+ * commitment-stranded to the end of the term; after an exit at `to` (`exited`), all committed GPUs are,
+ * at the term's price. Lines before `split` fall under `phaseBefore`, the others under `phaseAfter`.
+ */
+function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, exited: boolean, phaseBefore: number, phaseAfter: number, split: number): void {
+  const term = option.commitmentTermMonths
+  if (term === 0 || to <= from) return
+  const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
+  const perGpuMonth = (values[option.priceSlot] as number) * (1 - discount) * HOURS_PER_MONTH
+  let termStart = option.commitmentStart + Math.floor((from - option.commitmentStart) / term) * term
+  let committed = 0
+  let at = from
+  while (at < to) {
+    const year = Math.floor(at / 12)
+    const termEnd = termStart + term
+    const next = Math.min(to, termEnd, (year + 1) * 12)
+    const needed = option.units[year] as number
+    if (needed > committed) committed = needed
+    if (committed > needed) {
+      const gpus = committed - needed
+      sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, gpus * perGpuMonth * priceFactor(plan, option, year), gpus * HOURS_PER_MONTH)
+    }
+    at = next
+    if (at >= termEnd) {
+      termStart = termEnd
+      committed = 0
+    }
+  }
+  if (!exited || committed === 0) return
+  const end = Math.min(plan.months, termStart + term)
+  while (at < end) {
+    const year = Math.floor(at / 12)
+    const next = Math.min(end, (year + 1) * 12)
+    sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, committed * perGpuMonth * priceFactor(plan, option, year), committed * HOURS_PER_MONTH)
+    at = next
   }
 }
 

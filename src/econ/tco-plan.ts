@@ -14,6 +14,18 @@ import {
   sealGate,
 } from './compliance-tax.js'
 import { type Distribution, makeDistribution } from './distributions.js'
+import {
+  type FinanceMechanics,
+  type MechanicsPlan,
+  type MoneyScale,
+  BUILT_IN_FINANCE_FILE,
+  compileModelMechanics,
+  fxOrigin,
+  fxVolatility,
+  loadFinanceMechanics,
+  optionTrend,
+  priceYears,
+} from './finance-mechanics.js'
 
 /**
  * A TCO model compiled once into numbers: every numeric driver becomes a slot of one Float64Array
@@ -55,7 +67,7 @@ export const COST_CATEGORIES: readonly CostCategory[] = [
   { id: 'switching', chargeCategory: 'Usage', serviceCategory: 'Migration', pricingUnit: 'GB', basis: 'provider', description: 'C13 switching charges (exit fee, data copied out)' },
   { id: 'revalidation', chargeCategory: 'Purchase', serviceCategory: 'Migration', pricingUnit: 'Units', basis: 'internal', description: 'C14 re-validation of the new setup' },
   { id: 'migration-project', chargeCategory: 'Purchase', serviceCategory: 'Migration', pricingUnit: 'Units', basis: 'internal', description: 'engineering of the move' },
-  { id: 'residual-value', chargeCategory: 'Credit', serviceCategory: 'Compute', pricingUnit: 'Units', basis: 'valuation', description: 'undepreciated book value of servers at the horizon (credit)' },
+  { id: 'residual-value', chargeCategory: 'Credit', serviceCategory: 'Compute', pricingUnit: 'Units', basis: 'valuation', description: 'servers at the horizon: undepreciated book value, or resale value by age with finance mechanics (credit)' },
   { id: 'C1-transfer-impact-assessment', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C1 transfer impact assessments' },
   { id: 'C2-dpia-ai-act', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C2 DPIA; AI Act high-risk obligations' },
   { id: 'C3-contracting', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C3 SCC/DPA contracting, vendor due diligence' },
@@ -70,11 +82,21 @@ export const COST_CATEGORIES: readonly CostCategory[] = [
   { id: 'C15-ai-act-high-risk', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C15 AI Act high-risk obligations (QMS, conformity, documentation, monitoring)' },
   { id: 'C16-dora-ict-third-party', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C16 DORA ICT third-party risk (register, Art. 30 contracts, exit plans, TLPT)' },
   { id: 'C17-nis2', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C17 NIS2 cybersecurity risk-management measures' },
+  // Finance mechanics (data/finance/mechanics.yaml).
+  { id: 'commitment-stranded', chargeCategory: 'Usage', serviceCategory: 'Compute', pricingUnit: 'Hours', basis: 'provider', description: 'committed GPU-hours billed after an exit or a shrink until the 1-/3-year term ends' },
+  { id: 'resale-proceeds', chargeCategory: 'Credit', serviceCategory: 'Compute', pricingUnit: 'Units', basis: 'valuation', description: 'servers sold at their resale value when replaced inside the horizon (credit; not billed)' },
+  { id: 'tax-shield', chargeCategory: 'Credit', serviceCategory: 'Other', pricingUnit: 'Months', basis: 'valuation', description: 'tax saved on the straight-line depreciation of owned servers (credit; not billed)' },
 ]
 
 /** Billed cash (a provider's invoice or own staff time): what the FOCUS export carries and the TCO's billed total sums. */
 export function isBilled(category: Pick<CostCategory, 'basis'>): boolean {
   return category.basis === 'provider' || category.basis === 'internal'
+}
+
+function categoryIndex(id: string): number {
+  const index = COST_CATEGORIES.findIndex((category) => category.id === id)
+  if (index === -1) throw new Error(`no cost category ${id}`)
+  return index
 }
 
 /** Indices into COST_CATEGORIES, for the evaluator's hot loop. */
@@ -106,6 +128,9 @@ export const CATEGORY = {
   c15: 24,
   c16: 25,
   c17: 26,
+  commitmentStranded: categoryIndex('commitment-stranded'),
+  resaleProceeds: categoryIndex('resale-proceeds'),
+  taxShield: categoryIndex('tax-shield'),
 } as const
 export const CATEGORY_COUNT = COST_CATEGORIES.length
 
@@ -126,12 +151,21 @@ export interface Driver {
 
 class DriverTable {
   readonly drivers: Driver[] = []
+  /** [derived, raw, fx] slot triples: the derived slot holds raw × the FX draw, refilled per draw (finance-mechanics.ts prepareMechanics). */
+  readonly fxDerived: number[] = []
   private readonly byName = new Map<string, number>()
-  add(name: string, spec: UncertainNumber, origin: string, scale = 1): number {
+  add(name: string, spec: UncertainNumber, origin: string, scale: number | MoneyScale = 1): number {
     if (this.byName.has(name)) throw new Error(`driver ${name} registered twice`)
-    this.drivers.push({ name, distribution: makeDistribution(spec, scale), origin })
+    const factor = typeof scale === 'number' ? scale : scale.factor
+    this.drivers.push({ name, distribution: makeDistribution(spec, factor), origin })
     this.byName.set(name, this.drivers.length - 1)
-    return this.drivers.length - 1
+    const raw = this.drivers.length - 1
+    if (typeof scale === 'number' || scale.fxSlot === -1) return raw
+    // The amount at the drawn FX rate: what the cost rules read. Its listed value is the one at the dated rate (the FX median).
+    const fxName = (this.drivers[scale.fxSlot] as Driver).name
+    const derived = this.add(`${name}@fx`, (this.drivers[raw] as Driver).distribution.central, `${name} × ${fxName} (filled per draw)`)
+    this.fxDerived.push(derived, raw, scale.fxSlot)
+    return derived
   }
 }
 
@@ -226,6 +260,20 @@ export interface OptionPlan {
   /** Per draw: GPUs rented (rental) or nodes installed (owned) in each year. */
   units: Float64Array
   notes: string[]
+  // Finance mechanics (finance-mechanics.ts)
+  /** Index of the option's price trend in plan.mechanics (−1: constant prices). */
+  trend: number
+  /** Per model year: the year whose trend index prices it (a commitment keeps its term's price). */
+  priceYear: Int32Array
+  /** Rental bought 1-yr or 3-yr with commitments modelled: 12 or 36; else 0. */
+  commitmentTermMonths: number
+  /** Month (from the start, may be negative) at which the commitment's running term began. */
+  commitmentStart: number
+  /** Months over which the fleet is brought up from the option's start (0: in full from its start). */
+  rampMonths: number
+  /** Rental: the shared staff rule's GPUs-per-FTE slot (−1: no rule; fteSlot/staffCostSlot: explicit staff). */
+  staffGpusPerFteSlot: number
+  residualBasis: 'book' | 'resale'
 }
 
 export interface ModelPlan {
@@ -261,6 +309,8 @@ export interface ModelPlan {
   options: OptionPlan[]
   warnings: string[]
   focus: { billingAccountId: string; billingAccountName: string }
+  /** Finance mechanics: inflation, price trends, FX, resale, staff rule, tax shield (finance-mechanics.ts). */
+  mechanics: MechanicsPlan
   /** Per-draw scratch: discount factors, their running sums, demand growth factor per year. */
   discount: Float64Array
   discountSums: Float64Array
@@ -289,7 +339,7 @@ export function calendarDate(plan: Pick<ModelPlan, 'startYear' | 'startMonthOfYe
   return `${calendarMonth(plan, whole)}-${String(day).padStart(2, '0')}`
 }
 
-export function compileModel(model: TcoModel, file: string, compliance: ComplianceData, prices: PriceSource): ModelPlan {
+export function compileModel(model: TcoModel, file: string, compliance: ComplianceData, prices: PriceSource, financeFile?: FinanceMechanics): ModelPlan {
   const drivers = new DriverTable()
   const [startYear, startMonth] = model.startMonth.split('-').map(Number) as [number, number]
   const startMonthOfYear = startMonth - 1
@@ -300,6 +350,31 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     throw new UserError(`${file}: ${path}: ${rule}`)
   }
   const convert = (from: string | undefined, path: string): number => (from === undefined || from === currency ? 1 : prices.rate(from, currency, `${file}: ${path}`))
+
+  // Finance mechanics: the data file when the model has a finance block (or an option asks for resale values).
+  const needsFinance = model.finance !== undefined || model.options.some((option) => option.kind === 'owned' && option.residualBasis === 'resale')
+  const finance = needsFinance ? (financeFile ?? loadFinanceMechanics(model.finance?.file ?? BUILT_IN_FINANCE_FILE)) : null
+  const add = (name: string, spec: UncertainNumber, origin: string, scale: number | MoneyScale = 1): number => drivers.add(name, spec, origin, scale)
+  const mechanicsWarnings: string[] = []
+  const fxSlots = new Map<string, number>()
+  /** One FX driver per foreign currency, shared by every amount converted from it (finance mechanics, fxUncertainty). */
+  const fxSlotFor = (from: string): number => {
+    if (finance === null || model.finance === undefined || !model.finance.fxUncertainty) return -1
+    const known = fxSlots.get(from)
+    if (known !== undefined) return known
+    const volatility = fxVolatility(finance, from, currency)
+    let slot = -1
+    if (volatility === undefined) mechanicsWarnings.push(`no FX volatility for ${from}/${currency} in ${finance.file}: amounts in ${from} convert at the dated rate, without uncertainty`)
+    else if (volatility.perYear > 0) slot = drivers.add(`fx.${from}/${currency}`, { lognormal: { median: 1, sigma: volatility.perYear * Math.sqrt(years / 3) } }, fxOrigin(finance, volatility, years))
+    fxSlots.set(from, slot)
+    return slot
+  }
+  /** The scale of a money driver in `from`: the dated rate, times the shared FX driver's draw. */
+  const money = (from: string | undefined, path: string): MoneyScale => {
+    const factor = convert(from, path)
+    return { factor, fxSlot: from === undefined || from === currency ? -1 : fxSlotFor(from) }
+  }
+  const mechanics = compileModelMechanics(model, years, finance, add, (from) => money(from, `${finance?.file ?? 'finance'}: rentedFleetStaff.currency`), fail)
 
   const fromModel = 'model'
   const waccSlot = drivers.add('wacc', model.wacc, fromModel)
@@ -325,7 +400,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         ? drivers.add(`compliance.${name}`, override, fromModel)
         : fromEstate !== undefined
           ? drivers.add(`compliance.${name}`, fromEstate.value, fromEstate.origin)
-          : drivers.add(`compliance.${name}`, defaults.value, `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`, convert(defaults.currency, `compliance parameter ${name}`))
+          : drivers.add(`compliance.${name}`, defaults.value, `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`, money(defaults.currency, `compliance parameter ${name}`))
   }
   const centralOf = (slot: number): number => (drivers.drivers[slot] as Driver).distribution.central
   const scope = entityScope(
@@ -408,6 +483,13 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       migration: null,
       units: new Float64Array(years),
       notes,
+      trend: -1,
+      priceYear: priceYears(years, 0, 0, 0),
+      commitmentTermMonths: 0,
+      commitmentStart: 0,
+      rampMonths: 0,
+      staffGpusPerFteSlot: -1,
+      residualBasis: 'book',
     }
     for (const component of plan.components) plan.applies[Number(component.slice(1))] = 1
     if (!plan.gate.feasible && isBaseline) notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')
@@ -429,7 +511,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         pricingModelOfPrice = inline.pricingModel
         plan.gpusPerUnit = option.gpusPerInstance ?? 1
       }
-      plan.priceSlot = drivers.add(name('pricePerGpuHour'), price, rowOrigin, convert(priceCurrency, `${path}.price`))
+      plan.priceSlot = drivers.add(name('pricePerGpuHour'), price, rowOrigin, money(priceCurrency, `${path}.price`))
       plan.pricing = { currency: priceCurrency ?? currency, toModel: convert(priceCurrency, `${path}.price`) }
       const bought = option.pricingModel ?? pricingModelOfPrice
       plan.pricingModel = bought
@@ -456,12 +538,12 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         output = inline.outputPerMtok
         priceCurrency = inline.currency
       }
-      const scale = convert(priceCurrency, `${path}.price`)
-      plan.pricing = { currency: priceCurrency ?? currency, toModel: scale }
+      const scale = money(priceCurrency, `${path}.price`)
+      plan.pricing = { currency: priceCurrency ?? currency, toModel: scale.factor }
       plan.inputPriceSlot = drivers.add(name('pricePerMtok.input'), input, rowOrigin, scale)
       plan.outputPriceSlot = drivers.add(name('pricePerMtok.output'), output, rowOrigin, scale)
     } else {
-      const scale = convert(option.currency, `${path}.currency`)
+      const scale = money(option.currency, `${path}.currency`)
       plan.gpusSlot = option.gpus !== undefined ? drivers.add(name('gpus'), option.gpus, fromModel) : demandGpusSlot
       plan.gpusPerUnit = option.gpusPerNode
       plan.capexSlot = drivers.add(name('serverCapexPerNode'), option.serverCapexPerNode, fromModel, scale)
@@ -489,22 +571,61 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       plan.egressGbSlot = drivers.add(name('egress.gbPerMonth'), option.egress.gbPerMonth, fromModel)
       const egressCurrency = option.egress.currency ?? priceCurrency ?? currency
       if (option.egress.perGB !== undefined) {
-        plan.egressPerGbSlot = drivers.add(name('egress.perGB'), option.egress.perGB, fromModel, convert(egressCurrency, `${path}.egress.currency`))
+        plan.egressPerGbSlot = drivers.add(name('egress.perGB'), option.egress.perGB, fromModel, money(egressCurrency, `${path}.egress.currency`))
         plan.egressPricing = { currency: egressCurrency, toModel: convert(egressCurrency, `${path}.egress.currency`) }
       } else if (row?.egressPerGB !== undefined) {
-        plan.egressPerGbSlot = drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, convert(row.currency, `${path}.egress (catalog row ${row.id})`))
+        plan.egressPerGbSlot = drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, money(row.currency, `${path}.egress (catalog row ${row.id})`))
         plan.egressPricing = { currency: row.currency, toModel: convert(row.currency, `${path}.egress (catalog row ${row.id})`) }
       } else {
         fail(`${path}.egress.perGB`, row ? `is required (catalog row ${row.id} gives no egressPerGB)` : 'is required')
       }
     } else if (row?.egressPerGB !== undefined) {
       // No ongoing egress, but the row's price still prices data copied out when leaving this provider.
-      plan.egressPerGbSlot = drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, convert(row.currency, `${path} (catalog row ${row.id} egressPerGB)`))
+      plan.egressPerGbSlot = drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, money(row.currency, `${path} (catalog row ${row.id} egressPerGB)`))
     }
+    compileOptionMechanics(plan, option, path)
     if (plan.components.has('C4') && tokensInputSlot === -1) fail('demand.tokensPerMonth', `is required: C4 (redaction) applies to option ${option.id}`)
     if (plan.risks.length > 0 && turnoverSlot === -1) fail('company.annualTurnover', `is required by option ${option.id}'s regulatoryRisks (C9)`)
     return plan
   })
+
+  /** Finance mechanics of one option: its price trend and commitment, ramp, staff rule and residual basis. */
+  function compileOptionMechanics(plan: OptionPlan, option: TcoOption, path: string): void {
+    const settings = model.finance
+    const optionStart = plan.isBaseline ? 0 : (option.migration?.startMonth ?? 0)
+    const trend = optionTrend(mechanics, finance, model, option, plan.gpu, add)
+    plan.trend = trend.index
+    if (option.kind === 'rental') {
+      const term = plan.pricingModel === '1-yr' ? 12 : plan.pricingModel === '3-yr' ? 36 : 0
+      if (option.commitmentStartMonth !== undefined) {
+        if (term === 0) fail(`${path}.commitmentStartMonth`, `applies to a 1-yr or 3-yr commitment; this option buys ${plan.pricingModel}`)
+        if (!plan.isBaseline) fail(`${path}.commitmentStartMonth`, 'applies to the baseline (a new option commits when its move starts)')
+        if (option.commitmentStartMonth <= optionStart - term || option.commitmentStartMonth > optionStart) {
+          fail(`${path}.commitmentStartMonth`, `must lie in the running term: from ${optionStart - term + 1} to ${optionStart} (months from the model's start)`)
+        }
+      }
+      if (settings !== undefined && settings.commitments && term > 0) {
+        plan.commitmentTermMonths = term
+        plan.commitmentStart = option.commitmentStartMonth ?? optionStart
+        const unknownStart = plan.isBaseline && option.commitmentStartMonth === undefined ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)' : ''
+        plan.notes.push(`${plan.pricingModel} commitment from month ${plan.commitmentStart}${unknownStart}, renewed every ${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`)
+      }
+      plan.priceYear = priceYears(years, plan.commitmentTermMonths, plan.commitmentStart, optionStart)
+      if (option.staff !== undefined) {
+        plan.fteSlot = drivers.add(`options.${option.id}.staff.fte`, option.staff.fte, fromModel)
+        plan.staffCostSlot = drivers.add(`options.${option.id}.staff.loadedCostPerYear`, option.staff.loadedCostPerYear, fromModel)
+      } else if (mechanics.rentedStaffGpusPerFteSlot !== -1) {
+        plan.staffGpusPerFteSlot = mechanics.rentedStaffGpusPerFteSlot
+        plan.staffCostSlot = mechanics.rentedStaffCostSlot
+        plan.notes.push(`operations staff by the rented-fleet rule of ${finance?.file}: max(${mechanics.rentedStaffMinimumFte}, GPUs / GPUs per FTE) FTE a year`)
+      }
+    }
+    if (trend.label !== null && settings !== undefined) plan.notes.push(`${option.kind === 'token-api' ? 'per-token' : 'per-GPU-hour'} price follows ${trend.label === 'its own priceTrend' ? trend.label : `the ${trend.label} trend`} from year to year${plan.commitmentTermMonths > 0 ? ' (a committed price holds for its term)' : ''}`)
+    if (option.kind === 'rental' && plan.gpu !== null && trend.index === -1 && settings !== undefined) plan.notes.push(`no price trend in ${finance?.file} matches GPU ${plan.gpu}: its price is held constant`)
+    if (!plan.isBaseline) plan.rampMonths = option.rampMonths ?? (settings !== undefined ? (settings.rampMonths ?? finance?.data.ramp.months ?? 0) : 0)
+    if (plan.rampMonths > 0) plan.notes.push(`its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not)`)
+    if (option.kind === 'owned') plan.residualBasis = option.residualBasis ?? (settings !== undefined ? 'resale' : 'book')
+  }
 
   // Migrations: every option but the baseline moves from it.
   const baseline = plans[baselineIndex] as OptionPlan
@@ -516,7 +637,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     const name = (suffix: string): string => `options.${option.id}.migration.${suffix}`
     const switching = migration?.switching
     const switchingCurrency = switching?.currency
-    const switchingScale = convert(switchingCurrency, `${path}.switching.currency`)
+    const switchingScale = money(switchingCurrency, `${path}.switching.currency`)
     let switchingPerGbSlot = -1
     if (switching?.dataGB !== undefined) {
       if (switching.perGB !== undefined) switchingPerGbSlot = drivers.add(name('switching.perGB'), switching.perGB, fromModel, switchingScale)
@@ -536,7 +657,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     }
   })
 
-  const warnings = notCostedWarnings(model, compliance, plans)
+  const warnings = [...notCostedWarnings(model, compliance, plans), ...mechanicsWarnings]
+  mechanics.fxDerived = Int32Array.from(drivers.fxDerived)
   // An offer no catalog row backs has no source, date or staleness check behind its price.
   model.options.forEach((option, index) => {
     if (option.kind !== 'owned' && option.catalogRow === undefined) {
@@ -574,6 +696,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     discount: new Float64Array(months),
     discountSums: new Float64Array(months + 1),
     growth: new Float64Array(years),
+    mechanics,
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { PACKAGE_ROOT } from '../util/version.js'
 import { catalogFileSchema, fxFileSchema } from './catalog.js'
+import { financeMechanicsFileSchema } from './finance.js'
 import { inventorySchema } from './inventory.js'
 import { scenarioSchema } from './scenario.js'
 import { tcoModelSchema } from './tco-model.js'
@@ -14,6 +15,7 @@ export const GENERATED_SCHEMAS: ReadonlyArray<{ file: string; title: string; sch
   { file: 'scenarios/inventory.schema.json', title: 'geopat migration inventory', schema: inventorySchema },
   { file: 'scenarios/catalog.schema.json', title: 'geopat price catalog file', schema: catalogFileSchema },
   { file: 'scenarios/fx.schema.json', title: 'geopat FX table', schema: fxFileSchema },
+  { file: 'scenarios/finance.schema.json', title: 'geopat finance mechanics file', schema: financeMechanicsFileSchema },
 ]
 
 export function renderJsonSchema(entry: (typeof GENERATED_SCHEMAS)[number]): string {

@@ -59,6 +59,9 @@ export function boundedUncertain(bounds: { min?: number; max?: number; below?: n
   }, rule)
 }
 
+/** A yearly rate of change: every value of the distribution from −0.9 to +1 (−90% to +100% a year). */
+export const yearlyRateSchema = boundedUncertain({ min: -0.9, max: 1 }, 'must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution')
+
 const nonNegative = () => boundedUncertain({ min: 0 }, 'must be ≥ 0 (every value of the distribution)')
 const positive = () => boundedUncertain({ min: Number.MIN_VALUE }, 'must be > 0 (every value of the distribution)')
 const fraction = () => boundedUncertain({ min: 0, max: 1 }, 'must be a fraction from 0 to 1 (every value of the distribution)')
@@ -158,6 +161,8 @@ const commonOptionFields = {
   egress: egressSchema.optional(),
   /** How the move from the baseline to this option happens (not for the baseline). */
   migration: migrationSchema.optional(),
+  /** Finance mechanics: months over which this option's fleet is brought up from its start (default the finance file's ramp). */
+  rampMonths: z.number().int('must be a whole number of months').min(0, 'must be ≥ 0').max(24, 'must be ≤ 24').optional(),
   notes: z.string().optional(),
 }
 
@@ -185,6 +190,12 @@ const rentalOptionSchema = z
     gpusFromSizing: z.string().min(1).optional(),
     /** Rented in whole instances of this many GPUs; default the catalog row's gpuCount, else 1. */
     gpusPerInstance: z.number().int().min(1, 'must be ≥ 1').optional(),
+    /** Finance mechanics: yearly change of this price (default the finance file's trend for the row's GPU generation). */
+    priceTrend: yearlyRateSchema.optional(),
+    /** Finance mechanics, the baseline bought 1-yr/3-yr: month (from the model's start, may be negative) at which its running term began; default 0. */
+    commitmentStartMonth: z.number().int('must be a whole number of months').optional(),
+    /** Finance mechanics: staff operating this rented fleet (default the finance file's rule per GPU count). */
+    staff: z.object({ fte: nonNegative(), loadedCostPerYear: nonNegative() }).strict().optional(),
   })
   .strict()
   .refine((option) => (option.catalogRow === undefined) !== (option.price === undefined), {
@@ -222,6 +233,8 @@ const ownedOptionSchema = z
     staff: z.object({ fte: nonNegative(), loadedCostPerYear: nonNegative() }).strict().optional(),
     /** Credit the undepreciated book value of the servers in the last month (equal-life comparison). */
     residualValue: z.boolean().default(true),
+    /** What the residual is worth: resale (the finance file's curve by age) or book value; default resale with a finance block, else book. */
+    residualBasis: z.enum(['resale', 'book']).optional(),
   })
   .strict()
   .refine((option) => option.energyPerKWh !== undefined || option.colocation !== undefined, {
@@ -235,6 +248,8 @@ const tokenApiOptionSchema = z
     ...commonOptionFields,
     catalogRow: z.string().min(1).optional(),
     price: z.object({ inputPerMtok: nonNegative(), outputPerMtok: nonNegative(), currency: currencySchema }).strict().optional(),
+    /** Finance mechanics: yearly change of the per-token price (default the finance file's token-api trend). */
+    priceTrend: yearlyRateSchema.optional(),
   })
   .strict()
   .refine((option) => (option.catalogRow === undefined) !== (option.price === undefined), {
@@ -314,6 +329,36 @@ export const tcoModelSchema = z
       .strict()
       .default({ parameters: {} }),
     options: z.array(tcoOptionSchema).min(2, 'needs at least two options: a baseline and an alternative'),
+    /**
+     * Finance mechanics (price trends, inflation, FX uncertainty, commitments with stranding, resale value,
+     * staff for rented fleets, utilization ramp, optional tax shield): absent, none apply; `finance: {}`
+     * applies data/finance/mechanics.yaml's defaults; each field below overrides one.
+     */
+    finance: z
+      .object({
+        /** Replace the built-in data/finance/mechanics.yaml. */
+        file: z.string().min(1).optional(),
+        /** Yearly price change by trend id of the finance file (hopper, blackwell, token-api …). */
+        priceTrends: z.record(z.string(), yearlyRateSchema).default({}),
+        inflation: z.object({ staff: yearlyRateSchema.optional(), energy: yearlyRateSchema.optional() }).strict().default({}),
+        /** false: convert at the dated rates only (no FX driver). */
+        fxUncertainty: z.boolean().default(true),
+        /** Default utilization ramp of every new option, months. */
+        rampMonths: z.number().int('must be a whole number of months').min(0, 'must be ≥ 0').max(24, 'must be ≤ 24').optional(),
+        /** false: no staff for rented fleets; or the rule's parameters (loadedCostPerYear in the model's currency). */
+        rentedFleetStaff: z
+          .union([
+            z.literal(false),
+            z.object({ gpusPerFte: positive().optional(), minimumFte: z.number().min(0, 'must be ≥ 0').optional(), loadedCostPerYear: nonNegative().optional() }).strict(),
+          ])
+          .optional(),
+        /** Commitments (1-yr, 3-yr) keep billing to the end of their term after an exit or a shrink; false: not modelled. */
+        commitments: z.boolean().default(true),
+        /** Tax shield on owned capex (depreciation × rate): off unless given; rate default the finance file's. */
+        taxShield: z.object({ rate: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
     /** Labels of the FOCUS export. */
     focus: z.object({ billingAccountId: z.string().min(1), billingAccountName: z.string().min(1) }).strict().optional(),
   })
