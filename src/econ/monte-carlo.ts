@@ -1,5 +1,6 @@
 import { quantileSorted } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
+import { imanConover } from './correlation.js'
 import { type Distribution } from './distributions.js'
 import { PresentValueSink, emitOption, prepareDraw } from './tco-evaluate.js'
 import type { ModelPlan } from './tco-plan.js'
@@ -8,7 +9,11 @@ import type { ModelPlan } from './tco-plan.js'
  * Seeded Monte Carlo over the uncertain drivers of a compiled TCO model. Each uncertain driver
  * draws from its own stream, seeded from the run's seed and the driver's name, so a driver's draws
  * depend on nothing else (adding a driver to the model leaves the others' draws as they were), and
- * the same seed gives the same result bit for bit. Drivers are independent (no correlations).
+ * the same seed gives the same result bit for bit. Drivers that share a key (`shared: KEY`: a
+ * sizing's GPU count, an FX rate, a price trend) are one quantity: one stream, seeded from the key,
+ * gives one uniform per draw and every member takes its own quantile at it. The model's rank
+ * correlations are induced by Iman–Conover (correlation.ts) on the uniforms of the quantities
+ * they name; every other quantity is independent.
  * Per draw nothing is allocated: one Float64Array of values is overwritten, the compiled model's
  * scratch arrays are refilled, and present values are summed by a reused sink.
  */
@@ -45,24 +50,112 @@ export function streamOf(name: string): number {
   return hash >>> 0
 }
 
+/** How the uncertain quantities of a plan are drawn, set up once per run (streams, correlated columns). */
+interface Sampler {
+  /** Drivers on their own, uncorrelated: the distribution's own sampler on the driver's stream (as before shared drivers existed). */
+  loneSlots: number[]
+  loneDistributions: Distribution[]
+  loneStreams: Random[]
+  /** Shared keys, uncorrelated: one uniform per draw from the key's stream; each member at its quantile. */
+  sharedStreams: Random[]
+  sharedSlots: number[][]
+  sharedDistributions: Distribution[][]
+  /** Correlated quantities: their uniforms for every draw, reordered by Iman–Conover; each member at its quantile. */
+  correlatedColumns: Float64Array[]
+  correlatedSlots: number[][]
+  correlatedDistributions: Distribution[][]
+}
+
+/** The smallest uniform used for a quantile: a lognormal's quantile at 0 would be 0. */
+const TINY = 2 ** -54
+
+function makeSampler(plan: ModelPlan, draws: number, seed: number): Sampler {
+  const sampler: Sampler = {
+    loneSlots: [],
+    loneDistributions: [],
+    loneStreams: [],
+    sharedStreams: [],
+    sharedSlots: [],
+    sharedDistributions: [],
+    correlatedColumns: [],
+    correlatedSlots: [],
+    correlatedDistributions: [],
+  }
+  const correlated = new Set(plan.correlations.variables)
+  const streamFor = (name: string): Random => seededRandom(deriveSeed(seed, streamOf(name)))
+  plan.variables.forEach((variable, index) => {
+    const distributions = variable.slots.map((slot) => (plan.drivers[slot] as (typeof plan.drivers)[number]).distribution)
+    if (correlated.has(index)) return
+    if (!variable.shared) {
+      sampler.loneSlots.push(variable.slots[0] as number)
+      sampler.loneDistributions.push(distributions[0] as Distribution)
+      sampler.loneStreams.push(streamFor(variable.name))
+      return
+    }
+    sampler.sharedStreams.push(streamFor(variable.name))
+    sampler.sharedSlots.push(variable.slots)
+    sampler.sharedDistributions.push(distributions)
+  })
+  if (plan.correlations.variables.length > 0) {
+    const ranks: Random[] = []
+    for (const index of plan.correlations.variables) {
+      const variable = plan.variables[index] as (typeof plan.variables)[number]
+      const stream = streamFor(variable.name)
+      const column = new Float64Array(draws)
+      for (let draw = 0; draw < draws; draw++) column[draw] = stream.next()
+      sampler.correlatedColumns.push(column)
+      sampler.correlatedSlots.push(variable.slots)
+      sampler.correlatedDistributions.push(variable.slots.map((slot) => (plan.drivers[slot] as (typeof plan.drivers)[number]).distribution))
+      ranks.push(streamFor(`${variable.name}#ranks`))
+    }
+    imanConover(sampler.correlatedColumns, plan.correlations.matrix, ranks)
+  }
+  return sampler
+}
+
+/** Overwrites the uncertain slots of `values` with draw number `draw`. */
+function drawValues(sampler: Sampler, draw: number, values: Float64Array): void {
+  const { loneSlots, loneDistributions, loneStreams } = sampler
+  for (let k = 0; k < loneSlots.length; k++) values[loneSlots[k] as number] = (loneDistributions[k] as Distribution).sample(loneStreams[k] as Random)
+  for (let g = 0; g < sampler.sharedStreams.length; g++) {
+    const u = (sampler.sharedStreams[g] as Random).next() || TINY
+    const slots = sampler.sharedSlots[g] as number[]
+    const distributions = sampler.sharedDistributions[g] as Distribution[]
+    for (let m = 0; m < slots.length; m++) values[slots[m] as number] = (distributions[m] as Distribution).quantile(u)
+  }
+  for (let c = 0; c < sampler.correlatedColumns.length; c++) {
+    const u = ((sampler.correlatedColumns[c] as Float64Array)[draw] as number) || TINY
+    const slots = sampler.correlatedSlots[c] as number[]
+    const distributions = sampler.correlatedDistributions[c] as Distribution[]
+    for (let m = 0; m < slots.length; m++) values[slots[m] as number] = (distributions[m] as Distribution).quantile(u)
+  }
+}
+
+/**
+ * The driver values of every draw, draw-major: values[draw × drivers + slot]. For tests and
+ * diagnostics (the Monte Carlo itself never keeps them): the same draws simulateCosts prices.
+ */
+export function sampleDrivers(plan: ModelPlan, draws: number, seed: number): Float64Array {
+  const sampler = makeSampler(plan, draws, seed)
+  const count = plan.drivers.length
+  const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
+  const out = new Float64Array(draws * count)
+  for (let draw = 0; draw < draws; draw++) {
+    drawValues(sampler, draw, values)
+    out.set(values, draw * count)
+  }
+  return out
+}
+
 /** Runs `draws` draws and returns the raw NPVs of costs, option-major: costs[option × draws + draw]. */
 export function simulateCosts(plan: ModelPlan, draws: number, seed: number): { costs: Float64Array; evaluated: boolean[]; uncertainDrivers: number } {
   const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
-  const uncertainSlots: number[] = []
-  const distributions: Distribution[] = []
-  const streams: Random[] = []
-  plan.drivers.forEach((driver, slot) => {
-    if (!driver.distribution.uncertain) return
-    uncertainSlots.push(slot)
-    distributions.push(driver.distribution)
-    streams.push(seededRandom(deriveSeed(seed, streamOf(driver.name))))
-  })
+  const sampler = makeSampler(plan, draws, seed)
   const evaluated = evaluatedOptions(plan)
   const costs = new Float64Array(plan.options.length * draws)
   const sink = new PresentValueSink(plan)
-  const slotCount = uncertainSlots.length
   for (let draw = 0; draw < draws; draw++) {
-    for (let k = 0; k < slotCount; k++) values[uncertainSlots[k] as number] = (distributions[k] as Distribution).sample(streams[k] as Random)
+    drawValues(sampler, draw, values)
     prepareDraw(plan, values)
     for (let index = 0; index < plan.options.length; index++) {
       if (!evaluated[index]) continue
@@ -71,7 +164,7 @@ export function simulateCosts(plan: ModelPlan, draws: number, seed: number): { c
       costs[index * draws + draw] = sink.total
     }
   }
-  return { costs, evaluated, uncertainDrivers: slotCount }
+  return { costs, evaluated, uncertainDrivers: plan.drivers.filter((driver) => driver.distribution.uncertain).length }
 }
 
 export function runMonteCarlo(plan: ModelPlan, options: { draws: number; seed: number }): MonteCarloResult {
