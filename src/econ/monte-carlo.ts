@@ -2,7 +2,7 @@ import { quantileSorted } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import { type Distribution } from './distributions.js'
-import { PresentValueSink, emitOption, prepareDraw } from './tco-evaluate.js'
+import { type CashFlowSink, emitOption, prepareDraw } from './tco-evaluate.js'
 import type { ModelPlan } from './tco-plan.js'
 
 /**
@@ -33,6 +33,17 @@ export interface MonteCarloResult {
   npvCost: Array<Quantiles | null>
   /** Per option: savings against the baseline (baseline cost − option cost) and P(savings > 0); null for the baseline and excluded options. */
   savings: Array<(Quantiles & { probabilityPositive: number }) | null>
+  /** Per option: the payback month of the move per draw, as quantiles; null for the baseline and excluded options. */
+  payback: Array<PaybackQuantiles | null>
+}
+
+/** Payback months by the nearest rank (whole months); null: that quantile does not pay back within the horizon. */
+export interface PaybackQuantiles {
+  p10: number | null
+  p50: number | null
+  p90: number | null
+  /** Share of draws that pay back within the horizon. */
+  probabilityWithinHorizon: number
 }
 
 /** Options the Monte Carlo evaluates: the feasible ones, and the baseline always (it is what savings are measured against). */
@@ -147,44 +158,126 @@ export function sampleDrivers(plan: ModelPlan, draws: number, seed: number): Flo
   return out
 }
 
-/** Runs `draws` draws and returns the raw NPVs of costs, option-major: costs[option × draws + draw]. */
-export function simulateCosts(plan: ModelPlan, draws: number, seed: number): { costs: Float64Array; evaluated: boolean[]; uncertainDrivers: number } {
+/**
+ * The Monte Carlo's sink: each option's month-by-month totals in one draw, kept as a difference
+ * array (a range adds at its first and last month and one step between; fractional ends pro rata,
+ * as MonthlySink books them), so a range costs the same whatever its length. `finish` sums the
+ * months once: their totals (for the payback of the draw) and their present value, Σ total(m) ×
+ * (1 + r)^−m, the NPV that PresentValueSink computes from running sums.
+ */
+export class DrawSink implements CashFlowSink {
+  private readonly step: Float64Array
+  private readonly part: Float64Array
+  private readonly months: number
+  private readonly discount: Float64Array
+  constructor(plan: ModelPlan) {
+    this.months = plan.months
+    this.discount = plan.discount
+    this.step = new Float64Array(plan.months + 1)
+    this.part = new Float64Array(plan.months)
+  }
+  range(_category: number, _phase: number, from: number, to: number, monthlyAmount: number): void {
+    const end = to < this.months ? to : this.months
+    if (end <= from || monthlyAmount === 0) return
+    const first = Math.floor(from)
+    const last = Math.floor(end)
+    if (first === last) {
+      this.part[first] = (this.part[first] as number) + monthlyAmount * (end - from)
+      return
+    }
+    this.part[first] = (this.part[first] as number) + monthlyAmount * (first + 1 - from)
+    this.step[first + 1] = (this.step[first + 1] as number) + monthlyAmount
+    this.step[last] = (this.step[last] as number) - monthlyAmount
+    if (end > last) this.part[last] = (this.part[last] as number) + monthlyAmount * (end - last)
+  }
+  once(_category: number, _phase: number, month: number, amount: number): void {
+    this.part[month] = (this.part[month] as number) + amount
+  }
+  /** Writes each month's total into `out`, returns their present value, and clears the sink for the next option. */
+  finish(out: Float64Array): number {
+    const { step, part, discount } = this
+    let running = 0
+    let presentValue = 0
+    for (let month = 0; month < this.months; month++) {
+      running += step[month] as number
+      const total = running + (part[month] as number)
+      out[month] = total
+      presentValue += total * (discount[month] as number)
+      step[month] = 0
+      part[month] = 0
+    }
+    step[this.months] = 0
+    return presentValue
+  }
+}
+
+export interface SimulatedCosts {
+  /** NPV of each option's costs per draw, option-major: costs[option × draws + draw]. */
+  costs: Float64Array
+  /** Payback month of the move per draw (as paybackMonth counts it), option-major; Infinity: not within the horizon; NaN: the baseline or not evaluated. */
+  paybacks: Float64Array
+  evaluated: boolean[]
+  uncertainDrivers: number
+}
+
+/** Runs `draws` draws: per draw, every evaluated option's NPV of costs and its payback against the baseline in the same draw. */
+export function simulateCosts(plan: ModelPlan, draws: number, seed: number): SimulatedCosts {
   const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
   const sampler = makeSampler(plan, draws, seed)
   const evaluated = evaluatedOptions(plan)
   const costs = new Float64Array(plan.options.length * draws)
-  const sink = new PresentValueSink(plan)
+  const paybacks = new Float64Array(plan.options.length * draws).fill(Number.NaN)
+  const sink = new DrawSink(plan)
+  const months = plan.months
+  const baselineMonths = new Float64Array(months)
+  const optionMonths = new Float64Array(months)
+  // The baseline first: each option's payback compares its months with the baseline's of the same draw.
+  const order = [plan.baseline, ...plan.options.map((_, index) => index).filter((index) => index !== plan.baseline && evaluated[index])]
   for (let draw = 0; draw < draws; draw++) {
     drawValues(sampler, draw, values)
     prepareDraw(plan, values)
-    for (let index = 0; index < plan.options.length; index++) {
-      if (!evaluated[index]) continue
-      sink.total = 0
+    for (const index of order) {
       emitOption(plan, plan.options[index] as (typeof plan.options)[number], values, sink)
-      costs[index * draws + draw] = sink.total
+      if (index === plan.baseline) {
+        costs[index * draws + draw] = sink.finish(baselineMonths)
+        continue
+      }
+      costs[index * draws + draw] = sink.finish(optionMonths)
+      // paybackMonth (finance.ts) on baseline − option, inlined: the month after the last one whose cumulative saving is negative.
+      let cumulative = 0
+      let lastNegative = -1
+      for (let month = 0; month < months; month++) {
+        cumulative += (baselineMonths[month] as number) - (optionMonths[month] as number)
+        if (cumulative < -1e-6) lastNegative = month
+      }
+      paybacks[index * draws + draw] = cumulative < -1e-6 ? Number.POSITIVE_INFINITY : lastNegative + 1
     }
   }
-  return { costs, evaluated, uncertainDrivers: plan.drivers.filter((driver) => driver.distribution.uncertain).length }
+  return { costs, paybacks, evaluated, uncertainDrivers: plan.drivers.filter((driver) => driver.distribution.uncertain).length }
 }
 
 export function runMonteCarlo(plan: ModelPlan, options: { draws: number; seed: number }): MonteCarloResult {
   const { draws, seed } = options
-  const { costs, evaluated, uncertainDrivers } = simulateCosts(plan, draws, seed)
+  const { costs, paybacks, evaluated, uncertainDrivers } = simulateCosts(plan, draws, seed)
   const baselineCosts = costs.subarray(plan.baseline * draws, (plan.baseline + 1) * draws)
   const npvCost: MonteCarloResult['npvCost'] = []
   const savings: MonteCarloResult['savings'] = []
+  const payback: MonteCarloResult['payback'] = []
   plan.options.forEach((option, index) => {
     if (!evaluated[index]) {
       npvCost.push(null)
       savings.push(null)
+      payback.push(null)
       return
     }
     const own = costs.subarray(index * draws, (index + 1) * draws)
     npvCost.push(quantiles(own))
     if (option.isBaseline) {
       savings.push(null)
+      payback.push(null)
       return
     }
+    payback.push(paybackQuantiles(paybacks.subarray(index * draws, (index + 1) * draws)))
     const saved = new Float64Array(draws)
     let positive = 0
     for (let draw = 0; draw < draws; draw++) {
@@ -194,7 +287,20 @@ export function runMonteCarlo(plan: ModelPlan, options: { draws: number; seed: n
     }
     savings.push({ ...quantiles(saved), probabilityPositive: positive / draws })
   })
-  return { draws, seed, uncertainDrivers, npvCost, savings }
+  return { draws, seed, uncertainDrivers, npvCost, savings, payback }
+}
+
+/** Nearest-rank P10/P50/P90 of payback months (Infinity: never), and the share that pays back. */
+export function paybackQuantiles(months: Float64Array): PaybackQuantiles {
+  const sorted = Float64Array.from(months).sort()
+  const n = sorted.length
+  const at = (p: number): number | null => {
+    const value = sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))] as number
+    return Number.isFinite(value) ? value : null
+  }
+  let within = 0
+  for (let i = 0; i < n; i++) if (Number.isFinite(sorted[i] as number)) within++
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9), probabilityWithinHorizon: within / n }
 }
 
 /** P10/P50/P90 (linear interpolation, numpy's default, as simple-statistics computes them) and the mean. */

@@ -1,8 +1,15 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadComplianceData } from '../../src/econ/compliance-tax.js'
-import { sampleDrivers, simulateCosts } from '../../src/econ/monte-carlo.js'
+import { DrawSink, sampleDrivers, simulateCosts } from '../../src/econ/monte-carlo.js'
+import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/econ/tco-evaluate.js'
 import { applySizing } from '../../src/econ/tco-from-sizing.js'
-import { type ModelPlan, type PriceSource, compileModel } from '../../src/econ/tco-plan.js'
+import { runTcoModel } from '../../src/econ/tco-run.js'
+import { formatTco, money } from '../../src/econ/tco-table.js'
+import { type ModelPlan, type PriceSource, compileModel, driverVariables } from '../../src/econ/tco-plan.js'
+import { makeDistribution } from '../../src/econ/distributions.js'
 import { runTco } from '../../src/econ/tco.js'
 import { parseWithSchema } from '../../src/schema/load-file.js'
 import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
@@ -29,8 +36,8 @@ function compile(model: unknown): ModelPlan {
   return compileModel(parseWithSchema('model.yaml', tcoModelSchema, model), 'model.yaml', compliance, prices)
 }
 
-/** A sizing.json with one endpoint whose GPU range is 8–24, mode 16. */
-function sizing(): SizingResult {
+/** A sizing.json with one endpoint whose GPU range is 8–24, mode 16 (or the range given), under each label. */
+function sizing(gpus = { low: 8, roundedToNodes: 16, high: 24 }, labels = ['eu']): SizingResult {
   const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
   return sizingResultSchema.parse({
     schema: 'geopat.sizing/v1',
@@ -40,9 +47,8 @@ function sizing(): SizingResult {
     slo: { ttftMs: 1000 },
     attainment: 0.95,
     policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 },
-    endpoints: [
-      {
-        label: 'eu',
+    endpoints: labels.map((label) => ({
+        label,
         source: 'simulated',
         detail: 'test',
         profile: null,
@@ -52,11 +58,10 @@ function sizing(): SizingResult {
         modelError: null,
         gpusPerReplica: 2,
         replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8 },
-        gpus: { total: 16, nodes: 2, low: 8, roundedToNodes: 16, high: 24 },
+        gpus: { total: 16, nodes: 2, ...gpus },
         costs: [],
         warnings: [],
-      },
-    ],
+      })),
   })
 }
 
@@ -257,4 +262,107 @@ describe('headline figures on one basis', () => {
     const dear = result.options.find((option) => option.id === 'dear')
     expect(dear?.monteCarlo?.savings?.p50).toBeCloseTo(median(saved), 6)
   })
+})
+
+/** Every kind of option, fixed inputs, a fractional dual-running window: the sinks and paybacks must agree month by month. */
+const fixedModel = {
+  name: 'fixed',
+  currency: 'EUR',
+  startMonth: '2026-10',
+  horizonYears: 4,
+  wacc: 0.08,
+  demand: { gpus: 16, tokensPerMonth: { input: 3e10, output: 1e10 }, growthPerYear: 0.2 },
+  options: [
+    { id: 'stay', kind: 'rental', price: { perGpuHour: 6, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'SE', parent: 'US' }, egress: { gbPerMonth: 1000, perGB: 0.08 } },
+    { id: 'eu', kind: 'rental', price: { perGpuHour: 2.5, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, migration: { startMonth: 1, dualRunningMonths: 2.5, revalidationCost: 10_000 } },
+    {
+      id: 'owned',
+      kind: 'owned',
+      seal: 'SEAL-3',
+      jurisdiction: { region: 'DE', parent: 'DE' },
+      serverCapexPerNode: 300_000,
+      gpusPerNode: 8,
+      networkStorageShare: 0.2,
+      depreciationYears: 3,
+      supportPerYear: 0.1,
+      powerKwPerGpu: 1.275,
+      powerUtilization: 0.7,
+      pue: 1.4,
+      energyPerKWh: 0.15,
+      migration: { startMonth: 2, dualRunningMonths: 3.25 },
+    },
+    { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'DE', parent: 'DE' }, migration: { startMonth: 1, dualRunningMonths: 1.5 } },
+  ],
+}
+
+describe("the Monte Carlo's per-draw sink", () => {
+  it('books every month as the deterministic run does: the same monthly totals, NPV and payback', () => {
+    const plan = compile(fixedModel)
+    const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
+    prepareDraw(plan, values)
+    const months = new Float64Array(plan.months)
+    for (const option of plan.options) {
+      const monthly = new MonthlySink(plan.months)
+      const present = new PresentValueSink(plan)
+      const draw = new DrawSink(plan)
+      emitOption(plan, option, values, monthly)
+      emitOption(plan, option, values, present)
+      emitOption(plan, option, values, draw)
+      const pv = draw.finish(months)
+      const totals = monthly.totals()
+      for (let month = 0; month < plan.months; month++) expect(months[month]).toBeCloseTo(totals[month] as number, 6)
+      expect(pv).toBeCloseTo(present.total, 4)
+    }
+    // Every input fixed at its mode (the compliance defaults are uncertain): each draw is the deterministic case, its payback the deterministic payback.
+    for (const driver of plan.drivers) driver.distribution = makeDistribution(driver.distribution.central)
+    plan.variables = driverVariables(plan.drivers)
+    expect(plan.variables).toEqual([])
+    const { result } = runTco(plan, compliance, { draws: 1_000, seed: 1 })
+    const { paybacks, costs } = simulateCosts(plan, 3, 1)
+    plan.options.forEach((option, index) => {
+      const described = result.options[index]
+      expect(costs[index * 3]).toBeCloseTo(described?.deterministic?.npvCost as number, 4)
+      if (option.isBaseline) return
+      const expected = described?.savings?.paybackMonth
+      expect(paybacks[index * 3]).toBe(expected === null ? Number.POSITIVE_INFINITY : expected)
+      expect(described?.monteCarlo?.paybackMonth?.p50).toBe(expected)
+    })
+  })
+})
+
+describe('eu-exit: the headline basis', () => {
+  it("each option's headline NPV is its Monte Carlo P50 and lies inside its P10–P90; the deterministic case has its own labelled table", () => {
+    const work = mkdtempSync(join(tmpdir(), 'geopat-tco-basis-'))
+    // A sizing whose mode sits at the low end of its range: the deterministic case lies outside the P10–P90 of skewed costs.
+    mkdirSync(join(work, 'size'), { recursive: true })
+    writeFileSync(join(work, 'size', 'sizing.json'), JSON.stringify(sizing({ low: 8, roundedToNodes: 8, high: 16 }, ['us-hyperscaler', 'eu-regional'])))
+    const { result } = runTcoModel({ modelFile: 'scenarios/tco-eu-exit.yaml', catalogFiles: [], fxFiles: [], seed: 1, from: work, outDir: join(work, 'tco') })
+    const table = formatTco(result).split('\n')
+    const evaluated = result.options.filter((option) => option.monteCarlo !== null)
+    expect(evaluated.length).toBeGreaterThanOrEqual(4)
+    for (const option of evaluated) {
+      const cost = option.monteCarlo?.npvCost
+      if (!cost) continue
+      expect(cost.p10).toBeLessThanOrEqual(cost.p50)
+      expect(cost.p50).toBeLessThanOrEqual(cost.p90)
+      // The table's headline cell is that P50 with its P10–P90.
+      const row = table.find((line) => line.startsWith(option.id))
+      expect(row).toContain(`${money(cost.p50)} [${money(cost.p10)} – ${money(cost.p90)}]`)
+      const saving = option.monteCarlo?.savings
+      if (saving) {
+        expect(saving.p10).toBeLessThanOrEqual(saving.p50)
+        expect(saving.p50).toBeLessThanOrEqual(saving.p90)
+        expect(row).toContain(`${money(saving.p50)} [${money(saving.p10)} – ${money(saving.p90)}]`)
+      }
+    }
+    // The deterministic figures appear only under their own label.
+    const label = table.findIndex((line) => line.startsWith('deterministic (inputs at their modes)'))
+    expect(label).toBeGreaterThan(0)
+    const stay = result.options.find((option) => option.id === 'stay-aws')
+    expect(table.slice(0, label).join('\n')).not.toContain(money(stay?.deterministic?.npvCost as number))
+    expect(result.basis?.headline).toMatch(/P50 with P10-P90/)
+    expect(result.basis?.deterministic).toMatch(/^deterministic \(inputs at their modes/)
+    // The two offers sized from us-hyperscaler share one draw of its GPUs.
+    expect(result.monteCarlo.sharedDrivers?.find((shared) => shared.key === 'sizing.us-hyperscaler.gpus')?.drivers).toEqual(['options.stay-aws.gpus', 'options.hyperscaler-sovereign.gpus'])
+  }, 60_000)
 })
