@@ -599,6 +599,9 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
 
   const warnings = notCostedWarnings(model, compliance, plans)
   const variables = driverVariables(drivers.drivers)
+  for (const variable of variables) {
+    if (variable.shared && drivers.drivers.some((driver) => driver.name === variable.name)) fail(`shared key ${variable.name}`, 'is also the name of a driver: pick a key that names the quantity (sizing.LABEL.gpus, fx.USD-EUR)')
+  }
   return {
     file,
     name: model.name,

@@ -78,7 +78,7 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       correlations: correlationPairs(plan),
     },
     basis: {
-      headline: `Monte Carlo over ${monteCarlo.draws} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
+      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
       deterministic:
         'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
     },

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -15,6 +15,7 @@ import { parseWithSchema } from '../../src/schema/load-file.js'
 import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
 import { type TcoModel, tcoModelSchema } from '../../src/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
+import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
  * Shared drivers, rank correlations and the basis of the headline figures (issue 17, scope 3).
@@ -250,6 +251,25 @@ describe('rank correlations (Iman–Conover)', () => {
       expect(thrown).toThrow(/correlations\.0\.rank: must be a rank correlation from -1 to 1/)
     }
   })
+})
+
+describe('rank correlations on the command line', () => {
+  it('geopat tco with an impossible correlation matrix exits 2 with one line naming the file, field and rule', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'geopat-tco-corr-'))
+    const file = join(work, 'model.yaml')
+    const text = readFileSync('scenarios/tco-eu-exit.yaml', 'utf8')
+    writeFileSync(
+      file,
+      `${text}\ncorrelations:\n  - { between: [demand.growthPerYear, wacc], rank: 0.9 }\n  - { between: [wacc, compliance.dpfReserveRatePerYear], rank: 0.9 }\n  - { between: [demand.growthPerYear, compliance.dpfReserveRatePerYear], rank: -0.9 }\n`,
+    )
+    const run = await runCli(['tco', file, '--out', join(work, 'out')])
+    expect(run.exitCode).toBe(2)
+    expect(expectOneLineError(run)).toMatch(/^Error: .*model\.yaml: correlations: the rank correlations among .* are not positive definite/)
+    writeFileSync(file, `${text}\ncorrelations:\n  - { between: [demand.growthPerYear, wacc], rank: 1.2 }\n`)
+    const rank = await runCli(['tco', file, '--out', join(work, 'out-2')])
+    expect(rank.exitCode).toBe(2)
+    expect(expectOneLineError(rank)).toMatch(/^Error: .*model\.yaml: correlations\.0\.rank: must be a rank correlation from -1 to 1/)
+  }, 60_000)
 })
 
 describe('headline figures on one basis', () => {
