@@ -209,6 +209,32 @@ export class DrawSink implements CashFlowSink {
     step[this.months] = 0
     return presentValue
   }
+  /**
+   * As finish, for an option against the baseline's months of the same draw: returns the present
+   * value and leaves in `payback` the month after the last whose cumulative saving (baseline −
+   * option) is negative, as paybackMonth (finance.ts) counts it; Infinity when it ends negative.
+   */
+  finishAgainst(baseline: Float64Array): number {
+    const { step, part, discount } = this
+    let running = 0
+    let presentValue = 0
+    let cumulative = 0
+    let lastNegative = -1
+    for (let month = 0; month < this.months; month++) {
+      running += step[month] as number
+      const total = running + (part[month] as number)
+      presentValue += total * (discount[month] as number)
+      cumulative += (baseline[month] as number) - total
+      if (cumulative < -1e-6) lastNegative = month
+      step[month] = 0
+      part[month] = 0
+    }
+    step[this.months] = 0
+    this.payback = cumulative < -1e-6 ? Number.POSITIVE_INFINITY : lastNegative + 1
+    return presentValue
+  }
+  /** Set by finishAgainst. */
+  payback = Number.NaN
 }
 
 export interface SimulatedCosts {
@@ -228,29 +254,21 @@ export function simulateCosts(plan: ModelPlan, draws: number, seed: number): Sim
   const costs = new Float64Array(plan.options.length * draws)
   const paybacks = new Float64Array(plan.options.length * draws).fill(Number.NaN)
   const sink = new DrawSink(plan)
-  const months = plan.months
-  const baselineMonths = new Float64Array(months)
-  const optionMonths = new Float64Array(months)
+  const baselineMonths = new Float64Array(plan.months)
   // The baseline first: each option's payback compares its months with the baseline's of the same draw.
   const order = [plan.baseline, ...plan.options.map((_, index) => index).filter((index) => index !== plan.baseline && evaluated[index])]
   for (let draw = 0; draw < draws; draw++) {
     drawValues(sampler, draw, values)
     prepareDraw(plan, values)
-    for (const index of order) {
+    for (let k = 0; k < order.length; k++) {
+      const index = order[k] as number
       emitOption(plan, plan.options[index] as (typeof plan.options)[number], values, sink)
       if (index === plan.baseline) {
         costs[index * draws + draw] = sink.finish(baselineMonths)
         continue
       }
-      costs[index * draws + draw] = sink.finish(optionMonths)
-      // paybackMonth (finance.ts) on baseline − option, inlined: the month after the last one whose cumulative saving is negative.
-      let cumulative = 0
-      let lastNegative = -1
-      for (let month = 0; month < months; month++) {
-        cumulative += (baselineMonths[month] as number) - (optionMonths[month] as number)
-        if (cumulative < -1e-6) lastNegative = month
-      }
-      paybacks[index * draws + draw] = cumulative < -1e-6 ? Number.POSITIVE_INFINITY : lastNegative + 1
+      costs[index * draws + draw] = sink.finishAgainst(baselineMonths)
+      paybacks[index * draws + draw] = sink.payback
     }
   }
   return { costs, paybacks, evaluated, uncertainDrivers: plan.drivers.filter((driver) => driver.distribution.uncertain).length }
