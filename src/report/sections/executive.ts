@@ -177,7 +177,7 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
     if (best) {
       const mc = best.monteCarlo
       const saving = headlineSaving(data, best)
-      const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)
+      const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
       figures.push({
         label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
         value: `${best.name || best.id}: ${cost}`,
