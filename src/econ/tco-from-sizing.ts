@@ -15,7 +15,9 @@ export function readSizing(path: string): { file: string; sizing: SizingResult }
  * Options that say `gpusFromSizing: LABEL` take their first-year GPUs from that endpoint's sizing:
  * GPUs rounded to whole nodes as the mode, and the range the capacity interval implies as a
  * triangular input, so that the measured goodput's uncertainty (and a simulated capacity's model
- * error band) reaches the NPV's. Without a
+ * error band) reaches the NPV's. Options sized from the same endpoint share one draw of it (shared
+ * key `sizing.LABEL.gpus`); different endpoints are drawn independently unless the model correlates
+ * their keys. Without a
  * sizing they keep `gpus` (or demand.gpus), and the note says so.
  */
 export function applySizing(model: TcoModel, modelFile: string, from: { file: string; sizing: SizingResult } | undefined): { model: TcoModel; notes: string[] } {
@@ -34,7 +36,8 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
     const { low, roundedToNodes: mode, high } = endpoint.gpus
     if (high === null) notes.push(`${option.id}: the sizing of ${label} has no upper bound (its capacity interval reaches 0); the range is cut at its estimate`)
     const top = high ?? mode
-    const gpus = low < top ? { triangular: [low, mode, top] as [number, number, number] } : mode
+    // One sizing, one GPU count: every option sized from this endpoint draws it once per draw (a shared key).
+    const gpus = low < top ? { triangular: [low, mode, top] as [number, number, number], shared: `sizing.${label}.gpus` } : mode
     const band = endpoint.modelError
     const error = band === null ? '' : band.fraction !== null ? `; the range includes the model's error, ${band.sentence}` : `; ${band.sentence}: the range is the searches' only`
     notes.push(`${option.id}: GPUs from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak${error}`)

@@ -50,7 +50,7 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
   const monteCarlo = runMonteCarlo(plan, options)
   optionResults.forEach((result, index) => {
     const npvCost = monteCarlo.npvCost[index]
-    result.monteCarlo = npvCost ? { npvCost, savings: monteCarlo.savings[index] ?? null } : null
+    result.monteCarlo = npvCost ? { npvCost, savings: monteCarlo.savings[index] ?? null, paybackMonth: monteCarlo.payback[index] ?? null } : null
   })
 
   const result: TcoResult = {
@@ -71,7 +71,18 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       seed: monteCarlo.seed,
       uncertainDrivers: monteCarlo.uncertainDrivers,
       method:
-        'independent draws per uncertain driver (own seeded stream per driver: xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal by Box-Muller; quantiles by linear interpolation (numpy default)',
+        'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal by Box-Muller; ' +
+        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); rank correlations by Iman-Conover (van der Waerden scores, Cholesky); ' +
+        'savings and payback per draw (option vs baseline in the same draw); quantiles by linear interpolation (numpy default), payback months by nearest rank',
+      sharedDrivers: plan.variables
+        .filter((variable) => variable.shared)
+        .map((variable) => ({ key: variable.name, drivers: variable.slots.map((slot) => (plan.drivers[slot] as (typeof plan.drivers)[number]).name) })),
+      correlations: correlationPairs(plan),
+    },
+    basis: {
+      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
+      deterministic:
+        'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
     },
     options: optionResults,
     tornado,
@@ -82,6 +93,7 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       p10: driver.distribution.quantile(0.1),
       p90: driver.distribution.quantile(0.9),
       origin: driver.origin,
+      shared: driver.shared,
     })),
     compliance: {
       componentsFile: compliance.componentsFile,
@@ -94,6 +106,19 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     files: null,
   }
   return { result, cashFlows }
+}
+
+/** The model's correlations as asked, by variable name (the checked matrix's upper triangle, pairs that are not 0). */
+function correlationPairs(plan: ModelPlan): Array<{ between: [string, string]; rank: number }> {
+  const { variables, matrix } = plan.correlations
+  const pairs: Array<{ between: [string, string]; rank: number }> = []
+  for (let i = 0; i < variables.length; i++) {
+    for (let j = i + 1; j < variables.length; j++) {
+      const rank = (matrix[i] as number[])[j] as number
+      if (rank !== 0) pairs.push({ between: [plan.variables[variables[i] as number]?.name as string, plan.variables[variables[j] as number]?.name as string], rank })
+    }
+  }
+  return pairs
 }
 
 function describeOption(

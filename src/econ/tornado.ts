@@ -3,7 +3,8 @@ import { PresentValueSink, emitOption, prepareDraw } from './tco-evaluate.js'
 import type { ModelPlan } from './tco-plan.js'
 
 /**
- * Tornado: each uncertain driver moved from its P10 to its P90 while every other driver stays at
+ * Tornado: each uncertain quantity (a driver, or all drivers of one shared key together, named by
+ * the key; the model's correlations are not applied here) moved from its P10 to its P90 while every other driver stays at
  * its deterministic value (the mode, or the median), and the NPV of each option's savings against
  * the baseline recomputed; drivers sorted by the swing |NPV at P90 − NPV at P10|, largest first.
  */
@@ -45,22 +46,23 @@ export function runTornado(plan: ModelPlan): TornadoResult[] {
   }
   const atCentral = savingsWith(central)
   const bars: TornadoBar[][] = compared.map(() => [])
-  plan.drivers.forEach((driver, slot) => {
-    if (!driver.distribution.uncertain) return
-    const low = driver.distribution.quantile(0.1)
-    const high = driver.distribution.quantile(0.9)
+  for (const variable of plan.variables) {
+    // A shared quantity moves as one: every member from its P10 to its P90 together.
+    const first = (plan.drivers[variable.slots[0] as number] as (typeof plan.drivers)[number]).distribution
+    const low = first.quantile(0.1)
+    const high = first.quantile(0.9)
     const values = Float64Array.from(central)
-    values[slot] = low
+    for (const slot of variable.slots) values[slot] = (plan.drivers[slot] as (typeof plan.drivers)[number]).distribution.quantile(0.1)
     const atLow = savingsWith(values)
-    values[slot] = high
+    for (const slot of variable.slots) values[slot] = (plan.drivers[slot] as (typeof plan.drivers)[number]).distribution.quantile(0.9)
     const atHigh = savingsWith(values)
     compared.forEach((_option, k) => {
       const swing = Math.abs((atHigh[k] as number) - (atLow[k] as number))
       if (swing > 1e-9 * Math.max(1, Math.abs(atCentral[k] as number))) {
-        bars[k]?.push({ driver: driver.name, low, high, central: driver.distribution.central, savingsAtLow: atLow[k] as number, savingsAtHigh: atHigh[k] as number, swing })
+        bars[k]?.push({ driver: variable.name, low, high, central: first.central, savingsAtLow: atLow[k] as number, savingsAtHigh: atHigh[k] as number, swing })
       }
     })
-  })
+  }
   return compared.map((option, k) => ({
     option: option.id,
     savingsAtCentral: atCentral[k] as number,

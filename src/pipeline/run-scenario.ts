@@ -168,8 +168,10 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
         outDir: folder,
       })
       const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
-      const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
-      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
+      // The headline basis: the Monte Carlo P50 (the deterministic case only without one).
+      const headline = (o: (typeof feasible)[number]): number => o.monteCarlo?.npvCost.p50 ?? o.deterministic?.npvCost ?? 0
+      const cheapest = feasible.sort((a, b) => headline(a) - headline(b))[0]
+      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(headline(cheapest)).toLocaleString('en')} ${result.model.currency} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})` : 'no feasible option'
     })
     if (await stopped()) return interruptedResult()
   }

@@ -92,10 +92,13 @@ export interface TcoSection {
   blocks: Array<{
     title: string
     facts: Array<{ label: string; value: string }>
+    /** The headline figures: Monte Carlo P50 (P10–P90). */
     options: Table
+    /** The deterministic case (inputs at their modes), labelled as such. */
+    deterministic: Table | null
     /** NPV of cost per option: Monte Carlo P10–P90 with the P50. */
     fan: ChartBlock | null
-    /** Cumulative cost by year at the central drivers, per option. */
+    /** Cumulative cost by year in the deterministic case (inputs at their modes), per option. */
     cumulative: ChartBlock | null
     tornados: ChartBlock[]
     complianceTax: ChartBlock | null

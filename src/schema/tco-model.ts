@@ -8,16 +8,24 @@ import { confidenceSchema, countrySchema, currencySchema, isoDateSchema, pricing
  */
 
 const UNCERTAIN_RULE =
-  'must be a number, { triangular: [min, mode, max] }, { pert: [min, mode, max] } or { lognormal: { p10, p90 } } (or { lognormal: { median, sigma } })'
+  'must be a number, { triangular: [min, mode, max] }, { pert: [min, mode, max] } or { lognormal: { p10, p90 } } (or { lognormal: { median, sigma } }), each with an optional shared: KEY'
+
+/**
+ * The key of a shared driver: every uncertain input that names the same key is one quantity, drawn
+ * once per Monte Carlo draw (each input at the same quantile of its own distribution), and moved as
+ * one bar in the tornado. `correlations` may name it.
+ */
+export const driverKeySchema = z.string().regex(/^[a-z0-9][A-Za-z0-9._-]*$/, 'must be a key of letters, digits, dot, dash or underscore, starting lower-case or with a digit')
+const shared = { shared: driverKeySchema.optional() }
 
 const triple = z.tuple([z.number(), z.number(), z.number()])
 const isOrdered = ([min, mode, max]: [number, number, number]): boolean => min <= mode && mode <= max && min < max
 const triangularSchema = z
-  .object({ triangular: triple })
+  .object({ triangular: triple, ...shared })
   .strict()
   .refine((spec) => isOrdered(spec.triangular), 'triangular: needs min ≤ mode ≤ max with min < max')
 const pertSchema = z
-  .object({ pert: triple })
+  .object({ pert: triple, ...shared })
   .strict()
   .refine((spec) => isOrdered(spec.pert), 'pert: needs min ≤ mode ≤ max with min < max')
 const lognormalSchema = z
@@ -29,6 +37,7 @@ const lognormalSchema = z
         .refine((spec) => spec.p10 < spec.p90, 'lognormal: p10 must be below p90'),
       z.object({ median: z.number().positive('must be > 0'), sigma: z.number().positive('must be > 0') }).strict(),
     ]),
+    ...shared,
   })
   .strict()
 
@@ -140,6 +149,15 @@ const regulatoryRiskSchema = z
     note: z.string().optional(),
   })
   .strict()
+
+const correlationSchema = z
+  .object({
+    between: z.tuple([z.string().min(1), z.string().min(1)], { error: 'must name two drivers: [a, b]' }),
+    rank: z.number().min(-1, 'must be a rank correlation from -1 to 1').max(1, 'must be a rank correlation from -1 to 1'),
+    note: z.string().optional(),
+  })
+  .strict()
+  .refine((pair) => pair.between[0] !== pair.between[1], { message: 'must name two different drivers', path: ['between'] })
 
 const commonOptionFields = {
   id: optionIdSchema,
@@ -361,6 +379,12 @@ export const tcoModelSchema = z
       .optional(),
     /** Labels of the FOCUS export. */
     focus: z.object({ billingAccountId: z.string().min(1), billingAccountName: z.string().min(1) }).strict().optional(),
+    /**
+     * Rank (Spearman) correlations between uncertain drivers, each named by its driver name
+     * (`demand.growthPerYear`, `options.own-dc.energyPerKWh`) or its shared key; applied with
+     * Iman–Conover. Pairs not listed are independent.
+     */
+    correlations: z.array(correlationSchema).default([]),
   })
   .strict()
   .superRefine((model, ctx) => {

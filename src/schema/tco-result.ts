@@ -38,7 +38,7 @@ export const tcoOptionResultSchema = z
     excludedReason: z.string().nullable(),
     requiredSeal: z.string().nullable(),
     complianceComponents: z.array(z.string()),
-    /** Every driver at its deterministic value (mode or median); null for an excluded option. */
+    /** The deterministic case: every input at its mode (or median); null for an excluded option. Not the headline: see monteCarlo. */
     deterministic: z
       .object({
         npvCost: z.number(),
@@ -54,7 +54,7 @@ export const tcoOptionResultSchema = z
       })
       .strict()
       .nullable(),
-    /** Against the baseline (baseline cost − this option's cost); null for the baseline and excluded options. */
+    /** Deterministic case (inputs at their modes), against the baseline (baseline cost − this option's cost); null for the baseline and excluded options. */
     savings: z
       .object({
         npv: z.number(),
@@ -67,10 +67,17 @@ export const tcoOptionResultSchema = z
       })
       .strict()
       .nullable(),
+    /** The headline basis: Monte Carlo quantiles. Savings and payback are per draw (this option vs the baseline in the same draw): quantiles of the difference. */
     monteCarlo: z
       .object({
         npvCost: quantilesSchema,
         savings: quantilesSchema.extend({ probabilityPositive: z.number() }).nullable(),
+        /** Payback month of the move (0 = the start month), nearest rank; null: that quantile does not pay back within the horizon. */
+        paybackMonth: z
+          .object({ p10: z.number().int().nullable(), p50: z.number().int().nullable(), p90: z.number().int().nullable(), probabilityWithinHorizon: z.number() })
+          .strict()
+          .nullable()
+          .optional(),
       })
       .strict()
       .nullable(),
@@ -116,8 +123,14 @@ export const tcoResultSchema = z
         seed: z.number().int(),
         uncertainDrivers: z.number().int().nonnegative(),
         method: z.string(),
+        /** Shared keys: each drawn once per draw for every driver that names it. */
+        sharedDrivers: z.array(z.object({ key: z.string(), drivers: z.array(z.string()) }).strict()).optional(),
+        /** Rank correlations induced (Iman–Conover). */
+        correlations: z.array(z.object({ between: z.tuple([z.string(), z.string()]), rank: z.number() }).strict()).optional(),
       })
       .strict(),
+    /** Which basis each figure has: the headline (Monte Carlo) and the deterministic case. */
+    basis: z.object({ headline: z.string(), deterministic: z.string() }).strict().optional(),
     options: z.array(tcoOptionResultSchema),
     tornado: z.array(z.object({ option: z.string(), savingsAtCentral: z.number(), bars: z.array(tornadoBarSchema) }).strict()),
     drivers: z.array(
@@ -129,6 +142,8 @@ export const tcoResultSchema = z
           p10: z.number(),
           p90: z.number(),
           origin: z.string(),
+          /** The shared key this driver is one reading of (drawn once per draw with the others of the key). */
+          shared: z.string().nullable().optional(),
         })
         .strict(),
     ),

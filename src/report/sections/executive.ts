@@ -7,7 +7,7 @@ import { estimate, num, pct, range, ratioChange, signed, withUnit } from '../for
 import { type Loaded, type ReportInputs, use } from '../inputs.js'
 import type { ExecutiveSection, KeyFigure } from '../model.js'
 import { describeEstimate, offerName } from './capacity.js'
-import { complianceTaxOf, rankedOptions } from './tco.js'
+import { complianceTaxOf, headlineSaving, rankedOptions } from './tco.js'
 
 type Interval = { estimate: number; low: number; high: number; confidence: number }
 
@@ -176,18 +176,19 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
     const excluded = data.options.filter((o) => !o.feasible)
     if (best) {
       const mc = best.monteCarlo
-      const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)
+      const saving = headlineSaving(data, best)
+      const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
       figures.push({
         label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
         value: `${best.name || best.id}: ${cost}`,
-        detail: baseline && baseline.id !== best.id && best.savings ? `saving ${signed(Math.round(best.savings.npv), c)} NPV against ${baseline.id}${mc?.savings ? `, P(saving) ${pct(mc.savings.probabilityPositive, 0)}` : ''}${best.savings.paybackCalendarMonth ? `, pays back by ${best.savings.paybackCalendarMonth}` : ''}` : null,
+        detail: baseline && baseline.id !== best.id ? saving : null,
         source: `${file.path} · options[${best.id}].monteCarlo.npvCost`,
         tone: 'good',
       })
       const tax = complianceTaxOf(best)
-      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C14)`, tone: null })
+      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C14)`, tone: null })
       recommendation.push(
-        `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${best.savings ? `, saving ${signed(Math.round(best.savings.npv), c)} against the baseline${mc?.savings ? ` (saving in ${pct(mc.savings.probabilityPositive, 0)} of draws)` : ''}` : ''}.`,
+        `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
       )
     }
     if (excluded.length > 0) figures.push({ label: 'Options excluded by the sovereignty gate', value: excluded.map((o) => o.id).join(', '), detail: excluded.map((o) => `${o.id}: ${o.excludedReason ?? 'excluded'}`).join('; '), source: `${file.path} · options[].feasible, excludedReason`, tone: 'warn' })

@@ -28,12 +28,39 @@ export function complianceTaxOf(option: TcoOptionResult): number | null {
     .reduce((sum, [, value]) => sum + value, 0)
 }
 
+/** A payback month as a calendar month of the model (YYYY-MM), or "not within the horizon". */
+function paybackLabel(result: TcoResult, month: number | null): string {
+  if (month === null) return 'not within the horizon'
+  const [year, first] = result.model.startMonth.split('-').map(Number) as [number, number]
+  const total = year * 12 + first - 1 + month
+  return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`
+}
+
+/**
+ * An option's saving against the baseline on the headline basis, in words: the Monte Carlo P50 of
+ * the per-draw saving with its P10–P90, P(saving) and the P50 payback; the deterministic saving
+ * (labelled so) only when the run has no Monte Carlo. Null for the baseline.
+ */
+export function headlineSaving(result: TcoResult, option: TcoOptionResult): string | null {
+  const c = result.model.currency
+  const saving = option.monteCarlo?.savings ?? null
+  if (saving) {
+    const payback = option.monteCarlo?.paybackMonth ?? null
+    const pays = payback ? (payback.p50 === null ? ', does not pay back within the horizon at the P50' : `, pays back by ${paybackLabel(result, payback.p50)} (P50)`) : ''
+    return `saving ${signed(Math.round(saving.p50), c)} NPV P50 (P10–P90 ${range(Math.round(saving.p10), Math.round(saving.p90))}) against ${result.model.baseline}, P(saving) ${pct(saving.probabilityPositive, 0)}${pays}`
+  }
+  if (!option.savings) return null
+  return `saving ${signed(Math.round(option.savings.npv), c)} NPV against ${result.model.baseline} in the deterministic case (inputs at their modes)${option.savings.paybackCalendarMonth ? `, pays back by ${option.savings.paybackCalendarMonth}` : ''}`
+}
+
+/** The headline figures on one basis: Monte Carlo P50 with P10–P90; savings and payback per draw against the baseline. */
 function optionsTable(result: TcoResult): ReturnType<typeof table> {
   const c = result.model.currency
   const rows: RowInput[] = result.options.map((o) => {
     const mc = o.monteCarlo
-    const tone: Tone = !o.feasible ? 'bad' : o.savings && o.savings.npv > 0 ? 'good' : null
-    const tax = complianceTaxOf(o)
+    const saving = mc?.savings ?? null
+    const tone: Tone = !o.feasible ? 'bad' : saving ? (saving.p50 > 0 ? 'good' : null) : o.savings && o.savings.npv > 0 ? 'good' : null
+    const payback = mc?.paybackMonth ?? null
     return {
       tone,
       cells: [
@@ -42,20 +69,42 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
         `${o.provider} ${o.region} (${o.jurisdiction.region}, parent ${o.jurisdiction.parent})`,
         `${o.seal}${o.requiredSeal ? ` (needs ${o.requiredSeal})` : ''}`,
         o.feasible ? 'passes' : 'excluded',
-        o.deterministic ? money(o.deterministic.npvCost, c) : '–',
         mc ? `${money(mc.npvCost.p50, c)} (${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : '–',
-        tax === null ? '–' : money(tax, c),
-        o.savings ? `${signed(o.savings.npv, c)}${mc?.savings ? ` (P10–P90 ${range(Math.round(mc.savings.p10), Math.round(mc.savings.p90))}; P(saving) ${pct(mc.savings.probabilityPositive, 0)})` : ''}` : '–',
-        o.savings?.irrAnnual !== null && o.savings?.irrAnnual !== undefined ? pct(o.savings.irrAnnual) : (o.savings?.irrNote ?? '–'),
-        o.savings?.paybackCalendarMonth ?? (o.savings ? 'not within the horizon' : '–'),
+        saving ? `${signed(saving.p50, c)} (${range(Math.round(saving.p10), Math.round(saving.p90))})` : '–',
+        saving ? pct(saving.probabilityPositive, 0) : '–',
+        payback ? `${paybackLabel(result, payback.p50)} (${paybackLabel(result, payback.p10)} to ${paybackLabel(result, payback.p90)})` : '–',
       ],
     }
   })
   return table(
-    `Options over ${result.model.horizonYears} years from ${result.model.startMonth} (${c}, present values)`,
-    ['Option', 'Kind · 7 R', 'Provider, region (jurisdiction)', 'SEAL', 'Sovereignty gate', n('NPV of cost'), n('Monte Carlo P50 (P10–P90)'), n('Compliance tax (PV)'), n('Saving vs baseline'), n('IRR of the move'), 'Payback'],
+    `Options over ${result.model.horizonYears} years from ${result.model.startMonth} (${c}, present values): Monte Carlo P50 (P10–P90)`,
+    ['Option', 'Kind · 7 R', 'Provider, region (jurisdiction)', 'SEAL', 'Sovereignty gate', n('NPV of cost, P50 (P10–P90)'), n('Saving vs baseline, P50 (P10–P90)'), n('P(saving)'), 'Payback, P50 (P10 to P90)'],
     rows,
-    `Conventions: ${result.model.conventions}.`,
+    `Basis: ${result.basis?.headline ?? `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws`}. Conventions: ${result.model.conventions}.`,
+  )
+}
+
+/** The deterministic case (every input at its mode), in its own table: never beside a quantile as if the same basis. */
+function deterministicTable(result: TcoResult): ReturnType<typeof table> {
+  const c = result.model.currency
+  const rows: RowInput[] = result.options
+    .filter((o) => o.deterministic !== null)
+    .map((o) => {
+      const tax = complianceTaxOf(o)
+      return [
+        `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
+        o.deterministic ? money(o.deterministic.npvCost, c) : '–',
+        tax === null ? '–' : money(tax, c),
+        o.savings ? signed(o.savings.npv, c) : '–',
+        o.savings?.irrAnnual !== null && o.savings?.irrAnnual !== undefined ? pct(o.savings.irrAnnual) : (o.savings?.irrNote ?? '–'),
+        o.savings ? (o.savings.paybackCalendarMonth ?? 'not within the horizon') : '–',
+      ]
+    })
+  return table(
+    'Deterministic case (inputs at their modes)',
+    ['Option', n('NPV of cost'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
+    rows,
+    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90.`,
   )
 }
 
@@ -89,14 +138,14 @@ function cumulativeChart(book: ChartBook, result: TcoResult, file: string): Char
   })
   return {
     chart: lineChart(book, {
-      title: 'Cumulative cost by year (drivers at their central values)',
+      title: 'Cumulative cost by year (deterministic: inputs at their modes)',
       xName: 'Year',
       yName: `Cumulative cost (${result.model.currency}, undiscounted)`,
       xCategories: Array.from({ length: years }, (_, i) => `Year ${i + 1}`),
       series,
       yMin: 0,
     }),
-    caption: `Each option’s cost summed year by year; dashed: the baseline. From ${file}.`,
+    caption: `Each option’s cost summed year by year in the deterministic case (every input at its mode); dashed: the baseline. From ${file}.`,
     notes: [],
   }
 }
@@ -115,7 +164,7 @@ function tornados(book: ChartBook, result: TcoResult, file: string): ChartBlock[
         base: t.savingsAtCentral,
         rows: bars.map((b) => ({ label: b.driver, low: b.savingsAtLow, high: b.savingsAtHigh })),
       }),
-      caption: `Each driver set to its P10 and P90 with the others at their central values; the bars start at the central saving ${money(t.savingsAtCentral, result.model.currency)}. From ${file}.`,
+      caption: `Each driver (a shared key moves all its drivers together) set to its P10 and P90 with the others at their modes; the bars start at the deterministic saving ${money(t.savingsAtCentral, result.model.currency)} (inputs at their modes), not the Monte Carlo P50. From ${file}.`,
       notes: t.bars.length > bars.length ? [`the ${bars.length} widest of ${t.bars.length} drivers`] : [],
     })
   }
@@ -136,7 +185,7 @@ function complianceChart(book: ChartBook, result: TcoResult, file: string): Char
       categories: options.map(optionLabel),
       series: components.map((c) => ({ name: c, values: options.map((o) => Math.round(o.deterministic?.presentValueByCategory[c] ?? 0)) })),
     }),
-    caption: `The compliance components each option carries (transfer assessments, DPIA, contracting, redaction, audit logs, staff, risk reserves…), present values at the central drivers. From ${file}.`,
+    caption: `The compliance components each option carries (transfer assessments, DPIA, contracting, redaction, audit logs, staff, risk reserves…), present values in the deterministic case (inputs at their modes). From ${file}.`,
     notes: [],
   }
 }
@@ -151,6 +200,11 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
     { label: 'Horizon', value: `${result.model.horizonYears} years from ${result.model.startMonth}, in ${result.model.currency}` },
     { label: 'Baseline', value: result.model.baseline },
     { label: 'Monte Carlo', value: `${num(result.monteCarlo.draws, 0)} draws, seed ${result.monteCarlo.seed}: ${result.monteCarlo.method}` },
+    { label: 'Basis of the figures', value: result.basis ? `headline: ${result.basis.headline}; ${result.basis.deterministic}` : 'Monte Carlo P50 (P10–P90); the deterministic case has its own table' },
+    {
+      label: 'Shared drivers and correlations',
+      value: `${(result.monteCarlo.sharedDrivers ?? []).map((s) => `${s.key} (drawn once for ${s.drivers.length} driver${s.drivers.length > 1 ? 's' : ''})`).join('; ') || 'no shared keys (demand, its growth and WACC are one driver each, used by every option)'}; ${(result.monteCarlo.correlations ?? []).map((c) => `${c.between[0]} ~ ${c.between[1]}: rank ${c.rank}`).join('; ') || 'no rank correlations'}`,
+    },
     { label: 'Switching charges', value: `prohibited from ${result.compliance.switchingChargesProhibitedFrom} (EU Data Act Art. 29)` },
     { label: 'Computed by', value: `geopat ${result.geopatVersion}` },
   ]
@@ -163,11 +217,12 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
           `From ${result.compliance.componentsFile}; fine ceilings from ${result.compliance.finesFile}.`,
         )
       : null
-  const driverRows = result.drivers.map((d) => [d.name, d.distribution, num(d.central), num(d.p10), num(d.p90), d.origin])
+  const driverRows = result.drivers.map((d) => [d.shared ? `${d.name} (shared: ${d.shared})` : d.name, d.distribution, num(d.central), num(d.p10), num(d.p90), d.origin])
   return {
     title: `${result.model.name}: total cost of ownership`,
     facts,
     options: optionsTable(result),
+    deterministic: deterministicTable(result),
     fan: npvFan(book, result, file.path),
     cumulative: cumulativeChart(book, result, file.path),
     tornados: tornados(book, result, file.path),
