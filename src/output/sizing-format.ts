@@ -46,7 +46,7 @@ export function formatSizing(result: SizingResult): string {
     lines.push(`    spare: ${r.terms.spare}`)
     lines.push(`    surge: ${r.terms.surge}`)
     const g = endpoint.gpus
-    lines.push(`  GPUs needed: ${g.total} steady (${endpoint.gpusPerReplica} per replica; ${g.low}–${g.high ?? '∞'}), + ${g.surge} during rollouts`)
+    lines.push(`  GPUs needed: ${g.total} steady (${g.low}–${g.high ?? '∞'}), ${endpoint.gpusPerReplica} per replica, + ${g.surge} during rollouts only`)
     for (const cost of endpoint.costs) {
       const b = cost.gpusBought
       lines.push(
