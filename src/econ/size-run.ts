@@ -56,9 +56,13 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
   }
 }
 
-/** How a catalog row's offer is sold: whole nodes (soldBy node, or a multi-GPU instance), else GPU by GPU. */
-export function saleUnitOf(row: { soldBy: 'gpu' | 'node'; gpusPerNode?: number | undefined; unit: string; gpuCount: number }): SaleUnit {
-  if (row.soldBy === 'node') return { soldBy: 'node', gpusPerNode: row.gpusPerNode ?? row.gpuCount }
+/**
+ * How a catalog row's offer is sold: its soldBy; absent, whole instances for an instance-hour price
+ * of several GPUs (the instance is the node), else GPU by GPU.
+ */
+export function saleUnitOf(row: { soldBy?: 'gpu' | 'node' | undefined; gpusPerNode?: number | undefined; unit: string; gpuCount: number }): SaleUnit {
+  const soldBy = row.soldBy ?? (row.unit === 'instance-hour' && row.gpuCount > 1 ? 'node' : 'gpu')
+  if (soldBy === 'node') return { soldBy: 'node', gpusPerNode: row.gpusPerNode ?? row.gpuCount }
   return { soldBy: 'gpu', gpusPerNode: 1 }
 }
 

@@ -78,8 +78,9 @@ export const catalogRowSchema = z
      * What the provider rents out, whatever `unit` the price is quoted in: `gpu`, any number of GPUs
      * (a fleet is bought GPU by GPU); `node`, only whole instances or servers of `gpusPerNode` GPUs
      * (AWS p5.48xlarge: 8 H100s, quoted here per GPU-hour), so a fleet rounds up to whole nodes.
+     * Absent: node for an instance-hour price of several GPUs (the instance is the node), else gpu.
      */
-    soldBy: z.enum(['gpu', 'node']).default('gpu'),
+    soldBy: z.enum(['gpu', 'node']).optional(),
     /** With soldBy node: GPUs in one node (instance, server). */
     gpusPerNode: z.number().int().positive().optional(),
     /** For unit gpu-hour or instance-hour. Above 0: a free offer is not a price to cost a fleet with. */
@@ -105,8 +106,8 @@ export const catalogRowSchema = z
     if (row.unit !== 'mtok' && row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `is required when unit is ${row.unit}` })
     if (row.unit !== 'mtok' && row.gpu === undefined) ctx.addIssue({ code: 'custom', path: ['gpu'], message: `is required when unit is ${row.unit}` })
     if (row.soldBy === 'node' && row.gpusPerNode === undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is required when soldBy is node (the GPUs in one node)' })
-    if (row.soldBy === 'gpu' && row.gpusPerNode !== undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is only for soldBy node (an offer sold by the GPU has no node size)' })
-    if (row.unit === 'instance-hour' && row.gpuCount > 1 && row.soldBy !== 'node') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: `must be node when unit is instance-hour with gpuCount ${row.gpuCount} (an instance is sold whole)` })
+    if (row.soldBy !== 'node' && row.gpusPerNode !== undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is only for soldBy node (an offer sold by the GPU has no node size)' })
+    if (row.unit === 'instance-hour' && row.gpuCount > 1 && row.soldBy === 'gpu') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: `must be node when unit is instance-hour with gpuCount ${row.gpuCount} (an instance is sold whole)` })
     if (row.unit === 'instance-hour' && row.soldBy === 'node' && row.gpusPerNode !== undefined && row.gpusPerNode !== row.gpuCount) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: `must equal gpuCount (${row.gpuCount}) when unit is instance-hour (the instance is the node)` })
     if (row.unit === 'mtok' && row.soldBy === 'node') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: 'is for GPU offers; a token API sells tokens' })
     if (row.unit === 'gpu-hour' && row.gpuCount !== 1) ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: 'must be 1 when unit is gpu-hour (the price is already per GPU); use unit instance-hour for a price per multi-GPU instance' })

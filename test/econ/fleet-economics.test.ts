@@ -215,7 +215,10 @@ describe('the sizing policy, term by term', () => {
     const issue = (extra: Record<string, unknown>) => catalogRowSchema.safeParse({ ...row, ...extra }).error?.issues[0]
     expect(issue({ soldBy: 'node' })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/required when soldBy is node/) })
     expect(issue({ gpusPerNode: 8 })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/only for soldBy node/) })
-    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16 })).toMatchObject({ path: ['soldBy'], message: expect.stringMatching(/must be node/) })
+    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'gpu' })).toMatchObject({ path: ['soldBy'], message: expect.stringMatching(/must be node/) })
+    // Left out, an instance of several GPUs is sold whole; one of one GPU, GPU by GPU.
+    expect(saleUnitOf(catalogRowSchema.parse({ ...row, unit: 'instance-hour', gpuCount: 8, price: 16 }))).toEqual({ soldBy: 'node', gpusPerNode: 8 })
+    expect(saleUnitOf(catalogRowSchema.parse({ ...row, unit: 'instance-hour', gpuCount: 1 }))).toEqual({ soldBy: 'gpu', gpusPerNode: 1 })
     expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'node', gpusPerNode: 4 })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/must equal gpuCount/) })
   })
 })

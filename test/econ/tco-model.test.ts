@@ -24,8 +24,6 @@ const rows: CatalogRow[] = [
     gpu: 'H100 SXM',
     gpuCount: 8,
     unit: 'instance-hour',
-    soldBy: 'node',
-    gpusPerNode: 8,
     price: 64,
     currency: 'USD',
     pricingModel: 'on-demand',
