@@ -26,6 +26,7 @@ export default class Size extends GeopatCommand {
   static override flags = {
     'peak-rps': numberFlag({ description: 'peak demand, requests per second', required: true }),
     'average-rps': numberFlag({ description: "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)" }),
+    growth: numberFlag({ description: 'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year', default: 0 }),
     'average-to-peak': numberFlag({ description: 'the month\'s average ÷ its peak, in (0, 1] (instead of --average-rps)' }),
     from: Flags.string({ multiple: true, description: 'geopat bench run folder or summary.json (a sweep run with --slo); one sizing per endpoint' }),
     profile: Flags.string({ description: 'simulator profile to search instead (data/sim-profiles)' }),
@@ -66,6 +67,7 @@ export default class Size extends GeopatCommand {
     check('surge', flags.surge, (v) => v >= 0 && v <= 1, 'in [0, 1]')
     check('rollout-months', flags['rollout-months'], (v) => v >= 0, 'a number of months >= 0')
     check('average-rps', flags['average-rps'], (v) => v > 0 && v <= flags['peak-rps'], `> 0 and at most --peak-rps (${flags['peak-rps']})`)
+    check('growth', flags.growth, (v) => v >= 0 && v <= 10, 'a fraction from 0 to 10 (0.3 = +30% a year)')
     check('average-to-peak', flags['average-to-peak'], (v) => v > 0 && v <= 1, 'in (0, 1]')
     if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
     if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined) throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
@@ -131,6 +133,7 @@ export default class Size extends GeopatCommand {
       peakRequestsPerS: flags['peak-rps'],
       ...(flags['average-rps'] !== undefined ? { averageRequestsPerS: flags['average-rps'] } : {}),
       ...(flags['average-to-peak'] !== undefined ? { averageToPeak: flags['average-to-peak'] } : {}),
+      growthPerYear: flags.growth,
       sources,
       slo: slo ?? {},
       attainment: flags.attainment,

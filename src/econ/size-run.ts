@@ -85,6 +85,8 @@ export interface SizeOptions {
   averageRequestsPerS?: number
   /** Average ÷ peak over the month, in (0, 1]. */
   averageToPeak?: number
+  /** Demand growth per year (0.3 = +30%): the sizing also says what the fleet and fleet $/Mtok are in a year. */
+  growthPerYear?: number
   sources: CapacitySource[]
   slo: SloConfig
   attainment: number
@@ -115,6 +117,10 @@ export function runsByEndpoint(summary: BenchSummary): Map<string, RunSummary[]>
 export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   if (!(options.peakRequestsPerS > 0)) throw new UserError('--peak-rps: must be a number > 0')
   const average = averageDemand(options)
+  const growth = options.growthPerYear ?? 0
+  if (!(growth >= 0)) throw new UserError('--growth: must be a fraction >= 0 (0.3 = +30% a year)')
+  // The demand in a year: peak and average both grown, the fleet re-sized for it at the same policy.
+  const grown = growth > 0 ? { peakRequestsPerS: options.peakRequestsPerS * (1 + growth), averageRequestsPerS: average.rate * (1 + growth) } : null
   const endpoints: EndpointSizing[] = []
   let inputTokensMean: number | null = null
   let outputTokensMean: number | null = null
@@ -154,7 +160,15 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       ...fleet,
       costs: options.prices
         .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
-        .map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null)),
+        .map((price) => {
+          const line = costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null)
+          if (!grown) return line
+          const later = sizeFleet(grown.peakRequestsPerS, found.capacity.ratePerS, source.gpusPerReplica, options.policy)
+          const gpus = gpusBought(later.gpus.total, price.sale)
+          const cost = gpus * price.pricePerGpuHour * HOURS_PER_MONTH
+          const tokens = demandTokens(grown.averageRequestsPerS, found)
+          return { ...line, inOneYear: { gpusBought: gpus, fleetPerMonth: cost, perMtokFleetAtDemandTotal: tokens ? fleetPerMtok(cost, tokens.input + tokens.output) : null } }
+        }),
       warnings: found.warnings,
     })
   }
@@ -166,6 +180,8 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       peakRequestsPerS: options.peakRequestsPerS,
       averageRequestsPerS: average.rate,
       averageBasis: average.basis,
+      growthPerYear: growth,
+      inOneYear: grown,
       inputTokensMean,
       outputTokensMean,
       tokensPerMonth: inputTokensMean !== null && outputTokensMean !== null ? { input: tokensPerMonth(average.rate, inputTokensMean), output: tokensPerMonth(average.rate, outputTokensMean) } : null,
@@ -269,6 +285,7 @@ function costLine(
     gpusBought: bought,
     fleetPerMonth,
     surge,
+    inOneYear: null,
     perMtokFleetAtDemand: { input: fleetEstimate(tokens?.input), output: fleetEstimate(tokens?.output), total: fleetEstimate(tokens ? tokens.input + tokens.output : undefined) },
     perMtokOneReplicaAtFullLoad: { input: estimateOf('input'), output: estimateOf('output'), total: estimateOf('total') },
     joulesPerOutputToken: powerWPerGpu !== undefined ? joulesPerToken(powerWPerGpu, gpusPerReplica, capacity.outputTokensPerS.estimate) : null,

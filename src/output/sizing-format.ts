@@ -6,7 +6,9 @@ const range = (estimate: Estimate, digits: number): string => `${number(estimate
 /** The demand in words: "peak 120 req/s, average 60 req/s (given)". */
 export function describeDemand(demand: SizingResult['demand']): string {
   const basis = { given: 'given', ratio: 'peak × average-to-peak', 'assumed-peak': 'none given: taken as the peak, so fleet $/Mtok is a lower bound' }[demand.averageBasis]
-  return `peak ${number(demand.peakRequestsPerS, 2).replace(/\.00$/, '')} req/s, average ${number(demand.averageRequestsPerS, 2).replace(/\.00$/, '')} req/s (${basis})`
+  const rate = (value: number): string => number(value, 2).replace(/\.00$/, '')
+  const growth = demand.inOneYear ? `, growing ${(demand.growthPerYear * 100).toFixed(0)}% a year (in a year: peak ${rate(demand.inOneYear.peakRequestsPerS)}, average ${rate(demand.inOneYear.averageRequestsPerS)} req/s)` : ''
+  return `peak ${rate(demand.peakRequestsPerS)} req/s, average ${rate(demand.averageRequestsPerS)} req/s (${basis})${growth}`
 }
 
 /** The failure the policy guards against, in words. */
@@ -55,6 +57,7 @@ export function formatSizing(result: SizingResult): string {
       lines.push(`    fleet: ${range(cost.fleetPerMonth, 0)} ${cost.currency}/month steady · rollout surge ${cost.surge.gpus} GPUs, ${number(cost.surge.perMonth, 0)} ${cost.currency} per month of rollouts × ${number(cost.surge.months, 1).replace(/\.0$/, '')} = ${number(cost.surge.total, 0)} ${cost.currency}, not in the steady fleet`)
       lines.push(`    fleet $/Mtok at the demand (${number(result.demand.averageRequestsPerS, 2).replace(/\.00$/, '')} req/s average): ${perMtok(cost.perMtokFleetAtDemand)} ${cost.currency}`)
       lines.push(`    $/Mtok at full load, one replica (marginal): ${perMtok(cost.perMtokOneReplicaAtFullLoad)} ${cost.currency}`)
+      if (cost.inOneYear) lines.push(`    in a year, re-sized for the grown demand: ${cost.inOneYear.gpusBought} GPUs bought, ${number(cost.inOneYear.fleetPerMonth, 0)} ${cost.currency}/month, fleet $/Mtok at the demand total ${number(cost.inOneYear.perMtokFleetAtDemandTotal, 3)} ${cost.currency}`)
       for (const note of cost.notes) lines.push(`    note: ${note}`)
     }
     for (const warning of endpoint.warnings) lines.push(`  warning: ${warning}`)

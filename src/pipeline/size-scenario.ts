@@ -53,6 +53,7 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
     peakRequestsPerS: step.peakRequestsPerS,
     ...(step.averageRequestsPerS !== undefined ? { averageRequestsPerS: step.averageRequestsPerS } : {}),
     ...(step.averageToPeak !== undefined ? { averageToPeak: step.averageToPeak } : {}),
+    growthPerYear: step.growthPerYear,
     sources,
     slo: scenario.slo,
     attainment: step.attainment,

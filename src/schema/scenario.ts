@@ -167,6 +167,8 @@ export const sizeStepSchema = z
     averageRequestsPerS: z.number().positive().optional(),
     /** The month's average ÷ its peak, e.g. 0.4 for a working-day shape; instead of averageRequestsPerS. */
     averageToPeak: z.number().gt(0).max(1).optional(),
+    /** Demand growth per year, peak and average alike (0.3 = +30%): the sizing also gives the fleet and fleet $/Mtok in a year. */
+    growthPerYear: z.number().min(0).max(10).default(0),
     /** simulator: search each simulated endpoint's profile in virtual time; measured: read the bench sweep. */
     source: z.enum(['simulator', 'measured']).default('simulator'),
     attainment: z.number().gt(0).max(1).default(0.95),

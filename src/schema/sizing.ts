@@ -60,6 +60,8 @@ export const costLineSchema = z
      * that is bought. Interval from the fleet's GPU range; null when the demand's tokens are unknown.
      */
     perMtokFleetAtDemand: z.object({ input: estimateSchema.nullable(), output: estimateSchema.nullable(), total: estimateSchema.nullable() }).strict(),
+    /** With demand growth: the steady fleet re-sized for the demand in a year (estimates at the capacity's estimate); null without growth. */
+    inOneYear: z.object({ gpusBought: z.number().int(), fleetPerMonth: z.number(), perMtokFleetAtDemandTotal: z.number().nullable() }).strict().nullable(),
     /**
      * $/Mtok at full load, one replica: the price of one replica / its goodput at the SLO
      * (InferenceX's formula and split: each carries the whole cost). The marginal figure: a lower
@@ -171,6 +173,10 @@ export const sizingResultSchema = z
         averageRequestsPerS: z.number(),
         /** given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither given, the average taken as the peak (fleet $/Mtok is then a lower bound). */
         averageBasis: z.enum(['given', 'ratio', 'assumed-peak']),
+        /** Growth per year of peak and average alike (0: none given). */
+        growthPerYear: z.number(),
+        /** The demand in a year with that growth; null without growth. */
+        inOneYear: z.object({ peakRequestsPerS: z.number(), averageRequestsPerS: z.number() }).strict().nullable(),
         inputTokensMean: z.number().nullable(),
         outputTokensMean: z.number().nullable(),
         /** Tokens the demand sends in a 730-hour month: average rate × tokens per request × 730 × 3600. */

@@ -21,6 +21,7 @@ const OUTPUT_TOKENS = 128
 const PEAK = 50
 const AVERAGE = 20
 const ROLLOUT_MONTHS = 2
+const GROWTH = 0.5
 const NODE_PRICE = 2 // per GPU-hour, sold in whole nodes of 8
 const GPU_PRICE = 3 // per GPU-hour, sold GPU by GPU
 const POLICY: SizingPolicy = { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: ROLLOUT_MONTHS }
@@ -39,6 +40,7 @@ function options(): SizeOptions {
   return {
     peakRequestsPerS: PEAK,
     averageRequestsPerS: AVERAGE,
+    growthPerYear: GROWTH,
     sources: [{ kind: 'simulated', label: 'sim', profile: loadProfile(PROFILE), confidential: false, inputTokens: INPUT_TOKENS, outputTokens: OUTPUT_TOKENS, gpusPerReplica: 1 }],
     slo: { ttftMs: 1000, tpotMs: 20 },
     attainment: 0.95,
@@ -103,6 +105,23 @@ describe('fleet $/Mtok at the demand (issue 17 acceptance)', () => {
       expect(cost?.perMtokOneReplicaAtFullLoad.total?.estimate as number).toBeCloseTo(perGpuHour / ((goodput * 3600) / 1e6), 9)
     }
   }, 60_000)
+
+  it('with growth, the fleet re-sized for the demand in a year, and its fleet $/Mtok recomputed by hand', () => {
+    const endpoint = result.endpoints[0] as SizingResult['endpoints'][number]
+    const capacity = endpoint.capacityPerReplica.ratePerS.estimate
+    expect(result.demand.inOneYear).toEqual({ peakRequestsPerS: PEAK * (1 + GROWTH), averageRequestsPerS: AVERAGE * (1 + GROWTH) })
+    const replicas = steadyReplicasByHand(PEAK * (1 + GROWTH), capacity, POLICY.targetUtilization, 1, 1)
+    const tokens = AVERAGE * (1 + GROWTH) * (INPUT_TOKENS + OUTPUT_TOKENS) * SECONDS_PER_MONTH
+    for (const [row, perGpuHour, bought] of [
+      ['by-node', NODE_PRICE, Math.ceil(replicas / 8) * 8],
+      ['by-gpu', GPU_PRICE, replicas],
+    ] as const) {
+      const later = endpoint.costs.find((c) => c.catalogRow === row)?.inOneYear
+      expect(later?.gpusBought, row).toBe(bought)
+      expect(later?.fleetPerMonth, row).toBeCloseTo(bought * perGpuHour * HOURS, 6)
+      expect(Math.abs((later?.perMtokFleetAtDemandTotal as number) / ((bought * perGpuHour * HOURS) / (tokens / 1e6)) - 1), row).toBeLessThan(0.005)
+    }
+  })
 
   it('the rollout surge is paid for the rollout months only, never in the steady fleet', () => {
     const endpoint = result.endpoints[0] as SizingResult['endpoints'][number]
