@@ -54,7 +54,11 @@ export function formatSizing(result: SizingResult): string {
       lines.push(
         `  ${cost.catalogRow} (${cost.provider}, ${cost.region}, ${cost.sovereignty}) at ${number(cost.pricePerGpuHour, 2)} ${cost.currency}/GPU-h, ${describeSale(cost)}: ${b.estimate} GPUs bought${b.nodes !== null ? ` (${b.nodes} node${b.nodes === 1 ? '' : 's'})` : ''} (${b.low}–${b.high ?? '∞'})${cost.joulesPerOutputToken !== null ? ` · ${number(cost.joulesPerOutputToken, 2)} J/output token` : ''}`,
       )
-      lines.push(`    fleet: ${range(cost.fleetPerMonth, 0)} ${cost.currency}/month steady · rollout surge ${cost.surge.gpus} GPUs, ${number(cost.surge.perMonth, 0)} ${cost.currency} per month of rollouts × ${number(cost.surge.months, 1).replace(/\.0$/, '')} = ${number(cost.surge.total, 0)} ${cost.currency}, not in the steady fleet`)
+      const surge =
+        cost.surge.gpus === 0 && endpoint.gpus.surge > 0
+          ? 'the rollout surge fits in the idle GPUs of the nodes bought'
+          : `rollout surge ${cost.surge.gpus} GPUs, ${number(cost.surge.perMonth, 0)} ${cost.currency} per month of rollouts × ${number(cost.surge.months, 1).replace(/\.0$/, '')} = ${number(cost.surge.total, 0)} ${cost.currency}, not in the steady fleet`
+      lines.push(`    fleet: ${range(cost.fleetPerMonth, 0)} ${cost.currency}/month steady · ${surge}`)
       lines.push(`    fleet $/Mtok at the demand (${number(result.demand.averageRequestsPerS, 2).replace(/\.00$/, '')} req/s average): ${perMtok(cost.perMtokFleetAtDemand)} ${cost.currency}`)
       lines.push(`    $/Mtok at full load, one replica (marginal): ${perMtok(cost.perMtokOneReplicaAtFullLoad)} ${cost.currency}`)
       if (cost.inOneYear) lines.push(`    in a year, re-sized for the grown demand: ${cost.inOneYear.gpusBought} GPUs bought, ${number(cost.inOneYear.fleetPerMonth, 0)} ${cost.currency}/month, fleet $/Mtok at the demand total ${number(cost.inOneYear.perMtokFleetAtDemandTotal, 3)} ${cost.currency}`)

@@ -159,7 +159,7 @@ describe('fleet $/Mtok at the demand (issue 17 acceptance)', () => {
     const cheapest = section?.figures.find((f) => f.label.startsWith('Lowest fleet cost per million tokens'))
     expect(cheapest?.value).toContain('catalog row by-gpu')
     expect(cheapest?.detail).toContain('basis: the fleet that is bought')
-    expect(section?.recommendation.join(' ')).toMatch(/Cheapest per million tokens with the fleet that is bought: .*by-gpu/)
+    expect(section?.recommendation.join(' ')).toMatch(/Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: .*by-gpu/)
   })
 })
 

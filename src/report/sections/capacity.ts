@@ -5,6 +5,9 @@ import { num, pct, range, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type CapacitySection, type SizingBlock, type Tone, n, table } from '../model.js'
 
+/** A count or rate as written in a file: 48, 0.5, 16.81 (no padding to significant figures). */
+const plain = (value: number): string => String(Number(value.toFixed(2)))
+
 /** "26.0 req/s (24.7–27.3; 95% t-interval over 5 searches)". */
 export function describeEstimate(value: Estimate | null, unit: string, withMethod = false): string {
   if (!value) return '–'
@@ -35,7 +38,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     { label: 'SLO', value: `${describeSlo(data.slo)}, met by at least ${pct(data.attainment)} of requests` },
     {
       label: 'Policy',
-      value: `target utilization ${pct(p.targetUtilization, 0)}, the only head-room on the peak · ${describeFailure(p)}: spares only where the head-room cannot carry the peak at full capacity after that failure · rollout surge ${pct(p.surgeFraction, 0)}, paid during ${num(p.rolloutMonths)} month(s) of rollouts only · GPUs rounded to whole nodes only where the offer sells nodes`,
+      value: `target utilization ${pct(p.targetUtilization, 0)}, the only head-room on the peak · ${describeFailure(p)}: spares only where the head-room cannot carry the peak at full capacity after that failure · rollout surge ${pct(p.surgeFraction, 0)}, paid during ${plain(p.rolloutMonths)} month(s) of rollouts only · GPUs rounded to whole nodes only where the offer sells nodes`,
     },
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
@@ -81,7 +84,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
       `${num(c.pricePerGpuHour)} ${c.currency}`,
       `${describeSale(c)}: ${num(c.gpusBought.estimate, 0)} (${range(c.gpusBought.low, c.gpusBought.high)})`,
       describeEstimate(c.fleetPerMonth, c.currency),
-      `${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${num(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
+      c.surge.gpus === 0 ? 'fits in the idle GPUs of the nodes bought' : `${c.surge.gpus} GPUs: ${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
       describeEstimate(c.perMtokFleetAtDemand.total, c.currency),
       describeEstimate(c.perMtokFleetAtDemand.output, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.total, c.currency),
@@ -139,7 +142,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
         }
       : null
   return {
-    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
     facts,
     capacity,
     fleet,

@@ -154,14 +154,14 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
   const cheapest = sorted[0]
   if (cheapest) {
     figures.push({
-      label: 'Lowest fleet cost per million tokens at the demand (total)',
+      label: 'Lowest fleet cost per million tokens at the demand (total), among the GPU offers sized',
       value: `${cheapest.label}: ${describeEstimate(cheapest.fleet, cheapest.currency)}`,
       detail: `basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${sorted.length > 1 ? `; against ${sorted.slice(1).map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''}`,
       source: `${cheapest.file} · endpoints[].costs[].perMtokFleetAtDemand.total`,
       tone: 'good',
     })
     if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
-    recommendation.push(`Cheapest per million tokens with the fleet that is bought: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)} at the demand, with ${cheapest.gpus} GPUs.`)
+    recommendation.push(`Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`)
   }
 }
 
