@@ -12,7 +12,7 @@ import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catal
 import { GEOPAT_VERSION } from '../util/version.js'
 import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
-import { type SaleUnit, type SizingPolicy, gpusBought, sizeFleet } from './sizing.js'
+import { type SaleUnit, type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from './sizing.js'
 import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from './unit-cost.js'
 
 /** A price to cost the fleet with, already in the currency of the answer. */
@@ -54,16 +54,6 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
     priceSource: { source: row.source, date: row.effectiveDate, confidence: row.confidence },
     notes: staleRows([row], { asOf: new Date() }).map((warning) => warning.message),
   }
-}
-
-/**
- * How a catalog row's offer is sold: its soldBy; absent, whole instances for an instance-hour price
- * of several GPUs (the instance is the node), else GPU by GPU.
- */
-export function saleUnitOf(row: { soldBy?: 'gpu' | 'node' | undefined; gpusPerNode?: number | undefined; unit: string; gpuCount: number }): SaleUnit {
-  const soldBy = row.soldBy ?? (row.unit === 'instance-hour' && row.gpuCount > 1 ? 'node' : 'gpu')
-  if (soldBy === 'node') return { soldBy: 'node', gpusPerNode: row.gpusPerNode ?? row.gpuCount }
-  return { soldBy: 'gpu', gpusPerNode: 1 }
 }
 
 export type CapacitySource =

@@ -123,3 +123,13 @@ export function gpusBought(gpus: number, unit: SaleUnit): number {
   if (unit.soldBy === 'gpu') return gpus
   return Math.ceil(gpus / unit.gpusPerNode - 1e-9) * unit.gpusPerNode
 }
+
+/**
+ * How a catalog row's offer is sold: its soldBy; absent, whole instances for an instance-hour price
+ * of several GPUs (the instance is the node), else GPU by GPU.
+ */
+export function saleUnitOf(row: { soldBy?: 'gpu' | 'node' | undefined; gpusPerNode?: number | undefined; unit: string; gpuCount: number }): SaleUnit {
+  const soldBy = row.soldBy ?? (row.unit === 'instance-hour' && row.gpuCount > 1 ? 'node' : 'gpu')
+  if (soldBy === 'node') return { soldBy: 'node', gpusPerNode: row.gpusPerNode ?? row.gpuCount }
+  return { soldBy: 'gpu', gpusPerNode: 1 }
+}
