@@ -163,7 +163,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
     })
   }
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v1',
+    schema: 'geopat.sizing/v2',
     createdAt: new Date().toISOString(),
     tool: { name: 'geopat', version: GEOPAT_VERSION },
     demand: {

@@ -160,10 +160,14 @@ export const endpointSizingSchema = z
   .strict()
 export type EndpointSizing = z.infer<typeof endpointSizingSchema>
 
-/** sizing.json: what `geopat size` found. */
+/**
+ * sizing.json: what `geopat size` found. v2 (fleet economics): GPUs needed and bought per offer,
+ * fleet $/Mtok at the demand beside $/Mtok at full load of one replica, the surge apart from the
+ * steady fleet; a v1 file is refused by its schema name (re-run geopat size).
+ */
 export const sizingResultSchema = z
   .object({
-    schema: z.literal('geopat.sizing/v1'),
+    schema: z.literal('geopat.sizing/v2'),
     createdAt: z.string(),
     tool: z.object({ name: z.literal('geopat'), version: z.string() }).strict(),
     demand: z

@@ -66,7 +66,7 @@ function sizing(gpus: { low: number; total: number; high: number | null }, model
     warnings: [],
   })
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v1',
+    schema: 'geopat.sizing/v2',
     createdAt: new Date().toISOString(),
     tool: { name: 'geopat', version: 'test' },
     demand: { peakRequestsPerS: 85, averageRequestsPerS: 85, averageBasis: 'assumed-peak', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
