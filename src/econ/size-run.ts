@@ -150,15 +150,10 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       ...fleet,
       costs: options.prices
         .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
-        .map((price) => {
-          const line = costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null)
-          if (!grown) return line
-          const later = sizeFleet(grown.peakRequestsPerS, found.capacity.ratePerS, source.gpusPerReplica, options.policy)
-          const gpus = gpusBought(later.gpus.total, price.sale)
-          const cost = gpus * price.pricePerGpuHour * HOURS_PER_MONTH
-          const tokens = demandTokens(grown.averageRequestsPerS, found)
-          return { ...line, inOneYear: { gpusBought: gpus, fleetPerMonth: cost, perMtokFleetAtDemandTotal: tokens ? fleetPerMtok(cost, tokens.input + tokens.output) : null } }
-        }),
+        .map((price) => ({
+          ...costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null),
+          inOneYear: grown ? costInOneYear(price, found, source.gpusPerReplica, options.policy, grown) : null,
+        })),
       warnings: found.warnings,
     })
   }
@@ -203,6 +198,15 @@ export function averageDemand(options: Pick<SizeOptions, 'peakRequestsPerS' | 'a
 function demandTokens(averageRequestsPerS: number, found: ReplicaCapacity): { input: number; output: number } | null {
   if (found.inputTokensMean === null || found.outputTokensMean === null) return null
   return { input: tokensPerMonth(averageRequestsPerS, found.inputTokensMean), output: tokensPerMonth(averageRequestsPerS, found.outputTokensMean) }
+}
+
+/** The steady fleet re-sized for the grown demand, bought from `price`, and its fleet $/Mtok (at the capacity's estimate). */
+function costInOneYear(price: GpuHourPrice, found: ReplicaCapacity, gpusPerReplica: number, policy: SizingPolicy, grown: { peakRequestsPerS: number; averageRequestsPerS: number }): CostLine['inOneYear'] {
+  const later = sizeFleet(grown.peakRequestsPerS, found.capacity.ratePerS, gpusPerReplica, policy)
+  const gpus = gpusBought(later.gpus.total, price.sale)
+  const cost = gpus * price.pricePerGpuHour * HOURS_PER_MONTH
+  const tokens = demandTokens(grown.averageRequestsPerS, found)
+  return { gpusBought: gpus, fleetPerMonth: cost, perMtokFleetAtDemandTotal: tokens ? fleetPerMtok(cost, tokens.input + tokens.output) : null }
 }
 
 function costLine(
