@@ -16,7 +16,7 @@ const numberFlag = Flags.custom<number>({ parse: async (input) => (input.trim() 
 
 export default class Size extends GeopatCommand {
   static override summary = 'Replicas and GPUs for a peak demand at an SLO, from measured goodput or the simulator'
-  static override description = `Capacity per replica is the highest request rate at which the share of requests meeting every SLO (the attainment) stays at or above --attainment: read from a measured sweep (--from, geopat bench summaries run with --slo), or searched in the simulator's virtual time (--profile). Then replicas = ⌈peak / (capacity × utilization)⌉ + spares per failure domain + rollout surge, and GPUs rounded up to whole nodes, each with the interval that the capacity's interval implies. With prices, the fleet's monthly cost and $/Mtok at goodput (input, output, total).`
+  static override description = `Capacity per replica is the highest request rate at which the share of requests meeting every SLO (the attainment) stays at or above --attainment: read from a measured sweep (--from, geopat bench summaries run with --slo), or searched in the simulator's virtual time (--profile). Then the steady fleet: base = ⌈peak / (capacity × utilization)⌉ replicas, plus the spares needed for the survivors of a failure (one replica with one failure domain, one whole domain with several) to carry the peak at full capacity; the rollout surge beside it, paid only for --rollout-months. With prices: GPUs as the offer sells them (whole nodes only where the catalog row says soldBy node), the steady fleet's monthly cost, fleet $/Mtok at the demand (the fleet's cost / the tokens the average demand sends in a month) and $/Mtok at full load of one replica (the marginal figure, InferenceX's formula), each with the interval the capacity's interval implies.`
 
   static override examples = [
     '<%= config.bin %> size --profile h100-sxm-llama-3.1-8b-bf16 --workload chat --slo ttft=500,tpot=25 --peak-rps 120',
@@ -25,6 +25,9 @@ export default class Size extends GeopatCommand {
 
   static override flags = {
     'peak-rps': numberFlag({ description: 'peak demand, requests per second', required: true }),
+    'average-rps': numberFlag({ description: "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)" }),
+    growth: numberFlag({ description: 'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year', default: 0 }),
+    'average-to-peak': numberFlag({ description: 'the month\'s average ÷ its peak, in (0, 1] (instead of --average-rps)' }),
     from: Flags.string({ multiple: true, description: 'geopat bench run folder or summary.json (a sweep run with --slo); one sizing per endpoint' }),
     profile: Flags.string({ description: 'simulator profile to search instead (data/sim-profiles)' }),
     cc: Flags.boolean({ description: '--profile: confidential computing on' }),
@@ -34,11 +37,12 @@ export default class Size extends GeopatCommand {
     slo: Flags.string({ description: 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)' }),
     attainment: numberFlag({ description: 'share of requests that must meet the SLO at capacity (a choice: match your SLA)', default: 0.95 }),
     utilization: numberFlag({ description: 'target utilization of each replica\'s capacity at peak (the reference range: 0.6–0.8)', default: 0.7 }),
-    'failure-domains': Flags.integer({ description: 'failure domains (zones) the fleet spans', default: 1 }),
-    'spare-per-domain': Flags.integer({ description: 'spare replicas per failure domain (N+1)', default: 1 }),
-    surge: numberFlag({ description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge)', default: 0.25 }),
+    'failure-domains': Flags.integer({ description: 'failure domains (zones) the fleet is spread over; with several, it survives losing one', default: 1 }),
+    'spare-per-domain': Flags.integer({ description: 'with one failure domain: replicas that may fail at once (1 = N+1; 0: none)', default: 1 }),
+    surge: numberFlag({ description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge), paid only during rollouts', default: 0.25 }),
+    'rollout-months': numberFlag({ description: 'months in which rollouts run: the surge is paid only then', default: 0 }),
     'gpus-per-replica': Flags.integer({ description: 'GPUs per replica (default: the profile\'s; --from: required)' }),
-    'gpus-per-node': Flags.integer({ description: 'GPUs per node: GPU counts round up to whole nodes', default: 8 }),
+    'gpus-per-node': Flags.integer({ description: '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)' }),
     price: Flags.string({ multiple: true, description: 'catalog row id(s) to cost the fleet with (geopat catalog list)' }),
     catalog: Flags.string({ multiple: true, description: 'your own catalog file(s), beside the built-in one' }),
     'gpu-hour-price': numberFlag({ description: 'a price per GPU-hour to cost the fleet with (in --currency)' }),
@@ -61,6 +65,12 @@ export default class Size extends GeopatCommand {
     check('failure-domains', flags['failure-domains'], (v) => v >= 1, 'an integer >= 1')
     check('spare-per-domain', flags['spare-per-domain'], (v) => v >= 0, 'an integer >= 0')
     check('surge', flags.surge, (v) => v >= 0 && v <= 1, 'in [0, 1]')
+    check('rollout-months', flags['rollout-months'], (v) => v >= 0, 'a number of months >= 0')
+    check('average-rps', flags['average-rps'], (v) => v > 0 && v <= flags['peak-rps'], `> 0 and at most --peak-rps (${flags['peak-rps']})`)
+    check('growth', flags.growth, (v) => v >= 0 && v <= 10, 'a fraction from 0 to 10 (0.3 = +30% a year)')
+    check('average-to-peak', flags['average-to-peak'], (v) => v > 0 && v <= 1, 'in (0, 1]')
+    if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+    if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined) throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
     check('gpus-per-replica', flags['gpus-per-replica'], (v) => v >= 1, 'an integer >= 1')
     check('gpus-per-node', flags['gpus-per-node'], (v) => v >= 1, 'an integer >= 1')
     check('gpu-hour-price', flags['gpu-hour-price'], (v) => v >= 0, 'a number >= 0')
@@ -107,11 +117,23 @@ export default class Size extends GeopatCommand {
       for (const id of flags.price) prices.push(gpuHourPriceFromCatalog(catalog, id, flags.currency, `--price ${id}`))
     }
     if (flags['gpu-hour-price'] !== undefined) {
-      prices.push({ catalogRow: 'command line', provider: '(given)', region: '-', sovereignty: '-', currency: flags.currency, pricePerGpuHour: flags['gpu-hour-price'] })
+      const perNode = flags['gpus-per-node']
+      prices.push({
+        catalogRow: 'command line',
+        provider: '(given)',
+        region: '-',
+        sovereignty: '-',
+        currency: flags.currency,
+        pricePerGpuHour: flags['gpu-hour-price'],
+        sale: perNode !== undefined ? { soldBy: 'node', gpusPerNode: perNode } : { soldBy: 'gpu', gpusPerNode: 1 },
+      })
     }
     const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('size')))
     const result = await runSizing({
       peakRequestsPerS: flags['peak-rps'],
+      ...(flags['average-rps'] !== undefined ? { averageRequestsPerS: flags['average-rps'] } : {}),
+      ...(flags['average-to-peak'] !== undefined ? { averageToPeak: flags['average-to-peak'] } : {}),
+      growthPerYear: flags.growth,
       sources,
       slo: slo ?? {},
       attainment: flags.attainment,
@@ -120,7 +142,7 @@ export default class Size extends GeopatCommand {
         failureDomains: flags['failure-domains'],
         sparePerFailureDomain: flags['spare-per-domain'],
         surgeFraction: flags.surge,
-        gpusPerNode: flags['gpus-per-node'],
+        rolloutMonths: flags['rollout-months'],
       },
       prices,
       ...(flags['power-w'] !== undefined ? { powerWPerGpu: flags['power-w'] } : {}),

@@ -15,6 +15,7 @@ import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, staleFxRates } from './fx.js'
+import { saleUnitOf } from './sizing.js'
 
 export { STALE_AFTER_DAYS, convertCurrency, findConversion, type FxTable } from './fx.js'
 
@@ -390,6 +391,10 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
     ['kind', row.kind],
   ]
   if (row.gpu !== undefined) lines.push(['gpu', `${row.gpu} × ${row.gpuCount}`])
+  if (row.gpu !== undefined) {
+    const sale = saleUnitOf(row)
+    lines.push(['sold by', sale.soldBy === 'node' ? `whole nodes of ${sale.gpusPerNode} GPUs (a fleet rounds up to them)` : 'the GPU (no rounding to nodes)'])
+  }
   if (row.model !== undefined) lines.push(['model', row.model])
   lines.push(['price', originalPrice(row, true)])
   if (converted && converted.fxRates.length > 0) {

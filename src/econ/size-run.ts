@@ -12,8 +12,8 @@ import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catal
 import { GEOPAT_VERSION } from '../util/version.js'
 import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
-import { type SizingPolicy, sizeFleet } from './sizing.js'
-import { costPerMtok, joulesPerToken } from './unit-cost.js'
+import { type SaleUnit, type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from './sizing.js'
+import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from './unit-cost.js'
 
 /** A price to cost the fleet with, already in the currency of the answer. */
 export interface GpuHourPrice {
@@ -25,6 +25,8 @@ export interface GpuHourPrice {
   sovereignty: string
   currency: string
   pricePerGpuHour: number
+  /** What the offer rents out: GPU by GPU, or whole nodes of gpusPerNode GPUs (the catalog row's soldBy). */
+  sale: SaleUnit
   /** The catalog row's source, effective date and confidence. */
   priceSource?: { source: string; date: string; confidence: string }
   /** Said beside the cost (a stale price, a conversion). */
@@ -48,6 +50,7 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
     sovereignty: row.sovereignty,
     currency,
     pricePerGpuHour: pricePerGpuHour(row, currency, catalog.fx),
+    sale: saleUnitOf(row),
     priceSource: { source: row.source, date: row.effectiveDate, confidence: row.confidence },
     notes: staleRows([row], { asOf: new Date() }).map((warning) => warning.message),
   }
@@ -68,6 +71,12 @@ export type CapacitySource =
 
 export interface SizeOptions {
   peakRequestsPerS: number
+  /** The month's average request rate (≤ peak); or give averageToPeak; neither: the peak (said so). */
+  averageRequestsPerS?: number
+  /** Average ÷ peak over the month, in (0, 1]. */
+  averageToPeak?: number
+  /** Demand growth per year (0.3 = +30%): the sizing also says what the fleet and fleet $/Mtok are in a year. */
+  growthPerYear?: number
   sources: CapacitySource[]
   slo: SloConfig
   attainment: number
@@ -79,8 +88,6 @@ export interface SizeOptions {
   /** Ctrl-C: the simulated searches look at it and throw Interrupted once it has stopped. */
   stop?: StopCheck
 }
-
-const HOURS_PER_MONTH = 730
 
 /** Reads a bench summary.json (or the run folder holding one). */
 export function readBenchSummary(path: string): { file: string; summary: BenchSummary } {
@@ -99,6 +106,11 @@ export function runsByEndpoint(summary: BenchSummary): Map<string, RunSummary[]>
 /** Sizes every source against the same demand, SLO and policy, and costs it at every price given. */
 export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   if (!(options.peakRequestsPerS > 0)) throw new UserError('--peak-rps: must be a number > 0')
+  const average = averageDemand(options)
+  const growth = options.growthPerYear ?? 0
+  if (!(growth >= 0)) throw new UserError('--growth: must be a fraction >= 0 (0.3 = +30% a year)')
+  // The demand in a year: peak and average both grown, the fleet re-sized for it at the same policy.
+  const grown = growth > 0 ? { peakRequestsPerS: options.peakRequestsPerS * (1 + growth), averageRequestsPerS: average.rate * (1 + growth) } : null
   const endpoints: EndpointSizing[] = []
   let inputTokensMean: number | null = null
   let outputTokensMean: number | null = null
@@ -138,15 +150,27 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       ...fleet,
       costs: options.prices
         .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
-        .map((price) => costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.powerWPerGpu, band?.modelError ?? null)),
+        .map((price) => ({
+          ...costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null),
+          inOneYear: grown ? costInOneYear(price, found, source.gpusPerReplica, options.policy, grown) : null,
+        })),
       warnings: found.warnings,
     })
   }
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v1',
+    schema: 'geopat.sizing/v2',
     createdAt: new Date().toISOString(),
     tool: { name: 'geopat', version: GEOPAT_VERSION },
-    demand: { peakRequestsPerS: options.peakRequestsPerS, inputTokensMean, outputTokensMean },
+    demand: {
+      peakRequestsPerS: options.peakRequestsPerS,
+      averageRequestsPerS: average.rate,
+      averageBasis: average.basis,
+      growthPerYear: growth,
+      inOneYear: grown,
+      inputTokensMean,
+      outputTokensMean,
+      tokensPerMonth: inputTokensMean !== null && outputTokensMean !== null ? { input: tokensPerMonth(average.rate, inputTokensMean), output: tokensPerMonth(average.rate, outputTokensMean) } : null,
+    },
     slo: options.slo,
     attainment: options.attainment,
     policy: options.policy,
@@ -154,13 +178,76 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   })
 }
 
-function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerReplica'], gpusPerReplica: number, gpus: EndpointSizing['gpus'], powerWPerGpu: number | undefined, modelError: ModelError | null): CostLine {
+/** The demand's average: given, peak × averageToPeak, or the peak itself (said so: fleet $/Mtok is then a lower bound). */
+export function averageDemand(options: Pick<SizeOptions, 'peakRequestsPerS' | 'averageRequestsPerS' | 'averageToPeak'>): { rate: number; basis: 'given' | 'ratio' | 'assumed-peak' } {
+  if (options.averageRequestsPerS !== undefined && options.averageToPeak !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+  if (options.averageRequestsPerS !== undefined) {
+    if (!(options.averageRequestsPerS > 0 && options.averageRequestsPerS <= options.peakRequestsPerS)) {
+      throw new UserError(`--average-rps: must be > 0 and at most the peak (${options.peakRequestsPerS} req/s)`)
+    }
+    return { rate: options.averageRequestsPerS, basis: 'given' }
+  }
+  if (options.averageToPeak !== undefined) {
+    if (!(options.averageToPeak > 0 && options.averageToPeak <= 1)) throw new UserError('--average-to-peak: must be in (0, 1]')
+    return { rate: options.peakRequestsPerS * options.averageToPeak, basis: 'ratio' }
+  }
+  return { rate: options.peakRequestsPerS, basis: 'assumed-peak' }
+}
+
+/** Tokens per month the demand sends to this endpoint, at its own request lengths; null when unknown. */
+function demandTokens(averageRequestsPerS: number, found: ReplicaCapacity): { input: number; output: number } | null {
+  if (found.inputTokensMean === null || found.outputTokensMean === null) return null
+  return { input: tokensPerMonth(averageRequestsPerS, found.inputTokensMean), output: tokensPerMonth(averageRequestsPerS, found.outputTokensMean) }
+}
+
+/** The steady fleet re-sized for the grown demand, bought from `price`, and its fleet $/Mtok (at the capacity's estimate). */
+function costInOneYear(price: GpuHourPrice, found: ReplicaCapacity, gpusPerReplica: number, policy: SizingPolicy, grown: { peakRequestsPerS: number; averageRequestsPerS: number }): CostLine['inOneYear'] {
+  const later = sizeFleet(grown.peakRequestsPerS, found.capacity.ratePerS, gpusPerReplica, policy)
+  const gpus = gpusBought(later.gpus.total, price.sale)
+  const cost = gpus * price.pricePerGpuHour * HOURS_PER_MONTH
+  const tokens = demandTokens(grown.averageRequestsPerS, found)
+  return { gpusBought: gpus, fleetPerMonth: cost, perMtokFleetAtDemandTotal: tokens ? fleetPerMtok(cost, tokens.input + tokens.output) : null }
+}
+
+function costLine(
+  price: GpuHourPrice,
+  capacity: EndpointSizing['capacityPerReplica'],
+  gpusPerReplica: number,
+  gpus: EndpointSizing['gpus'],
+  policy: SizingPolicy,
+  tokens: { input: number; output: number } | null,
+  powerWPerGpu: number | undefined,
+  modelError: ModelError | null,
+): CostLine {
   const monthly = (count: number): number => count * price.pricePerGpuHour * HOURS_PER_MONTH
+  const bought = {
+    estimate: gpusBought(gpus.total, price.sale),
+    low: gpusBought(gpus.low, price.sale),
+    high: gpus.high === null ? null : gpusBought(gpus.high, price.sale),
+    nodes: price.sale.soldBy === 'node' ? gpusBought(gpus.total, price.sale) / price.sale.gpusPerNode : null,
+  }
+  const sold = price.sale.soldBy === 'node' ? `GPUs rounded up to whole nodes of ${price.sale.gpusPerNode} (the offer rents whole nodes)` : 'GPUs as needed (the offer rents GPU by GPU)'
   const fleetPerMonth: Estimate = {
-    estimate: monthly(gpus.roundedToNodes),
-    low: monthly(gpus.low),
-    high: gpus.high === null ? null : monthly(gpus.high),
-    method: 'GPUs rounded to whole nodes × price × 730 h; interval from the capacity interval',
+    estimate: monthly(bought.estimate),
+    low: monthly(bought.low),
+    high: bought.high === null ? null : monthly(bought.high),
+    method: `steady fleet (base + spare replicas, no rollout surge): ${sold} × price × 730 h; interval from the capacity interval`,
+  }
+  // The surge first fills the idle GPUs of the nodes already bought; only the rest is bought for the rollout.
+  const surgeGpus = gpusBought(gpus.total + gpus.surge, price.sale) - bought.estimate
+  const surge = { gpus: surgeGpus, perMonth: monthly(surgeGpus), months: policy.rolloutMonths, total: monthly(surgeGpus) * policy.rolloutMonths }
+  // Fleet $/Mtok at the demand: the fleet's cost over the tokens the demand sends, each split carrying the whole cost.
+  const fleetEstimate = (count: number | undefined): Estimate | null => {
+    if (count === undefined || tokens === null) return null
+    const at = (cost: number | null): number | null => (cost === null ? null : fleetPerMtok(cost, count))
+    const value = at(fleetPerMonth.estimate)
+    if (value === null) return null
+    return {
+      estimate: value,
+      low: at(fleetPerMonth.low) ?? value,
+      high: at(fleetPerMonth.high),
+      method: `fleet per month / (the demand's average rate × tokens per request × 730 h) × 1e6; interval from the fleet's GPU range`,
+    }
   }
   // $/Mtok falls as capacity rises: the capacity's high end gives the low price.
   const perMtokAt = (which: 'estimate' | 'low' | 'high') =>
@@ -173,7 +260,7 @@ function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerRepl
     if (value === null) return null
     // An unbounded capacity (a model error of 100% or more) leaves the cheap end at 0.
     const low = capacity.outputTokensPerS.high === null ? 0 : (cheap[key] ?? value)
-    return { estimate: value, low, high: dear[key], method: 'price / goodput tokens per second of one replica at the SLO (InferenceX formula); interval from the capacity interval' }
+    return { estimate: value, low, high: dear[key], method: 'price of one replica / its goodput tokens per second at the SLO, at full load (InferenceX formula); interval from the capacity interval' }
   }
   const notes: string[] = [...(price.notes ?? [])]
   if (capacity.lowerBoundOnly) notes.push('capacity is a lower bound (the sweep never missed the SLO): $/Mtok is an upper bound')
@@ -187,8 +274,14 @@ function costLine(price: GpuHourPrice, capacity: EndpointSizing['capacityPerRepl
     currency: price.currency,
     pricePerGpuHour: price.pricePerGpuHour,
     priceSource: price.priceSource ?? null,
+    soldBy: price.sale.soldBy,
+    gpusPerNode: price.sale.gpusPerNode,
+    gpusBought: bought,
     fleetPerMonth,
-    perMtok: { input: estimateOf('input'), output: estimateOf('output'), total: estimateOf('total') },
+    surge,
+    inOneYear: null,
+    perMtokFleetAtDemand: { input: fleetEstimate(tokens?.input), output: fleetEstimate(tokens?.output), total: fleetEstimate(tokens ? tokens.input + tokens.output : undefined) },
+    perMtokOneReplicaAtFullLoad: { input: estimateOf('input'), output: estimateOf('output'), total: estimateOf('total') },
     joulesPerOutputToken: powerWPerGpu !== undefined ? joulesPerToken(powerWPerGpu, gpusPerReplica, capacity.outputTokensPerS.estimate) : null,
     notes,
   }

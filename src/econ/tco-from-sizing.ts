@@ -13,7 +13,9 @@ export function readSizing(path: string): { file: string; sizing: SizingResult }
 
 /**
  * Options that say `gpusFromSizing: LABEL` take their first-year GPUs from that endpoint's sizing:
- * GPUs rounded to whole nodes as the mode, and the range the capacity interval implies as a
+ * the steady fleet's GPUs (no rollout surge) as the mode: as bought from the option's catalog row
+ * where the sizing costed that row (rounded to whole nodes only where it sells nodes), else as
+ * needed (an owned option rounds to its own servers), and the range the capacity interval implies as a
  * triangular input, so that the measured goodput's uncertainty (and a simulated capacity's model
  * error band) reaches the NPV's. Options sized from the same endpoint share one draw of it (shared
  * key `sizing.LABEL.gpus`); different endpoints are drawn independently unless the model correlates
@@ -33,7 +35,8 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
     if (!endpoint) {
       throw new UserError(`${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ${from.sizing.endpoints.map((e) => e.label).join(', ')})`)
     }
-    const { low, roundedToNodes: mode, high } = endpoint.gpus
+    const line = 'catalogRow' in option ? endpoint.costs.find((c) => c.catalogRow === option.catalogRow) : undefined
+    const { low, estimate: mode, high } = line ? line.gpusBought : { ...endpoint.gpus, estimate: endpoint.gpus.total }
     if (high === null) notes.push(`${option.id}: the sizing of ${label} has no upper bound (its capacity interval reaches 0); the range is cut at its estimate`)
     const top = high ?? mode
     // One sizing, one GPU count: every option sized from this endpoint draws it once per draw (a shared key).

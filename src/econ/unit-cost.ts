@@ -6,6 +6,10 @@
  *
  * split as InferenceX splits it: input, output and total ("blended") tokens, each carrying the
  * whole cost (the three are not additive). Energy per token: J/token = power (W) / tokens per second.
+ *
+ * That figure is marginal: one replica kept at full SLO load around the clock. What a token costs
+ * with the fleet that is bought is the fleet's monthly cost over the tokens the demand sends in a
+ * month (fleetPerMtok): head-room, spares, node rounding and the demand's off-peak hours included.
  */
 export interface TokenRates {
   /** Prompt tokens per second of the requests that met the SLO. */
@@ -21,6 +25,8 @@ export interface CostPerMtok {
 }
 
 const SECONDS_PER_HOUR = 3600
+/** A month of 730 hours (8,760 / 12), as every monthly figure of geopat. */
+export const HOURS_PER_MONTH = 730
 const TOKENS_PER_MTOK = 1e6
 
 /** $/Mtok of tokens produced at `tokensPerSecond` by hardware that costs `pricePerHour`. */
@@ -42,4 +48,14 @@ export function costPerMtok(pricePerGpuHour: number, gpus: number, rates: TokenR
 /** Joules per token of `gpus` GPUs drawing `powerWPerGpu` each while producing `tokensPerSecond`. */
 export function joulesPerToken(powerWPerGpu: number, gpus: number, tokensPerSecond: number): number | null {
   return tokensPerSecond > 0 ? (powerWPerGpu * gpus) / tokensPerSecond : null
+}
+
+/** Tokens a demand of `averageRequestsPerS` sends in a 730-hour month at `tokensPerRequest` each. */
+export function tokensPerMonth(averageRequestsPerS: number, tokensPerRequest: number): number {
+  return averageRequestsPerS * tokensPerRequest * HOURS_PER_MONTH * SECONDS_PER_HOUR
+}
+
+/** Fleet $/Mtok: what the fleet costs in a month over the millions of tokens it serves in that month. */
+export function fleetPerMtok(costPerMonth: number, tokens: number): number | null {
+  return tokens > 0 ? costPerMonth / (tokens / TOKENS_PER_MTOK) : null
 }

@@ -8,7 +8,7 @@ import type { StopSignal } from '../load/runner.js'
 import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.js'
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
-import { formatSizing } from '../output/sizing-format.js'
+import { formatSizing, sizeLine } from '../output/sizing-format.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
 import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
@@ -135,8 +135,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       const sizing = await runSizing({ ...sizeOptionsForScenario(scenario, step, options.source, bench), stop })
       writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
       log(formatSizing(sizing))
-      // The range over the capacity interval (the model's error band included for a simulated one).
-      return sizing.endpoints.map((e) => `${e.label}: ${e.gpus.roundedToNodes} GPUs (${e.gpus.low}–${e.gpus.high ?? '∞'})`).join(', ')
+      return sizeLine(sizing)
     })
     if (await stopped()) return interruptedResult()
   }

@@ -51,6 +51,9 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
   }
   return {
     peakRequestsPerS: step.peakRequestsPerS,
+    ...(step.averageRequestsPerS !== undefined ? { averageRequestsPerS: step.averageRequestsPerS } : {}),
+    ...(step.averageToPeak !== undefined ? { averageToPeak: step.averageToPeak } : {}),
+    growthPerYear: step.growthPerYear,
     sources,
     slo: scenario.slo,
     attainment: step.attainment,
@@ -59,7 +62,7 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
       failureDomains: step.failureDomains,
       sparePerFailureDomain: step.sparePerFailureDomain,
       surgeFraction: step.surgeFraction,
-      gpusPerNode: step.gpusPerNode,
+      rolloutMonths: step.rolloutMonths,
     },
     prices,
     simulation: { searches: step.searches, durationS: step.simulatedSeconds, seed: scenario.load.seed ?? 1 },

@@ -74,6 +74,15 @@ export const catalogRowSchema = z
     /** GPUs that one unit of `price` buys (8 for an 8-GPU instance billed per instance-hour). */
     gpuCount: z.number().int().positive().default(1),
     unit: z.enum(['gpu-hour', 'instance-hour', 'mtok']).default('gpu-hour'),
+    /**
+     * What the provider rents out, whatever `unit` the price is quoted in: `gpu`, any number of GPUs
+     * (a fleet is bought GPU by GPU); `node`, only whole instances or servers of `gpusPerNode` GPUs
+     * (AWS p5.48xlarge: 8 H100s, quoted here per GPU-hour), so a fleet rounds up to whole nodes.
+     * Absent: node for an instance-hour price of several GPUs (the instance is the node), else gpu.
+     */
+    soldBy: z.enum(['gpu', 'node']).optional(),
+    /** With soldBy node: GPUs in one node (instance, server). */
+    gpusPerNode: z.number().int().positive().optional(),
     /** For unit gpu-hour or instance-hour. Above 0: a free offer is not a price to cost a fleet with. */
     price: z.number().positive(PRICE_RULE).optional(),
     /** For unit mtok: price per million input and output tokens, each above 0. */
@@ -96,6 +105,11 @@ export const catalogRowSchema = z
     if (row.unit === 'mtok' && row.pricePerMtok === undefined) ctx.addIssue({ code: 'custom', path: ['pricePerMtok'], message: 'is required when unit is mtok' })
     if (row.unit !== 'mtok' && row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `is required when unit is ${row.unit}` })
     if (row.unit !== 'mtok' && row.gpu === undefined) ctx.addIssue({ code: 'custom', path: ['gpu'], message: `is required when unit is ${row.unit}` })
+    if (row.soldBy === 'node' && row.gpusPerNode === undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is required when soldBy is node (the GPUs in one node)' })
+    if (row.soldBy !== 'node' && row.gpusPerNode !== undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is only for soldBy node (an offer sold by the GPU has no node size)' })
+    if (row.unit === 'instance-hour' && row.gpuCount > 1 && row.soldBy === 'gpu') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: `must be node when unit is instance-hour with gpuCount ${row.gpuCount} (an instance is sold whole)` })
+    if (row.unit === 'instance-hour' && row.soldBy === 'node' && row.gpusPerNode !== undefined && row.gpusPerNode !== row.gpuCount) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: `must equal gpuCount (${row.gpuCount}) when unit is instance-hour (the instance is the node)` })
+    if (row.unit === 'mtok' && row.soldBy === 'node') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: 'is for GPU offers; a token API sells tokens' })
     if (row.unit === 'gpu-hour' && row.gpuCount !== 1) ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: 'must be 1 when unit is gpu-hour (the price is already per GPU); use unit instance-hour for a price per multi-GPU instance' })
   })
 export type CatalogRow = z.infer<typeof catalogRowSchema>

@@ -159,14 +159,27 @@ export type RetryConfig = z.infer<typeof retrySchema>
 export const sizeStepSchema = z
   .object({
     peakRequestsPerS: z.number().positive(),
+    /**
+     * The month's average request rate, what the fleet serves (fleet $/Mtok divides the fleet's cost
+     * by it); or averageToPeak. Neither: the average is taken as the peak, the fleet loaded at its
+     * peak all month, so fleet $/Mtok is a lower bound (said beside it).
+     */
+    averageRequestsPerS: z.number().positive().optional(),
+    /** The month's average ÷ its peak, e.g. 0.4 for a working-day shape; instead of averageRequestsPerS. */
+    averageToPeak: z.number().gt(0).max(1).optional(),
+    /** Demand growth per year, peak and average alike (0.3 = +30%): the sizing also gives the fleet and fleet $/Mtok in a year. */
+    growthPerYear: z.number().min(0).max(10).default(0),
     /** simulator: search each simulated endpoint's profile in virtual time; measured: read the bench sweep. */
     source: z.enum(['simulator', 'measured']).default('simulator'),
     attainment: z.number().gt(0).max(1).default(0.95),
     targetUtilization: z.number().gt(0).max(1).default(0.7),
+    /** Failure domains (zones) the fleet is spread over; with several, spares let it lose one whole domain. */
     failureDomains: z.number().int().positive().default(1),
+    /** With one failure domain: replicas that may fail at once (1 = N+1); 0: no failure guarded against. */
     sparePerFailureDomain: z.number().int().nonnegative().default(1),
     surgeFraction: z.number().min(0).max(1).default(0.25),
-    gpusPerNode: z.number().int().positive().default(8),
+    /** Months in which rollouts run (the plan's cut-over windows): the surge is paid only then, never in the steady fleet. */
+    rolloutMonths: z.number().nonnegative().default(0),
     /** GPUs per replica by endpoint label (default: the simulated profile's GPU count). */
     gpusPerReplica: z.record(z.string(), z.number().int().positive()).default({}),
     searches: z.number().int().min(1).max(30).default(3),
@@ -176,6 +189,10 @@ export const sizeStepSchema = z
     prices: z.array(z.object({ endpoint: z.string().min(1), catalogRow: z.string().min(1) }).strict()).default([]),
   })
   .strict()
+  .superRefine((step, ctx) => {
+    if (step.averageRequestsPerS !== undefined && step.averageToPeak !== undefined) ctx.addIssue({ code: 'custom', path: ['averageToPeak'], message: 'give averageRequestsPerS or averageToPeak, not both' })
+    if (step.averageRequestsPerS !== undefined && step.averageRequestsPerS > step.peakRequestsPerS) ctx.addIssue({ code: 'custom', path: ['averageRequestsPerS'], message: `must be at most peakRequestsPerS (${step.peakRequestsPerS})` })
+  })
 export type SizeStep = z.infer<typeof sizeStepSchema>
 
 export const scenarioSchema = z

@@ -36,10 +36,38 @@ export const costLineSchema = z
     pricePerGpuHour: z.number(),
     /** Where the price comes from (the catalog row's source, effective date and confidence); null when given by hand. */
     priceSource: z.object({ source: z.string(), date: z.string(), confidence: z.string() }).strict().nullable(),
-    /** The sized fleet (GPUs rounded to whole nodes) for a 730-hour month. */
+    /** What the offer rents out (the catalog row's soldBy): gpu, any number; node, whole nodes of gpusPerNode GPUs (1 for gpu). */
+    soldBy: z.enum(['gpu', 'node']),
+    gpusPerNode: z.number().int().positive(),
+    /** The steady fleet's GPUs as bought from this offer: the endpoint's gpus rounded up to whole nodes where it sells nodes. */
+    gpusBought: z.object({ estimate: z.number().int(), low: z.number().int(), high: z.number().int().nullable(), nodes: z.number().int().nullable() }).strict(),
+    /** The steady fleet (GPUs bought × price × 730 h), without the rollout surge. */
     fleetPerMonth: estimateSchema,
-    /** $/Mtok at one replica's goodput (InferenceX's split: each carries the whole cost). */
-    perMtok: z.object({ input: estimateSchema.nullable(), output: estimateSchema.nullable(), total: estimateSchema.nullable() }).strict(),
+    /** The rollout surge, bought only while rollouts run (policy.rolloutMonths), never in fleetPerMonth. */
+    surge: z
+      .object({
+        /** GPUs bought for the surge: the surge's GPUs beyond the idle ones of the steady fleet's nodes, rounded up to whole nodes where the offer sells nodes. */
+        gpus: z.number().int(),
+        perMonth: z.number(),
+        months: z.number(),
+        /** perMonth × months: paid once over the rollout windows. */
+        total: z.number(),
+      })
+      .strict(),
+    /**
+     * Fleet $/Mtok at the demand: fleetPerMonth / the tokens the demand sends in a month (its
+     * average rate × tokens per request × 730 h), ×1e6. What a token served costs with the fleet
+     * that is bought. Interval from the fleet's GPU range; null when the demand's tokens are unknown.
+     */
+    perMtokFleetAtDemand: z.object({ input: estimateSchema.nullable(), output: estimateSchema.nullable(), total: estimateSchema.nullable() }).strict(),
+    /** With demand growth: the steady fleet re-sized for the demand in a year (estimates at the capacity's estimate); null without growth. */
+    inOneYear: z.object({ gpusBought: z.number().int(), fleetPerMonth: z.number(), perMtokFleetAtDemandTotal: z.number().nullable() }).strict().nullable(),
+    /**
+     * $/Mtok at full load, one replica: the price of one replica / its goodput at the SLO
+     * (InferenceX's formula and split: each carries the whole cost). The marginal figure: a lower
+     * bound on what a token costs, reached only by a replica kept at full SLO load around the clock.
+     */
+    perMtokOneReplicaAtFullLoad: z.object({ input: estimateSchema.nullable(), output: estimateSchema.nullable(), total: estimateSchema.nullable() }).strict(),
     joulesPerOutputToken: z.number().nullable(),
     notes: z.array(z.string()),
   })
@@ -109,32 +137,56 @@ export const endpointSizingSchema = z
     gpusPerReplica: z.number().int().positive(),
     replicas: z
       .object({
-        /** ⌈peak / (capacity per replica × target utilization)⌉. */
+        /** ⌈peak / (capacity per replica × target utilization)⌉: the only head-room on the peak. */
         base: z.number().int(),
+        /** Added only where base cannot carry the peak at full capacity after the failure guarded against. */
         spare: z.number().int(),
+        /** ⌈base × surgeFraction⌉, during rollouts only: not in total. */
         surge: z.number().int(),
+        /** The steady fleet: base + spare. */
         total: z.number().int(),
         /** Totals at the capacity interval's high and low ends (high null: the low end is 0, unbounded). */
         low: z.number().int(),
         high: z.number().int().nullable(),
+        /** Each term in words, what it buys and how it was counted. */
+        terms: z.object({ base: z.string(), spare: z.string(), surge: z.string() }).strict(),
       })
       .strict(),
-    gpus: z
-      .object({ total: z.number().int(), nodes: z.number().int(), roundedToNodes: z.number().int(), low: z.number().int(), high: z.number().int().nullable() })
-      .strict(),
+    /** GPUs the steady fleet needs (replicas.total × GPUs per replica), before rounding to what an offer sells; surge: the rollout surge's. */
+    gpus: z.object({ total: z.number().int(), low: z.number().int(), high: z.number().int().nullable(), surge: z.number().int() }).strict(),
     costs: z.array(costLineSchema),
     warnings: z.array(z.string()),
   })
   .strict()
 export type EndpointSizing = z.infer<typeof endpointSizingSchema>
 
-/** sizing.json: what `geopat size` found. */
+/**
+ * sizing.json: what `geopat size` found. v2 (fleet economics): GPUs needed and bought per offer,
+ * fleet $/Mtok at the demand beside $/Mtok at full load of one replica, the surge apart from the
+ * steady fleet; a v1 file is refused by its schema name (re-run geopat size).
+ */
 export const sizingResultSchema = z
   .object({
-    schema: z.literal('geopat.sizing/v1'),
+    schema: z.literal('geopat.sizing/v2'),
     createdAt: z.string(),
     tool: z.object({ name: z.literal('geopat'), version: z.string() }).strict(),
-    demand: z.object({ peakRequestsPerS: z.number(), inputTokensMean: z.number().nullable(), outputTokensMean: z.number().nullable() }).strict(),
+    demand: z
+      .object({
+        peakRequestsPerS: z.number(),
+        /** The month's average request rate: what the fleet serves, and what fleet $/Mtok divides by. */
+        averageRequestsPerS: z.number(),
+        /** given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither given, the average taken as the peak (fleet $/Mtok is then a lower bound). */
+        averageBasis: z.enum(['given', 'ratio', 'assumed-peak']),
+        /** Growth per year of peak and average alike (0: none given). */
+        growthPerYear: z.number(),
+        /** The demand in a year with that growth; null without growth. */
+        inOneYear: z.object({ peakRequestsPerS: z.number(), averageRequestsPerS: z.number() }).strict().nullable(),
+        inputTokensMean: z.number().nullable(),
+        outputTokensMean: z.number().nullable(),
+        /** Tokens the demand sends in a 730-hour month: average rate × tokens per request × 730 × 3600. */
+        tokensPerMonth: z.object({ input: z.number(), output: z.number() }).strict().nullable(),
+      })
+      .strict(),
     slo: sloSchema,
     attainment: z.number(),
     policy: z
@@ -143,7 +195,8 @@ export const sizingResultSchema = z
         failureDomains: z.number().int(),
         sparePerFailureDomain: z.number().int(),
         surgeFraction: z.number(),
-        gpusPerNode: z.number().int(),
+        /** Months in which rollouts run: the surge is paid only then. */
+        rolloutMonths: z.number(),
       })
       .strict(),
     endpoints: z.array(endpointSizingSchema),

@@ -42,7 +42,8 @@ function profileFile(name: string, calibration: ProfileCalibration | undefined):
 const CALIBRATED = profileFile('calibrated', published(UNDER_LOAD))
 const UNVALIDATED = profileFile('unvalidated', undefined)
 
-const POLICY = { targetUtilization: 0.7, failureDomains: 2, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 }
+const POLICY = { targetUtilization: 0.7, failureDomains: 2, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 }
+const GPUS_PER_NODE = 8
 const PEAK = 600
 const PRICE = 2.5
 
@@ -53,17 +54,24 @@ function options(profileFilePath: string): SizeOptions {
     slo: { ttftMs: 1000, tpotMs: 20 },
     attainment: 0.95,
     policy: POLICY,
-    prices: [{ catalogRow: 'command line', provider: '(given)', region: '-', sovereignty: '-', currency: 'USD', pricePerGpuHour: PRICE }],
+    prices: [{ catalogRow: 'command line', provider: '(given)', region: '-', sovereignty: '-', currency: 'USD', pricePerGpuHour: PRICE, sale: { soldBy: 'node', gpusPerNode: GPUS_PER_NODE } }],
     simulation: { searches: 3, durationS: 20, seed: 4 },
   }
 }
 
-// The documented fleet formula, written out here: ⌈peak / (capacity × utilization)⌉ + spares + ⌈base × surge⌉, rounded up to nodes.
-function gpusAt(capacityPerS: number | null): number | null {
+// The documented steady fleet, written out here: base = ⌈peak / (capacity × utilization)⌉, grown until
+// the replicas left after losing one of the 2 domains (half of them, rounded up) carry the peak at
+// full capacity; one GPU per replica (no surge: it is paid during rollouts only).
+function gpusNeededAt(capacityPerS: number | null): number | null {
   if (capacityPerS === null) return null
-  const base = Math.max(1, Math.ceil(PEAK / (capacityPerS * POLICY.targetUtilization) - 1e-9))
-  const replicas = base + POLICY.failureDomains * POLICY.sparePerFailureDomain + Math.ceil(base * POLICY.surgeFraction - 1e-9)
-  return Math.ceil(replicas / POLICY.gpusPerNode) * POLICY.gpusPerNode
+  let replicas = Math.max(1, Math.ceil(PEAK / (capacityPerS * POLICY.targetUtilization) - 1e-9))
+  while (replicas - Math.ceil(replicas / 2) < Math.ceil(PEAK / capacityPerS - 1e-9)) replicas++
+  return replicas
+}
+// Bought in whole nodes of 8 (the price given sells nodes here).
+function gpusAt(capacityPerS: number | null): number | null {
+  const needed = gpusNeededAt(capacityPerS)
+  return needed === null ? null : Math.ceil(needed / GPUS_PER_NODE) * GPUS_PER_NODE
 }
 // InferenceX's $/Mtok on one replica of one GPU.
 const perMtokAt = (tokensPerS: number): number => PRICE / ((tokensPerS * 3600) / 1e6)
@@ -98,20 +106,21 @@ describe('the model error band of a simulated capacity', () => {
   it('carries the band into the GPU range, the fleet cost and the $/Mtok interval', () => {
     const raw = plain.capacityPerReplica
     // The most GPUs at the low end of the widened capacity, the fewest at its high end.
-    expect(banded.gpus.high).toBe(gpusAt(raw.ratePerS.low / (1 + UNDER_LOAD)))
-    expect(banded.gpus.low).toBe(gpusAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)))
-    expect(banded.gpus.roundedToNodes).toBe(gpusAt(raw.ratePerS.estimate))
+    expect(banded.gpus.high).toBe(gpusNeededAt(raw.ratePerS.low / (1 + UNDER_LOAD)))
+    expect(banded.gpus.low).toBe(gpusNeededAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)))
+    expect(banded.gpus.total).toBe(gpusNeededAt(raw.ratePerS.estimate))
+    expect(banded.costs[0]?.gpusBought).toMatchObject({ estimate: gpusAt(raw.ratePerS.estimate), low: gpusAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)), high: gpusAt(raw.ratePerS.low / (1 + UNDER_LOAD)) })
     // Not vacuous: at this peak the band moves the top of the range.
     expect(banded.gpus.high as number).toBeGreaterThan(plain.gpus.high as number)
     expect(banded.gpus.low).toBeLessThanOrEqual(plain.gpus.low)
     const cost = banded.costs[0]
     expect(cost?.fleetPerMonth.high as number).toBeCloseTo((gpusAt(raw.ratePerS.low / (1 + UNDER_LOAD)) as number) * PRICE * 730, 6)
     expect(cost?.fleetPerMonth.low).toBeCloseTo((gpusAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)) as number) * PRICE * 730, 6)
-    const output = cost?.perMtok.output
+    const output = cost?.perMtokOneReplicaAtFullLoad.output
     expect(output?.estimate).toBeCloseTo(perMtokAt(raw.outputTokensPerS.estimate), 9)
     expect(output?.high as number).toBeCloseTo(perMtokAt(raw.outputTokensPerS.low / (1 + UNDER_LOAD)), 9)
     expect(output?.low).toBeCloseTo(perMtokAt((raw.outputTokensPerS.high as number) / (1 - UNDER_LOAD)), 9)
-    const total = cost?.perMtok.total
+    const total = cost?.perMtokOneReplicaAtFullLoad.total
     expect(total?.high as number).toBeCloseTo(perMtokAt((raw.inputTokensPerS.low + raw.outputTokensPerS.low) / (1 + UNDER_LOAD)), 9)
     expect(cost?.notes.join(' ')).toContain('simulated (validated to ±12% under load on 4 published points)')
   })
@@ -186,9 +195,9 @@ describe('which error a profile carries, and how it is said', () => {
     const { capacity: widened } = applyModelError(capacity(8, 10, 12), withCalibration(published(1)))
     expect(widened.ratePerS.low).toBeCloseTo(4, 12)
     expect(widened.ratePerS.high).toBeNull()
-    // The fewest replicas: one base replica, plus the spares and the surge the policy always adds.
+    // The fewest replicas: one base replica, and one more so that one survives the loss of either of the 2 domains.
     const fleet = sizeFleet(100, widened.ratePerS, 1, POLICY)
-    expect(fleet.replicas.low).toBe(1 + POLICY.failureDomains * POLICY.sparePerFailureDomain + 1)
+    expect(fleet.replicas.low).toBe(2)
   })
 })
 

@@ -35,16 +35,17 @@ describe('$/Mtok from goodput', () => {
 })
 
 describe('replicas and GPUs', () => {
-  it('applies ⌈peak / (capacity × utilization)⌉ + spares + surge, rounded to nodes (hand-checked)', () => {
-    // 100 / (10 × 0.7) = 14.3 → 15; 2 domains × 1 spare; surge ⌈15 × 0.25⌉ = 4; 21 × 2 GPUs = 42 → 6 nodes of 8 = 48.
-    const fleet = sizeFleet(100, { estimate: 10, low: 8, high: 12.5, method: 'test' }, 2, { targetUtilization: 0.7, failureDomains: 2, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 })
-    expect(fleet.replicas).toMatchObject({ base: 15, spare: 2, surge: 4, total: 21 })
-    expect(fleet.gpus).toMatchObject({ total: 42, nodes: 6, roundedToNodes: 48 })
+  it('applies ⌈peak / (capacity × utilization)⌉, spares for a lost domain, and the surge beside the steady fleet (hand-checked)', () => {
+    // 100 / (10 × 0.7) = 14.3 → 15; losing one of 2 domains must leave ⌈100 / 10⌉ = 10: 20 (20 − 10) → 5 spare;
+    // surge ⌈15 × 0.25⌉ = 4, during rollouts only; 20 × 2 GPUs = 40 steady, 8 surge.
+    const fleet = sizeFleet(100, { estimate: 10, low: 8, high: 12.5, method: 'test' }, 2, { targetUtilization: 0.7, failureDomains: 2, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 })
+    expect(fleet.replicas).toMatchObject({ base: 15, spare: 5, surge: 4, total: 20 })
+    expect(fleet.gpus).toMatchObject({ total: 40, surge: 8 })
     // The capacity's high end needs fewer replicas, its low end more.
     expect(fleet.replicas.low).toBeLessThan(fleet.replicas.total)
     expect(fleet.replicas.high as number).toBeGreaterThan(fleet.replicas.total)
     // A capacity interval reaching 0 leaves the top of the range unbounded, not a made-up number.
-    expect(sizeFleet(100, { estimate: 10, low: 0, high: 12, method: 'test' }, 1, { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0, gpusPerNode: 8 }).replicas.high).toBeNull()
+    expect(sizeFleet(100, { estimate: 10, low: 0, high: 12, method: 'test' }, 1, { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0, rolloutMonths: 0 }).replicas.high).toBeNull()
   })
 
   it('Wilson intervals stay inside [0, 1] and contain the observed share', () => {
@@ -137,7 +138,7 @@ describe('capacity per replica from a measured sweep', () => {
     expect(endpoint?.modelError).toBeNull()
     expect(endpoint?.capacityPerReplica.ratePerS.estimate).toBeCloseTo(measured.capacity.ratePerS.estimate, 6)
     expect(endpoint?.replicas.total).toBeGreaterThanOrEqual(Math.ceil(100 / (measured.capacity.ratePerS.estimate * 0.7)))
-    expect(endpoint?.costs[0]?.perMtok.output?.estimate).toBeGreaterThan(0)
+    expect(endpoint?.costs[0]?.perMtokOneReplicaAtFullLoad.output?.estimate).toBeGreaterThan(0)
   }, 120_000)
 })
 
@@ -149,11 +150,12 @@ describe('geopat size on the command line', () => {
     const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
     const endpoint = sizing.endpoints[0]
     expect(endpoint?.firstCut?.limitedBy).toBe('tpot')
-    expect(endpoint?.gpus.roundedToNodes).toBeGreaterThan(0)
+    expect(endpoint?.gpus.total).toBeGreaterThan(0)
     // Priced from the catalog, converted to the currency asked for, with the row's age said.
     const cost = endpoint?.costs[0]
-    expect(cost).toMatchObject({ catalogRow: row, currency: 'EUR' })
-    expect(cost?.fleetPerMonth.estimate).toBeCloseTo((cost?.pricePerGpuHour as number) * (endpoint?.gpus.roundedToNodes as number) * 730, 6)
+    // Nebius rents GPU by GPU: the fleet is the GPUs needed, not rounded to 8-GPU nodes.
+    expect(cost).toMatchObject({ catalogRow: row, currency: 'EUR', soldBy: 'gpu', gpusBought: { estimate: endpoint?.gpus.total } })
+    expect(cost?.fleetPerMonth.estimate).toBeCloseTo((cost?.pricePerGpuHour as number) * (endpoint?.gpus.total as number) * 730, 6)
     const dated = YAML.parse(readFileSync('data/catalog/eu-gpu-clouds.yaml', 'utf8')).rows.find((r: { id: string }) => r.id === row)
     if ((Date.now() - Date.parse(`${dated.effectiveDate}-01`)) / 86_400_000 > 180) expect(cost?.notes.join(' ')).toMatch(/days old/)
   }, 60_000)

@@ -22,7 +22,33 @@ const BAND: SizingResult['endpoints'][number]['modelError'] = {
   widened: { low: 8, high: 12 },
 }
 
-function sizing(gpus: { low: number; roundedToNodes: number; high: number | null }, modelError: SizingResult['endpoints'][number]['modelError'] = null): SizingResult {
+type CostLine = SizingResult['endpoints'][number]['costs'][number]
+
+/** A cost line on a catalog row, as bought: only what the TCO reads matters here. */
+function costLine(catalogRow: string, bought: CostLine['gpusBought']): CostLine {
+  const estimate = { estimate: 1, low: 1, high: 1, method: 'test' }
+  return {
+    catalogRow,
+    provider: 'test',
+    region: 'test',
+    sovereignty: 'SEAL-1',
+    currency: 'USD',
+    pricePerGpuHour: 1,
+    priceSource: null,
+    soldBy: 'node',
+    gpusPerNode: 8,
+    gpusBought: bought,
+    fleetPerMonth: estimate,
+    surge: { gpus: 0, perMonth: 0, months: 0, total: 0 },
+    inOneYear: null,
+    perMtokFleetAtDemand: { input: null, output: null, total: null },
+    perMtokOneReplicaAtFullLoad: { input: null, output: null, total: null },
+    joulesPerOutputToken: null,
+    notes: [],
+  }
+}
+
+function sizing(gpus: { low: number; total: number; high: number | null }, modelError: SizingResult['endpoints'][number]['modelError'] = null, costs: Record<string, CostLine[]> = {}): SizingResult {
   const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
   const endpoint = (label: string) => ({
     label,
@@ -34,19 +60,19 @@ function sizing(gpus: { low: number; roundedToNodes: number; high: number | null
     evaluations: [],
     modelError,
     gpusPerReplica: 2,
-    replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8 },
-    gpus: { total: 12, nodes: 2, ...gpus },
-    costs: [],
+    replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8, terms: { base: 'test', spare: 'test', surge: 'test' } },
+    gpus: { surge: 2, ...gpus },
+    costs: costs[label] ?? [],
     warnings: [],
   })
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v1',
+    schema: 'geopat.sizing/v2',
     createdAt: new Date().toISOString(),
     tool: { name: 'geopat', version: 'test' },
-    demand: { peakRequestsPerS: 85, inputTokensMean: 250, outputTokensMean: 200 },
+    demand: { peakRequestsPerS: 85, averageRequestsPerS: 85, averageBasis: 'assumed-peak', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
     slo: { ttftMs: 1000 },
     attainment: 0.95,
-    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 },
+    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
     endpoints: [endpoint('us-hyperscaler'), endpoint('eu-regional')],
   })
 }
@@ -62,8 +88,8 @@ async function tcoWith(name: string, result: SizingResult) {
 
 describe('geopat tco --from a sizing', () => {
   it('gives options with gpusFromSizing their GPUs from it, and more GPUs cost more', async () => {
-    const small = await tcoWith('small', sizing({ low: 8, roundedToNodes: 8, high: 16 }, BAND))
-    const large = await tcoWith('large', sizing({ low: 24, roundedToNodes: 32, high: 40 }))
+    const small = await tcoWith('small', sizing({ low: 8, total: 8, high: 16 }, BAND))
+    const large = await tcoWith('large', sizing({ low: 24, total: 32, high: 40 }))
     expect(small.warnings.join('\n')).toMatch(/eu-gpu-cloud: GPUs from .*sizing\.json \(eu-regional\): 8–16, mode 8/)
     // A simulated sizing's range carries the model's error band, and the note says whose (issue 16).
     expect(small.warnings.join('\n')).toContain("8–16, mode 8, for 85 req/s at peak; the range includes the model's error, simulated (validated to ±10% under load on 5 published points)")
@@ -73,8 +99,17 @@ describe('geopat tco --from a sizing', () => {
     expect(cost(large, 'stay-aws')).toBeGreaterThan(cost(small, 'stay-aws') * 2)
   }, 60_000)
 
+  it("takes the GPUs as bought from the option's own catalog row where the sizing costed it, else as needed", async () => {
+    // us-hyperscaler needs 10 GPUs (7–13); bought from the p5 row in whole nodes of 8: 16 (8–16).
+    const result = await tcoWith('bought', sizing({ low: 7, total: 10, high: 13 }, null, { 'us-hyperscaler': [costLine('aws-p5.48xlarge-eu-north-1', { estimate: 16, low: 8, high: 16, nodes: 2 })] }))
+    const notes = result.warnings.join('\n')
+    expect(notes).toMatch(/stay-aws: GPUs from .*\(us-hyperscaler\): 8–16, mode 16/)
+    // eu-regional has no cost line for the Nebius row: the GPUs needed, unrounded.
+    expect(notes).toMatch(/eu-gpu-cloud: GPUs from .*\(eu-regional\): 7–13, mode 10/)
+  }, 60_000)
+
   it('an endpoint the sizing does not have is one line naming the model and the option', async () => {
-    const result = sizing({ low: 8, roundedToNodes: 8, high: 16 })
+    const result = sizing({ low: 8, total: 8, high: 16 })
     const renamed = { ...result, endpoints: result.endpoints.map((e) => ({ ...e, label: `${e.label}-other` })) }
     const folder = join(work, 'renamed')
     mkdirSync(folder, { recursive: true })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
+import { sizingResultSchema } from '../../src/schema/sizing.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { loadProfile } from '../../src/sim/engine/profile.js'
 import { browserTestsRun, openInChromium } from '../helpers/browser.js'
@@ -40,9 +41,15 @@ describe('geopat run scenarios/quickstart.yaml', () => {
     report = join(runDir, 'report.html')
     expect(result.stdout).toContain(`report: ${report}`)
     for (const file of ['bench/summary.json', 'bench/records.jsonl', 'size/sizing.json']) expect(statSync(join(runDir, file)).size).toBeGreaterThan(0)
-    // The closing line of the size step gives each endpoint's GPUs with their range, as sizing.json has them.
-    const sizing = JSON.parse(readFileSync(join(runDir, 'size', 'sizing.json'), 'utf8')) as { endpoints: Array<{ label: string; gpus: { roundedToNodes: number; low: number; high: number | null } }> }
-    for (const e of sizing.endpoints) expect(result.stdout).toContain(`${e.label}: ${e.gpus.roundedToNodes} GPUs (${e.gpus.low}–${e.gpus.high ?? '∞'})`)
+    // The closing line of the size step gives each endpoint's GPUs as bought with their range, and both $/Mtok figures, as sizing.json has them.
+    const sizing = sizingResultSchema.parse(JSON.parse(readFileSync(join(runDir, 'size', 'sizing.json'), 'utf8')))
+    for (const e of sizing.endpoints) {
+      for (const c of e.costs) {
+        expect(result.stdout).toContain(
+          `${e.label}: ${c.gpusBought.estimate} GPUs bought (${c.gpusBought.low}–${c.gpusBought.high ?? '∞'}), fleet ${c.perMtokFleetAtDemand.total?.estimate.toFixed(3)} ${c.currency}/Mtok at the demand (${c.perMtokOneReplicaAtFullLoad.total?.estimate.toFixed(3)} at full load, one replica)`,
+        )
+      }
+    }
   }, 180_000)
 
   it('is under 2 MB and its appendix traces every file of the run folder by its SHA-256', () => {

@@ -1,8 +1,12 @@
+import { describeDemand, describeFailure, describeSale } from '../../output/sizing-format.js'
 import type { Estimate, SizingResult } from '../../schema/sizing.js'
 import { type ChartBook, scatterChart } from '../charts.js'
 import { num, pct, range, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type CapacitySection, type SizingBlock, type Tone, n, table } from '../model.js'
+
+/** A count or rate as written in a file: 48, 0.5, 16.81 (no padding to significant figures). */
+const plain = (value: number): string => String(Number(value.toFixed(2)))
 
 /** "26.0 req/s (24.7–27.3; 95% t-interval over 5 searches)". */
 export function describeEstimate(value: Estimate | null, unit: string, withMethod = false): string {
@@ -27,11 +31,14 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
   use(file, 'capacity')
   const p = data.policy
   const facts = [
-    { label: 'Peak demand', value: `${withUnit(data.demand.peakRequestsPerS, 'req/s')}${data.demand.inputTokensMean !== null ? ` · ${num(data.demand.inputTokensMean)} input / ${num(data.demand.outputTokensMean)} output tokens per request` : ''}` },
+    {
+      label: 'Demand',
+      value: `${describeDemand(data.demand)}${data.demand.inputTokensMean !== null ? ` · ${num(data.demand.inputTokensMean)} input / ${num(data.demand.outputTokensMean)} output tokens per request` : ''}${data.demand.tokensPerMonth ? ` · ${num(data.demand.tokensPerMonth.input / 1e6, 0)} M input + ${num(data.demand.tokensPerMonth.output / 1e6, 0)} M output tokens a month (average × tokens per request × 730 h)` : ''}`,
+    },
     { label: 'SLO', value: `${describeSlo(data.slo)}, met by at least ${pct(data.attainment)} of requests` },
     {
       label: 'Policy',
-      value: `target utilization ${pct(p.targetUtilization, 0)} · ${p.failureDomains} failure domain${p.failureDomains === 1 ? '' : 's'} × ${p.sparePerFailureDomain} spare · rollout surge ${pct(p.surgeFraction, 0)} · ${p.gpusPerNode} GPUs per node`,
+      value: `target utilization ${pct(p.targetUtilization, 0)}, the only head-room on the peak · ${describeFailure(p)}: spares only where the head-room cannot carry the peak at full capacity after that failure · rollout surge ${pct(p.surgeFraction, 0)}, paid during ${plain(p.rolloutMonths)} month(s) of rollouts only · GPUs rounded to whole nodes only where the offer sells nodes`,
     },
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
@@ -54,18 +61,20 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; the GPU range and the cost intervals below follow from it.',
   )
   const fleet = table(
-    'Replicas and GPUs at peak',
-    ['Endpoint', n('GPUs per replica'), n('Replicas: base + spare + surge'), n('Replicas (range)'), n('GPUs'), n('GPUs (range)'), n('Nodes → GPUs rounded to nodes')],
+    'Replicas and GPUs at peak, term by term',
+    ['Endpoint', n('GPUs per replica'), n('Steady replicas: base + spare'), n('Steady replicas (range)'), 'Base (utilization head-room)', 'Spare (failure)', 'Surge (rollouts only)', n('GPUs needed, steady'), n('GPUs needed (range)')],
     data.endpoints.map((e) => [
       e.label,
       num(e.gpusPerReplica, 0),
-      `${e.replicas.base} + ${e.replicas.spare} + ${e.replicas.surge} = ${e.replicas.total}`,
+      `${e.replicas.base} + ${e.replicas.spare} = ${e.replicas.total}`,
       range(e.replicas.low, e.replicas.high),
+      e.replicas.terms.base,
+      e.replicas.terms.spare,
+      e.replicas.terms.surge,
       num(e.gpus.total, 0),
       range(e.gpus.low, e.gpus.high),
-      `${e.gpus.nodes} → ${e.gpus.roundedToNodes}`,
     ]),
-    'replicas = ⌈peak / (capacity × utilization)⌉ + spares per failure domain + rollout surge; the range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity).',
+    'The steady fleet is base + spare: the utilization target is the only head-room on the peak; a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity). GPUs needed are before rounding to what an offer sells.',
   )
   const costRows = data.endpoints.flatMap((e) =>
     e.costs.map((c) => [
@@ -73,10 +82,15 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
       offerName(c),
       c.sovereignty,
       `${num(c.pricePerGpuHour)} ${c.currency}`,
+      `${describeSale(c)}: ${num(c.gpusBought.estimate, 0)} (${range(c.gpusBought.low, c.gpusBought.high)})`,
       describeEstimate(c.fleetPerMonth, c.currency),
-      describeEstimate(c.perMtok.input, c.currency),
-      describeEstimate(c.perMtok.output, c.currency),
-      describeEstimate(c.perMtok.total, c.currency),
+      c.surge.gpus === 0 ? 'fits in the idle GPUs of the nodes bought' : `${c.surge.gpus} GPUs: ${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
+      describeEstimate(c.perMtokFleetAtDemand.total, c.currency),
+      describeEstimate(c.perMtokFleetAtDemand.output, c.currency),
+      describeEstimate(c.perMtokOneReplicaAtFullLoad.total, c.currency),
+      describeEstimate(c.perMtokOneReplicaAtFullLoad.output, c.currency),
+      describeEstimate(c.perMtokOneReplicaAtFullLoad.input, c.currency),
+      c.inOneYear ? `${num(c.inOneYear.gpusBought, 0)} GPUs, ${withUnit(Math.round(c.inOneYear.fleetPerMonth), c.currency)}/month, ${c.inOneYear.perMtokFleetAtDemandTotal === null ? '–' : withUnit(c.inOneYear.perMtokFleetAtDemandTotal, c.currency)} per Mtok` : '–',
       c.joulesPerOutputToken === null ? '–' : withUnit(c.joulesPerOutputToken, 'J'),
       c.notes.join('; ') || '–',
     ]),
@@ -85,9 +99,25 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     costRows.length > 0
       ? table(
           'Cost of the fleet and per million tokens',
-          ['Endpoint', 'Offer', 'Sovereignty', n('Price per GPU-hour'), n('Fleet per month (730 h)'), n('Per Mtok input'), n('Per Mtok output'), n('Per Mtok total'), n('Energy per output token'), 'Notes'],
+          [
+            'Endpoint',
+            'Offer',
+            'Sovereignty',
+            n('Price per GPU-hour'),
+            n('GPUs bought'),
+            n('Fleet per month, steady (730 h)'),
+            n('Rollout surge'),
+            n('Fleet $/Mtok at the demand, total'),
+            n('Fleet $/Mtok at the demand, output'),
+            n('$/Mtok at full load, one replica, total'),
+            n('… output'),
+            n('… input'),
+            n('In a year (demand growth): fleet and its $/Mtok'),
+            n('Energy per output token'),
+            'Notes',
+          ],
           costRows,
-          '$/Mtok at one replica’s goodput; input, output and total each carry the whole cost (InferenceX’s split), so they are not added.',
+          `Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month (average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} × tokens per request × 730 h): what a token costs with the fleet that is bought, head-room, spares and node rounding included${data.demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''}. $/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, reached only by a replica kept at full SLO load around the clock. Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.`,
         )
       : null
   const series = data.endpoints
@@ -112,7 +142,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
         }
       : null
   return {
-    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')} (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
     facts,
     capacity,
     fleet,

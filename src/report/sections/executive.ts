@@ -115,36 +115,53 @@ function compareFigures(compare: Array<Loaded<CompareSummary>>, figures: KeyFigu
 }
 
 function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
-  const costed: Array<{ label: string; currency: string; total: NonNullable<SizingResult['endpoints'][number]['costs'][number]['perMtok']['total']>; gpus: string; file: string }> = []
+  type Cost = SizingResult['endpoints'][number]['costs'][number]
+  // The comparison's basis is the fleet that is bought (its steady monthly cost ÷ the demand's tokens), not one replica at full load.
+  const costed: Array<{ label: string; currency: string; fleet: NonNullable<Cost['perMtokFleetAtDemand']['total']>; marginal: Cost['perMtokOneReplicaAtFullLoad']['total']; gpus: string; file: string }> = []
   for (const { data, file } of sizing) {
     use(file, 'summary')
+    if (data.demand.averageBasis === 'assumed-peak') caveats.push(`${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`)
     for (const e of data.endpoints) {
+      const first = e.costs[0]
+      const bought = first
+        ? `${num(first.gpusBought.estimate, 0)} GPUs bought on ${offerName(first)} (${e.replicas.total} steady replicas × ${e.gpusPerReplica}${first.gpusBought.nodes !== null ? `, rounded to ${first.gpusBought.nodes} node${first.gpusBought.nodes === 1 ? '' : 's'} of ${first.gpusPerNode}` : ', rented GPU by GPU'})`
+        : `${num(e.gpus.total, 0)} GPUs needed (${e.replicas.total} steady replicas × ${e.gpusPerReplica})`
       figures.push({
-        label: `GPUs needed, ${e.label}`,
-        value: `${num(e.gpus.roundedToNodes, 0)} GPUs (${e.replicas.total} replicas × ${e.gpusPerReplica}, rounded to ${e.gpus.nodes} node${e.gpus.nodes === 1 ? '' : 's'})`,
-        detail: `${range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval${e.modelError && e.modelError.fraction !== null ? ' (the model’s error band included)' : ''}; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}${e.modelError ? `, ${e.modelError.sentence}` : ''}`,
-        source: `${file.path} · endpoints[${e.label}].gpus, capacityPerReplica`,
+        label: `GPUs, ${e.label}`,
+        value: bought,
+        detail: `${first ? range(first.gpusBought.low, first.gpusBought.high) : range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval${e.modelError && e.modelError.fraction !== null ? ' (the model’s error band included)' : ''}; replicas ${e.replicas.base} base + ${e.replicas.spare} spare, + ${e.replicas.surge} during rollouts only; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}${e.modelError ? `, ${e.modelError.sentence}` : ''}`,
+        source: `${file.path} · endpoints[${e.label}].replicas, gpus, costs[].gpusBought, capacityPerReplica`,
         tone: null,
       })
       if (e.capacityPerReplica.lowerBoundOnly) caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
       if (e.modelError && e.modelError.fraction === null) caveats.push(`${e.label}: ${e.modelError.sentence}; its GPU count carries the simulated searches’ interval only, not the model’s own error.`)
       if (e.replicas.high === null) caveats.push(`${e.label}: the capacity interval reaches zero; the fleet size has no upper bound on this evidence.`)
-      for (const c of e.costs) if (c.perMtok.total) costed.push({ label: c.catalogRow === 'command line' ? `${e.label} at ${num(c.pricePerGpuHour)} ${c.currency} per GPU-hour` : `${e.label} on ${offerName(c)}`, currency: c.currency, total: c.perMtok.total, gpus: num(e.gpus.roundedToNodes, 0), file: file.path })
+      for (const c of e.costs) {
+        if (!c.perMtokFleetAtDemand.total) continue
+        costed.push({
+          label: c.catalogRow === 'command line' ? `${e.label} at ${num(c.pricePerGpuHour)} ${c.currency} per GPU-hour` : `${e.label} on ${offerName(c)}`,
+          currency: c.currency,
+          fleet: c.perMtokFleetAtDemand.total,
+          marginal: c.perMtokOneReplicaAtFullLoad.total,
+          gpus: num(c.gpusBought.estimate, 0),
+          file: file.path,
+        })
+      }
     }
   }
   const currencies = new Set(costed.map((c) => c.currency))
-  const sorted = [...costed].sort((a, b) => a.total.estimate - b.total.estimate)
+  const sorted = [...costed].sort((a, b) => a.fleet.estimate - b.fleet.estimate)
   const cheapest = sorted[0]
   if (cheapest) {
     figures.push({
-      label: 'Lowest cost per million tokens (total)',
-      value: `${cheapest.label}: ${describeEstimate(cheapest.total, cheapest.currency)}`,
-      detail: sorted.length > 1 ? `against ${sorted.slice(1).map((c) => `${c.label} ${num(c.total.estimate)} ${c.currency}`).join('; ')}` : null,
-      source: `${cheapest.file} · endpoints[].costs[].perMtok.total`,
+      label: 'Lowest fleet cost per million tokens at the demand (total), among the GPU offers sized',
+      value: `${cheapest.label}: ${describeEstimate(cheapest.fleet, cheapest.currency)}`,
+      detail: `basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${sorted.length > 1 ? `; against ${sorted.slice(1).map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''}`,
+      source: `${cheapest.file} · endpoints[].costs[].perMtokFleetAtDemand.total`,
       tone: 'good',
     })
     if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
-    recommendation.push(`Cheapest per million tokens at the SLO: ${cheapest.label}, ${describeEstimate(cheapest.total, cheapest.currency)}, with ${cheapest.gpus} GPUs at peak.`)
+    recommendation.push(`Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`)
   }
 }
 
