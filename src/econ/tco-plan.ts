@@ -15,6 +15,7 @@ import {
 } from './compliance-tax.js'
 import { choleskyFactor, normalScoreCorrelation } from './correlation.js'
 import { type Distribution, makeDistribution } from './distributions.js'
+import { saleUnitOf } from './sizing.js'
 import {
   type FinanceMechanics,
   type MechanicsPlan,
@@ -606,7 +607,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
         price = row.unit === 'instance-hour' ? row.price / row.gpuCount : row.price
         priceCurrency = row.currency
         pricingModelOfPrice = row.pricingModel
-        plan.gpusPerUnit = option.gpusPerInstance ?? (row.unit === 'instance-hour' ? row.gpuCount : 1)
+        plan.gpusPerUnit = option.gpusPerInstance ?? saleUnitOf(row).gpusPerNode
       } else {
         const inline = option.price as NonNullable<typeof option.price>
         price = inline.perGpuHour

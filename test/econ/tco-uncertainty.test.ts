@@ -38,16 +38,16 @@ function compile(model: unknown): ModelPlan {
 }
 
 /** A sizing.json with one endpoint whose GPU range is 8–24, mode 16 (or the range given), under each label. */
-function sizing(gpus = { low: 8, roundedToNodes: 16, high: 24 }, labels = ['eu']): SizingResult {
+function sizing(gpus = { low: 8, total: 16, high: 24 }, labels = ['eu']): SizingResult {
   const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v1',
+    schema: 'geopat.sizing/v2',
     createdAt: new Date().toISOString(),
     tool: { name: 'geopat', version: 'test' },
-    demand: { peakRequestsPerS: 85, inputTokensMean: 250, outputTokensMean: 200 },
+    demand: { peakRequestsPerS: 85, averageRequestsPerS: 85, averageBasis: 'assumed-peak', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
     slo: { ttftMs: 1000 },
     attainment: 0.95,
-    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, gpusPerNode: 8 },
+    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
     endpoints: labels.map((label) => ({
         label,
         source: 'simulated',
@@ -58,8 +58,8 @@ function sizing(gpus = { low: 8, roundedToNodes: 16, high: 24 }, labels = ['eu']
         evaluations: [],
         modelError: null,
         gpusPerReplica: 2,
-        replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8 },
-        gpus: { total: 16, nodes: 2, ...gpus },
+        replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8, terms: { base: 'test', spare: 'test', surge: 'test' } },
+        gpus: { surge: 2, ...gpus },
         costs: [],
         warnings: [],
       })),
@@ -357,7 +357,7 @@ describe('eu-exit: the headline basis', () => {
     const work = mkdtempSync(join(tmpdir(), 'geopat-tco-basis-'))
     // A sizing whose mode sits at the low end of its range: the deterministic case lies outside the P10–P90 of skewed costs.
     mkdirSync(join(work, 'size'), { recursive: true })
-    writeFileSync(join(work, 'size', 'sizing.json'), JSON.stringify(sizing({ low: 8, roundedToNodes: 8, high: 16 }, ['us-hyperscaler', 'eu-regional'])))
+    writeFileSync(join(work, 'size', 'sizing.json'), JSON.stringify(sizing({ low: 8, total: 8, high: 16 }, ['us-hyperscaler', 'eu-regional'])))
     const { result } = runTcoModel({ modelFile: 'scenarios/tco-eu-exit.yaml', catalogFiles: [], fxFiles: [], seed: 1, from: work, outDir: join(work, 'tco') })
     const table = formatTco(result).split('\n')
     const evaluated = result.options.filter((option) => option.monteCarlo !== null)
