@@ -62,6 +62,7 @@ function sizeFleet(plan: ModelPlan, option: OptionPlan, values: Float64Array): v
 export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
   const months = plan.months
   const migration = option.migration
+  emitEstateLines(plan, option, values, sink)
   if (migration === null) {
     emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
     return
@@ -151,7 +152,9 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     const growth = plan.growth[year] as number
     let providerSpend = 0
     let computeSpend = 0
-    if (option.kind === 'rental') {
+    if (option.computeFromEstate && option.kind !== 'owned') {
+      // The compute is the estate's workloads, each over its own months (emitEstateLines).
+    } else if (option.kind === 'rental') {
       const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
       computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount)
@@ -228,6 +231,44 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     if (applies[10] === 1) {
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
       sink.range(CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1)
+    }
+  }
+}
+
+/**
+ * An estate-driven option's compute: each workload on today's host until it leaves (before its move,
+ * then beside its new host for its own dual running) and on the option's offer from when it arrives,
+ * or on today's host throughout when this option does not move it. Demand grows at each anniversary
+ * (whole GPUs per workload). The C12 surcharge and the C10 reserve follow the host that bills the line.
+ */
+function emitEstateLines(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
+  if (option.estateLines.length === 0) return
+  const baseline = plan.options[plan.baseline] as OptionPlan
+  const params = plan.params
+  for (const line of option.estateLines) {
+    const host = line.host === 'current' ? baseline : option
+    for (let year = 0; year < plan.years; year++) {
+      const a = line.from > year * 12 ? line.from : year * 12
+      const b = line.to < year * 12 + 12 ? line.to : year * 12 + 12
+      if (b <= a) continue
+      const growth = plan.growth[year] as number
+      let spend: number
+      if (line.priceSlot !== -1) {
+        const gpuHours = Math.ceil(line.gpus * growth - 1e-9) * HOURS_PER_MONTH
+        const discount = line.discountSlot === -1 ? 0 : (values[line.discountSlot] as number)
+        spend = gpuHours * (values[line.priceSlot] as number) * (1 - discount)
+        sink.range(CATEGORY.computeRental, line.phase, a, b, spend, gpuHours)
+      } else {
+        const input = line.inputMtok * growth
+        const output = line.outputMtok * growth
+        spend = input * (values[line.inputPriceSlot] as number) + output * (values[line.outputPriceSlot] as number)
+        sink.range(CATEGORY.tokenApi, line.phase, a, b, spend, input + output)
+      }
+      if (host.applies[12] === 1) sink.range(CATEGORY.c12, line.phase, a, b, spend * (values[params.regionalSurcharge] as number), 1)
+      if (host.applies[10] === 1) {
+        const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
+        sink.range(CATEGORY.c10, line.phase, a, until, spend * (values[params.dpfReserveRatePerYear] as number), 1)
+      }
     }
   }
 }

@@ -91,8 +91,9 @@ export const CATEGORY = {
 export const CATEGORY_COUNT = COST_CATEGORIES.length
 
 /** Whose cost a line is inside an option's cash flows: the option's own, or the baseline's before the move or while both run. */
-export const PHASES = ['own', 'before-move', 'dual-running'] as const
-export const PHASE = { own: 0, beforeMove: 1, dualRunning: 2 } as const
+export const PHASES = ['own', 'before-move', 'dual-running', 'staying'] as const
+/** staying: an estate's workloads that this option does not move, still on today's hosts (src/econ/tco-estate.ts). */
+export const PHASE = { own: 0, beforeMove: 1, dualRunning: 2, staying: 3 } as const
 
 // ---------------------------------------------------------------------------------------------
 // Drivers
@@ -203,6 +204,34 @@ export interface OptionPlan {
   /** Per draw: GPUs rented (rental) or nodes installed (owned) in each year. */
   units: Float64Array
   notes: string[]
+  /** An estate-driven model (src/econ/tco-estate.ts): the compute of each workload, over its own months. */
+  estateLines: EstateLine[]
+  /** True when the option's rental or token-API compute is its estateLines, not its own fleet (gpus, demand tokens). */
+  computeFromEstate: boolean
+}
+
+/**
+ * One workload's compute on one host over its own months, in an estate-driven model: on today's
+ * host (priced from its catalog row) until it leaves, or on the option's offer from when it arrives.
+ */
+export interface EstateLine {
+  workload: string
+  catalogRow: string
+  /** current: today's host (the baseline's bill); option: the option's own offer. */
+  host: 'current' | 'option'
+  phase: number
+  /** Months [from, to) from the model's start. */
+  from: number
+  to: number
+  /** Rental: GPUs in the first year (whole GPUs each year as demand grows); 0 for a token API. */
+  gpus: number
+  priceSlot: number
+  discountSlot: number
+  /** Token API: million tokens a month in the first year. */
+  inputMtok: number
+  outputMtok: number
+  inputPriceSlot: number
+  outputPriceSlot: number
 }
 
 export interface ModelPlan {
@@ -370,6 +399,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       migration: null,
       units: new Float64Array(years),
       notes,
+      estateLines: [],
+      computeFromEstate: false,
     }
     for (const component of plan.components) plan.applies[Number(component.slice(1))] = 1
     if (!plan.gate.feasible && isBaseline) notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')

@@ -9,7 +9,9 @@ import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing } from '../output/sizing-format.js'
+import { loadCatalog } from '../econ/catalog.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
+import { catalogCostRanking } from '../plan/estate.js'
 import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import type { Scenario } from '../schema/scenario.js'
@@ -145,7 +147,9 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     const inventoryFile = near(scenario.plan.inventory)
     const folder = prepareOutputDir(join(runDir, 'plan'))
     await timed('plan', folder, async () => {
-      const plan = buildPlan({ inventory: loadInventory(inventoryFile), inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []) })
+      const inventory = loadInventory(inventoryFile)
+      const workloadCostOf = catalogCostRanking(inventory, inventoryFile, loadCatalog({}))
+      const plan = buildPlan({ inventory, inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []), workloadCostOf })
       writePlanFiles(plan, folder)
       return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
     })
