@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { buildPlan } from '../../src/plan/build-plan.js'
+import { loadCatalog } from '../../src/econ/catalog.js'
+import { type PlanInputs, buildPlan as buildPlanUnranked } from '../../src/plan/build-plan.js'
+import { catalogCostRanking } from '../../src/plan/estate.js'
 import { monthEndsBy, monthIndex } from '../../src/plan/months.js'
 import type { LatencyEvidence } from '../../src/plan/recommend.js'
 import { sealRank } from '../../src/schema/catalog.js'
@@ -15,6 +17,8 @@ const INVENTORY_FILE = 'scenarios/eu-exit-inventory.yaml'
 const work = mkdtempSync(join(tmpdir(), 'geopat-plan-'))
 const loadInventory = (): Inventory => inventorySchema.parse(YAML.parse(readFileSync(INVENTORY_FILE, 'utf8')))
 const rawInventory = (): Record<string, unknown> => YAML.parse(readFileSync(INVENTORY_FILE, 'utf8'))
+/** As `geopat plan` builds it: options ranked per workload by what it would pay there, from their catalog rows. */
+const buildPlan = (inputs: PlanInputs): Plan => buildPlanUnranked({ ...inputs, workloadCostOf: catalogCostRanking(inputs.inventory, inputs.inventoryFile, loadCatalog({})) })
 
 /**
  * Checks a plan against its inventory from first principles, whatever the plan chose: the
