@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { loadInventory } from '../plan/build-plan.js'
 import { type PricedEstate, checkOffers, priceEstate, tokensPerMonth } from '../plan/estate.js'
-import { monthIndex } from '../plan/months.js'
+import { monthIndex, monthName } from '../plan/months.js'
 import type { Inventory } from '../schema/inventory.js'
 import type { Plan } from '../schema/plan.js'
 import type { TcoModel } from '../schema/tco-model.js'
@@ -87,23 +87,28 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
   const moves: EstateMove[] = []
   for (const planned of from.plan.workloads) {
     if (planned.option === null || planned.timeline === null) continue
+    const window = from.plan.dualRunning.find((entry) => entry.workload === planned.name)
     const optionIndex = inventory.options.findIndex((o) => o.id === planned.option)
     const option = inventory.options[optionIndex]
     const workload = inventory.workloads.find((w) => w.name === planned.name)
     if (!option || !workload) throw new UserError(`--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`)
     if (option.tcoOption === undefined) throw new UserError(`${inventoryFile}: options.${optionIndex}.tcoOption: is required: the plan moves ${planned.name} to ${option.id}, and the TCO must cost that offer`)
-    const timeline = planned.timeline
-    const lastOld = monthIndex(timeline.dualRunning?.end ?? timeline.cutover)
+    // Both hosts are paid over the plan's overlap window for this workload (pilot to the end of its
+    // dual running); without dual running, from the pilot to the cutover.
+    const first = window ? monthIndex(window.overlap.start) : monthIndex(planned.timeline.pilot.start)
+    const last = window ? monthIndex(window.overlap.end) : monthIndex(planned.timeline.cutover)
     moves.push({
       workload: planned.name,
       inventoryOption: option.id,
       tcoOption: option.tcoOption,
-      arrive: Math.min(horizon, Math.max(0, monthIndex(timeline.pilot.start) - modelStart)),
-      leave: Math.min(horizon, Math.max(0, lastOld + 1 - modelStart)),
-      gpus: workload.traffic.gpus,
+      arrive: Math.min(horizon, Math.max(0, first - modelStart)),
+      leave: Math.min(horizon, Math.max(0, last + 1 - modelStart)),
+      // The GPUs the plan gave it (the inventory's traffic.gpus on a GPU offer).
+      gpus: planned.gpus,
     })
   }
 
+  const calendar = (month: number): string => monthName(modelStart + month)
   const notes: string[] = []
   for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
   const estateTokens = estate.workloads.reduce((sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }), { input: 0, output: 0 })
@@ -126,7 +131,7 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
     const startMonth = Math.min(...mine.map((m) => m.arrive))
     const lastLeave = Math.max(...mine.map((m) => m.leave))
     notes.push(
-      `${option.id}: moves from plan ${from.file}, each on its own timeline (new host from its pilot, today's host until its dual running ends): ${mine.map((m) => `${m.workload} months ${m.arrive}–${m.leave - 1} overlap ${m.leave - m.arrive}`).join(', ')}`,
+      `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
     )
     if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined) notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
     const migration = { ...option.migration, startMonth, dualRunningMonths: Math.max(0, lastLeave - startMonth) }

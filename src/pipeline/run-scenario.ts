@@ -172,8 +172,15 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
         outDir: folder,
       })
       const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
+      const money = (value: number): string => `${Math.round(value).toLocaleString('en')} ${result.model.currency}`
+      if (planned) {
+        // One estate: each option carries the plan's moves to that offer, so each saving is that part of the plan.
+        const baseline = result.options.find((o) => o.baseline)
+        const parts = feasible.filter((o) => !o.baseline).map((o) => `${o.id} ${money(o.savings?.npv ?? 0)}`)
+        return `today's estate ${money(baseline?.deterministic?.npvCost ?? 0)} (NPV of costs); savings of the plan's moves by offer: ${parts.join(', ') || 'none'}`
+      }
       const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
-      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(cheapest.deterministic?.npvCost ?? 0).toLocaleString('en')} ${result.model.currency})` : 'no feasible option'
+      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(cheapest.deterministic?.npvCost ?? 0)})` : 'no feasible option'
     })
     if (await stopped()) return interruptedResult()
   }

@@ -301,6 +301,11 @@ export function buildPlan(inputs: PlanInputs): Plan {
               end: p.timeline.dualRunning.end,
               months: practice.dualRunningMonths,
               gpus: p.gpus,
+              overlap: {
+                start: p.timeline.pilot.start,
+                end: p.timeline.dualRunning.end,
+                months: monthIndex(p.timeline.dualRunning.end) - monthIndex(p.timeline.pilot.start) + 1,
+              },
             },
           ]
         : [],

@@ -153,7 +153,7 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
     for (const offer of inventory.options.filter((o: any) => used.has(o.id))) expect(result.options.map((o) => o.id)).toContain(offer.tcoOption)
   })
 
-  it('recomputed month by month from plan.json: the old host bills until its dual running ends, the new one from its pilot', () => {
+  it("recomputed month by month from plan.json: each workload's hosts overlap over the plan's window for it, no other", () => {
     for (const option of result.options.filter((o) => !o.baseline && o.kind !== 'owned')) {
       const offer = inventory.options.find((o: any) => o.tcoOption === option.id)
       const row = rawRows.get(offer.catalogRow) as RawRow
@@ -170,8 +170,13 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
             expected += old
             continue
           }
-          const arrive = monthIndex(move.timeline.pilot.start) - start
-          const leave = monthIndex(move.timeline.dualRunning?.end ?? move.timeline.cutover) + 1 - start
+          // The plan's own window for this workload: both hosts paid from its pilot to the end of its dual running.
+          const window = plan.dualRunning.find((d) => d.workload === workload.name)?.overlap
+          expect(window?.start).toBe(move.timeline.pilot.start)
+          expect(window?.end).toBe(move.timeline.dualRunning?.end)
+          const arrive = monthIndex(window?.start as string) - start
+          const leave = monthIndex(window?.end as string) + 1 - start
+          expect(window?.months).toBe(leave - arrive)
           if (month < leave) expected += old
           if (month >= arrive && month < leave) dual += old
           if (month >= arrive) expected += byHand(row, { gpus: workload.traffic.gpus, ...workload.traffic }) * (1 - discount)
