@@ -18,6 +18,7 @@ import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { Interrupted } from '../util/interrupt.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
+import { sizeWorkloads, withSizedGpus } from './size-workloads.js'
 
 export interface RunStep {
   step: 'bench' | 'compare' | 'size' | 'tco' | 'plan' | 'report'
@@ -146,12 +147,21 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   if (scenario.plan) {
     const inventoryFile = near(scenario.plan.inventory)
     const folder = prepareOutputDir(join(runDir, 'plan'))
-    await timed('plan', folder, async () => {
-      const inventory = loadInventory(inventoryFile)
+    await timed('plan', folder, async (stop) => {
+      let inventory = loadInventory(inventoryFile)
+      // A sizing per workload: its own peak, token lengths and SLO, under the scenario's size: policy.
+      let sizedNote = ''
+      if (scenario.size && inventory.sizing) {
+        const sized = await sizeWorkloads(inventory, inventoryFile, scenario.size, scenario.load.seed ?? 1, stop)
+        writeFileAtomic(join(folder, 'workload-sizing.json'), `${JSON.stringify({ inventoryFile, workloads: sized }, null, 2)}\n`)
+        for (const s of sized) log(`  ${s.workload}: ${s.gpus} GPUs (${s.replicas} × ${s.gpusPerReplica}, ${s.capacityPerReplica.estimate.toFixed(2)} req/s per replica on ${s.profile}) for ${s.peakRequestsPerS} req/s at TTFT ≤ ${s.slo.ttftMs} ms, TPOT ≤ ${s.slo.tpotMs} ms; the inventory says ${s.inventoryGpus}`)
+        inventory = withSizedGpus(inventory, sized)
+        sizedNote = `, GPUs of ${sized.length} workload(s) from their own sizing`
+      }
       const workloadCostOf = catalogCostRanking(inventory, inventoryFile, loadCatalog({}))
       const plan = buildPlan({ inventory, inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []), workloadCostOf })
       writePlanFiles(plan, folder)
-      return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
+      return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)${sizedNote}`
     })
     if (await stopped()) return interruptedResult()
   }

@@ -152,6 +152,12 @@ export const inventorySchema = z
     /** GPUs the target environments can hold, from a month on (a step function). */
     capacity: z.array(z.object({ from: monthSchema, gpus: z.number().int().nonnegative() }).strict()).min(1),
     practice: practiceSchema.default(practiceSchema.parse({})),
+    /**
+     * Per-workload sizing (`geopat run` with a size: step): the simulator profile that models each
+     * model on the GPU offers. A workload whose model is listed gets its GPUs from its own traffic
+     * (peak req/s, token lengths, SLO) instead of traffic.gpus.
+     */
+    sizing: z.object({ profiles: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
     options: z.array(targetOptionSchema).min(1),
     deadlines: z.array(deadlineSchema).default([]),
     workloads: z.array(workloadSchema).min(1),
