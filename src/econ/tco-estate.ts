@@ -157,6 +157,8 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
  * workload on today's host all along; an option the workloads the plan moves to it (today's host
  * before the move and through its dual running, the option's offer from its pilot on) and the
  * others on today's host throughout. Today's hosts' prices become drivers (catalog rows, fixed).
+ * The baseline's own running costs (egress, compliance) stop at the option's cutover only for the
+ * share of today's estate (by monthly cost) that the option moves; the rest keeps billing.
  */
 export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
   const { estate, inventory, inventoryFile } = setup
@@ -209,6 +211,8 @@ export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
       lines.push(...newHostLine(option, move, inventory, inventoryFile, months))
     }
     option.estateLines = lines
+    const moved = estate.workloads.filter((w) => setup.moves.some((m) => m.workload === w.name && m.tcoOption === option.id)).reduce((sum, w) => sum + w.monthlyCost, 0)
+    option.estateStayingShare = estate.monthlyCost > 0 ? Math.max(0, 1 - moved / estate.monthlyCost) : 0
   }
 }
 

@@ -73,6 +73,12 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   emitRunningCosts(plan, baseline, values, sink, 0, start, PHASE.beforeMove)
   emitRunningCosts(plan, baseline, values, sink, start, cutover, PHASE.dualRunning)
   emitRunningCosts(plan, option, values, sink, start, months, PHASE.own)
+  if (option.estateStayingShare > 0) {
+    // The workloads this option does not move keep their share of the baseline's running costs.
+    STAYING.inner = sink
+    STAYING.factor = option.estateStayingShare
+    emitRunningCosts(plan, baseline, values, STAYING, cutover, months, PHASE.staying)
+  }
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
   const params = plan.params
@@ -272,6 +278,19 @@ function emitEstateLines(plan: ModelPlan, option: OptionPlan, values: Float64Arr
     }
   }
 }
+
+/** A sink that scales what it passes on (one reused instance: the evaluator allocates nothing per draw). */
+class ScaledSink implements CashFlowSink {
+  inner: CashFlowSink | null = null
+  factor = 1
+  range(category: number, phase: number, from: number, to: number, monthlyAmount: number, monthlyQuantity: number): void {
+    this.inner?.range(category, phase, from, to, monthlyAmount * this.factor, monthlyQuantity * this.factor)
+  }
+  once(category: number, phase: number, month: number, amount: number, quantity: number): void {
+    this.inner?.once(category, phase, month, amount * this.factor, quantity * this.factor)
+  }
+}
+const STAYING = new ScaledSink()
 
 /** Sums present values only: the Monte Carlo's sink. */
 export class PresentValueSink implements CashFlowSink {

@@ -208,6 +208,12 @@ export interface OptionPlan {
   estateLines: EstateLine[]
   /** True when the option's rental or token-API compute is its estateLines, not its own fleet (gpus, demand tokens). */
   computeFromEstate: boolean
+  /**
+   * Estate-driven: the share of today's estate (by monthly cost) this option does not move. That
+   * share of the baseline's own running costs (egress, compliance) keeps billing after the option's
+   * cutover, under `staying`; 0 otherwise.
+   */
+  estateStayingShare: number
 }
 
 /**
@@ -401,6 +407,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       notes,
       estateLines: [],
       computeFromEstate: false,
+      estateStayingShare: 0,
     }
     for (const component of plan.components) plan.applies[Number(component.slice(1))] = 1
     if (!plan.gate.feasible && isBaseline) notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')

@@ -187,6 +187,19 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
     }
   })
 
+  it("after an option's last cutover, the share of today's estate it does not move keeps its share of the baseline's own costs (egress)", () => {
+    const egress = (option: string, month: number, phase: string): number => flows.filter((f) => f.option === option && f.month === month && f.category === 'egress' && f.phase === phase).reduce((sum, f) => sum + f.amount, 0)
+    const total = [...today.values()].reduce((a, b) => a + b, 0)
+    for (const option of result.options.filter((o) => !o.baseline)) {
+      const offer = inventory.options.find((o: any) => o.tcoOption === option.id)
+      const moved = plan.workloads.filter((w) => w.option === offer.id && w.timeline)
+      const share = 1 - moved.reduce((sum, w) => sum + (today.get(w.name) as number), 0) / total
+      const lastLeave = Math.max(...moved.map((w) => monthIndex(w.timeline?.dualRunning?.end as string) + 1 - start))
+      expect(egress('stay-aws', 0, 'own')).toBeGreaterThan(0)
+      for (let month = lastLeave; month < months; month++) expect(egress(option.id, month, 'staying'), `${option.id} month ${month}`).toBeCloseTo(egress('stay-aws', month, 'own') * share, 4)
+    }
+  })
+
   it('the owned option holds the GPUs of the workloads the plan moves to it', () => {
     const owned = result.options.find((o) => o.kind === 'owned')
     const offer = inventory.options.find((o: any) => o.tcoOption === owned?.id)
