@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { csvTable } from '../output/csv.js'
 import { loadInventory } from '../plan/build-plan.js'
 import { type PricedEstate, checkOffers, priceEstate, tokensPerMonth } from '../plan/estate.js'
 import { monthIndex, monthName } from '../plan/months.js'
@@ -115,7 +116,7 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
   const options = model.options.flatMap((option): TcoModel['options'] => {
     if (option.id === baselineId) {
       notes.push(
-        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
+        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
       )
       return [{ ...option, name: `Stay: today's estate (${estate.workloads.length} workloads, ${inventory.organisation})` }]
     }
@@ -239,4 +240,36 @@ function newHostLine(option: OptionPlan, move: EstateMove, inventory: Inventory,
   const tokens = tokensPerMonth(inventory.workloads[index] as Inventory['workloads'][number])
   if (tokens === null) throw new UserError(`${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API (${move.inventoryOption}), priced per token`)
   return [{ ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot }]
+}
+
+export const ESTATE_COLUMNS = ['workload', 'catalogRow', 'provider', 'unit', 'gpus', 'inputMtokPerMonth', 'outputMtokPerMonth', 'rowCurrency', 'rowPricePerGpuHour', 'rowPricePerMtokInput', 'rowPricePerMtokOutput', 'rate', 'monthlyCost', 'currency', 'movesTo', 'overlapMonths'] as const
+
+/**
+ * estate.csv: today's estate as the TCO's baseline prices it, one line per workload (its catalog
+ * row, quantity, the row's price, the FX rate, the monthly cost in the model's currency) and where
+ * the plan moves it, so that a reader can recompute the baseline by hand.
+ */
+export function estateCsv(setup: EstateSetup): string {
+  const rows = setup.estate.workloads.map((w) => {
+    const move = setup.moves.find((m) => m.workload === w.name)
+    return [
+      w.name,
+      w.catalogRow,
+      w.provider,
+      w.unit,
+      w.gpus,
+      w.inputMtokPerMonth,
+      w.outputMtokPerMonth,
+      w.rowCurrency,
+      w.rowPricePerGpuHour,
+      w.rowPricePerMtok?.input ?? null,
+      w.rowPricePerMtok?.output ?? null,
+      w.rate,
+      w.monthlyCost,
+      setup.estate.currency,
+      move?.tcoOption ?? null,
+      move ? move.leave - move.arrive : null,
+    ]
+  })
+  return csvTable(ESTATE_COLUMNS, rows)
 }

@@ -9,7 +9,7 @@ import { cashflowsCsv } from './cashflow-csv.js'
 import { loadComplianceData } from './compliance-tax.js'
 import { focusCsv } from './focus.js'
 import { runTco } from './tco.js'
-import { attachEstate, prepareEstate } from './tco-estate.js'
+import { attachEstate, estateCsv, prepareEstate } from './tco-estate.js'
 import { readPlan } from './tco-from-plan.js'
 import { applySizing, readSizing } from './tco-from-sizing.js'
 import { type PriceSource, compileModel } from './tco-plan.js'
@@ -78,5 +78,6 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))
   writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
   writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
+  if (estate) writeFileAtomic(join(outDir, 'estate.csv'), estateCsv(estate))
   return { result: validated, files }
 }

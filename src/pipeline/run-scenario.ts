@@ -187,7 +187,8 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
         // One estate: each option carries the plan's moves to that offer, so each saving is that part of the plan.
         const baseline = result.options.find((o) => o.baseline)
         const parts = feasible.filter((o) => !o.baseline).map((o) => `${o.id} ${money(o.savings?.npv ?? 0)}`)
-        return `today's estate ${money(baseline?.deterministic?.npvCost ?? 0)} (NPV of costs); savings of the plan's moves by offer: ${parts.join(', ') || 'none'}`
+        const total = feasible.reduce((sum, o) => sum + (o.savings?.npv ?? 0), 0)
+        return `today's estate ${money(baseline?.deterministic?.npvCost ?? 0)} (NPV of costs); savings of the plan's moves by offer: ${parts.join(', ') || 'none'} (together ${money(total)})`
       }
       const cheapest = feasible.sort((a, b) => (a.deterministic?.npvCost ?? 0) - (b.deterministic?.npvCost ?? 0))[0]
       return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(cheapest.deterministic?.npvCost ?? 0)})` : 'no feasible option'

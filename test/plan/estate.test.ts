@@ -135,9 +135,13 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
   const compute = (option: string, month: number, phase?: string): number =>
     flows.filter((f) => f.option === option && f.month === month && (f.category === 'compute-rental' || f.category === 'token-api') && (phase === undefined || f.phase === phase)).reduce((sum, f) => sum + f.amount, 0)
 
-  it("the baseline's compute is today's estate priced from the catalog, every month", () => {
+  it("the baseline's compute is today's estate priced from the catalog, every month, and estate.csv lists it per workload", () => {
     const estate = [...today.values()].reduce((a, b) => a + b, 0)
     for (let month = 0; month < months; month++) expect(compute('stay-aws', month)).toBeCloseTo(estate, 4)
+    const [header, ...lines] = readFileSync(join(work, 'timing', 'tco', 'estate.csv'), 'utf8').trim().split('\n')
+    const at = (header as string).split(',').indexOf('monthlyCost')
+    const perWorkload = new Map(lines.map((line) => [line.split(',')[0] as string, Number(line.split(',')[at])]))
+    for (const [name, cost] of today) expect(perWorkload.get(name), name).toBeCloseTo(cost, 4)
   })
 
   it("the plan's offers and the TCO's are the same catalog rows, and options the plan does not use are left out", () => {
