@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
+import { loadCatalog } from '../econ/catalog.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
+import { catalogCostRanking } from '../plan/estate.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import { makeRunId, prepareOutputDir } from '../output/files.js'
 import { formatPlan, writePlanFiles } from '../output/plan-formats.js'
@@ -24,7 +26,9 @@ export default class PlanCommand extends GeopatCommand {
     const { args, flags } = await this.parse(PlanCommand)
     const inventory = loadInventory(args.inventory)
     const evidence = latencyEvidence(flags.from ?? [])
-    const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence })
+    // Options are ranked per workload by what it would pay there, priced from the options' catalog rows.
+    const workloadCostOf = catalogCostRanking(inventory, args.inventory, loadCatalog({}))
+    const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence, workloadCostOf })
     const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('plan')))
     writePlanFiles(plan, outDir)
     if (!this.jsonEnabled()) {

@@ -71,6 +71,7 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   const months = plan.months
   const migration = option.migration
   emitEntityCosts(plan, option, values, sink)
+  emitEstateLines(plan, option, values, sink)
   if (migration === null) {
     emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
     emitCommitment(plan, option, values, sink, 0, months, false, PHASE.own, PHASE.own, 0)
@@ -88,6 +89,12 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   for (let k = 0; k < ramp && start + k < months; k++) emitRunningCosts(plan, option, values, sink, start + k, Math.min(months, start + k + 1), PHASE.own, (k + 0.5) / ramp)
   emitRunningCosts(plan, option, values, sink, Math.min(months, start + ramp), months, PHASE.own)
   emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
+  if (option.estateStayingShare > 0) {
+    // The workloads this option does not move keep their share of the baseline's running costs.
+    STAYING.inner = sink
+    STAYING.factor = option.estateStayingShare
+    emitRunningCosts(plan, baseline, values, STAYING, cutover, months, PHASE.staying)
+  }
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
   const params = plan.params
@@ -212,7 +219,9 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     const growth = plan.growth[year] as number
     let providerSpend = 0
     let computeSpend = 0
-    if (option.kind === 'rental') {
+    if (option.computeFromEstate && option.kind !== 'owned') {
+      // The compute is the estate's workloads, each over its own months (emitEstateLines).
+    } else if (option.kind === 'rental') {
       const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH * load
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
       computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
@@ -308,7 +317,8 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
  */
 function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, exited: boolean, phaseBefore: number, phaseAfter: number, split: number): void {
   const term = option.commitmentTermMonths
-  if (term === 0 || to <= from) return
+  // An estate-driven option bills each workload's own rows (emitEstateLines): its fleet-level commitment is not modelled.
+  if (term === 0 || to <= from || option.computeFromEstate) return
   const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
   const perGpuMonth = (values[option.priceSlot] as number) * (1 - discount) * HOURS_PER_MONTH
   let termStart = option.commitmentStart + Math.floor((from - option.commitmentStart) / term) * term
@@ -339,6 +349,61 @@ function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Arra
     at = next
   }
 }
+
+/**
+ * An estate-driven option's compute: each workload on today's host until it leaves (before its move,
+ * then beside its new host for its own dual running) and on the option's offer from when it arrives,
+ * or on today's host throughout when this option does not move it. Demand grows at each anniversary
+ * (whole GPUs per workload). The C12 surcharge and the C10 reserve follow the host that bills the line.
+ */
+function emitEstateLines(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): void {
+  if (option.estateLines.length === 0) return
+  const baseline = plan.options[plan.baseline] as OptionPlan
+  const params = plan.params
+  for (const line of option.estateLines) {
+    const host = line.host === 'current' ? baseline : option
+    for (let year = 0; year < plan.years; year++) {
+      const a = line.from > year * 12 ? line.from : year * 12
+      const b = line.to < year * 12 + 12 ? line.to : year * 12 + 12
+      if (b <= a) continue
+      const growth = plan.growth[year] as number
+      let spend: number
+      if (line.priceSlot !== -1) {
+        const gpuHours = Math.ceil(line.gpus * growth - 1e-9) * HOURS_PER_MONTH
+        const discount = line.discountSlot === -1 ? 0 : (values[line.discountSlot] as number)
+        // The price trend of the GPUs' host: the option's own offer, or today's GPU hosts at the (rented) baseline's.
+        const trendOf = line.host === 'option' || host.kind === 'rental' ? host : null
+        spend = gpuHours * (values[line.priceSlot] as number) * (1 - discount) * (trendOf === null ? 1 : priceFactor(plan, trendOf, year))
+        sink.range(CATEGORY.computeRental, line.phase, a, b, spend, gpuHours)
+      } else {
+        const input = line.inputMtok * growth
+        const output = line.outputMtok * growth
+        // A token API on the option's offer follows the option's trend; today's token APIs keep their row's price.
+        const trend = line.host === 'option' ? priceFactor(plan, option, year) : 1
+        spend = (input * (values[line.inputPriceSlot] as number) + output * (values[line.outputPriceSlot] as number)) * trend
+        sink.range(CATEGORY.tokenApi, line.phase, a, b, spend, input + output)
+      }
+      if (host.applies[12] === 1) sink.range(CATEGORY.c12, line.phase, a, b, spend * (values[params.regionalSurcharge] as number), 1)
+      if (host.applies[10] === 1) {
+        const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
+        sink.range(CATEGORY.c10, line.phase, a, until, spend * (values[params.dpfReserveRatePerYear] as number), 1)
+      }
+    }
+  }
+}
+
+/** A sink that scales what it passes on (one reused instance: the evaluator allocates nothing per draw). */
+class ScaledSink implements CashFlowSink {
+  inner: CashFlowSink | null = null
+  factor = 1
+  range(category: number, phase: number, from: number, to: number, monthlyAmount: number, monthlyQuantity: number): void {
+    this.inner?.range(category, phase, from, to, monthlyAmount * this.factor, monthlyQuantity * this.factor)
+  }
+  once(category: number, phase: number, month: number, amount: number, quantity: number): void {
+    this.inner?.once(category, phase, month, amount * this.factor, quantity * this.factor)
+  }
+}
+const STAYING = new ScaledSink()
 
 /** Sums present values only: the Monte Carlo's sink. */
 export class PresentValueSink implements CashFlowSink {

@@ -137,8 +137,9 @@ export const CATEGORY = {
 export const CATEGORY_COUNT = COST_CATEGORIES.length
 
 /** Whose cost a line is inside an option's cash flows: the option's own, or the baseline's before the move or while both run. */
-export const PHASES = ['own', 'before-move', 'dual-running'] as const
-export const PHASE = { own: 0, beforeMove: 1, dualRunning: 2 } as const
+export const PHASES = ['own', 'before-move', 'dual-running', 'staying'] as const
+/** staying: an estate's workloads that this option does not move, still on today's hosts (src/econ/tco-estate.ts). */
+export const PHASE = { own: 0, beforeMove: 1, dualRunning: 2, staying: 3 } as const
 
 // ---------------------------------------------------------------------------------------------
 // Drivers
@@ -374,6 +375,40 @@ export interface OptionPlan {
   /** Rental: the shared staff rule's GPUs-per-FTE slot (−1: no rule; fteSlot/staffCostSlot: explicit staff). */
   staffGpusPerFteSlot: number
   residualBasis: 'book' | 'resale'
+  /** An estate-driven model (src/econ/tco-estate.ts): the compute of each workload, over its own months. */
+  estateLines: EstateLine[]
+  /** True when the option's rental or token-API compute is its estateLines, not its own fleet (gpus, demand tokens). */
+  computeFromEstate: boolean
+  /**
+   * Estate-driven: the share of today's estate (by monthly cost) this option does not move. That
+   * share of the baseline's own running costs (egress, compliance) keeps billing after the option's
+   * cutover, under `staying`; 0 otherwise.
+   */
+  estateStayingShare: number
+}
+
+/**
+ * One workload's compute on one host over its own months, in an estate-driven model: on today's
+ * host (priced from its catalog row) until it leaves, or on the option's offer from when it arrives.
+ */
+export interface EstateLine {
+  workload: string
+  catalogRow: string
+  /** current: today's host (the baseline's bill); option: the option's own offer. */
+  host: 'current' | 'option'
+  phase: number
+  /** Months [from, to) from the model's start. */
+  from: number
+  to: number
+  /** Rental: GPUs in the first year (whole GPUs each year as demand grows); 0 for a token API. */
+  gpus: number
+  priceSlot: number
+  discountSlot: number
+  /** Token API: million tokens a month in the first year. */
+  inputMtok: number
+  outputMtok: number
+  inputPriceSlot: number
+  outputPriceSlot: number
 }
 
 export interface ModelPlan {
@@ -594,6 +629,9 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
       rampMonths: 0,
       staffGpusPerFteSlot: -1,
       residualBasis: 'book',
+      estateLines: [],
+      computeFromEstate: false,
+      estateStayingShare: 0,
     }
     for (const component of plan.components) plan.applies[Number(component.slice(1))] = 1
     if (!plan.gate.feasible && isBaseline) notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')

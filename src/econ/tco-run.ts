@@ -12,7 +12,8 @@ import { cashflowsCsv } from './cashflow-csv.js'
 import { estateFacts, loadComplianceData } from './compliance-tax.js'
 import { focusCsv, riskEstimatesCsv } from './focus.js'
 import { runTco } from './tco.js'
-import { applyPlan, readPlan } from './tco-from-plan.js'
+import { attachEstate, estateCsv, prepareEstate } from './tco-estate.js'
+import { readPlan } from './tco-from-plan.js'
 import { applySizing, readSizing } from './tco-from-sizing.js'
 import { type PriceSource, compileModel } from './tco-plan.js'
 
@@ -44,10 +45,13 @@ export interface TcoRunOptions {
  */
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string; riskEstimates: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
-  const planned = options.plan !== undefined ? applyPlan(sized.model, readPlan(options.plan)) : { model: sized.model, notes: [] }
-  const model = planned.model
   const asOf = options.asOf ?? new Date()
   const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
+  // With a plan, one estate: the baseline is the plan's inventory priced from the catalog, and each
+  // option the workloads the plan moves to that offer, on their own timelines (tco-estate.ts).
+  const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined
+  const planned = estate ? { model: estate.model, notes: estate.notes } : { model: sized.model, notes: [] }
+  const model = planned.model
   const prices: PriceSource = {
     row: (id) => {
       const row = catalog.byId(id)
@@ -71,11 +75,13 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
     compliance.estate = estateFacts(loadInventory(inventoryFile), model.compliance.inventory)
   }
   const plan = compileModel(model, options.modelFile, compliance, prices)
+  if (estate) attachEstate(plan, estate)
   // The folder once the model is known to be good: a bad model leaves nothing behind.
   const outDir = prepareOutputDir(options.outDir)
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed })
   const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
-  result.warnings.push(...sized.notes, ...planned.notes)
+  // With a plan, the estate's notes say where GPUs come from (the inventory), not the sizing's.
+  result.warnings.push(...(estate ? [] : sized.notes), ...planned.notes)
   for (const stale of staleRows([...new Set(usedRows)], { asOf, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
   const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv'), riskEstimates: join(outDir, 'risk-estimates.csv') }
   result.files = files
@@ -85,5 +91,6 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   writeFileAtomic(files.focus, focusCsv(plan, cashFlows, central, `geopat ${GEOPAT_VERSION} tco`))
   writeFileAtomic(files.riskEstimates, riskEstimatesCsv(plan, cashFlows))
   writeFileAtomic(files.json, `${JSON.stringify(validated, null, 2)}\n`)
+  if (estate) writeFileAtomic(join(outDir, 'estate.csv'), estateCsv(estate))
   return { result: validated, files }
 }

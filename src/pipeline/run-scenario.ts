@@ -9,13 +9,16 @@ import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../output/files.js'
 import { writePlanFiles } from '../output/plan-formats.js'
 import { formatSizing, sizeLine } from '../output/sizing-format.js'
+import { loadCatalog } from '../econ/catalog.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
+import { catalogCostRanking } from '../plan/estate.js'
 import { writeReport } from '../report/build.js'
 import { latencyEvidence } from '../plan/evidence.js'
 import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { Interrupted } from '../util/interrupt.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
+import { sizeWorkloads, withSizedGpus } from './size-workloads.js'
 
 export interface RunStep {
   step: 'bench' | 'compare' | 'size' | 'tco' | 'plan' | 'report'
@@ -143,10 +146,21 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   if (scenario.plan) {
     const inventoryFile = near(scenario.plan.inventory)
     const folder = prepareOutputDir(join(runDir, 'plan'))
-    await timed('plan', folder, async () => {
-      const plan = buildPlan({ inventory: loadInventory(inventoryFile), inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []) })
+    await timed('plan', folder, async (stop) => {
+      let inventory = loadInventory(inventoryFile)
+      // A sizing per workload: its own peak, token lengths and SLO, under the scenario's size: policy.
+      let sizedNote = ''
+      if (scenario.size && inventory.sizing) {
+        const sized = await sizeWorkloads(inventory, inventoryFile, scenario.size, scenario.load.seed ?? 1, stop)
+        writeFileAtomic(join(folder, 'workload-sizing.json'), `${JSON.stringify({ inventoryFile, workloads: sized }, null, 2)}\n`)
+        for (const s of sized) log(`  ${s.workload}: ${s.gpus} GPUs (${s.replicas} × ${s.gpusPerReplica}, ${s.capacityPerReplica.estimate.toFixed(2)} req/s per replica on ${s.profile}) for ${s.peakRequestsPerS} req/s at TTFT ≤ ${s.slo.ttftMs} ms, TPOT ≤ ${s.slo.tpotMs} ms; the inventory says ${s.inventoryGpus}`)
+        inventory = withSizedGpus(inventory, sized)
+        sizedNote = `, GPUs of ${sized.length} workload(s) from their own sizing`
+      }
+      const workloadCostOf = catalogCostRanking(inventory, inventoryFile, loadCatalog({}))
+      const plan = buildPlan({ inventory, inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []), workloadCostOf })
       writePlanFiles(plan, folder)
-      return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)`
+      return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)${sizedNote}`
     })
     if (await stopped()) return interruptedResult()
   }
@@ -167,10 +181,20 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
         outDir: folder,
       })
       const feasible = result.options.filter((o) => o.feasible && o.deterministic !== null)
+      const money = (value: number): string => `${Math.round(value).toLocaleString('en')} ${result.model.currency}`
+      if (planned) {
+        // One estate: each option carries the plan's moves to that offer, so each saving is that part of the plan (P50 of the per-draw savings where the Monte Carlo ran).
+        const baseline = result.options.find((o) => o.baseline)
+        const saving = (o: (typeof feasible)[number]): number => o.monteCarlo?.savings?.p50 ?? o.savings?.npv ?? 0
+        const parts = feasible.filter((o) => !o.baseline).map((o) => `${o.id} ${money(saving(o))}`)
+        const total = feasible.reduce((sum, o) => sum + (o.baseline ? 0 : saving(o)), 0)
+        const basis = feasible.some((o) => o.monteCarlo?.savings) ? 'P50' : 'deterministic'
+        return `today's estate ${money(baseline?.monteCarlo?.npvCost.p50 ?? baseline?.deterministic?.npvCost ?? 0)} (NPV of costs, ${baseline?.monteCarlo ? 'P50' : 'deterministic'}); savings of the plan's moves by offer (${basis}): ${parts.join(', ') || 'none'} (together ${money(total)}${basis === 'P50' ? ', the sum of their P50s' : ''})`
+      }
       // The headline basis: the Monte Carlo P50 (the deterministic case only without one).
       const headline = (o: (typeof feasible)[number]): number => o.monteCarlo?.npvCost.p50 ?? o.deterministic?.npvCost ?? 0
       const cheapest = feasible.sort((a, b) => headline(a) - headline(b))[0]
-      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${Math.round(headline(cheapest)).toLocaleString('en')} ${result.model.currency} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})` : 'no feasible option'
+      return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(headline(cheapest))} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})` : 'no feasible option'
     })
     if (await stopped()) return interruptedResult()
   }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
-import { type Deadline, type Inventory, type InventoryWorkload, deadlineFileSchema, inventorySchema } from '../schema/inventory.js'
+import { type Deadline, type Inventory, type InventoryWorkload, type TargetOption, deadlineFileSchema, inventorySchema } from '../schema/inventory.js'
 import { UserError } from '../util/errors.js'
 import { type Plan, type PlanConflict, type PlannedWorkload, planSchema } from '../schema/plan.js'
 import { GEOPAT_VERSION, PACKAGE_ROOT } from '../util/version.js'
@@ -45,6 +45,12 @@ export interface PlanInputs {
   evidence: Map<string, LatencyEvidence>
   /** Cost per GPU-month equivalent of an option, when the TCO or the inventory gives one. */
   costOf?: (optionId: string) => number | undefined
+  /**
+   * What one workload would cost a month on an option (its GPUs or its tokens at the option's catalog
+   * price: src/plan/estate.ts workloadCostOn). When given, it ranks the options instead of costOf, so
+   * that a token API and a GPU rental are compared on what the workload would pay.
+   */
+  workloadCostOf?: (workload: InventoryWorkload, option: TargetOption) => number | undefined
 }
 
 const VALUE_RANK = { high: 0, medium: 1, low: 2 } as const
@@ -88,7 +94,10 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const optionCost = (id: string) => inputs.costOf?.(id) ?? inventory.options.find((o) => o.id === id)?.costPerGpuMonth
   const recommendations = new Map<string, Recommendation>()
   for (const workload of inventory.workloads) {
-    const recommendation = recommend(workload, inventory.options, inputs.evidence, (option) => optionCost(option.id))
+    const workloadCostOf = inputs.workloadCostOf
+    const recommendation = workloadCostOf
+      ? recommend(workload, inventory.options, inputs.evidence, (option) => workloadCostOf(workload, option), `a month for this workload, ${inventory.currency}`)
+      : recommend(workload, inventory.options, inputs.evidence, (option) => optionCost(option.id))
     recommendations.set(workload.name, recommendation)
     if (recommendation.conflict) conflicts.push({ kind: recommendation.conflict.kind, workload: workload.name, detail: recommendation.conflict.detail })
   }
@@ -292,6 +301,11 @@ export function buildPlan(inputs: PlanInputs): Plan {
               end: p.timeline.dualRunning.end,
               months: practice.dualRunningMonths,
               gpus: p.gpus,
+              overlap: {
+                start: p.timeline.pilot.start,
+                end: p.timeline.dualRunning.end,
+                months: monthIndex(p.timeline.dualRunning.end) - monthIndex(p.timeline.pilot.start) + 1,
+              },
             },
           ]
         : [],

@@ -56,7 +56,13 @@ function strategyFor(workload: InventoryWorkload, option: TargetOption): Strateg
  * level, confidential computing, model, measured latency against the SLO), in the listed order
  * where costs are equal or unknown.
  */
-export function recommend(workload: InventoryWorkload, options: TargetOption[], evidence: Map<string, LatencyEvidence>, costOf: (option: TargetOption) => number | undefined): Recommendation {
+export function recommend(
+  workload: InventoryWorkload,
+  options: TargetOption[],
+  evidence: Map<string, LatencyEvidence>,
+  costOf: (option: TargetOption) => number | undefined,
+  costUnit = 'per GPU-month equivalent',
+): Recommendation {
   if (workload.retire) return { strategy: 'retire', option: null, reasons: ['marked for retirement in the inventory'], excluded: [], conflict: null }
   const excluded: Recommendation['excluded'] = []
   const feasible: TargetOption[] = []
@@ -95,7 +101,7 @@ export function recommend(workload: InventoryWorkload, options: TargetOption[], 
   const reasons = [
     `its current host (${workload.current.sovereignty}) is below the ${workload.requiredSovereignty} its data requires`,
     ranked[0]?.cost !== undefined
-      ? `${chosen.id} is the cheapest of ${feasible.length} option(s) that pass every gate (${ranked[0].cost.toFixed(0)} per GPU-month equivalent)`
+      ? `${chosen.id} is the cheapest of ${feasible.length} option(s) that pass every gate (${ranked[0].cost.toFixed(0)} ${costUnit})`
       : `${chosen.id} is the first listed of ${feasible.length} option(s) that pass every gate (no cost given)`,
   ]
   if (strategy === 'refactor') reasons.push(`switches from ${workload.current.model} to ${chosen.models[0]} behind a model gateway`)

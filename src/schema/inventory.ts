@@ -45,7 +45,13 @@ export const targetOptionSchema = z
     models: z.array(z.string().min(1)).min(1),
     /** The option of a TCO model this target is costed as: `geopat tco --plan` times that option's move from the plan. */
     tcoOption: z.string().optional(),
-    /** Monthly cost per GPU (or GPU-equivalent), to rank the options that pass every gate. */
+    /**
+     * The offer: a catalog row (GPU rental per GPU- or instance-hour, or a token API per Mtok). Its
+     * price ranks the options for each workload, and the TCO option named by tcoOption must price
+     * the same row. An on-prem option has none and gives costPerGpuMonth.
+     */
+    catalogRow: z.string().min(1).optional(),
+    /** Monthly cost per GPU in the inventory's currency, for an option without a catalog row (on-prem), to rank the options that pass every gate. */
     costPerGpuMonth: z.number().nonnegative().optional(),
     /** Endpoint label in a geopat bench summary (--from) measured on this option: its latency evidence. */
     benchEndpoint: z.string().optional(),
@@ -72,6 +78,10 @@ export const workloadSchema = z
         provider: z.string().min(1),
         region: z.string().min(1),
         endpoint: z.string().optional(),
+        /** The catalog row today's host is priced from (geopat catalog list): a GPU rental or a token API. */
+        catalogRow: z.string().min(1).optional(),
+        /** GPUs rented today, when the host is a GPU rental (a token API is priced per token instead). */
+        gpus: z.number().int().positive().optional(),
         model: z.string().min(1),
         sovereignty: sealLevelSchema,
         jurisdiction: z.object({ region: countrySchema, parent: countrySchema }).strict(),
@@ -80,6 +90,8 @@ export const workloadSchema = z
     traffic: z
       .object({
         peakRequestsPerS: z.number().nonnegative(),
+        /** Requests per second averaged over a month: the token volume a token API bills (average × 730 h × tokens per request). */
+        averageRequestsPerS: z.number().nonnegative().optional(),
         inputTokensPerRequest: z.number().positive(),
         outputTokensPerRequest: z.number().positive(),
         /** GPUs it needs on a GPU option (from `geopat size`); token APIs need none of the plan's. */
@@ -135,9 +147,17 @@ export const inventorySchema = z
     start: monthSchema,
     /** Months the plan may run to before a move counts as unschedulable. */
     horizonMonths: z.number().int().positive().max(120).default(48),
+    /** Currency of costPerGpuMonth (catalog prices are converted to it to rank options). */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('USD'),
     /** GPUs the target environments can hold, from a month on (a step function). */
     capacity: z.array(z.object({ from: monthSchema, gpus: z.number().int().nonnegative() }).strict()).min(1),
     practice: practiceSchema.default(practiceSchema.parse({})),
+    /**
+     * Per-workload sizing (`geopat run` with a size: step): the simulator profile that models each
+     * model on the GPU offers. A workload whose model is listed gets its GPUs from its own traffic
+     * (peak req/s, token lengths, SLO) instead of traffic.gpus.
+     */
+    sizing: z.object({ profiles: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
     options: z.array(targetOptionSchema).min(1),
     deadlines: z.array(deadlineSchema).default([]),
     workloads: z.array(workloadSchema).min(1),

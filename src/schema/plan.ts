@@ -103,6 +103,11 @@ export const planSchema = z
           end: monthSchema,
           months: z.number().int(),
           gpus: z.number().int(),
+          /**
+           * Months both hosts are paid: the new one from the pilot (it runs the pilot and the canary),
+           * the old one until the dual running ends. `geopat tco --plan` bills this window, no other.
+           */
+          overlap: z.object({ start: monthSchema, end: monthSchema, months: z.number().int().nonnegative() }).strict(),
         })
         .strict(),
     ),

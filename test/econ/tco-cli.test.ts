@@ -111,10 +111,10 @@ describe('geopat tco', () => {
     expect(expectOneLineError(price)).toBe(`Error: ${badPrice}: options.3.serverCapexPerNode: triangular: needs min ≤ mode ≤ max with min < max`)
 
     const badRow = join(work, 'bad-row.yaml')
-    writeFileSync(badRow, text.replace('catalogRow: nebius-h100-eu-north1', 'catalogRow: nebius-h100-nowhere'))
+    writeFileSync(badRow, text.replace('catalogRow: verda-h100-fi', 'catalogRow: verda-h100-nowhere'))
     const row = await runCli(['tco', badRow, '--out', join(work, 'bad-3')])
     expect(row.exitCode).toBe(2)
-    expect(expectOneLineError(row)).toMatch(new RegExp(`^Error: ${badRow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: options\\.2\\.catalogRow: no catalog row nebius-h100-nowhere`))
+    expect(expectOneLineError(row)).toMatch(new RegExp(`^Error: ${badRow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: options\\.2\\.catalogRow: no catalog row verda-h100-nowhere`))
   }, 60_000)
 
   it('refuses a catalog row not yet in force (dated after today) with one line (issue 15.10)', async () => {
@@ -122,7 +122,7 @@ describe('geopat tco', () => {
     const catalog = join(work, 'announced.yaml')
     writeFileSync(catalog, YAML.stringify({ rows: [userCatalogRow({ id: 'announced-h100', effectiveDate: `${nextYear}-01-01` })] }))
     const model = join(work, 'announced-model.yaml')
-    writeFileSync(model, readFileSync(EXAMPLE, 'utf8').replace('catalogRow: nebius-h100-eu-north1', 'catalogRow: announced-h100'))
+    writeFileSync(model, readFileSync(EXAMPLE, 'utf8').replace('catalogRow: verda-h100-fi', 'catalogRow: announced-h100'))
     const out = join(work, 'announced-out')
     const result = await runCli(['tco', model, '--catalog', catalog, '--draws', '10000', '--out', out])
     expect(expectOneLineError(result)).toMatch(
