@@ -101,35 +101,35 @@ function categoryIndex(id: string): number {
   return index
 }
 
-/** Indices into COST_CATEGORIES, for the evaluator's hot loop. */
+/** Indices into COST_CATEGORIES by id (never written as numbers: a category added anywhere in the list cannot shift another's), for the evaluator's hot loop. */
 export const CATEGORY = {
-  computeRental: 0,
-  tokenApi: 1,
-  capexServer: 2,
-  capexNetworkStorage: 3,
-  support: 4,
-  power: 5,
-  colocation: 6,
-  staff: 7,
-  egress: 8,
-  switching: 9,
-  revalidation: 10,
-  migrationProject: 11,
-  residualValue: 12,
-  c1: 13,
-  c2: 14,
-  c3: 15,
-  c4: 16,
-  c5: 17,
-  c6: 18,
-  c7: 19,
-  c8: 20,
-  c9: 21,
-  c10: 22,
-  c12: 23,
-  c15: 24,
-  c16: 25,
-  c17: 26,
+  computeRental: categoryIndex('compute-rental'),
+  tokenApi: categoryIndex('token-api'),
+  capexServer: categoryIndex('capex-server'),
+  capexNetworkStorage: categoryIndex('capex-network-storage'),
+  support: categoryIndex('support'),
+  power: categoryIndex('power'),
+  colocation: categoryIndex('colocation'),
+  staff: categoryIndex('staff'),
+  egress: categoryIndex('egress'),
+  switching: categoryIndex('switching'),
+  revalidation: categoryIndex('revalidation'),
+  migrationProject: categoryIndex('migration-project'),
+  residualValue: categoryIndex('residual-value'),
+  c1: categoryIndex('C1-transfer-impact-assessment'),
+  c2: categoryIndex('C2-dpia-ai-act'),
+  c3: categoryIndex('C3-contracting'),
+  c4: categoryIndex('C4-redaction'),
+  c5: categoryIndex('C5-redaction-quality'),
+  c6: categoryIndex('C6-audit-logs'),
+  c7: categoryIndex('C7-compliance-staff'),
+  c8: categoryIndex('C8-vendor-assurance'),
+  c9: categoryIndex('C9-expected-regulatory-loss'),
+  c10: categoryIndex('C10-dpf-reserve'),
+  c12: categoryIndex('C12-regional-surcharge'),
+  c15: categoryIndex('C15-ai-act-high-risk'),
+  c16: categoryIndex('C16-dora-ict-third-party'),
+  c17: categoryIndex('C17-nis2'),
   commitmentStranded: categoryIndex('commitment-stranded'),
   resaleProceeds: categoryIndex('resale-proceeds'),
   taxShield: categoryIndex('tax-shield'),
@@ -139,7 +139,7 @@ export const CATEGORY_COUNT = COST_CATEGORIES.length
 /** Whose cost a line is inside an option's cash flows: the option's own, or the baseline's before the move or while both run. */
 export const PHASES = ['own', 'before-move', 'dual-running', 'staying'] as const
 /** staying: an estate's workloads that this option does not move, still on today's hosts (src/econ/tco-estate.ts). */
-export const PHASE = { own: 0, beforeMove: 1, dualRunning: 2, staying: 3 } as const
+export const PHASE = { own: PHASES.indexOf('own'), beforeMove: PHASES.indexOf('before-move'), dualRunning: PHASES.indexOf('dual-running'), staying: PHASES.indexOf('staying') } as const
 
 // ---------------------------------------------------------------------------------------------
 // Drivers

@@ -6,7 +6,7 @@ import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
 import { MonthlySink, emitOption, prepareDraw, switchingCharged } from './tco-evaluate.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASES, calendarDate, calendarMonth } from './tco-plan.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './tco-plan.js'
 import { runTornado } from './tornado.js'
 
 /**
@@ -209,7 +209,7 @@ function presentValueByCategory(plan: ModelPlan, sink: MonthlySink): Record<stri
         if (amount !== 0) any = true
         pv += amount * (discount[month] as number)
       }
-      if (any) byCategory[phase === 0 ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`] = pv
+      if (any) byCategory[phase === PHASE.own ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`] = pv
     }
   }
   return byCategory
