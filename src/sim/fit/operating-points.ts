@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { SERVER_METRICS_FILE } from '../../load/metrics-capture.js'
+import { serverMetricsLineSchema } from '../../schema/server-metrics.js'
 import { readBenchSummary, runsByEndpoint } from '../../econ/size-run.js'
 import type { ArrivalProcess } from '../../load/arrivals.js'
 import type { LoadStep } from '../../load/runner.js'
@@ -34,6 +37,12 @@ export interface PointFigures {
    */
   ttftInterceptMs: number | null
   ttftSlopeMsPerToken: number | null
+  /**
+   * Mean of vllm:num_requests_running over the step's /metrics scrapes (metrics.jsonl, `geopat bench
+   * --scrape-metrics`), the simulation read at the same moments: the server's own batch size. Null
+   * where the run kept no /metrics.
+   */
+  meanRunning: number | null
 }
 
 /** Below half the sweep's highest request rate a point is low load; at or above, under load. */
@@ -62,6 +71,35 @@ export interface OperatingPoint {
   measuredRequestsPerS: number
   /** Each replayed request's measured TTFT and TPOT, in send order (paired with the simulation's for the sampling noise). */
   measuredPerRequest: PerRequestTiming[]
+  /** When the step's /metrics scrapes were taken (ms from the step's start), where the run kept them. */
+  scrapeAtMs?: number[]
+}
+
+const RUNNING = 'vllm:num_requests_running'
+
+/** The scrapes of metrics.jsonl beside the summary, by endpoint and step (empty without the file). */
+function readServerMetrics(path: string): Map<string, Array<{ atMs: number; running: number }>> {
+  const byStep = new Map<string, Array<{ atMs: number; running: number }>>()
+  if (!existsSync(path)) return byStep
+  for (const [index, text] of readFileSync(path, 'utf8').split('\n').entries()) {
+    if (text.trim() === '') continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw new UserError(`${path}: line ${index + 1}: not JSON`)
+    }
+    const result = serverMetricsLineSchema.safeParse(parsed)
+    if (!result.success) throw new UserError(`${path}: line ${index + 1}: ${result.error.issues[0]?.path.join('.') || 'line'}: ${result.error.issues[0]?.message}`)
+    const running = result.data.samples[RUNNING]
+    if (running === undefined) continue
+    const key = `${result.data.endpoint}\u0000${result.data.step}`
+    const list = byStep.get(key) ?? []
+    list.push({ atMs: result.data.atMs, running })
+    byStep.set(key, list)
+  }
+  for (const list of byStep.values()) list.sort((a, b) => a.atMs - b.atMs)
+  return byStep
 }
 
 export interface PerRequestTiming {
@@ -173,6 +211,7 @@ export function figuresOf(summary: RunSummary, records: readonly RequestRecord[]
     ...groupFigures(records, medianInputTokens, medianContextTokens),
     itlMedianMs: medianInterTokenMs(records),
     ...ttftAgainstPrompt(records),
+    meanRunning: null,
   }
 }
 
@@ -197,6 +236,12 @@ export interface ReadSweepOptions {
   /** One arm only: it ran in a confidential VM (simulated with the profile's CC tolls). */
   confidential?: boolean
   maxRequestsPerPoint: number
+  /**
+   * Keep the steps the client's self-check called client-bound, with a note each (the fit replays
+   * the intended send times, so late sends matter less than late reads). Not a CLI flag: the
+   * recovery bench uses it on a machine loaded by other work.
+   */
+  includeClientBound?: boolean
 }
 
 /**
@@ -244,11 +289,16 @@ export async function readMeasuredSweep(runFolder: string, options: ReadSweepOpt
 
   const notes: string[] = []
   const points: OperatingPoint[] = []
+  const scrapes = readServerMetrics(join(dirname(file), SERVER_METRICS_FILE))
   for (const arm of arms) {
     const runs = groups.get(arm.label) as RunSummary[]
     const prefix = arms.length > 1 ? `${arm.label}: ` : ''
-    points.push(...armPoints(runs, arm.confidential, prefix, (step) => byStep.get(`${arm.label}\u0000${step}`) ?? [], options, runFolder, summary.recordsFile, notes))
+    for (const point of armPoints(runs, arm.confidential, prefix, (step) => byStep.get(`${arm.label}\u0000${step}`) ?? [], options, runFolder, summary.recordsFile, notes)) {
+      const scraped = scrapes.get(`${arm.label}\u0000${point.step}`) ?? []
+      points.push(scraped.length > 0 ? { ...point, scrapeAtMs: scraped.map((s) => s.atMs), measured: { ...point.measured, meanRunning: scraped.reduce((sum, s) => sum + s.running, 0) / scraped.length } } : point)
+    }
   }
+  if (scrapes.size > 0) notes.push(`${SERVER_METRICS_FILE}: the server's running requests (vllm:num_requests_running) at each scrape are compared with the simulation's at the same moments`)
   return { runFolder, runId: summary.runId, endpoint, ...(ccEndpoint !== undefined ? { ccEndpoint } : {}), model: groups.get(endpoint)?.[0]?.endpoint.model ?? '', points, notes }
 }
 
@@ -266,7 +316,8 @@ function armPoints(
   const highestRate = Math.max(...runs.map((r) => r.throughput.requestsPerS))
   const points: OperatingPoint[] = []
   for (const run of runs) {
-    if (run.client.verdict !== 'ok') {
+    if (run.client.verdict !== 'ok' && options.includeClientBound) notes.push(`${prefix}${run.stepLabel}: the client's self-check says ${run.client.verdict} (${run.client.reasons.join('; ') || 'no reason given'}); kept in the fit as asked`)
+    else if (run.client.verdict !== 'ok') {
       // The client's self-check says its figures are the load machine's, not the server's.
       notes.push(`${prefix}${run.stepLabel}: left out of the fit: the client's self-check says ${run.client.verdict} (${run.client.reasons.join('; ') || 'no reason given'}), so its figures are the load machine's, not the server's`)
       continue

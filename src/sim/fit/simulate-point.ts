@@ -17,6 +17,7 @@ export const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>
   tpotShortMs: 0.5,
   tpotLongMs: 0.5,
   itlMedianMs: 1,
+  meanRunning: 1,
 }
 export const FIGURES = Object.keys(FIGURE_WEIGHTS) as Array<keyof PointFigures>
 /**
@@ -73,8 +74,11 @@ export async function simulatePointRequests(profile: SimProfile, point: Operatin
     warmupS: point.warmupS,
     cooldownS: point.cooldownS,
     replay: { lengths: point.lengths, ...(point.sendTimesMs ? { sendTimesMs: point.sendTimesMs } : {}) },
+    ...(point.scrapeAtMs ? { runningAtMs: point.scrapeAtMs } : {}),
   })
-  return { figures: figuresOf(result.summary, result.records, point.medianInputTokens, point.medianContextTokens), perRequest: perRequestTiming(result.records) }
+  const figures = figuresOf(result.summary, result.records, point.medianInputTokens, point.medianContextTokens)
+  if (result.runningAt.length > 0) figures.meanRunning = result.runningAt.reduce((sum, r) => sum + r, 0) / result.runningAt.length
+  return { figures, perRequest: perRequestTiming(result.records) }
 }
 
 /** simulated / measured − 1, or null where either side has no value. */
