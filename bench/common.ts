@@ -72,8 +72,8 @@ export async function startSim(settings: SimSettings, timeoutMs = 30_000): Promi
 }
 
 /** `geopat sim --port 0 --profile FILE`: the engine model of a profile file, behind HTTP. */
-export async function startProfileSim(profileFile: string, timeoutMs = 30_000): Promise<RunningSim> {
-  return launchSim(['--profile', profileFile], { ttftMs: 0, itlMs: 0 }, timeoutMs)
+export async function startProfileSim(profileFile: string, timeoutMs = 30_000, extraArgs: readonly string[] = []): Promise<RunningSim> {
+  return launchSim(['--profile', profileFile, ...extraArgs], { ttftMs: 0, itlMs: 0 }, timeoutMs)
 }
 
 async function launchSim(simArgs: string[], settings: SimSettings, timeoutMs: number): Promise<RunningSim> {

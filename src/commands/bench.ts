@@ -52,6 +52,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     'sweep-steps': Flags.integer({ description: 'sweep: rates between synchronous and maximum throughput (default 5)' }),
     'sweep-max-concurrency': Flags.integer({ description: 'sweep: concurrency of the maximum-throughput step (default 256)' }),
     seed: Flags.integer({ description: 'seed for prompts and arrivals (default 1)' }),
+    'scrape-metrics': Flags.boolean({ description: "scrape each endpoint's Prometheus /metrics (vLLM's, or geopat sim's) every second during its steps into metrics.jsonl; off by default; an endpoint without /metrics is skipped, never failing the run (geopat sim fit uses it)" }),
     'input-tokens': Flags.string({ description: 'prompt tokens: N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD (default 256)' }),
     'output-tokens': Flags.string({ description: 'output tokens asked for, same forms (default 128)' }),
     prompts: Flags.string({ description: 'JSONL file of {"prompt": ...} lines or ShareGPT conversations' }),
@@ -112,7 +113,7 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     const stop = new StopSignal()
     const removeSignalHandlers = stopOnSignals(stop)
     try {
-      const result = await runBench({ scenario, source, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite })
+      const result = await runBench({ scenario, source, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, scrapeMetrics: flags['scrape-metrics'] })
       log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       if (result.interrupted) process.exitCode = 130

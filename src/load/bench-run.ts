@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { StreamingClient, requestIdPrefix } from '../client/stream-request.js'
 import { PromptBuffer } from '../input/prompt-buffer.js'
@@ -18,6 +19,7 @@ import { createSweepPlanner, singleStep } from './sweep.js'
 import { runLoadStepInWorkers } from './load-workers.js'
 import { describeServerLost, serverLostRule } from './server-watch.js'
 import { formatSafety, runSafety } from './run-safety.js'
+import { SERVER_METRICS_FILE, ServerMetricsCapture } from './metrics-capture.js'
 import type { RequestRecord } from '../schema/record.js'
 
 export interface BenchRunOptions {
@@ -36,6 +38,8 @@ export interface BenchRunOptions {
   stop?: StopSignal
   /** Per-request headers (tests use them to ask the simulator for faults). */
   requestHeaders?: (id: number) => Record<string, string> | undefined
+  /** --scrape-metrics: scrape each endpoint's /metrics every second during its steps into metrics.jsonl (ServerMetricsCapture). */
+  scrapeMetrics?: boolean
 }
 
 export interface BenchRunResult {
@@ -88,6 +92,7 @@ async function runBenchOn(
   const progress = new ProgressLine(options.progress)
   cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
   const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
+  const serverMetrics = options.scrapeMetrics ? new ServerMetricsCapture(join(outDir, SERVER_METRICS_FILE), { connectTimeoutMs: scenario.timeouts.connectMs, maxBytes: scenario.limits.maxResponseBytes }) : undefined
 
   try {
     // Inside the try: evidence that fails to load still closes the records file.
@@ -114,6 +119,7 @@ async function runBenchOn(
         const serverLost = serverLostRule(scenario)
         const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
           progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
+        serverMetrics?.start(endpoint, currentStep.step, performance.now())
         const outcome =
           client === undefined
             ? await runLoadStepInWorkers(currentStep, scenario.load.workers, {
@@ -130,6 +136,7 @@ async function runBenchOn(
               })
             : await runLoadStep(currentStep, { client, prepare, onRecord, stop: sending, onProgress, warmupMs: scenario.load.warmup * 1000, graceSeconds: scenario.graceSeconds, serverLost })
         progress.clear()
+        await serverMetrics?.stop()
         writer.flush()
         const warnings: string[] = []
         if (outcome.sent === 0) warnings.push('no request was sent')
@@ -161,7 +168,9 @@ async function runBenchOn(
   } finally {
     progress.clear()
     closeRecords()
+    await serverMetrics?.close()
   }
+  for (const note of serverMetrics?.notes ?? []) options.log(`note: ${note}`)
 
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
   const safety = runSafety(prepared.map((p) => p.endpoint), scenario.retries)

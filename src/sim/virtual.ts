@@ -44,6 +44,8 @@ export interface VirtualRunOptions {
   coldStart?: boolean
   /** Looked at every STOP_CHECK_MS of work, letting the event loop turn: once stopped, the run throws Interrupted. */
   stop?: StopCheck
+  /** Times (ms, ascending) at which to read the running requests, as a /metrics scrape reads vllm:num_requests_running (`geopat sim fit`). */
+  runningAtMs?: readonly number[]
 }
 
 /** Wall-clock milliseconds of simulation between two looks at `stop`. */
@@ -56,6 +58,8 @@ export interface VirtualRunResult {
   records: RequestRecord[]
   /** Simulated seconds / wall-clock seconds. */
   speedup: number
+  /** The running requests at each of `runningAtMs` (empty without it). */
+  runningAt: number[]
   engine: { preemptions: number; steps: number; kvCacheTokens: number; peakWaiting: number; peakRunning: number; peakKvUsage: number }
 }
 
@@ -114,6 +118,12 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
   let peakKvUsage = 0
   const openConnections = new Set<number>()
   const replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
+  const runningAtMs = options.runningAtMs ?? []
+  const runningAt: number[] = []
+  /** Reads the running count at every asked time before `nowMs` (the count since the last step began). */
+  const readRunning = (nowMs: number): void => {
+    while (runningAt.length < runningAtMs.length && (runningAtMs[runningAt.length] as number) < nowMs) runningAt.push(engine.runningCount)
+  }
 
   const send = (atMs: number, user: number): void => {
     if (sent >= maxRequests || atMs >= durationMs) return
@@ -139,6 +149,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       engineWaitUntilMs = startMs
       return
     }
+    if (runningAtMs.length > 0) readRunning(atMs)
     const result = engine.step(atMs)
     frontend.holdForStep(result.endMs)
     engineBusy = true
@@ -220,6 +231,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     if (!engineBusy && engine.hasWork()) startStep(now)
   }
 
+  while (runningAt.length < runningAtMs.length) runningAt.push(engine.runningCount)
   const runEndMs = records.reduce((end, r) => Math.max(end, r.sendMs + (r.endToEndLatencyMs ?? 0)), 0)
   const wallSeconds = (performance.now() - wallStart) / 1000
   records.sort((a, b) => a.id - b.id)
@@ -244,6 +256,7 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
     summary,
     records: options.keepRecords ? records : [],
     speedup: runEndMs / 1000 / Math.max(1e-6, wallSeconds),
+    runningAt,
     engine: {
       preemptions: engine.counters.preemptions,
       steps: engine.counters.steps,

@@ -7,6 +7,7 @@ import YAML from 'yaml'
 import { loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
 import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
 import { sizingResultSchema } from '../../src/schema/sizing.js'
+import { serverMetricsLineSchema } from '../../src/schema/server-metrics.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
@@ -64,15 +65,22 @@ describe('geopat sim fit from the command line', () => {
   it('fits a real bench sweep, writes a valid profile, and geopat size sizes from it', async () => {
     const run = join(work, 'sweep')
     const bench = await runCli(
-      ['bench', '--url', url, '--profile', 'sweep', '--requests', '12', '--sweep-steps', '2', '--sweep-max-concurrency', '8', '--input-tokens', 'uniform:32-1024', '--output-tokens', 'uniform:8-24', '--no-progress', '--out', run],
+      ['bench', '--url', url, '--profile', 'sweep', '--requests', '12', '--sweep-steps', '2', '--sweep-max-concurrency', '8', '--input-tokens', 'uniform:32-1024', '--output-tokens', 'uniform:8-24', '--scrape-metrics', '--no-progress', '--out', run],
       { timeoutMs: 120_000 },
     )
     expect(bench.exitCode, bench.stderr).toBe(0)
+    // --scrape-metrics: the simulator's /metrics, one schema-valid line per scrape, during every step.
+    const scrapes = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => serverMetricsLineSchema.parse(JSON.parse(line)))
+    expect(scrapes.length).toBeGreaterThan(0)
+    for (const scrape of scrapes) expect(scrape.samples['vllm:num_requests_running']).toBeGreaterThanOrEqual(0)
 
     const out = join(work, 'my-endpoint.yaml')
     const fit = await runCli(['sim', 'fit', '--from', run, '--profile', BASE, '--out', out, '--iterations', '6', '--json'], { timeoutMs: 120_000 })
     expect(fit.exitCode, fit.stderr).toBe(0)
-    const printed = JSON.parse(fit.stdout) as { profileFile: string; points: unknown[]; leaveOneOut: unknown[]; fitted: Array<{ path: string }> }
+    const printed = JSON.parse(fit.stdout) as { profileFile: string; points: Array<{ measured: { meanRunning: number | null } }>; leaveOneOut: unknown[]; fitted: Array<{ path: string }>; notes: string[] }
+    // The fit reads the scrapes: the server's running requests beside the simulation's.
+    expect(printed.notes.join('\n')).toContain('metrics.jsonl')
+    expect(printed.points.some((p) => p.measured.meanRunning !== null)).toBe(true)
     expect(printed.profileFile).toBe(out)
     expect(printed.points.length).toBeGreaterThanOrEqual(2)
     expect(printed.leaveOneOut.length).toBe(printed.points.length)

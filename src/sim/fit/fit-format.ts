@@ -13,7 +13,7 @@ function cell(measured: PointFigures, simulated: PointFigures, figure: keyof Poi
 
 /** The per-point table, the leave-one-out errors, the fitted and fixed parameters: what `geopat sim fit` prints. */
 export function formatFitResult(result: FitResult, outFile: string): string {
-  const header = ['step', 'regime', 'TTFT ms meas → sim', 'TPOT ms meas → sim', 'out tok/s meas → sim', 'fit err', 'LOO err']
+  const header = ['step', 'regime', 'TTFT ms meas → sim', 'TPOT ms meas → sim', 'out tok/s meas → sim', 'fit err', 'LOO err', 'noise']
   const rows = result.points.map((point, index) => [
     point.label,
     point.regime === 'lowLoad' ? 'low load' : 'under load',
@@ -22,6 +22,7 @@ export function formatFitResult(result: FitResult, outFile: string): string {
     cell(point.measured, point.simulated, 'outputTokensPerS', 0),
     `${(point.error * 100).toFixed(1)}%`,
     `${((result.leaveOneOut[index]?.error ?? 0) * 100).toFixed(1)}%`,
+    `±${(point.noise * 100).toFixed(1)}%`,
   ])
   const lines = [...alignColumns([header, ...rows], () => false), '']
   lines.push('fitted parameters (base → fitted):')
@@ -32,7 +33,7 @@ export function formatFitResult(result: FitResult, outFile: string): string {
   const error = result.profile.calibration?.error
   if (error) {
     lines.push(
-      `leave-one-out validation error (refit without each point, predict it): low load ${error.lowLoad === null ? '–' : `±${(error.lowLoad * 100).toFixed(1)}%`}, under load ${error.underLoad === null ? '–' : `±${(error.underLoad * 100).toFixed(1)}%`} over ${error.heldOutPoints} points; on the points fitted ±${((error.fitted ?? 0) * 100).toFixed(1)}%`,
+      `validation error (per regime, the largest leave-one-out error (refit without the point, predict it) plus that point's noise (how much a second measurement would differ by chance, 95%)): low load ${error.lowLoad === null ? '–' : `±${(error.lowLoad * 100).toFixed(1)}%`}, under load ${error.underLoad === null ? '–' : `±${(error.underLoad * 100).toFixed(1)}%`} over ${error.heldOutPoints} points; on the points fitted ±${((error.fitted ?? 0) * 100).toFixed(1)}%`,
     )
   }
   for (const note of result.notes) lines.push(`note: ${note}`)

@@ -1,12 +1,12 @@
 import { Matrix, inverse } from 'ml-matrix'
 import type { SimProfile } from '../engine/profile.js'
 import { simProfileSchema } from '../engine/profile.js'
-import { tQuantile975 } from '../../econ/replica-capacity.js'
 import { UserError } from '../../util/errors.js'
 import { leastSquares } from './least-squares.js'
 import type { MeasuredSweep, OperatingPoint, PointFigures } from './operating-points.js'
-import { FITTABLE_PARAMETERS, type FittableParameter, logBounds, parameterByPath, readParameter, withParameters } from './parameters.js'
-import { RESIDUALS_PER_POINT, isBatchOfOne, pointError, pointResiduals, simulatePoint } from './simulate-point.js'
+import { FITTABLE_PARAMETERS, type FittableParameter, heldByEngine, logBounds, parameterByPath, readParameter, withParameters } from './parameters.js'
+import { samplingNoise } from './sampling-noise.js'
+import { RESIDUALS_PER_POINT, isBatchOfOne, pointError, pointResiduals, simulatePoint, simulatePointRequests } from './simulate-point.js'
 
 export interface FitOptions {
   base: SimProfile
@@ -58,6 +58,8 @@ export interface PointResult {
   simulated: PointFigures
   /** Largest |simulated / measured − 1| over TTFT, TPOT and output throughput. */
   error: number
+  /** How much a second measurement of this point would differ by chance (95%, samplingNoise): part of the validation error. */
+  noise: number
 }
 
 export interface LeaveOneOutResult {
@@ -96,6 +98,27 @@ const IDENTIFIED_SENSITIVITY = 0.1
 
 type Candidate = { parameter: FittableParameter; base: number }
 
+/**
+ * timing.perSequenceUs is fitted only where B·perSequenceUs is at least this share of a token's
+ * time at the sweep's largest batch. Below, a 10% change of it moves TPOT by under 0.5%, which the
+ * order of events in a loaded simulation already moves (and the noise of a measured sweep more):
+ * on sweeps from a known profile it came back 30–300% off while the fit called it determined.
+ */
+export const PER_SEQUENCE_VISIBLE_SHARE = 0.05
+
+/** The largest decode batch of the sweep (Little's law on its measured points) and B·perSequenceUs as a share of TPOT there. */
+function largestPerSequenceShare(points: readonly OperatingPoint[], perSequenceUs: number): { batch: number; share: number } {
+  let largest = { batch: 0, share: 0 }
+  for (const point of points) {
+    const tpot = point.measured.tpotMs
+    if (tpot === null || !(tpot > 0)) continue
+    const batch = (point.measured.outputTokensPerS * tpot) / 1000
+    const share = (batch * perSequenceUs) / 1000 / tpot
+    if (share > largest.share) largest = { batch, share }
+  }
+  return largest
+}
+
 /** The fit's state shared by its stages: the candidates, and every point simulated so far. */
 interface FitSession {
   options: FitOptions
@@ -117,6 +140,15 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
   for (const path of requested) if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
   const candidates: Candidate[] = []
   const bothArms = points.some((p) => p.confidential) && points.some((p) => !p.confidential)
+  // Chosen by name, a parameter is fitted even where the engine pairs it with another (the user's call).
+  const held = options.parameters ? new Map<string, string>() : heldByEngine(base)
+  const perSequence = readParameter(base, 'timing.perSequenceUs')
+  if (!options.parameters && perSequence !== undefined) {
+    const { batch, share } = largestPerSequenceShare(points, perSequence)
+    if (share < PER_SEQUENCE_VISIBLE_SHARE) {
+      held.set('timing.perSequenceUs', `at the sweep's largest decode batch (B ≈ ${batch.toFixed(0)} by Little's law: output tok/s × TPOT) B·value is ${(share * 100).toFixed(1)}% of a token's time, below the ${PER_SEQUENCE_VISIBLE_SHARE * 100}% a sweep resolves beside the KV read that grows with B too: a sweep that reaches larger batches (higher concurrency, shorter prompts, longer outputs) fits it`)
+    }
+  }
   for (const parameter of FITTABLE_PARAMETERS) {
     const value = readParameter(base, parameter.path)
     if (!requested.includes(parameter.path)) {
@@ -127,7 +159,9 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
       if (options.parameters) throw new UserError(`--parameters: the base profile ${base.name} has no ${parameter.path}`)
       continue
     }
-    if (parameter.needsBothCcArms && !bothArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same deployment in the run (--cc-endpoint)' })
+    const pairedWith = held.get(parameter.path)
+    if (pairedWith !== undefined) fixed.push({ path: parameter.path, value, reason: pairedWith })
+    else if (parameter.needsBothCcArms && !bothArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same deployment in the run (--cc-endpoint)' })
     else if (!(value > 0)) fixed.push({ path: parameter.path, value, reason: 'base value is 0; the fit scales each parameter from its base' })
     else candidates.push({ parameter, base: value })
   }
@@ -162,22 +196,35 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
 async function pruneUnidentified(session: FitSession, candidates: readonly Candidate[]): Promise<Candidate[]> {
   if (candidates.length === 0) return []
   const jacobian = await jacobianAt(session.residualsOn(candidates, session.points.map((_, i) => i)), candidates.length)
-  let kept = candidates.map((_, i) => i)
+  const { kept, dropped } = identifiedColumns(jacobian)
+  for (const { column, sensitivity } of dropped) {
+    const parameter = (candidates[column] as Candidate).parameter
+    session.fixed.push({
+      path: parameter.path,
+      value: (candidates[column] as Candidate).base,
+      reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${(sensitivity * 10).toFixed(2)}% (needs ${parameter.identifiedBy})`,
+    })
+  }
+  return kept.map((i) => candidates[i] as Candidate)
+}
+
+/**
+ * Drops, one at a time, the column the residuals see least once the others may compensate, until
+ * every column left is seen (IDENTIFIED_SENSITIVITY): the columns kept, and those dropped with
+ * their sensitivity when dropped.
+ */
+function identifiedColumns(jacobian: Matrix): { kept: number[]; dropped: Array<{ column: number; sensitivity: number }> } {
+  let kept = Array.from({ length: jacobian.columns }, (_, i) => i)
+  const dropped: Array<{ column: number; sensitivity: number }> = []
   while (kept.length > 0) {
     const sensitivities = conditionalSensitivities(jacobian, kept)
     let weakest = 0
     for (let k = 1; k < kept.length; k++) if ((sensitivities[k] as number) < (sensitivities[weakest] as number)) weakest = k
     if ((sensitivities[weakest] as number) >= IDENTIFIED_SENSITIVITY) break
-    const dropped = candidates[kept[weakest] as number] as Candidate
-    const moved = ((sensitivities[weakest] as number) * 10).toFixed(2)
-    session.fixed.push({
-      path: dropped.parameter.path,
-      value: dropped.base,
-      reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${moved}% (needs ${dropped.parameter.identifiedBy})`,
-    })
+    dropped.push({ column: kept[weakest] as number, sensitivity: sensitivities[weakest] as number })
     kept = kept.filter((_, k) => k !== weakest)
   }
-  return kept.map((i) => candidates[i] as Candidate)
+  return { kept, dropped }
 }
 
 /**
@@ -204,10 +251,41 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
       gradientDifference: GRADIENT_DIFFERENCE,
     })
 
+  /**
+   * Two stages, each by the library's Levenberg-Marquardt. First the batch-of-one points alone
+   * (the synchronous step: every request alone in the engine, smooth in the parameters, and where
+   * the fixed costs show undiluted) with the parameters they identify; then every point, from
+   * there. Started from the base on every point at once, the solver's first Gauss-Newton steps go
+   * to the bounds along the directions the loaded points see only through the order of events, and
+   * it stops in a valley away from the truth (seen on sweeps from a known profile).
+   */
+  const fitOn = async (indexes: readonly number[], maxIterations: number): Promise<{ parameters: number[]; iterations: number }> => {
+    let start = candidates.map(() => 0)
+    const alone = indexes.filter((i) => isBatchOfOne(points[i] as OperatingPoint))
+    if (alone.length > 0 && alone.length < indexes.length) {
+      const { kept } = identifiedColumns(await jacobianAt(residualsOn(candidates, alone), candidates.length))
+      if (kept.length > 0) {
+        const chosen = kept.map((i) => candidates[i] as Candidate)
+        const first = await leastSquares({
+          residuals: residualsOn(chosen, alone),
+          residualCount: alone.length * RESIDUALS_PER_POINT,
+          initial: chosen.map(() => 0),
+          min: kept.map((i) => (bounds[i] as { min: number }).min),
+          max: kept.map((i) => (bounds[i] as { max: number }).max),
+          maxIterations,
+          gradientDifference: GRADIENT_DIFFERENCE,
+        })
+        start = candidates.map((_, i) => (kept.includes(i) ? (first.parameters[kept.indexOf(i)] as number) : 0))
+      }
+    }
+    const result = await solve(indexes, start, maxIterations)
+    return { parameters: result.parameters, iterations: result.iterations }
+  }
+
   let best = candidates.map(() => 0)
   let iterations = 0
   if (candidates.length > 0) {
-    const full = await solve(allIndexes, best, options.maxIterations)
+    const full = await fitOn(allIndexes, options.maxIterations)
     best = full.parameters
     iterations = full.iterations
   } else notes.push('no parameter is identified by this sweep: the profile keeps its base values')
@@ -215,7 +293,8 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
   const pointResults: PointResult[] = []
   for (const [index, point] of points.entries()) {
     const figures = await simulateAt(candidates, best, index)
-    pointResults.push({ label: point.label, regime: point.regime, measured: point.measured, simulated: figures, error: pointError(figures, point.measured) })
+    const { perRequest } = await simulatePointRequests(withParameters(options.base, new Map(candidates.map((c, i) => [c.parameter.path, c.base * Math.exp(best[i] as number)]))), point)
+    pointResults.push({ label: point.label, regime: point.regime, measured: point.measured, simulated: figures, error: pointError(figures, point.measured), noise: samplingNoise(point.measuredPerRequest, perRequest, point.load.mode === 'closed' && !isBatchOfOne(point)) })
   }
 
   const leaveOneOut: LeaveOneOutResult[] = []
@@ -223,7 +302,7 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
     const others = allIndexes.filter((i) => i !== index)
     // From the base, as the full fit started: a refit that started from the full fit would begin
     // with what the held-out point taught it, and its error would look smaller than it is.
-    const refit = candidates.length > 0 ? (await solve(others, candidates.map(() => 0), options.leaveOneOutIterations)).parameters : best
+    const refit = candidates.length > 0 ? (await fitOn(others, options.leaveOneOutIterations)).parameters : best
     const figures = await simulateAt(candidates, refit, index)
     leaveOneOut.push({ label: point.label, regime: point.regime, simulated: figures, error: pointError(figures, point.measured) })
   }
@@ -231,7 +310,7 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
   const uncertainties = await uncertaintiesAt(residualsOn(candidates, allIndexes), best)
   for (const regime of ['lowLoad', 'underLoad'] as const) {
     const count = points.filter((p) => p.regime === regime).length
-    if (count === 1) notes.push(`one ${regime === 'lowLoad' ? 'low-load' : 'under-load'} point: its validation error is a 95% bound from a single error (×12.7); more sweep steps narrow it`)
+    if (count === 1) notes.push(`one ${regime === 'lowLoad' ? 'low-load' : 'under-load'} point: its validation error is that one point's leave-one-out error; more sweep steps make it a surer guide`)
   }
   const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number), uncertainty: uncertainties[i] as number }))
   for (const parameter of fitted) {
@@ -286,16 +365,15 @@ function conditionalSensitivities(jacobian: Matrix, kept: readonly number[]): nu
 }
 
 /**
- * The validation error of a regime from its n leave-one-out errors: a 95% prediction bound for the
- * error at a point never measured, t(0.975, n) × their root mean square (errors taken as spread
- * around zero, σ estimated from the n points, hence Student's t with n degrees of freedom), and
- * never below the worst of them. The worst of two or three points alone understates it. Null when
- * the regime has no point.
+ * The validation error of a regime: the largest, over its points, of the leave-one-out error (the
+ * point predicted by a fit that never saw it) plus the point's sampling noise (how much a second
+ * measurement of it would differ by chance, 95%: samplingNoise), since a new sweep of the endpoint
+ * is judged against its own noisy figures. Null when the regime has no point. No multiplier on the
+ * errors themselves: with one or two points a 95% bound from Student's t (×12.7 for one) said ±74%
+ * for a fit whose unseen points were within 5%, covering the true error only by saying nothing.
  */
-export function validationError(errors: readonly number[]): number | null {
-  if (errors.length === 0) return null
-  const rms = Math.sqrt(errors.reduce((sum, e) => sum + e * e, 0) / errors.length)
-  return Math.max(Math.max(...errors), tQuantile975(errors.length) * rms)
+export function validationError(points: ReadonlyArray<{ leaveOneOut: number; noise: number }>): number | null {
+  return points.length === 0 ? null : Math.max(...points.map((p) => p.leaveOneOut + p.noise))
 }
 
 function maxOrNull(values: number[]): number | null {
@@ -312,6 +390,7 @@ function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixe
   const values = new Map(fitted.map((p) => [p.path, round(p.fitted)]))
   const profile = withParameters(base, values)
   const labels = sweep.points.map((p) => p.label)
+  const regimeErrors = (regime: OperatingPoint['regime']) => leaveOneOut.flatMap((p, i) => (p.regime === regime ? [{ leaveOneOut: p.error, noise: points[i]?.noise ?? 0 }] : []))
   profile.name = `${base.name}-fitted`.slice(0, 120)
   profile.description = `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} (endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`
   profile.calibration = {
@@ -320,8 +399,8 @@ function buildFittedProfile(options: FitOptions, fitted: FittedParameter[], fixe
     fittedOn: labels,
     heldOut: labels,
     error: {
-      lowLoad: roundOrNull(validationError(leaveOneOut.filter((p) => p.regime === 'lowLoad').map((p) => p.error))),
-      underLoad: roundOrNull(validationError(leaveOneOut.filter((p) => p.regime === 'underLoad').map((p) => p.error))),
+      lowLoad: roundOrNull(validationError(regimeErrors('lowLoad'))),
+      underLoad: roundOrNull(validationError(regimeErrors('underLoad'))),
       fitted: maxOrNull(points.map((p) => round(p.error, 3))),
       heldOutPoints: leaveOneOut.length,
       lowLoadPoints: leaveOneOut.filter((p) => p.regime === 'lowLoad').length,

@@ -33,15 +33,57 @@ const keyOf = (parameters: readonly number[]): string => parameters.map((p) => p
  * so it is run again from the start each time it asks for a vector not computed yet: every vector
  * it asked for before is answered from the cache, and the new one is simulated in between. The
  * solver's own work (a few small matrices per iteration) is negligible beside one simulation, so
- * replaying it costs nothing that matters, and the result is the library's, unchanged.
+ * replaying it costs nothing that matters.
+ *
+ * The library's loop moves to every step it computes, even one that raises the error (it keeps the
+ * best vector seen, but goes on from the worse one), which on a simulated objective walked the fit
+ * to its bounds and left it there. So it is run one iteration at a time, with the classic
+ * Levenberg-Marquardt acceptance around it: a step is kept only where it lowers the sum of squares
+ * (then the damping falls ÷9, as the library does), otherwise the damping rises ×11 and the step is
+ * computed again from the same vector. The step itself (Jacobian by forward differences, damped
+ * normal equations, bounds) is the library's.
  */
 export async function leastSquares(problem: LeastSquaresProblem, cache = new Map<string, number[]>()): Promise<LeastSquaresResult> {
+  const errorTolerance = 1e-8 * problem.residualCount
+  let current = problem.initial.slice()
+  let damping = INITIAL_DAMPING
+  let evaluations = 0
+  let sumOfSquares = Number.POSITIVE_INFINITY
+  let iterations = 0
+  for (let attempt = 0; attempt < problem.maxIterations * 3 && iterations < problem.maxIterations; attempt++) {
+    const step = await oneIteration(problem, current, damping, errorTolerance, cache)
+    evaluations += step.evaluations
+    if (sumOfSquares === Number.POSITIVE_INFINITY) sumOfSquares = step.startSumOfSquares
+    if (sumOfSquares <= errorTolerance) break
+    if (step.sumOfSquares < sumOfSquares - errorTolerance) {
+      current = step.parameters
+      sumOfSquares = step.sumOfSquares
+      damping = Math.max(damping / 9, 1e-7)
+      iterations++
+    } else {
+      damping *= 11
+      if (damping > 1e7) break
+    }
+  }
+  return { parameters: current, sumOfSquares, iterations, evaluations }
+}
+
+/** Damping of the first iteration (the library's default). */
+const INITIAL_DAMPING = 1e-2
+
+/** One iteration of the library from `initial`: the vector it reached, or `initial` when that was no better. */
+async function oneIteration(
+  problem: LeastSquaresProblem,
+  initial: readonly number[],
+  damping: number,
+  errorTolerance: number,
+  cache: Map<string, number[]>,
+): Promise<{ parameters: number[]; sumOfSquares: number; startSumOfSquares: number; evaluations: number }> {
   const indexes = Array.from({ length: problem.residualCount }, (_, i) => i)
   const zeros = indexes.map(() => 0)
   let evaluations = 0
-  // Each replay adds one vector; the bound only guards against a solver that never settles.
-  const maxReplays = (problem.maxIterations + 2) * (2 * problem.initial.length + 2) + 10
-  for (let replay = 0; replay <= maxReplays; replay++) {
+  // Each replay adds one vector: the start, n Jacobian columns, the step.
+  for (let replay = 0; replay <= 2 * initial.length + 4; replay++) {
     try {
       const result = levenbergMarquardt(
         { x: indexes, y: zeros },
@@ -51,16 +93,17 @@ export async function leastSquares(problem: LeastSquaresProblem, cache = new Map
           return (index) => residuals[index] as number
         },
         {
-          initialValues: problem.initial,
+          initialValues: initial.slice(),
           minValues: problem.min,
           maxValues: problem.max,
-          maxIterations: problem.maxIterations,
+          maxIterations: 1,
+          damping,
           gradientDifference: problem.gradientDifference,
-          // Stop once the fit explains the figures to 0.01% RMS: beyond, iterations buy nothing.
-          errorTolerance: 1e-8 * problem.residualCount,
+          errorTolerance,
         },
       )
-      return { parameters: result.parameterValues, sumOfSquares: result.parameterError, iterations: result.iterations, evaluations }
+      const startResiduals = cache.get(keyOf(initial)) as number[]
+      return { parameters: result.parameterValues, sumOfSquares: result.parameterError, startSumOfSquares: startResiduals.reduce((sum, r) => sum + r * r, 0), evaluations }
     } catch (error) {
       if (!(error instanceof NeedsEvaluation)) throw error
       const residuals = await problem.residuals(error.parameters)
@@ -69,5 +112,5 @@ export async function leastSquares(problem: LeastSquaresProblem, cache = new Map
       evaluations++
     }
   }
-  throw new RangeError(`least squares did not finish within ${maxReplays} evaluations`)
+  throw new RangeError('least squares: an iteration asked for more vectors than a Jacobian and a step')
 }

@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { SERVER_METRICS_FILE } from '../../load/metrics-capture.js'
+import { serverMetricsLineSchema } from '../../schema/server-metrics.js'
 import { readBenchSummary, runsByEndpoint } from '../../econ/size-run.js'
 import type { ArrivalProcess } from '../../load/arrivals.js'
 import type { LoadStep } from '../../load/runner.js'
@@ -20,6 +23,26 @@ export interface PointFigures {
   /** Mean TPOT of the requests with the shorter / longer contexts (prompt + output / 2). */
   tpotShortMs: number | null
   tpotLongMs: number | null
+  /**
+   * Median of every gap between two tokens of a request, pooled over the point's requests
+   * (per-token inter-token latency): the typical decode step. With vllm-0.6 multi-step scheduling
+   * it is a step inside a group, without the scheduling at the group's head, which the mean (TPOT)
+   * carries: the two together separate the GPU's per-step cost from the scheduler's.
+   */
+  itlMedianMs: number | null
+  /**
+   * TTFT against prompt length by least squares over the point's requests: at a batch of one the
+   * intercept is the fixed path to the first token (front end, scheduling, a step's fixed cost), the
+   * slope the prefill compute per prompt token. Null with fewer than 3 requests or one prompt length.
+   */
+  ttftInterceptMs: number | null
+  ttftSlopeMsPerToken: number | null
+  /**
+   * Mean of vllm:num_requests_running over the step's /metrics scrapes (metrics.jsonl, `geopat bench
+   * --scrape-metrics`), the simulation read at the same moments: the server's own batch size. Null
+   * where the run kept no /metrics.
+   */
+  meanRunning: number | null
 }
 
 /** Below half the sweep's highest request rate a point is low load; at or above, under load. */
@@ -46,6 +69,47 @@ export interface OperatingPoint {
   medianContextTokens: number
   measured: PointFigures
   measuredRequestsPerS: number
+  /** Each replayed request's measured TTFT and TPOT, in send order (paired with the simulation's for the sampling noise). */
+  measuredPerRequest: PerRequestTiming[]
+  /** When the step's /metrics scrapes were taken (ms from the step's start), where the run kept them. */
+  scrapeAtMs?: number[]
+}
+
+const RUNNING = 'vllm:num_requests_running'
+
+/** The scrapes of metrics.jsonl beside the summary, by endpoint and step (empty without the file). */
+function readServerMetrics(path: string): Map<string, Array<{ atMs: number; running: number }>> {
+  const byStep = new Map<string, Array<{ atMs: number; running: number }>>()
+  if (!existsSync(path)) return byStep
+  for (const [index, text] of readFileSync(path, 'utf8').split('\n').entries()) {
+    if (text.trim() === '') continue
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw new UserError(`${path}: line ${index + 1}: not JSON`)
+    }
+    const result = serverMetricsLineSchema.safeParse(parsed)
+    if (!result.success) throw new UserError(`${path}: line ${index + 1}: ${result.error.issues[0]?.path.join('.') || 'line'}: ${result.error.issues[0]?.message}`)
+    const running = result.data.samples[RUNNING]
+    if (running === undefined) continue
+    const key = `${result.data.endpoint}\u0000${result.data.step}`
+    const list = byStep.get(key) ?? []
+    list.push({ atMs: result.data.atMs, running })
+    byStep.set(key, list)
+  }
+  for (const list of byStep.values()) list.sort((a, b) => a.atMs - b.atMs)
+  return byStep
+}
+
+export interface PerRequestTiming {
+  ttftMs: number | null
+  tpotMs: number | null
+}
+
+/** TTFT and TPOT of each record, in the order given. */
+export function perRequestTiming(records: readonly RequestRecord[]): PerRequestTiming[] {
+  return records.map((r) => ({ ttftMs: TTFT(r), tpotMs: TPOT(r) }))
 }
 
 export interface MeasuredSweep {
@@ -84,13 +148,70 @@ export function groupFigures(records: readonly RequestRecord[], medianInputToken
   return { ttftShortMs: meanOrNull(ttft[0]), ttftLongMs: meanOrNull(ttft[1]), tpotShortMs: meanOrNull(tpot[0]), tpotLongMs: meanOrNull(tpot[1]) }
 }
 
-/** The summary's figures (the same as bench prints) plus the per-length groups. */
+const INTER_TOKEN = METRICS.find((m) => m.id === 'interTokenLatency')?.pooled as NonNullable<(typeof METRICS)[number]['pooled']>
+
+/** The median per-token gap over the successful records (PointFigures.itlMedianMs), null without any gap. */
+export function medianInterTokenMs(records: readonly RequestRecord[]): number | null {
+  let count = 0
+  for (const record of records) if (record.ok) count += Math.max(0, record.outputTokens - 1)
+  let gaps = new Float64Array(Math.max(16, count))
+  let used = 0
+  for (const record of records) {
+    if (!record.ok) continue
+    INTER_TOKEN(record, (value, weight = 1) => {
+      for (let k = 0; k < weight; k++) {
+        if (used === gaps.length) {
+          const grown = new Float64Array(gaps.length * 2)
+          grown.set(gaps)
+          gaps = grown
+        }
+        gaps[used++] = value
+      }
+    })
+  }
+  if (used === 0) return null
+  const sorted = gaps.subarray(0, used).sort()
+  return sorted[Math.floor((used - 1) / 2)] as number
+}
+
+/** TTFT = intercept + slope × prompt tokens by ordinary least squares over the successful records. */
+export function ttftAgainstPrompt(records: readonly RequestRecord[]): Pick<PointFigures, 'ttftInterceptMs' | 'ttftSlopeMsPerToken'> {
+  let n = 0
+  let sumX = 0
+  let sumY = 0
+  for (const record of records) {
+    const ttft = TTFT(record)
+    if (!record.ok || record.inputTokens === null || ttft === null) continue
+    n++
+    sumX += record.inputTokens
+    sumY += ttft
+  }
+  if (n < 3) return { ttftInterceptMs: null, ttftSlopeMsPerToken: null }
+  const meanX = sumX / n
+  const meanY = sumY / n
+  let sxx = 0
+  let sxy = 0
+  for (const record of records) {
+    const ttft = TTFT(record)
+    if (!record.ok || record.inputTokens === null || ttft === null) continue
+    sxx += (record.inputTokens - meanX) ** 2
+    sxy += (record.inputTokens - meanX) * (ttft - meanY)
+  }
+  if (!(sxx > 0)) return { ttftInterceptMs: null, ttftSlopeMsPerToken: null }
+  const slope = sxy / sxx
+  return { ttftInterceptMs: meanY - slope * meanX, ttftSlopeMsPerToken: slope }
+}
+
+/** The summary's figures (the same as bench prints) plus the per-length groups and the median token gap. */
 export function figuresOf(summary: RunSummary, records: readonly RequestRecord[], medianInputTokens: number, medianContextTokens: number): PointFigures {
   return {
     ttftMs: summary.metrics.ttft?.mean ?? null,
     tpotMs: summary.metrics.tpot?.mean ?? null,
     outputTokensPerS: summary.throughput.outputTokensPerS,
     ...groupFigures(records, medianInputTokens, medianContextTokens),
+    itlMedianMs: medianInterTokenMs(records),
+    ...ttftAgainstPrompt(records),
+    meanRunning: null,
   }
 }
 
@@ -115,6 +236,12 @@ export interface ReadSweepOptions {
   /** One arm only: it ran in a confidential VM (simulated with the profile's CC tolls). */
   confidential?: boolean
   maxRequestsPerPoint: number
+  /**
+   * Keep the steps the client's self-check called client-bound, with a note each (the fit replays
+   * the intended send times, so late sends matter less than late reads). Not a CLI flag: the
+   * recovery bench uses it on a machine loaded by other work.
+   */
+  includeClientBound?: boolean
 }
 
 /**
@@ -162,11 +289,16 @@ export async function readMeasuredSweep(runFolder: string, options: ReadSweepOpt
 
   const notes: string[] = []
   const points: OperatingPoint[] = []
+  const scrapes = readServerMetrics(join(dirname(file), SERVER_METRICS_FILE))
   for (const arm of arms) {
     const runs = groups.get(arm.label) as RunSummary[]
     const prefix = arms.length > 1 ? `${arm.label}: ` : ''
-    points.push(...armPoints(runs, arm.confidential, prefix, (step) => byStep.get(`${arm.label}\u0000${step}`) ?? [], options, runFolder, summary.recordsFile, notes))
+    for (const point of armPoints(runs, arm.confidential, prefix, (step) => byStep.get(`${arm.label}\u0000${step}`) ?? [], options, runFolder, summary.recordsFile, notes)) {
+      const scraped = scrapes.get(`${arm.label}\u0000${point.step}`) ?? []
+      points.push(scraped.length > 0 ? { ...point, scrapeAtMs: scraped.map((s) => s.atMs), measured: { ...point.measured, meanRunning: scraped.reduce((sum, s) => sum + s.running, 0) / scraped.length } } : point)
+    }
   }
+  if (scrapes.size > 0) notes.push(`${SERVER_METRICS_FILE}: the server's running requests (vllm:num_requests_running) at each scrape are compared with the simulation's at the same moments`)
   return { runFolder, runId: summary.runId, endpoint, ...(ccEndpoint !== undefined ? { ccEndpoint } : {}), model: groups.get(endpoint)?.[0]?.endpoint.model ?? '', points, notes }
 }
 
@@ -184,7 +316,8 @@ function armPoints(
   const highestRate = Math.max(...runs.map((r) => r.throughput.requestsPerS))
   const points: OperatingPoint[] = []
   for (const run of runs) {
-    if (run.client.verdict !== 'ok') {
+    if (run.client.verdict !== 'ok' && options.includeClientBound) notes.push(`${prefix}${run.stepLabel}: the client's self-check says ${run.client.verdict} (${run.client.reasons.join('; ') || 'no reason given'}); kept in the fit as asked`)
+    else if (run.client.verdict !== 'ok') {
       // The client's self-check says its figures are the load machine's, not the server's.
       notes.push(`${prefix}${run.stepLabel}: left out of the fit: the client's self-check says ${run.client.verdict} (${run.client.reasons.join('; ') || 'no reason given'}), so its figures are the load machine's, not the server's`)
       continue
@@ -233,6 +366,7 @@ function armPoints(
       medianContextTokens,
       measured: figuresOf(run, ok, medianInputTokens, medianContextTokens),
       measuredRequestsPerS: run.throughput.requestsPerS,
+      measuredPerRequest: perRequestTiming(ok),
     })
   }
   if (points.length < 2) {

@@ -39,6 +39,46 @@ export const FITTABLE_PARAMETERS: readonly FittableParameter[] = [
   { path: 'confidential.perSequenceTollUs', spread: 5, identifiedBy: 'TPOT difference between the arms growing with the batch', needsBothCcArms: true },
 ]
 
+/**
+ * Parameters that a client's records cannot tell apart from another one the fit fits, for the base
+ * profile's engine generation: path → why it is held at the base's value. Each pair enters the
+ * step time as a sum, so fitting both is ill-posed (any split of the sum fits equally well). The
+ * member the issue names (the GPU's step overhead and per-sequence cost, the front end's delay) is
+ * fitted; the other one is held.
+ *  - vllm-0.5, and vllm-0.6 without multi-step: the scheduler's CPU time is added to every step, so
+ *    schedulerPerStepMs adds to stepOverheadMs and schedulerPerSequenceUs to perSequenceUs, step by step.
+ *  - vllm-0.6 with multi-step (N steps per scheduling): the scheduling is paid at the head of each
+ *    group of N steps, one long gap per N tokens in every request's token timing, which the median
+ *    token gap (PointFigures.itlMedianMs) leaves out and the mean (TPOT) keeps: that separates
+ *    schedulerPerStepMs from stepOverheadMs. Its per-sequence part stays held: it grows the head's
+ *    gap by B·schedulerPerSequenceUs, a few percent of a step at the batches a sweep reaches, and
+ *    the mean by B·schedulerPerSequenceUs / N beside B·perSequenceUs.
+ *  - vllm-v1: scheduling overlaps the GPU step (a step takes the longer of the two): hidden while the
+ *    GPU's part is the longer, as in every step of a sweep that the GPU bounds.
+ *  - frontend.perRequestMs adds to every request's TTFT as timing.frontendMs does; the two part only
+ *    where the front end's cores queue. In vllm-0.5 (the API server on the engine's core) the per
+ *    output token cost lengthens each step by B·perOutputTokenUs, as perSequenceUs does.
+ */
+export function heldByEngine(profile: SimProfile): Map<string, string> {
+  const held = new Map<string, string>()
+  const { version, numSchedulerSteps } = profile.engine
+  const multiStep = version === 'vllm-0.6' && numSchedulerSteps > 1
+  if (version === 'vllm-v1') {
+    const reason = 'vllm-v1 overlaps the scheduling with the GPU step (a step takes the longer of the two): hidden from the client while the GPU part is the longer'
+    held.set('timing.schedulerPerStepMs', reason)
+    held.set('timing.schedulerPerSequenceUs', reason)
+  } else if (!multiStep) {
+    const steps = `${version}${version === 'vllm-0.6' ? ' without multi-step' : ''} adds the scheduling to every step`
+    held.set('timing.schedulerPerStepMs', `${steps}: the client sees its sum with timing.stepOverheadMs only`)
+    held.set('timing.schedulerPerSequenceUs', `${steps}: the client sees its sum with timing.perSequenceUs only`)
+  } else {
+    held.set('timing.schedulerPerSequenceUs', `paid once per ${numSchedulerSteps}-step group: B·value/${numSchedulerSteps} per step beside B·timing.perSequenceUs, and B·value on the group head's gap, a few percent of a step at a sweep's batches: not separable from timing.perSequenceUs`)
+  }
+  held.set('frontend.perRequestMs', "adds to every request's TTFT as timing.frontendMs (fitted) does; the two part only where the front end's cores queue")
+  if (version === 'vllm-0.5') held.set('frontend.perOutputTokenUs', "vllm-0.5 runs the API server on the engine's core: B·value lengthens every step as B·timing.perSequenceUs does")
+  return held
+}
+
 export function parameterByPath(path: string): FittableParameter | undefined {
   return FITTABLE_PARAMETERS.find((p) => p.path === path)
 }
