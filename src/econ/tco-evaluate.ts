@@ -84,9 +84,7 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   // The baseline's commitment: a shrink before the exit, then the rest of its running term after the cutover.
   emitCommitment(plan, baseline, values, sink, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
   // The new fleet is brought up over its ramp ((k + ½)/ramp of its usage in the ramp's month k), in full from then on.
-  const ramp = option.rampMonths
-  for (let k = 0; k < ramp && start + k < months; k++) emitRunningCosts(plan, option, values, sink, start + k, Math.min(months, start + k + 1), PHASE.own, (k + 0.5) / ramp)
-  emitRunningCosts(plan, option, values, sink, Math.min(months, start + ramp), months, PHASE.own)
+  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own, option.rampMonths)
   emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
@@ -193,11 +191,13 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
 }
 
 /**
- * The option's recurring costs over [from, to), year by year, under `phase`. `load` (the utilization
- * ramp) scales what follows usage: GPU-hours rented, tokens, energy, egress, redaction; not the staff,
- * support or compliance work.
+ * The option's recurring costs over [from, to), year by year, under `phase`. `ramp` (the utilization
+ * ramp, whole months from `from`) scales what follows usage, (k + ½)/ramp in its month k: GPU-hours
+ * rented, tokens, energy, egress, redaction; not the staff, support or compliance work. Each line's
+ * amount is computed once per year and the ramp's months are booked by {@link usageRange}, so a ramp
+ * costs a few sink calls, not a pass over the cost rules per month.
  */
-function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, load = 1): void {
+function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
   const mechanics = plan.mechanics
   const params = plan.params
@@ -213,23 +213,23 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     let providerSpend = 0
     let computeSpend = 0
     if (option.kind === 'rental') {
-      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH * load
+      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
       computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
-      sink.range(CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours)
+      usageRange(sink, CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours, true, from, ramp)
     } else if (option.kind === 'token-api') {
-      const input = tokensInput * growth * load
-      const output = tokensOutput * growth * load
+      const input = tokensInput * growth
+      const output = tokensOutput * growth
       computeSpend = ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
-      sink.range(CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6)
+      usageRange(sink, CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6, true, from, ramp)
     } else {
       const nodes = option.units[year] as number
       const gpus = nodes * option.gpusPerUnit
       const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
       sink.range(CATEGORY.support, phase, a, b, (capex * (values[option.supportSlot] as number)) / 12, 1)
       if (option.energySlot !== -1) {
-        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH * load
-        sink.range(CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (mechanics.energyIndex[year] as number), kwh)
+        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
+        usageRange(sink, CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (mechanics.energyIndex[year] as number), kwh, true, from, ramp)
       }
       if (option.colocationSlot !== -1) {
         const kw = gpus * (values[option.provisionedKwSlot] as number)
@@ -244,12 +244,12 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     }
     providerSpend += computeSpend
     if (option.egressGbSlot !== -1) {
-      const gb = (values[option.egressGbSlot] as number) * growth * load
+      const gb = (values[option.egressGbSlot] as number) * growth
       const egress = gb * (values[option.egressPerGbSlot] as number)
-      sink.range(CATEGORY.egress, phase, a, b, egress, gb)
+      usageRange(sink, CATEGORY.egress, phase, a, b, egress, gb, true, from, ramp)
       providerSpend += egress
     }
-    if (applies[12] === 1) sink.range(CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1)
+    if (applies[12] === 1) usageRange(sink, CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1, false, from, ramp)
     if (applies[1] === 1) {
       const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
       sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
@@ -259,8 +259,8 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
     }
     if (applies[4] === 1) {
-      const mtok = (tokensInput * growth * load) / 1e6
-      sink.range(CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok)
+      const mtok = (tokensInput * growth) / 1e6
+      usageRange(sink, CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok, true, from, ramp)
     }
     if (applies[5] === 1) sink.range(CATEGORY.c5, phase, a, b, values[params.redactionQualityLossPerMonth] as number, 1)
     if (applies[6] === 1) {
@@ -294,9 +294,27 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     }
     if (applies[10] === 1) {
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
-      sink.range(CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1)
+      usageRange(sink, CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1, false, from, ramp)
     }
   }
+}
+
+/**
+ * A line that follows usage, `monthlyAmount` a month over [a, b) at full load: inside the ramp of
+ * `ramp` months from `rampFrom`, month k carries (k + ½)/ramp of it (its quantity too where
+ * `quantityFollows`; a percentage line's quantity of 1 does not), after the ramp all of it.
+ */
+function usageRange(sink: CashFlowSink, category: number, phase: number, a: number, b: number, monthlyAmount: number, monthlyQuantity: number, quantityFollows: boolean, rampFrom: number, ramp: number): void {
+  const rampEnd = rampFrom + ramp
+  let at = a
+  while (at < rampEnd && at < b) {
+    const month = Math.floor(at)
+    const next = month + 1 < b ? month + 1 : b
+    const weight = (month - rampFrom + 0.5) / ramp
+    sink.range(category, phase, at, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
+    at = next
+  }
+  if (at < b) sink.range(category, phase, at, b, monthlyAmount, monthlyQuantity)
 }
 
 /**
