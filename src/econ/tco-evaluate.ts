@@ -195,16 +195,17 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
  * ramp, whole months from `from`) scales what follows usage, (k + ½)/ramp in its month k: GPU-hours
  * rented, tokens, energy, egress, redaction; not the staff, support or compliance work. Each line's
  * amount is computed once per year and the ramp's months are booked by {@link usageRange}, so a ramp
- * costs a few sink calls, not a pass over the cost rules per month.
+ * costs a few sink calls, not a pass over the cost rules per month. The compliance work that does
+ * not change by year is booked once over [from, to) ({@link emitSteadyCompliance}).
  */
 function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
   const mechanics = plan.mechanics
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
   const applies = option.applies
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
+  emitSteadyCompliance(plan, option, values, sink, from, to, phase)
   for (let year = 0; year < plan.years; year++) {
     const a = from > year * 12 ? from : year * 12
     const b = to < year * 12 + 12 ? to : year * 12 + 12
@@ -250,52 +251,62 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       providerSpend += egress
     }
     if (applies[12] === 1) usageRange(sink, CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1, false, from, ramp)
-    if (applies[1] === 1) {
-      const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
-      sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
-    }
-    if (applies[3] === 1) {
-      const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
-      sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
-    }
     if (applies[4] === 1) {
       const mtok = (tokensInput * growth) / 1e6
       usageRange(sink, CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok, true, from, ramp)
-    }
-    if (applies[5] === 1) sink.range(CATEGORY.c5, phase, a, b, values[params.redactionQualityLossPerMonth] as number, 1)
-    if (applies[6] === 1) {
-      const gb = values[params.auditLogGBPerMonth] as number
-      const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
-      sink.range(CATEGORY.c6, phase, a, b, gb * perGb, gb)
-    }
-    if (applies[7] === 1) {
-      const fte = values[params.complianceFte] as number
-      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
-    }
-    if (applies[8] === 1) {
-      const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
-      sink.range(CATEGORY.c8, phase, a, b, hours * hourlyRate, hours)
-    }
-    if (option.risks.length > 0) {
-      const turnover = values[plan.turnoverSlot] as number
-      let expectedLoss = 0
-      for (const risk of option.risks) {
-        const share = risk.shareOfTurnover * turnover
-        const cap = plan.sme && risk.smeLower ? Math.min(risk.fixedAmount, share) : Math.max(risk.fixedAmount, share)
-        const fine = (values[risk.severitySlot] as number) * turnover
-        expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
-      }
-      sink.range(CATEGORY.c9, phase, a, b, expectedLoss / 12, 1)
-    }
-    if (applies[16] === 1) {
-      // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
-      const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
-      sink.range(CATEGORY.c16, phase, a, b, hours * hourlyRate, hours)
     }
     if (applies[10] === 1) {
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
       usageRange(sink, CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1, false, from, ramp)
     }
+  }
+}
+
+/**
+ * The compliance work that is the same every model year (C1, C3, C5–C9, DORA's register and exit
+ * plan): one line over [from, to) rather than one per year.
+ */
+function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
+  const params = plan.params
+  const hourlyRate = values[params.hourlyRate] as number
+  const applies = option.applies
+  if (applies[1] === 1) {
+    const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
+    sink.range(CATEGORY.c1, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (applies[3] === 1) {
+    const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
+    sink.range(CATEGORY.c3, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (applies[5] === 1) sink.range(CATEGORY.c5, phase, from, to, values[params.redactionQualityLossPerMonth] as number, 1)
+  if (applies[6] === 1) {
+    const gb = values[params.auditLogGBPerMonth] as number
+    const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
+    sink.range(CATEGORY.c6, phase, from, to, gb * perGb, gb)
+  }
+  if (applies[7] === 1) {
+    const fte = values[params.complianceFte] as number
+    sink.range(CATEGORY.c7, phase, from, to, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
+  }
+  if (applies[8] === 1) {
+    const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
+    sink.range(CATEGORY.c8, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (option.risks.length > 0) {
+    const turnover = values[plan.turnoverSlot] as number
+    let expectedLoss = 0
+    for (const risk of option.risks) {
+      const share = risk.shareOfTurnover * turnover
+      const cap = plan.sme && risk.smeLower ? Math.min(risk.fixedAmount, share) : Math.max(risk.fixedAmount, share)
+      const fine = (values[risk.severitySlot] as number) * turnover
+      expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
+    }
+    sink.range(CATEGORY.c9, phase, from, to, expectedLoss / 12, 1)
+  }
+  if (applies[16] === 1) {
+    // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
+    const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
+    sink.range(CATEGORY.c16, phase, from, to, hours * hourlyRate, hours)
   }
 }
 
