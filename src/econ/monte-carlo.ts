@@ -1,4 +1,4 @@
-import { quantileSorted } from 'simple-statistics'
+import { quantile, quickselect } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import { type Distribution } from './distributions.js'
@@ -308,24 +308,40 @@ export function runMonteCarlo(plan: ModelPlan, options: { draws: number; seed: n
   return { draws, seed, uncertainDrivers, npvCost, savings, payback }
 }
 
-/** Nearest-rank P10/P50/P90 of payback months (Infinity: never), and the share that pays back. */
+/**
+ * Nearest-rank P10/P50/P90 of payback months (Infinity: never), and the share that pays back. The
+ * three ranks are placed by selection (quickselect) rather than a full sort: the same order
+ * statistics, in linear rather than n log n time.
+ */
 export function paybackQuantiles(months: Float64Array): PaybackQuantiles {
-  const sorted = Float64Array.from(months).sort()
-  const n = sorted.length
-  const at = (p: number): number | null => {
-    const value = sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))] as number
+  const n = months.length
+  const ranked = Float64Array.from(months)
+  const rank = (p: number): number => Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))
+  const [low, middle, high] = [rank(0.1), rank(0.5), rank(0.9)]
+  const select = (k: number, left: number, right: number): void => {
+    if (left < right) quickselect(ranked as unknown as number[], k, left, right)
+  }
+  select(middle, 0, n - 1)
+  if (low < middle) select(low, 0, middle - 1)
+  if (high > middle) select(high, middle + 1, n - 1)
+  const at = (k: number): number | null => {
+    const value = ranked[k] as number
     return Number.isFinite(value) ? value : null
   }
   let within = 0
-  for (let i = 0; i < n; i++) if (Number.isFinite(sorted[i] as number)) within++
-  return { p10: at(0.1), p50: at(0.5), p90: at(0.9), probabilityWithinHorizon: within / n }
+  for (let i = 0; i < n; i++) if (Number.isFinite(months[i] as number)) within++
+  return { p10: at(low), p50: at(middle), p90: at(high), probabilityWithinHorizon: within / n }
 }
 
-/** P10/P50/P90 (linear interpolation, numpy's default, as simple-statistics computes them) and the mean. */
+/**
+ * P10/P50/P90 (linear interpolation, numpy's default, as simple-statistics computes them) and the
+ * mean. simple-statistics' quantile places the order statistics the interpolation reads by
+ * selection instead of sorting the whole sample (the same values; 13 sorts of 100,000 draws were
+ * about a tenth of a Monte Carlo run).
+ */
 export function quantiles(sample: Float64Array): Quantiles {
-  const sorted = Float64Array.from(sample).sort()
   let sum = 0
-  for (let i = 0; i < sorted.length; i++) sum += sorted[i] as number
-  const asArray = sorted as unknown as number[]
-  return { p10: quantileSorted(asArray, 0.1), p50: quantileSorted(asArray, 0.5), p90: quantileSorted(asArray, 0.9), mean: sum / sorted.length }
+  for (let i = 0; i < sample.length; i++) sum += sample[i] as number
+  const [p10, p50, p90] = quantile(sample as unknown as number[], [0.1, 0.5, 0.9]) as [number, number, number]
+  return { p10, p50, p90, mean: sum / sample.length }
 }

@@ -85,9 +85,7 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   // The baseline's commitment: a shrink before the exit, then the rest of its running term after the cutover.
   emitCommitment(plan, baseline, values, sink, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
   // The new fleet is brought up over its ramp ((k + ½)/ramp of its usage in the ramp's month k), in full from then on.
-  const ramp = option.rampMonths
-  for (let k = 0; k < ramp && start + k < months; k++) emitRunningCosts(plan, option, values, sink, start + k, Math.min(months, start + k + 1), PHASE.own, (k + 0.5) / ramp)
-  emitRunningCosts(plan, option, values, sink, Math.min(months, start + ramp), months, PHASE.own)
+  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own, option.rampMonths)
   emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
   if (option.estateStayingShare > 0) {
     // The workloads this option does not move keep their share of the baseline's running costs.
@@ -200,18 +198,21 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
 }
 
 /**
- * The option's recurring costs over [from, to), year by year, under `phase`. `load` (the utilization
- * ramp) scales what follows usage: GPU-hours rented, tokens, energy, egress, redaction; not the staff,
- * support or compliance work.
+ * The option's recurring costs over [from, to), year by year, under `phase`. `ramp` (the utilization
+ * ramp, whole months from `from`) scales what follows usage, (k + ½)/ramp in its month k: GPU-hours
+ * rented, tokens, energy, egress, redaction; not the staff, support or compliance work. Each line's
+ * amount is computed once per year and the ramp's months are booked by {@link usageRange}, so a ramp
+ * costs a few sink calls, not a pass over the cost rules per month. The compliance work that does
+ * not change by year is booked once over [from, to) ({@link emitSteadyCompliance}).
  */
-function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, load = 1): void {
+function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
   const mechanics = plan.mechanics
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
   const applies = option.applies
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
+  emitSteadyCompliance(plan, option, values, sink, from, to, phase)
   for (let year = 0; year < plan.years; year++) {
     const a = from > year * 12 ? from : year * 12
     const b = to < year * 12 + 12 ? to : year * 12 + 12
@@ -222,23 +223,23 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     if (option.computeFromEstate && option.kind !== 'owned') {
       // The compute is the estate's workloads, each over its own months (emitEstateLines).
     } else if (option.kind === 'rental') {
-      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH * load
+      const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
       computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
-      sink.range(CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours)
+      usageRange(sink, CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours, true, from, ramp)
     } else if (option.kind === 'token-api') {
-      const input = tokensInput * growth * load
-      const output = tokensOutput * growth * load
+      const input = tokensInput * growth
+      const output = tokensOutput * growth
       computeSpend = ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
-      sink.range(CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6)
+      usageRange(sink, CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6, true, from, ramp)
     } else {
       const nodes = option.units[year] as number
       const gpus = nodes * option.gpusPerUnit
       const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
       sink.range(CATEGORY.support, phase, a, b, (capex * (values[option.supportSlot] as number)) / 12, 1)
       if (option.energySlot !== -1) {
-        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH * load
-        sink.range(CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (mechanics.energyIndex[year] as number), kwh)
+        const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
+        usageRange(sink, CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (mechanics.energyIndex[year] as number), kwh, true, from, ramp)
       }
       if (option.colocationSlot !== -1) {
         const kw = gpus * (values[option.provisionedKwSlot] as number)
@@ -253,59 +254,87 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     }
     providerSpend += computeSpend
     if (option.egressGbSlot !== -1) {
-      const gb = (values[option.egressGbSlot] as number) * growth * load
+      const gb = (values[option.egressGbSlot] as number) * growth
       const egress = gb * (values[option.egressPerGbSlot] as number)
-      sink.range(CATEGORY.egress, phase, a, b, egress, gb)
+      usageRange(sink, CATEGORY.egress, phase, a, b, egress, gb, true, from, ramp)
       providerSpend += egress
     }
-    if (applies[12] === 1) sink.range(CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1)
-    if (applies[1] === 1) {
-      const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
-      sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
-    }
-    if (applies[3] === 1) {
-      const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
-      sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
-    }
+    if (applies[12] === 1) usageRange(sink, CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1, false, from, ramp)
     if (applies[4] === 1) {
-      const mtok = (tokensInput * growth * load) / 1e6
-      sink.range(CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok)
-    }
-    if (applies[5] === 1) sink.range(CATEGORY.c5, phase, a, b, values[params.redactionQualityLossPerMonth] as number, 1)
-    if (applies[6] === 1) {
-      const gb = values[params.auditLogGBPerMonth] as number
-      const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
-      sink.range(CATEGORY.c6, phase, a, b, gb * perGb, gb)
-    }
-    if (applies[7] === 1) {
-      const fte = values[params.complianceFte] as number
-      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
-    }
-    if (applies[8] === 1) {
-      const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
-      sink.range(CATEGORY.c8, phase, a, b, hours * hourlyRate, hours)
-    }
-    if (option.risks.length > 0) {
-      const turnover = values[plan.turnoverSlot] as number
-      let expectedLoss = 0
-      for (const risk of option.risks) {
-        const share = risk.shareOfTurnover * turnover
-        const cap = plan.sme && risk.smeLower ? Math.min(risk.fixedAmount, share) : Math.max(risk.fixedAmount, share)
-        const fine = (values[risk.severitySlot] as number) * turnover
-        expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
-      }
-      sink.range(CATEGORY.c9, phase, a, b, expectedLoss / 12, 1)
-    }
-    if (applies[16] === 1) {
-      // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
-      const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
-      sink.range(CATEGORY.c16, phase, a, b, hours * hourlyRate, hours)
+      const mtok = (tokensInput * growth) / 1e6
+      usageRange(sink, CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok, true, from, ramp)
     }
     if (applies[10] === 1) {
       const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
-      sink.range(CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1)
+      usageRange(sink, CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1, false, from, ramp)
     }
   }
+}
+
+/**
+ * The compliance work that is the same every model year (C1, C3, C5–C9, DORA's register and exit
+ * plan): one line over [from, to) rather than one per year.
+ */
+function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
+  const params = plan.params
+  const hourlyRate = values[params.hourlyRate] as number
+  const applies = option.applies
+  if (applies[1] === 1) {
+    const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
+    sink.range(CATEGORY.c1, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (applies[3] === 1) {
+    const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
+    sink.range(CATEGORY.c3, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (applies[5] === 1) sink.range(CATEGORY.c5, phase, from, to, values[params.redactionQualityLossPerMonth] as number, 1)
+  if (applies[6] === 1) {
+    const gb = values[params.auditLogGBPerMonth] as number
+    const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
+    sink.range(CATEGORY.c6, phase, from, to, gb * perGb, gb)
+  }
+  if (applies[7] === 1) {
+    const fte = values[params.complianceFte] as number
+    sink.range(CATEGORY.c7, phase, from, to, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
+  }
+  if (applies[8] === 1) {
+    const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
+    sink.range(CATEGORY.c8, phase, from, to, hours * hourlyRate, hours)
+  }
+  if (option.risks.length > 0) {
+    const turnover = values[plan.turnoverSlot] as number
+    let expectedLoss = 0
+    for (const risk of option.risks) {
+      const share = risk.shareOfTurnover * turnover
+      const cap = plan.sme && risk.smeLower ? Math.min(risk.fixedAmount, share) : Math.max(risk.fixedAmount, share)
+      const fine = (values[risk.severitySlot] as number) * turnover
+      expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
+    }
+    sink.range(CATEGORY.c9, phase, from, to, expectedLoss / 12, 1)
+  }
+  if (applies[16] === 1) {
+    // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
+    const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
+    sink.range(CATEGORY.c16, phase, from, to, hours * hourlyRate, hours)
+  }
+}
+
+/**
+ * A line that follows usage, `monthlyAmount` a month over [a, b) at full load: inside the ramp of
+ * `ramp` months from `rampFrom`, month k carries (k + ½)/ramp of it (its quantity too where
+ * `quantityFollows`; a percentage line's quantity of 1 does not), after the ramp all of it.
+ */
+function usageRange(sink: CashFlowSink, category: number, phase: number, a: number, b: number, monthlyAmount: number, monthlyQuantity: number, quantityFollows: boolean, rampFrom: number, ramp: number): void {
+  const rampEnd = rampFrom + ramp
+  let at = a
+  while (at < rampEnd && at < b) {
+    const month = Math.floor(at)
+    const next = month + 1 < b ? month + 1 : b
+    const weight = (month - rampFrom + 0.5) / ramp
+    sink.range(category, phase, at, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
+    at = next
+  }
+  if (at < b) sink.range(category, phase, at, b, monthlyAmount, monthlyQuantity)
 }
 
 /**

@@ -831,7 +831,9 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     tokensOutputSlot,
     turnoverSlot,
     sme: model.company?.sme ?? false,
-    params,
+    // A copy: filled key by key above, V8 keeps `params` as a dictionary (a hash lookup per read); the
+    // spread gives an object with a fixed shape, read on every cost line of every draw.
+    params: { ...params },
     scope,
     complianceOverrides: model.compliance.parameters,
     switchingProhibitedAt: monthsFromStart(startYear, startMonthOfYear, switchingProhibitedFrom),

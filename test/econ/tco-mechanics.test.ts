@@ -416,6 +416,55 @@ describe('utilization ramp', () => {
       expect(api.amount(PHASE.own, CATEGORY.tokenApi, month)).toBeCloseTo(month === 0 ? tokens / 4 : month === 1 ? (tokens * 3) / 4 : tokens, 2)
     }
   })
+
+  it('a ramp across a model year scales each year’s usage (GPU-hours and their quantity, egress, energy) by its month’s share; support and staff bill in full', () => {
+    const plan = compile(
+      model(
+        [
+          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
+          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, egress: { gbPerMonth: 100, perGB: 0.05 }, rampMonths: 4, migration: { startMonth: 10, dualRunningMonths: 1 } },
+          {
+            id: 'owned',
+            kind: 'owned',
+            ...eu,
+            serverCapexPerNode: 240_000,
+            gpusPerNode: 8,
+            networkStorageShare: 0,
+            depreciationYears: 5,
+            supportPerYear: 0.1,
+            powerKwPerGpu: 1,
+            powerUtilization: 0.5,
+            pue: 1.5,
+            energyPerKWh: 0.2,
+            staff: { fte: 1, loadedCostPerYear: 120_000 },
+            rampMonths: 4,
+            migration: { startMonth: 10, dualRunningMonths: 1 },
+          },
+        ],
+        { demand: { gpus: 16, tokensPerMonth: { input: 1e9, output: 5e8 }, growthPerYear: 0.5 }, finance: quiet },
+      ),
+    )
+    const move = flows(plan, 'move')
+    const owned = flows(plan, 'owned')
+    // Months 10–13 of the ramp carry 1/8, 3/8, 5/8, 7/8; months 12 and 13 are in year 1, where demand is 16 × 1.5 = 24 GPUs.
+    const share = (month: number): number => (month < 10 ? 0 : month < 14 ? (2 * (month - 10) + 1) / 8 : 1)
+    const gpus = (month: number): number => (month < 12 ? 16 : month < 24 ? 24 : 36)
+    for (const month of months(36)) {
+      const hours = gpus(month) * HOURS * share(month)
+      expect(move.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(hours * 2, 2)
+      expect(move.quantity(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(hours, 6)
+      const gb = (100 * gpus(month) * share(month)) / 16
+      expect(move.amount(PHASE.own, CATEGORY.egress, month)).toBeCloseTo(gb * 0.05, 6)
+      expect(move.quantity(PHASE.own, CATEGORY.egress, month)).toBeCloseTo(gb, 6)
+      // Owned: nodes of 8 GPUs (2, then 3, then 5 nodes), energy at 1 kW × 0.5 × PUE 1.5 per GPU ramped; support 10 %/yr of the capex and 1 FTE not.
+      const nodes = month < 10 ? 0 : Math.ceil(gpus(month) / 8)
+      const kwh = nodes * 8 * 1 * 0.5 * 1.5 * HOURS * share(month)
+      expect(owned.amount(PHASE.own, CATEGORY.power, month)).toBeCloseTo(kwh * 0.2, 4)
+      expect(owned.quantity(PHASE.own, CATEGORY.power, month)).toBeCloseTo(kwh, 6)
+      expect(owned.amount(PHASE.own, CATEGORY.support, month)).toBeCloseTo((nodes * 240_000 * 0.1) / 12, 4)
+      expect(owned.amount(PHASE.own, CATEGORY.staff, month)).toBeCloseTo(month < 10 ? 0 : 120_000 / 12, 4)
+    }
+  })
 })
 
 describe('the mechanics together', () => {

@@ -1,0 +1,66 @@
+import { npv } from 'financial'
+import { describe, expect, it } from 'vitest'
+import { defaultDiscount, findConversion, loadCatalog } from '../../src/econ/catalog.js'
+import { loadComplianceData } from '../../src/econ/compliance-tax.js'
+import { monthlyRate, paybackMonth } from '../../src/econ/finance.js'
+import { DrawSink, evaluatedOptions, sampleDrivers } from '../../src/econ/monte-carlo.js'
+import { MonthlySink, emitOption, prepareDraw } from '../../src/econ/tco-evaluate.js'
+import { type PriceSource, compileModel } from '../../src/econ/tco-plan.js'
+import { loadYamlFile } from '../../src/schema/load-file.js'
+import { tcoModelSchema } from '../../src/schema/tco-model.js'
+
+/**
+ * The Monte Carlo prices each draw with DrawSink (a difference array, one pass over the months); the
+ * report's cash flows come from MonthlySink (every month and category). On the example model, every
+ * mechanic and compliance line on (ramps, commitments, trends, dual running, switching), the draw's
+ * NPV must be what numpy-financial's npv gives on MonthlySink's monthly totals, and its payback what
+ * paybackMonth gives on the monthly savings against the baseline, for the central values and for
+ * sampled draws.
+ */
+
+const FILE = 'scenarios/tco-eu-exit.yaml'
+const catalog = loadCatalog()
+const prices: PriceSource = {
+  row: (id) => catalog.byId(id),
+  rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
+  discount: (pricingModel) => {
+    const entry = defaultDiscount(catalog, pricingModel)
+    return entry ? { fraction: entry.discountFraction, source: entry.source } : undefined
+  },
+}
+const plan = compileModel(loadYamlFile(FILE, tcoModelSchema), FILE, loadComplianceData(), prices)
+
+describe('the Monte Carlo sink against the monthly cash flows', () => {
+  it('NPV and payback per option equal numpy-financial and paybackMonth on the monthly totals, central and sampled draws', () => {
+    const count = plan.drivers.length
+    const sampled = sampleDrivers(plan, 25, 5)
+    const draws = [new Float64Array(plan.drivers.map((driver) => driver.distribution.central))]
+    for (let draw = 0; draw < 25; draw++) draws.push(sampled.slice(draw * count, (draw + 1) * count))
+    const evaluated = evaluatedOptions(plan)
+    const sink = new DrawSink(plan)
+    const baselineMonths = new Float64Array(plan.months)
+    for (const values of draws) {
+      prepareDraw(plan, values)
+      const rate = monthlyRate(values[plan.waccSlot] as number)
+      const baseline = plan.options[plan.baseline]
+      if (!baseline) throw new Error('no baseline')
+      const baselineMonthly = new MonthlySink(plan.months)
+      emitOption(plan, baseline, values, baselineMonthly)
+      const baselineTotals = Array.from(baselineMonthly.totals())
+      emitOption(plan, baseline, values, sink)
+      const baselineNpv = sink.finish(baselineMonths)
+      expect(Math.abs(baselineNpv - npv(rate, baselineTotals))).toBeLessThan(1e-9 * Math.abs(baselineNpv))
+      for (const option of plan.options) {
+        if (option.isBaseline || !evaluated[option.index]) continue
+        const monthly = new MonthlySink(plan.months)
+        emitOption(plan, option, values, monthly)
+        const totals = Array.from(monthly.totals())
+        emitOption(plan, option, values, sink)
+        const presentValue = sink.finishAgainst(baselineMonths)
+        expect(Math.abs(presentValue - npv(rate, totals))).toBeLessThan(1e-9 * Math.abs(presentValue))
+        const payback = paybackMonth(baselineTotals.map((value, month) => value - (totals[month] as number)))
+        expect(sink.payback).toBe(payback ?? Number.POSITIVE_INFINITY)
+      }
+    }
+  })
+})
