@@ -1,7 +1,7 @@
 import { Matrix, inverse } from 'ml-matrix'
 import type { SimProfile } from '../engine/profile.js'
 import { simProfileSchema } from '../engine/profile.js'
-import { tQuantile975 } from '../../econ/replica-capacity.js'
+import { tQuantile975 } from '../../sizing/replica-capacity.js'
 import { UserError } from '../../util/errors.js'
 import { leastSquares } from './least-squares.js'
 import type { MeasuredSweep, OperatingPoint, PointFigures } from './operating-points.js'

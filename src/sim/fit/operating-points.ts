@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path'
-import { readBenchSummary, runsByEndpoint } from '../../econ/size-run.js'
+import { readBenchSummary, runsByEndpoint } from '../../sizing/run.js'
 import type { ArrivalProcess } from '../../load/arrivals.js'
 import type { LoadStep } from '../../load/runner.js'
 import { METRICS } from '../../metrics/definitions.js'
