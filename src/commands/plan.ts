@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { loadCatalog } from '../econ/catalog.js'
+import { loadCatalog } from '../pricing/catalog.js'
 import { buildPlan, loadInventory } from '../plan/build-plan.js'
 import { catalogCostRanking } from '../plan/estate.js'
 import { latencyEvidence } from '../plan/evidence.js'

@@ -1,5 +1,5 @@
-import { loadCatalog } from '../econ/catalog.js'
-import { type CapacitySource, type GpuHourPrice, type SizeOptions, gpuHourPriceFromCatalog, runsByEndpoint } from '../econ/size-run.js'
+import { loadCatalog } from '../pricing/catalog.js'
+import { type CapacitySource, type GpuHourPrice, type SizeOptions, gpuHourPriceFromCatalog, runsByEndpoint } from '../sizing/run.js'
 import type { Scenario, SizeStep } from '../schema/scenario.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { loadProfile } from '../sim/engine/profile.js'

@@ -1,4 +1,4 @@
-import { type SizeOptions, runSizing } from '../econ/size-run.js'
+import { type SizeOptions, runSizing } from '../sizing/run.js'
 import type { Inventory, InventoryWorkload } from '../schema/inventory.js'
 import type { SizeStep } from '../schema/scenario.js'
 import { loadProfile } from '../sim/engine/profile.js'

@@ -1,5 +1,5 @@
-import { type Catalog, type CatalogEntry, findConversion } from '../econ/catalog.js'
-import { HOURS_PER_MONTH } from '../econ/finance.js'
+import { type Catalog, type CatalogEntry, findConversion } from '../pricing/catalog.js'
+import { HOURS_PER_MONTH } from '../tco/finance.js'
 import type { Inventory, InventoryWorkload, TargetOption } from '../schema/inventory.js'
 import { UserError } from '../util/errors.js'
 

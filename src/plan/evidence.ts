@@ -1,4 +1,4 @@
-import { readBenchSummary } from '../econ/size-run.js'
+import { readBenchSummary } from '../sizing/run.js'
 import type { LatencyEvidence } from './recommend.js'
 
 /**

@@ -1,4 +1,4 @@
-import { EU_MEMBER_STATES } from '../econ/catalog.js'
+import { EU_MEMBER_STATES } from '../pricing/catalog.js'
 import { sealRank } from '../schema/catalog.js'
 import type { InventoryWorkload, Strategy, TargetOption } from '../schema/inventory.js'
 

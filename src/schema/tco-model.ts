@@ -454,7 +454,7 @@ export const complianceComponentSchema = z
     title: z.string().min(1),
     /** C15–C17 (`entity`): the company's own obligations (AI Act, DORA, NIS2), decided by its facts, not by an option. */
     appliesTo: appliesToSchema.or(z.literal('gate')).or(z.literal('option-drivers')).or(z.literal('entity')),
-    /** The formula geopat applies, in words (the code in src/econ/compliance-tax.ts follows it). */
+    /** The formula geopat applies, in words (the code in src/tco/compliance-tax.ts follows it). */
     formula: z.string().min(1),
     parameters: z.array(z.string().min(1)).default([]),
   })

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { loadCatalog } from '../../src/econ/catalog.js'
-import { runTcoModel } from '../../src/econ/tco-run.js'
+import { loadCatalog } from '../../src/pricing/catalog.js'
+import { runTcoModel } from '../../src/tco/run.js'
 import { buildPlan, loadInventory } from '../../src/plan/build-plan.js'
 import { catalogCostRanking, priceEstate } from '../../src/plan/estate.js'
 import { monthIndex } from '../../src/plan/months.js'
@@ -108,7 +108,7 @@ function planAndModel(name: string, change: (model: Record<string, any>) => void
   model.currency = 'USD'
   model.demand.growthPerYear = 0
   // Constant prices: these tests recompute the plan's timing at the catalog rows' prices (the finance
-  // mechanics' trends, ramp and FX draw are recomputed in test/econ/tco-mechanics.test.ts).
+  // mechanics' trends, ramp and FX draw are recomputed in test/tco/mechanics.test.ts).
   delete model.finance
   change(model)
   const modelFile = join(work, name, 'model.yaml')

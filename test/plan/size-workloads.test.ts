@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadCatalog } from '../../src/econ/catalog.js'
+import { loadCatalog } from '../../src/pricing/catalog.js'
 import { sizeWorkloads, withSizedGpus, workloadsToSize } from '../../src/pipeline/size-workloads.js'
 import { buildPlan, loadInventory } from '../../src/plan/build-plan.js'
 import { catalogCostRanking } from '../../src/plan/estate.js'

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type CatalogListResult, formatCatalogList, listCatalog, loadCatalog, parseAsOf, parseCurrency, STALE_AFTER_DAYS, warningLines } from '../../econ/catalog.js'
+import { type CatalogListResult, formatCatalogList, listCatalog, loadCatalog, parseAsOf, parseCurrency, STALE_AFTER_DAYS, warningLines } from '../../pricing/catalog.js'
 import { sealLevelSchema } from '../../schema/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'

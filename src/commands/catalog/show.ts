@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, notInForce, parseCurrency, similarIds, staleRows } from '../../econ/catalog.js'
+import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, notInForce, parseCurrency, similarIds, staleRows } from '../../pricing/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 

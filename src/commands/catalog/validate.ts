@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type CatalogValidation, formatValidation, parseAsOf, validateCatalogFiles, STALE_AFTER_DAYS, warningLines } from '../../econ/catalog.js'
+import { type CatalogValidation, formatValidation, parseAsOf, validateCatalogFiles, STALE_AFTER_DAYS, warningLines } from '../../pricing/catalog.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 

@@ -1,4 +1,4 @@
-import { STALE_AFTER_DAYS } from '../../econ/fx.js'
+import { STALE_AFTER_DAYS } from '../../pricing/fx.js'
 import { METRICS } from '../../metrics/definitions.js'
 import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
 import { COMPARED_METRICS, STATISTICS } from '../../schema/compare.js'

@@ -1,4 +1,4 @@
-import { tQuantile975 } from '../../econ/replica-capacity.js'
+import { tQuantile975 } from '../../sizing/replica-capacity.js'
 import type { PerRequestTiming } from './operating-points.js'
 
 /** Consecutive batches of requests whose means give the standard error (at most this many). */

@@ -5,8 +5,8 @@ import type { ComplianceData } from './compliance-tax.js'
 import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
-import { MonthlySink, emitOption, prepareDraw, switchingCharged } from './tco-evaluate.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './tco-plan.js'
+import { MonthlySink, emitOption, prepareDraw, switchingCharged } from './evaluate.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './compile.js'
 import { runTornado } from './tornado.js'
 
 /**

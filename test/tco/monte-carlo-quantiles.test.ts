@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { paybackQuantiles, quantiles } from '../../src/econ/monte-carlo.js'
+import { paybackQuantiles, quantiles } from '../../src/tco/monte-carlo.js'
 import { seededRandom } from '../../src/util/rng.js'
 
 /**

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../util/version.js'
  * one FX driver per foreign currency, commitments with stranding, resale values by age, staff for
  * rented fleets, the utilization ramp and the optional tax shield. compileModel builds a
  * {@link MechanicsPlan} once; {@link prepareMechanics} refills its per-year indices each draw (a few
- * dozen multiplications); the cost rules in tco-evaluate.ts read them.
+ * dozen multiplications); the cost rules in evaluate.ts read them.
  */
 
 export const BUILT_IN_FINANCE_FILE = join(PACKAGE_ROOT, 'data', 'finance', 'mechanics.yaml')

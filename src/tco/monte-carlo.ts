@@ -2,8 +2,8 @@ import { quantile, quickselect } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import { type Distribution } from './distributions.js'
-import { type CashFlowSink, emitOption, prepareDraw } from './tco-evaluate.js'
-import type { ModelPlan } from './tco-plan.js'
+import { type CashFlowSink, emitOption, prepareDraw } from './evaluate.js'
+import type { ModelPlan } from './compile.js'
 
 /**
  * Seeded Monte Carlo over the uncertain drivers of a compiled TCO model. Each uncertain driver

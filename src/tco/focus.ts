@@ -1,7 +1,7 @@
 import { csvTable } from '../output/csv.js'
-import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './tco-plan.js'
-import type { MonthlySink } from './tco-evaluate.js'
-import type { DeterministicCashFlows } from './tco.js'
+import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './compile.js'
+import type { MonthlySink } from './evaluate.js'
+import type { DeterministicCashFlows } from './engine.js'
 
 /**
  * The deterministic cash flows as a FinOps FOCUS 1.2 dataset, one row per option, month, phase and

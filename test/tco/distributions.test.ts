@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Z90, makeDistribution, standardNormalQuantile } from '../../src/econ/distributions.js'
+import { Z90, makeDistribution, standardNormalQuantile } from '../../src/tco/distributions.js'
 import { uncertainNumberSchema } from '../../src/schema/tco-model.js'
 import { seededRandom } from '../../src/util/rng.js'
 

@@ -16,11 +16,11 @@ import {
   staleRows,
   tokenPrice,
   validateCatalogFiles,
-} from '../../src/econ/catalog.js'
+} from '../../src/pricing/catalog.js'
 import { sealRank } from '../../src/schema/catalog.js'
 import { UserError } from '../../src/util/errors.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
-import { gpuHourPriceFromCatalog } from '../../src/econ/size-run.js'
+import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
 import { userCatalogRow } from '../helpers/catalog.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))

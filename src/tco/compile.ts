@@ -15,7 +15,7 @@ import {
 } from './compliance-tax.js'
 import { choleskyFactor, normalScoreCorrelation } from './correlation.js'
 import { type Distribution, makeDistribution } from './distributions.js'
-import { saleUnitOf } from './sizing.js'
+import { saleUnitOf } from '../sizing/policy.js'
 import {
   type FinanceMechanics,
   type MechanicsPlan,
@@ -33,7 +33,7 @@ import {
  * A TCO model compiled once into numbers: every numeric driver becomes a slot of one Float64Array
  * (its deterministic value, or a Monte Carlo draw), prices are resolved from the catalog and
  * converted into the model's one currency, and each option becomes a flat record of slot indices
- * that tco-evaluate.ts turns into cash flows without allocating anything per draw.
+ * that evaluate.ts turns into cash flows without allocating anything per draw.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ export const CATEGORY_COUNT = COST_CATEGORIES.length
 
 /** Whose cost a line is inside an option's cash flows: the option's own, or the baseline's before the move or while both run. */
 export const PHASES = ['own', 'before-move', 'dual-running', 'staying'] as const
-/** staying: an estate's workloads that this option does not move, still on today's hosts (src/econ/tco-estate.ts). */
+/** staying: an estate's workloads that this option does not move, still on today's hosts (src/tco/estate.ts). */
 export const PHASE = { own: PHASES.indexOf('own'), beforeMove: PHASES.indexOf('before-move'), dualRunning: PHASES.indexOf('dual-running'), staying: PHASES.indexOf('staying') } as const
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ export interface OptionPlan {
   /** Rental: the shared staff rule's GPUs-per-FTE slot (−1: no rule; fteSlot/staffCostSlot: explicit staff). */
   staffGpusPerFteSlot: number
   residualBasis: 'book' | 'resale'
-  /** An estate-driven model (src/econ/tco-estate.ts): the compute of each workload, over its own months. */
+  /** An estate-driven model (src/tco/estate.ts): the compute of each workload, over its own months. */
   estateLines: EstateLine[]
   /** True when the option's rental or token-API compute is its estateLines, not its own fleet (gpus, demand tokens). */
   computeFromEstate: boolean

@@ -7,15 +7,15 @@ import { tcoModelSchema } from '../schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from './catalog.js'
+import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from '../pricing/catalog.js'
 import { cashflowsCsv } from './cashflow-csv.js'
 import { estateFacts, loadComplianceData } from './compliance-tax.js'
 import { focusCsv, riskEstimatesCsv } from './focus.js'
-import { runTco } from './tco.js'
-import { attachEstate, estateCsv, prepareEstate } from './tco-estate.js'
-import { readPlan } from './tco-from-plan.js'
-import { applySizing, readSizing } from './tco-from-sizing.js'
-import { type PriceSource, compileModel } from './tco-plan.js'
+import { runTco } from './engine.js'
+import { attachEstate, estateCsv, prepareEstate } from './estate.js'
+import { readPlan } from './from-plan.js'
+import { applySizing, readSizing } from './from-sizing.js'
+import { type PriceSource, compileModel } from './compile.js'
 
 /** The floor for the Monte Carlo: at least 10,000 draws, which is also the default. */
 export const DEFAULT_DRAWS = 10_000
@@ -48,7 +48,7 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const asOf = options.asOf ?? new Date()
   const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
   // With a plan, one estate: the baseline is the plan's inventory priced from the catalog, and each
-  // option the workloads the plan moves to that offer, on their own timelines (tco-estate.ts).
+  // option the workloads the plan moves to that offer, on their own timelines (estate.ts).
   const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined
   const planned = estate ? { model: estate.model, notes: estate.notes } : { model: sized.model, notes: [] }
   const model = planned.model

@@ -1,6 +1,6 @@
 import { irr, npv, pmt } from 'financial'
 import { describe, expect, it } from 'vitest'
-import { capitalRecoveryFactor, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from '../../src/econ/finance.js'
+import { capitalRecoveryFactor, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from '../../src/tco/finance.js'
 
 describe('NPV and IRR against numpy-financial\'s published examples', () => {
   // numpy.org/numpy-financial/latest/npv.html: rate, cashflows = 0.08, [-40_000, 5_000, 8_000, 12_000, 30_000];

@@ -8,9 +8,9 @@ import type { Inventory } from '../schema/inventory.js'
 import type { Plan } from '../schema/plan.js'
 import type { TcoModel } from '../schema/tco-model.js'
 import { UserError } from '../util/errors.js'
-import type { Catalog } from './catalog.js'
+import type { Catalog } from '../pricing/catalog.js'
 import { makeDistribution } from './distributions.js'
-import { type EstateLine, type ModelPlan, type OptionPlan, PHASE } from './tco-plan.js'
+import { type EstateLine, type ModelPlan, type OptionPlan, PHASE } from './compile.js'
 
 /**
  * One estate from the inventory to the TCO (`geopat tco --plan`, `geopat run`): the baseline is

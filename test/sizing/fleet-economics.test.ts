@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadCatalog } from '../../src/econ/catalog.js'
-import { type SizeOptions, averageDemand, runSizing } from '../../src/econ/size-run.js'
-import { type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from '../../src/econ/sizing.js'
+import { loadCatalog } from '../../src/pricing/catalog.js'
+import { type SizeOptions, averageDemand, runSizing } from '../../src/sizing/run.js'
+import { type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from '../../src/sizing/policy.js'
 import type { ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
 import { catalogRowSchema } from '../../src/schema/catalog.js'
@@ -51,7 +51,7 @@ function options(): SizeOptions {
 }
 
 /**
- * Steady replicas, worked out independently of src/econ/sizing.ts: start from the utilization
+ * Steady replicas, worked out independently of src/sizing/policy.ts: start from the utilization
  * target's base, place the replicas round-robin over the failure domains, and add one until the
  * survivors of the worst failure (the fullest domain with several, `spare` replicas with one)
  * carry the peak at full capacity.

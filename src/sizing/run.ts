@@ -8,12 +8,12 @@ import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
 import type { StopCheck } from '../util/interrupt.js'
-import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from './catalog.js'
+import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from '../pricing/catalog.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
-import { type SaleUnit, type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from './sizing.js'
-import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from './unit-cost.js'
+import { type SaleUnit, type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from './policy.js'
+import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from '../pricing/unit-cost.js'
 
 /** A price to cost the fleet with, already in the currency of the answer. */
 export interface GpuHourPrice {

@@ -1,6 +1,6 @@
 import { evaluatedOptions } from './monte-carlo.js'
-import { PresentValueSink, emitOption, prepareDraw } from './tco-evaluate.js'
-import type { ModelPlan } from './tco-plan.js'
+import { PresentValueSink, emitOption, prepareDraw } from './evaluate.js'
+import type { ModelPlan } from './compile.js'
 
 /**
  * Tornado: each uncertain quantity (a driver, or all drivers of one shared key together, named by
