@@ -168,6 +168,22 @@ export const tcoResultSchema = z
           .optional(),
       })
       .strict(),
+    /**
+     * With a plan (`tco --plan`, `geopat run`): one estate. The baseline is the inventory's workloads
+     * priced from their catalog rows, and each option is the part of the plan that moves workloads to
+     * that offer, so the options' savings add up to the plan's. Absent without a plan.
+     */
+    estate: z
+      .object({
+        inventoryFile: z.string(),
+        workloads: z.number().int(),
+        /** Today's estate a month at the catalog's prices, in the model's currency. */
+        monthlyCost: z.number(),
+        /** Workloads the plan moves, by TCO option. */
+        moves: z.record(z.string(), z.array(z.string())),
+      })
+      .strict()
+      .optional(),
     warnings: z.array(z.string()),
     files: z.object({ json: z.string(), cashflows: z.string(), focus: z.string(), riskEstimates: z.string().optional() }).strict().nullable(),
   })

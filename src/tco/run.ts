@@ -85,6 +85,11 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   for (const stale of staleRows([...new Set(usedRows)], { asOf, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
   const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv'), riskEstimates: join(outDir, 'risk-estimates.csv') }
   result.files = files
+  if (estate) {
+    const moves: Record<string, string[]> = {}
+    for (const move of estate.moves) (moves[move.tcoOption] ??= []).push(move.workload)
+    result.estate = { inventoryFile: estate.inventoryFile, workloads: estate.estate.workloads.length, monthlyCost: estate.estate.monthlyCost, moves }
+  }
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
   const validated = parseWithSchema('tco.json', tcoResultSchema, result)
   writeFileAtomic(files.cashflows, cashflowsCsv(plan, cashFlows))

@@ -11,6 +11,8 @@ import { monthIndex } from '../../src/plan/months.js'
 import type { Inventory } from '../../src/schema/inventory.js'
 import { type Plan, planSchema } from '../../src/schema/plan.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import type { ReportInputs } from '../../src/report/inputs.js'
+import { executiveSection } from '../../src/report/sections/executive.js'
 
 /**
  * One estate (issue 17, scope 1): today's estate priced from the inventory's catalog rows is the
@@ -207,6 +209,28 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
       expect(egress('stay-aws', 0, 'own')).toBeGreaterThan(0)
       for (let month = lastLeave; month < months; month++) expect(egress(option.id, month, 'staying'), `${option.id} month ${month}`).toBeCloseTo(egress('stay-aws', month, 'own') * share, 4)
     }
+  })
+
+  it("tco.json says it is one estate, and the report's executive summary tells the plan's story: today's estate and what its moves save, their sum recomputed from the options", () => {
+    expect(result.estate?.workloads).toBe(inventory.workloads.length)
+    expect(result.estate?.monthlyCost).toBeCloseTo([...today.values()].reduce((a, b) => a + b, 0), 4)
+    // Every move of plan.json, by the TCO option its target is costed as.
+    const byOption = new Map<string, string[]>()
+    for (const move of plan.dualRunning) byOption.set(move.tcoOption as string, [...(byOption.get(move.tcoOption as string) ?? []), move.workload])
+    for (const [option, workloads] of byOption) if (result.options.some((o) => o.id === option)) expect(result.estate?.moves[option]?.slice().sort()).toEqual(workloads.slice().sort())
+    const file = { kind: 'tco' as const, path: 'tco.json', absolutePath: '/tco.json', bytes: 0, sha256: '', usedBy: new Set<never>() }
+    const inputs: ReportInputs = { folders: [], bench: [], compare: [], sizing: [], plan: [], tco: [{ file, data: result, folder: '.' }], records: [], files: [file] }
+    const section = executiveSection(inputs, [])
+    const figures = section?.figures ?? []
+    expect(figures.some((f) => f.label.startsWith('Lowest'))).toBe(false)
+    const saved = figures.find((f) => f.label.startsWith("What the plan's moves save"))
+    // The sum of the parts' P50 savings, read from the options here, not from the code's own figure.
+    const parts = result.options.filter((o) => !o.baseline && o.feasible)
+    expect(parts.length).toBeGreaterThan(1)
+    const total = parts.reduce((sum, o) => sum + (o.monteCarlo?.savings?.p50 as number), 0)
+    expect(saved?.value).toContain(`${total >= 0 ? '+' : '−'}${Math.round(Math.abs(total)).toLocaleString('en')}`)
+    for (const part of parts) expect(saved?.detail).toContain(part.id)
+    expect(section?.recommendation.join(' ')).toMatch(/^Follow the plan: its moves save/)
   })
 
   it('the owned option holds the GPUs of the workloads the plan moves to it', () => {

@@ -191,7 +191,30 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
     const best = ranked.find((o) => !o.baseline) ?? ranked[0]
     const baseline = data.options.find((o) => o.baseline)
     const excluded = data.options.filter((o) => !o.feasible)
-    if (best) {
+    if (data.estate) {
+      // One estate (a plan): each option is the part of the plan that moves workloads to that offer,
+      // so the story is today's estate and what the plan's moves save, not one option against another.
+      const parts = ranked.filter((o) => !o.baseline && o.feasible)
+      const saving = (o: (typeof parts)[number]): number | null => o.monteCarlo?.savings?.p50 ?? o.savings?.npv ?? null
+      const basis = parts.some((o) => o.monteCarlo?.savings) ? 'P50 of the per-draw savings' : 'deterministic: inputs at their modes'
+      const total = parts.reduce((sum, o) => sum + (saving(o) ?? 0), 0)
+      const baselineCost = baseline?.monteCarlo ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})` : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
+      figures.push({
+        label: `Today's estate, ${data.model.horizonYears}-year cost if nothing moves`,
+        value: `${data.estate.workloads} workloads, ${withUnit(Math.round(data.estate.monthlyCost), c)} a month today; ${baselineCost} NPV`,
+        detail: `priced from the catalog rows of ${data.estate.inventoryFile}`,
+        source: `${file.path} · estate, options[${baseline?.id ?? data.model.baseline}].monteCarlo.npvCost`,
+        tone: null,
+      })
+      figures.push({
+        label: `What the plan's moves save over ${data.model.horizonYears} years (NPV)`,
+        value: `${signed(Math.round(total), c)} together (the sum of each part's ${basis})`,
+        detail: parts.map((o) => `${o.id} (${(data.estate?.moves[o.id] ?? []).join(', ') || 'no workload'}): ${headlineSaving(data, o) ?? '–'}`).join('; ') || null,
+        source: `${file.path} · options[].monteCarlo.savings, estate.moves`,
+        tone: total > 0 ? 'good' : 'warn',
+      })
+      recommendation.push(`Follow the plan: its moves save ${signed(Math.round(total), c)} NPV over ${data.model.horizonYears} years against today's estate (the sum of each part's ${basis}); by offer: ${parts.map((o) => `${o.id} ${signed(Math.round(saving(o) ?? 0), c)}`).join(', ')}.`)
+    } else if (best) {
       const mc = best.monteCarlo
       const saving = headlineSaving(data, best)
       const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
@@ -203,7 +226,7 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
         tone: 'good',
       })
       const tax = complianceTaxOf(best)
-      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C14)`, tone: null })
+      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C17)`, tone: null })
       recommendation.push(
         `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
       )
