@@ -195,7 +195,7 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
 /**
  * The option's recurring costs over [from, to), year by year, under `phase`. `load` (the utilization
  * ramp) scales what follows usage: GPU-hours rented, tokens, energy, egress, redaction; not the staff,
- * support or compliance work.
+ * support or compliance work, nor a commitment (its idle GPU-hours bill as commitment-stranded).
  */
 function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, load = 1): void {
   if (to <= from) return
@@ -215,8 +215,14 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     if (option.kind === 'rental') {
       const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH * load
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
-      computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
+      const perGpuHour = (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
+      computeSpend = gpuHours * perGpuHour
       sink.range(CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours)
+      // A commitment bills its GPUs whether used or not: the share the ramp leaves idle is unused commitment.
+      if (load < 1 && option.commitmentTermMonths > 0) {
+        const idleHours = (option.units[year] as number) * HOURS_PER_MONTH * (1 - load)
+        sink.range(CATEGORY.commitmentStranded, phase, a, b, idleHours * perGpuHour, idleHours)
+      }
     } else if (option.kind === 'token-api') {
       const input = tokensInput * growth * load
       const output = tokensOutput * growth * load

@@ -416,6 +416,28 @@ describe('utilization ramp', () => {
       expect(api.amount(PHASE.own, CATEGORY.tokenApi, month)).toBeCloseTo(month === 0 ? tokens / 4 : month === 1 ? (tokens * 3) / 4 : tokens, 2)
     }
   })
+
+  it('a committed new fleet bills its committed GPUs in full during its ramp: the idle share as commitment-stranded (unused)', () => {
+    // Before: a 1-yr commitment from the move's start billed only (k + ½)/ramp of its GPUs in the ramp's months.
+    const plan = compile(
+      model(
+        [
+          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
+          { id: 'move', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', ...eu, migration: { startMonth: 2, dualRunningMonths: 3 } },
+        ],
+        { finance: { ...quiet, commitments: true, rampMonths: 3 } },
+      ),
+    )
+    const move = flows(plan, 'move')
+    // 16 GPUs × 730 h × USD 4 at 1.25 USD/EUR, 30% off for 1 year: the committed fleet's month.
+    const committedMonth = 16 * HOURS * (4 / 1.25) * 0.7
+    for (const month of months(36)) {
+      const used = month < 2 ? 0 : month < 5 ? committedMonth * ((month - 2 + 0.5) / 3) : committedMonth
+      expect(move.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(used, 2)
+      expect(move.amount(PHASE.own, CATEGORY.commitmentStranded, month)).toBeCloseTo(month >= 2 && month < 5 ? committedMonth - used : 0, 2)
+    }
+    expect(plan.options.find((option) => option.id === 'move')?.notes.join(' ')).toMatch(/committed GPUs bill in full/)
+  })
 })
 
 describe('the mechanics together', () => {
