@@ -199,11 +199,11 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
         label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
         value: `${best.name || best.id}: ${cost}`,
         detail: baseline && baseline.id !== best.id ? saving : null,
-        source: `${file.path} · options[${best.id}].monteCarlo.npvCost`,
+        source: `${file.path} · options[${best.id}].${mc ? 'monteCarlo.npvCost' : 'deterministic.npvCost'}`,
         tone: 'good',
       })
       const tax = complianceTaxOf(best)
-      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C14)`, tone: null })
+      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (its own C1–C17 lines)`, tone: null })
       recommendation.push(
         `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
       )
