@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Loaded, ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
 import { complianceTaxOf, paybackRange } from '../../src/report/sections/tco.js'
+import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
 import type { TcoResult } from '../../src/schema/tco-result.js'
 import { tcoFixture } from './fixtures.js'
 
@@ -11,9 +12,68 @@ import { tcoFixture } from './fixtures.js'
  * that never comes reads once, not "not within the horizon (not within the horizon to …)".
  */
 
-function inputs(tco: TcoResult): ReportInputs {
-  const file = { path: '/runs/x/tco/tco.json', kind: 'tco', usedBy: new Set() } as unknown as Loaded<TcoResult>['file']
-  return { folders: [], bench: [], compare: [], sizing: [], plan: [], tco: [{ file, data: tco, folder: '/runs/x/tco' }], records: [], files: [] }
+function inputs(tco: TcoResult, sizing: SizingResult[] = []): ReportInputs {
+  const file = (path: string) => ({ path, kind: 'tco', usedBy: new Set() }) as unknown as Loaded<TcoResult>['file']
+  return {
+    folders: [],
+    bench: [],
+    compare: [],
+    sizing: sizing.map((data) => ({ file: file('/runs/x/size/sizing.json'), data, folder: '/runs/x/size' })),
+    plan: [],
+    tco: [{ file: file('/runs/x/tco/tco.json'), data: tco, folder: '/runs/x/tco' }],
+    records: [],
+    files: [],
+  }
+}
+
+/** A sizing of one endpoint costed on `rows` (fleet $/Mtok at the demand as given): only what the summary reads matters. */
+function sizing(rows: Record<string, number>): SizingResult {
+  const estimate = (value: number) => ({ estimate: value, low: value, high: value, method: 'test' })
+  const none = { input: null, output: null, total: null }
+  return sizingResultSchema.parse({
+    schema: 'geopat.sizing/v2',
+    createdAt: '2026-12-01T00:00:00.000Z',
+    tool: { name: 'geopat', version: 'test' },
+    demand: { peakRequestsPerS: 10, averageRequestsPerS: 4, averageBasis: 'ratio', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
+    slo: { ttftMs: 1000 },
+    attainment: 0.95,
+    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
+    endpoints: [
+      {
+        label: 'eu',
+        source: 'simulated',
+        detail: 'test',
+        profile: null,
+        capacityPerReplica: { ratePerS: estimate(5), inputTokensPerS: estimate(1000), outputTokensPerS: estimate(800), lowerBoundOnly: false },
+        firstCut: null,
+        evaluations: [],
+        modelError: null,
+        gpusPerReplica: 1,
+        replicas: { base: 3, spare: 0, surge: 1, total: 3, low: 3, high: 3, terms: { base: 'test', spare: 'test', surge: 'test' } },
+        gpus: { surge: 1, low: 3, total: 3, high: 3 },
+        costs: Object.entries(rows).map(([catalogRow, perMtok]) => ({
+          catalogRow,
+          provider: catalogRow,
+          region: 'r',
+          sovereignty: 'SEAL-3',
+          currency: 'EUR',
+          pricePerGpuHour: 2,
+          priceSource: null,
+          soldBy: 'gpu',
+          gpusPerNode: 1,
+          gpusBought: { estimate: 3, low: 3, high: 3, nodes: null },
+          fleetPerMonth: estimate(4380),
+          surge: { gpus: 1, perMonth: 1460, months: 0, total: 0 },
+          inOneYear: null,
+          perMtokFleetAtDemand: { ...none, total: estimate(perMtok) },
+          perMtokOneReplicaAtFullLoad: none,
+          joulesPerOutputToken: null,
+          notes: [],
+        })),
+        warnings: [],
+      },
+    ],
+  })
 }
 
 describe('TCO figures in the executive summary', () => {
@@ -42,6 +102,21 @@ describe('TCO figures in the executive summary', () => {
     const deterministic = option.deterministic as NonNullable<typeof option.deterministic>
     deterministic.presentValueByCategory = { ...deterministic.presentValueByCategory, 'C15-ai-act-high-risk': 7_000, 'dual-running:C1-transfer-impact-assessment': 900 }
     expect(complianceTaxOf(option)).toBe(20_000 + 30_000 + 7_000)
+  })
+})
+
+describe('the fleet $/Mtok and the TCO in one summary', () => {
+  it('says why they name different offers when they do, and nothing when they agree', () => {
+    const tco = tcoFixture()
+    // The TCO's cheapest at the P50 is verda-fi; give it a catalog row.
+    const verda = tco.options.find((option) => option.id === 'verda-fi') as TcoResult['options'][number]
+    verda.catalogRow = 'verda-h100'
+    const differ = executiveSection(inputs(tco, [sizing({ 'other-h100': 0.3, 'verda-h100': 0.5 })]), [])?.recommendation.join('\n') ?? ''
+    expect(differ).toContain('Cheapest GPU fleet per million tokens')
+    expect(differ).toMatch(/The two name different offers because they rank different things: .*by its whole 5-year cost .*names /)
+    const agree = executiveSection(inputs(tco, [sizing({ 'other-h100': 0.6, 'verda-h100': 0.5 })]), [])?.recommendation.join('\n') ?? ''
+    expect(agree).toContain('Cheapest GPU fleet per million tokens')
+    expect(agree).not.toContain('The two name different offers')
   })
 })
 
