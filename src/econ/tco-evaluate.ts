@@ -90,8 +90,9 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
+  // Compliance hours are own staff time: the hourly rate follows staff inflation like operations staff.
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
+  const hourlyRate = (values[params.hourlyRate] as number) * (plan.mechanics.staffIndex[Math.min(plan.years - 1, Math.floor(start / 12))] as number)
   const applies = option.applies
   if (applies[2] === 1) {
     const hours = (values[params.useCases] as number) * (values[params.dpiaHoursPerUseCase] as number)
@@ -201,7 +202,7 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
   if (to <= from) return
   const mechanics = plan.mechanics
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
+  const baseHourlyRate = values[params.hourlyRate] as number
   const applies = option.applies
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
@@ -210,6 +211,9 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     const b = to < year * 12 + 12 ? to : year * 12 + 12
     if (b <= a) continue
     const growth = plan.growth[year] as number
+    // Own staff time (compliance hours, C7's FTE) follows staff inflation, as operations staff does.
+    const staffIndex = mechanics.staffIndex[year] as number
+    const hourlyRate = baseHourlyRate * staffIndex
     let providerSpend = 0
     let computeSpend = 0
     if (option.kind === 'rental') {
@@ -276,7 +280,7 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
     }
     if (applies[7] === 1) {
       const fte = values[params.complianceFte] as number
-      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
+      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number) * staffIndex) / 12, fte)
     }
     if (applies[8] === 1) {
       const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12

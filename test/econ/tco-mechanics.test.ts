@@ -201,6 +201,29 @@ describe('inflation on staff and energy', () => {
       expect(owned.amount(PHASE.own, CATEGORY.power, month)).toBeCloseTo(16 * 1 * 0.5 * 1.5 * HOURS * 0.2 * 1.05 ** year, 2)
     }
   })
+
+  it('own compliance staff time inflates like operations staff: C7 FTE × loaded cost and hours × rate (C1 yearly, C3 once at the move) × (1 + 3%)^year', () => {
+    // Before: C7 and the compliance hours stayed at year-0 cost while operations staff rose 3% a year.
+    const parameters = { revalidationCost: 0, complianceFte: 0.5, complianceLoadedCostPerYear: 120_000, hourlyRate: 100, transferFlows: 2, tiaHoursPerTransfer: 24, contractingHoursNewVendor: 16, contractingHoursPerVendorYear: 0 }
+    const plan = compile(
+      model(
+        [
+          { id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'US', parent: 'US' }, compliance: ['C1', 'C7'] },
+          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: ['C3'], migration: { startMonth: 14, dualRunningMonths: 0 } },
+        ],
+        { compliance: { parameters }, finance: { ...quiet, inflation: { staff: 0.03, energy: 0 } } },
+      ),
+    )
+    const stay = flows(plan, 'stay')
+    const move = flows(plan, 'move')
+    for (const month of months(36)) {
+      const index = 1.03 ** Math.floor(month / 12)
+      expect(stay.amount(PHASE.own, CATEGORY.c7, month)).toBeCloseTo(((0.5 * 120_000) / 12) * index, 2)
+      expect(stay.amount(PHASE.own, CATEGORY.c1, month)).toBeCloseTo(((2 * 24 * 100) / 12) * index, 2)
+      // The new vendor's contracting, 16 h at the rate of the move's year (month 14: year 1).
+      expect(move.amount(PHASE.own, CATEGORY.c3, month)).toBeCloseTo(month === 14 ? 16 * 100 * 1.03 : 0, 2)
+    }
+  })
 })
 
 describe('FX distribution', () => {
