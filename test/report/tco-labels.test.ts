@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { ChartBook } from '../../src/report/charts.js'
 import type { Loaded, ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
-import { complianceTaxOf, paybackRange } from '../../src/report/sections/tco.js'
+import { complianceTaxOf, paybackRange, tcoSection } from '../../src/report/sections/tco.js'
 import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
 import type { TcoResult } from '../../src/schema/tco-result.js'
 import { tcoFixture } from './fixtures.js'
@@ -117,6 +118,29 @@ describe('the fleet $/Mtok and the TCO in one summary', () => {
     const agree = executiveSection(inputs(tco, [sizing({ 'other-h100': 0.6, 'verda-h100': 0.5 })]), [])?.recommendation.join('\n') ?? ''
     expect(agree).toContain('Cheapest GPU fleet per million tokens')
     expect(agree).not.toContain('The two name different offers')
+  })
+})
+
+describe('the deterministic table splits each NPV cost by basis', () => {
+  it('billed (FOCUS) + cost of risk + credits, each at present value, adding up to the NPV cost', () => {
+    const tco = tcoFixture()
+    const owned = tco.options.find((option) => option.id === 'on-prem-de') as TcoResult['options'][number]
+    const deterministic = owned.deterministic as NonNullable<typeof owned.deterministic>
+    // 1,600,000 = 1,630,000 billed + 20,000 risk − 50,000 credits.
+    deterministic.byBasis = { billed: 1_900_000, costOfRisk: 22_000, valuation: -60_000, npvBilled: 1_630_000, npvCostOfRisk: 20_000, npvValuation: -50_000 }
+    const block = tcoSection(new ChartBook(), inputs(tco).tco)?.blocks[0]
+    const table = block?.deterministic
+    const columns = table?.columns.map((column) => column.label) ?? []
+    const row = table?.rows.find((r) => (r.cells[0] as string).includes('on-prem-de'))?.cells ?? []
+    const cell = (label: string) => row[columns.indexOf(label)]
+    expect(cell('NPV of cost')).toBe('1,600,000 EUR')
+    expect(cell('of which billed (focus.csv)')).toBe('1,630,000 EUR')
+    expect(cell('cost of risk (not billed)')).toBe('20,000 EUR')
+    expect(cell('credits (not billed)')).toBe('−50,000 EUR')
+    expect(table?.note).toContain('billed cash (provider invoices and own staff time')
+    // An option without the split (an older tco.json) shows dashes, not zeros.
+    const verda = table?.rows.find((r) => (r.cells[0] as string).includes('verda-fi'))?.cells ?? []
+    expect(verda[columns.indexOf('of which billed (focus.csv)')]).toBe('–')
   })
 })
 

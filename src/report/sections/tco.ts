@@ -101,9 +101,13 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
     .filter((o) => o.deterministic !== null)
     .map((o) => {
       const tax = complianceTaxOf(o)
+      const basis = o.deterministic?.byBasis
       return [
         `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
         o.deterministic ? money(o.deterministic.npvCost, c) : '–',
+        basis ? money(basis.npvBilled, c) : '–',
+        basis ? money(basis.npvCostOfRisk, c) : '–',
+        basis && basis.npvValuation !== 0 ? signed(basis.npvValuation, c) : '–',
         tax === null ? '–' : money(tax, c),
         o.savings ? signed(o.savings.npv, c) : '–',
         o.savings?.irrAnnual !== null && o.savings?.irrAnnual !== undefined ? pct(o.savings.irrAnnual) : (o.savings?.irrNote ?? '–'),
@@ -112,9 +116,9 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
     })
   return table(
     'Deterministic case (inputs at their modes)',
-    ['Option', n('NPV of cost'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
+    ['Option', n('NPV of cost'), n('of which billed (focus.csv)'), n('cost of risk (not billed)'), n('credits (not billed)'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
     rows,
-    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90.`,
+    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90. NPV of cost = billed cash (provider invoices and own staff time: focus.csv's BilledCost) + cost of risk (expected losses C9, C10 and the C5 estimate: risk-estimates.csv) + credits (residual value, resale proceeds, tax shield), each at present value.`,
   )
 }
 
