@@ -192,7 +192,9 @@ export class DriverTable {
     if (typeof scale === 'number' || scale.fxSlot === -1) return raw
     // The amount at the drawn FX rate: what the cost rules read. Its listed value is the one at the dated rate (the FX median).
     const fxName = (this.drivers[scale.fxSlot] as Driver).name
-    const derived = this.add(`${name}@fx`, (this.drivers[raw] as Driver).distribution.central, `${name} × ${fxName} (filled per draw)`)
+    const rawDriver = this.drivers[raw] as Driver
+    rawDriver.origin = `${rawDriver.origin}; converted at the dated rate, × ${fxName} in each draw`
+    const derived = this.add(`${name}@fx`, rawDriver.distribution.central, `${name} × ${fxName} (filled per draw)`)
     this.fxDerived.push(derived, raw, scale.fxSlot)
     return derived
   }

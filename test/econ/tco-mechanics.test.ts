@@ -7,6 +7,7 @@ import { loadComplianceData } from '../../src/econ/compliance-tax.js'
 import { monthlyRate } from '../../src/econ/finance.js'
 import { type FinanceMechanics, loadFinanceMechanics } from '../../src/econ/finance-mechanics.js'
 import { simulateCosts } from '../../src/econ/monte-carlo.js'
+import { runTco } from '../../src/econ/tco.js'
 import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/econ/tco-evaluate.js'
 import { CATEGORY, COST_CATEGORIES, type ModelPlan, PHASE, type PriceSource, compileModel } from '../../src/econ/tco-plan.js'
 import type { CatalogRow } from '../../src/schema/catalog.js'
@@ -259,6 +260,18 @@ describe('FX distribution', () => {
     expect(stay.amount(PHASE.own, CATEGORY.computeRental, 5)).toBeCloseTo(16 * HOURS * 4 * EUR_PER_USD * 1.1, 2)
     expect(api.amount(PHASE.own, CATEGORY.tokenApi, 5)).toBeCloseTo((1e3 * 0.5 + 5e2 * 1.5) * EUR_PER_USD * 1.1, 2)
     expect(api.amount(PHASE.own, CATEGORY.egress, 5)).toBeCloseTo(100 * 0.1, 6)
+  })
+
+  it("tco.json lists the FX driver and each converted amount once, not the amount at the drawn rate as a fixed driver (before: 'NAME@fx' with P10 = P90)", () => {
+    const plan = twoInUsd()
+    const { result } = runTco(plan, compliance, { draws: 10_000, seed: 1 })
+    const names = result.drivers.map((driver) => driver.name)
+    expect(names.filter((name) => name.includes('@fx'))).toEqual([])
+    expect(names.filter((name) => name === 'fx.USD/EUR')).toHaveLength(1)
+    const price = result.drivers.find((driver) => driver.name === 'options.stay.pricePerGpuHour')
+    // USD 4 at 1.25 USD per EUR: listed at the dated rate, and said to move with the FX draw.
+    expect(price?.central).toBeCloseTo(4 / 1.25, 9)
+    expect(price?.origin).toMatch(/converted at the dated rate, × fx\.USD\/EUR in each draw$/)
   })
 
   it('in the Monte Carlo both USD options draw the same FX: their costs move in lockstep', () => {
