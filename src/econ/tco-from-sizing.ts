@@ -3,6 +3,7 @@ import { loadYamlFile } from '../schema/load-file.js'
 import { type SizingResult, sizingResultSchema } from '../schema/sizing.js'
 import type { TcoModel } from '../schema/tco-model.js'
 import { UserError } from '../util/errors.js'
+import { makeDistribution } from './distributions.js'
 
 /** sizing.json in a `geopat size` folder, a `geopat run` folder (size/sizing.json), or the file itself. */
 export function readSizing(path: string): { file: string; sizing: SizingResult } {
@@ -46,5 +47,29 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
     notes.push(`${option.id}: GPUs needed from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak, rounded to what the offer sells in each draw${error}`)
     return { ...option, gpus }
   })
+  if (from) {
+    const mismatch = demandMismatch(model, from.sizing)
+    if (mismatch !== null) notes.push(mismatch)
+  }
   return { model: { ...model, options }, notes }
+}
+
+/**
+ * The GPU options sized from a sizing serve its demand; token APIs bill the model's
+ * demand.tokensPerMonth. When the two differ by more than a quarter, the options are not compared on
+ * one demand, and the note says by how much (central values; the estate's one demand is the cure).
+ */
+export function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
+  const sized = sizing.demand.tokensPerMonth
+  const modelTokens = model.demand.tokensPerMonth
+  const sizedFrom = model.options.some((option) => option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
+  const tokenApis = model.options.some((option) => option.kind === 'token-api')
+  if (sized === null || modelTokens === undefined || !sizedFrom || !tokenApis) return null
+  const sizedTotal = sized.input + sized.output
+  const modelTotal = makeDistribution(modelTokens.input).central + makeDistribution(modelTokens.output).central
+  if (!(sizedTotal > 0 && modelTotal > 0)) return null
+  const ratio = sizedTotal / modelTotal
+  if (ratio >= 0.8 && ratio <= 1.25) return null
+  const billions = (tokens: number): string => `${(tokens / 1e9).toPrecision(3)}e9`
+  return `the GPU options sized from the sizing serve ${billions(sizedTotal)} tokens a month (its average ${sizing.demand.averageRequestsPerS} req/s${sizing.demand.averageBasis === 'assumed-peak' ? ', taken as the peak' : ''}), the token APIs bill demand.tokensPerMonth's ${billions(modelTotal)} (central): ${ratio.toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`
 }

@@ -117,6 +117,15 @@ describe('geopat tco --from a sizing', () => {
     expect(Number(month0?.split(',')[6])).toBeCloseTo(16 * 730, 6)
   }, 60_000)
 
+  it("says when the sizing's demand and the model's token demand differ, so GPU fleets and token APIs are not costed on one demand", async () => {
+    // The example's demand.tokensPerMonth: input mode 3.0e10 + output mode 1.0e10 = 4.0e10 a month.
+    const base = sizing({ low: 8, total: 8, high: 16 })
+    const far = await tcoWith('demand-far', { ...base, demand: { ...base.demand, tokensPerMonth: { input: 6e10, output: 4e10 } } })
+    expect(far.warnings.join('\n')).toContain(`serve 100e9 tokens a month (its average 85 req/s, taken as the peak), the token APIs bill demand.tokensPerMonth's 40.0e9 (central): ${(1e11 / 4e10).toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`)
+    const near = await tcoWith('demand-near', { ...base, demand: { ...base.demand, tokensPerMonth: { input: 3.2e10, output: 1.0e10 } } })
+    expect(near.warnings.join('\n')).not.toContain('not costed on the same demand')
+  }, 60_000)
+
   it('an endpoint the sizing does not have is one line naming the model and the option', async () => {
     const result = sizing({ low: 8, total: 8, high: 16 })
     const renamed = { ...result, endpoints: result.endpoints.map((e) => ({ ...e, label: `${e.label}-other` })) }
