@@ -85,7 +85,7 @@ export const COST_CATEGORIES: readonly CostCategory[] = [
   { id: 'C16-dora-ict-third-party', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Hours', basis: 'internal', description: 'C16 DORA ICT third-party risk (register, Art. 30 contracts, exit plans, TLPT)' },
   { id: 'C17-nis2', chargeCategory: 'Usage', serviceCategory: 'Security', pricingUnit: 'Months', basis: 'internal', description: 'C17 NIS2 cybersecurity risk-management measures' },
   // Finance mechanics (data/finance/mechanics.yaml).
-  { id: 'commitment-stranded', chargeCategory: 'Usage', serviceCategory: 'Compute', pricingUnit: 'Hours', basis: 'provider', description: 'committed GPU-hours billed after an exit or a shrink until the 1-/3-year term ends' },
+  { id: 'commitment-stranded', chargeCategory: 'Usage', serviceCategory: 'Compute', pricingUnit: 'Hours', basis: 'provider', description: 'committed GPU-hours billed but not used (a ramp, a shrink, or after an exit until the 1-/3-year term ends)' },
   { id: 'resale-proceeds', chargeCategory: 'Credit', serviceCategory: 'Compute', pricingUnit: 'Units', basis: 'valuation', description: 'servers sold at their resale value when replaced inside the horizon (credit; not billed)' },
   { id: 'tax-shield', chargeCategory: 'Credit', serviceCategory: 'Other', pricingUnit: 'Months', basis: 'valuation', description: 'tax saved on the straight-line depreciation of owned servers (credit; not billed)' },
 ]
@@ -193,7 +193,9 @@ export class DriverTable {
     if (typeof scale === 'number' || scale.fxSlot === -1) return raw
     // The amount at the drawn FX rate: what the cost rules read. Its listed value is the one at the dated rate (the FX median).
     const fxName = (this.drivers[scale.fxSlot] as Driver).name
-    const derived = this.add(`${name}@fx`, (this.drivers[raw] as Driver).distribution.central, `${name} × ${fxName} (filled per draw)`)
+    const rawDriver = this.drivers[raw] as Driver
+    rawDriver.origin = `${rawDriver.origin}; converted at the dated rate, × ${fxName} in each draw`
+    const derived = this.add(`${name}@fx`, rawDriver.distribution.central, `${name} × ${fxName} (filled per draw)`)
     this.fxDerived.push(derived, raw, scale.fxSlot)
     return derived
   }
@@ -765,7 +767,10 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     if (trend.label !== null && settings !== undefined) plan.notes.push(`${option.kind === 'token-api' ? 'per-token' : 'per-GPU-hour'} price follows ${trend.label === 'its own priceTrend' ? trend.label : `the ${trend.label} trend`} from year to year${plan.commitmentTermMonths > 0 ? ' (a committed price holds for its term)' : ''}`)
     if (option.kind === 'rental' && plan.gpu !== null && trend.index === -1 && settings !== undefined) plan.notes.push(`no price trend in ${finance?.file} matches GPU ${plan.gpu}: its price is held constant`)
     if (!plan.isBaseline) plan.rampMonths = option.rampMonths ?? (settings !== undefined ? (settings.rampMonths ?? finance?.data.ramp.months ?? 0) : 0)
-    if (plan.rampMonths > 0) plan.notes.push(`its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not)`)
+    if (plan.rampMonths > 0) {
+      const committed = plan.commitmentTermMonths > 0 ? '; its committed GPUs bill in full, the idle share as commitment-stranded' : ''
+      plan.notes.push(`its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not${committed})`)
+    }
     if (option.kind === 'owned') plan.residualBasis = option.residualBasis ?? (settings !== undefined ? 'resale' : 'book')
   }
 

@@ -51,8 +51,10 @@ export function formatComplianceLines(result: TcoResult, money: (value: number) 
   if (scope && scope.length > 0) lines.push(`compliance scope: ${scope.join('; ')}`)
   const split = result.options.flatMap((option) => {
     const basis = option.deterministic?.byBasis
-    return basis ? [`${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} residual value` : ''}`] : []
+    return basis ? [`${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} credits` : ''}`] : []
   })
-  if (split.length > 0) lines.push(`NPV cost = billed cash (focus.csv) + cost of risk (expected losses, never billed: risk-estimates.csv): ${split.join('; ')}`)
+  // Valuations are credits nobody invoices: the residual value at the horizon, and with the finance mechanics resale proceeds and the tax shield.
+  const credits = result.options.some((option) => (option.deterministic?.byBasis?.npvValuation ?? 0) !== 0) ? ' − credits (residual value, resale proceeds, tax shield: valuations, never billed)' : ''
+  if (split.length > 0) lines.push(`NPV cost = billed cash (focus.csv) + cost of risk (expected losses, never billed: risk-estimates.csv)${credits}: ${split.join('; ')}`)
   return lines
 }

@@ -34,6 +34,7 @@ export interface TcoRun {
 
 export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { draws: number; seed: number }): TcoRun {
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
+  const derivedSlots = new Set(Array.from(plan.mechanics.fxDerived).filter((_, k) => k % 3 === 0))
   const wacc = central[plan.waccSlot] as number
   prepareDraw(plan, central)
 
@@ -86,7 +87,8 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     },
     options: optionResults,
     tornado,
-    drivers: plan.drivers.map((driver) => ({
+    // An amount at the drawn FX rate (`NAME@fx`) is no driver of its own: NAME and the FX driver are listed (a fixed value here would hide the FX spread).
+    drivers: plan.drivers.filter((_, slot) => !derivedSlots.has(slot)).map((driver) => ({
       name: driver.name,
       distribution: driver.distribution.describe(),
       central: driver.distribution.central,

@@ -95,8 +95,9 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   }
 
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
+  // Compliance hours are own staff time: the hourly rate follows staff inflation like operations staff.
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
+  const hourlyRate = (values[params.hourlyRate] as number) * (plan.mechanics.staffIndex[Math.min(plan.years - 1, Math.floor(start / 12))] as number)
   const applies = option.applies
   if (applies[2] === 1) {
     const hours = (values[params.useCases] as number) * (values[params.dpiaHoursPerUseCase] as number)
@@ -200,10 +201,11 @@ function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Array, si
 /**
  * The option's recurring costs over [from, to), year by year, under `phase`. `ramp` (the utilization
  * ramp, whole months from `from`) scales what follows usage, (k + ½)/ramp in its month k: GPU-hours
- * rented, tokens, energy, egress, redaction; not the staff, support or compliance work. Each line's
+ * rented, tokens, energy, egress, redaction; not the staff, support or compliance work, nor a
+ * commitment (its GPU-hours the ramp leaves idle bill as commitment-stranded). Each line's
  * amount is computed once per year and the ramp's months are booked by {@link usageRange}, so a ramp
- * costs a few sink calls, not a pass over the cost rules per month. The compliance work that does
- * not change by year is booked once over [from, to) ({@link emitSteadyCompliance}).
+ * costs a few sink calls, not a pass over the cost rules per month. The compliance work is booked
+ * by {@link emitSteadyCompliance}: per model year where staff inflation moves it, else once.
  */
 function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
@@ -227,6 +229,8 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
       computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
       usageRange(sink, CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours, true, from, ramp)
+      // A commitment bills its GPUs whether used or not: the share the ramp leaves idle is unused commitment.
+      if (ramp > 0 && option.commitmentTermMonths > 0) idleDuringRamp(sink, CATEGORY.commitmentStranded, phase, a, b, computeSpend, gpuHours, from, ramp)
     } else if (option.kind === 'token-api') {
       const input = tokensInput * growth
       const output = tokensOutput * growth
@@ -272,34 +276,50 @@ function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Ar
 }
 
 /**
- * The compliance work that is the same every model year (C1, C3, C5–C9, DORA's register and exit
- * plan): one line over [from, to) rather than one per year.
+ * The compliance work that follows the year only through staff inflation (C1, C3, C7, C8, DORA's
+ * register and exit plan: one line per model year) and that which is the same every year (C5, C6,
+ * C9: one line over [from, to)).
  */
 function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
   const params = plan.params
-  const hourlyRate = values[params.hourlyRate] as number
   const applies = option.applies
-  if (applies[1] === 1) {
-    const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
-    sink.range(CATEGORY.c1, phase, from, to, hours * hourlyRate, hours)
+  // Staff time (C1, C3, C7, C8, DORA's register and exit plan) moves with staff inflation: one line per model year.
+  const baseHourlyRate = values[params.hourlyRate] as number
+  const staffIndex = plan.mechanics.staffIndex
+  for (let year = 0; year < plan.years; year++) {
+    const a = from > year * 12 ? from : year * 12
+    const b = to < year * 12 + 12 ? to : year * 12 + 12
+    if (b <= a) continue
+    const index = staffIndex[year] as number
+    const hourlyRate = baseHourlyRate * index
+    if (applies[1] === 1) {
+      const hours = ((values[params.transferFlows] as number) * (values[params.tiaHoursPerTransfer] as number)) / 12
+      sink.range(CATEGORY.c1, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (applies[3] === 1) {
+      const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
+      sink.range(CATEGORY.c3, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (applies[7] === 1) {
+      const fte = values[params.complianceFte] as number
+      sink.range(CATEGORY.c7, phase, a, b, (fte * (values[params.complianceLoadedCostPerYear] as number) * index) / 12, fte)
+    }
+    if (applies[8] === 1) {
+      const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
+      sink.range(CATEGORY.c8, phase, a, b, hours * hourlyRate, hours)
+    }
+    if (applies[16] === 1) {
+      // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
+      const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
+      sink.range(CATEGORY.c16, phase, a, b, hours * hourlyRate, hours)
+    }
   }
-  if (applies[3] === 1) {
-    const hours = (option.vendors * (values[params.contractingHoursPerVendorYear] as number)) / 12
-    sink.range(CATEGORY.c3, phase, from, to, hours * hourlyRate, hours)
-  }
+  // The same every year: one line over [from, to).
   if (applies[5] === 1) sink.range(CATEGORY.c5, phase, from, to, values[params.redactionQualityLossPerMonth] as number, 1)
   if (applies[6] === 1) {
     const gb = values[params.auditLogGBPerMonth] as number
     const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
     sink.range(CATEGORY.c6, phase, from, to, gb * perGb, gb)
-  }
-  if (applies[7] === 1) {
-    const fte = values[params.complianceFte] as number
-    sink.range(CATEGORY.c7, phase, from, to, (fte * (values[params.complianceLoadedCostPerYear] as number)) / 12, fte)
-  }
-  if (applies[8] === 1) {
-    const hours = (option.vendors * (values[params.vendorAssuranceHoursPerVendorYear] as number)) / 12
-    sink.range(CATEGORY.c8, phase, from, to, hours * hourlyRate, hours)
   }
   if (option.risks.length > 0) {
     const turnover = values[plan.turnoverSlot] as number
@@ -311,11 +331,6 @@ function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values: Float
       expectedLoss += (values[risk.probabilitySlot] as number) * (fine < cap ? fine : cap)
     }
     sink.range(CATEGORY.c9, phase, from, to, expectedLoss / 12, 1)
-  }
-  if (applies[16] === 1) {
-    // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
-    const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
-    sink.range(CATEGORY.c16, phase, from, to, hours * hourlyRate, hours)
   }
 }
 
@@ -335,6 +350,19 @@ function usageRange(sink: CashFlowSink, category: number, phase: number, a: numb
     at = next
   }
   if (at < b) sink.range(category, phase, at, b, monthlyAmount, monthlyQuantity)
+}
+
+/** What {@link usageRange} leaves out inside the ramp: month k of the ramp carries 1 − (k + ½)/ramp of the line (amount and quantity). */
+function idleDuringRamp(sink: CashFlowSink, category: number, phase: number, a: number, b: number, monthlyAmount: number, monthlyQuantity: number, rampFrom: number, ramp: number): void {
+  const rampEnd = rampFrom + ramp
+  let at = a
+  while (at < rampEnd && at < b) {
+    const month = Math.floor(at)
+    const next = month + 1 < b ? month + 1 : b
+    const idle = 1 - (month - rampFrom + 0.5) / ramp
+    sink.range(category, phase, at, next, monthlyAmount * idle, monthlyQuantity * idle)
+    at = next
+  }
 }
 
 /**

@@ -20,8 +20,9 @@ import type { DeterministicCashFlows } from './engine.js'
  * ContractedCost, BillingCurrency, BillingAccountId/Name, BillingPeriodStart/End, ChargePeriodStart/End,
  * ChargeCategory, ChargeClass, ChargeDescription, ChargeFrequency, PricingUnit, PricingQuantity,
  * ServiceName, ServiceCategory, ProviderName, PublisherName, InvoiceIssuerName), the Conditional ones
- * that apply to a projection (PricingCategory; CommitmentDiscount* on committed GPU rentals;
- * ConsumedQuantity/ConsumedUnit on Usage rows; ListUnitPrice, ContractedUnitPrice; PricingCurrency and
+ * that apply to a projection (PricingCategory; CommitmentDiscount* on committed GPU rentals, Status
+ * Unused on committed GPU-hours billed but not used (commitment-stranded);
+ * ConsumedQuantity/ConsumedUnit on Usage rows but for an unused commitment; ListUnitPrice, ContractedUnitPrice; PricingCurrency and
  * its unit prices where the price is set in another currency than the bill; RegionId/RegionName;
  * SkuId), and x_ custom columns.
  */
@@ -78,7 +79,9 @@ export const FOCUS_COLUMNS = [
 
 const ONE_OFF = new Set<number>([CATEGORY.capexServer, CATEGORY.capexNetworkStorage, CATEGORY.switching, CATEGORY.revalidation, CATEGORY.migrationProject])
 /** Categories priced by the option's own catalog row or inline price (its SKU, its pricing currency). */
-const PRICED_BY_OFFER = new Set<number>([CATEGORY.computeRental, CATEGORY.tokenApi])
+const PRICED_BY_OFFER = new Set<number>([CATEGORY.computeRental, CATEGORY.tokenApi, CATEGORY.commitmentStranded])
+/** Committed GPU-hours: used (compute-rental) or billed unused (commitment-stranded: a ramp, a shrink, after an exit). */
+const COMMITTED_HOURS = new Set<number>([CATEGORY.computeRental, CATEGORY.commitmentStranded])
 /** A provider's region id: lower-case letters, digits and dashes (eu-north-1, europe-west3, fr-par-2). */
 const REGION_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 
@@ -98,14 +101,17 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
           const amount = entry.sink.amount(phase, category, month)
           if (amount === 0) continue
           const quantity = entry.sink.quantity(phase, category, month)
-          const committed = category === CATEGORY.computeRental && isCommitted(billedBy)
+          const committed = COMMITTED_HOURS.has(category) && isCommitted(billedBy)
+          // FOCUS: an unused commitment is a Usage row with CommitmentDiscountStatus Unused and no consumed quantity.
+          const unused = committed && category === CATEGORY.commitmentStranded
           // Without a commitment the list, contracted and billed costs are the same projection.
-          const listCost = category === CATEGORY.computeRental ? listCostOf(billedBy, amount, centralValues) : amount
+          const listCost = committed ? listCostOf(billedBy, amount, centralValues) : amount
           const contractedCost = committed ? listCost : amount
           const perUnit = (cost: number): number | null => (quantity > 0 ? cost / quantity : null)
           const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : category === CATEGORY.egress ? billedBy.egressPricing : null
           const foreign = offer !== null && offer.currency !== plan.currency ? offer : null
           const usage = meta.chargeCategory === 'Usage'
+          const consumed = usage && !unused
           // C2/C3 mix one-off and recurring amounts in one month; their quantity unit is kept as the category's.
           const frequency = ONE_OFF.has(category) ? 'One-Time' : usage ? 'Usage-Based' : 'Recurring'
           const issuer = meta.basis === 'provider' ? billedBy.provider : 'internal (own staff and projects)'
@@ -136,13 +142,13 @@ export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCash
             foreign === null ? null : nullable(perUnit(listCost), (price) => price / foreign.toModel),
             foreign === null ? null : nullable(perUnit(contractedCost), (price) => price / foreign.toModel),
             foreign === null ? null : amount / foreign.toModel,
-            usage ? quantity : null,
-            usage ? meta.pricingUnit : null,
+            consumed ? quantity : null,
+            consumed ? meta.pricingUnit : null,
             committed ? `${plan.focus.billingAccountId}/${billedBy.id}/${billedBy.pricingModel}` : null,
             committed ? `${billedBy.pricingModel} commitment on ${billedBy.catalogRow ?? billedBy.id}` : null,
             committed ? 'Usage' : null,
             committed ? `${billedBy.pricingModel} commitment (projected)` : null,
-            committed ? 'Used' : null,
+            committed ? (unused ? 'Unused' : 'Used') : null,
             serviceName(billedBy, meta),
             meta.serviceCategory,
             byProvider ? billedBy.provider : issuer,
@@ -247,7 +253,8 @@ function isCommitted(option: OptionPlan): boolean {
 /** FOCUS PricingCategory: Committed (a commitment discount), Dynamic (spot), Standard (a price list or quote), Other (own staff time). */
 function pricingCategory(option: OptionPlan, category: number, meta: CostCategory): string {
   if (meta.basis === 'internal') return 'Other'
-  if (category === CATEGORY.computeRental) return isCommitted(option) ? 'Committed' : option.pricingModel === 'spot' ? 'Dynamic' : 'Standard'
+  if (COMMITTED_HOURS.has(category) && isCommitted(option)) return 'Committed'
+  if (category === CATEGORY.computeRental) return option.pricingModel === 'spot' ? 'Dynamic' : 'Standard'
   return 'Standard'
 }
 
@@ -259,7 +266,7 @@ function listCostOf(option: OptionPlan, amount: number, values: Float64Array): n
 }
 
 function serviceName(option: OptionPlan, category: CostCategory): string {
-  if (category.id === 'compute-rental') return `GPU rental${option.gpu ? ` (${option.gpu})` : ''}`
+  if (category.id === 'compute-rental' || category.id === 'commitment-stranded') return `GPU rental${option.gpu ? ` (${option.gpu})` : ''}`
   if (category.id === 'token-api') return 'Token API'
   return category.description
 }

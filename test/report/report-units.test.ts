@@ -28,6 +28,10 @@ describe('report number formatting', () => {
     expect(range(8, 8)).toBe('8')
     expect(range(4, 24)).toBe('4–24')
     expect(range(5, null)).toBe('5–∞')
+    // Negative ends (a saving that is a loss) take the minus sign and "to", never "-1,229,913–-816,530".
+    expect(range(-1_229_913, -816_530)).toBe('−1,229,913 to −816,530')
+    expect(range(-2_000, 3_000)).toBe('−2,000 to 3,000')
+    expect(range(-0.5, -0.25)).toBe('−0.50 to −0.25')
     expect(signed(-1.06, 'ms')).toBe('−1.06 ms')
     expect(ratioChange(1.161)).toBe('+16.1%')
   })

@@ -109,8 +109,11 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
       expect(row.ChargeClass).toBe('')
       expect(['Standard', 'Committed', 'Dynamic', 'Other']).toContain(row.PricingCategory)
       expect(row.PricingCurrency).toMatch(/^[A-Z]{3}$/)
-      if (row.ChargeCategory === 'Usage') expect(row.ConsumedUnit).not.toBe('')
+      // FOCUS: ConsumedQuantity is null outside Usage and on a Usage row of an unused commitment.
+      if (row.ChargeCategory === 'Usage' && row.CommitmentDiscountStatus !== 'Unused') expect(row.ConsumedUnit).not.toBe('')
       else expect(row.ConsumedQuantity).toBe('')
+      // A commitment status only beside a commitment id (FOCUS nullability).
+      expect(row.CommitmentDiscountStatus === '').toBe(row.CommitmentDiscountId === '')
       if (row.RegionId !== '') expect(row.RegionId).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/)
       const quantity = Number(row.PricingQuantity)
       if (quantity > 0) {
@@ -131,6 +134,25 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(rental.PricingCurrency).toBe('USD')
     // FOCUS: the contracted price excludes commitment discounts; the billed cost includes them (35% off).
     expect(Number(rental.ContractedCost)).toBeCloseTo(Number(rental.BilledCost) / 0.65, 2)
+    // The baseline's 1-yr commitment billed after an exit is the same commitment, unused: Committed, Status
+    // Unused, no consumed quantity, priced by the same SKU (before: PricingCategory Standard, no commitment columns).
+    const stranded = focus.filter((row) => row.x_CostCategory === 'commitment-stranded')
+    expect(stranded.length).toBeGreaterThan(0)
+    for (const row of stranded) {
+      expect(row.ChargeCategory).toBe('Usage')
+      expect(row.PricingCategory).toBe('Committed')
+      expect(row.CommitmentDiscountStatus).toBe('Unused')
+      expect(row.CommitmentDiscountCategory).toBe('Usage')
+      expect(row.ConsumedQuantity).toBe('')
+      expect(row.ConsumedUnit).toBe('')
+      expect(Number(row.BilledCost)).toBeGreaterThan(0)
+    }
+    const strandedBaseline = stranded.find((row) => row.x_Option === 'eu-gpu-cloud' && row.x_Phase === 'dual-running') as Record<string, string>
+    expect(strandedBaseline.CommitmentDiscountId).toBe(rental.CommitmentDiscountId)
+    expect(strandedBaseline.SkuId).toBe('aws-p5.48xlarge-eu-north-1')
+    expect(strandedBaseline.PricingCurrency).toBe('USD')
+    // The same price per GPU-hour as the used commitment: 35% off USD 7.36.
+    expect(Number(strandedBaseline.PricingCurrencyEffectiveCost) / Number(strandedBaseline.PricingQuantity)).toBeCloseTo(7.36 * 0.65, 3)
     // The reference's p5 eu-north-1 price, USD 7.36 per GPU-hour, in the pricing currency.
     expect(Number(rental.PricingCurrencyListUnitPrice)).toBeCloseTo(7.36, 2)
     // Egress at the catalog row's USD 0.09 per GB (the reference's AWS first tier), billed in EUR.

@@ -9,6 +9,7 @@ import { type FinanceMechanics, loadFinanceMechanics } from '../../src/tco/finan
 import { simulateCosts } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
 import { CATEGORY, COST_CATEGORIES, type ModelPlan, PHASE, type PriceSource, compileModel } from '../../src/tco/compile.js'
+import { runTco } from '../../src/tco/engine.js'
 import type { CatalogRow } from '../../src/schema/catalog.js'
 import { financeMechanicsFileSchema } from '../../src/schema/finance.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
@@ -201,6 +202,29 @@ describe('inflation on staff and energy', () => {
       expect(owned.amount(PHASE.own, CATEGORY.power, month)).toBeCloseTo(16 * 1 * 0.5 * 1.5 * HOURS * 0.2 * 1.05 ** year, 2)
     }
   })
+
+  it('own compliance staff time inflates like operations staff: C7 FTE × loaded cost and hours × rate (C1 yearly, C3 once at the move) × (1 + 3%)^year', () => {
+    // Before: C7 and the compliance hours stayed at year-0 cost while operations staff rose 3% a year.
+    const parameters = { revalidationCost: 0, complianceFte: 0.5, complianceLoadedCostPerYear: 120_000, hourlyRate: 100, transferFlows: 2, tiaHoursPerTransfer: 24, contractingHoursNewVendor: 16, contractingHoursPerVendorYear: 0 }
+    const plan = compile(
+      model(
+        [
+          { id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'US', parent: 'US' }, compliance: ['C1', 'C7'] },
+          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: ['C3'], migration: { startMonth: 14, dualRunningMonths: 0 } },
+        ],
+        { compliance: { parameters }, finance: { ...quiet, inflation: { staff: 0.03, energy: 0 } } },
+      ),
+    )
+    const stay = flows(plan, 'stay')
+    const move = flows(plan, 'move')
+    for (const month of months(36)) {
+      const index = 1.03 ** Math.floor(month / 12)
+      expect(stay.amount(PHASE.own, CATEGORY.c7, month)).toBeCloseTo(((0.5 * 120_000) / 12) * index, 2)
+      expect(stay.amount(PHASE.own, CATEGORY.c1, month)).toBeCloseTo(((2 * 24 * 100) / 12) * index, 2)
+      // The new vendor's contracting, 16 h at the rate of the move's year (month 14: year 1).
+      expect(move.amount(PHASE.own, CATEGORY.c3, month)).toBeCloseTo(month === 14 ? 16 * 100 * 1.03 : 0, 2)
+    }
+  })
 })
 
 describe('FX distribution', () => {
@@ -236,6 +260,18 @@ describe('FX distribution', () => {
     expect(stay.amount(PHASE.own, CATEGORY.computeRental, 5)).toBeCloseTo(16 * HOURS * 4 * EUR_PER_USD * 1.1, 2)
     expect(api.amount(PHASE.own, CATEGORY.tokenApi, 5)).toBeCloseTo((1e3 * 0.5 + 5e2 * 1.5) * EUR_PER_USD * 1.1, 2)
     expect(api.amount(PHASE.own, CATEGORY.egress, 5)).toBeCloseTo(100 * 0.1, 6)
+  })
+
+  it("tco.json lists the FX driver and each converted amount once, not the amount at the drawn rate as a fixed driver (before: 'NAME@fx' with P10 = P90)", () => {
+    const plan = twoInUsd()
+    const { result } = runTco(plan, compliance, { draws: 10_000, seed: 1 })
+    const names = result.drivers.map((driver) => driver.name)
+    expect(names.filter((name) => name.includes('@fx'))).toEqual([])
+    expect(names.filter((name) => name === 'fx.USD/EUR')).toHaveLength(1)
+    const price = result.drivers.find((driver) => driver.name === 'options.stay.pricePerGpuHour')
+    // USD 4 at 1.25 USD per EUR: listed at the dated rate, and said to move with the FX draw.
+    expect(price?.central).toBeCloseTo(4 / 1.25, 9)
+    expect(price?.origin).toMatch(/converted at the dated rate, × fx\.USD\/EUR in each draw$/)
   })
 
   it('in the Monte Carlo both USD options draw the same FX: their costs move in lockstep', () => {
@@ -464,6 +500,28 @@ describe('utilization ramp', () => {
       expect(owned.amount(PHASE.own, CATEGORY.support, month)).toBeCloseTo((nodes * 240_000 * 0.1) / 12, 4)
       expect(owned.amount(PHASE.own, CATEGORY.staff, month)).toBeCloseTo(month < 10 ? 0 : 120_000 / 12, 4)
     }
+  })
+
+  it('a committed new fleet bills its committed GPUs in full during its ramp: the idle share as commitment-stranded (unused)', () => {
+    // Before: a 1-yr commitment from the move's start billed only (k + ½)/ramp of its GPUs in the ramp's months.
+    const plan = compile(
+      model(
+        [
+          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
+          { id: 'move', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', ...eu, migration: { startMonth: 2, dualRunningMonths: 3 } },
+        ],
+        { finance: { ...quiet, commitments: true, rampMonths: 3 } },
+      ),
+    )
+    const move = flows(plan, 'move')
+    // 16 GPUs × 730 h × USD 4 at 1.25 USD/EUR, 30% off for 1 year: the committed fleet's month.
+    const committedMonth = 16 * HOURS * (4 / 1.25) * 0.7
+    for (const month of months(36)) {
+      const used = month < 2 ? 0 : month < 5 ? committedMonth * ((month - 2 + 0.5) / 3) : committedMonth
+      expect(move.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(used, 2)
+      expect(move.amount(PHASE.own, CATEGORY.commitmentStranded, month)).toBeCloseTo(month >= 2 && month < 5 ? committedMonth - used : 0, 2)
+    }
+    expect(plan.options.find((option) => option.id === 'move')?.notes.join(' ')).toMatch(/committed GPUs bill in full/)
   })
 })
 

@@ -114,10 +114,16 @@ function compareFigures(compare: Array<Loaded<CompareSummary>>, figures: KeyFigu
   }
 }
 
-function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+/** The offer each figure calls cheapest: the executive summary says why they differ when they do. */
+interface Cheapest {
+  catalogRow: string | null
+  label: string
+}
+
+function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): Cheapest | null {
   type Cost = SizingResult['endpoints'][number]['costs'][number]
   // The comparison's basis is the fleet that is bought (its steady monthly cost ÷ the demand's tokens), not one replica at full load.
-  const costed: Array<{ label: string; currency: string; fleet: NonNullable<Cost['perMtokFleetAtDemand']['total']>; marginal: Cost['perMtokOneReplicaAtFullLoad']['total']; gpus: string; file: string }> = []
+  const costed: Array<{ label: string; catalogRow: string; currency: string; fleet: NonNullable<Cost['perMtokFleetAtDemand']['total']>; marginal: Cost['perMtokOneReplicaAtFullLoad']['total']; gpus: string; file: string }> = []
   for (const { data, file } of sizing) {
     use(file, 'summary')
     if (data.demand.averageBasis === 'assumed-peak') caveats.push(`${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`)
@@ -140,6 +146,7 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
         if (!c.perMtokFleetAtDemand.total) continue
         costed.push({
           label: c.catalogRow === 'command line' ? `${e.label} at ${num(c.pricePerGpuHour)} ${c.currency} per GPU-hour` : `${e.label} on ${offerName(c)}`,
+          catalogRow: c.catalogRow,
           currency: c.currency,
           fleet: c.perMtokFleetAtDemand.total,
           marginal: c.perMtokOneReplicaAtFullLoad.total,
@@ -162,7 +169,9 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
     })
     if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
     recommendation.push(`Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`)
+    return { catalogRow: cheapest.catalogRow === 'command line' ? null : cheapest.catalogRow, label: cheapest.label }
   }
+  return null
 }
 
 function planFigures(plans: Array<Loaded<Plan>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
@@ -183,7 +192,8 @@ function planFigures(plans: Array<Loaded<Plan>>, figures: KeyFigure[], recommend
   }
 }
 
-function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): void {
+function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): (Cheapest & { years: number }) | null {
+  let cheapest: (Cheapest & { years: number }) | null = null
   for (const { data, file } of tco) {
     use(file, 'summary')
     const c = data.model.currency
@@ -222,18 +232,20 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
         label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
         value: `${best.name || best.id}: ${cost}`,
         detail: baseline && baseline.id !== best.id ? saving : null,
-        source: `${file.path} · options[${best.id}].monteCarlo.npvCost`,
+        source: `${file.path} · options[${best.id}].${mc ? 'monteCarlo.npvCost' : 'deterministic.npvCost'}`,
         tone: 'good',
       })
       const tax = complianceTaxOf(best)
-      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (C1–C17)`, tone: null })
+      if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${file.path} · options[${best.id}].deterministic.presentValueByCategory (its own C1–C17 lines)`, tone: null })
       recommendation.push(
         `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
       )
+      cheapest ??= { catalogRow: best.catalogRow, label: best.name || best.id, years: data.model.horizonYears }
     }
     if (excluded.length > 0) figures.push({ label: 'Options excluded by the sovereignty gate', value: excluded.map((o) => o.id).join(', '), detail: excluded.map((o) => `${o.id}: ${o.excludedReason ?? 'excluded'}`).join('; '), source: `${file.path} · options[].feasible, excludedReason`, tone: 'warn' })
     for (const w of data.warnings) caveats.push(`TCO: ${w}`)
   }
+  return cheapest
 }
 
 export function executiveSection(inputs: ReportInputs, simulatorNotes: string[]): ExecutiveSection | null {
@@ -242,8 +254,13 @@ export function executiveSection(inputs: ReportInputs, simulatorNotes: string[])
   const caveats: string[] = []
   benchFigures(inputs, figures, recommendation, caveats)
   compareFigures(inputs.compare, figures, recommendation, caveats)
-  sizingFigures(inputs.sizing, figures, recommendation, caveats)
-  tcoFigures(inputs.tco, figures, recommendation, caveats)
+  const fleet = sizingFigures(inputs.sizing, figures, recommendation, caveats)
+  const tco = tcoFigures(inputs.tco, figures, recommendation, caveats)
+  if (fleet && tco && fleet.catalogRow !== tco.catalogRow) {
+    recommendation.push(
+      `The two name different offers because they rank different things: fleet $/Mtok ranks the GPU offers sized by their fleet alone at the catalog price (${fleet.label}); the TCO ranks every option that passes the sovereignty gate, token APIs and owned servers included, by its whole ${tco.years}-year cost (pricing model and commitments, staff, migration, dual running, compliance and risk), and names ${tco.label}.`,
+    )
+  }
   planFigures(inputs.plan, figures, recommendation, caveats)
   if (figures.length === 0 && recommendation.length === 0) return null
   if (simulatorNotes.length > 0) caveats.unshift('Some or all endpoints are simulated (see Methodology): the figures demonstrate the method, not a provider’s performance.')

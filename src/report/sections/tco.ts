@@ -8,7 +8,11 @@ import { type ChartBlock, type RowInput, type TcoSection, type Tone, n, table } 
 export const MAX_TORNADOS = 3
 export const MAX_TORNADO_BARS = 12
 
-/** Present-value categories that make up the compliance tax (C1–C14 of the compliance components). */
+/**
+ * Present-value categories that make up an option's compliance tax: its own lines of the compliance
+ * components C1–C17 (the baseline's, before the move and while both run, are not counted; C13
+ * switching and C14 dual running and re-validation have categories of their own).
+ */
 export const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
 
 const money = (value: number | null | undefined, currency: string): string => withUnit(value, currency, value !== null && value !== undefined && Math.abs(value) >= 100 ? 0 : undefined)
@@ -34,6 +38,12 @@ function paybackLabel(result: TcoResult, month: number | null): string {
   const [year, first] = result.model.startMonth.split('-').map(Number) as [number, number]
   const total = year * 12 + first - 1 + month
   return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`
+}
+
+/** The Monte Carlo payback: P50 (P10 to P90), or "not within the horizon" once when no draw in the P10–P90 pays back. */
+export function paybackRange(result: TcoResult, payback: { p10: number | null; p50: number | null; p90: number | null }): string {
+  if (payback.p10 === null && payback.p50 === null && payback.p90 === null) return 'not within the horizon (at P10, P50 and P90)'
+  return `${paybackLabel(result, payback.p50)} (${paybackLabel(result, payback.p10)} to ${payback.p90 === null ? 'beyond the horizon' : paybackLabel(result, payback.p90)})`
 }
 
 /**
@@ -72,7 +82,7 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
         mc ? `${money(mc.npvCost.p50, c)} (${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : '–',
         saving ? `${signed(saving.p50, c)} (${range(Math.round(saving.p10), Math.round(saving.p90))})` : '–',
         saving ? pct(saving.probabilityPositive, 0) : '–',
-        payback ? `${paybackLabel(result, payback.p50)} (${paybackLabel(result, payback.p10)} to ${paybackLabel(result, payback.p90)})` : '–',
+        payback ? paybackRange(result, payback) : '–',
       ],
     }
   })
@@ -91,9 +101,13 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
     .filter((o) => o.deterministic !== null)
     .map((o) => {
       const tax = complianceTaxOf(o)
+      const basis = o.deterministic?.byBasis
       return [
         `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
         o.deterministic ? money(o.deterministic.npvCost, c) : '–',
+        basis ? money(basis.npvBilled, c) : '–',
+        basis ? money(basis.npvCostOfRisk, c) : '–',
+        basis && basis.npvValuation !== 0 ? signed(basis.npvValuation, c) : '–',
         tax === null ? '–' : money(tax, c),
         o.savings ? signed(o.savings.npv, c) : '–',
         o.savings?.irrAnnual !== null && o.savings?.irrAnnual !== undefined ? pct(o.savings.irrAnnual) : (o.savings?.irrNote ?? '–'),
@@ -102,9 +116,9 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
     })
   return table(
     'Deterministic case (inputs at their modes)',
-    ['Option', n('NPV of cost'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
+    ['Option', n('NPV of cost'), n('of which billed (focus.csv)'), n('cost of risk (not billed)'), n('credits (not billed)'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
     rows,
-    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90.`,
+    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90. NPV of cost = billed cash (provider invoices and own staff time: focus.csv's BilledCost) + cost of risk (expected losses C9, C10 and the C5 estimate: risk-estimates.csv) + credits (residual value, resale proceeds, tax shield), each at present value.`,
   )
 }
 
