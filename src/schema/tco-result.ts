@@ -179,6 +179,8 @@ export const tcoResultSchema = z
         workloads: z.number().int(),
         /** Today's estate a month at the catalog's prices, in the model's currency. */
         monthlyCost: z.number(),
+        /** Tokens (input + output) the workloads' average rates send in a month (730 h), or null when a workload has no average rate. */
+        tokensPerMonth: z.number().nullable(),
         /** Workloads the plan moves, by TCO option. */
         moves: z.record(z.string(), z.array(z.string())),
       })

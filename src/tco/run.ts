@@ -13,6 +13,7 @@ import { estateFacts, loadComplianceData } from './compliance-tax.js'
 import { focusCsv, riskEstimatesCsv } from './focus.js'
 import { runTco } from './engine.js'
 import { attachEstate, estateCsv, prepareEstate } from './estate.js'
+import { tokensPerMonth } from '../plan/estate.js'
 import { readPlan } from './from-plan.js'
 import { applySizing, readSizing } from './from-sizing.js'
 import { type PriceSource, compileModel } from './compile.js'
@@ -88,7 +89,9 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   if (estate) {
     const moves: Record<string, string[]> = {}
     for (const move of estate.moves) (moves[move.tcoOption] ??= []).push(move.workload)
-    result.estate = { inventoryFile: estate.inventoryFile, workloads: estate.estate.workloads.length, monthlyCost: estate.estate.monthlyCost, moves }
+    const volumes = estate.inventory.workloads.map((workload) => tokensPerMonth(workload))
+    const tokens = volumes.includes(null) ? null : volumes.reduce((sum, volume) => sum + ((volume?.inputMtok ?? 0) + (volume?.outputMtok ?? 0)) * 1e6, 0)
+    result.estate = { inventoryFile: estate.inventoryFile, workloads: estate.estate.workloads.length, monthlyCost: estate.estate.monthlyCost, tokensPerMonth: tokens, moves }
   }
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
   const validated = parseWithSchema('tco.json', tcoResultSchema, result)

@@ -214,6 +214,12 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
   it("tco.json says it is one estate, and the report's executive summary tells the plan's story: today's estate and what its moves save, their sum recomputed from the options", () => {
     expect(result.estate?.workloads).toBe(inventory.workloads.length)
     expect(result.estate?.monthlyCost).toBeCloseTo([...today.values()].reduce((a, b) => a + b, 0), 4)
+    // Tokens a month at the workloads' average rates, from the raw inventory: Σ average × (input + output) × 730 h × 3600 s.
+    const tokens = (inventory.workloads as Array<{ traffic: { averageRequestsPerS: number; inputTokensPerRequest: number; outputTokensPerRequest: number } }>).reduce(
+      (sum, w) => sum + w.traffic.averageRequestsPerS * (w.traffic.inputTokensPerRequest + w.traffic.outputTokensPerRequest) * 730 * 3600,
+      0,
+    )
+    expect(result.estate?.tokensPerMonth).toBeCloseTo(tokens, 0)
     // Every move of plan.json, by the TCO option its target is costed as.
     const byOption = new Map<string, string[]>()
     for (const move of plan.dualRunning) byOption.set(move.tcoOption as string, [...(byOption.get(move.tcoOption as string) ?? []), move.workload])
@@ -231,6 +237,9 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
     expect(saved?.value).toContain(`${total >= 0 ? '+' : '−'}${Math.round(Math.abs(total)).toLocaleString('en')}`)
     for (const part of parts) expect(saved?.detail).toContain(part.id)
     expect(section?.recommendation.join(' ')).toMatch(/^Follow the plan: its moves save/)
+    const todayFigure = figures.find((f) => f.label.startsWith("Today's estate"))
+    const perMtok = ([...today.values()].reduce((a, b) => a + b, 0) / tokens) * 1e6
+    expect(todayFigure?.detail).toContain(`${perMtok.toFixed(2)} USD per million tokens served today`)
   })
 
   it('the owned option holds the GPUs of the workloads the plan moves to it', () => {

@@ -123,7 +123,7 @@ interface Cheapest {
 function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): Cheapest | null {
   type Cost = SizingResult['endpoints'][number]['costs'][number]
   // The comparison's basis is the fleet that is bought (its steady monthly cost ÷ the demand's tokens), not one replica at full load.
-  const costed: Array<{ label: string; catalogRow: string; currency: string; fleet: NonNullable<Cost['perMtokFleetAtDemand']['total']>; marginal: Cost['perMtokOneReplicaAtFullLoad']['total']; gpus: string; file: string }> = []
+  const costed: Array<{ label: string; catalogRow: string; currency: string; fleet: NonNullable<Cost['perMtokFleetAtDemand']['total']>; marginal: Cost['perMtokOneReplicaAtFullLoad']['total']; gpus: string; file: string; peak: number; average: number }> = []
   for (const { data, file } of sizing) {
     use(file, 'summary')
     if (data.demand.averageBasis === 'assumed-peak') caveats.push(`${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`)
@@ -152,6 +152,8 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
           marginal: c.perMtokOneReplicaAtFullLoad.total,
           gpus: num(c.gpusBought.estimate, 0),
           file: file.path,
+          peak: data.demand.peakRequestsPerS,
+          average: data.demand.averageRequestsPerS,
         })
       }
     }
@@ -163,7 +165,7 @@ function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyFigure[]
     figures.push({
       label: 'Lowest fleet cost per million tokens at the demand (total), among the GPU offers sized',
       value: `${cheapest.label}: ${describeEstimate(cheapest.fleet, cheapest.currency)}`,
-      detail: `basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${sorted.length > 1 ? `; against ${sorted.slice(1).map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''}`,
+      detail: `for the size step's workload (peak ${withUnit(cheapest.peak, 'req/s')}, average ${withUnit(cheapest.average, 'req/s')}); basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${sorted.length > 1 ? `; against ${sorted.slice(1).map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''}`,
       source: `${cheapest.file} · endpoints[].costs[].perMtokFleetAtDemand.total`,
       tone: 'good',
     })
@@ -209,10 +211,11 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
       const basis = parts.some((o) => o.monteCarlo?.savings) ? 'P50 of the per-draw savings' : 'deterministic: inputs at their modes'
       const total = parts.reduce((sum, o) => sum + (saving(o) ?? 0), 0)
       const baselineCost = baseline?.monteCarlo ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})` : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
+      const perMtok = data.estate.tokensPerMonth ? (data.estate.monthlyCost / data.estate.tokensPerMonth) * 1e6 : null
       figures.push({
         label: `Today's estate, ${data.model.horizonYears}-year cost if nothing moves`,
         value: `${data.estate.workloads} workloads, ${withUnit(Math.round(data.estate.monthlyCost), c)} a month today; ${baselineCost} NPV`,
-        detail: `priced from the catalog rows of ${data.estate.inventoryFile}`,
+        detail: `priced from the catalog rows of ${data.estate.inventoryFile}${perMtok !== null ? `; ${withUnit(perMtok, c)} per million tokens served today (the month's compute ÷ the tokens the workloads' average rates send in a month)` : ''}`,
         source: `${file.path} · estate, options[${baseline?.id ?? data.model.baseline}].monteCarlo.npvCost`,
         tone: null,
       })
