@@ -4,6 +4,7 @@ import type { Scenario, SizeStep } from '../schema/scenario.js'
 import type { BenchSummary } from '../schema/summary.js'
 import { loadProfile } from '../sim/engine/profile.js'
 import { UserError } from '../util/errors.js'
+import type { SizingPolicy } from '../sizing/policy.js'
 
 /**
  * The sizing a scenario's `size:` section asks for: every simulated endpoint's profile searched in
@@ -57,14 +58,19 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
     sources,
     slo: scenario.slo,
     attainment: step.attainment,
-    policy: {
-      targetUtilization: step.targetUtilization,
-      failureDomains: step.failureDomains,
-      sparePerFailureDomain: step.sparePerFailureDomain,
-      surgeFraction: step.surgeFraction,
-      rolloutMonths: step.rolloutMonths,
-    },
+    policy: sizingPolicyOf(step),
     prices,
     simulation: { searches: step.searches, durationS: step.simulatedSeconds, seed: scenario.load.seed ?? 1 },
+  }
+}
+
+/** The size step's sizing policy (the scenario schema's defaults applied). */
+export function sizingPolicyOf(step: SizeStep): SizingPolicy {
+  return {
+    targetUtilization: step.targetUtilization,
+    failureDomains: step.failureDomains,
+    sparePerFailureDomain: step.sparePerFailureDomain,
+    surgeFraction: step.surgeFraction,
+    rolloutMonths: step.rolloutMonths,
   }
 }

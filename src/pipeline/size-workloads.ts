@@ -1,4 +1,5 @@
 import { type SizeOptions, runSizing } from '../sizing/run.js'
+import { sizingPolicyOf } from './size-scenario.js'
 import type { Inventory, InventoryWorkload } from '../schema/inventory.js'
 import type { SizeStep } from '../schema/scenario.js'
 import { loadProfile } from '../sim/engine/profile.js'
@@ -60,13 +61,7 @@ export async function sizeWorkloads(inventory: Inventory, inventoryFile: string,
       ],
       slo: { ttftMs: workload.slo.ttftMs, tpotMs: workload.slo.tpotMs },
       attainment: step.attainment,
-      policy: {
-        targetUtilization: step.targetUtilization,
-        failureDomains: step.failureDomains,
-        sparePerFailureDomain: step.sparePerFailureDomain,
-        surgeFraction: step.surgeFraction,
-        rolloutMonths: step.rolloutMonths,
-      },
+      policy: sizingPolicyOf(step),
       prices: [],
       simulation: { searches: step.searches, durationS: step.simulatedSeconds, seed },
       ...(stop ? { stop } : {}),

@@ -12,18 +12,27 @@ export const CASHFLOW_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'cate
  */
 export function cashflowsCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCashFlows | null>): string {
   const rows: unknown[][] = []
+  for (const { entry, month, phase, category, amount } of nonZeroFlows(plan, flows)) {
+    const meta = COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]
+    rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, amount, entry.sink.quantity(phase, category, month), meta.pricingUnit, plan.currency])
+  }
+  return csvTable(CASHFLOW_COLUMNS, rows)
+}
+
+/** Every non-zero deterministic cash flow, option by option, month by month, phase by phase, category by category. */
+export function* nonZeroFlows(
+  plan: ModelPlan,
+  flows: ReadonlyArray<DeterministicCashFlows | null>,
+): Generator<{ entry: DeterministicCashFlows; month: number; phase: number; category: number; amount: number }> {
   for (const entry of flows) {
     if (entry === null) continue
     for (let month = 0; month < plan.months; month++) {
       for (let phase = 0; phase < PHASES.length; phase++) {
         for (let category = 0; category < CATEGORY_COUNT; category++) {
           const amount = entry.sink.amount(phase, category, month)
-          if (amount === 0) continue
-          const meta = COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]
-          rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, amount, entry.sink.quantity(phase, category, month), meta.pricingUnit, plan.currency])
+          if (amount !== 0) yield { entry, month, phase, category, amount }
         }
       }
     }
   }
-  return csvTable(CASHFLOW_COLUMNS, rows)
 }

@@ -2,6 +2,7 @@ import { csvTable } from '../output/csv.js'
 import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './compile.js'
 import type { MonthlySink } from './evaluate.js'
 import type { DeterministicCashFlows } from './engine.js'
+import { nonZeroFlows } from './cashflow-csv.js'
 
 /**
  * The deterministic cash flows as a FinOps FOCUS 1.2 dataset, one row per option, month, phase and
@@ -183,19 +184,10 @@ export const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 
  */
 export function riskEstimatesCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCashFlows | null>): string {
   const rows: unknown[][] = []
-  for (const entry of flows) {
-    if (entry === null) continue
-    for (let month = 0; month < plan.months; month++) {
-      for (let phase = 0; phase < PHASES.length; phase++) {
-        for (let category = 0; category < CATEGORY_COUNT; category++) {
-          const meta = COST_CATEGORIES[category] as CostCategory
-          if (meta.basis !== 'risk' && meta.basis !== 'estimate') continue
-          const amount = entry.sink.amount(phase, category, month)
-          if (amount === 0) continue
-          rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, meta.basis, amount, plan.currency, meta.description, 'false'])
-        }
-      }
-    }
+  for (const { entry, month, phase, category, amount } of nonZeroFlows(plan, flows)) {
+    const meta = COST_CATEGORIES[category] as CostCategory
+    if (meta.basis !== 'risk' && meta.basis !== 'estimate') continue
+    rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, meta.basis, amount, plan.currency, meta.description, 'false'])
   }
   return csvTable(RISK_ESTIMATE_COLUMNS, rows)
 }
