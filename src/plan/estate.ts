@@ -1,5 +1,5 @@
 import { type Catalog, type CatalogEntry, findConversion } from '../pricing/catalog.js'
-import { HOURS_PER_MONTH } from '../tco/finance.js'
+import { HOURS_PER_MONTH, tokensPerMonth as demandTokensPerMonth } from '../pricing/unit-cost.js'
 import type { Inventory, InventoryWorkload, TargetOption } from '../schema/inventory.js'
 import { UserError } from '../util/errors.js'
 
@@ -9,14 +9,11 @@ import { UserError } from '../util/errors.js'
  * so the plan and the TCO cannot describe two different estates.
  */
 
-const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
-
 /** What a workload's traffic bills on a token API per month: average req/s × 730 h × tokens per request, in Mtok. */
 export function tokensPerMonth(workload: InventoryWorkload): { inputMtok: number; outputMtok: number } | null {
   const average = workload.traffic.averageRequestsPerS
   if (average === undefined) return null
-  const requests = average * SECONDS_PER_MONTH
-  return { inputMtok: (requests * workload.traffic.inputTokensPerRequest) / 1e6, outputMtok: (requests * workload.traffic.outputTokensPerRequest) / 1e6 }
+  return { inputMtok: demandTokensPerMonth(average, workload.traffic.inputTokensPerRequest) / 1e6, outputMtok: demandTokensPerMonth(average, workload.traffic.outputTokensPerRequest) / 1e6 }
 }
 
 /** One workload of today's estate, priced from its host's catalog row, in `currency`. */

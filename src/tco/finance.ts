@@ -1,4 +1,5 @@
 import { irr, npv } from 'financial'
+import { HOURS_PER_MONTH } from '../pricing/unit-cost.js'
 
 /**
  * Finance conventions of `geopat tco`, in one place:
@@ -12,7 +13,8 @@ import { irr, npv } from 'financial'
  */
 
 export const HOURS_PER_YEAR = 8760
-export const HOURS_PER_MONTH = HOURS_PER_YEAR / 12
+/** A month of 730 hours: one definition for pricing, sizing and the TCO (src/pricing/unit-cost.ts). */
+export { HOURS_PER_MONTH }
 
 export function monthlyRate(annualRate: number): number {
   return (1 + annualRate) ** (1 / 12) - 1
