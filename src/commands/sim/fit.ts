@@ -33,6 +33,9 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     'max-requests': Flags.integer({ description: 'simulate at most this many requests per step (speed)', default: 400, min: 2 }),
     iterations: Flags.integer({ description: 'Levenberg-Marquardt iterations of the fit', default: 20, min: 1 }),
     overwrite: Flags.boolean({ description: 'replace --out if it exists' }),
+    'include-client-bound': Flags.boolean({
+      description: "keep the steps the client's self-check called client-bound (each with a note; the fit replays the intended send times, so their figures carry the client's lateness)",
+    }),
   }
 
   async run(): Promise<Record<string, unknown>> {
@@ -48,6 +51,7 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
       ...(flags['cc-endpoint'] !== undefined ? { ccEndpoint: flags['cc-endpoint'] } : {}),
       confidential: flags.cc,
       maxRequestsPerPoint: flags['max-requests'],
+      includeClientBound: flags['include-client-bound'],
     })
     const baseName = flags.profile ?? shippedProfileServing(sweep.model, flags.from)
     const base = loadProfile(baseName)

@@ -370,7 +370,7 @@ function armPoints(
     })
   }
   if (points.length < 2) {
-    throw new UserError(`--from ${runFolder}: ${prefix === '' ? 'the endpoint' : prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly (the others are client-bound); a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers)`)
+    throw new UserError(`--from ${runFolder}: ${prefix === '' ? 'the endpoint' : prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly (the others are client-bound); a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers), or keep them with --include-client-bound`)
   }
   return points
 }
