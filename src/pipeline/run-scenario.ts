@@ -18,6 +18,7 @@ import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { Interrupted } from '../util/interrupt.js'
 import { sizeOptionsForScenario } from './size-scenario.js'
+import { headlineNpvCost, headlineSavings } from '../tco/headline.js'
 import { sizeWorkloads, withSizedGpus } from './size-workloads.js'
 
 export interface RunStep {
@@ -185,14 +186,14 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       if (planned) {
         // One estate: each option carries the plan's moves to that offer, so each saving is that part of the plan (P50 of the per-draw savings where the Monte Carlo ran).
         const baseline = result.options.find((o) => o.baseline)
-        const saving = (o: (typeof feasible)[number]): number => o.monteCarlo?.savings?.p50 ?? o.savings?.npv ?? 0
+        const saving = (o: (typeof feasible)[number]): number => headlineSavings(o) ?? 0
         const parts = feasible.filter((o) => !o.baseline).map((o) => `${o.id} ${money(saving(o))}`)
         const total = feasible.reduce((sum, o) => sum + (o.baseline ? 0 : saving(o)), 0)
         const basis = feasible.some((o) => o.monteCarlo?.savings) ? 'P50' : 'deterministic'
-        return `today's estate ${money(baseline?.monteCarlo?.npvCost.p50 ?? baseline?.deterministic?.npvCost ?? 0)} (NPV of costs, ${baseline?.monteCarlo ? 'P50' : 'deterministic'}); savings of the plan's moves by offer (${basis}): ${parts.join(', ') || 'none'} (together ${money(total)}${basis === 'P50' ? ', the sum of their P50s' : ''})`
+        return `today's estate ${money((baseline ? headlineNpvCost(baseline) : null) ?? 0)} (NPV of costs, ${baseline?.monteCarlo ? 'P50' : 'deterministic'}); savings of the plan's moves by offer (${basis}): ${parts.join(', ') || 'none'} (together ${money(total)}${basis === 'P50' ? ', the sum of their P50s' : ''})`
       }
       // The headline basis: the Monte Carlo P50 (the deterministic case only without one).
-      const headline = (o: (typeof feasible)[number]): number => o.monteCarlo?.npvCost.p50 ?? o.deterministic?.npvCost ?? 0
+      const headline = (o: (typeof feasible)[number]): number => headlineNpvCost(o) ?? 0
       const cheapest = feasible.sort((a, b) => headline(a) - headline(b))[0]
       return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(headline(cheapest))} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})` : 'no feasible option'
     })

@@ -1,5 +1,6 @@
 import { alignColumns } from '../output/text-table.js'
 import type { TcoResult } from '../schema/tco-result.js'
+import { headlineSavings } from './headline.js'
 
 /** The first column (names) reads left-aligned, the figures right-aligned. */
 const FIGURES_RIGHT = (column: number): boolean => column !== 0
@@ -63,7 +64,7 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
 
   const best = result.options
     .filter((option) => option.savings !== null && option.feasible)
-    .sort((a, b) => headlineSavings(b) - headlineSavings(a))[0]
+    .sort((a, b) => (headlineSavings(b) ?? Number.NEGATIVE_INFINITY) - (headlineSavings(a) ?? Number.NEGATIVE_INFINITY))[0]
   const tornado = best ? result.tornado.find((entry) => entry.option === best.id) : undefined
   if (best && tornado && tornado.bars.length > 0) {
     lines.push('')
@@ -83,11 +84,6 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
   }
   for (const warning of result.warnings) lines.push(`warning: ${warning}`)
   return lines.join('\n')
-}
-
-/** The headline saving: the Monte Carlo P50 of savings, or the deterministic one without a Monte Carlo. */
-function headlineSavings(option: TcoResult['options'][number]): number {
-  return option.monteCarlo?.savings?.p50 ?? option.savings?.npv ?? Number.NEGATIVE_INFINITY
 }
 
 /** A payback month: m12, or never (not within the horizon). */

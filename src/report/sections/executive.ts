@@ -3,6 +3,7 @@ import type { Plan } from '../../schema/plan.js'
 import type { SizingResult } from '../../schema/sizing.js'
 import type { BenchSummary, RunSummary } from '../../schema/summary.js'
 import type { TcoResult } from '../../schema/tco-result.js'
+import { headlineSavings } from '../../tco/headline.js'
 import { estimate, num, pct, range, ratioChange, signed, withUnit } from '../format.js'
 import { type Loaded, type ReportInputs, use } from '../inputs.js'
 import type { ExecutiveSection, KeyFigure } from '../model.js'
@@ -207,7 +208,7 @@ function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recomme
       // One estate (a plan): each option is the part of the plan that moves workloads to that offer,
       // so the story is today's estate and what the plan's moves save, not one option against another.
       const parts = ranked.filter((o) => !o.baseline && o.feasible)
-      const saving = (o: (typeof parts)[number]): number | null => o.monteCarlo?.savings?.p50 ?? o.savings?.npv ?? null
+      const saving = headlineSavings
       const basis = parts.some((o) => o.monteCarlo?.savings) ? 'P50 of the per-draw savings' : 'deterministic: inputs at their modes'
       const total = parts.reduce((sum, o) => sum + (saving(o) ?? 0), 0)
       const baselineCost = baseline?.monteCarlo ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})` : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`

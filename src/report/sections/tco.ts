@@ -1,4 +1,5 @@
 import type { TcoOptionResult, TcoResult } from '../../schema/tco-result.js'
+import { headlineNpvCost } from '../../tco/headline.js'
 import { type ChartBook, intervalChart, lineChart, stackedBarChart, tornadoChart } from '../charts.js'
 import { num, pct, range, signed, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
@@ -21,7 +22,7 @@ const optionLabel = (o: TcoOptionResult): string => (o.name && o.name !== o.id ?
 
 /** Options that passed the sovereignty gate and have costs, cheapest P50 (or deterministic) first. */
 export function rankedOptions(result: TcoResult): TcoOptionResult[] {
-  const cost = (o: TcoOptionResult): number => o.monteCarlo?.npvCost.p50 ?? o.deterministic?.npvCost ?? Number.POSITIVE_INFINITY
+  const cost = (o: TcoOptionResult): number => headlineNpvCost(o) ?? Number.POSITIVE_INFINITY
   return result.options.filter((o) => o.feasible && o.deterministic !== null).sort((a, b) => cost(a) - cost(b))
 }
 
