@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { planSchema } from '../../src/schema/plan.js'
-import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
+import type { SizingResult } from '../../src/schema/sizing.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { sizingFixture } from '../helpers/sizing-fixture.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-tco-sizing-'))
 const MODEL = 'scenarios/tco-eu-exit.yaml'
@@ -49,32 +50,7 @@ function costLine(catalogRow: string, bought: CostLine['gpusBought']): CostLine 
 }
 
 function sizing(gpus: { low: number; total: number; high: number | null }, modelError: SizingResult['endpoints'][number]['modelError'] = null, costs: Record<string, CostLine[]> = {}): SizingResult {
-  const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
-  const endpoint = (label: string) => ({
-    label,
-    source: 'simulated' as const,
-    detail: 'test',
-    profile: null,
-    capacityPerReplica: { ratePerS: estimate, inputTokensPerS: estimate, outputTokensPerS: estimate, lowerBoundOnly: false },
-    firstCut: null,
-    evaluations: [],
-    modelError,
-    gpusPerReplica: 2,
-    replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8, terms: { base: 'test', spare: 'test', surge: 'test' } },
-    gpus: { surge: 2, ...gpus },
-    costs: costs[label] ?? [],
-    warnings: [],
-  })
-  return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v2',
-    createdAt: new Date().toISOString(),
-    tool: { name: 'geopat', version: 'test' },
-    demand: { peakRequestsPerS: 85, averageRequestsPerS: 85, averageBasis: 'assumed-peak', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
-    slo: { ttftMs: 1000 },
-    attainment: 0.95,
-    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
-    endpoints: [endpoint('us-hyperscaler'), endpoint('eu-regional')],
-  })
+  return sizingFixture(gpus, { modelError, costs })
 }
 
 async function tcoWith(name: string, result: SizingResult) {

@@ -12,10 +12,11 @@ import { type ModelPlan, type PriceSource, compileModel, driverVariables } from 
 import { makeDistribution } from '../../src/tco/distributions.js'
 import { runTco } from '../../src/tco/engine.js'
 import { parseWithSchema } from '../../src/schema/load-file.js'
-import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
+import type { SizingResult } from '../../src/schema/sizing.js'
 import { type TcoModel, tcoModelSchema } from '../../src/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { sizingFixture } from '../helpers/sizing-fixture.js'
 
 /**
  * Shared drivers, rank correlations and the basis of the headline figures (issue 17, scope 3).
@@ -39,31 +40,7 @@ function compile(model: unknown): ModelPlan {
 
 /** A sizing.json with one endpoint whose GPU range is 8–24, mode 16 (or the range given), under each label. */
 function sizing(gpus = { low: 8, total: 16, high: 24 }, labels = ['eu']): SizingResult {
-  const estimate = { estimate: 10, low: 8, high: 12, method: 'test' }
-  return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v2',
-    createdAt: new Date().toISOString(),
-    tool: { name: 'geopat', version: 'test' },
-    demand: { peakRequestsPerS: 85, averageRequestsPerS: 85, averageBasis: 'assumed-peak', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
-    slo: { ttftMs: 1000 },
-    attainment: 0.95,
-    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
-    endpoints: labels.map((label) => ({
-        label,
-        source: 'simulated',
-        detail: 'test',
-        profile: null,
-        capacityPerReplica: { ratePerS: estimate, inputTokensPerS: estimate, outputTokensPerS: estimate, lowerBoundOnly: false },
-        firstCut: null,
-        evaluations: [],
-        modelError: null,
-        gpusPerReplica: 2,
-        replicas: { base: 4, spare: 1, surge: 1, total: 6, low: 5, high: 8, terms: { base: 'test', spare: 'test', surge: 'test' } },
-        gpus: { surge: 2, ...gpus },
-        costs: [],
-        warnings: [],
-      })),
-  })
+  return sizingFixture(gpus, { labels })
 }
 
 /** Two rental offers identical in everything but the price per GPU-hour (the second +10%), both sized from the same endpoint. */
