@@ -7,35 +7,13 @@ import { CASHFLOW_COLUMNS } from '../../src/tco/cashflow-csv.js'
 import { FOCUS_COLUMNS } from '../../src/tco/focus.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
 import { userCatalogRow } from '../helpers/catalog.js'
+import { cells } from '../helpers/csv-cells.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-tco-'))
 const EXAMPLE = 'scenarios/tco-eu-exit.yaml'
 // The example names its inventory (compliance.inventory) relative to its own folder: copies made here need it beside them.
 copyFileSync('scenarios/eu-exit-inventory.yaml', join(work, 'eu-exit-inventory.yaml'))
-
-/** A naive CSV line split that honours double quotes (enough for these files). */
-function cells(line: string): string[] {
-  const out: string[] = []
-  let current = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i] as string
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        current += '"'
-        i++
-      } else if (char === '"') quoted = false
-      else current += char
-    } else if (char === '"') quoted = true
-    else if (char === ',') {
-      out.push(current)
-      current = ''
-    } else current += char
-  }
-  out.push(current)
-  return out
-}
 
 describe('geopat tco', () => {
   it('runs the example scenario: a table, tco.json, cashflows.csv and a FOCUS CSV marked as a projection', async () => {

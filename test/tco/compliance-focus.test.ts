@@ -10,6 +10,7 @@ import type { CatalogRow } from '../../src/schema/catalog.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
 import { userCatalogRow } from '../helpers/catalog.js'
+import { cells } from '../helpers/csv-cells.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
@@ -21,29 +22,6 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-compliance-'))
 const EXAMPLE = 'scenarios/tco-eu-exit.yaml'
 const INVENTORY = 'scenarios/eu-exit-inventory.yaml'
 copyFileSync(INVENTORY, join(work, 'eu-exit-inventory.yaml'))
-
-/** CSV line split honouring double quotes. */
-function cells(line: string): string[] {
-  const out: string[] = []
-  let current = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const char = line[i] as string
-    if (quoted) {
-      if (char === '"' && line[i + 1] === '"') {
-        current += '"'
-        i++
-      } else if (char === '"') quoted = false
-      else current += char
-    } else if (char === '"') quoted = true
-    else if (char === ',') {
-      out.push(current)
-      current = ''
-    } else current += char
-  }
-  out.push(current)
-  return out
-}
 
 function readCsv(file: string): Array<Record<string, string>> {
   const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n')
