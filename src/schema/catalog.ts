@@ -19,6 +19,10 @@ export const isoDateSchema = z
  */
 export const confidenceSchema = z.enum(['high', 'medium', 'low', 'assumption'])
 
+/** How a price was obtained (see catalogRowSchema's `basis`). */
+export const priceBasisSchema = z.enum(['price-api', 'published', 'quote', 'derived', 'assumed'])
+export type PriceBasis = z.infer<typeof priceBasisSchema>
+
 export const pricingModelSchema = z.enum(['on-demand', '1-yr', '3-yr', 'spot'])
 
 /**
@@ -94,6 +98,19 @@ export const catalogRowSchema = z
     effectiveDate: isoDateSchema,
     source: z.string().min(1),
     confidence: confidenceSchema,
+    /**
+     * How the price was obtained: `price-api` fetched from the provider's price API or price file by
+     * `geopat catalog refresh`; `published` copied from a provider's public price page or a cited
+     * table of them; `quote` a dated vendor quote; `derived` computed from another figure (the notes
+     * say how); `assumed` no source for this exact offer. Absent on rows written before it existed.
+     */
+    basis: priceBasisSchema.optional(),
+    /** The primary source's address: the API request or price page the figure comes from (or can be checked against). */
+    sourceUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    /** When geopat fetched the price (ISO 8601 date-time, UTC); only on rows written by `geopat catalog refresh`. */
+    fetchedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-06T09:30:00Z' }).optional(),
+    /** The provider's own id of the priced item (Azure meterId/skuId, AWS SKU and rate code, GCP skuId). */
+    providerSkuId: z.string().min(1).optional(),
     confidentialComputing: z.boolean().default(false),
     sovereignty: sealLevelSchema,
     /** Egress per GB in `currency`, first tier; 0 where the provider bundles it. */
@@ -142,11 +159,59 @@ export const pricingDefaultsSchema = z
   })
 export type PricingDefaultsFile = z.infer<typeof pricingDefaultsSchema>
 
+/** One exchange rate: how many units of `quote` one unit of `base` buys, on `date`. */
+export const fxRateSchema = z
+  .object({
+    base: currencySchema,
+    quote: currencySchema,
+    rate: z.number().positive(),
+    date: isoDateSchema,
+    source: z.string().min(1),
+    confidence: confidenceSchema,
+    /** The published file or API request the rate was read from. */
+    sourceUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    /** When geopat fetched it (ISO 8601 date-time); only on rates written by `geopat catalog refresh`. */
+    fetchedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2026-12-06T09:30:00Z' }).optional(),
+    note: z.string().optional(),
+  })
+  .strict()
+export type FxRateRow = z.infer<typeof fxRateSchema>
+
+/** One price source's part in a refresh: what was asked, when, and what came of it. */
+export const refreshSourceSchema = z
+  .object({
+    /** azure, aws, gcp, ecb. */
+    source: z.string().min(1),
+    /** `api` fetched over HTTP(S); `file` read from a price file downloaded elsewhere (--from-file). */
+    via: z.enum(['api', 'file']),
+    /** The first request's URL, or the file's path. */
+    location: z.string().min(1),
+    fetchedAt: z.iso.datetime({ offset: true }),
+    status: z.enum(['ok', 'failed']),
+    /** Why the source failed (one line); its rows are then absent, never half-written. */
+    error: z.string().optional(),
+    rows: z.number().int().nonnegative(),
+    /** Priced items that the mapping table could not map to a catalog row, and why: listed, not guessed. */
+    unmapped: z.array(z.object({ sku: z.string(), region: z.string().optional(), reason: z.string() }).strict()).default([]),
+  })
+  .strict()
+export type RefreshSource = z.infer<typeof refreshSourceSchema>
+
 /** One catalog file: rows, and the defaults the reference gives where no price is published. */
 export const catalogFileSchema = z
   .object({
     description: z.string().optional(),
+    /** Written by `geopat catalog refresh`: when and from where this file's rows and rates came. */
+    refresh: z
+      .object({
+        generatedAt: z.iso.datetime({ offset: true }),
+        sources: z.array(refreshSourceSchema),
+      })
+      .strict()
+      .optional(),
     rows: z.array(catalogRowSchema).default([]),
+    /** Exchange rates carried with the rows (a refresh writes the ECB's here); loaded as an FX file's. */
+    fxRates: z.array(fxRateSchema).optional(),
     pricingDefaults: pricingDefaultsSchema.optional(),
   })
   .strict()
@@ -156,19 +221,7 @@ export type CatalogFile = z.infer<typeof catalogFileSchema>
 export const fxFileSchema = z
   .object({
     description: z.string().optional(),
-    rates: z.array(
-      z
-        .object({
-          base: currencySchema,
-          quote: currencySchema,
-          rate: z.number().positive(),
-          date: isoDateSchema,
-          source: z.string().min(1),
-          confidence: confidenceSchema,
-          note: z.string().optional(),
-        })
-        .strict(),
-    ),
+    rates: z.array(fxRateSchema),
   })
   .strict()
 export type FxFile = z.infer<typeof fxFileSchema>
