@@ -11,6 +11,42 @@ import { countrySchema, sealLevelSchema } from './catalog.js'
 export const priceProviderSchema = z.enum(['azure', 'aws', 'gcp'])
 export type PriceProvider = z.infer<typeof priceProviderSchema>
 
+/**
+ * One priced part of a machine type that its provider prices as the sum of its parts (GCP: an
+ * accelerator-optimized VM is billed as its GPUs, its vCPUs and its memory, each a SKU of its own).
+ * The instance-hour price is the sum over the parts of the SKU's unit price times `quantity`.
+ */
+export const skuComponentSchema = z
+  .object({
+    /** What the part is, in words (GPU, vCPU, memory): said in the row's notes. */
+    part: z.string().min(1),
+    /** How many of the SKU's usage units one instance uses per hour (8 GPUs, 208 vCPUs, 1872 GiB). */
+    quantity: z.number().positive(),
+    /** The SKU's usage unit the quantity counts, exactly as the price list writes it (GCP: h, GiBy.h). */
+    usageUnit: z.string().min(1),
+    /**
+     * A regular expression the SKU's description must match, per term (on-demand, spot, 1-yr, 3-yr);
+     * a term with no expression is not priced for the machine type. Anchor it (^…): the price list has
+     * look-alike SKUs (DWS, Mega, sole-tenancy) that must not match.
+     */
+    descriptions: z
+      .object({ 'on-demand': z.string().min(1).optional(), spot: z.string().min(1).optional(), '1-yr': z.string().min(1).optional(), '3-yr': z.string().min(1).optional() })
+      .strict()
+      .refine((patterns) => Object.values(patterns).every((pattern) => isRegExp(pattern)), 'each must be a valid regular expression'),
+  })
+  .strict()
+export type SkuComponent = z.infer<typeof skuComponentSchema>
+
+function isRegExp(pattern: string | undefined): boolean {
+  if (pattern === undefined) return true
+  try {
+    new RegExp(pattern)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const skuMappingSchema = z
   .object({
     provider: priceProviderSchema,
@@ -26,6 +62,8 @@ export const skuMappingSchema = z
     /** Where the SKU's GPU model, count and CC capability are documented. */
     source: z.string().min(1),
     note: z.string().optional(),
+    /** For a machine type priced as its parts (GCP): the parts, each a SKU of the price list. */
+    components: z.array(skuComponentSchema).min(1).optional(),
   })
   .strict()
 export type SkuMapping = z.infer<typeof skuMappingSchema>
