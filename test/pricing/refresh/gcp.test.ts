@@ -8,6 +8,7 @@ import { createHttpClient } from '../../../src/pricing/refresh/http.js'
 import { loadPriceMapping } from '../../../src/pricing/refresh/mapping.js'
 import type { SourceContext } from '../../../src/pricing/refresh/source.js'
 import { catalogRowSchema } from '../../../src/schema/catalog.js'
+import { skuComponentSchema } from '../../../src/schema/price-mapping.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'price-sources', 'gcp')
@@ -250,5 +251,13 @@ describe('gcp source: Cloud Billing Catalog API', () => {
     const message = await failure(gcpSource.readFile(join(FIXTURES, 'README.md'), context('http://127.0.0.1:9').context))
     expect(message).toContain('README.md')
     expect(message).not.toContain('\n')
+  })
+
+  it('the mapping refuses a component whose description pattern is not a regular expression', () => {
+    const component = { part: 'GPU', quantity: 8, usageUnit: 'h', descriptions: { 'on-demand': '^Nvidia H100 80GB GPU running in ' } }
+    expect(skuComponentSchema.safeParse(component).success).toBe(true)
+    const bad = skuComponentSchema.safeParse({ ...component, descriptions: { spot: '^Nvidia (H100' } })
+    expect(bad.success).toBe(false)
+    expect(bad.error?.issues[0]?.message).toMatch(/regular expression/)
   })
 })
