@@ -31,7 +31,8 @@ import { findRegion, findSku, mappedRow, type PricedItem, type PriceSource, type
  *   term's hours: 730 hours a month × 12 × years (8,760 a year; Azure's pricing pages count a month
  *   as 730 hours, as src/pricing/unit-cost.ts does); the row's notes say so.
  * - An item whose armSkuName or armRegionName the mapping table lacks, an unknown price type or
- *   term, a unit other than "1 Hour", a price of 0, or two meters that price one offer differently
+ *   term, a unit other than "1 Hour", a price of 0, a price that takes effect after the fetch (not
+ *   in force yet: the catalog refuses it), or two meters that price one offer differently
  *   (primary-region meters win over the others) is listed in `unmapped` with the reason.
  * Each row: sourceUrl = the exact URL of the page the item came from, providerSkuId =
  * "<skuId>/<meterId>" (a reservation shares its meterId with the pay-as-you-go meter; the skuId
@@ -344,6 +345,9 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
   if (!item.productName.startsWith('Virtual Machines ')) return { kind: 'unmapped', reason: `productName "${item.productName}" is not a Linux virtual machine meter` }
   if (item.unitOfMeasure !== '1 Hour') return { kind: 'unmapped', reason: `unitOfMeasure "${item.unitOfMeasure}" is not "1 Hour"` }
   if (/Low Priority/i.test(item.meterName) || /Low Priority/i.test(item.skuName)) return { kind: 'unmapped', reason: `Low Priority meter "${item.meterName}": no catalog pricing model (not spot, not on-demand)` }
+  const effectiveDate = item.effectiveStartDate.slice(0, 10)
+  const fetchDay = page.fetchedAt.toISOString().slice(0, 10)
+  if (effectiveDate > fetchDay) return { kind: 'unmapped', reason: `meter "${item.meterName}" (${item.type}) takes effect on ${effectiveDate}, after the fetch (${fetchDay}): not in force yet` }
   if (item.retailPrice === 0) return { kind: 'unmapped', reason: `meter "${item.meterName}" (${item.type}) has retailPrice 0: not a price` }
 
   let term: Term
@@ -373,7 +377,7 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
       term,
       pricePerInstanceHour,
       currency: item.currencyCode,
-      effectiveDate: item.effectiveStartDate.slice(0, 10),
+      effectiveDate,
       sourceUrl: page.url ?? AZURE_RETAIL_PRICES_URL,
       providerSkuId: item.skuId ? `${item.skuId}/${item.meterId}` : item.meterId,
       providerDescription: `${item.productName}, ${item.meterName}${item.type === 'Reservation' ? `, ${item.reservationTerm} reservation` : ''} (${item.armRegionName})`,

@@ -277,10 +277,11 @@ describe('azure source from a saved file', () => {
         expect.stringMatching(/^Standard_ND96isr_H100_v5 westeurope: reservationTerm "5 Years"/),
         expect.stringMatching(/^Standard_ND96isr_H100_v5 northeurope: productName "NDsH100v5 Series Cloud Services"/),
         expect.stringMatching(/^Standard_ND96isr_H100_v5 northeurope: 2 meters price the on-demand offer differently/),
+        expect.stringMatching(/^Standard_ND96isr_H200_v5 swedencentral: .* takes effect on 2027-03-01, after the fetch \(2026-12-06\): not in force yet$/),
       ]),
     )
-    expect(result.unmapped).toHaveLength(5)
-    // The primary-region meter wins over the non-primary one (104).
+    expect(result.unmapped).toHaveLength(6)
+    // The primary-region meter in force wins over the non-primary one (104) and the future one (95).
     expect(result.rows.map((row) => [row.id, row.price])).toEqual([['azure-nd96isr-h200-v5-swedencentral', 101]])
   })
 
