@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -107,6 +108,25 @@ afterEach(async () => {
 afterAll(async () => {
   server.closeAllConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
+})
+
+describe('data/price-sources/aws.yaml', () => {
+  it('maps the GPU instance types the catalog prices, with the ids of the built-in rows', () => {
+    const aws = mapping.skus.filter((sku) => sku.provider === 'aws')
+    const byType = Object.fromEntries(aws.map((sku) => [sku.sku, `${sku.gpuCount}x ${sku.gpu} ${sku.idStem}`]))
+    expect(byType).toMatchObject({
+      'p5.48xlarge': '8x H100 SXM aws-p5.48xlarge',
+      'p5e.48xlarge': '8x H200 aws-p5e.48xlarge',
+      'p5en.48xlarge': '8x H200 aws-p5en.48xlarge',
+      'p4de.24xlarge': '8x A100-80 aws-p4de.24xlarge',
+      'p4d.24xlarge': '8x A100-40 aws-p4d.24xlarge',
+      'g6e.xlarge': '1x L40S aws-g6e.xlarge',
+      'p6-b200.48xlarge': '8x B200 aws-p6-b200.48xlarge',
+    })
+    const regions = mapping.regions.filter((region) => region.provider === 'aws')
+    expect(regions.find((region) => region.region === 'eu-north-1')).toMatchObject({ country: 'SE', displayName: 'EU (Stockholm)' })
+    expect(regions.find((region) => region.region === 'us-east-1')).toMatchObject({ country: 'US', displayName: 'US East (N. Virginia)' })
+  })
 })
 
 describe('awsSource.fetch: service index → region index → a region offer file (CSV form)', () => {
@@ -262,6 +282,20 @@ describe('awsSource.readFile: an offer file downloaded elsewhere (--from-file)',
       { sku: 'p5.48xlarge', region: 'ap-northeast-1', reason: expect.stringContaining('"Asia Pacific (Tokyo)"') },
       { sku: 'g6e.xlarge', region: 'ap-northeast-1', reason: expect.stringContaining('not in data/price-sources/aws.yaml regions') },
     ])
+  })
+
+  it('reads a file saved with CRLF line ends (and a BOM) into the same rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geopat-aws-'))
+    try {
+      const path = join(dir, 'index.csv')
+      writeFileSync(path, `\uFEFF${fixture('eu-north-1/index.csv').replace(/\n/g, '\r\n')}`)
+      const crlf = await awsSource.readFile(path, context())
+      const lf = await awsSource.readFile(join(FIXTURES, 'eu-north-1', 'index.csv'), context())
+      expect(crlf.rows).toEqual(lf.rows)
+      expect(crlf.rows.length).toBe(Object.values(EXPECTED).filter((row) => row.region === 'eu-north-1').length)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('a missing file or the JSON form is refused in one line', async () => {
