@@ -17,7 +17,8 @@ import { type PriceSource, type SourceContext, type SourceResult, type Term, typ
  *   offer file     <base>/offers/v1.0/aws/AmazonEC2/<version>/<region>/index.json, read in its CSV form (index.csv)
  *
  * The URLs in the index files are relative to the host; they are resolved against the base URL.
- * A region's EC2 offer file is hundreds of MB: it is streamed through csv-parse, never held whole.
+ * A region's EC2 offer file is hundreds of MB: it is streamed line by line, never held whole, and
+ * only the lines that can be a kept row are parsed (csv-parse; see readOfferCsv).
  * Its first 5 lines are metadata (FormatVersion, Disclaimer, Publication Date, Version, OfferCode),
  * the 6th the header, then one line per price dimension of a product and term.
  *
@@ -71,10 +72,10 @@ const OPTIONAL_COLUMNS = {
 type Column = keyof typeof COLUMNS | keyof typeof OPTIONAL_COLUMNS
 
 const serviceIndexSchema = z.object({
-  offers: z.record(z.string(), z.object({ currentRegionIndexUrl: z.string().min(1).optional() }).passthrough()),
+  offers: z.record(z.string(), z.object({ currentRegionIndexUrl: z.string().min(1).optional() })),
 })
 const regionIndexSchema = z.object({
-  regions: z.record(z.string(), z.object({ regionCode: z.string().min(1), currentVersionUrl: z.string().min(1) }).passthrough()),
+  regions: z.record(z.string(), z.object({ regionCode: z.string().min(1), currentVersionUrl: z.string().min(1) })),
 })
 
 /** An instance type of a GPU family (p…, g…, gr…): one the mapping lacks is listed as unmapped. */
