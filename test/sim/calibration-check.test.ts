@@ -14,7 +14,7 @@ import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
  */
 const KNOWN_MISSES: Record<string, string> = {
   'p2-h200-8b-qps16-ttft-cc-off':
-    'server pinned to one core, offered 16 req/s above its ~12 req/s: Phala measured the backlog before the first token (TTFT 15 s) with the decoding batch at ~91 (ITL 40 ms); the model queues the backlog on the shared core FIFO, giving short TTFT and long ITL instead',
+    'server pinned to one core, offered 16 req/s above its ~12 req/s: Phala measured the backlog before the first token (TTFT 15 s) with the decoding batch at ~91 (ITL 40 ms); the model queues the backlog on the shared core FIFO, giving short TTFT and long ITL instead; the server was two processes on that core (vLLM ≥ 0.5.4), but sharing the core fairly between them, with or without the engine spin-waiting on the GPU, does not fit it either (bench/RESULTS.md)',
   'p2-h200-8b-qps16-ttft-cc-on': 'as p2-h200-8b-qps16-ttft-cc-off, CC on',
   'p2-h200-8b-qps16-itl-cc-off': 'as p2-h200-8b-qps16-ttft-cc-off: the same backlog shows in the model as long ITL',
   'p2-h200-8b-qps4-ttft-cc-off':
