@@ -208,3 +208,20 @@ describe("a catalog file's fxRates", () => {
     expect(late[0]?.message).toContain('(fetched 2026-12-05')
   })
 })
+
+describe('the built-in rows say how they were obtained (issue 18)', () => {
+  it('every row has a basis and an http(s) sourceUrl; the row derived from another region says derived', () => {
+    const catalog = loadCatalog()
+    for (const row of catalog.rows) {
+      expect(row.basis, row.id).toBeDefined()
+      expect(row.sourceUrl, row.id).toMatch(/^https:\/\//)
+      // Built-in rows are not fetched: their age counts from their effective date.
+      expect(row.fetchedAt, row.id).toBeUndefined()
+    }
+    const derived = catalog.rows.filter((row) => row.basis === 'derived')
+    expect(derived.map((row) => row.id)).toEqual(['aws-p5.48xlarge-eu-north-1'])
+    expect(derived[0]?.notes).toMatch(/×1\.07/)
+    // Every built-in FX rate points at the ECB's own page for its currency.
+    for (const rate of catalog.fx.rates) expect(rate.sourceUrl, `${rate.base}/${rate.quote}`).toMatch(/^https:\/\/www\.ecb\.europa\.eu\//)
+  })
+})
