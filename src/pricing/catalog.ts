@@ -58,6 +58,19 @@ export interface LoadCatalogOptions {
   fxFiles?: string[]
   /** Load the built-in data/catalog/*.yaml and data/fx/*.yaml first (default true). */
   builtIn?: boolean
+  /**
+   * The day prices are in force on (default: today). Among rows of one offer, one that takes effect
+   * after it (an announced price) does not supersede one in force: it is kept as superseded.
+   */
+  asOf?: Date
+}
+
+/** Where each loaded row stood in its file (rows.N), for messages about it; not part of the row. */
+const filePosition = new WeakMap<object, number>()
+
+/** The row's index in its file's `rows`, as loaded. */
+export function rowIndexInFile(row: SupersededRow): number | undefined {
+  return filePosition.get(row)
 }
 
 const BUILT_IN_CATALOG_DIR = join(PACKAGE_ROOT, 'data', 'catalog')
@@ -97,6 +110,7 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   for (const path of options.files ?? []) inputs.push({ path, builtIn: false })
   for (const path of options.fxFiles ?? []) inputs.push({ path, builtIn: false, kind: 'fx' })
 
+  const asOf = options.asOf ?? new Date()
   const rows: CatalogEntry[] = []
   const rowIndex = new Map<string, number>()
   const fxRates: FxRate[] = []
@@ -128,6 +142,7 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       }
       inThisFile.set(row.id, index)
       const entry: CatalogEntry = { ...row, file }
+      filePosition.set(entry, index)
       const at = rowIndex.get(row.id)
       const current = at === undefined ? undefined : rows[at]
       if (at === undefined || current === undefined) {
@@ -143,9 +158,15 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       }
       // The freshest confirmation prices the offer; on a tie the file loaded later (the user's) wins.
       const { superseded: older = [], ...currentRow } = current
-      const [winner, loser] = confirmedTime(row) >= confirmedTime(current) ? [entry, currentRow] : [currentRow, entry]
+      filePosition.set(currentRow, filePosition.get(current) ?? -1)
+      // A row in force on asOf always beats one that is not yet; then the later confirmation wins.
+      const inForce = (candidate: CatalogRow): boolean => ageInDays(candidate.effectiveDate, asOf) >= 0
+      const newer = inForce(row) !== inForce(current) ? inForce(row) : confirmedTime(row) >= confirmedTime(current)
+      const [winner, loser] = newer ? [entry, currentRow] : [currentRow, entry]
       const superseded = [loser, ...older].sort((a, b) => confirmedTime(b) - confirmedTime(a))
-      rows[at] = { ...winner, superseded }
+      const merged: CatalogEntry = { ...winner, superseded }
+      filePosition.set(merged, filePosition.get(winner) ?? -1)
+      rows[at] = merged
     })
     for (const rate of catalogFile.fxRates ?? []) fxRates.push({ ...rate, file })
     if ((catalogFile.fxRates ?? []).length > 0) fxFiles.push(file)
@@ -539,14 +560,15 @@ export interface CatalogValidation {
  */
 export function validateCatalogFiles(options: { files?: string[]; fxFiles?: string[]; builtIn?: boolean; asOf: Date; maxAgeDays?: number }): CatalogValidation {
   const given = [...(options.files ?? []), ...(options.fxFiles ?? [])]
-  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true) })
+  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true), asOf: options.asOf })
   const checked = catalog.files.filter((file) => (given.length === 0 ? file.builtIn : !file.builtIn))
   const checkedNames = new Set(checked.map((file) => file.file))
-  const rows = catalog.rows.filter((row) => checkedNames.has(row.file))
+  // Every row of the checked files, also one a fresher row of its offer supersedes.
+  const rows = catalog.rows.flatMap((row) => [row, ...(row.superseded ?? [])]).filter((row) => checkedNames.has(row.file))
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   for (const row of rows) {
     if (notInForce(row, options.asOf) === undefined) continue
-    const index = catalog.rows.filter((other) => other.file === row.file).indexOf(row)
+    const index = rowIndexInFile(row) ?? catalog.rows.filter((other) => other.file === row.file).indexOf(row)
     throw new UserError(
       `${row.file}: rows.${index}.effectiveDate: ${row.effectiveDate} is after the as-of date ${isoDay(options.asOf)}; a price must be in force on it (row ${row.id}; give the price in force then, or a later --as-of)`,
     )

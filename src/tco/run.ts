@@ -49,7 +49,7 @@ export interface TcoRunOptions {
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string; riskEstimates: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
   const asOf = options.asOf ?? new Date()
-  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
+  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles, asOf })
   // With a plan, one estate: the baseline is the plan's inventory priced from the catalog, and each
   // option the workloads the plan moves to that offer, on their own timelines (estate.ts).
   const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined

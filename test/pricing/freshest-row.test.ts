@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { type CatalogEntry, convertCurrency, formatCatalogEntry, formatCatalogList, listCatalog, loadCatalog, pricePerGpuHour, staleRows } from '../../src/pricing/catalog.js'
+import { type CatalogEntry, convertCurrency, formatCatalogEntry, formatCatalogList, listCatalog, loadCatalog, pricePerGpuHour, staleRows, validateCatalogFiles } from '../../src/pricing/catalog.js'
 import { staleFxRates } from '../../src/pricing/fx.js'
 import { priceUsed } from '../../src/pricing/provenance.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
@@ -100,6 +100,28 @@ describe('one offer in several files: the freshest row prices it', () => {
     expect(loadCatalog({ files: [second, first], builtIn: false }).byId('tied')?.file).toBe(first)
     const sameDay = writeYaml({ rows: [{ ...userCatalogRow(), ...refreshedP5({ fetchedAt: undefined, effectiveDate: builtIn.effectiveDate }) }] })
     expect(loadCatalog({ files: [sameDay] }).byId(builtIn.id)?.file).toBe(sameDay)
+  })
+
+  it('a row not yet in force on the as-of date (an announced price) does not supersede one in force', () => {
+    const announced = writeYaml({ rows: [refreshedP5({ effectiveDate: '2027-02-01', fetchedAt: '2026-12-05T08:00:00Z' })] })
+    const asOf = new Date('2026-12-06T00:00:00Z')
+    const catalog = loadCatalog({ files: [announced], asOf })
+    expect(catalog.byId(builtIn.id)?.file).toBe(builtIn.file)
+    expect(catalog.byId(builtIn.id)?.superseded?.map((older) => older.file)).toEqual([announced])
+    // From its effective date on, it prices the offer.
+    expect(loadCatalog({ files: [announced], asOf: new Date('2027-02-01T00:00:00Z') }).byId(builtIn.id)?.file).toBe(announced)
+    // catalog validate still checks it, naming its place in its file.
+    const message = userErrorOf(() => validateCatalogFiles({ files: [announced], asOf }))
+    expect(message).toMatch(new RegExp(`^${announced}: rows\\.0\\.effectiveDate: 2027-02-01 is after the as-of date 2026-12-06`))
+  })
+
+  it('catalog validate counts and checks a user row that the built-in row supersedes', () => {
+    const older = writeYaml({ rows: [userCatalogRow({ id: 'other-offer' }), refreshedP5({ fetchedAt: '2025-01-10T08:00:00Z', effectiveDate: '2024-06-01' })] })
+    const validation = validateCatalogFiles({ files: [older], asOf: new Date('2026-12-06T00:00:00Z') })
+    expect(validation.totals.rows).toBe(2)
+    // The superseded row (fetched 2025-01-10) is stale, and its warning names the user's file.
+    expect(validation.staleRows.map((warning) => [warning.id, warning.confirmedOn])).toEqual([[builtIn.id, '2025-01-10']])
+    expect(validation.staleRows[0]?.message).toContain(older)
   })
 
   it('a different offer under the same id is one line naming both files and the differing field', () => {
