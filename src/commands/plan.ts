@@ -20,6 +20,8 @@ export default class PlanCommand extends GeopatCommand {
   static override flags = {
     from: Flags.string({ multiple: true, description: 'geopat bench run folder(s): latency evidence for options that name a benchEndpoint' }),
     out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
+    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s) beside the built-in one (the freshest row of an id prices the ranking)' }),
+    fx: Flags.string({ multiple: true, description: 'your own FX file(s) beside the built-in one' }),
   }
 
   async run(): Promise<Plan> {
@@ -27,7 +29,7 @@ export default class PlanCommand extends GeopatCommand {
     const inventory = loadInventory(args.inventory)
     const evidence = latencyEvidence(flags.from ?? [])
     // Options are ranked per workload by what it would pay there, priced from the options' catalog rows.
-    const workloadCostOf = catalogCostRanking(inventory, args.inventory, loadCatalog({}))
+    const workloadCostOf = catalogCostRanking(inventory, args.inventory, loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] }))
     const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence, workloadCostOf })
     const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('plan')))
     writePlanFiles(plan, outDir)

@@ -44,7 +44,8 @@ export default class Size extends GeopatCommand {
     'gpus-per-replica': Flags.integer({ description: 'GPUs per replica (default: the profile\'s; --from: required)' }),
     'gpus-per-node': Flags.integer({ description: '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)' }),
     price: Flags.string({ multiple: true, description: 'catalog row id(s) to cost the fleet with (geopat catalog list)' }),
-    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s), beside the built-in one' }),
+    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s), beside the built-in one (the freshest row of an id prices it)' }),
+    fx: Flags.string({ multiple: true, description: 'your own FX file(s), beside the built-in one' }),
     'gpu-hour-price': numberFlag({ description: 'a price per GPU-hour to cost the fleet with (in --currency)' }),
     currency: Flags.string({ description: 'currency of prices and costs', default: 'USD' }),
     'power-w': numberFlag({ description: 'power per GPU under load, W (energy per token)' }),
@@ -113,7 +114,7 @@ export default class Size extends GeopatCommand {
     }
     const prices: GpuHourPrice[] = []
     if (flags.price) {
-      const catalog = loadCatalog({ files: flags.catalog ?? [] })
+      const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] })
       for (const id of flags.price) prices.push(gpuHourPriceFromCatalog(catalog, id, flags.currency, `--price ${id}`))
     }
     if (flags['gpu-hour-price'] !== undefined) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
+import { describePriceUsed } from '../pricing/provenance.js'
 import { STALE_AFTER_DAYS, parseAsOf } from '../pricing/catalog.js'
 import { formatComplianceLines } from '../tco/compliance-summary.js'
 import { DEFAULT_DRAWS, runTcoModel } from '../tco/run.js'
@@ -62,6 +63,11 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
     if (!this.jsonEnabled()) {
       this.log(formatTco(validated, { topDrivers: flags['top-drivers'] }))
       for (const line of formatComplianceLines(validated, money)) this.log(line)
+      if ((validated.pricesUsed ?? []).length > 0) {
+        this.log('')
+        this.log('prices used (the freshest row of each offer):')
+        for (const price of validated.pricesUsed ?? []) this.log(`  ${price.id}: ${describePriceUsed(price)}`)
+      }
       this.log('')
       this.log(`tco: ${files.json} · cash flows: ${files.cashflows} · FOCUS: ${files.focus} · risk estimates (not billed): ${files.riskEstimates}`)
     }

@@ -1,4 +1,5 @@
 import type { CostLine, Estimate, SizingResult } from '../schema/sizing.js'
+import { describePriceUsed } from '../pricing/provenance.js'
 
 const number = (value: number | null | undefined, digits: number): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits))
 const range = (estimate: Estimate, digits: number): string => `${number(estimate.estimate, digits)} [${number(estimate.low, digits)}, ${estimate.high === null ? '∞' : number(estimate.high, digits)}]`
@@ -54,6 +55,7 @@ export function formatSizing(result: SizingResult): string {
       lines.push(
         `  ${cost.catalogRow} (${cost.provider}, ${cost.region}, ${cost.sovereignty}) at ${number(cost.pricePerGpuHour, 2)} ${cost.currency}/GPU-h, ${describeSale(cost)}: ${b.estimate} GPUs bought${b.nodes !== null ? ` (${b.nodes} node${b.nodes === 1 ? '' : 's'})` : ''} (${b.low}–${b.high ?? '∞'})${cost.joulesPerOutputToken !== null ? ` · ${number(cost.joulesPerOutputToken, 2)} J/output token` : ''}`,
       )
+      if (cost.catalogPrice !== undefined) lines.push(`    price: ${describePriceUsed(cost.catalogPrice)}`)
       const surge =
         cost.surge.gpus === 0 && endpoint.gpus.surge > 0
           ? 'the rollout surge fits in the idle GPUs of the nodes bought'

@@ -49,6 +49,10 @@ export interface ScenarioRunOptions {
   outDir?: string
   /** --overwrite: replace geopat's files in an --out that holds an earlier run. */
   overwrite?: boolean
+  /** --catalog: catalog files beside the built-in ones (a refreshed catalog); the freshest row of an id prices it in size, plan and tco. */
+  catalogFiles?: string[]
+  /** --fx: FX files beside the built-in one. */
+  fxFiles?: string[]
   log: (line: string) => void
   progress: boolean
   stop: StopSignal
@@ -63,6 +67,8 @@ export interface ScenarioRunOptions {
  * report is written; the result names the steps that did not run.
  */
 export async function runScenario(options: ScenarioRunOptions): Promise<ScenarioRunResult> {
+  // A bad --catalog or --fx file is one line before anything runs, not after a bench of minutes.
+  if ((options.catalogFiles ?? []).length + (options.fxFiles ?? []).length > 0) loadCatalog({ files: options.catalogFiles ?? [], fxFiles: options.fxFiles ?? [] })
   // One run folder for one run: checked and locked here, its steps write inside it (outDirHeld).
   const runId = makeRunId(options.scenario.name ?? 'run')
   const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, log: options.log })
@@ -75,6 +81,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<Scenario
 
 async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promise<ScenarioRunResult> {
   const { scenario, log } = options
+  const pricing = { catalogFiles: options.catalogFiles ?? [], fxFiles: options.fxFiles ?? [] }
   const near = (path: string): string => resolve(dirname(options.source), path)
   const steps: RunStep[] = []
   let interruptedStep: RunStep['step'] | null = null
@@ -136,7 +143,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
     const step = scenario.size
     await timed('size', folder, async (stop) => {
       const bench = measured ? readBenchSummary(measured.folder) : undefined
-      const sizing = await runSizing({ ...sizeOptionsForScenario(scenario, step, options.source, bench), stop })
+      const sizing = await runSizing({ ...sizeOptionsForScenario(scenario, step, options.source, bench, pricing), stop })
       writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
       log(formatSizing(sizing))
       return sizeLine(sizing)
@@ -158,7 +165,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
         inventory = withSizedGpus(inventory, sized)
         sizedNote = `, GPUs of ${sized.length} workload(s) from their own sizing`
       }
-      const workloadCostOf = catalogCostRanking(inventory, inventoryFile, loadCatalog({}))
+      const workloadCostOf = catalogCostRanking(inventory, inventoryFile, loadCatalog({ files: pricing.catalogFiles, fxFiles: pricing.fxFiles }))
       const plan = buildPlan({ inventory, inventoryFile, evidence: latencyEvidence(measured ? [measured.folder] : []), workloadCostOf })
       writePlanFiles(plan, folder)
       return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)${sizedNote}`
@@ -174,8 +181,8 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
       const planned = steps.find((s) => s.step === 'plan')?.folder
       const { result } = runTcoModel({
         modelFile: model,
-        catalogFiles: [],
-        fxFiles: [],
+        catalogFiles: pricing.catalogFiles,
+        fxFiles: pricing.fxFiles,
         seed: scenario.load.seed,
         ...(sized ? { from: sized } : {}),
         ...(planned ? { plan: planned } : {}),

@@ -9,9 +9,16 @@ import type { SizingPolicy } from '../sizing/policy.js'
 /**
  * The sizing a scenario's `size:` section asks for: every simulated endpoint's profile searched in
  * virtual time (source: simulator) or every endpoint's measured sweep (source: measured), priced
- * with the catalog rows it names.
+ * with the catalog rows it names (the freshest row of each id among the built-in catalog and
+ * `pricing`'s files).
  */
-export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, source: string, bench: { file: string; summary: BenchSummary } | undefined, catalogFiles: string[] = []): SizeOptions {
+export function sizeOptionsForScenario(
+  scenario: Scenario,
+  step: SizeStep,
+  source: string,
+  bench: { file: string; summary: BenchSummary } | undefined,
+  pricing: { catalogFiles?: string[]; fxFiles?: string[] } = {},
+): SizeOptions {
   const sloGiven = Object.values(scenario.slo).some((v) => v !== undefined)
   if (!sloGiven) throw new UserError(`${source}: slo: sizing needs at least one objective (ttftMs, tpotMs or e2eMs)`)
   const labelOf = (index: number): string => scenario.endpoints[index]?.label ?? `sim-${index}`
@@ -44,7 +51,7 @@ export function sizeOptionsForScenario(scenario: Scenario, step: SizeStep, sourc
   const labels = new Set(sources.map((s) => s.label))
   let prices: GpuHourPrice[] = []
   if (step.prices.length > 0) {
-    const catalog = loadCatalog({ files: catalogFiles })
+    const catalog = loadCatalog({ files: pricing.catalogFiles ?? [], fxFiles: pricing.fxFiles ?? [] })
     prices = step.prices.map((price, index) => {
       if (!labels.has(price.endpoint)) throw new UserError(`${source}: size.prices.${index}.endpoint: "${price.endpoint}" is not an endpoint being sized (${[...labels].join(', ')})`)
       return gpuHourPriceFromCatalog(catalog, price.catalogRow, step.currency, `${source}: size.prices.${index}.catalogRow`, price.endpoint)

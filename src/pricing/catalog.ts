@@ -14,13 +14,20 @@ import {
 import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
-import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, staleFxRates } from './fx.js'
+import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, parseIsoDate, staleFxRates } from './fx.js'
 import { saleUnitOf } from '../sizing/policy.js'
+import { confirmedTime, describeConfirmation, lastConfirmation } from './provenance.js'
 
 export { STALE_AFTER_DAYS, convertCurrency, findConversion, type FxTable } from './fx.js'
 
-/** A catalog row and the file it came from. */
-export type CatalogEntry = CatalogRow & { file: string }
+/** A catalog row and the file it came from, not used because a fresher row of its offer is (see CatalogEntry). */
+export type SupersededRow = CatalogRow & { file: string }
+
+/**
+ * A catalog row that prices its offer, and the file it came from. Rows of the same id (the same
+ * offer) in other files that were confirmed earlier are kept in `superseded`, freshest first.
+ */
+export type CatalogEntry = CatalogRow & { file: string; superseded?: SupersededRow[] }
 
 /** A default discount off on-demand and the file it came from. */
 export type DiscountDefaultEntry = DiscountDefault & { file: string }
@@ -51,6 +58,19 @@ export interface LoadCatalogOptions {
   fxFiles?: string[]
   /** Load the built-in data/catalog/*.yaml and data/fx/*.yaml first (default true). */
   builtIn?: boolean
+  /**
+   * The day prices are in force on (default: today). Among rows of one offer, one that takes effect
+   * after it (an announced price) does not supersede one in force: it is kept as superseded.
+   */
+  asOf?: Date
+}
+
+/** Where each loaded row stood in its file (rows.N), for messages about it; not part of the row. */
+const filePosition = new WeakMap<object, number>()
+
+/** The row's index in its file's `rows`, as loaded. */
+export function rowIndexInFile(row: SupersededRow): number | undefined {
+  return filePosition.get(row)
 }
 
 const BUILT_IN_CATALOG_DIR = join(PACKAGE_ROOT, 'data', 'catalog')
@@ -68,9 +88,16 @@ export function builtInFxFiles(): string[] {
 
 /**
  * Loads and validates catalog and FX files: the built-in ones (unless `builtIn: false`), then the
- * user's. Any problem is one line naming the file, the field path and the rule. A row id defined
- * in two files fails, naming both. A user file's default discount for a pricing model replaces the
- * built-in one; two user files giving the same one fail.
+ * user's. Any problem is one line naming the file, the field path and the rule.
+ *
+ * An id names one offer. Rows of one id in several files (a refreshed catalog beside the built-in
+ * one) must describe the same offer (see {@link offerDifference}); the freshest prices it: the
+ * latest last confirmation (`fetchedAt`, else `effectiveDate`), a tie going to the file loaded
+ * later (a user's file after the built-in ones, a later --catalog after an earlier one). The others
+ * are kept as its `superseded`. A different offer under the same id is one line naming both files
+ * and the field; one id twice in one file fails. A catalog file's `fxRates` join the FX table as an
+ * FX file's rates. A user file's default discount for a pricing model replaces the built-in one;
+ * two user files giving the same one fail.
  */
 export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   const inputs: Array<{ path: string; builtIn: boolean; kind?: 'fx' }> = []
@@ -83,8 +110,9 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
   for (const path of options.files ?? []) inputs.push({ path, builtIn: false })
   for (const path of options.fxFiles ?? []) inputs.push({ path, builtIn: false, kind: 'fx' })
 
+  const asOf = options.asOf ?? new Date()
   const rows: CatalogEntry[] = []
-  const rowFiles = new Map<string, string>()
+  const rowIndex = new Map<string, number>()
   const fxRates: FxRate[] = []
   const fxFiles: string[] = []
   const discounts = new Map<string, DiscountDefaultEntry & { builtIn: boolean }>()
@@ -106,14 +134,42 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       continue
     }
     const catalogFile = parseCatalogFile(file, data)
+    const inThisFile = new Map<string, number>()
     catalogFile.rows.forEach((row, index) => {
-      const other = rowFiles.get(row.id)
-      if (other !== undefined) {
-        throw new UserError(`${file}: rows.${index}.id: "${row.id}" is already defined in ${other}; row ids must be unique across catalog files`)
+      const earlierHere = inThisFile.get(row.id)
+      if (earlierHere !== undefined) {
+        throw new UserError(`${file}: rows.${index}.id: "${row.id}" is already rows.${earlierHere}.id in this file; an id names one offer, given once per file`)
       }
-      rowFiles.set(row.id, file)
-      rows.push({ ...row, file })
+      inThisFile.set(row.id, index)
+      const entry: CatalogEntry = { ...row, file }
+      filePosition.set(entry, index)
+      const at = rowIndex.get(row.id)
+      const current = at === undefined ? undefined : rows[at]
+      if (at === undefined || current === undefined) {
+        rowIndex.set(row.id, rows.length)
+        rows.push(entry)
+        return
+      }
+      const difference = offerDifference(current, row)
+      if (difference !== undefined) {
+        throw new UserError(
+          `${file}: rows.${index}: "${row.id}" is already defined in ${current.file} for another offer (${difference}); an id names one offer: give this row its own id`,
+        )
+      }
+      // The freshest confirmation prices the offer; on a tie the file loaded later (the user's) wins.
+      const { superseded: older = [], ...currentRow } = current
+      filePosition.set(currentRow, filePosition.get(current) ?? -1)
+      // A row in force on asOf always beats one that is not yet; then the later confirmation wins.
+      const inForce = (candidate: CatalogRow): boolean => ageInDays(candidate.effectiveDate, asOf) >= 0
+      const newer = inForce(row) !== inForce(current) ? inForce(row) : confirmedTime(row) >= confirmedTime(current)
+      const [winner, loser] = newer ? [entry, currentRow] : [currentRow, entry]
+      const superseded = [loser, ...older].sort((a, b) => confirmedTime(b) - confirmedTime(a))
+      const merged: CatalogEntry = { ...winner, superseded }
+      filePosition.set(merged, filePosition.get(winner) ?? -1)
+      rows[at] = merged
     })
+    for (const rate of catalogFile.fxRates ?? []) fxRates.push({ ...rate, file })
+    if ((catalogFile.fxRates ?? []).length > 0) fxFiles.push(file)
     const fileDiscounts = catalogFile.pricingDefaults?.discounts ?? []
     fileDiscounts.forEach((discount, index) => {
       const earlier = discounts.get(discount.pricingModel)
@@ -124,7 +180,7 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
       }
       discounts.set(discount.pricingModel, { ...discount, file, builtIn: input.builtIn })
     })
-    files.push({ file, kind, builtIn: input.builtIn, rows: catalogFile.rows.length, fxRates: 0, discounts: fileDiscounts.length })
+    files.push({ file, kind, builtIn: input.builtIn, rows: catalogFile.rows.length, fxRates: catalogFile.fxRates?.length ?? 0, discounts: fileDiscounts.length })
   }
 
   const byId = new Map(rows.map((row) => [row.id, row]))
@@ -135,6 +191,42 @@ export function loadCatalog(options: LoadCatalogOptions = {}): Catalog {
     pricingDefaults: { discounts: [...discounts.values()].map(({ builtIn: _builtIn, ...discount }) => discount) },
     files,
   }
+}
+
+/** A region as written (West Europe) or as its id (westeurope): one region. */
+const normalizedRegion = (region: string): string => region.toLowerCase().replace(/[\s_-]+/g, '')
+
+/**
+ * Why two rows of one id are not the same offer, or undefined when they are: the same provider,
+ * region (West Europe and westeurope are one), kind, GPU, model, pricing model, jurisdiction,
+ * confidential computing, and the same way of selling (GPU by GPU, or whole nodes of as many GPUs),
+ * so that their per-GPU prices compare whatever unit each quotes (AWS p5.48xlarge per GPU-hour sold
+ * by 8-GPU node, or per instance-hour of 8 GPUs).
+ */
+export function offerDifference(a: CatalogRow, b: CatalogRow): string | undefined {
+  const priced = (row: CatalogRow): string => (row.unit === 'mtok' ? 'per million tokens' : 'per GPU- or instance-hour')
+  const sold = (row: CatalogRow): string => {
+    const sale = saleUnitOf(row)
+    return sale.soldBy === 'node' ? `whole nodes of ${sale.gpusPerNode} GPUs` : 'GPU by GPU'
+  }
+  // [field, how the rows are compared, how each is shown]
+  const checks: Array<[string, (row: CatalogRow) => string, (row: CatalogRow) => string]> = [
+    ['provider', (row) => row.provider.toLowerCase(), (row) => row.provider],
+    ['region', (row) => normalizedRegion(row.region), (row) => row.region],
+    ['kind', (row) => row.kind, (row) => row.kind],
+    ['gpu', (row) => row.gpu ?? '', (row) => row.gpu ?? 'none'],
+    ['model', (row) => row.model ?? '', (row) => row.model ?? 'none'],
+    ['pricingModel', (row) => row.pricingModel, (row) => row.pricingModel],
+    ['jurisdiction.region', (row) => row.jurisdiction.region, (row) => row.jurisdiction.region],
+    ['jurisdiction.parent', (row) => row.jurisdiction.parent, (row) => row.jurisdiction.parent],
+    ['confidentialComputing', (row) => String(row.confidentialComputing), (row) => String(row.confidentialComputing)],
+    ['unit', priced, priced],
+    ['soldBy', sold, sold],
+  ]
+  for (const [field, key, shown] of checks) {
+    if (key(a) !== key(b)) return `${field}: "${shown(a)}" there, "${shown(b)}" here`
+  }
+  return undefined
 }
 
 /** The default discount off on-demand for a pricing model (undefined for on-demand or when none is loaded). */
@@ -175,22 +267,37 @@ export function tokenPrice(row: CatalogEntry, currency: string, fx: FxTable): { 
 export interface StaleRowWarning {
   id: string
   effectiveDate: string
+  /** When the price was last confirmed: the day it was fetched, else its effective date. */
+  confirmedOn: string
+  confirmedBy: 'fetched' | 'effective'
+  /** Days from confirmedOn to asOf. */
   ageDays: number
   message: string
 }
 
-/** Rows whose effective date is more than `maxAgeDays` (default STALE_AFTER_DAYS, 180) before `asOf`: one warning line each. */
+/**
+ * Rows last confirmed (fetched, else effective) more than `maxAgeDays` (default STALE_AFTER_DAYS,
+ * 180) before `asOf`: one warning line each, saying which date the age is counted from.
+ */
 export function staleRows(rows: readonly CatalogEntry[], options: { asOf: Date; maxAgeDays?: number }): StaleRowWarning[] {
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   const warnings: StaleRowWarning[] = []
   for (const row of rows) {
-    const ageDays = ageInDays(row.effectiveDate, options.asOf)
+    const confirmation = lastConfirmation(row)
+    const ageDays = ageInDays(confirmation.date, options.asOf)
     if (ageDays <= maxAgeDays) continue
+    const what = confirmation.by === 'fetched' ? `price confirmed ${confirmation.date} (fetched; effective since ${row.effectiveDate})` : `price effective ${row.effectiveDate} (not confirmed since)`
+    const fix =
+      confirmation.by === 'fetched'
+        ? 'fetch it again (geopat catalog refresh)'
+        : `verify it at its source${row.sourceUrl !== undefined ? ` (${row.sourceUrl})` : ''} and update it, or give a fresher row of this id with --catalog`
     warnings.push({
       id: row.id,
       effectiveDate: row.effectiveDate,
+      confirmedOn: confirmation.date,
+      confirmedBy: confirmation.by,
       ageDays,
-      message: `${row.id}: price dated ${row.effectiveDate} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); verify it at its source and update ${row.file}`,
+      message: `${row.id}: ${what} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); ${fix} (${row.file})`,
     })
   }
   return warnings
@@ -355,7 +462,8 @@ export function listCatalog(catalog: Catalog, options: { currency: string; filte
 /** The human table of `geopat catalog list`. */
 export function formatCatalogList(result: CatalogListResult): string {
   if (result.rows.length === 0) return `no catalog rows match (${result.files.length} files loaded)`
-  const header = ['id', 'provider', 'region', 'juris.', 'GPU', `price ${result.currency}`, 'original', 'model', 'date', 'confidence', 'SEAL', 'CC']
+  const asOf = parseIsoDate(result.asOf)
+  const header = ['id', 'provider', 'region', 'juris.', 'GPU', `price ${result.currency}`, 'original', 'model', 'effective', 'confirmed', 'age d', 'basis', 'confidence', 'SEAL', 'CC']
   const lines = result.rows.map((row) => [
     row.id,
     row.provider,
@@ -366,6 +474,9 @@ export function formatCatalogList(result: CatalogListResult): string {
     originalPrice(row),
     row.pricingModel,
     row.effectiveDate,
+    row.fetchedAt !== undefined ? `${lastConfirmation(row).date} fetched` : '–',
+    String(ageInDays(lastConfirmation(row).date, asOf)),
+    row.basis ?? '–',
     row.confidence,
     row.sovereignty,
     row.confidentialComputing ? 'yes' : '–',
@@ -374,6 +485,12 @@ export function formatCatalogList(result: CatalogListResult): string {
   const footer = [
     `${count(result.count, 'row')} · prices in ${result.currency} per GPU-hour, or per million input/output tokens · SEAL levels are geopat's assessment, not a certification`,
   ]
+  footer.push(`age: days from a price's last confirmation (the day it was fetched, else its effective date) to ${result.asOf}`)
+  for (const row of result.rows) {
+    if (row.superseded === undefined || row.superseded.length === 0) continue
+    const older = row.superseded.map((other) => `${other.file} (${describeConfirmation(other)})`).join('; ')
+    footer.push(`${row.id}: priced from ${row.file} (${describeConfirmation(row)}); superseded: ${older}`)
+  }
   const fxUsed = new Map<string, UsedFxRate>()
   for (const row of result.rows) for (const rate of row.inCurrency.fxRates) fxUsed.set(`${rate.base}/${rate.quote}@${rate.date}`, rate)
   for (const rate of fxUsed.values()) footer.push(`converted with ${rate.base}/${rate.quote} ${rate.rate} of ${rate.date} (${rate.file})`)
@@ -381,7 +498,7 @@ export function formatCatalogList(result: CatalogListResult): string {
 }
 
 /** Every field of one row, for `geopat catalog show`. */
-export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inCurrency']): string {
+export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inCurrency'], asOf: Date = new Date()): string {
   const lines: Array<[string, string]> = [
     ['id', row.id],
     ['provider', row.provider],
@@ -405,13 +522,21 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
   }
   lines.push(['pricing model', row.pricingModel])
   lines.push(['effective date', row.effectiveDate])
+  if (row.fetchedAt !== undefined) lines.push(['fetched at', row.fetchedAt])
+  lines.push(['last confirmed', `${describeConfirmation(row)}; ${ageInDays(lastConfirmation(row).date, asOf)} days old on ${isoDay(asOf)}`])
+  lines.push(['basis', row.basis ?? 'not given'])
   lines.push(['source', row.source])
+  if (row.sourceUrl !== undefined) lines.push(['source URL', row.sourceUrl])
+  if (row.providerSkuId !== undefined) lines.push(['provider SKU id', row.providerSkuId])
   lines.push(['confidence', row.confidence])
   lines.push(['confidential computing', row.confidentialComputing ? 'yes' : 'no'])
   lines.push(['sovereignty', `${row.sovereignty} (geopat's assessment, not a certification)`])
   if (row.egressPerGB !== undefined) lines.push(['egress', `${row.egressPerGB} ${row.currency}/GB, first tier`])
   if (row.notes !== undefined) lines.push(['notes', row.notes])
   lines.push(['file', row.file])
+  for (const older of row.superseded ?? []) {
+    lines.push(['superseded', `${older.file}: ${originalPrice(older, true)}, ${describeConfirmation(older)}${older.sourceUrl !== undefined ? `, ${older.sourceUrl}` : ''}`])
+  }
   const width = Math.max(...lines.map(([key]) => key.length))
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n')
 }
@@ -435,14 +560,15 @@ export interface CatalogValidation {
  */
 export function validateCatalogFiles(options: { files?: string[]; fxFiles?: string[]; builtIn?: boolean; asOf: Date; maxAgeDays?: number }): CatalogValidation {
   const given = [...(options.files ?? []), ...(options.fxFiles ?? [])]
-  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true) })
+  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true), asOf: options.asOf })
   const checked = catalog.files.filter((file) => (given.length === 0 ? file.builtIn : !file.builtIn))
   const checkedNames = new Set(checked.map((file) => file.file))
-  const rows = catalog.rows.filter((row) => checkedNames.has(row.file))
+  // Every row of the checked files, also one a fresher row of its offer supersedes.
+  const rows = catalog.rows.flatMap((row) => [row, ...(row.superseded ?? [])]).filter((row) => checkedNames.has(row.file))
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   for (const row of rows) {
     if (notInForce(row, options.asOf) === undefined) continue
-    const index = catalog.rows.filter((other) => other.file === row.file).indexOf(row)
+    const index = rowIndexInFile(row) ?? catalog.rows.filter((other) => other.file === row.file).indexOf(row)
     throw new UserError(
       `${row.file}: rows.${index}.effectiveDate: ${row.effectiveDate} is after the as-of date ${isoDay(options.asOf)}; a price must be in force on it (row ${row.id}; give the price in force then, or a later --as-of)`,
     )

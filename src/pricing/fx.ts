@@ -54,7 +54,12 @@ export function buildFxTable(rates: readonly FxRate[], files: readonly string[])
   return { rates: [...rates], files: [...files] }
 }
 
-/** The latest rate between two currencies, in either direction, or undefined. */
+/**
+ * The freshest rate between two currencies, in either direction, or undefined: the latest date;
+ * on the same date (the same rate, buildFxTable refuses two), the one loaded later (a user's or a
+ * refreshed file's, which says when it was fetched and from where). The one definition of which
+ * rate converts: listings, sizing, TCO and the report all use it through findConversion.
+ */
 export function findRate(fx: FxTable, from: string, to: string): FxRate | undefined {
   let best: FxRate | undefined
   for (const rate of fx.rates) {
@@ -91,7 +96,11 @@ export function convertCurrency(amount: number, from: string, to: string, fx: Fx
   return amount * findConversion(from, to, fx, context).factor
 }
 
-/** Rates older than `maxAgeDays` on `asOf`: one warning line each. */
+/**
+ * Rates older than `maxAgeDays` on `asOf`: one warning line each. A rate's age is counted from its
+ * own date, also when it was fetched later: a reference rate is the market's on that day, and
+ * fetching an old one again does not make it current (unlike a price, which a fetch confirms).
+ */
 export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; maxAgeDays?: number }): Array<{ pair: string; date: string; ageDays: number; message: string }> {
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   return rates
@@ -101,7 +110,7 @@ export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; ma
       pair: `${rate.base}/${rate.quote}`,
       date: rate.date,
       ageDays,
-      message: `FX ${rate.base}/${rate.quote} ${rate.rate} dated ${rate.date} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
+      message: `FX ${rate.base}/${rate.quote} ${rate.rate} dated ${rate.date}${rate.fetchedAt !== undefined ? ` (fetched ${rate.fetchedAt.slice(0, 10)}; a rate is the market's on its date)` : ''} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
     }))
 }
 

@@ -119,9 +119,11 @@ async function sourcedFigures(inputs: ReportInputs): Promise<SourcedFigure[]> {
           figure: `Price per GPU-hour${c.catalogRow === 'command line' ? '' : `, ${c.provider} ${c.region}`} (sizing of ${e.label})`,
           value: `${num(c.pricePerGpuHour)} ${c.currency}`,
           source: c.priceSource ? `catalog row ${c.catalogRow}: ${c.priceSource.source}` : c.catalogRow === 'command line' ? 'given on the command line (geopat size --gpu-hour-price)' : `catalog row ${c.catalogRow}`,
-          date: c.priceSource?.date ?? null,
+          // Dated by the price's last confirmation (the fetch's day, else its effective date).
+          date: c.catalogPrice?.confirmedOn ?? c.priceSource?.date ?? null,
           confidence: c.priceSource?.confidence ?? null,
           foundIn: file.path,
+          ...(c.catalogPrice !== undefined ? { agedInPricesUsed: true } : {}),
         })
       }
       const profileName = e.profile?.name ?? null
@@ -141,7 +143,8 @@ async function sourcedFigures(inputs: ReportInputs): Promise<SourcedFigure[]> {
     for (const driver of data.drivers) {
       const date = /\b(\d{4}-\d{2}(?:-\d{2})?)\b/.exec(driver.origin)?.[1] ?? null
       const confidence = /\b(high|medium|low|assumption)\b/.exec(driver.origin)?.[1] ?? null
-      figures.push({ figure: driver.name, value: `${num(driver.central)} (P10 ${num(driver.p10)}, P90 ${num(driver.p90)})`, source: driver.origin, date, confidence, foundIn: file.path })
+      const agedInPricesUsed = data.pricesUsed !== undefined && driver.origin.startsWith('catalog row ')
+      figures.push({ figure: driver.name, value: `${num(driver.central)} (P10 ${num(driver.p10)}, P90 ${num(driver.p90)})`, source: driver.origin, date, confidence, foundIn: file.path, ...(agedInPricesUsed ? { agedInPricesUsed } : {}) })
     }
   }
   return figures

@@ -1,4 +1,5 @@
 import type { ChartSvg } from './charts.js'
+import type { PricesUsed } from './sections/prices-used.js'
 
 /**
  * The data each template partial reads. Every displayed value is a string formatted in TypeScript
@@ -146,6 +147,8 @@ export interface MethodologySection {
   /** How each interval in the report was obtained, collected from the inputs. */
   intervals: string[]
   sources: Table | null
+  /** Every catalog row and FX rate a figure was priced with: dates, age, basis, source link. */
+  pricesUsed: PricesUsed | null
   staleness: string[]
   simulator: string[]
 }

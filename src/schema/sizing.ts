@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** An estimate with its interval and how the interval was obtained. */
 export const estimateSchema = z
@@ -36,6 +37,10 @@ export const costLineSchema = z
     pricePerGpuHour: z.number(),
     /** Where the price comes from (the catalog row's source, effective date and confidence); null when given by hand. */
     priceSource: z.object({ source: z.string(), date: z.string(), confidence: z.string() }).strict().nullable(),
+    /** The catalog row that priced it: basis, effective and fetched dates, age at sizing, source URL; absent for a price given by hand (and in files written before it). */
+    catalogPrice: priceUsedSchema.optional(),
+    /** The dated exchange rates the row's price was converted with (empty when it is in `currency`); with catalogPrice. */
+    fxRates: z.array(fxRateUsedSchema).optional(),
     /** What the offer rents out (the catalog row's soldBy): gpu, any number; node, whole nodes of gpusPerNode GPUs (1 for gpu). */
     soldBy: z.enum(['gpu', 'node']),
     gpusPerNode: z.number().int().positive(),

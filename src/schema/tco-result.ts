@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** tco.json: what `geopat tco` found, validated before it is written and what --json prints. */
 
@@ -186,6 +187,10 @@ export const tcoResultSchema = z
       })
       .strict()
       .optional(),
+    /** Every catalog row a figure was priced from (the options', and today's estate's with a plan): basis, dates, age, source URL. */
+    pricesUsed: z.array(priceUsedSchema).optional(),
+    /** The dated exchange rates those rows were converted into the model's currency with. */
+    fxRatesUsed: z.array(fxRateUsedSchema).optional(),
     warnings: z.array(z.string()),
     files: z.object({ json: z.string(), cashflows: z.string(), focus: z.string(), riskEstimates: z.string().optional() }).strict().nullable(),
   })

@@ -8,7 +8,9 @@ import type { SimProfile } from '../sim/engine/profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
 import type { StopCheck } from '../util/interrupt.js'
-import { type Catalog, assertInForce, pricePerGpuHour, staleRows } from '../pricing/catalog.js'
+import { type Catalog, assertInForce, gpuHourPriceWithConversion, staleRows } from '../pricing/catalog.js'
+import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
+import type { FxRateUsed, PriceUsed } from '../schema/price-provenance.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
@@ -29,6 +31,10 @@ export interface GpuHourPrice {
   sale: SaleUnit
   /** The catalog row's source, effective date and confidence. */
   priceSource?: { source: string; date: string; confidence: string }
+  /** The catalog row used, with its basis, dates, age and source URL (sizing.json costs[].catalogPrice). */
+  catalogPrice?: PriceUsed
+  /** The exchange rates the price was converted with (none when the row is in `currency`). */
+  fxRates?: FxRateUsed[]
   /** Said beside the cost (a stale price, a conversion). */
   notes?: string[]
 }
@@ -37,11 +43,12 @@ export interface GpuHourPrice {
  * A catalog row as a GPU-hour price in `currency`, with a note when the row is older than the
  * catalog's staleness limit. Token prices are refused: a fleet is priced per GPU-hour.
  */
-export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: string, where: string, endpoint?: string): GpuHourPrice {
+export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: string, where: string, endpoint?: string, asOf: Date = new Date()): GpuHourPrice {
   const row = catalog.byId(id)
   if (!row) throw new UserError(`${where}: no catalog row "${id}" (see geopat catalog list)`)
   if (row.unit === 'mtok') throw new UserError(`${where}: "${row.id}" is a token price; sizing needs a GPU-hour price`)
-  assertInForce(row, new Date(), where)
+  assertInForce(row, asOf, where)
+  const { pricePerGpuHour, conversion } = gpuHourPriceWithConversion(row, currency, catalog.fx)
   return {
     ...(endpoint !== undefined ? { endpoint } : {}),
     catalogRow: row.id,
@@ -49,10 +56,12 @@ export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: 
     region: row.region,
     sovereignty: row.sovereignty,
     currency,
-    pricePerGpuHour: pricePerGpuHour(row, currency, catalog.fx),
+    pricePerGpuHour,
     sale: saleUnitOf(row),
     priceSource: { source: row.source, date: row.effectiveDate, confidence: row.confidence },
-    notes: staleRows([row], { asOf: new Date() }).map((warning) => warning.message),
+    catalogPrice: priceUsed(row, asOf),
+    fxRates: conversion.rates.map((rate) => fxRateUsed(rate, asOf)),
+    notes: staleRows([row], { asOf }).map((warning) => warning.message),
   }
 }
 
@@ -274,6 +283,7 @@ function costLine(
     currency: price.currency,
     pricePerGpuHour: price.pricePerGpuHour,
     priceSource: price.priceSource ?? null,
+    ...(price.catalogPrice !== undefined ? { catalogPrice: price.catalogPrice, fxRates: price.fxRates ?? [] } : {}),
     soldBy: price.sale.soldBy,
     gpusPerNode: price.sale.gpusPerNode,
     gpusBought: bought,

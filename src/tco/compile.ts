@@ -16,6 +16,7 @@ import {
 import { choleskyFactor, normalScoreCorrelation } from './correlation.js'
 import { type Distribution, makeDistribution } from './distributions.js'
 import { saleUnitOf } from '../sizing/policy.js'
+import { describeConfirmation } from '../pricing/provenance.js'
 import {
   type FinanceMechanics,
   type MechanicsPlan,
@@ -560,7 +561,8 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
     const path = `options.${index}`
     const name = (suffix: string): string => `options.${option.id}.${suffix}`
     const row = 'catalogRow' in option && option.catalogRow !== undefined ? resolveRow(prices, option.catalogRow, option.kind, file, `${path}.catalogRow`) : undefined
-    const rowOrigin = row ? `catalog row ${row.id} (${row.confidence}, ${row.effectiveDate}): ${row.source}` : fromModel
+    // The first date is the row's last confirmation (the report dates the driver by it): the fetch's day, else the effective date.
+    const rowOrigin = row ? `catalog row ${row.id} (${row.confidence}, ${describeConfirmation(row)}${row.basis !== undefined ? `, ${row.basis}` : ''}): ${row.source}` : fromModel
     const seal = option.seal ?? row?.sovereignty ?? fail(`${path}.seal`, 'is required (no catalog row gives one): SEAL-0 … SEAL-4')
     const jurisdiction = option.jurisdiction ?? row?.jurisdiction ?? fail(`${path}.jurisdiction`, 'is required (no catalog row gives one): { region: DE, parent: DE }')
     const isBaseline = index === baselineIndex

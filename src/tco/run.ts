@@ -8,6 +8,8 @@ import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from '../pricing/catalog.js'
+import type { FxRate } from '../pricing/fx.js'
+import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
 import { cashflowsCsv } from './cashflow-csv.js'
 import { estateFacts, loadComplianceData } from './compliance-tax.js'
 import { focusCsv, riskEstimatesCsv } from './focus.js'
@@ -47,7 +49,7 @@ export interface TcoRunOptions {
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string; riskEstimates: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
   const asOf = options.asOf ?? new Date()
-  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles })
+  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles, asOf })
   // With a plan, one estate: the baseline is the plan's inventory priced from the catalog, and each
   // option the workloads the plan moves to that offer, on their own timelines (estate.ts).
   const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined
@@ -80,10 +82,19 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   // The folder once the model is known to be good: a bad model leaves nothing behind.
   const outDir = prepareOutputDir(options.outDir)
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed })
-  const usedRows = plan.options.map((option) => (option.catalogRow === null ? undefined : catalog.byId(option.catalogRow))).filter((row): row is CatalogEntry => row !== undefined)
+  // The rows that priced a figure: the options' and, with a plan, today's estate's (its baseline).
+  const usedIds = new Set([
+    ...plan.options.flatMap((option) => (option.catalogRow === null ? [] : [option.catalogRow])),
+    ...(estate ? estate.estate.workloads.map((workload) => workload.catalogRow) : []),
+  ])
+  const usedRows = [...usedIds].map((id) => catalog.byId(id)).filter((row): row is CatalogEntry => row !== undefined)
   // With a plan, the estate's notes say where GPUs come from (the inventory), not the sizing's.
   result.warnings.push(...(estate ? [] : sized.notes), ...planned.notes)
-  for (const stale of staleRows([...new Set(usedRows)], { asOf, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
+  for (const stale of staleRows(usedRows, { asOf, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })) result.warnings.push(`catalog row ${stale.message}`)
+  result.pricesUsed = usedRows.map((row) => priceUsed(row, asOf))
+  const ratesUsed = new Map<string, FxRate>()
+  for (const row of usedRows) for (const rate of findConversion(row.currency, model.currency, catalog.fx, `catalog row ${row.id} (${row.file})`).rates) ratesUsed.set(`${rate.base}/${rate.quote}@${rate.date}@${rate.file}`, rate)
+  result.fxRatesUsed = [...ratesUsed.values()].map((rate) => fxRateUsed(rate, asOf))
   const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv'), riskEstimates: join(outDir, 'risk-estimates.csv') }
   result.files = files
   if (estate) {

@@ -50,7 +50,8 @@ describe('geopat catalog list', () => {
     expect(human.exitCode).toBe(0)
     expect(human.stdout).toContain('old-quote')
     expect(human.stdout).toContain('fresh-quote')
-    expect(human.stderr).toMatch(/warning: old-quote: price dated 2026-01-10 is 295 days old/)
+    // Issue 18: the warning says which date the age counts from (never fetched: its effective date).
+    expect(human.stderr).toMatch(/warning: old-quote: price effective 2026-01-10 \(not confirmed since\) is 295 days old/)
     expect(human.stderr).not.toContain('fresh-quote')
   })
 
@@ -79,12 +80,14 @@ describe('geopat catalog list', () => {
     expect(line).toMatch(/yen-quote.*no exchange rate from JPY to USD.*--fx/)
   })
 
-  it('an id defined twice fails naming both files', async () => {
+  // Issue 18: the same offer in two files is allowed (the freshest prices it); another offer under one id fails.
+  it('an id given for two different offers fails naming both files and the field', async () => {
     const first = writeYaml({ rows: [userRow({ id: 'twice' })] })
-    const second = writeYaml({ rows: [userRow({ id: 'twice' })] })
+    const second = writeYaml({ rows: [userRow({ id: 'twice', gpu: 'H200' })] })
     const line = expectOneLineError(await runCli(['catalog', 'list', '--catalog', first, '--catalog', second]))
     expect(line).toContain(first)
     expect(line).toContain(second)
+    expect(line).toContain('gpu: "H100 SXM" there, "H200" here')
   })
 })
 

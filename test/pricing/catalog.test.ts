@@ -127,19 +127,23 @@ describe('loading user files', () => {
     expect(userErrorOf(() => loadCatalog({ files: [ambiguousCount] }))).toMatch(/rows\.0\.gpuCount: must be 1 when unit is gpu-hour/)
   })
 
-  it('a row id defined in two files fails, naming both files', () => {
+  // Issue 18 changed the rule: an id names one offer, and the same offer may be given in several
+  // files (a refreshed catalog beside the built-in one). Another offer under an id still fails.
+  it('a row id given in two files for different offers fails, naming both files and the field', () => {
     const first = writeYaml({ rows: [userRow({ id: 'same-id' })] })
-    const second = writeYaml({ rows: [userRow({ id: 'same-id' })] })
+    const second = writeYaml({ rows: [userRow({ id: 'same-id', region: 'par-1', jurisdiction: { region: 'FR', parent: 'DE' } })] })
     const message = userErrorOf(() => loadCatalog({ files: [first, second], builtIn: false }))
     expect(message).toContain(first)
     expect(message).toContain(second)
     expect(message).toContain('same-id')
-    // Also against a built-in row.
+    expect(message).toMatch(/region: "fra-1" there, "par-1" here/)
+    // Also against a built-in row (the user row is another provider's offer).
     const builtInId = loadCatalog().rows[0]?.id as string
     const clash = writeYaml({ rows: [userRow({ id: builtInId })] })
     const clashMessage = userErrorOf(() => loadCatalog({ files: [clash] }))
     expect(clashMessage).toContain(clash)
     expect(clashMessage).toMatch(/data\/catalog\/.+\.yaml/)
+    expect(clashMessage).toMatch(/provider: /)
   })
 
   it('tells FX files from catalog files by content, and uses the latest rate for a pair', () => {

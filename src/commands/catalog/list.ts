@@ -38,7 +38,7 @@ export default class CatalogList extends GeopatCommand {
     if (jurisdiction !== undefined && !/^[A-Z]{2}$/.test(jurisdiction)) throw new UserError(`--jurisdiction: "${flags.jurisdiction}" must be a two-letter country code such as DE or US, or EU`)
     const currency = parseCurrency(flags.currency)
     const asOf = parseAsOf(flags['as-of'])
-    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin })
+    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin, asOf })
     const result = listCatalog(catalog, {
       currency,
       asOf,

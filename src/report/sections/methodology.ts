@@ -5,6 +5,7 @@ import { COMPARED_METRICS, STATISTICS } from '../../schema/compare.js'
 import { num } from '../format.js'
 import { type ReportInputs, use } from '../inputs.js'
 import { type MethodologySection, type SourceRow, type Tone, m, table } from '../model.js'
+import { pricesUsed } from './prices-used.js'
 
 /** A figure the report found in its inputs, with where it came from. */
 export interface SourcedFigure {
@@ -15,6 +16,8 @@ export interface SourcedFigure {
   date: string | null
   confidence: string | null
   foundIn: string
+  /** A catalog price whose age the "Prices used" table warns about: marked here, not warned twice. */
+  agedInPricesUsed?: boolean
 }
 
 /** The glossary's paragraphs after its table (percentiles, client self-check), as plain text. */
@@ -50,10 +53,10 @@ export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sour
     } else if (age !== null && age > STALE_AFTER_DAYS) {
       // The catalog's staleness limit: older is stale, past half of it ageing.
       tone = 'bad'
-      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
+      if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
     } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
       tone = 'warn'
-      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
+      if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
     } else if (age !== null && age < -1) {
       tone = 'warn'
       staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, after this report's date`)
@@ -126,6 +129,7 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
   )
   const aggregates = table('Run-level figures (src/metrics/glossary.ts)', ['Figure', 'Formula', 'The peers call it'], AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]))
   const { sources, staleness } = sourcesAndStaleness(figures, now)
+  const prices = pricesUsed(inputs, now)
   for (const { file } of [...inputs.bench, ...inputs.compare, ...inputs.sizing]) use(file, 'methodology')
   const measured = [
     ...inputs.bench.map(({ data, file }) => ({ at: data.startedAt, what: `geopat bench ${data.runId} (${file.path})` })),
@@ -149,7 +153,8 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
             `A figure dated more than ${STALE_AFTER_DAYS} days before this report is marked stale; an undated one cannot be checked.`,
           )
         : null,
-    staleness,
+    pricesUsed: prices,
+    staleness: [...staleness, ...(prices?.warnings ?? [])],
     simulator: simulatorNotes(inputs),
   }
 }
