@@ -113,13 +113,13 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   if (current !== undefined) {
     result.diff = diffAgainstCatalog(outcome.catalog.rows, current)
     deps.print(formatCatalogDiff(result.diff))
-    deps.print(`dry run: nothing written (${result.rows} rows, ${result.fxRates} FX rates refreshed)`)
+    deps.print(`dry run: nothing written (${rowCount(result.rows)}, ${rateCount(result.fxRates)} refreshed)`)
     return result
   }
   const path = outPath as string
   writeRefreshedCatalog(path, refreshedCatalogText(outcome.catalog, path))
   const shown = displayPath(path, cwd)
-  deps.print(`wrote ${shown}: ${result.rows} rows, ${result.fxRates} FX rates; use it with --catalog ${shown}`)
+  deps.print(`wrote ${shown}: ${rowCount(result.rows)}, ${rateCount(result.fxRates)}; use it with --catalog ${shown}`)
   result.written = path
   return result
 }
@@ -127,8 +127,11 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
 function sourceLine(source: RefreshSource, width: number): string {
   const name = source.source.padEnd(width)
   if (source.status === 'failed') return `${name}  failed   ${source.error ?? ''}`
-  return `${name}  ok       ${source.rows} rows, ${source.unmapped.length} unmapped, from ${source.via === 'file' ? 'file ' : ''}${source.location}`
+  return `${name}  ok       ${rowCount(source.rows)}, ${source.unmapped.length} unmapped, from ${source.via === 'file' ? 'file ' : ''}${source.location}`
 }
+
+const rowCount = (rows: number): string => `${rows} row${rows === 1 ? '' : 's'}`
+const rateCount = (rates: number): string => `${rates} FX rate${rates === 1 ? '' : 's'}`
 
 function displayPath(path: string, cwd: string): string {
   const inside = relative(cwd, path)

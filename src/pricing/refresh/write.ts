@@ -40,10 +40,10 @@ export function refreshedCatalogText(catalog: CatalogFile, path: string): string
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const refresh = catalog.refresh
   const sources = (refresh?.sources ?? []).map((source) =>
-    (source.status === 'ok' ? `${source.source} ok (${source.via} ${source.location}: ${source.rows} rows, ${source.unmapped.length} unmapped)` : `${source.source} FAILED (${source.via}; its rows are absent)`).replace(/\s+/g, ' '),
+    (source.status === 'ok' ? `${source.source} ok (${source.via} ${source.location}: ${source.rows} row${source.rows === 1 ? '' : 's'}, ${source.unmapped.length} unmapped)` : `${source.source} FAILED (${source.via}; its rows are absent)`).replace(/\s+/g, ' '),
   )
   const header = [
-    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${catalog.rows.length} catalog rows${catalog.fxRates ? `, ${catalog.fxRates.length} FX rates` : ''}.`,
+    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${catalog.rows.length} catalog row${catalog.rows.length === 1 ? '' : 's'}${catalog.fxRates ? `, ${catalog.fxRates.length} FX rate${catalog.fxRates.length === 1 ? '' : 's'}` : ''}.`,
     ...sources.map((line) => `#   ${line}`),
     '# Each row carries its sourceUrl (the request it came from), fetchedAt, the provider\'s effectiveDate and',
     '# its providerSkuId; refresh.sources lists what each source could not map (listed, never guessed).',
