@@ -8,6 +8,7 @@ import { diffAgainstCatalog } from '../../../src/pricing/refresh/diff.js'
 import { type RefreshCommandDeps, runCatalogRefresh } from '../../../src/pricing/refresh/refresh-command.js'
 import { parseSourceAssignments, refreshCatalog } from '../../../src/pricing/refresh/run.js'
 import { PACKAGE_DATA_DIR, checkRefreshOut, defaultRefreshOut } from '../../../src/pricing/refresh/write.js'
+import { SOURCE_NAMES, priceSources } from '../../../src/pricing/refresh/sources.js'
 import { catalogFileSchema } from '../../../src/schema/catalog.js'
 import { UserError } from '../../../src/util/errors.js'
 import { TEST_MAPPING, fakeSource, ratesSource, rowsSource, testRows, throwingSource } from '../../helpers/price-sources.js'
@@ -49,6 +50,18 @@ async function userError(promise: Promise<unknown>): Promise<UserError> {
   }
   throw new Error('expected a UserError, got success')
 }
+
+describe('the source registry', () => {
+  it('lists each registered source under its own name, with a description and an https base URL', () => {
+    const registry = priceSources()
+    for (const [name, source] of Object.entries(registry)) {
+      expect(SOURCE_NAMES).toContain(name)
+      expect(source?.name).toBe(name)
+      expect(source?.description.length).toBeGreaterThan(0)
+      expect(source?.defaultBaseUrl).toMatch(/^https:\/\//)
+    }
+  })
+})
 
 describe('refreshCatalog: each source all or nothing', () => {
   it('keeps the rows of a source that succeeded and records the failed one with its error and no row', async () => {
