@@ -229,7 +229,11 @@ async function runSource(
     ...(plan.baseUrl !== undefined ? { baseUrl: plan.baseUrl } : {}),
     ...(plan.regions !== undefined ? { regions: plan.regions } : {}),
     env,
-    log: (line) => options.log?.(`${plan.name}: ${oneLine(redact(line))}`),
+    // Sources may name themselves already ("azure: 12 items from …"): prefixed once.
+    log: (line) => {
+      const text = oneLine(redact(line))
+      options.log?.(text.startsWith(`${plan.name}: `) ? text : `${plan.name}: ${text}`)
+    },
   }
   try {
     const result = plan.file !== undefined ? await plan.source.readFile(plan.file, context) : await plan.source.fetch(context)

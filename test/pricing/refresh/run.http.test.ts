@@ -72,7 +72,7 @@ function jsonPriceSource(provider: 'azure' | 'aws' | 'gcp', path: string, price:
     provider,
     async (context) => {
       const url = `${context.baseUrl}${path}?region=${price.region}`
-      context.log(`GET ${url}`)
+      context.log(provider === 'aws' ? `aws: GET ${url}` : `GET ${url}`)
       const body = (await context.http.getJson(url, headers?.(context.env))) as { price: number }
       return { rows: testRows(provider, [{ ...price, price: body.price }], context, url), unmapped: [], location: url }
     },
@@ -114,6 +114,8 @@ describe('refreshCatalog with the real HTTP client on 127.0.0.1', () => {
     expect(JSON.stringify(outcome)).not.toContain(SECRET)
     expect(progress.join('\n')).not.toContain(SECRET)
     expect(progress).toContain(`azure: GET ${base}/azure?region=westeurope`)
+    // A line the source already prefixed with its name is prefixed once.
+    expect(progress).toContain(`aws: GET ${base}/aws?region=us-east-1`)
   })
 
   it('a server that never answers times out and a body that is not JSON fails, each one line', async () => {
