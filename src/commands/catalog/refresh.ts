@@ -10,14 +10,14 @@ export default class CatalogRefresh extends GeopatCommand {
   static override examples = [
     '<%= config.bin %> catalog refresh',
     '<%= config.bin %> catalog refresh --source azure --region westeurope --region swedencentral --dry-run',
-    '<%= config.bin %> catalog refresh --from-file azure=azure-prices.json --from-file aws=AmazonEC2-eu-west-1.csv --out prices.yaml',
+    '<%= config.bin %> catalog refresh --from-file azure=azure-pages.jsonl --from-file aws=eu-north-1/index.csv --from-file aws=us-east-1/index.csv --out prices.yaml',
     '<%= config.bin %> catalog refresh --source-url azure=https://prices-mirror.example.internal/api/retail/prices --timeout 60 --retries 6',
   ]
 
   static override flags = {
     source: Flags.string({ multiple: true, options: [...SOURCE_NAMES], description: 'refresh only this source (repeat for several; default: all)' }),
     'source-url': Flags.string({ multiple: true, description: "SOURCE=URL: the source's API base URL in place of the provider's (a mirror)" }),
-    'from-file': Flags.string({ multiple: true, description: 'SOURCE=PATH: read this price file (downloaded elsewhere) instead of the API; alone, refreshes only the sources named' }),
+    'from-file': Flags.string({ multiple: true, description: 'SOURCE=PATH: read this price file (downloaded elsewhere) instead of the API; repeat for several sources or files (AWS: one per region); alone, refreshes only the sources named' }),
     region: Flags.string({ multiple: true, description: "only this provider region (the mapping's id or display name; repeat for several)" }),
     mapping: Flags.string({ multiple: true, description: 'your own mapping file (skus/regions/providers), merged over the built-in table' }),
     out: Flags.string({ description: 'file to write (default catalog/prices-YYYY-MM-DD.yaml in the working directory)' }),

@@ -105,7 +105,7 @@ export function formatCatalogDiff(diff: CatalogDiff): string {
   }
   lines.push(`price changed (${diff.changed.length}):`)
   for (const row of diff.changed) {
-    const change = row.changePercent !== undefined ? ` (${row.changePercent >= 0 ? '+' : ''}${row.changePercent.toFixed(1)}%)` : ' (currencies differ: not compared)'
+    const change = row.changePercent !== undefined ? ` (${percent(row.changePercent)})` : ' (currencies differ: not compared)'
     lines.push(`  ${row.id}  ${gpuHour(row.old)} → ${gpuHour(row.new)}${change}, ${row.old.effectiveDate} → ${row.new.effectiveDate}`)
   }
   lines.push(`unchanged (${diff.unchanged.length}):`)
@@ -120,7 +120,12 @@ function gpuHour(price: DiffPrice): string {
 }
 
 function perGpu(price: DiffPrice): string {
-  return price.unit === 'instance-hour' && price.perGpuHour !== undefined ? ` (${money(price.perGpuHour)}/GPU-hour, ${price.gpuCount} GPUs)` : ''
+  return price.unit === 'instance-hour' && price.perGpuHour !== undefined ? ` (${money(price.perGpuHour)}/GPU-hour, ${price.gpuCount} GPU${price.gpuCount === 1 ? '' : 's'})` : ''
+}
+
+/** +5.3%, −0.05% (a change under 1% keeps two decimals, so a small change never reads as 0.0%). */
+function percent(value: number): string {
+  return `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(Math.abs(value) < 1 ? 2 : 1)}%`
 }
 
 function money(value: number): string {

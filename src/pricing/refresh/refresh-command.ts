@@ -67,8 +67,9 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UserError('--timeout: must be a number of seconds above 0')
   if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UserError('--retries: must be an integer from 0 to 20')
   for (const name of input.sources ?? []) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
-  const sourceUrls = parseSourceAssignments('--source-url', input.sourceUrls ?? [])
-  const fromFiles = parseSourceAssignments('--from-file', input.fromFiles ?? [])
+  const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
+  // Several files for one source: AWS publishes one offer file per region.
+  const fromFiles = parseSourceAssignments('--from-file', input.fromFiles ?? [], { several: true })
   const dryRun = input.dryRun ?? false
   if (!dryRun && (input.catalogFiles ?? []).length > 0) throw new UserError('--catalog: only for --dry-run (the catalog the refreshed rows are compared with)')
 
@@ -90,7 +91,7 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   })
 
   const width = Math.max(...outcome.sources.map((source) => source.source.length), ...outcome.skipped.map((source) => source.source.length))
-  for (const source of outcome.sources) deps.print(sourceLine(source, width))
+  for (const source of outcome.sources) deps.print(sourceLine(source, width, outcome.fxRatesBySource[source.source as SourceName] ?? 0))
   for (const source of outcome.skipped) deps.print(`${source.source.padEnd(width)}  skipped  ${source.reason}`)
 
   const failed = outcome.failed
@@ -117,17 +118,18 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
     return result
   }
   const path = outPath as string
-  writeRefreshedCatalog(path, refreshedCatalogText(outcome.catalog, path))
+  writeRefreshedCatalog(path, refreshedCatalogText(outcome.catalog, path, outcome.fxRatesBySource))
   const shown = displayPath(path, cwd)
   deps.print(`wrote ${shown}: ${rowCount(result.rows)}, ${rateCount(result.fxRates)}; use it with --catalog ${shown}`)
   result.written = path
   return result
 }
 
-function sourceLine(source: RefreshSource, width: number): string {
+function sourceLine(source: RefreshSource, width: number, fxRates: number): string {
   const name = source.source.padEnd(width)
   if (source.status === 'failed') return `${name}  failed   ${source.error ?? ''}`
-  return `${name}  ok       ${rowCount(source.rows)}, ${source.unmapped.length} unmapped, from ${source.via === 'file' ? 'file ' : ''}${source.location}`
+  const counts = fxRates > 0 && source.rows === 0 ? rateCount(fxRates) : `${rowCount(source.rows)}${fxRates > 0 ? `, ${rateCount(fxRates)}` : ''}, ${source.unmapped.length} unmapped`
+  return `${name}  ok       ${counts}, from ${source.via === 'file' ? 'file ' : ''}${source.location}`
 }
 
 const rowCount = (rows: number): string => `${rows} row${rows === 1 ? '' : 's'}`

@@ -27,8 +27,11 @@ export interface RefreshOptions {
   sources?: readonly SourceName[]
   /** A source's API base URL in place of the provider's (a mirror; tests' 127.0.0.1). */
   sourceUrls?: Partial<Record<SourceName, string>>
-  /** A source reads this price file (or folder of pages) instead of calling its API. */
-  fromFiles?: Partial<Record<SourceName, string>>
+  /**
+   * A source reads these price files instead of calling its API (several: one per region, as AWS
+   * publishes them; their results are merged, and the source is still all or nothing).
+   */
+  fromFiles?: Partial<Record<SourceName, readonly string[]>>
   /** Provider regions to refresh (ids or display names of the mapping table); absent: every mapped region. */
   regions?: readonly string[]
   /** The mapping table (default: the built-in one plus `mappingFiles`). */
@@ -60,6 +63,8 @@ export interface RefreshOutcome {
   sources: RefreshSource[]
   skipped: SkippedSource[]
   failed: RefreshSource[]
+  /** FX rates each source that succeeded contributed (the file's refresh.sources count rows only). */
+  fxRatesBySource: Partial<Record<SourceName, number>>
 }
 
 interface PlannedSource {
@@ -67,7 +72,7 @@ interface PlannedSource {
   source: PriceSource
   via: 'api' | 'file'
   baseUrl?: string
-  file?: string
+  files?: readonly string[]
   regions?: string[]
 }
 
@@ -110,23 +115,26 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   const checked = catalogFileSchema.safeParse(candidate)
   // Every row and rate was checked per source, so this is a fault of the refresh itself.
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
-  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed') }
+  const fxRatesBySource = Object.fromEntries(okRuns.filter((run) => run.fxRates.length > 0).map((run) => [run.record.source, run.fxRates.length]))
+  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed'), fxRatesBySource }
 }
 
 /**
  * Parses repeated `SOURCE=VALUE` flags (`--source-url azure=http://…`, `--from-file aws=prices.csv`):
- * a known source name, a value, each source once.
+ * a known source name and a value; each source once, unless `several` (then each value once).
  */
-export function parseSourceAssignments(flag: string, values: readonly string[]): Partial<Record<SourceName, string>> {
-  const assigned: Partial<Record<SourceName, string>> = {}
+export function parseSourceAssignments(flag: string, values: readonly string[], options: { several?: boolean } = {}): Partial<Record<SourceName, string[]>> {
+  const assigned: Partial<Record<SourceName, string[]>> = {}
   for (const text of values) {
     const equals = text.indexOf('=')
     const name = equals > 0 ? text.slice(0, equals).trim().toLowerCase() : ''
     const value = equals > 0 ? text.slice(equals + 1).trim() : ''
     if (name === '' || value === '') throw new UserError(`${flag} ${text}: must be SOURCE=VALUE, SOURCE one of ${SOURCE_NAMES.join(', ')}`)
     if (!isSourceName(name)) throw new UserError(`${flag} ${text}: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
-    if (assigned[name] !== undefined) throw new UserError(`${flag}: ${name} is given twice; give each source once`)
-    assigned[name] = value
+    const earlier = assigned[name] ?? []
+    if (earlier.length > 0 && !options.several) throw new UserError(`${flag}: ${name} is given twice; give each source once`)
+    if (earlier.includes(value)) throw new UserError(`${flag} ${text}: given twice; give each file once`)
+    assigned[name] = [...earlier, value]
   }
   return assigned
 }
@@ -153,8 +161,8 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
   }
-  for (const [name, path] of Object.entries(fromFiles) as Array<[SourceName, string]>) {
-    if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)
+  for (const [name, paths] of Object.entries(fromFiles) as Array<[SourceName, readonly string[]]>) {
+    for (const path of paths) if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)
   }
 
   const regions = [...new Set(options.regions ?? [])]
@@ -181,13 +189,13 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
         continue
       }
     }
-    const file = fromFiles[name]
+    const files = fromFiles[name]
     const baseUrl = sourceUrls[name]
     planned.push({
       name,
       source,
-      via: file !== undefined ? 'file' : 'api',
-      ...(file !== undefined ? { file } : {}),
+      via: files !== undefined ? 'file' : 'api',
+      ...(files !== undefined ? { files } : {}),
       ...(baseUrl !== undefined ? { baseUrl } : {}),
       ...(sourceRegions !== undefined ? { regions: sourceRegions } : {}),
     })
@@ -214,7 +222,7 @@ async function runSource(
   const secretValues = (plan.source.secretEnv ?? []).map((name) => ({ name, value: env[name] })).filter((entry): entry is { name: string; value: string } => typeof entry.value === 'string' && entry.value.trim() !== '')
   const secrets = secretList([...secretValues.map((entry) => entry.value), ...proxyCredentials(env)])
   const redact = (text: string): string => redactText(text, secrets)
-  const location = plan.file ?? plan.baseUrl ?? plan.source.defaultBaseUrl
+  const location = plan.files?.join(', ') ?? plan.baseUrl ?? plan.source.defaultBaseUrl
   const run: SourceRun = {
     record: { source: plan.name, via: plan.via, location: redact(location) || plan.name, fetchedAt: now.toISOString(), status: 'ok', rows: 0, unmapped: [] },
     rows: [],
@@ -236,7 +244,7 @@ async function runSource(
     },
   }
   try {
-    const result = plan.file !== undefined ? await plan.source.readFile(plan.file, context) : await plan.source.fetch(context)
+    const result = plan.files !== undefined ? await readFiles(plan.source, plan.files, context) : await plan.source.fetch(context)
     const checked = checkSourceResult(result)
     const carried = secretValues.find((entry) => JSON.stringify(result).includes(entry.value.trim()))
     if (carried) throw new Error(`a row or rate it returned carries the value of ${carried.name} (a secret); none is kept`)
@@ -249,6 +257,20 @@ async function runSource(
     await http.close().catch(() => undefined)
   }
   return run
+}
+
+/** A source's price files, read one after the other, as one result (any file failing fails them all). */
+async function readFiles(source: PriceSource, files: readonly string[], context: SourceContext): Promise<SourceResult> {
+  const results: SourceResult[] = []
+  for (const file of files) results.push(checkShape(await source.readFile(file, context)))
+  if (results.length === 1) return results[0] as SourceResult
+  const fxRates = results.flatMap((result) => result.fxRates ?? [])
+  return {
+    rows: results.flatMap((result) => result.rows),
+    ...(fxRates.length > 0 ? { fxRates } : {}),
+    unmapped: results.flatMap((result) => result.unmapped),
+    location: results.map((result) => result.location).join(', '),
+  }
 }
 
 /** Marks a run failed with one line (secrets out); it then contributes no row, rate or unmapped item. */
@@ -268,11 +290,8 @@ const unmappedListSchema = refreshSourceSchema.shape.unmapped
  * date, mean the mapping (or the source's reading of its format) is wrong: the source fails whole
  * rather than keep one of the two at random.
  */
-function checkSourceResult(result: SourceResult | undefined): { rows: CatalogRow[]; fxRates: FxRateRow[]; unmapped: RefreshSource['unmapped']; location: string } {
-  if (result === null || typeof result !== 'object' || !Array.isArray(result.rows) || !Array.isArray(result.unmapped)) {
-    throw new Error('the source returned no rows and unmapped lists (a fault of the source)')
-  }
-  if (typeof result.location !== 'string' || result.location.trim() === '') throw new Error('the source returned no location (a fault of the source)')
+function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogRow[]; fxRates: FxRateRow[]; unmapped: RefreshSource['unmapped']; location: string } {
+  const result = checkShape(returned)
   const rows: CatalogRow[] = []
   const ids = new Map<string, CatalogRow>()
   result.rows.forEach((row, index) => {
@@ -300,6 +319,15 @@ function checkSourceResult(result: SourceResult | undefined): { rows: CatalogRow
   const unmapped = unmappedListSchema.safeParse(result.unmapped)
   if (!unmapped.success) throw new Error(describeZodIssues('unmapped', unmapped.error.issues))
   return { rows, fxRates, unmapped: unmapped.data, location: result.location }
+}
+
+/** A result with its lists and location, or one line saying it is not (a fault of the source). */
+function checkShape(result: SourceResult | undefined): SourceResult {
+  if (result === null || typeof result !== 'object' || !Array.isArray(result.rows) || !Array.isArray(result.unmapped) || (result.fxRates !== undefined && !Array.isArray(result.fxRates))) {
+    throw new Error('the source returned no rows and unmapped lists (a fault of the source)')
+  }
+  if (typeof result.location !== 'string' || result.location.trim() === '') throw new Error('the source returned no location (a fault of the source)')
+  return result
 }
 
 /** A proxy URL's password (HTTPS_PROXY=http://user:pass@proxy:3128): never printed. */

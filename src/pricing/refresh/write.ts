@@ -35,15 +35,15 @@ export function checkRefreshOut(out: string, options: { overwrite: boolean; cwd?
 }
 
 /** The file's text: a header comment saying when, from which sources and how to use it, then the YAML. */
-export function refreshedCatalogText(catalog: CatalogFile, path: string): string {
+export function refreshedCatalogText(catalog: CatalogFile, path: string, fxRatesBySource: Partial<Record<string, number>> = {}): string {
   const checked = catalogFileSchema.safeParse(catalog)
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const refresh = catalog.refresh
   const sources = (refresh?.sources ?? []).map((source) =>
-    (source.status === 'ok' ? `${source.source} ok (${source.via} ${source.location}: ${source.rows} row${source.rows === 1 ? '' : 's'}, ${source.unmapped.length} unmapped)` : `${source.source} FAILED (${source.via}; its rows are absent)`).replace(/\s+/g, ' '),
+    (source.status === 'ok' ? `${source.source} ok (${source.via} ${source.location}: ${counted(source.rows, 'row')}${fxRatesBySource[source.source] ? `, ${counted(fxRatesBySource[source.source] as number, 'FX rate')}` : ''}, ${source.unmapped.length} unmapped)` : `${source.source} FAILED (${source.via}; its rows are absent)`).replace(/\s+/g, ' '),
   )
   const header = [
-    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${catalog.rows.length} catalog row${catalog.rows.length === 1 ? '' : 's'}${catalog.fxRates ? `, ${catalog.fxRates.length} FX rate${catalog.fxRates.length === 1 ? '' : 's'}` : ''}.`,
+    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${counted(catalog.rows.length, 'catalog row')}${catalog.fxRates ? `, ${counted(catalog.fxRates.length, 'FX rate')}` : ''}.`,
     ...sources.map((line) => `#   ${line}`),
     '# Each row carries its sourceUrl (the request it came from), fetchedAt, the provider\'s effectiveDate and',
     '# its providerSkuId; refresh.sources lists what each source could not map (listed, never guessed).',
@@ -53,6 +53,8 @@ export function refreshedCatalogText(catalog: CatalogFile, path: string): string
   ]
   return `${header.join('\n')}\n${YAML.stringify(checked.data, { lineWidth: 0 })}`
 }
+
+const counted = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`
 
 /** Writes the file whole (a temporary file renamed), creating its folder. */
 export function writeRefreshedCatalog(path: string, text: string): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../../../src/pricing/catalog.js'
-import { diffAgainstCatalog } from '../../../src/pricing/refresh/diff.js'
+import { diffAgainstCatalog, formatCatalogDiff } from '../../../src/pricing/refresh/diff.js'
 import { type RefreshCommandDeps, runCatalogRefresh } from '../../../src/pricing/refresh/refresh-command.js'
 import { parseSourceAssignments, refreshCatalog } from '../../../src/pricing/refresh/run.js'
 import { PACKAGE_DATA_DIR, checkRefreshOut, defaultRefreshOut } from '../../../src/pricing/refresh/write.js'
@@ -193,14 +193,38 @@ describe('refreshCatalog: which sources run, and how', () => {
     const sources = registry()
     const file = join(freshFolder(), 'azure-prices.json')
     writeFileSync(file, '{}')
-    const outcome = await refreshCatalog({ registry: sources, fromFiles: { azure: file }, mapping: TEST_MAPPING, now: NOW })
+    const outcome = await refreshCatalog({ registry: sources, fromFiles: { azure: [file] }, mapping: TEST_MAPPING, now: NOW })
     expect(outcome.sources).toHaveLength(1)
     expect(outcome.sources[0]).toMatchObject({ source: 'azure', via: 'file', location: file, status: 'ok', rows: AZURE_PRICES.length })
     expect(sources.azure.calls.map((call) => [call.via, call.file])).toEqual([['file', file]])
     expect(sources.aws.calls).toHaveLength(0)
     // With --source too, the others are fetched over the API.
-    const mixed = await refreshCatalog({ registry: registry(), sources: ['aws'], fromFiles: { azure: file }, mapping: TEST_MAPPING, now: NOW })
+    const mixed = await refreshCatalog({ registry: registry(), sources: ['aws'], fromFiles: { azure: [file] }, mapping: TEST_MAPPING, now: NOW })
     expect(mixed.sources.map((source) => `${source.source} ${source.via}`)).toEqual(['azure file', 'aws api'])
+  })
+
+  it('reads several files of one source as one result, all or nothing', async () => {
+    const folder = freshFolder()
+    const files = ['eu-north-1.csv', 'us-east-1.csv', 'broken.csv'].map((name) => join(folder, name))
+    for (const file of files) writeFileSync(file, 'x')
+    const byFile: Record<string, (typeof AWS_PRICES)[number]> = {
+      [files[0] as string]: { sku: 'p5.48xlarge', region: 'eu-north-1', price: 58.9 },
+      [files[1] as string]: { sku: 'p5.48xlarge', region: 'us-east-1', price: 55.04 },
+    }
+    const aws = fakeSource('aws', (context, file) => {
+      const price = byFile[file as string]
+      if (!price) throw new Error(`${file}: not an AWS offer file`)
+      return { rows: testRows('aws', [price], context, 'https://aws.invalid/offers'), unmapped: [{ sku: `g5.xlarge`, region: price.region, reason: 'not in the mapping table' }], location: file as string }
+    })
+    const two = await refreshCatalog({ registry: { aws }, fromFiles: { aws: files.slice(0, 2) }, mapping: TEST_MAPPING, now: NOW })
+    expect(two.sources[0]).toMatchObject({ status: 'ok', via: 'file', rows: 2, location: `${files[0]}, ${files[1]}` })
+    expect(two.sources[0]?.unmapped.map((item) => item.region)).toEqual(['eu-north-1', 'us-east-1'])
+    expect(two.catalog.rows.map((row) => `${row.id} ${row.price}`)).toEqual(['aws-p5.48xlarge-eu-north-1 58.9', 'aws-p5.48xlarge-us-east-1 55.04'])
+
+    const oneBroken = await refreshCatalog({ registry: { aws, azure: rowsSource('azure', AZURE_PRICES) }, fromFiles: { aws: files }, sources: ['azure'], mapping: TEST_MAPPING, now: NOW })
+    const failed = oneBroken.sources.find((source) => source.source === 'aws')
+    expect(failed).toMatchObject({ status: 'failed', rows: 0, unmapped: [], error: `${files[2]}: not an AWS offer file` })
+    expect(oneBroken.catalog.rows.some((row) => row.provider === 'AWS')).toBe(false)
   })
 
   it('gives a source its --source-url as baseUrl, and each source only its own regions', async () => {
@@ -235,8 +259,8 @@ describe('refreshCatalog: which sources run, and how', () => {
       [{ sourceUrls: { azure: 'ftp://mirror/prices' } }, /^--source-url azure=ftp:\/\/mirror\/prices: must be an http\(s\) URL$/],
       [{ sourceUrls: { azure: 'not a url' } }, /^--source-url azure=not a url: must be an http\(s\) URL$/],
       [{ sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } }, /^--source-url azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add --source azure\)$/],
-      [{ fromFiles: { azure: file }, sourceUrls: { azure: 'http://127.0.0.1:9' } }, /a source reads its API or a file, not both/],
-      [{ fromFiles: { aws: join(work, 'no-such-file.csv') } }, /^--from-file aws=.*no-such-file\.csv: no such file$/],
+      [{ fromFiles: { azure: [file] }, sourceUrls: { azure: 'http://127.0.0.1:9' } }, /a source reads its API or a file, not both/],
+      [{ fromFiles: { aws: [file, join(work, 'no-such-file.csv')] } }, /^--from-file aws=.*no-such-file\.csv: no such file$/],
       [{ regions: ['mars-1'] }, /^--region mars-1: not a region of the mapping table/],
     ]
     for (const [options, message] of cases) {
@@ -249,10 +273,13 @@ describe('refreshCatalog: which sources run, and how', () => {
   })
 
   it('parses SOURCE=VALUE flags and refuses malformed ones', () => {
-    expect(parseSourceAssignments('--from-file', ['azure=a.json', 'AWS=b=c.csv'])).toEqual({ azure: 'a.json', aws: 'b=c.csv' })
+    expect(parseSourceAssignments('--source-url', ['azure=http://a', 'AWS=http://b?x=1'])).toEqual({ azure: ['http://a'], aws: ['http://b?x=1'] })
     expect(() => parseSourceAssignments('--from-file', ['a.json'])).toThrow(/^--from-file a\.json: must be SOURCE=VALUE/)
     expect(() => parseSourceAssignments('--source-url', ['oci=http://x'])).toThrow(/"oci" is not a price source/)
-    expect(() => parseSourceAssignments('--from-file', ['aws=a', 'aws=b'])).toThrow(/aws is given twice/)
+    expect(() => parseSourceAssignments('--source-url', ['aws=http://a', 'aws=http://b'])).toThrow(/aws is given twice; give each source once/)
+    // Files: several per source (one per region), each once.
+    expect(parseSourceAssignments('--from-file', ['aws=eu.csv', 'aws=us.csv'], { several: true })).toEqual({ aws: ['eu.csv', 'us.csv'] })
+    expect(() => parseSourceAssignments('--from-file', ['aws=eu.csv', 'aws=eu.csv'], { several: true })).toThrow(/--from-file aws=eu\.csv: given twice/)
   })
 })
 
@@ -328,6 +355,24 @@ describe('runCatalogRefresh: the written file', () => {
     expect(io.out[1]).toMatch(/^aws {4}failed {3}GET https:\/\/aws\.invalid: timed out/)
     expect(io.out.at(-1)).toBe('wrote catalog/prices-2026-12-06.yaml: 3 rows, 0 FX rates; use it with --catalog catalog/prices-2026-12-06.yaml')
     expect(io.err).toEqual(['warning: aws failed: GET https://aws.invalid: timed out (UND_ERR_HEADERS_TIMEOUT), after up to 5 tries; none of its rows is in the file'])
+  })
+
+  it('counts a source\'s FX rates on its line and in the header', async () => {
+    const folder = freshFolder()
+    const io = captured()
+    const ecb = ratesSource([
+      { base: 'EUR', quote: 'USD', rate: 1.0534, date: '2026-12-04' },
+      { base: 'EUR', quote: 'CHF', rate: 0.9312, date: '2026-12-04' },
+    ])
+    const result = await refreshWithTestMapping({ out: join(folder, 'p.yaml') }, { ...io, registry: { azure: rowsSource('azure', AZURE_PRICES.slice(0, 1)), ecb }, now: NOW, cwd: folder, env: {} })
+    expect(io.out).toContain('ecb    ok       2 FX rates, from https://ecb.invalid/eurofxref-daily.xml')
+    expect(io.out).toContain('azure  ok       1 row, 0 unmapped, from https://azure.invalid/prices?region=all')
+    expect(io.out.at(-1)).toBe('wrote p.yaml: 1 row, 2 FX rates; use it with --catalog p.yaml')
+    const text = readFileSync(join(folder, 'p.yaml'), 'utf8')
+    expect(text).toContain('# Written by geopat catalog refresh at 2026-12-06T09:30:00.000Z: 1 catalog row, 2 FX rates.')
+    expect(text).toContain('#   ecb ok (api https://ecb.invalid/eurofxref-daily.xml: 0 rows, 2 FX rates, 0 unmapped)')
+    expect(result.fxRates).toBe(2)
+    expect(catalogFileSchema.parse(YAML.parse(text)).fxRates?.map((rate) => rate.quote)).toEqual(['CHF', 'USD'])
   })
 
   it('every source failed: exit 1, one line naming each source, nothing written', async () => {
@@ -429,6 +474,17 @@ describe('--dry-run: the diff against the current catalog', () => {
     expect(text).toMatch(/test-azure-ncc40ads-h100-v5-swedencentral {2}7\.5 USD\/GPU-hour → 7\.9 USD\/GPU-hour \(\+5\.3%\), 2026-05-01 → 2026-12-01/)
     expect(text).toContain('would supersede (3):')
     expect(io.out.at(-1)).toBe(`dry run: nothing written (${AZURE_PRICES.length + 1} rows, 0 FX rates refreshed)`)
+  })
+
+  it('shows a change under 1% with two decimals, never as 0.0%', () => {
+    const [row] = testRows('aws', [{ sku: 'p5.48xlarge', region: 'us-east-1', price: 8 * 8.4658 }], { mapping: TEST_MAPPING, fetchedAt: NOW }, 'https://aws.invalid/p')
+    if (!row) throw new Error('no row')
+    const old = { ...row, unit: 'gpu-hour' as const, gpuCount: 1, soldBy: 'node' as const, gpusPerNode: 8, price: 8.47, effectiveDate: '2026-01', file: 'data/catalog/hyperscalers.yaml' }
+    const diff = diffAgainstCatalog([row], { files: [{ file: old.file, kind: 'catalog', builtIn: true, rows: 1, fxRates: 0, discounts: 0 }], byId: (id) => (id === row.id ? old : undefined) })
+    const percent = ((8.4658 - 8.47) / 8.47) * 100
+    expect(diff.changed[0]?.changePercent).toBeCloseTo(percent, 9)
+    expect(formatCatalogDiff(diff)).toContain(`8.47 USD/GPU-hour → 8.4658 USD/GPU-hour (−${Math.abs(percent).toFixed(2)}%), 2026-01 → 2026-12-01`)
+    expect(formatCatalogDiff(diff)).toContain(`${row.id}  data/catalog/hyperscalers.yaml (built-in), dated 2026-01`)
   })
 
   it('never compares prices in different currencies', () => {
