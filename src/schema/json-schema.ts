@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from '../util/version.js'
 import { catalogFileSchema, fxFileSchema } from './catalog.js'
 import { financeMechanicsFileSchema } from './finance.js'
 import { inventorySchema } from './inventory.js'
+import { priceMappingFileSchema } from './price-mapping.js'
 import { scenarioSchema } from './scenario.js'
 import { tcoModelSchema } from './tco-model.js'
 
@@ -16,6 +17,7 @@ export const GENERATED_SCHEMAS: ReadonlyArray<{ file: string; title: string; sch
   { file: 'scenarios/catalog.schema.json', title: 'geopat price catalog file', schema: catalogFileSchema },
   { file: 'scenarios/fx.schema.json', title: 'geopat FX table', schema: fxFileSchema },
   { file: 'scenarios/finance.schema.json', title: 'geopat finance mechanics file', schema: financeMechanicsFileSchema },
+  { file: 'scenarios/price-mapping.schema.json', title: 'geopat catalog refresh mapping table', schema: priceMappingFileSchema },
 ]
 
 export function renderJsonSchema(entry: (typeof GENERATED_SCHEMAS)[number]): string {

@@ -48,6 +48,12 @@ export interface PriceSource {
   description: string
   /** The provider's API base URL (overridable per source for tests and mirrors). */
   defaultBaseUrl: string
+  /**
+   * Names of the environment variables that hold this source's secrets (an API key). The refresh
+   * gives their values to the source's HTTP client as secrets and takes them out of every error
+   * line, log line and written field; a row or rate that still carries one fails the source.
+   */
+  secretEnv?: readonly string[]
   fetch(context: SourceContext): Promise<SourceResult>
   /** A price file in the same format as the API's responses (a saved response, pages, or a bulk file). */
   readFile(path: string, context: SourceContext): Promise<SourceResult>

@@ -1,0 +1,159 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { type Server, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import YAML from 'yaml'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SOURCE_NAMES, priceSources } from '../../src/pricing/refresh/sources.js'
+import { type CatalogFile, catalogFileSchema } from '../../src/schema/catalog.js'
+import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+
+/**
+ * `geopat catalog refresh` end to end with the real sources: their documented-format fixtures
+ * (test/fixtures/price-sources/*, each folder's README names the documentation page) read from
+ * files and served by a server on 127.0.0.1. Nothing leaves this machine: every API source is given
+ * the local server's URL and the proxy variables are emptied. Runs once every source is registered
+ * (src/pricing/refresh/sources.ts).
+ */
+const ALL_REGISTERED = SOURCE_NAMES.every((name) => priceSources()[name] !== undefined)
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'price-sources')
+const NO_PROXY_ENV = { HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '', GEOPAT_GCP_API_KEY: '' }
+const GCP_KEY = 'e2e-gcp-key-51c0a9d3f7'
+const work = mkdtempSync(join(tmpdir(), 'geopat-refresh-e2e-'))
+
+let server: Server
+let base = ''
+let closedPort = 0
+
+/** The AWS bulk files at the paths the service and region indexes name, the ECB's daily file, and a GCP that refuses the key. */
+const ROUTES: Record<string, string> = {
+  '/offers/v1.0/aws/index.json': 'aws/index.json',
+  '/offers/v1.0/aws/AmazonEC2/current/region_index.json': 'aws/region_index.json',
+  '/offers/v1.0/aws/AmazonEC2/20261201000000/us-east-1/index.csv': 'aws/us-east-1/index.csv',
+  '/offers/v1.0/aws/AmazonEC2/20261201000000/eu-north-1/index.csv': 'aws/eu-north-1/index.csv',
+  '/stats/eurofxref/eurofxref-daily.xml': 'ecb/eurofxref-daily.xml',
+}
+
+const refresh = (args: string[], env: Record<string, string> = {}) => runCli(['catalog', 'refresh', ...args], { env: { ...NO_PROXY_ENV, ...env } })
+const readCatalog = (path: string): CatalogFile => catalogFileSchema.parse(YAML.parse(readFileSync(path, 'utf8')))
+
+describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sources', () => {
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0] as string
+      if (path.startsWith('/v1/services/')) {
+        const key = String(request.headers['x-goog-api-key'] ?? '')
+        response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: `API key not valid: ${key}` } }))
+        return
+      }
+      const file = ROUTES[path]
+      if (!file) {
+        response.writeHead(404).end('not found')
+        return
+      }
+      response.writeHead(200).end(readFileSync(join(FIXTURES, file)))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // A port nothing listens on: a connection there is refused at once.
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    closedPort = (closed.address() as AddressInfo).port
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+  })
+
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  })
+
+  it('--from-file for every source writes one valid catalog: every row with its URL and fetch time, the ECB rates', async () => {
+    const out = join(work, 'all-files.yaml')
+    const result = await refresh([
+      '--from-file', `azure=${join(FIXTURES, 'azure', 'eastus2-page-1.json')}`,
+      '--from-file', `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
+      '--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
+      '--from-file', `gcp=${join(FIXTURES, 'gcp', 'skus-pages.json')}`,
+      '--from-file', `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      '--out', out,
+    ])
+    expect(result.exitCode).toBe(0)
+    expect(result.stderr).toBe('')
+    const catalog = readCatalog(out)
+    expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
+    for (const name of ['azure', 'aws', 'gcp']) expect(catalog.rows.some((row) => row.id.startsWith(`${name}-`))).toBe(true)
+    for (const row of catalog.rows) {
+      expect(row.basis).toBe('price-api')
+      expect(row.sourceUrl).toMatch(/^https:\/\//)
+      expect(row.fetchedAt).toBe(catalog.refresh?.generatedAt)
+      expect(row.providerSkuId).toBeDefined()
+    }
+    expect(catalog.fxRates?.length).toBeGreaterThan(0)
+    expect(catalog.fxRates?.every((rate) => rate.base === 'EUR' && rate.sourceUrl !== undefined)).toBe(true)
+    expect(result.stdout).toContain(`wrote ${out}: ${catalog.rows.length} rows, ${catalog.fxRates?.length} FX rates`)
+  })
+
+  it('the API path (AWS bulk files and the ECB served on 127.0.0.1) gives the rows --from-file gives', async () => {
+    const api = join(work, 'api.yaml')
+    const apiRun = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${base}`, '--source-url', `ecb=${base}`, '--region', 'us-east-1', '--region', 'eu-north-1', '--out', api])
+    expect(apiRun.exitCode).toBe(0)
+    const files = join(work, 'files.yaml')
+    const fileRun = await refresh([
+      '--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
+      '--from-file', `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
+      '--from-file', `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      '--out', files,
+    ])
+    expect(fileRun.exitCode).toBe(0)
+    const fromApi = readCatalog(api)
+    const fromFiles = readCatalog(files)
+    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['aws api ok', 'ecb api ok'])
+    // The same rows and rates, but for the fetch time and the host the API path was given.
+    const comparable = (catalog: CatalogFile) =>
+      JSON.parse(JSON.stringify({ rows: catalog.rows, fxRates: catalog.fxRates }).split(base).join('<host>').replace(/https:\/\/(pricing\.us-east-1\.amazonaws\.com|www\.ecb\.europa\.eu)/g, '<host>').replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'))
+    expect(fromApi.rows.length).toBeGreaterThan(0)
+    expect(comparable(fromApi)).toEqual(comparable(fromFiles))
+  })
+
+  it('a source that fails is one warning and no rows while the others are written; all failed is exit 1 and no file', async () => {
+    const partial = join(work, 'partial.yaml')
+    const refused = `http://127.0.0.1:${closedPort}`
+    const result = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${base}`, '--source-url', `ecb=${refused}`, '--region', 'us-east-1', '--retries', '0', '--out', partial])
+    expect(result.exitCode).toBe(0)
+    const warnings = result.stderr.split('\n').filter((line) => line.trim() !== '')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/^warning: ecb failed: GET http:\/\/127\.0\.0\.1:\d+\/stats\/eurofxref\/eurofxref-daily\.xml: .*ECONNREFUSED.*none of its rows is in the file$/)
+    const catalog = readCatalog(partial)
+    expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.status}`)).toEqual(['aws ok', 'ecb failed'])
+    expect(catalog.fxRates).toBeUndefined()
+    expect(catalog.rows.length).toBeGreaterThan(0)
+
+    const none = join(work, 'none.yaml')
+    const failed = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${refused}`, '--source-url', `ecb=${refused}`, '--retries', '0', '--out', none])
+    expect(failed.exitCode).toBe(1)
+    expect(expectOneLineError(failed)).toMatch(/^Error: every price source failed, nothing written: aws: .*; ecb: /)
+    expect(existsSync(none)).toBe(false)
+  })
+
+  it("Google Cloud's key comes from GEOPAT_GCP_API_KEY and never reaches an output, even when the server echoes it", async () => {
+    const out = join(work, 'gcp.yaml')
+    const refusedKey = await refresh(['--source', 'gcp', '--source-url', `gcp=${base}`, '--retries', '0', '--out', out, '--verbose'], { GEOPAT_GCP_API_KEY: GCP_KEY })
+    expect(refusedKey.exitCode).toBe(1)
+    expect(refusedKey.stderr).toMatch(/HTTP 403/)
+    expect(`${refusedKey.stdout}\n${refusedKey.stderr}`).not.toContain(GCP_KEY)
+    expect(existsSync(out)).toBe(false)
+
+    const noKey = await refresh(['--source', 'gcp', '--source-url', `gcp=${base}`, '--out', out])
+    expect(expectOneLineError(noKey)).toMatch(/GEOPAT_GCP_API_KEY/)
+  })
+
+  it('--dry-run lists the built-in rows the refreshed ones supersede and writes nothing', async () => {
+    const result = await refresh(['--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`, '--dry-run', '--json'])
+    expect(result.exitCode).toBe(0)
+    const report = JSON.parse(result.stdout) as { dryRun: boolean; written?: string; diff: { superseded: Array<{ id: string; builtIn: boolean }> } }
+    expect(report.dryRun).toBe(true)
+    expect(report.written).toBeUndefined()
+    expect(report.diff.superseded.find((row) => row.id === 'aws-p5.48xlarge-us-east-1')?.builtIn).toBe(true)
+  })
+})
