@@ -92,6 +92,7 @@ export function skusPageUrl(base: string, pageToken?: string): string {
 export const gcpSource: PriceSource = {
   name: 'gcp',
   description: `Google Cloud Billing Catalog API, Compute Engine SKUs (${DOCUMENTATION}); API key from ${GCP_API_KEY_VARIABLE}`,
+  secretEnv: [GCP_API_KEY_VARIABLE],
   defaultBaseUrl: DEFAULT_BASE_URL,
 
   async fetch(context) {

@@ -3,15 +3,15 @@ import type { PriceSource, SourceName } from './source.js'
 // ── The registered price sources ─────────────────────────────────────────────────────────────────
 // The one place a source is added: import it here and list it in REGISTERED_SOURCES. Everything
 // else (`geopat catalog refresh`, its --source options, the README) works with whatever is listed.
-// import { azureSource } from './azure.js'
-// import { awsSource } from './aws.js'
-// import { gcpSource } from './gcp.js'
-// import { ecbSource } from './ecb.js'
+import { azureSource } from './azure.js'
+import { awsSource } from './aws.js'
+import { gcpSource } from './gcp.js'
+import { ecbSource } from './ecb.js'
 const REGISTERED_SOURCES: readonly PriceSource[] = [
-  // azureSource,
-  // awsSource,
-  // gcpSource,
-  // ecbSource,
+  azureSource,
+  awsSource,
+  gcpSource,
+  ecbSource,
 ]
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
