@@ -4,10 +4,11 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../../src/pricing/catalog.js'
-import { catalogFileSchema } from '../../src/schema/catalog.js'
+import { type CatalogRow, catalogFileSchema, catalogRowSchema } from '../../src/schema/catalog.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { sizingResultSchema } from '../../src/schema/sizing.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+import { refreshedP5 } from '../helpers/catalog.js'
 import { decodeEntities } from '../helpers/html.js'
 
 /**
@@ -34,31 +35,7 @@ function shortenedQuickstart(): { file: string; prices: Array<{ endpoint: string
 
 /** A catalog file as `geopat catalog refresh` writes it: the quickstart's two offers, per instance-hour, fetched now. Prices illustrative. */
 const refreshedRows = [
-  {
-    id: 'aws-p5.48xlarge-us-east-1',
-    provider: 'AWS',
-    sku: 'p5.48xlarge',
-    region: 'us-east-1',
-    jurisdiction: { region: 'US', parent: 'US' },
-    kind: 'gpu-rental',
-    gpu: 'H100 SXM',
-    gpuCount: 8,
-    unit: 'instance-hour',
-    soldBy: 'node',
-    gpusPerNode: 8,
-    price: 55.04,
-    currency: 'USD',
-    pricingModel: 'on-demand',
-    effectiveDate: '2025-06-01',
-    source: 'AWS price list: p5.48xlarge On Demand Linux (illustrative)',
-    confidence: 'high',
-    basis: 'price-api',
-    sourceUrl: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/us-east-1/index.csv',
-    fetchedAt,
-    providerSkuId: 'TESTSKU.JRTCKXETXF.6YS6EN2CT7',
-    confidentialComputing: false,
-    sovereignty: 'SEAL-0',
-  },
+  refreshedP5({ price: 55.04, fetchedAt }),
   {
     id: 'azure-ncc40ads-h100-v5-westeurope',
     provider: 'Azure',
@@ -84,7 +61,7 @@ const refreshedRows = [
     confidentialComputing: true,
     sovereignty: 'SEAL-1',
   },
-]
+].map((row) => catalogRowSchema.parse(row) as CatalogRow & { price: number; sourceUrl: string })
 
 describe('geopat run --catalog (a refreshed catalog)', () => {
   it('prices from the refreshed rows, warns about none of them, records them and the report shows their URLs and dates', async () => {

@@ -18,10 +18,9 @@ import {
   validateCatalogFiles,
 } from '../../src/pricing/catalog.js'
 import { sealRank } from '../../src/schema/catalog.js'
-import { UserError } from '../../src/util/errors.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
-import { userCatalogRow } from '../helpers/catalog.js'
+import { userCatalogRow, userErrorOf } from '../helpers/catalog.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))
 let fileNumber = 0
@@ -36,18 +35,6 @@ function writeYaml(content: unknown): string {
 /** A valid user row with a fresh id; override any field. */
 const userRow = (overrides: Record<string, unknown> = {}) => userCatalogRow({ id: `test-row-${++fileNumber}`, ...overrides })
 
-/** The user-facing message of what `run` throws; fails the test unless it is a one-line UserError. */
-function userErrorOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError)
-    const message = (error as Error).message
-    expect(message).not.toContain('\n')
-    return message
-  }
-  throw new Error('expected a UserError, nothing was thrown')
-}
 
 /** The built-in EUR→USD rate, read from the data file itself (not copied into the test). */
 function builtInEurUsd(): number {

@@ -7,8 +7,7 @@ import { type CatalogEntry, convertCurrency, formatCatalogEntry, formatCatalogLi
 import { staleFxRates } from '../../src/pricing/fx.js'
 import { priceUsed } from '../../src/pricing/provenance.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
-import { UserError } from '../../src/util/errors.js'
-import { userCatalogRow } from '../helpers/catalog.js'
+import { refreshedP5, userCatalogRow, userErrorOf } from '../helpers/catalog.js'
 
 /**
  * Issue 18, the consumers' side: an id names one offer; the freshest row of it (latest fetchedAt,
@@ -24,50 +23,10 @@ function writeYaml(content: unknown): string {
   return path
 }
 
-function userErrorOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError)
-    const message = (error as Error).message
-    expect(message).not.toContain('\n')
-    return message
-  }
-  throw new Error('expected a UserError, nothing was thrown')
-}
 
 /** The built-in AWS p5.48xlarge us-east-1 row: 8 H100 SXM per instance, priced per GPU-hour, sold by node. */
 const builtIn = loadCatalog().byId('aws-p5.48xlarge-us-east-1') as CatalogEntry
 
-/** The same offer as `geopat catalog refresh` writes it: per instance-hour of 8 GPUs, fetched, with its URL. */
-function refreshedP5(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    id: 'aws-p5.48xlarge-us-east-1',
-    provider: 'AWS',
-    sku: 'p5.48xlarge',
-    region: 'us-east-1',
-    jurisdiction: { region: 'US', parent: 'US' },
-    kind: 'gpu-rental',
-    gpu: 'H100 SXM',
-    gpuCount: 8,
-    unit: 'instance-hour',
-    soldBy: 'node',
-    gpusPerNode: 8,
-    price: 57.6, // illustrative
-    currency: 'USD',
-    pricingModel: 'on-demand',
-    effectiveDate: '2025-06-01',
-    source: 'AWS price list: p5.48xlarge On Demand Linux (illustrative)',
-    confidence: 'high',
-    basis: 'price-api',
-    sourceUrl: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/us-east-1/index.csv',
-    fetchedAt: '2026-12-05T08:00:00Z',
-    providerSkuId: 'TESTSKU.JRTCKXETXF.6YS6EN2CT7',
-    confidentialComputing: false,
-    sovereignty: 'SEAL-0',
-    ...overrides,
-  }
-}
 
 describe('one offer in several files: the freshest row prices it', () => {
   it('a refreshed row with a newer fetchedAt supersedes the built-in one; the built-in is kept as superseded', () => {
