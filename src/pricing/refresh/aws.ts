@@ -126,7 +126,9 @@ export const awsSource: PriceSource = {
       }
       const offerUrl = resolveUrl(base, csvFormOf(entry.currentVersionUrl, regionIndexUrl))
       context.log(`aws: ${region.region} (${position + 1}/${regions.length}): streaming ${offerUrl} (one EC2 offer file per region, hundreds of MB)`)
-      const stream = await context.http.getStream(offerUrl)
+      const body = await context.http.getStream(offerUrl)
+      // --save-responses: the offer file goes to disk chunk by chunk as it is parsed, never held whole.
+      const stream = context.saveResponses ? context.saveResponses.saveStream(savedOfferFile(region.region), body) : body
       const result = await readOfferCsv(stream, { label: offerUrl, mapping: context.mapping, fetchedAt: context.fetchedAt, sourceUrl: () => offerUrl })
       context.log(`aws: ${region.region}: ${result.rows.length} rows, ${result.unmapped.length} unmapped`)
       rows.push(...result.rows)
@@ -157,6 +159,11 @@ export const awsSource: PriceSource = {
     })
     return { ...result, location: path }
   },
+}
+
+/** Where `--save-responses` saves a region's offer file: aws/<region>/index.csv, as AWS names it. */
+export function savedOfferFile(region: string): string {
+  return `aws/${region}/index.csv`
 }
 
 function baseUrlOf(context: SourceContext): string {
