@@ -417,7 +417,7 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
     return { kind: 'unmapped', reason: `price type "${item.type}" is not Consumption or Reservation` }
   }
   if (page.url === undefined) {
-    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL.`
+    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL, and no one request of the refresh (one region, the mapped SKUs) returns it.`
   }
   return {
     kind: 'row',
