@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type RefreshCommandResult, runCatalogRefresh } from '../../pricing/refresh/refresh-command.js'
+import { type RefreshCommandResult, printRequestsScript, runCatalogRefresh } from '../../pricing/refresh/refresh-command.js'
 import { SOURCE_NAMES } from '../../pricing/refresh/sources.js'
 import { GeopatCommand } from '../../util/base-command.js'
 
@@ -21,6 +21,7 @@ export default class CatalogRefresh extends GeopatCommand {
     'source-url': Flags.string({ multiple: true, description: "SOURCE=URL: the source's API base URL in place of the provider's (a mirror)" }),
     'from-dir': Flags.string({ description: 'read a folder written by --save-responses (its manifest.json names the files): the rows are the ones the download gave, URLs and fetch times included' }),
     'save-responses': Flags.string({ description: 'a new or empty folder: each source that calls its API also saves what it downloaded there, in the form --from-file reads, with manifest.json and README.txt (carry it to an air-gapped machine, then --from-dir)' }),
+    'print-requests': Flags.boolean({ description: 'print, and fetch nothing, a sh script (curl, jq) that downloads what the refresh would (honours --source, --region, --mapping, --source-url) into the files --from-file reads: for sites that cannot run geopat on their connected side' }),
     'from-file': Flags.string({ multiple: true, description: 'SOURCE=PATH: read this price file (downloaded elsewhere) instead of the API; repeat for several sources or files (AWS: one per region); alone, refreshes only the sources named' }),
     region: Flags.string({ multiple: true, description: "only this provider region (the mapping's id or display name; repeat for several)" }),
     mapping: Flags.string({ multiple: true, description: 'your own mapping file (skus/regions/providers), merged over the built-in table' }),
@@ -34,8 +35,13 @@ export default class CatalogRefresh extends GeopatCommand {
     verbose: Flags.boolean({ description: "print the sources' progress (pages fetched, files read) on stderr" }),
   }
 
-  async run(): Promise<RefreshCommandResult> {
+  async run(): Promise<RefreshCommandResult | { script: string }> {
     const { flags } = await this.parse(CatalogRefresh)
+    if (flags['print-requests']) {
+      const script = printRequestsScript({ sources: flags.source ?? [], regions: flags.region ?? [], mappingFiles: flags.mapping ?? [], sourceUrls: flags['source-url'] ?? [] })
+      if (!this.jsonEnabled()) this.log(script)
+      return { script }
+    }
     const human = !this.jsonEnabled()
     return runCatalogRefresh(
       {

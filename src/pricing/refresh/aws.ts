@@ -34,7 +34,7 @@ import { type PriceSource, type SourceContext, type SourceResult, type Term, typ
  * Savings Plans (a separate offer, AWSComputeSavingsPlan) are not read.
  */
 export const AWS_PRICE_LIST_BASE_URL = 'https://pricing.us-east-1.amazonaws.com'
-const SERVICE_INDEX_PATH = '/offers/v1.0/aws/index.json'
+export const SERVICE_INDEX_PATH = '/offers/v1.0/aws/index.json'
 const OFFER_CODE = 'AmazonEC2'
 const DOCS_URL = 'https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-the-aws-price-list-bulk-api-fetching-price-list-files-manually.html'
 const MAPPING_FILE = 'data/price-sources/aws.yaml'

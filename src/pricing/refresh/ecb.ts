@@ -12,7 +12,7 @@ import type { PriceSource, SourceContext, SourceResult } from './source.js'
  * The source returns every currency of the latest day as an FX rate EUR → currency, no catalog rows.
  */
 const DEFAULT_BASE_URL = 'https://www.ecb.europa.eu'
-const DAILY_PATH = '/stats/eurofxref/eurofxref-daily.xml'
+export const DAILY_PATH = '/stats/eurofxref/eurofxref-daily.xml'
 const HIST_90D_PATH = '/stats/eurofxref/eurofxref-hist-90d.xml'
 const DOCUMENTATION = 'https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html'
 

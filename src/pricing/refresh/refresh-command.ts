@@ -4,10 +4,13 @@ import { UserError } from '../../util/errors.js'
 import { loadCatalog } from '../catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from './diff.js'
 import type { HttpClientOptions } from './http.js'
+import { downloadScript } from './download-script.js'
+import { loadPriceMapping } from './mapping.js'
 import { type SkippedSource, parseSourceAssignments, refreshCatalog } from './run.js'
 import { type SavedSource, readSavedResponses } from './saved-responses.js'
-import type { SourceName } from './source.js'
-import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName } from './sources.js'
+import { type SourceName, findRegion } from './source.js'
+import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName, priceSources } from './sources.js'
+import { priceProviderSchema } from '../../schema/price-mapping.js'
 import { checkRefreshOut, defaultRefreshOut, refreshedCatalogText, writeRefreshedCatalog } from './write.js'
 
 /** `geopat catalog refresh`'s flags, as given. */
@@ -155,6 +158,22 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   deps.print(`wrote ${shown}: ${rowCount(result.rows)}, ${rateCount(result.fxRates)}; use it with --catalog ${shown}`)
   result.written = path
   return result
+}
+
+/**
+ * `--print-requests`: the sh script (curl, jq) that downloads what the refresh would, for a site
+ * that cannot run geopat on its connected side. Honours --source, --region, --mapping and
+ * --source-url; fetches nothing.
+ */
+export function printRequestsScript(input: Pick<RefreshCommandInput, 'sources' | 'regions' | 'mappingFiles' | 'sourceUrls'>, registry: PriceSourceRegistry = priceSources()): string {
+  for (const name of input.sources ?? []) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+  const mapping = loadPriceMapping(input.mappingFiles ?? [])
+  for (const region of input.regions ?? []) {
+    if (!priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
+  }
+  const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
+  const sources = (input.sources ?? []).length > 0 ? SOURCE_NAMES.filter((name) => input.sources?.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
+  return downloadScript({ sources, mapping, ...(input.regions !== undefined && input.regions.length > 0 ? { regions: input.regions } : {}), sourceUrls })
 }
 
 function sourceLine(source: RefreshSource, width: number, fxRates: number): string {

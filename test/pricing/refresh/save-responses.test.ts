@@ -3,7 +3,10 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { printRequestsScript } from '../../../src/pricing/refresh/refresh-command.js'
 import { type RefreshOptions, refreshCatalog } from '../../../src/pricing/refresh/run.js'
 import { readSavedResponses } from '../../../src/pricing/refresh/saved-responses.js'
 import { priceSources } from '../../../src/pricing/refresh/sources.js'
@@ -124,6 +127,15 @@ function filesUnder(dir: string): string[] {
     .sort()
 }
 
+function hasTools(...names: string[]): boolean {
+  try {
+    for (const name of names) execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 const status = (catalog: CatalogFile): string[] => (catalog.refresh?.sources ?? []).map((source) => `${source.source} ${source.via} ${source.status}`)
 
 describe('--save-responses, then --from-dir / --from-file', () => {
@@ -231,6 +243,37 @@ describe('--save-responses, then --from-dir / --from-file', () => {
       /every source reads a file, so nothing is downloaded to save/,
     )
     expect(requests).toEqual([])
+  })
+
+  it.skipIf(!hasTools('curl', 'jq'))("--print-requests' script, run with curl and jq, downloads files whose --from-file rows are the API path's", async () => {
+    const api = await download()
+    const urls = { azure: `${origin}/api/retail/prices`, aws: origin, gcp: origin, ecb: origin }
+    const script = printRequestsScript({ regions: REGIONS, sourceUrls: Object.entries(urls).map(([name, url]) => `${name}=${url}`) })
+    expect(script).toContain('"X-goog-api-key: $GEOPAT_GCP_API_KEY"')
+    const dir = join(work, 'by-script')
+    mkdirSync(dir)
+    requests.length = 0
+    // Only 127.0.0.1 is asked (every URL of the script is the local server's); no proxy is used.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', GEOPAT_GCP_API_KEY: GCP_KEY, no_proxy: '*', NO_PROXY: '*' }
+    // (asynchronously: the server answering it runs in this process)
+    const { stdout: echoed } = await promisify(execFile)('sh', ['-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 20_000 })
+    expect(requests.every((request) => request.url.startsWith(origin))).toBe(true)
+    expect(filesUnder(dir)).toEqual(['aws/eu-north-1/index.csv', 'aws/us-east-1/index.csv', 'azure-pages.jsonl', 'ecb.xml', 'gcp.json'])
+    // The command it ends with, run here as a module call: each --from-file SOURCE=FILE, relative to the folder.
+    const fromFiles: Partial<Record<SourceName, string[]>> = {}
+    for (const [, name, file] of echoed.matchAll(/--from-file (\w+)=(\S+)/g)) fromFiles[name as SourceName] = [...(fromFiles[name as SourceName] ?? []), join(dir, file as string)]
+    const offline = await refreshCatalog({ fromFiles, regions: REGIONS, env: {}, now: DOWNLOADED })
+    expect(status(offline.catalog)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
+    // The same rows, but that the files name no host: they cite the providers' (Azure's hand-saved pages
+    // get the request the refresh makes, rebuilt; nothing says "did not record").
+    const hosts = [...(['aws', 'gcp', 'ecb'] as SourceName[]).map((name) => priceSources()[name]?.defaultBaseUrl as string), 'https://prices.azure.com']
+    const local = (catalog: CatalogFile): unknown => {
+      let text = JSON.stringify({ rows: catalog.rows, fxRates: catalog.fxRates })
+      for (const host of hosts) text = text.split(host).join(origin)
+      return JSON.parse(text)
+    }
+    expect(local(offline.catalog)).toEqual(local(api.catalog))
+    expect(offline.catalog.rows.some((row) => row.notes?.includes('did not record'))).toBe(false)
   })
 
   it('--from-dir refuses a manifest that names a file the folder lacks, or a path outside it, in one line', () => {
