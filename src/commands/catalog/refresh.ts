@@ -2,10 +2,11 @@ import { Flags } from '@oclif/core'
 import { type RefreshCommandResult, printRequestsScript, runCatalogRefresh } from '../../pricing/refresh/refresh-command.js'
 import { SOURCE_NAMES } from '../../pricing/refresh/sources.js'
 import { GeopatCommand } from '../../util/base-command.js'
+import { UserError } from '../../util/errors.js'
 
 export default class CatalogRefresh extends GeopatCommand {
   static override summary = "Fetch current prices from the providers' price sources into a dated catalog file of yours"
-  static override description = `Fetches GPU prices from the providers' public price sources (Azure Retail Prices, AWS Price List, Google Cloud Billing Catalog with an API key from the environment) and the ECB's reference rates, maps them with the mapping table (data/price-sources/*.yaml, plus --mapping), and writes one catalog file (default catalog/prices-YYYY-MM-DD.yaml in the working directory; never the built-in data/catalog). Use it with --catalog FILE. Sources run at once; a source that fails is one line and contributes nothing while the others are written (exit 0 with a warning; --strict: exit 1, nothing written); every source failed: exit 1, nothing written. HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured. --from-file SOURCE=PATH reads a price file downloaded elsewhere (air-gapped sites); --save-responses DIR saves every download in that form, and --from-dir DIR reads such a folder back. --dry-run writes nothing and shows the diff against the current catalog.`
+  static override description = `Fetches GPU prices from the providers' public price sources (Azure Retail Prices, AWS Price List, Google Cloud Billing Catalog with an API key from the environment) and the ECB's reference rates, maps them with the mapping table (data/price-sources/*.yaml, plus --mapping), and writes one catalog file (default catalog/prices-YYYY-MM-DD.yaml in the working directory; never the built-in data/catalog). Use it with --catalog FILE. Sources run at once; a source that fails is one line and contributes nothing while the others are written (exit 0 with a warning; --strict: exit 1, nothing written); every source failed: exit 1, nothing written. HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured. --from-file SOURCE=PATH reads a price file downloaded elsewhere (air-gapped sites); --save-responses DIR saves every download in that form, and --from-dir DIR reads such a folder back; --print-requests prints a curl script of the same downloads for sites that cannot run geopat on their connected side. --dry-run writes nothing and shows the diff against the current catalog.`
 
   static override examples = [
     '<%= config.bin %> catalog refresh',
@@ -38,6 +39,8 @@ export default class CatalogRefresh extends GeopatCommand {
   async run(): Promise<RefreshCommandResult | { script: string }> {
     const { flags } = await this.parse(CatalogRefresh)
     if (flags['print-requests']) {
+      const fetching = (['from-file', 'from-dir', 'save-responses', 'out', 'dry-run', 'catalog', 'strict'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false)
+      if (fetching.length > 0) throw new UserError(`--print-requests prints the download script and fetches nothing: give it without --${fetching.join(', --')}`)
       const script = printRequestsScript({ sources: flags.source ?? [], regions: flags.region ?? [], mappingFiles: flags.mapping ?? [], sourceUrls: flags['source-url'] ?? [] })
       if (!this.jsonEnabled()) this.log(script)
       return { script }
