@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -20,13 +20,16 @@ const ALL_REGISTERED = SOURCE_NAMES.every((name) => priceSources()[name] !== und
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'price-sources')
 const NO_PROXY_ENV = { HTTPS_PROXY: '', HTTP_PROXY: '', https_proxy: '', http_proxy: '', GEOPAT_GCP_API_KEY: '' }
 const GCP_KEY = 'e2e-gcp-key-51c0a9d3f7'
+/** The key the local Cloud Billing Catalog accepts (any other is refused with a 403 that echoes it). */
+const GCP_GOOD_KEY = 'e2e-gcp-good-key-7d2f8a90c1'
+const GCP_PAGES = ['gcp/skus-page-1.json', 'gcp/skus-page-2.json', 'gcp/skus-page-3.json']
 const work = mkdtempSync(join(tmpdir(), 'geopat-refresh-e2e-'))
 
 let server: Server
 let base = ''
 let closedPort = 0
 
-/** The AWS bulk files at the paths the service and region indexes name, the ECB's daily file, and a GCP that refuses the key. */
+/** The AWS bulk files at the paths the service and region indexes name, the ECB's daily file, Azure's pages, and a GCP that refuses any key but one. */
 const ROUTES: Record<string, string> = {
   '/offers/v1.0/aws/index.json': 'aws/index.json',
   '/offers/v1.0/aws/AmazonEC2/current/region_index.json': 'aws/region_index.json',
@@ -42,8 +45,25 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
   beforeAll(async () => {
     server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0] as string
+      const query = new URL(request.url ?? '/', base).searchParams
+      if (path === '/api/retail/prices') {
+        // Azure: westeurope's two pages (the first links to the second), eastus2's one, any other region none.
+        const region = /armRegionName eq '([^']+)'/.exec(query.get('$filter') ?? '')?.[1]
+        const second = query.get('$skip') === '1000'
+        const name = region === 'westeurope' ? (second ? 'westeurope-page-2.json' : 'westeurope-page-1.json') : region === 'eastus2' ? 'eastus2-page-1.json' : undefined
+        const page = name ? (JSON.parse(readFileSync(join(FIXTURES, 'azure', name), 'utf8')) as Record<string, unknown>) : { Items: [], NextPageLink: null, Count: 0 }
+        if (name === 'westeurope-page-1.json') page.NextPageLink = `${base}${request.url}&$skip=1000`
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page))
+        return
+      }
       if (path.startsWith('/v1/services/')) {
         const key = String(request.headers['x-goog-api-key'] ?? '')
+        const token = query.get('pageToken')
+        const index = token === null ? 0 : token === 'page-2-token' ? 1 : 2
+        if (key === GCP_GOOD_KEY) {
+          response.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(FIXTURES, GCP_PAGES[index] as string)))
+          return
+        }
         response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: `API key not valid: ${key}` } }))
         return
       }
@@ -146,6 +166,32 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
     const noKey = await refresh(['--source', 'gcp', '--source-url', `gcp=${base}`, '--out', out])
     expect(expectOneLineError(noKey)).toMatch(/GEOPAT_GCP_API_KEY/)
+  })
+
+  it('--save-responses on the connected side, --from-dir on the air-gapped side: the same rows and rates, URLs and fetch times included', async () => {
+    const dir = join(work, 'saved')
+    const regions = ['westeurope', 'eastus2', 'eu-north-1', 'us-east-1', 'europe-west4'].flatMap((region) => ['--region', region])
+    const urls = [`azure=${base}/api/retail/prices`, `aws=${base}`, `gcp=${base}`, `ecb=${base}`].flatMap((url) => ['--source-url', url])
+    const api = join(work, 'saved-api.yaml')
+    const saveRun = await refresh([...urls, ...regions, '--save-responses', dir, '--out', api], { GEOPAT_GCP_API_KEY: GCP_GOOD_KEY })
+    expect(saveRun.exitCode).toBe(0)
+    expect(saveRun.stdout).toContain(`saved 5 response files of azure, aws, gcp, ecb to ${dir} (README.txt, manifest.json)`)
+    const saved = (readdirSync(dir, { recursive: true }) as string[]).map((name) => name.split('\\').join('/')).filter((name) => /\.(jsonl|json|csv|xml|txt)$/.test(name)).sort()
+    expect(saved).toEqual(['README.txt', 'aws/eu-north-1/index.csv', 'aws/us-east-1/index.csv', 'azure.jsonl', 'ecb.xml', 'gcp.json', 'manifest.json'])
+    for (const name of saved) expect(readFileSync(join(dir, name), 'utf8'), name).not.toContain(GCP_GOOD_KEY)
+
+    // The other side: no key, no network; the same --region flags give the same rows.
+    const offline = join(work, 'from-dir.yaml')
+    const readRun = await refresh(['--from-dir', dir, ...regions, '--out', offline])
+    expect(readRun.exitCode).toBe(0)
+    const fromApi = readCatalog(api)
+    const fromDir = readCatalog(offline)
+    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure api ok', 'aws api ok', 'gcp api ok', 'ecb api ok'])
+    expect(fromDir.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
+    for (const name of ['azure', 'aws', 'gcp']) expect(fromApi.rows.some((row) => row.id.startsWith(`${name}-`)), name).toBe(true)
+    // Nothing normalised: each row keeps the URL it was downloaded from and the time of the download.
+    expect(fromDir.rows).toEqual(fromApi.rows)
+    expect(fromDir.fxRates).toEqual(fromApi.fxRates)
   })
 
   it('--dry-run lists the built-in rows the refreshed ones supersede and writes nothing', async () => {

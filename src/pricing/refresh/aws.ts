@@ -34,7 +34,7 @@ import { type PriceSource, type SourceContext, type SourceResult, type Term, typ
  * Savings Plans (a separate offer, AWSComputeSavingsPlan) are not read.
  */
 export const AWS_PRICE_LIST_BASE_URL = 'https://pricing.us-east-1.amazonaws.com'
-const SERVICE_INDEX_PATH = '/offers/v1.0/aws/index.json'
+export const SERVICE_INDEX_PATH = '/offers/v1.0/aws/index.json'
 const OFFER_CODE = 'AmazonEC2'
 const DOCS_URL = 'https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-the-aws-price-list-bulk-api-fetching-price-list-files-manually.html'
 const MAPPING_FILE = 'data/price-sources/aws.yaml'
@@ -126,7 +126,9 @@ export const awsSource: PriceSource = {
       }
       const offerUrl = resolveUrl(base, csvFormOf(entry.currentVersionUrl, regionIndexUrl))
       context.log(`aws: ${region.region} (${position + 1}/${regions.length}): streaming ${offerUrl} (one EC2 offer file per region, hundreds of MB)`)
-      const stream = await context.http.getStream(offerUrl)
+      const body = await context.http.getStream(offerUrl)
+      // --save-responses: the offer file goes to disk chunk by chunk as it is parsed, never held whole.
+      const stream = context.saveResponses ? context.saveResponses.saveStream(savedOfferFile(region.region), body) : body
       const result = await readOfferCsv(stream, { label: offerUrl, mapping: context.mapping, fetchedAt: context.fetchedAt, sourceUrl: () => offerUrl })
       context.log(`aws: ${region.region}: ${result.rows.length} rows, ${result.unmapped.length} unmapped`)
       rows.push(...result.rows)
@@ -157,6 +159,11 @@ export const awsSource: PriceSource = {
     })
     return { ...result, location: path }
   },
+}
+
+/** Where `--save-responses` saves a region's offer file: aws/<region>/index.csv, as AWS names it. */
+export function savedOfferFile(region: string): string {
+  return `aws/${region}/index.csv`
 }
 
 function baseUrlOf(context: SourceContext): string {

@@ -44,15 +44,20 @@ import { findRegion, findSku, mappedRow, type PricedItem, type PriceSource, type
  *   "response": <the API's page>}`. The rows are exactly the API path's, URL and fetch time included.
  * - the API's own pages as saved by hand (curl): one page `{Items, NextPageLink, Count}`, a JSON
  *   array of pages, or JSON lines, one page a line, in the order paging gave them. A page that
- *   follows one with a NextPageLink came from that link; any other page's request URL is unknown,
- *   so its rows cite the API's endpoint and say so in their notes, and every row's fetchedAt is the
- *   refresh's (the file does not say when it was downloaded).
+ *   follows one with a NextPageLink came from that link. Any other page (a query's first) gets the
+ *   URL of the API path's request that returns it, rebuilt by the same filter builder from the
+ *   mapping and the page's items (withRebuiltRequestUrls): pages saved from those requests (the
+ *   README lists them) give the API path's rows. A page no such request returns keeps no URL: its
+ *   rows cite the API's endpoint and say so in their notes. Every row's fetchedAt is the refresh's
+ *   (the file does not say when it was downloaded).
  */
 
 export const AZURE_RETAIL_PRICES_URL = 'https://prices.azure.com/api/retail/prices'
 export const AZURE_RETAIL_PRICES_DOCS = 'https://learn.microsoft.com/en-us/rest/api/cost-management/retail-prices/azure-retail-prices'
 /** Microsoft prices Azure in USD; the API's other currencies are "for your reference". */
 export const AZURE_CURRENCY = 'USD'
+/** The file name of the saved page records (`--save-responses`). */
+export const AZURE_SAVED_FILE = 'azure.jsonl'
 export const SKUS_PER_FILTER = 12
 export const MAX_PAGES_PER_QUERY = 20
 /** Azure's month of 730 hours (src/pricing/unit-cost.ts), 12 a year: 8,760 hours in a 1-year reservation. */
@@ -113,6 +118,10 @@ export interface SourcedPage {
   response: unknown
   /** Names the page in an error line: `GET <url>` or `<file>: page <n>`. */
   where: string
+  /** A hand-saved page that came from the previous page's NextPageLink (its url is that link). */
+  followsPrevious?: boolean
+  /** The url is the API path's request rebuilt for the page (withRebuiltRequestUrls), not recorded in the file. */
+  rebuiltUrl?: boolean
 }
 
 export const azureSource: PriceSource = {
@@ -121,28 +130,70 @@ export const azureSource: PriceSource = {
   defaultBaseUrl: AZURE_RETAIL_PRICES_URL,
   async fetch(context) {
     const { records, location } = await downloadAzurePages(context)
+    // --save-responses: the page records, which readFile reads back into exactly these rows.
+    if (records.length > 0) await context.saveResponses?.saveText(AZURE_SAVED_FILE, formatAzurePageRecords(records))
     const pages = records.map((record) => ({ url: record.url, fetchedAt: new Date(record.fetchedAt), response: record.response, where: `GET ${record.url}` }))
     return pricesFromPages(pages, context, location)
   },
   async readFile(path, context) {
-    return pricesFromPages(readAzurePageFile(path, context.fetchedAt), context, path)
+    return pricesFromPages(withRebuiltRequestUrls(readAzurePageFile(path, context.fetchedAt), context), context, path)
   },
+}
+
+/** One query of the API path: its first page's URL, and the region and SKUs its filter names. */
+export interface AzureQuery {
+  url: string
+  region: string
+  skus: string[]
 }
 
 /** The first-page URL of each query: one per mapped region (and per SKUS_PER_FILTER SKUs). */
 export function azureQueryUrls(context: Pick<SourceContext, 'mapping' | 'regions' | 'baseUrl'>): string[] {
+  return azureQueries(context).map((query) => query.url)
+}
+
+/** The queries the API path makes, in order: one per mapped region (and per SKUS_PER_FILTER SKUs). */
+export function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' | 'baseUrl'>): AzureQuery[] {
   const skus = context.mapping.skus.filter((sku) => sku.provider === 'azure').map((sku) => sku.sku)
   const regions = requestedRegions(context.mapping, context.regions).map((region) => region.region)
   const base = context.baseUrl ?? AZURE_RETAIL_PRICES_URL
-  const urls: string[] = []
+  const queries: AzureQuery[] = []
   for (const region of regions) {
     for (let start = 0; start < skus.length; start += SKUS_PER_FILTER) {
-      const names = skus.slice(start, start + SKUS_PER_FILTER).map((sku) => `armSkuName eq ${odataString(sku)}`)
+      const chunk = skus.slice(start, start + SKUS_PER_FILTER)
+      const names = chunk.map((sku) => `armSkuName eq ${odataString(sku)}`)
       const filter = `serviceName eq 'Virtual Machines' and armRegionName eq ${odataString(region)} and (${names.join(' or ')})`
-      urls.push(new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href)
+      queries.push({ url: new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href, region, skus: chunk })
     }
   }
-  return urls
+  return queries
+}
+
+/**
+ * Hand-saved pages whose request URL the file does not record (a first page): the URL of the one
+ * query of the API path that returns such pages: the query for the region every item of the page
+ * and of the pages that follow it (by NextPageLink) names, whose filter names every item's
+ * armSkuName, with the serviceName and currency it asks. Those pages, saved from that very
+ * request (the README's curl commands), then give exactly the API path's rows. Pages that match no
+ * query, or several, keep no URL: their rows cite the endpoint and say so.
+ */
+export function withRebuiltRequestUrls(pages: readonly SourcedPage[], context: Pick<SourceContext, 'mapping' | 'baseUrl'>): SourcedPage[] {
+  const queries = azureQueries({ mapping: context.mapping, ...(context.baseUrl !== undefined ? { baseUrl: context.baseUrl } : {}) })
+  return pages.map((page, index) => {
+    if (page.url !== undefined) return page
+    const chain = [page]
+    for (let next = index + 1; next < pages.length && pages[next]?.followsPrevious; next++) chain.push(pages[next] as SourcedPage)
+    const items = chain.flatMap((entry) => (isObject(entry.response) && Array.isArray(entry.response.Items) ? entry.response.Items : []))
+    const field = (item: unknown, name: string): unknown => (isObject(item) ? item[name] : undefined)
+    const regions = new Set(items.map((item) => field(item, 'armRegionName')))
+    const fits = (query: AzureQuery): boolean =>
+      items.length > 0 &&
+      regions.size === 1 &&
+      regions.has(query.region) &&
+      items.every((item) => query.skus.includes(field(item, 'armSkuName') as string) && field(item, 'serviceName') === 'Virtual Machines' && field(item, 'currencyCode') === AZURE_CURRENCY)
+    const matching = queries.filter(fits)
+    return matching.length === 1 ? { ...page, url: (matching[0] as AzureQuery).url, rebuiltUrl: true } : page
+  })
 }
 
 /**
@@ -226,7 +277,7 @@ export function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[
       previousLink = savedNextLink(page.NextPageLink, where)
     } else if (isObject(entry) && 'Items' in entry) {
       const page = parsePage(entry, where)
-      pages.push({ ...(previousLink ? { url: previousLink } : {}), fetchedAt: refreshTime, response: entry, where })
+      pages.push({ ...(previousLink ? { url: previousLink, followsPrevious: true } : {}), fetchedAt: refreshTime, response: entry, where })
       previousLink = savedNextLink(page.NextPageLink, where)
     } else {
       throw new UserError(`${where}: neither an Azure Retail Prices page {Items, NextPageLink, Count} nor a saved page {url, fetchedAt, response}`)
@@ -366,7 +417,7 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
     return { kind: 'unmapped', reason: `price type "${item.type}" is not Consumption or Reservation` }
   }
   if (page.url === undefined) {
-    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL.`
+    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL, and no one request of the refresh (one region, the mapped SKUs) returns it.`
   }
   return {
     kind: 'row',

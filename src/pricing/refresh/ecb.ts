@@ -12,9 +12,12 @@ import type { PriceSource, SourceContext, SourceResult } from './source.js'
  * The source returns every currency of the latest day as an FX rate EUR → currency, no catalog rows.
  */
 const DEFAULT_BASE_URL = 'https://www.ecb.europa.eu'
-const DAILY_PATH = '/stats/eurofxref/eurofxref-daily.xml'
+export const DAILY_PATH = '/stats/eurofxref/eurofxref-daily.xml'
 const HIST_90D_PATH = '/stats/eurofxref/eurofxref-hist-90d.xml'
 const DOCUMENTATION = 'https://www.ecb.europa.eu/stats/policy_and_exchange_rates/euro_reference_exchange_rates/html/index.en.html'
+
+/** The file name of the saved daily file (`--save-responses`). */
+export const SAVED_FILE = 'ecb.xml'
 
 const baseOf = (context: SourceContext): string => (context.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
 
@@ -28,6 +31,8 @@ export const ecbSource: PriceSource = {
     context.log(`ecb: GET ${url}`)
     const text = await context.http.getText(url)
     const { date, rates } = parseReferenceRates(text, url)
+    // --save-responses: the file as published, which readFile reads back (ecb.xml).
+    await context.saveResponses?.saveText(SAVED_FILE, text)
     return result(date, rates, url, url, context)
   },
 

@@ -80,6 +80,9 @@ interface ListedSku {
   pageUrl: string
 }
 
+/** The file name of the saved pages (`--save-responses`): a JSON array of services.skus.list pages. */
+export const SAVED_FILE = 'gcp.json'
+
 const baseOf = (context: SourceContext): string => (context.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '')
 
 /** The request URL of a page: no key in it (the key goes in a header). */
@@ -101,6 +104,8 @@ export const gcpSource: PriceSource = {
     const hide = (text: string): string => redactText(text, [key])
     const base = baseOf(context)
     const listed: ListedSku[] = []
+    /** The pages as the API gave them: what --save-responses saves (gcp.json, the array readFile reads). */
+    const bodies: unknown[] = []
     const tokens = new Set<string>()
     let token: string | undefined
     for (let pageNumber = 1; ; pageNumber++) {
@@ -113,6 +118,7 @@ export const gcpSource: PriceSource = {
         throw new Error(hide(error instanceof Error ? error.message : String(error)))
       }
       const page = parsePage(body, url)
+      bodies.push(body)
       context.log(`gcp: page ${pageNumber}, ${page.skus.length} SKUs: ${url}`)
       for (const sku of page.skus) listed.push({ sku, pageUrl: url })
       token = page.nextPageToken || undefined
@@ -120,6 +126,8 @@ export const gcpSource: PriceSource = {
       if (tokens.has(token)) throw new Error(`gcp: ${url}: nextPageToken repeats an earlier page's: stopped`)
       tokens.add(token)
     }
+    // The key is a header, never in a URL or a body: the saver refuses a file that would carry it.
+    await context.saveResponses?.saveText(SAVED_FILE, `${JSON.stringify(bodies)}\n`)
     return priceSkus(listed, skusPageUrl(base), context)
   },
 

@@ -4,9 +4,13 @@ import { UserError } from '../../util/errors.js'
 import { loadCatalog } from '../catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from './diff.js'
 import type { HttpClientOptions } from './http.js'
+import { downloadScript } from './download-script.js'
+import { loadPriceMapping } from './mapping.js'
 import { type SkippedSource, parseSourceAssignments, refreshCatalog } from './run.js'
-import type { SourceName } from './source.js'
-import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName } from './sources.js'
+import { type SavedSource, readSavedResponses } from './saved-responses.js'
+import { type SourceName, findRegion } from './source.js'
+import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName, priceSources } from './sources.js'
+import { priceProviderSchema } from '../../schema/price-mapping.js'
 import { checkRefreshOut, defaultRefreshOut, refreshedCatalogText, writeRefreshedCatalog } from './write.js'
 
 /** `geopat catalog refresh`'s flags, as given. */
@@ -14,6 +18,10 @@ export interface RefreshCommandInput {
   sources?: string[]
   sourceUrls?: string[]
   fromFiles?: string[]
+  /** A folder written by --save-responses: its manifest names each source's files. */
+  fromDir?: string
+  /** A new or empty folder to save each source's downloads in, in the form --from-file reads. */
+  saveResponses?: string
   regions?: string[]
   mappingFiles?: string[]
   out?: string
@@ -51,6 +59,8 @@ export interface RefreshCommandResult {
   fxRates: number
   /** On a dry run: the refreshed rows against the current catalog. */
   diff?: CatalogDiff
+  /** With --save-responses: the folder and what each source saved in it. */
+  saved?: { dir: string; sources: SavedSource[] }
 }
 
 /**
@@ -70,6 +80,19 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
   // Several files for one source: AWS publishes one offer file per region.
   const fromFiles = parseSourceAssignments('--from-file', input.fromFiles ?? [], { several: true })
+  // --from-dir: the saved folder's sources (those of --source, if given), read as of their download.
+  const fileOrigins: Partial<Record<SourceName, { baseUrl: string; fetchedAt: Date }>> = {}
+  if (input.fromDir !== undefined) {
+    const saved = readSavedResponses(input.fromDir)
+    const wanted = (input.sources ?? []) as SourceName[]
+    const names = (Object.keys(saved.fromFiles) as SourceName[]).filter((name) => wanted.length === 0 || wanted.includes(name))
+    if (names.length === 0) throw new UserError(`--from-dir ${input.fromDir}: holds none of --source ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
+    for (const name of names) {
+      if (fromFiles[name] !== undefined) throw new UserError(`--from-dir ${input.fromDir} and --from-file ${name}=…: ${name} is in both; give it once`)
+      fromFiles[name] = saved.fromFiles[name] as string[]
+      fileOrigins[name] = saved.origins[name] as { baseUrl: string; fetchedAt: Date }
+    }
+  }
   const dryRun = input.dryRun ?? false
   if (!dryRun && (input.catalogFiles ?? []).length > 0) throw new UserError('--catalog: only for --dry-run (the catalog the refreshed rows are compared with)')
 
@@ -81,6 +104,8 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
     ...(input.sources !== undefined && input.sources.length > 0 ? { sources: input.sources as SourceName[] } : {}),
     sourceUrls,
     fromFiles,
+    fileOrigins,
+    ...(input.saveResponses !== undefined ? { saveResponsesTo: input.saveResponses } : {}),
     ...(input.regions !== undefined && input.regions.length > 0 ? { regions: input.regions } : {}),
     mappingFiles: input.mappingFiles ?? [],
     http: { ...deps.http, timeoutMs: timeoutSeconds * 1000, retries },
@@ -93,6 +118,15 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   const width = Math.max(...outcome.sources.map((source) => source.source.length), ...outcome.skipped.map((source) => source.source.length))
   for (const source of outcome.sources) deps.print(sourceLine(source, width, outcome.fxRatesBySource[source.source as SourceName] ?? 0))
   for (const source of outcome.skipped) deps.print(`${source.source.padEnd(width)}  skipped  ${source.reason}`)
+  if (outcome.saved !== undefined) {
+    const { dir, sources } = outcome.saved
+    const files = sources.reduce((sum, source) => sum + source.files.length, 0)
+    deps.print(
+      sources.length > 0
+        ? `saved ${files} response file${files === 1 ? '' : 's'} of ${sources.map((source) => source.source).join(', ')} to ${displayPath(dir, cwd)} (README.txt, manifest.json); on the air-gapped machine: geopat catalog refresh --from-dir <that folder>`
+        : `saved nothing to ${displayPath(dir, cwd)}: no source that called its API succeeded`,
+    )
+  }
 
   const failed = outcome.failed
   if (failed.length === outcome.sources.length) {
@@ -110,6 +144,7 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
     skipped: outcome.skipped,
     rows: outcome.catalog.rows.length,
     fxRates: outcome.catalog.fxRates?.length ?? 0,
+    ...(outcome.saved !== undefined ? { saved: outcome.saved } : {}),
   }
   if (current !== undefined) {
     result.diff = diffAgainstCatalog(outcome.catalog.rows, current)
@@ -123,6 +158,22 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   deps.print(`wrote ${shown}: ${rowCount(result.rows)}, ${rateCount(result.fxRates)}; use it with --catalog ${shown}`)
   result.written = path
   return result
+}
+
+/**
+ * `--print-requests`: the sh script (curl, jq) that downloads what the refresh would, for a site
+ * that cannot run geopat on its connected side. Honours --source, --region, --mapping and
+ * --source-url; fetches nothing.
+ */
+export function printRequestsScript(input: Pick<RefreshCommandInput, 'sources' | 'regions' | 'mappingFiles' | 'sourceUrls'>, registry: PriceSourceRegistry = priceSources()): string {
+  for (const name of input.sources ?? []) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+  const mapping = loadPriceMapping(input.mappingFiles ?? [])
+  for (const region of input.regions ?? []) {
+    if (!priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
+  }
+  const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
+  const sources = (input.sources ?? []).length > 0 ? SOURCE_NAMES.filter((name) => input.sources?.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
+  return downloadScript({ sources, mapping, ...(input.regions !== undefined && input.regions.length > 0 ? { regions: input.regions } : {}), sourceUrls })
 }
 
 function sourceLine(source: RefreshSource, width: number, fxRates: number): string {

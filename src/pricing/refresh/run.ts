@@ -14,6 +14,7 @@ import { UserError, describeZodIssues } from '../../util/errors.js'
 import { redactText, secretList } from '../../util/redact.js'
 import { type HttpClientOptions, createHttpClient } from './http.js'
 import { loadPriceMapping } from './mapping.js'
+import { type SavedSource, SourceResponseSaver, checkSaveDirectory, removeIfEmpty, writeSavedResponsesManifest } from './saved-responses.js'
 import { type PriceSource, type SourceContext, type SourceName, type SourceResult, findRegion } from './source.js'
 import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName, priceSources } from './sources.js'
 
@@ -32,6 +33,17 @@ export interface RefreshOptions {
    * publishes them; their results are merged, and the source is still all or nothing).
    */
   fromFiles?: Partial<Record<SourceName, readonly string[]>>
+  /**
+   * Where and when a source's `fromFiles` were downloaded (a `--save-responses` manifest says): the
+   * source reads them with that base URL and fetch time, so its rows are the download's rows.
+   */
+  fileOrigins?: Partial<Record<SourceName, { baseUrl: string; fetchedAt: Date }>>
+  /**
+   * A new or empty folder where every source that calls its API saves what it downloads, in the
+   * form its `fromFiles` reads, plus manifest.json and README.txt (src/pricing/refresh/saved-responses.ts).
+   * A source that fails leaves no file there.
+   */
+  saveResponsesTo?: string
   /** Provider regions to refresh (ids or display names of the mapping table); absent: every mapped region. */
   regions?: readonly string[]
   /** The mapping table (default: the built-in one plus `mappingFiles`). */
@@ -65,6 +77,8 @@ export interface RefreshOutcome {
   failed: RefreshSource[]
   /** FX rates each source that succeeded contributed (the file's refresh.sources count rows only). */
   fxRatesBySource: Partial<Record<SourceName, number>>
+  /** With `saveResponsesTo`: the sources whose downloads were saved there (none: no manifest, the folder left as found). */
+  saved?: { dir: string; sources: SavedSource[] }
 }
 
 interface PlannedSource {
@@ -73,6 +87,8 @@ interface PlannedSource {
   via: 'api' | 'file'
   baseUrl?: string
   files?: readonly string[]
+  /** Where and when `files` were downloaded (their base URL and fetch time), when known. */
+  origin?: { baseUrl: string; fetchedAt: Date }
   regions?: string[]
 }
 
@@ -87,6 +103,8 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   const { planned, skipped } = planRefresh(options, mapping)
   const fetchedAt = now.toISOString()
 
+  const saveDir = options.saveResponsesTo
+  const createdSaveDir = saveDir !== undefined && !existsSync(saveDir)
   const runs = await Promise.all(planned.map((plan) => runSource(plan, { mapping, env, now, options })))
 
   // The same row id from two sources: the later one (in SOURCE_NAMES order) fails; its mapping clashes.
@@ -100,6 +118,7 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
     }
     for (const row of run.rows) owner.set(row.id, run.record.source as SourceName)
   }
+  const saved = saveDir !== undefined ? await keepSavedResponses(runs, saveDir, createdSaveDir, now) : undefined
 
   const okRuns = runs.filter((run) => run.record.status === 'ok')
   const rows = okRuns.flatMap((run) => run.rows).sort((a, b) => compareText(a.id, b.id))
@@ -116,7 +135,34 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   // Every row and rate was checked per source, so this is a fault of the refresh itself.
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const fxRatesBySource = Object.fromEntries(okRuns.filter((run) => run.fxRates.length > 0).map((run) => [run.record.source, run.fxRates.length]))
-  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed'), fxRatesBySource }
+  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed'), fxRatesBySource, ...(saved ? { saved } : {}) }
+}
+
+/**
+ * Each saving source's files: kept (renamed into the folder) when the source succeeded, removed when
+ * it failed; a source whose files cannot be kept fails. Then the manifest and README of what was kept.
+ */
+async function keepSavedResponses(runs: SourceRun[], dir: string, createdDir: boolean, now: Date): Promise<{ dir: string; sources: SavedSource[] }> {
+  const sources: SavedSource[] = []
+  for (const run of runs) {
+    const saver = run.saver
+    if (!saver) continue
+    if (run.record.status !== 'ok') {
+      await saver.discard()
+      continue
+    }
+    try {
+      const files = await saver.commit()
+      if (files.length > 0) sources.push({ source: saver.source, baseUrl: run.baseUrl, fetchedAt: run.record.fetchedAt, files })
+    } catch (error) {
+      await saver.discard()
+      failRun(run, `saving its responses to ${dir}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+  const failed = runs.filter((run) => run.saver && run.record.status === 'failed').map((run) => ({ source: run.record.source, error: run.record.error ?? 'failed' }))
+  if (sources.length > 0) await writeSavedResponsesManifest(dir, now, sources, failed)
+  else if (createdDir) await removeIfEmpty(dir)
+  return { dir, sources }
 }
 
 /**
@@ -165,6 +211,11 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
     for (const path of paths) if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)
   }
 
+  const fileOrigins = options.fileOrigins ?? {}
+  for (const name of Object.keys(fileOrigins) as SourceName[]) {
+    if (fromFiles[name] === undefined) throw new Error(`fileOrigins.${name}: ${name} reads no file (a fault of the caller)`)
+  }
+
   const regions = [...new Set(options.regions ?? [])]
   for (const region of regions) {
     const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
@@ -191,11 +242,13 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
     }
     const files = fromFiles[name]
     const baseUrl = sourceUrls[name]
+    const origin = fileOrigins[name]
     planned.push({
       name,
       source,
       via: files !== undefined ? 'file' : 'api',
       ...(files !== undefined ? { files } : {}),
+      ...(origin !== undefined ? { origin } : {}),
       ...(baseUrl !== undefined ? { baseUrl } : {}),
       ...(sourceRegions !== undefined ? { regions: sourceRegions } : {}),
     })
@@ -203,6 +256,10 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
   if (planned.length === 0) {
     if (skipped.length > 0) throw new UserError(`--region ${regions.join(', ')}: no source has such a region to refresh`)
     throw new UserError('no price source is registered in this build (src/pricing/refresh/sources.ts)', 1)
+  }
+  if (options.saveResponsesTo !== undefined) {
+    checkSaveDirectory(options.saveResponsesTo)
+    if (!planned.some((plan) => plan.via === 'api')) throw new UserError(`--save-responses ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
   }
   return { planned, skipped }
 }
@@ -212,6 +269,10 @@ interface SourceRun {
   rows: CatalogRow[]
   fxRates: FxRateRow[]
   redact(text: string): string
+  /** The API base URL the source used. */
+  baseUrl: string
+  /** With `saveResponsesTo`, for a source that calls its API: its saved files, kept only if it succeeds. */
+  saver?: SourceResponseSaver
 }
 
 async function runSource(
@@ -223,20 +284,27 @@ async function runSource(
   const secrets = secretList([...secretValues.map((entry) => entry.value), ...proxyCredentials(env)])
   const redact = (text: string): string => redactText(text, secrets)
   const location = plan.files?.join(', ') ?? plan.baseUrl ?? plan.source.defaultBaseUrl
+  // Files downloaded earlier: read as of their download (its time, its base URL), when known.
+  const fetchedAt = plan.origin?.fetchedAt ?? now
+  const baseUrl = plan.origin?.baseUrl ?? plan.baseUrl
+  const saver = options.saveResponsesTo !== undefined && plan.via === 'api' ? new SourceResponseSaver(options.saveResponsesTo, plan.name, secrets) : undefined
   const run: SourceRun = {
-    record: { source: plan.name, via: plan.via, location: redact(location) || plan.name, fetchedAt: now.toISOString(), status: 'ok', rows: 0, unmapped: [] },
+    record: { source: plan.name, via: plan.via, location: redact(location) || plan.name, fetchedAt: fetchedAt.toISOString(), status: 'ok', rows: 0, unmapped: [] },
     rows: [],
     fxRates: [],
     redact,
+    baseUrl: baseUrl ?? plan.source.defaultBaseUrl,
+    ...(saver ? { saver } : {}),
   }
   const http = createHttpClient({ ...options.http, secrets: secretValues.map((entry) => entry.value) })
   const context: SourceContext = {
     http,
     mapping: shared.mapping,
-    fetchedAt: now,
-    ...(plan.baseUrl !== undefined ? { baseUrl: plan.baseUrl } : {}),
+    fetchedAt,
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
     ...(plan.regions !== undefined ? { regions: plan.regions } : {}),
     env,
+    ...(saver ? { saveResponses: saver } : {}),
     // Sources may name themselves already ("azure: 12 items from …"): prefixed once.
     log: (line) => {
       const text = oneLine(redact(line))

@@ -1,5 +1,6 @@
 import type { CatalogRow, FxRateRow } from '../../schema/catalog.js'
 import type { PriceMappingFile, PriceProvider, RegionMapping, SkuMapping } from '../../schema/price-mapping.js'
+import type { Readable } from 'node:stream'
 import type { HttpClient } from './http.js'
 
 /**
@@ -26,6 +27,28 @@ export interface SourceContext {
   env: NodeJS.ProcessEnv
   /** Progress lines (a page fetched, a file read). */
   log(line: string): void
+  /**
+   * With `--save-responses DIR`: where the source saves what it downloads, in the very form its
+   * `readFile` reads, so that the saved files give the API path's rows on an air-gapped machine.
+   * Absent: nothing is saved. The refresh keeps a source's saved files only when the source
+   * succeeds (they are written under temporary names and renamed then).
+   */
+  saveResponses?: ResponseSaver
+}
+
+/** Saves a source's downloads for `--from-file` (src/pricing/refresh/saved-responses.ts implements it). */
+export interface ResponseSaver {
+  /**
+   * Saves a response whole under `name`, a relative path (`azure.jsonl`): one `--from-file
+   * SOURCE=<name>` argument. Refused (throws) if it carries a secret of the source.
+   */
+  saveText(name: string, text: string): Promise<void>
+  /**
+   * A large response (AWS's offer files) saved chunk by chunk as its reader reads it, never held
+   * whole: the returned stream is `body`'s bytes, to be read to its end; the file is complete when
+   * the returned stream ends.
+   */
+  saveStream(name: string, body: Readable): Readable
 }
 
 export interface UnmappedItem {
