@@ -7,7 +7,10 @@ import YAML from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SOURCE_NAMES, priceSources } from '../../src/pricing/refresh/sources.js'
 import { type CatalogFile, catalogFileSchema } from '../../src/schema/catalog.js'
+import { loadCatalog, staleRows } from '../../src/pricing/catalog.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+import { decodeEntities } from '../helpers/html.js'
+import { shortenedQuickstart } from '../helpers/quickstart.js'
 
 /**
  * `geopat catalog refresh` end to end with the real sources: their documented-format fixtures
@@ -193,6 +196,48 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     expect(fromDir.rows).toEqual(fromApi.rows)
     expect(fromDir.fxRates).toEqual(fromApi.fxRates)
   })
+
+  it("issue 18's path end to end: Azure and AWS refreshed over their APIs, the same rows from their price files, then geopat run of the quickstart prices from them with no staleness warning and the report shows their URLs and dates", async () => {
+    const { file: scenario, prices } = shortenedQuickstart(work)
+    const wanted = prices.map((price) => price.catalogRow)
+    // Without a refresh the quickstart's two offers are stale today (the issue's premise): the contrast.
+    const stale = staleRows(loadCatalog().rows, { asOf: new Date() }).map((warning) => warning.id)
+    for (const id of wanted) expect(stale).toContain(id)
+
+    const dir = join(work, 'quickstart-saved')
+    const api = join(work, 'quickstart-prices.yaml')
+    const apiRun = await refresh(['--source', 'azure', '--source', 'aws', '--source-url', `azure=${base}/api/retail/prices`, '--source-url', `aws=${base}`, '--region', 'westeurope', '--region', 'us-east-1', '--save-responses', dir, '--out', api])
+    expect(apiRun.exitCode, apiRun.stderr).toBe(0)
+    const refreshed = readCatalog(api)
+    for (const id of wanted) expect(refreshed.rows.map((row) => row.id)).toContain(id)
+
+    // An Azure and an AWS price file (as saved on the connected side) give the API path's rows. A
+    // file read with --from-file is dated by that read and cites the provider's own host; the rest is equal.
+    const files = join(work, 'quickstart-files.yaml')
+    const fileRun = await refresh(['--from-file', `azure=${join(dir, 'azure.jsonl')}`, '--from-file', `aws=${join(dir, 'aws', 'us-east-1', 'index.csv')}`, '--region', 'westeurope', '--region', 'us-east-1', '--out', files])
+    expect(fileRun.exitCode, fileRun.stderr).toBe(0)
+    const comparable = (rows: unknown) => JSON.parse(JSON.stringify(rows).split(base).join('<host>').replace(/https:\/\/pricing\.us-east-1\.amazonaws\.com/g, '<host>').replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'))
+    expect(comparable(readCatalog(files).rows)).toEqual(comparable(refreshed.rows))
+
+    const runDir = join(work, 'quickstart-run')
+    const run = await runCli(['run', scenario, '--catalog', api, '--out', runDir, '--no-progress'], { timeoutMs: 110_000, env: NO_PROXY_ENV })
+    expect(run.exitCode, run.stderr).toBe(0)
+    const output = `${run.stdout}\n${run.stderr}`
+    for (const id of wanted) expect(output).not.toMatch(new RegExp(`${id.replace(/\./g, '\\.')}: .*days old on \\S+ \\(limit \\d+\\)`))
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8')
+    const start = html.indexOf('id="prices-used"')
+    expect(start).toBeGreaterThan(0)
+    const table = decodeEntities(html.slice(start, html.indexOf('</table>', start)))
+    const today = new Date().toISOString().slice(0, 10)
+    for (const id of wanted) {
+      const row = refreshed.rows.find((candidate) => candidate.id === id)
+      expect(row?.sourceUrl, id).toBeDefined()
+      expect(table).toContain(id)
+      expect(table).toContain(`<a href="${new URL(row?.sourceUrl as string).href}" rel="noopener noreferrer">${row?.sourceUrl}</a>`)
+      expect(table).toContain(row?.effectiveDate as string)
+      expect(table).toContain(`${today} (fetched)`)
+    }
+  }, 150_000)
 
   it('--dry-run lists the built-in rows the refreshed ones supersede and writes nothing', async () => {
     const result = await refresh(['--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`, '--dry-run', '--json'])

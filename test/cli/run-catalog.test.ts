@@ -5,10 +5,10 @@ import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../../src/pricing/catalog.js'
 import { type CatalogRow, catalogFileSchema, catalogRowSchema } from '../../src/schema/catalog.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
 import { sizingResultSchema } from '../../src/schema/sizing.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 import { refreshedP5 } from '../helpers/catalog.js'
+import { shortenedQuickstart } from '../helpers/quickstart.js'
 import { decodeEntities } from '../helpers/html.js'
 
 /**
@@ -21,17 +21,6 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-run-catalog-'))
 const runDir = join(work, 'run')
 const fetchedAt = new Date().toISOString()
 
-function shortenedQuickstart(): { file: string; prices: Array<{ endpoint: string; catalogRow: string }> } {
-  const scenario = YAML.parse(readFileSync(join(REPO_ROOT, 'scenarios', 'quickstart.yaml'), 'utf8'))
-  scenario.load = { ...scenario.load, requests: 8, concurrency: 4 }
-  scenario.input.inputTokens = { dist: 'lognormal', mean: 100, std: 50, min: 4, max: 256 }
-  scenario.input.outputTokens = { dist: 'lognormal', mean: 60, std: 30, min: 4, max: 128 }
-  scenario.size = { ...scenario.size, peakRequestsPerS: 10, searches: 1, simulatedSeconds: 10 }
-  scenarioSchema.parse(scenario)
-  const file = join(work, 'quickstart-short.yaml')
-  writeFileSync(file, YAML.stringify(scenario))
-  return { file, prices: scenario.size.prices }
-}
 
 /** A catalog file as `geopat catalog refresh` writes it: the quickstart's two offers, per instance-hour, fetched now. Prices illustrative. */
 const refreshedRows = [
@@ -65,7 +54,7 @@ const refreshedRows = [
 
 describe('geopat run --catalog (a refreshed catalog)', () => {
   it('prices from the refreshed rows, warns about none of them, records them and the report shows their URLs and dates', async () => {
-    const { file: scenario, prices } = shortenedQuickstart()
+    const { file: scenario, prices } = shortenedQuickstart(work)
     expect(prices.map((price) => price.catalogRow).sort()).toEqual(refreshedRows.map((row) => row.id).sort())
     const catalogFile = join(work, 'refreshed.yaml')
     writeFileSync(catalogFile, YAML.stringify(catalogFileSchema.parse({ description: 'refreshed (test)', rows: refreshedRows })))

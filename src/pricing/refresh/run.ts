@@ -197,15 +197,17 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
   const selected = chosenExplicitly ? SOURCE_NAMES.filter((name) => explicit.includes(name) || byFile.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
 
   for (const [name, url] of Object.entries(sourceUrls) as Array<[SourceName, string]>) {
-    if (!selected.includes(name)) throw new UserError(`--source-url ${name}=${url}: ${name} is not being refreshed (add --source ${name})`)
-    if (fromFiles[name] !== undefined) throw new UserError(`--source-url ${name}=… and --from-file ${name}=…: a source reads its API or a file, not both`)
     let parsed: URL
     try {
       parsed = new URL(url)
     } catch {
       throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
     }
+    // Credentials in the URL would be written into every row's sourceUrl, the saved responses and the terminal: refused, and not echoed.
+    if (parsed.username !== '' || parsed.password !== '') throw new UserError(`--source-url ${name}=${parsed.protocol}//…@${parsed.host}: must not carry a user name or password (they would be written into the catalog's URLs); a mirror that needs credentials is not supported`)
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
+    if (!selected.includes(name)) throw new UserError(`--source-url ${name}=${url}: ${name} is not being refreshed (add --source ${name})`)
+    if (fromFiles[name] !== undefined) throw new UserError(`--source-url ${name}=… and --from-file ${name}=…: a source reads its API or a file, not both`)
   }
   for (const [name, paths] of Object.entries(fromFiles) as Array<[SourceName, readonly string[]]>) {
     for (const path of paths) if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)

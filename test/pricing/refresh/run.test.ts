@@ -258,6 +258,7 @@ describe('refreshCatalog: which sources run, and how', () => {
       [{ sources: ['gcp'] }, /^--source gcp: not available in this build \(available: azure, aws, ecb\)$/],
       [{ sourceUrls: { azure: 'ftp://mirror/prices' } }, /^--source-url azure=ftp:\/\/mirror\/prices: must be an http\(s\) URL$/],
       [{ sourceUrls: { azure: 'not a url' } }, /^--source-url azure=not a url: must be an http\(s\) URL$/],
+      [{ sourceUrls: { azure: 'https://mirror-user:s3cret-pass@127.0.0.1:9/prices' } }, /^--source-url azure=https:\/\/…@127\.0\.0\.1:9: must not carry a user name or password [^\n]*$/],
       [{ sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } }, /^--source-url azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add --source azure\)$/],
       [{ fromFiles: { azure: [file] }, sourceUrls: { azure: 'http://127.0.0.1:9' } }, /a source reads its API or a file, not both/],
       [{ fromFiles: { aws: [file, join(work, 'no-such-file.csv')] } }, /^--from-file aws=.*no-such-file\.csv: no such file$/],
@@ -266,6 +267,7 @@ describe('refreshCatalog: which sources run, and how', () => {
     for (const [options, message] of cases) {
       const error = await userError(refreshCatalog({ registry: sources, mapping: TEST_MAPPING, now: NOW, ...options }))
       expect(error.message).toMatch(message)
+      expect(error.message).not.toContain('s3cret-pass')
     }
     expect(sources.azure.calls.length + sources.aws.calls.length + sources.ecb.calls.length).toBe(0)
     const none = await userError(refreshCatalog({ registry: {}, mapping: TEST_MAPPING, now: NOW }))
