@@ -9,6 +9,7 @@ import { createHttpClient } from '../../../src/pricing/refresh/http.js'
 import type { SourceContext } from '../../../src/pricing/refresh/source.js'
 import { fxRateSchema } from '../../../src/schema/catalog.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
+import { rejectionMessage } from '../../helpers/rejection.js'
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'price-sources', 'ecb')
 const DAILY = join(FIXTURES, 'eurofxref-daily.xml')
@@ -49,15 +50,6 @@ afterAll(async () => {
 
 const context = (): SourceContext => ({ http, mapping: { providers: [], skus: [], regions: [] }, fetchedAt: FETCHED_AT, baseUrl, env: {}, log: () => {} })
 
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('expected the source to fail')
-}
-
 describe('ecb source: euro foreign exchange reference rates', () => {
   it('reads every currency of eurofxref-daily.xml as an EUR rate of the file day', async () => {
     body = readFileSync(DAILY, 'utf8')
@@ -91,7 +83,7 @@ describe('ecb source: euro foreign exchange reference rates', () => {
 
   it('fails with one line naming the URL on malformed XML', async () => {
     body = readFileSync(DAILY, 'utf8').replace('</gesmes:Envelope>', '')
-    const message = await failure(ecbSource.fetch(context()))
+    const message = await rejectionMessage(ecbSource.fetch(context()))
     expect(message).toContain(`${baseUrl}${DAILY_PATH}`)
     expect(message).toMatch(/XML/)
     expect(message).not.toContain('\n')
@@ -100,7 +92,7 @@ describe('ecb source: euro foreign exchange reference rates', () => {
   it('fails with one line naming the currency when a rate is not a number above 0', async () => {
     for (const bad of ['0', '-1.2', 'n/a', '']) {
       body = readFileSync(DAILY, 'utf8').replace("currency='GBP' rate='0.87260'", `currency='GBP' rate='${bad}'`)
-      const message = await failure(ecbSource.fetch(context()))
+      const message = await rejectionMessage(ecbSource.fetch(context()))
       expect(message).toContain(`${baseUrl}${DAILY_PATH}`)
       expect(message).toMatch(/GBP: rate .* must be a number above 0/)
       expect(message).not.toContain('\n')
@@ -110,7 +102,7 @@ describe('ecb source: euro foreign exchange reference rates', () => {
   it('fails with one line naming the file when the day has no time', async () => {
     const path = join(work, 'no-time.xml')
     writeFileSync(path, readFileSync(DAILY, 'utf8').replace("<Cube time='2025-12-31'>", '<Cube>'))
-    const message = await failure(ecbSource.readFile(path, context()))
+    const message = await rejectionMessage(ecbSource.readFile(path, context()))
     expect(message).toContain(path)
     expect(message).toMatch(/no time/)
     expect(message).not.toContain('\n')

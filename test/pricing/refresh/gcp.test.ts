@@ -10,6 +10,7 @@ import type { SourceContext } from '../../../src/pricing/refresh/source.js'
 import { catalogRowSchema } from '../../../src/schema/catalog.js'
 import { skuComponentSchema } from '../../../src/schema/price-mapping.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
+import { rejectionMessage } from '../../helpers/rejection.js'
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'price-sources', 'gcp')
 const SKUS_PATH = '/v1/services/6F81-5844-456A/skus'
@@ -95,15 +96,6 @@ function context(baseUrl: string, options: { key?: string | undefined; timeoutMs
   const log: string[] = []
   const env: NodeJS.ProcessEnv = 'key' in options ? (options.key === undefined ? {} : { [GCP_API_KEY_VARIABLE]: options.key }) : { [GCP_API_KEY_VARIABLE]: API_KEY }
   return { context: { http, mapping, fetchedAt: FETCHED_AT, baseUrl, env, log: (line) => log.push(line) }, log }
-}
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    return (error as Error).message
-  }
-  throw new Error('expected the source to fail')
 }
 
 describe('gcp source: Cloud Billing Catalog API', () => {
@@ -192,7 +184,7 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       }),
     )
     servers.push(server)
-    const message = await failure(gcpSource.fetch(context(server.url).context))
+    const message = await rejectionMessage(gcpSource.fetch(context(server.url).context))
     expect(message).not.toContain('\n')
     expect(message).toContain('pageToken=page-2-token')
     expect(message).toMatch(/skus\.0\.pricingInfo\.0\.effectiveTime/)
@@ -204,7 +196,7 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       /* never answers */
     })
     servers.push(server)
-    const message = await failure(gcpSource.fetch(context(server.url, { timeoutMs: 300, retries: 1 }).context))
+    const message = await rejectionMessage(gcpSource.fetch(context(server.url, { timeoutMs: 300, retries: 1 }).context))
     expect(message).not.toContain('\n')
     expect(message).toMatch(/timed out/)
     expect(message).toContain(SKUS_PATH)
@@ -216,7 +208,7 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: `API key ${API_KEY} is not valid` } }))
     })
     servers.push(server)
-    const message = await failure(gcpSource.fetch(context(server.url).context))
+    const message = await rejectionMessage(gcpSource.fetch(context(server.url).context))
     expect(message).toMatch(/HTTP 403/)
     expect(message).not.toContain(API_KEY)
   })
@@ -224,7 +216,7 @@ describe('gcp source: Cloud Billing Catalog API', () => {
   it('without the key fails with one line naming the variable, before any request', async () => {
     const server = await startCatalog(pagedCatalog())
     servers.push(server)
-    const message = await failure(gcpSource.fetch(context(server.url, { key: undefined }).context))
+    const message = await rejectionMessage(gcpSource.fetch(context(server.url, { key: undefined }).context))
     expect(message).toContain(GCP_API_KEY_VARIABLE)
     expect(message).not.toContain('\n')
     expect(server.seen).toHaveLength(0)
@@ -248,7 +240,7 @@ describe('gcp source: Cloud Billing Catalog API', () => {
   })
 
   it('fails on a file that is not a saved response, naming the file', async () => {
-    const message = await failure(gcpSource.readFile(join(FIXTURES, 'README.md'), context('http://127.0.0.1:9').context))
+    const message = await rejectionMessage(gcpSource.readFile(join(FIXTURES, 'README.md'), context('http://127.0.0.1:9').context))
     expect(message).toContain('README.md')
     expect(message).not.toContain('\n')
   })
