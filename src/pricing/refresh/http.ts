@@ -67,7 +67,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     statusCodes: RETRIED_STATUS,
     errorCodes: RETRIED_ERRORS,
   })
-  const secrets = secretList([...Object.values(options.headers ?? {}), ...(options.secrets ?? [])])
+  // The proxy the environment names may carry a password (undici sends it as Proxy-Authorization): never in a line.
+  const secrets = secretList([...Object.values(options.headers ?? {}), ...(options.secrets ?? []), ...proxyCredentials(process.env)])
   const redact = (text: string): string => redactText(text, secrets)
 
   async function open(url: string, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
@@ -126,4 +127,20 @@ function describeNetworkError(error: unknown): string {
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return `timed out (${code})`
   return `${error.message}${code ? ` (${code})` : ''}${cause}`
+}
+
+/** A proxy URL's password (HTTPS_PROXY=http://user:pass@proxy:3128): never printed. */
+export function proxyCredentials(env: NodeJS.ProcessEnv): string[] {
+  const credentials: string[] = []
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
+    const value = env[name]
+    if (!value) continue
+    try {
+      const url = new URL(value)
+      if (url.password) credentials.push(url.password, decodeURIComponent(url.password), `${url.username}:${url.password}`)
+    } catch {
+      // not a URL: undici refuses it and says so
+    }
+  }
+  return credentials
 }

@@ -12,7 +12,7 @@ import {
 import { type PriceMappingFile, priceProviderSchema } from '../../schema/price-mapping.js'
 import { UserError, describeZodIssues } from '../../util/errors.js'
 import { redactText, secretList } from '../../util/redact.js'
-import { type HttpClientOptions, createHttpClient } from './http.js'
+import { type HttpClientOptions, createHttpClient, proxyCredentials } from './http.js'
 import { loadPriceMapping } from './mapping.js'
 import { type SavedSource, SourceResponseSaver, checkSaveDirectory, removeIfEmpty, writeSavedResponsesManifest } from './saved-responses.js'
 import { type PriceSource, type SourceContext, type SourceName, type SourceResult, findRegion } from './source.js'
@@ -400,21 +400,6 @@ function checkShape(result: SourceResult | undefined): SourceResult {
   return result
 }
 
-/** A proxy URL's password (HTTPS_PROXY=http://user:pass@proxy:3128): never printed. */
-function proxyCredentials(env: NodeJS.ProcessEnv): string[] {
-  const credentials: string[] = []
-  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
-    const value = env[name]
-    if (!value) continue
-    try {
-      const url = new URL(value)
-      if (url.password) credentials.push(url.password, decodeURIComponent(url.password), `${url.username}:${url.password}`)
-    } catch {
-      // not a URL: undici refuses it and says so
-    }
-  }
-  return credentials
-}
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim()
