@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, it, vi } from 'vitest'
-import { GEOPAT_VERSION } from '../../src/util/version.js'
 import { GOLDEN_TODAY, REPO_ROOTS, type Roots, expectGoldenJson, expectGoldenText, masked, maskedText, textDigest } from './golden.js'
-import { SCENARIOS, planStep, tcoStep } from './scenarios.js'
+import { GEOPAT_VERSION, SCENARIOS, planStep, tcoStep } from './scenarios.js'
 
 // The eu-exit files on their own, as their headers run them: `geopat plan
 // scenarios/eu-exit-inventory.yaml` and `geopat tco scenarios/tco-eu-exit.yaml` (seed 1, the

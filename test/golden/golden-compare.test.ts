@@ -23,7 +23,14 @@ describe('golden comparison', () => {
   })
 
   it('masks the clock, the run id, the tool build and absolute folders, and nothing else', () => {
-    const value = { createdAt: '2026-12-06T12:00:00.000Z', runId: 'r1', tool: { name: 'geopat', version: '0.1.0', node: 'v20' }, profile: { version: '0.6' }, file: '/tmp/x/plan.json', list: ['/tmp/x'] }
+    const value = {
+      createdAt: '2026-12-06T12:00:00.000Z',
+      runId: 'r1',
+      tool: { name: 'geopat', version: '0.1.0', node: 'v20' },
+      profile: { version: '0.6' },
+      file: '/tmp/x/plan.json',
+      list: ['/tmp/x'],
+    }
     expect(masked(value, [['/tmp/x', '<out>']])).toEqual({
       createdAt: '<clock>',
       runId: '<run-id>',
@@ -35,16 +42,21 @@ describe('golden comparison', () => {
   })
 
   it('writes JSON with sorted keys at every depth', () => {
-    expect(stableJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 0 } })).toBe('{\n  "a": {\n    "c": 0,\n    "d": [\n      {\n        "y": 2,\n        "z": 1\n      }\n    ]\n  },\n  "b": 1\n}\n')
+    const sorted = { a: { c: 0, d: [{ y: 2, z: 1 }] }, b: 1 }
+    expect(stableJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 0 } })).toBe(`${JSON.stringify(sorted, null, 2)}\n`)
   })
 
   // Under GOLDEN_UPDATE=1 these calls would write the altered value: they run only when comparing.
   it.skipIf(UPDATING)('fails on a changed golden value, naming the file, the path and how to re-record', () => {
     const plan = JSON.parse(readFileSync(join(GOLDEN_DIR, 'eu-exit-files', 'plan.json'), 'utf8'))
     plan.waves[0].gpus += 1
-    expect(() => expectGoldenJson('eu-exit-files/plan.json', plan)).toThrow(/golden mismatch in test\/fixtures\/golden\/eu-exit-files\/plan\.json \(1 difference\(s\)\):\n {2}\$\.waves\[0\]\.gpus: golden \d+ ≠ now \d+\n.*npm run golden:update/)
+    expect(() => expectGoldenJson('eu-exit-files/plan.json', plan)).toThrow(
+      /golden mismatch in test\/fixtures\/golden\/eu-exit-files\/plan\.json \(1 difference\(s\)\):\n {2}\$\.waves\[0\]\.gpus: golden \d+ ≠ now \d+\n.*npm run golden:update/,
+    )
     const waves = readFileSync(join(GOLDEN_DIR, 'eu-exit-files', 'waves.csv'), 'utf8')
-    expect(() => expectGoldenText('eu-exit-files/waves.csv', waves.replace(/\n$/, '\nextra\n'))).toThrow(/eu-exit-files\/waves\.csv .*\n.*lines in the golden/)
-    expect(() => expectGoldenJson('no-such/file.json', {})).toThrow('no golden file test/fixtures/golden/no-such/file.json: record it with npm run golden:update')
+    const longer = waves.replace(/\n$/, '\nextra\n')
+    expect(() => expectGoldenText('eu-exit-files/waves.csv', longer)).toThrow(/eu-exit-files\/waves\.csv .*\n.*lines in the golden/)
+    const absent = 'no golden file test/fixtures/golden/no-such/file.json: record it with npm run golden:update'
+    expect(() => expectGoldenJson('no-such/file.json', {})).toThrow(absent)
   })
 })

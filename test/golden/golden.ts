@@ -47,7 +47,8 @@ export function masked(value: unknown, roots: Roots, keys: Record<string, string
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) {
       const scalar = item !== null && typeof item !== 'object'
-      out[key] = scalar && keys[key] !== undefined ? keys[key] : masked(item, roots, key === 'tool' ? { ...MASKED_KEYS, ...MASKED_TOOL_KEYS } : MASKED_KEYS)
+      const inner = key === 'tool' ? { ...MASKED_KEYS, ...MASKED_TOOL_KEYS } : MASKED_KEYS
+      out[key] = scalar && keys[key] !== undefined ? keys[key] : masked(item, roots, inner)
     }
     return out
   }
@@ -63,8 +64,8 @@ export function maskedText(text: string, roots: Roots, version: string): string 
 export function stableJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort)
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
-    return v
+    if (v === null || typeof v !== 'object') return v
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
   }
   return `${JSON.stringify(sort(value), null, 2)}\n`
 }
@@ -104,7 +105,9 @@ export function textDifferences(golden: string, actual: string): string[] {
   const out: string[] = []
   if (a.length !== b.length) out.push(`${a.length} lines in the golden ≠ ${b.length} now`)
   const cut = (s: string | undefined): string => (s === undefined ? 'absent' : s.length > 100 ? `${s.slice(0, 97)}...` : s)
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) out.push(`line ${i + 1}: golden ${JSON.stringify(cut(a[i]))} ≠ now ${JSON.stringify(cut(b[i]))}`)
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) out.push(`line ${i + 1}: golden ${JSON.stringify(cut(a[i]))} ≠ now ${JSON.stringify(cut(b[i]))}`)
+  }
   return out
 }
 

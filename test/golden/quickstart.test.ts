@@ -30,5 +30,5 @@ describe('golden: scenarios/quickstart.yaml', () => {
     const { file, scenario } = shippedScenario('quickstart')
     const sizing = await sizeStep(scenario, file, join(out, 'size'))
     expectGoldenJson('quickstart/sizing.json', masked(sizing, roots))
-  })
+  }, 180_000) // tens of seconds on a loaded 2-core machine
 })
