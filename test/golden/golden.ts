@@ -72,6 +72,14 @@ export function stableJson(value: unknown): string {
 
 const LIMIT = 15
 
+/** An array item's own name, shown after its index: `$.options[2](own-dc)`, `$.endpoints[0](eu-regional)`. */
+function itemName(item: unknown): string {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return ''
+  const record = item as Record<string, unknown>
+  const name = ['id', 'name', 'label', 'workload'].map((key) => record[key]).find((value) => typeof value === 'string')
+  return name === undefined ? '' : `(${name})`
+}
+
 /** Where two JSON values differ, as `$.path: golden … ≠ now …` lines (at most `limit`, then a count). */
 export function jsonDifferences(golden: unknown, actual: unknown, path = '$', out: string[] = []): string[] {
   const show = (v: unknown): string => {
@@ -80,7 +88,7 @@ export function jsonDifferences(golden: unknown, actual: unknown, path = '$', ou
   }
   if (Array.isArray(golden) && Array.isArray(actual)) {
     if (golden.length !== actual.length) out.push(`${path}: ${golden.length} items in the golden ≠ ${actual.length} now`)
-    for (let i = 0; i < Math.min(golden.length, actual.length); i++) jsonDifferences(golden[i], actual[i], `${path}[${i}]`, out)
+    for (let i = 0; i < Math.min(golden.length, actual.length); i++) jsonDifferences(golden[i], actual[i], `${path}[${i}]${itemName(golden[i])}`, out)
     return out
   }
   const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
