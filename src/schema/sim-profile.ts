@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { loadYamlFile } from '../../schema/load-file.js'
-import { UserError } from '../../util/errors.js'
-import { PACKAGE_ROOT } from '../../util/version.js'
+import { loadYamlFile } from './load-file.js'
+import { UserError } from '../util/errors.js'
+import { PACKAGE_ROOT } from '../util/version.js'
 
 const sourceSchema = z
   .object({
