@@ -63,12 +63,6 @@ const KNOWN_VIOLATIONS = [
     comment: 'human renderer of run summaries: moves to src/cli in the layout round',
   },
   {
-    rule: 'io-not-up',
-    from: 'src/output/sizing-format.ts',
-    to: 'src/pricing/provenance.ts',
-    comment: 'human renderer of sizing results (describes price confirmations): moves to src/cli in the layout round',
-  },
-  {
     rule: 'domain-order-sim-fit',
     from: 'src/sim/fit/fit-format.ts',
     to: 'src/report/format.ts',
