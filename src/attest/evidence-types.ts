@@ -3,42 +3,10 @@
  * report, NVIDIA attestation token, Intel TDX quote): a list of named checks, the claims read from
  * the evidence, its measurements and the fingerprint of the key that signed it.
  */
+import type { CheckName, EvidenceKind } from '../schema/attestation.js'
 
-/** The kinds of evidence geopat can verify offline. */
-export const EVIDENCE_KINDS = ['snp', 'nvidia', 'tdx'] as const
-export type EvidenceKind = (typeof EVIDENCE_KINDS)[number]
-
-/**
- * Every check a verifier can run. A failing check's reason starts with its name, so a summary line
- * says which one failed (`snp certificate-chain: the ASK is not signed by the ARK`).
- * - report-format: the evidence parses (size, version, algorithm, TEE type).
- * - nonce-binding: the evidence carries the nonce geopat sent (report_data, `eat_nonce`).
- * - signature: the evidence is signed by the key the certificates or the JWKS name.
- * - certificate-chain: ARK → ASK → VCEK (SNP) or Intel's PCK chain (TDX) verify.
- * - validity: certificates, token or collateral are within their dates at the verification time.
- * - trust-anchor: the chain ends in an anchor the user supplied (ARK, JWKS, collateral).
- * - tcb-binding: the VCEK's TCB and chip-ID extensions match the report (SNP).
- * - debug-disabled: the guest cannot be debugged by the host (SNP policy, TDX attributes).
- * - tcb-status: the platform's TCB level per Intel's collateral (TDX).
- * - overall-result: NVIDIA's `x-nvidia-overall-att-result` is true.
- * - measurement-allow-list: the launch measurement is one the scenario allows.
- * - claims-allow-list: token claims have the values the scenario expects (NVIDIA).
- */
-export const CHECK_NAMES = [
-  'report-format',
-  'nonce-binding',
-  'signature',
-  'certificate-chain',
-  'validity',
-  'trust-anchor',
-  'tcb-binding',
-  'debug-disabled',
-  'tcb-status',
-  'overall-result',
-  'measurement-allow-list',
-  'claims-allow-list',
-] as const
-export type CheckName = (typeof CHECK_NAMES)[number]
+/** Moved to src/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
+export { CHECK_NAMES, type CheckName, EVIDENCE_KINDS, type EvidenceKind, VERDICTS, type Verdict } from '../schema/attestation.js'
 
 export interface Check {
   evidence: EvidenceKind
@@ -86,13 +54,3 @@ export interface EvidenceToVerify {
   nvidiaToken: string | null
   tdxQuote: Buffer | null
 }
-
-/**
- * The verdict on an endpoint's evidence:
- * - verified: there is evidence and every check of every result passed;
- * - failed: some check ran and failed (the evidence contradicts what was expected);
- * - unverified: nothing failed, but some checks could not run (no trust anchor or allow-list);
- * - no-evidence: nothing to verify.
- */
-export const VERDICTS = ['verified', 'failed', 'unverified', 'no-evidence'] as const
-export type Verdict = (typeof VERDICTS)[number]

@@ -1,18 +1,9 @@
 import { describeCheck } from './checks.js'
 import type { VerificationResult } from './evidence-types.js'
+import type { AttestationLevel } from '../schema/attestation.js'
 
-/**
- * How strongly an endpoint's confidentiality is known, weakest first:
- * - none: nothing says it is confidential;
- * - claimed: only the scenario says so (attest.claimed), or the evidence failed a check;
- * - evidence-recorded: evidence obtained for a fresh nonce was stored (with its hashes and
- *   claims), and nothing in it failed, but it was not fully verified (no trust anchor or no
- *   allowed measurements were supplied);
- * - verified: every check of every piece of evidence passed: signature, certificate chain to a
- *   trust anchor the user supplied, validity, nonce binding and measurements on the allow-list.
- */
-export const ATTESTATION_LEVELS = ['none', 'claimed', 'evidence-recorded', 'verified'] as const
-export type AttestationLevel = (typeof ATTESTATION_LEVELS)[number]
+/** Moved to src/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
+export { ATTESTATION_LEVELS, type AttestationLevel } from '../schema/attestation.js'
 
 export interface LevelInputs {
   /** The scenario says the endpoint is confidential (attest.claimed). */

@@ -116,3 +116,10 @@ export function redactSecrets(text: string, endpoint: Pick<ResolvedEndpoint, 'ap
   const secrets = endpointSecrets(endpoint)
   return max === undefined ? redactText(text, secrets) : redactAndCut(text, secrets, max)
 }
+
+/** An endpoint checked and ready: its connection pool and the model it serves. */
+export interface PreparedEndpoint {
+  endpoint: ResolvedEndpoint
+  pool: StreamPool
+  model: string
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { describePriceUsed } from '../pricing/provenance.js'
+import { describePriceUsed } from '../output/price-used-format.js'
 import { STALE_AFTER_DAYS, parseAsOf } from '../pricing/catalog.js'
 import { formatComplianceLines } from '../tco/compliance-summary.js'
 import { DEFAULT_DRAWS, runTcoModel } from '../tco/run.js'

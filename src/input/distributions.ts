@@ -4,42 +4,12 @@
  * (`parseLengthFlag`), so `--input-tokens normal:512,64` and `{dist: normal, mean: 512, std: 64}`
  * mean the same thing.
  */
-import { z } from 'zod'
 import { UserError, describeZodIssues } from '../util/errors.js'
 import { type Random, sampleStandardNormal } from '../util/rng.js'
+import { type LengthSpec, lengthSpecSchema } from '../schema/length-spec.js'
 
-const tokenCount = z.number().int().min(1)
-const positive = z.number().positive()
-const nonNegative = z.number().min(0)
-
-const fixedSpec = z.object({ dist: z.literal('fixed'), value: tokenCount })
-const uniformSpec = z.object({ dist: z.literal('uniform'), min: tokenCount, max: tokenCount })
-const normalSpec = z.object({
-  dist: z.literal('normal'),
-  mean: positive,
-  std: nonNegative,
-  min: tokenCount.optional(),
-  max: tokenCount.optional(),
-})
-const lognormalSpec = z.object({
-  dist: z.literal('lognormal'),
-  mean: positive,
-  std: nonNegative,
-  min: tokenCount.optional(),
-  max: tokenCount.optional(),
-})
-
-export const lengthSpecSchema = z
-  .union([tokenCount, z.discriminatedUnion('dist', [fixedSpec, uniformSpec, normalSpec, lognormalSpec])])
-  .superRefine((spec, ctx) => {
-    if (typeof spec === 'number' || spec.dist === 'fixed') return
-    if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
-      ctx.addIssue({ code: 'custom', path: ['min'], message: `min (${spec.min}) must be <= max (${spec.max})` })
-    }
-  })
-
-/** A token count: a fixed number, or a distribution whose draws are rounded and clamped to >= 1. */
-export type LengthSpec = z.infer<typeof lengthSpecSchema>
+/** Moved to src/schema/length-spec.ts (scenario and calibration-set schemas need it; schema may not import input). */
+export { type LengthSpec, lengthSpecSchema } from '../schema/length-spec.js'
 
 const FLAG_RULE = 'expected N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD (normal and lognormal may add ,MIN-MAX to clamp)'
 

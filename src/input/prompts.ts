@@ -9,8 +9,6 @@ import { createLengthSampler, type LengthSpec } from './distributions.js'
 import { deriveSeed } from '../util/rng.js'
 import { fitToTokenCount, proseCorpus } from './token-exact-text.js'
 
-export { loadPromptFile, type PromptFileOptions } from './prompt-file.js'
-
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant'
   content: string

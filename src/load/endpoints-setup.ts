@@ -1,19 +1,15 @@
-import { type ResolvedEndpoint, createControlClient, createStreamPool, resolveEndpoint } from '../client/endpoint.js'
+import { type PreparedEndpoint, type ResolvedEndpoint, createControlClient, createStreamPool, resolveEndpoint } from '../client/endpoint.js'
 import { discoverModel } from '../client/preflight.js'
-import type { StreamPool } from '../client/stream-pool.js'
 import type { GenerationRequest } from '../client/openai.js'
-import { type PromptItem, type PromptSource, createSyntheticPromptSource, loadPromptFile } from '../input/prompts.js'
+import { loadPromptFile } from '../input/prompt-file.js'
+import { type PromptItem, type PromptSource, createSyntheticPromptSource } from '../input/prompts.js'
 import type { PreparedRequest, StopSignal } from './runner.js'
 import type { Scenario } from '../schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { launchSimulator } from './sim-target.js'
 
-/** An endpoint checked and ready: its connection pool and the model it serves. */
-export interface PreparedEndpoint {
-  endpoint: ResolvedEndpoint
-  pool: StreamPool
-  model: string
-}
+/** Moved to src/client/endpoint.ts (attest reads prepared endpoints; attest may not import load). */
+export type { PreparedEndpoint } from '../client/endpoint.js'
 
 export interface StartedEndpoints {
   /** The scenario with the simulated endpoints' URLs filled in. */

@@ -1,5 +1,5 @@
 import { METRICS } from './definitions.js'
-import { CLIENT_BOUND_THRESHOLDS } from '../load/client-check.js'
+import { CLIENT_BOUND_THRESHOLDS } from './client-bound-thresholds.js'
 
 /** Run-level figures, computed in summarize.ts; described here so the README has one source. */
 export const AGGREGATE_METRICS: ReadonlyArray<{ name: string; formula: string; peerNames: string }> = [

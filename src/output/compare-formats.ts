@@ -1,5 +1,4 @@
-import type { Interval } from '../metrics/bootstrap.js'
-import { COMPARED_METRICS, type CompareSummary, STATISTICS } from '../schema/compare.js'
+import { COMPARED_METRICS, type CompareInterval, type CompareSummary, STATISTICS } from '../schema/compare.js'
 import { csvCell, csvNumberCell } from './csv.js'
 
 const METRIC_LABEL: Record<(typeof COMPARED_METRICS)[number], string> = { ttft: 'TTFT', itl: 'ITL', tpot: 'TPOT', e2e: 'E2E' }
@@ -8,11 +7,11 @@ function n(value: number | null | undefined, digits = 1): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits)
 }
 
-function interval(value: Interval | null | undefined, digits = 1): string {
+function interval(value: CompareInterval | null | undefined, digits = 1): string {
   return value ? `${n(value.estimate, digits)} [${n(value.low, digits)}, ${n(value.high, digits)}]` : '–'
 }
 
-function signed(value: Interval | null | undefined, digits = 2): string {
+function signed(value: CompareInterval | null | undefined, digits = 2): string {
   if (!value) return '–'
   const s = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`
   return `${s(value.estimate)} ms [${s(value.low)}, ${s(value.high)}]`

@@ -1,5 +1,5 @@
 import type { CostLine, Estimate, SizingResult } from '../schema/sizing.js'
-import { describePriceUsed } from '../pricing/provenance.js'
+import { describePriceUsed } from './price-used-format.js'
 
 const number = (value: number | null | undefined, digits: number): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits))
 const range = (estimate: Estimate, digits: number): string => `${number(estimate.estimate, digits)} [${number(estimate.low, digits)}, ${estimate.high === null ? '∞' : number(estimate.high, digits)}]`

@@ -15,7 +15,7 @@ import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, parseIsoDate, staleFxRates } from './fx.js'
-import { saleUnitOf } from '../sizing/policy.js'
+import { saleUnitOf } from './sale-unit.js'
 import { confirmedTime, describeConfirmation, lastConfirmation } from './provenance.js'
 
 export { STALE_AFTER_DAYS, convertCurrency, findConversion, type FxTable } from './fx.js'

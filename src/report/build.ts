@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, extname, join, resolve } from 'node:path'
 import { prepareOutputDir, writeFileAtomic } from '../output/files.js'
-import { PROFILE_DIR, listProfiles, loadProfile } from '../sim/engine/profile.js'
+import { PROFILE_DIR, listProfiles, loadProfile } from '../schema/sim-profile.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { ChartBook } from './charts.js'

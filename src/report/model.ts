@@ -1,5 +1,4 @@
 import type { ChartSvg } from './charts.js'
-import type { PricesUsed } from './sections/prices-used.js'
 
 /**
  * The data each template partial reads. Every displayed value is a string formatted in TypeScript
@@ -10,6 +9,30 @@ import type { PricesUsed } from './sections/prices-used.js'
 
 /** Tone of a table row or a figure: drawn with a colour and a word (never colour alone). */
 export type Tone = 'good' | 'warn' | 'bad' | null
+
+/** A source shown as a link only when it is an http(s) URL; anything else is text. */
+export interface SourceLink {
+  text: string
+  /** The http(s) URL to link to; null: show `text` as text. */
+  href: string | null
+}
+
+export interface PricesUsedRow {
+  cells: string[]
+  source: SourceLink
+  tone: Tone
+}
+
+/** The "Prices used" table of the methodology: every catalog row and FX rate a figure of the report was priced with. */
+export interface PricesUsed {
+  columns: string[]
+  rows: PricesUsedRow[]
+  fxColumns: string[]
+  fxRows: PricesUsedRow[]
+  /** Rows and rates over the staleness limit at the report's date, and rows that say they are derived or assumed. */
+  warnings: string[]
+  note: string
+}
 
 export interface Table {
   caption: string

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { lengthSpecSchema } from '../input/distributions.js'
+import { lengthSpecSchema } from './length-spec.js'
 
 /**
  * The calibration set (data/calibration/*.yaml): published vLLM measurements, one file per source,

@@ -5,6 +5,8 @@ import { distributionSchema, serverLostSchema } from './summary.js'
 export { type CompareConfig, compareConfigSchema, operatingPointSchema } from './compare-config.js'
 
 const intervalSchema = z.object({ estimate: z.number(), low: z.number(), high: z.number(), confidence: z.number(), resamples: z.number() }).strict()
+/** A bootstrap interval as compare.json records it. */
+export type CompareInterval = z.infer<typeof intervalSchema>
 
 export const STATISTICS = ['mean', 'p50', 'p90', 'p99'] as const
 export const COMPARED_METRICS = ['ttft', 'itl', 'tpot', 'e2e'] as const

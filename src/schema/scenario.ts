@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { lengthSpecSchema } from '../input/distributions.js'
+import { lengthSpecSchema } from './length-spec.js'
 import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
 

@@ -1,4 +1,5 @@
 import type { EndpointSizing, Estimate } from '../schema/sizing.js'
+import type { SaleUnit } from '../pricing/sale-unit.js'
 
 /**
  * How much head-room the fleet carries (shared/reference/economics.md, "Capacity sizing practice"),
@@ -112,24 +113,8 @@ export function sizeFleet(
   }
 }
 
-/** How an offer is sold: one GPU at a time, or whole nodes (instances) of gpusPerNode GPUs. */
-export interface SaleUnit {
-  soldBy: 'gpu' | 'node'
-  gpusPerNode: number
-}
-
 /** GPUs bought for `gpus` needed: rounded up to whole nodes where the offer sells nodes, else as many as needed. */
 export function gpusBought(gpus: number, unit: SaleUnit): number {
   if (unit.soldBy === 'gpu') return gpus
   return Math.ceil(gpus / unit.gpusPerNode - 1e-9) * unit.gpusPerNode
-}
-
-/**
- * How a catalog row's offer is sold: its soldBy; absent, whole instances for an instance-hour price
- * of several GPUs (the instance is the node), else GPU by GPU.
- */
-export function saleUnitOf(row: { soldBy?: 'gpu' | 'node' | undefined; gpusPerNode?: number | undefined; unit: string; gpuCount: number }): SaleUnit {
-  const soldBy = row.soldBy ?? (row.unit === 'instance-hour' && row.gpuCount > 1 ? 'node' : 'gpu')
-  if (soldBy === 'node') return { soldBy: 'node', gpusPerNode: row.gpusPerNode ?? row.gpuCount }
-  return { soldBy: 'gpu', gpusPerNode: 1 }
 }

@@ -14,7 +14,8 @@ import type { FxRateUsed, PriceUsed } from '../schema/price-provenance.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { applyModelError } from './model-error.js'
 import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
-import { type SaleUnit, type SizingPolicy, gpusBought, saleUnitOf, sizeFleet } from './policy.js'
+import { type SaleUnit, saleUnitOf } from '../pricing/sale-unit.js'
+import { type SizingPolicy, gpusBought, sizeFleet } from './policy.js'
 import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from '../pricing/unit-cost.js'
 
 /** A price to cost the fleet with, already in the currency of the answer. */

@@ -1,6 +1,6 @@
 import { csvTable } from '../output/csv.js'
 import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, PHASES, calendarMonth } from './compile.js'
-import type { DeterministicCashFlows } from './engine.js'
+import type { DeterministicCashFlows } from './evaluate.js'
 
 export const CASHFLOW_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'amount', 'quantity', 'unit', 'currency'] as const
 

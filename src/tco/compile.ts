@@ -15,7 +15,7 @@ import {
 } from './compliance-tax.js'
 import { choleskyFactor, normalScoreCorrelation } from './correlation.js'
 import { type Distribution, makeDistribution } from './distributions.js'
-import { saleUnitOf } from '../sizing/policy.js'
+import { saleUnitOf } from '../pricing/sale-unit.js'
 import { describeConfirmation } from '../pricing/provenance.js'
 import {
   type FinanceMechanics,

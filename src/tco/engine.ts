@@ -5,7 +5,7 @@ import type { ComplianceData } from './compliance-tax.js'
 import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
-import { MonthlySink, emitOption, prepareDraw, switchingCharged } from './evaluate.js'
+import { type DeterministicCashFlows, MonthlySink, emitOption, prepareDraw, switchingCharged } from './evaluate.js'
 import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './compile.js'
 import { runTornado } from './tornado.js'
 
@@ -19,12 +19,6 @@ export const CONVENTIONS =
   'monthly cash flows from the start month; month m discounted by (1 + r)^-m, r = (1 + WACC)^(1/12) - 1 (numpy-financial npv at the monthly rate); ' +
   'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the start month; ' +
   `${HOURS_PER_MONTH} hours per month; the baseline keeps running (and billing) until an option's cutover (start month + dual-running months)`
-
-export interface DeterministicCashFlows {
-  option: OptionPlan
-  sink: MonthlySink
-  totals: Float64Array
-}
 
 export interface TcoRun {
   result: TcoResult

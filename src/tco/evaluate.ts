@@ -488,6 +488,13 @@ export class PresentValueSink implements CashFlowSink {
   }
 }
 
+/** One option's deterministic (central-value) monthly cash flows and their totals. */
+export interface DeterministicCashFlows {
+  option: OptionPlan
+  sink: MonthlySink
+  totals: Float64Array
+}
+
 /** Keeps every month of every phase and category: the deterministic run's sink (cashflows.csv, FOCUS). */
 export class MonthlySink implements CashFlowSink {
   /** amounts[(phase × categories + category) × months + month] */

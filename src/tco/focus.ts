@@ -1,7 +1,6 @@
 import { csvTable } from '../output/csv.js'
 import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './compile.js'
-import type { MonthlySink } from './evaluate.js'
-import type { DeterministicCashFlows } from './engine.js'
+import type { DeterministicCashFlows, MonthlySink } from './evaluate.js'
 import { nonZeroFlows } from './cashflow-csv.js'
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { loadPromptFile } from '../../src/input/prompts.js'
+import { loadPromptFile } from '../../src/input/prompt-file.js'
 import { countTokens } from '../../src/input/tokenizer.js'
 import { UserError } from '../../src/util/errors.js'
 

@@ -2,31 +2,7 @@ import { STALE_AFTER_DAYS, ageInDays } from '../../pricing/fx.js'
 import type { FxRateUsed, PriceUsed } from '../../schema/price-provenance.js'
 import { num, plain } from '../format.js'
 import type { ReportInputs } from '../inputs.js'
-import type { Tone } from '../model.js'
-
-/** A source shown as a link only when it is an http(s) URL; anything else is text. */
-export interface SourceLink {
-  text: string
-  /** The http(s) URL to link to; null: show `text` as text. */
-  href: string | null
-}
-
-export interface PricesUsedRow {
-  cells: string[]
-  source: SourceLink
-  tone: Tone
-}
-
-/** The "Prices used" table of the methodology: every catalog row and FX rate a figure of the report was priced with. */
-export interface PricesUsed {
-  columns: string[]
-  rows: PricesUsedRow[]
-  fxColumns: string[]
-  fxRows: PricesUsedRow[]
-  /** Rows and rates over the staleness limit at the report's date, and rows that say they are derived or assumed. */
-  warnings: string[]
-  note: string
-}
+import type { PricesUsed, PricesUsedRow, SourceLink, Tone } from '../model.js'
 
 /** `href` for an http(s) URL that parses; null for anything else (javascript:, data:, a path, text). */
 export function httpLink(text: string | null): SourceLink | null {
