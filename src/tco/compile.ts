@@ -232,7 +232,9 @@ export function compileCorrelations(correlations: TcoModel['correlations'], vari
   if (correlations.length === 0) return { variables: [], matrix: [] }
   const byName = new Map<string, number>()
   // A shared driver is named by its key only: its own name would correlate one reading of one quantity.
-  variables.forEach((variable, index) => byName.set(variable.name, index))
+  variables.forEach((variable, index) => {
+    byName.set(variable.name, index)
+  })
   const fail = (path: string, rule: string): never => {
     throw new UserError(`${file}: ${path}: ${rule}`)
   }
