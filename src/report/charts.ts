@@ -34,7 +34,7 @@ export function measureTextWidth(text: string, font?: string): number {
     let em: number
     if (char === ' ') em = 0.32
     else if (/[il.,:;'|!]/.test(char)) em = 0.3
-    else if (/[fjrt()[\]{}\-]/.test(char)) em = 0.4
+    else if (/[fjrt()[\]{}-]/.test(char)) em = 0.4
     else if (/[mwMW]/.test(char)) em = 0.9
     else if (/[A-Z]/.test(char)) em = 0.7
     else if (/[0-9]/.test(char)) em = 0.64

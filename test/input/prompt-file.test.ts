@@ -17,7 +17,7 @@ function writeTemp(content: string, extension = 'jsonl'): string {
 }
 
 function jsonl(...records: unknown[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n'
+  return `${records.map((r) => JSON.stringify(r)).join('\n')}\n`
 }
 
 /** The message of the UserError that `promise` rejects with. */
@@ -147,7 +147,7 @@ describe('loadPromptFile: JSON array (the ShareGPT dataset shape)', () => {
       shareGpt(['gpt', 'no human turn at all'], ['gpt', 'still none']),
       { prompt: 'A plain record in an array.', output_tokens: 7 },
     ]
-    const path = writeTemp('\ufeff' + JSON.stringify(entries, null, 2), 'json')
+    const path = writeTemp(`\ufeff${JSON.stringify(entries, null, 2)}`, 'json')
     const source = await loadPromptFile(path, { seed: 1 })
     expect(source.promptCount).toBe(3)
     expect(source.skippedCount).toBe(1)
