@@ -540,9 +540,9 @@ export function machineLine(machine: MachineInfo): string {
 
 /** A markdown table; cells are printed as given. */
 export function markdownTable(headers: string[], rows: string[][]): string {
-  const escape = (cell: string): string => cell.replace(/\|/g, '\\|')
-  const lines = [`| ${headers.map(escape).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`]
-  for (const row of rows) lines.push(`| ${row.map(escape).join(' | ')} |`)
+  const escapeCell = (cell: string): string => cell.replace(/\|/g, '\\|')
+  const lines = [`| ${headers.map(escapeCell).join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`]
+  for (const row of rows) lines.push(`| ${row.map(escapeCell).join(' | ')} |`)
   return lines.join('\n')
 }
 

@@ -71,7 +71,7 @@ const markdown = [
     [[String(fidelity.streams), fmt(fidelity.writesPerS, 0), fmt(fidelity.server.emitLatenessMeanMs, 3), `${fidelity.succeeded} / ${fidelity.sent}`, fidelity.client.verdict]],
   ),
   '',
-  `Target: mean lateness ≤ 1 ms → ${(fidelity.server.emitLatenessMeanMs ?? Infinity) <= 1 ? 'PASS' : 'FAIL'}. The simulator reports it in \`geopat_sim_emit_lateness_seconds\` and \`geopat sim --json\` stats.`,
+  `Target: mean lateness ≤ 1 ms → ${(fidelity.server.emitLatenessMeanMs ?? Number.POSITIVE_INFINITY) <= 1 ? 'PASS' : 'FAIL'}. The simulator reports it in \`geopat_sim_emit_lateness_seconds\` and \`geopat sim --json\` stats.`,
   '',
   '(b) Virtual time, 10-minute trace at 20 requests/s (Poisson, ShareGPT-like lengths, H100 SXM profile), records and summary included, best of 3:',
   '',

@@ -70,9 +70,3 @@ export function verdictOf(results: readonly VerificationResult[]): Verdict {
   if (results.every((result) => result.ok)) return 'verified'
   return 'unverified'
 }
-
-/** The first reason, naming the check, across results (failures before skipped checks); null when verified. */
-export function reasonOfResults(results: readonly VerificationResult[]): string | null {
-  const failing = results.find((result) => result.checks.some((check) => !check.ok && !check.skipped)) ?? results.find((result) => !result.ok)
-  return failing?.reason ?? null
-}

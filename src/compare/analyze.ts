@@ -150,7 +150,12 @@ export function reconcile(arm: string, records: CompareRecord[], server: { befor
   const ok = records.map((r) => r.record).filter((r) => r.ok)
   let gapSum = 0
   let gapTokens = 0
-  for (const record of ok) metricById('interTokenLatency').pooled?.(record, (value, times = 1) => ((gapSum += value * times), (gapTokens += times)))
+  for (const record of ok) {
+    metricById('interTokenLatency').pooled?.(record, (value, times = 1) => {
+      gapSum += value * times
+      gapTokens += times
+    })
+  }
   const client = {
     ttft: meanOrNull(ok.map((r) => r.timeToFirstTokenMs).filter((v): v is number => v !== null)),
     itl: gapTokens > 0 ? gapSum / gapTokens : null,

@@ -29,9 +29,9 @@ export function parseLengthFlag(text: string): LengthSpec {
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`
 const RANGE = String.raw`(\d+)-(\d+)`
-const FIXED_FLAG = new RegExp(String.raw`^(?:fixed:)?(\d+)$`)
-const UNIFORM_FLAG = new RegExp(String.raw`^uniform:${RANGE}$`)
-const BELL_FLAG = new RegExp(String.raw`^(normal|lognormal):${NUMBER},${NUMBER}(?:,${RANGE})?$`)
+const FIXED_FLAG = /^(?:fixed:)?(\d+)$/
+const UNIFORM_FLAG = new RegExp(`^uniform:${RANGE}$`)
+const BELL_FLAG = new RegExp(`^(normal|lognormal):${NUMBER},${NUMBER}(?:,${RANGE})?$`)
 
 function specFromFlagText(text: string): unknown {
   const fixed = FIXED_FLAG.exec(text)

@@ -154,7 +154,7 @@ interface RawRecord {
 }
 
 async function* jsonLines(handle: FileHandle): AsyncGenerator<RawRecord> {
-  const lines = createInterface({ input: handle.createReadStream({ start: 0, autoClose: false }), crlfDelay: Infinity })
+  const lines = createInterface({ input: handle.createReadStream({ start: 0, autoClose: false }), crlfDelay: Number.POSITIVE_INFINITY })
   let line = 0
   for await (const raw of lines) {
     line += 1

@@ -114,7 +114,7 @@ export function sampleExponential(random: Random): number {
  */
 export function sampleGamma(shape: number, random: Random): number {
   if (shape < 1) {
-    const boost = Math.pow(1 - random.next(), 1 / shape)
+    const boost = (1 - random.next()) ** (1 / shape)
     return sampleGamma(shape + 1, random) * boost
   }
   const d = shape - 1 / 3

@@ -121,7 +121,9 @@ export function peerMetrics(records: Iterable<RequestRecord>): PeerMetricValue[]
   const values = PEER_METRICS.map(() => [] as number[])
   for (const record of records) {
     if (!record.ok) continue
-    PEER_METRICS.forEach((metric, index) => metric.values(record, (v) => (values[index] as number[]).push(v)))
+    PEER_METRICS.forEach((metric, index) => {
+      metric.values(record, (v) => (values[index] as number[]).push(v))
+    })
   }
   return PEER_METRICS.map((metric, index) => ({
     tool: metric.tool,

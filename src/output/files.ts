@@ -1,4 +1,5 @@
 import {
+  type Dirent,
   accessSync,
   closeSync,
   constants,
@@ -172,7 +173,7 @@ export const LOCK_FILE = '.geopat.lock'
 export function runArtefactsIn(folder: string): string[] {
   const found: string[] = []
   const scan = (dir: string, prefix: string, depth: number): void => {
-    let entries
+    let entries: Dirent[]
     try {
       entries = readdirSync(dir, { withFileTypes: true })
     } catch {

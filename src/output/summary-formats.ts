@@ -27,7 +27,7 @@ export function summaryToCsv(summary: BenchSummary): string {
     run.goodput?.requestsPerS, run.goodput?.fractionOfRequests, run.tokens.inputDiscrepancyPct, run.tokens.eventsPerRead,
     run.client.verdict, ...METRICS.flatMap((m) => STATS.map((s) => run.metrics[m.id]?.[s])),
   ])
-  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
+  return `${[header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n')}\n`
 }
 
 function num(value: number | null | undefined, digits = 1): string {

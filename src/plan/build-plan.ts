@@ -109,7 +109,9 @@ export function buildPlan(inputs: PlanInputs): Plan {
   const edges = new Map(moving.map((w) => [w.name, w.dependsOn.filter((d) => movingNames.has(d))]))
   const components = stronglyConnectedComponents(moving.map((w) => w.name), edges)
   const groupOf = new Map<string, number>()
-  components.forEach((component, id) => component.forEach((name) => groupOf.set(name, id)))
+  components.forEach((component, id) => {
+    for (const name of component) groupOf.set(name, id)
+  })
   const byName = new Map(inventory.workloads.map((w) => [w.name, w]))
   const deadlineMonthOf = (w: InventoryWorkload): number =>
     Math.min(Number.POSITIVE_INFINITY, ...w.deadlines.flatMap((id) => (deadlines.has(id) ? [monthOfDate((deadlines.get(id) as Deadline).date)] : [])))

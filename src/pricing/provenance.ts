@@ -21,11 +21,6 @@ export function confirmedTime(row: Pick<CatalogRow, 'fetchedAt' | 'effectiveDate
   return row.fetchedAt !== undefined ? Date.parse(row.fetchedAt) : parseIsoDate(row.effectiveDate).getTime()
 }
 
-/** Whole days from a row's last confirmation to `asOf`. */
-export function confirmationAgeDays(row: Pick<CatalogRow, 'fetchedAt' | 'effectiveDate'>, asOf: Date): number {
-  return ageInDays(lastConfirmation(row).date, asOf)
-}
-
 /** "confirmed 2026-12-05 (fetched)" or "effective 2026-03": what a row's age is counted from, in words. */
 export function describeConfirmation(row: Pick<CatalogRow, 'fetchedAt' | 'effectiveDate'>): string {
   const confirmation = lastConfirmation(row)

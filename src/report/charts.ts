@@ -15,7 +15,7 @@ export interface ChartSvg {
   readonly title: string
   readonly svg: string
 }
-export type ChartKind = 'line' | 'scatter' | 'interval' | 'bar' | 'fan' | 'gantt' | 'graph'
+export type ChartKind = 'line' | 'scatter' | 'interval' | 'bar' | 'gantt' | 'graph'
 
 const made = new WeakSet<ChartSvg>()
 
@@ -34,7 +34,7 @@ export function measureTextWidth(text: string, font?: string): number {
     let em: number
     if (char === ' ') em = 0.32
     else if (/[il.,:;'|!]/.test(char)) em = 0.3
-    else if (/[fjrt()[\]{}\-]/.test(char)) em = 0.4
+    else if (/[fjrt()[\]{}-]/.test(char)) em = 0.4
     else if (/[mwMW]/.test(char)) em = 0.9
     else if (/[A-Z]/.test(char)) em = 0.7
     else if (/[0-9]/.test(char)) em = 0.64
@@ -397,41 +397,6 @@ export function stackedBarChart(
   }
   const height = spec.horizontal ? 110 + rows * 18 + spec.categories.length * 30 : 320 + rows * 18
   return book.render('bar', spec.title, { x: spec.xName, y: spec.yName }, option, { height })
-}
-
-/** A fan: the median line and the P10–P90 band over time (TCO cumulative cost). */
-export function fanChart(
-  book: ChartBook,
-  spec: { title: string; xName: string; yName: string; series: Array<{ name: string; x: string[]; p10: number[]; p50: number[]; p90: number[] }> },
-): ChartSvg {
-  const first = spec.series[0]
-  const categories = first?.x ?? []
-  const names = spec.series.flatMap((s) => [`${s.name} P50`, `${s.name} P10–P90`])
-  const rows = legendRows(names)
-  const option: EChartsOption = {
-    grid: { left: 88, right: 28, top: 44, bottom: 58 + rows * 18 },
-    legend: legend(names),
-    xAxis: { type: 'category', data: categories, boundaryGap: false, ...axisName(spec.xName, 28), axisLabel: categoryLabel(80) },
-    yAxis: { type: 'value', ...axisName(spec.yName, 66), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
-    series: spec.series.flatMap((s, i) => {
-      const color = PALETTE[i % PALETTE.length] as string
-      return [
-        { type: 'line' as const, name: `${s.name} P10–P90`, stack: `band${i}`, data: s.p10, showSymbol: false, lineStyle: { opacity: 0 }, itemStyle: { color } },
-        {
-          type: 'line' as const,
-          name: `${s.name} P10–P90`,
-          stack: `band${i}`,
-          data: s.p90.map((v, k) => v - (s.p10[k] ?? 0)),
-          showSymbol: false,
-          lineStyle: { opacity: 0 },
-          areaStyle: { color, opacity: 0.18 },
-          itemStyle: { color },
-        },
-        { type: 'line' as const, name: `${s.name} P50`, data: s.p50, showSymbol: false, lineStyle: { color, width: 2 }, itemStyle: { color } },
-      ]
-    }),
-  }
-  return book.render('fan', spec.title, { x: spec.xName, y: spec.yName }, option, { height: 330 + rows * 18 })
 }
 
 /** A Gantt chart: one bar per row from a start to an end month index (stacked bars, the first invisible). */

@@ -100,8 +100,3 @@ export function bytes(count: number): string {
   if (count < 1024 * 1024) return `${num(count / 1024, 1)} KiB`
   return `${num(count / 1024 / 1024, 2)} MiB`
 }
-
-/** Whole days between two dates (b − a). */
-export function daysBetween(a: Date, b: Date): number {
-  return Math.floor((b.getTime() - a.getTime()) / 86_400_000)
-}

@@ -81,7 +81,7 @@ export async function loadReportInputs(paths: readonly string[]): Promise<Report
   const seen = new Set<string>()
   for (const path of paths) {
     const absolute = resolve(path)
-    let stat
+    let stat: import('node:fs').Stats
     try {
       stat = statSync(absolute)
     } catch (error) {

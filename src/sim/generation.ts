@@ -339,7 +339,7 @@ export class BufferedGeneration extends Generation {
 
   onDue(scheduledAtMs: number): void {
     if (this.finished) return
-    const { request, response, ending, context } = this.setup
+    const { request, response, ending } = this.setup
     this.noteWrite(this.tokenOffsetsMs.length, scheduledAtMs)
     this.observeTokenTimes(0, 0, this.tokenOffsetsMs)
     const lastOffsetMs = this.tokenOffsetsMs[this.tokenOffsetsMs.length - 1] ?? 0

@@ -232,7 +232,9 @@ export function compileCorrelations(correlations: TcoModel['correlations'], vari
   if (correlations.length === 0) return { variables: [], matrix: [] }
   const byName = new Map<string, number>()
   // A shared driver is named by its key only: its own name would correlate one reading of one quantity.
-  variables.forEach((variable, index) => byName.set(variable.name, index))
+  variables.forEach((variable, index) => {
+    byName.set(variable.name, index)
+  })
   const fail = (path: string, rule: string): never => {
     throw new UserError(`${file}: ${path}: ${rule}`)
   }
@@ -750,7 +752,7 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
           fail(`${path}.commitmentStartMonth`, `must lie in the running term: from ${optionStart - term + 1} to ${optionStart} (months from the model's start)`)
         }
       }
-      if (settings !== undefined && settings.commitments && term > 0) {
+      if (settings?.commitments && term > 0) {
         plan.commitmentTermMonths = term
         plan.commitmentStart = option.commitmentStartMonth ?? optionStart
         const unknownStart = plan.isBaseline && option.commitmentStartMonth === undefined ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)' : ''

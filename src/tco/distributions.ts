@@ -158,6 +158,7 @@ class Lognormal implements Distribution {
  * 1988), accurate to about 1e-16. simple-statistics' probit is good to only ~5e-4 at the tails,
  * too coarse for a P10/P90 that the tornado reports.
  */
+// biome-ignore-start lint/correctness/noPrecisionLoss: AS 241 coefficients as published (more digits than a double holds; each parses to its nearest double)
 export function standardNormalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) {
     if (p === 0) return Number.NEGATIVE_INFINITY
@@ -219,6 +220,7 @@ export function standardNormalQuantile(p: number): number {
   }
   return q < 0 ? -value : value
 }
+// biome-ignore-end lint/correctness/noPrecisionLoss: end of the AS 241 coefficients
 
 function formatNumber(value: number): string {
   if (value !== 0 && (Math.abs(value) >= 1e6 || Math.abs(value) < 1e-3)) return value.toPrecision(4)

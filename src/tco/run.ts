@@ -99,7 +99,11 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   result.files = files
   if (estate) {
     const moves: Record<string, string[]> = {}
-    for (const move of estate.moves) (moves[move.tcoOption] ??= []).push(move.workload)
+    for (const move of estate.moves) {
+      const workloads = moves[move.tcoOption] ?? []
+      workloads.push(move.workload)
+      moves[move.tcoOption] = workloads
+    }
     const volumes = estate.inventory.workloads.map((workload) => tokensPerMonth(workload))
     const tokens = volumes.includes(null) ? null : volumes.reduce((sum, volume) => sum + ((volume?.inputMtok ?? 0) + (volume?.outputMtok ?? 0)) * 1e6, 0)
     result.estate = { inventoryFile: estate.inventoryFile, workloads: estate.estate.workloads.length, monthlyCost: estate.estate.monthlyCost, tokensPerMonth: tokens, moves }

@@ -18,7 +18,7 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
   const lines: string[] = [
     `${result.model.name} · ${currency} · ${result.model.horizonYears} years from ${result.model.startMonth} · baseline ${result.model.baseline} · Monte Carlo ${mc.draws.toLocaleString('en-US')} draws, seed ${mc.seed}, ${mc.uncertainDrivers} uncertain drivers${shared > 0 ? `, ${shared} shared key${shared > 1 ? 's' : ''}` : ''}${correlated > 0 ? `, ${correlated} rank correlation${correlated > 1 ? 's' : ''}` : ''}`,
     `NPV (cost) = present value of each option's costs at WACC; savings = baseline − option (positive: the option is cheaper)`,
-    `Monte Carlo: P50 [P10 – P90]; savings and payback computed per draw against the baseline in the same draw`,
+    'Monte Carlo: P50 [P10 – P90]; savings and payback computed per draw against the baseline in the same draw',
     '',
   ]
   const header = ['option', 'kind', 'SEAL', 'NPV cost P50 [P10 – P90]', 'savings P50 [P10 – P90]', 'P(sav>0)', 'payback P50 [P10 – P90]', `${currency}/GPU-h`]

@@ -236,7 +236,7 @@ describe('strings from a server cannot drive the terminal or a spreadsheet (#15.
     const result = await runCli(['bench', '--url', `${url}/evil`, '--requests', '2', '--output-tokens', '2', '--out', out])
     expect(result.exitCode).toBe(0)
     expect(result.stdout).toContain('HYPERLINK') // the id is shown, defused
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no terminal control character reached the output
     expect(result.stdout + result.stderr).not.toMatch(/[\u001b\u0007\u009b]/)
     const cells = csvCells(readFileSync(join(out, 'summary.csv'), 'utf8'))
     expect(cells.some((cell) => cell.includes('HYPERLINK'))).toBe(true)
@@ -248,7 +248,7 @@ describe('strings from a server cannot drive the terminal or a spreadsheet (#15.
     const result = await runCli(['bench', '--url', `${url}/evil`, '--model', 'other', '--requests', '1', '--out', join(work, 'evil-error')])
     const line = expectOneLineError(result)
     expect(line).toContain('unknown model "other"')
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no terminal control character reached the output
     expect(result.stderr).not.toMatch(/[\u001b\u0007\u009b]/)
   }, 60_000)
 })

@@ -17,7 +17,7 @@ function writeTemp(content: string, extension = 'jsonl'): string {
 }
 
 function jsonl(...records: unknown[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + '\n'
+  return `${records.map((r) => JSON.stringify(r)).join('\n')}\n`
 }
 
 /** The message of the UserError that `promise` rejects with. */
@@ -109,18 +109,18 @@ describe('loadPromptFile: JSONL', () => {
     )
     const badCount = writeTemp(jsonl({ prompt: 'ok', output_tokens: 0 }))
     expect(await userErrorOf(loadPromptFile(badCount, { seed: 1 }))).toMatch(
-      new RegExp(`^${escape(badCount)}:1: output_tokens: Too small`),
+      new RegExp(`^${escapeRegExp(badCount)}:1: output_tokens: Too small`),
     )
     const badTurn = writeTemp(jsonl({ conversations: [{ from: 'human', value: 'hi' }, { from: 'gpt' }] }))
     expect(await userErrorOf(loadPromptFile(badTurn, { seed: 1 }))).toMatch(
-      new RegExp(`^${escape(badTurn)}:1: conversations\\.1\\.value: Invalid input`),
+      new RegExp(`^${escapeRegExp(badTurn)}:1: conversations\\.1\\.value: Invalid input`),
     )
   })
 
   it('reports invalid JSON and a file without prompts', async () => {
     const path = writeTemp('{"prompt": "ok"}\n{"prompt": "unterminated\n')
     expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toMatch(
-      new RegExp(`^${escape(path)}:2: \\(root\\): invalid JSON`),
+      new RegExp(`^${escapeRegExp(path)}:2: \\(root\\): invalid JSON`),
     )
     const empty = writeTemp('\n\n')
     expect(await userErrorOf(loadPromptFile(empty, { seed: 1 }))).toBe(`${empty}: no prompts found`)
@@ -134,7 +134,7 @@ describe('loadPromptFile: JSONL', () => {
       `${missing}: cannot read prompt file (ENOENT: no such file or directory)`,
     )
     expect(await userErrorOf(loadPromptFile(folder, { seed: 1 }))).toMatch(
-      new RegExp(`^${escape(folder)}: cannot read prompt file \\(EISDIR`),
+      new RegExp(`^${escapeRegExp(folder)}: cannot read prompt file \\(EISDIR`),
     )
   })
 })
@@ -147,7 +147,7 @@ describe('loadPromptFile: JSON array (the ShareGPT dataset shape)', () => {
       shareGpt(['gpt', 'no human turn at all'], ['gpt', 'still none']),
       { prompt: 'A plain record in an array.', output_tokens: 7 },
     ]
-    const path = writeTemp('\ufeff' + JSON.stringify(entries, null, 2), 'json')
+    const path = writeTemp(`\ufeff${JSON.stringify(entries, null, 2)}`, 'json')
     const source = await loadPromptFile(path, { seed: 1 })
     expect(source.promptCount).toBe(3)
     expect(source.skippedCount).toBe(1)
@@ -181,6 +181,6 @@ describe('loadPromptFile: JSON array (the ShareGPT dataset shape)', () => {
   })
 })
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/load/bench-run.js'
 import { readRecords } from '../../src/output/records-reader.js'
+import type { RequestRecord } from '../../src/schema/record.js'
 import { scenarioSchema } from '../../src/schema/scenario.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 
@@ -40,7 +41,7 @@ describe('load profiles', () => {
     expect(run?.requests.sent).toBeGreaterThanOrEqual(75)
     // Lateness is measured when undici writes each request on a kept-alive connection: for every
     // such request, and none other (how many needed a new connection is the machine's business).
-    const records = []
+    const records: RequestRecord[] = []
     for await (const record of readRecords(join(work, `run-${runCount - 1}`, 'records.jsonl'))) records.push(record)
     expect(records).toHaveLength(run?.requests.sent ?? -1)
     const keptAlive = records.filter((record) => !record.newConnection).length

@@ -52,7 +52,7 @@ async function bench(scenarioFields: Record<string, unknown>, whileRunning?: (ou
 }
 
 const sse = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`
-const ANSWER = sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b' })) + sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })) + 'data: [DONE]\n\n'
+const ANSWER = `${sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b' })) + sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))}data: [DONE]\n\n`
 
 /**
  * A chat server on 127.0.0.1 that answers its first `answered` chat requests, then freezes: the

@@ -8,7 +8,7 @@ describe('forTerminal (#15.9)', () => {
   it('removes escape sequences and shows other control characters as visible escapes', () => {
     const evil = 'a\u001b]8;;http://x\u0007link\u001b]8;;\u0007b\u001b[2J\u001b[31mc\u009b1md\u0007e\u0000f\u202eg\rh'
     const safe = forTerminal(evil)
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no terminal control character survives
     expect(safe).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/)
     expect(safe).toBe('alinkbcd\\x07e\\x00f\\u202eg\\x0dh')
   })

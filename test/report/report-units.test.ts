@@ -142,7 +142,7 @@ describe('charts and escaping', () => {
       expect(text, file).not.toMatch(/(?:src|href)\s*=\s*["']?https?:/i)
     }
     const render = createRenderer()
-    const forged = { kind: 'line', title: 't', svg: `<svg><script>alert(1)</script></svg>` }
+    const forged = { kind: 'line', title: 't', svg: '<svg><script>alert(1)</script></svg>' }
     const model = {
       title: 'r',
       subtitle: '',

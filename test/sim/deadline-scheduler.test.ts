@@ -77,7 +77,9 @@ describe('fixedTimingModel', () => {
       return Array.from({ length: 200 }, (_, k) => schedule.tokenOffsetMs(k))
     }
     const first = offsets(7)
-    first.forEach((offset, k) => expect(Math.abs(offset - (100 + 10 * k))).toBeLessThanOrEqual(2))
+    first.forEach((offset, k) => {
+      expect(Math.abs(offset - (100 + 10 * k))).toBeLessThanOrEqual(2)
+    })
     expect(new Set(first.map((offset, k) => offset - (100 + 10 * k))).size).toBeGreaterThan(100)
     expect(offsets(7)).toEqual(first)
   })

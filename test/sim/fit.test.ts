@@ -59,7 +59,7 @@ async function measure(truth: SimProfile, name: string, seed: number, options: {
   return readMeasuredSweep(dir, { maxRequestsPerPoint: 400, ...(arms ? { endpoint: arms[0]?.label as string, ccEndpoint: arms[1]?.label as string } : {}) })
 }
 
-const fit = (base: SimProfile, sweep: MeasuredSweep, leaveOneOutIterations = 15): Promise<FitResult> =>
+const fitFrom = (base: SimProfile, sweep: MeasuredSweep, leaveOneOutIterations = 15): Promise<FitResult> =>
   fitProfile({ base, baseName: BASE, sweep, maxIterations: 15, leaveOneOutIterations, now: new Date('2026-12-06T08:00:00Z') })
 
 /** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
@@ -77,7 +77,7 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     expect(sweep.points.map((p) => p.label)).toContain('synchronous')
     expect(sweep.points.some((p) => p.regime === 'underLoad')).toBe(true)
 
-    const result = await fit(base, sweep)
+    const result = await fitFrom(base, sweep)
     const fittedPaths = result.fitted.map((p) => p.path)
     // What it fits: the perturbed parameters, each a member of no pair the client cannot split.
     expect([...fittedPaths].sort()).toEqual(Object.keys(PERTURBATION).sort())
@@ -128,7 +128,7 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     const network: NetworkPath = { rttMs: 0, jitterMs: 1, tlsHandshakeRoundTrips: 0 }
     // Fewer leave-one-out iterations (time): a refit stopped early errs more as a rule, so the
     // reported error is, if anything, larger.
-    const result = await fit(base, await measure(truth, 'noisy', 7, { network, requests: 80 }), 8)
+    const result = await fitFrom(base, await measure(truth, 'noisy', 7, { network, requests: 80 }), 8)
     const reported = result.profile.calibration?.error
     // The true error: the fitted profile against a second sweep of the same (noisy) deployment.
     const heldOut = await trueErrors(result.profile, await measure(truth, 'noisy-held-out', 13, { network, requests: 80 }))

@@ -41,8 +41,7 @@ async function readSse(response: Response): Promise<{ events: SseEvent[]; broken
       if (done) break
       const atMs = performance.now()
       buffered += decoder.decode(value, { stream: true })
-      let end: number
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
+      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
         const block = buffered.slice(0, end)
         buffered = buffered.slice(end + 2)
         expect(block.startsWith('data: ')).toBe(true)

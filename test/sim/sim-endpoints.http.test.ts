@@ -62,8 +62,7 @@ async function streamTimed(url: string, body: Record<string, unknown>): Promise<
     if (done) break
     const at = performance.now()
     buffered += decoder.decode(value, { stream: true })
-    let end: number
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
       const data = buffered.slice('data: '.length, end)
       buffered = buffered.slice(end + 2)
       if (data === '[DONE]') continue

@@ -7,6 +7,7 @@ import { capacityFromSimulator, capacityFromSweep, lengthMoments, wilsonInterval
 import { sizeFleet } from '../../src/sizing/policy.js'
 import { costPerMtok, pricePerMtok } from '../../src/pricing/unit-cost.js'
 import { sizingResultSchema } from '../../src/schema/sizing.js'
+import type { RunSummary } from '../../src/schema/summary.js'
 import { impliedCapacity } from '../../src/sim/engine/implied-capacity.js'
 import { loadProfile } from '../../src/sim/engine/profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
@@ -94,7 +95,7 @@ describe('capacity per replica in the simulator (virtual time)', () => {
 
 describe('capacity per replica from a measured sweep', () => {
   async function sweep(rates: number[]) {
-    const runs = []
+    const runs: RunSummary[] = []
     for (const [step, ratePerS] of rates.entries()) {
       const { summary } = await runVirtual({
         profile: PROFILE,

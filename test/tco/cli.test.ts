@@ -104,7 +104,7 @@ describe('geopat tco', () => {
     const out = join(work, 'announced-out')
     const result = await runCli(['tco', model, '--catalog', catalog, '--draws', '10000', '--out', out])
     expect(expectOneLineError(result)).toMatch(
-      new RegExp(`^Error: ${model.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')}: catalog row announced-h100 \\(.*announced\\.yaml\\) has effectiveDate ${nextYear}-01-01, after \\d{4}-\\d{2}-\\d{2}: a price not yet in force cannot be used$`),
+      new RegExp(`^Error: ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: catalog row announced-h100 \\(.*announced\\.yaml\\) has effectiveDate ${nextYear}-01-01, after \\d{4}-\\d{2}-\\d{2}: a price not yet in force cannot be used$`),
     )
     expect(existsSync(out)).toBe(false)
   }, 60_000)

@@ -5,7 +5,7 @@ import { UserError } from '../../util/errors.js'
 
 export default class CatalogValidate extends GeopatCommand {
   static override summary = 'Validate catalog and FX files (yours, or the built-in ones)'
-  static override description = `Checks each file against the catalog or FX schema (told apart by content: an FX file has rates:), and that row ids are unique across your files and the built-in ones. Prints row counts; stale prices and currencies with no FX path to USD are warnings on stderr and do not fail. An invalid file exits 2 with one line naming the file, the field path and the rule.`
+  static override description = 'Checks each file against the catalog or FX schema (told apart by content: an FX file has rates:), and that row ids are unique across your files and the built-in ones. Prints row counts; stale prices and currencies with no FX path to USD are warnings on stderr and do not fail. An invalid file exits 2 with one line naming the file, the field path and the rule.'
 
   static override examples = ['<%= config.bin %> catalog validate', '<%= config.bin %> catalog validate my-quotes.yaml my-rates.yaml --as-of 2026-11-01']
 

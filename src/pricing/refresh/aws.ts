@@ -247,8 +247,9 @@ async function readOfferCsv(stream: Readable, options: ReadOptions): Promise<Omi
     } catch (error) {
       return fail(`not a well-formed CSV line (${(error as Error).message.replace(/\s+/g, ' ').slice(0, 160)})`)
     }
-    if (records.length !== 1) fail('not one CSV record (a line break inside a field?)')
-    return records[0]!
+    const [record] = records
+    if (records.length !== 1 || record === undefined) return fail('not one CSV record (a line break inside a field?)')
+    return record
   }
   const candidate = (text: string): boolean =>
     text.includes('Linux') && text.includes('Shared') && text.includes('Hrs') && text.includes('Used') && (GPU_TYPE_IN_LINE.test(text) || mappedTypes.some((type) => text.includes(type)))
@@ -256,7 +257,7 @@ async function readOfferCsv(stream: Readable, options: ReadOptions): Promise<Omi
   const readLine = (text: string, last: boolean): void => {
     if (line <= METADATA_NAMES.length) {
       const record = cellsOf(line === 1 ? text.replace(/^\uFEFF/, '') : text)
-      const expected = METADATA_NAMES[line - 1]!
+      const expected = METADATA_NAMES[line - 1] as (typeof METADATA_NAMES)[number]
       if (record[0] !== expected) fail(`expected the metadata line "${expected}" (an offer file's first 5 lines are FormatVersion, Disclaimer, Publication Date, Version, OfferCode), found "${(record[0] ?? '').slice(0, 40)}"`)
       meta[expected] = record[1] ?? ''
       return
@@ -272,12 +273,12 @@ async function readOfferCsv(stream: Readable, options: ReadOptions): Promise<Omi
     if (text === '' || (!last && !candidate(text))) return
     const record = cellsOf(text)
     if (record.length !== headerLength) fail(`${record.length} fields where the header has ${headerLength} (a truncated or malformed offer file)`)
-    readRecord(record)
+    readRecord(record, header)
   }
 
-  const readRecord = (record: string[]): void => {
+  const readRecord = (record: string[], columns: Record<Column, number>): void => {
     const field = (column: Column): string => {
-      const index = header![column]
+      const index = columns[column]
       return index >= 0 ? (record[index] ?? '') : ''
     }
     const instanceType = field('instanceType')

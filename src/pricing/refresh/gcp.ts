@@ -203,10 +203,10 @@ async function priceSkus(listed: ListedSku[], location: string, context: SourceC
     for (const region of regions) {
       for (const term of TERMS) {
         if (patterns.some((pattern) => !pattern[term])) continue
-        const candidates = machine.components.map((_, index) =>
-          listed.filter(({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (patterns[index]?.[term] as RegExp).test(sku.description)),
+        const candidates = patterns.map((pattern) =>
+          listed.filter(({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (pattern[term] as RegExp).test(sku.description)),
         )
-        candidates.flat().forEach(({ sku }) => used.add(sku))
+        for (const { sku } of candidates.flat()) used.add(sku)
         // No part offered at all: the machine type is not sold in this region on this term.
         if (candidates.every((found) => found.length === 0)) continue
         const priced = priceComponents(machine, region, term, candidates)

@@ -37,9 +37,15 @@ export function loadPriceMapping(userFiles: readonly string[] = []): PriceMappin
   const files = [...builtInMappingFiles().map((file) => ({ file, user: false })), ...userFiles.map((file) => ({ file, user: true }))]
   for (const { file, user } of files) {
     const table = loadYamlFile(file, priceMappingFileSchema)
-    table.providers.forEach((entry, index) => add(merged.providers, entry, keyOf(entry), file, user, `providers.${index}`))
-    table.skus.forEach((entry, index) => add(merged.skus, entry, keyOf(entry), file, user, `skus.${index}.sku`))
-    table.regions.forEach((entry, index) => add(merged.regions, entry, keyOf(entry), file, user, `regions.${index}.region`))
+    table.providers.forEach((entry, index) => {
+      add(merged.providers, entry, keyOf(entry), file, user, `providers.${index}`)
+    })
+    table.skus.forEach((entry, index) => {
+      add(merged.skus, entry, keyOf(entry), file, user, `skus.${index}.sku`)
+    })
+    table.regions.forEach((entry, index) => {
+      add(merged.regions, entry, keyOf(entry), file, user, `regions.${index}.region`)
+    })
   }
   return merged
 }

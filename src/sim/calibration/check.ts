@@ -71,7 +71,7 @@ function describeLoad(point: CalibrationPoint): string {
 }
 
 function roleOf(calibration: ProfileCalibration | undefined, id: string): PointRole {
-  if (!calibration || calibration.method !== 'published') return 'unassigned'
+  if (calibration?.method !== 'published') return 'unassigned'
   if (calibration.fittedOn.includes(id)) return 'fitted'
   if (calibration.heldOut.includes(id)) return 'held-out'
   return 'unassigned'

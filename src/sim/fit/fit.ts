@@ -351,7 +351,9 @@ async function uncertaintiesAt(residuals: (logValues: readonly number[]) => Prom
  */
 function conditionalSensitivities(jacobian: Matrix, kept: readonly number[]): number[] {
   const columns = new Matrix(jacobian.rows, kept.length)
-  kept.forEach((column, k) => columns.setColumn(k, jacobian.getColumn(column)))
+  kept.forEach((column, k) => {
+    columns.setColumn(k, jacobian.getColumn(column))
+  })
   const normal = columns.transpose().mmul(columns)
   try {
     const inverted = inverse(normal)

@@ -246,7 +246,7 @@ describe('awsSource: malformed files and timeouts fail in one line, with nothing
     const text = fixture('eu-north-1/index.csv')
     overrides[offerPath('eu-north-1')] = (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/csv' })
-      res.write(text.split('\n').slice(0, 8).join('\n') + '\n')
+      res.write(`${text.split('\n').slice(0, 8).join('\n')}\n`)
       // … and nothing more: the client's body timeout ends it
     }
     const http = createHttpClient({ timeoutMs: 300, retries: 0 })

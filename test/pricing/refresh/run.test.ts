@@ -214,7 +214,7 @@ describe('refreshCatalog: which sources run, and how', () => {
     const aws = fakeSource('aws', (context, file) => {
       const price = byFile[file as string]
       if (!price) throw new Error(`${file}: not an AWS offer file`)
-      return { rows: testRows('aws', [price], context, 'https://aws.invalid/offers'), unmapped: [{ sku: `g5.xlarge`, region: price.region, reason: 'not in the mapping table' }], location: file as string }
+      return { rows: testRows('aws', [price], context, 'https://aws.invalid/offers'), unmapped: [{ sku: 'g5.xlarge', region: price.region, reason: 'not in the mapping table' }], location: file as string }
     })
     const two = await refreshCatalog({ registry: { aws }, fromFiles: { aws: files.slice(0, 2) }, mapping: TEST_MAPPING, now: NOW })
     expect(two.sources[0]).toMatchObject({ status: 'ok', via: 'file', rows: 2, location: `${files[0]}, ${files[1]}` })
