@@ -54,7 +54,7 @@ export async function benchSummaryFromRecords(input: string): Promise<BenchSumma
   const recorded = loadYamlFile(join(folder, 'summary.json'), benchSummarySchema)
   const scenario = loadYamlFile(join(folder, 'scenario.yaml'), scenarioSchema)
   const recordsFile = join(folder, 'records.jsonl')
-  const runs = []
+  const runs: BenchSummary['runs'] = []
   for (const run of recorded.runs) {
     const mine = (record: RequestRecord): boolean => record.endpoint === run.endpoint.label && record.step === run.step
     // sendEndMs only places a cool-down's start; these runs have none, so the last send stands in.
