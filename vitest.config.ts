@@ -43,8 +43,6 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
   'test/cli/bench-cli.http.test.ts': 'integration',
   'test/cli/catalog-refresh-e2e.http.test.ts': 'integration',
   'test/cli/sim-fit-cli.http.test.ts': 'integration',
-  // The refresh's retries, Retry-After and timeouts on 127.0.0.1: which sources fail and the lines they give.
-  'test/pricing/refresh/run.http.test.ts': 'integration',
 }
 
 /** Outside test/cli/: files that start the CLI or a server (assertions on outputs, never on durations). */
