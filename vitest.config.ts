@@ -48,6 +48,8 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
 /** Outside test/cli/: files that start the CLI or a server (assertions on outputs, never on durations). */
 const INTEGRATION = [
   'test/attest/around-run.test.ts',
+  'test/output/records-writer.test.ts',
+  'test/output/run-folder.test.ts',
   'test/plan/estate.test.ts',
   'test/plan/plan.test.ts',
   'test/pricing/refresh/aws.test.ts',
