@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * Three projects. `unit` and `integration` run together, two files at a time (this is a 2-core
- * machine), each file in its own process (isolation); `real-clock` runs after them, one file at a
- * time (sequence.groupOrder), so that no other test file disturbs its clocks.
+ * machine), each file isolated (`unit` in a worker thread, the others in a process of their own);
+ * `real-clock` runs after them, one file at a time (sequence.groupOrder), so that no other test
+ * file disturbs its clocks.
  *
  * 1. `unit` — every test file not named below: modules called in-process, the simulator in virtual
  *    time, nothing listening and no CLI started.
@@ -95,7 +96,8 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: filesOf('unit'), maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      // Pure, in-process files start a worker thread each (isolated, lighter than a process: ~6% less CPU here).
+      { test: { ...shared, name: 'unit', include: filesOf('unit'), pool: 'threads', maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { test: { ...shared, name: 'integration', include: filesOf('integration'), maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { test: { ...shared, name: 'real-clock', include: filesOf('real-clock'), fileParallelism: false, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
