@@ -3,7 +3,6 @@ import { z } from 'zod'
 import type { CatalogRow } from '../../schema/catalog.js'
 import type { RegionMapping, SkuComponent, SkuMapping } from '../../schema/price-mapping.js'
 import { describeZodIssues } from '../../util/errors.js'
-import { redactText } from '../../util/redact.js'
 import { type PriceSource, type PricedItem, type SourceContext, type SourceResult, type Term, type UnmappedItem, mappedRow } from './source.js'
 
 /**
@@ -101,7 +100,6 @@ export const gcpSource: PriceSource = {
   async fetch(context) {
     const key = context.env[GCP_API_KEY_VARIABLE]?.trim()
     if (!key) throw new Error(`gcp: set ${GCP_API_KEY_VARIABLE} to a Google Cloud API key (Cloud Billing API enabled) to read the Cloud Billing Catalog`)
-    const hide = (text: string): string => redactText(text, [key])
     const base = baseOf(context)
     const listed: ListedSku[] = []
     /** The pages as the API gave them: what --save-responses saves (gcp.json, the array readFile reads). */
@@ -111,12 +109,8 @@ export const gcpSource: PriceSource = {
     for (let pageNumber = 1; ; pageNumber++) {
       if (pageNumber > MAX_PAGES) throw new Error(`gcp: more than ${MAX_PAGES} pages from ${skusPageUrl(base)}: stopped (the API's nextPageToken never ran out)`)
       const url = skusPageUrl(base, token)
-      let body: unknown
-      try {
-        body = await context.http.getJson(url, { 'X-goog-api-key': key })
-      } catch (error) {
-        throw new Error(hide(error instanceof Error ? error.message : String(error)))
-      }
+      // The client takes the key header's value out of any error line it writes.
+      const body = await context.http.getJson(url, { 'X-goog-api-key': key })
       const page = parsePage(body, url)
       bodies.push(body)
       context.log(`gcp: page ${pageNumber}, ${page.skus.length} SKUs: ${url}`)

@@ -70,8 +70,14 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   // The proxy the environment names may carry a password (undici sends it as Proxy-Authorization): never in a line.
   const secrets = secretList([...Object.values(options.headers ?? {}), ...(options.secrets ?? []), ...proxyCredentials(process.env)])
   const redact = (text: string): string => redactText(text, secrets)
+  /** Redaction for one request: the client's secrets and the values of the headers it sent (an API key header). */
+  const redactFor = (headers: Record<string, string>): ((text: string) => string) => {
+    if (Object.keys(headers).length === 0) return redact
+    const withHeaders = secretList([...secrets, ...Object.values(headers)])
+    return (text) => redactText(text, withHeaders)
+  }
 
-  async function open(url: string, headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
+  async function open(url: string, headers: Record<string, string>, hide: (text: string) => string): Promise<Dispatcher.ResponseData> {
     let response: Dispatcher.ResponseData
     try {
       response = await request(url, { method: 'GET', dispatcher, headers: { 'user-agent': 'geopat-catalog-refresh', ...options.headers, ...headers } })
@@ -79,39 +85,41 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const status = (error as { code?: string; statusCode?: number }).code === 'UND_ERR_REQ_RETRY' ? (error as { statusCode?: number }).statusCode : undefined
       const tries = (options.retries ?? 4) + 1
       const what = status !== undefined ? `HTTP ${status}, ${tries} tries` : `${describeNetworkError(error)}, after up to ${tries} tries`
-      throw new HttpFetchError(redact(`GET ${url}: ${what}`), redact(url), status)
+      throw new HttpFetchError(hide(`GET ${url}: ${what}`), hide(url), status)
     }
     if (response.statusCode >= 400) {
       const body = await response.body.text().catch(() => '')
       const detail = body.replace(/\s+/g, ' ').trim().slice(0, 160)
-      throw new HttpFetchError(redact(`GET ${url}: HTTP ${response.statusCode}${detail ? ` (${detail})` : ''}`), redact(url), response.statusCode)
+      throw new HttpFetchError(hide(`GET ${url}: HTTP ${response.statusCode}${detail ? ` (${detail})` : ''}`), hide(url), response.statusCode)
     }
     return response
   }
 
-  async function readText(url: string, response: Dispatcher.ResponseData): Promise<string> {
+  async function readText(url: string, response: Dispatcher.ResponseData, hide: (text: string) => string): Promise<string> {
     try {
       return await response.body.text()
     } catch (error) {
-      throw new HttpFetchError(redact(`GET ${url}: the response broke off: ${describeNetworkError(error)}`), redact(url), response.statusCode)
+      throw new HttpFetchError(hide(`GET ${url}: the response broke off: ${describeNetworkError(error)}`), hide(url), response.statusCode)
     }
   }
 
   return {
-    async getJson(url, headers) {
-      const response = await open(url, headers)
-      const text = await readText(url, response)
+    async getJson(url, headers = {}) {
+      const hide = redactFor(headers)
+      const response = await open(url, headers, hide)
+      const text = await readText(url, response, hide)
       try {
         return JSON.parse(text) as unknown
       } catch {
-        throw new HttpFetchError(redact(`GET ${url}: the response is not JSON (${text.slice(0, 60).replace(/\s+/g, ' ')}…)`), redact(url), response.statusCode)
+        throw new HttpFetchError(hide(`GET ${url}: the response is not JSON (${text.slice(0, 60).replace(/\s+/g, ' ')}…)`), hide(url), response.statusCode)
       }
     },
-    async getText(url, headers) {
-      return readText(url, await open(url, headers))
+    async getText(url, headers = {}) {
+      const hide = redactFor(headers)
+      return readText(url, await open(url, headers, hide), hide)
     },
-    async getStream(url, headers) {
-      const response = await open(url, headers)
+    async getStream(url, headers = {}) {
+      const response = await open(url, headers, redactFor(headers))
       return Readable.from(response.body)
     },
     redact,
