@@ -17,11 +17,12 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
-import { defaultDiscount, findConversion, loadCatalog } from '../src/pricing/catalog.js'
+import { loadCatalog } from '../src/pricing/catalog.js'
 import { loadComplianceData } from '../src/tco/compliance-tax.js'
 import { evaluatedOptions, runMonteCarlo } from '../src/tco/monte-carlo.js'
 import { runTco } from '../src/tco/engine.js'
-import { type PriceSource, compileModel } from '../src/tco/compile.js'
+import { compileModel } from '../src/tco/compile.js'
+import { catalogPrices } from '../src/tco/run.js'
 import { loadYamlFile } from '../src/schema/load-file.js'
 import { tcoModelSchema } from '../src/schema/tco-model.js'
 import { PACKAGE_ROOT } from '../src/util/version.js'
@@ -45,14 +46,7 @@ if (!(Number.isInteger(draws) && draws > 0 && Number.isInteger(repeat) && repeat
 const compileStart = performance.now()
 const model = loadYamlFile(flags.model, tcoModelSchema)
 const catalog = loadCatalog()
-const prices: PriceSource = {
-  row: (id) => catalog.byId(id),
-  rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
-  discount: (pricingModel) => {
-    const entry = defaultDiscount(catalog, pricingModel)
-    return entry ? { fraction: entry.discountFraction, source: entry.source } : undefined
-  },
-}
+const prices = catalogPrices(catalog, new Date(), flags.model)
 const compliance = loadComplianceData()
 const plan = compileModel(model, flags.model, compliance, prices)
 const compileSeconds = (performance.now() - compileStart) / 1000

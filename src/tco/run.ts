@@ -7,7 +7,7 @@ import { tcoModelSchema } from '../schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../schema/tco-result.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from '../pricing/catalog.js'
+import { type Catalog, type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from '../pricing/catalog.js'
 import type { FxRate } from '../pricing/fx.js'
 import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
 import { cashflowsCsv } from './cashflow-csv.js'
@@ -42,6 +42,25 @@ export interface TcoRunOptions {
 }
 
 /**
+ * The TCO's prices from a loaded catalog: its rows (each refused, naming `file`, unless in force on
+ * `asOf`), its exchange rates, and its default discounts off on-demand with their source.
+ */
+export function catalogPrices(catalog: Catalog, asOf: Date, file: string): PriceSource {
+  return {
+    row: (id) => {
+      const row = catalog.byId(id)
+      if (row) assertInForce(row, asOf, file)
+      return row
+    },
+    rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
+    discount: (pricingModel) => {
+      const entry = defaultDiscount(catalog, pricingModel)
+      return entry ? { fraction: entry.discountFraction, source: `${entry.source} (${entry.file}, ${entry.confidence})` } : undefined
+    },
+  }
+}
+
+/**
  * `geopat tco` as a function (the command and `geopat run` share it): the model with its sizing
  * applied, priced from the catalog, compiled once, run deterministically and in Monte Carlo, and
  * written as tco.json, cashflows.csv and focus.csv.
@@ -55,18 +74,7 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined
   const planned = estate ? { model: estate.model, notes: estate.notes } : { model: sized.model, notes: [] }
   const model = planned.model
-  const prices: PriceSource = {
-    row: (id) => {
-      const row = catalog.byId(id)
-      if (row) assertInForce(row, asOf, options.modelFile)
-      return row
-    },
-    rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
-    discount: (pricingModel) => {
-      const entry = defaultDiscount(catalog, pricingModel)
-      return entry ? { fraction: entry.discountFraction, source: `${entry.source} (${entry.file}, ${entry.confidence})` } : undefined
-    },
-  }
+  const prices = catalogPrices(catalog, asOf, options.modelFile)
   const compliance = loadComplianceData({
     ...(model.compliance.componentsFile !== undefined ? { componentsFile: model.compliance.componentsFile } : {}),
     ...(model.compliance.finesFile !== undefined ? { finesFile: model.compliance.finesFile } : {}),

@@ -1,11 +1,12 @@
 import { npv } from 'financial'
 import { describe, expect, it } from 'vitest'
-import { defaultDiscount, findConversion, loadCatalog } from '../../src/pricing/catalog.js'
+import { loadCatalog } from '../../src/pricing/catalog.js'
 import { loadComplianceData } from '../../src/tco/compliance-tax.js'
 import { monthlyRate, paybackMonth } from '../../src/tco/finance.js'
 import { DrawSink, evaluatedOptions, sampleDrivers } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
-import { type PriceSource, compileModel } from '../../src/tco/compile.js'
+import { compileModel } from '../../src/tco/compile.js'
+import { catalogPrices } from '../../src/tco/run.js'
 import { loadYamlFile } from '../../src/schema/load-file.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
 
@@ -20,14 +21,7 @@ import { tcoModelSchema } from '../../src/schema/tco-model.js'
 
 const FILE = 'scenarios/tco-eu-exit.yaml'
 const catalog = loadCatalog()
-const prices: PriceSource = {
-  row: (id) => catalog.byId(id),
-  rate: (from, to, context) => findConversion(from, to, catalog.fx, context).factor,
-  discount: (pricingModel) => {
-    const entry = defaultDiscount(catalog, pricingModel)
-    return entry ? { fraction: entry.discountFraction, source: entry.source } : undefined
-  },
-}
+const prices = catalogPrices(catalog, new Date(), FILE)
 const plan = compileModel(loadYamlFile(FILE, tcoModelSchema), FILE, loadComplianceData(), prices)
 
 describe('the Monte Carlo sink against the monthly cash flows', () => {
