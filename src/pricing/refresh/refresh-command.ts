@@ -6,11 +6,10 @@ import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from './diff.
 import type { HttpClientOptions } from './http.js'
 import { downloadScript } from './download-script.js'
 import { loadPriceMapping } from './mapping.js'
-import { type SkippedSource, parseSourceAssignments, refreshCatalog } from './run.js'
+import { type SkippedSource, checkRegions, checkSourceNames, parseSourceAssignments, parseSourceUrls, refreshCatalog } from './run.js'
 import { type SavedSource, readSavedResponses } from './saved-responses.js'
-import { type SourceName, findRegion } from './source.js'
-import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName, priceSources } from './sources.js'
-import { priceProviderSchema } from '../../schema/price-mapping.js'
+import type { SourceName } from './source.js'
+import { type PriceSourceRegistry, SOURCE_NAMES, priceSources } from './sources.js'
 import { checkRefreshOut, defaultRefreshOut, refreshedCatalogText, writeRefreshedCatalog } from './write.js'
 
 /** `geopat catalog refresh`'s flags, as given. */
@@ -76,8 +75,8 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   const retries = input.retries ?? 4
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UserError('--timeout: must be a number of seconds above 0')
   if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UserError('--retries: must be an integer from 0 to 20')
-  for (const name of input.sources ?? []) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
-  const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
+  checkSourceNames(input.sources ?? [])
+  const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
   // Several files for one source: AWS publishes one offer file per region.
   const fromFiles = parseSourceAssignments('--from-file', input.fromFiles ?? [], { several: true })
   // --from-dir: the saved folder's sources (those of --source, if given), read as of their download.
@@ -166,12 +165,10 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
  * --source-url; fetches nothing.
  */
 export function printRequestsScript(input: Pick<RefreshCommandInput, 'sources' | 'regions' | 'mappingFiles' | 'sourceUrls'>, registry: PriceSourceRegistry = priceSources()): string {
-  for (const name of input.sources ?? []) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+  checkSourceNames(input.sources ?? [])
   const mapping = loadPriceMapping(input.mappingFiles ?? [])
-  for (const region of input.regions ?? []) {
-    if (!priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
-  }
-  const sourceUrls = Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', input.sourceUrls ?? [])).map(([name, urls]) => [name, urls[0] as string]))
+  checkRegions(input.regions ?? [], mapping)
+  const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
   const sources = (input.sources ?? []).length > 0 ? SOURCE_NAMES.filter((name) => input.sources?.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
   return downloadScript({ sources, mapping, ...(input.regions !== undefined && input.regions.length > 0 ? { regions: input.regions } : {}), sourceUrls })
 }

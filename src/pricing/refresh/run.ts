@@ -185,11 +185,29 @@ export function parseSourceAssignments(flag: string, values: readonly string[], 
   return assigned
 }
 
+/** `--source-url SOURCE=URL` values: one base URL per source. */
+export function parseSourceUrls(values: readonly string[]): Partial<Record<SourceName, string>> {
+  return Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', values)).map(([name, urls]) => [name, urls[0] as string]))
+}
+
+/** Refuses a `--source` name that is not a price source, in one line. */
+export function checkSourceNames(names: readonly string[]): void {
+  for (const name of names) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+}
+
+/** Refuses a `--region` that no provider of the mapping table knows (by id or display name), in one line. */
+export function checkRegions(regions: readonly string[], mapping: PriceMappingFile): void {
+  for (const region of regions) {
+    const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
+    if (!known) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
+  }
+}
+
 /** The sources to run and how; every input problem is one line before anything is fetched. */
 function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { planned: PlannedSource[]; skipped: SkippedSource[] } {
   const registry = options.registry ?? priceSources()
   const explicit = [...(options.sources ?? [])]
-  for (const name of explicit) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+  checkSourceNames(explicit)
   const fromFiles = options.fromFiles ?? {}
   const sourceUrls = options.sourceUrls ?? {}
   const byFile = Object.keys(fromFiles) as SourceName[]
@@ -219,10 +237,7 @@ function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { plan
   }
 
   const regions = [...new Set(options.regions ?? [])]
-  for (const region of regions) {
-    const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
-    if (!known) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
-  }
+  checkRegions(regions, mapping)
 
   const planned: PlannedSource[] = []
   const skipped: SkippedSource[] = []
