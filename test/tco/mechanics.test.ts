@@ -8,13 +8,14 @@ import { monthlyRate } from '../../src/tco/finance.js'
 import { type FinanceMechanics, loadFinanceMechanics } from '../../src/tco/finance-mechanics.js'
 import { simulateCosts } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
-import { CATEGORY, COST_CATEGORIES, type ModelPlan, PHASE, type PriceSource, compileModel } from '../../src/tco/compile.js'
+import { CATEGORY, COST_CATEGORIES, type ModelPlan, PHASE, compileModel } from '../../src/tco/compile.js'
 import { runTco } from '../../src/tco/engine.js'
 import type { CatalogRow } from '../../src/schema/catalog.js'
 import { financeMechanicsFileSchema } from '../../src/schema/finance.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { stubPrices } from '../helpers/tco-prices.js'
 
 /**
  * The finance mechanics, each on a tiny model whose monthly cash flows the test recomputes by hand
@@ -48,15 +49,7 @@ const rows: CatalogRow[] = [
 ]
 
 const EUR_PER_USD = 1 / 1.25
-const prices: PriceSource = {
-  row: (id) => rows.find((row) => row.id === id),
-  rate: (from, to, context) => {
-    if (from === 'USD' && to === 'EUR') return EUR_PER_USD
-    if (from === 'EUR' && to === 'USD') return 1 / EUR_PER_USD
-    throw new UserError(`${context}: no exchange rate from ${from} to ${to}`)
-  },
-  discount: (pricingModel) => (pricingModel === '1-yr' ? { fraction: 0.3, source: 'test' } : pricingModel === '3-yr' ? { fraction: 0.5, source: 'test' } : undefined),
-}
+const prices = stubPrices({ rows, eurPerUsd: EUR_PER_USD, discounts: { '1-yr': 0.3, '3-yr': 0.5 } })
 
 const provenance = { source: 'test', date: '2026-01', confidence: 'assumption' as const }
 const finance: FinanceMechanics = {

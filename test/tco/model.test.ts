@@ -4,12 +4,12 @@ import { expectedRegulatoryLoss, fineCap, loadComplianceData, sealGate } from '.
 import { monthlyRate } from '../../src/tco/finance.js'
 import { runMonteCarlo, simulateCosts } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
-import { type ModelPlan, type PriceSource, compileModel } from '../../src/tco/compile.js'
+import { type ModelPlan, compileModel } from '../../src/tco/compile.js'
 import { runTco } from '../../src/tco/engine.js'
 import type { CatalogRow } from '../../src/schema/catalog.js'
 import { tcoModelSchema } from '../../src/schema/tco-model.js'
 import { tcoResultSchema } from '../../src/schema/tco-result.js'
-import { UserError } from '../../src/util/errors.js'
+import { stubPrices } from '../helpers/tco-prices.js'
 
 const compliance = loadComplianceData()
 
@@ -37,15 +37,7 @@ const rows: CatalogRow[] = [
 ]
 
 /** Catalog stub: one row, EUR/USD 1.175, 1-yr 35% off on-demand. */
-const prices: PriceSource = {
-  row: (id) => rows.find((row) => row.id === id),
-  rate: (from, to, context) => {
-    if (from === 'USD' && to === 'EUR') return 1 / 1.175
-    if (from === 'EUR' && to === 'USD') return 1.175
-    throw new UserError(`${context}: no exchange rate from ${from} to ${to}`)
-  },
-  discount: (pricingModel) => (pricingModel === '1-yr' ? { fraction: 0.35, source: 'test' } : undefined),
-}
+const prices = stubPrices({ rows, eurPerUsd: 1 / 1.175, discounts: { '1-yr': 0.35 } })
 
 /** A small model: a hyperscaler baseline, an EU cloud at an inline price, owned servers and a token API. */
 function baseModel(overrides: Record<string, unknown> = {}): Record<string, unknown> {
