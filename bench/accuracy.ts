@@ -45,7 +45,7 @@ import {
   writeResultsData,
   writeResultsSection,
 } from './common.js'
-import type { RunSummary } from '../src/schema/summary.js'
+import type { RunSummary } from '../src/io/schema/summary.js'
 
 const TTFT_TOLERANCE_MS = 1
 const ITL_TOLERANCE_MS = 0.5

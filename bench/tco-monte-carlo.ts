@@ -22,9 +22,9 @@ import { loadComplianceData } from '../src/tco/compliance-tax.js'
 import { evaluatedOptions, runMonteCarlo } from '../src/tco/monte-carlo.js'
 import { runTco } from '../src/tco/engine.js'
 import { compileModel } from '../src/tco/compile.js'
-import { catalogPrices } from '../src/tco/run.js'
-import { loadYamlFile } from '../src/schema/load-file.js'
-import { tcoModelSchema } from '../src/schema/tco-model.js'
+import { catalogPrices } from '../src/app/tco.js'
+import { loadYamlFile } from '../src/io/schema/load-file.js'
+import { tcoModelSchema } from '../src/io/schema/tco-model.js'
 import { PACKAGE_ROOT } from '../src/util/version.js'
 
 const { values: flags } = parseArgs({

@@ -25,7 +25,7 @@
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import type { RunSummary } from '../src/schema/summary.js'
+import type { RunSummary } from '../src/io/schema/summary.js'
 import {
   type MachineInfo,
   type MetricSamples,

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { createControlClient } from '../client/endpoint.js'
 import type { PreparedEndpoint } from '../client/endpoint.js'
-import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../schema/attestation.js'
+import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
 import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
 import { ATTESTATION_LEVELS } from './levels.js'
 

@@ -5,9 +5,9 @@ import { performance } from 'node:perf_hooks'
 import type { Dispatcher } from 'undici'
 import { execa } from 'execa'
 import { type ResolvedEndpoint, redactSecrets } from '../client/endpoint.js'
-import { type AttestConfig, DEFAULT_LIMITS } from '../schema/scenario.js'
+import { type AttestConfig, DEFAULT_LIMITS } from '../io/schema/scenario.js'
 import { requestBounded } from '../client/bounded-request.js'
-import { readNamedFile } from '../schema/load-file.js'
+import { readNamedFile } from '../io/schema/load-file.js'
 
 /** The body of GET /v1/attestation/report in geopat's shape (what `geopat sim` serves). */
 export interface AttestationReportBody {

@@ -3,10 +3,10 @@
  * report, NVIDIA attestation token, Intel TDX quote): a list of named checks, the claims read from
  * the evidence, its measurements and the fingerprint of the key that signed it.
  */
-import type { CheckName, EvidenceKind } from '../schema/attestation.js'
+import type { CheckName, EvidenceKind } from '../io/schema/attestation.js'
 
-/** Moved to src/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
-export { CHECK_NAMES, type CheckName, EVIDENCE_KINDS, type EvidenceKind, VERDICTS, type Verdict } from '../schema/attestation.js'
+/** Moved to src/io/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
+export { CHECK_NAMES, type CheckName, EVIDENCE_KINDS, type EvidenceKind, VERDICTS, type Verdict } from '../io/schema/attestation.js'
 
 export interface Check {
   evidence: EvidenceKind

@@ -1,4 +1,4 @@
-import type { AttestationRecord } from '../schema/attestation.js'
+import type { AttestationRecord } from '../io/schema/attestation.js'
 import type { EvidenceKind, VerificationResult } from './evidence-types.js'
 import { assessLevel } from './levels.js'
 import { verdictOf } from './verify.js'
@@ -22,7 +22,7 @@ export interface AttestationRecordInputs {
   results: readonly VerificationResult[]
 }
 
-/** One attestation record (src/schema/attestation.ts) from the evidence and its verification. */
+/** One attestation record (src/io/schema/attestation.ts) from the evidence and its verification. */
 export function buildAttestationRecord(inputs: AttestationRecordInputs): AttestationRecord {
   const { level, reason } = assessLevel(inputs)
   const claims: Record<string, unknown> = {}

@@ -2,12 +2,12 @@ import { X509Certificate } from 'node:crypto'
 import type { Collateral } from '@phala/dcap-qvl'
 import type { JSONWebKeySet } from 'jose'
 import { z } from 'zod'
-import { parseWithSchema } from '../schema/load-file.js'
-import type { AttestConfig } from '../schema/scenario.js'
+import { parseWithSchema } from '../io/schema/load-file.js'
+import type { AttestConfig } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { splitPemCertificates } from './snp.js'
 import { tdxCollateralSchema } from './tdx.js'
-import { readNamedFile } from '../schema/load-file.js'
+import { readNamedFile } from '../io/schema/load-file.js'
 
 /**
  * Trust anchors, all from local files the user supplies (air-gapped sites cannot call home):

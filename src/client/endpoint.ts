@@ -1,8 +1,8 @@
 import { Client } from 'undici'
 import { StreamPool } from './stream-pool.js'
-import type { EndpointConfig } from '../schema/scenario.js'
+import type { EndpointConfig } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
-import { readNamedFile } from '../schema/load-file.js'
+import { readNamedFile } from '../io/schema/load-file.js'
 import { redactAndCut, redactText, secretList } from '../util/redact.js'
 
 /** An endpoint ready to receive requests: its base URL, secrets resolved, TLS material loaded. */

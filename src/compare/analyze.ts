@@ -2,8 +2,8 @@ import { type Interval, bootstrapContrast, bootstrapStatistic, requestsForTarget
 import { metricById } from '../metrics/definitions.js'
 import { describeValues, meanOrNull } from '../metrics/distribution.js'
 import { type MetricSamples, delta } from '../client/prometheus.js'
-import type { RequestRecord } from '../schema/record.js'
-import { COMPARED_METRICS, type CompareConfig, type CompareSummary, STATISTICS } from '../schema/compare.js'
+import type { RequestRecord } from '../io/schema/record.js'
+import { COMPARED_METRICS, type CompareConfig, type CompareSummary, STATISTICS } from '../io/schema/compare.js'
 
 type Point = CompareSummary['operatingPoints'][number]
 type MetricName = (typeof COMPARED_METRICS)[number]

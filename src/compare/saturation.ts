@@ -2,10 +2,10 @@ import { type Interval, bootstrapContrast, bootstrapStatistic } from '../metrics
 import { type RunFacts, summarizeRun } from '../metrics/summarize.js'
 import type { LoadStep } from '../load/runner.js'
 import { createSweepPlanner } from '../load/sweep.js'
-import type { RequestRecord } from '../schema/record.js'
-import type { CompareConfig, CompareSummary } from '../schema/compare.js'
-import type { Scenario } from '../schema/scenario.js'
-import type { RunSummary } from '../schema/summary.js'
+import type { RequestRecord } from '../io/schema/record.js'
+import type { CompareConfig, CompareSummary } from '../io/schema/compare.js'
+import type { Scenario } from '../io/schema/scenario.js'
+import type { RunSummary } from '../io/schema/summary.js'
 
 type Saturation = NonNullable<CompareSummary['saturation']>['arms'][number]
 

@@ -1,6 +1,6 @@
 import { parseLengthFlag } from '../input/distributions.js'
-import { loadYamlFile } from '../schema/load-file.js'
-import { type Scenario, scenarioSchema } from '../schema/scenario.js'
+import { loadYamlFile } from '../io/schema/load-file.js'
+import { type Scenario, scenarioSchema } from '../io/schema/scenario.js'
 import { UserError, describeZodIssues } from '../util/errors.js'
 
 /** `geopat bench` flags as parsed by oclif (undefined = not given). */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks'
-import type { RunSummary } from '../schema/summary.js'
+import type { RunSummary } from '../io/schema/summary.js'
 import { CLIENT_BOUND_THRESHOLDS } from '../metrics/client-bound-thresholds.js'
 import { describeValues } from '../metrics/distribution.js'
 import { type GcPauses, watchGcPauses } from './gc-watch.js'

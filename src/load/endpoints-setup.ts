@@ -4,7 +4,7 @@ import type { GenerationRequest } from '../client/openai.js'
 import { loadPromptFile } from '../input/prompt-file.js'
 import { type PromptItem, type PromptSource, createSyntheticPromptSource } from '../input/prompts.js'
 import type { PreparedRequest, StopSignal } from './runner.js'
-import type { Scenario } from '../schema/scenario.js'
+import type { Scenario } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
 import { launchSimulator } from './sim-target.js'
 

@@ -1,5 +1,5 @@
 import { type PerformanceEntry, PerformanceObserver, performance } from 'node:perf_hooks'
-import type { RunSummary } from '../schema/summary.js'
+import type { RunSummary } from '../io/schema/summary.js'
 
 export type GcPauses = NonNullable<RunSummary['client']['gcPauses']>
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { parentPort, workerData } from 'node:worker_threads'
 import { type ResolvedEndpoint, createStreamPool } from '../client/endpoint.js'
 import { StreamingClient, type StreamingClientOptions } from '../client/stream-request.js'
-import type { RequestRecord } from '../schema/record.js'
+import type { RequestRecord } from '../io/schema/record.js'
 import { type LoadStep, type LoadStepResult, type PreparedRequest, StopSignal, runLoadStep } from './runner.js'
 import type { ServerLost, ServerLostRule } from './server-watch.js'
 

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { Client } from 'undici'
 import { type ResolvedEndpoint, createControlClient } from '../client/endpoint.js'
 import { scrapeMetrics } from '../client/prometheus.js'
-import type { ServerMetricsLine } from '../schema/server-metrics.js'
+import type { ServerMetricsLine } from '../io/schema/server-metrics.js'
 
 /** The file beside records.jsonl (one serverMetricsLineSchema line per scrape). */
 export const SERVER_METRICS_FILE = 'metrics.jsonl'

@@ -1,6 +1,6 @@
 import type { ResolvedEndpoint } from '../client/endpoint.js'
-import type { RetryConfig } from '../schema/scenario.js'
-import type { EndpointSafety, RunSafety } from '../schema/safety.js'
+import type { RetryConfig } from '../io/schema/scenario.js'
+import type { EndpointSafety, RunSafety } from '../io/schema/safety.js'
 
 /**
  * What a run did about safety, from the endpoints as resolved and the retry settings: recorded in

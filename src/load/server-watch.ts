@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import { responseReads } from '../client/read-counter.js'
-import type { RequestRecord } from '../schema/record.js'
-import type { Scenario } from '../schema/scenario.js'
-import type { RunSummary } from '../schema/summary.js'
+import type { RequestRecord } from '../io/schema/record.js'
+import type { Scenario } from '../io/schema/scenario.js'
+import type { RunSummary } from '../io/schema/summary.js'
 import { toUnixMs } from '../util/clock.js'
 
 /**

@@ -2,7 +2,7 @@ import { type ResultPromise, execa } from 'execa'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { SimConfig } from '../schema/sim-endpoint.js'
+import type { SimConfig } from '../io/schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 

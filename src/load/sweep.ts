@@ -1,5 +1,5 @@
-import type { LoadConfig } from '../schema/scenario.js'
-import type { RunSummary } from '../schema/summary.js'
+import type { LoadConfig } from '../io/schema/scenario.js'
+import type { RunSummary } from '../io/schema/summary.js'
 import type { LoadStep } from './runner.js'
 
 /** Completions below this share of the offered rate mean the server can no longer keep up. */

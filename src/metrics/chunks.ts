@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../schema/record.js'
+import type { RequestRecord } from '../io/schema/record.js'
 
 /**
  * Read access to a record's chunks ([arrival ms, tokens] per network read) without building them.

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../schema/record.js'
+import type { RequestRecord } from '../io/schema/record.js'
 import { chunkView } from './chunks.js'
 
 /**

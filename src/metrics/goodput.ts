@@ -1,5 +1,5 @@
-import type { RequestRecord } from '../schema/record.js'
-import type { SloConfig } from '../schema/scenario.js'
+import type { RequestRecord } from '../io/schema/record.js'
+import type { SloConfig } from '../io/schema/scenario.js'
 import { metricById } from './definitions.js'
 
 /**

@@ -1,6 +1,6 @@
 import { type Catalog, type CatalogEntry, findConversion } from '../pricing/catalog.js'
 import { HOURS_PER_MONTH, tokensPerMonth as demandTokensPerMonth } from '../pricing/unit-cost.js'
-import type { Inventory, InventoryWorkload, TargetOption } from '../schema/inventory.js'
+import type { Inventory, InventoryWorkload, TargetOption } from '../io/schema/inventory.js'
 import { UserError } from '../util/errors.js'
 
 /**

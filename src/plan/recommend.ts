@@ -1,6 +1,6 @@
 import { EU_MEMBER_STATES } from '../pricing/catalog.js'
-import { sealRank } from '../schema/catalog.js'
-import type { InventoryWorkload, Strategy, TargetOption } from '../schema/inventory.js'
+import { sealRank } from '../io/schema/catalog.js'
+import type { InventoryWorkload, Strategy, TargetOption } from '../io/schema/inventory.js'
 
 /** What a bench run measured on an option's endpoint: p90 with its 95% interval, ms. */
 export interface LatencyEvidence {

@@ -1,5 +1,5 @@
-import type { Inventory, InventoryWorkload } from '../schema/inventory.js'
-import type { PlannedWorkload } from '../schema/plan.js'
+import type { Inventory, InventoryWorkload } from '../io/schema/inventory.js'
+import type { PlannedWorkload } from '../io/schema/plan.js'
 import type { LatencyEvidence } from './recommend.js'
 
 /**

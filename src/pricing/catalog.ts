@@ -10,8 +10,8 @@ import {
   fxFileSchema,
   isoDateSchema,
   sealRank,
-} from '../schema/catalog.js'
-import { loadYamlFile, parseWithSchema } from '../schema/load-file.js'
+} from '../io/schema/catalog.js'
+import { loadYamlFile, parseWithSchema } from '../io/schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 import { type Conversion, type FxRate, type FxTable, STALE_AFTER_DAYS, ageInDays, buildFxTable, findConversion, isoDay, parseIsoDate, staleFxRates } from './fx.js'

@@ -1,4 +1,4 @@
-import type { FxFile } from '../schema/catalog.js'
+import type { FxFile } from '../io/schema/catalog.js'
 import { UserError } from '../util/errors.js'
 
 /** One dated exchange rate and the file it came from: 1 `base` buys `rate` units of `quote`. */

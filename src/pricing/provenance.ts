@@ -1,5 +1,5 @@
-import type { CatalogRow } from '../schema/catalog.js'
-import type { FxRateUsed, PriceUsed } from '../schema/price-provenance.js'
+import type { CatalogRow } from '../io/schema/catalog.js'
+import type { FxRateUsed, PriceUsed } from '../io/schema/price-provenance.js'
 import { type FxRate, ageInDays, isoDay, parseIsoDate } from './fx.js'
 
 /** A row with the file it came from (CatalogEntry's shape, without importing catalog.ts). */

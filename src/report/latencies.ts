@@ -1,8 +1,8 @@
 import { type MetricId, metricById } from '../metrics/definitions.js'
-import { readRecords } from '../output/records-reader.js'
-import type { CompareSummary } from '../schema/compare.js'
-import type { RequestRecord } from '../schema/record.js'
-import type { BenchSummary, RunSummary } from '../schema/summary.js'
+import { readRecords } from '../io/output/records-reader.js'
+import type { CompareSummary } from '../io/schema/compare.js'
+import type { RequestRecord } from '../io/schema/record.js'
+import type { BenchSummary, RunSummary } from '../io/schema/summary.js'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import type { RecordsSource } from './inputs.js'
 

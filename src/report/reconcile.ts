@@ -1,4 +1,4 @@
-import { readRecords } from '../output/records-reader.js'
+import { readRecords } from '../io/output/records-reader.js'
 import type { ReportInputs } from './inputs.js'
 
 /** One bench run whose summary counts differ from the records on disk. */

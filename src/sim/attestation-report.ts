@@ -4,9 +4,9 @@ import type { AttestationReportBody } from '../attest/collect.js'
 import { sha512ReportData } from '../attest/nonce-binding.js'
 import { signNvidiaToken } from '../attest/nvidia.js'
 import { buildSnpReport, signSnpReport } from '../attest/snp.js'
-import type { SimAttestation } from '../schema/sim-endpoint.js'
+import type { SimAttestation } from '../io/schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
-import { readNamedFile } from '../schema/load-file.js'
+import { readNamedFile } from '../io/schema/load-file.js'
 
 interface Identity {
   vcekKey: KeyObject

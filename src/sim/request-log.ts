@@ -1,4 +1,4 @@
-import { JsonLinesWriter } from '../output/records-writer.js'
+import { JsonLinesWriter } from '../io/output/records-writer.js'
 import { z } from 'zod'
 
 /**

@@ -5,7 +5,7 @@ import { RealTimeEngine } from './engine/real-time.js'
 import { loadProfile } from './engine/profile.js'
 import { type RunningSimServer, startSimServer } from './sim-server.js'
 import { fixedTimingModel, type TimingModel } from './timing.js'
-import type { SimEndpointConfig } from '../schema/sim-endpoint.js'
+import type { SimEndpointConfig } from '../io/schema/sim-endpoint.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
 
 export interface SimulatedEndpoint extends RunningSimServer {

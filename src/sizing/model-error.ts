@@ -1,4 +1,4 @@
-import type { EndpointSizing, Estimate, ModelError } from '../schema/sizing.js'
+import type { EndpointSizing, Estimate, ModelError } from '../io/schema/sizing.js'
 import type { SimProfile } from '../sim/engine/profile.js'
 
 type Capacity = EndpointSizing['capacityPerReplica']

@@ -1,4 +1,4 @@
-import type { EndpointSizing, Estimate } from '../schema/sizing.js'
+import type { EndpointSizing, Estimate } from '../io/schema/sizing.js'
 import type { SaleUnit } from '../pricing/sale-unit.js'
 
 /**

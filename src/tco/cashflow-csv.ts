@@ -1,4 +1,4 @@
-import { csvTable } from '../output/csv.js'
+import { csvTable } from '../io/output/csv.js'
 import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, PHASES, calendarMonth } from './compile.js'
 import type { DeterministicCashFlows } from './evaluate.js'
 

@@ -1,5 +1,5 @@
-import type { CatalogRow, SealLevel } from '../schema/catalog.js'
-import type { ComplianceComponentId, TcoModel, TcoOption, UncertainNumber } from '../schema/tco-model.js'
+import type { CatalogRow, SealLevel } from '../io/schema/catalog.js'
+import type { ComplianceComponentId, TcoModel, TcoOption, UncertainNumber } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
 import {
   type AppliedComponentId,

@@ -1,5 +1,5 @@
 import { COMPLIANCE_PARAMETERS, type ComplianceData, estateParameter } from './compliance-tax.js'
-import type { TcoResult } from '../schema/tco-result.js'
+import type { TcoResult } from '../io/schema/tco-result.js'
 import type { ModelPlan } from './compile.js'
 
 /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { loadYamlFile } from '../schema/load-file.js'
-import { type SealLevel, sealRank } from '../schema/catalog.js'
+import { loadYamlFile } from '../io/schema/load-file.js'
+import { type SealLevel, sealRank } from '../io/schema/catalog.js'
 import {
   type ComplianceComponentId,
   type ComplianceComponentsFile,
@@ -8,8 +8,8 @@ import {
   type FineCeilingsFile,
   complianceComponentsFileSchema,
   fineCeilingsFileSchema,
-} from '../schema/tco-model.js'
-import type { Inventory } from '../schema/inventory.js'
+} from '../io/schema/tco-model.js'
+import type { Inventory } from '../io/schema/inventory.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 

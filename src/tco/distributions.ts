@@ -1,4 +1,4 @@
-import type { UncertainNumber } from '../schema/tco-model.js'
+import type { UncertainNumber } from '../io/schema/tco-model.js'
 import { type Random, sampleStandardNormal } from '../util/rng.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { TcoOptionResult, TcoResult } from '../schema/tco-result.js'
+import type { TcoOptionResult, TcoResult } from '../io/schema/tco-result.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { complianceSummary } from './compliance-summary.js'
 import type { ComplianceData } from './compliance-tax.js'

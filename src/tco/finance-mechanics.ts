@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import { type FinanceMechanicsFile, financeMechanicsFileSchema } from '../schema/finance.js'
-import { loadYamlFile } from '../schema/load-file.js'
-import type { TcoModel, TcoOption, UncertainNumber } from '../schema/tco-model.js'
+import { type FinanceMechanicsFile, financeMechanicsFileSchema } from '../io/schema/finance.js'
+import { loadYamlFile } from '../io/schema/load-file.js'
+import type { TcoModel, TcoOption, UncertainNumber } from '../io/schema/tco-model.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
 /**

@@ -1,4 +1,4 @@
-import { csvTable } from '../output/csv.js'
+import { csvTable } from '../io/output/csv.js'
 import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './compile.js'
 import type { DeterministicCashFlows, MonthlySink } from './evaluate.js'
 import { nonZeroFlows } from './cashflow-csv.js'

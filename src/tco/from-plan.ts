@@ -1,6 +1,6 @@
-import { locateOutputFile } from '../output/files.js'
-import { loadYamlFile } from '../schema/load-file.js'
-import { type Plan, planSchema } from '../schema/plan.js'
+import { locateOutputFile } from '../io/output/files.js'
+import { loadYamlFile } from '../io/schema/load-file.js'
+import { type Plan, planSchema } from '../io/schema/plan.js'
 import { UserError } from '../util/errors.js'
 
 /** plan.json in a `geopat plan` folder, a `geopat run` folder (plan/plan.json), or the file itself. */

@@ -1,7 +1,7 @@
-import { locateOutputFile } from '../output/files.js'
-import { loadYamlFile } from '../schema/load-file.js'
-import { type SizingResult, sizingResultSchema } from '../schema/sizing.js'
-import type { TcoModel } from '../schema/tco-model.js'
+import { locateOutputFile } from '../io/output/files.js'
+import { loadYamlFile } from '../io/schema/load-file.js'
+import { type SizingResult, sizingResultSchema } from '../io/schema/sizing.js'
+import type { TcoModel } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
 import { makeDistribution } from './distributions.js'
 

@@ -1,4 +1,4 @@
-import type { TcoOptionResult } from '../schema/tco-result.js'
+import type { TcoOptionResult } from '../io/schema/tco-result.js'
 
 /**
  * The headline basis of `geopat tco`, in one place: the Monte Carlo P50, or, for a run without a

@@ -29,7 +29,7 @@ export function dropStaleManifest(root: string): void {
   } catch {
     return
   }
-  if (newestMtimeMs(join(root, 'dist', 'src', 'commands')) > manifestMtimeMs) rmSync(manifest, { force: true })
+  if (newestMtimeMs(join(root, 'dist', 'src', 'cli', 'commands')) > manifestMtimeMs) rmSync(manifest, { force: true })
 }
 
 /** Writes the manifest from the built commands (`npm run build`). */

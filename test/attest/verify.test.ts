@@ -10,7 +10,7 @@ import { buildAttestationRecord } from '../../src/attest/record.js'
 import { SNP_REPORT_BYTES, type SnpReport, buildSnpReport, parseSnpReport, signSnpReport, verifySnpReport } from '../../src/attest/snp.js'
 import { loadTrustMaterial } from '../../src/attest/trust.js'
 import { verdictOf, verifyEvidence } from '../../src/attest/verify.js'
-import { attestationRecordSchema } from '../../src/schema/attestation.js'
+import { attestationRecordSchema } from '../../src/io/schema/attestation.js'
 import { UserError } from '../../src/util/errors.js'
 import { type AttestKeys, makeAttestKeys } from '../helpers/attest-keys.js'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { type CatalogListResult, type CatalogValidation, loadCatalog } from '../../src/pricing/catalog.js'
-import { sealRank } from '../../src/schema/catalog.js'
+import { sealRank } from '../../src/io/schema/catalog.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { userCatalogRow } from '../helpers/catalog.js'
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createControlClient, resolveEndpoint } from '../../src/client/endpoint.js'
 import { discoverModel } from '../../src/client/preflight.js'
-import { endpointSchema } from '../../src/schema/scenario.js'
+import { endpointSchema } from '../../src/io/schema/scenario.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**

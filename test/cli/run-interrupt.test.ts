@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { benchSummarySchema } from '../../src/schema/summary.js'
+import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-run-interrupt-'))

@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { GENERATED_SCHEMAS, committedJsonSchema, renderJsonSchema } from '../../src/schema/json-schema.js'
-import { loadYamlFile } from '../../src/schema/load-file.js'
-import { inventorySchema } from '../../src/schema/inventory.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
-import { tcoModelSchema } from '../../src/schema/tco-model.js'
+import { GENERATED_SCHEMAS, committedJsonSchema, renderJsonSchema } from '../../src/io/schema/json-schema.js'
+import { loadYamlFile } from '../../src/io/schema/load-file.js'
+import { inventorySchema } from '../../src/io/schema/inventory.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 
 describe('shipped scenarios and schemas', () => {

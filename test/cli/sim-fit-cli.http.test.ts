@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import YAML from 'yaml'
 import { loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
 import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
-import { sizingResultSchema } from '../../src/schema/sizing.js'
-import { serverMetricsLineSchema } from '../../src/schema/server-metrics.js'
+import { sizingResultSchema } from '../../src/io/schema/sizing.js'
+import { serverMetricsLineSchema } from '../../src/io/schema/server-metrics.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import { EventTooLargeError, ServerSentEventParser } from '../../src/client/sse.js'
 import { StreamingClient } from '../../src/client/stream-request.js'
-import { requestRecordSchema, type RequestRecord } from '../../src/schema/record.js'
-import { endpointSchema, limitsSchema, retrySchema, timeoutsSchema } from '../../src/schema/scenario.js'
+import { requestRecordSchema, type RequestRecord } from '../../src/io/schema/record.js'
+import { endpointSchema, limitsSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
 import { type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
 
 /** Size caps on what the streaming client reads (#15.3): one SSE line, an error body. */

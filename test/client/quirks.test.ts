@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import { StreamingClient } from '../../src/client/stream-request.js'
-import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/schema/scenario.js'
-import { requestRecordSchema, type RequestRecord } from '../../src/schema/record.js'
+import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
+import { requestRecordSchema, type RequestRecord } from '../../src/io/schema/record.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
 
 const sse = (payload: unknown): string => `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`

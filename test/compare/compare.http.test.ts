@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCompare } from '../../src/compare/run-compare.js'
+import { runCompare } from '../../src/app/compare.js'
 import type { Interval } from '../../src/metrics/bootstrap.js'
-import { COMPARED_METRICS, STATISTICS, compareSummarySchema } from '../../src/schema/compare.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
+import { COMPARED_METRICS, STATISTICS, compareSummarySchema } from '../../src/io/schema/compare.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
 // `geopat compare` end to end over real HTTP against simulated endpoints: the plumbing (records,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type CompareRecord, contrastArms } from '../../src/compare/analyze.js'
 import type { LoadStep } from '../../src/load/runner.js'
-import { compareConfigSchema } from '../../src/schema/compare.js'
+import { compareConfigSchema } from '../../src/io/schema/compare.js'
 import { loadProfile } from '../../src/sim/engine/profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 

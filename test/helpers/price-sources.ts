@@ -1,5 +1,5 @@
-import type { CatalogRow, FxRateRow } from '../../src/schema/catalog.js'
-import type { PriceMappingFile } from '../../src/schema/price-mapping.js'
+import type { CatalogRow, FxRateRow } from '../../src/io/schema/catalog.js'
+import type { PriceMappingFile } from '../../src/io/schema/price-mapping.js'
 import { type PriceSource, type SourceContext, type SourceName, type SourceResult, type Term, findRegion, findSku, mappedRow } from '../../src/pricing/refresh/source.js'
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
-import { scenarioSchema } from '../../src/schema/scenario.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import { REPO_ROOT } from './cli.js'
 
 /**

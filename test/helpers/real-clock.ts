@@ -1,4 +1,4 @@
-import type { RunSummary } from '../../src/schema/summary.js'
+import type { RunSummary } from '../../src/io/schema/summary.js'
 
 /**
  * Above this mean write lateness the simulator did not keep its schedule: the figures measured

@@ -1,4 +1,4 @@
-import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
+import { type SizingResult, sizingResultSchema } from '../../src/io/schema/sizing.js'
 
 type Endpoint = SizingResult['endpoints'][number]
 

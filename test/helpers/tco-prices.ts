@@ -1,4 +1,4 @@
-import type { CatalogRow } from '../../src/schema/catalog.js'
+import type { CatalogRow } from '../../src/io/schema/catalog.js'
 import type { PriceSource } from '../../src/tco/compile.js'
 import { UserError } from '../../src/util/errors.js'
 

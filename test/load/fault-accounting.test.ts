@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runBench } from '../../src/load/bench-run.js'
-import { ERROR_CLASSES, requestRecordSchema } from '../../src/schema/record.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
+import { runBench } from '../../src/app/bench.js'
+import { ERROR_CLASSES, requestRecordSchema } from '../../src/io/schema/record.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 
 let sim: RunningSimServer

@@ -7,8 +7,8 @@ import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveEndpoint } from '../../src/client/endpoint.js'
 import { ServerMetricsCapture } from '../../src/load/metrics-capture.js'
-import { endpointSchema } from '../../src/schema/scenario.js'
-import { serverMetricsLineSchema } from '../../src/schema/server-metrics.js'
+import { endpointSchema } from '../../src/io/schema/scenario.js'
+import { serverMetricsLineSchema } from '../../src/io/schema/server-metrics.js'
 import { linesIn, waitUntil } from '../helpers/wait.js'
 
 /** A server on 127.0.0.1:0 answering /metrics with `body` (or 404 when null). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createSweepPlanner } from '../../src/load/sweep.js'
-import { scenarioSchema } from '../../src/schema/scenario.js'
-import type { RunSummary } from '../../src/schema/summary.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import type { RunSummary } from '../../src/io/schema/summary.js'
 
 /** The parts of a step's summary the planner reads. */
 const step = (requestsPerS: number, offeredPerS: number | null, inWindow: number): RunSummary =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { chunkView } from '../../src/metrics/chunks.js'
 import { summarizeRun } from '../../src/metrics/summarize.js'
-import { type RequestRecord, requestRecordSchema } from '../../src/schema/record.js'
+import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
 import { loadProfile } from '../../src/sim/engine/profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 

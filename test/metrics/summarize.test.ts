@@ -5,7 +5,7 @@ import { meetsSlo } from '../../src/metrics/goodput.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { judgeClient } from '../../src/load/client-check.js'
 import { emptyDistribution } from '../../src/metrics/distribution.js'
-import type { RequestRecord } from '../../src/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 
 /** A successful record: first token at `ttft`, then one chunk every `itl` ms carrying `perChunk` tokens. */
 function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: number; itl?: number; chunks?: number; perChunk?: number } = {}): RequestRecord {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readRecords } from '../../src/output/records-reader.js'
+import { readRecords } from '../../src/io/output/records-reader.js'
 
 const folder = mkdtempSync(join(tmpdir(), 'geopat-reader-'))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { JsonLinesWriter, type WriteFunction } from '../../src/output/records-writer.js'
+import { JsonLinesWriter, type WriteFunction } from '../../src/io/output/records-writer.js'
 
 const folder = mkdtempSync(join(tmpdir(), 'geopat-writer-'))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
@@ -11,7 +11,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }))
 describe('JSON-lines writer', () => {
   it('keeps the lines of the last turn when the process exits before the turn ends (a second Ctrl-C)', () => {
     const path = join(folder, 'records.jsonl')
-    const writerModule = resolve('dist/src/output/records-writer.js')
+    const writerModule = resolve('dist/src/io/output/records-writer.js')
     // Built by `npm test` before vitest runs, as the CLI tests use it.
     const script = `
       const { JsonLinesWriter } = await import(${JSON.stringify(writerModule)})

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { csvCell, csvTable } from '../../src/output/csv.js'
+import { csvCell, csvTable } from '../../src/io/output/csv.js'
 import { forTerminal } from '../../src/util/terminal-text.js'
 import { redactAndCut, redactText, secretList } from '../../src/util/redact.js'
 import { readChunk } from '../../src/client/openai.js'

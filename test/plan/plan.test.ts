@@ -8,9 +8,9 @@ import { type PlanInputs, buildPlan as buildPlanUnranked } from '../../src/plan/
 import { catalogCostRanking } from '../../src/plan/estate.js'
 import { monthEndsBy, monthIndex } from '../../src/plan/months.js'
 import type { LatencyEvidence } from '../../src/plan/recommend.js'
-import { sealRank } from '../../src/schema/catalog.js'
-import { type Inventory, inventorySchema } from '../../src/schema/inventory.js'
-import { type Plan, planSchema } from '../../src/schema/plan.js'
+import { sealRank } from '../../src/io/schema/catalog.js'
+import { type Inventory, inventorySchema } from '../../src/io/schema/inventory.js'
+import { type Plan, planSchema } from '../../src/io/schema/plan.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const INVENTORY_FILE = 'scenarios/eu-exit-inventory.yaml'

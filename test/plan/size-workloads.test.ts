@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../../src/pricing/catalog.js'
-import { sizeWorkloads, withSizedGpus, workloadsToSize } from '../../src/pipeline/size-workloads.js'
+import { sizeWorkloads, withSizedGpus, workloadsToSize } from '../../src/app/size-workloads.js'
 import { buildPlan, loadInventory } from '../../src/plan/build-plan.js'
 import { catalogCostRanking } from '../../src/plan/estate.js'
-import { sizeStepSchema } from '../../src/schema/scenario.js'
+import { sizeStepSchema } from '../../src/io/schema/scenario.js'
 
 const INVENTORY = 'scenarios/eu-exit-inventory.yaml'
 

@@ -17,7 +17,7 @@ import {
   tokenPrice,
   validateCatalogFiles,
 } from '../../src/pricing/catalog.js'
-import { sealRank } from '../../src/schema/catalog.js'
+import { sealRank } from '../../src/io/schema/catalog.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
 import { userCatalogRow, userErrorOf } from '../helpers/catalog.js'

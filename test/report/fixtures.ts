@@ -1,4 +1,4 @@
-import type { TcoResult } from '../../src/schema/tco-result.js'
+import type { TcoResult } from '../../src/io/schema/tco-result.js'
 
 /** A label a server, a scenario or a user could send: it must show as text and run nothing. */
 export const XSS_LABEL = '<img src=x onerror=alert(1)>'
@@ -29,7 +29,7 @@ const option = (over: Partial<TcoResult['options'][number]> & Pick<TcoResult['op
 })
 
 /**
- * A tco.json as `geopat tco` writes it (src/schema/tco-result.ts), small and hand-made: a
+ * A tco.json as `geopat tco` writes it (src/io/schema/tco-result.ts), small and hand-made: a
  * hyperscaler baseline, an EU GPU cloud, an owned cluster, and an option the sovereignty gate
  * excludes. The EU option's name carries an XSS label.
  */

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { CompareSummary } from '../../src/schema/compare.js'
+import type { CompareSummary } from '../../src/io/schema/compare.js'
 import { ChartBook, escapeXml, intervalChart, isChartSvg, lineChart, unsafeMarkup } from '../../src/report/charts.js'
 import { estimate, num, pct, plain, range, ratioChange, signed } from '../../src/report/format.js'
 import { Reservoir, compareStepLayout } from '../../src/report/latencies.js'

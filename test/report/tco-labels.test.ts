@@ -3,8 +3,8 @@ import { ChartBook } from '../../src/report/charts.js'
 import type { Loaded, ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
 import { complianceTaxOf, paybackRange, tcoSection } from '../../src/report/sections/tco.js'
-import { type SizingResult, sizingResultSchema } from '../../src/schema/sizing.js'
-import type { TcoResult } from '../../src/schema/tco-result.js'
+import { type SizingResult, sizingResultSchema } from '../../src/io/schema/sizing.js'
+import type { TcoResult } from '../../src/io/schema/tco-result.js'
 import { tcoFixture } from './fixtures.js'
 
 /**

@@ -4,7 +4,7 @@ import { validationError } from '../../src/sim/fit/fit.js'
 import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/operating-points.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
-import type { RequestRecord } from '../../src/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 
 const withEngine = (profile: SimProfile, engine: Partial<SimProfile['engine']>): SimProfile => ({ ...profile, engine: { ...profile.engine, ...engine } })
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { simEndpointSchema } from '../../src/schema/sim-endpoint.js'
+import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Z90, makeDistribution, standardNormalQuantile } from '../../src/tco/distributions.js'
-import { uncertainNumberSchema } from '../../src/schema/tco-model.js'
+import { uncertainNumberSchema } from '../../src/io/schema/tco-model.js'
 import { seededRandom } from '../../src/util/rng.js'
 
 const sampleMean = (spec: Parameters<typeof makeDistribution>[0], draws = 200_000, seed = 5): { mean: number; values: Float64Array } => {

@@ -6,9 +6,9 @@ import { monthlyRate, paybackMonth } from '../../src/tco/finance.js'
 import { DrawSink, evaluatedOptions, sampleDrivers } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
 import { compileModel } from '../../src/tco/compile.js'
-import { catalogPrices } from '../../src/tco/run.js'
-import { loadYamlFile } from '../../src/schema/load-file.js'
-import { tcoModelSchema } from '../../src/schema/tco-model.js'
+import { catalogPrices } from '../../src/app/tco.js'
+import { loadYamlFile } from '../../src/io/schema/load-file.js'
+import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
 
 /**
  * The Monte Carlo prices each draw with DrawSink (a difference array, one pass over the months); the

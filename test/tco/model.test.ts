@@ -6,9 +6,9 @@ import { runMonteCarlo, simulateCosts } from '../../src/tco/monte-carlo.js'
 import { MonthlySink, PresentValueSink, emitOption, prepareDraw } from '../../src/tco/evaluate.js'
 import { type ModelPlan, compileModel } from '../../src/tco/compile.js'
 import { runTco } from '../../src/tco/engine.js'
-import type { CatalogRow } from '../../src/schema/catalog.js'
-import { tcoModelSchema } from '../../src/schema/tco-model.js'
-import { tcoResultSchema } from '../../src/schema/tco-result.js'
+import type { CatalogRow } from '../../src/io/schema/catalog.js'
+import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
+import { tcoResultSchema } from '../../src/io/schema/tco-result.js'
 import { stubPrices } from '../helpers/tco-prices.js'
 
 const compliance = loadComplianceData()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { loadCatalog } from '../../src/pricing/catalog.js'
-import { runTcoModel } from '../../src/tco/run.js'
+import { runTcoModel } from '../../src/app/tco.js'
 
 /**
  * Issue 18: tco.json records every catalog row and FX rate it priced with (pricesUsed,

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { tcoResultSchema } from '../../src/schema/tco-result.js'
+import { tcoResultSchema } from '../../src/io/schema/tco-result.js'
 import { runCli } from '../helpers/cli.js'
 
 /**

@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { z } from 'zod'
-import type { CatalogRow } from '../../schema/catalog.js'
-import type { PriceMappingFile, RegionMapping } from '../../schema/price-mapping.js'
+import type { CatalogRow } from '../../io/schema/catalog.js'
+import type { PriceMappingFile, RegionMapping } from '../../io/schema/price-mapping.js'
 import { type PriceSource, type SourceContext, type SourceResult, type Term, type UnmappedItem, findRegion, findSku, mappedRow } from './source.js'
 
 /**

@@ -1,4 +1,4 @@
-import type { CatalogRow } from '../../schema/catalog.js'
+import type { CatalogRow } from '../../io/schema/catalog.js'
 import type { Catalog } from '../catalog.js'
 
 /**

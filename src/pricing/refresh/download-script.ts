@@ -1,4 +1,4 @@
-import type { PriceMappingFile } from '../../schema/price-mapping.js'
+import type { PriceMappingFile } from '../../io/schema/price-mapping.js'
 import { AWS_PRICE_LIST_BASE_URL, SERVICE_INDEX_PATH, savedOfferFile } from './aws.js'
 import { AZURE_RETAIL_PRICES_URL, azureQueryUrls } from './azure.js'
 import { DAILY_PATH, SAVED_FILE as ECB_FILE } from './ecb.js'

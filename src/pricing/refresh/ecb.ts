@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import type { FxRateRow } from '../../schema/catalog.js'
+import type { FxRateRow } from '../../io/schema/catalog.js'
 import type { PriceSource, SourceContext, SourceResult } from './source.js'
 
 /**

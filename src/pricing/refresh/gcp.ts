@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import type { CatalogRow } from '../../schema/catalog.js'
-import type { RegionMapping, SkuComponent, SkuMapping } from '../../schema/price-mapping.js'
+import type { CatalogRow } from '../../io/schema/catalog.js'
+import type { RegionMapping, SkuComponent, SkuMapping } from '../../io/schema/price-mapping.js'
 import { describeZodIssues } from '../../util/errors.js'
 import { type PriceSource, type PricedItem, type SourceContext, type SourceResult, type Term, type UnmappedItem, mappedRow } from './source.js'
 

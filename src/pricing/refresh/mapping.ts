@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type PriceMappingFile, priceMappingFileSchema } from '../../schema/price-mapping.js'
-import { loadYamlFile } from '../../schema/load-file.js'
+import { type PriceMappingFile, priceMappingFileSchema } from '../../io/schema/price-mapping.js'
+import { loadYamlFile } from '../../io/schema/load-file.js'
 import { UserError } from '../../util/errors.js'
 import { PACKAGE_ROOT } from '../../util/version.js'
 

@@ -8,8 +8,8 @@ import {
   catalogRowSchema,
   fxRateSchema,
   refreshSourceSchema,
-} from '../../schema/catalog.js'
-import { type PriceMappingFile, priceProviderSchema } from '../../schema/price-mapping.js'
+} from '../../io/schema/catalog.js'
+import { type PriceMappingFile, priceProviderSchema } from '../../io/schema/price-mapping.js'
 import { UserError, describeZodIssues } from '../../util/errors.js'
 import { redactText, secretList } from '../../util/redact.js'
 import { type HttpClientOptions, createHttpClient, proxyCredentials } from './http.js'

@@ -1,5 +1,5 @@
-import type { CatalogRow, FxRateRow } from '../../schema/catalog.js'
-import type { PriceMappingFile, PriceProvider, RegionMapping, SkuMapping } from '../../schema/price-mapping.js'
+import type { CatalogRow, FxRateRow } from '../../io/schema/catalog.js'
+import type { PriceMappingFile, PriceProvider, RegionMapping, SkuMapping } from '../../io/schema/price-mapping.js'
 import type { Readable } from 'node:stream'
 import type { HttpClient } from './http.js'
 

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import YAML from 'yaml'
-import { type CatalogFile, catalogFileSchema } from '../../schema/catalog.js'
-import { writeFileAtomic } from '../../output/files.js'
+import { type CatalogFile, catalogFileSchema } from '../../io/schema/catalog.js'
+import { writeFileAtomic } from '../../io/output/files.js'
 import { UserError, describeZodIssues } from '../../util/errors.js'
 import { PACKAGE_ROOT } from '../../util/version.js'
 

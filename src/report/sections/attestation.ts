@@ -1,4 +1,4 @@
-import type { AttestationRun } from '../../schema/attestation.js'
+import type { AttestationRun } from '../../io/schema/attestation.js'
 import type { ReportInputs } from '../inputs.js'
 import { type Table, type Tone, m, n, table } from '../model.js'
 

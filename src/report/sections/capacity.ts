@@ -1,5 +1,5 @@
-import { describeDemand, describeFailure, describeSale } from '../../output/sizing-format.js'
-import type { Estimate, SizingResult } from '../../schema/sizing.js'
+import { describeDemand, describeFailure, describeSale } from '../../io/output/sizing-format.js'
+import type { Estimate, SizingResult } from '../../io/schema/sizing.js'
 import { type ChartBook, scatterChart } from '../charts.js'
 import { num, pct, range, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'

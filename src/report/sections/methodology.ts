@@ -1,7 +1,7 @@
 import { STALE_AFTER_DAYS } from '../../pricing/fx.js'
 import { METRICS } from '../../metrics/definitions.js'
 import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
-import { COMPARED_METRICS, STATISTICS } from '../../schema/compare.js'
+import { COMPARED_METRICS, STATISTICS } from '../../io/schema/compare.js'
 import { num } from '../format.js'
 import { type ReportInputs, use } from '../inputs.js'
 import { type MethodologySection, type SourceRow, type Tone, m, table } from '../model.js'

@@ -1,4 +1,4 @@
-import type { Plan } from '../../schema/plan.js'
+import type { Plan } from '../../io/schema/plan.js'
 import { type ChartBook, ganttChart, graphChart, lineChart } from '../charts.js'
 import { num, plain } from '../format.js'
 import { type Loaded, use } from '../inputs.js'

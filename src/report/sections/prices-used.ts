@@ -1,5 +1,5 @@
 import { STALE_AFTER_DAYS, ageInDays } from '../../pricing/fx.js'
-import type { FxRateUsed, PriceUsed } from '../../schema/price-provenance.js'
+import type { FxRateUsed, PriceUsed } from '../../io/schema/price-provenance.js'
 import { num, plain } from '../format.js'
 import type { ReportInputs } from '../inputs.js'
 import type { PricesUsed, PricesUsedRow, SourceLink, Tone } from '../model.js'

@@ -1,4 +1,4 @@
-import type { TcoOptionResult, TcoResult } from '../../schema/tco-result.js'
+import type { TcoOptionResult, TcoResult } from '../../io/schema/tco-result.js'
 import { headlineNpvCost } from '../../tco/headline.js'
 import { type ChartBook, intervalChart, lineChart, stackedBarChart, tornadoChart } from '../charts.js'
 import { num, pct, range, signed, withUnit } from '../format.js'

@@ -1,4 +1,4 @@
-import type { CalibrationPoint } from '../../schema/calibration-set.js'
+import type { CalibrationPoint } from '../../io/schema/calibration-set.js'
 import type { ProfileCalibration, SimProfile } from '../engine/profile.js'
 import { type PointRunOptions, runCalibrationPoint } from './run-point.js'
 import type { SetPoint } from './set.js'

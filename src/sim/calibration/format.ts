@@ -1,4 +1,4 @@
-import { alignColumns } from '../../output/text-table.js'
+import { alignColumns } from '../../util/text-table.js'
 import type { CalibrationCheck, CheckedPoint } from './check.js'
 
 const SHORT_METRIC: Record<CheckedPoint['metric'], string> = {

@@ -1,7 +1,7 @@
 import { meanOrNull } from '../../metrics/distribution.js'
 import { PEER_METRICS } from '../../metrics/peers.js'
-import type { RequestRecord } from '../../schema/record.js'
-import type { CalibrationMetric } from '../../schema/calibration-set.js'
+import type { RequestRecord } from '../../io/schema/record.js'
+import type { CalibrationMetric } from '../../io/schema/calibration-set.js'
 
 /** Metrics read from a serving benchmark's records (every metric but the offline one). */
 export type ServingMetric = Exclude<CalibrationMetric, 'vllm-offline-request-throughput'>
@@ -42,7 +42,7 @@ function phalaRows(records: readonly RequestRecord[]): RequestRecord[] {
 
 /**
  * A published serving metric computed from a run's records by its publisher's definition
- * (src/schema/calibration-set.ts, CALIBRATION_METRICS). Records' times are ms from the start of
+ * (src/io/schema/calibration-set.ts, CALIBRATION_METRICS). Records' times are ms from the start of
  * sending. null when no record qualifies.
  */
 export function servingMetric(metric: ServingMetric, records: readonly RequestRecord[]): number | null {

@@ -1,6 +1,6 @@
 import { createLengthSampler } from '../../input/distributions.js'
 import type { LoadStep } from '../../load/runner.js'
-import type { CalibrationLoad, CalibrationPoint, CalibrationSetup } from '../../schema/calibration-set.js'
+import type { CalibrationLoad, CalibrationPoint, CalibrationSetup } from '../../io/schema/calibration-set.js'
 import { deriveSeed, seededRandom } from '../../util/rng.js'
 import { EngineModel } from '../engine/engine.js'
 import type { SimProfile } from '../engine/profile.js'

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import YAML, { type Document, isScalar } from 'yaml'
 import { simProfileSchema, type ProfileCalibration } from '../engine/profile.js'
-import { parseWithSchema } from '../../schema/load-file.js'
+import { parseWithSchema } from '../../io/schema/load-file.js'
 import { UserError } from '../../util/errors.js'
 import type { CalibrationCheck, ProfileVerdict } from './check.js'
 

@@ -1,2 +1,2 @@
-/** Moved to src/schema/sim-profile.ts (the report reads profile files; the report may not import sim). */
-export * from '../../schema/sim-profile.js'
+/** Moved to src/io/schema/sim-profile.ts (the report reads profile files; the report may not import sim). */
+export * from '../../io/schema/sim-profile.js'

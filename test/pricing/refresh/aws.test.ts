@@ -8,7 +8,7 @@ import { awsSource } from '../../../src/pricing/refresh/aws.js'
 import { createHttpClient, type HttpClient } from '../../../src/pricing/refresh/http.js'
 import { loadPriceMapping } from '../../../src/pricing/refresh/mapping.js'
 import type { SourceContext } from '../../../src/pricing/refresh/source.js'
-import { catalogRowSchema } from '../../../src/schema/catalog.js'
+import { catalogRowSchema } from '../../../src/io/schema/catalog.js'
 import { cells } from '../../helpers/csv-cells.js'
 import { REPO_ROOT } from '../../helpers/cli.js'
 

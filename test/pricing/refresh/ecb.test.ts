@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ecbSource } from '../../../src/pricing/refresh/ecb.js'
 import { createHttpClient } from '../../../src/pricing/refresh/http.js'
 import type { SourceContext } from '../../../src/pricing/refresh/source.js'
-import { fxRateSchema } from '../../../src/schema/catalog.js'
+import { fxRateSchema } from '../../../src/io/schema/catalog.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
 import { rejectionMessage } from '../../helpers/rejection.js'
 

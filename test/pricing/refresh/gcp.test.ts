@@ -7,8 +7,8 @@ import { GCP_API_KEY_VARIABLE, gcpSource } from '../../../src/pricing/refresh/gc
 import { createHttpClient } from '../../../src/pricing/refresh/http.js'
 import { loadPriceMapping } from '../../../src/pricing/refresh/mapping.js'
 import type { SourceContext } from '../../../src/pricing/refresh/source.js'
-import { catalogRowSchema } from '../../../src/schema/catalog.js'
-import { skuComponentSchema } from '../../../src/schema/price-mapping.js'
+import { catalogRowSchema } from '../../../src/io/schema/catalog.js'
+import { skuComponentSchema } from '../../../src/io/schema/price-mapping.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
 import { rejectionMessage } from '../../helpers/rejection.js'
 

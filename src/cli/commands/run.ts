@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core'
+import { StopSignal, stopOnSignals } from '../../load/runner.js'
+import { type ScenarioRunResult, runScenario } from '../../app/run-scenario.js'
+import { loadYamlFile } from '../../io/schema/load-file.js'
+import { scenarioSchema } from '../../io/schema/scenario.js'
+import { GeopatCommand } from '../../util/base-command.js'
+
+export default class Run extends GeopatCommand {
+  static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
+  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.
+
+Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.`
+
+  static override examples = [
+    '<%= config.bin %> run scenarios/quickstart.yaml',
+    '<%= config.bin %> run scenarios/cc-overhead.yaml --out reports/cc',
+    '<%= config.bin %> run scenarios/quickstart.yaml --catalog prices/refreshed.yaml',
+  ]
+
+  static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
+
+  static override flags = {
+    out: Flags.string({ description: 'run folder (default reports/<run-id>); refused when it holds an earlier run' }),
+    overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone" }),
+    progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
+    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s) (a geopat catalog refresh output, quotes), beside the built-in one: the freshest row of an id prices size, plan and tco' }),
+    fx: Flags.string({ multiple: true, description: 'your own FX file(s), beside the built-in one' }),
+  }
+
+  async run(): Promise<ScenarioRunResult> {
+    const { args, flags } = await this.parse(Run)
+    const scenario = loadYamlFile(args.scenario, scenarioSchema)
+    const json = this.jsonEnabled()
+    const log = json ? () => undefined : (line: string) => this.log(line)
+    const stop = new StopSignal()
+    const removeSignalHandlers = stopOnSignals(stop)
+    try {
+      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out ? { outDir: flags.out } : {}) })
+      log('')
+      for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
+      log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
+      if (result.interrupted) process.exitCode = 130
+      return result
+    } finally {
+      removeSignalHandlers()
+    }
+  }
+}
