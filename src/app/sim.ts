@@ -1,5 +1,5 @@
 import type { LengthSpec } from '../io/schema/length-spec.js'
-import type { Scenario } from '../io/schema/scenario.js'
+import { type Scenario, inputSchema } from '../io/schema/scenario.js'
 import type { SimConfig, SimEndpointConfig } from '../io/schema/sim-endpoint.js'
 import type { LoadStep } from '../load/runner.js'
 import { loadProfile } from '../sim/engine/profile.js'
@@ -29,8 +29,8 @@ export interface VirtualSimOptions {
   seed?: number
 }
 
-/** Lengths without a workload or a length given: bench's defaults. */
-const DEFAULT_LENGTHS = { inputTokens: 256, outputTokens: 128 }
+/** Lengths without a workload or a length given: a scenario's (bench's) defaults. */
+const DEFAULT_LENGTHS = inputSchema.parse({})
 
 /** The engine model in simulated time, summarised like `geopat bench`. */
 export async function runVirtualSim(options: VirtualSimOptions): Promise<VirtualRunResult> {
