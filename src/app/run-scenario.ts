@@ -5,6 +5,7 @@ import { readBenchSummary, runSizing } from '../sizing/run.js'
 import { runTcoModel } from './tco.js'
 import { runBench } from './bench.js'
 import type { StopSignal } from '../load/runner.js'
+import type { ProgressReporter } from './progress.js'
 import { SERVER_LOST_EXIT_CODE, describeServerLost } from '../load/server-watch.js'
 import { claimRunFolder, makeRunId, prepareOutputDir, writeFileAtomic } from '../io/output/files.js'
 import { writePlanFiles } from '../io/output/plan-formats.js'
@@ -54,7 +55,8 @@ export interface ScenarioRunOptions {
   /** --fx: FX files beside the built-in one. */
   fxFiles?: string[]
   log: (line: string) => void
-  progress: boolean
+  /** Where load steps report their progress (the terminal line of `geopat run`). */
+  progress?: ProgressReporter
   stop: StopSignal
 }
 
@@ -119,7 +121,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   if (scenario.compare) {
     const folder = join(runDir, 'compare')
     await timed('compare', folder, async (stop) => {
-      const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
+      const result = await runCompare({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, ...(options.progress ? { progress: options.progress } : {}), stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       const lost = result.summary.serverLost?.[0]
       if (lost) throw serverLostError(`${lost.endpoint}: ${describeServerLost(lost)}`, 'compare', folder)
@@ -128,7 +130,7 @@ async function runScenarioIn(options: ScenarioRunOptions, runDir: string): Promi
   } else {
     const folder = join(runDir, 'bench')
     await timed('bench', folder, async (stop) => {
-      const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, progress: options.progress, stop })
+      const result = await runBench({ scenario, source: options.source, outDir: folder, outDirHeld: true, log, ...(options.progress ? { progress: options.progress } : {}), stop })
       if (result.writeFailure) throw new UserError(result.writeFailure, 1)
       const lost = result.summary.runs.find((run) => run.serverLost)
       if (lost?.serverLost) throw serverLostError(`${lost.endpoint.label}: ${describeServerLost(lost.serverLost)}`, 'bench', folder)

@@ -4,6 +4,7 @@ import { type ScenarioRunResult, runScenario } from '../../app/run-scenario.js'
 import { loadYamlFile } from '../../io/schema/load-file.js'
 import { scenarioSchema } from '../../io/schema/scenario.js'
 import { GeopatCommand } from '../../util/base-command.js'
+import { ProgressLine } from '../render/progress-line.js'
 
 export default class Run extends GeopatCommand {
   static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
@@ -35,7 +36,7 @@ Ctrl-C ends the run in whichever step it is: bench or compare waits the grace pe
     const stop = new StopSignal()
     const removeSignalHandlers = stopOnSignals(stop)
     try {
-      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out ? { outDir: flags.out } : {}) })
+      const result = await runScenario({ scenario, source: args.scenario, log, progress: new ProgressLine(flags.progress && !json), stop, overwrite: flags.overwrite, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out ? { outDir: flags.out } : {}) })
       log('')
       for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
       log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)

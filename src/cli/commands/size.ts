@@ -3,7 +3,8 @@ import { Flags } from '@oclif/core'
 import { loadCatalog } from '../../pricing/catalog.js'
 import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../../sizing/run.js'
 import { parseLengthFlag } from '../../input/distributions.js'
-import { parseSloFlag } from '../../load/bench-config.js'
+import { slo as parseSlo } from '../flags/parsers.js'
+import { parseFlag } from '../flags/table.js'
 import { formatSizing } from '../../io/output/sizing-format.js'
 import { makeRunId, prepareOutputDir, writeFileAtomic } from '../../io/output/files.js'
 import type { SizingResult } from '../../io/schema/sizing.js'
@@ -81,7 +82,7 @@ export default class Size extends GeopatCommand {
     if (!/^[A-Z]{3}$/.test(flags.currency)) throw new UserError('--currency: must be a three-letter ISO 4217 code such as USD or EUR')
     if ((flags.from === undefined) === (flags.profile === undefined)) throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
 
-    let slo = flags.slo !== undefined ? parseSloFlag(flags.slo) : undefined
+    let slo = flags.slo !== undefined ? parseFlag('slo', parseSlo, flags.slo) : undefined
     const sources: CapacitySource[] = []
     if (flags.from) {
       if (flags['gpus-per-replica'] === undefined) throw new UserError('--gpus-per-replica: required with --from (a summary does not say how many GPUs served it)')
