@@ -1,43 +1,21 @@
 import { METRICS } from './definitions.js'
 import { CLIENT_BOUND_THRESHOLDS } from './client-bound-thresholds.js'
+import { RUN_FIGURES } from './run-figures.js'
 
-/** Run-level figures, computed in summarize.ts; described here so the README has one source. */
-export const AGGREGATE_METRICS: ReadonlyArray<{ name: string; formula: string; peerNames: string }> = [
-  {
-    name: 'Request throughput (req/s)',
-    formula: 'successful requests completed inside the window / window length',
-    peerNames: 'vLLM "Request throughput", GuideLLM "requests_per_second", AIPerf "Request Throughput"',
-  },
-  {
-    name: 'Output token throughput (tok/s)',
-    formula: 'output tokens whose chunk arrived inside the window (any request, warm-up ones included) / window length',
-    peerNames: 'vLLM "Output token throughput", GuideLLM "output_tokens_per_second", AIPerf "Output Token Throughput"',
-  },
-  {
-    name: 'Total token throughput (tok/s)',
-    formula: 'output token throughput + prompt tokens of requests whose first token arrived inside the window / window length',
-    peerNames: 'vLLM "Total Token throughput", GuideLLM "tokens_per_second"',
-  },
-  {
-    name: 'Goodput (req/s)',
-    formula: 'requests completed inside the window that succeeded and met every SLO given (--slo ttft, tpot, e2e) / window length (DistServe)',
-    peerNames: 'vLLM "Request goodput" (--goodput), AIPerf "Goodput"',
-  },
-  {
-    name: 'Window',
-    formula:
-      'with no --warmup/--cooldown: first send → last completion (vLLM, drain tail included); otherwise [warm-up end, cool-down start] (GuideLLM). Requests sent outside it stay in records.jsonl and leave the statistics',
-    peerNames: 'vLLM: benchmark duration; GuideLLM: warmup/cooldown',
-  },
-]
+/** The run-level figures for the glossary tables (README, the report's methodology): from the registry. */
+export const AGGREGATE_METRICS: ReadonlyArray<{ name: string; formula: string; peerNames: string }> = RUN_FIGURES.map((figure) => ({
+  name: `${figure.label} (${figure.id}${figure.unit === 'text' ? '' : `, ${figure.unit}`})`,
+  formula: figure.description,
+  peerNames: figure.peerNames ?? '',
+}))
 
 /** The README's metric glossary, generated so that it cannot drift from the code. */
 export function renderGlossaryMarkdown(): string {
   const lines = [
     '| metric (summary key) | unit | per | formula | the peers call it |',
     '|---|---|---|---|---|',
-    ...METRICS.map((m) => `| ${m.label} (\`${m.id}\`) | ${m.unit} | ${m.scope.replace('per-', '')} | ${m.formula} | ${m.peerNames} |`),
-    ...AGGREGATE_METRICS.map((m) => `| ${m.name} | | run | ${m.formula} | ${m.peerNames} |`),
+    ...METRICS.map((m) => `| ${m.label} (\`${m.id}\`) | ${m.unit} | ${m.scope} | ${m.formula} | ${m.peerNames} |`),
+    ...RUN_FIGURES.map((f) => `| ${f.label} (\`${f.id}\`) | ${f.unit === 'text' ? '' : f.unit} | ${f.scope} | ${f.description} | ${f.peerNames ?? ''} |`),
   ]
   const t = CLIENT_BOUND_THRESHOLDS
   lines.push(
@@ -45,6 +23,11 @@ export function renderGlossaryMarkdown(): string {
     'Every distribution reports mean, std (n − 1), p50, p90, p95, p99, p99.9 and max. Per-request metrics use exact values and',
     "linear interpolation between ranks (numpy's default, as vLLM); the pooled per-chunk and per-token ones use an HDR histogram",
     '(3 significant digits) with an exact mean and std, so memory stays flat on long runs.',
+    '',
+    'An SLO (--slo, a scenario\'s slo) names metrics of this table, objectives joined with commas: `ttft<=500` (or `ttft=500`) must hold for',
+    'each request (goodput counts the requests that meet every such objective; sizing\'s attainment is their share), `ttft.p99<=500`',
+    '(mean, p50, p90, p95, p99, p99.9) for the run\'s distribution, and `throughput.requestsPerS>=10` for a run-level figure; sizing counts a',
+    'load level as meeting the SLO where the run\'s distribution and figure objectives hold too.',
     '',
     `Client self-check ("client-bound" verdict): the run is marked client-bound when the event-loop delay averages over ${t.eventLoopDelayMeanMs} ms`,
     `or its p99 exceeds ${t.eventLoopDelayP99Ms} ms (chunk timestamps can be that late), or, in an open loop, sends leave more than`,

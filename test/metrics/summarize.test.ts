@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { describeValues, percentileOfSorted } from '../../src/metrics/distribution.js'
 import { metricById } from '../../src/metrics/definitions.js'
-import { meetsSlo } from '../../src/metrics/goodput.js'
+import { compileSlo, meetsRequestObjectives } from '../../src/metrics/slo.js'
+import type { SloConfig } from '../../src/io/schema/scenario.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { judgeClient } from '../../src/load/client-check.js'
 import { emptyDistribution } from '../../src/metrics/distribution.js'
@@ -108,6 +109,7 @@ describe('metric definitions', () => {
   })
 
   it('goodput needs every SLO met, and success', () => {
+    const meetsSlo = (r: RequestRecord, config: SloConfig): boolean => meetsRequestObjectives(r, compileSlo(config))
     const fast = record({ ttft: 50, itl: 5 })
     const slow = record({ ttft: 500, itl: 5 })
     expect(meetsSlo(fast, { ttftMs: 100, tpotMs: 10 })).toBe(true)

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { formatRunTable } from '../../io/output/summary-formats.js'
+import { formatRunTable } from '../render/summary-formats.js'
 import type { RunSummary } from '../../io/schema/summary.js'
 import { listProfiles } from '../../sim/engine/profile.js'
 import { runVirtualFromFlags, simEndpointsFromFlags } from '../../sim/sim-cli.js'

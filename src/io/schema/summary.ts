@@ -71,12 +71,16 @@ export const clientCheckSchema = z
   })
   .strict()
 
-/** One endpoint × one load step: the numbers a user reads. */
 /** The server went away during a run (connect errors in a row, or a stall): sending stopped. */
 export const serverLostSchema = z
   .object({ since: z.string(), reason: z.enum(['connect-errors', 'stall']), consecutiveConnectErrors: z.number().int().nonnegative() })
   .strict()
 
+/**
+ * One endpoint × one load step: the numbers a user reads. The run-level figures of window,
+ * requests, tokens, throughput and goodput are the ones src/metrics/run-figures.ts defines (a test
+ * holds the two lists equal).
+ */
 export const runSummarySchema = z
   .object({
     endpoint: z
@@ -148,13 +152,21 @@ export const runSummarySchema = z
       .strict(),
     goodput: z
       .object({
-        slo: z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional() }).strict(),
+        /** The SLO as given (src/metrics/slo.ts): per-request TTFT, TPOT, E2E in ms; other objectives as expressions. */
+        slo: z
+          .object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional(), objectives: z.array(z.string()).optional() })
+          .strict(),
         requestsPerS: z.number(),
         outputTokensPerS: z.number(),
         fractionOfRequests: nullableNumber,
       })
       .strict()
       .nullable(),
+    /**
+     * The run-level figures registered after the groups above (src/metrics/run-figures.ts), by id;
+     * absent when there are none.
+     */
+    figures: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.null()])).optional(),
     metrics: z.record(z.string(), distributionSchema),
     /** 95% intervals of the per-request metrics' mean and percentiles within this run. */
     intervals: z.record(z.string(), intervalsSchema),
