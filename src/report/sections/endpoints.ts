@@ -1,5 +1,5 @@
 import { attestationTable } from './attestation.js'
-import { KNEE_TTFT_FACTOR } from '../../compare/saturation.js'
+import { KNEE_TTFT_FACTOR, type Knee, kneeOf, kneeStepOf } from '../../metrics/knee.js'
 import { percentileOfSorted } from '../../metrics/distribution.js'
 import { metricById } from '../../metrics/definitions.js'
 import { COMPARED_METRICS, type CompareSummary, STATISTICS } from '../../io/schema/compare.js'
@@ -109,26 +109,8 @@ export function cdfCharts(book: ChartBook, groups: Array<{ group: LatencyGroup; 
   return blocks
 }
 
-/**
- * The knee of a sweep: the highest offered rate whose median TTFT stays within KNEE_TTFT_FACTOR×
- * the synchronous step's (the rule of src/compare/saturation.ts), and the next rate tried.
- */
-export function kneeOf(steps: Array<{ label: string; offeredRatePerS: number | null; ttftP50Ms: number | null }>): { ratePerS: number | null; nextRatePerS: number | null } {
-  const synchronous = steps.find((s) => s.label === 'synchronous')?.ttftP50Ms ?? null
-  let knee: number | null = null
-  let next: number | null = null
-  for (const step of steps) {
-    if (step.offeredRatePerS === null || synchronous === null || step.ttftP50Ms === null) continue
-    if (step.ttftP50Ms <= KNEE_TTFT_FACTOR * synchronous && next === null) knee = step.offeredRatePerS
-    else if (next === null) next = step.offeredRatePerS
-  }
-  return { ratePerS: knee, nextRatePerS: next }
-}
-
 interface CurveStep {
-  label: string
   offeredRatePerS: number | null
-  requestsPerS: number
   outputTokensPerS: number
   ttftP50Ms: number | null
 }
@@ -155,13 +137,11 @@ export function curveCharts(book: ChartBook, bench: Array<Loaded<BenchSummary>>,
     for (const [label, runs] of byEndpoint) {
       if (runs.length < 2) continue
       const steps: CurveStep[] = runs.map((r) => ({
-        label: r.stepLabel,
         offeredRatePerS: r.requested.ratePerS,
-        requestsPerS: r.throughput.requestsPerS,
         outputTokensPerS: r.throughput.outputTokensPerS,
         ttftP50Ms: r.metrics.ttft?.p50 ?? null,
       }))
-      const knee = kneeOf(steps)
+      const knee = kneeOf(runs.map(kneeStepOf))
       const s = curveSeries(label, steps, knee)
       if (s) series.push(s)
       knees.push(`${label}: ${describeKnee(knee)}`)
@@ -194,7 +174,7 @@ export function curveCharts(book: ChartBook, bench: Array<Loaded<BenchSummary>>,
   return blocks
 }
 
-function describeKnee(knee: { ratePerS: number | null; nextRatePerS: number | null }): string {
+function describeKnee(knee: Knee): string {
   if (knee.ratePerS === null) return `no knee found (median TTFT past ${KNEE_TTFT_FACTOR}× the one-at-a-time value from the first rate tried, or no synchronous step)`
   return `knee at ${withUnit(knee.ratePerS, 'req/s')} offered${knee.nextRatePerS !== null ? ` (median TTFT over ${KNEE_TTFT_FACTOR}× the one-at-a-time value by ${withUnit(knee.nextRatePerS, 'req/s')})` : ' (never passed within the sweep)'}`
 }
