@@ -10,7 +10,7 @@ import { compileSlo } from './slo.js'
 import { measurementWindow } from './window.js'
 
 export type { RecordStream } from './run-walk.js'
-export { coalescingOf } from './run-figures.js'
+export { coalescingOf } from './figures/tokens.js'
 
 /** What the load engine knows about a run besides its records. */
 export interface RunFacts {
@@ -79,7 +79,8 @@ function figureWarnings(tokens: Record<string, FigureValue>): string[] {
   if (tokens.coalescingDetected === true) {
     const eventsPerRead = typeof tokens.eventsPerRead === 'number' ? tokens.eventsPerRead : 0
     warnings.push(
-      `the server or a proxy coalesces events (${eventsPerRead.toFixed(2)} token events per network read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
+      `the server or a proxy coalesces events (${eventsPerRead.toFixed(2)} token events per network ` +
+        `read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
     )
   }
   const countedByClient = typeof tokens.outputCountedByClient === 'number' ? tokens.outputCountedByClient : 0
