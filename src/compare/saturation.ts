@@ -51,7 +51,10 @@ export async function summarizeSaturation(
   const throughput = summaries[throughputIndex]
   // Steady state only: the second half of the maximum-throughput step (its users ramp up first).
   const bins = throughput
-    ? tokensPerSecondBins(runs[throughputIndex]?.records ?? [], { startMs: (throughput.window.startMs + throughput.window.endMs) / 2, endMs: throughput.window.endMs })
+    ? tokensPerSecondBins(runs[throughputIndex]?.records ?? [], {
+        startMs: (throughput.window.startMs + throughput.window.endMs) / 2,
+        endMs: throughput.window.endMs,
+      })
     : []
   return {
     saturation: {

@@ -70,7 +70,8 @@ export const METRICS: readonly MetricDefinition[] = [
     unit: 'ms',
     scope: 'request',
     formula:
-      '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
+      '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the ' +
+      'first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
     peerNames: 'GuideLLM "ITL" (t_last − t_first) / (out − 1); vLLM has no per-request ITL; LLMPerf\'s "ITL" is ≈ E2E / out',
     undefinedMeetsObjective: true,
     perRequest: (record) => {
@@ -99,7 +100,8 @@ export const METRICS: readonly MetricDefinition[] = [
     unit: 'ms',
     scope: 'token',
     formula:
-      'for each network read after the first carrying k tokens, k values of (gap since the previous read) / k; k from per-chunk usage when the server sends it, else one per event',
+      'for each network read after the first carrying k tokens, k values of (gap since the previous ' +
+      'read) / k; k from per-chunk usage when the server sends it, else one per event',
     peerNames: 'no peer reports it; it recovers token latency when a server or proxy coalesces events',
     pooled: (record, add) => {
       const chunks = chunkView(record)

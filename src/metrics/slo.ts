@@ -21,7 +21,7 @@ import { RUN_FIGURES } from './run-figures.js'
  * The per-request objectives on TTFT, TPOT and E2E stay in the scenario's first fields (ttftMs,
  * tpotMs, e2eMs); every other objective is kept as its expression in `objectives`.
  */
-export const SLO_STATISTICS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999'] as const
+const SLO_STATISTICS = ['mean', 'p50', 'p90', 'p95', 'p99', 'p999'] as const
 export type SloStatistic = (typeof SLO_STATISTICS)[number]
 
 export type SloObjective =
@@ -57,7 +57,7 @@ function knownNames(): string {
 }
 
 /** One objective from its expression; `where` names the flag or file and field in the error. */
-export function parseSloObjective(text: string, where: string): SloObjective {
+function parseSloObjective(text: string, where: string): SloObjective {
   const match = /^\s*([A-Za-z][A-Za-z0-9.]*?)\s*(<=|>=|=)\s*([0-9.]+(?:e[+-]?[0-9]+)?)\s*(ms)?\s*$/i.exec(text)
   if (!match) throw new UserError(`${where}: "${text.trim()}" ${RULE}`)
   const [, name = '', op = '', number = '', unit] = match
@@ -75,17 +75,21 @@ export function parseSloObjective(text: string, where: string): SloObjective {
   if (op === '>=') throw new UserError(`${where}: "${text.trim()}": a latency objective is an upper bound: use <=`)
   if (!(value > 0)) throw new UserError(`${where}: "${text.trim()}": the limit must be a positive number of ms`)
   if (dot < 0) {
-    if (!metric.perRequest) throw new UserError(`${where}: "${text.trim()}": ${metric.id} is pooled per ${metric.scope}, not per request: name a statistic, e.g. ${metric.id}.p99<=${value}`)
+    if (!metric.perRequest)
+      throw new UserError(
+        `${where}: "${text.trim()}": ${metric.id} is pooled per ${metric.scope}, not per request: name a statistic, e.g. ${metric.id}.p99<=${value}`,
+      )
     return { kind: 'request', metric, max: value }
   }
   const statisticName = name.slice(dot + 1).toLowerCase()
   const statistic = (statisticName === 'p99.9' ? 'p999' : statisticName) as SloStatistic
-  if (!SLO_STATISTICS.includes(statistic)) throw new UserError(`${where}: "${text.trim()}": ${statisticName} is not a statistic (mean, p50, p90, p95, p99, p99.9)`)
+  if (!SLO_STATISTICS.includes(statistic))
+    throw new UserError(`${where}: "${text.trim()}": ${statisticName} is not a statistic (mean, p50, p90, p95, p99, p99.9)`)
   return { kind: 'distribution', metric, statistic, max: value }
 }
 
 /** An objective as its expression (the form `objectives` keeps). */
-export function sloExpression(objective: SloObjective): string {
+function sloExpression(objective: SloObjective): string {
   if (objective.kind === 'run') return `${objective.figure}${objective.bound === 'min' ? '>=' : '<='}${objective.limit}`
   if (objective.kind === 'request') return `${objective.metric.id}<=${objective.max}`
   return `${objective.metric.id}.${objective.statistic === 'p999' ? 'p99.9' : objective.statistic}<=${objective.max}`
@@ -157,9 +161,11 @@ export function runObjectivesMissed(run: RunSummary, slo: Slo): string[] {
   const missed: string[] = []
   for (const objective of slo.objectives) {
     if (objective.kind === 'request') continue
-    const value = objective.kind === 'distribution' ? (run.metrics[objective.metric.id]?.[objective.statistic] ?? null) : figureOf(run, { id: objective.figure })
+    const value =
+      objective.kind === 'distribution' ? (run.metrics[objective.metric.id]?.[objective.statistic] ?? null) : figureOf(run, { id: objective.figure })
     const holds =
-      typeof value === 'number' && (objective.kind === 'distribution' ? value <= objective.max : objective.bound === 'max' ? value <= objective.limit : value >= objective.limit)
+      typeof value === 'number' &&
+      (objective.kind === 'distribution' ? value <= objective.max : objective.bound === 'max' ? value <= objective.limit : value >= objective.limit)
     if (!holds) missed.push(sloExpression(objective))
   }
   return missed

@@ -22,7 +22,7 @@ export interface MeasurementWindow {
   inside(t: number): boolean
 }
 
-export interface WindowSettings {
+interface WindowSettings {
   warmupS: number
   cooldownS: number
   /** When sending stopped (ms from run start): the duration bound, or the last send. */
@@ -53,7 +53,8 @@ export async function measurementWindow(readRecords: RecordStream, settings: Win
   const windowMs = Math.max(0, endMs - startMs)
   const rule =
     warmupMs > 0 || cooldownMs > 0
-      ? `requests sent in [${fmt(startMs)} ms, ${cooldownMs > 0 ? fmt(cooldownStartMs) : 'end'}) count; throughput = what arrived in [${fmt(startMs)}, ${fmt(endMs)}] ms`
+      ? `requests sent in [${fmt(startMs)} ms, ${cooldownMs > 0 ? fmt(cooldownStartMs) : 'end'}) ` +
+        `count; throughput = what arrived in [${fmt(startMs)}, ${fmt(endMs)}] ms`
       : `all requests count; throughput over first send → last completion (${fmt(startMs)} → ${fmt(endMs)} ms)`
   return { startMs, endMs, durationS: windowMs / 1000, rule, inWarmup, inCooldown, counts, inside: (t) => t >= startMs && t <= endMs }
 }

@@ -51,7 +51,12 @@ describe('the knee', () => {
 
   it('is not found without a synchronous step, nor when the first rate is already past it', () => {
     expect(kneeOf([{ kind: 'rate', offeredRatePerS: 5, ttftP50Ms: 40 }])).toEqual({ ratePerS: null, nextRatePerS: null })
-    expect(kneeOf([{ kind: 'synchronous', offeredRatePerS: null, ttftP50Ms: 10 }, { kind: 'rate', offeredRatePerS: 5, ttftP50Ms: 400 }])).toEqual({ ratePerS: null, nextRatePerS: 5 })
+    expect(
+      kneeOf([
+        { kind: 'synchronous', offeredRatePerS: null, ttftP50Ms: 10 },
+        { kind: 'rate', offeredRatePerS: 5, ttftP50Ms: 400 },
+      ]),
+    ).toEqual({ ratePerS: null, nextRatePerS: 5 })
   })
 
   it('reads a run summary by kind, not by label', () => {

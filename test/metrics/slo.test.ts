@@ -51,7 +51,10 @@ describe('parseSloExpression: any registered metric and statistic', () => {
     ['ttft=0', '--slo: "ttft=0": the limit must be a positive number of ms'],
     ['ttft=abc', '--slo: "ttft=abc" must look like METRIC<=MS'],
     ['ttft.p42<=5', '--slo: "ttft.p42<=5": p42 is not a statistic (mean, p50, p90, p95, p99, p99.9)'],
-    ['interTokenLatency<=5', '--slo: "interTokenLatency<=5": interTokenLatency is pooled per token, not per request: name a statistic, e.g. interTokenLatency.p99<=5'],
+    [
+      'interTokenLatency<=5',
+      '--slo: "interTokenLatency<=5": interTokenLatency is pooled per token, not per request: name a statistic, e.g. interTokenLatency.p99<=5',
+    ],
     ['ttft>=5', '--slo: "ttft>=5": a latency objective is an upper bound: use <='],
     ['throughput.requestsPerS=5', '--slo: "throughput.requestsPerS=5": a run figure takes <= or >= and a plain number (req/s)'],
   ])('refuses %s in one line naming the flag, the objective and the rule', (text, message) => {
@@ -61,7 +64,9 @@ describe('parseSloExpression: any registered metric and statistic', () => {
   })
 
   it('names the file and field of a scenario objective', () => {
-    expect(errorOf(() => compileSlo({ ttftMs: 500, objectives: ['ttft.p99<=500', 'nope<=1'] }, 'scenario.yaml'))).toMatch(/^scenario\.yaml: slo\.objectives\[1\]: "nope<=1": nope is not a metric/)
+    expect(errorOf(() => compileSlo({ ttftMs: 500, objectives: ['ttft.p99<=500', 'nope<=1'] }, 'scenario.yaml'))).toMatch(
+      /^scenario\.yaml: slo\.objectives\[1\]: "nope<=1": nope is not a metric/,
+    )
   })
 })
 

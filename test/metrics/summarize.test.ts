@@ -53,14 +53,35 @@ function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: num
   }
 }
 
-const client = judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0.1, sendLatenessMs: emptyDistribution(), dispatchWaitMs: emptyDistribution(), dispatchWaitShare: 0, cpuCores: 0.1, workers: 1 })
+const client = judgeClient({
+  eventLoopDelayMeanMs: 0,
+  eventLoopDelayP99Ms: 0,
+  eventLoopDelayMaxMs: 0,
+  eventLoopUtilization: 0.1,
+  sendLatenessMs: emptyDistribution(),
+  dispatchWaitMs: emptyDistribution(),
+  dispatchWaitShare: 0,
+  cpuCores: 0.1,
+  workers: 1,
+})
 
 function facts(overrides: Partial<RunFacts> = {}): RunFacts {
   return {
     endpoint: { label: 'e', url: 'http://x', model: 'm', api: 'chat' },
     step: 0,
     stepLabel: 'test',
-    requested: { mode: 'closed', concurrency: 1, ratePerS: null, arrival: null, burstiness: null, maxConcurrency: null, requests: null, durationS: null, warmupS: 0, cooldownS: 0 },
+    requested: {
+      mode: 'closed',
+      concurrency: 1,
+      ratePerS: null,
+      arrival: null,
+      burstiness: null,
+      maxConcurrency: null,
+      requests: null,
+      durationS: null,
+      warmupS: 0,
+      cooldownS: 0,
+    },
     achieved: { concurrencyMean: 1, concurrencyMax: 1, sendRatePerS: null, runDurationS: 1 },
     client,
     interrupted: false,

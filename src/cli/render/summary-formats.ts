@@ -26,7 +26,9 @@ function loadLine(run: RunSummary): string {
   const load =
     run.requested.mode === 'closed'
       ? `closed loop, concurrency ${run.requested.concurrency} (achieved ${num(run.achieved.concurrencyMean, 1)})`
-      : `open loop, ${run.requested.arrival} ${num(run.requested.ratePerS, 2)} req/s (sent at ${num(run.achieved.sendRatePerS, 2)} req/s${run.requested.maxConcurrency ? `, cap ${run.requested.maxConcurrency}` : ''}; concurrency ${num(run.achieved.concurrencyMean, 1)})`
+      : `open loop, ${run.requested.arrival} ${num(run.requested.ratePerS, 2)} req/s (sent at ` +
+        `${num(run.achieved.sendRatePerS, 2)} req/s${run.requested.maxConcurrency ? `, cap ${run.requested.maxConcurrency}` : ''}; ` +
+        `concurrency ${num(run.achieved.concurrencyMean, 1)})`
   return `${run.endpoint.label} · ${run.endpoint.model} · ${run.endpoint.api} · ${run.stepLabel}: ${load}`
 }
 
@@ -34,7 +36,10 @@ function requestsLine(run: RunSummary): string {
   const r = run.requests
   const errors = ERROR_CLASSES.filter((c) => (r.errors[c] ?? 0) > 0).map((c) => `${c} ${r.errors[c]}`)
   const excluded = r.excludedWarmup + r.excludedCooldown > 0 ? `; ${r.excludedWarmup} warm-up and ${r.excludedCooldown} cool-down excluded` : ''
-  return `  requests: ${r.sent} sent, ${r.succeeded} ok, ${r.failed} failed${errors.length ? ` (${errors.join(', ')})` : ''}${excluded}${run.interrupted ? ' · INTERRUPTED' : ''}`
+  return (
+    `  requests: ${r.sent} sent, ${r.succeeded} ok, ${r.failed} ` +
+    `failed${errors.length ? ` (${errors.join(', ')})` : ''}${excluded}${run.interrupted ? ' · INTERRUPTED' : ''}`
+  )
 }
 
 /** One line per latency metric of the registry that the run measured. */
@@ -44,7 +49,11 @@ function latencyLines(run: RunSummary): string[] {
     const d = run.metrics[metric.id]
     if (!d || d.count === 0) continue
     const p99 = run.intervals[metric.id]?.p99
-    const interval = p99 ? `   [${num(p99[0], 1)}, ${num(p99[1], 1)}]` : run.intervals[metric.id] ? `   (needs ≥ ${MIN_REQUESTS_FOR_P99_INTERVAL} requests)` : ''
+    const interval = p99
+      ? `   [${num(p99[0], 1)}, ${num(p99[1], 1)}]`
+      : run.intervals[metric.id]
+        ? `   (needs ≥ ${MIN_REQUESTS_FOR_P99_INTERVAL} requests)`
+        : ''
     const cells = [d.mean, d.p50, d.p90, d.p99, d.max].map((v) => pad(num(v, 2), 10)).join('')
     lines.push(`  ${pad(metric.label, 34, false)}${cells}${pad(String(d.count), 10)}${interval}`)
   }
@@ -53,7 +62,8 @@ function latencyLines(run: RunSummary): string[] {
 
 function throughputLine(run: RunSummary): string {
   const goodput = run.goodput
-    ? ` · goodput ${num(figure(run, 'goodput.requestsPerS'), 2)} req/s (${num((figure(run, 'goodput.fractionOfRequests') ?? 0) * 100, 0)}% of requests meet the SLO)`
+    ? ` · goodput ${num(figure(run, 'goodput.requestsPerS'), 2)} req/s ` +
+      `(${num((figure(run, 'goodput.fractionOfRequests') ?? 0) * 100, 0)}% of requests meet the SLO)`
     : ''
   return (
     `  throughput over ${num(figure(run, 'window.durationS'), 1)} s: ${num(figure(run, 'throughput.requestsPerS'), 2)} req/s · ` +
@@ -65,7 +75,8 @@ function tokensLine(run: RunSummary): string | null {
   const requested = figure(run, 'tokens.inputRequestedMean')
   if (requested === null || requested === undefined) return null
   const server = figure(run, 'tokens.inputServerMean')
-  const counted = server !== null && server !== undefined ? ` / ${num(server, 0)} counted by the server (${num(figure(run, 'tokens.inputDiscrepancyPct'), 1)}%)` : ''
+  const counted =
+    server !== null && server !== undefined ? ` / ${num(server, 0)} counted by the server (${num(figure(run, 'tokens.inputDiscrepancyPct'), 1)}%)` : ''
   return `  tokens: input ${num(requested, 0)} requested${counted}, output ${num(figure(run, 'tokens.outputMean'), 1)} mean`
 }
 
@@ -85,7 +96,8 @@ function clientLines(run: RunSummary): string[] {
   const lateness = c.sendLatenessMs.count > 0 ? `, send lateness ${num(c.sendLatenessMs.mean, 2)} ms mean` : ''
   const gc = c.gcPauses ? `, GC pauses ${num(c.gcPauses.totalMs, 0)} ms (longest ${num(c.gcPauses.maxMs, 1)}${c.workers > 1 ? ', worst thread' : ''})` : ''
   const lines = [
-    `  client: ${verdict} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ${num(c.eventLoopDelayP99Ms, 1)} ms p99${lateness}${gc}, CPU ${num(c.cpuCores, 2)} cores)`,
+    `  client: ${verdict} (event-loop delay ${num(c.eventLoopDelayMeanMs, 2)} ms mean / ` +
+      `${num(c.eventLoopDelayP99Ms, 1)} ms p99${lateness}${gc}, CPU ${num(c.cpuCores, 2)} cores)`,
   ]
   for (const reason of c.reasons) lines.push(`    ! ${reason}`)
   if (c.advice) lines.push(`    → ${c.advice}`)
@@ -127,7 +139,9 @@ const COMPARISON_ROWS: ComparisonRow[] = [
 
 /** Runs side by side, one column each: printed when a bench covers several endpoints. */
 export function formatComparisonTable(runs: readonly RunSummary[]): string {
-  const columns = runs.map((run) => (runs.some((r) => r !== run && r.endpoint.label === run.endpoint.label) ? `${run.endpoint.label} ${run.stepLabel}` : run.endpoint.label))
+  const columns = runs.map((run) =>
+    runs.some((r) => r !== run && r.endpoint.label === run.endpoint.label) ? `${run.endpoint.label} ${run.stepLabel}` : run.endpoint.label,
+  )
   const labelWidth = Math.max(...COMPARISON_ROWS.map(([label]) => label.length)) + 2
   const width = Math.max(12, ...columns.map((c) => c.length + 2))
   const lines = [`${pad('', labelWidth, false)}${columns.map((c) => pad(c, width)).join('')}`]

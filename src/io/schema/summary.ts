@@ -23,9 +23,7 @@ export const distributionSchema = z
 const errorCountsSchema = z.object(Object.fromEntries(ERROR_CLASSES.map((c) => [c, z.number().int().nonnegative()]))).strict()
 
 const rangeSchema = z.tuple([z.number(), z.number()]).nullable()
-export const intervalsSchema = z
-  .object({ confidence: z.number(), mean: rangeSchema, p50: rangeSchema, p90: rangeSchema, p99: rangeSchema })
-  .strict()
+export const intervalsSchema = z.object({ confidence: z.number(), mean: rangeSchema, p50: rangeSchema, p90: rangeSchema, p99: rangeSchema }).strict()
 
 export const clientCheckSchema = z
   .object({
@@ -64,10 +62,7 @@ export const clientCheckSchema = z
      * worker's): how many, their sum and the longest, and readDelayMeanMs = Σ pause² / (2 × wall
      * time), the mean wait of a read arriving at a random moment.
      */
-    gcPauses: z
-      .object({ count: z.number().int().nonnegative(), totalMs: z.number(), maxMs: z.number(), readDelayMeanMs: z.number() })
-      .strict()
-      .optional(),
+    gcPauses: z.object({ count: z.number().int().nonnegative(), totalMs: z.number(), maxMs: z.number(), readDelayMeanMs: z.number() }).strict().optional(),
   })
   .strict()
 
@@ -83,9 +78,7 @@ export const serverLostSchema = z
  */
 export const runSummarySchema = z
   .object({
-    endpoint: z
-      .object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) })
-      .strict(),
+    endpoint: z.object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) }).strict(),
     step: z.number().int().nonnegative(),
     stepLabel: z.string(),
     requested: z
@@ -112,9 +105,7 @@ export const runSummarySchema = z
         runStartedAtUnixMs: z.number().optional(),
       })
       .strict(),
-    window: z
-      .object({ startMs: z.number(), endMs: z.number(), durationS: z.number(), rule: z.string() })
-      .strict(),
+    window: z.object({ startMs: z.number(), endMs: z.number(), durationS: z.number(), rule: z.string() }).strict(),
     requests: z
       .object({
         sent: z.number().int().nonnegative(),

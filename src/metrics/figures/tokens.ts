@@ -117,7 +117,7 @@ export const TOKEN_FIGURES: RunFigure[] = [
     unit: 'events',
     scope: 'run',
     description:
-      `token events / network reads carrying tokens, over measured successful requests; above ` +
+      'token events / network reads carrying tokens, over measured successful requests; above ' +
       `${COALESCING_EVENTS_PER_READ} the server or a proxy coalesces`,
     dependsOn: { record: ['tokenEvents', 'chunks'], figures: [] },
     csvColumn: 'events_per_read',

@@ -30,7 +30,12 @@ function resamplesOf(contrast: Contrast): string {
 }
 
 /** One metric × statistic of a contrast: both arms, the change, the difference, the A/A floor, the verdict. */
-function contrastRow(point: Point, contrast: Contrast, metric: (typeof COMPARED_METRICS)[number], statistic: (typeof STATISTICS)[number]): Table['rows'][number] {
+function contrastRow(
+  point: Point,
+  contrast: Contrast,
+  metric: (typeof COMPARED_METRICS)[number],
+  statistic: (typeof STATISTICS)[number],
+): Table['rows'][number] {
   const baseArm = point.arms.find((a) => a.label === contrast.baseline)
   const armArm = point.arms.find((a) => a.label === contrast.arm)
   const entry = contrast.metrics[metric][statistic]
@@ -54,10 +59,12 @@ function contrastTable(point: Point, contrast: Contrast): Table {
   const isAa = contrast.arm.endsWith('(A/A)')
   const rows = COMPARED_METRICS.flatMap((metric) => STATISTICS.map((statistic) => contrastRow(point, contrast, metric, statistic)))
   return table(
-    `${contrast.arm} against ${contrast.baseline}${isAa ? ' (A/A: the same endpoint twice, the noise floor)' : ''} · ${contrast.paired ? `paired, ${num(contrast.pairs, 0)} pairs` : 'unpaired'}`,
+    `${contrast.arm} against ${contrast.baseline}${isAa ? ' (A/A: the same endpoint twice, the noise floor)' : ''} ` +
+      `· ${contrast.paired ? `paired, ${num(contrast.pairs, 0)} pairs` : 'unpaired'}`,
     ['Metric', n(`${contrast.baseline} (ms)`), n(`${contrast.arm} (ms)`), n('Change (95% CI)'), n('Difference (95% CI)'), n('A/A floor'), 'Verdict'],
     rows,
-    `Bootstrap intervals (${resamplesOf(contrast)} resamples, paired by prompt when paired); the verdict needs the interval to clear both no change and the A/A floor.`,
+    `Bootstrap intervals (${resamplesOf(contrast)} resamples, paired by prompt when paired); the ` +
+      'verdict needs the interval to clear both no change and the A/A floor.',
   )
 }
 
@@ -75,13 +82,31 @@ function overheadOf(book: ChartBook, point: Point, file: string): { charts: Char
     const bars = parts.flatMap(([label, i]) => (i ? [{ label, estimate: round(i.estimate), low: round(i.low), high: round(i.high) }] : []))
     if (bars.length > 0) {
       charts.push({
-        chart: intervalChart(book, { title: `Overhead of ${split.arm} over ${split.baseline}, split`, xName: 'Added latency (ms), 95% CI', yName: 'Component', rows: bars, reference: 0 }),
-        caption: `Operating point ${point.label} (${loadOf(point)}): where the extra latency comes from; dot = estimate, bar = 95% interval, dashed line = no difference. From ${file}.`,
+        chart: intervalChart(book, {
+          title: `Overhead of ${split.arm} over ${split.baseline}, split`,
+          xName: 'Added latency (ms), 95% CI',
+          yName: 'Component',
+          rows: bars,
+          reference: 0,
+        }),
+        caption:
+          `Operating point ${point.label} (${loadOf(point)}): where the extra latency comes from; ` +
+          `dot = estimate, bar = 95% interval, dashed line = no difference. From ${file}.`,
         notes: [],
       })
     }
-    for (const [label, interval] of parts) rows.push([`${split.arm} − ${split.baseline}`, label, interval ? `${signed(interval.estimate, 'ms')} (${signed(interval.low)} to ${signed(interval.high)})` : '–'])
-    if (split.decodeItlRatio) rows.push([`${split.arm} ÷ ${split.baseline}`, 'Decode ITL ratio', `×${num(split.decodeItlRatio.estimate, 3)} (${range(split.decodeItlRatio.low, split.decodeItlRatio.high)})`])
+    for (const [label, interval] of parts)
+      rows.push([
+        `${split.arm} − ${split.baseline}`,
+        label,
+        interval ? `${signed(interval.estimate, 'ms')} (${signed(interval.low)} to ${signed(interval.high)})` : '–',
+      ])
+    if (split.decodeItlRatio)
+      rows.push([
+        `${split.arm} ÷ ${split.baseline}`,
+        'Decode ITL ratio',
+        `×${num(split.decodeItlRatio.estimate, 3)} (${range(split.decodeItlRatio.low, split.decodeItlRatio.high)})`,
+      ])
   }
   return { charts, rows }
 }
@@ -108,7 +133,16 @@ function reconciliationTable(point: Point): Table | null {
   if (rows.length === 0) return null
   return table(
     'Client against the server’s own /metrics',
-    ['Arm', '/metrics read', n('TTFT client / server (gap)'), n('ITL client / server (gap)'), n('E2E client / server (gap)'), n('Requests client / server'), n('Output tokens client / server'), n('Simulator write lateness')],
+    [
+      'Arm',
+      '/metrics read',
+      n('TTFT client / server (gap)'),
+      n('ITL client / server (gap)'),
+      n('E2E client / server (gap)'),
+      n('Requests client / server'),
+      n('Output tokens client / server'),
+      n('Simulator write lateness'),
+    ],
     rows,
     'Gap = (client − server) / server. The client’s TTFT includes the network; the server’s does not.',
   )
@@ -124,7 +158,12 @@ function peersTable(point: Point): Table | null {
     peerNames.map((key) => {
       const [tool, name] = key.split('\u0000') as [string, string]
       const first = point.peers.find((p) => p.tool === tool && p.name === name)
-      return [tool, name, first?.formula ?? '', ...arms.map((arm) => num(point.peers.find((p) => p.tool === tool && p.name === name && p.arm === arm)?.distribution.mean ?? null))]
+      return [
+        tool,
+        name,
+        first?.formula ?? '',
+        ...arms.map((arm) => num(point.peers.find((p) => p.tool === tool && p.name === name && p.arm === arm)?.distribution.mean ?? null)),
+      ]
     }),
     'Why two tools disagree on the same server: each computes its TTFT/ITL/TPOT differently (src/metrics/peers.ts).',
   )
@@ -143,23 +182,29 @@ function pointBlock(book: ChartBook, data: CompareSummary, file: string, point: 
             'Overhead split (arm − baseline)',
             ['Contrast', 'Component', n('Estimate (95% CI)')],
             overhead.rows,
-            'Front end from the probe (difference of means, normal interval); prefill = TTFT difference minus the front-end share; decode from per-request ITL and TPOT (bootstrap).',
+            'Front end from the probe (difference of means, normal interval); prefill = TTFT difference ' +
+              'minus the front-end share; decode from per-request ITL and TPOT (bootstrap).',
           )
         : null,
     aaFloor: point.aaFloor
-      ? `A/A floor (TTFT mean ±${num(point.aaFloor.ttft.mean * 100, 1)}%, TPOT mean ±${num(point.aaFloor.tpot.mean * 100, 1)}%): the widest change that the same endpoint measured twice cannot rule out; smaller effects are not claimed.`
+      ? `A/A floor (TTFT mean ±${num(point.aaFloor.ttft.mean * 100, 1)}%, TPOT mean ` +
+        `±${num(point.aaFloor.tpot.mean * 100, 1)}%): the widest change that the same endpoint measured twice cannot rule out; ` +
+        'smaller effects are not claimed.'
       : null,
     clientVerdicts: table(
       'Client check per arm',
       ['Arm', 'Verdict', 'Reasons'],
-      point.clientVerdicts.map((v) => ({ tone: (v.verdict === 'client-bound' ? 'bad' : null) as Tone, cells: [v.arm, v.verdict, v.reasons.join('; ') || '–'] })),
+      point.clientVerdicts.map((v) => ({
+        tone: (v.verdict === 'client-bound' ? 'bad' : null) as Tone,
+        cells: [v.arm, v.verdict, v.reasons.join('; ') || '–'],
+      })),
     ),
     reconciliation: reconciliationTable(point),
     peers: peersTable(point),
-    coalescing: point.coalescing.map(
-      (c) =>
-        `${c.arm}: ${c.eventsPerRead === null ? 'events per read unknown' : `${num(c.eventsPerRead, 2)} token events per network read`}${c.detected ? ' — the server or a proxy coalesces events: per-chunk gaps understate token latency' : ''}`,
-    ),
+    coalescing: point.coalescing.map((c) => {
+      const perRead = c.eventsPerRead === null ? 'events per read unknown' : `${num(c.eventsPerRead, 2)} token events per network read`
+      return `${c.arm}: ${perRead}${c.detected ? ' — the server or a proxy coalesces events: per-chunk gaps understate token latency' : ''}`
+    }),
     probe:
       point.probe.length > 0
         ? table(

@@ -11,7 +11,6 @@ import { type Loaded, type ReportInputs, use } from '../inputs.js'
 import { CDF_METRICS, type LatencyGroup } from '../latencies.js'
 import { type ChartBlock, type EndpointsSection, type RowInput, type Table, type Tone, m, n, table } from '../model.js'
 
-
 /** The run's figure with the summary's interval for it ("111 ms (95% CI 109–116)"). */
 function runFigure(run: RunSummary, metric: string, statistic: 'mean' | 'p50' | 'p90' | 'p99'): string {
   const value = run.metrics[metric]?.[statistic] ?? null
@@ -59,9 +58,24 @@ export function runsTable(bench: Array<Loaded<BenchSummary>>): Table | null {
   if (rows.length === 0) return null
   return table(
     'Runs measured (one row per endpoint and load step)',
-    ['Endpoint', 'Model · API', m('URL'), 'Load step', n('Requests ok / sent'), n('Throughput'), n('Output tokens'), 'Goodput', n('TTFT p50'), n('TTFT p90'), n('TPOT mean'), n('E2E p90'), 'Client check'],
+    [
+      'Endpoint',
+      'Model · API',
+      m('URL'),
+      'Load step',
+      n('Requests ok / sent'),
+      n('Throughput'),
+      n('Output tokens'),
+      'Goodput',
+      n('TTFT p50'),
+      n('TTFT p90'),
+      n('TPOT mean'),
+      n('E2E p90'),
+      'Client check',
+    ],
     rows,
-    'Intervals: 95% for each run’s mean and percentiles, from summary.json (an interval needs enough requests: “–” when there were too few). Client check: whether geopat itself, not the server, limited the run (see Methodology).',
+    'Intervals: 95% for each run’s mean and percentiles, from summary.json (an interval needs enough ' +
+      'requests: “–” when there were too few). Client check: whether geopat itself, not the server, limited the run (see Methodology).',
   )
 }
 
@@ -178,8 +192,13 @@ export function curveCharts(book: ChartBook, bench: Array<Loaded<BenchSummary>>,
 }
 
 function describeKnee(knee: Knee): string {
-  if (knee.ratePerS === null) return `no knee found (median TTFT past ${KNEE_TTFT_FACTOR}× the one-at-a-time value from the first rate tried, or no synchronous step)`
-  return `knee at ${withUnit(knee.ratePerS, 'req/s')} offered${knee.nextRatePerS !== null ? ` (median TTFT over ${KNEE_TTFT_FACTOR}× the one-at-a-time value by ${withUnit(knee.nextRatePerS, 'req/s')})` : ' (never passed within the sweep)'}`
+  if (knee.ratePerS === null)
+    return `no knee found (median TTFT past ${KNEE_TTFT_FACTOR}× the one-at-a-time value from the first rate tried, or no synchronous step)`
+  const passed =
+    knee.nextRatePerS !== null
+      ? ` (median TTFT over ${KNEE_TTFT_FACTOR}× the one-at-a-time value by ${withUnit(knee.nextRatePerS, 'req/s')})`
+      : ' (never passed within the sweep)'
+  return `knee at ${withUnit(knee.ratePerS, 'req/s')} offered${passed}`
 }
 
 export function saturationTable(compare: Array<Loaded<CompareSummary>>): Table | null {
@@ -193,14 +212,24 @@ export function saturationTable(compare: Array<Loaded<CompareSummary>>): Table |
         arm.arm,
         ci(arm.outputTokensPerS, 'tok/s'),
         withUnit(arm.requestsPerS, 'req/s'),
-        arm.knee.ratePerS === null ? 'none found' : `${withUnit(arm.knee.ratePerS, 'req/s')}${arm.knee.nextRatePerS !== null ? ` (past it by ${num(arm.knee.nextRatePerS)})` : ''}`,
-        ratio?.outputTokensPerS ? `${ratioChange(ratio.outputTokensPerS.estimate)} vs ${ratio.baseline} (95% CI ${ratioChange(ratio.outputTokensPerS.low)} to ${ratioChange(ratio.outputTokensPerS.high)})` : '–',
+        arm.knee.ratePerS === null
+          ? 'none found'
+          : `${withUnit(arm.knee.ratePerS, 'req/s')}${arm.knee.nextRatePerS !== null ? ` (past it by ${num(arm.knee.nextRatePerS)})` : ''}`,
+        ratio?.outputTokensPerS
+          ? `${ratioChange(ratio.outputTokensPerS.estimate)} vs ${ratio.baseline} (95% CI ` +
+            `${ratioChange(ratio.outputTokensPerS.low)} to ${ratioChange(ratio.outputTokensPerS.high)})`
+          : '–',
       ])
     }
     notes.push(`geopat compare ${data.runId}`)
   }
   if (rows.length === 0) return null
-  return table('Throughput at saturation', ['Arm', n('Output tokens at saturation'), n('Requests'), 'Knee (offered rate)', 'Against the baseline'], rows, `Interval: bootstrap of the maximum-throughput step’s 1-second bins (${notes.join(', ')}).`)
+  return table(
+    'Throughput at saturation',
+    ['Arm', n('Output tokens at saturation'), n('Requests'), 'Knee (offered rate)', 'Against the baseline'],
+    rows,
+    `Interval: bootstrap of the maximum-throughput step’s 1-second bins (${notes.join(', ')}).`,
+  )
 }
 
 export function endpointsSection(book: ChartBook, inputs: ReportInputs, latencyGroups: Array<{ group: LatencyGroup; file: string }>): EndpointsSection | null {
@@ -212,8 +241,15 @@ export function endpointsSection(book: ChartBook, inputs: ReportInputs, latencyG
   const warnings = [
     ...inputs.bench.flatMap(({ data, file }) => [
       ...data.runs.flatMap((run) => run.warnings.map((w) => `${file.path} · ${run.endpoint.label} · ${run.stepLabel}: ${w}`)),
-      ...data.runs.filter((r) => r.interrupted).map((r) => `${file.path} · ${r.endpoint.label}: interrupted (Ctrl-C): the figures cover what was measured before`),
-      ...data.runs.filter((r) => r.tokens.coalescingDetected).map((r) => `${file.path} · ${r.endpoint.label} · ${r.stepLabel}: the server or a proxy coalesces token events (${num(r.tokens.eventsPerRead, 2)} per read)`),
+      ...data.runs
+        .filter((r) => r.interrupted)
+        .map((r) => `${file.path} · ${r.endpoint.label}: interrupted (Ctrl-C): the figures cover what was measured before`),
+      ...data.runs
+        .filter((r) => r.tokens.coalescingDetected)
+        .map(
+          (r) =>
+            `${file.path} · ${r.endpoint.label} · ${r.stepLabel}: the server or a proxy coalesces token events (${num(r.tokens.eventsPerRead, 2)} per read)`,
+        ),
     ]),
     ...inputs.compare.flatMap(({ data, file }) => data.warnings.map((w) => `${file.path}: ${w}`)),
   ]
