@@ -1,5 +1,5 @@
 import { type Interval, bootstrapContrast, bootstrapStatistic } from '../metrics/bootstrap.js'
-import { kneeOf, kneeStepOf, stepKindOf } from '../metrics/knee.js'
+import { kneeOf, kneeStepOf } from '../metrics/knee.js'
 import { type RunFacts, summarizeRun } from '../metrics/summarize.js'
 import type { LoadStep } from '../load/runner.js'
 import { createSweepPlanner } from '../load/sweep.js'
@@ -47,7 +47,7 @@ export async function summarizeSaturation(
 ): Promise<{ saturation: Saturation; bins: number[] }> {
   const summaries: RunSummary[] = []
   for (const run of runs) summaries.push(await summarizeRun(() => run.records, { ...run.facts, slo: {}, warnings: [] }))
-  const throughputIndex = summaries.findIndex((s) => stepKindOf(s) === 'throughput')
+  const throughputIndex = runs.findIndex((run) => run.step.kind === 'throughput')
   const throughput = summaries[throughputIndex]
   // Steady state only: the second half of the maximum-throughput step (its users ramp up first).
   const bins = throughput
@@ -61,7 +61,7 @@ export async function summarizeSaturation(
       arm,
       outputTokensPerS: bootstrapStatistic(bins, 'mean', { resamples: config.resamples, confidence: config.confidence, seed }),
       requestsPerS: throughput?.throughput.requestsPerS ?? 0,
-      knee: kneeOf(summaries.map(kneeStepOf)),
+      knee: kneeOf(summaries.map((summary, i) => kneeStepOf(summary, runs[i]?.step.kind))),
       steps: summaries.map((s) => ({
         label: s.stepLabel,
         offeredRatePerS: s.requested.ratePerS,

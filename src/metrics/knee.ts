@@ -1,18 +1,21 @@
 import type { RunSummary } from '../io/schema/summary.js'
 
 /**
- * What a load step is, from what its summary says was asked (never from its display label):
- * `rate`: an open loop at a rate; `synchronous`: one request at a time (the first step of a sweep,
- * GuideLLM's); `throughput`: a sweep's maximum-throughput step (closed loop, its second step: a run
- * that is not a sweep has one step, step 0); `concurrency`: any other closed loop.
+ * What a load step is, carried by the load step itself (LoadStep.kind, set by the sweep planner):
+ * `synchronous`: one request at a time (the first step of a sweep, GuideLLM's); `throughput`: a
+ * sweep's maximum-throughput step; `rate`: an open loop at a rate; `concurrency`: any other closed
+ * loop. Never read from a step's display label.
  */
 export type StepKind = 'synchronous' | 'throughput' | 'rate' | 'concurrency'
 
-export function stepKindOf(run: Pick<RunSummary, 'step' | 'requested'>): StepKind {
+/**
+ * A step's kind from what its summary says was asked (summary.json does not carry the kind): an
+ * open loop is `rate`, a closed loop of one request at a time `synchronous`, any other closed loop
+ * `concurrency` (a summary cannot tell a sweep's maximum-throughput step from a plain closed loop).
+ */
+export function stepKindOf(run: Pick<RunSummary, 'requested'>): StepKind {
   if (run.requested.mode === 'open') return 'rate'
-  if (run.step === 0 && run.requested.concurrency === 1) return 'synchronous'
-  if (run.step === 1) return 'throughput'
-  return 'concurrency'
+  return run.requested.concurrency === 1 ? 'synchronous' : 'concurrency'
 }
 
 /** Past the knee, the median TTFT exceeds this multiple of its one-request-at-a-time value. */
@@ -32,8 +35,9 @@ export interface Knee {
   nextRatePerS: number | null
 }
 
-export function kneeStepOf(run: RunSummary): KneeStep {
-  return { kind: stepKindOf(run), offeredRatePerS: run.requested.ratePerS, ttftP50Ms: run.metrics.ttft?.p50 ?? null }
+/** A run summary as a knee step; `kind`: the load step's own, where known (else stepKindOf). */
+export function kneeStepOf(run: RunSummary, kind: StepKind = stepKindOf(run)): KneeStep {
+  return { kind, offeredRatePerS: run.requested.ratePerS, ttftP50Ms: run.metrics.ttft?.p50 ?? null }
 }
 
 /**

@@ -20,19 +20,31 @@ function summaryOf(step: ReturnType<typeof singleStep>, servedPerS: number, ttft
 }
 
 describe('step kinds', () => {
-  it('come from what a step asked, for every step the sweep planner makes', () => {
+  it('are carried by every step the sweep planner makes', () => {
     const planner = createSweepPlanner(load)
+    const steps: Array<NonNullable<ReturnType<typeof planner.next>>> = []
     const summaries: RunSummary[] = []
     // One request at a time serves 2/s; the maximum-throughput step 20/s; every rate is kept up with.
     for (let step = planner.next(undefined); step; step = planner.next(summaries[summaries.length - 1])) {
+      steps.push(step)
       summaries.push(summaryOf(step, step.ratePerS ?? (step.concurrency === 1 ? 2 : 20), 10))
     }
-    expect(summaries.map(stepKindOf)).toEqual(['synchronous', 'throughput', 'rate', 'rate', 'rate'])
+    expect(steps.map((s) => s.kind)).toEqual(['synchronous', 'throughput', 'rate', 'rate', 'rate'])
+    // Read back from the summaries (which do not carry the kind): the same, but for the throughput step, a closed loop.
+    expect(summaries.map((s) => stepKindOf(s))).toEqual(['synchronous', 'concurrency', 'rate', 'rate', 'rate'])
   })
 
   it('of a run that is not a sweep: its loop', () => {
+    expect(singleStep({ ...load, concurrency: 8 }).kind).toBe('concurrency')
+    expect(singleStep({ ...load, rate: 3 }).kind).toBe('rate')
     expect(stepKindOf(summaryOf(singleStep({ ...load, concurrency: 8 }), 1, 1))).toBe('concurrency')
     expect(stepKindOf(summaryOf(singleStep({ ...load, rate: 3 }), 1, 1))).toBe('rate')
+  })
+
+  it('do not depend on the step number (compare numbers its steps across arms)', () => {
+    const first = createSweepPlanner(load).next(undefined)
+    if (!first) throw new Error('no first step')
+    expect(stepKindOf(summaryOf({ ...first, step: 7 }, 2, 10))).toBe('synchronous')
   })
 })
 

@@ -158,7 +158,7 @@ export function curveCharts(book: ChartBook, bench: Array<Loaded<BenchSummary>>,
         outputTokensPerS: r.throughput.outputTokensPerS,
         ttftP50Ms: r.metrics.ttft?.p50 ?? null,
       }))
-      const knee = kneeOf(runs.map(kneeStepOf))
+      const knee = kneeOf(runs.map((run) => kneeStepOf(run)))
       const s = curveSeries(label, steps, knee)
       if (s) series.push(s)
       knees.push(`${label}: ${describeKnee(knee)}`)
