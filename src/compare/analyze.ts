@@ -115,7 +115,10 @@ export function aaFloor(contrast: Point['contrasts'][number]): Record<MetricName
  */
 export function splitOverhead(
   contrast: Point['contrasts'][number],
-  probe: { baseline?: { latencyMeanMs: number; latencyStdMs: number; requests: number }; arm?: { latencyMeanMs: number; latencyStdMs: number; requests: number } },
+  probe: {
+    baseline?: { latencyMeanMs: number; latencyStdMs: number; requests: number }
+    arm?: { latencyMeanMs: number; latencyStdMs: number; requests: number }
+  },
   confidence: number,
 ): Point['overhead'][number] {
   let frontEndMs: Interval | null = null
@@ -128,7 +131,13 @@ export function splitOverhead(
   const ttft = contrast.metrics.ttft.mean.difference
   const prefillMs =
     ttft && frontEndMs
-      ? { estimate: ttft.estimate - frontEndMs.estimate, low: ttft.low - frontEndMs.high, high: ttft.high - frontEndMs.low, confidence, resamples: ttft.resamples }
+      ? {
+          estimate: ttft.estimate - frontEndMs.estimate,
+          low: ttft.low - frontEndMs.high,
+          high: ttft.high - frontEndMs.low,
+          confidence,
+          resamples: ttft.resamples,
+        }
       : ttft
   return {
     baseline: contrast.baseline,
@@ -146,7 +155,11 @@ export function splitOverhead(
  * deltas of the server's vLLM /metrics over the same blocks. ITL on the server is per token, so the
  * client's per-token figure (gaps spread over the tokens of each read) is the one compared.
  */
-export function reconcile(arm: string, records: CompareRecord[], server: { before: MetricSamples; after: MetricSamples } | undefined): Point['reconciliation'][number] {
+export function reconcile(
+  arm: string,
+  records: CompareRecord[],
+  server: { before: MetricSamples; after: MetricSamples } | undefined,
+): Point['reconciliation'][number] {
   const ok = records.map((r) => r.record).filter((r) => r.ok)
   let gapSum = 0
   let gapTokens = 0

@@ -1,4 +1,5 @@
 import { type Interval, bootstrapContrast, bootstrapStatistic } from '../metrics/bootstrap.js'
+import { kneeOf, kneeStepOf } from '../metrics/knee.js'
 import { type RunFacts, summarizeRun } from '../metrics/summarize.js'
 import type { LoadStep } from '../load/runner.js'
 import { createSweepPlanner } from '../load/sweep.js'
@@ -8,9 +9,6 @@ import type { Scenario } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
 
 type Saturation = NonNullable<CompareSummary['saturation']>['arms'][number]
-
-/** Past the knee, the median TTFT exceeds this multiple of its one-request-at-a-time value. */
-export const KNEE_TTFT_FACTOR = 3
 
 /** Output tokens per 1-second bin of a step's window: the samples behind the throughput interval. */
 export function tokensPerSecondBins(records: RequestRecord[], window: { startMs: number; endMs: number }): number[] {
@@ -49,30 +47,21 @@ export async function summarizeSaturation(
 ): Promise<{ saturation: Saturation; bins: number[] }> {
   const summaries: RunSummary[] = []
   for (const run of runs) summaries.push(await summarizeRun(() => run.records, { ...run.facts, slo: {}, warnings: [] }))
-  const throughputIndex = summaries.findIndex((s) => s.stepLabel === 'throughput')
+  const throughputIndex = runs.findIndex((run) => run.step.kind === 'throughput')
   const throughput = summaries[throughputIndex]
   // Steady state only: the second half of the maximum-throughput step (its users ramp up first).
   const bins = throughput
-    ? tokensPerSecondBins(runs[throughputIndex]?.records ?? [], { startMs: (throughput.window.startMs + throughput.window.endMs) / 2, endMs: throughput.window.endMs })
+    ? tokensPerSecondBins(runs[throughputIndex]?.records ?? [], {
+        startMs: (throughput.window.startMs + throughput.window.endMs) / 2,
+        endMs: throughput.window.endMs,
+      })
     : []
-  // The knee: the highest offered rate whose median TTFT stays within KNEE_TTFT_FACTOR× the
-  // synchronous step's (past it, requests queue and TTFT climbs).
-  const synchronousTtft = summaries.find((s) => s.stepLabel === 'synchronous')?.metrics.ttft?.p50 ?? null
-  let knee: number | null = null
-  let next: number | null = null
-  for (const summary of summaries) {
-    const offered = summary.requested.ratePerS
-    const ttft = summary.metrics.ttft?.p50 ?? null
-    if (offered === null || synchronousTtft === null || ttft === null) continue
-    if (ttft <= KNEE_TTFT_FACTOR * synchronousTtft && next === null) knee = offered
-    else if (next === null) next = offered
-  }
   return {
     saturation: {
       arm,
       outputTokensPerS: bootstrapStatistic(bins, 'mean', { resamples: config.resamples, confidence: config.confidence, seed }),
       requestsPerS: throughput?.throughput.requestsPerS ?? 0,
-      knee: { ratePerS: knee, nextRatePerS: next },
+      knee: kneeOf(summaries.map((summary, i) => kneeStepOf(summary, runs[i]?.step.kind))),
       steps: summaries.map((s) => ({
         label: s.stepLabel,
         offeredRatePerS: s.requested.ratePerS,

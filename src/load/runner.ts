@@ -4,6 +4,7 @@ import { RecordsWriter } from '../io/output/records-writer.js'
 import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
+import type { StepKind } from '../metrics/knee.js'
 import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
@@ -13,6 +14,8 @@ import { toUnixMs } from '../util/clock.js'
 export interface LoadStep {
   step: number
   label: string
+  /** What the step is (a sweep's synchronous or maximum-throughput step, a rate, a concurrency); absent: stepKindOf's reading of mode and concurrency. */
+  kind?: StepKind
   mode: 'closed' | 'open'
   concurrency?: number
   ratePerS?: number

@@ -30,13 +30,14 @@ export function singleStep(load: LoadConfig): LoadStep {
     return {
       ...base,
       label: `rate ${load.rate}/s`,
+      kind: 'rate',
       mode: 'open',
       ratePerS: load.rate,
       ...(load.maxConcurrency !== undefined ? { maxConcurrency: load.maxConcurrency } : {}),
     }
   }
   const concurrency = load.concurrency ?? 1
-  return { ...base, label: `concurrency ${concurrency}`, mode: 'closed', concurrency, ...(load.rampUp > 0 ? { rampUpMs: load.rampUp * 1000 } : {}) }
+  return { ...base, label: `concurrency ${concurrency}`, kind: 'concurrency', mode: 'closed', concurrency, ...(load.rampUp > 0 ? { rampUpMs: load.rampUp * 1000 } : {}) }
 }
 
 /**
@@ -57,7 +58,7 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
       const base = { arrival: load.arrival, burstiness: load.burstiness, seed: load.seed + index, ...bounds }
       if (index === 0) {
         index++
-        return { ...base, step: 0, label: 'synchronous', mode: 'closed', concurrency: 1 }
+        return { ...base, step: 0, label: 'synchronous', kind: 'synchronous', mode: 'closed', concurrency: 1 }
       }
       if (!previous) return undefined
       if (index === 1) {
@@ -65,7 +66,7 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
         index++
         // Users start over the first third of the step, so the step reaches a steady state.
         const rampUpMs = base.durationMs !== undefined ? base.durationMs / 3 : 0
-        return { ...base, step: 1, label: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency, ...(rampUpMs > 0 ? { rampUpMs } : {}) }
+        return { ...base, step: 1, label: 'throughput', kind: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency, ...(rampUpMs > 0 ? { rampUpMs } : {}) }
       }
       if (index === 2) maximumRate = previous.throughput.requestsPerS
       else {
@@ -81,6 +82,7 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
         ...base,
         step: index - 1,
         label: `rate ${roundedRate}/s`,
+        kind: 'rate',
         mode: 'open',
         ratePerS: roundedRate,
         ...(load.maxConcurrency !== undefined ? { maxConcurrency: load.maxConcurrency } : {}),

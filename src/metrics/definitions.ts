@@ -2,20 +2,28 @@ import type { RequestRecord } from '../io/schema/record.js'
 import { chunkView } from './chunks.js'
 
 /**
- * Every latency metric geopat reports, defined once. The summary, the CSV, the README glossary and
- * the report all read this list, so a new metric is one entry here.
+ * Every latency metric geopat reports, defined once: the distributions of summary.json's `metrics`.
+ * The summary, the CSV, the README glossary, SLOs and the report all read this list, so a new
+ * metric is one entry here. The run-level figures (throughput, goodput, tokens) are in
+ * run-figures.ts.
  *
- * `per-request` metrics give one value per successful request; `per-chunk` and `per-token` ones pool
- * many values per request over the whole run.
+ * `request` metrics give one value per successful request; `chunk` and `token` ones pool many
+ * values per request over the whole run.
  */
 export interface MetricDefinition {
   id: MetricId
   label: string
   unit: 'ms'
-  scope: 'per-request' | 'per-chunk' | 'per-token'
+  scope: 'request' | 'chunk' | 'token'
   formula: string
   /** The same quantity's name in the peer tools (see the README's glossary). */
   peerNames: string
+  /**
+   * A per-request objective on this metric (`tpot<=50`) is met by a request for which the metric is
+   * undefined (a one-token answer has no TPOT: it cannot breach a TPOT objective). Otherwise such
+   * a request misses it (no first token: no TTFT to meet the objective with).
+   */
+  undefinedMeetsObjective?: boolean
   /** Per-request metrics: the value for a successful record, or null when undefined for it. */
   perRequest?: (record: RequestRecord) => number | null
   /** Pooled metrics: calls `add(value, times)` for each value the record contributes. */
@@ -24,13 +32,12 @@ export interface MetricDefinition {
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
 
-
 export const METRICS: readonly MetricDefinition[] = [
   {
     id: 'ttft',
     label: 'Time to first token',
     unit: 'ms',
-    scope: 'per-request',
+    scope: 'request',
     formula: 'arrival of the first chunk carrying a token on any channel (content, reasoning, tool call) − send time',
     peerNames: 'vLLM/SGLang "TTFT" (vLLM also counts an empty role-only chunk), GuideLLM "time_to_first_token", AIPerf "Time to First Token"',
     perRequest: (record) => record.timeToFirstTokenMs,
@@ -39,7 +46,7 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'ttfc',
     label: 'Time to first content token',
     unit: 'ms',
-    scope: 'per-request',
+    scope: 'request',
     formula: 'arrival of the first chunk with non-empty answer text − send time (differs from TTFT for reasoning models)',
     peerNames: 'AIPerf "TTFT" (first non-empty content), LLMPerf "ttft"',
     perRequest: (record) => record.timeToFirstContentMs,
@@ -48,9 +55,10 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'tpot',
     label: 'Time per output token',
     unit: 'ms',
-    scope: 'per-request',
+    scope: 'request',
     formula: '(E2E − TTFT) / (output tokens − 1), output tokens from server usage when sent',
     peerNames: 'vLLM "TPOT" and AIPerf "Inter Token Latency" (same formula); GuideLLM\'s "TPOT" differs: (t_last − t_start) / out, TTFT included',
+    undefinedMeetsObjective: true,
     perRequest: (record) =>
       record.endToEndLatencyMs !== null && record.timeToFirstTokenMs !== null && record.outputTokens > 1
         ? (record.endToEndLatencyMs - record.timeToFirstTokenMs) / (record.outputTokens - 1)
@@ -60,10 +68,12 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'itl',
     label: 'Inter-token latency (per request)',
     unit: 'ms',
-    scope: 'per-request',
+    scope: 'request',
     formula:
-      '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
+      '(arrival of the last token chunk − arrival of the first) / (output tokens − tokens in the ' +
+      'first chunk): the tokens that arrived after the first chunk, over the time they took; TPOT without the tail after the last token',
     peerNames: 'GuideLLM "ITL" (t_last − t_first) / (out − 1); vLLM has no per-request ITL; LLMPerf\'s "ITL" is ≈ E2E / out',
+    undefinedMeetsObjective: true,
     perRequest: (record) => {
       const chunks = chunkView(record)
       if (chunks.count < 2) return null
@@ -79,7 +89,7 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'e2e',
     label: 'End-to-end latency',
     unit: 'ms',
-    scope: 'per-request',
+    scope: 'request',
     formula: 'end of the response body − send time',
     peerNames: 'vLLM "E2EL", GuideLLM "request_latency", AIPerf "Request Latency"',
     perRequest: (record) => record.endToEndLatencyMs,
@@ -88,9 +98,10 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'interTokenLatency',
     label: 'Inter-token latency (per token)',
     unit: 'ms',
-    scope: 'per-token',
+    scope: 'token',
     formula:
-      'for each network read after the first carrying k tokens, k values of (gap since the previous read) / k; k from per-chunk usage when the server sends it, else one per event',
+      'for each network read after the first carrying k tokens, k values of (gap since the previous ' +
+      'read) / k; k from per-chunk usage when the server sends it, else one per event',
     peerNames: 'no peer reports it; it recovers token latency when a server or proxy coalesces events',
     pooled: (record, add) => {
       const chunks = chunkView(record)
@@ -110,7 +121,7 @@ export const METRICS: readonly MetricDefinition[] = [
     id: 'interChunkLatency',
     label: 'Inter-chunk latency',
     unit: 'ms',
-    scope: 'per-chunk',
+    scope: 'chunk',
     formula: 'gaps between successive network reads carrying tokens, pooled over all requests',
     peerNames: 'vLLM/SGLang "ITL" (per parsed message), AIPerf "ICL"',
     pooled: (record, add) => {

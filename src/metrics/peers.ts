@@ -46,7 +46,8 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     name: 'TPOT',
     formula: '(E2E − TTFT) / (output tokens − 1), per request',
     values: (r, push) => {
-      if (r.endToEndLatencyMs !== null && r.timeToFirstTokenMs !== null && r.outputTokens > 1) push((r.endToEndLatencyMs - r.timeToFirstTokenMs) / (r.outputTokens - 1))
+      if (r.endToEndLatencyMs !== null && r.timeToFirstTokenMs !== null && r.outputTokens > 1)
+        push((r.endToEndLatencyMs - r.timeToFirstTokenMs) / (r.outputTokens - 1))
     },
   },
   {
@@ -88,7 +89,8 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     name: 'ITL',
     formula: '(latency − TTFT) / (output tokens − 1), per request',
     values: (r, push) => {
-      if (r.endToEndLatencyMs !== null && r.timeToFirstContentMs !== null && r.outputTokens > 1) push((r.endToEndLatencyMs - r.timeToFirstContentMs) / (r.outputTokens - 1))
+      if (r.endToEndLatencyMs !== null && r.timeToFirstContentMs !== null && r.outputTokens > 1)
+        push((r.endToEndLatencyMs - r.timeToFirstContentMs) / (r.outputTokens - 1))
     },
   },
   {

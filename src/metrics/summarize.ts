@@ -1,11 +1,16 @@
-import type { ErrorClass, RequestRecord } from '../io/schema/record.js'
-import { ERROR_CLASSES } from '../io/schema/record.js'
+import type { RequestRecord } from '../io/schema/record.js'
 import type { SloConfig } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
-import { chunkView } from './chunks.js'
 import { METRICS } from './definitions.js'
 import { type DistributionIntervals, StreamingDistribution, describeValuesWithIntervals } from './distribution.js'
-import { meetsSlo } from './goodput.js'
+import { type FigureValue, SUMMARY_GROUPS, type SummaryGroup, summaryPathOf } from './run-figure.js'
+import { RUN_FIGURES } from './run-figures.js'
+import { type RecordStream, runView, walkRunFigures } from './run-walk.js'
+import { compileSlo } from './slo.js'
+import { measurementWindow } from './window.js'
+
+export type { RecordStream } from './run-walk.js'
+export { coalescingOf } from './figures/tokens.js'
 
 /** What the load engine knows about a run besides its records. */
 export interface RunFacts {
@@ -24,240 +29,97 @@ export interface RunFacts {
   warnings: string[]
 }
 
-/** Above this many token events per network read on average, we say the stream is coalesced. */
-const COALESCING_EVENTS_PER_READ = 1.2
+/** The latency distributions of summary.json's `metrics`, over the measured successful requests. */
+function latencyDistributions(): { add(record: RequestRecord): void; describe(): Pick<RunSummary, 'metrics' | 'intervals'> } {
+  const perRequest = METRICS.flatMap((metric) => (metric.perRequest ? [{ metric, value: metric.perRequest, values: [] as number[] }] : []))
+  const pooled = METRICS.flatMap((metric) => {
+    if (!metric.pooled) return []
+    const distribution = new StreamingDistribution()
+    return [{ metric, values: metric.pooled, distribution, add: (value: number, times?: number) => distribution.add(value, times) }]
+  })
+  return {
+    add(record) {
+      for (const sink of perRequest) {
+        const value = sink.value(record)
+        if (value !== null) sink.values.push(value)
+      }
+      for (const sink of pooled) sink.values(record, sink.add)
+    },
+    describe() {
+      const metrics: RunSummary['metrics'] = {}
+      const intervals: Record<string, DistributionIntervals> = {}
+      for (const metric of METRICS) {
+        const sink = perRequest.find((s) => s.metric === metric)
+        if (sink) {
+          const described = describeValuesWithIntervals(sink.values)
+          metrics[metric.id] = described.distribution
+          intervals[metric.id] = described.intervals
+        } else {
+          metrics[metric.id] = pooled.find((s) => s.metric === metric)?.distribution.describe() ?? new StreamingDistribution().describe()
+        }
+      }
+      return { metrics, intervals }
+    },
+  }
+}
 
-/** Mean token events per network read of successful records, and whether that means coalescing. */
-export function coalescingOf(tokenEvents: number, reads: number): { eventsPerRead: number | null; detected: boolean } {
-  const eventsPerRead = reads > 0 ? tokenEvents / reads : null
-  return { eventsPerRead, detected: eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ }
+/** summary.json's figure groups (and `figures`, for the figures registered after them) from the figures' values. */
+function figureGroups(values: ReadonlyMap<string, FigureValue>): Record<SummaryGroup | 'figures', Record<string, FigureValue>> {
+  const groups = Object.fromEntries([...SUMMARY_GROUPS, 'figures'].map((group) => [group, {}])) as Record<SummaryGroup | 'figures', Record<string, FigureValue>>
+  for (const figure of RUN_FIGURES) {
+    const [group, key] = summaryPathOf(figure)
+    groups[group][key] = values.get(figure.id) ?? null
+  }
+  return groups
+}
+
+/** What the figures say a reader should know: coalesced streams, output counted by the client. */
+function figureWarnings(tokens: Record<string, FigureValue>): string[] {
+  const warnings: string[] = []
+  if (tokens.coalescingDetected === true) {
+    const eventsPerRead = typeof tokens.eventsPerRead === 'number' ? tokens.eventsPerRead : 0
+    warnings.push(
+      `the server or a proxy coalesces events (${eventsPerRead.toFixed(2)} token events per network ` +
+        `read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
+    )
+  }
+  const countedByClient = typeof tokens.outputCountedByClient === 'number' ? tokens.outputCountedByClient : 0
+  if (countedByClient > 0) warnings.push(`${countedByClient} responses had no usage: output tokens counted with the client's tokenizer`)
+  return warnings
 }
 
 /**
  * The run summary as a pure function of the records (vLLM's bench keeps the same contract): the
- * same records always give the same summary, so `geopat report` can recompute it from disk.
- *
- * The measurement window: requests sent before `warmup` seconds or after `sendEnd − cooldown` stay
- * in records.jsonl but leave the statistics. Throughput counts what arrived inside the window
- * [start, end], where start = warm-up end (or the first send) and end = cool-down start (or, with no
- * cool-down, the last completion: vLLM's convention, drain tail included).
+ * same records always give the same summary, so `geopat report` can recompute it from disk. One
+ * pass for the measurement window (window.ts), one for every registered run figure
+ * (run-figures.ts) and latency distribution (definitions.ts).
  */
-export type RecordStream = () => Iterable<RequestRecord> | AsyncIterable<RequestRecord>
-
 export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): Promise<RunSummary> {
-  const warmupMs = facts.requested.warmupS * 1000
-  const cooldownMs = facts.requested.cooldownS * 1000
-  const cooldownStartMs = cooldownMs > 0 ? facts.sendEndMs - cooldownMs : Number.POSITIVE_INFINITY
-  const counts = (record: RequestRecord): boolean => record.sendMs >= warmupMs && record.sendMs < cooldownStartMs
-
-  // Pass 1: the window's bounds when they depend on the data (first send, last completion).
-  let firstSendMs = Number.POSITIVE_INFINITY
-  let lastCompletionMs = Number.NEGATIVE_INFINITY
-  for await (const record of readRecords()) {
-    if (record.sendMs < firstSendMs) firstSendMs = record.sendMs
-    if (record.ok && counts(record)) {
-      const completion = record.sendMs + (record.endToEndLatencyMs ?? 0)
-      if (completion > lastCompletionMs) lastCompletionMs = completion
-    }
-  }
-  const windowStartMs = warmupMs > 0 ? warmupMs : Number.isFinite(firstSendMs) ? firstSendMs : 0
-  const windowEndMs = cooldownMs > 0 ? cooldownStartMs : Number.isFinite(lastCompletionMs) ? lastCompletionMs : windowStartMs
-  const windowMs = Math.max(0, windowEndMs - windowStartMs)
-  const inside = (t: number): boolean => t >= windowStartMs && t <= windowEndMs
-  const hasSlo = facts.slo.ttftMs !== undefined || facts.slo.tpotMs !== undefined || facts.slo.e2eMs !== undefined
-
-  const errors = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as Record<ErrorClass, number>
-  const perRequestValues = new Map<string, number[]>()
-  const pooled = new Map<string, StreamingDistribution>()
-  for (const metric of METRICS) {
-    if (metric.perRequest) perRequestValues.set(metric.id, [])
-    else pooled.set(metric.id, new StreamingDistribution())
-  }
-  // Resolved once, not per record: this loop runs for every request of a long run.
-  const perRequestSinks = METRICS.flatMap((m) => (m.perRequest ? [{ value: m.perRequest, values: perRequestValues.get(m.id) as number[] }] : []))
-  const pooledSinks = METRICS.flatMap((m) => {
-    if (!m.pooled) return []
-    const sink = pooled.get(m.id) as StreamingDistribution
-    return [{ values: m.pooled, add: (value: number, times?: number) => sink.add(value, times) }]
+  const window = await measurementWindow(readRecords, { warmupS: facts.requested.warmupS, cooldownS: facts.requested.cooldownS, sendEndMs: facts.sendEndMs })
+  const view = runView(window, compileSlo(facts.slo))
+  const latencies = latencyDistributions()
+  const values = await walkRunFigures(readRecords, view, RUN_FIGURES, (record) => {
+    if (record.ok && window.counts(record)) latencies.add(record)
   })
-  let sent = 0
-  let succeeded = 0
-  let retries = 0
-  let inWindow = 0
-  let succeededInWindow = 0
-  let excludedWarmup = 0
-  let excludedCooldown = 0
-  let inputRequestedSum = 0
-  let inputServerSum = 0
-  let inputRequestedPairedSum = 0
-  let inputPairs = 0
-  let outputRequestedSum = 0
-  let outputRequestedCount = 0
-  let outputSum = 0
-  let outputFromServer = 0
-  let outputCounted = 0
-  let tokenEventsSum = 0
-  let readsSum = 0
-  // Throughput: tokens and completions that happened inside the window, from any request.
-  let outputTokensInWindow = 0
-  let inputTokensInWindow = 0
-  let completionsInWindow = 0
-  let goodCompletionsInWindow = 0
-  let goodOutputTokensInWindow = 0
-  let goodCandidates = 0
-  let goodCount = 0
-
-  const addThroughput = (record: RequestRecord): void => {
-    const completion = record.sendMs + (record.endToEndLatencyMs ?? 0)
-    if (inside(record.sendMs) && inside(completion)) {
-      // The whole request is inside the window: every token counts, no need to look at chunks.
-      outputTokensInWindow += record.outputTokens
-    } else {
-      const chunks = chunkView(record)
-      const scale = chunks.totalTokens > 0 ? record.outputTokens / chunks.totalTokens : 0
-      for (let i = 0; i < chunks.count; i++) if (inside(record.sendMs + chunks.timeMs(i))) outputTokensInWindow += chunks.tokens(i) * scale
-    }
-    if (record.timeToFirstTokenMs !== null && inside(record.sendMs + record.timeToFirstTokenMs)) {
-      inputTokensInWindow += record.inputTokens ?? 0
-    }
-    const good = hasSlo && counts(record) && meetsSlo(record, facts.slo)
-    if (hasSlo && counts(record)) {
-      goodCandidates++
-      if (good) goodCount++
-    }
-    if (inside(completion)) {
-      completionsInWindow++
-      if (good) {
-        goodCompletionsInWindow++
-        goodOutputTokensInWindow += record.outputTokens
-      }
-    }
-  }
-
-  // Pass 2: everything else.
-  for await (const record of readRecords()) {
-    sent++
-    retries += record.retries
-    if (record.ok) succeeded++
-    else if (record.errorClass) errors[record.errorClass]++
-    if (record.ok) addThroughput(record)
-    if (record.sendMs < warmupMs) {
-      excludedWarmup++
-      continue
-    }
-    if (record.sendMs >= cooldownStartMs) {
-      excludedCooldown++
-      continue
-    }
-    inWindow++
-    if (!record.ok) continue
-    succeededInWindow++
-    for (const sink of perRequestSinks) {
-      const value = sink.value(record)
-      if (value !== null) sink.values.push(value)
-    }
-    for (const sink of pooledSinks) sink.values(record, sink.add)
-    if (record.requestedInputTokens !== null) {
-      inputRequestedSum += record.requestedInputTokens
-      if (record.inputTokensSource === 'server' && record.inputTokens !== null) {
-        inputServerSum += record.inputTokens
-        inputRequestedPairedSum += record.requestedInputTokens
-        inputPairs++
-      }
-    }
-    if (record.requestedOutputTokens !== null) {
-      outputRequestedSum += record.requestedOutputTokens
-      outputRequestedCount++
-    }
-    outputSum += record.outputTokens
-    if (record.outputTokensSource === 'server') outputFromServer++
-    else outputCounted++
-    tokenEventsSum += record.tokenEvents
-    readsSum += chunkView(record).count
-  }
-
-  const rule =
-    warmupMs > 0 || cooldownMs > 0
-      ? `requests sent in [${fmt(windowStartMs)} ms, ${cooldownMs > 0 ? fmt(cooldownStartMs) : 'end'}) count; throughput = what arrived in [${fmt(windowStartMs)}, ${fmt(windowEndMs)}] ms`
-      : `all requests count; throughput over first send → last completion (${fmt(windowStartMs)} → ${fmt(windowEndMs)} ms)`
-
-  const perSecond = (count: number): number => (windowMs > 0 ? count / (windowMs / 1000) : 0)
-
-  const metrics: RunSummary['metrics'] = {}
-  const intervals: Record<string, DistributionIntervals> = {}
-  for (const metric of METRICS) {
-    if (metric.perRequest) {
-      const described = describeValuesWithIntervals(perRequestValues.get(metric.id) ?? [])
-      metrics[metric.id] = described.distribution
-      intervals[metric.id] = described.intervals
-    } else {
-      metrics[metric.id] = (pooled.get(metric.id) as StreamingDistribution).describe()
-    }
-  }
-
-  const { eventsPerRead, detected: coalescingDetected } = coalescingOf(tokenEventsSum, readsSum)
-  const warnings = [...facts.warnings]
-  if (coalescingDetected) {
-    warnings.push(
-      `the server or a proxy coalesces events (${(eventsPerRead ?? 0).toFixed(2)} token events per network read): per-chunk "ITL" (vLLM's) understates token latency; use interTokenLatency or TPOT`,
-    )
-  }
-  if (outputCounted > 0) {
-    warnings.push(`${outputCounted} responses had no usage: output tokens counted with the client's tokenizer`)
-  }
-
+  const groups = figureGroups(values)
+  const { metrics, intervals } = latencies.describe()
   return {
     endpoint: facts.endpoint,
     step: facts.step,
     stepLabel: facts.stepLabel,
     requested: facts.requested,
     achieved: facts.achieved,
-    window: { startMs: windowStartMs, endMs: windowEndMs, durationS: windowMs / 1000, rule },
-    requests: {
-      sent,
-      succeeded,
-      failed: sent - succeeded,
-      errors,
-      inWindow,
-      succeededInWindow,
-      excludedWarmup,
-      excludedCooldown,
-      retries,
-    },
-    tokens: {
-      inputRequestedMean: succeededInWindow > 0 && inputRequestedSum > 0 ? inputRequestedSum / succeededInWindow : null,
-      inputServerMean: inputPairs > 0 ? inputServerSum / inputPairs : null,
-      inputDiscrepancyPct:
-        inputRequestedPairedSum > 0 ? ((inputServerSum - inputRequestedPairedSum) / inputRequestedPairedSum) * 100 : null,
-      outputRequestedMean: outputRequestedCount > 0 ? outputRequestedSum / outputRequestedCount : null,
-      outputMean: succeededInWindow > 0 ? outputSum / succeededInWindow : null,
-      outputFromServerUsage: outputFromServer,
-      outputCountedByClient: outputCounted,
-      eventsPerRead,
-      coalescingDetected,
-    },
-    throughput: {
-      requestsPerS: perSecond(completionsInWindow),
-      outputTokensPerS: perSecond(outputTokensInWindow),
-      totalTokensPerS: perSecond(outputTokensInWindow + inputTokensInWindow),
-    },
-    goodput: hasSlo
-      ? {
-          slo: facts.slo,
-          requestsPerS: perSecond(goodCompletionsInWindow),
-          outputTokensPerS: perSecond(goodOutputTokensInWindow),
-          fractionOfRequests: goodCandidates > 0 ? goodCount / goodCandidates : null,
-        }
-      : null,
+    window: groups.window as RunSummary['window'],
+    requests: groups.requests as RunSummary['requests'],
+    tokens: groups.tokens as RunSummary['tokens'],
+    throughput: groups.throughput as RunSummary['throughput'],
+    goodput: view.hasSlo ? ({ slo: facts.slo, ...groups.goodput } as RunSummary['goodput']) : null,
+    ...(Object.keys(groups.figures).length > 0 ? { figures: groups.figures as NonNullable<RunSummary['figures']> } : {}),
     metrics,
     intervals,
     client: facts.client,
     interrupted: facts.interrupted,
     ...(facts.serverLost ? { serverLost: facts.serverLost } : {}),
-    warnings,
+    warnings: [...facts.warnings, ...figureWarnings(groups.tokens)],
   }
-}
-
-function fmt(ms: number): string {
-  return ms.toFixed(0)
 }

@@ -3,6 +3,7 @@ import type { LengthSpec } from '../input/distributions.js'
 import { createLengthSampler } from '../input/distributions.js'
 import type { LoadStep } from '../load/runner.js'
 import type { SloConfig } from '../io/schema/scenario.js'
+import { compileSlo, hasObjectives, requestObjectiveMax, runObjectivesMissed } from '../metrics/slo.js'
 import type { EndpointSizing, Estimate } from '../io/schema/sizing.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import { type ImpliedCapacity, type LengthMoments, impliedCapacity } from '../sim/engine/implied-capacity.js'
@@ -65,7 +66,9 @@ export function capacityFromSweep(runs: RunSummary[], attainmentTarget: number):
     .filter((run) => run.goodput !== null && run.requests.inWindow > 0)
     .map((run) => {
       const n = run.requests.inWindow
-      const fraction = run.goodput?.fractionOfRequests ?? 0
+      // A level whose distribution (ttft.p99<=…) or run objectives miss does not meet the SLO at any attainment.
+      const missed = run.goodput ? runObjectivesMissed(run, compileSlo(run.goodput.slo)).length > 0 : false
+      const fraction = missed ? 0 : (run.goodput?.fractionOfRequests ?? 0)
       const good = Math.round(fraction * n)
       const [low, high] = wilsonInterval(good, n)
       return { run, ratePerS: run.throughput.requestsPerS, attainment: fraction, low, high, n }
@@ -155,11 +158,10 @@ export function lengthMoments(input: LengthSpec, output: LengthSpec, seed: numbe
  * is a t-interval over the searches.
  */
 export async function capacityFromSimulator(options: SimulatedCapacityOptions): Promise<ReplicaCapacity> {
-  if (options.slo.ttftMs === undefined && options.slo.tpotMs === undefined && options.slo.e2eMs === undefined) {
-    throw new UserError('--slo: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
-  }
+  const slo = compileSlo(options.slo)
+  if (!hasObjectives(slo)) throw new UserError('--slo: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
   const moments = lengthMoments(options.inputTokens, options.outputTokens, options.seed)
-  const firstCut = impliedCapacity(options.profile, options.confidential, moments, options.slo.tpotMs)
+  const firstCut = impliedCapacity(options.profile, options.confidential, moments, requestObjectiveMax(slo, 'tpot'))
   if (!(firstCut.ratePerS > 0)) throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)
   const tolerance = options.tolerance ?? 0.01
   const evaluations: Evaluation[] = []
@@ -182,7 +184,7 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
       warmupS,
       cooldownS,
     })
-    const attainment = summary.goodput?.fractionOfRequests ?? 0
+    const attainment = runObjectivesMissed(summary, slo).length > 0 ? 0 : (summary.goodput?.fractionOfRequests ?? 0)
     evaluations.push({ ratePerS, attainment, requests: summary.requests.inWindow, seed })
     return { attainment, outputMean: summary.tokens.outputMean, inputMean: summary.tokens.inputServerMean }
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { describeValues, percentileOfSorted } from '../../src/metrics/distribution.js'
 import { metricById } from '../../src/metrics/definitions.js'
-import { meetsSlo } from '../../src/metrics/goodput.js'
+import { compileSlo, meetsRequestObjectives } from '../../src/metrics/slo.js'
+import type { SloConfig } from '../../src/io/schema/scenario.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { judgeClient } from '../../src/load/client-check.js'
 import { emptyDistribution } from '../../src/metrics/distribution.js'
@@ -52,14 +53,35 @@ function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: num
   }
 }
 
-const client = judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0.1, sendLatenessMs: emptyDistribution(), dispatchWaitMs: emptyDistribution(), dispatchWaitShare: 0, cpuCores: 0.1, workers: 1 })
+const client = judgeClient({
+  eventLoopDelayMeanMs: 0,
+  eventLoopDelayP99Ms: 0,
+  eventLoopDelayMaxMs: 0,
+  eventLoopUtilization: 0.1,
+  sendLatenessMs: emptyDistribution(),
+  dispatchWaitMs: emptyDistribution(),
+  dispatchWaitShare: 0,
+  cpuCores: 0.1,
+  workers: 1,
+})
 
 function facts(overrides: Partial<RunFacts> = {}): RunFacts {
   return {
     endpoint: { label: 'e', url: 'http://x', model: 'm', api: 'chat' },
     step: 0,
     stepLabel: 'test',
-    requested: { mode: 'closed', concurrency: 1, ratePerS: null, arrival: null, burstiness: null, maxConcurrency: null, requests: null, durationS: null, warmupS: 0, cooldownS: 0 },
+    requested: {
+      mode: 'closed',
+      concurrency: 1,
+      ratePerS: null,
+      arrival: null,
+      burstiness: null,
+      maxConcurrency: null,
+      requests: null,
+      durationS: null,
+      warmupS: 0,
+      cooldownS: 0,
+    },
     achieved: { concurrencyMean: 1, concurrencyMax: 1, sendRatePerS: null, runDurationS: 1 },
     client,
     interrupted: false,
@@ -108,6 +130,7 @@ describe('metric definitions', () => {
   })
 
   it('goodput needs every SLO met, and success', () => {
+    const meetsSlo = (r: RequestRecord, config: SloConfig): boolean => meetsRequestObjectives(r, compileSlo(config))
     const fast = record({ ttft: 50, itl: 5 })
     const slow = record({ ttft: 500, itl: 5 })
     expect(meetsSlo(fast, { ttftMs: 100, tpotMs: 10 })).toBe(true)

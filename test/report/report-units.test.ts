@@ -6,7 +6,8 @@ import { ChartBook, escapeXml, intervalChart, isChartSvg, lineChart, unsafeMarku
 import { estimate, num, pct, plain, range, ratioChange, signed } from '../../src/report/format.js'
 import { Reservoir, compareStepLayout } from '../../src/report/latencies.js'
 import { createRenderer, TEMPLATE_DIR } from '../../src/report/render.js'
-import { cdfPoints, kneeOf } from '../../src/report/sections/endpoints.js'
+import { kneeOf } from '../../src/metrics/knee.js'
+import { cdfPoints } from '../../src/report/sections/endpoints.js'
 import { ageInDays, sourcesAndStaleness } from '../../src/report/sections/methodology.js'
 import { XSS_LABEL } from './fixtures.js'
 
@@ -66,10 +67,10 @@ describe('latency CDFs from records', () => {
 
   it('finds the knee with compare’s rule (median TTFT within 3× the one-at-a-time value)', () => {
     const steps = [
-      { label: 'synchronous', offeredRatePerS: 1, ttftP50Ms: 20 },
-      { label: 'throughput', offeredRatePerS: null, ttftP50Ms: 900 },
-      { label: 'rate 5', offeredRatePerS: 5, ttftP50Ms: 40 },
-      { label: 'rate 9', offeredRatePerS: 9, ttftP50Ms: 300 },
+      { kind: 'synchronous' as const, offeredRatePerS: 1, ttftP50Ms: 20 },
+      { kind: 'throughput' as const, offeredRatePerS: null, ttftP50Ms: 900 },
+      { kind: 'rate' as const, offeredRatePerS: 5, ttftP50Ms: 40 },
+      { kind: 'rate' as const, offeredRatePerS: 9, ttftP50Ms: 300 },
     ]
     expect(kneeOf(steps)).toEqual({ ratePerS: 5, nextRatePerS: 9 })
   })

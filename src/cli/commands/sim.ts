@@ -1,6 +1,6 @@
 import type { SimServeError, SimServeResult } from '../../app/sim.js'
 import type { RunSummary } from '../../io/schema/summary.js'
-import { formatRunTable } from '../../io/output/summary-formats.js'
+import { formatRunTable } from '../render/summary-formats.js'
 import { listProfiles } from '../../sim/engine/profile.js'
 import { listWorkloads } from '../../sim/workload.js'
 import { GeopatCommand } from '../../util/base-command.js'

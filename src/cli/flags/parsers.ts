@@ -1,6 +1,7 @@
 import { parseLengthFlag } from '../../input/distributions.js'
 import type { LengthSpec } from '../../io/schema/length-spec.js'
 import type { Scenario } from '../../io/schema/scenario.js'
+import { parseSloExpression } from '../../metrics/slo.js'
 import { UserError } from '../../util/errors.js'
 
 /**
@@ -78,17 +79,8 @@ export const header: Parser<[string, string]> = (value) => {
 /** Repeated `--header "Name: value"` → { Name: value, ... }. */
 export const headers = (values: readonly string[]): Record<string, string> => Object.fromEntries(values.map(header))
 
-/** `ttft=500,tpot=50,e2e=10000` (ms) → { ttftMs, tpotMs, e2eMs }. */
-export const slo: Parser<Scenario['slo']> = (value) => {
-  const objectives: Scenario['slo'] = {}
-  for (const part of commaList(value)) {
-    const match = /^(ttft|tpot|e2e|e2el)\s*=\s*([0-9.]+)\s*(ms)?$/i.exec(part)
-    const ms = match ? Number(match[2]) : Number.NaN
-    if (!match || !(ms > 0)) throw new UserError(`"${part}" must look like ttft=MS, tpot=MS or e2e=MS with a positive number`)
-    const key = (match[1] as string).toLowerCase()
-    if (key === 'ttft') objectives.ttftMs = ms
-    else if (key === 'tpot') objectives.tpotMs = ms
-    else objectives.e2eMs = ms
-  }
-  return objectives
-}
+/**
+ * `--slo`: objectives joined with commas, `ttft=500,tpot=50,e2e=10000` (per request, ms) or any
+ * registered metric and statistic, `ttft.p99<=500` (one definition: src/metrics/slo.ts).
+ */
+export const slo: Parser<Scenario['slo']> = (value) => parseSloExpression(value, '')

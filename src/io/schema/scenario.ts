@@ -114,11 +114,18 @@ export const inputSchema = z
   .strict()
 export type InputConfig = z.infer<typeof inputSchema>
 
+/**
+ * The SLO (src/metrics/slo.ts defines what it means): per-request objectives on TTFT, TPOT and E2E
+ * in ms, and any other objective as an expression naming a registered metric, e.g. `ttft.p99<=500`,
+ * `itl<=30`, `throughput.requestsPerS>=10` (the metric names are checked against the registry when
+ * the SLO is compiled).
+ */
 export const sloSchema = z
   .object({
     ttftMs: z.number().positive().optional(),
     tpotMs: z.number().positive().optional(),
     e2eMs: z.number().positive().optional(),
+    objectives: z.array(z.string().regex(/^\s*[A-Za-z][A-Za-z0-9.]*\s*(<=|>=|=)\s*[0-9.]/, 'must look like METRIC<=MS or METRIC.STAT<=MS, e.g. ttft.p99<=500')).optional(),
   })
   .strict()
 export type SloConfig = z.infer<typeof sloSchema>

@@ -23,9 +23,7 @@ export const distributionSchema = z
 const errorCountsSchema = z.object(Object.fromEntries(ERROR_CLASSES.map((c) => [c, z.number().int().nonnegative()]))).strict()
 
 const rangeSchema = z.tuple([z.number(), z.number()]).nullable()
-export const intervalsSchema = z
-  .object({ confidence: z.number(), mean: rangeSchema, p50: rangeSchema, p90: rangeSchema, p99: rangeSchema })
-  .strict()
+export const intervalsSchema = z.object({ confidence: z.number(), mean: rangeSchema, p50: rangeSchema, p90: rangeSchema, p99: rangeSchema }).strict()
 
 export const clientCheckSchema = z
   .object({
@@ -64,24 +62,23 @@ export const clientCheckSchema = z
      * worker's): how many, their sum and the longest, and readDelayMeanMs = Σ pause² / (2 × wall
      * time), the mean wait of a read arriving at a random moment.
      */
-    gcPauses: z
-      .object({ count: z.number().int().nonnegative(), totalMs: z.number(), maxMs: z.number(), readDelayMeanMs: z.number() })
-      .strict()
-      .optional(),
+    gcPauses: z.object({ count: z.number().int().nonnegative(), totalMs: z.number(), maxMs: z.number(), readDelayMeanMs: z.number() }).strict().optional(),
   })
   .strict()
 
-/** One endpoint × one load step: the numbers a user reads. */
 /** The server went away during a run (connect errors in a row, or a stall): sending stopped. */
 export const serverLostSchema = z
   .object({ since: z.string(), reason: z.enum(['connect-errors', 'stall']), consecutiveConnectErrors: z.number().int().nonnegative() })
   .strict()
 
+/**
+ * One endpoint × one load step: the numbers a user reads. The run-level figures of window,
+ * requests, tokens, throughput and goodput are the ones src/metrics/run-figures.ts defines (a test
+ * holds the two lists equal).
+ */
 export const runSummarySchema = z
   .object({
-    endpoint: z
-      .object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) })
-      .strict(),
+    endpoint: z.object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) }).strict(),
     step: z.number().int().nonnegative(),
     stepLabel: z.string(),
     requested: z
@@ -108,9 +105,7 @@ export const runSummarySchema = z
         runStartedAtUnixMs: z.number().optional(),
       })
       .strict(),
-    window: z
-      .object({ startMs: z.number(), endMs: z.number(), durationS: z.number(), rule: z.string() })
-      .strict(),
+    window: z.object({ startMs: z.number(), endMs: z.number(), durationS: z.number(), rule: z.string() }).strict(),
     requests: z
       .object({
         sent: z.number().int().nonnegative(),
@@ -148,13 +143,21 @@ export const runSummarySchema = z
       .strict(),
     goodput: z
       .object({
-        slo: z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional() }).strict(),
+        /** The SLO as given (src/metrics/slo.ts): per-request TTFT, TPOT, E2E in ms; other objectives as expressions. */
+        slo: z
+          .object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional(), objectives: z.array(z.string()).optional() })
+          .strict(),
         requestsPerS: z.number(),
         outputTokensPerS: z.number(),
         fractionOfRequests: nullableNumber,
       })
       .strict()
       .nullable(),
+    /**
+     * The run-level figures registered after the groups above (src/metrics/run-figures.ts), by id;
+     * absent when there are none.
+     */
+    figures: z.record(z.string(), z.union([z.number(), z.boolean(), z.string(), z.null()])).optional(),
     metrics: z.record(z.string(), distributionSchema),
     /** 95% intervals of the per-request metrics' mean and percentiles within this run. */
     intervals: z.record(z.string(), intervalsSchema),

@@ -1,0 +1,143 @@
+import type { RequestRecord } from '../../io/schema/record.js'
+import { chunkView } from '../chunks.js'
+import { type RunFigure, type RunView, countOf, measured, numberOf, sumOf } from '../run-figure.js'
+
+/** Tokens per request (asked, counted by the server or the client) and how the stream carried them. */
+
+/** Above this many token events per network read on average, we say the stream is coalesced. */
+const COALESCING_EVENTS_PER_READ = 1.2
+
+/** Mean token events per network read of successful records, and whether that means coalescing. */
+export function coalescingOf(tokenEvents: number, reads: number): { eventsPerRead: number | null; detected: boolean } {
+  const eventsPerRead = reads > 0 ? tokenEvents / reads : null
+  return { eventsPerRead, detected: eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ }
+}
+
+/** The measured request's input counted by the server, paired with what was asked. */
+const inputPaired = (record: RequestRecord, run: RunView): boolean =>
+  measured(record, run) && record.requestedInputTokens !== null && record.inputTokensSource === 'server' && record.inputTokens !== null
+
+export const TOKEN_FIGURES: RunFigure[] = [
+  {
+    id: 'tokens.inputRequestedMean',
+    label: 'Prompt tokens asked, mean',
+    unit: 'tokens',
+    scope: 'run',
+    description: 'prompt tokens geopat asked for, summed over measured successful requests / their number (null when none was asked)',
+    dependsOn: { record: ['requestedInputTokens'], figures: ['requests.succeededInWindow'] },
+    csvColumn: null,
+    sums: { requested: sumOf((record, run) => (measured(record, run) ? record.requestedInputTokens : null)) },
+    value: (sums, _, figure) => {
+      const succeeded = numberOf(figure, 'requests.succeededInWindow') ?? 0
+      const requested = sums.requested ?? 0
+      return succeeded > 0 && requested > 0 ? requested / succeeded : null
+    },
+  },
+  {
+    id: 'tokens.inputServerMean',
+    label: 'Prompt tokens counted by the server, mean',
+    unit: 'tokens',
+    scope: 'run',
+    description: "the server's prompt token count (usage) over the measured requests that report it",
+    dependsOn: { record: ['requestedInputTokens', 'inputTokens', 'inputTokensSource'], figures: [] },
+    csvColumn: null,
+    sums: { server: sumOf((record, run) => (inputPaired(record, run) ? record.inputTokens : null)), pairs: countOf(inputPaired) },
+    value: (sums) => ((sums.pairs ?? 0) > 0 ? (sums.server ?? 0) / (sums.pairs ?? 0) : null),
+  },
+  {
+    id: 'tokens.inputDiscrepancyPct',
+    label: 'Prompt token discrepancy',
+    unit: '%',
+    scope: 'run',
+    description: '(server − requested) / requested × 100, over the measured requests where both are known',
+    dependsOn: { record: ['requestedInputTokens', 'inputTokens', 'inputTokensSource'], figures: [] },
+    csvColumn: 'input_tokens_discrepancy_pct',
+    sums: {
+      server: sumOf((record, run) => (inputPaired(record, run) ? record.inputTokens : null)),
+      requested: sumOf((record, run) => (inputPaired(record, run) ? record.requestedInputTokens : null)),
+    },
+    value: (sums) => {
+      const requested = sums.requested ?? 0
+      return requested > 0 ? (((sums.server ?? 0) - requested) / requested) * 100 : null
+    },
+  },
+  {
+    id: 'tokens.outputRequestedMean',
+    label: 'Output tokens asked, mean',
+    unit: 'tokens',
+    scope: 'run',
+    description: 'output tokens asked for (max_tokens), mean over the measured successful requests that asked',
+    dependsOn: { record: ['requestedOutputTokens'], figures: [] },
+    csvColumn: null,
+    sums: {
+      requested: sumOf((record, run) => (measured(record, run) ? record.requestedOutputTokens : null)),
+      asked: countOf((record, run) => measured(record, run) && record.requestedOutputTokens !== null),
+    },
+    value: (sums) => ((sums.asked ?? 0) > 0 ? (sums.requested ?? 0) / (sums.asked ?? 0) : null),
+  },
+  {
+    id: 'tokens.outputMean',
+    label: 'Output tokens, mean',
+    unit: 'tokens',
+    scope: 'run',
+    description: "output tokens per measured successful request (the server's usage when sent, else counted by the client)",
+    dependsOn: { record: ['outputTokens'], figures: ['requests.succeededInWindow'] },
+    csvColumn: null,
+    sums: { output: sumOf((record, run) => (measured(record, run) ? record.outputTokens : null)) },
+    value: (sums, _, figure) => {
+      const succeeded = numberOf(figure, 'requests.succeededInWindow') ?? 0
+      return succeeded > 0 ? (sums.output ?? 0) / succeeded : null
+    },
+  },
+  {
+    id: 'tokens.outputFromServerUsage',
+    label: 'Output counted by the server',
+    unit: 'requests',
+    scope: 'run',
+    description: "measured successful requests whose output tokens are the server's usage",
+    dependsOn: { record: ['outputTokensSource'], figures: [] },
+    csvColumn: null,
+    sums: { server: countOf((record, run) => measured(record, run) && record.outputTokensSource === 'server') },
+    value: (sums) => sums.server ?? 0,
+  },
+  {
+    id: 'tokens.outputCountedByClient',
+    label: 'Output counted by the client',
+    unit: 'requests',
+    scope: 'run',
+    description: "measured successful requests without usage: output tokens counted with the client's tokenizer",
+    dependsOn: { record: ['outputTokensSource'], figures: [] },
+    csvColumn: null,
+    sums: { client: countOf((record, run) => measured(record, run) && record.outputTokensSource !== 'server') },
+    value: (sums) => sums.client ?? 0,
+  },
+  {
+    id: 'tokens.eventsPerRead',
+    label: 'Token events per network read',
+    unit: 'events',
+    scope: 'run',
+    description:
+      'token events / network reads carrying tokens, over measured successful requests; above ' +
+      `${COALESCING_EVENTS_PER_READ} the server or a proxy coalesces`,
+    dependsOn: { record: ['tokenEvents', 'chunks'], figures: [] },
+    csvColumn: 'events_per_read',
+    sums: {
+      events: sumOf((record, run) => (measured(record, run) ? record.tokenEvents : null)),
+      reads: sumOf((record, run) => (measured(record, run) ? chunkView(record).count : null)),
+    },
+    value: (sums) => coalescingOf(sums.events ?? 0, sums.reads ?? 0).eventsPerRead,
+  },
+  {
+    id: 'tokens.coalescingDetected',
+    label: 'Coalescing detected',
+    unit: 'yes/no',
+    scope: 'run',
+    description: `token events per network read above ${COALESCING_EVENTS_PER_READ}: per-chunk gaps understate token latency`,
+    dependsOn: { record: [], figures: ['tokens.eventsPerRead'] },
+    csvColumn: null,
+    value: (_, __, figure) => {
+      const eventsPerRead = numberOf(figure, 'tokens.eventsPerRead')
+      return eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ
+    },
+  },
+]
