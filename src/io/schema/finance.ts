@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { confidenceSchema, currencySchema, isoDateSchema } from './catalog.js'
-import { boundedUncertain, yearlyRateSchema } from './tco-model.js'
+import { boundedUncertain, yearlyRateSchema } from './uncertain-number.js'
 
 /**
  * The finance mechanics file (data/finance/mechanics.yaml, or the model's finance.file): price trends
