@@ -1,4 +1,4 @@
-import type { ChartSvg } from './charts.js'
+import type { ChartSvg } from './chart-book.js'
 
 /**
  * The data each template partial reads. Every displayed value is a string formatted in TypeScript

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Handlebars from 'handlebars'
 import { PACKAGE_ROOT } from '../util/version.js'
-import { isChartSvg } from './charts.js'
+import { isChartSvg } from './chart-book.js'
 import type { ReportModel, Tone } from './model.js'
 
 export const TEMPLATE_DIR = join(PACKAGE_ROOT, 'templates')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ChartBook } from '../../src/report/charts.js'
+import { ChartBook } from '../../src/report/chart-book.js'
 import type { Loaded, ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
 import { complianceTaxOf, paybackRange, tcoSection } from '../../src/report/sections/tco.js'

@@ -1,6 +1,7 @@
 import { describeDemand, describeFailure, describeSale } from '../../io/output/sizing-format.js'
 import type { Estimate, SizingResult } from '../../io/schema/sizing.js'
-import { type ChartBook, scatterChart } from '../charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { scatterChart } from '../charts.js'
 import { num, pct, range, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type CapacitySection, type SizingBlock, type Tone, n, table } from '../model.js'

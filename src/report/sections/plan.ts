@@ -1,5 +1,7 @@
 import type { Plan } from '../../io/schema/plan.js'
-import { type ChartBook, ganttChart, graphChart, lineChart } from '../charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { lineChart } from '../charts.js'
+import { ganttChart, graphChart } from '../plan-charts.js'
 import { num, plain } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type PlanSection, type Tone, n, table } from '../model.js'
