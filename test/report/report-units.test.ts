@@ -8,7 +8,7 @@ import { estimate, num, pct, plain, range, ratioChange, signed } from '../../src
 import { Reservoir, compareStepLayout } from '../../src/report/latencies.js'
 import { createRenderer, TEMPLATE_DIR } from '../../src/report/render.js'
 import { cdfPoints, kneeOf } from '../../src/report/sections/endpoints.js'
-import { ageInDays, sourcesAndStaleness } from '../../src/report/sections/methodology.js'
+import { figureAgeInDays, sourcesAndStaleness } from '../../src/report/sections/methodology.js'
 import { XSS_LABEL } from './fixtures.js'
 
 describe('report number formatting', () => {
@@ -164,9 +164,19 @@ describe('charts and escaping', () => {
 })
 
 describe('sources and staleness', () => {
+  it('ages a figure dated by year, month, day or timestamp from its first day; none for no date or an unreadable one', () => {
+    const now = new Date('2026-11-24T00:00:00Z')
+    expect(figureAgeInDays('2026', now)).toBe(327) // 2026-01-01
+    expect(figureAgeInDays('2026-11-20', now)).toBe(4)
+    expect(figureAgeInDays('2026-11-20T18:30:00Z', now)).toBe(4)
+    expect(figureAgeInDays('2026-12-01', now)).toBe(-7)
+    expect(figureAgeInDays(null, now)).toBeNull()
+    expect(figureAgeInDays('last spring', now)).toBeNull()
+  })
+
   it('flags stale, ageing, undated and low-confidence figures', () => {
     const now = new Date('2026-11-24T00:00:00Z')
-    expect(ageInDays('2026-11', now)).toBe(23)
+    expect(figureAgeInDays('2026-11', now)).toBe(23)
     const { sources, staleness } = sourcesAndStaleness(
       [
         { figure: 'fresh', value: '1', source: 's', date: '2026-10-01', confidence: 'high', foundIn: 'f' },
