@@ -72,10 +72,9 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
   const rows: RowInput[] = result.options.map((o) => {
     const mc = o.monteCarlo
     const saving = mc?.savings ?? null
-    const tone: Tone = !o.feasible ? 'bad' : saving ? (saving.p50 > 0 ? 'good' : null) : o.savings && o.savings.npv > 0 ? 'good' : null
     const payback = mc?.paybackMonth ?? null
     return {
-      tone,
+      tone: optionTone(o),
       cells: [
         `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
         `${o.kind}${o.strategy ? ` · ${o.strategy}` : ''}`,
@@ -95,6 +94,14 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
     rows,
     `Basis: ${result.basis?.headline ?? `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws`}. Conventions: ${result.model.conventions}.`,
   )
+}
+
+/** Excluded: bad; a saving against the baseline (Monte Carlo P50, else deterministic): good. */
+function optionTone(o: TcoResult['options'][number]): Tone {
+  if (!o.feasible) return 'bad'
+  const saving = o.monteCarlo?.savings ?? null
+  if (saving) return saving.p50 > 0 ? 'good' : null
+  return o.savings && o.savings.npv > 0 ? 'good' : null
 }
 
 /** The deterministic case (every input at its mode), in its own table: never beside a quantile as if the same basis. */
