@@ -30,8 +30,22 @@ export function describeSlo(slo: { ttftMs?: number; tpotMs?: number; e2eMs?: num
 function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock {
   const { data, file } = loaded
   use(file, 'capacity')
+  return {
+    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    facts: sizingFacts(data),
+    capacity: capacityTable(data),
+    fleet: fleetTable(data),
+    costs: costsTable(data),
+    attainmentChart: attainmentChart(book, data, file.path),
+    warnings: data.endpoints.flatMap((e) => e.warnings.map((w) => `${e.label}: ${w}`)),
+  }
+}
+
+
+/** The demand, SLO and policy the sizing answers, and when it was computed. */
+function sizingFacts(data: SizingResult): SizingBlock['facts'] {
   const p = data.policy
-  const facts = [
+  return [
     {
       label: 'Demand',
       value: `${describeDemand(data.demand)}${data.demand.inputTokensMean !== null ? ` · ${num(data.demand.inputTokensMean)} input / ${num(data.demand.outputTokensMean)} output tokens per request` : ''}${data.demand.tokensPerMonth ? ` · ${num(data.demand.tokensPerMonth.input / 1e6, 0)} M input + ${num(data.demand.tokensPerMonth.output / 1e6, 0)} M output tokens a month (average × tokens per request × 730 h)` : ''}`,
@@ -43,7 +57,10 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     },
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
-  const capacity = table(
+}
+
+function capacityTable(data: SizingResult): SizingBlock['capacity'] {
+  return table(
     'Capacity of one replica at the SLO',
     ['Endpoint', 'Source', n('Requests per second'), n('Input tokens per second'), n('Output tokens per second'), 'Model error', 'Interval method', 'Mean-value model (upper bound)'],
     data.endpoints.map((e) => ({
@@ -61,7 +78,10 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     })),
     'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; the GPU range and the cost intervals below follow from it.',
   )
-  const fleet = table(
+}
+
+function fleetTable(data: SizingResult): SizingBlock['fleet'] {
+  return table(
     'Replicas and GPUs at peak, term by term',
     ['Endpoint', n('GPUs per replica'), n('Steady replicas: base + spare'), n('Steady replicas (range)'), 'Base (utilization head-room)', 'Spare (failure)', 'Surge (rollouts only)', n('GPUs needed, steady'), n('GPUs needed (range)')],
     data.endpoints.map((e) => [
@@ -77,6 +97,9 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     ]),
     'The steady fleet is base + spare: the utilization target is the only head-room on the peak; a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity). GPUs needed are before rounding to what an offer sells.',
   )
+}
+
+function costsTable(data: SizingResult): SizingBlock['costs'] {
   const costRows = data.endpoints.flatMap((e) =>
     e.costs.map((c) => [
       e.label,
@@ -96,8 +119,7 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
       c.notes.join('; ') || '–',
     ]),
   )
-  const costs =
-    costRows.length > 0
+  return costRows.length > 0
       ? table(
           'Cost of the fleet and per million tokens',
           [
@@ -121,12 +143,15 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
           `Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month (average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} × tokens per request × 730 h): what a token costs with the fleet that is bought, head-room, spares and node rounding included${data.demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''}. $/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, reached only by a replica kept at full SLO load around the clock. Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.`,
         )
       : null
+}
+
+/** Attainment at each rate tried, with the target and (for one endpoint) the capacity found. */
+function attainmentChart(book: ChartBook, data: SizingResult, filePath: string): SizingBlock['attainmentChart'] {
   const series = data.endpoints
     .filter((e) => e.evaluations.some((v) => v.attainment !== null))
     .map((e) => ({ name: e.label, points: e.evaluations.filter((v) => v.attainment !== null).map((v) => [Number(v.ratePerS.toPrecision(6)), Number(((v.attainment as number) * 100).toPrecision(6))] as [number, number]) }))
   const first = data.endpoints[0]
-  const attainmentChart =
-    series.length > 0
+  return series.length > 0
       ? {
           chart: scatterChart(book, {
             title: 'SLO attainment at each request rate tried',
@@ -138,19 +163,10 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
             yMin: 0,
             yMax: 100,
           }),
-          caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); the capacity is where attainment crosses the target. From ${file.path}.`,
+          caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); the capacity is where attainment crosses the target. From ${filePath}.`,
           notes: [],
         }
       : null
-  return {
-    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
-    facts,
-    capacity,
-    fleet,
-    costs,
-    attainmentChart,
-    warnings: data.endpoints.flatMap((e) => e.warnings.map((w) => `${e.label}: ${w}`)),
-  }
 }
 
 /**
