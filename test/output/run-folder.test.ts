@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { LOCK_FILE, claimRunFolder, makeRunId, pathInside, runArtefactsIn, safePathSegment } from '../../src/io/output/files.js'
+import { claimRunFolder, makeRunId, pathInside, runArtefactsIn, safePathSegment } from '../../src/io/output/files.js'
+import { LOCK_FILE } from '../../src/io/output/run-lock.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-run-folder-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
