@@ -105,7 +105,8 @@ export async function collectLatencies(source: RecordsSource): Promise<LatencyGr
       series = reduced
     }
     const sampled = series.some((s) => [...s.samples.values()].some((r) => r.sampled))
-    if (sampled) group.notes.push(`series over ${SAMPLE_CAP.toLocaleString('en-US')} requests are drawn from a seeded uniform sample of ${SAMPLE_CAP.toLocaleString('en-US')}; the summary's figures use every request`)
+    const cap = SAMPLE_CAP.toLocaleString('en-US')
+    if (sampled) group.notes.push(`series over ${cap} requests are drawn from a seeded uniform sample of ${cap}; the summary's figures use every request`)
     result.push({ title, series, notes: group.notes })
   }
   return result

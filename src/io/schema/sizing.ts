@@ -37,7 +37,10 @@ export const costLineSchema = z
     pricePerGpuHour: z.number(),
     /** Where the price comes from (the catalog row's source, effective date and confidence); null when given by hand. */
     priceSource: z.object({ source: z.string(), date: z.string(), confidence: z.string() }).strict().nullable(),
-    /** The catalog row that priced it: basis, effective and fetched dates, age at sizing, source URL; absent for a price given by hand (and in files written before it). */
+    /**
+     * The catalog row that priced it: basis, effective and fetched dates, age at sizing, source URL;
+     * absent for a price given by hand (and in files written before it).
+     */
     catalogPrice: priceUsedSchema.optional(),
     /** The dated exchange rates the row's price was converted with (empty when it is in `currency`); with catalogPrice. */
     fxRates: z.array(fxRateUsedSchema).optional(),
@@ -51,7 +54,10 @@ export const costLineSchema = z
     /** The rollout surge, bought only while rollouts run (policy.rolloutMonths), never in fleetPerMonth. */
     surge: z
       .object({
-        /** GPUs bought for the surge: the surge's GPUs beyond the idle ones of the steady fleet's nodes, rounded up to whole nodes where the offer sells nodes. */
+        /**
+         * GPUs bought for the surge: the surge's GPUs beyond the idle ones of the steady fleet's
+         * nodes, rounded up to whole nodes where the offer sells nodes.
+         */
         gpus: z.number().int(),
         perMonth: z.number(),
         months: z.number(),
@@ -89,7 +95,10 @@ export const modelErrorSchema = z
   .object({
     /** published: tuned on published points; fitted: `geopat sim fit`; derived: borrowed from another profile; unvalidated: no calibration block. */
     basis: z.enum(['published', 'fitted', 'derived', 'unvalidated']),
-    /** The regime the error was measured in: underLoad (sizing happens near saturation); lowLoad only when no held-out point under load exists; null: no error known. */
+    /**
+     * The regime the error was measured in: underLoad (sizing happens near saturation); lowLoad only
+     * when no held-out point under load exists; null: no error known.
+     */
     regime: z.enum(['underLoad', 'lowLoad']).nullable(),
     /** Largest |simulated / measured − 1| on the held-out points of that regime, a fraction (0.08 = ±8%); null: none known, no band. */
     fraction: z.number().nonnegative().nullable(),
@@ -180,7 +189,10 @@ export const sizingResultSchema = z
         peakRequestsPerS: z.number(),
         /** The month's average request rate: what the fleet serves, and what fleet $/Mtok divides by. */
         averageRequestsPerS: z.number(),
-        /** given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither given, the average taken as the peak (fleet $/Mtok is then a lower bound). */
+        /**
+         * given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither
+         * given, the average taken as the peak (fleet $/Mtok is then a lower bound).
+         */
         averageBasis: z.enum(['given', 'ratio', 'assumed-peak']),
         /** Growth per year of peak and average alike (0: none given). */
         growthPerYear: z.number(),

@@ -6,7 +6,9 @@ import { boundedUncertain, fraction, nonNegative, positive, yearlyRateSchema } f
 
 export const optionIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')
 const componentIdSchema = z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12'], {
-  error: 'must be one of C1–C8, C10, C12 (C9 comes from regulatoryRisks, C11 is the SEAL gate, C13 and C14 from egress, switching and migration, C15–C17 from the company and its inventory)',
+  error:
+    'must be one of C1–C8, C10, C12 (C9 comes from regulatoryRisks, C11 is the SEAL gate, ' +
+    'C13 and C14 from egress, switching and migration, C15–C17 from the company and its inventory)',
 })
 export type ComplianceComponentId = z.infer<typeof componentIdSchema>
 

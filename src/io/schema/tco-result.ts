@@ -68,7 +68,10 @@ export const tcoOptionResultSchema = z
       })
       .strict()
       .nullable(),
-    /** The headline basis: Monte Carlo quantiles. Savings and payback are per draw (this option vs the baseline in the same draw): quantiles of the difference. */
+    /**
+     * The headline basis: Monte Carlo quantiles. Savings and payback are per draw (this option vs the
+     * baseline in the same draw): quantiles of the difference.
+     */
     monteCarlo: z
       .object({
         npvCost: quantilesSchema,

@@ -6,7 +6,8 @@ import { z } from 'zod'
  */
 
 const UNCERTAIN_RULE =
-  'must be a number, { triangular: [min, mode, max] }, { pert: [min, mode, max] } or { lognormal: { p10, p90 } } (or { lognormal: { median, sigma } }), each with an optional shared: KEY'
+  'must be a number, { triangular: [min, mode, max] }, { pert: [min, mode, max] } or { lognormal: { p10, p90 } } ' +
+  '(or { lognormal: { median, sigma } }), each with an optional shared: KEY'
 
 /**
  * The key of a shared driver: every uncertain input that names the same key is one quantity, drawn

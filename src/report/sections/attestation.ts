@@ -42,6 +42,8 @@ export function attestationTable(inputs: ReportInputs): Table {
     'Attestation: what is known about each endpoint\'s confidentiality',
     ['Endpoint', 'Level', 'Verdict', m('Evidence (SHA-256)'), n('Round trip before / after (ms)'), 'Swapped during the run', m('From')],
     rows,
-    'Levels: verified (signatures, certificate chain, nonce binding and measurements checked against your trust anchors), evidence-recorded (fresh evidence stored, not fully verified), claimed (only the scenario says so, or a check failed), none. A comparison of "confidential" options compares what was attested, not what was claimed.',
+    'Levels: verified (signatures, certificate chain, nonce binding and measurements checked against your trust anchors), ' +
+      'evidence-recorded (fresh evidence stored, not fully verified), claimed (only the scenario says so, or a check failed), none. ' +
+      'A comparison of "confidential" options compares what was attested, not what was claimed.',
   )
 }

@@ -6,6 +6,8 @@ import { num, plain } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type PlanSection, type Tone, n, table } from '../model.js'
 
+const CYCLE_NOTE = '; red rings: workloads in a dependency cycle, which move together'
+
 /** Gantt rows past this are drawn one per workload (its whole span) instead of one per task. */
 export const MAX_GANTT_ROWS = 60
 
@@ -78,7 +80,7 @@ function graph(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
       edges: plan.dependencyGraph.edges,
       columnLabels: waves.map((w) => (w === null ? 'not moved' : `Wave ${w}`)),
     }),
-    caption: `Columns: waves; colour: 7 R strategy; an arrow from A to B: A depends on B${inCycle.size > 0 ? '; red rings: workloads in a dependency cycle, which move together' : ''}. From ${file}.`,
+    caption: `Columns: waves; colour: 7 R strategy; an arrow from A to B: A depends on B${inCycle.size > 0 ? CYCLE_NOTE : ''}. From ${file}.`,
     notes: plan.dependencyGraph.cycles.map((c) => `cycle: ${c.join(' ↔ ')}`),
   }
 }
