@@ -39,7 +39,7 @@ export interface ReportResult {
   warnings: string[]
 }
 
-export const DEFAULT_TITLE = 'LLM inference: latency, capacity, cost and migration evidence'
+const DEFAULT_TITLE = 'LLM inference: latency, capacity, cost and migration evidence'
 
 /** Builds the report's model from the files: every figure formatted, every chart rendered. */
 export async function buildReportModel(inputs: ReportInputs, options: { title?: string; now?: Date; command?: string } = {}): Promise<ReportModel> {
@@ -171,7 +171,7 @@ function tcoDriverFigure(driver: TcoDriver, hasPricesUsed: boolean, foundIn: str
 }
 
 /** Where report.html goes: --out as a file (….html) or folder, else the first --from folder. */
-export function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
+function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
   if (out === undefined) {
     const first = inputs.folders[0]
     if (!first) throw new UserError('--from: no folder to write report.html into; give --out')

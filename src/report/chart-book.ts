@@ -24,7 +24,7 @@ const made = new WeakSet<ChartSvg>()
  * back to (DejaVu Sans on Linux is ~12% wider), and legend entries then overlap. These widths are
  * DejaVu's, so layout leaves room for any common sans-serif.
  */
-export function measureTextWidth(text: string, font?: string): number {
+function measureTextWidth(text: string, font?: string): number {
   const size = Number(/(\d+(?:\.\d+)?)px/.exec(font ?? '')?.[1] ?? 12)
   const bold = /bold|[6-9]00/.test(font ?? '') ? 1.08 : 1
   let width = 0

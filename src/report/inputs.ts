@@ -67,7 +67,7 @@ const PLAN: KnownJson<Plan> = { name: 'plan.json', kind: 'plan', schema: planSch
 const TCO: KnownJson<TcoResult> = { name: 'tco.json', kind: 'tco', schema: tcoResultSchema }
 
 /** The file names `geopat report` looks for in each folder. */
-export const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO.name, PLAN.name] as const
+const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO.name, PLAN.name] as const
 
 /**
  * Finds and validates every geopat output in the folders given (each folder, and the folders
@@ -182,7 +182,7 @@ async function loadOne(absolutePath: string, inputs: ReportInputs): Promise<void
 }
 
 /** JSON.parse and the schema, each failure as one line: `FILE: field.path: rule`. */
-export function parseJsonFile<T>(displayName: string, content: Buffer | string, schema: z.ZodType<T> | null): T | unknown {
+function parseJsonFile<T>(displayName: string, content: Buffer | string, schema: z.ZodType<T> | null): T | unknown {
   let parsed: unknown
   try {
     parsed = JSON.parse(typeof content === 'string' ? content : content.toString('utf8'))

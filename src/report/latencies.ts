@@ -10,10 +10,10 @@ import type { RecordsSource } from './inputs.js'
 export const CDF_METRICS: readonly MetricId[] = ['ttft', 'tpot', 'e2e']
 
 /** Values kept per series and metric: exact below this, a seeded uniform sample above (memory stays flat). */
-export const SAMPLE_CAP = 20_000
+const SAMPLE_CAP = 20_000
 
 /** At most this many lines on one CDF chart; past it, one step per endpoint (the one with most requests). */
-export const MAX_SERIES = 8
+const MAX_SERIES = 8
 
 /** A fixed-size uniform sample (Vitter's algorithm R), seeded: the same file gives the same sample. */
 export class Reservoir {

@@ -136,7 +136,7 @@ export function locateOutputFile(path: string, name: string, stepFolders: readon
 }
 
 /** The files geopat writes into a run folder (or into a step folder of a `geopat run` folder). */
-export const RUN_ARTEFACTS = [
+const RUN_ARTEFACTS = [
   'records.jsonl',
   'summary.json',
   'summary.csv',
@@ -156,7 +156,7 @@ export const RUN_ARTEFACTS = [
   'report.html',
 ] as const
 /** The step folders of a `geopat run` folder. */
-export const STEP_FOLDERS = ['bench', 'compare', 'size', 'plan', 'tco'] as const
+const STEP_FOLDERS = ['bench', 'compare', 'size', 'plan', 'tco'] as const
 /** Attestation evidence kept beside a run: attestation/<endpoint>-<phase>.<suffix>. */
 const EVIDENCE_FOLDER = 'attestation'
 const EVIDENCE_SUFFIXES = ['.snp-report.bin', '.vcek.pem', '.nvidia-token.jwt', '.nvidia-evidence.json', '.tdx-quote.bin']
@@ -267,7 +267,7 @@ function removeIfEmpty(dir: string): void {
 }
 
 /** reports/<run-id>, or reports/<run-id>-2, -3, … when a run of the same second has it: mkdir is atomic. */
-export function defaultRunFolder(runId: string): string {
+function defaultRunFolder(runId: string): string {
   const parent = prepareOutputDir('reports')
   for (let n = 1; n <= 1000; n++) {
     const candidate = pathInside(parent, safePathSegment(n === 1 ? runId : `${runId}-${n}`))

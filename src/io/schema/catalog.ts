@@ -135,7 +135,7 @@ export type CatalogRow = z.infer<typeof catalogRowSchema>
  * A default discount off the on-demand price for a pricing model, for offers whose 1-yr, 3-yr or
  * spot price is not published (economics.md: 1-yr 35%, 3-yr 55%, spot about −45%).
  */
-export const discountDefaultSchema = z
+const discountDefaultSchema = z
   .object({
     pricingModel: pricingModelSchema.exclude(['on-demand']),
     /** Fraction off the on-demand price: 0.35 means 35% cheaper. */
@@ -145,7 +145,7 @@ export const discountDefaultSchema = z
   .strict()
 export type DiscountDefault = z.infer<typeof discountDefaultSchema>
 
-export const pricingDefaultsSchema = z
+const pricingDefaultsSchema = z
   .object({
     discounts: z.array(discountDefaultSchema).default([]),
   })

@@ -14,7 +14,7 @@ export const COMPARED_METRICS = ['ttft', 'itl', 'tpot', 'e2e'] as const
 const perStatistic = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(STATISTICS.map((s) => [s, schema])) as Record<(typeof STATISTICS)[number], T>).strict()
 const perMetric = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(COMPARED_METRICS.map((m) => [m, schema])) as Record<(typeof COMPARED_METRICS)[number], T>).strict()
 
-export const contrastEntrySchema = z
+const contrastEntrySchema = z
   .object({
     ratio: intervalSchema.nullable(),
     difference: intervalSchema.nullable(),
@@ -24,7 +24,7 @@ export const contrastEntrySchema = z
   })
   .strict()
 
-export const armSummarySchema = z
+const armSummarySchema = z
   .object({
     label: z.string(),
     url: z.string(),
@@ -35,7 +35,7 @@ export const armSummarySchema = z
   })
   .strict()
 
-export const reconciliationSchema = z
+const reconciliationSchema = z
   .object({
     arm: z.string(),
     available: z.boolean(),
@@ -55,7 +55,7 @@ export const reconciliationSchema = z
   })
   .strict()
 
-export const overheadSplitSchema = z
+const overheadSplitSchema = z
   .object({
     baseline: z.string(),
     arm: z.string(),
@@ -71,7 +71,7 @@ export const overheadSplitSchema = z
   .strict()
 
 /** One arm's sweep: throughput at saturation (with its interval) and the knee. */
-export const saturationSchema = z
+const saturationSchema = z
   .object({
     arm: z.string(),
     /** Output tokens per second in the maximum-throughput step; interval from 1-s bins, bootstrapped. */

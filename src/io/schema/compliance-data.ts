@@ -12,7 +12,7 @@ const provenance = {
 }
 
 /** One default: its value (fixed or uncertain), unit, and where it comes from. */
-export const complianceParameterSchema = z
+const complianceParameterSchema = z
   .object({
     value: uncertainNumberSchema,
     unit: z.string().min(1),
@@ -24,9 +24,9 @@ export const complianceParameterSchema = z
 export type ComplianceParameter = z.infer<typeof complianceParameterSchema>
 
 /** Which options a component applies to when the model's option does not list its own. */
-export const appliesToSchema = z.enum(['all', 'non-eu-parent', 'migrating', 'listed'])
+const appliesToSchema = z.enum(['all', 'non-eu-parent', 'migrating', 'listed'])
 
-export const complianceComponentSchema = z
+const complianceComponentSchema = z
   .object({
     id: z.enum(['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C9', 'C10', 'C11', 'C12', 'C13', 'C14', 'C15', 'C16', 'C17']),
     title: z.string().min(1),
@@ -54,7 +54,7 @@ export const complianceComponentsFileSchema = z
 export type ComplianceComponentsFile = z.infer<typeof complianceComponentsFileSchema>
 
 /** A fine ceiling: the higher of a fixed amount and a share of worldwide annual turnover. */
-export const fineCeilingSchema = z
+const fineCeilingSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
     title: z.string().min(1),

@@ -7,7 +7,7 @@ export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be 
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, dot, dash or underscore')
 
 /** A dated obligation a workload's move is held to (data/regulation/deadlines.yaml, or the inventory's own). */
-export const deadlineSchema = z
+const deadlineSchema = z
   .object({
     id: nameSchema,
     date: isoDateSchema,
@@ -32,7 +32,7 @@ export const strategySchema = z.enum(['rehost', 'relocate', 'replatform', 'repur
 export type Strategy = z.infer<typeof strategySchema>
 
 /** Where a workload can move: one hosting option. */
-export const targetOptionSchema = z
+const targetOptionSchema = z
   .object({
     id: nameSchema,
     description: z.string().optional(),
@@ -120,7 +120,7 @@ export const workloadSchema = z
 export type InventoryWorkload = z.infer<typeof workloadSchema>
 
 /** How long each step of a wave takes, in months (assumptions of the inventory's owner). */
-export const practiceSchema = z
+const practiceSchema = z
   .object({
     assessmentMonths: z.number().int().positive().default(1),
     pilotMonths: z.number().int().positive().default(1),

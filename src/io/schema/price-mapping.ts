@@ -47,7 +47,7 @@ function isRegExp(pattern: string | undefined): boolean {
   }
 }
 
-export const skuMappingSchema = z
+const skuMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The provider's name of the priced item, exactly: Azure armSkuName, AWS instance type, GCP machine type. */
@@ -68,7 +68,7 @@ export const skuMappingSchema = z
   .strict()
 export type SkuMapping = z.infer<typeof skuMappingSchema>
 
-export const regionMappingSchema = z
+const regionMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The provider's region id: Azure armRegionName, AWS region code, GCP region. */
@@ -82,7 +82,7 @@ export const regionMappingSchema = z
   .strict()
 export type RegionMapping = z.infer<typeof regionMappingSchema>
 
-export const providerMappingSchema = z
+const providerMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The catalog's provider name (AWS, Azure, GCP). */

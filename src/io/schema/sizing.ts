@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** An estimate with its interval and how the interval was obtained. */
-export const estimateSchema = z
+const estimateSchema = z
   .object({
     estimate: z.number(),
     low: z.number(),
@@ -17,7 +17,7 @@ export type Estimate = z.infer<typeof estimateSchema>
 const sloSchema = z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional() }).strict()
 
 /** One load level tried (a sweep step, or a rate the simulator search ran). */
-export const capacityEvaluationSchema = z
+const capacityEvaluationSchema = z
   .object({
     ratePerS: z.number(),
     /** Fraction of requests in the measurement window that met every SLO. */
@@ -27,7 +27,7 @@ export const capacityEvaluationSchema = z
   })
   .strict()
 
-export const costLineSchema = z
+const costLineSchema = z
   .object({
     catalogRow: z.string(),
     provider: z.string(),
@@ -91,7 +91,7 @@ export type CostLine = z.infer<typeof costLineSchema>
  * of data/sim-profiles/*.yaml or a `geopat sim fit` profile) widens the interval of the virtual-time
  * searches. A reader recomputes the widened bounds from `sampling`, `fraction` and `rule`.
  */
-export const modelErrorSchema = z
+const modelErrorSchema = z
   .object({
     /** published: tuned on published points; fitted: `geopat sim fit`; derived: borrowed from another profile; unvalidated: no calibration block. */
     basis: z.enum(['published', 'fitted', 'derived', 'unvalidated']),
@@ -118,7 +118,7 @@ export const modelErrorSchema = z
   .strict()
 export type ModelError = z.infer<typeof modelErrorSchema>
 
-export const endpointSizingSchema = z
+const endpointSizingSchema = z
   .object({
     label: z.string(),
     source: z.enum(['measured', 'simulated']),

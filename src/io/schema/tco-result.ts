@@ -21,7 +21,7 @@ const ownedGpuHourSchema = z
   })
   .strict()
 
-export const tcoOptionResultSchema = z
+const tcoOptionResultSchema = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -93,7 +93,7 @@ export const tcoOptionResultSchema = z
   .strict()
 export type TcoOptionResult = z.infer<typeof tcoOptionResultSchema>
 
-export const tornadoBarSchema = z
+const tornadoBarSchema = z
   .object({
     driver: z.string(),
     low: z.number(),

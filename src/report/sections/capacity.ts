@@ -173,7 +173,7 @@ function attainmentChart(book: ChartBook, data: SizingResult, filePath: string):
  * The model's error beside a simulated capacity: "simulated (validated to ±8% under load on 6
  * published points): searches 24.7–27.3 req/s, with the band 22.9–29.7 req/s".
  */
-export function describeModelError(e: SizingResult['endpoints'][number]): string {
+function describeModelError(e: SizingResult['endpoints'][number]): string {
   if (e.source === 'measured') return 'none: measured (the interval is the measurement’s)'
   const band = e.modelError
   if (!band) return 'not recorded (sizing.json written before the band existed)'

@@ -22,7 +22,7 @@ export interface SourcedFigure {
 }
 
 /** The glossary's paragraphs after its table (percentiles, client self-check), as plain text. */
-export function glossaryNotes(): string[] {
+function glossaryNotes(): string[] {
   const markdown = renderGlossaryMarkdown()
   const paragraphs = markdown.split(/\n\s*\n/).filter((p) => !p.trimStart().startsWith('|'))
   return paragraphs.map((p) => p.replace(/\n/g, ' ').replace(/`/g, '').replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0)
@@ -75,7 +75,7 @@ function figureTone(f: SourcedFigure, age: number | null, staleness: string[]): 
 }
 
 /** How each interval in the inputs was obtained, in words, without repeats. */
-export function intervalMethods(inputs: ReportInputs): string[] {
+function intervalMethods(inputs: ReportInputs): string[] {
   const methods = new Set<string>()
   for (const { data } of inputs.bench) {
     const confidence = data.runs.flatMap((r) => Object.values(r.intervals).map((i) => i.confidence))[0]

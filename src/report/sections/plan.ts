@@ -9,7 +9,7 @@ import { type ChartBlock, type PlanSection, type Tone, n, table } from '../model
 const CYCLE_NOTE = '; red rings: workloads in a dependency cycle, which move together'
 
 /** Gantt rows past this are drawn one per workload (its whole span) instead of one per task. */
-export const MAX_GANTT_ROWS = 60
+const MAX_GANTT_ROWS = 60
 
 const monthNumber = (month: string): number => {
   const [year, m] = month.split('-').map(Number) as [number, number]

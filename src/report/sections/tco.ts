@@ -8,15 +8,15 @@ import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type RowInput, type TcoSection, type Tone, n, table } from '../model.js'
 
 /** Tornado charts for at most this many options, each with its widest bars. */
-export const MAX_TORNADOS = 3
-export const MAX_TORNADO_BARS = 12
+const MAX_TORNADOS = 3
+const MAX_TORNADO_BARS = 12
 
 /**
  * Present-value categories that make up an option's compliance tax: its own lines of the compliance
  * components C1–C17 (the baseline's, before the move and while both run, are not counted; C13
  * switching and C14 dual running and re-validation have categories of their own).
  */
-export const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
+const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
 
 const money = (value: number | null | undefined, currency: string): string => withUnit(value, currency, value !== null && value !== undefined && Math.abs(value) >= 100 ? 0 : undefined)
 
