@@ -347,12 +347,7 @@ export function geopatRequestBodies(options: {
 }
 
 /** The body of geopat's first request with these settings (see geopatRequestBodies). */
-export function geopatRequestBody(options: {
-  model: string
-  inputTokens: string | number
-  outputTokens: string | number
-  fixedOutput: boolean
-}): string {
+export function geopatRequestBody(options: { model: string; inputTokens: string | number; outputTokens: string | number; fixedOutput: boolean }): string {
   return geopatRequestBodies({ ...options, count: 1 })[0] as string
 }
 

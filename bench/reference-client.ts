@@ -38,10 +38,7 @@ const END_MARK = '\r\n0\r\n\r\n'
  * ends, `requests` in all (request k sends `bodies[k mod n]`: pass geopat's own sequence). The first request of every connection (the first round) is left out
  * of the means, as geopat's --warmup leaves it out in the accuracy benchmark.
  */
-export async function runReferenceClient(
-  baseUrl: string,
-  options: { concurrency: number; requests: number; bodies: string[] },
-): Promise<ReferenceRunResult> {
+export async function runReferenceClient(baseUrl: string, options: { concurrency: number; requests: number; bodies: string[] }): Promise<ReferenceRunResult> {
   const { hostname, port } = new URL(baseUrl)
   // Request k sends bodies[k mod n], as bytes ready to write (built before the clock starts).
   const wire = options.bodies.map((body) =>
@@ -204,7 +201,8 @@ function oneRequest(socket: Socket, request: Buffer): Promise<Outcome> {
       cleanup()
       if (read instanceof Error) reject(read)
       else if (response.firstTokenAt === undefined) reject(new Error('no token'))
-      else resolve({ ttftMs: response.firstTokenAt - sentAt, headersMs: response.headersAt - sentAt, gapSumMs: response.gapSumMs, gapTokens: response.gapTokens })
+      else
+        resolve({ ttftMs: response.firstTokenAt - sentAt, headersMs: response.headersAt - sentAt, gapSumMs: response.gapSumMs, gapTokens: response.gapTokens })
     }
     const onError = (error: Error): void => {
       cleanup()

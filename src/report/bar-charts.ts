@@ -13,7 +13,14 @@ export function tornadoChart(
     grid: { left: 170, right: 36, top: 44, bottom: 74 },
     legend: legend(['input at its low value', 'input at its high value']),
     xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
-    yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.label), ...axisName(spec.yName, 156), axisLabel: categoryLabel(150), axisTick: { show: false } },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: rows.map((r) => r.label),
+      ...axisName(spec.yName, 156),
+      axisLabel: categoryLabel(150),
+      axisTick: { show: false },
+    },
     series: [
       {
         type: 'bar',
@@ -23,7 +30,14 @@ export function tornadoChart(
         itemStyle: { color: PALETTE[0] },
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#555', type: 'dashed' as const }, label: { show: false }, data: [{ xAxis: 0 }] },
       },
-      { type: 'bar', name: 'input at its high value', stack: 'swing2', barGap: '-100%', data: rows.map((r) => r.high - spec.base), itemStyle: { color: PALETTE[1] } },
+      {
+        type: 'bar',
+        name: 'input at its high value',
+        stack: 'swing2',
+        barGap: '-100%',
+        data: rows.map((r) => r.high - spec.base),
+        itemStyle: { color: PALETTE[1] },
+      },
     ],
   }
   // Bars are drawn as differences from the base; the axis shows them as absolute values.
@@ -45,7 +59,13 @@ export function stackedBarChart(
     legend: legend(names),
     xAxis: spec.horizontal ? { ...value, ...axisName(spec.xName, 28) } : { ...category, ...axisName(spec.xName, 28) },
     yAxis: spec.horizontal ? { ...category, inverse: true, ...axisName(spec.yName, 156) } : { ...value, ...axisName(spec.yName, 56) },
-    series: spec.series.map((s, i) => ({ type: 'bar' as const, name: s.name, stack: 'total', data: s.values, itemStyle: { color: PALETTE[i % PALETTE.length] } })),
+    series: spec.series.map((s, i) => ({
+      type: 'bar' as const,
+      name: s.name,
+      stack: 'total',
+      data: s.values,
+      itemStyle: { color: PALETTE[i % PALETTE.length] },
+    })),
   }
   const height = spec.horizontal ? 110 + rows * 18 + spec.categories.length * 30 : 320 + rows * 18
   return book.render('bar', spec.title, { x: spec.xName, y: spec.yName }, option, { height })

@@ -135,7 +135,11 @@ function gpuHourPriceFigure(endpointLabel: string, c: SizingCost, foundIn: strin
   return {
     figure: `Price per GPU-hour${fromCommandLine ? '' : `, ${c.provider} ${c.region}`} (sizing of ${endpointLabel})`,
     value: `${num(c.pricePerGpuHour)} ${c.currency}`,
-    source: c.priceSource ? `catalog row ${c.catalogRow}: ${c.priceSource.source}` : fromCommandLine ? 'given on the command line (geopat size --gpu-hour-price)' : `catalog row ${c.catalogRow}`,
+    source: c.priceSource
+      ? `catalog row ${c.catalogRow}: ${c.priceSource.source}`
+      : fromCommandLine
+        ? 'given on the command line (geopat size --gpu-hour-price)'
+        : `catalog row ${c.catalogRow}`,
     date: c.catalogPrice?.confirmedOn ?? c.priceSource?.date ?? null,
     confidence: c.priceSource?.confidence ?? null,
     foundIn,
@@ -151,7 +155,14 @@ async function profileFigures(inputs: ReportInputs, profileName: string): Promis
   const profileFile = makeFile('sim-profile', path, bytes, sha256)
   profileFile.usedBy.add('methodology')
   inputs.files.push(profileFile)
-  return profile.sources.map((s) => ({ figure: s.claim, value: 'simulator calibration', source: s.source, date: s.date, confidence: null, foundIn: profileFile.path }))
+  return profile.sources.map((s) => ({
+    figure: s.claim,
+    value: 'simulator calibration',
+    source: s.source,
+    date: s.date,
+    confidence: null,
+    foundIn: profileFile.path,
+  }))
 }
 
 /** A TCO driver, dated and rated from its origin text; a catalog price is aged in "Prices used" when the result lists them. */
@@ -187,7 +198,10 @@ function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
 export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const inputs = await loadReportInputs(options.from)
   const file = resolveOutput(options.out, inputs)
-  const model = await buildReportModel(inputs, { ...(options.title !== undefined ? { title: options.title } : {}), ...(options.now ? { now: options.now } : {}) })
+  const model = await buildReportModel(inputs, {
+    ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  })
   const html = createRenderer()(model)
   writeFileAtomic(file, html)
   return { file: displayPath(file), bytes: Buffer.byteLength(html), sections: model.toc.map((t) => t.id as SectionId), warnings: model.alerts }

@@ -64,7 +64,13 @@ export function escapeXml(text: string): string {
 export class ChartBook {
   private count = 0
 
-  render(kind: ChartKind, title: string, axes: { x: string; y: string } | null, option: EChartsOption, size: { width?: number; height?: number } = {}): ChartSvg {
+  render(
+    kind: ChartKind,
+    title: string,
+    axes: { x: string; y: string } | null,
+    option: EChartsOption,
+    size: { width?: number; height?: number } = {},
+  ): ChartSvg {
     const width = size.width ?? WIDTH
     const height = size.height ?? 340
     const chart = echarts.init(null, undefined, { renderer: 'svg', ssr: true, width, height })

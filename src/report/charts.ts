@@ -40,7 +40,14 @@ export function lineChart(
     legend: legend(names),
     xAxis: spec.xCategories
       ? { type: 'category', data: spec.xCategories, boundaryGap: false, ...axisName(spec.xName, 28), axisLabel: categoryLabel(80) }
-      : { type: spec.xLog ? 'log' : 'value', ...axisName(spec.xName, 28), scale: true, ...(spec.xMin !== undefined ? { min: spec.xMin } : {}), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
+      : {
+          type: spec.xLog ? 'log' : 'value',
+          ...axisName(spec.xName, 28),
+          scale: true,
+          ...(spec.xMin !== undefined ? { min: spec.xMin } : {}),
+          axisLabel: axisLabel(compactNumber),
+          splitLine: { lineStyle: { color: '#e6e6e6' } },
+        },
     yAxis: {
       type: spec.yLog ? 'log' : 'value',
       ...axisName(spec.yName, 56),
@@ -162,7 +169,15 @@ export function intervalChart(book: ChartBook, spec: { title: string; xName: str
         encode: { x: [1, 2], y: 0 },
         data,
         ...(spec.reference !== undefined
-          ? { markLine: { silent: true, symbol: 'none', lineStyle: { color: '#777', type: 'dashed' as const }, label: { show: false }, data: [{ xAxis: spec.reference }] } }
+          ? {
+              markLine: {
+                silent: true,
+                symbol: 'none',
+                lineStyle: { color: '#777', type: 'dashed' as const },
+                label: { show: false },
+                data: [{ xAxis: spec.reference }],
+              },
+            }
           : {}),
       },
       {

@@ -7,7 +7,14 @@ import { axisLabel, axisName, categoryLabel, legend, legendRows } from './chart-
 /** A Gantt chart: one bar per row from a start to an end month index (stacked bars, the first invisible). */
 export function ganttChart(
   book: ChartBook,
-  spec: { title: string; xName: string; yName: string; months: string[]; rows: Array<{ label: string; start: number; end: number; group: string }>; markers?: Array<{ month: number; label: string }> },
+  spec: {
+    title: string
+    xName: string
+    yName: string
+    months: string[]
+    rows: Array<{ label: string; start: number; end: number; group: string }>
+    markers?: Array<{ month: number; label: string }>
+  },
 ): ChartSvg {
   const groups = [...new Set(spec.rows.map((r) => r.group))]
   const option: EChartsOption = {
@@ -22,7 +29,14 @@ export function ganttChart(
       axisLabel: axisLabel((v) => spec.months[Math.round(v)] ?? ''),
       splitLine: { lineStyle: { color: '#eeeeee' } },
     },
-    yAxis: { type: 'category', inverse: true, data: spec.rows.map((r) => r.label), ...axisName(spec.yName, 196), axisLabel: categoryLabel(190), axisTick: { show: false } },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: spec.rows.map((r) => r.label),
+      ...axisName(spec.yName, 196),
+      axisLabel: categoryLabel(190),
+      axisTick: { show: false },
+    },
     series: [
       { type: 'bar', name: '\u200b', stack: 'gantt', silent: true, data: spec.rows.map((r) => r.start), itemStyle: { color: 'transparent' }, barWidth: 10 },
       ...groups.map((group, i) => ({
@@ -52,7 +66,12 @@ export function ganttChart(
 /** A directed graph drawn on fixed positions (columns by wave): no force layout, so it is deterministic. */
 export function graphChart(
   book: ChartBook,
-  spec: { title: string; nodes: Array<{ name: string; column: number; row: number; category: string; highlight?: boolean }>; edges: Array<{ from: string; to: string }>; columnLabels: string[] },
+  spec: {
+    title: string
+    nodes: Array<{ name: string; column: number; row: number; category: string; highlight?: boolean }>
+    edges: Array<{ from: string; to: string }>
+    columnLabels: string[]
+  },
 ): ChartSvg {
   const categories = [...new Set(spec.nodes.map((n) => n.category))]
   const rows = Math.max(1, ...spec.nodes.map((n) => n.row + 1))

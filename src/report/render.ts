@@ -29,7 +29,9 @@ export function createRenderer(templateDir = TEMPLATE_DIR): (model: ReportModel)
   })
   hb.registerHelper('plural', (count: number, one: string, many: string) => (count === 1 ? one : many))
   const partialDir = join(templateDir, 'partials')
-  for (const name of readdirSync(partialDir).filter((f) => f.endsWith('.hbs')).sort()) {
+  for (const name of readdirSync(partialDir)
+    .filter((f) => f.endsWith('.hbs'))
+    .sort()) {
     hb.registerPartial(name.slice(0, -'.hbs'.length), readFileSync(join(partialDir, name), 'utf8'))
   }
   hb.registerPartial('styles', readFileSync(join(templateDir, 'report.css'), 'utf8'))

@@ -111,7 +111,9 @@ function formattedSources(): Map<string, string> {
     cpSync('src', join(copy, 'src'), { recursive: true, filter: (path) => statSync(path).isDirectory() || path.endsWith('.ts') })
     copyFileSync('biome.jsonc', join(copy, 'biome.jsonc'))
     execFileSync(BIOME, ['format', '--write', 'src'], { cwd: copy, stdio: 'pipe' })
-    const files = (readdirSync(join(copy, 'src'), { recursive: true }) as string[]).map((path) => path.split('\\').join('/')).filter((path) => path.endsWith('.ts'))
+    const files = (readdirSync(join(copy, 'src'), { recursive: true }) as string[])
+      .map((path) => path.split('\\').join('/'))
+      .filter((path) => path.endsWith('.ts'))
     return new Map(files.sort().map((path) => [`src/${path}`, readFileSync(join(copy, 'src', path), 'utf8')]))
   } finally {
     rmSync(copy, { recursive: true, force: true })
@@ -129,7 +131,10 @@ describe('file and line size (after formatting)', () => {
 
   it(`no file in src/ has more than ${MAX_LINES} lines, except those listed`, () => {
     const over = [...sources].filter(([, text]) => lineCount(text) > MAX_LINES).map(([path, text]) => `${path}: ${lineCount(text)} lines`)
-    expect(over.filter((entry) => !(entry.split(':')[0] as string in LONG_FILES)), 'split these files, or list them in LONG_FILES with a reason').toEqual([])
+    expect(
+      over.filter((entry) => !((entry.split(':')[0] as string) in LONG_FILES)),
+      'split these files, or list them in LONG_FILES with a reason',
+    ).toEqual([])
     const fitting = Object.keys(LONG_FILES).filter((path) => !over.some((entry) => entry.startsWith(`${path}:`)))
     expect(fitting, 'these files fit now (or are gone): remove them from LONG_FILES').toEqual([])
   })
@@ -137,7 +142,10 @@ describe('file and line size (after formatting)', () => {
   it(`no line in src/ is longer than ${MAX_LINE_LENGTH} characters, except in the files listed`, () => {
     const longest = (text: string): number => Math.max(0, ...text.split('\n').map((line) => line.length))
     const over = [...sources].filter(([, text]) => longest(text) > MAX_LINE_LENGTH).map(([path]) => path)
-    expect(over.filter((path) => !(path in LONG_LINES)), 'break these lines, or list the file in LONG_LINES with a reason').toEqual([])
+    expect(
+      over.filter((path) => !(path in LONG_LINES)),
+      'break these lines, or list the file in LONG_LINES with a reason',
+    ).toEqual([])
     const fitting = Object.keys(LONG_LINES).filter((path) => !over.includes(path))
     expect(fitting, 'these files have no long line now (or are gone): remove them from LONG_LINES').toEqual([])
   })

@@ -79,7 +79,13 @@ describe('latency CDFs from records', () => {
     const point = (label: string, order: string[][]) => ({ label, blockOrder: order, arms: [{ label: 'a' }, { label: 'b' }] })
     const summary = {
       saturation: null,
-      operatingPoints: [point('low', [['a', 'b'], ['b', 'a']]), point('high', [['b', 'a']])],
+      operatingPoints: [
+        point('low', [
+          ['a', 'b'],
+          ['b', 'a'],
+        ]),
+        point('high', [['b', 'a']]),
+      ],
     } as unknown as CompareSummary
     // warm-up a, b; low: a b b a; warm-up a, b; high: b a
     const arms = ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
@@ -105,12 +111,23 @@ describe('charts and escaping', () => {
       title: `TTFT of ${XSS_LABEL}`,
       xName: 'TTFT (ms)',
       yName: 'Requests at or below (%)',
-      series: [{ name: XSS_LABEL, points: [[1, 0], [2, 50], [3, 100]] }],
+      series: [
+        {
+          name: XSS_LABEL,
+          points: [
+            [1, 0],
+            [2, 50],
+            [3, 100],
+          ],
+        },
+      ],
     })
     expect(isChartSvg(chart)).toBe(true)
     expect(chart.svg).not.toContain('<img')
     expect(chart.svg).toContain(escapeXml(XSS_LABEL))
-    expect(chart.svg).toMatch(/^<svg class="chart" role="img" aria-label="[^"]+" data-kind="line" data-x-axis="TTFT \(ms\)" data-y-axis="Requests at or below \(%\)"/)
+    expect(chart.svg).toMatch(
+      /^<svg class="chart" role="img" aria-label="[^"]+" data-kind="line" data-x-axis="TTFT \(ms\)" data-y-axis="Requests at or below \(%\)"/,
+    )
     expect(chart.svg).toContain(`<title>TTFT of ${escapeXml(XSS_LABEL)}</title>`)
     expect(chart.svg).not.toMatch(/https?:\/\//)
     expect(unsafeMarkup(chart.svg)).toBeNull()
@@ -120,7 +137,21 @@ describe('charts and escaping', () => {
   })
 
   it('numbers its charts per report, so the same input gives the same bytes', () => {
-    const render = () => lineChart(new ChartBook(), { title: 't', xName: 'x (ms)', yName: 'y (%)', series: [{ name: 's', points: [[0, 0], [1, 1]] }] }).svg
+    const render = () =>
+      lineChart(new ChartBook(), {
+        title: 't',
+        xName: 'x (ms)',
+        yName: 'y (%)',
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }).svg
     expect(render()).toBe(render())
   })
 
@@ -156,7 +187,15 @@ describe('charts and escaping', () => {
       capacity: null,
       tco: null,
       plan: null,
-      methodology: { metrics: { caption: '', columns: [], rows: [], note: null }, aggregates: { caption: '', columns: [], rows: [], note: null }, notes: [], intervals: [], sources: null, staleness: [], simulator: [] },
+      methodology: {
+        metrics: { caption: '', columns: [], rows: [], note: null },
+        aggregates: { caption: '', columns: [], rows: [], note: null },
+        notes: [],
+        intervals: [],
+        sources: null,
+        staleness: [],
+        simulator: [],
+      },
       appendix: { files: { caption: '', columns: [], rows: [], note: null }, notRendered: [], command: '' },
     }
     expect(() => render(model as never)).toThrow(/only charts made by/)

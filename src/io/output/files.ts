@@ -1,16 +1,4 @@
-import {
-  type Dirent,
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmdirSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { type Dirent, accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { UserError } from '../../util/errors.js'
 import { takeLock } from './run-lock.js'
@@ -122,8 +110,15 @@ export function writeSummaryFiles(outDir: string, files: Record<string, string>,
 /** A write error in words: "disk full (ENOSPC)", "I/O error (EIO)", … */
 export function describeWriteError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code
-  const words: Record<string, string> = { ENOSPC: 'disk full', EDQUOT: 'disk quota exceeded', EIO: 'I/O error', EFBIG: 'file too large', EROFS: 'read-only file system', EACCES: 'permission denied' }
-  return code ? `${words[code] ?? 'write failed'} (${code})` : (error as Error).message ?? String(error)
+  const words: Record<string, string> = {
+    ENOSPC: 'disk full',
+    EDQUOT: 'disk quota exceeded',
+    EIO: 'I/O error',
+    EFBIG: 'file too large',
+    EROFS: 'read-only file system',
+    EACCES: 'permission denied',
+  }
+  return code ? `${words[code] ?? 'write failed'} (${code})` : ((error as Error).message ?? String(error))
 }
 
 /**
@@ -182,7 +177,8 @@ function scanArtefacts(dir: string, prefix: string, depth: number, found: string
     const name = `${prefix}${entry.name}`
     if (entry.isFile() && isRunArtefact(entry.name)) found.push(name)
     else if (entry.isDirectory() && entry.name === EVIDENCE_FOLDER) found.push(...evidenceFiles(join(dir, entry.name)).map((file) => `${name}/${file}`))
-    else if (entry.isDirectory() && depth === 0 && (STEP_FOLDERS as readonly string[]).includes(entry.name)) scanArtefacts(join(dir, entry.name), `${name}/`, 1, found)
+    else if (entry.isDirectory() && depth === 0 && (STEP_FOLDERS as readonly string[]).includes(entry.name))
+      scanArtefacts(join(dir, entry.name), `${name}/`, 1, found)
   }
 }
 
@@ -275,7 +271,8 @@ function defaultRunFolder(runId: string): string {
       mkdirSync(candidate)
       return candidate
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`reports: cannot create ${candidate} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`reports: cannot create ${candidate} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
     }
   }
   throw new UserError(`reports: no free folder name for ${runId}; give --out`)

@@ -71,7 +71,9 @@ export function takeLock(dir: string, display: string, runId: string, log: (line
 }
 
 function inUse(display: string, owner: LockOwner): UserError {
-  return new UserError(`${display}: in use by run ${owner.runId} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); wait for it to end or give another folder`)
+  return new UserError(
+    `${display}: in use by run ${owner.runId} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); wait for it to end or give another folder`,
+  )
 }
 
 /**
@@ -82,7 +84,8 @@ function takeOverStaleLock(path: string, display: string, mine: LockOwner, log: 
   const owner = readLock(path)
   if (owner === undefined) return
   // Empty or half-written for a moment: another run created it and is writing its owner now.
-  if (owner === null && lockIsFresh(path)) throw new UserError(`${display}: in use by another geopat run that is starting; wait for it to end or give another folder`)
+  if (owner === null && lockIsFresh(path))
+    throw new UserError(`${display}: in use by another geopat run that is starting; wait for it to end or give another folder`)
   if (owner === null) throw new UserError(`${display}: ${path} is not a geopat lock; if no geopat run uses this folder, delete it`)
   if (owner.host !== mine.host || isAlive(owner.pid)) throw inUse(display, owner)
   // Stale: moved aside first, so that of two processes taking it over only one succeeds.

@@ -42,12 +42,14 @@ export const complianceComponentsFileSchema = z
   .object({
     description: z.string().optional(),
     parameters: z.record(z.string().regex(/^[a-z][A-Za-z0-9]*$/, 'must be a camelCase name'), complianceParameterSchema),
-    dates: z.object({
-      /** EU Data Act Art. 29: switching charges prohibited from this date (at cost only before). */
-      switchingChargesProhibitedFrom: z.object({ from: isoDateSchema, ...provenance }).strict(),
-      /** C10 reserve stops at this date (the DPF appeal decided); null while it is pending. */
-      dpfReserveUntil: z.object({ until: isoDateSchema.nullable(), ...provenance }).strict(),
-    }).strict(),
+    dates: z
+      .object({
+        /** EU Data Act Art. 29: switching charges prohibited from this date (at cost only before). */
+        switchingChargesProhibitedFrom: z.object({ from: isoDateSchema, ...provenance }).strict(),
+        /** C10 reserve stops at this date (the DPF appeal decided); null while it is pending. */
+        dpfReserveUntil: z.object({ until: isoDateSchema.nullable(), ...provenance }).strict(),
+      })
+      .strict(),
     components: z.array(complianceComponentSchema),
   })
   .strict()

@@ -148,7 +148,10 @@ export const inventorySchema = z
     /** Months the plan may run to before a move counts as unschedulable. */
     horizonMonths: z.number().int().positive().max(120).default(48),
     /** Currency of costPerGpuMonth (catalog prices are converted to it to rank options). */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+      .default('USD'),
     /** GPUs the target environments can hold, from a month on (a step function). */
     capacity: z.array(z.object({ from: monthSchema, gpus: z.number().int().nonnegative() }).strict()).min(1),
     practice: practiceSchema.default(practiceSchema.parse({})),
@@ -157,7 +160,10 @@ export const inventorySchema = z
      * model on the GPU offers. A workload whose model is listed gets its GPUs from its own traffic
      * (peak req/s, token lengths, SLO) instead of traffic.gpus.
      */
-    sizing: z.object({ profiles: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
+    sizing: z
+      .object({ profiles: z.record(z.string().min(1), z.string().min(1)) })
+      .strict()
+      .optional(),
     options: z.array(targetOptionSchema).min(1),
     deadlines: z.array(deadlineSchema).default([]),
     workloads: z.array(workloadSchema).min(1),

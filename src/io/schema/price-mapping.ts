@@ -30,7 +30,12 @@ export const skuComponentSchema = z
      * look-alike SKUs (DWS, Mega, sole-tenancy) that must not match.
      */
     descriptions: z
-      .object({ 'on-demand': z.string().min(1).optional(), spot: z.string().min(1).optional(), '1-yr': z.string().min(1).optional(), '3-yr': z.string().min(1).optional() })
+      .object({
+        'on-demand': z.string().min(1).optional(),
+        spot: z.string().min(1).optional(),
+        '1-yr': z.string().min(1).optional(),
+        '3-yr': z.string().min(1).optional(),
+      })
       .strict()
       .refine((patterns) => Object.values(patterns).every((pattern) => isRegExp(pattern)), 'each must be a valid regular expression'),
   })

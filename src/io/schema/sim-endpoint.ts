@@ -84,7 +84,10 @@ export const simEndpointSchema = z
     attestation: simAttestationSchema.optional(),
   })
   .strict()
-  .refine((e) => !(e.attestation && !e.cc), { message: 'attestation needs cc: true (only a confidential endpoint has evidence to give)', path: ['attestation'] })
+  .refine((e) => !(e.attestation && !e.cc), {
+    message: 'attestation needs cc: true (only a confidential endpoint has evidence to give)',
+    path: ['attestation'],
+  })
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
   .refine((e) => !(e.coldStart && e.profile === undefined), { message: 'coldStart needs a profile (its cold start time)', path: ['coldStart'] })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>

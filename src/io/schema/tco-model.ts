@@ -85,9 +85,7 @@ const tcoModelObjectSchema = z
       .optional(),
     sovereignty: z
       .object({
-        dataClasses: z
-          .array(z.object({ name: z.string().min(1), requiredSeal: sealLevelSchema, description: z.string().optional() }).strict())
-          .default([]),
+        dataClasses: z.array(z.object({ name: z.string().min(1), requiredSeal: sealLevelSchema, description: z.string().optional() }).strict()).default([]),
       })
       .strict()
       .default({ dataClasses: [] }),
@@ -128,18 +126,30 @@ const tcoModelObjectSchema = z
         rentedFleetStaff: z
           .union([
             z.literal(false),
-            z.object({ gpusPerFte: positive().optional(), minimumFte: z.number().min(0, 'must be ≥ 0').optional(), loadedCostPerYear: nonNegative().optional() }).strict(),
+            z
+              .object({
+                gpusPerFte: positive().optional(),
+                minimumFte: z.number().min(0, 'must be ≥ 0').optional(),
+                loadedCostPerYear: nonNegative().optional(),
+              })
+              .strict(),
           ])
           .optional(),
         /** Commitments (1-yr, 3-yr) keep billing to the end of their term after an exit or a shrink; false: not modelled. */
         commitments: z.boolean().default(true),
         /** Tax shield on owned capex (depreciation × rate): off unless given; rate default the finance file's. */
-        taxShield: z.object({ rate: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional() }).strict().optional(),
+        taxShield: z
+          .object({ rate: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1').optional() })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
     /** Labels of the FOCUS export. */
-    focus: z.object({ billingAccountId: z.string().min(1), billingAccountName: z.string().min(1) }).strict().optional(),
+    focus: z
+      .object({ billingAccountId: z.string().min(1), billingAccountName: z.string().min(1) })
+      .strict()
+      .optional(),
     /**
      * Rank (Spearman) correlations between uncertain drivers, each named by its driver name
      * (`demand.growthPerYear`, `options.own-dc.energyPerKWh`) or its shared key; applied with
@@ -162,7 +172,8 @@ function checkOptionIds(model: ParsedModel, ctx: z.RefinementCtx): void {
     if (ids.has(option.id)) ctx.addIssue({ code: 'custom', path: ['options', index, 'id'], message: `${option.id} is used twice` })
     ids.add(option.id)
   })
-  if (model.baseline !== undefined && !ids.has(model.baseline)) ctx.addIssue({ code: 'custom', path: ['baseline'], message: `no option has id ${model.baseline}` })
+  if (model.baseline !== undefined && !ids.has(model.baseline))
+    ctx.addIssue({ code: 'custom', path: ['baseline'], message: `no option has id ${model.baseline}` })
 }
 
 /** One option's rules that depend on the rest of the model (its data classes, the baseline, demand, the company, the horizon). */
@@ -170,10 +181,17 @@ function checkOption(model: ParsedModel, option: TcoOption, index: number, ctx: 
   const baseline = model.baseline ?? model.options[0]?.id
   const classes = new Set(model.sovereignty.dataClasses.map((dataClass) => dataClass.name))
   option.dataClasses?.forEach((name, classIndex) => {
-    if (!classes.has(name)) ctx.addIssue({ code: 'custom', path: ['options', index, 'dataClasses', classIndex], message: `no data class ${name} under sovereignty.dataClasses` })
+    if (!classes.has(name))
+      ctx.addIssue({ code: 'custom', path: ['options', index, 'dataClasses', classIndex], message: `no data class ${name} under sovereignty.dataClasses` })
   })
-  if (option.id === baseline && option.migration !== undefined) ctx.addIssue({ code: 'custom', path: ['options', index, 'migration'], message: 'the baseline does not migrate: move this block to the other options' })
-  if (option.id === baseline && option.kind === 'owned') ctx.addIssue({ code: 'custom', path: ['options', index, 'kind'], message: 'an owned baseline (an installed base) is not modelled: use a rental or token-api baseline' })
+  if (option.id === baseline && option.migration !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['options', index, 'migration'], message: 'the baseline does not migrate: move this block to the other options' })
+  if (option.id === baseline && option.kind === 'owned')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['options', index, 'kind'],
+      message: 'an owned baseline (an installed base) is not modelled: use a rental or token-api baseline',
+    })
   if (option.kind !== 'token-api' && option.gpus === undefined && model.demand.gpus === undefined) {
     ctx.addIssue({ code: 'custom', path: ['options', index, 'gpus'], message: 'is required when demand.gpus is not given' })
   }
@@ -182,14 +200,23 @@ function checkOption(model: ParsedModel, option: TcoOption, index: number, ctx: 
   }
   checkRegulatoryRisks(model, option, index, ctx)
   if (option.migration?.startMonth !== undefined && option.migration.startMonth >= model.horizonYears * 12) {
-    ctx.addIssue({ code: 'custom', path: ['options', index, 'migration', 'startMonth'], message: `must be inside the horizon (below ${model.horizonYears * 12})` })
+    ctx.addIssue({
+      code: 'custom',
+      path: ['options', index, 'migration', 'startMonth'],
+      message: `must be inside the horizon (below ${model.horizonYears * 12})`,
+    })
   }
 }
 
 function checkRegulatoryRisks(model: ParsedModel, option: TcoOption, index: number, ctx: z.RefinementCtx): void {
   const fines = new Set<string>()
   option.regulatoryRisks.forEach((risk, riskIndex) => {
-    if (fines.has(risk.fine)) ctx.addIssue({ code: 'custom', path: ['options', index, 'regulatoryRisks', riskIndex, 'fine'], message: `${risk.fine} is listed twice: give one probability and severity per fine` })
+    if (fines.has(risk.fine))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', index, 'regulatoryRisks', riskIndex, 'fine'],
+        message: `${risk.fine} is listed twice: give one probability and severity per fine`,
+      })
     fines.add(risk.fine)
   })
   if (option.regulatoryRisks.length > 0 && model.company === undefined) {

@@ -3,9 +3,7 @@ import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** tco.json: what `geopat tco` found, validated before it is written and what --json prints. */
 
-const quantilesSchema = z
-  .object({ p10: z.number(), p50: z.number(), p90: z.number(), mean: z.number() })
-  .strict()
+const quantilesSchema = z.object({ p10: z.number(), p50: z.number(), p90: z.number(), mean: z.number() }).strict()
 
 const ownedGpuHourSchema = z
   .object({
@@ -49,7 +47,14 @@ const tcoOptionResultSchema = z
         presentValueByCategory: z.record(z.string(), z.number()),
         /** Billed cash (FOCUS BilledCost), cost of risk (expected losses, never billed) and valuation (residual value), undiscounted and at present value. */
         byBasis: z
-          .object({ billed: z.number(), costOfRisk: z.number(), valuation: z.number(), npvBilled: z.number(), npvCostOfRisk: z.number(), npvValuation: z.number() })
+          .object({
+            billed: z.number(),
+            costOfRisk: z.number(),
+            valuation: z.number(),
+            npvBilled: z.number(),
+            npvCostOfRisk: z.number(),
+            npvValuation: z.number(),
+          })
           .strict()
           .optional(),
       })
@@ -78,7 +83,12 @@ const tcoOptionResultSchema = z
         savings: quantilesSchema.extend({ probabilityPositive: z.number() }).nullable(),
         /** Payback month of the move (0 = the start month), nearest rank; null: that quantile does not pay back within the horizon. */
         paybackMonth: z
-          .object({ p10: z.number().int().nullable(), p50: z.number().int().nullable(), p90: z.number().int().nullable(), probabilityWithinHorizon: z.number() })
+          .object({
+            p10: z.number().int().nullable(),
+            p50: z.number().int().nullable(),
+            p90: z.number().int().nullable(),
+            probabilityWithinHorizon: z.number(),
+          })
           .strict()
           .nullable()
           .optional(),
@@ -167,7 +177,14 @@ export const tcoResultSchema = z
           .optional(),
         /** Where the compliance data's figures come from. */
         figures: z
-          .object({ total: z.number(), sourced: z.number(), fromInventory: z.number(), fromModel: z.number(), assumption: z.number(), assumptions: z.array(z.string()) })
+          .object({
+            total: z.number(),
+            sourced: z.number(),
+            fromInventory: z.number(),
+            fromModel: z.number(),
+            assumption: z.number(),
+            assumptions: z.array(z.string()),
+          })
           .strict()
           .optional(),
       })

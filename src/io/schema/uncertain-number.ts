@@ -14,7 +14,9 @@ const UNCERTAIN_RULE =
  * once per Monte Carlo draw (each input at the same quantile of its own distribution), and moved as
  * one bar in the tornado. `correlations` may name it.
  */
-const driverKeySchema = z.string().regex(/^[a-z0-9][A-Za-z0-9._-]*$/, 'must be a key of letters, digits, dot, dash or underscore, starting lower-case or with a digit')
+const driverKeySchema = z
+  .string()
+  .regex(/^[a-z0-9][A-Za-z0-9._-]*$/, 'must be a key of letters, digits, dot, dash or underscore, starting lower-case or with a digit')
 const shared = { shared: driverKeySchema.optional() }
 
 const triple = z.tuple([z.number(), z.number(), z.number()])
@@ -68,7 +70,10 @@ export function boundedUncertain(bounds: { min?: number; max?: number; below?: n
 }
 
 /** A yearly rate of change: every value of the distribution from −0.9 to +1 (−90% to +100% a year). */
-export const yearlyRateSchema = boundedUncertain({ min: -0.9, max: 1 }, 'must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution')
+export const yearlyRateSchema = boundedUncertain(
+  { min: -0.9, max: 1 },
+  'must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution',
+)
 
 export const nonNegative = () => boundedUncertain({ min: 0 }, 'must be ≥ 0 (every value of the distribution)')
 export const positive = () => boundedUncertain({ min: Number.MIN_VALUE }, 'must be > 0 (every value of the distribution)')

@@ -42,7 +42,10 @@ export function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyF
   const costed: CostedOffer[] = []
   for (const { data, file } of sizing) {
     use(file, 'summary')
-    if (data.demand.averageBasis === 'assumed-peak') caveats.push(`${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`)
+    if (data.demand.averageBasis === 'assumed-peak')
+      caveats.push(
+        `${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`,
+      )
     for (const e of data.endpoints) {
       endpointFleetFigures(data, e, file.path, { figures, recommendation, caveats })
       for (const c of e.costs) {
@@ -66,8 +69,10 @@ function endpointFleetFigures(data: SizingResult, e: SizingEndpoint, filePath: s
     source: `${filePath} · endpoints[${e.label}].replicas, gpus, costs[].gpusBought, capacityPerReplica`,
     tone: null,
   })
-  if (e.capacityPerReplica.lowerBoundOnly) caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
-  if (e.modelError && e.modelError.fraction === null) caveats.push(`${e.label}: ${e.modelError.sentence}; its GPU count carries the simulated searches’ interval only, not the model’s own error.`)
+  if (e.capacityPerReplica.lowerBoundOnly)
+    caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
+  if (e.modelError && e.modelError.fraction === null)
+    caveats.push(`${e.label}: ${e.modelError.sentence}; its GPU count carries the simulated searches’ interval only, not the model’s own error.`)
   if (e.replicas.high === null) caveats.push(`${e.label}: the capacity interval reaches zero; the fleet size has no upper bound on this evidence.`)
 }
 
@@ -94,18 +99,32 @@ function cheapestFleetFigures(costed: CostedOffer[], { figures, recommendation, 
   figures.push({
     label: 'Lowest fleet cost per million tokens at the demand (total), among the GPU offers sized',
     value: `${cheapest.label}: ${describeEstimate(cheapest.fleet, cheapest.currency)}`,
-    detail: `for the size step's workload (peak ${withUnit(cheapest.peak, 'req/s')}, average ${withUnit(cheapest.average, 'req/s')}); basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${sorted.length > 1 ? `; against ${sorted.slice(1).map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''}`,
+    detail: `for the size step's workload (peak ${withUnit(cheapest.peak, 'req/s')}, average ${withUnit(cheapest.average, 'req/s')}); basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${
+      sorted.length > 1
+        ? `; against ${sorted
+            .slice(1)
+            .map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`)
+            .join('; ')}`
+        : ''
+    }`,
     source: `${cheapest.file} · endpoints[].costs[].perMtokFleetAtDemand.total`,
     tone: 'good',
   })
   if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
-  recommendation.push(`Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`)
+  recommendation.push(
+    `Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`,
+  )
   return { catalogRow: cheapest.catalogRow === 'command line' ? null : cheapest.catalogRow, label: cheapest.label }
 }
 
 type TcoOptionResult = TcoResult['options'][number]
 
-export function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], recommendation: string[], caveats: string[]): (Cheapest & { years: number }) | null {
+export function tcoFigures(
+  tco: Array<Loaded<TcoResult>>,
+  figures: KeyFigure[],
+  recommendation: string[],
+  caveats: string[],
+): (Cheapest & { years: number }) | null {
   let cheapest: (Cheapest & { years: number }) | null = null
   for (const { data, file } of tco) {
     use(file, 'summary')
@@ -118,7 +137,14 @@ export function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], 
       bestOptionFigures(data, best, file.path, { figures, recommendation, caveats })
       cheapest ??= { catalogRow: best.catalogRow, label: best.name || best.id, years: data.model.horizonYears }
     }
-    if (excluded.length > 0) figures.push({ label: 'Options excluded by the sovereignty gate', value: excluded.map((o) => o.id).join(', '), detail: excluded.map((o) => `${o.id}: ${o.excludedReason ?? 'excluded'}`).join('; '), source: `${file.path} · options[].feasible, excludedReason`, tone: 'warn' })
+    if (excluded.length > 0)
+      figures.push({
+        label: 'Options excluded by the sovereignty gate',
+        value: excluded.map((o) => o.id).join(', '),
+        detail: excluded.map((o) => `${o.id}: ${o.excludedReason ?? 'excluded'}`).join('; '),
+        source: `${file.path} · options[].feasible, excludedReason`,
+        tone: 'warn',
+      })
     for (const w of data.warnings) caveats.push(`TCO: ${w}`)
   }
   return cheapest
@@ -128,14 +154,22 @@ export function tcoFigures(tco: Array<Loaded<TcoResult>>, figures: KeyFigure[], 
  * One estate (a plan): each option is the part of the plan that moves workloads to that offer,
  * so the story is today's estate and what the plan's moves save, not one option against another.
  */
-function estateFigures(data: TcoResult, estate: NonNullable<TcoResult['estate']>, ranked: TcoOptionResult[], filePath: string, { figures, recommendation }: Findings): void {
+function estateFigures(
+  data: TcoResult,
+  estate: NonNullable<TcoResult['estate']>,
+  ranked: TcoOptionResult[],
+  filePath: string,
+  { figures, recommendation }: Findings,
+): void {
   const c = data.model.currency
   const baseline = data.options.find((o) => o.baseline)
   const parts = ranked.filter((o) => !o.baseline && o.feasible)
   const saving = headlineSavings
   const basis = parts.some((o) => o.monteCarlo?.savings) ? 'P50 of the per-draw savings' : 'deterministic: inputs at their modes'
   const total = parts.reduce((sum, o) => sum + (saving(o) ?? 0), 0)
-  const baselineCost = baseline?.monteCarlo ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})` : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
+  const baselineCost = baseline?.monteCarlo
+    ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})`
+    : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
   const perMtok = estate.tokensPerMonth ? (estate.monthlyCost / estate.tokensPerMonth) * 1e6 : null
   figures.push({
     label: `Today's estate, ${data.model.horizonYears}-year cost if nothing moves`,
@@ -151,7 +185,9 @@ function estateFigures(data: TcoResult, estate: NonNullable<TcoResult['estate']>
     source: `${filePath} · options[].monteCarlo.savings, estate.moves`,
     tone: total > 0 ? 'good' : 'warn',
   })
-  recommendation.push(`Follow the plan: its moves save ${signed(Math.round(total), c)} NPV over ${data.model.horizonYears} years against today's estate (the sum of each part's ${basis}); by offer: ${parts.map((o) => `${o.id} ${signed(Math.round(saving(o) ?? 0), c)}`).join(', ')}.`)
+  recommendation.push(
+    `Follow the plan: its moves save ${signed(Math.round(total), c)} NPV over ${data.model.horizonYears} years against today's estate (the sum of each part's ${basis}); by offer: ${parts.map((o) => `${o.id} ${signed(Math.round(saving(o) ?? 0), c)}`).join(', ')}.`,
+  )
 }
 
 /** Options to choose between: the lowest cost that passes the sovereignty gate, and its compliance tax. */
@@ -160,7 +196,9 @@ function bestOptionFigures(data: TcoResult, best: TcoOptionResult, filePath: str
   const baseline = data.options.find((o) => o.baseline)
   const mc = best.monteCarlo
   const saving = headlineSaving(data, best)
-  const cost = mc ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})` : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
+  const cost = mc
+    ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})`
+    : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
   figures.push({
     label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
     value: `${best.name || best.id}: ${cost}`,
@@ -169,6 +207,15 @@ function bestOptionFigures(data: TcoResult, best: TcoOptionResult, filePath: str
     tone: 'good',
   })
   const tax = complianceTaxOf(best)
-  if (tax !== null) figures.push({ label: `Compliance tax, ${best.id}`, value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`, detail: best.complianceComponents.join(', ') || null, source: `${filePath} · options[${best.id}].deterministic.presentValueByCategory (its own C1–C17 lines)`, tone: null })
-  recommendation.push(`Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`)
+  if (tax !== null)
+    figures.push({
+      label: `Compliance tax, ${best.id}`,
+      value: `${withUnit(Math.round(tax), c)} present value (deterministic: inputs at their modes)`,
+      detail: best.complianceComponents.join(', ') || null,
+      source: `${filePath} · options[${best.id}].deterministic.presentValueByCategory (its own C1–C17 lines)`,
+      tone: null,
+    })
+  recommendation.push(
+    `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
+  )
 }

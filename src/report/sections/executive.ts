@@ -31,12 +31,26 @@ function runInterval(run: RunSummary, metric: string, statistic: 'mean' | 'p50' 
 function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation: string[], caveats: string[]): { fastest: string | null } {
   const runs = firstSteps(inputs.bench)
   for (const { file } of inputs.bench) use(file, 'summary')
-  for (const { run, file } of runs) if (run.client.verdict === 'client-bound') caveats.push(`${run.endpoint.label} (${file}): the client was the bottleneck (${run.client.reasons.join('; ')}); its latencies are upper bounds.`)
+  for (const { run, file } of runs)
+    if (run.client.verdict === 'client-bound')
+      caveats.push(`${run.endpoint.label} (${file}): the client was the bottleneck (${run.client.reasons.join('; ')}); its latencies are upper bounds.`)
   if (runs.length < 2) {
     const only = runs[0]
     if (only) {
-      figures.push({ label: `TTFT p90, ${only.run.endpoint.label}`, value: runInterval(only.run, 'ttft', 'p90').text, detail: only.run.stepLabel, source: `${only.file} · runs[].metrics.ttft`, tone: null })
-      figures.push({ label: `TPOT mean, ${only.run.endpoint.label}`, value: runInterval(only.run, 'tpot', 'mean').text, detail: only.run.stepLabel, source: `${only.file} · runs[].metrics.tpot`, tone: null })
+      figures.push({
+        label: `TTFT p90, ${only.run.endpoint.label}`,
+        value: runInterval(only.run, 'ttft', 'p90').text,
+        detail: only.run.stepLabel,
+        source: `${only.file} · runs[].metrics.ttft`,
+        tone: null,
+      })
+      figures.push({
+        label: `TPOT mean, ${only.run.endpoint.label}`,
+        value: runInterval(only.run, 'tpot', 'mean').text,
+        detail: only.run.stepLabel,
+        source: `${only.file} · runs[].metrics.tpot`,
+        tone: null,
+      })
     }
     return { fastest: null }
   }
@@ -50,29 +64,57 @@ function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation
   const bestTtft = ttft[0]
   const bestTpot = tpot[0]
   if (bestTtft) {
-    const others = ttft.slice(1).map((r) => `${r.run.endpoint.label} ${r.figure.text}`).join('; ')
-    figures.push({ label: 'Fastest to first token (TTFT p90)', value: `${bestTtft.run.endpoint.label}: ${bestTtft.figure.text}`, detail: others ? `against ${others}` : null, source: `${bestTtft.file} · runs[].metrics.ttft.p90, intervals.ttft.p90`, tone: 'good' })
+    const others = ttft
+      .slice(1)
+      .map((r) => `${r.run.endpoint.label} ${r.figure.text}`)
+      .join('; ')
+    figures.push({
+      label: 'Fastest to first token (TTFT p90)',
+      value: `${bestTtft.run.endpoint.label}: ${bestTtft.figure.text}`,
+      detail: others ? `against ${others}` : null,
+      source: `${bestTtft.file} · runs[].metrics.ttft.p90, intervals.ttft.p90`,
+      tone: 'good',
+    })
   }
   if (bestTpot) {
-    const others = tpot.slice(1).map((r) => `${r.run.endpoint.label} ${r.figure.text}`).join('; ')
-    figures.push({ label: 'Fastest decode (TPOT mean)', value: `${bestTpot.run.endpoint.label}: ${bestTpot.figure.text}`, detail: others ? `against ${others}` : null, source: `${bestTpot.file} · runs[].metrics.tpot.mean, intervals.tpot.mean`, tone: 'good' })
+    const others = tpot
+      .slice(1)
+      .map((r) => `${r.run.endpoint.label} ${r.figure.text}`)
+      .join('; ')
+    figures.push({
+      label: 'Fastest decode (TPOT mean)',
+      value: `${bestTpot.run.endpoint.label}: ${bestTpot.figure.text}`,
+      detail: others ? `against ${others}` : null,
+      source: `${bestTpot.file} · runs[].metrics.tpot.mean, intervals.tpot.mean`,
+      tone: 'good',
+    })
   }
-  const withGoodput = runs.filter((r) => r.run.goodput !== null).sort((a, b) => (b.run.goodput?.fractionOfRequests ?? 0) - (a.run.goodput?.fractionOfRequests ?? 0))
+  const withGoodput = runs
+    .filter((r) => r.run.goodput !== null)
+    .sort((a, b) => (b.run.goodput?.fractionOfRequests ?? 0) - (a.run.goodput?.fractionOfRequests ?? 0))
   const bestGoodput = withGoodput[0]
   if (bestGoodput?.run.goodput) {
     figures.push({
       label: 'Most requests within the SLO',
       value: `${bestGoodput.run.endpoint.label}: ${pct(bestGoodput.run.goodput.fractionOfRequests)} (${withUnit(bestGoodput.run.goodput.requestsPerS, 'req/s')} goodput)`,
-      detail: withGoodput.slice(1).map((r) => `${r.run.endpoint.label} ${pct(r.run.goodput?.fractionOfRequests ?? null)}`).join('; ') || null,
+      detail:
+        withGoodput
+          .slice(1)
+          .map((r) => `${r.run.endpoint.label} ${pct(r.run.goodput?.fractionOfRequests ?? null)}`)
+          .join('; ') || null,
       source: `${bestGoodput.file} · runs[].goodput`,
       tone: null,
     })
   }
   if (bestTtft && bestTpot) {
     if (bestTtft.run.endpoint.label === bestTpot.run.endpoint.label) {
-      recommendation.push(`Fastest endpoint measured: ${bestTtft.run.endpoint.label}, first to the first token (p90 ${bestTtft.figure.text}) and in decode (TPOT mean ${bestTpot.figure.text}).`)
+      recommendation.push(
+        `Fastest endpoint measured: ${bestTtft.run.endpoint.label}, first to the first token (p90 ${bestTtft.figure.text}) and in decode (TPOT mean ${bestTpot.figure.text}).`,
+      )
     } else {
-      recommendation.push(`No endpoint is fastest on both counts: ${bestTtft.run.endpoint.label} reaches the first token first (p90 ${bestTtft.figure.text}); ${bestTpot.run.endpoint.label} decodes faster (TPOT mean ${bestTpot.figure.text}). Interactive chat weighs TTFT; long answers weigh TPOT.`)
+      recommendation.push(
+        `No endpoint is fastest on both counts: ${bestTtft.run.endpoint.label} reaches the first token first (p90 ${bestTtft.figure.text}); ${bestTpot.run.endpoint.label} decodes faster (TPOT mean ${bestTpot.figure.text}). Interactive chat weighs TTFT; long answers weigh TPOT.`,
+      )
     }
   }
   return { fastest: bestTtft?.run.endpoint.label ?? null }
@@ -85,7 +127,8 @@ function compareFigures(compare: Array<Loaded<CompareSummary>>, figures: KeyFigu
       for (const contrast of point.contrasts) {
         if (!contrast.arm.endsWith('(A/A)')) contrastFigures(point, contrast, file.path, { figures, recommendation, caveats })
       }
-      for (const v of point.clientVerdicts) if (v.verdict === 'client-bound') caveats.push(`compare ${point.label}, ${v.arm}: the client was the bottleneck (${v.reasons.join('; ')}).`)
+      for (const v of point.clientVerdicts)
+        if (v.verdict === 'client-bound') caveats.push(`compare ${point.label}, ${v.arm}: the client was the bottleneck (${v.reasons.join('; ')}).`)
     }
     if (data.interrupted) caveats.push(`${file.path}: the comparison was interrupted; its intervals cover the requests measured before.`)
   }
@@ -99,7 +142,9 @@ function contrastFigures(point: OperatingPoint, contrast: Contrast, filePath: st
   const ttft = contrast.metrics.ttft.mean
   const tpot = contrast.metrics.tpot.mean
   const describe = (entry: typeof ttft): string =>
-    entry.ratio ? `${ratioChange(entry.ratio.estimate)} (95% CI ${ratioChange(entry.ratio.low)} to ${ratioChange(entry.ratio.high)}), ${entry.verdict}` : entry.verdict
+    entry.ratio
+      ? `${ratioChange(entry.ratio.estimate)} (95% CI ${ratioChange(entry.ratio.low)} to ${ratioChange(entry.ratio.high)}), ${entry.verdict}`
+      : entry.verdict
   figures.push({
     label: `${contrast.arm} against ${contrast.baseline}, ${point.label}`,
     value: `TTFT mean ${describe(ttft)}; TPOT mean ${describe(tpot)}`,
@@ -110,11 +155,20 @@ function contrastFigures(point: OperatingPoint, contrast: Contrast, filePath: st
   const split = point.overhead.find((o) => o.arm === contrast.arm && o.baseline === contrast.baseline)
   if (split) {
     const part = (name: string, i: Interval | null): string | null => (i ? `${name} ${signed(i.estimate, 'ms')} (${signed(i.low)} to ${signed(i.high)})` : null)
-    const parts = [part('front end', split.frontEndMs), part('prefill', split.prefillMs), part('decode', split.decodeTpotMs)].filter((p): p is string => p !== null)
-    if (parts.length > 0) recommendation.push(`${contrast.arm} over ${contrast.baseline} at ${point.label}: ${parts.join(', ')} per request (per token for decode), 95% intervals.`)
+    const parts = [part('front end', split.frontEndMs), part('prefill', split.prefillMs), part('decode', split.decodeTpotMs)].filter(
+      (p): p is string => p !== null,
+    )
+    if (parts.length > 0)
+      recommendation.push(`${contrast.arm} over ${contrast.baseline} at ${point.label}: ${parts.join(', ')} per request (per token for decode), 95% intervals.`)
   }
-  for (const [metric, entry] of [['TTFT', ttft], ['TPOT', tpot]] as const) {
-    if (entry.runLongerRequests !== null) caveats.push(`${contrast.arm} vs ${contrast.baseline} at ${point.label}: the ${metric} mean interval is wide; about ${num(entry.runLongerRequests, 0)} requests per arm would narrow it to ±5%.`)
+  for (const [metric, entry] of [
+    ['TTFT', ttft],
+    ['TPOT', tpot],
+  ] as const) {
+    if (entry.runLongerRequests !== null)
+      caveats.push(
+        `${contrast.arm} vs ${contrast.baseline} at ${point.label}: the ${metric} mean interval is wide; about ${num(entry.runLongerRequests, 0)} requests per arm would narrow it to ±5%.`,
+      )
   }
 }
 
@@ -132,7 +186,10 @@ function planFigures(plans: Array<Loaded<Plan>>, figures: KeyFigure[], recommend
     })
     if (missed.length > 0) caveats.push(`Deadlines the plan misses: ${missed.join('; ')}.`)
     for (const c of data.conflicts) caveats.push(`Plan conflict (${c.kind}) for ${c.workload}: ${c.detail}`)
-    if (last) recommendation.push(`Move in ${data.waves.length} wave${data.waves.length === 1 ? '' : 's'} from ${data.start}; the last cut-over is ${last.cutover}${missed.length === 0 ? ', every deadline met' : ''}.`)
+    if (last)
+      recommendation.push(
+        `Move in ${data.waves.length} wave${data.waves.length === 1 ? '' : 's'} from ${data.start}; the last cut-over is ${last.cutover}${missed.length === 0 ? ', every deadline met' : ''}.`,
+      )
   }
 }
 
@@ -151,7 +208,9 @@ export function executiveSection(inputs: ReportInputs, simulatorNotes: string[])
   }
   planFigures(inputs.plan, figures, recommendation, caveats)
   if (figures.length === 0 && recommendation.length === 0) return null
-  if (simulatorNotes.length > 0) caveats.unshift('Some or all endpoints are simulated (see Methodology): the figures demonstrate the method, not a provider’s performance.')
-  if (recommendation.length === 0) recommendation.push('The inputs hold measurements but no choice between options: see the figures below and the sections that follow.')
+  if (simulatorNotes.length > 0)
+    caveats.unshift('Some or all endpoints are simulated (see Methodology): the figures demonstrate the method, not a provider’s performance.')
+  if (recommendation.length === 0)
+    recommendation.push('The inputs hold measurements but no choice between options: see the figures below and the sections that follow.')
   return { recommendation, figures, caveats }
 }

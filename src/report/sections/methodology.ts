@@ -46,7 +46,9 @@ export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sour
   }
   for (const [foundIn, names] of undated) {
     const shown = names.slice(0, 4).join('; ')
-    staleness.unshift(`${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`)
+    staleness.unshift(
+      `${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`,
+    )
   }
   return { sources, staleness }
 }
@@ -59,7 +61,10 @@ function figureTone(f: SourcedFigure, age: number | null, staleness: string[]): 
   } else if (age !== null && age > STALE_AFTER_DAYS) {
     // The catalog's staleness limit: older is stale, past half of it ageing.
     tone = 'bad'
-    if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
+    if (!f.agedInPricesUsed)
+      staleness.push(
+        `${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`,
+      )
   } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
     tone = 'warn'
     if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
@@ -69,7 +74,9 @@ function figureTone(f: SourcedFigure, age: number | null, staleness: string[]): 
   }
   if (f.confidence === 'assumption' || f.confidence === 'low') {
     tone = tone ?? 'warn'
-    staleness.push(`${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`)
+    staleness.push(
+      `${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`,
+    )
   }
   return tone
 }
@@ -79,7 +86,10 @@ function intervalMethods(inputs: ReportInputs): string[] {
   const methods = new Set<string>()
   for (const { data } of inputs.bench) {
     const confidence = data.runs.flatMap((r) => Object.values(r.intervals).map((i) => i.confidence))[0]
-    if (confidence !== undefined) methods.add(`geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`)
+    if (confidence !== undefined)
+      methods.add(
+        `geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`,
+      )
   }
   for (const { data } of inputs.compare) {
     const first = firstRatio(data)
@@ -89,10 +99,11 @@ function intervalMethods(inputs: ReportInputs): string[] {
       `geopat compare: ${data.design} interleaved blocks${data.paired ? ', the same prompts on every arm (paired)' : ''}; ${confidence !== null ? `${num(confidence * 100, 0)}% ` : ''}bootstrap intervals${resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''} of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.`,
     )
   }
-  for (const { data } of inputs.sizing) for (const e of data.endpoints) {
-    methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
-    if (e.modelError && e.modelError.fraction !== null) methods.add(`geopat size: the model’s error band of a simulated capacity — ${e.modelError.rule}.`)
-  }
+  for (const { data } of inputs.sizing)
+    for (const e of data.endpoints) {
+      methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
+      if (e.modelError && e.modelError.fraction !== null) methods.add(`geopat size: the model’s error band of a simulated capacity — ${e.modelError.rule}.`)
+    }
   return [...methods]
 }
 
@@ -115,11 +126,17 @@ function firstRatio(data: CompareSummary): { resamples: number; confidence: numb
 export function simulatorNotes(inputs: ReportInputs): string[] {
   const notes: string[] = []
   const simulatedArms = new Set<string>()
-  for (const { data } of inputs.compare) for (const p of data.operatingPoints) for (const r of p.reconciliation) if (r.simulatorEmitLatenessMs !== null) simulatedArms.add(r.arm)
-  if (simulatedArms.size > 0) notes.push(`Compared arms served by geopat’s simulator (its /metrics reports its own write lateness): ${[...simulatedArms].sort().join(', ')}.`)
+  for (const { data } of inputs.compare)
+    for (const p of data.operatingPoints) for (const r of p.reconciliation) if (r.simulatorEmitLatenessMs !== null) simulatedArms.add(r.arm)
+  if (simulatedArms.size > 0)
+    notes.push(`Compared arms served by geopat’s simulator (its /metrics reports its own write lateness): ${[...simulatedArms].sort().join(', ')}.`)
   const loopback = new Set<string>()
-  for (const { data } of inputs.bench) for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
-  if (loopback.size > 0) notes.push(`Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`)
+  for (const { data } of inputs.bench)
+    for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
+  if (loopback.size > 0)
+    notes.push(
+      `Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`,
+    )
   const simulatedSizing = inputs.sizing.flatMap(({ data }) => data.endpoints.filter((e) => e.source === 'simulated').map((e) => e.label))
   if (simulatedSizing.length > 0) notes.push(`Capacity searched in the simulator’s virtual time: ${simulatedSizing.join(', ')}.`)
   if (notes.length > 0) {
@@ -136,7 +153,11 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
     ['Metric (summary key)', 'Unit', 'Per', 'Formula', 'The peers call it'],
     METRICS.map((m) => [`${m.label} (${m.id})`, m.unit, m.scope.replace('per-', ''), m.formula, m.peerNames]),
   )
-  const aggregates = table('Run-level figures (src/metrics/glossary.ts)', ['Figure', 'Formula', 'The peers call it'], AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]))
+  const aggregates = table(
+    'Run-level figures (src/metrics/glossary.ts)',
+    ['Figure', 'Formula', 'The peers call it'],
+    AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]),
+  )
   const { sources, staleness } = sourcesAndStaleness(figures, now)
   const prices = pricesUsed(inputs, now)
   for (const { file } of [...inputs.bench, ...inputs.compare, ...inputs.sizing]) use(file, 'methodology')
@@ -146,7 +167,8 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
   ]
   for (const m of measured) {
     const age = figureAgeInDays(m.at.slice(0, 10), now)
-    if (age !== null && age > 90) staleness.push(`${m.what}: measured ${m.at.slice(0, 10)}, ${num(age, 0)} days ago — servers, drivers and prices change; re-measure before deciding`)
+    if (age !== null && age > 90)
+      staleness.push(`${m.what}: measured ${m.at.slice(0, 10)}, ${num(age, 0)} days ago — servers, drivers and prices change; re-measure before deciding`)
   }
   return {
     metrics,

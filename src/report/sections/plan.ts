@@ -36,7 +36,12 @@ function gantt(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
     // By wave, then workload (in the order the plan lists it), tasks in their own order.
     const order = plan.gantt.map((g, index) => ({ g, index, workload: plan.gantt.findIndex((h) => h.workload === g.workload) }))
     order.sort((a, b) => a.g.wave - b.g.wave || a.workload - b.workload || a.index - b.index)
-    rows = order.map(({ g }) => ({ label: `W${g.wave} ${g.workload} · ${g.task}`, start: monthNumber(g.start) - first, end: monthNumber(g.end) - first + 1, group: g.task }))
+    rows = order.map(({ g }) => ({
+      label: `W${g.wave} ${g.workload} · ${g.task}`,
+      start: monthNumber(g.start) - first,
+      end: monthNumber(g.end) - first + 1,
+      group: g.task,
+    }))
   } else {
     const spans = new Map<string, { wave: number; start: number; end: number }>()
     for (const g of plan.gantt) {
@@ -45,7 +50,9 @@ function gantt(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
       span.end = Math.max(span.end, monthNumber(g.end))
       spans.set(g.workload, span)
     }
-    rows = [...spans].sort((a, b) => a[1].wave - b[1].wave || a[1].start - b[1].start).map(([workload, s]) => ({ label: `W${s.wave} ${workload}`, start: s.start - first, end: s.end - first + 1, group: `wave ${s.wave}` }))
+    rows = [...spans]
+      .sort((a, b) => a[1].wave - b[1].wave || a[1].start - b[1].start)
+      .map(([workload, s]) => ({ label: `W${s.wave} ${workload}`, start: s.start - first, end: s.end - first + 1, group: `wave ${s.wave}` }))
     notes.push(`${plan.gantt.length} tasks: one bar per workload, assessment to decommission (the tasks are in waves.csv and plan.json)`)
   }
   const deadlines = new Map<string, { date: string; title: string }>()
@@ -114,7 +121,10 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
     { label: 'Organisation', value: plan.organisation },
     { label: 'Start', value: plan.start },
     { label: 'Inventory', value: plan.inventoryFile },
-    { label: 'Workloads', value: `${plan.workloads.length} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${lastWave ? `, the last ending ${lastWave.end}` : ''}` },
+    {
+      label: 'Workloads',
+      value: `${plan.workloads.length} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${lastWave ? `, the last ending ${lastWave.end}` : ''}`,
+    },
     { label: 'Conflicts', value: plan.conflicts.length === 0 ? 'none' : `${plan.conflicts.length}: see below` },
     { label: 'Computed', value: `${plan.createdAt} by geopat ${plan.tool.version}` },
   ]
@@ -126,10 +136,21 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
   const workloads = table(
     'Workloads and their move',
     ['Workload', 'Owner', 'Strategy (7 R)', 'Target option', n('Wave'), n('GPUs'), 'Cut-over', 'Why'],
-    plan.workloads.map((w) => [w.name, w.owner, w.strategy, w.option ?? '–', w.wave === null ? '–' : num(w.wave, 0), num(w.gpus, 0), w.timeline?.cutover ?? '–', w.reasons.join('; ') || '–']),
+    plan.workloads.map((w) => [
+      w.name,
+      w.owner,
+      w.strategy,
+      w.option ?? '–',
+      w.wave === null ? '–' : num(w.wave, 0),
+      num(w.gpus, 0),
+      w.timeline?.cutover ?? '–',
+      w.reasons.join('; ') || '–',
+    ]),
   )
   const excludedRows = plan.workloads.flatMap((w) => w.excludedOptions.map((e) => [w.name, e.option, e.reason]))
-  const rollbackRows = plan.workloads.flatMap((w) => w.rollback.map((r) => [w.name, r.metric, `${plain(r.threshold)} ${r.unit}`, r.basis, w.canarySteps.map((s) => `${plain(s)}%`).join(' → ') || '–']))
+  const rollbackRows = plan.workloads.flatMap((w) =>
+    w.rollback.map((r) => [w.name, r.metric, `${plain(r.threshold)} ${r.unit}`, r.basis, w.canarySteps.map((s) => `${plain(s)}%`).join(' → ') || '–']),
+  )
   const deadlineRows = plan.workloads.flatMap((w) =>
     w.deadlines.map((d) => ({
       tone: (d.met === false ? 'bad' : d.met === null ? 'warn' : 'good') as Tone,
@@ -144,14 +165,31 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
     graph: graph(book, plan, file.path),
     capacity: capacityChart(book, plan, file.path),
     workloads,
-    excluded: excludedRows.length > 0 ? table('Options excluded (sovereignty gate, confidential computing, model)', ['Workload', 'Option', 'Why excluded'], excludedRows) : null,
-    rollback: rollbackRows.length > 0 ? table('Rollback criteria during the canary ramp', ['Workload', 'Metric', n('Roll back above'), 'Basis', 'Canary steps'], rollbackRows) : null,
+    excluded:
+      excludedRows.length > 0
+        ? table('Options excluded (sovereignty gate, confidential computing, model)', ['Workload', 'Option', 'Why excluded'], excludedRows)
+        : null,
+    rollback:
+      rollbackRows.length > 0
+        ? table('Rollback criteria during the canary ramp', ['Workload', 'Metric', n('Roll back above'), 'Basis', 'Canary steps'], rollbackRows)
+        : null,
     deadlines: deadlineRows.length > 0 ? table('Deadlines', ['Workload', 'Deadline', 'Date', 'What', 'Cut-over in time?', 'Cut-over'], deadlineRows) : null,
     dualRunning:
       plan.dualRunning.length > 0
-        ? table('Dual running (old and new both serve)', ['Workload', 'Option', 'From', 'To', n('Months'), n('GPUs')], plan.dualRunning.map((d) => [d.workload, d.option, d.start, d.end, num(d.months, 0), num(d.gpus, 0)]))
+        ? table(
+            'Dual running (old and new both serve)',
+            ['Workload', 'Option', 'From', 'To', n('Months'), n('GPUs')],
+            plan.dualRunning.map((d) => [d.workload, d.option, d.start, d.end, num(d.months, 0), num(d.gpus, 0)]),
+          )
         : null,
-    conflicts: plan.conflicts.length > 0 ? table('Conflicts', ['Kind', 'Workload', 'Detail'], plan.conflicts.map((c) => ({ tone: 'bad' as Tone, cells: [c.kind, c.workload, c.detail] }))) : null,
+    conflicts:
+      plan.conflicts.length > 0
+        ? table(
+            'Conflicts',
+            ['Kind', 'Workload', 'Detail'],
+            plan.conflicts.map((c) => ({ tone: 'bad' as Tone, cells: [c.kind, c.workload, c.detail] })),
+          )
+        : null,
   }
 }
 
