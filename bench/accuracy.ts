@@ -218,12 +218,17 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
       await pause(500)
     }
     const args = [
-      '--concurrency', String(concurrency),
-      '--requests', String(requests),
-      '--input-tokens', String(options.inputTokens),
-      '--output-tokens', options.outputTokens.text,
+      '--concurrency',
+      String(concurrency),
+      '--requests',
+      String(requests),
+      '--input-tokens',
+      String(options.inputTokens),
+      '--output-tokens',
+      options.outputTokens.text,
       '--fixed-output',
-      '--warmup', String(warmupS),
+      '--warmup',
+      String(warmupS),
     ]
     const { bench, server, sharedClock } = await benchAgainstSim(sim, args, {
       firstRound: concurrency,
@@ -345,13 +350,13 @@ export function accuracyMarkdown(cases: AccuracyCase[], options: Options, machin
       (warmup > 0 ? `, --warmup ${warmup} (the first, connection-opening round is left out of geopat's statistics)` : '') +
       '. Times in ms, means over the run.',
     '',
-    'TTFT. True TTFT, per request, on the machine\'s clock: from geopat\'s socket write (the run\'s runStartedAtUnixMs + the record\'s sendMs) ' +
-      'to the simulator\'s socket write of the first token (its --request-log), joined on x-request-id; error = mean of geopat\'s TTFT − the true one ' +
-      '(p99 beside it). Beside it, where the true time went: geopat\'s write → the simulator has read the request (trip in, its intake), and the ' +
+    "TTFT. True TTFT, per request, on the machine's clock: from geopat's socket write (the run's runStartedAtUnixMs + the record's sendMs) " +
+      "to the simulator's socket write of the first token (its --request-log), joined on x-request-id; error = mean of geopat's TTFT − the true one " +
+      "(p99 beside it). Beside it, where the true time went: geopat's write → the simulator has read the request (trip in, its intake), and the " +
       'simulator\'s read → its first write; "clock check" is the smallest (simulator saw the request head − geopat wrote it), ≥ 0 when the two ' +
       'processes\' clocks agree; "probe" is geopat\'s own read-lateness self-check (mean). For comparison, the older, server-only view: the ' +
-      '/metrics truth (mean first-token offset + coalescing hold + mean write lateness; blind to the trip in and the intake), geopat\'s error ' +
-      'against it, the reference client\'s (bench/reference-client.ts: raw sockets, no HTTP library) error against its own run\'s /metrics truth, ' +
+      "/metrics truth (mean first-token offset + coalescing hold + mean write lateness; blind to the trip in and the intake), geopat's error " +
+      "against it, the reference client's (bench/reference-client.ts: raw sockets, no HTTP library) error against its own run's /metrics truth, " +
       'and the difference of the two (net).',
     '',
     markdownTable(
@@ -433,6 +438,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`accuracy benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.stderr.write(`accuracy benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   process.exit(1)
 })

@@ -247,52 +247,66 @@ export interface RecordDiagnostics {
  * concurrency of a closed loop) marks the requests that opened the connections: ids below it.
  */
 export async function recordDiagnostics(path: string, firstRound = 0, window?: { startMs: number; endMs: number }): Promise<RecordDiagnostics> {
-  let inFlightArea = 0
-  const sums = { ttft: [0, 0], warmHeaders: [0, 0], firstHeaders: [0, 0] }
-  const add = (key: keyof typeof sums, value: number): void => {
-    sums[key][0] = (sums[key][0] as number) + value
-    sums[key][1] = (sums[key][1] as number) + 1
-  }
-  let records = 0
-  let succeeded = 0
-  let firstRoundLastSendMs: number | null = null
+  const tally = newTally()
   if (existsSync(path)) {
     const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY })
     for await (const line of lines) {
-      if (line.trim() === '') continue
-      records++
-      const record = JSON.parse(line) as {
-        id: number
-        ok: boolean
-        sendMs: number
-        responseHeadersMs: number | null
-        timeToFirstTokenMs: number | null
-        endToEndLatencyMs: number | null
-      }
-      if (window !== undefined && record.endToEndLatencyMs !== null) {
-        const overlap = Math.min(window.endMs, record.sendMs + record.endToEndLatencyMs) - Math.max(window.startMs, record.sendMs)
-        if (overlap > 0) inFlightArea += overlap
-      }
-      if (record.id < firstRound) firstRoundLastSendMs = Math.max(firstRoundLastSendMs ?? 0, record.sendMs)
-      if (!record.ok) continue
-      succeeded++
-      if (record.timeToFirstTokenMs !== null) add('ttft', record.timeToFirstTokenMs)
-      if (record.responseHeadersMs !== null) add(record.id >= firstRound ? 'warmHeaders' : 'firstHeaders', record.responseHeadersMs)
+      if (line.trim() !== '') tallyRecord(tally, JSON.parse(line) as DiagnosedRecord, firstRound, window)
     }
   }
-  const mean = (key: keyof typeof sums): number | null => {
-    const [sum, count] = sums[key] as [number, number]
+  const mean = (key: keyof Tally['sums']): number | null => {
+    const [sum, count] = tally.sums[key]
     return count > 0 ? sum / count : null
   }
   return {
-    records,
-    succeeded,
+    records: tally.records,
+    succeeded: tally.succeeded,
     ttftAllMeanMs: mean('ttft'),
     sendToHeadersWarmMeanMs: mean('warmHeaders'),
     sendToHeadersFirstRoundMeanMs: mean('firstHeaders'),
-    firstRoundLastSendMs,
-    inFlightWindowMean: window !== undefined && window.endMs > window.startMs ? inFlightArea / (window.endMs - window.startMs) : null,
+    firstRoundLastSendMs: tally.firstRoundLastSendMs,
+    inFlightWindowMean: window !== undefined && window.endMs > window.startMs ? tally.inFlightArea / (window.endMs - window.startMs) : null,
   }
+}
+
+/** The fields of a records.jsonl line these diagnostics read. */
+interface DiagnosedRecord {
+  id: number
+  ok: boolean
+  sendMs: number
+  responseHeadersMs: number | null
+  timeToFirstTokenMs: number | null
+  endToEndLatencyMs: number | null
+}
+
+/** Running sums over the records: [sum, count] per mean, and the request-time area inside the window. */
+interface Tally {
+  records: number
+  succeeded: number
+  inFlightArea: number
+  firstRoundLastSendMs: number | null
+  sums: Record<'ttft' | 'warmHeaders' | 'firstHeaders', [number, number]>
+}
+
+function newTally(): Tally {
+  return { records: 0, succeeded: 0, inFlightArea: 0, firstRoundLastSendMs: null, sums: { ttft: [0, 0], warmHeaders: [0, 0], firstHeaders: [0, 0] } }
+}
+
+function tallyRecord(tally: Tally, record: DiagnosedRecord, firstRound: number, window: { startMs: number; endMs: number } | undefined): void {
+  const add = (key: keyof Tally['sums'], value: number): void => {
+    tally.sums[key][0] += value
+    tally.sums[key][1] += 1
+  }
+  tally.records++
+  if (window !== undefined && record.endToEndLatencyMs !== null) {
+    const overlap = Math.min(window.endMs, record.sendMs + record.endToEndLatencyMs) - Math.max(window.startMs, record.sendMs)
+    if (overlap > 0) tally.inFlightArea += overlap
+  }
+  if (record.id < firstRound) tally.firstRoundLastSendMs = Math.max(tally.firstRoundLastSendMs ?? 0, record.sendMs)
+  if (!record.ok) return
+  tally.succeeded++
+  if (record.timeToFirstTokenMs !== null) add('ttft', record.timeToFirstTokenMs)
+  if (record.responseHeadersMs !== null) add(record.id >= firstRound ? 'warmHeaders' : 'firstHeaders', record.responseHeadersMs)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,12 +347,7 @@ export function geopatRequestBodies(options: {
 }
 
 /** The body of geopat's first request with these settings (see geopatRequestBodies). */
-export function geopatRequestBody(options: {
-  model: string
-  inputTokens: string | number
-  outputTokens: string | number
-  fixedOutput: boolean
-}): string {
+export function geopatRequestBody(options: { model: string; inputTokens: string | number; outputTokens: string | number; fixedOutput: boolean }): string {
   return geopatRequestBodies({ ...options, count: 1 })[0] as string
 }
 

@@ -38,10 +38,7 @@ const END_MARK = '\r\n0\r\n\r\n'
  * ends, `requests` in all (request k sends `bodies[k mod n]`: pass geopat's own sequence). The first request of every connection (the first round) is left out
  * of the means, as geopat's --warmup leaves it out in the accuracy benchmark.
  */
-export async function runReferenceClient(
-  baseUrl: string,
-  options: { concurrency: number; requests: number; bodies: string[] },
-): Promise<ReferenceRunResult> {
+export async function runReferenceClient(baseUrl: string, options: { concurrency: number; requests: number; bodies: string[] }): Promise<ReferenceRunResult> {
   const { hostname, port } = new URL(baseUrl)
   // Request k sends bodies[k mod n], as bytes ready to write (built before the clock starts).
   const wire = options.bodies.map((body) =>
@@ -132,63 +129,80 @@ interface Outcome {
   gapTokens: number
 }
 
+/** One streamed response read as it arrives: the status line and headers, then SSE events counted for tokens. */
+class StreamedResponse {
+  headersAt = 0
+  firstTokenAt: number | undefined
+  gapSumMs = 0
+  gapTokens = 0
+  private headerDone = false
+  private head = ''
+  private pending = ''
+  private tail = ''
+  private lastTokenReadAt = 0
+
+  /** Reads one chunk: an Error for a status other than 200, true at the stream's end, false while more is to come. */
+  read(chunk: Buffer, now: number): Error | boolean {
+    let text = chunk.toString('latin1')
+    this.tail = (this.tail + text).slice(-END_MARK.length)
+    if (!this.headerDone) {
+      const body = this.readHead(text, now)
+      if (body === null || body instanceof Error) return body ?? false
+      text = body
+    }
+    this.countTokens(text, now)
+    return this.tail === END_MARK
+  }
+
+  /** The body's first bytes once the headers are complete; null before. */
+  private readHead(text: string, now: number): string | null | Error {
+    this.head += text
+    const end = this.head.indexOf('\r\n\r\n')
+    if (end < 0) return null
+    if (!this.head.startsWith('HTTP/1.1 200')) return new Error(this.head.split('\r\n', 1)[0])
+    this.headerDone = true
+    this.headersAt = now
+    const body = this.head.slice(end + 4)
+    this.head = ''
+    return body
+  }
+
+  /** Complete SSE events only (an event may straddle two reads). */
+  private countTokens(text: string, now: number): void {
+    this.pending += text
+    const lastBreak = this.pending.lastIndexOf('\n\n')
+    if (lastBreak < 0) return
+    const complete = this.pending.slice(0, lastBreak)
+    this.pending = this.pending.slice(lastBreak + 2)
+    let tokens = 0
+    for (let at = complete.indexOf(TOKEN_MARK); at >= 0; at = complete.indexOf(TOKEN_MARK, at + TOKEN_MARK.length)) tokens++
+    if (tokens === 0) return
+    if (this.firstTokenAt === undefined) this.firstTokenAt = now
+    else {
+      this.gapSumMs += now - this.lastTokenReadAt
+      this.gapTokens += tokens
+    }
+    this.lastTokenReadAt = now
+  }
+}
+
 function oneRequest(socket: Socket, request: Buffer): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let sentAt = 0
-    let headerDone = false
-    let headersAt = 0
-    let head = ''
-    let pending = ''
-    let tail = ''
-    let firstTokenAt: number | undefined
-    let lastTokenReadAt = 0
-    let gapSumMs = 0
-    let gapTokens = 0
+    const response = new StreamedResponse()
     const cleanup = (): void => {
       socket.off('data', onData)
       socket.off('error', onError)
       socket.off('close', onClose)
     }
     const onData = (chunk: Buffer): void => {
-      const now = performance.now()
-      let text = chunk.toString('latin1')
-      tail = (tail + text).slice(-END_MARK.length)
-      if (!headerDone) {
-        head += text
-        const end = head.indexOf('\r\n\r\n')
-        if (end < 0) return
-        if (!head.startsWith('HTTP/1.1 200')) {
-          cleanup()
-          reject(new Error(head.split('\r\n', 1)[0]))
-          return
-        }
-        headerDone = true
-        headersAt = now
-        text = head.slice(end + 4)
-        head = ''
-      }
-      // Complete SSE events only (an event may straddle two reads).
-      pending += text
-      const lastBreak = pending.lastIndexOf('\n\n')
-      if (lastBreak >= 0) {
-        const complete = pending.slice(0, lastBreak)
-        pending = pending.slice(lastBreak + 2)
-        let tokens = 0
-        for (let at = complete.indexOf(TOKEN_MARK); at >= 0; at = complete.indexOf(TOKEN_MARK, at + TOKEN_MARK.length)) tokens++
-        if (tokens > 0) {
-          if (firstTokenAt === undefined) firstTokenAt = now
-          else {
-            gapSumMs += now - lastTokenReadAt
-            gapTokens += tokens
-          }
-          lastTokenReadAt = now
-        }
-      }
-      if (tail === END_MARK) {
-        cleanup()
-        if (firstTokenAt === undefined) reject(new Error('no token'))
-        else resolve({ ttftMs: firstTokenAt - sentAt, headersMs: headersAt - sentAt, gapSumMs, gapTokens })
-      }
+      const read = response.read(chunk, performance.now())
+      if (read === false) return
+      cleanup()
+      if (read instanceof Error) reject(read)
+      else if (response.firstTokenAt === undefined) reject(new Error('no token'))
+      else
+        resolve({ ttftMs: response.firstTokenAt - sentAt, headersMs: response.headersAt - sentAt, gapSumMs: response.gapSumMs, gapTokens: response.gapTokens })
     }
     const onError = (error: Error): void => {
       cleanup()

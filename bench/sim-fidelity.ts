@@ -12,7 +12,19 @@ import { performance } from 'node:perf_hooks'
 import { loadProfile } from '../src/sim/engine/profile.js'
 import { runVirtual } from '../src/sim/virtual.js'
 import { loadWorkload } from '../src/sim/workload.js'
-import { fmt, log, machineInfo, machineLine, markdownTable, parsePositive, runGeopatBench, serverWindow, startSim, writeResultsData, writeResultsSection } from './common.js'
+import {
+  fmt,
+  log,
+  machineInfo,
+  machineLine,
+  markdownTable,
+  parsePositive,
+  runGeopatBench,
+  serverWindow,
+  startSim,
+  writeResultsData,
+  writeResultsSection,
+} from './common.js'
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`)
@@ -24,12 +36,32 @@ async function streamsFidelity(streams: number, itlMs: number, durationS: number
   try {
     const before = await sim.scrape()
     const bench = await runGeopatBench(sim.url, [
-      '--concurrency', String(streams), '--duration', String(durationS), '--ramp-up', '2', '--warmup', '3',
-      '--input-tokens', '16', '--output-tokens', '60', '--fixed-output', '--no-progress',
+      '--concurrency',
+      String(streams),
+      '--duration',
+      String(durationS),
+      '--ramp-up',
+      '2',
+      '--warmup',
+      '3',
+      '--input-tokens',
+      '16',
+      '--output-tokens',
+      '60',
+      '--fixed-output',
+      '--no-progress',
     ])
     const after = await sim.scrape()
     const server = serverWindow(before, after)
-    return { streams, itlMs, writesPerS: server.writes / bench.processWallS, server, client: bench.run.client, succeeded: bench.run.requests.succeeded, sent: bench.run.requests.sent }
+    return {
+      streams,
+      itlMs,
+      writesPerS: server.writes / bench.processWallS,
+      server,
+      client: bench.run.client,
+      succeeded: bench.run.requests.succeeded,
+      sent: bench.run.requests.sent,
+    }
   } finally {
     await sim.stop()
   }
@@ -47,7 +79,14 @@ async function virtualSpeed() {
     seed: 1,
   })
   const wallS = (performance.now() - started) / 1000
-  return { simulatedS: 600, wallS, speedupIncludingSummary: 600 / wallS, engineOnlySpeedup: result.speedup, requests: result.summary.requests.succeeded, steps: result.engine.steps }
+  return {
+    simulatedS: 600,
+    wallS,
+    speedupIncludingSummary: 600 / wallS,
+    engineOnlySpeedup: result.speedup,
+    requests: result.summary.requests.succeeded,
+    steps: result.engine.steps,
+  }
 }
 
 const streams = parsePositive(argument('streams', '2000'), '--streams')
@@ -68,7 +107,15 @@ const markdown = [
   '',
   markdownTable(
     ['streams', 'token writes/s', 'server lateness mean (ms)', 'requests ok / sent', 'client verdict'],
-    [[String(fidelity.streams), fmt(fidelity.writesPerS, 0), fmt(fidelity.server.emitLatenessMeanMs, 3), `${fidelity.succeeded} / ${fidelity.sent}`, fidelity.client.verdict]],
+    [
+      [
+        String(fidelity.streams),
+        fmt(fidelity.writesPerS, 0),
+        fmt(fidelity.server.emitLatenessMeanMs, 3),
+        `${fidelity.succeeded} / ${fidelity.sent}`,
+        fidelity.client.verdict,
+      ],
+    ],
   ),
   '',
   `Target: mean lateness ≤ 1 ms → ${(fidelity.server.emitLatenessMeanMs ?? Number.POSITIVE_INFINITY) <= 1 ? 'PASS' : 'FAIL'}. The simulator reports it in \`geopat_sim_emit_lateness_seconds\` and \`geopat sim --json\` stats.`,
@@ -77,7 +124,14 @@ const markdown = [
   '',
   markdownTable(
     ['simulated (s)', 'wall (s)', 'speed-up (whole run)', 'speed-up (engine only)', 'requests', 'engine steps'],
-    virtualRuns.map((r) => [String(r.simulatedS), fmt(r.wallS, 3), `${fmt(r.speedupIncludingSummary, 0)}×`, `${fmt(r.engineOnlySpeedup, 0)}×`, String(r.requests), String(r.steps)]),
+    virtualRuns.map((r) => [
+      String(r.simulatedS),
+      fmt(r.wallS, 3),
+      `${fmt(r.speedupIncludingSummary, 0)}×`,
+      `${fmt(r.engineOnlySpeedup, 0)}×`,
+      String(r.requests),
+      String(r.steps),
+    ]),
   ),
   '',
   `Target: ≥ 1,000× → ${best.speedupIncludingSummary >= 1000 ? 'PASS' : 'FAIL'} (best ${fmt(best.speedupIncludingSummary, 0)}×).`,

@@ -26,7 +26,18 @@ import { fitProfile } from '../src/sim/fit/fit.js'
 import { readMeasuredSweep } from '../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../src/sim/fit/parameters.js'
 import { pointError, simulatePoint } from '../src/sim/fit/simulate-point.js'
-import { fmt, log, machineInfo, machineLine, markdownTable, parsePositive, runGeopatBench, startProfileSim, writeResultsData, writeResultsSection } from './common.js'
+import {
+  fmt,
+  log,
+  machineInfo,
+  machineLine,
+  markdownTable,
+  parsePositive,
+  runGeopatBench,
+  startProfileSim,
+  writeResultsData,
+  writeResultsSection,
+} from './common.js'
 
 const BASE = 'h100-sxm-llama-3.1-8b-bf16'
 /** The truth: each parameter × its factor (unknown to the fit, which starts from the base). */
@@ -55,12 +66,33 @@ async function main(): Promise<void> {
   const noise = process.argv.includes('--noise')
   const machine = await machineInfo()
   const base = loadProfile(BASE)
-  const truth = withParameters(base, new Map([...PERTURBATION.map(([path, factor]): [string, number] => [path, (readParameter(base, path) as number) * factor]), ...(noise ? [['timing.stepJitterMs', NOISE.stepJitterMs] as [string, number]] : [])]))
+  const truth = withParameters(
+    base,
+    new Map([
+      ...PERTURBATION.map(([path, factor]): [string, number] => [path, (readParameter(base, path) as number) * factor]),
+      ...(noise ? [['timing.stepJitterMs', NOISE.stepJitterMs] as [string, number]] : []),
+    ]),
+  )
   const work = mkdtempSync(join(tmpdir(), 'geopat-fit-recovery-'))
   const truthFile = join(work, 'truth.yaml')
   writeFileSync(truthFile, YAML.stringify({ ...truth, name: 'perturbed-h100-sxm', calibration: undefined }))
 
-  const sweepArgs = (seed: number) => ['--profile', 'sweep', '--sweep-steps', String(SWEEP_STEPS), '--duration', String(durationS), '--input-tokens', 'uniform:32-2048', '--output-tokens', 'uniform:32-256', '--seed', String(seed), '--scrape-metrics', '--no-progress']
+  const sweepArgs = (seed: number) => [
+    '--profile',
+    'sweep',
+    '--sweep-steps',
+    String(SWEEP_STEPS),
+    '--duration',
+    String(durationS),
+    '--input-tokens',
+    'uniform:32-2048',
+    '--output-tokens',
+    'uniform:32-256',
+    '--seed',
+    String(seed),
+    '--scrape-metrics',
+    '--no-progress',
+  ]
   const sim = await startProfileSim(truthFile, 30_000, noise ? ['--network-jitter-ms', String(NOISE.networkJitterMs)] : [])
   const fitDir = join(work, 'fit-sweep')
   const unseenDir = join(work, 'unseen-sweep')
@@ -82,7 +114,12 @@ async function main(): Promise<void> {
   for (const point of unseen.points) {
     const fitted = await simulatePoint(result.profile, point)
     const truthFigures = await simulatePoint(truth, point)
-    unseenRows.push({ label: point.label, regime: point.regime, fittedError: pointError(fitted, point.measured), truthError: pointError(truthFigures, point.measured) })
+    unseenRows.push({
+      label: point.label,
+      regime: point.regime,
+      fittedError: pointError(fitted, point.measured),
+      truthError: pointError(truthFigures, point.measured),
+    })
   }
   const clientBound = (notes: readonly string[]): number => notes.filter((n) => n.includes("the client's self-check says")).length
   const reported = result.profile.calibration?.error
@@ -90,7 +127,8 @@ async function main(): Promise<void> {
     const errors = unseenRows.filter((r) => r.regime === regime).map((r) => r.fittedError)
     return errors.length > 0 ? Math.max(...errors) : null
   }
-  const covers = (bound: number | null | undefined, actual: number | null): string => (bound === null || bound === undefined || actual === null ? '–' : bound >= actual ? 'yes' : 'no')
+  const covers = (bound: number | null | undefined, actual: number | null): string =>
+    bound === null || bound === undefined || actual === null ? '–' : bound >= actual ? 'yes' : 'no'
 
   const parameterRows = PERTURBATION.map(([path]) => {
     const truthValue = readParameter(truth, path) as number
@@ -107,7 +145,9 @@ async function main(): Promise<void> {
     }
   })
   const otherFitted = result.fitted.filter((p) => !PERTURBATION.some(([path]) => path === p.path))
-  const heldTiming = result.fixed.filter((p) => !PERTURBATION.some(([path]) => path === p.path) && (p.path.startsWith('timing.') || p.path.startsWith('frontend.')))
+  const heldTiming = result.fixed.filter(
+    (p) => !PERTURBATION.some(([path]) => path === p.path) && (p.path.startsWith('timing.') || p.path.startsWith('frontend.')),
+  )
   const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`)
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machineLine(machine)}: \`node dist/bench/sim-fit-recovery.js --duration ${durationS}${noise ? ' --noise' : ''}\`. The truth is ${BASE} with ${PERTURBATION.map(([p, f]) => `${p} ×${f}`).join(', ')}${noise ? `, step noise stepJitterMs ${NOISE.stepJitterMs} ms (base ${base.timing.stepJitterMs})` : ''}, served by \`geopat sim --profile truth.yaml${noise ? ` --network-jitter-ms ${NOISE.networkJitterMs}` : ''}\`; two \`geopat bench --profile sweep\` runs over HTTP (seeds 1 and 2, uniform 32–2,048 prompt and 32–256 output tokens); the fit starts from the unperturbed profile (${ITERATIONS} iterations, ≤ ${MAX_REQUESTS_PER_POINT} requests per point; ${fitSeconds.toFixed(0)} s).`,
@@ -115,9 +155,30 @@ async function main(): Promise<void> {
     markdownTable(
       ['parameter', 'base', 'truth', 'fitted', 'fitted vs truth', 'fit says determined to'],
       [
-        ...parameterRows.map((r) => [r.path, fmt(r.base, 3), fmt(r.truth, 3), r.fitted === null ? `fixed (${r.fixedBecause ?? ''})` : fmt(r.fitted, 3), r.errorVsTruth === null ? '–' : pct(r.errorVsTruth), r.determined === null ? '–' : `±${pct(r.determined)}`]),
-        ...otherFitted.map((p) => [p.path, fmt(p.base, 3), `${fmt(p.base, 3)} (not perturbed)`, fmt(p.fitted, 3), pct(p.fitted / p.base - 1), `±${pct(p.uncertainty)}`]),
-        ...heldTiming.map((p) => [p.path, p.value === null ? '–' : fmt(p.value, 3), `${p.value === null ? '–' : fmt(p.value, 3)} (not perturbed)`, `held at the base: ${p.reason}`, '–', '–']),
+        ...parameterRows.map((r) => [
+          r.path,
+          fmt(r.base, 3),
+          fmt(r.truth, 3),
+          r.fitted === null ? `fixed (${r.fixedBecause ?? ''})` : fmt(r.fitted, 3),
+          r.errorVsTruth === null ? '–' : pct(r.errorVsTruth),
+          r.determined === null ? '–' : `±${pct(r.determined)}`,
+        ]),
+        ...otherFitted.map((p) => [
+          p.path,
+          fmt(p.base, 3),
+          `${fmt(p.base, 3)} (not perturbed)`,
+          fmt(p.fitted, 3),
+          pct(p.fitted / p.base - 1),
+          `±${pct(p.uncertainty)}`,
+        ]),
+        ...heldTiming.map((p) => [
+          p.path,
+          p.value === null ? '–' : fmt(p.value, 3),
+          `${p.value === null ? '–' : fmt(p.value, 3)} (not perturbed)`,
+          `held at the base: ${p.reason}`,
+          '–',
+          '–',
+        ]),
       ],
     ),
     '',
@@ -132,13 +193,28 @@ async function main(): Promise<void> {
     '',
     'The sweep never shown to the fit (largest error over mean TTFT, mean TPOT and output tok/s; the truth profile simulated on the same requests, for the floor the HTTP path and the machine set):',
     '',
-    markdownTable(['point', 'regime', 'fitted profile', 'truth profile'], unseenRows.map((r) => [r.label, r.regime, pct(r.fittedError), pct(r.truthError)])),
+    markdownTable(
+      ['point', 'regime', 'fitted profile', 'truth profile'],
+      unseenRows.map((r) => [r.label, r.regime, pct(r.fittedError), pct(r.truthError)]),
+    ),
   ].join('\n')
   console.log(markdown)
   if (write) {
     const name = noise ? 'sim-fit-recovery-noise' : 'sim-fit-recovery'
     writeResultsSection(name, markdown)
-    writeResultsData(name, { noise: noise ? NOISE : null, machine, durationS, perturbation: PERTURBATION, parameters: parameterRows, fitted: result.fitted, fixed: result.fixed, points: result.points, leaveOneOut: result.leaveOneOut, unseen: unseenRows, calibration: result.profile.calibration })
+    writeResultsData(name, {
+      noise: noise ? NOISE : null,
+      machine,
+      durationS,
+      perturbation: PERTURBATION,
+      parameters: parameterRows,
+      fitted: result.fitted,
+      fixed: result.fixed,
+      points: result.points,
+      leaveOneOut: result.leaveOneOut,
+      unseen: unseenRows,
+      calibration: result.profile.calibration,
+    })
   }
 }
 

@@ -92,7 +92,12 @@ process.stdout.write(
       drawsPerSecond: Math.round(draws / (sorted[Math.floor(sorted.length / 2)] as number)),
       baselineNpvCostP50: round(p50),
       targetSeconds: 2,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, loadAverage: loadavg().map((value) => Math.round(value * 100) / 100) },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        node: process.version,
+        loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
+      },
     },
     null,
     2,

@@ -161,12 +161,7 @@ interface RateResult {
   body: string
 }
 
-async function runAutocannon(
-  url: string,
-  body: string,
-  options: Options,
-  scrape: () => Promise<MetricSamples>,
-): Promise<AutocannonRun> {
+async function runAutocannon(url: string, body: string, options: Options, scrape: () => Promise<MetricSamples>): Promise<AutocannonRun> {
   const before = await scrape()
   const result = await autocannon({
     url: `${url}/v1/chat/completions`,
@@ -204,14 +199,20 @@ async function runRate(options: Options): Promise<RateResult> {
     for (let pair = 0; pair < options.pairs; pair++) {
       log(`  pair ${pair + 1}: autocannon ${options.durationS} s, ${options.connections} connections …`)
       const reference = await runAutocannon(sim.url, body, options, () => sim.scrape())
-      log(`    ${fmt(reference.requestsPerS, 0)} req/s (${reference.completed} in ${reference.durationS} s, non-2xx ${reference.non2xx}, errors ${reference.errors})`)
+      log(
+        `    ${fmt(reference.requestsPerS, 0)} req/s (${reference.completed} in ${reference.durationS} s, non-2xx ${reference.non2xx}, errors ${reference.errors})`,
+      )
       await pause(1000)
       log(`  pair ${pair + 1}: geopat bench --concurrency ${options.connections} --duration ${options.durationS} …`)
       const { bench, server } = await benchAgainstSim(sim, [
-        '--concurrency', String(options.connections),
-        '--duration', String(options.durationS),
-        '--input-tokens', String(RATE_INPUT_TOKENS),
-        '--output-tokens', String(RATE_OUTPUT_TOKENS),
+        '--concurrency',
+        String(options.connections),
+        '--duration',
+        String(options.durationS),
+        '--input-tokens',
+        String(RATE_INPUT_TOKENS),
+        '--output-tokens',
+        String(RATE_OUTPUT_TOKENS),
       ])
       const run = bench.run
       const geopat: GeopatRateRun = {
@@ -324,20 +325,29 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
         succeeded: ref.reference.succeeded,
         sent: ref.reference.sent,
       }
-      log(`    reference client: TTFT error ${fmt(reference.ttftErrorMs, 3, true)} ms, ITL error ${fmt(reference.itlErrorMs, 3, true)} ms (${reference.succeeded}/${reference.sent} ok)`)
+      log(
+        `    reference client: TTFT error ${fmt(reference.ttftErrorMs, 3, true)} ms, ITL error ${fmt(reference.itlErrorMs, 3, true)} ms (${reference.succeeded}/${reference.sent} ok)`,
+      )
       await pause(2000)
     }
     const { bench, server, sharedClock } = await benchAgainstSim(
       sim,
       [
-        '--concurrency', String(streams),
-        '--duration', String(durationS),
-        '--input-tokens', '16',
-        '--output-tokens', options.streamTokens.text,
+        '--concurrency',
+        String(streams),
+        '--duration',
+        String(durationS),
+        '--input-tokens',
+        '16',
+        '--output-tokens',
+        options.streamTokens.text,
         '--fixed-output',
-        '--warmup', String(warmupS),
-        '--cooldown', String(cooldownS),
-        '--workers', String(workers),
+        '--warmup',
+        String(warmupS),
+        '--cooldown',
+        String(cooldownS),
+        '--workers',
+        String(workers),
       ],
       { firstRound: streams },
     )
@@ -431,7 +441,7 @@ function rateMarkdown(rate: RateResult, options: Options): string {
     `Simulator: TTFT 0, ITL 0 (no delay), one instance for all runs, warmed up first. Both clients: ${options.connections} ` +
       `connections, ${options.durationS} s, the same streamed chat body (${RATE_INPUT_TOKENS} prompt tokens, ` +
       `max_completion_tokens ${RATE_OUTPUT_TOKENS}, stream_options.include_usage), run alternately. geopat: every chunk timed, ` +
-      'records.jsonl written, summary computed, as always; its rate is its summary\'s requests/s (completions in the window / window).',
+      "records.jsonl written, summary computed, as always; its rate is its summary's requests/s (completions in the window / window).",
     '',
     markdownTable(
       [
@@ -460,7 +470,13 @@ function streamsMarkdown(cases: StreamsCase[], options: Options, machine: Machin
     String(c.streams),
     `${c.itlMs} (${fmt((c.streams * 1000) / c.itlMs, 0)})`,
     String(c.workers),
-    `${c.succeeded}/${c.sent}${Object.keys(c.errors).length > 0 ? ` (${Object.entries(c.errors).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
+    `${c.succeeded}/${c.sent}${
+      Object.keys(c.errors).length > 0
+        ? ` (${Object.entries(c.errors)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }`,
     fmt(c.inFlightWindowMean, 0),
     `${fmt(c.clientTtftMeanMs, 3)} / ${fmt(c.sharedClock?.truthTtftMeanMs ?? c.truthTtftMs, 3)}`,
     fmt(c.ttftErrorMs, 3, true),
@@ -484,7 +500,7 @@ function streamsMarkdown(cases: StreamsCase[], options: Options, machine: Machin
   }
   const reasons = cases
     .filter((c) => c.client.reasons.length > 0)
-    .map((c) => `- ${c.streams} streams, ITL ${c.itlMs} ms, ${c.workers} worker${c.workers > 1 ? "s" : ""}: ${c.client.reasons.join("; ")}`)
+    .map((c) => `- ${c.streams} streams, ITL ${c.itlMs} ms, ${c.workers} worker${c.workers > 1 ? 's' : ''}: ${c.client.reasons.join('; ')}`)
   const first = cases[0]
   const lines = [
     `Simulator: TTFT ${options.streamTtftMs} ms, ITL as in the row (N streams at ITL t are N × 1000 / t token events/s, the figure in brackets: ` +
@@ -495,9 +511,9 @@ function streamsMarkdown(cases: StreamsCase[], options: Options, machine: Machin
       `--duration is those plus ${options.streamWindowS} s of measured sends, so the ` +
       'connection-opening first round and its synchronized starts are left out, and every request counted ended while all N streams were still running (but for the lateness of its last tokens: a request sent at the end of the window may end a few ms into the drain). ' +
       '"streams on the wire" is the mean number of requests between geopat\'s write and their last byte over that window, from the records. TTFT truth: per request, ' +
-      'on the machine\'s clock, from geopat\'s socket write to the simulator\'s write of the first token (its --request-log, joined on x-request-id); ' +
-      'the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator\'s mean ITL from /metrics over the whole run (its schedule has no jitter, so every window has the same mean). ' +
-      'Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat\'s read-lateness self-check (plain mean / weighted by reads); GC: the longest garbage-collection pause of the worst thread and the mean wait it put on a read (Σ pause² / 2 × run time). ' +
+      "on the machine's clock, from geopat's socket write to the simulator's write of the first token (its --request-log, joined on x-request-id); " +
+      "the server-only /metrics truth (mean TTFT + write lateness) beside it. ITL truth: the simulator's mean ITL from /metrics over the whole run (its schedule has no jitter, so every window has the same mean). " +
+      "Reference: bench/reference-client.ts with the same load just before (when run). Read probe: geopat's read-lateness self-check (plain mean / weighted by reads); GC: the longest garbage-collection pause of the worst thread and the mean wait it put on a read (Σ pause² / 2 × run time). " +
       `Held = every request ok, at least 98% of N streams on the wire over the window, |TTFT error| and |ITL error| ≤ ${STREAM_ERROR_TOLERANCE_MS} ms.`,
     '',
     markdownTable(
@@ -527,7 +543,9 @@ function streamsMarkdown(cases: StreamsCase[], options: Options, machine: Machin
     ),
     '',
     ...[...new Set(cases.map((c) => c.itlMs))].map((itlMs) => {
-      const net = cases.some((c) => c.itlMs === itlMs && c.heldNetOfReference !== null) ? (largestHeld(itlMs, (c) => c.heldNetOfReference === true) ?? 'none') : 'not measured'
+      const net = cases.some((c) => c.itlMs === itlMs && c.heldNetOfReference !== null)
+        ? (largestHeld(itlMs, (c) => c.heldNetOfReference === true) ?? 'none')
+        : 'not measured'
       return (
         `- **ITL ${itlMs} ms: largest number of concurrent streams held with timing error ≤ ${STREAM_ERROR_TOLERANCE_MS} ms: ` +
         `${largestHeld(itlMs, (c) => c.held) ?? 'none of those tried'}** (with geopat's own verdict "ok" as well: ` +
@@ -562,17 +580,19 @@ async function main(): Promise<void> {
   if (options.only !== 'rate') {
     log('(b) concurrent streams held')
     streams = []
-    for (const itlMs of options.streamItlMs) for (const count of options.streams) for (const workers of options.workers) {
-      log(`  - ${count} streams, ITL ${itlMs} ms, ${workers} worker${workers > 1 ? 's' : ''} …`)
-      const result = await runStreamsCase(options, count, itlMs, workers)
-      log(
-        `    TTFT ${fmt(result.clientTtftMeanMs, 3)} vs ${fmt(result.sharedClock?.truthTtftMeanMs ?? result.truthTtftMs, 3)} (${fmt(result.ttftErrorMs, 3, true)}), ITL ${fmt(result.clientItlMeanMs, 3)} ` +
-          `vs ${fmt(result.truthItlMs, 3)} (${fmt(result.itlErrorMs, 3, true)}), ${result.succeeded}/${result.sent} ok, ${fmt(result.inFlightWindowMean, 0)} on the wire, ` +
-          `verdict ${result.client.verdict}, client CPU ${fmt(result.client.cpuCores, 2)}, held: ${result.held}`,
-      )
-      streams.push(result)
-      await pause(3000)
-    }
+    for (const itlMs of options.streamItlMs)
+      for (const count of options.streams)
+        for (const workers of options.workers) {
+          log(`  - ${count} streams, ITL ${itlMs} ms, ${workers} worker${workers > 1 ? 's' : ''} …`)
+          const result = await runStreamsCase(options, count, itlMs, workers)
+          log(
+            `    TTFT ${fmt(result.clientTtftMeanMs, 3)} vs ${fmt(result.sharedClock?.truthTtftMeanMs ?? result.truthTtftMs, 3)} (${fmt(result.ttftErrorMs, 3, true)}), ITL ${fmt(result.clientItlMeanMs, 3)} ` +
+              `vs ${fmt(result.truthItlMs, 3)} (${fmt(result.itlErrorMs, 3, true)}), ${result.succeeded}/${result.sent} ok, ${fmt(result.inFlightWindowMean, 0)} on the wire, ` +
+              `verdict ${result.client.verdict}, client CPU ${fmt(result.client.cpuCores, 2)}, held: ${result.held}`,
+          )
+          streams.push(result)
+          await pause(3000)
+        }
   }
   const markdown = throughputMarkdown(rate, streams, options, machine)
   const data = { machine, options, rate, streams }
@@ -586,6 +606,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`throughput benchmark failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.stderr.write(`throughput benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
   process.exit(1)
 })

@@ -4,7 +4,7 @@ import { prepareOutputDir, writeFileAtomic } from '../io/output/files.js'
 import { PROFILE_DIR, listProfiles, loadProfile } from '../io/schema/sim-profile.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { ChartBook } from './charts.js'
+import { ChartBook } from './chart-book.js'
 import { num } from './format.js'
 import { type ReportInputs, type SectionId, displayPath, hashFile, loadReportInputs, makeFile, use } from './inputs.js'
 import { type LatencyGroup, collectLatencies } from './latencies.js'
@@ -39,7 +39,7 @@ export interface ReportResult {
   warnings: string[]
 }
 
-export const DEFAULT_TITLE = 'LLM inference: latency, capacity, cost and migration evidence'
+const DEFAULT_TITLE = 'LLM inference: latency, capacity, cost and migration evidence'
 
 /** Builds the report's model from the files: every figure formatted, every chart rendered. */
 export async function buildReportModel(inputs: ReportInputs, options: { title?: string; now?: Date; command?: string } = {}): Promise<ReportModel> {
@@ -114,44 +114,75 @@ async function sourcedFigures(inputs: ReportInputs): Promise<SourcedFigure[]> {
   const readProfiles = new Set<string>()
   for (const { data, file } of inputs.sizing) {
     for (const e of data.endpoints) {
-      for (const c of e.costs) {
-        figures.push({
-          figure: `Price per GPU-hour${c.catalogRow === 'command line' ? '' : `, ${c.provider} ${c.region}`} (sizing of ${e.label})`,
-          value: `${num(c.pricePerGpuHour)} ${c.currency}`,
-          source: c.priceSource ? `catalog row ${c.catalogRow}: ${c.priceSource.source}` : c.catalogRow === 'command line' ? 'given on the command line (geopat size --gpu-hour-price)' : `catalog row ${c.catalogRow}`,
-          // Dated by the price's last confirmation (the fetch's day, else its effective date).
-          date: c.catalogPrice?.confirmedOn ?? c.priceSource?.date ?? null,
-          confidence: c.priceSource?.confidence ?? null,
-          foundIn: file.path,
-          ...(c.catalogPrice !== undefined ? { agedInPricesUsed: true } : {}),
-        })
-      }
+      for (const c of e.costs) figures.push(gpuHourPriceFigure(e.label, c, file.path))
       const profileName = e.profile?.name ?? null
       if (profileName && profiles.has(profileName) && !readProfiles.has(profileName)) {
         readProfiles.add(profileName)
-        const path = join(PROFILE_DIR, `${profileName}.yaml`)
-        const profile = loadProfile(profileName)
-        const { bytes, sha256 } = await hashFile(path)
-        const profileFile = makeFile('sim-profile', path, bytes, sha256)
-        profileFile.usedBy.add('methodology')
-        inputs.files.push(profileFile)
-        for (const s of profile.sources) figures.push({ figure: s.claim, value: 'simulator calibration', source: s.source, date: s.date, confidence: null, foundIn: profileFile.path })
+        figures.push(...(await profileFigures(inputs, profileName)))
       }
     }
   }
-  for (const { data, file } of inputs.tco) {
-    for (const driver of data.drivers) {
-      const date = /\b(\d{4}-\d{2}(?:-\d{2})?)\b/.exec(driver.origin)?.[1] ?? null
-      const confidence = /\b(high|medium|low|assumption)\b/.exec(driver.origin)?.[1] ?? null
-      const agedInPricesUsed = data.pricesUsed !== undefined && driver.origin.startsWith('catalog row ')
-      figures.push({ figure: driver.name, value: `${num(driver.central)} (P10 ${num(driver.p10)}, P90 ${num(driver.p90)})`, source: driver.origin, date, confidence, foundIn: file.path, ...(agedInPricesUsed ? { agedInPricesUsed } : {}) })
-    }
-  }
+  for (const { data, file } of inputs.tco) figures.push(...data.drivers.map((driver) => tcoDriverFigure(driver, data.pricesUsed !== undefined, file.path)))
   return figures
 }
 
+type SizingCost = ReportInputs['sizing'][number]['data']['endpoints'][number]['costs'][number]
+type TcoDriver = ReportInputs['tco'][number]['data']['drivers'][number]
+
+/** A sizing's price per GPU-hour, dated by its last confirmation (the fetch's day, else its effective date). */
+function gpuHourPriceFigure(endpointLabel: string, c: SizingCost, foundIn: string): SourcedFigure {
+  const fromCommandLine = c.catalogRow === 'command line'
+  return {
+    figure: `Price per GPU-hour${fromCommandLine ? '' : `, ${c.provider} ${c.region}`} (sizing of ${endpointLabel})`,
+    value: `${num(c.pricePerGpuHour)} ${c.currency}`,
+    source: c.priceSource
+      ? `catalog row ${c.catalogRow}: ${c.priceSource.source}`
+      : fromCommandLine
+        ? 'given on the command line (geopat size --gpu-hour-price)'
+        : `catalog row ${c.catalogRow}`,
+    date: c.catalogPrice?.confirmedOn ?? c.priceSource?.date ?? null,
+    confidence: c.priceSource?.confidence ?? null,
+    foundIn,
+    ...(c.catalogPrice !== undefined ? { agedInPricesUsed: true } : {}),
+  }
+}
+
+/** A simulator profile a sizing searched: listed among the inputs (appendix), its calibration sources as figures. */
+async function profileFigures(inputs: ReportInputs, profileName: string): Promise<SourcedFigure[]> {
+  const path = join(PROFILE_DIR, `${profileName}.yaml`)
+  const profile = loadProfile(profileName)
+  const { bytes, sha256 } = await hashFile(path)
+  const profileFile = makeFile('sim-profile', path, bytes, sha256)
+  profileFile.usedBy.add('methodology')
+  inputs.files.push(profileFile)
+  return profile.sources.map((s) => ({
+    figure: s.claim,
+    value: 'simulator calibration',
+    source: s.source,
+    date: s.date,
+    confidence: null,
+    foundIn: profileFile.path,
+  }))
+}
+
+/** A TCO driver, dated and rated from its origin text; a catalog price is aged in "Prices used" when the result lists them. */
+function tcoDriverFigure(driver: TcoDriver, hasPricesUsed: boolean, foundIn: string): SourcedFigure {
+  const date = /\b(\d{4}-\d{2}(?:-\d{2})?)\b/.exec(driver.origin)?.[1] ?? null
+  const confidence = /\b(high|medium|low|assumption)\b/.exec(driver.origin)?.[1] ?? null
+  const agedInPricesUsed = hasPricesUsed && driver.origin.startsWith('catalog row ')
+  return {
+    figure: driver.name,
+    value: `${num(driver.central)} (P10 ${num(driver.p10)}, P90 ${num(driver.p90)})`,
+    source: driver.origin,
+    date,
+    confidence,
+    foundIn,
+    ...(agedInPricesUsed ? { agedInPricesUsed } : {}),
+  }
+}
+
 /** Where report.html goes: --out as a file (….html) or folder, else the first --from folder. */
-export function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
+function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
   if (out === undefined) {
     const first = inputs.folders[0]
     if (!first) throw new UserError('--from: no folder to write report.html into; give --out')
@@ -167,7 +198,10 @@ export function resolveOutput(out: string | undefined, inputs: ReportInputs): st
 export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const inputs = await loadReportInputs(options.from)
   const file = resolveOutput(options.out, inputs)
-  const model = await buildReportModel(inputs, { ...(options.title !== undefined ? { title: options.title } : {}), ...(options.now ? { now: options.now } : {}) })
+  const model = await buildReportModel(inputs, {
+    ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  })
   const html = createRenderer()(model)
   writeFileAtomic(file, html)
   return { file: displayPath(file), bytes: Buffer.byteLength(html), sections: model.toc.map((t) => t.id as SectionId), warnings: model.alerts }

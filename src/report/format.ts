@@ -16,7 +16,7 @@ function grouper(decimals: number): Intl.NumberFormat {
 }
 
 /** Decimals that keep about three significant digits (no decimals from 100 up). */
-export function autoDecimals(value: number): number {
+function autoDecimals(value: number): number {
   const magnitude = Math.abs(value)
   if (magnitude >= 100 || magnitude === 0) return 0
   if (magnitude >= 10) return 1

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createReadStream, readFileSync, readdirSync, statSync } from 'node:fs'
+import { type Stats, createReadStream, readFileSync, readdirSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import type { z } from 'zod'
 import { type CompareSummary, compareSummarySchema } from '../io/schema/compare.js'
@@ -67,7 +67,7 @@ const PLAN: KnownJson<Plan> = { name: 'plan.json', kind: 'plan', schema: planSch
 const TCO: KnownJson<TcoResult> = { name: 'tco.json', kind: 'tco', schema: tcoResultSchema }
 
 /** The file names `geopat report` looks for in each folder. */
-export const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO.name, PLAN.name] as const
+const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO.name, PLAN.name] as const
 
 /**
  * Finds and validates every geopat output in the folders given (each folder, and the folders
@@ -81,36 +81,45 @@ export async function loadReportInputs(paths: readonly string[]): Promise<Report
   const seen = new Set<string>()
   for (const path of paths) {
     const absolute = resolve(path)
-    let stat: import('node:fs').Stats
-    try {
-      stat = statSync(absolute)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      throw new UserError(`--from ${path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code ?? 'error'})`}`)
-    }
-    const candidates: string[] = []
-    if (stat.isDirectory()) {
-      for (const folder of [absolute, ...subfolders(absolute)]) for (const name of KNOWN_FILES) candidates.push(join(folder, name))
-    } else {
-      if (!(KNOWN_FILES as readonly string[]).includes(basename(absolute))) {
-        throw new UserError(`--from ${path}: not a run folder nor one of ${KNOWN_FILES.join(', ')}`)
-      }
-      candidates.push(absolute)
-    }
-    let found = 0
-    for (const candidate of candidates) {
-      if (!isFile(candidate)) continue
-      found++
-      if (seen.has(candidate)) continue
-      seen.add(candidate)
-      await loadOne(candidate, inputs)
-    }
+    const stat = statInput(path, absolute)
+    const found = await loadCandidates(inputCandidates(path, absolute, stat.isDirectory()), seen, inputs)
     if (found === 0) throw new UserError(`--from ${path}: no geopat output found (looked for ${KNOWN_FILES.join(', ')})`)
     const folder = stat.isDirectory() ? absolute : dirname(absolute)
     if (!inputs.folders.includes(folder)) inputs.folders.push(folder)
   }
   attachRecordOwners(inputs)
   return inputs
+}
+
+function statInput(path: string, absolute: string): Stats {
+  try {
+    return statSync(absolute)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UserError(`--from ${path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code ?? 'error'})`}`)
+  }
+}
+
+/** The files a --from path names: a known file itself, or every known file name in a folder and its sub-folders. */
+function inputCandidates(path: string, absolute: string, isDirectory: boolean): string[] {
+  if (isDirectory) return [absolute, ...subfolders(absolute)].flatMap((folder) => KNOWN_FILES.map((name) => join(folder, name)))
+  if (!(KNOWN_FILES as readonly string[]).includes(basename(absolute))) {
+    throw new UserError(`--from ${path}: not a run folder nor one of ${KNOWN_FILES.join(', ')}`)
+  }
+  return [absolute]
+}
+
+/** Loads each candidate that exists and was not loaded before; returns how many exist. */
+async function loadCandidates(candidates: string[], seen: Set<string>, inputs: ReportInputs): Promise<number> {
+  let found = 0
+  for (const candidate of candidates) {
+    if (!isFile(candidate)) continue
+    found++
+    if (seen.has(candidate)) continue
+    seen.add(candidate)
+    await loadOne(candidate, inputs)
+  }
+  return found
 }
 
 function subfolders(folder: string): string[] {
@@ -173,7 +182,7 @@ async function loadOne(absolutePath: string, inputs: ReportInputs): Promise<void
 }
 
 /** JSON.parse and the schema, each failure as one line: `FILE: field.path: rule`. */
-export function parseJsonFile<T>(displayName: string, content: Buffer | string, schema: z.ZodType<T> | null): T | unknown {
+function parseJsonFile<T>(displayName: string, content: Buffer | string, schema: z.ZodType<T> | null): T | unknown {
   let parsed: unknown
   try {
     parsed = JSON.parse(typeof content === 'string' ? content : content.toString('utf8'))

@@ -10,10 +10,10 @@ import type { RecordsSource } from './inputs.js'
 export const CDF_METRICS: readonly MetricId[] = ['ttft', 'tpot', 'e2e']
 
 /** Values kept per series and metric: exact below this, a seeded uniform sample above (memory stays flat). */
-export const SAMPLE_CAP = 20_000
+const SAMPLE_CAP = 20_000
 
 /** At most this many lines on one CDF chart; past it, one step per endpoint (the one with most requests). */
-export const MAX_SERIES = 8
+const MAX_SERIES = 8
 
 /** A fixed-size uniform sample (Vitter's algorithm R), seeded: the same file gives the same sample. */
 export class Reservoir {
@@ -101,11 +101,14 @@ export async function collectLatencies(source: RecordsSource): Promise<LatencyGr
     if (series.length === 0) continue
     if (series.length > MAX_SERIES && classify.reduce) {
       const reduced = classify.reduce(series)
-      group.notes.push(`${series.length} endpoint × step combinations: each endpoint's step with the most requests is drawn (${reduced.map((s) => s.name).join('; ')})`)
+      group.notes.push(
+        `${series.length} endpoint × step combinations: each endpoint's step with the most requests is drawn (${reduced.map((s) => s.name).join('; ')})`,
+      )
       series = reduced
     }
     const sampled = series.some((s) => [...s.samples.values()].some((r) => r.sampled))
-    if (sampled) group.notes.push(`series over ${SAMPLE_CAP.toLocaleString('en-US')} requests are drawn from a seeded uniform sample of ${SAMPLE_CAP.toLocaleString('en-US')}; the summary's figures use every request`)
+    const cap = SAMPLE_CAP.toLocaleString('en-US')
+    if (sampled) group.notes.push(`series over ${cap} requests are drawn from a seeded uniform sample of ${cap}; the summary's figures use every request`)
     result.push({ title, series, notes: group.notes })
   }
   return result
@@ -132,7 +135,8 @@ async function classifier(source: RecordsSource): Promise<Classifier> {
   if (source.owner?.kind === 'compare') {
     // The step layout needs every step's arm before a record can be placed: one cheap first pass.
     const stepArms = new Map<number, string>()
-    for await (const record of readRecords(source.file.absolutePath, { validate: true })) if (!stepArms.has(record.step)) stepArms.set(record.step, record.endpoint)
+    for await (const record of readRecords(source.file.absolutePath, { validate: true }))
+      if (!stepArms.has(record.step)) stepArms.set(record.step, record.endpoint)
     return compareClassifier(source.owner.summary, compareStepLayout(source.owner.summary, stepArms))
   }
   const group = `records ${source.file.path}`
@@ -155,7 +159,8 @@ function benchClassifier(summary: BenchSummary): Classifier {
   const runs = new Map(summary.runs.map((run) => [`${run.endpoint.label}\u0000${run.step}`, run]))
   const stepsPerEndpoint = new Map<string, number>()
   for (const run of summary.runs) stepsPerEndpoint.set(run.endpoint.label, (stepsPerEndpoint.get(run.endpoint.label) ?? 0) + 1)
-  const nameOf = (run: RunSummary): string => ((stepsPerEndpoint.get(run.endpoint.label) ?? 1) > 1 ? `${run.endpoint.label} · ${run.stepLabel}` : run.endpoint.label)
+  const nameOf = (run: RunSummary): string =>
+    (stepsPerEndpoint.get(run.endpoint.label) ?? 1) > 1 ? `${run.endpoint.label} · ${run.stepLabel}` : run.endpoint.label
   const endpointOf = new Map<string, string>()
   for (const run of summary.runs) endpointOf.set(nameOf(run), run.endpoint.label)
   return {
@@ -213,7 +218,10 @@ function compareClassifier(summary: CompareSummary, layout: ReturnType<typeof co
   const fallback = `geopat compare ${summary.runId}`
   return {
     defaultGroup: fallback,
-    notes: layout === null ? ['the blocks in the records do not match the summary (an interrupted run?): every measured request is drawn per arm, operating points pooled'] : [],
+    notes:
+      layout === null
+        ? ['the blocks in the records do not match the summary (an interrupted run?): every measured request is drawn per arm, operating points pooled']
+        : [],
     key: (record) => {
       if (layout === null) return { group: fallback, name: record.endpoint }
       const point = layout.point.get(record.step)

@@ -1,4 +1,4 @@
-import type { ChartSvg } from './charts.js'
+import type { ChartSvg } from './chart-book.js'
 
 /**
  * The data each template partial reads. Every displayed value is a string formatted in TypeScript
@@ -211,10 +211,12 @@ export interface Column {
 /** A row as given to `table`: plain cells, or cells with a tone. */
 export type RowInput = string[] | { cells: string[]; tone: Tone }
 
-export function table(caption: string, columns: Array<string | Partial<Column> & { label: string }>, rows: RowInput[], note: string | null = null): Table {
+export function table(caption: string, columns: Array<string | (Partial<Column> & { label: string })>, rows: RowInput[], note: string | null = null): Table {
   return {
     caption,
-    columns: columns.map((c) => (typeof c === 'string' ? { label: c, numeric: false, mono: false } : { label: c.label, numeric: c.numeric ?? false, mono: c.mono ?? false })),
+    columns: columns.map((c) =>
+      typeof c === 'string' ? { label: c, numeric: false, mono: false } : { label: c.label, numeric: c.numeric ?? false, mono: c.mono ?? false },
+    ),
     rows: rows.map((r) => (Array.isArray(r) ? { cells: r, tone: null } : r)),
     note,
   }

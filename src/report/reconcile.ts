@@ -1,6 +1,8 @@
 import { readRecords } from '../io/output/records-reader.js'
 import type { ReportInputs } from './inputs.js'
 
+const UNTRUSTED = 'the files were edited, mixed with another run or cut short, so its figures cannot be trusted'
+
 /** One bench run whose summary counts differ from the records on disk. */
 export interface CountMismatch {
   summaryFile: string
@@ -47,7 +49,7 @@ export async function reconcileCounts(inputs: ReportInputs): Promise<CountMismat
         endpoint: run.endpoint.label,
         stepLabel: run.stepLabel,
         counts,
-        message: `${bench.file.path}: run ${run.endpoint.label} · ${run.stepLabel}: counts do not match ${source.file.path} (${detail}); the files were edited, mixed with another run or cut short, so its figures cannot be trusted`,
+        message: `${bench.file.path}: run ${run.endpoint.label} · ${run.stepLabel}: counts do not match ${source.file.path} (${detail}); ${UNTRUSTED}`,
       })
     }
   }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Handlebars from 'handlebars'
 import { PACKAGE_ROOT } from '../util/version.js'
-import { isChartSvg } from './charts.js'
+import { isChartSvg } from './chart-book.js'
 import type { ReportModel, Tone } from './model.js'
 
 export const TEMPLATE_DIR = join(PACKAGE_ROOT, 'templates')
@@ -29,7 +29,9 @@ export function createRenderer(templateDir = TEMPLATE_DIR): (model: ReportModel)
   })
   hb.registerHelper('plural', (count: number, one: string, many: string) => (count === 1 ? one : many))
   const partialDir = join(templateDir, 'partials')
-  for (const name of readdirSync(partialDir).filter((f) => f.endsWith('.hbs')).sort()) {
+  for (const name of readdirSync(partialDir)
+    .filter((f) => f.endsWith('.hbs'))
+    .sort()) {
     hb.registerPartial(name.slice(0, -'.hbs'.length), readFileSync(join(partialDir, name), 'utf8'))
   }
   hb.registerPartial('styles', readFileSync(join(templateDir, 'report.css'), 'utf8'))

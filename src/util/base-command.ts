@@ -37,7 +37,10 @@ export abstract class GeopatCommand extends Command {
 
 function oneLine(text: string): string {
   // oclif's parse errors span lines ("Expected ... See more help with --help"); keep the first.
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
   const first = lines[0] ?? 'unknown error'
   return first.replace(/\s+/g, ' ')
 }

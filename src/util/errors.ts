@@ -12,10 +12,7 @@ export class UserError extends Error {
 }
 
 /** Formats a zod issue list as one line: `FILE: field.path: rule`. */
-export function describeZodIssues(
-  source: string,
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
-): string {
+export function describeZodIssues(source: string, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
   const first = issues[0]
   if (!first) return `${source}: invalid`
   const path = first.path.length > 0 ? first.path.map(String).join('.') : '(root)'

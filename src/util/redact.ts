@@ -6,7 +6,7 @@
  * may carry a credential: `Authorization`, `api-key`, `x-api-key`, a gateway cookie), plus anything
  * shaped like a credential (`Bearer …`, `Basic …`, `sk-…`) whoever sent it.
  */
-export const REDACTED = '[redacted]'
+const REDACTED = '[redacted]'
 
 /** Secret values shorter than this are not searched for: they would wipe out ordinary words. */
 const MIN_SECRET_LENGTH = 4

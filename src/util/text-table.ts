@@ -9,5 +9,10 @@ export function alignColumns(rows: ReadonlyArray<readonly string[]>, rightAligne
       widths[column] = Math.max(widths[column] ?? 0, cell.length)
     })
   }
-  return rows.map((row) => row.map((cell, column) => (rightAligned(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd())
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (rightAligned(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  )
 }

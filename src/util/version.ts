@@ -19,6 +19,4 @@ function findPackageRoot(start: string): string {
   return start
 }
 
-export const GEOPAT_VERSION: string = (
-  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-).version
+export const GEOPAT_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
-import { type Server, createServer } from 'node:http'
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,39 +44,45 @@ const ROUTES: Record<string, string> = {
 const refresh = (args: string[], env: Record<string, string> = {}) => runCli(['catalog', 'refresh', ...args], { env: { ...NO_PROXY_ENV, ...env } })
 const readCatalog = (path: string): CatalogFile => catalogFileSchema.parse(YAML.parse(readFileSync(path, 'utf8')))
 
+/** The providers' price endpoints on 127.0.0.1: Azure's pages, GCP's pages behind an API key, the AWS and ECB files. */
+function servePriceSources(request: IncomingMessage, response: ServerResponse): void {
+  const path = (request.url ?? '/').split('?')[0] as string
+  const query = new URL(request.url ?? '/', base).searchParams
+  if (path === '/api/retail/prices') return serveAzurePage(request, query, response)
+  if (path.startsWith('/v1/services/')) return serveGcpPage(request, query, response)
+  const file = ROUTES[path]
+  if (!file) {
+    response.writeHead(404).end('not found')
+    return
+  }
+  response.writeHead(200).end(readFileSync(join(FIXTURES, file)))
+}
+
+/** Azure: westeurope's two pages (the first links to the second), eastus2's one, any other region none. */
+function serveAzurePage(request: IncomingMessage, query: URLSearchParams, response: ServerResponse): void {
+  const region = /armRegionName eq '([^']+)'/.exec(query.get('$filter') ?? '')?.[1]
+  const second = query.get('$skip') === '1000'
+  const name = region === 'westeurope' ? (second ? 'westeurope-page-2.json' : 'westeurope-page-1.json') : region === 'eastus2' ? 'eastus2-page-1.json' : undefined
+  const page = name ? (JSON.parse(readFileSync(join(FIXTURES, 'azure', name), 'utf8')) as Record<string, unknown>) : { Items: [], NextPageLink: null, Count: 0 }
+  if (name === 'westeurope-page-1.json') page.NextPageLink = `${base}${request.url}&$skip=1000`
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page))
+}
+
+/** GCP: its pages in order (by page token) for the good key; 403 naming the key for any other. */
+function serveGcpPage(request: IncomingMessage, query: URLSearchParams, response: ServerResponse): void {
+  const key = String(request.headers['x-goog-api-key'] ?? '')
+  const token = query.get('pageToken')
+  const index = token === null ? 0 : token === 'page-2-token' ? 1 : 2
+  if (key === GCP_GOOD_KEY) {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(FIXTURES, GCP_PAGES[index] as string)))
+    return
+  }
+  response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: `API key not valid: ${key}` } }))
+}
+
 describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sources', () => {
   beforeAll(async () => {
-    server = createServer((request, response) => {
-      const path = (request.url ?? '/').split('?')[0] as string
-      const query = new URL(request.url ?? '/', base).searchParams
-      if (path === '/api/retail/prices') {
-        // Azure: westeurope's two pages (the first links to the second), eastus2's one, any other region none.
-        const region = /armRegionName eq '([^']+)'/.exec(query.get('$filter') ?? '')?.[1]
-        const second = query.get('$skip') === '1000'
-        const name = region === 'westeurope' ? (second ? 'westeurope-page-2.json' : 'westeurope-page-1.json') : region === 'eastus2' ? 'eastus2-page-1.json' : undefined
-        const page = name ? (JSON.parse(readFileSync(join(FIXTURES, 'azure', name), 'utf8')) as Record<string, unknown>) : { Items: [], NextPageLink: null, Count: 0 }
-        if (name === 'westeurope-page-1.json') page.NextPageLink = `${base}${request.url}&$skip=1000`
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page))
-        return
-      }
-      if (path.startsWith('/v1/services/')) {
-        const key = String(request.headers['x-goog-api-key'] ?? '')
-        const token = query.get('pageToken')
-        const index = token === null ? 0 : token === 'page-2-token' ? 1 : 2
-        if (key === GCP_GOOD_KEY) {
-          response.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(join(FIXTURES, GCP_PAGES[index] as string)))
-          return
-        }
-        response.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, message: `API key not valid: ${key}` } }))
-        return
-      }
-      const file = ROUTES[path]
-      if (!file) {
-        response.writeHead(404).end('not found')
-        return
-      }
-      response.writeHead(200).end(readFileSync(join(FIXTURES, file)))
-    })
+    server = createServer(servePriceSources)
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     // A port nothing listens on: a connection there is refused at once.

@@ -27,7 +27,10 @@ describe('JSON-lines writer', () => {
       status = (error as { status: number }).status
     }
     expect(status).toBe(130)
-    const ids = readFileSync(path, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { id: number }).id)
+    const ids = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { id: number }).id)
     expect(ids).toEqual([0, 1, 2])
   })
 })
@@ -72,7 +75,12 @@ describe('JSON-lines writer on a full disk (#15.4)', () => {
     writer.close()
     const text = readFileSync(path, 'utf8')
     expect(text.endsWith('\n')).toBe(true)
-    expect(text.trim().split('\n').map((line) => (JSON.parse(line) as { id: number }).id)).toEqual([0, 1])
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { id: number }).id),
+    ).toEqual([0, 1])
     expect(failures).toEqual([`disk full (ENOSPC) writing ${path}: stopped after 2 records`])
     expect(writer.onDisk).toBe(2)
   })

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { LOCK_FILE, claimRunFolder, makeRunId, pathInside, runArtefactsIn, safePathSegment } from '../../src/io/output/files.js'
+import { claimRunFolder, makeRunId, pathInside, runArtefactsIn, safePathSegment } from '../../src/io/output/files.js'
+import { LOCK_FILE } from '../../src/io/output/run-lock.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-run-folder-'))
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -18,7 +19,19 @@ describe('safe path segments from names (#15.8)', () => {
   })
 
   it('never gives a separator, a parent folder, a hidden name or a control character', () => {
-    for (const hostile of ['../../../../x', '..', '.', '/etc/passwd', 'a/../../b', 'C:\\Windows\\x', '..\\..\\x', 'a\u0000b', 'line\nbreak\u001b[31m', '.hidden', ' ']) {
+    for (const hostile of [
+      '../../../../x',
+      '..',
+      '.',
+      '/etc/passwd',
+      'a/../../b',
+      'C:\\Windows\\x',
+      '..\\..\\x',
+      'a\u0000b',
+      'line\nbreak\u001b[31m',
+      '.hidden',
+      ' ',
+    ]) {
       const segment = safePathSegment(hostile)
       expect(segment, hostile).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
       expect(segment).not.toContain('..')
@@ -77,7 +90,15 @@ describe('a run folder belongs to one run (#15.1)', () => {
     const dir = freshFolder()
     mkdirSync(join(dir, 'bench', 'attestation'), { recursive: true })
     mkdirSync(join(dir, 'size'), { recursive: true })
-    for (const file of ['report.html', 'bench/records.jsonl', 'bench/summary.json', 'bench/summary.csv', 'bench/attestation/eu-before.vcek.pem', 'size/sizing.json']) writeFileSync(join(dir, file), 'x')
+    for (const file of [
+      'report.html',
+      'bench/records.jsonl',
+      'bench/summary.json',
+      'bench/summary.csv',
+      'bench/attestation/eu-before.vcek.pem',
+      'size/sizing.json',
+    ])
+      writeFileSync(join(dir, file), 'x')
     writeFileSync(join(dir, 'notes.txt'), 'mine')
     writeFileSync(join(dir, 'bench', 'my-analysis.py'), 'mine')
     const folder = claimRunFolder({ outDir: dir, runId: 'r4', overwrite: true, log: quiet })

@@ -164,6 +164,35 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
     for (const offer of inventory.options.filter((o: any) => used.has(o.id))) expect(result.options.map((o) => o.id)).toContain(offer.tcoOption)
   })
 
+  /**
+   * One option's compute in one month, by hand: each workload on its old host until the end of its
+   * dual running, on the new one from its pilot (at the option's discount); `dual` is the old hosts'
+   * share paid while both run. Checks on the way that the window is the plan's own.
+   */
+  function expectedCompute(month: number, moves: typeof plan.workloads, row: RawRow, discount: number): { expected: number; dual: number } {
+    let expected = 0
+    let dual = 0
+    for (const workload of inventory.workloads) {
+      const move = moves.find((m) => m.name === workload.name)
+      const old = today.get(workload.name) as number
+      if (!move?.timeline) {
+        expected += old
+        continue
+      }
+      // The plan's own window for this workload: both hosts paid from its pilot to the end of its dual running.
+      const window = plan.dualRunning.find((d) => d.workload === workload.name)?.overlap
+      expect(window?.start).toBe(move.timeline.pilot.start)
+      expect(window?.end).toBe(move.timeline.dualRunning?.end)
+      const arrive = monthIndex(window?.start as string) - start
+      const leave = monthIndex(window?.end as string) + 1 - start
+      expect(window?.months).toBe(leave - arrive)
+      if (month < leave) expected += old
+      if (month >= arrive && month < leave) dual += old
+      if (month >= arrive) expected += byHand(row, { gpus: workload.traffic.gpus, ...workload.traffic }) * (1 - discount)
+    }
+    return { expected, dual }
+  }
+
   it("recomputed month by month from plan.json: each workload's hosts overlap over the plan's window for it, no other", () => {
     for (const option of result.options.filter((o) => !o.baseline && o.kind !== 'owned')) {
       const offer = inventory.options.find((o: any) => o.tcoOption === option.id)
@@ -172,26 +201,7 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
       const moves = plan.workloads.filter((w) => w.option === offer.id && w.timeline)
       expect(moves.length).toBeGreaterThan(0)
       for (let month = 0; month < months; month++) {
-        let expected = 0
-        let dual = 0
-        for (const workload of inventory.workloads) {
-          const move = moves.find((m) => m.name === workload.name)
-          const old = today.get(workload.name) as number
-          if (!move?.timeline) {
-            expected += old
-            continue
-          }
-          // The plan's own window for this workload: both hosts paid from its pilot to the end of its dual running.
-          const window = plan.dualRunning.find((d) => d.workload === workload.name)?.overlap
-          expect(window?.start).toBe(move.timeline.pilot.start)
-          expect(window?.end).toBe(move.timeline.dualRunning?.end)
-          const arrive = monthIndex(window?.start as string) - start
-          const leave = monthIndex(window?.end as string) + 1 - start
-          expect(window?.months).toBe(leave - arrive)
-          if (month < leave) expected += old
-          if (month >= arrive && month < leave) dual += old
-          if (month >= arrive) expected += byHand(row, { gpus: workload.traffic.gpus, ...workload.traffic }) * (1 - discount)
-        }
+        const { expected, dual } = expectedCompute(month, moves, row, discount)
         expect(compute(option.id, month), `${option.id} month ${month}`).toBeCloseTo(expected, 4)
         expect(compute(option.id, month, 'dual-running'), `${option.id} dual running in month ${month}`).toBeCloseTo(dual, 4)
       }

@@ -26,7 +26,23 @@ const buildPlan = (inputs: PlanInputs): Plan => buildPlanUnranked({ ...inputs, w
  */
 function checkPlan(plan: Plan, inventory: Inventory): void {
   const byName = new Map(plan.workloads.map((w) => [w.name, w]))
-  // Every dependency moves in the same or an earlier wave.
+  checkDependencyOrder(byName, inventory)
+  checkCapacity(plan, inventory)
+  checkDeadlines(plan, byName, inventory)
+  checkSovereigntyGate(byName, inventory)
+  // Workloads in a dependency cycle share a wave.
+  for (const cycle of plan.dependencyGraph.cycles) expect(new Set(cycle.map((name) => byName.get(name)?.wave)).size).toBe(1)
+  // Canary ramps and rollback criteria on every move.
+  for (const planned of plan.workloads.filter((w) => w.option)) {
+    expect(planned.canarySteps.at(-1)).toBe(100)
+    expect(planned.rollback.map((r) => r.metric)).toEqual(['ttft-p90', 'tpot-p90', 'error-rate', 'eval-regression', 'cost-per-mtok-deviation'])
+  }
+}
+
+type PlannedByName = Map<string, Plan['workloads'][number]>
+
+/** Every dependency moves in the same or an earlier wave. */
+function checkDependencyOrder(byName: PlannedByName, inventory: Inventory): void {
   for (const workload of inventory.workloads) {
     const planned = byName.get(workload.name)
     if (planned?.wave === null || planned?.wave === undefined) continue
@@ -36,7 +52,10 @@ function checkPlan(plan: Plan, inventory: Inventory): void {
       expect(dependencyWave, `${workload.name} depends on ${dependency}`).toBeLessThanOrEqual(planned.wave)
     }
   }
-  // No month exceeds capacity, recomputed from the workloads' own timelines.
+}
+
+/** No month exceeds capacity, recomputed from the workloads' own timelines. */
+function checkCapacity(plan: Plan, inventory: Inventory): void {
   const availableIn = (month: number): number => {
     let gpus = 0
     for (const step of inventory.capacity) if (monthIndex(step.from) <= month) gpus = step.gpus
@@ -47,7 +66,10 @@ function checkPlan(plan: Plan, inventory: Inventory): void {
     const used = plan.workloads.filter((w) => w.timeline && monthIndex(w.timeline.pilot.start) <= month).reduce((sum, w) => sum + w.gpus, 0)
     expect(used, `GPUs in month ${month}`).toBeLessThanOrEqual(availableIn(month))
   }
-  // Every deadline is met (checked here independently) or reported as a conflict.
+}
+
+/** Every deadline is met (checked here independently) or reported as a conflict. */
+function checkDeadlines(plan: Plan, byName: PlannedByName, inventory: Inventory): void {
   const deadlineDates = new Map([...YAML.parse(readFileSync('data/regulation/deadlines.yaml', 'utf8')).deadlines, ...inventory.deadlines].map((d: { id: string; date: string }) => [d.id, String(d.date)]))
   for (const workload of inventory.workloads) {
     const planned = byName.get(workload.name)
@@ -60,7 +82,10 @@ function checkPlan(plan: Plan, inventory: Inventory): void {
       expect(planned.deadlines.find((d) => d.id === id)?.met).toBe(metHere)
     }
   }
-  // Every option below a workload's required sovereignty (or lacking required CC) is excluded, never chosen.
+}
+
+/** Every option below a workload's required sovereignty (or lacking required CC) is excluded, never chosen. */
+function checkSovereigntyGate(byName: PlannedByName, inventory: Inventory): void {
   for (const workload of inventory.workloads) {
     const planned = byName.get(workload.name)
     if (!planned || workload.retire) continue
@@ -70,13 +95,6 @@ function checkPlan(plan: Plan, inventory: Inventory): void {
       expect(planned.option, `${workload.name} on ${option.id}`).not.toBe(option.id)
       expect(planned.excludedOptions.map((e) => e.option)).toContain(option.id)
     }
-  }
-  // Workloads in a dependency cycle share a wave.
-  for (const cycle of plan.dependencyGraph.cycles) expect(new Set(cycle.map((name) => byName.get(name)?.wave)).size).toBe(1)
-  // Canary ramps and rollback criteria on every move.
-  for (const planned of plan.workloads.filter((w) => w.option)) {
-    expect(planned.canarySteps.at(-1)).toBe(100)
-    expect(planned.rollback.map((r) => r.metric)).toEqual(['ttft-p90', 'tpot-p90', 'error-rate', 'eval-regression', 'cost-per-mtok-deviation'])
   }
 }
 

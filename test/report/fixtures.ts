@@ -82,7 +82,10 @@ export function tcoFixture(): TcoResult {
           presentValueByCategory: { 'compute-rental': 1_300_000, 'migration-project': 100_000, 'C3-contracting': 20_000, 'C6-audit-logs': 30_000 },
         },
         savings: { npv: 450_000, irrAnnual: 0.42, irrNote: null, paybackMonth: 14, paybackCalendarMonth: '2028-03', discountedPaybackMonth: 16 },
-        monteCarlo: { npvCost: { p10: 1_300_000, p50: 1_460_000, p90: 1_650_000, mean: 1_470_000 }, savings: { p10: 200_000, p50: 440_000, p90: 700_000, mean: 445_000, probabilityPositive: 0.93 } },
+        monteCarlo: {
+          npvCost: { p10: 1_300_000, p50: 1_460_000, p90: 1_650_000, mean: 1_470_000 },
+          savings: { p10: 200_000, p50: 440_000, p90: 700_000, mean: 445_000, probabilityPositive: 0.93 },
+        },
         switching: { date: '2027-06', charged: false, note: 'after the EU Data Act switching-charge deadline' },
       }),
       option({
@@ -98,7 +101,10 @@ export function tcoFixture(): TcoResult {
           presentValueByCategory: { 'capex-server': 800_000, power: 200_000, staff: 500_000, 'C7-compliance-staff': 100_000 },
         },
         savings: { npv: 300_000, irrAnnual: 0.18, irrNote: null, paybackMonth: 30, paybackCalendarMonth: '2029-07', discountedPaybackMonth: 34 },
-        monteCarlo: { npvCost: { p10: 1_400_000, p50: 1_620_000, p90: 1_900_000, mean: 1_630_000 }, savings: { p10: 50_000, p50: 280_000, p90: 520_000, mean: 285_000, probabilityPositive: 0.81 } },
+        monteCarlo: {
+          npvCost: { p10: 1_400_000, p50: 1_620_000, p90: 1_900_000, mean: 1_630_000 },
+          savings: { p10: 50_000, p50: 280_000, p90: 520_000, mean: 285_000, probabilityPositive: 0.81 },
+        },
       }),
       option({
         id: 'aws-eu-sovereign',
@@ -123,7 +129,14 @@ export function tcoFixture(): TcoResult {
       },
     ],
     drivers: [
-      { name: 'GPU-hour price verda-fi', distribution: 'triangular(1.8, 2.2, 2.6)', central: 2.2, p10: 1.95, p90: 2.45, origin: 'catalog row verda-fi-h100 (2026-10-01, high)' },
+      {
+        name: 'GPU-hour price verda-fi',
+        distribution: 'triangular(1.8, 2.2, 2.6)',
+        central: 2.2,
+        p10: 1.95,
+        p90: 2.45,
+        origin: 'catalog row verda-fi-h100 (2026-10-01, high)',
+      },
       { name: 'demand growth', distribution: 'pert(0.02, 0.05, 0.1)', central: 0.05, p10: 0.03, p90: 0.08, origin: 'model file (assumption)' },
       { name: 'migration project', distribution: 'triangular(60000, 100000, 180000)', central: 100_000, p10: 75_000, p90: 150_000, origin: 'model file' },
     ],

@@ -67,8 +67,13 @@ describe('geopat run scenarios/quickstart.yaml', () => {
   it("shows the model's error beside each simulated capacity, or says the profile is not validated (issue 16)", () => {
     const html = readFileSync(report, 'utf8')
     const start = html.indexOf('id="capacity"')
-    const capacity = html.slice(start, html.indexOf('</section>', start)).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
-    const scenario = YAML.parse(readFileSync(join(REPO_ROOT, 'scenarios', 'quickstart.yaml'), 'utf8')) as { endpoints: Array<{ label: string; sim: { profile: string } }> }
+    const capacity = html
+      .slice(start, html.indexOf('</section>', start))
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+    const scenario = YAML.parse(readFileSync(join(REPO_ROOT, 'scenarios', 'quickstart.yaml'), 'utf8')) as {
+      endpoints: Array<{ label: string; sim: { profile: string } }>
+    }
     for (const endpoint of scenario.endpoints) {
       const calibration = loadProfile(endpoint.sim.profile).calibration
       const error = calibration?.error.underLoad ?? calibration?.error.lowLoad
@@ -79,17 +84,21 @@ describe('geopat run scenarios/quickstart.yaml', () => {
     expect(capacity).toContain('Model error')
   })
 
-  it.skipIf(!browserTestsRun)('opens offline in Chromium with no request, no console error, and titled, labelled charts', async () => {
-    const facts = await openInChromium(report, join(REPO_ROOT, 'test-artifacts', 'quickstart-report.png'), async () => undefined)
-    expect(facts.requests).toEqual([])
-    expect(facts.problems).toEqual([])
-    expect(facts.scripts).toBe(0)
-    expect(facts.charts.length).toBeGreaterThan(3)
-    for (const chart of facts.charts) {
-      expect(chart.title.length).toBeGreaterThan(0)
-      if (chart.kind === 'graph') continue
-      expect(chart.texts).toContain(chart.x)
-      expect(chart.texts).toContain(chart.y)
-    }
-  }, 60_000)
+  it.skipIf(!browserTestsRun)(
+    'opens offline in Chromium with no request, no console error, and titled, labelled charts',
+    async () => {
+      const facts = await openInChromium(report, join(REPO_ROOT, 'test-artifacts', 'quickstart-report.png'), async () => undefined)
+      expect(facts.requests).toEqual([])
+      expect(facts.problems).toEqual([])
+      expect(facts.scripts).toBe(0)
+      expect(facts.charts.length).toBeGreaterThan(3)
+      for (const chart of facts.charts) {
+        expect(chart.title.length).toBeGreaterThan(0)
+        if (chart.kind === 'graph') continue
+        expect(chart.texts).toContain(chart.x)
+        expect(chart.texts).toContain(chart.y)
+      }
+    },
+    60_000,
+  )
 })

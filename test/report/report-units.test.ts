@@ -2,13 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { CompareSummary } from '../../src/io/schema/compare.js'
-import { ChartBook, escapeXml, intervalChart, isChartSvg, lineChart, unsafeMarkup } from '../../src/report/charts.js'
+import { ChartBook, escapeXml, isChartSvg, unsafeMarkup } from '../../src/report/chart-book.js'
+import { intervalChart, lineChart } from '../../src/report/charts.js'
 import { estimate, num, pct, plain, range, ratioChange, signed } from '../../src/report/format.js'
 import { Reservoir, compareStepLayout } from '../../src/report/latencies.js'
 import { createRenderer, TEMPLATE_DIR } from '../../src/report/render.js'
 import { kneeOf } from '../../src/metrics/knee.js'
 import { cdfPoints } from '../../src/report/sections/endpoints.js'
-import { ageInDays, sourcesAndStaleness } from '../../src/report/sections/methodology.js'
+import { figureAgeInDays, sourcesAndStaleness } from '../../src/report/sections/methodology.js'
 import { XSS_LABEL } from './fixtures.js'
 
 describe('report number formatting', () => {
@@ -79,7 +80,13 @@ describe('latency CDFs from records', () => {
     const point = (label: string, order: string[][]) => ({ label, blockOrder: order, arms: [{ label: 'a' }, { label: 'b' }] })
     const summary = {
       saturation: null,
-      operatingPoints: [point('low', [['a', 'b'], ['b', 'a']]), point('high', [['b', 'a']])],
+      operatingPoints: [
+        point('low', [
+          ['a', 'b'],
+          ['b', 'a'],
+        ]),
+        point('high', [['b', 'a']]),
+      ],
     } as unknown as CompareSummary
     // warm-up a, b; low: a b b a; warm-up a, b; high: b a
     const arms = ['a', 'b', 'a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']
@@ -105,12 +112,23 @@ describe('charts and escaping', () => {
       title: `TTFT of ${XSS_LABEL}`,
       xName: 'TTFT (ms)',
       yName: 'Requests at or below (%)',
-      series: [{ name: XSS_LABEL, points: [[1, 0], [2, 50], [3, 100]] }],
+      series: [
+        {
+          name: XSS_LABEL,
+          points: [
+            [1, 0],
+            [2, 50],
+            [3, 100],
+          ],
+        },
+      ],
     })
     expect(isChartSvg(chart)).toBe(true)
     expect(chart.svg).not.toContain('<img')
     expect(chart.svg).toContain(escapeXml(XSS_LABEL))
-    expect(chart.svg).toMatch(/^<svg class="chart" role="img" aria-label="[^"]+" data-kind="line" data-x-axis="TTFT \(ms\)" data-y-axis="Requests at or below \(%\)"/)
+    expect(chart.svg).toMatch(
+      /^<svg class="chart" role="img" aria-label="[^"]+" data-kind="line" data-x-axis="TTFT \(ms\)" data-y-axis="Requests at or below \(%\)"/,
+    )
     expect(chart.svg).toContain(`<title>TTFT of ${escapeXml(XSS_LABEL)}</title>`)
     expect(chart.svg).not.toMatch(/https?:\/\//)
     expect(unsafeMarkup(chart.svg)).toBeNull()
@@ -120,7 +138,21 @@ describe('charts and escaping', () => {
   })
 
   it('numbers its charts per report, so the same input gives the same bytes', () => {
-    const render = () => lineChart(new ChartBook(), { title: 't', xName: 'x (ms)', yName: 'y (%)', series: [{ name: 's', points: [[0, 0], [1, 1]] }] }).svg
+    const render = () =>
+      lineChart(new ChartBook(), {
+        title: 't',
+        xName: 'x (ms)',
+        yName: 'y (%)',
+        series: [
+          {
+            name: 's',
+            points: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+      }).svg
     expect(render()).toBe(render())
   })
 
@@ -156,7 +188,15 @@ describe('charts and escaping', () => {
       capacity: null,
       tco: null,
       plan: null,
-      methodology: { metrics: { caption: '', columns: [], rows: [], note: null }, aggregates: { caption: '', columns: [], rows: [], note: null }, notes: [], intervals: [], sources: null, staleness: [], simulator: [] },
+      methodology: {
+        metrics: { caption: '', columns: [], rows: [], note: null },
+        aggregates: { caption: '', columns: [], rows: [], note: null },
+        notes: [],
+        intervals: [],
+        sources: null,
+        staleness: [],
+        simulator: [],
+      },
       appendix: { files: { caption: '', columns: [], rows: [], note: null }, notRendered: [], command: '' },
     }
     expect(() => render(model as never)).toThrow(/only charts made by/)
@@ -164,9 +204,19 @@ describe('charts and escaping', () => {
 })
 
 describe('sources and staleness', () => {
+  it('ages a figure dated by year, month, day or timestamp from its first day; none for no date or an unreadable one', () => {
+    const now = new Date('2026-11-24T00:00:00Z')
+    expect(figureAgeInDays('2026', now)).toBe(327) // 2026-01-01
+    expect(figureAgeInDays('2026-11-20', now)).toBe(4)
+    expect(figureAgeInDays('2026-11-20T18:30:00Z', now)).toBe(4)
+    expect(figureAgeInDays('2026-12-01', now)).toBe(-7)
+    expect(figureAgeInDays(null, now)).toBeNull()
+    expect(figureAgeInDays('last spring', now)).toBeNull()
+  })
+
   it('flags stale, ageing, undated and low-confidence figures', () => {
     const now = new Date('2026-11-24T00:00:00Z')
-    expect(ageInDays('2026-11', now)).toBe(23)
+    expect(figureAgeInDays('2026-11', now)).toBe(23)
     const { sources, staleness } = sourcesAndStaleness(
       [
         { figure: 'fresh', value: '1', source: 's', date: '2026-10-01', confidence: 'high', foundIn: 'f' },

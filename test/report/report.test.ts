@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildReportModel } from '../../src/report/build.js'
-import { escapeXml } from '../../src/report/charts.js'
+import { escapeXml } from '../../src/report/chart-book.js'
 import { loadReportInputs } from '../../src/report/inputs.js'
 import { createRenderer } from '../../src/report/render.js'
 import { tcoResultSchema } from '../../src/io/schema/tco-result.js'
@@ -43,7 +43,23 @@ beforeAll(async () => {
   const results = await Promise.all([
     runCli(['bench', '--scenario', join(work, 'bench.yaml'), '--out', dirs.bench, '--no-progress']),
     runCli(['compare', '--scenario', join(work, 'compare.yaml'), '--out', dirs.compare]),
-    runCli(['size', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--slo', 'ttft=1000,tpot=20', '--peak-rps', '60', '--gpu-hour-price', '2.95', '--searches', '2', '--sim-duration', '10', '--out', dirs.size]),
+    runCli([
+      'size',
+      '--profile',
+      'h100-sxm-llama-3.1-8b-bf16',
+      '--slo',
+      'ttft=1000,tpot=20',
+      '--peak-rps',
+      '60',
+      '--gpu-hour-price',
+      '2.95',
+      '--searches',
+      '2',
+      '--sim-duration',
+      '10',
+      '--out',
+      dirs.size,
+    ]),
     runCli(['plan', 'scenarios/eu-exit-inventory.yaml', '--out', dirs.plan]),
   ])
   for (const result of results) expect(result.exitCode, result.stderr).toBe(0)
@@ -57,7 +73,22 @@ afterAll(async () => {
 
 describe('geopat report on real simulator outputs', () => {
   it('writes one report.html from every folder and prints its path; --json gives file, bytes and sections', async () => {
-    const result = await runCli(['report', '--from', dirs.bench, '--from', dirs.compare, '--from', dirs.size, '--from', dirs.tco, '--from', dirs.plan, '--out', reportFile, '--json'])
+    const result = await runCli([
+      'report',
+      '--from',
+      dirs.bench,
+      '--from',
+      dirs.compare,
+      '--from',
+      dirs.size,
+      '--from',
+      dirs.tco,
+      '--from',
+      dirs.plan,
+      '--out',
+      reportFile,
+      '--json',
+    ])
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout) as { file: string; bytes: number; sections: string[] }
     expect(json.file).toBe(reportFile)
@@ -79,7 +110,9 @@ describe('geopat report on real simulator outputs', () => {
     expect(readFileSync(join(work, 'clean.html'), 'utf8')).not.toContain('class="alerts"')
     const edited = join(work, 'edited-counts')
     cpSync(dirs.bench, edited, { recursive: true })
-    const summary = JSON.parse(readFileSync(join(edited, 'summary.json'), 'utf8')) as { runs: Array<{ endpoint: { label: string }; stepLabel: string; requests: { sent: number; succeeded: number } }> }
+    const summary = JSON.parse(readFileSync(join(edited, 'summary.json'), 'utf8')) as {
+      runs: Array<{ endpoint: { label: string }; stepLabel: string; requests: { sent: number; succeeded: number } }>
+    }
     const run = summary.runs[1] as (typeof summary.runs)[number]
     const recorded = run.requests.sent
     run.requests.sent += 7
@@ -100,7 +133,14 @@ describe('geopat report on real simulator outputs', () => {
   it('records the safety choices of a compare in its summary (issue 15.10)', () => {
     const compare = JSON.parse(readFileSync(join(dirs.compare, 'compare-summary.json'), 'utf8'))
     expect(compare.safety.endpoints.map((e: { endpoint: string }) => e.endpoint)).toEqual([XSS_LABEL, 'eu-sovereign'])
-    expect(compare.safety.endpoints[0]).toMatchObject({ scheme: 'http', tlsVerification: true, caFile: null, clientCertificate: false, apiKeyEnv: null, headerNames: [] })
+    expect(compare.safety.endpoints[0]).toMatchObject({
+      scheme: 'http',
+      tlsVerification: true,
+      caFile: null,
+      clientCertificate: false,
+      apiKeyEnv: null,
+      headerNames: [],
+    })
     expect(compare.safety.retries.max).toBe(0)
   })
 
@@ -111,7 +151,7 @@ describe('geopat report on real simulator outputs', () => {
     expect(html).not.toMatch(/<(?:link|img|iframe|object|embed|image|use)\b/i)
     expect(html).not.toMatch(/\s(?:src|href|xlink:href|xmlns(?::\w+)?|action|poster|data)\s*=\s*["']?\s*(?:https?:)?\/\//i)
     expect(html).not.toMatch(/@import|url\(\s*['"]?https?:/i)
-    expect(html).toContain("Content-Security-Policy\" content=\"default-src 'none'")
+    expect(html).toContain('Content-Security-Policy" content="default-src \'none\'')
     expect(html).toMatch(/@media print/)
     expect(html).toMatch(/@page \{ size: A4/)
     // Endpoint URLs appear only as escaped text.
@@ -145,7 +185,15 @@ describe('geopat report on real simulator outputs', () => {
   })
 
   it('lists every file read with its size and SHA-256, and which section used it', () => {
-    for (const file of [join(dirs.bench, 'summary.json'), join(dirs.bench, 'records.jsonl'), join(dirs.compare, 'compare-summary.json'), join(dirs.compare, 'records.jsonl'), join(dirs.size, 'sizing.json'), join(dirs.plan, 'plan.json'), join(dirs.tco, 'tco.json')]) {
+    for (const file of [
+      join(dirs.bench, 'summary.json'),
+      join(dirs.bench, 'records.jsonl'),
+      join(dirs.compare, 'compare-summary.json'),
+      join(dirs.compare, 'records.jsonl'),
+      join(dirs.size, 'sizing.json'),
+      join(dirs.plan, 'plan.json'),
+      join(dirs.tco, 'tco.json'),
+    ]) {
       const content = readFileSync(file)
       expect(html, file).toContain(createHash('sha256').update(content).digest('hex'))
       expect(html, file).toContain(`${content.length.toLocaleString('en-US')} bytes`)

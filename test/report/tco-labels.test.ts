@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ChartBook } from '../../src/report/charts.js'
+import { ChartBook } from '../../src/report/chart-book.js'
 import type { Loaded, ReportInputs } from '../../src/report/inputs.js'
 import { executiveSection } from '../../src/report/sections/executive.js'
 import { complianceTaxOf, paybackRange, tcoSection } from '../../src/report/sections/tco.js'
@@ -35,7 +35,16 @@ function sizing(rows: Record<string, number>): SizingResult {
     schema: 'geopat.sizing/v2',
     createdAt: '2026-12-01T00:00:00.000Z',
     tool: { name: 'geopat', version: 'test' },
-    demand: { peakRequestsPerS: 10, averageRequestsPerS: 4, averageBasis: 'ratio', growthPerYear: 0, inOneYear: null, inputTokensMean: 250, outputTokensMean: 200, tokensPerMonth: null },
+    demand: {
+      peakRequestsPerS: 10,
+      averageRequestsPerS: 4,
+      averageBasis: 'ratio',
+      growthPerYear: 0,
+      inOneYear: null,
+      inputTokensMean: 250,
+      outputTokensMean: 200,
+      tokensPerMonth: null,
+    },
     slo: { ttftMs: 1000 },
     attainment: 0.95,
     policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
@@ -101,7 +110,11 @@ describe('TCO figures in the executive summary', () => {
   it('compliance tax: the option-own C lines only (not before-move or dual-running lines of the baseline)', () => {
     const option = tcoFixture().options[1] as TcoResult['options'][number]
     const deterministic = option.deterministic as NonNullable<typeof option.deterministic>
-    deterministic.presentValueByCategory = { ...deterministic.presentValueByCategory, 'C15-ai-act-high-risk': 7_000, 'dual-running:C1-transfer-impact-assessment': 900 }
+    deterministic.presentValueByCategory = {
+      ...deterministic.presentValueByCategory,
+      'C15-ai-act-high-risk': 7_000,
+      'dual-running:C1-transfer-impact-assessment': 900,
+    }
     expect(complianceTaxOf(option)).toBe(20_000 + 30_000 + 7_000)
   })
 })

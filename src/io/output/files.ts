@@ -1,23 +1,7 @@
-import {
-  type Dirent,
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmdirSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs'
-import { hostname } from 'node:os'
+import { type Dirent, accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { UserError } from '../../util/errors.js'
+import { takeLock } from './run-lock.js'
 
 /** A run id that sorts by time and says what ran: 20261124-061502-bench (the kind made path-safe). */
 export function makeRunId(kind: string, now = new Date()): string {
@@ -126,8 +110,15 @@ export function writeSummaryFiles(outDir: string, files: Record<string, string>,
 /** A write error in words: "disk full (ENOSPC)", "I/O error (EIO)", … */
 export function describeWriteError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code
-  const words: Record<string, string> = { ENOSPC: 'disk full', EDQUOT: 'disk quota exceeded', EIO: 'I/O error', EFBIG: 'file too large', EROFS: 'read-only file system', EACCES: 'permission denied' }
-  return code ? `${words[code] ?? 'write failed'} (${code})` : (error as Error).message ?? String(error)
+  const words: Record<string, string> = {
+    ENOSPC: 'disk full',
+    EDQUOT: 'disk quota exceeded',
+    EIO: 'I/O error',
+    EFBIG: 'file too large',
+    EROFS: 'read-only file system',
+    EACCES: 'permission denied',
+  }
+  return code ? `${words[code] ?? 'write failed'} (${code})` : ((error as Error).message ?? String(error))
 }
 
 /**
@@ -140,7 +131,7 @@ export function locateOutputFile(path: string, name: string, stepFolders: readon
 }
 
 /** The files geopat writes into a run folder (or into a step folder of a `geopat run` folder). */
-export const RUN_ARTEFACTS = [
+const RUN_ARTEFACTS = [
   'records.jsonl',
   'summary.json',
   'summary.csv',
@@ -160,35 +151,43 @@ export const RUN_ARTEFACTS = [
   'report.html',
 ] as const
 /** The step folders of a `geopat run` folder. */
-export const STEP_FOLDERS = ['bench', 'compare', 'size', 'plan', 'tco'] as const
+const STEP_FOLDERS = ['bench', 'compare', 'size', 'plan', 'tco'] as const
 /** Attestation evidence kept beside a run: attestation/<endpoint>-<phase>.<suffix>. */
 const EVIDENCE_FOLDER = 'attestation'
 const EVIDENCE_SUFFIXES = ['.snp-report.bin', '.vcek.pem', '.nvidia-token.jwt', '.nvidia-evidence.json', '.tdx-quote.bin']
 /** writeFileAtomic's temporary files. */
 const TEMPORARY = /^\.\d+-\d+\.tmp$/
-/** Held for the life of a run: {pid, host, runId, startedAt}. */
-export const LOCK_FILE = '.geopat.lock'
 
 /** geopat's own files in `folder` (and in its step and evidence folders), relative to it. */
 export function runArtefactsIn(folder: string): string[] {
   const found: string[] = []
-  const scan = (dir: string, prefix: string, depth: number): void => {
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(dir, { withFileTypes: true })
-    } catch {
-      return
-    }
-    for (const entry of entries) {
-      const name = `${prefix}${entry.name}`
-      if (entry.isFile() && ((RUN_ARTEFACTS as readonly string[]).includes(entry.name) || TEMPORARY.test(entry.name))) found.push(name)
-      else if (entry.isDirectory() && entry.name === EVIDENCE_FOLDER) {
-        for (const file of readdirSync(join(dir, entry.name))) if (EVIDENCE_SUFFIXES.some((suffix) => file.endsWith(suffix))) found.push(`${name}/${file}`)
-      } else if (entry.isDirectory() && depth === 0 && (STEP_FOLDERS as readonly string[]).includes(entry.name)) scan(join(dir, entry.name), `${name}/`, 1)
-    }
-  }
-  scan(folder, '', 0)
+  scanArtefacts(folder, '', 0, found)
   return found.sort()
+}
+
+/** Adds geopat's files in `dir` to `found` (named `prefix` + name); goes into the evidence folder, and at the top into the step folders. */
+function scanArtefacts(dir: string, prefix: string, depth: number, found: string[]): void {
+  let entries: Dirent[]
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return
+  }
+  for (const entry of entries) {
+    const name = `${prefix}${entry.name}`
+    if (entry.isFile() && isRunArtefact(entry.name)) found.push(name)
+    else if (entry.isDirectory() && entry.name === EVIDENCE_FOLDER) found.push(...evidenceFiles(join(dir, entry.name)).map((file) => `${name}/${file}`))
+    else if (entry.isDirectory() && depth === 0 && (STEP_FOLDERS as readonly string[]).includes(entry.name))
+      scanArtefacts(join(dir, entry.name), `${name}/`, 1, found)
+  }
+}
+
+function isRunArtefact(fileName: string): boolean {
+  return (RUN_ARTEFACTS as readonly string[]).includes(fileName) || TEMPORARY.test(fileName)
+}
+
+function evidenceFiles(evidenceDir: string): string[] {
+  return readdirSync(evidenceDir).filter((file) => EVIDENCE_SUFFIXES.some((suffix) => file.endsWith(suffix)))
 }
 
 export interface RunFolder {
@@ -264,7 +263,7 @@ function removeIfEmpty(dir: string): void {
 }
 
 /** reports/<run-id>, or reports/<run-id>-2, -3, … when a run of the same second has it: mkdir is atomic. */
-export function defaultRunFolder(runId: string): string {
+function defaultRunFolder(runId: string): string {
   const parent = prepareOutputDir('reports')
   for (let n = 1; n <= 1000; n++) {
     const candidate = pathInside(parent, safePathSegment(n === 1 ? runId : `${runId}-${n}`))
@@ -272,109 +271,9 @@ export function defaultRunFolder(runId: string): string {
       mkdirSync(candidate)
       return candidate
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`reports: cannot create ${candidate} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new UserError(`reports: cannot create ${candidate} (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
     }
   }
   throw new UserError(`reports: no free folder name for ${runId}; give --out`)
-}
-
-interface LockOwner {
-  pid: number
-  host: string
-  runId: string
-  startedAt: string
-}
-
-function readLock(path: string): LockOwner | null | undefined {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    return null
-  }
-  try {
-    const owner = JSON.parse(text) as LockOwner
-    return typeof owner.pid === 'number' && typeof owner.host === 'string' ? owner : null
-  } catch {
-    return null
-  }
-}
-
-/** A lock file created in the last few seconds: its owner may not have written it yet. */
-function lockIsFresh(path: string): boolean {
-  try {
-    return Date.now() - statSync(path).mtimeMs < 5_000
-  } catch {
-    return false
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function takeLock(dir: string, display: string, runId: string, log: (line: string) => void): () => void {
-  const path = join(dir, LOCK_FILE)
-  const mine: LockOwner = { pid: process.pid, host: hostname(), runId, startedAt: new Date().toISOString() }
-  const inUse = (owner: LockOwner): UserError =>
-    new UserError(`${display}: in use by run ${owner.runId} (pid ${owner.pid} on ${owner.host}, since ${owner.startedAt}); wait for it to end or give another folder`)
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number
-    try {
-      fd = openSync(path, 'wx')
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'EEXIST') throw new UserError(`${display}: cannot create the lock file ${LOCK_FILE} (${code ?? 'error'})`)
-      const owner = readLock(path)
-      if (owner === undefined) continue
-      // Empty or half-written for a moment: another run created it and is writing its owner now.
-      if (owner === null && lockIsFresh(path)) throw new UserError(`${display}: in use by another geopat run that is starting; wait for it to end or give another folder`)
-      if (owner === null) throw new UserError(`${display}: ${path} is not a geopat lock; if no geopat run uses this folder, delete it`)
-      if (owner.host !== mine.host || isAlive(owner.pid)) throw inUse(owner)
-      // Stale: moved aside first, so that of two processes taking it over only one succeeds.
-      const aside = `${path}.${process.pid}.stale`
-      try {
-        renameSync(path, aside)
-      } catch {
-        continue
-      }
-      const moved = readLock(aside)
-      if (moved?.pid !== owner.pid || moved.startedAt !== owner.startedAt) {
-        // Another process took it over in between: its lock goes back.
-        renameSync(aside, path)
-        throw inUse(moved ?? owner)
-      }
-      unlinkSync(aside)
-      log(`${display}: took over the lock of run ${owner.runId} (pid ${owner.pid} is no longer running)`)
-      continue
-    }
-    try {
-      writeSync(fd, JSON.stringify(mine))
-    } finally {
-      closeSync(fd)
-    }
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      process.off('exit', release)
-      const owner = readLock(path)
-      if (owner?.pid === mine.pid && owner.startedAt === mine.startedAt && owner.runId === mine.runId) {
-        try {
-          unlinkSync(path)
-        } catch {
-          // already gone
-        }
-      }
-    }
-    process.on('exit', release)
-    return release
-  }
-  throw new UserError(`${display}: could not take the lock ${LOCK_FILE}; try again`)
 }

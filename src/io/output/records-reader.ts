@@ -27,7 +27,9 @@ export async function* readRecords(
       parsed = JSON.parse(line.text)
     } catch {
       if (last && !endsWithNewline) {
-        options.onWarning?.(`${path}:${line.number}: torn last line skipped (${Buffer.byteLength(line.text)} bytes, no newline, not valid JSON: the write was cut off)`)
+        options.onWarning?.(
+          `${path}:${line.number}: torn last line skipped (${Buffer.byteLength(line.text)} bytes, no newline, not valid JSON: the write was cut off)`,
+        )
         return undefined
       }
       throw new UserError(`${path}:${line.number}: not valid JSON`)

@@ -62,7 +62,7 @@ export type AttestationLevel = (typeof ATTESTATION_LEVELS)[number]
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex')
 const lowerHex = z.string().regex(/^[0-9a-f]*$/, 'must be lower-case hex')
 
-export const attestationCheckSchema = z
+const attestationCheckSchema = z
   .object({
     evidence: z.enum(EVIDENCE_KINDS),
     name: z.enum(CHECK_NAMES),

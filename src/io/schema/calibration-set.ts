@@ -132,7 +132,10 @@ export const calibrationFileSchema = z
         published: dayOrMonth,
         accessed: day,
         /** The commit of the repository the figures were read from, when the source is one. */
-        commit: z.string().regex(/^[0-9a-f]{7,40}$/, 'must be a git commit hash').optional(),
+        commit: z
+          .string()
+          .regex(/^[0-9a-f]{7,40}$/, 'must be a git commit hash')
+          .optional(),
       })
       .strict(),
     setups: z.record(z.string().min(1), setupSchema),
@@ -150,13 +153,21 @@ export const calibrationFileSchema = z
       const unit = CALIBRATION_METRICS[point.metric]
       if (point.unit !== unit) ctx.addIssue({ code: 'custom', path: ['points', index, 'unit'], message: `must be ${unit} for metric ${point.metric}` })
       if (point.regime === 'overload' && (point.load.kind !== 'rate' || point.unit !== 'ms')) {
-        ctx.addIssue({ code: 'custom', path: ['points', index, 'regime'], message: 'overload is for a latency (ms) at an open-loop rate above what the server sustains; a throughput is under-load' })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['points', index, 'regime'],
+          message: 'overload is for a latency (ms) at an open-loop rate above what the server sustains; a throughput is under-load',
+        })
       }
       if (point.metric === 'vllm-offline-request-throughput' && point.load.kind !== 'offline') {
         ctx.addIssue({ code: 'custom', path: ['points', index, 'load', 'kind'], message: 'must be offline for metric vllm-offline-request-throughput' })
       }
       if (point.load.kind === 'offline' && point.metric !== 'vllm-offline-request-throughput') {
-        ctx.addIssue({ code: 'custom', path: ['points', index, 'metric'], message: 'must be vllm-offline-request-throughput for an offline load (no streaming, no per-request latency)' })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['points', index, 'metric'],
+          message: 'must be vllm-offline-request-throughput for an offline load (no streaming, no per-request latency)',
+        })
       }
     })
   })

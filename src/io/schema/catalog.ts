@@ -90,7 +90,10 @@ export const catalogRowSchema = z
     /** For unit gpu-hour or instance-hour. Above 0: a free offer is not a price to cost a fleet with. */
     price: z.number().positive(PRICE_RULE).optional(),
     /** For unit mtok: price per million input and output tokens, each above 0. */
-    pricePerMtok: z.object({ input: z.number().positive(PRICE_RULE), output: z.number().positive(PRICE_RULE) }).strict().optional(),
+    pricePerMtok: z
+      .object({ input: z.number().positive(PRICE_RULE), output: z.number().positive(PRICE_RULE) })
+      .strict()
+      .optional(),
     /** For a token API: the model served (prices differ per model). */
     model: z.string().optional(),
     currency: currencySchema,
@@ -119,15 +122,33 @@ export const catalogRowSchema = z
   })
   .strict()
   .superRefine((row, ctx) => {
-    if (row.unit === 'mtok' && row.pricePerMtok === undefined) ctx.addIssue({ code: 'custom', path: ['pricePerMtok'], message: 'is required when unit is mtok' })
+    if (row.unit === 'mtok' && row.pricePerMtok === undefined)
+      ctx.addIssue({ code: 'custom', path: ['pricePerMtok'], message: 'is required when unit is mtok' })
     if (row.unit !== 'mtok' && row.price === undefined) ctx.addIssue({ code: 'custom', path: ['price'], message: `is required when unit is ${row.unit}` })
     if (row.unit !== 'mtok' && row.gpu === undefined) ctx.addIssue({ code: 'custom', path: ['gpu'], message: `is required when unit is ${row.unit}` })
-    if (row.soldBy === 'node' && row.gpusPerNode === undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is required when soldBy is node (the GPUs in one node)' })
-    if (row.soldBy !== 'node' && row.gpusPerNode !== undefined) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is only for soldBy node (an offer sold by the GPU has no node size)' })
-    if (row.unit === 'instance-hour' && row.gpuCount > 1 && row.soldBy === 'gpu') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: `must be node when unit is instance-hour with gpuCount ${row.gpuCount} (an instance is sold whole)` })
-    if (row.unit === 'instance-hour' && row.soldBy === 'node' && row.gpusPerNode !== undefined && row.gpusPerNode !== row.gpuCount) ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: `must equal gpuCount (${row.gpuCount}) when unit is instance-hour (the instance is the node)` })
+    if (row.soldBy === 'node' && row.gpusPerNode === undefined)
+      ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is required when soldBy is node (the GPUs in one node)' })
+    if (row.soldBy !== 'node' && row.gpusPerNode !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['gpusPerNode'], message: 'is only for soldBy node (an offer sold by the GPU has no node size)' })
+    if (row.unit === 'instance-hour' && row.gpuCount > 1 && row.soldBy === 'gpu')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['soldBy'],
+        message: `must be node when unit is instance-hour with gpuCount ${row.gpuCount} (an instance is sold whole)`,
+      })
+    if (row.unit === 'instance-hour' && row.soldBy === 'node' && row.gpusPerNode !== undefined && row.gpusPerNode !== row.gpuCount)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gpusPerNode'],
+        message: `must equal gpuCount (${row.gpuCount}) when unit is instance-hour (the instance is the node)`,
+      })
     if (row.unit === 'mtok' && row.soldBy === 'node') ctx.addIssue({ code: 'custom', path: ['soldBy'], message: 'is for GPU offers; a token API sells tokens' })
-    if (row.unit === 'gpu-hour' && row.gpuCount !== 1) ctx.addIssue({ code: 'custom', path: ['gpuCount'], message: 'must be 1 when unit is gpu-hour (the price is already per GPU); use unit instance-hour for a price per multi-GPU instance' })
+    if (row.unit === 'gpu-hour' && row.gpuCount !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gpuCount'],
+        message: 'must be 1 when unit is gpu-hour (the price is already per GPU); use unit instance-hour for a price per multi-GPU instance',
+      })
   })
 export type CatalogRow = z.infer<typeof catalogRowSchema>
 
@@ -135,17 +156,20 @@ export type CatalogRow = z.infer<typeof catalogRowSchema>
  * A default discount off the on-demand price for a pricing model, for offers whose 1-yr, 3-yr or
  * spot price is not published (economics.md: 1-yr 35%, 3-yr 55%, spot about −45%).
  */
-export const discountDefaultSchema = z
+const discountDefaultSchema = z
   .object({
     pricingModel: pricingModelSchema.exclude(['on-demand']),
     /** Fraction off the on-demand price: 0.35 means 35% cheaper. */
-    discountFraction: z.number().min(0, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)').lt(1, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)'),
+    discountFraction: z
+      .number()
+      .min(0, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)')
+      .lt(1, 'must be a fraction from 0 to below 1 (0.35 = 35% off on-demand)'),
     ...sourceSchema.shape,
   })
   .strict()
 export type DiscountDefault = z.infer<typeof discountDefaultSchema>
 
-export const pricingDefaultsSchema = z
+const pricingDefaultsSchema = z
   .object({
     discounts: z.array(discountDefaultSchema).default([]),
   })
@@ -153,7 +177,8 @@ export const pricingDefaultsSchema = z
   .superRefine((defaults, ctx) => {
     const seen = new Set<string>()
     defaults.discounts.forEach((discount, index) => {
-      if (seen.has(discount.pricingModel)) ctx.addIssue({ code: 'custom', path: ['discounts', index, 'pricingModel'], message: `${discount.pricingModel} is given twice in this file` })
+      if (seen.has(discount.pricingModel))
+        ctx.addIssue({ code: 'custom', path: ['discounts', index, 'pricingModel'], message: `${discount.pricingModel} is given twice in this file` })
       seen.add(discount.pricingModel)
     })
   })

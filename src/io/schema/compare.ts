@@ -11,10 +11,12 @@ export type CompareInterval = z.infer<typeof intervalSchema>
 export const STATISTICS = ['mean', 'p50', 'p90', 'p99'] as const
 export const COMPARED_METRICS = ['ttft', 'itl', 'tpot', 'e2e'] as const
 
-const perStatistic = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(STATISTICS.map((s) => [s, schema])) as Record<(typeof STATISTICS)[number], T>).strict()
-const perMetric = <T extends z.ZodType>(schema: T) => z.object(Object.fromEntries(COMPARED_METRICS.map((m) => [m, schema])) as Record<(typeof COMPARED_METRICS)[number], T>).strict()
+const perStatistic = <T extends z.ZodType>(schema: T) =>
+  z.object(Object.fromEntries(STATISTICS.map((s) => [s, schema])) as Record<(typeof STATISTICS)[number], T>).strict()
+const perMetric = <T extends z.ZodType>(schema: T) =>
+  z.object(Object.fromEntries(COMPARED_METRICS.map((m) => [m, schema])) as Record<(typeof COMPARED_METRICS)[number], T>).strict()
 
-export const contrastEntrySchema = z
+const contrastEntrySchema = z
   .object({
     ratio: intervalSchema.nullable(),
     difference: intervalSchema.nullable(),
@@ -24,7 +26,7 @@ export const contrastEntrySchema = z
   })
   .strict()
 
-export const armSummarySchema = z
+const armSummarySchema = z
   .object({
     label: z.string(),
     url: z.string(),
@@ -35,7 +37,7 @@ export const armSummarySchema = z
   })
   .strict()
 
-export const reconciliationSchema = z
+const reconciliationSchema = z
   .object({
     arm: z.string(),
     available: z.boolean(),
@@ -55,7 +57,7 @@ export const reconciliationSchema = z
   })
   .strict()
 
-export const overheadSplitSchema = z
+const overheadSplitSchema = z
   .object({
     baseline: z.string(),
     arm: z.string(),
@@ -71,7 +73,7 @@ export const overheadSplitSchema = z
   .strict()
 
 /** One arm's sweep: throughput at saturation (with its interval) and the knee. */
-export const saturationSchema = z
+const saturationSchema = z
   .object({
     arm: z.string(),
     /** Output tokens per second in the maximum-throughput step; interval from 1-s bins, bootstrapped. */
@@ -79,7 +81,17 @@ export const saturationSchema = z
     requestsPerS: z.number(),
     /** Highest offered rate whose median TTFT stayed within 3× the synchronous one, and the next rate tried. */
     knee: z.object({ ratePerS: z.number().nullable(), nextRatePerS: z.number().nullable() }).strict(),
-    steps: z.array(z.object({ label: z.string(), offeredRatePerS: z.number().nullable(), requestsPerS: z.number(), outputTokensPerS: z.number(), ttftP50Ms: z.number().nullable() }).strict()),
+    steps: z.array(
+      z
+        .object({
+          label: z.string(),
+          offeredRatePerS: z.number().nullable(),
+          requestsPerS: z.number(),
+          outputTokensPerS: z.number(),
+          ttftP50Ms: z.number().nullable(),
+        })
+        .strict(),
+    ),
   })
   .strict()
 
@@ -98,7 +110,10 @@ export const compareSummarySchema = z
     serverLost: z.array(serverLostSchema.extend({ endpoint: z.string() }).strict()).optional(),
     /** Present when compare.saturation is set: one sweep per arm, and each arm's ratio to the first. */
     saturation: z
-      .object({ arms: z.array(saturationSchema), ratios: z.array(z.object({ baseline: z.string(), arm: z.string(), outputTokensPerS: intervalSchema.nullable() }).strict()) })
+      .object({
+        arms: z.array(saturationSchema),
+        ratios: z.array(z.object({ baseline: z.string(), arm: z.string(), outputTokensPerS: intervalSchema.nullable() }).strict()),
+      })
       .strict()
       .nullable(),
     operatingPoints: z.array(
@@ -109,14 +124,20 @@ export const compareSummarySchema = z
           blockOrder: z.array(z.array(z.string())),
           arms: z.array(armSummarySchema),
           contrasts: z.array(
-            z.object({ baseline: z.string(), arm: z.string(), paired: z.boolean(), pairs: z.number().int(), metrics: perMetric(perStatistic(contrastEntrySchema)) }).strict(),
+            z
+              .object({
+                baseline: z.string(),
+                arm: z.string(),
+                paired: z.boolean(),
+                pairs: z.number().int(),
+                metrics: perMetric(perStatistic(contrastEntrySchema)),
+              })
+              .strict(),
           ),
           aaFloor: perMetric(perStatistic(z.number())).nullable(),
           overhead: z.array(overheadSplitSchema),
           reconciliation: z.array(reconciliationSchema),
-          peers: z.array(
-            z.object({ arm: z.string(), tool: z.string(), name: z.string(), formula: z.string(), distribution: distributionSchema }).strict(),
-          ),
+          peers: z.array(z.object({ arm: z.string(), tool: z.string(), name: z.string(), formula: z.string(), distribution: distributionSchema }).strict()),
           coalescing: z.array(z.object({ arm: z.string(), eventsPerRead: z.number().nullable(), detected: z.boolean() }).strict()),
           clientVerdicts: z.array(z.object({ arm: z.string(), verdict: z.enum(['ok', 'client-bound', 'server-lost']), reasons: z.array(z.string()) }).strict()),
           probe: z.array(z.object({ arm: z.string(), latencyMeanMs: z.number(), latencyStdMs: z.number(), requests: z.number().int() }).strict()),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { confidenceSchema, currencySchema, isoDateSchema } from './catalog.js'
-import { boundedUncertain, yearlyRateSchema } from './tco-model.js'
+import { boundedUncertain, yearlyRateSchema } from './uncertain-number.js'
 
 /**
  * The finance mechanics file (data/finance/mechanics.yaml, or the model's finance.file): price trends
@@ -25,7 +25,10 @@ const priceTrendSchema = z
     ...provenance,
   })
   .strict()
-  .refine((trend) => (trend.appliesTo === 'gpu-rental') === (trend.gpus !== undefined), { message: 'gpus is required for a gpu-rental trend and not allowed for token-api', path: ['gpus'] })
+  .refine((trend) => (trend.appliesTo === 'gpu-rental') === (trend.gpus !== undefined), {
+    message: 'gpus is required for a gpu-rental trend and not allowed for token-api',
+    path: ['gpus'],
+  })
 
 const inflationSchema = z.object({ perYear: yearlyRateSchema, ...provenance }).strict()
 
@@ -73,6 +76,7 @@ export const financeMechanicsFileSchema = z
       if (ids.has(trend.id)) ctx.addIssue({ code: 'custom', path: ['priceTrends', index, 'id'], message: `${trend.id} is given twice` })
       ids.add(trend.id)
     })
-    if (file.priceTrends.filter((trend) => trend.appliesTo === 'token-api').length > 1) ctx.addIssue({ code: 'custom', path: ['priceTrends'], message: 'give at most one token-api trend' })
+    if (file.priceTrends.filter((trend) => trend.appliesTo === 'token-api').length > 1)
+      ctx.addIssue({ code: 'custom', path: ['priceTrends'], message: 'give at most one token-api trend' })
   })
 export type FinanceMechanicsFile = z.infer<typeof financeMechanicsFileSchema>

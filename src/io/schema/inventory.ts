@@ -7,7 +7,7 @@ export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be 
 const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, dot, dash or underscore')
 
 /** A dated obligation a workload's move is held to (data/regulation/deadlines.yaml, or the inventory's own). */
-export const deadlineSchema = z
+const deadlineSchema = z
   .object({
     id: nameSchema,
     date: isoDateSchema,
@@ -32,7 +32,7 @@ export const strategySchema = z.enum(['rehost', 'relocate', 'replatform', 'repur
 export type Strategy = z.infer<typeof strategySchema>
 
 /** Where a workload can move: one hosting option. */
-export const targetOptionSchema = z
+const targetOptionSchema = z
   .object({
     id: nameSchema,
     description: z.string().optional(),
@@ -120,7 +120,7 @@ export const workloadSchema = z
 export type InventoryWorkload = z.infer<typeof workloadSchema>
 
 /** How long each step of a wave takes, in months (assumptions of the inventory's owner). */
-export const practiceSchema = z
+const practiceSchema = z
   .object({
     assessmentMonths: z.number().int().positive().default(1),
     pilotMonths: z.number().int().positive().default(1),
@@ -148,7 +148,10 @@ export const inventorySchema = z
     /** Months the plan may run to before a move counts as unschedulable. */
     horizonMonths: z.number().int().positive().max(120).default(48),
     /** Currency of costPerGpuMonth (catalog prices are converted to it to rank options). */
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+      .default('USD'),
     /** GPUs the target environments can hold, from a month on (a step function). */
     capacity: z.array(z.object({ from: monthSchema, gpus: z.number().int().nonnegative() }).strict()).min(1),
     practice: practiceSchema.default(practiceSchema.parse({})),
@@ -157,7 +160,10 @@ export const inventorySchema = z
      * model on the GPU offers. A workload whose model is listed gets its GPUs from its own traffic
      * (peak req/s, token lengths, SLO) instead of traffic.gpus.
      */
-    sizing: z.object({ profiles: z.record(z.string().min(1), z.string().min(1)) }).strict().optional(),
+    sizing: z
+      .object({ profiles: z.record(z.string().min(1), z.string().min(1)) })
+      .strict()
+      .optional(),
     options: z.array(targetOptionSchema).min(1),
     deadlines: z.array(deadlineSchema).default([]),
     workloads: z.array(workloadSchema).min(1),

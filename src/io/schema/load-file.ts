@@ -13,7 +13,7 @@ export function loadYamlFile<Schema extends z.ZodType>(path: string, schema: Sch
     text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(`${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : code ?? 'error'})`)
+    throw new UserError(`${path}: cannot read the file (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`)
   }
   let data: unknown
   try {

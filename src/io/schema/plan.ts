@@ -3,7 +3,7 @@ import { monthSchema, strategySchema } from './inventory.js'
 
 const spanSchema = z.object({ start: monthSchema, end: monthSchema }).strict()
 
-export const rollbackCriterionSchema = z
+const rollbackCriterionSchema = z
   .object({
     metric: z.enum(['ttft-p90', 'tpot-p90', 'error-rate', 'eval-regression', 'cost-per-mtok-deviation']),
     /** Roll back when the canary's figure is above this. */
@@ -14,7 +14,7 @@ export const rollbackCriterionSchema = z
   })
   .strict()
 
-export const conflictSchema = z
+const conflictSchema = z
   .object({
     kind: z.enum(['unknown-reference', 'no-legal-option', 'latency', 'capacity', 'deadline']),
     workload: z.string(),
@@ -23,7 +23,7 @@ export const conflictSchema = z
   .strict()
 export type PlanConflict = z.infer<typeof conflictSchema>
 
-export const plannedWorkloadSchema = z
+const plannedWorkloadSchema = z
   .object({
     name: z.string(),
     owner: z.string(),

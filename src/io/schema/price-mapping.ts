@@ -30,7 +30,12 @@ export const skuComponentSchema = z
      * look-alike SKUs (DWS, Mega, sole-tenancy) that must not match.
      */
     descriptions: z
-      .object({ 'on-demand': z.string().min(1).optional(), spot: z.string().min(1).optional(), '1-yr': z.string().min(1).optional(), '3-yr': z.string().min(1).optional() })
+      .object({
+        'on-demand': z.string().min(1).optional(),
+        spot: z.string().min(1).optional(),
+        '1-yr': z.string().min(1).optional(),
+        '3-yr': z.string().min(1).optional(),
+      })
       .strict()
       .refine((patterns) => Object.values(patterns).every((pattern) => isRegExp(pattern)), 'each must be a valid regular expression'),
   })
@@ -47,7 +52,7 @@ function isRegExp(pattern: string | undefined): boolean {
   }
 }
 
-export const skuMappingSchema = z
+const skuMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The provider's name of the priced item, exactly: Azure armSkuName, AWS instance type, GCP machine type. */
@@ -68,7 +73,7 @@ export const skuMappingSchema = z
   .strict()
 export type SkuMapping = z.infer<typeof skuMappingSchema>
 
-export const regionMappingSchema = z
+const regionMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The provider's region id: Azure armRegionName, AWS region code, GCP region. */
@@ -82,7 +87,7 @@ export const regionMappingSchema = z
   .strict()
 export type RegionMapping = z.infer<typeof regionMappingSchema>
 
-export const providerMappingSchema = z
+const providerMappingSchema = z
   .object({
     provider: priceProviderSchema,
     /** The catalog's provider name (AWS, Azure, GCP). */

@@ -20,7 +20,7 @@ export const ERROR_CLASSES = [
   'protocol',
   'cancelled',
 ] as const
-export const errorClassSchema = z.enum(ERROR_CLASSES)
+const errorClassSchema = z.enum(ERROR_CLASSES)
 export type ErrorClass = z.infer<typeof errorClassSchema>
 
 const msSchema = z.number().finite()

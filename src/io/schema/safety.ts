@@ -5,7 +5,7 @@ import { z } from 'zod'
  * checked the server's certificate, which CA bundle was trusted, whether a client certificate was
  * sent, the NAME of the variable the API key came from, the NAMES of extra headers.
  */
-export const endpointSafetySchema = z
+const endpointSafetySchema = z
   .object({
     endpoint: z.string(),
     /** `http`: nothing was encrypted, so there was no certificate to verify. */

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /** The network between the client and a simulated endpoint (see src/sim/network.ts). */
-export const networkSchema = z
+const networkSchema = z
   .object({
     rttMs: z.number().nonnegative().max(10_000).default(0),
     jitterMs: z.number().nonnegative().max(10_000).default(0),
@@ -9,7 +9,7 @@ export const networkSchema = z
   })
   .strict()
 
-export const faultRatesSchema = z
+const faultRatesSchema = z
   .object({
     rate429: z.number().min(0).max(1).default(0),
     rate500: z.number().min(0).max(1).default(0),
@@ -48,7 +48,7 @@ const attestationIdentitySchema = z
  * GPU attestation token, signed with the keys given here. `swapAfterReports` serves a second
  * identity from that report on: a machine swapped under a running benchmark.
  */
-export const simAttestationSchema = attestationIdentitySchema
+const simAttestationSchema = attestationIdentitySchema
   .extend({
     swapAfterReports: z.number().int().min(1).optional(),
     swapTo: attestationIdentitySchema.optional(),
@@ -84,7 +84,10 @@ export const simEndpointSchema = z
     attestation: simAttestationSchema.optional(),
   })
   .strict()
-  .refine((e) => !(e.attestation && !e.cc), { message: 'attestation needs cc: true (only a confidential endpoint has evidence to give)', path: ['attestation'] })
+  .refine((e) => !(e.attestation && !e.cc), {
+    message: 'attestation needs cc: true (only a confidential endpoint has evidence to give)',
+    path: ['attestation'],
+  })
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
   .refine((e) => !(e.coldStart && e.profile === undefined), { message: 'coldStart needs a profile (its cold start time)', path: ['coldStart'] })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>

@@ -69,7 +69,10 @@ const calibrationSchema = z
      */
     method: z.enum(['published', 'fitted', 'derived']),
     /** For `derived`: the profile whose calibration this one borrows, and why that is fair. */
-    derivedFrom: z.object({ profile: z.string().min(1), reason: z.string().min(1) }).strict().optional(),
+    derivedFrom: z
+      .object({ profile: z.string().min(1), reason: z.string().min(1) })
+      .strict()
+      .optional(),
     /** When the calibration (or fit) was made. */
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-12-06'),
     /** Point ids the parameters were tuned on (calibration-set ids, or the sweep's step labels). */
@@ -175,7 +178,10 @@ export const simProfileSchema = z
         kvCacheDtype: z.enum(['auto', 'fp8']).default('auto'),
       })
       .strict()
-      .refine((engine) => engine.numSchedulerSteps === 1 || engine.version === 'vllm-0.6', { message: 'numSchedulerSteps > 1 (multi-step scheduling) exists only in vllm-0.6', path: ['numSchedulerSteps'] }),
+      .refine((engine) => engine.numSchedulerSteps === 1 || engine.version === 'vllm-0.6', {
+        message: 'numSchedulerSteps > 1 (multi-step scheduling) exists only in vllm-0.6',
+        path: ['numSchedulerSteps'],
+      }),
     timing: z
       .object({
         /** η: share of peak memory bandwidth a decode step achieves. */

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** An estimate with its interval and how the interval was obtained. */
-export const estimateSchema = z
+const estimateSchema = z
   .object({
     estimate: z.number(),
     low: z.number(),
@@ -17,7 +17,7 @@ export type Estimate = z.infer<typeof estimateSchema>
 const sloSchema = z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional(), objectives: z.array(z.string()).optional() }).strict()
 
 /** One load level tried (a sweep step, or a rate the simulator search ran). */
-export const capacityEvaluationSchema = z
+const capacityEvaluationSchema = z
   .object({
     ratePerS: z.number(),
     /** Fraction of requests in the measurement window that met every SLO. */
@@ -27,7 +27,7 @@ export const capacityEvaluationSchema = z
   })
   .strict()
 
-export const costLineSchema = z
+const costLineSchema = z
   .object({
     catalogRow: z.string(),
     provider: z.string(),
@@ -37,7 +37,10 @@ export const costLineSchema = z
     pricePerGpuHour: z.number(),
     /** Where the price comes from (the catalog row's source, effective date and confidence); null when given by hand. */
     priceSource: z.object({ source: z.string(), date: z.string(), confidence: z.string() }).strict().nullable(),
-    /** The catalog row that priced it: basis, effective and fetched dates, age at sizing, source URL; absent for a price given by hand (and in files written before it). */
+    /**
+     * The catalog row that priced it: basis, effective and fetched dates, age at sizing, source URL;
+     * absent for a price given by hand (and in files written before it).
+     */
     catalogPrice: priceUsedSchema.optional(),
     /** The dated exchange rates the row's price was converted with (empty when it is in `currency`); with catalogPrice. */
     fxRates: z.array(fxRateUsedSchema).optional(),
@@ -51,7 +54,10 @@ export const costLineSchema = z
     /** The rollout surge, bought only while rollouts run (policy.rolloutMonths), never in fleetPerMonth. */
     surge: z
       .object({
-        /** GPUs bought for the surge: the surge's GPUs beyond the idle ones of the steady fleet's nodes, rounded up to whole nodes where the offer sells nodes. */
+        /**
+         * GPUs bought for the surge: the surge's GPUs beyond the idle ones of the steady fleet's
+         * nodes, rounded up to whole nodes where the offer sells nodes.
+         */
         gpus: z.number().int(),
         perMonth: z.number(),
         months: z.number(),
@@ -85,11 +91,14 @@ export type CostLine = z.infer<typeof costLineSchema>
  * of data/sim-profiles/*.yaml or a `geopat sim fit` profile) widens the interval of the virtual-time
  * searches. A reader recomputes the widened bounds from `sampling`, `fraction` and `rule`.
  */
-export const modelErrorSchema = z
+const modelErrorSchema = z
   .object({
     /** published: tuned on published points; fitted: `geopat sim fit`; derived: borrowed from another profile; unvalidated: no calibration block. */
     basis: z.enum(['published', 'fitted', 'derived', 'unvalidated']),
-    /** The regime the error was measured in: underLoad (sizing happens near saturation); lowLoad only when no held-out point under load exists; null: no error known. */
+    /**
+     * The regime the error was measured in: underLoad (sizing happens near saturation); lowLoad only
+     * when no held-out point under load exists; null: no error known.
+     */
     regime: z.enum(['underLoad', 'lowLoad']).nullable(),
     /** Largest |simulated / measured − 1| on the held-out points of that regime, a fraction (0.08 = ±8%); null: none known, no band. */
     fraction: z.number().nonnegative().nullable(),
@@ -109,7 +118,7 @@ export const modelErrorSchema = z
   .strict()
 export type ModelError = z.infer<typeof modelErrorSchema>
 
-export const endpointSizingSchema = z
+const endpointSizingSchema = z
   .object({
     label: z.string(),
     source: z.enum(['measured', 'simulated']),
@@ -180,7 +189,10 @@ export const sizingResultSchema = z
         peakRequestsPerS: z.number(),
         /** The month's average request rate: what the fleet serves, and what fleet $/Mtok divides by. */
         averageRequestsPerS: z.number(),
-        /** given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither given, the average taken as the peak (fleet $/Mtok is then a lower bound). */
+        /**
+         * given: size.averageRequestsPerS; ratio: peak × size.averageToPeak; assumed-peak: neither
+         * given, the average taken as the peak (fleet $/Mtok is then a lower bound).
+         */
         averageBasis: z.enum(['given', 'ratio', 'assumed-peak']),
         /** Growth per year of peak and average alike (0: none given). */
         growthPerYear: z.number(),

@@ -3,9 +3,7 @@ import { fxRateUsedSchema, priceUsedSchema } from './price-provenance.js'
 
 /** tco.json: what `geopat tco` found, validated before it is written and what --json prints. */
 
-const quantilesSchema = z
-  .object({ p10: z.number(), p50: z.number(), p90: z.number(), mean: z.number() })
-  .strict()
+const quantilesSchema = z.object({ p10: z.number(), p50: z.number(), p90: z.number(), mean: z.number() }).strict()
 
 const ownedGpuHourSchema = z
   .object({
@@ -21,7 +19,7 @@ const ownedGpuHourSchema = z
   })
   .strict()
 
-export const tcoOptionResultSchema = z
+const tcoOptionResultSchema = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -49,7 +47,14 @@ export const tcoOptionResultSchema = z
         presentValueByCategory: z.record(z.string(), z.number()),
         /** Billed cash (FOCUS BilledCost), cost of risk (expected losses, never billed) and valuation (residual value), undiscounted and at present value. */
         byBasis: z
-          .object({ billed: z.number(), costOfRisk: z.number(), valuation: z.number(), npvBilled: z.number(), npvCostOfRisk: z.number(), npvValuation: z.number() })
+          .object({
+            billed: z.number(),
+            costOfRisk: z.number(),
+            valuation: z.number(),
+            npvBilled: z.number(),
+            npvCostOfRisk: z.number(),
+            npvValuation: z.number(),
+          })
           .strict()
           .optional(),
       })
@@ -68,14 +73,22 @@ export const tcoOptionResultSchema = z
       })
       .strict()
       .nullable(),
-    /** The headline basis: Monte Carlo quantiles. Savings and payback are per draw (this option vs the baseline in the same draw): quantiles of the difference. */
+    /**
+     * The headline basis: Monte Carlo quantiles. Savings and payback are per draw (this option vs the
+     * baseline in the same draw): quantiles of the difference.
+     */
     monteCarlo: z
       .object({
         npvCost: quantilesSchema,
         savings: quantilesSchema.extend({ probabilityPositive: z.number() }).nullable(),
         /** Payback month of the move (0 = the start month), nearest rank; null: that quantile does not pay back within the horizon. */
         paybackMonth: z
-          .object({ p10: z.number().int().nullable(), p50: z.number().int().nullable(), p90: z.number().int().nullable(), probabilityWithinHorizon: z.number() })
+          .object({
+            p10: z.number().int().nullable(),
+            p50: z.number().int().nullable(),
+            p90: z.number().int().nullable(),
+            probabilityWithinHorizon: z.number(),
+          })
           .strict()
           .nullable()
           .optional(),
@@ -90,7 +103,7 @@ export const tcoOptionResultSchema = z
   .strict()
 export type TcoOptionResult = z.infer<typeof tcoOptionResultSchema>
 
-export const tornadoBarSchema = z
+const tornadoBarSchema = z
   .object({
     driver: z.string(),
     low: z.number(),
@@ -164,7 +177,14 @@ export const tcoResultSchema = z
           .optional(),
         /** Where the compliance data's figures come from. */
         figures: z
-          .object({ total: z.number(), sourced: z.number(), fromInventory: z.number(), fromModel: z.number(), assumption: z.number(), assumptions: z.array(z.string()) })
+          .object({
+            total: z.number(),
+            sourced: z.number(),
+            fromInventory: z.number(),
+            fromModel: z.number(),
+            assumption: z.number(),
+            assumptions: z.array(z.string()),
+          })
           .strict()
           .optional(),
       })

@@ -33,9 +33,12 @@ export function appendixSection(files: InputFile[], notRendered: string[], comma
         KIND_NAMES[f.kind],
         `${bytes(f.bytes)} (${f.bytes.toLocaleString('en-US')} bytes)`,
         f.sha256,
-        SECTION_IDS.filter((s) => s !== 'appendix' && f.usedBy.has(s)).map((s) => SECTION_TITLES[s]).join(', ') || 'listed only',
+        SECTION_IDS.filter((s) => s !== 'appendix' && f.usedBy.has(s))
+          .map((s) => SECTION_TITLES[s])
+          .join(', ') || 'listed only',
       ]),
-      'Every figure in this report is computed from these files; `sha256sum FILE` checks that a file is the one read. Raw records (records.jsonl) are the truth: the summaries can be recomputed from them.',
+      'Every figure in this report is computed from these files; `sha256sum FILE` checks that a file is the one read. ' +
+        'Raw records (records.jsonl) are the truth: the summaries can be recomputed from them.',
     ),
     notRendered,
     command,

@@ -12,8 +12,16 @@ const TONE: Record<string, Tone> = { verified: 'good', 'evidence-recorded': null
 export function attestationTable(inputs: ReportInputs): Table {
   const rows: Array<{ cells: string[]; tone: Tone }> = []
   const runs: Array<{ file: string; attestation: AttestationRun | undefined; endpoints: string[] }> = [
-    ...inputs.bench.map(({ data, file }) => ({ file: file.path, attestation: data.attestation, endpoints: [...new Set(data.runs.map((r) => r.endpoint.label))] })),
-    ...inputs.compare.map(({ data, file }) => ({ file: file.path, attestation: data.attestation, endpoints: [...new Set(data.operatingPoints.flatMap((p) => p.arms.map((a) => a.label)))] })),
+    ...inputs.bench.map(({ data, file }) => ({
+      file: file.path,
+      attestation: data.attestation,
+      endpoints: [...new Set(data.runs.map((r) => r.endpoint.label))],
+    })),
+    ...inputs.compare.map(({ data, file }) => ({
+      file: file.path,
+      attestation: data.attestation,
+      endpoints: [...new Set(data.operatingPoints.flatMap((p) => p.arms.map((a) => a.label)))],
+    })),
   ]
   for (const run of runs) {
     if (!run.attestation) {
@@ -39,9 +47,11 @@ export function attestationTable(inputs: ReportInputs): Table {
     }
   }
   return table(
-    'Attestation: what is known about each endpoint\'s confidentiality',
+    "Attestation: what is known about each endpoint's confidentiality",
     ['Endpoint', 'Level', 'Verdict', m('Evidence (SHA-256)'), n('Round trip before / after (ms)'), 'Swapped during the run', m('From')],
     rows,
-    'Levels: verified (signatures, certificate chain, nonce binding and measurements checked against your trust anchors), evidence-recorded (fresh evidence stored, not fully verified), claimed (only the scenario says so, or a check failed), none. A comparison of "confidential" options compares what was attested, not what was claimed.',
+    'Levels: verified (signatures, certificate chain, nonce binding and measurements checked against your trust anchors), ' +
+      'evidence-recorded (fresh evidence stored, not fully verified), claimed (only the scenario says so, or a check failed), none. ' +
+      'A comparison of "confidential" options compares what was attested, not what was claimed.',
   )
 }

@@ -1,6 +1,7 @@
 import { describeDemand, describeFailure, describeSale } from '../../io/output/sizing-format.js'
 import type { Estimate, SizingResult } from '../../io/schema/sizing.js'
-import { type ChartBook, scatterChart } from '../charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { scatterChart } from '../charts.js'
 import { num, pct, range, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type CapacitySection, type SizingBlock, type Tone, n, table } from '../model.js'
@@ -13,7 +14,8 @@ export function describeEstimate(value: Estimate | null, unit: string, withMetho
   if (!value) return '–'
   const bounds = range(value.low, value.high)
   // A point estimate (no uncertainty carried through): no interval to show.
-  if (!withMethod && value.high !== null && Math.abs(value.high - value.low) <= 1e-9 * Math.max(1, Math.abs(value.estimate))) return withUnit(value.estimate, unit)
+  if (!withMethod && value.high !== null && Math.abs(value.high - value.low) <= 1e-9 * Math.max(1, Math.abs(value.estimate)))
+    return withUnit(value.estimate, unit)
   return `${withUnit(value.estimate, unit)} (${bounds}${withMethod ? `; ${value.method}` : ''})`
 }
 
@@ -29,8 +31,21 @@ export function describeSlo(slo: { ttftMs?: number; tpotMs?: number; e2eMs?: num
 function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock {
   const { data, file } = loaded
   use(file, 'capacity')
+  return {
+    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    facts: sizingFacts(data),
+    capacity: capacityTable(data),
+    fleet: fleetTable(data),
+    costs: costsTable(data),
+    attainmentChart: attainmentChart(book, data, file.path),
+    warnings: data.endpoints.flatMap((e) => e.warnings.map((w) => `${e.label}: ${w}`)),
+  }
+}
+
+/** The demand, SLO and policy the sizing answers, and when it was computed. */
+function sizingFacts(data: SizingResult): SizingBlock['facts'] {
   const p = data.policy
-  const facts = [
+  return [
     {
       label: 'Demand',
       value: `${describeDemand(data.demand)}${data.demand.inputTokensMean !== null ? ` · ${num(data.demand.inputTokensMean)} input / ${num(data.demand.outputTokensMean)} output tokens per request` : ''}${data.demand.tokensPerMonth ? ` · ${num(data.demand.tokensPerMonth.input / 1e6, 0)} M input + ${num(data.demand.tokensPerMonth.output / 1e6, 0)} M output tokens a month (average × tokens per request × 730 h)` : ''}`,
@@ -42,9 +57,21 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     },
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
-  const capacity = table(
+}
+
+function capacityTable(data: SizingResult): SizingBlock['capacity'] {
+  return table(
     'Capacity of one replica at the SLO',
-    ['Endpoint', 'Source', n('Requests per second'), n('Input tokens per second'), n('Output tokens per second'), 'Model error', 'Interval method', 'Mean-value model (upper bound)'],
+    [
+      'Endpoint',
+      'Source',
+      n('Requests per second'),
+      n('Input tokens per second'),
+      n('Output tokens per second'),
+      'Model error',
+      'Interval method',
+      'Mean-value model (upper bound)',
+    ],
     data.endpoints.map((e) => ({
       tone: (e.capacityPerReplica.lowerBoundOnly ? 'warn' : null) as Tone,
       cells: [
@@ -55,14 +82,29 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
         describeEstimate(e.capacityPerReplica.outputTokensPerS, 'tok/s'),
         describeModelError(e),
         e.capacityPerReplica.ratePerS.method,
-        e.firstCut ? `${withUnit(e.firstCut.ratePerS, 'req/s')}, limited by ${e.firstCut.limitedBy} (step ${num(e.firstCut.stepMs)} ms, batch ${num(e.firstCut.batch)})` : '–',
+        e.firstCut
+          ? `${withUnit(e.firstCut.ratePerS, 'req/s')}, limited by ${e.firstCut.limitedBy} (step ${num(e.firstCut.stepMs)} ms, batch ${num(e.firstCut.batch)})`
+          : '–',
       ],
     })),
     'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; the GPU range and the cost intervals below follow from it.',
   )
-  const fleet = table(
+}
+
+function fleetTable(data: SizingResult): SizingBlock['fleet'] {
+  return table(
     'Replicas and GPUs at peak, term by term',
-    ['Endpoint', n('GPUs per replica'), n('Steady replicas: base + spare'), n('Steady replicas (range)'), 'Base (utilization head-room)', 'Spare (failure)', 'Surge (rollouts only)', n('GPUs needed, steady'), n('GPUs needed (range)')],
+    [
+      'Endpoint',
+      n('GPUs per replica'),
+      n('Steady replicas: base + spare'),
+      n('Steady replicas (range)'),
+      'Base (utilization head-room)',
+      'Spare (failure)',
+      'Surge (rollouts only)',
+      n('GPUs needed, steady'),
+      n('GPUs needed (range)'),
+    ],
     data.endpoints.map((e) => [
       e.label,
       num(e.gpusPerReplica, 0),
@@ -76,6 +118,9 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
     ]),
     'The steady fleet is base + spare: the utilization target is the only head-room on the peak; a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity). GPUs needed are before rounding to what an offer sells.',
   )
+}
+
+function costsTable(data: SizingResult): SizingBlock['costs'] {
   const costRows = data.endpoints.flatMap((e) =>
     e.costs.map((c) => [
       e.label,
@@ -84,79 +129,81 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
       `${num(c.pricePerGpuHour)} ${c.currency}`,
       `${describeSale(c)}: ${num(c.gpusBought.estimate, 0)} (${range(c.gpusBought.low, c.gpusBought.high)})`,
       describeEstimate(c.fleetPerMonth, c.currency),
-      c.surge.gpus === 0 ? 'fits in the idle GPUs of the nodes bought' : `${c.surge.gpus} GPUs: ${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
+      c.surge.gpus === 0
+        ? 'fits in the idle GPUs of the nodes bought'
+        : `${c.surge.gpus} GPUs: ${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
       describeEstimate(c.perMtokFleetAtDemand.total, c.currency),
       describeEstimate(c.perMtokFleetAtDemand.output, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.total, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.output, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.input, c.currency),
-      c.inOneYear ? `${num(c.inOneYear.gpusBought, 0)} GPUs, ${withUnit(Math.round(c.inOneYear.fleetPerMonth), c.currency)}/month, ${c.inOneYear.perMtokFleetAtDemandTotal === null ? '–' : withUnit(c.inOneYear.perMtokFleetAtDemandTotal, c.currency)} per Mtok` : '–',
+      c.inOneYear
+        ? `${num(c.inOneYear.gpusBought, 0)} GPUs, ${withUnit(Math.round(c.inOneYear.fleetPerMonth), c.currency)}/month, ${c.inOneYear.perMtokFleetAtDemandTotal === null ? '–' : withUnit(c.inOneYear.perMtokFleetAtDemandTotal, c.currency)} per Mtok`
+        : '–',
       c.joulesPerOutputToken === null ? '–' : withUnit(c.joulesPerOutputToken, 'J'),
       c.notes.join('; ') || '–',
     ]),
   )
-  const costs =
-    costRows.length > 0
-      ? table(
-          'Cost of the fleet and per million tokens',
-          [
-            'Endpoint',
-            'Offer',
-            'Sovereignty',
-            n('Price per GPU-hour'),
-            n('GPUs bought'),
-            n('Fleet per month, steady (730 h)'),
-            n('Rollout surge'),
-            n('Fleet $/Mtok at the demand, total'),
-            n('Fleet $/Mtok at the demand, output'),
-            n('$/Mtok at full load, one replica, total'),
-            n('… output'),
-            n('… input'),
-            n('In a year (demand growth): fleet and its $/Mtok'),
-            n('Energy per output token'),
-            'Notes',
-          ],
-          costRows,
-          `Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month (average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} × tokens per request × 730 h): what a token costs with the fleet that is bought, head-room, spares and node rounding included${data.demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''}. $/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, reached only by a replica kept at full SLO load around the clock. Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.`,
-        )
-      : null
+  return costRows.length > 0
+    ? table(
+        'Cost of the fleet and per million tokens',
+        [
+          'Endpoint',
+          'Offer',
+          'Sovereignty',
+          n('Price per GPU-hour'),
+          n('GPUs bought'),
+          n('Fleet per month, steady (730 h)'),
+          n('Rollout surge'),
+          n('Fleet $/Mtok at the demand, total'),
+          n('Fleet $/Mtok at the demand, output'),
+          n('$/Mtok at full load, one replica, total'),
+          n('… output'),
+          n('… input'),
+          n('In a year (demand growth): fleet and its $/Mtok'),
+          n('Energy per output token'),
+          'Notes',
+        ],
+        costRows,
+        `Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month (average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} × tokens per request × 730 h): what a token costs with the fleet that is bought, head-room, spares and node rounding included${data.demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''}. $/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, reached only by a replica kept at full SLO load around the clock. Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.`,
+      )
+    : null
+}
+
+/** Attainment at each rate tried, with the target and (for one endpoint) the capacity found. */
+function attainmentChart(book: ChartBook, data: SizingResult, filePath: string): SizingBlock['attainmentChart'] {
   const series = data.endpoints
     .filter((e) => e.evaluations.some((v) => v.attainment !== null))
-    .map((e) => ({ name: e.label, points: e.evaluations.filter((v) => v.attainment !== null).map((v) => [Number(v.ratePerS.toPrecision(6)), Number(((v.attainment as number) * 100).toPrecision(6))] as [number, number]) }))
+    .map((e) => ({
+      name: e.label,
+      points: e.evaluations
+        .filter((v) => v.attainment !== null)
+        .map((v) => [Number(v.ratePerS.toPrecision(6)), Number(((v.attainment as number) * 100).toPrecision(6))] as [number, number]),
+    }))
   const first = data.endpoints[0]
-  const attainmentChart =
-    series.length > 0
-      ? {
-          chart: scatterChart(book, {
-            title: 'SLO attainment at each request rate tried',
-            xName: 'Request rate per replica (req/s)',
-            yName: 'Requests meeting the SLO (%)',
-            series,
-            hLines: [{ y: data.attainment * 100, label: `target ${pct(data.attainment, 0)}` }],
-            vLines: data.endpoints.length === 1 && first ? [{ x: Number(first.capacityPerReplica.ratePerS.estimate.toPrecision(6)), label: 'capacity' }] : [],
-            yMin: 0,
-            yMax: 100,
-          }),
-          caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); the capacity is where attainment crosses the target. From ${file.path}.`,
-          notes: [],
-        }
-      : null
-  return {
-    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
-    facts,
-    capacity,
-    fleet,
-    costs,
-    attainmentChart,
-    warnings: data.endpoints.flatMap((e) => e.warnings.map((w) => `${e.label}: ${w}`)),
-  }
+  return series.length > 0
+    ? {
+        chart: scatterChart(book, {
+          title: 'SLO attainment at each request rate tried',
+          xName: 'Request rate per replica (req/s)',
+          yName: 'Requests meeting the SLO (%)',
+          series,
+          hLines: [{ y: data.attainment * 100, label: `target ${pct(data.attainment, 0)}` }],
+          vLines: data.endpoints.length === 1 && first ? [{ x: Number(first.capacityPerReplica.ratePerS.estimate.toPrecision(6)), label: 'capacity' }] : [],
+          yMin: 0,
+          yMax: 100,
+        }),
+        caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); the capacity is where attainment crosses the target. From ${filePath}.`,
+        notes: [],
+      }
+    : null
 }
 
 /**
  * The model's error beside a simulated capacity: "simulated (validated to ±8% under load on 6
  * published points): searches 24.7–27.3 req/s, with the band 22.9–29.7 req/s".
  */
-export function describeModelError(e: SizingResult['endpoints'][number]): string {
+function describeModelError(e: SizingResult['endpoints'][number]): string {
   if (e.source === 'measured') return 'none: measured (the interval is the measurement’s)'
   const band = e.modelError
   if (!band) return 'not recorded (sizing.json written before the band existed)'

@@ -1,5 +1,6 @@
 import { COMPARED_METRICS, type CompareSummary, STATISTICS } from '../../io/schema/compare.js'
-import { type ChartBook, intervalChart } from '../charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { intervalChart } from '../charts.js'
 import { estimate, num, range, ratioChange, signed, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type ComparisonBlock, type RowInput, type Table, type Tone, n, table } from '../model.js'

@@ -1,4 +1,5 @@
-import { STALE_AFTER_DAYS } from '../../pricing/fx.js'
+import { STALE_AFTER_DAYS, ageInDays, parseIsoDate } from '../../pricing/fx.js'
+import type { CompareSummary } from '../../io/schema/compare.js'
 import { METRICS } from '../../metrics/definitions.js'
 import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
 import { COMPARED_METRICS, STATISTICS } from '../../io/schema/compare.js'
@@ -21,23 +22,17 @@ export interface SourcedFigure {
 }
 
 /** The glossary's paragraphs after its table (percentiles, client self-check), as plain text. */
-export function glossaryNotes(): string[] {
+function glossaryNotes(): string[] {
   const markdown = renderGlossaryMarkdown()
   const paragraphs = markdown.split(/\n\s*\n/).filter((p) => !p.trimStart().startsWith('|'))
   return paragraphs.map((p) => p.replace(/\n/g, ' ').replace(/`/g, '').replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0)
 }
 
-function parseDate(date: string): Date | null {
-  const text = /^\d{4}$/.test(date) ? `${date}-01-01` : /^\d{4}-\d{2}$/.test(date) ? `${date}-01` : date
-  const parsed = new Date(`${text.slice(0, 10)}T00:00:00Z`)
-  return Number.isNaN(parsed.getTime()) ? null : parsed
-}
-
-/** Age in days of a figure's date at the report's date; null when undated or unreadable. */
-export function ageInDays(date: string | null, now: Date): number | null {
+/** Age in days of a figure's date (YYYY, YYYY-MM, or YYYY-MM-DD and anything after it) at the report's date; null when undated or unreadable. */
+export function figureAgeInDays(date: string | null, now: Date): number | null {
   if (date === null) return null
-  const parsed = parseDate(date)
-  return parsed ? Math.floor((now.getTime() - parsed.getTime()) / 86_400_000) : null
+  const day = /^\d{4}$/.test(date) ? `${date}-01-01` : /^\d{4}-\d{2}$/.test(date) ? date : date.slice(0, 10)
+  return Number.isNaN(parseIsoDate(day).getTime()) ? null : ageInDays(day, now)
 }
 
 export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sources: SourceRow[]; staleness: string[] } {
@@ -45,72 +40,103 @@ export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sour
   const staleness: string[] = []
   const undated = new Map<string, string[]>()
   for (const f of figures) {
-    const age = ageInDays(f.date, now)
-    let tone: Tone = null
-    if (f.date === null) {
-      tone = 'warn'
-      undated.set(f.foundIn, [...(undated.get(f.foundIn) ?? []), f.figure])
-    } else if (age !== null && age > STALE_AFTER_DAYS) {
-      // The catalog's staleness limit: older is stale, past half of it ageing.
-      tone = 'bad'
-      if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`)
-    } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
-      tone = 'warn'
-      if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
-    } else if (age !== null && age < -1) {
-      tone = 'warn'
-      staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, after this report's date`)
-    }
-    if (f.confidence === 'assumption' || f.confidence === 'low') {
-      tone = tone ?? 'warn'
-      staleness.push(`${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`)
-    }
+    if (f.date === null) undated.set(f.foundIn, [...(undated.get(f.foundIn) ?? []), f.figure])
+    const tone = figureTone(f, figureAgeInDays(f.date, now), staleness)
     sources.push({ figure: f.figure, value: f.value, source: f.source, date: f.date ?? 'not given', confidence: f.confidence ?? '–', foundIn: f.foundIn, tone })
   }
   for (const [foundIn, names] of undated) {
     const shown = names.slice(0, 4).join('; ')
-    staleness.unshift(`${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`)
+    staleness.unshift(
+      `${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`,
+    )
   }
   return { sources, staleness }
 }
 
+/** A figure's tone in the sources table by its age and confidence; the warnings it earns go to `staleness`. */
+function figureTone(f: SourcedFigure, age: number | null, staleness: string[]): Tone {
+  let tone: Tone = null
+  if (f.date === null) {
+    tone = 'warn'
+  } else if (age !== null && age > STALE_AFTER_DAYS) {
+    // The catalog's staleness limit: older is stale, past half of it ageing.
+    tone = 'bad'
+    if (!f.agedInPricesUsed)
+      staleness.push(
+        `${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days before this report — stale (over ${STALE_AFTER_DAYS} days); check the source again`,
+      )
+  } else if (age !== null && age > STALE_AFTER_DAYS / 2) {
+    tone = 'warn'
+    if (!f.agedInPricesUsed) staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, ${num(age, 0)} days old — ageing`)
+  } else if (age !== null && age < -1) {
+    tone = 'warn'
+    staleness.push(`${f.figure} (${f.foundIn}): dated ${f.date}, after this report's date`)
+  }
+  if (f.confidence === 'assumption' || f.confidence === 'low') {
+    tone = tone ?? 'warn'
+    staleness.push(
+      `${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`,
+    )
+  }
+  return tone
+}
+
 /** How each interval in the inputs was obtained, in words, without repeats. */
-export function intervalMethods(inputs: ReportInputs): string[] {
+function intervalMethods(inputs: ReportInputs): string[] {
   const methods = new Set<string>()
   for (const { data } of inputs.bench) {
     const confidence = data.runs.flatMap((r) => Object.values(r.intervals).map((i) => i.confidence))[0]
-    if (confidence !== undefined) methods.add(`geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`)
+    if (confidence !== undefined)
+      methods.add(
+        `geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`,
+      )
   }
   for (const { data } of inputs.compare) {
-    let resamples: number | null = null
-    let confidence: number | null = null
-    for (const point of data.operatingPoints) for (const c of point.contrasts) for (const m of COMPARED_METRICS) for (const s of STATISTICS) {
-      const r = c.metrics[m][s].ratio
-      if (r && resamples === null) {
-        resamples = r.resamples
-        confidence = r.confidence
-      }
-    }
+    const first = firstRatio(data)
+    const resamples = first?.resamples ?? null
+    const confidence = first?.confidence ?? null
     methods.add(
       `geopat compare: ${data.design} interleaved blocks${data.paired ? ', the same prompts on every arm (paired)' : ''}; ${confidence !== null ? `${num(confidence * 100, 0)}% ` : ''}bootstrap intervals${resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''} of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.`,
     )
   }
-  for (const { data } of inputs.sizing) for (const e of data.endpoints) {
-    methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
-    if (e.modelError && e.modelError.fraction !== null) methods.add(`geopat size: the model’s error band of a simulated capacity — ${e.modelError.rule}.`)
-  }
+  for (const { data } of inputs.sizing)
+    for (const e of data.endpoints) {
+      methods.add(`geopat size (${e.label}): capacity interval — ${e.capacityPerReplica.ratePerS.method}.`)
+      if (e.modelError && e.modelError.fraction !== null) methods.add(`geopat size: the model’s error band of a simulated capacity — ${e.modelError.rule}.`)
+    }
   return [...methods]
+}
+
+/** The first bootstrap ratio of a comparison (its resamples and confidence are the comparison's). */
+function firstRatio(data: CompareSummary): { resamples: number; confidence: number } | null {
+  for (const point of data.operatingPoints) {
+    for (const c of point.contrasts) {
+      for (const m of COMPARED_METRICS) {
+        for (const s of STATISTICS) {
+          const r = c.metrics[m][s].ratio
+          if (r) return r
+        }
+      }
+    }
+  }
+  return null
 }
 
 /** Where endpoints were simulated, and what that means for the figures. */
 export function simulatorNotes(inputs: ReportInputs): string[] {
   const notes: string[] = []
   const simulatedArms = new Set<string>()
-  for (const { data } of inputs.compare) for (const p of data.operatingPoints) for (const r of p.reconciliation) if (r.simulatorEmitLatenessMs !== null) simulatedArms.add(r.arm)
-  if (simulatedArms.size > 0) notes.push(`Compared arms served by geopat’s simulator (its /metrics reports its own write lateness): ${[...simulatedArms].sort().join(', ')}.`)
+  for (const { data } of inputs.compare)
+    for (const p of data.operatingPoints) for (const r of p.reconciliation) if (r.simulatorEmitLatenessMs !== null) simulatedArms.add(r.arm)
+  if (simulatedArms.size > 0)
+    notes.push(`Compared arms served by geopat’s simulator (its /metrics reports its own write lateness): ${[...simulatedArms].sort().join(', ')}.`)
   const loopback = new Set<string>()
-  for (const { data } of inputs.bench) for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
-  if (loopback.size > 0) notes.push(`Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`)
+  for (const { data } of inputs.bench)
+    for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
+  if (loopback.size > 0)
+    notes.push(
+      `Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`,
+    )
   const simulatedSizing = inputs.sizing.flatMap(({ data }) => data.endpoints.filter((e) => e.source === 'simulated').map((e) => e.label))
   if (simulatedSizing.length > 0) notes.push(`Capacity searched in the simulator’s virtual time: ${simulatedSizing.join(', ')}.`)
   if (notes.length > 0) {
@@ -127,7 +153,11 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
     ['Metric (summary key)', 'Unit', 'Per', 'Formula', 'The peers call it'],
     METRICS.map((m) => [`${m.label} (${m.id})`, m.unit, m.scope.replace('per-', ''), m.formula, m.peerNames]),
   )
-  const aggregates = table('Run-level figures (src/metrics/glossary.ts)', ['Figure', 'Formula', 'The peers call it'], AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]))
+  const aggregates = table(
+    'Run-level figures (src/metrics/glossary.ts)',
+    ['Figure', 'Formula', 'The peers call it'],
+    AGGREGATE_METRICS.map((m) => [m.name, m.formula, m.peerNames]),
+  )
   const { sources, staleness } = sourcesAndStaleness(figures, now)
   const prices = pricesUsed(inputs, now)
   for (const { file } of [...inputs.bench, ...inputs.compare, ...inputs.sizing]) use(file, 'methodology')
@@ -136,8 +166,9 @@ export function methodologySection(inputs: ReportInputs, figures: SourcedFigure[
     ...inputs.compare.map(({ data, file }) => ({ at: data.startedAt, what: `geopat compare ${data.runId} (${file.path})` })),
   ]
   for (const m of measured) {
-    const age = ageInDays(m.at.slice(0, 10), now)
-    if (age !== null && age > 90) staleness.push(`${m.what}: measured ${m.at.slice(0, 10)}, ${num(age, 0)} days ago — servers, drivers and prices change; re-measure before deciding`)
+    const age = figureAgeInDays(m.at.slice(0, 10), now)
+    if (age !== null && age > 90)
+      staleness.push(`${m.what}: measured ${m.at.slice(0, 10)}, ${num(age, 0)} days ago — servers, drivers and prices change; re-measure before deciding`)
   }
   return {
     metrics,

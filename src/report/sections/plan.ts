@@ -1,11 +1,15 @@
 import type { Plan } from '../../io/schema/plan.js'
-import { type ChartBook, ganttChart, graphChart, lineChart } from '../charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { lineChart } from '../charts.js'
+import { ganttChart, graphChart } from '../plan-charts.js'
 import { num, plain } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type PlanSection, type Tone, n, table } from '../model.js'
 
+const CYCLE_NOTE = '; red rings: workloads in a dependency cycle, which move together'
+
 /** Gantt rows past this are drawn one per workload (its whole span) instead of one per task. */
-export const MAX_GANTT_ROWS = 60
+const MAX_GANTT_ROWS = 60
 
 const monthNumber = (month: string): number => {
   const [year, m] = month.split('-').map(Number) as [number, number]
@@ -32,7 +36,12 @@ function gantt(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
     // By wave, then workload (in the order the plan lists it), tasks in their own order.
     const order = plan.gantt.map((g, index) => ({ g, index, workload: plan.gantt.findIndex((h) => h.workload === g.workload) }))
     order.sort((a, b) => a.g.wave - b.g.wave || a.workload - b.workload || a.index - b.index)
-    rows = order.map(({ g }) => ({ label: `W${g.wave} ${g.workload} · ${g.task}`, start: monthNumber(g.start) - first, end: monthNumber(g.end) - first + 1, group: g.task }))
+    rows = order.map(({ g }) => ({
+      label: `W${g.wave} ${g.workload} · ${g.task}`,
+      start: monthNumber(g.start) - first,
+      end: monthNumber(g.end) - first + 1,
+      group: g.task,
+    }))
   } else {
     const spans = new Map<string, { wave: number; start: number; end: number }>()
     for (const g of plan.gantt) {
@@ -41,7 +50,9 @@ function gantt(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
       span.end = Math.max(span.end, monthNumber(g.end))
       spans.set(g.workload, span)
     }
-    rows = [...spans].sort((a, b) => a[1].wave - b[1].wave || a[1].start - b[1].start).map(([workload, s]) => ({ label: `W${s.wave} ${workload}`, start: s.start - first, end: s.end - first + 1, group: `wave ${s.wave}` }))
+    rows = [...spans]
+      .sort((a, b) => a[1].wave - b[1].wave || a[1].start - b[1].start)
+      .map(([workload, s]) => ({ label: `W${s.wave} ${workload}`, start: s.start - first, end: s.end - first + 1, group: `wave ${s.wave}` }))
     notes.push(`${plan.gantt.length} tasks: one bar per workload, assessment to decommission (the tasks are in waves.csv and plan.json)`)
   }
   const deadlines = new Map<string, { date: string; title: string }>()
@@ -76,7 +87,7 @@ function graph(book: ChartBook, plan: Plan, file: string): ChartBlock | null {
       edges: plan.dependencyGraph.edges,
       columnLabels: waves.map((w) => (w === null ? 'not moved' : `Wave ${w}`)),
     }),
-    caption: `Columns: waves; colour: 7 R strategy; an arrow from A to B: A depends on B${inCycle.size > 0 ? '; red rings: workloads in a dependency cycle, which move together' : ''}. From ${file}.`,
+    caption: `Columns: waves; colour: 7 R strategy; an arrow from A to B: A depends on B${inCycle.size > 0 ? CYCLE_NOTE : ''}. From ${file}.`,
     notes: plan.dependencyGraph.cycles.map((c) => `cycle: ${c.join(' ↔ ')}`),
   }
 }
@@ -110,7 +121,10 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
     { label: 'Organisation', value: plan.organisation },
     { label: 'Start', value: plan.start },
     { label: 'Inventory', value: plan.inventoryFile },
-    { label: 'Workloads', value: `${plan.workloads.length} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${lastWave ? `, the last ending ${lastWave.end}` : ''}` },
+    {
+      label: 'Workloads',
+      value: `${plan.workloads.length} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}${lastWave ? `, the last ending ${lastWave.end}` : ''}`,
+    },
     { label: 'Conflicts', value: plan.conflicts.length === 0 ? 'none' : `${plan.conflicts.length}: see below` },
     { label: 'Computed', value: `${plan.createdAt} by geopat ${plan.tool.version}` },
   ]
@@ -122,10 +136,21 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
   const workloads = table(
     'Workloads and their move',
     ['Workload', 'Owner', 'Strategy (7 R)', 'Target option', n('Wave'), n('GPUs'), 'Cut-over', 'Why'],
-    plan.workloads.map((w) => [w.name, w.owner, w.strategy, w.option ?? '–', w.wave === null ? '–' : num(w.wave, 0), num(w.gpus, 0), w.timeline?.cutover ?? '–', w.reasons.join('; ') || '–']),
+    plan.workloads.map((w) => [
+      w.name,
+      w.owner,
+      w.strategy,
+      w.option ?? '–',
+      w.wave === null ? '–' : num(w.wave, 0),
+      num(w.gpus, 0),
+      w.timeline?.cutover ?? '–',
+      w.reasons.join('; ') || '–',
+    ]),
   )
   const excludedRows = plan.workloads.flatMap((w) => w.excludedOptions.map((e) => [w.name, e.option, e.reason]))
-  const rollbackRows = plan.workloads.flatMap((w) => w.rollback.map((r) => [w.name, r.metric, `${plain(r.threshold)} ${r.unit}`, r.basis, w.canarySteps.map((s) => `${plain(s)}%`).join(' → ') || '–']))
+  const rollbackRows = plan.workloads.flatMap((w) =>
+    w.rollback.map((r) => [w.name, r.metric, `${plain(r.threshold)} ${r.unit}`, r.basis, w.canarySteps.map((s) => `${plain(s)}%`).join(' → ') || '–']),
+  )
   const deadlineRows = plan.workloads.flatMap((w) =>
     w.deadlines.map((d) => ({
       tone: (d.met === false ? 'bad' : d.met === null ? 'warn' : 'good') as Tone,
@@ -140,14 +165,31 @@ function planBlock(book: ChartBook, loaded: Loaded<Plan>): PlanSection['blocks']
     graph: graph(book, plan, file.path),
     capacity: capacityChart(book, plan, file.path),
     workloads,
-    excluded: excludedRows.length > 0 ? table('Options excluded (sovereignty gate, confidential computing, model)', ['Workload', 'Option', 'Why excluded'], excludedRows) : null,
-    rollback: rollbackRows.length > 0 ? table('Rollback criteria during the canary ramp', ['Workload', 'Metric', n('Roll back above'), 'Basis', 'Canary steps'], rollbackRows) : null,
+    excluded:
+      excludedRows.length > 0
+        ? table('Options excluded (sovereignty gate, confidential computing, model)', ['Workload', 'Option', 'Why excluded'], excludedRows)
+        : null,
+    rollback:
+      rollbackRows.length > 0
+        ? table('Rollback criteria during the canary ramp', ['Workload', 'Metric', n('Roll back above'), 'Basis', 'Canary steps'], rollbackRows)
+        : null,
     deadlines: deadlineRows.length > 0 ? table('Deadlines', ['Workload', 'Deadline', 'Date', 'What', 'Cut-over in time?', 'Cut-over'], deadlineRows) : null,
     dualRunning:
       plan.dualRunning.length > 0
-        ? table('Dual running (old and new both serve)', ['Workload', 'Option', 'From', 'To', n('Months'), n('GPUs')], plan.dualRunning.map((d) => [d.workload, d.option, d.start, d.end, num(d.months, 0), num(d.gpus, 0)]))
+        ? table(
+            'Dual running (old and new both serve)',
+            ['Workload', 'Option', 'From', 'To', n('Months'), n('GPUs')],
+            plan.dualRunning.map((d) => [d.workload, d.option, d.start, d.end, num(d.months, 0), num(d.gpus, 0)]),
+          )
         : null,
-    conflicts: plan.conflicts.length > 0 ? table('Conflicts', ['Kind', 'Workload', 'Detail'], plan.conflicts.map((c) => ({ tone: 'bad' as Tone, cells: [c.kind, c.workload, c.detail] }))) : null,
+    conflicts:
+      plan.conflicts.length > 0
+        ? table(
+            'Conflicts',
+            ['Kind', 'Workload', 'Detail'],
+            plan.conflicts.map((c) => ({ tone: 'bad' as Tone, cells: [c.kind, c.workload, c.detail] })),
+          )
+        : null,
   }
 }
 

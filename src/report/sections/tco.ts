@@ -1,22 +1,25 @@
 import type { TcoOptionResult, TcoResult } from '../../io/schema/tco-result.js'
 import { headlineNpvCost } from '../../tco/headline.js'
-import { type ChartBook, intervalChart, lineChart, stackedBarChart, tornadoChart } from '../charts.js'
+import { stackedBarChart, tornadoChart } from '../bar-charts.js'
+import type { ChartBook } from '../chart-book.js'
+import { intervalChart, lineChart } from '../charts.js'
 import { num, pct, range, signed, withUnit } from '../format.js'
 import { type Loaded, use } from '../inputs.js'
 import { type ChartBlock, type RowInput, type TcoSection, type Tone, n, table } from '../model.js'
 
 /** Tornado charts for at most this many options, each with its widest bars. */
-export const MAX_TORNADOS = 3
-export const MAX_TORNADO_BARS = 12
+const MAX_TORNADOS = 3
+const MAX_TORNADO_BARS = 12
 
 /**
  * Present-value categories that make up an option's compliance tax: its own lines of the compliance
  * components C1–C17 (the baseline's, before the move and while both run, are not counted; C13
  * switching and C14 dual running and re-validation have categories of their own).
  */
-export const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
+const isComplianceCategory = (id: string): boolean => /^C\d+-/.test(id)
 
-const money = (value: number | null | undefined, currency: string): string => withUnit(value, currency, value !== null && value !== undefined && Math.abs(value) >= 100 ? 0 : undefined)
+const money = (value: number | null | undefined, currency: string): string =>
+  withUnit(value, currency, value !== null && value !== undefined && Math.abs(value) >= 100 ? 0 : undefined)
 
 const optionLabel = (o: TcoOptionResult): string => (o.name && o.name !== o.id ? `${o.name} (${o.id})` : o.id)
 
@@ -57,7 +60,11 @@ export function headlineSaving(result: TcoResult, option: TcoOptionResult): stri
   const saving = option.monteCarlo?.savings ?? null
   if (saving) {
     const payback = option.monteCarlo?.paybackMonth ?? null
-    const pays = payback ? (payback.p50 === null ? ', does not pay back within the horizon at the P50' : `, pays back by ${paybackLabel(result, payback.p50)} (P50)`) : ''
+    const pays = payback
+      ? payback.p50 === null
+        ? ', does not pay back within the horizon at the P50'
+        : `, pays back by ${paybackLabel(result, payback.p50)} (P50)`
+      : ''
     return `saving ${signed(Math.round(saving.p50), c)} NPV P50 (P10–P90 ${range(Math.round(saving.p10), Math.round(saving.p90))}) against ${result.model.baseline}, P(saving) ${pct(saving.probabilityPositive, 0)}${pays}`
   }
   if (!option.savings) return null
@@ -70,10 +77,9 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
   const rows: RowInput[] = result.options.map((o) => {
     const mc = o.monteCarlo
     const saving = mc?.savings ?? null
-    const tone: Tone = !o.feasible ? 'bad' : saving ? (saving.p50 > 0 ? 'good' : null) : o.savings && o.savings.npv > 0 ? 'good' : null
     const payback = mc?.paybackMonth ?? null
     return {
-      tone,
+      tone: optionTone(o),
       cells: [
         `${optionLabel(o)}${o.baseline ? ' — baseline' : ''}`,
         `${o.kind}${o.strategy ? ` · ${o.strategy}` : ''}`,
@@ -89,10 +95,28 @@ function optionsTable(result: TcoResult): ReturnType<typeof table> {
   })
   return table(
     `Options over ${result.model.horizonYears} years from ${result.model.startMonth} (${c}, present values): Monte Carlo P50 (P10–P90)`,
-    ['Option', 'Kind · 7 R', 'Provider, region (jurisdiction)', 'SEAL', 'Sovereignty gate', n('NPV of cost, P50 (P10–P90)'), n('Saving vs baseline, P50 (P10–P90)'), n('P(saving)'), 'Payback, P50 (P10 to P90)'],
+    [
+      'Option',
+      'Kind · 7 R',
+      'Provider, region (jurisdiction)',
+      'SEAL',
+      'Sovereignty gate',
+      n('NPV of cost, P50 (P10–P90)'),
+      n('Saving vs baseline, P50 (P10–P90)'),
+      n('P(saving)'),
+      'Payback, P50 (P10 to P90)',
+    ],
     rows,
     `Basis: ${result.basis?.headline ?? `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws`}. Conventions: ${result.model.conventions}.`,
   )
+}
+
+/** Excluded: bad; a saving against the baseline (Monte Carlo P50, else deterministic): good. */
+function optionTone(o: TcoResult['options'][number]): Tone {
+  if (!o.feasible) return 'bad'
+  const saving = o.monteCarlo?.savings ?? null
+  if (saving) return saving.p50 > 0 ? 'good' : null
+  return o.savings && o.savings.npv > 0 ? 'good' : null
 }
 
 /** The deterministic case (every input at its mode), in its own table: never beside a quantile as if the same basis. */
@@ -117,7 +141,17 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
     })
   return table(
     'Deterministic case (inputs at their modes)',
-    ['Option', n('NPV of cost'), n('of which billed (focus.csv)'), n('cost of risk (not billed)'), n('credits (not billed)'), n('Compliance tax (PV)'), n('Saving vs baseline (NPV)'), n('IRR of the move'), 'Payback'],
+    [
+      'Option',
+      n('NPV of cost'),
+      n('of which billed (focus.csv)'),
+      n('cost of risk (not billed)'),
+      n('credits (not billed)'),
+      n('Compliance tax (PV)'),
+      n('Saving vs baseline (NPV)'),
+      n('IRR of the move'),
+      'Payback',
+    ],
     rows,
     `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90. NPV of cost = billed cash (provider invoices and own staff time: focus.csv's BilledCost) + cost of risk (expected losses C9, C10 and the C5 estimate: risk-estimates.csv) + credits (residual value, resale proceeds, tax shield), each at present value.`,
   )
@@ -126,10 +160,20 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
 function npvFan(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
   const rows = rankedOptions(result)
     .filter((o) => o.monteCarlo !== null)
-    .map((o) => ({ label: optionLabel(o), estimate: o.monteCarlo?.npvCost.p50 ?? 0, low: o.monteCarlo?.npvCost.p10 ?? 0, high: o.monteCarlo?.npvCost.p90 ?? 0 }))
+    .map((o) => ({
+      label: optionLabel(o),
+      estimate: o.monteCarlo?.npvCost.p50 ?? 0,
+      low: o.monteCarlo?.npvCost.p10 ?? 0,
+      high: o.monteCarlo?.npvCost.p90 ?? 0,
+    }))
   if (rows.length === 0) return null
   return {
-    chart: intervalChart(book, { title: `Cost over ${result.model.horizonYears} years: P10–P90 and P50`, xName: `NPV of cost (${result.model.currency})`, yName: 'Option', rows }),
+    chart: intervalChart(book, {
+      title: `Cost over ${result.model.horizonYears} years: P10–P90 and P50`,
+      xName: `NPV of cost (${result.model.currency})`,
+      yName: 'Option',
+      rows,
+    }),
     caption: `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws (seed ${result.monteCarlo.seed}, ${result.monteCarlo.uncertainDrivers} uncertain drivers): dot = P50, bar = P10 to P90. Options excluded by the sovereignty gate are not drawn. From ${file}.`,
     notes: [],
   }
@@ -188,7 +232,9 @@ function tornados(book: ChartBook, result: TcoResult, file: string): ChartBlock[
 
 function complianceChart(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
   const options = result.options.filter((o) => o.deterministic !== null)
-  const components = [...new Set(options.flatMap((o) => Object.keys(o.deterministic?.presentValueByCategory ?? {}).filter(isComplianceCategory)))].sort((a, b) => Number(a.slice(1).split('-')[0]) - Number(b.slice(1).split('-')[0]))
+  const components = [...new Set(options.flatMap((o) => Object.keys(o.deterministic?.presentValueByCategory ?? {}).filter(isComplianceCategory)))].sort(
+    (a, b) => Number(a.slice(1).split('-')[0]) - Number(b.slice(1).split('-')[0]),
+  )
   const withTax = options.filter((o) => components.some((c) => (o.deterministic?.presentValueByCategory[c] ?? 0) !== 0))
   if (components.length === 0 || withTax.length === 0) return null
   return {
@@ -215,7 +261,12 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
     { label: 'Horizon', value: `${result.model.horizonYears} years from ${result.model.startMonth}, in ${result.model.currency}` },
     { label: 'Baseline', value: result.model.baseline },
     { label: 'Monte Carlo', value: `${num(result.monteCarlo.draws, 0)} draws, seed ${result.monteCarlo.seed}: ${result.monteCarlo.method}` },
-    { label: 'Basis of the figures', value: result.basis ? `headline: ${result.basis.headline}; ${result.basis.deterministic}` : 'Monte Carlo P50 (P10–P90); the deterministic case has its own table' },
+    {
+      label: 'Basis of the figures',
+      value: result.basis
+        ? `headline: ${result.basis.headline}; ${result.basis.deterministic}`
+        : 'Monte Carlo P50 (P10–P90); the deterministic case has its own table',
+    },
     {
       label: 'Shared drivers and correlations',
       value: `${(result.monteCarlo.sharedDrivers ?? []).map((s) => `${s.key} (drawn once for ${s.drivers.length} driver${s.drivers.length > 1 ? 's' : ''})`).join('; ') || 'no shared keys (demand, its growth and WACC are one driver each, used by every option)'}; ${(result.monteCarlo.correlations ?? []).map((c) => `${c.between[0]} ~ ${c.between[1]}: rank ${c.rank}`).join('; ') || 'no rank correlations'}`,
@@ -228,11 +279,27 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
       ? table(
           'Compliance-tax components',
           ['Component', 'What', 'Applies to', 'Formula', 'Options carrying it'],
-          components.map((c) => [c.id, c.title, c.appliesTo, c.formula, result.options.filter((o) => o.complianceComponents.includes(c.id)).map((o) => o.id).join(', ') || '–']),
+          components.map((c) => [
+            c.id,
+            c.title,
+            c.appliesTo,
+            c.formula,
+            result.options
+              .filter((o) => o.complianceComponents.includes(c.id))
+              .map((o) => o.id)
+              .join(', ') || '–',
+          ]),
           `From ${result.compliance.componentsFile}; fine ceilings from ${result.compliance.finesFile}.`,
         )
       : null
-  const driverRows = result.drivers.map((d) => [d.shared ? `${d.name} (shared: ${d.shared})` : d.name, d.distribution, num(d.central), num(d.p10), num(d.p90), d.origin])
+  const driverRows = result.drivers.map((d) => [
+    d.shared ? `${d.name} (shared: ${d.shared})` : d.name,
+    d.distribution,
+    num(d.central),
+    num(d.p10),
+    num(d.p90),
+    d.origin,
+  ])
   return {
     title: `${result.model.name}: total cost of ownership`,
     facts,
@@ -248,11 +315,23 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
         ? table(
             'Options excluded by the sovereignty gate, and why',
             ['Option', 'Provider, region', 'SEAL', 'Required', 'Why excluded'],
-            excluded.map((o) => ({ tone: 'bad' as Tone, cells: [optionLabel(o), `${o.provider} ${o.region}`, o.seal, o.requiredSeal ?? '–', o.excludedReason ?? 'excluded'] })),
+            excluded.map((o) => ({
+              tone: 'bad' as Tone,
+              cells: [optionLabel(o), `${o.provider} ${o.region}`, o.seal, o.requiredSeal ?? '–', o.excludedReason ?? 'excluded'],
+            })),
           )
         : null,
-    drivers: driverRows.length > 0 ? table('Cost drivers and their uncertainty', ['Driver', 'Distribution', n('Central'), n('P10'), n('P90'), 'Origin'], driverRows) : null,
-    warnings: [...result.warnings, ...result.options.flatMap((o) => o.notes.map((note) => `${o.id}: ${note}`)), ...result.options.filter((o) => o.switching?.charged).map((o) => `${o.id}: switching charges paid at cut-over (${o.switching?.date}): ${o.switching?.note}`)],
+    drivers:
+      driverRows.length > 0
+        ? table('Cost drivers and their uncertainty', ['Driver', 'Distribution', n('Central'), n('P10'), n('P90'), 'Origin'], driverRows)
+        : null,
+    warnings: [
+      ...result.warnings,
+      ...result.options.flatMap((o) => o.notes.map((note) => `${o.id}: ${note}`)),
+      ...result.options
+        .filter((o) => o.switching?.charged)
+        .map((o) => `${o.id}: switching charges paid at cut-over (${o.switching?.date}): ${o.switching?.note}`),
+    ],
   }
 }
 

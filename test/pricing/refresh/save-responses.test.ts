@@ -47,35 +47,15 @@ let faults: Faults = {}
 const requests: Array<{ url: string; apiKey: string | undefined }> = []
 const work = mkdtempSync(join(tmpdir(), 'geopat-save-responses-'))
 
+type SendJson = (body: unknown, status?: number) => void
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = `${origin}${req.url ?? '/'}`
   const { pathname, searchParams } = new URL(url)
   requests.push({ url, apiKey: req.headers['x-goog-api-key'] as string | undefined })
-  const json = (body: unknown, status = 200): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-  if (pathname === '/api/retail/prices') {
-    const region = /armRegionName eq '([^']+)'/.exec(searchParams.get('$filter') ?? '')?.[1]
-    const secondPage = searchParams.get('$skip') === '1000'
-    if (region === 'westeurope' && !secondPage) {
-      const page = JSON.parse(fixtureText('azure/westeurope-page-1.json')) as Record<string, unknown>
-      return json({ ...page, NextPageLink: `${url}&$skip=1000` })
-    }
-    if (region === 'westeurope') {
-      const page = JSON.parse(fixtureText('azure/westeurope-page-2.json')) as { Items: Array<Record<string, unknown>> }
-      if (faults.azureMalformedPage2) (page.Items[1] as Record<string, unknown>).retailPrice = '39.33'
-      return json(page)
-    }
-    if (region === 'eastus2') return json(JSON.parse(fixtureText('azure/eastus2-page-1.json')))
-    return json({ BillingCurrency: 'USD', Items: [], NextPageLink: null, Count: 0 })
-  }
-  if (pathname === '/v1/services/6F81-5844-456A/skus') {
-    if (req.headers['x-goog-api-key'] !== GCP_KEY) return json({ error: { code: 403, message: 'API key not valid' } }, 403)
-    const token = searchParams.get('pageToken')
-    const index = token === null ? 0 : token === 'page-2-token' ? 1 : token === 'page-3-token' ? 2 : -1
-    if (index < 0) return json({ error: { code: 400, message: 'bad page token' } }, 400)
-    const page = JSON.parse(fixtureText(GCP_PAGES[index] as string)) as { skus: Array<Record<string, unknown>> }
-    if (faults.gcpEchoesKey && index === 1) (page.skus[0] as Record<string, unknown>).description = `requested with key ${GCP_KEY}`
-    return json(page)
-  }
+  const json: SendJson = (body, status = 200) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  if (pathname === '/api/retail/prices') return azurePage(url, searchParams, json)
+  if (pathname === '/v1/services/6F81-5844-456A/skus') return gcpPage(req, searchParams, json)
   const files: Record<string, string> = {
     '/offers/v1.0/aws/index.json': 'aws/index.json',
     '/offers/v1.0/aws/AmazonEC2/current/region_index.json': 'aws/region_index.json',
@@ -87,6 +67,34 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const file = files[pathname]
   if (!file) return void res.writeHead(404).end('not found')
   res.writeHead(200).end(readFileSync(join(FIXTURES, file)))
+}
+
+/** Azure: westeurope's two pages (the first links to the second; a malformed price on the second on request), eastus2's one, no other region. */
+function azurePage(url: string, searchParams: URLSearchParams, json: SendJson): void {
+  const region = /armRegionName eq '([^']+)'/.exec(searchParams.get('$filter') ?? '')?.[1]
+  const secondPage = searchParams.get('$skip') === '1000'
+  if (region === 'westeurope' && !secondPage) {
+    const page = JSON.parse(fixtureText('azure/westeurope-page-1.json')) as Record<string, unknown>
+    return json({ ...page, NextPageLink: `${url}&$skip=1000` })
+  }
+  if (region === 'westeurope') {
+    const page = JSON.parse(fixtureText('azure/westeurope-page-2.json')) as { Items: Array<Record<string, unknown>> }
+    if (faults.azureMalformedPage2) (page.Items[1] as Record<string, unknown>).retailPrice = '39.33'
+    return json(page)
+  }
+  if (region === 'eastus2') return json(JSON.parse(fixtureText('azure/eastus2-page-1.json')))
+  return json({ BillingCurrency: 'USD', Items: [], NextPageLink: null, Count: 0 })
+}
+
+/** GCP: three pages by page token for the right key (the key echoed in a description on request); 403 for another key. */
+function gcpPage(req: IncomingMessage, searchParams: URLSearchParams, json: SendJson): void {
+  if (req.headers['x-goog-api-key'] !== GCP_KEY) return json({ error: { code: 403, message: 'API key not valid' } }, 403)
+  const token = searchParams.get('pageToken')
+  const index = token === null ? 0 : token === 'page-2-token' ? 1 : token === 'page-3-token' ? 2 : -1
+  if (index < 0) return json({ error: { code: 400, message: 'bad page token' } }, 400)
+  const page = JSON.parse(fixtureText(GCP_PAGES[index] as string)) as { skus: Array<Record<string, unknown>> }
+  if (faults.gcpEchoesKey && index === 1) (page.skus[0] as Record<string, unknown>).description = `requested with key ${GCP_KEY}`
+  return json(page)
 }
 
 beforeAll(async () => {
