@@ -1,9 +1,8 @@
 import { join } from 'node:path'
 import { createControlClient } from '../client/endpoint.js'
 import type { PreparedEndpoint } from '../client/endpoint.js'
-import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
+import { ATTESTATION_LEVELS, type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
 import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
-import { ATTESTATION_LEVELS } from './levels.js'
 
 /**
  * Evidence before and after a run, for every endpoint of it: `before()` as the run starts,

@@ -2,9 +2,6 @@ import { describeCheck } from './checks.js'
 import type { VerificationResult } from './evidence-types.js'
 import type { AttestationLevel } from '../io/schema/attestation.js'
 
-/** Moved to src/io/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
-export { ATTESTATION_LEVELS, type AttestationLevel } from '../io/schema/attestation.js'
-
 export interface LevelInputs {
   /** The scenario says the endpoint is confidential (attest.claimed). */
   claimed: boolean

@@ -1,5 +1,6 @@
 import { failed, passed, skipped } from './checks.js'
-import type { Check, EvidenceKind } from './evidence-types.js'
+import type { EvidenceKind } from '../io/schema/attestation.js'
+import type { Check } from './evidence-types.js'
 
 /** Lower-case hex without a `0x` prefix, whitespace or colons: how measurements are compared and stored. */
 export const normalizeHex = (value: string): string => value.trim().replace(/^0x/i, '').replace(/[\s:]/g, '').toLowerCase()

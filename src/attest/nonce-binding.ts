@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { UserError } from '../util/errors.js'
 import { failed, passed } from './checks.js'
-import type { Check, EvidenceKind } from './evidence-types.js'
+import type { EvidenceKind } from '../io/schema/attestation.js'
+import type { Check } from './evidence-types.js'
 
 /**
  * How a nonce is placed in the 64 bytes of report data of an SNP report or a TDX quote.

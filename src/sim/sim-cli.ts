@@ -4,7 +4,7 @@ import type { LoadStep } from '../load/runner.js'
 import { loadYamlFile } from '../io/schema/load-file.js'
 import { type SimConfig, type SimEndpointConfig, simConfigSchema, simEndpointSchema } from '../io/schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
-import { loadProfile } from './engine/profile.js'
+import { loadProfile } from '../io/schema/sim-profile.js'
 import { type VirtualRunResult, runVirtual } from './virtual.js'
 import { loadWorkload } from './workload.js'
 

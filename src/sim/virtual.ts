@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import { createLengthSampler, type LengthSpec } from '../input/distributions.js'
+import { createLengthSampler } from '../input/distributions.js'
+import type { LengthSpec } from '../io/schema/length-spec.js'
 import { createArrivalSchedule } from '../load/arrivals.js'
 import { type LoadStep, requestedLoad } from '../load/runner.js'
 import { judgeClient } from '../load/client-check.js'
@@ -14,7 +15,7 @@ import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
 import { EngineModel, type StepResult, coldStartMs } from './engine/engine.js'
 import { FrontendQueue, entryDelayMs } from './engine/frontend.js'
-import type { SimProfile } from './engine/profile.js'
+import type { SimProfile } from '../io/schema/sim-profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 
 export interface VirtualRunOptions {

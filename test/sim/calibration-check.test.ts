@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { FITTED_TOLERANCE, HELD_OUT_TOLERANCE, runCalibrationCheck, type CalibrationCheck } from '../../src/sim/calibration/check.js'
 import { loadCalibrationSet } from '../../src/sim/calibration/set.js'
-import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
+import { listProfiles, loadProfile } from '../../src/io/schema/sim-profile.js'
 
 /**
  * Acceptance 1 of #16: every built-in profile within 10% of each published point it was fitted on

@@ -10,7 +10,7 @@ import { servingMetric } from '../../src/sim/calibration/metrics.js'
 import { runCalibrationPoint } from '../../src/sim/calibration/run-point.js'
 import { runCalibrationCheck } from '../../src/sim/calibration/check.js'
 import { loadCalibrationSet } from '../../src/sim/calibration/set.js'
-import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
+import { listProfiles, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { UserError } from '../../src/util/errors.js'
 import { seededRandom } from '../../src/util/rng.js'
 

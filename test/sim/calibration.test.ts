@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EngineModel } from '../../src/sim/engine/engine.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { loadWorkload } from '../../src/sim/workload.js'
 import { seededRandom } from '../../src/util/rng.js'

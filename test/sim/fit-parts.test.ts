@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type SimProfile, loadProfile } from '../../src/sim/engine/profile.js'
+import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { validationError } from '../../src/sim/fit/fit.js'
 import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/operating-points.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'

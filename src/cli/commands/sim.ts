@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { formatRunTable } from '../../io/output/summary-formats.js'
 import type { RunSummary } from '../../io/schema/summary.js'
-import { listProfiles } from '../../sim/engine/profile.js'
+import { listProfiles } from '../../io/schema/sim-profile.js'
 import { runVirtualFromFlags, simEndpointsFromFlags } from '../../sim/sim-cli.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../sim/simulated-endpoint.js'
 import type { SimStats } from '../../sim/sim-metrics.js'

@@ -1,5 +1,5 @@
 import type { CalibrationPoint } from '../../io/schema/calibration-set.js'
-import type { ProfileCalibration, SimProfile } from '../engine/profile.js'
+import type { ProfileCalibration, SimProfile } from '../../io/schema/sim-profile.js'
 import { type PointRunOptions, runCalibrationPoint } from './run-point.js'
 import type { SetPoint } from './set.js'
 

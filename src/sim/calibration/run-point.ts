@@ -3,7 +3,7 @@ import type { LoadStep } from '../../load/runner.js'
 import type { CalibrationLoad, CalibrationPoint, CalibrationSetup } from '../../io/schema/calibration-set.js'
 import { deriveSeed, seededRandom } from '../../util/rng.js'
 import { EngineModel } from '../engine/engine.js'
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { runVirtual } from '../virtual.js'
 import { servingMetric } from './metrics.js'
 

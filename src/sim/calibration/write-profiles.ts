@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import YAML, { type Document, isScalar } from 'yaml'
-import { simProfileSchema, type ProfileCalibration } from '../engine/profile.js'
+import { simProfileSchema, type ProfileCalibration } from '../../io/schema/sim-profile.js'
 import { parseWithSchema } from '../../io/schema/load-file.js'
 import { UserError } from '../../util/errors.js'
 import type { CalibrationCheck, ProfileVerdict } from './check.js'

@@ -1,5 +1,5 @@
 import { type Random, sampleStandardNormal } from '../../util/rng.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** A request as the engine sees it, after the HTTP front end. */
 export interface EngineRequest {

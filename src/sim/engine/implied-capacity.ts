@@ -1,6 +1,6 @@
 import { cpuTollFactor, engineCapacity, schedulerMs, stepWallMs } from './engine.js'
 import { frontendSharesEngineCore } from './frontend.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** Moments of the request lengths that the mean-value model needs. */
 export interface LengthMoments {

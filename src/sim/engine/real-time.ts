@@ -3,7 +3,7 @@ import type { Random } from '../../util/rng.js'
 import type { DeadlineScheduler, DueTask } from '../deadline-scheduler.js'
 import { EngineModel, type StepResult, coldStartMs } from './engine.js'
 import { FrontendQueue, entryDelayMs } from './frontend.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** Receives the tokens of one request as the engine produces them. */
 export interface TokenSink {

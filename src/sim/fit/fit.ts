@@ -1,6 +1,6 @@
 import { Matrix, inverse } from 'ml-matrix'
-import type { SimProfile } from '../engine/profile.js'
-import { simProfileSchema } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
+import { simProfileSchema } from '../../io/schema/sim-profile.js'
 import { UserError } from '../../util/errors.js'
 import { leastSquares } from './least-squares.js'
 import type { MeasuredSweep, OperatingPoint, PointFigures } from './operating-points.js'

@@ -1,4 +1,4 @@
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /**
  * One parameter `geopat sim fit` can fit: where it lives in a profile, how far the fit may move it,

@@ -1,4 +1,4 @@
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { runVirtual } from '../virtual.js'
 import { type OperatingPoint, type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming } from './operating-points.js'
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { join } from 'node:path'
-import { PROFILE_DIR, listProfiles, loadProfile } from '../../../sim/engine/profile.js'
+import { PROFILE_DIR, listProfiles, loadProfile } from '../../../io/schema/sim-profile.js'
 import { type CalibrationCheck, FITTED_TOLERANCE, HELD_OUT_TOLERANCE, runCalibrationCheck } from '../../../sim/calibration/check.js'
 import { failureLine, formatCalibrationCheck } from '../../../sim/calibration/format.js'
 import { CALIBRATION_DIR, loadCalibrationSet } from '../../../sim/calibration/set.js'
