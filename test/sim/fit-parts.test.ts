@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
-import { validationError } from '../../src/sim/fit/fit.js'
+import { validationError } from '../../src/sim/fit/fitted-profile.js'
 import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/operating-points.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
