@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { validationError } from '../../src/sim/fit/fitted-profile.js'
-import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/operating-points.js'
+import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/point-figures.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'

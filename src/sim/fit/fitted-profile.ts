@@ -1,6 +1,7 @@
 import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { simProfileSchema } from '../../io/schema/sim-profile.js'
-import type { MeasuredSweep, OperatingPoint, PointFigures } from './operating-points.js'
+import type { MeasuredSweep, OperatingPoint } from './operating-points.js'
+import type { PointFigures } from './point-figures.js'
 import { withParameters } from './parameters.js'
 
 /** What a fit starts from: the base profile, how it was named, the measured sweep, and the date. */

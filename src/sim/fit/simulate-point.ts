@@ -1,6 +1,7 @@
 import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { runVirtual } from '../virtual.js'
-import { type OperatingPoint, type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming } from './operating-points.js'
+import type { OperatingPoint } from './operating-points.js'
+import { type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming } from './point-figures.js'
 
 /**
  * The weight of each figure in the least squares, on its relative error (simulated / measured − 1).
