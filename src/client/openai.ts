@@ -108,33 +108,36 @@ export function readChunk(data: string): ChunkReading {
     return reading
   }
   const choice = Array.isArray(payload.choices) ? payload.choices[0] : undefined
-  if (choice) {
-    const delta = choice.delta
-    if (delta) {
-      if (typeof delta.content === 'string' && delta.content.length > 0) {
-        reading.tokenText = delta.content
-        reading.carriesContent = true
-      }
-      const reasoning = delta.reasoning_content ?? delta.reasoning
-      const hasReasoning = typeof reasoning === 'string' && reasoning.length > 0
-      if (hasReasoning) reading.tokenText += reasoning
-      const hasToolCall = Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
-      reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
-    } else if (typeof choice.text === 'string' && choice.text.length > 0) {
-      reading.tokenText = choice.text
-      reading.carriesContent = true
-      reading.carriesToken = true
-    }
-    // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
-    // records (it could carry an echoed secret, or megabytes).
-    if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
-  }
+  if (choice) readChoice(choice, reading)
   const usage = payload.usage
   if (usage && typeof usage === 'object') {
     if (typeof usage.prompt_tokens === 'number') reading.promptTokens = usage.prompt_tokens
     if (typeof usage.completion_tokens === 'number') reading.completionTokens = usage.completion_tokens
   }
   return reading
+}
+
+/** Reads a chunk's first choice into `reading`: its token (content, reasoning or a tool call, or a completion's text) and finish reason. */
+function readChoice(choice: StreamChoice, reading: ChunkReading): void {
+  const delta = choice.delta
+  if (delta) {
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      reading.tokenText = delta.content
+      reading.carriesContent = true
+    }
+    const reasoning = delta.reasoning_content ?? delta.reasoning
+    const hasReasoning = typeof reasoning === 'string' && reasoning.length > 0
+    if (hasReasoning) reading.tokenText += reasoning
+    const hasToolCall = Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
+    reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
+  } else if (typeof choice.text === 'string' && choice.text.length > 0) {
+    reading.tokenText = choice.text
+    reading.carriesContent = true
+    reading.carriesToken = true
+  }
+  // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
+  // records (it could carry an echoed secret, or megabytes).
+  if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
 }
 
 /**
