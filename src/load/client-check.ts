@@ -112,6 +112,15 @@ export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCo
     const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
     return { ...figures, verdict: 'server-lost', reasons: [`${describeServerLost(serverLost)}; the client's own figures are not judged`] }
   }
+  const reasons = [...loopAndSendReasons(measured), ...readReasons(measured)]
+  // A re-judged summary's old verdict, reasons and advice give way to the new ones.
+  const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
+  if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
+  return { ...figures, verdict: 'client-bound', reasons, ...(load ? { advice: clientBoundAdvice(measured, load, machineCores) } : {}) }
+}
+
+/** Why the client was slow to send: a delayed event loop, late sends, requests queued inside the client. */
+function loopAndSendReasons(measured: ClientFigures): string[] {
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {
@@ -132,6 +141,13 @@ export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCo
       `requests waited ${(measured.dispatchWaitMs.mean ?? 0).toFixed(2)} ms on average inside the client before being written, ${(measured.dispatchWaitShare * 100).toFixed(1)}% of their time (> ${t.dispatchWaitShare * 100}%): the concurrency offered was lower than asked`,
     )
   }
+  return reasons
+}
+
+/** Why the client was slow to read: data waiting on its sockets, garbage collection pauses. */
+function readReasons(measured: ClientFigures): string[] {
+  const t = CLIENT_BOUND_THRESHOLDS
+  const reasons: string[] = []
   const readLateness = measured.readLatenessMs
   const perRead = measured.readLatenessPerReadMeanMs ?? 0
   const probeMean = readLateness?.mean ?? 0
@@ -148,10 +164,7 @@ export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCo
       `garbage collection stopped the client ${gc.count} times, ${gc.totalMs.toFixed(0)} ms in all (longest ${gc.maxMs.toFixed(1)} ms): a read arriving at a random moment waited ${gc.readDelayMeanMs.toFixed(2)} ms on average for it (> ${t.readLatenessMeanMs} ms)`,
     )
   }
-  // A re-judged summary's old verdict, reasons and advice give way to the new ones.
-  const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
-  if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
-  return { ...figures, verdict: 'client-bound', reasons, ...(load ? { advice: clientBoundAdvice(measured, load, machineCores) } : {}) }
+  return reasons
 }
 
 /**

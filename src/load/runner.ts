@@ -4,8 +4,9 @@ import { RecordsWriter } from '../io/output/records-writer.js'
 import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
-import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
+import type { ArrivalProcess } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
+import { runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
 
@@ -312,17 +313,7 @@ async function sendAndMeasure(
   watch?.watchStalls(() => inFlight)
   let sendEndMs: number
   if (step.mode === 'closed') {
-    const concurrency = step.concurrency ?? 1
-    const virtualUser = async (user: number): Promise<void> => {
-      const startAtMs = ((step.rampUpMs ?? 0) * user) / concurrency
-      if (startAtMs > 0) await new Promise((resolve) => setTimeout(resolve, startAtMs))
-      while (canSendMore() && withinDuration(elapsed())) {
-        const arriving = deps.ready?.()
-        if (arriving) await arriving
-        else await sendOne(elapsed())
-      }
-    }
-    await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
+    await runClosedLoop(step, { sendOne, canSendMore, withinDuration, elapsed, ...(deps.ready ? { ready: deps.ready } : {}) })
     sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
     sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: sending })
@@ -344,74 +335,4 @@ async function sendAndMeasure(
       runStartedAtUnixMs: toUnixMs(runStartedAt),
     },
   }
-}
-
-interface OpenLoopContext {
-  sendOne: (intendedSendMs: number, dueMs: number) => Promise<void>
-  canSendMore: () => boolean
-  withinDuration: (atMs: number) => boolean
-  elapsed: () => number
-  monitor: ClientMonitor
-  inFlightNow: () => number
-  setSlotListener: (listener: (now: number) => void) => void
-  stop: StopSignal
-}
-
-/**
- * Sends on a seeded arrival schedule. Timers wake ~1 ms early and the last stretch is covered by
- * setImmediate turns (which still let I/O through), because setTimeout alone fires up to a
- * millisecond late. Lateness (actual − due) is recorded for the client-bound verdict; with a
- * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
- */
-function runOpenLoop(step: LoadStep, ctx: OpenLoopContext): Promise<number> {
-  const schedule = createArrivalSchedule({
-    process: step.arrival,
-    ratePerSecond: step.ratePerS ?? 1,
-    burstiness: step.burstiness,
-    seed: step.seed,
-    ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
-  })
-  return new Promise<number>((resolve) => {
-    let nextDue = schedule.nextOffsetMs()
-    let slotFreedAt = 0
-    let waitingForSlot = false
-    let timer: NodeJS.Timeout | undefined
-    let done = false
-    let unsubscribe = (): void => undefined
-    const finish = (): void => {
-      if (done) return
-      done = true
-      if (timer) clearTimeout(timer)
-      unsubscribe()
-      resolve(ctx.elapsed())
-    }
-    unsubscribe = ctx.stop.onStop(finish)
-    ctx.setSlotListener((now) => {
-      if (!waitingForSlot) return
-      waitingForSlot = false
-      slotFreedAt = now
-      pump()
-    })
-    const pump = (): void => {
-      timer = undefined
-      if (done) return
-      for (;;) {
-        if (nextDue === undefined || !ctx.canSendMore() || !ctx.withinDuration(nextDue)) {
-          finish()
-          return
-        }
-        if (nextDue > ctx.elapsed()) break
-        if (step.maxConcurrency !== undefined && ctx.inFlightNow() >= step.maxConcurrency) {
-          waitingForSlot = true
-          return
-        }
-        void ctx.sendOne(nextDue, Math.max(nextDue, slotFreedAt))
-        nextDue = schedule.nextOffsetMs()
-      }
-      const waitMs = nextDue - ctx.elapsed()
-      if (waitMs > 1.5) timer = setTimeout(pump, waitMs - 1)
-      else setImmediate(pump)
-    }
-    pump()
-  })
 }
