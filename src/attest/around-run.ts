@@ -41,21 +41,31 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       for (const later of await take('after')) {
         const earlier = before.get(later.endpoint) as AttestationRecord
         records.push(earlier, later)
-        const swapReason = swapBetween(earlier, later)
-        const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
-        const verdict = earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
-        endpoints.push({
-          endpoint: later.endpoint,
-          // Evidence from two machines supports neither: at most what the scenario claims.
-          level: swapReason ? (endpoint(later.endpoint)?.config.attest?.claimed ? 'claimed' : 'none') : level,
-          verdict,
-          swapped: swapReason !== null,
-          swapReason,
-          roundTripMs: [earlier.roundTripMs, later.roundTripMs].filter((ms): ms is number => ms !== null),
-        })
+        const runLevel = levelForRun(earlier, later, Boolean(endpoint(later.endpoint)?.config.attest?.claimed))
+        endpoints.push(runLevel)
+        const swapReason = runLevel.swapReason
         if (later.source !== null) log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
       }
       return attestationRunSchema.parse({ records, endpoints })
     },
+  }
+}
+
+/**
+ * An endpoint's level and verdict for the whole run from its records before and after: the lower
+ * level of the two, and `verified` only when both were. Evidence from two machines (a swap)
+ * supports neither: at most what the scenario claims.
+ */
+function levelForRun(earlier: AttestationRecord, later: AttestationRecord, claimed: boolean): AttestationRun['endpoints'][number] {
+  const swapReason = swapBetween(earlier, later)
+  const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
+  const verdict = earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
+  return {
+    endpoint: later.endpoint,
+    level: swapReason ? (claimed ? 'claimed' : 'none') : level,
+    verdict,
+    swapped: swapReason !== null,
+    swapReason,
+    roundTripMs: [earlier.roundTripMs, later.roundTripMs].filter((ms): ms is number => ms !== null),
   }
 }

@@ -90,31 +90,8 @@ export async function verifyNvidiaToken(token: string, options: NvidiaVerifyOpti
   }
   const checks: Check[] = [passed('nvidia', 'report-format', `JWT signed ${algorithm}${detachedTokens > 0 ? `, with ${detachedTokens} detached GPU token(s) (recorded, not verified)` : ''}`)]
 
-  let keyFingerprint: string | null = null
-  if (!options.jwks) {
-    checks.push(skipped('nvidia', 'signature', 'no JWKS to check the signature with'))
-    checks.push(skipped('nvidia', 'trust-anchor', 'no JWKS supplied (attest.trust.nvidiaJwks)'))
-  } else {
-    const keyCount = options.jwks.keys.length
-    try {
-      const verified = await compactVerify(jwt, createLocalJWKSet(options.jwks), { algorithms: options.algorithms ?? ['ES384'] })
-      const jwk = await exportJWK(verified.key)
-      keyFingerprint = base64UrlToHex(await calculateJwkThumbprint(jwk, 'sha256'))
-      const kid = verified.protectedHeader.kid
-      checks.push(passed('nvidia', 'signature', `${verified.protectedHeader.alg} signature verifies with ${kid ? `key ${kid}` : 'a key'} of the JWKS`))
-      checks.push(passed('nvidia', 'trust-anchor', `the signing key is in the supplied JWKS (${keyCount} key(s))`))
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? ''
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY') {
-        checks.push(failed('nvidia', 'signature', 'no key in the JWKS matches the token (kid, alg)'))
-        checks.push(failed('nvidia', 'trust-anchor', `the token was not signed by a key of the supplied JWKS (${keyCount} key(s))`))
-      } else {
-        const detail = code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'the token signature does not verify' : `the token signature cannot be checked (${(error as Error).message})`
-        checks.push(failed('nvidia', 'signature', detail))
-        checks.push(passed('nvidia', 'trust-anchor', `JWKS supplied (${keyCount} key(s))`))
-      }
-    }
-  }
+  const { checks: signatureChecks, keyFingerprint } = await signatureChecksOf(jwt, options)
+  checks.push(...signatureChecks)
 
   checks.push(validityCheck(payload, now, options.clockToleranceSeconds ?? 0))
   const eatNonce = payload.eat_nonce
@@ -132,6 +109,37 @@ export async function verifyNvidiaToken(token: string, options: NvidiaVerifyOpti
   if (options.expectedClaims && Object.keys(options.expectedClaims).length > 0) checks.push(claimsAllowListCheck(payload, options.expectedClaims))
 
   return resultOf('nvidia', checks, { claims: jsonSafe(payload), measurements: [], keyFingerprint })
+}
+
+/** The signature and trust-anchor checks of a token against the supplied JWKS, and the signing key's fingerprint. */
+async function signatureChecksOf(jwt: string, options: NvidiaVerifyOptions): Promise<{ checks: Check[]; keyFingerprint: string | null }> {
+  const checks: Check[] = []
+  if (!options.jwks) {
+    checks.push(skipped('nvidia', 'signature', 'no JWKS to check the signature with'))
+    checks.push(skipped('nvidia', 'trust-anchor', 'no JWKS supplied (attest.trust.nvidiaJwks)'))
+    return { checks, keyFingerprint: null }
+  }
+  const keyCount = options.jwks.keys.length
+  try {
+    const verified = await compactVerify(jwt, createLocalJWKSet(options.jwks), { algorithms: options.algorithms ?? ['ES384'] })
+    const jwk = await exportJWK(verified.key)
+    const keyFingerprint = base64UrlToHex(await calculateJwkThumbprint(jwk, 'sha256'))
+    const kid = verified.protectedHeader.kid
+    checks.push(passed('nvidia', 'signature', `${verified.protectedHeader.alg} signature verifies with ${kid ? `key ${kid}` : 'a key'} of the JWKS`))
+    checks.push(passed('nvidia', 'trust-anchor', `the signing key is in the supplied JWKS (${keyCount} key(s))`))
+    return { checks, keyFingerprint }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? ''
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY') {
+      checks.push(failed('nvidia', 'signature', 'no key in the JWKS matches the token (kid, alg)'))
+      checks.push(failed('nvidia', 'trust-anchor', `the token was not signed by a key of the supplied JWKS (${keyCount} key(s))`))
+    } else {
+      const detail = code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'the token signature does not verify' : `the token signature cannot be checked (${(error as Error).message})`
+      checks.push(failed('nvidia', 'signature', detail))
+      checks.push(passed('nvidia', 'trust-anchor', `JWKS supplied (${keyCount} key(s))`))
+    }
+    return { checks, keyFingerprint: null }
+  }
 }
 
 /** The JWS algorithm for an EC JWK's curve. */

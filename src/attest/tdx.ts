@@ -143,6 +143,23 @@ export function verifyTdxQuote(quote: Buffer, options: TdxVerifyOptions): Verifi
   checks.push(checkReportDataBinding('tdx', Buffer.from(fields.reportData, 'hex'), options.nonce, options.nonceBinding, options.rawNonceOffset))
   const claims: Record<string, unknown> = { ...fields }
 
+  appraiseWithCollateral(quote, options, now, { checks, claims })
+  checks.push(checkMeasurementAllowList('tdx', 'MRTD', fields.mrTd, options.allowedMeasurements))
+
+  return resultOf('tdx', checks, {
+    claims,
+    measurements: [fields.mrTd, fields.rtmr0, fields.rtmr1, fields.rtmr2, fields.rtmr3],
+    keyFingerprint: createHash('sha256').update(Buffer.from(fields.attestationKey, 'hex')).digest('hex'),
+  })
+}
+
+/**
+ * The trust-anchor check and @phala/dcap-qvl's appraisal against the supplied collateral (skipped
+ * without it), added to `into.checks`; the TCB status and advisories go into `into.claims`. A
+ * failure the appraisal calls a format error replaces the report-format check (checks[0]).
+ */
+function appraiseWithCollateral(quote: Buffer, options: TdxVerifyOptions, now: Date, into: { checks: Check[]; claims: Record<string, unknown> }): void {
+  const { checks, claims } = into
   const rootCaDer = options.rootCaDer ?? constants.TRUSTED_ROOT_CA_DER
   const rootFingerprint = createHash('sha256').update(rootCaDer).digest('hex')
   if (!options.collateral) {
@@ -175,11 +192,4 @@ export function verifyTdxQuote(quote: Buffer, options: TdxVerifyOptions): Verifi
       }
     }
   }
-  checks.push(checkMeasurementAllowList('tdx', 'MRTD', fields.mrTd, options.allowedMeasurements))
-
-  return resultOf('tdx', checks, {
-    claims,
-    measurements: [fields.mrTd, fields.rtmr0, fields.rtmr1, fields.rtmr2, fields.rtmr3],
-    keyFingerprint: createHash('sha256').update(Buffer.from(fields.attestationKey, 'hex')).digest('hex'),
-  })
 }
