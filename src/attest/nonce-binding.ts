@@ -15,10 +15,10 @@ import type { Check } from './evidence-types.js'
  */
 export type NonceBinding = 'sha512' | 'raw'
 
-export const REPORT_DATA_BYTES = 64
+const REPORT_DATA_BYTES = 64
 
 /** The nonce's bytes (it is hex); a UserError for anything else. */
-export function nonceBytes(nonce: string): Buffer {
+function nonceBytes(nonce: string): Buffer {
   if (nonce.length === 0 || nonce.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(nonce)) {
     throw new UserError(`attestation nonce must be an even number of hex digits, got ${JSON.stringify(nonce.slice(0, 80))}`)
   }

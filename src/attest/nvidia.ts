@@ -25,7 +25,7 @@ export interface NvidiaVerifyOptions {
 }
 
 /** The token to verify: a compact JWT as it is, or the overall JWT of NRAS's `[["JWT", token], {GPU-0: token}]`. */
-export function overallNvidiaToken(token: string): { jwt: string; detachedTokens: number } {
+function overallNvidiaToken(token: string): { jwt: string; detachedTokens: number } {
   const text = token.trim()
   if (!text.startsWith('[')) return { jwt: text, detachedTokens: 0 }
   let list: unknown

@@ -72,7 +72,7 @@ export async function startEndpoints(input: Scenario, source: string, log: (line
 }
 
 /** GET /v1/models must be answered, body included, within twice the connect timeout, at most 30 s and the total timeout. */
-export function modelsCheckDeadlineMs(timeouts: Scenario['timeouts']): number {
+function modelsCheckDeadlineMs(timeouts: Scenario['timeouts']): number {
   return Math.min(timeouts.connectMs * 2, 30_000, timeouts.totalMs)
 }
 

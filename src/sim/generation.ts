@@ -51,7 +51,7 @@ export interface GenerationSetup {
 }
 
 /** Tokens sent before a fault strikes: about half for a cut, a few for an error mid-stream. */
-export function tokensBeforeEnding(outputTokens: number, ending: GenerationEnding): number {
+function tokensBeforeEnding(outputTokens: number, ending: GenerationEnding): number {
   switch (ending) {
     case 'complete':
       return outputTokens

@@ -42,7 +42,7 @@ const GENERATED_WORDS = (
 const GENERATED_WORD_LITERALS = GENERATED_WORDS.map((word) => JSON.stringify(`${word} `))
 
 /** Text of token `tokenIndex` (deterministic: the same index always gives the same word). */
-export function generatedTokenText(tokenIndex: number): string {
+function generatedTokenText(tokenIndex: number): string {
   return `${GENERATED_WORDS[tokenIndex % GENERATED_WORDS.length] as string} `
 }
 
@@ -50,7 +50,7 @@ function generatedTokenLiteral(tokenIndex: number): string {
   return GENERATED_WORD_LITERALS[tokenIndex % GENERATED_WORD_LITERALS.length] as string
 }
 
-export function generatedText(tokenCount: number): string {
+function generatedText(tokenCount: number): string {
   let text = ''
   for (let index = 0; index < tokenCount; index++) text += generatedTokenText(index)
   return text

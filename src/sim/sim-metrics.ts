@@ -2,20 +2,20 @@ import { BucketHistogram, PrometheusTextWriter, type Labels } from './prometheus
 
 // Bucket boundaries copied from vLLM (vllm/v1/metrics/loggers.py), so that dashboards and
 // geopat's own /metrics scraper read the simulator exactly as they read vLLM.
-export const VLLM_TIME_TO_FIRST_TOKEN_BUCKETS_S: readonly number[] = [
+const VLLM_TIME_TO_FIRST_TOKEN_BUCKETS_S: readonly number[] = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0,
   640.0, 2560.0,
 ]
-export const VLLM_INTER_TOKEN_LATENCY_BUCKETS_S: readonly number[] = [
+const VLLM_INTER_TOKEN_LATENCY_BUCKETS_S: readonly number[] = [
   0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
 ]
-export const VLLM_REQUEST_LATENCY_BUCKETS_S: readonly number[] = [
+const VLLM_REQUEST_LATENCY_BUCKETS_S: readonly number[] = [
   0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
   7680.0,
 ]
 
 /** vLLM's finish reasons, the `finished_reason` label of vllm:request_success_total. */
-export const FINISH_REASONS = ['stop', 'length', 'abort'] as const
+const FINISH_REASONS = ['stop', 'length', 'abort'] as const
 export type FinishReason = (typeof FINISH_REASONS)[number]
 
 /** Faults the simulator can inject (forced by header `x-geopat-fault`, or drawn at random). */
@@ -59,7 +59,7 @@ export interface EngineGauges {
 }
 
 /** Running mean, max and a bucketed p99 of emission lateness, all in constant memory. */
-export class LatenessTracker {
+class LatenessTracker {
   private static readonly BUCKET_MS = 0.05
   private static readonly BUCKET_COUNT = 4000 // up to 200 ms
   private readonly buckets = new Uint32Array(LatenessTracker.BUCKET_COUNT + 1)

@@ -25,10 +25,10 @@ import type { EngineGauges } from './sim-metrics.js'
 import type { SimRequestLog } from './request-log.js'
 import { firstHeaderValue } from '../util/http-header.js'
 
-export const DEFAULT_SIM_HOST = '127.0.0.1'
-export const DEFAULT_SIM_MODEL = 'geopat-sim'
-export const DEFAULT_OUTPUT_TOKENS = 64
-export const DEFAULT_RETRY_AFTER_S = 1
+const DEFAULT_SIM_HOST = '127.0.0.1'
+const DEFAULT_SIM_MODEL = 'geopat-sim'
+const DEFAULT_OUTPUT_TOKENS = 64
+const DEFAULT_RETRY_AFTER_S = 1
 
 /** Request bodies above this are refused with 413 (prompts of a few MB are already extreme). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024

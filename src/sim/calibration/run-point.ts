@@ -27,7 +27,7 @@ export interface PointResult {
 }
 
 /** The load step of a serving benchmark (benchmark_serving) for one point. */
-export function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>, prompts: number, seed: number): LoadStep {
+function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>, prompts: number, seed: number): LoadStep {
   if (load.kind === 'rate') {
     return { step: 0, label: `${load.ratePerS} req/s`, mode: 'open', ratePerS: load.ratePerS, arrival: 'poisson', burstiness: 1, maxRequests: prompts, seed }
   }
@@ -39,7 +39,7 @@ export function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>,
  * benchmark_throughput: every prompt is handed to the engine at time 0 (no HTTP server, no
  * network); the run lasts until the last sequence finishes. Returns requests / elapsed seconds.
  */
-export function simulateOffline(
+function simulateOffline(
   profile: SimProfile,
   confidential: boolean,
   setup: CalibrationSetup,

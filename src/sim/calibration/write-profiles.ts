@@ -16,7 +16,7 @@ export interface ProfileWrite {
 const round = (error: number | null): number | null => (error === null ? null : Math.round(error * 1000) / 1000)
 
 /** The error figures of a verdict, as the calibration block stores them (fractions, 3 decimals). */
-export function errorFigures(verdict: ProfileVerdict): ProfileCalibration['error'] {
+function errorFigures(verdict: ProfileVerdict): ProfileCalibration['error'] {
   const held = verdict.heldOut
   const figures = {
     lowLoad: round(held.lowLoad),

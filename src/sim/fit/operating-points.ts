@@ -12,7 +12,7 @@ import { UserError } from '../../util/errors.js'
 import { type PerRequestTiming, type PointFigures, contextOf, figuresOf, median, perRequestTiming } from './point-figures.js'
 
 /** Below half the sweep's highest request rate a point is low load; at or above, under load. */
-export const UNDER_LOAD_SHARE = 0.5
+const UNDER_LOAD_SHARE = 0.5
 
 /** One step of a measured sweep, ready to be simulated. */
 export interface OperatingPoint {

@@ -9,7 +9,7 @@ import { type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming }
  * and count half: they are there to separate fixed costs from per-token costs (the intercept and
  * the slope against length), not to count the requests twice.
  */
-export const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
+const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
   ttftMs: 1,
   tpotMs: 1,
   outputTokensPerS: 1,
@@ -20,14 +20,14 @@ export const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>
   itlMedianMs: 1,
   meanRunning: 1,
 }
-export const FIGURES = Object.keys(FIGURE_WEIGHTS) as Array<keyof PointFigures>
+const FIGURES = Object.keys(FIGURE_WEIGHTS) as Array<keyof PointFigures>
 /**
  * Figures compared at a batch of one only (the synchronous step), where they mean what they say:
  * TTFT's intercept against prompt length is then the fixed path to the first token (front end,
  * scheduling, a step's fixed cost: timing.frontendMs beside the step's costs that the token gaps
  * pin down), its slope the prefill compute. Under load, queueing blurs both.
  */
-export const BATCH_OF_ONE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
+const BATCH_OF_ONE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
   ttftInterceptMs: 1,
   ttftSlopeMsPerToken: 1,
 }
@@ -38,7 +38,7 @@ const BATCH_OF_ONE_FIGURES = Object.keys(BATCH_OF_ONE_WEIGHTS) as Array<keyof Po
  * spread is prefill compute (prefillMfu), TPOT's is the KV read (bandwidthEfficiency), which
  * separates them from the fixed costs (frontendMs, stepOverheadMs) that the means mix them with.
  */
-export const SPREAD_WEIGHT = 1
+const SPREAD_WEIGHT = 1
 const SPREADS: Array<[keyof PointFigures, keyof PointFigures]> = [
   ['ttftShortMs', 'ttftLongMs'],
   ['tpotShortMs', 'tpotLongMs'],
@@ -49,7 +49,7 @@ const SPREADS: Array<[keyof PointFigures, keyof PointFigures]> = [
 /** Residuals per point: one per figure, one per spread, one per batch-of-one figure. */
 export const RESIDUALS_PER_POINT = FIGURES.length + SPREADS.length + BATCH_OF_ONE_FIGURES.length
 /** The figures a point's error is judged on (the per-point table and the leave-one-out error). */
-export const HEADLINE_FIGURES: ReadonlyArray<keyof PointFigures> = ['ttftMs', 'tpotMs', 'outputTokensPerS']
+const HEADLINE_FIGURES: ReadonlyArray<keyof PointFigures> = ['ttftMs', 'tpotMs', 'outputTokensPerS']
 
 /**
  * One operating point in virtual time: the same load, the measured requests' lengths (and, open
