@@ -18,7 +18,15 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       prepared.map(async ({ endpoint, model }) => {
         const dispatcher = createControlClient(endpoint, { connectTimeoutMs: 10_000 })
         try {
-          const inputs: AttestEndpointInputs = { endpoint, dispatcher, model, config: endpoint.config.attest, phase, evidenceDir: join(outDir, 'attestation'), where }
+          const inputs: AttestEndpointInputs = {
+            endpoint,
+            dispatcher,
+            model,
+            config: endpoint.config.attest,
+            phase,
+            evidenceDir: join(outDir, 'attestation'),
+            where,
+          }
           return await attestEndpoint(inputs)
         } finally {
           await dispatcher.close()
@@ -31,7 +39,11 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       if (!attesting) return
       for (const record of await take('before')) {
         before.set(record.endpoint, record)
-        if (record.source !== null) log(`attestation ${record.endpoint} before the run: ${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`)
+        if (record.source !== null)
+          log(
+            `attestation ${record.endpoint} before the run: ` +
+              `${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`,
+          )
       }
     },
     async after(): Promise<AttestationRun | undefined> {
@@ -44,7 +56,8 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
         const runLevel = levelForRun(earlier, later, Boolean(endpoint(later.endpoint)?.config.attest?.claimed))
         endpoints.push(runLevel)
         const swapReason = runLevel.swapReason
-        if (later.source !== null) log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
+        if (later.source !== null)
+          log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
       }
       return attestationRunSchema.parse({ records, endpoints })
     },
@@ -59,7 +72,8 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
 function levelForRun(earlier: AttestationRecord, later: AttestationRecord, claimed: boolean): AttestationRun['endpoints'][number] {
   const swapReason = swapBetween(earlier, later)
   const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
-  const verdict = earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
+  const verdict =
+    earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
   return {
     endpoint: later.endpoint,
     level: swapReason ? (claimed ? 'claimed' : 'none') : level,

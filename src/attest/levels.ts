@@ -37,7 +37,9 @@ export function assessLevel(inputs: LevelInputs): LevelAssessment {
   if (!inputs.nonceFresh) return fallback(inputs.claimed, 'the evidence was not obtained for a fresh nonce (it may be a replay)')
   const verified =
     inputs.results.length > 0 &&
-    inputs.results.every((result) => result.ok && result.checks.some((check) => check.name === 'trust-anchor') && result.checks.some((check) => check.name === 'nonce-binding'))
+    inputs.results.every(
+      (result) => result.ok && result.checks.some((check) => check.name === 'trust-anchor') && result.checks.some((check) => check.name === 'nonce-binding'),
+    )
   if (verified) return { level: 'verified', reason: `${inputs.results.map((result) => result.evidence).join(', ')}: every check passed` }
   const unverified = checks.find((check) => !check.ok)
   return {

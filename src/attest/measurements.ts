@@ -12,7 +12,8 @@ export const normalizeHex = (value: string): string => value.trim().replace(/^0x
  */
 export function checkMeasurementAllowList(evidence: EvidenceKind, label: string, measurement: string, allowed: readonly string[]): Check {
   const value = normalizeHex(measurement)
-  if (allowed.length === 0) return skipped(evidence, 'measurement-allow-list', `no allowed measurements given (attest.allowedMeasurements): ${label} ${value} is not pinned`)
+  if (allowed.length === 0)
+    return skipped(evidence, 'measurement-allow-list', `no allowed measurements given (attest.allowedMeasurements): ${label} ${value} is not pinned`)
   return allowed.some((entry) => normalizeHex(entry) === value)
     ? passed(evidence, 'measurement-allow-list', `${label} ${value} is on the allow-list`)
     : failed(evidence, 'measurement-allow-list', `${label} ${value} is not on the allow-list (${allowed.length} allowed)`)

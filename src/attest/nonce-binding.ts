@@ -44,13 +44,7 @@ export function reportDataFor(nonce: string, binding: NonceBinding = 'sha512', r
 }
 
 /** Checks that `reportData` (64 bytes from the signed evidence) binds `nonce`: the nonce-binding check. */
-export function checkReportDataBinding(
-  evidence: EvidenceKind,
-  reportData: Buffer,
-  nonce: string,
-  binding: NonceBinding = 'sha512',
-  rawNonceOffset = 0,
-): Check {
+export function checkReportDataBinding(evidence: EvidenceKind, reportData: Buffer, nonce: string, binding: NonceBinding = 'sha512', rawNonceOffset = 0): Check {
   let bytes: Buffer
   try {
     bytes = nonceBytes(nonce)
@@ -66,5 +60,9 @@ export function checkReportDataBinding(
   const slice = reportData.subarray(rawNonceOffset, rawNonceOffset + bytes.length)
   return slice.length === bytes.length && timingSafeEqual(slice, bytes)
     ? passed(evidence, 'nonce-binding', `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) = nonce`)
-    : failed(evidence, 'nonce-binding', `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) is not the nonce sent (found ${slice.toString('hex').slice(0, 32)}…)`)
+    : failed(
+        evidence,
+        'nonce-binding',
+        `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) is not the nonce sent (found ${slice.toString('hex').slice(0, 32)}…)`,
+      )
 }

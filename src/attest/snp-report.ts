@@ -132,7 +132,8 @@ export const reversed = (bytes: Buffer): Buffer => Buffer.from(bytes).reverse()
  * into their 72-byte fields. Returns a new buffer.
  */
 export function signSnpReport(reportWithoutSignature: Buffer, vcekPrivateKey: KeyObject | string): Buffer {
-  if (reportWithoutSignature.length !== SNP_REPORT_BYTES) throw new Error(`an SEV-SNP report is ${SNP_REPORT_BYTES} bytes, got ${reportWithoutSignature.length}`)
+  if (reportWithoutSignature.length !== SNP_REPORT_BYTES)
+    throw new Error(`an SEV-SNP report is ${SNP_REPORT_BYTES} bytes, got ${reportWithoutSignature.length}`)
   const key = typeof vcekPrivateKey === 'string' ? createPrivateKey(vcekPrivateKey) : vcekPrivateKey
   const signature = signData('sha384', reportWithoutSignature.subarray(0, SNP_SIGNED_BYTES), { key, dsaEncoding: 'ieee-p1363' })
   if (signature.length !== 2 * P384_BYTES) throw new Error('the VCEK key must be EC P-384')

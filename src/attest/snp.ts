@@ -28,7 +28,10 @@ import {
 const certificateFingerprint = (certificate: X509Certificate): string => createHash('sha256').update(certificate.raw).digest('hex')
 
 /** SHA-256 (hex) of a public key's SubjectPublicKeyInfo DER. */
-const publicKeyFingerprint = (key: KeyObject): string => createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex')
+const publicKeyFingerprint = (key: KeyObject): string =>
+  createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
 
 /** Splits PEM text into its certificates (AMD's cert_chain file holds the ASK then the ARK). */
 export function splitPemCertificates(pem: string): string[] {
@@ -89,7 +92,8 @@ function rsaPssSha384Problem(certificate: X509Certificate, label: string): strin
 }
 
 function chainCheck(ark: X509Certificate, ask: X509Certificate, vcek: X509Certificate): Check {
-  if (!ark.checkIssued(ark) || !ark.verify(ark.publicKey)) return failed('snp', 'certificate-chain', `the ARK (${ark.subject.replace(/\n/g, ', ')}) is not self-signed`)
+  if (!ark.checkIssued(ark) || !ark.verify(ark.publicKey))
+    return failed('snp', 'certificate-chain', `the ARK (${ark.subject.replace(/\n/g, ', ')}) is not self-signed`)
   if (!ask.checkIssued(ark) || !ask.verify(ark.publicKey)) return failed('snp', 'certificate-chain', 'the ASK is not signed by the ARK')
   if (!vcek.checkIssued(ask) || !vcek.verify(ask.publicKey)) return failed('snp', 'certificate-chain', 'the VCEK is not signed by the ASK')
   const problem = rsaPssSha384Problem(ask, 'ASK') ?? rsaPssSha384Problem(vcek, 'VCEK') ?? rsaPssSha384Problem(ark, 'ARK')
@@ -122,7 +126,8 @@ function tcbBindingCheck(vcek: X509Certificate, report: SnpReport): Check {
     if (!value) continue
     const certified = readSmallInteger(value)
     if (certified === null) return failed('snp', 'tcb-binding', `the VCEK's ${field} SPL extension is not an INTEGER`)
-    if (certified !== tcb[field]) return failed('snp', 'tcb-binding', `the VCEK was issued for ${field} SPL ${certified}, the report says ${String(tcb[field])}`)
+    if (certified !== tcb[field])
+      return failed('snp', 'tcb-binding', `the VCEK was issued for ${field} SPL ${certified}, the report says ${String(tcb[field])}`)
     compared.push(field)
   }
   const hwId = extensions.get(VCEK_EXTENSIONS.hwId)
@@ -140,7 +145,11 @@ function tcbBindingCheck(vcek: X509Certificate, report: SnpReport): Check {
 function signatureCheck(report: Buffer, parsed: SnpReport, vcek: X509Certificate): Check {
   const key = vcek.publicKey
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1') {
-    return failed('snp', 'signature', `the VCEK's key is not EC P-384 (${key.asymmetricKeyType ?? 'unknown'} ${key.asymmetricKeyDetails?.namedCurve ?? ''})`.trim())
+    return failed(
+      'snp',
+      'signature',
+      `the VCEK's key is not EC P-384 (${key.asymmetricKeyType ?? 'unknown'} ${key.asymmetricKeyDetails?.namedCurve ?? ''})`.trim(),
+    )
   }
   const r = reversed(parsed.signatureR)
   const s = reversed(parsed.signatureS)
@@ -162,7 +171,9 @@ function certificateChainCheck(vcek: ReadCertificate, ask: ReadCertificate, ark:
   const problem = vcek.problem ?? ask.problem ?? ark.problem
   if (problem) return failed('snp', 'certificate-chain', problem)
   if (!vcek.certificate || !ask.certificate || !ark.certificate) {
-    const missing = [!vcek.certificate && 'VCEK', !ask.certificate && 'ASK (attest.trust.askCert)', !ark.certificate && 'ARK (attest.trust.arkCert)'].filter(Boolean)
+    const missing = [!vcek.certificate && 'VCEK', !ask.certificate && 'ASK (attest.trust.askCert)', !ark.certificate && 'ARK (attest.trust.arkCert)'].filter(
+      Boolean,
+    )
     return skipped('snp', 'certificate-chain', `not checked: no ${missing.join(', ')}`)
   }
   return chainCheck(ark.certificate, ask.certificate, vcek.certificate)
@@ -213,7 +224,11 @@ export function verifySnpReport(report: Buffer, options: SnpVerifyOptions): Veri
   checks.push(certificateChainCheck(vcek, ask, ark))
 
   const present: Array<[string, X509Certificate]> = []
-  for (const [label, certificate] of [['VCEK', vcek.certificate], ['ASK', ask.certificate], ['ARK', ark.certificate]] as const) {
+  for (const [label, certificate] of [
+    ['VCEK', vcek.certificate],
+    ['ASK', ask.certificate],
+    ['ARK', ark.certificate],
+  ] as const) {
     if (certificate) present.push([label, certificate])
   }
   checks.push(present.length > 0 ? validityCheck(present, now) : skipped('snp', 'validity', 'no certificates to check'))

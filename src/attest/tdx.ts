@@ -114,12 +114,16 @@ export interface TdxVerifyOptions {
 
 const DCAP_CHECKS: CheckName[] = ['signature', 'certificate-chain', 'validity', 'tcb-status', 'debug-disabled']
 
+/** @phala/dcap-qvl's messages on the TCB level: TCB info and status, and the QE identity and its fields. */
+const TCB_STATUS_MESSAGE = /TCB status|TCB level|TcbInfo|TCB info|Fmspc|SEPT_VE|Reserved bits|mr service td/i
+const QE_IDENTITY_MESSAGE = /QE Identity|QeIdentity|ISVSVN|MRSIGNER|ISVPRODID|MISCSELECT|ATTRIBUTES mismatch/i
+
 /** Which check a @phala/dcap-qvl error belongs to (it stops at the first problem). */
 function dcapFailureCheck(message: string): CheckName {
   if (/expired|not yet valid|in the future/i.test(message)) return 'validity'
   if (/certificate chain|chain is too short|CaUsedAsEndEntity|revoked|PCK cert/i.test(message) && !/TCB status/i.test(message)) return 'certificate-chain'
   if (/debug/i.test(message)) return 'debug-disabled'
-  if (/TCB status|TCB level|TcbInfo|TCB info|QE Identity|QeIdentity|Fmspc|ISVSVN|MRSIGNER|ISVPRODID|MISCSELECT|ATTRIBUTES mismatch|SEPT_VE|Reserved bits|mr service td/i.test(message)) return 'tcb-status'
+  if (TCB_STATUS_MESSAGE.test(message) || QE_IDENTITY_MESSAGE.test(message)) return 'tcb-status'
   if (/signature|hash mismatch/i.test(message)) return 'signature'
   if (/decode|Unsupported|Invalid tee|version/i.test(message)) return 'report-format'
   return 'certificate-chain'

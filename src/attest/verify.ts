@@ -44,7 +44,9 @@ export async function verifyEvidence(evidence: EvidenceToVerify, trust: TrustMat
     )
   }
   if (evidence.nvidiaToken) {
-    results.push(await verifyNvidiaToken(evidence.nvidiaToken, { nonce: evidence.nonce, jwks: trust.nvidiaJwks, now, expectedClaims: options.nvidiaExpectedClaims }))
+    results.push(
+      await verifyNvidiaToken(evidence.nvidiaToken, { nonce: evidence.nonce, jwks: trust.nvidiaJwks, now, expectedClaims: options.nvidiaExpectedClaims }),
+    )
   }
   if (evidence.tdxQuote) {
     results.push(

@@ -33,9 +33,7 @@ export function buildRequestBody(request: GenerationRequest): string {
   const body: Record<string, unknown> = {
     model: request.model,
     stream: true,
-    stream_options: request.continuousUsage
-      ? { include_usage: true, continuous_usage_stats: true }
-      : { include_usage: true },
+    stream_options: request.continuousUsage ? { include_usage: true, continuous_usage_stats: true } : { include_usage: true },
     temperature: 0,
   }
   if (request.api === 'chat') body.messages = request.messages
@@ -103,8 +101,7 @@ export function readChunk(data: string): ChunkReading {
   }
   if (payload.error !== undefined && payload.error !== null) {
     const error = payload.error
-    reading.errorMessage =
-      typeof error === 'string' ? error : typeof error.message === 'string' ? error.message : JSON.stringify(error)
+    reading.errorMessage = typeof error === 'string' ? error : typeof error.message === 'string' ? error.message : JSON.stringify(error)
     return reading
   }
   const choice = Array.isArray(payload.choices) ? payload.choices[0] : undefined

@@ -75,12 +75,15 @@ async function askForModels(
   const { statusCode, contentType, text } = await fetchModelList(endpoint, dispatcher, bounds)
   const isJson = (contentType ?? '').includes('json') || text.trim().startsWith('{')
   if (statusCode === 401 || statusCode === 403) {
-    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}): check --api-key-env and --header`)
+    throw new UserError(
+      `${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}): check --api-key-env and --header`,
+    )
   }
   if (statusCode !== 200 || !isJson) {
     if (!isJson) {
       throw new UserError(
-        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} (${describeErrorBody(contentType, text, redact)}): not an OpenAI-compatible server`,
+        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} ` +
+          `(${describeErrorBody(contentType, text, redact)}): not an OpenAI-compatible server`,
       )
     }
     if (requestedModel) {

@@ -47,8 +47,7 @@ export class StreamingClient {
     for (;;) {
       const outcome = await this.attempt(request, context)
       const record = outcome.record
-      const canRetry =
-        !record.ok && record.errorClass !== null && RETRYABLE.has(record.errorClass) && retries < this.options.retries.max && !this.stopping
+      const canRetry = !record.ok && record.errorClass !== null && RETRYABLE.has(record.errorClass) && retries < this.options.retries.max && !this.stopping
       if (!canRetry) {
         record.retries = retries
         record.retryWaitMs = retryWaitMs

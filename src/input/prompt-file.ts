@@ -92,9 +92,7 @@ export async function loadPromptFile(path: string, options: PromptFileOptions): 
 
 function cyclingSource(prompts: FilePrompt[], skippedCount: number, options: PromptFileOptions): PromptFileSource {
   const sampleOutputTokens =
-    options.outputTokens === undefined
-      ? undefined
-      : createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, STREAM.outputLength)))
+    options.outputTokens === undefined ? undefined : createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, STREAM.outputLength)))
   let nextId = 0
   return {
     promptCount: prompts.length,

@@ -192,13 +192,27 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   } finally {
     stopListening()
   }
-  return mergeWorkerResults(results, { runStartedAt: c.runStartedAt, cpuAtStart, workers: count, concurrency, interrupted: deps.stop.stopped, serverLost: c.serverLost })
+  return mergeWorkerResults(results, {
+    runStartedAt: c.runStartedAt,
+    cpuAtStart,
+    workers: count,
+    concurrency,
+    interrupted: deps.stop.stopped,
+    serverLost: c.serverLost,
+  })
 }
 
 /** One step's result from its workers' results: sums of the load, the worst worker's self-check. */
 function mergeWorkerResults(
   results: LoadStepResult[],
-  context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number; concurrency: number; interrupted: boolean; serverLost: ServerLost | undefined },
+  context: {
+    runStartedAt: number
+    cpuAtStart: NodeJS.CpuUsage
+    workers: number
+    concurrency: number
+    interrupted: boolean
+    serverLost: ServerLost | undefined
+  },
 ): LoadStepResult {
   const sum = (pick: (r: LoadStepResult) => number): number => results.reduce((total, r) => total + pick(r), 0)
   const max = (pick: (r: LoadStepResult) => number): number => Math.max(...results.map(pick))

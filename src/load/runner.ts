@@ -127,7 +127,11 @@ export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (l
  * (a full disk: nothing more can be kept, so the streams in flight are cancelled at once), or
  * whatever else the caller stops it for (a server gone). `close` closes the file and lets go of `stop`.
  */
-export function openRunRecords(path: string, stop: StopSignal, activeClient: () => StreamingClient | undefined): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
+export function openRunRecords(
+  path: string,
+  stop: StopSignal,
+  activeClient: () => StreamingClient | undefined,
+): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
   const { signal: sending, release } = stop.follower()
   const writer = new RecordsWriter(path, 'wx', {
     onFailure: () => {
@@ -212,17 +216,22 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
   if (step.durationMs !== undefined) cancelAt(runStartedAt + step.durationMs + graceMs, `still in flight ${graceMs / 1000} s after the end of the duration`)
   let serverLost: ServerLost | undefined
   const watch = deps.serverLost
-    ? new ServerWatch(deps.serverLost, runStartedAt, (lost) => {
-        // The server is gone: no new requests, no retries, and the streams in flight get the grace.
-        serverLost = lost
-        sending.stop()
-        deps.client.stop(false)
-        cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
-        deps.onServerLost?.(lost)
-      }, performance.now())
+    ? new ServerWatch(
+        deps.serverLost,
+        runStartedAt,
+        (lost) => {
+          // The server is gone: no new requests, no retries, and the streams in flight get the grace.
+          serverLost = lost
+          sending.stop()
+          deps.client.stop(false)
+          cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
+          deps.onServerLost?.(lost)
+        },
+        performance.now(),
+      )
     : undefined
   try {
-    const result = await sendAndMeasure(step, deps, runStartedAt, monitor, sending, watch)
+    const result = await sendAndMeasure(step, deps, { runStartedAt, monitor, sending, watch })
     return { ...result, ...(serverLost ? { serverLost } : {}), client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }, serverLost) }
   } finally {
     unlinkStop()
@@ -231,14 +240,20 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
   }
 }
 
-async function sendAndMeasure(
-  step: LoadStep,
-  deps: LoadStepDependencies,
-  runStartedAt: number,
-  monitor: ClientMonitor,
-  sending: StopSignal,
-  watch: ServerWatch | undefined,
-): Promise<Omit<LoadStepResult, 'client' | 'serverLost'>> {
+/** What a step's sending shares with the step around it: the time origin, the self-check, the stop signal and the server watch. */
+interface StepSending {
+  runStartedAt: number
+  monitor: ClientMonitor
+  /** Stops on the user's stop or when the server is gone. */
+  sending: StopSignal
+  watch: ServerWatch | undefined
+}
+
+/** The load a step sent and achieved (the self-check and the server's loss are added by driveLoadStep). */
+type SentStep = Omit<LoadStepResult, 'client' | 'serverLost'>
+
+async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: StepSending): Promise<SentStep> {
+  const { runStartedAt, monitor, sending, watch } = run
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
   let completed = 0
@@ -316,23 +331,42 @@ async function sendAndMeasure(
     await runClosedLoop(step, { sendOne, canSendMore, withinDuration, elapsed, ...(deps.ready ? { ready: deps.ready } : {}) })
     sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
-    sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: sending })
+    sendEndMs = await runOpenLoop(step, {
+      sendOne,
+      canSendMore,
+      withinDuration,
+      elapsed,
+      monitor,
+      inFlightNow: () => inFlight,
+      setSlotListener: (listener) => (slotListener = listener),
+      stop: sending,
+    })
     if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
   changeInFlight(0, endMs)
+  const achieved = achievedLoad({ runStartedAt, endMs, sent, firstSendMs, lastSendMs, concurrencyArea, maxInFlight })
+  return { runStartedAt, sendEndMs, sent, interrupted: deps.stop.stopped, achieved }
+}
+
+/** The load a step achieved, from what its sending counted (times in ms from the run's start). */
+function achievedLoad(counted: {
+  runStartedAt: number
+  endMs: number
+  sent: number
+  firstSendMs: number | undefined
+  lastSendMs: number
+  /** ∫ requests in flight dt, ms. */
+  concurrencyArea: number
+  maxInFlight: number
+}): RunSummary['achieved'] {
+  const { runStartedAt, endMs, sent, firstSendMs, lastSendMs } = counted
   const activeSpan = Math.max(1e-9, endMs - (firstSendMs ?? 0))
   return {
-    runStartedAt,
-    sendEndMs,
-    sent,
-    interrupted: deps.stop.stopped,
-    achieved: {
-      concurrencyMean: sent > 0 ? concurrencyArea / activeSpan : 0,
-      concurrencyMax: maxInFlight,
-      sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
-      runDurationS: endMs / 1000,
-      runStartedAtUnixMs: toUnixMs(runStartedAt),
-    },
+    concurrencyMean: sent > 0 ? counted.concurrencyArea / activeSpan : 0,
+    concurrencyMax: counted.maxInFlight,
+    sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
+    runDurationS: endMs / 1000,
+    runStartedAtUnixMs: toUnixMs(runStartedAt),
   }
 }

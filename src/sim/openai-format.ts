@@ -84,14 +84,11 @@ export class StreamChunkFormatter {
   constructor(private readonly options: StreamFormatOptions) {
     const object = options.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion'
     this.head =
-      `data: {"id":${JSON.stringify(options.id)},"object":"${object}","created":${options.createdS},` +
-      `"model":${JSON.stringify(options.model)},"choices":`
+      `data: {"id":${JSON.stringify(options.id)},"object":"${object}","created":${options.createdS},` + `"model":${JSON.stringify(options.model)},"choices":`
   }
 
   private tail(completionTokens: number): string {
-    return this.options.continuousUsage
-      ? `,"usage":${usageJson(this.options.promptTokens, completionTokens)}}\n\n`
-      : '}\n\n'
+    return this.options.continuousUsage ? `,"usage":${usageJson(this.options.promptTokens, completionTokens)}}\n\n` : '}\n\n'
   }
 
   /** Chat's first chunk (`delta: {role: "assistant", content: ""}`); completions have none. */

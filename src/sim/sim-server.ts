@@ -5,15 +5,7 @@ import type { Random } from '../util/rng.js'
 import { DeadlineScheduler } from './deadline-scheduler.js'
 import { FAULT_HEADER, createFaultDrawer, forcedFault, type FaultRates } from './faults.js'
 import { BufferedGeneration, StreamingGeneration, type GenerationContext } from './generation.js'
-import {
-  HTML_404_PAGE,
-  StreamChunkFormatter,
-  errorBody,
-  modelsListBody,
-  newCompletionId,
-  type ApiError,
-  type GenerationEndpoint,
-} from './openai-format.js'
+import { HTML_404_PAGE, StreamChunkFormatter, errorBody, modelsListBody, newCompletionId, type ApiError, type GenerationEndpoint } from './openai-format.js'
 import { parseGenerationRequest } from './openai-request.js'
 import { countTokens } from '../input/tokenizer.js'
 import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
@@ -141,12 +133,9 @@ function createFrontEnd(options: SimServerOptions): FrontEnd {
     active: new Set(),
     ...(options.requestLog ? { requestLog: options.requestLog, endpointName: options.name ?? '' } : {}),
   }
-  const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some(
-    (rate) => (rate ?? 0) > 0,
-  )
+  const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some((rate) => (rate ?? 0) > 0)
   if (anyFaultRate && options.faultRandom === undefined) throw new RangeError('startSimServer: fault rates need faultRandom')
-  const drawRandomFault =
-    options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
+  const drawRandomFault = options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
   const faultFirstRequests = options.faultFirstRequests ?? 0
   const front: FrontEnd = {
     options,
@@ -298,11 +287,7 @@ function handleGeneration(front: FrontEnd, endpoint: GenerationEndpoint, request
   })
 }
 
-function handleAttestationReport(
-  request: IncomingMessage,
-  response: ServerResponse,
-  attestationReport: (query: URLSearchParams) => Promise<unknown>,
-): void {
+function handleAttestationReport(request: IncomingMessage, response: ServerResponse, attestationReport: (query: URLSearchParams) => Promise<unknown>): void {
   const query = new URL(request.url ?? '/', 'http://simulator').searchParams
   if (!/^[0-9a-fA-F]{2,128}$/.test(query.get('nonce') ?? '')) {
     return sendError(response, { status: 400, type: 'BadRequestError', message: 'nonce: give 1 to 64 bytes as hex digits' })

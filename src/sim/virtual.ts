@@ -264,7 +264,8 @@ class VirtualRun {
       const now = events.peekKey() as number
       const event = events.pop() as Event
       if (event.kind === 'send') this.send(now, event.user)
-      else if (event.kind === 'arrive') events.push(Math.max(this.frontend.intake(now) + this.frontendMs, this.readyAtMs), { kind: 'enter', request: event.request })
+      else if (event.kind === 'arrive')
+        events.push(Math.max(this.frontend.intake(now) + this.frontendMs, this.readyAtMs), { kind: 'enter', request: event.request })
       else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
       else if (event.kind === 'step-end') {
         this.engineBusy = false
@@ -282,7 +283,12 @@ class VirtualRun {
     const wallSeconds = (performance.now() - wallStart) / 1000
     records.sort((a, b) => a.id - b.id)
     const summary = await summarizeRun(() => records, {
-      endpoint: { label: options.label ?? profile.name, url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`, model: profile.model.servedName, api: 'chat' },
+      endpoint: {
+        label: options.label ?? profile.name,
+        url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`,
+        model: profile.model.servedName,
+        api: 'chat',
+      },
       step: load.step,
       stepLabel: `${load.label} (virtual time)`,
       requested: requestedLoad(load, options.warmupS ?? 0, options.cooldownS ?? 0),
@@ -368,4 +374,3 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
   }
   return record
 }
-

@@ -96,7 +96,10 @@ describe('Intel TDX quotes (self-made Intel-shaped PKI and collateral)', () => {
   })
 
   it('collateral past its next update fails validity', () => {
-    const result = verifyTdxQuote(tdx.quote({ reportData: sha512ReportData(nonce), mrTd }), { ...options(), now: new Date(tdx.nextUpdate.getTime() + 86_400_000) })
+    const result = verifyTdxQuote(tdx.quote({ reportData: sha512ReportData(nonce), mrTd }), {
+      ...options(),
+      now: new Date(tdx.nextUpdate.getTime() + 86_400_000),
+    })
     expectFailure(result, 'validity')
   })
 

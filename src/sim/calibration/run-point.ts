@@ -67,7 +67,12 @@ function simulateOffline(
  * Simulates one published point with a profile in virtual time, with the point's setup (lengths,
  * prompt count, load), and computes its metric the way its publisher did.
  */
-export async function runCalibrationPoint(point: CalibrationPoint, setup: CalibrationSetup, profile: SimProfile, options: PointRunOptions = {}): Promise<PointResult> {
+export async function runCalibrationPoint(
+  point: CalibrationPoint,
+  setup: CalibrationSetup,
+  profile: SimProfile,
+  options: PointRunOptions = {},
+): Promise<PointResult> {
   const seed = options.seed ?? setup.workload.seed ?? 1
   if (point.confidential && !profile.confidential) throw new RangeError(`profile ${profile.name} has no confidential settings, which point ${point.id} needs`)
   if (point.load.kind === 'offline') {

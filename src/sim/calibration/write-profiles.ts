@@ -78,7 +78,12 @@ export function writeCalibrationBlocks(check: CalibrationCheck, files: ReadonlyM
     // What is written must still be a valid profile.
     parseWithSchema(file, simProfileSchema, YAML.parse(updated))
     if (updated !== text) writeFileSync(file, updated)
-    writes.push({ profile: verdict.profile, file, written: updated !== text, detail: `date ${date}, error ${JSON.stringify(error)}${source !== verdict ? ` (from ${source.profile})` : ''}` })
+    writes.push({
+      profile: verdict.profile,
+      file,
+      written: updated !== text,
+      detail: `date ${date}, error ${JSON.stringify(error)}${source !== verdict ? ` (from ${source.profile})` : ''}`,
+    })
   }
   return writes
 }

@@ -172,7 +172,9 @@ export class EngineModel {
 
   add(request: EngineRequest): void {
     if (request.promptTokens + request.outputTokens > this.capacity.kvCacheTokens) {
-      throw new RangeError(`request ${request.id} needs ${request.promptTokens + request.outputTokens} tokens of KV cache; the profile holds ${this.capacity.kvCacheTokens}`)
+      throw new RangeError(
+        `request ${request.id} needs ${request.promptTokens + request.outputTokens} tokens of KV cache; the profile holds ${this.capacity.kvCacheTokens}`,
+      )
     }
     this.counters.promptTokens += request.promptTokens
     this.waiting.push({ request, computed: 0, prefillTarget: request.promptTokens, generated: 0, blocks: 0, preemptions: 0 })

@@ -61,7 +61,12 @@ export class RealTimeEngine {
     const enter: DueTask = {
       onDue: (dueAtMs) => {
         if (!this.sinks.has(id)) return
-        this.engine.add({ id, promptTokens: submission.promptTokens, outputTokens: submission.outputTokens, ...(submission.prefix ? { prefix: submission.prefix } : {}) })
+        this.engine.add({
+          id,
+          promptTokens: submission.promptTokens,
+          outputTokens: submission.outputTokens,
+          ...(submission.prefix ? { prefix: submission.prefix } : {}),
+        })
         // An idle engine starts at the ideal entry time, not when this timer happened to fire.
         this.kick(Math.max(dueAtMs, this.lastStepEndMs))
       },

@@ -87,7 +87,8 @@ function heldParameters(options: FitOptions, points: readonly OperatingPoint[]):
     if (share < PER_SEQUENCE_VISIBLE_SHARE) {
       held.set(
         'timing.perSequenceUs',
-        `at the sweep's largest decode batch (B ≈ ${batch.toFixed(0)} by Little's law: output tok/s × TPOT) B·value is ${(share * 100).toFixed(1)}% of a token's time, ` +
+        `at the sweep's largest decode batch (B ≈ ${batch.toFixed(0)} by Little's law: output tok/s × TPOT) ` +
+          `B·value is ${(share * 100).toFixed(1)}% of a token's time, ` +
           `below the ${PER_SEQUENCE_VISIBLE_SHARE * 100}% a sweep resolves beside the KV read that grows with B too: ` +
           'a sweep that reaches larger batches (higher concurrency, shorter prompts, longer outputs) fits it',
       )
@@ -101,7 +102,8 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
   const { base } = options
   const fixed: FixedParameter[] = []
   const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
-  for (const path of requested) if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
+  for (const path of requested)
+    if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
   const candidates: Candidate[] = []
   const bothArms = points.some((p) => p.confidential) && points.some((p) => !p.confidential)
   const held = heldParameters(options, points)
@@ -117,7 +119,8 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
     }
     const pairedWith = held.get(parameter.path)
     if (pairedWith !== undefined) fixed.push({ path: parameter.path, value, reason: pairedWith })
-    else if (parameter.needsBothCcArms && !bothArms) fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same deployment in the run (--cc-endpoint)' })
+    else if (parameter.needsBothCcArms && !bothArms)
+      fixed.push({ path: parameter.path, value, reason: 'needs a CC-on and a CC-off arm of the same deployment in the run (--cc-endpoint)' })
     else if (!(value > 0)) fixed.push({ path: parameter.path, value, reason: 'base value is 0; the fit scales each parameter from its base' })
     else candidates.push({ parameter, base: value })
   }
@@ -141,14 +144,16 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
     }
     return figures
   }
-  const residualsOn = (chosen: readonly Candidate[], indexes: readonly number[]) => async (logValues: readonly number[]): Promise<number[]> => {
-    const all: number[] = []
-    for (const index of indexes) {
-      const point = points[index] as OperatingPoint
-      all.push(...pointResiduals(await simulateAt(chosen, logValues, index), point.measured, isBatchOfOne(point)))
+  const residualsOn =
+    (chosen: readonly Candidate[], indexes: readonly number[]) =>
+    async (logValues: readonly number[]): Promise<number[]> => {
+      const all: number[] = []
+      for (const index of indexes) {
+        const point = points[index] as OperatingPoint
+        all.push(...pointResiduals(await simulateAt(chosen, logValues, index), point.measured, isBatchOfOne(point)))
+      }
+      return all
     }
-    return all
-  }
   return { session: { options, points, fixed, simulateAt, residualsOn, simulated }, candidates }
 }
 
@@ -159,14 +164,22 @@ function openSession(options: FitOptions): { session: FitSession; candidates: Ca
  */
 async function pruneUnidentified(session: FitSession, candidates: readonly Candidate[]): Promise<Candidate[]> {
   if (candidates.length === 0) return []
-  const jacobian = await jacobianAt(session.residualsOn(candidates, session.points.map((_, i) => i)), candidates.length)
+  const jacobian = await jacobianAt(
+    session.residualsOn(
+      candidates,
+      session.points.map((_, i) => i),
+    ),
+    candidates.length,
+  )
   const { kept, dropped } = identifiedColumns(jacobian)
   for (const { column, sensitivity } of dropped) {
     const parameter = (candidates[column] as Candidate).parameter
     session.fixed.push({
       path: parameter.path,
       value: (candidates[column] as Candidate).base,
-      reason: `not identified by this sweep: a 10% change, the other parameters compensating, moves the figures by ${(sensitivity * 10).toFixed(2)}% (needs ${parameter.identifiedBy})`,
+      reason:
+        'not identified by this sweep: a 10% change, the other parameters compensating, ' +
+        `moves the figures by ${(sensitivity * 10).toFixed(2)}% (needs ${parameter.identifiedBy})`,
     })
   }
   return kept.map((i) => candidates[i] as Candidate)
@@ -261,7 +274,11 @@ function trustNotes(points: readonly OperatingPoint[], fitted: readonly FittedPa
   const notes: string[] = []
   for (const regime of ['lowLoad', 'underLoad'] as const) {
     const count = points.filter((p) => p.regime === regime).length
-    if (count === 1) notes.push(`one ${regime === 'lowLoad' ? 'low-load' : 'under-load'} point: its validation error is that one point's leave-one-out error; more sweep steps make it a surer guide`)
+    if (count === 1)
+      notes.push(
+        `one ${regime === 'lowLoad' ? 'low-load' : 'under-load'} point: its validation error is that one point's leave-one-out error; ` +
+          'more sweep steps make it a surer guide',
+      )
   }
   for (const parameter of fitted) {
     if (parameter.uncertainty > WELL_DETERMINED) {
@@ -289,15 +306,30 @@ export async function fitProfile(options: FitOptions): Promise<FitResult> {
   let best = candidates.map(() => 0)
   let iterations = 0
   if (candidates.length > 0) {
-    const full = await fitOn(solver, points.map((_, i) => i), options.maxIterations)
+    const full = await fitOn(
+      solver,
+      points.map((_, i) => i),
+      options.maxIterations,
+    )
     best = full.parameters
     iterations = full.iterations
   } else notes.push('no parameter is identified by this sweep: the profile keeps its base values')
 
   const pointResults = await pointResultsAt(session, candidates, best)
   const leaveOneOut = await leaveOneOutResults(solver, best)
-  const uncertainties = await uncertaintiesAt(session.residualsOn(candidates, points.map((_, i) => i)), best)
-  const fitted: FittedParameter[] = candidates.map((c, i) => ({ path: c.parameter.path, base: c.base, fitted: c.base * Math.exp(best[i] as number), uncertainty: uncertainties[i] as number }))
+  const uncertainties = await uncertaintiesAt(
+    session.residualsOn(
+      candidates,
+      points.map((_, i) => i),
+    ),
+    best,
+  )
+  const fitted: FittedParameter[] = candidates.map((c, i) => ({
+    path: c.parameter.path,
+    base: c.base,
+    fitted: c.base * Math.exp(best[i] as number),
+    uncertainty: uncertainties[i] as number,
+  }))
   notes.push(...trustNotes(points, fitted))
   const profile = buildFittedProfile(options, fitted, fixed, pointResults, leaveOneOut)
   return { profile, fitted, fixed, points: pointResults, leaveOneOut, iterations, simulations: session.simulated.size, notes }

@@ -84,9 +84,12 @@ export function buildFittedProfile(
   const values = new Map(fitted.map((p) => [p.path, round(p.fitted)]))
   const profile = withParameters(base, values)
   const labels = sweep.points.map((p) => p.label)
-  const regimeErrors = (regime: OperatingPoint['regime']) => leaveOneOut.flatMap((p, i) => (p.regime === regime ? [{ leaveOneOut: p.error, noise: points[i]?.noise ?? 0 }] : []))
+  const regimeErrors = (regime: OperatingPoint['regime']) =>
+    leaveOneOut.flatMap((p, i) => (p.regime === regime ? [{ leaveOneOut: p.error, noise: points[i]?.noise ?? 0 }] : []))
   profile.name = `${base.name}-fitted`.slice(0, 120)
-  profile.description = `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} (endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`
+  profile.description =
+    `${base.description}; fitted by geopat sim fit to bench run ${sweep.runId} ` +
+    `(endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`
   profile.calibration = {
     method: 'fitted',
     date,
@@ -111,8 +114,12 @@ export function buildFittedProfile(
   profile.sources = [
     ...base.sources,
     ...fitted.map((p) => ({
-      claim: `${p.path} = ${values.get(p.path)} (base ${p.base}): fitted by least squares to ${labels.length} operating points (${labels.join(', ')}), leave-one-out error in calibration.error`,
-      source: `geopat sim fit --from ${sweep.runFolder} (run ${sweep.runId}, endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`,
+      claim:
+        `${p.path} = ${values.get(p.path)} (base ${p.base}): ` +
+        `fitted by least squares to ${labels.length} operating points (${labels.join(', ')}), leave-one-out error in calibration.error`,
+      source:
+        `geopat sim fit --from ${sweep.runFolder} (run ${sweep.runId}, ` +
+        `endpoint ${sweep.endpoint}${sweep.ccEndpoint !== undefined ? `, CC-on arm ${sweep.ccEndpoint}` : ''})`,
       date,
     })),
   ]

@@ -60,7 +60,10 @@ export async function uncertaintiesAt(residuals: Residuals, best: readonly numbe
   // itself than about the parameters, and two parameters that almost trade would look exact.
   const floor = UNCERTAINTY_FLOOR_PER_POINT * Math.sqrt(atBest.length / RESIDUALS_PER_POINT)
   const norm = Math.max(floor, Math.sqrt(atBest.reduce((sum, r) => sum + r * r, 0)))
-  const sensitivities = conditionalSensitivities(await jacobianAt(residuals, best.length, best), best.map((_, i) => i))
+  const sensitivities = conditionalSensitivities(
+    await jacobianAt(residuals, best.length, best),
+    best.map((_, i) => i),
+  )
   return sensitivities.map((s) => (s > 0 ? Math.expm1(norm / s) : Number.POSITIVE_INFINITY))
 }
 

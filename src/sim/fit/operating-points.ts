@@ -56,7 +56,8 @@ function readServerMetrics(path: string): Map<string, Array<{ atMs: number; runn
       throw new UserError(`${path}: line ${index + 1}: not JSON`)
     }
     const result = serverMetricsLineSchema.safeParse(parsed)
-    if (!result.success) throw new UserError(`${path}: line ${index + 1}: ${result.error.issues[0]?.path.join('.') || 'line'}: ${result.error.issues[0]?.message}`)
+    if (!result.success)
+      throw new UserError(`${path}: line ${index + 1}: ${result.error.issues[0]?.path.join('.') || 'line'}: ${result.error.issues[0]?.message}`)
     const running = result.data.samples[RUNNING]
     if (running === undefined) continue
     const key = `${result.data.endpoint}\u0000${result.data.step}`
@@ -87,7 +88,10 @@ export interface MeasuredSweep {
  */
 function rampUpOf(records: readonly RequestRecord[], concurrency: number): number {
   if (concurrency < 2 || records.length < concurrency) return 0
-  const firstSends = records.map((r) => r.intendedSendMs).sort((a, b) => a - b).slice(0, concurrency)
+  const firstSends = records
+    .map((r) => r.intendedSendMs)
+    .sort((a, b) => a - b)
+    .slice(0, concurrency)
   const lastFirstSend = firstSends[firstSends.length - 1] as number
   // Below 50 ms the users started together (connection set-up spreads them a little).
   return lastFirstSend < 50 ? 0 : (lastFirstSend * concurrency) / (concurrency - 1)
@@ -119,7 +123,11 @@ export async function readMeasuredSweep(runFolder: string, options: ReadSweepOpt
   const { file, summary } = readBenchSummary(runFolder)
   const groups = runsByEndpoint(summary)
   const { endpoint, ccEndpoint, arms } = chooseArms(groups, { file, runFolder, options })
-  const byStep = await readStepRecords(join(dirname(file), summary.recordsFile), new Set(arms.map((a) => a.label)), { runFolder, file, recordsFile: summary.recordsFile })
+  const byStep = await readStepRecords(join(dirname(file), summary.recordsFile), new Set(arms.map((a) => a.label)), {
+    runFolder,
+    file,
+    recordsFile: summary.recordsFile,
+  })
 
   const notes: string[] = []
   const points: OperatingPoint[] = []
@@ -132,8 +140,19 @@ export async function readMeasuredSweep(runFolder: string, options: ReadSweepOpt
       points.push(withScrapes(point, scrapes.get(`${arm.label}\u0000${point.step}`) ?? []))
     }
   }
-  if (scrapes.size > 0) notes.push(`${SERVER_METRICS_FILE}: the server's running requests (vllm:num_requests_running) at each scrape are compared with the simulation's at the same moments`)
-  return { runFolder, runId: summary.runId, endpoint, ...(ccEndpoint !== undefined ? { ccEndpoint } : {}), model: groups.get(endpoint)?.[0]?.endpoint.model ?? '', points, notes }
+  if (scrapes.size > 0)
+    notes.push(
+      `${SERVER_METRICS_FILE}: the server's running requests (vllm:num_requests_running) at each scrape are compared with the simulation's at the same moments`,
+    )
+  return {
+    runFolder,
+    runId: summary.runId,
+    endpoint,
+    ...(ccEndpoint !== undefined ? { ccEndpoint } : {}),
+    model: groups.get(endpoint)?.[0]?.endpoint.model ?? '',
+    points,
+    notes,
+  }
 }
 
 /** Where a sweep is read from, for the messages: the run folder and its summary file. */
@@ -157,14 +176,24 @@ function chooseArms(
   let endpoint = options.endpoint !== undefined ? known('--endpoint', options.endpoint) : undefined
   if (endpoint === undefined) {
     const others = labels.filter((label) => label !== ccEndpoint)
-    if (others.length !== 1) throw new UserError(`--from ${runFolder}: the run measured ${others.length === 0 ? 'no other endpoint' : `several endpoints (${others.join(', ')})`}; choose one with --endpoint`)
+    if (others.length !== 1)
+      throw new UserError(
+        `--from ${runFolder}: the run measured ` +
+          `${others.length === 0 ? 'no other endpoint' : `several endpoints (${others.join(', ')})`}; choose one with --endpoint`,
+      )
     endpoint = others[0] as string
   }
   if (endpoint === ccEndpoint) throw new UserError(`--cc-endpoint ${ccEndpoint}: the same endpoint as --endpoint; give the CC-on arm`)
-  const arms = [{ label: endpoint, confidential: ccEndpoint === undefined && options.confidential === true }, ...(ccEndpoint !== undefined ? [{ label: ccEndpoint, confidential: true }] : [])]
+  const arms = [
+    { label: endpoint, confidential: ccEndpoint === undefined && options.confidential === true },
+    ...(ccEndpoint !== undefined ? [{ label: ccEndpoint, confidential: true }] : []),
+  ]
   for (const arm of arms) {
     const count = groups.get(arm.label)?.length ?? 0
-    if (count < 2) throw new UserError(`--from ${runFolder}: endpoint "${arm.label}" has ${count} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`)
+    if (count < 2)
+      throw new UserError(
+        `--from ${runFolder}: endpoint "${arm.label}" has ${count} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`,
+      )
   }
   return { endpoint, ccEndpoint, arms }
 }
@@ -184,7 +213,8 @@ async function readStepRecords(
       byStep.set(key, list)
     }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`--from ${source.runFolder}: no ${source.recordsFile} beside ${source.file}; the fit replays each request's lengths`)
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(`--from ${source.runFolder}: no ${source.recordsFile} beside ${source.file}; the fit replays each request's lengths`)
     throw error
   }
   return byStep
@@ -193,7 +223,11 @@ async function readStepRecords(
 /** The point with the server's running requests at its /metrics scrapes, where the run kept them. */
 function withScrapes(point: OperatingPoint, scraped: ReadonlyArray<{ atMs: number; running: number }>): OperatingPoint {
   if (scraped.length === 0) return point
-  return { ...point, scrapeAtMs: scraped.map((s) => s.atMs), measured: { ...point.measured, meanRunning: scraped.reduce((sum, s) => sum + s.running, 0) / scraped.length } }
+  return {
+    ...point,
+    scrapeAtMs: scraped.map((s) => s.atMs),
+    measured: { ...point.measured, meanRunning: scraped.reduce((sum, s) => sum + s.running, 0) / scraped.length },
+  }
 }
 
 /** One arm of a sweep, as armPoints reads it. */
@@ -218,7 +252,10 @@ function keepsStep(run: RunSummary, arm: ArmSource): boolean {
     return true
   }
   // The client's self-check says its figures are the load machine's, not the server's.
-  arm.notes.push(`${arm.prefix}${run.stepLabel}: left out of the fit: the client's self-check says ${run.client.verdict} (${reasons}), so its figures are the load machine's, not the server's`)
+  arm.notes.push(
+    `${arm.prefix}${run.stepLabel}: left out of the fit: ` +
+      `the client's self-check says ${run.client.verdict} (${reasons}), so its figures are the load machine's, not the server's`,
+  )
   return false
 }
 
@@ -251,15 +288,20 @@ function stepPoint(run: RunSummary, arm: ArmSource, highestRate: number): Operat
   const records = arm.recordsOf(run.step).sort((a, b) => a.id - b.id)
   const ok = records.filter((r) => r.ok && r.inputTokens !== null)
   const label = `${arm.prefix}${run.stepLabel}`
-  if (ok.length === 0) throw new UserError(`--from ${runFolder}: step "${label}" has no successful request with a server-counted prompt length in ${arm.recordsFile}`)
+  if (ok.length === 0)
+    throw new UserError(`--from ${runFolder}: step "${label}" has no successful request with a server-counted prompt length in ${arm.recordsFile}`)
   if (ok.length < records.length) notes.push(`${label}: ${records.length - ok.length} of ${records.length} requests failed; their load is not replayed`)
-  if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined) throw new UserError(`--from ${runFolder}: step "${label}" has no TTFT in summary.json`)
+  if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined)
+    throw new UserError(`--from ${runFolder}: step "${label}" has no TTFT in summary.json`)
   const lengths = ok.map((r) => ({ inputTokens: r.inputTokens as number, outputTokens: r.outputTokens }))
   const medianInputTokens = median(lengths.map((l) => l.inputTokens))
   const medianContextTokens = median(lengths.map((l) => contextOf(l.inputTokens, l.outputTokens)))
   const requested = run.requested
   const measuredRequests = Math.max(requested.requests ?? 0, records.length)
-  if (measuredRequests > options.maxRequestsPerPoint) notes.push(`${label}: simulated its first ${options.maxRequestsPerPoint} of ${measuredRequests} requests (--max-requests), compared with the whole step's figures`)
+  if (measuredRequests > options.maxRequestsPerPoint)
+    notes.push(
+      `${label}: simulated its first ${options.maxRequestsPerPoint} of ${measuredRequests} requests (--max-requests), compared with the whole step's figures`,
+    )
   return {
     step: run.step,
     label,
@@ -285,7 +327,8 @@ function armPoints(runs: readonly RunSummary[], arm: ArmSource): OperatingPoint[
   for (const run of runs) if (keepsStep(run, arm)) points.push(stepPoint(run, arm, highestRate))
   if (points.length < 2) {
     throw new UserError(
-      `--from ${arm.runFolder}: ${arm.prefix === '' ? 'the endpoint' : arm.prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly (the others are client-bound); ` +
+      `--from ${arm.runFolder}: ${arm.prefix === '' ? 'the endpoint' : arm.prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly ` +
+        '(the others are client-bound); ' +
         'a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers), or keep them with --include-client-bound',
     )
   }

@@ -62,7 +62,11 @@ export function median(values: number[]): number {
 export const contextOf = (inputTokens: number, outputTokens: number): number => inputTokens + outputTokens / 2
 
 /** The per-length group means of successful records, split at the point's medians. */
-function groupFigures(records: readonly RequestRecord[], medianInputTokens: number, medianContextTokens: number): Pick<PointFigures, 'ttftShortMs' | 'ttftLongMs' | 'tpotShortMs' | 'tpotLongMs'> {
+function groupFigures(
+  records: readonly RequestRecord[],
+  medianInputTokens: number,
+  medianContextTokens: number,
+): Pick<PointFigures, 'ttftShortMs' | 'ttftLongMs' | 'tpotShortMs' | 'tpotLongMs'> {
   const ttft: [number[], number[]] = [[], []]
   const tpot: [number[], number[]] = [[], []]
   for (const record of records) {

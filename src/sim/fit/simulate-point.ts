@@ -103,7 +103,11 @@ export function pointResiduals(simulated: PointFigures, measured: PointFigures, 
   }
   for (const figure of BATCH_OF_ONE_FIGURES) {
     const measuredValue = measured[figure]
-    residuals.push(batchOfOne && measuredValue !== null && measuredValue > 0 ? (BATCH_OF_ONE_WEIGHTS[figure] as number) * (relativeError(simulated[figure], measuredValue) ?? 1) : 0)
+    residuals.push(
+      batchOfOne && measuredValue !== null && measuredValue > 0
+        ? (BATCH_OF_ONE_WEIGHTS[figure] as number) * (relativeError(simulated[figure], measuredValue) ?? 1)
+        : 0,
+    )
   }
   return residuals
 }
