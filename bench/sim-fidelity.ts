@@ -9,7 +9,7 @@
  *   npm run build && node dist/bench/sim-fidelity.js [--streams 2000] [--itl-ms 50] [--duration 20] [--write]
  */
 import { performance } from 'node:perf_hooks'
-import { loadProfile } from '../src/sim/engine/profile.js'
+import { loadProfile } from '../src/io/schema/sim-profile.js'
 import { runVirtual } from '../src/sim/virtual.js'
 import { loadWorkload } from '../src/sim/workload.js'
 import {

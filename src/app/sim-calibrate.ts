@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { type CalibrationCheck, runCalibrationCheck } from '../sim/calibration/check.js'
 import { CALIBRATION_DIR, loadCalibrationSet } from '../sim/calibration/set.js'
 import { type ProfileWrite, writeCalibrationBlocks } from '../sim/calibration/write-profiles.js'
-import { PROFILE_DIR, listProfiles, loadProfile } from '../sim/engine/profile.js'
+import { PROFILE_DIR, listProfiles, loadProfile } from '../io/schema/sim-profile.js'
 
 export interface SimCalibrateOptions {
   /** Only this profile (a shipped name or a file); every shipped profile otherwise. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import YAML from 'yaml'
 import { writeFileAtomic } from '../io/output/files.js'
-import { listProfiles, loadProfile } from '../sim/engine/profile.js'
+import { listProfiles, loadProfile } from '../io/schema/sim-profile.js'
 import { type FitResult, fitProfile } from '../sim/fit/fit.js'
 import { readMeasuredSweep } from '../sim/fit/operating-points.js'
 import { OptionError } from './errors.js'

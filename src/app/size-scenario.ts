@@ -2,7 +2,7 @@ import { loadCatalog } from '../pricing/catalog.js'
 import { type CapacitySource, type GpuHourPrice, type SizeOptions, gpuHourPriceFromCatalog, runsByEndpoint } from '../sizing/run.js'
 import type { Scenario, SizeStep } from '../io/schema/scenario.js'
 import type { BenchSummary } from '../io/schema/summary.js'
-import { loadProfile } from '../sim/engine/profile.js'
+import { loadProfile } from '../io/schema/sim-profile.js'
 import { UserError } from '../util/errors.js'
 import type { SizingPolicy } from '../sizing/policy.js'
 

@@ -2,7 +2,7 @@ import { type SizeOptions, runSizing } from '../sizing/run.js'
 import { sizingPolicyOf } from './size-scenario.js'
 import type { Inventory, InventoryWorkload } from '../io/schema/inventory.js'
 import type { SizeStep } from '../io/schema/scenario.js'
-import { loadProfile } from '../sim/engine/profile.js'
+import { loadProfile } from '../io/schema/sim-profile.js'
 import { UserError } from '../util/errors.js'
 import type { StopCheck } from '../util/interrupt.js'
 

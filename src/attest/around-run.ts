@@ -1,9 +1,8 @@
 import { join } from 'node:path'
 import { createControlClient } from '../client/endpoint.js'
 import type { PreparedEndpoint } from '../client/endpoint.js'
-import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
+import { ATTESTATION_LEVELS, type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
 import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
-import { ATTESTATION_LEVELS } from './levels.js'
 
 /**
  * Evidence before and after a run, for every endpoint of it: `before()` as the run starts,
@@ -19,7 +18,15 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       prepared.map(async ({ endpoint, model }) => {
         const dispatcher = createControlClient(endpoint, { connectTimeoutMs: 10_000 })
         try {
-          const inputs: AttestEndpointInputs = { endpoint, dispatcher, model, config: endpoint.config.attest, phase, evidenceDir: join(outDir, 'attestation'), where }
+          const inputs: AttestEndpointInputs = {
+            endpoint,
+            dispatcher,
+            model,
+            config: endpoint.config.attest,
+            phase,
+            evidenceDir: join(outDir, 'attestation'),
+            where,
+          }
           return await attestEndpoint(inputs)
         } finally {
           await dispatcher.close()
@@ -32,7 +39,11 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       if (!attesting) return
       for (const record of await take('before')) {
         before.set(record.endpoint, record)
-        if (record.source !== null) log(`attestation ${record.endpoint} before the run: ${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`)
+        if (record.source !== null)
+          log(
+            `attestation ${record.endpoint} before the run: ` +
+              `${record.level} (${record.verdict})${record.roundTripMs !== null ? `, ${record.roundTripMs.toFixed(1)} ms` : ''}`,
+          )
       }
     },
     async after(): Promise<AttestationRun | undefined> {
@@ -42,21 +53,33 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
       for (const later of await take('after')) {
         const earlier = before.get(later.endpoint) as AttestationRecord
         records.push(earlier, later)
-        const swapReason = swapBetween(earlier, later)
-        const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
-        const verdict = earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
-        endpoints.push({
-          endpoint: later.endpoint,
-          // Evidence from two machines supports neither: at most what the scenario claims.
-          level: swapReason ? (endpoint(later.endpoint)?.config.attest?.claimed ? 'claimed' : 'none') : level,
-          verdict,
-          swapped: swapReason !== null,
-          swapReason,
-          roundTripMs: [earlier.roundTripMs, later.roundTripMs].filter((ms): ms is number => ms !== null),
-        })
-        if (later.source !== null) log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
+        const runLevel = levelForRun(earlier, later, Boolean(endpoint(later.endpoint)?.config.attest?.claimed))
+        endpoints.push(runLevel)
+        const swapReason = runLevel.swapReason
+        if (later.source !== null)
+          log(`attestation ${later.endpoint} after the run: ${later.level} (${later.verdict})${swapReason ? ` — SWAPPED: ${swapReason}` : ''}`)
       }
       return attestationRunSchema.parse({ records, endpoints })
     },
+  }
+}
+
+/**
+ * An endpoint's level and verdict for the whole run from its records before and after: the lower
+ * level of the two, and `verified` only when both were. Evidence from two machines (a swap)
+ * supports neither: at most what the scenario claims.
+ */
+function levelForRun(earlier: AttestationRecord, later: AttestationRecord, claimed: boolean): AttestationRun['endpoints'][number] {
+  const swapReason = swapBetween(earlier, later)
+  const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
+  const verdict =
+    earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict
+  return {
+    endpoint: later.endpoint,
+    level: swapReason ? (claimed ? 'claimed' : 'none') : level,
+    verdict,
+    swapped: swapReason !== null,
+    swapReason,
+    roundTripMs: [earlier.roundTripMs, later.roundTripMs].filter((ms): ms is number => ms !== null),
   }
 }

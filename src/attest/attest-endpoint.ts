@@ -32,7 +32,19 @@ export interface AttestEndpointInputs {
 export async function attestEndpoint(inputs: AttestEndpointInputs): Promise<AttestationRecord> {
   const { endpoint, config } = inputs
   if (!config) {
-    return buildAttestationRecord({ endpoint: endpoint.label, ...(inputs.phase ? { phase: inputs.phase } : {}), source: null, nonce: null, fetchedAt: null, roundTripMs: null, evidenceHashes: {}, notes: [], claimed: false, nonceFresh: false, results: [] })
+    return buildAttestationRecord({
+      endpoint: endpoint.label,
+      ...(inputs.phase ? { phase: inputs.phase } : {}),
+      source: null,
+      nonce: null,
+      fetchedAt: null,
+      roundTripMs: null,
+      evidenceHashes: {},
+      notes: [],
+      claimed: false,
+      nonceFresh: false,
+      results: [],
+    })
   }
   const nonce = freshNonce()
   let evidence: CollectedEvidence
@@ -84,12 +96,17 @@ export function swapBetween(before: AttestationRecord, after: AttestationRecord)
   const measurementsBefore = [...before.measurements].sort().join(',')
   const measurementsAfter = [...after.measurements].sort().join(',')
   if (before.measurements.length > 0 && after.measurements.length > 0 && measurementsBefore !== measurementsAfter) {
-    return `${after.endpoint}: the launch measurement changed during the run (${before.measurements[0]?.slice(0, 16)}… → ${after.measurements[0]?.slice(0, 16)}…)`
+    return (
+      `${after.endpoint}: the launch measurement changed during the run ` +
+      `(${before.measurements[0]?.slice(0, 16)}… → ${after.measurements[0]?.slice(0, 16)}…)`
+    )
   }
   for (const [kind, fingerprint] of Object.entries(before.keyFingerprints)) {
     const later = after.keyFingerprints[kind as keyof typeof after.keyFingerprints]
-    if (later !== undefined && later !== fingerprint) return `${after.endpoint}: the ${kind} signing key changed during the run (${fingerprint.slice(0, 16)}… → ${later.slice(0, 16)}…)`
+    if (later !== undefined && later !== fingerprint)
+      return `${after.endpoint}: the ${kind} signing key changed during the run (${fingerprint.slice(0, 16)}… → ${later.slice(0, 16)}…)`
   }
-  if (before.level !== 'none' && before.verdict !== 'no-evidence' && after.verdict === 'no-evidence') return `${after.endpoint}: evidence before the run, none after it`
+  if (before.level !== 'none' && before.verdict !== 'no-evidence' && after.verdict === 'no-evidence')
+    return `${after.endpoint}: evidence before the run, none after it`
   return null
 }

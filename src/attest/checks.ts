@@ -1,4 +1,5 @@
-import type { Check, CheckName, EvidenceKind, VerificationResult } from './evidence-types.js'
+import type { CheckName, EvidenceKind } from '../io/schema/attestation.js'
+import type { Check, VerificationResult } from './evidence-types.js'
 
 /** A check that ran and passed. */
 export const passed = (evidence: EvidenceKind, name: CheckName, detail: string): Check => ({ evidence, name, ok: true, detail })

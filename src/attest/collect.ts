@@ -52,7 +52,18 @@ function withHashes(evidence: Omit<CollectedEvidence, 'hashes'>): CollectedEvide
 }
 
 const empty = (source: AttestConfig['source'], nonce: string, note: string): CollectedEvidence =>
-  withHashes({ source, nonce, fetchedAt: new Date().toISOString(), roundTripMs: null, snpReport: null, vcekCert: null, nvidiaToken: null, nvidiaEvidence: null, tdxQuote: null, notes: [note] })
+  withHashes({
+    source,
+    nonce,
+    fetchedAt: new Date().toISOString(),
+    roundTripMs: null,
+    snpReport: null,
+    vcekCert: null,
+    nvidiaToken: null,
+    nvidiaEvidence: null,
+    tdxQuote: null,
+    notes: [note],
+  })
 
 /**
  * Asks an endpoint's attestation API for evidence bound to `nonce` (the pattern of attested
@@ -74,14 +85,23 @@ export async function collectFromApi(
   let status: number
   let text: string
   try {
-    const response = await requestBounded(dispatcher, { origin: endpoint.origin, path: `${endpoint.basePath}/v1/attestation/report?${query}`, method: 'GET', headers }, { deadlineMs: timeoutMs, maxBytes })
+    const response = await requestBounded(
+      dispatcher,
+      { origin: endpoint.origin, path: `${endpoint.basePath}/v1/attestation/report?${query}`, method: 'GET', headers },
+      { deadlineMs: timeoutMs, maxBytes },
+    )
     status = response.statusCode
     text = response.text
   } catch (error) {
     return empty('api', nonce, `${endpoint.label}: the attestation request failed (${redactSecrets((error as Error).message, endpoint)})`)
   }
   const roundTripMs = performance.now() - started
-  if (status === 404) return empty('api', nonce, `${endpoint.label}: serves no attestation report (GET /v1/attestation/report: 404); plain vLLM on a confidential VM exposes none`)
+  if (status === 404)
+    return empty(
+      'api',
+      nonce,
+      `${endpoint.label}: serves no attestation report (GET /v1/attestation/report: 404); plain vLLM on a confidential VM exposes none`,
+    )
   if (status !== 200) return empty('api', nonce, `${endpoint.label}: the attestation report answered HTTP ${status}`)
   let body: AttestationReportBody
   try {
@@ -142,7 +162,18 @@ export async function collectFromCli(tool: 'snpguest' | 'nvattest', nonce: strin
   }
   if (result.exitCode !== 0) return empty(tool, nonce, `${tool} exited ${result.exitCode}: ${String(result.stderr).split('\n')[0] ?? ''}`)
   const roundTripMs = performance.now() - started
-  const base = { source: tool, nonce, fetchedAt: new Date().toISOString(), roundTripMs, snpReport: null, vcekCert: null, nvidiaToken: null, nvidiaEvidence: null, tdxQuote: null, notes: [] }
+  const base = {
+    source: tool,
+    nonce,
+    fetchedAt: new Date().toISOString(),
+    roundTripMs,
+    snpReport: null,
+    vcekCert: null,
+    nvidiaToken: null,
+    nvidiaEvidence: null,
+    tdxQuote: null,
+    notes: [],
+  }
   if (tool === 'snpguest') return withHashes({ ...base, snpReport: readFileSync(reportFile) })
   return withHashes({ ...base, nvidiaEvidence: String(result.stdout) })
 }

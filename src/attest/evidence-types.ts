@@ -5,9 +5,6 @@
  */
 import type { CheckName, EvidenceKind } from '../io/schema/attestation.js'
 
-/** Moved to src/io/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
-export { CHECK_NAMES, type CheckName, EVIDENCE_KINDS, type EvidenceKind, VERDICTS, type Verdict } from '../io/schema/attestation.js'
-
 export interface Check {
   evidence: EvidenceKind
   name: CheckName

@@ -2,9 +2,6 @@ import { describeCheck } from './checks.js'
 import type { VerificationResult } from './evidence-types.js'
 import type { AttestationLevel } from '../io/schema/attestation.js'
 
-/** Moved to src/io/schema/attestation.ts (the record's schema needs them; schema may not import attest). */
-export { ATTESTATION_LEVELS, type AttestationLevel } from '../io/schema/attestation.js'
-
 export interface LevelInputs {
   /** The scenario says the endpoint is confidential (attest.claimed). */
   claimed: boolean
@@ -40,7 +37,9 @@ export function assessLevel(inputs: LevelInputs): LevelAssessment {
   if (!inputs.nonceFresh) return fallback(inputs.claimed, 'the evidence was not obtained for a fresh nonce (it may be a replay)')
   const verified =
     inputs.results.length > 0 &&
-    inputs.results.every((result) => result.ok && result.checks.some((check) => check.name === 'trust-anchor') && result.checks.some((check) => check.name === 'nonce-binding'))
+    inputs.results.every(
+      (result) => result.ok && result.checks.some((check) => check.name === 'trust-anchor') && result.checks.some((check) => check.name === 'nonce-binding'),
+    )
   if (verified) return { level: 'verified', reason: `${inputs.results.map((result) => result.evidence).join(', ')}: every check passed` }
   const unverified = checks.find((check) => !check.ok)
   return {

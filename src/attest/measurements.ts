@@ -1,5 +1,6 @@
 import { failed, passed, skipped } from './checks.js'
-import type { Check, EvidenceKind } from './evidence-types.js'
+import type { EvidenceKind } from '../io/schema/attestation.js'
+import type { Check } from './evidence-types.js'
 
 /** Lower-case hex without a `0x` prefix, whitespace or colons: how measurements are compared and stored. */
 export const normalizeHex = (value: string): string => value.trim().replace(/^0x/i, '').replace(/[\s:]/g, '').toLowerCase()
@@ -11,7 +12,8 @@ export const normalizeHex = (value: string): string => value.trim().replace(/^0x
  */
 export function checkMeasurementAllowList(evidence: EvidenceKind, label: string, measurement: string, allowed: readonly string[]): Check {
   const value = normalizeHex(measurement)
-  if (allowed.length === 0) return skipped(evidence, 'measurement-allow-list', `no allowed measurements given (attest.allowedMeasurements): ${label} ${value} is not pinned`)
+  if (allowed.length === 0)
+    return skipped(evidence, 'measurement-allow-list', `no allowed measurements given (attest.allowedMeasurements): ${label} ${value} is not pinned`)
   return allowed.some((entry) => normalizeHex(entry) === value)
     ? passed(evidence, 'measurement-allow-list', `${label} ${value} is on the allow-list`)
     : failed(evidence, 'measurement-allow-list', `${label} ${value} is not on the allow-list (${allowed.length} allowed)`)

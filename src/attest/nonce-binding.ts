@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { UserError } from '../util/errors.js'
 import { failed, passed } from './checks.js'
-import type { Check, EvidenceKind } from './evidence-types.js'
+import type { EvidenceKind } from '../io/schema/attestation.js'
+import type { Check } from './evidence-types.js'
 
 /**
  * How a nonce is placed in the 64 bytes of report data of an SNP report or a TDX quote.
@@ -14,10 +15,10 @@ import type { Check, EvidenceKind } from './evidence-types.js'
  */
 export type NonceBinding = 'sha512' | 'raw'
 
-export const REPORT_DATA_BYTES = 64
+const REPORT_DATA_BYTES = 64
 
 /** The nonce's bytes (it is hex); a UserError for anything else. */
-export function nonceBytes(nonce: string): Buffer {
+function nonceBytes(nonce: string): Buffer {
   if (nonce.length === 0 || nonce.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(nonce)) {
     throw new UserError(`attestation nonce must be an even number of hex digits, got ${JSON.stringify(nonce.slice(0, 80))}`)
   }
@@ -43,13 +44,7 @@ export function reportDataFor(nonce: string, binding: NonceBinding = 'sha512', r
 }
 
 /** Checks that `reportData` (64 bytes from the signed evidence) binds `nonce`: the nonce-binding check. */
-export function checkReportDataBinding(
-  evidence: EvidenceKind,
-  reportData: Buffer,
-  nonce: string,
-  binding: NonceBinding = 'sha512',
-  rawNonceOffset = 0,
-): Check {
+export function checkReportDataBinding(evidence: EvidenceKind, reportData: Buffer, nonce: string, binding: NonceBinding = 'sha512', rawNonceOffset = 0): Check {
   let bytes: Buffer
   try {
     bytes = nonceBytes(nonce)
@@ -65,5 +60,9 @@ export function checkReportDataBinding(
   const slice = reportData.subarray(rawNonceOffset, rawNonceOffset + bytes.length)
   return slice.length === bytes.length && timingSafeEqual(slice, bytes)
     ? passed(evidence, 'nonce-binding', `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) = nonce`)
-    : failed(evidence, 'nonce-binding', `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) is not the nonce sent (found ${slice.toString('hex').slice(0, 32)}…)`)
+    : failed(
+        evidence,
+        'nonce-binding',
+        `report_data[${rawNonceOffset}..${rawNonceOffset + bytes.length}) is not the nonce sent (found ${slice.toString('hex').slice(0, 32)}…)`,
+      )
 }

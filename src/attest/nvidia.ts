@@ -1,4 +1,15 @@
-import { type JSONWebKeySet, type JWK, SignJWT, calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, importJWK } from 'jose'
+import {
+  type JSONWebKeySet,
+  type JWK,
+  SignJWT,
+  calculateJwkThumbprint,
+  compactVerify,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  importJWK,
+} from 'jose'
 import { failed, passed, resultOf, skipped } from './checks.js'
 import type { Check, VerificationResult } from './evidence-types.js'
 
@@ -25,7 +36,7 @@ export interface NvidiaVerifyOptions {
 }
 
 /** The token to verify: a compact JWT as it is, or the overall JWT of NRAS's `[["JWT", token], {GPU-0: token}]`. */
-export function overallNvidiaToken(token: string): { jwt: string; detachedTokens: number } {
+function overallNvidiaToken(token: string): { jwt: string; detachedTokens: number } {
   const text = token.trim()
   if (!text.startsWith('[')) return { jwt: text, detachedTokens: 0 }
   let list: unknown
@@ -51,10 +62,12 @@ function validityCheck(payload: Record<string, unknown>, now: Date, toleranceSec
   const nowSeconds = Math.floor(now.getTime() / 1000)
   const { exp, nbf } = payload
   if (typeof exp !== 'number') return failed('nvidia', 'validity', 'the token has no exp claim')
-  if (nowSeconds > exp + toleranceSeconds) return failed('nvidia', 'validity', `the token expired ${new Date(exp * 1000).toISOString()} (checked at ${now.toISOString()})`)
+  if (nowSeconds > exp + toleranceSeconds)
+    return failed('nvidia', 'validity', `the token expired ${new Date(exp * 1000).toISOString()} (checked at ${now.toISOString()})`)
   if (nbf !== undefined) {
     if (typeof nbf !== 'number') return failed('nvidia', 'validity', 'the nbf claim is not a number')
-    if (nowSeconds + toleranceSeconds < nbf) return failed('nvidia', 'validity', `the token is not valid before ${new Date(nbf * 1000).toISOString()} (checked at ${now.toISOString()})`)
+    if (nowSeconds + toleranceSeconds < nbf)
+      return failed('nvidia', 'validity', `the token is not valid before ${new Date(nbf * 1000).toISOString()} (checked at ${now.toISOString()})`)
   }
   return passed('nvidia', 'validity', `valid at ${now.toISOString()} (exp ${new Date(exp * 1000).toISOString()})`)
 }
@@ -62,7 +75,9 @@ function validityCheck(payload: Record<string, unknown>, now: Date, toleranceSec
 function claimsAllowListCheck(payload: Record<string, unknown>, expected: Record<string, ReadonlyArray<string | number | boolean>>): Check {
   for (const [claim, allowed] of Object.entries(expected)) {
     const value = payload[claim]
-    const matches = allowed.some((entry) => (typeof entry === 'string' && typeof value === 'string' ? entry.toLowerCase() === value.toLowerCase() : entry === value))
+    const matches = allowed.some((entry) =>
+      typeof entry === 'string' && typeof value === 'string' ? entry.toLowerCase() === value.toLowerCase() : entry === value,
+    )
     if (!matches) return failed('nvidia', 'claims-allow-list', `${claim} is ${JSON.stringify(value) ?? 'absent'}, not one of ${JSON.stringify(allowed)}`)
   }
   return passed('nvidia', 'claims-allow-list', `${Object.keys(expected).join(', ')} have allowed values`)
@@ -88,33 +103,16 @@ export async function verifyNvidiaToken(token: string, options: NvidiaVerifyOpti
   } catch (error) {
     return resultOf('nvidia', [failed('nvidia', 'report-format', `not an attestation token: ${(error as Error).message}`)], empty)
   }
-  const checks: Check[] = [passed('nvidia', 'report-format', `JWT signed ${algorithm}${detachedTokens > 0 ? `, with ${detachedTokens} detached GPU token(s) (recorded, not verified)` : ''}`)]
+  const checks: Check[] = [
+    passed(
+      'nvidia',
+      'report-format',
+      `JWT signed ${algorithm}${detachedTokens > 0 ? `, with ${detachedTokens} detached GPU token(s) (recorded, not verified)` : ''}`,
+    ),
+  ]
 
-  let keyFingerprint: string | null = null
-  if (!options.jwks) {
-    checks.push(skipped('nvidia', 'signature', 'no JWKS to check the signature with'))
-    checks.push(skipped('nvidia', 'trust-anchor', 'no JWKS supplied (attest.trust.nvidiaJwks)'))
-  } else {
-    const keyCount = options.jwks.keys.length
-    try {
-      const verified = await compactVerify(jwt, createLocalJWKSet(options.jwks), { algorithms: options.algorithms ?? ['ES384'] })
-      const jwk = await exportJWK(verified.key)
-      keyFingerprint = base64UrlToHex(await calculateJwkThumbprint(jwk, 'sha256'))
-      const kid = verified.protectedHeader.kid
-      checks.push(passed('nvidia', 'signature', `${verified.protectedHeader.alg} signature verifies with ${kid ? `key ${kid}` : 'a key'} of the JWKS`))
-      checks.push(passed('nvidia', 'trust-anchor', `the signing key is in the supplied JWKS (${keyCount} key(s))`))
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? ''
-      if (code === 'ERR_JWKS_NO_MATCHING_KEY') {
-        checks.push(failed('nvidia', 'signature', 'no key in the JWKS matches the token (kid, alg)'))
-        checks.push(failed('nvidia', 'trust-anchor', `the token was not signed by a key of the supplied JWKS (${keyCount} key(s))`))
-      } else {
-        const detail = code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'the token signature does not verify' : `the token signature cannot be checked (${(error as Error).message})`
-        checks.push(failed('nvidia', 'signature', detail))
-        checks.push(passed('nvidia', 'trust-anchor', `JWKS supplied (${keyCount} key(s))`))
-      }
-    }
-  }
+  const { checks: signatureChecks, keyFingerprint } = await signatureChecksOf(jwt, options)
+  checks.push(...signatureChecks)
 
   checks.push(validityCheck(payload, now, options.clockToleranceSeconds ?? 0))
   const eatNonce = payload.eat_nonce
@@ -132,6 +130,40 @@ export async function verifyNvidiaToken(token: string, options: NvidiaVerifyOpti
   if (options.expectedClaims && Object.keys(options.expectedClaims).length > 0) checks.push(claimsAllowListCheck(payload, options.expectedClaims))
 
   return resultOf('nvidia', checks, { claims: jsonSafe(payload), measurements: [], keyFingerprint })
+}
+
+/** The signature and trust-anchor checks of a token against the supplied JWKS, and the signing key's fingerprint. */
+async function signatureChecksOf(jwt: string, options: NvidiaVerifyOptions): Promise<{ checks: Check[]; keyFingerprint: string | null }> {
+  const checks: Check[] = []
+  if (!options.jwks) {
+    checks.push(skipped('nvidia', 'signature', 'no JWKS to check the signature with'))
+    checks.push(skipped('nvidia', 'trust-anchor', 'no JWKS supplied (attest.trust.nvidiaJwks)'))
+    return { checks, keyFingerprint: null }
+  }
+  const keyCount = options.jwks.keys.length
+  try {
+    const verified = await compactVerify(jwt, createLocalJWKSet(options.jwks), { algorithms: options.algorithms ?? ['ES384'] })
+    const jwk = await exportJWK(verified.key)
+    const keyFingerprint = base64UrlToHex(await calculateJwkThumbprint(jwk, 'sha256'))
+    const kid = verified.protectedHeader.kid
+    checks.push(passed('nvidia', 'signature', `${verified.protectedHeader.alg} signature verifies with ${kid ? `key ${kid}` : 'a key'} of the JWKS`))
+    checks.push(passed('nvidia', 'trust-anchor', `the signing key is in the supplied JWKS (${keyCount} key(s))`))
+    return { checks, keyFingerprint }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? ''
+    if (code === 'ERR_JWKS_NO_MATCHING_KEY') {
+      checks.push(failed('nvidia', 'signature', 'no key in the JWKS matches the token (kid, alg)'))
+      checks.push(failed('nvidia', 'trust-anchor', `the token was not signed by a key of the supplied JWKS (${keyCount} key(s))`))
+    } else {
+      const detail =
+        code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
+          ? 'the token signature does not verify'
+          : `the token signature cannot be checked (${(error as Error).message})`
+      checks.push(failed('nvidia', 'signature', detail))
+      checks.push(passed('nvidia', 'trust-anchor', `JWKS supplied (${keyCount} key(s))`))
+    }
+    return { checks, keyFingerprint: null }
+  }
 }
 
 /** The JWS algorithm for an EC JWK's curve. */

@@ -1,5 +1,5 @@
-import type { AttestationRecord } from '../io/schema/attestation.js'
-import type { EvidenceKind, VerificationResult } from './evidence-types.js'
+import type { AttestationRecord, EvidenceKind } from '../io/schema/attestation.js'
+import type { VerificationResult } from './evidence-types.js'
 import { assessLevel } from './levels.js'
 import { verdictOf } from './verify.js'
 

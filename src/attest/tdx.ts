@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { type Collateral, Quote, QuoteVerifier, type TDReport10, type TcbStatus, constants } from '@phala/dcap-qvl'
 import { z } from 'zod'
 import { failed, passed, resultOf, skipped } from './checks.js'
-import type { Check, CheckName, VerificationResult } from './evidence-types.js'
+import type { CheckName } from '../io/schema/attestation.js'
+import type { Check, VerificationResult } from './evidence-types.js'
 import { checkMeasurementAllowList } from './measurements.js'
 import { type NonceBinding, checkReportDataBinding } from './nonce-binding.js'
 
@@ -113,12 +114,16 @@ export interface TdxVerifyOptions {
 
 const DCAP_CHECKS: CheckName[] = ['signature', 'certificate-chain', 'validity', 'tcb-status', 'debug-disabled']
 
+/** @phala/dcap-qvl's messages on the TCB level: TCB info and status, and the QE identity and its fields. */
+const TCB_STATUS_MESSAGE = /TCB status|TCB level|TcbInfo|TCB info|Fmspc|SEPT_VE|Reserved bits|mr service td/i
+const QE_IDENTITY_MESSAGE = /QE Identity|QeIdentity|ISVSVN|MRSIGNER|ISVPRODID|MISCSELECT|ATTRIBUTES mismatch/i
+
 /** Which check a @phala/dcap-qvl error belongs to (it stops at the first problem). */
 function dcapFailureCheck(message: string): CheckName {
   if (/expired|not yet valid|in the future/i.test(message)) return 'validity'
   if (/certificate chain|chain is too short|CaUsedAsEndEntity|revoked|PCK cert/i.test(message) && !/TCB status/i.test(message)) return 'certificate-chain'
   if (/debug/i.test(message)) return 'debug-disabled'
-  if (/TCB status|TCB level|TcbInfo|TCB info|QE Identity|QeIdentity|Fmspc|ISVSVN|MRSIGNER|ISVPRODID|MISCSELECT|ATTRIBUTES mismatch|SEPT_VE|Reserved bits|mr service td/i.test(message)) return 'tcb-status'
+  if (TCB_STATUS_MESSAGE.test(message) || QE_IDENTITY_MESSAGE.test(message)) return 'tcb-status'
   if (/signature|hash mismatch/i.test(message)) return 'signature'
   if (/decode|Unsupported|Invalid tee|version/i.test(message)) return 'report-format'
   return 'certificate-chain'
@@ -142,6 +147,23 @@ export function verifyTdxQuote(quote: Buffer, options: TdxVerifyOptions): Verifi
   checks.push(checkReportDataBinding('tdx', Buffer.from(fields.reportData, 'hex'), options.nonce, options.nonceBinding, options.rawNonceOffset))
   const claims: Record<string, unknown> = { ...fields }
 
+  appraiseWithCollateral(quote, options, now, { checks, claims })
+  checks.push(checkMeasurementAllowList('tdx', 'MRTD', fields.mrTd, options.allowedMeasurements))
+
+  return resultOf('tdx', checks, {
+    claims,
+    measurements: [fields.mrTd, fields.rtmr0, fields.rtmr1, fields.rtmr2, fields.rtmr3],
+    keyFingerprint: createHash('sha256').update(Buffer.from(fields.attestationKey, 'hex')).digest('hex'),
+  })
+}
+
+/**
+ * The trust-anchor check and @phala/dcap-qvl's appraisal against the supplied collateral (skipped
+ * without it), added to `into.checks`; the TCB status and advisories go into `into.claims`. A
+ * failure the appraisal calls a format error replaces the report-format check (checks[0]).
+ */
+function appraiseWithCollateral(quote: Buffer, options: TdxVerifyOptions, now: Date, into: { checks: Check[]; claims: Record<string, unknown> }): void {
+  const { checks, claims } = into
   const rootCaDer = options.rootCaDer ?? constants.TRUSTED_ROOT_CA_DER
   const rootFingerprint = createHash('sha256').update(rootCaDer).digest('hex')
   if (!options.collateral) {
@@ -174,11 +196,4 @@ export function verifyTdxQuote(quote: Buffer, options: TdxVerifyOptions): Verifi
       }
     }
   }
-  checks.push(checkMeasurementAllowList('tdx', 'MRTD', fields.mrTd, options.allowedMeasurements))
-
-  return resultOf('tdx', checks, {
-    claims,
-    measurements: [fields.mrTd, fields.rtmr0, fields.rtmr1, fields.rtmr2, fields.rtmr3],
-    keyFingerprint: createHash('sha256').update(Buffer.from(fields.attestationKey, 'hex')).digest('hex'),
-  })
 }

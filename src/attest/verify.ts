@@ -1,5 +1,6 @@
 import type { TcbStatus } from '@phala/dcap-qvl'
-import { type EvidenceToVerify, type VerificationResult, VERDICTS, type Verdict } from './evidence-types.js'
+import { VERDICTS, type Verdict } from '../io/schema/attestation.js'
+import type { EvidenceToVerify, VerificationResult } from './evidence-types.js'
 import type { NonceBinding } from './nonce-binding.js'
 import { verifyNvidiaToken } from './nvidia.js'
 import { verifySnpReport } from './snp.js'
@@ -43,7 +44,9 @@ export async function verifyEvidence(evidence: EvidenceToVerify, trust: TrustMat
     )
   }
   if (evidence.nvidiaToken) {
-    results.push(await verifyNvidiaToken(evidence.nvidiaToken, { nonce: evidence.nonce, jwks: trust.nvidiaJwks, now, expectedClaims: options.nvidiaExpectedClaims }))
+    results.push(
+      await verifyNvidiaToken(evidence.nvidiaToken, { nonce: evidence.nonce, jwks: trust.nvidiaJwks, now, expectedClaims: options.nvidiaExpectedClaims }),
+    )
   }
   if (evidence.tdxQuote) {
     results.push(
@@ -62,7 +65,7 @@ export async function verifyEvidence(evidence: EvidenceToVerify, trust: TrustMat
 
 export { VERDICTS, type Verdict }
 
-/** The verdict on an endpoint's evidence (see VERDICTS in evidence-types.ts). */
+/** The verdict on an endpoint's evidence (see VERDICTS in src/io/schema/attestation.ts). */
 export function verdictOf(results: readonly VerificationResult[]): Verdict {
   if (results.length === 0) return 'no-evidence'
   const checks = results.flatMap((result) => result.checks)

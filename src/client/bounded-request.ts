@@ -35,7 +35,11 @@ export interface BoundedResponse {
  * two reads, so a server trickling a byte a second, or sending a body that never ends, would hold
  * geopat for ever or fill its memory.
  */
-export async function requestBounded(dispatcher: Dispatcher, request: Omit<Dispatcher.RequestOptions, 'signal'>, bounds: RequestBounds): Promise<BoundedResponse> {
+export async function requestBounded(
+  dispatcher: Dispatcher,
+  request: Omit<Dispatcher.RequestOptions, 'signal'>,
+  bounds: RequestBounds,
+): Promise<BoundedResponse> {
   const controller = new AbortController()
   let failure: BoundedRequestError | undefined
   const giveUp = (error: BoundedRequestError): void => {

@@ -103,7 +103,7 @@ export function createControlClient(endpoint: ResolvedEndpoint, options: { conne
 }
 
 /** The secrets of an endpoint: its API key and every header value the user gave (see src/util/redact.ts). */
-export function endpointSecrets(endpoint: Pick<ResolvedEndpoint, 'apiKey' | 'headers'>): string[] {
+function endpointSecrets(endpoint: Pick<ResolvedEndpoint, 'apiKey' | 'headers'>): string[] {
   return secretList([endpoint.apiKey, ...Object.values(endpoint.headers)])
 }
 

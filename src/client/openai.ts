@@ -33,9 +33,7 @@ export function buildRequestBody(request: GenerationRequest): string {
   const body: Record<string, unknown> = {
     model: request.model,
     stream: true,
-    stream_options: request.continuousUsage
-      ? { include_usage: true, continuous_usage_stats: true }
-      : { include_usage: true },
+    stream_options: request.continuousUsage ? { include_usage: true, continuous_usage_stats: true } : { include_usage: true },
     temperature: 0,
   }
   if (request.api === 'chat') body.messages = request.messages
@@ -103,38 +101,40 @@ export function readChunk(data: string): ChunkReading {
   }
   if (payload.error !== undefined && payload.error !== null) {
     const error = payload.error
-    reading.errorMessage =
-      typeof error === 'string' ? error : typeof error.message === 'string' ? error.message : JSON.stringify(error)
+    reading.errorMessage = typeof error === 'string' ? error : typeof error.message === 'string' ? error.message : JSON.stringify(error)
     return reading
   }
   const choice = Array.isArray(payload.choices) ? payload.choices[0] : undefined
-  if (choice) {
-    const delta = choice.delta
-    if (delta) {
-      if (typeof delta.content === 'string' && delta.content.length > 0) {
-        reading.tokenText = delta.content
-        reading.carriesContent = true
-      }
-      const reasoning = delta.reasoning_content ?? delta.reasoning
-      const hasReasoning = typeof reasoning === 'string' && reasoning.length > 0
-      if (hasReasoning) reading.tokenText += reasoning
-      const hasToolCall = Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
-      reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
-    } else if (typeof choice.text === 'string' && choice.text.length > 0) {
-      reading.tokenText = choice.text
-      reading.carriesContent = true
-      reading.carriesToken = true
-    }
-    // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
-    // records (it could carry an echoed secret, or megabytes).
-    if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
-  }
+  if (choice) readChoice(choice, reading)
   const usage = payload.usage
   if (usage && typeof usage === 'object') {
     if (typeof usage.prompt_tokens === 'number') reading.promptTokens = usage.prompt_tokens
     if (typeof usage.completion_tokens === 'number') reading.completionTokens = usage.completion_tokens
   }
   return reading
+}
+
+/** Reads a chunk's first choice into `reading`: its token (content, reasoning or a tool call, or a completion's text) and finish reason. */
+function readChoice(choice: StreamChoice, reading: ChunkReading): void {
+  const delta = choice.delta
+  if (delta) {
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      reading.tokenText = delta.content
+      reading.carriesContent = true
+    }
+    const reasoning = delta.reasoning_content ?? delta.reasoning
+    const hasReasoning = typeof reasoning === 'string' && reasoning.length > 0
+    if (hasReasoning) reading.tokenText += reasoning
+    const hasToolCall = Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
+    reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
+  } else if (typeof choice.text === 'string' && choice.text.length > 0) {
+    reading.tokenText = choice.text
+    reading.carriesContent = true
+    reading.carriesToken = true
+  }
+  // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
+  // records (it could carry an echoed secret, or megabytes).
+  if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
 }
 
 /**

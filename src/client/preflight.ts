@@ -40,24 +40,18 @@ export async function discoverModel(
   }
 }
 
-async function askForModels(
+/** GET /v1/models within the bounds: its status, content type and body; one line naming the endpoint when it cannot be asked. */
+async function fetchModelList(
   endpoint: ResolvedEndpoint,
   dispatcher: Dispatcher,
-  requestedModel: string | undefined,
   bounds: ModelDiscoveryBounds,
-): Promise<ModelDiscovery> {
+): Promise<{ statusCode: number; contentType: string | undefined; text: string }> {
   const url = `${endpoint.origin}${endpoint.basePath}/v1/models`
   const headers: Record<string, string> = { accept: 'application/json', ...endpoint.headers }
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`
-  const redact = (text: string): string => redactSecrets(text, endpoint)
-  let statusCode: number
-  let contentType: string | undefined
-  let text: string
   try {
     const response = await requestBounded(dispatcher, { origin: endpoint.origin, path: `${endpoint.basePath}/v1/models`, method: 'GET', headers }, bounds)
-    statusCode = response.statusCode
-    contentType = firstHeaderValue(response.headers['content-type'])
-    text = response.text
+    return { statusCode: response.statusCode, contentType: firstHeaderValue(response.headers['content-type']), text: response.text }
   } catch (error) {
     if (error instanceof BoundedRequestError) {
       if (error.reason === 'interrupted') throw new UserError(`${endpoint.label}: interrupted while waiting for GET ${url}`, 130)
@@ -65,17 +59,31 @@ async function askForModels(
       throw new UserError(`${endpoint.label}: GET ${url}: ${error.message}${flag}`)
     }
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code
-    const message = redact((error as Error).message)
+    const message = redactSecrets((error as Error).message, endpoint)
     throw new UserError(`${endpoint.label}: cannot reach ${endpoint.origin} (${[code, message].filter(Boolean).join(': ')})`)
   }
+}
+
+async function askForModels(
+  endpoint: ResolvedEndpoint,
+  dispatcher: Dispatcher,
+  requestedModel: string | undefined,
+  bounds: ModelDiscoveryBounds,
+): Promise<ModelDiscovery> {
+  const url = `${endpoint.origin}${endpoint.basePath}/v1/models`
+  const redact = (text: string): string => redactSecrets(text, endpoint)
+  const { statusCode, contentType, text } = await fetchModelList(endpoint, dispatcher, bounds)
   const isJson = (contentType ?? '').includes('json') || text.trim().startsWith('{')
   if (statusCode === 401 || statusCode === 403) {
-    throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}): check --api-key-env and --header`)
+    throw new UserError(
+      `${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}): check --api-key-env and --header`,
+    )
   }
   if (statusCode !== 200 || !isJson) {
     if (!isJson) {
       throw new UserError(
-        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} (${describeErrorBody(contentType, text, redact)}): not an OpenAI-compatible server`,
+        `${endpoint.label}: GET ${url} answered ${statusCode} ${contentType ?? 'without a content type'} ` +
+          `(${describeErrorBody(contentType, text, redact)}): not an OpenAI-compatible server`,
       )
     }
     if (requestedModel) {
@@ -83,6 +91,11 @@ async function askForModels(
     }
     throw new UserError(`${endpoint.label}: GET ${url} answered ${statusCode} (${describeErrorBody(contentType, text, redact)}); give --model`)
   }
+  return chooseModel(endpoint, url, text, requestedModel)
+}
+
+/** The model to use from a /v1/models list: the one asked for (if listed), or the first. */
+function chooseModel(endpoint: ResolvedEndpoint, url: string, text: string, requestedModel: string | undefined): ModelDiscovery {
   let ids: string[]
   try {
     const parsed = JSON.parse(text) as { data?: Array<{ id?: unknown }> }

@@ -29,7 +29,13 @@ export function parsePrometheusText(text: string): MetricSamples {
  * GET /metrics at the server root (beside /v1), or undefined when the endpoint serves none, or
  * not within 5 s, or more than `maxBytes` of it.
  */
-export async function scrapeMetrics(dispatcher: Dispatcher, origin: string, basePath: string, headers: Record<string, string>, maxBytes: number): Promise<MetricSamples | undefined> {
+export async function scrapeMetrics(
+  dispatcher: Dispatcher,
+  origin: string,
+  basePath: string,
+  headers: Record<string, string>,
+  maxBytes: number,
+): Promise<MetricSamples | undefined> {
   try {
     const response = await requestBounded(dispatcher, { origin, path: `${basePath}/metrics`, method: 'GET', headers }, { deadlineMs: 5000, maxBytes })
     const text = response.text

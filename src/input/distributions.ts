@@ -8,9 +8,6 @@ import { UserError, describeZodIssues } from '../util/errors.js'
 import { type Random, sampleStandardNormal } from '../util/rng.js'
 import { type LengthSpec, lengthSpecSchema } from '../io/schema/length-spec.js'
 
-/** Moved to src/io/schema/length-spec.ts (scenario and calibration-set schemas need it; schema may not import input). */
-export { type LengthSpec, lengthSpecSchema } from '../io/schema/length-spec.js'
-
 const FLAG_RULE = 'expected N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD (normal and lognormal may add ,MIN-MAX to clamp)'
 
 /**

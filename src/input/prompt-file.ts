@@ -14,7 +14,8 @@ import { createInterface } from 'node:readline'
 import { z } from 'zod'
 import { UserError, describeZodIssues } from '../util/errors.js'
 import { seededRandom } from '../util/rng.js'
-import { createLengthSampler, type LengthSpec } from './distributions.js'
+import type { LengthSpec } from '../io/schema/length-spec.js'
+import { createLengthSampler } from './distributions.js'
 import type { PromptItem, PromptSource } from './prompts.js'
 import { deriveSeed, shuffleInPlace } from '../util/rng.js'
 import { countTokens } from './tokenizer.js'
@@ -91,9 +92,7 @@ export async function loadPromptFile(path: string, options: PromptFileOptions): 
 
 function cyclingSource(prompts: FilePrompt[], skippedCount: number, options: PromptFileOptions): PromptFileSource {
   const sampleOutputTokens =
-    options.outputTokens === undefined
-      ? undefined
-      : createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, STREAM.outputLength)))
+    options.outputTokens === undefined ? undefined : createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, STREAM.outputLength)))
   let nextId = 0
   return {
     promptCount: prompts.length,
@@ -193,76 +192,109 @@ async function firstSignificantByte(handle: FileHandle): Promise<number | undefi
  * scanning bytes is safe.
  */
 async function* arrayElements(handle: FileHandle, path: string): AsyncGenerator<RawRecord> {
-  let depth = 0
-  let inString = false
-  let escaped = false
-  let finished = false
-  let line = 1
-  let elementLine = 0 // 0 until the current element's first significant byte
-  let parts: Buffer[] = []
+  const scanner = new ArrayScanner(path)
+  for await (const chunk of handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>) yield* scanner.scan(chunk)
+  if (!scanner.finished) throw new UserError(`${path}:${scanner.line}: (root): the JSON array is not closed (file cut short?)`)
+}
 
-  const flush = (chunk: Buffer, from: number, to: number): RawRecord | undefined => {
-    parts.push(chunk.subarray(from, to))
-    const text = Buffer.concat(parts).toString('utf8')
-    parts = []
-    const record = elementLine > 0 ? { line: elementLine, text } : undefined
-    elementLine = 0
-    return record
-  }
+/** The state of arrayElements' scan between chunks, and its steps. */
+class ArrayScanner {
+  private depth = 0
+  private inString = false
+  private escaped = false
+  finished = false
+  line = 1
+  /** 0 until the current element's first significant byte. */
+  private elementLine = 0
+  private parts: Buffer[] = []
+  /** Where the current element starts in the chunk being scanned. */
+  private elementStart = 0
+  /**
+   * Inside strings (most of a dataset's bytes) jump between quotes and backslashes with the
+   * native indexOf rather than looking at every byte. JSON strings hold no raw newlines, so the
+   * line count does not miss any. Positions at or after i, or chunk.length for none; -1: not
+   * searched yet in this chunk.
+   */
+  private nextQuote = -1
+  private nextBackslash = -1
 
-  for await (const chunk of handle.createReadStream({ start: 0, autoClose: false }) as AsyncIterable<Buffer>) {
-    let elementStart = 0
-    // Inside strings (most of a dataset's bytes) jump between quotes and backslashes with the
-    // native indexOf rather than looking at every byte. JSON strings hold no raw newlines, so
-    // the line count does not miss any.
-    let nextQuote = -1 // positions at or after i, or chunk.length for none; -1: not searched yet
-    let nextBackslash = -1
+  constructor(private readonly path: string) {}
+
+  /** The elements that end in `chunk`; the bytes of one still open are kept for the next chunk. */
+  *scan(chunk: Buffer): Generator<RawRecord> {
+    this.elementStart = 0
+    this.nextQuote = -1
+    this.nextBackslash = -1
     for (let i = 0; i < chunk.length; i++) {
-      if (inString) {
-        if (escaped) {
-          escaped = false
-          continue
-        }
-        if (nextQuote < i) nextQuote = indexOrEnd(chunk, QUOTE, i)
-        if (nextBackslash < i) nextBackslash = indexOrEnd(chunk, BACKSLASH, i)
-        if (nextBackslash < nextQuote) {
-          i = nextBackslash // the loop's i++ lands on the escaped byte
-          escaped = true
-        } else {
-          i = nextQuote // the closing quote, or the chunk's end
-          inString = nextQuote === chunk.length
-        }
+      if (this.inString) {
+        i = this.skipInString(chunk, i)
         continue
       }
       const byte = chunk[i] as number
-      if (byte === NEWLINE) line += 1
-      if (depth === 0) {
-        if (isSkippable(byte)) continue
-        if (byte === OPEN_BRACKET && !finished) {
-          depth = 1
-          elementStart = i + 1
-          continue
-        }
-        throw new UserError(`${path}:${line}: (root): unexpected content after the JSON array`)
-      }
-      if (depth === 1 && (byte === COMMA || byte === CLOSE_BRACKET)) {
-        const record = flush(chunk, elementStart, i)
-        if (record) yield record
-        elementStart = i + 1
-        if (byte === CLOSE_BRACKET) {
-          depth = 0
-          finished = true
-        }
+      if (byte === NEWLINE) this.line += 1
+      if (this.depth === 0) {
+        this.atRoot(byte, i)
         continue
       }
-      if (depth === 1 && elementLine === 0 && !isSkippable(byte)) elementLine = line
-      if (byte === QUOTE) inString = true
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth += 1
-      else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth -= 1
+      if (this.depth === 1 && (byte === COMMA || byte === CLOSE_BRACKET)) {
+        const record = this.endElement(chunk, i, byte)
+        if (record) yield record
+        continue
+      }
+      this.insideElement(byte)
     }
-    if (depth > 0) parts.push(chunk.subarray(elementStart))
+    if (this.depth > 0) this.parts.push(chunk.subarray(this.elementStart))
   }
-  if (!finished) throw new UserError(`${path}:${line}: (root): the JSON array is not closed (file cut short?)`)
+
+  /** Inside a string at i: returns the position of the next backslash (the byte after it is skipped) or closing quote, or the chunk's end. */
+  private skipInString(chunk: Buffer, i: number): number {
+    if (this.escaped) {
+      this.escaped = false
+      return i
+    }
+    if (this.nextQuote < i) this.nextQuote = indexOrEnd(chunk, QUOTE, i)
+    if (this.nextBackslash < i) this.nextBackslash = indexOrEnd(chunk, BACKSLASH, i)
+    if (this.nextBackslash < this.nextQuote) {
+      this.escaped = true
+      return this.nextBackslash // the loop's i++ lands on the escaped byte
+    }
+    this.inString = this.nextQuote === chunk.length
+    return this.nextQuote // the closing quote, or the chunk's end
+  }
+
+  /** Outside the array: whitespace, the opening bracket, or an error. */
+  private atRoot(byte: number, i: number): void {
+    if (isSkippable(byte)) return
+    if (byte === OPEN_BRACKET && !this.finished) {
+      this.depth = 1
+      this.elementStart = i + 1
+      return
+    }
+    throw new UserError(`${this.path}:${this.line}: (root): unexpected content after the JSON array`)
+  }
+
+  /** A comma or the closing bracket at depth 1: the element before it, if it had any content. */
+  private endElement(chunk: Buffer, i: number, byte: number): RawRecord | undefined {
+    this.parts.push(chunk.subarray(this.elementStart, i))
+    const text = Buffer.concat(this.parts).toString('utf8')
+    this.parts = []
+    const record = this.elementLine > 0 ? { line: this.elementLine, text } : undefined
+    this.elementLine = 0
+    this.elementStart = i + 1
+    if (byte === CLOSE_BRACKET) {
+      this.depth = 0
+      this.finished = true
+    }
+    return record
+  }
+
+  /** A byte inside an element, outside strings: notes where the element starts, and follows strings and nesting. */
+  private insideElement(byte: number): void {
+    if (this.depth === 1 && this.elementLine === 0 && !isSkippable(byte)) this.elementLine = this.line
+    if (byte === QUOTE) this.inString = true
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.depth += 1
+    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) this.depth -= 1
+  }
 }
 
 function indexOrEnd(chunk: Buffer, byte: number, from: number): number {

@@ -5,7 +5,8 @@
  */
 import { UserError } from '../util/errors.js'
 import { seededRandom } from '../util/rng.js'
-import { createLengthSampler, type LengthSpec } from './distributions.js'
+import type { LengthSpec } from '../io/schema/length-spec.js'
+import { createLengthSampler } from './distributions.js'
 import { deriveSeed } from '../util/rng.js'
 import { fitToTokenCount, proseCorpus } from './token-exact-text.js'
 

@@ -117,10 +117,7 @@ export function fitToTokenCount(text: string, target: number): string {
   for (let attempt = 0; attempt < 8; attempt++) {
     const tokens = encodeText(candidate)
     if (tokens.length === target) return candidate
-    candidate =
-      tokens.length > target
-        ? decodeTokens(tokens.slice(0, target))
-        : candidate + PAD_PIECE.repeat(target - tokens.length)
+    candidate = tokens.length > target ? decodeTokens(tokens.slice(0, target)) : candidate + PAD_PIECE.repeat(target - tokens.length)
   }
   throw new Error(`could not build a text of exactly ${target} tokens`)
 }

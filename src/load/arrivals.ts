@@ -44,8 +44,7 @@ export function createArrivalSchedule(options: ArrivalScheduleOptions): ArrivalS
     throw new UserError(`arrival burstiness: must be a positive number (got ${shape})`)
   }
   // Gamma(shape, scale = mean/shape) has the wanted mean; shape 1 is the exponential.
-  const drawGap = (random: Random): number =>
-    shape === 1 ? sampleExponential(random) * meanGapMs : (sampleGamma(shape, random) / shape) * meanGapMs
+  const drawGap = (random: Random): number => (shape === 1 ? sampleExponential(random) * meanGapMs : (sampleGamma(shape, random) / shape) * meanGapMs)
 
   if (count === undefined) {
     const random = seededRandom(seed)
@@ -77,12 +76,7 @@ function constantSchedule(ratePerSecond: number, count: number | undefined): Arr
  * finds their total, a second pass replays the same draws and scales each cumulative offset.
  * Memory stays flat for a schedule of millions of requests.
  */
-function rescaledSchedule(
-  drawGap: (random: Random) => number,
-  seed: number,
-  count: number,
-  targetTotalMs: number,
-): ArrivalSchedule {
+function rescaledSchedule(drawGap: (random: Random) => number, seed: number, count: number, targetTotalMs: number): ArrivalSchedule {
   const totalRandom = seededRandom(seed)
   let totalMs = 0
   for (let i = 0; i < count; i++) totalMs += drawGap(totalRandom)

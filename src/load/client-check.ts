@@ -74,20 +74,25 @@ export class ClientMonitor {
     const dispatchWaitMs = describeValues(this.dispatchWaits)
     const eventLoopUtilization = performance.eventLoopUtilization(this.utilizationAtStart).utilization
     const dispatchWaitShare = this.busyMs > 0 ? this.dispatchWaits.reduce((sum, wait) => sum + wait, 0) / this.busyMs : 0
-    return judgeClient({
-      eventLoopDelayMeanMs,
-      eventLoopDelayP99Ms,
-      eventLoopDelayMaxMs,
-      eventLoopUtilization,
-      sendLatenessMs,
-      dispatchWaitMs,
-      dispatchWaitShare,
-      cpuCores,
-      workers,
-      ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
-      ...(probe?.perReadMeanMs != null ? { readLatenessPerReadMeanMs: probe.perReadMeanMs } : {}),
-      ...(gcPauses ? { gcPauses } : {}),
-    }, load, undefined, serverLost)
+    return judgeClient(
+      {
+        eventLoopDelayMeanMs,
+        eventLoopDelayP99Ms,
+        eventLoopDelayMaxMs,
+        eventLoopUtilization,
+        sendLatenessMs,
+        dispatchWaitMs,
+        dispatchWaitShare,
+        cpuCores,
+        workers,
+        ...(readLatenessMs.count > 0 ? { readLatenessMs } : {}),
+        ...(probe?.perReadMeanMs != null ? { readLatenessPerReadMeanMs: probe.perReadMeanMs } : {}),
+        ...(gcPauses ? { gcPauses } : {}),
+      },
+      load,
+      undefined,
+      serverLost,
+    )
   }
 }
 
@@ -112,10 +117,21 @@ export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCo
     const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
     return { ...figures, verdict: 'server-lost', reasons: [`${describeServerLost(serverLost)}; the client's own figures are not judged`] }
   }
+  const reasons = [...loopAndSendReasons(measured), ...readReasons(measured)]
+  // A re-judged summary's old verdict, reasons and advice give way to the new ones.
+  const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
+  if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
+  return { ...figures, verdict: 'client-bound', reasons, ...(load ? { advice: clientBoundAdvice(measured, load, machineCores) } : {}) }
+}
+
+/** Why the client was slow to send: a delayed event loop, late sends, requests queued inside the client. */
+function loopAndSendReasons(measured: ClientFigures): string[] {
   const t = CLIENT_BOUND_THRESHOLDS
   const reasons: string[] = []
   if (measured.eventLoopDelayMeanMs > t.eventLoopDelayMeanMs) {
-    reasons.push(`event-loop delay mean ${measured.eventLoopDelayMeanMs.toFixed(2)} ms > ${t.eventLoopDelayMeanMs} ms: chunk timestamps may be late by that much`)
+    reasons.push(
+      `event-loop delay mean ${measured.eventLoopDelayMeanMs.toFixed(2)} ms > ${t.eventLoopDelayMeanMs} ms: chunk timestamps may be late by that much`,
+    )
   }
   if (measured.eventLoopDelayP99Ms > t.eventLoopDelayP99Ms) {
     reasons.push(`event-loop delay p99 ${measured.eventLoopDelayP99Ms.toFixed(1)} ms > ${t.eventLoopDelayP99Ms} ms`)
@@ -129,29 +145,40 @@ export function judgeClient(measured: ClientFigures, load?: LoadShape, machineCo
   }
   if (measured.dispatchWaitShare > t.dispatchWaitShare) {
     reasons.push(
-      `requests waited ${(measured.dispatchWaitMs.mean ?? 0).toFixed(2)} ms on average inside the client before being written, ${(measured.dispatchWaitShare * 100).toFixed(1)}% of their time (> ${t.dispatchWaitShare * 100}%): the concurrency offered was lower than asked`,
+      `requests waited ${(measured.dispatchWaitMs.mean ?? 0).toFixed(2)} ms on average inside the client before being written, ` +
+        `${(measured.dispatchWaitShare * 100).toFixed(1)}% of their time (> ${t.dispatchWaitShare * 100}%): the concurrency offered was lower than asked`,
     )
   }
+  return reasons
+}
+
+/** Why the client was slow to read: data waiting on its sockets, garbage collection pauses. */
+function readReasons(measured: ClientFigures): string[] {
+  const t = CLIENT_BOUND_THRESHOLDS
+  const reasons: string[] = []
   const readLateness = measured.readLatenessMs
   const perRead = measured.readLatenessPerReadMeanMs ?? 0
   const probeMean = readLateness?.mean ?? 0
   const readLatenessMs = Math.max(probeMean, perRead)
   const busy = measured.eventLoopUtilization >= t.readLatenessBusyUtilization
   if (readLateness && (readLatenessMs > t.readLatenessAnyLoadMs || (busy && readLatenessMs > t.readLatenessMeanMs))) {
+    const measuredBy = perRead > probeMean ? 'weighted by the reads around each probe' : `probe p99 ${(readLateness.p99 ?? 0).toFixed(1)} ms`
+    const threshold = busy
+      ? `${t.readLatenessMeanMs} ms with the event loop busy ${(measured.eventLoopUtilization * 100).toFixed(0)}% of the time`
+      : `${t.readLatenessAnyLoadMs} ms`
     reasons.push(
-      `data waited ${readLatenessMs.toFixed(2)} ms on average (${perRead > probeMean ? 'weighted by the reads around each probe' : `probe p99 ${(readLateness.p99 ?? 0).toFixed(1)} ms`}) on its socket before the client read it (> ${busy ? `${t.readLatenessMeanMs} ms with the event loop busy ${(measured.eventLoopUtilization * 100).toFixed(0)}% of the time` : `${t.readLatenessAnyLoadMs} ms`}): TTFT and E2E may read late by several times that, as reads come in bursts`,
+      `data waited ${readLatenessMs.toFixed(2)} ms on average (${measuredBy}) on its socket before the client read it (> ${threshold}): ` +
+        'TTFT and E2E may read late by several times that, as reads come in bursts',
     )
   }
   const gc = measured.gcPauses
   if (gc && gc.readDelayMeanMs > t.readLatenessMeanMs) {
     reasons.push(
-      `garbage collection stopped the client ${gc.count} times, ${gc.totalMs.toFixed(0)} ms in all (longest ${gc.maxMs.toFixed(1)} ms): a read arriving at a random moment waited ${gc.readDelayMeanMs.toFixed(2)} ms on average for it (> ${t.readLatenessMeanMs} ms)`,
+      `garbage collection stopped the client ${gc.count} times, ${gc.totalMs.toFixed(0)} ms in all (longest ${gc.maxMs.toFixed(1)} ` +
+        `ms): a read arriving at a random moment waited ${gc.readDelayMeanMs.toFixed(2)} ms on average for it (> ${t.readLatenessMeanMs} ms)`,
     )
   }
-  // A re-judged summary's old verdict, reasons and advice give way to the new ones.
-  const { verdict: _verdict, reasons: _reasons, advice: _advice, ...figures } = measured as RunSummary['client']
-  if (reasons.length === 0) return { ...figures, verdict: 'ok', reasons }
-  return { ...figures, verdict: 'client-bound', reasons, ...(load ? { advice: clientBoundAdvice(measured, load, machineCores) } : {}) }
+  return reasons
 }
 
 /**
@@ -170,7 +197,8 @@ export function clientBoundAdvice(measured: Pick<RunSummary['client'], 'cpuCores
   }
   const usefulThreads = Math.min(machineCores, load.concurrency ?? machineCores)
   if (measured.workers < usefulThreads) {
-    return `${used} on ${threads}: try --workers ${Math.min(usefulThreads, Math.max(2, measured.workers * 2))}, which gives each thread its own event loop and heap`
+    const workers = Math.min(usefulThreads, Math.max(2, measured.workers * 2))
+    return `${used} on ${threads}: try --workers ${workers}, which gives each thread its own event loop and heap`
   }
   if (measured.workers >= machineCores) return `${used} on ${threads}: more threads than cores will not help; ${elsewhere}`
   return `${used} on ${threads}: ${elsewhere}`

@@ -25,9 +25,7 @@ export interface StartedEndpoints {
  * line before any output is written.
  */
 export async function startEndpoints(input: Scenario, source: string, log: (line: string) => void, stop?: StopSignal): Promise<StartedEndpoints> {
-  const simulated = Object.fromEntries(
-    input.endpoints.flatMap((endpoint, index) => (endpoint.sim ? [[endpoint.label ?? `sim-${index}`, endpoint.sim]] : [])),
-  )
+  const simulated = Object.fromEntries(input.endpoints.flatMap((endpoint, index) => (endpoint.sim ? [[endpoint.label ?? `sim-${index}`, endpoint.sim]] : [])))
   const simulator = Object.keys(simulated).length > 0 ? await launchSimulator(simulated) : undefined
   const prepared: PreparedEndpoint[] = []
   const close = async (): Promise<void> => {
@@ -72,7 +70,7 @@ export async function startEndpoints(input: Scenario, source: string, log: (line
 }
 
 /** GET /v1/models must be answered, body included, within twice the connect timeout, at most 30 s and the total timeout. */
-export function modelsCheckDeadlineMs(timeouts: Scenario['timeouts']): number {
+function modelsCheckDeadlineMs(timeouts: Scenario['timeouts']): number {
   return Math.min(timeouts.connectMs * 2, 30_000, timeouts.totalMs)
 }
 

@@ -38,6 +38,111 @@ export interface LoadWorkersDependencies {
   onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
 }
 
+/** The coordinator's state for one step: what was handed out and came back, and the workers started. */
+interface Coordination {
+  step: LoadStep
+  deps: LoadWorkersDependencies
+  concurrency: number
+  script: string
+  runStartedAt: number
+  handedOut: number
+  completed: number
+  serverLost: ServerLost | undefined
+  started: Worker[]
+  readiness: Array<Promise<void>>
+  /** Each worker's first fill, given after all are started so that the first round's ids come first. */
+  firstFills: Array<{ share: number; feed: (wanted: number) => void }>
+}
+
+const stopped = (c: Coordination): boolean => c.deps.stop.stopped || c.serverLost !== undefined
+const exhausted = (c: Coordination): boolean => c.step.maxRequests !== undefined && c.handedOut >= c.step.maxRequests
+
+/** Up to `wanted` more requests, numbered in the order one loop would send them. */
+function take(c: Coordination, wanted: number): PreparedRequest[] {
+  const requests: PreparedRequest[] = []
+  while (requests.length < wanted && !exhausted(c) && !stopped(c)) {
+    const id = c.handedOut++
+    requests.push({ ...c.deps.prepare(id), id })
+  }
+  return requests
+}
+
+function tellAll(c: Coordination, message: ToLoadWorker): void {
+  for (const worker of c.started) worker.postMessage(message)
+}
+
+/** Every worker stops sending; after the grace, the streams still in flight are cancelled. */
+function stopAll(c: Coordination, reason: string): void {
+  tellAll(c, { type: 'stop', cancelInFlight: false })
+  setTimeout(() => tellAll(c, { type: 'stop', cancelInFlight: true, reason }), c.deps.graceSeconds * 1000).unref()
+}
+
+/** What worker `index` runs: its share of the virtual users, its own seed, no request cap (the coordinator counts). */
+function workerDataOf(c: Coordination, index: number, share: number): LoadWorkerData {
+  const { deps, step } = c
+  const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
+  return {
+    endpoint: deps.endpoint,
+    connectTimeoutMs: deps.connectTimeoutMs,
+    client: deps.client,
+    step: workerStep,
+    warmupMs: deps.warmupMs,
+    graceSeconds: deps.graceSeconds,
+    ...(deps.serverLost ? { serverLost: deps.serverLost } : {}),
+    ...(deps.workerStartDelayMs ? { startDelayMs: deps.workerStartDelayMs } : {}),
+  }
+}
+
+/** Starts worker `index` of `count`; resolves with its step result, rejects when it fails. */
+function startWorker(c: Coordination, index: number, count: number): Promise<LoadStepResult> {
+  const { deps, concurrency } = c
+  const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
+  const worker = new Worker(c.script, { workerData: workerDataOf(c, index, share) })
+  c.started.push(worker)
+  const send = (message: ToLoadWorker): void => worker.postMessage(message)
+  let toldLast = false
+  const feed = (wanted: number): void => {
+    if (toldLast) return
+    const requests = take(c, wanted)
+    toldLast = exhausted(c) || stopped(c)
+    if (requests.length > 0 || toldLast) send({ type: 'requests', requests, last: toldLast })
+  }
+  let ready: () => void = () => undefined
+  c.readiness.push(new Promise<void>((resolve) => (ready = resolve)))
+  return new Promise<LoadStepResult>((resolve, reject) => {
+    let settled = false
+    worker.on('message', (message: FromLoadWorker) => {
+      if (message.type === 'ready') {
+        ready()
+      } else if (message.type === 'server-lost') {
+        if (c.serverLost === undefined) {
+          c.serverLost = message.lost
+          stopAll(c, `server unreachable since ${message.lost.since}`)
+        }
+      } else if (message.type === 'records') {
+        c.completed += message.count
+        deps.onRecordLines(message.lines, message.count)
+        // One request back for each one finished keeps the worker's queue as full as it started.
+        feed(message.count)
+        deps.onProgress?.({ sent: c.handedOut, completed: c.completed, inFlight: c.handedOut - c.completed, elapsedMs: performance.now() - c.runStartedAt })
+      } else if (message.type === 'done') {
+        settled = true
+        resolve(message.result)
+      } else {
+        settled = true
+        reject(new Error(`load worker ${index + 1}: ${message.message}`))
+      }
+    })
+    worker.on('error', (error) => {
+      if (!settled) reject(new Error(`load worker ${index + 1}: ${error.message}`))
+    })
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
+    })
+    c.firstFills.push({ share, feed })
+  })
+}
+
 /**
  * Runs a closed-loop step over `workers` worker threads, each with its own event loop and
  * connections, so that reading thousands of streams is spread over the machine's cores. This
@@ -50,124 +155,64 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
   if (step.mode !== 'closed') throw new Error('load workers run closed loops only')
   const concurrency = step.concurrency ?? 1
   const count = Math.max(1, Math.min(workers, concurrency))
-  let runStartedAt = performance.now()
+  const c: Coordination = {
+    step,
+    deps,
+    concurrency,
+    runStartedAt: performance.now(),
+    handedOut: 0,
+    completed: 0,
+    serverLost: undefined,
+    script: workerScript(),
+    started: [],
+    readiness: [],
+    firstFills: [],
+  }
   let cpuAtStart = process.cpuUsage()
-  let handedOut = 0
-  let completed = 0
-  let serverLost: ServerLost | undefined
-  const stopped = (): boolean => deps.stop.stopped || serverLost !== undefined
-  const exhausted = (): boolean => step.maxRequests !== undefined && handedOut >= step.maxRequests
-  const take = (wanted: number): PreparedRequest[] => {
-    const requests: PreparedRequest[] = []
-    while (requests.length < wanted && !exhausted() && !stopped()) {
-      const id = handedOut++
-      requests.push({ ...deps.prepare(id), id })
-    }
-    return requests
-  }
-
-  const script = workerScript()
-  /** Each worker's first fill, given after all are started so that the first round's ids come first. */
-  const firstFills: Array<{ share: number; feed: (wanted: number) => void }> = []
-  const started: Worker[] = []
-  const readiness: Array<Promise<void>> = []
-  const tellAll = (message: ToLoadWorker): void => {
-    for (const worker of started) worker.postMessage(message)
-  }
-  /** Every worker stops sending; after the grace, the streams still in flight are cancelled. */
-  const stopAll = (reason: string): void => {
-    tellAll({ type: 'stop', cancelInFlight: false })
-    setTimeout(() => tellAll({ type: 'stop', cancelInFlight: true, reason }), deps.graceSeconds * 1000).unref()
-  }
-  const running = Promise.all(
-    Array.from({ length: count }, (_, index) => {
-      const share = Math.floor(concurrency / count) + (index < concurrency % count ? 1 : 0)
-      const workerStep: LoadStep = { ...step, concurrency: share, maxRequests: undefined, seed: step.seed + index }
-      const data: LoadWorkerData = {
-        endpoint: deps.endpoint,
-        connectTimeoutMs: deps.connectTimeoutMs,
-        client: deps.client,
-        step: workerStep,
-        warmupMs: deps.warmupMs,
-        graceSeconds: deps.graceSeconds,
-        ...(deps.serverLost ? { serverLost: deps.serverLost } : {}),
-        ...(deps.workerStartDelayMs ? { startDelayMs: deps.workerStartDelayMs } : {}),
-      }
-      const worker = new Worker(script, { workerData: data })
-      started.push(worker)
-      const send = (message: ToLoadWorker): void => worker.postMessage(message)
-      let toldLast = false
-      const feed = (wanted: number): void => {
-        if (toldLast) return
-        const requests = take(wanted)
-        toldLast = exhausted() || stopped()
-        if (requests.length > 0 || toldLast) send({ type: 'requests', requests, last: toldLast })
-      }
-      let ready: () => void = () => undefined
-      readiness.push(new Promise<void>((resolve) => (ready = resolve)))
-      return new Promise<LoadStepResult>((resolve, reject) => {
-        let settled = false
-        worker.on('message', (message: FromLoadWorker) => {
-          if (message.type === 'ready') {
-            ready()
-          } else if (message.type === 'server-lost') {
-            if (serverLost === undefined) {
-              serverLost = message.lost
-              stopAll(`server unreachable since ${message.lost.since}`)
-            }
-          } else if (message.type === 'records') {
-            completed += message.count
-            deps.onRecordLines(message.lines, message.count)
-            // One request back for each one finished keeps the worker's queue as full as it started.
-            feed(message.count)
-            deps.onProgress?.({ sent: handedOut, completed, inFlight: handedOut - completed, elapsedMs: performance.now() - runStartedAt })
-          } else if (message.type === 'done') {
-            settled = true
-            resolve(message.result)
-          } else {
-            settled = true
-            reject(new Error(`load worker ${index + 1}: ${message.message}`))
-          }
-        })
-        worker.on('error', (error) => {
-          if (!settled) reject(new Error(`load worker ${index + 1}: ${error.message}`))
-        })
-        worker.on('exit', (code) => {
-          if (!settled) reject(new Error(`load worker ${index + 1} exited (${code}) before it finished`))
-        })
-        firstFills.push({ share, feed })
-      })
-    }),
-  )
+  const running = Promise.all(Array.from({ length: count }, (_, index) => startWorker(c, index, count)))
   // One listener for the step (every worker is started by now): stop sending, then cancel after the grace.
-  const stopListening = deps.stop.onStop(() => stopAll('interrupted by the user'))
+  const stopListening = deps.stop.onStop(() => stopAll(c, 'interrupted by the user'))
   let results: LoadStepResult[]
   try {
     // The duration and the time origin start once every worker is ready (a worker that fails first rejects).
-    await Promise.race([Promise.all(readiness), running])
+    await Promise.race([Promise.all(c.readiness), running])
     // Every virtual user's first request (ids 0 … concurrency − 1, as one loop numbers its first
     // round), then as many again and a few more per worker, so that none waits for the next: all
     // queued in the workers before the start, which then needs one message.
-    for (const { share, feed } of firstFills) feed(share)
-    for (const { share, feed } of firstFills) feed(share + 16)
-    runStartedAt = performance.now()
+    for (const { share, feed } of c.firstFills) feed(share)
+    for (const { share, feed } of c.firstFills) feed(share + 16)
+    c.runStartedAt = performance.now()
     cpuAtStart = process.cpuUsage()
-    tellAll({ type: 'go', originUnixMs: toUnixMs(runStartedAt) })
+    tellAll(c, { type: 'go', originUnixMs: toUnixMs(c.runStartedAt) })
     results = await running
   } catch (error) {
     // One worker failed: the others must not go on loading the server with no one to take their records.
-    await Promise.all(started.map((worker) => worker.terminate()))
+    await Promise.all(c.started.map((worker) => worker.terminate()))
     throw error
   } finally {
     stopListening()
   }
-  return mergeWorkerResults(results, { runStartedAt, cpuAtStart, workers: count, concurrency, interrupted: deps.stop.stopped, serverLost })
+  return mergeWorkerResults(results, {
+    runStartedAt: c.runStartedAt,
+    cpuAtStart,
+    workers: count,
+    concurrency,
+    interrupted: deps.stop.stopped,
+    serverLost: c.serverLost,
+  })
 }
 
 /** One step's result from its workers' results: sums of the load, the worst worker's self-check. */
 function mergeWorkerResults(
   results: LoadStepResult[],
-  context: { runStartedAt: number; cpuAtStart: NodeJS.CpuUsage; workers: number; concurrency: number; interrupted: boolean; serverLost: ServerLost | undefined },
+  context: {
+    runStartedAt: number
+    cpuAtStart: NodeJS.CpuUsage
+    workers: number
+    concurrency: number
+    interrupted: boolean
+    serverLost: ServerLost | undefined
+  },
 ): LoadStepResult {
   const sum = (pick: (r: LoadStepResult) => number): number => results.reduce((total, r) => total + pick(r), 0)
   const max = (pick: (r: LoadStepResult) => number): number => Math.max(...results.map(pick))

@@ -8,7 +8,7 @@ import type { ServerMetricsLine } from '../io/schema/server-metrics.js'
 /** The file beside records.jsonl (one serverMetricsLineSchema line per scrape). */
 export const SERVER_METRICS_FILE = 'metrics.jsonl'
 /** `geopat bench --scrape-metrics`: one scrape a second. */
-export const SCRAPE_EVERY_MS = 1000
+const SCRAPE_EVERY_MS = 1000
 
 /**
  * Scrapes an endpoint's Prometheus /metrics during each load step (`geopat bench

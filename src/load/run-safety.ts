@@ -28,7 +28,10 @@ export function runSafety(endpoints: readonly ResolvedEndpoint[], retries: Retry
 export function tlsOffLines(safety: RunSafety | undefined): string[] {
   return (safety?.endpoints ?? [])
     .filter((endpoint) => endpoint.scheme === 'https' && !endpoint.tlsVerification)
-    .map((endpoint) => `TLS verification OFF for ${endpoint.endpoint} (--insecure): its certificate was not checked, so these figures may come from whoever answered`)
+    .map(
+      (endpoint) =>
+        `TLS verification OFF for ${endpoint.endpoint} (--insecure): its certificate was not checked, so these figures may come from whoever answered`,
+    )
 }
 
 /** The run's safety choices for the terminal: the TLS-off warnings first, then one line per endpoint. */

@@ -5,8 +5,9 @@ import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import type { StepKind } from '../metrics/knee.js'
-import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
+import type { ArrivalProcess } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
+import { runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
 
@@ -129,7 +130,11 @@ export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (l
  * (a full disk: nothing more can be kept, so the streams in flight are cancelled at once), or
  * whatever else the caller stops it for (a server gone). `close` closes the file and lets go of `stop`.
  */
-export function openRunRecords(path: string, stop: StopSignal, activeClient: () => StreamingClient | undefined): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
+export function openRunRecords(
+  path: string,
+  stop: StopSignal,
+  activeClient: () => StreamingClient | undefined,
+): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
   const { signal: sending, release } = stop.follower()
   const writer = new RecordsWriter(path, 'wx', {
     onFailure: () => {
@@ -214,17 +219,22 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
   if (step.durationMs !== undefined) cancelAt(runStartedAt + step.durationMs + graceMs, `still in flight ${graceMs / 1000} s after the end of the duration`)
   let serverLost: ServerLost | undefined
   const watch = deps.serverLost
-    ? new ServerWatch(deps.serverLost, runStartedAt, (lost) => {
-        // The server is gone: no new requests, no retries, and the streams in flight get the grace.
-        serverLost = lost
-        sending.stop()
-        deps.client.stop(false)
-        cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
-        deps.onServerLost?.(lost)
-      }, performance.now())
+    ? new ServerWatch(
+        deps.serverLost,
+        runStartedAt,
+        (lost) => {
+          // The server is gone: no new requests, no retries, and the streams in flight get the grace.
+          serverLost = lost
+          sending.stop()
+          deps.client.stop(false)
+          cancelAt(performance.now() + graceMs, `server unreachable since ${lost.since}`)
+          deps.onServerLost?.(lost)
+        },
+        performance.now(),
+      )
     : undefined
   try {
-    const result = await sendAndMeasure(step, deps, runStartedAt, monitor, sending, watch)
+    const result = await sendAndMeasure(step, deps, { runStartedAt, monitor, sending, watch })
     return { ...result, ...(serverLost ? { serverLost } : {}), client: monitor.finish(1, { mode: step.mode, concurrency: step.concurrency }, serverLost) }
   } finally {
     unlinkStop()
@@ -233,14 +243,20 @@ async function driveLoadStep(step: LoadStep, deps: LoadStepDependencies, runStar
   }
 }
 
-async function sendAndMeasure(
-  step: LoadStep,
-  deps: LoadStepDependencies,
-  runStartedAt: number,
-  monitor: ClientMonitor,
-  sending: StopSignal,
-  watch: ServerWatch | undefined,
-): Promise<Omit<LoadStepResult, 'client' | 'serverLost'>> {
+/** What a step's sending shares with the step around it: the time origin, the self-check, the stop signal and the server watch. */
+interface StepSending {
+  runStartedAt: number
+  monitor: ClientMonitor
+  /** Stops on the user's stop or when the server is gone. */
+  sending: StopSignal
+  watch: ServerWatch | undefined
+}
+
+/** The load a step sent and achieved (the self-check and the server's loss are added by driveLoadStep). */
+type SentStep = Omit<LoadStepResult, 'client' | 'serverLost'>
+
+async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: StepSending): Promise<SentStep> {
+  const { runStartedAt, monitor, sending, watch } = run
   const elapsed = (): number => performance.now() - runStartedAt
   let sent = 0
   let completed = 0
@@ -315,106 +331,45 @@ async function sendAndMeasure(
   watch?.watchStalls(() => inFlight)
   let sendEndMs: number
   if (step.mode === 'closed') {
-    const concurrency = step.concurrency ?? 1
-    const virtualUser = async (user: number): Promise<void> => {
-      const startAtMs = ((step.rampUpMs ?? 0) * user) / concurrency
-      if (startAtMs > 0) await new Promise((resolve) => setTimeout(resolve, startAtMs))
-      while (canSendMore() && withinDuration(elapsed())) {
-        const arriving = deps.ready?.()
-        if (arriving) await arriving
-        else await sendOne(elapsed())
-      }
-    }
-    await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
+    await runClosedLoop(step, { sendOne, canSendMore, withinDuration, elapsed, ...(deps.ready ? { ready: deps.ready } : {}) })
     sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
-    sendEndMs = await runOpenLoop(step, { sendOne, canSendMore, withinDuration, elapsed, monitor, inFlightNow: () => inFlight, setSlotListener: (listener) => (slotListener = listener), stop: sending })
+    sendEndMs = await runOpenLoop(step, {
+      sendOne,
+      canSendMore,
+      withinDuration,
+      elapsed,
+      monitor,
+      inFlightNow: () => inFlight,
+      setSlotListener: (listener) => (slotListener = listener),
+      stop: sending,
+    })
     if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
   changeInFlight(0, endMs)
+  const achieved = achievedLoad({ runStartedAt, endMs, sent, firstSendMs, lastSendMs, concurrencyArea, maxInFlight })
+  return { runStartedAt, sendEndMs, sent, interrupted: deps.stop.stopped, achieved }
+}
+
+/** The load a step achieved, from what its sending counted (times in ms from the run's start). */
+function achievedLoad(counted: {
+  runStartedAt: number
+  endMs: number
+  sent: number
+  firstSendMs: number | undefined
+  lastSendMs: number
+  /** ∫ requests in flight dt, ms. */
+  concurrencyArea: number
+  maxInFlight: number
+}): RunSummary['achieved'] {
+  const { runStartedAt, endMs, sent, firstSendMs, lastSendMs } = counted
   const activeSpan = Math.max(1e-9, endMs - (firstSendMs ?? 0))
   return {
-    runStartedAt,
-    sendEndMs,
-    sent,
-    interrupted: deps.stop.stopped,
-    achieved: {
-      concurrencyMean: sent > 0 ? concurrencyArea / activeSpan : 0,
-      concurrencyMax: maxInFlight,
-      sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
-      runDurationS: endMs / 1000,
-      runStartedAtUnixMs: toUnixMs(runStartedAt),
-    },
+    concurrencyMean: sent > 0 ? counted.concurrencyArea / activeSpan : 0,
+    concurrencyMax: counted.maxInFlight,
+    sendRatePerS: sent > 1 && firstSendMs !== undefined && lastSendMs > firstSendMs ? (sent - 1) / ((lastSendMs - firstSendMs) / 1000) : null,
+    runDurationS: endMs / 1000,
+    runStartedAtUnixMs: toUnixMs(runStartedAt),
   }
-}
-
-interface OpenLoopContext {
-  sendOne: (intendedSendMs: number, dueMs: number) => Promise<void>
-  canSendMore: () => boolean
-  withinDuration: (atMs: number) => boolean
-  elapsed: () => number
-  monitor: ClientMonitor
-  inFlightNow: () => number
-  setSlotListener: (listener: (now: number) => void) => void
-  stop: StopSignal
-}
-
-/**
- * Sends on a seeded arrival schedule. Timers wake ~1 ms early and the last stretch is covered by
- * setImmediate turns (which still let I/O through), because setTimeout alone fires up to a
- * millisecond late. Lateness (actual − due) is recorded for the client-bound verdict; with a
- * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
- */
-function runOpenLoop(step: LoadStep, ctx: OpenLoopContext): Promise<number> {
-  const schedule = createArrivalSchedule({
-    process: step.arrival,
-    ratePerSecond: step.ratePerS ?? 1,
-    burstiness: step.burstiness,
-    seed: step.seed,
-    ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
-  })
-  return new Promise<number>((resolve) => {
-    let nextDue = schedule.nextOffsetMs()
-    let slotFreedAt = 0
-    let waitingForSlot = false
-    let timer: NodeJS.Timeout | undefined
-    let done = false
-    let unsubscribe = (): void => undefined
-    const finish = (): void => {
-      if (done) return
-      done = true
-      if (timer) clearTimeout(timer)
-      unsubscribe()
-      resolve(ctx.elapsed())
-    }
-    unsubscribe = ctx.stop.onStop(finish)
-    ctx.setSlotListener((now) => {
-      if (!waitingForSlot) return
-      waitingForSlot = false
-      slotFreedAt = now
-      pump()
-    })
-    const pump = (): void => {
-      timer = undefined
-      if (done) return
-      for (;;) {
-        if (nextDue === undefined || !ctx.canSendMore() || !ctx.withinDuration(nextDue)) {
-          finish()
-          return
-        }
-        if (nextDue > ctx.elapsed()) break
-        if (step.maxConcurrency !== undefined && ctx.inFlightNow() >= step.maxConcurrency) {
-          waitingForSlot = true
-          return
-        }
-        void ctx.sendOne(nextDue, Math.max(nextDue, slotFreedAt))
-        nextDue = schedule.nextOffsetMs()
-      }
-      const waitMs = nextDue - ctx.elapsed()
-      if (waitMs > 1.5) timer = setTimeout(pump, waitMs - 1)
-      else setImmediate(pump)
-    }
-    pump()
-  })
 }

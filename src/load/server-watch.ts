@@ -21,7 +21,10 @@ export interface ServerLostRule {
  * after which it fails and the next one is sent, so only a longer silence is the server's.
  */
 export function serverLostRule(scenario: Pick<Scenario, 'serverLost' | 'timeouts'>): ServerLostRule {
-  const stallMs = scenario.serverLost.stallSeconds !== undefined ? scenario.serverLost.stallSeconds * 1000 : Math.max(DEFAULT_MIN_STALL_MS, 2 * scenario.timeouts.firstTokenMs)
+  const stallMs =
+    scenario.serverLost.stallSeconds !== undefined
+      ? scenario.serverLost.stallSeconds * 1000
+      : Math.max(DEFAULT_MIN_STALL_MS, 2 * scenario.timeouts.firstTokenMs)
   return { connectErrors: scenario.serverLost.connectErrors, stallMs }
 }
 const DEFAULT_MIN_STALL_MS = 60_000

@@ -3,7 +3,7 @@ import type { RunSummary } from '../io/schema/summary.js'
 import type { LoadStep } from './runner.js'
 
 /** Completions below this share of the offered rate mean the server can no longer keep up. */
-export const OVER_SATURATION_RATIO = 0.9
+const OVER_SATURATION_RATIO = 0.9
 
 /**
  * The share of the offered rate below which a step's completions say the server fell behind: 90%,
@@ -12,7 +12,7 @@ export const OVER_SATURATION_RATIO = 0.9
  * a server far from saturation, which stopped the sweep after its first rate). Three standard
  * deviations of the count are allowed before the shortfall is taken for saturation.
  */
-export function overSaturationThreshold(requests: number): number {
+function overSaturationThreshold(requests: number): number {
   return requests > 0 ? Math.min(OVER_SATURATION_RATIO, 1 - 3 / Math.sqrt(requests)) : OVER_SATURATION_RATIO
 }
 

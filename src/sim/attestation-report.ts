@@ -3,7 +3,7 @@ import type { JWK } from 'jose'
 import type { AttestationReportBody } from '../attest/collect.js'
 import { sha512ReportData } from '../attest/nonce-binding.js'
 import { signNvidiaToken } from '../attest/nvidia.js'
-import { buildSnpReport, signSnpReport } from '../attest/snp.js'
+import { buildSnpReport, signSnpReport } from '../attest/snp-report.js'
 import type { SimAttestation } from '../io/schema/sim-endpoint.js'
 import { UserError } from '../util/errors.js'
 import { readNamedFile } from '../io/schema/load-file.js'
@@ -51,7 +51,15 @@ export function simAttestationReporter(config: SimAttestation, where: string): (
     const nonce = (query.get('nonce') ?? '').toLowerCase()
     const identity = second && config.swapAfterReports !== undefined && served >= config.swapAfterReports ? second : first
     served++
-    const unsigned = buildSnpReport({ reportData: sha512ReportData(nonce), measurement: identity.measurement, chipId: identity.chipId, reportedTcb: identity.reportedTcb, currentTcb: identity.reportedTcb, committedTcb: identity.reportedTcb, launchTcb: identity.reportedTcb })
+    const unsigned = buildSnpReport({
+      reportData: sha512ReportData(nonce),
+      measurement: identity.measurement,
+      chipId: identity.chipId,
+      reportedTcb: identity.reportedTcb,
+      currentTcb: identity.reportedTcb,
+      committedTcb: identity.reportedTcb,
+      launchTcb: identity.reportedTcb,
+    })
     const token = await signNvidiaToken({ eat_nonce: nonce, 'x-nvidia-overall-att-result': true }, identity.nvidiaJwk, identity.nvidiaJwk.kid ?? 'geopat-sim')
     return {
       nonce,

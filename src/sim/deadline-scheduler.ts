@@ -53,9 +53,7 @@ export class DeadlineScheduler {
   constructor(options: DeadlineSchedulerOptions = {}) {
     this.maxSliceMs = options.maxSliceMs ?? 5
     this.spinBelowMs = options.spinBelowMs ?? 0
-    this.onTaskError =
-      options.onTaskError ??
-      ((error) => process.stderr.write(`geopat sim: scheduled task failed: ${String(error)}\n`))
+    this.onTaskError = options.onTaskError ?? ((error) => process.stderr.write(`geopat sim: scheduled task failed: ${String(error)}\n`))
   }
 
   /** Number of pending deadlines (cancelled tasks included until their deadline passes). */

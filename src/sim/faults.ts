@@ -17,7 +17,7 @@ export interface FaultRates {
 
 export type FaultChoice = { ok: true; fault: FaultKind | undefined } | { ok: false; message: string }
 
-export function isFaultKind(value: string): value is FaultKind {
+function isFaultKind(value: string): value is FaultKind {
   return (FAULT_KINDS as readonly string[]).includes(value)
 }
 

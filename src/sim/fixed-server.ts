@@ -93,10 +93,7 @@ const OPTION_RULES: readonly OptionRule[] = [
  * The first rule the options break, as one line (`--itl-ms must be >= 0`), or undefined.
  * `displayName` turns option names into the caller's own (flag names for the CLI).
  */
-export function findFixedSimOptionProblem(
-  options: FixedSimOptions,
-  displayName: (name: FixedSimOptionName) => string = (name) => name,
-): string | undefined {
+export function findFixedSimOptionProblem(options: FixedSimOptions, displayName: (name: FixedSimOptionName) => string = (name) => name): string | undefined {
   for (const { name, value, holds, rule } of OPTION_RULES) {
     const current = value(options)
     if (current === undefined) continue

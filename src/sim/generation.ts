@@ -1,13 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { DeadlineScheduler, DueTask } from './deadline-scheduler.js'
-import {
-  SSE_DONE,
-  completionResponseBody,
-  errorBody,
-  streamErrorEvent,
-  type StreamChunkFormatter,
-} from './openai-format.js'
+import { SSE_DONE, completionResponseBody, errorBody, streamErrorEvent, type StreamChunkFormatter } from './openai-format.js'
 import type { GenerationRequest } from './openai-request.js'
 import type { SimMetrics } from './sim-metrics.js'
 import type { SimRequestLog } from './request-log.js'
@@ -51,7 +45,7 @@ export interface GenerationSetup {
 }
 
 /** Tokens sent before a fault strikes: about half for a cut, a few for an error mid-stream. */
-export function tokensBeforeEnding(outputTokens: number, ending: GenerationEnding): number {
+function tokensBeforeEnding(outputTokens: number, ending: GenerationEnding): number {
   switch (ending) {
     case 'complete':
       return outputTokens

@@ -42,7 +42,7 @@ const GENERATED_WORDS = (
 const GENERATED_WORD_LITERALS = GENERATED_WORDS.map((word) => JSON.stringify(`${word} `))
 
 /** Text of token `tokenIndex` (deterministic: the same index always gives the same word). */
-export function generatedTokenText(tokenIndex: number): string {
+function generatedTokenText(tokenIndex: number): string {
   return `${GENERATED_WORDS[tokenIndex % GENERATED_WORDS.length] as string} `
 }
 
@@ -50,7 +50,7 @@ function generatedTokenLiteral(tokenIndex: number): string {
   return GENERATED_WORD_LITERALS[tokenIndex % GENERATED_WORD_LITERALS.length] as string
 }
 
-export function generatedText(tokenCount: number): string {
+function generatedText(tokenCount: number): string {
   let text = ''
   for (let index = 0; index < tokenCount; index++) text += generatedTokenText(index)
   return text
@@ -84,14 +84,11 @@ export class StreamChunkFormatter {
   constructor(private readonly options: StreamFormatOptions) {
     const object = options.endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion'
     this.head =
-      `data: {"id":${JSON.stringify(options.id)},"object":"${object}","created":${options.createdS},` +
-      `"model":${JSON.stringify(options.model)},"choices":`
+      `data: {"id":${JSON.stringify(options.id)},"object":"${object}","created":${options.createdS},` + `"model":${JSON.stringify(options.model)},"choices":`
   }
 
   private tail(completionTokens: number): string {
-    return this.options.continuousUsage
-      ? `,"usage":${usageJson(this.options.promptTokens, completionTokens)}}\n\n`
-      : '}\n\n'
+    return this.options.continuousUsage ? `,"usage":${usageJson(this.options.promptTokens, completionTokens)}}\n\n` : '}\n\n'
   }
 
   /** Chat's first chunk (`delta: {role: "assistant", content: ""}`); completions have none. */

@@ -17,7 +17,9 @@ export interface GenerationRequest {
 
 export type ParsedGenerationRequest = { ok: true; request: GenerationRequest } | { ok: false; error: ApiError }
 
-function badRequest(message: string, param?: string): { ok: false; error: ApiError } {
+type Refusal = { ok: false; error: ApiError }
+
+function badRequest(message: string, param?: string): Refusal {
   return { ok: false, error: { status: 400, type: 'BadRequestError', message, ...(param ? { param } : {}) } }
 }
 
@@ -93,6 +95,16 @@ export function parseGenerationRequest(
 
   if (body.n !== undefined && body.n !== null && body.n !== 1) return badRequest('the simulator serves n = 1 only', 'n')
 
+  const outputTokens = outputTokensOf(endpoint, body, defaultOutputTokens)
+  if (typeof outputTokens !== 'number') return outputTokens
+  const streaming = streamingOf(body)
+  if (!streaming.ok) return streaming
+  const { stream, includeUsage, continuousUsage } = streaming
+  return { ok: true, request: { endpoint, model, stream, includeUsage, continuousUsage, promptTokens, outputTokens } }
+}
+
+/** The output length a request asks for (max_completion_tokens or max_tokens, checked against min_tokens), or the default. */
+function outputTokensOf(endpoint: GenerationEndpoint, body: Record<string, unknown>, defaultOutputTokens: number): number | Refusal {
   // Chat prefers the newer max_completion_tokens, as vLLM does.
   const requestedMax =
     endpoint === 'chat' && body.max_completion_tokens !== undefined && body.max_completion_tokens !== null
@@ -111,7 +123,11 @@ export function parseGenerationRequest(
       return badRequest(`min_tokens must be less than or equal to max_tokens=${outputTokens}, got ${body.min_tokens}.`, 'min_tokens')
     }
   }
+  return outputTokens
+}
 
+/** stream and stream_options, checked as vLLM checks them. */
+function streamingOf(body: Record<string, unknown>): { ok: true; stream: boolean; includeUsage: boolean; continuousUsage: boolean } | Refusal {
   const stream = body.stream === true
   if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
     return badRequest('`stream` must be a boolean', 'stream')
@@ -124,6 +140,5 @@ export function parseGenerationRequest(
     includeUsage = body.stream_options.include_usage === true
     continuousUsage = includeUsage && body.stream_options.continuous_usage_stats === true
   }
-
-  return { ok: true, request: { endpoint, model, stream, includeUsage, continuousUsage, promptTokens, outputTokens } }
+  return { ok: true, stream, includeUsage, continuousUsage }
 }

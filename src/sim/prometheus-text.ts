@@ -46,7 +46,7 @@ export class BucketHistogram {
 }
 
 /** Formats a number the way prometheus_client does: 3 → "3.0", Infinity → "+Inf". */
-export function formatPrometheusNumber(value: number): string {
+function formatPrometheusNumber(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return '+Inf'
   if (value === Number.NEGATIVE_INFINITY) return '-Inf'
   if (Number.isNaN(value)) return 'NaN'

@@ -2,20 +2,18 @@ import { BucketHistogram, PrometheusTextWriter, type Labels } from './prometheus
 
 // Bucket boundaries copied from vLLM (vllm/v1/metrics/loggers.py), so that dashboards and
 // geopat's own /metrics scraper read the simulator exactly as they read vLLM.
-export const VLLM_TIME_TO_FIRST_TOKEN_BUCKETS_S: readonly number[] = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0,
-  640.0, 2560.0,
+const VLLM_TIME_TO_FIRST_TOKEN_BUCKETS_S: readonly number[] = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
 ]
-export const VLLM_INTER_TOKEN_LATENCY_BUCKETS_S: readonly number[] = [
+const VLLM_INTER_TOKEN_LATENCY_BUCKETS_S: readonly number[] = [
   0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
 ]
-export const VLLM_REQUEST_LATENCY_BUCKETS_S: readonly number[] = [
-  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
-  7680.0,
+const VLLM_REQUEST_LATENCY_BUCKETS_S: readonly number[] = [
+  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0,
 ]
 
 /** vLLM's finish reasons, the `finished_reason` label of vllm:request_success_total. */
-export const FINISH_REASONS = ['stop', 'length', 'abort'] as const
+const FINISH_REASONS = ['stop', 'length', 'abort'] as const
 export type FinishReason = (typeof FINISH_REASONS)[number]
 
 /** Faults the simulator can inject (forced by header `x-geopat-fault`, or drawn at random). */
@@ -59,7 +57,7 @@ export interface EngineGauges {
 }
 
 /** Running mean, max and a bucketed p99 of emission lateness, all in constant memory. */
-export class LatenessTracker {
+class LatenessTracker {
   private static readonly BUCKET_MS = 0.05
   private static readonly BUCKET_COUNT = 4000 // up to 200 ms
   private readonly buckets = new Uint32Array(LatenessTracker.BUCKET_COUNT + 1)
@@ -109,10 +107,7 @@ export class SimMetrics {
   promptTokens = 0
   generationTokens = 0
   readonly faults = Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>
-  readonly finishedByReason = Object.fromEntries(FINISH_REASONS.map((reason) => [reason, 0])) as Record<
-    FinishReason,
-    number
-  >
+  readonly finishedByReason = Object.fromEntries(FINISH_REASONS.map((reason) => [reason, 0])) as Record<FinishReason, number>
   readonly timeToFirstTokenSeconds = new BucketHistogram(VLLM_TIME_TO_FIRST_TOKEN_BUCKETS_S)
   readonly interTokenLatencySeconds = new BucketHistogram(VLLM_INTER_TOKEN_LATENCY_BUCKETS_S)
   readonly e2eRequestLatencySeconds = new BucketHistogram(VLLM_REQUEST_LATENCY_BUCKETS_S)
@@ -178,24 +173,9 @@ export class SimMetrics {
           value: this.finishedByReason[reason],
         })),
       )
-      .histogram(
-        'vllm:time_to_first_token_seconds',
-        'Histogram of time to first token in seconds.',
-        labels,
-        this.timeToFirstTokenSeconds,
-      )
-      .histogram(
-        'vllm:inter_token_latency_seconds',
-        'Histogram of inter-token latency in seconds.',
-        labels,
-        this.interTokenLatencySeconds,
-      )
-      .histogram(
-        'vllm:e2e_request_latency_seconds',
-        'Histogram of e2e request latency in seconds.',
-        labels,
-        this.e2eRequestLatencySeconds,
-      )
+      .histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', labels, this.timeToFirstTokenSeconds)
+      .histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', labels, this.interTokenLatencySeconds)
+      .histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', labels, this.e2eRequestLatencySeconds)
       .summary(
         'geopat_sim_emit_lateness_seconds',
         'Simulator emission lateness: actual socket write time minus scheduled time.',

@@ -5,19 +5,11 @@ import type { Random } from '../util/rng.js'
 import { DeadlineScheduler } from './deadline-scheduler.js'
 import { FAULT_HEADER, createFaultDrawer, forcedFault, type FaultRates } from './faults.js'
 import { BufferedGeneration, StreamingGeneration, type GenerationContext } from './generation.js'
-import {
-  HTML_404_PAGE,
-  StreamChunkFormatter,
-  errorBody,
-  modelsListBody,
-  newCompletionId,
-  type ApiError,
-  type GenerationEndpoint,
-} from './openai-format.js'
+import { HTML_404_PAGE, StreamChunkFormatter, errorBody, modelsListBody, newCompletionId, type ApiError, type GenerationEndpoint } from './openai-format.js'
 import { parseGenerationRequest } from './openai-request.js'
 import { countTokens } from '../input/tokenizer.js'
 import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
-import { SimMetrics, type SimStats } from './sim-metrics.js'
+import { type FaultKind, SimMetrics, type SimStats } from './sim-metrics.js'
 import type { TimingModel } from './timing.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 import type { Socket } from 'node:net'
@@ -25,10 +17,10 @@ import type { EngineGauges } from './sim-metrics.js'
 import type { SimRequestLog } from './request-log.js'
 import { firstHeaderValue } from '../util/http-header.js'
 
-export const DEFAULT_SIM_HOST = '127.0.0.1'
-export const DEFAULT_SIM_MODEL = 'geopat-sim'
-export const DEFAULT_OUTPUT_TOKENS = 64
-export const DEFAULT_RETRY_AFTER_S = 1
+const DEFAULT_SIM_HOST = '127.0.0.1'
+const DEFAULT_SIM_MODEL = 'geopat-sim'
+const DEFAULT_OUTPUT_TOKENS = 64
+const DEFAULT_RETRY_AFTER_S = 1
 
 /** Request bodies above this are refused with 413 (prompts of a few MB are already extreme). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -105,6 +97,234 @@ function readBody(request: IncomingMessage, onBody: (body: string | undefined) =
   request.on('error', () => undefined)
 }
 
+/** What every route handler of one server shares: its settings, counters and open requests. */
+interface FrontEnd {
+  options: SimServerOptions
+  model: string
+  defaultOutputTokens: number
+  retryAfterS: number
+  timing: TimingModel
+  metrics: SimMetrics
+  network: NetworkPath
+  deliveryDelayMs: () => number
+  /** Sockets that already carried a request: only a new connection pays the TLS handshake. */
+  seenSockets: WeakSet<Socket>
+  context: GenerationContext
+  /** A random fault for the current generation request, or undefined (see faultFirstRequests). */
+  drawFault: () => FaultKind | undefined
+  generationRequests: number
+  /** Requests held open by the `hang` fault until their client leaves (or the server closes). */
+  hanging: Set<ServerResponse>
+  serverStartedS: number
+}
+
+/** Validates the options and builds the state the handlers share. */
+function createFrontEnd(options: SimServerOptions): FrontEnd {
+  const model = options.model ?? DEFAULT_SIM_MODEL
+  const metrics = new SimMetrics(model)
+  metrics.engine = options.engineGauges
+  const network = options.network ?? LOOPBACK
+  if (network.jitterMs > 0 && options.networkRandom === undefined) throw new RangeError('startSimServer: network jitter needs networkRandom')
+  const networkRandom = options.networkRandom
+  const context: GenerationContext = {
+    scheduler: options.scheduler ?? new DeadlineScheduler({ spinBelowMs: options.spinBelowMs ?? 0 }),
+    metrics,
+    coalesce: options.coalesce ?? 1,
+    active: new Set(),
+    ...(options.requestLog ? { requestLog: options.requestLog, endpointName: options.name ?? '' } : {}),
+  }
+  const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some((rate) => (rate ?? 0) > 0)
+  if (anyFaultRate && options.faultRandom === undefined) throw new RangeError('startSimServer: fault rates need faultRandom')
+  const drawRandomFault = options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
+  const faultFirstRequests = options.faultFirstRequests ?? 0
+  const front: FrontEnd = {
+    options,
+    model,
+    defaultOutputTokens: options.defaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS,
+    retryAfterS: options.faults?.retryAfterS ?? DEFAULT_RETRY_AFTER_S,
+    timing: options.timing,
+    metrics,
+    network,
+    deliveryDelayMs: (): number => oneWayDelayMs(network, networkRandom),
+    seenSockets: new WeakSet<Socket>(),
+    context,
+    drawFault: () => (faultFirstRequests > 0 && front.generationRequests > faultFirstRequests ? undefined : drawRandomFault()),
+    generationRequests: 0,
+    hanging: new Set<ServerResponse>(),
+    serverStartedS: Math.floor(Date.now() / 1000),
+  }
+  return front
+}
+
+/**
+ * Answers a front-door fault (a gateway's, or an overloaded server's: they come before any
+ * validation). Returns false when `fault` is not one (none, or one that strikes mid-stream).
+ */
+function answerFrontDoorFault(front: FrontEnd, fault: FaultKind | undefined, response: ServerResponse): boolean {
+  const metrics = front.metrics
+  switch (fault) {
+    case '429':
+      metrics.faults['429']++
+      sendError(
+        response,
+        { status: 429, type: 'RateLimitError', message: 'Too many requests (simulated by geopat sim)' },
+        { 'retry-after': String(front.retryAfterS) },
+      )
+      return true
+    case '500':
+      metrics.faults['500']++
+      sendError(response, {
+        status: 500,
+        type: 'InternalServerError',
+        message: 'Internal server error (simulated by geopat sim)',
+      })
+      return true
+    case 'html404': {
+      metrics.faults.html404++
+      response.writeHead(404, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(HTML_404_PAGE) })
+      response.end(HTML_404_PAGE)
+      return true
+    }
+    case 'hang':
+      // Accept and never answer: no headers until the client gives up.
+      metrics.faults.hang++
+      front.hanging.add(response)
+      response.on('close', () => {
+        if (front.hanging.delete(response)) metrics.aborted++
+      })
+      return true
+    default:
+      return false
+  }
+}
+
+/** One generation request as it arrived: its route, connection and clock readings. */
+interface ArrivedGeneration {
+  endpoint: GenerationEndpoint
+  request: IncomingMessage
+  response: ServerResponse
+  fault: FaultKind | undefined
+  newConnection: boolean
+  headersAtMs: number
+  receivedAtMs: number
+}
+
+/** Parses a generation request's body and starts its (streamed or buffered) answer. */
+function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: string): void {
+  const { endpoint, response, fault } = arrived
+  const { metrics, model } = front
+  const parsed = parseGenerationRequest(endpoint, rawBody, model, front.defaultOutputTokens)
+  if (!parsed.ok) {
+    metrics.rejected++
+    return sendError(response, parsed.error)
+  }
+  const generationRequest = parsed.request
+  if (fault === 'cut') metrics.faults.cut++
+  if (fault === 'error-midstream') metrics.faults['error-midstream']++
+  metrics.promptTokens += generationRequest.promptTokens
+
+  const schedule = front.timing({
+    endpoint,
+    model,
+    promptTokens: generationRequest.promptTokens,
+    outputTokens: generationRequest.outputTokens,
+    stream: generationRequest.stream,
+    receivedAtMs: arrived.receivedAtMs,
+  })
+  const id = newCompletionId(endpoint)
+  const createdS = Math.floor(Date.now() / 1000)
+  const setup = {
+    context: front.context,
+    response,
+    request: generationRequest,
+    schedule,
+    receivedAtMs: arrived.receivedAtMs,
+    requestDelayMs: connectionSetupMs(front.network, arrived.newConnection) + front.deliveryDelayMs(),
+    deliveryDelayMs: front.deliveryDelayMs,
+    ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
+    id,
+    createdS,
+    headersAtMs: arrived.headersAtMs,
+    requestId: firstHeaderValue(arrived.request.headers['x-request-id']) ?? null,
+  }
+  if (generationRequest.stream) {
+    const formatter = new StreamChunkFormatter({
+      endpoint,
+      id,
+      createdS,
+      model,
+      promptTokens: generationRequest.promptTokens,
+      continuousUsage: generationRequest.continuousUsage,
+    })
+    new StreamingGeneration(setup, formatter).start()
+  } else {
+    new BufferedGeneration(setup).start()
+  }
+}
+
+function handleGeneration(front: FrontEnd, endpoint: GenerationEndpoint, request: IncomingMessage, response: ServerResponse): void {
+  const headersAtMs = performance.now()
+  const metrics = front.metrics
+  metrics.requests++
+  front.generationRequests++
+  const socket = request.socket
+  const newConnection = !front.seenSockets.has(socket)
+  front.seenSockets.add(socket)
+  const forced = forcedFault(request.headers[FAULT_HEADER])
+  readBody(request, (rawBody) => {
+    const receivedAtMs = performance.now()
+    if (!forced.ok) {
+      metrics.rejected++
+      return sendError(response, { status: 400, type: 'BadRequestError', message: forced.message })
+    }
+    if (rawBody === undefined) {
+      metrics.rejected++
+      return sendError(response, { status: 413, type: 'RequestTooLarge', message: `body over ${MAX_BODY_BYTES} bytes` })
+    }
+    const fault = forced.fault ?? front.drawFault()
+    if (answerFrontDoorFault(front, fault, response)) return
+    startGeneration(front, { endpoint, request, response, fault, newConnection, headersAtMs, receivedAtMs }, rawBody)
+  })
+}
+
+function handleAttestationReport(request: IncomingMessage, response: ServerResponse, attestationReport: (query: URLSearchParams) => Promise<unknown>): void {
+  const query = new URL(request.url ?? '/', 'http://simulator').searchParams
+  if (!/^[0-9a-fA-F]{2,128}$/.test(query.get('nonce') ?? '')) {
+    return sendError(response, { status: 400, type: 'BadRequestError', message: 'nonce: give 1 to 64 bytes as hex digits' })
+  }
+  attestationReport(query).then(
+    (body) => sendJson(response, 200, JSON.stringify(body)),
+    (error: unknown) => sendError(response, { status: 500, type: 'InternalServerError', message: `attestation report: ${(error as Error).message}` }),
+  )
+}
+
+function handle(front: FrontEnd, request: IncomingMessage, response: ServerResponse): void {
+  const path = (request.url ?? '/').split('?', 1)[0] as string
+  const method = request.method ?? 'GET'
+  const endpoint = GENERATION_ROUTES[path]
+  if (endpoint !== undefined && method === 'POST') return handleGeneration(front, endpoint, request, response)
+  if (method === 'GET' && path === '/v1/models') return sendJson(response, 200, modelsListBody(front.model, front.serverStartedS))
+  if (method === 'GET' && path === '/health') {
+    response.writeHead(200, { 'content-length': 0 })
+    response.end()
+    return
+  }
+  const attestationReport = front.options.attestationReport
+  if (method === 'GET' && path === ATTESTATION_ROUTE && attestationReport) return handleAttestationReport(request, response, attestationReport)
+  if (method === 'GET' && path === '/metrics') {
+    const text = front.metrics.prometheusText()
+    response.writeHead(200, { 'content-type': PROMETHEUS_TEXT_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
+    response.end(text)
+    return
+  }
+  // Drain any body so that the keep-alive connection stays usable after the error.
+  request.resume()
+  if (endpoint !== undefined || GET_ROUTES.has(path)) {
+    return sendError(response, { status: 405, type: 'MethodNotAllowed', message: `Method ${method} not allowed on ${path}` })
+  }
+  sendError(response, { status: 404, type: 'NotFoundError', message: `Route ${method} ${path} not found` })
+}
+
 /**
  * Starts the OpenAI-compatible simulator front end (routes, SSE, faults, /metrics) on top of a
  * pluggable timing model.
@@ -113,177 +333,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
   // The tokenizer loads its tables on first use (~100 ms): pay that now, not in a request's TTFT.
   countTokens('warm up the tokenizer')
   const host = options.host ?? DEFAULT_SIM_HOST
-  const model = options.model ?? DEFAULT_SIM_MODEL
-  const defaultOutputTokens = options.defaultOutputTokens ?? DEFAULT_OUTPUT_TOKENS
-  const retryAfterS = options.faults?.retryAfterS ?? DEFAULT_RETRY_AFTER_S
-  const timing = options.timing
-  const metrics = new SimMetrics(model)
-  metrics.engine = options.engineGauges
-  const network = options.network ?? LOOPBACK
-  if (network.jitterMs > 0 && options.networkRandom === undefined) throw new RangeError('startSimServer: network jitter needs networkRandom')
-  const networkRandom = options.networkRandom
-  const deliveryDelayMs = (): number => oneWayDelayMs(network, networkRandom)
-  /** Sockets that already carried a request: only a new connection pays the TLS handshake. */
-  const seenSockets = new WeakSet<Socket>()
-  const context: GenerationContext = {
-    scheduler: options.scheduler ?? new DeadlineScheduler({ spinBelowMs: options.spinBelowMs ?? 0 }),
-    metrics,
-    coalesce: options.coalesce ?? 1,
-    active: new Set(),
-    ...(options.requestLog ? { requestLog: options.requestLog, endpointName: options.name ?? '' } : {}),
-  }
-  const anyFaultRate = [options.faults?.rate429, options.faults?.rate500, options.faults?.rateCut, options.faults?.rateHang].some(
-    (rate) => (rate ?? 0) > 0,
-  )
-  if (anyFaultRate && options.faultRandom === undefined) throw new RangeError('startSimServer: fault rates need faultRandom')
-  const drawRandomFault =
-    options.faultRandom !== undefined ? createFaultDrawer(options.faults ?? {}, options.faultRandom) : () => undefined
-  const faultFirstRequests = options.faultFirstRequests ?? 0
-  let generationRequests = 0
-  const drawFault = () => (faultFirstRequests > 0 && generationRequests > faultFirstRequests ? undefined : drawRandomFault())
-  /** Requests held open by the `hang` fault until their client leaves (or the server closes). */
-  const hanging = new Set<ServerResponse>()
-  const serverStartedS = Math.floor(Date.now() / 1000)
-
-  function handleGeneration(endpoint: GenerationEndpoint, request: IncomingMessage, response: ServerResponse): void {
-    const headersAtMs = performance.now()
-    metrics.requests++
-    generationRequests++
-    const socket = request.socket
-    const newConnection = !seenSockets.has(socket)
-    seenSockets.add(socket)
-    const forced = forcedFault(request.headers[FAULT_HEADER])
-    readBody(request, (rawBody) => {
-      const receivedAtMs = performance.now()
-      if (!forced.ok) {
-        metrics.rejected++
-        return sendError(response, { status: 400, type: 'BadRequestError', message: forced.message })
-      }
-      if (rawBody === undefined) {
-        metrics.rejected++
-        return sendError(response, { status: 413, type: 'RequestTooLarge', message: `body over ${MAX_BODY_BYTES} bytes` })
-      }
-      const fault = forced.fault ?? drawFault()
-      // Front-door faults (a gateway's, or an overloaded server's) come before any validation.
-      switch (fault) {
-        case '429':
-          metrics.faults['429']++
-          return sendError(
-            response,
-            { status: 429, type: 'RateLimitError', message: 'Too many requests (simulated by geopat sim)' },
-            { 'retry-after': String(retryAfterS) },
-          )
-        case '500':
-          metrics.faults['500']++
-          return sendError(response, {
-            status: 500,
-            type: 'InternalServerError',
-            message: 'Internal server error (simulated by geopat sim)',
-          })
-        case 'html404': {
-          metrics.faults.html404++
-          response.writeHead(404, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(HTML_404_PAGE) })
-          response.end(HTML_404_PAGE)
-          return
-        }
-        case 'hang':
-          // Accept and never answer: no headers until the client gives up.
-          metrics.faults.hang++
-          hanging.add(response)
-          response.on('close', () => {
-            if (hanging.delete(response)) metrics.aborted++
-          })
-          return
-        default:
-          break
-      }
-
-      const parsed = parseGenerationRequest(endpoint, rawBody, model, defaultOutputTokens)
-      if (!parsed.ok) {
-        metrics.rejected++
-        return sendError(response, parsed.error)
-      }
-      const generationRequest = parsed.request
-      if (fault === 'cut') metrics.faults.cut++
-      if (fault === 'error-midstream') metrics.faults['error-midstream']++
-      metrics.promptTokens += generationRequest.promptTokens
-
-      const schedule = timing({
-        endpoint,
-        model,
-        promptTokens: generationRequest.promptTokens,
-        outputTokens: generationRequest.outputTokens,
-        stream: generationRequest.stream,
-        receivedAtMs,
-      })
-      const id = newCompletionId(endpoint)
-      const createdS = Math.floor(Date.now() / 1000)
-      const setup = {
-        context,
-        response,
-        request: generationRequest,
-        schedule,
-        receivedAtMs,
-        requestDelayMs: connectionSetupMs(network, newConnection) + deliveryDelayMs(),
-        deliveryDelayMs,
-        ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
-        id,
-        createdS,
-        headersAtMs,
-        requestId: firstHeaderValue(request.headers['x-request-id']) ?? null,
-      }
-      if (generationRequest.stream) {
-        const formatter = new StreamChunkFormatter({
-          endpoint,
-          id,
-          createdS,
-          model,
-          promptTokens: generationRequest.promptTokens,
-          continuousUsage: generationRequest.continuousUsage,
-        })
-        new StreamingGeneration(setup, formatter).start()
-      } else {
-        new BufferedGeneration(setup).start()
-      }
-    })
-  }
-
-  function handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?', 1)[0] as string
-    const method = request.method ?? 'GET'
-    const endpoint = GENERATION_ROUTES[path]
-    if (endpoint !== undefined && method === 'POST') return handleGeneration(endpoint, request, response)
-    if (method === 'GET' && path === '/v1/models') return sendJson(response, 200, modelsListBody(model, serverStartedS))
-    if (method === 'GET' && path === '/health') {
-      response.writeHead(200, { 'content-length': 0 })
-      response.end()
-      return
-    }
-    if (method === 'GET' && path === ATTESTATION_ROUTE && options.attestationReport) {
-      const query = new URL(request.url ?? '/', 'http://simulator').searchParams
-      if (!/^[0-9a-fA-F]{2,128}$/.test(query.get('nonce') ?? '')) {
-        return sendError(response, { status: 400, type: 'BadRequestError', message: 'nonce: give 1 to 64 bytes as hex digits' })
-      }
-      options.attestationReport(query).then(
-        (body) => sendJson(response, 200, JSON.stringify(body)),
-        (error: unknown) => sendError(response, { status: 500, type: 'InternalServerError', message: `attestation report: ${(error as Error).message}` }),
-      )
-      return
-    }
-    if (method === 'GET' && path === '/metrics') {
-      const text = metrics.prometheusText()
-      response.writeHead(200, { 'content-type': PROMETHEUS_TEXT_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) })
-      response.end(text)
-      return
-    }
-    // Drain any body so that the keep-alive connection stays usable after the error.
-    request.resume()
-    if (endpoint !== undefined || GET_ROUTES.has(path)) {
-      return sendError(response, { status: 405, type: 'MethodNotAllowed', message: `Method ${method} not allowed on ${path}` })
-    }
-    sendError(response, { status: 404, type: 'NotFoundError', message: `Route ${method} ${path} not found` })
-  }
-
+  const front = createFrontEnd(options)
   const server = createServer(
     {
       // Long streams and idle keep-alive pools must not be cut by Node's defaults; requestTimeout
@@ -292,7 +342,7 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
       headersTimeout: 66_000,
       requestTimeout: 0,
     },
-    handle,
+    (request, response) => handle(front, request, response),
   )
   // Nagle would hold small SSE writes back for the ACK of the previous one: tokens would bunch.
   server.on('connection', (socket) => socket.setNoDelay(true))
@@ -312,12 +362,12 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
   return {
     url: `http://${urlHost}:${port}`,
     port,
-    stats: () => metrics.snapshot(),
+    stats: () => front.metrics.snapshot(),
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
-        context.scheduler.stop()
-        for (const generation of [...context.active]) generation.terminate()
-        for (const response of [...hanging]) response.destroy()
+        front.context.scheduler.stop()
+        for (const generation of [...front.context.active]) generation.terminate()
+        for (const response of [...front.hanging]) response.destroy()
         server.close(() => resolve())
         server.closeAllConnections()
       })

@@ -64,8 +64,7 @@ export function fixedTimingModel(options: FixedTimingOptions): (request: SimRequ
   const schedule: TokenSchedule =
     jitterMs > 0 && random !== undefined
       ? {
-          tokenOffsetMs: (tokenIndex) =>
-            Math.max(0, timeToFirstTokenMs + tokenIndex * interTokenLatencyMs + (random.next() * 2 - 1) * jitterMs),
+          tokenOffsetMs: (tokenIndex) => Math.max(0, timeToFirstTokenMs + tokenIndex * interTokenLatencyMs + (random.next() * 2 - 1) * jitterMs),
         }
       : { tokenOffsetMs: (tokenIndex) => timeToFirstTokenMs + tokenIndex * interTokenLatencyMs }
   // The schedule keeps no per-request state (jitter comes from the shared seeded source), so

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import { createLengthSampler, type LengthSpec } from '../input/distributions.js'
+import { createLengthSampler } from '../input/distributions.js'
+import type { LengthSpec } from '../io/schema/length-spec.js'
 import { createArrivalSchedule } from '../load/arrivals.js'
 import { type LoadStep, requestedLoad } from '../load/runner.js'
 import { judgeClient } from '../load/client-check.js'
@@ -11,10 +12,10 @@ import type { SloConfig } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
 import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
-import { deriveSeed, seededRandom } from '../util/rng.js'
+import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { EngineModel, type StepResult, coldStartMs } from './engine/engine.js'
 import { FrontendQueue, entryDelayMs } from './engine/frontend.js'
-import type { SimProfile } from './engine/profile.js'
+import type { SimProfile } from '../io/schema/sim-profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
 
 export interface VirtualRunOptions {
@@ -88,81 +89,116 @@ type Event =
  */
 export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRunResult> {
   const wallStart = performance.now()
-  const { profile, load } = options
-  const network = options.network ?? LOOPBACK
-  const cc = options.confidential ? profile.confidential : undefined
-  const random = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 11))
-  const networkRandom = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 12))
-  const sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
-  const sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
-  const engine = new EngineModel(profile, options.confidential, random)
-  const frontend = new FrontendQueue(profile, options.confidential)
-  const path: NetworkPath = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
-  const events = new MinHeap<Event>()
+  const run = new VirtualRun(options)
+  run.scheduleInitialLoad()
+  await run.processEvents(wallStart)
+  return run.result(wallStart)
+}
+
+/** One virtual run's state: the event queue, the engine and front end, the requests and records. */
+class VirtualRun {
+  private readonly options: VirtualRunOptions
+  private readonly profile: SimProfile
+  private readonly load: LoadStep
+  private readonly networkRandom: Random
+  private readonly sampleInput: () => number
+  private readonly sampleOutput: () => number
+  private readonly engine: EngineModel
+  private readonly frontend: FrontendQueue
+  private readonly path: NetworkPath
+  private readonly events = new MinHeap<Event>()
   /** Without jitter every delivery takes the same time: no draw per token. */
-  const fixedDeliveryMs = path.jitterMs === 0 ? path.rttMs / 2 : undefined
+  private readonly fixedDeliveryMs: number | undefined
   /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
-  const inFlight: Array<VirtualRequest | undefined> = []
-  const records: RequestRecord[] = []
-  const frontendMs = entryDelayMs(profile, options.confidential)
-  const readyAtMs = options.coldStart ? coldStartMs(profile, options.confidential) : 0
-  const durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
-  const maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
-  let sent = 0
-  let engineBusy = false
+  private readonly inFlight: Array<VirtualRequest | undefined> = []
+  private readonly records: RequestRecord[] = []
+  private readonly frontendMs: number
+  private readonly readyAtMs: number
+  private readonly durationMs: number
+  private readonly maxRequests: number
+  private sent = 0
+  private engineBusy = false
   /** vllm-0.5: the engine waits for its process's core (front-end work queued before the step). */
-  let engineWaitUntilMs = Number.NEGATIVE_INFINITY
-  let lastSendMs = 0
-  let peakWaiting = 0
-  let peakRunning = 0
-  let peakKvUsage = 0
-  const openConnections = new Set<number>()
-  const replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
-  const runningAtMs = options.runningAtMs ?? []
-  const runningAt: number[] = []
+  private engineWaitUntilMs = Number.NEGATIVE_INFINITY
+  private lastSendMs = 0
+  private peakWaiting = 0
+  private peakRunning = 0
+  private peakKvUsage = 0
+  private readonly openConnections = new Set<number>()
+  private readonly replayLengths: NonNullable<VirtualRunOptions['replay']>['lengths'] | undefined
+  private readonly runningAtMs: readonly number[]
+  private readonly runningAt: number[] = []
+
+  constructor(options: VirtualRunOptions) {
+    const { profile, load } = options
+    this.options = options
+    this.profile = profile
+    this.load = load
+    const network = options.network ?? LOOPBACK
+    const cc = options.confidential ? profile.confidential : undefined
+    const random = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 11))
+    this.networkRandom = seededRandom(deriveSeed(options.noiseSeed ?? options.seed, 12))
+    this.sampleInput = createLengthSampler(options.inputTokens, seededRandom(deriveSeed(options.seed, 1)))
+    this.sampleOutput = createLengthSampler(options.outputTokens, seededRandom(deriveSeed(options.seed, 2)))
+    this.engine = new EngineModel(profile, options.confidential, random)
+    this.frontend = new FrontendQueue(profile, options.confidential)
+    this.path = cc ? { ...network, jitterMs: network.jitterMs + cc.networkJitterMs } : network
+    this.fixedDeliveryMs = this.path.jitterMs === 0 ? this.path.rttMs / 2 : undefined
+    this.frontendMs = entryDelayMs(profile, options.confidential)
+    this.readyAtMs = options.coldStart ? coldStartMs(profile, options.confidential) : 0
+    this.durationMs = load.durationMs ?? Number.POSITIVE_INFINITY
+    this.maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
+    this.replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
+    this.runningAtMs = options.runningAtMs ?? []
+  }
+
   /** Reads the running count at every asked time before `nowMs` (the count since the last step began). */
-  const readRunning = (nowMs: number): void => {
-    while (runningAt.length < runningAtMs.length && (runningAtMs[runningAt.length] as number) < nowMs) runningAt.push(engine.runningCount)
+  private readRunning(nowMs: number): void {
+    const { runningAt, runningAtMs } = this
+    while (runningAt.length < runningAtMs.length && (runningAtMs[runningAt.length] as number) < nowMs) runningAt.push(this.engine.runningCount)
   }
 
-  const send = (atMs: number, user: number): void => {
-    if (sent >= maxRequests || atMs >= durationMs) return
-    const replayed = replayLengths ? replayLengths[sent % replayLengths.length] : undefined
-    const promptTokens = replayed ? replayed.inputTokens : sampleInput()
-    const outputTokens = replayed ? replayed.outputTokens : sampleOutput()
-    const request: VirtualRequest = { id: sent++, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
-    lastSendMs = atMs
-    const newConnection = !openConnections.has(user)
-    openConnections.add(user)
-    const arriveMs = atMs + connectionSetupMs(path, newConnection) + oneWayDelayMs(path, networkRandom)
-    inFlight[request.id] = request
+  private send(atMs: number, user: number): void {
+    if (this.sent >= this.maxRequests || atMs >= this.durationMs) return
+    const replayLengths = this.replayLengths
+    const replayed = replayLengths ? replayLengths[this.sent % replayLengths.length] : undefined
+    const promptTokens = replayed ? replayed.inputTokens : this.sampleInput()
+    const outputTokens = replayed ? replayed.outputTokens : this.sampleOutput()
+    const request: VirtualRequest = { id: this.sent++, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
+    this.lastSendMs = atMs
+    const newConnection = !this.openConnections.has(user)
+    this.openConnections.add(user)
+    const arriveMs = atMs + connectionSetupMs(this.path, newConnection) + oneWayDelayMs(this.path, this.networkRandom)
+    this.inFlight[request.id] = request
     // With a front-end queue the request takes its turn on the API server's cores when it arrives.
-    if (frontend.modelled) events.push(arriveMs, { kind: 'arrive', request })
-    else events.push(Math.max(arriveMs + frontendMs, readyAtMs), { kind: 'enter', request })
+    if (this.frontend.modelled) this.events.push(arriveMs, { kind: 'arrive', request })
+    else this.events.push(Math.max(arriveMs + this.frontendMs, this.readyAtMs), { kind: 'enter', request })
   }
 
-  const startStep = (atMs: number): void => {
-    const startMs = frontend.engineStartMs(atMs)
+  private startStep(atMs: number): void {
+    const startMs = this.frontend.engineStartMs(atMs)
     if (startMs > atMs) {
       // The engine's process is busy with front-end work queued before this step (vllm-0.5).
-      if (engineWaitUntilMs !== startMs) events.push(startMs, { kind: 'engine-free' })
-      engineWaitUntilMs = startMs
+      if (this.engineWaitUntilMs !== startMs) this.events.push(startMs, { kind: 'engine-free' })
+      this.engineWaitUntilMs = startMs
       return
     }
-    if (runningAtMs.length > 0) readRunning(atMs)
+    const engine = this.engine
+    if (this.runningAtMs.length > 0) this.readRunning(atMs)
     const result = engine.step(atMs)
-    frontend.holdForStep(result.endMs)
-    engineBusy = true
-    peakWaiting = Math.max(peakWaiting, engine.waitingCount)
-    peakRunning = Math.max(peakRunning, engine.runningCount)
-    peakKvUsage = Math.max(peakKvUsage, engine.kvUsage)
-    events.push(result.endMs, { kind: 'step-end', result })
+    this.frontend.holdForStep(result.endMs)
+    this.engineBusy = true
+    this.peakWaiting = Math.max(this.peakWaiting, engine.waitingCount)
+    this.peakRunning = Math.max(this.peakRunning, engine.runningCount)
+    this.peakKvUsage = Math.max(this.peakKvUsage, engine.kvUsage)
+    this.events.push(result.endMs, { kind: 'step-end', result })
   }
 
   /** At the end of a step its tokens go through the front end's output work, then the network. */
-  const endStep = (result: StepResult): void => {
+  private endStep(result: StepResult): void {
+    const { inFlight, fixedDeliveryMs, path, networkRandom } = this
     const ids = result.tokenRequestIds
-    const writtenMs = frontend.deliver(result.endMs, ids.length)
+    const writtenMs = this.frontend.deliver(result.endMs, ids.length)
     for (let i = 0; i < ids.length; i++) {
       const request = inFlight[ids[i] as number]
       if (!request) continue
@@ -177,94 +213,121 @@ export async function runVirtual(options: VirtualRunOptions): Promise<VirtualRun
       const request = inFlight[id]
       if (!request) continue
       inFlight[id] = undefined
-      const record = toRecord(request, options.label ?? profile.name, profile.model.servedName, load.step)
-      records.push(record)
-      if (load.mode === 'closed') events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
+      const record = toRecord(request, this.options.label ?? this.profile.name, this.profile.model.servedName, this.load.step)
+      this.records.push(record)
+      if (this.load.mode === 'closed') this.events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
     }
   }
 
-  // Initial load.
-  if (load.mode === 'closed') {
-    const users = load.concurrency ?? 1
-    // Ramp-up: user i starts at i/users of the ramp, so the users' requests do not move in lockstep.
-    for (let user = 0; user < users; user++) events.push(((load.rampUpMs ?? 0) * user) / users, { kind: 'send', user })
-  } else if (options.replay?.sendTimesMs) {
-    const times = options.replay.sendTimesMs
-    for (let i = 0; i < times.length && (times[i] as number) < durationMs && i < maxRequests; i++) {
-      openConnections.add(-1 - i)
-      events.push(times[i] as number, { kind: 'send', user: -1 - i })
-    }
-  } else {
-    const schedule = createArrivalSchedule({
-      process: load.arrival,
-      ratePerSecond: load.ratePerS ?? 1,
-      burstiness: load.burstiness,
-      seed: load.seed,
-      ...(load.maxRequests !== undefined ? { count: load.maxRequests } : {}),
-    })
-    // Open loop: every arrival is known in advance; each gets its own connection from a warm pool.
-    for (let at = schedule.nextOffsetMs(), i = 0; at !== undefined && at < durationMs && i < maxRequests; at = schedule.nextOffsetMs(), i++) {
-      openConnections.add(-1 - i)
-      events.push(at, { kind: 'send', user: -1 - i })
-    }
-  }
-
-  let untilClockReading = EVENTS_PER_CLOCK_READING
-  let lastStopCheck = wallStart
-  while (events.size > 0) {
-    if (options.stop !== undefined && --untilClockReading === 0) {
-      untilClockReading = EVENTS_PER_CLOCK_READING
-      if (performance.now() - lastStopCheck >= STOP_CHECK_MS) {
-        await yieldAndCheck(options.stop)
-        lastStopCheck = performance.now()
+  /** The first sends: every closed-loop user's first request, or every open-loop arrival. */
+  scheduleInitialLoad(): void {
+    const { load, options, events, durationMs, maxRequests, openConnections } = this
+    if (load.mode === 'closed') {
+      const users = load.concurrency ?? 1
+      // Ramp-up: user i starts at i/users of the ramp, so the users' requests do not move in lockstep.
+      for (let user = 0; user < users; user++) events.push(((load.rampUpMs ?? 0) * user) / users, { kind: 'send', user })
+    } else if (options.replay?.sendTimesMs) {
+      const times = options.replay.sendTimesMs
+      for (let i = 0; i < times.length && (times[i] as number) < durationMs && i < maxRequests; i++) {
+        openConnections.add(-1 - i)
+        events.push(times[i] as number, { kind: 'send', user: -1 - i })
+      }
+    } else {
+      const schedule = createArrivalSchedule({
+        process: load.arrival,
+        ratePerSecond: load.ratePerS ?? 1,
+        burstiness: load.burstiness,
+        seed: load.seed,
+        ...(load.maxRequests !== undefined ? { count: load.maxRequests } : {}),
+      })
+      // Open loop: every arrival is known in advance; each gets its own connection from a warm pool.
+      for (let at = schedule.nextOffsetMs(), i = 0; at !== undefined && at < durationMs && i < maxRequests; at = schedule.nextOffsetMs(), i++) {
+        openConnections.add(-1 - i)
+        events.push(at, { kind: 'send', user: -1 - i })
       }
     }
-    const now = events.peekKey() as number
-    const event = events.pop() as Event
-    if (event.kind === 'send') send(now, event.user)
-    else if (event.kind === 'arrive') events.push(Math.max(frontend.intake(now) + frontendMs, readyAtMs), { kind: 'enter', request: event.request })
-    else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
-    else if (event.kind === 'step-end') {
-      engineBusy = false
-      endStep(event.result)
-    }
-    if (!engineBusy && engine.hasWork()) startStep(now)
   }
 
-  while (runningAt.length < runningAtMs.length) runningAt.push(engine.runningCount)
-  const runEndMs = records.reduce((end, r) => Math.max(end, r.sendMs + (r.endToEndLatencyMs ?? 0)), 0)
-  const wallSeconds = (performance.now() - wallStart) / 1000
-  records.sort((a, b) => a.id - b.id)
-  const summary = await summarizeRun(() => records, {
-    endpoint: { label: options.label ?? profile.name, url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`, model: profile.model.servedName, api: 'chat' },
-    step: load.step,
-    stepLabel: `${load.label} (virtual time)`,
-    requested: requestedLoad(load, options.warmupS ?? 0, options.cooldownS ?? 0),
-    achieved: {
-      concurrencyMean: records.reduce((sum, r) => sum + (r.endToEndLatencyMs ?? 0), 0) / Math.max(1, runEndMs),
-      concurrencyMax: load.mode === 'closed' ? (load.concurrency ?? 1) : 0,
-      sendRatePerS: sent > 1 && lastSendMs > 0 ? ((sent - 1) / lastSendMs) * 1000 : null,
-      runDurationS: runEndMs / 1000,
-    },
-    client: judgeClient({ eventLoopDelayMeanMs: 0, eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0, sendLatenessMs: emptyDistribution(), dispatchWaitMs: emptyDistribution(), dispatchWaitShare: 0, cpuCores: 0, workers: 1 }),
-    interrupted: false,
-    sendEndMs: load.durationMs ?? lastSendMs,
-    slo: options.slo ?? {},
-    warnings: ['virtual time: no HTTP, the engine model and network model only'],
-  })
-  return {
-    summary,
-    records: options.keepRecords ? records : [],
-    speedup: runEndMs / 1000 / Math.max(1e-6, wallSeconds),
-    runningAt,
-    engine: {
-      preemptions: engine.counters.preemptions,
-      steps: engine.counters.steps,
-      kvCacheTokens: engine.capacity.kvCacheTokens,
-      peakWaiting,
-      peakRunning,
-      peakKvUsage,
-    },
+  /** Runs the events in time order until none is left, looking at `stop` every STOP_CHECK_MS of work. */
+  async processEvents(wallStart: number): Promise<void> {
+    const { options, events, engine } = this
+    let untilClockReading = EVENTS_PER_CLOCK_READING
+    let lastStopCheck = wallStart
+    while (events.size > 0) {
+      if (options.stop !== undefined && --untilClockReading === 0) {
+        untilClockReading = EVENTS_PER_CLOCK_READING
+        if (performance.now() - lastStopCheck >= STOP_CHECK_MS) {
+          await yieldAndCheck(options.stop)
+          lastStopCheck = performance.now()
+        }
+      }
+      const now = events.peekKey() as number
+      const event = events.pop() as Event
+      if (event.kind === 'send') this.send(now, event.user)
+      else if (event.kind === 'arrive')
+        events.push(Math.max(this.frontend.intake(now) + this.frontendMs, this.readyAtMs), { kind: 'enter', request: event.request })
+      else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
+      else if (event.kind === 'step-end') {
+        this.engineBusy = false
+        this.endStep(event.result)
+      }
+      if (!this.engineBusy && engine.hasWork()) this.startStep(now)
+    }
+  }
+
+  /** The records' summary (as `geopat bench` writes it) and the engine's counters. */
+  async result(wallStart: number): Promise<VirtualRunResult> {
+    const { options, profile, load, records, runningAt, runningAtMs, engine, sent, lastSendMs } = this
+    while (runningAt.length < runningAtMs.length) runningAt.push(engine.runningCount)
+    const runEndMs = records.reduce((end, r) => Math.max(end, r.sendMs + (r.endToEndLatencyMs ?? 0)), 0)
+    const wallSeconds = (performance.now() - wallStart) / 1000
+    records.sort((a, b) => a.id - b.id)
+    const summary = await summarizeRun(() => records, {
+      endpoint: {
+        label: options.label ?? profile.name,
+        url: `virtual://${profile.name}${options.confidential ? '?cc=on' : ''}`,
+        model: profile.model.servedName,
+        api: 'chat',
+      },
+      step: load.step,
+      stepLabel: `${load.label} (virtual time)`,
+      requested: requestedLoad(load, options.warmupS ?? 0, options.cooldownS ?? 0),
+      achieved: {
+        concurrencyMean: records.reduce((sum, r) => sum + (r.endToEndLatencyMs ?? 0), 0) / Math.max(1, runEndMs),
+        concurrencyMax: load.mode === 'closed' ? (load.concurrency ?? 1) : 0,
+        sendRatePerS: sent > 1 && lastSendMs > 0 ? ((sent - 1) / lastSendMs) * 1000 : null,
+        runDurationS: runEndMs / 1000,
+      },
+      client: judgeClient({
+        eventLoopDelayMeanMs: 0,
+        eventLoopDelayP99Ms: 0,
+        eventLoopDelayMaxMs: 0,
+        eventLoopUtilization: 0,
+        sendLatenessMs: emptyDistribution(),
+        dispatchWaitMs: emptyDistribution(),
+        dispatchWaitShare: 0,
+        cpuCores: 0,
+        workers: 1,
+      }),
+      interrupted: false,
+      sendEndMs: load.durationMs ?? lastSendMs,
+      slo: options.slo ?? {},
+      warnings: ['virtual time: no HTTP, the engine model and network model only'],
+    })
+    return {
+      summary,
+      records: options.keepRecords ? records : [],
+      speedup: runEndMs / 1000 / Math.max(1e-6, wallSeconds),
+      runningAt,
+      engine: {
+        preemptions: engine.counters.preemptions,
+        steps: engine.counters.steps,
+        kvCacheTokens: engine.capacity.kvCacheTokens,
+        peakWaiting: this.peakWaiting,
+        peakRunning: this.peakRunning,
+        peakKvUsage: this.peakKvUsage,
+      },
+    }
   }
 }
 
@@ -311,4 +374,3 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
   }
   return record
 }
-

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { lengthSpecSchema } from '../input/distributions.js'
+import { lengthSpecSchema } from '../io/schema/length-spec.js'
 import { loadYamlFile } from '../io/schema/load-file.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'

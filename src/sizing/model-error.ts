@@ -1,5 +1,5 @@
 import type { EndpointSizing, Estimate, ModelError } from '../io/schema/sizing.js'
-import type { SimProfile } from '../sim/engine/profile.js'
+import type { SimProfile } from '../io/schema/sim-profile.js'
 
 type Capacity = EndpointSizing['capacityPerReplica']
 

@@ -37,9 +37,17 @@ function scenario(swap: boolean) {
         sim: {
           profile: 'h100-nvl-llama-3.1-8b-bf16',
           cc: true,
-          attestation: { ...identity(trusted, MEASUREMENT, 'trusted'), ...(swap ? { swapAfterReports: 1, swapTo: identity(impostor, OTHER_MEASUREMENT, 'impostor') } : {}) },
+          attestation: {
+            ...identity(trusted, MEASUREMENT, 'trusted'),
+            ...(swap ? { swapAfterReports: 1, swapTo: identity(impostor, OTHER_MEASUREMENT, 'impostor') } : {}),
+          },
         },
-        attest: { claimed: true, source: 'api', trust: { arkCert: trusted.arkFile, askCert: trusted.askFile, nvidiaJwks: trusted.nvidia.jwksFile }, allowedMeasurements: [MEASUREMENT] },
+        attest: {
+          claimed: true,
+          source: 'api',
+          trust: { arkCert: trusted.arkFile, askCert: trusted.askFile, nvidiaJwks: trusted.nvidia.jwksFile },
+          allowedMeasurements: [MEASUREMENT],
+        },
       },
       // Confidential by the scenario's word only: its server has no attestation API.
       { label: 'claimed-only', sim: { profile: 'h100-nvl-llama-3.1-8b-bf16', cc: true }, attest: { claimed: true } },
@@ -92,7 +100,9 @@ describe('attestation around a bench run', () => {
     expect(flagged?.level).toBe('claimed')
     // The evidence after the swap does not chain to the trusted ARK: the failing check is named.
     const after = records('eu-confidential').find((r) => r.phase === 'after')
-    expect(after?.checks.some((c) => !c.ok && !c.skipped && (c.name === 'certificate-chain' || c.name === 'trust-anchor' || c.name === 'measurement-allow-list'))).toBe(true)
+    expect(
+      after?.checks.some((c) => !c.ok && !c.skipped && (c.name === 'certificate-chain' || c.name === 'trust-anchor' || c.name === 'measurement-allow-list')),
+    ).toBe(true)
     expect(summary.runs.filter((r) => r.endpoint.label === 'eu-confidential').every((r) => r.warnings.some((w) => /swapped/.test(w)))).toBe(true)
   }, 90_000)
 })
@@ -100,7 +110,9 @@ describe('attestation around a bench run', () => {
 describe('geopat attest', () => {
   it('verifies a simulated confidential endpoint from a scenario, and says "claimed" for one with no evidence', async () => {
     const file = join(work, 'attest.yaml')
-    const endpoints = scenario(false).endpoints.slice(0, 2).map((e) => ({ label: e.label, sim: e.sim, attest: e.attest }))
+    const endpoints = scenario(false)
+      .endpoints.slice(0, 2)
+      .map((e) => ({ label: e.label, sim: e.sim, attest: e.attest }))
     writeFileSync(file, JSON.stringify({ endpoints, load: { requests: 1 } }))
     const result = await runCli(['attest', '--scenario', file, '--out', join(work, 'attest-cli'), '--json'])
     expect(result.exitCode, result.stderr).toBe(0)

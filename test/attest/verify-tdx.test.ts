@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Collateral } from '@phala/dcap-qvl'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { CheckName, VerificationResult } from '../../src/attest/evidence-types.js'
+import type { VerificationResult } from '../../src/attest/evidence-types.js'
+import type { CheckName } from '../../src/io/schema/attestation.js'
 import { sha512ReportData } from '../../src/attest/nonce-binding.js'
 import { parseTdxQuote, verifyTdxQuote } from '../../src/attest/tdx.js'
 import { loadTrustMaterial } from '../../src/attest/trust.js'
@@ -95,7 +96,10 @@ describe('Intel TDX quotes (self-made Intel-shaped PKI and collateral)', () => {
   })
 
   it('collateral past its next update fails validity', () => {
-    const result = verifyTdxQuote(tdx.quote({ reportData: sha512ReportData(nonce), mrTd }), { ...options(), now: new Date(tdx.nextUpdate.getTime() + 86_400_000) })
+    const result = verifyTdxQuote(tdx.quote({ reportData: sha512ReportData(nonce), mrTd }), {
+      ...options(),
+      now: new Date(tdx.nextUpdate.getTime() + 86_400_000),
+    })
     expectFailure(result, 'validity')
   })
 

@@ -2,12 +2,14 @@ import { createHash, randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Check, CheckName, VerificationResult } from '../../src/attest/evidence-types.js'
+import type { Check, VerificationResult } from '../../src/attest/evidence-types.js'
+import type { CheckName } from '../../src/io/schema/attestation.js'
 import { assessLevel, levelOf } from '../../src/attest/levels.js'
 import { reportDataFor, sha512ReportData } from '../../src/attest/nonce-binding.js'
 import { signNvidiaToken, verifyNvidiaToken } from '../../src/attest/nvidia.js'
 import { buildAttestationRecord } from '../../src/attest/record.js'
-import { SNP_REPORT_BYTES, type SnpReport, buildSnpReport, parseSnpReport, signSnpReport, verifySnpReport } from '../../src/attest/snp.js'
+import { verifySnpReport } from '../../src/attest/snp.js'
+import { SNP_REPORT_BYTES, type SnpReport, buildSnpReport, parseSnpReport, signSnpReport } from '../../src/attest/snp-report.js'
 import { loadTrustMaterial } from '../../src/attest/trust.js'
 import { verdictOf, verifyEvidence } from '../../src/attest/verify.js'
 import { attestationRecordSchema } from '../../src/io/schema/attestation.js'
@@ -52,10 +54,28 @@ const snpOptions = () => ({ nonce, vcekPem: keys.vcekPem, askPem: keys.askPem, t
 
 describe('AMD SEV-SNP reports', () => {
   it('parse what was built, field by field, and build the same bytes back', () => {
-    const report = snpReport({ guestSvn: 7, vmpl: 1, familyId: randomBytes(16), hostData: randomBytes(32), cpuidFamId: 0x19, currentMajor: 1, currentMinor: 55, currentBuild: 21 })
+    const report = snpReport({
+      guestSvn: 7,
+      vmpl: 1,
+      familyId: randomBytes(16),
+      hostData: randomBytes(32),
+      cpuidFamId: 0x19,
+      currentMajor: 1,
+      currentMinor: 55,
+      currentBuild: 21,
+    })
     expect(report.length).toBe(SNP_REPORT_BYTES)
     const parsed = parseSnpReport(report)
-    expect(parsed).toMatchObject({ version: 2, guestSvn: 7, vmpl: 1, signatureAlgo: 1, policy: 0x30000n, reportedTcb: keys.reportedTcb, cpuidFamId: 0x19, currentMinor: 55 })
+    expect(parsed).toMatchObject({
+      version: 2,
+      guestSvn: 7,
+      vmpl: 1,
+      signatureAlgo: 1,
+      policy: 0x30000n,
+      reportedTcb: keys.reportedTcb,
+      cpuidFamId: 0x19,
+      currentMinor: 55,
+    })
     expect(parsed.measurement.equals(measurement)).toBe(true)
     expect(parsed.chipId.equals(keys.chipId)).toBe(true)
     expect(parsed.reportData.equals(sha512ReportData(nonce))).toBe(true)
@@ -286,7 +306,9 @@ describe('levels, verdicts and records', () => {
 
   it('a failing check drops the level to claimed (or none) and the reason names it', async () => {
     const trust = loadTrustMaterial({ arkCert: keys.arkFile, askCert: keys.askFile }, 'scenario.yaml')
-    const results = await verifyEvidence({ nonce, snpReport: snpReport(), vcekCert: keys.vcekPem, nvidiaToken: null, tdxQuote: null }, trust, { allowedMeasurements: ['ab'.repeat(48)] })
+    const results = await verifyEvidence({ nonce, snpReport: snpReport(), vcekCert: keys.vcekPem, nvidiaToken: null, tdxQuote: null }, trust, {
+      allowedMeasurements: ['ab'.repeat(48)],
+    })
     const inputs = { claimed: true, evidenceHashes: { snpReport: 'a'.repeat(64) }, nonceFresh: true, results }
     expect(assessLevel(inputs)).toMatchObject({ level: 'claimed', reason: expect.stringMatching(/snp measurement-allow-list: /) })
     expect(levelOf({ ...inputs, claimed: false })).toBe('none')
@@ -294,9 +316,16 @@ describe('levels, verdicts and records', () => {
   })
 
   it('evidence without trust anchors is evidence-recorded; a stale nonce or no evidence is claimed or none', async () => {
-    const results = await verifyEvidence({ nonce, snpReport: snpReport(), vcekCert: keys.vcekPem, nvidiaToken: null, tdxQuote: null }, loadTrustMaterial(undefined, 's'), { allowedMeasurements: [] })
+    const results = await verifyEvidence(
+      { nonce, snpReport: snpReport(), vcekCert: keys.vcekPem, nvidiaToken: null, tdxQuote: null },
+      loadTrustMaterial(undefined, 's'),
+      { allowedMeasurements: [] },
+    )
     const evidenceHashes = { snpReport: 'a'.repeat(64) }
-    expect(assessLevel({ claimed: true, evidenceHashes, nonceFresh: true, results })).toMatchObject({ level: 'evidence-recorded', reason: expect.stringMatching(/^evidence recorded, not verified: snp certificate-chain: /) })
+    expect(assessLevel({ claimed: true, evidenceHashes, nonceFresh: true, results })).toMatchObject({
+      level: 'evidence-recorded',
+      reason: expect.stringMatching(/^evidence recorded, not verified: snp certificate-chain: /),
+    })
     expect(levelOf({ claimed: true, evidenceHashes, nonceFresh: false, results })).toBe('claimed')
     expect(levelOf({ claimed: true, evidenceHashes: {}, nonceFresh: true, results: [] })).toBe('claimed')
     expect(levelOf({ claimed: false, evidenceHashes: {}, nonceFresh: true, results: [] })).toBe('none')

@@ -13,9 +13,24 @@ const sse = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
 
 const scripts: Record<string, Script> = {
   // A 2 MB line (an event that never ends within the cap), in 64 KiB writes.
-  'long-line': { pieces: spaced([sse(chatChunk({ content: 'a' })), `data: {"choices":[{"delta":{"content":"`, ...Array.from({ length: 32 }, () => PIECE), '"}}]}\n\n', 'data: [DONE]\n\n'], 5) },
+  'long-line': {
+    pieces: spaced(
+      [
+        sse(chatChunk({ content: 'a' })),
+        `data: {"choices":[{"delta":{"content":"`,
+        ...Array.from({ length: 32 }, () => PIECE),
+        '"}}]}\n\n',
+        'data: [DONE]\n\n',
+      ],
+      5,
+    ),
+  },
   // A 500 whose body goes on for 4 MB.
-  'huge-error': { status: 500, headers: { 'content-type': 'text/plain' }, pieces: spaced(['upstream failed: ', ...Array.from({ length: 64 }, () => PIECE)], 2) },
+  'huge-error': {
+    status: 500,
+    headers: { 'content-type': 'text/plain' },
+    pieces: spaced(['upstream failed: ', ...Array.from({ length: 64 }, () => PIECE)], 2),
+  },
   normal: { pieces: [sse(chatChunk({ content: 'a' })), sse({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } }), 'data: [DONE]\n\n'] },
 }
 
@@ -36,7 +51,16 @@ afterAll(async () => {
 
 async function send(quirk: string): Promise<RequestRecord> {
   const record = await client.send(
-    { model: 'quirk', api: 'chat', prompt: 'hi', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 4, fixedOutput: false, continuousUsage: false, extraBody: undefined },
+    {
+      model: 'quirk',
+      api: 'chat',
+      prompt: 'hi',
+      messages: [{ role: 'user', content: 'hi' }],
+      maxOutputTokens: 4,
+      fixedOutput: false,
+      continuousUsage: false,
+      extraBody: undefined,
+    },
     { id: 0, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 4, headers: { 'x-quirk': quirk } },
   )
   expect(() => requestRecordSchema.parse(record)).not.toThrow()

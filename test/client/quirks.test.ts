@@ -10,34 +10,66 @@ const role = sse(chatChunk({ role: 'assistant', content: '' }))
 const token = (text: string): string => sse(chatChunk({ content: text }))
 const finish = sse({ ...chatChunk({}), choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })
 const usage = (prompt: number, completion: number): string =>
-  sse({ id: 'x', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } })
+  sse({
+    id: 'x',
+    object: 'chat.completion.chunk',
+    choices: [],
+    usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+  })
 const done = 'data: [DONE]\n\n'
 
 const scripts: Record<string, Script> = {
   '/v1/models': MODELS_ROUTE,
   normal: { pieces: spaced([role, token('a'), token('b'), token('c'), finish + usage(10, 3) + done]) },
-  crlf: { pieces: spaced([role.replace(/\n/g, '\r\n'), token('a').replace(/\n/g, '\r\n'), token('b').replace(/\n/g, '\r\n'), (usage(10, 2) + done).replace(/\n/g, '\r\n')]) },
-  cr: { pieces: spaced([role.replace(/\n/g, '\r'), token('a').replace(/\n/g, '\r'), token('b').replace(/\n/g, '\r'), (usage(10, 2) + done).replace(/\n/g, '\r')]) },
+  crlf: {
+    pieces: spaced([
+      role.replace(/\n/g, '\r\n'),
+      token('a').replace(/\n/g, '\r\n'),
+      token('b').replace(/\n/g, '\r\n'),
+      (usage(10, 2) + done).replace(/\n/g, '\r\n'),
+    ]),
+  },
+  cr: {
+    pieces: spaced([role.replace(/\n/g, '\r'), token('a').replace(/\n/g, '\r'), token('b').replace(/\n/g, '\r'), (usage(10, 2) + done).replace(/\n/g, '\r')]),
+  },
   'split-utf8': (() => {
     const bytes = Buffer.from(role + token('世界🙂') + token('é') + usage(10, 2) + done, 'utf8')
     // Every byte its own write: events and characters split everywhere.
-    return { pieces: spaced(Array.from(bytes, (b) => Buffer.from([b])), 1) }
+    return {
+      pieces: spaced(
+        Array.from(bytes, (b) => Buffer.from([b])),
+        1,
+      ),
+    }
   })(),
   'many-in-one-read': { pieces: spaced([role, token('a') + token('b') + token('c') + token('d'), token('e'), usage(10, 5) + done]) },
   'comments-and-nospace': {
-    pieces: spaced([': keep-alive\n\n', `data:${JSON.stringify(chatChunk({ role: 'assistant' }))}\n\n`, ': ping\n', `data:${JSON.stringify(chatChunk({ content: 'x' }))}\n\n`, usage(3, 1) + done]),
+    pieces: spaced([
+      ': keep-alive\n\n',
+      `data:${JSON.stringify(chatChunk({ role: 'assistant' }))}\n\n`,
+      ': ping\n',
+      `data:${JSON.stringify(chatChunk({ content: 'x' }))}\n\n`,
+      usage(3, 1) + done,
+    ]),
   },
   'no-done': { pieces: spaced([role, token('a'), token('b'), finish]) },
   'no-done-no-finish': { pieces: spaced([role, token('a'), token('b')]) },
   'error-midstream': { pieces: spaced([role, token('a'), sse({ error: { message: 'engine overloaded', type: 'internal_error', code: 500 } }), done]) },
   'json-500': { status: 500, headers: { 'content-type': 'application/json' }, pieces: [JSON.stringify({ error: { message: 'CUDA out of memory' } })] },
   'text-503': { status: 503, headers: { 'content-type': 'text/plain' }, pieces: ['upstream unavailable'] },
-  'json-429': { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '0' }, pieces: [JSON.stringify({ error: { message: 'rate limited' } })] },
+  'json-429': {
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': '0' },
+    pieces: [JSON.stringify({ error: { message: 'rate limited' } })],
+  },
   'html-404': { status: 404, headers: { 'content-type': 'text/html' }, pieces: ['<html><head><title>Not Found</title></head><body>nope</body></html>'] },
   'not-json': { pieces: spaced([role, 'data: {broken json\n\n', done]) },
   'cut-midstream': { pieces: spaced([role, token('a'), token('b'), { destroy: true }]) },
   reasoning: {
-    pieces: spaced([role, sse(chatChunk({ reasoning_content: 'think' })), sse(chatChunk({ reasoning_content: 'more' })), token('answer'), usage(5, 3) + done], 20),
+    pieces: spaced(
+      [role, sse(chatChunk({ reasoning_content: 'think' })), sse(chatChunk({ reasoning_content: 'more' })), token('answer'), usage(5, 3) + done],
+      20,
+    ),
   },
   'no-usage': { pieces: spaced([role, token('hello'), token(' world'), finish + done]) },
   'continuous-usage': {
@@ -68,8 +100,25 @@ afterAll(async () => {
 
 async function send(quirk: string, options: { fixedOutput?: boolean; api?: 'chat' | 'completions' } = {}): Promise<RequestRecord> {
   const record = await client.send(
-    { model: 'quirk', api: options.api ?? 'chat', prompt: 'hi', messages: [{ role: 'user', content: 'hi' }], maxOutputTokens: 8, fixedOutput: options.fixedOutput ?? false, continuousUsage: false, extraBody: undefined },
-    { id: nextId++, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 8, headers: { 'x-quirk': quirk } },
+    {
+      model: 'quirk',
+      api: options.api ?? 'chat',
+      prompt: 'hi',
+      messages: [{ role: 'user', content: 'hi' }],
+      maxOutputTokens: 8,
+      fixedOutput: options.fixedOutput ?? false,
+      continuousUsage: false,
+      extraBody: undefined,
+    },
+    {
+      id: nextId++,
+      step: 0,
+      runStartedAt: performance.now(),
+      intendedSendMs: 0,
+      requestedInputTokens: 1,
+      requestedOutputTokens: 8,
+      headers: { 'x-quirk': quirk },
+    },
   )
   // Every record the client produces satisfies the records.jsonl schema.
   expect(() => requestRecordSchema.parse(record)).not.toThrow()
@@ -81,7 +130,14 @@ describe('request bodies', () => {
     await send('normal', { fixedOutput: true })
     const chat = JSON.parse(server.requests.at(-1)?.body ?? '{}')
     expect(server.requests.at(-1)?.path).toBe('/v1/chat/completions')
-    expect(chat).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_completion_tokens: 8, ignore_eos: true, min_tokens: 8, messages: [{ role: 'user', content: 'hi' }] })
+    expect(chat).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      max_completion_tokens: 8,
+      ignore_eos: true,
+      min_tokens: 8,
+      messages: [{ role: 'user', content: 'hi' }],
+    })
     await send('normal', { api: 'completions' })
     const completion = JSON.parse(server.requests.at(-1)?.body ?? '{}')
     expect(server.requests.at(-1)?.path).toBe('/v1/completions')

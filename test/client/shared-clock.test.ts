@@ -21,13 +21,17 @@ describe('timing on the shared clock (simulator request log ⋈ records)', () =>
   it('joins every request on x-request-id; no first token is read before it was written, and geopat adds little', async () => {
     const work = mkdtempSync(join(tmpdir(), 'geopat-shared-clock-'))
     const logPath = join(work, 'sim-requests.jsonl')
-    const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--port', '0', '--ttft-ms', '30', '--itl-ms', '3', '--request-log', logPath], {
-      cwd: REPO_ROOT,
-      reject: false,
-      stdin: 'ignore',
-      env: { CI: '1', GEOPAT_DEBUG: '' },
-      timeout: 60_000,
-    })
+    const child = execa(
+      process.execPath,
+      [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--port', '0', '--ttft-ms', '30', '--itl-ms', '3', '--request-log', logPath],
+      {
+        cwd: REPO_ROOT,
+        reject: false,
+        stdin: 'ignore',
+        env: { CI: '1', GEOPAT_DEBUG: '' },
+        timeout: 60_000,
+      },
+    )
     let records: RequestRecord[] = []
     let runStartedAtUnixMs: number | undefined
     let readLatenessCount = 0
@@ -67,7 +71,10 @@ describe('timing on the shared clock (simulator request log ⋈ records)', () =>
     }
     expect((await child).exitCode).toBe(0)
     // The log is complete once the simulator has stopped.
-    const entries = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => simRequestLogEntrySchema.parse(JSON.parse(line)))
+    const entries = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => simRequestLogEntrySchema.parse(JSON.parse(line)))
 
     expect(runStartedAtUnixMs).toBeDefined()
     expect(readLatenessCount).toBeGreaterThan(0)

@@ -45,7 +45,17 @@ afterAll(() => {
   mtlsServer.close()
 })
 
-const args = (target: string, ...extra: string[]) => ['bench', '--url', target, '--requests', '3', '--out', join(pki.dir, `out-${Math.random()}`), '--json', ...extra]
+const args = (target: string, ...extra: string[]) => [
+  'bench',
+  '--url',
+  target,
+  '--requests',
+  '3',
+  '--out',
+  join(pki.dir, `out-${Math.random()}`),
+  '--json',
+  ...extra,
+]
 
 describe('TLS', () => {
   it('verifies the server certificate by default and refuses an unknown CA', async () => {
@@ -82,7 +92,17 @@ describe('TLS', () => {
     expect(result.stdout).toMatch(/^safety: 127\.0\.0\.1:\d+: https, TLS verification OFF, API key from \$GEOPAT_TLS_TEST_KEY, headers X-Tenant$/m)
     const summaryText = readFileSync(join(out, 'summary.json'), 'utf8')
     expect(JSON.parse(summaryText).safety).toEqual({
-      endpoints: [{ endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/), scheme: 'https', tlsVerification: false, caFile: null, clientCertificate: false, apiKeyEnv: 'GEOPAT_TLS_TEST_KEY', headerNames: ['X-Tenant'] }],
+      endpoints: [
+        {
+          endpoint: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+          scheme: 'https',
+          tlsVerification: false,
+          caFile: null,
+          clientCertificate: false,
+          apiKeyEnv: 'GEOPAT_TLS_TEST_KEY',
+          headerNames: ['X-Tenant'],
+        },
+      ],
       retries: { max: 2, backoffMs: 500, maxWaitMs: 30_000 },
     })
     expect(summaryText).not.toContain('secret-value')
@@ -90,15 +110,42 @@ describe('TLS', () => {
     expect(report.exitCode, report.stderr).toBe(0)
     expect(report.stderr).toMatch(/^warning: .*summary\.json: TLS verification OFF for 127\.0\.0\.1:\d+ \(--insecure\)/m)
     const html = readFileSync(join(out, 'report.html'), 'utf8')
-    expect(html).toMatch(/<section class="alerts" role="alert"[^>]*>\s*<h2 id="alerts-title">Read first<\/h2>\s*<ul><li>[^<]*summary\.json: TLS verification OFF for 127\.0\.0\.1:\d+/)
+    expect(html).toMatch(
+      new RegExp(
+        String.raw`<section class="alerts" role="alert"[^>]*>\s*<h2 id="alerts-title">Read first<\/h2>\s*` +
+          String.raw`<ul><li>[^<]*summary\.json: TLS verification OFF for 127\.0\.0\.1:\d+`,
+      ),
+    )
   })
 
   it('records the CA file and the client certificate, verification on, without the key file (issue 15.10)', async () => {
     const out = join(pki.dir, `out-mtls-${Math.random()}`)
-    const result = await runCli(['bench', '--url', mtlsUrl, '--requests', '2', '--out', out, '--json', '--ca-file', pki.caFile, '--cert', pki.clientCertFile, '--key', pki.clientKeyFile])
+    const result = await runCli([
+      'bench',
+      '--url',
+      mtlsUrl,
+      '--requests',
+      '2',
+      '--out',
+      out,
+      '--json',
+      '--ca-file',
+      pki.caFile,
+      '--cert',
+      pki.clientCertFile,
+      '--key',
+      pki.clientKeyFile,
+    ])
     expect(result.exitCode, result.stderr).toBe(0)
     const summaryText = readFileSync(join(out, 'summary.json'), 'utf8')
-    expect(JSON.parse(summaryText).safety.endpoints[0]).toMatchObject({ scheme: 'https', tlsVerification: true, caFile: pki.caFile, clientCertificate: true, apiKeyEnv: null, headerNames: [] })
+    expect(JSON.parse(summaryText).safety.endpoints[0]).toMatchObject({
+      scheme: 'https',
+      tlsVerification: true,
+      caFile: pki.caFile,
+      clientCertificate: true,
+      apiKeyEnv: null,
+      headerNames: [],
+    })
     expect(summaryText).not.toContain(pki.clientKeyFile)
   })
 

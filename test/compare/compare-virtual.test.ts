@@ -8,7 +8,7 @@ import { summarizeRun } from '../../src/metrics/summarize.js'
 import { compareConfigSchema } from '../../src/io/schema/compare.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
-import { type SimProfile, loadProfile } from '../../src/sim/engine/profile.js'
+import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { deriveSeed } from '../../src/util/rng.js'
 

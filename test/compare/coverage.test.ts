@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type CompareRecord, contrastArms } from '../../src/compare/analyze.js'
 import type { LoadStep } from '../../src/load/runner.js'
 import { compareConfigSchema } from '../../src/io/schema/compare.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 
 // Statistical checks in the simulator's virtual time: the same engine as `geopat sim`, no HTTP.

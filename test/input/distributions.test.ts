@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createLengthSampler,
-  lengthSpecSchema,
-  parseLengthFlag,
-  type LengthSpec,
-} from '../../src/input/distributions.js'
+import { createLengthSampler, parseLengthFlag } from '../../src/input/distributions.js'
+import { type LengthSpec, lengthSpecSchema } from '../../src/io/schema/length-spec.js'
 import { UserError } from '../../src/util/errors.js'
 import { seededRandom } from '../../src/util/rng.js'
 

@@ -39,9 +39,7 @@ const shareGpt = (...turns: Array<[string, string]>) => ({
 
 describe('loadPromptFile: JSONL', () => {
   it('reads prompt records, with and without output_tokens, skipping blank lines and CRLF', async () => {
-    const path = writeTemp(
-      '{"prompt": "Say hello.", "output_tokens": 12}\r\n\r\n{"prompt": "Write a haiku about the sea."}\r\n',
-    )
+    const path = writeTemp('{"prompt": "Say hello.", "output_tokens": 12}\r\n\r\n{"prompt": "Write a haiku about the sea."}\r\n')
     const source = await loadPromptFile(path, { seed: 1 })
     expect(source.promptCount).toBe(2)
     const first = source.next()
@@ -104,24 +102,16 @@ describe('loadPromptFile: JSONL', () => {
 
   it('names file, line, field and rule for a bad line', async () => {
     const path = writeTemp(jsonl({ prompt: 'fine' }, { prompt: 'fine too' }, { prompt: 42 }))
-    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toBe(
-      `${path}:3: prompt: Invalid input: expected string, received number`,
-    )
+    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toBe(`${path}:3: prompt: Invalid input: expected string, received number`)
     const badCount = writeTemp(jsonl({ prompt: 'ok', output_tokens: 0 }))
-    expect(await userErrorOf(loadPromptFile(badCount, { seed: 1 }))).toMatch(
-      new RegExp(`^${escapeRegExp(badCount)}:1: output_tokens: Too small`),
-    )
+    expect(await userErrorOf(loadPromptFile(badCount, { seed: 1 }))).toMatch(new RegExp(`^${escapeRegExp(badCount)}:1: output_tokens: Too small`))
     const badTurn = writeTemp(jsonl({ conversations: [{ from: 'human', value: 'hi' }, { from: 'gpt' }] }))
-    expect(await userErrorOf(loadPromptFile(badTurn, { seed: 1 }))).toMatch(
-      new RegExp(`^${escapeRegExp(badTurn)}:1: conversations\\.1\\.value: Invalid input`),
-    )
+    expect(await userErrorOf(loadPromptFile(badTurn, { seed: 1 }))).toMatch(new RegExp(`^${escapeRegExp(badTurn)}:1: conversations\\.1\\.value: Invalid input`))
   })
 
   it('reports invalid JSON and a file without prompts', async () => {
     const path = writeTemp('{"prompt": "ok"}\n{"prompt": "unterminated\n')
-    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toMatch(
-      new RegExp(`^${escapeRegExp(path)}:2: \\(root\\): invalid JSON`),
-    )
+    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toMatch(new RegExp(`^${escapeRegExp(path)}:2: \\(root\\): invalid JSON`))
     const empty = writeTemp('\n\n')
     expect(await userErrorOf(loadPromptFile(empty, { seed: 1 }))).toBe(`${empty}: no prompts found`)
     const allSkipped = writeTemp(jsonl(shareGpt(['human', 'alone'])))
@@ -130,12 +120,8 @@ describe('loadPromptFile: JSONL', () => {
 
   it('names a missing or unreadable file', async () => {
     const missing = join(folder, 'does-not-exist.jsonl')
-    expect(await userErrorOf(loadPromptFile(missing, { seed: 1 }))).toBe(
-      `${missing}: cannot read prompt file (ENOENT: no such file or directory)`,
-    )
-    expect(await userErrorOf(loadPromptFile(folder, { seed: 1 }))).toMatch(
-      new RegExp(`^${escapeRegExp(folder)}: cannot read prompt file \\(EISDIR`),
-    )
+    expect(await userErrorOf(loadPromptFile(missing, { seed: 1 }))).toBe(`${missing}: cannot read prompt file (ENOENT: no such file or directory)`)
+    expect(await userErrorOf(loadPromptFile(folder, { seed: 1 }))).toMatch(new RegExp(`^${escapeRegExp(folder)}: cannot read prompt file \\(EISDIR`))
   })
 })
 
@@ -160,9 +146,8 @@ describe('loadPromptFile: JSON array (the ShareGPT dataset shape)', () => {
   })
 
   it('streams a large array element by element across read chunks', async () => {
-    const entries = Array.from({ length: 3000 }, (_, i) =>
-      shareGpt(['human', `Question ${i}: ${'why, [and] how? '.repeat(i % 50)}`], ['gpt', `Answer ${i} ✓`]),
-    )
+    const question = (i: number): string => `Question ${i}: ${'why, [and] how? '.repeat(i % 50)}`
+    const entries = Array.from({ length: 3000 }, (_, i) => shareGpt(['human', question(i)], ['gpt', `Answer ${i} ✓`]))
     const path = writeTemp(JSON.stringify(entries), 'json')
     const source = await loadPromptFile(path, { seed: 1 })
     expect(source.promptCount).toBe(3000)
@@ -171,9 +156,7 @@ describe('loadPromptFile: JSON array (the ShareGPT dataset shape)', () => {
 
   it('names the line of a bad element, and a cut-short array', async () => {
     const path = writeTemp('[\n  {"prompt": "ok"},\n  {"prompt": ""}\n]\n', 'json')
-    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toBe(
-      `${path}:3: prompt: Too small: expected string to have >=1 characters`,
-    )
+    expect(await userErrorOf(loadPromptFile(path, { seed: 1 }))).toBe(`${path}:3: prompt: Too small: expected string to have >=1 characters`)
     const cut = writeTemp('[{"prompt": "ok"},\n{"prompt": "cut', 'json')
     expect(await userErrorOf(loadPromptFile(cut, { seed: 1 }))).toMatch(/:2: \(root\): the JSON array is not closed/)
     const trailing = writeTemp('[{"prompt": "ok"}] {"prompt": "stray"}', 'json')

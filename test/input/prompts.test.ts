@@ -64,7 +64,11 @@ describe('synthetic prompts', () => {
       expect(countTokens(item.prompt)).toBe(item.requestedInputTokens)
       expect(item.requestedInputTokens).toBeGreaterThan(prefixTokens)
     }
-    const afterPrefix = items.map((i) => encodeText(i.prompt).slice(prefixTokens, prefixTokens + 16).join(','))
+    const afterPrefix = items.map((i) =>
+      encodeText(i.prompt)
+        .slice(prefixTokens, prefixTokens + 16)
+        .join(','),
+    )
     expect(new Set(afterPrefix).size).toBe(items.length)
   })
 
@@ -89,9 +93,7 @@ describe('synthetic prompts', () => {
   })
 
   it('rejects a negative or fractional prefix', () => {
-    expect(() => createSyntheticPromptSource({ inputTokens: 5, outputTokens: 5, seed: 1, prefixTokens: -1 })).toThrow(
-      /prefixTokens/,
-    )
+    expect(() => createSyntheticPromptSource({ inputTokens: 5, outputTokens: 5, seed: 1, prefixTokens: -1 })).toThrow(/prefixTokens/)
   })
 
   it('generate quickly (rate printed for the record)', () => {

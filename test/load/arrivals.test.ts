@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  createArrivalSchedule,
-  sampleExponential,
-  sampleGamma,
-  type ArrivalScheduleOptions,
-} from '../../src/load/arrivals.js'
+import { createArrivalSchedule, sampleExponential, sampleGamma, type ArrivalScheduleOptions } from '../../src/load/arrivals.js'
 import { UserError } from '../../src/util/errors.js'
 import { seededRandom } from '../../src/util/rng.js'
 
@@ -106,9 +101,7 @@ describe('arrival schedules', () => {
     expect(() => createArrivalSchedule({ process: 'poisson', ratePerSecond: 0, seed: 1 })).toThrow(UserError)
     expect(() => createArrivalSchedule({ process: 'poisson', ratePerSecond: Number.NaN, seed: 1 })).toThrow(/rate/)
     expect(() => createArrivalSchedule({ process: 'constant', ratePerSecond: 1, seed: 1, count: 1.5 })).toThrow(/count/)
-    expect(() => createArrivalSchedule({ process: 'gamma', ratePerSecond: 1, burstiness: 0, seed: 1 })).toThrow(
-      /burstiness/,
-    )
+    expect(() => createArrivalSchedule({ process: 'gamma', ratePerSecond: 1, burstiness: 0, seed: 1 })).toThrow(/burstiness/)
   })
 })
 

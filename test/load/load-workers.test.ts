@@ -79,7 +79,16 @@ describe('load workers', () => {
     const endpoint = resolveEndpoint(endpointSchema.parse({ url: sim.url, label: 'sim' }), 'test')
     const step: LoadStep = { step: 0, label: 'c4', mode: 'closed', concurrency: 4, durationMs: 300, arrival: 'poisson', burstiness: 1, seed: 1 }
     const records: RequestRecord[] = []
-    const request = { model: 'geopat-sim', api: 'chat' as const, prompt: 'hello', messages: [{ role: 'user' as const, content: 'hello' }], maxOutputTokens: 3, fixedOutput: true, continuousUsage: false, extraBody: undefined }
+    const request = {
+      model: 'geopat-sim',
+      api: 'chat' as const,
+      prompt: 'hello',
+      messages: [{ role: 'user' as const, content: 'hello' }],
+      maxOutputTokens: 3,
+      fixedOutput: true,
+      continuousUsage: false,
+      extraBody: undefined,
+    }
     const result = await runLoadStepInWorkers(step, 2, {
       endpoint,
       connectTimeoutMs: 5000,

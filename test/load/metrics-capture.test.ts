@@ -29,14 +29,21 @@ afterEach(() => {
 describe('geopat bench --scrape-metrics', () => {
   it('appends one schema-valid line of vllm:* samples per scrape, tagged with the endpoint and step', async () => {
     let running = 0
-    const { url, server } = await serve(() => `# HELP vllm:num_requests_running x\n# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name="m"} ${running++}\nprocess_cpu_seconds_total 3\n`)
+    const { url, server } = await serve(
+      () =>
+        '# HELP vllm:num_requests_running x\n# TYPE vllm:num_requests_running gauge\n' +
+        `vllm:num_requests_running{model_name="m"} ${running++}\nprocess_cpu_seconds_total 3\n`,
+    )
     servers.push(server)
     const path = join(mkdtempSync(join(tmpdir(), 'geopat-scrape-')), 'metrics.jsonl')
     const capture = new ServerMetricsCapture(path, { connectTimeoutMs: 2000, maxBytes: 100_000, everyMs: 20 })
     capture.start(resolveEndpoint(endpointSchema.parse({ url, label: 'sim' }), 'test'), 3, performance.now())
     await waitUntil(() => linesIn(path) >= 3, 10_000, '3 scrapes')
     await capture.close()
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((line) => serverMetricsLineSchema.parse(JSON.parse(line)))
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => serverMetricsLineSchema.parse(JSON.parse(line)))
     expect(lines[0]).toMatchObject({ endpoint: 'sim', step: 3, samples: { 'vllm:num_requests_running': 0 } })
     // Only vllm:* samples; successive scrapes in order.
     for (const line of lines) expect(Object.keys(line.samples)).toEqual(['vllm:num_requests_running'])

@@ -52,7 +52,11 @@ async function bench(scenarioFields: Record<string, unknown>, whileRunning?: (ou
 }
 
 const sse = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`
-const ANSWER = `${sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b' })) + sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))}data: [DONE]\n\n`
+const ANSWER =
+  sse(chatChunk({ content: 'a' })) +
+  sse(chatChunk({ content: 'b' })) +
+  sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })) +
+  'data: [DONE]\n\n'
 
 /**
  * A chat server on 127.0.0.1 that answers its first `answered` chat requests, then freezes: the
@@ -60,7 +64,11 @@ const ANSWER = `${sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b
  * never answered. `closeAfter`: the server closes (every later connection is refused) once it has
  * answered that many.
  */
-async function startFreezingServer(options: { answered: number; midStream?: number; closeAfter?: number }): Promise<{ url: string; close: () => Promise<void> }> {
+async function startFreezingServer(options: {
+  answered: number
+  midStream?: number
+  closeAfter?: number
+}): Promise<{ url: string; close: () => Promise<void> }> {
   let chats = 0
   const server: Server = createServer((req, res) => {
     req.resume()
@@ -98,7 +106,8 @@ async function startFreezingServer(options: { answered: number; midStream?: numb
 
 describe('the server watch', () => {
   it('waits out a stall longer than one request may rightly be silent: twice the first-token timeout, at least 60 s', () => {
-    const rule = (fields: Record<string, unknown>) => serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
+    const rule = (fields: Record<string, unknown>) =>
+      serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
     expect(rule({}).stallMs).toBe(2 * 120_000)
     // A short first-token timeout (a fault test at concurrency 1 whose hung request times out at 0.4 s) is no stall.
     expect(rule({ timeouts: { firstTokenMs: 400 } }).stallMs).toBe(60_000)
@@ -106,7 +115,8 @@ describe('the server watch', () => {
     expect(rule({ serverLost: { stallSeconds: 0 } }).stallMs).toBe(0)
   })
 
-  const record = (fields: Partial<RequestRecord>): RequestRecord => ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
+  const record = (fields: Partial<RequestRecord>): RequestRecord =>
+    ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
 
   it('counts connect errors in a row; a full answer starts again, a stream broken by a dying server does not', () => {
     const lost: ServerLost[] = []
@@ -132,51 +142,59 @@ describe('a server that dies mid-run', () => {
     { name: 'closed loop', load: { concurrency: 8 }, bound: 20 + 8 + 4 },
     { name: 'closed loop over 2 workers', load: { concurrency: 8, workers: 2 }, bound: 2 * 20 + 8 + 4 },
     { name: 'open loop', load: { rate: 200 }, bound: 20 + 20 },
-  ])('$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound', async ({ load, bound }) => {
-    let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
-    cleanups.push(() => sim?.close())
-    const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
-      // The server dies once a few requests have been measured.
-      whenRecords(outDir, 20, () => {
-        void sim?.close()
-        sim = undefined
-      }),
-    )
-    expect(run.serverLost?.reason).toBe('connect-errors')
-    expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
-    expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
-    // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
-    expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
-    expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
-    expect(records).toHaveLength(run.requests.sent)
-    expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
-    // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
-    expect(run.client.verdict).toBe('server-lost')
-    expect(run.client.advice).toBeUndefined()
-    expect(run.interrupted).toBe(false)
-    expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
-  }, 30_000)
+  ])(
+    '$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound',
+    async ({ load, bound }) => {
+      let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
+      cleanups.push(() => sim?.close())
+      const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
+        // The server dies once a few requests have been measured.
+        whenRecords(outDir, 20, () => {
+          void sim?.close()
+          sim = undefined
+        }),
+      )
+      expect(run.serverLost?.reason).toBe('connect-errors')
+      expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
+      expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
+      // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
+      expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
+      expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
+      expect(records).toHaveLength(run.requests.sent)
+      expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
+      // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
+      expect(run.client.verdict).toBe('server-lost')
+      expect(run.client.advice).toBeUndefined()
+      expect(run.interrupted).toBe(false)
+      expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
+    },
+    30_000,
+  )
 })
 
 describe('a frozen server', () => {
-  it.each([1, 2])('cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)', async (workers) => {
-    // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
-    const server = await startFreezingServer({ answered: 10, midStream: 2 })
-    const { run, records } = await bench({
-      endpoints: [{ url: server.url, label: 'frozen' }],
-      load: { concurrency: 4, duration: 2, workers },
-      graceSeconds: 0.3,
-      serverLost: { stallSeconds: 0 },
-    })
-    // Each of the 4 virtual users is stuck on one request when the duration ends.
-    expect(run.requests.sent).toBe(14)
-    expect(run.requests.succeeded).toBe(10)
-    expect(run.requests.errors.cancelled).toBe(4)
-    const cancelled = records.filter((r) => r.errorClass === 'cancelled')
-    expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
-    for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
-    expect(run.serverLost).toBeUndefined()
-  }, 30_000)
+  it.each([1, 2])(
+    'cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)',
+    async (workers) => {
+      // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
+      const server = await startFreezingServer({ answered: 10, midStream: 2 })
+      const { run, records } = await bench({
+        endpoints: [{ url: server.url, label: 'frozen' }],
+        load: { concurrency: 4, duration: 2, workers },
+        graceSeconds: 0.3,
+        serverLost: { stallSeconds: 0 },
+      })
+      // Each of the 4 virtual users is stuck on one request when the duration ends.
+      expect(run.requests.sent).toBe(14)
+      expect(run.requests.succeeded).toBe(10)
+      expect(run.requests.errors.cancelled).toBe(4)
+      const cancelled = records.filter((r) => r.errorClass === 'cancelled')
+      expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
+      for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
+      expect(run.serverLost).toBeUndefined()
+    },
+    30_000,
+  )
 
   it('with no duration: a stall (no byte from any stream) stops the run, and the streams in flight are cancelled after the grace', async () => {
     const server = await startFreezingServer({ answered: 10, midStream: 1 })
@@ -199,7 +217,20 @@ describe('geopat bench against a server that goes away', () => {
     // Answers 6 chat requests, then closes: every later connection is refused.
     const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
     const out = join(work, 'cli')
-    const result = await runCli(['bench', '--url', server.url, '--concurrency', '2', '--requests', '100000', '--max-connect-errors', '5', '--out', out, '--no-progress'])
+    const result = await runCli([
+      'bench',
+      '--url',
+      server.url,
+      '--concurrency',
+      '2',
+      '--requests',
+      '100000',
+      '--max-connect-errors',
+      '5',
+      '--out',
+      out,
+      '--no-progress',
+    ])
     expect(result.exitCode).toBe(3)
     expect(result.stdout).toMatch(/server unreachable since \d{4}-\d\d-\d\dT/)
     expect(result.stdout).not.toMatch(/--workers/)
@@ -216,7 +247,24 @@ describe('geopat compare and geopat run against a server that goes away', () => 
     // Blocks of 4 requests: no one block holds 20 connect errors, the endpoint's run of them does.
     const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
     const out = join(work, 'compare-cli')
-    const result = await runCli(['compare', '--url-a', server.url, '--label-a', 'a', '--url-b', server.url, '--label-b', 'b', '--rounds', '40', '--requests-per-block', '4', '--out', out, '--no-progress'])
+    const result = await runCli([
+      'compare',
+      '--url-a',
+      server.url,
+      '--label-a',
+      'a',
+      '--url-b',
+      server.url,
+      '--label-b',
+      'b',
+      '--rounds',
+      '40',
+      '--requests-per-block',
+      '4',
+      '--out',
+      out,
+      '--no-progress',
+    ])
     expect(result.exitCode, result.stderr).toBe(3)
     const summary = compareSummarySchema.parse(JSON.parse(readFileSync(join(out, 'compare-summary.json'), 'utf8')))
     expect(summary.interrupted).toBe(false)

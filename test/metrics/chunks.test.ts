@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { chunkView } from '../../src/metrics/chunks.js'
 import { summarizeRun } from '../../src/metrics/summarize.js'
 import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 
 describe('virtual-time records keep chunks as arrival times only', () => {

@@ -6,7 +6,7 @@ import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { sizingResultSchema } from '../../src/io/schema/sizing.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { browserTestsRun, openInChromium } from '../helpers/browser.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
 

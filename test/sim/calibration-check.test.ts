@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { FITTED_TOLERANCE, HELD_OUT_TOLERANCE, runCalibrationCheck, type CalibrationCheck } from '../../src/sim/calibration/check.js'
 import { loadCalibrationSet } from '../../src/sim/calibration/set.js'
-import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
+import { listProfiles, loadProfile } from '../../src/io/schema/sim-profile.js'
 
 /**
  * Acceptance 1 of #16: every built-in profile within 10% of each published point it was fitted on
@@ -14,11 +14,16 @@ import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
  */
 const KNOWN_MISSES: Record<string, string> = {
   'p2-h200-8b-qps16-ttft-cc-off':
-    'server pinned to one core, offered 16 req/s above its ~12 req/s: Phala measured the backlog before the first token (TTFT 15 s) with the decoding batch at ~91 (ITL 40 ms); the model queues the backlog on the shared core FIFO, giving short TTFT and long ITL instead; the server was two processes on that core (vLLM ≥ 0.5.4), but sharing the core fairly between them, with or without the engine spin-waiting on the GPU, does not fit it either (bench/RESULTS.md)',
+    'server pinned to one core, offered 16 req/s above its ~12 req/s: Phala measured the backlog before the first token (TTFT 15 s) ' +
+    'with the decoding batch at ~91 (ITL 40 ms); the model queues the backlog on the shared core FIFO, ' +
+    'giving short TTFT and long ITL instead; the server was two processes on that core (vLLM ≥ 0.5.4), ' +
+    'but sharing the core fairly between them, with or without the engine spin-waiting on the GPU, ' +
+    'does not fit it either (bench/RESULTS.md)',
   'p2-h200-8b-qps16-ttft-cc-on': 'as p2-h200-8b-qps16-ttft-cc-off, CC on',
   'p2-h200-8b-qps16-itl-cc-off': 'as p2-h200-8b-qps16-ttft-cc-off: the same backlog shows in the model as long ITL',
   'p2-h200-8b-qps4-ttft-cc-off':
-    'published TTFT at 4 req/s (28.2 ms) is below the one at 1 req/s (30.7 ms); the model adds ~4 ms of waiting on the shared core from 1 to 4 req/s, and fitting timing.frontendMs closer to the fitted QPS-1 TTFT (8.5 ms: 0.99×) moves this point further out (1.18×)',
+    'published TTFT at 4 req/s (28.2 ms) is below the one at 1 req/s (30.7 ms); the model adds ~4 ms of waiting on the shared core from 1 to 4 req/s, ' +
+    'and fitting timing.frontendMs closer to the fitted QPS-1 TTFT (8.5 ms: 0.99×) moves this point further out (1.18×)',
 }
 
 let check: CalibrationCheck
@@ -62,6 +67,10 @@ describe('the built-in profiles against the published calibration set (virtual t
     expect(new Set(heldOut.map((p) => p.regime))).toEqual(new Set(['low-load', 'under-load', 'overload']))
     expect(new Set(heldOut.map((p) => p.confidential))).toEqual(new Set([false, true]))
     // Every known miss is a point of the set (no stale names).
-    for (const id of Object.keys(KNOWN_MISSES)) expect(points.some((p) => p.id === id), id).toBe(true)
+    for (const id of Object.keys(KNOWN_MISSES))
+      expect(
+        points.some((p) => p.id === id),
+        id,
+      ).toBe(true)
   }, 120_000)
 })

@@ -10,7 +10,7 @@ import { servingMetric } from '../../src/sim/calibration/metrics.js'
 import { runCalibrationPoint } from '../../src/sim/calibration/run-point.js'
 import { runCalibrationCheck } from '../../src/sim/calibration/check.js'
 import { loadCalibrationSet } from '../../src/sim/calibration/set.js'
-import { listProfiles, loadProfile } from '../../src/sim/engine/profile.js'
+import { listProfiles, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { UserError } from '../../src/util/errors.js'
 import { seededRandom } from '../../src/util/rng.js'
 
@@ -116,24 +116,37 @@ describe('a bad calibration file', () => {
     }
     throw new Error('expected the set to be refused')
   }
-  const withPoint = (index: number, change: Record<string, unknown>): unknown => ({ ...good, points: good.points.map((p, i) => (i === index ? { ...p, ...change } : p)) })
+  const withPoint = (index: number, change: Record<string, unknown>): unknown => ({
+    ...good,
+    points: good.points.map((p, i) => (i === index ? { ...p, ...change } : p)),
+  })
 
   it('names the file, the field and the rule', () => {
     const dir = folderWith({ 'a.yaml': withPoint(2, { unit: 'req/s' }) })
     expect(errorOf(dir)).toBe(`${join(dir, 'a.yaml')}: points.2.unit: must be ms for metric phala-mean-ttft`)
-    expect(errorOf(folderWith({ 'b.yaml': withPoint(0, { setup: 'nowhere' }) }))).toMatch(/b\.yaml: points\.0\.setup: must name one of setups \(sharegpt-nvl\)$/)
+    expect(errorOf(folderWith({ 'b.yaml': withPoint(0, { setup: 'nowhere' }) }))).toMatch(
+      /b\.yaml: points\.0\.setup: must name one of setups \(sharegpt-nvl\)$/,
+    )
     expect(errorOf(folderWith({ 'c.yaml': withPoint(1, { metric: 'p99-vibes' }) }))).toMatch(/c\.yaml: points\.1\.metric: /)
-    expect(errorOf(folderWith({ 'd.yaml': withPoint(0, { load: { kind: 'offline' } }) }))).toMatch(/d\.yaml: points\.0\.metric: must be vllm-offline-request-throughput for an offline load/)
+    expect(errorOf(folderWith({ 'd.yaml': withPoint(0, { load: { kind: 'offline' } }) }))).toMatch(
+      /d\.yaml: points\.0\.metric: must be vllm-offline-request-throughput for an offline load/,
+    )
     expect(errorOf(folderWith({ 'e.yaml': withPoint(0, { value: -1 }) }))).toMatch(/e\.yaml: points\.0\.value: /)
     expect(errorOf(folderWith({ 'f.yaml': 'source: [unclosed' }))).toMatch(/f\.yaml:\d+:\d+: invalid YAML/)
     // Beyond saturation is a regime of latencies at an open-loop rate, never of a throughput.
-    expect(errorOf(folderWith({ 'g.yaml': withPoint(4, { regime: 'overload' }) }))).toMatch(/g\.yaml: points\.4\.regime: overload is for a latency \(ms\) at an open-loop rate/)
+    expect(errorOf(folderWith({ 'g.yaml': withPoint(4, { regime: 'overload' }) }))).toMatch(
+      /g\.yaml: points\.4\.regime: overload is for a latency \(ms\) at an open-loop rate/,
+    )
   })
 
   it('refuses an id used twice, within a file or across files', () => {
-    expect(errorOf(folderWith({ 'a.yaml': withPoint(1, { id: good.points[0]?.id }) }))).toMatch(/a\.yaml: points\.1\.id: duplicate point id "p1-nvl-8b-qps1-decode-rate-cc-off"/)
+    expect(errorOf(folderWith({ 'a.yaml': withPoint(1, { id: good.points[0]?.id }) }))).toMatch(
+      /a\.yaml: points\.1\.id: duplicate point id "p1-nvl-8b-qps1-decode-rate-cc-off"/,
+    )
     const dir = folderWith({ 'a.yaml': good, 'b.yaml': good })
-    expect(errorOf(dir)).toBe(`${join(dir, 'b.yaml')}: points.0.id: "p1-nvl-8b-qps1-decode-rate-cc-off" is already a point of ${join(dir, 'a.yaml')} (ids are unique across the set)`)
+    expect(errorOf(dir)).toBe(
+      `${join(dir, 'b.yaml')}: points.0.id: "p1-nvl-8b-qps1-decode-rate-cc-off" is already a point of ${join(dir, 'a.yaml')} (ids are unique across the set)`,
+    )
   })
 
   it('refuses an empty or missing folder', () => {
@@ -248,11 +261,24 @@ describe('a judged point that cannot run', () => {
     const { confidential: _cc, ...withoutCc } = loadProfile('h100-nvl-llama-3.1-8b-bf16')
     const profile = {
       ...withoutCc,
-      calibration: { method: 'published' as const, date: '2026-12-06', fittedOn: [], heldOut: ['p1-nvl-8b-qps1-ttft-cc-on'], error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 } },
+      calibration: {
+        method: 'published' as const,
+        date: '2026-12-06',
+        fittedOn: [],
+        heldOut: ['p1-nvl-8b-qps1-ttft-cc-on'],
+        error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 },
+      },
     }
     const check = await runCalibrationCheck(point, [profile])
     expect(check.points).toEqual([])
-    expect(check.skipped).toEqual([{ id: 'p1-nvl-8b-qps1-ttft-cc-on', profile: 'h100-nvl-llama-3.1-8b-bf16', role: 'held-out', reason: 'profile h100-nvl-llama-3.1-8b-bf16 has no confidential settings' }])
+    expect(check.skipped).toEqual([
+      {
+        id: 'p1-nvl-8b-qps1-ttft-cc-on',
+        profile: 'h100-nvl-llama-3.1-8b-bf16',
+        role: 'held-out',
+        reason: 'profile h100-nvl-llama-3.1-8b-bf16 has no confidential settings',
+      },
+    ])
     expect(check.failures).toEqual(['p1-nvl-8b-qps1-ttft-cc-on'])
   })
 })

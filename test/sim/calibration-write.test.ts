@@ -33,10 +33,15 @@ function verdict(profile: string, fitted: number | null, lowLoad: number | null,
 
 describe('writeCalibrationBlocks', () => {
   it('writes the figures of a published profile, and a derived profile borrows those of the profile it derives from', () => {
-    const published = profileFile('p-published', 'calibration:\n  method: published\n  date: 2026-01-01\n  fittedOn: [a]\n  heldOut: [b, c]\n  error:\n    lowLoad: null\n    underLoad: null\n    fitted: null\n    heldOutPoints: 0\n')
+    const published = profileFile(
+      'p-published',
+      'calibration:\n  method: published\n  date: 2026-01-01\n  fittedOn: [a]\n  heldOut: [b, c]\n' +
+        '  error:\n    lowLoad: null\n    underLoad: null\n    fitted: null\n    heldOutPoints: 0\n',
+    )
     const derived = profileFile(
       'p-derived',
-      "calibration:\n  method: derived\n  derivedFrom: { profile: p-published, reason: 'same GPU' }\n  date: 2026-01-01\n  fittedOn: []\n  heldOut: []\n  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }\n",
+      "calibration:\n  method: derived\n  derivedFrom: { profile: p-published, reason: 'same GPU' }\n  date: 2026-01-01\n  fittedOn: []\n" +
+        '  heldOut: []\n  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }\n',
     )
     const bare = profileFile('p-bare', null)
     const bareBefore = readFileSync(bare, 'utf8')
@@ -44,7 +49,11 @@ describe('writeCalibrationBlocks', () => {
       points: [],
       skipped: [],
       failures: [],
-      profiles: [verdict('p-published', 0.04321, 0.0666, 0.1234, 2), { ...verdict('p-derived', null, null, null, 0), status: 'derived', method: 'derived', fitted: { points: 0, ids: [], worstError: null } }, { ...verdict('p-bare', null, null, null, 0), status: 'not-validated', method: null }],
+      profiles: [
+        verdict('p-published', 0.04321, 0.0666, 0.1234, 2),
+        { ...verdict('p-derived', null, null, null, 0), status: 'derived', method: 'derived', fitted: { points: 0, ids: [], worstError: null } },
+        { ...verdict('p-bare', null, null, null, 0), status: 'not-validated', method: null },
+      ],
     }
     const writes = writeCalibrationBlocks(
       check,
@@ -62,15 +71,31 @@ describe('writeCalibrationBlocks', () => {
     ])
     const errorOf = (path: string): unknown => (YAML.parse(readFileSync(path, 'utf8')) as { calibration: { error: unknown; date: string } }).calibration
     // Fractions rounded to 3 decimals; fittedOn / heldOut as the files state them.
-    expect(errorOf(published)).toMatchObject({ date: '2026-12-06', fittedOn: ['a'], heldOut: ['b', 'c'], error: { lowLoad: 0.067, underLoad: 0.123, fitted: 0.043, heldOutPoints: 2 } })
-    expect(errorOf(derived)).toMatchObject({ date: '2026-12-06', fittedOn: [], heldOut: [], error: { lowLoad: 0.067, underLoad: 0.123, fitted: 0.043, heldOutPoints: 2 } })
+    expect(errorOf(published)).toMatchObject({
+      date: '2026-12-06',
+      fittedOn: ['a'],
+      heldOut: ['b', 'c'],
+      error: { lowLoad: 0.067, underLoad: 0.123, fitted: 0.043, heldOutPoints: 2 },
+    })
+    expect(errorOf(derived)).toMatchObject({
+      date: '2026-12-06',
+      fittedOn: [],
+      heldOut: [],
+      error: { lowLoad: 0.067, underLoad: 0.123, fitted: 0.043, heldOutPoints: 2 },
+    })
     expect(readFileSync(bare, 'utf8')).toBe(bareBefore)
     expect(writes[2]?.detail).toMatch(/no calibration block/)
   })
 
   it('refuses to write figures when a judged point gave no simulated value', () => {
-    const path = profileFile('p-empty', 'calibration:\n  method: published\n  date: 2026-01-01\n  fittedOn: [a]\n  heldOut: []\n  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }\n')
+    const path = profileFile(
+      'p-empty',
+      'calibration:\n  method: published\n  date: 2026-01-01\n  fittedOn: [a]\n  heldOut: []\n' +
+        '  error: { lowLoad: null, underLoad: null, fitted: null, heldOutPoints: 0 }\n',
+    )
     const check: CalibrationCheck = { points: [], skipped: [], failures: [], profiles: [verdict('p-empty', Number.POSITIVE_INFINITY, null, null, 0)] }
-    expect(() => writeCalibrationBlocks(check, new Map([['p-empty', path]]), '2026-12-06')).toThrow(/p-empty: a fitted or held-out point gave no simulated value: nothing written/)
+    expect(() => writeCalibrationBlocks(check, new Map([['p-empty', path]]), '2026-12-06')).toThrow(
+      /p-empty: a fitted or held-out point gave no simulated value: nothing written/,
+    )
   })
 })

@@ -6,7 +6,7 @@ import { runBench } from '../../src/app/bench.js'
 import { launchSimulator } from '../../src/load/sim-target.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { loadWorkload } from '../../src/sim/workload.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
@@ -20,7 +20,11 @@ const SXM = 'h100-sxm-llama-3.1-8b-bf16'
  * geopat bench, through HTTP, against a simulated endpoint in its own process (as `sim:` in a
  * scenario starts it), with the simulator's mean write lateness from its /metrics.
  */
-async function benchSimulated(sim: Record<string, unknown>, load: Record<string, unknown>, input: Record<string, unknown>): Promise<{ run: RunSummary; simulatorLatenessMs: number }> {
+async function benchSimulated(
+  sim: Record<string, unknown>,
+  load: Record<string, unknown>,
+  input: Record<string, unknown>,
+): Promise<{ run: RunSummary; simulatorLatenessMs: number }> {
   const simulator = await launchSimulator({ sim: simEndpointSchema.parse(sim) })
   try {
     const url = simulator.urls.sim as string
@@ -61,8 +65,15 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
  * the real HTTP path itself adds (loopback, event loops, write lateness) stays small against TTFT.
  */
 async function expectHttpMatchesVirtual(context: TestContext, profile: string, seed: number): Promise<void> {
-  const chat = { inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 }, outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 } }
-  const result = await benchSimulated({ profile }, { rate: 6, requests: 96, arrival: 'poisson' as const, seed }, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens })
+  const chat = {
+    inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 },
+    outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 },
+  }
+  const result = await benchSimulated(
+    { profile },
+    { rate: 6, requests: 96, arrival: 'poisson' as const, seed },
+    { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens },
+  )
   const http = result.run
   expect(http.requests.succeeded).toBe(96)
   skipUnlessMeasured(context, result)
@@ -123,7 +134,11 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
   it('saturates at 5,000–6,000 output tok/s on chat traffic', async (context) => {
     const chat = loadWorkload('chat')
     // 256 chats starting over 8 s (so they do not move in lockstep), measured from 10 s to 22 s.
-    const result = await benchSimulated({ profile: SXM }, { concurrency: 256, duration: 24, rampUp: 8, warmup: 10, cooldown: 2 }, { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, fixedOutput: true })
+    const result = await benchSimulated(
+      { profile: SXM },
+      { concurrency: 256, duration: 24, rampUp: 8, warmup: 10, cooldown: 2 },
+      { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, fixedOutput: true },
+    )
     const { run } = result
     expect(run.requests.succeeded).toBeGreaterThan(0)
     skipUnlessMeasured(context, result)
@@ -142,4 +157,3 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     await expectHttpMatchesVirtual(context, SXM, 11)
   }, 60_000)
 })
-

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EngineModel } from '../../src/sim/engine/engine.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { loadWorkload } from '../../src/sim/workload.js'
 import { seededRandom } from '../../src/util/rng.js'
@@ -29,8 +29,26 @@ function decodeStepMs(batch: number, context: number, confidential = false): num
   return durations.reduce((a, b) => a + b, 0) / durations.length
 }
 
-const closed = (concurrency: number, requests: number): LoadStep => ({ step: 0, label: `c${concurrency}`, mode: 'closed', concurrency, maxRequests: requests, arrival: 'poisson', burstiness: 1, seed: 1 })
-const open = (rate: number, requests: number): LoadStep => ({ step: 0, label: `r${rate}`, mode: 'open', ratePerS: rate, maxRequests: requests, arrival: 'poisson', burstiness: 1, seed: 1 })
+const closed = (concurrency: number, requests: number): LoadStep => ({
+  step: 0,
+  label: `c${concurrency}`,
+  mode: 'closed',
+  concurrency,
+  maxRequests: requests,
+  arrival: 'poisson',
+  burstiness: 1,
+  seed: 1,
+})
+const open = (rate: number, requests: number): LoadStep => ({
+  step: 0,
+  label: `r${rate}`,
+  mode: 'open',
+  ratePerS: rate,
+  maxRequests: requests,
+  arrival: 'poisson',
+  burstiness: 1,
+  seed: 1,
+})
 
 describe('calibration: Llama-3.1-8B BF16 on H100 SXM (reference targets)', () => {
   it('batch 1 decode step is within 10% below the published TPOT at QPS 2 (8.6 ms)', () => {
@@ -58,7 +76,16 @@ describe('calibration: Llama-3.1-8B BF16 on H100 SXM (reference targets)', () =>
     const chat = loadWorkload('chat')
     // Steady state: a closed loop of 256 chats for 40 s, the first 10 s and the last 5 s left out.
     const load: LoadStep = { ...closed(256, 1_000_000), durationMs: 40_000 }
-    const { summary } = await runVirtual({ profile: SXM, confidential: false, load, inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 1, warmupS: 10, cooldownS: 5 })
+    const { summary } = await runVirtual({
+      profile: SXM,
+      confidential: false,
+      load,
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 1,
+      warmupS: 10,
+      cooldownS: 5,
+    })
     expect(summary.throughput.outputTokensPerS).toBeGreaterThanOrEqual(5000)
     expect(summary.throughput.outputTokensPerS).toBeLessThanOrEqual(6000)
   })
@@ -71,7 +98,14 @@ describe("calibration: H100 NVL at 1 request/s, ShareGPT-like lengths, against P
     [false, 24.2, 132.4],
     [true, 28.8, 123.3],
   ])('CC %s: TTFT and decode rate within 10%% of the published figures', async (confidential, ttftMs, tokensPerS) => {
-    const { summary } = await runVirtual({ profile: NVL, confidential, load: open(1, 600), inputTokens: shareGpt.inputTokens, outputTokens: shareGpt.outputTokens, seed: 3 })
+    const { summary } = await runVirtual({
+      profile: NVL,
+      confidential,
+      load: open(1, 600),
+      inputTokens: shareGpt.inputTokens,
+      outputTokens: shareGpt.outputTokens,
+      seed: 3,
+    })
     const ttft = summary.metrics.ttft?.mean as number
     const decodeRate = 1000 / (summary.metrics.tpot?.mean as number)
     expect(Math.abs(ttft - ttftMs) / ttftMs).toBeLessThan(0.1)
@@ -82,7 +116,14 @@ describe("calibration: H100 NVL at 1 request/s, ShareGPT-like lengths, against P
 describe('saturation behaviour', () => {
   const chat = loadWorkload('chat')
   const ttftP50At = async (rate: number, confidential: boolean): Promise<number> => {
-    const { summary } = await runVirtual({ profile: SXM, confidential, load: open(rate, rate * 30), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    const { summary } = await runVirtual({
+      profile: SXM,
+      confidential,
+      load: open(rate, rate * 30),
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 5,
+    })
     return summary.metrics.ttft?.p50 as number
   }
   /**
@@ -104,12 +145,33 @@ describe('saturation behaviour', () => {
     const confidential = await knee(true, objectiveMs)
     expect(standard).toBeGreaterThan(0)
     expect(confidential).toBeLessThan(standard)
-    const below = await runVirtual({ profile: SXM, confidential: false, load: open(standard / 2, 300), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
-    const above = await runVirtual({ profile: SXM, confidential: false, load: open(standard * 1.5, 900), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    const below = await runVirtual({
+      profile: SXM,
+      confidential: false,
+      load: open(standard / 2, 300),
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 5,
+    })
+    const above = await runVirtual({
+      profile: SXM,
+      confidential: false,
+      load: open(standard * 1.5, 900),
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 5,
+    })
     expect(above.engine.peakRunning).toBeGreaterThan(2 * below.engine.peakRunning)
     expect(above.summary.metrics.ttft?.p90 as number).toBeGreaterThan(3 * (below.summary.metrics.ttft?.p90 as number))
     // Far past it the KV cache fills and requests wait (vllm:num_requests_waiting).
-    const overloaded = await runVirtual({ profile: SXM, confidential: false, load: open(standard * 3, 3000), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
+    const overloaded = await runVirtual({
+      profile: SXM,
+      confidential: false,
+      load: open(standard * 3, 3000),
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 5,
+    })
     expect(overloaded.engine.peakWaiting).toBeGreaterThan(0)
     // Below it requests wait only for the end of the running multi-step group (vLLM 0.6 admits between
     // groups): at most a burst of the arrivals of one group (4× their mean, at least 1), while the
@@ -122,7 +184,14 @@ describe('saturation behaviour', () => {
   it('preempts (recompute) when the KV cache is short', async () => {
     // max_num_seqs 1024 (vLLM V1's default on this GPU; the profile's vLLM 0.6 stops at 256, which the KV cache holds).
     const wide = { ...SXM, engine: { ...SXM.engine, maxNumSeqs: 1024 } }
-    const { engine } = await runVirtual({ profile: wide, confidential: false, load: closed(1024, 3000), inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 1 })
+    const { engine } = await runVirtual({
+      profile: wide,
+      confidential: false,
+      load: closed(1024, 3000),
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed: 1,
+    })
     expect(engine.preemptions).toBeGreaterThan(0)
     expect(engine.peakKvUsage).toBeGreaterThan(0.95)
   })

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { EngineModel, engineCapacity } from '../../src/sim/engine/engine.js'
 import { FrontendQueue } from '../../src/sim/engine/frontend.js'
 import { impliedCapacity } from '../../src/sim/engine/implied-capacity.js'
-import { type SimProfile, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
+import { type SimProfile, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { seededRandom } from '../../src/util/rng.js'
 import type { LoadStep } from '../../src/load/runner.js'
@@ -29,7 +29,12 @@ function gpuDecodeMs(profile: SimProfile, batch: number, context: number): numbe
   const { gpu, model, timing } = profile
   const bandwidthBytesPerMs = (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * model.tensorParallel) / 1000
   const kvBytes = profile.engine.kvCacheDtype === 'fp8' ? model.kvBytesPerToken / 2 : model.kvBytesPerToken
-  return timing.stepOverheadMs + (model.weightsGB * 1e9) / bandwidthBytesPerMs + (batch * context * kvBytes) / bandwidthBytesPerMs + (batch * timing.perSequenceUs) / 1000
+  return (
+    timing.stepOverheadMs +
+    (model.weightsGB * 1e9) / bandwidthBytesPerMs +
+    (batch * context * kvBytes) / bandwidthBytesPerMs +
+    (batch * timing.perSequenceUs) / 1000
+  )
 }
 
 /** Decode steps of `batch` sequences with 100-token prompts, after their prefill: durations and scheduler times. */
@@ -80,8 +85,8 @@ describe('engine generations: where the scheduler CPU time goes', () => {
     for (const step of steps) expect(step.ms).toBeCloseTo(gpuDecodeMs(profile, batch, step.context) + step.schedulerMs, 6)
     // Groups are 4 steps apart.
     const heads = steps.flatMap((s, i) => (s.schedulerMs > 0 ? [i] : []))
-    expect(heads[1] as number - (heads[0] as number)).toBe(4)
-    expect(heads[2] as number - (heads[1] as number)).toBe(4)
+    expect((heads[1] as number) - (heads[0] as number)).toBe(4)
+    expect((heads[2] as number) - (heads[1] as number)).toBe(4)
   })
 
   it('vllm-0.6 multi-step: a request that arrives during a group waits for its end (TTFT waits for the group)', () => {
@@ -135,7 +140,20 @@ describe('FP8 KV cache', () => {
 
 describe("the confidential VM's CPU toll", () => {
   it('multiplies the scheduler and front-end CPU costs, apart from the GPU tolls', () => {
-    const profile = variant({ version: 'vllm-0.5' }, {}, { confidential: { ...(BASE.confidential as NonNullable<SimProfile['confidential']>), cpuTollFactor: 1.5, stepTollMs: 0, perSequenceTollUs: 0, bandwidthFactor: 1, stepJitterMsPerSequence: 0 } })
+    const profile = variant(
+      { version: 'vllm-0.5' },
+      {},
+      {
+        confidential: {
+          ...(BASE.confidential as NonNullable<SimProfile['confidential']>),
+          cpuTollFactor: 1.5,
+          stepTollMs: 0,
+          perSequenceTollUs: 0,
+          bandwidthFactor: 1,
+          stepJitterMsPerSequence: 0,
+        },
+      },
+    )
     const on = decodeSteps(profile, 16, 3, true)
     const off = decodeSteps(profile, 16, 3, false)
     for (let i = 0; i < 3; i++) {
@@ -150,7 +168,10 @@ describe("the confidential VM's CPU toll", () => {
 })
 
 describe('the front end as a queue on its cores', () => {
-  const profile = (version: SimProfile['engine']['version'], cpuCores: number): SimProfile => ({ ...variant({ version }), frontend: { cpuCores, perRequestMs: 10, perOutputTokenUs: 500 } })
+  const profile = (version: SimProfile['engine']['version'], cpuCores: number): SimProfile => ({
+    ...variant({ version }),
+    frontend: { cpuCores, perRequestMs: 10, perOutputTokenUs: 500 },
+  })
 
   it('queues requests first come first served on its cores', () => {
     const queue = new FrontendQueue(profile('vllm-v1', 2), false)
@@ -195,7 +216,14 @@ describe('the front end as a queue on its cores', () => {
     expect(summary.throughput.requestsPerS).toBeLessThanOrEqual(cap * 1.001)
     expect(summary.throughput.requestsPerS).toBeGreaterThan(cap * 0.9)
     // The same engine without the front end is several times faster.
-    const { summary: free } = await runVirtual({ profile: { ...variant({ version: 'vllm-v1' }), frontend: undefined }, confidential: false, load, inputTokens: 64, outputTokens: 16, seed: 1 })
+    const { summary: free } = await runVirtual({
+      profile: { ...variant({ version: 'vllm-v1' }), frontend: undefined },
+      confidential: false,
+      load,
+      inputTokens: 64,
+      outputTokens: 16,
+      seed: 1,
+    })
     expect(free.throughput.requestsPerS).toBeGreaterThan(3 * cap)
   })
 })
@@ -226,7 +254,16 @@ describe('impliedCapacity stays an upper bound with the CPU side', () => {
     const profile = loadProfile(name)
     const implied = impliedCapacity(profile, false, { inputTokensMean: 512, outputTokensMean: 128, outputTokensSquareMean: 128 * 128 }, undefined)
     const rate = implied.ratePerS * 1.2
-    const { summary } = await runVirtual({ profile, confidential: false, load: { step: 0, label: 'over', mode: 'open', ratePerS: rate, durationMs: 60_000, arrival: 'poisson', burstiness: 1, seed: 2 }, inputTokens: 512, outputTokens: 128, seed: 2, warmupS: 20, cooldownS: 5 })
+    const { summary } = await runVirtual({
+      profile,
+      confidential: false,
+      load: { step: 0, label: 'over', mode: 'open', ratePerS: rate, durationMs: 60_000, arrival: 'poisson', burstiness: 1, seed: 2 },
+      inputTokens: 512,
+      outputTokens: 128,
+      seed: 2,
+      warmupS: 20,
+      cooldownS: 5,
+    })
     expect(summary.throughput.requestsPerS).toBeLessThan(rate * 0.97)
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { type SimProfile, loadProfile } from '../../src/sim/engine/profile.js'
-import { validationError } from '../../src/sim/fit/fit.js'
-import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/operating-points.js'
+import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
+import { validationError } from '../../src/sim/fit/fitted-profile.js'
+import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/point-figures.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
@@ -13,11 +13,37 @@ function record(id: number, inputTokens: number, ttftMs: number, gapsMs: number[
   const times = [ttftMs]
   for (const gap of gapsMs) times.push((times[times.length - 1] as number) + gap)
   return {
-    id, endpoint: 'e', step: 0, api: 'chat', model: 'm', intendedSendMs: id * 1000, sendMs: id * 1000, dispatchWaitMs: 0, newConnection: false,
-    responseHeadersMs: ttftMs, firstByteMs: ttftMs, chunks: times.map((t) => [t, 1]), tokenEvents: times.length, timeToFirstTokenMs: ttftMs, timeToFirstContentMs: ttftMs,
-    endToEndLatencyMs: times[times.length - 1] as number, requestedInputTokens: inputTokens, requestedOutputTokens: times.length, inputTokens, inputTokensSource: 'server',
-    outputTokens: times.length, outputTokensSource: 'server', perChunkUsage: false, finishReason: 'length', sawDone: true, ok: true, httpStatus: 200, errorClass: null,
-    errorMessage: null, retries: 0, retryWaitMs: 0,
+    id,
+    endpoint: 'e',
+    step: 0,
+    api: 'chat',
+    model: 'm',
+    intendedSendMs: id * 1000,
+    sendMs: id * 1000,
+    dispatchWaitMs: 0,
+    newConnection: false,
+    responseHeadersMs: ttftMs,
+    firstByteMs: ttftMs,
+    chunks: times.map((t) => [t, 1]),
+    tokenEvents: times.length,
+    timeToFirstTokenMs: ttftMs,
+    timeToFirstContentMs: ttftMs,
+    endToEndLatencyMs: times[times.length - 1] as number,
+    requestedInputTokens: inputTokens,
+    requestedOutputTokens: times.length,
+    inputTokens,
+    inputTokensSource: 'server',
+    outputTokens: times.length,
+    outputTokensSource: 'server',
+    perChunkUsage: false,
+    finishReason: 'length',
+    sawDone: true,
+    ok: true,
+    httpStatus: 200,
+    errorClass: null,
+    errorMessage: null,
+    retries: 0,
+    retryWaitMs: 0,
   }
 }
 
@@ -30,7 +56,10 @@ describe('sim fit: what the engine generation lets a client separate', () => {
     expect(held.has('timing.stepOverheadMs')).toBe(false)
   })
   it('vllm-0.5 and vllm-0.6 without multi-step add the scheduling to every step: both scheduler costs held', () => {
-    for (const engine of [{ version: 'vllm-0.5' as const, numSchedulerSteps: 1 }, { version: 'vllm-0.6' as const, numSchedulerSteps: 1 }]) {
+    for (const engine of [
+      { version: 'vllm-0.5' as const, numSchedulerSteps: 1 },
+      { version: 'vllm-0.6' as const, numSchedulerSteps: 1 },
+    ]) {
       const held = heldByEngine(withEngine(base, engine))
       expect(held.get('timing.schedulerPerStepMs')).toMatch(/every step.*stepOverheadMs/)
       expect(held.get('timing.schedulerPerSequenceUs')).toMatch(/every step.*perSequenceUs/)
@@ -78,7 +107,12 @@ describe('sim fit: the validation error', () => {
   })
   it('a regime’s band is its worst point’s leave-one-out error plus that point’s noise, without a multiplier', () => {
     expect(validationError([])).toBeNull()
-    expect(validationError([{ leaveOneOut: 0.02, noise: 0.01 }, { leaveOneOut: 0.01, noise: 0.04 }])).toBeCloseTo(0.05, 12)
+    expect(
+      validationError([
+        { leaveOneOut: 0.02, noise: 0.01 },
+        { leaveOneOut: 0.01, noise: 0.04 },
+      ]),
+    ).toBeCloseTo(0.05, 12)
     expect(validationError([{ leaveOneOut: 0.03, noise: 0 }])).toBe(0.03)
   })
 })

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type SimProfile, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
+import { type SimProfile, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
 import { type FitResult, WELL_DETERMINED, fitProfile } from '../../src/sim/fit/fit.js'
 import { formatFitResult } from '../../src/cli/render/sim-fit.js'
 import { type MeasuredSweep, readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
@@ -41,7 +41,12 @@ function truthOf(base: SimProfile, stepJitterMs: number): SimProfile {
 }
 
 /** A sweep of varied lengths (so that fixed and per-token costs separate) up to a loaded step. */
-async function measure(truth: SimProfile, name: string, seed: number, options: { network?: NetworkPath; arms?: Array<{ label: string; confidential: boolean }>; sweepSteps?: number; requests?: number } = {}): Promise<MeasuredSweep> {
+async function measure(
+  truth: SimProfile,
+  name: string,
+  seed: number,
+  options: { network?: NetworkPath; arms?: Array<{ label: string; confidential: boolean }>; sweepSteps?: number; requests?: number } = {},
+): Promise<MeasuredSweep> {
   const dir = join(work, name)
   const { network, arms } = options
   await writeVirtualSweep({
@@ -64,7 +69,9 @@ const fitFrom = (base: SimProfile, sweep: MeasuredSweep, leaveOneOutIterations =
 
 /** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
 async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ lowLoad: number; underLoad: number; all: number[] }> {
-  const errors = await Promise.all(sweep.points.map(async (point) => ({ regime: point.regime, error: pointError(await simulatePoint(profile, point), point.measured) })))
+  const errors = await Promise.all(
+    sweep.points.map(async (point) => ({ regime: point.regime, error: pointError(await simulatePoint(profile, point), point.measured) })),
+  )
   const worst = (regime: string): number => Math.max(0, ...errors.filter((e) => e.regime === regime).map((e) => e.error))
   return { lowLoad: worst('lowLoad'), underLoad: worst('underLoad'), all: errors.map((e) => e.error) }
 }
@@ -145,12 +152,15 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     // The timing as the base (a profile fitted on the plain arm before); the tolls moved 30–40%
     // (only the tolls are fitted here).
     const tolls = ['confidential.firstTokenTollMs', 'confidential.stepTollMs', 'confidential.perSequenceTollUs']
-    const truth = withParameters(base, new Map([
-      ['timing.stepJitterMs', 0],
-      ['confidential.firstTokenTollMs', confidential.firstTokenTollMs * 1.4],
-      ['confidential.stepTollMs', confidential.stepTollMs * 1.3],
-      ['confidential.perSequenceTollUs', confidential.perSequenceTollUs * 0.7],
-    ]))
+    const truth = withParameters(
+      base,
+      new Map([
+        ['timing.stepJitterMs', 0],
+        ['confidential.firstTokenTollMs', confidential.firstTokenTollMs * 1.4],
+        ['confidential.stepTollMs', confidential.stepTollMs * 1.3],
+        ['confidential.perSequenceTollUs', confidential.perSequenceTollUs * 0.7],
+      ]),
+    )
     const arms = [
       { label: 'plain', confidential: false },
       { label: 'cvm', confidential: true },
@@ -187,7 +197,11 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     const attempt = fitProfile({ base, baseName: BASE, sweep, parameters: ['timing.warpSpeed'], maxIterations: 1, leaveOneOutIterations: 1, now: new Date() })
     await expect(attempt).rejects.toBeInstanceOf(UserError)
     await expect(attempt).rejects.toThrow(/^--parameters: unknown parameter "timing.warpSpeed"; fittable: timing\./)
-    await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { ccEndpoint: 'cvm', maxRequestsPerPoint: 10 })).rejects.toThrow(/^--cc-endpoint cvm: not in .*summary.json \(endpoints: sim\)$/)
-    await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { endpoint: 'sim', ccEndpoint: 'sim', maxRequestsPerPoint: 10 })).rejects.toThrow(/^--cc-endpoint sim: the same endpoint as --endpoint/)
+    await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { ccEndpoint: 'cvm', maxRequestsPerPoint: 10 })).rejects.toThrow(
+      /^--cc-endpoint cvm: not in .*summary.json \(endpoints: sim\)$/,
+    )
+    await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { endpoint: 'sim', ccEndpoint: 'sim', maxRequestsPerPoint: 10 })).rejects.toThrow(
+      /^--cc-endpoint sim: the same endpoint as --endpoint/,
+    )
   })
 })

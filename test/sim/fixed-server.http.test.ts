@@ -57,9 +57,7 @@ async function readSse(response: Response): Promise<{ events: SseEvent[]; broken
 }
 
 function metricValue(text: string, name: string, labelFragment = ''): number {
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(name) && (l[name.length] === '{' || l[name.length] === ' ') && l.includes(labelFragment))
+  const line = text.split('\n').find((l) => l.startsWith(name) && (l[name.length] === '{' || l[name.length] === ' ') && l.includes(labelFragment))
   if (line === undefined) throw new Error(`metric ${name} ${labelFragment} not found`)
   return Number(line.slice(line.lastIndexOf(' ') + 1))
 }
@@ -153,9 +151,7 @@ describe('fixed simulator: streaming', () => {
     expect(chunks.map((c) => c.choices[0].finish_reason)).toEqual([null, null, 'length'])
     expect(chunks.every((c) => c.usage === undefined)).toBe(true)
 
-    const chat = await readSse(
-      await post(server, '/v1/chat/completions', { ...CHAT, max_tokens: 9, max_completion_tokens: 2, stream: true }),
-    )
+    const chat = await readSse(await post(server, '/v1/chat/completions', { ...CHAT, max_tokens: 9, max_completion_tokens: 2, stream: true }))
     expect(chat.events.filter((e) => e.json?.choices?.[0]?.delta?.content)).toHaveLength(2)
   })
 
@@ -216,16 +212,12 @@ describe('fixed simulator: streaming', () => {
     const server = await startServer({ coalesce: 4, ttftMs: 10, itlMs: 15 })
     const eventsPerRead = await new Promise<number[]>((resolve, reject) => {
       const counts: number[] = []
-      const req = httpRequest(
-        `${server.url}/v1/completions`,
-        { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false },
-        (res) => {
-          res.setEncoding('utf8')
-          res.on('data', (chunk: string) => counts.push((chunk.match(/"choices":\[\{/g) ?? []).length))
-          res.on('end', () => resolve(counts))
-          res.on('error', reject)
-        },
-      )
+      const req = httpRequest(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => counts.push((chunk.match(/"choices":\[\{/g) ?? []).length))
+        res.on('end', () => resolve(counts))
+        res.on('error', reject)
+      })
       req.on('error', reject)
       req.end(JSON.stringify({ prompt: 'x', max_tokens: 16, stream: true }))
     })
@@ -238,9 +230,7 @@ describe('fixed simulator: streaming', () => {
     const server = await startServer({ ttftMs: 30, itlMs: 5, jitterMs: 1 })
     const results = await Promise.all(
       Array.from({ length: 300 }, async () => {
-        const { events, brokenWith } = await readSse(
-          await post(server, '/v1/completions', { prompt: 'x', max_tokens: 20, stream: true }),
-        )
+        const { events, brokenWith } = await readSse(await post(server, '/v1/completions', { prompt: 'x', max_tokens: 20, stream: true }))
         return { tokens: events.filter((e) => e.json).length, done: events.at(-1)?.data === '[DONE]', brokenWith }
       }),
     )
@@ -322,12 +312,7 @@ describe('fixed simulator: faults', () => {
 
   it('error-midstream: a few tokens, an error event, then [DONE]', async () => {
     const server = await startServer()
-    const response = await post(
-      server,
-      '/v1/chat/completions',
-      { ...CHAT, max_tokens: 10, stream: true },
-      { 'x-geopat-fault': 'error-midstream' },
-    )
+    const response = await post(server, '/v1/chat/completions', { ...CHAT, max_tokens: 10, stream: true }, { 'x-geopat-fault': 'error-midstream' })
     const { events, brokenWith } = await readSse(response)
     expect(brokenWith).toBeUndefined()
     expect(events.at(-1)!.data).toBe('[DONE]')
@@ -399,13 +384,9 @@ describe('fixed simulator: /metrics', () => {
 describe('fixed simulator: options', () => {
   it('names the broken option and its rule', () => {
     expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: -1 })).toBe('itlMs must be >= 0')
-    expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: 1, coalesce: 0 }, (name) => `--${name}`)).toBe(
-      '--coalesce must be an integer >= 1',
-    )
+    expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: 1, coalesce: 0 }, (name) => `--${name}`)).toBe('--coalesce must be an integer >= 1')
     expect(findFixedSimOptionProblem({ ttftMs: Number.NaN, itlMs: 1 })).toBe('ttftMs must be a number')
-    expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: 1, faults: { rate429: 0.6, rateCut: 0.6 } })).toContain(
-      'must add up to at most 1',
-    )
+    expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: 1, faults: { rate429: 0.6, rateCut: 0.6 } })).toContain('must add up to at most 1')
     expect(findFixedSimOptionProblem({ ttftMs: 1, itlMs: 1, jitterMs: 0.5, port: 0 })).toBeUndefined()
   })
 

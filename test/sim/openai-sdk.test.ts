@@ -129,12 +129,10 @@ describe.each(variants)('the openai SDK against the simulator ($name)', ({ name,
   })
 
   it('surfaces an unknown model as the SDK NotFoundError (404)', async () => {
-    const error = await client.chat.completions
-      .create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 2 })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      )
+    const error = await client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(OpenAI.NotFoundError)
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404)
   })

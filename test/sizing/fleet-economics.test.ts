@@ -11,7 +11,7 @@ import { executiveSection } from '../../src/report/sections/executive.js'
 import { catalogRowSchema } from '../../src/io/schema/catalog.js'
 import { sizeStepSchema } from '../../src/io/schema/scenario.js'
 import { type SizingResult, sizingResultSchema } from '../../src/io/schema/sizing.js'
-import { loadProfile } from '../../src/sim/engine/profile.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-fleet-'))

@@ -8,7 +8,7 @@ import { runSizing, type SizeOptions } from '../../src/sizing/run.js'
 import { sizeFleet } from '../../src/sizing/policy.js'
 import { range } from '../../src/report/format.js'
 import { type EndpointSizing, sizingResultSchema } from '../../src/io/schema/sizing.js'
-import { type ProfileCalibration, loadProfile, simProfileSchema } from '../../src/sim/engine/profile.js'
+import { type ProfileCalibration, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { SimServeError, SimServeResult } from '../../app/sim.js'
 import type { RunSummary } from '../../io/schema/summary.js'
 import { formatRunTable } from '../render/summary-formats.js'
-import { listProfiles } from '../../sim/engine/profile.js'
+import { listProfiles } from '../../io/schema/sim-profile.js'
 import { listWorkloads } from '../../sim/workload.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'

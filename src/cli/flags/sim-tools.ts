@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { listProfiles } from '../../sim/engine/profile.js'
+import { listProfiles } from '../../io/schema/sim-profile.js'
 import * as parse from './parsers.js'
 import { type FlagValues, boolean, defineFlags, string, value } from './table.js'
 

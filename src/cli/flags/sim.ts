@@ -1,7 +1,7 @@
 import type { VirtualSimOptions } from '../../app/sim.js'
 import { loadYamlFile } from '../../io/schema/load-file.js'
 import { type SimConfig, simConfigSchema, simEndpointSchema } from '../../io/schema/sim-endpoint.js'
-import { loadProfile } from '../../sim/engine/profile.js'
+import { loadProfile } from '../../io/schema/sim-profile.js'
 import { UserError } from '../../util/errors.js'
 import * as parse from './parsers.js'
 import { type FlagValues, applyFlags, boolean, defineFlags, string, validateWithFlags, value } from './table.js'

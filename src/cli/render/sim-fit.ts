@@ -1,7 +1,7 @@
 import { alignColumns } from '../../util/text-table.js'
 import { num } from '../../report/format.js'
 import type { FitResult } from '../../sim/fit/fit.js'
-import type { PointFigures } from '../../sim/fit/operating-points.js'
+import type { PointFigures } from '../../sim/fit/point-figures.js'
 import { relativeError } from '../../sim/fit/simulate-point.js'
 
 const percent = (fraction: number | null): string => (fraction === null ? '–' : `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`)

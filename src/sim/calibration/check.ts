@@ -1,5 +1,5 @@
 import type { CalibrationPoint } from '../../io/schema/calibration-set.js'
-import type { ProfileCalibration, SimProfile } from '../engine/profile.js'
+import type { ProfileCalibration, SimProfile } from '../../io/schema/sim-profile.js'
 import { type PointRunOptions, runCalibrationPoint } from './run-point.js'
 import type { SetPoint } from './set.js'
 
@@ -43,7 +43,16 @@ export interface ProfileVerdict {
   points: number
   fitted: { points: number; ids: string[]; worstError: number | null }
   /** Worst error by regime over the held-out points, and how many points of each regime. */
-  heldOut: { points: number; ids: string[]; lowLoad: number | null; underLoad: number | null; overload: number | null; lowLoadPoints: number; underLoadPoints: number; overloadPoints: number }
+  heldOut: {
+    points: number
+    ids: string[]
+    lowLoad: number | null
+    underLoad: number | null
+    overload: number | null
+    lowLoadPoints: number
+    underLoadPoints: number
+    overloadPoints: number
+  }
   /** Ids in fittedOn / heldOut that the set has no point for. */
   unknownIds: string[]
   note: string
@@ -98,7 +107,12 @@ export async function runCalibrationCheck(set: readonly SetPoint[], profiles: re
       continue
     }
     if (point.confidential && !profile.confidential) {
-      skipped.push({ id: point.id, profile: point.profile, role: roleOf(profile.calibration, point.id), reason: `profile ${profile.name} has no confidential settings` })
+      skipped.push({
+        id: point.id,
+        profile: point.profile,
+        role: roleOf(profile.calibration, point.id),
+        reason: `profile ${profile.name} has no confidential settings`,
+      })
       continue
     }
     let result: Awaited<ReturnType<typeof runCalibrationPoint>>
@@ -165,17 +179,30 @@ function profileVerdict(profile: SimProfile, allPoints: readonly CheckedPoint[],
     unknownIds: calibration?.method === 'published' ? [...calibration.fittedOn, ...calibration.heldOut].filter((id) => !setIds.has(id)) : [],
   }
   if (!calibration) {
-    return { ...base, status: 'not-validated', note: points.length === 0 ? 'no calibration block and no point in the set' : 'no calibration block: its points are shown, not judged' }
+    return {
+      ...base,
+      status: 'not-validated',
+      note: points.length === 0 ? 'no calibration block and no point in the set' : 'no calibration block: its points are shown, not judged',
+    }
   }
   if (calibration.method === 'derived') {
-    return { ...base, status: 'derived', note: `no published point of its own: error borrowed from ${calibration.derivedFrom?.profile ?? '(derivedFrom missing)'}` }
+    return {
+      ...base,
+      status: 'derived',
+      note: `no published point of its own: error borrowed from ${calibration.derivedFrom?.profile ?? '(derivedFrom missing)'}`,
+    }
   }
   if (calibration.method === 'fitted') {
-    return { ...base, status: 'fitted-to-own-sweep', note: `fitted to ${calibration.fittedFrom?.runFolder ?? 'a bench sweep'}: judged by its leave-one-out error, not by this set` }
+    return {
+      ...base,
+      status: 'fitted-to-own-sweep',
+      note: `fitted to ${calibration.fittedFrom?.runFolder ?? 'a bench sweep'}: judged by its leave-one-out error, not by this set`,
+    }
   }
   if (points.length === 0) return { ...base, status: 'not-validated', note: 'no point of the set ran for it' }
   if (heldOut.length === 0) return { ...base, status: 'not-validated', note: 'no held-out point: nothing validates the fit' }
   const off = [...fitted, ...heldOut].filter((p) => p.withinTolerance === false)
-  if (off.length > 0) return { ...base, status: 'out-of-tolerance', note: `${off.length} of its ${fitted.length + heldOut.length} judged point(s) out of tolerance` }
+  if (off.length > 0)
+    return { ...base, status: 'out-of-tolerance', note: `${off.length} of its ${fitted.length + heldOut.length} judged point(s) out of tolerance` }
   return { ...base, status: 'validated', note: `fitted on ${fitted.length} point(s), validated on ${heldOut.length} held-out point(s)` }
 }

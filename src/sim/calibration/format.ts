@@ -33,16 +33,23 @@ export function formatCalibrationCheck(check: CalibrationCheck): string {
     p.withinTolerance === null ? '–' : `${p.withinTolerance ? 'yes' : 'NO'} (±${((p.tolerance ?? 0) * 100).toFixed(0)}%)`,
   ])
   const figures = new Set([5, 6, 7])
-  const lines = alignColumns([['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], ...rows], (column) => figures.has(column))
+  const lines = alignColumns([['point', 'profile', 'CC', 'regime', 'metric', 'published', 'simulated', 'ratio', 'role', 'within'], ...rows], (column) =>
+    figures.has(column),
+  )
   for (const skip of check.skipped) lines.push(`skipped ${skip.id}${skip.role !== 'unassigned' ? ` (${skip.role})` : ''}: ${skip.reason}`)
   lines.push('')
   for (const verdict of check.profiles) {
-    lines.push(`${verdict.profile}: ${verdict.status === 'not-validated' ? 'NOT VALIDATED' : verdict.status === 'out-of-tolerance' ? 'OUT OF TOLERANCE' : verdict.status} (${verdict.note})`)
+    const status = verdict.status === 'not-validated' ? 'NOT VALIDATED' : verdict.status === 'out-of-tolerance' ? 'OUT OF TOLERANCE' : verdict.status
+    lines.push(`${verdict.profile}: ${status} (${verdict.note})`)
     const fitted = verdict.fitted
     const held = verdict.heldOut
     if (fitted.points > 0) lines.push(`  fitted on ${fitted.points} point(s), worst error ${percent(fitted.worstError)}: ${fitted.ids.join(', ')}`)
     if (held.points > 0) {
-      lines.push(`  held out ${held.points} point(s): worst error at low load ${percent(held.lowLoad)} (${held.lowLoadPoints} point(s)), under load ${percent(held.underLoad)} (${held.underLoadPoints} point(s)), beyond saturation ${percent(held.overload)} (${held.overloadPoints} point(s), not carried into sizing)`)
+      lines.push(
+        `  held out ${held.points} point(s): worst error at low load ${percent(held.lowLoad)} (${held.lowLoadPoints} point(s)), ` +
+          `under load ${percent(held.underLoad)} (${held.underLoadPoints} point(s)), ` +
+          `beyond saturation ${percent(held.overload)} (${held.overloadPoints} point(s), not carried into sizing)`,
+      )
     }
     if (verdict.unknownIds.length > 0) lines.push(`  ! calibration names points the set does not have: ${verdict.unknownIds.join(', ')}`)
   }
@@ -54,7 +61,12 @@ export function failureLine(check: CalibrationCheck): string {
   const off = check.points.filter((p) => check.failures.includes(p.id))
   const notRun = check.skipped.filter((p) => check.failures.includes(p.id))
   const parts = [
-    ...(off.length > 0 ? [`${off.length} point(s) out of tolerance: ${off.map((p) => `${p.id} (${p.role}, ratio ${p.ratio === null ? 'none' : p.ratio.toFixed(3)})`).join(', ')}`] : []),
+    ...(off.length > 0
+      ? [
+          `${off.length} point(s) out of tolerance: ` +
+            `${off.map((p) => `${p.id} (${p.role}, ratio ${p.ratio === null ? 'none' : p.ratio.toFixed(3)})`).join(', ')}`,
+        ]
+      : []),
     ...(notRun.length > 0 ? [`${notRun.length} judged point(s) not run: ${notRun.map((p) => `${p.id} (${p.role}: ${p.reason})`).join(', ')}`] : []),
   ]
   return parts.join('; ')

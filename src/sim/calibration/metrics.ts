@@ -37,7 +37,9 @@ function benchmarkDurationS(records: readonly RequestRecord[]): number {
  * tokens > 4 and output tokens > 2, with a first token and an end.
  */
 function phalaRows(records: readonly RequestRecord[]): RequestRecord[] {
-  return records.filter((r) => r.ok && r.timeToFirstTokenMs !== null && r.endToEndLatencyMs !== null && (r.inputTokens ?? 0) + r.outputTokens > 4 && r.outputTokens > 2)
+  return records.filter(
+    (r) => r.ok && r.timeToFirstTokenMs !== null && r.endToEndLatencyMs !== null && (r.inputTokens ?? 0) + r.outputTokens > 4 && r.outputTokens > 2,
+  )
 }
 
 /**

@@ -3,7 +3,7 @@ import type { LoadStep } from '../../load/runner.js'
 import type { CalibrationLoad, CalibrationPoint, CalibrationSetup } from '../../io/schema/calibration-set.js'
 import { deriveSeed, seededRandom } from '../../util/rng.js'
 import { EngineModel } from '../engine/engine.js'
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { runVirtual } from '../virtual.js'
 import { servingMetric } from './metrics.js'
 
@@ -27,7 +27,7 @@ export interface PointResult {
 }
 
 /** The load step of a serving benchmark (benchmark_serving) for one point. */
-export function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>, prompts: number, seed: number): LoadStep {
+function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>, prompts: number, seed: number): LoadStep {
   if (load.kind === 'rate') {
     return { step: 0, label: `${load.ratePerS} req/s`, mode: 'open', ratePerS: load.ratePerS, arrival: 'poisson', burstiness: 1, maxRequests: prompts, seed }
   }
@@ -39,7 +39,7 @@ export function servingLoad(load: Exclude<CalibrationLoad, { kind: 'offline' }>,
  * benchmark_throughput: every prompt is handed to the engine at time 0 (no HTTP server, no
  * network); the run lasts until the last sequence finishes. Returns requests / elapsed seconds.
  */
-export function simulateOffline(
+function simulateOffline(
   profile: SimProfile,
   confidential: boolean,
   setup: CalibrationSetup,
@@ -67,7 +67,12 @@ export function simulateOffline(
  * Simulates one published point with a profile in virtual time, with the point's setup (lengths,
  * prompt count, load), and computes its metric the way its publisher did.
  */
-export async function runCalibrationPoint(point: CalibrationPoint, setup: CalibrationSetup, profile: SimProfile, options: PointRunOptions = {}): Promise<PointResult> {
+export async function runCalibrationPoint(
+  point: CalibrationPoint,
+  setup: CalibrationSetup,
+  profile: SimProfile,
+  options: PointRunOptions = {},
+): Promise<PointResult> {
   const seed = options.seed ?? setup.workload.seed ?? 1
   if (point.confidential && !profile.confidential) throw new RangeError(`profile ${profile.name} has no confidential settings, which point ${point.id} needs`)
   if (point.load.kind === 'offline') {

@@ -20,7 +20,9 @@ export interface SetPoint {
 export function loadCalibrationSet(dir = CALIBRATION_DIR): SetPoint[] {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()
+    names = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+      .sort()
   } catch (error) {
     throw new UserError(`--set ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
   }

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import YAML, { type Document, isScalar } from 'yaml'
-import { simProfileSchema, type ProfileCalibration } from '../engine/profile.js'
+import { simProfileSchema, type ProfileCalibration } from '../../io/schema/sim-profile.js'
 import { parseWithSchema } from '../../io/schema/load-file.js'
 import { UserError } from '../../util/errors.js'
 import type { CalibrationCheck, ProfileVerdict } from './check.js'
@@ -16,7 +16,7 @@ export interface ProfileWrite {
 const round = (error: number | null): number | null => (error === null ? null : Math.round(error * 1000) / 1000)
 
 /** The error figures of a verdict, as the calibration block stores them (fractions, 3 decimals). */
-export function errorFigures(verdict: ProfileVerdict): ProfileCalibration['error'] {
+function errorFigures(verdict: ProfileVerdict): ProfileCalibration['error'] {
   const held = verdict.heldOut
   const figures = {
     lowLoad: round(held.lowLoad),
@@ -78,7 +78,12 @@ export function writeCalibrationBlocks(check: CalibrationCheck, files: ReadonlyM
     // What is written must still be a valid profile.
     parseWithSchema(file, simProfileSchema, YAML.parse(updated))
     if (updated !== text) writeFileSync(file, updated)
-    writes.push({ profile: verdict.profile, file, written: updated !== text, detail: `date ${date}, error ${JSON.stringify(error)}${source !== verdict ? ` (from ${source.profile})` : ''}` })
+    writes.push({
+      profile: verdict.profile,
+      file,
+      written: updated !== text,
+      detail: `date ${date}, error ${JSON.stringify(error)}${source !== verdict ? ` (from ${source.profile})` : ''}`,
+    })
   }
   return writes
 }

@@ -1,5 +1,5 @@
 import { type Random, sampleStandardNormal } from '../../util/rng.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** A request as the engine sees it, after the HTTP front end. */
 export interface EngineRequest {
@@ -172,7 +172,9 @@ export class EngineModel {
 
   add(request: EngineRequest): void {
     if (request.promptTokens + request.outputTokens > this.capacity.kvCacheTokens) {
-      throw new RangeError(`request ${request.id} needs ${request.promptTokens + request.outputTokens} tokens of KV cache; the profile holds ${this.capacity.kvCacheTokens}`)
+      throw new RangeError(
+        `request ${request.id} needs ${request.promptTokens + request.outputTokens} tokens of KV cache; the profile holds ${this.capacity.kvCacheTokens}`,
+      )
     }
     this.counters.promptTokens += request.promptTokens
     this.waiting.push({ request, computed: 0, prefillTarget: request.promptTokens, generated: 0, blocks: 0, preemptions: 0 })
@@ -195,12 +197,9 @@ export class EngineModel {
   /** Plans the batch at `startMs`, computes its duration, and applies its effects at its end. */
   step(startMs: number): StepResult {
     const { engine } = this.profile
-    const blockSize = engine.blockSize
-    let tokenBudget = engine.maxNumBatchedTokens
     const decoding: Sequence[] = []
     const prefilling: Array<[Sequence, number]> = []
     const preempted: number[] = []
-    const blocksFor = (tokens: number): number => Math.ceil(tokens / blockSize)
     // Multi-step (vllm-0.6): inside a group the steps run what was scheduled at its head, nobody joins.
     const inGroup = this.groupStepsLeft > 0 && this.running.length > 0
     if (inGroup) this.groupStepsLeft--
@@ -208,23 +207,74 @@ export class EngineModel {
     const scheduling = !inGroup
     // Without chunked prefill (V0 default): waiting prompts go first, whole, in a step of their own.
     const prefillFirst = scheduling && !engine.chunkedPrefill && this.waiting.length > 0 && this.admitWhole(prefilling)
+    let tokenBudget = engine.maxNumBatchedTokens
+    if (!prefillFirst) tokenBudget = this.scheduleRunning(tokenBudget, decoding, prefilling, preempted)
+    if (scheduling && engine.chunkedPrefill) this.admitWaiting(tokenBudget, decoding, prefilling, preempted)
 
-    // 1. Running sequences first, in admission order: decodes take one token, prefills a chunk.
-    for (let i = 0; i < this.running.length && tokenBudget > 0 && !prefillFirst; i++) {
+    // 3. Duration of the step.
+    let prefillTokens = 0
+    let attendedContext = 0
+    for (const [sequence, chunk] of prefilling) {
+      prefillTokens += chunk
+      attendedContext += sequence.computed + chunk
+    }
+    for (const sequence of decoding) attendedContext += sequence.computed + 1
+    const batch = decoding.length + prefilling.length
+    const gpuMs = this.gpuStepMs(prefillTokens, attendedContext, batch)
+    const cpuMs = scheduling && batch > 0 ? schedulerMs(this.profile, this.confidential, batch) : 0
+    const endMs = startMs + stepWallMs(this.profile, gpuMs, cpuMs)
+    this.counters.steps++
+    // A scheduling that ran decodes only opens a multi-step group of numSchedulerSteps steps; a prefill step stands alone.
+    if (scheduling && prefilling.length === 0 && engine.numSchedulerSteps > 1) this.groupStepsLeft = engine.numSchedulerSteps - 1
+
+    // 4. Effects at the end of the step: computed KV, one token per finished prefill or decode.
+    const tokenRequestIds: number[] = []
+    const tokenIndexes: number[] = []
+    const finished: number[] = []
+    for (const [sequence, chunk] of prefilling) {
+      sequence.computed += chunk
+      if (sequence.computed >= sequence.prefillTarget) {
+        if (sequence.request.prefix && this.profile.engine.prefixCaching) this.cachedPrefixes.add(sequence.request.prefix.key)
+        this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
+      }
+    }
+    for (const sequence of decoding) {
+      sequence.computed += 1
+      this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
+    }
+    if (finished.length > 0) this.retire(finished)
+    if (this.running.length === 0) this.groupStepsLeft = 0
+    return { startMs, endMs, schedulerMs: cpuMs, decodeSequences: decoding.length, prefillTokens, tokenRequestIds, tokenIndexes, finished, preempted }
+  }
+
+  /**
+   * Step 1 of a schedule: running sequences first, in admission order: decodes take one token,
+   * prefills a chunk. Returns the token budget left.
+   */
+  private scheduleRunning(budget: number, decoding: Sequence[], prefilling: Array<[Sequence, number]>, preempted: number[]): number {
+    const blockSize = this.profile.engine.blockSize
+    let tokenBudget = budget
+    for (let i = 0; i < this.running.length && tokenBudget > 0; i++) {
       const sequence = this.running[i] as Sequence
       if (sequence.computed < sequence.prefillTarget) {
         const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
-        if (!this.reserve(sequence, blocksFor(sequence.computed + chunk), preempted, i)) break
+        if (!this.reserve(sequence, Math.ceil((sequence.computed + chunk) / blockSize), preempted, i)) break
         prefilling.push([sequence, chunk])
         tokenBudget -= chunk
       } else {
-        if (!this.reserve(sequence, blocksFor(sequence.computed + 1), preempted, i)) break
+        if (!this.reserve(sequence, Math.ceil((sequence.computed + 1) / blockSize), preempted, i)) break
         decoding.push(sequence)
         tokenBudget -= 1
       }
     }
-    // 2. Then waiting sequences, first come first served, while budget, slots and blocks last.
-    while (scheduling && engine.chunkedPrefill && this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
+    return tokenBudget
+  }
+
+  /** Step 2 of a chunked-prefill schedule: waiting sequences, first come first served, while budget, slots and blocks last. */
+  private admitWaiting(budget: number, decoding: Sequence[], prefilling: Array<[Sequence, number]>, preempted: number[]): void {
+    const { engine } = this.profile
+    let tokenBudget = budget
+    while (this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
       const sequence = this.waiting[0] as Sequence
       if (sequence.computed === 0) this.applyPrefixCache(sequence)
       const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
@@ -237,16 +287,10 @@ export class EngineModel {
         tokenBudget -= 1
       }
     }
+  }
 
-    // 3. Duration of the step.
-    let prefillTokens = 0
-    let attendedContext = 0
-    for (const [sequence, chunk] of prefilling) {
-      prefillTokens += chunk
-      attendedContext += sequence.computed + chunk
-    }
-    for (const sequence of decoding) attendedContext += sequence.computed + 1
-    const batch = decoding.length + prefilling.length
+  /** The GPU time of a step (weights or prefill compute, KV reads, per-sequence work), with the profile's noise. */
+  private gpuStepMs(prefillTokens: number, attendedContext: number, batch: number): number {
     const model = this.profile.model
     const { capacity } = this
     const prefillComputeMs = (2 * model.parametersB * 1e9 * prefillTokens) / capacity.prefillFlopsPerMs
@@ -254,41 +298,23 @@ export class EngineModel {
     let gpuMs = capacity.stepBaseMs + Math.max(capacity.weightReadMs, prefillComputeMs) + kvReadMs + batch * capacity.perSequenceMs
     const noiseStd = this.jitterMs + this.jitterPerSequenceMs * batch
     if (noiseStd > 0) gpuMs = Math.max(gpuMs * 0.5, gpuMs + sampleStandardNormal(this.random) * noiseStd)
-    const cpuMs = scheduling && batch > 0 ? schedulerMs(this.profile, this.confidential, batch) : 0
-    const endMs = startMs + stepWallMs(this.profile, gpuMs, cpuMs)
-    this.counters.steps++
-    // A scheduling that ran decodes only opens a multi-step group of numSchedulerSteps steps; a prefill step stands alone.
-    if (scheduling && prefilling.length === 0 && engine.numSchedulerSteps > 1) this.groupStepsLeft = engine.numSchedulerSteps - 1
+    return gpuMs
+  }
 
-    // 4. Effects at the end of the step: computed KV, one token per finished prefill or decode.
-    const tokenRequestIds: number[] = []
-    const tokenIndexes: number[] = []
-    const finished: number[] = []
-    const produce = (sequence: Sequence): void => {
-      tokenRequestIds.push(sequence.request.id)
-      tokenIndexes.push(sequence.generated)
-      sequence.generated++
-      this.counters.generationTokens++
-      if (sequence.generated >= sequence.request.outputTokens) finished.push(sequence.request.id)
-    }
-    for (const [sequence, chunk] of prefilling) {
-      sequence.computed += chunk
-      if (sequence.computed >= sequence.prefillTarget) {
-        if (sequence.request.prefix && this.profile.engine.prefixCaching) this.cachedPrefixes.add(sequence.request.prefix.key)
-        produce(sequence)
-      }
-    }
-    for (const sequence of decoding) {
-      sequence.computed += 1
-      produce(sequence)
-    }
-    if (finished.length > 0) {
-      const done = new Set(finished)
-      for (const sequence of this.running) if (done.has(sequence.request.id)) this.release(sequence)
-      this.running = this.running.filter((s) => !done.has(s.request.id))
-    }
-    if (this.running.length === 0) this.groupStepsLeft = 0
-    return { startMs, endMs, schedulerMs: cpuMs, decodeSequences: decoding.length, prefillTokens, tokenRequestIds, tokenIndexes, finished, preempted }
+  /** One token of `sequence` at the end of a step. */
+  private produce(sequence: Sequence, tokenRequestIds: number[], tokenIndexes: number[], finished: number[]): void {
+    tokenRequestIds.push(sequence.request.id)
+    tokenIndexes.push(sequence.generated)
+    sequence.generated++
+    this.counters.generationTokens++
+    if (sequence.generated >= sequence.request.outputTokens) finished.push(sequence.request.id)
+  }
+
+  /** Frees the KV blocks of the finished sequences and takes them out of the running batch. */
+  private retire(finished: number[]): void {
+    const done = new Set(finished)
+    for (const sequence of this.running) if (done.has(sequence.request.id)) this.release(sequence)
+    this.running = this.running.filter((s) => !done.has(s.request.id))
   }
 
   /**

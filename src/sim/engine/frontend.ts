@@ -1,5 +1,5 @@
 import { cpuTollFactor } from './engine.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /**
  * The fixed delay before the engine sees a request, apart from its turn on the front end's cores:

@@ -1,6 +1,6 @@
 import { cpuTollFactor, engineCapacity, schedulerMs, stepWallMs } from './engine.js'
 import { frontendSharesEngineCore } from './frontend.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** Moments of the request lengths that the mean-value model needs. */
 export interface LengthMoments {
@@ -92,7 +92,8 @@ export function impliedCapacity(profile: SimProfile, confidential: boolean, leng
       const waitingShare = 1 - Math.exp(-arrivals)
       const prefillGpuMs = waitingShare * stepBaseMs + expectedForwardMs(arrivals) - Math.exp(-arrivals) * capacity.weightReadMs
       const prefillCpuMs = waitingShare * schedulerMs(profile, confidential, arrivals / Math.max(waitingShare, 1e-12))
-      stepMs = stepWallMs(profile, decodeGpuMs + capacity.weightReadMs, schedulingMs / groupSteps) + stepWallMs(profile, prefillGpuMs, prefillCpuMs) / groupSteps
+      stepMs =
+        stepWallMs(profile, decodeGpuMs + capacity.weightReadMs, schedulingMs / groupSteps) + stepWallMs(profile, prefillGpuMs, prefillCpuMs) / groupSteps
     }
     if (!sharedCore) return stepMs
     // vllm-0.5: the engine's steps get the share of its core that the front end leaves.
@@ -139,6 +140,11 @@ export function impliedCapacity(profile: SimProfile, confidential: boolean, leng
   }
   const stepMs = stepMsAt(low)
   const batch = batchAt(low, stepMs)
-  const limitedBy = tpotMs !== undefined && stepMsAt(high) > tpotMs && Number.isFinite(stepMsAt(high)) && batchAt(high, stepMsAt(high)) <= maxBatch ? 'tpot' : batch >= maxBatch * 0.999 ? 'batch' : 'stability'
+  const limitedBy =
+    tpotMs !== undefined && stepMsAt(high) > tpotMs && Number.isFinite(stepMsAt(high)) && batchAt(high, stepMsAt(high)) <= maxBatch
+      ? 'tpot'
+      : batch >= maxBatch * 0.999
+        ? 'batch'
+        : 'stability'
   return { ratePerS: low * 1000, outputTokensPerS: low * 1000 * output, limitedBy, stepMs, batch }
 }

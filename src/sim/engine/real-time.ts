@@ -3,7 +3,7 @@ import type { Random } from '../../util/rng.js'
 import type { DeadlineScheduler, DueTask } from '../deadline-scheduler.js'
 import { EngineModel, type StepResult, coldStartMs } from './engine.js'
 import { FrontendQueue, entryDelayMs } from './frontend.js'
-import type { SimProfile } from './profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /** Receives the tokens of one request as the engine produces them. */
 export interface TokenSink {
@@ -61,7 +61,12 @@ export class RealTimeEngine {
     const enter: DueTask = {
       onDue: (dueAtMs) => {
         if (!this.sinks.has(id)) return
-        this.engine.add({ id, promptTokens: submission.promptTokens, outputTokens: submission.outputTokens, ...(submission.prefix ? { prefix: submission.prefix } : {}) })
+        this.engine.add({
+          id,
+          promptTokens: submission.promptTokens,
+          outputTokens: submission.outputTokens,
+          ...(submission.prefix ? { prefix: submission.prefix } : {}),
+        })
         // An idle engine starts at the ideal entry time, not when this timer happened to fire.
         this.kick(Math.max(dueAtMs, this.lastStepEndMs))
       },

@@ -103,11 +103,17 @@ async function oneIteration(
         },
       )
       const startResiduals = cache.get(keyOf(initial)) as number[]
-      return { parameters: result.parameterValues, sumOfSquares: result.parameterError, startSumOfSquares: startResiduals.reduce((sum, r) => sum + r * r, 0), evaluations }
+      return {
+        parameters: result.parameterValues,
+        sumOfSquares: result.parameterError,
+        startSumOfSquares: startResiduals.reduce((sum, r) => sum + r * r, 0),
+        evaluations,
+      }
     } catch (error) {
       if (!(error instanceof NeedsEvaluation)) throw error
       const residuals = await problem.residuals(error.parameters)
-      if (residuals.length !== problem.residualCount || residuals.some((r) => !Number.isFinite(r))) throw new RangeError(`residuals at [${keyOf(error.parameters)}] are not ${problem.residualCount} finite numbers`)
+      if (residuals.length !== problem.residualCount || residuals.some((r) => !Number.isFinite(r)))
+        throw new RangeError(`residuals at [${keyOf(error.parameters)}] are not ${problem.residualCount} finite numbers`)
       cache.set(keyOf(error.parameters), residuals)
       evaluations++
     }

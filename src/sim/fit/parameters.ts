@@ -1,4 +1,4 @@
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 
 /**
  * One parameter `geopat sim fit` can fit: where it lives in a profile, how far the fit may move it,
@@ -24,7 +24,11 @@ export interface FittableParameter {
  */
 export const FITTABLE_PARAMETERS: readonly FittableParameter[] = [
   { path: 'timing.bandwidthEfficiency', spread: 3, max: 1, identifiedBy: 'TPOT at low load (one weight read per step) and its growth with context length' },
-  { path: 'timing.stepOverheadMs', spread: 5, identifiedBy: 'TPOT at low load beyond the weight read; only separable from bandwidthEfficiency when it is a visible share of the step' },
+  {
+    path: 'timing.stepOverheadMs',
+    spread: 5,
+    identifiedBy: 'TPOT at low load beyond the weight read; only separable from bandwidthEfficiency when it is a visible share of the step',
+  },
   { path: 'timing.perSequenceUs', spread: 5, identifiedBy: 'growth of TPOT with the running batch beyond the KV read: needs a point near saturation' },
   { path: 'timing.prefillMfu', spread: 3, max: 1, identifiedBy: 'TTFT at low load and its growth with prompt length (prefill compute)' },
   { path: 'timing.frontendMs', spread: 5, identifiedBy: 'TTFT at low load beyond prefill (intercept of TTFT against prompt length); absorbs the network path' },
@@ -64,7 +68,8 @@ export function heldByEngine(profile: SimProfile): Map<string, string> {
   const { version, numSchedulerSteps } = profile.engine
   const multiStep = version === 'vllm-0.6' && numSchedulerSteps > 1
   if (version === 'vllm-v1') {
-    const reason = 'vllm-v1 overlaps the scheduling with the GPU step (a step takes the longer of the two): hidden from the client while the GPU part is the longer'
+    const reason =
+      'vllm-v1 overlaps the scheduling with the GPU step (a step takes the longer of the two): hidden from the client while the GPU part is the longer'
     held.set('timing.schedulerPerStepMs', reason)
     held.set('timing.schedulerPerSequenceUs', reason)
   } else if (!multiStep) {
@@ -72,10 +77,15 @@ export function heldByEngine(profile: SimProfile): Map<string, string> {
     held.set('timing.schedulerPerStepMs', `${steps}: the client sees its sum with timing.stepOverheadMs only`)
     held.set('timing.schedulerPerSequenceUs', `${steps}: the client sees its sum with timing.perSequenceUs only`)
   } else {
-    held.set('timing.schedulerPerSequenceUs', `paid once per ${numSchedulerSteps}-step group: B·value/${numSchedulerSteps} per step beside B·timing.perSequenceUs, and B·value on the group head's gap, a few percent of a step at a sweep's batches: not separable from timing.perSequenceUs`)
+    held.set(
+      'timing.schedulerPerSequenceUs',
+      `paid once per ${numSchedulerSteps}-step group: B·value/${numSchedulerSteps} per step beside B·timing.perSequenceUs, ` +
+        `and B·value on the group head's gap, a few percent of a step at a sweep's batches: not separable from timing.perSequenceUs`,
+    )
   }
   held.set('frontend.perRequestMs', "adds to every request's TTFT as timing.frontendMs (fitted) does; the two part only where the front end's cores queue")
-  if (version === 'vllm-0.5') held.set('frontend.perOutputTokenUs', "vllm-0.5 runs the API server on the engine's core: B·value lengthens every step as B·timing.perSequenceUs does")
+  if (version === 'vllm-0.5')
+    held.set('frontend.perOutputTokenUs', "vllm-0.5 runs the API server on the engine's core: B·value lengthens every step as B·timing.perSequenceUs does")
   return held
 }
 

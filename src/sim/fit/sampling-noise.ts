@@ -1,5 +1,5 @@
 import { tQuantile975 } from '../../sizing/replica-capacity.js'
-import type { PerRequestTiming } from './operating-points.js'
+import type { PerRequestTiming } from './point-figures.js'
 
 /** Consecutive batches of requests whose means give the standard error (at most this many). */
 const MAX_BATCHES = 10

@@ -1,6 +1,7 @@
-import type { SimProfile } from '../engine/profile.js'
+import type { SimProfile } from '../../io/schema/sim-profile.js'
 import { runVirtual } from '../virtual.js'
-import { type OperatingPoint, type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming } from './operating-points.js'
+import type { OperatingPoint } from './operating-points.js'
+import { type PerRequestTiming, type PointFigures, figuresOf, perRequestTiming } from './point-figures.js'
 
 /**
  * The weight of each figure in the least squares, on its relative error (simulated / measured − 1).
@@ -8,7 +9,7 @@ import { type OperatingPoint, type PerRequestTiming, type PointFigures, figuresO
  * and count half: they are there to separate fixed costs from per-token costs (the intercept and
  * the slope against length), not to count the requests twice.
  */
-export const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
+const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
   ttftMs: 1,
   tpotMs: 1,
   outputTokensPerS: 1,
@@ -19,14 +20,14 @@ export const FIGURE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>
   itlMedianMs: 1,
   meanRunning: 1,
 }
-export const FIGURES = Object.keys(FIGURE_WEIGHTS) as Array<keyof PointFigures>
+const FIGURES = Object.keys(FIGURE_WEIGHTS) as Array<keyof PointFigures>
 /**
  * Figures compared at a batch of one only (the synchronous step), where they mean what they say:
  * TTFT's intercept against prompt length is then the fixed path to the first token (front end,
  * scheduling, a step's fixed cost: timing.frontendMs beside the step's costs that the token gaps
  * pin down), its slope the prefill compute. Under load, queueing blurs both.
  */
-export const BATCH_OF_ONE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
+const BATCH_OF_ONE_WEIGHTS: Readonly<Partial<Record<keyof PointFigures, number>>> = {
   ttftInterceptMs: 1,
   ttftSlopeMsPerToken: 1,
 }
@@ -37,7 +38,7 @@ const BATCH_OF_ONE_FIGURES = Object.keys(BATCH_OF_ONE_WEIGHTS) as Array<keyof Po
  * spread is prefill compute (prefillMfu), TPOT's is the KV read (bandwidthEfficiency), which
  * separates them from the fixed costs (frontendMs, stepOverheadMs) that the means mix them with.
  */
-export const SPREAD_WEIGHT = 1
+const SPREAD_WEIGHT = 1
 const SPREADS: Array<[keyof PointFigures, keyof PointFigures]> = [
   ['ttftShortMs', 'ttftLongMs'],
   ['tpotShortMs', 'tpotLongMs'],
@@ -48,7 +49,7 @@ const SPREADS: Array<[keyof PointFigures, keyof PointFigures]> = [
 /** Residuals per point: one per figure, one per spread, one per batch-of-one figure. */
 export const RESIDUALS_PER_POINT = FIGURES.length + SPREADS.length + BATCH_OF_ONE_FIGURES.length
 /** The figures a point's error is judged on (the per-point table and the leave-one-out error). */
-export const HEADLINE_FIGURES: ReadonlyArray<keyof PointFigures> = ['ttftMs', 'tpotMs', 'outputTokensPerS']
+const HEADLINE_FIGURES: ReadonlyArray<keyof PointFigures> = ['ttftMs', 'tpotMs', 'outputTokensPerS']
 
 /**
  * One operating point in virtual time: the same load, the measured requests' lengths (and, open
@@ -102,7 +103,11 @@ export function pointResiduals(simulated: PointFigures, measured: PointFigures, 
   }
   for (const figure of BATCH_OF_ONE_FIGURES) {
     const measuredValue = measured[figure]
-    residuals.push(batchOfOne && measuredValue !== null && measuredValue > 0 ? (BATCH_OF_ONE_WEIGHTS[figure] as number) * (relativeError(simulated[figure], measuredValue) ?? 1) : 0)
+    residuals.push(
+      batchOfOne && measuredValue !== null && measuredValue > 0
+        ? (BATCH_OF_ONE_WEIGHTS[figure] as number) * (relativeError(simulated[figure], measuredValue) ?? 1)
+        : 0,
+    )
   }
   return residuals
 }

@@ -1,0 +1,121 @@
+/**
+ * The sending loops of a load step: the closed loop's virtual users, and the open loop's seeded
+ * arrival schedule with an optional concurrency cap.
+ */
+import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
+import type { ClientMonitor } from './client-check.js'
+
+/** What the open loop reads of a load step (LoadStep's fields). */
+export interface OpenLoopStep {
+  arrival: ArrivalProcess
+  ratePerS?: number
+  burstiness: number
+  seed: number
+  maxRequests?: number
+  maxConcurrency?: number
+}
+
+/** What the closed loop reads of a load step (LoadStep's fields). */
+export interface ClosedLoopStep {
+  concurrency?: number
+  rampUpMs?: number
+}
+
+export interface ClosedLoopContext {
+  sendOne: (intendedSendMs: number) => Promise<void>
+  canSendMore: () => boolean
+  withinDuration: (atMs: number) => boolean
+  elapsed: () => number
+  /** Load workers: a promise while no request has arrived from the coordinator yet (undefined when one can be sent now). */
+  ready?: () => Promise<void> | undefined
+}
+
+/**
+ * Closed loop: `concurrency` virtual users, each sending its next request when the last one ends;
+ * user i starts at i/concurrency of the ramp-up. Resolves once every user has stopped.
+ */
+export async function runClosedLoop(step: ClosedLoopStep, ctx: ClosedLoopContext): Promise<void> {
+  const { sendOne, canSendMore, withinDuration, elapsed } = ctx
+  const concurrency = step.concurrency ?? 1
+  const virtualUser = async (user: number): Promise<void> => {
+    const startAtMs = ((step.rampUpMs ?? 0) * user) / concurrency
+    if (startAtMs > 0) await new Promise((resolve) => setTimeout(resolve, startAtMs))
+    while (canSendMore() && withinDuration(elapsed())) {
+      const arriving = ctx.ready?.()
+      if (arriving) await arriving
+      else await sendOne(elapsed())
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, (_, user) => virtualUser(user)))
+}
+
+export interface OpenLoopContext {
+  sendOne: (intendedSendMs: number, dueMs: number) => Promise<void>
+  canSendMore: () => boolean
+  withinDuration: (atMs: number) => boolean
+  elapsed: () => number
+  monitor: ClientMonitor
+  inFlightNow: () => number
+  setSlotListener: (listener: (now: number) => void) => void
+  /** Calls the listener once sending stops; returns what unsubscribes it (StopSignal.onStop). */
+  stop: { onStop(listener: () => void): () => void }
+}
+
+/**
+ * Sends on a seeded arrival schedule. Timers wake ~1 ms early and the last stretch is covered by
+ * setImmediate turns (which still let I/O through), because setTimeout alone fires up to a
+ * millisecond late. Lateness (actual − due) is recorded for the client-bound verdict; with a
+ * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
+ */
+export function runOpenLoop(step: OpenLoopStep, ctx: OpenLoopContext): Promise<number> {
+  const schedule = createArrivalSchedule({
+    process: step.arrival,
+    ratePerSecond: step.ratePerS ?? 1,
+    burstiness: step.burstiness,
+    seed: step.seed,
+    ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
+  })
+  return new Promise<number>((resolve) => {
+    let nextDue = schedule.nextOffsetMs()
+    let slotFreedAt = 0
+    let waitingForSlot = false
+    let timer: NodeJS.Timeout | undefined
+    let done = false
+    let unsubscribe = (): void => undefined
+    const finish = (): void => {
+      if (done) return
+      done = true
+      if (timer) clearTimeout(timer)
+      unsubscribe()
+      resolve(ctx.elapsed())
+    }
+    unsubscribe = ctx.stop.onStop(finish)
+    ctx.setSlotListener((now) => {
+      if (!waitingForSlot) return
+      waitingForSlot = false
+      slotFreedAt = now
+      pump()
+    })
+    const pump = (): void => {
+      timer = undefined
+      if (done) return
+      for (;;) {
+        if (nextDue === undefined || !ctx.canSendMore() || !ctx.withinDuration(nextDue)) {
+          finish()
+          return
+        }
+        if (nextDue > ctx.elapsed()) break
+        if (step.maxConcurrency !== undefined && ctx.inFlightNow() >= step.maxConcurrency) {
+          waitingForSlot = true
+          return
+        }
+        void ctx.sendOne(nextDue, Math.max(nextDue, slotFreedAt))
+        nextDue = schedule.nextOffsetMs()
+      }
+      const waitMs = nextDue - ctx.elapsed()
+      if (waitMs > 1.5) timer = setTimeout(pump, waitMs - 1)
+      else setImmediate(pump)
+    }
+    pump()
+  })
+}
