@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from 'node:path'
 import type { RefreshSource } from '../io/schema/catalog.js'
 import { UserError } from '../util/errors.js'
+import { OptionError, asOptionError } from './option-error.js'
 import { loadCatalog } from '../pricing/catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from '../pricing/refresh/diff.js'
 import type { HttpClientOptions } from '../pricing/refresh/http.js'
@@ -73,27 +74,27 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   const cwd = deps.cwd ?? process.cwd()
   const timeoutSeconds = input.timeoutSeconds ?? 30
   const retries = input.retries ?? 4
-  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new UserError('--timeout: must be a number of seconds above 0')
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new UserError('--retries: must be an integer from 0 to 20')
+  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new OptionError('{timeoutSeconds}: must be a number of seconds above 0')
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new OptionError('{retries}: must be an integer from 0 to 20')
   checkSourceNames(input.sources ?? [])
   const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
   // Several files for one source: AWS publishes one offer file per region.
-  const fromFiles = parseSourceAssignments('--from-file', input.fromFiles ?? [], { several: true })
+  const fromFiles = asOptionError(() => parseSourceAssignments('{fromFiles}', input.fromFiles ?? [], { several: true }))
   // --from-dir: the saved folder's sources (those of --source, if given), read as of their download.
   const fileOrigins: Partial<Record<SourceName, { baseUrl: string; fetchedAt: Date }>> = {}
   if (input.fromDir !== undefined) {
     const saved = readSavedResponses(input.fromDir)
     const wanted = (input.sources ?? []) as SourceName[]
     const names = (Object.keys(saved.fromFiles) as SourceName[]).filter((name) => wanted.length === 0 || wanted.includes(name))
-    if (names.length === 0) throw new UserError(`--from-dir ${input.fromDir}: holds none of --source ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
+    if (names.length === 0) throw new OptionError(`{fromDir} ${input.fromDir}: holds none of {sources} ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
     for (const name of names) {
-      if (fromFiles[name] !== undefined) throw new UserError(`--from-dir ${input.fromDir} and --from-file ${name}=…: ${name} is in both; give it once`)
+      if (fromFiles[name] !== undefined) throw new OptionError(`{fromDir} ${input.fromDir} and {fromFiles} ${name}=…: ${name} is in both; give it once`)
       fromFiles[name] = saved.fromFiles[name] as string[]
       fileOrigins[name] = saved.origins[name] as { baseUrl: string; fetchedAt: Date }
     }
   }
   const dryRun = input.dryRun ?? false
-  if (!dryRun && (input.catalogFiles ?? []).length > 0) throw new UserError('--catalog: only for --dry-run (the catalog the refreshed rows are compared with)')
+  if (!dryRun && (input.catalogFiles ?? []).length > 0) throw new OptionError('{catalogFiles}: only for {dryRun} (the catalog the refreshed rows are compared with)')
 
   const outPath = dryRun ? undefined : checkRefreshOut(input.out ?? defaultRefreshOut(now, cwd), { overwrite: input.overwrite ?? false, cwd })
   // Loaded before fetching: a bad --catalog file fails at once.
@@ -132,7 +133,7 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
     throw new UserError(`every price source failed, nothing written: ${failed.map((source) => `${source.source}: ${source.error}`).join('; ')}`, 1)
   }
   if (input.strict && failed.length > 0) {
-    throw new UserError(`--strict: ${failed.map((source) => source.source).join(', ')} failed, nothing written: ${failed.map((source) => `${source.source}: ${source.error}`).join('; ')}`, 1)
+    throw new OptionError(`{strict}: ${failed.map((source) => source.source).join(', ')} failed, nothing written: ${failed.map((source) => `${source.source}: ${source.error}`).join('; ')}`, 1)
   }
   for (const source of failed) deps.warn(`warning: ${source.source} failed: ${source.error}; none of its rows is in the ${dryRun ? 'diff' : 'file'}`)
 

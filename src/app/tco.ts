@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { loadInventory } from '../plan/build-plan.js'
-import { prepareOutputDir, writeFileAtomic } from '../io/output/files.js'
+import { makeRunId, prepareOutputDir, writeFileAtomic } from '../io/output/files.js'
 import { loadYamlFile, parseWithSchema } from '../io/schema/load-file.js'
 import { tcoModelSchema } from '../io/schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../io/schema/tco-result.js'
@@ -19,9 +19,8 @@ import { tokensPerMonth } from '../plan/estate.js'
 import { readPlan } from '../tco/from-plan.js'
 import { applySizing, readSizing } from '../tco/from-sizing.js'
 import { type PriceSource, compileModel } from '../tco/compile.js'
+import { DEFAULT_DRAWS } from './tco-options.js'
 
-/** The issue's floor for the Monte Carlo: at least 10,000 draws, which is also the default. */
-export const DEFAULT_DRAWS = 10_000
 
 export interface TcoRunOptions {
   modelFile: string
@@ -38,7 +37,10 @@ export interface TcoRunOptions {
   plan?: string
   /** Today, for the catalog's in-force and staleness checks (default: the clock; tests inject one). */
   asOf?: Date
-  outDir: string
+  /** The catalog already loaded from catalogFiles and fxFiles (`geopat run` loads it once for all its steps). */
+  catalog?: Catalog
+  /** Output folder (default reports/<run-id>). */
+  outDir?: string
 }
 
 /**
@@ -68,7 +70,7 @@ export function catalogPrices(catalog: Catalog, asOf: Date, file: string): Price
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: { json: string; cashflows: string; focus: string; riskEstimates: string } } {
   const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
   const asOf = options.asOf ?? new Date()
-  const catalog = loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles, asOf })
+  const catalog = options.catalog ?? loadCatalog({ files: options.catalogFiles, fxFiles: options.fxFiles, asOf })
   // With a plan, one estate: the baseline is the plan's inventory priced from the catalog, and each
   // option the workloads the plan moves to that offer, on their own timelines (estate.ts).
   const estate = options.plan !== undefined ? prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog) : undefined
@@ -88,7 +90,7 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const plan = compileModel(model, options.modelFile, compliance, prices)
   if (estate) attachEstate(plan, estate)
   // The folder once the model is known to be good: a bad model leaves nothing behind.
-  const outDir = prepareOutputDir(options.outDir)
+  const outDir = prepareOutputDir(options.outDir ?? join('reports', makeRunId('tco')))
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed })
   // The rows that priced a figure: the options' and, with a plan, today's estate's (its baseline).
   const usedIds = new Set([

@@ -1,11 +1,5 @@
 import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { loadCatalog } from '../../pricing/catalog.js'
-import { buildPlan, loadInventory } from '../../plan/build-plan.js'
-import { catalogCostRanking } from '../../plan/estate.js'
-import { latencyEvidence } from '../../plan/evidence.js'
-import { makeRunId, prepareOutputDir } from '../../io/output/files.js'
-import { formatPlan, writePlanFiles } from '../../io/output/plan-formats.js'
 import type { Plan } from '../../io/schema/plan.js'
 import { GeopatCommand } from '../../util/base-command.js'
 
@@ -26,20 +20,16 @@ export default class PlanCommand extends GeopatCommand {
 
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand)
-    const inventory = loadInventory(args.inventory)
-    const evidence = latencyEvidence(flags.from ?? [])
-    // Options are ranked per workload by what it would pay there, priced from the options' catalog rows.
-    const workloadCostOf = catalogCostRanking(inventory, args.inventory, loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] }))
-    const plan = buildPlan({ inventory, inventoryFile: args.inventory, evidence, workloadCostOf })
-    const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('plan')))
-    writePlanFiles(plan, outDir)
+    const { runPlan } = await import('../../app/plan.js')
+    const { plan, outDir, unknownReferences } = runPlan({ inventoryFile: args.inventory, from: flags.from ?? [], catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out !== undefined ? { outDir: flags.out } : {}) })
     if (!this.jsonEnabled()) {
+      const { formatPlan } = await import('../render/plan.js')
       this.log(formatPlan(plan))
       this.log(`\nplan: ${join(outDir, 'plan.json')} · waves.csv · workloads.csv · gantt.csv · dependencies.dot`)
     }
-    const unknown = plan.conflicts.find((c) => c.kind === 'unknown-reference')
+    const unknown = unknownReferences[0]
     if (unknown) {
-      process.stderr.write(`Error: ${args.inventory}: ${unknown.workload}: ${unknown.detail}${plan.conflicts.filter((c) => c.kind === 'unknown-reference').length > 1 ? ' (and more: see plan.json conflicts)' : ''}\n`)
+      process.stderr.write(`Error: ${args.inventory}: ${unknown.workload}: ${unknown.detail}${unknownReferences.length > 1 ? ' (and more: see plan.json conflicts)' : ''}\n`)
       process.exitCode = 2
     }
     return plan

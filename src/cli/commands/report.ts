@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core'
-import { type ReportResult, writeReport } from '../../report/build.js'
-import { bytes } from '../../report/format.js'
+import type { ReportResult } from '../../app/report.js'
 import { GeopatCommand } from '../../util/base-command.js'
 
 export default class Report extends GeopatCommand {
@@ -20,7 +19,9 @@ export default class Report extends GeopatCommand {
 
   async run(): Promise<ReportResult> {
     const { flags } = await this.parse(Report)
-    const result = await writeReport({ from: flags.from, ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.title !== undefined ? { title: flags.title } : {}) })
+    const { runReport } = await import('../../app/report.js')
+    const { bytes } = await import('../../report/format.js')
+    const result = await runReport({ from: flags.from, ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.title !== undefined ? { title: flags.title } : {}) })
     for (const warning of result.warnings) this.logToStderr(`warning: ${warning}`)
     if (!this.jsonEnabled()) {
       this.log(`report: ${result.file} (${bytes(result.bytes)}; ${result.sections.join(', ')})`)

@@ -1,8 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { StopSignal, stopOnSignals } from '../../load/runner.js'
-import { type ScenarioRunResult, runScenario } from '../../app/run-scenario.js'
-import { loadYamlFile } from '../../io/schema/load-file.js'
-import { scenarioSchema } from '../../io/schema/scenario.js'
+import type { ScenarioRunResult } from '../../app/run-scenario.js'
 import { GeopatCommand } from '../../util/base-command.js'
 
 export default class Run extends GeopatCommand {
@@ -29,20 +26,29 @@ Ctrl-C ends the run in whichever step it is: bench or compare waits the grace pe
 
   async run(): Promise<ScenarioRunResult> {
     const { args, flags } = await this.parse(Run)
+    const { loadYamlFile } = await import('../../io/schema/load-file.js')
+    const { scenarioSchema } = await import('../../io/schema/scenario.js')
     const scenario = loadYamlFile(args.scenario, scenarioSchema)
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
-    const stop = new StopSignal()
-    const removeSignalHandlers = stopOnSignals(stop)
-    try {
-      const result = await runScenario({ scenario, source: args.scenario, log, progress: flags.progress && !json, stop, overwrite: flags.overwrite, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out ? { outDir: flags.out } : {}) })
-      log('')
-      for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
-      log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
-      if (result.interrupted) process.exitCode = 130
-      return result
-    } finally {
-      removeSignalHandlers()
-    }
+    const { runScenario } = await import('../../app/run-scenario.js')
+    const { formatSizing, workloadSizingLine } = await import('../render/sizing.js')
+    const result = await runScenario({
+      scenario,
+      source: args.scenario,
+      log,
+      onSized: (sizing) => log(formatSizing(sizing)),
+      onWorkloadSized: (sized) => log(workloadSizingLine(sized)),
+      progress: flags.progress && !json,
+      overwrite: flags.overwrite,
+      catalogFiles: flags.catalog ?? [],
+      fxFiles: flags.fx ?? [],
+      ...(flags.out ? { outDir: flags.out } : {}),
+    })
+    log('')
+    for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
+    log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
+    if (result.interrupted) process.exitCode = 130
+    return result
   }
 }

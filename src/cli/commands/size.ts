@@ -1,16 +1,8 @@
-import { join } from 'node:path'
-import { Flags } from '@oclif/core'
-import { loadCatalog } from '../../pricing/catalog.js'
-import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../../sizing/run.js'
-import { parseLengthFlag } from '../../input/distributions.js'
-import { parseSloFlag } from '../../load/bench-config.js'
-import { formatSizing } from '../../io/output/sizing-format.js'
-import { makeRunId, prepareOutputDir, writeFileAtomic } from '../../io/output/files.js'
+import { Flags, type Interfaces } from '@oclif/core'
 import type { SizingResult } from '../../io/schema/sizing.js'
-import { loadProfile } from '../../sim/engine/profile.js'
-import { loadWorkload } from '../../sim/workload.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
+import { withFlagNames } from '../flags/option-errors.js'
 
 const numberFlag = Flags.custom<number>({ parse: async (input) => (input.trim() === '' ? Number.NaN : Number(input)) })
 
@@ -57,107 +49,89 @@ export default class Size extends GeopatCommand {
 
   async run(): Promise<SizingResult> {
     const { flags } = await this.parse(Size)
-    const check = (name: string, value: number | undefined, holds: (v: number) => boolean, rule: string): void => {
-      if (value !== undefined && !holds(value)) throw new UserError(`--${name}: must be ${rule}`)
-    }
-    check('peak-rps', flags['peak-rps'], (v) => v > 0, 'a number > 0')
-    check('attainment', flags.attainment, (v) => v > 0 && v <= 1, 'in (0, 1]')
-    check('utilization', flags.utilization, (v) => v > 0 && v <= 1, 'in (0, 1]')
-    check('failure-domains', flags['failure-domains'], (v) => v >= 1, 'an integer >= 1')
-    check('spare-per-domain', flags['spare-per-domain'], (v) => v >= 0, 'an integer >= 0')
-    check('surge', flags.surge, (v) => v >= 0 && v <= 1, 'in [0, 1]')
-    check('rollout-months', flags['rollout-months'], (v) => v >= 0, 'a number of months >= 0')
-    check('average-rps', flags['average-rps'], (v) => v > 0 && v <= flags['peak-rps'], `> 0 and at most --peak-rps (${flags['peak-rps']})`)
-    check('growth', flags.growth, (v) => v >= 0 && v <= 10, 'a fraction from 0 to 10 (0.3 = +30% a year)')
-    check('average-to-peak', flags['average-to-peak'], (v) => v > 0 && v <= 1, 'in (0, 1]')
-    if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
-    if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined) throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
-    check('gpus-per-replica', flags['gpus-per-replica'], (v) => v >= 1, 'an integer >= 1')
-    check('gpus-per-node', flags['gpus-per-node'], (v) => v >= 1, 'an integer >= 1')
-    check('gpu-hour-price', flags['gpu-hour-price'], (v) => v >= 0, 'a number >= 0')
-    check('power-w', flags['power-w'], (v) => v > 0, 'a number > 0')
-    check('searches', flags.searches, (v) => v >= 1 && v <= 30, 'an integer from 1 to 30')
-    check('sim-duration', flags['sim-duration'], (v) => v >= 10, 'a number of seconds >= 10')
-    if (!/^[A-Z]{3}$/.test(flags.currency)) throw new UserError('--currency: must be a three-letter ISO 4217 code such as USD or EUR')
-    if ((flags.from === undefined) === (flags.profile === undefined)) throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
-
-    let slo = flags.slo !== undefined ? parseSloFlag(flags.slo) : undefined
-    const sources: CapacitySource[] = []
-    if (flags.from) {
-      if (flags['gpus-per-replica'] === undefined) throw new UserError('--gpus-per-replica: required with --from (a summary does not say how many GPUs served it)')
-      for (const path of flags.from) {
-        const { file, summary } = readBenchSummary(path)
-        for (const [label, runs] of runsByEndpoint(summary)) {
-          const measuredSlo = runs.find((run) => run.goodput !== null)?.goodput?.slo
-          if (!measuredSlo) throw new UserError(`${file}: endpoint ${label} was run without an SLO: re-run geopat bench with --slo to size from it`)
-          if (slo !== undefined && JSON.stringify(slo) !== JSON.stringify(measuredSlo)) {
-            throw new UserError(`--slo ${flags.slo}: ${file} measured goodput at ${describeSlo(measuredSlo)}; size at that SLO or re-run the sweep`)
-          }
-          slo ??= measuredSlo
-          sources.push({ kind: 'measured', label, runs, file, gpusPerReplica: flags['gpus-per-replica'] })
-        }
-      }
-    } else {
-      if (slo === undefined) throw new UserError('--slo: required with --profile, e.g. --slo ttft=500,tpot=25')
-      const profile = loadProfile(flags.profile as string)
-      if (flags.cc && !profile.confidential) throw new UserError(`--cc: profile ${profile.name} has no confidential-computing settings`)
-      const workload = flags.workload ? loadWorkload(flags.workload) : undefined
-      sources.push({
-        kind: 'simulated',
-        label: `${profile.name}${flags.cc ? ' (CC)' : ''}`,
-        profile,
-        confidential: flags.cc ?? false,
-        inputTokens: flags['input-tokens'] ? parseLengthFlag(flags['input-tokens']) : (workload?.inputTokens ?? 512),
-        outputTokens: flags['output-tokens'] ? parseLengthFlag(flags['output-tokens']) : (workload?.outputTokens ?? 128),
-        gpusPerReplica: flags['gpus-per-replica'] ?? profile.gpu.count,
-      })
-    }
-    const prices: GpuHourPrice[] = []
-    if (flags.price) {
-      const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [] })
-      for (const id of flags.price) prices.push(gpuHourPriceFromCatalog(catalog, id, flags.currency, `--price ${id}`))
-    }
-    if (flags['gpu-hour-price'] !== undefined) {
-      const perNode = flags['gpus-per-node']
-      prices.push({
-        catalogRow: 'command line',
-        provider: '(given)',
-        region: '-',
-        sovereignty: '-',
-        currency: flags.currency,
-        pricePerGpuHour: flags['gpu-hour-price'],
-        sale: perNode !== undefined ? { soldBy: 'node', gpusPerNode: perNode } : { soldBy: 'gpu', gpusPerNode: 1 },
-      })
-    }
-    const outDir = prepareOutputDir(flags.out ?? join('reports', makeRunId('size')))
-    const result = await runSizing({
+    checkSizeFlags(flags)
+    const { parseLengthFlag } = await import('../../input/distributions.js')
+    const { parseSloFlag } = await import('../../load/bench-config.js')
+    const { sizeStepSchema } = await import('../../io/schema/scenario.js')
+    const { runSize } = await import('../../app/size.js')
+    const step = sizeStepSchema.parse({
       peakRequestsPerS: flags['peak-rps'],
       ...(flags['average-rps'] !== undefined ? { averageRequestsPerS: flags['average-rps'] } : {}),
       ...(flags['average-to-peak'] !== undefined ? { averageToPeak: flags['average-to-peak'] } : {}),
       growthPerYear: flags.growth,
-      sources,
-      slo: slo ?? {},
       attainment: flags.attainment,
-      policy: {
-        targetUtilization: flags.utilization,
-        failureDomains: flags['failure-domains'],
-        sparePerFailureDomain: flags['spare-per-domain'],
-        surgeFraction: flags.surge,
-        rolloutMonths: flags['rollout-months'],
-      },
-      prices,
-      ...(flags['power-w'] !== undefined ? { powerWPerGpu: flags['power-w'] } : {}),
-      simulation: { searches: flags.searches, durationS: flags['sim-duration'], seed: flags.seed },
+      targetUtilization: flags.utilization,
+      failureDomains: flags['failure-domains'],
+      sparePerFailureDomain: flags['spare-per-domain'],
+      surgeFraction: flags.surge,
+      rolloutMonths: flags['rollout-months'],
+      searches: flags.searches,
+      simulatedSeconds: flags['sim-duration'],
+      currency: flags.currency,
     })
-    writeFileAtomic(join(outDir, 'sizing.json'), `${JSON.stringify(result, null, 2)}\n`)
+    const { result, file } = await withFlagNames(FLAG_OF_OPTION, () =>
+      runSize({
+        step,
+        ...(flags.from !== undefined ? { from: flags.from } : {}),
+        ...(flags.profile !== undefined ? { profile: flags.profile } : {}),
+        cc: flags.cc,
+        ...(flags.workload !== undefined ? { workload: flags.workload } : {}),
+        ...(flags['input-tokens'] ? { inputTokens: parseLengthFlag(flags['input-tokens']) } : {}),
+        ...(flags['output-tokens'] ? { outputTokens: parseLengthFlag(flags['output-tokens']) } : {}),
+        ...(flags.slo !== undefined ? { slo: parseSloFlag(flags.slo) } : {}),
+        ...(flags['gpus-per-replica'] !== undefined ? { gpusPerReplica: flags['gpus-per-replica'] } : {}),
+        price: flags.price ?? [],
+        catalogFiles: flags.catalog ?? [],
+        fxFiles: flags.fx ?? [],
+        ...(flags['gpu-hour-price'] !== undefined ? { gpuHourPrice: flags['gpu-hour-price'] } : {}),
+        ...(flags['gpus-per-node'] !== undefined ? { gpusPerNode: flags['gpus-per-node'] } : {}),
+        ...(flags['power-w'] !== undefined ? { powerWPerGpu: flags['power-w'] } : {}),
+        seed: flags.seed,
+        ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+      }),
+    )
     if (!this.jsonEnabled()) {
+      const { formatSizing } = await import('../render/sizing.js')
       this.log(formatSizing(result))
-      this.log(`sizing: ${join(outDir, 'sizing.json')}`)
+      this.log(`sizing: ${file}`)
     }
     return result
   }
 }
 
-function describeSlo(slo: { ttftMs?: number; tpotMs?: number; e2eMs?: number }): string {
-  return Object.entries(slo).map(([key, value]) => `${key.replace(/Ms$/, '')}=${value}`).join(',') || '(none)'
+type SizeFlags = Interfaces.InferredFlags<typeof Size.flags>
+
+/** Each numeric flag's rule: the value given must hold it (one line naming the flag otherwise). */
+const NUMBER_RULES: Array<[name: keyof SizeFlags, holds: (value: number, flags: SizeFlags) => boolean, rule: (flags: SizeFlags) => string]> = [
+  ['peak-rps', (v) => v > 0, () => 'a number > 0'],
+  ['attainment', (v) => v > 0 && v <= 1, () => 'in (0, 1]'],
+  ['utilization', (v) => v > 0 && v <= 1, () => 'in (0, 1]'],
+  ['failure-domains', (v) => v >= 1, () => 'an integer >= 1'],
+  ['spare-per-domain', (v) => v >= 0, () => 'an integer >= 0'],
+  ['surge', (v) => v >= 0 && v <= 1, () => 'in [0, 1]'],
+  ['rollout-months', (v) => v >= 0, () => 'a number of months >= 0'],
+  ['average-rps', (v, flags) => v > 0 && v <= flags['peak-rps'], (flags) => `> 0 and at most --peak-rps (${flags['peak-rps']})`],
+  ['growth', (v) => v >= 0 && v <= 10, () => 'a fraction from 0 to 10 (0.3 = +30% a year)'],
+  ['average-to-peak', (v) => v > 0 && v <= 1, () => 'in (0, 1]'],
+  ['gpus-per-replica', (v) => v >= 1, () => 'an integer >= 1'],
+  ['gpus-per-node', (v) => v >= 1, () => 'an integer >= 1'],
+  ['gpu-hour-price', (v) => v >= 0, () => 'a number >= 0'],
+  ['power-w', (v) => v > 0, () => 'a number > 0'],
+  ['searches', (v) => v >= 1 && v <= 30, () => 'an integer from 1 to 30'],
+  ['sim-duration', (v) => v >= 10, () => 'a number of seconds >= 10'],
+]
+
+/** The flags' own rules and how they combine, before anything is read. */
+function checkSizeFlags(flags: SizeFlags): void {
+  for (const [name, holds, rule] of NUMBER_RULES) {
+    const value = flags[name]
+    if (typeof value === 'number' && !holds(value, flags)) throw new UserError(`--${name}: must be ${rule(flags)}`)
+  }
+  if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+  if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined) throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
+  if (!/^[A-Z]{3}$/.test(flags.currency)) throw new UserError('--currency: must be a three-letter ISO 4217 code such as USD or EUR')
+  if ((flags.from === undefined) === (flags.profile === undefined)) throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
 }
+
+/** The flag of each option of the sizing (SizeRequest), for its one-line errors. */
+const FLAG_OF_OPTION: Record<string, string> = { gpusPerReplica: 'gpus-per-replica' }

@@ -1,11 +1,6 @@
-import { join } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { describePriceUsed } from '../../io/output/price-used-format.js'
-import { STALE_AFTER_DAYS, parseAsOf } from '../../pricing/catalog.js'
-import { formatComplianceLines } from '../../tco/compliance-summary.js'
-import { DEFAULT_DRAWS, runTcoModel } from '../../app/tco.js'
-import { formatTco, money } from '../render/tco-table.js'
-import { makeRunId } from '../../io/output/files.js'
+import { DEFAULT_DRAWS } from '../../app/tco-options.js'
+import { STALE_AFTER_DAYS } from '../../pricing/fx.js'
 import type { TcoResult } from '../../io/schema/tco-result.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
@@ -45,32 +40,24 @@ Prints per option its NPV of costs at WACC, the Monte Carlo's P10/P50/P90 of tha
     if (flags.seed < 0 || flags.seed > 0xffffffff) throw new UserError('--seed: must be an integer from 0 to 4294967295')
     if (flags['top-drivers'] < 0) throw new UserError('--top-drivers: must be an integer >= 0')
     if (flags['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
-
-    const asOf = parseAsOf(flags['as-of'])
-    const outDir = flags.out ?? join('reports', makeRunId('tco'))
-    const { result: validated, files } = runTcoModel({
+    const { parseAsOf } = await import('../../pricing/catalog.js')
+    const { runTcoModel } = await import('../../app/tco.js')
+    const { result, files } = runTcoModel({
       modelFile: args.model,
       catalogFiles: flags.catalog ?? [],
       fxFiles: flags.fx ?? [],
       draws: flags.draws,
       seed: flags.seed,
       maxAgeDays: flags['max-age-days'],
-      asOf,
+      asOf: parseAsOf(flags['as-of']),
       ...(flags.from !== undefined ? { from: flags.from } : {}),
       ...(flags.plan !== undefined ? { plan: flags.plan } : {}),
-      outDir,
+      ...(flags.out !== undefined ? { outDir: flags.out } : {}),
     })
     if (!this.jsonEnabled()) {
-      this.log(formatTco(validated, { topDrivers: flags['top-drivers'] }))
-      for (const line of formatComplianceLines(validated, money)) this.log(line)
-      if ((validated.pricesUsed ?? []).length > 0) {
-        this.log('')
-        this.log('prices used (the freshest row of each offer):')
-        for (const price of validated.pricesUsed ?? []) this.log(`  ${price.id}: ${describePriceUsed(price)}`)
-      }
-      this.log('')
-      this.log(`tco: ${files.json} · cash flows: ${files.cashflows} · FOCUS: ${files.focus} · risk estimates (not billed): ${files.riskEstimates}`)
+      const { tcoLines } = await import('../render/tco-table.js')
+      for (const line of tcoLines(result, files, { topDrivers: flags['top-drivers'] })) this.log(line)
     }
-    return validated
+    return result
   }
 }

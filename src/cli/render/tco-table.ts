@@ -1,9 +1,22 @@
 import { alignColumns } from '../../util/text-table.js'
 import type { TcoResult } from '../../io/schema/tco-result.js'
 import { headlineSavings } from '../../tco/headline.js'
+import { formatComplianceLines } from '../../tco/compliance-summary.js'
+import { describePriceUsed } from './price-used.js'
 
 /** The first column (names) reads left-aligned, the figures right-aligned. */
 const FIGURES_RIGHT = (column: number): boolean => column !== 0
+
+/** Everything `geopat tco` prints: the tables, the compliance tax, the prices used, and the files written. */
+export function tcoLines(result: TcoResult, files: { json: string; cashflows: string; focus: string; riskEstimates: string }, options: { topDrivers?: number } = {}): string[] {
+  const lines = [formatTco(result, options), ...formatComplianceLines(result, money)]
+  if ((result.pricesUsed ?? []).length > 0) {
+    lines.push('', 'prices used (the freshest row of each offer):')
+    for (const price of result.pricesUsed ?? []) lines.push(`  ${price.id}: ${describePriceUsed(price)}`)
+  }
+  lines.push('', `tco: ${files.json} · cash flows: ${files.cashflows} · FOCUS: ${files.focus} · risk estimates (not billed): ${files.riskEstimates}`)
+  return lines
+}
 
 /**
  * The human answer of `geopat tco`: the headline table on one basis (Monte Carlo P50 with P10–P90;

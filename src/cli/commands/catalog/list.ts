@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
-import { type CatalogListResult, formatCatalogList, listCatalog, loadCatalog, parseAsOf, parseCurrency, STALE_AFTER_DAYS, warningLines } from '../../../pricing/catalog.js'
+import type { CatalogListResult } from '../../../pricing/catalog.js'
+import { STALE_AFTER_DAYS } from '../../../pricing/fx.js'
 import { sealLevelSchema } from '../../../io/schema/catalog.js'
 import { GeopatCommand } from '../../../util/base-command.js'
 import { UserError } from '../../../util/errors.js'
@@ -36,12 +37,14 @@ export default class CatalogList extends GeopatCommand {
     if (flags['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
     const jurisdiction = flags.jurisdiction?.trim().toUpperCase()
     if (jurisdiction !== undefined && !/^[A-Z]{2}$/.test(jurisdiction)) throw new UserError(`--jurisdiction: "${flags.jurisdiction}" must be a two-letter country code such as DE or US, or EU`)
-    const currency = parseCurrency(flags.currency)
-    const asOf = parseAsOf(flags['as-of'])
-    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin, asOf })
-    const result = listCatalog(catalog, {
-      currency,
-      asOf,
+    const { formatCatalogList, parseAsOf, parseCurrency, warningLines } = await import('../../../pricing/catalog.js')
+    const { listCatalogPrices } = await import('../../../app/catalog.js')
+    const result = listCatalogPrices({
+      catalogFiles: flags.catalog ?? [],
+      fxFiles: flags.fx ?? [],
+      builtIn: flags.builtin,
+      currency: parseCurrency(flags.currency),
+      asOf: parseAsOf(flags['as-of']),
       maxAgeDays: flags['max-age-days'],
       filter: {
         ...(flags.provider !== undefined ? { provider: flags.provider } : {}),

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
-import { type RefreshCommandResult, printRequestsScript, runCatalogRefresh } from '../../../app/catalog-refresh.js'
+import type { RefreshCommandResult } from '../../../app/catalog-refresh.js'
+import { withFlagNames } from '../../flags/option-errors.js'
 import { SOURCE_NAMES } from '../../../pricing/refresh/sources.js'
 import { GeopatCommand } from '../../../util/base-command.js'
 import { UserError } from '../../../util/errors.js'
@@ -41,12 +42,14 @@ export default class CatalogRefresh extends GeopatCommand {
     if (flags['print-requests']) {
       const fetching = (['from-file', 'from-dir', 'save-responses', 'out', 'dry-run', 'catalog', 'strict'] as const).filter((name) => flags[name] !== undefined && flags[name] !== false)
       if (fetching.length > 0) throw new UserError(`--print-requests prints the download script and fetches nothing: give it without --${fetching.join(', --')}`)
+      const { printRequestsScript } = await import('../../../app/catalog-refresh.js')
       const script = printRequestsScript({ sources: flags.source ?? [], regions: flags.region ?? [], mappingFiles: flags.mapping ?? [], sourceUrls: flags['source-url'] ?? [] })
       if (!this.jsonEnabled()) this.log(script)
       return { script }
     }
     const human = !this.jsonEnabled()
-    return runCatalogRefresh(
+    const { runCatalogRefresh } = await import('../../../app/catalog-refresh.js')
+    return withFlagNames(FLAG_OF_OPTION, () => runCatalogRefresh(
       {
         sources: flags.source ?? [],
         sourceUrls: flags['source-url'] ?? [],
@@ -68,6 +71,20 @@ export default class CatalogRefresh extends GeopatCommand {
         warn: (line) => human && this.logToStderr(line),
         ...(flags.verbose ? { progress: (line: string) => this.logToStderr(line) } : {}),
       },
-    )
+    ))
   }
+}
+
+/** The flag of each option of the refresh (RefreshCommandInput), for its one-line errors. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  sources: 'source',
+  sourceUrls: 'source-url',
+  fromFiles: 'from-file',
+  fromDir: 'from-dir',
+  saveResponses: 'save-responses',
+  regions: 'region',
+  mappingFiles: 'mapping',
+  dryRun: 'dry-run',
+  catalogFiles: 'catalog',
+  timeoutSeconds: 'timeout',
 }

@@ -1,9 +1,6 @@
 import { Args, Flags } from '@oclif/core'
-import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, notInForce, parseCurrency, similarIds, staleRows } from '../../../pricing/catalog.js'
+import type { CatalogShowResult } from '../../../app/catalog.js'
 import { GeopatCommand } from '../../../util/base-command.js'
-import { UserError } from '../../../util/errors.js'
-
-type ShowResult = CatalogEntry & { inCurrency?: ListedRow['inCurrency'] }
 
 export default class CatalogShow extends GeopatCommand {
   static override summary = 'Show one catalog row in full, with its source, date, confidence and file'
@@ -19,24 +16,16 @@ export default class CatalogShow extends GeopatCommand {
     currency: Flags.string({ description: 'also show the price converted to this currency (ISO 4217)' }),
   }
 
-  async run(): Promise<ShowResult> {
+  async run(): Promise<CatalogShowResult> {
     const { args, flags } = await this.parse(CatalogShow)
+    const { formatCatalogEntry, parseCurrency } = await import('../../../pricing/catalog.js')
+    const { showCatalogRow } = await import('../../../app/catalog.js')
     const currency = flags.currency !== undefined ? parseCurrency(flags.currency) : undefined
-    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin })
-    const row = catalog.byId(args.id)
-    if (!row) {
-      const similar = similarIds(catalog, args.id)
-      throw new UserError(`no catalog row with id "${args.id}"${similar.length > 0 ? `; similar: ${similar.join(', ')}` : ''} (geopat catalog list shows every id)`)
-    }
-    let result: ShowResult = row
-    if (currency !== undefined) {
-      const listed = listCatalog({ ...catalog, rows: [row] }, { currency, asOf: new Date() }).rows[0]
-      if (listed) result = { ...row, inCurrency: listed.inCurrency }
-    }
+    const { row, warnings } = showCatalogRow({ id: args.id, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin, ...(currency !== undefined ? { currency } : {}) })
     if (!this.jsonEnabled()) {
-      this.log(formatCatalogEntry(row, result.inCurrency))
-      for (const warning of [notInForce(row, new Date()) ?? [], staleRows([row], { asOf: new Date() })].flat()) this.logToStderr(`warning: ${warning.message}`)
+      this.log(formatCatalogEntry(row, row.inCurrency))
+      for (const warning of warnings) this.logToStderr(`warning: ${warning}`)
     }
-    return result
+    return row
   }
 }

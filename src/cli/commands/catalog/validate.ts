@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
-import { type CatalogValidation, formatValidation, parseAsOf, validateCatalogFiles, STALE_AFTER_DAYS, warningLines } from '../../../pricing/catalog.js'
+import type { CatalogValidation } from '../../../pricing/catalog.js'
+import { STALE_AFTER_DAYS } from '../../../pricing/fx.js'
 import { GeopatCommand } from '../../../util/base-command.js'
 import { UserError } from '../../../util/errors.js'
 
@@ -24,7 +25,9 @@ export default class CatalogValidate extends GeopatCommand {
     const files = argv.map(String)
     const unknownFlag = files.find((file) => file.startsWith('-'))
     if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
-    const result = validateCatalogFiles({ files, builtIn: flags.builtin, asOf: parseAsOf(flags['as-of']), maxAgeDays: flags['max-age-days'] })
+    const { formatValidation, parseAsOf, warningLines } = await import('../../../pricing/catalog.js')
+    const { validateCatalog } = await import('../../../app/catalog.js')
+    const result = validateCatalog({ files, builtIn: flags.builtin, asOf: parseAsOf(flags['as-of']), maxAgeDays: flags['max-age-days'] })
     if (!this.jsonEnabled()) {
       this.log(formatValidation(result))
       for (const line of warningLines(result)) this.logToStderr(line)

@@ -1,4 +1,4 @@
-import type { PriceUsed } from '../schema/price-provenance.js'
+import type { PriceUsed } from '../../io/schema/price-provenance.js'
 
 /** One line on a price used: its basis, last confirmation, age and source ("published, effective 2026-03, not confirmed since, 280 days old on 2026-12-06; https://… (file)"). */
 export function describePriceUsed(price: PriceUsed): string {
