@@ -1,0 +1,89 @@
+import { parseLengthFlag } from '../../input/distributions.js'
+import type { LengthSpec } from '../../io/schema/length-spec.js'
+import type { Scenario } from '../../io/schema/scenario.js'
+import { UserError } from '../../util/errors.js'
+
+/**
+ * The parsers of flag text, one definition each. A parser gets the text of one flag and returns its
+ * value, or throws a UserError that says what is wrong with the text without naming the flag: the
+ * flag table (./table.ts) puts `--NAME: ` in front. Ranges are the zod schemas' job wherever the
+ * value lands in a schema; a parser only checks the form.
+ */
+export type Parser<T> = (text: string) => T
+
+/** The text as it is. */
+export const text: Parser<string> = (value) => value
+
+/** Any finite number. */
+export const number: Parser<number> = (value) => {
+  const parsed = value.trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isFinite(parsed)) throw new UserError(`"${value}" is not a number`)
+  return parsed
+}
+
+/** A whole number. */
+export const integer: Parser<number> = (value) => {
+  const parsed = value.trim() === '' ? Number.NaN : Number(value)
+  if (!Number.isInteger(parsed)) throw new UserError(`"${value}" is not an integer`)
+  return parsed
+}
+
+/** A number above 0 (for values no schema checks). */
+export const positiveNumber: Parser<number> = (value) => {
+  const parsed = number(value)
+  if (!(parsed > 0)) throw new UserError(`"${value}" is not a positive number`)
+  return parsed
+}
+
+/** A whole number of at least 1 (for values no schema checks). */
+export const positiveInteger: Parser<number> = (value) => {
+  const parsed = integer(value)
+  if (parsed < 1) throw new UserError(`"${value}" is not an integer >= 1`)
+  return parsed
+}
+
+/** Seconds on the command line, milliseconds in the scenario. */
+export const secondsToMs: Parser<number> = (value) => number(value) * 1000
+
+/** `a, b,c` → ['a', 'b', 'c'] (empty parts dropped). */
+export const commaList: Parser<string[]> = (value) =>
+  value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0)
+
+/** A token length: N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD. */
+export const lengthSpec: Parser<LengthSpec> = (value) => parseLengthFlag(value)
+
+/** One of the given words (oclif's `options` lists them in --help and rejects others first). */
+export function oneOf<const T extends string>(options: readonly T[]): Parser<T> {
+  return (value) => {
+    if (!(options as readonly string[]).includes(value)) throw new UserError(`"${value}" is not one of ${options.join(', ')}`)
+    return value as T
+  }
+}
+
+/** `Name: value` → ['Name', 'value']. */
+export const header: Parser<[string, string]> = (value) => {
+  const colon = value.indexOf(':')
+  if (colon <= 0) throw new UserError(`"${value}" must look like "Name: value"`)
+  return [value.slice(0, colon).trim(), value.slice(colon + 1).trim()]
+}
+
+/** Repeated `--header "Name: value"` → { Name: value, ... }. */
+export const headers = (values: readonly string[]): Record<string, string> => Object.fromEntries(values.map(header))
+
+/** `ttft=500,tpot=50,e2e=10000` (ms) → { ttftMs, tpotMs, e2eMs }. */
+export const slo: Parser<Scenario['slo']> = (value) => {
+  const objectives: Scenario['slo'] = {}
+  for (const part of commaList(value)) {
+    const match = /^(ttft|tpot|e2e|e2el)\s*=\s*([0-9.]+)\s*(ms)?$/i.exec(part)
+    const ms = match ? Number(match[2]) : Number.NaN
+    if (!match || !(ms > 0)) throw new UserError(`"${part}" must look like ttft=MS, tpot=MS or e2e=MS with a positive number`)
+    const key = (match[1] as string).toLowerCase()
+    if (key === 'ttft') objectives.ttftMs = ms
+    else if (key === 'tpot') objectives.tpotMs = ms
+    else objectives.e2eMs = ms
+  }
+  return objectives
+}
