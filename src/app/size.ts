@@ -36,6 +36,7 @@ export interface SizeRequest {
   gpuHourPrice?: number
   gpusPerNode?: number
   powerWPerGpu?: number
+  /** Seed of the simulated searches. */
   seed: number
   /** Output folder (default reports/<run-id>). */
   outDir?: string

@@ -1,7 +1,19 @@
 import { join } from 'node:path'
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
+import type { PlanRequest } from '../../app/plan.js'
 import type { Plan } from '../../io/schema/plan.js'
 import { GeopatCommand } from '../../util/base-command.js'
+import { defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
+
+const texts = (values: readonly string[]): string[] => [...values]
+
+/** `geopat plan`'s flags: each sets a field of the plan request (PlanRequest). */
+const PLAN_FLAGS = defineFlags({
+  from: repeated(texts, { description: 'geopat bench run folder(s): latency evidence for options that name a benchEndpoint', path: 'from' }),
+  out: string({ description: 'output folder (default reports/<run-id>)', path: 'outDir' }),
+  catalog: repeated(texts, { description: 'your own catalog file(s) beside the built-in one (the freshest row of an id prices the ranking)', path: 'catalogFiles' }),
+  fx: repeated(texts, { description: 'your own FX file(s) beside the built-in one', path: 'fxFiles' }),
+})
 
 export default class PlanCommand extends GeopatCommand {
   static override summary = 'A phased exit plan: 7 R recommendation per workload, waves, canaries, rollback criteria, deadlines'
@@ -11,17 +23,15 @@ export default class PlanCommand extends GeopatCommand {
 
   static override args = { inventory: Args.string({ description: 'inventory YAML file', required: true }) }
 
-  static override flags = {
-    from: Flags.string({ multiple: true, description: 'geopat bench run folder(s): latency evidence for options that name a benchEndpoint' }),
-    out: Flags.string({ description: 'output folder (default reports/<run-id>)' }),
-    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s) beside the built-in one (the freshest row of an id prices the ranking)' }),
-    fx: Flags.string({ multiple: true, description: 'your own FX file(s) beside the built-in one' }),
-  }
+  static override flags = oclifFlags(PLAN_FLAGS)
+
 
   async run(): Promise<Plan> {
     const { args, flags } = await this.parse(PlanCommand)
+    const { applyFlags } = await import('../flags/table.js')
     const { runPlan } = await import('../../app/plan.js')
-    const { plan, outDir, unknownReferences } = runPlan({ inventoryFile: args.inventory, from: flags.from ?? [], catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out !== undefined ? { outDir: flags.out } : {}) })
+    const request = applyFlags(PLAN_FLAGS, readFlags(PLAN_FLAGS, flags), { inventoryFile: args.inventory }) as unknown as PlanRequest
+    const { plan, outDir, unknownReferences } = runPlan(request)
     if (!this.jsonEnabled()) {
       const { formatPlan } = await import('../render/plan.js')
       this.log(formatPlan(plan))

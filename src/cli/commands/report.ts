@@ -1,6 +1,15 @@
-import { Flags } from '@oclif/core'
-import type { ReportResult } from '../../app/report.js'
+import type { ReportOptions, ReportResult } from '../../app/report.js'
 import { GeopatCommand } from '../../util/base-command.js'
+import { defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
+
+const texts = (values: readonly string[]): string[] => [...values]
+
+/** `geopat report`'s flags: each sets an option of the report (ReportOptions). */
+const REPORT_FLAGS = defineFlags({
+  from: repeated(texts, { required: true, description: 'run folder (or a geopat output file); repeatable', path: 'from' }),
+  out: string({ description: 'report file (….html) or folder for report.html (default: the first --from folder)', path: 'out' }),
+  title: string({ description: 'title of the report', path: 'title' }),
+})
 
 export default class Report extends GeopatCommand {
   static override summary = 'Render one self-contained HTML report from bench, compare, size, tco and plan outputs'
@@ -11,17 +20,15 @@ export default class Report extends GeopatCommand {
     '<%= config.bin %> report --from reports/bench-run --from reports/size-run --out reports/decision.html --title "EU move: evidence"',
   ]
 
-  static override flags = {
-    from: Flags.string({ multiple: true, required: true, description: 'run folder (or a geopat output file); repeatable' }),
-    out: Flags.string({ description: 'report file (….html) or folder for report.html (default: the first --from folder)' }),
-    title: Flags.string({ description: 'title of the report' }),
-  }
+  static override flags = oclifFlags(REPORT_FLAGS)
+
 
   async run(): Promise<ReportResult> {
-    const { flags } = await this.parse(Report)
+    const values = readFlags(REPORT_FLAGS, (await this.parse(Report)).flags)
+    const { applyFlags } = await import('../flags/table.js')
     const { runReport } = await import('../../app/report.js')
     const { bytes } = await import('../../report/format.js')
-    const result = await runReport({ from: flags.from, ...(flags.out !== undefined ? { out: flags.out } : {}), ...(flags.title !== undefined ? { title: flags.title } : {}) })
+    const result = await runReport(applyFlags(REPORT_FLAGS, values, {}) as unknown as ReportOptions)
     for (const warning of result.warnings) this.logToStderr(`warning: ${warning}`)
     if (!this.jsonEnabled()) {
       this.log(`report: ${result.file} (${bytes(result.bytes)}; ${result.sections.join(', ')})`)

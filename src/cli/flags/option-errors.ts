@@ -1,16 +1,17 @@
 import { OptionError } from '../../app/option-error.js'
 import { UserError } from '../../util/errors.js'
+import { type FlagTable, flagForIssue } from './table.js'
 
 /**
  * Runs a use case; an OptionError it throws (a message that names options by their key, `{retries}`)
- * comes out as the one-line error the user reads, each option named as its flag (`--retries`).
- * `flagOf` maps an option key to its flag's name; a key it lacks is named as itself.
+ * comes out as the one-line error the user reads, each option named as the flag of `table` whose
+ * path it is (`--retries`); a key no flag sets is named as itself.
  */
-export async function withFlagNames<T>(flagOf: Readonly<Record<string, string>>, work: () => Promise<T> | T): Promise<T> {
+export async function withFlagNames<T>(table: FlagTable, work: () => Promise<T> | T): Promise<T> {
   try {
     return await work()
   } catch (error) {
-    if (error instanceof OptionError) throw new UserError(error.naming((option) => `--${flagOf[option] ?? option}`), error.exitCode)
+    if (error instanceof OptionError) throw new UserError(error.naming((option) => flagForIssue(table, option.split('.')) ?? option), error.exitCode)
     throw error
   }
 }

@@ -23,7 +23,7 @@ export function wavesCsv(plan: Plan): string {
   )
 }
 
-export function workloadsCsv(plan: Plan): string {
+function workloadsCsv(plan: Plan): string {
   return csvTable(
     ['workload', 'owner', 'strategy', 'option', 'wave', 'gpus', 'cutover', 'deadlines_missed', 'reasons', 'excluded_options'],
     plan.workloads.map((w) => [
@@ -41,12 +41,12 @@ export function workloadsCsv(plan: Plan): string {
   )
 }
 
-export function ganttCsv(plan: Plan): string {
+function ganttCsv(plan: Plan): string {
   return csvTable(['wave', 'workload', 'task', 'start', 'end'], plan.gantt.map((bar) => [bar.wave, bar.workload, bar.task, bar.start, bar.end]))
 }
 
 /** The dependency graph in Graphviz DOT, one cluster per wave. */
-export function dependencyDot(plan: Plan): string {
+function dependencyDot(plan: Plan): string {
   const quote = (text: string): string => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
   const lines = ['digraph dependencies {', '  rankdir=LR;', '  node [shape=box];']
   for (const wave of plan.waves) {

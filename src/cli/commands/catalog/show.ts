@@ -1,6 +1,17 @@
-import { Args, Flags } from '@oclif/core'
-import type { CatalogShowResult } from '../../../app/catalog.js'
+import { Args } from '@oclif/core'
+import type { CatalogShowRequest, CatalogShowResult } from '../../../app/catalog.js'
 import { GeopatCommand } from '../../../util/base-command.js'
+import { boolean, defineFlags, oclifFlags, readFlags, repeated, string } from '../../flags/table.js'
+
+const texts = (values: readonly string[]): string[] => [...values]
+
+/** `geopat catalog show`'s flags: each sets a field of the request (CatalogShowRequest) but --currency, which the command parses. */
+const SHOW_FLAGS = defineFlags({
+  catalog: repeated(texts, { description: 'your own catalog file (YAML), or an FX file (one with rates:); repeat for several', path: 'catalogFiles' }),
+  fx: repeated(texts, { description: 'your own FX file', path: 'fxFiles' }),
+  builtin: boolean({ allowNo: true, default: true, description: 'load the built-in catalog and FX files (--no-builtin: only yours)', path: 'builtIn' }),
+  currency: string({ description: 'also show the price converted to this currency (ISO 4217)' }),
+})
 
 export default class CatalogShow extends GeopatCommand {
   static override summary = 'Show one catalog row in full, with its source, date, confidence and file'
@@ -9,19 +20,18 @@ export default class CatalogShow extends GeopatCommand {
 
   static override args = { id: Args.string({ description: 'row id (see geopat catalog list)', required: true }) }
 
-  static override flags = {
-    catalog: Flags.string({ multiple: true, description: 'your own catalog file (YAML), or an FX file (one with rates:); repeat for several' }),
-    fx: Flags.string({ multiple: true, description: 'your own FX file' }),
-    builtin: Flags.boolean({ allowNo: true, default: true, description: 'load the built-in catalog and FX files (--no-builtin: only yours)' }),
-    currency: Flags.string({ description: 'also show the price converted to this currency (ISO 4217)' }),
-  }
+  static override flags = oclifFlags(SHOW_FLAGS)
+
 
   async run(): Promise<CatalogShowResult> {
     const { args, flags } = await this.parse(CatalogShow)
+    const values = readFlags(SHOW_FLAGS, flags)
+    const { applyFlags } = await import('../../flags/table.js')
     const { formatCatalogEntry, parseCurrency } = await import('../../../pricing/catalog.js')
     const { showCatalogRow } = await import('../../../app/catalog.js')
-    const currency = flags.currency !== undefined ? parseCurrency(flags.currency) : undefined
-    const { row, warnings } = showCatalogRow({ id: args.id, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin, ...(currency !== undefined ? { currency } : {}) })
+    const currency = values.currency !== undefined ? parseCurrency(values.currency) : undefined
+    const request = applyFlags(SHOW_FLAGS, values, { id: args.id }) as unknown as CatalogShowRequest
+    const { row, warnings } = showCatalogRow({ ...request, ...(currency !== undefined ? { currency } : {}) })
     if (!this.jsonEnabled()) {
       this.log(formatCatalogEntry(row, row.inCurrency))
       for (const warning of warnings) this.logToStderr(`warning: ${warning}`)
