@@ -1,57 +1,93 @@
 import type { SizeRequest } from '../../app/size.js'
+import { sizeStepSchema } from '../../io/schema/scenario.js'
 import type { SizingResult } from '../../io/schema/sizing.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 import { withFlagNames } from '../flags/option-errors.js'
 import * as parse from '../flags/parsers.js'
+import { withSchemaDefaults } from '../flags/schema-defaults.js'
 import { type FlagValues, boolean, defineFlags, oclifFlags, readFlags, repeated, string, validateWithFlags, value } from '../flags/table.js'
 
 const texts = (values: readonly string[]): string[] => [...values]
 
 /**
  * `geopat size`'s flags: each sets a field of the sizing request (SizeRequest); `step.*` is the
- * scenario's size: section, whose schema holds the ranges and the defaults (searches: 3, as in a
- * scenario file; the command line said 5 before #19).
+ * scenario's size: section, whose schema holds the ranges and the defaults, which --help shows
+ * (searches: 3, as in a scenario file; the command line said 5 before #19).
  */
-const SIZE_FLAGS = defineFlags({
-  'peak-rps': value(parse.number, { description: 'peak demand, requests per second', required: true, path: 'step.peakRequestsPerS' }),
-  'average-rps': value(parse.number, {
-    description: "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)",
-    path: 'step.averageRequestsPerS',
+const SIZE_FLAGS = withSchemaDefaults(
+  defineFlags({
+    'peak-rps': value(parse.number, { description: 'peak demand, requests per second', required: true, path: 'step.peakRequestsPerS' }),
+    'average-rps': value(parse.number, {
+      description: "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)",
+      path: 'step.averageRequestsPerS',
+    }),
+    growth: value(parse.number, {
+      description: 'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year',
+      path: 'step.growthPerYear',
+    }),
+    'average-to-peak': value(parse.number, { description: "the month's average ÷ its peak, in (0, 1] (instead of --average-rps)", path: 'step.averageToPeak' }),
+    from: repeated(texts, { description: 'geopat bench run folder or summary.json (a sweep run with --slo); one sizing per endpoint', path: 'from' }),
+    profile: string({ description: 'simulator profile to search instead (data/sim-profiles)', path: 'profile' }),
+    cc: boolean({ description: '--profile: confidential computing on', path: 'cc' }),
+    workload: string({ description: '--profile: request lengths from data/workloads (e.g. chat, sharegpt-like)', path: 'workload' }),
+    'input-tokens': value(parse.lengthSpec, { description: '--profile: prompt tokens, N or a distribution', path: 'inputTokens' }),
+    'output-tokens': value(parse.lengthSpec, { description: '--profile: output tokens, N or a distribution', path: 'outputTokens' }),
+    slo: value(parse.slo, { description: 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)', path: 'slo' }),
+    attainment: value(parse.number, {
+      description: 'share of requests that must meet the SLO at capacity (a choice: match your SLA)',
+      path: 'step.attainment',
+    }),
+    utilization: value(parse.number, {
+      description: "target utilization of each replica's capacity at peak (the reference range: 0.6–0.8)",
+      path: 'step.targetUtilization',
+    }),
+    'failure-domains': value(parse.integer, {
+      description: 'failure domains (zones) the fleet is spread over; with several, it survives losing one',
+      path: 'step.failureDomains',
+    }),
+    'spare-per-domain': value(parse.integer, {
+      description: 'with one failure domain: replicas that may fail at once (1 = N+1; 0: none)',
+      path: 'step.sparePerFailureDomain',
+    }),
+    surge: value(parse.number, {
+      description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge), paid only during rollouts',
+      path: 'step.surgeFraction',
+    }),
+    'rollout-months': value(parse.number, { description: 'months in which rollouts run: the surge is paid only then', path: 'step.rolloutMonths' }),
+    'gpus-per-replica': value(parse.integer, { description: "GPUs per replica (default: the profile's; --from: required)", path: 'gpusPerReplica' }),
+    'gpus-per-node': value(parse.integer, {
+      description: '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)',
+      path: 'gpusPerNode',
+    }),
+    price: repeated(texts, { description: 'catalog row id(s) to cost the fleet with (geopat catalog list)', path: 'price' }),
+    catalog: repeated(texts, { description: 'your own catalog file(s), beside the built-in one (the freshest row of an id prices it)', path: 'catalogFiles' }),
+    fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
+    'gpu-hour-price': value(parse.number, { description: 'a price per GPU-hour to cost the fleet with (in --currency)', path: 'gpuHourPrice' }),
+    currency: string({ description: 'currency of prices and costs', path: 'step.currency' }),
+    'power-w': value(parse.number, { description: 'power per GPU under load, W (energy per token)', path: 'powerWPerGpu' }),
+    searches: value(parse.integer, { description: '--profile: independent simulated searches (the interval)', path: 'step.searches' }),
+    'sim-duration': value(parse.number, { description: '--profile: simulated seconds per rate tried', path: 'step.simulatedSeconds' }),
+    seed: value(parse.integer, { description: 'seed of the simulated searches', default: '1' }),
+    out: string({ description: 'output folder (default reports/<run-id>)', path: 'outDir' }),
   }),
-  growth: value(parse.number, { description: 'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year (default 0)', path: 'step.growthPerYear' }),
-  'average-to-peak': value(parse.number, { description: "the month's average ÷ its peak, in (0, 1] (instead of --average-rps)", path: 'step.averageToPeak' }),
-  from: repeated(texts, { description: 'geopat bench run folder or summary.json (a sweep run with --slo); one sizing per endpoint', path: 'from' }),
-  profile: string({ description: 'simulator profile to search instead (data/sim-profiles)', path: 'profile' }),
-  cc: boolean({ description: '--profile: confidential computing on', path: 'cc' }),
-  workload: string({ description: '--profile: request lengths from data/workloads (e.g. chat, sharegpt-like)', path: 'workload' }),
-  'input-tokens': value(parse.lengthSpec, { description: '--profile: prompt tokens, N or a distribution', path: 'inputTokens' }),
-  'output-tokens': value(parse.lengthSpec, { description: '--profile: output tokens, N or a distribution', path: 'outputTokens' }),
-  slo: value(parse.slo, { description: 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)', path: 'slo' }),
-  attainment: value(parse.number, { description: 'share of requests that must meet the SLO at capacity (a choice: match your SLA; default 0.95)', path: 'step.attainment' }),
-  utilization: value(parse.number, { description: "target utilization of each replica's capacity at peak (the reference range: 0.6–0.8; default 0.7)", path: 'step.targetUtilization' }),
-  'failure-domains': value(parse.integer, { description: 'failure domains (zones) the fleet is spread over; with several, it survives losing one (default 1)', path: 'step.failureDomains' }),
-  'spare-per-domain': value(parse.integer, { description: 'with one failure domain: replicas that may fail at once (1 = N+1, the default; 0: none)', path: 'step.sparePerFailureDomain' }),
-  surge: value(parse.number, { description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge), paid only during rollouts (default 0.25)', path: 'step.surgeFraction' }),
-  'rollout-months': value(parse.number, { description: 'months in which rollouts run: the surge is paid only then (default 0)', path: 'step.rolloutMonths' }),
-  'gpus-per-replica': value(parse.integer, { description: "GPUs per replica (default: the profile's; --from: required)", path: 'gpusPerReplica' }),
-  'gpus-per-node': value(parse.integer, { description: '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)', path: 'gpusPerNode' }),
-  price: repeated(texts, { description: 'catalog row id(s) to cost the fleet with (geopat catalog list)', path: 'price' }),
-  catalog: repeated(texts, { description: 'your own catalog file(s), beside the built-in one (the freshest row of an id prices it)', path: 'catalogFiles' }),
-  fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
-  'gpu-hour-price': value(parse.number, { description: 'a price per GPU-hour to cost the fleet with (in --currency)', path: 'gpuHourPrice' }),
-  currency: string({ description: 'currency of prices and costs (default USD)', path: 'step.currency' }),
-  'power-w': value(parse.number, { description: 'power per GPU under load, W (energy per token)', path: 'powerWPerGpu' }),
-  searches: value(parse.integer, { description: '--profile: independent simulated searches (the interval; default 3)', path: 'step.searches' }),
-  'sim-duration': value(parse.number, { description: '--profile: simulated seconds per rate tried (default 120)', path: 'step.simulatedSeconds' }),
-  seed: value(parse.integer, { description: 'seed of the simulated searches', default: '1' }),
-  out: string({ description: 'output folder (default reports/<run-id>)', path: 'outDir' }),
-})
+  'step.',
+  sizeStepSchema,
+)
 type SizeFlags = FlagValues<typeof SIZE_FLAGS>
 
 export default class Size extends GeopatCommand {
   static override summary = 'Replicas and GPUs for a peak demand at an SLO, from measured goodput or the simulator'
-  static override description = `Capacity per replica is the highest request rate at which the share of requests meeting every SLO (the attainment) stays at or above --attainment: read from a measured sweep (--from, geopat bench summaries run with --slo), or searched in the simulator's virtual time (--profile). Then the steady fleet: base = ⌈peak / (capacity × utilization)⌉ replicas, plus the spares needed for the survivors of a failure (one replica with one failure domain, one whole domain with several) to carry the peak at full capacity; the rollout surge beside it, paid only for --rollout-months. With prices: GPUs as the offer sells them (whole nodes only where the catalog row says soldBy node), the steady fleet's monthly cost, fleet $/Mtok at the demand (the fleet's cost / the tokens the average demand sends in a month) and $/Mtok at full load of one replica (the marginal figure, InferenceX's formula), each with the interval the capacity's interval implies.`
+  static override description =
+    'Capacity per replica is the highest request rate at which the share of requests meeting every SLO (the ' +
+    'attainment) stays at or above --attainment: read from a measured sweep (--from, geopat bench summaries run ' +
+    `with --slo), or searched in the simulator's virtual time (--profile). Then the steady fleet: base = ⌈peak / ` +
+    '(capacity × utilization)⌉ replicas, plus the spares needed for the survivors of a failure (one replica with ' +
+    'one failure domain, one whole domain with several) to carry the peak at full capacity; the rollout surge ' +
+    'beside it, paid only for --rollout-months. With prices: GPUs as the offer sells them (whole nodes only where ' +
+    `the catalog row says soldBy node), the steady fleet's monthly cost, fleet $/Mtok at the demand (the fleet's ` +
+    'cost / the tokens the average demand sends in a month) and $/Mtok at full load of one replica (the marginal ' +
+    `figure, InferenceX's formula), each with the interval the capacity's interval implies.`
 
   static override examples = [
     '<%= config.bin %> size --profile h100-sxm-llama-3.1-8b-bf16 --workload chat --slo ttft=500,tpot=25 --peak-rps 120',
@@ -65,7 +101,6 @@ export default class Size extends GeopatCommand {
     checkSizeFlags(values)
     const { applyFlags } = await import('../flags/table.js')
     const { z } = await import('zod')
-    const { sizeStepSchema } = await import('../../io/schema/scenario.js')
     const { runSize } = await import('../../app/size.js')
     const draft = applyFlags(SIZE_FLAGS, values, { step: {}, seed: values.seed })
     const { step } = validateWithFlags(z.object({ step: sizeStepSchema }), draft, { table: SIZE_FLAGS, values, source: 'flags' })
@@ -78,7 +113,6 @@ export default class Size extends GeopatCommand {
     return result
   }
 }
-
 
 /**
  * The rules the sizing schema does not hold (flags outside the size: section, and the average's
@@ -99,7 +133,10 @@ function checkSizeFlags(flags: SizeFlags): void {
     const given = flags[name]
     if (typeof given === 'number' && !holds(given, flags)) throw new UserError(`--${name}: must be ${rule(flags)}`)
   }
-  if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
-  if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined) throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
-  if ((flags.from === undefined) === (flags.profile === undefined)) throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
+  if (flags['average-rps'] !== undefined && flags['average-to-peak'] !== undefined)
+    throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+  if (flags['gpus-per-node'] !== undefined && flags['gpu-hour-price'] === undefined)
+    throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
+  if ((flags.from === undefined) === (flags.profile === undefined))
+    throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
 }
