@@ -7,7 +7,15 @@ import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from '../pric
 import type { HttpClientOptions } from '../pricing/refresh/http.js'
 import { downloadScript } from '../pricing/refresh/download-script.js'
 import { loadPriceMapping } from '../pricing/refresh/mapping.js'
-import { type RefreshOutcome, type SkippedSource, checkRegions, checkSourceNames, parseSourceAssignments, parseSourceUrls, refreshCatalog } from '../pricing/refresh/run.js'
+import {
+  type RefreshOutcome,
+  type SkippedSource,
+  checkRegions,
+  checkSourceNames,
+  parseSourceAssignments,
+  parseSourceUrls,
+  refreshCatalog,
+} from '../pricing/refresh/run.js'
 import { type SavedSource, readSavedResponses } from '../pricing/refresh/saved-responses.js'
 import type { SourceName } from '../pricing/refresh/source.js'
 import { type PriceSourceRegistry, SOURCE_NAMES, priceSources } from '../pricing/refresh/sources.js'
@@ -103,7 +111,8 @@ export async function runCatalogRefresh(input: RefreshCommandInput, deps: Refres
   })
   printSources(outcome, deps, checked.cwd)
   failUnlessWritable(outcome, input.strict ?? false)
-  for (const source of outcome.failed) deps.warn(`warning: ${source.source} failed: ${source.error}; none of its rows is in the ${checked.dryRun ? 'diff' : 'file'}`)
+  for (const source of outcome.failed)
+    deps.warn(`warning: ${source.source} failed: ${source.error}; none of its rows is in the ${checked.dryRun ? 'diff' : 'file'}`)
   const result: RefreshCommandResult = {
     dryRun: checked.dryRun,
     generatedAt: outcome.catalog.refresh?.generatedAt ?? checked.now.toISOString(),
@@ -141,7 +150,8 @@ function checkRefreshInput(input: RefreshCommandInput, deps: Pick<RefreshCommand
   const fromFiles = asOptionError(() => parseSourceAssignments('{fromFiles}', input.fromFiles ?? [], { several: true }))
   const fileOrigins = input.fromDir !== undefined ? addSavedFiles(input.fromDir, (input.sources ?? []) as SourceName[], fromFiles) : {}
   const dryRun = input.dryRun ?? false
-  if (!dryRun && (input.catalogFiles ?? []).length > 0) throw new OptionError('{catalogFiles}: only for {dryRun} (the catalog the refreshed rows are compared with)')
+  if (!dryRun && (input.catalogFiles ?? []).length > 0)
+    throw new OptionError('{catalogFiles}: only for {dryRun} (the catalog the refreshed rows are compared with)')
   const outPath = dryRun ? undefined : checkRefreshOut(input.out ?? defaultRefreshOut(now, cwd), { overwrite: input.overwrite ?? false, cwd })
   const current = dryRun ? loadCatalog({ files: input.catalogFiles ?? [] }) : undefined
   return { now, cwd, timeoutSeconds, retries, sourceUrls, fromFiles, fileOrigins, dryRun, outPath, current }
@@ -154,7 +164,8 @@ function checkRefreshInput(input: RefreshCommandInput, deps: Pick<RefreshCommand
 function addSavedFiles(dir: string, wanted: SourceName[], fromFiles: Partial<Record<SourceName, string[]>>): CheckedRefresh['fileOrigins'] {
   const saved = readSavedResponses(dir)
   const names = (Object.keys(saved.fromFiles) as SourceName[]).filter((name) => wanted.length === 0 || wanted.includes(name))
-  if (names.length === 0) throw new OptionError(`{fromDir} ${dir}: holds none of {sources} ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
+  if (names.length === 0)
+    throw new OptionError(`{fromDir} ${dir}: holds none of {sources} ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
   const origins: CheckedRefresh['fileOrigins'] = {}
   for (const name of names) {
     if (fromFiles[name] !== undefined) throw new OptionError(`{fromDir} ${dir} and {fromFiles} ${name}=…: ${name} is in both; give it once`)
@@ -174,7 +185,9 @@ function printSources(outcome: RefreshOutcome, deps: Pick<RefreshCommandDeps, 'p
   const files = sources.reduce((sum, source) => sum + source.files.length, 0)
   deps.print(
     sources.length > 0
-      ? `saved ${files} response file${files === 1 ? '' : 's'} of ${sources.map((source) => source.source).join(', ')} to ${displayPath(dir, cwd)} (README.txt, manifest.json); on the air-gapped machine: geopat catalog refresh --from-dir <that folder>`
+      ? `saved ${files} response file${files === 1 ? '' : 's'} of ${sources.map((source) => source.source).join(', ')} ` +
+          `to ${displayPath(dir, cwd)} (README.txt, manifest.json); on the air-gapped machine: geopat catalog refresh ` +
+          '--from-dir <that folder>'
       : `saved nothing to ${displayPath(dir, cwd)}: no source that called its API succeeded`,
   )
 }
@@ -192,19 +205,28 @@ function failUnlessWritable(outcome: RefreshOutcome, strict: boolean): void {
  * that cannot run geopat on its connected side. Honours --source, --region, --mapping and
  * --source-url; fetches nothing.
  */
-export function printRequestsScript(input: Pick<RefreshCommandInput, 'sources' | 'regions' | 'mappingFiles' | 'sourceUrls'>, registry: PriceSourceRegistry = priceSources()): string {
+export function printRequestsScript(
+  input: Pick<RefreshCommandInput, 'sources' | 'regions' | 'mappingFiles' | 'sourceUrls'>,
+  registry: PriceSourceRegistry = priceSources(),
+): string {
   checkSourceNames(input.sources ?? [])
   const mapping = loadPriceMapping(input.mappingFiles ?? [])
   checkRegions(input.regions ?? [], mapping)
   const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
-  const sources = (input.sources ?? []).length > 0 ? SOURCE_NAMES.filter((name) => input.sources?.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
+  const sources =
+    (input.sources ?? []).length > 0
+      ? SOURCE_NAMES.filter((name) => input.sources?.includes(name))
+      : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
   return downloadScript({ sources, mapping, ...(input.regions !== undefined && input.regions.length > 0 ? { regions: input.regions } : {}), sourceUrls })
 }
 
 function sourceLine(source: RefreshSource, width: number, fxRates: number): string {
   const name = source.source.padEnd(width)
   if (source.status === 'failed') return `${name}  failed   ${source.error ?? ''}`
-  const counts = fxRates > 0 && source.rows === 0 ? rateCount(fxRates) : `${rowCount(source.rows)}${fxRates > 0 ? `, ${rateCount(fxRates)}` : ''}, ${source.unmapped.length} unmapped`
+  const counts =
+    fxRates > 0 && source.rows === 0
+      ? rateCount(fxRates)
+      : `${rowCount(source.rows)}${fxRates > 0 ? `, ${rateCount(fxRates)}` : ''}, ${source.unmapped.length} unmapped`
   return `${name}  ok       ${counts}, from ${source.via === 'file' ? 'file ' : ''}${source.location}`
 }
 

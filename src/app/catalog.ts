@@ -47,7 +47,9 @@ export function showCatalogRow(request: CatalogShowRequest): { row: CatalogShowR
   const row = catalog.byId(request.id)
   if (!row) {
     const similar = similarIds(catalog, request.id)
-    throw new UserError(`no catalog row with id "${request.id}"${similar.length > 0 ? `; similar: ${similar.join(', ')}` : ''} (geopat catalog list shows every id)`)
+    throw new UserError(
+      `no catalog row with id "${request.id}"${similar.length > 0 ? `; similar: ${similar.join(', ')}` : ''} (geopat catalog list shows every id)`,
+    )
   }
   let shown: CatalogShowResult = row
   if (request.currency !== undefined) {

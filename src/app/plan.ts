@@ -30,7 +30,11 @@ export function runPlan(request: PlanRequest): PlanRun {
   const inventory = loadInventory(request.inventoryFile)
   const evidence = latencyEvidence(request.from ?? [])
   // Options are ranked per workload by what it would pay there, priced from the options' catalog rows.
-  const workloadCostOf = catalogCostRanking(inventory, request.inventoryFile, loadCatalog({ files: request.catalogFiles ?? [], fxFiles: request.fxFiles ?? [] }))
+  const workloadCostOf = catalogCostRanking(
+    inventory,
+    request.inventoryFile,
+    loadCatalog({ files: request.catalogFiles ?? [], fxFiles: request.fxFiles ?? [] }),
+  )
   const plan = buildPlan({ inventory, inventoryFile: request.inventoryFile, evidence, workloadCostOf })
   const outDir = prepareOutputDir(request.outDir ?? join('reports', makeRunId('plan')))
   writePlanFiles(plan, outDir)

@@ -18,7 +18,11 @@ export function sizeHeadline(result: SizingResult): string {
         .map((c) => {
           const fleet = c.perMtokFleetAtDemand.total
           const marginal = c.perMtokOneReplicaAtFullLoad.total
-          return `${e.label}: ${c.gpusBought.estimate} GPUs bought (${c.gpusBought.low}–${c.gpusBought.high ?? '∞'}), fleet ${fixed(fleet?.estimate, 3)} ${c.currency}/Mtok at the demand (${fixed(marginal?.estimate, 3)} at full load, one replica)`
+          return (
+            `${e.label}: ${c.gpusBought.estimate} GPUs bought (${c.gpusBought.low}–${c.gpusBought.high ?? '∞'}), fleet ` +
+            `${fixed(fleet?.estimate, 3)} ${c.currency}/Mtok at the demand (${fixed(marginal?.estimate, 3)} at full load, ` +
+            'one replica)'
+          )
         })
         .join(', ')
     })
@@ -27,7 +31,8 @@ export function sizeHeadline(result: SizingResult): string {
 
 /** The plan step: its waves and conflicts, and how many workloads got GPUs from their own sizing. */
 export function planHeadline(plan: Plan, sizedWorkloads: number | null): string {
-  return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)${sizedWorkloads === null ? '' : `, GPUs of ${sizedWorkloads} workload(s) from their own sizing`}`
+  const sized = sizedWorkloads === null ? '' : `, GPUs of ${sizedWorkloads} workload(s) from their own sizing`
+  return `${plan.waves.length} wave(s), ${plan.conflicts.length} conflict(s)${sized}`
 }
 
 type Option = TcoResult['options'][number]
@@ -47,9 +52,15 @@ export function tcoHeadline(result: TcoResult, planned: boolean): string {
     const parts = feasible.filter((o) => !o.baseline).map((o) => `${o.id} ${money(saving(o))}`)
     const total = feasible.reduce((sum, o) => sum + (o.baseline ? 0 : saving(o)), 0)
     const basis = feasible.some((o) => o.monteCarlo?.savings) ? 'P50' : 'deterministic'
-    return `today's estate ${money((baseline ? headlineNpvCost(baseline) : null) ?? 0)} (NPV of costs, ${baseline?.monteCarlo ? 'P50' : 'deterministic'}); savings of the plan's moves by offer (${basis}): ${parts.join(', ') || 'none'} (together ${money(total)}${basis === 'P50' ? ', the sum of their P50s' : ''})`
+    return (
+      `today's estate ${money((baseline ? headlineNpvCost(baseline) : null) ?? 0)} (NPV of costs, ` +
+      `${baseline?.monteCarlo ? 'P50' : 'deterministic'}); savings of the plan's moves by offer (${basis}): ` +
+      `${parts.join(', ') || 'none'} (together ${money(total)}${basis === 'P50' ? ', the sum of their P50s' : ''})`
+    )
   }
   const headline = (o: Option): number => headlineNpvCost(o) ?? 0
   const cheapest = feasible.sort((a, b) => headline(a) - headline(b))[0]
-  return cheapest ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(headline(cheapest))} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})` : 'no feasible option'
+  return cheapest
+    ? `cheapest feasible option ${cheapest.id} (NPV of costs ${money(headline(cheapest))} ${cheapest.monteCarlo ? 'P50' : 'deterministic'})`
+    : 'no feasible option'
 }

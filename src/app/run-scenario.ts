@@ -71,8 +71,16 @@ function interruptedResult(run: RunContext): ScenarioRunResult {
   ]
   const notRun = named.filter((step) => step !== interruptedStep && !steps.some((done) => done.step === step))
   const cut =
-    interruptedStep === null ? '' : steps.some((done) => done.step === interruptedStep) ? ` (${interruptedStep} wrote what it had measured)` : ` (${interruptedStep} wrote nothing)`
-  run.options.log(`interrupted ${interruptedStep ? `during ${interruptedStep}` : `after ${steps.at(-1)?.step ?? 'the start'}`}${cut}; not run: ${notRun.join(', ')}; what ran is kept in ${runDir}`)
+    interruptedStep === null
+      ? ''
+      : steps.some((done) => done.step === interruptedStep)
+        ? ` (${interruptedStep} wrote what it had measured)`
+        : ` (${interruptedStep} wrote nothing)`
+  run.options.log(
+    'interrupted ' +
+      `${interruptedStep ? `during ${interruptedStep}` : `after ${steps.at(-1)?.step ?? 'the start'}`}${cut}; not ` +
+      `run: ${notRun.join(', ')}; what ran is kept in ${runDir}`,
+  )
   return { runDir, steps, report: null, interrupted: true, interruptedStep, notRun }
 }
 

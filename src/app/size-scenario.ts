@@ -56,7 +56,8 @@ export function sizeOptionsForScenario(
   const labels = new Set(sources.map((s) => s.label))
   const priced = step.prices.length > 0 ? catalog() : undefined
   const prices = step.prices.map((price, index) => {
-    if (!labels.has(price.endpoint)) throw new UserError(`${source}: size.prices.${index}.endpoint: "${price.endpoint}" is not an endpoint being sized (${[...labels].join(', ')})`)
+    if (!labels.has(price.endpoint))
+      throw new UserError(`${source}: size.prices.${index}.endpoint: "${price.endpoint}" is not an endpoint being sized (${[...labels].join(', ')})`)
     return gpuHourPriceFromCatalog(priced as Catalog, price.catalogRow, step.currency, `${source}: size.prices.${index}.catalogRow`, price.endpoint)
   })
   return sizeOptionsOf(step, { sources, slo: scenario.slo, prices, seed: scenario.load.seed ?? 1 })
@@ -89,7 +90,8 @@ function measuredSources(step: SizeStep, source: string, bench: { file: string; 
   if (!bench) throw new UserError(`${source}: size.source measured needs a bench run first`)
   return [...runsByEndpoint(bench.summary)].map(([label, runs]) => {
     const gpus = step.gpusPerReplica[label]
-    if (gpus === undefined) throw new UserError(`${source}: size.gpusPerReplica.${label}: required for a measured endpoint (the summary does not say how many GPUs served it)`)
+    if (gpus === undefined)
+      throw new UserError(`${source}: size.gpusPerReplica.${label}: required for a measured endpoint (the summary does not say how many GPUs served it)`)
     return { kind: 'measured', label, runs, file: bench.file, gpusPerReplica: gpus }
   })
 }

@@ -53,7 +53,13 @@ export async function runSize(request: SizeRequest): Promise<SizeRun> {
   const { sources, slo } = request.from !== undefined ? measuredSources(request, request.from) : simulatedSource(request)
   const prices = gpuHourPrices(request)
   const outDir = prepareOutputDir(request.outDir ?? join('reports', makeRunId('size')))
-  const options = sizeOptionsOf(request.step, { sources, slo, prices, seed: request.seed, ...(request.powerWPerGpu !== undefined ? { powerWPerGpu: request.powerWPerGpu } : {}) })
+  const options = sizeOptionsOf(request.step, {
+    sources,
+    slo,
+    prices,
+    seed: request.seed,
+    ...(request.powerWPerGpu !== undefined ? { powerWPerGpu: request.powerWPerGpu } : {}),
+  })
   const result = await runSizing(options)
   const file = join(outDir, 'sizing.json')
   writeFileAtomic(file, `${JSON.stringify(result, null, 2)}\n`)
@@ -71,7 +77,9 @@ function measuredSources(request: SizeRequest, paths: string[]): { sources: Capa
       const measuredSlo = runs.find((run) => run.goodput !== null)?.goodput?.slo
       if (!measuredSlo) throw new UserError(`${file}: endpoint ${label} was run without an SLO: re-run geopat bench with --slo to size from it`)
       if (slo !== undefined && JSON.stringify(slo) !== JSON.stringify(measuredSlo)) {
-        throw new OptionError(`{slo} ${describeSlo(request.slo ?? {})}: ${file} measured goodput at ${describeSlo(measuredSlo)}; size at that SLO or re-run the sweep`)
+        throw new OptionError(
+          `{slo} ${describeSlo(request.slo ?? {})}: ${file} measured goodput at ${describeSlo(measuredSlo)}; size at that SLO or re-run the sweep`,
+        )
       }
       slo ??= measuredSlo
       sources.push({ kind: 'measured', label, runs, file, gpusPerReplica: request.gpusPerReplica })

@@ -7,7 +7,16 @@ import { type TcoModel, tcoModelSchema } from '../io/schema/tco-model.js'
 import { type TcoResult, tcoResultSchema } from '../io/schema/tco-result.js'
 import { UserError } from '../util/errors.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { type Catalog, type CatalogEntry, STALE_AFTER_DAYS, assertInForce, defaultDiscount, findConversion, loadCatalog, staleRows } from '../pricing/catalog.js'
+import {
+  type Catalog,
+  type CatalogEntry,
+  STALE_AFTER_DAYS,
+  assertInForce,
+  defaultDiscount,
+  findConversion,
+  loadCatalog,
+  staleRows,
+} from '../pricing/catalog.js'
 import type { FxRate } from '../pricing/fx.js'
 import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
 import { cashflowsCsv } from '../tco/cashflow-csv.js'
@@ -20,7 +29,6 @@ import { readPlan } from '../tco/from-plan.js'
 import { applySizing, readSizing } from '../tco/from-sizing.js'
 import { type ModelPlan, type PriceSource, compileModel } from '../tco/compile.js'
 import { DEFAULT_DRAWS } from './tco-options.js'
-
 
 export interface TcoRunOptions {
   modelFile: string
@@ -77,7 +85,11 @@ export interface TcoFiles {
  * written as tco.json, cashflows.csv and focus.csv.
  */
 export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files: TcoFiles } {
-  const sized = applySizing(loadYamlFile(options.modelFile, tcoModelSchema), options.modelFile, options.from !== undefined ? readSizing(options.from) : undefined)
+  const sized = applySizing(
+    loadYamlFile(options.modelFile, tcoModelSchema),
+    options.modelFile,
+    options.from !== undefined ? readSizing(options.from) : undefined,
+  )
   const asOf = options.asOf ?? new Date()
   const catalog = options.catalog ?? loadCatalog({ files: options.catalogFiles ?? [], fxFiles: options.fxFiles ?? [], asOf })
   const { model, notes, estate } = modelToPrice(sized, options, catalog)
@@ -89,7 +101,12 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
   const { result, cashFlows } = runTco(plan, compliance, { draws: options.draws ?? DEFAULT_DRAWS, seed: options.seed ?? 1 })
   result.warnings.push(...notes)
   recordPricesUsed(result, { plan, estate, catalog, asOf, currency: model.currency, maxAgeDays: options.maxAgeDays ?? STALE_AFTER_DAYS })
-  const files = { json: join(outDir, 'tco.json'), cashflows: join(outDir, 'cashflows.csv'), focus: join(outDir, 'focus.csv'), riskEstimates: join(outDir, 'risk-estimates.csv') }
+  const files = {
+    json: join(outDir, 'tco.json'),
+    cashflows: join(outDir, 'cashflows.csv'),
+    focus: join(outDir, 'focus.csv'),
+    riskEstimates: join(outDir, 'risk-estimates.csv'),
+  }
   result.files = files
   if (estate) result.estate = estateSummary(estate)
   const central = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
@@ -108,7 +125,11 @@ export function runTcoModel(options: TcoRunOptions): { result: TcoResult; files:
  * that offer, on their own timelines (estate.ts). The notes say where GPUs come from (with a plan,
  * the inventory, not the sizing).
  */
-function modelToPrice(sized: { model: TcoModel; notes: string[] }, options: TcoRunOptions, catalog: Catalog): { model: TcoModel; notes: string[]; estate: EstateSetup | undefined } {
+function modelToPrice(
+  sized: { model: TcoModel; notes: string[] },
+  options: TcoRunOptions,
+  catalog: Catalog,
+): { model: TcoModel; notes: string[]; estate: EstateSetup | undefined } {
   if (options.plan === undefined) return { model: sized.model, notes: sized.notes, estate: undefined }
   const estate = prepareEstate(sized.model, options.modelFile, readPlan(options.plan), catalog)
   return { model: estate.model, notes: estate.notes, estate }
@@ -122,7 +143,8 @@ function complianceOf(model: TcoModel, modelFile: string): ComplianceData {
   })
   if (model.compliance.inventory !== undefined) {
     const inventoryFile = resolve(dirname(modelFile), model.compliance.inventory)
-    if (!existsSync(inventoryFile)) throw new UserError(`${modelFile}: compliance.inventory: no file ${inventoryFile} (the path is read relative to the model's folder)`)
+    if (!existsSync(inventoryFile))
+      throw new UserError(`${modelFile}: compliance.inventory: no file ${inventoryFile} (the path is read relative to the model's folder)`)
     compliance.estate = estateFacts(loadInventory(inventoryFile), model.compliance.inventory)
   }
   return compliance
@@ -146,7 +168,8 @@ function recordPricesUsed(
   result.pricesUsed = usedRows.map((row) => priceUsed(row, asOf))
   const ratesUsed = new Map<string, FxRate>()
   for (const row of usedRows) {
-    for (const rate of findConversion(row.currency, used.currency, catalog.fx, `catalog row ${row.id} (${row.file})`).rates) ratesUsed.set(`${rate.base}/${rate.quote}@${rate.date}@${rate.file}`, rate)
+    for (const rate of findConversion(row.currency, used.currency, catalog.fx, `catalog row ${row.id} (${row.file})`).rates)
+      ratesUsed.set(`${rate.base}/${rate.quote}@${rate.date}@${rate.file}`, rate)
   }
   result.fxRatesUsed = [...ratesUsed.values()].map((rate) => fxRateUsed(rate, asOf))
 }
@@ -161,5 +184,11 @@ function estateSummary(estate: EstateSetup): NonNullable<TcoResult['estate']> {
   }
   const volumes = estate.inventory.workloads.map((workload) => tokensPerMonth(workload))
   const tokens = volumes.includes(null) ? null : volumes.reduce((sum, volume) => sum + ((volume?.inputMtok ?? 0) + (volume?.outputMtok ?? 0)) * 1e6, 0)
-  return { inventoryFile: estate.inventoryFile, workloads: estate.estate.workloads.length, monthlyCost: estate.estate.monthlyCost, tokensPerMonth: tokens, moves }
+  return {
+    inventoryFile: estate.inventoryFile,
+    workloads: estate.estate.workloads.length,
+    monthlyCost: estate.estate.monthlyCost,
+    tokensPerMonth: tokens,
+    moves,
+  }
 }

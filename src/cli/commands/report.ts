@@ -13,7 +13,14 @@ const REPORT_FLAGS = defineFlags({
 
 export default class Report extends GeopatCommand {
   static override summary = 'Render one self-contained HTML report from bench, compare, size, tco and plan outputs'
-  static override description = `Reads every geopat output in the run folders given (summary.json, records.jsonl, compare-summary.json, sizing.json, tco.json, plan.json; in each folder and the folders directly inside it), checks each against its schema, and writes one report.html: an executive summary, the endpoints compared (latency CDFs, throughput–latency curves with the knee, the confidential-computing overhead split), capacity and cost, the migration plan, the methodology (metric definitions with the peer tools' names, sources and dates of every figure) and an appendix listing every file read with its SHA-256. Inline CSS and SVG only: no script, nothing loaded from a network, prints on A4.`
+  static override description =
+    'Reads every geopat output in the run folders given (summary.json, records.jsonl, compare-summary.json, ' +
+    'sizing.json, tco.json, plan.json; in each folder and the folders directly inside it), checks each against its ' +
+    'schema, and writes one report.html: an executive summary, the endpoints compared (latency CDFs, ' +
+    'throughput–latency curves with the knee, the confidential-computing overhead split), capacity and cost, the ' +
+    `migration plan, the methodology (metric definitions with the peer tools' names, sources and dates of every ` +
+    'figure) and an appendix listing every file read with its SHA-256. Inline CSS and SVG only: no script, nothing ' +
+    'loaded from a network, prints on A4.'
 
   static override examples = [
     '<%= config.bin %> report --from reports/20261124-101500-bench',
@@ -21,7 +28,6 @@ export default class Report extends GeopatCommand {
   ]
 
   static override flags = oclifFlags(REPORT_FLAGS)
-
 
   async run(): Promise<ReportResult> {
     const values = readFlags(REPORT_FLAGS, (await this.parse(Report)).flags)

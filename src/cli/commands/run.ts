@@ -8,10 +8,14 @@ const texts = (values: readonly string[]): string[] => [...values]
 /** `geopat run`'s flags: each sets an option of the run (ScenarioRunOptions) but --progress, which the command resolves. */
 const RUN_FLAGS = defineFlags({
   out: string({ description: 'run folder (default reports/<run-id>); refused when it holds an earlier run', path: 'outDir' }),
-  overwrite: boolean({ description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone", path: 'overwrite' }),
+  overwrite: boolean({
+    description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone",
+    path: 'overwrite',
+  }),
   progress: boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
   catalog: repeated(texts, {
-    description: 'your own catalog file(s) (a geopat catalog refresh output, quotes), beside the built-in one: the freshest row of an id prices size, plan and tco',
+    description:
+      'your own catalog file(s) (a geopat catalog refresh output, quotes), beside the built-in one: the freshest row of an id prices size, plan and tco',
     path: 'catalogFiles',
   }),
   fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
@@ -19,9 +23,15 @@ const RUN_FLAGS = defineFlags({
 
 export default class Run extends GeopatCommand {
   static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
-  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.
-
-Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.`
+  static override description = [
+    'Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: ' +
+      'section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained ' +
+      'report.html over all of it. Each step writes into its own folder of the run folder; the command prints where ' +
+      'the report is.',
+    'Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the ' +
+      'streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps ' +
+      'wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> run scenarios/quickstart.yaml',
@@ -32,7 +42,6 @@ Ctrl-C ends the run in whichever step it is: bench or compare waits the grace pe
   static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
 
   static override flags = oclifFlags(RUN_FLAGS)
-
 
   async run(): Promise<ScenarioRunResult> {
     const { args, flags } = await this.parse(Run)

@@ -11,7 +11,11 @@ export async function withFlagNames<T>(table: FlagTable, work: () => Promise<T> 
   try {
     return await work()
   } catch (error) {
-    if (error instanceof OptionError) throw new UserError(error.naming((option) => flagForIssue(table, option.split('.')) ?? option), error.exitCode)
+    if (error instanceof OptionError)
+      throw new UserError(
+        error.naming((option) => flagForIssue(table, option.split('.')) ?? option),
+        error.exitCode,
+      )
     throw error
   }
 }

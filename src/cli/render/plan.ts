@@ -5,7 +5,10 @@ export function formatPlan(plan: Plan): string {
   const lines = [`${plan.organisation}: ${plan.workloads.length} workloads, ${plan.waves.length} wave(s) from ${plan.start}`, '']
   lines.push('wave  start    cutover  end      GPUs  workloads')
   for (const wave of plan.waves) {
-    lines.push(`${String(wave.number).padEnd(6)}${wave.start.padEnd(9)}${wave.cutover.padEnd(9)}${wave.end.padEnd(9)}${String(wave.gpus).padStart(4)}  ${wave.workloads.join(', ')}`)
+    lines.push(
+      `${String(wave.number).padEnd(6)}${wave.start.padEnd(9)}${wave.cutover.padEnd(9)}${wave.end.padEnd(9)}${String(wave.gpus).padStart(4)} ` +
+        ` ${wave.workloads.join(', ')}`,
+    )
     lines.push(`      (${wave.rationale})`)
   }
   lines.push('')
@@ -14,7 +17,8 @@ export function formatPlan(plan: Plan): string {
     const when = workload.timeline ? `, wave ${workload.wave}, cutover ${workload.timeline.cutover}` : ''
     lines.push(`${workload.name}: ${workload.strategy}${where}${when}`)
     for (const reason of workload.reasons) lines.push(`    ${reason}`)
-    for (const deadline of workload.deadlines) lines.push(`    deadline ${deadline.id} ${deadline.date}: ${deadline.met === null ? 'not moving' : deadline.met ? 'met' : 'MISSED'}`)
+    for (const deadline of workload.deadlines)
+      lines.push(`    deadline ${deadline.id} ${deadline.date}: ${deadline.met === null ? 'not moving' : deadline.met ? 'met' : 'MISSED'}`)
   }
   if (plan.dependencyGraph.cycles.length > 0) {
     lines.push('')

@@ -8,7 +8,11 @@ import { describePriceUsed } from './price-used.js'
 const FIGURES_RIGHT = (column: number): boolean => column !== 0
 
 /** Everything `geopat tco` prints: the tables, the compliance tax, the prices used, and the files written. */
-export function tcoLines(result: TcoResult, files: { json: string; cashflows: string; focus: string; riskEstimates: string }, options: { topDrivers?: number } = {}): string[] {
+export function tcoLines(
+  result: TcoResult,
+  files: { json: string; cashflows: string; focus: string; riskEstimates: string },
+  options: { topDrivers?: number } = {},
+): string[] {
   const lines = [formatTco(result, options), ...formatComplianceLines(result, money)]
   if ((result.pricesUsed ?? []).length > 0) {
     lines.push('', 'prices used (the freshest row of each offer):')
@@ -31,7 +35,8 @@ export function formatTco(result: TcoResult, options: { topDrivers?: number } = 
   const excluded = result.options.filter((option) => !option.feasible)
   if (excluded.length > 0) {
     lines.push('')
-    for (const option of excluded) lines.push(`✗ ${option.id}: ${option.excludedReason}${option.baseline ? ' (kept as the reference for savings)' : ' (excluded from the comparison)'}`)
+    for (const option of excluded)
+      lines.push(`✗ ${option.id}: ${option.excludedReason}${option.baseline ? ' (kept as the reference for savings)' : ' (excluded from the comparison)'}`)
   }
   lines.push(...tornadoLines(result, options.topDrivers ?? 6))
   const notes = result.options.flatMap((option) => option.notes.map((note) => `${option.id}: ${note}`))
@@ -48,7 +53,9 @@ function headerLines(result: TcoResult): string[] {
   const sharedKeys = shared > 0 ? `, ${shared} shared key${shared > 1 ? 's' : ''}` : ''
   const correlations = correlated > 0 ? `, ${correlated} rank correlation${correlated > 1 ? 's' : ''}` : ''
   return [
-    `${result.model.name} · ${result.model.currency} · ${result.model.horizonYears} years from ${result.model.startMonth} · baseline ${result.model.baseline} · Monte Carlo ${mc.draws.toLocaleString('en-US')} draws, seed ${mc.seed}, ${mc.uncertainDrivers} uncertain drivers${sharedKeys}${correlations}`,
+    `${result.model.name} · ${result.model.currency} · ${result.model.horizonYears} years from ` +
+      `${result.model.startMonth} · baseline ${result.model.baseline} · Monte Carlo ` +
+      `${mc.draws.toLocaleString('en-US')} draws, seed ${mc.seed}, ${mc.uncertainDrivers} uncertain drivers${sharedKeys}${correlations}`,
     `NPV (cost) = present value of each option's costs at WACC; savings = baseline − option (positive: the option is cheaper)`,
     'Monte Carlo: P50 [P10 – P90]; savings and payback computed per draw against the baseline in the same draw',
     '',
@@ -59,7 +66,10 @@ type Option = TcoResult['options'][number]
 
 /** The headline table (Monte Carlo) and the deterministic one, a row per option (an excluded option: headline only). */
 function optionTables(result: TcoResult): { headline: string[][]; deterministic: string[][] } {
-  const headline: string[][] = [['option', 'kind', 'SEAL', 'NPV cost P50 [P10 – P90]', 'savings P50 [P10 – P90]', 'P(sav>0)', 'payback P50 [P10 – P90]', `${result.model.currency}/GPU-h`]]
+  const perGpuHour = `${result.model.currency}/GPU-h`
+  const headline: string[][] = [
+    ['option', 'kind', 'SEAL', 'NPV cost P50 [P10 – P90]', 'savings P50 [P10 – P90]', 'P(sav>0)', 'payback P50 [P10 – P90]', perGpuHour],
+  ]
   const deterministic: string[][] = [['option', 'NPV cost', 'savings NPV', 'payback', 'IRR/yr']]
   for (const option of result.options) {
     const label = `${option.id}${option.baseline ? ' (baseline)' : ''}${option.feasible ? '' : ' ✗'}`
@@ -111,11 +121,17 @@ function tornadoLines(result: TcoResult, topDrivers: number): string[] {
   const bars = tornado.bars.slice(0, topDrivers)
   return [
     '',
-    `top drivers of ${best.id}'s savings NPV (deterministic: each from its P10 to its P90, the others at their mode/median; savings ${money(tornado.savingsAtCentral)} with every input at its mode):`,
+    `top drivers of ${best.id}'s savings NPV (deterministic: each from its P10 to its P90, the others at their ` +
+      `mode/median; savings ${money(tornado.savingsAtCentral)} with every input at its mode):`,
     ...alignColumns(
       [
         ['  driver', 'P10 → P90', 'savings at P10 → P90', 'swing'],
-        ...bars.map((bar) => [`  ${bar.driver}`, `${compact(bar.low)} → ${compact(bar.high)}`, `${money(bar.savingsAtLow)} → ${money(bar.savingsAtHigh)}`, money(bar.swing)]),
+        ...bars.map((bar) => [
+          `  ${bar.driver}`,
+          `${compact(bar.low)} → ${compact(bar.high)}`,
+          `${money(bar.savingsAtLow)} → ${money(bar.savingsAtHigh)}`,
+          money(bar.swing),
+        ]),
       ],
       FIGURES_RIGHT,
     ),

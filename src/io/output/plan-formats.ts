@@ -34,7 +34,10 @@ function workloadsCsv(plan: Plan): string {
       w.wave,
       w.gpus,
       w.timeline?.cutover,
-      w.deadlines.filter((d) => d.met === false).map((d) => d.id).join(' '),
+      w.deadlines
+        .filter((d) => d.met === false)
+        .map((d) => d.id)
+        .join(' '),
       w.reasons.join('; '),
       w.excludedOptions.map((e) => `${e.option}: ${e.reason}`).join('; '),
     ]),
@@ -42,7 +45,10 @@ function workloadsCsv(plan: Plan): string {
 }
 
 function ganttCsv(plan: Plan): string {
-  return csvTable(['wave', 'workload', 'task', 'start', 'end'], plan.gantt.map((bar) => [bar.wave, bar.workload, bar.task, bar.start, bar.end]))
+  return csvTable(
+    ['wave', 'workload', 'task', 'start', 'end'],
+    plan.gantt.map((bar) => [bar.wave, bar.workload, bar.task, bar.start, bar.end]),
+  )
 }
 
 /** The dependency graph in Graphviz DOT, one cluster per wave. */
@@ -54,7 +60,8 @@ function dependencyDot(plan: Plan): string {
     for (const name of wave.workloads) lines.push(`    ${quote(name)};`)
     lines.push('  }')
   }
-  for (const node of plan.dependencyGraph.nodes) if (node.wave === null) lines.push(`  ${quote(node.name)} [style=dashed, label=${quote(`${node.name}\n(${node.strategy})`)}];`)
+  for (const node of plan.dependencyGraph.nodes)
+    if (node.wave === null) lines.push(`  ${quote(node.name)} [style=dashed, label=${quote(`${node.name}\n(${node.strategy})`)}];`)
   for (const edge of plan.dependencyGraph.edges) lines.push(`  ${quote(edge.from)} -> ${quote(edge.to)};`)
   lines.push('}')
   return `${lines.join('\n')}\n`

@@ -24,7 +24,10 @@ const LIST_FLAGS = defineFlags({
   currency: string({ description: 'currency to show every price in (ISO 4217)', default: 'USD' }),
   provider: string({ description: 'only providers whose name contains this (case-insensitive)', path: 'filter.provider' }),
   gpu: string({ description: 'only GPUs whose model contains this (H100 matches H100 SXM, NVL, PCIe)', path: 'filter.gpu' }),
-  jurisdiction: value(jurisdiction, { description: 'country code of the data centres or of the parent (EU: any EU member state)', path: 'filter.jurisdiction' }),
+  jurisdiction: value(jurisdiction, {
+    description: 'country code of the data centres or of the parent (EU: any EU member state)',
+    path: 'filter.jurisdiction',
+  }),
   'min-seal': choice(sealLevelSchema.options, { description: 'only rows at this sovereignty level or above', path: 'filter.minSeal' }),
   cc: boolean({ description: 'only confidential-computing capable rows', path: 'filter.confidentialComputing' }),
   kind: choice(['gpu-rental', 'token-api', 'owned'], { description: 'only this kind of row', path: 'filter.kind' }),
@@ -35,7 +38,13 @@ const LIST_FLAGS = defineFlags({
 
 export default class CatalogList extends GeopatCommand {
   static override summary = 'List catalog prices in one currency, filtered, with staleness warnings'
-  static override description = `Prices come from the built-in catalog (data/catalog/*.yaml: hyperscalers, EU GPU clouds, token APIs, owner-TCO references, all from shared/reference/economics.md) and your own files (--catalog). GPU rows are shown per GPU-hour (an instance's price divided by its GPUs), token APIs per million input / output tokens, all converted to --currency with the dated FX table (data/fx/*.yaml, or --fx); a missing rate is an error, never a silent mix. Rows older than --max-age-days are listed with a warning on stderr. SEAL levels are geopat's assessment from the EC Cloud Sovereignty Framework, not a certification.`
+  static override description =
+    'Prices come from the built-in catalog (data/catalog/*.yaml: hyperscalers, EU GPU clouds, token APIs, ' +
+    'owner-TCO references, all from shared/reference/economics.md) and your own files (--catalog). GPU rows are ' +
+    `shown per GPU-hour (an instance's price divided by its GPUs), token APIs per million input / output tokens, ` +
+    'all converted to --currency with the dated FX table (data/fx/*.yaml, or --fx); a missing rate is an error, ' +
+    'never a silent mix. Rows older than --max-age-days are listed with a warning on stderr. SEAL levels are ' +
+    `geopat's assessment from the EC Cloud Sovereignty Framework, not a certification.`
 
   static override examples = [
     '<%= config.bin %> catalog list',
@@ -46,7 +55,6 @@ export default class CatalogList extends GeopatCommand {
 
   static override flags = oclifFlags(LIST_FLAGS)
 
-
   async run(): Promise<CatalogListResult> {
     const values = readFlags(LIST_FLAGS, (await this.parse(CatalogList)).flags)
     if (values['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
@@ -54,7 +62,12 @@ export default class CatalogList extends GeopatCommand {
     const { formatCatalogList, parseAsOf, parseCurrency, warningLines } = await import('../../../pricing/catalog.js')
     const { listCatalogPrices } = await import('../../../app/catalog.js')
     const request = applyFlags(LIST_FLAGS, values, { filter: {} }) as unknown as CatalogListRequest
-    const result = listCatalogPrices({ ...request, currency: parseCurrency(values.currency), asOf: parseAsOf(values['as-of']), maxAgeDays: values['max-age-days'] })
+    const result = listCatalogPrices({
+      ...request,
+      currency: parseCurrency(values.currency),
+      asOf: parseAsOf(values['as-of']),
+      maxAgeDays: values['max-age-days'],
+    })
     if (!this.jsonEnabled()) {
       this.log(formatCatalogList(result))
       for (const line of warningLines(result)) this.logToStderr(line)

@@ -14,20 +14,26 @@ const REFRESH_FLAGS = defineFlags({
   source: repeated(texts, { options: SOURCE_NAMES, description: 'refresh only this source (repeat for several; default: all)', path: 'sources' }),
   'source-url': repeated(texts, { description: "SOURCE=URL: the source's API base URL in place of the provider's (a mirror)", path: 'sourceUrls' }),
   'from-dir': string({
-    description: 'read a folder written by --save-responses (its manifest.json names the files): the rows are the ones the download gave, URLs and fetch times included',
+    description:
+      'read a folder written by --save-responses (its manifest.json names the files): the rows are the ones the download gave, URLs and fetch times included',
     path: 'fromDir',
   }),
   'save-responses': string({
     description:
-      'a new or empty folder: each source that calls its API also saves what it downloaded there, in the form --from-file reads, with manifest.json and README.txt (carry it to an air-gapped machine, then --from-dir)',
+      'a new or empty folder: each source that calls its API also saves what it downloaded there, in the form ' +
+      '--from-file reads, with manifest.json and README.txt (carry it to an air-gapped machine, then --from-dir)',
     path: 'saveResponses',
   }),
   'print-requests': boolean({
     description:
-      'print, and fetch nothing, a sh script (curl, jq) that downloads what the refresh would (honours --source, --region, --mapping, --source-url) into the files --from-file reads: for sites that cannot run geopat on their connected side',
+      'print, and fetch nothing, a sh script (curl, jq) that downloads what the refresh would (honours --source, ' +
+      '--region, --mapping, --source-url) into the files --from-file reads: for sites that cannot run geopat on ' +
+      'their connected side',
   }),
   'from-file': repeated(texts, {
-    description: 'SOURCE=PATH: read this price file (downloaded elsewhere) instead of the API; repeat for several sources or files (AWS: one per region); alone, refreshes only the sources named',
+    description:
+      'SOURCE=PATH: read this price file (downloaded elsewhere) instead of the API; repeat for several sources or ' +
+      'files (AWS: one per region); alone, refreshes only the sources named',
     path: 'fromFiles',
   }),
   region: repeated(texts, { description: "only this provider region (the mapping's id or display name; repeat for several)", path: 'regions' }),
@@ -38,18 +44,33 @@ const REFRESH_FLAGS = defineFlags({
   catalog: repeated(texts, { description: 'with --dry-run: your catalog file to compare with as well (repeatable)', path: 'catalogFiles' }),
   strict: boolean({ description: 'any failed source fails the command (exit 1) and nothing is written', path: 'strict' }),
   timeout: value(parse.integer, { description: 'seconds to wait to connect, for the headers, and between body chunks (default 30)', path: 'timeoutSeconds' }),
-  retries: value(parse.integer, { description: 'retries after the first try (429, 5xx, resets, timeouts), with backoff and Retry-After (default 4)', path: 'retries' }),
+  retries: value(parse.integer, {
+    description: 'retries after the first try (429, 5xx, resets, timeouts), with backoff and Retry-After (default 4)',
+    path: 'retries',
+  }),
   verbose: boolean({ description: "print the sources' progress (pages fetched, files read) on stderr" }),
 })
 
 export default class CatalogRefresh extends GeopatCommand {
   static override summary = "Fetch current prices from the providers' price sources into a dated catalog file of yours"
-  static override description = `Fetches GPU prices from the providers' public price sources (Azure Retail Prices, AWS Price List, Google Cloud Billing Catalog with an API key from the environment) and the ECB's reference rates, maps them with the mapping table (data/price-sources/*.yaml, plus --mapping), and writes one catalog file (default catalog/prices-YYYY-MM-DD.yaml in the working directory; never the built-in data/catalog). Use it with --catalog FILE. Sources run at once; a source that fails is one line and contributes nothing while the others are written (exit 0 with a warning; --strict: exit 1, nothing written); every source failed: exit 1, nothing written. HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured. --from-file SOURCE=PATH reads a price file downloaded elsewhere (air-gapped sites); --save-responses DIR saves every download in that form, and --from-dir DIR reads such a folder back; --print-requests prints a curl script of the same downloads for sites that cannot run geopat on their connected side. --dry-run writes nothing and shows the diff against the current catalog.`
+  static override description =
+    `Fetches GPU prices from the providers' public price sources (Azure Retail Prices, AWS Price List, Google ` +
+    `Cloud Billing Catalog with an API key from the environment) and the ECB's reference rates, maps them with the ` +
+    'mapping table (data/price-sources/*.yaml, plus --mapping), and writes one catalog file (default ' +
+    'catalog/prices-YYYY-MM-DD.yaml in the working directory; never the built-in data/catalog). Use it with ' +
+    '--catalog FILE. Sources run at once; a source that fails is one line and contributes nothing while the others ' +
+    'are written (exit 0 with a warning; --strict: exit 1, nothing written); every source failed: exit 1, nothing ' +
+    'written. HTTPS_PROXY / HTTP_PROXY / NO_PROXY are honoured. --from-file SOURCE=PATH reads a price file ' +
+    'downloaded elsewhere (air-gapped sites); --save-responses DIR saves every download in that form, and ' +
+    '--from-dir DIR reads such a folder back; --print-requests prints a curl script of the same downloads for ' +
+    'sites that cannot run geopat on their connected side. --dry-run writes nothing and shows the diff against the ' +
+    'current catalog.'
 
   static override examples = [
     '<%= config.bin %> catalog refresh',
     '<%= config.bin %> catalog refresh --source azure --region westeurope --region swedencentral --dry-run',
-    '<%= config.bin %> catalog refresh --from-file azure=azure-pages.jsonl --from-file aws=eu-north-1/index.csv --from-file aws=us-east-1/index.csv --out prices.yaml',
+    '<%= config.bin %> catalog refresh --from-file azure=azure-pages.jsonl --from-file aws=eu-north-1/index.csv ' +
+      '--from-file aws=us-east-1/index.csv --out prices.yaml',
     '<%= config.bin %> catalog refresh --save-responses prices-download/ --out prices.yaml',
     '<%= config.bin %> catalog refresh --from-dir prices-download/ --out prices.yaml',
     '<%= config.bin %> catalog refresh --source-url azure=https://prices-mirror.example.internal/api/retail/prices --timeout 60 --retries 6',
@@ -63,8 +84,11 @@ export default class CatalogRefresh extends GeopatCommand {
     const input = applyFlags(REFRESH_FLAGS, values, {}) as RefreshCommandInput
     const { printRequestsScript, runCatalogRefresh } = await import('../../../app/catalog-refresh.js')
     if (values['print-requests']) {
-      const fetching = (['from-file', 'from-dir', 'save-responses', 'out', 'dry-run', 'catalog', 'strict'] as const).filter((name) => values[name] !== undefined && values[name] !== false)
-      if (fetching.length > 0) throw new UserError(`--print-requests prints the download script and fetches nothing: give it without --${fetching.join(', --')}`)
+      const fetching = (['from-file', 'from-dir', 'save-responses', 'out', 'dry-run', 'catalog', 'strict'] as const).filter(
+        (name) => values[name] !== undefined && values[name] !== false,
+      )
+      if (fetching.length > 0)
+        throw new UserError(`--print-requests prints the download script and fetches nothing: give it without --${fetching.join(', --')}`)
       const script = await withFlagNames(REFRESH_FLAGS, () => printRequestsScript(input))
       if (!this.jsonEnabled()) this.log(script)
       return { script }

@@ -16,12 +16,14 @@ const SHOW_FLAGS = defineFlags({
 export default class CatalogShow extends GeopatCommand {
   static override summary = 'Show one catalog row in full, with its source, date, confidence and file'
 
-  static override examples = ['<%= config.bin %> catalog show nebius-h100-eu-north1', '<%= config.bin %> catalog show scaleway-h100-pcie-fr-par-2 --currency USD']
+  static override examples = [
+    '<%= config.bin %> catalog show nebius-h100-eu-north1',
+    '<%= config.bin %> catalog show scaleway-h100-pcie-fr-par-2 --currency USD',
+  ]
 
   static override args = { id: Args.string({ description: 'row id (see geopat catalog list)', required: true }) }
 
   static override flags = oclifFlags(SHOW_FLAGS)
-
 
   async run(): Promise<CatalogShowResult> {
     const { args, flags } = await this.parse(CatalogShow)

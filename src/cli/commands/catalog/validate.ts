@@ -14,7 +14,11 @@ const VALIDATE_FLAGS = defineFlags({
 
 export default class CatalogValidate extends GeopatCommand {
   static override summary = 'Validate catalog and FX files (yours, or the built-in ones)'
-  static override description = 'Checks each file against the catalog or FX schema (told apart by content: an FX file has rates:), and that row ids are unique across your files and the built-in ones. Prints row counts; stale prices and currencies with no FX path to USD are warnings on stderr and do not fail. An invalid file exits 2 with one line naming the file, the field path and the rule.'
+  static override description =
+    'Checks each file against the catalog or FX schema (told apart by content: an FX file has rates:), and that ' +
+    'row ids are unique across your files and the built-in ones. Prints row counts; stale prices and currencies ' +
+    'with no FX path to USD are warnings on stderr and do not fail. An invalid file exits 2 with one line naming ' +
+    'the file, the field path and the rule.'
 
   static override examples = ['<%= config.bin %> catalog validate', '<%= config.bin %> catalog validate my-quotes.yaml my-rates.yaml --as-of 2026-11-01']
 
@@ -22,7 +26,6 @@ export default class CatalogValidate extends GeopatCommand {
   static override strict = false
 
   static override flags = oclifFlags(VALIDATE_FLAGS)
-
 
   async run(): Promise<CatalogValidation> {
     const { argv, flags } = await this.parse(CatalogValidate)
