@@ -6,7 +6,7 @@ import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
 import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '../io/output/files.js'
-import { ProgressLine } from '../io/output/progress.js'
+import { NO_PROGRESS, type ProgressReporter, type StepProgress } from './progress.js'
 import { readRecords } from '../io/output/records-reader.js'
 import { attestAroundRun } from '../attest/around-run.js'
 import { formatComparisonTable, formatRunTable, summaryToCsv } from '../io/output/summary-formats.js'
@@ -14,6 +14,8 @@ import type { Scenario } from '../io/schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../io/schema/summary.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { type LoadStep, type PreparedRequest, StopSignal, cancelAfterGrace, openRunRecords, requestedLoad, runLoadStep } from '../load/runner.js'
+import { launchSimulator } from '../load/sim-target.js'
+import { simEndpointSchema } from '../io/schema/sim-endpoint.js'
 import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, toPreparedRequest } from '../load/endpoints-setup.js'
 import { createSweepPlanner, singleStep } from '../load/sweep.js'
 import { runLoadStepInWorkers } from '../load/load-workers.js'
@@ -34,7 +36,8 @@ export interface BenchRunOptions {
   outDirHeld?: boolean
   /** Human output (the table, notes); silent with --json. */
   log: (line: string) => void
-  progress: boolean
+  /** Where load steps report their progress (a terminal line); none when absent or false. */
+  progress?: ProgressReporter | false
   stop?: StopSignal
   /** Per-request headers (tests use them to ask the simulator for faults). */
   requestHeaders?: (id: number) => Record<string, string> | undefined
@@ -61,11 +64,17 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   await makePromptSource()
   // The folder is checked and locked before any endpoint is touched: a used one fails at once.
   const runId = options.runId ?? makeRunId('bench')
-  const folder = claimRunFolder({ outDir: options.outDir ?? options.scenario.out, runId, overwrite: options.overwrite ?? false, heldByCaller: options.outDirHeld ?? false, log: options.log })
+  const folder = claimRunFolder({
+    outDir: options.outDir ?? options.scenario.out,
+    runId,
+    overwrite: options.overwrite ?? false,
+    heldByCaller: options.outDirHeld ?? false,
+    log: options.log,
+  })
   try {
     const started = await startEndpoints(options.scenario, options.source, options.log, stop)
     try {
-      return await runBenchOn(started.scenario, started.prepared, makePromptSource, options, stop, runId, folder)
+      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, options, stop, runId, folder })
     } finally {
       await started.close()
     }
@@ -74,124 +83,207 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   }
 }
 
-async function runBenchOn(
-  scenario: Scenario,
-  prepared: PreparedEndpoint[],
-  makePromptSource: () => Promise<PromptSource>,
-  options: BenchRunOptions,
-  stop: StopSignal,
-  runId: string,
-  folder: RunFolder,
-): Promise<BenchRunResult> {
+/** What every step of one bench run shares. */
+interface BenchContext {
+  scenario: Scenario
+  prepared: PreparedEndpoint[]
+  makePromptSource: () => Promise<PromptSource>
+  options: BenchRunOptions
+  stop: StopSignal
+  runId: string
+  folder: RunFolder
+}
+
+/** The run's records file, the client in use (for Ctrl-C) and what watches the run. */
+interface BenchRun extends BenchContext {
+  recordsPath: string
+  records: ReturnType<typeof openRunRecords>
+  activeClient: StreamingClient | undefined
+  progress: ProgressReporter
+  serverMetrics: ServerMetricsCapture | undefined
+}
+
+async function runBenchOn(context: BenchContext): Promise<BenchRunResult> {
+  const { scenario, options, folder } = context
   const outDir = folder.dir
   const recordsPath = join(outDir, 'records.jsonl')
-  let activeClient: StreamingClient | undefined
-  const { writer, sending, close: closeRecords } = openRunRecords(recordsPath, stop, () => activeClient)
+  const run: BenchRun = {
+    ...context,
+    recordsPath,
+    records: openRunRecords(recordsPath, context.stop, () => run.activeClient),
+    activeClient: undefined,
+    progress: options.progress || NO_PROGRESS,
+    serverMetrics: options.scrapeMetrics
+      ? new ServerMetricsCapture(join(outDir, SERVER_METRICS_FILE), {
+          connectTimeoutMs: scenario.timeouts.connectMs,
+          maxBytes: scenario.limits.maxResponseBytes,
+        })
+      : undefined,
+  }
   const startedAt = new Date().toISOString()
   const runs: RunSummary[] = []
-  const progress = new ProgressLine(options.progress)
-  cancelAfterGrace(stop, scenario.graceSeconds, options.log, () => activeClient)
-  const attestation = attestAroundRun(prepared, outDir, options.source, options.log)
-  const serverMetrics = options.scrapeMetrics ? new ServerMetricsCapture(join(outDir, SERVER_METRICS_FILE), { connectTimeoutMs: scenario.timeouts.connectMs, maxBytes: scenario.limits.maxResponseBytes }) : undefined
-
+  cancelAfterGrace(context.stop, scenario.graceSeconds, options.log, () => run.activeClient)
+  const attestation = attestAroundRun(context.prepared, outDir, options.source, options.log)
   try {
     // Inside the try: evidence that fails to load still closes the records file.
     await attestation.before()
-    for (const [endpointIndex, { endpoint, pool, model }] of prepared.entries()) {
-      if (sending.stopped) break
-      const planner = scenario.load.profile === 'sweep' ? createSweepPlanner(scenario.load) : undefined
-      let previous: RunSummary | undefined
-      let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(scenario.load)
-      while (step && !sending.stopped) {
-        const currentStep: LoadStep = step
-        const clientOptions = { timeouts: scenario.timeouts, retries: scenario.retries, limits: scenario.limits, requestIdPrefix: requestIdPrefix(runId, endpointIndex, currentStep.step) }
-        // Worker threads run their own clients and take the stop signal themselves.
-        const inWorkers = scenario.load.workers > 1 && currentStep.mode === 'closed'
-        const client = inWorkers ? undefined : new StreamingClient(endpoint, pool, clientOptions)
-        activeClient = client
-        // Prompts made before the step starts (all of them when the count is known and moderate),
-        // so that building them never sits between a send and its write.
-        const inFlight = currentStep.concurrency ?? currentStep.maxConcurrency ?? Math.ceil((currentStep.ratePerS ?? 1) * 2)
-        const prompts = new PromptBuffer(await makePromptSource(), 2 * inFlight + 64, Math.min(currentStep.maxRequests ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)), currentStep.maxRequests)
-        prompts.fill()
-        const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, options.requestHeaders?.(id))
-        const onRecord = (record: RequestRecord): void => writer.write(record)
-        const serverLost = serverLostRule(scenario)
-        const onProgress = (p: Parameters<typeof progress.update>[1]): void =>
-          progress.update(`${endpoint.label} ${currentStep.label}`, p, currentStep.maxRequests, currentStep.durationMs)
-        serverMetrics?.start(endpoint, currentStep.step, performance.now())
-        const outcome =
-          client === undefined
-            ? await runLoadStepInWorkers(currentStep, scenario.load.workers, {
-                endpoint,
-                connectTimeoutMs: scenario.timeouts.connectMs,
-                client: clientOptions,
-                prepare,
-                onRecordLines: (lines, count) => writer.writeSerialized(lines, count),
-                stop: sending,
-                graceSeconds: scenario.graceSeconds,
-                warmupMs: scenario.load.warmup * 1000,
-                serverLost,
-                onProgress,
-              })
-            : await runLoadStep(currentStep, { client, prepare, onRecord, stop: sending, onProgress, warmupMs: scenario.load.warmup * 1000, graceSeconds: scenario.graceSeconds, serverLost })
-        progress.clear()
-        await serverMetrics?.stop()
-        writer.flush()
-        const warnings: string[] = []
-        if (outcome.sent === 0) warnings.push('no request was sent')
-        if (writer.failure) warnings.push(`${writer.failure}: this summary covers the records on disk`)
-        if (outcome.serverLost) warnings.push(describeServerLost(outcome.serverLost))
-        const summary = await summarizeRun(
-          () => readRecords(recordsPath, { filter: (r) => r.endpoint === endpoint.label && r.step === currentStep.step, onWarning: (w) => void (warnings.includes(w) || warnings.push(w)) }),
-          {
-            endpoint: { label: endpoint.label, url: publicUrl(endpoint), model, api: endpoint.api },
-            step: currentStep.step,
-            stepLabel: currentStep.label,
-            requested: requestedLoad(currentStep, scenario.load.warmup, scenario.load.cooldown),
-            achieved: outcome.achieved,
-            client: outcome.client,
-            interrupted: outcome.interrupted && stop.stopped,
-            ...(outcome.serverLost ? { serverLost: outcome.serverLost } : {}),
-            sendEndMs: outcome.sendEndMs,
-            slo: scenario.slo,
-            warnings,
-          },
-        )
-        runs.push(summary)
-        options.log(formatRunTable(summary))
-        previous = summary
-        // A server that went away ends this endpoint's steps; the next endpoint still runs.
-        step = planner && !outcome.serverLost ? planner.next(previous) : undefined
-      }
+    for (const [endpointIndex, endpoint] of context.prepared.entries()) {
+      if (run.records.sending.stopped) break
+      runs.push(...(await runEndpointSteps(run, endpointIndex, endpoint)))
     }
   } finally {
-    progress.clear()
-    closeRecords()
-    await serverMetrics?.close()
+    run.progress.clear()
+    run.records.close()
+    await run.serverMetrics?.close()
   }
-  for (const note of serverMetrics?.notes ?? []) options.log(`note: ${note}`)
+  for (const note of run.serverMetrics?.notes ?? []) options.log(`note: ${note}`)
+  return finishBench(run, runs, startedAt, await reportAfterRun(run, runs, attestation))
+}
 
+/** One endpoint's steps: its one step, or a sweep's steps until the sweep ends or the server is lost. */
+async function runEndpointSteps(run: BenchRun, endpointIndex: number, endpoint: PreparedEndpoint): Promise<RunSummary[]> {
+  const planner = run.scenario.load.profile === 'sweep' ? createSweepPlanner(run.scenario.load) : undefined
+  const runs: RunSummary[] = []
+  let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(run.scenario.load)
+  while (step && !run.records.sending.stopped) {
+    const { summary, serverLost } = await runStep(run, endpointIndex, endpoint, step)
+    runs.push(summary)
+    run.options.log(formatRunTable(summary))
+    // A server that went away ends this endpoint's steps; the next endpoint still runs.
+    step = planner && !serverLost ? planner.next(summary) : undefined
+  }
+  return runs
+}
+
+/** The load of one step, in this thread or in worker threads. */
+async function sendStep(run: BenchRun, endpointIndex: number, { endpoint, pool, model }: PreparedEndpoint, step: LoadStep) {
+  const { scenario, records } = run
+  const clientOptions = {
+    timeouts: scenario.timeouts,
+    retries: scenario.retries,
+    limits: scenario.limits,
+    requestIdPrefix: requestIdPrefix(run.runId, endpointIndex, step.step),
+  }
+  // Worker threads run their own clients and take the stop signal themselves.
+  const inWorkers = scenario.load.workers > 1 && step.mode === 'closed'
+  const client = inWorkers ? undefined : new StreamingClient(endpoint, pool, clientOptions)
+  run.activeClient = client
+  // Prompts made before the step starts (all of them when the count is known and moderate),
+  // so that building them never sits between a send and its write.
+  const inFlight = step.concurrency ?? step.maxConcurrency ?? Math.ceil((step.ratePerS ?? 1) * 2)
+  const prompts = new PromptBuffer(
+    await run.makePromptSource(),
+    2 * inFlight + 64,
+    Math.min(step.maxRequests ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)),
+    step.maxRequests,
+  )
+  prompts.fill()
+  run.serverMetrics?.start(endpoint, step.step, performance.now())
+  const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, run.options.requestHeaders?.(id))
+  const common = {
+    prepare,
+    stop: records.sending,
+    graceSeconds: scenario.graceSeconds,
+    warmupMs: scenario.load.warmup * 1000,
+    serverLost: serverLostRule(scenario),
+    onProgress: (p: StepProgress): void => run.progress.update(`${endpoint.label} ${step.label}`, p, step.maxRequests, step.durationMs),
+  }
+  if (client !== undefined) return runLoadStep(step, { ...common, client, onRecord: (record: RequestRecord): void => records.writer.write(record) })
+  return runLoadStepInWorkers(step, scenario.load.workers, {
+    ...common,
+    endpoint,
+    connectTimeoutMs: scenario.timeouts.connectMs,
+    client: clientOptions,
+    onRecordLines: (lines, count) => records.writer.writeSerialized(lines, count),
+  })
+}
+
+/** One step: its load, then its summary from the records on disk. */
+async function runStep(
+  run: BenchRun,
+  endpointIndex: number,
+  prepared: PreparedEndpoint,
+  step: LoadStep,
+): Promise<{ summary: RunSummary; serverLost: boolean }> {
+  const { scenario, records } = run
+  const { endpoint, model } = prepared
+  const outcome = await sendStep(run, endpointIndex, prepared, step)
+  run.progress.clear()
+  await run.serverMetrics?.stop()
+  records.writer.flush()
+  const warnings: string[] = []
+  if (outcome.sent === 0) warnings.push('no request was sent')
+  if (records.writer.failure) warnings.push(`${records.writer.failure}: this summary covers the records on disk`)
+  if (outcome.serverLost) warnings.push(describeServerLost(outcome.serverLost))
+  const summary = await summarizeRun(
+    () =>
+      readRecords(run.recordsPath, {
+        filter: (r) => r.endpoint === endpoint.label && r.step === step.step,
+        onWarning: (w) => void (warnings.includes(w) || warnings.push(w)),
+      }),
+    {
+      endpoint: { label: endpoint.label, url: publicUrl(endpoint), model, api: endpoint.api },
+      step: step.step,
+      stepLabel: step.label,
+      requested: requestedLoad(step, scenario.load.warmup, scenario.load.cooldown),
+      achieved: outcome.achieved,
+      client: outcome.client,
+      interrupted: outcome.interrupted && run.stop.stopped,
+      ...(outcome.serverLost ? { serverLost: outcome.serverLost } : {}),
+      sendEndMs: outcome.sendEndMs,
+      slo: scenario.slo,
+      warnings,
+    },
+  )
+  return { summary, serverLost: outcome.serverLost !== undefined }
+}
+
+/** After the load: the side-by-side table, the run's safety lines, and the evidence after the run. */
+async function reportAfterRun(run: BenchRun, runs: RunSummary[], attestation: ReturnType<typeof attestAroundRun>) {
+  const { options, prepared } = run
   if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
-  const safety = runSafety(prepared.map((p) => p.endpoint), scenario.retries)
+  const safety = runSafety(
+    prepared.map((p) => p.endpoint),
+    run.scenario.retries,
+  )
   for (const line of formatSafety(safety)) options.log(line)
   const attested = await attestation.after()
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
-    for (const run of runs.filter((r) => r.endpoint.label === swapped.endpoint)) run.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
+    for (const summary of runs.filter((r) => r.endpoint.label === swapped.endpoint))
+      summary.warnings.push(`endpoint swapped during the run: ${swapped.swapReason}`)
   }
+  return { safety, attested }
+}
 
+/** summary.json and summary.csv. */
+function finishBench(run: BenchRun, runs: RunSummary[], startedAt: string, after: Awaited<ReturnType<typeof reportAfterRun>>): BenchRunResult {
+  const { writer } = run.records
   const summary = benchSummarySchema.parse({
     schema: 'geopat.bench-summary/v1',
-    runId,
+    runId: run.runId,
     tool: { name: 'geopat', version: GEOPAT_VERSION, node: process.version },
     startedAt,
     finishedAt: new Date().toISOString(),
     recordsFile: 'records.jsonl',
     tokenizer: TOKENIZER_NAME,
     runs,
-    ...(attested ? { attestation: attested } : {}),
-    safety,
+    ...(after.attested ? { attestation: after.attested } : {}),
+    safety: after.safety,
   } satisfies BenchSummary)
-  writeSummaryFiles(outDir, { 'summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'summary.csv': summaryToCsv(summary) }, writer.failure)
-  return { summary, outDir, interrupted: stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
+  writeSummaryFiles(run.folder.dir, { 'summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'summary.csv': summaryToCsv(summary) }, writer.failure)
+  return { summary, outDir: run.folder.dir, interrupted: run.stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
+}
+
+/**
+ * `geopat bench --sim`: starts the built-in simulator (fixed timing; the schema's defaults where a
+ * timing is absent) in its own process, runs `work` against its URL, and stops it.
+ */
+export async function withFixedSimulator<T>(timing: { ttftMs?: number; itlMs?: number }, work: (url: string) => Promise<T>): Promise<T> {
+  const definedTiming = Object.fromEntries(Object.entries(timing).filter(([, v]) => v !== undefined))
+  const simulator = await launchSimulator({ simulator: simEndpointSchema.parse(definedTiming) })
+  try {
+    return await work(simulator.urls.simulator as string)
+  } finally {
+    await simulator.stop()
+  }
 }

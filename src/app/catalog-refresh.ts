@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from 'node:path'
 import type { RefreshSource } from '../io/schema/catalog.js'
 import { UserError } from '../util/errors.js'
-import { OptionError, asOptionError } from './option-error.js'
+import { OptionMessageError, asOptionError } from './option-error.js'
 import { type Catalog, loadCatalog } from '../pricing/catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from '../pricing/refresh/diff.js'
 import type { HttpClientOptions } from '../pricing/refresh/http.js'
@@ -142,8 +142,8 @@ function checkRefreshInput(input: RefreshCommandInput, deps: Pick<RefreshCommand
   const cwd = deps.cwd ?? process.cwd()
   const timeoutSeconds = input.timeoutSeconds ?? 30
   const retries = input.retries ?? 4
-  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new OptionError('{timeoutSeconds}: must be a number of seconds above 0')
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new OptionError('{retries}: must be an integer from 0 to 20')
+  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) throw new OptionMessageError('{timeoutSeconds}: must be a number of seconds above 0')
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20) throw new OptionMessageError('{retries}: must be an integer from 0 to 20')
   checkSourceNames(input.sources ?? [])
   const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
   // Several files for one source: AWS publishes one offer file per region.
@@ -151,7 +151,7 @@ function checkRefreshInput(input: RefreshCommandInput, deps: Pick<RefreshCommand
   const fileOrigins = input.fromDir !== undefined ? addSavedFiles(input.fromDir, (input.sources ?? []) as SourceName[], fromFiles) : {}
   const dryRun = input.dryRun ?? false
   if (!dryRun && (input.catalogFiles ?? []).length > 0)
-    throw new OptionError('{catalogFiles}: only for {dryRun} (the catalog the refreshed rows are compared with)')
+    throw new OptionMessageError('{catalogFiles}: only for {dryRun} (the catalog the refreshed rows are compared with)')
   const outPath = dryRun ? undefined : checkRefreshOut(input.out ?? defaultRefreshOut(now, cwd), { overwrite: input.overwrite ?? false, cwd })
   const current = dryRun ? loadCatalog({ files: input.catalogFiles ?? [] }) : undefined
   return { now, cwd, timeoutSeconds, retries, sourceUrls, fromFiles, fileOrigins, dryRun, outPath, current }
@@ -165,10 +165,10 @@ function addSavedFiles(dir: string, wanted: SourceName[], fromFiles: Partial<Rec
   const saved = readSavedResponses(dir)
   const names = (Object.keys(saved.fromFiles) as SourceName[]).filter((name) => wanted.length === 0 || wanted.includes(name))
   if (names.length === 0)
-    throw new OptionError(`{fromDir} ${dir}: holds none of {sources} ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
+    throw new OptionMessageError(`{fromDir} ${dir}: holds none of {sources} ${wanted.join(', ')} (it holds ${Object.keys(saved.fromFiles).join(', ')})`)
   const origins: CheckedRefresh['fileOrigins'] = {}
   for (const name of names) {
-    if (fromFiles[name] !== undefined) throw new OptionError(`{fromDir} ${dir} and {fromFiles} ${name}=…: ${name} is in both; give it once`)
+    if (fromFiles[name] !== undefined) throw new OptionMessageError(`{fromDir} ${dir} and {fromFiles} ${name}=…: ${name} is in both; give it once`)
     fromFiles[name] = saved.fromFiles[name] as string[]
     origins[name] = saved.origins[name] as { baseUrl: string; fetchedAt: Date }
   }
@@ -197,7 +197,8 @@ function failUnlessWritable(outcome: RefreshOutcome, strict: boolean): void {
   const failed = outcome.failed
   const reasons = failed.map((source) => `${source.source}: ${source.error}`).join('; ')
   if (failed.length === outcome.sources.length) throw new UserError(`every price source failed, nothing written: ${reasons}`, 1)
-  if (strict && failed.length > 0) throw new OptionError(`{strict}: ${failed.map((source) => source.source).join(', ')} failed, nothing written: ${reasons}`, 1)
+  if (strict && failed.length > 0)
+    throw new OptionMessageError(`{strict}: ${failed.map((source) => source.source).join(', ')} failed, nothing written: ${reasons}`, 1)
 }
 
 /**

@@ -1,20 +1,25 @@
 import { UserError } from '../util/errors.js'
+import { OptionError } from './errors.js'
 
 const OPTION = /\{(\w+)\}/g
 
 /**
- * Bad input that a use case can only see once it runs (a file's content against an option, two
- * options that clash): its message names each option by its key in braces, `{slo}`. The use case
- * does not know the command line: the cli names each option as its flag (`--slo`, see
- * src/cli/flags/option-names.ts); any other caller reads the key itself (`slo`).
+ * An OptionError (src/app/errors.ts) whose message names one or more options, each where it falls
+ * in the sentence, by its key in braces: `{fromDir} saved/ and {fromFiles} aws=…: aws is in both`.
+ * The use case does not know the command line: the cli names each option as its flag (`--from-dir`,
+ * src/cli/flags/option-errors.ts); any other caller reads the key itself (`fromDir`). `option` is
+ * the first option named.
  */
-export class OptionError extends UserError {
+export class OptionMessageError extends OptionError {
   readonly template: string
 
   constructor(template: string, exitCode = 2) {
-    super(template.replace(OPTION, '$1'), exitCode)
-    this.name = 'OptionError'
+    const first = /\{(\w+)\}/.exec(template)?.[1] ?? ''
+    super(first, template.replace(OPTION, '$1'))
+    this.name = 'OptionMessageError'
+    this.message = template.replace(OPTION, '$1')
     this.template = template
+    ;(this as { exitCode: number }).exitCode = exitCode
   }
 
   /** The message with each option named by `name` (its key → what the reader knows it as). */
@@ -23,12 +28,13 @@ export class OptionError extends UserError {
   }
 }
 
-/** Runs `work`; a UserError it throws whose message names an option in braces (`{price} id: …`) becomes an OptionError. */
+/** Runs `work`; a UserError it throws whose message names an option in braces (`{price} id: …`) becomes an OptionMessageError. */
 export function asOptionError<T>(work: () => T): T {
   try {
     return work()
   } catch (error) {
-    if (error instanceof UserError && !(error instanceof OptionError) && /\{\w+\}/.test(error.message)) throw new OptionError(error.message, error.exitCode)
+    if (error instanceof UserError && !(error instanceof OptionError) && /\{\w+\}/.test(error.message))
+      throw new OptionMessageError(error.message, error.exitCode)
     throw error
   }
 }

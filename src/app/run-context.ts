@@ -1,4 +1,5 @@
 import type { StopSignal } from '../load/runner.js'
+import type { ProgressReporter } from './progress.js'
 import type { Scenario } from '../io/schema/scenario.js'
 import type { SizingResult } from '../io/schema/sizing.js'
 import type { Catalog } from '../pricing/catalog.js'
@@ -43,7 +44,8 @@ export interface ScenarioRunOptions {
   onSized?: (sizing: SizingResult) => void
   /** Each workload the plan step sized for itself (the cli shows it). */
   onWorkloadSized?: (sized: WorkloadSizing) => void
-  progress: boolean
+  /** Where load steps report their progress (the terminal line of `geopat run`). */
+  progress?: ProgressReporter
   /** Ctrl-C. Default: a stop signal that SIGINT and SIGTERM stop while the run runs. */
   stop?: StopSignal
 }

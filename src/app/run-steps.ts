@@ -21,7 +21,7 @@ import { sizeWorkloads, withSizedGpus } from './size-workloads.js'
 /** bench, or compare when the scenario has a compare: section; a lost server ends the run (exit code 3). */
 export async function measureStep(run: RunContext): Promise<void> {
   const { scenario, options } = run
-  const common = { scenario, source: options.source, outDirHeld: true, log: options.log, progress: options.progress }
+  const common = { scenario, source: options.source, outDirHeld: true, log: options.log, ...(options.progress ? { progress: options.progress } : {}) }
   if (scenario.compare) {
     const folder = join(run.runDir, 'compare')
     await timedStep(run, 'compare', folder, async (stop) => {

@@ -8,7 +8,7 @@ import { loadProfile } from '../sim/engine/profile.js'
 import { loadWorkload } from '../sim/workload.js'
 import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../sizing/run.js'
 import { UserError } from '../util/errors.js'
-import { OptionError, asOptionError } from './option-error.js'
+import { OptionMessageError, asOptionError } from './option-error.js'
 import { sizeOptionsOf } from './size-scenario.js'
 
 /** `geopat size`, validated: the step's demand, policy and searches, and what to size and price. */
@@ -68,7 +68,8 @@ export async function runSize(request: SizeRequest): Promise<SizeRun> {
 
 /** One source per endpoint of each summary, all at one SLO: the one given, or the one the first sweep measured. */
 function measuredSources(request: SizeRequest, paths: string[]): { sources: CapacitySource[]; slo: SloConfig } {
-  if (request.gpusPerReplica === undefined) throw new OptionError('{gpusPerReplica}: required with {from} (a summary does not say how many GPUs served it)')
+  if (request.gpusPerReplica === undefined)
+    throw new OptionMessageError('{gpusPerReplica}: required with {from} (a summary does not say how many GPUs served it)')
   let slo = request.slo
   const sources: CapacitySource[] = []
   for (const path of paths) {
@@ -77,7 +78,7 @@ function measuredSources(request: SizeRequest, paths: string[]): { sources: Capa
       const measuredSlo = runs.find((run) => run.goodput !== null)?.goodput?.slo
       if (!measuredSlo) throw new UserError(`${file}: endpoint ${label} was run without an SLO: re-run geopat bench with --slo to size from it`)
       if (slo !== undefined && JSON.stringify(slo) !== JSON.stringify(measuredSlo)) {
-        throw new OptionError(
+        throw new OptionMessageError(
           `{slo} ${describeSlo(request.slo ?? {})}: ${file} measured goodput at ${describeSlo(measuredSlo)}; size at that SLO or re-run the sweep`,
         )
       }
@@ -90,10 +91,10 @@ function measuredSources(request: SizeRequest, paths: string[]): { sources: Capa
 
 /** The profile, searched at the workload's (or the given) token lengths. */
 function simulatedSource(request: SizeRequest): { sources: CapacitySource[]; slo: SloConfig } {
-  if (request.slo === undefined) throw new OptionError('{slo}: required with {profile}, e.g. {slo} ttft=500,tpot=25')
+  if (request.slo === undefined) throw new OptionMessageError('{slo}: required with {profile}, e.g. {slo} ttft=500,tpot=25')
   const profile = loadProfile(request.profile as string)
   const confidential = request.cc ?? false
-  if (confidential && !profile.confidential) throw new OptionError(`{cc}: profile ${profile.name} has no confidential-computing settings`)
+  if (confidential && !profile.confidential) throw new OptionMessageError(`{cc}: profile ${profile.name} has no confidential-computing settings`)
   const workload = request.workload !== undefined ? loadWorkload(request.workload) : undefined
   const source: CapacitySource = {
     kind: 'simulated',

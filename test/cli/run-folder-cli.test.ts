@@ -31,7 +31,7 @@ const bench = (out: string, ...more: string[]): Promise<Awaited<ReturnType<typeo
 /** A run made in this process (faster than the CLI's start-up): 20 requests into `out`. */
 const benchHere = async (out: string): Promise<void> => {
   const scenario = scenarioSchema.parse({ endpoints: [{ url: sim.url }], load: { concurrency: 4, requests: 20 }, input: { outputTokens: 3 } })
-  await runBench({ scenario, source: 'test', outDir: out, log: () => undefined, progress: false })
+  await runBench({ scenario, source: 'test', outDir: out, log: () => undefined })
 }
 const lines = (file: string): string[] => readFileSync(file, 'utf8').trim().split('\n')
 
@@ -64,7 +64,7 @@ describe('compare and run refuse a folder holding an earlier run (#15.1)', () =>
       input: { outputTokens: 3 },
       compare: { aa: true, rounds: 1, requestsPerBlock: 2, warmupRequests: 0 },
     })
-    const options = { scenario, source: 'test', outDir: out, log: () => undefined, progress: false }
+    const options = { scenario, source: 'test', outDir: out, log: () => undefined }
     await runCompare(options)
     const before = lines(join(out, 'records.jsonl'))
     await expect(runCompare(options)).rejects.toThrow(/already holds a run \(compare-summary\.csv and 2 more\)/)
@@ -75,7 +75,7 @@ describe('compare and run refuse a folder holding an earlier run (#15.1)', () =>
     const out = join(work, 'run')
     const scenarioFile = join(work, 'run.yaml')
     const scenario = scenarioSchema.parse({ name: 'twice', endpoints: [{ url: sim.url }], load: { requests: 3 }, input: { outputTokens: 3 } })
-    const options = { scenario, source: scenarioFile, outDir: out, log: () => undefined, progress: false, stop: new StopSignal() }
+    const options = { scenario, source: scenarioFile, outDir: out, log: () => undefined, stop: new StopSignal() }
     await runScenario(options)
     expect(runArtefacts(out)).toEqual(['bench/records.jsonl', 'bench/summary.csv', 'bench/summary.json', 'report.html'])
     await expect(runScenario(options)).rejects.toThrow(/already holds a run \(bench\/records\.jsonl and 3 more\)/)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CompareRecord } from '../../src/compare/analyze.js'
-import { analyzePoint, blockOrder } from '../../src/app/compare.js'
+import { analyzePoint, blockOrder } from '../../src/app/compare-analysis.js'
 import { type SweepStepRun, saturationRatio, summarizeSaturation, sweepPlanner } from '../../src/compare/saturation.js'
 import type { LoadStep } from '../../src/load/runner.js'
 import { requestedLoad } from '../../src/load/runner.js'
@@ -71,7 +71,7 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
       }
     }
     const noServer = new Map(arms.map((arm) => [arm.label, false]))
-    const summary = analyzePoint(point, arms, byArm, new Map(), noServer, new Map(), new Map(), orders, config, seed)
+    const summary = analyzePoint({ point, arms, byArm, serverAvailable: noServer, orders, config, seed })
 
     const contrast = summary.contrasts.find((c) => c.arm === 'cc-on')
     if (!contrast) throw new Error('no contrast')

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listProfiles } from '../../src/sim/engine/profile.js'
-import { type SimFlags, type VirtualFlags, runVirtualFromFlags, simEndpointsFromFlags } from '../../src/sim/sim-cli.js'
+import { runVirtualSim } from '../../src/app/sim.js'
+import { SIM_FLAGS, simEndpointsFromFlags, virtualOptionsFromFlags } from '../../src/cli/flags/sim.js'
+import { readFlags } from '../../src/cli/flags/table.js'
 import { UserError } from '../../src/util/errors.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 
 /**
  * `geopat sim` refuses bad input with one line and a non-zero exit, before it listens. The rules
- * live in src/sim/sim-cli.ts and are checked there, in-process (each a UserError of one line, which
+ * live in src/cli/flags/sim.ts (the flags' table and checks) and are checked there, in-process (each a UserError of one line, which
  * the command prints as it is); a few cases go through the CLI end to end, for the printed line,
  * the exit code and the checks the command itself makes. A CLI case that wrongly starts a server
  * would run until killed: the timeout below ends it, and the test fails on the exit code (or the
@@ -62,14 +64,20 @@ async function userError(fn: () => unknown): Promise<string> {
   return thrown.message
 }
 
+/** Flags as oclif hands them over (texts; booleans as given). */
+type RawFlags = Record<string, string | boolean>
 /** The endpoint flags' check (what `geopat sim` does first with its flags). */
-const flagsError = (flags: SimFlags) => userError(() => simEndpointsFromFlags(flags))
+const flagsError = (flags: RawFlags) => userError(() => simEndpointsFromFlags(readFlags(SIM_FLAGS, flags)))
 /** `geopat sim --virtual`'s checks, after the endpoint flags. */
-const virtualError = (flags: SimFlags & VirtualFlags) => userError(() => runVirtualFromFlags(simEndpointsFromFlags(flags).sim as never, flags))
+const virtualError = (flags: RawFlags) =>
+  userError(() => {
+    const values = readFlags(SIM_FLAGS, flags)
+    return runVirtualSim(virtualOptionsFromFlags(simEndpointsFromFlags(values), values))
+  })
 
 describe('geopat sim: one clear line and a non-zero exit for bad input (in-process)', () => {
   it('an unknown --profile name lists the shipped profiles', async () => {
-    const line = await flagsError({ profile: 'h100-imaginary', port: 0 })
+    const line = await flagsError({ profile: 'h100-imaginary', port: '0' })
     expect(line).toMatch(/--profile: unknown profile "h100-imaginary"/)
     const shipped = listProfiles()
     expect(shipped).toContain(SXM)
@@ -77,27 +85,27 @@ describe('geopat sim: one clear line and a non-zero exit for bad input (in-proce
   })
 
   it('a profile file with a wrong field names the file and the field', async () => {
-    const line = await flagsError({ profile: wrongProfile, port: 0 })
+    const line = await flagsError({ profile: wrongProfile, port: '0' })
     expect(line).toContain(wrongProfile)
     expect(line).toContain('timing.bandwidthEfficiency')
   })
 
   it('--cc without --profile', async () => {
-    expect(await flagsError({ cc: true, port: 0 })).toMatch(/--cc: .*needs a profile/)
+    expect(await flagsError({ cc: true, port: '0' })).toMatch(/--cc: .*needs a profile/)
   })
 
   it('a negative --region-rtt-ms', async () => {
-    expect(await flagsError({ 'region-rtt-ms': -5, port: 0 })).toMatch(/--region-rtt-ms: /)
+    expect(await flagsError({ 'region-rtt-ms': '-5', port: '0' })).toMatch(/--region-rtt-ms: /)
   })
 
   it('fault rates adding up to more than 1', async () => {
-    const line = await flagsError({ 'fault-429-rate': 0.6, 'fault-500-rate': 0.6, port: 0 })
+    const line = await flagsError({ 'fault-429-rate': '0.6', 'fault-500-rate': '0.6', port: '0' })
     expect(line).toMatch(/--fault/)
     expect(line).toMatch(/add up to at most 1/)
   })
 
   it('a fault rate above 1 names its flag', async () => {
-    expect(await flagsError({ 'fault-cut-rate': 1.5, port: 0 })).toMatch(/--fault-cut-rate: /)
+    expect(await flagsError({ 'fault-cut-rate': '1.5', port: '0' })).toMatch(/--fault-cut-rate: /)
   })
 
   it('a --config file that does not exist', async () => {
@@ -108,15 +116,15 @@ describe('geopat sim: one clear line and a non-zero exit for bad input (in-proce
   })
 
   it('--virtual without --profile', async () => {
-    expect(await virtualError({ rate: 5, requests: 10 })).toMatch(/--virtual needs --profile/)
+    expect(await virtualError({ rate: '5', requests: '10' })).toMatch(/--virtual needs --profile/)
   })
 
   it('--virtual with both --rate and --concurrency', async () => {
-    expect(await virtualError({ profile: SXM, rate: 5, concurrency: 4, requests: 10 })).toMatch(/either --rate or --concurrency/)
+    expect(await virtualError({ profile: SXM, rate: '5', concurrency: '4', requests: '10' })).toMatch(/either --rate or --concurrency/)
   })
 
   it('--virtual without --requests or --duration', async () => {
-    expect(await virtualError({ profile: SXM, rate: 5 })).toMatch(/--requests and\/or --duration/)
+    expect(await virtualError({ profile: SXM, rate: '5' })).toMatch(/--requests and\/or --duration/)
   })
 
   // --requests and --duration of --virtual were once not checked: 0 or a negative duration gave an
@@ -124,15 +132,15 @@ describe('geopat sim: one clear line and a non-zero exit for bad input (in-proce
   // `sent >= NaN` is never true), eating memory. geopat bench refuses all of these through its
   // load schema.
   it('--virtual with --requests 0', async () => {
-    expect(await virtualError({ profile: SXM, rate: 5, requests: 0 })).toMatch(/--requests: /)
+    expect(await virtualError({ profile: SXM, rate: '5', requests: '0' })).toMatch(/--requests: /)
   })
 
   it('--virtual with --duration 0', async () => {
-    expect(await virtualError({ profile: SXM, rate: 5, duration: 0 })).toMatch(/--duration: /)
+    expect(await virtualError({ profile: SXM, rate: '5', duration: '0' })).toMatch(/--duration: /)
   })
 
   it('--virtual with an unknown workload', async () => {
-    expect(await virtualError({ profile: SXM, rate: 5, requests: 10, workload: 'no-such-workload' })).toMatch(/no-such-workload/)
+    expect(await virtualError({ profile: SXM, rate: '5', requests: '10', workload: 'no-such-workload' })).toMatch(/no-such-workload/)
   })
 })
 

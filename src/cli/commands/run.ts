@@ -54,6 +54,7 @@ export default class Run extends GeopatCommand {
     const log = json ? () => undefined : (line: string) => this.log(line)
     const { runScenario } = await import('../../app/run-scenario.js')
     const { formatSizing, workloadSizingLine } = await import('../render/sizing.js')
+    const { ProgressLine } = await import('../render/progress-line.js')
     const result = await runScenario({
       ...(applyFlags(RUN_FLAGS, values, {}) as Partial<ScenarioRunOptions>),
       scenario,
@@ -61,7 +62,7 @@ export default class Run extends GeopatCommand {
       log,
       onSized: (sizing) => log(formatSizing(sizing)),
       onWorkloadSized: (sized) => log(workloadSizingLine(sized)),
-      progress: values.progress && !json,
+      progress: new ProgressLine(values.progress && !json),
     })
     log('')
     for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)

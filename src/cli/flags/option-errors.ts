@@ -1,9 +1,9 @@
-import { OptionError } from '../../app/option-error.js'
+import { OptionMessageError } from '../../app/option-error.js'
 import { UserError } from '../../util/errors.js'
 import { type FlagTable, flagForIssue } from './table.js'
 
 /**
- * Runs a use case; an OptionError it throws (a message that names options by their key, `{retries}`)
+ * Runs a use case; an OptionMessageError it throws (a message that names options by their key, `{retries}`)
  * comes out as the one-line error the user reads, each option named as the flag of `table` whose
  * path it is (`--retries`); a key no flag sets is named as itself.
  */
@@ -11,7 +11,7 @@ export async function withFlagNames<T>(table: FlagTable, work: () => Promise<T> 
   try {
     return await work()
   } catch (error) {
-    if (error instanceof OptionError)
+    if (error instanceof OptionMessageError)
       throw new UserError(
         error.naming((option) => flagForIssue(table, option.split('.')) ?? option),
         error.exitCode,

@@ -35,12 +35,17 @@ export const positiveNumber: Parser<number> = (value) => {
   return parsed
 }
 
-/** A whole number of at least 1 (for values no schema checks). */
-export const positiveInteger: Parser<number> = (value) => {
-  const parsed = integer(value)
-  if (parsed < 1) throw new UserError(`"${value}" is not an integer >= 1`)
-  return parsed
+/** A whole number of at least `min` (for values no schema checks). */
+export function integerAtLeast(min: number): Parser<number> {
+  return (value) => {
+    const parsed = integer(value)
+    if (parsed < min) throw new UserError(`"${value}" is not an integer >= ${min}`)
+    return parsed
+  }
 }
+
+/** A whole number of at least 1 (for values no schema checks). */
+export const positiveInteger: Parser<number> = integerAtLeast(1)
 
 /** Seconds on the command line, milliseconds in the scenario. */
 export const secondsToMs: Parser<number> = (value) => number(value) * 1000

@@ -133,23 +133,21 @@ export function oclifFlags(table: FlagTable): Interfaces.FlagInput {
   return flags
 }
 
-/** The error of one flag's text: `--NAME: what is wrong`. */
-function flagError(name: string, error: unknown): never {
-  if (error instanceof UserError) throw new UserError(`--${name}: ${error.message}`, error.exitCode)
-  throw error
+/** One flag's text through its parser; a bad text fails as `--NAME: what is wrong`. */
+export function parseFlag<T>(name: string, parse: (raw: never) => T, raw: unknown): T {
+  try {
+    return (parse as (raw: unknown) => T)(raw)
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`--${name}: ${error.message}`, error.exitCode)
+    throw error
+  }
 }
 
 /** oclif's parsed flags (texts) → the table's typed values; a bad text fails naming its flag. */
 export function readFlags<T extends FlagTable>(table: T, raw: Readonly<Record<string, unknown>>): FlagValues<T> {
   const values: Record<string, unknown> = {}
   for (const [name, def] of Object.entries(table)) {
-    const given = raw[name]
-    if (given === undefined) continue
-    try {
-      values[name] = (def.read as (raw: unknown) => unknown)(given)
-    } catch (error) {
-      flagError(name, error)
-    }
+    if (raw[name] !== undefined) values[name] = parseFlag(name, def.read, raw[name])
   }
   return values as FlagValues<T>
 }

@@ -1,0 +1,51 @@
+import { loadYamlFile } from '../../io/schema/load-file.js'
+import { type Scenario, scenarioSchema } from '../../io/schema/scenario.js'
+import { UserError } from '../../util/errors.js'
+import { BENCH_FLAGS, type BenchFlagValues } from './bench.js'
+import { applyFlags, validateWithFlags } from './table.js'
+
+type Draft = Record<string, unknown>
+
+/** The scenario file, validated on its own first so that its errors name the file; a copy to change. */
+function baseScenario(values: BenchFlagValues): { base: Draft; source: string } {
+  if (!values.scenario) return { base: {}, source: 'flags' }
+  const file = loadYamlFile(values.scenario, scenarioSchema)
+  return { base: structuredClone(file) as unknown as Draft, source: values.scenario }
+}
+
+/**
+ * The endpoints the flags apply to: --url names one endpoint instead of the file's; otherwise the
+ * endpoint flags apply to every endpoint of the file.
+ */
+function endpointsOf(base: Draft, values: BenchFlagValues): Draft[] {
+  const fromFile = (base.endpoints as Draft[] | undefined) ?? []
+  return values.url !== undefined || fromFile.length === 0 ? [{}] : fromFile
+}
+
+/** A flag that picks the load shape replaces the file's shape instead of mixing with it. */
+function loadShapeOf(base: Draft, values: BenchFlagValues): Draft {
+  const load = { ...((base.load as Draft | undefined) ?? {}) }
+  if (values.rate !== undefined) delete load.concurrency
+  if (values.concurrency !== undefined) delete load.rate
+  return load
+}
+
+/** A run with no bound sends 100 requests; a sweep with none runs 10 s per step. */
+function boundRun(load: Draft): void {
+  if (load.requests !== undefined || load.duration !== undefined) return
+  if (load.profile === 'sweep') load.duration = 10
+  else load.requests = 100
+}
+
+/**
+ * `geopat bench`'s flags (and the scenario file they override) → a validated Scenario: flags and
+ * files share one schema and its messages; an error in a scenario made of flags names the flag.
+ */
+export function benchScenarioFromFlags(values: BenchFlagValues): { scenario: Scenario; source: string } {
+  const { base, source } = baseScenario(values)
+  if (!values.scenario && values.url === undefined) throw new UserError('give --url (or --scenario FILE)')
+  const draft: Draft = { ...base, endpoints: endpointsOf(base, values), load: loadShapeOf(base, values) }
+  applyFlags(BENCH_FLAGS, values, draft)
+  boundRun(draft.load as Draft)
+  return { scenario: validateWithFlags(scenarioSchema, draft, { table: BENCH_FLAGS, values, source }), source }
+}

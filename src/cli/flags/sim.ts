@@ -1,0 +1,101 @@
+import type { VirtualSimOptions } from '../../app/sim.js'
+import { loadYamlFile } from '../../io/schema/load-file.js'
+import { type SimConfig, simConfigSchema, simEndpointSchema } from '../../io/schema/sim-endpoint.js'
+import { loadProfile } from '../../sim/engine/profile.js'
+import { UserError } from '../../util/errors.js'
+import * as parse from './parsers.js'
+import { type FlagValues, applyFlags, boolean, defineFlags, string, validateWithFlags, value } from './table.js'
+
+const FAULTS = ['faults']
+
+/**
+ * `geopat sim`'s flags. The endpoint flags set fields of one simulated endpoint
+ * (src/io/schema/sim-endpoint.ts, whose defaults hold); the --virtual flags are options of the run.
+ */
+export const SIM_FLAGS = defineFlags({
+  config: string({ description: 'YAML file naming several endpoints (endpoints: {name: {profile, cc, network, faults, port}})' }),
+  profile: string({ description: 'calibrated engine profile (see the list above); without it, fixed timing', path: 'profile' }),
+  cc: boolean({ description: "confidential computing on (the profile's CC tolls)", path: 'cc' }),
+  port: value(parse.integer, {
+    description: 'port to listen on (0 = any free port)',
+    path: 'port',
+    default: '8000',
+    defaultBecause: 'one endpoint started by hand listens where a client expects it; endpoints of a --config file take any free port',
+  }),
+  host: string({ description: 'address to listen on', default: '127.0.0.1' }),
+  'ttft-ms': value(parse.number, { description: 'fixed timing: time to first token, ms after the request arrives', path: 'ttftMs' }),
+  'itl-ms': value(parse.number, { description: 'fixed timing: inter-token latency, ms', path: 'itlMs' }),
+  'jitter-ms': value(parse.number, { description: 'fixed timing: uniform ± jitter on each token, ms', path: 'jitterMs' }),
+  'region-rtt-ms': value(parse.number, {
+    description: 'network round trip between client and region, ms (e.g. 90 Frankfurt↔Virginia, 1 in-region)',
+    path: 'network.rttMs',
+  }),
+  'network-jitter-ms': value(parse.number, { description: 'uniform ± jitter on each delivery, ms', path: 'network.jitterMs' }),
+  'tls-round-trips': value(parse.integer, {
+    description: 'extra round trips a new TLS connection pays before its first byte (1–2)',
+    path: 'network.tlsHandshakeRoundTrips',
+  }),
+  'cold-start': boolean({ description: "load the model first: no answer before the profile's cold start (×CC factor)", path: 'coldStart' }),
+  seed: value(parse.integer, { description: 'seed of jitter, engine noise and faults (default 1)', path: 'seed' }),
+  model: string({ description: "served model name (default: the profile's, or geopat-sim)", path: 'model' }),
+  coalesce: value(parse.integer, { description: 'tokens per socket write (SSE events sent together)', path: 'coalesce' }),
+  'output-tokens': value(parse.integer, { description: 'output length when a request sets no max_tokens (default 64)', path: 'defaultOutputTokens' }),
+  'fault-429-rate': value(parse.number, { description: 'probability of a 429 answer per request', path: 'faults.rate429', issuePaths: FAULTS }),
+  'fault-500-rate': value(parse.number, { description: 'probability of a 500 answer per request', path: 'faults.rate500', issuePaths: FAULTS }),
+  'fault-cut-rate': value(parse.number, { description: 'probability of a stream cut halfway per ' + 'request', path: 'faults.rateCut', issuePaths: FAULTS }),
+  'fault-hang-rate': value(parse.number, { description: 'probability of a request never answered', path: 'faults.rateHang', issuePaths: FAULTS }),
+  'fault-first-requests': value(parse.integer, { description: 'random faults only among the first N requests (0 = ' + 'all)', path: 'faults.firstRequests' }),
+  'retry-after-s': value(parse.number, { description: 'Retry-After seconds sent with 429 answers (default 1)', path: 'faults.retryAfterS' }),
+  'request-log': string({
+    description:
+      'write one JSON line per generation request to this file: its x-request-id, when it was read and when its first ' +
+      "token was written, on the machine's clock (for checking a client's timing)",
+  }),
+  'spin-below-ms': value(parse.number, {
+    description: 'cover the last part of each wait with event-loop turns for precision, at a CPU cost (default 1 with --profile, 0 otherwise)',
+  }),
+  virtual: boolean({ description: 'simulate in virtual time (no HTTP) and print the summary' }),
+  rate: value(parse.positiveNumber, { description: '--virtual: Poisson arrivals per second' }),
+  concurrency: value(parse.positiveInteger, { description: '--virtual: closed loop with this many requests in flight' }),
+  requests: value(parse.positiveInteger, { description: '--virtual: number of requests' }),
+  duration: value(parse.positiveNumber, { description: '--virtual: seconds of simulated time' }),
+  workload: string({ description: '--virtual: request lengths from data/workloads (e.g. sharegpt-like, chat)' }),
+  'input-tokens': value(parse.lengthSpec, { description: '--virtual: prompt tokens, N or a distribution (uniform:A-B, normal:M,S, lognormal:M,S)' }),
+  'output-tokens-dist': value(parse.lengthSpec, { description: '--virtual: output tokens, N or a distribution' }),
+  slo: value(parse.slo, { description: '--virtual: goodput objectives, e.g. ttft=500,tpot=50' }),
+})
+
+export type SimFlagValues = FlagValues<typeof SIM_FLAGS>
+
+/** The endpoints to start: from --config, or one from the flags. Errors name the flag or the file's field. */
+export function simEndpointsFromFlags(values: SimFlagValues): SimConfig['endpoints'] {
+  if (values.config) return loadYamlFile(values.config, simConfigSchema).endpoints
+  const endpoint = validateWithFlags(simEndpointSchema, applyFlags(SIM_FLAGS, values, {}), { table: SIM_FLAGS, values, source: 'flags' })
+  // An unknown profile fails here, before anything listens.
+  if (endpoint.profile) loadProfile(endpoint.profile)
+  return { sim: endpoint }
+}
+
+/** `--virtual`'s options, checked together: one endpoint with a profile, one load shape and a bound. */
+export function virtualOptionsFromFlags(endpoints: SimConfig['endpoints'], values: SimFlagValues): VirtualSimOptions {
+  if (values.config) throw new UserError('--virtual simulates one endpoint: give --profile, not --config')
+  const endpoint = endpoints.sim
+  if (!endpoint?.profile) throw new UserError('--virtual needs --profile (fixed timing has nothing to simulate)')
+  if (values.rate !== undefined && values.concurrency !== undefined) throw new UserError('--virtual: give either --rate or --concurrency, not both')
+  if (values.requests === undefined && values.duration === undefined) throw new UserError('--virtual: give --requests and/or --duration')
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+  return {
+    endpoint: { ...endpoint, profile: endpoint.profile },
+    ...defined({
+      rate: values.rate,
+      concurrency: values.concurrency,
+      requests: values.requests,
+      duration: values.duration,
+      workload: values.workload,
+      inputTokens: values['input-tokens'],
+      outputTokens: values['output-tokens-dist'],
+      slo: values.slo,
+      seed: values.seed,
+    }),
+  }
+}
