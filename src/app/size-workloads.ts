@@ -44,7 +44,9 @@ export async function sizeWorkloads(inventory: Inventory, inventoryFile: string,
     try {
       profile = loadProfile(name)
     } catch (error) {
-      throw new UserError(`${inventoryFile}: sizing.profiles.${workload.current.model}: ${error instanceof Error ? error.message.replace(/^--profile: /, '') : String(error)}`)
+      throw new UserError(
+        `${inventoryFile}: sizing.profiles.${workload.current.model}: ${error instanceof Error ? error.message.replace(/^--profile: /, '') : String(error)}`,
+      )
     }
     const options: SizeOptions = {
       peakRequestsPerS: workload.traffic.peakRequestsPerS,
@@ -79,7 +81,11 @@ export async function sizeWorkloads(inventory: Inventory, inventoryFile: string,
       inventoryGpus: workload.traffic.gpus,
       replicas: sized.replicas.total,
       gpusPerReplica: sized.gpusPerReplica,
-      capacityPerReplica: { estimate: sized.capacityPerReplica.ratePerS.estimate, low: sized.capacityPerReplica.ratePerS.low, high: sized.capacityPerReplica.ratePerS.high },
+      capacityPerReplica: {
+        estimate: sized.capacityPerReplica.ratePerS.estimate,
+        low: sized.capacityPerReplica.ratePerS.low,
+        high: sized.capacityPerReplica.ratePerS.high,
+      },
     })
   }
   return results
@@ -88,5 +94,8 @@ export async function sizeWorkloads(inventory: Inventory, inventoryFile: string,
 /** The inventory with each sized workload's traffic.gpus replaced by its own sizing. */
 export function withSizedGpus(inventory: Inventory, sized: WorkloadSizing[]): Inventory {
   const gpus = new Map(sized.map((s) => [s.workload, s.gpus]))
-  return { ...inventory, workloads: inventory.workloads.map((w) => (gpus.has(w.name) ? { ...w, traffic: { ...w.traffic, gpus: gpus.get(w.name) as number } } : w)) }
+  return {
+    ...inventory,
+    workloads: inventory.workloads.map((w) => (gpus.has(w.name) ? { ...w, traffic: { ...w.traffic, gpus: gpus.get(w.name) as number } } : w)),
+  }
 }

@@ -1,16 +1,37 @@
-import { Args, Flags } from '@oclif/core'
-import { StopSignal, stopOnSignals } from '../../load/runner.js'
-import { type ScenarioRunResult, runScenario } from '../../app/run-scenario.js'
-import { loadYamlFile } from '../../io/schema/load-file.js'
-import { scenarioSchema } from '../../io/schema/scenario.js'
+import { Args } from '@oclif/core'
+import type { ScenarioRunOptions, ScenarioRunResult } from '../../app/run-scenario.js'
 import { GeopatCommand } from '../../util/base-command.js'
-import { ProgressLine } from '../render/progress-line.js'
+import { boolean, defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
+
+const texts = (values: readonly string[]): string[] => [...values]
+
+/** `geopat run`'s flags: each sets an option of the run (ScenarioRunOptions) but --progress, which the command resolves. */
+const RUN_FLAGS = defineFlags({
+  out: string({ description: 'run folder (default reports/<run-id>); refused when it holds an earlier run', path: 'outDir' }),
+  overwrite: boolean({
+    description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone",
+    path: 'overwrite',
+  }),
+  progress: boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
+  catalog: repeated(texts, {
+    description:
+      'your own catalog file(s) (a geopat catalog refresh output, quotes), beside the built-in one: the freshest row of an id prices size, plan and tco',
+    path: 'catalogFiles',
+  }),
+  fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
+})
 
 export default class Run extends GeopatCommand {
   static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
-  static override description = `Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained report.html over all of it. Each step writes into its own folder of the run folder; the command prints where the report is.
-
-Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.`
+  static override description = [
+    'Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: ' +
+      'section, bench otherwise), then sizes (size:), costs (tco:), plans (plan:) and writes one self-contained ' +
+      'report.html over all of it. Each step writes into its own folder of the run folder; the command prints where ' +
+      'the report is.',
+    'Ctrl-C ends the run in whichever step it is: bench or compare waits the grace period (graceSeconds) for the ' +
+      'streams in flight and writes the summary of what was measured, size stops its searches; what earlier steps ' +
+      'wrote is kept, no report is written, the steps that did not run are named, and the exit code is 130.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> run scenarios/quickstart.yaml',
@@ -20,30 +41,33 @@ Ctrl-C ends the run in whichever step it is: bench or compare waits the grace pe
 
   static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
 
-  static override flags = {
-    out: Flags.string({ description: 'run folder (default reports/<run-id>); refused when it holds an earlier run' }),
-    overwrite: Flags.boolean({ description: "with --out: replace geopat's files there (each step's records, summaries, report) from an earlier run; other files are left alone" }),
-    progress: Flags.boolean({ default: true, allowNo: true, description: 'progress line on a terminal' }),
-    catalog: Flags.string({ multiple: true, description: 'your own catalog file(s) (a geopat catalog refresh output, quotes), beside the built-in one: the freshest row of an id prices size, plan and tco' }),
-    fx: Flags.string({ multiple: true, description: 'your own FX file(s), beside the built-in one' }),
-  }
+  static override flags = oclifFlags(RUN_FLAGS)
 
   async run(): Promise<ScenarioRunResult> {
     const { args, flags } = await this.parse(Run)
+    const values = readFlags(RUN_FLAGS, flags)
+    const { applyFlags } = await import('../flags/table.js')
+    const { loadYamlFile } = await import('../../io/schema/load-file.js')
+    const { scenarioSchema } = await import('../../io/schema/scenario.js')
     const scenario = loadYamlFile(args.scenario, scenarioSchema)
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
-    const stop = new StopSignal()
-    const removeSignalHandlers = stopOnSignals(stop)
-    try {
-      const result = await runScenario({ scenario, source: args.scenario, log, progress: new ProgressLine(flags.progress && !json), stop, overwrite: flags.overwrite, catalogFiles: flags.catalog ?? [], fxFiles: flags.fx ?? [], ...(flags.out ? { outDir: flags.out } : {}) })
-      log('')
-      for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
-      log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
-      if (result.interrupted) process.exitCode = 130
-      return result
-    } finally {
-      removeSignalHandlers()
-    }
+    const { runScenario } = await import('../../app/run-scenario.js')
+    const { formatSizing, workloadSizingLine } = await import('../render/sizing.js')
+    const { ProgressLine } = await import('../render/progress-line.js')
+    const result = await runScenario({
+      ...(applyFlags(RUN_FLAGS, values, {}) as Partial<ScenarioRunOptions>),
+      scenario,
+      source: args.scenario,
+      log,
+      onSized: (sizing) => log(formatSizing(sizing)),
+      onWorkloadSized: (sized) => log(workloadSizingLine(sized)),
+      progress: new ProgressLine(values.progress && !json),
+    })
+    log('')
+    for (const step of result.steps) log(`${step.step.padEnd(8)} ${step.seconds.toFixed(1).padStart(6)} s  ${step.headline}`)
+    log(result.report ? `report: ${result.report}` : `run folder: ${result.runDir}`)
+    if (result.interrupted) process.exitCode = 130
+    return result
   }
 }

@@ -16,32 +16,6 @@ export function writePlanFiles(plan: Plan, outDir: string): string[] {
   return files.map(([name]) => join(outDir, name))
 }
 
-/** The human view of a plan: waves, then each workload's recommendation, then the conflicts. */
-export function formatPlan(plan: Plan): string {
-  const lines = [`${plan.organisation}: ${plan.workloads.length} workloads, ${plan.waves.length} wave(s) from ${plan.start}`, '']
-  lines.push('wave  start    cutover  end      GPUs  workloads')
-  for (const wave of plan.waves) {
-    lines.push(`${String(wave.number).padEnd(6)}${wave.start.padEnd(9)}${wave.cutover.padEnd(9)}${wave.end.padEnd(9)}${String(wave.gpus).padStart(4)}  ${wave.workloads.join(', ')}`)
-    lines.push(`      (${wave.rationale})`)
-  }
-  lines.push('')
-  for (const workload of plan.workloads) {
-    const where = workload.option ? ` → ${workload.option}` : ''
-    const when = workload.timeline ? `, wave ${workload.wave}, cutover ${workload.timeline.cutover}` : ''
-    lines.push(`${workload.name}: ${workload.strategy}${where}${when}`)
-    for (const reason of workload.reasons) lines.push(`    ${reason}`)
-    for (const deadline of workload.deadlines) lines.push(`    deadline ${deadline.id} ${deadline.date}: ${deadline.met === null ? 'not moving' : deadline.met ? 'met' : 'MISSED'}`)
-  }
-  if (plan.dependencyGraph.cycles.length > 0) {
-    lines.push('')
-    for (const cycle of plan.dependencyGraph.cycles) lines.push(`dependency cycle, moved together: ${cycle.join(' ↔ ')}`)
-  }
-  lines.push('')
-  lines.push(plan.conflicts.length === 0 ? 'conflicts: none' : `conflicts (${plan.conflicts.length}):`)
-  for (const conflict of plan.conflicts) lines.push(`  ${conflict.kind} · ${conflict.workload}: ${conflict.detail}`)
-  return lines.join('\n')
-}
-
 export function wavesCsv(plan: Plan): string {
   return csvTable(
     ['wave', 'start', 'cutover', 'end', 'gpus', 'workloads', 'rationale'],
@@ -49,7 +23,7 @@ export function wavesCsv(plan: Plan): string {
   )
 }
 
-export function workloadsCsv(plan: Plan): string {
+function workloadsCsv(plan: Plan): string {
   return csvTable(
     ['workload', 'owner', 'strategy', 'option', 'wave', 'gpus', 'cutover', 'deadlines_missed', 'reasons', 'excluded_options'],
     plan.workloads.map((w) => [
@@ -60,19 +34,25 @@ export function workloadsCsv(plan: Plan): string {
       w.wave,
       w.gpus,
       w.timeline?.cutover,
-      w.deadlines.filter((d) => d.met === false).map((d) => d.id).join(' '),
+      w.deadlines
+        .filter((d) => d.met === false)
+        .map((d) => d.id)
+        .join(' '),
       w.reasons.join('; '),
       w.excludedOptions.map((e) => `${e.option}: ${e.reason}`).join('; '),
     ]),
   )
 }
 
-export function ganttCsv(plan: Plan): string {
-  return csvTable(['wave', 'workload', 'task', 'start', 'end'], plan.gantt.map((bar) => [bar.wave, bar.workload, bar.task, bar.start, bar.end]))
+function ganttCsv(plan: Plan): string {
+  return csvTable(
+    ['wave', 'workload', 'task', 'start', 'end'],
+    plan.gantt.map((bar) => [bar.wave, bar.workload, bar.task, bar.start, bar.end]),
+  )
 }
 
 /** The dependency graph in Graphviz DOT, one cluster per wave. */
-export function dependencyDot(plan: Plan): string {
+function dependencyDot(plan: Plan): string {
   const quote = (text: string): string => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
   const lines = ['digraph dependencies {', '  rankdir=LR;', '  node [shape=box];']
   for (const wave of plan.waves) {
@@ -80,7 +60,8 @@ export function dependencyDot(plan: Plan): string {
     for (const name of wave.workloads) lines.push(`    ${quote(name)};`)
     lines.push('  }')
   }
-  for (const node of plan.dependencyGraph.nodes) if (node.wave === null) lines.push(`  ${quote(node.name)} [style=dashed, label=${quote(`${node.name}\n(${node.strategy})`)}];`)
+  for (const node of plan.dependencyGraph.nodes)
+    if (node.wave === null) lines.push(`  ${quote(node.name)} [style=dashed, label=${quote(`${node.name}\n(${node.strategy})`)}];`)
   for (const edge of plan.dependencyGraph.edges) lines.push(`  ${quote(edge.from)} -> ${quote(edge.to)};`)
   lines.push('}')
   return `${lines.join('\n')}\n`

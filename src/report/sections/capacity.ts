@@ -1,4 +1,4 @@
-import { describeDemand, describeFailure, describeSale } from '../../io/output/sizing-format.js'
+import { describeDemand, describeFailure, describeSale } from '../sizing-words.js'
 import type { Estimate, SizingResult } from '../../io/schema/sizing.js'
 import type { ChartBook } from '../chart-book.js'
 import { scatterChart } from '../charts.js'

@@ -1,42 +1,43 @@
-import { Args, Flags } from '@oclif/core'
-import { type CatalogEntry, type ListedRow, formatCatalogEntry, listCatalog, loadCatalog, notInForce, parseCurrency, similarIds, staleRows } from '../../../pricing/catalog.js'
+import { Args } from '@oclif/core'
+import type { CatalogShowRequest, CatalogShowResult } from '../../../app/catalog.js'
 import { GeopatCommand } from '../../../util/base-command.js'
-import { UserError } from '../../../util/errors.js'
+import { boolean, defineFlags, oclifFlags, readFlags, repeated, string } from '../../flags/table.js'
 
-type ShowResult = CatalogEntry & { inCurrency?: ListedRow['inCurrency'] }
+const texts = (values: readonly string[]): string[] => [...values]
+
+/** `geopat catalog show`'s flags: each sets a field of the request (CatalogShowRequest) but --currency, which the command parses. */
+const SHOW_FLAGS = defineFlags({
+  catalog: repeated(texts, { description: 'your own catalog file (YAML), or an FX file (one with rates:); repeat for several', path: 'catalogFiles' }),
+  fx: repeated(texts, { description: 'your own FX file', path: 'fxFiles' }),
+  builtin: boolean({ allowNo: true, default: true, description: 'load the built-in catalog and FX files (--no-builtin: only yours)', path: 'builtIn' }),
+  currency: string({ description: 'also show the price converted to this currency (ISO 4217)' }),
+})
 
 export default class CatalogShow extends GeopatCommand {
   static override summary = 'Show one catalog row in full, with its source, date, confidence and file'
 
-  static override examples = ['<%= config.bin %> catalog show nebius-h100-eu-north1', '<%= config.bin %> catalog show scaleway-h100-pcie-fr-par-2 --currency USD']
+  static override examples = [
+    '<%= config.bin %> catalog show nebius-h100-eu-north1',
+    '<%= config.bin %> catalog show scaleway-h100-pcie-fr-par-2 --currency USD',
+  ]
 
   static override args = { id: Args.string({ description: 'row id (see geopat catalog list)', required: true }) }
 
-  static override flags = {
-    catalog: Flags.string({ multiple: true, description: 'your own catalog file (YAML), or an FX file (one with rates:); repeat for several' }),
-    fx: Flags.string({ multiple: true, description: 'your own FX file' }),
-    builtin: Flags.boolean({ allowNo: true, default: true, description: 'load the built-in catalog and FX files (--no-builtin: only yours)' }),
-    currency: Flags.string({ description: 'also show the price converted to this currency (ISO 4217)' }),
-  }
+  static override flags = oclifFlags(SHOW_FLAGS)
 
-  async run(): Promise<ShowResult> {
+  async run(): Promise<CatalogShowResult> {
     const { args, flags } = await this.parse(CatalogShow)
-    const currency = flags.currency !== undefined ? parseCurrency(flags.currency) : undefined
-    const catalog = loadCatalog({ files: flags.catalog ?? [], fxFiles: flags.fx ?? [], builtIn: flags.builtin })
-    const row = catalog.byId(args.id)
-    if (!row) {
-      const similar = similarIds(catalog, args.id)
-      throw new UserError(`no catalog row with id "${args.id}"${similar.length > 0 ? `; similar: ${similar.join(', ')}` : ''} (geopat catalog list shows every id)`)
-    }
-    let result: ShowResult = row
-    if (currency !== undefined) {
-      const listed = listCatalog({ ...catalog, rows: [row] }, { currency, asOf: new Date() }).rows[0]
-      if (listed) result = { ...row, inCurrency: listed.inCurrency }
-    }
+    const values = readFlags(SHOW_FLAGS, flags)
+    const { applyFlags } = await import('../../flags/table.js')
+    const { formatCatalogEntry, parseCurrency } = await import('../../../pricing/catalog.js')
+    const { showCatalogRow } = await import('../../../app/catalog.js')
+    const currency = values.currency !== undefined ? parseCurrency(values.currency) : undefined
+    const request = applyFlags(SHOW_FLAGS, values, { id: args.id }) as unknown as CatalogShowRequest
+    const { row, warnings } = showCatalogRow({ ...request, ...(currency !== undefined ? { currency } : {}) })
     if (!this.jsonEnabled()) {
-      this.log(formatCatalogEntry(row, result.inCurrency))
-      for (const warning of [notInForce(row, new Date()) ?? [], staleRows([row], { asOf: new Date() })].flat()) this.logToStderr(`warning: ${warning.message}`)
+      this.log(formatCatalogEntry(row, row.inCurrency))
+      for (const warning of warnings) this.logToStderr(`warning: ${warning}`)
     }
-    return result
+    return row
   }
 }
