@@ -9,7 +9,6 @@ import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '..
 import { NO_PROGRESS, type ProgressReporter, type StepProgress } from './progress.js'
 import { readRecords } from '../io/output/records-reader.js'
 import { attestAroundRun } from '../attest/around-run.js'
-import { formatComparisonTable, formatRunTable } from '../cli/render/summary-formats.js'
 import { summaryToCsv } from '../metrics/summary-csv.js'
 import type { Scenario } from '../io/schema/scenario.js'
 import { type BenchSummary, type RunSummary, benchSummarySchema } from '../io/schema/summary.js'
@@ -35,8 +34,12 @@ export interface BenchRunOptions {
   overwrite?: boolean
   /** `geopat run` holds the run folder that outDir is a step folder of (checked and locked). */
   outDirHeld?: boolean
-  /** Human output (the table, notes); silent with --json. */
+  /** Human output (notes, safety lines); silent with --json. */
   log: (line: string) => void
+  /** Each step's summary as soon as the step ends (the cli shows its table). */
+  onStepSummary?: (summary: RunSummary) => void
+  /** Every run of a bench of two or more endpoints, after the last one (the cli shows them side by side). */
+  onRunsCompared?: (runs: RunSummary[]) => void
   /** Where load steps report their progress (a terminal line); none when absent or false. */
   progress?: ProgressReporter | false
   stop?: StopSignal
@@ -149,7 +152,7 @@ async function runEndpointSteps(run: BenchRun, endpointIndex: number, endpoint: 
   while (step && !run.records.sending.stopped) {
     const { summary, serverLost } = await runStep(run, endpointIndex, endpoint, step)
     runs.push(summary)
-    run.options.log(formatRunTable(summary))
+    run.options.onStepSummary?.(summary)
     // A server that went away ends this endpoint's steps; the next endpoint still runs.
     step = planner && !serverLost ? planner.next(summary) : undefined
   }
@@ -242,7 +245,7 @@ async function runStep(
 /** After the load: the side-by-side table, the run's safety lines, and the evidence after the run. */
 async function reportAfterRun(run: BenchRun, runs: RunSummary[], attestation: ReturnType<typeof attestAroundRun>) {
   const { options, prepared } = run
-  if (prepared.length > 1 && runs.length > 1) options.log(`\nside by side:\n${formatComparisonTable(runs)}`)
+  if (prepared.length > 1 && runs.length > 1) options.onRunsCompared?.(runs)
   const safety = runSafety(
     prepared.map((p) => p.endpoint),
     run.scenario.retries,

@@ -55,11 +55,13 @@ export default class Run extends GeopatCommand {
     const { runScenario } = await import('../../app/run-scenario.js')
     const { formatSizing, workloadSizingLine } = await import('../render/sizing.js')
     const { ProgressLine } = await import('../render/progress-line.js')
+    const { benchViews } = await import('../render/summary-formats.js')
     const result = await runScenario({
       ...(applyFlags(RUN_FLAGS, values, {}) as Partial<ScenarioRunOptions>),
       scenario,
       source: args.scenario,
       log,
+      ...benchViews(log),
       onSized: (sizing) => log(formatSizing(sizing)),
       onWorkloadSized: (sized) => log(workloadSizingLine(sized)),
       progress: new ProgressLine(values.progress && !json),

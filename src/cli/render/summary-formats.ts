@@ -148,3 +148,11 @@ export function formatComparisonTable(runs: readonly RunSummary[]): string {
   for (const [label, value] of COMPARISON_ROWS) lines.push(`${pad(label, labelWidth, false)}${runs.map((run) => pad(value(run), width)).join('')}`)
   return lines.join('\n')
 }
+
+/** What a bench shows on the terminal as it goes: each step's table, then the endpoints side by side. */
+export function benchViews(log: (line: string) => void): { onStepSummary: (summary: RunSummary) => void; onRunsCompared: (runs: RunSummary[]) => void } {
+  return {
+    onStepSummary: (summary) => log(formatRunTable(summary)),
+    onRunsCompared: (runs) => log(`\nside by side:\n${formatComparisonTable(runs)}`),
+  }
+}
