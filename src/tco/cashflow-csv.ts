@@ -1,5 +1,6 @@
 import { csvTable } from '../io/output/csv.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, PHASES, calendarMonth } from './compile.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, PHASES } from './cost-categories.js'
+import { type ModelPlan, calendarMonth } from './model-plan.js'
 import type { DeterministicCashFlows } from './evaluate.js'
 
 export const CASHFLOW_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'amount', 'quantity', 'unit', 'currency'] as const

@@ -1,6 +1,6 @@
 import { COMPLIANCE_PARAMETERS, type ComplianceData, estateParameter } from './compliance-tax.js'
 import type { TcoResult } from '../io/schema/tco-result.js'
-import type { ModelPlan } from './compile.js'
+import type { ModelPlan } from './model-plan.js'
 
 /**
  * What tco.json says about the compliance tax beyond its components: which of the company's own

@@ -6,7 +6,8 @@ import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
 import { type DeterministicCashFlows, MonthlySink, emitOption, prepareDraw, switchingCharged } from './evaluate.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './compile.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, PHASE, PHASES } from './cost-categories.js'
+import { type ModelPlan, type OptionPlan, calendarDate, calendarMonth } from './model-plan.js'
 import { runTornado } from './tornado.js'
 
 /**

@@ -10,7 +10,8 @@ import type { TcoModel } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
 import type { Catalog } from '../pricing/catalog.js'
 import { makeDistribution } from './distributions.js'
-import { type EstateLine, type ModelPlan, type OptionPlan, PHASE } from './compile.js'
+import type { EstateLine, ModelPlan, OptionPlan } from './model-plan.js'
+import { PHASE } from './cost-categories.js'
 
 /**
  * One estate from the inventory to the TCO (`geopat tco --plan`, `geopat run`): the baseline is

@@ -1,6 +1,7 @@
 import { HOURS_PER_MONTH, monthlyRate } from './finance.js'
 import { prepareMechanics, resaleFraction } from './finance-mechanics.js'
-import { CATEGORY, CATEGORY_COUNT, type ModelPlan, type OptionPlan, PHASE, PHASES } from './compile.js'
+import { CATEGORY, CATEGORY_COUNT, PHASE, PHASES } from './cost-categories.js'
+import type { ModelPlan, OptionPlan } from './model-plan.js'
 
 /**
  * Turns a compiled model and one vector of driver values into each option's cash flows. The same

@@ -3,7 +3,7 @@ import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import type { Distribution } from './distributions.js'
 import { type CashFlowSink, emitOption, prepareDraw } from './evaluate.js'
-import type { ModelPlan } from './compile.js'
+import type { ModelPlan } from './model-plan.js'
 
 /**
  * Seeded Monte Carlo over the uncertain drivers of a compiled TCO model. Each uncertain driver
