@@ -1,7 +1,7 @@
 import { csvTable } from '../io/output/csv.js'
 import { CATEGORY_COUNT, COST_CATEGORIES, PHASES } from './cost-categories.js'
 import { type ModelPlan, calendarMonth } from './model-plan.js'
-import type { DeterministicCashFlows } from './evaluate.js'
+import type { DeterministicCashFlows } from './sinks.js'
 
 export const CASHFLOW_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'amount', 'quantity', 'unit', 'currency'] as const
 

@@ -1,7 +1,7 @@
 import { csvTable } from '../io/output/csv.js'
 import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, PHASE, PHASES, isBilled } from './cost-categories.js'
 import { type ModelPlan, type OptionPlan, calendarMonth } from './model-plan.js'
-import type { DeterministicCashFlows, MonthlySink } from './evaluate.js'
+import type { DeterministicCashFlows, MonthlySink } from './sinks.js'
 import { nonZeroFlows } from './cashflow-csv.js'
 
 /**

@@ -2,7 +2,8 @@ import { quantile, quickselect } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import type { Distribution } from './distributions.js'
-import { type CashFlowSink, emitOption, prepareDraw } from './evaluate.js'
+import { emitOption, prepareDraw } from './evaluate.js'
+import type { CashFlowSink } from './sinks.js'
 import type { ModelPlan } from './model-plan.js'
 
 /**

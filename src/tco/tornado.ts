@@ -1,5 +1,6 @@
 import { evaluatedOptions } from './monte-carlo.js'
-import { PresentValueSink, emitOption, prepareDraw } from './evaluate.js'
+import { emitOption, prepareDraw } from './evaluate.js'
+import { PresentValueSink } from './sinks.js'
 import type { ModelPlan } from './model-plan.js'
 
 /**
