@@ -57,9 +57,39 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
   const inventory = loadInventory(inventoryFile)
   checkOffers(inventory, inventoryFile, catalog)
   const estate = priceEstate(inventory, inventoryFile, catalog, model.currency)
-  const baselineId = model.baseline ?? (model.options[0] as TcoModel['options'][number]).id
+  const sources: EstateSources = { model, modelFile, plan: from, inventory, inventoryFile }
+  const boundBy = bindOffers(sources)
+  const moves = plannedMoves(sources)
+  const notes: string[] = []
+  for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
+  const estateTokens = estate.workloads.reduce((sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }), { input: 0, output: 0 })
+  const options = estateOptions(sources, { estate, moves, boundBy, notes })
+  return {
+    inventory,
+    inventoryFile,
+    estate,
+    moves,
+    model: { ...model, options, demand: { ...model.demand, tokensPerMonth: estateTokens } },
+    notes,
+  }
+}
 
-  // Bind each inventory option to its TCO option once: the same offer, the same catalog row.
+/** The TCO model, the plan and its inventory, each with the file its errors name. */
+interface EstateSources {
+  model: TcoModel
+  modelFile: string
+  plan: { file: string; plan: Plan }
+  inventory: Inventory
+  inventoryFile: string
+}
+
+function baselineIdOf(model: TcoModel): string {
+  return model.baseline ?? (model.options[0] as TcoModel['options'][number]).id
+}
+
+/** Binds each inventory option to its TCO option once (the same offer, the same catalog row): TCO option id → inventory option index. */
+function bindOffers({ model, modelFile, inventory, inventoryFile }: EstateSources): Map<string, number> {
+  const baselineId = baselineIdOf(model)
   const boundBy = new Map<string, number>()
   inventory.options.forEach((option, index) => {
     const id = option.tcoOption
@@ -82,8 +112,11 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
       )
     }
   })
+  return boundBy
+}
 
-  // The plan's moves, in months from the model's start.
+/** The plan's moves, in months from the model's start: each workload's new host paid from its pilot, today's until its dual running ends. */
+function plannedMoves({ model, plan: from, inventory, inventoryFile }: EstateSources): EstateMove[] {
   const modelStart = monthIndex(model.startMonth)
   const horizon = model.horizonYears * 12
   const moves: EstateMove[] = []
@@ -109,12 +142,22 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
       gpus: planned.gpus,
     })
   }
+  return moves
+}
 
+/**
+ * The model's options against the estate: the baseline as today's estate, each offer the plan moves
+ * workloads to timed by its moves (owned: the GPUs of those workloads), the others left out with a note.
+ */
+function estateOptions(
+  { model, plan: from, inventory, inventoryFile }: EstateSources,
+  { estate, moves, boundBy, notes }: { estate: PricedEstate; moves: EstateMove[]; boundBy: ReadonlyMap<string, number>; notes: string[] },
+): TcoModel['options'] {
+  const baselineId = baselineIdOf(model)
+  const modelStart = monthIndex(model.startMonth)
+  const horizon = model.horizonYears * 12
   const calendar = (month: number): string => monthName(modelStart + month)
-  const notes: string[] = []
-  for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
-  const estateTokens = estate.workloads.reduce((sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }), { input: 0, output: 0 })
-  const options = model.options.flatMap((option): TcoModel['options'] => {
+  return model.options.flatMap((option): TcoModel['options'] => {
     if (option.id === baselineId) {
       notes.push(
         `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
@@ -144,14 +187,6 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
     }
     return [{ ...option, migration }]
   })
-  return {
-    inventory,
-    inventoryFile,
-    estate,
-    moves,
-    model: { ...model, options, demand: { ...model.demand, tokensPerMonth: estateTokens } },
-    notes,
-  }
 }
 
 /**
