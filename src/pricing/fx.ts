@@ -21,15 +21,23 @@ export interface Conversion {
 
 const MS_PER_DAY = 86_400_000
 
-/** A date written YYYY-MM-DD, or YYYY-MM read as the month's first day, at 00:00 UTC. */
+/**
+ * A date written YYYY-MM-DD (a longer timestamp counts by its day), YYYY-MM read as the month's
+ * first day or YYYY as 1 January, at 00:00 UTC; an Invalid Date when unreadable.
+ */
 export function parseIsoDate(text: string): Date {
-  return new Date(`${text.length === 7 ? `${text}-01` : text}T00:00:00Z`)
+  const day = /^\d{4}$/.test(text) ? `${text}-01-01` : /^\d{4}-\d{2}$/.test(text) ? `${text}-01` : text.slice(0, 10)
+  return new Date(`${day}T00:00:00Z`)
 }
 
 /** Prices and rates older than this many days get a staleness warning (issue #6's default). */
 export const STALE_AFTER_DAYS = 180
 
-/** Whole days from `date` (YYYY-MM-DD or YYYY-MM) to `asOf`; negative when the date is later. */
+/**
+ * Whole days from `date` (YYYY-MM-DD, YYYY-MM or YYYY, see {@link parseIsoDate}) to `asOf`; negative
+ * when the date is later; NaN when the date is unreadable. The one age of a dated figure: the
+ * catalog's rows and FX rates, and the report's sourced figures.
+ */
 export function ageInDays(date: string, asOf: Date): number {
   return Math.floor((asOf.getTime() - parseIsoDate(date).getTime()) / MS_PER_DAY)
 }
