@@ -36,27 +36,35 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   // The points behind the figure used (files written before the per-regime counts: all held-out points).
   const points = (regime === 'underLoad' ? error.underLoadPoints : regime === 'lowLoad' ? error.lowLoadPoints : undefined) ?? error.heldOutPoints
   const from = method === 'derived' ? (calibration.derivedFrom?.profile ?? null) : method === 'fitted' ? (calibration.fittedFrom?.runFolder ?? null) : null
+  const sentence = calibrationSentence(calibration, { regime, fraction, points, from })
+  let warning: string | null = null
+  if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
+  else if (regime === 'lowLoad') warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
+  return { basis: method, regime, fraction, points, from, sentence, warning }
+}
+
+/** How the capacity was obtained and how far it is validated, in words: "simulated (validated to ±8% under load on 6 published points)". */
+function calibrationSentence(
+  calibration: NonNullable<SimProfile['calibration']>,
+  { regime, fraction, points, from }: Pick<ModelError, 'regime' | 'fraction' | 'points' | 'from'>,
+): string {
+  const method = calibration.method
   // "±8% under load on 6 published points", or the weaker claim, said as such.
   const claim = (kind: string, value: number): string => {
     const onPoints = `on ${points} ${kind} point${points === 1 ? '' : 's'}`
     return regime === 'underLoad' ? `${percent(value)} under load ${onPoints}` : `${percent(value)} at low load only ${onPoints}, none under load`
   }
-  let sentence: string
   if (fraction === null) {
-    sentence = `${method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
-  } else if (method === 'published') {
-    sentence = `simulated (validated to ${claim('published', fraction)})`
-  } else if (method === 'fitted') {
-    const run = calibration.fittedFrom ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}` : `a bench sweep (${calibration.date}`
-    sentence = `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
-  } else {
-    const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
-    sentence = `derived from ${from ?? 'another profile'}${reason} (its validation error ${claim('published', fraction)})`
+    const obtained = method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'
+    return `${obtained} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
   }
-  let warning: string | null = null
-  if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
-  else if (regime === 'lowLoad') warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
-  return { basis: method, regime, fraction, points, from, sentence, warning }
+  if (method === 'published') return `simulated (validated to ${claim('published', fraction)})`
+  if (method === 'fitted') {
+    const run = calibration.fittedFrom ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}` : `a bench sweep (${calibration.date}`
+    return `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
+  }
+  const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
+  return `derived from ${from ?? 'another profile'}${reason} (its validation error ${claim('published', fraction)})`
 }
 
 /**
