@@ -196,32 +196,49 @@ async function priceSkus(listed: ListedSku[], location: string, context: SourceC
     const patterns = machine.components.map((component) => compilePatterns(component))
     for (const region of regions) {
       for (const term of TERMS) {
-        if (patterns.some((pattern) => !pattern[term])) continue
-        const candidates = patterns.map((pattern) =>
-          listed.filter(({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (pattern[term] as RegExp).test(sku.description)),
-        )
-        for (const { sku } of candidates.flat()) used.add(sku)
-        // No part offered at all: the machine type is not sold in this region on this term.
-        if (candidates.every((found) => found.length === 0)) continue
-        const priced = priceComponents(machine, region, term, candidates)
-        if ('reason' in priced) {
-          unmapped.push({ sku: machine.sku, region: region.region, reason: `${term}: ${priced.reason}` })
-          continue
-        }
-        rows.push(mappedRow(pricedItem(machine, region, term, priced.parts), context.mapping, context.fetchedAt))
+        const priced = priceOffer({ machine, patterns, region, term }, listed, used)
+        if (priced === undefined) continue
+        if ('reason' in priced) unmapped.push({ sku: machine.sku, region: region.region, reason: `${term}: ${priced.reason}` })
+        else rows.push(mappedRow(pricedItem(machine, region, term, priced.parts), context.mapping, context.fetchedAt))
       }
     }
   }
-  // GPU SKUs of a mapped region that no mapped machine type uses: listed, so that a missing machine type shows.
+  unmapped.push(...unusedGpuSkus(listed, used, regions))
+  context.log(`gcp: ${rows.length} rows, ${unmapped.length} unmapped`)
+  return { rows, unmapped, location }
+}
+
+/**
+ * One machine type in one region on one term: its parts priced from the SKUs their patterns match
+ * (each matched SKU marked `used`); undefined when a part has no pattern for the term or no part is
+ * offered at all (the machine type is not sold there on that term).
+ */
+function priceOffer(
+  offer: { machine: SkuMapping; patterns: Array<Partial<Record<Term, RegExp>>>; region: RegionMapping; term: Term },
+  listed: readonly ListedSku[],
+  used: Set<Sku>,
+): { parts: PricedComponent[] } | { reason: string } | undefined {
+  const { machine, patterns, region, term } = offer
+  if (patterns.some((pattern) => !pattern[term])) return undefined
+  const candidates = patterns.map((pattern) =>
+    listed.filter(({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (pattern[term] as RegExp).test(sku.description)),
+  )
+  for (const { sku } of candidates.flat()) used.add(sku)
+  if (candidates.every((found) => found.length === 0)) return undefined
+  return priceComponents(machine, region, term, candidates)
+}
+
+/** GPU SKUs of a mapped region that no mapped machine type uses: listed, so that a missing machine type shows. */
+function unusedGpuSkus(listed: readonly ListedSku[], used: ReadonlySet<Sku>, regions: readonly RegionMapping[]): UnmappedItem[] {
   const regionIds = new Set(regions.map((region) => region.region))
+  const unmapped: UnmappedItem[] = []
   for (const { sku } of listed) {
     if (used.has(sku) || sku.category.resourceGroup !== 'GPU' || !TERMS.some((term) => USAGE_TYPE[term] === sku.category.usageType)) continue
     for (const region of sku.serviceRegions.filter((id) => regionIds.has(id))) {
       unmapped.push({ sku: `${sku.skuId} ${sku.description}`, region, reason: 'no machine type in the mapping table (data/price-sources/gcp.yaml) uses this GPU SKU' })
     }
   }
-  context.log(`gcp: ${rows.length} rows, ${unmapped.length} unmapped`)
-  return { rows, unmapped, location }
+  return unmapped
 }
 
 function compilePatterns(component: SkuComponent): Partial<Record<Term, RegExp>> {
