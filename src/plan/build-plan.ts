@@ -14,7 +14,7 @@ import { groupWorkloads, scheduleGroups } from './schedule.js'
 const DEADLINES_FILE = join(PACKAGE_ROOT, 'data', 'regulation', 'deadlines.yaml')
 
 /** The shipped regulatory deadlines (data/regulation/deadlines.yaml). */
-export function shippedDeadlines(): Deadline[] {
+function shippedDeadlines(): Deadline[] {
   return parseWithSchema(DEADLINES_FILE, deadlineFileSchema, YAML.parse(readFileSync(DEADLINES_FILE, 'utf8'))).deadlines
 }
 

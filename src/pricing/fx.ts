@@ -68,7 +68,7 @@ export function buildFxTable(rates: readonly FxRate[], files: readonly string[])
  * refreshed file's, which says when it was fetched and from where). The one definition of which
  * rate converts: listings, sizing, TCO and the report all use it through findConversion.
  */
-export function findRate(fx: FxTable, from: string, to: string): FxRate | undefined {
+function findRate(fx: FxTable, from: string, to: string): FxRate | undefined {
   let best: FxRate | undefined
   for (const rate of fx.rates) {
     const matches = (rate.base === from && rate.quote === to) || (rate.base === to && rate.quote === from)

@@ -73,7 +73,7 @@ function calibrationSentence(
  * t-interval: low ÷ (1 + e), high ÷ (1 − e), the estimate unchanged (the model is not corrected, only
  * its doubt carried). e ≥ 1 leaves the high end unbounded (null).
  */
-export function widenByModelError(estimate: Estimate, fraction: number, label: string): Estimate {
+function widenByModelError(estimate: Estimate, fraction: number, label: string): Estimate {
   const low = estimate.low / (1 + fraction)
   const high = estimate.high === null || fraction >= 1 ? null : estimate.high / (1 - fraction)
   return { estimate: estimate.estimate, low, high, method: `${estimate.method}, widened by ${label} (low ÷ ${num(1 + fraction)}, high ÷ ${num(1 - fraction)})` }
@@ -81,7 +81,7 @@ export function widenByModelError(estimate: Estimate, fraction: number, label: s
 
 const num = (value: number): string => String(Number(value.toFixed(4)))
 
-export const MODEL_ERROR_RULE = 'e = the profile\'s validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
+const MODEL_ERROR_RULE = 'e = the profile\'s validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
 
 /**
  * A simulated capacity with the profile's error band applied to its request and token rates (the

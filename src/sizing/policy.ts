@@ -27,7 +27,7 @@ export interface SizingPolicy {
 }
 
 /** Replicas lost in the failure the policy guards against, for a fleet of `replicas` spread evenly. */
-export function replicasLostInFailure(replicas: number, policy: Pick<SizingPolicy, 'failureDomains' | 'sparePerFailureDomain'>): number {
+function replicasLostInFailure(replicas: number, policy: Pick<SizingPolicy, 'failureDomains' | 'sparePerFailureDomain'>): number {
   if (policy.sparePerFailureDomain === 0) return 0
   // One domain of D holds at most ⌈n / D⌉ of n replicas spread evenly.
   if (policy.failureDomains > 1) return Math.ceil(replicas / policy.failureDomains)
@@ -42,7 +42,7 @@ export function replicasLostInFailure(replicas: number, policy: Pick<SizingPolic
  *           0 when the utilization head-room already covers it;
  *   surge = ⌈base × surgeFraction⌉, during rollouts only.
  */
-export function replicaTerms(
+function replicaTerms(
   peakRequestsPerS: number,
   capacity: number,
   policy: SizingPolicy,
@@ -59,7 +59,7 @@ export function replicaTerms(
 const fixed = (value: number, digits = 2): string => (Number.isInteger(value) ? String(value) : value.toFixed(digits))
 
 /** Each term of the policy in words: how it was counted and what it buys. */
-export function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
+function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
   const t = replicaTerms(peakRequestsPerS, capacity, policy)
   const u = `${fixed(policy.targetUtilization * 100, 0)}%`
   const base = `⌈${fixed(peakRequestsPerS)} / (${fixed(capacity)} × ${policy.targetUtilization})⌉ = ${t.base}: the peak at ${u} of each replica's SLO capacity, the only head-room on the peak`

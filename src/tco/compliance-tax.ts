@@ -20,8 +20,8 @@ import { PACKAGE_ROOT } from '../util/version.js'
  * from these parameters.
  */
 
-export const BUILT_IN_COMPONENTS_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'components.yaml')
-export const BUILT_IN_FINES_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'fine-ceilings.yaml')
+const BUILT_IN_COMPONENTS_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'components.yaml')
+const BUILT_IN_FINES_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'fine-ceilings.yaml')
 
 /** Every parameter the formulas read; a components file must define each. */
 export const COMPLIANCE_PARAMETERS = [
@@ -59,10 +59,10 @@ export const COMPLIANCE_PARAMETERS = [
 export type ComplianceParameterName = (typeof COMPLIANCE_PARAMETERS)[number]
 
 /** Components an option's `compliance:` list may name (the others come from its own drivers or are the gate). */
-export const COSTED_COMPONENTS: readonly ComplianceComponentId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12']
+const COSTED_COMPONENTS: readonly ComplianceComponentId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12']
 
 /** The components the company's own facts bring (AI Act, DORA, NIS2): the same for every option. */
-export const ENTITY_COMPONENTS = ['C15', 'C16', 'C17'] as const
+const ENTITY_COMPONENTS = ['C15', 'C16', 'C17'] as const
 export type EntityComponentId = (typeof ENTITY_COMPONENTS)[number]
 /** Every component an option's cash flows can carry. */
 export type AppliedComponentId = ComplianceComponentId | EntityComponentId
@@ -91,13 +91,13 @@ export function loadComplianceData(files: { componentsFile?: string; finesFile?:
 }
 
 /** EU-27 and the EEA (Iceland, Liechtenstein, Norway), and `EU` for an EU-wide entity. */
-export const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([
+const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
   'IS', 'LI', 'NO', 'EU',
 ])
 
 /** A provider whose ultimate parent sits outside the EU/EEA (reach of e.g. the US CLOUD Act). */
-export function isNonEuParent(parentCountry: string): boolean {
+function isNonEuParent(parentCountry: string): boolean {
   return !EU_EEA_COUNTRIES.has(parentCountry)
 }
 
@@ -212,7 +212,7 @@ export function estateParameter(facts: EstateFacts, name: ComplianceParameterNam
  * Commission Recommendation 2003/361/EC): medium from 50 staff or EUR 10M turnover, large from 250
  * staff or EUR 50M turnover. Legal thresholds, not estimates.
  */
-export const NIS2_SIZE = { mediumEmployees: 50, mediumTurnoverEur: 10e6, largeEmployees: 250, largeTurnoverEur: 50e6 } as const
+const NIS2_SIZE = { mediumEmployees: 50, mediumTurnoverEur: 10e6, largeEmployees: 250, largeTurnoverEur: 50e6 } as const
 
 export interface EntityScope {
   /** C15: the estate holds AI Act high-risk systems. */

@@ -17,7 +17,7 @@ import { runTornado } from './tornado.js'
  * the Monte Carlo's P10/P50/P90 and the tornado. Pure: no files, no catalog, no clock.
  */
 
-export const CONVENTIONS =
+const CONVENTIONS =
   'monthly cash flows from the start month; month m discounted by (1 + r)^-m, r = (1 + WACC)^(1/12) - 1 (numpy-financial npv at the monthly rate); ' +
   'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the start month; ' +
   `${HOURS_PER_MONTH} hours per month; the baseline keeps running (and billing) until an option's cutover (start month + dual-running months)`

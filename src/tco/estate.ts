@@ -278,7 +278,7 @@ function newHostLine(option: OptionPlan, move: EstateMove, inventory: Inventory,
   return [{ ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot }]
 }
 
-export const ESTATE_COLUMNS = ['workload', 'catalogRow', 'provider', 'unit', 'gpus', 'inputMtokPerMonth', 'outputMtokPerMonth', 'rowCurrency', 'rowPricePerGpuHour', 'rowPricePerMtokInput', 'rowPricePerMtokOutput', 'rate', 'monthlyCost', 'currency', 'movesTo', 'overlapMonths'] as const
+const ESTATE_COLUMNS = ['workload', 'catalogRow', 'provider', 'unit', 'gpus', 'inputMtokPerMonth', 'outputMtokPerMonth', 'rowCurrency', 'rowPricePerGpuHour', 'rowPricePerMtokInput', 'rowPricePerMtokOutput', 'rate', 'monthlyCost', 'currency', 'movesTo', 'overlapMonths'] as const
 
 /**
  * estate.csv: today's estate as the TCO's baseline prices it, one line per workload (its catalog

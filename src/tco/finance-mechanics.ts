@@ -62,7 +62,7 @@ export interface MechanicsPlan {
 }
 
 /** The mechanics of a model without a finance block: every index 1, nothing else applies. */
-export function emptyMechanics(years: number): MechanicsPlan {
+function emptyMechanics(years: number): MechanicsPlan {
   return {
     enabled: false,
     file: null,

@@ -220,7 +220,7 @@ function providerColumns(billedBy: OptionPlan, category: number, meta: CostCateg
   ]
 }
 
-export const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'basis', 'expectedLoss', 'currency', 'description', 'billed'] as const
+const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'basis', 'expectedLoss', 'currency', 'description', 'billed'] as const
 
 /**
  * risk-estimates.csv: what the FOCUS export leaves out because nobody invoices it: expected losses

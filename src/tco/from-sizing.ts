@@ -59,7 +59,7 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
  * demand.tokensPerMonth. When the two differ by more than a quarter, the options are not compared on
  * one demand, and the note says by how much (central values; the estate's one demand is the cure).
  */
-export function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
+function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
   const sized = sizing.demand.tokensPerMonth
   const modelTokens = model.demand.tokensPerMonth
   const sizedFrom = model.options.some((option) => option.kind !== 'token-api' && option.gpusFromSizing !== undefined)

@@ -53,7 +53,7 @@ export function evaluatedOptions(plan: ModelPlan): boolean[] {
 }
 
 /** 32-bit FNV-1a of a driver's name: its stream number. */
-export function streamOf(name: string): number {
+function streamOf(name: string): number {
   let hash = 0x811c9dc5
   for (let i = 0; i < name.length; i++) {
     hash ^= name.charCodeAt(i)

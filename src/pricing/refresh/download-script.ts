@@ -21,7 +21,7 @@ export interface DownloadScriptOptions {
 }
 
 /** Azure's hand-saved pages, one a line, in paging order. */
-export const AZURE_HAND_SAVED_FILE = 'azure-pages.jsonl'
+const AZURE_HAND_SAVED_FILE = 'azure-pages.jsonl'
 
 export function downloadScript(options: DownloadScriptOptions): string {
   const lines = [

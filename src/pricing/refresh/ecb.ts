@@ -78,7 +78,7 @@ interface ReferenceRates {
  * Cube → Cube time → Cube currency/rate layout, a real date, a three-letter currency, a rate above 0.
  * Anything else is one line naming `where` (the URL or file) and the currency or field.
  */
-export function parseReferenceRates(text: string, where: string): ReferenceRates {
+function parseReferenceRates(text: string, where: string): ReferenceRates {
   const valid = XMLValidator.validate(text)
   if (valid !== true) throw new Error(`${where}: not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`)
   const parser = new XMLParser({

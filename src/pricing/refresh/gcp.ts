@@ -23,7 +23,7 @@ import { type PriceSource, type PricedItem, type SourceContext, type SourceResul
  */
 export const GCP_API_KEY_VARIABLE = 'GEOPAT_GCP_API_KEY'
 /** Compute Engine's service id in the Cloud Billing Catalog (services.list: displayName "Compute Engine"). */
-export const COMPUTE_ENGINE_SERVICE_ID = '6F81-5844-456A'
+const COMPUTE_ENGINE_SERVICE_ID = '6F81-5844-456A'
 const DEFAULT_BASE_URL = 'https://cloudbilling.googleapis.com'
 const DOCUMENTATION = 'https://cloud.google.com/billing/docs/reference/rest/v1/services.skus/list'
 const CURRENCY = 'USD'
@@ -169,7 +169,7 @@ function latestPrice(sku: Sku): Sku['pricingInfo'][number] {
 }
 
 /** google.type.Money as a number: units + nanos / 10^9. */
-export function moneyValue(money: { units?: string | number | undefined; nanos?: number | undefined }): number {
+function moneyValue(money: { units?: string | number | undefined; nanos?: number | undefined }): number {
   return Number(money.units ?? 0) + (money.nanos ?? 0) / 1e9
 }
 

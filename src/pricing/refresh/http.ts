@@ -40,7 +40,7 @@ export interface HttpClient {
 }
 
 /** A failed request: one line, URL included, secrets out. */
-export class HttpFetchError extends Error {
+class HttpFetchError extends Error {
   constructor(
     message: string,
     readonly url: string,

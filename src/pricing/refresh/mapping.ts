@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../../util/version.js'
 const BUILT_IN_MAPPING_DIR = join(PACKAGE_ROOT, 'data', 'price-sources')
 
 /** The built-in mapping files (data/price-sources/*.yaml, one per provider), sorted by name. */
-export function builtInMappingFiles(): string[] {
+function builtInMappingFiles(): string[] {
   return readdirSync(BUILT_IN_MAPPING_DIR)
     .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
     .sort()

@@ -24,7 +24,7 @@ import type { ResponseSaver, SourceName } from './source.js'
  * rows equal the connected machine's, URL and fetch time included.
  */
 export const MANIFEST_FILE = 'manifest.json'
-export const README_FILE = 'README.txt'
+const README_FILE = 'README.txt'
 const MANIFEST_FORMAT = 'geopat saved price responses, version 1'
 
 /** A relative path inside the folder: plain segments, no `..`, no absolute path. */
@@ -45,7 +45,7 @@ const savedSourceSchema = z
 export type SavedSource = z.infer<typeof savedSourceSchema>
 
 /** DIR/manifest.json. */
-export const savedResponsesManifestSchema = z
+const savedResponsesManifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
     savedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
@@ -163,7 +163,7 @@ export async function writeSavedResponsesManifest(dir: string, savedAt: Date, so
 }
 
 /** The README.txt of a saved folder: the files, and the commands that read them on the air-gapped machine. */
-export function savedResponsesReadme(manifest: SavedResponsesManifest, failed: ReadonlyArray<{ source: string; error: string }> = []): string {
+function savedResponsesReadme(manifest: SavedResponsesManifest, failed: ReadonlyArray<{ source: string; error: string }> = []): string {
   const fromFile = manifest.sources.flatMap((source) => source.files.map((file) => `--from-file ${source.source}=${file}`))
   const lines = [
     `Price responses saved by geopat catalog refresh --save-responses at ${manifest.savedAt}.`,
