@@ -28,13 +28,20 @@ export function loadInventory(file: string): Inventory {
       seen.add(value)
     })
   }
-  unique('workloads', inventory.workloads.map((w) => w.name))
-  unique('options', inventory.options.map((o) => o.id))
+  unique(
+    'workloads',
+    inventory.workloads.map((w) => w.name),
+  )
+  unique(
+    'options',
+    inventory.options.map((o) => o.id),
+  )
   // A cycle of two or more moves together (a plan result); a workload naming itself is a mistake
   // that would otherwise vanish from the plan's cycles without a word.
   inventory.workloads.forEach((workload, index) => {
     const self = workload.dependsOn.indexOf(workload.name)
-    if (self >= 0) throw new UserError(`${file}: workloads.${index}.dependsOn.${self}: workload "${workload.name}" depends on itself; a workload cannot depend on itself`)
+    if (self >= 0)
+      throw new UserError(`${file}: workloads.${index}.dependsOn.${self}: workload "${workload.name}" depends on itself; a workload cannot depend on itself`)
   })
   return inventory
 }
@@ -124,7 +131,8 @@ function referenceConflicts(inventory: Inventory, names: ReadonlySet<string>, de
   const conflicts: PlanConflict[] = []
   for (const workload of inventory.workloads) {
     for (const dependency of workload.dependsOn) {
-      if (!names.has(dependency)) conflicts.push({ kind: 'unknown-reference', workload: workload.name, detail: `dependsOn names "${dependency}", which is not in the inventory` })
+      if (!names.has(dependency))
+        conflicts.push({ kind: 'unknown-reference', workload: workload.name, detail: `dependsOn names "${dependency}", which is not in the inventory` })
     }
     for (const id of workload.deadlines) {
       if (!deadlines.has(id)) {
@@ -147,7 +155,13 @@ function recommendAll(inputs: PlanInputs, conflicts: PlanConflict[]): Map<string
   for (const workload of inventory.workloads) {
     const workloadCostOf = inputs.workloadCostOf
     const recommendation = workloadCostOf
-      ? recommend(workload, inventory.options, inputs.evidence, (option) => workloadCostOf(workload, option), `a month for this workload, ${inventory.currency}`)
+      ? recommend(
+          workload,
+          inventory.options,
+          inputs.evidence,
+          (option) => workloadCostOf(workload, option),
+          `a month for this workload, ${inventory.currency}`,
+        )
       : recommend(workload, inventory.options, inputs.evidence, (option) => optionCost(option.id))
     recommendations.set(workload.name, recommendation)
     if (recommendation.conflict) conflicts.push({ kind: recommendation.conflict.kind, workload: workload.name, detail: recommendation.conflict.detail })
@@ -175,11 +189,28 @@ function workloadTimeline(practice: Inventory['practice'], begin: number | undef
 
 /** Whether the workload's cutover meets each of its deadlines; a missed one is a deadline conflict. */
 function deadlineChecks(
-  { workload, deadlines, option, cutover, practice }: { workload: InventoryWorkload; deadlines: ReadonlyMap<string, Deadline>; option: Recommendation['option']; cutover: number | undefined; practice: Inventory['practice'] },
+  {
+    workload,
+    deadlines,
+    option,
+    cutover,
+    practice,
+  }: {
+    workload: InventoryWorkload
+    deadlines: ReadonlyMap<string, Deadline>
+    option: Recommendation['option']
+    cutover: number | undefined
+    practice: Inventory['practice']
+  },
   conflicts: PlanConflict[],
 ): PlannedWorkload['deadlines'] {
   const workloadDeadlines = workload.deadlines.flatMap((id) => (deadlines.has(id) ? [deadlines.get(id) as Deadline] : []))
-  const checks = workloadDeadlines.map((d) => ({ id: d.id, date: d.date, title: d.title, met: option === null ? null : cutover === undefined ? false : monthEndsBy(cutover, d.date) }))
+  const checks = workloadDeadlines.map((d) => ({
+    id: d.id,
+    date: d.date,
+    title: d.title,
+    met: option === null ? null : cutover === undefined ? false : monthEndsBy(cutover, d.date),
+  }))
   for (const check of checks) {
     if (check.met !== false) continue
     conflicts.push({

@@ -115,7 +115,8 @@ export function scheduleGroups(inventory: Inventory, groups: readonly Group[], c
     done.add(group.id)
     if ([...group.dependsOn].some((d) => unscheduled.has(d))) {
       unscheduled.add(group.id)
-      for (const m of group.members) conflicts.push({ kind: 'capacity', workload: m.name, detail: 'cannot be scheduled: a workload it depends on could not be' })
+      for (const m of group.members)
+        conflicts.push({ kind: 'capacity', workload: m.name, detail: 'cannot be scheduled: a workload it depends on could not be' })
       continue
     }
     const earliest = Math.max(start, ...[...group.dependsOn].map((d) => schedule.startOf.get(d) as number))

@@ -11,7 +11,23 @@ import { saleUnitOf } from './sale-unit.js'
 export function formatCatalogList(result: CatalogListResult): string {
   if (result.rows.length === 0) return `no catalog rows match (${result.files.length} files loaded)`
   const asOf = parseIsoDate(result.asOf)
-  const header = ['id', 'provider', 'region', 'juris.', 'GPU', `price ${result.currency}`, 'original', 'model', 'effective', 'confirmed', 'age d', 'basis', 'confidence', 'SEAL', 'CC']
+  const header = [
+    'id',
+    'provider',
+    'region',
+    'juris.',
+    'GPU',
+    `price ${result.currency}`,
+    'original',
+    'model',
+    'effective',
+    'confirmed',
+    'age d',
+    'basis',
+    'confidence',
+    'SEAL',
+    'CC',
+  ]
   const lines = result.rows.map((row) => [
     row.id,
     row.provider,
@@ -64,7 +80,10 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
   lines.push(['price', originalPrice(row, true)])
   if (converted && converted.fxRates.length > 0) {
     const rates = converted.fxRates.map((rate) => `${rate.base}/${rate.quote} ${rate.rate} of ${rate.date}`).join(', ')
-    lines.push([`in ${converted.currency}`, `${converted.perGpuHour !== null ? `${money(converted.perGpuHour)}/GPU-h` : `${money(converted.perMtok?.input)} in / ${money(converted.perMtok?.output)} out per Mtok`} (${rates})`])
+    lines.push([
+      `in ${converted.currency}`,
+      `${converted.perGpuHour !== null ? `${money(converted.perGpuHour)}/GPU-h` : `${money(converted.perMtok?.input)} in / ${money(converted.perMtok?.output)} out per Mtok`} (${rates})`,
+    ])
   } else if (row.unit === 'instance-hour' && row.price !== undefined) {
     lines.push(['per GPU-hour', `${money(row.price / row.gpuCount)} ${row.currency}`])
   }
@@ -83,7 +102,10 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
   if (row.notes !== undefined) lines.push(['notes', row.notes])
   lines.push(['file', row.file])
   for (const older of row.superseded ?? []) {
-    lines.push(['superseded', `${older.file}: ${originalPrice(older, true)}, ${describeConfirmation(older)}${older.sourceUrl !== undefined ? `, ${older.sourceUrl}` : ''}`])
+    lines.push([
+      'superseded',
+      `${older.file}: ${originalPrice(older, true)}, ${describeConfirmation(older)}${older.sourceUrl !== undefined ? `, ${older.sourceUrl}` : ''}`,
+    ])
   }
   const width = Math.max(...lines.map(([key]) => key.length))
   return lines.map(([key, value]) => `${`${key}:`.padEnd(width + 2)}${value}`).join('\n')
@@ -91,10 +113,15 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
 
 export function formatValidation(result: CatalogValidation): string {
   const lines = result.files.map((file) => {
-    const parts = file.kind === 'fx' ? [count(file.fxRates, 'FX rate')] : [count(file.rows, 'row'), ...(file.discounts > 0 ? [count(file.discounts, 'default discount')] : [])]
+    const parts =
+      file.kind === 'fx'
+        ? [count(file.fxRates, 'FX rate')]
+        : [count(file.rows, 'row'), ...(file.discounts > 0 ? [count(file.discounts, 'default discount')] : [])]
     return `${file.file}: valid, ${parts.join(', ')}`
   })
-  lines.push(`${count(result.files.length, 'file')} valid: ${count(result.totals.rows, 'row')}, ${count(result.totals.fxRates, 'FX rate')}, ${count(result.totals.discounts, 'default discount')}`)
+  lines.push(
+    `${count(result.files.length, 'file')} valid: ${count(result.totals.rows, 'row')}, ${count(result.totals.fxRates, 'FX rate')}, ${count(result.totals.discounts, 'default discount')}`,
+  )
   return lines.join('\n')
 }
 
@@ -105,7 +132,9 @@ export function warningLines(result: {
   unconvertible?: Array<{ message: string }>
   notInForce?: Array<{ message: string }>
 }): string[] {
-  return [...(result.notInForce ?? []), ...result.staleRows, ...result.staleFxRates, ...(result.unconvertible ?? [])].map((warning) => `warning: ${warning.message}`)
+  return [...(result.notInForce ?? []), ...result.staleRows, ...result.staleFxRates, ...(result.unconvertible ?? [])].map(
+    (warning) => `warning: ${warning.message}`,
+  )
 }
 
 function listedPrice(row: ListedRow): string {
@@ -132,6 +161,10 @@ function money(value: number | null | undefined): string {
 
 function renderTable(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
-  const render = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()
+  const render = (cells: string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd()
   return [render(header), render(widths.map((width) => '─'.repeat(width))), ...rows.map(render)].join('\n')
 }

@@ -27,7 +27,10 @@ export function staleRows(rows: readonly CatalogEntry[], options: { asOf: Date; 
     const confirmation = lastConfirmation(row)
     const ageDays = ageInDays(confirmation.date, options.asOf)
     if (ageDays <= maxAgeDays) continue
-    const what = confirmation.by === 'fetched' ? `price confirmed ${confirmation.date} (fetched; effective since ${row.effectiveDate})` : `price effective ${row.effectiveDate} (not confirmed since)`
+    const what =
+      confirmation.by === 'fetched'
+        ? `price confirmed ${confirmation.date} (fetched; effective since ${row.effectiveDate})`
+        : `price effective ${row.effectiveDate} (not confirmed since)`
     const fix =
       confirmation.by === 'fetched'
         ? 'fetch it again (geopat catalog refresh)'
@@ -67,5 +70,7 @@ export function notInForce(row: CatalogEntry, asOf: Date): NotInForceWarning | u
 /** Throws one line when a row that is about to price something is not in force on `asOf`. */
 export function assertInForce(row: CatalogEntry, asOf: Date, where: string): void {
   if (notInForce(row, asOf) === undefined) return
-  throw new UserError(`${where}: catalog row ${row.id} (${row.file}) has effectiveDate ${row.effectiveDate}, after ${isoDay(asOf)}: a price not yet in force cannot be used`)
+  throw new UserError(
+    `${where}: catalog row ${row.id} (${row.file}) has effectiveDate ${row.effectiveDate}, after ${isoDay(asOf)}: a price not yet in force cannot be used`,
+  )
 }

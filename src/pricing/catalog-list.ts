@@ -70,23 +70,33 @@ export function listCatalog(catalog: Catalog, options: { currency: string; filte
   const matching = filterRows(catalog.rows, filter)
   const notYet = matching.flatMap((row) => notInForce(row, options.asOf) ?? [])
   const future = new Set(notYet.map((warning) => warning.id))
-  const rows = matching.filter((row) => !future.has(row.id)).map((row): ListedRow => {
-    let conversion: Conversion
-    let perGpuHour: number | null = null
-    let perMtok: { input: number; output: number } | null = null
-    if (row.unit === 'mtok') {
-      const price = tokenPriceWithConversion(row, options.currency, catalog.fx)
-      perMtok = { input: price.input, output: price.output }
-      conversion = price.conversion
-    } else {
-      const price = gpuHourPriceWithConversion(row, options.currency, catalog.fx)
-      perGpuHour = price.pricePerGpuHour
-      conversion = price.conversion
-    }
-    for (const rate of conversion.rates) usedRates.set(`${rate.base}/${rate.quote}@${rate.date}`, rate)
-    const fxRates = conversion.rates.map(({ base, quote, rate, date, file }) => ({ base, quote, rate, date, file }))
-    return { ...row, inCurrency: { currency: options.currency, perGpuHour: round(perGpuHour), perMtok: perMtok && { input: round(perMtok.input), output: round(perMtok.output) }, fxRates } }
-  })
+  const rows = matching
+    .filter((row) => !future.has(row.id))
+    .map((row): ListedRow => {
+      let conversion: Conversion
+      let perGpuHour: number | null = null
+      let perMtok: { input: number; output: number } | null = null
+      if (row.unit === 'mtok') {
+        const price = tokenPriceWithConversion(row, options.currency, catalog.fx)
+        perMtok = { input: price.input, output: price.output }
+        conversion = price.conversion
+      } else {
+        const price = gpuHourPriceWithConversion(row, options.currency, catalog.fx)
+        perGpuHour = price.pricePerGpuHour
+        conversion = price.conversion
+      }
+      for (const rate of conversion.rates) usedRates.set(`${rate.base}/${rate.quote}@${rate.date}`, rate)
+      const fxRates = conversion.rates.map(({ base, quote, rate, date, file }) => ({ base, quote, rate, date, file }))
+      return {
+        ...row,
+        inCurrency: {
+          currency: options.currency,
+          perGpuHour: round(perGpuHour),
+          perMtok: perMtok && { input: round(perMtok.input), output: round(perMtok.output) },
+          fxRates,
+        },
+      }
+    })
   return {
     currency: options.currency,
     asOf: isoDay(options.asOf),
@@ -120,7 +130,12 @@ export interface CatalogValidation {
  */
 export function validateCatalogFiles(options: { files?: string[]; fxFiles?: string[]; builtIn?: boolean; asOf: Date; maxAgeDays?: number }): CatalogValidation {
   const given = [...(options.files ?? []), ...(options.fxFiles ?? [])]
-  const catalog = loadCatalog({ files: options.files ?? [], fxFiles: options.fxFiles ?? [], builtIn: given.length === 0 ? true : (options.builtIn ?? true), asOf: options.asOf })
+  const catalog = loadCatalog({
+    files: options.files ?? [],
+    fxFiles: options.fxFiles ?? [],
+    builtIn: given.length === 0 ? true : (options.builtIn ?? true),
+    asOf: options.asOf,
+  })
   const checked = catalog.files.filter((file) => (given.length === 0 ? file.builtIn : !file.builtIn))
   const checkedNames = new Set(checked.map((file) => file.file))
   // Every row of the checked files, also one a fresher row of its offer supersedes.
@@ -153,7 +168,10 @@ export function validateCatalogFiles(options: { files?: string[]; fxFiles?: stri
       discounts: checked.reduce((sum, file) => sum + file.discounts, 0),
     },
     staleRows: staleRows(rows, { asOf: options.asOf, maxAgeDays }),
-    staleFxRates: staleFxRates(catalog.fx.rates.filter((rate) => checkedNames.has(rate.file)), { asOf: options.asOf, maxAgeDays }),
+    staleFxRates: staleFxRates(
+      catalog.fx.rates.filter((rate) => checkedNames.has(rate.file)),
+      { asOf: options.asOf, maxAgeDays },
+    ),
     unconvertible,
   }
 }

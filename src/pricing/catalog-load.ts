@@ -11,7 +11,6 @@ import { freshestOf, offerDifference, setRowIndexInFile } from './catalog-supers
 
 /** The price catalog loaded: catalog and FX files, built-in and the user's, one row per offer. */
 
-
 const BUILT_IN_CATALOG_DIR = join(PACKAGE_ROOT, 'data', 'catalog')
 const BUILT_IN_FX_DIR = join(PACKAGE_ROOT, 'data', 'fx')
 
@@ -110,7 +109,14 @@ function addCatalogFile(parts: CatalogParts, file: string, data: unknown, builtI
     }
     parts.discounts.set(discount.pricingModel, { ...discount, file, builtIn })
   })
-  parts.files.push({ file, kind: 'catalog', builtIn, rows: catalogFile.rows.length, fxRates: catalogFile.fxRates?.length ?? 0, discounts: fileDiscounts.length })
+  parts.files.push({
+    file,
+    kind: 'catalog',
+    builtIn,
+    rows: catalogFile.rows.length,
+    fxRates: catalogFile.fxRates?.length ?? 0,
+    discounts: fileDiscounts.length,
+  })
 }
 
 /** A file's rows: a new id joins the catalog; an id already loaded must be the same offer, and the fresher row prices it. */
@@ -133,7 +139,9 @@ function addRows(parts: CatalogParts, file: string, rows: readonly CatalogRow[])
     }
     const difference = offerDifference(current, row)
     if (difference !== undefined) {
-      throw new UserError(`${file}: rows.${index}: "${row.id}" is already defined in ${current.file} for another offer (${difference}); an id names one offer: give this row its own id`)
+      throw new UserError(
+        `${file}: rows.${index}: "${row.id}" is already defined in ${current.file} for another offer (${difference}); an id names one offer: give this row its own id`,
+      )
     }
     parts.rows[at] = freshestOf(current, entry, parts.asOf)
   })

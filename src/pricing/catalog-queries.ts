@@ -57,15 +57,40 @@ export interface CatalogFilter {
 
 /** EU member states (ISO 3166-1 alpha-2), for `jurisdiction: EU`. */
 export const EU_MEMBER_STATES: ReadonlySet<string> = new Set([
-  'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK',
+  'AT',
+  'BE',
+  'BG',
+  'CY',
+  'CZ',
+  'DE',
+  'DK',
+  'EE',
+  'ES',
+  'FI',
+  'FR',
+  'GR',
+  'HR',
+  'HU',
+  'IE',
+  'IT',
+  'LT',
+  'LU',
+  'LV',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SE',
+  'SI',
+  'SK',
 ])
 
 export function filterRows<Row extends CatalogRow>(rows: readonly Row[], filter: CatalogFilter): Row[] {
   const provider = filter.provider?.toLowerCase()
   const gpu = filter.gpu?.toLowerCase()
   const jurisdiction = filter.jurisdiction?.toUpperCase()
-  const inJurisdiction = (country: string): boolean =>
-    jurisdiction === 'EU' ? country === 'EU' || EU_MEMBER_STATES.has(country) : country === jurisdiction
+  const inJurisdiction = (country: string): boolean => (jurisdiction === 'EU' ? country === 'EU' || EU_MEMBER_STATES.has(country) : country === jurisdiction)
   return rows.filter(
     (row) =>
       (provider === undefined || row.provider.toLowerCase().includes(provider)) &&

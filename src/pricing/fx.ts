@@ -95,7 +95,10 @@ export function findConversion(from: string, to: string, fx: FxTable, context: s
     if (first && second) return { from, to, factor: directFactor(first, from, via) * directFactor(second, via, to), rates: [first, second] }
   }
   const entry = `base ${from}, quote ${to}, rate, date, source, confidence`
-  const where = fx.files.length > 0 ? `add one (${entry}) to ${fx.files.join(' or ')}, or to your own FX file given with --fx` : `add one (${entry}) to an FX file given with --fx`
+  const where =
+    fx.files.length > 0
+      ? `add one (${entry}) to ${fx.files.join(' or ')}, or to your own FX file given with --fx`
+      : `add one (${entry}) to an FX file given with --fx`
   throw new UserError(`${context}: no exchange rate from ${from} to ${to} (direct, inverse or via USD or another currency): ${where}`)
 }
 
@@ -109,7 +112,10 @@ export function convertCurrency(amount: number, from: string, to: string, fx: Fx
  * own date, also when it was fetched later: a reference rate is the market's on that day, and
  * fetching an old one again does not make it current (unlike a price, which a fetch confirms).
  */
-export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; maxAgeDays?: number }): Array<{ pair: string; date: string; ageDays: number; message: string }> {
+export function staleFxRates(
+  rates: readonly FxRate[],
+  options: { asOf: Date; maxAgeDays?: number },
+): Array<{ pair: string; date: string; ageDays: number; message: string }> {
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   return rates
     .map((rate) => ({ rate, ageDays: ageInDays(rate.date, options.asOf) }))

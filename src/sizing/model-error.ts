@@ -39,7 +39,8 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   const sentence = calibrationSentence(calibration, { regime, fraction, points, from })
   let warning: string | null = null
   if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
-  else if (regime === 'lowLoad') warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
+  else if (regime === 'lowLoad')
+    warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
   return { basis: method, regime, fraction, points, from, sentence, warning }
 }
 
@@ -55,12 +56,15 @@ function calibrationSentence(
     return regime === 'underLoad' ? `${percent(value)} under load ${onPoints}` : `${percent(value)} at low load only ${onPoints}, none under load`
   }
   if (fraction === null) {
-    const obtained = method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'
+    const obtained =
+      method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'
     return `${obtained} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
   }
   if (method === 'published') return `simulated (validated to ${claim('published', fraction)})`
   if (method === 'fitted') {
-    const run = calibration.fittedFrom ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}` : `a bench sweep (${calibration.date}`
+    const run = calibration.fittedFrom
+      ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}`
+      : `a bench sweep (${calibration.date}`
     return `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
   }
   const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
@@ -81,7 +85,8 @@ function widenByModelError(estimate: Estimate, fraction: number, label: string):
 
 const num = (value: number): string => String(Number(value.toFixed(4)))
 
-const MODEL_ERROR_RULE = 'e = the profile\'s validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
+const MODEL_ERROR_RULE =
+  "e = the profile's validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends"
 
 /**
  * A simulated capacity with the profile's error band applied to its request and token rates (the

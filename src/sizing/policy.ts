@@ -53,7 +53,14 @@ function replicaTerms(
   let steady = base
   // Bounded: each step adds one replica and lost(n) grows by at most one per failureDomains replicas.
   for (let guard = 0; guard < 100_000 && steady - replicasLostInFailure(steady, policy) < survivorsNeeded; guard++) steady++
-  return { base, spare: steady - base, surge: Math.ceil(base * policy.surgeFraction - 1e-9), steady, survivorsNeeded, lost: replicasLostInFailure(steady, policy) }
+  return {
+    base,
+    spare: steady - base,
+    surge: Math.ceil(base * policy.surgeFraction - 1e-9),
+    steady,
+    survivorsNeeded,
+    lost: replicasLostInFailure(steady, policy),
+  }
 }
 
 const fixed = (value: number, digits = 2): string => (Number.isInteger(value) ? String(value) : value.toFixed(digits))

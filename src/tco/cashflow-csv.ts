@@ -15,7 +15,17 @@ export function cashflowsCsv(plan: ModelPlan, flows: ReadonlyArray<Deterministic
   const rows: unknown[][] = []
   for (const { entry, month, phase, category, amount } of nonZeroFlows(plan, flows)) {
     const meta = COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]
-    rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, amount, entry.sink.quantity(phase, category, month), meta.pricingUnit, plan.currency])
+    rows.push([
+      entry.option.id,
+      calendarMonth(plan, month),
+      month,
+      PHASES[phase],
+      meta.id,
+      amount,
+      entry.sink.quantity(phase, category, month),
+      meta.pricingUnit,
+      plan.currency,
+    ])
   }
   return csvTable(CASHFLOW_COLUMNS, rows)
 }

@@ -68,7 +68,8 @@ export function compileContext(model: TcoModel, file: string, compliance: Compli
   const fail = (path: string, rule: string): never => {
     throw new UserError(`${file}: ${path}: ${rule}`)
   }
-  const convert = (from: string | undefined, path: string): number => (from === undefined || from === currency ? 1 : prices.rate(from, currency, `${file}: ${path}`))
+  const convert = (from: string | undefined, path: string): number =>
+    from === undefined || from === currency ? 1 : prices.rate(from, currency, `${file}: ${path}`)
   // Finance mechanics: the data file when the model has a finance block (or an option asks for resale values).
   const needsFinance = model.finance !== undefined || model.options.some((option) => option.kind === 'owned' && option.residualBasis === 'resale')
   const finance = needsFinance ? (financeFile ?? loadFinanceMechanics(model.finance?.file ?? BUILT_IN_FINANCE_FILE)) : null
@@ -108,8 +109,14 @@ function fxSlots(model: TcoModel, finance: FinanceMechanics | null, drivers: Dri
     if (known !== undefined) return known
     const volatility = fxVolatility(finance, from, currency)
     let slot = -1
-    if (volatility === undefined) warnings.push(`no FX volatility for ${from}/${currency} in ${finance.file}: amounts in ${from} convert at the dated rate, without uncertainty`)
-    else if (volatility.perYear > 0) slot = drivers.add(`fx.${from}/${currency}`, { lognormal: { median: 1, sigma: volatility.perYear * Math.sqrt(years / 3) } }, fxOrigin(finance, volatility, years))
+    if (volatility === undefined)
+      warnings.push(`no FX volatility for ${from}/${currency} in ${finance.file}: amounts in ${from} convert at the dated rate, without uncertainty`)
+    else if (volatility.perYear > 0)
+      slot = drivers.add(
+        `fx.${from}/${currency}`,
+        { lognormal: { median: 1, sigma: volatility.perYear * Math.sqrt(years / 3) } },
+        fxOrigin(finance, volatility, years),
+      )
     slots.set(from, slot)
     return slot
   }

@@ -19,11 +19,14 @@ export function compileOptionMechanics(ctx: CompileContext, mechanics: Mechanics
     const held = plan.commitmentTermMonths > 0 ? ' (a committed price holds for its term)' : ''
     plan.notes.push(`${option.kind === 'token-api' ? 'per-token' : 'per-GPU-hour'} price follows ${follows} from year to year${held}`)
   }
-  if (option.kind === 'rental' && plan.gpu !== null && trend.index === -1 && settings !== undefined) plan.notes.push(`no price trend in ${finance?.file} matches GPU ${plan.gpu}: its price is held constant`)
+  if (option.kind === 'rental' && plan.gpu !== null && trend.index === -1 && settings !== undefined)
+    plan.notes.push(`no price trend in ${finance?.file} matches GPU ${plan.gpu}: its price is held constant`)
   if (!plan.isBaseline) plan.rampMonths = option.rampMonths ?? (settings !== undefined ? (settings.rampMonths ?? finance?.data.ramp.months ?? 0) : 0)
   if (plan.rampMonths > 0) {
     const committed = plan.commitmentTermMonths > 0 ? '; its committed GPUs bill in full, the idle share as commitment-stranded' : ''
-    plan.notes.push(`its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not${committed})`)
+    plan.notes.push(
+      `its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not${committed})`,
+    )
   }
   if (option.kind === 'owned') plan.residualBasis = option.residualBasis ?? (settings !== undefined ? 'resale' : 'book')
 }
@@ -42,7 +45,9 @@ function compileCommitment(ctx: CompileContext, plan: OptionPlan, option: Rental
     plan.commitmentTermMonths = term
     plan.commitmentStart = option.commitmentStartMonth ?? optionStart
     const unknownStart =
-      plan.isBaseline && option.commitmentStartMonth === undefined ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)' : ''
+      plan.isBaseline && option.commitmentStartMonth === undefined
+        ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)'
+        : ''
     plan.notes.push(
       `${plan.pricingModel} commitment from month ${plan.commitmentStart}${unknownStart}, renewed every ${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`,
     )
@@ -58,6 +63,8 @@ function compileRentedStaff(ctx: CompileContext, mechanics: MechanicsPlan, plan:
   } else if (mechanics.rentedStaffGpusPerFteSlot !== -1) {
     plan.staffGpusPerFteSlot = mechanics.rentedStaffGpusPerFteSlot
     plan.staffCostSlot = mechanics.rentedStaffCostSlot
-    plan.notes.push(`operations staff by the rented-fleet rule of ${ctx.finance?.file}: max(${mechanics.rentedStaffMinimumFte}, GPUs / GPUs per FTE) FTE a year`)
+    plan.notes.push(
+      `operations staff by the rented-fleet rule of ${ctx.finance?.file}: max(${mechanics.rentedStaffMinimumFte}, GPUs / GPUs per FTE) FTE a year`,
+    )
   }
 }

@@ -16,9 +16,14 @@ import type { OptionPlan, PriceSource, RiskPlan } from './model-plan.js'
  */
 export function compileOption(ctx: CompileContext, slots: ModelSlots, option: TcoOption, index: number): OptionPlan {
   const path = `options.${index}`
-  const row = 'catalogRow' in option && option.catalogRow !== undefined ? resolveRow(ctx.prices, option.catalogRow, option.kind, ctx.file, `${path}.catalogRow`) : undefined
+  const row =
+    'catalogRow' in option && option.catalogRow !== undefined
+      ? resolveRow(ctx.prices, option.catalogRow, option.kind, ctx.file, `${path}.catalogRow`)
+      : undefined
   // The first date is the row's last confirmation (the report dates the driver by it): the fetch's day, else the effective date.
-  const rowOrigin = row ? `catalog row ${row.id} (${row.confidence}, ${describeConfirmation(row)}${row.basis !== undefined ? `, ${row.basis}` : ''}): ${row.source}` : FROM_MODEL
+  const rowOrigin = row
+    ? `catalog row ${row.id} (${row.confidence}, ${describeConfirmation(row)}${row.basis !== undefined ? `, ${row.basis}` : ''}): ${row.source}`
+    : FROM_MODEL
   const plan = optionIdentity(ctx, slots, option, index, row)
   let priceCurrency: string | undefined
   if (option.kind === 'rental') priceCurrency = compileRentalPrice(ctx, slots, plan, option, { row, rowOrigin, path })
@@ -50,13 +55,19 @@ function resolveRow(prices: PriceSource, id: string, kind: TcoOption['kind'], fi
 function optionIdentity(ctx: CompileContext, slots: ModelSlots, option: TcoOption, index: number, row: CatalogRow | undefined): OptionPlan {
   const path = `options.${index}`
   const seal = option.seal ?? row?.sovereignty ?? ctx.fail(`${path}.seal`, 'is required (no catalog row gives one): SEAL-0 … SEAL-4')
-  const jurisdiction = option.jurisdiction ?? row?.jurisdiction ?? ctx.fail(`${path}.jurisdiction`, 'is required (no catalog row gives one): { region: DE, parent: DE }')
+  const jurisdiction =
+    option.jurisdiction ?? row?.jurisdiction ?? ctx.fail(`${path}.jurisdiction`, 'is required (no catalog row gives one): { region: DE, parent: DE }')
   const isBaseline = index === slots.baselineIndex
   const carried = ctx.model.sovereignty.dataClasses.filter((dataClass) => option.dataClasses === undefined || option.dataClasses.includes(dataClass.name))
   const notes: string[] = []
-  if (option.seal !== undefined && row !== undefined && row.sovereignty !== option.seal) notes.push(`SEAL level ${option.seal} given in the model overrides catalog row ${row.id}'s ${row.sovereignty}`)
+  if (option.seal !== undefined && row !== undefined && row.sovereignty !== option.seal)
+    notes.push(`SEAL level ${option.seal} given in the model overrides catalog row ${row.id}'s ${row.sovereignty}`)
   const gate = sealGate(seal, carried)
-  const components = applicableComponents(ctx.compliance.components, { compliance: option.compliance, parentCountry: jurisdiction.parent, isBaseline }, slots.scope)
+  const components = applicableComponents(
+    ctx.compliance.components,
+    { compliance: option.compliance, parentCountry: jurisdiction.parent, isBaseline },
+    slots.scope,
+  )
   const plan: OptionPlan = {
     index,
     id: option.id,
@@ -78,12 +89,35 @@ function optionIdentity(ctx: CompileContext, slots: ModelSlots, option: TcoOptio
     ...absentCosts(ctx.years, notes),
   }
   for (const component of plan.components) plan.applies[Number(component.slice(1))] = 1
-  if (!plan.gate.feasible && isBaseline) notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')
+  if (!plan.gate.feasible && isBaseline)
+    notes.push('the baseline fails the sovereignty gate: staying is not an option; savings are still measured against its costs (the status quo)')
   return plan
 }
 
 /** Every cost slot of an option absent (−1), before its kind's step fills its own. */
-function absentCosts(years: number, notes: string[]): Omit<OptionPlan, 'index' | 'id' | 'name' | 'kind' | 'strategy' | 'provider' | 'region' | 'jurisdiction' | 'seal' | 'gpu' | 'catalogRow' | 'isBaseline' | 'gate' | 'components' | 'applies' | 'vendors' | 'risks'> {
+function absentCosts(
+  years: number,
+  notes: string[],
+): Omit<
+  OptionPlan,
+  | 'index'
+  | 'id'
+  | 'name'
+  | 'kind'
+  | 'strategy'
+  | 'provider'
+  | 'region'
+  | 'jurisdiction'
+  | 'seal'
+  | 'gpu'
+  | 'catalogRow'
+  | 'isBaseline'
+  | 'gate'
+  | 'components'
+  | 'applies'
+  | 'vendors'
+  | 'risks'
+> {
   return {
     egressGbSlot: -1,
     egressPerGbSlot: -1,
@@ -132,7 +166,8 @@ function compileRisks(ctx: CompileContext, slots: ModelSlots, option: TcoOption,
   const finesById = slots.finesById
   return option.regulatoryRisks.map((risk, riskIndex) => {
     const fine =
-      finesById.get(risk.fine) ?? ctx.fail(`${path}.regulatoryRisks.${riskIndex}.fine`, `no fine ${risk.fine} in ${ctx.compliance.finesFile} (known: ${[...finesById.keys()].join(', ')})`)
+      finesById.get(risk.fine) ??
+      ctx.fail(`${path}.regulatoryRisks.${riskIndex}.fine`, `no fine ${risk.fine} in ${ctx.compliance.finesFile} (known: ${[...finesById.keys()].join(', ')})`)
     if (fine.appliesTo) notes.push(`regulatory risk ${fine.id}: ${fine.title} falls on ${fine.appliesTo}`)
     return {
       fine: fine.id,
@@ -146,7 +181,13 @@ function compileRisks(ctx: CompileContext, slots: ModelSlots, option: TcoOption,
 }
 
 /** A rental's price per GPU-hour (its catalog row's, per GPU, or inline), its discount and GPUs; returns the price's currency. */
-function compileRentalPrice(ctx: CompileContext, slots: ModelSlots, plan: OptionPlan, option: RentalOption, { row, rowOrigin, path }: OptionRow): string | undefined {
+function compileRentalPrice(
+  ctx: CompileContext,
+  slots: ModelSlots,
+  plan: OptionPlan,
+  option: RentalOption,
+  { row, rowOrigin, path }: OptionRow,
+): string | undefined {
   const name = (suffix: string): string => `options.${option.id}.${suffix}`
   let price: UncertainNumber
   let priceCurrency: string | undefined
@@ -175,13 +216,21 @@ function compileRentalPrice(ctx: CompileContext, slots: ModelSlots, plan: Option
 }
 
 /** The discount off the price: the option's own, or the catalog's default for buying `bought` when the price is on-demand. */
-function compileRentalDiscount(ctx: CompileContext, plan: OptionPlan, option: RentalOption, { bought, pricingModelOfPrice, path }: { bought: string; pricingModelOfPrice: string; path: string }): void {
+function compileRentalDiscount(
+  ctx: CompileContext,
+  plan: OptionPlan,
+  option: RentalOption,
+  { bought, pricingModelOfPrice, path }: { bought: string; pricingModelOfPrice: string; path: string },
+): void {
   const name = `options.${option.id}.discount`
   if (option.discount !== undefined) {
     plan.discountSlot = ctx.drivers.add(name, option.discount, FROM_MODEL)
   } else if (bought !== pricingModelOfPrice) {
     if (pricingModelOfPrice !== 'on-demand') {
-      ctx.fail(`${path}.pricingModel`, `the price is a ${pricingModelOfPrice} price: buying ${bought} needs an on-demand price to discount from, or its own discount`)
+      ctx.fail(
+        `${path}.pricingModel`,
+        `the price is a ${pricingModelOfPrice} price: buying ${bought} needs an on-demand price to discount from, or its own discount`,
+      )
     }
     const discount =
       ctx.prices.discount(bought as '1-yr' | '3-yr' | 'spot') ??
@@ -197,7 +246,8 @@ function compileTokenApiPrice(ctx: CompileContext, plan: OptionPlan, option: Tok
   let output: UncertainNumber
   let priceCurrency: string | undefined
   if (row) {
-    if (row.unit !== 'mtok' || row.pricePerMtok === undefined) return ctx.fail(`${path}.catalogRow`, `row ${row.id} is priced per ${row.unit}, not per million tokens: use kind rental`)
+    if (row.unit !== 'mtok' || row.pricePerMtok === undefined)
+      return ctx.fail(`${path}.catalogRow`, `row ${row.id} is priced per ${row.unit}, not per million tokens: use kind rental`)
     input = row.pricePerMtok.input
     output = row.pricePerMtok.output
     priceCurrency = row.currency
@@ -238,7 +288,8 @@ function compileOwnedCosts(ctx: CompileContext, slots: ModelSlots, plan: OptionP
     plan.staffCostSlot = add(name('staff.loadedCostPerYear'), option.staff.loadedCostPerYear, FROM_MODEL, scale)
   }
   plan.residualValue = option.residualValue
-  if (plan.depreciationYears * 12 < ctx.months) plan.notes.push(`servers are replaced after ${plan.depreciationYears} years inside the ${ctx.years}-year horizon, at the same price`)
+  if (plan.depreciationYears * 12 < ctx.months)
+    plan.notes.push(`servers are replaced after ${plan.depreciationYears} years inside the ${ctx.years}-year horizon, at the same price`)
 }
 
 /** Egress: the option's own volume and price (or its catalog row's price); a row's price alone still prices data copied out when leaving. */
@@ -251,13 +302,23 @@ function compileEgress(ctx: CompileContext, plan: OptionPlan, option: TcoOption,
       plan.egressPerGbSlot = ctx.drivers.add(name('egress.perGB'), option.egress.perGB, FROM_MODEL, ctx.money(egressCurrency, `${path}.egress.currency`))
       plan.egressPricing = { currency: egressCurrency, toModel: ctx.convert(egressCurrency, `${path}.egress.currency`) }
     } else if (row?.egressPerGB !== undefined) {
-      plan.egressPerGbSlot = ctx.drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, ctx.money(row.currency, `${path}.egress (catalog row ${row.id})`))
+      plan.egressPerGbSlot = ctx.drivers.add(
+        name('egress.perGB'),
+        row.egressPerGB,
+        rowOrigin,
+        ctx.money(row.currency, `${path}.egress (catalog row ${row.id})`),
+      )
       plan.egressPricing = { currency: row.currency, toModel: ctx.convert(row.currency, `${path}.egress (catalog row ${row.id})`) }
     } else {
       ctx.fail(`${path}.egress.perGB`, row ? `is required (catalog row ${row.id} gives no egressPerGB)` : 'is required')
     }
   } else if (row?.egressPerGB !== undefined) {
     // No ongoing egress, but the row's price still prices data copied out when leaving this provider.
-    plan.egressPerGbSlot = ctx.drivers.add(name('egress.perGB'), row.egressPerGB, rowOrigin, ctx.money(row.currency, `${path} (catalog row ${row.id} egressPerGB)`))
+    plan.egressPerGbSlot = ctx.drivers.add(
+      name('egress.perGB'),
+      row.egressPerGB,
+      rowOrigin,
+      ctx.money(row.currency, `${path} (catalog row ${row.id} egressPerGB)`),
+    )
   }
 }

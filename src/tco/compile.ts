@@ -78,7 +78,14 @@ export function compileModel(model: TcoModel, file: string, compliance: Complian
 function compileModelSlots(ctx: CompileContext): ModelSlots {
   const { model, drivers, compliance } = ctx
   const finance = ctx.finance
-  const mechanics = compileModelMechanics(model, ctx.years, finance, ctx.add, (from) => ctx.money(from, `${finance?.file ?? 'finance'}: rentedFleetStaff.currency`), ctx.fail)
+  const mechanics = compileModelMechanics(
+    model,
+    ctx.years,
+    finance,
+    ctx.add,
+    (from) => ctx.money(from, `${finance?.file ?? 'finance'}: rentedFleetStaff.currency`),
+    ctx.fail,
+  )
   const waccSlot = drivers.add('wacc', model.wacc, FROM_MODEL)
   const growthSlot = drivers.add('demand.growthPerYear', model.demand.growthPerYear, FROM_MODEL)
   const demandGpusSlot = model.demand.gpus !== undefined ? drivers.add('demand.gpus', model.demand.gpus, FROM_MODEL) : -1
@@ -126,7 +133,12 @@ function compileComplianceParameters(ctx: CompileContext): Record<CompliancePara
         ? drivers.add(`compliance.${name}`, override, FROM_MODEL)
         : fromEstate !== undefined
           ? drivers.add(`compliance.${name}`, fromEstate.value, fromEstate.origin)
-          : drivers.add(`compliance.${name}`, defaults.value, `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`, ctx.money(defaults.currency, `compliance parameter ${name}`))
+          : drivers.add(
+              `compliance.${name}`,
+              defaults.value,
+              `${compliance.componentsFile} (${defaults.confidence}): ${defaults.source}`,
+              ctx.money(defaults.currency, `compliance parameter ${name}`),
+            )
   }
   return params
 }
@@ -147,8 +159,10 @@ function compileMigrations(ctx: CompileContext, slots: ModelSlots, plans: Option
     const switchingPerGbSlot = switchingPriceSlot(ctx, baseline, option, { path, scale: switchingScale })
     plan.migration = {
       startMonth: migration?.startMonth ?? 0,
-      dualRunningSlot: migration?.dualRunningMonths !== undefined ? drivers.add(name('dualRunningMonths'), migration.dualRunningMonths, FROM_MODEL) : params.dualRunningMonths,
-      revalidationSlot: migration?.revalidationCost !== undefined ? drivers.add(name('revalidationCost'), migration.revalidationCost, FROM_MODEL) : params.revalidationCost,
+      dualRunningSlot:
+        migration?.dualRunningMonths !== undefined ? drivers.add(name('dualRunningMonths'), migration.dualRunningMonths, FROM_MODEL) : params.dualRunningMonths,
+      revalidationSlot:
+        migration?.revalidationCost !== undefined ? drivers.add(name('revalidationCost'), migration.revalidationCost, FROM_MODEL) : params.revalidationCost,
       projectSlot: migration?.projectCost !== undefined ? drivers.add(name('projectCost'), migration.projectCost, FROM_MODEL) : -1,
       exitFeeSlot: switching?.exitFee !== undefined ? drivers.add(name('switching.exitFee'), switching.exitFee, FROM_MODEL, switchingScale) : -1,
       switchingGbSlot: switching?.dataGB !== undefined ? drivers.add(name('switching.dataGB'), switching.dataGB, FROM_MODEL) : -1,
@@ -198,15 +212,25 @@ function notCostedWarnings(model: TcoModel, compliance: ComplianceData, plans: O
     const options = plans.filter((plan) => plan.components.has(component)).map((plan) => plan.id)
     const missing = names.filter(unset)
     if (options.length > 0 && missing.length > 0) {
-      warnings.push(`${component} applies to ${options.join(', ')} but is not costed: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} 0 by default (no public figure); set compliance.parameters`)
+      warnings.push(
+        `${component} applies to ${options.join(', ')} but is not costed: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} 0 by default (no public figure); set compliance.parameters`,
+      )
     }
   }
   const tlptUnset = plans.some((plan) => plan.components.has('C16')) && unset('doraTlptCost')
-  if (tlptUnset && model.company?.doraTlpt === true) warnings.push('C16 applies with TLPT (DORA Art. 26) but TLPT is not costed: doraTlptCost is 0 by default (no public figure); set compliance.parameters.doraTlptCost')
-  if (plans.some((plan) => plan.components.has('C17')) && unset('nis2CostPerYear')) warnings.push('C17 (NIS2) applies but is not costed: nis2CostPerYear is 0 by default (no public figure); set compliance.parameters.nis2CostPerYear')
-  const noRevalidation = plans.filter((plan, index) => !plan.isBaseline && model.options[index]?.migration?.revalidationCost === undefined).map((plan) => plan.id)
+  if (tlptUnset && model.company?.doraTlpt === true)
+    warnings.push(
+      'C16 applies with TLPT (DORA Art. 26) but TLPT is not costed: doraTlptCost is 0 by default (no public figure); set compliance.parameters.doraTlptCost',
+    )
+  if (plans.some((plan) => plan.components.has('C17')) && unset('nis2CostPerYear'))
+    warnings.push('C17 (NIS2) applies but is not costed: nis2CostPerYear is 0 by default (no public figure); set compliance.parameters.nis2CostPerYear')
+  const noRevalidation = plans
+    .filter((plan, index) => !plan.isBaseline && model.options[index]?.migration?.revalidationCost === undefined)
+    .map((plan) => plan.id)
   if (noRevalidation.length > 0 && unset('revalidationCost')) {
-    warnings.push(`C14 re-validation is not costed for ${noRevalidation.join(', ')}: give migration.revalidationCost (or compliance.parameters.revalidationCost)`)
+    warnings.push(
+      `C14 re-validation is not costed for ${noRevalidation.join(', ')}: give migration.revalidationCost (or compliance.parameters.revalidationCost)`,
+    )
   }
   return warnings
 }

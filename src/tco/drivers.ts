@@ -93,7 +93,12 @@ export function driverVariables(drivers: readonly Driver[]): DriverVariable[] {
  * The model's `correlations` against its variables: each name an uncertain driver or a shared key,
  * each pair once, the matrix positive definite. One UserError line naming the file, field and rule.
  */
-export function compileCorrelations(correlations: TcoModel['correlations'], variables: readonly DriverVariable[], drivers: readonly Driver[], file: string): CompiledCorrelations {
+export function compileCorrelations(
+  correlations: TcoModel['correlations'],
+  variables: readonly DriverVariable[],
+  drivers: readonly Driver[],
+  file: string,
+): CompiledCorrelations {
   if (correlations.length === 0) return { variables: [], matrix: [] }
   const byName = new Map<string, number>()
   // A shared driver is named by its key only: its own name would correlate one reading of one quantity.
@@ -110,7 +115,10 @@ export function compileCorrelations(correlations: TcoModel['correlations'], vari
     if (driver && driver.shared !== null) return fail(path, `${name} is shared as ${driver.shared}: name the shared key`)
     if (driver) return fail(path, `${name} is a fixed number: only an uncertain driver can be correlated`)
     const known = variables.map((variable) => variable.name)
-    return fail(path, `no uncertain driver or shared key ${name} (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … ${known.length - 12} more (tco.json's drivers)` : ''})`)
+    return fail(
+      path,
+      `no uncertain driver or shared key ${name} (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … ${known.length - 12} more (tco.json's drivers)` : ''})`,
+    )
   }
   const involved: number[] = []
   const pairs = correlations.map((pair, k) => {
@@ -129,13 +137,20 @@ export function compileCorrelations(correlations: TcoModel['correlations'], vari
     const j = position.get(b) as number
     const key = i < j ? `${i},${j}` : `${j},${i}`
     const earlier = given.get(key)
-    if (earlier !== undefined) fail(`correlations.${k}`, `the pair ${correlations[k]?.between.join(' – ')} is given twice (also correlations.${earlier}): give each pair once`)
+    if (earlier !== undefined)
+      fail(`correlations.${k}`, `the pair ${correlations[k]?.between.join(' – ')} is given twice (also correlations.${earlier}): give each pair once`)
     given.set(key, k)
     ;(matrix[i] as number[])[j] = rank
     ;(matrix[j] as number[])[i] = rank
   }
-  if (choleskyFactor(matrix) === null || choleskyFactor(matrix.map((row, i) => row.map((value, j) => (i === j ? 1 : normalScoreCorrelation(value))))) === null) {
-    fail('correlations', `the rank correlations among ${involved.map((index) => variables[index]?.name).join(', ')} are not positive definite (no set of inputs can have them all): weaken the strongest or the contradictory pairs`)
+  if (
+    choleskyFactor(matrix) === null ||
+    choleskyFactor(matrix.map((row, i) => row.map((value, j) => (i === j ? 1 : normalScoreCorrelation(value))))) === null
+  ) {
+    fail(
+      'correlations',
+      `the rank correlations among ${involved.map((index) => variables[index]?.name).join(', ')} are not positive definite (no set of inputs can have them all): weaken the strongest or the contradictory pairs`,
+    )
   }
   return { variables: involved, matrix }
 }

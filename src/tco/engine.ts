@@ -41,7 +41,9 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     return { option, sink, totals: sink.totals() }
   })
   const baselineFlows = cashFlows[plan.baseline] as DeterministicCashFlows
-  const optionResults: TcoOptionResult[] = plan.options.map((option, index) => describeOption(plan, option, cashFlows[index] ?? null, baselineFlows, central, wacc))
+  const optionResults: TcoOptionResult[] = plan.options.map((option, index) =>
+    describeOption(plan, option, cashFlows[index] ?? null, baselineFlows, central, wacc),
+  )
 
   const tornado = runTornado(plan)
   const monteCarlo = runMonteCarlo(plan, options)
@@ -84,19 +86,26 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     options: optionResults,
     tornado,
     // An amount at the drawn FX rate (`NAME@fx`) is no driver of its own: NAME and the FX driver are listed (a fixed value here would hide the FX spread).
-    drivers: plan.drivers.filter((_, slot) => !derivedSlots.has(slot)).map((driver) => ({
-      name: driver.name,
-      distribution: driver.distribution.describe(),
-      central: driver.distribution.central,
-      p10: driver.distribution.quantile(0.1),
-      p90: driver.distribution.quantile(0.9),
-      origin: driver.origin,
-      shared: driver.shared,
-    })),
+    drivers: plan.drivers
+      .filter((_, slot) => !derivedSlots.has(slot))
+      .map((driver) => ({
+        name: driver.name,
+        distribution: driver.distribution.describe(),
+        central: driver.distribution.central,
+        p10: driver.distribution.quantile(0.1),
+        p90: driver.distribution.quantile(0.9),
+        origin: driver.origin,
+        shared: driver.shared,
+      })),
     compliance: {
       componentsFile: compliance.componentsFile,
       finesFile: compliance.finesFile,
-      components: compliance.components.components.map((component) => ({ id: component.id, title: component.title, appliesTo: component.appliesTo, formula: component.formula })),
+      components: compliance.components.components.map((component) => ({
+        id: component.id,
+        title: component.title,
+        appliesTo: component.appliesTo,
+        formula: component.formula,
+      })),
       switchingChargesProhibitedFrom: plan.switchingProhibitedFrom,
       ...complianceSummary(plan, compliance, plan.complianceOverrides),
     },
@@ -113,7 +122,8 @@ function correlationPairs(plan: ModelPlan): Array<{ between: [string, string]; r
   for (let i = 0; i < variables.length; i++) {
     for (let j = i + 1; j < variables.length; j++) {
       const rank = (matrix[i] as number[])[j] as number
-      if (rank !== 0) pairs.push({ between: [plan.variables[variables[i] as number]?.name as string, plan.variables[variables[j] as number]?.name as string], rank })
+      if (rank !== 0)
+        pairs.push({ between: [plan.variables[variables[i] as number]?.name as string, plan.variables[variables[j] as number]?.name as string], rank })
     }
   }
   return pairs
@@ -207,7 +217,12 @@ function presentValueByCategory(plan: ModelPlan, sink: MonthlySink): Record<stri
         if (amount !== 0) any = true
         pv += amount * (discount[month] as number)
       }
-      if (any) byCategory[phase === PHASE.own ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`] = pv
+      if (any)
+        byCategory[
+          phase === PHASE.own
+            ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id
+            : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`
+        ] = pv
     }
   }
   return byCategory

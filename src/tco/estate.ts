@@ -53,7 +53,10 @@ export interface EstateSetup {
  */
 export function prepareEstate(model: TcoModel, modelFile: string, from: { file: string; plan: Plan }, catalog: Pick<Catalog, 'byId' | 'fx'>): EstateSetup {
   const inventoryFile = resolve(from.plan.inventoryFile)
-  if (!existsSync(inventoryFile)) throw new UserError(`--plan ${from.file}: inventoryFile: ${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`)
+  if (!existsSync(inventoryFile))
+    throw new UserError(
+      `--plan ${from.file}: inventoryFile: ${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`,
+    )
   const inventory = loadInventory(inventoryFile)
   checkOffers(inventory, inventoryFile, catalog)
   const estate = priceEstate(inventory, inventoryFile, catalog, model.currency)
@@ -62,7 +65,10 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
   const moves = plannedMoves(sources)
   const notes: string[] = []
   for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
-  const estateTokens = estate.workloads.reduce((sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }), { input: 0, output: 0 })
+  const estateTokens = estate.workloads.reduce(
+    (sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }),
+    { input: 0, output: 0 },
+  )
   const options = estateOptions(sources, { estate, moves, boundBy, notes })
   return {
     inventory,
@@ -99,12 +105,17 @@ function bindOffers({ model, modelFile, inventory, inventoryFile }: EstateSource
     if (tcoIndex < 0) throw new UserError(`${field}: ${modelFile} has no option ${id}: an inventory option is costed as one of the TCO's options`)
     if (id === baselineId) throw new UserError(`${field}: ${id} is the TCO's baseline (today's estate): an offer to move to cannot be costed as it`)
     const other = boundBy.get(id)
-    if (other !== undefined) throw new UserError(`${field}: ${id} is already options.${other}'s (${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`)
+    if (other !== undefined)
+      throw new UserError(
+        `${field}: ${id} is already options.${other}'s (${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`,
+      )
     boundBy.set(id, index)
     const tco = model.options[tcoIndex] as TcoModel['options'][number]
     const tcoRow = tco.kind === 'owned' ? undefined : tco.catalogRow
     if (option.kind === 'on-prem' ? tco.kind !== 'owned' : tco.kind === 'owned') {
-      throw new UserError(`${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} (${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`)
+      throw new UserError(
+        `${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} (${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`,
+      )
     }
     if (tco.kind !== 'owned' && tcoRow !== option.catalogRow) {
       throw new UserError(
@@ -126,8 +137,14 @@ function plannedMoves({ model, plan: from, inventory, inventoryFile }: EstateSou
     const optionIndex = inventory.options.findIndex((o) => o.id === planned.option)
     const option = inventory.options[optionIndex]
     const workload = inventory.workloads.find((w) => w.name === planned.name)
-    if (!option || !workload) throw new UserError(`--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`)
-    if (option.tcoOption === undefined) throw new UserError(`${inventoryFile}: options.${optionIndex}.tcoOption: is required: the plan moves ${planned.name} to ${option.id}, and the TCO must cost that offer`)
+    if (!option || !workload)
+      throw new UserError(
+        `--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`,
+      )
+    if (option.tcoOption === undefined)
+      throw new UserError(
+        `${inventoryFile}: options.${optionIndex}.tcoOption: is required: the plan moves ${planned.name} to ${option.id}, and the TCO must cost that offer`,
+      )
     // Both hosts are paid over the plan's overlap window for this workload (pilot to the end of its
     // dual running); without dual running, from the pilot to the cutover.
     const first = window ? monthIndex(window.overlap.start) : monthIndex(planned.timeline.pilot.start)
@@ -170,7 +187,9 @@ function estateOptions(
       return []
     }
     if (mine.length === 0) {
-      notes.push(`${option.id}: the plan moves no workload to ${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`)
+      notes.push(
+        `${option.id}: the plan moves no workload to ${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`,
+      )
       return []
     }
     const startMonth = Math.min(...mine.map((m) => m.arrive))
@@ -178,7 +197,8 @@ function estateOptions(
     notes.push(
       `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
     )
-    if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined) notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
+    if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
+      notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
     const migration = { ...option.migration, startMonth, dualRunningMonths: Math.max(0, lastLeave - startMonth) }
     if (option.kind === 'owned') {
       const gpus = mine.reduce((sum, m) => sum + m.gpus, 0)
@@ -225,11 +245,15 @@ export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
       const slots =
         workload.unit === 'gpu'
           ? { priceSlot: add('pricePerGpuHour', workload.pricePerGpuHour as number) }
-          : { inputPriceSlot: add('pricePerMtok.input', (workload.pricePerMtok as { input: number }).input), outputPriceSlot: add('pricePerMtok.output', (workload.pricePerMtok as { output: number }).output) }
+          : {
+              inputPriceSlot: add('pricePerMtok.input', (workload.pricePerMtok as { input: number }).input),
+              outputPriceSlot: add('pricePerMtok.output', (workload.pricePerMtok as { output: number }).output),
+            }
       return [workload.name, (phase: number, from: number, to: number): EstateLine => ({ ...line(phase, from, to), ...slots })] as const
     }),
   )
-  const currentLine = (name: string, phase: number, from: number, to: number): EstateLine[] => (to > from ? [(current.get(name) as (p: number, f: number, t: number) => EstateLine)(phase, from, to)] : [])
+  const currentLine = (name: string, phase: number, from: number, to: number): EstateLine[] =>
+    to > from ? [(current.get(name) as (p: number, f: number, t: number) => EstateLine)(phase, from, to)] : []
 
   for (const option of plan.options) {
     option.computeFromEstate = option.kind !== 'owned'
@@ -248,7 +272,9 @@ export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
       lines.push(...newHostLine(option, move, inventory, inventoryFile, months))
     }
     option.estateLines = lines
-    const moved = estate.workloads.filter((w) => setup.moves.some((m) => m.workload === w.name && m.tcoOption === option.id)).reduce((sum, w) => sum + w.monthlyCost, 0)
+    const moved = estate.workloads
+      .filter((w) => setup.moves.some((m) => m.workload === w.name && m.tcoOption === option.id))
+      .reduce((sum, w) => sum + w.monthlyCost, 0)
     option.estateStayingShare = estate.monthlyCost > 0 ? Math.max(0, 1 - moved / estate.monthlyCost) : 0
   }
 }
@@ -274,11 +300,33 @@ function newHostLine(option: OptionPlan, move: EstateMove, inventory: Inventory,
   if (option.kind === 'rental') return [{ ...line, gpus: move.gpus, priceSlot: option.priceSlot, discountSlot: option.discountSlot }]
   const index = inventory.workloads.findIndex((w) => w.name === move.workload)
   const tokens = tokensPerMonth(inventory.workloads[index] as Inventory['workloads'][number])
-  if (tokens === null) throw new UserError(`${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API (${move.inventoryOption}), priced per token`)
-  return [{ ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot }]
+  if (tokens === null)
+    throw new UserError(
+      `${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API (${move.inventoryOption}), priced per token`,
+    )
+  return [
+    { ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot },
+  ]
 }
 
-const ESTATE_COLUMNS = ['workload', 'catalogRow', 'provider', 'unit', 'gpus', 'inputMtokPerMonth', 'outputMtokPerMonth', 'rowCurrency', 'rowPricePerGpuHour', 'rowPricePerMtokInput', 'rowPricePerMtokOutput', 'rate', 'monthlyCost', 'currency', 'movesTo', 'overlapMonths'] as const
+const ESTATE_COLUMNS = [
+  'workload',
+  'catalogRow',
+  'provider',
+  'unit',
+  'gpus',
+  'inputMtokPerMonth',
+  'outputMtokPerMonth',
+  'rowCurrency',
+  'rowPricePerGpuHour',
+  'rowPricePerMtokInput',
+  'rowPricePerMtokOutput',
+  'rate',
+  'monthlyCost',
+  'currency',
+  'movesTo',
+  'overlapMonths',
+] as const
 
 /**
  * estate.csv: today's estate as the TCO's baseline prices it, one line per workload (its catalog

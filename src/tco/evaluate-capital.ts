@@ -33,7 +33,8 @@ export function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Ar
       sink.once(CATEGORY.capexNetworkStorage, PHASE.own, at, bought * network, bought)
       if (taxRate > 0) sink.range(CATEGORY.taxShield, PHASE.own, at, Math.min(months, at + life), (-taxRate * bought * (server + network)) / life, bought)
       if (resale) {
-        if (at + life < months) sink.once(CATEGORY.resaleProceeds, PHASE.own, at + life, -bought * server * resaleFraction(plan.mechanics, option.depreciationYears), bought)
+        if (at + life < months)
+          sink.once(CATEGORY.resaleProceeds, PHASE.own, at + life, -bought * server * resaleFraction(plan.mechanics, option.depreciationYears), bought)
         else {
           residual += bought * server * resaleFraction(plan.mechanics, (months - at) / 12)
           residualNodes += bought
@@ -54,7 +55,18 @@ export function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Ar
  * commitment-stranded to the end of the term; after an exit at `to` (`exited`), all committed GPUs are,
  * at the term's price. Lines before `split` fall under `phaseBefore`, the others under `phaseAfter`.
  */
-export function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, exited: boolean, phaseBefore: number, phaseAfter: number, split: number): void {
+export function emitCommitment(
+  plan: ModelPlan,
+  option: OptionPlan,
+  values: Float64Array,
+  sink: CashFlowSink,
+  from: number,
+  to: number,
+  exited: boolean,
+  phaseBefore: number,
+  phaseAfter: number,
+  split: number,
+): void {
   const term = option.commitmentTermMonths
   // An estate-driven option bills each workload's own rows (emitEstateLines): its fleet-level commitment is not modelled.
   if (term === 0 || to <= from || option.computeFromEstate) return
@@ -71,7 +83,14 @@ export function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Floa
     if (needed > committed) committed = needed
     if (committed > needed) {
       const gpus = committed - needed
-      sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, gpus * perGpuMonth * priceFactor(plan, option, year), gpus * HOURS_PER_MONTH)
+      sink.range(
+        CATEGORY.commitmentStranded,
+        at < split ? phaseBefore : phaseAfter,
+        at,
+        next,
+        gpus * perGpuMonth * priceFactor(plan, option, year),
+        gpus * HOURS_PER_MONTH,
+      )
     }
     at = next
     if (at >= termEnd) {
@@ -84,7 +103,14 @@ export function emitCommitment(plan: ModelPlan, option: OptionPlan, values: Floa
   while (at < end) {
     const year = Math.floor(at / 12)
     const next = Math.min(end, (year + 1) * 12)
-    sink.range(CATEGORY.commitmentStranded, at < split ? phaseBefore : phaseAfter, at, next, committed * perGpuMonth * priceFactor(plan, option, year), committed * HOURS_PER_MONTH)
+    sink.range(
+      CATEGORY.commitmentStranded,
+      at < split ? phaseBefore : phaseAfter,
+      at,
+      next,
+      committed * perGpuMonth * priceFactor(plan, option, year),
+      committed * HOURS_PER_MONTH,
+    )
     at = next
   }
 }

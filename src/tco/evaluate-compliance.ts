@@ -16,7 +16,14 @@ export function emitEntityCosts(plan: ModelPlan, option: OptionPlan, values: Flo
   if (applies[15] === 1) {
     const systems = values[params.highRiskSystems] as number
     sink.once(CATEGORY.c15, PHASE.own, 0, values[params.aiActQmsSetupCost] as number, 0)
-    sink.range(CATEGORY.c15, PHASE.own, 0, months, (systems * (values[params.highRiskCostPerSystemPerYear] as number) + (values[params.aiActQmsCostPerYear] as number)) / 12, 1)
+    sink.range(
+      CATEGORY.c15,
+      PHASE.own,
+      0,
+      months,
+      (systems * (values[params.highRiskCostPerSystemPerYear] as number) + (values[params.aiActQmsCostPerYear] as number)) / 12,
+      1,
+    )
   }
   if (applies[16] === 1 && plan.scope.tlpt) {
     const interval = Math.max(1, values[params.doraTlptIntervalYears] as number) * 12
@@ -30,7 +37,15 @@ export function emitEntityCosts(plan: ModelPlan, option: OptionPlan, values: Flo
  * register and exit plan: one line per model year) and that which is the same every year (C5, C6,
  * C9: one line over [from, to)).
  */
-export function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number): void {
+export function emitSteadyCompliance(
+  plan: ModelPlan,
+  option: OptionPlan,
+  values: Float64Array,
+  sink: CashFlowSink,
+  from: number,
+  to: number,
+  phase: number,
+): void {
   const params = plan.params
   const applies = option.applies
   // Staff time (C1, C3, C7, C8, DORA's register and exit plan) moves with staff inflation: one line per model year.
@@ -44,14 +59,24 @@ export function emitSteadyCompliance(plan: ModelPlan, option: OptionPlan, values
   if (applies[5] === 1) sink.range(CATEGORY.c5, phase, from, to, values[params.redactionQualityLossPerMonth] as number, 1)
   if (applies[6] === 1) {
     const gb = values[params.auditLogGBPerMonth] as number
-    const perGb = (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
+    const perGb =
+      (values[params.auditLogIngestPerGB] as number) + (values[params.auditLogStoragePerGBMonth] as number) * (values[params.auditLogRetentionMonths] as number)
     sink.range(CATEGORY.c6, phase, from, to, gb * perGb, gb)
   }
   if (option.risks.length > 0) sink.range(CATEGORY.c9, phase, from, to, expectedRegulatoryLossPerYear(plan, option, values) / 12, 1)
 }
 
 /** The staff-time compliance lines of one model year's part [a, b), at that year's staff inflation. */
-function emitStaffComplianceYear(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, phase: number, year: number, a: number, b: number): void {
+function emitStaffComplianceYear(
+  plan: ModelPlan,
+  option: OptionPlan,
+  values: Float64Array,
+  sink: CashFlowSink,
+  phase: number,
+  year: number,
+  a: number,
+  b: number,
+): void {
   const params = plan.params
   const applies = option.applies
   const index = plan.mechanics.staffIndex[year] as number
@@ -74,7 +99,8 @@ function emitStaffComplianceYear(plan: ModelPlan, option: OptionPlan, values: Fl
   }
   if (applies[16] === 1) {
     // DORA: the register of information (Art. 28(3)) and a tested exit plan (Art. 28(8)) per ICT third-party provider under contract.
-    const hours = (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
+    const hours =
+      (option.vendors * ((values[params.doraRegisterHoursPerProviderYear] as number) + (values[params.doraExitPlanHoursPerProviderYear] as number))) / 12
     sink.range(CATEGORY.c16, phase, a, b, hours * hourlyRate, hours)
   }
 }

@@ -14,7 +14,18 @@ export function priceFactor(plan: ModelPlan, option: OptionPlan, year: number): 
  * `ramp` months from `rampFrom`, month k carries (k + ½)/ramp of it (its quantity too where
  * `quantityFollows`; a percentage line's quantity of 1 does not), after the ramp all of it.
  */
-export function usageRange(sink: CashFlowSink, category: number, phase: number, a: number, b: number, monthlyAmount: number, monthlyQuantity: number, quantityFollows: boolean, rampFrom: number, ramp: number): void {
+export function usageRange(
+  sink: CashFlowSink,
+  category: number,
+  phase: number,
+  a: number,
+  b: number,
+  monthlyAmount: number,
+  monthlyQuantity: number,
+  quantityFollows: boolean,
+  rampFrom: number,
+  ramp: number,
+): void {
   const rampEnd = rampFrom + ramp
   let at = a
   while (at < rampEnd && at < b) {
@@ -28,7 +39,17 @@ export function usageRange(sink: CashFlowSink, category: number, phase: number, 
 }
 
 /** What {@link usageRange} leaves out inside the ramp: month k of the ramp carries 1 − (k + ½)/ramp of the line (amount and quantity). */
-export function idleDuringRamp(sink: CashFlowSink, category: number, phase: number, a: number, b: number, monthlyAmount: number, monthlyQuantity: number, rampFrom: number, ramp: number): void {
+export function idleDuringRamp(
+  sink: CashFlowSink,
+  category: number,
+  phase: number,
+  a: number,
+  b: number,
+  monthlyAmount: number,
+  monthlyQuantity: number,
+  rampFrom: number,
+  ramp: number,
+): void {
   const rampEnd = rampFrom + ramp
   let at = a
   while (at < rampEnd && at < b) {

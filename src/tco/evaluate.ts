@@ -142,7 +142,16 @@ const SPAN: YearSpan = { sink: STAYING, phase: 0, year: 0, a: 0, b: 0, from: 0, 
  * costs a few sink calls, not a pass over the cost rules per month. The compliance work is booked
  * by {@link emitSteadyCompliance}: per model year where staff inflation moves it, else once.
  */
-function emitRunningCosts(plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink, from: number, to: number, phase: number, ramp = 0): void {
+function emitRunningCosts(
+  plan: ModelPlan,
+  option: OptionPlan,
+  values: Float64Array,
+  sink: CashFlowSink,
+  from: number,
+  to: number,
+  phase: number,
+  ramp = 0,
+): void {
   if (to <= from) return
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
@@ -191,7 +200,8 @@ function emitTokenApiYear(plan: ModelPlan, option: OptionPlan, values: Float64Ar
   const growth = plan.growth[year] as number
   const input = tokensInput * growth
   const output = tokensOutput * growth
-  const computeSpend = ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
+  const computeSpend =
+    ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
   usageRange(sink, CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6, true, from, ramp)
   return computeSpend
 }
@@ -204,8 +214,20 @@ function emitOwnedYear(plan: ModelPlan, option: OptionPlan, values: Float64Array
   const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
   sink.range(CATEGORY.support, phase, a, b, (capex * (values[option.supportSlot] as number)) / 12, 1)
   if (option.energySlot !== -1) {
-    const kwh = gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
-    usageRange(sink, CATEGORY.power, phase, a, b, kwh * (values[option.energySlot] as number) * (plan.mechanics.energyIndex[year] as number), kwh, true, from, ramp)
+    const kwh =
+      gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
+    usageRange(
+      sink,
+      CATEGORY.power,
+      phase,
+      a,
+      b,
+      kwh * (values[option.energySlot] as number) * (plan.mechanics.energyIndex[year] as number),
+      kwh,
+      true,
+      from,
+      ramp,
+    )
   }
   if (option.colocationSlot !== -1) {
     const kw = gpus * (values[option.provisionedKwSlot] as number)
@@ -218,8 +240,18 @@ function emitStaffYear(plan: ModelPlan, option: OptionPlan, values: Float64Array
   if (option.fteSlot === -1 && option.staffGpusPerFteSlot === -1) return
   const mechanics = plan.mechanics
   const year = span.year
-  const fte = option.fteSlot !== -1 ? (values[option.fteSlot] as number) : Math.max(mechanics.rentedStaffMinimumFte, (option.units[year] as number) / (values[option.staffGpusPerFteSlot] as number))
-  span.sink.range(CATEGORY.staff, span.phase, span.a, span.b, (fte * (values[option.staffCostSlot] as number) * (mechanics.staffIndex[year] as number)) / 12, fte)
+  const fte =
+    option.fteSlot !== -1
+      ? (values[option.fteSlot] as number)
+      : Math.max(mechanics.rentedStaffMinimumFte, (option.units[year] as number) / (values[option.staffGpusPerFteSlot] as number))
+  span.sink.range(
+    CATEGORY.staff,
+    span.phase,
+    span.a,
+    span.b,
+    (fte * (values[option.staffCostSlot] as number) * (mechanics.staffIndex[year] as number)) / 12,
+    fte,
+  )
 }
 
 /** What follows the provider's bill in the span's year: egress, the C12 surcharge on compute, C4 redaction and the C10 reserve on the provider spend. */

@@ -100,13 +100,16 @@ export async function readOfferCsv(stream: Readable, options: ReadOptions): Prom
     if (error instanceof Error && error.message.startsWith(`${label}: `)) throw error
     const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)
     const code = (error as { code?: unknown }).code
-    throw new Error(`${label}: after line ${reader.line}: the offer file could not be read to its end (${message}${typeof code === 'string' ? `, ${code}` : ''})`)
+    throw new Error(
+      `${label}: after line ${reader.line}: the offer file could not be read to its end (${message}${typeof code === 'string' ? `, ${code}` : ''})`,
+    )
   }
   if (pending !== '') {
     reader.line += 1
     reader.readLine(pending.replace(/\r$/, ''), true)
   }
-  if (!reader.header) throw new Error(`${label}: line ${reader.line}: the file ends before its header row (a truncated offer file, or not an AWS offer file's CSV form)`)
+  if (!reader.header)
+    throw new Error(`${label}: line ${reader.line}: the file ends before its header row (a truncated offer file, or not an AWS offer file's CSV form)`)
   return { rows: reader.rows, unmapped: reader.unmapped }
 }
 
@@ -172,7 +175,8 @@ class OfferCsvReader {
     }
     if (text === '' || (!last && !this.candidate(text))) return
     const record = this.cellsOf(text)
-    if (record.length !== this.headerLength) this.fail(`${record.length} fields where the header has ${this.headerLength} (a truncated or malformed offer file)`)
+    if (record.length !== this.headerLength)
+      this.fail(`${record.length} fields where the header has ${this.headerLength} (a truncated or malformed offer file)`)
     this.readRecord(record, this.header)
   }
 
@@ -215,7 +219,8 @@ class OfferCsvReader {
       return
     }
     const description = field('priceDescription')
-    const reserved = term === 'on-demand' ? '' : `; Reserved Instance, standard, ${field('leaseContractLength')}, No Upfront: the hourly fee of the commitment, no upfront fee`
+    const reserved =
+      term === 'on-demand' ? '' : `; Reserved Instance, standard, ${field('leaseContractLength')}, No Upfront: the hourly fee of the commitment, no upfront fee`
     const row = mappedRow(
       {
         provider: 'aws',
@@ -262,7 +267,8 @@ class OfferCsvReader {
     const currency = field('currency')
     if (!/^[A-Z]{3}$/.test(currency)) this.fail(`Currency: "${currency.slice(0, 40)}" is not a three-letter currency code (SKU ${skuId})`)
     const effectiveDate = field('effectiveDate').slice(0, 10)
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(effectiveDate) || Number.isNaN(Date.parse(effectiveDate))) this.fail(`EffectiveDate: "${field('effectiveDate').slice(0, 40)}" is not a date (SKU ${skuId})`)
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(effectiveDate) || Number.isNaN(Date.parse(effectiveDate)))
+      this.fail(`EffectiveDate: "${field('effectiveDate').slice(0, 40)}" is not a date (SKU ${skuId})`)
     const offerTermCode = field('offerTermCode')
     const rateCode = field('rateCode')
     if (!skuId || !offerTermCode || !rateCode) this.fail(`SKU, OfferTermCode and RateCode must be filled (SKU "${skuId}")`)
@@ -289,7 +295,14 @@ class OfferCsvReader {
 
 /** The record's term when it is a kept one: Linux, shared tenancy, no pre-installed software, used capacity, hourly, on-demand market. */
 function keptTerm(field: (column: Column) => string): Term | undefined {
-  if (field('operatingSystem') !== 'Linux' || field('tenancy') !== 'Shared' || field('preInstalledSoftware') !== 'NA' || field('capacityStatus') !== 'Used' || field('unit') !== 'Hrs') return undefined
+  if (
+    field('operatingSystem') !== 'Linux' ||
+    field('tenancy') !== 'Shared' ||
+    field('preInstalledSoftware') !== 'NA' ||
+    field('capacityStatus') !== 'Used' ||
+    field('unit') !== 'Hrs'
+  )
+    return undefined
   const marketOption = field('marketOption')
   if (marketOption && marketOption !== 'OnDemand') return undefined
   return termOf(field('termType'), field('offeringClass'), field('purchaseOption'), field('leaseContractLength'))
@@ -317,6 +330,10 @@ function termOf(termType: string, offeringClass: string, purchaseOption: string,
 }
 
 function metaOf(meta: Partial<Record<MetadataName, string>>): OfferFileMeta {
-  return { formatVersion: meta.FormatVersion ?? '', publicationDate: meta['Publication Date'] ?? '', version: meta.Version ?? '', offerCode: meta.OfferCode ?? '' }
+  return {
+    formatVersion: meta.FormatVersion ?? '',
+    publicationDate: meta['Publication Date'] ?? '',
+    version: meta.Version ?? '',
+    offerCode: meta.OfferCode ?? '',
+  }
 }
-

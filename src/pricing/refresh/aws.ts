@@ -122,7 +122,8 @@ function resolveUrl(base: string, url: string): string {
 
 /** The CSV form of an offer file: the same path ending in index.csv instead of index.json. */
 function csvFormOf(versionUrl: string, regionIndexUrl: string): string {
-  if (!/\.json$/i.test(versionUrl)) throw new Error(`${regionIndexUrl}: currentVersionUrl "${versionUrl}": must end in .json (an offer file's JSON form, whose .csv twin is read)`)
+  if (!/\.json$/i.test(versionUrl))
+    throw new Error(`${regionIndexUrl}: currentVersionUrl "${versionUrl}": must end in .json (an offer file's JSON form, whose .csv twin is read)`)
   return versionUrl.replace(/\.json$/i, '.csv')
 }
 

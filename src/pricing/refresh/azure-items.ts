@@ -42,11 +42,14 @@ const azurePriceItemSchema = z.looseObject({
 type AzurePriceItem = z.infer<typeof azurePriceItemSchema>
 
 /** One page of the API's answer. */
-const azurePricePageSchema = z.looseObject({
-  Items: z.array(z.unknown(), expected('an array (the page\'s price items)')),
-  NextPageLink: z.string().nullable().optional(),
-  Count: z.number().optional(),
-}, expected('a Retail Prices page: an object with Items and NextPageLink'))
+const azurePricePageSchema = z.looseObject(
+  {
+    Items: z.array(z.unknown(), expected("an array (the page's price items)")),
+    NextPageLink: z.string().nullable().optional(),
+    Count: z.number().optional(),
+  },
+  expected('a Retail Prices page: an object with Items and NextPageLink'),
+)
 
 /** A page ready to parse: where it came from, for the rows and for error lines. */
 export interface SourcedPage {
@@ -87,7 +90,13 @@ export function pricesFromPages(pages: readonly SourcedPage[], context: SourceCo
     const { Items } = parsePage(page.response, page.where)
     Items.forEach((raw, index) => {
       const parsed = azurePriceItemSchema.safeParse(raw)
-      if (!parsed.success) throw new UserError(describeZodIssues(page.where, parsed.error.issues.map((issue) => ({ ...issue, path: ['Items', index, ...issue.path] }))))
+      if (!parsed.success)
+        throw new UserError(
+          describeZodIssues(
+            page.where,
+            parsed.error.issues.map((issue) => ({ ...issue, path: ['Items', index, ...issue.path] })),
+          ),
+        )
       const item = parsed.data
       const outcome = mapItem(item, page, context.mapping)
       if (outcome.kind === 'row') {
@@ -122,7 +131,9 @@ export function pricesFromPages(pages: readonly SourcedPage[], context: SourceCo
   }
   rows.sort((a, b) => a.id.localeCompare(b.id))
   if (skipped.windows + skipped.devTest + skipped.notRequested > 0) {
-    context.log(`azure: skipped ${skipped.windows} Windows meters, ${skipped.devTest} DevTestConsumption meters, ${skipped.notRequested} items outside the requested regions`)
+    context.log(
+      `azure: skipped ${skipped.windows} Windows meters, ${skipped.devTest} DevTestConsumption meters, ${skipped.notRequested} items outside the requested regions`,
+    )
   }
   return { rows, unmapped: [...unmapped.values()], location }
 }
@@ -174,10 +185,12 @@ function notAnHourlyPrice(item: AzurePriceItem, page: SourcedPage): string | und
   if (item.serviceName !== 'Virtual Machines') return `serviceName "${item.serviceName}" is not Virtual Machines`
   if (!item.productName.startsWith('Virtual Machines ')) return `productName "${item.productName}" is not a Linux virtual machine meter`
   if (item.unitOfMeasure !== '1 Hour') return `unitOfMeasure "${item.unitOfMeasure}" is not "1 Hour"`
-  if (/Low Priority/i.test(item.meterName) || /Low Priority/i.test(item.skuName)) return `Low Priority meter "${item.meterName}": no catalog pricing model (not spot, not on-demand)`
+  if (/Low Priority/i.test(item.meterName) || /Low Priority/i.test(item.skuName))
+    return `Low Priority meter "${item.meterName}": no catalog pricing model (not spot, not on-demand)`
   const effectiveDate = item.effectiveStartDate.slice(0, 10)
   const fetchDay = page.fetchedAt.toISOString().slice(0, 10)
-  if (effectiveDate > fetchDay) return `meter "${item.meterName}" (${item.type}) takes effect on ${effectiveDate}, after the fetch (${fetchDay}): not in force yet`
+  if (effectiveDate > fetchDay)
+    return `meter "${item.meterName}" (${item.type}) takes effect on ${effectiveDate}, after the fetch (${fetchDay}): not in force yet`
   if (item.retailPrice === 0) return `meter "${item.meterName}" (${item.type}) has retailPrice 0: not a price`
   return undefined
 }

@@ -109,7 +109,11 @@ function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' | 'base
       const chunk = skus.slice(start, start + SKUS_PER_FILTER)
       const names = chunk.map((sku) => `armSkuName eq ${odataString(sku)}`)
       const filter = `serviceName eq 'Virtual Machines' and armRegionName eq ${odataString(region)} and (${names.join(' or ')})`
-      queries.push({ url: new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href, region, skus: chunk })
+      queries.push({
+        url: new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href,
+        region,
+        skus: chunk,
+      })
     }
   }
   return queries
@@ -136,7 +140,12 @@ function withRebuiltRequestUrls(pages: readonly SourcedPage[], context: Pick<Sou
       items.length > 0 &&
       regions.size === 1 &&
       regions.has(query.region) &&
-      items.every((item) => query.skus.includes(field(item, 'armSkuName') as string) && field(item, 'serviceName') === 'Virtual Machines' && field(item, 'currencyCode') === AZURE_CURRENCY)
+      items.every(
+        (item) =>
+          query.skus.includes(field(item, 'armSkuName') as string) &&
+          field(item, 'serviceName') === 'Virtual Machines' &&
+          field(item, 'currencyCode') === AZURE_CURRENCY,
+      )
     const matching = queries.filter(fits)
     return matching.length === 1 ? { ...page, url: (matching[0] as AzureQuery).url, rebuiltUrl: true } : page
   })
@@ -155,7 +164,8 @@ export async function downloadAzurePages(context: SourceContext): Promise<{ reco
     const seen = new Set<string>()
     let url: string | undefined = first
     while (url !== undefined) {
-      if (seen.size >= MAX_PAGES_PER_QUERY) throw new UserError(`GET ${first}: more than ${MAX_PAGES_PER_QUERY} pages; map fewer SKUs per region or narrow the filter`)
+      if (seen.size >= MAX_PAGES_PER_QUERY)
+        throw new UserError(`GET ${first}: more than ${MAX_PAGES_PER_QUERY} pages; map fewer SKUs per region or narrow the filter`)
       seen.add(url)
       const response = await context.http.getJson(url)
       const page = parsePage(response, `GET ${url}`)
@@ -190,7 +200,8 @@ function nextPageUrl(link: string | null | undefined, current: string, base: str
   } catch {
     throw new UserError(`GET ${current}: NextPageLink: must be a URL (got ${JSON.stringify(link.slice(0, 80))})`)
   }
-  if (next.origin !== new URL(base).origin) throw new UserError(`GET ${current}: NextPageLink: points to ${next.origin}, not the API's ${new URL(base).origin}; refusing to follow it`)
+  if (next.origin !== new URL(base).origin)
+    throw new UserError(`GET ${current}: NextPageLink: points to ${next.origin}, not the API's ${new URL(base).origin}; refusing to follow it`)
   if (seen.has(next.href)) throw new UserError(`GET ${current}: NextPageLink: repeats a page already read (${next.href}); the paging loops`)
   return next.href
 }
@@ -204,7 +215,8 @@ function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[] {
     throw new UserError(`${path}: cannot read the Azure price file (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
   }
   const entries = parseJsonOrJsonLines(text, path)
-  if (entries.length === 0) throw new UserError(`${path}: no pages: expected Azure Retail Prices pages {Items, NextPageLink} or geopat's saved pages {url, fetchedAt, response}`)
+  if (entries.length === 0)
+    throw new UserError(`${path}: no pages: expected Azure Retail Prices pages {Items, NextPageLink} or geopat's saved pages {url, fetchedAt, response}`)
   const pages: SourcedPage[] = []
   let previousLink: string | undefined
   entries.forEach((entry, index) => {
@@ -213,7 +225,12 @@ function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[] {
       const record = azurePageRecordSchema.safeParse(entry)
       if (!record.success) throw new UserError(describeZodIssues(where, record.error.issues))
       const page = parsePage(record.data.response, `${where} (${record.data.url})`)
-      pages.push({ url: new URL(record.data.url).href, fetchedAt: new Date(record.data.fetchedAt), response: record.data.response, where: `${where} (${record.data.url})` })
+      pages.push({
+        url: new URL(record.data.url).href,
+        fetchedAt: new Date(record.data.fetchedAt),
+        response: record.data.response,
+        where: `${where} (${record.data.url})`,
+      })
       previousLink = savedNextLink(page.NextPageLink, where)
     } else if (isObject(entry) && 'Items' in entry) {
       const page = parsePage(entry, where)
@@ -230,7 +247,8 @@ function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[] {
 function savedNextLink(link: string | null | undefined, where: string): string | undefined {
   if (link === null || link === undefined || link === '') return undefined
   const url = URL.canParse(link) ? new URL(link) : undefined
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new UserError(`${where}: NextPageLink: must be an http(s) URL or null (got ${JSON.stringify(link.slice(0, 80))})`)
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new UserError(`${where}: NextPageLink: must be an http(s) URL or null (got ${JSON.stringify(link.slice(0, 80))})`)
   return url.href
 }
 

@@ -108,7 +108,8 @@ function parseReferenceRates(text: string, where: string): ReferenceRates {
   const seen = new Set<string>()
   const rates = entries.map((entry) => {
     const currency = entry['@currency']
-    if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new Error(`${where}: ${date}: currency "${String(currency ?? '')}" must be a three-letter ISO 4217 code`)
+    if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+      throw new Error(`${where}: ${date}: currency "${String(currency ?? '')}" must be a three-letter ISO 4217 code`)
     if (seen.has(currency)) throw new Error(`${where}: ${date}: ${currency} is given twice`)
     seen.add(currency)
     const text = entry['@rate']

@@ -114,7 +114,9 @@ export function planRefresh(options: RefreshOptions, mapping: PriceMappingFile):
   const sourceUrls = options.sourceUrls ?? {}
   const byFile = Object.keys(fromFiles) as SourceName[]
   const chosenExplicitly = explicit.length > 0 || byFile.length > 0
-  const selected = chosenExplicitly ? SOURCE_NAMES.filter((name) => explicit.includes(name) || byFile.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
+  const selected = chosenExplicitly
+    ? SOURCE_NAMES.filter((name) => explicit.includes(name) || byFile.includes(name))
+    : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
   checkSourceUrlsAndFiles(sourceUrls, fromFiles, selected)
   const fileOrigins = options.fileOrigins ?? {}
   for (const name of Object.keys(fileOrigins) as SourceName[]) {
@@ -136,7 +138,13 @@ export function planRefresh(options: RefreshOptions, mapping: PriceMappingFile):
 /** How one selected source runs (its files or API, mirror URL and regions), or why it is skipped. */
 function planSource(
   name: SourceName,
-  { options, registry, mapping, regions, chosenExplicitly }: { options: RefreshOptions; registry: PriceSourceRegistry; mapping: PriceMappingFile; regions: readonly string[]; chosenExplicitly: boolean },
+  {
+    options,
+    registry,
+    mapping,
+    regions,
+    chosenExplicitly,
+  }: { options: RefreshOptions; registry: PriceSourceRegistry; mapping: PriceMappingFile; regions: readonly string[]; chosenExplicitly: boolean },
 ): PlannedSource | SkippedSource {
   const source = registry[name]
   if (!source) {
@@ -170,7 +178,11 @@ function regionsOf(name: SourceName, regions: readonly string[], mapping: PriceM
 }
 
 /** Each `--source-url` an http(s) URL without credentials, of a source being refreshed from its API; each `--from-file` there. */
-function checkSourceUrlsAndFiles(sourceUrls: Partial<Record<SourceName, string>>, fromFiles: Partial<Record<SourceName, readonly string[]>>, selected: readonly SourceName[]): void {
+function checkSourceUrlsAndFiles(
+  sourceUrls: Partial<Record<SourceName, string>>,
+  fromFiles: Partial<Record<SourceName, readonly string[]>>,
+  selected: readonly SourceName[],
+): void {
   for (const [name, url] of Object.entries(sourceUrls) as Array<[SourceName, string]>) {
     let parsed: URL
     try {
@@ -194,14 +206,18 @@ function checkSourceUrlsAndFiles(sourceUrls: Partial<Record<SourceName, string>>
 }
 
 /** Something to refresh, and a folder to save downloads into only when something is downloaded. */
-function checkPlanned(options: RefreshOptions, planned: readonly PlannedSource[], { skipped, regions }: { skipped: readonly SkippedSource[]; regions: readonly string[] }): void {
+function checkPlanned(
+  options: RefreshOptions,
+  planned: readonly PlannedSource[],
+  { skipped, regions }: { skipped: readonly SkippedSource[]; regions: readonly string[] },
+): void {
   if (planned.length === 0) {
     if (skipped.length > 0) throw new UserError(`--region ${regions.join(', ')}: no source has such a region to refresh`)
     throw new UserError('no price source is registered in this build (src/pricing/refresh/sources.ts)', 1)
   }
   if (options.saveResponsesTo !== undefined) {
     checkSaveDirectory(options.saveResponsesTo)
-    if (!planned.some((plan) => plan.via === 'api')) throw new UserError(`--save-responses ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
+    if (!planned.some((plan) => plan.via === 'api'))
+      throw new UserError(`--save-responses ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
   }
 }
-

@@ -83,7 +83,14 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   // Every row and rate was checked per source, so this is a fault of the refresh itself.
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const fxRatesBySource = Object.fromEntries(okRuns.filter((run) => run.fxRates.length > 0).map((run) => [run.record.source, run.fxRates.length]))
-  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed'), fxRatesBySource, ...(saved ? { saved } : {}) }
+  return {
+    catalog: checked.data,
+    sources,
+    skipped,
+    failed: sources.filter((source) => source.status === 'failed'),
+    fxRatesBySource,
+    ...(saved ? { saved } : {}),
+  }
 }
 
 /**
@@ -107,7 +114,9 @@ async function keepSavedResponses(runs: SourceRun[], dir: string, createdDir: bo
       failRun(run, `saving its responses to ${dir}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
-  const failed = runs.filter((run) => run.saver && run.record.status === 'failed').map((run) => ({ source: run.record.source, error: run.record.error ?? 'failed' }))
+  const failed = runs
+    .filter((run) => run.saver && run.record.status === 'failed')
+    .map((run) => ({ source: run.record.source, error: run.record.error ?? 'failed' }))
   if (sources.length > 0) await writeSavedResponsesManifest(dir, now, sources, failed)
   else if (createdDir) await removeIfEmpty(dir)
   return { dir, sources }
@@ -129,7 +138,9 @@ async function runSource(
   shared: { mapping: PriceMappingFile; env: NodeJS.ProcessEnv; now: Date; options: RefreshOptions },
 ): Promise<SourceRun> {
   const { env, now, options } = shared
-  const secretValues = (plan.source.secretEnv ?? []).map((name) => ({ name, value: env[name] })).filter((entry): entry is { name: string; value: string } => typeof entry.value === 'string' && entry.value.trim() !== '')
+  const secretValues = (plan.source.secretEnv ?? [])
+    .map((name) => ({ name, value: env[name] }))
+    .filter((entry): entry is { name: string; value: string } => typeof entry.value === 'string' && entry.value.trim() !== '')
   const secrets = secretList([...secretValues.map((entry) => entry.value), ...proxyCredentials(env)])
   const redact = (text: string): string => redactText(text, secrets)
   const location = plan.files?.join(', ') ?? plan.baseUrl ?? plan.source.defaultBaseUrl
@@ -138,7 +149,15 @@ async function runSource(
   const baseUrl = plan.origin?.baseUrl ?? plan.baseUrl
   const saver = options.saveResponsesTo !== undefined && plan.via === 'api' ? new SourceResponseSaver(options.saveResponsesTo, plan.name, secrets) : undefined
   const run: SourceRun = {
-    record: { source: plan.name, via: plan.via, location: redact(location) || plan.name, fetchedAt: fetchedAt.toISOString(), status: 'ok', rows: 0, unmapped: [] },
+    record: {
+      source: plan.name,
+      via: plan.via,
+      location: redact(location) || plan.name,
+      fetchedAt: fetchedAt.toISOString(),
+      status: 'ok',
+      rows: 0,
+      unmapped: [],
+    },
     rows: [],
     fxRates: [],
     redact,
@@ -207,7 +226,12 @@ const unmappedListSchema = refreshSourceSchema.shape.unmapped
  * date, mean the mapping (or the source's reading of its format) is wrong: the source fails whole
  * rather than keep one of the two at random.
  */
-function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogRow[]; fxRates: FxRateRow[]; unmapped: RefreshSource['unmapped']; location: string } {
+function checkSourceResult(returned: SourceResult | undefined): {
+  rows: CatalogRow[]
+  fxRates: FxRateRow[]
+  unmapped: RefreshSource['unmapped']
+  location: string
+} {
   const result = checkShape(returned)
   const rows: CatalogRow[] = []
   const ids = new Map<string, CatalogRow>()
@@ -218,7 +242,9 @@ function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogR
     const earlier = ids.get(parsed.data.id)
     if (earlier) {
       const skus = [earlier.providerSkuId, parsed.data.providerSkuId].filter((sku) => sku !== undefined)
-      throw new Error(`two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)`)
+      throw new Error(
+        `two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)`,
+      )
     }
     ids.set(parsed.data.id, parsed.data)
     rows.push(parsed.data)
@@ -240,13 +266,18 @@ function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogR
 
 /** A result with its lists and location, or one line saying it is not (a fault of the source). */
 function checkShape(result: SourceResult | undefined): SourceResult {
-  if (result === null || typeof result !== 'object' || !Array.isArray(result.rows) || !Array.isArray(result.unmapped) || (result.fxRates !== undefined && !Array.isArray(result.fxRates))) {
+  if (
+    result === null ||
+    typeof result !== 'object' ||
+    !Array.isArray(result.rows) ||
+    !Array.isArray(result.unmapped) ||
+    (result.fxRates !== undefined && !Array.isArray(result.fxRates))
+  ) {
     throw new Error('the source returned no rows and unmapped lists (a fault of the source)')
   }
   if (typeof result.location !== 'string' || result.location.trim() === '') throw new Error('the source returned no location (a fault of the source)')
   return result
 }
-
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim()
