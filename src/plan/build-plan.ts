@@ -219,7 +219,8 @@ function deadlineChecks(
       detail:
         cutover === undefined
           ? `${check.id} (${check.date}): not scheduled at all`
-          : `${check.id} (${check.date}): earliest cutover is ${monthName(cutover)}, after the deadline (dependencies, GPU capacity and the ${practice.maxWorkloadsPerMonth}-per-month change limit allow no earlier start)`,
+          : `${check.id} (${check.date}): earliest cutover is ${monthName(cutover)}, after the deadline (dependencies, GPU capacity and the ` +
+            `${practice.maxWorkloadsPerMonth}-per-month change limit allow no earlier start)`,
     })
   }
   return checks

@@ -73,14 +73,16 @@ export function priceEstate(inventory: Inventory, file: string, catalog: Pick<Ca
     if (!row) throw new UserError(`${path}.catalogRow: no catalog row ${id} (check the id with geopat catalog list)`)
     if (row.provider !== workload.current.provider) {
       throw new UserError(
-        `${path}.catalogRow: row ${id} is ${row.provider}'s, but the workload runs on ${workload.current.provider}: a workload is priced from its own provider's row`,
+        `${path}.catalogRow: row ${id} is ${row.provider}'s, but the workload runs on ` +
+          `${workload.current.provider}: a workload is priced from its own provider's row`,
       )
     }
     const rate = findConversion(row.currency, currency, catalog.fx, `${path}.catalogRow (row ${id} in ${row.currency})`).factor
     const note =
       row.region === workload.current.region
         ? null
-        : `${workload.name}: runs in ${workload.current.provider} ${workload.current.region}, priced at catalog row ${id} (${row.region}): the catalog has no row for that region`
+        : `${workload.name}: runs in ${workload.current.provider} ${workload.current.region}, priced at catalog row ${id} ` +
+          `(${row.region}): the catalog has no row for that region`
     const base = { name: workload.name, catalogRow: id, provider: row.provider, rowCurrency: row.currency, rate, note }
     if (row.unit === 'mtok') {
       if (workload.current.gpus !== undefined)
@@ -88,7 +90,8 @@ export function priceEstate(inventory: Inventory, file: string, catalog: Pick<Ca
       const tokens = tokensPerMonth(workload)
       if (tokens === null)
         throw new UserError(
-          `${file}: workloads.${index}.traffic.averageRequestsPerS: is required: ${workload.name} runs on a token API (row ${id}), priced per token, and its volume is the average request rate × tokens per request`,
+          `${file}: workloads.${index}.traffic.averageRequestsPerS: is required: ${workload.name} runs on a token API (row ` +
+            `${id}), priced per token, and its volume is the average request rate × tokens per request`,
         )
       const price = row.pricePerMtok as { input: number; output: number }
       const converted = { input: price.input * rate, output: price.output * rate }

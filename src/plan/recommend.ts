@@ -27,7 +27,9 @@ function exclusion(
   if (sealRank(option.sovereignty) < sealRank(workload.requiredSovereignty)) {
     return {
       gate: 'legal',
-      reason: `${option.sovereignty} is below the ${workload.requiredSovereignty} that its data (${workload.dataClasses.join(', ')}) requires (C11 sovereignty gate)`,
+      reason:
+        `${option.sovereignty} is below the ${workload.requiredSovereignty} that its data ` +
+        `(${workload.dataClasses.join(', ')}) requires (C11 sovereignty gate)`,
     }
   }
   if (workload.requiresConfidentialComputing && !option.confidentialComputing)
@@ -39,13 +41,17 @@ function exclusion(
   if (measured?.ttftP90 && measured.ttftP90.low > workload.slo.ttftMs) {
     return {
       gate: 'latency',
-      reason: `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms (95% interval from ${measured.ttftP90.low.toFixed(0)}) is above the ${workload.slo.ttftMs} ms SLO (${measured.source})`,
+      reason:
+        `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms (95% interval from ${measured.ttftP90.low.toFixed(0)}) is above the ` +
+        `${workload.slo.ttftMs} ms SLO (${measured.source})`,
     }
   }
   if (measured?.tpotP90 && measured.tpotP90.low > workload.slo.tpotMs) {
     return {
       gate: 'latency',
-      reason: `measured TPOT p90 ${measured.tpotP90.estimate.toFixed(1)} ms (95% interval from ${measured.tpotP90.low.toFixed(1)}) is above the ${workload.slo.tpotMs} ms SLO (${measured.source})`,
+      reason:
+        `measured TPOT p90 ${measured.tpotP90.estimate.toFixed(1)} ms (95% interval from ${measured.tpotP90.low.toFixed(1)}) is above the ` +
+        `${workload.slo.tpotMs} ms SLO (${measured.source})`,
     }
   }
   return null
@@ -95,7 +101,8 @@ export function recommend(
       strategy: 'retain',
       option: null,
       reasons: [
-        `its current host (${workload.current.provider} ${workload.current.region}, ${workload.current.sovereignty}) meets the ${workload.requiredSovereignty} its data requires`,
+        `its current host (${workload.current.provider} ${workload.current.region}, ${workload.current.sovereignty}) meets the ` +
+          `${workload.requiredSovereignty} its data requires`,
         ...(foreignParent
           ? [`the provider's parent is in ${workload.current.jurisdiction.parent}: keep transfer impact assessments and redaction in place (C1, C4)`]
           : []),
@@ -106,7 +113,9 @@ export function recommend(
   }
   if (feasible.length === 0) {
     const kind = latencyOnly && excluded.length > 0 ? 'latency' : 'no-legal-option'
-    const detail = `${kind === 'latency' ? 'every legal option is measured too slow' : 'no option can legally host it'}: ${excluded.map((e) => `${e.option}: ${e.reason}`).join('; ')}`
+    const detail =
+      `${kind === 'latency' ? 'every legal option is measured too slow' : 'no option can legally host it'}: ` +
+      `${excluded.map((e) => `${e.option}: ${e.reason}`).join('; ')}`
     return { strategy: 'retain', option: null, reasons: [`stays where it is for now: ${detail}`], excluded, conflict: { kind, detail } }
   }
   const ranked = feasible
@@ -124,7 +133,8 @@ export function recommend(
   const measured = chosen.benchEndpoint !== undefined ? evidence.get(chosen.benchEndpoint) : undefined
   if (measured?.ttftP90)
     reasons.push(
-      `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms [${measured.ttftP90.low.toFixed(0)}, ${measured.ttftP90.high.toFixed(0)}] against a ${workload.slo.ttftMs} ms SLO`,
+      `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms [${measured.ttftP90.low.toFixed(0)}, ${measured.ttftP90.high.toFixed(0)}] against a ` +
+        `${workload.slo.ttftMs} ms SLO`,
     )
   return { strategy, option: chosen, reasons, excluded, conflict: null }
 }

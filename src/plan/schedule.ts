@@ -127,7 +127,9 @@ export function scheduleGroups(inventory: Inventory, groups: readonly Group[], c
         conflicts.push({
           kind: 'capacity',
           workload: m.name,
-          detail: `needs ${group.gpus} GPU(s) (with its group) that the capacity never frees between ${monthName(earliest)} and the horizon ${monthName(horizonEnd - 1)}`,
+          detail:
+            `needs ${group.gpus} GPU(s) (with its group) that the capacity never frees between ${monthName(earliest)} and the horizon ` +
+            `${monthName(horizonEnd - 1)}`,
         })
       }
       continue

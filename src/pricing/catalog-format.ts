@@ -47,7 +47,8 @@ export function formatCatalogList(result: CatalogListResult): string {
   ])
   const table = renderTable(header, lines)
   const footer = [
-    `${count(result.count, 'row')} · prices in ${result.currency} per GPU-hour, or per million input/output tokens · SEAL levels are geopat's assessment, not a certification`,
+    `${count(result.count, 'row')} · prices in ` +
+      `${result.currency} per GPU-hour, or per million input/output tokens · SEAL levels are geopat's assessment, not a certification`,
   ]
   footer.push(`age: days from a price's last confirmation (the day it was fetched, else its effective date) to ${result.asOf}`)
   for (const row of result.rows) {
@@ -120,7 +121,8 @@ export function formatValidation(result: CatalogValidation): string {
     return `${file.file}: valid, ${parts.join(', ')}`
   })
   lines.push(
-    `${count(result.files.length, 'file')} valid: ${count(result.totals.rows, 'row')}, ${count(result.totals.fxRates, 'FX rate')}, ${count(result.totals.discounts, 'default discount')}`,
+    `${count(result.files.length, 'file')} valid: ${count(result.totals.rows, 'row')}, ${count(result.totals.fxRates, 'FX rate')}, ` +
+      `${count(result.totals.discounts, 'default discount')}`,
   )
   return lines.join('\n')
 }

@@ -145,7 +145,8 @@ export function validateCatalogFiles(options: { files?: string[]; fxFiles?: stri
     if (notInForce(row, options.asOf) === undefined) continue
     const index = rowIndexInFile(row) ?? catalog.rows.filter((other) => other.file === row.file).indexOf(row)
     throw new UserError(
-      `${row.file}: rows.${index}.effectiveDate: ${row.effectiveDate} is after the as-of date ${isoDay(options.asOf)}; a price must be in force on it (row ${row.id}; give the price in force then, or a later --as-of)`,
+      `${row.file}: rows.${index}.effectiveDate: ${row.effectiveDate} is after the as-of date ${isoDay(options.asOf)}; a price must be in force on it (row ` +
+        `${row.id}; give the price in force then, or a later --as-of)`,
     )
   }
   const unconvertible: CatalogValidation['unconvertible'] = []

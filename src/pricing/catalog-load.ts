@@ -104,7 +104,8 @@ function addCatalogFile(parts: CatalogParts, file: string, data: unknown, builtI
     const earlier = parts.discounts.get(discount.pricingModel)
     if (earlier && earlier.builtIn === builtIn) {
       throw new UserError(
-        `${file}: pricingDefaults.discounts.${index}.pricingModel: a ${discount.pricingModel} default is already given in ${earlier.file}; give it once (a user file may replace a built-in default)`,
+        `${file}: pricingDefaults.discounts.${index}.pricingModel: a ${discount.pricingModel} default is already given in ` +
+          `${earlier.file}; give it once (a user file may replace a built-in default)`,
       )
     }
     parts.discounts.set(discount.pricingModel, { ...discount, file, builtIn })
@@ -140,7 +141,8 @@ function addRows(parts: CatalogParts, file: string, rows: readonly CatalogRow[])
     const difference = offerDifference(current, row)
     if (difference !== undefined) {
       throw new UserError(
-        `${file}: rows.${index}: "${row.id}" is already defined in ${current.file} for another offer (${difference}); an id names one offer: give this row its own id`,
+        `${file}: rows.${index}: "${row.id}" is already defined in ${current.file} for another offer ` +
+          `(${difference}); an id names one offer: give this row its own id`,
       )
     }
     parts.rows[at] = freshestOf(current, entry, parts.asOf)

@@ -54,7 +54,8 @@ export function buildFxTable(rates: readonly FxRate[], files: readonly string[])
     const earlier = byPairAndDate.get(key)
     if (earlier && Math.abs(directFactor(earlier, rate.base, rate.quote) - rate.rate) > 1e-9 * rate.rate) {
       throw new UserError(
-        `${rate.file}: rates: ${rate.base}/${rate.quote} on ${rate.date} is ${rate.rate}, but ${earlier.file} gives ${earlier.base}/${earlier.quote} ${earlier.rate} for the same date; keep one`,
+        `${rate.file}: rates: ${rate.base}/${rate.quote} on ${rate.date} is ${rate.rate}, but ${earlier.file} gives ${earlier.base}/${earlier.quote} ` +
+          `${earlier.rate} for the same date; keep one`,
       )
     }
     byPairAndDate.set(key, rate)
@@ -124,7 +125,10 @@ export function staleFxRates(
       pair: `${rate.base}/${rate.quote}`,
       date: rate.date,
       ageDays,
-      message: `FX ${rate.base}/${rate.quote} ${rate.rate} dated ${rate.date}${rate.fetchedAt !== undefined ? ` (fetched ${rate.fetchedAt.slice(0, 10)}; a rate is the market's on its date)` : ''} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
+      message:
+        `FX ${rate.base}/${rate.quote} ${rate.rate} dated ` +
+        `${rate.date}${rate.fetchedAt !== undefined ? ` (fetched ${rate.fetchedAt.slice(0, 10)}; a rate is the market's on its date)` : ''} is ${ageDays} ` +
+        `days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
     }))
 }
 

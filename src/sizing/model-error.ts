@@ -40,7 +40,9 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   let warning: string | null = null
   if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
   else if (regime === 'lowLoad')
-    warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
+    warning =
+      `profile ${profile.name}: no held-out point under load, so the band uses the low-load error ` +
+      `(${percent(fraction)}), which may understate the error at saturation`
   return { basis: method, regime, fraction, points, from, sentence, warning }
 }
 

@@ -69,19 +69,26 @@ const fixed = (value: number, digits = 2): string => (Number.isInteger(value) ? 
 function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
   const t = replicaTerms(peakRequestsPerS, capacity, policy)
   const u = `${fixed(policy.targetUtilization * 100, 0)}%`
-  const base = `⌈${fixed(peakRequestsPerS)} / (${fixed(capacity)} × ${policy.targetUtilization})⌉ = ${t.base}: the peak at ${u} of each replica's SLO capacity, the only head-room on the peak`
+  const base =
+    `⌈${fixed(peakRequestsPerS)} / (${fixed(capacity)} × ${policy.targetUtilization})⌉ = ${t.base}: the peak at ` +
+    `${u} of each replica's SLO capacity, the only head-room on the peak`
   let spare: string
   if (policy.sparePerFailureDomain === 0) spare = '0: no failure guarded against (sparePerFailureDomain 0)'
   else {
     const failure =
       policy.failureDomains > 1
         ? `losing one of ${policy.failureDomains} failure domains (replicas spread evenly: up to ${t.lost} in one)`
-        : `losing ${policy.sparePerFailureDomain} replica${policy.sparePerFailureDomain === 1 ? '' : 's'} (N+${policy.sparePerFailureDomain}; one failure domain, so no zone can fail over)`
-    const buys = `after ${failure}, the other ${t.steady - t.lost} carry the peak at full SLO capacity (⌈${fixed(peakRequestsPerS)} / ${fixed(capacity)}⌉ = ${t.survivorsNeeded} needed)`
+        : `losing ${policy.sparePerFailureDomain} replica${policy.sparePerFailureDomain === 1 ? '' : 's'} ` +
+          `(N+${policy.sparePerFailureDomain}; one failure domain, so no zone can fail over)`
+    const buys =
+      `after ${failure}, the other ${t.steady - t.lost} carry the peak at full SLO capacity (⌈${fixed(peakRequestsPerS)} / ${fixed(capacity)}⌉ = ` +
+      `${t.survivorsNeeded} needed)`
     spare = t.spare === 0 ? `0: ${buys}; the utilization head-room already covers it` : `${t.spare}: ${buys}`
   }
   const months = policy.rolloutMonths
-  const surge = `⌈${t.base} × ${policy.surgeFraction}⌉ = ${t.surge} extra replica${t.surge === 1 ? '' : 's'} while a rollout runs, paid ${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : 'for no month (no rollout window given: rolloutMonths 0)'}, not in the steady fleet`
+  const surge =
+    `⌈${t.base} × ${policy.surgeFraction}⌉ = ${t.surge} extra replica${t.surge === 1 ? '' : 's'} while a rollout runs, paid ` +
+    `${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : 'for no month (no rollout window given: rolloutMonths 0)'}, not in the steady fleet`
   return { base, spare, surge }
 }
 

@@ -83,7 +83,8 @@ export function capacityFromSweep(runs: RunSummary[], attainmentTarget: number):
   const lowerBoundOnly = estimate === undefined
   if (lowerBoundOnly)
     warnings.push(
-      `${label}: no level tried missed the SLO: capacity per replica is at least ${highest.ratePerS.toFixed(2)} req/s; sweep to higher rates for the real figure`,
+      `${label}: no level tried missed the SLO: capacity per replica is at least ` +
+        `${highest.ratePerS.toFixed(2)} req/s; sweep to higher rates for the real figure`,
     )
   const rate = estimate ?? highest.ratePerS
   if (!(rate > 0))

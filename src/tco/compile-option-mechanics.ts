@@ -25,7 +25,8 @@ export function compileOptionMechanics(ctx: CompileContext, mechanics: Mechanics
   if (plan.rampMonths > 0) {
     const committed = plan.commitmentTermMonths > 0 ? '; its committed GPUs bill in full, the idle share as commitment-stranded' : ''
     plan.notes.push(
-      `its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do not${committed})`,
+      `its usage ramps up linearly over ${plan.rampMonths} months from its start (GPU-hours, tokens, energy and egress ramp; staff, support and capex do ` +
+        `not${committed})`,
     )
   }
   if (option.kind === 'owned') plan.residualBasis = option.residualBasis ?? (settings !== undefined ? 'resale' : 'book')
@@ -49,7 +50,8 @@ function compileCommitment(ctx: CompileContext, plan: OptionPlan, option: Rental
         ? ' (assumed to begin at the start month: set commitmentStartMonth to when the running term began)'
         : ''
     plan.notes.push(
-      `${plan.pricingModel} commitment from month ${plan.commitmentStart}${unknownStart}, renewed every ${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`,
+      `${plan.pricingModel} commitment from month ${plan.commitmentStart}${unknownStart}, renewed every ` +
+        `${term} months while used: after an exit or a shrink it bills to the end of its term (commitment-stranded)`,
     )
   }
   plan.priceYear = priceYears(ctx.years, plan.commitmentTermMonths, plan.commitmentStart, optionStart)

@@ -188,7 +188,8 @@ function inlinePriceWarnings(model: TcoModel, file: string): string[] {
   model.options.forEach((option, index) => {
     if (option.kind !== 'owned' && option.catalogRow === undefined) {
       warnings.push(
-        `${file}: options.${index}.price: option ${option.id} is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow`,
+        `${file}: options.${index}.price: option ` +
+          `${option.id} is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow`,
       )
     }
   })
@@ -213,7 +214,8 @@ function notCostedWarnings(model: TcoModel, compliance: ComplianceData, plans: O
     const missing = names.filter(unset)
     if (options.length > 0 && missing.length > 0) {
       warnings.push(
-        `${component} applies to ${options.join(', ')} but is not costed: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} 0 by default (no public figure); set compliance.parameters`,
+        `${component} applies to ${options.join(', ')} but is not costed: ${missing.join(', ')} ` +
+          `${missing.length > 1 ? 'are' : 'is'} 0 by default (no public figure); set compliance.parameters`,
       )
     }
   }

@@ -60,7 +60,8 @@ export function formatComplianceLines(result: TcoResult, money: (value: number) 
     const basis = option.deterministic?.byBasis
     return basis
       ? [
-          `${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} credits` : ''}`,
+          `${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} ` +
+            `risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} credits` : ''}`,
         ]
       : []
   })

@@ -149,7 +149,10 @@ class Lognormal implements Distribution {
     return Math.exp(this.mu + this.sigma * sampleStandardNormal(random))
   }
   describe(): string {
-    return `lognormal(median ${formatNumber(this.central)}, σ ${formatNumber(this.sigma)}; P10 ${formatNumber(this.quantile(0.1))}, P90 ${formatNumber(this.quantile(0.9))})`
+    return (
+      `lognormal(median ${formatNumber(this.central)}, σ ${formatNumber(this.sigma)}; P10 ${formatNumber(this.quantile(0.1))}, P90 ` +
+      `${formatNumber(this.quantile(0.9))})`
+    )
   }
 }
 

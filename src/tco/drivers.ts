@@ -117,7 +117,8 @@ export function compileCorrelations(
     const known = variables.map((variable) => variable.name)
     return fail(
       path,
-      `no uncertain driver or shared key ${name} (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … ${known.length - 12} more (tco.json's drivers)` : ''})`,
+      `no uncertain driver or shared key ${name} (known: ` +
+        `${known.slice(0, 12).join(', ')}${known.length > 12 ? `, … ${known.length - 12} more (tco.json's drivers)` : ''})`,
     )
   }
   const involved: number[] = []

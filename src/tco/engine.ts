@@ -19,7 +19,8 @@ import { runTornado } from './tornado.js'
 
 const CONVENTIONS =
   'monthly cash flows from the start month; month m discounted by (1 + r)^-m, r = (1 + WACC)^(1/12) - 1 (numpy-financial npv at the monthly rate); ' +
-  'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the start month; ' +
+  'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the ' +
+  'start month; ' +
   `${HOURS_PER_MONTH} hours per month; the baseline keeps running (and billing) until an option's cutover (start month + dual-running months)`
 
 export interface TcoRun {
@@ -70,8 +71,10 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       seed: monteCarlo.seed,
       uncertainDrivers: monteCarlo.uncertainDrivers,
       method:
-        'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal by Box-Muller; ' +
-        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); rank correlations by Iman-Conover (van der Waerden scores, Cholesky); ' +
+        'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal ' +
+        'by Box-Muller; ' +
+        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); rank correlations by Iman-Conover (van der ' +
+        'Waerden scores, Cholesky); ' +
         'savings and payback per draw (option vs baseline in the same draw); quantiles by linear interpolation (numpy default), payback months by nearest rank',
       sharedDrivers: plan.variables
         .filter((variable) => variable.shared)
@@ -81,7 +84,8 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     basis: {
       headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
       deterministic:
-        'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
+        'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado ' +
+        'centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
     },
     options: optionResults,
     tornado,
@@ -250,6 +254,9 @@ function ownedPerGpuHour(option: OptionPlan, values: Float64Array, wacc: number)
   })
   return {
     ...cost,
-    method: `at 100% allocation (8,760 h a year per GPU): capex × (1 + network/storage share) annualized with the capital recovery factor at WACC ${wacc} over ${option.depreciationYears} years, plus support, power (kW per GPU × utilization × PUE × price per kWh) and colocation per GPU; staff spread over the ${gpus} GPUs installed in the first year of the move`,
+    method:
+      `at 100% allocation (8,760 h a year per GPU): capex × (1 + network/storage share) annualized with the capital recovery factor at WACC ${wacc} ` +
+      `over ${option.depreciationYears} years, plus support, power (kW per GPU × utilization × PUE × price per kWh) and colocation per GPU; staff spread ` +
+      `over the ${gpus} GPUs installed in the first year of the move`,
   }
 }

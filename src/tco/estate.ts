@@ -55,7 +55,8 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
   const inventoryFile = resolve(from.plan.inventoryFile)
   if (!existsSync(inventoryFile))
     throw new UserError(
-      `--plan ${from.file}: inventoryFile: ${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`,
+      `--plan ${from.file}: inventoryFile: ` +
+        `${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`,
     )
   const inventory = loadInventory(inventoryFile)
   checkOffers(inventory, inventoryFile, catalog)
@@ -107,19 +108,22 @@ function bindOffers({ model, modelFile, inventory, inventoryFile }: EstateSource
     const other = boundBy.get(id)
     if (other !== undefined)
       throw new UserError(
-        `${field}: ${id} is already options.${other}'s (${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`,
+        `${field}: ${id} is already options.${other}'s ` +
+          `(${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`,
       )
     boundBy.set(id, index)
     const tco = model.options[tcoIndex] as TcoModel['options'][number]
     const tcoRow = tco.kind === 'owned' ? undefined : tco.catalogRow
     if (option.kind === 'on-prem' ? tco.kind !== 'owned' : tco.kind === 'owned') {
       throw new UserError(
-        `${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} (${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`,
+        `${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} ` +
+          `(${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`,
       )
     }
     if (tco.kind !== 'owned' && tcoRow !== option.catalogRow) {
       throw new UserError(
-        `${modelFile}: options.${tcoIndex}.catalogRow: ${tcoRow ?? 'an inline price'} is not the offer the inventory's option ${option.id} names (${option.catalogRow ?? 'no catalog row'}, ${inventoryFile}): the plan's options and the TCO's must price the same catalog row`,
+        `${modelFile}: options.${tcoIndex}.catalogRow: ${tcoRow ?? 'an inline price'} is not the offer the inventory's option ${option.id} names ` +
+          `(${option.catalogRow ?? 'no catalog row'}, ${inventoryFile}): the plan's options and the TCO's must price the same catalog row`,
       )
     }
   })
@@ -177,7 +181,9 @@ function estateOptions(
   return model.options.flatMap((option): TcoModel['options'] => {
     if (option.id === baselineId) {
       notes.push(
-        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
+        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ` +
+          `${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in ` +
+          `estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
       )
       return [{ ...option, name: `Stay: today's estate (${estate.workloads.length} workloads, ${inventory.organisation})` }]
     }
@@ -188,14 +194,16 @@ function estateOptions(
     }
     if (mine.length === 0) {
       notes.push(
-        `${option.id}: the plan moves no workload to ${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`,
+        `${option.id}: the plan moves no workload to ` +
+          `${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`,
       )
       return []
     }
     const startMonth = Math.min(...mine.map((m) => m.arrive))
     const lastLeave = Math.max(...mine.map((m) => m.leave))
     notes.push(
-      `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
+      `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's ` +
+        `until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
     )
     if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
       notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
@@ -302,7 +310,8 @@ function newHostLine(option: OptionPlan, move: EstateMove, inventory: Inventory,
   const tokens = tokensPerMonth(inventory.workloads[index] as Inventory['workloads'][number])
   if (tokens === null)
     throw new UserError(
-      `${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API (${move.inventoryOption}), priced per token`,
+      `${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API ` +
+        `(${move.inventoryOption}), priced per token`,
     )
   return [
     { ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot },

@@ -235,5 +235,8 @@ export function fxVolatility(finance: FinanceMechanics, from: string, to: string
 }
 
 export function fxOrigin(finance: FinanceMechanics, entry: FinanceMechanicsFile['fx']['volatilities'][number], years: number): string {
-  return `${origin(finance.file, entry)}; one multiplier on the dated rate over the ${years}-year horizon: lognormal, median 1, sigma ${entry.perYear} × sqrt(${years}/3)`
+  return (
+    `${origin(finance.file, entry)}; one multiplier on the dated rate over the ${years}-year horizon: lognormal, median 1, sigma ${entry.perYear} × ` +
+    `sqrt(${years}/3)`
+  )
 }

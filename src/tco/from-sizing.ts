@@ -40,7 +40,8 @@ export function applySizing(
     const endpoint = from.sizing.endpoints.find((e) => e.label === label)
     if (!endpoint) {
       throw new UserError(
-        `${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ${from.sizing.endpoints.map((e) => e.label).join(', ')})`,
+        `${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ` +
+          `${from.sizing.endpoints.map((e) => e.label).join(', ')})`,
       )
     }
     const { low, total: mode, high } = endpoint.gpus
@@ -56,7 +57,8 @@ export function applySizing(
           ? `; the range includes the model's error, ${band.sentence}`
           : `; ${band.sentence}: the range is the searches' only`
     notes.push(
-      `${option.id}: GPUs needed from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak, rounded to what the offer sells in each draw${error}`,
+      `${option.id}: GPUs needed from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak, ` +
+        `rounded to what the offer sells in each draw${error}`,
     )
     return { ...option, gpus }
   })
@@ -84,5 +86,9 @@ function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
   const ratio = sizedTotal / modelTotal
   if (ratio >= 0.8 && ratio <= 1.25) return null
   const billions = (tokens: number): string => `${(tokens / 1e9).toPrecision(3)}e9`
-  return `the GPU options sized from the sizing serve ${billions(sizedTotal)} tokens a month (its average ${sizing.demand.averageRequestsPerS} req/s${sizing.demand.averageBasis === 'assumed-peak' ? ', taken as the peak' : ''}), the token APIs bill demand.tokensPerMonth's ${billions(modelTotal)} (central): ${ratio.toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`
+  return (
+    `the GPU options sized from the sizing serve ${billions(sizedTotal)} tokens a month (its average ${sizing.demand.averageRequestsPerS} ` +
+    `req/s${sizing.demand.averageBasis === 'assumed-peak' ? ', taken as the peak' : ''}), the token APIs bill demand.tokensPerMonth's ` +
+    `${billions(modelTotal)} (central): ${ratio.toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`
+  )
 }

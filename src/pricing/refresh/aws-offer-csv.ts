@@ -185,7 +185,8 @@ class OfferCsvReader {
     const expected = METADATA_NAMES[this.line - 1] as MetadataName
     if (record[0] !== expected) {
       this.fail(
-        `expected the metadata line "${expected}" (an offer file's first 5 lines are FormatVersion, Disclaimer, Publication Date, Version, OfferCode), found "${(record[0] ?? '').slice(0, 40)}"`,
+        `expected the metadata line "${expected}" (an offer file's first 5 lines are FormatVersion, Disclaimer, Publication Date, Version, OfferCode), found ` +
+          `"${(record[0] ?? '').slice(0, 40)}"`,
       )
     }
     this.meta[expected] = record[1] ?? ''
@@ -283,7 +284,9 @@ class OfferCsvReader {
         this.listUnmapped({
           sku: seen.instanceType,
           region: seen.region.region,
-          reason: `a second ${seen.term} price ${seen.priceText} (rate code ${seen.rateCode}) besides ${earlier.price} (${earlier.providerSkuId}); the first is kept`,
+          reason:
+            `a second ${seen.term} price ${seen.priceText} (rate code ${seen.rateCode}) besides ${earlier.price} ` +
+            `(${earlier.providerSkuId}); the first is kept`,
         })
       }
       return

@@ -123,7 +123,9 @@ export function pricesFromPages(pages: readonly SourcedPage[], context: SourceCo
       addUnmapped({
         sku: first.item.sku.sku,
         region: first.item.region.region,
-        reason: `${chosen.length} meters price the ${first.item.term} offer differently (${chosen.map((candidate) => `${candidate.item.providerSkuId}: ${candidate.item.pricePerInstanceHour}`).join(', ')}); none is chosen`,
+        reason:
+          `${chosen.length} meters price the ${first.item.term} offer differently ` +
+          `(${chosen.map((candidate) => `${candidate.item.providerSkuId}: ${candidate.item.pricePerInstanceHour}`).join(', ')}); none is chosen`,
       })
       continue
     }
@@ -132,7 +134,8 @@ export function pricesFromPages(pages: readonly SourcedPage[], context: SourceCo
   rows.sort((a, b) => a.id.localeCompare(b.id))
   if (skipped.windows + skipped.devTest + skipped.notRequested > 0) {
     context.log(
-      `azure: skipped ${skipped.windows} Windows meters, ${skipped.devTest} DevTestConsumption meters, ${skipped.notRequested} items outside the requested regions`,
+      `azure: skipped ${skipped.windows} Windows meters, ${skipped.devTest} DevTestConsumption meters, ` +
+        `${skipped.notRequested} items outside the requested regions`,
     )
   }
   return { rows, unmapped: [...unmapped.values()], location }
@@ -173,7 +176,8 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
       effectiveDate: item.effectiveStartDate.slice(0, 10),
       sourceUrl: page.url ?? AZURE_RETAIL_PRICES_URL,
       providerSkuId: item.skuId ? `${item.skuId}/${item.meterId}` : item.meterId,
-      providerDescription: `${item.productName}, ${item.meterName}${item.type === 'Reservation' ? `, ${item.reservationTerm} reservation` : ''} (${item.armRegionName})`,
+      providerDescription:
+        `${item.productName}, ${item.meterName}${item.type === 'Reservation' ? `, ${item.reservationTerm} reservation` : ''} ` + `(${item.armRegionName})`,
       ...(conversion ? { conversion } : {}),
       fetchedAt: page.fetchedAt,
     },
@@ -208,6 +212,8 @@ function termAndPrice(item: AzurePriceItem): { term: Term; pricePerInstanceHour:
   return {
     term: reservation.term,
     pricePerInstanceHour,
-    conversion: `Azure quotes a reservation for its whole term: ${item.retailPrice} ${item.currencyCode} for ${item.reservationTerm} / ${hours} hours (${reservation.years} × 8,760: 12 months of 730 hours) = ${pricePerInstanceHour} ${item.currencyCode} per VM-hour.`,
+    conversion:
+      `Azure quotes a reservation for its whole term: ${item.retailPrice} ${item.currencyCode} for ${item.reservationTerm} / ${hours} hours ` +
+      `(${reservation.years} × 8,760: 12 months of 730 hours) = ${pricePerInstanceHour} ${item.currencyCode} per VM-hour.`,
   }
 }

@@ -109,7 +109,8 @@ export function formatCatalogDiff(diff: CatalogDiff): string {
   lines.push(`added (${diff.added.length}):`)
   for (const row of diff.added) {
     lines.push(
-      `  ${row.id}  ${row.provider} ${row.sku} ${row.region} ${row.pricingModel}: ${money(row.price)} ${row.currency}/${row.unit}${perGpu(row)}, ${row.effectiveDate}`,
+      `  ${row.id}  ${row.provider} ${row.sku} ${row.region} ${row.pricingModel}: ${money(row.price)} ${row.currency}/${row.unit}${perGpu(row)}, ` +
+        `${row.effectiveDate}`,
     )
   }
   lines.push(`price changed (${diff.changed.length}):`)

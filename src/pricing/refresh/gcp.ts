@@ -294,7 +294,8 @@ function pricedItem(machine: SkuMapping, region: RegionMapping, term: Term, part
   const currency = (parts[0] as PricedComponent).currency
   const terms = parts.map(
     (part) =>
-      `${part.component.quantity} × ${part.unitPrice} ${currency} per ${part.component.usageUnit} (${part.component.part}: SKU ${part.listed.sku.skuId} "${part.listed.sku.description}")`,
+      `${part.component.quantity} × ${part.unitPrice} ${currency} per ${part.component.usageUnit} (${part.component.part}: SKU ${part.listed.sku.skuId} ` +
+      `"${part.listed.sku.description}")`,
   )
   const pages = [...new Set(parts.map((part) => part.listed.pageUrl))]
   const pagesNote = pages.length > 1 ? ` The parts are on ${pages.length} pages of the listing: ${pages.join(' ; ')}.` : ''
@@ -313,7 +314,11 @@ function pricedItem(machine: SkuMapping, region: RegionMapping, term: Term, part
     // The page of the first part (the GPUs); the notes name every part's SKU.
     sourceUrl: (parts[0] as PricedComponent).listed.pageUrl,
     providerSkuId: parts.map((part) => part.listed.sku.skuId).join('+'),
-    providerDescription: `${machine.sku} in ${region.region} (${USAGE_TYPE[term]}), priced as its parts: ${parts.map((part) => `${part.component.quantity} × ${part.listed.sku.description}`).join(' + ')}`,
-    conversion: `GCP prices ${machine.sku} as its parts; price per instance-hour = ${terms.join(' + ')} = ${total} ${currency}.${pagesNote}${machine.note ? ` ${machine.note}` : ''}`,
+    providerDescription:
+      `${machine.sku} in ${region.region} (${USAGE_TYPE[term]}), priced as its parts: ` +
+      `${parts.map((part) => `${part.component.quantity} × ${part.listed.sku.description}`).join(' + ')}`,
+    conversion:
+      `GCP prices ${machine.sku} as its parts; price per instance-hour = ${terms.join(' + ')} = ${total} ` +
+      `${currency}.${pagesNote}${machine.note ? ` ${machine.note}` : ''}`,
   }
 }

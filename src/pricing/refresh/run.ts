@@ -74,7 +74,8 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   const sources = runs.map((run) => run.record)
   const names = okRuns.map((run) => run.record.source)
   const candidate: CatalogFile = {
-    description: `Prices and rates fetched by geopat catalog refresh at ${fetchedAt} from ${names.length > 0 ? names.join(', ') : 'no source (every source failed)'}`,
+    description:
+      `Prices and rates fetched by geopat catalog refresh at ${fetchedAt} from ` + `${names.length > 0 ? names.join(', ') : 'no source (every source failed)'}`,
     refresh: { generatedAt: fetchedAt, sources },
     rows,
     ...(fxRates.length > 0 ? { fxRates } : {}),

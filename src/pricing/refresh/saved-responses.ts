@@ -221,7 +221,8 @@ export function readSavedResponses(dir: string): SavedResponsesRead {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     throw new UserError(
-      `--from-dir ${dir}: ${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh --save-responses; name its files with --from-file SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
+      `--from-dir ${dir}: ` +
+        `${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh --save-responses; name its files with --from-file SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
     )
   }
   let json: unknown

@@ -26,7 +26,8 @@ export function checkRefreshOut(out: string, options: { overwrite: boolean; cwd?
   const where = relative(data, realPathOf(path))
   if (where === '' || (!where.startsWith('..') && !isAbsolute(where))) {
     throw new UserError(
-      `--out ${out}: inside geopat's data folder (${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with --catalog`,
+      `--out ${out}: inside geopat's data folder ` +
+        `(${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with --catalog`,
     )
   }
   if (existsSync(path)) {
@@ -43,12 +44,15 @@ export function refreshedCatalogText(catalog: CatalogFile, path: string, fxRates
   const refresh = catalog.refresh
   const sources = (refresh?.sources ?? []).map((source) =>
     (source.status === 'ok'
-      ? `${source.source} ok (${source.via} ${source.location}: ${counted(source.rows, 'row')}${fxRatesBySource[source.source] ? `, ${counted(fxRatesBySource[source.source] as number, 'FX rate')}` : ''}, ${source.unmapped.length} unmapped)`
+      ? `${source.source} ok (${source.via} ${source.location}: ` +
+        `${counted(source.rows, 'row')}${fxRatesBySource[source.source] ? `, ${counted(fxRatesBySource[source.source] as number, 'FX rate')}` : ''}, ` +
+        `${source.unmapped.length} unmapped)`
       : `${source.source} FAILED (${source.via}; its rows are absent)`
     ).replace(/\s+/g, ' '),
   )
   const header = [
-    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${counted(catalog.rows.length, 'catalog row')}${catalog.fxRates ? `, ${counted(catalog.fxRates.length, 'FX rate')}` : ''}.`,
+    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ` +
+      `${counted(catalog.rows.length, 'catalog row')}${catalog.fxRates ? `, ${counted(catalog.fxRates.length, 'FX rate')}` : ''}.`,
     ...sources.map((line) => `#   ${line}`),
     "# Each row carries its sourceUrl (the request it came from), fetchedAt, the provider's effectiveDate and",
     '# its providerSkuId; refresh.sources lists what each source could not map (listed, never guessed).',
