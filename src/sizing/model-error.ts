@@ -88,7 +88,9 @@ function widenByModelError(estimate: Estimate, fraction: number, label: string):
 const num = (value: number): string => String(Number(value.toFixed(4)))
 
 const MODEL_ERROR_RULE =
-  "e = the profile's validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends"
+  "e = the profile's validation error (|simulated / measured − 1| on held-out points); " +
+  'the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], ' +
+  'so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
 
 /**
  * A simulated capacity with the profile's error band applied to its request and token rates (the

@@ -14,7 +14,8 @@ import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
 /**
- * The compliance tax (economics.md C1–C14, and C15–C17 for the company's own AI Act, DORA and NIS2 obligations): its data (parameters with sources, fine ceilings),
+ * The compliance tax (economics.md C1–C14, and C15–C17 for the company's own AI Act, DORA and NIS2
+ * obligations): its data (parameters with sources, fine ceilings),
  * which components apply to which option, the C9 fine formula and the C11 sovereignty gate.
  * The monthly cost lines themselves are emitted with the option's other costs (evaluate.ts),
  * from these parameters.

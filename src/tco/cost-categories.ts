@@ -254,7 +254,10 @@ function categoryIndex(id: string): number {
   return index
 }
 
-/** Indices into COST_CATEGORIES by id (never written as numbers: a category added anywhere in the list cannot shift another's), for the evaluator's hot loop. */
+/**
+ * Indices into COST_CATEGORIES by id (never written as numbers: a category added anywhere in the
+ * list cannot shift another's), for the evaluator's hot loop.
+ */
 export const CATEGORY = {
   computeRental: categoryIndex('compute-rental'),
   tokenApi: categoryIndex('token-api'),

@@ -73,8 +73,8 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       method:
         'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal ' +
         'by Box-Muller; ' +
-        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); rank correlations by Iman-Conover (van der ' +
-        'Waerden scores, Cholesky); ' +
+        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); ' +
+        'rank correlations by Iman-Conover (van der Waerden scores, Cholesky); ' +
         'savings and payback per draw (option vs baseline in the same draw); quantiles by linear interpolation (numpy default), payback months by nearest rank',
       sharedDrivers: plan.variables
         .filter((variable) => variable.shared)
