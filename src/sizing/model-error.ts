@@ -9,6 +9,9 @@ export type ModelErrorBasis = Omit<ModelError, 'sampling' | 'widened' | 'rule'> 
   warning: string | null
 }
 
+/** What a capacity searched on an unvalidated profile carries. */
+const UNVALIDATED_CAPACITY = "its capacity carries the searches' interval only, with no model error band"
+
 const percent = (fraction: number): string => `±${Number((fraction * 100).toFixed(1))}%`
 
 /**
@@ -27,7 +30,7 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
       points: null,
       from: null,
       sentence: 'simulated (not validated against measurements)',
-      warning: `profile ${profile.name} is not validated against measurements (no calibration block): its capacity carries the searches' interval only, with no model error band`,
+      warning: `profile ${profile.name} is not validated against measurements (no calibration block): ${UNVALIDATED_CAPACITY}`,
     }
   }
   const { error, method } = calibration

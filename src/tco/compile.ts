@@ -182,15 +182,15 @@ function switchingPriceSlot(ctx: CompileContext, baseline: OptionPlan, option: T
   return ctx.fail(`${path}.switching.perGB`, `is required (the baseline ${baseline.id} has no egress price to copy the data out at)`)
 }
 
+/** What an inline price lacks, and the fix. */
+const INLINE_PRICE_RISK = 'not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow'
+
 /** An offer no catalog row backs has no source, date or staleness check behind its price. */
 function inlinePriceWarnings(model: TcoModel, file: string): string[] {
   const warnings: string[] = []
   model.options.forEach((option, index) => {
     if (option.kind !== 'owned' && option.catalogRow === undefined) {
-      warnings.push(
-        `${file}: options.${index}.price: option ` +
-          `${option.id} is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow`,
-      )
+      warnings.push(`${file}: options.${index}.price: option ${option.id} is priced inline, ${INLINE_PRICE_RISK}`)
     }
   })
   return warnings

@@ -89,6 +89,9 @@ export function driverVariables(drivers: readonly Driver[]): DriverVariable[] {
   return variables
 }
 
+/** Why a set of rank correlations is refused, and the fix. */
+const NOT_POSITIVE_DEFINITE = 'are not positive definite (no set of inputs can have them all): weaken the strongest or the contradictory pairs'
+
 /**
  * The model's `correlations` against its variables: each name an uncertain driver or a shared key,
  * each pair once, the matrix positive definite. One UserError line naming the file, field and rule.
@@ -148,10 +151,7 @@ export function compileCorrelations(
     choleskyFactor(matrix) === null ||
     choleskyFactor(matrix.map((row, i) => row.map((value, j) => (i === j ? 1 : normalScoreCorrelation(value))))) === null
   ) {
-    fail(
-      'correlations',
-      `the rank correlations among ${involved.map((index) => variables[index]?.name).join(', ')} are not positive definite (no set of inputs can have them all): weaken the strongest or the contradictory pairs`,
-    )
+    fail('correlations', `the rank correlations among ${involved.map((index) => variables[index]?.name).join(', ')} ${NOT_POSITIVE_DEFINITE}`)
   }
   return { variables: involved, matrix }
 }

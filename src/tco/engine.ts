@@ -17,6 +17,11 @@ import { runTornado } from './tornado.js'
  * the Monte Carlo's P10/P50/P90 and the tornado. Pure: no files, no catalog, no clock.
  */
 
+/** How the Monte Carlo's quantiles are read (tco.json's basis.headline, after the number of draws). */
+const MONTE_CARLO_HEADLINE =
+  'P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, ' +
+  'so their quantiles are of the difference, not differences of quantiles'
+
 const CONVENTIONS =
   'monthly cash flows from the start month; month m discounted by (1 + r)^-m, r = (1 + WACC)^(1/12) - 1 (numpy-financial npv at the monthly rate); ' +
   'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the ' +
@@ -82,7 +87,7 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       correlations: correlationPairs(plan),
     },
     basis: {
-      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
+      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: ${MONTE_CARLO_HEADLINE}`,
       deterministic:
         'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado ' +
         'centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',

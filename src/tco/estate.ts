@@ -201,9 +201,10 @@ function estateOptions(
     }
     const startMonth = Math.min(...mine.map((m) => m.arrive))
     const lastLeave = Math.max(...mine.map((m) => m.leave))
+    const timelines = mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')
     notes.push(
       `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's ` +
-        `until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
+        `until its dual running ends): ${timelines}`,
     )
     if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
       notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)

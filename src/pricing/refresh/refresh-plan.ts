@@ -177,6 +177,10 @@ function regionsOf(name: SourceName, regions: readonly string[], mapping: PriceM
   return [...new Set(regions.flatMap((region) => findRegion(mapping, name, region)?.region ?? []))]
 }
 
+/** Why a source URL with a user name or password is refused. */
+const NO_CREDENTIALS_IN_URL =
+  "must not carry a user name or password (they would be written into the catalog's URLs); a mirror that needs credentials is not supported"
+
 /** Each `--source-url` an http(s) URL without credentials, of a source being refreshed from its API; each `--from-file` there. */
 function checkSourceUrlsAndFiles(
   sourceUrls: Partial<Record<SourceName, string>>,
@@ -192,9 +196,7 @@ function checkSourceUrlsAndFiles(
     }
     // Credentials in the URL would be written into every row's sourceUrl, the saved responses and the terminal: refused, and not echoed.
     if (parsed.username !== '' || parsed.password !== '') {
-      throw new UserError(
-        `--source-url ${name}=${parsed.protocol}//…@${parsed.host}: must not carry a user name or password (they would be written into the catalog's URLs); a mirror that needs credentials is not supported`,
-      )
+      throw new UserError(`--source-url ${name}=${parsed.protocol}//…@${parsed.host}: ${NO_CREDENTIALS_IN_URL}`)
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
     if (!selected.includes(name)) throw new UserError(`--source-url ${name}=${url}: ${name} is not being refreshed (add --source ${name})`)
