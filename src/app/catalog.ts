@@ -1,6 +1,6 @@
+import type { CatalogFilter } from '../pricing/catalog-queries.js'
 import {
   type CatalogEntry,
-  type CatalogFilter,
   type CatalogListResult,
   type CatalogValidation,
   type ListedRow,

@@ -27,7 +27,8 @@ import { type EstateSetup, attachEstate, estateCsv, prepareEstate } from '../tco
 import { tokensPerMonth } from '../plan/estate.js'
 import { readPlan } from '../tco/from-plan.js'
 import { applySizing, readSizing } from '../tco/from-sizing.js'
-import { type ModelPlan, type PriceSource, compileModel } from '../tco/compile.js'
+import { compileModel } from '../tco/compile.js'
+import type { ModelPlan, PriceSource } from '../tco/model-plan.js'
 import { DEFAULT_DRAWS } from './tco-options.js'
 
 export interface TcoRunOptions {

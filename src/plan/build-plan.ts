@@ -6,15 +6,15 @@ import { type Deadline, type Inventory, type InventoryWorkload, type TargetOptio
 import { UserError } from '../util/errors.js'
 import { type Plan, type PlanConflict, type PlannedWorkload, planSchema } from '../io/schema/plan.js'
 import { GEOPAT_VERSION, PACKAGE_ROOT } from '../util/version.js'
-import { stronglyConnectedComponents } from './graph.js'
-import { monthEndsBy, monthIndex, monthName, monthOfDate } from './months.js'
+import { monthEndsBy, monthIndex, monthName } from './months.js'
 import { type LatencyEvidence, type Recommendation, recommend } from './recommend.js'
 import { rollbackCriteria } from './rollback.js'
+import { groupWorkloads, scheduleGroups } from './schedule.js'
 
 const DEADLINES_FILE = join(PACKAGE_ROOT, 'data', 'regulation', 'deadlines.yaml')
 
 /** The shipped regulatory deadlines (data/regulation/deadlines.yaml). */
-export function shippedDeadlines(): Deadline[] {
+function shippedDeadlines(): Deadline[] {
   return parseWithSchema(DEADLINES_FILE, deadlineFileSchema, YAML.parse(readFileSync(DEADLINES_FILE, 'utf8'))).deadlines
 }
 
@@ -28,13 +28,20 @@ export function loadInventory(file: string): Inventory {
       seen.add(value)
     })
   }
-  unique('workloads', inventory.workloads.map((w) => w.name))
-  unique('options', inventory.options.map((o) => o.id))
+  unique(
+    'workloads',
+    inventory.workloads.map((w) => w.name),
+  )
+  unique(
+    'options',
+    inventory.options.map((o) => o.id),
+  )
   // A cycle of two or more moves together (a plan result); a workload naming itself is a mistake
   // that would otherwise vanish from the plan's cycles without a word.
   inventory.workloads.forEach((workload, index) => {
     const self = workload.dependsOn.indexOf(workload.name)
-    if (self >= 0) throw new UserError(`${file}: workloads.${index}.dependsOn.${self}: workload "${workload.name}" depends on itself; a workload cannot depend on itself`)
+    if (self >= 0)
+      throw new UserError(`${file}: workloads.${index}.dependsOn.${self}: workload "${workload.name}" depends on itself; a workload cannot depend on itself`)
   })
   return inventory
 }
@@ -53,20 +60,6 @@ export interface PlanInputs {
   workloadCostOf?: (workload: InventoryWorkload, option: TargetOption) => number | undefined
 }
 
-const VALUE_RANK = { high: 0, medium: 1, low: 2 } as const
-const RISK_RANK = { prohibited: 0, high: 1, gpai: 2, limited: 3, minimal: 4 } as const
-
-interface Group {
-  id: number
-  members: InventoryWorkload[]
-  dependsOn: Set<number>
-  gpus: number
-  /** Earliest deadline of the group or of anything that depends on it (inherited). */
-  deadlineMonth: number
-  value: number
-  risk: number
-}
-
 /**
  * Turns an inventory into a phased plan: a 7 R recommendation per workload, dependency cycles
  * merged into groups that move together, groups started in priority order (inherited deadline,
@@ -77,150 +70,22 @@ interface Group {
 export function buildPlan(inputs: PlanInputs): Plan {
   const { inventory } = inputs
   const practice = inventory.practice
-  const conflicts: PlanConflict[] = []
   const names = new Set(inventory.workloads.map((w) => w.name))
   const deadlines = new Map<string, Deadline>([...shippedDeadlines(), ...inventory.deadlines].map((d) => [d.id, d]))
-
-  // References: unknown ones are conflicts (the reference is dropped), not crashes.
-  for (const workload of inventory.workloads) {
-    for (const dependency of workload.dependsOn) {
-      if (!names.has(dependency)) conflicts.push({ kind: 'unknown-reference', workload: workload.name, detail: `dependsOn names "${dependency}", which is not in the inventory` })
-    }
-    for (const id of workload.deadlines) {
-      if (!deadlines.has(id)) conflicts.push({ kind: 'unknown-reference', workload: workload.name, detail: `deadlines names "${id}", which is neither shipped (data/regulation/deadlines.yaml) nor in the inventory's deadlines` })
-    }
-  }
-
-  const optionCost = (id: string) => inputs.costOf?.(id) ?? inventory.options.find((o) => o.id === id)?.costPerGpuMonth
-  const recommendations = new Map<string, Recommendation>()
-  for (const workload of inventory.workloads) {
-    const workloadCostOf = inputs.workloadCostOf
-    const recommendation = workloadCostOf
-      ? recommend(workload, inventory.options, inputs.evidence, (option) => workloadCostOf(workload, option), `a month for this workload, ${inventory.currency}`)
-      : recommend(workload, inventory.options, inputs.evidence, (option) => optionCost(option.id))
-    recommendations.set(workload.name, recommendation)
-    if (recommendation.conflict) conflicts.push({ kind: recommendation.conflict.kind, workload: workload.name, detail: recommendation.conflict.detail })
-  }
-  const moves = (w: InventoryWorkload): boolean => recommendations.get(w.name)?.option !== null && recommendations.get(w.name)?.option !== undefined
-  const moving = inventory.workloads.filter(moves)
-  const movingNames = new Set(moving.map((w) => w.name))
-
-  // Groups: strongly connected components of the dependencies among moving workloads.
-  const edges = new Map(moving.map((w) => [w.name, w.dependsOn.filter((d) => movingNames.has(d))]))
-  const components = stronglyConnectedComponents(moving.map((w) => w.name), edges)
-  const groupOf = new Map<string, number>()
-  components.forEach((component, id) => {
-    for (const name of component) groupOf.set(name, id)
-  })
-  const byName = new Map(inventory.workloads.map((w) => [w.name, w]))
-  const deadlineMonthOf = (w: InventoryWorkload): number =>
-    Math.min(Number.POSITIVE_INFINITY, ...w.deadlines.flatMap((id) => (deadlines.has(id) ? [monthOfDate((deadlines.get(id) as Deadline).date)] : [])))
-  const groups: Group[] = components.map((component, id) => {
-    const members = component.map((name) => byName.get(name) as InventoryWorkload)
-    return {
-      id,
-      members,
-      dependsOn: new Set(members.flatMap((m) => (edges.get(m.name) ?? []).map((d) => groupOf.get(d) as number)).filter((g) => g !== id)),
-      gpus: members.reduce((sum, m) => sum + (recommendations.get(m.name)?.option?.usesPlanGpus ? m.traffic.gpus : 0), 0),
-      deadlineMonth: Math.min(...members.map(deadlineMonthOf)),
-      value: Math.min(...members.map((m) => VALUE_RANK[m.value])),
-      risk: Math.min(...members.map((m) => RISK_RANK[m.aiActRisk])),
-    }
-  })
-  // A dependency inherits the deadline, value and risk of what depends on it, so that it is not what
-  // holds a high-value or deadline-bound workload back (components come dependencies first).
-  for (let i = groups.length - 1; i >= 0; i--) {
-    const group = groups[i] as Group
-    for (const dependency of group.dependsOn) {
-      const target = groups[dependency] as Group
-      target.deadlineMonth = Math.min(target.deadlineMonth, group.deadlineMonth)
-      target.value = Math.min(target.value, group.value)
-      target.risk = Math.min(target.risk, group.risk)
-    }
-  }
-
-  // Schedule: ready groups (dependencies started) by priority, each at its earliest feasible month.
-  const start = monthIndex(inventory.start)
-  const horizonEnd = start + inventory.horizonMonths
-  const lead = practice.assessmentMonths
-  const ramp = practice.pilotMonths + practice.canaryMonths
-  const available = (month: number): number => {
-    let gpus = 0
-    for (const step of inventory.capacity) if (monthIndex(step.from) <= month) gpus = step.gpus
-    return gpus
-  }
-  const used = new Map<number, number>()
-  const startsIn = new Map<number, number>()
-  const startOf = new Map<number, number>()
-  const unscheduled = new Set<number>()
-  const done = new Set<number>()
-  const priority = (a: Group, b: Group) => a.deadlineMonth - b.deadlineMonth || a.value - b.value || a.risk - b.risk || a.id - b.id
-  while (done.size < groups.length) {
-    const ready = groups.filter((g) => !done.has(g.id) && [...g.dependsOn].every((d) => done.has(d))).sort(priority)
-    const group = ready[0] as Group
-    done.add(group.id)
-    if ([...group.dependsOn].some((d) => unscheduled.has(d))) {
-      unscheduled.add(group.id)
-      for (const m of group.members) conflicts.push({ kind: 'capacity', workload: m.name, detail: 'cannot be scheduled: a workload it depends on could not be' })
-      continue
-    }
-    const earliest = Math.max(start, ...[...group.dependsOn].map((d) => startOf.get(d) as number))
-    let chosen: number | undefined
-    for (let month = earliest; month + lead + ramp <= horizonEnd && chosen === undefined; month++) {
-      const startsThatMonth = startsIn.get(month) ?? 0
-      if (startsThatMonth > 0 && startsThatMonth + group.members.length > practice.maxWorkloadsPerMonth) continue
-      let fits = true
-      for (let m = month + lead; m < horizonEnd && fits; m++) fits = (used.get(m) ?? 0) + group.gpus <= available(m)
-      if (fits) chosen = month
-    }
-    if (chosen === undefined) {
-      unscheduled.add(group.id)
-      for (const m of group.members) {
-        conflicts.push({ kind: 'capacity', workload: m.name, detail: `needs ${group.gpus} GPU(s) (with its group) that the capacity never frees between ${monthName(earliest)} and the horizon ${monthName(horizonEnd - 1)}` })
-      }
-      continue
-    }
-    startOf.set(group.id, chosen)
-    startsIn.set(chosen, (startsIn.get(chosen) ?? 0) + group.members.length)
-    for (let m = chosen + lead; m < horizonEnd; m++) used.set(m, (used.get(m) ?? 0) + group.gpus)
-  }
-
+  const conflicts: PlanConflict[] = referenceConflicts(inventory, names, deadlines)
+  const recommendations = recommendAll(inputs, conflicts)
+  const { components, groupOf, groups } = groupWorkloads(inventory, recommendations, deadlines)
+  const schedule = scheduleGroups(inventory, groups, conflicts)
   // Waves: groups that start in the same month.
-  const waveMonths = [...new Set(startOf.values())].sort((a, b) => a - b)
-  const waveOf = (group: number): number | null => (startOf.has(group) ? waveMonths.indexOf(startOf.get(group) as number) + 1 : null)
-
+  const waveMonths = [...new Set(schedule.startOf.values())].sort((a, b) => a - b)
+  const waveOf = (group: number): number | null => (schedule.startOf.has(group) ? waveMonths.indexOf(schedule.startOf.get(group) as number) + 1 : null)
   const planned: PlannedWorkload[] = inventory.workloads.map((workload) => {
     const recommendation = recommendations.get(workload.name) as Recommendation
     const group = groupOf.get(workload.name)
-    const begin = group !== undefined ? startOf.get(group) : undefined
+    const begin = group !== undefined ? schedule.startOf.get(group) : undefined
     const option = recommendation.option
-    let timeline: PlannedWorkload['timeline'] = null
-    let cutover: number | undefined
-    if (begin !== undefined) {
-      const pilotStart = begin + practice.assessmentMonths
-      const canaryStart = pilotStart + practice.pilotMonths
-      cutover = canaryStart + practice.canaryMonths - 1
-      const dualEnd = cutover + practice.dualRunningMonths
-      timeline = {
-        assessment: { start: monthName(begin), end: monthName(pilotStart - 1) },
-        pilot: { start: monthName(pilotStart), end: monthName(canaryStart - 1) },
-        canary: { start: monthName(canaryStart), end: monthName(cutover) },
-        dualRunning: practice.dualRunningMonths > 0 ? { start: monthName(cutover + 1), end: monthName(dualEnd) } : null,
-        cutover: monthName(cutover),
-        decommission: { start: monthName(dualEnd + 1), end: monthName(dualEnd + practice.decommissionMonths) },
-      }
-    }
-    const workloadDeadlines = workload.deadlines.flatMap((id) => (deadlines.has(id) ? [deadlines.get(id) as Deadline] : []))
-    const checks = workloadDeadlines.map((d) => ({ id: d.id, date: d.date, title: d.title, met: option === null ? null : cutover === undefined ? false : monthEndsBy(cutover, d.date) }))
-    for (const check of checks) {
-      if (check.met === false) {
-        conflicts.push({
-          kind: 'deadline',
-          workload: workload.name,
-          detail: cutover === undefined ? `${check.id} (${check.date}): not scheduled at all` : `${check.id} (${check.date}): earliest cutover is ${monthName(cutover)}, after the deadline (dependencies, GPU capacity and the ${practice.maxWorkloadsPerMonth}-per-month change limit allow no earlier start)`,
-        })
-      }
-    }
+    const { timeline, cutover } = workloadTimeline(practice, begin)
+    const checks = deadlineChecks({ workload, deadlines, option, cutover, practice }, conflicts)
     return {
       name: workload.name,
       owner: workload.owner,
@@ -237,8 +102,133 @@ export function buildPlan(inputs: PlanInputs): Plan {
       rollback: option ? rollbackCriteria(workload, practice, option.benchEndpoint !== undefined ? inputs.evidence.get(option.benchEndpoint) : undefined) : [],
     }
   })
+  const lastMonth = Math.max(schedule.start, ...planned.flatMap((p) => (p.timeline ? [monthIndex(p.timeline.decommission.end)] : [])))
+  const capacity: Plan['capacity'] = []
+  for (let m = schedule.start; m <= lastMonth; m++) capacity.push({ month: monthName(m), available: schedule.available(m), used: schedule.used.get(m) ?? 0 })
+  return planSchema.parse({
+    schema: 'geopat.plan/v1',
+    createdAt: new Date().toISOString(),
+    tool: { name: 'geopat', version: GEOPAT_VERSION },
+    organisation: inventory.organisation,
+    start: inventory.start,
+    inventoryFile: inputs.inventoryFile,
+    workloads: planned,
+    waves: planWaves(inventory, waveMonths, planned),
+    gantt: planGantt(planned),
+    dependencyGraph: {
+      nodes: planned.map((p) => ({ name: p.name, wave: p.wave, strategy: p.strategy, group: p.group })),
+      edges: inventory.workloads.flatMap((w) => w.dependsOn.filter((d) => names.has(d)).map((d) => ({ from: w.name, to: d }))),
+      cycles: components.filter((c) => c.length > 1),
+    },
+    capacity,
+    dualRunning: planDualRunning(inventory, planned),
+    conflicts,
+  })
+}
 
-  const waves: Plan['waves'] = waveMonths.map((month, index) => {
+/** References: unknown ones are conflicts (the reference is dropped), not crashes. */
+function referenceConflicts(inventory: Inventory, names: ReadonlySet<string>, deadlines: ReadonlyMap<string, Deadline>): PlanConflict[] {
+  const conflicts: PlanConflict[] = []
+  for (const workload of inventory.workloads) {
+    for (const dependency of workload.dependsOn) {
+      if (!names.has(dependency))
+        conflicts.push({ kind: 'unknown-reference', workload: workload.name, detail: `dependsOn names "${dependency}", which is not in the inventory` })
+    }
+    for (const id of workload.deadlines) {
+      if (!deadlines.has(id)) {
+        conflicts.push({
+          kind: 'unknown-reference',
+          workload: workload.name,
+          detail: `deadlines names "${id}", which is neither shipped (data/regulation/deadlines.yaml) nor in the inventory's deadlines`,
+        })
+      }
+    }
+  }
+  return conflicts
+}
+
+/** A 7 R recommendation per workload, ranked by what the workload would pay (or the option's cost per GPU-month); its conflict, if any. */
+function recommendAll(inputs: PlanInputs, conflicts: PlanConflict[]): Map<string, Recommendation> {
+  const { inventory } = inputs
+  const optionCost = (id: string) => inputs.costOf?.(id) ?? inventory.options.find((o) => o.id === id)?.costPerGpuMonth
+  const recommendations = new Map<string, Recommendation>()
+  for (const workload of inventory.workloads) {
+    const workloadCostOf = inputs.workloadCostOf
+    const recommendation = workloadCostOf
+      ? recommend(
+          workload,
+          inventory.options,
+          inputs.evidence,
+          (option) => workloadCostOf(workload, option),
+          `a month for this workload, ${inventory.currency}`,
+        )
+      : recommend(workload, inventory.options, inputs.evidence, (option) => optionCost(option.id))
+    recommendations.set(workload.name, recommendation)
+    if (recommendation.conflict) conflicts.push({ kind: recommendation.conflict.kind, workload: workload.name, detail: recommendation.conflict.detail })
+  }
+  return recommendations
+}
+
+/** A scheduled workload's steps from its start month `begin` (assessment, pilot, canary, dual running, decommission) and its cutover month. */
+function workloadTimeline(practice: Inventory['practice'], begin: number | undefined): { timeline: PlannedWorkload['timeline']; cutover: number | undefined } {
+  if (begin === undefined) return { timeline: null, cutover: undefined }
+  const pilotStart = begin + practice.assessmentMonths
+  const canaryStart = pilotStart + practice.pilotMonths
+  const cutover = canaryStart + practice.canaryMonths - 1
+  const dualEnd = cutover + practice.dualRunningMonths
+  const timeline = {
+    assessment: { start: monthName(begin), end: monthName(pilotStart - 1) },
+    pilot: { start: monthName(pilotStart), end: monthName(canaryStart - 1) },
+    canary: { start: monthName(canaryStart), end: monthName(cutover) },
+    dualRunning: practice.dualRunningMonths > 0 ? { start: monthName(cutover + 1), end: monthName(dualEnd) } : null,
+    cutover: monthName(cutover),
+    decommission: { start: monthName(dualEnd + 1), end: monthName(dualEnd + practice.decommissionMonths) },
+  }
+  return { timeline, cutover }
+}
+
+/** Whether the workload's cutover meets each of its deadlines; a missed one is a deadline conflict. */
+function deadlineChecks(
+  {
+    workload,
+    deadlines,
+    option,
+    cutover,
+    practice,
+  }: {
+    workload: InventoryWorkload
+    deadlines: ReadonlyMap<string, Deadline>
+    option: Recommendation['option']
+    cutover: number | undefined
+    practice: Inventory['practice']
+  },
+  conflicts: PlanConflict[],
+): PlannedWorkload['deadlines'] {
+  const workloadDeadlines = workload.deadlines.flatMap((id) => (deadlines.has(id) ? [deadlines.get(id) as Deadline] : []))
+  const checks = workloadDeadlines.map((d) => ({
+    id: d.id,
+    date: d.date,
+    title: d.title,
+    met: option === null ? null : cutover === undefined ? false : monthEndsBy(cutover, d.date),
+  }))
+  for (const check of checks) {
+    if (check.met !== false) continue
+    conflicts.push({
+      kind: 'deadline',
+      workload: workload.name,
+      detail:
+        cutover === undefined
+          ? `${check.id} (${check.date}): not scheduled at all`
+          : `${check.id} (${check.date}): earliest cutover is ${monthName(cutover)}, after the deadline (dependencies, GPU capacity and the ` +
+            `${practice.maxWorkloadsPerMonth}-per-month change limit allow no earlier start)`,
+    })
+  }
+  return checks
+}
+
+function planWaves(inventory: Inventory, waveMonths: readonly number[], planned: readonly PlannedWorkload[]): Plan['waves'] {
+  const byName = new Map(inventory.workloads.map((w) => [w.name, w]))
+  return waveMonths.map((month, index) => {
     const members = planned.filter((p) => p.wave === index + 1)
     const cutovers = members.map((p) => monthIndex(p.timeline?.cutover as string))
     const ends = members.map((p) => monthIndex(p.timeline?.decommission.end as string))
@@ -257,8 +247,10 @@ export function buildPlan(inputs: PlanInputs): Plan {
       ].join('; '),
     }
   })
+}
 
-  const gantt: Plan['gantt'] = planned.flatMap((p) => {
+function planGantt(planned: readonly PlannedWorkload[]): Plan['gantt'] {
+  return planned.flatMap((p) => {
     if (!p.timeline || p.wave === null) return []
     const t = p.timeline
     const bars: Plan['gantt'] = [
@@ -270,48 +262,29 @@ export function buildPlan(inputs: PlanInputs): Plan {
     bars.push({ wave: p.wave, workload: p.name, task: 'decommission', ...t.decommission })
     return bars
   })
+}
 
-  const lastMonth = Math.max(start, ...planned.flatMap((p) => (p.timeline ? [monthIndex(p.timeline.decommission.end)] : [])))
-  const capacity: Plan['capacity'] = []
-  for (let m = start; m <= lastMonth; m++) capacity.push({ month: monthName(m), available: available(m), used: used.get(m) ?? 0 })
-
-  return planSchema.parse({
-    schema: 'geopat.plan/v1',
-    createdAt: new Date().toISOString(),
-    tool: { name: 'geopat', version: GEOPAT_VERSION },
-    organisation: inventory.organisation,
-    start: inventory.start,
-    inventoryFile: inputs.inventoryFile,
-    workloads: planned,
-    waves,
-    gantt,
-    dependencyGraph: {
-      nodes: planned.map((p) => ({ name: p.name, wave: p.wave, strategy: p.strategy, group: p.group })),
-      edges: inventory.workloads.flatMap((w) => w.dependsOn.filter((d) => names.has(d)).map((d) => ({ from: w.name, to: d }))),
-      cycles: components.filter((c) => c.length > 1),
-    },
-    capacity,
-    dualRunning: planned.flatMap((p) =>
-      p.timeline?.dualRunning && p.option
-        ? [
-            {
-              workload: p.name,
-              option: p.option,
-              tcoOption: inventory.options.find((o) => o.id === p.option)?.tcoOption ?? null,
-              moveStart: p.timeline.assessment.start,
-              start: p.timeline.dualRunning.start,
+/** Each moved workload's dual running, and the overlap over which both hosts are paid (pilot to the end of dual running). */
+function planDualRunning(inventory: Inventory, planned: readonly PlannedWorkload[]): Plan['dualRunning'] {
+  return planned.flatMap((p) =>
+    p.timeline?.dualRunning && p.option
+      ? [
+          {
+            workload: p.name,
+            option: p.option,
+            tcoOption: inventory.options.find((o) => o.id === p.option)?.tcoOption ?? null,
+            moveStart: p.timeline.assessment.start,
+            start: p.timeline.dualRunning.start,
+            end: p.timeline.dualRunning.end,
+            months: inventory.practice.dualRunningMonths,
+            gpus: p.gpus,
+            overlap: {
+              start: p.timeline.pilot.start,
               end: p.timeline.dualRunning.end,
-              months: practice.dualRunningMonths,
-              gpus: p.gpus,
-              overlap: {
-                start: p.timeline.pilot.start,
-                end: p.timeline.dualRunning.end,
-                months: monthIndex(p.timeline.dualRunning.end) - monthIndex(p.timeline.pilot.start) + 1,
-              },
+              months: monthIndex(p.timeline.dualRunning.end) - monthIndex(p.timeline.pilot.start) + 1,
             },
-          ]
-        : [],
-    ),
-    conflicts,
-  })
+          },
+        ]
+      : [],
+  )
 }

@@ -13,7 +13,10 @@ import { UserError } from '../util/errors.js'
 export function tokensPerMonth(workload: InventoryWorkload): { inputMtok: number; outputMtok: number } | null {
   const average = workload.traffic.averageRequestsPerS
   if (average === undefined) return null
-  return { inputMtok: demandTokensPerMonth(average, workload.traffic.inputTokensPerRequest) / 1e6, outputMtok: demandTokensPerMonth(average, workload.traffic.outputTokensPerRequest) / 1e6 }
+  return {
+    inputMtok: demandTokensPerMonth(average, workload.traffic.inputTokensPerRequest) / 1e6,
+    outputMtok: demandTokensPerMonth(average, workload.traffic.outputTokensPerRequest) / 1e6,
+  }
 }
 
 /** One workload of today's estate, priced from its host's catalog row, in `currency`. */
@@ -64,19 +67,32 @@ export function priceEstate(inventory: Inventory, file: string, catalog: Pick<Ca
   const workloads = inventory.workloads.map((workload, index): EstateWorkload => {
     const path = `${file}: workloads.${index}.current`
     const id = workload.current.catalogRow
-    if (id === undefined) throw new UserError(`${path}.catalogRow: is required: every workload of today's estate is priced from the catalog row of its host (geopat catalog list)`)
+    if (id === undefined)
+      throw new UserError(`${path}.catalogRow: is required: every workload of today's estate is priced from the catalog row of its host (geopat catalog list)`)
     const row = catalog.byId(id)
     if (!row) throw new UserError(`${path}.catalogRow: no catalog row ${id} (check the id with geopat catalog list)`)
     if (row.provider !== workload.current.provider) {
-      throw new UserError(`${path}.catalogRow: row ${id} is ${row.provider}'s, but the workload runs on ${workload.current.provider}: a workload is priced from its own provider's row`)
+      throw new UserError(
+        `${path}.catalogRow: row ${id} is ${row.provider}'s, but the workload runs on ` +
+          `${workload.current.provider}: a workload is priced from its own provider's row`,
+      )
     }
     const rate = findConversion(row.currency, currency, catalog.fx, `${path}.catalogRow (row ${id} in ${row.currency})`).factor
-    const note = row.region === workload.current.region ? null : `${workload.name}: runs in ${workload.current.provider} ${workload.current.region}, priced at catalog row ${id} (${row.region}): the catalog has no row for that region`
+    const note =
+      row.region === workload.current.region
+        ? null
+        : `${workload.name}: runs in ${workload.current.provider} ${workload.current.region}, priced at catalog row ${id} ` +
+          `(${row.region}): the catalog has no row for that region`
     const base = { name: workload.name, catalogRow: id, provider: row.provider, rowCurrency: row.currency, rate, note }
     if (row.unit === 'mtok') {
-      if (workload.current.gpus !== undefined) throw new UserError(`${path}.gpus: row ${id} is a token API, priced per million tokens: a workload on it has no GPUs of its own (remove gpus)`)
+      if (workload.current.gpus !== undefined)
+        throw new UserError(`${path}.gpus: row ${id} is a token API, priced per million tokens: a workload on it has no GPUs of its own (remove gpus)`)
       const tokens = tokensPerMonth(workload)
-      if (tokens === null) throw new UserError(`${file}: workloads.${index}.traffic.averageRequestsPerS: is required: ${workload.name} runs on a token API (row ${id}), priced per token, and its volume is the average request rate × tokens per request`)
+      if (tokens === null)
+        throw new UserError(
+          `${file}: workloads.${index}.traffic.averageRequestsPerS: is required: ${workload.name} runs on a token API (row ` +
+            `${id}), priced per token, and its volume is the average request rate × tokens per request`,
+        )
       const price = row.pricePerMtok as { input: number; output: number }
       const converted = { input: price.input * rate, output: price.output * rate }
       return {
@@ -92,7 +108,10 @@ export function priceEstate(inventory: Inventory, file: string, catalog: Pick<Ca
         monthlyCost: tokens.inputMtok * converted.input + tokens.outputMtok * converted.output,
       }
     }
-    if (row.kind !== 'gpu-rental') throw new UserError(`${path}.catalogRow: row ${id} is an ${row.kind} reference, not a price anyone bills: name the rental or token API the workload runs on`)
+    if (row.kind !== 'gpu-rental')
+      throw new UserError(
+        `${path}.catalogRow: row ${id} is an ${row.kind} reference, not a price anyone bills: name the rental or token API the workload runs on`,
+      )
     const gpus = workload.current.gpus
     if (gpus === undefined) throw new UserError(`${path}.gpus: is required: ${workload.name} runs on rented GPUs (row ${id}, priced per GPU-hour)`)
     const perGpuHour = rowPerGpuHour(row)
@@ -121,11 +140,14 @@ export function checkOffers(inventory: Inventory, file: string, catalog: Pick<Ca
   inventory.options.forEach((option, index) => {
     const path = `${file}: options.${index}`
     if (option.catalogRow === undefined) return
-    if (option.costPerGpuMonth !== undefined) throw new UserError(`${path}.costPerGpuMonth: the option's price is its catalog row ${option.catalogRow}: give one of the two`)
+    if (option.costPerGpuMonth !== undefined)
+      throw new UserError(`${path}.costPerGpuMonth: the option's price is its catalog row ${option.catalogRow}: give one of the two`)
     const row = catalog.byId(option.catalogRow)
     if (!row) throw new UserError(`${path}.catalogRow: no catalog row ${option.catalogRow} (check the id with geopat catalog list)`)
-    if (option.kind === 'eu-token-api' && row.unit !== 'mtok') throw new UserError(`${path}.catalogRow: row ${row.id} is priced per ${row.unit}: a token-API option needs a row priced per million tokens`)
-    if (option.kind !== 'eu-token-api' && (row.unit === 'mtok' || row.kind !== 'gpu-rental')) throw new UserError(`${path}.catalogRow: row ${row.id} is not a GPU rental: a ${option.kind} option needs a row priced per GPU- or instance-hour`)
+    if (option.kind === 'eu-token-api' && row.unit !== 'mtok')
+      throw new UserError(`${path}.catalogRow: row ${row.id} is priced per ${row.unit}: a token-API option needs a row priced per million tokens`)
+    if (option.kind !== 'eu-token-api' && (row.unit === 'mtok' || row.kind !== 'gpu-rental'))
+      throw new UserError(`${path}.catalogRow: row ${row.id} is not a GPU rental: a ${option.kind} option needs a row priced per GPU- or instance-hour`)
   })
 }
 
@@ -134,7 +156,12 @@ export function checkOffers(inventory: Inventory, file: string, catalog: Pick<Ca
  * option's price (its catalog row, or costPerGpuMonth), or its tokens at a token API's price.
  * Undefined when the option gives no price (or a token API and the workload no average rate).
  */
-export function workloadCostOn(workload: InventoryWorkload, option: TargetOption, inventory: Inventory, catalog: Pick<Catalog, 'byId' | 'fx'>): number | undefined {
+export function workloadCostOn(
+  workload: InventoryWorkload,
+  option: TargetOption,
+  inventory: Inventory,
+  catalog: Pick<Catalog, 'byId' | 'fx'>,
+): number | undefined {
   if (option.catalogRow === undefined) return option.costPerGpuMonth === undefined ? undefined : workload.traffic.gpus * option.costPerGpuMonth
   const row = catalog.byId(option.catalogRow)
   if (!row) return undefined
@@ -148,7 +175,11 @@ export function workloadCostOn(workload: InventoryWorkload, option: TargetOption
 }
 
 /** The plan's cost ranking from the catalog, after checking the options' offers (for buildPlan's workloadCostOf). */
-export function catalogCostRanking(inventory: Inventory, file: string, catalog: Pick<Catalog, 'byId' | 'fx'>): (workload: InventoryWorkload, option: TargetOption) => number | undefined {
+export function catalogCostRanking(
+  inventory: Inventory,
+  file: string,
+  catalog: Pick<Catalog, 'byId' | 'fx'>,
+): (workload: InventoryWorkload, option: TargetOption) => number | undefined {
   checkOffers(inventory, file, catalog)
   return (workload, option) => workloadCostOn(workload, option, inventory, catalog)
 }

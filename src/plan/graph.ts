@@ -38,17 +38,20 @@ export function stronglyConnectedComponents(nodes: string[], edges: Map<string, 
       work.pop()
       const parent = work[work.length - 1]
       if (parent) lowLink.set(parent.node, Math.min(lowLink.get(parent.node) as number, lowLink.get(frame.node) as number))
-      if (lowLink.get(frame.node) === index.get(frame.node)) {
-        const component: string[] = []
-        let member: string
-        do {
-          member = stack.pop() as string
-          onStack.delete(member)
-          component.push(member)
-        } while (member !== frame.node)
-        components.push(component.sort())
-      }
+      if (lowLink.get(frame.node) === index.get(frame.node)) components.push(popComponent(stack, onStack, frame.node))
     }
   }
   return components
+}
+
+/** The component rooted at `root`: the stack's nodes down to it, popped, sorted by name. */
+function popComponent(stack: string[], onStack: Set<string>, root: string): string[] {
+  const component: string[] = []
+  let member: string
+  do {
+    member = stack.pop() as string
+    onStack.delete(member)
+    component.push(member)
+  } while (member !== root)
+  return component.sort()
 }

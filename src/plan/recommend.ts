@@ -19,20 +19,40 @@ export interface Recommendation {
 }
 
 /** Why an option cannot take the workload, or null when it can (the gates, in order). */
-function exclusion(workload: InventoryWorkload, option: TargetOption, evidence: Map<string, LatencyEvidence>): { reason: string; gate: 'legal' | 'latency' } | null {
+function exclusion(
+  workload: InventoryWorkload,
+  option: TargetOption,
+  evidence: Map<string, LatencyEvidence>,
+): { reason: string; gate: 'legal' | 'latency' } | null {
   if (sealRank(option.sovereignty) < sealRank(workload.requiredSovereignty)) {
-    return { gate: 'legal', reason: `${option.sovereignty} is below the ${workload.requiredSovereignty} that its data (${workload.dataClasses.join(', ')}) requires (C11 sovereignty gate)` }
+    return {
+      gate: 'legal',
+      reason:
+        `${option.sovereignty} is below the ${workload.requiredSovereignty} that its data ` +
+        `(${workload.dataClasses.join(', ')}) requires (C11 sovereignty gate)`,
+    }
   }
-  if (workload.requiresConfidentialComputing && !option.confidentialComputing) return { gate: 'legal', reason: 'no confidential-computing GPUs, which the workload requires' }
+  if (workload.requiresConfidentialComputing && !option.confidentialComputing)
+    return { gate: 'legal', reason: 'no confidential-computing GPUs, which the workload requires' }
   if (!option.models.includes(workload.current.model) && !workload.canSwitchModel) {
     return { gate: 'legal', reason: `does not serve ${workload.current.model}, and the workload may not switch model` }
   }
   const measured = option.benchEndpoint !== undefined ? evidence.get(option.benchEndpoint) : undefined
   if (measured?.ttftP90 && measured.ttftP90.low > workload.slo.ttftMs) {
-    return { gate: 'latency', reason: `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms (95% interval from ${measured.ttftP90.low.toFixed(0)}) is above the ${workload.slo.ttftMs} ms SLO (${measured.source})` }
+    return {
+      gate: 'latency',
+      reason:
+        `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms (95% interval from ${measured.ttftP90.low.toFixed(0)}) is above the ` +
+        `${workload.slo.ttftMs} ms SLO (${measured.source})`,
+    }
   }
   if (measured?.tpotP90 && measured.tpotP90.low > workload.slo.tpotMs) {
-    return { gate: 'latency', reason: `measured TPOT p90 ${measured.tpotP90.estimate.toFixed(1)} ms (95% interval from ${measured.tpotP90.low.toFixed(1)}) is above the ${workload.slo.tpotMs} ms SLO (${measured.source})` }
+    return {
+      gate: 'latency',
+      reason:
+        `measured TPOT p90 ${measured.tpotP90.estimate.toFixed(1)} ms (95% interval from ${measured.tpotP90.low.toFixed(1)}) is above the ` +
+        `${workload.slo.tpotMs} ms SLO (${measured.source})`,
+    }
   }
   return null
 }
@@ -81,8 +101,11 @@ export function recommend(
       strategy: 'retain',
       option: null,
       reasons: [
-        `its current host (${workload.current.provider} ${workload.current.region}, ${workload.current.sovereignty}) meets the ${workload.requiredSovereignty} its data requires`,
-        ...(foreignParent ? [`the provider's parent is in ${workload.current.jurisdiction.parent}: keep transfer impact assessments and redaction in place (C1, C4)`] : []),
+        `its current host (${workload.current.provider} ${workload.current.region}, ${workload.current.sovereignty}) meets the ` +
+          `${workload.requiredSovereignty} its data requires`,
+        ...(foreignParent
+          ? [`the provider's parent is in ${workload.current.jurisdiction.parent}: keep transfer impact assessments and redaction in place (C1, C4)`]
+          : []),
       ],
       excluded,
       conflict: null,
@@ -90,7 +113,9 @@ export function recommend(
   }
   if (feasible.length === 0) {
     const kind = latencyOnly && excluded.length > 0 ? 'latency' : 'no-legal-option'
-    const detail = `${kind === 'latency' ? 'every legal option is measured too slow' : 'no option can legally host it'}: ${excluded.map((e) => `${e.option}: ${e.reason}`).join('; ')}`
+    const detail =
+      `${kind === 'latency' ? 'every legal option is measured too slow' : 'no option can legally host it'}: ` +
+      `${excluded.map((e) => `${e.option}: ${e.reason}`).join('; ')}`
     return { strategy: 'retain', option: null, reasons: [`stays where it is for now: ${detail}`], excluded, conflict: { kind, detail } }
   }
   const ranked = feasible
@@ -106,6 +131,10 @@ export function recommend(
   ]
   if (strategy === 'refactor') reasons.push(`switches from ${workload.current.model} to ${chosen.models[0]} behind a model gateway`)
   const measured = chosen.benchEndpoint !== undefined ? evidence.get(chosen.benchEndpoint) : undefined
-  if (measured?.ttftP90) reasons.push(`measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms [${measured.ttftP90.low.toFixed(0)}, ${measured.ttftP90.high.toFixed(0)}] against a ${workload.slo.ttftMs} ms SLO`)
+  if (measured?.ttftP90)
+    reasons.push(
+      `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms [${measured.ttftP90.low.toFixed(0)}, ${measured.ttftP90.high.toFixed(0)}] against a ` +
+        `${workload.slo.ttftMs} ms SLO`,
+    )
   return { strategy, option: chosen, reasons, excluded, conflict: null }
 }

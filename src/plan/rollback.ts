@@ -7,11 +7,25 @@ import type { LatencyEvidence } from './recommend.js'
  * interval measured on the target when that lies below the SLO (a regression beyond the measured
  * noise shows before the SLO breaks); error rate above the SLO; an eval drop; $/Mtok off plan.
  */
-export function rollbackCriteria(workload: InventoryWorkload, practice: Inventory['practice'], evidence: LatencyEvidence | undefined): PlannedWorkload['rollback'] {
+export function rollbackCriteria(
+  workload: InventoryWorkload,
+  practice: Inventory['practice'],
+  evidence: LatencyEvidence | undefined,
+): PlannedWorkload['rollback'] {
   const latency = (metric: 'ttft-p90' | 'tpot-p90', sloMs: number, measured: LatencyEvidence['ttftP90'] | undefined) =>
     measured && measured.high < sloMs
-      ? { metric, threshold: round(measured.high), unit: 'ms', basis: `upper end of the 95% interval measured on the target (${evidence?.source}); the SLO is ${sloMs} ms` }
-      : { metric, threshold: sloMs, unit: 'ms', basis: measured ? `SLO (the measured interval reaches ${round(measured.high)} ms, above it)` : 'SLO (no measurement of the target given)' }
+      ? {
+          metric,
+          threshold: round(measured.high),
+          unit: 'ms',
+          basis: `upper end of the 95% interval measured on the target (${evidence?.source}); the SLO is ${sloMs} ms`,
+        }
+      : {
+          metric,
+          threshold: sloMs,
+          unit: 'ms',
+          basis: measured ? `SLO (the measured interval reaches ${round(measured.high)} ms, above it)` : 'SLO (no measurement of the target given)',
+        }
   return [
     latency('ttft-p90', workload.slo.ttftMs, evidence?.ttftP90),
     latency('tpot-p90', workload.slo.tpotMs, evidence?.tpotP90),

@@ -21,15 +21,23 @@ export interface Conversion {
 
 const MS_PER_DAY = 86_400_000
 
-/** A date written YYYY-MM-DD, or YYYY-MM read as the month's first day, at 00:00 UTC. */
+/**
+ * A date written YYYY-MM-DD (a longer timestamp counts by its day), YYYY-MM read as the month's
+ * first day or YYYY as 1 January, at 00:00 UTC; an Invalid Date when unreadable.
+ */
 export function parseIsoDate(text: string): Date {
-  return new Date(`${text.length === 7 ? `${text}-01` : text}T00:00:00Z`)
+  const day = /^\d{4}$/.test(text) ? `${text}-01-01` : /^\d{4}-\d{2}$/.test(text) ? `${text}-01` : text.slice(0, 10)
+  return new Date(`${day}T00:00:00Z`)
 }
 
 /** Prices and rates older than this many days get a staleness warning (issue #6's default). */
 export const STALE_AFTER_DAYS = 180
 
-/** Whole days from `date` (YYYY-MM-DD or YYYY-MM) to `asOf`; negative when the date is later. */
+/**
+ * Whole days from `date` (YYYY-MM-DD, YYYY-MM or YYYY, see {@link parseIsoDate}) to `asOf`; negative
+ * when the date is later; NaN when the date is unreadable. The one age of a dated figure: the
+ * catalog's rows and FX rates, and the report's sourced figures.
+ */
 export function ageInDays(date: string, asOf: Date): number {
   return Math.floor((asOf.getTime() - parseIsoDate(date).getTime()) / MS_PER_DAY)
 }
@@ -46,7 +54,8 @@ export function buildFxTable(rates: readonly FxRate[], files: readonly string[])
     const earlier = byPairAndDate.get(key)
     if (earlier && Math.abs(directFactor(earlier, rate.base, rate.quote) - rate.rate) > 1e-9 * rate.rate) {
       throw new UserError(
-        `${rate.file}: rates: ${rate.base}/${rate.quote} on ${rate.date} is ${rate.rate}, but ${earlier.file} gives ${earlier.base}/${earlier.quote} ${earlier.rate} for the same date; keep one`,
+        `${rate.file}: rates: ${rate.base}/${rate.quote} on ${rate.date} is ${rate.rate}, but ${earlier.file} gives ${earlier.base}/${earlier.quote} ` +
+          `${earlier.rate} for the same date; keep one`,
       )
     }
     byPairAndDate.set(key, rate)
@@ -60,7 +69,7 @@ export function buildFxTable(rates: readonly FxRate[], files: readonly string[])
  * refreshed file's, which says when it was fetched and from where). The one definition of which
  * rate converts: listings, sizing, TCO and the report all use it through findConversion.
  */
-export function findRate(fx: FxTable, from: string, to: string): FxRate | undefined {
+function findRate(fx: FxTable, from: string, to: string): FxRate | undefined {
   let best: FxRate | undefined
   for (const rate of fx.rates) {
     const matches = (rate.base === from && rate.quote === to) || (rate.base === to && rate.quote === from)
@@ -87,7 +96,10 @@ export function findConversion(from: string, to: string, fx: FxTable, context: s
     if (first && second) return { from, to, factor: directFactor(first, from, via) * directFactor(second, via, to), rates: [first, second] }
   }
   const entry = `base ${from}, quote ${to}, rate, date, source, confidence`
-  const where = fx.files.length > 0 ? `add one (${entry}) to ${fx.files.join(' or ')}, or to your own FX file given with --fx` : `add one (${entry}) to an FX file given with --fx`
+  const where =
+    fx.files.length > 0
+      ? `add one (${entry}) to ${fx.files.join(' or ')}, or to your own FX file given with --fx`
+      : `add one (${entry}) to an FX file given with --fx`
   throw new UserError(`${context}: no exchange rate from ${from} to ${to} (direct, inverse or via USD or another currency): ${where}`)
 }
 
@@ -101,7 +113,10 @@ export function convertCurrency(amount: number, from: string, to: string, fx: Fx
  * own date, also when it was fetched later: a reference rate is the market's on that day, and
  * fetching an old one again does not make it current (unlike a price, which a fetch confirms).
  */
-export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; maxAgeDays?: number }): Array<{ pair: string; date: string; ageDays: number; message: string }> {
+export function staleFxRates(
+  rates: readonly FxRate[],
+  options: { asOf: Date; maxAgeDays?: number },
+): Array<{ pair: string; date: string; ageDays: number; message: string }> {
   const maxAgeDays = options.maxAgeDays ?? STALE_AFTER_DAYS
   return rates
     .map((rate) => ({ rate, ageDays: ageInDays(rate.date, options.asOf) }))
@@ -110,7 +125,10 @@ export function staleFxRates(rates: readonly FxRate[], options: { asOf: Date; ma
       pair: `${rate.base}/${rate.quote}`,
       date: rate.date,
       ageDays,
-      message: `FX ${rate.base}/${rate.quote} ${rate.rate} dated ${rate.date}${rate.fetchedAt !== undefined ? ` (fetched ${rate.fetchedAt.slice(0, 10)}; a rate is the market's on its date)` : ''} is ${ageDays} days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
+      message:
+        `FX ${rate.base}/${rate.quote} ${rate.rate} dated ` +
+        `${rate.date}${rate.fetchedAt !== undefined ? ` (fetched ${rate.fetchedAt.slice(0, 10)}; a rate is the market's on its date)` : ''} is ${ageDays} ` +
+        `days old on ${isoDay(options.asOf)} (limit ${maxAgeDays}); update ${rate.file} or add a newer rate with --fx`,
     }))
 }
 

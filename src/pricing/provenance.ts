@@ -24,7 +24,9 @@ export function confirmedTime(row: Pick<CatalogRow, 'fetchedAt' | 'effectiveDate
 /** "confirmed 2026-12-05 (fetched)" or "effective 2026-03": what a row's age is counted from, in words. */
 export function describeConfirmation(row: Pick<CatalogRow, 'fetchedAt' | 'effectiveDate'>): string {
   const confirmation = lastConfirmation(row)
-  return confirmation.by === 'fetched' ? `confirmed ${confirmation.date} by a price fetch (effective since ${row.effectiveDate})` : `effective ${row.effectiveDate}, not confirmed since`
+  return confirmation.by === 'fetched'
+    ? `confirmed ${confirmation.date} by a price fetch (effective since ${row.effectiveDate})`
+    : `effective ${row.effectiveDate}, not confirmed since`
 }
 
 /** The record of a catalog row used to price a figure (sizing.json, tco.json, the report). */

@@ -9,6 +9,9 @@ export type ModelErrorBasis = Omit<ModelError, 'sampling' | 'widened' | 'rule'> 
   warning: string | null
 }
 
+/** What a capacity searched on an unvalidated profile carries. */
+const UNVALIDATED_CAPACITY = "its capacity carries the searches' interval only, with no model error band"
+
 const percent = (fraction: number): string => `±${Number((fraction * 100).toFixed(1))}%`
 
 /**
@@ -27,7 +30,7 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
       points: null,
       from: null,
       sentence: 'simulated (not validated against measurements)',
-      warning: `profile ${profile.name} is not validated against measurements (no calibration block): its capacity carries the searches' interval only, with no model error band`,
+      warning: `profile ${profile.name} is not validated against measurements (no calibration block): ${UNVALIDATED_CAPACITY}`,
     }
   }
   const { error, method } = calibration
@@ -36,27 +39,41 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
   // The points behind the figure used (files written before the per-regime counts: all held-out points).
   const points = (regime === 'underLoad' ? error.underLoadPoints : regime === 'lowLoad' ? error.lowLoadPoints : undefined) ?? error.heldOutPoints
   const from = method === 'derived' ? (calibration.derivedFrom?.profile ?? null) : method === 'fitted' ? (calibration.fittedFrom?.runFolder ?? null) : null
+  const sentence = calibrationSentence(calibration, { regime, fraction, points, from })
+  let warning: string | null = null
+  if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
+  else if (regime === 'lowLoad')
+    warning =
+      `profile ${profile.name}: no held-out point under load, so the band uses the low-load error ` +
+      `(${percent(fraction)}), which may understate the error at saturation`
+  return { basis: method, regime, fraction, points, from, sentence, warning }
+}
+
+/** How the capacity was obtained and how far it is validated, in words: "simulated (validated to ±8% under load on 6 published points)". */
+function calibrationSentence(
+  calibration: NonNullable<SimProfile['calibration']>,
+  { regime, fraction, points, from }: Pick<ModelError, 'regime' | 'fraction' | 'points' | 'from'>,
+): string {
+  const method = calibration.method
   // "±8% under load on 6 published points", or the weaker claim, said as such.
   const claim = (kind: string, value: number): string => {
     const onPoints = `on ${points} ${kind} point${points === 1 ? '' : 's'}`
     return regime === 'underLoad' ? `${percent(value)} under load ${onPoints}` : `${percent(value)} at low load only ${onPoints}, none under load`
   }
-  let sentence: string
   if (fraction === null) {
-    sentence = `${method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
-  } else if (method === 'published') {
-    sentence = `simulated (validated to ${claim('published', fraction)})`
-  } else if (method === 'fitted') {
-    const run = calibration.fittedFrom ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}` : `a bench sweep (${calibration.date}`
-    sentence = `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
-  } else {
-    const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
-    sentence = `derived from ${from ?? 'another profile'}${reason} (its validation error ${claim('published', fraction)})`
+    const obtained =
+      method === 'fitted' ? `fitted to ${from ?? 'a bench sweep'}` : method === 'derived' ? `derived from ${from ?? 'another profile'}` : 'simulated'
+    return `${obtained} (${method} calibration of ${calibration.date} with no held-out point: validation error unknown)`
   }
-  let warning: string | null = null
-  if (fraction === null) warning = `profile ${profile.name}: its calibration has no held-out point, so its error is unknown: no model error band`
-  else if (regime === 'lowLoad') warning = `profile ${profile.name}: no held-out point under load, so the band uses the low-load error (${percent(fraction)}), which may understate the error at saturation`
-  return { basis: method, regime, fraction, points, from, sentence, warning }
+  if (method === 'published') return `simulated (validated to ${claim('published', fraction)})`
+  if (method === 'fitted') {
+    const run = calibration.fittedFrom
+      ? `${calibration.fittedFrom.runFolder} (run ${calibration.fittedFrom.runId}, ${calibration.date}`
+      : `a bench sweep (${calibration.date}`
+    return `fitted to ${run}; leave-one-out error ${claim('measured', fraction)})`
+  }
+  const reason = calibration.derivedFrom ? `: ${calibration.derivedFrom.reason}` : ''
+  return `derived from ${from ?? 'another profile'}${reason} (its validation error ${claim('published', fraction)})`
 }
 
 /**
@@ -65,7 +82,7 @@ export function modelErrorBasis(profile: SimProfile): ModelErrorBasis {
  * t-interval: low ÷ (1 + e), high ÷ (1 − e), the estimate unchanged (the model is not corrected, only
  * its doubt carried). e ≥ 1 leaves the high end unbounded (null).
  */
-export function widenByModelError(estimate: Estimate, fraction: number, label: string): Estimate {
+function widenByModelError(estimate: Estimate, fraction: number, label: string): Estimate {
   const low = estimate.low / (1 + fraction)
   const high = estimate.high === null || fraction >= 1 ? null : estimate.high / (1 - fraction)
   return { estimate: estimate.estimate, low, high, method: `${estimate.method}, widened by ${label} (low ÷ ${num(1 + fraction)}, high ÷ ${num(1 - fraction)})` }
@@ -73,7 +90,10 @@ export function widenByModelError(estimate: Estimate, fraction: number, label: s
 
 const num = (value: number): string => String(Number(value.toFixed(4)))
 
-export const MODEL_ERROR_RULE = 'e = the profile\'s validation error (|simulated / measured − 1| on held-out points); the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
+const MODEL_ERROR_RULE =
+  "e = the profile's validation error (|simulated / measured − 1| on held-out points); " +
+  'the measured capacity lies in [simulated ÷ (1 + e), simulated ÷ (1 − e)], ' +
+  'so low = sampling low ÷ (1 + e), high = sampling high ÷ (1 − e); token rates, GPUs and $/Mtok follow from these ends'
 
 /**
  * A simulated capacity with the profile's error band applied to its request and token rates (the

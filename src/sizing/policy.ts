@@ -27,7 +27,7 @@ export interface SizingPolicy {
 }
 
 /** Replicas lost in the failure the policy guards against, for a fleet of `replicas` spread evenly. */
-export function replicasLostInFailure(replicas: number, policy: Pick<SizingPolicy, 'failureDomains' | 'sparePerFailureDomain'>): number {
+function replicasLostInFailure(replicas: number, policy: Pick<SizingPolicy, 'failureDomains' | 'sparePerFailureDomain'>): number {
   if (policy.sparePerFailureDomain === 0) return 0
   // One domain of D holds at most ⌈n / D⌉ of n replicas spread evenly.
   if (policy.failureDomains > 1) return Math.ceil(replicas / policy.failureDomains)
@@ -42,7 +42,7 @@ export function replicasLostInFailure(replicas: number, policy: Pick<SizingPolic
  *           0 when the utilization head-room already covers it;
  *   surge = ⌈base × surgeFraction⌉, during rollouts only.
  */
-export function replicaTerms(
+function replicaTerms(
   peakRequestsPerS: number,
   capacity: number,
   policy: SizingPolicy,
@@ -53,28 +53,42 @@ export function replicaTerms(
   let steady = base
   // Bounded: each step adds one replica and lost(n) grows by at most one per failureDomains replicas.
   for (let guard = 0; guard < 100_000 && steady - replicasLostInFailure(steady, policy) < survivorsNeeded; guard++) steady++
-  return { base, spare: steady - base, surge: Math.ceil(base * policy.surgeFraction - 1e-9), steady, survivorsNeeded, lost: replicasLostInFailure(steady, policy) }
+  return {
+    base,
+    spare: steady - base,
+    surge: Math.ceil(base * policy.surgeFraction - 1e-9),
+    steady,
+    survivorsNeeded,
+    lost: replicasLostInFailure(steady, policy),
+  }
 }
 
 const fixed = (value: number, digits = 2): string => (Number.isInteger(value) ? String(value) : value.toFixed(digits))
 
 /** Each term of the policy in words: how it was counted and what it buys. */
-export function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
+function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
   const t = replicaTerms(peakRequestsPerS, capacity, policy)
   const u = `${fixed(policy.targetUtilization * 100, 0)}%`
-  const base = `⌈${fixed(peakRequestsPerS)} / (${fixed(capacity)} × ${policy.targetUtilization})⌉ = ${t.base}: the peak at ${u} of each replica's SLO capacity, the only head-room on the peak`
+  const base =
+    `⌈${fixed(peakRequestsPerS)} / (${fixed(capacity)} × ${policy.targetUtilization})⌉ = ${t.base}: the peak at ` +
+    `${u} of each replica's SLO capacity, the only head-room on the peak`
   let spare: string
   if (policy.sparePerFailureDomain === 0) spare = '0: no failure guarded against (sparePerFailureDomain 0)'
   else {
     const failure =
       policy.failureDomains > 1
         ? `losing one of ${policy.failureDomains} failure domains (replicas spread evenly: up to ${t.lost} in one)`
-        : `losing ${policy.sparePerFailureDomain} replica${policy.sparePerFailureDomain === 1 ? '' : 's'} (N+${policy.sparePerFailureDomain}; one failure domain, so no zone can fail over)`
-    const buys = `after ${failure}, the other ${t.steady - t.lost} carry the peak at full SLO capacity (⌈${fixed(peakRequestsPerS)} / ${fixed(capacity)}⌉ = ${t.survivorsNeeded} needed)`
+        : `losing ${policy.sparePerFailureDomain} replica${policy.sparePerFailureDomain === 1 ? '' : 's'} ` +
+          `(N+${policy.sparePerFailureDomain}; one failure domain, so no zone can fail over)`
+    const buys =
+      `after ${failure}, the other ${t.steady - t.lost} carry the peak at full SLO capacity (⌈${fixed(peakRequestsPerS)} / ${fixed(capacity)}⌉ = ` +
+      `${t.survivorsNeeded} needed)`
     spare = t.spare === 0 ? `0: ${buys}; the utilization head-room already covers it` : `${t.spare}: ${buys}`
   }
   const months = policy.rolloutMonths
-  const surge = `⌈${t.base} × ${policy.surgeFraction}⌉ = ${t.surge} extra replica${t.surge === 1 ? '' : 's'} while a rollout runs, paid ${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : 'for no month (no rollout window given: rolloutMonths 0)'}, not in the steady fleet`
+  const surge =
+    `⌈${t.base} × ${policy.surgeFraction}⌉ = ${t.surge} extra replica${t.surge === 1 ? '' : 's'} while a rollout runs, paid ` +
+    `${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : 'for no month (no rollout window given: rolloutMonths 0)'}, not in the steady fleet`
   return { base, spare, surge }
 }
 

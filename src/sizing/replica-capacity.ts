@@ -76,20 +76,40 @@ export function capacityFromSweep(runs: RunSummary[], attainmentTarget: number):
     .sort((a, b) => a.ratePerS - b.ratePerS)
   const label = runs[0]?.endpoint.label ?? 'endpoint'
   if (points.length === 0) throw new UserError(`${label}: no run has goodput: run geopat bench with --slo (or a scenario's slo:) to size from measurements`)
-  if (points.length === 1) warnings.push(`${label}: one load level only: run a sweep (load.profile: sweep) so that the SLO's breaking point is measured, not assumed`)
-  const estimate = crossing(points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.attainment })), attainmentTarget)
+  if (points.length === 1)
+    warnings.push(`${label}: one load level only: run a sweep (load.profile: sweep) so that the SLO's breaking point is measured, not assumed`)
+  const estimate = crossing(
+    points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.attainment })),
+    attainmentTarget,
+  )
   const highest = points[points.length - 1] as (typeof points)[number]
   const lowerBoundOnly = estimate === undefined
-  if (lowerBoundOnly) warnings.push(`${label}: no level tried missed the SLO: capacity per replica is at least ${highest.ratePerS.toFixed(2)} req/s; sweep to higher rates for the real figure`)
+  if (lowerBoundOnly)
+    warnings.push(
+      `${label}: no level tried missed the SLO: capacity per replica is at least ` +
+        `${highest.ratePerS.toFixed(2)} req/s; sweep to higher rates for the real figure`,
+    )
   const rate = estimate ?? highest.ratePerS
-  if (!(rate > 0)) throw new UserError(`${label}: the lowest load level tried already misses the SLO at ${(attainmentTarget * 100).toFixed(0)}% attainment: nothing to size from`)
-  const low = crossing(points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.low })), attainmentTarget) ?? highest.ratePerS
-  const high = lowerBoundOnly ? rate : (crossing(points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.high })), attainmentTarget) ?? highest.ratePerS)
+  if (!(rate > 0))
+    throw new UserError(
+      `${label}: the lowest load level tried already misses the SLO at ${(attainmentTarget * 100).toFixed(0)}% attainment: nothing to size from`,
+    )
+  const low =
+    crossing(
+      points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.low })),
+      attainmentTarget,
+    ) ?? highest.ratePerS
+  const high = lowerBoundOnly
+    ? rate
+    : (crossing(
+        points.map((p) => ({ ratePerS: p.ratePerS, attainment: p.high })),
+        attainmentTarget,
+      ) ?? highest.ratePerS)
   // Tokens per request where the curve crosses: the nearest level's means.
   const nearest = points.reduce((best, p) => (Math.abs(p.ratePerS - rate) < Math.abs(best.ratePerS - rate) ? p : best))
   const inputMean = nearest.run.tokens.inputServerMean ?? nearest.run.tokens.inputRequestedMean
   const outputMean = nearest.run.tokens.outputMean
-  const method = 'attainment curve of the sweep, interpolated; interval from each step\'s Wilson 95% bounds'
+  const method = "attainment curve of the sweep, interpolated; interval from each step's Wilson 95% bounds"
   const ratePerS: Estimate = { estimate: rate, low: Math.min(low, rate), high: Math.max(high, rate), method }
   return {
     capacity: {
@@ -107,11 +127,19 @@ export function capacityFromSweep(runs: RunSummary[], attainmentTarget: number):
 }
 
 function scaleEstimate(estimate: Estimate, factor: number): Estimate {
-  return { estimate: estimate.estimate * factor, low: estimate.low * factor, high: estimate.high === null ? null : estimate.high * factor, method: estimate.method }
+  return {
+    estimate: estimate.estimate * factor,
+    low: estimate.low * factor,
+    high: estimate.high === null ? null : estimate.high * factor,
+    method: estimate.method,
+  }
 }
 
 /** Two-sided 97.5% quantiles of Student's t for 1–30 degrees of freedom (standard tables). */
-const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
+const T_975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069,
+  2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+]
 export const tQuantile975 = (degreesOfFreedom: number): number => T_975[degreesOfFreedom - 1] ?? 1.96
 
 export interface SimulatedCapacityOptions {
@@ -170,7 +198,16 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
 
   const attainmentAt = async (ratePerS: number, seed: number): Promise<{ attainment: number; outputMean: number | null; inputMean: number | null }> => {
     await yieldAndCheck(options.stop)
-    const load: LoadStep = { step: 0, label: `rate ${ratePerS.toFixed(3)}/s`, mode: 'open', ratePerS, durationMs: options.durationS * 1000, arrival: 'poisson', burstiness: 1, seed }
+    const load: LoadStep = {
+      step: 0,
+      label: `rate ${ratePerS.toFixed(3)}/s`,
+      mode: 'open',
+      ratePerS,
+      durationMs: options.durationS * 1000,
+      arrival: 'poisson',
+      burstiness: 1,
+      seed,
+    }
     const { summary } = await runVirtual({
       ...(options.stop ? { stop: options.stop } : {}),
       profile: options.profile,
@@ -202,7 +239,8 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
       low /= 2
       lowHolds = await meets(low)
     }
-    if (!lowHolds) throw new UserError(`${options.profile.name}: even ${low.toFixed(3)} req/s misses the SLO at ${(options.attainment * 100).toFixed(0)}% attainment`)
+    if (!lowHolds)
+      throw new UserError(`${options.profile.name}: even ${low.toFixed(3)} req/s misses the SLO at ${(options.attainment * 100).toFixed(0)}% attainment`)
     while ((high - low) / low > tolerance) {
       const middle = (low + high) / 2
       if (await meets(middle)) low = middle

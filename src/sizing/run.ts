@@ -44,7 +44,14 @@ export interface GpuHourPrice {
  * A catalog row as a GPU-hour price in `currency`, with a note when the row is older than the
  * catalog's staleness limit. Token prices are refused: a fleet is priced per GPU-hour.
  */
-export function gpuHourPriceFromCatalog(catalog: Catalog, id: string, currency: string, where: string, endpoint?: string, asOf: Date = new Date()): GpuHourPrice {
+export function gpuHourPriceFromCatalog(
+  catalog: Catalog,
+  id: string,
+  currency: string,
+  where: string,
+  endpoint?: string,
+  asOf: Date = new Date(),
+): GpuHourPrice {
   const row = catalog.byId(id)
   if (!row) throw new UserError(`${where}: no catalog row "${id}" (see geopat catalog list)`)
   if (row.unit === 'mtok') throw new UserError(`${where}: "${row.id}" is a token price; sizing needs a GPU-hour price`)
@@ -150,7 +157,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
     endpoints.push({
       label: source.label,
       source: source.kind,
-      detail: source.kind === 'measured' ? source.file : 'rates searched in the simulator\'s virtual time',
+      detail: source.kind === 'measured' ? source.file : "rates searched in the simulator's virtual time",
       profile: source.kind === 'simulated' ? { name: source.profile.name, confidential: source.confidential } : null,
       capacityPerReplica: found.capacity,
       firstCut: found.firstCut,
@@ -161,7 +168,16 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       costs: options.prices
         .filter((price) => price.endpoint === undefined || price.endpoint === source.label)
         .map((price) => ({
-          ...costLine(price, found.capacity, source.gpusPerReplica, fleet.gpus, options.policy, demandTokens(average.rate, found), options.powerWPerGpu, band?.modelError ?? null),
+          ...costLine(
+            price,
+            found.capacity,
+            source.gpusPerReplica,
+            fleet.gpus,
+            options.policy,
+            demandTokens(average.rate, found),
+            options.powerWPerGpu,
+            band?.modelError ?? null,
+          ),
           inOneYear: grown ? costInOneYear(price, found, source.gpusPerReplica, options.policy, grown) : null,
         })),
       warnings: found.warnings,
@@ -179,7 +195,10 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       inOneYear: grown,
       inputTokensMean,
       outputTokensMean,
-      tokensPerMonth: inputTokensMean !== null && outputTokensMean !== null ? { input: tokensPerMonth(average.rate, inputTokensMean), output: tokensPerMonth(average.rate, outputTokensMean) } : null,
+      tokensPerMonth:
+        inputTokensMean !== null && outputTokensMean !== null
+          ? { input: tokensPerMonth(average.rate, inputTokensMean), output: tokensPerMonth(average.rate, outputTokensMean) }
+          : null,
     },
     slo: options.slo,
     attainment: options.attainment,
@@ -189,8 +208,12 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
 }
 
 /** The demand's average: given, peak × averageToPeak, or the peak itself (said so: fleet $/Mtok is then a lower bound). */
-export function averageDemand(options: Pick<SizeOptions, 'peakRequestsPerS' | 'averageRequestsPerS' | 'averageToPeak'>): { rate: number; basis: 'given' | 'ratio' | 'assumed-peak' } {
-  if (options.averageRequestsPerS !== undefined && options.averageToPeak !== undefined) throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+export function averageDemand(options: Pick<SizeOptions, 'peakRequestsPerS' | 'averageRequestsPerS' | 'averageToPeak'>): {
+  rate: number
+  basis: 'given' | 'ratio' | 'assumed-peak'
+} {
+  if (options.averageRequestsPerS !== undefined && options.averageToPeak !== undefined)
+    throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
   if (options.averageRequestsPerS !== undefined) {
     if (!(options.averageRequestsPerS > 0 && options.averageRequestsPerS <= options.peakRequestsPerS)) {
       throw new UserError(`--average-rps: must be > 0 and at most the peak (${options.peakRequestsPerS} req/s)`)
@@ -211,7 +234,13 @@ function demandTokens(averageRequestsPerS: number, found: ReplicaCapacity): { in
 }
 
 /** The steady fleet re-sized for the grown demand, bought from `price`, and its fleet $/Mtok (at the capacity's estimate). */
-function costInOneYear(price: GpuHourPrice, found: ReplicaCapacity, gpusPerReplica: number, policy: SizingPolicy, grown: { peakRequestsPerS: number; averageRequestsPerS: number }): CostLine['inOneYear'] {
+function costInOneYear(
+  price: GpuHourPrice,
+  found: ReplicaCapacity,
+  gpusPerReplica: number,
+  policy: SizingPolicy,
+  grown: { peakRequestsPerS: number; averageRequestsPerS: number },
+): CostLine['inOneYear'] {
   const later = sizeFleet(grown.peakRequestsPerS, found.capacity.ratePerS, gpusPerReplica, policy)
   const gpus = gpusBought(later.gpus.total, price.sale)
   const cost = gpus * price.pricePerGpuHour * HOURS_PER_MONTH
@@ -236,7 +265,10 @@ function costLine(
     high: gpus.high === null ? null : gpusBought(gpus.high, price.sale),
     nodes: price.sale.soldBy === 'node' ? gpusBought(gpus.total, price.sale) / price.sale.gpusPerNode : null,
   }
-  const sold = price.sale.soldBy === 'node' ? `GPUs rounded up to whole nodes of ${price.sale.gpusPerNode} (the offer rents whole nodes)` : 'GPUs as needed (the offer rents GPU by GPU)'
+  const sold =
+    price.sale.soldBy === 'node'
+      ? `GPUs rounded up to whole nodes of ${price.sale.gpusPerNode} (the offer rents whole nodes)`
+      : 'GPUs as needed (the offer rents GPU by GPU)'
   const fleetPerMonth: Estimate = {
     estimate: monthly(bought.estimate),
     low: monthly(bought.low),
@@ -261,7 +293,10 @@ function costLine(
   }
   // $/Mtok falls as capacity rises: the capacity's high end gives the low price.
   const perMtokAt = (which: 'estimate' | 'low' | 'high') =>
-    costPerMtok(price.pricePerGpuHour, gpusPerReplica, { inputTokensPerS: capacity.inputTokensPerS[which] ?? 0, outputTokensPerS: capacity.outputTokensPerS[which] ?? 0 })
+    costPerMtok(price.pricePerGpuHour, gpusPerReplica, {
+      inputTokensPerS: capacity.inputTokensPerS[which] ?? 0,
+      outputTokensPerS: capacity.outputTokensPerS[which] ?? 0,
+    })
   const central = perMtokAt('estimate')
   const cheap = perMtokAt('high')
   const dear = perMtokAt('low')
@@ -270,7 +305,12 @@ function costLine(
     if (value === null) return null
     // An unbounded capacity (a model error of 100% or more) leaves the cheap end at 0.
     const low = capacity.outputTokensPerS.high === null ? 0 : (cheap[key] ?? value)
-    return { estimate: value, low, high: dear[key], method: 'price of one replica / its goodput tokens per second at the SLO, at full load (InferenceX formula); interval from the capacity interval' }
+    return {
+      estimate: value,
+      low,
+      high: dear[key],
+      method: 'price of one replica / its goodput tokens per second at the SLO, at full load (InferenceX formula); interval from the capacity interval',
+    }
   }
   const notes: string[] = [...(price.notes ?? [])]
   if (capacity.lowerBoundOnly) notes.push('capacity is a lower bound (the sweep never missed the SLO): $/Mtok is an upper bound')
@@ -291,7 +331,11 @@ function costLine(
     fleetPerMonth,
     surge,
     inOneYear: null,
-    perMtokFleetAtDemand: { input: fleetEstimate(tokens?.input), output: fleetEstimate(tokens?.output), total: fleetEstimate(tokens ? tokens.input + tokens.output : undefined) },
+    perMtokFleetAtDemand: {
+      input: fleetEstimate(tokens?.input),
+      output: fleetEstimate(tokens?.output),
+      total: fleetEstimate(tokens ? tokens.input + tokens.output : undefined),
+    },
     perMtokOneReplicaAtFullLoad: { input: estimateOf('input'), output: estimateOf('output'), total: estimateOf('total') },
     joulesPerOutputToken: powerWPerGpu !== undefined ? joulesPerToken(powerWPerGpu, gpusPerReplica, capacity.outputTokensPerS.estimate) : null,
     notes,

@@ -1,6 +1,7 @@
 import { csvTable } from '../io/output/csv.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, PHASES, calendarMonth } from './compile.js'
-import type { DeterministicCashFlows } from './evaluate.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, PHASES } from './cost-categories.js'
+import { type ModelPlan, calendarMonth } from './model-plan.js'
+import type { DeterministicCashFlows } from './sinks.js'
 
 export const CASHFLOW_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'amount', 'quantity', 'unit', 'currency'] as const
 
@@ -14,7 +15,17 @@ export function cashflowsCsv(plan: ModelPlan, flows: ReadonlyArray<Deterministic
   const rows: unknown[][] = []
   for (const { entry, month, phase, category, amount } of nonZeroFlows(plan, flows)) {
     const meta = COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]
-    rows.push([entry.option.id, calendarMonth(plan, month), month, PHASES[phase], meta.id, amount, entry.sink.quantity(phase, category, month), meta.pricingUnit, plan.currency])
+    rows.push([
+      entry.option.id,
+      calendarMonth(plan, month),
+      month,
+      PHASES[phase],
+      meta.id,
+      amount,
+      entry.sink.quantity(phase, category, month),
+      meta.pricingUnit,
+      plan.currency,
+    ])
   }
   return csvTable(CASHFLOW_COLUMNS, rows)
 }

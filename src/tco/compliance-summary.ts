@@ -1,6 +1,6 @@
 import { COMPLIANCE_PARAMETERS, type ComplianceData, estateParameter } from './compliance-tax.js'
 import type { TcoResult } from '../io/schema/tco-result.js'
-import type { ModelPlan } from './compile.js'
+import type { ModelPlan } from './model-plan.js'
 
 /**
  * What tco.json says about the compliance tax beyond its components: which of the company's own
@@ -14,7 +14,11 @@ export interface ComplianceSummary {
   figures: { total: number; sourced: number; fromInventory: number; fromModel: number; assumption: number; assumptions: string[] }
 }
 
-export function complianceSummary(plan: Pick<ModelPlan, 'scope'>, compliance: ComplianceData, modelParameters: Readonly<Record<string, unknown>>): ComplianceSummary {
+export function complianceSummary(
+  plan: Pick<ModelPlan, 'scope'>,
+  compliance: ComplianceData,
+  modelParameters: Readonly<Record<string, unknown>>,
+): ComplianceSummary {
   const figures = { total: 0, sourced: 0, fromInventory: 0, fromModel: 0, assumption: 0, assumptions: [] as string[] }
   for (const name of COMPLIANCE_PARAMETERS) {
     figures.total++
@@ -36,7 +40,10 @@ export function complianceSummary(plan: Pick<ModelPlan, 'scope'>, compliance: Co
   const estate = compliance.estate
   return {
     scope: [...plan.scope.reasons],
-    estate: estate === undefined ? null : { file: estate.file, highRiskSystems: [...estate.highRiskSystems], transferFlows: [...estate.transferFlows], useCases: [...estate.useCases] },
+    estate:
+      estate === undefined
+        ? null
+        : { file: estate.file, highRiskSystems: [...estate.highRiskSystems], transferFlows: [...estate.transferFlows], useCases: [...estate.useCases] },
     figures,
   }
 }
@@ -51,10 +58,18 @@ export function formatComplianceLines(result: TcoResult, money: (value: number) 
   if (scope && scope.length > 0) lines.push(`compliance scope: ${scope.join('; ')}`)
   const split = result.options.flatMap((option) => {
     const basis = option.deterministic?.byBasis
-    return basis ? [`${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} credits` : ''}`] : []
+    return basis
+      ? [
+          `${option.id} ${money(basis.npvBilled)} billed + ${money(basis.npvCostOfRisk)} ` +
+            `risk${basis.npvValuation !== 0 ? ` ${basis.npvValuation < 0 ? '−' : '+'} ${money(Math.abs(basis.npvValuation))} credits` : ''}`,
+        ]
+      : []
   })
   // Valuations are credits nobody invoices: the residual value at the horizon, and with the finance mechanics resale proceeds and the tax shield.
-  const credits = result.options.some((option) => (option.deterministic?.byBasis?.npvValuation ?? 0) !== 0) ? ' − credits (residual value, resale proceeds, tax shield: valuations, never billed)' : ''
-  if (split.length > 0) lines.push(`NPV cost = billed cash (focus.csv) + cost of risk (expected losses, never billed: risk-estimates.csv)${credits}: ${split.join('; ')}`)
+  const credits = result.options.some((option) => (option.deterministic?.byBasis?.npvValuation ?? 0) !== 0)
+    ? ' − credits (residual value, resale proceeds, tax shield: valuations, never billed)'
+    : ''
+  if (split.length > 0)
+    lines.push(`NPV cost = billed cash (focus.csv) + cost of risk (expected losses, never billed: risk-estimates.csv)${credits}: ${split.join('; ')}`)
   return lines
 }

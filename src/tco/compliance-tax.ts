@@ -14,14 +14,15 @@ import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
 /**
- * The compliance tax (economics.md C1–C14, and C15–C17 for the company's own AI Act, DORA and NIS2 obligations): its data (parameters with sources, fine ceilings),
+ * The compliance tax (economics.md C1–C14, and C15–C17 for the company's own AI Act, DORA and NIS2
+ * obligations): its data (parameters with sources, fine ceilings),
  * which components apply to which option, the C9 fine formula and the C11 sovereignty gate.
  * The monthly cost lines themselves are emitted with the option's other costs (evaluate.ts),
  * from these parameters.
  */
 
-export const BUILT_IN_COMPONENTS_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'components.yaml')
-export const BUILT_IN_FINES_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'fine-ceilings.yaml')
+const BUILT_IN_COMPONENTS_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'components.yaml')
+const BUILT_IN_FINES_FILE = join(PACKAGE_ROOT, 'data', 'compliance', 'fine-ceilings.yaml')
 
 /** Every parameter the formulas read; a components file must define each. */
 export const COMPLIANCE_PARAMETERS = [
@@ -59,10 +60,10 @@ export const COMPLIANCE_PARAMETERS = [
 export type ComplianceParameterName = (typeof COMPLIANCE_PARAMETERS)[number]
 
 /** Components an option's `compliance:` list may name (the others come from its own drivers or are the gate). */
-export const COSTED_COMPONENTS: readonly ComplianceComponentId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12']
+const COSTED_COMPONENTS: readonly ComplianceComponentId[] = ['C1', 'C2', 'C3', 'C4', 'C5', 'C6', 'C7', 'C8', 'C10', 'C12']
 
 /** The components the company's own facts bring (AI Act, DORA, NIS2): the same for every option. */
-export const ENTITY_COMPONENTS = ['C15', 'C16', 'C17'] as const
+const ENTITY_COMPONENTS = ['C15', 'C16', 'C17'] as const
 export type EntityComponentId = (typeof ENTITY_COMPONENTS)[number]
 /** Every component an option's cash flows can carry. */
 export type AppliedComponentId = ComplianceComponentId | EntityComponentId
@@ -81,23 +82,54 @@ export function loadComplianceData(files: { componentsFile?: string; finesFile?:
   const finesFile = files.finesFile ?? BUILT_IN_FINES_FILE
   const components = loadYamlFile(componentsFile, complianceComponentsFileSchema)
   for (const name of COMPLIANCE_PARAMETERS) {
-    if (components.parameters[name] === undefined) throw new UserError(`${componentsFile}: parameters.${name}: is required (the compliance-tax formulas use it)`)
+    if (components.parameters[name] === undefined)
+      throw new UserError(`${componentsFile}: parameters.${name}: is required (the compliance-tax formulas use it)`)
   }
   const ids = new Set(components.components.map((component) => component.id))
   for (let n = 1; n <= 17; n++) {
-    if (!ids.has(`C${n}` as (typeof components.components)[number]['id'])) throw new UserError(`${componentsFile}: components: C${n} is missing (C1–C17 are all required)`)
+    if (!ids.has(`C${n}` as (typeof components.components)[number]['id']))
+      throw new UserError(`${componentsFile}: components: C${n} is missing (C1–C17 are all required)`)
   }
   return { components, fines: loadYamlFile(finesFile, fineCeilingsFileSchema), componentsFile, finesFile }
 }
 
 /** EU-27 and the EEA (Iceland, Liechtenstein, Norway), and `EU` for an EU-wide entity. */
-export const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([
-  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
-  'IS', 'LI', 'NO', 'EU',
+const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
+  'EU',
 ])
 
 /** A provider whose ultimate parent sits outside the EU/EEA (reach of e.g. the US CLOUD Act). */
-export function isNonEuParent(parentCountry: string): boolean {
+function isNonEuParent(parentCountry: string): boolean {
   return !EU_EEA_COUNTRIES.has(parentCountry)
 }
 
@@ -111,7 +143,10 @@ export function applicableComponents(
   option: { compliance?: readonly ComplianceComponentId[]; parentCountry: string | undefined; isBaseline: boolean },
   scope?: EntityScope,
 ): Set<AppliedComponentId> {
-  const entity: AppliedComponentId[] = scope === undefined ? [] : [...(scope.aiActHighRisk ? ['C15' as const] : []), ...(scope.dora ? ['C16' as const] : []), ...(scope.nis2 !== null ? ['C17' as const] : [])]
+  const entity: AppliedComponentId[] =
+    scope === undefined
+      ? []
+      : [...(scope.aiActHighRisk ? ['C15' as const] : []), ...(scope.dora ? ['C16' as const] : []), ...(scope.nis2 !== null ? ['C17' as const] : [])]
   if (option.compliance) return new Set([...option.compliance, ...entity])
   const applies = new Set<AppliedComponentId>(entity)
   for (const component of data.components) {
@@ -128,7 +163,12 @@ export function applicableComponents(
  * A fine's ceiling for a company with `turnover`: the higher of the fixed amount and the share of
  * turnover; for an SME under a rule that says so (AI Act Art. 99(6)), the lower.
  */
-export function fineCap(fine: Pick<FineCeiling, 'fixedAmount' | 'shareOfTurnover' | 'smeRule'>, turnover: number, sme: boolean, fixedAmountInModelCurrency = fine.fixedAmount): number {
+export function fineCap(
+  fine: Pick<FineCeiling, 'fixedAmount' | 'shareOfTurnover' | 'smeRule'>,
+  turnover: number,
+  sme: boolean,
+  fixedAmountInModelCurrency = fine.fixedAmount,
+): number {
   const share = fine.shareOfTurnover * turnover
   return sme && fine.smeRule === 'lower' ? Math.min(fixedAmountInModelCurrency, share) : Math.max(fixedAmountInModelCurrency, share)
 }
@@ -162,7 +202,9 @@ export function sealGate(optionSeal: SealLevel, carried: ReadonlyArray<{ name: s
   }
   if (strictest === undefined) return { feasible: true, reason: null, requiredSeal: null }
   if (sealRank(optionSeal) >= sealRank(strictest.requiredSeal)) return { feasible: true, reason: null, requiredSeal: strictest.requiredSeal }
-  const failing = carried.filter((dataClass) => sealRank(optionSeal) < sealRank(dataClass.requiredSeal)).map((dataClass) => `${dataClass.name} (${dataClass.requiredSeal})`)
+  const failing = carried
+    .filter((dataClass) => sealRank(optionSeal) < sealRank(dataClass.requiredSeal))
+    .map((dataClass) => `${dataClass.name} (${dataClass.requiredSeal})`)
   return {
     feasible: false,
     reason: `C11 sovereignty gate: ${optionSeal} is below the level required by data class${failing.length > 1 ? 'es' : ''} ${failing.join(', ')}`,
@@ -195,14 +237,17 @@ export function estateFacts(inventory: Inventory, file: string): EstateFacts {
   return {
     file,
     highRiskSystems: live.filter((workload) => workload.aiActRisk === 'high').map((workload) => workload.name),
-    transferFlows: live.filter((workload) => isNonEuParent(workload.current.jurisdiction.parent) && workload.dataClasses.some((name) => name !== 'public')).map((workload) => workload.name),
+    transferFlows: live
+      .filter((workload) => isNonEuParent(workload.current.jurisdiction.parent) && workload.dataClasses.some((name) => name !== 'public'))
+      .map((workload) => workload.name),
     useCases: live.filter((workload) => workload.dataClasses.some(personal)).map((workload) => workload.name),
   }
 }
 
 /** The parameters an inventory supplies, with the workloads each count names. */
 export function estateParameter(facts: EstateFacts, name: ComplianceParameterName): { value: number; origin: string } | undefined {
-  const list = name === 'highRiskSystems' ? facts.highRiskSystems : name === 'transferFlows' ? facts.transferFlows : name === 'useCases' ? facts.useCases : undefined
+  const list =
+    name === 'highRiskSystems' ? facts.highRiskSystems : name === 'transferFlows' ? facts.transferFlows : name === 'useCases' ? facts.useCases : undefined
   if (list === undefined) return undefined
   return { value: list.length, origin: `inventory ${facts.file}: ${list.length} workload(s)${list.length > 0 ? ` (${list.join(', ')})` : ''}` }
 }
@@ -212,7 +257,7 @@ export function estateParameter(facts: EstateFacts, name: ComplianceParameterNam
  * Commission Recommendation 2003/361/EC): medium from 50 staff or EUR 10M turnover, large from 250
  * staff or EUR 50M turnover. Legal thresholds, not estimates.
  */
-export const NIS2_SIZE = { mediumEmployees: 50, mediumTurnoverEur: 10e6, largeEmployees: 250, largeTurnoverEur: 50e6 } as const
+const NIS2_SIZE = { mediumEmployees: 50, mediumTurnoverEur: 10e6, largeEmployees: 250, largeTurnoverEur: 50e6 } as const
 
 export interface EntityScope {
   /** C15: the estate holds AI Act high-risk systems. */
@@ -238,10 +283,18 @@ export function entityScope(
 ): EntityScope {
   const reasons: string[] = []
   const aiActHighRisk = highRiskSystems > 0
-  reasons.push(aiActHighRisk ? `AI Act: ${highRiskSystems} high-risk system(s) (Annex III): C15 applies to every option` : 'AI Act: no high-risk system counted: C15 not costed')
+  reasons.push(
+    aiActHighRisk
+      ? `AI Act: ${highRiskSystems} high-risk system(s) (Annex III): C15 applies to every option`
+      : 'AI Act: no high-risk system counted: C15 not costed',
+  )
   const dora = company?.financialEntity !== undefined
   const tlpt = dora && company?.doraTlpt === true
-  reasons.push(dora ? `DORA: a financial entity (${company?.financialEntity}, Regulation (EU) 2022/2554 Art. 2(1)): C16 applies${tlpt ? ', with TLPT (Art. 26)' : ''}` : 'DORA: not a financial entity (company.financialEntity not set): C16 not costed')
+  reasons.push(
+    dora
+      ? `DORA: a financial entity (${company?.financialEntity}, Regulation (EU) 2022/2554 Art. 2(1)): C16 applies${tlpt ? ', with TLPT (Art. 26)' : ''}`
+      : 'DORA: not a financial entity (company.financialEntity not set): C16 not costed',
+  )
   let nis2: EntityScope['nis2'] = null
   const annex = company?.nis2Annex ?? 'none'
   if (dora) reasons.push('NIS2: not costed: DORA applies instead to a financial entity (NIS2 Art. 4, sector-specific act)')

@@ -5,8 +5,10 @@ import type { ComplianceData } from './compliance-tax.js'
 import { totalsByBasis } from './focus.js'
 import { HOURS_PER_MONTH, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from './finance.js'
 import { runMonteCarlo } from './monte-carlo.js'
-import { type DeterministicCashFlows, MonthlySink, emitOption, prepareDraw, switchingCharged } from './evaluate.js'
-import { CATEGORY_COUNT, COST_CATEGORIES, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarDate, calendarMonth } from './compile.js'
+import { emitOption, prepareDraw, switchingCharged } from './evaluate.js'
+import { type DeterministicCashFlows, MonthlySink } from './sinks.js'
+import { CATEGORY_COUNT, COST_CATEGORIES, PHASE, PHASES } from './cost-categories.js'
+import { type ModelPlan, type OptionPlan, calendarDate, calendarMonth } from './model-plan.js'
 import { runTornado } from './tornado.js'
 
 /**
@@ -15,9 +17,15 @@ import { runTornado } from './tornado.js'
  * the Monte Carlo's P10/P50/P90 and the tornado. Pure: no files, no catalog, no clock.
  */
 
-export const CONVENTIONS =
+/** How the Monte Carlo's quantiles are read (tco.json's basis.headline, after the number of draws). */
+const MONTE_CARLO_HEADLINE =
+  'P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, ' +
+  'so their quantiles are of the difference, not differences of quantiles'
+
+const CONVENTIONS =
   'monthly cash flows from the start month; month m discounted by (1 + r)^-m, r = (1 + WACC)^(1/12) - 1 (numpy-financial npv at the monthly rate); ' +
-  'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the start month; ' +
+  'costs positive, savings = baseline cost - option cost; IRR of the monthly savings, annualized (1 + irr)^12 - 1; demand grows at each anniversary of the ' +
+  'start month; ' +
   `${HOURS_PER_MONTH} hours per month; the baseline keeps running (and billing) until an option's cutover (start month + dual-running months)`
 
 export interface TcoRun {
@@ -39,7 +47,9 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
     return { option, sink, totals: sink.totals() }
   })
   const baselineFlows = cashFlows[plan.baseline] as DeterministicCashFlows
-  const optionResults: TcoOptionResult[] = plan.options.map((option, index) => describeOption(plan, option, cashFlows[index] ?? null, baselineFlows, central, wacc))
+  const optionResults: TcoOptionResult[] = plan.options.map((option, index) =>
+    describeOption(plan, option, cashFlows[index] ?? null, baselineFlows, central, wacc),
+  )
 
   const tornado = runTornado(plan)
   const monteCarlo = runMonteCarlo(plan, options)
@@ -66,8 +76,10 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       seed: monteCarlo.seed,
       uncertainDrivers: monteCarlo.uncertainDrivers,
       method:
-        'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal by Box-Muller; ' +
-        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); rank correlations by Iman-Conover (van der Waerden scores, Cholesky); ' +
+        'own seeded stream per uncertain driver (xoroshiro128+ seeded from the run seed and the driver name); triangular and PERT by inverse CDF, lognormal ' +
+        'by Box-Muller; ' +
+        'drivers that share a key drawn once per draw (one uniform from the key stream, each at its own quantile); ' +
+        'rank correlations by Iman-Conover (van der Waerden scores, Cholesky); ' +
         'savings and payback per draw (option vs baseline in the same draw); quantiles by linear interpolation (numpy default), payback months by nearest rank',
       sharedDrivers: plan.variables
         .filter((variable) => variable.shared)
@@ -75,26 +87,34 @@ export function runTco(plan: ModelPlan, compliance: ComplianceData, options: { d
       correlations: correlationPairs(plan),
     },
     basis: {
-      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: P50 with P10-P90 (options[].monteCarlo); savings and payback computed per draw against the baseline in the same draw, so their quantiles are of the difference, not differences of quantiles`,
+      headline: `Monte Carlo over ${monteCarlo.draws.toLocaleString('en-US')} draws: ${MONTE_CARLO_HEADLINE}`,
       deterministic:
-        'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
+        'deterministic (inputs at their modes, or medians for lognormals): options[].deterministic, options[].savings (NPV, IRR, payback), the tornado ' +
+        'centre, cashflows.csv and focus.csv; not a quantile of the Monte Carlo and not paired with one',
     },
     options: optionResults,
     tornado,
     // An amount at the drawn FX rate (`NAME@fx`) is no driver of its own: NAME and the FX driver are listed (a fixed value here would hide the FX spread).
-    drivers: plan.drivers.filter((_, slot) => !derivedSlots.has(slot)).map((driver) => ({
-      name: driver.name,
-      distribution: driver.distribution.describe(),
-      central: driver.distribution.central,
-      p10: driver.distribution.quantile(0.1),
-      p90: driver.distribution.quantile(0.9),
-      origin: driver.origin,
-      shared: driver.shared,
-    })),
+    drivers: plan.drivers
+      .filter((_, slot) => !derivedSlots.has(slot))
+      .map((driver) => ({
+        name: driver.name,
+        distribution: driver.distribution.describe(),
+        central: driver.distribution.central,
+        p10: driver.distribution.quantile(0.1),
+        p90: driver.distribution.quantile(0.9),
+        origin: driver.origin,
+        shared: driver.shared,
+      })),
     compliance: {
       componentsFile: compliance.componentsFile,
       finesFile: compliance.finesFile,
-      components: compliance.components.components.map((component) => ({ id: component.id, title: component.title, appliesTo: component.appliesTo, formula: component.formula })),
+      components: compliance.components.components.map((component) => ({
+        id: component.id,
+        title: component.title,
+        appliesTo: component.appliesTo,
+        formula: component.formula,
+      })),
       switchingChargesProhibitedFrom: plan.switchingProhibitedFrom,
       ...complianceSummary(plan, compliance, plan.complianceOverrides),
     },
@@ -111,7 +131,8 @@ function correlationPairs(plan: ModelPlan): Array<{ between: [string, string]; r
   for (let i = 0; i < variables.length; i++) {
     for (let j = i + 1; j < variables.length; j++) {
       const rank = (matrix[i] as number[])[j] as number
-      if (rank !== 0) pairs.push({ between: [plan.variables[variables[i] as number]?.name as string, plan.variables[variables[j] as number]?.name as string], rank })
+      if (rank !== 0)
+        pairs.push({ between: [plan.variables[variables[i] as number]?.name as string, plan.variables[variables[j] as number]?.name as string], rank })
     }
   }
   return pairs
@@ -205,7 +226,12 @@ function presentValueByCategory(plan: ModelPlan, sink: MonthlySink): Record<stri
         if (amount !== 0) any = true
         pv += amount * (discount[month] as number)
       }
-      if (any) byCategory[phase === PHASE.own ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`] = pv
+      if (any)
+        byCategory[
+          phase === PHASE.own
+            ? (COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id
+            : `${PHASES[phase]}:${(COST_CATEGORIES[category] as (typeof COST_CATEGORIES)[number]).id}`
+        ] = pv
     }
   }
   return byCategory
@@ -233,6 +259,9 @@ function ownedPerGpuHour(option: OptionPlan, values: Float64Array, wacc: number)
   })
   return {
     ...cost,
-    method: `at 100% allocation (8,760 h a year per GPU): capex × (1 + network/storage share) annualized with the capital recovery factor at WACC ${wacc} over ${option.depreciationYears} years, plus support, power (kW per GPU × utilization × PUE × price per kWh) and colocation per GPU; staff spread over the ${gpus} GPUs installed in the first year of the move`,
+    method:
+      `at 100% allocation (8,760 h a year per GPU): capex × (1 + network/storage share) annualized with the capital recovery factor at WACC ${wacc} ` +
+      `over ${option.depreciationYears} years, plus support, power (kW per GPU × utilization × PUE × price per kWh) and colocation per GPU; staff spread ` +
+      `over the ${gpus} GPUs installed in the first year of the move`,
   }
 }

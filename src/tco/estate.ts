@@ -10,7 +10,8 @@ import type { TcoModel } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
 import type { Catalog } from '../pricing/catalog.js'
 import { makeDistribution } from './distributions.js'
-import { type EstateLine, type ModelPlan, type OptionPlan, PHASE } from './compile.js'
+import type { EstateLine, ModelPlan, OptionPlan } from './model-plan.js'
+import { PHASE } from './cost-categories.js'
 
 /**
  * One estate from the inventory to the TCO (`geopat tco --plan`, `geopat run`): the baseline is
@@ -52,13 +53,50 @@ export interface EstateSetup {
  */
 export function prepareEstate(model: TcoModel, modelFile: string, from: { file: string; plan: Plan }, catalog: Pick<Catalog, 'byId' | 'fx'>): EstateSetup {
   const inventoryFile = resolve(from.plan.inventoryFile)
-  if (!existsSync(inventoryFile)) throw new UserError(`--plan ${from.file}: inventoryFile: ${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`)
+  if (!existsSync(inventoryFile))
+    throw new UserError(
+      `--plan ${from.file}: inventoryFile: ` +
+        `${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`,
+    )
   const inventory = loadInventory(inventoryFile)
   checkOffers(inventory, inventoryFile, catalog)
   const estate = priceEstate(inventory, inventoryFile, catalog, model.currency)
-  const baselineId = model.baseline ?? (model.options[0] as TcoModel['options'][number]).id
+  const sources: EstateSources = { model, modelFile, plan: from, inventory, inventoryFile }
+  const boundBy = bindOffers(sources)
+  const moves = plannedMoves(sources)
+  const notes: string[] = []
+  for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
+  const estateTokens = estate.workloads.reduce(
+    (sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }),
+    { input: 0, output: 0 },
+  )
+  const options = estateOptions(sources, { estate, moves, boundBy, notes })
+  return {
+    inventory,
+    inventoryFile,
+    estate,
+    moves,
+    model: { ...model, options, demand: { ...model.demand, tokensPerMonth: estateTokens } },
+    notes,
+  }
+}
 
-  // Bind each inventory option to its TCO option once: the same offer, the same catalog row.
+/** The TCO model, the plan and its inventory, each with the file its errors name. */
+interface EstateSources {
+  model: TcoModel
+  modelFile: string
+  plan: { file: string; plan: Plan }
+  inventory: Inventory
+  inventoryFile: string
+}
+
+function baselineIdOf(model: TcoModel): string {
+  return model.baseline ?? (model.options[0] as TcoModel['options'][number]).id
+}
+
+/** Binds each inventory option to its TCO option once (the same offer, the same catalog row): TCO option id → inventory option index. */
+function bindOffers({ model, modelFile, inventory, inventoryFile }: EstateSources): Map<string, number> {
+  const baselineId = baselineIdOf(model)
   const boundBy = new Map<string, number>()
   inventory.options.forEach((option, index) => {
     const id = option.tcoOption
@@ -68,21 +106,32 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
     if (tcoIndex < 0) throw new UserError(`${field}: ${modelFile} has no option ${id}: an inventory option is costed as one of the TCO's options`)
     if (id === baselineId) throw new UserError(`${field}: ${id} is the TCO's baseline (today's estate): an offer to move to cannot be costed as it`)
     const other = boundBy.get(id)
-    if (other !== undefined) throw new UserError(`${field}: ${id} is already options.${other}'s (${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`)
+    if (other !== undefined)
+      throw new UserError(
+        `${field}: ${id} is already options.${other}'s ` +
+          `(${inventory.options[other]?.id}) TCO option: one TCO option per offer, so that an option name is never costed as another provider`,
+      )
     boundBy.set(id, index)
     const tco = model.options[tcoIndex] as TcoModel['options'][number]
     const tcoRow = tco.kind === 'owned' ? undefined : tco.catalogRow
     if (option.kind === 'on-prem' ? tco.kind !== 'owned' : tco.kind === 'owned') {
-      throw new UserError(`${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} (${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`)
+      throw new UserError(
+        `${modelFile}: options.${tcoIndex}.kind: ${tco.kind} does not cost the inventory's ${option.kind} option ${option.id} ` +
+          `(${inventoryFile}): on-prem is costed by an owned option, and only on-prem is`,
+      )
     }
     if (tco.kind !== 'owned' && tcoRow !== option.catalogRow) {
       throw new UserError(
-        `${modelFile}: options.${tcoIndex}.catalogRow: ${tcoRow ?? 'an inline price'} is not the offer the inventory's option ${option.id} names (${option.catalogRow ?? 'no catalog row'}, ${inventoryFile}): the plan's options and the TCO's must price the same catalog row`,
+        `${modelFile}: options.${tcoIndex}.catalogRow: ${tcoRow ?? 'an inline price'} is not the offer the inventory's option ${option.id} names ` +
+          `(${option.catalogRow ?? 'no catalog row'}, ${inventoryFile}): the plan's options and the TCO's must price the same catalog row`,
       )
     }
   })
+  return boundBy
+}
 
-  // The plan's moves, in months from the model's start.
+/** The plan's moves, in months from the model's start: each workload's new host paid from its pilot, today's until its dual running ends. */
+function plannedMoves({ model, plan: from, inventory, inventoryFile }: EstateSources): EstateMove[] {
   const modelStart = monthIndex(model.startMonth)
   const horizon = model.horizonYears * 12
   const moves: EstateMove[] = []
@@ -92,8 +141,14 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
     const optionIndex = inventory.options.findIndex((o) => o.id === planned.option)
     const option = inventory.options[optionIndex]
     const workload = inventory.workloads.find((w) => w.name === planned.name)
-    if (!option || !workload) throw new UserError(`--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`)
-    if (option.tcoOption === undefined) throw new UserError(`${inventoryFile}: options.${optionIndex}.tcoOption: is required: the plan moves ${planned.name} to ${option.id}, and the TCO must cost that offer`)
+    if (!option || !workload)
+      throw new UserError(
+        `--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`,
+      )
+    if (option.tcoOption === undefined)
+      throw new UserError(
+        `${inventoryFile}: options.${optionIndex}.tcoOption: is required: the plan moves ${planned.name} to ${option.id}, and the TCO must cost that offer`,
+      )
     // Both hosts are paid over the plan's overlap window for this workload (pilot to the end of its
     // dual running); without dual running, from the pilot to the cutover.
     const first = window ? monthIndex(window.overlap.start) : monthIndex(planned.timeline.pilot.start)
@@ -108,15 +163,27 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
       gpus: planned.gpus,
     })
   }
+  return moves
+}
 
+/**
+ * The model's options against the estate: the baseline as today's estate, each offer the plan moves
+ * workloads to timed by its moves (owned: the GPUs of those workloads), the others left out with a note.
+ */
+function estateOptions(
+  { model, plan: from, inventory, inventoryFile }: EstateSources,
+  { estate, moves, boundBy, notes }: { estate: PricedEstate; moves: EstateMove[]; boundBy: ReadonlyMap<string, number>; notes: string[] },
+): TcoModel['options'] {
+  const baselineId = baselineIdOf(model)
+  const modelStart = monthIndex(model.startMonth)
+  const horizon = model.horizonYears * 12
   const calendar = (month: number): string => monthName(modelStart + month)
-  const notes: string[] = []
-  for (const workload of estate.workloads) if (workload.note) notes.push(`estate: ${workload.note}`)
-  const estateTokens = estate.workloads.reduce((sum, w) => ({ input: sum.input + w.inputMtokPerMonth * 1e6, output: sum.output + w.outputMtokPerMonth * 1e6 }), { input: 0, output: 0 })
-  const options = model.options.flatMap((option): TcoModel['options'] => {
+  return model.options.flatMap((option): TcoModel['options'] => {
     if (option.id === baselineId) {
       notes.push(
-        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
+        `${option.id}: today's estate from ${inventoryFile}: ${estate.workloads.length} workloads priced from their catalog rows, ` +
+          `${Math.round(estate.monthlyCost).toLocaleString('en')} ${model.currency} a month in the first year, each workload's row, quantity and price in ` +
+          `estate.csv (${estate.workloads.map((w) => `${w.name} ${w.catalogRow}`).join(', ')})`,
       )
       return [{ ...option, name: `Stay: today's estate (${estate.workloads.length} workloads, ${inventory.organisation})` }]
     }
@@ -126,15 +193,21 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
       return []
     }
     if (mine.length === 0) {
-      notes.push(`${option.id}: the plan moves no workload to ${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`)
+      notes.push(
+        `${option.id}: the plan moves no workload to ` +
+          `${inventory.options[boundBy.get(option.id) as number]?.id} inside the model's horizon: not costed against the estate`,
+      )
       return []
     }
     const startMonth = Math.min(...mine.map((m) => m.arrive))
     const lastLeave = Math.max(...mine.map((m) => m.leave))
+    const timelines = mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')
     notes.push(
-      `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's until its dual running ends): ${mine.map((m) => `${m.workload} ${calendar(m.arrive)}–${calendar(m.leave - 1)} (${m.leave - m.arrive} months)`).join(', ')}`,
+      `${option.id}: moves from plan ${from.file}, each on its own timeline (both hosts paid over the plan's overlap: the new one from the pilot, today's ` +
+        `until its dual running ends): ${timelines}`,
     )
-    if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined) notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
+    if (option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
+      notes.push(`${option.id}: gpusFromSizing ${option.gpusFromSizing} is not used: each workload's GPUs come from the inventory (traffic.gpus)`)
     const migration = { ...option.migration, startMonth, dualRunningMonths: Math.max(0, lastLeave - startMonth) }
     if (option.kind === 'owned') {
       const gpus = mine.reduce((sum, m) => sum + m.gpus, 0)
@@ -143,14 +216,6 @@ export function prepareEstate(model: TcoModel, modelFile: string, from: { file: 
     }
     return [{ ...option, migration }]
   })
-  return {
-    inventory,
-    inventoryFile,
-    estate,
-    moves,
-    model: { ...model, options, demand: { ...model.demand, tokensPerMonth: estateTokens } },
-    notes,
-  }
 }
 
 /**
@@ -189,11 +254,15 @@ export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
       const slots =
         workload.unit === 'gpu'
           ? { priceSlot: add('pricePerGpuHour', workload.pricePerGpuHour as number) }
-          : { inputPriceSlot: add('pricePerMtok.input', (workload.pricePerMtok as { input: number }).input), outputPriceSlot: add('pricePerMtok.output', (workload.pricePerMtok as { output: number }).output) }
+          : {
+              inputPriceSlot: add('pricePerMtok.input', (workload.pricePerMtok as { input: number }).input),
+              outputPriceSlot: add('pricePerMtok.output', (workload.pricePerMtok as { output: number }).output),
+            }
       return [workload.name, (phase: number, from: number, to: number): EstateLine => ({ ...line(phase, from, to), ...slots })] as const
     }),
   )
-  const currentLine = (name: string, phase: number, from: number, to: number): EstateLine[] => (to > from ? [(current.get(name) as (p: number, f: number, t: number) => EstateLine)(phase, from, to)] : [])
+  const currentLine = (name: string, phase: number, from: number, to: number): EstateLine[] =>
+    to > from ? [(current.get(name) as (p: number, f: number, t: number) => EstateLine)(phase, from, to)] : []
 
   for (const option of plan.options) {
     option.computeFromEstate = option.kind !== 'owned'
@@ -212,7 +281,9 @@ export function attachEstate(plan: ModelPlan, setup: EstateSetup): void {
       lines.push(...newHostLine(option, move, inventory, inventoryFile, months))
     }
     option.estateLines = lines
-    const moved = estate.workloads.filter((w) => setup.moves.some((m) => m.workload === w.name && m.tcoOption === option.id)).reduce((sum, w) => sum + w.monthlyCost, 0)
+    const moved = estate.workloads
+      .filter((w) => setup.moves.some((m) => m.workload === w.name && m.tcoOption === option.id))
+      .reduce((sum, w) => sum + w.monthlyCost, 0)
     option.estateStayingShare = estate.monthlyCost > 0 ? Math.max(0, 1 - moved / estate.monthlyCost) : 0
   }
 }
@@ -238,11 +309,34 @@ function newHostLine(option: OptionPlan, move: EstateMove, inventory: Inventory,
   if (option.kind === 'rental') return [{ ...line, gpus: move.gpus, priceSlot: option.priceSlot, discountSlot: option.discountSlot }]
   const index = inventory.workloads.findIndex((w) => w.name === move.workload)
   const tokens = tokensPerMonth(inventory.workloads[index] as Inventory['workloads'][number])
-  if (tokens === null) throw new UserError(`${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API (${move.inventoryOption}), priced per token`)
-  return [{ ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot }]
+  if (tokens === null)
+    throw new UserError(
+      `${inventoryFile}: workloads.${index}.traffic.averageRequestsPerS: is required: the plan moves ${move.workload} to a token API ` +
+        `(${move.inventoryOption}), priced per token`,
+    )
+  return [
+    { ...line, inputMtok: tokens.inputMtok, outputMtok: tokens.outputMtok, inputPriceSlot: option.inputPriceSlot, outputPriceSlot: option.outputPriceSlot },
+  ]
 }
 
-export const ESTATE_COLUMNS = ['workload', 'catalogRow', 'provider', 'unit', 'gpus', 'inputMtokPerMonth', 'outputMtokPerMonth', 'rowCurrency', 'rowPricePerGpuHour', 'rowPricePerMtokInput', 'rowPricePerMtokOutput', 'rate', 'monthlyCost', 'currency', 'movesTo', 'overlapMonths'] as const
+const ESTATE_COLUMNS = [
+  'workload',
+  'catalogRow',
+  'provider',
+  'unit',
+  'gpus',
+  'inputMtokPerMonth',
+  'outputMtokPerMonth',
+  'rowCurrency',
+  'rowPricePerGpuHour',
+  'rowPricePerMtokInput',
+  'rowPricePerMtokOutput',
+  'rate',
+  'monthlyCost',
+  'currency',
+  'movesTo',
+  'overlapMonths',
+] as const
 
 /**
  * estate.csv: today's estate as the TCO's baseline prices it, one line per workload (its catalog

@@ -62,7 +62,7 @@ export interface MechanicsPlan {
 }
 
 /** The mechanics of a model without a finance block: every index 1, nothing else applies. */
-export function emptyMechanics(years: number): MechanicsPlan {
+function emptyMechanics(years: number): MechanicsPlan {
   return {
     enabled: false,
     file: null,
@@ -84,7 +84,8 @@ export function emptyMechanics(years: number): MechanicsPlan {
   }
 }
 
-const origin = (file: string, entry: { source: string; date: string; confidence: string }): string => `${file} (${entry.confidence}, ${entry.date}): ${entry.source}`
+const origin = (file: string, entry: { source: string; date: string; confidence: string }): string =>
+  `${file} (${entry.confidence}, ${entry.date}): ${entry.source}`
 
 /** Model-level mechanics: inflation drivers, the staff rule's shared drivers, the resale curve, the tax rate. */
 export function compileModelMechanics(
@@ -110,12 +111,24 @@ export function compileModelMechanics(
     if (!known.includes(id)) fail(`finance.priceTrends.${id}`, `no price trend ${id} in ${finance.file} (known: ${known.join(', ')})`)
   }
   plan.enabled = true
-  plan.staffInflationSlot = add('finance.inflation.staff', settings.inflation.staff ?? data.inflation.staff.perYear, settings.inflation.staff !== undefined ? 'model' : origin(finance.file, data.inflation.staff))
-  plan.energyInflationSlot = add('finance.inflation.energy', settings.inflation.energy ?? data.inflation.energy.perYear, settings.inflation.energy !== undefined ? 'model' : origin(finance.file, data.inflation.energy))
+  plan.staffInflationSlot = add(
+    'finance.inflation.staff',
+    settings.inflation.staff ?? data.inflation.staff.perYear,
+    settings.inflation.staff !== undefined ? 'model' : origin(finance.file, data.inflation.staff),
+  )
+  plan.energyInflationSlot = add(
+    'finance.inflation.energy',
+    settings.inflation.energy ?? data.inflation.energy.perYear,
+    settings.inflation.energy !== undefined ? 'model' : origin(finance.file, data.inflation.energy),
+  )
   if (settings.rentedFleetStaff !== false) {
     const override = settings.rentedFleetStaff ?? {}
     const rule = data.rentedFleetStaff
-    plan.rentedStaffGpusPerFteSlot = add('finance.rentedFleetStaff.gpusPerFte', override.gpusPerFte ?? rule.gpusPerFte, override.gpusPerFte !== undefined ? 'model' : origin(finance.file, rule))
+    plan.rentedStaffGpusPerFteSlot = add(
+      'finance.rentedFleetStaff.gpusPerFte',
+      override.gpusPerFte ?? rule.gpusPerFte,
+      override.gpusPerFte !== undefined ? 'model' : origin(finance.file, rule),
+    )
     plan.rentedStaffCostSlot =
       override.loadedCostPerYear !== undefined
         ? add('finance.rentedFleetStaff.loadedCostPerYear', override.loadedCostPerYear, 'model')
@@ -136,10 +149,13 @@ export function optionTrend(
   add: AddDriver,
 ): { index: number; label: string | null } {
   const own = option.kind !== 'owned' ? option.priceTrend : undefined
-  if (own !== undefined) return { index: pushTrend(mechanics, add(`options.${option.id}.priceTrend`, own, 'model'), `options.${option.id}.priceTrend`), label: 'its own priceTrend' }
+  if (own !== undefined)
+    return { index: pushTrend(mechanics, add(`options.${option.id}.priceTrend`, own, 'model'), `options.${option.id}.priceTrend`), label: 'its own priceTrend' }
   if (!mechanics.enabled || finance === null || option.kind === 'owned') return { index: -1, label: null }
   const trend = finance.data.priceTrends.find((entry) =>
-    option.kind === 'token-api' ? entry.appliesTo === 'token-api' : entry.appliesTo === 'gpu-rental' && gpu !== null && (entry.gpus ?? []).some((name) => gpu.toUpperCase().includes(name.toUpperCase())),
+    option.kind === 'token-api'
+      ? entry.appliesTo === 'token-api'
+      : entry.appliesTo === 'gpu-rental' && gpu !== null && (entry.gpus ?? []).some((name) => gpu.toUpperCase().includes(name.toUpperCase())),
   )
   if (trend === undefined) return { index: -1, label: null }
   const name = `finance.priceTrends.${trend.id}`
@@ -219,5 +235,8 @@ export function fxVolatility(finance: FinanceMechanics, from: string, to: string
 }
 
 export function fxOrigin(finance: FinanceMechanics, entry: FinanceMechanicsFile['fx']['volatilities'][number], years: number): string {
-  return `${origin(finance.file, entry)}; one multiplier on the dated rate over the ${years}-year horizon: lognormal, median 1, sigma ${entry.perYear} × sqrt(${years}/3)`
+  return (
+    `${origin(finance.file, entry)}; one multiplier on the dated rate over the ${years}-year horizon: lognormal, median 1, sigma ${entry.perYear} × ` +
+    `sqrt(${years}/3)`
+  )
 }

@@ -12,7 +12,7 @@ import { HOURS_PER_MONTH } from '../pricing/unit-cost.js'
  *   savings = NPV(cost of the baseline) − NPV(cost of the option).
  */
 
-export const HOURS_PER_YEAR = 8760
+const HOURS_PER_YEAR = 8760
 /** A month of 730 hours: one definition for pricing, sizing and the TCO (src/pricing/unit-cost.ts). */
 export { HOURS_PER_MONTH }
 

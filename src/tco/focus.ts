@@ -1,6 +1,7 @@
 import { csvTable } from '../io/output/csv.js'
-import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, type ModelPlan, type OptionPlan, PHASE, PHASES, calendarMonth, isBilled } from './compile.js'
-import type { DeterministicCashFlows, MonthlySink } from './evaluate.js'
+import { CATEGORY, CATEGORY_COUNT, COST_CATEGORIES, type CostCategory, PHASE, PHASES, isBilled } from './cost-categories.js'
+import { type ModelPlan, type OptionPlan, calendarMonth } from './model-plan.js'
+import type { DeterministicCashFlows, MonthlySink } from './sinks.js'
 import { nonZeroFlows } from './cashflow-csv.js'
 
 /**
@@ -88,93 +89,138 @@ const REGION_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/
 export function focusCsv(plan: ModelPlan, flows: ReadonlyArray<DeterministicCashFlows | null>, centralValues: Float64Array, generatedBy: string): string {
   const baseline = plan.options[plan.baseline] as OptionPlan
   const rows: unknown[][] = []
-  for (const entry of flows) {
-    if (entry === null) continue
-    for (let month = 0; month < plan.months; month++) {
-      const periodStart = `${calendarMonth(plan, month)}-01T00:00:00Z`
-      const periodEnd = `${calendarMonth(plan, month + 1)}-01T00:00:00Z`
-      for (let phase = 0; phase < PHASES.length; phase++) {
-        const billedBy = phase === PHASE.own ? entry.option : baseline
-        for (let category = 0; category < CATEGORY_COUNT; category++) {
-          const meta = COST_CATEGORIES[category] as CostCategory
-          if (!isBilled(meta)) continue
-          const amount = entry.sink.amount(phase, category, month)
-          if (amount === 0) continue
-          const quantity = entry.sink.quantity(phase, category, month)
-          const committed = COMMITTED_HOURS.has(category) && isCommitted(billedBy)
-          // FOCUS: an unused commitment is a Usage row with CommitmentDiscountStatus Unused and no consumed quantity.
-          const unused = committed && category === CATEGORY.commitmentStranded
-          // Without a commitment the list, contracted and billed costs are the same projection.
-          const listCost = committed ? listCostOf(billedBy, amount, centralValues) : amount
-          const contractedCost = committed ? listCost : amount
-          const perUnit = (cost: number): number | null => (quantity > 0 ? cost / quantity : null)
-          const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : category === CATEGORY.egress ? billedBy.egressPricing : null
-          const foreign = offer !== null && offer.currency !== plan.currency ? offer : null
-          const usage = meta.chargeCategory === 'Usage'
-          const consumed = usage && !unused
-          // C2/C3 mix one-off and recurring amounts in one month; their quantity unit is kept as the category's.
-          const frequency = ONE_OFF.has(category) ? 'One-Time' : usage ? 'Usage-Based' : 'Recurring'
-          const issuer = meta.basis === 'provider' ? billedBy.provider : 'internal (own staff and projects)'
-          const byProvider = meta.basis === 'provider'
-          const region = byProvider ? billedBy.region : null
-          rows.push([
-            amount,
-            amount,
-            listCost,
-            contractedCost,
-            plan.currency,
-            plan.focus.billingAccountId,
-            plan.focus.billingAccountName,
-            periodStart,
-            periodEnd,
-            periodStart,
-            periodEnd,
-            meta.chargeCategory,
-            null,
-            `Projected: ${meta.description}, ${billedBy.name}${phase === PHASE.own ? '' : ` (${PHASES[phase]} of ${entry.option.name})`}`,
-            frequency,
-            pricingCategory(billedBy, category, meta),
-            meta.pricingUnit,
-            quantity,
-            perUnit(listCost),
-            perUnit(contractedCost),
-            foreign?.currency ?? plan.currency,
-            foreign === null ? null : nullable(perUnit(listCost), (price) => price / foreign.toModel),
-            foreign === null ? null : nullable(perUnit(contractedCost), (price) => price / foreign.toModel),
-            foreign === null ? null : amount / foreign.toModel,
-            consumed ? quantity : null,
-            consumed ? meta.pricingUnit : null,
-            committed ? `${plan.focus.billingAccountId}/${billedBy.id}/${billedBy.pricingModel}` : null,
-            committed ? `${billedBy.pricingModel} commitment on ${billedBy.catalogRow ?? billedBy.id}` : null,
-            committed ? 'Usage' : null,
-            committed ? `${billedBy.pricingModel} commitment (projected)` : null,
-            committed ? (unused ? 'Unused' : 'Used') : null,
-            serviceName(billedBy, meta),
-            meta.serviceCategory,
-            byProvider ? billedBy.provider : issuer,
-            byProvider ? billedBy.provider : issuer,
-            issuer,
-            region !== null && REGION_ID.test(region) ? region : null,
-            region,
-            PRICED_BY_OFFER.has(category) ? billedBy.catalogRow : null,
-            plan.name,
-            entry.option.id,
-            PHASES[phase],
-            meta.id,
-            meta.basis,
-            'true',
-            billedBy.seal,
-            billedBy.jurisdiction.parent,
-            generatedBy,
-          ])
-        }
-      }
-    }
+  for (const flow of nonZeroFlows(plan, flows)) {
+    if (!isBilled(COST_CATEGORIES[flow.category] as CostCategory)) continue
+    const billedBy = flow.phase === PHASE.own ? flow.entry.option : baseline
+    rows.push(focusRow({ plan, ...flow, billedBy, centralValues, generatedBy }))
   }
   return csvTable(FOCUS_COLUMNS, rows)
 }
 
-export const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'basis', 'expectedLoss', 'currency', 'description', 'billed'] as const
+/** One billed amount of the deterministic cash flows: an option's month, phase and category, and who bills it. */
+interface FocusCell {
+  plan: ModelPlan
+  entry: DeterministicCashFlows
+  month: number
+  phase: number
+  category: number
+  amount: number
+  /** The option itself (its own phase) or the baseline (before the move, dual running, staying). */
+  billedBy: OptionPlan
+  centralValues: Float64Array
+  generatedBy: string
+}
+
+/** The costs of a cell: billed, list (before a commitment discount) and contracted, and its quantity. */
+interface FocusCosts {
+  amount: number
+  listCost: number
+  contractedCost: number
+  quantity: number
+}
+
+/** One FOCUS row, its values in FOCUS_COLUMNS order. */
+function focusRow(cell: FocusCell): unknown[] {
+  const { plan, entry, month, phase, category, amount, billedBy } = cell
+  const meta = COST_CATEGORIES[category] as CostCategory
+  const quantity = entry.sink.quantity(phase, category, month)
+  const committed = COMMITTED_HOURS.has(category) && isCommitted(billedBy)
+  // FOCUS: an unused commitment is a Usage row with CommitmentDiscountStatus Unused and no consumed quantity.
+  const unused = committed && category === CATEGORY.commitmentStranded
+  // Without a commitment the list, contracted and billed costs are the same projection.
+  const listCost = committed ? listCostOf(billedBy, amount, cell.centralValues) : amount
+  const contractedCost = committed ? listCost : amount
+  const periodStart = `${calendarMonth(plan, month)}-01T00:00:00Z`
+  const periodEnd = `${calendarMonth(plan, month + 1)}-01T00:00:00Z`
+  const consumed = meta.chargeCategory === 'Usage' && !unused
+  return [
+    amount,
+    amount,
+    listCost,
+    contractedCost,
+    plan.currency,
+    plan.focus.billingAccountId,
+    plan.focus.billingAccountName,
+    periodStart,
+    periodEnd,
+    periodStart,
+    periodEnd,
+    meta.chargeCategory,
+    null,
+    `Projected: ${meta.description}, ${billedBy.name}${phase === PHASE.own ? '' : ` (${PHASES[phase]} of ${entry.option.name})`}`,
+    chargeFrequency(category, meta),
+    pricingCategory(billedBy, category, meta),
+    meta.pricingUnit,
+    quantity,
+    ...unitPriceColumns(plan, billedBy, category, { amount, listCost, contractedCost, quantity }),
+    consumed ? quantity : null,
+    consumed ? meta.pricingUnit : null,
+    ...commitmentColumns(plan, billedBy, committed, unused),
+    ...providerColumns(billedBy, category, meta),
+    plan.name,
+    entry.option.id,
+    PHASES[phase],
+    meta.id,
+    meta.basis,
+    'true',
+    billedBy.seal,
+    billedBy.jurisdiction.parent,
+    cell.generatedBy,
+  ]
+}
+
+/** ChargeFrequency. C2/C3 mix one-off and recurring amounts in one month; their quantity unit is kept as the category's. */
+function chargeFrequency(category: number, meta: CostCategory): string {
+  if (ONE_OFF.has(category)) return 'One-Time'
+  return meta.chargeCategory === 'Usage' ? 'Usage-Based' : 'Recurring'
+}
+
+/** ListUnitPrice, ContractedUnitPrice, PricingCurrency and the unit prices and cost in it (where the offer's price is set in another currency). */
+function unitPriceColumns(plan: ModelPlan, billedBy: OptionPlan, category: number, costs: FocusCosts): unknown[] {
+  const { amount, listCost, contractedCost, quantity } = costs
+  const perUnit = (cost: number): number | null => (quantity > 0 ? cost / quantity : null)
+  const offer = PRICED_BY_OFFER.has(category) ? billedBy.pricing : category === CATEGORY.egress ? billedBy.egressPricing : null
+  const foreign = offer !== null && offer.currency !== plan.currency ? offer : null
+  return [
+    perUnit(listCost),
+    perUnit(contractedCost),
+    foreign?.currency ?? plan.currency,
+    foreign === null ? null : nullable(perUnit(listCost), (price) => price / foreign.toModel),
+    foreign === null ? null : nullable(perUnit(contractedCost), (price) => price / foreign.toModel),
+    foreign === null ? null : amount / foreign.toModel,
+  ]
+}
+
+/** CommitmentDiscountId, Name, Category, Type and Status: on committed GPU-hours only. */
+function commitmentColumns(plan: ModelPlan, billedBy: OptionPlan, committed: boolean, unused: boolean): unknown[] {
+  if (!committed) return [null, null, null, null, null]
+  return [
+    `${plan.focus.billingAccountId}/${billedBy.id}/${billedBy.pricingModel}`,
+    `${billedBy.pricingModel} commitment on ${billedBy.catalogRow ?? billedBy.id}`,
+    'Usage',
+    `${billedBy.pricingModel} commitment (projected)`,
+    unused ? 'Unused' : 'Used',
+  ]
+}
+
+/** ServiceName, ServiceCategory, ProviderName, PublisherName, InvoiceIssuerName, RegionId, RegionName and SkuId. */
+function providerColumns(billedBy: OptionPlan, category: number, meta: CostCategory): unknown[] {
+  const issuer = meta.basis === 'provider' ? billedBy.provider : 'internal (own staff and projects)'
+  const byProvider = meta.basis === 'provider'
+  const region = byProvider ? billedBy.region : null
+  return [
+    serviceName(billedBy, meta),
+    meta.serviceCategory,
+    byProvider ? billedBy.provider : issuer,
+    byProvider ? billedBy.provider : issuer,
+    issuer,
+    region !== null && REGION_ID.test(region) ? region : null,
+    region,
+    PRICED_BY_OFFER.has(category) ? billedBy.catalogRow : null,
+  ]
+}
+
+const RISK_ESTIMATE_COLUMNS = ['option', 'month', 'monthIndex', 'phase', 'category', 'basis', 'expectedLoss', 'currency', 'description', 'billed'] as const
 
 /**
  * risk-estimates.csv: what the FOCUS export leaves out because nobody invoices it: expected losses

@@ -24,7 +24,11 @@ export function readSizing(path: string): { file: string; sizing: SizingResult }
  * endpoints are drawn independently unless the model correlates their keys. Without a sizing they
  * keep `gpus` (or demand.gpus), and the note says so.
  */
-export function applySizing(model: TcoModel, modelFile: string, from: { file: string; sizing: SizingResult } | undefined): { model: TcoModel; notes: string[] } {
+export function applySizing(
+  model: TcoModel,
+  modelFile: string,
+  from: { file: string; sizing: SizingResult } | undefined,
+): { model: TcoModel; notes: string[] } {
   const notes: string[] = []
   const options = model.options.map((option, index) => {
     if (option.kind === 'token-api' || option.gpusFromSizing === undefined) return option
@@ -35,7 +39,10 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
     }
     const endpoint = from.sizing.endpoints.find((e) => e.label === label)
     if (!endpoint) {
-      throw new UserError(`${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ${from.sizing.endpoints.map((e) => e.label).join(', ')})`)
+      throw new UserError(
+        `${modelFile}: options.${index}.gpusFromSizing: ${from.file} has no endpoint "${label}" (it has ` +
+          `${from.sizing.endpoints.map((e) => e.label).join(', ')})`,
+      )
     }
     const { low, total: mode, high } = endpoint.gpus
     if (high === null) notes.push(`${option.id}: the sizing of ${label} has no upper bound (its capacity interval reaches 0); the range is cut at its estimate`)
@@ -43,8 +50,16 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
     // One sizing, one GPU count: every option sized from this endpoint draws it once per draw (a shared key).
     const gpus = low < top ? { triangular: [low, mode, top] as [number, number, number], shared: `sizing.${label}.gpus` } : mode
     const band = endpoint.modelError
-    const error = band === null ? '' : band.fraction !== null ? `; the range includes the model's error, ${band.sentence}` : `; ${band.sentence}: the range is the searches' only`
-    notes.push(`${option.id}: GPUs needed from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak, rounded to what the offer sells in each draw${error}`)
+    const error =
+      band === null
+        ? ''
+        : band.fraction !== null
+          ? `; the range includes the model's error, ${band.sentence}`
+          : `; ${band.sentence}: the range is the searches' only`
+    notes.push(
+      `${option.id}: GPUs needed from ${from.file} (${label}): ${low}–${top}, mode ${mode}, for ${from.sizing.demand.peakRequestsPerS} req/s at peak, ` +
+        `rounded to what the offer sells in each draw${error}`,
+    )
     return { ...option, gpus }
   })
   if (from) {
@@ -59,7 +74,7 @@ export function applySizing(model: TcoModel, modelFile: string, from: { file: st
  * demand.tokensPerMonth. When the two differ by more than a quarter, the options are not compared on
  * one demand, and the note says by how much (central values; the estate's one demand is the cure).
  */
-export function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
+function demandMismatch(model: TcoModel, sizing: SizingResult): string | null {
   const sized = sizing.demand.tokensPerMonth
   const modelTokens = model.demand.tokensPerMonth
   const sizedFrom = model.options.some((option) => option.kind !== 'token-api' && option.gpusFromSizing !== undefined)
@@ -71,5 +86,9 @@ export function demandMismatch(model: TcoModel, sizing: SizingResult): string | 
   const ratio = sizedTotal / modelTotal
   if (ratio >= 0.8 && ratio <= 1.25) return null
   const billions = (tokens: number): string => `${(tokens / 1e9).toPrecision(3)}e9`
-  return `the GPU options sized from the sizing serve ${billions(sizedTotal)} tokens a month (its average ${sizing.demand.averageRequestsPerS} req/s${sizing.demand.averageBasis === 'assumed-peak' ? ', taken as the peak' : ''}), the token APIs bill demand.tokensPerMonth's ${billions(modelTotal)} (central): ${ratio.toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`
+  return (
+    `the GPU options sized from the sizing serve ${billions(sizedTotal)} tokens a month (its average ${sizing.demand.averageRequestsPerS} ` +
+    `req/s${sizing.demand.averageBasis === 'assumed-peak' ? ', taken as the peak' : ''}), the token APIs bill demand.tokensPerMonth's ` +
+    `${billions(modelTotal)} (central): ${ratio.toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`
+  )
 }

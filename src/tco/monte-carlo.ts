@@ -2,8 +2,9 @@ import { quantile, quickselect } from 'simple-statistics'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import type { Distribution } from './distributions.js'
-import { type CashFlowSink, emitOption, prepareDraw } from './evaluate.js'
-import type { ModelPlan } from './compile.js'
+import { emitOption, prepareDraw } from './evaluate.js'
+import type { CashFlowSink } from './sinks.js'
+import type { ModelPlan } from './model-plan.js'
 
 /**
  * Seeded Monte Carlo over the uncertain drivers of a compiled TCO model. Each uncertain driver
@@ -52,7 +53,7 @@ export function evaluatedOptions(plan: ModelPlan): boolean[] {
 }
 
 /** 32-bit FNV-1a of a driver's name: its stream number. */
-export function streamOf(name: string): number {
+function streamOf(name: string): number {
   let hash = 0x811c9dc5
   for (let i = 0; i < name.length; i++) {
     hash ^= name.charCodeAt(i)

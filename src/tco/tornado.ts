@@ -1,6 +1,7 @@
 import { evaluatedOptions } from './monte-carlo.js'
-import { PresentValueSink, emitOption, prepareDraw } from './evaluate.js'
-import type { ModelPlan } from './compile.js'
+import { emitOption, prepareDraw } from './evaluate.js'
+import { PresentValueSink } from './sinks.js'
+import type { ModelPlan } from './model-plan.js'
 
 /**
  * Tornado: each uncertain quantity (a driver, or all drivers of one shared key together, named by

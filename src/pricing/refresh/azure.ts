@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import type { CatalogRow } from '../../io/schema/catalog.js'
 import type { PriceMappingFile, RegionMapping } from '../../io/schema/price-mapping.js'
 import { describeZodIssues, UserError } from '../../util/errors.js'
-import { HOURS_PER_MONTH } from '../unit-cost.js'
-import { findRegion, findSku, mappedRow, type PricedItem, type PriceSource, type SourceContext, type SourceResult, type Term, type UnmappedItem } from './source.js'
+import { AZURE_RETAIL_PRICES_URL, type SourcedPage, parsePage, pricesFromPages } from './azure-items.js'
+import type { PriceSource, SourceContext } from './source.js'
+
+export { AZURE_RETAIL_PRICES_URL } from './azure-items.js'
 
 /**
  * Azure Retail Prices API (public, no key): https://prices.azure.com/api/retail/prices, documented at
@@ -52,56 +53,15 @@ import { findRegion, findSku, mappedRow, type PricedItem, type PriceSource, type
  *   (the file does not say when it was downloaded).
  */
 
-export const AZURE_RETAIL_PRICES_URL = 'https://prices.azure.com/api/retail/prices'
-export const AZURE_RETAIL_PRICES_DOCS = 'https://learn.microsoft.com/en-us/rest/api/cost-management/retail-prices/azure-retail-prices'
+const AZURE_RETAIL_PRICES_DOCS = 'https://learn.microsoft.com/en-us/rest/api/cost-management/retail-prices/azure-retail-prices'
 /** Microsoft prices Azure in USD; the API's other currencies are "for your reference". */
-export const AZURE_CURRENCY = 'USD'
+const AZURE_CURRENCY = 'USD'
 /** The file name of the saved page records (`--save-responses`). */
-export const AZURE_SAVED_FILE = 'azure.jsonl'
-export const SKUS_PER_FILTER = 12
-export const MAX_PAGES_PER_QUERY = 20
-/** Azure's month of 730 hours (src/pricing/unit-cost.ts), 12 a year: 8,760 hours in a 1-year reservation. */
-export const RESERVATION_HOURS_PER_YEAR = HOURS_PER_MONTH * 12
-
-const RESERVATION_YEARS: Record<string, { term: Term; years: number }> = {
-  '1 Year': { term: '1-yr', years: 1 },
-  '3 Years': { term: '3-yr', years: 3 },
-}
-
-/** A zod error message: "is required" for a missing field, else what it must be. */
-const expected = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) })
-
-/** One price item of the API's `Items`: the fields the refresh reads (others pass through unread). */
-export const azurePriceItemSchema = z.looseObject({
-  currencyCode: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code'),
-  retailPrice: z.number(expected('a number')).nonnegative('must not be negative'),
-  unitPrice: z.number(expected('a number')).optional(),
-  armRegionName: z.string(expected('a string')),
-  location: z.string().optional(),
-  effectiveStartDate: z.string(expected('a date-time string')).regex(/^\d{4}-\d{2}-\d{2}(T|$)/, 'must start with a YYYY-MM-DD date'),
-  meterId: z.string(expected('a string')).min(1, 'must not be empty'),
-  meterName: z.string(expected('a string')),
-  productName: z.string(expected('a string')),
-  skuName: z.string(expected('a string')),
-  skuId: z.string().optional(),
-  armSkuName: z.string(expected('a string')),
-  serviceName: z.string(expected('a string')),
-  unitOfMeasure: z.string(expected('a string')),
-  type: z.string(expected('a string')),
-  reservationTerm: z.string().optional(),
-  isPrimaryMeterRegion: z.boolean().optional(),
-})
-export type AzurePriceItem = z.infer<typeof azurePriceItemSchema>
-
-/** One page of the API's answer. */
-export const azurePricePageSchema = z.looseObject({
-  Items: z.array(z.unknown(), expected('an array (the page\'s price items)')),
-  NextPageLink: z.string().nullable().optional(),
-  Count: z.number().optional(),
-}, expected('a Retail Prices page: an object with Items and NextPageLink'))
-
+const AZURE_SAVED_FILE = 'azure.jsonl'
+const SKUS_PER_FILTER = 12
+const MAX_PAGES_PER_QUERY = 20
 /** geopat's saved page: the request URL, when it was fetched, and the API's answer as it came. */
-export const azurePageRecordSchema = z
+const azurePageRecordSchema = z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL the page was fetched from' }),
     fetchedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
@@ -109,20 +69,6 @@ export const azurePageRecordSchema = z
   })
   .strict()
 export type AzurePageRecord = z.infer<typeof azurePageRecordSchema>
-
-/** A page ready to parse: where it came from, for the rows and for error lines. */
-export interface SourcedPage {
-  /** The request URL, when known. */
-  url?: string
-  fetchedAt: Date
-  response: unknown
-  /** Names the page in an error line: `GET <url>` or `<file>: page <n>`. */
-  where: string
-  /** A hand-saved page that came from the previous page's NextPageLink (its url is that link). */
-  followsPrevious?: boolean
-  /** The url is the API path's request rebuilt for the page (withRebuiltRequestUrls), not recorded in the file. */
-  rebuiltUrl?: boolean
-}
 
 export const azureSource: PriceSource = {
   name: 'azure',
@@ -141,7 +87,7 @@ export const azureSource: PriceSource = {
 }
 
 /** One query of the API path: its first page's URL, and the region and SKUs its filter names. */
-export interface AzureQuery {
+interface AzureQuery {
   url: string
   region: string
   skus: string[]
@@ -153,7 +99,7 @@ export function azureQueryUrls(context: Pick<SourceContext, 'mapping' | 'regions
 }
 
 /** The queries the API path makes, in order: one per mapped region (and per SKUS_PER_FILTER SKUs). */
-export function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' | 'baseUrl'>): AzureQuery[] {
+function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' | 'baseUrl'>): AzureQuery[] {
   const skus = context.mapping.skus.filter((sku) => sku.provider === 'azure').map((sku) => sku.sku)
   const regions = requestedRegions(context.mapping, context.regions).map((region) => region.region)
   const base = context.baseUrl ?? AZURE_RETAIL_PRICES_URL
@@ -163,7 +109,11 @@ export function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' 
       const chunk = skus.slice(start, start + SKUS_PER_FILTER)
       const names = chunk.map((sku) => `armSkuName eq ${odataString(sku)}`)
       const filter = `serviceName eq 'Virtual Machines' and armRegionName eq ${odataString(region)} and (${names.join(' or ')})`
-      queries.push({ url: new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href, region, skus: chunk })
+      queries.push({
+        url: new URL(`${base}${base.includes('?') ? '&' : '?'}currencyCode=${odataString(AZURE_CURRENCY)}&$filter=${encodeURIComponent(filter)}`).href,
+        region,
+        skus: chunk,
+      })
     }
   }
   return queries
@@ -177,7 +127,7 @@ export function azureQueries(context: Pick<SourceContext, 'mapping' | 'regions' 
  * request (the README's curl commands), then give exactly the API path's rows. Pages that match no
  * query, or several, keep no URL: their rows cite the endpoint and say so.
  */
-export function withRebuiltRequestUrls(pages: readonly SourcedPage[], context: Pick<SourceContext, 'mapping' | 'baseUrl'>): SourcedPage[] {
+function withRebuiltRequestUrls(pages: readonly SourcedPage[], context: Pick<SourceContext, 'mapping' | 'baseUrl'>): SourcedPage[] {
   const queries = azureQueries({ mapping: context.mapping, ...(context.baseUrl !== undefined ? { baseUrl: context.baseUrl } : {}) })
   return pages.map((page, index) => {
     if (page.url !== undefined) return page
@@ -190,7 +140,12 @@ export function withRebuiltRequestUrls(pages: readonly SourcedPage[], context: P
       items.length > 0 &&
       regions.size === 1 &&
       regions.has(query.region) &&
-      items.every((item) => query.skus.includes(field(item, 'armSkuName') as string) && field(item, 'serviceName') === 'Virtual Machines' && field(item, 'currencyCode') === AZURE_CURRENCY)
+      items.every(
+        (item) =>
+          query.skus.includes(field(item, 'armSkuName') as string) &&
+          field(item, 'serviceName') === 'Virtual Machines' &&
+          field(item, 'currencyCode') === AZURE_CURRENCY,
+      )
     const matching = queries.filter(fits)
     return matching.length === 1 ? { ...page, url: (matching[0] as AzureQuery).url, rebuiltUrl: true } : page
   })
@@ -209,7 +164,8 @@ export async function downloadAzurePages(context: SourceContext): Promise<{ reco
     const seen = new Set<string>()
     let url: string | undefined = first
     while (url !== undefined) {
-      if (seen.size >= MAX_PAGES_PER_QUERY) throw new UserError(`GET ${first}: more than ${MAX_PAGES_PER_QUERY} pages; map fewer SKUs per region or narrow the filter`)
+      if (seen.size >= MAX_PAGES_PER_QUERY)
+        throw new UserError(`GET ${first}: more than ${MAX_PAGES_PER_QUERY} pages; map fewer SKUs per region or narrow the filter`)
       seen.add(url)
       const response = await context.http.getJson(url)
       const page = parsePage(response, `GET ${url}`)
@@ -244,19 +200,14 @@ function nextPageUrl(link: string | null | undefined, current: string, base: str
   } catch {
     throw new UserError(`GET ${current}: NextPageLink: must be a URL (got ${JSON.stringify(link.slice(0, 80))})`)
   }
-  if (next.origin !== new URL(base).origin) throw new UserError(`GET ${current}: NextPageLink: points to ${next.origin}, not the API's ${new URL(base).origin}; refusing to follow it`)
+  if (next.origin !== new URL(base).origin)
+    throw new UserError(`GET ${current}: NextPageLink: points to ${next.origin}, not the API's ${new URL(base).origin}; refusing to follow it`)
   if (seen.has(next.href)) throw new UserError(`GET ${current}: NextPageLink: repeats a page already read (${next.href}); the paging loops`)
   return next.href
 }
 
-function parsePage(response: unknown, where: string): z.infer<typeof azurePricePageSchema> {
-  const page = azurePricePageSchema.safeParse(response)
-  if (!page.success) throw new UserError(describeZodIssues(where, page.error.issues))
-  return page.data
-}
-
 /** The pages of a saved file (see the module's comment for the formats accepted). */
-export function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[] {
+function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[] {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
@@ -264,7 +215,8 @@ export function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[
     throw new UserError(`${path}: cannot read the Azure price file (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
   }
   const entries = parseJsonOrJsonLines(text, path)
-  if (entries.length === 0) throw new UserError(`${path}: no pages: expected Azure Retail Prices pages {Items, NextPageLink} or geopat's saved pages {url, fetchedAt, response}`)
+  if (entries.length === 0)
+    throw new UserError(`${path}: no pages: expected Azure Retail Prices pages {Items, NextPageLink} or geopat's saved pages {url, fetchedAt, response}`)
   const pages: SourcedPage[] = []
   let previousLink: string | undefined
   entries.forEach((entry, index) => {
@@ -273,7 +225,12 @@ export function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[
       const record = azurePageRecordSchema.safeParse(entry)
       if (!record.success) throw new UserError(describeZodIssues(where, record.error.issues))
       const page = parsePage(record.data.response, `${where} (${record.data.url})`)
-      pages.push({ url: new URL(record.data.url).href, fetchedAt: new Date(record.data.fetchedAt), response: record.data.response, where: `${where} (${record.data.url})` })
+      pages.push({
+        url: new URL(record.data.url).href,
+        fetchedAt: new Date(record.data.fetchedAt),
+        response: record.data.response,
+        where: `${where} (${record.data.url})`,
+      })
       previousLink = savedNextLink(page.NextPageLink, where)
     } else if (isObject(entry) && 'Items' in entry) {
       const page = parsePage(entry, where)
@@ -290,7 +247,8 @@ export function readAzurePageFile(path: string, refreshTime: Date): SourcedPage[
 function savedNextLink(link: string | null | undefined, where: string): string | undefined {
   if (link === null || link === undefined || link === '') return undefined
   const url = URL.canParse(link) ? new URL(link) : undefined
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw new UserError(`${where}: NextPageLink: must be an http(s) URL or null (got ${JSON.stringify(link.slice(0, 80))})`)
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    throw new UserError(`${where}: NextPageLink: must be an http(s) URL or null (got ${JSON.stringify(link.slice(0, 80))})`)
   return url.href
 }
 
@@ -317,123 +275,4 @@ function parseJsonOrJsonLines(text: string, path: string): unknown[] {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-type DatedItem = PricedItem & { fetchedAt: Date }
-
-interface Candidate {
-  item: DatedItem
-  primary: boolean
-}
-
-/** Rows and unmapped items from pages (the API's or a file's): one parser for both paths. */
-export function pricesFromPages(pages: readonly SourcedPage[], context: SourceContext, location: string): SourceResult {
-  const candidates = new Map<string, Candidate[]>()
-  const unmapped = new Map<string, UnmappedItem>()
-  const skipped = { windows: 0, devTest: 0, notRequested: 0 }
-  const addUnmapped = (entry: UnmappedItem): void => {
-    unmapped.set(`${entry.sku}|${entry.region ?? ''}|${entry.reason}`, entry)
-  }
-  for (const page of pages) {
-    const { Items } = parsePage(page.response, page.where)
-    Items.forEach((raw, index) => {
-      const parsed = azurePriceItemSchema.safeParse(raw)
-      if (!parsed.success) throw new UserError(describeZodIssues(page.where, parsed.error.issues.map((issue) => ({ ...issue, path: ['Items', index, ...issue.path] }))))
-      const item = parsed.data
-      const outcome = mapItem(item, page, context.mapping)
-      if (outcome.kind === 'row') {
-        if (context.regions !== undefined && !context.regions.includes(outcome.item.region.region)) {
-          skipped.notRequested += 1
-          return
-        }
-        const id = rowKey(outcome.item)
-        candidates.set(id, [...(candidates.get(id) ?? []), { item: outcome.item, primary: item.isPrimaryMeterRegion !== false }])
-      } else if (outcome.kind === 'unmapped') {
-        addUnmapped({ sku: item.armSkuName || item.skuName, region: item.armRegionName, reason: outcome.reason })
-      } else {
-        skipped[outcome.why] += 1
-      }
-    })
-  }
-  const rows: CatalogRow[] = []
-  for (const list of candidates.values()) {
-    const primary = list.filter((candidate) => candidate.primary)
-    const chosen = primary.length > 0 ? primary : list
-    const prices = new Set(chosen.map((candidate) => candidate.item.pricePerInstanceHour))
-    const first = chosen[0] as Candidate
-    if (prices.size > 1) {
-      addUnmapped({
-        sku: first.item.sku.sku,
-        region: first.item.region.region,
-        reason: `${chosen.length} meters price the ${first.item.term} offer differently (${chosen.map((candidate) => `${candidate.item.providerSkuId}: ${candidate.item.pricePerInstanceHour}`).join(', ')}); none is chosen`,
-      })
-      continue
-    }
-    rows.push(mappedRow(first.item, context.mapping, first.item.fetchedAt))
-  }
-  rows.sort((a, b) => a.id.localeCompare(b.id))
-  if (skipped.windows + skipped.devTest + skipped.notRequested > 0) {
-    context.log(`azure: skipped ${skipped.windows} Windows meters, ${skipped.devTest} DevTestConsumption meters, ${skipped.notRequested} items outside the requested regions`)
-  }
-  return { rows, unmapped: [...unmapped.values()], location }
-}
-
-type Outcome = { kind: 'row'; item: DatedItem } | { kind: 'unmapped'; reason: string } | { kind: 'skipped'; why: 'windows' | 'devTest' }
-
-function rowKey(item: PricedItem): string {
-  return `${item.sku.sku}|${item.region.region}|${item.term}`
-}
-
-/** One item: a priced item of the mapping, a reason it is not one, or a meter the catalog leaves out. */
-function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingFile): Outcome {
-  if (item.type === 'DevTestConsumption') return { kind: 'skipped', why: 'devTest' }
-  if (/\bWindows\b/i.test(item.productName)) return { kind: 'skipped', why: 'windows' }
-  const sku = findSku(mapping, 'azure', item.armSkuName)
-  if (!sku) return { kind: 'unmapped', reason: 'armSkuName is not in the mapping table (data/price-sources/azure.yaml skus)' }
-  const region = findRegion(mapping, 'azure', item.armRegionName)
-  if (!region) return { kind: 'unmapped', reason: 'armRegionName is not in the mapping table (data/price-sources/azure.yaml regions)' }
-  if (item.serviceName !== 'Virtual Machines') return { kind: 'unmapped', reason: `serviceName "${item.serviceName}" is not Virtual Machines` }
-  if (!item.productName.startsWith('Virtual Machines ')) return { kind: 'unmapped', reason: `productName "${item.productName}" is not a Linux virtual machine meter` }
-  if (item.unitOfMeasure !== '1 Hour') return { kind: 'unmapped', reason: `unitOfMeasure "${item.unitOfMeasure}" is not "1 Hour"` }
-  if (/Low Priority/i.test(item.meterName) || /Low Priority/i.test(item.skuName)) return { kind: 'unmapped', reason: `Low Priority meter "${item.meterName}": no catalog pricing model (not spot, not on-demand)` }
-  const effectiveDate = item.effectiveStartDate.slice(0, 10)
-  const fetchDay = page.fetchedAt.toISOString().slice(0, 10)
-  if (effectiveDate > fetchDay) return { kind: 'unmapped', reason: `meter "${item.meterName}" (${item.type}) takes effect on ${effectiveDate}, after the fetch (${fetchDay}): not in force yet` }
-  if (item.retailPrice === 0) return { kind: 'unmapped', reason: `meter "${item.meterName}" (${item.type}) has retailPrice 0: not a price` }
-
-  let term: Term
-  let pricePerInstanceHour = item.retailPrice
-  let conversion: string | undefined
-  if (item.type === 'Consumption') {
-    term = /\bSpot\b/i.test(item.meterName) || /\bSpot\b/i.test(item.skuName) ? 'spot' : 'on-demand'
-  } else if (item.type === 'Reservation') {
-    const reservation = item.reservationTerm === undefined ? undefined : RESERVATION_YEARS[item.reservationTerm]
-    if (!reservation) return { kind: 'unmapped', reason: `reservationTerm "${item.reservationTerm ?? '(none)'}" is not 1 Year or 3 Years` }
-    term = reservation.term
-    const hours = reservation.years * RESERVATION_HOURS_PER_YEAR
-    pricePerInstanceHour = item.retailPrice / hours
-    conversion = `Azure quotes a reservation for its whole term: ${item.retailPrice} ${item.currencyCode} for ${item.reservationTerm} / ${hours} hours (${reservation.years} × 8,760: 12 months of 730 hours) = ${pricePerInstanceHour} ${item.currencyCode} per VM-hour.`
-  } else {
-    return { kind: 'unmapped', reason: `price type "${item.type}" is not Consumption or Reservation` }
-  }
-  if (page.url === undefined) {
-    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL, and no one request of the refresh (one region, the mapped SKUs) returns it.`
-  }
-  return {
-    kind: 'row',
-    item: {
-      provider: 'azure',
-      sku,
-      region,
-      term,
-      pricePerInstanceHour,
-      currency: item.currencyCode,
-      effectiveDate,
-      sourceUrl: page.url ?? AZURE_RETAIL_PRICES_URL,
-      providerSkuId: item.skuId ? `${item.skuId}/${item.meterId}` : item.meterId,
-      providerDescription: `${item.productName}, ${item.meterName}${item.type === 'Reservation' ? `, ${item.reservationTerm} reservation` : ''} (${item.armRegionName})`,
-      ...(conversion ? { conversion } : {}),
-      fetchedAt: page.fetchedAt,
-    },
-  }
 }

@@ -65,7 +65,13 @@ export function diffAgainstCatalog(refreshed: readonly CatalogRow[], current: Pi
       diff.added.push({ id: row.id, provider: row.provider, sku: row.sku, region: row.region, pricingModel: row.pricingModel, ...diffPrice(row) })
       continue
     }
-    diff.superseded.push({ id: row.id, file: old.file, builtIn: builtInFiles.has(old.file), effectiveDate: old.effectiveDate, ...(old.basis !== undefined ? { basis: old.basis } : {}) })
+    diff.superseded.push({
+      id: row.id,
+      file: old.file,
+      builtIn: builtInFiles.has(old.file),
+      effectiveDate: old.effectiveDate,
+      ...(old.basis !== undefined ? { basis: old.basis } : {}),
+    })
     const before = diffPrice(old)
     const after = diffPrice(row)
     const comparable = before.currency === after.currency && before.perGpuHour !== undefined && after.perGpuHour !== undefined
@@ -85,7 +91,8 @@ export function diffAgainstCatalog(refreshed: readonly CatalogRow[], current: Pi
 }
 
 function diffPrice(row: CatalogRow): DiffPrice {
-  const perGpuHour = row.price === undefined ? undefined : row.unit === 'instance-hour' ? row.price / row.gpuCount : row.unit === 'gpu-hour' ? row.price : undefined
+  const perGpuHour =
+    row.price === undefined ? undefined : row.unit === 'instance-hour' ? row.price / row.gpuCount : row.unit === 'gpu-hour' ? row.price : undefined
   return {
     price: row.price ?? 0,
     currency: row.currency,
@@ -101,7 +108,10 @@ export function formatCatalogDiff(diff: CatalogDiff): string {
   const lines: string[] = []
   lines.push(`added (${diff.added.length}):`)
   for (const row of diff.added) {
-    lines.push(`  ${row.id}  ${row.provider} ${row.sku} ${row.region} ${row.pricingModel}: ${money(row.price)} ${row.currency}/${row.unit}${perGpu(row)}, ${row.effectiveDate}`)
+    lines.push(
+      `  ${row.id}  ${row.provider} ${row.sku} ${row.region} ${row.pricingModel}: ${money(row.price)} ${row.currency}/${row.unit}${perGpu(row)}, ` +
+        `${row.effectiveDate}`,
+    )
   }
   lines.push(`price changed (${diff.changed.length}):`)
   for (const row of diff.changed) {
@@ -111,7 +121,8 @@ export function formatCatalogDiff(diff: CatalogDiff): string {
   lines.push(`unchanged (${diff.unchanged.length}):`)
   for (const row of diff.unchanged) lines.push(`  ${row.id}  same price, ${row.oldDate} → ${row.newDate}`)
   lines.push(`would supersede (${diff.superseded.length}):`)
-  for (const row of diff.superseded) lines.push(`  ${row.id}  ${row.file}${row.builtIn ? ' (built-in)' : ''}, dated ${row.effectiveDate}${row.basis ? `, ${row.basis}` : ''}`)
+  for (const row of diff.superseded)
+    lines.push(`  ${row.id}  ${row.file}${row.builtIn ? ' (built-in)' : ''}, dated ${row.effectiveDate}${row.basis ? `, ${row.basis}` : ''}`)
   return lines.join('\n')
 }
 
@@ -120,7 +131,9 @@ function gpuHour(price: DiffPrice): string {
 }
 
 function perGpu(price: DiffPrice): string {
-  return price.unit === 'instance-hour' && price.perGpuHour !== undefined ? ` (${money(price.perGpuHour)}/GPU-hour, ${price.gpuCount} GPU${price.gpuCount === 1 ? '' : 's'})` : ''
+  return price.unit === 'instance-hour' && price.perGpuHour !== undefined
+    ? ` (${money(price.perGpuHour)}/GPU-hour, ${price.gpuCount} GPU${price.gpuCount === 1 ? '' : 's'})`
+    : ''
 }
 
 /** +5.3%, −0.05% (a change under 1% keeps two decimals, so a small change never reads as 0.0%). */

@@ -21,7 +21,7 @@ export interface DownloadScriptOptions {
 }
 
 /** Azure's hand-saved pages, one a line, in paging order. */
-export const AZURE_HAND_SAVED_FILE = 'azure-pages.jsonl'
+const AZURE_HAND_SAVED_FILE = 'azure-pages.jsonl'
 
 export function downloadScript(options: DownloadScriptOptions): string {
   const lines = [
@@ -61,7 +61,7 @@ export function downloadScript(options: DownloadScriptOptions): string {
       if (regions.length === 0) continue
       const host = base ?? AWS_PRICE_LIST_BASE_URL
       lines.push(
-        '# aws: Price List bulk files: service index -> EC2 region index -> each region\'s offer file, CSV form (hundreds of MB each)',
+        "# aws: Price List bulk files: service index -> EC2 region index -> each region's offer file, CSV form (hundreds of MB each)",
         `host=${shellQuote(host)}`,
         `index=$(curl -sSf --retry 4 "$host${SERVICE_INDEX_PATH}" | jq -r '.offers.AmazonEC2.currentRegionIndexUrl')`,
         'curl -sSf --retry 4 -o aws-region-index.json "$host$index"',
@@ -90,7 +90,10 @@ export function downloadScript(options: DownloadScriptOptions): string {
       )
       fromFile.push(`--from-file gcp=${GCP_FILE}`)
     } else {
-      lines.push('# ecb: the euro reference rates of the latest working day', `curl -sSf --retry 4 -o ${ECB_FILE} ${shellQuote(`${base ?? 'https://www.ecb.europa.eu'}${DAILY_PATH}`)}`)
+      lines.push(
+        '# ecb: the euro reference rates of the latest working day',
+        `curl -sSf --retry 4 -o ${ECB_FILE} ${shellQuote(`${base ?? 'https://www.ecb.europa.eu'}${DAILY_PATH}`)}`,
+      )
       fromFile.push(`--from-file ecb=${ECB_FILE}`)
     }
   }

@@ -78,7 +78,7 @@ interface ReferenceRates {
  * Cube → Cube time → Cube currency/rate layout, a real date, a three-letter currency, a rate above 0.
  * Anything else is one line naming `where` (the URL or file) and the currency or field.
  */
-export function parseReferenceRates(text: string, where: string): ReferenceRates {
+function parseReferenceRates(text: string, where: string): ReferenceRates {
   const valid = XMLValidator.validate(text)
   if (valid !== true) throw new Error(`${where}: not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`)
   const parser = new XMLParser({
@@ -108,7 +108,8 @@ export function parseReferenceRates(text: string, where: string): ReferenceRates
   const seen = new Set<string>()
   const rates = entries.map((entry) => {
     const currency = entry['@currency']
-    if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) throw new Error(`${where}: ${date}: currency "${String(currency ?? '')}" must be a three-letter ISO 4217 code`)
+    if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+      throw new Error(`${where}: ${date}: currency "${String(currency ?? '')}" must be a three-letter ISO 4217 code`)
     if (seen.has(currency)) throw new Error(`${where}: ${date}: ${currency} is given twice`)
     seen.add(currency)
     const text = entry['@rate']

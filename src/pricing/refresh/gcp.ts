@@ -23,7 +23,7 @@ import { type PriceSource, type PricedItem, type SourceContext, type SourceResul
  */
 export const GCP_API_KEY_VARIABLE = 'GEOPAT_GCP_API_KEY'
 /** Compute Engine's service id in the Cloud Billing Catalog (services.list: displayName "Compute Engine"). */
-export const COMPUTE_ENGINE_SERVICE_ID = '6F81-5844-456A'
+const COMPUTE_ENGINE_SERVICE_ID = '6F81-5844-456A'
 const DEFAULT_BASE_URL = 'https://cloudbilling.googleapis.com'
 const DOCUMENTATION = 'https://cloud.google.com/billing/docs/reference/rest/v1/services.skus/list'
 const CURRENCY = 'USD'
@@ -107,7 +107,8 @@ export const gcpSource: PriceSource = {
     const tokens = new Set<string>()
     let token: string | undefined
     for (let pageNumber = 1; ; pageNumber++) {
-      if (pageNumber > MAX_PAGES) throw new Error(`gcp: more than ${MAX_PAGES} pages from ${skusPageUrl(base)}: stopped (the API's nextPageToken never ran out)`)
+      if (pageNumber > MAX_PAGES)
+        throw new Error(`gcp: more than ${MAX_PAGES} pages from ${skusPageUrl(base)}: stopped (the API's nextPageToken never ran out)`)
       const url = skusPageUrl(base, token)
       // The client takes the key header's value out of any error line it writes.
       const body = await context.http.getJson(url, { 'X-goog-api-key': key })
@@ -169,7 +170,7 @@ function latestPrice(sku: Sku): Sku['pricingInfo'][number] {
 }
 
 /** google.type.Money as a number: units + nanos / 10^9. */
-export function moneyValue(money: { units?: string | number | undefined; nanos?: number | undefined }): number {
+function moneyValue(money: { units?: string | number | undefined; nanos?: number | undefined }): number {
   return Number(money.units ?? 0) + (money.nanos ?? 0) / 1e9
 }
 
@@ -196,32 +197,55 @@ async function priceSkus(listed: ListedSku[], location: string, context: SourceC
     const patterns = machine.components.map((component) => compilePatterns(component))
     for (const region of regions) {
       for (const term of TERMS) {
-        if (patterns.some((pattern) => !pattern[term])) continue
-        const candidates = patterns.map((pattern) =>
-          listed.filter(({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (pattern[term] as RegExp).test(sku.description)),
-        )
-        for (const { sku } of candidates.flat()) used.add(sku)
-        // No part offered at all: the machine type is not sold in this region on this term.
-        if (candidates.every((found) => found.length === 0)) continue
-        const priced = priceComponents(machine, region, term, candidates)
-        if ('reason' in priced) {
-          unmapped.push({ sku: machine.sku, region: region.region, reason: `${term}: ${priced.reason}` })
-          continue
-        }
-        rows.push(mappedRow(pricedItem(machine, region, term, priced.parts), context.mapping, context.fetchedAt))
+        const priced = priceOffer({ machine, patterns, region, term }, listed, used)
+        if (priced === undefined) continue
+        if ('reason' in priced) unmapped.push({ sku: machine.sku, region: region.region, reason: `${term}: ${priced.reason}` })
+        else rows.push(mappedRow(pricedItem(machine, region, term, priced.parts), context.mapping, context.fetchedAt))
       }
     }
   }
-  // GPU SKUs of a mapped region that no mapped machine type uses: listed, so that a missing machine type shows.
+  unmapped.push(...unusedGpuSkus(listed, used, regions))
+  context.log(`gcp: ${rows.length} rows, ${unmapped.length} unmapped`)
+  return { rows, unmapped, location }
+}
+
+/**
+ * One machine type in one region on one term: its parts priced from the SKUs their patterns match
+ * (each matched SKU marked `used`); undefined when a part has no pattern for the term or no part is
+ * offered at all (the machine type is not sold there on that term).
+ */
+function priceOffer(
+  offer: { machine: SkuMapping; patterns: Array<Partial<Record<Term, RegExp>>>; region: RegionMapping; term: Term },
+  listed: readonly ListedSku[],
+  used: Set<Sku>,
+): { parts: PricedComponent[] } | { reason: string } | undefined {
+  const { machine, patterns, region, term } = offer
+  if (patterns.some((pattern) => !pattern[term])) return undefined
+  const candidates = patterns.map((pattern) =>
+    listed.filter(
+      ({ sku }) => sku.category.usageType === USAGE_TYPE[term] && sku.serviceRegions.includes(region.region) && (pattern[term] as RegExp).test(sku.description),
+    ),
+  )
+  for (const { sku } of candidates.flat()) used.add(sku)
+  if (candidates.every((found) => found.length === 0)) return undefined
+  return priceComponents(machine, region, term, candidates)
+}
+
+/** GPU SKUs of a mapped region that no mapped machine type uses: listed, so that a missing machine type shows. */
+function unusedGpuSkus(listed: readonly ListedSku[], used: ReadonlySet<Sku>, regions: readonly RegionMapping[]): UnmappedItem[] {
   const regionIds = new Set(regions.map((region) => region.region))
+  const unmapped: UnmappedItem[] = []
   for (const { sku } of listed) {
     if (used.has(sku) || sku.category.resourceGroup !== 'GPU' || !TERMS.some((term) => USAGE_TYPE[term] === sku.category.usageType)) continue
     for (const region of sku.serviceRegions.filter((id) => regionIds.has(id))) {
-      unmapped.push({ sku: `${sku.skuId} ${sku.description}`, region, reason: 'no machine type in the mapping table (data/price-sources/gcp.yaml) uses this GPU SKU' })
+      unmapped.push({
+        sku: `${sku.skuId} ${sku.description}`,
+        region,
+        reason: 'no machine type in the mapping table (data/price-sources/gcp.yaml) uses this GPU SKU',
+      })
     }
   }
-  context.log(`gcp: ${rows.length} rows, ${unmapped.length} unmapped`)
-  return { rows, unmapped, location }
+  return unmapped
 }
 
 function compilePatterns(component: SkuComponent): Partial<Record<Term, RegExp>> {
@@ -238,17 +262,27 @@ function priceComponents(machine: SkuMapping, region: RegionMapping, term: Term,
   const components = machine.components ?? []
   for (const [index, component] of components.entries()) {
     const found = candidates[index] ?? []
-    if (found.length === 0) return { reason: `no ${USAGE_TYPE[term]} SKU in ${region.region} matches the ${component.part} part (/${component.descriptions[term]}/)` }
-    if (found.length > 1) return { reason: `${found.length} SKUs match the ${component.part} part (${found.map(({ sku }) => sku.skuId).join(', ')}): the pattern must match one` }
+    if (found.length === 0)
+      return { reason: `no ${USAGE_TYPE[term]} SKU in ${region.region} matches the ${component.part} part (/${component.descriptions[term]}/)` }
+    if (found.length > 1)
+      return { reason: `${found.length} SKUs match the ${component.part} part (${found.map(({ sku }) => sku.skuId).join(', ')}): the pattern must match one` }
     const entry = found[0] as ListedSku
     const price = latestPrice(entry.sku)
     const expression = price.pricingExpression
-    if (expression.usageUnit !== component.usageUnit) return { reason: `SKU ${entry.sku.skuId} (${component.part}) is priced per ${expression.usageUnit}, the mapping counts ${component.usageUnit}` }
+    if (expression.usageUnit !== component.usageUnit)
+      return { reason: `SKU ${entry.sku.skuId} (${component.part}) is priced per ${expression.usageUnit}, the mapping counts ${component.usageUnit}` }
     const tiers = expression.tieredRates
-    if (tiers.length !== 1 || (tiers[0]?.startUsageAmount ?? 0) !== 0) return { reason: `SKU ${entry.sku.skuId} (${component.part}) has ${tiers.length} price tiers: no single unit price` }
+    if (tiers.length !== 1 || (tiers[0]?.startUsageAmount ?? 0) !== 0)
+      return { reason: `SKU ${entry.sku.skuId} (${component.part}) has ${tiers.length} price tiers: no single unit price` }
     const unitPrice = moneyValue((tiers[0] as (typeof tiers)[number]).unitPrice)
     if (!(unitPrice > 0)) return { reason: `SKU ${entry.sku.skuId} (${component.part}) has unit price ${unitPrice}: not a price` }
-    parts.push({ component, listed: entry, unitPrice, currency: (tiers[0] as (typeof tiers)[number]).unitPrice.currencyCode, effectiveDate: price.effectiveTime.slice(0, 10) })
+    parts.push({
+      component,
+      listed: entry,
+      unitPrice,
+      currency: (tiers[0] as (typeof tiers)[number]).unitPrice.currencyCode,
+      effectiveDate: price.effectiveTime.slice(0, 10),
+    })
   }
   const currencies = new Set(parts.map((part) => part.currency))
   if (currencies.size !== 1) return { reason: `the parts are priced in different currencies (${[...currencies].join(', ')})` }
@@ -258,7 +292,11 @@ function priceComponents(machine: SkuMapping, region: RegionMapping, term: Term,
 function pricedItem(machine: SkuMapping, region: RegionMapping, term: Term, parts: PricedComponent[]): PricedItem {
   const total = Number(parts.reduce((sum, part) => sum + part.unitPrice * part.component.quantity, 0).toFixed(9))
   const currency = (parts[0] as PricedComponent).currency
-  const terms = parts.map((part) => `${part.component.quantity} × ${part.unitPrice} ${currency} per ${part.component.usageUnit} (${part.component.part}: SKU ${part.listed.sku.skuId} "${part.listed.sku.description}")`)
+  const terms = parts.map(
+    (part) =>
+      `${part.component.quantity} × ${part.unitPrice} ${currency} per ${part.component.usageUnit} (${part.component.part}: SKU ${part.listed.sku.skuId} ` +
+      `"${part.listed.sku.description}")`,
+  )
   const pages = [...new Set(parts.map((part) => part.listed.pageUrl))]
   const pagesNote = pages.length > 1 ? ` The parts are on ${pages.length} pages of the listing: ${pages.join(' ; ')}.` : ''
   return {
@@ -269,11 +307,18 @@ function pricedItem(machine: SkuMapping, region: RegionMapping, term: Term, part
     pricePerInstanceHour: total,
     currency,
     // The sum holds from the day its last-changed part took its price.
-    effectiveDate: parts.map((part) => part.effectiveDate).sort().at(-1) as string,
+    effectiveDate: parts
+      .map((part) => part.effectiveDate)
+      .sort()
+      .at(-1) as string,
     // The page of the first part (the GPUs); the notes name every part's SKU.
     sourceUrl: (parts[0] as PricedComponent).listed.pageUrl,
     providerSkuId: parts.map((part) => part.listed.sku.skuId).join('+'),
-    providerDescription: `${machine.sku} in ${region.region} (${USAGE_TYPE[term]}), priced as its parts: ${parts.map((part) => `${part.component.quantity} × ${part.listed.sku.description}`).join(' + ')}`,
-    conversion: `GCP prices ${machine.sku} as its parts; price per instance-hour = ${terms.join(' + ')} = ${total} ${currency}.${pagesNote}${machine.note ? ` ${machine.note}` : ''}`,
+    providerDescription:
+      `${machine.sku} in ${region.region} (${USAGE_TYPE[term]}), priced as its parts: ` +
+      `${parts.map((part) => `${part.component.quantity} × ${part.listed.sku.description}`).join(' + ')}`,
+    conversion:
+      `GCP prices ${machine.sku} as its parts; price per instance-hour = ${terms.join(' + ')} = ${total} ` +
+      `${currency}.${pagesNote}${machine.note ? ` ${machine.note}` : ''}`,
   }
 }

@@ -40,7 +40,7 @@ export interface HttpClient {
 }
 
 /** A failed request: one line, URL included, secrets out. */
-export class HttpFetchError extends Error {
+class HttpFetchError extends Error {
   constructor(
     message: string,
     readonly url: string,
@@ -52,7 +52,20 @@ export class HttpFetchError extends Error {
 }
 
 const RETRIED_STATUS = [429, 500, 502, 503, 504]
-const RETRIED_ERRORS = ['ECONNRESET', 'ECONNREFUSED', 'ENOTFOUND', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT']
+const RETRIED_ERRORS = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+]
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const timeoutMs = options.timeoutMs ?? 30_000

@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../../util/version.js'
 const BUILT_IN_MAPPING_DIR = join(PACKAGE_ROOT, 'data', 'price-sources')
 
 /** The built-in mapping files (data/price-sources/*.yaml, one per provider), sorted by name. */
-export function builtInMappingFiles(): string[] {
+function builtInMappingFiles(): string[] {
   return readdirSync(BUILT_IN_MAPPING_DIR)
     .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
     .sort()
@@ -26,13 +26,21 @@ export function loadPriceMapping(userFiles: readonly string[] = []): PriceMappin
   const add = <Entry>(list: Entry[], entry: Entry, key: string, file: string, user: boolean, field: string): void => {
     const earlier = origin.get(key)
     if (earlier && earlier.user === user) throw new UserError(`${file}: ${field}: ${key} is already mapped in ${earlier.file}; map it once`)
-    if (earlier) list.splice(list.findIndex((item) => keyOf(item) === key), 1)
+    if (earlier)
+      list.splice(
+        list.findIndex((item) => keyOf(item) === key),
+        1,
+      )
     origin.set(key, { file, user })
     list.push(entry)
   }
   const keyOf = (item: unknown): string => {
     const entry = item as { provider: string; sku?: string; region?: string }
-    return entry.sku !== undefined ? `sku ${entry.provider}/${entry.sku}` : entry.region !== undefined ? `region ${entry.provider}/${entry.region}` : `provider ${entry.provider}`
+    return entry.sku !== undefined
+      ? `sku ${entry.provider}/${entry.sku}`
+      : entry.region !== undefined
+        ? `region ${entry.provider}/${entry.region}`
+        : `provider ${entry.provider}`
   }
   const files = [...builtInMappingFiles().map((file) => ({ file, user: false })), ...userFiles.map((file) => ({ file, user: true }))]
   for (const { file, user } of files) {

@@ -9,64 +9,23 @@ import {
   fxRateSchema,
   refreshSourceSchema,
 } from '../../io/schema/catalog.js'
-import { type PriceMappingFile, priceProviderSchema } from '../../io/schema/price-mapping.js'
-import { UserError, describeZodIssues } from '../../util/errors.js'
+import type { PriceMappingFile } from '../../io/schema/price-mapping.js'
+import { describeZodIssues } from '../../util/errors.js'
 import { redactText, secretList } from '../../util/redact.js'
-import { type HttpClientOptions, createHttpClient, proxyCredentials } from './http.js'
+import { createHttpClient, proxyCredentials } from './http.js'
 import { loadPriceMapping } from './mapping.js'
-import { type SavedSource, SourceResponseSaver, checkSaveDirectory, removeIfEmpty, writeSavedResponsesManifest } from './saved-responses.js'
-import { type PriceSource, type SourceContext, type SourceName, type SourceResult, findRegion } from './source.js'
-import { type PriceSourceRegistry, SOURCE_NAMES, isSourceName, priceSources } from './sources.js'
+import { type SavedSource, SourceResponseSaver, removeIfEmpty, writeSavedResponsesManifest } from './saved-responses.js'
+import type { PriceSource, SourceContext, SourceName, SourceResult } from './source.js'
+import { type PlannedSource, type RefreshOptions, type SkippedSource, planRefresh } from './refresh-plan.js'
 
 /**
  * `geopat catalog refresh`'s orchestration: which sources run and how (API, a mirror's URL, or a
  * price file for air-gapped sites), all at once, each all or nothing, every row and rate checked
  * against the catalog schema, and one catalog file object, validated whole, for the caller to write.
+ * Which sources run and how is planned by refresh-plan.ts.
  */
-export interface RefreshOptions {
-  /** Sources to refresh (default: every registered one; with only `fromFiles`, those sources). */
-  sources?: readonly SourceName[]
-  /** A source's API base URL in place of the provider's (a mirror; tests' 127.0.0.1). */
-  sourceUrls?: Partial<Record<SourceName, string>>
-  /**
-   * A source reads these price files instead of calling its API (several: one per region, as AWS
-   * publishes them; their results are merged, and the source is still all or nothing).
-   */
-  fromFiles?: Partial<Record<SourceName, readonly string[]>>
-  /**
-   * Where and when a source's `fromFiles` were downloaded (a `--save-responses` manifest says): the
-   * source reads them with that base URL and fetch time, so its rows are the download's rows.
-   */
-  fileOrigins?: Partial<Record<SourceName, { baseUrl: string; fetchedAt: Date }>>
-  /**
-   * A new or empty folder where every source that calls its API saves what it downloads, in the
-   * form its `fromFiles` reads, plus manifest.json and README.txt (src/pricing/refresh/saved-responses.ts).
-   * A source that fails leaves no file there.
-   */
-  saveResponsesTo?: string
-  /** Provider regions to refresh (ids or display names of the mapping table); absent: every mapped region. */
-  regions?: readonly string[]
-  /** The mapping table (default: the built-in one plus `mappingFiles`). */
-  mapping?: PriceMappingFile
-  /** The user's mapping files (`--mapping`), merged over the built-in table. */
-  mappingFiles?: readonly string[]
-  /** Timeouts and retries of every source's HTTP client. */
-  http?: Omit<HttpClientOptions, 'headers' | 'secrets'>
-  /** Environment the sources read API keys from (default process.env). */
-  env?: NodeJS.ProcessEnv
-  /** The refresh's moment (default now): every row's fetchedAt. */
-  now?: Date
-  /** The sources by name (default: the registered ones, src/pricing/refresh/sources.ts). */
-  registry?: PriceSourceRegistry
-  /** Progress lines of the sources, each prefixed with the source's name, secrets out. */
-  log?(line: string): void
-}
 
-/** A source the refresh did not run because none of the asked regions is one of its provider's. */
-export interface SkippedSource {
-  source: SourceName
-  reason: string
-}
+export { type RefreshOptions, type SkippedSource, checkRegions, checkSourceNames, parseSourceAssignments, parseSourceUrls } from './refresh-plan.js'
 
 export interface RefreshOutcome {
   /** The catalog file to write: rows of the sources that succeeded, sorted by id; validated whole. */
@@ -79,17 +38,6 @@ export interface RefreshOutcome {
   fxRatesBySource: Partial<Record<SourceName, number>>
   /** With `saveResponsesTo`: the sources whose downloads were saved there (none: no manifest, the folder left as found). */
   saved?: { dir: string; sources: SavedSource[] }
-}
-
-interface PlannedSource {
-  name: SourceName
-  source: PriceSource
-  via: 'api' | 'file'
-  baseUrl?: string
-  files?: readonly string[]
-  /** Where and when `files` were downloaded (their base URL and fetch time), when known. */
-  origin?: { baseUrl: string; fetchedAt: Date }
-  regions?: string[]
 }
 
 /** Error lines longer than this are cut (a server's message may be long). */
@@ -126,7 +74,8 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   const sources = runs.map((run) => run.record)
   const names = okRuns.map((run) => run.record.source)
   const candidate: CatalogFile = {
-    description: `Prices and rates fetched by geopat catalog refresh at ${fetchedAt} from ${names.length > 0 ? names.join(', ') : 'no source (every source failed)'}`,
+    description:
+      `Prices and rates fetched by geopat catalog refresh at ${fetchedAt} from ` + `${names.length > 0 ? names.join(', ') : 'no source (every source failed)'}`,
     refresh: { generatedAt: fetchedAt, sources },
     rows,
     ...(fxRates.length > 0 ? { fxRates } : {}),
@@ -135,7 +84,14 @@ export async function refreshCatalog(options: RefreshOptions = {}): Promise<Refr
   // Every row and rate was checked per source, so this is a fault of the refresh itself.
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const fxRatesBySource = Object.fromEntries(okRuns.filter((run) => run.fxRates.length > 0).map((run) => [run.record.source, run.fxRates.length]))
-  return { catalog: checked.data, sources, skipped, failed: sources.filter((source) => source.status === 'failed'), fxRatesBySource, ...(saved ? { saved } : {}) }
+  return {
+    catalog: checked.data,
+    sources,
+    skipped,
+    failed: sources.filter((source) => source.status === 'failed'),
+    fxRatesBySource,
+    ...(saved ? { saved } : {}),
+  }
 }
 
 /**
@@ -159,126 +115,12 @@ async function keepSavedResponses(runs: SourceRun[], dir: string, createdDir: bo
       failRun(run, `saving its responses to ${dir}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
-  const failed = runs.filter((run) => run.saver && run.record.status === 'failed').map((run) => ({ source: run.record.source, error: run.record.error ?? 'failed' }))
+  const failed = runs
+    .filter((run) => run.saver && run.record.status === 'failed')
+    .map((run) => ({ source: run.record.source, error: run.record.error ?? 'failed' }))
   if (sources.length > 0) await writeSavedResponsesManifest(dir, now, sources, failed)
   else if (createdDir) await removeIfEmpty(dir)
   return { dir, sources }
-}
-
-/**
- * Parses repeated `SOURCE=VALUE` flags (`--source-url azure=http://…`, `--from-file aws=prices.csv`):
- * a known source name and a value; each source once, unless `several` (then each value once).
- */
-export function parseSourceAssignments(flag: string, values: readonly string[], options: { several?: boolean } = {}): Partial<Record<SourceName, string[]>> {
-  const assigned: Partial<Record<SourceName, string[]>> = {}
-  for (const text of values) {
-    const equals = text.indexOf('=')
-    const name = equals > 0 ? text.slice(0, equals).trim().toLowerCase() : ''
-    const value = equals > 0 ? text.slice(equals + 1).trim() : ''
-    if (name === '' || value === '') throw new UserError(`${flag} ${text}: must be SOURCE=VALUE, SOURCE one of ${SOURCE_NAMES.join(', ')}`)
-    if (!isSourceName(name)) throw new UserError(`${flag} ${text}: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
-    const earlier = assigned[name] ?? []
-    if (earlier.length > 0 && !options.several) throw new UserError(`${flag}: ${name} is given twice; give each source once`)
-    if (earlier.includes(value)) throw new UserError(`${flag} ${text}: given twice; give each file once`)
-    assigned[name] = [...earlier, value]
-  }
-  return assigned
-}
-
-/** `--source-url SOURCE=URL` values: one base URL per source. */
-export function parseSourceUrls(values: readonly string[]): Partial<Record<SourceName, string>> {
-  return Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', values)).map(([name, urls]) => [name, urls[0] as string]))
-}
-
-/** Refuses a `--source` name that is not a price source, in one line. */
-export function checkSourceNames(names: readonly string[]): void {
-  for (const name of names) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
-}
-
-/** Refuses a `--region` that no provider of the mapping table knows (by id or display name), in one line. */
-export function checkRegions(regions: readonly string[], mapping: PriceMappingFile): void {
-  for (const region of regions) {
-    const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
-    if (!known) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
-  }
-}
-
-/** The sources to run and how; every input problem is one line before anything is fetched. */
-function planRefresh(options: RefreshOptions, mapping: PriceMappingFile): { planned: PlannedSource[]; skipped: SkippedSource[] } {
-  const registry = options.registry ?? priceSources()
-  const explicit = [...(options.sources ?? [])]
-  checkSourceNames(explicit)
-  const fromFiles = options.fromFiles ?? {}
-  const sourceUrls = options.sourceUrls ?? {}
-  const byFile = Object.keys(fromFiles) as SourceName[]
-  const chosenExplicitly = explicit.length > 0 || byFile.length > 0
-  const selected = chosenExplicitly ? SOURCE_NAMES.filter((name) => explicit.includes(name) || byFile.includes(name)) : SOURCE_NAMES.filter((name) => registry[name] !== undefined)
-
-  for (const [name, url] of Object.entries(sourceUrls) as Array<[SourceName, string]>) {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
-    }
-    // Credentials in the URL would be written into every row's sourceUrl, the saved responses and the terminal: refused, and not echoed.
-    if (parsed.username !== '' || parsed.password !== '') throw new UserError(`--source-url ${name}=${parsed.protocol}//…@${parsed.host}: must not carry a user name or password (they would be written into the catalog's URLs); a mirror that needs credentials is not supported`)
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
-    if (!selected.includes(name)) throw new UserError(`--source-url ${name}=${url}: ${name} is not being refreshed (add --source ${name})`)
-    if (fromFiles[name] !== undefined) throw new UserError(`--source-url ${name}=… and --from-file ${name}=…: a source reads its API or a file, not both`)
-  }
-  for (const [name, paths] of Object.entries(fromFiles) as Array<[SourceName, readonly string[]]>) {
-    for (const path of paths) if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)
-  }
-
-  const fileOrigins = options.fileOrigins ?? {}
-  for (const name of Object.keys(fileOrigins) as SourceName[]) {
-    if (fromFiles[name] === undefined) throw new Error(`fileOrigins.${name}: ${name} reads no file (a fault of the caller)`)
-  }
-
-  const regions = [...new Set(options.regions ?? [])]
-  checkRegions(regions, mapping)
-
-  const planned: PlannedSource[] = []
-  const skipped: SkippedSource[] = []
-  for (const name of selected) {
-    const source = registry[name]
-    if (!source) {
-      const available = SOURCE_NAMES.filter((known) => registry[known] !== undefined)
-      throw new UserError(`--source ${name}: not available in this build (available: ${available.length > 0 ? available.join(', ') : 'none'})`, 1)
-    }
-    let sourceRegions: string[] | undefined
-    if (regions.length > 0 && name !== 'ecb') {
-      sourceRegions = [...new Set(regions.flatMap((region) => findRegion(mapping, name, region)?.region ?? []))]
-      if (sourceRegions.length === 0) {
-        const reason = `none of --region ${regions.join(', ')} is a ${name} region in the mapping table`
-        if (chosenExplicitly) throw new UserError(`--source ${name}: ${reason}`)
-        skipped.push({ source: name, reason })
-        continue
-      }
-    }
-    const files = fromFiles[name]
-    const baseUrl = sourceUrls[name]
-    const origin = fileOrigins[name]
-    planned.push({
-      name,
-      source,
-      via: files !== undefined ? 'file' : 'api',
-      ...(files !== undefined ? { files } : {}),
-      ...(origin !== undefined ? { origin } : {}),
-      ...(baseUrl !== undefined ? { baseUrl } : {}),
-      ...(sourceRegions !== undefined ? { regions: sourceRegions } : {}),
-    })
-  }
-  if (planned.length === 0) {
-    if (skipped.length > 0) throw new UserError(`--region ${regions.join(', ')}: no source has such a region to refresh`)
-    throw new UserError('no price source is registered in this build (src/pricing/refresh/sources.ts)', 1)
-  }
-  if (options.saveResponsesTo !== undefined) {
-    checkSaveDirectory(options.saveResponsesTo)
-    if (!planned.some((plan) => plan.via === 'api')) throw new UserError(`--save-responses ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
-  }
-  return { planned, skipped }
 }
 
 interface SourceRun {
@@ -297,7 +139,9 @@ async function runSource(
   shared: { mapping: PriceMappingFile; env: NodeJS.ProcessEnv; now: Date; options: RefreshOptions },
 ): Promise<SourceRun> {
   const { env, now, options } = shared
-  const secretValues = (plan.source.secretEnv ?? []).map((name) => ({ name, value: env[name] })).filter((entry): entry is { name: string; value: string } => typeof entry.value === 'string' && entry.value.trim() !== '')
+  const secretValues = (plan.source.secretEnv ?? [])
+    .map((name) => ({ name, value: env[name] }))
+    .filter((entry): entry is { name: string; value: string } => typeof entry.value === 'string' && entry.value.trim() !== '')
   const secrets = secretList([...secretValues.map((entry) => entry.value), ...proxyCredentials(env)])
   const redact = (text: string): string => redactText(text, secrets)
   const location = plan.files?.join(', ') ?? plan.baseUrl ?? plan.source.defaultBaseUrl
@@ -306,7 +150,15 @@ async function runSource(
   const baseUrl = plan.origin?.baseUrl ?? plan.baseUrl
   const saver = options.saveResponsesTo !== undefined && plan.via === 'api' ? new SourceResponseSaver(options.saveResponsesTo, plan.name, secrets) : undefined
   const run: SourceRun = {
-    record: { source: plan.name, via: plan.via, location: redact(location) || plan.name, fetchedAt: fetchedAt.toISOString(), status: 'ok', rows: 0, unmapped: [] },
+    record: {
+      source: plan.name,
+      via: plan.via,
+      location: redact(location) || plan.name,
+      fetchedAt: fetchedAt.toISOString(),
+      status: 'ok',
+      rows: 0,
+      unmapped: [],
+    },
     rows: [],
     fxRates: [],
     redact,
@@ -375,7 +227,12 @@ const unmappedListSchema = refreshSourceSchema.shape.unmapped
  * date, mean the mapping (or the source's reading of its format) is wrong: the source fails whole
  * rather than keep one of the two at random.
  */
-function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogRow[]; fxRates: FxRateRow[]; unmapped: RefreshSource['unmapped']; location: string } {
+function checkSourceResult(returned: SourceResult | undefined): {
+  rows: CatalogRow[]
+  fxRates: FxRateRow[]
+  unmapped: RefreshSource['unmapped']
+  location: string
+} {
   const result = checkShape(returned)
   const rows: CatalogRow[] = []
   const ids = new Map<string, CatalogRow>()
@@ -386,7 +243,9 @@ function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogR
     const earlier = ids.get(parsed.data.id)
     if (earlier) {
       const skus = [earlier.providerSkuId, parsed.data.providerSkuId].filter((sku) => sku !== undefined)
-      throw new Error(`two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)`)
+      throw new Error(
+        `two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)`,
+      )
     }
     ids.set(parsed.data.id, parsed.data)
     rows.push(parsed.data)
@@ -408,13 +267,18 @@ function checkSourceResult(returned: SourceResult | undefined): { rows: CatalogR
 
 /** A result with its lists and location, or one line saying it is not (a fault of the source). */
 function checkShape(result: SourceResult | undefined): SourceResult {
-  if (result === null || typeof result !== 'object' || !Array.isArray(result.rows) || !Array.isArray(result.unmapped) || (result.fxRates !== undefined && !Array.isArray(result.fxRates))) {
+  if (
+    result === null ||
+    typeof result !== 'object' ||
+    !Array.isArray(result.rows) ||
+    !Array.isArray(result.unmapped) ||
+    (result.fxRates !== undefined && !Array.isArray(result.fxRates))
+  ) {
     throw new Error('the source returned no rows and unmapped lists (a fault of the source)')
   }
   if (typeof result.location !== 'string' || result.location.trim() === '') throw new Error('the source returned no location (a fault of the source)')
   return result
 }
-
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim()

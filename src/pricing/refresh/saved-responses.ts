@@ -24,12 +24,17 @@ import type { ResponseSaver, SourceName } from './source.js'
  * rows equal the connected machine's, URL and fetch time included.
  */
 export const MANIFEST_FILE = 'manifest.json'
-export const README_FILE = 'README.txt'
+const README_FILE = 'README.txt'
 const MANIFEST_FORMAT = 'geopat saved price responses, version 1'
 
 /** A relative path inside the folder: plain segments, no `..`, no absolute path. */
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-const savedFileName = z.string().refine((name) => name.split('/').every((segment) => SEGMENT.test(segment) && segment !== '..'), 'must be a relative path inside the folder (letters, digits, . _ - segments)')
+const savedFileName = z
+  .string()
+  .refine(
+    (name) => name.split('/').every((segment) => SEGMENT.test(segment) && segment !== '..'),
+    'must be a relative path inside the folder (letters, digits, . _ - segments)',
+  )
 
 const savedSourceSchema = z
   .object({
@@ -45,7 +50,7 @@ const savedSourceSchema = z
 export type SavedSource = z.infer<typeof savedSourceSchema>
 
 /** DIR/manifest.json. */
-export const savedResponsesManifestSchema = z
+const savedResponsesManifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
     savedAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
@@ -58,7 +63,8 @@ export type SavedResponsesManifest = z.infer<typeof savedResponsesManifestSchema
 export function checkSaveDirectory(dir: string): void {
   if (!existsSync(dir)) return
   if (!statSync(dir).isDirectory()) throw new UserError(`--save-responses ${dir}: exists and is not a folder; give a new or empty folder`)
-  if (readdirSync(dir).length > 0) throw new UserError(`--save-responses ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`)
+  if (readdirSync(dir).length > 0)
+    throw new UserError(`--save-responses ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`)
 }
 
 /**
@@ -86,7 +92,8 @@ export class SourceResponseSaver implements ResponseSaver {
 
   async saveText(name: string, text: string): Promise<void> {
     const path = this.claim(name)
-    if (this.secrets.some((secret) => text.includes(secret))) throw new Error(`${name}: the response carries the value of a secret (an API key); it is not saved`)
+    if (this.secrets.some((secret) => text.includes(secret)))
+      throw new Error(`${name}: the response carries the value of a secret (an API key); it is not saved`)
     await mkdir(dirname(path), { recursive: true })
     await writeFile(path, text)
     this.complete.add(name)
@@ -109,7 +116,8 @@ export class SourceResponseSaver implements ResponseSaver {
           const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
           if (secrets.length > 0) {
             const window = Buffer.concat([tail, bytes])
-            if (secrets.some((secret) => window.includes(secret))) throw new Error(`${name}: the response carries the value of a secret (an API key); it is not saved`)
+            if (secrets.some((secret) => window.includes(secret)))
+              throw new Error(`${name}: the response carries the value of a secret (an API key); it is not saved`)
             tail = window.subarray(Math.max(0, window.length - overlap))
           }
           if (!file.write(bytes)) await once(file, 'drain')
@@ -155,7 +163,12 @@ export class SourceResponseSaver implements ResponseSaver {
 }
 
 /** Writes DIR/manifest.json and DIR/README.txt for the sources that saved files. */
-export async function writeSavedResponsesManifest(dir: string, savedAt: Date, sources: readonly SavedSource[], failed: ReadonlyArray<{ source: string; error: string }>): Promise<SavedResponsesManifest> {
+export async function writeSavedResponsesManifest(
+  dir: string,
+  savedAt: Date,
+  sources: readonly SavedSource[],
+  failed: ReadonlyArray<{ source: string; error: string }>,
+): Promise<SavedResponsesManifest> {
   const manifest = savedResponsesManifestSchema.parse({ format: MANIFEST_FORMAT, savedAt: savedAt.toISOString(), sources })
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
   await writeFile(join(dir, README_FILE), savedResponsesReadme(manifest, failed))
@@ -163,14 +176,16 @@ export async function writeSavedResponsesManifest(dir: string, savedAt: Date, so
 }
 
 /** The README.txt of a saved folder: the files, and the commands that read them on the air-gapped machine. */
-export function savedResponsesReadme(manifest: SavedResponsesManifest, failed: ReadonlyArray<{ source: string; error: string }> = []): string {
+function savedResponsesReadme(manifest: SavedResponsesManifest, failed: ReadonlyArray<{ source: string; error: string }> = []): string {
   const fromFile = manifest.sources.flatMap((source) => source.files.map((file) => `--from-file ${source.source}=${file}`))
   const lines = [
     `Price responses saved by geopat catalog refresh --save-responses at ${manifest.savedAt}.`,
     'Each file is what its source downloaded, in the form geopat catalog refresh --from-file reads.',
     '',
     'Files (relative to this folder):',
-    ...manifest.sources.flatMap((source) => source.files.map((file) => `  ${file}  (${source.source}, from ${source.baseUrl}, downloaded ${source.fetchedAt})`)),
+    ...manifest.sources.flatMap((source) =>
+      source.files.map((file) => `  ${file}  (${source.source}, from ${source.baseUrl}, downloaded ${source.fetchedAt})`),
+    ),
     '',
     'Carry this whole folder to the air-gapped machine and run there:',
     '',
@@ -205,7 +220,10 @@ export function readSavedResponses(dir: string): SavedResponsesRead {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(`--from-dir ${dir}: ${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh --save-responses; name its files with --from-file SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`)
+    throw new UserError(
+      `--from-dir ${dir}: ` +
+        `${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh --save-responses; name its files with --from-file SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
+    )
   }
   let json: unknown
   try {
@@ -223,7 +241,8 @@ export function readSavedResponses(dir: string): SavedResponsesRead {
     fromFiles[source.source] = source.files.map((file, fileIndex) => {
       const absolute = resolve(root, ...file.split('/'))
       const inside = relative(root, absolute)
-      if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || inside.split(sep).includes('..')) throw new UserError(`${path}: sources.${index}.files.${fileIndex}: must be inside the folder`)
+      if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || inside.split(sep).includes('..'))
+        throw new UserError(`${path}: sources.${index}.files.${fileIndex}: must be inside the folder`)
       if (!existsSync(absolute)) throw new UserError(`${path}: sources.${index}.files.${fileIndex}: ${file} is not in the folder (copied in part?)`)
       return absolute
     })

@@ -87,7 +87,7 @@ export type Term = CatalogRow['pricingModel']
 const TERM_SUFFIX: Record<Term, string> = { 'on-demand': '', '1-yr': '-1yr', '3-yr': '-3yr', spot: '-spot' }
 
 /** The catalog row id of a mapped SKU in a region and term: `<idStem>-<region>[-1yr|-3yr|-spot]` (the built-in rows' rule). */
-export function catalogRowId(sku: SkuMapping, region: string, term: Term): string {
+function catalogRowId(sku: SkuMapping, region: string, term: Term): string {
   return `${sku.idStem}-${region.toLowerCase()}${TERM_SUFFIX[term]}`
 }
 

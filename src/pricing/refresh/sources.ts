@@ -7,12 +7,7 @@ import { azureSource } from './azure.js'
 import { awsSource } from './aws.js'
 import { gcpSource } from './gcp.js'
 import { ecbSource } from './ecb.js'
-const REGISTERED_SOURCES: readonly PriceSource[] = [
-  azureSource,
-  awsSource,
-  gcpSource,
-  ecbSource,
-]
+const REGISTERED_SOURCES: readonly PriceSource[] = [azureSource, awsSource, gcpSource, ecbSource]
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Every source name the refresh knows, in the order it runs and reports them. */

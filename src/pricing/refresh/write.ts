@@ -25,7 +25,10 @@ export function checkRefreshOut(out: string, options: { overwrite: boolean; cwd?
   const data = realPathOf(PACKAGE_DATA_DIR)
   const where = relative(data, realPathOf(path))
   if (where === '' || (!where.startsWith('..') && !isAbsolute(where))) {
-    throw new UserError(`--out ${out}: inside geopat's data folder (${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with --catalog`)
+    throw new UserError(
+      `--out ${out}: inside geopat's data folder ` +
+        `(${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with --catalog`,
+    )
   }
   if (existsSync(path)) {
     if (statSync(path).isDirectory()) throw new UserError(`--out ${out}: is a folder; name the file to write`)
@@ -40,12 +43,18 @@ export function refreshedCatalogText(catalog: CatalogFile, path: string, fxRates
   if (!checked.success) throw new Error(describeZodIssues('the refreshed catalog', checked.error.issues))
   const refresh = catalog.refresh
   const sources = (refresh?.sources ?? []).map((source) =>
-    (source.status === 'ok' ? `${source.source} ok (${source.via} ${source.location}: ${counted(source.rows, 'row')}${fxRatesBySource[source.source] ? `, ${counted(fxRatesBySource[source.source] as number, 'FX rate')}` : ''}, ${source.unmapped.length} unmapped)` : `${source.source} FAILED (${source.via}; its rows are absent)`).replace(/\s+/g, ' '),
+    (source.status === 'ok'
+      ? `${source.source} ok (${source.via} ${source.location}: ` +
+        `${counted(source.rows, 'row')}${fxRatesBySource[source.source] ? `, ${counted(fxRatesBySource[source.source] as number, 'FX rate')}` : ''}, ` +
+        `${source.unmapped.length} unmapped)`
+      : `${source.source} FAILED (${source.via}; its rows are absent)`
+    ).replace(/\s+/g, ' '),
   )
   const header = [
-    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ${counted(catalog.rows.length, 'catalog row')}${catalog.fxRates ? `, ${counted(catalog.fxRates.length, 'FX rate')}` : ''}.`,
+    `# Written by geopat catalog refresh at ${refresh?.generatedAt ?? 'an unknown time'}: ` +
+      `${counted(catalog.rows.length, 'catalog row')}${catalog.fxRates ? `, ${counted(catalog.fxRates.length, 'FX rate')}` : ''}.`,
     ...sources.map((line) => `#   ${line}`),
-    '# Each row carries its sourceUrl (the request it came from), fetchedAt, the provider\'s effectiveDate and',
+    "# Each row carries its sourceUrl (the request it came from), fetchedAt, the provider's effectiveDate and",
     '# its providerSkuId; refresh.sources lists what each source could not map (listed, never guessed).',
     `# Use it: geopat catalog list --catalog ${basename(path)}   (or geopat run / tco / size … --catalog ${basename(path)});`,
     '# for an offer in several loaded files, the freshest row wins. Do not edit the rows: refresh again.',
