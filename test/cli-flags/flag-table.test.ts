@@ -124,7 +124,7 @@ describe('shared parsers', () => {
     expect(parse.commaList(' a, b,,c ')).toEqual(['a', 'b', 'c'])
     expect(parse.header('Authorization: Bearer x:y')).toEqual(['Authorization', 'Bearer x:y'])
     expect(parse.slo('ttft=500, tpot=50ms,e2el=9000')).toEqual({ ttftMs: 500, tpotMs: 50, e2eMs: 9000 })
-    expect(() => parse.slo('ttft=fast')).toThrow('"ttft=fast" must look like ttft=MS')
+    expect(() => parse.slo('ttft=fast')).toThrow('"ttft=fast" must look like METRIC<=MS')
     expect(parse.lengthSpec('uniform:1-4')).toEqual({ dist: 'uniform', min: 1, max: 4 })
     expect(parse.oneOf(['x', 'y'])('y')).toBe('y')
     expect(() => parse.oneOf(['x', 'y'])('z')).toThrow('"z" is not one of x, y')
