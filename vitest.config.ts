@@ -49,6 +49,7 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
 /** Outside test/cli/: files that start the CLI or a server (assertions on outputs, never on durations). */
 const INTEGRATION = [
   'test/attest/around-run.test.ts',
+  'test/compare/compare-sweep.test.ts',
   'test/output/records-writer.test.ts',
   'test/output/run-folder.test.ts',
   'test/plan/estate.test.ts',
@@ -62,6 +63,7 @@ const INTEGRATION = [
   'test/report/report.test.ts',
   'test/sim/openai-sdk.test.ts',
   'test/sim/sim-bad-input.test.ts',
+  'test/sim/sim-endpoints.test.ts',
   'test/sizing/fleet-economics.test.ts',
   'test/sizing/model-error.test.ts',
   'test/sizing/sizing.test.ts',
