@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { createControlClient } from '../client/endpoint.js'
 import type { PreparedEndpoint } from '../client/endpoint.js'
 import { type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
-import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
+import type { AttestEndpointInputs } from './attest-endpoint.js'
 import { ATTESTATION_LEVELS } from './levels.js'
 
 /**
@@ -14,8 +14,10 @@ import { ATTESTATION_LEVELS } from './levels.js'
 export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: string, where: string, log: (line: string) => void) {
   const before = new Map<string, AttestationRecord>()
   const endpoint = (label: string) => prepared.find((p) => p.endpoint.label === label)?.endpoint
-  const take = async (phase: 'before' | 'after'): Promise<AttestationRecord[]> =>
-    Promise.all(
+  const take = async (phase: 'before' | 'after'): Promise<AttestationRecord[]> => {
+    // The verifiers (Intel's DCAP library, JOSE, the collectors' child processes) load only for a run that attests.
+    const { attestEndpoint } = await import('./attest-endpoint.js')
+    return Promise.all(
       prepared.map(async ({ endpoint, model }) => {
         const dispatcher = createControlClient(endpoint, { connectTimeoutMs: 10_000 })
         try {
@@ -26,6 +28,7 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
         }
       }),
     )
+  }
   const attesting = prepared.some((p) => p.endpoint.config.attest !== undefined)
   return {
     async before(): Promise<void> {
@@ -37,6 +40,7 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
     },
     async after(): Promise<AttestationRun | undefined> {
       if (!attesting) return undefined
+      const { swapBetween } = await import('./attest-endpoint.js')
       const records: AttestationRecord[] = []
       const endpoints: AttestationRun['endpoints'] = []
       for (const later of await take('after')) {
