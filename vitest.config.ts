@@ -35,9 +35,11 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
   'test/load/client-advice.test.ts': 'unit',
   'test/load/stop-signal.test.ts': 'unit',
   'test/load/sweep-planner.test.ts': 'unit',
-  // A server on 127.0.0.1: buffer caps (sizes), TLS verification and what the summary records, the /metrics lines written.
+  // A server on 127.0.0.1: buffer caps (sizes), TLS verification and what the summary records, the /metrics lines written,
+  // every request of a run against injected faults accounted for in one error class (counts, never a duration).
   'test/client/limits.test.ts': 'integration',
   'test/client/tls.test.ts': 'integration',
+  'test/load/fault-accounting.test.ts': 'integration',
   'test/load/metrics-capture.test.ts': 'integration',
   // The CLI against local servers: files, exit codes, schema and secrets, never a duration (sim-fit-cli
   // takes the client-bound steps too, for that reason; accuracy is test/sim/fit.test.ts's, in virtual time).
