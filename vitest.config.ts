@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config'
 
 /**
  * Three projects. `unit` and `integration` run together, two files at a time (this is a 2-core
- * machine), each file isolated (`unit` in a worker thread, the others in a process of their own);
- * `real-clock` runs after them, one file at a time (sequence.groupOrder), so that no other test
- * file disturbs its clocks.
+ * machine); `unit` files share two worker threads (not isolated: each thread loads the modules
+ * once, not once per file; these files mock no module and restore any fake clock they set), the
+ * others each run in a process of their own; `real-clock` runs after them, one file at a time
+ * (sequence.groupOrder), so that no other test file disturbs its clocks.
  *
  * 1. `unit` — every test file not named below: modules called in-process, the simulator in virtual
  *    time, nothing listening and no CLI started.
@@ -100,8 +101,9 @@ const shared = {
 export default defineConfig({
   test: {
     projects: [
-      // Pure, in-process files start a worker thread each (isolated, lighter than a process: ~6% less CPU here).
-      { test: { ...shared, name: 'unit', include: filesOf('unit'), pool: 'threads', maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      // Pure, in-process files in worker threads (lighter than processes: ~6% less CPU here), not isolated
+      // (the modules load once per thread: 22% less CPU for the project, 115 -> 89 s at load 20).
+      { test: { ...shared, name: 'unit', include: filesOf('unit'), pool: 'threads', isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { test: { ...shared, name: 'integration', include: filesOf('integration'), maxWorkers: 2, sequence: { groupOrder: 1 } } },
       { test: { ...shared, name: 'real-clock', include: filesOf('real-clock'), fileParallelism: false, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
