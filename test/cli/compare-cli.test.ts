@@ -25,7 +25,21 @@ afterAll(async () => {
 
 describe('geopat compare from the command line', () => {
   it('prints the table with intervals and verdicts', async () => {
-    const result = await runCli(['compare', '--url-a', fast.url, '--url-b', slow.url, '--rounds', '1', '--requests-per-block', '4', '--output-tokens', '8', '--out', join(work, 'table')])
+    const result = await runCli([
+      'compare',
+      '--url-a',
+      fast.url,
+      '--url-b',
+      slow.url,
+      '--rounds',
+      '1',
+      '--requests-per-block',
+      '4',
+      '--output-tokens',
+      '8',
+      '--out',
+      join(work, 'table'),
+    ])
     expect(result.exitCode).toBe(0)
     // The table's form: interval and verdict. Which verdict is compare-cli.http.test.ts's claim (a
     // real-clock statistic, held while the clocks are kept) and compare-virtual.test.ts's.

@@ -24,7 +24,20 @@ describe('geopat bench against a server that goes away', () => {
     // Answers 6 chat requests, then closes: every later connection is refused.
     const server = await startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
     const out = join(work, 'cli')
-    const result = await runCli(['bench', '--url', server.url, '--concurrency', '2', '--requests', '100000', '--max-connect-errors', '5', '--out', out, '--no-progress'])
+    const result = await runCli([
+      'bench',
+      '--url',
+      server.url,
+      '--concurrency',
+      '2',
+      '--requests',
+      '100000',
+      '--max-connect-errors',
+      '5',
+      '--out',
+      out,
+      '--no-progress',
+    ])
     expect(result.exitCode).toBe(3)
     expect(result.stdout).toMatch(/server unreachable since \d{4}-\d\d-\d\dT/)
     expect(result.stdout).not.toMatch(/--workers/)
@@ -41,7 +54,24 @@ describe('geopat compare and geopat run against a server that goes away', () => 
     // Blocks of 4 requests: no one block holds 20 connect errors, the endpoint's run of them does.
     const server = await startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
     const out = join(work, 'compare-cli')
-    const result = await runCli(['compare', '--url-a', server.url, '--label-a', 'a', '--url-b', server.url, '--label-b', 'b', '--rounds', '40', '--requests-per-block', '4', '--out', out, '--no-progress'])
+    const result = await runCli([
+      'compare',
+      '--url-a',
+      server.url,
+      '--label-a',
+      'a',
+      '--url-b',
+      server.url,
+      '--label-b',
+      'b',
+      '--rounds',
+      '40',
+      '--requests-per-block',
+      '4',
+      '--out',
+      out,
+      '--no-progress',
+    ])
     expect(result.exitCode, result.stderr).toBe(3)
     const summary = compareSummarySchema.parse(JSON.parse(readFileSync(join(out, 'compare-summary.json'), 'utf8')))
     expect(summary.interrupted).toBe(false)

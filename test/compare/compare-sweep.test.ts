@@ -25,7 +25,13 @@ describe('geopat compare with a saturation sweep, against two simulated endpoint
       ],
       load: { requests: 1, seed: 5 },
       input: { inputTokens: 64, outputTokens: 32 },
-      compare: { rounds: 1, requestsPerBlock: 4, warmupRequests: 0, operatingPoints: [{ label: 'low-load', concurrency: 2 }], saturation: { durationS: 4, steps: 1, maxConcurrency: 16 } },
+      compare: {
+        rounds: 1,
+        requestsPerBlock: 4,
+        warmupRequests: 0,
+        operatingPoints: [{ label: 'low-load', concurrency: 2 }],
+        saturation: { durationS: 4, steps: 1, maxConcurrency: 16 },
+      },
     })
     const { summary } = await runCompare({ scenario, source: 'test', outDir: join(work, 'saturation'), log: () => undefined, progress: false })
     expect(() => compareSummarySchema.parse(summary)).not.toThrow()

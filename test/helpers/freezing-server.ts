@@ -9,7 +9,8 @@ interface FreezingServerOptions {
 }
 
 const sse = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`
-const ANSWER = `${sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b' })) + sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))}data: [DONE]\n\n`
+const FINISH = chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
+const ANSWER = `${sse(chatChunk({ content: 'a' }))}${sse(chatChunk({ content: 'b' }))}${sse(FINISH)}data: [DONE]\n\n`
 
 /**
  * A chat server on 127.0.0.1 that answers its first `answered` chat requests, then freezes: the
@@ -17,7 +18,10 @@ const ANSWER = `${sse(chatChunk({ content: 'a' })) + sse(chatChunk({ content: 'b
  * never answered. `closeAfter`: the server closes (every later connection is refused) once it has
  * answered that many. Its close goes into `cleanups`, for the test file's afterEach to call.
  */
-export async function startFreezingServer(cleanups: Array<() => Promise<void> | void>, options: FreezingServerOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startFreezingServer(
+  cleanups: Array<() => Promise<void> | void>,
+  options: FreezingServerOptions,
+): Promise<{ url: string; close: () => Promise<void> }> {
   let chats = 0
   const server: Server = createServer((req, res) => {
     req.resume()
