@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { createControlClient } from '../client/endpoint.js'
 import type { PreparedEndpoint } from '../client/endpoint.js'
 import { ATTESTATION_LEVELS, type AttestationRecord, type AttestationRun, attestationRunSchema } from '../io/schema/attestation.js'
-import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest-endpoint.js'
+import type { AttestEndpointInputs } from './attest-endpoint.js'
 
 /**
  * Evidence before and after a run, for every endpoint of it: `before()` as the run starts,
@@ -13,8 +13,10 @@ import { type AttestEndpointInputs, attestEndpoint, swapBetween } from './attest
 export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: string, where: string, log: (line: string) => void) {
   const before = new Map<string, AttestationRecord>()
   const endpoint = (label: string) => prepared.find((p) => p.endpoint.label === label)?.endpoint
-  const take = async (phase: 'before' | 'after'): Promise<AttestationRecord[]> =>
-    Promise.all(
+  const take = async (phase: 'before' | 'after'): Promise<AttestationRecord[]> => {
+    // The verifiers (Intel's DCAP library, JOSE, the collectors' child processes) load only for a run that attests.
+    const { attestEndpoint } = await import('./attest-endpoint.js')
+    return Promise.all(
       prepared.map(async ({ endpoint, model }) => {
         const dispatcher = createControlClient(endpoint, { connectTimeoutMs: 10_000 })
         try {
@@ -33,6 +35,7 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
         }
       }),
     )
+  }
   const attesting = prepared.some((p) => p.endpoint.config.attest !== undefined)
   return {
     async before(): Promise<void> {
@@ -48,12 +51,13 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
     },
     async after(): Promise<AttestationRun | undefined> {
       if (!attesting) return undefined
+      const { swapBetween } = await import('./attest-endpoint.js')
       const records: AttestationRecord[] = []
       const endpoints: AttestationRun['endpoints'] = []
       for (const later of await take('after')) {
         const earlier = before.get(later.endpoint) as AttestationRecord
         records.push(earlier, later)
-        const runLevel = levelForRun(earlier, later, Boolean(endpoint(later.endpoint)?.config.attest?.claimed))
+        const runLevel = levelForRun(earlier, later, swapBetween(earlier, later), Boolean(endpoint(later.endpoint)?.config.attest?.claimed))
         endpoints.push(runLevel)
         const swapReason = runLevel.swapReason
         if (later.source !== null)
@@ -67,10 +71,9 @@ export function attestAroundRun(prepared: readonly PreparedEndpoint[], outDir: s
 /**
  * An endpoint's level and verdict for the whole run from its records before and after: the lower
  * level of the two, and `verified` only when both were. Evidence from two machines (a swap)
- * supports neither: at most what the scenario claims.
+ * supports neither: at most what the scenario claims. `swapReason`: swapBetween's reading of the two.
  */
-function levelForRun(earlier: AttestationRecord, later: AttestationRecord, claimed: boolean): AttestationRun['endpoints'][number] {
-  const swapReason = swapBetween(earlier, later)
+function levelForRun(earlier: AttestationRecord, later: AttestationRecord, swapReason: string | null, claimed: boolean): AttestationRun['endpoints'][number] {
   const level = ATTESTATION_LEVELS[Math.min(ATTESTATION_LEVELS.indexOf(earlier.level), ATTESTATION_LEVELS.indexOf(later.level))] as AttestationRecord['level']
   const verdict =
     earlier.verdict === 'verified' && later.verdict === 'verified' ? 'verified' : [earlier.verdict, later.verdict].includes('failed') ? 'failed' : later.verdict

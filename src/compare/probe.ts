@@ -1,4 +1,4 @@
-import autocannon from 'autocannon'
+import type autocannon from 'autocannon'
 import type { ResolvedEndpoint } from '../client/endpoint.js'
 
 export interface ProbeResult {
@@ -15,7 +15,8 @@ export interface ProbeResult {
 export async function probeFrontEnd(endpoint: ResolvedEndpoint, ratePerS: number, durationS: number): Promise<ProbeResult> {
   const headers: Record<string, string> = { accept: 'application/json', ...endpoint.headers }
   if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`
-  const result = await autocannon({
+  const { default: run } = await import('autocannon') // loaded only by a comparison that probes
+  const result = await run({
     url: `${endpoint.origin}${endpoint.basePath}/v1/models`,
     method: 'GET',
     headers,

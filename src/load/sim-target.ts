@@ -1,4 +1,4 @@
-import { type ResultPromise, execa } from 'execa'
+import type { ResultPromise } from 'execa'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +30,7 @@ export async function launchSimulator(endpoints: SimConfig['endpoints'], timeout
   const configPath = join(dir, 'sim.json')
   const withFreePorts = Object.fromEntries(Object.entries(endpoints).map(([name, config]) => [name, { ...config, port: 0 }]))
   writeFileSync(configPath, JSON.stringify({ endpoints: withFreePorts }))
+  const { execa } = await import('execa') // loaded only by a run with sim: endpoints
   const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
     reject: false,
     detached: true,

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compareSummarySchema } from '../../src/io/schema/compare.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
-import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { runCli } from '../helpers/cli.js'
 import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
 let fast: RunningSimServer
@@ -21,6 +21,8 @@ afterAll(async () => {
   await slow.close()
 })
 
+// The table's form and the one-line errors of `geopat compare` claim no duration: they are in
+// test/cli/compare-cli.test.ts, in the `integration` project.
 describe('geopat compare from the command line', () => {
   it('compares two URLs given as flags and prints the zod-valid summary with --json', async (context) => {
     const out = join(work, 'flags')
@@ -42,25 +44,5 @@ describe('geopat compare from the command line', () => {
     if (bound.length + late.length > 0) context.skip(`real clock not kept: ${[...bound, ...late].join('; ')}`)
     expect(contrast?.metrics.ttft.mean.verdict).toBe('slower')
     expect(contrast?.metrics.itl.mean.ratio?.estimate).toBeGreaterThan(1.3)
-  })
-
-  it('prints the table with intervals and verdicts', async () => {
-    const result = await runCli(['compare', '--url-a', fast.url, '--url-b', slow.url, '--rounds', '1', '--requests-per-block', '4', '--output-tokens', '8', '--out', join(work, 'table')])
-    expect(result.exitCode).toBe(0)
-    // The table's form: interval and verdict. Which verdict is the first test's claim (a real-clock
-    // statistic, held while the clocks are kept) and compare-virtual.test.ts's.
-    expect(result.stdout).toMatch(/TTFT mean .*\[.*\].*(slower|faster|indistinguishable)/)
-    expect(result.stdout).toContain("the peers' names")
-  })
-
-  it.each([
-    ['only one URL', ['--url-a', 'http://127.0.0.1:9'], /give --scenario, or both --url-a and --url-b/],
-    ['a scenario with a bad compare field', ['--scenario', 'BAD'], /compare\.rounds/],
-    ['an unreachable endpoint', ['--url-a', 'http://127.0.0.1:9', '--url-b', 'http://127.0.0.1:9'], /cannot reach/],
-  ])('rejects %s with one line', async (_name, args, message) => {
-    const file = join(work, 'bad.yaml')
-    writeFileSync(file, 'endpoints:\n  - url: http://127.0.0.1:9\nload: { requests: 1 }\ncompare: { rounds: 0 }\n')
-    const line = expectOneLineError(await runCli(['compare', ...args.map((a) => (a === 'BAD' ? file : a)), '--out', join(work, 'never')]))
-    expect(line).toMatch(message)
   })
 })

@@ -3,27 +3,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCompare } from '../../src/app/compare.js'
-import type { Interval } from '../../src/metrics/bootstrap.js'
 import { COMPARED_METRICS, STATISTICS, compareSummarySchema } from '../../src/io/schema/compare.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { expectInterval } from '../helpers/interval.js'
 import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
 // `geopat compare` end to end over real HTTP against simulated endpoints: the plumbing (records,
-// summary, intervals, verdicts, /metrics reconciliation, the sweep). Its statistical claims (the
-// configured CC deltas inside the intervals, A/A indistinguishable, the knee) are checked on the
-// same analysis in virtual time, in compare-virtual.test.ts: on a real clock a loaded machine's
-// timer lateness moves ±0.01 ms intervals (one CI run missed by 0.05 ms).
+// summary, intervals, verdicts, /metrics reconciliation; the saturation sweep's plumbing is in
+// compare-sweep.test.ts, in the `integration` project). Its statistical claims (the configured CC
+// deltas inside the intervals, A/A indistinguishable, the knee) are checked on the same analysis in
+// virtual time, in compare-virtual.test.ts: on a real clock a loaded machine's timer lateness moves
+// ±0.01 ms intervals (one CI run missed by 0.05 ms).
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-compare-'))
 const PROFILE = 'h100-nvl-llama-3.1-8b-bf16'
 const INPUT = { inputTokens: 256, outputTokens: 32 }
-
-/** An interval that is there and ordered: low ≤ estimate ≤ high. */
-function expectInterval(interval: Interval | null | undefined, what: string): void {
-  expect(interval, what).not.toBeNull()
-  expect(interval?.low, what).toBeLessThanOrEqual(interval?.estimate as number)
-  expect(interval?.estimate, what).toBeLessThanOrEqual(interval?.high as number)
-}
 
 describe('geopat compare against two simulated endpoints that differ only in CC on/off', () => {
   it('writes every record, a zod-valid summary with intervals and verdicts per contrast, and reconciles with /metrics', async (context) => {
@@ -122,32 +116,4 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeLessThan(11.5)
     expect(peer('AIPerf', 'ICL')?.mean).toBeGreaterThan(35)
   }, 60_000)
-
-  it('runs the saturation sweep per arm: steps, throughput with its interval, the ratio and the knee', async () => {
-    // Short steps on fixed-pace servers: the plumbing only. The figures themselves (throughput,
-    // the CC knee no later) are checked in virtual time in compare-virtual.test.ts.
-    const scenario = scenarioSchema.parse({
-      endpoints: [
-        { label: 'fast', sim: { ttftMs: 20, itlMs: 2 } },
-        { label: 'slow', sim: { ttftMs: 30, itlMs: 3 } },
-      ],
-      load: { requests: 1, seed: 5 },
-      input: { inputTokens: 64, outputTokens: 32 },
-      compare: { rounds: 1, requestsPerBlock: 4, warmupRequests: 0, operatingPoints: [{ label: 'low-load', concurrency: 2 }], saturation: { durationS: 4, steps: 1, maxConcurrency: 16 } },
-    })
-    const { summary } = await runCompare({ scenario, source: 'test', outDir: join(work, 'saturation'), log: () => undefined, progress: false })
-    expect(() => compareSummarySchema.parse(summary)).not.toThrow()
-    const saturation = summary.saturation
-    if (!saturation) throw new Error('no saturation')
-    expect(saturation.arms.map((a) => a.arm)).toEqual(['fast', 'slow'])
-    for (const arm of saturation.arms) {
-      expect(arm.steps.map((s) => s.label).slice(0, 2)).toEqual(['synchronous', 'throughput'])
-      expectInterval(arm.outputTokensPerS, `${arm.arm} output tok/s`)
-      expect(arm.outputTokensPerS?.estimate).toBeGreaterThan(0)
-      expect(arm.requestsPerS).toBeGreaterThan(0)
-      expect(arm.knee).toHaveProperty('ratePerS')
-    }
-    expect(saturation.ratios.map((r) => [r.baseline, r.arm])).toEqual([['fast', 'slow']])
-    expectInterval(saturation.ratios[0]?.outputTokensPerS, 'ratio')
-  }, 120_000)
 })

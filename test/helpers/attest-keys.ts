@@ -65,7 +65,10 @@ export async function makeAttestKeys(options: AttestKeyOptions = {}): Promise<At
   const rsa = `rsa:${options.rsaBits ?? 2048}`
   const chipId = randomBytes(64)
 
-  writeFileSync(p('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n')
+  writeFileSync(
+    p('ca.ext'),
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  )
   writeFileSync(
     p('vcek.ext'),
     [
@@ -79,15 +82,64 @@ export async function makeAttestKeys(options: AttestKeyOptions = {}): Promise<At
     ].join('\n'),
   )
   const selfSigned = (name: string, cn: string) =>
-    openssl(['req', '-x509', '-newkey', rsa, '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-days', '3650', '-subj', `/CN=${cn}/O=geopat test`, ...PSS_SHA384, '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      rsa,
+      '-nodes',
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${cn}/O=geopat test`,
+      ...PSS_SHA384,
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ])
   const certify = (csr: string, ca: string, out: string, days: number, ext: string) =>
-    openssl(['x509', '-req', '-in', p(csr), '-CA', p(`${ca}.pem`), '-CAkey', p(`${ca}.key`), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-out', p(out), '-days', String(days), '-extfile', p(ext), ...PSS_SHA384])
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      p(csr),
+      '-CA',
+      p(`${ca}.pem`),
+      '-CAkey',
+      p(`${ca}.key`),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-out',
+      p(out),
+      '-days',
+      String(days),
+      '-extfile',
+      p(ext),
+      ...PSS_SHA384,
+    ])
 
   // The trusted ARK and the other one are independent: make them side by side.
   await Promise.all([selfSigned('ark', 'ARK-Test'), selfSigned('other-ark', 'ARK-Test')])
   await openssl(['req', '-new', '-newkey', rsa, '-nodes', '-keyout', p('ask.key'), '-out', p('ask.csr'), '-subj', '/CN=SEV-Test/O=geopat test'])
   await Promise.all([certify('ask.csr', 'ark', 'ask.pem', 3650, 'ca.ext'), certify('ask.csr', 'other-ark', 'broken-ask.pem', 3650, 'ca.ext')])
-  await openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp384r1', '-nodes', '-keyout', p('vcek.key'), '-out', p('vcek.csr'), '-subj', '/CN=SEV-VCEK/O=geopat test'])
+  await openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:secp384r1',
+    '-nodes',
+    '-keyout',
+    p('vcek.key'),
+    '-out',
+    p('vcek.csr'),
+    '-subj',
+    '/CN=SEV-VCEK/O=geopat test',
+  ])
   await Promise.all([certify('vcek.csr', 'ask', 'vcek.pem', options.vcekDays ?? 30, 'vcek.ext'), certify('vcek.csr', 'ask', 'short-vcek.pem', 1, 'vcek.ext')])
 
   const read = (name: string) => readFileSync(p(name), 'utf8')
@@ -207,14 +259,54 @@ export async function makeTdxTestMaterial(): Promise<TdxTestMaterial> {
   const pceSvn = 11
   const fmspc = Buffer.from('b0c06f000000', 'hex')
 
-  writeFileSync(p('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n')
+  writeFileSync(
+    p('ca.ext'),
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  )
   writeFileSync(p('leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n')
-  writeFileSync(p('pck.ext'), `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n${SGX}=DER:${derHex(sgxExtension(cpuSvn, pceSvn, fmspc))}\n`)
+  writeFileSync(
+    p('pck.ext'),
+    `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n${SGX}=DER:${derHex(sgxExtension(cpuSvn, pceSvn, fmspc))}\n`,
+  )
   const certify = (name: string, ca: string, ext: string) =>
-    openssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${ca}.pem`), '-CAkey', p(`${ca}.key`), '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-out', p(`${name}.pem`), '-days', '3650', '-sha256', '-extfile', p(ext)])
-  const request = (name: string, cn: string) => openssl(['req', '-new', ...ec, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}/O=geopat test`])
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p(`${ca}.pem`),
+      '-CAkey',
+      p(`${ca}.key`),
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-out',
+      p(`${name}.pem`),
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      p(ext),
+    ])
+  const request = (name: string, cn: string) =>
+    openssl(['req', '-new', ...ec, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}/O=geopat test`])
 
-  await openssl(['req', '-x509', ...ec, '-keyout', p('root.key'), '-out', p('root.pem'), '-days', '3650', '-sha256', '-subj', '/CN=Test SGX Root CA/O=geopat test', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    p('root.key'),
+    '-out',
+    p('root.pem'),
+    '-days',
+    '3650',
+    '-sha256',
+    '-subj',
+    '/CN=Test SGX Root CA/O=geopat test',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ])
   await Promise.all([request('pck-ca', 'Test SGX PCK Platform CA'), request('pck', 'Test SGX PCK Certificate'), request('tcb-signing', 'Test SGX TCB Signing')])
   await Promise.all([certify('pck-ca', 'root', 'ca.ext'), certify('tcb-signing', 'root', 'leaf.ext')])
   await certify('pck', 'pck-ca', 'pck.ext')
@@ -257,7 +349,12 @@ export async function makeTdxTestMaterial(): Promise<TdxTestMaterial> {
     tcbEvaluationDataNumber: 17,
     tcbLevels: [
       { tcb: { sgxtcbcomponents: svns(2), pcesvn: pceSvn, tdxtcbcomponents: svns(5) }, tcbDate: '2024-03-13T00:00:00Z', tcbStatus: 'UpToDate' },
-      { tcb: { sgxtcbcomponents: svns(2), pcesvn: pceSvn, tdxtcbcomponents: svns(0) }, tcbDate: '2018-01-04T00:00:00Z', tcbStatus: 'OutOfDate', advisoryIDs: ['INTEL-SA-00000'] },
+      {
+        tcb: { sgxtcbcomponents: svns(2), pcesvn: pceSvn, tdxtcbcomponents: svns(0) },
+        tcbDate: '2018-01-04T00:00:00Z',
+        tcbStatus: 'OutOfDate',
+        advisoryIDs: ['INTEL-SA-00000'],
+      },
     ],
   })
   const qeIdentity = JSON.stringify({
@@ -299,7 +396,10 @@ export async function makeTdxTestMaterial(): Promise<TdxTestMaterial> {
   Buffer.from(QE_MRSIGNER, 'hex').copy(qeReport, 128)
   qeReport.writeUInt16LE(2, 256) // ISVPRODID
   qeReport.writeUInt16LE(4, 258) // ISVSVN
-  createHash('sha256').update(Buffer.concat([attestationKey, qeAuthData])).digest().copy(qeReport, 320)
+  createHash('sha256')
+    .update(Buffer.concat([attestationKey, qeAuthData]))
+    .digest()
+    .copy(qeReport, 320)
   const qeReportSignature = signRaw(qeReport, pckKey)
   const pemChain = Buffer.from(read('pck.pem') + read('pck-ca.pem') + read('root.pem'))
 

@@ -38,7 +38,15 @@ export interface PageFacts {
 export async function openInChromium<T>(file: string, screenshot: string, inspect: (page: Page) => Promise<T>): Promise<PageFacts & { inspected: T }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   })
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })

@@ -1,6 +1,15 @@
 import type { CatalogRow, FxRateRow } from '../../src/io/schema/catalog.js'
 import type { PriceMappingFile } from '../../src/io/schema/price-mapping.js'
-import { type PriceSource, type SourceContext, type SourceName, type SourceResult, type Term, findRegion, findSku, mappedRow } from '../../src/pricing/refresh/source.js'
+import {
+  type PriceSource,
+  type SourceContext,
+  type SourceName,
+  type SourceResult,
+  type Term,
+  findRegion,
+  findSku,
+  mappedRow,
+} from '../../src/pricing/refresh/source.js'
 
 /**
  * Test-only price sources and a small mapping table for the refresh's orchestration tests. The
@@ -13,7 +22,15 @@ export const TEST_MAPPING: PriceMappingFile = {
     { provider: 'gcp', catalogName: 'GCP', parent: 'US', sovereignty: { abroad: 'SEAL-1', home: 'SEAL-0' }, source: 'test' },
   ],
   skus: [
-    { provider: 'azure', sku: 'Standard_NCC40ads_H100_v5', idStem: 'test-azure-ncc40ads-h100-v5', gpu: 'H100 NVL', gpuCount: 1, confidentialComputing: true, source: 'test' },
+    {
+      provider: 'azure',
+      sku: 'Standard_NCC40ads_H100_v5',
+      idStem: 'test-azure-ncc40ads-h100-v5',
+      gpu: 'H100 NVL',
+      gpuCount: 1,
+      confidentialComputing: true,
+      source: 'test',
+    },
     // The built-in catalog's id stem: a refreshed row of it supersedes the built-in row of the same offer.
     { provider: 'aws', sku: 'p5.48xlarge', idStem: 'aws-p5.48xlarge', gpu: 'H100 SXM', gpuCount: 8, confidentialComputing: false, source: 'test' },
     { provider: 'gcp', sku: 'a3-highgpu-8g', idStem: 'test-gcp-a3-highgpu-8g', gpu: 'H100 SXM', gpuCount: 8, confidentialComputing: false, source: 'test' },
@@ -38,7 +55,12 @@ export interface TestPrice {
 }
 
 /** Catalog rows for `prices`, built the way every real source builds them (mappedRow). */
-export function testRows(provider: 'azure' | 'aws' | 'gcp', prices: readonly TestPrice[], context: Pick<SourceContext, 'mapping' | 'fetchedAt'>, sourceUrl: string): CatalogRow[] {
+export function testRows(
+  provider: 'azure' | 'aws' | 'gcp',
+  prices: readonly TestPrice[],
+  context: Pick<SourceContext, 'mapping' | 'fetchedAt'>,
+  sourceUrl: string,
+): CatalogRow[] {
   return prices.map((price, index) => {
     const sku = findSku(context.mapping, provider, price.sku)
     const region = findRegion(context.mapping, provider, price.region)
@@ -63,7 +85,11 @@ export function testRows(provider: 'azure' | 'aws' | 'gcp', prices: readonly Tes
 }
 
 /** A source whose fetch and readFile run `produce` (which may throw, log, or call context.http). */
-export function fakeSource(name: SourceName, produce: (context: SourceContext, file?: string) => Promise<SourceResult> | SourceResult, extra: Partial<PriceSource> = {}): PriceSource & { calls: Array<{ via: 'api' | 'file'; file?: string; context: SourceContext }> } {
+export function fakeSource(
+  name: SourceName,
+  produce: (context: SourceContext, file?: string) => Promise<SourceResult> | SourceResult,
+  extra: Partial<PriceSource> = {},
+): PriceSource & { calls: Array<{ via: 'api' | 'file'; file?: string; context: SourceContext }> } {
   const calls: Array<{ via: 'api' | 'file'; file?: string; context: SourceContext }> = []
   return {
     name,

@@ -7,7 +7,11 @@ import { UserError } from '../../src/util/errors.js'
  * any other pair refused as the catalog refuses it) and default discounts off on-demand by pricing
  * model. The figures are the test's, so its expectations can be recomputed from them by hand.
  */
-export function stubPrices(options: { rows?: readonly CatalogRow[]; eurPerUsd: number; discounts?: Partial<Record<CatalogRow['pricingModel'], number>> }): PriceSource {
+export function stubPrices(options: {
+  rows?: readonly CatalogRow[]
+  eurPerUsd: number
+  discounts?: Partial<Record<CatalogRow['pricingModel'], number>>
+}): PriceSource {
   return {
     row: (id) => options.rows?.find((row) => row.id === id),
     rate: (from, to, context) => {

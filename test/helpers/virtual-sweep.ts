@@ -35,7 +35,13 @@ export interface VirtualSweepOptions {
  */
 export async function writeVirtualSweep(options: VirtualSweepOptions): Promise<{ dir: string; runs: RunSummary[] }> {
   mkdirSync(options.dir, { recursive: true })
-  const load = loadSchema.parse({ profile: 'sweep', requests: options.requests, sweepSteps: options.sweepSteps, sweepMaxConcurrency: options.sweepMaxConcurrency, seed: options.seed })
+  const load = loadSchema.parse({
+    profile: 'sweep',
+    requests: options.requests,
+    sweepSteps: options.sweepSteps,
+    sweepMaxConcurrency: options.sweepMaxConcurrency,
+    seed: options.seed,
+  })
   const writer = new RecordsWriter(join(options.dir, 'records.jsonl'))
   const runs: RunSummary[] = []
   let nextId = 0

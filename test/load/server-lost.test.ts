@@ -1,6 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { type Server, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -9,16 +7,16 @@ import { type ServerLost, ServerWatch, serverLostRule } from '../../src/load/ser
 import { readRecords } from '../../src/io/output/records-reader.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
-import { compareSummarySchema } from '../../src/io/schema/compare.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
-import { runCli } from '../helpers/cli.js'
-import { MODELS_ROUTE, chatChunk } from '../helpers/quirk-server.js'
+import { startFreezingServer } from '../helpers/freezing-server.js'
 
 /**
  * A server that goes away mid-run (finding 5 of issue #15): the run stops sending after a few
  * connect errors in a row or a stall, says since when the server was unreachable, does not call
  * itself client-bound, and a frozen server cannot stretch a run past its duration and the grace.
+ * geopat bench, compare and run against a server that goes away (exit 3, what they write) claim no
+ * duration: test/cli/server-lost-cli.test.ts, in the `integration` project.
  */
 const work = mkdtempSync(join(tmpdir(), 'geopat-server-lost-'))
 let runCount = 0
@@ -51,63 +49,9 @@ async function bench(scenarioFields: Record<string, unknown>, whileRunning?: (ou
   return { run, records, summary }
 }
 
-const sse = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`
-const ANSWER =
-  sse(chatChunk({ content: 'a' })) +
-  sse(chatChunk({ content: 'b' })) +
-  sse(chatChunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })) +
-  'data: [DONE]\n\n'
-
-/**
- * A chat server on 127.0.0.1 that answers its first `answered` chat requests, then freezes: the
- * next `midStream` get their headers and one token and nothing more, the rest are accepted and
- * never answered. `closeAfter`: the server closes (every later connection is refused) once it has
- * answered that many.
- */
-async function startFreezingServer(options: {
-  answered: number
-  midStream?: number
-  closeAfter?: number
-}): Promise<{ url: string; close: () => Promise<void> }> {
-  let chats = 0
-  const server: Server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      if (req.url?.startsWith('/v1/models')) {
-        res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(MODELS_ROUTE.pieces[0])
-        return
-      }
-      const n = chats++
-      if (n < options.answered) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' })
-        res.end(ANSWER)
-        if (options.closeAfter !== undefined && n + 1 === options.closeAfter) {
-          server.close()
-          server.closeAllConnections()
-        }
-      } else if (n < options.answered + (options.midStream ?? 0)) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' })
-        res.write(sse(chatChunk({ content: 'a' })))
-      }
-      // else: accepted, never answered.
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const close = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-      if (!server.listening) resolve()
-    })
-  cleanups.push(close)
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close }
-}
-
 describe('the server watch', () => {
   it('waits out a stall longer than one request may rightly be silent: twice the first-token timeout, at least 60 s', () => {
-    const rule = (fields: Record<string, unknown>) =>
-      serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
+    const rule = (fields: Record<string, unknown>) => serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
     expect(rule({}).stallMs).toBe(2 * 120_000)
     // A short first-token timeout (a fault test at concurrency 1 whose hung request times out at 0.4 s) is no stall.
     expect(rule({ timeouts: { firstTokenMs: 400 } }).stallMs).toBe(60_000)
@@ -115,8 +59,7 @@ describe('the server watch', () => {
     expect(rule({ serverLost: { stallSeconds: 0 } }).stallMs).toBe(0)
   })
 
-  const record = (fields: Partial<RequestRecord>): RequestRecord =>
-    ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
+  const record = (fields: Partial<RequestRecord>): RequestRecord => ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
 
   it('counts connect errors in a row; a full answer starts again, a stream broken by a dying server does not', () => {
     const lost: ServerLost[] = []
@@ -142,62 +85,54 @@ describe('a server that dies mid-run', () => {
     { name: 'closed loop', load: { concurrency: 8 }, bound: 20 + 8 + 4 },
     { name: 'closed loop over 2 workers', load: { concurrency: 8, workers: 2 }, bound: 2 * 20 + 8 + 4 },
     { name: 'open loop', load: { rate: 200 }, bound: 20 + 20 },
-  ])(
-    '$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound',
-    async ({ load, bound }) => {
-      let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
-      cleanups.push(() => sim?.close())
-      const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
-        // The server dies once a few requests have been measured.
-        whenRecords(outDir, 20, () => {
-          void sim?.close()
-          sim = undefined
-        }),
-      )
-      expect(run.serverLost?.reason).toBe('connect-errors')
-      expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
-      expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
-      // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
-      expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
-      expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
-      expect(records).toHaveLength(run.requests.sent)
-      expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
-      // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
-      expect(run.client.verdict).toBe('server-lost')
-      expect(run.client.advice).toBeUndefined()
-      expect(run.interrupted).toBe(false)
-      expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
-    },
-    30_000,
-  )
+  ])('$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound', async ({ load, bound }) => {
+    let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
+    cleanups.push(() => sim?.close())
+    const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
+      // The server dies once a few requests have been measured.
+      whenRecords(outDir, 20, () => {
+        void sim?.close()
+        sim = undefined
+      }),
+    )
+    expect(run.serverLost?.reason).toBe('connect-errors')
+    expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
+    expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
+    // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
+    expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
+    expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
+    expect(records).toHaveLength(run.requests.sent)
+    expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
+    // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
+    expect(run.client.verdict).toBe('server-lost')
+    expect(run.client.advice).toBeUndefined()
+    expect(run.interrupted).toBe(false)
+    expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
+  }, 30_000)
 })
 
 describe('a frozen server', () => {
-  it.each([1, 2])(
-    'cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)',
-    async (workers) => {
-      // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
-      const server = await startFreezingServer({ answered: 10, midStream: 2 })
-      const { run, records } = await bench({
-        endpoints: [{ url: server.url, label: 'frozen' }],
-        load: { concurrency: 4, duration: 2, workers },
-        graceSeconds: 0.3,
-        serverLost: { stallSeconds: 0 },
-      })
-      // Each of the 4 virtual users is stuck on one request when the duration ends.
-      expect(run.requests.sent).toBe(14)
-      expect(run.requests.succeeded).toBe(10)
-      expect(run.requests.errors.cancelled).toBe(4)
-      const cancelled = records.filter((r) => r.errorClass === 'cancelled')
-      expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
-      for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
-      expect(run.serverLost).toBeUndefined()
-    },
-    30_000,
-  )
+  it.each([1, 2])('cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)', async (workers) => {
+    // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
+    const server = await startFreezingServer(cleanups, { answered: 10, midStream: 2 })
+    const { run, records } = await bench({
+      endpoints: [{ url: server.url, label: 'frozen' }],
+      load: { concurrency: 4, duration: 2, workers },
+      graceSeconds: 0.3,
+      serverLost: { stallSeconds: 0 },
+    })
+    // Each of the 4 virtual users is stuck on one request when the duration ends.
+    expect(run.requests.sent).toBe(14)
+    expect(run.requests.succeeded).toBe(10)
+    expect(run.requests.errors.cancelled).toBe(4)
+    const cancelled = records.filter((r) => r.errorClass === 'cancelled')
+    expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
+    for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
+    expect(run.serverLost).toBeUndefined()
+  }, 30_000)
 
   it('with no duration: a stall (no byte from any stream) stops the run, and the streams in flight are cancelled after the grace', async () => {
-    const server = await startFreezingServer({ answered: 10, midStream: 1 })
+    const server = await startFreezingServer(cleanups, { answered: 10, midStream: 1 })
     const { run, records } = await bench({
       endpoints: [{ url: server.url, label: 'frozen' }],
       load: { concurrency: 4, requests: 100_000 },
@@ -210,92 +145,4 @@ describe('a frozen server', () => {
     for (const record of records.filter((r) => !r.ok)) expect(record.errorMessage).toMatch(/server unreachable since/)
     expect(run.client.verdict).toBe('server-lost')
   }, 30_000)
-})
-
-describe('geopat bench against a server that goes away', () => {
-  it('says since when the server was unreachable, writes it in the summary and exits 3', async () => {
-    // Answers 6 chat requests, then closes: every later connection is refused.
-    const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
-    const out = join(work, 'cli')
-    const result = await runCli([
-      'bench',
-      '--url',
-      server.url,
-      '--concurrency',
-      '2',
-      '--requests',
-      '100000',
-      '--max-connect-errors',
-      '5',
-      '--out',
-      out,
-      '--no-progress',
-    ])
-    expect(result.exitCode).toBe(3)
-    expect(result.stdout).toMatch(/server unreachable since \d{4}-\d\d-\d\dT/)
-    expect(result.stdout).not.toMatch(/--workers/)
-    const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
-    const run = summary.runs[0]
-    expect(run?.serverLost?.reason).toBe('connect-errors')
-    expect(run?.requests.errors.connect).toBeLessThanOrEqual(5 + 2 + 2)
-    expect(run?.client.verdict).toBe('server-lost')
-  }, 60_000)
-})
-
-describe('geopat compare and geopat run against a server that goes away', () => {
-  it('compare counts connect errors in a row across its blocks, stops the comparison, names the endpoint and exits 3', async () => {
-    // Blocks of 4 requests: no one block holds 20 connect errors, the endpoint's run of them does.
-    const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
-    const out = join(work, 'compare-cli')
-    const result = await runCli([
-      'compare',
-      '--url-a',
-      server.url,
-      '--label-a',
-      'a',
-      '--url-b',
-      server.url,
-      '--label-b',
-      'b',
-      '--rounds',
-      '40',
-      '--requests-per-block',
-      '4',
-      '--out',
-      out,
-      '--no-progress',
-    ])
-    expect(result.exitCode, result.stderr).toBe(3)
-    const summary = compareSummarySchema.parse(JSON.parse(readFileSync(join(out, 'compare-summary.json'), 'utf8')))
-    expect(summary.interrupted).toBe(false)
-    expect(summary.serverLost?.[0]).toMatchObject({ reason: 'connect-errors', consecutiveConnectErrors: 20 })
-    expect(summary.warnings.join(' ')).toMatch(/server unreachable since/)
-    // It stopped at the 20th connect error in a row: far fewer than the 320 requests asked for.
-    const records = readFileSync(join(out, 'records.jsonl'), 'utf8').trim().split('\n')
-    expect(records.length).toBeLessThan(6 + 20 + 4 + 4)
-  }, 60_000)
-
-  it('run stops after its bench step with exit 3 instead of sizing and costing a run cut short', async () => {
-    const server = await startFreezingServer({ answered: 6, closeAfter: 6 })
-    const scenarioFile = join(work, 'lost-run.yaml')
-    writeFileSync(
-      scenarioFile,
-      [
-        'name: lost',
-        `endpoints: [{ url: "${server.url}", label: gone }]`,
-        'load: { concurrency: 2, requests: 100000 }',
-        'input: { inputTokens: 8, outputTokens: 4 }',
-        'serverLost: { connectErrors: 5 }',
-        'slo: { ttftMs: 500 }',
-        'size: { peakRequestsPerS: 10, source: measured, gpusPerReplica: { gone: 1 } }',
-      ].join('\n'),
-    )
-    const out = join(work, 'lost-run')
-    const result = await runCli(['run', scenarioFile, '--out', out, '--no-progress'])
-    expect(result.exitCode, result.stderr).toBe(3)
-    expect(result.stderr).toMatch(/server unreachable since .*the run stops after bench/)
-    expect(existsSync(join(out, 'bench', 'summary.json'))).toBe(true)
-    expect(existsSync(join(out, 'size'))).toBe(false)
-    expect(existsSync(join(out, 'report.html'))).toBe(false)
-  }, 60_000)
 })

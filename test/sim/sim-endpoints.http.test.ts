@@ -1,9 +1,8 @@
-import { execa } from 'execa'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
 import { launchSimulator } from '../../src/load/sim-target.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
@@ -11,25 +10,19 @@ import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
-import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { runVirtual } from '../../src/sim/virtual.js'
-import { REPO_ROOT, runCli } from '../helpers/cli.js'
+import { REPO_ROOT } from '../helpers/cli.js'
 import { SIMULATOR_LATENESS_LIMIT_MS, simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
+import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
 
+// Simulated endpoints over real HTTP, held to the durations they model (network RTT, the cc tolls,
+// cold start) while the clocks are kept. What they serve, count and print, and `geopat sim` as a
+// user starts it, claim no duration: sim-endpoints.test.ts, in the `integration` project.
 const work = mkdtempSync(join(tmpdir(), 'geopat-sim-endpoints-'))
 const SXM = 'h100-sxm-llama-3.1-8b-bf16'
 const TINY_KV = join(REPO_ROOT, 'test', 'fixtures', 'tiny-kv-profile.yaml')
 
-const started: SimulatedEndpoint[] = []
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((endpoint) => endpoint.close()))
-})
-
-async function start(name: string, config: Record<string, unknown>): Promise<SimulatedEndpoint> {
-  const endpoint = await startSimulatedEndpoint(name, simEndpointSchema.parse({ port: 0, ...config }))
-  started.push(endpoint)
-  return endpoint
-}
+const start = simulatedEndpointsPerTest()
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -37,7 +30,6 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * One streamed completions request, read to its end: the time to the first token and from the
@@ -76,16 +68,6 @@ async function streamTimed(url: string, body: Record<string, unknown>): Promise<
   }
   if (firstAt === undefined) throw new Error('no token arrived')
   return { ttftMs: firstAt - sentAt, tpotMs: tokens > 1 ? (lastAt - firstAt) / (tokens - 1) : 0, tokens }
-}
-
-function metricLines(text: string, name: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' '))
-}
-
-function metricValue(text: string, name: string, labelFragment = ''): number {
-  const line = metricLines(text, name).find((l) => l.includes(labelFragment))
-  if (line === undefined) throw new Error(`metric ${name} ${labelFragment} not found in:\n${text}`)
-  return Number(line.slice(line.lastIndexOf(' ') + 1))
 }
 
 describe('simulated network: region RTT and TLS handshakes (geopat bench → geopat sim)', () => {
@@ -203,10 +185,7 @@ describe('confidential computing: the same profile, cc on and off, at low load',
     const results: Record<'plain' | 'cc', Array<{ ttftMs: number; tpotMs: number }>> = { plain: [], cc: [] }
     // Interleaved, one at a time, so that both see the same machine.
     for (let i = 0; i < 4; i++) {
-      for (const [key, endpoint] of [
-        ['plain', plain],
-        ['cc', cc],
-      ] as const) {
+      for (const [key, endpoint] of [['plain', plain], ['cc', cc]] as const) {
         const result = await streamTimed(endpoint.url, { model: 'meta-llama/Llama-3.1-8B-Instruct', prompt, max_tokens: 48 })
         expect(result.tokens).toBe(48)
         results[key].push(result)
@@ -220,88 +199,11 @@ describe('confidential computing: the same profile, cc on and off, at low load',
     // their schedules; they share this process's event loop with the reads, so their write
     // lateness is this test's too. The virtual-time test above holds the same claim exactly.
     const late = [plain, cc].map((e) => e.stats().emitLatenessMeanMs).filter((ms) => ms > SIMULATOR_LATENESS_LIMIT_MS)
-    if (late.length > 0)
-      context.skip(
-        `real clock not kept: the simulators wrote ${late.map((ms) => ms.toFixed(3)).join(', ')} ms late on average (over ${SIMULATOR_LATENESS_LIMIT_MS} ms)`,
-      )
+    if (late.length > 0) context.skip(`real clock not kept: the simulators wrote ${late.map((ms) => ms.toFixed(3)).join(', ')} ms late on average (over ${SIMULATOR_LATENESS_LIMIT_MS} ms)`)
     expect(ttftCc - ttftPlain).toBeGreaterThan(3)
     expect(ttftCc - ttftPlain).toBeLessThan(40)
     expect(tpotCc - tpotPlain).toBeGreaterThan(0.3)
     expect(tpotCc - tpotPlain).toBeLessThan(3)
-  })
-})
-
-describe('the engine model behind HTTP: preemption in /metrics', () => {
-  it('a ~9k-token KV cache and 16 requests of 1000 + 400 tokens: requests wait and get preempted', async () => {
-    const endpoint = await start('tiny', { profile: TINY_KV })
-    const model = 'meta-llama/Llama-3.1-8B-Instruct'
-    const prompt = Array.from({ length: 1000 }, (_, i) => 500 + i)
-    let peakWaiting = 0
-    let peakKvUsage = 0
-    let polling = true
-    const poller = (async () => {
-      while (polling) {
-        const text = await (await fetch(`${endpoint.url}/metrics`)).text()
-        peakWaiting = Math.max(peakWaiting, metricValue(text, 'vllm:num_requests_waiting'))
-        peakKvUsage = Math.max(peakKvUsage, metricValue(text, 'vllm:kv_cache_usage_perc'))
-        await sleep(50)
-      }
-    })()
-    const answers = await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        const response = await fetch(`${endpoint.url}/v1/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model, prompt, max_tokens: 400 }),
-        })
-        expect(response.status).toBe(200)
-        return (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
-      }),
-    )
-    polling = false
-    await poller
-    for (const answer of answers) expect(answer.usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 400 })
-
-    const text = await (await fetch(`${endpoint.url}/metrics`)).text()
-    expect(metricValue(text, 'vllm:num_preemptions_total')).toBeGreaterThan(0)
-    const cacheInfo = metricLines(text, 'vllm:cache_config_info')[0] ?? ''
-    const blocks = Number(/num_gpu_blocks="(\d+)"/.exec(cacheInfo)?.[1])
-    const blockSize = Number(/block_size="(\d+)"/.exec(cacheInfo)?.[1])
-    expect(blockSize).toBe(16)
-    // ~9k tokens of KV cache.
-    expect(blocks * blockSize).toBeGreaterThan(5_000)
-    expect(blocks * blockSize).toBeLessThan(15_000)
-    expect(metricValue(text, 'vllm:request_success_total', 'finished_reason="length"')).toBe(16)
-    expect(metricValue(text, 'vllm:generation_tokens_total')).toBe(16 * 400)
-    expect(metricValue(text, 'vllm:num_requests_running')).toBe(0)
-    expect(metricValue(text, 'vllm:num_requests_waiting')).toBe(0)
-    // Seen while it ran: a queue, and a nearly full cache.
-    expect(peakWaiting).toBeGreaterThan(0)
-    expect(peakKvUsage).toBeGreaterThan(0.8)
-  }, 40_000)
-})
-
-describe('faults for the first N requests only', () => {
-  it('rate500 1 with firstRequests 3: requests 1–3 get 500, later ones succeed', async () => {
-    const endpoint = await start('flaky', { ttftMs: 2, itlMs: 1, faults: { rate500: 1, firstRequests: 3 } })
-    const statuses: number[] = []
-    for (let i = 0; i < 7; i++) {
-      const response = await fetch(`${endpoint.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: [{ role: 'user', content: `request ${i}` }], max_tokens: 3, stream: i % 2 === 0 }),
-      })
-      statuses.push(response.status)
-      if (response.status === 500) {
-        const body = (await response.json()) as { error: { message: string } }
-        expect(body.error.message).toMatch(/simulated/)
-      } else {
-        await response.arrayBuffer()
-      }
-    }
-    expect(statuses).toEqual([500, 500, 500, 200, 200, 200, 200])
-    expect(endpoint.stats()).toMatchObject({ requests: 7, completed: 4 })
-    expect(endpoint.stats().faults['500']).toBe(3)
   })
 })
 
@@ -326,92 +228,5 @@ describe('cold start', () => {
     // Once loaded, the model answers at its usual pace.
     const warm = await streamTimed(plain.url, body)
     expect(warm.ttftMs).toBeLessThan(300)
-  })
-})
-
-describe('geopat sim --config: one process, several ports', () => {
-  it('serves each endpoint on its own port with its own model, and stops on SIGTERM with exit 0', async () => {
-    const configPath = join(work, 'two-endpoints.yaml')
-    writeFileSync(
-      configPath,
-      [
-        'endpoints:',
-        '  alpha:',
-        '    model: alpha-model',
-        '    ttftMs: 5',
-        '    itlMs: 1',
-        '    port: 0',
-        '  beta:',
-        `    profile: ${SXM}`,
-        '    network: { rttMs: 2 }',
-        '    port: 0',
-        '',
-      ].join('\n'),
-    )
-    const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
-      cwd: REPO_ROOT,
-      reject: false,
-      stdin: 'ignore',
-      env: { CI: '1', GEOPAT_DEBUG: '' },
-      timeout: 30_000,
-    })
-    try {
-      const urls: Record<string, string> = {}
-      let output = ''
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${output}`)), 20_000)
-        child.stdout?.on('data', (data: Buffer) => {
-          output += data.toString()
-          for (const match of output.matchAll(/listening on (http:\/\/\S+) \(([^:]+):/g)) urls[match[2] as string] = match[1] as string
-          if (urls.alpha && urls.beta) {
-            clearTimeout(timer)
-            resolve()
-          }
-        })
-        child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
-        void child.then((result) => {
-          clearTimeout(timer)
-          reject(new Error(`the simulator exited early (${result.exitCode}): ${output}`))
-        })
-      })
-      const alpha = urls.alpha as string
-      const beta = urls.beta as string
-      expect(new URL(alpha).port).not.toBe(new URL(beta).port)
-      expect(output).toContain('meta-llama/Llama-3.1-8B-Instruct')
-      const models = async (url: string) => ((await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
-      expect(await models(alpha)).toEqual(['alpha-model'])
-      expect(await models(beta)).toEqual(['meta-llama/Llama-3.1-8B-Instruct'])
-      // Both generate, each with its own model name.
-      for (const [url, model] of [
-        [alpha, 'alpha-model'],
-        [beta, 'meta-llama/Llama-3.1-8B-Instruct'],
-      ] as const) {
-        const response = await fetch(`${url}/v1/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model, prompt: 'hi', max_tokens: 3 }),
-        })
-        expect(response.status).toBe(200)
-        expect(((await response.json()) as { model: string }).model).toBe(model)
-      }
-    } finally {
-      child.kill('SIGTERM')
-    }
-    const result = await child
-    expect(result.exitCode).toBe(0)
-    expect(result.signal).toBeUndefined()
-  })
-})
-
-describe('geopat sim --virtual', () => {
-  it('prints a JSON summary of 100 requests at 5 req/s on a ShareGPT-like workload', async () => {
-    const result = await runCli(['sim', '--virtual', '--profile', SXM, '--rate', '5', '--requests', '100', '--workload', 'sharegpt-like', '--json'])
-    expect(result.exitCode, result.stderr).toBe(0)
-    const output = JSON.parse(result.stdout) as { virtual: RunSummary; speedup: number; preemptions: number }
-    expect(output.virtual.requests.succeeded).toBe(100)
-    expect(output.virtual.metrics.ttft?.mean).toBeGreaterThan(0)
-    expect(output.virtual.throughput.outputTokensPerS).toBeGreaterThan(0)
-    expect(output.speedup).toBeGreaterThan(1)
-    expect(output.preemptions).toBeGreaterThanOrEqual(0)
   })
 })

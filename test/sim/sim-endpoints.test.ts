@@ -1,0 +1,192 @@
+import { execa } from 'execa'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { RunSummary } from '../../src/io/schema/summary.js'
+import { REPO_ROOT, runCli } from '../helpers/cli.js'
+import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
+
+/**
+ * Simulated endpoints on 127.0.0.1 and `geopat sim` as a user starts it: what they serve, count,
+ * print and exit with, never how long it took (the `integration` project). The claims on timing
+ * (network RTT, cc tolls, cold start) are sim-endpoints.http.test.ts's, on a quiet real clock.
+ */
+const work = mkdtempSync(join(tmpdir(), 'geopat-sim-endpoints-'))
+const SXM = 'h100-sxm-llama-3.1-8b-bf16'
+const TINY_KV = join(REPO_ROOT, 'test', 'fixtures', 'tiny-kv-profile.yaml')
+
+const start = simulatedEndpointsPerTest()
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function metricLines(text: string, name: string): string[] {
+  return text.split('\n').filter((line) => line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' '))
+}
+
+function metricValue(text: string, name: string, labelFragment = ''): number {
+  const line = metricLines(text, name).find((l) => l.includes(labelFragment))
+  if (line === undefined) throw new Error(`metric ${name} ${labelFragment} not found in:\n${text}`)
+  return Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
+describe('the engine model behind HTTP: preemption in /metrics', () => {
+  it('a ~9k-token KV cache and 16 requests of 1000 + 400 tokens: requests wait and get preempted', async () => {
+    const endpoint = await start('tiny', { profile: TINY_KV })
+    const model = 'meta-llama/Llama-3.1-8B-Instruct'
+    const prompt = Array.from({ length: 1000 }, (_, i) => 500 + i)
+    let peakWaiting = 0
+    let peakKvUsage = 0
+    let polling = true
+    const poller = (async () => {
+      while (polling) {
+        const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+        peakWaiting = Math.max(peakWaiting, metricValue(text, 'vllm:num_requests_waiting'))
+        peakKvUsage = Math.max(peakKvUsage, metricValue(text, 'vllm:kv_cache_usage_perc'))
+        await sleep(50)
+      }
+    })()
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const response = await fetch(`${endpoint.url}/v1/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, prompt, max_tokens: 400 }),
+        })
+        expect(response.status).toBe(200)
+        return (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
+      }),
+    )
+    polling = false
+    await poller
+    for (const answer of answers) expect(answer.usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 400 })
+
+    const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+    expect(metricValue(text, 'vllm:num_preemptions_total')).toBeGreaterThan(0)
+    const cacheInfo = metricLines(text, 'vllm:cache_config_info')[0] ?? ''
+    const blocks = Number(/num_gpu_blocks="(\d+)"/.exec(cacheInfo)?.[1])
+    const blockSize = Number(/block_size="(\d+)"/.exec(cacheInfo)?.[1])
+    expect(blockSize).toBe(16)
+    // ~9k tokens of KV cache.
+    expect(blocks * blockSize).toBeGreaterThan(5_000)
+    expect(blocks * blockSize).toBeLessThan(15_000)
+    expect(metricValue(text, 'vllm:request_success_total', 'finished_reason="length"')).toBe(16)
+    expect(metricValue(text, 'vllm:generation_tokens_total')).toBe(16 * 400)
+    expect(metricValue(text, 'vllm:num_requests_running')).toBe(0)
+    expect(metricValue(text, 'vllm:num_requests_waiting')).toBe(0)
+    // Seen while it ran: a queue, and a nearly full cache.
+    expect(peakWaiting).toBeGreaterThan(0)
+    expect(peakKvUsage).toBeGreaterThan(0.8)
+  }, 40_000)
+})
+
+describe('faults for the first N requests only', () => {
+  it('rate500 1 with firstRequests 3: requests 1–3 get 500, later ones succeed', async () => {
+    const endpoint = await start('flaky', { ttftMs: 2, itlMs: 1, faults: { rate500: 1, firstRequests: 3 } })
+    const statuses: number[] = []
+    for (let i = 0; i < 7; i++) {
+      const response = await fetch(`${endpoint.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: `request ${i}` }], max_tokens: 3, stream: i % 2 === 0 }),
+      })
+      statuses.push(response.status)
+      if (response.status === 500) {
+        const body = (await response.json()) as { error: { message: string } }
+        expect(body.error.message).toMatch(/simulated/)
+      } else {
+        await response.arrayBuffer()
+      }
+    }
+    expect(statuses).toEqual([500, 500, 500, 200, 200, 200, 200])
+    expect(endpoint.stats()).toMatchObject({ requests: 7, completed: 4 })
+    expect(endpoint.stats().faults['500']).toBe(3)
+  })
+})
+
+describe('geopat sim --config: one process, several ports', () => {
+  it('serves each endpoint on its own port with its own model, and stops on SIGTERM with exit 0', async () => {
+    const configPath = join(work, 'two-endpoints.yaml')
+    writeFileSync(
+      configPath,
+      [
+        'endpoints:',
+        '  alpha:',
+        '    model: alpha-model',
+        '    ttftMs: 5',
+        '    itlMs: 1',
+        '    port: 0',
+        '  beta:',
+        `    profile: ${SXM}`,
+        '    network: { rttMs: 2 }',
+        '    port: 0',
+        '',
+      ].join('\n'),
+    )
+    const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
+      cwd: REPO_ROOT,
+      reject: false,
+      stdin: 'ignore',
+      env: { CI: '1', GEOPAT_DEBUG: '' },
+      timeout: 30_000,
+    })
+    try {
+      const urls: Record<string, string> = {}
+      let output = ''
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${output}`)), 20_000)
+        child.stdout?.on('data', (data: Buffer) => {
+          output += data.toString()
+          for (const match of output.matchAll(/listening on (http:\/\/\S+) \(([^:]+):/g)) urls[match[2] as string] = match[1] as string
+          if (urls.alpha && urls.beta) {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        child.stderr?.on('data', (data: Buffer) => (output += data.toString()))
+        void child.then((result) => {
+          clearTimeout(timer)
+          reject(new Error(`the simulator exited early (${result.exitCode}): ${output}`))
+        })
+      })
+      const alpha = urls.alpha as string
+      const beta = urls.beta as string
+      expect(new URL(alpha).port).not.toBe(new URL(beta).port)
+      expect(output).toContain('meta-llama/Llama-3.1-8B-Instruct')
+      const models = async (url: string) => ((await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
+      expect(await models(alpha)).toEqual(['alpha-model'])
+      expect(await models(beta)).toEqual(['meta-llama/Llama-3.1-8B-Instruct'])
+      // Both generate, each with its own model name.
+      for (const [url, model] of [
+        [alpha, 'alpha-model'],
+        [beta, 'meta-llama/Llama-3.1-8B-Instruct'],
+      ] as const) {
+        const response = await fetch(`${url}/v1/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model, prompt: 'hi', max_tokens: 3 }),
+        })
+        expect(response.status).toBe(200)
+        expect(((await response.json()) as { model: string }).model).toBe(model)
+      }
+    } finally {
+      child.kill('SIGTERM')
+    }
+    const result = await child
+    expect(result.exitCode).toBe(0)
+    expect(result.signal).toBeUndefined()
+  })
+})
+
+describe('geopat sim --virtual', () => {
+  it('prints a JSON summary of 100 requests at 5 req/s on a ShareGPT-like workload', async () => {
+    const result = await runCli(['sim', '--virtual', '--profile', SXM, '--rate', '5', '--requests', '100', '--workload', 'sharegpt-like', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const output = JSON.parse(result.stdout) as { virtual: RunSummary; speedup: number; preemptions: number }
+    expect(output.virtual.requests.succeeded).toBe(100)
+    expect(output.virtual.metrics.ttft?.mean).toBeGreaterThan(0)
+    expect(output.virtual.throughput.outputTokensPerS).toBeGreaterThan(0)
+    expect(output.speedup).toBeGreaterThan(1)
+    expect(output.preemptions).toBeGreaterThanOrEqual(0)
+  })
+})
