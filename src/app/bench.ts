@@ -20,9 +20,10 @@ import { type PreparedEndpoint, promptSourceFactory, publicUrl, startEndpoints, 
 import { createSweepPlanner, singleStep } from '../load/sweep.js'
 import { runLoadStepInWorkers } from '../load/load-workers.js'
 import { describeServerLost, serverLostRule } from '../load/server-watch.js'
-import { formatSafety, runSafety } from '../load/run-safety.js'
+import { runSafety } from '../load/run-safety.js'
 import { SERVER_METRICS_FILE, ServerMetricsCapture } from '../load/metrics-capture.js'
 import type { RequestRecord } from '../io/schema/record.js'
+import type { RunSafety } from '../io/schema/safety.js'
 
 export interface BenchRunOptions {
   scenario: Scenario
@@ -34,12 +35,14 @@ export interface BenchRunOptions {
   overwrite?: boolean
   /** `geopat run` holds the run folder that outDir is a step folder of (checked and locked). */
   outDirHeld?: boolean
-  /** Human output (notes, safety lines); silent with --json. */
+  /** Human output (notes); silent with --json. */
   log: (line: string) => void
   /** Each step's summary as soon as the step ends (the cli shows its table). */
   onStepSummary?: (summary: RunSummary) => void
   /** Every run of a bench of two or more endpoints, after the last one (the cli shows them side by side). */
   onRunsCompared?: (runs: RunSummary[]) => void
+  /** What the run did about safety (TLS, CA, keys' variable names, retries), after the load (the cli shows it). */
+  onSafety?: (safety: RunSafety) => void
   /** Where load steps report their progress (a terminal line); none when absent or false. */
   progress?: ProgressReporter | false
   stop?: StopSignal
@@ -242,7 +245,7 @@ async function runStep(
   return { summary, serverLost: outcome.serverLost !== undefined }
 }
 
-/** After the load: the side-by-side table, the run's safety lines, and the evidence after the run. */
+/** After the load: the side-by-side runs, the run's safety, and the evidence after the run. */
 async function reportAfterRun(run: BenchRun, runs: RunSummary[], attestation: ReturnType<typeof attestAroundRun>) {
   const { options, prepared } = run
   if (prepared.length > 1 && runs.length > 1) options.onRunsCompared?.(runs)
@@ -250,7 +253,7 @@ async function reportAfterRun(run: BenchRun, runs: RunSummary[], attestation: Re
     prepared.map((p) => p.endpoint),
     run.scenario.retries,
   )
-  for (const line of formatSafety(safety)) options.log(line)
+  options.onSafety?.(safety)
   const attested = await attestation.after()
   for (const swapped of attested?.endpoints.filter((e) => e.swapped) ?? []) {
     for (const summary of runs.filter((r) => r.endpoint.label === swapped.endpoint))

@@ -41,9 +41,10 @@ export interface ScenarioRunOptions {
   fxFiles?: string[]
   /** The run's status lines (each step's start, bench and compare's own lines, an interruption). */
   log: (line: string) => void
-  /** bench's step summaries and its side-by-side runs (the cli shows them; see BenchRunOptions). */
+  /** bench's step summaries, its side-by-side runs and its safety (the cli shows them; see BenchRunOptions). */
   onStepSummary?: BenchRunOptions['onStepSummary']
   onRunsCompared?: BenchRunOptions['onRunsCompared']
+  onSafety?: BenchRunOptions['onSafety']
   /** The size step's sizing, once written (the cli shows it). */
   onSized?: (sizing: SizingResult) => void
   /** Each workload the plan step sized for itself (the cli shows it). */

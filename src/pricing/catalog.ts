@@ -2,7 +2,7 @@
  * The price catalog: the one place the rest of geopat imports it from. Loading and the files
  * (catalog-load.ts), which row of an offer prices it (catalog-supersede.ts), freshness and the
  * in-force check (catalog-freshness.ts), price queries and filters (catalog-queries.ts), the list
- * and validate results (catalog-list.ts) and their human output (catalog-format.ts).
+ * and validate results (catalog-list.ts); their human output is the cli's (src/cli/render/catalog.ts).
  */
 export { STALE_AFTER_DAYS, convertCurrency, findConversion, type FxTable } from './fx.js'
 export type { Catalog, CatalogEntry, SupersededRow } from './catalog-types.js'
@@ -10,4 +10,3 @@ export { builtInCatalogFiles, builtInFxFiles, loadCatalog } from './catalog-load
 export { assertInForce, notInForce, staleRows } from './catalog-freshness.js'
 export { EU_MEMBER_STATES, defaultDiscount, filterRows, gpuHourPriceWithConversion, pricePerGpuHour, similarIds, tokenPrice } from './catalog-queries.js'
 export { type CatalogListResult, type CatalogValidation, type ListedRow, listCatalog, parseAsOf, parseCurrency, validateCatalogFiles } from './catalog-list.js'
-export { formatCatalogEntry, formatCatalogList, formatValidation, warningLines } from './catalog-format.js'

@@ -4,6 +4,8 @@ import { METRICS, type MetricId } from '../../metrics/definitions.js'
 import { minimumSampleForPercentileInterval } from '../../metrics/distribution.js'
 import { type FigureValue, figureOf, summaryPathOf } from '../../metrics/run-figure.js'
 import { RUN_FIGURES } from '../../metrics/run-figures.js'
+import type { BenchRunOptions } from '../../app/bench.js'
+import { formatSafety } from './safety.js'
 
 const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
 
@@ -149,10 +151,13 @@ export function formatComparisonTable(runs: readonly RunSummary[]): string {
   return lines.join('\n')
 }
 
-/** What a bench shows on the terminal as it goes: each step's table, then the endpoints side by side. */
-export function benchViews(log: (line: string) => void): { onStepSummary: (summary: RunSummary) => void; onRunsCompared: (runs: RunSummary[]) => void } {
+/** What a bench shows on the terminal as it goes: each step's table, then the endpoints side by side, then the run's safety lines. */
+export function benchViews(log: (line: string) => void): Required<Pick<BenchRunOptions, 'onStepSummary' | 'onRunsCompared' | 'onSafety'>> {
   return {
     onStepSummary: (summary) => log(formatRunTable(summary)),
     onRunsCompared: (runs) => log(`\nside by side:\n${formatComparisonTable(runs)}`),
+    onSafety: (safety) => {
+      for (const line of formatSafety(safety)) log(line)
+    },
   }
 }

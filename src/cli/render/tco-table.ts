@@ -1,7 +1,7 @@
 import { alignColumns } from '../../util/text-table.js'
 import type { TcoResult } from '../../io/schema/tco-result.js'
 import { headlineSavings } from '../../tco/headline.js'
-import { formatComplianceLines } from '../../tco/compliance-summary.js'
+import { formatComplianceLines } from './tco-compliance.js'
 import { describePriceUsed } from './price-used.js'
 
 /** The first column (names) reads left-aligned, the figures right-aligned. */

@@ -59,7 +59,8 @@ export default class CatalogList extends GeopatCommand {
     const values = readFlags(LIST_FLAGS, (await this.parse(CatalogList)).flags)
     if (values['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
     const { applyFlags } = await import('../../flags/table.js')
-    const { formatCatalogList, parseAsOf, parseCurrency, warningLines } = await import('../../../pricing/catalog.js')
+    const { parseAsOf, parseCurrency } = await import('../../../pricing/catalog.js')
+    const { formatCatalogList, warningLines } = await import('../../render/catalog.js')
     const { listCatalogPrices } = await import('../../../app/catalog.js')
     const request = applyFlags(LIST_FLAGS, values, { filter: {} }) as unknown as CatalogListRequest
     const result = listCatalogPrices({

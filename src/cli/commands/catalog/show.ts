@@ -29,7 +29,8 @@ export default class CatalogShow extends GeopatCommand {
     const { args, flags } = await this.parse(CatalogShow)
     const values = readFlags(SHOW_FLAGS, flags)
     const { applyFlags } = await import('../../flags/table.js')
-    const { formatCatalogEntry, parseCurrency } = await import('../../../pricing/catalog.js')
+    const { parseCurrency } = await import('../../../pricing/catalog.js')
+    const { formatCatalogEntry } = await import('../../render/catalog.js')
     const { showCatalogRow } = await import('../../../app/catalog.js')
     const currency = values.currency !== undefined ? parseCurrency(values.currency) : undefined
     const request = applyFlags(SHOW_FLAGS, values, { id: args.id }) as unknown as CatalogShowRequest

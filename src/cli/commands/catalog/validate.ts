@@ -34,7 +34,8 @@ export default class CatalogValidate extends GeopatCommand {
     const files = argv.map(String)
     const unknownFlag = files.find((file) => file.startsWith('-'))
     if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
-    const { formatValidation, parseAsOf, warningLines } = await import('../../../pricing/catalog.js')
+    const { parseAsOf } = await import('../../../pricing/catalog.js')
+    const { formatValidation, warningLines } = await import('../../render/catalog.js')
     const { validateCatalog } = await import('../../../app/catalog.js')
     const result = validateCatalog({ files, builtIn: values.builtin, asOf: parseAsOf(values['as-of']), maxAgeDays: values['max-age-days'] })
     if (!this.jsonEnabled()) {

@@ -1,6 +1,6 @@
 import type { SimCalibrateResult } from '../../../app/sim-calibrate.js'
 import { FITTED_TOLERANCE, HELD_OUT_TOLERANCE } from '../../../sim/calibration/check.js'
-import { failureLine, formatCalibrationCheck } from '../../../sim/calibration/format.js'
+import { failureLine, formatCalibrationCheck } from '../../render/sim-calibration.js'
 import { GeopatCommand } from '../../../util/base-command.js'
 import { UserError } from '../../../util/errors.js'
 import { SIM_CALIBRATE_FLAGS } from '../../flags/sim-tools.js'

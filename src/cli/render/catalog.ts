@@ -1,9 +1,9 @@
-import type { CatalogEntry } from './catalog-types.js'
-import type { CatalogListResult, CatalogValidation, ListedRow, UsedFxRate } from './catalog-list.js'
-import type { StaleRowWarning } from './catalog-freshness.js'
-import { ageInDays, isoDay, parseIsoDate } from './fx.js'
-import { describeConfirmation, lastConfirmation } from './provenance.js'
-import { saleUnitOf } from './sale-unit.js'
+import type { CatalogEntry } from '../../pricing/catalog-types.js'
+import type { CatalogListResult, CatalogValidation, ListedRow, UsedFxRate } from '../../pricing/catalog-list.js'
+import type { StaleRowWarning } from '../../pricing/catalog-freshness.js'
+import { ageInDays, isoDay, parseIsoDate } from '../../pricing/fx.js'
+import { describeConfirmation, lastConfirmation } from '../../pricing/provenance.js'
+import { saleUnitOf } from '../../pricing/sale-unit.js'
 
 /** The catalog commands' human output: the list's table, one row's fields, the validation's summary and warning lines. */
 
@@ -81,10 +81,11 @@ export function formatCatalogEntry(row: CatalogEntry, converted?: ListedRow['inC
   lines.push(['price', originalPrice(row, true)])
   if (converted && converted.fxRates.length > 0) {
     const rates = converted.fxRates.map((rate) => `${rate.base}/${rate.quote} ${rate.rate} of ${rate.date}`).join(', ')
-    lines.push([
-      `in ${converted.currency}`,
-      `${converted.perGpuHour !== null ? `${money(converted.perGpuHour)}/GPU-h` : `${money(converted.perMtok?.input)} in / ${money(converted.perMtok?.output)} out per Mtok`} (${rates})`,
-    ])
+    const price =
+      converted.perGpuHour !== null
+        ? `${money(converted.perGpuHour)}/GPU-h`
+        : `${money(converted.perMtok?.input)} in / ${money(converted.perMtok?.output)} out per Mtok`
+    lines.push([`in ${converted.currency}`, `${price} (${rates})`])
   } else if (row.unit === 'instance-hour' && row.price !== undefined) {
     lines.push(['per GPU-hour', `${money(row.price / row.gpuCount)} ${row.currency}`])
   }

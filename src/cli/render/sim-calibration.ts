@@ -1,5 +1,5 @@
 import { alignColumns } from '../../util/text-table.js'
-import type { CalibrationCheck, CheckedPoint } from './check.js'
+import type { CalibrationCheck, CheckedPoint } from '../../sim/calibration/check.js'
 
 const SHORT_METRIC: Record<CheckedPoint['metric'], string> = {
   'vllm-serving-mean-ttft': 'mean TTFT',
