@@ -26,7 +26,10 @@ export function formatFitResult(result: FitResult, outFile: string): string {
   ])
   const lines = [...alignColumns([header, ...rows], () => false), '']
   lines.push('fitted parameters (base → fitted):')
-  for (const p of result.fitted) lines.push(`  ${p.path}: ${num(p.base)} → ${num(p.fitted)} (${percent(p.fitted / p.base - 1)}), determined to ±${Number.isFinite(p.uncertainty) ? (p.uncertainty * 100).toFixed(0) : '∞'}%`)
+  for (const p of result.fitted)
+    lines.push(
+      `  ${p.path}: ${num(p.base)} → ${num(p.fitted)} (${percent(p.fitted / p.base - 1)}), determined to ±${Number.isFinite(p.uncertainty) ? (p.uncertainty * 100).toFixed(0) : '∞'}%`,
+    )
   if (result.fitted.length === 0) lines.push('  none')
   lines.push('fixed parameters (kept from the base):')
   for (const p of result.fixed) lines.push(`  ${p.path}${p.value !== null ? ` = ${num(p.value)}` : ''}: ${p.reason}`)
