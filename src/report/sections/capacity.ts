@@ -125,7 +125,8 @@ const FLEET_CAPTION =
   'The steady fleet is base + spare: the utilization target is the only head-room on the peak; ' +
   'a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) ' +
   'could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. ' +
-  'The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity). ' +
+  'The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity ' +
+  '(∞: the interval reaches zero capacity). ' +
   'GPUs needed are before rounding to what an offer sells.'
 
 function fleetTable(data: SizingResult): SizingBlock['fleet'] {
