@@ -61,8 +61,12 @@ export function range(low: number | null, high: number | null, unit = ''): strin
   const spread = low !== null && high !== null ? Math.abs(high - low) : Math.abs(low ?? high ?? 0)
   // Two significant digits of the spread: enough to tell the ends apart, no false precision.
   const decimals = integers ? 0 : spread > 0 ? Math.min(4, Math.max(0, Math.ceil(-Math.log10(spread)) + 1)) : autoDecimals(low ?? high ?? 0)
-  // A negative end takes the minus sign (−) and the ends are joined by "to": "−1,229,913 to −816,530", never "-1,229,913–-816,530".
-  const end = (v: number | null): string => (v === null ? '∞' : v < 0 && num(-v, decimals) !== num(0, decimals) ? `−${num(-v, decimals)}` : num(v, decimals))
+  // A negative end takes the minus sign (−) and the ends are joined by "to":
+  // "−1,229,913 to −816,530", never "-1,229,913–-816,530".
+  const end = (v: number | null): string => {
+    if (v === null) return '∞'
+    return v < 0 && num(-v, decimals) !== num(0, decimals) ? `−${num(-v, decimals)}` : num(v, decimals)
+  }
   const negative = (low !== null && low < 0) || (high !== null && high < 0)
   const text = low !== null && high !== null && end(low) === end(high) ? end(low) : `${end(low)}${negative ? ' to ' : '–'}${end(high)}`
   return unit === '' ? text : unit === '%' ? `${text}%` : `${text} ${unit}`

@@ -15,6 +15,9 @@ const provenance = {
   note: z.string().optional(),
 }
 
+/** A fraction from 0 to 1 (a fresh schema at each use). */
+const fractionSchema = (): z.ZodNumber => z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1')
+
 const priceTrendSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes'),
@@ -37,12 +40,12 @@ const fxVolatilitySchema = z
     base: currencySchema,
     quote: currencySchema,
     /** Yearly volatility of the log exchange rate (0.07 = 7%). */
-    perYear: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1'),
+    perYear: fractionSchema(),
     ...provenance,
   })
   .strict()
 
-const resalePointSchema = z.object({ ageYears: z.number().min(0, 'must be ≥ 0'), fraction: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1') }).strict()
+const resalePointSchema = z.object({ ageYears: z.number().min(0, 'must be ≥ 0'), fraction: fractionSchema() }).strict()
 
 export const financeMechanicsFileSchema = z
   .object({
@@ -67,7 +70,7 @@ export const financeMechanicsFileSchema = z
       })
       .strict(),
     ramp: z.object({ months: z.number().int('must be a whole number of months').min(0, 'must be ≥ 0').max(24, 'must be ≤ 24'), ...provenance }).strict(),
-    taxShield: z.object({ rate: z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1'), ...provenance }).strict(),
+    taxShield: z.object({ rate: fractionSchema(), ...provenance }).strict(),
   })
   .strict()
   .superRefine((file, ctx) => {

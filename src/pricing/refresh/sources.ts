@@ -1,6 +1,6 @@
 import type { PriceSource, SourceName } from './source.js'
 
-// ── The registered price sources ─────────────────────────────────────────────────────────────────
+// ── The registered price sources ────────────────────
 // The one place a source is added: import it here and list it in REGISTERED_SOURCES. Everything
 // else (`geopat catalog refresh`, its --source options, the README) works with whatever is listed.
 import { azureSource } from './azure.js'
@@ -8,7 +8,7 @@ import { awsSource } from './aws.js'
 import { gcpSource } from './gcp.js'
 import { ecbSource } from './ecb.js'
 const REGISTERED_SOURCES: readonly PriceSource[] = [azureSource, awsSource, gcpSource, ecbSource]
-// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// ────────────────────────────────────────────────────
 
 /** Every source name the refresh knows, in the order it runs and reports them. */
 export const SOURCE_NAMES: readonly SourceName[] = ['azure', 'aws', 'gcp', 'ecb']

@@ -31,8 +31,10 @@ export function describeSlo(slo: { ttftMs?: number; tpotMs?: number; e2eMs?: num
 function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock {
   const { data, file } = loaded
   use(file, 'capacity')
+  const peak = withUnit(data.demand.peakRequestsPerS, 'req/s')
+  const computedAt = data.createdAt.slice(0, 16).replace('T', ' ')
   return {
-    title: `Sizing for a peak of ${withUnit(data.demand.peakRequestsPerS, 'req/s')}, average ${plain(data.demand.averageRequestsPerS)} req/s (${data.createdAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    title: `Sizing for a peak of ${peak}, average ${plain(data.demand.averageRequestsPerS)} req/s (${computedAt} UTC)`,
     facts: sizingFacts(data),
     capacity: capacityTable(data),
     fleet: fleetTable(data),
@@ -42,21 +44,49 @@ function sizingBlock(book: ChartBook, loaded: Loaded<SizingResult>): SizingBlock
   }
 }
 
+/** " · 512 input / 128 output tokens per request", or nothing where the demand has no token counts. */
+function tokensPerRequest(demand: SizingResult['demand']): string {
+  if (demand.inputTokensMean === null) return ''
+  return ` · ${num(demand.inputTokensMean)} input / ${num(demand.outputTokensMean)} output tokens per request`
+}
+
+/** " · 120 M input + 30 M output tokens a month (…)", or nothing where the demand has no monthly tokens. */
+function tokensPerMonth(demand: SizingResult['demand']): string {
+  if (!demand.tokensPerMonth) return ''
+  const input = num(demand.tokensPerMonth.input / 1e6, 0)
+  const output = num(demand.tokensPerMonth.output / 1e6, 0)
+  return ` · ${input} M input + ${output} M output tokens a month (average × tokens per request × 730 h)`
+}
+
+/** The sizing policy in words, one clause per term of the fleet. */
+function describePolicy(p: SizingResult['policy']): string {
+  return [
+    `target utilization ${pct(p.targetUtilization, 0)}, the only head-room on the peak`,
+    `${describeFailure(p)}: spares only where the head-room cannot carry the peak at full capacity after that failure`,
+    `rollout surge ${pct(p.surgeFraction, 0)}, paid during ${plain(p.rolloutMonths)} month(s) of rollouts only`,
+    'GPUs rounded to whole nodes only where the offer sells nodes',
+  ].join(' · ')
+}
+
 /** The demand, SLO and policy the sizing answers, and when it was computed. */
 function sizingFacts(data: SizingResult): SizingBlock['facts'] {
-  const p = data.policy
   return [
-    {
-      label: 'Demand',
-      value: `${describeDemand(data.demand)}${data.demand.inputTokensMean !== null ? ` · ${num(data.demand.inputTokensMean)} input / ${num(data.demand.outputTokensMean)} output tokens per request` : ''}${data.demand.tokensPerMonth ? ` · ${num(data.demand.tokensPerMonth.input / 1e6, 0)} M input + ${num(data.demand.tokensPerMonth.output / 1e6, 0)} M output tokens a month (average × tokens per request × 730 h)` : ''}`,
-    },
+    { label: 'Demand', value: `${describeDemand(data.demand)}${tokensPerRequest(data.demand)}${tokensPerMonth(data.demand)}` },
     { label: 'SLO', value: `${describeSlo(data.slo)}, met by at least ${pct(data.attainment)} of requests` },
-    {
-      label: 'Policy',
-      value: `target utilization ${pct(p.targetUtilization, 0)}, the only head-room on the peak · ${describeFailure(p)}: spares only where the head-room cannot carry the peak at full capacity after that failure · rollout surge ${pct(p.surgeFraction, 0)}, paid during ${plain(p.rolloutMonths)} month(s) of rollouts only · GPUs rounded to whole nodes only where the offer sells nodes`,
-    },
+    { label: 'Policy', value: describePolicy(data.policy) },
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
+}
+
+const CAPACITY_CAPTION =
+  'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. ' +
+  'A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; ' +
+  'the GPU range and the cost intervals below follow from it.'
+
+/** A replica's capacity, with a warning where the sweep never found the SLO's limit. */
+function describeCapacity(capacity: SizingResult['endpoints'][number]['capacityPerReplica']): string {
+  const atLeast = capacity.lowerBoundOnly ? ' — at least: the sweep never breached the SLO' : ''
+  return `${describeEstimate(capacity.ratePerS, 'req/s')}${atLeast}`
 }
 
 function capacityTable(data: SizingResult): SizingBlock['capacity'] {
@@ -77,7 +107,7 @@ function capacityTable(data: SizingResult): SizingBlock['capacity'] {
       cells: [
         e.label,
         `${e.source}: ${e.detail}`,
-        `${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')}${e.capacityPerReplica.lowerBoundOnly ? ' — at least: the sweep never breached the SLO' : ''}`,
+        describeCapacity(e.capacityPerReplica),
         describeEstimate(e.capacityPerReplica.inputTokensPerS, 'tok/s'),
         describeEstimate(e.capacityPerReplica.outputTokensPerS, 'tok/s'),
         describeModelError(e),
@@ -87,9 +117,17 @@ function capacityTable(data: SizingResult): SizingBlock['capacity'] {
           : '–',
       ],
     })),
-    'Capacity per replica: the highest request rate at which the share of requests meeting every SLO stays at or above the attainment asked for. A simulated capacity’s interval carries the profile’s validation error e under load: low ÷ (1 + e), high ÷ (1 − e) of the searches’ interval; the GPU range and the cost intervals below follow from it.',
+    CAPACITY_CAPTION,
   )
 }
+
+const FLEET_CAPTION =
+  'The steady fleet is base + spare: the utilization target is the only head-room on the peak; ' +
+  'a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) ' +
+  'could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. ' +
+  'The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity ' +
+  '(∞: the interval reaches zero capacity). ' +
+  'GPUs needed are before rounding to what an offer sells.'
 
 function fleetTable(data: SizingResult): SizingBlock['fleet'] {
   return table(
@@ -116,8 +154,41 @@ function fleetTable(data: SizingResult): SizingBlock['fleet'] {
       num(e.gpus.total, 0),
       range(e.gpus.low, e.gpus.high),
     ]),
-    'The steady fleet is base + spare: the utilization target is the only head-room on the peak; a spare is added only where the survivors of the failure guarded against (one replica in one failure domain, one whole domain of several) could not carry the peak at full SLO capacity. The rollout surge is bought during rollouts only, never in the steady fleet. The range comes from the capacity interval’s ends, the model’s error band included for a simulated capacity (∞: the interval reaches zero capacity). GPUs needed are before rounding to what an offer sells.',
+    FLEET_CAPTION,
   )
+}
+
+type OfferCost = SizingResult['endpoints'][number]['costs'][number]
+
+/** The GPUs a rollout adds and what they cost over the rollout months. */
+function describeSurge(c: OfferCost): string {
+  if (c.surge.gpus === 0) return 'fits in the idle GPUs of the nodes bought'
+  const perMonth = withUnit(Math.round(c.surge.perMonth), c.currency)
+  return `${c.surge.gpus} GPUs: ${perMonth} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`
+}
+
+/** The fleet a year of demand growth asks for, its monthly cost and its $/Mtok. */
+function describeInOneYear(c: OfferCost): string {
+  if (!c.inOneYear) return '–'
+  const perMtok = c.inOneYear.perMtokFleetAtDemandTotal === null ? '–' : withUnit(c.inOneYear.perMtokFleetAtDemandTotal, c.currency)
+  return `${num(c.inOneYear.gpusBought, 0)} GPUs, ${withUnit(Math.round(c.inOneYear.fleetPerMonth), c.currency)}/month, ${perMtok} per Mtok`
+}
+
+const FULL_LOAD_CAPTION =
+  '$/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, ' +
+  'reached only by a replica kept at full SLO load around the clock. ' +
+  'Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.'
+
+/** How both $/Mtok figures of the cost table are computed. */
+function costsCaption(demand: SizingResult['demand']): string {
+  const average = withUnit(demand.averageRequestsPerS, 'req/s')
+  const lowerBound = demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''
+  return [
+    'Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month',
+    `(average ${average} × tokens per request × 730 h):`,
+    `what a token costs with the fleet that is bought, head-room, spares and node rounding included${lowerBound}.`,
+    FULL_LOAD_CAPTION,
+  ].join(' ')
 }
 
 function costsTable(data: SizingResult): SizingBlock['costs'] {
@@ -129,17 +200,13 @@ function costsTable(data: SizingResult): SizingBlock['costs'] {
       `${num(c.pricePerGpuHour)} ${c.currency}`,
       `${describeSale(c)}: ${num(c.gpusBought.estimate, 0)} (${range(c.gpusBought.low, c.gpusBought.high)})`,
       describeEstimate(c.fleetPerMonth, c.currency),
-      c.surge.gpus === 0
-        ? 'fits in the idle GPUs of the nodes bought'
-        : `${c.surge.gpus} GPUs: ${withUnit(Math.round(c.surge.perMonth), c.currency)} per month of rollouts × ${plain(c.surge.months)} = ${withUnit(Math.round(c.surge.total), c.currency)}`,
+      describeSurge(c),
       describeEstimate(c.perMtokFleetAtDemand.total, c.currency),
       describeEstimate(c.perMtokFleetAtDemand.output, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.total, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.output, c.currency),
       describeEstimate(c.perMtokOneReplicaAtFullLoad.input, c.currency),
-      c.inOneYear
-        ? `${num(c.inOneYear.gpusBought, 0)} GPUs, ${withUnit(Math.round(c.inOneYear.fleetPerMonth), c.currency)}/month, ${c.inOneYear.perMtokFleetAtDemandTotal === null ? '–' : withUnit(c.inOneYear.perMtokFleetAtDemandTotal, c.currency)} per Mtok`
-        : '–',
+      describeInOneYear(c),
       c.joulesPerOutputToken === null ? '–' : withUnit(c.joulesPerOutputToken, 'J'),
       c.notes.join('; ') || '–',
     ]),
@@ -165,10 +232,12 @@ function costsTable(data: SizingResult): SizingBlock['costs'] {
           'Notes',
         ],
         costRows,
-        `Fleet $/Mtok at the demand: what the steady fleet costs in a month ÷ the tokens the demand sends in a month (average ${withUnit(data.demand.averageRequestsPerS, 'req/s')} × tokens per request × 730 h): what a token costs with the fleet that is bought, head-room, spares and node rounding included${data.demand.averageBasis === 'assumed-peak' ? ' (no average demand given: taken as the peak, so this is a lower bound)' : ''}. $/Mtok at full load, one replica: one replica’s price ÷ its goodput at the SLO (InferenceX’s formula), the marginal figure, reached only by a replica kept at full SLO load around the clock. Input, output and total each carry the whole cost (InferenceX’s split), so they are not added.`,
+        costsCaption(data.demand),
       )
     : null
 }
+
+const CROSSING = 'the capacity is where attainment crosses the target.'
 
 /** Attainment at each rate tried, with the target and (for one endpoint) the capacity found. */
 function attainmentChart(book: ChartBook, data: SizingResult, filePath: string): SizingBlock['attainmentChart'] {
@@ -181,6 +250,7 @@ function attainmentChart(book: ChartBook, data: SizingResult, filePath: string):
         .map((v) => [Number(v.ratePerS.toPrecision(6)), Number(((v.attainment as number) * 100).toPrecision(6))] as [number, number]),
     }))
   const first = data.endpoints[0]
+  const capacityLine = data.endpoints.length === 1 && first ? [{ x: Number(first.capacityPerReplica.ratePerS.estimate.toPrecision(6)), label: 'capacity' }] : []
   return series.length > 0
     ? {
         chart: scatterChart(book, {
@@ -189,11 +259,11 @@ function attainmentChart(book: ChartBook, data: SizingResult, filePath: string):
           yName: 'Requests meeting the SLO (%)',
           series,
           hLines: [{ y: data.attainment * 100, label: `target ${pct(data.attainment, 0)}` }],
-          vLines: data.endpoints.length === 1 && first ? [{ x: Number(first.capacityPerReplica.ratePerS.estimate.toPrecision(6)), label: 'capacity' }] : [],
+          vLines: capacityLine,
           yMin: 0,
           yMax: 100,
         }),
-        caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); the capacity is where attainment crosses the target. From ${filePath}.`,
+        caption: `Each point is one load level measured or simulated (${describeSlo(data.slo)}); ${CROSSING} From ${filePath}.`,
         notes: [],
       }
     : null
@@ -207,8 +277,9 @@ function describeModelError(e: SizingResult['endpoints'][number]): string {
   if (e.source === 'measured') return 'none: measured (the interval is the measurement’s)'
   const band = e.modelError
   if (!band) return 'not recorded (sizing.json written before the band existed)'
-  if (band.fraction === null) return `${band.sentence}: no band, the searches’ interval ${range(band.sampling.low, band.sampling.high, 'req/s')} only`
-  return `${band.sentence}: searches ${range(band.sampling.low, band.sampling.high, 'req/s')}, with the band ${range(band.widened.low, band.widened.high, 'req/s')}`
+  const searches = range(band.sampling.low, band.sampling.high, 'req/s')
+  if (band.fraction === null) return `${band.sentence}: no band, the searches’ interval ${searches} only`
+  return `${band.sentence}: searches ${searches}, with the band ${range(band.widened.low, band.widened.high, 'req/s')}`
 }
 
 export function capacitySection(book: ChartBook, sizing: Array<Loaded<SizingResult>>): CapacitySection | null {

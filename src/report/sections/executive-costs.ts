@@ -42,10 +42,7 @@ export function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyF
   const costed: CostedOffer[] = []
   for (const { data, file } of sizing) {
     use(file, 'summary')
-    if (data.demand.averageBasis === 'assumed-peak')
-      caveats.push(
-        `${file.path}: no average demand given, so the average is taken as the peak (${withUnit(data.demand.peakRequestsPerS, 'req/s')}); fleet $/Mtok at the demand is then a lower bound.`,
-      )
+    if (data.demand.averageBasis === 'assumed-peak') caveats.push(assumedPeakCaveat(file.path, data.demand.peakRequestsPerS))
     for (const e of data.endpoints) {
       endpointFleetFigures(data, e, file.path, { figures, recommendation, caveats })
       for (const c of e.costs) {
@@ -56,23 +53,48 @@ export function sizingFigures(sizing: Array<Loaded<SizingResult>>, figures: KeyF
   return cheapestFleetFigures(costed, { figures, recommendation, caveats })
 }
 
+/** The caveat of a sizing given no average demand: its fleet $/Mtok is a lower bound. */
+function assumedPeakCaveat(filePath: string, peakRequestsPerS: number): string {
+  const asPeak = `no average demand given, so the average is taken as the peak (${withUnit(peakRequestsPerS, 'req/s')})`
+  return `${filePath}: ${asPeak}; fleet $/Mtok at the demand is then a lower bound.`
+}
+
+/** How an offer sells its GPUs: ", rounded to 2 nodes of 8" or ", rented GPU by GPU". */
+function describeRounding(c: SizingCost): string {
+  if (c.gpusBought.nodes === null) return ', rented GPU by GPU'
+  return `, rounded to ${c.gpusBought.nodes} node${c.gpusBought.nodes === 1 ? '' : 's'} of ${c.gpusPerNode}`
+}
+
+/** The GPU range, the replicas term by term and the capacity behind an endpoint's GPU count. */
+function fleetDetail(data: SizingResult, e: SizingEndpoint): string {
+  const first = e.costs[0]
+  const gpuRange = first ? range(first.gpusBought.low, first.gpusBought.high) : range(e.gpus.low, e.gpus.high)
+  const band = e.modelError && e.modelError.fraction !== null ? ' (the model’s error band included)' : ''
+  const replicas = `replicas ${e.replicas.base} base + ${e.replicas.spare} spare, + ${e.replicas.surge} during rollouts only`
+  const capacity = `capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}`
+  const modelError = e.modelError ? `, ${e.modelError.sentence}` : ''
+  return `${gpuRange} GPUs over the capacity interval${band}; ${replicas}; ${capacity}${modelError}`
+}
+
+const NO_BAND_CAVEAT = 'its GPU count carries the simulated searches’ interval only, not the model’s own error.'
+
 /** An endpoint's GPUs bought (or needed), with its replicas and capacity, and the caveats on its count. */
 function endpointFleetFigures(data: SizingResult, e: SizingEndpoint, filePath: string, { figures, caveats }: Findings): void {
   const first = e.costs[0]
+  const replicas = `${e.replicas.total} steady replicas × ${e.gpusPerReplica}`
   const bought = first
-    ? `${num(first.gpusBought.estimate, 0)} GPUs bought on ${offerName(first)} (${e.replicas.total} steady replicas × ${e.gpusPerReplica}${first.gpusBought.nodes !== null ? `, rounded to ${first.gpusBought.nodes} node${first.gpusBought.nodes === 1 ? '' : 's'} of ${first.gpusPerNode}` : ', rented GPU by GPU'})`
-    : `${num(e.gpus.total, 0)} GPUs needed (${e.replicas.total} steady replicas × ${e.gpusPerReplica})`
+    ? `${num(first.gpusBought.estimate, 0)} GPUs bought on ${offerName(first)} (${replicas}${describeRounding(first)})`
+    : `${num(e.gpus.total, 0)} GPUs needed (${replicas})`
   figures.push({
     label: `GPUs, ${e.label}`,
     value: bought,
-    detail: `${first ? range(first.gpusBought.low, first.gpusBought.high) : range(e.gpus.low, e.gpus.high)} GPUs over the capacity interval${e.modelError && e.modelError.fraction !== null ? ' (the model’s error band included)' : ''}; replicas ${e.replicas.base} base + ${e.replicas.spare} spare, + ${e.replicas.surge} during rollouts only; capacity per replica ${describeEstimate(e.capacityPerReplica.ratePerS, 'req/s')} at peak ${withUnit(data.demand.peakRequestsPerS, 'req/s')}${e.modelError ? `, ${e.modelError.sentence}` : ''}`,
+    detail: fleetDetail(data, e),
     source: `${filePath} · endpoints[${e.label}].replicas, gpus, costs[].gpusBought, capacityPerReplica`,
     tone: null,
   })
   if (e.capacityPerReplica.lowerBoundOnly)
     caveats.push(`${e.label}: the capacity is a lower bound (the sweep never breached the SLO), so the GPU count is an upper bound.`)
-  if (e.modelError && e.modelError.fraction === null)
-    caveats.push(`${e.label}: ${e.modelError.sentence}; its GPU count carries the simulated searches’ interval only, not the model’s own error.`)
+  if (e.modelError && e.modelError.fraction === null) caveats.push(`${e.label}: ${e.modelError.sentence}; ${NO_BAND_CAVEAT}`)
   if (e.replicas.high === null) caveats.push(`${e.label}: the capacity interval reaches zero; the fleet size has no upper bound on this evidence.`)
 }
 
@@ -90,6 +112,20 @@ function costedOffer(data: SizingResult, e: SizingEndpoint, c: SizingCost, fleet
   }
 }
 
+const FLEET_BASIS = 'basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)'
+
+/** The workload, basis and marginal cost of the cheapest fleet, against the other offers. */
+function cheapestDetail(cheapest: CostedOffer, others: CostedOffer[]): string {
+  const workload = `for the size step's workload (peak ${withUnit(cheapest.peak, 'req/s')}, average ${withUnit(cheapest.average, 'req/s')})`
+  const marginal = cheapest.marginal
+    ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays`
+    : ''
+  const against = others.length > 0 ? `; against ${others.map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`).join('; ')}` : ''
+  return `${workload}; ${FLEET_BASIS}${marginal}${against}`
+}
+
+const CHEAPEST_FLEET = 'Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand'
+
 /** The cheapest fleet per million tokens among the offers sized, against the others. */
 function cheapestFleetFigures(costed: CostedOffer[], { figures, recommendation, caveats }: Findings): Cheapest | null {
   const currencies = new Set(costed.map((c) => c.currency))
@@ -99,25 +135,23 @@ function cheapestFleetFigures(costed: CostedOffer[], { figures, recommendation, 
   figures.push({
     label: 'Lowest fleet cost per million tokens at the demand (total), among the GPU offers sized',
     value: `${cheapest.label}: ${describeEstimate(cheapest.fleet, cheapest.currency)}`,
-    detail: `for the size step's workload (peak ${withUnit(cheapest.peak, 'req/s')}, average ${withUnit(cheapest.average, 'req/s')}); basis: the fleet that is bought (its steady monthly cost ÷ the tokens the average demand sends in a month)${cheapest.marginal ? `; one replica at full SLO load would cost ${num(cheapest.marginal.estimate)} ${cheapest.currency}, a marginal figure no fleet pays` : ''}${
-      sorted.length > 1
-        ? `; against ${sorted
-            .slice(1)
-            .map((c) => `${c.label} ${num(c.fleet.estimate)} ${c.currency}`)
-            .join('; ')}`
-        : ''
-    }`,
+    detail: cheapestDetail(cheapest, sorted.slice(1)),
     source: `${cheapest.file} · endpoints[].costs[].perMtokFleetAtDemand.total`,
     tone: 'good',
   })
   if (currencies.size > 1) caveats.push(`Costs are in several currencies (${[...currencies].join(', ')}) and are compared without conversion.`)
-  recommendation.push(
-    `Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`,
-  )
+  recommendation.push(`${CHEAPEST_FLEET}: ${cheapest.label}, ${describeEstimate(cheapest.fleet, cheapest.currency)}, with ${cheapest.gpus} GPUs.`)
   return { catalogRow: cheapest.catalogRow === 'command line' ? null : cheapest.catalogRow, label: cheapest.label }
 }
 
 type TcoOptionResult = TcoResult['options'][number]
+
+/** "1,234,567 EUR P50 (P10–P90 1,100,000–1,400,000)": a Monte Carlo NPV cost, rounded. */
+function describeNpvP50(npv: { p10: number; p50: number; p90: number }, currency: string): string {
+  return `${withUnit(Math.round(npv.p50), currency)} P50 (P10–P90 ${range(Math.round(npv.p10), Math.round(npv.p90))})`
+}
+
+const TODAY_PER_MTOK_BASIS = "(the month's compute ÷ the tokens the workloads' average rates send in a month)"
 
 export function tcoFigures(
   tco: Array<Loaded<TcoResult>>,
@@ -168,13 +202,14 @@ function estateFigures(
   const basis = parts.some((o) => o.monteCarlo?.savings) ? 'P50 of the per-draw savings' : 'deterministic: inputs at their modes'
   const total = parts.reduce((sum, o) => sum + (saving(o) ?? 0), 0)
   const baselineCost = baseline?.monteCarlo
-    ? `${withUnit(Math.round(baseline.monteCarlo.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(baseline.monteCarlo.npvCost.p10), Math.round(baseline.monteCarlo.npvCost.p90))})`
+    ? describeNpvP50(baseline.monteCarlo.npvCost, c)
     : `${withUnit(Math.round(baseline?.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
   const perMtok = estate.tokensPerMonth ? (estate.monthlyCost / estate.tokensPerMonth) * 1e6 : null
+  const perMtokToday = perMtok !== null ? `; ${withUnit(perMtok, c)} per million tokens served today ${TODAY_PER_MTOK_BASIS}` : ''
   figures.push({
     label: `Today's estate, ${data.model.horizonYears}-year cost if nothing moves`,
     value: `${estate.workloads} workloads, ${withUnit(Math.round(estate.monthlyCost), c)} a month today; ${baselineCost} NPV`,
-    detail: `priced from the catalog rows of ${estate.inventoryFile}${perMtok !== null ? `; ${withUnit(perMtok, c)} per million tokens served today (the month's compute ÷ the tokens the workloads' average rates send in a month)` : ''}`,
+    detail: `priced from the catalog rows of ${estate.inventoryFile}${perMtokToday}`,
     source: `${filePath} · estate, options[${baseline?.id ?? data.model.baseline}].monteCarlo.npvCost`,
     tone: null,
   })
@@ -185,8 +220,10 @@ function estateFigures(
     source: `${filePath} · options[].monteCarlo.savings, estate.moves`,
     tone: total > 0 ? 'good' : 'warn',
   })
+  const byOffer = parts.map((o) => `${o.id} ${signed(Math.round(saving(o) ?? 0), c)}`).join(', ')
+  const against = `against today's estate (the sum of each part's ${basis})`
   recommendation.push(
-    `Follow the plan: its moves save ${signed(Math.round(total), c)} NPV over ${data.model.horizonYears} years against today's estate (the sum of each part's ${basis}); by offer: ${parts.map((o) => `${o.id} ${signed(Math.round(saving(o) ?? 0), c)}`).join(', ')}.`,
+    `Follow the plan: its moves save ${signed(Math.round(total), c)} NPV over ${data.model.horizonYears} years ${against}; by offer: ${byOffer}.`,
   )
 }
 
@@ -196,9 +233,7 @@ function bestOptionFigures(data: TcoResult, best: TcoOptionResult, filePath: str
   const baseline = data.options.find((o) => o.baseline)
   const mc = best.monteCarlo
   const saving = headlineSaving(data, best)
-  const cost = mc
-    ? `${withUnit(Math.round(mc.npvCost.p50), c)} P50 (P10–P90 ${range(Math.round(mc.npvCost.p10), Math.round(mc.npvCost.p90))})`
-    : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
+  const cost = mc ? describeNpvP50(mc.npvCost, c) : `${withUnit(Math.round(best.deterministic?.npvCost ?? 0), c)} (deterministic: inputs at their modes)`
   figures.push({
     label: `Lowest ${data.model.horizonYears}-year cost that passes the sovereignty gate`,
     value: `${best.name || best.id}: ${cost}`,
@@ -215,7 +250,6 @@ function bestOptionFigures(data: TcoResult, best: TcoOptionResult, filePath: str
       source: `${filePath} · options[${best.id}].deterministic.presentValueByCategory (its own C1–C17 lines)`,
       tone: null,
     })
-  recommendation.push(
-    `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`,
-  )
+  const lowest = `Lowest ${data.model.horizonYears}-year cost among the options that pass the sovereignty gate`
+  recommendation.push(`${lowest}: ${best.name || best.id}, ${cost}${saving ? `, ${saving}` : ''}.`)
 }

@@ -94,9 +94,10 @@ function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation
     .sort((a, b) => (b.run.goodput?.fractionOfRequests ?? 0) - (a.run.goodput?.fractionOfRequests ?? 0))
   const bestGoodput = withGoodput[0]
   if (bestGoodput?.run.goodput) {
+    const goodput = bestGoodput.run.goodput
     figures.push({
       label: 'Most requests within the SLO',
-      value: `${bestGoodput.run.endpoint.label}: ${pct(bestGoodput.run.goodput.fractionOfRequests)} (${withUnit(bestGoodput.run.goodput.requestsPerS, 'req/s')} goodput)`,
+      value: `${bestGoodput.run.endpoint.label}: ${pct(goodput.fractionOfRequests)} (${withUnit(goodput.requestsPerS, 'req/s')} goodput)`,
       detail:
         withGoodput
           .slice(1)
@@ -108,13 +109,12 @@ function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation
   }
   if (bestTtft && bestTpot) {
     if (bestTtft.run.endpoint.label === bestTpot.run.endpoint.label) {
-      recommendation.push(
-        `Fastest endpoint measured: ${bestTtft.run.endpoint.label}, first to the first token (p90 ${bestTtft.figure.text}) and in decode (TPOT mean ${bestTpot.figure.text}).`,
-      )
+      const firstToken = `first to the first token (p90 ${bestTtft.figure.text})`
+      recommendation.push(`Fastest endpoint measured: ${bestTtft.run.endpoint.label}, ${firstToken} and in decode (TPOT mean ${bestTpot.figure.text}).`)
     } else {
-      recommendation.push(
-        `No endpoint is fastest on both counts: ${bestTtft.run.endpoint.label} reaches the first token first (p90 ${bestTtft.figure.text}); ${bestTpot.run.endpoint.label} decodes faster (TPOT mean ${bestTpot.figure.text}). Interactive chat weighs TTFT; long answers weigh TPOT.`,
-      )
+      const firstToken = `${bestTtft.run.endpoint.label} reaches the first token first (p90 ${bestTtft.figure.text})`
+      const decode = `${bestTpot.run.endpoint.label} decodes faster (TPOT mean ${bestTpot.figure.text})`
+      recommendation.push(`No endpoint is fastest on both counts: ${firstToken}; ${decode}. Interactive chat weighs TTFT; long answers weigh TPOT.`)
     }
   }
   return { fastest: bestTtft?.run.endpoint.label ?? null }
@@ -137,7 +137,10 @@ function compareFigures(compare: Array<Loaded<CompareSummary>>, figures: KeyFigu
 type OperatingPoint = CompareSummary['operatingPoints'][number]
 type Contrast = OperatingPoint['contrasts'][number]
 
-/** One arm against its baseline at one operating point: the TTFT and TPOT change, the overhead split, and how many requests would narrow a wide interval. */
+/**
+ * One arm against its baseline at one operating point: the TTFT and TPOT change, the overhead
+ * split, and how many requests would narrow a wide interval.
+ */
 function contrastFigures(point: OperatingPoint, contrast: Contrast, filePath: string, { figures, recommendation, caveats }: Findings): void {
   const ttft = contrast.metrics.ttft.mean
   const tpot = contrast.metrics.tpot.mean
@@ -165,10 +168,10 @@ function contrastFigures(point: OperatingPoint, contrast: Contrast, filePath: st
     ['TTFT', ttft],
     ['TPOT', tpot],
   ] as const) {
-    if (entry.runLongerRequests !== null)
-      caveats.push(
-        `${contrast.arm} vs ${contrast.baseline} at ${point.label}: the ${metric} mean interval is wide; about ${num(entry.runLongerRequests, 0)} requests per arm would narrow it to ±5%.`,
-      )
+    if (entry.runLongerRequests !== null) {
+      const narrow = `about ${num(entry.runLongerRequests, 0)} requests per arm would narrow it to ±5%`
+      caveats.push(`${contrast.arm} vs ${contrast.baseline} at ${point.label}: the ${metric} mean interval is wide; ${narrow}.`)
+    }
   }
 }
 
@@ -186,11 +189,21 @@ function planFigures(plans: Array<Loaded<Plan>>, figures: KeyFigure[], recommend
     })
     if (missed.length > 0) caveats.push(`Deadlines the plan misses: ${missed.join('; ')}.`)
     for (const c of data.conflicts) caveats.push(`Plan conflict (${c.kind}) for ${c.workload}: ${c.detail}`)
-    if (last)
-      recommendation.push(
-        `Move in ${data.waves.length} wave${data.waves.length === 1 ? '' : 's'} from ${data.start}; the last cut-over is ${last.cutover}${missed.length === 0 ? ', every deadline met' : ''}.`,
-      )
+    if (last) {
+      const waves = `${data.waves.length} wave${data.waves.length === 1 ? '' : 's'}`
+      recommendation.push(`Move in ${waves} from ${data.start}; the last cut-over is ${last.cutover}${missed.length === 0 ? ', every deadline met' : ''}.`)
+    }
   }
+}
+
+/** Why the cheapest fleet per Mtok and the cheapest TCO option can name different offers. */
+function twoRankings(fleetLabel: string, tcoLabel: string, years: number): string {
+  return [
+    'The two name different offers because they rank different things:',
+    `fleet $/Mtok ranks the GPU offers sized by their fleet alone at the catalog price (${fleetLabel});`,
+    'the TCO ranks every option that passes the sovereignty gate, token APIs and owned servers included,',
+    `by its whole ${years}-year cost (pricing model and commitments, staff, migration, dual running, compliance and risk), and names ${tcoLabel}.`,
+  ].join(' ')
 }
 
 export function executiveSection(inputs: ReportInputs, simulatorNotes: string[]): ExecutiveSection | null {
@@ -202,9 +215,7 @@ export function executiveSection(inputs: ReportInputs, simulatorNotes: string[])
   const fleet = sizingFigures(inputs.sizing, figures, recommendation, caveats)
   const tco = tcoFigures(inputs.tco, figures, recommendation, caveats)
   if (fleet && tco && fleet.catalogRow !== tco.catalogRow) {
-    recommendation.push(
-      `The two name different offers because they rank different things: fleet $/Mtok ranks the GPU offers sized by their fleet alone at the catalog price (${fleet.label}); the TCO ranks every option that passes the sovereignty gate, token APIs and owned servers included, by its whole ${tco.years}-year cost (pricing model and commitments, staff, migration, dual running, compliance and risk), and names ${tco.label}.`,
-    )
+    recommendation.push(twoRankings(fleet.label, tco.label, tco.years))
   }
   planFigures(inputs.plan, figures, recommendation, caveats)
   if (figures.length === 0 && recommendation.length === 0) return null

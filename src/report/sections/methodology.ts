@@ -42,13 +42,13 @@ export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sour
   for (const f of figures) {
     if (f.date === null) undated.set(f.foundIn, [...(undated.get(f.foundIn) ?? []), f.figure])
     const tone = figureTone(f, figureAgeInDays(f.date, now), staleness)
-    sources.push({ figure: f.figure, value: f.value, source: f.source, date: f.date ?? 'not given', confidence: f.confidence ?? '–', foundIn: f.foundIn, tone })
+    const confidence = f.confidence ?? '–'
+    sources.push({ figure: f.figure, value: f.value, source: f.source, date: f.date ?? 'not given', confidence, foundIn: f.foundIn, tone })
   }
   for (const [foundIn, names] of undated) {
     const shown = names.slice(0, 4).join('; ')
-    staleness.unshift(
-      `${foundIn}: ${names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`} no date in the input — validity cannot be checked`,
-    )
+    const which = names.length === 1 ? `${shown} has` : `${names.length} figures (${shown}${names.length > 4 ? '; …' : ''}) have`
+    staleness.unshift(`${foundIn}: ${which} no date in the input — validity cannot be checked`)
   }
   return { sources, staleness }
 }
@@ -74,30 +74,33 @@ function figureTone(f: SourcedFigure, age: number | null, staleness: string[]): 
   }
   if (f.confidence === 'assumption' || f.confidence === 'low') {
     tone = tone ?? 'warn'
-    staleness.push(
-      `${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'}`,
-    )
+    const meaning = f.confidence === 'assumption' ? 'a default with no source for this case' : 'a single secondary or derived figure'
+    staleness.push(`${f.figure} (${f.foundIn}): confidence “${f.confidence}” — ${meaning}`)
   }
   return tone
 }
+
+const BENCH_INTERVALS =
+  'the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile ' +
+  '(summary.json, intervals; null where too few requests).'
+
+const COMPARE_INTERVALS = 'of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.'
 
 /** How each interval in the inputs was obtained, in words, without repeats. */
 function intervalMethods(inputs: ReportInputs): string[] {
   const methods = new Set<string>()
   for (const { data } of inputs.bench) {
     const confidence = data.runs.flatMap((r) => Object.values(r.intervals).map((i) => i.confidence))[0]
-    if (confidence !== undefined)
-      methods.add(
-        `geopat bench: ${num(confidence * 100, 0)}% intervals within each run: the normal interval of the mean (mean ± 1.96·s/√n) and the distribution-free order-statistic interval of each percentile (summary.json, intervals; null where too few requests).`,
-      )
+    if (confidence !== undefined) methods.add(`geopat bench: ${num(confidence * 100, 0)}% intervals within each run: ${BENCH_INTERVALS}`)
   }
   for (const { data } of inputs.compare) {
     const first = firstRatio(data)
     const resamples = first?.resamples ?? null
     const confidence = first?.confidence ?? null
-    methods.add(
-      `geopat compare: ${data.design} interleaved blocks${data.paired ? ', the same prompts on every arm (paired)' : ''}; ${confidence !== null ? `${num(confidence * 100, 0)}% ` : ''}bootstrap intervals${resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''} of each arm’s statistics and of ratios and differences; an effect is claimed only outside the A/A floor.`,
-    )
+    const paired = data.paired ? ', the same prompts on every arm (paired)' : ''
+    const level = confidence !== null ? `${num(confidence * 100, 0)}% ` : ''
+    const seeded = resamples !== null ? ` (${num(resamples, 0)} resamples, seeded)` : ''
+    methods.add(`geopat compare: ${data.design} interleaved blocks${paired}; ${level}bootstrap intervals${seeded} ${COMPARE_INTERVALS}`)
   }
   for (const { data } of inputs.sizing)
     for (const e of data.endpoints) {
@@ -122,6 +125,15 @@ function firstRatio(data: CompareSummary): { resamples: number; confidence: numb
   return null
 }
 
+const LOOPBACK_SERVED = 'Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server)'
+
+const LOOPBACK_MEANING = 'A simulated region’s latency is the configured round trip, not a measured network.'
+
+const SIMULATOR_CAVEAT =
+  'geopat’s simulator models vLLM’s continuous batching, KV cache and the confidential-computing tolls from calibrated profiles ' +
+  '(data/sim-profiles, each figure with its source): its figures show the method and the order of magnitude, not any provider’s measured performance. ' +
+  'Re-run the same scenario against real endpoints before deciding.'
+
 /** Where endpoints were simulated, and what that means for the figures. */
 export function simulatorNotes(inputs: ReportInputs): string[] {
   const notes: string[] = []
@@ -133,16 +145,11 @@ export function simulatorNotes(inputs: ReportInputs): string[] {
   const loopback = new Set<string>()
   for (const { data } of inputs.bench)
     for (const r of data.runs) if (/^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(r.endpoint.url)) loopback.add(r.endpoint.label)
-  if (loopback.size > 0)
-    notes.push(
-      `Endpoints served on this machine’s loopback address (geopat’s simulator, or a local server): ${[...loopback].sort().join(', ')}. A simulated region’s latency is the configured round trip, not a measured network.`,
-    )
+  if (loopback.size > 0) notes.push(`${LOOPBACK_SERVED}: ${[...loopback].sort().join(', ')}. ${LOOPBACK_MEANING}`)
   const simulatedSizing = inputs.sizing.flatMap(({ data }) => data.endpoints.filter((e) => e.source === 'simulated').map((e) => e.label))
   if (simulatedSizing.length > 0) notes.push(`Capacity searched in the simulator’s virtual time: ${simulatedSizing.join(', ')}.`)
   if (notes.length > 0) {
-    notes.push(
-      'geopat’s simulator models vLLM’s continuous batching, KV cache and the confidential-computing tolls from calibrated profiles (data/sim-profiles, each figure with its source): its figures show the method and the order of magnitude, not any provider’s measured performance. Re-run the same scenario against real endpoints before deciding.',
-    )
+    notes.push(SIMULATOR_CAVEAT)
   }
   return notes
 }

@@ -17,10 +17,23 @@ export function httpLink(text: string | null): SourceLink | null {
 
 function priceText(price: PriceUsed): string {
   if (price.pricePerMtok !== null) return `${plain(price.pricePerMtok.input)} / ${plain(price.pricePerMtok.output)} ${price.currency} per Mtok (input / output)`
-  if (price.unit === 'instance-hour')
-    return `${plain(price.price)} ${price.currency}/instance-hour (${price.gpuCount} GPU${price.gpuCount === 1 ? '' : 's'}; ${num((price.price ?? 0) / price.gpuCount)} per GPU-hour)`
+  if (price.unit === 'instance-hour') {
+    const gpus = `${price.gpuCount} GPU${price.gpuCount === 1 ? '' : 's'}`
+    return `${plain(price.price)} ${price.currency}/instance-hour (${gpus}; ${num((price.price ?? 0) / price.gpuCount)} per GPU-hour)`
+  }
   return `${plain(price.price)} ${price.currency}/GPU-hour`
 }
+
+/** "400 days before this report, over the 365-day limit": the age of a stale price or rate. */
+const overTheLimit = (age: number): string => `${num(age, 0)} days before this report, over the ${STALE_AFTER_DAYS}-day limit`
+
+const AGE_NOTE =
+  "Age: days from a price's last confirmation (the day geopat catalog refresh fetched it, else its effective date) to this report's date; " +
+  "an FX rate's from its own date."
+
+const BASIS_NOTE =
+  "Basis: price-api fetched from the provider's price API or file, published copied from a price page or a cited table of them, " +
+  'quote a dated vendor quote, derived computed from another figure, assumed no source for this offer.'
 
 /**
  * The prices the report's figures used: sizing.json's costs (catalogPrice, fxRates) and tco.json's
@@ -40,7 +53,7 @@ export function pricesUsed(inputs: ReportInputs, now: Date): PricesUsed | null {
     fxColumns: ['Pair', 'Rate', 'Date', 'Fetched', 'Age (days)', 'File', 'Used in', 'Source'],
     fxRows,
     warnings,
-    note: `Age: days from a price's last confirmation (the day geopat catalog refresh fetched it, else its effective date) to this report's date; an FX rate's from its own date. Over ${STALE_AFTER_DAYS} days is stale. Basis: price-api fetched from the provider's price API or file, published copied from a price page or a cited table of them, quote a dated vendor quote, derived computed from another figure, assumed no source for this offer.`,
+    note: `${AGE_NOTE} Over ${STALE_AFTER_DAYS} days is stale. ${BASIS_NOTE}`,
   }
 }
 
@@ -86,9 +99,7 @@ function priceRow(price: PriceUsed, usedIn: Set<string>, now: Date, warnings: st
   const said = price.confirmedBy === 'fetched' ? `confirmed ${price.confirmedOn} by a price fetch` : `effective ${price.effectiveDate}, not confirmed since`
   if (age > STALE_AFTER_DAYS) {
     tone = 'bad'
-    warnings.push(
-      `${price.id} (${price.file}): ${said}: ${num(age, 0)} days before this report, over the ${STALE_AFTER_DAYS}-day limit; check the price at its source again`,
-    )
+    warnings.push(`${price.id} (${price.file}): ${said}: ${overTheLimit(age)}; check the price at its source again`)
   }
   if (price.basis === 'derived' || price.basis === 'assumed') {
     tone ??= 'warn'
@@ -125,9 +136,7 @@ function fxRateRow(rate: FxRateUsed, usedIn: Set<string>, now: Date, warnings: s
   let tone: Tone = null
   if (age > STALE_AFTER_DAYS) {
     tone = 'bad'
-    warnings.push(
-      `FX ${rate.base}/${rate.quote} ${plain(rate.rate)} of ${rate.date} (${rate.file}): ${num(age, 0)} days before this report, over the ${STALE_AFTER_DAYS}-day limit`,
-    )
+    warnings.push(`FX ${rate.base}/${rate.quote} ${plain(rate.rate)} of ${rate.date} (${rate.file}): ${overTheLimit(age)}`)
   }
   return {
     cells: [

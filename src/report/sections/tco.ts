@@ -47,7 +47,8 @@ function paybackLabel(result: TcoResult, month: number | null): string {
 /** The Monte Carlo payback: P50 (P10 to P90), or "not within the horizon" once when no draw in the P10–P90 pays back. */
 export function paybackRange(result: TcoResult, payback: { p10: number | null; p50: number | null; p90: number | null }): string {
   if (payback.p10 === null && payback.p50 === null && payback.p90 === null) return 'not within the horizon (at P10, P50 and P90)'
-  return `${paybackLabel(result, payback.p50)} (${paybackLabel(result, payback.p10)} to ${payback.p90 === null ? 'beyond the horizon' : paybackLabel(result, payback.p90)})`
+  const p90 = payback.p90 === null ? 'beyond the horizon' : paybackLabel(result, payback.p90)
+  return `${paybackLabel(result, payback.p50)} (${paybackLabel(result, payback.p10)} to ${p90})`
 }
 
 /**
@@ -65,10 +66,13 @@ export function headlineSaving(result: TcoResult, option: TcoOptionResult): stri
         ? ', does not pay back within the horizon at the P50'
         : `, pays back by ${paybackLabel(result, payback.p50)} (P50)`
       : ''
-    return `saving ${signed(Math.round(saving.p50), c)} NPV P50 (P10–P90 ${range(Math.round(saving.p10), Math.round(saving.p90))}) against ${result.model.baseline}, P(saving) ${pct(saving.probabilityPositive, 0)}${pays}`
+    const p50 = signed(Math.round(saving.p50), c)
+    const interval = `(P10–P90 ${range(Math.round(saving.p10), Math.round(saving.p90))})`
+    return `saving ${p50} NPV P50 ${interval} against ${result.model.baseline}, P(saving) ${pct(saving.probabilityPositive, 0)}${pays}`
   }
   if (!option.savings) return null
-  return `saving ${signed(Math.round(option.savings.npv), c)} NPV against ${result.model.baseline} in the deterministic case (inputs at their modes)${option.savings.paybackCalendarMonth ? `, pays back by ${option.savings.paybackCalendarMonth}` : ''}`
+  const pays = option.savings.paybackCalendarMonth ? `, pays back by ${option.savings.paybackCalendarMonth}` : ''
+  return `saving ${signed(Math.round(option.savings.npv), c)} NPV against ${result.model.baseline} in the deterministic case (inputs at their modes)${pays}`
 }
 
 /** The headline figures on one basis: Monte Carlo P50 with P10–P90; savings and payback per draw against the baseline. */
@@ -153,9 +157,16 @@ function deterministicTable(result: TcoResult): ReturnType<typeof table> {
       'Payback',
     ],
     rows,
-    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90. NPV of cost = billed cash (provider invoices and own staff time: focus.csv's BilledCost) + cost of risk (expected losses C9, C10 and the C5 estimate: risk-estimates.csv) + credits (residual value, resale proceeds, tax shield), each at present value.`,
+    `Basis: ${result.basis?.deterministic ?? 'deterministic (inputs at their modes)'}. ${NOT_A_QUANTILE} ${NPV_OF_COST_TERMS}`,
   )
 }
+
+const NOT_A_QUANTILE = 'One case, not a quantile of the Monte Carlo above: with skewed inputs it can lie outside their P10–P90.'
+
+const NPV_OF_COST_TERMS =
+  "NPV of cost = billed cash (provider invoices and own staff time: focus.csv's BilledCost) + " +
+  'cost of risk (expected losses C9, C10 and the C5 estimate: risk-estimates.csv) + ' +
+  'credits (residual value, resale proceeds, tax shield), each at present value.'
 
 function npvFan(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
   const rows = rankedOptions(result)
@@ -167,6 +178,7 @@ function npvFan(book: ChartBook, result: TcoResult, file: string): ChartBlock | 
       high: o.monteCarlo?.npvCost.p90 ?? 0,
     }))
   if (rows.length === 0) return null
+  const draws = `${num(result.monteCarlo.draws, 0)} draws (seed ${result.monteCarlo.seed}, ${result.monteCarlo.uncertainDrivers} uncertain drivers)`
   return {
     chart: intervalChart(book, {
       title: `Cost over ${result.model.horizonYears} years: P10–P90 and P50`,
@@ -174,7 +186,7 @@ function npvFan(book: ChartBook, result: TcoResult, file: string): ChartBlock | 
       yName: 'Option',
       rows,
     }),
-    caption: `Monte Carlo over ${num(result.monteCarlo.draws, 0)} draws (seed ${result.monteCarlo.seed}, ${result.monteCarlo.uncertainDrivers} uncertain drivers): dot = P50, bar = P10 to P90. Options excluded by the sovereignty gate are not drawn. From ${file}.`,
+    caption: `Monte Carlo over ${draws}: dot = P50, bar = P10 to P90. Options excluded by the sovereignty gate are not drawn. From ${file}.`,
     notes: [],
   }
 }
@@ -209,12 +221,15 @@ function cumulativeChart(book: ChartBook, result: TcoResult, file: string): Char
   }
 }
 
+const TORNADO_METHOD = 'Each driver (a shared key moves all its drivers together) set to its P10 and P90 with the others at their modes'
+
 function tornados(book: ChartBook, result: TcoResult, file: string): ChartBlock[] {
   const blocks: ChartBlock[] = []
   const order = rankedOptions(result).map((o) => o.id)
   const sorted = [...result.tornado].filter((t) => t.bars.length > 0).sort((a, b) => order.indexOf(a.option) - order.indexOf(b.option))
   for (const t of sorted.slice(0, MAX_TORNADOS)) {
     const bars = [...t.bars].sort((a, b) => b.swing - a.swing).slice(0, MAX_TORNADO_BARS)
+    const central = money(t.savingsAtCentral, result.model.currency)
     blocks.push({
       chart: tornadoChart(book, {
         title: `What moves the saving of ${t.option}`,
@@ -223,12 +238,16 @@ function tornados(book: ChartBook, result: TcoResult, file: string): ChartBlock[
         base: t.savingsAtCentral,
         rows: bars.map((b) => ({ label: b.driver, low: b.savingsAtLow, high: b.savingsAtHigh })),
       }),
-      caption: `Each driver (a shared key moves all its drivers together) set to its P10 and P90 with the others at their modes; the bars start at the deterministic saving ${money(t.savingsAtCentral, result.model.currency)} (inputs at their modes), not the Monte Carlo P50. From ${file}.`,
+      caption: `${TORNADO_METHOD}; the bars start at the deterministic saving ${central} (inputs at their modes), not the Monte Carlo P50. From ${file}.`,
       notes: t.bars.length > bars.length ? [`the ${bars.length} widest of ${t.bars.length} drivers`] : [],
     })
   }
   return blocks
 }
+
+const COMPLIANCE_CAPTION =
+  'The compliance components each option carries (transfer assessments, DPIA, contracting, redaction, audit logs, staff, risk reserves…), ' +
+  'present values in the deterministic case (inputs at their modes).'
 
 function complianceChart(book: ChartBook, result: TcoResult, file: string): ChartBlock | null {
   const options = result.options.filter((o) => o.deterministic !== null)
@@ -246,9 +265,19 @@ function complianceChart(book: ChartBook, result: TcoResult, file: string): Char
       categories: options.map(optionLabel),
       series: components.map((c) => ({ name: c, values: options.map((o) => Math.round(o.deterministic?.presentValueByCategory[c] ?? 0)) })),
     }),
-    caption: `The compliance components each option carries (transfer assessments, DPIA, contracting, redaction, audit logs, staff, risk reserves…), present values in the deterministic case (inputs at their modes). From ${file}.`,
+    caption: `${COMPLIANCE_CAPTION} From ${file}.`,
     notes: [],
   }
+}
+
+const NO_SHARED_KEYS = 'no shared keys (demand, its growth and WACC are one driver each, used by every option)'
+
+/** The keys drawn once for several drivers, and the rank correlations between drivers, in words. */
+function describeSharing(monteCarlo: TcoResult['monteCarlo']): string {
+  const drawnOnce = (s: { key: string; drivers: unknown[] }): string => `${s.key} (drawn once for ${s.drivers.length} driver${s.drivers.length > 1 ? 's' : ''})`
+  const shared = (monteCarlo.sharedDrivers ?? []).map(drawnOnce).join('; ')
+  const correlated = (monteCarlo.correlations ?? []).map((c) => `${c.between[0]} ~ ${c.between[1]}: rank ${c.rank}`).join('; ')
+  return `${shared || NO_SHARED_KEYS}; ${correlated || 'no rank correlations'}`
 }
 
 function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['blocks'][number] {
@@ -269,7 +298,7 @@ function tcoBlock(book: ChartBook, loaded: Loaded<TcoResult>): TcoSection['block
     },
     {
       label: 'Shared drivers and correlations',
-      value: `${(result.monteCarlo.sharedDrivers ?? []).map((s) => `${s.key} (drawn once for ${s.drivers.length} driver${s.drivers.length > 1 ? 's' : ''})`).join('; ') || 'no shared keys (demand, its growth and WACC are one driver each, used by every option)'}; ${(result.monteCarlo.correlations ?? []).map((c) => `${c.between[0]} ~ ${c.between[1]}: rank ${c.rank}`).join('; ') || 'no rank correlations'}`,
+      value: describeSharing(result.monteCarlo),
     },
     { label: 'Switching charges', value: `prohibited from ${result.compliance.switchingChargesProhibitedFrom} (EU Data Act Art. 29)` },
     { label: 'Computed by', value: `geopat ${result.geopatVersion}` },
