@@ -120,7 +120,7 @@ export interface ReadSweepOptions {
  * steps, each point marked CC on or off and labelled with its endpoint.
  */
 export async function readMeasuredSweep(runFolder: string, options: ReadSweepOptions): Promise<MeasuredSweep> {
-  const { file, summary } = readBenchSummary(runFolder)
+  const { file, summary } = readBenchSummary(runFolder, 'from')
   const groups = runsByEndpoint(summary)
   const { endpoint, ccEndpoint, arms } = chooseArms(groups, { file, runFolder, options })
   const byStep = await readStepRecords(join(dirname(file), summary.recordsFile), new Set(arms.map((a) => a.label)), {
