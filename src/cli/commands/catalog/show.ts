@@ -31,7 +31,7 @@ export default class CatalogShow extends GeopatCommand {
     const { applyFlags } = await import('../../flags/table.js')
     const { formatCatalogEntry, parseCurrency } = await import('../../../pricing/catalog.js')
     const { showCatalogRow } = await import('../../../app/catalog.js')
-    const currency = values.currency !== undefined ? parseCurrency(values.currency) : undefined
+    const currency = values.currency !== undefined ? parseCurrency(values.currency, '--currency') : undefined
     const request = applyFlags(SHOW_FLAGS, values, { id: args.id }) as unknown as CatalogShowRequest
     const { row, warnings } = showCatalogRow({ ...request, ...(currency !== undefined ? { currency } : {}) })
     if (!this.jsonEnabled()) {
