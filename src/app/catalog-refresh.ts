@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from 'node:path'
 import type { RefreshSource } from '../io/schema/catalog.js'
 import { UserError } from '../util/errors.js'
-import { OptionMessageError, asOptionError } from './option-error.js'
+import { OptionMessageError } from './option-error.js'
 import { type Catalog, loadCatalog } from '../pricing/catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from '../pricing/refresh/diff.js'
 import type { HttpClientOptions } from '../pricing/refresh/http.js'
@@ -147,7 +147,7 @@ function checkRefreshInput(input: RefreshCommandInput, deps: Pick<RefreshCommand
   checkSourceNames(input.sources ?? [])
   const sourceUrls = parseSourceUrls(input.sourceUrls ?? [])
   // Several files for one source: AWS publishes one offer file per region.
-  const fromFiles = asOptionError(() => parseSourceAssignments('{fromFiles}', input.fromFiles ?? [], { several: true }))
+  const fromFiles = parseSourceAssignments('fromFiles', input.fromFiles ?? [], { several: true })
   const fileOrigins = input.fromDir !== undefined ? addSavedFiles(input.fromDir, (input.sources ?? []) as SourceName[], fromFiles) : {}
   const dryRun = input.dryRun ?? false
   if (!dryRun && (input.catalogFiles ?? []).length > 0)

@@ -55,7 +55,7 @@ export async function sizeStep(run: RunContext): Promise<void> {
   if (!step) return
   const folder = prepareOutputDir(join(run.runDir, 'size'))
   await timedStep(run, 'size', folder, async (stop) => {
-    const bench = run.measured ? readBenchSummary(run.measured.folder) : undefined
+    const bench = run.measured ? readBenchSummary(run.measured.folder, 'bench') : undefined
     const sizing = await runSizing({ ...sizeOptionsForScenario(run.scenario, step, run.options.source, bench, run.catalog), stop })
     writeFileAtomic(join(folder, 'sizing.json'), `${JSON.stringify(sizing, null, 2)}\n`)
     run.options.onSized?.(sizing)

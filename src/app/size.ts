@@ -73,7 +73,7 @@ function measuredSources(request: SizeRequest, paths: string[]): { sources: Capa
   let slo = request.slo
   const sources: CapacitySource[] = []
   for (const path of paths) {
-    const { file, summary } = readBenchSummary(path)
+    const { file, summary } = readBenchSummary(path, 'from')
     for (const [label, runs] of runsByEndpoint(summary)) {
       const measuredSlo = runs.find((run) => run.goodput !== null)?.goodput?.slo
       if (!measuredSlo) throw new UserError(`${file}: endpoint ${label} was run without an SLO: re-run geopat bench with --slo to size from it`)

@@ -8,7 +8,7 @@ import type { LatencyEvidence } from './recommend.js'
 export function latencyEvidence(paths: readonly string[]): Map<string, LatencyEvidence> {
   const evidence = new Map<string, LatencyEvidence>()
   for (const path of paths) {
-    const { file, summary } = readBenchSummary(path)
+    const { file, summary } = readBenchSummary(path, 'from')
     for (const run of summary.runs) {
       if (evidence.has(run.endpoint.label)) continue
       const p90 = (metric: 'ttft' | 'tpot') => {

@@ -9,17 +9,17 @@ import { type Conversion, type FxRate, STALE_AFTER_DAYS, findConversion, isoDay,
 
 /** `geopat catalog list` and `geopat catalog validate` as results: the rows in force priced in a currency, and the files checked. */
 
-/** Parses `--as-of` (YYYY-MM-DD); the current date when absent. */
-export function parseAsOf(text: string | undefined, flag = '--as-of'): Date {
+/** Parses an as-of date (YYYY-MM-DD); the current date when absent. An error names `where`, the option as its caller knows it (the cli: `--as-of`). */
+export function parseAsOf(text: string | undefined, where: string): Date {
   if (text === undefined) return new Date()
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !isoDateSchema.safeParse(text).success) throw new UserError(`${flag}: "${text}" must be a date written YYYY-MM-DD`)
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || !isoDateSchema.safeParse(text).success) throw new UserError(`${where}: "${text}" must be a date written YYYY-MM-DD`)
   return new Date(`${text}T00:00:00Z`)
 }
 
-/** Checks a currency flag: a three-letter ISO 4217 code. */
-export function parseCurrency(text: string, flag = '--currency'): string {
+/** Checks a currency: a three-letter ISO 4217 code. An error names `where`, the option as its caller knows it (the cli: `--currency`). */
+export function parseCurrency(text: string, where: string): string {
   const code = text.trim().toUpperCase()
-  if (!/^[A-Z]{3}$/.test(code)) throw new UserError(`${flag}: "${text}" must be a three-letter ISO 4217 code such as USD or EUR`)
+  if (!/^[A-Z]{3}$/.test(code)) throw new UserError(`${where}: "${text}" must be a three-letter ISO 4217 code such as USD or EUR`)
   return code
 }
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, extname, join, resolve } from 'node:path'
 import { prepareOutputDir, writeFileAtomic } from '../io/output/files.js'
 import { PROFILE_DIR, listProfiles, loadProfile } from '../io/schema/sim-profile.js'
-import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import { GEOPAT_VERSION } from '../util/version.js'
 import { ChartBook } from './chart-book.js'
 import { num } from './format.js'
@@ -181,11 +181,11 @@ function tcoDriverFigure(driver: TcoDriver, hasPricesUsed: boolean, foundIn: str
   }
 }
 
-/** Where report.html goes: --out as a file (….html) or folder, else the first --from folder. */
+/** Where report.html goes: `out` as a file (….html) or folder, else the first `from` folder. */
 function resolveOutput(out: string | undefined, inputs: ReportInputs): string {
   if (out === undefined) {
     const first = inputs.folders[0]
-    if (!first) throw new UserError('--from: no folder to write report.html into; give --out')
+    if (!first) throw new OptionMessageError('{from}: no folder to write report.html into; give {out}')
     return join(first, 'report.html')
   }
   const absolute = resolve(out)

@@ -9,6 +9,7 @@ import { type SizingResult, sizingResultSchema } from '../io/schema/sizing.js'
 import { type BenchSummary, benchSummarySchema } from '../io/schema/summary.js'
 import { type TcoResult, tcoResultSchema } from '../io/schema/tco-result.js'
 import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 
 /** The report's sections, in reading order; a file read says which of them used it. */
 export const SECTION_IDS = ['summary', 'endpoints', 'capacity', 'tco', 'plan', 'methodology', 'appendix'] as const
@@ -73,17 +74,18 @@ const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO
  * Finds and validates every geopat output in the folders given (each folder, and the folders
  * directly inside it, so that a `geopat run` folder with one sub-folder per step works too). A
  * file may also be named directly. Every file is checked against its schema; the first bad one
- * stops the report with one line naming the file, the field and the rule.
+ * stops the report with one line naming the file, the field and the rule. An error about a path
+ * names the option `from` (the cli names the flag).
  */
 export async function loadReportInputs(paths: readonly string[]): Promise<ReportInputs> {
-  if (paths.length === 0) throw new UserError('--from: give at least one run folder')
+  if (paths.length === 0) throw new OptionMessageError('{from}: give at least one run folder')
   const inputs: ReportInputs = { folders: [], bench: [], compare: [], sizing: [], plan: [], tco: [], records: [], files: [] }
   const seen = new Set<string>()
   for (const path of paths) {
     const absolute = resolve(path)
     const stat = statInput(path, absolute)
     const found = await loadCandidates(inputCandidates(path, absolute, stat.isDirectory()), seen, inputs)
-    if (found === 0) throw new UserError(`--from ${path}: no geopat output found (looked for ${KNOWN_FILES.join(', ')})`)
+    if (found === 0) throw new OptionMessageError(`{from} ${path}: no geopat output found (looked for ${KNOWN_FILES.join(', ')})`)
     const folder = stat.isDirectory() ? absolute : dirname(absolute)
     if (!inputs.folders.includes(folder)) inputs.folders.push(folder)
   }
@@ -96,15 +98,15 @@ function statInput(path: string, absolute: string): Stats {
     return statSync(absolute)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(`--from ${path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code ?? 'error'})`}`)
+    throw new OptionMessageError(`{from} ${path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code ?? 'error'})`}`)
   }
 }
 
-/** The files a --from path names: a known file itself, or every known file name in a folder and its sub-folders. */
+/** The files a `from` path names: a known file itself, or every known file name in a folder and its sub-folders. */
 function inputCandidates(path: string, absolute: string, isDirectory: boolean): string[] {
   if (isDirectory) return [absolute, ...subfolders(absolute)].flatMap((folder) => KNOWN_FILES.map((name) => join(folder, name)))
   if (!(KNOWN_FILES as readonly string[]).includes(basename(absolute))) {
-    throw new UserError(`--from ${path}: not a run folder nor one of ${KNOWN_FILES.join(', ')}`)
+    throw new OptionMessageError(`{from} ${path}: not a run folder nor one of ${KNOWN_FILES.join(', ')}`)
   }
   return [absolute]
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { lengthSpecSchema } from '../io/schema/length-spec.js'
 import { loadYamlFile } from '../io/schema/load-file.js'
-import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import { PACKAGE_ROOT } from '../util/version.js'
 
 /** A named shape of request lengths (data/workloads/*.yaml). */
@@ -26,7 +26,8 @@ export function listWorkloads(): string[] {
     .sort()
 }
 
+/** A shipped workload by name; an unknown name is refused naming the option `workload` (the cli names the flag). */
 export function loadWorkload(name: string): Workload {
-  if (!listWorkloads().includes(name)) throw new UserError(`--workload: unknown workload "${name}"; shipped: ${listWorkloads().join(', ')}`)
+  if (!listWorkloads().includes(name)) throw new OptionMessageError(`{workload}: unknown workload "${name}"; shipped: ${listWorkloads().join(', ')}`)
   return loadYamlFile(join(WORKLOAD_DIR, `${name}.yaml`), workloadSchema)
 }

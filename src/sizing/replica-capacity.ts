@@ -11,6 +11,7 @@ import type { SimProfile } from '../io/schema/sim-profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { runVirtual } from '../sim/virtual.js'
 import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { deriveSeed, seededRandom } from '../util/rng.js'
 
@@ -187,7 +188,7 @@ export function lengthMoments(input: LengthSpec, output: LengthSpec, seed: numbe
  */
 export async function capacityFromSimulator(options: SimulatedCapacityOptions): Promise<ReplicaCapacity> {
   const slo = compileSlo(options.slo)
-  if (!hasObjectives(slo)) throw new UserError('--slo: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
+  if (!hasObjectives(slo)) throw new OptionMessageError('{slo}: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
   const moments = lengthMoments(options.inputTokens, options.outputTokens, options.seed)
   const firstCut = impliedCapacity(options.profile, options.confidential, moments, requestObjectiveMax(slo, 'tpot'))
   if (!(firstCut.ratePerS > 0)) throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)

@@ -7,6 +7,7 @@ import { type BenchSummary, benchSummarySchema, type RunSummary } from '../io/sc
 import type { SimProfile } from '../io/schema/sim-profile.js'
 import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import type { StopCheck } from '../util/interrupt.js'
 import { type Catalog, assertInForce, gpuHourPriceWithConversion, staleRows } from '../pricing/catalog.js'
 import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
@@ -106,10 +107,13 @@ export interface SizeOptions {
   stop?: StopCheck
 }
 
-/** Reads a bench summary.json (or the run folder holding one). */
-export function readBenchSummary(path: string): { file: string; summary: BenchSummary } {
+/**
+ * Reads a bench summary.json (or the run folder holding one); `option` is the key of the caller's
+ * option that gave `path` (`from`), which its error names (the cli names the flag).
+ */
+export function readBenchSummary(path: string, option: string): { file: string; summary: BenchSummary } {
   const file = locateOutputFile(path, 'summary.json')
-  if (!file) throw new UserError(`--from ${path}: no summary.json there (give a geopat bench run folder or its summary.json)`)
+  if (!file) throw new OptionMessageError(`{${option}} ${path}: no summary.json there (give a geopat bench run folder or its summary.json)`)
   return { file, summary: loadYamlFile(file, benchSummarySchema) }
 }
 
@@ -122,10 +126,10 @@ export function runsByEndpoint(summary: BenchSummary): Map<string, RunSummary[]>
 
 /** Sizes every source against the same demand, SLO and policy, and costs it at every price given. */
 export async function runSizing(options: SizeOptions): Promise<SizingResult> {
-  if (!(options.peakRequestsPerS > 0)) throw new UserError('--peak-rps: must be a number > 0')
+  if (!(options.peakRequestsPerS > 0)) throw new OptionMessageError('{peakRequestsPerS}: must be a number > 0')
   const average = averageDemand(options)
   const growth = options.growthPerYear ?? 0
-  if (!(growth >= 0)) throw new UserError('--growth: must be a fraction >= 0 (0.3 = +30% a year)')
+  if (!(growth >= 0)) throw new OptionMessageError('{growthPerYear}: must be a fraction >= 0 (0.3 = +30% a year)')
   // The demand in a year: peak and average both grown, the fleet re-sized for it at the same policy.
   const grown = growth > 0 ? { peakRequestsPerS: options.peakRequestsPerS * (1 + growth), averageRequestsPerS: average.rate * (1 + growth) } : null
   const endpoints: EndpointSizing[] = []
@@ -213,15 +217,15 @@ export function averageDemand(options: Pick<SizeOptions, 'peakRequestsPerS' | 'a
   basis: 'given' | 'ratio' | 'assumed-peak'
 } {
   if (options.averageRequestsPerS !== undefined && options.averageToPeak !== undefined)
-    throw new UserError('--average-rps, --average-to-peak: give one of the two, not both')
+    throw new OptionMessageError('{averageRequestsPerS}, {averageToPeak}: give one of the two, not both')
   if (options.averageRequestsPerS !== undefined) {
     if (!(options.averageRequestsPerS > 0 && options.averageRequestsPerS <= options.peakRequestsPerS)) {
-      throw new UserError(`--average-rps: must be > 0 and at most the peak (${options.peakRequestsPerS} req/s)`)
+      throw new OptionMessageError(`{averageRequestsPerS}: must be > 0 and at most the peak (${options.peakRequestsPerS} req/s)`)
     }
     return { rate: options.averageRequestsPerS, basis: 'given' }
   }
   if (options.averageToPeak !== undefined) {
-    if (!(options.averageToPeak > 0 && options.averageToPeak <= 1)) throw new UserError('--average-to-peak: must be in (0, 1]')
+    if (!(options.averageToPeak > 0 && options.averageToPeak <= 1)) throw new OptionMessageError('{averageToPeak}: must be in (0, 1]')
     return { rate: options.peakRequestsPerS * options.averageToPeak, basis: 'ratio' }
   }
   return { rate: options.peakRequestsPerS, basis: 'assumed-peak' }

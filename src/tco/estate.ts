@@ -8,6 +8,7 @@ import type { Inventory } from '../io/schema/inventory.js'
 import type { Plan } from '../io/schema/plan.js'
 import type { TcoModel } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import type { Catalog } from '../pricing/catalog.js'
 import { makeDistribution } from './distributions.js'
 import type { EstateLine, ModelPlan, OptionPlan } from './model-plan.js'
@@ -54,8 +55,8 @@ export interface EstateSetup {
 export function prepareEstate(model: TcoModel, modelFile: string, from: { file: string; plan: Plan }, catalog: Pick<Catalog, 'byId' | 'fx'>): EstateSetup {
   const inventoryFile = resolve(from.plan.inventoryFile)
   if (!existsSync(inventoryFile))
-    throw new UserError(
-      `--plan ${from.file}: inventoryFile: ` +
+    throw new OptionMessageError(
+      `{plan} ${from.file}: inventoryFile: ` +
         `${from.plan.inventoryFile} is not found: the TCO prices the plan's inventory (run geopat plan from the same folder, or geopat run)`,
     )
   const inventory = loadInventory(inventoryFile)
@@ -142,8 +143,8 @@ function plannedMoves({ model, plan: from, inventory, inventoryFile }: EstateSou
     const option = inventory.options[optionIndex]
     const workload = inventory.workloads.find((w) => w.name === planned.name)
     if (!option || !workload)
-      throw new UserError(
-        `--plan ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`,
+      throw new OptionMessageError(
+        `{plan} ${from.file}: workloads: ${planned.name} on ${planned.option} is not in its inventory ${inventoryFile}: plan again from the inventory`,
       )
     if (option.tcoOption === undefined)
       throw new UserError(

@@ -3,12 +3,13 @@ import { loadYamlFile } from '../io/schema/load-file.js'
 import { type SizingResult, sizingResultSchema } from '../io/schema/sizing.js'
 import type { TcoModel } from '../io/schema/tco-model.js'
 import { UserError } from '../util/errors.js'
+import { OptionMessageError } from '../util/option-error.js'
 import { makeDistribution } from './distributions.js'
 
-/** sizing.json in a `geopat size` folder, a `geopat run` folder (size/sizing.json), or the file itself. */
+/** sizing.json in a `geopat size` folder, a `geopat run` folder (size/sizing.json), or the file itself; the error names the option `from`. */
 export function readSizing(path: string): { file: string; sizing: SizingResult } {
   const file = locateOutputFile(path, 'sizing.json', ['size'])
-  if (!file) throw new UserError(`--from ${path}: no sizing.json there (give a geopat size or geopat run folder)`)
+  if (!file) throw new OptionMessageError(`{from} ${path}: no sizing.json there (give a geopat size or geopat run folder)`)
   return { file, sizing: loadYamlFile(file, sizingResultSchema) }
 }
 

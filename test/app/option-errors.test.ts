@@ -40,6 +40,20 @@ describe('use-case errors that name options', () => {
     expect(error.exitCode).toBe(1)
   })
 
+  it('name a key no flag path sets after the flag of no path with its kebab-case name (a table without paths)', async () => {
+    const bare = defineFlags({
+      'cc-endpoint': string({ description: 'label' }),
+      from: string({ description: 'folder' }),
+      profile: string({ description: 'profile', path: 'endpoints.0.profile' }),
+    })
+    const error = await errorOf(() =>
+      withFlagNames(bare, () => {
+        throw new OptionMessageError('{ccEndpoint} cvm and {from} run/: {profile} is a path flag, {endpoint} is no flag')
+      }),
+    )
+    expect(error.message).toBe('--cc-endpoint cvm and --from run/: profile is a path flag, endpoint is no flag')
+  })
+
   it('leave other errors as they are', async () => {
     const plain = new UserError('model.yaml: options.0: bad')
     expect(await errorOf(() => withFlagNames(table, () => Promise.reject(plain)))).toBe(plain)

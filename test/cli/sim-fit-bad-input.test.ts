@@ -22,7 +22,7 @@ describe('geopat sim fit on bad input', () => {
     const out = join(work, 'bad.yaml')
 
     expect(expectOneLineError(await runCli(['sim', 'fit', '--from', join(work, 'nowhere'), '--profile', BASE, '--out', out]))).toMatch(/--from .*nowhere/)
-    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', oneStep, '--profile', BASE, '--out', out]))).toMatch(/1 step; a fit needs a sweep of at least 2 steps/)
+    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', oneStep, '--profile', BASE, '--out', out]))).toMatch(/^Error: --from .*one-step: endpoint "[^"]+" has 1 step; a fit needs a sweep of at least 2 steps/)
     expect(expectOneLineError(await runCli(['sim', 'fit', '--from', sweep, '--out', out]))).toMatch(/--profile: required: several shipped profiles serve/)
     // No records beside the summary.
     const noRecords = join(work, 'no-records')

@@ -228,7 +228,7 @@ describe('geopat report on real simulator outputs', () => {
     writeFileSync(join(bad, 'records.jsonl'), `${readFileSync(join(dirs.bench, 'records.jsonl'), 'utf8').split('\n')[0]}\n{"id": -1}\n`)
     const inputs = await loadReportInputs([bad])
     await expect(buildReportModel(inputs)).rejects.toThrow(/records\.jsonl:2: id: /)
-    await expect(loadReportInputs([join(work, 'missing')])).rejects.toThrow(/--from .*missing: no such file or folder/)
+    await expect(loadReportInputs([join(work, 'missing')])).rejects.toThrow(/^from .*missing: no such file or folder/)
     mkdirSync(join(work, 'empty'), { recursive: true })
     await expect(loadReportInputs([join(work, 'empty')])).rejects.toThrow(/no geopat output found/)
   })

@@ -150,8 +150,8 @@ describe('a bad calibration file', () => {
   })
 
   it('refuses an empty or missing folder', () => {
-    expect(errorOf(folderWith({}))).toMatch(/--set .*: no calibration files/)
-    expect(errorOf('/nonexistent/calibration')).toBe('--set /nonexistent/calibration: cannot read the folder (ENOENT)')
+    expect(errorOf(folderWith({}))).toMatch(/^set .*: no calibration files/)
+    expect(errorOf('/nonexistent/calibration')).toBe('set /nonexistent/calibration: cannot read the folder (ENOENT)')
   })
 
   it('is one schema: the shipped files parse with it directly', () => {

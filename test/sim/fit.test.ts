@@ -191,17 +191,17 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', () => {
     expect(result.profile.description).toContain('CC-on arm cvm')
   })
 
-  it('refuses a parameter or an endpoint it does not know, in one line naming the flag', async () => {
+  it('refuses a parameter or an endpoint it does not know, in one line naming the option by its key (the cli names the flag)', async () => {
     const base = loadProfile(BASE)
     const sweep = await measure(base, 'unknown-parameter', 3, { requests: 20 })
     const attempt = fitProfile({ base, baseName: BASE, sweep, parameters: ['timing.warpSpeed'], maxIterations: 1, leaveOneOutIterations: 1, now: new Date() })
     await expect(attempt).rejects.toBeInstanceOf(UserError)
-    await expect(attempt).rejects.toThrow(/^--parameters: unknown parameter "timing.warpSpeed"; fittable: timing\./)
+    await expect(attempt).rejects.toThrow(/^parameters: unknown parameter "timing.warpSpeed"; fittable: timing\./)
     await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { ccEndpoint: 'cvm', maxRequestsPerPoint: 10 })).rejects.toThrow(
-      /^--cc-endpoint cvm: not in .*summary.json \(endpoints: sim\)$/,
+      /^ccEndpoint cvm: not in .*summary.json \(endpoints: sim\)$/,
     )
     await expect(readMeasuredSweep(join(work, 'unknown-parameter'), { endpoint: 'sim', ccEndpoint: 'sim', maxRequestsPerPoint: 10 })).rejects.toThrow(
-      /^--cc-endpoint sim: the same endpoint as --endpoint/,
+      /^ccEndpoint sim: the same endpoint as endpoint/,
     )
   })
 })

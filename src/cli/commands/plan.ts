@@ -43,7 +43,8 @@ export default class PlanCommand extends GeopatCommand {
     const { applyFlags } = await import('../flags/table.js')
     const { runPlan } = await import('../../app/plan.js')
     const request = applyFlags(PLAN_FLAGS, readFlags(PLAN_FLAGS, flags), { inventoryFile: args.inventory }) as unknown as PlanRequest
-    const { plan, outDir, unknownReferences } = runPlan(request)
+    const { withFlagNames } = await import('../flags/option-errors.js')
+    const { plan, outDir, unknownReferences } = await withFlagNames(PLAN_FLAGS, () => runPlan(request))
     if (!this.jsonEnabled()) {
       const { formatPlan } = await import('../render/plan.js')
       this.log(formatPlan(plan))

@@ -34,7 +34,8 @@ export default class Report extends GeopatCommand {
     const { applyFlags } = await import('../flags/table.js')
     const { runReport } = await import('../../app/report.js')
     const { bytes } = await import('../../report/format.js')
-    const result = await runReport(applyFlags(REPORT_FLAGS, values, {}) as unknown as ReportOptions)
+    const { withFlagNames } = await import('../flags/option-errors.js')
+    const result = await withFlagNames(REPORT_FLAGS, () => runReport(applyFlags(REPORT_FLAGS, values, {}) as unknown as ReportOptions))
     for (const warning of result.warnings) this.logToStderr(`warning: ${warning}`)
     if (!this.jsonEnabled()) {
       this.log(`report: ${result.file} (${bytes(result.bytes)}; ${result.sections.join(', ')})`)

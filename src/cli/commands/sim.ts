@@ -37,7 +37,8 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     if (values.virtual) {
       const options = virtualOptionsFromFlags(endpoints, values)
       const { runVirtualSim } = await import('../../app/sim.js')
-      const result = await runVirtualSim(options)
+      const { withFlagNames } = await import('../flags/option-errors.js')
+      const result = await withFlagNames(SIM_FLAGS, () => runVirtualSim(options))
       if (!this.jsonEnabled()) {
         this.log(formatRunTable(result.summary))
         const { engine } = result

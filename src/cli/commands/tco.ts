@@ -78,7 +78,8 @@ export default class Tco extends GeopatCommand {
     const { runTcoModel } = await import('../../app/tco.js')
     const options = applyFlags(TCO_FLAGS, values, { modelFile: args.model }) as unknown as TcoRunOptions
     const settings = validateWithFlags(tcoSettingsSchema, options, { table: TCO_FLAGS, values, source: 'flags' })
-    const { result, files } = runTcoModel({ ...options, ...settings, asOf: parseAsOf(values['as-of']) })
+    const { withFlagNames } = await import('../flags/option-errors.js')
+    const { result, files } = await withFlagNames(TCO_FLAGS, () => runTcoModel({ ...options, ...settings, asOf: parseAsOf(values['as-of'], '--as-of') }))
     if (!this.jsonEnabled()) {
       const { tcoLines } = await import('../render/tco-table.js')
       for (const line of tcoLines(result, files, { topDrivers: values['top-drivers'] })) this.log(line)

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { type PriceMappingFile, priceProviderSchema } from '../../io/schema/price-mapping.js'
 import { UserError } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import type { HttpClientOptions } from './http.js'
 import { checkSaveDirectory } from './saved-responses.js'
 import { type PriceSource, type SourceName, findRegion } from './source.js'
@@ -69,19 +70,20 @@ export interface PlannedSource {
 
 /**
  * Parses repeated `SOURCE=VALUE` flags (`--source-url azure=http://…`, `--from-file aws=prices.csv`):
- * a known source name and a value; each source once, unless `several` (then each value once).
+ * a known source name and a value; each source once, unless `several` (then each value once). An
+ * error names `option`, the key of the option that gave the values (`fromFiles`; the cli names the flag).
  */
-export function parseSourceAssignments(flag: string, values: readonly string[], options: { several?: boolean } = {}): Partial<Record<SourceName, string[]>> {
+export function parseSourceAssignments(option: string, values: readonly string[], options: { several?: boolean } = {}): Partial<Record<SourceName, string[]>> {
   const assigned: Partial<Record<SourceName, string[]>> = {}
   for (const text of values) {
     const equals = text.indexOf('=')
     const name = equals > 0 ? text.slice(0, equals).trim().toLowerCase() : ''
     const value = equals > 0 ? text.slice(equals + 1).trim() : ''
-    if (name === '' || value === '') throw new UserError(`${flag} ${text}: must be SOURCE=VALUE, SOURCE one of ${SOURCE_NAMES.join(', ')}`)
-    if (!isSourceName(name)) throw new UserError(`${flag} ${text}: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+    if (name === '' || value === '') throw new OptionMessageError(`{${option}} ${text}: must be SOURCE=VALUE, SOURCE one of ${SOURCE_NAMES.join(', ')}`)
+    if (!isSourceName(name)) throw new OptionMessageError(`{${option}} ${text}: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
     const earlier = assigned[name] ?? []
-    if (earlier.length > 0 && !options.several) throw new UserError(`${flag}: ${name} is given twice; give each source once`)
-    if (earlier.includes(value)) throw new UserError(`${flag} ${text}: given twice; give each file once`)
+    if (earlier.length > 0 && !options.several) throw new OptionMessageError(`{${option}}: ${name} is given twice; give each source once`)
+    if (earlier.includes(value)) throw new OptionMessageError(`{${option}} ${text}: given twice; give each file once`)
     assigned[name] = [...earlier, value]
   }
   return assigned
@@ -89,19 +91,19 @@ export function parseSourceAssignments(flag: string, values: readonly string[], 
 
 /** `--source-url SOURCE=URL` values: one base URL per source. */
 export function parseSourceUrls(values: readonly string[]): Partial<Record<SourceName, string>> {
-  return Object.fromEntries(Object.entries(parseSourceAssignments('--source-url', values)).map(([name, urls]) => [name, urls[0] as string]))
+  return Object.fromEntries(Object.entries(parseSourceAssignments('sourceUrls', values)).map(([name, urls]) => [name, urls[0] as string]))
 }
 
 /** Refuses a `--source` name that is not a price source, in one line. */
 export function checkSourceNames(names: readonly string[]): void {
-  for (const name of names) if (!isSourceName(name)) throw new UserError(`--source: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
+  for (const name of names) if (!isSourceName(name)) throw new OptionMessageError(`{sources}: "${name}" is not a price source (${SOURCE_NAMES.join(', ')})`)
 }
 
 /** Refuses a `--region` that no provider of the mapping table knows (by id or display name), in one line. */
 export function checkRegions(regions: readonly string[], mapping: PriceMappingFile): void {
   for (const region of regions) {
     const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
-    if (!known) throw new UserError(`--region ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with --mapping FILE)`)
+    if (!known) throw new OptionMessageError(`{regions} ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with {mappingFiles} FILE)`)
   }
 }
 
@@ -149,12 +151,12 @@ function planSource(
   const source = registry[name]
   if (!source) {
     const available = SOURCE_NAMES.filter((known) => registry[known] !== undefined)
-    throw new UserError(`--source ${name}: not available in this build (available: ${available.length > 0 ? available.join(', ') : 'none'})`, 1)
+    throw new OptionMessageError(`{sources} ${name}: not available in this build (available: ${available.length > 0 ? available.join(', ') : 'none'})`, 1)
   }
   const sourceRegions = regionsOf(name, regions, mapping)
   if (sourceRegions !== undefined && sourceRegions.length === 0) {
     const reason = `none of --region ${regions.join(', ')} is a ${name} region in the mapping table`
-    if (chosenExplicitly) throw new UserError(`--source ${name}: ${reason}`)
+    if (chosenExplicitly) throw new OptionMessageError(`{sources} ${name}: none of {regions} ${regions.join(', ')} is a ${name} region in the mapping table`)
     return { source: name, reason }
   }
   const files = options.fromFiles?.[name]
@@ -192,18 +194,18 @@ function checkSourceUrlsAndFiles(
     try {
       parsed = new URL(url)
     } catch {
-      throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
+      throw new OptionMessageError(`{sourceUrls} ${name}=${url}: must be an http(s) URL`)
     }
     // Credentials in the URL would be written into every row's sourceUrl, the saved responses and the terminal: refused, and not echoed.
     if (parsed.username !== '' || parsed.password !== '') {
-      throw new UserError(`--source-url ${name}=${parsed.protocol}//…@${parsed.host}: ${NO_CREDENTIALS_IN_URL}`)
+      throw new OptionMessageError(`{sourceUrls} ${name}=${parsed.protocol}//…@${parsed.host}: ${NO_CREDENTIALS_IN_URL}`)
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UserError(`--source-url ${name}=${url}: must be an http(s) URL`)
-    if (!selected.includes(name)) throw new UserError(`--source-url ${name}=${url}: ${name} is not being refreshed (add --source ${name})`)
-    if (fromFiles[name] !== undefined) throw new UserError(`--source-url ${name}=… and --from-file ${name}=…: a source reads its API or a file, not both`)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new OptionMessageError(`{sourceUrls} ${name}=${url}: must be an http(s) URL`)
+    if (!selected.includes(name)) throw new OptionMessageError(`{sourceUrls} ${name}=${url}: ${name} is not being refreshed (add {sources} ${name})`)
+    if (fromFiles[name] !== undefined) throw new OptionMessageError(`{sourceUrls} ${name}=… and {fromFiles} ${name}=…: a source reads its API or a file, not both`)
   }
   for (const [name, paths] of Object.entries(fromFiles) as Array<[SourceName, readonly string[]]>) {
-    for (const path of paths) if (!existsSync(path)) throw new UserError(`--from-file ${name}=${path}: no such file`)
+    for (const path of paths) if (!existsSync(path)) throw new OptionMessageError(`{fromFiles} ${name}=${path}: no such file`)
   }
 }
 
@@ -214,12 +216,12 @@ function checkPlanned(
   { skipped, regions }: { skipped: readonly SkippedSource[]; regions: readonly string[] },
 ): void {
   if (planned.length === 0) {
-    if (skipped.length > 0) throw new UserError(`--region ${regions.join(', ')}: no source has such a region to refresh`)
+    if (skipped.length > 0) throw new OptionMessageError(`{regions} ${regions.join(', ')}: no source has such a region to refresh`)
     throw new UserError('no price source is registered in this build (src/pricing/refresh/sources.ts)', 1)
   }
   if (options.saveResponsesTo !== undefined) {
     checkSaveDirectory(options.saveResponsesTo)
     if (!planned.some((plan) => plan.via === 'api'))
-      throw new UserError(`--save-responses ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
+      throw new OptionMessageError(`{saveResponses} ${options.saveResponsesTo}: every source reads a file, so nothing is downloaded to save`)
   }
 }

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { Readable } from 'node:stream'
 import { z } from 'zod'
 import { UserError, describeZodIssues } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import type { ResponseSaver, SourceName } from './source.js'
 
 /**
@@ -62,9 +63,9 @@ export type SavedResponsesManifest = z.infer<typeof savedResponsesManifestSchema
 /** Checks `--save-responses DIR` before anything is fetched: a new folder, or an empty one. */
 export function checkSaveDirectory(dir: string): void {
   if (!existsSync(dir)) return
-  if (!statSync(dir).isDirectory()) throw new UserError(`--save-responses ${dir}: exists and is not a folder; give a new or empty folder`)
+  if (!statSync(dir).isDirectory()) throw new OptionMessageError(`{saveResponses} ${dir}: exists and is not a folder; give a new or empty folder`)
   if (readdirSync(dir).length > 0)
-    throw new UserError(`--save-responses ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`)
+    throw new OptionMessageError(`{saveResponses} ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`)
 }
 
 /**
@@ -220,9 +221,9 @@ export function readSavedResponses(dir: string): SavedResponsesRead {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(
-      `--from-dir ${dir}: ` +
-        `${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh --save-responses; name its files with --from-file SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
+    throw new OptionMessageError(
+      `{fromDir} ${dir}: ` +
+        `${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh {saveResponses}; name its files with {fromFiles} SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
     )
   }
   let json: unknown

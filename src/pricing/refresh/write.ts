@@ -4,6 +4,7 @@ import YAML from 'yaml'
 import { type CatalogFile, catalogFileSchema } from '../../io/schema/catalog.js'
 import { writeFileAtomic } from '../../io/output/files.js'
 import { UserError, describeZodIssues } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import { PACKAGE_ROOT } from '../../util/version.js'
 
 /**
@@ -19,20 +20,20 @@ export function defaultRefreshOut(now: Date, cwd = process.cwd()): string {
   return join(cwd, 'catalog', `prices-${now.toISOString().slice(0, 10)}.yaml`)
 }
 
-/** Checks an output path before anything is fetched: one line naming --out and the rule. */
+/** Checks an output path before anything is fetched: one line naming the option `out` and the rule. */
 export function checkRefreshOut(out: string, options: { overwrite: boolean; cwd?: string }): string {
   const path = resolve(options.cwd ?? process.cwd(), out)
   const data = realPathOf(PACKAGE_DATA_DIR)
   const where = relative(data, realPathOf(path))
   if (where === '' || (!where.startsWith('..') && !isAbsolute(where))) {
-    throw new UserError(
-      `--out ${out}: inside geopat's data folder ` +
-        `(${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with --catalog`,
+    throw new OptionMessageError(
+      `{out} ${out}: inside geopat's data folder ` +
+        `(${PACKAGE_DATA_DIR}); the built-in catalog is never edited: write your file elsewhere and pass it with {catalogFiles}`,
     )
   }
   if (existsSync(path)) {
-    if (statSync(path).isDirectory()) throw new UserError(`--out ${out}: is a folder; name the file to write`)
-    if (!options.overwrite) throw new UserError(`--out ${out}: already exists; pass --overwrite to replace it, or choose another --out`)
+    if (statSync(path).isDirectory()) throw new OptionMessageError(`{out} ${out}: is a folder; name the file to write`)
+    if (!options.overwrite) throw new OptionMessageError(`{out} ${out}: already exists; pass {overwrite} to replace it, or choose another {out}`)
   }
   return path
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { type CalibrationFile, type CalibrationPoint, type CalibrationSetup, calibrationFileSchema } from '../../io/schema/calibration-set.js'
 import { loadYamlFile } from '../../io/schema/load-file.js'
 import { UserError } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import { PACKAGE_ROOT } from '../../util/version.js'
 
 /** The shipped calibration set: published measurements, one YAML file per source. */
@@ -24,9 +25,9 @@ export function loadCalibrationSet(dir = CALIBRATION_DIR): SetPoint[] {
       .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
       .sort()
   } catch (error) {
-    throw new UserError(`--set ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    throw new OptionMessageError(`{set} ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
   }
-  if (names.length === 0) throw new UserError(`--set ${dir}: no calibration files (*.yaml) in the folder`)
+  if (names.length === 0) throw new OptionMessageError(`{set} ${dir}: no calibration files (*.yaml) in the folder`)
   const points: SetPoint[] = []
   const fileOfId = new Map<string, string>()
   for (const name of names) {

@@ -1,5 +1,5 @@
 import type { SimProfile } from '../../io/schema/sim-profile.js'
-import { UserError } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import { type FitBasis, type FittedParameter, type FixedParameter, type LeaveOneOutResult, type PointResult, buildFittedProfile } from './fitted-profile.js'
 import { type Residuals, identifiedColumns, jacobianAt, uncertaintiesAt } from './identifiability.js'
 import { leastSquares } from './least-squares.js'
@@ -103,7 +103,7 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
   const fixed: FixedParameter[] = []
   const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
   for (const path of requested)
-    if (!parameterByPath(path)) throw new UserError(`--parameters: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
+    if (!parameterByPath(path)) throw new OptionMessageError(`{parameters}: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
   const candidates: Candidate[] = []
   const bothArms = points.some((p) => p.confidential) && points.some((p) => !p.confidential)
   const held = heldParameters(options, points)
@@ -114,7 +114,7 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
       continue
     }
     if (value === undefined) {
-      if (options.parameters) throw new UserError(`--parameters: the base profile ${base.name} has no ${parameter.path}`)
+      if (options.parameters) throw new OptionMessageError(`{parameters}: the base profile ${base.name} has no ${parameter.path}`)
       continue
     }
     const pairedWith = held.get(parameter.path)
@@ -130,7 +130,7 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
 function openSession(options: FitOptions): { session: FitSession; candidates: Candidate[] } {
   const { base, sweep } = options
   const points = sweep.points
-  if (points.length < 2) throw new UserError(`--from ${sweep.runFolder}: a fit needs at least 2 operating points, found ${points.length}`)
+  if (points.length < 2) throw new OptionMessageError(`{from} ${sweep.runFolder}: a fit needs at least 2 operating points, found ${points.length}`)
   const { candidates, fixed } = chooseCandidates(options, points)
   const simulated = new Map<string, PointFigures>()
   const profileAt = (chosen: readonly Candidate[], logValues: readonly number[]): SimProfile =>

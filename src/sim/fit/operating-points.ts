@@ -9,6 +9,7 @@ import { readRecords } from '../../io/output/records-reader.js'
 import type { RequestRecord } from '../../io/schema/record.js'
 import type { RunSummary } from '../../io/schema/summary.js'
 import { UserError } from '../../util/errors.js'
+import { OptionMessageError } from '../../util/option-error.js'
 import { type PerRequestTiming, type PointFigures, contextOf, figuresOf, median, perRequestTiming } from './point-figures.js'
 
 /** Below half the sweep's highest request rate a point is low load; at or above, under load. */
@@ -120,7 +121,7 @@ export interface ReadSweepOptions {
  * steps, each point marked CC on or off and labelled with its endpoint.
  */
 export async function readMeasuredSweep(runFolder: string, options: ReadSweepOptions): Promise<MeasuredSweep> {
-  const { file, summary } = readBenchSummary(runFolder)
+  const { file, summary } = readBenchSummary(runFolder, 'from')
   const groups = runsByEndpoint(summary)
   const { endpoint, ccEndpoint, arms } = chooseArms(groups, { file, runFolder, options })
   const byStep = await readStepRecords(join(dirname(file), summary.recordsFile), new Set(arms.map((a) => a.label)), {
@@ -168,22 +169,22 @@ function chooseArms(
   { file, runFolder, options }: SweepSource,
 ): { endpoint: string; ccEndpoint: string | undefined; arms: Array<{ label: string; confidential: boolean }> } {
   const labels = [...groups.keys()]
-  const known = (flag: string, label: string): string => {
-    if (!groups.has(label)) throw new UserError(`${flag} ${label}: not in ${file} (endpoints: ${labels.join(', ') || 'none'})`)
+  const known = (option: string, label: string): string => {
+    if (!groups.has(label)) throw new OptionMessageError(`{${option}} ${label}: not in ${file} (endpoints: ${labels.join(', ') || 'none'})`)
     return label
   }
-  const ccEndpoint = options.ccEndpoint !== undefined ? known('--cc-endpoint', options.ccEndpoint) : undefined
-  let endpoint = options.endpoint !== undefined ? known('--endpoint', options.endpoint) : undefined
+  const ccEndpoint = options.ccEndpoint !== undefined ? known('ccEndpoint', options.ccEndpoint) : undefined
+  let endpoint = options.endpoint !== undefined ? known('endpoint', options.endpoint) : undefined
   if (endpoint === undefined) {
     const others = labels.filter((label) => label !== ccEndpoint)
     if (others.length !== 1)
-      throw new UserError(
-        `--from ${runFolder}: the run measured ` +
-          `${others.length === 0 ? 'no other endpoint' : `several endpoints (${others.join(', ')})`}; choose one with --endpoint`,
+      throw new OptionMessageError(
+        `{from} ${runFolder}: the run measured ` +
+          `${others.length === 0 ? 'no other endpoint' : `several endpoints (${others.join(', ')})`}; choose one with {endpoint}`,
       )
     endpoint = others[0] as string
   }
-  if (endpoint === ccEndpoint) throw new UserError(`--cc-endpoint ${ccEndpoint}: the same endpoint as --endpoint; give the CC-on arm`)
+  if (endpoint === ccEndpoint) throw new OptionMessageError(`{ccEndpoint} ${ccEndpoint}: the same endpoint as {endpoint}; give the CC-on arm`)
   const arms = [
     { label: endpoint, confidential: ccEndpoint === undefined && options.confidential === true },
     ...(ccEndpoint !== undefined ? [{ label: ccEndpoint, confidential: true }] : []),
@@ -191,8 +192,8 @@ function chooseArms(
   for (const arm of arms) {
     const count = groups.get(arm.label)?.length ?? 0
     if (count < 2)
-      throw new UserError(
-        `--from ${runFolder}: endpoint "${arm.label}" has ${count} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`,
+      throw new OptionMessageError(
+        `{from} ${runFolder}: endpoint "${arm.label}" has ${count} step; a fit needs a sweep of at least 2 steps (geopat bench --profile sweep)`,
       )
   }
   return { endpoint, ccEndpoint, arms }
@@ -214,7 +215,7 @@ async function readStepRecords(
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UserError(`--from ${source.runFolder}: no ${source.recordsFile} beside ${source.file}; the fit replays each request's lengths`)
+      throw new OptionMessageError(`{from} ${source.runFolder}: no ${source.recordsFile} beside ${source.file}; the fit replays each request's lengths`)
     throw error
   }
   return byStep
@@ -289,10 +290,10 @@ function stepPoint(run: RunSummary, arm: ArmSource, highestRate: number): Operat
   const ok = records.filter((r) => r.ok && r.inputTokens !== null)
   const label = `${arm.prefix}${run.stepLabel}`
   if (ok.length === 0)
-    throw new UserError(`--from ${runFolder}: step "${label}" has no successful request with a server-counted prompt length in ${arm.recordsFile}`)
+    throw new OptionMessageError(`{from} ${runFolder}: step "${label}" has no successful request with a server-counted prompt length in ${arm.recordsFile}`)
   if (ok.length < records.length) notes.push(`${label}: ${records.length - ok.length} of ${records.length} requests failed; their load is not replayed`)
   if (run.metrics.ttft?.mean === null || run.metrics.ttft?.mean === undefined)
-    throw new UserError(`--from ${runFolder}: step "${label}" has no TTFT in summary.json`)
+    throw new OptionMessageError(`{from} ${runFolder}: step "${label}" has no TTFT in summary.json`)
   const lengths = ok.map((r) => ({ inputTokens: r.inputTokens as number, outputTokens: r.outputTokens }))
   const medianInputTokens = median(lengths.map((l) => l.inputTokens))
   const medianContextTokens = median(lengths.map((l) => contextOf(l.inputTokens, l.outputTokens)))
@@ -326,10 +327,10 @@ function armPoints(runs: readonly RunSummary[], arm: ArmSource): OperatingPoint[
   const points: OperatingPoint[] = []
   for (const run of runs) if (keepsStep(run, arm)) points.push(stepPoint(run, arm, highestRate))
   if (points.length < 2) {
-    throw new UserError(
-      `--from ${arm.runFolder}: ${arm.prefix === '' ? 'the endpoint' : arm.prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly ` +
+    throw new OptionMessageError(
+      `{from} ${arm.runFolder}: ${arm.prefix === '' ? 'the endpoint' : arm.prefix.slice(0, -2)} has ${points.length} step(s) the client measured cleanly ` +
         '(the others are client-bound); ' +
-        'a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers), or keep them with --include-client-bound',
+        'a fit needs at least 2: rerun the sweep with more client cores or workers (geopat bench --workers), or keep them with {includeClientBound}',
     )
   }
   return points

@@ -246,23 +246,24 @@ describe('refreshCatalog: which sources run, and how', () => {
     expect(outcome.skipped).toEqual([{ source: 'aws', reason: 'none of --region westeurope is a aws region in the mapping table' }])
     expect(sources.aws.calls).toHaveLength(0)
     const error = await userError(refreshCatalog({ registry: registry(), sources: ['aws'], regions: ['westeurope'], mapping: TEST_MAPPING, now: NOW }))
-    expect(error.message).toBe('--source aws: none of --region westeurope is a aws region in the mapping table')
+    expect(error.message).toBe('sources aws: none of regions westeurope is a aws region in the mapping table')
   })
 
+  // Each message names the option by its key (the cli names the flag: test/cli/catalog-refresh-cli.test.ts).
   it('refuses bad input with one line before any source runs', async () => {
     const sources = registry()
     const file = join(freshFolder(), 'p.json')
     writeFileSync(file, '{}')
     const cases: Array<[Parameters<typeof refreshCatalog>[0], RegExp]> = [
-      [{ sources: ['oracle' as never] }, /^--source: "oracle" is not a price source \(azure, aws, gcp, ecb\)$/],
-      [{ sources: ['gcp'] }, /^--source gcp: not available in this build \(available: azure, aws, ecb\)$/],
-      [{ sourceUrls: { azure: 'ftp://mirror/prices' } }, /^--source-url azure=ftp:\/\/mirror\/prices: must be an http\(s\) URL$/],
-      [{ sourceUrls: { azure: 'not a url' } }, /^--source-url azure=not a url: must be an http\(s\) URL$/],
-      [{ sourceUrls: { azure: 'https://mirror-user:s3cret-pass@127.0.0.1:9/prices' } }, /^--source-url azure=https:\/\/…@127\.0\.0\.1:9: must not carry a user name or password [^\n]*$/],
-      [{ sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } }, /^--source-url azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add --source azure\)$/],
+      [{ sources: ['oracle' as never] }, /^sources: "oracle" is not a price source \(azure, aws, gcp, ecb\)$/],
+      [{ sources: ['gcp'] }, /^sources gcp: not available in this build \(available: azure, aws, ecb\)$/],
+      [{ sourceUrls: { azure: 'ftp://mirror/prices' } }, /^sourceUrls azure=ftp:\/\/mirror\/prices: must be an http\(s\) URL$/],
+      [{ sourceUrls: { azure: 'not a url' } }, /^sourceUrls azure=not a url: must be an http\(s\) URL$/],
+      [{ sourceUrls: { azure: 'https://mirror-user:s3cret-pass@127.0.0.1:9/prices' } }, /^sourceUrls azure=https:\/\/…@127\.0\.0\.1:9: must not carry a user name or password [^\n]*$/],
+      [{ sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } }, /^sourceUrls azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add sources azure\)$/],
       [{ fromFiles: { azure: [file] }, sourceUrls: { azure: 'http://127.0.0.1:9' } }, /a source reads its API or a file, not both/],
-      [{ fromFiles: { aws: [file, join(work, 'no-such-file.csv')] } }, /^--from-file aws=.*no-such-file\.csv: no such file$/],
-      [{ regions: ['mars-1'] }, /^--region mars-1: not a region of the mapping table/],
+      [{ fromFiles: { aws: [file, join(work, 'no-such-file.csv')] } }, /^fromFiles aws=.*no-such-file\.csv: no such file$/],
+      [{ regions: ['mars-1'] }, /^regions mars-1: not a region of the mapping table/],
     ]
     for (const [options, message] of cases) {
       const error = await userError(refreshCatalog({ registry: sources, mapping: TEST_MAPPING, now: NOW, ...options }))
@@ -275,13 +276,13 @@ describe('refreshCatalog: which sources run, and how', () => {
   })
 
   it('parses SOURCE=VALUE flags and refuses malformed ones', () => {
-    expect(parseSourceAssignments('--source-url', ['azure=http://a', 'AWS=http://b?x=1'])).toEqual({ azure: ['http://a'], aws: ['http://b?x=1'] })
-    expect(() => parseSourceAssignments('--from-file', ['a.json'])).toThrow(/^--from-file a\.json: must be SOURCE=VALUE/)
-    expect(() => parseSourceAssignments('--source-url', ['oci=http://x'])).toThrow(/"oci" is not a price source/)
-    expect(() => parseSourceAssignments('--source-url', ['aws=http://a', 'aws=http://b'])).toThrow(/aws is given twice; give each source once/)
+    expect(parseSourceAssignments('sourceUrls', ['azure=http://a', 'AWS=http://b?x=1'])).toEqual({ azure: ['http://a'], aws: ['http://b?x=1'] })
+    expect(() => parseSourceAssignments('fromFiles', ['a.json'])).toThrow(/^fromFiles a\.json: must be SOURCE=VALUE/)
+    expect(() => parseSourceAssignments('sourceUrls', ['oci=http://x'])).toThrow(/"oci" is not a price source/)
+    expect(() => parseSourceAssignments('sourceUrls', ['aws=http://a', 'aws=http://b'])).toThrow(/aws is given twice; give each source once/)
     // Files: several per source (one per region), each once.
-    expect(parseSourceAssignments('--from-file', ['aws=eu.csv', 'aws=us.csv'], { several: true })).toEqual({ aws: ['eu.csv', 'us.csv'] })
-    expect(() => parseSourceAssignments('--from-file', ['aws=eu.csv', 'aws=eu.csv'], { several: true })).toThrow(/--from-file aws=eu\.csv: given twice/)
+    expect(parseSourceAssignments('fromFiles', ['aws=eu.csv', 'aws=us.csv'], { several: true })).toEqual({ aws: ['eu.csv', 'us.csv'] })
+    expect(() => parseSourceAssignments('fromFiles', ['aws=eu.csv', 'aws=eu.csv'], { several: true })).toThrow(/^fromFiles aws=eu\.csv: given twice/)
   })
 })
 
@@ -404,7 +405,7 @@ describe('runCatalogRefresh: the written file', () => {
     const run = (input: Parameters<typeof runCatalogRefresh>[0]) => refreshWithTestMapping(input, { ...captured(), registry: { azure }, now: NOW, cwd: folder, env: {} })
     expect((await userError(run({ out: join(PACKAGE_DATA_DIR, 'catalog', 'fresh.yaml') }))).message).toMatch(/inside geopat's data folder .*the built-in catalog is never edited/)
     expect((await userError(run({ out: PACKAGE_DATA_DIR }))).message).toMatch(/inside geopat's data folder/)
-    expect((await userError(run({ out: existing }))).message).toBe(`--out ${existing}: already exists; pass --overwrite to replace it, or choose another --out`)
+    expect((await userError(run({ out: existing }))).message).toBe(`out ${existing}: already exists; pass overwrite to replace it, or choose another out`)
     expect((await userError(run({ out: folder }))).message).toMatch(/is a folder/)
     expect((await userError(run({ catalogFiles: [existing] }))).message).toMatch(/^catalogFiles: only for dryRun/)
     expect((await userError(run({ timeoutSeconds: 0 }))).message).toMatch(/^timeoutSeconds: /)

@@ -246,7 +246,7 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     const used = join(work, 'used')
     mkdirSync(used)
     writeFileSync(join(used, 'old.csv'), 'x')
-    await expect(download({ saveResponsesTo: used })).rejects.toThrow(/^--save-responses .*used: the folder is not empty; give a new or empty folder/)
+    await expect(download({ saveResponsesTo: used })).rejects.toThrow(/^saveResponses .*used: the folder is not empty; give a new or empty folder/)
     await expect(refreshCatalog({ fromFiles: { ecb: [join(FIXTURES, 'ecb', 'eurofxref-daily.xml')] }, saveResponsesTo: join(work, 'files-only'), env: {} })).rejects.toThrow(
       /every source reads a file, so nothing is downloaded to save/,
     )
@@ -292,6 +292,6 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     expect(() => readSavedResponses(dir)).toThrow(/manifest\.json: sources\.0\.files\.0: ecb\.xml is not in the folder/)
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, sources: [{ ...manifest.sources[0], files: ['../ecb.xml'] }] }))
     expect(() => readSavedResponses(dir)).toThrow(/manifest\.json: sources\.0\.files\.0: must be a relative path inside the folder/)
-    expect(() => readSavedResponses(join(work, 'no-such-folder'))).toThrow(/no manifest\.json \(not a folder written by geopat catalog refresh --save-responses/)
+    expect(() => readSavedResponses(join(work, 'no-such-folder'))).toThrow(/^fromDir .*no-such-folder: no manifest\.json \(not a folder written by geopat catalog refresh saveResponses; name its files with fromFiles SOURCE=PATH\)$/)
   })
 })

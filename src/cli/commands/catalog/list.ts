@@ -65,8 +65,8 @@ export default class CatalogList extends GeopatCommand {
     const request = applyFlags(LIST_FLAGS, values, { filter: {} }) as unknown as CatalogListRequest
     const result = listCatalogPrices({
       ...request,
-      currency: parseCurrency(values.currency),
-      asOf: parseAsOf(values['as-of']),
+      currency: parseCurrency(values.currency, '--currency'),
+      asOf: parseAsOf(values['as-of'], '--as-of'),
       maxAgeDays: values['max-age-days'],
     })
     if (!this.jsonEnabled()) {

@@ -32,7 +32,7 @@ export default class CatalogShow extends GeopatCommand {
     const { parseCurrency } = await import('../../../pricing/catalog.js')
     const { formatCatalogEntry } = await import('../../render/catalog.js')
     const { showCatalogRow } = await import('../../../app/catalog.js')
-    const currency = values.currency !== undefined ? parseCurrency(values.currency) : undefined
+    const currency = values.currency !== undefined ? parseCurrency(values.currency, '--currency') : undefined
     const request = applyFlags(SHOW_FLAGS, values, { id: args.id }) as unknown as CatalogShowRequest
     const { row, warnings } = showCatalogRow({ ...request, ...(currency !== undefined ? { currency } : {}) })
     if (!this.jsonEnabled()) {

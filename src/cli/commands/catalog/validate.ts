@@ -37,7 +37,7 @@ export default class CatalogValidate extends GeopatCommand {
     const { parseAsOf } = await import('../../../pricing/catalog.js')
     const { formatValidation, warningLines } = await import('../../render/catalog.js')
     const { validateCatalog } = await import('../../../app/catalog.js')
-    const result = validateCatalog({ files, builtIn: values.builtin, asOf: parseAsOf(values['as-of']), maxAgeDays: values['max-age-days'] })
+    const result = validateCatalog({ files, builtIn: values.builtin, asOf: parseAsOf(values['as-of'], '--as-of'), maxAgeDays: values['max-age-days'] })
     if (!this.jsonEnabled()) {
       this.log(formatValidation(result))
       for (const line of warningLines(result)) this.logToStderr(line)

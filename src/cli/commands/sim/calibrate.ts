@@ -29,12 +29,15 @@ export default class SimCalibrate extends GeopatCommand {
     const values = readFlags(SIM_CALIBRATE_FLAGS, (await this.parse(SimCalibrate)).flags)
     if (!values.check && !values.write) throw new UserError('sim calibrate: give --check (compare with the published ' + 'points), optionally with --write')
     const { runSimCalibrate } = await import('../../../app/sim-calibrate.js')
-    const result = await runSimCalibrate({
-      ...(values.profile !== undefined ? { profile: values.profile } : {}),
-      ...(values.set !== undefined ? { set: values.set } : {}),
-      write: values.write ?? false,
-      today: new Date().toISOString().slice(0, 10),
-    })
+    const { withFlagNames } = await import('../../flags/option-errors.js')
+    const result = await withFlagNames(SIM_CALIBRATE_FLAGS, () =>
+      runSimCalibrate({
+        ...(values.profile !== undefined ? { profile: values.profile } : {}),
+        ...(values.set !== undefined ? { set: values.set } : {}),
+        write: values.write ?? false,
+        today: new Date().toISOString().slice(0, 10),
+      }),
+    )
     if (!this.jsonEnabled()) {
       this.log(formatCalibrationCheck(result))
       for (const w of result.written) this.log(`${w.written ? 'wrote' : 'left'} ${w.file}: ${w.detail}`)

@@ -37,7 +37,9 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     if (values.cc && values['cc-endpoint'] !== undefined)
       throw new UserError('--cc: give either --cc (one arm, CC on) ' + 'or --cc-endpoint (both arms), not both')
     const [{ runSimFit }, { OptionError }] = await Promise.all([import('../../../app/sim-fit.js'), import('../../../app/errors.js')])
-    const { profileFile, result } = await runSimFit({
+    const { withFlagNames } = await import('../../flags/option-errors.js')
+    const { profileFile, result } = await withFlagNames(SIM_FIT_FLAGS, () =>
+      runSimFit({
       from: values.from,
       out: values.out,
       ...(values.profile !== undefined ? { profile: values.profile } : {}),
@@ -49,7 +51,8 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
       iterations: values.iterations,
       includeClientBound: values['include-client-bound'] ?? false,
       now: new Date(),
-    }).catch((error: unknown) => {
+      }),
+    ).catch((error: unknown) => {
       if (!(error instanceof OptionError)) throw error
       const flags: Record<SimFitOption, string> = { profile: '--profile', confidential: values.cc ? '--cc' : '--cc-endpoint' }
       throw new UserError(`${flags[error.option as SimFitOption]}: ${error.detail}`)
