@@ -65,6 +65,8 @@ function replicaTerms(
 
 const fixed = (value: number, digits = 2): string => (Number.isInteger(value) ? String(value) : value.toFixed(digits))
 
+const NO_ROLLOUT_MONTH = 'for no month (no rollout window given: rolloutMonths 0)'
+
 /** Each term of the policy in words: how it was counted and what it buys. */
 function describeTerms(peakRequestsPerS: number, capacity: number, policy: SizingPolicy): { base: string; spare: string; surge: string } {
   const t = replicaTerms(peakRequestsPerS, capacity, policy)
@@ -88,7 +90,7 @@ function describeTerms(peakRequestsPerS: number, capacity: number, policy: Sizin
   const months = policy.rolloutMonths
   const surge =
     `⌈${t.base} × ${policy.surgeFraction}⌉ = ${t.surge} extra replica${t.surge === 1 ? '' : 's'} while a rollout runs, paid ` +
-    `${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : 'for no month (no rollout window given: rolloutMonths 0)'}, not in the steady fleet`
+    `${months > 0 ? `for ${fixed(months)} month${months === 1 ? '' : 's'} of rollouts` : NO_ROLLOUT_MONTH}, not in the steady fleet`
   return { base, spare, surge }
 }
 

@@ -147,6 +147,11 @@ function rowKey(item: PricedItem): string {
   return `${item.sku.sku}|${item.region.region}|${item.term}`
 }
 
+/** A saved page's rows point at the API's endpoint: which request returned them is not known. */
+const SOURCE_URL_OF_SAVED_PAGE =
+  "sourceUrl is the API's endpoint: the saved page did not record its request URL, " +
+  'and no one request of the refresh (one region, the mapped SKUs) returns it.'
+
 /** One item: a priced item of the mapping, a reason it is not one, or a meter the catalog leaves out. */
 function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingFile): Outcome {
   if (item.type === 'DevTestConsumption') return { kind: 'skipped', why: 'devTest' }
@@ -162,7 +167,7 @@ function mapItem(item: AzurePriceItem, page: SourcedPage, mapping: PriceMappingF
   const { term, pricePerInstanceHour } = priced
   let conversion = priced.conversion
   if (page.url === undefined) {
-    conversion = `${conversion ? `${conversion} ` : ''}sourceUrl is the API's endpoint: the saved page did not record its request URL, and no one request of the refresh (one region, the mapped SKUs) returns it.`
+    conversion = `${conversion ? `${conversion} ` : ''}${SOURCE_URL_OF_SAVED_PAGE}`
   }
   return {
     kind: 'row',

@@ -244,7 +244,8 @@ function checkSourceResult(returned: SourceResult | undefined): {
     if (earlier) {
       const skus = [earlier.providerSkuId, parsed.data.providerSkuId].filter((sku) => sku !== undefined)
       throw new Error(
-        `two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)`,
+        `two rows with id ${parsed.data.id}${skus.length === 2 ? ` (provider SKU ids ${skus[0]} and ${skus[1]})` : ''}: ` +
+          "two priced items map to one catalog row; none of this source's rows is kept (fix the mapping)",
       )
     }
     ids.set(parsed.data.id, parsed.data)

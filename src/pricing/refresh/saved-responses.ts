@@ -65,7 +65,9 @@ export function checkSaveDirectory(dir: string): void {
   if (!existsSync(dir)) return
   if (!statSync(dir).isDirectory()) throw new OptionMessageError(`{saveResponses} ${dir}: exists and is not a folder; give a new or empty folder`)
   if (readdirSync(dir).length > 0)
-    throw new OptionMessageError(`{saveResponses} ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`)
+    throw new OptionMessageError(
+      `{saveResponses} ${dir}: the folder is not empty; give a new or empty folder (saved responses are never mixed with older ones)`,
+    )
 }
 
 /**
@@ -221,10 +223,8 @@ export function readSavedResponses(dir: string): SavedResponsesRead {
     text = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new OptionMessageError(
-      `{fromDir} ${dir}: ` +
-        `${code === 'ENOENT' ? `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh {saveResponses}; name its files with {fromFiles} SOURCE=PATH)` : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`,
-    )
+    const noManifest = `no ${MANIFEST_FILE} (not a folder written by geopat catalog refresh {saveResponses}; name its files with {fromFiles} SOURCE=PATH)`
+    throw new OptionMessageError(`{fromDir} ${dir}: ${code === 'ENOENT' ? noManifest : `cannot read ${MANIFEST_FILE} (${code ?? String(error)})`}`)
   }
   let json: unknown
   try {
