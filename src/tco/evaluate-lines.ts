@@ -26,15 +26,9 @@ export function usageRange(
   rampFrom: number,
   ramp: number,
 ): void {
-  const rampEnd = rampFrom + ramp
-  let at = a
-  while (at < rampEnd && at < b) {
-    const month = Math.floor(at)
-    const next = month + 1 < b ? month + 1 : b
-    const weight = (month - rampFrom + 0.5) / ramp
-    sink.range(category, phase, at, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
-    at = next
-  }
+  const at = eachRampMonth(a, b, rampFrom, ramp, (from, next, weight) => {
+    sink.range(category, phase, from, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
+  })
   if (at < b) sink.range(category, phase, at, b, monthlyAmount, monthlyQuantity)
 }
 
@@ -50,13 +44,30 @@ export function idleDuringRamp(
   rampFrom: number,
   ramp: number,
 ): void {
+  eachRampMonth(a, b, rampFrom, ramp, (from, next, weight) => {
+    const idle = 1 - weight
+    sink.range(category, phase, from, next, monthlyAmount * idle, monthlyQuantity * idle)
+  })
+}
+
+/**
+ * Walks the months of [a, b) that fall inside the ramp of `ramp` months from `rampFrom`, giving each
+ * piece [from, next) the load (k + ½)/ramp of its ramp month k; returns where the walk stopped.
+ */
+function eachRampMonth(
+  a: number,
+  b: number,
+  rampFrom: number,
+  ramp: number,
+  visit: (from: number, next: number, weight: number) => void,
+): number {
   const rampEnd = rampFrom + ramp
   let at = a
   while (at < rampEnd && at < b) {
     const month = Math.floor(at)
     const next = month + 1 < b ? month + 1 : b
-    const idle = 1 - (month - rampFrom + 0.5) / ramp
-    sink.range(category, phase, at, next, monthlyAmount * idle, monthlyQuantity * idle)
+    visit(at, next, (month - rampFrom + 0.5) / ramp)
     at = next
   }
+  return at
 }

@@ -5,6 +5,7 @@ import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/point-f
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
+import { COMPLETED_RECORD_END } from '../helpers/records.js'
 
 const withEngine = (profile: SimProfile, engine: Partial<SimProfile['engine']>): SimProfile => ({ ...profile, engine: { ...profile.engine, ...engine } })
 
@@ -32,18 +33,8 @@ function record(id: number, inputTokens: number, ttftMs: number, gapsMs: number[
     requestedInputTokens: inputTokens,
     requestedOutputTokens: times.length,
     inputTokens,
-    inputTokensSource: 'server',
     outputTokens: times.length,
-    outputTokensSource: 'server',
-    perChunkUsage: false,
-    finishReason: 'length',
-    sawDone: true,
-    ok: true,
-    httpStatus: 200,
-    errorClass: null,
-    errorMessage: null,
-    retries: 0,
-    retryWaitMs: 0,
+    ...COMPLETED_RECORD_END,
   }
 }
 
