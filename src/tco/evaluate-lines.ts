@@ -54,13 +54,7 @@ export function idleDuringRamp(
  * Walks the months of [a, b) that fall inside the ramp of `ramp` months from `rampFrom`, giving each
  * piece [from, next) the load (k + ½)/ramp of its ramp month k; returns where the walk stopped.
  */
-function eachRampMonth(
-  a: number,
-  b: number,
-  rampFrom: number,
-  ramp: number,
-  visit: (from: number, next: number, weight: number) => void,
-): number {
+function eachRampMonth(a: number, b: number, rampFrom: number, ramp: number, visit: (from: number, next: number, weight: number) => void): number {
   const rampEnd = rampFrom + ramp
   let at = a
   while (at < rampEnd && at < b) {
