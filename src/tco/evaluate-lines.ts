@@ -3,6 +3,14 @@ import type { ModelPlan, OptionPlan } from './model-plan.js'
 
 /** The cost rules' shared pieces: an option's price trend, and lines that follow usage through a ramp. */
 
+/** One option's cash flows in one draw: the compiled model, the option, the draw's driver values and the sink its lines go to. */
+export interface OptionDraw {
+  plan: ModelPlan
+  option: OptionPlan
+  values: Float64Array
+  sink: CashFlowSink
+}
+
 /** The option's price trend factor in a model year (1 without a trend; a commitment keeps its term's year). */
 export function priceFactor(plan: ModelPlan, option: OptionPlan, year: number): number {
   if (option.trend === -1) return 1

@@ -1,7 +1,7 @@
 import { CATEGORY, PHASE } from './cost-categories.js'
 import { emitCapex, emitCommitment } from './evaluate-capital.js'
 import { emitEntityCosts, emitMoveCompliance, emitSteadyCompliance } from './evaluate-compliance.js'
-import { idleDuringRamp, priceFactor, usageRange } from './evaluate-lines.js'
+import { type OptionDraw, idleDuringRamp, priceFactor, usageRange } from './evaluate-lines.js'
 import { HOURS_PER_MONTH, monthlyRate } from './finance.js'
 import { prepareMechanics } from './finance-mechanics.js'
 import type { EstateLine, MigrationPlan, ModelPlan, OptionPlan } from './model-plan.js'
@@ -65,26 +65,27 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   const migration = option.migration
   emitEntityCosts(plan, option, values, sink)
   emitEstateLines(plan, option, values, sink)
+  const own = drawInto(OWN_DRAW, plan, option, values, sink)
   if (migration === null) {
-    emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
-    emitCommitment(plan, option, values, sink, 0, months, false, PHASE.own, PHASE.own, 0)
+    emitRunningCosts(own, 0, months, PHASE.own)
+    emitCommitment(own, 0, months, false, PHASE.own, PHASE.own, 0)
     return
   }
-  const baseline = plan.options[plan.baseline] as OptionPlan
+  const baseline = drawInto(BASELINE_DRAW, plan, plan.options[plan.baseline] as OptionPlan, values, sink)
   const start = migration.startMonth
   const cutover = Math.min(months, start + (values[migration.dualRunningSlot] as number))
-  emitRunningCosts(plan, baseline, values, sink, 0, start, PHASE.beforeMove)
-  emitRunningCosts(plan, baseline, values, sink, start, cutover, PHASE.dualRunning)
+  emitRunningCosts(baseline, 0, start, PHASE.beforeMove)
+  emitRunningCosts(baseline, start, cutover, PHASE.dualRunning)
   // The baseline's commitment: a shrink before the exit, then the rest of its running term after the cutover.
-  emitCommitment(plan, baseline, values, sink, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
+  emitCommitment(baseline, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
   // The new fleet is brought up over its ramp ((k + ½)/ramp of its usage in the ramp's month k), in full from then on.
-  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own, option.rampMonths)
-  emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
+  emitRunningCosts(own, start, months, PHASE.own, option.rampMonths)
+  emitCommitment(own, start, months, false, PHASE.own, PHASE.own, 0)
   if (option.estateStayingShare > 0) {
     // The workloads this option does not move keep their share of the baseline's running costs.
     STAYING.inner = sink
     STAYING.factor = option.estateStayingShare
-    emitRunningCosts(plan, baseline, values, STAYING, cutover, months, PHASE.staying)
+    emitRunningCosts(drawInto(STAYING_DRAW, plan, baseline.option, values, STAYING), cutover, months, PHASE.staying)
   }
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
   emitMoveCompliance(plan, option, values, sink, start)
@@ -118,6 +119,23 @@ export function switchingCharged(plan: ModelPlan, option: OptionPlan, values: Fl
 const STAYING = new ScaledSink()
 
 /**
+ * The draws {@link emitOption} books through (the option's own, the baseline's, the baseline's share
+ * that stays): reused objects, as SPAN below, so that the evaluator allocates nothing per draw.
+ */
+const OWN_DRAW = {} as OptionDraw
+const BASELINE_DRAW = {} as OptionDraw
+const STAYING_DRAW = {} as OptionDraw
+
+/** Points a reused draw at this option, these values and this sink. */
+function drawInto(draw: OptionDraw, plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): OptionDraw {
+  draw.plan = plan
+  draw.option = option
+  draw.values = values
+  draw.sink = sink
+  return draw
+}
+
+/**
  * The part of a model year [a, b) a running-cost pass books into, under `phase`, with the ramp of
  * `ramp` months from `from`: one reused object (the evaluator allocates nothing per draw; no pass
  * runs inside another).
@@ -142,20 +160,12 @@ const SPAN: YearSpan = { sink: STAYING, phase: 0, year: 0, a: 0, b: 0, from: 0, 
  * costs a few sink calls, not a pass over the cost rules per month. The compliance work is booked
  * by {@link emitSteadyCompliance}: per model year where staff inflation moves it, else once.
  */
-function emitRunningCosts(
-  plan: ModelPlan,
-  option: OptionPlan,
-  values: Float64Array,
-  sink: CashFlowSink,
-  from: number,
-  to: number,
-  phase: number,
-  ramp = 0,
-): void {
+function emitRunningCosts(draw: OptionDraw, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
+  const { plan, option, values, sink } = draw
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
-  emitSteadyCompliance(plan, option, values, sink, from, to, phase)
+  emitSteadyCompliance(draw, from, to, phase)
   for (let year = 0; year < plan.years; year++) {
     const a = from > year * 12 ? from : year * 12
     const b = to < year * 12 + 12 ? to : year * 12 + 12
