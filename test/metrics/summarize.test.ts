@@ -6,8 +6,7 @@ import type { SloConfig } from '../../src/io/schema/scenario.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { judgeClient } from '../../src/load/client-check.js'
 import { emptyDistribution } from '../../src/metrics/distribution.js'
-import type { RequestRecord } from '../../src/io/schema/record.js'
-import { COMPLETED_RECORD_END } from '../helpers/records.js'
+import { COMPLETED_RECORD_END, type RequestRecord } from '../../src/io/schema/record.js'
 
 /** A successful record: first token at `ttft`, then one chunk every `itl` ms carrying `perChunk` tokens. */
 function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: number; itl?: number; chunks?: number; perChunk?: number } = {}): RequestRecord {
@@ -38,6 +37,7 @@ function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: num
     requestedInputTokens: 100,
     requestedOutputTokens: chunkCount * perChunk,
     inputTokens: 100,
+    inputTokensSource: 'server',
     outputTokens: chunkCount * perChunk,
     ...COMPLETED_RECORD_END,
     ...rest,
