@@ -17,58 +17,59 @@ export function priceFactor(plan: ModelPlan, option: OptionPlan, year: number): 
   return plan.mechanics.trendIndex[option.trend * plan.years + (option.priceYear[year] as number)] as number
 }
 
+/** Where a usage line goes: the sink and phase, the part [a, b) of a model year, and the ramp of `ramp` months from `from`. */
+export interface RampSpan {
+  sink: CashFlowSink
+  phase: number
+  a: number
+  b: number
+  from: number
+  ramp: number
+}
+
 /**
- * A line that follows usage, `monthlyAmount` a month over [a, b) at full load: inside the ramp of
- * `ramp` months from `rampFrom`, month k carries (k + ½)/ramp of it (its quantity too where
- * `quantityFollows`; a percentage line's quantity of 1 does not), after the ramp all of it.
+ * A line that follows usage, `monthlyAmount` a month over [span.a, until) at full load (`until` is
+ * span.b unless given): inside the span's ramp, month k carries (k + ½)/ramp of it (its quantity too
+ * where `quantityFollows`; a percentage line's quantity of 1 does not), after the ramp all of it.
  */
-export function usageRange(
-  sink: CashFlowSink,
-  category: number,
-  phase: number,
-  a: number,
-  b: number,
-  monthlyAmount: number,
-  monthlyQuantity: number,
-  quantityFollows: boolean,
-  rampFrom: number,
-  ramp: number,
-): void {
-  const at = eachRampMonth(a, b, rampFrom, ramp, (from, next, weight) => {
-    sink.range(category, phase, from, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
-  })
-  if (at < b) sink.range(category, phase, at, b, monthlyAmount, monthlyQuantity)
+export function usageRange(span: RampSpan, category: number, monthlyAmount: number, monthlyQuantity: number, quantityFollows: boolean, until = span.b): void {
+  const at = bookRampMonths(span, until, category, monthlyAmount, monthlyQuantity, quantityFollows, false)
+  if (at < until) span.sink.range(category, span.phase, at, until, monthlyAmount, monthlyQuantity)
 }
 
 /** What {@link usageRange} leaves out inside the ramp: month k of the ramp carries 1 − (k + ½)/ramp of the line (amount and quantity). */
-export function idleDuringRamp(
-  sink: CashFlowSink,
-  category: number,
-  phase: number,
-  a: number,
-  b: number,
-  monthlyAmount: number,
-  monthlyQuantity: number,
-  rampFrom: number,
-  ramp: number,
-): void {
-  eachRampMonth(a, b, rampFrom, ramp, (from, next, weight) => {
-    const idle = 1 - weight
-    sink.range(category, phase, from, next, monthlyAmount * idle, monthlyQuantity * idle)
-  })
+export function idleDuringRamp(span: RampSpan, category: number, monthlyAmount: number, monthlyQuantity: number): void {
+  bookRampMonths(span, span.b, category, monthlyAmount, monthlyQuantity, true, true)
 }
 
 /**
- * Walks the months of [a, b) that fall inside the ramp of `ramp` months from `rampFrom`, giving each
- * piece [from, next) the load (k + ½)/ramp of its ramp month k; returns where the walk stopped.
+ * Books the months of [span.a, until) inside the span's ramp, month k at the load (k + ½)/ramp: the
+ * used share (the quantity too where `quantityFollows`), or with `idle` the share left idle,
+ * 1 − (k + ½)/ramp. Returns where the ramp's months end. Takes no callback: the evaluator allocates
+ * nothing per draw.
  */
-function eachRampMonth(a: number, b: number, rampFrom: number, ramp: number, visit: (from: number, next: number, weight: number) => void): number {
+function bookRampMonths(
+  span: RampSpan,
+  until: number,
+  category: number,
+  monthlyAmount: number,
+  monthlyQuantity: number,
+  quantityFollows: boolean,
+  idle: boolean,
+): number {
+  const { sink, phase, from: rampFrom, ramp } = span
   const rampEnd = rampFrom + ramp
-  let at = a
-  while (at < rampEnd && at < b) {
+  let at = span.a
+  while (at < rampEnd && at < until) {
     const month = Math.floor(at)
-    const next = month + 1 < b ? month + 1 : b
-    visit(at, next, (month - rampFrom + 0.5) / ramp)
+    const next = month + 1 < until ? month + 1 : until
+    const weight = (month - rampFrom + 0.5) / ramp
+    if (idle) {
+      const share = 1 - weight
+      sink.range(category, phase, at, next, monthlyAmount * share, monthlyQuantity * share)
+    } else {
+      sink.range(category, phase, at, next, monthlyAmount * weight, quantityFollows ? monthlyQuantity * weight : monthlyQuantity)
+    }
     at = next
   }
   return at
