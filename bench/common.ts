@@ -613,6 +613,12 @@ export function parseTokenSpec(text: string, flag: string): TokenSpec {
   throw new Error(`${flag}: expected N or uniform:MIN-MAX with MIN >= 2, got "${text}"`)
 }
 
+/** The value after `--name` on this script's command line, else `fallback`. */
+export function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`)
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback
+}
+
 export function parsePositive(text: string, flag: string): number {
   const value = Number(text)
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${flag}: expected a number > 0, got "${text}"`)

@@ -13,6 +13,7 @@ import { loadProfile } from '../src/io/schema/sim-profile.js'
 import { runVirtual } from '../src/sim/virtual.js'
 import { loadWorkload } from '../src/sim/workload.js'
 import {
+  argument,
   fmt,
   log,
   machineInfo,
@@ -25,11 +26,6 @@ import {
   writeResultsData,
   writeResultsSection,
 } from './common.js'
-
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback
-}
 
 async function streamsFidelity(streams: number, itlMs: number, durationS: number) {
   const sim = await startSim({ ttftMs: 100, itlMs, outputTokens: 60 })

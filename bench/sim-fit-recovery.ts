@@ -27,6 +27,7 @@ import { readMeasuredSweep } from '../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../src/sim/fit/parameters.js'
 import { pointError, simulatePoint } from '../src/sim/fit/simulate-point.js'
 import {
+  argument,
   fmt,
   log,
   machineInfo,
@@ -54,11 +55,6 @@ const MAX_REQUESTS_PER_POINT = 400
 /** Rates between synchronous and maximum throughput: 5 steps in all per sweep. */
 const SWEEP_STEPS = 3
 const ITERATIONS = 20
-
-function argument(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`)
-  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback
-}
 
 async function main(): Promise<void> {
   const durationS = parsePositive(argument('duration', '20'), '--duration')

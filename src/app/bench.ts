@@ -5,7 +5,8 @@ import { PromptBuffer } from '../input/prompt-buffer.js'
 import type { PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
-import { type RunFolder, claimRunFolder, makeRunId, writeSummaryFiles } from '../io/output/files.js'
+import { type RunFolder, writeSummaryFiles } from '../io/output/files.js'
+import { claimRunFolderFor } from './run-folder.js'
 import { NO_PROGRESS, type ProgressReporter, type StepProgress } from './progress.js'
 import { readRecords } from '../io/output/records-reader.js'
 import { attestAroundRun } from '../attest/around-run.js'
@@ -69,15 +70,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   // Fail on a bad prompt file before touching any endpoint.
   const makePromptSource = promptSourceFactory(options.scenario)
   await makePromptSource()
-  // The folder is checked and locked before any endpoint is touched: a used one fails at once.
-  const runId = options.runId ?? makeRunId('bench')
-  const folder = claimRunFolder({
-    outDir: options.outDir ?? options.scenario.out,
-    runId,
-    overwrite: options.overwrite ?? false,
-    heldByCaller: options.outDirHeld ?? false,
-    log: options.log,
-  })
+  const { runId, folder } = claimRunFolderFor('bench', options)
   try {
     const started = await startEndpoints(options.scenario, options.source, options.log, stop)
     try {

@@ -1,6 +1,7 @@
 import { type PreparedEndpoint, startEndpoints } from '../load/endpoints-setup.js'
 import { StopSignal } from '../load/runner.js'
-import { type RunFolder, claimRunFolder, makeRunId } from '../io/output/files.js'
+import type { RunFolder } from '../io/output/files.js'
+import { claimRunFolderFor } from './run-folder.js'
 import { type CompareConfig, compareConfigSchema } from '../io/schema/compare.js'
 import type { Scenario } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
@@ -13,15 +14,7 @@ import { type Arm, type CompareRunOptions, type CompareRunResult, CompareSession
  * overhead split, server /metrics reconciliation and the peers' metric names.
  */
 export async function runCompare(options: CompareRunOptions): Promise<CompareRunResult> {
-  // The folder is checked and locked before any endpoint is touched: a used one fails at once.
-  const runId = options.runId ?? makeRunId('compare')
-  const folder = claimRunFolder({
-    outDir: options.outDir ?? options.scenario.out,
-    runId,
-    overwrite: options.overwrite ?? false,
-    heldByCaller: options.outDirHeld ?? false,
-    log: options.log,
-  })
+  const { runId, folder } = claimRunFolderFor('compare', options)
   try {
     return await compareInFolder(options, runId, folder)
   } finally {

@@ -7,7 +7,7 @@ import { judgeClient } from '../load/client-check.js'
 import { emptyDistribution } from '../metrics/distribution.js'
 import { UNIT_CHUNK_TIMES, unitChunks } from '../metrics/chunks.js'
 import { summarizeRun } from '../metrics/summarize.js'
-import type { RequestRecord } from '../io/schema/record.js'
+import { COMPLETED_RECORD_END, type RequestRecord } from '../io/schema/record.js'
 import type { SloConfig } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
@@ -361,16 +361,7 @@ function toRecord(request: VirtualRequest, label: string, model: string, step: n
     inputTokens: request.promptTokens,
     inputTokensSource: 'server',
     outputTokens: arrivals.length,
-    outputTokensSource: 'server',
-    perChunkUsage: false,
-    finishReason: 'length',
-    sawDone: true,
-    ok: true,
-    httpStatus: 200,
-    errorClass: null,
-    errorMessage: null,
-    retries: 0,
-    retryWaitMs: 0,
+    ...COMPLETED_RECORD_END,
   }
   return record
 }

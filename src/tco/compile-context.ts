@@ -11,7 +11,7 @@ import {
   fxVolatility,
   loadFinanceMechanics,
 } from './finance-mechanics.js'
-import type { PriceSource } from './model-plan.js'
+import type { ModelDriverSlots, PriceSource } from './model-plan.js'
 
 /** The origin of a driver the model itself gives. */
 export const FROM_MODEL = 'model'
@@ -46,14 +46,8 @@ export interface CompileContext {
 }
 
 /** The model-level slots the options' steps read, once the model's own drivers are in the table. */
-export interface ModelSlots {
+export interface ModelSlots extends ModelDriverSlots {
   mechanics: MechanicsPlan
-  waccSlot: number
-  growthSlot: number
-  demandGpusSlot: number
-  tokensInputSlot: number
-  tokensOutputSlot: number
-  turnoverSlot: number
   params: Record<ComplianceParameterName, number>
   scope: EntityScope
   baselineIndex: number

@@ -1,5 +1,5 @@
 import { CATEGORY, PHASE } from './cost-categories.js'
-import { priceFactor } from './evaluate-lines.js'
+import { type OptionDraw, priceFactor } from './evaluate-lines.js'
 import { HOURS_PER_MONTH } from './finance.js'
 import { resaleFraction } from './finance-mechanics.js'
 import type { ModelPlan, OptionPlan } from './model-plan.js'
@@ -55,18 +55,8 @@ export function emitCapex(plan: ModelPlan, option: OptionPlan, values: Float64Ar
  * commitment-stranded to the end of the term; after an exit at `to` (`exited`), all committed GPUs are,
  * at the term's price. Lines before `split` fall under `phaseBefore`, the others under `phaseAfter`.
  */
-export function emitCommitment(
-  plan: ModelPlan,
-  option: OptionPlan,
-  values: Float64Array,
-  sink: CashFlowSink,
-  from: number,
-  to: number,
-  exited: boolean,
-  phaseBefore: number,
-  phaseAfter: number,
-  split: number,
-): void {
+export function emitCommitment(draw: OptionDraw, from: number, to: number, exited: boolean, phaseBefore: number, phaseAfter: number, split: number): void {
+  const { plan, option, values } = draw
   const term = option.commitmentTermMonths
   // An estate-driven option bills each workload's own rows (emitEstateLines): its fleet-level commitment is not modelled.
   if (term === 0 || to <= from || option.computeFromEstate) return
@@ -82,15 +72,7 @@ export function emitCommitment(
     const needed = option.units[year] as number
     if (needed > committed) committed = needed
     if (committed > needed) {
-      const gpus = committed - needed
-      sink.range(
-        CATEGORY.commitmentStranded,
-        at < split ? phaseBefore : phaseAfter,
-        at,
-        next,
-        gpus * perGpuMonth * priceFactor(plan, option, year),
-        gpus * HOURS_PER_MONTH,
-      )
+      bookStranded(draw, at < split ? phaseBefore : phaseAfter, at, next, committed - needed, perGpuMonth, year)
     }
     at = next
     if (at >= termEnd) {
@@ -103,14 +85,12 @@ export function emitCommitment(
   while (at < end) {
     const year = Math.floor(at / 12)
     const next = Math.min(end, (year + 1) * 12)
-    sink.range(
-      CATEGORY.commitmentStranded,
-      at < split ? phaseBefore : phaseAfter,
-      at,
-      next,
-      committed * perGpuMonth * priceFactor(plan, option, year),
-      committed * HOURS_PER_MONTH,
-    )
+    bookStranded(draw, at < split ? phaseBefore : phaseAfter, at, next, committed, perGpuMonth, year)
     at = next
   }
+}
+
+/** Committed GPUs not in use over [from, to) of model year `year`, billed as commitment-stranded at the year's price. */
+function bookStranded(draw: OptionDraw, phase: number, from: number, to: number, gpus: number, perGpuMonth: number, year: number): void {
+  draw.sink.range(CATEGORY.commitmentStranded, phase, from, to, gpus * perGpuMonth * priceFactor(draw.plan, draw.option, year), gpus * HOURS_PER_MONTH)
 }

@@ -1,4 +1,5 @@
 import { CATEGORY, PHASE } from './cost-categories.js'
+import type { OptionDraw } from './evaluate-lines.js'
 import type { ModelPlan, OptionPlan } from './model-plan.js'
 import type { CashFlowSink } from './sinks.js'
 
@@ -37,15 +38,8 @@ export function emitEntityCosts(plan: ModelPlan, option: OptionPlan, values: Flo
  * register and exit plan: one line per model year) and that which is the same every year (C5, C6,
  * C9: one line over [from, to)).
  */
-export function emitSteadyCompliance(
-  plan: ModelPlan,
-  option: OptionPlan,
-  values: Float64Array,
-  sink: CashFlowSink,
-  from: number,
-  to: number,
-  phase: number,
-): void {
+export function emitSteadyCompliance(draw: OptionDraw, from: number, to: number, phase: number): void {
+  const { plan, option, values, sink } = draw
   const params = plan.params
   const applies = option.applies
   // Staff time (C1, C3, C7, C8, DORA's register and exit plan) moves with staff inflation: one line per model year.
@@ -53,7 +47,7 @@ export function emitSteadyCompliance(
     const a = from > year * 12 ? from : year * 12
     const b = to < year * 12 + 12 ? to : year * 12 + 12
     if (b <= a) continue
-    emitStaffComplianceYear(plan, option, values, sink, phase, year, a, b)
+    emitStaffComplianceYear(draw, phase, year, a, b)
   }
   // The same every year: one line over [from, to).
   if (applies[5] === 1) sink.range(CATEGORY.c5, phase, from, to, values[params.redactionQualityLossPerMonth] as number, 1)
@@ -67,16 +61,8 @@ export function emitSteadyCompliance(
 }
 
 /** The staff-time compliance lines of one model year's part [a, b), at that year's staff inflation. */
-function emitStaffComplianceYear(
-  plan: ModelPlan,
-  option: OptionPlan,
-  values: Float64Array,
-  sink: CashFlowSink,
-  phase: number,
-  year: number,
-  a: number,
-  b: number,
-): void {
+function emitStaffComplianceYear(draw: OptionDraw, phase: number, year: number, a: number, b: number): void {
+  const { plan, option, values, sink } = draw
   const params = plan.params
   const applies = option.applies
   const index = plan.mechanics.staffIndex[year] as number

@@ -1,7 +1,7 @@
 import { CATEGORY, PHASE } from './cost-categories.js'
 import { emitCapex, emitCommitment } from './evaluate-capital.js'
 import { emitEntityCosts, emitMoveCompliance, emitSteadyCompliance } from './evaluate-compliance.js'
-import { idleDuringRamp, priceFactor, usageRange } from './evaluate-lines.js'
+import { type OptionDraw, type RampSpan, idleDuringRamp, priceFactor, usageRange } from './evaluate-lines.js'
 import { HOURS_PER_MONTH, monthlyRate } from './finance.js'
 import { prepareMechanics } from './finance-mechanics.js'
 import type { EstateLine, MigrationPlan, ModelPlan, OptionPlan } from './model-plan.js'
@@ -65,26 +65,27 @@ export function emitOption(plan: ModelPlan, option: OptionPlan, values: Float64A
   const migration = option.migration
   emitEntityCosts(plan, option, values, sink)
   emitEstateLines(plan, option, values, sink)
+  const own = drawInto(OWN_DRAW, plan, option, values, sink)
   if (migration === null) {
-    emitRunningCosts(plan, option, values, sink, 0, months, PHASE.own)
-    emitCommitment(plan, option, values, sink, 0, months, false, PHASE.own, PHASE.own, 0)
+    emitRunningCosts(own, 0, months, PHASE.own)
+    emitCommitment(own, 0, months, false, PHASE.own, PHASE.own, 0)
     return
   }
-  const baseline = plan.options[plan.baseline] as OptionPlan
+  const baseline = drawInto(BASELINE_DRAW, plan, plan.options[plan.baseline] as OptionPlan, values, sink)
   const start = migration.startMonth
   const cutover = Math.min(months, start + (values[migration.dualRunningSlot] as number))
-  emitRunningCosts(plan, baseline, values, sink, 0, start, PHASE.beforeMove)
-  emitRunningCosts(plan, baseline, values, sink, start, cutover, PHASE.dualRunning)
+  emitRunningCosts(baseline, 0, start, PHASE.beforeMove)
+  emitRunningCosts(baseline, start, cutover, PHASE.dualRunning)
   // The baseline's commitment: a shrink before the exit, then the rest of its running term after the cutover.
-  emitCommitment(plan, baseline, values, sink, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
+  emitCommitment(baseline, 0, cutover, cutover < months, PHASE.beforeMove, PHASE.dualRunning, start)
   // The new fleet is brought up over its ramp ((k + ½)/ramp of its usage in the ramp's month k), in full from then on.
-  emitRunningCosts(plan, option, values, sink, start, months, PHASE.own, option.rampMonths)
-  emitCommitment(plan, option, values, sink, start, months, false, PHASE.own, PHASE.own, 0)
+  emitRunningCosts(own, start, months, PHASE.own, option.rampMonths)
+  emitCommitment(own, start, months, false, PHASE.own, PHASE.own, 0)
   if (option.estateStayingShare > 0) {
     // The workloads this option does not move keep their share of the baseline's running costs.
     STAYING.inner = sink
     STAYING.factor = option.estateStayingShare
-    emitRunningCosts(plan, baseline, values, STAYING, cutover, months, PHASE.staying)
+    emitRunningCosts(drawInto(STAYING_DRAW, plan, baseline.option, values, STAYING), cutover, months, PHASE.staying)
   }
   // One-offs when the move starts (C2 DPIA, C3 new-vendor contracting, C14 re-validation, the project).
   emitMoveCompliance(plan, option, values, sink, start)
@@ -118,18 +119,29 @@ export function switchingCharged(plan: ModelPlan, option: OptionPlan, values: Fl
 const STAYING = new ScaledSink()
 
 /**
+ * The draws {@link emitOption} books through (the option's own, the baseline's, the baseline's share
+ * that stays): reused objects, as SPAN below, so that the evaluator allocates nothing per draw.
+ */
+const OWN_DRAW = {} as OptionDraw
+const BASELINE_DRAW = {} as OptionDraw
+const STAYING_DRAW = {} as OptionDraw
+
+/** Points a reused draw at this option, these values and this sink. */
+function drawInto(draw: OptionDraw, plan: ModelPlan, option: OptionPlan, values: Float64Array, sink: CashFlowSink): OptionDraw {
+  draw.plan = plan
+  draw.option = option
+  draw.values = values
+  draw.sink = sink
+  return draw
+}
+
+/**
  * The part of a model year [a, b) a running-cost pass books into, under `phase`, with the ramp of
  * `ramp` months from `from`: one reused object (the evaluator allocates nothing per draw; no pass
  * runs inside another).
  */
-interface YearSpan {
-  sink: CashFlowSink
-  phase: number
+interface YearSpan extends RampSpan {
   year: number
-  a: number
-  b: number
-  from: number
-  ramp: number
 }
 const SPAN: YearSpan = { sink: STAYING, phase: 0, year: 0, a: 0, b: 0, from: 0, ramp: 0 }
 
@@ -142,20 +154,12 @@ const SPAN: YearSpan = { sink: STAYING, phase: 0, year: 0, a: 0, b: 0, from: 0, 
  * costs a few sink calls, not a pass over the cost rules per month. The compliance work is booked
  * by {@link emitSteadyCompliance}: per model year where staff inflation moves it, else once.
  */
-function emitRunningCosts(
-  plan: ModelPlan,
-  option: OptionPlan,
-  values: Float64Array,
-  sink: CashFlowSink,
-  from: number,
-  to: number,
-  phase: number,
-  ramp = 0,
-): void {
+function emitRunningCosts(draw: OptionDraw, from: number, to: number, phase: number, ramp = 0): void {
   if (to <= from) return
+  const { plan, option, values, sink } = draw
   const tokensInput = plan.tokensInputSlot === -1 ? 0 : (values[plan.tokensInputSlot] as number)
   const tokensOutput = plan.tokensOutputSlot === -1 ? 0 : (values[plan.tokensOutputSlot] as number)
-  emitSteadyCompliance(plan, option, values, sink, from, to, phase)
+  emitSteadyCompliance(draw, from, to, phase)
   for (let year = 0; year < plan.years; year++) {
     const a = from > year * 12 ? from : year * 12
     const b = to < year * 12 + 12 ? to : year * 12 + 12
@@ -184,31 +188,31 @@ function emitRunningCosts(
 
 /** GPU-hours rented in the span's year at the discounted, trended price; returns the compute spend a month. */
 function emitRentalYear(plan: ModelPlan, option: OptionPlan, values: Float64Array, span: YearSpan): number {
-  const { sink, phase, year, a, b, from, ramp } = span
+  const { year, ramp } = span
   const gpuHours = (option.units[year] as number) * HOURS_PER_MONTH
   const discount = option.discountSlot === -1 ? 0 : (values[option.discountSlot] as number)
   const computeSpend = gpuHours * (values[option.priceSlot] as number) * (1 - discount) * priceFactor(plan, option, year)
-  usageRange(sink, CATEGORY.computeRental, phase, a, b, computeSpend, gpuHours, true, from, ramp)
+  usageRange(span, CATEGORY.computeRental, computeSpend, gpuHours, true)
   // A commitment bills its GPUs whether used or not: the share the ramp leaves idle is unused commitment.
-  if (ramp > 0 && option.commitmentTermMonths > 0) idleDuringRamp(sink, CATEGORY.commitmentStranded, phase, a, b, computeSpend, gpuHours, from, ramp)
+  if (ramp > 0 && option.commitmentTermMonths > 0) idleDuringRamp(span, CATEGORY.commitmentStranded, computeSpend, gpuHours)
   return computeSpend
 }
 
 /** Input and output tokens of the span's year at the trended prices; returns the compute spend a month. */
 function emitTokenApiYear(plan: ModelPlan, option: OptionPlan, values: Float64Array, span: YearSpan, tokensInput: number, tokensOutput: number): number {
-  const { sink, phase, year, a, b, from, ramp } = span
+  const year = span.year
   const growth = plan.growth[year] as number
   const input = tokensInput * growth
   const output = tokensOutput * growth
   const computeSpend =
     ((input * (values[option.inputPriceSlot] as number) + output * (values[option.outputPriceSlot] as number)) / 1e6) * priceFactor(plan, option, year)
-  usageRange(sink, CATEGORY.tokenApi, phase, a, b, computeSpend, (input + output) / 1e6, true, from, ramp)
+  usageRange(span, CATEGORY.tokenApi, computeSpend, (input + output) / 1e6, true)
   return computeSpend
 }
 
 /** Owned servers' running costs in the span's year: support on the capex, energy at the meter, colocation. */
 function emitOwnedYear(plan: ModelPlan, option: OptionPlan, values: Float64Array, span: YearSpan): void {
-  const { sink, phase, year, a, b, from, ramp } = span
+  const { sink, phase, year, a, b } = span
   const nodes = option.units[year] as number
   const gpus = nodes * option.gpusPerUnit
   const capex = nodes * (values[option.capexSlot] as number) * (1 + (values[option.networkShareSlot] as number))
@@ -216,18 +220,7 @@ function emitOwnedYear(plan: ModelPlan, option: OptionPlan, values: Float64Array
   if (option.energySlot !== -1) {
     const kwh =
       gpus * (values[option.kwPerGpuSlot] as number) * (values[option.powerUtilizationSlot] as number) * (values[option.pueSlot] as number) * HOURS_PER_MONTH
-    usageRange(
-      sink,
-      CATEGORY.power,
-      phase,
-      a,
-      b,
-      kwh * (values[option.energySlot] as number) * (plan.mechanics.energyIndex[year] as number),
-      kwh,
-      true,
-      from,
-      ramp,
-    )
+    usageRange(span, CATEGORY.power, kwh * (values[option.energySlot] as number) * (plan.mechanics.energyIndex[year] as number), kwh, true)
   }
   if (option.colocationSlot !== -1) {
     const kw = gpus * (values[option.provisionedKwSlot] as number)
@@ -256,7 +249,7 @@ function emitStaffYear(plan: ModelPlan, option: OptionPlan, values: Float64Array
 
 /** What follows the provider's bill in the span's year: egress, the C12 surcharge on compute, C4 redaction and the C10 reserve on the provider spend. */
 function emitProviderLinkedYear(plan: ModelPlan, option: OptionPlan, values: Float64Array, span: YearSpan, computeSpend: number, tokensInput: number): void {
-  const { sink, phase, year, a, b, from, ramp } = span
+  const { year, b } = span
   const params = plan.params
   const applies = option.applies
   const growth = plan.growth[year] as number
@@ -265,17 +258,17 @@ function emitProviderLinkedYear(plan: ModelPlan, option: OptionPlan, values: Flo
   if (option.egressGbSlot !== -1) {
     const gb = (values[option.egressGbSlot] as number) * growth
     const egress = gb * (values[option.egressPerGbSlot] as number)
-    usageRange(sink, CATEGORY.egress, phase, a, b, egress, gb, true, from, ramp)
+    usageRange(span, CATEGORY.egress, egress, gb, true)
     providerSpend += egress
   }
-  if (applies[12] === 1) usageRange(sink, CATEGORY.c12, phase, a, b, computeSpend * (values[params.regionalSurcharge] as number), 1, false, from, ramp)
+  if (applies[12] === 1) usageRange(span, CATEGORY.c12, computeSpend * (values[params.regionalSurcharge] as number), 1, false)
   if (applies[4] === 1) {
     const mtok = (tokensInput * growth) / 1e6
-    usageRange(sink, CATEGORY.c4, phase, a, b, mtok * (values[params.redactionPerMtok] as number), mtok, true, from, ramp)
+    usageRange(span, CATEGORY.c4, mtok * (values[params.redactionPerMtok] as number), mtok, true)
   }
   if (applies[10] === 1) {
     const until = b < plan.dpfReserveUntilAt ? b : plan.dpfReserveUntilAt
-    usageRange(sink, CATEGORY.c10, phase, a, until, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1, false, from, ramp)
+    usageRange(span, CATEGORY.c10, providerSpend * (values[params.dpfReserveRatePerYear] as number), 1, false, until)
   }
 }
 

@@ -148,7 +148,17 @@ export interface EstateLine {
   outputPriceSlot: number
 }
 
-export interface ModelPlan {
+/** Where the model-level drivers (WACC, demand growth and size, tokens, turnover) sit in a draw's values. */
+export interface ModelDriverSlots {
+  waccSlot: number
+  growthSlot: number
+  demandGpusSlot: number
+  tokensInputSlot: number
+  tokensOutputSlot: number
+  turnoverSlot: number
+}
+
+export interface ModelPlan extends ModelDriverSlots {
   file: string
   name: string
   description: string | null
@@ -164,12 +174,6 @@ export interface ModelPlan {
   variables: DriverVariable[]
   /** Rank correlations between variables (the model's `correlations`), checked. */
   correlations: CompiledCorrelations
-  waccSlot: number
-  growthSlot: number
-  demandGpusSlot: number
-  tokensInputSlot: number
-  tokensOutputSlot: number
-  turnoverSlot: number
   sme: boolean
   params: Record<ComplianceParameterName, number>
   /** The company's own regulations (AI Act high-risk, DORA, NIS2) and why each applies or not. */

@@ -1,36 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+import { describe, expect, it } from 'vitest'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { useFastAndSlowServers } from '../helpers/compare-servers.js'
 
 // `geopat compare` from the command line against two fixed-pace servers on 127.0.0.1: what it
 // prints and how it refuses bad input, never a duration. Its real-clock claim (the slower server
 // reads as slower) is test/compare/compare-cli.http.test.ts's.
 
-let fast: RunningSimServer
-let slow: RunningSimServer
-const work = mkdtempSync(join(tmpdir(), 'geopat-compare-cli-'))
-
-beforeAll(async () => {
-  fast = await startFixedSimServer({ ttftMs: 20, itlMs: 4, model: 'm' })
-  slow = await startFixedSimServer({ ttftMs: 35, itlMs: 6, model: 'm' })
-})
-
-afterAll(async () => {
-  await fast.close()
-  await slow.close()
-})
+const servers = useFastAndSlowServers()
+const work = servers.work
 
 describe('geopat compare from the command line', () => {
   it('prints the table with intervals and verdicts', async () => {
     const result = await runCli([
       'compare',
       '--url-a',
-      fast.url,
+      servers.fast.url,
       '--url-b',
-      slow.url,
+      servers.slow.url,
       '--rounds',
       '1',
       '--requests-per-block',

@@ -19,25 +19,19 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()
 })
 
+/** A server that answers 6 chat requests, then closes: every later connection is refused. */
+const startLosingServer = () => startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
+
+/** `geopat ARGS --out <work>/<folder> --no-progress`: the CLI's result and that folder. */
+async function runInto(folder: string, args: string[]) {
+  const out = join(work, folder)
+  return { out, result: await runCli([...args, '--out', out, '--no-progress']) }
+}
+
 describe('geopat bench against a server that goes away', () => {
   it('says since when the server was unreachable, writes it in the summary and exits 3', async () => {
-    // Answers 6 chat requests, then closes: every later connection is refused.
-    const server = await startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
-    const out = join(work, 'cli')
-    const result = await runCli([
-      'bench',
-      '--url',
-      server.url,
-      '--concurrency',
-      '2',
-      '--requests',
-      '100000',
-      '--max-connect-errors',
-      '5',
-      '--out',
-      out,
-      '--no-progress',
-    ])
+    const server = await startLosingServer()
+    const { out, result } = await runInto('cli', ['bench', '--url', server.url, '--concurrency', '2', '--requests', '100000', '--max-connect-errors', '5'])
     expect(result.exitCode).toBe(3)
     expect(result.stdout).toMatch(/server unreachable since \d{4}-\d\d-\d\dT/)
     expect(result.stdout).not.toMatch(/--workers/)
@@ -52,9 +46,8 @@ describe('geopat bench against a server that goes away', () => {
 describe('geopat compare and geopat run against a server that goes away', () => {
   it('compare counts connect errors in a row across its blocks, stops the comparison, names the endpoint and exits 3', async () => {
     // Blocks of 4 requests: no one block holds 20 connect errors, the endpoint's run of them does.
-    const server = await startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
-    const out = join(work, 'compare-cli')
-    const result = await runCli([
+    const server = await startLosingServer()
+    const { out, result } = await runInto('compare-cli', [
       'compare',
       '--url-a',
       server.url,
@@ -68,9 +61,6 @@ describe('geopat compare and geopat run against a server that goes away', () => 
       '40',
       '--requests-per-block',
       '4',
-      '--out',
-      out,
-      '--no-progress',
     ])
     expect(result.exitCode, result.stderr).toBe(3)
     const summary = compareSummarySchema.parse(JSON.parse(readFileSync(join(out, 'compare-summary.json'), 'utf8')))
@@ -83,7 +73,7 @@ describe('geopat compare and geopat run against a server that goes away', () => 
   }, 60_000)
 
   it('run stops after its bench step with exit 3 instead of sizing and costing a run cut short', async () => {
-    const server = await startFreezingServer(cleanups, { answered: 6, closeAfter: 6 })
+    const server = await startLosingServer()
     const scenarioFile = join(work, 'lost-run.yaml')
     writeFileSync(
       scenarioFile,
@@ -97,8 +87,7 @@ describe('geopat compare and geopat run against a server that goes away', () => 
         'size: { peakRequestsPerS: 10, source: measured, gpusPerReplica: { gone: 1 } }',
       ].join('\n'),
     )
-    const out = join(work, 'lost-run')
-    const result = await runCli(['run', scenarioFile, '--out', out, '--no-progress'])
+    const { out, result } = await runInto('lost-run', ['run', scenarioFile])
     expect(result.exitCode, result.stderr).toBe(3)
     expect(result.stderr).toMatch(/server unreachable since .*the run stops after bench/)
     expect(existsSync(join(out, 'bench', 'summary.json'))).toBe(true)

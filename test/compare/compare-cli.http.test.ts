@@ -1,25 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { compareSummarySchema } from '../../src/io/schema/compare.js'
-import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 import { runCli } from '../helpers/cli.js'
+import { useFastAndSlowServers } from '../helpers/compare-servers.js'
 import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
-let fast: RunningSimServer
-let slow: RunningSimServer
-const work = mkdtempSync(join(tmpdir(), 'geopat-compare-cli-'))
-
-beforeAll(async () => {
-  fast = await startFixedSimServer({ ttftMs: 20, itlMs: 4, model: 'm' })
-  slow = await startFixedSimServer({ ttftMs: 35, itlMs: 6, model: 'm' })
-})
-
-afterAll(async () => {
-  await fast.close()
-  await slow.close()
-})
+const servers = useFastAndSlowServers()
+const work = servers.work
 
 // The table's form and the one-line errors of `geopat compare` claim no duration: they are in
 // test/cli/compare-cli.test.ts, in the `integration` project.
@@ -27,7 +15,7 @@ describe('geopat compare from the command line', () => {
   it('compares two URLs given as flags and prints the zod-valid summary with --json', async (context) => {
     const out = join(work, 'flags')
     const result = await runCli([
-      'compare', '--url-a', fast.url, '--label-a', 'fast', '--url-b', slow.url, '--label-b', 'slow',
+      'compare', '--url-a', servers.fast.url, '--label-a', 'fast', '--url-b', servers.slow.url, '--label-b', 'slow',
       '--rounds', '2', '--requests-per-block', '6', '--input-tokens', '32', '--output-tokens', '12', '--out', out, '--json',
     ])
     expect(result.exitCode).toBe(0)

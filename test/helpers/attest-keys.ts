@@ -58,6 +58,31 @@ const PSS_SHA384 = ['-sha384', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rs
 /** DER bytes as openssl's `DER:` extension syntax wants them (hex pairs with colons). */
 const derHex = (bytes: Buffer): string => [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(':')
 
+/**
+ * `openssl x509 -req` arguments that sign the request `csr` with the CA at `ca` (its .pem and .key)
+ * into `out` for `days`, with a random serial and the extensions in `ext`; the caller adds the digest.
+ */
+function signRequestArgs(files: { csr: string; ca: string; out: string; days: number; ext: string }): string[] {
+  return [
+    'x509',
+    '-req',
+    '-in',
+    files.csr,
+    '-CA',
+    `${files.ca}.pem`,
+    '-CAkey',
+    `${files.ca}.key`,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-out',
+    files.out,
+    '-days',
+    String(files.days),
+    '-extfile',
+    files.ext,
+  ]
+}
+
 export async function makeAttestKeys(options: AttestKeyOptions = {}): Promise<AttestKeys> {
   const dir = mkdtempSync(join(tmpdir(), 'geopat-attest-'))
   const p = (name: string) => join(dir, name)
@@ -101,25 +126,7 @@ export async function makeAttestKeys(options: AttestKeyOptions = {}): Promise<At
       'keyUsage=critical,keyCertSign,cRLSign',
     ])
   const certify = (csr: string, ca: string, out: string, days: number, ext: string) =>
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p(csr),
-      '-CA',
-      p(`${ca}.pem`),
-      '-CAkey',
-      p(`${ca}.key`),
-      '-set_serial',
-      `0x${randomBytes(8).toString('hex')}`,
-      '-out',
-      p(out),
-      '-days',
-      String(days),
-      '-extfile',
-      p(ext),
-      ...PSS_SHA384,
-    ])
+    openssl([...signRequestArgs({ csr: p(csr), ca: p(ca), out: p(out), days, ext: p(ext) }), ...PSS_SHA384])
 
   // The trusted ARK and the other one are independent: make them side by side.
   await Promise.all([selfSigned('ark', 'ARK-Test'), selfSigned('other-ark', 'ARK-Test')])
@@ -269,25 +276,7 @@ export async function makeTdxTestMaterial(): Promise<TdxTestMaterial> {
     `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n${SGX}=DER:${derHex(sgxExtension(cpuSvn, pceSvn, fmspc))}\n`,
   )
   const certify = (name: string, ca: string, ext: string) =>
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p(`${name}.csr`),
-      '-CA',
-      p(`${ca}.pem`),
-      '-CAkey',
-      p(`${ca}.key`),
-      '-set_serial',
-      `0x${randomBytes(8).toString('hex')}`,
-      '-out',
-      p(`${name}.pem`),
-      '-days',
-      '3650',
-      '-sha256',
-      '-extfile',
-      p(ext),
-    ])
+    openssl([...signRequestArgs({ csr: p(`${name}.csr`), ca: p(ca), out: p(`${name}.pem`), days: 3650, ext: p(ext) }), '-sha256'])
   const request = (name: string, cn: string) =>
     openssl(['req', '-new', ...ec, '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}/O=geopat test`])
 

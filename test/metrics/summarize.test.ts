@@ -6,7 +6,7 @@ import type { SloConfig } from '../../src/io/schema/scenario.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { judgeClient } from '../../src/load/client-check.js'
 import { emptyDistribution } from '../../src/metrics/distribution.js'
-import type { RequestRecord } from '../../src/io/schema/record.js'
+import { COMPLETED_RECORD_END, type RequestRecord } from '../../src/io/schema/record.js'
 
 /** A successful record: first token at `ttft`, then one chunk every `itl` ms carrying `perChunk` tokens. */
 function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: number; itl?: number; chunks?: number; perChunk?: number } = {}): RequestRecord {
@@ -39,16 +39,7 @@ function record(overrides: Partial<Omit<RequestRecord, 'chunks'>> & { ttft?: num
     inputTokens: 100,
     inputTokensSource: 'server',
     outputTokens: chunkCount * perChunk,
-    outputTokensSource: 'server',
-    perChunkUsage: false,
-    finishReason: 'length',
-    sawDone: true,
-    ok: true,
-    httpStatus: 200,
-    errorClass: null,
-    errorMessage: null,
-    retries: 0,
-    retryWaitMs: 0,
+    ...COMPLETED_RECORD_END,
     ...rest,
   }
 }

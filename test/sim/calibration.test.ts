@@ -115,15 +115,11 @@ describe("calibration: H100 NVL at 1 request/s, ShareGPT-like lengths, against P
 
 describe('saturation behaviour', () => {
   const chat = loadWorkload('chat')
+  /** A run of chat lengths on the SXM profile at seed 5. */
+  const runChat = (load: LoadStep, confidential = false) =>
+    runVirtual({ profile: SXM, confidential, load, inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, seed: 5 })
   const ttftP50At = async (rate: number, confidential: boolean): Promise<number> => {
-    const { summary } = await runVirtual({
-      profile: SXM,
-      confidential,
-      load: open(rate, rate * 30),
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 5,
-    })
+    const { summary } = await runChat(open(rate, rate * 30), confidential)
     return summary.metrics.ttft?.p50 as number
   }
   /**
@@ -145,33 +141,12 @@ describe('saturation behaviour', () => {
     const confidential = await knee(true, objectiveMs)
     expect(standard).toBeGreaterThan(0)
     expect(confidential).toBeLessThan(standard)
-    const below = await runVirtual({
-      profile: SXM,
-      confidential: false,
-      load: open(standard / 2, 300),
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 5,
-    })
-    const above = await runVirtual({
-      profile: SXM,
-      confidential: false,
-      load: open(standard * 1.5, 900),
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 5,
-    })
+    const below = await runChat(open(standard / 2, 300))
+    const above = await runChat(open(standard * 1.5, 900))
     expect(above.engine.peakRunning).toBeGreaterThan(2 * below.engine.peakRunning)
     expect(above.summary.metrics.ttft?.p90 as number).toBeGreaterThan(3 * (below.summary.metrics.ttft?.p90 as number))
     // Far past it the KV cache fills and requests wait (vllm:num_requests_waiting).
-    const overloaded = await runVirtual({
-      profile: SXM,
-      confidential: false,
-      load: open(standard * 3, 3000),
-      inputTokens: chat.inputTokens,
-      outputTokens: chat.outputTokens,
-      seed: 5,
-    })
+    const overloaded = await runChat(open(standard * 3, 3000))
     expect(overloaded.engine.peakWaiting).toBeGreaterThan(0)
     // Below it requests wait only for the end of the running multi-step group (vLLM 0.6 admits between
     // groups): at most a burst of the arrivals of one group (4× their mean, at least 1), while the

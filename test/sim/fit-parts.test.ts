@@ -4,7 +4,7 @@ import { validationError } from '../../src/sim/fit/fitted-profile.js'
 import { medianInterTokenMs, ttftAgainstPrompt } from '../../src/sim/fit/point-figures.js'
 import { heldByEngine } from '../../src/sim/fit/parameters.js'
 import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
-import type { RequestRecord } from '../../src/io/schema/record.js'
+import { COMPLETED_RECORD_END, type RequestRecord } from '../../src/io/schema/record.js'
 
 const withEngine = (profile: SimProfile, engine: Partial<SimProfile['engine']>): SimProfile => ({ ...profile, engine: { ...profile.engine, ...engine } })
 
@@ -34,16 +34,7 @@ function record(id: number, inputTokens: number, ttftMs: number, gapsMs: number[
     inputTokens,
     inputTokensSource: 'server',
     outputTokens: times.length,
-    outputTokensSource: 'server',
-    perChunkUsage: false,
-    finishReason: 'length',
-    sawDone: true,
-    ok: true,
-    httpStatus: 200,
-    errorClass: null,
-    errorMessage: null,
-    retries: 0,
-    retryWaitMs: 0,
+    ...COMPLETED_RECORD_END,
   }
 }
 

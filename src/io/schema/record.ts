@@ -77,3 +77,17 @@ export const requestRecordSchema = z
   .strict()
 
 export type RequestRecord = z.infer<typeof requestRecordSchema>
+
+/** The closing fields of a record that ran to its length without error, the server counting its output tokens. */
+export const COMPLETED_RECORD_END = {
+  outputTokensSource: 'server',
+  perChunkUsage: false,
+  finishReason: 'length',
+  sawDone: true,
+  ok: true,
+  httpStatus: 200,
+  errorClass: null,
+  errorMessage: null,
+  retries: 0,
+  retryWaitMs: 0,
+} as const satisfies Partial<RequestRecord>

@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
+import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
+
+/** Two fixed-pace servers on 127.0.0.1 for `geopat compare`, `slow` slower on TTFT and ITL, and a work folder. */
+export interface CompareServers {
+  fast: RunningSimServer
+  slow: RunningSimServer
+  work: string
+}
+
+/** Starts the two servers before the file's tests and closes them after (call at the top of a test file). */
+export function useFastAndSlowServers(): CompareServers {
+  const servers = { work: mkdtempSync(join(tmpdir(), 'geopat-compare-cli-')) } as CompareServers
+  beforeAll(async () => {
+    servers.fast = await startFixedSimServer({ ttftMs: 20, itlMs: 4, model: 'm' })
+    servers.slow = await startFixedSimServer({ ttftMs: 35, itlMs: 6, model: 'm' })
+  })
+  afterAll(async () => {
+    await servers.fast.close()
+    await servers.slow.close()
+  })
+  return servers
+}
