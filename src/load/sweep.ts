@@ -37,7 +37,14 @@ export function singleStep(load: LoadConfig): LoadStep {
     }
   }
   const concurrency = load.concurrency ?? 1
-  return { ...base, label: `concurrency ${concurrency}`, kind: 'concurrency', mode: 'closed', concurrency, ...(load.rampUp > 0 ? { rampUpMs: load.rampUp * 1000 } : {}) }
+  return {
+    ...base,
+    label: `concurrency ${concurrency}`,
+    kind: 'concurrency',
+    mode: 'closed',
+    concurrency,
+    ...(load.rampUp > 0 ? { rampUpMs: load.rampUp * 1000 } : {}),
+  }
 }
 
 /**
@@ -66,7 +73,15 @@ export function createSweepPlanner(load: LoadConfig): { next(previous: RunSummar
         index++
         // Users start over the first third of the step, so the step reaches a steady state.
         const rampUpMs = base.durationMs !== undefined ? base.durationMs / 3 : 0
-        return { ...base, step: 1, label: 'throughput', kind: 'throughput', mode: 'closed', concurrency: load.sweepMaxConcurrency, ...(rampUpMs > 0 ? { rampUpMs } : {}) }
+        return {
+          ...base,
+          step: 1,
+          label: 'throughput',
+          kind: 'throughput',
+          mode: 'closed',
+          concurrency: load.sweepMaxConcurrency,
+          ...(rampUpMs > 0 ? { rampUpMs } : {}),
+        }
       }
       if (index === 2) maximumRate = previous.throughput.requestsPerS
       else {

@@ -191,7 +191,8 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
   if (!hasObjectives(slo)) throw new OptionMessageError('{slo}: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
   const moments = lengthMoments(options.inputTokens, options.outputTokens, options.seed)
   const firstCut = impliedCapacity(options.profile, options.confidential, moments, requestObjectiveMax(slo, 'tpot'))
-  if (!(firstCut.ratePerS > 0)) throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)
+  if (!(firstCut.ratePerS > 0))
+    throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)
   const tolerance = options.tolerance ?? 0.01
   const evaluations: Evaluation[] = []
   const warmupS = Math.min(30, options.durationS * 0.2)

@@ -29,7 +29,11 @@ const cases: Array<[string, () => string[], RegExp]> = [
   ['a malformed URL', () => ['--url', 'not a url'], /--url: must be an http/],
   ['an unreachable host', () => ['--url', 'http://127.0.0.1:9'], /cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED/],
   ['an unknown model', () => ['--url', sim.url, '--model', 'nope'], /unknown model "nope"; the server offers: sim-model/],
-  ['a server that is not OpenAI-compatible', () => ['--url', html.url], /answered 404 text\/html \(HTML page "404 Not Found"\): not an OpenAI-compatible server/],
+  [
+    'a server that is not OpenAI-compatible',
+    () => ['--url', html.url],
+    /answered 404 text\/html \(HTML page "404 Not Found"\): not an OpenAI-compatible server/,
+  ],
   ['concurrency 0', () => ['--url', sim.url, '--concurrency', '0'], /--concurrency: .*>=1/],
   ['a negative rate', () => ['--url', sim.url, '--rate', '-2'], /--rate: .*>0/],
   ['concurrency and rate together', () => ['--url', sim.url, '--rate', '2', '--concurrency', '3'], /either concurrency or rate/],

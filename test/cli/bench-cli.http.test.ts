@@ -24,7 +24,11 @@ beforeAll(async () => {
       // Every third request fails with a body that echoes the Authorization header, as some
       // misconfigured gateways do: the key must still not reach any output.
       Number(req.headers['content-length'] ?? 0) % 3 === 0
-        ? { status: 500, headers: { 'content-type': 'application/json' }, pieces: [JSON.stringify({ error: { message: `bad upstream; you sent ${req.headers.authorization}` } })] }
+        ? {
+            status: 500,
+            headers: { 'content-type': 'application/json' },
+            pieces: [JSON.stringify({ error: { message: `bad upstream; you sent ${req.headers.authorization}` } })],
+          }
         : { pieces: [sse(chatChunk({ content: 'hi' })), sse({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 1 } }), 'data: [DONE]\n\n'] },
   })
 })
@@ -35,9 +39,7 @@ afterAll(async () => {
 })
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)],
-  )
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
 }
 
 describe('geopat bench from the command line', () => {
@@ -61,10 +63,9 @@ describe('geopat bench from the command line', () => {
 
   it('sends the API key from the environment and never writes it anywhere', async () => {
     const out = join(work, 'secret')
-    const result = await runCli(
-      ['bench', '--url', keyed.url, '--api-key-env', 'GEOPAT_TEST_KEY', '--concurrency', '2', '--requests', '30', '--out', out],
-      { env: { GEOPAT_TEST_KEY: SECRET } },
-    )
+    const result = await runCli(['bench', '--url', keyed.url, '--api-key-env', 'GEOPAT_TEST_KEY', '--concurrency', '2', '--requests', '30', '--out', out], {
+      env: { GEOPAT_TEST_KEY: SECRET },
+    })
     expect(result.exitCode).toBe(0)
     expect(keyed.requests.some((r) => r.headers.authorization === `Bearer ${SECRET}`)).toBe(true)
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))
@@ -100,11 +101,30 @@ describe('geopat bench from the command line', () => {
 
   it('Ctrl-C stops sending, keeps every record, writes the summary and exits 130', async () => {
     const out = join(work, 'interrupted')
-    const child = execa('node', [join(REPO_ROOT, 'bin/run.js'), 'bench', '--url', sim.url, '--concurrency', '4', '--duration', '60', '--output-tokens', '50', '--grace', '1', '--out', out], {
-      reject: false,
-      env: { CI: '1' },
-      stdin: 'ignore',
-    })
+    const child = execa(
+      'node',
+      [
+        join(REPO_ROOT, 'bin/run.js'),
+        'bench',
+        '--url',
+        sim.url,
+        '--concurrency',
+        '4',
+        '--duration',
+        '60',
+        '--output-tokens',
+        '50',
+        '--grace',
+        '1',
+        '--out',
+        out,
+      ],
+      {
+        reject: false,
+        env: { CI: '1' },
+        stdin: 'ignore',
+      },
+    )
     // Signalled once it has measured something: before its handlers are installed (a loaded machine
     // loads the CLI slowly) a SIGINT would end the process the default way, which is not under test.
     await waitForLines(join(out, 'records.jsonl'), 5)

@@ -34,9 +34,15 @@ describe('geopat catalog refresh: bad input is one line, before anything is fetc
 
     const both = join(work, 'azure.json')
     writeFileSync(both, '{}')
-    expect(expectOneLineError(await refresh('--from-file', `azure=${both}`, '--source-url', 'azure=http://127.0.0.1:9'))).toMatch(/a source reads its API or a file, not both/)
-    expect(expectOneLineError(await refresh('--source', 'azure', '--source-url', 'aws=http://127.0.0.1:9'))).toMatch(/aws is not being refreshed \(add --source aws\)/)
-    expect(expectOneLineError(await refresh('--region', 'mars-north-1', '--out', join(work, 'r.yaml')))).toMatch(/--region mars-north-1: not a region of the mapping table/)
+    expect(expectOneLineError(await refresh('--from-file', `azure=${both}`, '--source-url', 'azure=http://127.0.0.1:9'))).toMatch(
+      /a source reads its API or a file, not both/,
+    )
+    expect(expectOneLineError(await refresh('--source', 'azure', '--source-url', 'aws=http://127.0.0.1:9'))).toMatch(
+      /aws is not being refreshed \(add --source aws\)/,
+    )
+    expect(expectOneLineError(await refresh('--region', 'mars-north-1', '--out', join(work, 'r.yaml')))).toMatch(
+      /--region mars-north-1: not a region of the mapping table/,
+    )
     expect(expectOneLineError(await refresh('--timeout', '0', '--out', join(work, 't.yaml')))).toMatch(/--timeout: must be/)
   })
 
@@ -53,12 +59,17 @@ describe('geopat catalog refresh: bad input is one line, before anything is fetc
     expect(expectOneLineError(exists)).toBe(`Error: --out ${existing}: already exists; pass --overwrite to replace it, or choose another --out`)
     expect(readFileSync(existing, 'utf8')).toBe('rows: []\n')
 
-    expect(expectOneLineError(await refresh('--source', 'ecb', '--out', join(work, 'new.yaml'), '--catalog', existing))).toMatch(/--catalog: only for --dry-run/)
+    expect(expectOneLineError(await refresh('--source', 'ecb', '--out', join(work, 'new.yaml'), '--catalog', existing))).toMatch(
+      /--catalog: only for --dry-run/,
+    )
   })
 
   it('a bad --mapping or --catalog file is one line naming the file and field', async () => {
     const mapping = join(work, 'bad-mapping.yaml')
-    writeFileSync(mapping, 'providers: []\nskus:\n  - provider: azure\n    sku: X\n    idStem: Bad Stem\n    gpu: H100\n    gpuCount: 1\n    source: test\nregions: []\n')
+    writeFileSync(
+      mapping,
+      'providers: []\nskus:\n  - provider: azure\n    sku: X\n    idStem: Bad Stem\n    gpu: H100\n    gpuCount: 1\n    source: test\nregions: []\n',
+    )
     const mappingLine = expectOneLineError(await refresh('--mapping', mapping, '--out', join(work, 'm.yaml')))
     expect(mappingLine).toContain(mapping)
     expect(mappingLine).toMatch(/skus\.0\.idStem: must be lower-case/)

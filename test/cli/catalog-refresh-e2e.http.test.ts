@@ -62,7 +62,8 @@ function servePriceSources(request: IncomingMessage, response: ServerResponse): 
 function serveAzurePage(request: IncomingMessage, query: URLSearchParams, response: ServerResponse): void {
   const region = /armRegionName eq '([^']+)'/.exec(query.get('$filter') ?? '')?.[1]
   const second = query.get('$skip') === '1000'
-  const name = region === 'westeurope' ? (second ? 'westeurope-page-2.json' : 'westeurope-page-1.json') : region === 'eastus2' ? 'eastus2-page-1.json' : undefined
+  const name =
+    region === 'westeurope' ? (second ? 'westeurope-page-2.json' : 'westeurope-page-1.json') : region === 'eastus2' ? 'eastus2-page-1.json' : undefined
   const page = name ? (JSON.parse(readFileSync(join(FIXTURES, 'azure', name), 'utf8')) as Record<string, unknown>) : { Items: [], NextPageLink: null, Count: 0 }
   if (name === 'westeurope-page-1.json') page.NextPageLink = `${base}${request.url}&$skip=1000`
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page))
@@ -100,17 +101,28 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
   it('--from-file for every source writes one valid catalog: every row with its URL and fetch time, the ECB rates', async () => {
     const out = join(work, 'all-files.yaml')
     const result = await refresh([
-      '--from-file', `azure=${join(FIXTURES, 'azure', 'eastus2-page-1.json')}`,
-      '--from-file', `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
-      '--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
-      '--from-file', `gcp=${join(FIXTURES, 'gcp', 'skus-pages.json')}`,
-      '--from-file', `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
-      '--out', out,
+      '--from-file',
+      `azure=${join(FIXTURES, 'azure', 'eastus2-page-1.json')}`,
+      '--from-file',
+      `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
+      '--from-file',
+      `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
+      '--from-file',
+      `gcp=${join(FIXTURES, 'gcp', 'skus-pages.json')}`,
+      '--from-file',
+      `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      '--out',
+      out,
     ])
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toBe('')
     const catalog = readCatalog(out)
-    expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
+    expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
+      'azure file ok',
+      'aws file ok',
+      'gcp file ok',
+      'ecb file ok',
+    ])
     for (const name of ['azure', 'aws', 'gcp']) expect(catalog.rows.some((row) => row.id.startsWith(`${name}-`))).toBe(true)
     for (const row of catalog.rows) {
       expect(row.basis).toBe('price-api')
@@ -125,14 +137,33 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
   it('the API path (AWS bulk files and the ECB served on 127.0.0.1) gives the rows --from-file gives', async () => {
     const api = join(work, 'api.yaml')
-    const apiRun = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${base}`, '--source-url', `ecb=${base}`, '--region', 'us-east-1', '--region', 'eu-north-1', '--out', api])
+    const apiRun = await refresh([
+      '--source',
+      'aws',
+      '--source',
+      'ecb',
+      '--source-url',
+      `aws=${base}`,
+      '--source-url',
+      `ecb=${base}`,
+      '--region',
+      'us-east-1',
+      '--region',
+      'eu-north-1',
+      '--out',
+      api,
+    ])
     expect(apiRun.exitCode).toBe(0)
     const files = join(work, 'files.yaml')
     const fileRun = await refresh([
-      '--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
-      '--from-file', `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
-      '--from-file', `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
-      '--out', files,
+      '--from-file',
+      `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
+      '--from-file',
+      `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
+      '--from-file',
+      `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      '--out',
+      files,
     ])
     expect(fileRun.exitCode).toBe(0)
     const fromApi = readCatalog(api)
@@ -140,7 +171,13 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['aws api ok', 'ecb api ok'])
     // The same rows and rates, but for the fetch time and the host the API path was given.
     const comparable = (catalog: CatalogFile) =>
-      JSON.parse(JSON.stringify({ rows: catalog.rows, fxRates: catalog.fxRates }).split(base).join('<host>').replace(/https:\/\/(pricing\.us-east-1\.amazonaws\.com|www\.ecb\.europa\.eu)/g, '<host>').replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'))
+      JSON.parse(
+        JSON.stringify({ rows: catalog.rows, fxRates: catalog.fxRates })
+          .split(base)
+          .join('<host>')
+          .replace(/https:\/\/(pricing\.us-east-1\.amazonaws\.com|www\.ecb\.europa\.eu)/g, '<host>')
+          .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'),
+      )
     expect(fromApi.rows.length).toBeGreaterThan(0)
     expect(comparable(fromApi)).toEqual(comparable(fromFiles))
   })
@@ -148,18 +185,48 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
   it('a source that fails is one warning and no rows while the others are written; all failed is exit 1 and no file', async () => {
     const partial = join(work, 'partial.yaml')
     const refused = `http://127.0.0.1:${closedPort}`
-    const result = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${base}`, '--source-url', `ecb=${refused}`, '--region', 'us-east-1', '--retries', '0', '--out', partial])
+    const result = await refresh([
+      '--source',
+      'aws',
+      '--source',
+      'ecb',
+      '--source-url',
+      `aws=${base}`,
+      '--source-url',
+      `ecb=${refused}`,
+      '--region',
+      'us-east-1',
+      '--retries',
+      '0',
+      '--out',
+      partial,
+    ])
     expect(result.exitCode).toBe(0)
     const warnings = result.stderr.split('\n').filter((line) => line.trim() !== '')
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(/^warning: ecb failed: GET http:\/\/127\.0\.0\.1:\d+\/stats\/eurofxref\/eurofxref-daily\.xml: .*ECONNREFUSED.*none of its rows is in the file$/)
+    expect(warnings[0]).toMatch(
+      /^warning: ecb failed: GET http:\/\/127\.0\.0\.1:\d+\/stats\/eurofxref\/eurofxref-daily\.xml: .*ECONNREFUSED.*none of its rows is in the file$/,
+    )
     const catalog = readCatalog(partial)
     expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.status}`)).toEqual(['aws ok', 'ecb failed'])
     expect(catalog.fxRates).toBeUndefined()
     expect(catalog.rows.length).toBeGreaterThan(0)
 
     const none = join(work, 'none.yaml')
-    const failed = await refresh(['--source', 'aws', '--source', 'ecb', '--source-url', `aws=${refused}`, '--source-url', `ecb=${refused}`, '--retries', '0', '--out', none])
+    const failed = await refresh([
+      '--source',
+      'aws',
+      '--source',
+      'ecb',
+      '--source-url',
+      `aws=${refused}`,
+      '--source-url',
+      `ecb=${refused}`,
+      '--retries',
+      '0',
+      '--out',
+      none,
+    ])
     expect(failed.exitCode).toBe(1)
     expect(expectOneLineError(failed)).toMatch(/^Error: every price source failed, nothing written: aws: .*; ecb: /)
     expect(existsSync(none)).toBe(false)
@@ -167,7 +234,9 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
   it("Google Cloud's key comes from GEOPAT_GCP_API_KEY and never reaches an output, even when the server echoes it", async () => {
     const out = join(work, 'gcp.yaml')
-    const refusedKey = await refresh(['--source', 'gcp', '--source-url', `gcp=${base}`, '--retries', '0', '--out', out, '--verbose'], { GEOPAT_GCP_API_KEY: GCP_KEY })
+    const refusedKey = await refresh(['--source', 'gcp', '--source-url', `gcp=${base}`, '--retries', '0', '--out', out, '--verbose'], {
+      GEOPAT_GCP_API_KEY: GCP_KEY,
+    })
     expect(refusedKey.exitCode).toBe(1)
     expect(refusedKey.stderr).toMatch(/HTTP 403/)
     expect(`${refusedKey.stdout}\n${refusedKey.stderr}`).not.toContain(GCP_KEY)
@@ -185,7 +254,10 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     const saveRun = await refresh([...urls, ...regions, '--save-responses', dir, '--out', api], { GEOPAT_GCP_API_KEY: GCP_GOOD_KEY })
     expect(saveRun.exitCode).toBe(0)
     expect(saveRun.stdout).toContain(`saved 5 response files of azure, aws, gcp, ecb to ${dir} (README.txt, manifest.json)`)
-    const saved = (readdirSync(dir, { recursive: true }) as string[]).map((name) => name.split('\\').join('/')).filter((name) => /\.(jsonl|json|csv|xml|txt)$/.test(name)).sort()
+    const saved = (readdirSync(dir, { recursive: true }) as string[])
+      .map((name) => name.split('\\').join('/'))
+      .filter((name) => /\.(jsonl|json|csv|xml|txt)$/.test(name))
+      .sort()
     expect(saved).toEqual(['README.txt', 'aws/eu-north-1/index.csv', 'aws/us-east-1/index.csv', 'azure.jsonl', 'ecb.xml', 'gcp.json', 'manifest.json'])
     for (const name of saved) expect(readFileSync(join(dir, name), 'utf8'), name).not.toContain(GCP_GOOD_KEY)
 
@@ -195,9 +267,23 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     expect(readRun.exitCode).toBe(0)
     const fromApi = readCatalog(api)
     const fromDir = readCatalog(offline)
-    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure api ok', 'aws api ok', 'gcp api ok', 'ecb api ok'])
-    expect(fromDir.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
-    for (const name of ['azure', 'aws', 'gcp']) expect(fromApi.rows.some((row) => row.id.startsWith(`${name}-`)), name).toBe(true)
+    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
+      'azure api ok',
+      'aws api ok',
+      'gcp api ok',
+      'ecb api ok',
+    ])
+    expect(fromDir.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
+      'azure file ok',
+      'aws file ok',
+      'gcp file ok',
+      'ecb file ok',
+    ])
+    for (const name of ['azure', 'aws', 'gcp'])
+      expect(
+        fromApi.rows.some((row) => row.id.startsWith(`${name}-`)),
+        name,
+      ).toBe(true)
     // Nothing normalised: each row keeps the URL it was downloaded from and the time of the download.
     expect(fromDir.rows).toEqual(fromApi.rows)
     expect(fromDir.fxRates).toEqual(fromApi.fxRates)
@@ -212,7 +298,24 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
     const dir = join(work, 'quickstart-saved')
     const api = join(work, 'quickstart-prices.yaml')
-    const apiRun = await refresh(['--source', 'azure', '--source', 'aws', '--source-url', `azure=${base}/api/retail/prices`, '--source-url', `aws=${base}`, '--region', 'westeurope', '--region', 'us-east-1', '--save-responses', dir, '--out', api])
+    const apiRun = await refresh([
+      '--source',
+      'azure',
+      '--source',
+      'aws',
+      '--source-url',
+      `azure=${base}/api/retail/prices`,
+      '--source-url',
+      `aws=${base}`,
+      '--region',
+      'westeurope',
+      '--region',
+      'us-east-1',
+      '--save-responses',
+      dir,
+      '--out',
+      api,
+    ])
     expect(apiRun.exitCode, apiRun.stderr).toBe(0)
     const refreshed = readCatalog(api)
     for (const id of wanted) expect(refreshed.rows.map((row) => row.id)).toContain(id)
@@ -220,9 +323,27 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     // An Azure and an AWS price file (as saved on the connected side) give the API path's rows. A
     // file read with --from-file is dated by that read and cites the provider's own host; the rest is equal.
     const files = join(work, 'quickstart-files.yaml')
-    const fileRun = await refresh(['--from-file', `azure=${join(dir, 'azure.jsonl')}`, '--from-file', `aws=${join(dir, 'aws', 'us-east-1', 'index.csv')}`, '--region', 'westeurope', '--region', 'us-east-1', '--out', files])
+    const fileRun = await refresh([
+      '--from-file',
+      `azure=${join(dir, 'azure.jsonl')}`,
+      '--from-file',
+      `aws=${join(dir, 'aws', 'us-east-1', 'index.csv')}`,
+      '--region',
+      'westeurope',
+      '--region',
+      'us-east-1',
+      '--out',
+      files,
+    ])
     expect(fileRun.exitCode, fileRun.stderr).toBe(0)
-    const comparable = (rows: unknown) => JSON.parse(JSON.stringify(rows).split(base).join('<host>').replace(/https:\/\/pricing\.us-east-1\.amazonaws\.com/g, '<host>').replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'))
+    const comparable = (rows: unknown) =>
+      JSON.parse(
+        JSON.stringify(rows)
+          .split(base)
+          .join('<host>')
+          .replace(/https:\/\/pricing\.us-east-1\.amazonaws\.com/g, '<host>')
+          .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'),
+      )
     expect(comparable(readCatalog(files).rows)).toEqual(comparable(refreshed.rows))
 
     const runDir = join(work, 'quickstart-run')

@@ -169,7 +169,23 @@ describe('secrets from the key and from --header never reach an output (#15.2)',
   it('redacts the key and every header value before messages are cut, in records, summaries, stdout and stderr', async () => {
     const out = join(work, 'echo')
     const result = await runCli(
-      ['bench', '--url', `${url}/echo`, '--api-key-env', 'GEOPAT_HOSTILE_KEY', '--header', `x-api-key: ${HEADER_SECRET}`, '--concurrency', '1', '--requests', '8', '--output-tokens', '2', '--out', out],
+      [
+        'bench',
+        '--url',
+        `${url}/echo`,
+        '--api-key-env',
+        'GEOPAT_HOSTILE_KEY',
+        '--header',
+        `x-api-key: ${HEADER_SECRET}`,
+        '--concurrency',
+        '1',
+        '--requests',
+        '8',
+        '--output-tokens',
+        '2',
+        '--out',
+        out,
+      ],
       { env: keyEnv },
     )
     expect(result.exitCode).toBe(0)
@@ -184,7 +200,19 @@ describe('secrets from the key and from --header never reach an output (#15.2)',
 
   it('redacts a /v1/models error page that echoes the headers', async () => {
     const result = await runCli(
-      ['bench', '--url', `${url}/deny`, '--api-key-env', 'GEOPAT_HOSTILE_KEY', '--header', `x-api-key: ${HEADER_SECRET}`, '--requests', '1', '--out', join(work, 'deny')],
+      [
+        'bench',
+        '--url',
+        `${url}/deny`,
+        '--api-key-env',
+        'GEOPAT_HOSTILE_KEY',
+        '--header',
+        `x-api-key: ${HEADER_SECRET}`,
+        '--requests',
+        '1',
+        '--out',
+        join(work, 'deny'),
+      ],
       { env: keyEnv },
     )
     const line = expectOneLineError(result)
@@ -206,7 +234,9 @@ describe('the /v1/models check is bounded in size and time, and stops on Ctrl-C 
   }, 60_000)
 
   it('gives up on a 1 byte/s trickle at the deadline set by --total-timeout', async () => {
-    const result = await runCli(['bench', '--url', `${url}/trickle`, '--total-timeout', '1', '--requests', '1', '--out', join(work, 'trickle')], { timeoutMs: 45_000 })
+    const result = await runCli(['bench', '--url', `${url}/trickle`, '--total-timeout', '1', '--requests', '1', '--out', join(work, 'trickle')], {
+      timeoutMs: 45_000,
+    })
     const line = expectOneLineError(result)
     expect(line).toMatch(/GET .*\/v1\/models: no complete answer within 1000 ms/)
   }, 60_000)

@@ -21,7 +21,6 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-run-catalog-'))
 const runDir = join(work, 'run')
 const fetchedAt = new Date().toISOString()
 
-
 /** A catalog file as `geopat catalog refresh` writes it: the quickstart's two offers, per instance-hour, fetched now. Prices illustrative. */
 const refreshedRows = [
   refreshedP5({ price: 55.04, fetchedAt }),
@@ -77,7 +76,19 @@ describe('geopat run --catalog (a refreshed catalog)', () => {
       expect(cost, endpoint).toBeDefined()
       if (!cost) continue
       expect(cost.notes.join(' ')).not.toContain('days old')
-      expect(cost.catalogPrice).toMatchObject({ id: row.id, file: catalogFile, basis: 'price-api', fetchedAt, confirmedBy: 'fetched', confirmedOn: today, effectiveDate: row.effectiveDate, sourceUrl: row.sourceUrl, price: row.price, unit: 'instance-hour', gpuCount: row.gpuCount })
+      expect(cost.catalogPrice).toMatchObject({
+        id: row.id,
+        file: catalogFile,
+        basis: 'price-api',
+        fetchedAt,
+        confirmedBy: 'fetched',
+        confirmedOn: today,
+        effectiveDate: row.effectiveDate,
+        sourceUrl: row.sourceUrl,
+        price: row.price,
+        unit: 'instance-hour',
+        gpuCount: row.gpuCount,
+      })
       expect(cost.catalogPrice?.ageDays).toBeLessThanOrEqual(1)
       expect(cost.catalogPrice?.superseded.map((older) => older.file.endsWith('hyperscalers.yaml'))).toEqual([true])
       expect(cost.fxRates).toEqual([])

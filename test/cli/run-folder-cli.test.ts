@@ -89,13 +89,17 @@ describe('a full disk (#15.4)', () => {
     // A file size limit (ulimit -f, in KiB) fails the records' writes as a full disk does (EFBIG
     // instead of ENOSPC, the same path), with no mount: summary.json stays well under it.
     const out = join(work, 'full')
-    const result = await execa('/bin/bash', ['-c', `ulimit -f 32 && exec node bin/run.js bench --url ${sim.url} --concurrency 4 --requests 400 --output-tokens 3 --out ${out} --no-progress`], {
-      cwd: REPO_ROOT,
-      reject: false,
-      env: { CI: '1', GEOPAT_DEBUG: '' },
-      timeout: 60_000,
-      stdin: 'ignore',
-    })
+    const result = await execa(
+      '/bin/bash',
+      ['-c', `ulimit -f 32 && exec node bin/run.js bench --url ${sim.url} --concurrency 4 --requests 400 --output-tokens 3 --out ${out} --no-progress`],
+      {
+        cwd: REPO_ROOT,
+        reject: false,
+        env: { CI: '1', GEOPAT_DEBUG: '' },
+        timeout: 60_000,
+        stdin: 'ignore',
+      },
+    )
     const line = expectOneLineError({ exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) })
     expect(line).toMatch(/^Error: file too large \(EFBIG\) writing .*records\.jsonl: stopped after \d+ records$/)
     const kept = Number(/stopped after (\d+) records/.exec(line)?.[1])
@@ -103,7 +107,12 @@ describe('a full disk (#15.4)', () => {
     expect(kept).toBeLessThan(400)
     const text = readFileSync(join(out, 'records.jsonl'), 'utf8')
     expect(text.endsWith('\n')).toBe(true)
-    expect(text.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toHaveLength(kept)
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toHaveLength(kept)
     const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
     expect(summary.runs[0]?.requests.sent).toBe(kept)
     expect(summary.runs[0]?.warnings.join(' ')).toContain('stopped after')
@@ -129,8 +138,17 @@ describe('output paths never leave the chosen folder (#15.8)', () => {
     const cwd = join(root, 'cwd')
     mkdirSync(cwd, { recursive: true })
     const scenario = join(cwd, 'hostile.yaml')
-    writeFileSync(scenario, `name: "../../../../escaped"\nendpoints:\n  - url: ${sim.url}\n    label: "../../label"\nload:\n  requests: 4\ninput:\n  outputTokens: 3\n`)
-    const result = await execa('node', [join(REPO_ROOT, 'bin', 'run.js'), 'run', scenario, '--no-progress'], { cwd, reject: false, env: { CI: '1' }, timeout: 60_000, stdin: 'ignore' })
+    writeFileSync(
+      scenario,
+      `name: "../../../../escaped"\nendpoints:\n  - url: ${sim.url}\n    label: "../../label"\nload:\n  requests: 4\ninput:\n  outputTokens: 3\n`,
+    )
+    const result = await execa('node', [join(REPO_ROOT, 'bin', 'run.js'), 'run', scenario, '--no-progress'], {
+      cwd,
+      reject: false,
+      env: { CI: '1' },
+      timeout: 60_000,
+      stdin: 'ignore',
+    })
     expect(result.exitCode, String(result.stderr)).toBe(0)
     expect(readdirSync(root)).toEqual(['cwd'])
     expect(readdirSync(cwd).sort()).toEqual(['hostile.yaml', 'reports'])

@@ -48,7 +48,15 @@ function writeSet(values: Record<string, number>): void {
         settings: 'defaults',
         hardware: '1× H100 SXM',
         model: 'Llama-3.1-8B',
-        workload: { dataset: 'fixed lengths', prompts: 40, publishedMeanInputTokens: 100, publishedMeanOutputTokens: 40, inputTokens: 100, outputTokens: 40, note: 'fixed lengths' },
+        workload: {
+          dataset: 'fixed lengths',
+          prompts: 40,
+          publishedMeanInputTokens: 100,
+          publishedMeanOutputTokens: 40,
+          inputTokens: 100,
+          outputTokens: 40,
+          note: 'fixed lengths',
+        },
       },
     },
     points: [
@@ -65,11 +73,26 @@ function writeSet(values: Record<string, number>): void {
 interface CheckJson {
   ok: boolean
   failures: string[]
-  points: Array<{ id: string; role: string; published: number; simulated: number; ratio: number; error: number; withinTolerance: boolean | null; tolerance: number | null }>
-  profiles: Array<{ profile: string; status: string; fitted: { points: number; worstError: number }; heldOut: { points: number; lowLoad: number; underLoad: number; overload: number } }>
+  points: Array<{
+    id: string
+    role: string
+    published: number
+    simulated: number
+    ratio: number
+    error: number
+    withinTolerance: boolean | null
+    tolerance: number | null
+  }>
+  profiles: Array<{
+    profile: string
+    status: string
+    fitted: { points: number; worstError: number }
+    heldOut: { points: number; lowLoad: number; underLoad: number; overload: number }
+  }>
 }
 
-const check = (extra: string[] = []) => runCli(['sim', 'calibrate', '--check', '--profile', profileFile, '--set', setDir, '--json', ...extra], { timeoutMs: 60_000 })
+const check = (extra: string[] = []) =>
+  runCli(['sim', 'calibrate', '--check', '--profile', profileFile, '--set', setDir, '--json', ...extra], { timeoutMs: 60_000 })
 let simulated: Record<string, number>
 const sim = (id: string): number => {
   const value = simulated[id]
@@ -92,7 +115,13 @@ beforeAll(async () => {
 describe('geopat sim calibrate --check', () => {
   it('exits 1 with one line naming the held-out point out of tolerance', async () => {
     // Ratios simulated / published: 1.05 (fitted, within 10%), 1.1 (held out, within 15%), 1.3 (held out, out).
-    writeSet({ 't-fit': sim('t-fit') / 1.05, 't-held-low': sim('t-held-low') / 1.1, 't-held-under': sim('t-held-under') / 1.3, 't-held-over': sim('t-held-over'), 't-free': sim('t-free') * 3 })
+    writeSet({
+      't-fit': sim('t-fit') / 1.05,
+      't-held-low': sim('t-held-low') / 1.1,
+      't-held-under': sim('t-held-under') / 1.3,
+      't-held-over': sim('t-held-over'),
+      't-free': sim('t-free') * 3,
+    })
     const result = await check()
     expect(result.exitCode).toBe(1)
     const line = expectOneLineError(result)
@@ -112,7 +141,12 @@ describe('geopat sim calibrate --check', () => {
   }, 60_000)
 
   it('passes, and --write stores the date and the errors by regime, keeping the file as it was around them', async () => {
-    writeSet({ 't-fit': sim('t-fit') / 0.92, 't-held-low': sim('t-held-low') / 1.12, 't-held-under': sim('t-held-under') / 0.9, 't-held-over': sim('t-held-over') / 0.86 })
+    writeSet({
+      't-fit': sim('t-fit') / 0.92,
+      't-held-low': sim('t-held-low') / 1.12,
+      't-held-under': sim('t-held-under') / 0.9,
+      't-held-over': sim('t-held-over') / 0.86,
+    })
     const before = readFileSync(profileFile, 'utf8')
     const result = await check(['--write'])
     expect(result.exitCode, result.stderr).toBe(0)
@@ -155,8 +189,14 @@ describe('geopat sim calibrate --check', () => {
   }, 60_000)
 
   it('refuses bad input with one line', async () => {
-    expect(expectOneLineError(await runCli(['sim', 'calibrate']))).toBe('Error: sim calibrate: give --check (compare with the published points), optionally with --write')
-    expect(expectOneLineError(await runCli(['sim', 'calibrate', '--check', '--set', join(work, 'none')]))).toMatch(/--set .*none: cannot read the folder \(ENOENT\)$/)
-    expect(expectOneLineError(await runCli(['sim', 'calibrate', '--check', '--profile', 'no-such-profile']))).toMatch(/--profile: unknown profile "no-such-profile"/)
+    expect(expectOneLineError(await runCli(['sim', 'calibrate']))).toBe(
+      'Error: sim calibrate: give --check (compare with the published points), optionally with --write',
+    )
+    expect(expectOneLineError(await runCli(['sim', 'calibrate', '--check', '--set', join(work, 'none')]))).toMatch(
+      /--set .*none: cannot read the folder \(ENOENT\)$/,
+    )
+    expect(expectOneLineError(await runCli(['sim', 'calibrate', '--check', '--profile', 'no-such-profile']))).toMatch(
+      /--profile: unknown profile "no-such-profile"/,
+    )
   }, 60_000)
 })

@@ -41,18 +41,27 @@ function exited(pid: number): boolean {
   return stat === undefined || stat.state === 'Z'
 }
 
-const recordLines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((line) => line.endsWith('}')) : [])
+const recordLines = (file: string): string[] =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.endsWith('}'))
+    : []
 
 describe.skipIf(process.platform !== 'linux')('the simulator child of geopat bench --sim', () => {
   it('exits when its parent is killed with kill -9', async () => {
     const out = join(work, 'kill9')
-    const parent = execa(process.execPath, [BIN, 'bench', '--sim', '--concurrency', '2', '--duration', '120', '--output-tokens', '20', '--no-progress', '--out', out], {
-      cwd: REPO_ROOT,
-      reject: false,
-      stdin: 'ignore',
-      env: { CI: '1', GEOPAT_DEBUG: '' },
-      timeout: 60_000,
-    })
+    const parent = execa(
+      process.execPath,
+      [BIN, 'bench', '--sim', '--concurrency', '2', '--duration', '120', '--output-tokens', '20', '--no-progress', '--out', out],
+      {
+        cwd: REPO_ROOT,
+        reject: false,
+        stdin: 'ignore',
+        env: { CI: '1', GEOPAT_DEBUG: '' },
+        timeout: 60_000,
+      },
+    )
     const parentPid = parent.pid as number
     let simulator: number | undefined
     try {
@@ -76,7 +85,24 @@ describe.skipIf(process.platform !== 'linux')('the simulator child of geopat ben
     // Streams of 1 s (50 tokens, 20 ms apart), far shorter than the grace.
     const parent = execa(
       process.execPath,
-      [BIN, 'bench', '--sim', '--sim-itl-ms', '20', '--output-tokens', '50', '--concurrency', '4', '--duration', '120', '--grace', '30', '--no-progress', '--out', out],
+      [
+        BIN,
+        'bench',
+        '--sim',
+        '--sim-itl-ms',
+        '20',
+        '--output-tokens',
+        '50',
+        '--concurrency',
+        '4',
+        '--duration',
+        '120',
+        '--grace',
+        '30',
+        '--no-progress',
+        '--out',
+        out,
+      ],
       { cwd: REPO_ROOT, reject: false, stdin: 'ignore', env: { CI: '1', GEOPAT_DEBUG: '' }, timeout: 90_000, detached: true },
     )
     const parentPid = parent.pid as number
@@ -91,7 +117,8 @@ describe.skipIf(process.platform !== 'linux')('the simulator child of geopat ben
       const written: RequestRecord[] = recordLines(records).map((line) => requestRecordSchema.parse(JSON.parse(line)))
       // The streams in flight at the signal finished in the grace period, from a simulator still serving.
       expect(written.length).toBeGreaterThan(seenBefore)
-      for (const record of written) expect(record.errorClass === null || record.errorClass === 'cancelled', `record ${record.id}: ${record.errorClass} ${record.errorMessage}`).toBe(true)
+      for (const record of written)
+        expect(record.errorClass === null || record.errorClass === 'cancelled', `record ${record.id}: ${record.errorClass} ${record.errorMessage}`).toBe(true)
       const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
       expect(summary.runs[0]?.interrupted).toBe(true)
       expect(summary.runs[0]?.requests.sent).toBe(written.length)

@@ -18,11 +18,23 @@ describe('geopat sim fit on bad input', () => {
     const sweep = join(work, 'virtual')
     await writeVirtualSweep({ profile: base, dir: sweep, inputTokens: 256, outputTokens: 16, requests: 10, sweepSteps: 1, sweepMaxConcurrency: 4, seed: 1 })
     const oneStep = join(work, 'one-step')
-    await writeVirtualSweep({ profile: base, dir: oneStep, inputTokens: 256, outputTokens: 16, requests: 10, sweepSteps: 1, sweepMaxConcurrency: 1, seed: 1, onlyFirstStep: true })
+    await writeVirtualSweep({
+      profile: base,
+      dir: oneStep,
+      inputTokens: 256,
+      outputTokens: 16,
+      requests: 10,
+      sweepSteps: 1,
+      sweepMaxConcurrency: 1,
+      seed: 1,
+      onlyFirstStep: true,
+    })
     const out = join(work, 'bad.yaml')
 
     expect(expectOneLineError(await runCli(['sim', 'fit', '--from', join(work, 'nowhere'), '--profile', BASE, '--out', out]))).toMatch(/--from .*nowhere/)
-    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', oneStep, '--profile', BASE, '--out', out]))).toMatch(/^Error: --from .*one-step: endpoint "[^"]+" has 1 step; a fit needs a sweep of at least 2 steps/)
+    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', oneStep, '--profile', BASE, '--out', out]))).toMatch(
+      /^Error: --from .*one-step: endpoint "[^"]+" has 1 step; a fit needs a sweep of at least 2 steps/,
+    )
     expect(expectOneLineError(await runCli(['sim', 'fit', '--from', sweep, '--out', out]))).toMatch(/--profile: required: several shipped profiles serve/)
     // No records beside the summary.
     const noRecords = join(work, 'no-records')
@@ -35,12 +47,22 @@ describe('geopat sim fit on bad input', () => {
   it("leaves out a step the client's self-check calls client-bound, and refuses a sweep left with fewer than 2", async () => {
     const base = loadProfile(BASE)
     const sweep = join(work, 'client-bound')
-    const { runs } = await writeVirtualSweep({ profile: base, dir: sweep, inputTokens: 256, outputTokens: 16, requests: 10, sweepSteps: 1, sweepMaxConcurrency: 4, seed: 1 })
+    const { runs } = await writeVirtualSweep({
+      profile: base,
+      dir: sweep,
+      inputTokens: 256,
+      outputTokens: 16,
+      requests: 10,
+      sweepSteps: 1,
+      sweepMaxConcurrency: 4,
+      seed: 1,
+    })
     expect(runs.length).toBe(3)
     const summaryFile = join(sweep, 'summary.json')
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { runs: Array<{ stepLabel: string; client: { verdict: string; reasons: string[] } }> }
     const markClientBound = (labels: string[]): void => {
-      for (const run of summary.runs) if (labels.includes(run.stepLabel)) run.client = { ...run.client, verdict: 'client-bound', reasons: ['event loop delay p99 40 ms'] }
+      for (const run of summary.runs)
+        if (labels.includes(run.stepLabel)) run.client = { ...run.client, verdict: 'client-bound', reasons: ['event loop delay p99 40 ms'] }
       writeFileSync(summaryFile, JSON.stringify(summary))
     }
     markClientBound(['throughput'])
@@ -49,7 +71,9 @@ describe('geopat sim fit on bad input', () => {
     expect(read.notes.join('\n')).toMatch(/throughput: left out of the fit: the client's self-check says client-bound \(event loop delay p99 40 ms\)/)
     markClientBound(['throughput', 'synchronous'])
     const out = join(work, 'client-bound.yaml')
-    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', sweep, '--profile', BASE, '--out', out]))).toMatch(/1 step\(s\) the client measured cleanly .* a fit needs at least 2/)
+    expect(expectOneLineError(await runCli(['sim', 'fit', '--from', sweep, '--profile', BASE, '--out', out]))).toMatch(
+      /1 step\(s\) the client measured cleanly .* a fit needs at least 2/,
+    )
     expect(existsSync(out)).toBe(false)
   })
 })

@@ -23,10 +23,13 @@ let url = ''
 
 beforeAll(async () => {
   const base = loadProfile(BASE)
-  const truth = withParameters(base, new Map([
-    ['timing.bandwidthEfficiency', (readParameter(base, 'timing.bandwidthEfficiency') as number) * 0.8],
-    ['timing.stepOverheadMs', (readParameter(base, 'timing.stepOverheadMs') as number) * 1.4],
-  ]))
+  const truth = withParameters(
+    base,
+    new Map([
+      ['timing.bandwidthEfficiency', (readParameter(base, 'timing.bandwidthEfficiency') as number) * 0.8],
+      ['timing.stepOverheadMs', (readParameter(base, 'timing.stepOverheadMs') as number) * 1.4],
+    ]),
+  )
   const truthFile = join(work, 'truth.yaml')
   writeFileSync(truthFile, YAML.stringify({ ...truth, name: 'perturbed-h200' }))
   const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), 'sim', '--profile', truthFile, '--port', '0'], {
@@ -65,21 +68,52 @@ describe('geopat sim fit from the command line', () => {
   it('fits a real bench sweep, writes a valid profile, and geopat size sizes from it', async () => {
     const run = join(work, 'sweep')
     const bench = await runCli(
-      ['bench', '--url', url, '--profile', 'sweep', '--requests', '12', '--sweep-steps', '2', '--sweep-max-concurrency', '8', '--input-tokens', 'uniform:32-1024', '--output-tokens', 'uniform:8-24', '--scrape-metrics', '--no-progress', '--out', run],
+      [
+        'bench',
+        '--url',
+        url,
+        '--profile',
+        'sweep',
+        '--requests',
+        '12',
+        '--sweep-steps',
+        '2',
+        '--sweep-max-concurrency',
+        '8',
+        '--input-tokens',
+        'uniform:32-1024',
+        '--output-tokens',
+        'uniform:8-24',
+        '--scrape-metrics',
+        '--no-progress',
+        '--out',
+        run,
+      ],
       { timeoutMs: 120_000 },
     )
     expect(bench.exitCode, bench.stderr).toBe(0)
     // --scrape-metrics: the simulator's /metrics, one schema-valid line per scrape, during every step.
-    const scrapes = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => serverMetricsLineSchema.parse(JSON.parse(line)))
+    const scrapes = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => serverMetricsLineSchema.parse(JSON.parse(line)))
     expect(scrapes.length).toBeGreaterThan(0)
     for (const scrape of scrapes) expect(scrape.samples['vllm:num_requests_running']).toBeGreaterThanOrEqual(0)
 
     const out = join(work, 'my-endpoint.yaml')
     // --include-client-bound: on a loaded machine the self-check may call steps client-bound, and
     // this test is about the command's path (files, exit codes, schema), not about accuracy.
-    const fit = await runCli(['sim', 'fit', '--from', run, '--profile', BASE, '--out', out, '--iterations', '6', '--include-client-bound', '--json'], { timeoutMs: 120_000 })
+    const fit = await runCli(['sim', 'fit', '--from', run, '--profile', BASE, '--out', out, '--iterations', '6', '--include-client-bound', '--json'], {
+      timeoutMs: 120_000,
+    })
     expect(fit.exitCode, fit.stderr).toBe(0)
-    const printed = JSON.parse(fit.stdout) as { profileFile: string; points: Array<{ measured: { meanRunning: number | null } }>; leaveOneOut: unknown[]; fitted: Array<{ path: string }>; notes: string[] }
+    const printed = JSON.parse(fit.stdout) as {
+      profileFile: string
+      points: Array<{ measured: { meanRunning: number | null } }>
+      leaveOneOut: unknown[]
+      fitted: Array<{ path: string }>
+      notes: string[]
+    }
     // The fit reads the scrapes: the server's running requests beside the simulation's.
     expect(printed.notes.join('\n')).toContain('metrics.jsonl')
     expect(printed.points.some((p) => p.measured.meanRunning !== null)).toBe(true)
@@ -99,7 +133,25 @@ describe('geopat sim fit from the command line', () => {
 
     const sizing = join(work, 'size')
     const size = await runCli(
-      ['size', '--profile', out, '--input-tokens', '512', '--output-tokens', '64', '--slo', 'ttft=500,tpot=50', '--peak-rps', '10', '--searches', '2', '--sim-duration', '20', '--out', sizing],
+      [
+        'size',
+        '--profile',
+        out,
+        '--input-tokens',
+        '512',
+        '--output-tokens',
+        '64',
+        '--slo',
+        'ttft=500,tpot=50',
+        '--peak-rps',
+        '10',
+        '--searches',
+        '2',
+        '--sim-duration',
+        '20',
+        '--out',
+        sizing,
+      ],
       { timeoutMs: 120_000 },
     )
     expect(size.exitCode, size.stderr).toBe(0)

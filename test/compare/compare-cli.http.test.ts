@@ -15,8 +15,26 @@ describe('geopat compare from the command line', () => {
   it('compares two URLs given as flags and prints the zod-valid summary with --json', async (context) => {
     const out = join(work, 'flags')
     const result = await runCli([
-      'compare', '--url-a', servers.fast.url, '--label-a', 'fast', '--url-b', servers.slow.url, '--label-b', 'slow',
-      '--rounds', '2', '--requests-per-block', '6', '--input-tokens', '32', '--output-tokens', '12', '--out', out, '--json',
+      'compare',
+      '--url-a',
+      servers.fast.url,
+      '--label-a',
+      'fast',
+      '--url-b',
+      servers.slow.url,
+      '--label-b',
+      'slow',
+      '--rounds',
+      '2',
+      '--requests-per-block',
+      '6',
+      '--input-tokens',
+      '32',
+      '--output-tokens',
+      '12',
+      '--out',
+      out,
+      '--json',
     ])
     expect(result.exitCode).toBe(0)
     const summary = compareSummarySchema.parse(JSON.parse(result.stdout))
@@ -28,7 +46,9 @@ describe('geopat compare from the command line', () => {
     // 20 vs 35 ms TTFT and 4 vs 6 ms ITL read as such while the client reads on time (its
     // self-check) and the servers write on time (their lateness, from their /metrics).
     const bound = (point?.clientVerdicts ?? []).filter((v) => v.verdict !== 'ok').map((v) => `client-bound: ${v.reasons.join('; ')}`)
-    const late = (point?.reconciliation ?? []).filter((r) => (r.simulatorEmitLatenessMs ?? 0) > SIMULATOR_LATENESS_LIMIT_MS).map((r) => `${r.arm} wrote ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average`)
+    const late = (point?.reconciliation ?? [])
+      .filter((r) => (r.simulatorEmitLatenessMs ?? 0) > SIMULATOR_LATENESS_LIMIT_MS)
+      .map((r) => `${r.arm} wrote ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average`)
     if (bound.length + late.length > 0) context.skip(`real clock not kept: ${[...bound, ...late].join('; ')}`)
     expect(contrast?.metrics.ttft.mean.verdict).toBe('slower')
     expect(contrast?.metrics.itl.mean.ratio?.estimate).toBeGreaterThan(1.3)

@@ -38,7 +38,13 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
     const truth = await configuredDeltas(profile)
     // The design of compare.http.test.ts: 3 rounds of 12 requests per arm at one request in
     // flight, with the A/A copy of the baseline, blocks in ABBA order.
-    const config = compareConfigSchema.parse({ rounds: 3, requestsPerBlock: 12, warmupRequests: 2, aa: true, operatingPoints: [{ label: 'low-load', concurrency: 1 }] })
+    const config = compareConfigSchema.parse({
+      rounds: 3,
+      requestsPerBlock: 12,
+      warmupRequests: 2,
+      aa: true,
+      operatingPoints: [{ label: 'low-load', concurrency: 1 }],
+    })
     const point = config.operatingPoints[0] as (typeof config.operatingPoints)[number]
     // One fixed seed: a 95% interval holds the truth at this seed on every run. How often such
     // intervals hold it over many seeds is coverage.test.ts's claim.
@@ -51,7 +57,12 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
     const byArm = new Map<string, CompareRecord[]>(arms.map((arm) => [arm.label, []]))
     const orders: string[][] = []
     for (let round = 0; round < config.rounds; round++) {
-      const order = blockOrder(arms.map((a) => a.label), config.design, round, seed)
+      const order = blockOrder(
+        arms.map((a) => a.label),
+        config.design,
+        round,
+        seed,
+      )
       orders.push(order)
       for (const [position, label] of order.entries()) {
         const arm = arms.find((a) => a.label === label) as (typeof arms)[number]
@@ -113,7 +124,13 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
       endpoints: [{ label: 'cc-off', sim: { profile: SXM } }],
       load: { requests: 1, seed: 5 },
       input: { inputTokens: 512, outputTokens: 64 },
-      compare: { rounds: 1, requestsPerBlock: 4, warmupRequests: 0, operatingPoints: [{ label: 'low-load', concurrency: 2 }], saturation: { durationS: 6, steps: 2, maxConcurrency: 256 } },
+      compare: {
+        rounds: 1,
+        requestsPerBlock: 4,
+        warmupRequests: 0,
+        operatingPoints: [{ label: 'low-load', concurrency: 2 }],
+        saturation: { durationS: 6, steps: 2, maxConcurrency: 256 },
+      },
     })
     const config = compareConfigSchema.parse(scenario.compare)
     const settings = config.saturation as NonNullable<typeof config.saturation>
@@ -124,7 +141,15 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
       const runs: SweepStepRun[] = []
       let previous: RunSummary | undefined
       for (let step = planner.next(undefined); step; step = planner.next(previous)) {
-        const { records, summary } = await runVirtual({ profile, confidential, load: step, inputTokens: 512, outputTokens: 64, seed: deriveSeed(seed, 3000 + runs.length), keepRecords: true })
+        const { records, summary } = await runVirtual({
+          profile,
+          confidential,
+          load: step,
+          inputTokens: 512,
+          outputTokens: 64,
+          seed: deriveSeed(seed, 3000 + runs.length),
+          keepRecords: true,
+        })
         const facts = {
           endpoint: { label: arm, url: `virtual://${SXM}`, model: profile.model.servedName, api: 'chat' as const },
           step: step.step,

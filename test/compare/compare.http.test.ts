@@ -38,7 +38,9 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     expect(existsSync(join(outDir, 'compare-summary.csv'))).toBe(true)
     // Every request of every arm (the A/A copy included), the warm-up too, one line each.
     const arms = ['cc-off', 'cc-off (A/A)', 'cc-on']
-    const lines = readFileSync(join(outDir, 'records.jsonl'), 'utf8').split('\n').filter((line) => line.trim())
+    const lines = readFileSync(join(outDir, 'records.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.trim())
     expect(lines).toHaveLength(arms.length * (warmupRequests + rounds * requestsPerBlock))
     const point = summary.operatingPoints[0]
     if (!point) throw new Error('no operating point')
@@ -83,7 +85,9 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
       const verdict = point.clientVerdicts.find((v) => v.arm === r.arm)?.verdict
       expect(verdict).toBeDefined()
       if (verdict !== 'ok' || (r.simulatorEmitLatenessMs as number) > SIMULATOR_LATENESS_LIMIT_MS) {
-        await context.annotate(`${r.arm}: means not held to the tolerance (client ${verdict}, simulator ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average)`)
+        await context.annotate(
+          `${r.arm}: means not held to the tolerance (client ${verdict}, simulator ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average)`,
+        )
         continue
       }
       const ttftGapMs = (r.ttft.clientMeanMs as number) - (r.ttft.serverMeanMs as number)
@@ -109,7 +113,9 @@ describe('geopat compare against two simulated endpoints that differ only in CC 
     // Our per-request ITL stays at the 10 ms token latency and the per-chunk gap is four tokens'
     // worth, while the server wrote on schedule and the client read on time (a late first write
     // shortens both by its lateness over the gaps; a loaded machine's figures are its own).
-    const late = point.reconciliation.filter((r) => (r.simulatorEmitLatenessMs ?? 0) > SIMULATOR_LATENESS_LIMIT_MS).map((r) => `the simulator wrote ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average`)
+    const late = point.reconciliation
+      .filter((r) => (r.simulatorEmitLatenessMs ?? 0) > SIMULATOR_LATENESS_LIMIT_MS)
+      .map((r) => `the simulator wrote ${r.simulatorEmitLatenessMs?.toFixed(3)} ms late on average`)
     const bound = point.clientVerdicts.filter((v) => v.verdict !== 'ok').map((v) => `client-bound: ${v.reasons.join('; ')}`)
     if (late.length + bound.length > 0) context.skip(`real clock not kept: ${[...late, ...bound].join('; ')}`)
     expect(point.arms[0]?.metrics.itl.mean?.estimate).toBeGreaterThan(9)

@@ -23,7 +23,8 @@ async function arm(label: string, confidential: boolean, promptSeed: number, noi
  * the TTFT and the ITL test, so they are run once and shared (time).
  */
 let longArms: Promise<[CompareRecord[], CompareRecord[]]> | undefined
-const theLongArms = (): Promise<[CompareRecord[], CompareRecord[]]> => (longArms ??= (async () => [await arm('A', false, 999, 1, 4000), await arm('B', true, 999, 2, 4000)] as [CompareRecord[], CompareRecord[]])())
+const theLongArms = (): Promise<[CompareRecord[], CompareRecord[]]> =>
+  (longArms ??= (async () => [await arm('A', false, 999, 1, 4000), await arm('B', true, 999, 2, 4000)] as [CompareRecord[], CompareRecord[]])())
 
 /** The population's mean ratio (CC on / off) of a metric, from one long run of each arm. */
 async function trueRatio(metric: 'ttft' | 'itl'): Promise<number> {
@@ -32,7 +33,11 @@ async function trueRatio(metric: 'ttft' | 'itl'): Promise<number> {
     const values = records.map((r) => pick(r.record)).filter((v): v is number => v !== null)
     return values.reduce((x, y) => x + y, 0) / values.length
   }
-  const pick = metric === 'ttft' ? (r: CompareRecord['record']) => r.timeToFirstTokenMs : (r: CompareRecord['record']) => (r.chunks.length > 1 ? ((r.chunks.at(-1) as [number, number])[0] - (r.chunks[0] as [number, number])[0]) / (r.outputTokens - 1) : null)
+  const pick =
+    metric === 'ttft'
+      ? (r: CompareRecord['record']) => r.timeToFirstTokenMs
+      : (r: CompareRecord['record']) =>
+          r.chunks.length > 1 ? ((r.chunks.at(-1) as [number, number])[0] - (r.chunks[0] as [number, number])[0]) / (r.outputTokens - 1) : null
   return mean(b, pick) / mean(a, pick)
 }
 

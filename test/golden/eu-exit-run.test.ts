@@ -31,20 +31,28 @@ describe('golden: scenarios/eu-exit.yaml (geopat run: bench, size, plan, tco)', 
     expectGoldenText('eu-exit-run/summary.csv', bench.summaryCsv)
   })
 
-  it('size: sizing.json of both endpoints, priced from the catalog in EUR', async () => {
-    const sizing = await sizeStep(scenario, file, join(out, 'size'))
-    expectGoldenJson('eu-exit-run/sizing.json', masked(sizing, roots))
-  }, SLOW)
+  it(
+    'size: sizing.json of both endpoints, priced from the catalog in EUR',
+    async () => {
+      const sizing = await sizeStep(scenario, file, join(out, 'size'))
+      expectGoldenJson('eu-exit-run/sizing.json', masked(sizing, roots))
+    },
+    SLOW,
+  )
 
-  it('plan: each workload sized, the bench as latency evidence', async () => {
-    if (!scenario.plan) throw new Error('eu-exit.yaml: expected a plan: section')
-    const plan = await planStep(join(SCENARIOS, scenario.plan.inventory), join(out, 'plan'), { scenario, benchDir: join(out, 'bench') })
-    expectGoldenJson('eu-exit-run/workload-sizing.json', masked(plan.workloadSizing, roots))
-    expectGoldenJson('eu-exit-run/plan.json', masked(plan.plan, roots))
-    expectGoldenText('eu-exit-run/waves.csv', maskedText(plan.wavesCsv, roots, GEOPAT_VERSION))
-  }, SLOW)
+  it(
+    'plan: each workload sized, the bench as latency evidence',
+    async () => {
+      if (!scenario.plan) throw new Error('eu-exit.yaml: expected a plan: section')
+      const plan = await planStep(join(SCENARIOS, scenario.plan.inventory), join(out, 'plan'), { scenario, benchDir: join(out, 'bench') })
+      expectGoldenJson('eu-exit-run/workload-sizing.json', masked(plan.workloadSizing, roots))
+      expectGoldenJson('eu-exit-run/plan.json', masked(plan.plan, roots))
+      expectGoldenText('eu-exit-run/waves.csv', maskedText(plan.wavesCsv, roots, GEOPAT_VERSION))
+    },
+    SLOW,
+  )
 
-  it('tco: GPUs from the sizing, moves from the plan, the scenario\'s seed', () => {
+  it("tco: GPUs from the sizing, moves from the plan, the scenario's seed", () => {
     if (!scenario.tco) throw new Error('eu-exit.yaml: expected a tco: section')
     const steps = { from: join(out, 'size'), plan: join(out, 'plan') }
     const tco = tcoStep(join(SCENARIOS, scenario.tco.model), scenario.load.seed ?? 1, join(out, 'tco'), steps)

@@ -16,7 +16,9 @@ describe('golden comparison', () => {
       '$["odd key"]: golden 1 ≠ now 2',
     ])
     expect(jsonDifferences(golden, structuredClone(golden))).toEqual([])
-    expect(jsonDifferences({ options: [{ id: 'own-dc', npv: 1 }] }, { options: [{ id: 'own-dc', npv: 2 }] })).toEqual(['$.options[0](own-dc).npv: golden 1 ≠ now 2'])
+    expect(jsonDifferences({ options: [{ id: 'own-dc', npv: 1 }] }, { options: [{ id: 'own-dc', npv: 2 }] })).toEqual([
+      '$.options[0](own-dc).npv: golden 1 ≠ now 2',
+    ])
   })
 
   it('names the line of each text difference', () => {

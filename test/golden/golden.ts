@@ -65,7 +65,11 @@ export function stableJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort)
     if (v === null || typeof v !== 'object') return v
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+    )
   }
   return `${JSON.stringify(sort(value), null, 2)}\n`
 }

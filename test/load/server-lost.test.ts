@@ -51,7 +51,8 @@ async function bench(scenarioFields: Record<string, unknown>, whileRunning?: (ou
 
 describe('the server watch', () => {
   it('waits out a stall longer than one request may rightly be silent: twice the first-token timeout, at least 60 s', () => {
-    const rule = (fields: Record<string, unknown>) => serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
+    const rule = (fields: Record<string, unknown>) =>
+      serverLostRule(scenarioSchema.parse({ endpoints: [{ url: 'http://127.0.0.1:1' }], load: { requests: 1 }, ...fields }))
     expect(rule({}).stallMs).toBe(2 * 120_000)
     // A short first-token timeout (a fault test at concurrency 1 whose hung request times out at 0.4 s) is no stall.
     expect(rule({ timeouts: { firstTokenMs: 400 } }).stallMs).toBe(60_000)
@@ -59,7 +60,8 @@ describe('the server watch', () => {
     expect(rule({ serverLost: { stallSeconds: 0 } }).stallMs).toBe(0)
   })
 
-  const record = (fields: Partial<RequestRecord>): RequestRecord => ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
+  const record = (fields: Partial<RequestRecord>): RequestRecord =>
+    ({ sendMs: 0, ok: false, httpStatus: null, errorClass: 'connect', ...fields }) as RequestRecord
 
   it('counts connect errors in a row; a full answer starts again, a stream broken by a dying server does not', () => {
     const lost: ServerLost[] = []
@@ -85,51 +87,59 @@ describe('a server that dies mid-run', () => {
     { name: 'closed loop', load: { concurrency: 8 }, bound: 20 + 8 + 4 },
     { name: 'closed loop over 2 workers', load: { concurrency: 8, workers: 2 }, bound: 2 * 20 + 8 + 4 },
     { name: 'open loop', load: { rate: 200 }, bound: 20 + 20 },
-  ])('$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound', async ({ load, bound }) => {
-    let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
-    cleanups.push(() => sim?.close())
-    const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
-      // The server dies once a few requests have been measured.
-      whenRecords(outDir, 20, () => {
-        void sim?.close()
-        sim = undefined
-      }),
-    )
-    expect(run.serverLost?.reason).toBe('connect-errors')
-    expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
-    expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
-    // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
-    expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
-    expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
-    expect(records).toHaveLength(run.requests.sent)
-    expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
-    // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
-    expect(run.client.verdict).toBe('server-lost')
-    expect(run.client.advice).toBeUndefined()
-    expect(run.interrupted).toBe(false)
-    expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
-  }, 30_000)
+  ])(
+    '$name: stops sending after 20 connect errors in a row, says since when, and is not client-bound',
+    async ({ load, bound }) => {
+      let sim: RunningSimServer | undefined = await startFixedSimServer({ ttftMs: 2, itlMs: 1, defaultOutputTokens: 4 })
+      cleanups.push(() => sim?.close())
+      const { run, records, summary } = await bench({ endpoints: [{ url: sim.url, label: 'dies' }], load: { ...load, duration: 8 } }, (outDir) =>
+        // The server dies once a few requests have been measured.
+        whenRecords(outDir, 20, () => {
+          void sim?.close()
+          sim = undefined
+        }),
+      )
+      expect(run.serverLost?.reason).toBe('connect-errors')
+      expect(run.serverLost?.consecutiveConnectErrors).toBeGreaterThanOrEqual(20)
+      expect(Number.isNaN(Date.parse(run.serverLost?.since ?? ''))).toBe(false)
+      // Sending stopped: the connect errors are the 20 of the rule and the requests already in flight.
+      expect(run.requests.errors.connect).toBeGreaterThanOrEqual(20)
+      expect(run.requests.errors.connect).toBeLessThanOrEqual(bound)
+      expect(records).toHaveLength(run.requests.sent)
+      expect(run.warnings.some((w) => w.startsWith(`server unreachable since ${run.serverLost?.since}`))).toBe(true)
+      // The client's figures measured a flood of failed connections: no client-bound verdict, no advice.
+      expect(run.client.verdict).toBe('server-lost')
+      expect(run.client.advice).toBeUndefined()
+      expect(run.interrupted).toBe(false)
+      expect(benchSummarySchema.parse(summary).runs[0]?.serverLost).toEqual(run.serverLost)
+    },
+    30_000,
+  )
 })
 
 describe('a frozen server', () => {
-  it.each([1, 2])('cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)', async (workers) => {
-    // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
-    const server = await startFreezingServer(cleanups, { answered: 10, midStream: 2 })
-    const { run, records } = await bench({
-      endpoints: [{ url: server.url, label: 'frozen' }],
-      load: { concurrency: 4, duration: 2, workers },
-      graceSeconds: 0.3,
-      serverLost: { stallSeconds: 0 },
-    })
-    // Each of the 4 virtual users is stuck on one request when the duration ends.
-    expect(run.requests.sent).toBe(14)
-    expect(run.requests.succeeded).toBe(10)
-    expect(run.requests.errors.cancelled).toBe(4)
-    const cancelled = records.filter((r) => r.errorClass === 'cancelled')
-    expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
-    for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
-    expect(run.serverLost).toBeUndefined()
-  }, 30_000)
+  it.each([1, 2])(
+    'cannot stretch a run past its duration: the streams in flight are cancelled after the grace (workers %i)',
+    async (workers) => {
+      // 10 answered, then 2 frozen mid-stream and every later one accepted and never answered.
+      const server = await startFreezingServer(cleanups, { answered: 10, midStream: 2 })
+      const { run, records } = await bench({
+        endpoints: [{ url: server.url, label: 'frozen' }],
+        load: { concurrency: 4, duration: 2, workers },
+        graceSeconds: 0.3,
+        serverLost: { stallSeconds: 0 },
+      })
+      // Each of the 4 virtual users is stuck on one request when the duration ends.
+      expect(run.requests.sent).toBe(14)
+      expect(run.requests.succeeded).toBe(10)
+      expect(run.requests.errors.cancelled).toBe(4)
+      const cancelled = records.filter((r) => r.errorClass === 'cancelled')
+      expect(cancelled.filter((r) => r.tokenEvents === 1)).toHaveLength(2)
+      for (const record of cancelled) expect(record.errorMessage).toMatch(/after the end of the duration/)
+      expect(run.serverLost).toBeUndefined()
+    },
+    30_000,
+  )
 
   it('with no duration: a stall (no byte from any stream) stops the run, and the streams in flight are cancelled after the grace', async () => {
     const server = await startFreezingServer(cleanups, { answered: 10, midStream: 1 })

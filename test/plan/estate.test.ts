@@ -42,16 +42,20 @@ const rawRows = new Map<string, RawRow>(
     .map((row) => [row.id, row]),
 )
 const rawInventory = (): Record<string, any> => YAML.parse(readFileSync(INVENTORY, 'utf8'))
-const oneYearDiscount = (YAML.parse(readFileSync('data/catalog/pricing-defaults.yaml', 'utf8')).pricingDefaults.discounts as Array<{ pricingModel: string; discountFraction: number }>).find(
-  (d) => d.pricingModel === '1-yr',
-)?.discountFraction as number
+const oneYearDiscount = (
+  YAML.parse(readFileSync('data/catalog/pricing-defaults.yaml', 'utf8')).pricingDefaults.discounts as Array<{ pricingModel: string; discountFraction: number }>
+).find((d) => d.pricingModel === '1-yr')?.discountFraction as number
 
 /** A workload's monthly cost on a catalog row, by hand: GPUs × $/GPU-h × 730, or average req/s × 730 h × 3600 s × tokens × $/Mtok. */
 function byHand(row: RawRow, workload: { gpus: number; averageRequestsPerS?: number; inputTokensPerRequest: number; outputTokensPerRequest: number }): number {
   expect(row.currency).toBe('USD')
   if (row.unit === 'mtok') {
     const requests = (workload.averageRequestsPerS as number) * HOURS * 3600
-    return (requests * workload.inputTokensPerRequest * (row.pricePerMtok as { input: number }).input + requests * workload.outputTokensPerRequest * (row.pricePerMtok as { output: number }).output) / 1e6
+    return (
+      (requests * workload.inputTokensPerRequest * (row.pricePerMtok as { input: number }).input +
+        requests * workload.outputTokensPerRequest * (row.pricePerMtok as { output: number }).output) /
+      1e6
+    )
   }
   const perGpuHour = row.unit === 'instance-hour' ? (row.price as number) / (row.gpuCount as number) : (row.price as number)
   return workload.gpus * perGpuHour * HOURS
@@ -61,7 +65,12 @@ const todayByHand = (): Map<string, number> =>
   new Map(
     rawInventory().workloads.map((w: any) => [
       w.name,
-      byHand(rawRows.get(w.current.catalogRow) as RawRow, { gpus: w.current.gpus ?? 0, averageRequestsPerS: w.traffic.averageRequestsPerS, inputTokensPerRequest: w.traffic.inputTokensPerRequest, outputTokensPerRequest: w.traffic.outputTokensPerRequest }),
+      byHand(rawRows.get(w.current.catalogRow) as RawRow, {
+        gpus: w.current.gpus ?? 0,
+        averageRequestsPerS: w.traffic.averageRequestsPerS,
+        inputTokensPerRequest: w.traffic.inputTokensPerRequest,
+        outputTokensPerRequest: w.traffic.outputTokensPerRequest,
+      }),
     ]),
   )
 
@@ -71,7 +80,10 @@ describe("today's estate priced from the catalog", () => {
     const hand = todayByHand()
     expect(estate.workloads.map((w) => w.name)).toEqual([...hand.keys()])
     for (const workload of estate.workloads) expect(workload.monthlyCost, workload.name).toBeCloseTo(hand.get(workload.name) as number, 6)
-    expect(estate.monthlyCost).toBeCloseTo([...hand.values()].reduce((a, b) => a + b, 0), 4)
+    expect(estate.monthlyCost).toBeCloseTo(
+      [...hand.values()].reduce((a, b) => a + b, 0),
+      4,
+    )
     // A workload on a token API is priced per token, never per GPU.
     for (const workload of estate.workloads.filter((w) => rawRows.get(w.catalogRow)?.unit === 'mtok')) {
       expect(workload.gpus).toBe(0)
@@ -87,12 +99,32 @@ describe("today's estate priced from the catalog", () => {
     return loadInventory(file)
   }
   it.each([
-    ['no catalog row', (w: any) => delete w.current.catalogRow, /workloads\.0\.current\.catalogRow: is required: every workload of today's estate is priced from the catalog row of its host/],
+    [
+      'no catalog row',
+      (w: any) => delete w.current.catalogRow,
+      /workloads\.0\.current\.catalogRow: is required: every workload of today's estate is priced from the catalog row of its host/,
+    ],
     ['an unknown row', (w: any) => (w.current.catalogRow = 'no-such-row'), /workloads\.0\.current\.catalogRow: no catalog row no-such-row/],
-    ["another provider's row", (w: any) => (w.current.catalogRow = 'aws-bedrock-llama-3.3-70b'), /workloads\.0\.current\.catalogRow: row aws-bedrock-llama-3\.3-70b is AWS's, but the workload runs on Azure/],
-    ['GPUs on a token API', (w: any) => (w.current.gpus = 4), /workloads\.0\.current\.gpus: row azure-llama-3\.3-70b is a token API, priced per million tokens/],
-    ['a token API without a volume', (w: any) => delete w.traffic.averageRequestsPerS, /workloads\.0\.traffic\.averageRequestsPerS: is required: support-chatbot runs on a token API/],
-    ['rented GPUs without a count', (w: any) => Object.assign(w.current, { provider: 'AWS', catalogRow: 'aws-p5.48xlarge-eu-north-1' }), /workloads\.0\.current\.gpus: is required: support-chatbot runs on rented GPUs/],
+    [
+      "another provider's row",
+      (w: any) => (w.current.catalogRow = 'aws-bedrock-llama-3.3-70b'),
+      /workloads\.0\.current\.catalogRow: row aws-bedrock-llama-3\.3-70b is AWS's, but the workload runs on Azure/,
+    ],
+    [
+      'GPUs on a token API',
+      (w: any) => (w.current.gpus = 4),
+      /workloads\.0\.current\.gpus: row azure-llama-3\.3-70b is a token API, priced per million tokens/,
+    ],
+    [
+      'a token API without a volume',
+      (w: any) => delete w.traffic.averageRequestsPerS,
+      /workloads\.0\.traffic\.averageRequestsPerS: is required: support-chatbot runs on a token API/,
+    ],
+    [
+      'rented GPUs without a count',
+      (w: any) => Object.assign(w.current, { provider: 'AWS', catalogRow: 'aws-p5.48xlarge-eu-north-1' }),
+      /workloads\.0\.current\.gpus: is required: support-chatbot runs on rented GPUs/,
+    ],
   ])('%s: one line naming the file, the field and the rule', (_name, change, pattern) => {
     const inventory = withWorkload(change)
     expect(() => priceEstate(inventory, 'inv.yaml', loadCatalog({}), 'USD')).toThrow(pattern)
@@ -102,7 +134,12 @@ describe("today's estate priced from the catalog", () => {
 /** plan.json for the shipped inventory, and a USD copy of the TCO model without growth (so that the hand recomputation needs no FX rate). */
 function planAndModel(name: string, change: (model: Record<string, any>) => void = () => {}): { planDir: string; plan: Plan; modelFile: string } {
   const inventory = loadInventory(INVENTORY)
-  const plan = buildPlan({ inventory, inventoryFile: INVENTORY, evidence: new Map(), workloadCostOf: catalogCostRanking(inventory, INVENTORY, loadCatalog({})) })
+  const plan = buildPlan({
+    inventory,
+    inventoryFile: INVENTORY,
+    evidence: new Map(),
+    workloadCostOf: catalogCostRanking(inventory, INVENTORY, loadCatalog({})),
+  })
   const planDir = join(work, name, 'plan')
   mkdirSync(planDir, { recursive: true })
   writeFileSync(join(planDir, 'plan.json'), JSON.stringify(plan))
@@ -126,7 +163,13 @@ function readCashflows(file: string): Array<{ option: string; month: number; pha
   const at = (name: string) => columns.indexOf(name)
   return lines.map((line) => {
     const cells = line.split(',')
-    return { option: cells[at('option')] as string, month: Number(cells[at('monthIndex')]), phase: cells[at('phase')] as string, category: cells[at('category')] as string, amount: Number(cells[at('amount')]) }
+    return {
+      option: cells[at('option')] as string,
+      month: Number(cells[at('monthIndex')]),
+      phase: cells[at('phase')] as string,
+      category: cells[at('category')] as string,
+      amount: Number(cells[at('amount')]),
+    }
   })
 }
 
@@ -140,12 +183,22 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
   const inventory = rawInventory()
   const today = todayByHand()
   const compute = (option: string, month: number, phase?: string): number =>
-    flows.filter((f) => f.option === option && f.month === month && (f.category === 'compute-rental' || f.category === 'token-api') && (phase === undefined || f.phase === phase)).reduce((sum, f) => sum + f.amount, 0)
+    flows
+      .filter(
+        (f) =>
+          f.option === option &&
+          f.month === month &&
+          (f.category === 'compute-rental' || f.category === 'token-api') &&
+          (phase === undefined || f.phase === phase),
+      )
+      .reduce((sum, f) => sum + f.amount, 0)
 
   it("the baseline's compute is today's estate priced from the catalog, every month, and estate.csv lists it per workload", () => {
     const estate = [...today.values()].reduce((a, b) => a + b, 0)
     for (let month = 0; month < months; month++) expect(compute('stay-aws', month)).toBeCloseTo(estate, 4)
-    const [header, ...lines] = readFileSync(join(work, 'timing', 'tco', 'estate.csv'), 'utf8').trim().split('\n')
+    const [header, ...lines] = readFileSync(join(work, 'timing', 'tco', 'estate.csv'), 'utf8')
+      .trim()
+      .split('\n')
     const at = (header as string).split(',').indexOf('monthlyCost')
     const perWorkload = new Map(lines.map((line) => [line.split(',')[0] as string, Number(line.split(',')[at])]))
     for (const [name, cost] of today) expect(perWorkload.get(name), name).toBeCloseTo(cost, 4)
@@ -209,7 +262,8 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
   })
 
   it("after an option's last cutover, the share of today's estate it does not move keeps its share of the baseline's own costs (egress)", () => {
-    const egress = (option: string, month: number, phase: string): number => flows.filter((f) => f.option === option && f.month === month && f.category === 'egress' && f.phase === phase).reduce((sum, f) => sum + f.amount, 0)
+    const egress = (option: string, month: number, phase: string): number =>
+      flows.filter((f) => f.option === option && f.month === month && f.category === 'egress' && f.phase === phase).reduce((sum, f) => sum + f.amount, 0)
     const total = [...today.values()].reduce((a, b) => a + b, 0)
     for (const option of result.options.filter((o) => !o.baseline)) {
       const offer = inventory.options.find((o: any) => o.tcoOption === option.id)
@@ -217,25 +271,38 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
       const share = 1 - moved.reduce((sum, w) => sum + (today.get(w.name) as number), 0) / total
       const lastLeave = Math.max(...moved.map((w) => monthIndex(w.timeline?.dualRunning?.end as string) + 1 - start))
       expect(egress('stay-aws', 0, 'own')).toBeGreaterThan(0)
-      for (let month = lastLeave; month < months; month++) expect(egress(option.id, month, 'staying'), `${option.id} month ${month}`).toBeCloseTo(egress('stay-aws', month, 'own') * share, 4)
+      for (let month = lastLeave; month < months; month++)
+        expect(egress(option.id, month, 'staying'), `${option.id} month ${month}`).toBeCloseTo(egress('stay-aws', month, 'own') * share, 4)
     }
   })
 
   it("tco.json says it is one estate, and the report's executive summary tells the plan's story: today's estate and what its moves save, their sum recomputed from the options", () => {
     expect(result.estate?.workloads).toBe(inventory.workloads.length)
-    expect(result.estate?.monthlyCost).toBeCloseTo([...today.values()].reduce((a, b) => a + b, 0), 4)
-    // Tokens a month at the workloads' average rates, from the raw inventory: Σ average × (input + output) × 730 h × 3600 s.
-    const tokens = (inventory.workloads as Array<{ traffic: { averageRequestsPerS: number; inputTokensPerRequest: number; outputTokensPerRequest: number } }>).reduce(
-      (sum, w) => sum + w.traffic.averageRequestsPerS * (w.traffic.inputTokensPerRequest + w.traffic.outputTokensPerRequest) * 730 * 3600,
-      0,
+    expect(result.estate?.monthlyCost).toBeCloseTo(
+      [...today.values()].reduce((a, b) => a + b, 0),
+      4,
     )
+    // Tokens a month at the workloads' average rates, from the raw inventory: Σ average × (input + output) × 730 h × 3600 s.
+    const tokens = (
+      inventory.workloads as Array<{ traffic: { averageRequestsPerS: number; inputTokensPerRequest: number; outputTokensPerRequest: number } }>
+    ).reduce((sum, w) => sum + w.traffic.averageRequestsPerS * (w.traffic.inputTokensPerRequest + w.traffic.outputTokensPerRequest) * 730 * 3600, 0)
     expect(result.estate?.tokensPerMonth).toBeCloseTo(tokens, 0)
     // Every move of plan.json, by the TCO option its target is costed as.
     const byOption = new Map<string, string[]>()
     for (const move of plan.dualRunning) byOption.set(move.tcoOption as string, [...(byOption.get(move.tcoOption as string) ?? []), move.workload])
-    for (const [option, workloads] of byOption) if (result.options.some((o) => o.id === option)) expect(result.estate?.moves[option]?.slice().sort()).toEqual(workloads.slice().sort())
+    for (const [option, workloads] of byOption)
+      if (result.options.some((o) => o.id === option)) expect(result.estate?.moves[option]?.slice().sort()).toEqual(workloads.slice().sort())
     const file = { kind: 'tco' as const, path: 'tco.json', absolutePath: '/tco.json', bytes: 0, sha256: '', usedBy: new Set<never>() }
-    const inputs: ReportInputs = { folders: [], bench: [], compare: [], sizing: [], plan: [], tco: [{ file, data: result, folder: '.' }], records: [], files: [file] }
+    const inputs: ReportInputs = {
+      folders: [],
+      bench: [],
+      compare: [],
+      sizing: [],
+      plan: [],
+      tco: [{ file, data: result, folder: '.' }],
+      records: [],
+      files: [file],
+    }
     const section = executiveSection(inputs, [])
     const figures = section?.figures ?? []
     expect(figures.some((f) => f.label.startsWith('Lowest'))).toBe(false)
@@ -255,7 +322,9 @@ describe('tco --plan: one estate, each wave dual running for its own cut-over wi
   it('the owned option holds the GPUs of the workloads the plan moves to it', () => {
     const owned = result.options.find((o) => o.kind === 'owned')
     const offer = inventory.options.find((o: any) => o.tcoOption === owned?.id)
-    const gpus = inventory.workloads.filter((w: any) => plan.workloads.find((p) => p.name === w.name)?.option === offer.id).reduce((sum: number, w: any) => sum + w.traffic.gpus, 0)
+    const gpus = inventory.workloads
+      .filter((w: any) => plan.workloads.find((p) => p.name === w.name)?.option === offer.id)
+      .reduce((sum: number, w: any) => sum + w.traffic.gpus, 0)
     expect(gpus).toBeGreaterThan(0)
     expect(result.warnings.join('\n')).toContain(`${owned?.id}: owns the ${gpus} GPUs of the workloads the plan moves to it`)
   })
@@ -267,7 +336,9 @@ describe('offers bound once', () => {
       model.options.find((o: any) => o.id === 'eu-gpu-cloud').catalogRow = 'nebius-h100-eu-north1'
     })
     const line = expectOneLineError(await runCli(['tco', modelFile, '--plan', planDir, '--out', join(work, 'mismatch', 'tco')]))
-    expect(line).toMatch(/model\.yaml: options\.\d+\.catalogRow: nebius-h100-eu-north1 is not the offer the inventory's option verda-fi names \(verda-h100-fi, .*eu-exit-inventory\.yaml\): the plan's options and the TCO's must price the same catalog row$/)
+    expect(line).toMatch(
+      /model\.yaml: options\.\d+\.catalogRow: nebius-h100-eu-north1 is not the offer the inventory's option verda-fi names \(verda-h100-fi, .*eu-exit-inventory\.yaml\): the plan's options and the TCO's must price the same catalog row$/,
+    )
   }, 60_000)
 
   it('two inventory options costed as one TCO option is one line', async () => {
@@ -275,10 +346,12 @@ describe('offers bound once', () => {
     raw.options.push({ ...raw.options[0], id: 'nebius-fi', catalogRow: 'nebius-h100-eu-north1', provider: 'Nebius', benchEndpoint: undefined })
     const file = join(work, 'two-offers.yaml')
     writeFileSync(file, YAML.stringify(raw))
-    const line = expectOneLineError(await runCli(['plan', file, '--out', join(work, 'two-offers-plan')]).then(async (planRun) => {
-      expect(planRun.exitCode).toBe(0)
-      return runCli(['tco', MODEL, '--plan', join(work, 'two-offers-plan'), '--out', join(work, 'two-offers-tco')])
-    }))
+    const line = expectOneLineError(
+      await runCli(['plan', file, '--out', join(work, 'two-offers-plan')]).then(async (planRun) => {
+        expect(planRun.exitCode).toBe(0)
+        return runCli(['tco', MODEL, '--plan', join(work, 'two-offers-plan'), '--out', join(work, 'two-offers-tco')])
+      }),
+    )
     expect(line).toMatch(/two-offers\.yaml: options\.4\.tcoOption: eu-gpu-cloud is already options\.0's \(verda-fi\) TCO option: one TCO option per offer/)
   }, 60_000)
 
@@ -288,6 +361,8 @@ describe('offers bound once', () => {
     const file = join(work, 'wrong-kind.yaml')
     writeFileSync(file, YAML.stringify(raw))
     const line = expectOneLineError(await runCli(['plan', file, '--out', join(work, 'wrong-kind-plan')]))
-    expect(line).toMatch(/wrong-kind\.yaml: options\.0\.catalogRow: row stackit-llama-3\.3-70b is not a GPU rental: a eu-gpu-cloud option needs a row priced per GPU- or instance-hour$/)
+    expect(line).toMatch(
+      /wrong-kind\.yaml: options\.0\.catalogRow: row stackit-llama-3\.3-70b is not a GPU rental: a eu-gpu-cloud option needs a row priced per GPU- or instance-hour$/,
+    )
   }, 60_000)
 })

@@ -18,7 +18,8 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-plan-'))
 const loadInventory = (): Inventory => inventorySchema.parse(YAML.parse(readFileSync(INVENTORY_FILE, 'utf8')))
 const rawInventory = (): Record<string, unknown> => YAML.parse(readFileSync(INVENTORY_FILE, 'utf8'))
 /** As `geopat plan` builds it: options ranked per workload by what it would pay there, from their catalog rows. */
-const buildPlan = (inputs: PlanInputs): Plan => buildPlanUnranked({ ...inputs, workloadCostOf: catalogCostRanking(inputs.inventory, inputs.inventoryFile, loadCatalog({})) })
+const buildPlan = (inputs: PlanInputs): Plan =>
+  buildPlanUnranked({ ...inputs, workloadCostOf: catalogCostRanking(inputs.inventory, inputs.inventoryFile, loadCatalog({})) })
 
 /**
  * Checks a plan against its inventory from first principles, whatever the plan chose: the
@@ -70,7 +71,12 @@ function checkCapacity(plan: Plan, inventory: Inventory): void {
 
 /** Every deadline is met (checked here independently) or reported as a conflict. */
 function checkDeadlines(plan: Plan, byName: PlannedByName, inventory: Inventory): void {
-  const deadlineDates = new Map([...YAML.parse(readFileSync('data/regulation/deadlines.yaml', 'utf8')).deadlines, ...inventory.deadlines].map((d: { id: string; date: string }) => [d.id, String(d.date)]))
+  const deadlineDates = new Map(
+    [...YAML.parse(readFileSync('data/regulation/deadlines.yaml', 'utf8')).deadlines, ...inventory.deadlines].map((d: { id: string; date: string }) => [
+      d.id,
+      String(d.date),
+    ]),
+  )
   for (const workload of inventory.workloads) {
     const planned = byName.get(workload.name)
     if (!planned?.option) continue
@@ -90,7 +96,8 @@ function checkSovereigntyGate(byName: PlannedByName, inventory: Inventory): void
     const planned = byName.get(workload.name)
     if (!planned || workload.retire) continue
     for (const option of inventory.options) {
-      const gated = sealRank(option.sovereignty) < sealRank(workload.requiredSovereignty) || (workload.requiresConfidentialComputing && !option.confidentialComputing)
+      const gated =
+        sealRank(option.sovereignty) < sealRank(workload.requiredSovereignty) || (workload.requiresConfidentialComputing && !option.confidentialComputing)
       if (!gated) continue
       expect(planned.option, `${workload.name} on ${option.id}`).not.toBe(option.id)
       expect(planned.excludedOptions.map((e) => e.option)).toContain(option.id)
@@ -120,7 +127,9 @@ describe('geopat plan on the shipped inventory', () => {
   })
 
   it('uses measured latency: an option measured clearly above the SLO is excluded with the measurement', () => {
-    const evidence = new Map<string, LatencyEvidence>([['eu-regional', { source: 'test run', ttftP90: { estimate: 5200, low: 5000, high: 5400 }, tpotP90: null }]])
+    const evidence = new Map<string, LatencyEvidence>([
+      ['eu-regional', { source: 'test run', ttftP90: { estimate: 5200, low: 5000, high: 5400 }, tpotP90: null }],
+    ])
     const measured = buildPlan({ inventory, inventoryFile: INVENTORY_FILE, evidence })
     checkPlan(measured, inventory)
     const chatbot = measured.workloads.find((w) => w.name === 'support-chatbot')
@@ -162,9 +171,17 @@ describe('bad inventories', () => {
     ['a wrong type', withWorkload((w) => (w.traffic = { ...(w.traffic as object), gpus: 'many' })), /workloads\.0\.traffic\.gpus/],
     ['a bad SEAL level', withWorkload((w) => (w.requiredSovereignty = 'SEAL-9')), /workloads\.0\.requiredSovereignty/],
     ['an unknown dependency', withWorkload((w) => (w.dependsOn = ['no-such-workload'])), /no-such-workload/],
-    ['a workload depending on itself (issue 15.10)', withWorkload((w) => (w.dependsOn = [w.name])), /workloads\.0\.dependsOn\.0: workload "[a-z0-9._-]+" depends on itself; a workload cannot depend on itself$/],
+    [
+      'a workload depending on itself (issue 15.10)',
+      withWorkload((w) => (w.dependsOn = [w.name])),
+      /workloads\.0\.dependsOn\.0: workload "[a-z0-9._-]+" depends on itself; a workload cannot depend on itself$/,
+    ],
     ['an unknown deadline', withWorkload((w) => (w.deadlines = ['no-such-deadline'])), /no-such-deadline/],
-    ['a duplicate name', { ...rawInventory(), workloads: [...(rawInventory().workloads as unknown[]), (rawInventory().workloads as unknown[])[0]] }, /appears twice/],
+    [
+      'a duplicate name',
+      { ...rawInventory(), workloads: [...(rawInventory().workloads as unknown[]), (rawInventory().workloads as unknown[])[0]] },
+      /appears twice/,
+    ],
     ['YAML that does not parse', 'workloads: [\n', /invalid YAML/],
   ])('%s: one line, non-zero exit', async (name, data, pattern) => {
     const file = write(`${name.replace(/\W+/g, '-')}.yaml`, data)

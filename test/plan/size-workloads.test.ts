@@ -31,7 +31,12 @@ describe('a sizing per workload (geopat run with a size: step)', () => {
     // Different lengths give different capacities per replica on the same profile.
     expect(sized[0]?.capacityPerReplica.estimate).not.toBeCloseTo(sized[1]?.capacityPerReplica.estimate as number, 1)
     const planned = withSizedGpus(inventory, sized)
-    const plan = buildPlan({ inventory: planned, inventoryFile: INVENTORY, evidence: new Map(), workloadCostOf: catalogCostRanking(planned, INVENTORY, loadCatalog({})) })
+    const plan = buildPlan({
+      inventory: planned,
+      inventoryFile: INVENTORY,
+      evidence: new Map(),
+      workloadCostOf: catalogCostRanking(planned, INVENTORY, loadCatalog({})),
+    })
     for (const s of sized) {
       const p = plan.workloads.find((w) => w.name === s.workload)
       if (p?.option && planned.options.find((o) => o.id === p.option)?.usesPlanGpus) expect(p.gpus).toBe(s.gpus)

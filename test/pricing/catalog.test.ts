@@ -35,10 +35,11 @@ function writeYaml(content: unknown): string {
 /** A valid user row with a fresh id; override any field. */
 const userRow = (overrides: Record<string, unknown> = {}) => userCatalogRow({ id: `test-row-${++fileNumber}`, ...overrides })
 
-
 /** The built-in EUR→USD rate, read from the data file itself (not copied into the test). */
 function builtInEurUsd(): number {
-  const fxFile = YAML.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'fx', 'ecb-reference-rates.yaml'), 'utf8')) as { rates: Array<{ base: string; quote: string; rate: number }> }
+  const fxFile = YAML.parse(readFileSync(join(PACKAGE_ROOT, 'data', 'fx', 'ecb-reference-rates.yaml'), 'utf8')) as {
+    rates: Array<{ base: string; quote: string; rate: number }>
+  }
   const rate = fxFile.rates.find((entry) => entry.base === 'EUR' && entry.quote === 'USD')
   if (!rate) throw new Error('the built-in FX file has no EUR/USD rate')
   return rate.rate
@@ -156,7 +157,9 @@ describe('loading user files', () => {
     expect(message).toContain('USD')
     expect(message).toContain('yen-row')
     expect(message).toContain('data/fx/ecb-reference-rates.yaml')
-    expect(userErrorOf(() => convertCurrency(1, 'JPY', 'EUR', catalog.fx, 'the TCO option "stay"'))).toMatch(/^the TCO option "stay": no exchange rate from JPY to EUR/)
+    expect(userErrorOf(() => convertCurrency(1, 'JPY', 'EUR', catalog.fx, 'the TCO option "stay"'))).toMatch(
+      /^the TCO option "stay": no exchange rate from JPY to EUR/,
+    )
   })
 
   it('goes through another currency when there is no direct rate (GBP → USD via EUR)', () => {
@@ -174,7 +177,11 @@ describe('loading user files', () => {
     const file = writeYaml({
       rows: [
         userRow({ id: 'node-row', unit: 'instance-hour', gpuCount: 8, price: 40 }),
-        { ...userRow({ id: 'token-row', kind: 'token-api', unit: 'mtok', pricePerMtok: { input: 0.5, output: 1.5 }, model: 'Llama-3.3-70B' }), gpu: undefined, price: undefined },
+        {
+          ...userRow({ id: 'token-row', kind: 'token-api', unit: 'mtok', pricePerMtok: { input: 0.5, output: 1.5 }, model: 'Llama-3.3-70B' }),
+          gpu: undefined,
+          price: undefined,
+        },
       ],
     })
     const catalog = loadCatalog({ files: [file], builtIn: false })
@@ -187,22 +194,32 @@ describe('loading user files', () => {
   })
 
   it("a user file's default discount replaces the built-in one; two user files giving one fail", () => {
-    const override = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.3, source: 'our contract', date: '2026-09-01', confidence: 'high' }] } })
+    const override = writeYaml({
+      pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.3, source: 'our contract', date: '2026-09-01', confidence: 'high' }] },
+    })
     const catalog = loadCatalog({ files: [override] })
     expect(defaultDiscount(catalog, '1-yr')).toMatchObject({ discountFraction: 0.3, file: override })
     expect(defaultDiscount(catalog, '3-yr')?.file).toMatch(/data\/catalog\//)
-    const again = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.25, source: 'x', date: '2026-09-01', confidence: 'low' }] } })
+    const again = writeYaml({
+      pricingDefaults: { discounts: [{ pricingModel: '1-yr', discountFraction: 0.25, source: 'x', date: '2026-09-01', confidence: 'low' }] },
+    })
     const message = userErrorOf(() => loadCatalog({ files: [override, again] }))
     expect(message).toContain(override)
     expect(message).toContain(again)
-    const onDemand = writeYaml({ pricingDefaults: { discounts: [{ pricingModel: 'on-demand', discountFraction: 0.1, source: 'x', date: '2026-09-01', confidence: 'low' }] } })
+    const onDemand = writeYaml({
+      pricingDefaults: { discounts: [{ pricingModel: 'on-demand', discountFraction: 0.1, source: 'x', date: '2026-09-01', confidence: 'low' }] },
+    })
     expect(userErrorOf(() => loadCatalog({ files: [onDemand] }))).toMatch(/pricingDefaults\.discounts\.0\.pricingModel: /)
   })
 })
 
 describe('staleness', () => {
   const file = writeYaml({
-    rows: [userRow({ id: 'old-row', effectiveDate: '2026-01-15' }), userRow({ id: 'fresh-row', effectiveDate: '2026-10-20' }), userRow({ id: 'month-row', effectiveDate: '2026-06' })],
+    rows: [
+      userRow({ id: 'old-row', effectiveDate: '2026-01-15' }),
+      userRow({ id: 'fresh-row', effectiveDate: '2026-10-20' }),
+      userRow({ id: 'month-row', effectiveDate: '2026-06' }),
+    ],
   })
   const catalog = loadCatalog({ files: [file], builtIn: false })
   const asOf = new Date('2026-11-01T00:00:00Z')
@@ -262,8 +279,14 @@ describe('a price that prices nothing is refused (issue 15.10)', () => {
     expect(userErrorOf(() => loadCatalog({ files: [zero] }))).toBe(
       `${zero}: rows.0.price: must be greater than 0 (a free offer is not a price; leave the row out) (row free-gpu)`,
     )
-    const zeroToken = writeYaml({ rows: [userRow({ id: 'free-tokens', kind: 'token-api', unit: 'mtok', gpu: undefined, price: undefined, model: 'm', pricePerMtok: { input: 0.5, output: 0 } })] })
-    expect(userErrorOf(() => loadCatalog({ files: [zeroToken] }))).toMatch(new RegExp(`^${zeroToken}: rows\\.0\\.pricePerMtok\\.output: must be greater than 0 .*\\(row free-tokens\\)$`))
+    const zeroToken = writeYaml({
+      rows: [
+        userRow({ id: 'free-tokens', kind: 'token-api', unit: 'mtok', gpu: undefined, price: undefined, model: 'm', pricePerMtok: { input: 0.5, output: 0 } }),
+      ],
+    })
+    expect(userErrorOf(() => loadCatalog({ files: [zeroToken] }))).toMatch(
+      new RegExp(`^${zeroToken}: rows\\.0\\.pricePerMtok\\.output: must be greater than 0 .*\\(row free-tokens\\)$`),
+    )
     // Egress may be bundled: 0 stays valid there.
     const bundledEgress = writeYaml({ rows: [userRow({ egressPerGB: 0 })] })
     expect(loadCatalog({ files: [bundledEgress], builtIn: false }).rows).toHaveLength(1)

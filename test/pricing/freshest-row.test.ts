@@ -24,10 +24,8 @@ function writeYaml(content: unknown): string {
   return path
 }
 
-
 /** The built-in AWS p5.48xlarge us-east-1 row: 8 H100 SXM per instance, priced per GPU-hour, sold by node. */
 const builtIn = loadCatalog().byId('aws-p5.48xlarge-us-east-1') as CatalogEntry
-
 
 describe('one offer in several files: the freshest row prices it', () => {
   it('a refreshed row with a newer fetchedAt supersedes the built-in one; the built-in is kept as superseded', () => {
@@ -102,7 +100,23 @@ describe('one offer in several files: the freshest row prices it', () => {
     const azure = loadCatalog().byId('azure-ncc40ads-h100-v5-westeurope') as CatalogEntry
     expect(azure.region).toBe('West Europe')
     const file = writeYaml({
-      rows: [{ ...refreshedP5(), id: azure.id, provider: 'Azure', sku: 'Standard_NCC40ads_H100_v5', region: 'westeurope', jurisdiction: azure.jurisdiction, gpu: azure.gpu, gpuCount: 1, soldBy: 'gpu', gpusPerNode: undefined, price: 9.1, confidentialComputing: true, sovereignty: 'SEAL-1' }],
+      rows: [
+        {
+          ...refreshedP5(),
+          id: azure.id,
+          provider: 'Azure',
+          sku: 'Standard_NCC40ads_H100_v5',
+          region: 'westeurope',
+          jurisdiction: azure.jurisdiction,
+          gpu: azure.gpu,
+          gpuCount: 1,
+          soldBy: 'gpu',
+          gpusPerNode: undefined,
+          price: 9.1,
+          confidentialComputing: true,
+          sovereignty: 'SEAL-1',
+        },
+      ],
     })
     expect(loadCatalog({ files: [file] }).byId(azure.id)?.file).toBe(file)
   })
@@ -119,7 +133,9 @@ describe('one offer in several files: the freshest row prices it', () => {
     const asOf = new Date('2026-12-06T00:00:00Z')
     const listed = listCatalog(catalog, { currency: 'USD', asOf, filter: { provider: 'AWS' } })
     const text = formatCatalogList(listed)
-    expect(text).toContain(`aws-p5.48xlarge-us-east-1: priced from ${file} (confirmed 2026-12-05 by a price fetch (effective since 2025-06-01)); superseded: ${builtIn.file} (effective ${builtIn.effectiveDate}, not confirmed since)`)
+    expect(text).toContain(
+      `aws-p5.48xlarge-us-east-1: priced from ${file} (confirmed 2026-12-05 by a price fetch (effective since 2025-06-01)); superseded: ${builtIn.file} (effective ${builtIn.effectiveDate}, not confirmed since)`,
+    )
     const json = listed.rows.find((row) => row.id === builtIn.id)
     expect(json?.superseded?.[0]?.file).toBe(builtIn.file)
     const shown = formatCatalogEntry(catalog.byId(builtIn.id) as CatalogEntry, undefined, asOf)
@@ -137,7 +153,15 @@ describe("a price's age is counted from its last confirmation", () => {
     const row = loadCatalog({ files: [file] }).byId(builtIn.id) as CatalogEntry
     expect(staleRows([row], { asOf })).toEqual([])
     const record = priceUsed(row, asOf)
-    expect(record).toMatchObject({ confirmedOn: '2026-12-05', confirmedBy: 'fetched', ageDays: 1, effectiveDate: '2024-02-01', basis: 'price-api', sourceUrl: refreshedP5().sourceUrl, file })
+    expect(record).toMatchObject({
+      confirmedOn: '2026-12-05',
+      confirmedBy: 'fetched',
+      ageDays: 1,
+      effectiveDate: '2024-02-01',
+      basis: 'price-api',
+      sourceUrl: refreshedP5().sourceUrl,
+      file,
+    })
   })
 
   it('a fetched price older than the limit warns with its fetch date; a never-fetched one with its effective date', () => {
@@ -164,7 +188,14 @@ describe("a price's age is counted from its last confirmation", () => {
     const price = gpuHourPriceFromCatalog(loadCatalog({ files: [file] }), builtIn.id, 'USD', 'test', undefined, asOf)
     expect(price.notes).toEqual([])
     expect(price.pricePerGpuHour).toBeCloseTo(57.6 / 8, 12)
-    expect(price.catalogPrice).toMatchObject({ id: builtIn.id, confirmedBy: 'fetched', confirmedOn: '2026-12-05', ageDays: 1, sourceUrl: refreshedP5().sourceUrl, superseded: [{ file: builtIn.file, fetchedAt: null }] })
+    expect(price.catalogPrice).toMatchObject({
+      id: builtIn.id,
+      confirmedBy: 'fetched',
+      confirmedOn: '2026-12-05',
+      ageDays: 1,
+      sourceUrl: refreshedP5().sourceUrl,
+      superseded: [{ file: builtIn.file, fetchedAt: null }],
+    })
     // The built-in row alone is stale on that date, and says so with its effective date.
     const stale = gpuHourPriceFromCatalog(loadCatalog(), builtIn.id, 'USD', 'test', undefined, asOf)
     expect((stale.notes ?? []).join(' ')).toContain(`price effective ${builtIn.effectiveDate} (not confirmed since)`)
@@ -173,7 +204,16 @@ describe("a price's age is counted from its last confirmation", () => {
 
 describe("a catalog file's fxRates", () => {
   it('join the FX table and convert its rows; the freshest rate of a pair wins; their age counts from their own date', () => {
-    const rate = { base: 'EUR', quote: 'CHF', rate: 0.9321, date: '2026-12-04', source: 'ECB euro foreign exchange reference rates (test)', confidence: 'high' as const, sourceUrl: 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml', fetchedAt: '2026-12-05T08:00:00Z' }
+    const rate = {
+      base: 'EUR',
+      quote: 'CHF',
+      rate: 0.9321,
+      date: '2026-12-04',
+      source: 'ECB euro foreign exchange reference rates (test)',
+      confidence: 'high' as const,
+      sourceUrl: 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml',
+      fetchedAt: '2026-12-05T08:00:00Z',
+    }
     const older = { ...rate, rate: 0.95, date: '2026-06-01', fetchedAt: undefined, sourceUrl: undefined }
     const file = writeYaml({ rows: [userCatalogRow({ id: 'chf-gpu', currency: 'CHF', price: 4 })], fxRates: [older, rate] })
     const catalog = loadCatalog({ files: [file], builtIn: false })

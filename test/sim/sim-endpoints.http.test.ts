@@ -185,7 +185,10 @@ describe('confidential computing: the same profile, cc on and off, at low load',
     const results: Record<'plain' | 'cc', Array<{ ttftMs: number; tpotMs: number }>> = { plain: [], cc: [] }
     // Interleaved, one at a time, so that both see the same machine.
     for (let i = 0; i < 4; i++) {
-      for (const [key, endpoint] of [['plain', plain], ['cc', cc]] as const) {
+      for (const [key, endpoint] of [
+        ['plain', plain],
+        ['cc', cc],
+      ] as const) {
         const result = await streamTimed(endpoint.url, { model: 'meta-llama/Llama-3.1-8B-Instruct', prompt, max_tokens: 48 })
         expect(result.tokens).toBe(48)
         results[key].push(result)
@@ -199,7 +202,10 @@ describe('confidential computing: the same profile, cc on and off, at low load',
     // their schedules; they share this process's event loop with the reads, so their write
     // lateness is this test's too. The virtual-time test above holds the same claim exactly.
     const late = [plain, cc].map((e) => e.stats().emitLatenessMeanMs).filter((ms) => ms > SIMULATOR_LATENESS_LIMIT_MS)
-    if (late.length > 0) context.skip(`real clock not kept: the simulators wrote ${late.map((ms) => ms.toFixed(3)).join(', ')} ms late on average (over ${SIMULATOR_LATENESS_LIMIT_MS} ms)`)
+    if (late.length > 0)
+      context.skip(
+        `real clock not kept: the simulators wrote ${late.map((ms) => ms.toFixed(3)).join(', ')} ms late on average (over ${SIMULATOR_LATENESS_LIMIT_MS} ms)`,
+      )
     expect(ttftCc - ttftPlain).toBeGreaterThan(3)
     expect(ttftCc - ttftPlain).toBeLessThan(40)
     expect(tpotCc - tpotPlain).toBeGreaterThan(0.3)

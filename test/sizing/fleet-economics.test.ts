@@ -42,7 +42,17 @@ function options(): SizeOptions {
     peakRequestsPerS: PEAK,
     averageRequestsPerS: AVERAGE,
     growthPerYear: GROWTH,
-    sources: [{ kind: 'simulated', label: 'sim', profile: loadProfile(PROFILE), confidential: false, inputTokens: INPUT_TOKENS, outputTokens: OUTPUT_TOKENS, gpusPerReplica: 1 }],
+    sources: [
+      {
+        kind: 'simulated',
+        label: 'sim',
+        profile: loadProfile(PROFILE),
+        confidential: false,
+        inputTokens: INPUT_TOKENS,
+        outputTokens: OUTPUT_TOKENS,
+        gpusPerReplica: 1,
+      },
+    ],
     slo: { ttftMs: 1000, tpotMs: 20 },
     attainment: 0.95,
     policy: POLICY,
@@ -155,18 +165,36 @@ describe('fleet $/Mtok at the demand (issue 17 acceptance)', () => {
     expect(node?.perMtokOneReplicaAtFullLoad.total?.estimate as number).toBeLessThan(gpu?.perMtokOneReplicaAtFullLoad.total?.estimate as number)
     expect(gpu?.perMtokFleetAtDemand.total?.estimate as number).toBeLessThan(node?.perMtokFleetAtDemand.total?.estimate as number)
     const file = { kind: 'sizing' as const, path: 'sizing.json', absolutePath: '/sizing.json', bytes: 0, sha256: '', usedBy: new Set<never>() }
-    const inputs: ReportInputs = { folders: [], bench: [], compare: [], sizing: [{ file, data: result, folder: '.' }], plan: [], tco: [], records: [], files: [file] }
+    const inputs: ReportInputs = {
+      folders: [],
+      bench: [],
+      compare: [],
+      sizing: [{ file, data: result, folder: '.' }],
+      plan: [],
+      tco: [],
+      records: [],
+      files: [file],
+    }
     const section = executiveSection(inputs, [])
     const cheapest = section?.figures.find((f) => f.label.startsWith('Lowest fleet cost per million tokens'))
     expect(cheapest?.value).toContain('catalog row by-gpu')
     expect(cheapest?.detail).toContain('basis: the fleet that is bought')
-    expect(section?.recommendation.join(' ')).toMatch(/Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: .*by-gpu/)
+    expect(section?.recommendation.join(' ')).toMatch(
+      /Cheapest GPU fleet per million tokens among the offers sized, on what the fleet that is bought costs at the demand: .*by-gpu/,
+    )
   })
 })
 
 describe('the sizing policy, term by term', () => {
-  const policy = (failureDomains: number, targetUtilization: number, sparePerFailureDomain = 1): SizingPolicy => ({ targetUtilization, failureDomains, sparePerFailureDomain, surgeFraction: 0.25, rolloutMonths: 0 })
-  const at = (peak: number, capacity: number, p: SizingPolicy) => sizeFleet(peak, { estimate: capacity, low: capacity, high: capacity, method: 'test' }, 1, p).replicas
+  const policy = (failureDomains: number, targetUtilization: number, sparePerFailureDomain = 1): SizingPolicy => ({
+    targetUtilization,
+    failureDomains,
+    sparePerFailureDomain,
+    surgeFraction: 0.25,
+    rolloutMonths: 0,
+  })
+  const at = (peak: number, capacity: number, p: SizingPolicy) =>
+    sizeFleet(peak, { estimate: capacity, low: capacity, high: capacity, method: 'test' }, 1, p).replicas
 
   it('N+1 with one failure domain is one spare replica at most, none where the utilization head-room already carries the peak', () => {
     // No head-room (utilization 1): 100 / 10 = 10 base, and N+1 is one more, not a doubling.
@@ -235,11 +263,17 @@ describe('the sizing policy, term by term', () => {
     const issue = (extra: Record<string, unknown>) => catalogRowSchema.safeParse({ ...row, ...extra }).error?.issues[0]
     expect(issue({ soldBy: 'node' })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/required when soldBy is node/) })
     expect(issue({ gpusPerNode: 8 })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/only for soldBy node/) })
-    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'gpu' })).toMatchObject({ path: ['soldBy'], message: expect.stringMatching(/must be node/) })
+    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'gpu' })).toMatchObject({
+      path: ['soldBy'],
+      message: expect.stringMatching(/must be node/),
+    })
     // Left out, an instance of several GPUs is sold whole; one of one GPU, GPU by GPU.
     expect(saleUnitOf(catalogRowSchema.parse({ ...row, unit: 'instance-hour', gpuCount: 8, price: 16 }))).toEqual({ soldBy: 'node', gpusPerNode: 8 })
     expect(saleUnitOf(catalogRowSchema.parse({ ...row, unit: 'instance-hour', gpuCount: 1 }))).toEqual({ soldBy: 'gpu', gpusPerNode: 1 })
-    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'node', gpusPerNode: 4 })).toMatchObject({ path: ['gpusPerNode'], message: expect.stringMatching(/must equal gpuCount/) })
+    expect(issue({ unit: 'instance-hour', gpuCount: 8, price: 16, soldBy: 'node', gpusPerNode: 4 })).toMatchObject({
+      path: ['gpusPerNode'],
+      message: expect.stringMatching(/must equal gpuCount/),
+    })
   })
 })
 
@@ -273,7 +307,29 @@ describe('the demand’s average', () => {
 describe('geopat size and the report name both figures', () => {
   it('prints fleet $/Mtok at the demand beside $/Mtok at full load, one replica, and the report’s capacity section shows both', async () => {
     const out = join(work, 'size')
-    const size = await runCli(['size', '--profile', PROFILE, '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', '50', '--average-to-peak', '0.4', '--price', 'aws-p5.48xlarge-eu-north-1', '--searches', '2', '--sim-duration', '10', '--out', out])
+    const size = await runCli([
+      'size',
+      '--profile',
+      PROFILE,
+      '--input-tokens',
+      '512',
+      '--output-tokens',
+      '128',
+      '--slo',
+      'ttft=1000,tpot=20',
+      '--peak-rps',
+      '50',
+      '--average-to-peak',
+      '0.4',
+      '--price',
+      'aws-p5.48xlarge-eu-north-1',
+      '--searches',
+      '2',
+      '--sim-duration',
+      '10',
+      '--out',
+      out,
+    ])
     expect(size.exitCode, size.stderr).toBe(0)
     const sizing = sizingResultSchema.parse(JSON.parse(readFileSync(join(out, 'sizing.json'), 'utf8')))
     const cost = sizing.endpoints[0]?.costs[0]
@@ -287,12 +343,18 @@ describe('geopat size and the report name both figures', () => {
     expect(report.exitCode, report.stderr).toBe(0)
     const html = readFileSync(join(work, 'report.html'), 'utf8')
     const start = html.indexOf('id="capacity"')
-    const capacity = html.slice(start, html.indexOf('</section>', start)).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
+    const capacity = html
+      .slice(start, html.indexOf('</section>', start))
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
     expect(capacity).toContain('Fleet $/Mtok at the demand, total')
     expect(capacity).toContain('$/Mtok at full load, one replica, total')
     expect(capacity).toContain('Spare (failure)')
     expect(capacity).toContain('Surge (rollouts only)')
-    const summary = html.slice(html.indexOf('id="summary"'), html.indexOf('</section>', html.indexOf('id="summary"'))).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
+    const summary = html
+      .slice(html.indexOf('id="summary"'), html.indexOf('</section>', html.indexOf('id="summary"')))
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
     expect(summary).toContain('Lowest fleet cost per million tokens at the demand')
   }, 60_000)
 })

@@ -50,11 +50,23 @@ const PRICE = 2.5
 function options(profileFilePath: string): SizeOptions {
   return {
     peakRequestsPerS: PEAK,
-    sources: [{ kind: 'simulated', label: 'sim', profile: loadProfile(profileFilePath), confidential: false, inputTokens: 512, outputTokens: 128, gpusPerReplica: 1 }],
+    sources: [
+      { kind: 'simulated', label: 'sim', profile: loadProfile(profileFilePath), confidential: false, inputTokens: 512, outputTokens: 128, gpusPerReplica: 1 },
+    ],
     slo: { ttftMs: 1000, tpotMs: 20 },
     attainment: 0.95,
     policy: POLICY,
-    prices: [{ catalogRow: 'command line', provider: '(given)', region: '-', sovereignty: '-', currency: 'USD', pricePerGpuHour: PRICE, sale: { soldBy: 'node', gpusPerNode: GPUS_PER_NODE } }],
+    prices: [
+      {
+        catalogRow: 'command line',
+        provider: '(given)',
+        region: '-',
+        sovereignty: '-',
+        currency: 'USD',
+        pricePerGpuHour: PRICE,
+        sale: { soldBy: 'node', gpusPerNode: GPUS_PER_NODE },
+      },
+    ],
     simulation: { searches: 3, durationS: 20, seed: 4 },
   }
 }
@@ -109,7 +121,11 @@ describe('the model error band of a simulated capacity', () => {
     expect(banded.gpus.high).toBe(gpusNeededAt(raw.ratePerS.low / (1 + UNDER_LOAD)))
     expect(banded.gpus.low).toBe(gpusNeededAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)))
     expect(banded.gpus.total).toBe(gpusNeededAt(raw.ratePerS.estimate))
-    expect(banded.costs[0]?.gpusBought).toMatchObject({ estimate: gpusAt(raw.ratePerS.estimate), low: gpusAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)), high: gpusAt(raw.ratePerS.low / (1 + UNDER_LOAD)) })
+    expect(banded.costs[0]?.gpusBought).toMatchObject({
+      estimate: gpusAt(raw.ratePerS.estimate),
+      low: gpusAt((raw.ratePerS.high as number) / (1 - UNDER_LOAD)),
+      high: gpusAt(raw.ratePerS.low / (1 + UNDER_LOAD)),
+    })
     // Not vacuous: at this peak the band moves the top of the range.
     expect(banded.gpus.high as number).toBeGreaterThan(plain.gpus.high as number)
     expect(banded.gpus.low).toBeLessThanOrEqual(plain.gpus.low)
@@ -158,7 +174,9 @@ describe('which error a profile carries, and how it is said', () => {
 
   it('counts the points of the regime it uses, and never carries the error beyond saturation', () => {
     const calibration = published(0.08, 0.02)
-    const basis = modelErrorBasis(withCalibration({ ...calibration, error: { ...calibration.error, heldOutPoints: 6, lowLoadPoints: 1, underLoadPoints: 3, overload: 0.9 } }))
+    const basis = modelErrorBasis(
+      withCalibration({ ...calibration, error: { ...calibration.error, heldOutPoints: 6, lowLoadPoints: 1, underLoadPoints: 3, overload: 0.9 } }),
+    )
     expect(basis).toMatchObject({ regime: 'underLoad', fraction: 0.08, points: 3 })
     expect(basis.sentence).toContain('±8% under load on 3 published points')
   })
@@ -179,16 +197,30 @@ describe('which error a profile carries, and how it is said', () => {
         fittedOn: ['s1', 's2', 's3'],
         heldOut: ['s4', 's5'],
         error: { lowLoad: 0.01, underLoad: 0.04, fitted: 0.02, heldOutPoints: 5 },
-        fittedFrom: { runFolder: 'reports/20261206-sweep', runId: '20261206-sweep', baseProfile: BASE, fittedParameters: ['timing.stepOverheadMs'], fixedParameters: [] },
+        fittedFrom: {
+          runFolder: 'reports/20261206-sweep',
+          runId: '20261206-sweep',
+          baseProfile: BASE,
+          fittedParameters: ['timing.stepOverheadMs'],
+          fixedParameters: [],
+        },
       }),
     )
     expect(fitted).toMatchObject({ basis: 'fitted', fraction: 0.04, from: 'reports/20261206-sweep' })
-    expect(fitted.sentence).toMatch(/^fitted to reports\/20261206-sweep \(run 20261206-sweep, 2026-12-06; leave-one-out error ±4% under load on 5 measured points\)$/)
+    expect(fitted.sentence).toMatch(
+      /^fitted to reports\/20261206-sweep \(run 20261206-sweep, 2026-12-06; leave-one-out error ±4% under load on 5 measured points\)$/,
+    )
     const derived = modelErrorBasis(
-      withCalibration({ ...published(0.09), method: 'derived', derivedFrom: { profile: 'h100-sxm-llama-3.1-70b-bf16-tp4', reason: 'same model and GPU, FP8 weights' } }),
+      withCalibration({
+        ...published(0.09),
+        method: 'derived',
+        derivedFrom: { profile: 'h100-sxm-llama-3.1-70b-bf16-tp4', reason: 'same model and GPU, FP8 weights' },
+      }),
     )
     expect(derived).toMatchObject({ basis: 'derived', fraction: 0.09, from: 'h100-sxm-llama-3.1-70b-bf16-tp4' })
-    expect(derived.sentence).toMatch(/^derived from h100-sxm-llama-3\.1-70b-bf16-tp4: same model and GPU, FP8 weights \(its validation error ±9% under load on 4 published points\)$/)
+    expect(derived.sentence).toMatch(
+      /^derived from h100-sxm-llama-3\.1-70b-bf16-tp4: same model and GPU, FP8 weights \(its validation error ±9% under load on 4 published points\)$/,
+    )
   })
 
   it('an error of 100% or more leaves the capacity unbounded above: one base replica at the cheap end', () => {
@@ -204,13 +236,35 @@ describe('which error a profile carries, and how it is said', () => {
 describe('the band in the size table and the report', () => {
   it('geopat size prints the band beside the capacity, and the report’s capacity section shows it with the sentence', async () => {
     const out = join(work, 'size')
-    const size = await runCli(['size', '--profile', CALIBRATED, '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', String(PEAK), '--gpu-hour-price', String(PRICE), '--searches', '2', '--sim-duration', '10', '--out', out])
+    const size = await runCli([
+      'size',
+      '--profile',
+      CALIBRATED,
+      '--input-tokens',
+      '512',
+      '--output-tokens',
+      '128',
+      '--slo',
+      'ttft=1000,tpot=20',
+      '--peak-rps',
+      String(PEAK),
+      '--gpu-hour-price',
+      String(PRICE),
+      '--searches',
+      '2',
+      '--sim-duration',
+      '10',
+      '--out',
+      out,
+    ])
     expect(size.exitCode, size.stderr).toBe(0)
     const sizing = sizingResultSchema.parse(JSON.parse(readFileSync(join(out, 'sizing.json'), 'utf8')))
     const endpoint = sizing.endpoints[0] as EndpointSizing
     const band = endpoint.modelError
     const two = (v: number | null) => (v === null ? '∞' : v.toFixed(2))
-    expect(size.stdout).toContain(`model error: simulated (validated to ±12% under load on 4 published points): searches [${two(band?.sampling.low ?? null)}, ${two(band?.sampling.high ?? null)}] req/s, with the band [${two(endpoint.capacityPerReplica.ratePerS.low)}, ${two(endpoint.capacityPerReplica.ratePerS.high)}] req/s`)
+    expect(size.stdout).toContain(
+      `model error: simulated (validated to ±12% under load on 4 published points): searches [${two(band?.sampling.low ?? null)}, ${two(band?.sampling.high ?? null)}] req/s, with the band [${two(endpoint.capacityPerReplica.ratePerS.low)}, ${two(endpoint.capacityPerReplica.ratePerS.high)}] req/s`,
+    )
     expect(size.stdout).toContain(`(${endpoint.gpus.low}–${endpoint.gpus.high ?? '∞'})`)
 
     const report = await runCli(['report', '--from', out, '--out', join(work, 'report.html')])
@@ -228,7 +282,25 @@ describe('the band in the size table and the report', () => {
 
   it('an unvalidated profile is said to be so in the table and the report, with no band', async () => {
     const out = join(work, 'size-unvalidated')
-    const size = await runCli(['size', '--profile', UNVALIDATED, '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', String(PEAK), '--searches', '2', '--sim-duration', '10', '--out', out])
+    const size = await runCli([
+      'size',
+      '--profile',
+      UNVALIDATED,
+      '--input-tokens',
+      '512',
+      '--output-tokens',
+      '128',
+      '--slo',
+      'ttft=1000,tpot=20',
+      '--peak-rps',
+      String(PEAK),
+      '--searches',
+      '2',
+      '--sim-duration',
+      '10',
+      '--out',
+      out,
+    ])
     expect(size.exitCode, size.stderr).toBe(0)
     expect(size.stdout).toContain('model error: simulated (not validated against measurements): no band')
     expect(size.stdout).toMatch(/warning: profile .* is not validated against measurements/)

@@ -21,7 +21,12 @@ const SHAPE = { inputTokens: 512, outputTokens: 128 }
 describe('$/Mtok from goodput', () => {
   it("reproduces the reference's InferenceX examples (1,500 tok/s per GPU)", () => {
     // shared/reference/economics.md: $1.30 → $0.24/Mtok, $2.95 → $0.55, $6.88 → $1.27, $12.29 → $2.28.
-    for (const [price, perMtok] of [[1.3, 0.24], [2.95, 0.55], [6.88, 1.27], [12.29, 2.28]] as const) {
+    for (const [price, perMtok] of [
+      [1.3, 0.24],
+      [2.95, 0.55],
+      [6.88, 1.27],
+      [12.29, 2.28],
+    ] as const) {
       expect(pricePerMtok(price, 1500)).toBeCloseTo(perMtok, 2)
     }
   })
@@ -39,14 +44,28 @@ describe('replicas and GPUs', () => {
   it('applies ⌈peak / (capacity × utilization)⌉, spares for a lost domain, and the surge beside the steady fleet (hand-checked)', () => {
     // 100 / (10 × 0.7) = 14.3 → 15; losing one of 2 domains must leave ⌈100 / 10⌉ = 10: 20 (20 − 10) → 5 spare;
     // surge ⌈15 × 0.25⌉ = 4, during rollouts only; 20 × 2 GPUs = 40 steady, 8 surge.
-    const fleet = sizeFleet(100, { estimate: 10, low: 8, high: 12.5, method: 'test' }, 2, { targetUtilization: 0.7, failureDomains: 2, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 })
+    const fleet = sizeFleet(100, { estimate: 10, low: 8, high: 12.5, method: 'test' }, 2, {
+      targetUtilization: 0.7,
+      failureDomains: 2,
+      sparePerFailureDomain: 1,
+      surgeFraction: 0.25,
+      rolloutMonths: 0,
+    })
     expect(fleet.replicas).toMatchObject({ base: 15, spare: 5, surge: 4, total: 20 })
     expect(fleet.gpus).toMatchObject({ total: 40, surge: 8 })
     // The capacity's high end needs fewer replicas, its low end more.
     expect(fleet.replicas.low).toBeLessThan(fleet.replicas.total)
     expect(fleet.replicas.high as number).toBeGreaterThan(fleet.replicas.total)
     // A capacity interval reaching 0 leaves the top of the range unbounded, not a made-up number.
-    expect(sizeFleet(100, { estimate: 10, low: 0, high: 12, method: 'test' }, 1, { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0, rolloutMonths: 0 }).replicas.high).toBeNull()
+    expect(
+      sizeFleet(100, { estimate: 10, low: 0, high: 12, method: 'test' }, 1, {
+        targetUtilization: 0.7,
+        failureDomains: 1,
+        sparePerFailureDomain: 1,
+        surgeFraction: 0,
+        rolloutMonths: 0,
+      }).replicas.high,
+    ).toBeNull()
   })
 
   it('Wilson intervals stay inside [0, 1] and contain the observed share', () => {
@@ -117,7 +136,16 @@ describe('capacity per replica from a measured sweep', () => {
     const runs = await sweep([10, 20, 24, 27, 30, 34])
     const measured = capacityFromSweep(runs, 0.95)
     expect(measured.capacity.lowerBoundOnly).toBe(false)
-    const searched = await capacityFromSimulator({ profile: PROFILE, confidential: false, ...SHAPE, slo: { ttftMs: 1000, tpotMs: 20 }, attainment: 0.95, searches: 3, seed: 1, durationS: 120 })
+    const searched = await capacityFromSimulator({
+      profile: PROFILE,
+      confidential: false,
+      ...SHAPE,
+      slo: { ttftMs: 1000, tpotMs: 20 },
+      attainment: 0.95,
+      searches: 3,
+      seed: 1,
+      durationS: 120,
+    })
     expect(Math.abs(measured.capacity.ratePerS.estimate / searched.capacity.ratePerS.estimate - 1)).toBeLessThan(0.1)
     expect(measured.capacity.ratePerS.low).toBeLessThanOrEqual(measured.capacity.ratePerS.estimate)
 
@@ -129,8 +157,33 @@ describe('capacity per replica from a measured sweep', () => {
     // Through the CLI, from a bench summary.json holding those runs.
     const summaryFile = join(work, 'summary.json')
     const now = new Date().toISOString()
-    writeFileSync(summaryFile, JSON.stringify({ schema: 'geopat.bench-summary/v1', runId: 'test', tool: { name: 'geopat', version: '0', node: process.version }, startedAt: now, finishedAt: now, recordsFile: 'records.jsonl', tokenizer: 'cl100k_base', runs }))
-    const result = await runCli(['size', '--from', summaryFile, '--peak-rps', '100', '--gpus-per-replica', '1', '--gpu-hour-price', '2.95', '--out', join(work, 'from'), '--json'])
+    writeFileSync(
+      summaryFile,
+      JSON.stringify({
+        schema: 'geopat.bench-summary/v1',
+        runId: 'test',
+        tool: { name: 'geopat', version: '0', node: process.version },
+        startedAt: now,
+        finishedAt: now,
+        recordsFile: 'records.jsonl',
+        tokenizer: 'cl100k_base',
+        runs,
+      }),
+    )
+    const result = await runCli([
+      'size',
+      '--from',
+      summaryFile,
+      '--peak-rps',
+      '100',
+      '--gpus-per-replica',
+      '1',
+      '--gpu-hour-price',
+      '2.95',
+      '--out',
+      join(work, 'from'),
+      '--json',
+    ])
     expect(result.exitCode).toBe(0)
     const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
     const endpoint = sizing.endpoints[0]
@@ -146,7 +199,28 @@ describe('capacity per replica from a measured sweep', () => {
 describe('geopat size on the command line', () => {
   it('searches the simulator and prints a zod-valid sizing with --json', async () => {
     const row = 'nebius-h100-eu-north1'
-    const result = await runCli(['size', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--input-tokens', '512', '--output-tokens', '128', '--slo', 'ttft=1000,tpot=20', '--peak-rps', '60', '--searches', '2', '--price', row, '--currency', 'EUR', '--out', join(work, 'sim'), '--json'])
+    const result = await runCli([
+      'size',
+      '--profile',
+      'h100-sxm-llama-3.1-8b-bf16',
+      '--input-tokens',
+      '512',
+      '--output-tokens',
+      '128',
+      '--slo',
+      'ttft=1000,tpot=20',
+      '--peak-rps',
+      '60',
+      '--searches',
+      '2',
+      '--price',
+      row,
+      '--currency',
+      'EUR',
+      '--out',
+      join(work, 'sim'),
+      '--json',
+    ])
     expect(result.exitCode).toBe(0)
     const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
     const endpoint = sizing.endpoints[0]
@@ -183,7 +257,17 @@ describe('Ctrl-C during a simulated search (geopat run stops its size step)', ()
   })
 
   it('a search already stopped simulates nothing', async () => {
-    const search = capacityFromSimulator({ profile: PROFILE, confidential: false, ...SHAPE, slo: { ttftMs: 1000, tpotMs: 20 }, attainment: 0.95, searches: 1, seed: 1, durationS: 60, stop: { stopped: true } })
+    const search = capacityFromSimulator({
+      profile: PROFILE,
+      confidential: false,
+      ...SHAPE,
+      slo: { ttftMs: 1000, tpotMs: 20 },
+      attainment: 0.95,
+      searches: 1,
+      seed: 1,
+      durationS: 60,
+      stop: { stopped: true },
+    })
     await expect(search).rejects.toBeInstanceOf(Interrupted)
   })
 })

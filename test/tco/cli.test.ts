@@ -22,7 +22,9 @@ describe('geopat tco', () => {
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout).toMatch(/baseline stay-aws · Monte Carlo 10,000 draws, seed 1/)
     expect(result.stdout).toMatch(/us-token-api ✗ +token-api +SEAL-0 +excluded/)
-    expect(result.stdout).toMatch(/✗ us-token-api: C11 sovereignty gate: SEAL-0 is below the level required by data classes customer-chats \(SEAL-2\), internal-docs \(SEAL-1\)/)
+    expect(result.stdout).toMatch(
+      /✗ us-token-api: C11 sovereignty gate: SEAL-0 is below the level required by data classes customer-chats \(SEAL-2\), internal-docs \(SEAL-1\)/,
+    )
     expect(result.stdout).toMatch(/top drivers of .*'s savings NPV/)
     expect(result.stdout).toMatch(/tco: .*tco\.json · cash flows: .*cashflows\.csv · FOCUS: .*focus\.csv/)
 
@@ -39,14 +41,40 @@ describe('geopat tco', () => {
     expect(cashflows.length).toBeGreaterThan(100)
     // The deterministic NPV is the NPV of these very cash flows.
     const wacc = 0.08
-    const stay = cashflows.slice(1).map(cells).filter((row) => row[0] === 'stay-aws')
+    const stay = cashflows
+      .slice(1)
+      .map(cells)
+      .filter((row) => row[0] === 'stay-aws')
     const npv = stay.reduce((sum, row) => sum + Number(row[5]) / (1 + wacc) ** (Number(row[2]) / 12), 0)
     expect(npv).toBeCloseTo(json.options[0]?.deterministic?.npvCost as number, -1)
 
     const focus = readFileSync(join(out, 'focus.csv'), 'utf8').trim().split('\n')
     const header = cells(focus[0] as string)
     expect(header).toEqual([...FOCUS_COLUMNS])
-    for (const column of ['BilledCost', 'EffectiveCost', 'ListCost', 'ContractedCost', 'BillingCurrency', 'BillingAccountId', 'BillingAccountName', 'BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd', 'ChargeCategory', 'ChargeClass', 'ChargeDescription', 'PricingUnit', 'PricingQuantity', 'ServiceName', 'ServiceCategory', 'ProviderName', 'PublisherName', 'InvoiceIssuerName', 'RegionId']) {
+    for (const column of [
+      'BilledCost',
+      'EffectiveCost',
+      'ListCost',
+      'ContractedCost',
+      'BillingCurrency',
+      'BillingAccountId',
+      'BillingAccountName',
+      'BillingPeriodStart',
+      'BillingPeriodEnd',
+      'ChargePeriodStart',
+      'ChargePeriodEnd',
+      'ChargeCategory',
+      'ChargeClass',
+      'ChargeDescription',
+      'PricingUnit',
+      'PricingQuantity',
+      'ServiceName',
+      'ServiceCategory',
+      'ProviderName',
+      'PublisherName',
+      'InvoiceIssuerName',
+      'RegionId',
+    ]) {
       expect(header).toContain(column)
     }
     const at = (name: string) => header.indexOf(name)
@@ -60,7 +88,10 @@ describe('geopat tco', () => {
       expect(row[at('ChargePeriodStart')]).toMatch(/^\d{4}-\d{2}-01T00:00:00Z$/)
     }
     // Committed GPUs: the list cost is the on-demand price before the 35% default discount.
-    const rental = focus.slice(1).map(cells).find((row) => row[at('x_Option')] === 'stay-aws' && row[at('x_CostCategory')] === 'compute-rental')
+    const rental = focus
+      .slice(1)
+      .map(cells)
+      .find((row) => row[at('x_Option')] === 'stay-aws' && row[at('x_CostCategory')] === 'compute-rental')
     expect(Number(rental?.[at('ListCost')])).toBeCloseTo(Number(rental?.[at('BilledCost')]) / 0.65, 2)
   }, 60_000)
 
@@ -83,7 +114,10 @@ describe('geopat tco', () => {
     expect(expectOneLineError(horizon)).toBe(`Error: ${badHorizon}: horizonYears: must be 3 to 5 years`)
 
     const badPrice = join(work, 'bad-price.yaml')
-    writeFileSync(badPrice, text.replace('serverCapexPerNode: { triangular: [270000, 300000, 317000] }', 'serverCapexPerNode: { triangular: [300000, 270000, 317000] }'))
+    writeFileSync(
+      badPrice,
+      text.replace('serverCapexPerNode: { triangular: [270000, 300000, 317000] }', 'serverCapexPerNode: { triangular: [300000, 270000, 317000] }'),
+    )
     const price = await runCli(['tco', badPrice, '--out', join(work, 'bad-2')])
     expect(price.exitCode).toBe(2)
     expect(expectOneLineError(price)).toBe(`Error: ${badPrice}: options.3.serverCapexPerNode: triangular: needs min ≤ mode ≤ max with min < max`)
@@ -92,7 +126,9 @@ describe('geopat tco', () => {
     writeFileSync(badRow, text.replace('catalogRow: verda-h100-fi', 'catalogRow: verda-h100-nowhere'))
     const row = await runCli(['tco', badRow, '--out', join(work, 'bad-3')])
     expect(row.exitCode).toBe(2)
-    expect(expectOneLineError(row)).toMatch(new RegExp(`^Error: ${badRow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: options\\.2\\.catalogRow: no catalog row verda-h100-nowhere`))
+    expect(expectOneLineError(row)).toMatch(
+      new RegExp(`^Error: ${badRow.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: options\\.2\\.catalogRow: no catalog row verda-h100-nowhere`),
+    )
   }, 60_000)
 
   it('refuses a catalog row not yet in force (dated after today) with one line (issue 15.10)', async () => {
@@ -104,7 +140,9 @@ describe('geopat tco', () => {
     const out = join(work, 'announced-out')
     const result = await runCli(['tco', model, '--catalog', catalog, '--draws', '10000', '--out', out])
     expect(expectOneLineError(result)).toMatch(
-      new RegExp(`^Error: ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: catalog row announced-h100 \\(.*announced\\.yaml\\) has effectiveDate ${nextYear}-01-01, after \\d{4}-\\d{2}-\\d{2}: a price not yet in force cannot be used$`),
+      new RegExp(
+        `^Error: ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: catalog row announced-h100 \\(.*announced\\.yaml\\) has effectiveDate ${nextYear}-01-01, after \\d{4}-\\d{2}-\\d{2}: a price not yet in force cannot be used$`,
+      ),
     )
     expect(existsSync(out)).toBe(false)
   }, 60_000)

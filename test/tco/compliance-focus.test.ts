@@ -59,14 +59,18 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(options).toContain('own-dc')
     for (const id of options) {
       const billedInFocus = focus.filter((row) => row.x_Option === id).reduce((sum, row) => sum + Number(row.BilledCost), 0)
-      const billedFlows = cashflows.filter((row) => row.option === id && !NOT_BILLED.has(row.category as string)).reduce((sum, row) => sum + Number(row.amount), 0)
+      const billedFlows = cashflows
+        .filter((row) => row.option === id && !NOT_BILLED.has(row.category as string))
+        .reduce((sum, row) => sum + Number(row.amount), 0)
       expect(billedFlows).toBeGreaterThan(0)
       expect(Math.abs(billedInFocus - billedFlows) / billedFlows, id).toBeLessThan(0.001)
       // tco.json's split adds up to its total: billed + cost of risk + valuation.
       const option = json.options.find((entry) => entry.id === id)
       const basis = option?.deterministic?.byBasis
       expect(Math.abs((basis?.billed as number) - billedFlows) / billedFlows).toBeLessThan(0.001)
-      const riskFlows = cashflows.filter((row) => row.option === id && NOT_BILLED.has(row.category as string) && row.category !== 'residual-value').reduce((sum, row) => sum + Number(row.amount), 0)
+      const riskFlows = cashflows
+        .filter((row) => row.option === id && NOT_BILLED.has(row.category as string) && row.category !== 'residual-value')
+        .reduce((sum, row) => sum + Number(row.amount), 0)
       const residual = cashflows.filter((row) => row.option === id && row.category === 'residual-value').reduce((sum, row) => sum + Number(row.amount), 0)
       expect(basis?.costOfRisk).toBeCloseTo(riskFlows, 2)
       expect(basis?.valuation).toBeCloseTo(residual, 2)
@@ -80,7 +84,9 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(risks.length).toBeGreaterThan(0)
     expect(risks.every((row) => row.billed === 'false' && NOT_BILLED.has(row.category as string))).toBe(true)
     // The example's baseline carries both kinds of expected loss.
-    expect(new Set(risks.filter((row) => row.option === 'stay-aws').map((row) => row.category))).toEqual(new Set(['C9-expected-regulatory-loss', 'C10-dpf-reserve']))
+    expect(new Set(risks.filter((row) => row.option === 'stay-aws').map((row) => row.category))).toEqual(
+      new Set(['C9-expected-regulatory-loss', 'C10-dpf-reserve']),
+    )
   })
 
   it('fills the FOCUS conditional columns that apply: pricing category, commitment, consumed quantity, unit prices, pricing currency, region, SKU', () => {
@@ -149,7 +155,38 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     const inventory = YAML.parse(readFileSync(INVENTORY, 'utf8')) as {
       workloads: Array<{ name: string; aiActRisk: string; retire?: boolean; dataClasses: string[]; current: { jurisdiction: { parent: string } } }>
     }
-    const eu = new Set(['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO'])
+    const eu = new Set([
+      'AT',
+      'BE',
+      'BG',
+      'HR',
+      'CY',
+      'CZ',
+      'DK',
+      'EE',
+      'FI',
+      'FR',
+      'DE',
+      'GR',
+      'HU',
+      'IE',
+      'IT',
+      'LV',
+      'LT',
+      'LU',
+      'MT',
+      'NL',
+      'PL',
+      'PT',
+      'RO',
+      'SK',
+      'SI',
+      'ES',
+      'SE',
+      'IS',
+      'LI',
+      'NO',
+    ])
     const live = inventory.workloads.filter((w) => w.retire !== true)
     const highRisk = live.filter((w) => w.aiActRisk === 'high').map((w) => w.name)
     const flows = live.filter((w) => !eu.has(w.current.jurisdiction.parent) && w.dataClasses.some((c) => c !== 'public')).map((w) => w.name)
@@ -157,7 +194,9 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(json.compliance.estate?.highRiskSystems).toEqual(highRisk)
     expect(json.compliance.estate?.transferFlows).toEqual(flows)
 
-    const data = YAML.parse(readFileSync('data/compliance/components.yaml', 'utf8')) as { parameters: Record<string, { value: number | { triangular: number[] } }> }
+    const data = YAML.parse(readFileSync('data/compliance/components.yaml', 'utf8')) as {
+      parameters: Record<string, { value: number | { triangular: number[] } }>
+    }
     const value = (name: string): number => {
       const v = data.parameters[name]?.value
       return typeof v === 'number' ? v : (v?.triangular[1] as number)
@@ -173,7 +212,10 @@ describe('geopat tco on the example: FOCUS reconciles with the TCO, risk is neve
     expect(Number(c1?.amount)).toBeCloseTo((flows.length * value('tiaHoursPerTransfer') * value('hourlyRate')) / 12, 2)
     // DORA (an insurance undertaking): register + exit plan per provider a year; no NIS2 (DORA instead).
     const dora = cashflows.find((row) => row.option === 'stay-aws' && row.category === 'C16-dora-ict-third-party' && row.monthIndex === '0')
-    expect(Number(dora?.amount)).toBeCloseTo(((value('doraRegisterHoursPerProviderYear') + value('doraExitPlanHoursPerProviderYear')) * value('hourlyRate')) / 12, 2)
+    expect(Number(dora?.amount)).toBeCloseTo(
+      ((value('doraRegisterHoursPerProviderYear') + value('doraExitPlanHoursPerProviderYear')) * value('hourlyRate')) / 12,
+      2,
+    )
     expect(cashflows.some((row) => row.category === 'C17-nis2')).toBe(false)
     expect(json.compliance.scope?.join(' ')).toMatch(/NIS2: not costed: DORA applies instead/)
     // Which figures are sourced, counted from the data file itself.
@@ -228,15 +270,27 @@ describe('entity scope: DORA, NIS2, AI Act', () => {
       compliance: { parameters: { highRiskSystems: 2 } },
       options: [
         { id: 'stay', kind: 'rental', catalogRow: 'hyper' },
-        { id: 'eu', kind: 'rental', price: { perGpuHour: 2, currency: row.currency }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: ['C3'], migration: { startMonth: 0, dualRunningMonths: 6 } },
+        {
+          id: 'eu',
+          kind: 'rental',
+          price: { perGpuHour: 2, currency: row.currency },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'FI', parent: 'FI' },
+          compliance: ['C3'],
+          migration: { startMonth: 0, dualRunningMonths: 6 },
+        },
       ],
     })
     const plan = compileModel(model, 'm.yaml', loadComplianceData(), prices)
     // The EU option's inline price is backed by no catalog row: a warning names it.
-    expect(plan.warnings).toContain('m.yaml: options.1.price: option eu is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow')
+    expect(plan.warnings).toContain(
+      'm.yaml: options.1.price: option eu is priced inline, not backed by a catalog row (no source, date or staleness check); put the quote in a --catalog file and name it with catalogRow',
+    )
     const values = new Float64Array(plan.drivers.map((driver) => driver.distribution.central))
     prepareDraw(plan, values)
-    const data = YAML.parse(readFileSync('data/compliance/components.yaml', 'utf8')) as { parameters: Record<string, { value: number | { triangular: number[] } }> }
+    const data = YAML.parse(readFileSync('data/compliance/components.yaml', 'utf8')) as {
+      parameters: Record<string, { value: number | { triangular: number[] } }>
+    }
     const value = (name: string): number => {
       const v = data.parameters[name]?.value
       return typeof v === 'number' ? v : (v?.triangular[1] as number)
@@ -274,7 +328,9 @@ describe('checks that catch nonsense: one line naming file, field and rule', () 
     const model = join(work, 'later-model.yaml')
     writeFileSync(model, text.replace('catalogRow: verda-h100-fi', 'catalogRow: later-h100'))
     const line = expectOneLineError(await run([model, '--catalog', catalog, '--as-of', '2026-05-31']))
-    expect(line).toMatch(/later-model\.yaml: catalog row later-h100 \(.*later\.yaml\) has effectiveDate 2026-06-01, after 2026-05-31: a price not yet in force cannot be used$/)
+    expect(line).toMatch(
+      /later-model\.yaml: catalog row later-h100 \(.*later\.yaml\) has effectiveDate 2026-06-01, after 2026-05-31: a price not yet in force cannot be used$/,
+    )
     expect(expectOneLineError(await run([model, '--as-of', '31-05-2026']))).toBe('Error: --as-of: "31-05-2026" must be a date written YYYY-MM-DD')
   }, 60_000)
 
@@ -304,4 +360,3 @@ describe('checks that catch nonsense: one line naming file, field and rule', () 
     expect(expectOneLineError(await run([model]))).toMatch(/bad-entity\.yaml: company\.financialEntity: /)
   }, 60_000)
 })
-

@@ -2,7 +2,7 @@ import { irr, npv, pmt } from 'financial'
 import { describe, expect, it } from 'vitest'
 import { capitalRecoveryFactor, incrementalIrr, monthlyRate, ownedGpuHourCost, paybackMonth, presentValue } from '../../src/tco/finance.js'
 
-describe('NPV and IRR against numpy-financial\'s published examples', () => {
+describe("NPV and IRR against numpy-financial's published examples", () => {
   // numpy.org/numpy-financial/latest/npv.html: rate, cashflows = 0.08, [-40_000, 5_000, 8_000, 12_000, 30_000];
   // npf.npv(rate, cashflows).round(5) → 3065.22267
   it('npv(0.08, [-40000, 5000, 8000, 12000, 30000]) = 3065.22267', () => {
@@ -20,7 +20,7 @@ describe('NPV and IRR against numpy-financial\'s published examples', () => {
     expect(irr(flows)).toBeCloseTo(expected, 4)
   })
 
-  it('our incremental IRR is the library\'s per period, annualized from months', () => {
+  it("our incremental IRR is the library's per period, annualized from months", () => {
     const result = incrementalIrr([-100, 39, 59, 55, 20])
     expect(result.monthly).toBeCloseTo(0.28095, 5)
     expect(result.annual).toBeCloseTo(1.28095 ** 12 - 1, 3)
@@ -31,7 +31,10 @@ describe('NPV and IRR against numpy-financial\'s published examples', () => {
   it('presentValue discounts month m by (1 + WACC)^(-m/12), i.e. npv at the monthly rate', () => {
     const flows = [-1000, 100, 200, 300, 400, 500]
     expect(monthlyRate(0.08)).toBeCloseTo(1.08 ** (1 / 12) - 1, 15)
-    expect(presentValue(0.08, flows)).toBeCloseTo(flows.reduce((sum, value, month) => sum + value / 1.08 ** (month / 12), 0), 9)
+    expect(presentValue(0.08, flows)).toBeCloseTo(
+      flows.reduce((sum, value, month) => sum + value / 1.08 ** (month / 12), 0),
+      9,
+    )
     // 36 months of 730 at 0%: the plain sum.
     expect(presentValue(0, new Array(36).fill(730))).toBeCloseTo(26_280, 9)
   })
@@ -48,7 +51,7 @@ describe('NPV and IRR against numpy-financial\'s published examples', () => {
 })
 
 describe("the reference's on-prem worked example", () => {
-  it('capital recovery factor r(1+r)^n/((1+r)^n − 1) equals numpy-financial\'s payment per unit', () => {
+  it("capital recovery factor r(1+r)^n/((1+r)^n − 1) equals numpy-financial's payment per unit", () => {
     expect(capitalRecoveryFactor(0.08, 4)).toBeCloseTo(-pmt(0.08, 4, 1), 12)
     expect(capitalRecoveryFactor(0.08, 4)).toBeCloseTo(0.3019208, 6)
     expect(capitalRecoveryFactor(0, 5)).toBe(0.2)
@@ -80,7 +83,22 @@ describe("the reference's on-prem worked example", () => {
     expect(cost.beforeStaff).toBeCloseTo(2.252, 3)
     expect(cost.withStaff).toBe(cost.beforeStaff)
     // Staff spread over the installed GPUs: 1 FTE at 150k over 16 GPUs.
-    const withStaff = ownedGpuHourCost({ ...{ serverCapex: 300_000, gpusPerNode: 8, networkStorageShare: 0.2, supportPerYear: 0.1, years: 4, wacc: 0.08, powerKwPerGpu: 1.275, powerUtilization: 0.7, pue: 1.4, energyPerKWh: 0.15 }, staffCostPerYear: 150_000, staffGpus: 16 })
+    const withStaff = ownedGpuHourCost({
+      ...{
+        serverCapex: 300_000,
+        gpusPerNode: 8,
+        networkStorageShare: 0.2,
+        supportPerYear: 0.1,
+        years: 4,
+        wacc: 0.08,
+        powerKwPerGpu: 1.275,
+        powerUtilization: 0.7,
+        pue: 1.4,
+        energyPerKWh: 0.15,
+      },
+      staffCostPerYear: 150_000,
+      staffGpus: 16,
+    })
     expect(withStaff.staff).toBeCloseTo(150_000 / (16 * 8760), 9)
   })
 })

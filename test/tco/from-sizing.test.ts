@@ -49,7 +49,11 @@ function costLine(catalogRow: string, bought: CostLine['gpusBought']): CostLine 
   }
 }
 
-function sizing(gpus: { low: number; total: number; high: number | null }, modelError: SizingResult['endpoints'][number]['modelError'] = null, costs: Record<string, CostLine[]> = {}): SizingResult {
+function sizing(
+  gpus: { low: number; total: number; high: number | null },
+  modelError: SizingResult['endpoints'][number]['modelError'] = null,
+  costs: Record<string, CostLine[]> = {},
+): SizingResult {
   return sizingFixture(gpus, { modelError, costs })
 }
 
@@ -68,7 +72,9 @@ describe('geopat tco --from a sizing', () => {
     const large = await tcoWith('large', sizing({ low: 24, total: 32, high: 40 }))
     expect(small.warnings.join('\n')).toMatch(/eu-gpu-cloud: GPUs needed from .*sizing\.json \(eu-regional\): 8–16, mode 8/)
     // A simulated sizing's range carries the model's error band, and the note says whose (issue 16).
-    expect(small.warnings.join('\n')).toContain("8–16, mode 8, for 85 req/s at peak, rounded to what the offer sells in each draw; the range includes the model's error, simulated (validated to ±10% under load on 5 published points)")
+    expect(small.warnings.join('\n')).toContain(
+      "8–16, mode 8, for 85 req/s at peak, rounded to what the offer sells in each draw; the range includes the model's error, simulated (validated to ±10% under load on 5 published points)",
+    )
     const cost = (result: typeof small, id: string) => result.options.find((o) => o.id === id)?.deterministic?.npvCost as number
     expect(cost(large, 'eu-gpu-cloud')).toBeGreaterThan(cost(small, 'eu-gpu-cloud') * 2)
     // The baseline is sized too (its GPUs keep billing until each option's cutover).
@@ -79,7 +85,12 @@ describe('geopat tco --from a sizing', () => {
     // us-hyperscaler needs 10 GPUs (7–13); the sizing bought 16 (8–16) from the p5 row in whole nodes of 8.
     // Taking 8–16–16 as the input and rounding each draw to nodes again made nearly every draw 16 GPUs
     // (any draw above 8 → 2 nodes), where the needed 7–10–13 gives 8 GPUs whenever 8 or fewer are needed.
-    const result = await tcoWith('bought', sizing({ low: 7, total: 10, high: 13 }, null, { 'us-hyperscaler': [costLine('aws-p5.48xlarge-eu-north-1', { estimate: 16, low: 8, high: 16, nodes: 2 })] }))
+    const result = await tcoWith(
+      'bought',
+      sizing({ low: 7, total: 10, high: 13 }, null, {
+        'us-hyperscaler': [costLine('aws-p5.48xlarge-eu-north-1', { estimate: 16, low: 8, high: 16, nodes: 2 })],
+      }),
+    )
     const notes = result.warnings.join('\n')
     expect(notes).toMatch(/stay-aws: GPUs needed from .*\(us-hyperscaler\): 7–13, mode 10/)
     expect(notes).toMatch(/eu-gpu-cloud: GPUs needed from .*\(eu-regional\): 7–13, mode 10/)
@@ -88,7 +99,9 @@ describe('geopat tco --from a sizing', () => {
     expect(driver?.p10).toBeCloseTo(7 + Math.sqrt(1.8), 6)
     expect(driver?.p90).toBeCloseTo(13 - Math.sqrt(1.8), 6)
     // Rounded once in the deterministic case: 10 needed → 2 nodes of 8 → 16 GPUs × 730 h in month 0.
-    const rows = readFileSync(join(work, 'bought', 'tco', 'cashflows.csv'), 'utf8').trim().split('\n')
+    const rows = readFileSync(join(work, 'bought', 'tco', 'cashflows.csv'), 'utf8')
+      .trim()
+      .split('\n')
     const month0 = rows.find((line) => line.startsWith('stay-aws,') && line.includes(',0,own,compute-rental,'))
     expect(Number(month0?.split(',')[6])).toBeCloseTo(16 * 730, 6)
   }, 60_000)
@@ -97,7 +110,9 @@ describe('geopat tco --from a sizing', () => {
     // The example's demand.tokensPerMonth: input mode 3.0e10 + output mode 1.0e10 = 4.0e10 a month.
     const base = sizing({ low: 8, total: 8, high: 16 })
     const far = await tcoWith('demand-far', { ...base, demand: { ...base.demand, tokensPerMonth: { input: 6e10, output: 4e10 } } })
-    expect(far.warnings.join('\n')).toContain(`serve 100e9 tokens a month (its average 85 req/s, taken as the peak), the token APIs bill demand.tokensPerMonth's 40.0e9 (central): ${(1e11 / 4e10).toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`)
+    expect(far.warnings.join('\n')).toContain(
+      `serve 100e9 tokens a month (its average 85 req/s, taken as the peak), the token APIs bill demand.tokensPerMonth's 40.0e9 (central): ${(1e11 / 4e10).toFixed(2)}×, so GPU fleets and token APIs are not costed on the same demand`,
+    )
     const near = await tcoWith('demand-near', { ...base, demand: { ...base.demand, tokensPerMonth: { input: 3.2e10, output: 1.0e10 } } })
     expect(near.warnings.join('\n')).not.toContain('not costed on the same demand')
   }, 60_000)

@@ -79,7 +79,14 @@ const finance: FinanceMechanics = {
 }
 
 /** Everything off except what a test turns on, so each mechanic is seen alone. */
-const quiet = { fxUncertainty: false, rentedFleetStaff: false, commitments: false, rampMonths: 0, inflation: { staff: 0, energy: 0 }, priceTrends: { hopper: 0, 'token-api': 0 } }
+const quiet = {
+  fxUncertainty: false,
+  rentedFleetStaff: false,
+  commitments: false,
+  rampMonths: 0,
+  inflation: { staff: 0, energy: 0 },
+  priceTrends: { hopper: 0, 'token-api': 0 },
+}
 
 const eu = { seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: [] }
 
@@ -201,12 +208,36 @@ describe('inflation on staff and energy', () => {
 
   it('own compliance staff time inflates like operations staff: C7 FTE × loaded cost and hours × rate (C1 yearly, C3 once at the move) × (1 + 3%)^year', () => {
     // Before: C7 and the compliance hours stayed at year-0 cost while operations staff rose 3% a year.
-    const parameters = { revalidationCost: 0, complianceFte: 0.5, complianceLoadedCostPerYear: 120_000, hourlyRate: 100, transferFlows: 2, tiaHoursPerTransfer: 24, contractingHoursNewVendor: 16, contractingHoursPerVendorYear: 0 }
+    const parameters = {
+      revalidationCost: 0,
+      complianceFte: 0.5,
+      complianceLoadedCostPerYear: 120_000,
+      hourlyRate: 100,
+      transferFlows: 2,
+      tiaHoursPerTransfer: 24,
+      contractingHoursNewVendor: 16,
+      contractingHoursPerVendorYear: 0,
+    }
     const plan = compile(
       model(
         [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'US', parent: 'US' }, compliance: ['C1', 'C7'] },
-          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: ['C3'], migration: { startMonth: 14, dualRunningMonths: 0 } },
+          {
+            id: 'stay',
+            kind: 'rental',
+            price: { perGpuHour: 3, currency: 'EUR' },
+            seal: 'SEAL-1',
+            jurisdiction: { region: 'US', parent: 'US' },
+            compliance: ['C1', 'C7'],
+          },
+          {
+            id: 'move',
+            kind: 'rental',
+            price: { perGpuHour: 2, currency: 'EUR' },
+            seal: 'SEAL-3',
+            jurisdiction: { region: 'FI', parent: 'FI' },
+            compliance: ['C3'],
+            migration: { startMonth: 14, dualRunningMonths: 0 },
+          },
         ],
         { compliance: { parameters }, finance: { ...quiet, inflation: { staff: 0.03, energy: 0 } } },
       ),
@@ -229,7 +260,13 @@ describe('FX distribution', () => {
       model(
         [
           { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-          { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu, egress: { gbPerMonth: 100, perGB: 0.1, currency: 'EUR' } },
+          {
+            id: 'api',
+            kind: 'token-api',
+            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
+            ...eu,
+            egress: { gbPerMonth: 100, perGB: 0.1, currency: 'EUR' },
+          },
         ],
         { finance: { ...quiet, fxUncertainty: true } },
       ),
@@ -275,7 +312,13 @@ describe('FX distribution', () => {
       model(
         [
           { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-          { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu, migration: { startMonth: 0, dualRunningMonths: 0 } },
+          {
+            id: 'api',
+            kind: 'token-api',
+            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
+            ...eu,
+            migration: { startMonth: 0, dualRunningMonths: 0 },
+          },
         ],
         { finance: { ...quiet, fxUncertainty: true } },
       ),
@@ -310,7 +353,10 @@ describe('commitments with stranding', () => {
     for (const month of months(36)) {
       const stranded = month >= 3 && month < 8 ? committedMonth : 0
       expect(move.amount(PHASE.dualRunning, CATEGORY.commitmentStranded, month)).toBeCloseTo(stranded, 2)
-      expect(move.amount(PHASE.dualRunning, CATEGORY.computeRental, month) + move.amount(PHASE.beforeMove, CATEGORY.computeRental, month)).toBeCloseTo(month < 3 ? committedMonth : 0, 2)
+      expect(move.amount(PHASE.dualRunning, CATEGORY.computeRental, month) + move.amount(PHASE.beforeMove, CATEGORY.computeRental, month)).toBeCloseTo(
+        month < 3 ? committedMonth : 0,
+        2,
+      )
       expect(move.amount(PHASE.own, CATEGORY.computeRental, month)).toBeCloseTo(month >= 1 ? 16 * HOURS * 2 : 0, 2)
     }
     expect(COST_CATEGORIES[CATEGORY.commitmentStranded]?.id).toBe('commitment-stranded')
@@ -320,10 +366,16 @@ describe('commitments with stranding', () => {
     // Terms [−6, 6), [6, 18), [18, 30), [30, 42); demand halves at each anniversary: 16, 8, 4 GPUs.
     // Month 12–17: 16 committed, 8 needed; months 24–29: 8 committed, 4 needed.
     const plan = compile(
-      model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -6, compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], {
-        demand: { gpus: 16, growthPerYear: -0.5 },
-        finance: { ...quiet, commitments: true },
-      }),
+      model(
+        [
+          { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -6, compliance: [] },
+          { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
+        ],
+        {
+          demand: { gpus: 16, growthPerYear: -0.5 },
+          finance: { ...quiet, commitments: true },
+        },
+      ),
     )
     const stay = flows(plan, 'stay')
     const perGpuMonth = HOURS * 4 * EUR_PER_USD * 0.7
@@ -336,14 +388,50 @@ describe('commitments with stranding', () => {
   })
 
   it('a commitment start outside the running term, on a new option or an unknown trend id is one line naming the field and the rule', () => {
-    const bad = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -12, compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: quiet }))
+    const bad = () =>
+      compile(
+        model(
+          [
+            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -12, compliance: [] },
+            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
+          ],
+          { finance: quiet },
+        ),
+      )
     expect(bad).toThrow(UserError)
-    expect(bad).toThrow('model.yaml: options.0.commitmentStartMonth: must lie in the running term: from -11 to 0 (months from the model\'s start)')
-    const onDemand = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', commitmentStartMonth: 0, compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: quiet }))
+    expect(bad).toThrow("model.yaml: options.0.commitmentStartMonth: must lie in the running term: from -11 to 0 (months from the model's start)")
+    const onDemand = () =>
+      compile(
+        model(
+          [
+            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', commitmentStartMonth: 0, compliance: [] },
+            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
+          ],
+          { finance: quiet },
+        ),
+      )
     expect(onDemand).toThrow('model.yaml: options.0.commitmentStartMonth: applies to a 1-yr or 3-yr commitment; this option buys on-demand')
-    const newOption = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'other', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: 0, ...eu }], { finance: quiet }))
+    const newOption = () =>
+      compile(
+        model(
+          [
+            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
+            { id: 'other', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: 0, ...eu },
+          ],
+          { finance: quiet },
+        ),
+      )
     expect(newOption).toThrow('model.yaml: options.1.commitmentStartMonth: applies to the baseline (a new option commits when its move starts)')
-    const unknownTrend = () => compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: { priceTrends: { hoper: -0.1 } } }))
+    const unknownTrend = () =>
+      compile(
+        model(
+          [
+            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
+            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
+          ],
+          { finance: { priceTrends: { hoper: -0.1 } } },
+        ),
+      )
     expect(unknownTrend).toThrow('model.yaml: finance.priceTrends.hoper: no price trend hoper in test-finance.yaml (known: hopper, token-api)')
   })
 })
@@ -379,7 +467,9 @@ describe('residual value at resale and the tax shield', () => {
   })
 
   it('book value stays available (residualBasis: book), and is the default without a finance block', () => {
-    const book = compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], { finance: quiet }))
+    const book = compile(
+      model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], { finance: quiet }),
+    )
     const none = compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned()]))
     for (const plan of [book, none]) {
       const sink = flows(plan, 'owned')
@@ -390,7 +480,11 @@ describe('residual value at resale and the tax shield', () => {
   })
 
   it('tax shield: straight-line depreciation of server and network capex × the rate, monthly over the life; off unless asked', () => {
-    const plan = compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], { finance: { ...quiet, taxShield: {} } }))
+    const plan = compile(
+      model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], {
+        finance: { ...quiet, taxShield: {} },
+      }),
+    )
     const sink = flows(plan, 'owned')
     const monthly = (-0.25 * 2 * 120_000) / 24
     for (const month of months(36)) expect(sink.amount(PHASE.own, CATEGORY.taxShield, month)).toBeCloseTo(month >= 2 ? monthly : 0, 2)
@@ -432,7 +526,13 @@ describe('utilization ramp', () => {
         [
           { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
           { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, rampMonths: 4, migration: { startMonth: 1, dualRunningMonths: 5 } },
-          { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'EUR' }, ...eu, migration: { startMonth: 0, dualRunningMonths: 2 } },
+          {
+            id: 'api',
+            kind: 'token-api',
+            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'EUR' },
+            ...eu,
+            migration: { startMonth: 0, dualRunningMonths: 2 },
+          },
         ],
         { finance: { ...quiet, rampMonths: 2 } },
       ),
@@ -454,7 +554,15 @@ describe('utilization ramp', () => {
       model(
         [
           { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
-          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, egress: { gbPerMonth: 100, perGB: 0.05 }, rampMonths: 4, migration: { startMonth: 10, dualRunningMonths: 1 } },
+          {
+            id: 'move',
+            kind: 'rental',
+            price: { perGpuHour: 2, currency: 'EUR' },
+            ...eu,
+            egress: { gbPerMonth: 100, perGB: 0.05 },
+            rampMonths: 4,
+            migration: { startMonth: 10, dualRunningMonths: 1 },
+          },
           {
             id: 'owned',
             kind: 'owned',
@@ -527,7 +635,14 @@ describe('the mechanics together', () => {
       model(
         [
           { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -5, compliance: [] },
-          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, pricingModel: 'on-demand', migration: { startMonth: 2, dualRunningMonths: 2.5 } },
+          {
+            id: 'move',
+            kind: 'rental',
+            price: { perGpuHour: 2, currency: 'EUR' },
+            ...eu,
+            pricingModel: 'on-demand',
+            migration: { startMonth: 2, dualRunningMonths: 2.5 },
+          },
           {
             id: 'owned',
             kind: 'owned',
@@ -545,7 +660,13 @@ describe('the mechanics together', () => {
             staff: { fte: 1, loadedCostPerYear: 150_000 },
             migration: { startMonth: 3, dualRunningMonths: 3 },
           },
-          { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu, migration: { startMonth: 1, dualRunningMonths: 1 } },
+          {
+            id: 'api',
+            kind: 'token-api',
+            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
+            ...eu,
+            migration: { startMonth: 1, dualRunningMonths: 1 },
+          },
         ],
         { demand: { gpus: 16, tokensPerMonth: { input: 1e9, output: 5e8 }, growthPerYear: 0.3 }, finance: { rampMonths: 3, taxShield: {} } },
       ),
@@ -564,7 +685,12 @@ describe('the mechanics together', () => {
   })
 
   it('without a finance block no mechanic applies: no finance or FX drivers, constant prices', () => {
-    const plan = compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] }, { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu }]))
+    const plan = compile(
+      model([
+        { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] },
+        { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu },
+      ]),
+    )
     expect(plan.drivers.filter((driver) => /^(finance|fx)\./.test(driver.name))).toEqual([])
     const stay = flows(plan, 'stay')
     for (const month of months(36)) {
@@ -575,7 +701,16 @@ describe('the mechanics together', () => {
 
   it('the built-in finance file loads; every entry has a source, a date and a confidence', () => {
     const builtIn = loadFinanceMechanics()
-    const entries = [...builtIn.data.priceTrends, builtIn.data.inflation.staff, builtIn.data.inflation.energy, ...builtIn.data.fx.volatilities, builtIn.data.resale, builtIn.data.rentedFleetStaff, builtIn.data.ramp, builtIn.data.taxShield]
+    const entries = [
+      ...builtIn.data.priceTrends,
+      builtIn.data.inflation.staff,
+      builtIn.data.inflation.energy,
+      ...builtIn.data.fx.volatilities,
+      builtIn.data.resale,
+      builtIn.data.rentedFleetStaff,
+      builtIn.data.ramp,
+      builtIn.data.taxShield,
+    ]
     for (const entry of entries) {
       expect(entry.source.length).toBeGreaterThan(10)
       expect(entry.date).toMatch(/^\d{4}-\d{2}/)
@@ -585,7 +720,20 @@ describe('the mechanics together', () => {
 
   it('a wrong finance file is one line naming the file, the field and the rule', () => {
     const bad = () =>
-      compileModel(tcoModelSchema.parse(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, { id: 'b', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu }], { finance: { file: 'test/fixtures/no-such-finance.yaml' } })), 'model.yaml', compliance, prices)
+      compileModel(
+        tcoModelSchema.parse(
+          model(
+            [
+              { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
+              { id: 'b', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
+            ],
+            { finance: { file: 'test/fixtures/no-such-finance.yaml' } },
+          ),
+        ),
+        'model.yaml',
+        compliance,
+        prices,
+      )
     expect(bad).toThrow(UserError)
     expect(bad).toThrow(/^test\/fixtures\/no-such-finance\.yaml: cannot read the file/)
   })
@@ -602,10 +750,15 @@ describe('geopat tco with finance mechanics', () => {
     writeFileSync(badModel, example.replace('finance: {}', 'finance: { inflation: { staff: 3 } }'))
     const model = await runCli(['tco', badModel, '--out', join(work, 'bad-1')])
     expect(model.exitCode).toBe(2)
-    expect(expectOneLineError(model)).toBe(`Error: ${badModel}: finance.inflation.staff: must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution`)
+    expect(expectOneLineError(model)).toBe(
+      `Error: ${badModel}: finance.inflation.staff: must be a yearly rate from -0.9 to 1 (-0.08 = -8%/yr), every value of the distribution`,
+    )
 
     const badFile = join(work, 'finance.yaml')
-    writeFileSync(badFile, readFileSync('data/finance/mechanics.yaml', 'utf8').replace('{ ageYears: 2, fraction: 0.425 }', '{ ageYears: 0.5, fraction: 0.425 }'))
+    writeFileSync(
+      badFile,
+      readFileSync('data/finance/mechanics.yaml', 'utf8').replace('{ ageYears: 2, fraction: 0.425 }', '{ ageYears: 0.5, fraction: 0.425 }'),
+    )
     const withFile = join(work, 'with-file.yaml')
     writeFileSync(withFile, example.replace('finance: {}', `finance: { file: '${badFile}' }`))
     const file = await runCli(['tco', withFile, '--out', join(work, 'bad-2')])

@@ -77,7 +77,13 @@ function baseModel(overrides: Record<string, unknown> = {}): Record<string, unkn
         energyPerKWh: 0.15,
         migration: { startMonth: 2, dualRunningMonths: 3 },
       },
-      { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'USD' }, seal: 'SEAL-3', jurisdiction: { region: 'DE', parent: 'DE' } },
+      {
+        id: 'api',
+        kind: 'token-api',
+        price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'USD' },
+        seal: 'SEAL-3',
+        jurisdiction: { region: 'DE', parent: 'DE' },
+      },
     ],
     ...overrides,
   }
@@ -93,7 +99,11 @@ function centralValues(plan: ModelPlan): Float64Array {
 
 describe('TCO cash flows', () => {
   it('rental: GPUs × 730 h × price per GPU-hour (instance price / GPUs, converted), less the commitment discount', () => {
-    const plan = compile(baseModel({ options: [{ id: 'stay', kind: 'rental', catalogRow: 'hyper-eu', pricingModel: '1-yr', compliance: [] }, (baseModel().options as unknown[])[1]] }))
+    const plan = compile(
+      baseModel({
+        options: [{ id: 'stay', kind: 'rental', catalogRow: 'hyper-eu', pricingModel: '1-yr', compliance: [] }, (baseModel().options as unknown[])[1]],
+      }),
+    )
     const values = centralValues(plan)
     prepareDraw(plan, values)
     const sink = new MonthlySink(plan.months)
@@ -121,7 +131,29 @@ describe('TCO cash flows', () => {
   })
 
   it('a migration pays the baseline until cutover (fractional months pro rata), then its own costs', () => {
-    const plan = compile(baseModel({ options: [{ id: 'stay', kind: 'rental', price: { perGpuHour: 10, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'SE', parent: 'US' }, compliance: [] }, { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: [], migration: { startMonth: 1, dualRunningMonths: 1.5 } }] }))
+    const plan = compile(
+      baseModel({
+        options: [
+          {
+            id: 'stay',
+            kind: 'rental',
+            price: { perGpuHour: 10, currency: 'EUR' },
+            seal: 'SEAL-1',
+            jurisdiction: { region: 'SE', parent: 'US' },
+            compliance: [],
+          },
+          {
+            id: 'move',
+            kind: 'rental',
+            price: { perGpuHour: 2, currency: 'EUR' },
+            seal: 'SEAL-3',
+            jurisdiction: { region: 'FI', parent: 'FI' },
+            compliance: [],
+            migration: { startMonth: 1, dualRunningMonths: 1.5 },
+          },
+        ],
+      }),
+    )
     const values = centralValues(plan)
     prepareDraw(plan, values)
     const sink = new MonthlySink(plan.months)
@@ -189,11 +221,23 @@ describe('C11 sovereignty gate', () => {
   const gated = () =>
     compile(
       baseModel({
-        sovereignty: { dataClasses: [{ name: 'health', requiredSeal: 'SEAL-3' }, { name: 'public', requiredSeal: 'SEAL-0' }] },
+        sovereignty: {
+          dataClasses: [
+            { name: 'health', requiredSeal: 'SEAL-3' },
+            { name: 'public', requiredSeal: 'SEAL-0' },
+          ],
+        },
         options: [
           ...(baseModel().options as Array<Record<string, unknown>>).slice(0, 2),
           { id: 'hyper-sovereign', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, seal: 'SEAL-2', jurisdiction: { region: 'DE', parent: 'US' } },
-          { id: 'public-only', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'DE', parent: 'US' }, dataClasses: ['public'] },
+          {
+            id: 'public-only',
+            kind: 'rental',
+            price: { perGpuHour: 1, currency: 'EUR' },
+            seal: 'SEAL-1',
+            jurisdiction: { region: 'DE', parent: 'US' },
+            dataClasses: ['public'],
+          },
         ],
       }),
     )
@@ -216,7 +260,12 @@ describe('C11 sovereignty gate', () => {
   })
 
   it('sealGate names every failing class', () => {
-    expect(sealGate('SEAL-0', [{ name: 'a', requiredSeal: 'SEAL-2' }, { name: 'b', requiredSeal: 'SEAL-1' }]).reason).toBe('C11 sovereignty gate: SEAL-0 is below the level required by data classes a (SEAL-2), b (SEAL-1)')
+    expect(
+      sealGate('SEAL-0', [
+        { name: 'a', requiredSeal: 'SEAL-2' },
+        { name: 'b', requiredSeal: 'SEAL-1' },
+      ]).reason,
+    ).toBe('C11 sovereignty gate: SEAL-0 is below the level required by data classes a (SEAL-2), b (SEAL-1)')
     expect(sealGate('SEAL-2', [{ name: 'a', requiredSeal: 'SEAL-2' }]).feasible).toBe(true)
     expect(sealGate('SEAL-0', []).feasible).toBe(true)
   })
@@ -232,7 +281,16 @@ describe('compliance tax', () => {
     expect(fineCap(aiAct, 100e6, true)).toBe(3e6) // SME: the lower of 15M and 3%
     expect(fineCap(aiAct, 100e6, false)).toBe(15e6)
     // 1% × min(20M, 5% × 500M = 25M) + 10% × min(15M, 0.1% × 500M = 0.5M) = 200k + 50k
-    expect(expectedRegulatoryLoss([{ probabilityPerYear: 0.01, severity: 0.05, fine: gdpr }, { probabilityPerYear: 0.1, severity: 0.001, fine: aiAct }], 500e6, false)).toBeCloseTo(250_000, 6)
+    expect(
+      expectedRegulatoryLoss(
+        [
+          { probabilityPerYear: 0.01, severity: 0.05, fine: gdpr },
+          { probabilityPerYear: 0.1, severity: 0.001, fine: aiAct },
+        ],
+        500e6,
+        false,
+      ),
+    ).toBeCloseTo(250_000, 6)
   })
 
   it('C9 in the cash flows: the same formula per month, the fine converted from EUR', () => {
@@ -242,7 +300,13 @@ describe('compliance tax', () => {
           currency: 'USD',
           company: { annualTurnover: 500e6 },
           options: [
-            { id: 'stay', kind: 'rental', catalogRow: 'hyper-eu', compliance: [], regulatoryRisks: [{ fine: 'gdpr-art83-5', probabilityPerYear: 0.01, severity: 0.05 }] },
+            {
+              id: 'stay',
+              kind: 'rental',
+              catalogRow: 'hyper-eu',
+              compliance: [],
+              regulatoryRisks: [{ fine: 'gdpr-art83-5', probabilityPerYear: 0.01, severity: 0.05 }],
+            },
             (baseModel().options as unknown[])[1],
           ],
         }),
@@ -268,11 +332,24 @@ describe('compliance tax', () => {
   })
 
   it('a wrong model is one line naming the file, the path and the rule', () => {
-    expect(() => compile(baseModel({ compliance: { parameters: { hourlyRat: 90 } } }))).toThrow(/^model\.yaml: compliance\.parameters\.hourlyRat: unknown parameter \(known: hourlyRate/)
-    expect(() => compile(baseModel({ options: [{ id: 'stay', kind: 'rental', catalogRow: 'nope' }, (baseModel().options as unknown[])[1]] }))).toThrow(/^model\.yaml: options\.0\.catalogRow: no catalog row nope/)
+    expect(() => compile(baseModel({ compliance: { parameters: { hourlyRat: 90 } } }))).toThrow(
+      /^model\.yaml: compliance\.parameters\.hourlyRat: unknown parameter \(known: hourlyRate/,
+    )
+    expect(() => compile(baseModel({ options: [{ id: 'stay', kind: 'rental', catalogRow: 'nope' }, (baseModel().options as unknown[])[1]] }))).toThrow(
+      /^model\.yaml: options\.0\.catalogRow: no catalog row nope/,
+    )
     expect(() => compile(baseModel({ currency: 'CHF' }))).toThrow(/^model\.yaml: compliance parameter hourlyRate: no exchange rate from EUR to CHF/)
-    const inlineRental = { id: 'stay', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'SE', parent: 'US' }, pricingModel: '3-yr' }
-    expect(() => compile(baseModel({ options: [inlineRental, (baseModel().options as unknown[])[1]] }))).toThrow(/^model\.yaml: options\.0\.discount: is required: no default 3-yr discount/)
+    const inlineRental = {
+      id: 'stay',
+      kind: 'rental',
+      price: { perGpuHour: 2, currency: 'EUR' },
+      seal: 'SEAL-1',
+      jurisdiction: { region: 'SE', parent: 'US' },
+      pricingModel: '3-yr',
+    }
+    expect(() => compile(baseModel({ options: [inlineRental, (baseModel().options as unknown[])[1]] }))).toThrow(
+      /^model\.yaml: options\.0\.discount: is required: no default 3-yr discount/,
+    )
   })
 })
 
@@ -282,11 +359,37 @@ describe('Monte Carlo', () => {
       wacc: 0.08,
       demand: { gpus: 16, tokensPerMonth: { input: { triangular: [2e10, 3e10, 4e10] }, output: 1e10 }, growthPerYear: 0 },
       options: [
-        { id: 'stay', kind: 'rental', price: { perGpuHour: { triangular: [5, 6, 7] }, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'SE', parent: 'US' }, egress: { gbPerMonth: { pert: [500, 1000, 1500] }, perGB: 0.08 } },
-        { id: 'eu-cloud', kind: 'rental', price: { perGpuHour: { pert: [2, 2.5, 3] }, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, migration: { startMonth: 1, dualRunningMonths: { triangular: [2, 4, 6] }, revalidationCost: { triangular: [10_000, 30_000, 50_000] } } },
-        { id: 'api', kind: 'token-api', price: { inputPerMtok: { triangular: [0.4, 0.5, 0.6] }, outputPerMtok: 0.7, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'DE', parent: 'DE' } },
+        {
+          id: 'stay',
+          kind: 'rental',
+          price: { perGpuHour: { triangular: [5, 6, 7] }, currency: 'EUR' },
+          seal: 'SEAL-1',
+          jurisdiction: { region: 'SE', parent: 'US' },
+          egress: { gbPerMonth: { pert: [500, 1000, 1500] }, perGB: 0.08 },
+        },
+        {
+          id: 'eu-cloud',
+          kind: 'rental',
+          price: { perGpuHour: { pert: [2, 2.5, 3] }, currency: 'EUR' },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'FI', parent: 'FI' },
+          migration: { startMonth: 1, dualRunningMonths: { triangular: [2, 4, 6] }, revalidationCost: { triangular: [10_000, 30_000, 50_000] } },
+        },
+        {
+          id: 'api',
+          kind: 'token-api',
+          price: { inputPerMtok: { triangular: [0.4, 0.5, 0.6] }, outputPerMtok: 0.7, currency: 'EUR' },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'DE', parent: 'DE' },
+        },
       ],
-      compliance: { parameters: { complianceFte: { triangular: [0.1, 0.3, 0.5] }, complianceLoadedCostPerYear: 150_000, dpfReserveRatePerYear: { triangular: [0.05, 0.1, 0.15] } } },
+      compliance: {
+        parameters: {
+          complianceFte: { triangular: [0.1, 0.3, 0.5] },
+          complianceLoadedCostPerYear: 150_000,
+          dpfReserveRatePerYear: { triangular: [0.05, 0.1, 0.15] },
+        },
+      },
     })
 
   it('the same seed reproduces every draw bit for bit; another seed does not', () => {

@@ -14,7 +14,7 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-tco-prices-'))
 const asOf = new Date('2026-12-06T00:00:00Z')
 
 describe('tco.json: the prices used', () => {
-  it('prices with a refreshed row and its file\'s FX rate, records both with dates and age, and warns of neither', () => {
+  it("prices with a refreshed row and its file's FX rate, records both with dates and age, and warns of neither", () => {
     const builtIn = loadCatalog().byId('aws-p5.48xlarge-eu-north-1')
     expect(builtIn).toBeDefined()
     const refreshed = {
@@ -31,18 +31,48 @@ describe('tco.json: the prices used', () => {
       sourceUrl: 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/eu-north-1/index.csv',
       fetchedAt: '2026-12-05T07:00:00Z',
     }
-    const ecb = { base: 'EUR', quote: 'USD', rate: 1.16, date: '2026-12-04', source: 'ECB reference rates (illustrative)', confidence: 'high', sourceUrl: 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml', fetchedAt: '2026-12-05T07:00:00Z' }
+    const ecb = {
+      base: 'EUR',
+      quote: 'USD',
+      rate: 1.16,
+      date: '2026-12-04',
+      source: 'ECB reference rates (illustrative)',
+      confidence: 'high',
+      sourceUrl: 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml',
+      fetchedAt: '2026-12-05T07:00:00Z',
+    }
     const catalogFile = join(work, 'refreshed.yaml')
     writeFileSync(catalogFile, YAML.stringify({ rows: [refreshed], fxRates: [ecb] }))
-    const { result } = runTcoModel({ modelFile: 'scenarios/tco-eu-exit.yaml', catalogFiles: [catalogFile], fxFiles: [], seed: 1, asOf, outDir: join(work, 'tco') })
+    const { result } = runTcoModel({
+      modelFile: 'scenarios/tco-eu-exit.yaml',
+      catalogFiles: [catalogFile],
+      fxFiles: [],
+      seed: 1,
+      asOf,
+      outDir: join(work, 'tco'),
+    })
     const used = result.pricesUsed?.find((price) => price.id === 'aws-p5.48xlarge-eu-north-1')
-    expect(used).toMatchObject({ file: catalogFile, basis: 'price-api', fetchedAt: refreshed.fetchedAt, confirmedOn: '2026-12-05', confirmedBy: 'fetched', ageDays: 1, effectiveDate: '2025-06-01', sourceUrl: refreshed.sourceUrl, price: 60.8, unit: 'instance-hour', gpuCount: 8 })
+    expect(used).toMatchObject({
+      file: catalogFile,
+      basis: 'price-api',
+      fetchedAt: refreshed.fetchedAt,
+      confirmedOn: '2026-12-05',
+      confirmedBy: 'fetched',
+      ageDays: 1,
+      effectiveDate: '2025-06-01',
+      sourceUrl: refreshed.sourceUrl,
+      price: 60.8,
+      unit: 'instance-hour',
+      gpuCount: 8,
+    })
     expect(used?.superseded.map((older) => older.file)).toEqual([builtIn?.file])
     // Every option's catalog row is listed once.
     const ids = result.options.flatMap((option) => (option.catalogRow === null ? [] : [option.catalogRow]))
     expect(result.pricesUsed?.map((price) => price.id).sort()).toEqual([...new Set(ids)].sort())
     // The USD row converts to the model's EUR at the file's rate, the freshest EUR/USD.
-    expect(result.fxRatesUsed).toContainEqual(expect.objectContaining({ base: 'EUR', quote: 'USD', rate: 1.16, date: '2026-12-04', file: catalogFile, ageDays: 2 }))
+    expect(result.fxRatesUsed).toContainEqual(
+      expect.objectContaining({ base: 'EUR', quote: 'USD', rate: 1.16, date: '2026-12-04', file: catalogFile, ageDays: 2 }),
+    )
     expect(result.warnings.join('\n')).not.toMatch(/aws-p5\.48xlarge-eu-north-1: price .* days old/)
     // The price driver is the refreshed price per GPU-hour in the model's EUR: the instance-hour price over its 8 GPUs, at the file's EUR/USD.
     const driver = result.drivers.find((entry) => entry.name === 'options.stay-aws.pricePerGpuHour')

@@ -138,9 +138,27 @@ describe('shared drivers', () => {
       wacc: 0.08,
       demand: { gpus: 16 },
       options: [
-        { id: 'a', kind: 'rental', price: { perGpuHour: { triangular: [2, 2.5, 3], shared: 'price.h100' }, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' } },
-        { id: 'b', kind: 'rental', price: { perGpuHour: { triangular: [2, 2.5, 3], shared: 'price.h100' }, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' } },
-        { id: 'c', kind: 'rental', price: { perGpuHour: { pert: [1, 4, 5], shared: 'price.h100' }, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' } },
+        {
+          id: 'a',
+          kind: 'rental',
+          price: { perGpuHour: { triangular: [2, 2.5, 3], shared: 'price.h100' }, currency: 'EUR' },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'FI', parent: 'FI' },
+        },
+        {
+          id: 'b',
+          kind: 'rental',
+          price: { perGpuHour: { triangular: [2, 2.5, 3], shared: 'price.h100' }, currency: 'EUR' },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'FI', parent: 'FI' },
+        },
+        {
+          id: 'c',
+          kind: 'rental',
+          price: { perGpuHour: { pert: [1, 4, 5], shared: 'price.h100' }, currency: 'EUR' },
+          seal: 'SEAL-3',
+          jurisdiction: { region: 'FI', parent: 'FI' },
+        },
       ],
     })
     const slot = (name: string): number => plan.drivers.findIndex((driver) => driver.name === name)
@@ -169,7 +187,13 @@ describe('rank correlations (Iman–Conover)', () => {
     wacc: { triangular: [0.06, 0.08, 0.1] },
     demand: { gpus: { lognormal: { p10: 12, p90: 20 } }, growthPerYear: { pert: [0, 0.2, 0.6] } },
     options: [
-      { id: 'a', kind: 'rental', price: { perGpuHour: { triangular: [2, 2.5, 4] }, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' } },
+      {
+        id: 'a',
+        kind: 'rental',
+        price: { perGpuHour: { triangular: [2, 2.5, 4] }, currency: 'EUR' },
+        seal: 'SEAL-3',
+        jurisdiction: { region: 'FI', parent: 'FI' },
+      },
       { id: 'b', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' } },
     ],
     correlations: pairs,
@@ -223,9 +247,20 @@ describe('rank correlations (Iman–Conover)', () => {
         ]),
       ),
     ).toThrow(/^model\.yaml: correlations: the rank correlations among .* are not positive definite/)
-    expect(() => compile(correlated([{ between: ['demand.gpus', 'demand.growth'], rank: 0.5 }]))).toThrow(/^model\.yaml: correlations\.0\.between\.1: no uncertain driver or shared key demand\.growth \(known: /)
-    expect(() => compile(correlated([{ between: ['demand.gpus', 'options.b.pricePerGpuHour'], rank: 0.5 }]))).toThrow(/^model\.yaml: correlations\.0\.between\.1: options\.b\.pricePerGpuHour is a fixed number/)
-    expect(() => compile(correlated([{ between: ['demand.gpus', 'wacc'], rank: 0.5 }, { between: ['wacc', 'demand.gpus'], rank: 0.2 }]))).toThrow(/^model\.yaml: correlations\.1: the pair wacc – demand\.gpus is given twice/)
+    expect(() => compile(correlated([{ between: ['demand.gpus', 'demand.growth'], rank: 0.5 }]))).toThrow(
+      /^model\.yaml: correlations\.0\.between\.1: no uncertain driver or shared key demand\.growth \(known: /,
+    )
+    expect(() => compile(correlated([{ between: ['demand.gpus', 'options.b.pricePerGpuHour'], rank: 0.5 }]))).toThrow(
+      /^model\.yaml: correlations\.0\.between\.1: options\.b\.pricePerGpuHour is a fixed number/,
+    )
+    expect(() =>
+      compile(
+        correlated([
+          { between: ['demand.gpus', 'wacc'], rank: 0.5 },
+          { between: ['wacc', 'demand.gpus'], rank: 0.2 },
+        ]),
+      ),
+    ).toThrow(/^model\.yaml: correlations\.1: the pair wacc – demand\.gpus is given twice/)
     for (const thrown of [() => compile(correlated([{ between: ['demand.gpus', 'wacc'], rank: 1.5 }]))]) {
       expect(thrown).toThrow(UserError)
       expect(thrown).toThrow(/correlations\.0\.rank: must be a rank correlation from -1 to 1/)
@@ -255,7 +290,7 @@ describe('rank correlations on the command line', () => {
 })
 
 describe('headline figures on one basis', () => {
-  it("a P50 saving is the median of the per-draw differences (option vs baseline in the same draw), recomputed from the draws", () => {
+  it('a P50 saving is the median of the per-draw differences (option vs baseline in the same draw), recomputed from the draws', () => {
     const plan = compileModel(priceTwin(), 'twin.yaml', compliance, prices)
     const draws = 10_000
     const { result } = runTco(plan, compliance, { draws, seed: 8 })
@@ -275,8 +310,22 @@ const fixedModel = {
   wacc: 0.08,
   demand: { gpus: 16, tokensPerMonth: { input: 3e10, output: 1e10 }, growthPerYear: 0.2 },
   options: [
-    { id: 'stay', kind: 'rental', price: { perGpuHour: 6, currency: 'EUR' }, seal: 'SEAL-1', jurisdiction: { region: 'SE', parent: 'US' }, egress: { gbPerMonth: 1000, perGB: 0.08 } },
-    { id: 'eu', kind: 'rental', price: { perGpuHour: 2.5, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, migration: { startMonth: 1, dualRunningMonths: 2.5, revalidationCost: 10_000 } },
+    {
+      id: 'stay',
+      kind: 'rental',
+      price: { perGpuHour: 6, currency: 'EUR' },
+      seal: 'SEAL-1',
+      jurisdiction: { region: 'SE', parent: 'US' },
+      egress: { gbPerMonth: 1000, perGB: 0.08 },
+    },
+    {
+      id: 'eu',
+      kind: 'rental',
+      price: { perGpuHour: 2.5, currency: 'EUR' },
+      seal: 'SEAL-3',
+      jurisdiction: { region: 'FI', parent: 'FI' },
+      migration: { startMonth: 1, dualRunningMonths: 2.5, revalidationCost: 10_000 },
+    },
     {
       id: 'owned',
       kind: 'owned',
@@ -293,7 +342,14 @@ const fixedModel = {
       energyPerKWh: 0.15,
       migration: { startMonth: 2, dualRunningMonths: 3.25 },
     },
-    { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'EUR' }, seal: 'SEAL-3', jurisdiction: { region: 'DE', parent: 'DE' }, migration: { startMonth: 1, dualRunningMonths: 1.5 } },
+    {
+      id: 'api',
+      kind: 'token-api',
+      price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'EUR' },
+      seal: 'SEAL-3',
+      jurisdiction: { region: 'DE', parent: 'DE' },
+      migration: { startMonth: 1, dualRunningMonths: 1.5 },
+    },
   ],
 }
 
@@ -365,6 +421,9 @@ describe('eu-exit: the headline basis', () => {
     expect(result.basis?.headline).toMatch(/P50 with P10-P90/)
     expect(result.basis?.deterministic).toMatch(/^deterministic \(inputs at their modes/)
     // The two offers sized from us-hyperscaler share one draw of its GPUs.
-    expect(result.monteCarlo.sharedDrivers?.find((shared) => shared.key === 'sizing.us-hyperscaler.gpus')?.drivers).toEqual(['options.stay-aws.gpus', 'options.hyperscaler-sovereign.gpus'])
+    expect(result.monteCarlo.sharedDrivers?.find((shared) => shared.key === 'sizing.us-hyperscaler.gpus')?.drivers).toEqual([
+      'options.stay-aws.gpus',
+      'options.hyperscaler-sovereign.gpus',
+    ])
   }, 60_000)
 })

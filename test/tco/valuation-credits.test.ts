@@ -14,7 +14,9 @@ import { runCli } from '../helpers/cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-credits-'))
 copyFileSync('scenarios/eu-exit-inventory.yaml', join(work, 'eu-exit-inventory.yaml'))
-const model = readFileSync('scenarios/tco-eu-exit.yaml', 'utf8').replace(/^finance: \{\}$/m, 'finance: { taxShield: {} }').replace('depreciationYears: 5', 'depreciationYears: 3')
+const model = readFileSync('scenarios/tco-eu-exit.yaml', 'utf8')
+  .replace(/^finance: \{\}$/m, 'finance: { taxShield: {} }')
+  .replace('depreciationYears: 5', 'depreciationYears: 3')
 writeFileSync(join(work, 'model.yaml'), model)
 
 const CREDITS = new Set(['residual-value', 'resale-proceeds', 'tax-shield'])
@@ -43,10 +45,18 @@ describe('valuation credits of owned servers', () => {
     const focus = csv(join(work, 'out', 'focus.csv')).filter((row) => row.x_Option === 'own-dc')
     const json = tcoResultSchema.parse(JSON.parse(readFileSync(join(work, 'out', 'tco.json'), 'utf8')))
     const basis = json.options.find((option) => option.id === 'own-dc')?.deterministic?.byBasis
-    const sum = (rows: Array<Record<string, string>>, keep: (row: Record<string, string>) => boolean, column: string) => rows.filter(keep).reduce((total, row) => total + Number(row[column]), 0)
+    const sum = (rows: Array<Record<string, string>>, keep: (row: Record<string, string>) => boolean, column: string) =>
+      rows.filter(keep).reduce((total, row) => total + Number(row[column]), 0)
     // Each kind of credit is there, negative.
-    for (const id of CREDITS) expect(sum(flows, (row) => row.category === id, 'amount'), id).toBeLessThan(0)
-    expect(basis?.valuation).toBeCloseTo(sum(flows, (row) => CREDITS.has(row.category as string), 'amount'), 2)
+    for (const id of CREDITS)
+      expect(
+        sum(flows, (row) => row.category === id, 'amount'),
+        id,
+      ).toBeLessThan(0)
+    expect(basis?.valuation).toBeCloseTo(
+      sum(flows, (row) => CREDITS.has(row.category as string), 'amount'),
+      2,
+    )
     expect(focus.some((row) => CREDITS.has(row.x_CostCategory as string))).toBe(false)
     const billed = sum(flows, (row) => !CREDITS.has(row.category as string) && !/^C(5|9|10)-/.test(row.category as string), 'amount')
     expect(Math.abs(sum(focus, () => true, 'BilledCost') - billed) / billed).toBeLessThan(0.001)

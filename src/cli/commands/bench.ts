@@ -44,7 +44,16 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     const progress = new ProgressLine(values.progress && !json)
     const { benchViews } = await import('../render/summary-formats.js')
     const result = await withStopOnSignals((stop) =>
-      runBench({ scenario, source, log, ...benchViews(log), progress, stop, overwrite: values.overwrite ?? false, scrapeMetrics: values['scrape-metrics'] ?? false }),
+      runBench({
+        scenario,
+        source,
+        log,
+        ...benchViews(log),
+        progress,
+        stop,
+        overwrite: values.overwrite ?? false,
+        scrapeMetrics: values['scrape-metrics'] ?? false,
+      }),
     )
     log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
     if (result.writeFailure) throw new UserError(result.writeFailure, 1)

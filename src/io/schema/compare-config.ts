@@ -23,7 +23,10 @@ export const compareConfigSchema = z
     /** Requests sent to each arm before its first round at each operating point, left out. */
     warmupRequests: z.number().int().nonnegative().default(4),
     /** Low load and near saturation are measured apart, never pooled. */
-    operatingPoints: z.array(operatingPointSchema).min(1).default([{ label: 'low-load', concurrency: 1 }]),
+    operatingPoints: z
+      .array(operatingPointSchema)
+      .min(1)
+      .default([{ label: 'low-load', concurrency: 1 }]),
     /** Also measure the first endpoint against itself: the A/A noise floor. */
     aa: z.boolean().default(false),
     resamples: z.number().int().min(200).max(100_000).default(2000),
@@ -36,12 +39,18 @@ export const compareConfigSchema = z
      * maximum-throughput step.
      */
     saturation: z
-      .object({ durationS: z.number().positive().default(10), steps: z.number().int().min(1).max(20).default(4), maxConcurrency: z.number().int().min(1).default(128) })
+      .object({
+        durationS: z.number().positive().default(10),
+        steps: z.number().int().min(1).max(20).default(4),
+        maxConcurrency: z.number().int().min(1).default(128),
+      })
       .strict()
       .optional(),
     /** Front-end probe (autocannon, GET /v1/models): requests per second and seconds per endpoint. */
-    probe: z.object({ rate: z.number().positive().default(50), durationS: z.number().positive().default(3) }).strict().optional(),
+    probe: z
+      .object({ rate: z.number().positive().default(50), durationS: z.number().positive().default(3) })
+      .strict()
+      .optional(),
   })
   .strict()
 export type CompareConfig = z.infer<typeof compareConfigSchema>
-

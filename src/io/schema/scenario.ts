@@ -125,7 +125,9 @@ export const sloSchema = z
     ttftMs: z.number().positive().optional(),
     tpotMs: z.number().positive().optional(),
     e2eMs: z.number().positive().optional(),
-    objectives: z.array(z.string().regex(/^\s*[A-Za-z][A-Za-z0-9.]*\s*(<=|>=|=)\s*[0-9.]/, 'must look like METRIC<=MS or METRIC.STAT<=MS, e.g. ttft.p99<=500')).optional(),
+    objectives: z
+      .array(z.string().regex(/^\s*[A-Za-z][A-Za-z0-9.]*\s*(<=|>=|=)\s*[0-9.]/, 'must look like METRIC<=MS or METRIC.STAT<=MS, e.g. ttft.p99<=500'))
+      .optional(),
   })
   .strict()
 export type SloConfig = z.infer<typeof sloSchema>
@@ -144,9 +146,17 @@ export type TimeoutsConfig = z.infer<typeof timeoutsSchema>
 export const limitsSchema = z
   .object({
     /** Largest body read whole: GET /v1/models, /metrics, an attestation report, an error body. */
-    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    maxResponseBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
     /** Largest server-sent event (one line, or the data lines of one event together), in decoded characters. */
-    maxEventBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    maxEventBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
   })
   .strict()
 export type LimitsConfig = z.infer<typeof limitsSchema>
@@ -191,14 +201,19 @@ export const sizeStepSchema = z
     gpusPerReplica: z.record(z.string(), z.number().int().positive()).default({}),
     searches: z.number().int().min(1).max(30).default(3),
     simulatedSeconds: z.number().min(10).default(120),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR').default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 code such as USD or EUR')
+      .default('USD'),
     /** Prices to cost each endpoint's fleet with: catalog row ids (geopat catalog list). */
     prices: z.array(z.object({ endpoint: z.string().min(1), catalogRow: z.string().min(1) }).strict()).default([]),
   })
   .strict()
   .superRefine((step, ctx) => {
-    if (step.averageRequestsPerS !== undefined && step.averageToPeak !== undefined) ctx.addIssue({ code: 'custom', path: ['averageToPeak'], message: 'give averageRequestsPerS or averageToPeak, not both' })
-    if (step.averageRequestsPerS !== undefined && step.averageRequestsPerS > step.peakRequestsPerS) ctx.addIssue({ code: 'custom', path: ['averageRequestsPerS'], message: `must be at most peakRequestsPerS (${step.peakRequestsPerS})` })
+    if (step.averageRequestsPerS !== undefined && step.averageToPeak !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['averageToPeak'], message: 'give averageRequestsPerS or averageToPeak, not both' })
+    if (step.averageRequestsPerS !== undefined && step.averageRequestsPerS > step.peakRequestsPerS)
+      ctx.addIssue({ code: 'custom', path: ['averageRequestsPerS'], message: `must be at most peakRequestsPerS (${step.peakRequestsPerS})` })
   })
 export type SizeStep = z.infer<typeof sizeStepSchema>
 
@@ -223,9 +238,18 @@ export const scenarioSchema = z
     compare: compareConfigSchema.optional(),
     /** `geopat run` steps after the measurement; file paths are relative to the scenario file. */
     size: sizeStepSchema.optional(),
-    tco: z.object({ model: z.string().min(1) }).strict().optional(),
-    plan: z.object({ inventory: z.string().min(1) }).strict().optional(),
-    report: z.object({ title: z.string().min(1).optional() }).strict().default({}),
+    tco: z
+      .object({ model: z.string().min(1) })
+      .strict()
+      .optional(),
+    plan: z
+      .object({ inventory: z.string().min(1) })
+      .strict()
+      .optional(),
+    report: z
+      .object({ title: z.string().min(1).optional() })
+      .strict()
+      .default({}),
     /** Grace period for streams in flight after Ctrl-C or the end of the duration, seconds. */
     graceSeconds: z.number().nonnegative().default(5),
     /**

@@ -14,7 +14,9 @@ const estimateSchema = z
   .strict()
 export type Estimate = z.infer<typeof estimateSchema>
 
-const sloSchema = z.object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional(), objectives: z.array(z.string()).optional() }).strict()
+const sloSchema = z
+  .object({ ttftMs: z.number().optional(), tpotMs: z.number().optional(), e2eMs: z.number().optional(), objectives: z.array(z.string()).optional() })
+  .strict()
 
 /** One load level tried (a sweep step, or a rate the simulator search ran). */
 const capacityEvaluationSchema = z

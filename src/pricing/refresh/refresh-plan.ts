@@ -103,7 +103,8 @@ export function checkSourceNames(names: readonly string[]): void {
 export function checkRegions(regions: readonly string[], mapping: PriceMappingFile): void {
   for (const region of regions) {
     const known = priceProviderSchema.options.some((provider) => findRegion(mapping, provider, region) !== undefined)
-    if (!known) throw new OptionMessageError(`{regions} ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with {mappingFiles} FILE)`)
+    if (!known)
+      throw new OptionMessageError(`{regions} ${region}: not a region of the mapping table (data/price-sources/*.yaml; add one with {mappingFiles} FILE)`)
   }
 }
 
@@ -202,7 +203,8 @@ function checkSourceUrlsAndFiles(
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new OptionMessageError(`{sourceUrls} ${name}=${url}: must be an http(s) URL`)
     if (!selected.includes(name)) throw new OptionMessageError(`{sourceUrls} ${name}=${url}: ${name} is not being refreshed (add {sources} ${name})`)
-    if (fromFiles[name] !== undefined) throw new OptionMessageError(`{sourceUrls} ${name}=… and {fromFiles} ${name}=…: a source reads its API or a file, not both`)
+    if (fromFiles[name] !== undefined)
+      throw new OptionMessageError(`{sourceUrls} ${name}=… and {fromFiles} ${name}=…: a source reads its API or a file, not both`)
   }
   for (const [name, paths] of Object.entries(fromFiles) as Array<[SourceName, readonly string[]]>) {
     for (const path of paths) if (!existsSync(path)) throw new OptionMessageError(`{fromFiles} ${name}=${path}: no such file`)

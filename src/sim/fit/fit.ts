@@ -103,7 +103,8 @@ function chooseCandidates(options: FitOptions, points: readonly OperatingPoint[]
   const fixed: FixedParameter[] = []
   const requested = options.parameters ?? FITTABLE_PARAMETERS.map((p) => p.path)
   for (const path of requested)
-    if (!parameterByPath(path)) throw new OptionMessageError(`{parameters}: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
+    if (!parameterByPath(path))
+      throw new OptionMessageError(`{parameters}: unknown parameter "${path}"; fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')}`)
   const candidates: Candidate[] = []
   const bothArms = points.some((p) => p.confidential) && points.some((p) => !p.confidential)
   const held = heldParameters(options, points)

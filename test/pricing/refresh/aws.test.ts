@@ -229,7 +229,9 @@ describe('awsSource: malformed files and timeouts fail in one line, with nothing
 
   it('metadata that is not an EC2 offer file is refused', async () => {
     overrides[offerPath('eu-north-1')] = fixture('eu-north-1/index.csv').replace('"OfferCode","AmazonEC2"', '"OfferCode","AmazonS3"')
-    expect(await oneLine(awsSource.fetch(context()))).toBe(`${base}${offerPath('eu-north-1')}: line 6: OfferCode: "AmazonS3" is not AmazonEC2 (an EC2 offer file is read)`)
+    expect(await oneLine(awsSource.fetch(context()))).toBe(
+      `${base}${offerPath('eu-north-1')}: line 6: OfferCode: "AmazonS3" is not AmazonEC2 (an EC2 offer file is read)`,
+    )
   })
 
   it('a server that never answers times out in one line', async () => {
@@ -251,12 +253,16 @@ describe('awsSource: malformed files and timeouts fail in one line, with nothing
     }
     const http = createHttpClient({ timeoutMs: 300, retries: 0 })
     const message = await oneLine(awsSource.fetch(context({ http })))
-    expect(message).toMatch(new RegExp(`^${base}${offerPath('eu-north-1')}: after line \\d+: the offer file could not be read to its end \\(.*UND_ERR_BODY_TIMEOUT\\)$`))
+    expect(message).toMatch(
+      new RegExp(`^${base}${offerPath('eu-north-1')}: after line \\d+: the offer file could not be read to its end \\(.*UND_ERR_BODY_TIMEOUT\\)$`),
+    )
   })
 
   it('a service index without EC2 is refused', async () => {
     overrides[SERVICE_INDEX] = JSON.stringify({ formatVersion: 'v1.0', offers: { AmazonS3: { offerCode: 'AmazonS3', currentRegionIndexUrl: '/x' } } })
-    expect(await oneLine(awsSource.fetch(context()))).toBe(`${base}${SERVICE_INDEX}: offers.AmazonEC2.currentRegionIndexUrl: missing (the service index names no region index for EC2)`)
+    expect(await oneLine(awsSource.fetch(context()))).toBe(
+      `${base}${SERVICE_INDEX}: offers.AmazonEC2.currentRegionIndexUrl: missing (the service index names no region index for EC2)`,
+    )
   })
 })
 

@@ -87,7 +87,15 @@ const clients: HttpClient[] = []
 function context(options: { http?: HttpClient; fetchedAt?: Date; regions?: string[] } = {}): SourceContext {
   const http = options.http ?? createHttpClient({ timeoutMs: 10_000, retries: 0 })
   clients.push(http)
-  return { http, mapping, fetchedAt: options.fetchedAt ?? FETCHED_AT, baseUrl: server.base, regions: 'regions' in options ? options.regions : ['westeurope', 'eastus2'], env: {}, log: () => {} }
+  return {
+    http,
+    mapping,
+    fetchedAt: options.fetchedAt ?? FETCHED_AT,
+    baseUrl: server.base,
+    regions: 'regions' in options ? options.regions : ['westeurope', 'eastus2'],
+    env: {},
+    log: () => {},
+  }
 }
 
 const byId = (rows: CatalogRow[]): Map<string, CatalogRow> => new Map(rows.map((row) => [row.id, row]))
@@ -151,7 +159,13 @@ describe('azure source over HTTP (local server)', () => {
     )
 
     // Prices from the fixture's numbers: pay-as-you-go and spot as quoted, a reservation's term price / its hours.
-    const page1 = fixture('westeurope-page-1.json').Items as Array<{ meterName: string; productName: string; type: string; retailPrice: number; reservationTerm?: string }>
+    const page1 = fixture('westeurope-page-1.json').Items as Array<{
+      meterName: string
+      productName: string
+      type: string
+      retailPrice: number
+      reservationTerm?: string
+    }>
     const linux = (type: string, meterName: string, term?: string) =>
       page1.find((i) => i.type === type && i.meterName === meterName && !i.productName.includes('Windows') && i.reservationTerm === term)?.retailPrice as number
     expect(rows.get('azure-ncc40ads-h100-v5-westeurope')?.price).toBe(linux('Consumption', 'NCC40ads H100 v5'))
@@ -165,13 +179,29 @@ describe('azure source over HTTP (local server)', () => {
 
     // Mapping-table facts, provenance and the page each row came from.
     const ncc = rows.get('azure-ncc40ads-h100-v5-westeurope') as CatalogRow
-    expect(ncc).toMatchObject({ gpu: 'H100 NVL', gpuCount: 1, unit: 'instance-hour', confidentialComputing: true, jurisdiction: { region: 'NL', parent: 'US' }, sovereignty: 'SEAL-1', basis: 'price-api', currency: 'USD' })
+    expect(ncc).toMatchObject({
+      gpu: 'H100 NVL',
+      gpuCount: 1,
+      unit: 'instance-hour',
+      confidentialComputing: true,
+      jurisdiction: { region: 'NL', parent: 'US' },
+      sovereignty: 'SEAL-1',
+      basis: 'price-api',
+      currency: 'USD',
+    })
     expect(ncc.effectiveDate).toBe('2026-10-01')
     expect(ncc.providerSkuId).toBe('DZH318Z0NCC1/00A1/a1b2c3d4-0001-5000-8000-000000000001')
     expect(ncc.fetchedAt).toBe(FETCHED_AT.toISOString())
     expect(ncc.sourceUrl).toBe(server.requests[0]?.url)
     expect(rows.get('azure-nd96isr-h100-v5-westeurope')?.sourceUrl).toBe(server.requests[1]?.url)
-    expect(rows.get('azure-nd96isr-h200-v5-eastus2')).toMatchObject({ gpu: 'H200', gpuCount: 8, soldBy: 'node', gpusPerNode: 8, sovereignty: 'SEAL-0', sourceUrl: server.requests[2]?.url })
+    expect(rows.get('azure-nd96isr-h200-v5-eastus2')).toMatchObject({
+      gpu: 'H200',
+      gpuCount: 8,
+      soldBy: 'node',
+      gpusPerNode: 8,
+      sovereignty: 'SEAL-0',
+      sourceUrl: server.requests[2]?.url,
+    })
 
     // Low Priority is listed, not guessed; Windows and DevTest meters are left out.
     expect(result.unmapped).toEqual([{ sku: 'Standard_NCC40ads_H100_v5', region: 'westeurope', reason: expect.stringMatching(/Low Priority/) }])
@@ -295,7 +325,9 @@ describe('azure source from a saved file', () => {
     await expect(azureSource.readFile(noItems, context())).rejects.toThrow(/no-items\.json: page 2: neither an Azure Retail Prices page/)
 
     // The fixture's page 1 keeps the test server's placeholder in NextPageLink: not a URL.
-    await expect(azureSource.readFile(join(FIXTURES, 'westeurope-page-1.json'), context())).rejects.toThrow(/westeurope-page-1\.json: page 1: NextPageLink: must be an http\(s\) URL or null/)
+    await expect(azureSource.readFile(join(FIXTURES, 'westeurope-page-1.json'), context())).rejects.toThrow(
+      /westeurope-page-1\.json: page 1: NextPageLink: must be an http\(s\) URL or null/,
+    )
 
     const itemsNotArray = join(tmp, 'items-object.json')
     writeFileSync(itemsNotArray, JSON.stringify({ Items: {}, NextPageLink: null }))

@@ -29,7 +29,12 @@ let server: Server
 let baseUrl: string
 /** What the local ECB serves at the daily file's path (each test sets it). */
 let body = ''
-const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, HTTP_PROXY: process.env.HTTP_PROXY, https_proxy: process.env.https_proxy, http_proxy: process.env.http_proxy }
+const saved = {
+  HTTPS_PROXY: process.env.HTTPS_PROXY,
+  HTTP_PROXY: process.env.HTTP_PROXY,
+  https_proxy: process.env.https_proxy,
+  http_proxy: process.env.http_proxy,
+}
 const http = createHttpClient({ timeoutMs: 10_000, retries: 0 })
 
 beforeAll(async () => {
@@ -64,7 +69,13 @@ describe('ecb source: euro foreign exchange reference rates', () => {
     expect(rates.find((rate) => rate.quote === 'USD')?.rate).toBe(1.175)
     for (const rate of rates) {
       expect(() => fxRateSchema.parse(rate)).not.toThrow()
-      expect(rate).toMatchObject({ base: 'EUR', date: '2025-12-31', confidence: 'high', sourceUrl: `${baseUrl}${DAILY_PATH}`, fetchedAt: FETCHED_AT.toISOString() })
+      expect(rate).toMatchObject({
+        base: 'EUR',
+        date: '2025-12-31',
+        confidence: 'high',
+        sourceUrl: `${baseUrl}${DAILY_PATH}`,
+        fetchedAt: FETCHED_AT.toISOString(),
+      })
       expect(rate.source).toMatch(/ECB/)
     }
   })

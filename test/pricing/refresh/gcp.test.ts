@@ -76,7 +76,12 @@ function pagedCatalog(override?: (token: string | null, res: ServerResponse) => 
 
 const servers: Array<{ close(): Promise<void> }> = []
 const clients: Array<{ close(): Promise<void> }> = []
-const savedProxy = { HTTPS_PROXY: process.env.HTTPS_PROXY, HTTP_PROXY: process.env.HTTP_PROXY, https_proxy: process.env.https_proxy, http_proxy: process.env.http_proxy }
+const savedProxy = {
+  HTTPS_PROXY: process.env.HTTPS_PROXY,
+  HTTP_PROXY: process.env.HTTP_PROXY,
+  https_proxy: process.env.https_proxy,
+  http_proxy: process.env.http_proxy,
+}
 beforeAll(() => {
   for (const name of Object.keys(savedProxy)) delete process.env[name]
 })
@@ -94,7 +99,8 @@ function context(baseUrl: string, options: { key?: string | undefined; timeoutMs
   const http = createHttpClient({ timeoutMs: options.timeoutMs ?? 10_000, retries: options.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 5_000 })
   clients.push(http)
   const log: string[] = []
-  const env: NodeJS.ProcessEnv = 'key' in options ? (options.key === undefined ? {} : { [GCP_API_KEY_VARIABLE]: options.key }) : { [GCP_API_KEY_VARIABLE]: API_KEY }
+  const env: NodeJS.ProcessEnv =
+    'key' in options ? (options.key === undefined ? {} : { [GCP_API_KEY_VARIABLE]: options.key }) : { [GCP_API_KEY_VARIABLE]: API_KEY }
   return { context: { http, mapping, fetchedAt: FETCHED_AT, baseUrl, env, log: (line) => log.push(line) }, log }
 }
 
@@ -119,8 +125,16 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       return { price: parts[0]!.price * 8 + parts[1]!.price * 208 + parts[2]!.price * 1872, providerSkuId: parts.map((part) => part.skuId).join('+') }
     }
     const want = {
-      'gcp-a3-highgpu-8g-us-central1': expected('Nvidia H100 80GB GPU running in Americas', 'A3 Instance Core running in Americas', 'A3 Instance Ram running in Americas'),
-      'gcp-a3-highgpu-8g-europe-west4': expected('Nvidia H100 80GB GPU running in Netherlands', 'A3 Instance Core running in Netherlands', 'A3 Instance Ram running in Netherlands'),
+      'gcp-a3-highgpu-8g-us-central1': expected(
+        'Nvidia H100 80GB GPU running in Americas',
+        'A3 Instance Core running in Americas',
+        'A3 Instance Ram running in Americas',
+      ),
+      'gcp-a3-highgpu-8g-europe-west4': expected(
+        'Nvidia H100 80GB GPU running in Netherlands',
+        'A3 Instance Core running in Netherlands',
+        'A3 Instance Ram running in Netherlands',
+      ),
       'gcp-a3-highgpu-8g-europe-west4-spot': expected(
         'Nvidia H100 80GB GPU attached to Spot Preemptible VMs running in Netherlands',
         'Spot Preemptible A3 Instance Core running in Netherlands',
@@ -134,7 +148,19 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       const wanted = want[row.id as keyof typeof want]
       expect(row.price).toBeCloseTo(wanted.price, 6)
       expect(row.providerSkuId).toBe(wanted.providerSkuId)
-      expect(row).toMatchObject({ provider: 'GCP', sku: 'a3-highgpu-8g', gpu: 'H100 SXM', gpuCount: 8, unit: 'instance-hour', soldBy: 'node', gpusPerNode: 8, currency: 'USD', basis: 'price-api', confidence: 'high', fetchedAt: FETCHED_AT.toISOString() })
+      expect(row).toMatchObject({
+        provider: 'GCP',
+        sku: 'a3-highgpu-8g',
+        gpu: 'H100 SXM',
+        gpuCount: 8,
+        unit: 'instance-hour',
+        soldBy: 'node',
+        gpusPerNode: 8,
+        currency: 'USD',
+        basis: 'price-api',
+        confidence: 'high',
+        fetchedAt: FETCHED_AT.toISOString(),
+      })
       // The GPUs are on page 1: the row points at that request, which carries no key.
       expect(row.sourceUrl).toBe(firstPageUrl)
       expect(row.notes).toMatch(/= 8 × [\d.]+ USD per h \(GPU: .*\+ 208 × [\d.]+ USD per h \(vCPU: .*\+ 1872 × [\d.]+ USD per GiBy\.h \(memory: /)
@@ -143,15 +169,24 @@ describe('gcp source: Cloud Billing Catalog API', () => {
       expect(row.notes).toMatch(/Local SSD/)
     }
     const byId = Object.fromEntries(result.rows.map((row) => [row.id, row]))
-    expect(byId['gcp-a3-highgpu-8g-europe-west4']).toMatchObject({ region: 'europe-west4', jurisdiction: { region: 'NL', parent: 'US' }, sovereignty: 'SEAL-1', pricingModel: 'on-demand' })
+    expect(byId['gcp-a3-highgpu-8g-europe-west4']).toMatchObject({
+      region: 'europe-west4',
+      jurisdiction: { region: 'NL', parent: 'US' },
+      sovereignty: 'SEAL-1',
+      pricingModel: 'on-demand',
+    })
     expect(byId['gcp-a3-highgpu-8g-us-central1']).toMatchObject({ jurisdiction: { region: 'US', parent: 'US' }, sovereignty: 'SEAL-0' })
     expect(byId['gcp-a3-highgpu-8g-europe-west4-spot']?.pricingModel).toBe('spot')
     // effectiveDate: the latest effectiveTime among the parts (GPU 2026-11-20, core and RAM 2026-12-05).
     expect(byId['gcp-a3-highgpu-8g-europe-west4']?.effectiveDate).toBe('2026-12-05')
 
     // Listed, not guessed: us-east4 has the H100 SKU but no A3 core/RAM SKU; the T4 GPU has no machine type.
-    expect(result.unmapped).toContainEqual(expect.objectContaining({ sku: 'a3-highgpu-8g', region: 'us-east4', reason: expect.stringMatching(/no OnDemand SKU in us-east4 matches the vCPU part/) }))
-    expect(result.unmapped).toContainEqual(expect.objectContaining({ sku: expect.stringContaining('Nvidia Tesla T4 GPU running in Netherlands'), region: 'europe-west4' }))
+    expect(result.unmapped).toContainEqual(
+      expect.objectContaining({ sku: 'a3-highgpu-8g', region: 'us-east4', reason: expect.stringMatching(/no OnDemand SKU in us-east4 matches the vCPU part/) }),
+    )
+    expect(result.unmapped).toContainEqual(
+      expect.objectContaining({ sku: expect.stringContaining('Nvidia Tesla T4 GPU running in Netherlands'), region: 'europe-west4' }),
+    )
     expect(result.unmapped.some((item) => item.sku.includes('DWS Calendar Mode'))).toBe(true)
 
     expect(JSON.stringify(result)).not.toContain(API_KEY)
@@ -179,7 +214,18 @@ describe('gcp source: Cloud Billing Catalog API', () => {
     const server = await startCatalog(
       pagedCatalog((token, res) => {
         if (token !== 'page-2-token') return false
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ skus: [{ skuId: 'X1', description: 'A3 Instance Core running in Netherlands', category: { usageType: 'OnDemand' }, pricingInfo: [{ effectiveTime: 'yesterday' }] }] }))
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            skus: [
+              {
+                skuId: 'X1',
+                description: 'A3 Instance Core running in Netherlands',
+                category: { usageType: 'OnDemand' },
+                pricingInfo: [{ effectiveTime: 'yesterday' }],
+              },
+            ],
+          }),
+        )
         return true
       }),
     )

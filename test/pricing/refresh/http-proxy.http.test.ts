@@ -37,10 +37,13 @@ beforeAll(async () => {
     const target = new URL(request.url ?? '')
     proxied.push({ target: target.href, authorization: request.headers['proxy-authorization'] })
     if (target.hostname !== '127.0.0.1') return void response.writeHead(403).end()
-    const upstream = httpRequest({ host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: request.method, headers: request.headers }, (reply) => {
-      response.writeHead(reply.statusCode ?? 502, reply.headers)
-      reply.pipe(response)
-    })
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: request.method, headers: request.headers },
+      (reply) => {
+        response.writeHead(reply.statusCode ?? 502, reply.headers)
+        reply.pipe(response)
+      },
+    )
     request.pipe(upstream)
   })
   proxy.on('connect', (request: IncomingMessage, client: Socket) => {

@@ -67,7 +67,12 @@ afterAll(async () => {
 })
 
 /** A test source that GETs `<baseUrl><path>` and prices one mapped SKU with the `price` it reads. */
-function jsonPriceSource(provider: 'azure' | 'aws' | 'gcp', path: string, price: { sku: string; region: string }, headers?: (env: NodeJS.ProcessEnv) => Record<string, string>) {
+function jsonPriceSource(
+  provider: 'azure' | 'aws' | 'gcp',
+  path: string,
+  price: { sku: string; region: string },
+  headers?: (env: NodeJS.ProcessEnv) => Record<string, string>,
+) {
   return fakeSource(
     provider,
     async (context) => {

@@ -19,7 +19,8 @@ let folderNumber = 0
 // The test mapping, given as the user's --mapping file (merged over the built-in table).
 const MAPPING_FILE = join(work, 'test-mapping.yaml')
 writeFileSync(MAPPING_FILE, YAML.stringify(TEST_MAPPING))
-const refreshWithTestMapping = (input: Parameters<typeof runCatalogRefresh>[0], deps: RefreshCommandDeps) => runCatalogRefresh({ mappingFiles: [MAPPING_FILE], ...input }, deps)
+const refreshWithTestMapping = (input: Parameters<typeof runCatalogRefresh>[0], deps: RefreshCommandDeps) =>
+  runCatalogRefresh({ mappingFiles: [MAPPING_FILE], ...input }, deps)
 const freshFolder = (): string => {
   const folder = join(work, `case-${++folderNumber}`)
   mkdirSync(folder)
@@ -76,7 +77,13 @@ describe('refreshCatalog: each source all or nothing', () => {
     const [azureRecord, awsRecord] = outcome.sources
     expect(azureRecord).toMatchObject({ via: 'api', rows: AZURE_PRICES.length, fetchedAt: NOW.toISOString() })
     expect(azureRecord?.unmapped).toEqual([{ sku: 'Standard_NC80adis_H100_v5', region: 'westeurope', reason: 'not in the mapping table' }])
-    expect(awsRecord).toMatchObject({ via: 'api', rows: 0, unmapped: [], error: 'GET https://pricing.invalid/offers: HTTP 500, 5 tries', location: 'https://aws.invalid/prices' })
+    expect(awsRecord).toMatchObject({
+      via: 'api',
+      rows: 0,
+      unmapped: [],
+      error: 'GET https://pricing.invalid/offers: HTTP 500, 5 tries',
+      location: 'https://aws.invalid/prices',
+    })
     expect(outcome.failed.map((source) => source.source)).toEqual(['aws'])
 
     const catalog = outcome.catalog
@@ -148,7 +155,11 @@ describe('refreshCatalog: each source all or nothing', () => {
 
   it('fails the later of two sources that produce the same row id', async () => {
     // A user's mapping error: gcp's stem made equal to aws's.
-    const mapping = { ...TEST_MAPPING, skus: TEST_MAPPING.skus.map((sku) => (sku.provider === 'gcp' ? { ...sku, idStem: 'aws-p5.48xlarge' } : sku)), regions: [...TEST_MAPPING.regions, { provider: 'gcp' as const, region: 'us-east-1', country: 'US', source: 'test' }] }
+    const mapping = {
+      ...TEST_MAPPING,
+      skus: TEST_MAPPING.skus.map((sku) => (sku.provider === 'gcp' ? { ...sku, idStem: 'aws-p5.48xlarge' } : sku)),
+      regions: [...TEST_MAPPING.regions, { provider: 'gcp' as const, region: 'us-east-1', country: 'US', source: 'test' }],
+    }
     const gcp = rowsSource('gcp', [{ sku: 'a3-highgpu-8g', region: 'us-east-1', price: 88 }])
     const outcome = await refreshCatalog({ registry: { aws: rowsSource('aws', AWS_PRICES), gcp }, mapping, now: NOW })
     expect(outcome.sources.map((source) => source.status)).toEqual(['ok', 'failed'])
@@ -156,7 +167,7 @@ describe('refreshCatalog: each source all or nothing', () => {
     expect(outcome.catalog.rows.map((row) => row.provider)).toEqual(['AWS'])
   })
 
-  it('carries the ECB source\'s rates in fxRates, and fails one with an invalid rate', async () => {
+  it("carries the ECB source's rates in fxRates, and fails one with an invalid rate", async () => {
     const ecb = ratesSource([
       { base: 'EUR', quote: 'USD', rate: 1.0534, date: '2026-12-04', sourceUrl: 'https://ecb.invalid/eurofxref-daily.xml' },
       { base: 'EUR', quote: 'GBP', rate: 0.8321, date: '2026-12-04', sourceUrl: 'https://ecb.invalid/eurofxref-daily.xml' },
@@ -180,7 +191,11 @@ describe('refreshCatalog: each source all or nothing', () => {
 })
 
 describe('refreshCatalog: which sources run, and how', () => {
-  const registry = () => ({ azure: rowsSource('azure', AZURE_PRICES), aws: rowsSource('aws', AWS_PRICES), ecb: ratesSource([{ base: 'EUR', quote: 'USD', rate: 1.05, date: '2026-12-04' }]) })
+  const registry = () => ({
+    azure: rowsSource('azure', AZURE_PRICES),
+    aws: rowsSource('aws', AWS_PRICES),
+    ecb: ratesSource([{ base: 'EUR', quote: 'USD', rate: 1.05, date: '2026-12-04' }]),
+  })
 
   it('runs every registered source by default, only the --source ones when given', async () => {
     const all = await refreshCatalog({ registry: registry(), mapping: TEST_MAPPING, now: NOW })
@@ -214,14 +229,24 @@ describe('refreshCatalog: which sources run, and how', () => {
     const aws = fakeSource('aws', (context, file) => {
       const price = byFile[file as string]
       if (!price) throw new Error(`${file}: not an AWS offer file`)
-      return { rows: testRows('aws', [price], context, 'https://aws.invalid/offers'), unmapped: [{ sku: 'g5.xlarge', region: price.region, reason: 'not in the mapping table' }], location: file as string }
+      return {
+        rows: testRows('aws', [price], context, 'https://aws.invalid/offers'),
+        unmapped: [{ sku: 'g5.xlarge', region: price.region, reason: 'not in the mapping table' }],
+        location: file as string,
+      }
     })
     const two = await refreshCatalog({ registry: { aws }, fromFiles: { aws: files.slice(0, 2) }, mapping: TEST_MAPPING, now: NOW })
     expect(two.sources[0]).toMatchObject({ status: 'ok', via: 'file', rows: 2, location: `${files[0]}, ${files[1]}` })
     expect(two.sources[0]?.unmapped.map((item) => item.region)).toEqual(['eu-north-1', 'us-east-1'])
     expect(two.catalog.rows.map((row) => `${row.id} ${row.price}`)).toEqual(['aws-p5.48xlarge-eu-north-1 58.9', 'aws-p5.48xlarge-us-east-1 55.04'])
 
-    const oneBroken = await refreshCatalog({ registry: { aws, azure: rowsSource('azure', AZURE_PRICES) }, fromFiles: { aws: files }, sources: ['azure'], mapping: TEST_MAPPING, now: NOW })
+    const oneBroken = await refreshCatalog({
+      registry: { aws, azure: rowsSource('azure', AZURE_PRICES) },
+      fromFiles: { aws: files },
+      sources: ['azure'],
+      mapping: TEST_MAPPING,
+      now: NOW,
+    })
     const failed = oneBroken.sources.find((source) => source.source === 'aws')
     expect(failed).toMatchObject({ status: 'failed', rows: 0, unmapped: [], error: `${files[2]}: not an AWS offer file` })
     expect(oneBroken.catalog.rows.some((row) => row.provider === 'AWS')).toBe(false)
@@ -229,7 +254,13 @@ describe('refreshCatalog: which sources run, and how', () => {
 
   it('gives a source its --source-url as baseUrl, and each source only its own regions', async () => {
     const sources = registry()
-    await refreshCatalog({ registry: sources, sourceUrls: { azure: 'http://127.0.0.1:9/mirror' }, regions: ['westeurope', 'EU (Stockholm)'], mapping: TEST_MAPPING, now: NOW })
+    await refreshCatalog({
+      registry: sources,
+      sourceUrls: { azure: 'http://127.0.0.1:9/mirror' },
+      regions: ['westeurope', 'EU (Stockholm)'],
+      mapping: TEST_MAPPING,
+      now: NOW,
+    })
     expect(sources.azure.calls[0]?.context.baseUrl).toBe('http://127.0.0.1:9/mirror')
     expect(sources.azure.calls[0]?.context.regions).toEqual(['westeurope'])
     // A display name is given to the source as the region's id.
@@ -259,8 +290,14 @@ describe('refreshCatalog: which sources run, and how', () => {
       [{ sources: ['gcp'] }, /^sources gcp: not available in this build \(available: azure, aws, ecb\)$/],
       [{ sourceUrls: { azure: 'ftp://mirror/prices' } }, /^sourceUrls azure=ftp:\/\/mirror\/prices: must be an http\(s\) URL$/],
       [{ sourceUrls: { azure: 'not a url' } }, /^sourceUrls azure=not a url: must be an http\(s\) URL$/],
-      [{ sourceUrls: { azure: 'https://mirror-user:s3cret-pass@127.0.0.1:9/prices' } }, /^sourceUrls azure=https:\/\/…@127\.0\.0\.1:9: must not carry a user name or password [^\n]*$/],
-      [{ sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } }, /^sourceUrls azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add sources azure\)$/],
+      [
+        { sourceUrls: { azure: 'https://mirror-user:s3cret-pass@127.0.0.1:9/prices' } },
+        /^sourceUrls azure=https:\/\/…@127\.0\.0\.1:9: must not carry a user name or password [^\n]*$/,
+      ],
+      [
+        { sources: ['aws'], sourceUrls: { azure: 'http://127.0.0.1:9' } },
+        /^sourceUrls azure=http:\/\/127\.0\.0\.1:9: azure is not being refreshed \(add sources azure\)$/,
+      ],
       [{ fromFiles: { azure: [file] }, sourceUrls: { azure: 'http://127.0.0.1:9' } }, /a source reads its API or a file, not both/],
       [{ fromFiles: { aws: [file, join(work, 'no-such-file.csv')] } }, /^fromFiles aws=.*no-such-file\.csv: no such file$/],
       [{ regions: ['mars-1'] }, /^regions mars-1: not a region of the mapping table/],
@@ -289,7 +326,7 @@ describe('refreshCatalog: which sources run, and how', () => {
 describe('secrets stay out of every line and the written file', () => {
   const SECRET = 'gcp-test-key-7f3a9c1e5b'
 
-  it('a source\'s secret (named by secretEnv) is taken out of its error and progress lines, and a row carrying it fails the source', async () => {
+  it("a source's secret (named by secretEnv) is taken out of its error and progress lines, and a row carrying it fails the source", async () => {
     const env = { GEOPAT_TEST_GCP_KEY: SECRET }
     const leaky = fakeSource(
       'gcp',
@@ -301,7 +338,11 @@ describe('secrets stay out of every line and the written file', () => {
     )
     const rowCarrier = fakeSource(
       'aws',
-      (context) => ({ rows: testRows('aws', AWS_PRICES, context, `https://aws.invalid/prices?token=${context.env.GEOPAT_TEST_GCP_KEY}`), unmapped: [], location: 'https://aws.invalid/prices' }),
+      (context) => ({
+        rows: testRows('aws', AWS_PRICES, context, `https://aws.invalid/prices?token=${context.env.GEOPAT_TEST_GCP_KEY}`),
+        unmapped: [],
+        location: 'https://aws.invalid/prices',
+      }),
       { secretEnv: ['GEOPAT_TEST_GCP_KEY'] },
     )
     const folder = freshFolder()
@@ -315,7 +356,9 @@ describe('secrets stay out of every line and the written file', () => {
     expect(gcp?.status).toBe('failed')
     expect(gcp?.error).toContain('HTTP 403')
     expect(gcp?.error).toContain('[redacted]')
-    expect(result.sources.find((source) => source.source === 'aws')?.error).toBe('a row or rate it returned carries the value of GEOPAT_TEST_GCP_KEY (a secret); none is kept')
+    expect(result.sources.find((source) => source.source === 'aws')?.error).toBe(
+      'a row or rate it returned carries the value of GEOPAT_TEST_GCP_KEY (a secret); none is kept',
+    )
     expect(io.progressLines.some((line) => line.startsWith('gcp: GET https://gcp.invalid/skus?key=[redacted]'))).toBe(true)
     const everything = [readFileSync(out, 'utf8'), ...io.out, ...io.err, ...io.progressLines, JSON.stringify(result)].join('\n')
     expect(everything).not.toContain(SECRET)
@@ -327,7 +370,12 @@ describe('secrets stay out of every line and the written file', () => {
     const failing = fakeSource('azure', () => {
       throw new Error(`connect via http://alice:${password}@proxy.invalid:3128 refused`)
     })
-    const outcome = await refreshCatalog({ registry: { azure: failing }, mapping: TEST_MAPPING, now: NOW, env: { HTTPS_PROXY: `http://alice:${password}@proxy.invalid:3128` } })
+    const outcome = await refreshCatalog({
+      registry: { azure: failing },
+      mapping: TEST_MAPPING,
+      now: NOW,
+      env: { HTTPS_PROXY: `http://alice:${password}@proxy.invalid:3128` },
+    })
     expect(outcome.sources[0]?.error).not.toContain(password)
   })
 })
@@ -336,7 +384,19 @@ describe('runCatalogRefresh: the written file', () => {
   it('writes catalog/prices-<date>.yaml under the working directory: a header, then a catalog that loads with --catalog', async () => {
     const folder = freshFolder()
     const io = captured()
-    const result = await refreshWithTestMapping({}, { ...io, registry: { azure: rowsSource('azure', AZURE_PRICES), aws: throwingSource('aws', 'GET https://aws.invalid: timed out (UND_ERR_HEADERS_TIMEOUT), after up to 5 tries') }, now: NOW, cwd: folder, env: {} })
+    const result = await refreshWithTestMapping(
+      {},
+      {
+        ...io,
+        registry: {
+          azure: rowsSource('azure', AZURE_PRICES),
+          aws: throwingSource('aws', 'GET https://aws.invalid: timed out (UND_ERR_HEADERS_TIMEOUT), after up to 5 tries'),
+        },
+        now: NOW,
+        cwd: folder,
+        env: {},
+      },
+    )
     const path = join(folder, 'catalog', 'prices-2026-12-06.yaml')
     expect(defaultRefreshOut(NOW, folder)).toBe(path)
     expect(result.written).toBe(path)
@@ -357,17 +417,22 @@ describe('runCatalogRefresh: the written file', () => {
     expect(io.out[0]).toMatch(/^azure {2}ok {7}3 rows, 0 unmapped, from https:\/\/azure\.invalid\/prices\?region=all$/)
     expect(io.out[1]).toMatch(/^aws {4}failed {3}GET https:\/\/aws\.invalid: timed out/)
     expect(io.out.at(-1)).toBe('wrote catalog/prices-2026-12-06.yaml: 3 rows, 0 FX rates; use it with --catalog catalog/prices-2026-12-06.yaml')
-    expect(io.err).toEqual(['warning: aws failed: GET https://aws.invalid: timed out (UND_ERR_HEADERS_TIMEOUT), after up to 5 tries; none of its rows is in the file'])
+    expect(io.err).toEqual([
+      'warning: aws failed: GET https://aws.invalid: timed out (UND_ERR_HEADERS_TIMEOUT), after up to 5 tries; none of its rows is in the file',
+    ])
   })
 
-  it('counts a source\'s FX rates on its line and in the header', async () => {
+  it("counts a source's FX rates on its line and in the header", async () => {
     const folder = freshFolder()
     const io = captured()
     const ecb = ratesSource([
       { base: 'EUR', quote: 'USD', rate: 1.0534, date: '2026-12-04' },
       { base: 'EUR', quote: 'CHF', rate: 0.9312, date: '2026-12-04' },
     ])
-    const result = await refreshWithTestMapping({ out: join(folder, 'p.yaml') }, { ...io, registry: { azure: rowsSource('azure', AZURE_PRICES.slice(0, 1)), ecb }, now: NOW, cwd: folder, env: {} })
+    const result = await refreshWithTestMapping(
+      { out: join(folder, 'p.yaml') },
+      { ...io, registry: { azure: rowsSource('azure', AZURE_PRICES.slice(0, 1)), ecb }, now: NOW, cwd: folder, env: {} },
+    )
     expect(io.out).toContain('ecb    ok       2 FX rates, from https://ecb.invalid/eurofxref-daily.xml')
     expect(io.out).toContain('azure  ok       1 row, 0 unmapped, from https://azure.invalid/prices?region=all')
     expect(io.out.at(-1)).toBe('wrote p.yaml: 1 row, 2 FX rates; use it with --catalog p.yaml')
@@ -381,7 +446,12 @@ describe('runCatalogRefresh: the written file', () => {
   it('every source failed: exit 1, one line naming each source, nothing written', async () => {
     const folder = freshFolder()
     const out = join(folder, 'prices.yaml')
-    const error = await userError(refreshWithTestMapping({ out }, { ...captured(), registry: { azure: throwingSource('azure', 'HTTP 500'), ecb: throwingSource('ecb', 'not XML') }, now: NOW, cwd: folder, env: {} }))
+    const error = await userError(
+      refreshWithTestMapping(
+        { out },
+        { ...captured(), registry: { azure: throwingSource('azure', 'HTTP 500'), ecb: throwingSource('ecb', 'not XML') }, now: NOW, cwd: folder, env: {} },
+      ),
+    )
     expect(error.exitCode).toBe(1)
     expect(error.message).toBe('every price source failed, nothing written: azure: HTTP 500; ecb: not XML')
     expect(existsSync(out)).toBe(false)
@@ -390,7 +460,12 @@ describe('runCatalogRefresh: the written file', () => {
   it('--strict: one failed source fails the command and nothing is written', async () => {
     const folder = freshFolder()
     const out = join(folder, 'prices.yaml')
-    const error = await userError(refreshWithTestMapping({ out, strict: true }, { ...captured(), registry: { azure: rowsSource('azure', AZURE_PRICES), ecb: throwingSource('ecb', 'not XML') }, now: NOW, cwd: folder, env: {} }))
+    const error = await userError(
+      refreshWithTestMapping(
+        { out, strict: true },
+        { ...captured(), registry: { azure: rowsSource('azure', AZURE_PRICES), ecb: throwingSource('ecb', 'not XML') }, now: NOW, cwd: folder, env: {} },
+      ),
+    )
     expect(error.exitCode).toBe(1)
     // The use case names the option by its key; the command names it as its flag (--strict: test/cli).
     expect(error.message).toMatch(/^strict: ecb failed, nothing written: ecb: not XML$/)
@@ -402,8 +477,11 @@ describe('runCatalogRefresh: the written file', () => {
     const existing = join(folder, 'old.yaml')
     writeFileSync(existing, 'rows: []\n')
     const azure = rowsSource('azure', AZURE_PRICES)
-    const run = (input: Parameters<typeof runCatalogRefresh>[0]) => refreshWithTestMapping(input, { ...captured(), registry: { azure }, now: NOW, cwd: folder, env: {} })
-    expect((await userError(run({ out: join(PACKAGE_DATA_DIR, 'catalog', 'fresh.yaml') }))).message).toMatch(/inside geopat's data folder .*the built-in catalog is never edited/)
+    const run = (input: Parameters<typeof runCatalogRefresh>[0]) =>
+      refreshWithTestMapping(input, { ...captured(), registry: { azure }, now: NOW, cwd: folder, env: {} })
+    expect((await userError(run({ out: join(PACKAGE_DATA_DIR, 'catalog', 'fresh.yaml') }))).message).toMatch(
+      /inside geopat's data folder .*the built-in catalog is never edited/,
+    )
     expect((await userError(run({ out: PACKAGE_DATA_DIR }))).message).toMatch(/inside geopat's data folder/)
     expect((await userError(run({ out: existing }))).message).toBe(`out ${existing}: already exists; pass overwrite to replace it, or choose another out`)
     expect((await userError(run({ out: folder }))).message).toMatch(/is a folder/)
@@ -432,7 +510,18 @@ describe('--dry-run: the diff against the current catalog', () => {
     writeFileSync(
       userFile,
       YAML.stringify({
-        rows: mine.map((row) => ({ ...row, provider: 'Azure', sku: 'Standard_NCC40ads_H100_v5', region: 'x', jurisdiction: { region: 'NL', parent: 'US' }, gpu: 'H100 NVL', currency: 'USD', source: 'an earlier copy', confidence: 'high', sovereignty: 'SEAL-1' })),
+        rows: mine.map((row) => ({
+          ...row,
+          provider: 'Azure',
+          sku: 'Standard_NCC40ads_H100_v5',
+          region: 'x',
+          jurisdiction: { region: 'NL', parent: 'US' },
+          gpu: 'H100 NVL',
+          currency: 'USD',
+          source: 'an earlier copy',
+          confidence: 'high',
+          sovereignty: 'SEAL-1',
+        })),
       }),
     )
     // The built-in p5 row is quoted per GPU-hour; the refreshed one per 8-GPU instance-hour, 10% dearer per GPU.
@@ -443,7 +532,13 @@ describe('--dry-run: the diff against the current catalog', () => {
     const io = captured()
     const result = await refreshWithTestMapping(
       { dryRun: true, catalogFiles: [userFile], out: join(folder, 'never.yaml') },
-      { ...io, registry: { azure: rowsSource('azure', AZURE_PRICES), aws: rowsSource('aws', [{ sku: 'p5.48xlarge', region: 'us-east-1', price: p5InstancePrice }]) }, now: NOW, cwd: folder, env: {} },
+      {
+        ...io,
+        registry: { azure: rowsSource('azure', AZURE_PRICES), aws: rowsSource('aws', [{ sku: 'p5.48xlarge', region: 'us-east-1', price: p5InstancePrice }]) },
+        now: NOW,
+        cwd: folder,
+        env: {},
+      },
     )
     expect(result.written).toBeUndefined()
     expect(existsSync(join(folder, 'never.yaml'))).toBe(false)
@@ -470,7 +565,11 @@ describe('--dry-run: the diff against the current catalog', () => {
     expect(p5?.changePercent).toBeCloseTo((p5InstancePrice / 8 / builtInPerGpu - 1) * 100, 9)
 
     // Superseded: every current row with a refreshed row's id, the built-in one marked so.
-    expect(diff.superseded.map((row) => `${row.id} ${row.builtIn}`).sort()).toEqual(['aws-p5.48xlarge-us-east-1 true', 'test-azure-ncc40ads-h100-v5-swedencentral false', 'test-azure-ncc40ads-h100-v5-westeurope false'])
+    expect(diff.superseded.map((row) => `${row.id} ${row.builtIn}`).sort()).toEqual([
+      'aws-p5.48xlarge-us-east-1 true',
+      'test-azure-ncc40ads-h100-v5-swedencentral false',
+      'test-azure-ncc40ads-h100-v5-westeurope false',
+    ])
     expect(diff.superseded.find((row) => row.builtIn)?.file).toBe(builtInP5.file)
 
     const text = io.out.join('\n')
@@ -481,10 +580,27 @@ describe('--dry-run: the diff against the current catalog', () => {
   })
 
   it('shows a change under 1% with two decimals, never as 0.0%', () => {
-    const [row] = testRows('aws', [{ sku: 'p5.48xlarge', region: 'us-east-1', price: 8 * 8.4658 }], { mapping: TEST_MAPPING, fetchedAt: NOW }, 'https://aws.invalid/p')
+    const [row] = testRows(
+      'aws',
+      [{ sku: 'p5.48xlarge', region: 'us-east-1', price: 8 * 8.4658 }],
+      { mapping: TEST_MAPPING, fetchedAt: NOW },
+      'https://aws.invalid/p',
+    )
     if (!row) throw new Error('no row')
-    const old = { ...row, unit: 'gpu-hour' as const, gpuCount: 1, soldBy: 'node' as const, gpusPerNode: 8, price: 8.47, effectiveDate: '2026-01', file: 'data/catalog/hyperscalers.yaml' }
-    const diff = diffAgainstCatalog([row], { files: [{ file: old.file, kind: 'catalog', builtIn: true, rows: 1, fxRates: 0, discounts: 0 }], byId: (id) => (id === row.id ? old : undefined) })
+    const old = {
+      ...row,
+      unit: 'gpu-hour' as const,
+      gpuCount: 1,
+      soldBy: 'node' as const,
+      gpusPerNode: 8,
+      price: 8.47,
+      effectiveDate: '2026-01',
+      file: 'data/catalog/hyperscalers.yaml',
+    }
+    const diff = diffAgainstCatalog([row], {
+      files: [{ file: old.file, kind: 'catalog', builtIn: true, rows: 1, fxRates: 0, discounts: 0 }],
+      byId: (id) => (id === row.id ? old : undefined),
+    })
     const percent = ((8.4658 - 8.47) / 8.47) * 100
     expect(diff.changed[0]?.changePercent).toBeCloseTo(percent, 9)
     expect(formatCatalogDiff(diff)).toContain(`8.47 USD/GPU-hour → 8.4658 USD/GPU-hour (−${Math.abs(percent).toFixed(2)}%), 2026-01 → 2026-12-01`)
@@ -493,9 +609,17 @@ describe('--dry-run: the diff against the current catalog', () => {
 
   it('never compares prices in different currencies', () => {
     const current = loadCatalog({ builtIn: false, files: [] })
-    const [row] = testRows('azure', [{ sku: 'Standard_NCC40ads_H100_v5', region: 'westeurope', price: 7.4, currency: 'EUR' }], { mapping: TEST_MAPPING, fetchedAt: NOW }, 'https://azure.invalid/p')
+    const [row] = testRows(
+      'azure',
+      [{ sku: 'Standard_NCC40ads_H100_v5', region: 'westeurope', price: 7.4, currency: 'EUR' }],
+      { mapping: TEST_MAPPING, fetchedAt: NOW },
+      'https://azure.invalid/p',
+    )
     if (!row) throw new Error('no row')
-    const diff = diffAgainstCatalog([row], { files: current.files, byId: (id) => (id === row.id ? { ...row, currency: 'USD', price: 8.12, file: 'mine.yaml' } : undefined) })
+    const diff = diffAgainstCatalog([row], {
+      files: current.files,
+      byId: (id) => (id === row.id ? { ...row, currency: 'USD', price: 8.12, file: 'mine.yaml' } : undefined),
+    })
     expect(diff.changed).toHaveLength(1)
     expect(diff.changed[0]?.changePercent).toBeUndefined()
   })

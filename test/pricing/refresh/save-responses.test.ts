@@ -151,18 +151,33 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     const dir = join(work, 'saved')
     const api = await download({ saveResponsesTo: dir })
     expect(status(api.catalog)).toEqual(['azure api ok', 'aws api ok', 'gcp api ok', 'ecb api ok'])
-    for (const name of ['azure', 'aws', 'gcp']) expect(api.catalog.rows.some((row) => row.id.startsWith(`${name}-`)), name).toBe(true)
+    for (const name of ['azure', 'aws', 'gcp'])
+      expect(
+        api.catalog.rows.some((row) => row.id.startsWith(`${name}-`)),
+        name,
+      ).toBe(true)
     expect(api.catalog.fxRates?.length).toBeGreaterThan(0)
 
     // The layout: one file per source (AWS one per region), the manifest and the README; no temporary file left.
-    expect(filesUnder(dir)).toEqual(['README.txt', 'aws/eu-north-1/index.csv', 'aws/us-east-1/index.csv', 'azure.jsonl', 'ecb.xml', 'gcp.json', 'manifest.json'])
+    expect(filesUnder(dir)).toEqual([
+      'README.txt',
+      'aws/eu-north-1/index.csv',
+      'aws/us-east-1/index.csv',
+      'azure.jsonl',
+      'ecb.xml',
+      'gcp.json',
+      'manifest.json',
+    ])
     // What was downloaded, as it came: AWS's offer files and the ECB's XML byte for byte, GCP's pages in order, Azure's pages with their request URLs.
     expect(readFileSync(join(dir, 'aws/us-east-1/index.csv'), 'utf8')).toBe(fixtureText('aws/us-east-1/index.csv'))
     expect(readFileSync(join(dir, 'aws/eu-north-1/index.csv'), 'utf8')).toBe(fixtureText('aws/eu-north-1/index.csv'))
     expect(readFileSync(join(dir, 'ecb.xml'), 'utf8')).toBe(fixtureText('ecb/eurofxref-daily.xml'))
     expect(JSON.parse(readFileSync(join(dir, 'gcp.json'), 'utf8'))).toEqual(GCP_PAGES.map((page) => JSON.parse(fixtureText(page))))
     const azureRequests = requests.filter((request) => request.url.startsWith(`${origin}/api/retail/prices`)).map((request) => request.url)
-    const records = readFileSync(join(dir, 'azure.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { url: string; fetchedAt: string })
+    const records = readFileSync(join(dir, 'azure.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { url: string; fetchedAt: string })
     expect(records.map((record) => record.url)).toEqual(azureRequests)
     expect(records.every((record) => record.fetchedAt === DOWNLOADED.toISOString())).toBe(true)
 
@@ -182,7 +197,9 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     expect(api.saved?.sources).toEqual(saved.manifest.sources)
     const readme = readFileSync(join(dir, 'README.txt'), 'utf8')
     expect(readme).toContain('geopat catalog refresh --from-dir')
-    expect(readme).toContain('--from-file azure=azure.jsonl --from-file aws=aws/eu-north-1/index.csv --from-file aws=aws/us-east-1/index.csv --from-file gcp=gcp.json --from-file ecb=ecb.xml')
+    expect(readme).toContain(
+      '--from-file azure=azure.jsonl --from-file aws=aws/eu-north-1/index.csv --from-file aws=aws/us-east-1/index.csv --from-file gcp=gcp.json --from-file ecb=ecb.xml',
+    )
 
     // --from-dir: read weeks later, offline (no key, no server), the rows and rates are the download's.
     const before = requests.length
@@ -247,9 +264,9 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     mkdirSync(used)
     writeFileSync(join(used, 'old.csv'), 'x')
     await expect(download({ saveResponsesTo: used })).rejects.toThrow(/^saveResponses .*used: the folder is not empty; give a new or empty folder/)
-    await expect(refreshCatalog({ fromFiles: { ecb: [join(FIXTURES, 'ecb', 'eurofxref-daily.xml')] }, saveResponsesTo: join(work, 'files-only'), env: {} })).rejects.toThrow(
-      /every source reads a file, so nothing is downloaded to save/,
-    )
+    await expect(
+      refreshCatalog({ fromFiles: { ecb: [join(FIXTURES, 'ecb', 'eurofxref-daily.xml')] }, saveResponsesTo: join(work, 'files-only'), env: {} }),
+    ).rejects.toThrow(/every source reads a file, so nothing is downloaded to save/)
     expect(requests).toEqual([])
   })
 
@@ -269,7 +286,8 @@ describe('--save-responses, then --from-dir / --from-file', () => {
     expect(filesUnder(dir)).toEqual(['aws/eu-north-1/index.csv', 'aws/us-east-1/index.csv', 'azure-pages.jsonl', 'ecb.xml', 'gcp.json'])
     // The command it ends with, run here as a module call: each --from-file SOURCE=FILE, relative to the folder.
     const fromFiles: Partial<Record<SourceName, string[]>> = {}
-    for (const [, name, file] of echoed.matchAll(/--from-file (\w+)=(\S+)/g)) fromFiles[name as SourceName] = [...(fromFiles[name as SourceName] ?? []), join(dir, file as string)]
+    for (const [, name, file] of echoed.matchAll(/--from-file (\w+)=(\S+)/g))
+      fromFiles[name as SourceName] = [...(fromFiles[name as SourceName] ?? []), join(dir, file as string)]
     const offline = await refreshCatalog({ fromFiles, regions: REGIONS, env: {}, now: DOWNLOADED })
     expect(status(offline.catalog)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
     // The same rows, but that the files name no host: they cite the providers' (Azure's hand-saved pages
@@ -287,11 +305,17 @@ describe('--save-responses, then --from-dir / --from-file', () => {
   it('--from-dir refuses a manifest that names a file the folder lacks, or a path outside it, in one line', () => {
     const dir = join(work, 'broken')
     mkdirSync(dir)
-    const manifest = { format: 'geopat saved price responses, version 1', savedAt: DOWNLOADED.toISOString(), sources: [{ source: 'ecb', baseUrl: 'https://www.ecb.europa.eu', fetchedAt: DOWNLOADED.toISOString(), files: ['ecb.xml'] }] }
+    const manifest = {
+      format: 'geopat saved price responses, version 1',
+      savedAt: DOWNLOADED.toISOString(),
+      sources: [{ source: 'ecb', baseUrl: 'https://www.ecb.europa.eu', fetchedAt: DOWNLOADED.toISOString(), files: ['ecb.xml'] }],
+    }
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest))
     expect(() => readSavedResponses(dir)).toThrow(/manifest\.json: sources\.0\.files\.0: ecb\.xml is not in the folder/)
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, sources: [{ ...manifest.sources[0], files: ['../ecb.xml'] }] }))
     expect(() => readSavedResponses(dir)).toThrow(/manifest\.json: sources\.0\.files\.0: must be a relative path inside the folder/)
-    expect(() => readSavedResponses(join(work, 'no-such-folder'))).toThrow(/^fromDir .*no-such-folder: no manifest\.json \(not a folder written by geopat catalog refresh saveResponses; name its files with fromFiles SOURCE=PATH\)$/)
+    expect(() => readSavedResponses(join(work, 'no-such-folder'))).toThrow(
+      /^fromDir .*no-such-folder: no manifest\.json \(not a folder written by geopat catalog refresh saveResponses; name its files with fromFiles SOURCE=PATH\)$/,
+    )
   })
 })

@@ -40,17 +40,17 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     const { withFlagNames } = await import('../../flags/option-errors.js')
     const { profileFile, result } = await withFlagNames(SIM_FIT_FLAGS, () =>
       runSimFit({
-      from: values.from,
-      out: values.out,
-      ...(values.profile !== undefined ? { profile: values.profile } : {}),
-      ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
-      ...(values['cc-endpoint'] !== undefined ? { ccEndpoint: values['cc-endpoint'] } : {}),
-      ...(values.parameters !== undefined ? { parameters: values.parameters } : {}),
-      confidential: values.cc ?? false,
-      maxRequestsPerPoint: values['max-requests'],
-      iterations: values.iterations,
-      includeClientBound: values['include-client-bound'] ?? false,
-      now: new Date(),
+        from: values.from,
+        out: values.out,
+        ...(values.profile !== undefined ? { profile: values.profile } : {}),
+        ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}),
+        ...(values['cc-endpoint'] !== undefined ? { ccEndpoint: values['cc-endpoint'] } : {}),
+        ...(values.parameters !== undefined ? { parameters: values.parameters } : {}),
+        confidential: values.cc ?? false,
+        maxRequestsPerPoint: values['max-requests'],
+        iterations: values.iterations,
+        includeClientBound: values['include-client-bound'] ?? false,
+        now: new Date(),
       }),
     ).catch((error: unknown) => {
       if (!(error instanceof OptionError)) throw error
