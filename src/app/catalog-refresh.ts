@@ -1,7 +1,7 @@
 import { isAbsolute, relative } from 'node:path'
 import type { RefreshSource } from '../io/schema/catalog.js'
 import { UserError } from '../util/errors.js'
-import { OptionMessageError } from './option-error.js'
+import { OptionMessageError } from '../util/option-error.js'
 import { type Catalog, loadCatalog } from '../pricing/catalog.js'
 import { type CatalogDiff, diffAgainstCatalog, formatCatalogDiff } from '../pricing/refresh/diff.js'
 import type { HttpClientOptions } from '../pricing/refresh/http.js'

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/output/files.js'
 import { listProfiles, loadProfile } from '../io/schema/sim-profile.js'
 import { type FitResult, fitProfile } from '../sim/fit/fit.js'
 import { readMeasuredSweep } from '../sim/fit/operating-points.js'
-import { OptionError } from './errors.js'
+import { OptionError } from '../util/option-error.js'
 
 export interface SimFitOptions {
   /** The bench sweep's run folder (or its summary.json). */

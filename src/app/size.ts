@@ -8,7 +8,7 @@ import { loadProfile } from '../io/schema/sim-profile.js'
 import { loadWorkload } from '../sim/workload.js'
 import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../sizing/run.js'
 import { UserError } from '../util/errors.js'
-import { OptionMessageError, asOptionError } from './option-error.js'
+import { OptionMessageError, asOptionError } from '../util/option-error.js'
 import { sizeOptionsOf } from './size-scenario.js'
 
 /** `geopat size`, validated: the step's demand, policy and searches, and what to size and price. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { OptionMessageError, asOptionError } from '../../src/app/option-error.js'
+import { OptionMessageError, asOptionError } from '../../src/util/option-error.js'
 import { withFlagNames } from '../../src/cli/flags/option-errors.js'
 import * as parse from '../../src/cli/flags/parsers.js'
 import { defineFlags, string, value } from '../../src/cli/flags/table.js'

@@ -36,7 +36,7 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     checkFiles(values)
     if (values.cc && values['cc-endpoint'] !== undefined)
       throw new UserError('--cc: give either --cc (one arm, CC on) ' + 'or --cc-endpoint (both arms), not both')
-    const [{ runSimFit }, { OptionError }] = await Promise.all([import('../../../app/sim-fit.js'), import('../../../app/errors.js')])
+    const [{ runSimFit }, { OptionError }] = await Promise.all([import('../../../app/sim-fit.js'), import('../../../util/option-error.js')])
     const { withFlagNames } = await import('../../flags/option-errors.js')
     const { profileFile, result } = await withFlagNames(SIM_FIT_FLAGS, () =>
       runSimFit({
