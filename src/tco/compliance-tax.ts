@@ -12,6 +12,7 @@ import {
 import type { Inventory } from '../io/schema/inventory.js'
 import { UserError } from '../util/errors.js'
 import { PACKAGE_ROOT } from '../util/version.js'
+import { EU_MEMBER_STATES } from '../pricing/catalog.js'
 
 /**
  * The compliance tax (economics.md C1–C14, and C15–C17 for the company's own AI Act, DORA and NIS2
@@ -94,39 +95,7 @@ export function loadComplianceData(files: { componentsFile?: string; finesFile?:
 }
 
 /** EU-27 and the EEA (Iceland, Liechtenstein, Norway), and `EU` for an EU-wide entity. */
-const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([
-  'AT',
-  'BE',
-  'BG',
-  'HR',
-  'CY',
-  'CZ',
-  'DK',
-  'EE',
-  'FI',
-  'FR',
-  'DE',
-  'GR',
-  'HU',
-  'IE',
-  'IT',
-  'LV',
-  'LT',
-  'LU',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SK',
-  'SI',
-  'ES',
-  'SE',
-  'IS',
-  'LI',
-  'NO',
-  'EU',
-])
+const EU_EEA_COUNTRIES: ReadonlySet<string> = new Set([...EU_MEMBER_STATES, 'IS', 'LI', 'NO', 'EU'])
 
 /** A provider whose ultimate parent sits outside the EU/EEA (reach of e.g. the US CLOUD Act). */
 function isNonEuParent(parentCountry: string): boolean {
