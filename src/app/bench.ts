@@ -26,7 +26,17 @@ import { SERVER_METRICS_FILE, ServerMetricsCapture } from '../load/metrics-captu
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSafety } from '../io/schema/safety.js'
 
-export interface BenchRunOptions {
+/** What a bench shows as it goes; the cli renders it (src/cli/render/summary-formats.ts benchViews), tests and --json pass nothing. */
+export interface BenchViews {
+  /** Each step's summary as soon as the step ends (the cli shows its table). */
+  onStepSummary?: (summary: RunSummary) => void
+  /** Every run of a bench of two or more endpoints, after the last one (the cli shows them side by side). */
+  onRunsCompared?: (runs: RunSummary[]) => void
+  /** What the run did about safety (TLS, CA, keys' variable names, retries), after the load (the cli shows it). */
+  onSafety?: (safety: RunSafety) => void
+}
+
+export interface BenchRunOptions extends BenchViews {
   scenario: Scenario
   /** Where the scenario came from ("flags" or a file path), for messages. */
   source: string
@@ -38,12 +48,6 @@ export interface BenchRunOptions {
   outDirHeld?: boolean
   /** Human output (notes); silent with --json. */
   log: (line: string) => void
-  /** Each step's summary as soon as the step ends (the cli shows its table). */
-  onStepSummary?: (summary: RunSummary) => void
-  /** Every run of a bench of two or more endpoints, after the last one (the cli shows them side by side). */
-  onRunsCompared?: (runs: RunSummary[]) => void
-  /** What the run did about safety (TLS, CA, keys' variable names, retries), after the load (the cli shows it). */
-  onSafety?: (safety: RunSafety) => void
   /** Where load steps report their progress (a terminal line); none when absent or false. */
   progress?: ProgressReporter | false
   stop?: StopSignal

@@ -1,4 +1,4 @@
-import type { BenchRunOptions } from './bench.js'
+import type { BenchViews } from './bench.js'
 import type { StopSignal } from '../load/runner.js'
 import type { ProgressReporter } from './progress.js'
 import type { Scenario } from '../io/schema/scenario.js'
@@ -41,10 +41,8 @@ export interface ScenarioRunOptions {
   fxFiles?: string[]
   /** The run's status lines (each step's start, bench and compare's own lines, an interruption). */
   log: (line: string) => void
-  /** bench's step summaries, its side-by-side runs and its safety (the cli shows them; see BenchRunOptions). */
-  onStepSummary?: BenchRunOptions['onStepSummary']
-  onRunsCompared?: BenchRunOptions['onRunsCompared']
-  onSafety?: BenchRunOptions['onSafety']
+  /** What the bench step shows as it goes (the cli renders it). */
+  benchViews?: BenchViews
   /** The size step's sizing, once written (the cli shows it). */
   onSized?: (sizing: SizingResult) => void
   /** Each workload the plan step sized for itself (the cli shows it). */

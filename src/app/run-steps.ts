@@ -35,12 +35,7 @@ export async function measureStep(run: RunContext): Promise<void> {
   }
   const folder = join(run.runDir, 'bench')
   await timedStep(run, 'bench', folder, async (stop) => {
-    const views = {
-      ...(options.onStepSummary ? { onStepSummary: options.onStepSummary } : {}),
-      ...(options.onRunsCompared ? { onRunsCompared: options.onRunsCompared } : {}),
-      ...(options.onSafety ? { onSafety: options.onSafety } : {}),
-    }
-    const result = await runBench({ ...common, ...views, outDir: folder, stop })
+    const result = await runBench({ ...common, ...options.benchViews, outDir: folder, stop })
     if (result.writeFailure) throw new UserError(result.writeFailure, 1)
     const lost = result.summary.runs.find((r) => r.serverLost)
     if (lost?.serverLost) throw serverLostError(`${lost.endpoint.label}: ${describeServerLost(lost.serverLost)}`, 'bench', folder)

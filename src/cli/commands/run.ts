@@ -61,7 +61,7 @@ export default class Run extends GeopatCommand {
       scenario,
       source: args.scenario,
       log,
-      ...benchViews(log),
+      benchViews: benchViews(log),
       onSized: (sizing) => log(formatSizing(sizing)),
       onWorkloadSized: (sized) => log(workloadSizingLine(sized)),
       progress: new ProgressLine(values.progress && !json),

@@ -4,7 +4,7 @@ import { METRICS, type MetricId } from '../../metrics/definitions.js'
 import { minimumSampleForPercentileInterval } from '../../metrics/distribution.js'
 import { type FigureValue, figureOf, summaryPathOf } from '../../metrics/run-figure.js'
 import { RUN_FIGURES } from '../../metrics/run-figures.js'
-import type { BenchRunOptions } from '../../app/bench.js'
+import type { BenchViews } from '../../app/bench.js'
 import { formatSafety } from './safety.js'
 
 const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
@@ -152,7 +152,7 @@ export function formatComparisonTable(runs: readonly RunSummary[]): string {
 }
 
 /** What a bench shows on the terminal as it goes: each step's table, then the endpoints side by side, then the run's safety lines. */
-export function benchViews(log: (line: string) => void): Required<Pick<BenchRunOptions, 'onStepSummary' | 'onRunsCompared' | 'onSafety'>> {
+export function benchViews(log: (line: string) => void): Required<BenchViews> {
   return {
     onStepSummary: (summary) => log(formatRunTable(summary)),
     onRunsCompared: (runs) => log(`\nside by side:\n${formatComparisonTable(runs)}`),

@@ -1,4 +1,4 @@
-import { STALE_AFTER_DAYS, ageInDays, parseIsoDate } from '../../pricing/fx.js'
+import { STALE_AFTER_DAYS, ageInDays } from '../../pricing/fx.js'
 import type { CompareSummary } from '../../io/schema/compare.js'
 import { METRICS } from '../../metrics/definitions.js'
 import { AGGREGATE_METRICS, renderGlossaryMarkdown } from '../../metrics/glossary.js'
@@ -31,8 +31,8 @@ function glossaryNotes(): string[] {
 /** Age in days of a figure's date (YYYY, YYYY-MM, or YYYY-MM-DD and anything after it) at the report's date; null when undated or unreadable. */
 export function figureAgeInDays(date: string | null, now: Date): number | null {
   if (date === null) return null
-  const day = /^\d{4}$/.test(date) ? `${date}-01-01` : /^\d{4}-\d{2}$/.test(date) ? date : date.slice(0, 10)
-  return Number.isNaN(parseIsoDate(day).getTime()) ? null : ageInDays(day, now)
+  const age = ageInDays(date, now)
+  return Number.isNaN(age) ? null : age
 }
 
 export function sourcesAndStaleness(figures: SourcedFigure[], now: Date): { sources: SourceRow[]; staleness: string[] } {
