@@ -25,6 +25,8 @@ import { runSafety } from '../load/run-safety.js'
 import { SERVER_METRICS_FILE, ServerMetricsCapture } from '../load/metrics-capture.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSafety } from '../io/schema/safety.js'
+import { checkShardable, requestsToSend, shardPromptSource, shardStep } from '../load/shard.js'
+import { type ShardRequest, ShardSession } from './bench-shard.js'
 
 /** What a bench shows as it goes; the cli renders it (src/cli/render/summary-formats.ts benchViews), tests and --json pass nothing. */
 export interface BenchViews {
@@ -55,6 +57,8 @@ export interface BenchRunOptions extends BenchViews {
   requestHeaders?: (id: number) => Record<string, string> | undefined
   /** --scrape-metrics: scrape each endpoint's /metrics every second during its steps into metrics.jsonl (ServerMetricsCapture). */
   scrapeMetrics?: boolean
+  /** One shard of a run spread over machines: its slice of the requests, its start time and its clocks (shard.json). */
+  shard?: ShardRequest
 }
 
 export interface BenchRunResult {
@@ -71,14 +75,20 @@ export interface BenchRunResult {
  */
 export async function runBench(options: BenchRunOptions): Promise<BenchRunResult> {
   const stop = options.stop ?? new StopSignal()
+  const slice = options.shard?.slice
+  if (slice) checkShardable(options.scenario.load, slice)
   // Fail on a bad prompt file before touching any endpoint.
-  const makePromptSource = promptSourceFactory(options.scenario)
+  const makeWholePromptSource = promptSourceFactory(options.scenario)
+  const makePromptSource = slice ? async () => shardPromptSource(await makeWholePromptSource(), slice) : makeWholePromptSource
   await makePromptSource()
   const { runId, folder } = claimRunFolderFor('bench', options)
   try {
     const started = await startEndpoints(options.scenario, options.source, options.log, stop)
     try {
-      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, options, stop, runId, folder })
+      const shard = options.shard
+        ? await ShardSession.prepare(options.shard, { scenario: options.scenario, prepared: started.prepared, dir: folder.dir, log: options.log, stop })
+        : undefined
+      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, options, stop, runId, folder, shard })
     } finally {
       await started.close()
     }
@@ -96,6 +106,8 @@ interface BenchContext {
   stop: StopSignal
   runId: string
   folder: RunFolder
+  /** This bench is one shard of a run: shard.json, the start time. */
+  shard: ShardSession | undefined
 }
 
 /** The run's records file, the client in use (for Ctrl-C) and what watches the run. */
@@ -105,6 +117,8 @@ interface BenchRun extends BenchContext {
   activeClient: StreamingClient | undefined
   progress: ProgressReporter
   serverMetrics: ServerMetricsCapture | undefined
+  /** Requests sent by every step so far. */
+  sent: number
 }
 
 async function runBenchOn(context: BenchContext): Promise<BenchRunResult> {
@@ -123,6 +137,7 @@ async function runBenchOn(context: BenchContext): Promise<BenchRunResult> {
           maxBytes: scenario.limits.maxResponseBytes,
         })
       : undefined,
+    sent: 0,
   }
   const startedAt = new Date().toISOString()
   const runs: RunSummary[] = []
@@ -148,7 +163,10 @@ async function runBenchOn(context: BenchContext): Promise<BenchRunResult> {
 async function runEndpointSteps(run: BenchRun, endpointIndex: number, endpoint: PreparedEndpoint): Promise<RunSummary[]> {
   const planner = run.scenario.load.profile === 'sweep' ? createSweepPlanner(run.scenario.load) : undefined
   const runs: RunSummary[] = []
+  const slice = run.options.shard?.slice
   let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(run.scenario.load)
+  // Each endpoint's step is split the same way (a sweep is refused before the run).
+  if (step && slice) step = shardStep(step, slice)
   while (step && !run.records.sending.stopped) {
     const { summary, serverLost } = await runStep(run, endpointIndex, endpoint, step)
     runs.push(summary)
@@ -174,12 +192,13 @@ async function sendStep(run: BenchRun, endpointIndex: number, { endpoint, pool, 
   run.activeClient = client
   // Prompts made before the step starts (all of them when the count is known and moderate),
   // so that building them never sits between a send and its write.
-  const inFlight = step.concurrency ?? step.maxConcurrency ?? Math.ceil((step.ratePerS ?? 1) * 2)
+  const inFlight = step.concurrency ?? step.maxConcurrency ?? Math.ceil(((step.ratePerS ?? 1) * 2) / (step.shard?.count ?? 1))
+  const toSend = requestsToSend(step)
   const prompts = new PromptBuffer(
     await run.makePromptSource(),
     2 * inFlight + 64,
-    Math.min(step.maxRequests ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)),
-    step.maxRequests,
+    Math.min(toSend ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)),
+    toSend,
   )
   prompts.fill()
   run.serverMetrics?.start(endpoint, step.step, performance.now())
@@ -190,7 +209,8 @@ async function sendStep(run: BenchRun, endpointIndex: number, { endpoint, pool, 
     graceSeconds: scenario.graceSeconds,
     warmupMs: scenario.load.warmup * 1000,
     serverLost: serverLostRule(scenario),
-    onProgress: (p: StepProgress): void => run.progress.update(`${endpoint.label} ${step.label}`, p, step.maxRequests, step.durationMs),
+    onProgress: (p: StepProgress): void => run.progress.update(`${endpoint.label} ${step.label}`, p, toSend, step.durationMs),
+    ...(run.shard ? { waitToStart: run.shard.waitToStart(records.sending, run.options.log), onStart: (at: number) => run.shard?.onStart(at) } : {}),
   }
   if (client !== undefined) return runLoadStep(step, { ...common, client, onRecord: (record: RequestRecord): void => records.writer.write(record) })
   return runLoadStepInWorkers(step, scenario.load.workers, {
@@ -212,6 +232,7 @@ async function runStep(
   const { scenario, records } = run
   const { endpoint, model } = prepared
   const outcome = await sendStep(run, endpointIndex, prepared, step)
+  run.sent += outcome.sent
   run.progress.clear()
   await run.serverMetrics?.stop()
   records.writer.flush()
@@ -275,6 +296,8 @@ function finishBench(run: BenchRun, runs: RunSummary[], startedAt: string, after
     safety: after.safety,
   } satisfies BenchSummary)
   writeSummaryFiles(run.folder.dir, { 'summary.json': `${JSON.stringify(summary, null, 2)}\n`, 'summary.csv': summaryToCsv(summary) }, writer.failure)
+  const cutShort = run.stop.stopped || writer.failure !== undefined || runs.some((r) => r.serverLost)
+  run.shard?.finish(cutShort ? 'interrupted' : 'finished', run.sent)
   return { summary, outDir: run.folder.dir, interrupted: run.stop.stopped, ...(writer.failure ? { writeFailure: writer.failure } : {}) }
 }
 

@@ -16,7 +16,7 @@ import { UserError, describeZodIssues } from '../util/errors.js'
 import { seededRandom } from '../util/rng.js'
 import type { LengthSpec } from '../io/schema/length-spec.js'
 import { createLengthSampler } from './distributions.js'
-import type { PromptItem, PromptSource } from './prompts.js'
+import type { PromptItem, SkippablePromptSource } from './prompts.js'
 import { deriveSeed, shuffleInPlace } from '../util/rng.js'
 import { countTokens } from './tokenizer.js'
 
@@ -28,7 +28,7 @@ export interface PromptFileOptions {
   shuffle?: boolean
 }
 
-export interface PromptFileSource extends PromptSource {
+export interface PromptFileSource extends SkippablePromptSource {
   /** Prompts loaded; next() cycles through them. */
   readonly promptCount: number
   /** ShareGPT conversations left out (fewer than two turns, or no non-empty prompt and reply). */
@@ -112,6 +112,11 @@ function cyclingSource(prompts: FilePrompt[], skippedCount: number, options: Pro
         requestedInputTokens: entry.inputTokens,
         requestedOutputTokens: sampleOutputTokens ? sampleOutputTokens() : entry.outputTokens,
       }
+    },
+    skip(count: number): void {
+      // Only the output-length draws advance with the id; the skipped prompts' tokens are never counted.
+      nextId += count
+      if (sampleOutputTokens) for (let i = 0; i < count; i++) sampleOutputTokens()
     },
   }
 }

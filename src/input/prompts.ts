@@ -32,6 +32,16 @@ export interface PromptSource {
   next(): PromptItem
 }
 
+/**
+ * A source that can pass over items cheaply: `skip(count)` advances past the next `count` items
+ * (their random draws taken, their text never built), so that the item after them is the one
+ * `next()` would have handed out then. A shard of a run uses it to send request i exactly the
+ * prompt the unsharded run sends it, without building the other shards' prompts.
+ */
+export interface SkippablePromptSource extends PromptSource {
+  skip(count: number): void
+}
+
 export interface SyntheticPromptOptions {
   inputTokens: LengthSpec
   outputTokens: LengthSpec
@@ -57,7 +67,7 @@ const STREAM = { inputLength: 1, outputLength: 2, textOffset: 3 } as const
  * (unique, so no two prompts share a prefix-cache block past the shared part), then prose from a
  * seeded random place in the built-in corpus, `inputTokens` tokens in all after the prefix.
  */
-export function createSyntheticPromptSource(options: SyntheticPromptOptions): PromptSource {
+export function createSyntheticPromptSource(options: SyntheticPromptOptions): SkippablePromptSource {
   const { seed } = options
   const prefixTokens = options.prefixTokens ?? 0
   const verify = options.verifyTokenCounts ?? true
@@ -88,6 +98,15 @@ export function createSyntheticPromptSource(options: SyntheticPromptOptions): Pr
         messages: [{ role: 'user', content: prompt }],
         requestedInputTokens,
         requestedOutputTokens,
+      }
+    },
+    skip(count: number): void {
+      // The same draws as next(), in the same order, without the text.
+      for (let i = 0; i < count; i++) {
+        nextId++
+        sampleInputTokens()
+        sampleOutputTokens()
+        offsetRandom.next()
       }
     },
   }

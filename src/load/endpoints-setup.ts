@@ -2,7 +2,7 @@ import { type PreparedEndpoint, type ResolvedEndpoint, createControlClient, crea
 import { discoverModel } from '../client/preflight.js'
 import type { GenerationRequest } from '../client/openai.js'
 import { loadPromptFile } from '../input/prompt-file.js'
-import { type PromptItem, type PromptSource, createSyntheticPromptSource } from '../input/prompts.js'
+import { type PromptItem, type SkippablePromptSource, createSyntheticPromptSource } from '../input/prompts.js'
 import type { PreparedRequest, StopSignal } from './runner.js'
 import type { Scenario } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
@@ -80,7 +80,7 @@ export function publicUrl(endpoint: ResolvedEndpoint): string {
 }
 
 /** A fresh prompt source each call, so that every step, arm and endpoint gets the same prompts. */
-export function promptSourceFactory(scenario: Scenario, seed = scenario.load.seed): () => Promise<PromptSource> {
+export function promptSourceFactory(scenario: Scenario, seed = scenario.load.seed): () => Promise<SkippablePromptSource> {
   const input = scenario.input
   if (input.promptsFile) {
     const file = input.promptsFile

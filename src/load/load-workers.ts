@@ -12,6 +12,7 @@ import { type ClientFigures, judgeClient } from './client-check.js'
 import type { FromLoadWorker, LoadWorkerData, ToLoadWorker } from './load-worker.js'
 import type { LoadStep, LoadStepResult, PreparedRequest, StopSignal } from './runner.js'
 import type { ServerLost, ServerLostRule } from './server-watch.js'
+import { globalRequestId, requestsToSend } from './shard.js'
 
 /** The compiled worker beside this file, or in dist/ when this file runs from source (tests). */
 function workerScript(): string {
@@ -36,6 +37,10 @@ export interface LoadWorkersDependencies {
   /** Tests: each worker's start-up made this much slower (ms), as on a loaded machine. */
   workerStartDelayMs?: number
   onProgress?: (progress: { sent: number; completed: number; inFlight: number; elapsedMs: number }) => void
+  /** Awaited once every worker is ready, before the time origin is set (a shard waiting for --start-at); it should resolve early on a stop. */
+  waitToStart?: () => Promise<void>
+  /** Told the time origin, Unix ms, as the load starts. */
+  onStart?: (runStartedAtUnixMs: number) => void
 }
 
 /** The coordinator's state for one step: what was handed out and came back, and the workers started. */
@@ -55,13 +60,16 @@ interface Coordination {
 }
 
 const stopped = (c: Coordination): boolean => c.deps.stop.stopped || c.serverLost !== undefined
-const exhausted = (c: Coordination): boolean => c.step.maxRequests !== undefined && c.handedOut >= c.step.maxRequests
+const exhausted = (c: Coordination): boolean => {
+  const toSend = requestsToSend(c.step)
+  return toSend !== undefined && c.handedOut >= toSend
+}
 
-/** Up to `wanted` more requests, numbered in the order one loop would send them. */
+/** Up to `wanted` more requests, numbered in the order one loop would send them (a shard's by their global ids). */
 function take(c: Coordination, wanted: number): PreparedRequest[] {
   const requests: PreparedRequest[] = []
   while (requests.length < wanted && !exhausted(c) && !stopped(c)) {
-    const id = c.handedOut++
+    const id = globalRequestId(c.handedOut++, c.step.shard)
     requests.push({ ...c.deps.prepare(id), id })
   }
   return requests
@@ -181,7 +189,9 @@ export async function runLoadStepInWorkers(step: LoadStep, workers: number, deps
     // queued in the workers before the start, which then needs one message.
     for (const { share, feed } of c.firstFills) feed(share)
     for (const { share, feed } of c.firstFills) feed(share + 16)
+    await deps.waitToStart?.()
     c.runStartedAt = performance.now()
+    deps.onStart?.(toUnixMs(c.runStartedAt))
     cpuAtStart = process.cpuUsage()
     tellAll(c, { type: 'go', originUnixMs: toUnixMs(c.runStartedAt) })
     results = await running

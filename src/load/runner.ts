@@ -10,6 +10,7 @@ import { ClientMonitor } from './client-check.js'
 import { runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
+import { type ShardSlice, globalRequestId, requestsToSend } from './shard.js'
 
 /** One load step: a closed loop at a concurrency, or an open loop at a rate. */
 export interface LoadStep {
@@ -28,6 +29,12 @@ export interface LoadStep {
   /** Closed loop: virtual users start one after another over this time (k6's ramping), not at once. */
   rampUpMs?: number
   seed: number
+  /**
+   * One shard of a run spread over machines (src/load/shard.ts): this process sends the ids ≡
+   * shard.index (mod shard.count); maxRequests, the rate and the seed stay the whole run's, and
+   * concurrency and maxConcurrency are this shard's share.
+   */
+  shard?: ShardSlice
 }
 
 export interface PreparedRequest {
@@ -39,16 +46,16 @@ export interface PreparedRequest {
   headers?: Record<string, string>
 }
 
-/** What a summary says was asked of a step. */
+/** What a summary says was asked of a step (of a shard: its share, so that the shards' figures add up to the whole's). */
 export function requestedLoad(step: LoadStep, warmupS: number, cooldownS: number): RunSummary['requested'] {
   return {
     mode: step.mode,
     concurrency: step.concurrency ?? null,
-    ratePerS: step.ratePerS ?? null,
+    ratePerS: step.ratePerS !== undefined ? step.ratePerS / (step.shard?.count ?? 1) : null,
     arrival: step.mode === 'open' ? step.arrival : null,
     burstiness: step.mode === 'open' ? step.burstiness : null,
     maxConcurrency: step.maxConcurrency ?? null,
-    requests: step.maxRequests ?? null,
+    requests: requestsToSend(step) ?? null,
     durationS: step.durationMs !== undefined ? step.durationMs / 1000 : null,
     warmupS,
     cooldownS,
@@ -162,6 +169,10 @@ export interface LoadStepDependencies {
   warmupMs?: number
   /** The run's time origin (performance.now() of this thread), when it started elsewhere (load workers). */
   runStartedAt?: number
+  /** Awaited before the time origin is set (a shard waiting for --start-at); it should resolve early on a stop. */
+  waitToStart?: () => Promise<void>
+  /** Told the time origin, Unix ms, as the load starts (a shard writes its shard.json then). */
+  onStart?: (runStartedAtUnixMs: number) => void
   /**
    * Load workers: requests come from the coordinator. `hasMore` is false once none is left to send;
    * `ready` returns a promise while none has arrived yet (undefined when one can be sent now).
@@ -196,7 +207,9 @@ export interface LoadStepResult {
  * run is. Resolves once sending has stopped and every request in flight has finished.
  */
 export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): Promise<LoadStepResult> {
+  await deps.waitToStart?.()
   const runStartedAt = deps.runStartedAt ?? performance.now()
+  deps.onStart?.(toUnixMs(runStartedAt))
   const monitor = new ClientMonitor()
   monitor.start(deps.warmupMs ? runStartedAt + deps.warmupMs : 0)
   try {
@@ -290,8 +303,9 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
    * measured when undici actually writes the request, so the client's own queue counts.
    */
   const sendOne = (intendedSendMs: number, dueMs?: number): Promise<void> => {
-    const prepared = deps.prepare(sent)
-    const id = prepared.id ?? sent
+    const ownId = globalRequestId(sent, step.shard)
+    const prepared = deps.prepare(ownId)
+    const id = prepared.id ?? ownId
     sent++
     const now = elapsed()
     if (firstSendMs === undefined) firstSendMs = now
@@ -325,7 +339,8 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
       })
   }
 
-  const canSendMore = (): boolean => !sending.stopped && (step.maxRequests === undefined || sent < step.maxRequests) && (deps.hasMore?.() ?? true)
+  const toSend = requestsToSend(step)
+  const canSendMore = (): boolean => !sending.stopped && (toSend === undefined || sent < toSend) && (deps.hasMore?.() ?? true)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
 
   watch?.watchStalls(() => inFlight)

@@ -4,6 +4,7 @@
  */
 import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
 import type { ClientMonitor } from './client-check.js'
+import { type ShardSlice, shardSchedule } from './shard.js'
 
 /** What the open loop reads of a load step (LoadStep's fields). */
 export interface OpenLoopStep {
@@ -13,6 +14,8 @@ export interface OpenLoopStep {
   seed: number
   maxRequests?: number
   maxConcurrency?: number
+  /** A shard sends only its own arrivals of the whole run's schedule (maxRequests is the whole's). */
+  shard?: ShardSlice
 }
 
 /** What the closed loop reads of a load step (LoadStep's fields). */
@@ -68,13 +71,14 @@ export interface OpenLoopContext {
  * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
  */
 export function runOpenLoop(step: OpenLoopStep, ctx: OpenLoopContext): Promise<number> {
-  const schedule = createArrivalSchedule({
+  const wholeSchedule = createArrivalSchedule({
     process: step.arrival,
     ratePerSecond: step.ratePerS ?? 1,
     burstiness: step.burstiness,
     seed: step.seed,
     ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
   })
+  const schedule = step.shard ? shardSchedule(wholeSchedule, step.shard) : wholeSchedule
   return new Promise<number>((resolve) => {
     let nextDue = schedule.nextOffsetMs()
     let slotFreedAt = 0

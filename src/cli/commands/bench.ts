@@ -1,5 +1,5 @@
 import { BENCH_FLAGS, type BenchFlagValues } from '../flags/bench.js'
-import { benchScenarioFromFlags } from '../flags/bench-scenario.js'
+import { benchScenarioFromFlags, shardRequestFromFlags } from '../flags/bench-scenario.js'
 import { oclifFlags, readFlags } from '../flags/table.js'
 import { ProgressLine } from '../render/progress-line.js'
 import type { BenchSummary } from '../../io/schema/summary.js'
@@ -16,19 +16,24 @@ export default class Bench extends GeopatCommand {
 
 Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes the summary of what was measured and exits ` +
     `130. A server that goes away (--max-connect-errors in a row, or --stall-timeout) stops the endpoint's run the same ` +
-    'way; the summary says since when (serverLost) and the exit code is 3.'
+    'way; the summary says since when (serverLost) and the exit code is 3.\n\n' +
+    'Sharded (--shard I/N, or --shards N in a Kubernetes Indexed Job): each process sends its slice of one run (the ids ≡ I mod N), ' +
+    'starting together at --start-at, and writes shard.json (host, clock offsets, status); geopat merge joins the shards.'
 
   static override examples = [
     '<%= config.bin %> bench --sim --concurrency 16 --requests 200',
     '<%= config.bin %> bench --url http://127.0.0.1:8000 --concurrency 8 --requests 200',
     '<%= config.bin %> bench --url https://llm.example.eu/v1 --api-key-env EU_KEY --rate 5 --duration 60 --slo ttft=500,tpot=50',
     '<%= config.bin %> bench --scenario scenarios/bench-two-endpoints.yaml --json',
+    '<%= config.bin %> bench --url http://gateway:8000 --rate 400 --duration 300 --shard 2/4 --start-at 2026-12-06T18:30:00Z --time-source ntp://pool.ntp.org',
   ]
 
   static override flags = oclifFlags(BENCH_FLAGS)
 
   async run(): Promise<BenchSummary> {
     const values = readFlags(BENCH_FLAGS, (await this.parse(Bench)).flags)
+    // A bad shard flag fails before a simulator is started.
+    shardRequestFromFlags(values, process.env)
     if (!values.sim) return this.bench(values)
     if (values.url || values.scenario) throw new UserError('--sim starts its own endpoint: give it without --url or --scenario')
     const { withFixedSimulator } = await import('../../app/bench.js')
@@ -38,22 +43,27 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
 
   private async bench(values: BenchFlagValues): Promise<BenchSummary> {
     const { scenario, source } = benchScenarioFromFlags(values)
+    const shard = shardRequestFromFlags(values, process.env)
     const [{ runBench }, { withStopOnSignals }] = await Promise.all([import('../../app/bench.js'), import('../../app/stop.js')])
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
     const progress = new ProgressLine(values.progress && !json)
     const { benchViews } = await import('../render/summary-formats.js')
-    const result = await withStopOnSignals((stop) =>
-      runBench({
-        scenario,
-        source,
-        log,
-        ...benchViews(log),
-        progress,
-        stop,
-        overwrite: values.overwrite ?? false,
-        scrapeMetrics: values['scrape-metrics'] ?? false,
-      }),
+    const { withFlagNames } = await import('../flags/option-errors.js')
+    const result = await withFlagNames(BENCH_FLAGS, () =>
+      withStopOnSignals((stop) =>
+        runBench({
+          scenario,
+          source,
+          log,
+          ...benchViews(log),
+          progress,
+          stop,
+          overwrite: values.overwrite ?? false,
+          scrapeMetrics: values['scrape-metrics'] ?? false,
+          ...(shard ? { shard } : {}),
+        }),
+      ),
     )
     log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
     if (result.writeFailure) throw new UserError(result.writeFailure, 1)

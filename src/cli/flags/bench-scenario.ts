@@ -1,5 +1,7 @@
 import { loadYamlFile } from '../../io/schema/load-file.js'
 import { type Scenario, scenarioSchema } from '../../io/schema/scenario.js'
+import type { ShardRequest } from '../../app/bench-shard.js'
+import type { ShardSlice } from '../../load/shard.js'
 import { UserError } from '../../util/errors.js'
 import { BENCH_FLAGS, type BenchFlagValues } from './bench.js'
 import { applyFlags, validateWithFlags } from './table.js'
@@ -48,4 +50,37 @@ export function benchScenarioFromFlags(values: BenchFlagValues): { scenario: Sce
   applyFlags(BENCH_FLAGS, values, draft)
   boundRun(draft.load as Draft)
   return { scenario: validateWithFlags(scenarioSchema, draft, { table: BENCH_FLAGS, values, source }), source }
+}
+
+/**
+ * The shard this process is, from --shard I/N, or from --shards N and the JOB_COMPLETION_INDEX that
+ * a Kubernetes Indexed Job sets in each pod; undefined when neither is given (the shard-only flags
+ * are refused then).
+ */
+export function shardRequestFromFlags(values: BenchFlagValues, env: NodeJS.ProcessEnv): ShardRequest | undefined {
+  const slice = shardSliceFromFlags(values, env)
+  if (slice === undefined) {
+    const stray = (['start-at', 'time-source', 'run-key'] as const).find((name) => values[name] !== undefined)
+    if (stray) throw new UserError(`--${stray} is for a shard of a run: give --shard I/N or --shards N with it`)
+    return undefined
+  }
+  return {
+    slice,
+    ...(values['run-key'] !== undefined ? { runKey: values['run-key'] } : {}),
+    ...(values['start-at'] !== undefined ? { startAtUnixMs: values['start-at'] } : {}),
+    ...(values['time-source'] !== undefined ? { timeSource: values['time-source'] } : {}),
+  }
+}
+
+function shardSliceFromFlags(values: BenchFlagValues, env: NodeJS.ProcessEnv): ShardSlice | undefined {
+  if (values.shard !== undefined && values.shards !== undefined) throw new UserError('give --shard I/N or --shards N, not both')
+  if (values.shard !== undefined) return values.shard
+  const count = values.shards
+  if (count === undefined) return undefined
+  const text = env.JOB_COMPLETION_INDEX
+  if (text === undefined || text.trim() === '')
+    throw new UserError(`--shards ${count}: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it); elsewhere give --shard I/${count}`)
+  const index = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN
+  if (!(index < count)) throw new UserError(`--shards ${count}: JOB_COMPLETION_INDEX "${text.slice(0, 40)}" is not a whole number below ${count}`)
+  return { index, count }
 }

@@ -1,4 +1,6 @@
 import * as parse from './parsers.js'
+import * as shard from './shard-parsers.js'
+import { parseTimeSource } from '../../client/clock-sources.js'
 import { type FlagValues, boolean, choice, defineFlags, repeated, string, value } from './table.js'
 
 /**
@@ -88,6 +90,25 @@ export const BENCH_FLAGS = defineFlags({
       'seconds with requests in flight and no byte from any stream that mean the server is gone (default: 2 × ' +
       '--ttft-timeout and at least 60, so 240; 0 = never)',
     path: 'serverLost.stallSeconds',
+  }),
+  shard: value(shard.shardSlice, {
+    description:
+      'run shard I of N of the load (I counts from 0: 0/4 … 3/4): the requests whose id ≡ I (mod N), with 1/N of the users or of the ' +
+      "open loop's arrivals, the same prompts and arrival times as one unsharded run; writes shard.json for geopat merge",
+  }),
+  shards: value(shard.shardCount, {
+    description: 'run one of N shards, its index from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job); otherwise as --shard',
+  }),
+  'start-at': value(shard.startAt, {
+    description:
+      'with --shard(s): ISO 8601 time with its zone (e.g. 2026-12-06T18:30:00Z) at which every shard starts its load, on this ' +
+      "host's clock corrected by --time-source's offset; a time already past starts at once and shard.json records how late",
+  }),
+  'time-source': value(parseTimeSource, {
+    description: "with --shard(s): a clock the shards share, ntp://host[:port] (SNTP) or an http(s):// URL's Date header; each shard records its offset",
+  }),
+  'run-key': value(shard.runKey, {
+    description: 'with --shard(s): what the shards of one run share, checked by geopat merge (default: from the scenario hash and --start-at)',
   }),
   out: string({ description: 'output folder (default reports/<run-id>); refused when it holds an earlier run', path: 'out' }),
   overwrite: boolean({

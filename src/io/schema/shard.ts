@@ -42,6 +42,8 @@ export const shardInfoSchema = z
     startAtUnixMs: z.number().finite().nullable(),
     /** When this shard's load started, this host's Unix ms (the runStartedAtUnixMs of its first step). */
     startedAtUnixMs: z.number().finite(),
+    /** With --start-at: how late the load started after it, ms, on the shared clock when one was measured, else this host's (0: on time). */
+    startLateMs: z.number().finite().nonnegative().optional(),
     clock: z
       .object({
         /** Against the endpoint's HTTP Date header (null when not measured, e.g. no Date header). */
