@@ -64,6 +64,8 @@ const INTEGRATION = [
   'test/pricing/refresh/save-responses.test.ts',
   'test/report/quickstart.test.ts',
   'test/report/report.test.ts',
+  'test/shard/clock-servers.test.ts',
+  'test/shard/shard-cli.test.ts',
   'test/sim/openai-sdk.test.ts',
   'test/sim/sim-bad-input.test.ts',
   'test/sim/sim-endpoints.test.ts',

@@ -37,6 +37,13 @@ export function parseTimeSource(text: string): TimeSource {
   throw new UserError(`"${text}": scheme ${url.protocol} is neither ntp: nor http(s):`)
 }
 
+/**
+ * How late a server's Date may still name the second before: servers cache the string (Node
+ * renews it by a timer at each tick, nginx once per event-loop turn), so it can lag the tick by
+ * a timer's or a turn's lateness. Allowed for on the late side of every Date reading.
+ */
+export const DATE_CACHE_LAG_MS = 10
+
 export interface ClockProbeBounds {
   /** Each request ends within this, ms. */
   deadlineMs: number
@@ -51,7 +58,7 @@ async function readDate(dispatcher: Dispatcher, request: Omit<Dispatcher.Request
   const receivedAtUnixMs = hostNowUnixMs()
   const date = parseHttpDate(firstHeaderValue(response.headers.date))
   if (date === undefined) throw new Error('the answer has no readable Date header')
-  return { sentAtUnixMs, receivedAtUnixMs, otherUnixMs: date, resolutionMs: 1000 }
+  return { sentAtUnixMs, receivedAtUnixMs, otherUnixMs: date, resolutionMs: 1000 + DATE_CACHE_LAG_MS }
 }
 
 /**
