@@ -80,6 +80,8 @@ export async function measureSntpOffset(host: string, port: number, source: stri
       const answer = await exchange(socket, host, port, options.timeoutMs ?? 2000, now)
       if ('refused' in answer) {
         lastProblem = answer.refused
+        // A server silent for the whole wait will not answer the next request either.
+        if (answer.silent) break
         continue
       }
       measuredAt ??= answer.sentAtUnixMs
@@ -94,7 +96,7 @@ export async function measureSntpOffset(host: string, port: number, source: stri
   return toClockOffset(best, source, measuredAt)
 }
 
-type Exchange = { interval: OffsetInterval; sentAtUnixMs: number } | { refused: string }
+type Exchange = { interval: OffsetInterval; sentAtUnixMs: number } | { refused: string; silent?: boolean }
 
 /** One request and its answer (or a timeout): the interval it guarantees. */
 function exchange(socket: ReturnType<typeof createSocket>, host: string, port: number, timeoutMs: number, now: () => number): Promise<Exchange> {
@@ -118,7 +120,7 @@ function exchange(socket: ReturnType<typeof createSocket>, host: string, port: n
       done({ interval, sentAtUnixMs })
     }
     const onError = (error: Error): void => done({ refused: error.message })
-    const timer = setTimeout(() => done({ refused: `no answer within ${timeoutMs} ms` }), timeoutMs)
+    const timer = setTimeout(() => done({ refused: `no answer within ${timeoutMs} ms`, silent: true }), timeoutMs)
     socket.on('message', onMessage)
     socket.on('error', onError)
     socket.send(request, port, host, (error) => {
