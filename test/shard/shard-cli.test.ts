@@ -99,22 +99,12 @@ describe('geopat bench --shard', () => {
     expect(readShard(out)).toMatchObject({ sent: 7, status: 'finished' })
   })
 
-  it('shards of one scenario share its hash and default run key; another seed is another scenario', async () => {
+  it('shards of one scenario share its hash and default run key, and none starts before --start-at; another seed is another scenario', async () => {
     const sim = await startSimulator('sim', { ttftMs: 5, itlMs: 1 })
-    const common = [
-      'bench',
-      '--url',
-      sim.url,
-      '--concurrency',
-      '4',
-      '--requests',
-      '8',
-      '--output-tokens',
-      '4',
-      '--no-progress',
-      '--start-at',
-      '2020-01-01T00:00:00Z',
-    ]
+    // A few seconds ahead, in whole seconds (what the flag reads back exactly).
+    const startAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3000).toISOString()
+    const load = ['--concurrency', '4', '--requests', '8', '--output-tokens', '4']
+    const common = ['bench', '--url', sim.url, ...load, '--no-progress', '--start-at', startAt]
     const dirs = ['a', 'b', 'c'].map((name) => join(work, `hash-${name}`))
     const runs = await Promise.all([
       runCli([...common, '--shard', '0/2', '--out', dirs[0] as string]),
@@ -126,6 +116,12 @@ describe('geopat bench --shard', () => {
     expect(a?.scenarioSha256).toBe(b?.scenarioSha256)
     expect(a?.runKey).toBe(b?.runKey)
     expect(c?.scenarioSha256).not.toBe(a?.scenarioSha256)
+    for (const shard of [a, b, c]) {
+      // Each shard held its load until --start-at on its own clock (no --time-source: uncorrected).
+      expect(shard?.startAtUnixMs).toBe(Date.parse(startAt))
+      expect(shard?.startedAtUnixMs).toBeGreaterThanOrEqual(Date.parse(startAt))
+      expect(shard?.startLateMs).toBeCloseTo((shard?.startedAtUnixMs ?? 0) - Date.parse(startAt), 6)
+    }
   })
 
   it('bad shard flags are one line each, before anything runs', async () => {
