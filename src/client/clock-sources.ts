@@ -96,6 +96,7 @@ export async function measureTimeSource(source: TimeSource, bounds: ClockProbeBo
       await client.destroy().catch(() => undefined)
     }
   } catch (error) {
+    if (bounds.signal?.aborted) throw new OptionMessageError(`{timeSource} ${source.label}: interrupted while reading its clock`, 130)
     throw new OptionMessageError(`{timeSource} ${source.label}: cannot read its clock (${(error as Error).message})`)
   }
 }
