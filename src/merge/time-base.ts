@@ -15,9 +15,13 @@ export interface ChosenTimeBase {
 /**
  * The time base of a merge: the shared time source's offsets when every shard measured one,
  * else the endpoint's HTTP Date offsets when every shard measured one, else the hosts' own clocks
- * (uncorrected). Mixing sources across shards would mix clocks, so one source serves all.
+ * (uncorrected). Mixing sources across shards would mix clocks, so one source serves all. Shards
+ * that all ran on one host read one clock: a measured offset could only add its own error there.
  */
-export function chooseTimeBase(shards: ReadonlyArray<Pick<ShardInfo, 'index' | 'clock'>>): ChosenTimeBase {
+export function chooseTimeBase(shards: ReadonlyArray<Pick<ShardInfo, 'index' | 'clock' | 'host'>>): ChosenTimeBase {
+  if (shards.length > 1 && shards.every((shard) => shard.host === shards[0]?.host)) {
+    return { timeBase: 'one-host', offsetMs: new Map(shards.map((shard) => [shard.index, 0])), largestUncertaintyMs: 0 }
+  }
   const pick = (source: (shard: Pick<ShardInfo, 'clock'>) => ClockOffset | null): ClockOffset[] | null => {
     const offsets = shards.map((shard) => source(shard))
     return offsets.every((offset): offset is ClockOffset => offset !== null) ? offsets : null

@@ -145,6 +145,19 @@ describe('geopat merge: the union of the shards is the unsharded run', () => {
     const onHost = STARTS_AFTER_MS.map((ms, i) => ms + (HOST_ERRORS_MS[i] as number))
     expect(host.summary.shards?.shards.map((s) => s.runs[0]?.shiftMs)).toEqual(onHost.map((ms) => expect.closeTo(ms - Math.min(...onHost), 6)))
     expect(host.summary.runs[0]?.warnings.some((w) => w.includes('host clocks were used uncorrected'))).toBe(true)
+
+    // Four processes on one machine read one clock: their measured offsets (each off by its own error) are not applied.
+    const oneHost = plans().map((plan, i) => ({
+      ...plan,
+      host: 'laptop',
+      hostClockErrorMs: 300,
+      clock: { shared: offset('ntp://t:123', -300 + 7 * i, 5), endpointDate: null },
+    }))
+    writeShards(join(dir, 'one'), source, oneHost)
+    const one = await runMerge({ folders: [join(dir, 'one')], outDir: join(dir, 'out-one'), log: () => undefined })
+    expect(one.summary.shards?.timeBase).toBe('one-host')
+    expect(one.summary.shards?.largestUncertaintyMs).toBe(0)
+    expect(one.summary.shards?.shards.map((s) => s.runs[0]?.shiftMs)).toEqual(STARTS_AFTER_MS.map((ms) => expect.closeTo(ms, 6)))
   })
 
   it('with allowMissing: merges what arrived, a dead shard’s records included, and says which shards are missing or incomplete', async () => {

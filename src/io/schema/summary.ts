@@ -213,12 +213,13 @@ export const mergedShardsSchema = z
     runKey: z.string(),
     scenarioSha256: z.string(),
     /**
-     * Whose clock the shards' start times were read on: `shared` (every shard measured its offset to
-     * the time source the shards share), `endpoint-date` (every shard measured the endpoint's HTTP
-     * Date), `host-clocks` (neither: each host's own clock, uncorrected).
+     * Whose clock the shards' start times were read on: `one-host` (every shard ran on one host: its
+     * one clock, nothing to correct), `shared` (every shard measured its offset to the time source
+     * the shards share), `endpoint-date` (every shard measured the endpoint's HTTP Date),
+     * `host-clocks` (none of these: each host's own clock, uncorrected).
      */
-    timeBase: z.enum(['shared', 'endpoint-date', 'host-clocks']),
-    /** The largest uncertainty of the offsets used, ms (null with host clocks: unknown). */
+    timeBase: z.enum(['one-host', 'shared', 'endpoint-date', 'host-clocks']),
+    /** The largest uncertainty of the offsets used, ms (0 on one host; null with host clocks: unknown). */
     largestUncertaintyMs: z.number().nonnegative().nullable(),
     shards: z.array(mergedShardSchema),
     /** Indexes no folder held. */

@@ -6,6 +6,7 @@ import { type Table, type Tone, m, n, table } from '../model.js'
 type Shard = MergedShards['shards'][number]
 
 const TIME_BASE_WORDS: Record<MergedShards['timeBase'], string> = {
+  'one-host': 'the one clock of the host every shard ran on',
   shared: 'the time source the shards share',
   'endpoint-date': "the endpoint's HTTP Date",
   'host-clocks': "each host's own clock, uncorrected",
