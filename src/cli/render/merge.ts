@@ -10,11 +10,13 @@ export function formatMerge(summary: BenchSummary, outDir: string): string {
     const uncertainty = shards.largestUncertaintyMs === null ? 'uncertainty unknown' : `largest uncertainty ±${shards.largestUncertaintyMs.toFixed(1)} ms`
     lines.push(`shards: ${shards.count} (run ${forTerminal(shards.runKey)}), time base ${shards.timeBase} (${uncertainty})`)
     for (const shard of shards.shards) {
-      const verdicts = [...new Set(shard.runs.map((run) => run.client?.verdict ?? 'no self-check'))].join(', ')
+      const verdicts = [...new Set(shard.runs.map((run) => run.client?.verdict ?? 'no self-check'))].join(', ') || 'no self-check'
+      const sent = shard.sent !== null ? ` (${shard.sent} sent)` : ''
+      const host = forTerminal(shard.host ?? '?')
       lines.push(
         shard.status === 'missing'
           ? `  shard ${shard.index}: missing`
-          : `  shard ${shard.index}: ${shard.status} on ${forTerminal(shard.host ?? '?')}, ${shard.records} records${shard.sent !== null ? ` (${shard.sent} sent)` : ''}, client ${verdicts || 'no self-check'}`,
+          : `  shard ${shard.index}: ${shard.status} on ${host}, ${shard.records} records${sent}, client ${verdicts}`,
       )
     }
     if (!shards.complete) lines.push("  the figures cover only the shards that arrived (see each step's note)")

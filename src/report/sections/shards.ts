@@ -48,9 +48,9 @@ export function shardsTables(bench: Array<Loaded<BenchSummary>>): Table[] {
     if (!shards) continue
     use(file, 'endpoints')
     const uncertainty = shards.largestUncertaintyMs === null ? 'unknown' : `up to ± ${num(shards.largestUncertaintyMs)} ms`
-    const gaps = shards.complete
-      ? ''
-      : ` Missing: ${shards.missing.join(', ') || 'none'}; did not finish: ${shards.incomplete.join(', ') || 'none'}: the figures cover only the shards that arrived.`
+    const missing = shards.missing.join(', ') || 'none'
+    const incomplete = shards.incomplete.join(', ') || 'none'
+    const gaps = shards.complete ? '' : ` Missing: ${missing}; did not finish: ${incomplete}: the figures cover only the shards that arrived.`
     tables.push(
       table(
         `Shards of run ${shards.runKey} (${shards.count}), merged`,
