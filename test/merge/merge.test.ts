@@ -7,6 +7,7 @@ import { achievedFromRecords } from '../../src/merge/achieved.js'
 import { COMPLETED_RECORD_END, type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
 import { type BenchSummary, benchSummarySchema } from '../../src/io/schema/summary.js'
 import { type ShardPlan, offset, virtualRun, writeShards } from './shard-fixture.js'
+import { expectPercentilesOf, percentile } from './union-stats.js'
 
 const folders: string[] = []
 afterEach(() => {
@@ -16,16 +17,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'geopat-merge-'))
   folders.push(dir)
   return dir
-}
-
-/** numpy's default percentile (linear between closest ranks), written here from its definition. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const position = (p / 100) * (sorted.length - 1)
-  const below = Math.floor(position)
-  const above = Math.ceil(position)
-  const low = sorted[below] as number
-  return low + ((sorted[above] as number) - low) * (position - below)
 }
 
 function readMerged(out: string): { records: RequestRecord[]; summary: BenchSummary } {
@@ -78,21 +69,7 @@ describe('geopat merge: the union of the shards is the unsharded run', () => {
     expect(summary.runs).toHaveLength(1)
     expect(run?.requests.sent).toBe(source.records.length)
     expect(run?.requests.sent).toBe((run?.requests.succeeded ?? 0) + (run?.requests.failed ?? 0))
-    const ok = source.records.filter((r) => r.ok)
-    for (const [metric, value] of [
-      ['ttft', (r: RequestRecord) => r.timeToFirstTokenMs],
-      ['e2e', (r: RequestRecord) => r.endToEndLatencyMs],
-    ] as const) {
-      const values = ok.map(value).filter((v): v is number => v !== null)
-      for (const [key, p] of [
-        ['p50', 50],
-        ['p90', 90],
-        ['p99', 99],
-      ] as const) {
-        expect(run?.metrics[metric]?.[key]).toBeCloseTo(percentile(values, p), 6)
-      }
-      expect(run?.metrics[metric]?.count).toBe(values.length)
-    }
+    expectPercentilesOf(run, source.records)
     // The figures of the whole, as bench computed them on the unsharded records.
     expect(run?.requests).toEqual(source.run.requests)
     expect(run?.throughput.requestsPerS).toBeCloseTo(source.run.throughput.requestsPerS, 6)

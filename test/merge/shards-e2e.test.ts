@@ -13,6 +13,7 @@ import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 import { linesIn, waitForLines } from '../helpers/wait.js'
+import { expectPercentilesOf } from './union-stats.js'
 
 /**
  * Issue #20's acceptance, end to end: N = 4 `geopat bench --shard I/4` processes on 127.0.0.1
@@ -117,14 +118,6 @@ function readRun(folder: string): { records: RequestRecord[]; summary: BenchSumm
   return { records, summary: benchSummarySchema.parse(JSON.parse(readFileSync(join(folder, 'summary.json'), 'utf8'))) }
 }
 
-/** numpy's default percentile, from its definition. */
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const position = (p / 100) * (sorted.length - 1)
-  const low = sorted[Math.floor(position)] as number
-  return low + ((sorted[Math.ceil(position)] as number) - low) * (position - Math.floor(position))
-}
-
 /** The chi-square quantile by Wilson and Hilferty's cube-root normal approximation (good to a few % from 20 degrees of freedom). */
 function chiSquareQuantile(p: number, dof: number): number {
   const a = 2 / (9 * dof)
@@ -182,19 +175,7 @@ describe.skipIf(!shardFlagsAvailable)('4 shard processes against one simulator, 
     }
 
     // Percentiles exact from the union of the merged records.
-    const ok = union.records.filter((r) => r.ok)
-    for (const [metric, value] of [
-      ['ttft', (r: RequestRecord) => r.timeToFirstTokenMs],
-      ['e2e', (r: RequestRecord) => r.endToEndLatencyMs],
-    ] as const) {
-      const values = ok.map(value).filter((v): v is number => v !== null)
-      for (const [key, p] of [
-        ['p50', 50],
-        ['p90', 90],
-        ['p99', 99],
-      ] as const)
-        expect(run?.metrics[metric]?.[key]).toBeCloseTo(percentile(values, p), 6)
-    }
+    expectPercentilesOf(run, union.records)
 
     // The union's schedule is the unsharded one: each shard's intended times are the unsharded run's, moved by one constant.
     for (let index = 0; index < 4; index++) {
