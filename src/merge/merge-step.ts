@@ -1,4 +1,5 @@
 import type { RequestRecord } from '../io/schema/record.js'
+import { UserError } from '../util/errors.js'
 import type { MergedShards, RunSummary } from '../io/schema/summary.js'
 import { type RunFacts, summarizeRun } from '../metrics/summarize.js'
 import { achievedFromRecords } from './achieved.js'
@@ -38,6 +39,7 @@ export async function mergeStep(
   const records: RequestRecord[] = []
   const shardRuns = new Map<number, ShardRun>()
   let sendEndMs = 0
+  refuseOverlap(key, parts)
   for (const [i, part] of parts.entries()) {
     const shiftMs = shiftsMs[i] as number
     sendEndMs = Math.max(sendEndMs, shardSendEndMs(part, reference.requested.cooldownS) + shiftMs)
@@ -73,6 +75,22 @@ export async function mergeStep(
     warnings: [...(context.gapNote ? [context.gapNote] : []), ...shardWarnings(parts), ...notes],
   }
   return { records, summary: await summarizeRun(() => records, facts), shardRuns }
+}
+
+/** Each request belongs to one shard: an id in two shards' records means they overlap (not one run's slices). */
+function refuseOverlap(key: StepKey, parts: readonly ShardStep[]): void {
+  const owner = new Map<number, string>()
+  for (const part of parts) {
+    for (const record of part.records) {
+      const other = owner.get(record.id)
+      if (other !== undefined && other !== part.shard.folder) {
+        throw new UserError(
+          `${part.shard.folder}: request id ${record.id} (${key.endpoint}, step ${key.step}) is also in ${other}: each request belongs to one shard`,
+        )
+      }
+      owner.set(record.id, part.shard.folder)
+    }
+  }
 }
 
 /**

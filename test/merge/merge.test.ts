@@ -220,6 +220,13 @@ describe('refusals (one line naming the folder and the rule)', () => {
     const [e0, e1] = writeShards(join(dir, 'e'), source, [plans()[0] as ShardPlan, { ...(plans()[1] as ShardPlan), status: 'running', noSummary: true }])
     await expect(merge(e0 as string, e1 as string)).rejects.toThrow(`${e1}: shard 1 of 2 did not finish`)
     await expect(merge(a0 as string, a0 as string)).rejects.toThrow(/given twice/)
+    // A shard holding another's request: not slices of one run.
+    const [o0, o1] = writeShards(join(dir, 'overlap'), source, plans().slice(0, 2))
+    const stray = readFileSync(join(o0 as string, 'records.jsonl'), 'utf8').split('\n')[0]
+    writeFileSync(join(o1 as string, 'records.jsonl'), `${readFileSync(join(o1 as string, 'records.jsonl'), 'utf8')}${stray}\n`)
+    await expect(merge(o0 as string, o1 as string)).rejects.toThrow(
+      `${o1}: request id 0 (${source.run.endpoint.label}, step 0) is also in ${o0}: each request belongs to one shard`,
+    )
     writeFileSync(join(a1 as string, 'records.jsonl'), `${readFileSync(join(a1 as string, 'records.jsonl'), 'utf8')}{"id":\n{"id":1}\n`)
     await expect(merge(a0 as string, a1 as string)).rejects.toThrow(/records\.jsonl:\d+: not valid JSON/)
   })
