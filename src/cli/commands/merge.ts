@@ -25,15 +25,14 @@ export default class Merge extends GeopatCommand {
   // Any number of shard folders.
   static override strict = false
 
+  static override usage = 'merge DIR... [--out DIR] [--allow-missing] [--overwrite] [--json]'
+
   static override flags = oclifFlags(MERGE_FLAGS)
 
   async run(): Promise<BenchSummary> {
     const { argv, flags } = await this.parse(Merge)
     const values = readFlags(MERGE_FLAGS, flags)
-    const folders = argv.map(String)
-    const unknownFlag = folders.find((folder) => folder.startsWith('-'))
-    if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
-    if (folders.length === 0) throw new UserError('merge: give the shard folders (or one folder holding them)')
+    const folders = shardFolders(argv)
     const [{ runMerge }, { withFlagNames }] = await Promise.all([import('../../app/merge.js'), import('../flags/option-errors.js')])
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
@@ -45,4 +44,16 @@ export default class Merge extends GeopatCommand {
     }
     return summary
   }
+}
+
+/**
+ * The local folders to merge, from the arguments. The merge itself (runMerge) reads local folders
+ * only: shards kept elsewhere are brought into local folders first, and their paths join these.
+ */
+function shardFolders(argv: readonly unknown[]): string[] {
+  const folders = argv.map(String)
+  const unknownFlag = folders.find((folder) => folder.startsWith('-'))
+  if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
+  if (folders.length === 0) throw new UserError('merge: give the shard folders (or one folder holding them)')
+  return folders
 }
