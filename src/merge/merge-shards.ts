@@ -39,7 +39,7 @@ export async function mergeShards(options: MergeShardsOptions): Promise<BenchSum
   const merged: MergedStep[] = []
   try {
     for (const { key, parts } of steps) {
-      const step = await mergeStep(key, parts, { base, reference: referenceRun(set.shards, key), gapNote })
+      const step = await mergeStep(key, parts, { base, reference: referenceRun(set.shards, key), gapNote, count: set.count })
       step.summary.warnings.push(...readWarnings.filter((warning) => !step.summary.warnings.includes(warning)))
       for (const [i, record] of step.records.entries()) {
         writer.write(record)

@@ -4,6 +4,7 @@ import type { MergedShards, RunSummary } from '../io/schema/summary.js'
 import { type RunFacts, summarizeRun } from '../metrics/summarize.js'
 import { achievedFromRecords } from './achieved.js'
 import { mergeClientChecks } from './client-check.js'
+import { wholeRequested } from './requested.js'
 import type { ShardStep, StepKey } from './shard-records.js'
 import { type ChosenTimeBase, shiftsOntoOneOrigin } from './time-base.js'
 
@@ -20,7 +21,7 @@ export interface MergedStep {
 const RECOMPUTED_WARNINGS = [/^the server or a proxy coalesces events/, /responses had no usage: output tokens counted with the client's tokenizer$/]
 
 /**
- * One step of the merged run: each shard's record times moved onto the earliest corrected start
+ * One step of the merged run: the load the whole asked (the shards' shares added up), each shard's record times moved onto the earliest corrected start
  * (intendedSendMs and sendMs; every other time counts from sendMs), the union sorted by intended
  * send time, and the summary recomputed from the union by the code bench uses (summarizeRun), the
  * achieved load and the client self-check taken from the union too.
@@ -28,7 +29,7 @@ const RECOMPUTED_WARNINGS = [/^the server or a proxy coalesces events/, /respons
 export async function mergeStep(
   key: StepKey,
   parts: readonly ShardStep[],
-  context: { base: ChosenTimeBase; reference: RunSummary; gapNote: string | null },
+  context: { base: ChosenTimeBase; reference: RunSummary; gapNote: string | null; count: number },
 ): Promise<MergedStep> {
   const { base, reference } = context
   const starts = parts.map((part) => ({
@@ -57,9 +58,14 @@ export async function mergeStep(
     })
   }
   records.sort((a, b) => a.intendedSendMs - b.intendedSendMs || a.id - b.id)
-  const requested = reference.requested
+  const notes: string[] = []
+  const shares = parts.flatMap((part) => (part.run ? [{ index: part.shard.info.index, requested: part.run.requested }] : []))
+  const { requested, estimatedFor } = wholeRequested(shares.length > 0 ? shares : [{ index: 0, requested: reference.requested }], context.count)
+  if (estimatedFor.length > 0)
+    notes.push(`the load asked: the shares of shard${estimatedFor.length > 1 ? 's' : ''} ${estimatedFor.join(', ')} (no summary) taken from their neighbours'`)
   const checks = parts.flatMap((part) => (part.run ? [{ index: part.shard.info.index, host: part.shard.info.host, check: part.run.client }] : []))
-  const { client, notes } = mergeClientChecks(checks, records, requested)
+  const client = mergeClientChecks(checks, records, requested)
+  notes.push(...client.notes)
   const serverLost = parts.find((part) => part.run?.serverLost)?.run?.serverLost
   const facts: RunFacts = {
     endpoint: reference.endpoint,
@@ -67,7 +73,7 @@ export async function mergeStep(
     stepLabel: reference.stepLabel,
     requested,
     achieved: achievedFromRecords(records, requested.mode, originUnixMs),
-    client,
+    client: client.client,
     interrupted: parts.some((part) => part.run?.interrupted === true || part.shard.info.status === 'interrupted'),
     ...(serverLost ? { serverLost } : {}),
     sendEndMs,

@@ -70,6 +70,8 @@ describe('geopat merge: the union of the shards is the unsharded run', () => {
     expect(run?.requests.sent).toBe(source.records.length)
     expect(run?.requests.sent).toBe((run?.requests.succeeded ?? 0) + (run?.requests.failed ?? 0))
     expectPercentilesOf(run, source.records)
+    // The load the whole asked for: the shards' shares added up.
+    expect(run?.requested).toEqual(source.run.requested)
     // The figures of the whole, as bench computed them on the unsharded records.
     expect(run?.requests).toEqual(source.run.requests)
     expect(run?.throughput.requestsPerS).toBeCloseTo(source.run.throughput.requestsPerS, 6)
@@ -108,6 +110,9 @@ describe('geopat merge: the union of the shards is the unsharded run', () => {
     const dir = tempDir()
     writeShards(join(dir, 'date'), source, dateOnly)
     const dated = await runMerge({ folders: [join(dir, 'date')], outDir: join(dir, 'out-date'), log: () => undefined })
+    // A closed loop's users, split 2, 2, 1, 1 over the shards, add up to the 6 asked.
+    expect(dated.summary.runs[0]?.requested.concurrency).toBe(6)
+    expect(dated.summary.runs[0]?.requested).toEqual(source.run.requested)
     expect(dated.summary.shards?.timeBase).toBe('endpoint-date')
     expect(dated.summary.shards?.largestUncertaintyMs).toBe(500)
     // Every Date offset is 400 ms off the same way: the shifts between shards stay those of their starts.
@@ -157,6 +162,9 @@ describe('geopat merge: the union of the shards is the unsharded run', () => {
       /merged from shards 0, 1, 2 of 4 \(shard 3 missing; shard 1 did not finish .*\): the figures cover only what arrived/,
     )
     expect(summary.runs[0]?.requests.sent).toBe(expected.length)
+    // The rate asked is exact from any shard's share; shard 1's and 3's shares of the request cap are estimated, and said so.
+    expect(summary.runs[0]?.requested.ratePerS).toBe(source.run.requested.ratePerS)
+    expect(summary.runs[0]?.warnings).toContain("the load asked: the shares of shards 1, 3 (no summary) taken from their neighbours'")
   })
 })
 

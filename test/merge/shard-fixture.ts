@@ -109,15 +109,31 @@ export function writeShards(
       geopatVersion: 'test',
     })
     writeFileSync(join(folder, SHARD_FILE), JSON.stringify(info))
-    if (!plan.noSummary) writeFileSync(join(folder, 'summary.json'), JSON.stringify(shardSummary(source.run, plan, startedAtUnixMs)))
+    if (!plan.noSummary) writeFileSync(join(folder, 'summary.json'), JSON.stringify(shardSummary(source.run, plan, startedAtUnixMs, { index, count })))
     return folder
   })
 }
 
-/** The shard's summary.json: the run's, on the shard's own clock, with the shard's own self-check (the merge recomputes the rest). */
-function shardSummary(run: RunSummary, plan: ShardPlan, startedAtUnixMs: number): BenchSummary {
+/** Shard `index` of `count`'s share of `total` users (or cap): the first `total mod count` shards take one more, as bench --shard splits them. */
+export const shareOf = (total: number, index: number, count: number): number => Math.floor(total / count) + (index < total % count ? 1 : 0)
+
+/**
+ * The shard's summary.json: the run's, on the shard's own clock, stating the shard's share of the
+ * load (1/N of the rate, its share of users, cap and requests) and its own self-check (the merge
+ * recomputes the rest).
+ */
+function shardSummary(run: RunSummary, plan: ShardPlan, startedAtUnixMs: number, shard: { index: number; count: number }): BenchSummary {
+  const { index, count } = shard
+  const share = (total: number | null): number | null => (total === null ? null : shareOf(total, index, count))
   const shardRun: RunSummary = {
     ...run,
+    requested: {
+      ...run.requested,
+      ratePerS: run.requested.ratePerS === null ? null : run.requested.ratePerS / count,
+      concurrency: share(run.requested.concurrency),
+      maxConcurrency: share(run.requested.maxConcurrency),
+      requests: run.requested.requests === null ? null : Math.max(0, Math.ceil((run.requested.requests - index) / count)),
+    },
     achieved: { ...run.achieved, runStartedAtUnixMs: startedAtUnixMs },
     window: { ...run.window, startMs: run.window.startMs - plan.startsAfterMs, endMs: run.window.endMs - plan.startsAfterMs },
     client: { ...run.client, ...plan.client },
