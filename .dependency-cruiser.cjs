@@ -34,7 +34,7 @@ const DOMAIN_TIERS = [
   { input: [folder('input')] },
   { client: [folder('client')] },
   { attest: [folder('attest')], metrics: [folder('metrics')] },
-  { load: [folder('load')], pricing: [folder('pricing')] },
+  { load: [folder('load')], pricing: [folder('pricing')], merge: [folder('merge')] },
   { sim: ['^src/sim/(?!fit/)'] },
   { sizing: [folder('sizing')] },
   { 'sim-fit': [folder('sim/fit')], plan: [folder('plan')], compare: [folder('compare')] },

@@ -95,6 +95,8 @@ export interface EndpointsSection {
   comparisons: ComparisonBlock[]
   /** Each endpoint's attestation level, verdict and evidence hashes (none where nothing was attested). */
   attestation: Table | null
+  /** Runs merged from shards (`geopat merge`): one table each, a row per shard. */
+  shards: Table[]
   warnings: string[]
 }
 

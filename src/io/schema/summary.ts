@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { attestationRunSchema } from './attestation.js'
 import { ERROR_CLASSES } from './record.js'
 import { runSafetySchema } from './safety.js'
+import { clockOffsetSchema } from './shard.js'
 
 const nullableNumber = z.number().nullable()
 
@@ -170,6 +171,67 @@ export const runSummarySchema = z
   .strict()
 export type RunSummary = z.infer<typeof runSummarySchema>
 
+/** One load step of one shard in a merged run: where its times came from and its own client self-check. */
+const mergedShardRunSchema = z
+  .object({
+    endpoint: z.string(),
+    step: z.number().int().nonnegative(),
+    /** The step's time origin on the shard's host clock, Unix ms (its summary's runStartedAtUnixMs, else shard.json's startedAtUnixMs). */
+    startedAtUnixMs: z.number(),
+    /** Added to the shard's intendedSendMs and sendMs to put them on the merged run's one time origin. */
+    shiftMs: z.number(),
+    /** The shard's own client self-check, as its summary.json has it (null: the shard wrote no summary). */
+    client: clientCheckSchema.nullable(),
+  })
+  .strict()
+
+/** One shard of a merged run, as it arrived (or did not). */
+const mergedShardSchema = z
+  .object({
+    index: z.number().int().nonnegative(),
+    /** missing: no folder held it; running: it died mid-run (its records up to then are merged with --allow-missing). */
+    status: z.enum(['finished', 'interrupted', 'running', 'missing']),
+    host: z.string().nullable(),
+    /** The folder it was read from (null when missing). */
+    folder: z.string().nullable(),
+    /** Requests the shard says it sent (shard.json; null while running or missing). */
+    sent: z.number().int().nonnegative().nullable(),
+    /** Records read from its records.jsonl. */
+    records: z.number().int().nonnegative(),
+    clock: z.object({ endpointDate: clockOffsetSchema.nullable(), shared: clockOffsetSchema.nullable() }).strict().nullable(),
+    runs: z.array(mergedShardRunSchema),
+  })
+  .strict()
+
+/**
+ * `geopat merge`: the shards a run spread over many machines was merged from, and the time base
+ * that put their records on one time origin.
+ */
+export const mergedShardsSchema = z
+  .object({
+    count: z.number().int().min(1),
+    runKey: z.string(),
+    scenarioSha256: z.string(),
+    /**
+     * Whose clock the shards' start times were read on: `one-host` (every shard ran on one host: its
+     * one clock, nothing to correct), `shared` (every shard measured its offset to the time source
+     * the shards share), `endpoint-date` (every shard measured the endpoint's HTTP Date),
+     * `host-clocks` (none of these: each host's own clock, uncorrected).
+     */
+    timeBase: z.enum(['one-host', 'shared', 'endpoint-date', 'host-clocks']),
+    /** The largest uncertainty of the offsets used, ms (0 on one host; null with host clocks: unknown). */
+    largestUncertaintyMs: z.number().nonnegative().nullable(),
+    shards: z.array(mergedShardSchema),
+    /** Indexes no folder held. */
+    missing: z.array(z.number().int().nonnegative()),
+    /** Indexes that did not finish (status running): their records up to their death are merged. */
+    incomplete: z.array(z.number().int().nonnegative()),
+    /** False when a shard is missing or incomplete: the figures cover only what arrived. */
+    complete: z.boolean(),
+  })
+  .strict()
+export type MergedShards = z.infer<typeof mergedShardsSchema>
+
 /** summary.json: every run of one `geopat bench` invocation. */
 export const benchSummarySchema = z
   .object({
@@ -185,6 +247,8 @@ export const benchSummarySchema = z
     attestation: attestationRunSchema.optional(),
     /** TLS verification, CA file, client certificate, API key variable, header names, retries (absent in older summaries). */
     safety: runSafetySchema.optional(),
+    /** A run merged from shards (`geopat merge`): each shard, its clock and its own client self-check. */
+    shards: mergedShardsSchema.optional(),
   })
   .strict()
 export type BenchSummary = z.infer<typeof benchSummarySchema>

@@ -1,4 +1,5 @@
 import { attestationTable } from './attestation.js'
+import { shardsTables } from './shards.js'
 import { METRIC_SHORT, ci, comparisonBlocks, round } from './compare-blocks.js'
 import { KNEE_TTFT_FACTOR, type Knee, kneeOf, kneeStepOf } from '../../metrics/knee.js'
 import { percentileOfSorted } from '../../metrics/distribution.js'
@@ -256,5 +257,5 @@ export function endpointsSection(book: ChartBook, inputs: ReportInputs, latencyG
   ]
   if (!runs && cdfs.length === 0 && curves.length === 0 && comparisons.length === 0) return null
   const attested = attestationTable(inputs)
-  return { runs, cdfs, curves, saturation, comparisons, attestation: attested.rows.length > 0 ? attested : null, warnings }
+  return { runs, cdfs, curves, saturation, comparisons, attestation: attested.rows.length > 0 ? attested : null, shards: shardsTables(inputs.bench), warnings }
 }
