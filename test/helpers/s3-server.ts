@@ -45,13 +45,13 @@ export interface LocalS3 {
    * The environment for the AWS SDK and for a CLI child: the dummy credentials, a region, the
    * endpoint (AWS_ENDPOINT_URL_S3), the metadata service off, and shared config files that do not
    * exist (a developer's ~/.aws never takes part). With `guard`, NODE_OPTIONS loads a module that
-   * refuses and writes down every connection to an address other than 127.0.0.1 (see `connectionsElsewhere`).
+   * refuses and writes down every connection to an address other than 127.0.0.1 (see `takeConnectionsElsewhere`).
    */
   env(options?: { endpoint?: boolean; guard?: boolean }): Record<string, string>
   /** Every request the server received, as `METHOD /path?query`, in order. */
   requests: string[]
-  /** Hosts a guarded child tried to reach other than 127.0.0.1, one per attempt. */
-  connectionsElsewhere(): string[]
+  /** Hosts a guarded child tried to reach other than 127.0.0.1 since the last call, one per attempt. */
+  takeConnectionsElsewhere(): string[]
   close(): Promise<void>
 }
 
@@ -68,7 +68,8 @@ const connect = net.Socket.prototype.connect
 net.Socket.prototype.connect = function (...args) {
   const first = Array.isArray(args[0]) ? args[0][0] : args[0]
   const options = typeof first === 'object' && first !== null ? first : { port: first, host: typeof args[1] === 'string' ? args[1] : 'localhost' }
-  const host = options.path !== undefined ? undefined : String(options.host ?? 'localhost')
+  // A Unix socket has a path (text); http's agent passes path: null with a host.
+  const host = typeof options.path === 'string' ? undefined : String(options.host ?? 'localhost')
   if (host !== undefined && !loopback.has(host)) {
     appendFileSync(process.env.GEOPAT_TEST_CONNECT_LOG, host + '\\n')
     process.nextTick(() => this.destroy(Object.assign(new Error('test guard: no connection to ' + host), { code: 'ECONNREFUSED' })))
@@ -114,10 +115,20 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
       // Empty: with AWS_PROFILE set, the SDK skips the credentials in the environment for the profile's.
       AWS_PROFILE: '',
       AWS_ENDPOINT_URL: '',
+      // Other sources of the SDK's chain that a CI machine may set: none takes part.
+      AWS_WEB_IDENTITY_TOKEN_FILE: '',
+      AWS_ROLE_ARN: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: '',
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: '',
       AWS_ENDPOINT_URL_S3: withEndpoint ? endpoint : '',
       ...(guard ? { NODE_OPTIONS: `--import=${guardFile}`, GEOPAT_TEST_CONNECT_LOG: connectLog } : {}),
     }),
-    connectionsElsewhere: () => readFileSync(connectLog, 'utf8').split('\n').filter(Boolean),
+    takeConnectionsElsewhere: () => {
+      const hosts = readFileSync(connectLog, 'utf8').split('\n').filter(Boolean)
+      writeFileSync(connectLog, '')
+      return hosts
+    },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
