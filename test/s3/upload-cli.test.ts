@@ -5,7 +5,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { fetchShardFolders } from '../../src/app/fetch-shards.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { filesToUpload } from '../../src/io/s3/store.js'
-import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { execa } from 'execa'
+import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+import { waitForLines } from '../helpers/wait.js'
 import { type LocalS3, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, startS3Server } from '../helpers/s3-server.js'
 
 /**
@@ -89,6 +91,28 @@ describe('geopat bench --upload', () => {
     expect(result.stderr).toBe('')
     expect(result.exitCode).toBe(0)
     benchSummarySchema.parse(JSON.parse(result.stdout))
+    await expectSameFolder(url, out)
+  })
+
+  it('uploads what was measured when the run is interrupted (Ctrl-C: exit 130 kept)', async () => {
+    const out = join(newFolder(), 'run')
+    const url = `s3://${BUCKET}/runs/interrupted`
+    const args = ['bench', '--sim', '--requests', '100000', '--concurrency', '4', '--output-tokens', '4', '--grace', '1', '--out', out, '--upload', url]
+    const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...args, '--no-progress'], {
+      cwd: REPO_ROOT,
+      reject: false,
+      stdin: 'ignore',
+      env: { ...s3.env({ guard: true }), CI: '1', GEOPAT_DEBUG: '' },
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+    })
+    await waitForLines(join(out, 'records.jsonl'), 5, 60_000)
+    child.kill('SIGINT')
+    const result = await child
+    expect(result.exitCode, String(result.stderr)).toBe(130)
+    expect(result.stderr).toBe('')
+    const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
+    expect(summary.runs[0]?.interrupted).toBe(true)
     await expectSameFolder(url, out)
   })
 
