@@ -6,7 +6,10 @@ import { oclifFlags, parseFlag, readFlags } from '../flags/table.js'
 export default class Push extends GeopatCommand {
   static override summary = 'Upload a run folder to S3-compatible storage (AWS S3, MinIO, Ceph RGW)'
   static override description =
-    "Uploads every file of a run folder (records.jsonl, summary.json and .csv, shard.json, metrics.jsonl, the report, attestation evidence; not hidden files or links) under an s3://bucket/prefix: what `geopat bench --upload` does after a run, for a folder whose run ended without it (a shard's container after a crash). Credentials come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, IRSA or EKS pod identity), never from a flag."
+    'Uploads every file of a run folder (records.jsonl, summary.json and .csv, shard.json, metrics.jsonl, the report, attestation ' +
+    'evidence; not hidden files or links) under an s3://bucket/prefix: what `geopat bench --upload` does after a run, for a folder ' +
+    "whose run ended without it (a shard's container after a crash). Credentials come from the AWS SDK's default chain " +
+    '(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, IRSA or EKS pod identity), never from a flag.'
 
   static override examples = [
     '<%= config.bin %> push reports/20261124-061502-bench s3://results/run-7/shard-0',

@@ -16,7 +16,8 @@ export const s3UrlText = (text: string): string => {
 export const S3_FLAGS = {
   's3-endpoint': value(checkS3Endpoint, {
     description:
-      'S3-compatible store URL (MinIO, Ceph RGW), e.g. http://minio:9000 (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS); region from AWS_REGION, else us-east-1',
+      'S3-compatible store URL (MinIO, Ceph RGW), e.g. http://minio:9000 (default: AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, ' +
+      'else AWS); region from AWS_REGION, else us-east-1',
   }),
   's3-path-style': boolean({
     description: 'path-style addressing (endpoint/bucket/key), as MinIO and Ceph want (default: on when an endpoint is given)',
