@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest'
 
 /**
  * A local S3-compatible server for tests: s3rver (a well-kept fake S3 that keeps objects in a
@@ -134,5 +135,30 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
       await new Promise<void>((resolve) => server.close(() => resolve()))
       rmSync(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * For a test file: the server started before its tests and stopped after them, and its SDK
+ * environment (`env()`) set in this process for each test, since the store's code runs here too.
+ * Call at the top level; returns the server (valid inside tests and hooks).
+ */
+export function s3ServerPerFile(buckets: readonly string[]): () => LocalS3 {
+  let s3: LocalS3 | undefined
+  beforeAll(async () => {
+    s3 = await startS3Server(buckets)
+  })
+  afterAll(async () => {
+    await s3?.close()
+  })
+  beforeEach(() => {
+    for (const [name, value] of Object.entries(s3?.env() ?? {})) vi.stubEnv(name, value)
+  })
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+  return () => {
+    if (!s3) throw new Error('the S3 server is not started (call s3ServerPerFile at the top level)')
+    return s3
   }
 }

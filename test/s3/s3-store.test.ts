@@ -2,38 +2,25 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { fetchShardFolders } from '../../src/app/fetch-shards.js'
 import { checkUploadTarget, pushRunFolder } from '../../src/app/push.js'
 import { S3ResultsStore, filesToUpload } from '../../src/io/s3/store.js'
 import { UserError } from '../../src/util/errors.js'
-import { type LocalS3, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, startS3Server } from '../helpers/s3-server.js'
+import { TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, s3ServerPerFile } from '../helpers/s3-server.js'
 
 /**
  * The S3 results store against s3rver on 127.0.0.1: a folder uploaded (a large records.jsonl in a
  * multipart upload) and downloaded back byte for byte, shard folders below a prefix, and the
  * one-line errors. Credentials come from the environment only, as in production.
  */
-let s3: LocalS3
 const BUCKET = 'geopat-results'
+const server = s3ServerPerFile([BUCKET])
 const quiet = (): void => undefined
-
-beforeAll(async () => {
-  s3 = await startS3Server([BUCKET])
-})
-afterAll(async () => {
-  await s3.close()
-})
-beforeEach(() => {
-  for (const [name, value] of Object.entries(s3.env())) vi.stubEnv(name, value)
-})
-afterEach(() => {
-  vi.unstubAllEnvs()
-})
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
 let folders = 0
-const newFolder = (): string => mkdtempSync(join(s3.dir, `work-${folders++}-`))
+const newFolder = (): string => mkdtempSync(join(server().dir, `work-${folders++}-`))
 
 /** A run-like folder: `files` (relative path → content) written under a new folder. */
 function runFolder(files: Record<string, string | Buffer>): string {
@@ -71,16 +58,16 @@ describe('a run folder uploaded and downloaded', () => {
       '.geopat.lock': '{"pid":1}',
       '.123-456.tmp': 'partial',
     })
-    writeFileSync(join(s3.dir, 'outside-secret.txt'), 'not for upload')
-    symlinkSync(join(s3.dir, 'outside-secret.txt'), join(dir, 'linked.txt'))
+    writeFileSync(join(server().dir, 'outside-secret.txt'), 'not for upload')
+    symlinkSync(join(server().dir, 'outside-secret.txt'), join(dir, 'linked.txt'))
     const expected = ['attestation/ep-before.vcek.pem', 'records.jsonl', 'summary.csv', 'summary.json']
     expect(filesToUpload(dir)).toEqual(expected)
 
-    const before = s3.requests.length
+    const before = server().requests.length
     const { keys } = await pushRunFolder(dir, { to: `s3://${BUCKET}/runs/r1`, s3: {}, log: quiet })
     expect(keys).toEqual(expected.map((file) => `runs/r1/${file}`))
     // records.jsonl went up in parts (13 MiB > one 8 MiB part); the small files in one PUT each.
-    const sent = s3.requests.slice(before)
+    const sent = server().requests.slice(before)
     expect(sent.filter((r) => r.startsWith(`PUT /${BUCKET}/runs/r1/records.jsonl?`) && r.includes('partNumber='))).toHaveLength(2)
     expect(sent.filter((r) => r.startsWith(`POST /${BUCKET}/runs/r1/records.jsonl?uploads`))).toHaveLength(1)
     expect(sent.filter((r) => r.startsWith(`PUT /${BUCKET}/runs/r1/summary.json`))).toEqual([`PUT /${BUCKET}/runs/r1/summary.json?x-id=PutObject`])
@@ -137,7 +124,7 @@ describe('S3 failures in one line', () => {
       `s3://${BUCKET}/nothing-here/: no run folder below this prefix (none holds shard.json or records.jsonl)`,
     )
     expect(await oneLineFailure(() => fetchShardFolders('s3:/geopat-results/x', newFolder(), { s3: {} }))).toContain('not an s3://bucket/prefix URL')
-    expect(await oneLineFailure(() => pushRunFolder(join(s3.dir, 'absent'), { to: `s3://${BUCKET}/x`, s3: {}, log: quiet }))).toContain('not a folder')
+    expect(await oneLineFailure(() => pushRunFolder(join(server().dir, 'absent'), { to: `s3://${BUCKET}/x`, s3: {}, log: quiet }))).toContain('not a folder')
     expect(await oneLineFailure(() => pushRunFolder(newFolder(), { to: `s3://${BUCKET}/x`, s3: {}, log: quiet }))).toContain('no files to upload')
   })
 
