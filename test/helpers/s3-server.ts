@@ -109,7 +109,7 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
       AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY,
       AWS_SESSION_TOKEN: TEST_SESSION_TOKEN,
-      AWS_REGION: 'us-east-1',
+      AWS_REGION: 'eu-central-1',
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, vi } from 'vitest'
 import { fetchShardFolders } from '../../src/app/fetch-shards.js'
 import { checkUploadTarget, pushRunFolder } from '../../src/app/push.js'
+import { openS3Client } from '../../src/io/s3/client.js'
 import { S3ResultsStore, filesToUpload } from '../../src/io/s3/store.js'
 import { UserError } from '../../src/util/errors.js'
 import { TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, s3ServerPerFile } from '../helpers/s3-server.js'
@@ -104,6 +105,21 @@ describe('a run folder uploaded and downloaded', () => {
     }
     expect(filesToUpload(into)).toHaveLength(12)
     expect(lines).toEqual([`downloaded: 12 files of 4 run folder(s) from s3://${BUCKET}/exp/run-7/ into ${into}`])
+  })
+})
+
+describe("the client's region", () => {
+  it("is the SDK's (AWS_REGION), else us-east-1", async () => {
+    const withRegion = await openS3Client({})
+    vi.stubEnv('AWS_REGION', '')
+    const without = await openS3Client({})
+    try {
+      expect(await withRegion.config.region()).toBe(server().env().AWS_REGION)
+      expect(await without.config.region()).toBe('us-east-1')
+    } finally {
+      withRegion.destroy()
+      without.destroy()
+    }
   })
 })
 

@@ -91,14 +91,19 @@ export class S3ResultsStore {
       const key = `${location.prefix}${file}`
       await withS3Errors(s3Url(location.bucket, key), async () => {
         const body = createReadStream(join(dir, ...file.split('/')))
-        const upload = new Upload({
-          client: this.client,
-          params: { Bucket: location.bucket, Key: key, Body: body, ContentType: contentType(file) },
-          partSize: 8 * 1024 * 1024,
-          queueSize: 4,
-          leavePartsOnError: false,
-        })
-        await upload.done()
+        try {
+          // leavePartsOnError false: a failed multipart upload is aborted, leaving no parts to pay for.
+          const upload = new Upload({
+            client: this.client,
+            params: { Bucket: location.bucket, Key: key, Body: body, ContentType: contentType(file) },
+            partSize: 8 * 1024 * 1024,
+            queueSize: 4,
+            leavePartsOnError: false,
+          })
+          await upload.done()
+        } finally {
+          body.destroy()
+        }
       })
       keys.push(key)
       onFile?.(key)
