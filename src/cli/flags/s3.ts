@@ -32,3 +32,14 @@ export function s3Options(values: { 's3-endpoint'?: string | undefined; 's3-path
 
 /** `geopat push`'s flags: how to reach the store. */
 export const PUSH_FLAGS = defineFlags({ ...S3_FLAGS })
+
+/**
+ * `geopat merge --from s3://bucket/prefix`'s rows, for merge's flag table to spread: the shard
+ * folders below the prefix are downloaded (src/app/fetch-shards.ts) and merged like local ones.
+ */
+export const MERGE_FROM_S3_FLAGS = {
+  from: value(s3UrlText, {
+    description: 'read the shard folders below s3://bucket/prefix (shard-0/, shard-1/, …: each folder holding shard.json or records.jsonl)',
+  }),
+  ...S3_FLAGS,
+} as const
