@@ -1,5 +1,6 @@
 import { BENCH_FLAGS, type BenchFlagValues } from '../flags/bench.js'
 import { benchScenarioFromFlags, shardRequestFromFlags } from '../flags/bench-scenario.js'
+import { s3Options } from '../flags/s3.js'
 import { oclifFlags, readFlags } from '../flags/table.js'
 import { ProgressLine } from '../render/progress-line.js'
 import type { BenchSummary } from '../../io/schema/summary.js'
@@ -34,6 +35,8 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     const values = readFlags(BENCH_FLAGS, (await this.parse(Bench)).flags)
     // A bad shard flag fails before a simulator is started.
     shardRequestFromFlags(values, process.env)
+    // --upload: the bucket and credentials are checked before the run, not after it.
+    if (values.upload) await (await import('../../app/push.js')).checkUploadTarget(values.upload, s3Options(values))
     if (!values.sim) return this.bench(values)
     if (values.url || values.scenario) throw new UserError('--sim starts its own endpoint: give it without --url or --scenario')
     const { withFixedSimulator } = await import('../../app/bench.js')
@@ -66,7 +69,10 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
       ),
     )
     log(`records: ${result.outDir}/records.jsonl · summary: ${result.outDir}/summary.json`)
+    const upload = values.upload ? { to: values.upload, s3: s3Options(values), log } : undefined
+    const uploadFailure = upload ? await (await import('../../app/push.js')).uploadAfterRun(result.outDir, upload) : undefined
     if (result.writeFailure) throw new UserError(result.writeFailure, 1)
+    if (uploadFailure) throw new UserError(uploadFailure, 1)
     if (result.interrupted) process.exitCode = 130
     else if (result.summary.runs.some((run) => run.serverLost)) process.exitCode = SERVER_LOST_EXIT_CODE
     return result.summary

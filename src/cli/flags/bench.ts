@@ -1,6 +1,7 @@
 import * as parse from './parsers.js'
 import * as shard from './shard-parsers.js'
 import { parseTimeSource } from '../../client/clock-sources.js'
+import { S3_FLAGS, s3UrlText } from './s3.js'
 import { type FlagValues, boolean, choice, defineFlags, repeated, string, value } from './table.js'
 
 /**
@@ -114,6 +115,10 @@ export const BENCH_FLAGS = defineFlags({
   overwrite: boolean({
     description: "with --out: replace geopat's files there (records, summaries, report) from an " + 'earlier run; other files are left alone',
   }),
+  upload: value(s3UrlText, {
+    description: 'after the run (finished, interrupted or server lost), upload its folder to s3://bucket/prefix; a failed upload exits 1, the folder stays',
+  }),
+  ...S3_FLAGS,
   progress: boolean({ description: 'progress line on a terminal', allowNo: true, default: true }),
 })
 
