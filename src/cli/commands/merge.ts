@@ -1,4 +1,8 @@
+import { join } from 'node:path'
 import type { MergeRequest } from '../../app/merge.js'
+import type { S3ClientOptions } from '../../io/s3/client.js'
+import { makeRunId } from '../../io/output/files.js'
+import { s3Options } from '../flags/s3.js'
 import type { BenchSummary } from '../../io/schema/summary.js'
 import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
@@ -20,40 +24,50 @@ export default class Merge extends GeopatCommand {
   static override examples = [
     '<%= config.bin %> merge results/shard-0 results/shard-1 results/shard-2 results/shard-3 --out reports/region-check',
     '<%= config.bin %> merge results --out reports/region-check --allow-missing',
+    '<%= config.bin %> merge --from s3://geopat-results/region-check --out reports/region-check',
   ]
 
   // Any number of shard folders.
   static override strict = false
 
-  static override usage = 'merge DIR... [--out DIR] [--allow-missing] [--overwrite] [--json]'
+  static override usage = 'merge DIR... | --from s3://bucket/prefix [--out DIR] [--allow-missing] [--overwrite] [--json]'
 
   static override flags = oclifFlags(MERGE_FLAGS)
 
   async run(): Promise<BenchSummary> {
     const { argv, flags } = await this.parse(Merge)
     const values = readFlags(MERGE_FLAGS, flags)
-    const folders = shardFolders(argv)
-    const [{ runMerge }, { withFlagNames }] = await Promise.all([import('../../app/merge.js'), import('../flags/option-errors.js')])
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
-    const request = applyFlags(MERGE_FLAGS, values, { folders, log }) as unknown as MergeRequest
-    const { summary, outDir } = await withFlagNames(MERGE_FLAGS, () => runMerge(request))
+    const [{ runMerge }, { withFlagNames }] = await Promise.all([import('../../app/merge.js'), import('../flags/option-errors.js')])
+    // --from s3://…: the shard folders are downloaded into <out>/shards first, and stay there beside the merged run.
+    const runId = values.from ? makeRunId('merge') : undefined
+    const outDir = values.out ?? (runId ? join('reports', runId) : undefined)
+    const fetched = values.from && outDir ? await fetchFrom(values.from, join(outDir, 'shards'), s3Options(values), log) : []
+    const folders = [...shardFolders(argv, fetched.length > 0), ...fetched]
+    const request = applyFlags(MERGE_FLAGS, values, { folders, log, ...(outDir ? { outDir } : {}), ...(runId ? { runId } : {}) }) as unknown as MergeRequest
+    const { summary, outDir: mergedDir } = await withFlagNames(MERGE_FLAGS, () => runMerge(request))
     if (!json) {
       const { formatMerge } = await import('../render/merge.js')
-      this.log(formatMerge(summary, outDir))
+      this.log(formatMerge(summary, mergedDir))
     }
     return summary
   }
+}
+
+async function fetchFrom(from: string, intoDir: string, s3: S3ClientOptions, log: (line: string) => void): Promise<string[]> {
+  const { fetchShardFolders } = await import('../../app/fetch-shards.js')
+  return fetchShardFolders(from, intoDir, { s3, log })
 }
 
 /**
  * The local folders to merge, from the arguments. The merge itself (runMerge) reads local folders
  * only: shards kept elsewhere are brought into local folders first, and their paths join these.
  */
-function shardFolders(argv: readonly unknown[]): string[] {
+function shardFolders(argv: readonly unknown[], fetchedSome: boolean): string[] {
   const folders = argv.map(String)
   const unknownFlag = folders.find((folder) => folder.startsWith('-'))
   if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
-  if (folders.length === 0) throw new UserError('merge: give the shard folders (or one folder holding them)')
+  if (folders.length === 0 && !fetchedSome) throw new UserError('merge: give the shard folders (or one folder holding them), or --from s3://bucket/prefix')
   return folders
 }

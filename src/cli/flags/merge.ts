@@ -1,3 +1,4 @@
+import { MERGE_FROM_S3_FLAGS } from './s3.js'
 import { type FlagValues, boolean, defineFlags, string } from './table.js'
 
 /** `geopat merge`'s flags (the shard folders are its arguments): each sets a field of the merge request (MergeRequest). */
@@ -8,6 +9,7 @@ export const MERGE_FLAGS = defineFlags({
     path: 'allowMissing',
   }),
   overwrite: boolean({ description: "replace geopat's files in an --out that holds an earlier run", path: 'overwrite' }),
+  ...MERGE_FROM_S3_FLAGS,
 })
 
 export type MergeFlagValues = FlagValues<typeof MERGE_FLAGS>
