@@ -113,10 +113,11 @@ function exchange(socket: ReturnType<typeof createSocket>, host: string, port: n
       const receivedAtUnixMs = now()
       const answer = readSntpAnswer(packet, request)
       if ('refused' in answer) return done(answer)
-      const interval = {
-        lowMs: answer.transmitUnixMs - receivedAtUnixMs - answer.precisionMs,
-        highMs: answer.receiveUnixMs + answer.precisionMs - sentAtUnixMs,
-      }
+      const fromTransmit = answer.transmitUnixMs - receivedAtUnixMs - answer.precisionMs
+      const fromReceive = answer.receiveUnixMs + answer.precisionMs - sentAtUnixMs
+      // A server whose stamps are coarser than the precision it states (a millisecond clock claiming
+      // microseconds) can answer with bounds that cross: the offset lies between them then.
+      const interval = { lowMs: Math.min(fromTransmit, fromReceive), highMs: Math.max(fromTransmit, fromReceive) }
       done({ interval, sentAtUnixMs })
     }
     const onError = (error: Error): void => done({ refused: error.message })

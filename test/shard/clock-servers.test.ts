@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { hostNowUnixMs } from '../../src/client/clock-offset.js'
 import { measureTimeSource, parseTimeSource } from '../../src/client/clock-sources.js'
 import { writeNtpTimestamp } from '../../src/client/sntp.js'
+import { clockOffsetSchema } from '../../src/io/schema/shard.js'
 
 /**
  * Clocks served on 127.0.0.1 that run a known amount ahead of this host's: the measured interval
@@ -60,6 +61,23 @@ describe('the shared time source', () => {
       expect(measured.source).toBe(`ntp://127.0.0.1:${port}`)
       expect(Math.abs(measured.offsetMs - shiftMs)).toBeLessThanOrEqual(measured.uncertaintyMs)
     }
+  })
+
+  it('ntp://: a server whose stamps are coarser than the precision it states (bounds that cross) still gives an offset shard.json accepts', async () => {
+    // Stamps 3 ms apart, no wait between them, precision stated as a microsecond: T3 − T2 exceeds the round trip.
+    const port = await sntpServer(0, (request) => {
+      const reply = Buffer.alloc(48)
+      reply[0] = (4 << 3) | 4
+      reply[1] = 2
+      reply.writeInt8(-20, 3)
+      request.copy(reply, 24, 40, 48)
+      const stampedAt = Math.floor(hostNowUnixMs())
+      writeNtpTimestamp(reply, 32, stampedAt)
+      writeNtpTimestamp(reply, 40, stampedAt + 3)
+      return reply
+    })
+    const measured = clockOffsetSchema.parse(await measureTimeSource(parseTimeSource(`ntp://127.0.0.1:${port}`), bounds))
+    expect(measured.uncertaintyMs).toBeGreaterThanOrEqual(0)
   })
 
   it("http://: the offset interval holds the shift of the server's Date header", async () => {
