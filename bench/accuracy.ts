@@ -42,8 +42,7 @@ import {
   servedModel,
   startSim,
   warmSimulator,
-  writeResultsData,
-  writeResultsSection,
+  showAndWriteResults,
 } from './common.js'
 import type { RunSummary } from '../src/io/schema/summary.js'
 
@@ -428,13 +427,7 @@ async function main(): Promise<void> {
     }
   }
   const markdown = accuracyMarkdown(cases, options, machine)
-  if (options.json) process.stdout.write(`${JSON.stringify({ machine, options, cases }, null, 2)}\n`)
-  else process.stdout.write(`${markdown}\n`)
-  if (options.write) {
-    writeResultsSection('accuracy', markdown)
-    const dataPath = writeResultsData('accuracy', { machine, options, cases })
-    log(`wrote the accuracy section of bench/RESULTS.md and ${dataPath}`)
-  }
+  showAndWriteResults('accuracy', markdown, { machine, options, cases }, options)
 }
 
 main().catch((error: unknown) => {

@@ -582,6 +582,17 @@ export function writeResultsData(name: string, data: unknown): string {
   return path
 }
 
+/**
+ * A benchmark's output: on stdout its data as JSON (`json`) or else its markdown; with `write`, its
+ * section of bench/RESULTS.md and its data in bench/results/NAME.json, and a line saying so.
+ */
+export function showAndWriteResults(name: string, markdown: string, data: unknown, options: { json: boolean; write: boolean }): void {
+  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${markdown}\n`)
+  if (!options.write) return
+  writeResultsSection(name, markdown)
+  log(`wrote the ${name} section of bench/RESULTS.md and ${writeResultsData(name, data)}`)
+}
+
 /** Comma-separated integers: `1,100,1000`. */
 export function parseIntList(text: string, flag: string): number[] {
   const values = text.split(',').map((part) => Number(part.trim()))

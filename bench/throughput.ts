@@ -49,8 +49,7 @@ import {
   serverWindow,
   startSim,
   warmSimulator,
-  writeResultsData,
-  writeResultsSection,
+  showAndWriteResults,
 } from './common.js'
 
 const RATE_TARGET = 0.5
@@ -595,14 +594,7 @@ async function main(): Promise<void> {
         }
   }
   const markdown = throughputMarkdown(rate, streams, options, machine)
-  const data = { machine, options, rate, streams }
-  if (options.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
-  else process.stdout.write(`${markdown}\n`)
-  if (options.write) {
-    writeResultsSection('throughput', markdown)
-    const dataPath = writeResultsData('throughput', data)
-    log(`wrote the throughput section of bench/RESULTS.md and ${dataPath}`)
-  }
+  showAndWriteResults('throughput', markdown, { machine, options, rate, streams }, options)
 }
 
 main().catch((error: unknown) => {
