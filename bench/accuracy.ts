@@ -20,7 +20,6 @@
  */
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import {
   type MachineInfo,
   type RecordDiagnostics,
@@ -42,6 +41,9 @@ import {
   servedModel,
   startSim,
   warmSimulator,
+  type OutputOptions,
+  outputOptions,
+  parseScriptArgs,
   showAndWriteResults,
 } from './common.js'
 import type { RunSummary } from '../src/io/schema/summary.js'
@@ -114,7 +116,7 @@ export interface AccuracyCase {
   loadAverage1mBefore: number
 }
 
-interface Options {
+interface Options extends OutputOptions {
   concurrency: number[]
   coalesce: number[]
   ttftMs: number
@@ -123,32 +125,22 @@ interface Options {
   outputTokens: TokenSpec
   minRequests: number
   rounds: number
-  write: boolean
-  json: boolean
   keep: string | undefined
-  reference: boolean
   warmup: boolean
 }
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      concurrency: { type: 'string', default: '1,100,1000' },
-      coalesce: { type: 'string', default: '1,4' },
-      'ttft-ms': { type: 'string', default: '100' },
-      'itl-ms': { type: 'string', default: '10' },
-      'input-tokens': { type: 'string', default: '64' },
-      'output-tokens': { type: 'string', default: '64' },
-      'min-requests': { type: 'string', default: '40' },
-      rounds: { type: 'string', default: '3' },
-      write: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'string' },
-      'no-reference': { type: 'boolean', default: false },
-      'no-warmup': { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseScriptArgs(argv, {
+    concurrency: { type: 'string', default: '1,100,1000' },
+    coalesce: { type: 'string', default: '1,4' },
+    'ttft-ms': { type: 'string', default: '100' },
+    'itl-ms': { type: 'string', default: '10' },
+    'input-tokens': { type: 'string', default: '64' },
+    'output-tokens': { type: 'string', default: '64' },
+    'min-requests': { type: 'string', default: '40' },
+    rounds: { type: 'string', default: '3' },
+    keep: { type: 'string' },
+    'no-warmup': { type: 'boolean', default: false },
   })
   const outputTokens = parseTokenSpec(values['output-tokens'], '--output-tokens')
   return {
@@ -160,11 +152,9 @@ function parseOptions(argv: string[]): Options {
     outputTokens,
     minRequests: parsePositive(values['min-requests'], '--min-requests'),
     rounds: parsePositive(values.rounds, '--rounds'),
-    write: values.write,
-    json: values.json,
     keep: values.keep,
-    reference: !values['no-reference'],
     warmup: !values['no-warmup'],
+    ...outputOptions(values),
   }
 }
 

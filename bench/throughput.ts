@@ -24,7 +24,6 @@
  */
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
 import type { RunSummary } from '../src/io/schema/summary.js'
 import {
   type MachineInfo,
@@ -49,6 +48,9 @@ import {
   serverWindow,
   startSim,
   warmSimulator,
+  type OutputOptions,
+  outputOptions,
+  parseScriptArgs,
   showAndWriteResults,
 } from './common.js'
 
@@ -57,7 +59,7 @@ const STREAM_ERROR_TOLERANCE_MS = 1
 const RATE_INPUT_TOKENS = 8
 const RATE_OUTPUT_TOKENS = 2
 
-interface Options {
+interface Options extends OutputOptions {
   durationS: number
   pairs: number
   connections: number
@@ -71,30 +73,20 @@ interface Options {
   /** geopat bench --workers for each streams row (every count is tried with each). */
   workers: number[]
   only: 'rate' | 'streams' | undefined
-  write: boolean
-  json: boolean
-  reference: boolean
 }
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string', default: '20' },
-      pairs: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '100' },
-      streams: { type: 'string', default: '1000,2000,3000,4000,5000' },
-      'stream-ttft-ms': { type: 'string', default: '100' },
-      'stream-itl-ms': { type: 'string', default: '100,200' },
-      'stream-tokens': { type: 'string', default: 'uniform:10-50' },
-      'stream-window': { type: 'string', default: '10' },
-      workers: { type: 'string', default: '1,2' },
-      only: { type: 'string' },
-      write: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'no-reference': { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseScriptArgs(argv, {
+    duration: { type: 'string', default: '20' },
+    pairs: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '100' },
+    streams: { type: 'string', default: '1000,2000,3000,4000,5000' },
+    'stream-ttft-ms': { type: 'string', default: '100' },
+    'stream-itl-ms': { type: 'string', default: '100,200' },
+    'stream-tokens': { type: 'string', default: 'uniform:10-50' },
+    'stream-window': { type: 'string', default: '10' },
+    workers: { type: 'string', default: '1,2' },
+    only: { type: 'string' },
   })
   if (values.only !== undefined && values.only !== 'rate' && values.only !== 'streams') {
     throw new Error(`--only: rate or streams, got "${values.only}"`)
@@ -111,9 +103,7 @@ function parseOptions(argv: string[]): Options {
     streamWindowS: parsePositive(values['stream-window'], '--stream-window'),
     workers: parseIntList(values.workers, '--workers'),
     only: values.only as Options['only'],
-    write: values.write,
-    json: values.json,
-    reference: !values['no-reference'],
+    ...outputOptions(values),
   }
 }
 
