@@ -20,7 +20,6 @@
  */
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import {
   type MachineInfo,
   type RecordDiagnostics,
@@ -42,8 +41,10 @@ import {
   servedModel,
   startSim,
   warmSimulator,
-  writeResultsData,
-  writeResultsSection,
+  type OutputOptions,
+  outputOptions,
+  parseScriptArgs,
+  showAndWriteResults,
 } from './common.js'
 import type { RunSummary } from '../src/io/schema/summary.js'
 
@@ -115,7 +116,7 @@ export interface AccuracyCase {
   loadAverage1mBefore: number
 }
 
-interface Options {
+interface Options extends OutputOptions {
   concurrency: number[]
   coalesce: number[]
   ttftMs: number
@@ -124,32 +125,22 @@ interface Options {
   outputTokens: TokenSpec
   minRequests: number
   rounds: number
-  write: boolean
-  json: boolean
   keep: string | undefined
-  reference: boolean
   warmup: boolean
 }
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      concurrency: { type: 'string', default: '1,100,1000' },
-      coalesce: { type: 'string', default: '1,4' },
-      'ttft-ms': { type: 'string', default: '100' },
-      'itl-ms': { type: 'string', default: '10' },
-      'input-tokens': { type: 'string', default: '64' },
-      'output-tokens': { type: 'string', default: '64' },
-      'min-requests': { type: 'string', default: '40' },
-      rounds: { type: 'string', default: '3' },
-      write: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'string' },
-      'no-reference': { type: 'boolean', default: false },
-      'no-warmup': { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseScriptArgs(argv, {
+    concurrency: { type: 'string', default: '1,100,1000' },
+    coalesce: { type: 'string', default: '1,4' },
+    'ttft-ms': { type: 'string', default: '100' },
+    'itl-ms': { type: 'string', default: '10' },
+    'input-tokens': { type: 'string', default: '64' },
+    'output-tokens': { type: 'string', default: '64' },
+    'min-requests': { type: 'string', default: '40' },
+    rounds: { type: 'string', default: '3' },
+    keep: { type: 'string' },
+    'no-warmup': { type: 'boolean', default: false },
   })
   const outputTokens = parseTokenSpec(values['output-tokens'], '--output-tokens')
   return {
@@ -161,11 +152,9 @@ function parseOptions(argv: string[]): Options {
     outputTokens,
     minRequests: parsePositive(values['min-requests'], '--min-requests'),
     rounds: parsePositive(values.rounds, '--rounds'),
-    write: values.write,
-    json: values.json,
     keep: values.keep,
-    reference: !values['no-reference'],
     warmup: !values['no-warmup'],
+    ...outputOptions(values),
   }
 }
 
@@ -428,13 +417,7 @@ async function main(): Promise<void> {
     }
   }
   const markdown = accuracyMarkdown(cases, options, machine)
-  if (options.json) process.stdout.write(`${JSON.stringify({ machine, options, cases }, null, 2)}\n`)
-  else process.stdout.write(`${markdown}\n`)
-  if (options.write) {
-    writeResultsSection('accuracy', markdown)
-    const dataPath = writeResultsData('accuracy', { machine, options, cases })
-    log(`wrote the accuracy section of bench/RESULTS.md and ${dataPath}`)
-  }
+  showAndWriteResults('accuracy', markdown, { machine, options, cases }, options)
 }
 
 main().catch((error: unknown) => {

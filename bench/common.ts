@@ -23,6 +23,7 @@ import type { BenchSummary, RunSummary } from '../src/io/schema/summary.js'
 import type { SimRequestLogEntry } from '../src/sim/request-log.js'
 import { PACKAGE_ROOT } from '../src/util/version.js'
 import { type ReferenceRunResult, runReferenceClient } from './reference-client.js'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 
 export { PACKAGE_ROOT }
 
@@ -580,6 +581,40 @@ export function writeResultsData(name: string, data: unknown): string {
   mkdirSync(dirname(path), { recursive: true })
   writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`)
   return path
+}
+
+/**
+ * A benchmark's output: on stdout its data as JSON (`json`) or else its markdown; with `write`, its
+ * section of bench/RESULTS.md and its data in bench/results/NAME.json, and a line saying so.
+ */
+export function showAndWriteResults(name: string, markdown: string, data: unknown, options: { json: boolean; write: boolean }): void {
+  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${markdown}\n`)
+  if (!options.write) return
+  writeResultsSection(name, markdown)
+  log(`wrote the ${name} section of bench/RESULTS.md and ${writeResultsData(name, data)}`)
+}
+
+/** The options the measuring scripts share: --write (RESULTS.md and bench/results), --json (the data instead of the markdown), --no-reference (no reference client). */
+export const OUTPUT_OPTIONS = {
+  write: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  'no-reference': { type: 'boolean', default: false },
+} as const
+
+/** Those options' values as the scripts keep them. */
+export interface OutputOptions {
+  write: boolean
+  json: boolean
+  reference: boolean
+}
+
+export function outputOptions(values: { write: boolean; json: boolean; 'no-reference': boolean }): OutputOptions {
+  return { write: values.write, json: values.json, reference: !values['no-reference'] }
+}
+
+/** A script's command line read strictly (an unknown option is an error): its own options and OUTPUT_OPTIONS. */
+export function parseScriptArgs<const T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  return parseArgs({ args: argv, options: { ...options, ...OUTPUT_OPTIONS }, strict: true }).values
 }
 
 /** Comma-separated integers: `1,100,1000`. */

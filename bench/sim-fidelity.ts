@@ -23,8 +23,7 @@ import {
   runGeopatBench,
   serverWindow,
   startSim,
-  writeResultsData,
-  writeResultsSection,
+  showAndWriteResults,
 } from './common.js'
 
 async function streamsFidelity(streams: number, itlMs: number, durationS: number) {
@@ -132,8 +131,4 @@ const markdown = [
   '',
   `Target: ≥ 1,000× → ${best.speedupIncludingSummary >= 1000 ? 'PASS' : 'FAIL'} (best ${fmt(best.speedupIncludingSummary, 0)}×).`,
 ].join('\n')
-process.stdout.write(`${markdown}\n`)
-if (process.argv.includes('--write')) {
-  writeResultsSection('sim-fidelity', markdown)
-  writeResultsData('sim-fidelity', { machine, fidelity, virtualRuns })
-}
+showAndWriteResults('sim-fidelity', markdown, { machine, fidelity, virtualRuns }, { json: false, write: process.argv.includes('--write') })

@@ -26,19 +26,7 @@ import { fitProfile } from '../src/sim/fit/fit.js'
 import { readMeasuredSweep } from '../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../src/sim/fit/parameters.js'
 import { pointError, simulatePoint } from '../src/sim/fit/simulate-point.js'
-import {
-  argument,
-  fmt,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parsePositive,
-  runGeopatBench,
-  startProfileSim,
-  writeResultsData,
-  writeResultsSection,
-} from './common.js'
+import { argument, fmt, log, machineInfo, machineLine, markdownTable, parsePositive, runGeopatBench, startProfileSim, showAndWriteResults } from './common.js'
 
 const BASE = 'h100-sxm-llama-3.1-8b-bf16'
 /** The truth: each parameter × its factor (unknown to the fit, which starts from the base). */
@@ -194,11 +182,10 @@ async function main(): Promise<void> {
       unseenRows.map((r) => [r.label, r.regime, pct(r.fittedError), pct(r.truthError)]),
     ),
   ].join('\n')
-  console.log(markdown)
-  if (write) {
-    const name = noise ? 'sim-fit-recovery-noise' : 'sim-fit-recovery'
-    writeResultsSection(name, markdown)
-    writeResultsData(name, {
+  showAndWriteResults(
+    noise ? 'sim-fit-recovery-noise' : 'sim-fit-recovery',
+    markdown,
+    {
       noise: noise ? NOISE : null,
       machine,
       durationS,
@@ -210,8 +197,9 @@ async function main(): Promise<void> {
       leaveOneOut: result.leaveOneOut,
       unseen: unseenRows,
       calibration: result.profile.calibration,
-    })
-  }
+    },
+    { json: false, write },
+  )
 }
 
 main().catch((error: unknown) => {

@@ -24,7 +24,6 @@
  */
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
 import type { RunSummary } from '../src/io/schema/summary.js'
 import {
   type MachineInfo,
@@ -49,8 +48,10 @@ import {
   serverWindow,
   startSim,
   warmSimulator,
-  writeResultsData,
-  writeResultsSection,
+  type OutputOptions,
+  outputOptions,
+  parseScriptArgs,
+  showAndWriteResults,
 } from './common.js'
 
 const RATE_TARGET = 0.5
@@ -58,7 +59,7 @@ const STREAM_ERROR_TOLERANCE_MS = 1
 const RATE_INPUT_TOKENS = 8
 const RATE_OUTPUT_TOKENS = 2
 
-interface Options {
+interface Options extends OutputOptions {
   durationS: number
   pairs: number
   connections: number
@@ -72,30 +73,20 @@ interface Options {
   /** geopat bench --workers for each streams row (every count is tried with each). */
   workers: number[]
   only: 'rate' | 'streams' | undefined
-  write: boolean
-  json: boolean
-  reference: boolean
 }
 
 function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string', default: '20' },
-      pairs: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '100' },
-      streams: { type: 'string', default: '1000,2000,3000,4000,5000' },
-      'stream-ttft-ms': { type: 'string', default: '100' },
-      'stream-itl-ms': { type: 'string', default: '100,200' },
-      'stream-tokens': { type: 'string', default: 'uniform:10-50' },
-      'stream-window': { type: 'string', default: '10' },
-      workers: { type: 'string', default: '1,2' },
-      only: { type: 'string' },
-      write: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'no-reference': { type: 'boolean', default: false },
-    },
-    strict: true,
+  const values = parseScriptArgs(argv, {
+    duration: { type: 'string', default: '20' },
+    pairs: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '100' },
+    streams: { type: 'string', default: '1000,2000,3000,4000,5000' },
+    'stream-ttft-ms': { type: 'string', default: '100' },
+    'stream-itl-ms': { type: 'string', default: '100,200' },
+    'stream-tokens': { type: 'string', default: 'uniform:10-50' },
+    'stream-window': { type: 'string', default: '10' },
+    workers: { type: 'string', default: '1,2' },
+    only: { type: 'string' },
   })
   if (values.only !== undefined && values.only !== 'rate' && values.only !== 'streams') {
     throw new Error(`--only: rate or streams, got "${values.only}"`)
@@ -112,9 +103,7 @@ function parseOptions(argv: string[]): Options {
     streamWindowS: parsePositive(values['stream-window'], '--stream-window'),
     workers: parseIntList(values.workers, '--workers'),
     only: values.only as Options['only'],
-    write: values.write,
-    json: values.json,
-    reference: !values['no-reference'],
+    ...outputOptions(values),
   }
 }
 
@@ -595,14 +584,7 @@ async function main(): Promise<void> {
         }
   }
   const markdown = throughputMarkdown(rate, streams, options, machine)
-  const data = { machine, options, rate, streams }
-  if (options.json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`)
-  else process.stdout.write(`${markdown}\n`)
-  if (options.write) {
-    writeResultsSection('throughput', markdown)
-    const dataPath = writeResultsData('throughput', data)
-    log(`wrote the throughput section of bench/RESULTS.md and ${dataPath}`)
-  }
+  showAndWriteResults('throughput', markdown, { machine, options, rate, streams }, options)
 }
 
 main().catch((error: unknown) => {

@@ -37,3 +37,17 @@ export function resultOf(
     keyFingerprint: found.keyFingerprint,
   }
 }
+
+/**
+ * The evidence as `parse` reads it, or, when it cannot (malformed evidence), the result that says
+ * so: report-format failed with the parser's message, nothing else checked.
+ */
+export function parseOrReject<T>(evidence: EvidenceKind, parse: () => T): { parsed: T } | { rejected: VerificationResult } {
+  try {
+    return { parsed: parse() }
+  } catch (error) {
+    return {
+      rejected: resultOf(evidence, [failed(evidence, 'report-format', (error as Error).message)], { claims: {}, measurements: [], keyFingerprint: null }),
+    }
+  }
+}

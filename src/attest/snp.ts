@@ -1,5 +1,5 @@
 import { X509Certificate, createHash, verify as verifySignature, type KeyObject } from 'node:crypto'
-import { failed, passed, resultOf, skipped } from './checks.js'
+import { failed, parseOrReject, passed, resultOf, skipped } from './checks.js'
 import { readCertificateDetails, readSmallInteger } from './der.js'
 import type { Check, VerificationResult } from './evidence-types.js'
 import { checkMeasurementAllowList, normalizeHex } from './measurements.js'
@@ -199,12 +199,9 @@ function trustAnchorCheck(trusted: ReadCertificate, ark: ReadCertificate): Check
  */
 export function verifySnpReport(report: Buffer, options: SnpVerifyOptions): VerificationResult {
   const now = options.now ?? new Date()
-  let parsed: SnpReport
-  try {
-    parsed = parseSnpReport(report)
-  } catch (error) {
-    return resultOf('snp', [failed('snp', 'report-format', (error as Error).message)], { claims: {}, measurements: [], keyFingerprint: null })
-  }
+  const read = parseOrReject('snp', () => parseSnpReport(report))
+  if ('rejected' in read) return read.rejected
+  const parsed = read.parsed
   const checks: Check[] = []
   checks.push(
     parsed.signatureAlgo === SNP_SIGNATURE_ALGO_ECDSA_P384_SHA384

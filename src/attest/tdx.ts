@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type Collateral, Quote, QuoteVerifier, type TDReport10, type TcbStatus, constants } from '@phala/dcap-qvl'
 import { z } from 'zod'
-import { failed, passed, resultOf, skipped } from './checks.js'
+import { failed, parseOrReject, passed, resultOf, skipped } from './checks.js'
 import type { CheckName } from '../io/schema/attestation.js'
 import type { Check, VerificationResult } from './evidence-types.js'
 import { checkMeasurementAllowList } from './measurements.js'
@@ -137,12 +137,9 @@ function dcapFailureCheck(message: string): CheckName {
  */
 export function verifyTdxQuote(quote: Buffer, options: TdxVerifyOptions): VerificationResult {
   const now = options.now ?? new Date()
-  let fields: TdxQuoteFields
-  try {
-    fields = parseTdxQuote(quote)
-  } catch (error) {
-    return resultOf('tdx', [failed('tdx', 'report-format', (error as Error).message)], { claims: {}, measurements: [], keyFingerprint: null })
-  }
+  const read = parseOrReject('tdx', () => parseTdxQuote(quote))
+  if ('rejected' in read) return read.rejected
+  const fields = read.parsed
   const checks: Check[] = [passed('tdx', 'report-format', `TDX quote v${fields.version} (${fields.reportType})`)]
   checks.push(checkReportDataBinding('tdx', Buffer.from(fields.reportData, 'hex'), options.nonce, options.nonceBinding, options.rawNonceOffset))
   const claims: Record<string, unknown> = { ...fields }

@@ -19,6 +19,11 @@ function lastChunkMs(record: RequestRecord): number | null {
   return last ? last[0] : null
 }
 
+/** (end − first) / (output tokens − 1), the time per token after the first, where both times and two tokens are there. */
+function perTokenAfterFirst(endMs: number | null, firstMs: number | null, outputTokens: number, push: (value: number) => void): void {
+  if (endMs !== null && firstMs !== null && outputTokens > 1) push((endMs - firstMs) / (outputTokens - 1))
+}
+
 export const PEER_METRICS: readonly PeerMetricDefinition[] = [
   {
     tool: 'vLLM bench serve',
@@ -45,10 +50,7 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     tool: 'vLLM bench serve',
     name: 'TPOT',
     formula: '(E2E − TTFT) / (output tokens − 1), per request',
-    values: (r, push) => {
-      if (r.endToEndLatencyMs !== null && r.timeToFirstTokenMs !== null && r.outputTokens > 1)
-        push((r.endToEndLatencyMs - r.timeToFirstTokenMs) / (r.outputTokens - 1))
-    },
+    values: (r, push) => perTokenAfterFirst(r.endToEndLatencyMs, r.timeToFirstTokenMs, r.outputTokens, push),
   },
   {
     tool: 'GuideLLM',
@@ -62,10 +64,7 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     tool: 'GuideLLM',
     name: 'ITL',
     formula: '(t_last − t_first) / (output tokens − 1), per request',
-    values: (r, push) => {
-      const last = lastChunkMs(r)
-      if (last !== null && r.timeToFirstTokenMs !== null && r.outputTokens > 1) push((last - r.timeToFirstTokenMs) / (r.outputTokens - 1))
-    },
+    values: (r, push) => perTokenAfterFirst(lastChunkMs(r), r.timeToFirstTokenMs, r.outputTokens, push),
   },
   {
     tool: 'GuideLLM',
@@ -88,10 +87,7 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     tool: 'AIPerf',
     name: 'ITL',
     formula: '(latency − TTFT) / (output tokens − 1), per request',
-    values: (r, push) => {
-      if (r.endToEndLatencyMs !== null && r.timeToFirstContentMs !== null && r.outputTokens > 1)
-        push((r.endToEndLatencyMs - r.timeToFirstContentMs) / (r.outputTokens - 1))
-    },
+    values: (r, push) => perTokenAfterFirst(r.endToEndLatencyMs, r.timeToFirstContentMs, r.outputTokens, push),
   },
   {
     tool: 'AIPerf',

@@ -38,23 +38,26 @@ function exclusion(
     return { gate: 'legal', reason: `does not serve ${workload.current.model}, and the workload may not switch model` }
   }
   const measured = option.benchEndpoint !== undefined ? evidence.get(option.benchEndpoint) : undefined
-  if (measured?.ttftP90 && measured.ttftP90.low > workload.slo.ttftMs) {
-    return {
-      gate: 'latency',
-      reason:
-        `measured TTFT p90 ${measured.ttftP90.estimate.toFixed(0)} ms (95% interval from ${measured.ttftP90.low.toFixed(0)}) is above the ` +
-        `${workload.slo.ttftMs} ms SLO (${measured.source})`,
-    }
+  if (!measured) return null
+  return (
+    latencyGate('TTFT', measured.ttftP90, workload.slo.ttftMs, 0, measured.source) ??
+    latencyGate('TPOT', measured.tpotP90, workload.slo.tpotMs, 1, measured.source)
+  )
+}
+
+/** The latency gate on one metric: closed when even the low end of the measured p90's interval is above the SLO (`digits`: decimals in the reason). */
+function latencyGate(
+  metric: 'TTFT' | 'TPOT',
+  p90: LatencyEvidence['ttftP90'],
+  sloMs: number,
+  digits: number,
+  source: string,
+): { reason: string; gate: 'latency' } | null {
+  if (!(p90 && p90.low > sloMs)) return null
+  return {
+    gate: 'latency',
+    reason: `measured ${metric} p90 ${p90.estimate.toFixed(digits)} ms (95% interval from ${p90.low.toFixed(digits)}) is above the ${sloMs} ms SLO (${source})`,
   }
-  if (measured?.tpotP90 && measured.tpotP90.low > workload.slo.tpotMs) {
-    return {
-      gate: 'latency',
-      reason:
-        `measured TPOT p90 ${measured.tpotP90.estimate.toFixed(1)} ms (95% interval from ${measured.tpotP90.low.toFixed(1)}) is above the ` +
-        `${workload.slo.tpotMs} ms SLO (${measured.source})`,
-    }
-  }
-  return null
 }
 
 function strategyFor(workload: InventoryWorkload, option: TargetOption): Strategy {

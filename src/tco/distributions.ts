@@ -50,26 +50,34 @@ class FixedValue implements Distribution {
   }
 }
 
-class Triangular implements Distribution {
-  readonly kind = 'triangular'
+/** A distribution on [min, max] whose mode is its central value (triangular, PERT): drawn through its quantile, written kind(min, mode, max). */
+abstract class MinModeMax implements Distribution {
+  abstract readonly kind: 'triangular' | 'pert'
   readonly uncertain = true
-  private readonly modeAt: number
   constructor(
     readonly min: number,
     readonly central: number,
     readonly max: number,
-  ) {
-    this.modeAt = (central - min) / (max - min)
-  }
-  quantile(p: number): number {
-    const { min, central: mode, max } = this
-    return p < this.modeAt ? min + Math.sqrt(p * (max - min) * (mode - min)) : max - Math.sqrt((1 - p) * (max - min) * (max - mode))
-  }
+  ) {}
+  abstract quantile(p: number): number
   sample(random: Random): number {
     return this.quantile(random.next())
   }
   describe(): string {
-    return `triangular(${formatNumber(this.min)}, ${formatNumber(this.central)}, ${formatNumber(this.max)})`
+    return `${this.kind}(${formatNumber(this.min)}, ${formatNumber(this.central)}, ${formatNumber(this.max)})`
+  }
+}
+
+class Triangular extends MinModeMax {
+  readonly kind = 'triangular'
+  private readonly modeAt: number
+  constructor(min: number, mode: number, max: number) {
+    super(min, mode, max)
+    this.modeAt = (mode - min) / (max - min)
+  }
+  quantile(p: number): number {
+    const { min, central: mode, max } = this
+    return p < this.modeAt ? min + Math.sqrt(p * (max - min) * (mode - min)) : max - Math.sqrt((1 - p) * (max - min) * (max - mode))
   }
 }
 
@@ -82,15 +90,11 @@ const PERT_CELLS = 4096
  * rule on each of 4096 cells) and inverted by binary search with linear interpolation
  * inside the cell, so a draw costs one uniform and the tornado's P10/P90 come from the same table.
  */
-class Pert implements Distribution {
+class Pert extends MinModeMax {
   readonly kind = 'pert'
-  readonly uncertain = true
   private readonly cdf: Float64Array
-  constructor(
-    readonly min: number,
-    readonly central: number,
-    readonly max: number,
-  ) {
+  constructor(min: number, central: number, max: number) {
+    super(min, central, max)
     const alpha = 1 + (4 * (central - min)) / (max - min)
     const beta = 1 + (4 * (max - central)) / (max - min)
     const density = (x: number): number => x ** (alpha - 1) * (1 - x) ** (beta - 1)
@@ -123,12 +127,6 @@ class Pert implements Distribution {
     const width = (cdf[high] as number) - start
     const within = width > 0 ? (p - start) / width : 0
     return this.min + ((low + within) / PERT_CELLS) * (this.max - this.min)
-  }
-  sample(random: Random): number {
-    return this.quantile(random.next())
-  }
-  describe(): string {
-    return `pert(${formatNumber(this.min)}, ${formatNumber(this.central)}, ${formatNumber(this.max)})`
   }
 }
 

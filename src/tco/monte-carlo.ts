@@ -3,7 +3,7 @@ import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
 import { imanConover } from './correlation.js'
 import type { Distribution } from './distributions.js'
 import { emitOption, prepareDraw } from './evaluate.js'
-import type { CashFlowSink } from './sinks.js'
+import { DiscountingSink } from './sinks.js'
 import type { ModelPlan } from './model-plan.js'
 
 /**
@@ -166,14 +166,11 @@ export function sampleDrivers(plan: ModelPlan, draws: number, seed: number): Flo
  * months once: their totals (for the payback of the draw) and their present value, Σ total(m) ×
  * (1 + r)^−m, the NPV that PresentValueSink computes from running sums.
  */
-export class DrawSink implements CashFlowSink {
+export class DrawSink extends DiscountingSink {
   private readonly step: Float64Array
   private readonly part: Float64Array
-  private readonly months: number
-  private readonly discount: Float64Array
   constructor(plan: ModelPlan) {
-    this.months = plan.months
-    this.discount = plan.discount
+    super(plan)
     this.step = new Float64Array(plan.months + 1)
     this.part = new Float64Array(plan.months)
   }

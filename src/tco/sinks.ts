@@ -24,16 +24,25 @@ export class ScaledSink implements CashFlowSink {
   }
 }
 
-/** Sums present values only: the Monte Carlo's sink. */
-export class PresentValueSink implements CashFlowSink {
-  total = 0
-  private readonly discount: Float64Array
-  private readonly sums: Float64Array
-  private readonly months: number
+/** A sink that discounts what it is given: the plan's horizon in months and its monthly discount factors. */
+export abstract class DiscountingSink implements CashFlowSink {
+  protected readonly months: number
+  protected readonly discount: Float64Array
   constructor(plan: ModelPlan) {
-    this.discount = plan.discount
-    this.sums = plan.discountSums
     this.months = plan.months
+    this.discount = plan.discount
+  }
+  abstract range(category: number, phase: number, from: number, to: number, monthlyAmount: number, monthlyQuantity: number): void
+  abstract once(category: number, phase: number, month: number, amount: number, quantity: number): void
+}
+
+/** Sums present values only: the Monte Carlo's sink. */
+export class PresentValueSink extends DiscountingSink {
+  total = 0
+  private readonly sums: Float64Array
+  constructor(plan: ModelPlan) {
+    super(plan)
+    this.sums = plan.discountSums
   }
   range(_category: number, _phase: number, from: number, to: number, monthlyAmount: number): void {
     if (to <= from || monthlyAmount === 0) return

@@ -15,7 +15,7 @@ import {
   validateWithFlags,
   value,
 } from '../../src/cli/flags/table.js'
-import { UserError } from '../../src/util/errors.js'
+import { userErrorMessage } from '../helpers/rejection.js'
 
 /** A small table of every kind of flag, as a command would write it. */
 const table = defineFlags({
@@ -31,17 +31,6 @@ const table = defineFlags({
   port: value(parse.integer, { description: 'port', default: '8000' }),
   out: string({ description: 'output folder' }),
 })
-
-/** What a thrown UserError says. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError)
-    return (error as Error).message
-  }
-  throw new Error('expected a UserError')
-}
 
 describe('flag tables', () => {
   it('give oclif one flag per row, of the right kind, with the default only where the table has one', () => {
@@ -65,10 +54,10 @@ describe('flag tables', () => {
   })
 
   it('name the flag when its text does not parse', () => {
-    expect(errorOf(() => readFlags(table, { rate: 'soon' }))).toBe('--rate: "soon" is not a number')
-    expect(errorOf(() => readFlags(table, { rate: '' }))).toBe('--rate: "" is not a number')
-    expect(errorOf(() => readFlags(table, { header: ['no colon'] }))).toBe('--header: "no colon" must look like "Name: value"')
-    expect(errorOf(() => readFlags(table, { port: '80.5' }))).toBe('--port: "80.5" is not an integer')
+    expect(userErrorMessage(() => readFlags(table, { rate: 'soon' }))).toBe('--rate: "soon" is not a number')
+    expect(userErrorMessage(() => readFlags(table, { rate: '' }))).toBe('--rate: "" is not a number')
+    expect(userErrorMessage(() => readFlags(table, { header: ['no colon'] }))).toBe('--header: "no colon" must look like "Name: value"')
+    expect(userErrorMessage(() => readFlags(table, { port: '80.5' }))).toBe('--port: "80.5" is not an integer')
   })
 
   it('set given values at their paths, on every element under *, and leave the rest alone', () => {
@@ -95,8 +84,8 @@ describe('flag tables', () => {
     const schema = z.object({ load: z.object({ rate: z.number().positive('must be > 0') }) })
     const values = readFlags(table, { rate: '-1' })
     const draft = applyFlags(table, values, {})
-    expect(errorOf(() => validateWithFlags(schema, draft, { table, values, source: 'flags' }))).toBe('--rate: must be > 0')
-    expect(errorOf(() => validateWithFlags(schema, draft, { table, values, source: 'my.yaml' }))).toBe('my.yaml: load.rate: must be > 0')
+    expect(userErrorMessage(() => validateWithFlags(schema, draft, { table, values, source: 'flags' }))).toBe('--rate: must be > 0')
+    expect(userErrorMessage(() => validateWithFlags(schema, draft, { table, values, source: 'my.yaml' }))).toBe('my.yaml: load.rate: must be > 0')
     expect(validateWithFlags(schema, { load: { rate: 1 } }, { table, values, source: 'flags' })).toEqual({ load: { rate: 1 } })
   })
 

@@ -1,21 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { type CatalogListResult, type CatalogValidation, loadCatalog } from '../../src/pricing/catalog.js'
 import { sealRank } from '../../src/io/schema/catalog.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { userCatalogRow } from '../helpers/catalog.js'
+import { yamlFileWriter } from '../helpers/yaml-files.js'
 
-const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-cli-'))
-let fileNumber = 0
-
-function writeYaml(content: unknown): string {
-  const path = join(work, `file-${++fileNumber}.yaml`)
-  writeFileSync(path, YAML.stringify(content))
-  return path
-}
+const writeYaml = yamlFileWriter('geopat-catalog-cli-')
 
 const userRow = (overrides: Record<string, unknown>) => userCatalogRow(overrides)
 

@@ -43,6 +43,30 @@ const ROUTES: Record<string, string> = {
 
 const refresh = (args: string[], env: Record<string, string> = {}) => runCli(['catalog', 'refresh', ...args], { env: { ...NO_PROXY_ENV, ...env } })
 const readCatalog = (path: string): CatalogFile => catalogFileSchema.parse(YAML.parse(readFileSync(path, 'utf8')))
+/** A repeated flag as the command line takes it: `--NAME value` once per value. */
+const repeated = (flag: string, values: string[]): string[] => values.flatMap((value) => [`--${flag}`, value])
+/** `--from-file source=path` for each source and its fixture (a path under test/fixtures/price-sources). */
+const fromFixtures = (files: Array<[string, string[]]>): string[] =>
+  repeated(
+    'from-file',
+    files.map(([source, parts]) => `${source}=${join(FIXTURES, ...parts)}`),
+  )
+/** The AWS and ECB sources, each at the URL given. */
+const awsAndEcbAt = (awsUrl: string, ecbUrl: string): string[] => [
+  ...repeated('source', ['aws', 'ecb']),
+  ...repeated('source-url', [`aws=${awsUrl}`, `ecb=${ecbUrl}`]),
+]
+/** Each source of a refresh as `source via status`. */
+const sourceStatuses = (catalog: CatalogFile) => catalog.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)
+/** Rows (and rates) with the hosts and fetch times masked: what the API path and the file path must share. */
+const comparable = (value: unknown, providerHosts: RegExp) =>
+  JSON.parse(
+    JSON.stringify(value)
+      .split(base)
+      .join('<host>')
+      .replace(providerHosts, '<host>')
+      .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'),
+  )
 
 /** The providers' price endpoints on 127.0.0.1: Azure's pages, GCP's pages behind an API key, the AWS and ECB files. */
 function servePriceSources(request: IncomingMessage, response: ServerResponse): void {
@@ -101,28 +125,20 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
   it('--from-file for every source writes one valid catalog: every row with its URL and fetch time, the ECB rates', async () => {
     const out = join(work, 'all-files.yaml')
     const result = await refresh([
-      '--from-file',
-      `azure=${join(FIXTURES, 'azure', 'eastus2-page-1.json')}`,
-      '--from-file',
-      `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
-      '--from-file',
-      `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
-      '--from-file',
-      `gcp=${join(FIXTURES, 'gcp', 'skus-pages.json')}`,
-      '--from-file',
-      `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      ...fromFixtures([
+        ['azure', ['azure', 'eastus2-page-1.json']],
+        ['aws', ['aws', 'eu-north-1', 'index.csv']],
+        ['aws', ['aws', 'us-east-1', 'index.csv']],
+        ['gcp', ['gcp', 'skus-pages.json']],
+        ['ecb', ['ecb', 'eurofxref-daily.xml']],
+      ]),
       '--out',
       out,
     ])
     expect(result.exitCode).toBe(0)
     expect(result.stderr).toBe('')
     const catalog = readCatalog(out)
-    expect(catalog.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
-      'azure file ok',
-      'aws file ok',
-      'gcp file ok',
-      'ecb file ok',
-    ])
+    expect(sourceStatuses(catalog)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
     for (const name of ['azure', 'aws', 'gcp']) expect(catalog.rows.some((row) => row.id.startsWith(`${name}-`))).toBe(true)
     for (const row of catalog.rows) {
       expect(row.basis).toBe('price-api')
@@ -137,70 +153,33 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
   it('the API path (AWS bulk files and the ECB served on 127.0.0.1) gives the rows --from-file gives', async () => {
     const api = join(work, 'api.yaml')
-    const apiRun = await refresh([
-      '--source',
-      'aws',
-      '--source',
-      'ecb',
-      '--source-url',
-      `aws=${base}`,
-      '--source-url',
-      `ecb=${base}`,
-      '--region',
-      'us-east-1',
-      '--region',
-      'eu-north-1',
-      '--out',
-      api,
-    ])
+    const apiRun = await refresh([...awsAndEcbAt(base, base), ...repeated('region', ['us-east-1', 'eu-north-1']), '--out', api])
     expect(apiRun.exitCode).toBe(0)
     const files = join(work, 'files.yaml')
     const fileRun = await refresh([
-      '--from-file',
-      `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`,
-      '--from-file',
-      `aws=${join(FIXTURES, 'aws', 'eu-north-1', 'index.csv')}`,
-      '--from-file',
-      `ecb=${join(FIXTURES, 'ecb', 'eurofxref-daily.xml')}`,
+      ...fromFixtures([
+        ['aws', ['aws', 'us-east-1', 'index.csv']],
+        ['aws', ['aws', 'eu-north-1', 'index.csv']],
+        ['ecb', ['ecb', 'eurofxref-daily.xml']],
+      ]),
       '--out',
       files,
     ])
     expect(fileRun.exitCode).toBe(0)
     const fromApi = readCatalog(api)
     const fromFiles = readCatalog(files)
-    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual(['aws api ok', 'ecb api ok'])
+    expect(sourceStatuses(fromApi)).toEqual(['aws api ok', 'ecb api ok'])
     // The same rows and rates, but for the fetch time and the host the API path was given.
-    const comparable = (catalog: CatalogFile) =>
-      JSON.parse(
-        JSON.stringify({ rows: catalog.rows, fxRates: catalog.fxRates })
-          .split(base)
-          .join('<host>')
-          .replace(/https:\/\/(pricing\.us-east-1\.amazonaws\.com|www\.ecb\.europa\.eu)/g, '<host>')
-          .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'),
-      )
+    const providerHosts = /https:\/\/(pricing\.us-east-1\.amazonaws\.com|www\.ecb\.europa\.eu)/g
+    const ratesAndRows = (catalog: CatalogFile) => comparable({ rows: catalog.rows, fxRates: catalog.fxRates }, providerHosts)
     expect(fromApi.rows.length).toBeGreaterThan(0)
-    expect(comparable(fromApi)).toEqual(comparable(fromFiles))
+    expect(ratesAndRows(fromApi)).toEqual(ratesAndRows(fromFiles))
   })
 
   it('a source that fails is one warning and no rows while the others are written; all failed is exit 1 and no file', async () => {
     const partial = join(work, 'partial.yaml')
     const refused = `http://127.0.0.1:${closedPort}`
-    const result = await refresh([
-      '--source',
-      'aws',
-      '--source',
-      'ecb',
-      '--source-url',
-      `aws=${base}`,
-      '--source-url',
-      `ecb=${refused}`,
-      '--region',
-      'us-east-1',
-      '--retries',
-      '0',
-      '--out',
-      partial,
-    ])
+    const result = await refresh([...awsAndEcbAt(base, refused), '--region', 'us-east-1', '--retries', '0', '--out', partial])
     expect(result.exitCode).toBe(0)
     const warnings = result.stderr.split('\n').filter((line) => line.trim() !== '')
     expect(warnings).toHaveLength(1)
@@ -213,20 +192,7 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     expect(catalog.rows.length).toBeGreaterThan(0)
 
     const none = join(work, 'none.yaml')
-    const failed = await refresh([
-      '--source',
-      'aws',
-      '--source',
-      'ecb',
-      '--source-url',
-      `aws=${refused}`,
-      '--source-url',
-      `ecb=${refused}`,
-      '--retries',
-      '0',
-      '--out',
-      none,
-    ])
+    const failed = await refresh([...awsAndEcbAt(refused, refused), '--retries', '0', '--out', none])
     expect(failed.exitCode).toBe(1)
     expect(expectOneLineError(failed)).toMatch(/^Error: every price source failed, nothing written: aws: .*; ecb: /)
     expect(existsSync(none)).toBe(false)
@@ -248,8 +214,8 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
 
   it('--save-responses on the connected side, --from-dir on the air-gapped side: the same rows and rates, URLs and fetch times included', async () => {
     const dir = join(work, 'saved')
-    const regions = ['westeurope', 'eastus2', 'eu-north-1', 'us-east-1', 'europe-west4'].flatMap((region) => ['--region', region])
-    const urls = [`azure=${base}/api/retail/prices`, `aws=${base}`, `gcp=${base}`, `ecb=${base}`].flatMap((url) => ['--source-url', url])
+    const regions = repeated('region', ['westeurope', 'eastus2', 'eu-north-1', 'us-east-1', 'europe-west4'])
+    const urls = repeated('source-url', [`azure=${base}/api/retail/prices`, `aws=${base}`, `gcp=${base}`, `ecb=${base}`])
     const api = join(work, 'saved-api.yaml')
     const saveRun = await refresh([...urls, ...regions, '--save-responses', dir, '--out', api], { GEOPAT_GCP_API_KEY: GCP_GOOD_KEY })
     expect(saveRun.exitCode).toBe(0)
@@ -267,18 +233,8 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     expect(readRun.exitCode).toBe(0)
     const fromApi = readCatalog(api)
     const fromDir = readCatalog(offline)
-    expect(fromApi.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
-      'azure api ok',
-      'aws api ok',
-      'gcp api ok',
-      'ecb api ok',
-    ])
-    expect(fromDir.refresh?.sources.map((source) => `${source.source} ${source.via} ${source.status}`)).toEqual([
-      'azure file ok',
-      'aws file ok',
-      'gcp file ok',
-      'ecb file ok',
-    ])
+    expect(sourceStatuses(fromApi)).toEqual(['azure api ok', 'aws api ok', 'gcp api ok', 'ecb api ok'])
+    expect(sourceStatuses(fromDir)).toEqual(['azure file ok', 'aws file ok', 'gcp file ok', 'ecb file ok'])
     for (const name of ['azure', 'aws', 'gcp'])
       expect(
         fromApi.rows.some((row) => row.id.startsWith(`${name}-`)),
@@ -299,18 +255,9 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     const dir = join(work, 'quickstart-saved')
     const api = join(work, 'quickstart-prices.yaml')
     const apiRun = await refresh([
-      '--source',
-      'azure',
-      '--source',
-      'aws',
-      '--source-url',
-      `azure=${base}/api/retail/prices`,
-      '--source-url',
-      `aws=${base}`,
-      '--region',
-      'westeurope',
-      '--region',
-      'us-east-1',
+      ...repeated('source', ['azure', 'aws']),
+      ...repeated('source-url', [`azure=${base}/api/retail/prices`, `aws=${base}`]),
+      ...repeated('region', ['westeurope', 'us-east-1']),
       '--save-responses',
       dir,
       '--out',
@@ -324,27 +271,14 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
     // file read with --from-file is dated by that read and cites the provider's own host; the rest is equal.
     const files = join(work, 'quickstart-files.yaml')
     const fileRun = await refresh([
-      '--from-file',
-      `azure=${join(dir, 'azure.jsonl')}`,
-      '--from-file',
-      `aws=${join(dir, 'aws', 'us-east-1', 'index.csv')}`,
-      '--region',
-      'westeurope',
-      '--region',
-      'us-east-1',
+      ...repeated('from-file', [`azure=${join(dir, 'azure.jsonl')}`, `aws=${join(dir, 'aws', 'us-east-1', 'index.csv')}`]),
+      ...repeated('region', ['westeurope', 'us-east-1']),
       '--out',
       files,
     ])
     expect(fileRun.exitCode, fileRun.stderr).toBe(0)
-    const comparable = (rows: unknown) =>
-      JSON.parse(
-        JSON.stringify(rows)
-          .split(base)
-          .join('<host>')
-          .replace(/https:\/\/pricing\.us-east-1\.amazonaws\.com/g, '<host>')
-          .replace(/"fetchedAt":"[^"]+"/g, '"fetchedAt":"<time>"'),
-      )
-    expect(comparable(readCatalog(files).rows)).toEqual(comparable(refreshed.rows))
+    const awsHost = /https:\/\/pricing\.us-east-1\.amazonaws\.com/g
+    expect(comparable(readCatalog(files).rows, awsHost)).toEqual(comparable(refreshed.rows, awsHost))
 
     const runDir = join(work, 'quickstart-run')
     const run = await runCli(['run', scenario, '--catalog', api, '--out', runDir, '--no-progress'], { timeoutMs: 110_000, env: NO_PROXY_ENV })
@@ -367,7 +301,7 @@ describe.skipIf(!ALL_REGISTERED)('geopat catalog refresh with the registered sou
   }, 150_000)
 
   it('--dry-run lists the built-in rows the refreshed ones supersede and writes nothing', async () => {
-    const result = await refresh(['--from-file', `aws=${join(FIXTURES, 'aws', 'us-east-1', 'index.csv')}`, '--dry-run', '--json'])
+    const result = await refresh([...fromFixtures([['aws', ['aws', 'us-east-1', 'index.csv']]]), '--dry-run', '--json'])
     expect(result.exitCode).toBe(0)
     const report = JSON.parse(result.stdout) as { dryRun: boolean; written?: string; diff: { superseded: Array<{ id: string; builtIn: boolean }> } }
     expect(report.dryRun).toBe(true)

@@ -9,6 +9,7 @@ import { createControlClient, resolveEndpoint } from '../../src/client/endpoint.
 import { discoverModel } from '../../src/client/preflight.js'
 import { endpointSchema } from '../../src/io/schema/scenario.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+import { allCells } from '../helpers/csv-cells.js'
 
 /**
  * `geopat bench` against servers that misbehave on purpose (#15: leaked keys, a /v1/models check
@@ -141,53 +142,16 @@ function expectNoSecret(text: string, where: string): void {
   }
 }
 
-/** RFC 4180 cells of a CSV text. */
-function csvCells(text: string): string[] {
-  const cells: string[] = []
-  let cell = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else cell += c
-    } else if (c === '"') quoted = true
-    else if (c === ',' || c === '\n') {
-      cells.push(cell)
-      cell = ''
-    } else cell += c
-  }
-  return cells
-}
-
-const keyEnv = { GEOPAT_HOSTILE_KEY: API_KEY }
+/** `geopat bench` against `path` of the hostile server with the key (from GEOPAT_HOSTILE_KEY) and the secret header, and the test's own flags. */
+const benchWithSecrets = (path: string, more: string[]) =>
+  runCli(['bench', '--url', `${url}${path}`, '--api-key-env', 'GEOPAT_HOSTILE_KEY', '--header', `x-api-key: ${HEADER_SECRET}`, ...more], {
+    env: { GEOPAT_HOSTILE_KEY: API_KEY },
+  })
 
 describe('secrets from the key and from --header never reach an output (#15.2)', () => {
   it('redacts the key and every header value before messages are cut, in records, summaries, stdout and stderr', async () => {
     const out = join(work, 'echo')
-    const result = await runCli(
-      [
-        'bench',
-        '--url',
-        `${url}/echo`,
-        '--api-key-env',
-        'GEOPAT_HOSTILE_KEY',
-        '--header',
-        `x-api-key: ${HEADER_SECRET}`,
-        '--concurrency',
-        '1',
-        '--requests',
-        '8',
-        '--output-tokens',
-        '2',
-        '--out',
-        out,
-      ],
-      { env: keyEnv },
-    )
+    const result = await benchWithSecrets('/echo', ['--concurrency', '1', '--requests', '8', '--output-tokens', '2', '--out', out])
     expect(result.exitCode).toBe(0)
     const records = readFileSync(join(out, 'records.jsonl'), 'utf8')
     // Every kind of failure was met, and the messages still say what went wrong.
@@ -199,22 +163,7 @@ describe('secrets from the key and from --header never reach an output (#15.2)',
   }, 60_000)
 
   it('redacts a /v1/models error page that echoes the headers', async () => {
-    const result = await runCli(
-      [
-        'bench',
-        '--url',
-        `${url}/deny`,
-        '--api-key-env',
-        'GEOPAT_HOSTILE_KEY',
-        '--header',
-        `x-api-key: ${HEADER_SECRET}`,
-        '--requests',
-        '1',
-        '--out',
-        join(work, 'deny'),
-      ],
-      { env: keyEnv },
-    )
+    const result = await benchWithSecrets('/deny', ['--requests', '1', '--out', join(work, 'deny')])
     const line = expectOneLineError(result)
     expect(line).toContain('answered 401')
     expectNoSecret(result.stdout + result.stderr, 'output')
@@ -268,7 +217,7 @@ describe('strings from a server cannot drive the terminal or a spreadsheet (#15.
     expect(result.stdout).toContain('HYPERLINK') // the id is shown, defused
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserts that no terminal control character reached the output
     expect(result.stdout + result.stderr).not.toMatch(/[\u001b\u0007\u009b]/)
-    const cells = csvCells(readFileSync(join(out, 'summary.csv'), 'utf8'))
+    const cells = allCells(readFileSync(join(out, 'summary.csv'), 'utf8'))
     expect(cells.some((cell) => cell.includes('HYPERLINK'))).toBe(true)
     for (const cell of cells) expect(cell).not.toMatch(/^[=+@\t\r]/)
     for (const cell of cells) if (cell.startsWith('-')) expect(Number.isFinite(Number(cell))).toBe(true)

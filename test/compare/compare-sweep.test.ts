@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCompare } from '../../src/app/compare.js'
 import { compareSummarySchema } from '../../src/io/schema/compare.js'
-import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { saturationScenario } from '../helpers/compare-scenario.js'
 import { expectInterval } from '../helpers/interval.js'
 
 // `geopat compare`'s saturation sweep end to end over real HTTP against simulated endpoints (each
@@ -18,21 +18,14 @@ describe('geopat compare with a saturation sweep, against two simulated endpoint
   it('runs the saturation sweep per arm: steps, throughput with its interval, the ratio and the knee', async () => {
     // Short steps on fixed-pace servers: the plumbing only. The figures themselves (throughput,
     // the CC knee no later) are checked in virtual time in compare-virtual.test.ts.
-    const scenario = scenarioSchema.parse({
-      endpoints: [
+    const scenario = saturationScenario(
+      [
         { label: 'fast', sim: { ttftMs: 20, itlMs: 2 } },
         { label: 'slow', sim: { ttftMs: 30, itlMs: 3 } },
       ],
-      load: { requests: 1, seed: 5 },
-      input: { inputTokens: 64, outputTokens: 32 },
-      compare: {
-        rounds: 1,
-        requestsPerBlock: 4,
-        warmupRequests: 0,
-        operatingPoints: [{ label: 'low-load', concurrency: 2 }],
-        saturation: { durationS: 4, steps: 1, maxConcurrency: 16 },
-      },
-    })
+      { inputTokens: 64, outputTokens: 32 },
+      { durationS: 4, steps: 1, maxConcurrency: 16 },
+    )
     const { summary } = await runCompare({ scenario, source: 'test', outDir: join(work, 'saturation'), log: () => undefined, progress: false })
     expect(() => compareSummarySchema.parse(summary)).not.toThrow()
     const saturation = summary.saturation

@@ -6,7 +6,7 @@ import type { LoadStep } from '../../src/load/runner.js'
 import { requestedLoad } from '../../src/load/runner.js'
 import { summarizeRun } from '../../src/metrics/summarize.js'
 import { compareConfigSchema } from '../../src/io/schema/compare.js'
-import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { saturationScenario } from '../helpers/compare-scenario.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { type SimProfile, loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
@@ -120,18 +120,11 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
 
   it('measures throughput at saturation and the knee per arm, with intervals: the CC knee comes no later', async () => {
     // The sweep of compare.http.test.ts's saturation test, step by step as runCompare drives it.
-    const scenario = scenarioSchema.parse({
-      endpoints: [{ label: 'cc-off', sim: { profile: SXM } }],
-      load: { requests: 1, seed: 5 },
-      input: { inputTokens: 512, outputTokens: 64 },
-      compare: {
-        rounds: 1,
-        requestsPerBlock: 4,
-        warmupRequests: 0,
-        operatingPoints: [{ label: 'low-load', concurrency: 2 }],
-        saturation: { durationS: 6, steps: 2, maxConcurrency: 256 },
-      },
-    })
+    const scenario = saturationScenario(
+      [{ label: 'cc-off', sim: { profile: SXM } }],
+      { inputTokens: 512, outputTokens: 64 },
+      { durationS: 6, steps: 2, maxConcurrency: 256 },
+    )
     const config = compareConfigSchema.parse(scenario.compare)
     const settings = config.saturation as NonNullable<typeof config.saturation>
     const seed = scenario.load.seed

@@ -1,41 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, it, vi } from 'vitest'
-import { GOLDEN_TODAY, REPO_ROOTS, type Roots, expectGoldenJson, expectGoldenText, masked, maskedText, textDigest } from './golden.js'
+import { describe, it } from 'vitest'
+import { expectGoldenJson, expectGoldenText, masked, maskedText, textDigest, useGoldenRun } from './golden.js'
 import { GEOPAT_VERSION, SCENARIOS, benchOutputs, planStep, shippedScenario, sizeStep, tcoStep } from './scenarios.js'
 
 // scenarios/eu-exit.yaml as `geopat run` chains it: bench (recomputed from recorded records), size,
 // plan (each workload sized, the bench as latency evidence), tco (GPUs from the sizing, moves from
 // the plan, the scenario's seed). Golden files: test/fixtures/golden/eu-exit-run/.
 describe('golden: scenarios/eu-exit.yaml (geopat run: bench, size, plan, tco)', () => {
-  let out: string
-  let roots: Roots
+  const run = useGoldenRun('eu-exit')
   const { file, scenario } = shippedScenario('eu-exit')
-  beforeAll(() => {
-    vi.useFakeTimers({ toFake: ['Date'], now: GOLDEN_TODAY })
-    out = mkdtempSync(join(tmpdir(), 'geopat-golden-eu-exit-'))
-    roots = [[out, '<out>'], ...REPO_ROOTS]
-  })
-  afterAll(() => {
-    vi.useRealTimers()
-    rmSync(out, { recursive: true, force: true })
-  })
 
   // The steps share the run folder, in order; each may take tens of seconds on a loaded 2-core machine.
   const SLOW = 180_000
 
   it('bench: summary.json and summary.csv from the recorded records.jsonl', async () => {
-    const bench = await benchOutputs('eu-exit-bench', join(out, 'bench'))
-    expectGoldenJson('eu-exit-run/bench-summary.json', masked(bench.summary, roots))
+    const bench = await benchOutputs('eu-exit-bench', join(run.out, 'bench'))
+    expectGoldenJson('eu-exit-run/bench-summary.json', masked(bench.summary, run.roots))
     expectGoldenText('eu-exit-run/summary.csv', bench.summaryCsv)
   })
 
   it(
     'size: sizing.json of both endpoints, priced from the catalog in EUR',
     async () => {
-      const sizing = await sizeStep(scenario, file, join(out, 'size'))
-      expectGoldenJson('eu-exit-run/sizing.json', masked(sizing, roots))
+      const sizing = await sizeStep(scenario, file, join(run.out, 'size'))
+      expectGoldenJson('eu-exit-run/sizing.json', masked(sizing, run.roots))
     },
     SLOW,
   )
@@ -44,21 +32,21 @@ describe('golden: scenarios/eu-exit.yaml (geopat run: bench, size, plan, tco)', 
     'plan: each workload sized, the bench as latency evidence',
     async () => {
       if (!scenario.plan) throw new Error('eu-exit.yaml: expected a plan: section')
-      const plan = await planStep(join(SCENARIOS, scenario.plan.inventory), join(out, 'plan'), { scenario, benchDir: join(out, 'bench') })
-      expectGoldenJson('eu-exit-run/workload-sizing.json', masked(plan.workloadSizing, roots))
-      expectGoldenJson('eu-exit-run/plan.json', masked(plan.plan, roots))
-      expectGoldenText('eu-exit-run/waves.csv', maskedText(plan.wavesCsv, roots, GEOPAT_VERSION))
+      const plan = await planStep(join(SCENARIOS, scenario.plan.inventory), join(run.out, 'plan'), { scenario, benchDir: join(run.out, 'bench') })
+      expectGoldenJson('eu-exit-run/workload-sizing.json', masked(plan.workloadSizing, run.roots))
+      expectGoldenJson('eu-exit-run/plan.json', masked(plan.plan, run.roots))
+      expectGoldenText('eu-exit-run/waves.csv', maskedText(plan.wavesCsv, run.roots, GEOPAT_VERSION))
     },
     SLOW,
   )
 
   it("tco: GPUs from the sizing, moves from the plan, the scenario's seed", () => {
     if (!scenario.tco) throw new Error('eu-exit.yaml: expected a tco: section')
-    const steps = { from: join(out, 'size'), plan: join(out, 'plan') }
-    const tco = tcoStep(join(SCENARIOS, scenario.tco.model), scenario.load.seed ?? 1, join(out, 'tco'), steps)
-    expectGoldenJson('eu-exit-run/tco.json', masked(tco.result, roots))
-    expectGoldenText('eu-exit-run/cashflows.csv', maskedText(tco.cashflowsCsv, roots, GEOPAT_VERSION))
-    expectGoldenText('eu-exit-run/estate.csv', maskedText(tco.estateCsv ?? '', roots, GEOPAT_VERSION))
-    expectGoldenJson('eu-exit-run/focus-digest.json', textDigest(maskedText(tco.focusCsv, roots, GEOPAT_VERSION)))
+    const steps = { from: join(run.out, 'size'), plan: join(run.out, 'plan') }
+    const tco = tcoStep(join(SCENARIOS, scenario.tco.model), scenario.load.seed ?? 1, join(run.out, 'tco'), steps)
+    expectGoldenJson('eu-exit-run/tco.json', masked(tco.result, run.roots))
+    expectGoldenText('eu-exit-run/cashflows.csv', maskedText(tco.cashflowsCsv, run.roots, GEOPAT_VERSION))
+    expectGoldenText('eu-exit-run/estate.csv', maskedText(tco.estateCsv ?? '', run.roots, GEOPAT_VERSION))
+    expectGoldenJson('eu-exit-run/focus-digest.json', textDigest(maskedText(tco.focusCsv, run.roots, GEOPAT_VERSION)))
   })
 })

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
+import { afterAll, beforeAll, vi } from 'vitest'
 import { REPO_ROOT } from '../helpers/cli.js'
 
 /**
@@ -176,4 +178,22 @@ export function expectGoldenText(name: string, text: string): void {
  */
 export function textDigest(text: string): { lines: number; header: string; sha256: string } {
   return { lines: text.split('\n').length, header: text.split('\n')[0] ?? '', sha256: createHash('sha256').update(text).digest('hex') }
+}
+
+/**
+ * A golden run's setting, for the describe it is called in: the clock at GOLDEN_TODAY, a fresh
+ * output folder (masked as <out>) and the roots to mask with it, set before the tests and undone after.
+ */
+export function useGoldenRun(name: string): { out: string; roots: Roots } {
+  const run = { out: '', roots: REPO_ROOTS }
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'], now: GOLDEN_TODAY })
+    run.out = mkdtempSync(join(tmpdir(), `geopat-golden-${name}-`))
+    run.roots = [[run.out, '<out>'], ...REPO_ROOTS]
+  })
+  afterAll(() => {
+    vi.useRealTimers()
+    rmSync(run.out, { recursive: true, force: true })
+  })
+  return run
 }

@@ -8,3 +8,12 @@ export function decodeEntities(text: string): string {
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
 }
+
+/** The text of the report's section with this id: from `id="ID"` to its `</section>`, tags dropped, white space folded (entities left as written). */
+export function sectionText(html: string, id: string): string {
+  const start = html.indexOf(`id="${id}"`)
+  return html
+    .slice(start, html.indexOf('</section>', start))
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+}

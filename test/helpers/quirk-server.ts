@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocally } from './local-server.js'
 
 /**
  * A scripted server for the client's edge cases: each route writes exact bytes, in pieces, with
@@ -40,17 +40,7 @@ export async function startQuirkServer(routes: Record<string, Script | ((req: In
       void play(res, script.pieces)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  return { ...(await listenLocally(server)), requests }
 }
 
 async function play(res: ServerResponse, pieces: Piece[]): Promise<void> {

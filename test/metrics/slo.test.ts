@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { RequestRecord } from '../../src/io/schema/record.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { compileSlo, meetsRequestObjectives, parseSloExpression, requestObjectiveMax, runObjectivesMissed } from '../../src/metrics/slo.js'
-import { UserError } from '../../src/util/errors.js'
-
-function errorOf(run: () => unknown): string {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError)
-    return (error as Error).message
-  }
-  throw new Error('expected a UserError')
-}
+import { userErrorMessage } from '../helpers/rejection.js'
 
 describe('parseSloExpression: the first forms keep their meaning', () => {
   it.each([
@@ -55,13 +45,13 @@ describe('parseSloExpression: any registered metric and statistic', () => {
     ['ttft>=5', '--slo: "ttft>=5": a latency objective is an upper bound: use <='],
     ['throughput.requestsPerS=5', '--slo: "throughput.requestsPerS=5": a run figure takes <= or >= and a plain number (req/s)'],
   ])('refuses %s in one line naming the flag, the objective and the rule', (text, message) => {
-    const error = errorOf(() => parseSloExpression(text))
+    const error = userErrorMessage(() => parseSloExpression(text))
     expect(error.startsWith(message)).toBe(true)
     expect(error).not.toContain('\n')
   })
 
   it('names the file and field of a scenario objective', () => {
-    expect(errorOf(() => compileSlo({ ttftMs: 500, objectives: ['ttft.p99<=500', 'nope<=1'] }, 'scenario.yaml'))).toMatch(
+    expect(userErrorMessage(() => compileSlo({ ttftMs: 500, objectives: ['ttft.p99<=500', 'nope<=1'] }, 'scenario.yaml'))).toMatch(
       /^scenario\.yaml: slo\.objectives\[1\]: "nope<=1": nope is not a metric/,
     )
   })

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
@@ -21,19 +20,13 @@ import { sealRank } from '../../src/io/schema/catalog.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
 import { userCatalogRow, userErrorOf } from '../helpers/catalog.js'
+import { yamlFileWriter } from '../helpers/yaml-files.js'
 
-const work = mkdtempSync(join(tmpdir(), 'geopat-catalog-'))
-let fileNumber = 0
-
-/** Writes a YAML file in the test folder and returns its path. */
-function writeYaml(content: unknown): string {
-  const path = join(work, `file-${++fileNumber}.yaml`)
-  writeFileSync(path, typeof content === 'string' ? content : YAML.stringify(content))
-  return path
-}
+const writeYaml = yamlFileWriter('geopat-catalog-')
+let rowNumber = 0
 
 /** A valid user row with a fresh id; override any field. */
-const userRow = (overrides: Record<string, unknown> = {}) => userCatalogRow({ id: `test-row-${++fileNumber}`, ...overrides })
+const userRow = (overrides: Record<string, unknown> = {}) => userCatalogRow({ id: `test-row-${++rowNumber}`, ...overrides })
 
 /** The built-in EUR→USD rate, read from the data file itself (not copied into the test). */
 function builtInEurUsd(): number {

@@ -1,7 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import YAML from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { type CatalogEntry, convertCurrency, listCatalog, loadCatalog, pricePerGpuHour, staleRows, validateCatalogFiles } from '../../src/pricing/catalog.js'
 import { formatCatalogEntry, formatCatalogList } from '../../src/cli/render/catalog.js'
@@ -9,20 +5,14 @@ import { staleFxRates } from '../../src/pricing/fx.js'
 import { priceUsed } from '../../src/pricing/provenance.js'
 import { gpuHourPriceFromCatalog } from '../../src/sizing/run.js'
 import { refreshedP5, userCatalogRow, userErrorOf } from '../helpers/catalog.js'
+import { yamlFileWriter } from '../helpers/yaml-files.js'
 
 /**
  * Issue 18, the consumers' side: an id names one offer; the freshest row of it (latest fetchedAt,
  * else effectiveDate) prices it, the others are kept as superseded; a price's age is counted from
  * its last confirmation; a catalog file's fxRates convert like an FX file's.
  */
-const work = mkdtempSync(join(tmpdir(), 'geopat-freshest-'))
-let fileNumber = 0
-
-function writeYaml(content: unknown): string {
-  const path = join(work, `file-${++fileNumber}.yaml`)
-  writeFileSync(path, YAML.stringify(content))
-  return path
-}
+const writeYaml = yamlFileWriter('geopat-freshest-')
 
 /** The built-in AWS p5.48xlarge us-east-1 row: 8 H100 SXM per instance, priced per GPU-hour, sold by node. */
 const builtIn = loadCatalog().byId('aws-p5.48xlarge-us-east-1') as CatalogEntry

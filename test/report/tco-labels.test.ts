@@ -6,6 +6,7 @@ import { complianceTaxOf, paybackRange, tcoSection } from '../../src/report/sect
 import { type SizingResult, sizingResultSchema } from '../../src/io/schema/sizing.js'
 import type { TcoResult } from '../../src/io/schema/tco-result.js'
 import { tcoFixture } from './fixtures.js'
+import { sizingFrame } from '../helpers/sizing-fixture.js'
 
 /**
  * What the report says about a TCO figure: its basis and its source path follow the figure shown,
@@ -32,22 +33,8 @@ function sizing(rows: Record<string, number>): SizingResult {
   const estimate = (value: number) => ({ estimate: value, low: value, high: value, method: 'test' })
   const none = { input: null, output: null, total: null }
   return sizingResultSchema.parse({
-    schema: 'geopat.sizing/v2',
+    ...sizingFrame({ peakRequestsPerS: 10, averageRequestsPerS: 4, averageBasis: 'ratio' }),
     createdAt: '2026-12-01T00:00:00.000Z',
-    tool: { name: 'geopat', version: 'test' },
-    demand: {
-      peakRequestsPerS: 10,
-      averageRequestsPerS: 4,
-      averageBasis: 'ratio',
-      growthPerYear: 0,
-      inOneYear: null,
-      inputTokensMean: 250,
-      outputTokensMean: 200,
-      tokensPerMonth: null,
-    },
-    slo: { ttftMs: 1000 },
-    attainment: 0.95,
-    policy: { targetUtilization: 0.7, failureDomains: 1, sparePerFailureDomain: 1, surgeFraction: 0.25, rolloutMonths: 0 },
     endpoints: [
       {
         label: 'eu',

@@ -98,6 +98,12 @@ async function expectHttpMatchesVirtual(context: TestContext, profile: string, s
   }
 }
 
+/** `value` lies in [low − slack, high + slack] (slack: what the machine's own timing error allows). */
+function expectBetween(value: number | null | undefined, low: number, high: number, slack = 0): void {
+  expect(value).toBeGreaterThanOrEqual(low - slack)
+  expect(value).toBeLessThanOrEqual(high + slack)
+}
+
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
   it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
     // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
@@ -105,9 +111,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
-    const itl = run.metrics.itl?.mean as number
-    expect(itl).toBeGreaterThanOrEqual(8.6 * 0.9 - slackMs)
-    expect(itl).toBeLessThanOrEqual(8.6 + slackMs)
+    expectBetween(run.metrics.itl?.mean, 8.6 * 0.9, 8.6, slackMs)
   })
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
@@ -116,9 +120,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const { run } = result
     expect(run.requests.succeeded).toBe(64)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
-    const step = run.metrics.interTokenLatency?.p50 as number
-    expect(step).toBeGreaterThanOrEqual(11 - slackMs)
-    expect(step).toBeLessThanOrEqual(13 + slackMs)
+    expectBetween(run.metrics.interTokenLatency?.p50, 11, 13, slackMs)
   })
 
   it("a 2k-token prompt's TTFT is 75–80 ms at low load", async (context) => {
@@ -127,8 +129,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const { run } = result
     expect(run.requests.excludedWarmup).toBe(1)
     const slackMs = skipUnlessMeasured(context, result, true)
-    expect(run.metrics.ttft?.mean).toBeGreaterThanOrEqual(75 - slackMs)
-    expect(run.metrics.ttft?.mean).toBeLessThanOrEqual(80 + slackMs)
+    expectBetween(run.metrics.ttft?.mean, 75, 80, slackMs)
   })
 
   it('saturates at 5,000–6,000 output tok/s on chat traffic', async (context) => {
@@ -142,8 +143,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const { run } = result
     expect(run.requests.succeeded).toBeGreaterThan(0)
     skipUnlessMeasured(context, result)
-    expect(run.throughput.outputTokensPerS).toBeGreaterThanOrEqual(5000)
-    expect(run.throughput.outputTokensPerS).toBeLessThanOrEqual(6000)
+    expectBetween(run.throughput.outputTokensPerS, 5000, 6000)
   }, 60_000)
 
   it('a server whose front end shares the engine core (vllm-0.5, H200 on one core): HTTP and virtual time agree within 5%', async (context) => {

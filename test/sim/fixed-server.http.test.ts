@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findFixedSimOptionProblem, startFixedSimServer, type FixedSimOptions, type RunningSimServer } from '../../src/sim/fixed-server.js'
+import { readSse } from '../helpers/sse.js'
 
 const servers: RunningSimServer[] = []
 
@@ -26,35 +27,6 @@ function post(server: RunningSimServer, path: string, body: unknown, headers: Re
 
 /** Response bodies are checked field by field, so they are read untyped. */
 const jsonOf = (response: Response): Promise<any> => response.json()
-
-type SseEvent = { data: string; json?: any; atMs: number }
-
-/** Reads an SSE body to its end (or until it breaks), with the arrival time of each event. */
-async function readSse(response: Response): Promise<{ events: SseEvent[]; brokenWith?: unknown }> {
-  const events: SseEvent[] = []
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  let buffered = ''
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      const atMs = performance.now()
-      buffered += decoder.decode(value, { stream: true })
-      for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-        const block = buffered.slice(0, end)
-        buffered = buffered.slice(end + 2)
-        expect(block.startsWith('data: ')).toBe(true)
-        const data = block.slice('data: '.length)
-        events.push({ data, json: data === '[DONE]' ? undefined : JSON.parse(data), atMs })
-      }
-    }
-  } catch (error) {
-    return { events, brokenWith: error }
-  }
-  expect(buffered).toBe('')
-  return { events }
-}
 
 function metricValue(text: string, name: string, labelFragment = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(name) && (l[name.length] === '{' || l[name.length] === ' ') && l.includes(labelFragment))

@@ -14,6 +14,7 @@ import { runVirtual } from '../../src/sim/virtual.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 import { SIMULATOR_LATENESS_LIMIT_MS, simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
+import { readSse } from '../helpers/sse.js'
 
 // Simulated endpoints over real HTTP, held to the durations they model (network RTT, the cc tolls,
 // cold start) while the clocks are kept. What they serve, count and print, and `geopat sim` as a
@@ -43,27 +44,16 @@ async function streamTimed(url: string, body: Record<string, unknown>): Promise<
     body: JSON.stringify({ ...body, stream: true }),
   })
   expect(response.status).toBe(200)
-  const reader = response.body!.getReader()
-  const decoder = new TextDecoder()
-  let buffered = ''
+  const { events, brokenWith } = await readSse(response)
+  if (brokenWith) throw brokenWith
   let firstAt: number | undefined
   let lastAt = 0
   let tokens = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    const at = performance.now()
-    buffered += decoder.decode(value, { stream: true })
-    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-      const data = buffered.slice('data: '.length, end)
-      buffered = buffered.slice(end + 2)
-      if (data === '[DONE]') continue
-      const text = JSON.parse(data).choices?.[0]?.text
-      if (text) {
-        tokens++
-        firstAt ??= at
-        lastAt = at
-      }
+  for (const event of events) {
+    if (event.json?.choices?.[0]?.text) {
+      tokens++
+      firstAt ??= event.atMs
+      lastAt = event.atMs
     }
   }
   if (firstAt === undefined) throw new Error('no token arrived')

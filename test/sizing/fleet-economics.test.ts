@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -13,6 +13,8 @@ import { sizeStepSchema } from '../../src/io/schema/scenario.js'
 import { type SizingResult, sizingResultSchema } from '../../src/io/schema/sizing.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { sectionText } from '../helpers/html.js'
+import { reportHtml, sizeOnProfile, writtenSizing } from '../helpers/size-cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-fleet-'))
 const PROFILE = 'h100-sxm-llama-3.1-8b-bf16'
@@ -307,18 +309,7 @@ describe('the demand’s average', () => {
 describe('geopat size and the report name both figures', () => {
   it('prints fleet $/Mtok at the demand beside $/Mtok at full load, one replica, and the report’s capacity section shows both', async () => {
     const out = join(work, 'size')
-    const size = await runCli([
-      'size',
-      '--profile',
-      PROFILE,
-      '--input-tokens',
-      '512',
-      '--output-tokens',
-      '128',
-      '--slo',
-      'ttft=1000,tpot=20',
-      '--peak-rps',
-      '50',
+    const size = await sizeOnProfile(PROFILE, 50, [
       '--average-to-peak',
       '0.4',
       '--price',
@@ -331,7 +322,7 @@ describe('geopat size and the report name both figures', () => {
       out,
     ])
     expect(size.exitCode, size.stderr).toBe(0)
-    const sizing = sizingResultSchema.parse(JSON.parse(readFileSync(join(out, 'sizing.json'), 'utf8')))
+    const sizing = writtenSizing(out)
     const cost = sizing.endpoints[0]?.costs[0]
     expect(cost).toMatchObject({ soldBy: 'node', gpusPerNode: 8 })
     expect((cost?.gpusBought.estimate as number) % 8).toBe(0)
@@ -339,22 +330,13 @@ describe('geopat size and the report name both figures', () => {
     expect(size.stdout).toContain('sold by the node of 8 GPUs')
     expect(size.stdout).toContain(`fleet $/Mtok at the demand (20 req/s average): total ${cost?.perMtokFleetAtDemand.total?.estimate.toFixed(3)}`)
     expect(size.stdout).toContain(`$/Mtok at full load, one replica (marginal): total ${cost?.perMtokOneReplicaAtFullLoad.total?.estimate.toFixed(3)}`)
-    const report = await runCli(['report', '--from', out, '--out', join(work, 'report.html')])
-    expect(report.exitCode, report.stderr).toBe(0)
-    const html = readFileSync(join(work, 'report.html'), 'utf8')
-    const start = html.indexOf('id="capacity"')
-    const capacity = html
-      .slice(start, html.indexOf('</section>', start))
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/\s+/g, ' ')
+    const html = await reportHtml(out, join(work, 'report.html'))
+    const capacity = sectionText(html, 'capacity')
     expect(capacity).toContain('Fleet $/Mtok at the demand, total')
     expect(capacity).toContain('$/Mtok at full load, one replica, total')
     expect(capacity).toContain('Spare (failure)')
     expect(capacity).toContain('Surge (rollouts only)')
-    const summary = html
-      .slice(html.indexOf('id="summary"'), html.indexOf('</section>', html.indexOf('id="summary"')))
-      .replace(/<[^>]+>/g, ' ')
-      .replace(/\s+/g, ' ')
+    const summary = sectionText(html, 'summary')
     expect(summary).toContain('Lowest fleet cost per million tokens at the demand')
   }, 60_000)
 })

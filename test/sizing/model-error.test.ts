@@ -7,9 +7,11 @@ import { applyModelError, modelErrorBasis } from '../../src/sizing/model-error.j
 import { runSizing, type SizeOptions } from '../../src/sizing/run.js'
 import { sizeFleet } from '../../src/sizing/policy.js'
 import { range } from '../../src/report/format.js'
-import { type EndpointSizing, sizingResultSchema } from '../../src/io/schema/sizing.js'
+import type { EndpointSizing } from '../../src/io/schema/sizing.js'
 import { type ProfileCalibration, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
-import { REPO_ROOT, runCli } from '../helpers/cli.js'
+import { REPO_ROOT } from '../helpers/cli.js'
+import { sectionText } from '../helpers/html.js'
+import { reportHtml, sizeOnProfile, writtenSizing } from '../helpers/size-cli.js'
 
 /**
  * The model's error travels with its numbers (issue 16, scope 4): a simulated capacity's interval
@@ -236,29 +238,9 @@ describe('which error a profile carries, and how it is said', () => {
 describe('the band in the size table and the report', () => {
   it('geopat size prints the band beside the capacity, and the report’s capacity section shows it with the sentence', async () => {
     const out = join(work, 'size')
-    const size = await runCli([
-      'size',
-      '--profile',
-      CALIBRATED,
-      '--input-tokens',
-      '512',
-      '--output-tokens',
-      '128',
-      '--slo',
-      'ttft=1000,tpot=20',
-      '--peak-rps',
-      String(PEAK),
-      '--gpu-hour-price',
-      String(PRICE),
-      '--searches',
-      '2',
-      '--sim-duration',
-      '10',
-      '--out',
-      out,
-    ])
+    const size = await sizeOnProfile(CALIBRATED, PEAK, ['--gpu-hour-price', String(PRICE), '--searches', '2', '--sim-duration', '10', '--out', out])
     expect(size.exitCode, size.stderr).toBe(0)
-    const sizing = sizingResultSchema.parse(JSON.parse(readFileSync(join(out, 'sizing.json'), 'utf8')))
+    const sizing = writtenSizing(out)
     const endpoint = sizing.endpoints[0] as EndpointSizing
     const band = endpoint.modelError
     const two = (v: number | null) => (v === null ? '∞' : v.toFixed(2))
@@ -267,11 +249,8 @@ describe('the band in the size table and the report', () => {
     )
     expect(size.stdout).toContain(`(${endpoint.gpus.low}–${endpoint.gpus.high ?? '∞'})`)
 
-    const report = await runCli(['report', '--from', out, '--out', join(work, 'report.html')])
-    expect(report.exitCode, report.stderr).toBe(0)
-    const html = readFileSync(join(work, 'report.html'), 'utf8')
-    const capacitySection = html.slice(html.indexOf('id="capacity"'), html.indexOf('</section>', html.indexOf('id="capacity"')))
-    const text = capacitySection.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
+    const html = await reportHtml(out, join(work, 'report.html'))
+    const text = sectionText(html, 'capacity')
     expect(text).toContain('simulated (validated to ±12% under load on 4 published points): searches')
     expect(text).toContain('with the band')
     expect(text).toContain('low ÷ (1 + e), high ÷ (1 − e)')
@@ -282,33 +261,12 @@ describe('the band in the size table and the report', () => {
 
   it('an unvalidated profile is said to be so in the table and the report, with no band', async () => {
     const out = join(work, 'size-unvalidated')
-    const size = await runCli([
-      'size',
-      '--profile',
-      UNVALIDATED,
-      '--input-tokens',
-      '512',
-      '--output-tokens',
-      '128',
-      '--slo',
-      'ttft=1000,tpot=20',
-      '--peak-rps',
-      String(PEAK),
-      '--searches',
-      '2',
-      '--sim-duration',
-      '10',
-      '--out',
-      out,
-    ])
+    const size = await sizeOnProfile(UNVALIDATED, PEAK, ['--searches', '2', '--sim-duration', '10', '--out', out])
     expect(size.exitCode, size.stderr).toBe(0)
     expect(size.stdout).toContain('model error: simulated (not validated against measurements): no band')
     expect(size.stdout).toMatch(/warning: profile .* is not validated against measurements/)
-    const report = await runCli(['report', '--from', out, '--out', join(work, 'report-unvalidated.html')])
-    expect(report.exitCode, report.stderr).toBe(0)
-    const html = readFileSync(join(work, 'report-unvalidated.html'), 'utf8')
-    const capacitySection = html.slice(html.indexOf('id="capacity"'), html.indexOf('</section>', html.indexOf('id="capacity"')))
-    const text = capacitySection.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ')
+    const html = await reportHtml(out, join(work, 'report-unvalidated.html'))
+    const text = sectionText(html, 'capacity')
     expect(text).toContain('simulated (not validated against measurements): no band')
     expect(text).not.toContain('with the band')
     expect(text).toMatch(/is not validated against measurements \(no calibration block\)/)

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest'
 import { capacityFromSimulator, capacityFromSweep, lengthMoments, wilsonInterval } from '../../src/sizing/replica-capacity.js'
 import { sizeFleet } from '../../src/sizing/policy.js'
 import { costPerMtok, pricePerMtok } from '../../src/pricing/unit-cost.js'
-import { sizingResultSchema } from '../../src/io/schema/sizing.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { impliedCapacity } from '../../src/sim/engine/implied-capacity.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { runVirtual } from '../../src/sim/virtual.js'
 import { Interrupted } from '../../src/util/interrupt.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { printedSizing, sizeOnProfile } from '../helpers/size-cli.js'
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-size-'))
 const PROFILE = loadProfile('h100-sxm-llama-3.1-8b-bf16')
@@ -184,9 +184,7 @@ describe('capacity per replica from a measured sweep', () => {
       join(work, 'from'),
       '--json',
     ])
-    expect(result.exitCode).toBe(0)
-    const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
-    const endpoint = sizing.endpoints[0]
+    const endpoint = printedSizing(result).endpoints[0]
     expect(endpoint?.source).toBe('measured')
     // A measured capacity carries the measurement's interval, no model error.
     expect(endpoint?.modelError).toBeNull()
@@ -199,18 +197,7 @@ describe('capacity per replica from a measured sweep', () => {
 describe('geopat size on the command line', () => {
   it('searches the simulator and prints a zod-valid sizing with --json', async () => {
     const row = 'nebius-h100-eu-north1'
-    const result = await runCli([
-      'size',
-      '--profile',
-      'h100-sxm-llama-3.1-8b-bf16',
-      '--input-tokens',
-      '512',
-      '--output-tokens',
-      '128',
-      '--slo',
-      'ttft=1000,tpot=20',
-      '--peak-rps',
-      '60',
+    const result = await sizeOnProfile('h100-sxm-llama-3.1-8b-bf16', 60, [
       '--searches',
       '2',
       '--price',
@@ -221,9 +208,7 @@ describe('geopat size on the command line', () => {
       join(work, 'sim'),
       '--json',
     ])
-    expect(result.exitCode).toBe(0)
-    const sizing = sizingResultSchema.parse(JSON.parse(result.stdout))
-    const endpoint = sizing.endpoints[0]
+    const endpoint = printedSizing(result).endpoints[0]
     expect(endpoint?.firstCut?.limitedBy).toBe('tpot')
     expect(endpoint?.gpus.total).toBeGreaterThan(0)
     // Priced from the catalog, converted to the currency asked for, with the row's age said.

@@ -8,10 +8,10 @@ import { emitOption, prepareDraw } from '../../src/tco/evaluate.js'
 import { MonthlySink } from '../../src/tco/sinks.js'
 import { CATEGORY } from '../../src/tco/cost-categories.js'
 import { type PriceSource, compileModel } from '../../src/tco/compile.js'
-import type { CatalogRow } from '../../src/io/schema/catalog.js'
 import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
 import { tcoResultSchema } from '../../src/io/schema/tco-result.js'
 import { userCatalogRow } from '../helpers/catalog.js'
+import { hyperGpuRow } from '../helpers/tco-model.js'
 import { cells } from '../helpers/csv-cells.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 
@@ -239,25 +239,7 @@ describe('entity scope: DORA, NIS2, AI Act', () => {
   })
 
   it('entity components apply to every option, also one that lists its own components, and cost once per option (never twice in dual running)', () => {
-    const row: CatalogRow = {
-      id: 'hyper',
-      provider: 'Hyper',
-      sku: 'gpu',
-      region: 'eu-1',
-      jurisdiction: { region: 'SE', parent: 'US' },
-      kind: 'gpu-rental',
-      gpu: 'H100 SXM',
-      gpuCount: 1,
-      unit: 'gpu-hour',
-      price: 6,
-      currency: 'EUR',
-      pricingModel: 'on-demand',
-      effectiveDate: '2026-03',
-      source: 'test',
-      confidence: 'assumption',
-      confidentialComputing: false,
-      sovereignty: 'SEAL-1',
-    }
+    const row = hyperGpuRow('hyper', 'SEAL-1', { region: 'SE', parent: 'US' }, { sku: 'gpu', gpuCount: 1, unit: 'gpu-hour', price: 6, currency: 'EUR' })
     const prices: PriceSource = { row: (id) => (id === 'hyper' ? row : undefined), rate: () => 1, discount: () => undefined }
     const model = tcoModelSchema.parse({
       name: 't',

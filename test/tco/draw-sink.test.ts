@@ -6,6 +6,7 @@ import { monthlyRate, paybackMonth } from '../../src/tco/finance.js'
 import { DrawSink, evaluatedOptions, sampleDrivers } from '../../src/tco/monte-carlo.js'
 import { emitOption, prepareDraw } from '../../src/tco/evaluate.js'
 import { MonthlySink } from '../../src/tco/sinks.js'
+import type { ModelPlan } from '../../src/tco/model-plan.js'
 import { compileModel } from '../../src/tco/compile.js'
 import { catalogPrices } from '../../src/app/tco.js'
 import { loadYamlFile } from '../../src/io/schema/load-file.js'
@@ -34,23 +35,24 @@ describe('the Monte Carlo sink against the monthly cash flows', () => {
     const evaluated = evaluatedOptions(plan)
     const sink = new DrawSink(plan)
     const baselineMonths = new Float64Array(plan.months)
+    /** Books the option into the draw sink (read by its finish) and returns its deterministic monthly totals. */
+    const bookOption = (option: ModelPlan['options'][number], values: Float64Array): number[] => {
+      const monthly = new MonthlySink(plan.months)
+      emitOption(plan, option, values, monthly)
+      emitOption(plan, option, values, sink)
+      return Array.from(monthly.totals())
+    }
     for (const values of draws) {
       prepareDraw(plan, values)
       const rate = monthlyRate(values[plan.waccSlot] as number)
       const baseline = plan.options[plan.baseline]
       if (!baseline) throw new Error('no baseline')
-      const baselineMonthly = new MonthlySink(plan.months)
-      emitOption(plan, baseline, values, baselineMonthly)
-      const baselineTotals = Array.from(baselineMonthly.totals())
-      emitOption(plan, baseline, values, sink)
+      const baselineTotals = bookOption(baseline, values)
       const baselineNpv = sink.finish(baselineMonths)
       expect(Math.abs(baselineNpv - npv(rate, baselineTotals))).toBeLessThan(1e-9 * Math.abs(baselineNpv))
       for (const option of plan.options) {
         if (option.isBaseline || !evaluated[option.index]) continue
-        const monthly = new MonthlySink(plan.months)
-        emitOption(plan, option, values, monthly)
-        const totals = Array.from(monthly.totals())
-        emitOption(plan, option, values, sink)
+        const totals = bookOption(option, values)
         const presentValue = sink.finishAgainst(baselineMonths)
         expect(Math.abs(presentValue - npv(rate, totals))).toBeLessThan(1e-9 * Math.abs(presentValue))
         const payback = paybackMonth(baselineTotals.map((value, month) => value - (totals[month] as number)))

@@ -63,7 +63,7 @@ describe("the reference's on-prem worked example", () => {
     // the middle of the reference's 15–25%) × 0.30192 = $108,691/yr over 8 × 8,760 GPU-hours = $1.551;
     // support 10%/yr of that capex (middle of 8–12%) = $36,000/yr → $0.514; power 10.2/8 kW × 0.7 × 1.4
     // × $0.15 = $0.187. Total $2.252.
-    const cost = ownedGpuHourCost({
+    const server = {
       serverCapex: 300_000,
       gpusPerNode: 8,
       networkStorageShare: 0.2,
@@ -74,7 +74,8 @@ describe("the reference's on-prem worked example", () => {
       powerUtilization: 0.7,
       pue: 1.4,
       energyPerKWh: 0.15,
-    })
+    }
+    const cost = ownedGpuHourCost(server)
     expect(cost.capex).toBeCloseTo((360_000 * 0.3019208) / 70_080, 4)
     expect(cost.support).toBeCloseTo(36_000 / 70_080, 6)
     expect(cost.power).toBeCloseTo(1.275 * 0.7 * 1.4 * 0.15, 9)
@@ -84,18 +85,7 @@ describe("the reference's on-prem worked example", () => {
     expect(cost.withStaff).toBe(cost.beforeStaff)
     // Staff spread over the installed GPUs: 1 FTE at 150k over 16 GPUs.
     const withStaff = ownedGpuHourCost({
-      ...{
-        serverCapex: 300_000,
-        gpusPerNode: 8,
-        networkStorageShare: 0.2,
-        supportPerYear: 0.1,
-        years: 4,
-        wacc: 0.08,
-        powerKwPerGpu: 1.275,
-        powerUtilization: 0.7,
-        pue: 1.4,
-        energyPerKWh: 0.15,
-      },
+      ...server,
       staffCostPerYear: 150_000,
       staffGpus: 16,
     })

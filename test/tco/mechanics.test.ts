@@ -1,14 +1,12 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { npv } from 'financial'
 import { describe, expect, it } from 'vitest'
 import { loadComplianceData } from '../../src/tco/compliance-tax.js'
-import { monthlyRate } from '../../src/tco/finance.js'
 import { type FinanceMechanics, loadFinanceMechanics } from '../../src/tco/finance-mechanics.js'
 import { simulateCosts } from '../../src/tco/monte-carlo.js'
 import { emitOption, prepareDraw } from '../../src/tco/evaluate.js'
-import { MonthlySink, PresentValueSink } from '../../src/tco/sinks.js'
+import { MonthlySink } from '../../src/tco/sinks.js'
 import { CATEGORY, COST_CATEGORIES, PHASE } from '../../src/tco/cost-categories.js'
 import type { ModelPlan } from '../../src/tco/model-plan.js'
 import { compileModel } from '../../src/tco/compile.js'
@@ -19,6 +17,7 @@ import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { stubPrices } from '../helpers/tco-prices.js'
+import { IN_FINLAND, eurRental, hyperGpuRow, presentValuesTwoWays } from '../helpers/tco-model.js'
 
 /**
  * The finance mechanics, each on a tiny model whose monthly cash flows the test recomputes by hand
@@ -29,27 +28,7 @@ import { stubPrices } from '../helpers/tco-prices.js'
 const compliance = loadComplianceData()
 const HOURS = 730
 
-const rows: CatalogRow[] = [
-  {
-    id: 'h100-usd',
-    provider: 'Hyper',
-    sku: 'gpu8',
-    region: 'eu-1',
-    jurisdiction: { region: 'SE', parent: 'SE' },
-    kind: 'gpu-rental',
-    gpu: 'H100 SXM',
-    gpuCount: 1,
-    unit: 'gpu-hour',
-    price: 4,
-    currency: 'USD',
-    pricingModel: 'on-demand',
-    effectiveDate: '2026-03',
-    source: 'test',
-    confidence: 'assumption',
-    confidentialComputing: false,
-    sovereignty: 'SEAL-3',
-  },
-]
+const rows: CatalogRow[] = [hyperGpuRow('h100-usd', 'SEAL-3', { region: 'SE', parent: 'SE' }, { gpuCount: 1, unit: 'gpu-hour', price: 4, currency: 'USD' })]
 
 const EUR_PER_USD = 1 / 1.25
 const prices = stubPrices({ rows, eurPerUsd: EUR_PER_USD, discounts: { '1-yr': 0.3, '3-yr': 0.5 } })
@@ -88,7 +67,15 @@ const quiet = {
   priceTrends: { hopper: 0, 'token-api': 0 },
 }
 
-const eu = { seal: 'SEAL-3', jurisdiction: { region: 'FI', parent: 'FI' }, compliance: [] }
+const eu = { ...IN_FINLAND, compliance: [] }
+/** The EU token API at 0.5 / 1.5 per million input / output tokens in `currency`, with the option's other fields. */
+const tokenApi = (currency: 'EUR' | 'USD', more: Record<string, unknown> = {}) => ({
+  id: 'api',
+  kind: 'token-api',
+  price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency },
+  ...eu,
+  ...more,
+})
 
 function model(options: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -133,7 +120,7 @@ describe('price trends per GPU generation', () => {
           { id: 'three-year', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '3-yr', compliance: [] },
           { id: 'one-year', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] },
           { id: 'late', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [], migration: { startMonth: 2, dualRunningMonths: 0 } },
-          { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'EUR' }, ...eu },
+          tokenApi('EUR'),
         ],
         { finance: { ...quiet, commitments: true, priceTrends: { hopper: -0.1, 'token-api': -0.2 } } },
       ),
@@ -176,7 +163,7 @@ describe('inflation on staff and energy', () => {
     const plan = compile(
       model(
         [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu },
+          eurRental('stay', 3, eu),
           {
             id: 'owned',
             kind: 'owned',
@@ -221,23 +208,8 @@ describe('inflation on staff and energy', () => {
     const plan = compile(
       model(
         [
-          {
-            id: 'stay',
-            kind: 'rental',
-            price: { perGpuHour: 3, currency: 'EUR' },
-            seal: 'SEAL-1',
-            jurisdiction: { region: 'US', parent: 'US' },
-            compliance: ['C1', 'C7'],
-          },
-          {
-            id: 'move',
-            kind: 'rental',
-            price: { perGpuHour: 2, currency: 'EUR' },
-            seal: 'SEAL-3',
-            jurisdiction: { region: 'FI', parent: 'FI' },
-            compliance: ['C3'],
-            migration: { startMonth: 14, dualRunningMonths: 0 },
-          },
+          eurRental('stay', 3, { seal: 'SEAL-1', jurisdiction: { region: 'US', parent: 'US' } }, { compliance: ['C1', 'C7'] }),
+          eurRental('move', 2, IN_FINLAND, { compliance: ['C3'], migration: { startMonth: 14, dualRunningMonths: 0 } }),
         ],
         { compliance: { parameters }, finance: { ...quiet, inflation: { staff: 0.03, energy: 0 } } },
       ),
@@ -258,16 +230,7 @@ describe('FX distribution', () => {
   const twoInUsd = () =>
     compile(
       model(
-        [
-          { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-          {
-            id: 'api',
-            kind: 'token-api',
-            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
-            ...eu,
-            egress: { gbPerMonth: 100, perGB: 0.1, currency: 'EUR' },
-          },
-        ],
+        [{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, tokenApi('USD', { egress: { gbPerMonth: 100, perGB: 0.1, currency: 'EUR' } })],
         { finance: { ...quiet, fxUncertainty: true } },
       ),
     )
@@ -309,19 +272,9 @@ describe('FX distribution', () => {
 
   it('in the Monte Carlo both USD options draw the same FX: their costs move in lockstep', () => {
     const plan = compile(
-      model(
-        [
-          { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-          {
-            id: 'api',
-            kind: 'token-api',
-            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
-            ...eu,
-            migration: { startMonth: 0, dualRunningMonths: 0 },
-          },
-        ],
-        { finance: { ...quiet, fxUncertainty: true } },
-      ),
+      model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, tokenApi('USD', { migration: { startMonth: 0, dualRunningMonths: 0 } })], {
+        finance: { ...quiet, fxUncertainty: true },
+      }),
     )
     const draws = 2000
     const { costs } = simulateCosts(plan, draws, 7)
@@ -343,7 +296,7 @@ describe('commitments with stranding', () => {
       model(
         [
           { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -4, compliance: [] },
-          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, migration: { startMonth: 1, dualRunningMonths: 2 } },
+          eurRental('move', 2, eu, { migration: { startMonth: 1, dualRunningMonths: 2 } }),
         ],
         { finance: { ...quiet, commitments: true } },
       ),
@@ -367,10 +320,7 @@ describe('commitments with stranding', () => {
     // Month 12–17: 16 committed, 8 needed; months 24–29: 8 committed, 4 needed.
     const plan = compile(
       model(
-        [
-          { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -6, compliance: [] },
-          { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
-        ],
+        [{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -6, compliance: [] }, eurRental('other', 1, eu)],
         {
           demand: { gpus: 16, growthPerYear: -0.5 },
           finance: { ...quiet, commitments: true },
@@ -391,10 +341,7 @@ describe('commitments with stranding', () => {
     const bad = () =>
       compile(
         model(
-          [
-            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -12, compliance: [] },
-            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
-          ],
+          [{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -12, compliance: [] }, eurRental('other', 1, eu)],
           { finance: quiet },
         ),
       )
@@ -402,13 +349,7 @@ describe('commitments with stranding', () => {
     expect(bad).toThrow("model.yaml: options.0.commitmentStartMonth: must lie in the running term: from -11 to 0 (months from the model's start)")
     const onDemand = () =>
       compile(
-        model(
-          [
-            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', commitmentStartMonth: 0, compliance: [] },
-            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
-          ],
-          { finance: quiet },
-        ),
+        model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', commitmentStartMonth: 0, compliance: [] }, eurRental('other', 1, eu)], { finance: quiet }),
       )
     expect(onDemand).toThrow('model.yaml: options.0.commitmentStartMonth: applies to a 1-yr or 3-yr commitment; this option buys on-demand')
     const newOption = () =>
@@ -424,13 +365,9 @@ describe('commitments with stranding', () => {
     expect(newOption).toThrow('model.yaml: options.1.commitmentStartMonth: applies to the baseline (a new option commits when its move starts)')
     const unknownTrend = () =>
       compile(
-        model(
-          [
-            { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-            { id: 'other', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
-          ],
-          { finance: { priceTrends: { hoper: -0.1 } } },
-        ),
+        model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, eurRental('other', 1, eu)], {
+          finance: { priceTrends: { hoper: -0.1 } },
+        }),
       )
     expect(unknownTrend).toThrow('model.yaml: finance.priceTrends.hoper: no price trend hoper in test-finance.yaml (known: hopper, token-api)')
   })
@@ -457,7 +394,7 @@ describe('residual value at resale and the tax shield', () => {
   it('servers replaced inside the horizon are sold at the resale share for their age, and those left at the horizon credited at it', () => {
     // 2 nodes bought in month 2, replaced in month 26 (age 2: 40% of the server price), the new ones
     // are 10 months old at the horizon (36): 1 − (10/12) × 0.4 = 2/3 of the server price, credited in month 35.
-    const plan = compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned()], { finance: quiet }))
+    const plan = compile(model([eurRental('stay', 3, eu), owned()], { finance: quiet }))
     const sink = flows(plan, 'owned')
     for (const month of months(36)) {
       expect(sink.amount(PHASE.own, CATEGORY.capexServer, month)).toBeCloseTo(month === 2 || month === 26 ? 200_000 : 0, 2)
@@ -467,10 +404,8 @@ describe('residual value at resale and the tax shield', () => {
   })
 
   it('book value stays available (residualBasis: book), and is the default without a finance block', () => {
-    const book = compile(
-      model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], { finance: quiet }),
-    )
-    const none = compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned()]))
+    const book = compile(model([eurRental('stay', 3, eu), owned({ residualBasis: 'book' })], { finance: quiet }))
+    const none = compile(model([eurRental('stay', 3, eu), owned()]))
     for (const plan of [book, none]) {
       const sink = flows(plan, 'owned')
       // Bought in month 26, 10 of its 24 months used: 14/24 of server + network book value left.
@@ -481,14 +416,14 @@ describe('residual value at resale and the tax shield', () => {
 
   it('tax shield: straight-line depreciation of server and network capex × the rate, monthly over the life; off unless asked', () => {
     const plan = compile(
-      model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned({ residualBasis: 'book' })], {
+      model([eurRental('stay', 3, eu), owned({ residualBasis: 'book' })], {
         finance: { ...quiet, taxShield: {} },
       }),
     )
     const sink = flows(plan, 'owned')
     const monthly = (-0.25 * 2 * 120_000) / 24
     for (const month of months(36)) expect(sink.amount(PHASE.own, CATEGORY.taxShield, month)).toBeCloseTo(month >= 2 ? monthly : 0, 2)
-    const off = flows(compile(model([{ id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu }, owned()], { finance: quiet })), 'owned')
+    const off = flows(compile(model([eurRental('stay', 3, eu), owned()], { finance: quiet })), 'owned')
     for (const month of months(36)) expect(off.amount(PHASE.own, CATEGORY.taxShield, month)).toBe(0)
   })
 })
@@ -497,11 +432,7 @@ describe('staff for rented fleets', () => {
   it('FTE = max(minimum, GPUs / GPUs per FTE) each year, at the loaded cost with staff inflation; an option may give its own', () => {
     const plan = compile(
       model(
-        [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu },
-          { id: 'small', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, gpus: 4, ...eu },
-          { id: 'own-staff', kind: 'rental', price: { perGpuHour: 3, currency: 'EUR' }, ...eu, staff: { fte: 0.5, loadedCostPerYear: 100_000 } },
-        ],
+        [eurRental('stay', 3, eu), eurRental('small', 3, eu, { gpus: 4 }), eurRental('own-staff', 3, eu, { staff: { fte: 0.5, loadedCostPerYear: 100_000 } })],
         { demand: { gpus: 16, growthPerYear: 0.5 }, finance: { ...quiet, rentedFleetStaff: {}, inflation: { staff: 0.03, energy: 0 } } },
       ),
     )
@@ -524,15 +455,9 @@ describe('utilization ramp', () => {
     const plan = compile(
       model(
         [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
-          { id: 'move', kind: 'rental', price: { perGpuHour: 2, currency: 'EUR' }, ...eu, rampMonths: 4, migration: { startMonth: 1, dualRunningMonths: 5 } },
-          {
-            id: 'api',
-            kind: 'token-api',
-            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'EUR' },
-            ...eu,
-            migration: { startMonth: 0, dualRunningMonths: 2 },
-          },
+          eurRental('stay', 5, eu),
+          eurRental('move', 2, eu, { rampMonths: 4, migration: { startMonth: 1, dualRunningMonths: 5 } }),
+          tokenApi('EUR', { migration: { startMonth: 0, dualRunningMonths: 2 } }),
         ],
         { finance: { ...quiet, rampMonths: 2 } },
       ),
@@ -553,16 +478,8 @@ describe('utilization ramp', () => {
     const plan = compile(
       model(
         [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
-          {
-            id: 'move',
-            kind: 'rental',
-            price: { perGpuHour: 2, currency: 'EUR' },
-            ...eu,
-            egress: { gbPerMonth: 100, perGB: 0.05 },
-            rampMonths: 4,
-            migration: { startMonth: 10, dualRunningMonths: 1 },
-          },
+          eurRental('stay', 5, eu),
+          eurRental('move', 2, eu, { egress: { gbPerMonth: 100, perGB: 0.05 }, rampMonths: 4, migration: { startMonth: 10, dualRunningMonths: 1 } }),
           {
             id: 'owned',
             kind: 'owned',
@@ -611,7 +528,7 @@ describe('utilization ramp', () => {
     const plan = compile(
       model(
         [
-          { id: 'stay', kind: 'rental', price: { perGpuHour: 5, currency: 'EUR' }, ...eu },
+          eurRental('stay', 5, eu),
           { id: 'move', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', ...eu, migration: { startMonth: 2, dualRunningMonths: 3 } },
         ],
         { finance: { ...quiet, commitments: true, rampMonths: 3 } },
@@ -635,14 +552,7 @@ describe('the mechanics together', () => {
       model(
         [
           { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', commitmentStartMonth: -5, compliance: [] },
-          {
-            id: 'move',
-            kind: 'rental',
-            price: { perGpuHour: 2, currency: 'EUR' },
-            ...eu,
-            pricingModel: 'on-demand',
-            migration: { startMonth: 2, dualRunningMonths: 2.5 },
-          },
+          eurRental('move', 2, eu, { pricingModel: 'on-demand', migration: { startMonth: 2, dualRunningMonths: 2.5 } }),
           {
             id: 'owned',
             kind: 'owned',
@@ -660,13 +570,7 @@ describe('the mechanics together', () => {
             staff: { fte: 1, loadedCostPerYear: 150_000 },
             migration: { startMonth: 3, dualRunningMonths: 3 },
           },
-          {
-            id: 'api',
-            kind: 'token-api',
-            price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' },
-            ...eu,
-            migration: { startMonth: 1, dualRunningMonths: 1 },
-          },
+          tokenApi('USD', { migration: { startMonth: 1, dualRunningMonths: 1 } }),
         ],
         { demand: { gpus: 16, tokensPerMonth: { input: 1e9, output: 5e8 }, growthPerYear: 0.3 }, finance: { rampMonths: 3, taxShield: {} } },
       ),
@@ -674,23 +578,11 @@ describe('the mechanics together', () => {
     const values = central(plan)
     values[plan.drivers.findIndex((driver) => driver.name === 'fx.USD/EUR')] = 0.93
     prepareDraw(plan, values)
-    for (const option of plan.options) {
-      const monthly = new MonthlySink(plan.months)
-      emitOption(plan, option, values, monthly)
-      const fast = new PresentValueSink(plan)
-      emitOption(plan, option, values, fast)
-      const reference = npv(monthlyRate(0.08), Array.from(monthly.totals()))
-      expect(Math.abs(fast.total - reference) / Math.abs(reference)).toBeLessThan(1e-12)
-    }
+    for (const { fast, reference } of presentValuesTwoWays(plan, values, 0.08)) expect(Math.abs(fast - reference) / Math.abs(reference)).toBeLessThan(1e-12)
   })
 
   it('without a finance block no mechanic applies: no finance or FX drivers, constant prices', () => {
-    const plan = compile(
-      model([
-        { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] },
-        { id: 'api', kind: 'token-api', price: { inputPerMtok: 0.5, outputPerMtok: 1.5, currency: 'USD' }, ...eu },
-      ]),
-    )
+    const plan = compile(model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', pricingModel: '1-yr', compliance: [] }, tokenApi('USD')]))
     expect(plan.drivers.filter((driver) => /^(finance|fx)\./.test(driver.name))).toEqual([])
     const stay = flows(plan, 'stay')
     for (const month of months(36)) {
@@ -722,13 +614,9 @@ describe('the mechanics together', () => {
     const bad = () =>
       compileModel(
         tcoModelSchema.parse(
-          model(
-            [
-              { id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] },
-              { id: 'b', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, ...eu },
-            ],
-            { finance: { file: 'test/fixtures/no-such-finance.yaml' } },
-          ),
+          model([{ id: 'stay', kind: 'rental', catalogRow: 'h100-usd', compliance: [] }, eurRental('b', 1, eu)], {
+            finance: { file: 'test/fixtures/no-such-finance.yaml' },
+          }),
         ),
         'model.yaml',
         compliance,

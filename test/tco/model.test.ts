@@ -1,10 +1,8 @@
-import { npv } from 'financial'
 import { describe, expect, it } from 'vitest'
 import { expectedRegulatoryLoss, fineCap, loadComplianceData, sealGate } from '../../src/tco/compliance-tax.js'
-import { monthlyRate } from '../../src/tco/finance.js'
 import { runMonteCarlo, simulateCosts } from '../../src/tco/monte-carlo.js'
 import { emitOption, prepareDraw } from '../../src/tco/evaluate.js'
-import { MonthlySink, PresentValueSink } from '../../src/tco/sinks.js'
+import { MonthlySink } from '../../src/tco/sinks.js'
 import type { ModelPlan } from '../../src/tco/model-plan.js'
 import { compileModel } from '../../src/tco/compile.js'
 import { runTco } from '../../src/tco/engine.js'
@@ -12,30 +10,12 @@ import type { CatalogRow } from '../../src/io/schema/catalog.js'
 import { tcoModelSchema } from '../../src/io/schema/tco-model.js'
 import { tcoResultSchema } from '../../src/io/schema/tco-result.js'
 import { stubPrices } from '../helpers/tco-prices.js'
+import { IN_FINLAND, IN_GERMANY, REFERENCE_SERVER, US_OWNED_IN_SWEDEN, eurRental, hyperGpuRow, presentValuesTwoWays } from '../helpers/tco-model.js'
 
 const compliance = loadComplianceData()
 
 const rows: CatalogRow[] = [
-  {
-    id: 'hyper-eu',
-    provider: 'Hyper',
-    sku: 'gpu8',
-    region: 'eu-1',
-    jurisdiction: { region: 'SE', parent: 'US' },
-    kind: 'gpu-rental',
-    gpu: 'H100 SXM',
-    gpuCount: 8,
-    unit: 'instance-hour',
-    price: 64,
-    currency: 'USD',
-    pricingModel: 'on-demand',
-    effectiveDate: '2026-03',
-    source: 'test',
-    confidence: 'assumption',
-    confidentialComputing: false,
-    sovereignty: 'SEAL-1',
-    egressPerGB: 0.09,
-  },
+  hyperGpuRow('hyper-eu', 'SEAL-1', { region: 'SE', parent: 'US' }, { gpuCount: 8, unit: 'instance-hour', price: 64, currency: 'USD', egressPerGB: 0.09 }),
 ]
 
 /** Catalog stub: one row, EUR/USD 1.175, 1-yr 35% off on-demand. */
@@ -52,37 +32,21 @@ function baseModel(overrides: Record<string, unknown> = {}): Record<string, unkn
     demand: { gpus: 16, tokensPerMonth: { input: 3e10, output: 1e10 }, growthPerYear: 0 },
     options: [
       { id: 'stay', kind: 'rental', catalogRow: 'hyper-eu', egress: { gbPerMonth: 1000 } },
-      {
-        id: 'eu-cloud',
-        kind: 'rental',
-        price: { perGpuHour: 2.5, currency: 'EUR' },
-        seal: 'SEAL-3',
-        jurisdiction: { region: 'FI', parent: 'FI' },
-        migration: { startMonth: 1, dualRunningMonths: 2, revalidationCost: 10_000 },
-      },
+      eurRental('eu-cloud', 2.5, IN_FINLAND, { migration: { startMonth: 1, dualRunningMonths: 2, revalidationCost: 10_000 } }),
       {
         id: 'owned',
         kind: 'owned',
-        seal: 'SEAL-3',
-        jurisdiction: { region: 'DE', parent: 'DE' },
+        ...IN_GERMANY,
         currency: 'USD',
-        serverCapexPerNode: 300_000,
-        gpusPerNode: 8,
-        networkStorageShare: 0.2,
+        ...REFERENCE_SERVER,
         depreciationYears: 4,
-        supportPerYear: 0.1,
-        powerKwPerGpu: 1.275,
-        powerUtilization: 0.7,
-        pue: 1.4,
-        energyPerKWh: 0.15,
         migration: { startMonth: 2, dualRunningMonths: 3 },
       },
       {
         id: 'api',
         kind: 'token-api',
         price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'USD' },
-        seal: 'SEAL-3',
-        jurisdiction: { region: 'DE', parent: 'DE' },
+        ...IN_GERMANY,
       },
     ],
     ...overrides,
@@ -119,14 +83,9 @@ describe('TCO cash flows', () => {
     const plan = compile(baseModel({ wacc: 0.09, demand: { gpus: 11, tokensPerMonth: { input: 3e10, output: 1e10 }, growthPerYear: 0.3 } }))
     const values = centralValues(plan)
     prepareDraw(plan, values)
-    for (const option of plan.options) {
-      const monthly = new MonthlySink(plan.months)
-      emitOption(plan, option, values, monthly)
-      const fast = new PresentValueSink(plan)
-      emitOption(plan, option, values, fast)
-      const reference = npv(monthlyRate(0.09), Array.from(monthly.totals()))
-      expect(fast.total).toBeCloseTo(reference, 6)
-      expect(Math.abs(fast.total - reference) / reference).toBeLessThan(1e-12)
+    for (const { fast, reference } of presentValuesTwoWays(plan, values, 0.09)) {
+      expect(fast).toBeCloseTo(reference, 6)
+      expect(Math.abs(fast - reference) / reference).toBeLessThan(1e-12)
     }
   })
 
@@ -134,23 +93,8 @@ describe('TCO cash flows', () => {
     const plan = compile(
       baseModel({
         options: [
-          {
-            id: 'stay',
-            kind: 'rental',
-            price: { perGpuHour: 10, currency: 'EUR' },
-            seal: 'SEAL-1',
-            jurisdiction: { region: 'SE', parent: 'US' },
-            compliance: [],
-          },
-          {
-            id: 'move',
-            kind: 'rental',
-            price: { perGpuHour: 2, currency: 'EUR' },
-            seal: 'SEAL-3',
-            jurisdiction: { region: 'FI', parent: 'FI' },
-            compliance: [],
-            migration: { startMonth: 1, dualRunningMonths: 1.5 },
-          },
+          eurRental('stay', 10, US_OWNED_IN_SWEDEN, { compliance: [] }),
+          eurRental('move', 2, IN_FINLAND, { compliance: [], migration: { startMonth: 1, dualRunningMonths: 1.5 } }),
         ],
       }),
     )
@@ -182,15 +126,11 @@ describe('TCO cash flows', () => {
   })
 
   it('EU Data Act: switching charges are paid before 12 Jan 2027 and are zero from that date, with a note', () => {
-    const move = (id: string, startMonth: number, dualRunningMonths: number, date?: string) => ({
-      id,
-      kind: 'rental',
-      price: { perGpuHour: 2, currency: 'EUR' },
-      seal: 'SEAL-3',
-      jurisdiction: { region: 'FI', parent: 'FI' },
-      compliance: [],
-      migration: { startMonth, dualRunningMonths, switching: { exitFee: 5000, dataGB: 10_000, ...(date ? { date } : {}) } },
-    })
+    const move = (id: string, startMonth: number, dualRunningMonths: number, date?: string) =>
+      eurRental(id, 2, IN_FINLAND, {
+        compliance: [],
+        migration: { startMonth, dualRunningMonths, switching: { exitFee: 5000, dataGB: 10_000, ...(date ? { date } : {}) } },
+      })
     const plan = compile(
       baseModel({
         options: [
@@ -229,15 +169,8 @@ describe('C11 sovereignty gate', () => {
         },
         options: [
           ...(baseModel().options as Array<Record<string, unknown>>).slice(0, 2),
-          { id: 'hyper-sovereign', kind: 'rental', price: { perGpuHour: 1, currency: 'EUR' }, seal: 'SEAL-2', jurisdiction: { region: 'DE', parent: 'US' } },
-          {
-            id: 'public-only',
-            kind: 'rental',
-            price: { perGpuHour: 1, currency: 'EUR' },
-            seal: 'SEAL-1',
-            jurisdiction: { region: 'DE', parent: 'US' },
-            dataClasses: ['public'],
-          },
+          eurRental('hyper-sovereign', 1, { seal: 'SEAL-2', jurisdiction: { region: 'DE', parent: 'US' } }),
+          eurRental('public-only', 1, { seal: 'SEAL-1', jurisdiction: { region: 'DE', parent: 'US' } }, { dataClasses: ['public'] }),
         ],
       }),
     )
@@ -339,14 +272,7 @@ describe('compliance tax', () => {
       /^model\.yaml: options\.0\.catalogRow: no catalog row nope/,
     )
     expect(() => compile(baseModel({ currency: 'CHF' }))).toThrow(/^model\.yaml: compliance parameter hourlyRate: no exchange rate from EUR to CHF/)
-    const inlineRental = {
-      id: 'stay',
-      kind: 'rental',
-      price: { perGpuHour: 2, currency: 'EUR' },
-      seal: 'SEAL-1',
-      jurisdiction: { region: 'SE', parent: 'US' },
-      pricingModel: '3-yr',
-    }
+    const inlineRental = eurRental('stay', 2, US_OWNED_IN_SWEDEN, { pricingModel: '3-yr' })
     expect(() => compile(baseModel({ options: [inlineRental, (baseModel().options as unknown[])[1]] }))).toThrow(
       /^model\.yaml: options\.0\.discount: is required: no default 3-yr discount/,
     )
@@ -359,28 +285,15 @@ describe('Monte Carlo', () => {
       wacc: 0.08,
       demand: { gpus: 16, tokensPerMonth: { input: { triangular: [2e10, 3e10, 4e10] }, output: 1e10 }, growthPerYear: 0 },
       options: [
-        {
-          id: 'stay',
-          kind: 'rental',
-          price: { perGpuHour: { triangular: [5, 6, 7] }, currency: 'EUR' },
-          seal: 'SEAL-1',
-          jurisdiction: { region: 'SE', parent: 'US' },
-          egress: { gbPerMonth: { pert: [500, 1000, 1500] }, perGB: 0.08 },
-        },
-        {
-          id: 'eu-cloud',
-          kind: 'rental',
-          price: { perGpuHour: { pert: [2, 2.5, 3] }, currency: 'EUR' },
-          seal: 'SEAL-3',
-          jurisdiction: { region: 'FI', parent: 'FI' },
+        eurRental('stay', { triangular: [5, 6, 7] }, US_OWNED_IN_SWEDEN, { egress: { gbPerMonth: { pert: [500, 1000, 1500] }, perGB: 0.08 } }),
+        eurRental('eu-cloud', { pert: [2, 2.5, 3] }, IN_FINLAND, {
           migration: { startMonth: 1, dualRunningMonths: { triangular: [2, 4, 6] }, revalidationCost: { triangular: [10_000, 30_000, 50_000] } },
-        },
+        }),
         {
           id: 'api',
           kind: 'token-api',
           price: { inputPerMtok: { triangular: [0.4, 0.5, 0.6] }, outputPerMtok: 0.7, currency: 'EUR' },
-          seal: 'SEAL-3',
-          jurisdiction: { region: 'DE', parent: 'DE' },
+          ...IN_GERMANY,
         },
       ],
       compliance: {

@@ -20,6 +20,7 @@ import { type TcoModel, tcoModelSchema } from '../../src/io/schema/tco-model.js'
 import { UserError } from '../../src/util/errors.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { sizingFixture } from '../helpers/sizing-fixture.js'
+import { IN_FINLAND, IN_GERMANY, REFERENCE_SERVER, US_OWNED_IN_SWEDEN, eurRental } from '../helpers/tco-model.js'
 
 /**
  * Shared drivers, rank correlations and the basis of the headline figures (issue 17, scope 3).
@@ -310,44 +311,14 @@ const fixedModel = {
   wacc: 0.08,
   demand: { gpus: 16, tokensPerMonth: { input: 3e10, output: 1e10 }, growthPerYear: 0.2 },
   options: [
-    {
-      id: 'stay',
-      kind: 'rental',
-      price: { perGpuHour: 6, currency: 'EUR' },
-      seal: 'SEAL-1',
-      jurisdiction: { region: 'SE', parent: 'US' },
-      egress: { gbPerMonth: 1000, perGB: 0.08 },
-    },
-    {
-      id: 'eu',
-      kind: 'rental',
-      price: { perGpuHour: 2.5, currency: 'EUR' },
-      seal: 'SEAL-3',
-      jurisdiction: { region: 'FI', parent: 'FI' },
-      migration: { startMonth: 1, dualRunningMonths: 2.5, revalidationCost: 10_000 },
-    },
-    {
-      id: 'owned',
-      kind: 'owned',
-      seal: 'SEAL-3',
-      jurisdiction: { region: 'DE', parent: 'DE' },
-      serverCapexPerNode: 300_000,
-      gpusPerNode: 8,
-      networkStorageShare: 0.2,
-      depreciationYears: 3,
-      supportPerYear: 0.1,
-      powerKwPerGpu: 1.275,
-      powerUtilization: 0.7,
-      pue: 1.4,
-      energyPerKWh: 0.15,
-      migration: { startMonth: 2, dualRunningMonths: 3.25 },
-    },
+    eurRental('stay', 6, US_OWNED_IN_SWEDEN, { egress: { gbPerMonth: 1000, perGB: 0.08 } }),
+    eurRental('eu', 2.5, IN_FINLAND, { migration: { startMonth: 1, dualRunningMonths: 2.5, revalidationCost: 10_000 } }),
+    { id: 'owned', kind: 'owned', ...IN_GERMANY, ...REFERENCE_SERVER, depreciationYears: 3, migration: { startMonth: 2, dualRunningMonths: 3.25 } },
     {
       id: 'api',
       kind: 'token-api',
       price: { inputPerMtok: 0.49, outputPerMtok: 0.71, currency: 'EUR' },
-      seal: 'SEAL-3',
-      jurisdiction: { region: 'DE', parent: 'DE' },
+      ...IN_GERMANY,
       migration: { startMonth: 1, dualRunningMonths: 1.5 },
     },
   ],

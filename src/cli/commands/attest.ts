@@ -1,10 +1,10 @@
 import type { AttestationRecord } from '../../io/schema/attestation.js'
-import { GeopatCommand } from '../../util/base-command.js'
+import { withFlagTable } from '../flag-table-command.js'
 import { ATTEST_FLAGS, attestScenarioFromFlags } from '../flags/attest.js'
-import { oclifFlags, readFlags } from '../flags/table.js'
+import type { FlagValues } from '../flags/table.js'
 import { formatAttestationRecord } from '../render/attestation.js'
 
-export default class Attest extends GeopatCommand {
+export default class Attest extends withFlagTable(ATTEST_FLAGS) {
   static override summary = 'Record and verify the attestation evidence of confidential endpoints'
   static override description =
     `Asks each endpoint for evidence bound to a fresh nonce (an attested API's GET /v1/attestation/report, snpguest or ` +
@@ -19,10 +19,7 @@ export default class Attest extends GeopatCommand {
     '<%= config.bin %> attest --url https://llm.example.eu --ark ark.pem --ask ask.pem --jwks nras-jwks.json --allow 5f2a…',
   ]
 
-  static override flags = oclifFlags(ATTEST_FLAGS)
-
-  async run(): Promise<{ records: AttestationRecord[] }> {
-    const values = readFlags(ATTEST_FLAGS, (await this.parse(Attest)).flags)
+  protected async execute(values: FlagValues<typeof ATTEST_FLAGS>): Promise<{ records: AttestationRecord[] }> {
     const { scenario, source } = attestScenarioFromFlags(values)
     const { runAttest } = await import('../../app/attest.js')
     const log = (line: string): void => void (this.jsonEnabled() || this.log(line))

@@ -1,14 +1,14 @@
 import { COMPARE_FLAGS, compareScenarioFromFlags } from '../flags/compare.js'
-import { oclifFlags, readFlags } from '../flags/table.js'
+import type { FlagValues } from '../flags/table.js'
 import { formatCompare } from '../render/compare-table.js'
 import { ProgressLine } from '../render/progress-line.js'
 import { formatSafety } from '../render/safety.js'
 import { SERVER_LOST_EXIT_CODE } from '../../load/server-watch.js'
 import type { CompareSummary } from '../../io/schema/compare.js'
-import { GeopatCommand } from '../../util/base-command.js'
+import { withFlagTable } from '../flag-table-command.js'
 import { UserError } from '../../util/errors.js'
 
-export default class Compare extends GeopatCommand {
+export default class Compare extends withFlagTable(COMPARE_FLAGS) {
   static override summary = 'Compare endpoints with a paired, interleaved design and confidence intervals'
   static override description =
     `Every endpoint ("arm") gets the same prompts with an exact output length, in blocks interleaved per round (ABBA, or ` +
@@ -23,10 +23,7 @@ export default class Compare extends GeopatCommand {
     '<%= config.bin %> compare --url-a http://127.0.0.1:8001 --label-a standard --url-b http://127.0.0.1:8002 --label-b confidential --rounds 6 --aa',
   ]
 
-  static override flags = oclifFlags(COMPARE_FLAGS)
-
-  async run(): Promise<CompareSummary> {
-    const values = readFlags(COMPARE_FLAGS, (await this.parse(Compare)).flags)
+  protected async execute(values: FlagValues<typeof COMPARE_FLAGS>): Promise<CompareSummary> {
     const { scenario, source } = compareScenarioFromFlags(values)
     const [{ runCompare }, { withStopOnSignals }] = await Promise.all([import('../../app/compare.js'), import('../../app/stop.js')])
     const json = this.jsonEnabled()

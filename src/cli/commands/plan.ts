@@ -2,10 +2,9 @@ import { join } from 'node:path'
 import { Args } from '@oclif/core'
 import type { PlanRequest } from '../../app/plan.js'
 import type { Plan } from '../../io/schema/plan.js'
-import { GeopatCommand } from '../../util/base-command.js'
-import { defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { type CommandLine, withFlagTable } from '../flag-table-command.js'
+import { texts } from '../flags/parsers.js'
+import { applyFlags, defineFlags, type FlagValues, repeated, string } from '../flags/table.js'
 
 /** `geopat plan`'s flags: each sets a field of the plan request (PlanRequest). */
 const PLAN_FLAGS = defineFlags({
@@ -18,7 +17,7 @@ const PLAN_FLAGS = defineFlags({
   fx: repeated(texts, { description: 'your own FX file(s) beside the built-in one', path: 'fxFiles' }),
 })
 
-export default class PlanCommand extends GeopatCommand {
+export default class PlanCommand extends withFlagTable(PLAN_FLAGS) {
   static override summary = 'A phased exit plan: 7 R recommendation per workload, waves, canaries, rollback criteria, deadlines'
   static override description =
     'Reads an inventory of AI workloads (scenarios/eu-exit-inventory.yaml shows every field), recommends one of ' +
@@ -36,13 +35,9 @@ export default class PlanCommand extends GeopatCommand {
 
   static override args = { inventory: Args.string({ description: 'inventory YAML file', required: true }) }
 
-  static override flags = oclifFlags(PLAN_FLAGS)
-
-  async run(): Promise<Plan> {
-    const { args, flags } = await this.parse(PlanCommand)
-    const { applyFlags } = await import('../flags/table.js')
+  protected async execute(values: FlagValues<typeof PLAN_FLAGS>, { args }: CommandLine<'inventory'>): Promise<Plan> {
     const { runPlan } = await import('../../app/plan.js')
-    const request = applyFlags(PLAN_FLAGS, readFlags(PLAN_FLAGS, flags), { inventoryFile: args.inventory }) as unknown as PlanRequest
+    const request = applyFlags(PLAN_FLAGS, values, { inventoryFile: args.inventory }) as unknown as PlanRequest
     const { withFlagNames } = await import('../flags/option-errors.js')
     const { plan, outDir, unknownReferences } = await withFlagNames(PLAN_FLAGS, () => runPlan(request))
     if (!this.jsonEnabled()) {

@@ -1,8 +1,7 @@
 import type { ReportOptions, ReportResult } from '../../app/report.js'
-import { GeopatCommand } from '../../util/base-command.js'
-import { defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { withFlagTable } from '../flag-table-command.js'
+import { texts } from '../flags/parsers.js'
+import { applyFlags, defineFlags, type FlagValues, repeated, string } from '../flags/table.js'
 
 /** `geopat report`'s flags: each sets an option of the report (ReportOptions). */
 const REPORT_FLAGS = defineFlags({
@@ -11,7 +10,7 @@ const REPORT_FLAGS = defineFlags({
   title: string({ description: 'title of the report', path: 'title' }),
 })
 
-export default class Report extends GeopatCommand {
+export default class Report extends withFlagTable(REPORT_FLAGS) {
   static override summary = 'Render one self-contained HTML report from bench, compare, size, tco and plan outputs'
   static override description =
     'Reads every geopat output in the run folders given (summary.json, records.jsonl, compare-summary.json, ' +
@@ -27,11 +26,7 @@ export default class Report extends GeopatCommand {
     '<%= config.bin %> report --from reports/bench-run --from reports/size-run --out reports/decision.html --title "EU move: evidence"',
   ]
 
-  static override flags = oclifFlags(REPORT_FLAGS)
-
-  async run(): Promise<ReportResult> {
-    const values = readFlags(REPORT_FLAGS, (await this.parse(Report)).flags)
-    const { applyFlags } = await import('../flags/table.js')
+  protected async execute(values: FlagValues<typeof REPORT_FLAGS>): Promise<ReportResult> {
     const { runReport } = await import('../../app/report.js')
     const { bytes } = await import('../../report/format.js')
     const { withFlagNames } = await import('../flags/option-errors.js')

@@ -1,9 +1,8 @@
 import { Args } from '@oclif/core'
 import type { ScenarioRunOptions, ScenarioRunResult } from '../../app/run-scenario.js'
-import { GeopatCommand } from '../../util/base-command.js'
-import { boolean, defineFlags, oclifFlags, readFlags, repeated, string } from '../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { type CommandLine, withFlagTable } from '../flag-table-command.js'
+import { texts } from '../flags/parsers.js'
+import { applyFlags, boolean, defineFlags, type FlagValues, repeated, string } from '../flags/table.js'
 
 /** `geopat run`'s flags: each sets an option of the run (ScenarioRunOptions) but --progress, which the command resolves. */
 const RUN_FLAGS = defineFlags({
@@ -21,7 +20,7 @@ const RUN_FLAGS = defineFlags({
   fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
 })
 
-export default class Run extends GeopatCommand {
+export default class Run extends withFlagTable(RUN_FLAGS) {
   static override summary = 'Run every step a scenario names: bench or compare, size, tco, plan, and the report'
   static override description = [
     'Starts the simulated endpoints the scenario names, measures them (compare when the scenario has a compare: ' +
@@ -41,12 +40,7 @@ export default class Run extends GeopatCommand {
 
   static override args = { scenario: Args.string({ description: 'scenario YAML file', required: true }) }
 
-  static override flags = oclifFlags(RUN_FLAGS)
-
-  async run(): Promise<ScenarioRunResult> {
-    const { args, flags } = await this.parse(Run)
-    const values = readFlags(RUN_FLAGS, flags)
-    const { applyFlags } = await import('../flags/table.js')
+  protected async execute(values: FlagValues<typeof RUN_FLAGS>, { args }: CommandLine<'scenario'>): Promise<ScenarioRunResult> {
     const { loadYamlFile } = await import('../../io/schema/load-file.js')
     const { scenarioSchema } = await import('../../io/schema/scenario.js')
     const scenario = loadYamlFile(args.scenario, scenarioSchema)

@@ -3,14 +3,14 @@ import type { RunSummary } from '../../io/schema/summary.js'
 import { formatRunTable } from '../render/summary-formats.js'
 import { listProfiles } from '../../io/schema/sim-profile.js'
 import { listWorkloads } from '../../sim/workload.js'
-import { GeopatCommand } from '../../util/base-command.js'
+import { withFlagTable } from '../flag-table-command.js'
 import { UserError } from '../../util/errors.js'
 import { SIM_FLAGS, type SimFlagValues, simEndpointsFromFlags, virtualOptionsFromFlags } from '../flags/sim.js'
-import { oclifFlags, readFlags } from '../flags/table.js'
+import type { FlagValues } from '../flags/table.js'
 
 type SimResult = SimServeResult | { virtual: RunSummary; speedup: number; preemptions: number }
 
-export default class Sim extends GeopatCommand {
+export default class Sim extends withFlagTable(SIM_FLAGS) {
   static override summary = 'Run simulated OpenAI-compatible vLLM endpoints (no GPU needed), or simulate in virtual time'
   static override description =
     'With --profile, a calibrated engine model (continuous batching, KV cache, preemption) of a GPU and model from ' +
@@ -29,10 +29,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     '<%= config.bin %> sim --fault-429-rate 0.05 --fault-cut-rate 0.01',
   ]
 
-  static override flags = oclifFlags(SIM_FLAGS)
-
-  async run(): Promise<SimResult> {
-    const values = readFlags(SIM_FLAGS, (await this.parse(Sim)).flags)
+  protected async execute(values: FlagValues<typeof SIM_FLAGS>): Promise<SimResult> {
     const endpoints = simEndpointsFromFlags(values)
     if (values.virtual) {
       const options = virtualOptionsFromFlags(endpoints, values)

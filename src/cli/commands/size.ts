@@ -1,14 +1,13 @@
 import type { SizeRequest } from '../../app/size.js'
 import { sizeStepSchema } from '../../io/schema/scenario.js'
 import type { SizingResult } from '../../io/schema/sizing.js'
-import { GeopatCommand } from '../../util/base-command.js'
+import { withFlagTable } from '../flag-table-command.js'
 import { UserError } from '../../util/errors.js'
 import { withFlagNames } from '../flags/option-errors.js'
 import * as parse from '../flags/parsers.js'
+import { texts } from '../flags/parsers.js'
 import { withSchemaDefaults } from '../flags/schema-defaults.js'
-import { type FlagValues, boolean, defineFlags, oclifFlags, readFlags, repeated, string, validateWithFlags, value } from '../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { applyFlags, boolean, defineFlags, field, type FlagValues, repeated, string, validateWithFlags, value } from '../flags/table.js'
 
 /**
  * `geopat size`'s flags: each sets a field of the sizing request (SizeRequest); `step.*` is the
@@ -18,56 +17,44 @@ const texts = (values: readonly string[]): string[] => [...values]
 const SIZE_FLAGS = withSchemaDefaults(
   defineFlags({
     'peak-rps': value(parse.number, { description: 'peak demand, requests per second', required: true, path: 'step.peakRequestsPerS' }),
-    'average-rps': value(parse.number, {
-      description: "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)",
-      path: 'step.averageRequestsPerS',
-    }),
-    growth: value(parse.number, {
-      description: 'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year',
-      path: 'step.growthPerYear',
-    }),
-    'average-to-peak': value(parse.number, { description: "the month's average ÷ its peak, in (0, 1] (instead of --average-rps)", path: 'step.averageToPeak' }),
+    'average-rps': field(
+      parse.number,
+      'step.averageRequestsPerS',
+      "the month's average demand, requests per second (fleet $/Mtok divides by it; default: the peak, a lower bound on fleet $/Mtok)",
+    ),
+    growth: field(
+      parse.number,
+      'step.growthPerYear',
+      'demand growth per year, peak and average alike (0.3 = +30%): also gives the fleet and fleet $/Mtok in a year',
+    ),
+    'average-to-peak': field(parse.number, 'step.averageToPeak', "the month's average ÷ its peak, in (0, 1] (instead of --average-rps)"),
     from: repeated(texts, { description: 'geopat bench run folder or summary.json (a sweep run with --slo); one sizing per endpoint', path: 'from' }),
     profile: string({ description: 'simulator profile to search instead (data/sim-profiles)', path: 'profile' }),
     cc: boolean({ description: '--profile: confidential computing on', path: 'cc' }),
     workload: string({ description: '--profile: request lengths from data/workloads (e.g. chat, sharegpt-like)', path: 'workload' }),
-    'input-tokens': value(parse.lengthSpec, { description: '--profile: prompt tokens, N or a distribution', path: 'inputTokens' }),
-    'output-tokens': value(parse.lengthSpec, { description: '--profile: output tokens, N or a distribution', path: 'outputTokens' }),
-    slo: value(parse.slo, { description: 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)', path: 'slo' }),
-    attainment: value(parse.number, {
-      description: 'share of requests that must meet the SLO at capacity (a choice: match your SLA)',
-      path: 'step.attainment',
-    }),
-    utilization: value(parse.number, {
-      description: "target utilization of each replica's capacity at peak (the reference range: 0.6–0.8)",
-      path: 'step.targetUtilization',
-    }),
-    'failure-domains': value(parse.integer, {
-      description: 'failure domains (zones) the fleet is spread over; with several, it survives losing one',
-      path: 'step.failureDomains',
-    }),
-    'spare-per-domain': value(parse.integer, {
-      description: 'with one failure domain: replicas that may fail at once (1 = N+1; 0: none)',
-      path: 'step.sparePerFailureDomain',
-    }),
-    surge: value(parse.number, {
-      description: 'rollout surge, fraction of the base replicas (Kubernetes maxSurge), paid only during rollouts',
-      path: 'step.surgeFraction',
-    }),
-    'rollout-months': value(parse.number, { description: 'months in which rollouts run: the surge is paid only then', path: 'step.rolloutMonths' }),
-    'gpus-per-replica': value(parse.integer, { description: "GPUs per replica (default: the profile's; --from: required)", path: 'gpusPerReplica' }),
-    'gpus-per-node': value(parse.integer, {
-      description: '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)',
-      path: 'gpusPerNode',
-    }),
+    'input-tokens': field(parse.lengthSpec, 'inputTokens', '--profile: prompt tokens, N or a distribution'),
+    'output-tokens': field(parse.lengthSpec, 'outputTokens', '--profile: output tokens, N or a distribution'),
+    slo: field(parse.slo, 'slo', 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)'),
+    attainment: field(parse.number, 'step.attainment', 'share of requests that must meet the SLO at capacity (a choice: match your SLA)'),
+    utilization: field(parse.number, 'step.targetUtilization', "target utilization of each replica's capacity at peak (the reference range: 0.6–0.8)"),
+    'failure-domains': field(parse.integer, 'step.failureDomains', 'failure domains (zones) the fleet is spread over; with several, it survives losing one'),
+    'spare-per-domain': field(parse.integer, 'step.sparePerFailureDomain', 'with one failure domain: replicas that may fail at once (1 = N+1; 0: none)'),
+    surge: field(parse.number, 'step.surgeFraction', 'rollout surge, fraction of the base replicas (Kubernetes maxSurge), paid only during rollouts'),
+    'rollout-months': field(parse.number, 'step.rolloutMonths', 'months in which rollouts run: the surge is paid only then'),
+    'gpus-per-replica': field(parse.integer, 'gpusPerReplica', "GPUs per replica (default: the profile's; --from: required)"),
+    'gpus-per-node': field(
+      parse.integer,
+      'gpusPerNode',
+      '--gpu-hour-price: the offer rents whole nodes of this many GPUs (default: GPU by GPU; catalog rows say it themselves)',
+    ),
     price: repeated(texts, { description: 'catalog row id(s) to cost the fleet with (geopat catalog list)', path: 'price' }),
     catalog: repeated(texts, { description: 'your own catalog file(s), beside the built-in one (the freshest row of an id prices it)', path: 'catalogFiles' }),
     fx: repeated(texts, { description: 'your own FX file(s), beside the built-in one', path: 'fxFiles' }),
-    'gpu-hour-price': value(parse.number, { description: 'a price per GPU-hour to cost the fleet with (in --currency)', path: 'gpuHourPrice' }),
+    'gpu-hour-price': field(parse.number, 'gpuHourPrice', 'a price per GPU-hour to cost the fleet with (in --currency)'),
     currency: string({ description: 'currency of prices and costs', path: 'step.currency' }),
-    'power-w': value(parse.number, { description: 'power per GPU under load, W (energy per token)', path: 'powerWPerGpu' }),
-    searches: value(parse.integer, { description: '--profile: independent simulated searches (the interval)', path: 'step.searches' }),
-    'sim-duration': value(parse.number, { description: '--profile: simulated seconds per rate tried', path: 'step.simulatedSeconds' }),
+    'power-w': field(parse.number, 'powerWPerGpu', 'power per GPU under load, W (energy per token)'),
+    searches: field(parse.integer, 'step.searches', '--profile: independent simulated searches (the interval)'),
+    'sim-duration': field(parse.number, 'step.simulatedSeconds', '--profile: simulated seconds per rate tried'),
     seed: value(parse.integer, { description: 'seed of the simulated searches', default: '1' }),
     out: string({ description: 'output folder (default reports/<run-id>)', path: 'outDir' }),
   }),
@@ -76,7 +63,7 @@ const SIZE_FLAGS = withSchemaDefaults(
 )
 type SizeFlags = FlagValues<typeof SIZE_FLAGS>
 
-export default class Size extends GeopatCommand {
+export default class Size extends withFlagTable(SIZE_FLAGS) {
   static override summary = 'Replicas and GPUs for a peak demand at an SLO, from measured goodput or the simulator'
   static override description =
     'Capacity per replica is the highest request rate at which the share of requests meeting every SLO (the ' +
@@ -94,12 +81,8 @@ export default class Size extends GeopatCommand {
     '<%= config.bin %> size --from reports/20261124-101500-bench --peak-rps 120 --gpus-per-replica 1 --gpu-hour-price 2.95',
   ]
 
-  static override flags = oclifFlags(SIZE_FLAGS)
-
-  async run(): Promise<SizingResult> {
-    const values = readFlags(SIZE_FLAGS, (await this.parse(Size)).flags)
+  protected async execute(values: FlagValues<typeof SIZE_FLAGS>): Promise<SizingResult> {
     checkSizeFlags(values)
-    const { applyFlags } = await import('../flags/table.js')
     const { z } = await import('zod')
     const { runSize } = await import('../../app/size.js')
     const draft = applyFlags(SIZE_FLAGS, values, { step: {}, seed: values.seed })

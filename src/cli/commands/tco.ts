@@ -1,14 +1,13 @@
 import { Args } from '@oclif/core'
 import type { TcoRunOptions } from '../../app/tco.js'
 import type { TcoResult } from '../../io/schema/tco-result.js'
-import { GeopatCommand } from '../../util/base-command.js'
+import { type CommandLine, withFlagTable } from '../flag-table-command.js'
 import { UserError } from '../../util/errors.js'
 import { tcoSettingsSchema } from '../../app/tco-options.js'
 import * as parse from '../flags/parsers.js'
+import { texts } from '../flags/parsers.js'
 import { withSchemaDefaults } from '../flags/schema-defaults.js'
-import { defineFlags, oclifFlags, readFlags, repeated, string, value } from '../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { applyFlags, defineFlags, type FlagValues, repeated, string, validateWithFlags, value } from '../flags/table.js'
 
 /**
  * `geopat tco`'s flags: each sets an option of the TCO run (TcoRunOptions), but --as-of (parsed by
@@ -41,7 +40,7 @@ const TCO_FLAGS = withSchemaDefaults(
   tcoSettingsSchema,
 )
 
-export default class Tco extends GeopatCommand {
+export default class Tco extends withFlagTable(TCO_FLAGS) {
   static override summary = 'Total cost of ownership of each option over 3–5 years: NPV, IRR, payback, Monte Carlo, tornado, compliance tax, FOCUS export'
   static override description = [
     'Reads a TCO model (YAML: options such as staying on the hyperscaler, its sovereign region, an EU GPU cloud, ' +
@@ -67,13 +66,8 @@ export default class Tco extends GeopatCommand {
     model: Args.string({ description: 'TCO model file (YAML)', required: true }),
   }
 
-  static override flags = oclifFlags(TCO_FLAGS)
-
-  async run(): Promise<TcoResult> {
-    const { args, flags } = await this.parse(Tco)
-    const values = readFlags(TCO_FLAGS, flags)
+  protected async execute(values: FlagValues<typeof TCO_FLAGS>, { args }: CommandLine<'model'>): Promise<TcoResult> {
     if (values['top-drivers'] < 0) throw new UserError('--top-drivers: must be an integer >= 0')
-    const { applyFlags, validateWithFlags } = await import('../flags/table.js')
     const { parseAsOf } = await import('../../pricing/catalog.js')
     const { runTcoModel } = await import('../../app/tco.js')
     const options = applyFlags(TCO_FLAGS, values, { modelFile: args.model }) as unknown as TcoRunOptions

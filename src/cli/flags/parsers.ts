@@ -69,6 +69,9 @@ export function oneOf<const T extends string>(options: readonly T[]): Parser<T> 
   }
 }
 
+/** A repeated flag's texts as given (a list flag's parser: `repeated(texts, …)`). */
+export const texts = (values: readonly string[]): string[] => [...values]
+
 /** `Name: value` → ['Name', 'value']. */
 export const header: Parser<[string, string]> = (value) => {
   const colon = value.indexOf(':')

@@ -4,7 +4,7 @@ import { type SimConfig, simConfigSchema, simEndpointSchema } from '../../io/sch
 import { loadProfile } from '../../io/schema/sim-profile.js'
 import { UserError } from '../../util/errors.js'
 import * as parse from './parsers.js'
-import { type FlagValues, applyFlags, boolean, defineFlags, string, validateWithFlags, value } from './table.js'
+import { type FlagValues, applyFlags, boolean, defineFlags, field, string, validateWithFlags, value } from './table.js'
 
 const FAULTS = ['faults']
 
@@ -23,29 +23,23 @@ export const SIM_FLAGS = defineFlags({
     defaultBecause: 'one endpoint started by hand listens where a client expects it; endpoints of a --config file take any free port',
   }),
   host: string({ description: 'address to listen on', default: '127.0.0.1' }),
-  'ttft-ms': value(parse.number, { description: 'fixed timing: time to first token, ms after the request arrives', path: 'ttftMs' }),
-  'itl-ms': value(parse.number, { description: 'fixed timing: inter-token latency, ms', path: 'itlMs' }),
-  'jitter-ms': value(parse.number, { description: 'fixed timing: uniform ± jitter on each token, ms', path: 'jitterMs' }),
-  'region-rtt-ms': value(parse.number, {
-    description: 'network round trip between client and region, ms (e.g. 90 Frankfurt↔Virginia, 1 in-region)',
-    path: 'network.rttMs',
-  }),
-  'network-jitter-ms': value(parse.number, { description: 'uniform ± jitter on each delivery, ms', path: 'network.jitterMs' }),
-  'tls-round-trips': value(parse.integer, {
-    description: 'extra round trips a new TLS connection pays before its first byte (1–2)',
-    path: 'network.tlsHandshakeRoundTrips',
-  }),
+  'ttft-ms': field(parse.number, 'ttftMs', 'fixed timing: time to first token, ms after the request arrives'),
+  'itl-ms': field(parse.number, 'itlMs', 'fixed timing: inter-token latency, ms'),
+  'jitter-ms': field(parse.number, 'jitterMs', 'fixed timing: uniform ± jitter on each token, ms'),
+  'region-rtt-ms': field(parse.number, 'network.rttMs', 'network round trip between client and region, ms (e.g. 90 Frankfurt↔Virginia, 1 in-region)'),
+  'network-jitter-ms': field(parse.number, 'network.jitterMs', 'uniform ± jitter on each delivery, ms'),
+  'tls-round-trips': field(parse.integer, 'network.tlsHandshakeRoundTrips', 'extra round trips a new TLS connection pays before its first byte (1–2)'),
   'cold-start': boolean({ description: "load the model first: no answer before the profile's cold start (×CC factor)", path: 'coldStart' }),
-  seed: value(parse.integer, { description: 'seed of jitter, engine noise and faults (default 1)', path: 'seed' }),
+  seed: field(parse.integer, 'seed', 'seed of jitter, engine noise and faults (default 1)'),
   model: string({ description: "served model name (default: the profile's, or geopat-sim)", path: 'model' }),
-  coalesce: value(parse.integer, { description: 'tokens per socket write (SSE events sent together)', path: 'coalesce' }),
-  'output-tokens': value(parse.integer, { description: 'output length when a request sets no max_tokens (default 64)', path: 'defaultOutputTokens' }),
+  coalesce: field(parse.integer, 'coalesce', 'tokens per socket write (SSE events sent together)'),
+  'output-tokens': field(parse.integer, 'defaultOutputTokens', 'output length when a request sets no max_tokens (default 64)'),
   'fault-429-rate': value(parse.number, { description: 'probability of a 429 answer per request', path: 'faults.rate429', issuePaths: FAULTS }),
   'fault-500-rate': value(parse.number, { description: 'probability of a 500 answer per request', path: 'faults.rate500', issuePaths: FAULTS }),
   'fault-cut-rate': value(parse.number, { description: 'probability of a stream cut halfway per ' + 'request', path: 'faults.rateCut', issuePaths: FAULTS }),
   'fault-hang-rate': value(parse.number, { description: 'probability of a request never answered', path: 'faults.rateHang', issuePaths: FAULTS }),
-  'fault-first-requests': value(parse.integer, { description: 'random faults only among the first N requests (0 = ' + 'all)', path: 'faults.firstRequests' }),
-  'retry-after-s': value(parse.number, { description: 'Retry-After seconds sent with 429 answers (default 1)', path: 'faults.retryAfterS' }),
+  'fault-first-requests': field(parse.integer, 'faults.firstRequests', 'random faults only among the first N requests (0 = ' + 'all)'),
+  'retry-after-s': field(parse.number, 'faults.retryAfterS', 'Retry-After seconds sent with 429 answers (default 1)'),
   'request-log': string({
     description:
       'write one JSON line per generation request to this file: its x-request-id, when it was read and when its first ' +

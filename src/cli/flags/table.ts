@@ -79,6 +79,11 @@ export function value<T, const S extends ValueSpec<T>>(parse: Parser<T>, spec: S
   return { ...spec, kind: 'value', read: (raw: string) => parse(raw) }
 }
 
+/** The plain row of a table: a flag with a value, parsed by `parse`, that sets the scenario field at `path` (whose default is the schema's). */
+export function field<T>(parse: Parser<T>, path: string, description: string): FlagDef<T, false> {
+  return value(parse, { description, path })
+}
+
 /** A flag whose value is the text as given. */
 export function string<const S extends ValueSpec<string>>(spec: S): FlagDef<string, Always<S>> {
   return value(text, spec)

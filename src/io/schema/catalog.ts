@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { refuseRepeated } from './refine.js'
 
 /** ISO 4217 code, upper case (USD, EUR, GBP, CHF …). */
 export const currencySchema = z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter ISO 4217 currency code such as USD or EUR')
@@ -174,14 +175,7 @@ const pricingDefaultsSchema = z
     discounts: z.array(discountDefaultSchema).default([]),
   })
   .strict()
-  .superRefine((defaults, ctx) => {
-    const seen = new Set<string>()
-    defaults.discounts.forEach((discount, index) => {
-      if (seen.has(discount.pricingModel))
-        ctx.addIssue({ code: 'custom', path: ['discounts', index, 'pricingModel'], message: `${discount.pricingModel} is given twice in this file` })
-      seen.add(discount.pricingModel)
-    })
-  })
+  .superRefine((defaults, ctx) => refuseRepeated(ctx, defaults.discounts, 'discounts', 'pricingModel', ' in this file'))
 export type PricingDefaultsFile = z.infer<typeof pricingDefaultsSchema>
 
 /** One exchange rate: how many units of `quote` one unit of `base` buys, on `date`. */

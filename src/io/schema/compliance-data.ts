@@ -1,15 +1,10 @@
 import { z } from 'zod'
-import { confidenceSchema, currencySchema, isoDateSchema } from './catalog.js'
+import { currencySchema, isoDateSchema } from './catalog.js'
 import { uncertainNumberSchema } from './uncertain-number.js'
+import { provenanceFields } from './data-file-parts.js'
+import { refuseRepeated } from './refine.js'
 
 /** The compliance-tax data files: data/compliance/components.yaml and data/compliance/fine-ceilings.yaml (one schema each). */
-
-const provenance = {
-  source: z.string().min(1),
-  date: isoDateSchema,
-  confidence: confidenceSchema,
-  note: z.string().optional(),
-}
 
 /** One default: its value (fixed or uncertain), unit, and where it comes from. */
 const complianceParameterSchema = z
@@ -18,7 +13,7 @@ const complianceParameterSchema = z
     unit: z.string().min(1),
     /** For money: the currency of `value` (converted to the model's currency with the FX table). */
     currency: currencySchema.optional(),
-    ...provenance,
+    ...provenanceFields,
   })
   .strict()
 export type ComplianceParameter = z.infer<typeof complianceParameterSchema>
@@ -45,9 +40,9 @@ export const complianceComponentsFileSchema = z
     dates: z
       .object({
         /** EU Data Act Art. 29: switching charges prohibited from this date (at cost only before). */
-        switchingChargesProhibitedFrom: z.object({ from: isoDateSchema, ...provenance }).strict(),
+        switchingChargesProhibitedFrom: z.object({ from: isoDateSchema, ...provenanceFields }).strict(),
         /** C10 reserve stops at this date (the DPF appeal decided); null while it is pending. */
-        dpfReserveUntil: z.object({ until: isoDateSchema.nullable(), ...provenance }).strict(),
+        dpfReserveUntil: z.object({ until: isoDateSchema.nullable(), ...provenanceFields }).strict(),
       })
       .strict(),
     components: z.array(complianceComponentSchema),
@@ -67,7 +62,7 @@ const fineCeilingSchema = z
     smeRule: z.enum(['higher', 'lower']).default('higher'),
     /** Who the fine falls on, when not the deployer (e.g. a critical ICT provider under DORA). */
     appliesTo: z.string().optional(),
-    ...provenance,
+    ...provenanceFields,
   })
   .strict()
 export type FineCeiling = z.infer<typeof fineCeilingSchema>
@@ -75,11 +70,5 @@ export type FineCeiling = z.infer<typeof fineCeilingSchema>
 export const fineCeilingsFileSchema = z
   .object({ description: z.string().optional(), fines: z.array(fineCeilingSchema).min(1) })
   .strict()
-  .superRefine((file, ctx) => {
-    const seen = new Set<string>()
-    file.fines.forEach((fine, index) => {
-      if (seen.has(fine.id)) ctx.addIssue({ code: 'custom', path: ['fines', index, 'id'], message: `${fine.id} is given twice` })
-      seen.add(fine.id)
-    })
-  })
+  .superRefine((file, ctx) => refuseRepeated(ctx, file.fines, 'fines', 'id'))
 export type FineCeilingsFile = z.infer<typeof fineCeilingsFileSchema>

@@ -1,19 +1,14 @@
 import { z } from 'zod'
-import { confidenceSchema, currencySchema, isoDateSchema } from './catalog.js'
+import { currencySchema } from './catalog.js'
 import { boundedUncertain, yearlyRateSchema } from './uncertain-number.js'
+import { provenanceFields } from './data-file-parts.js'
+import { refuseRepeated } from './refine.js'
 
 /**
  * The finance mechanics file (data/finance/mechanics.yaml, or the model's finance.file): price trends
  * per GPU generation, inflation on staff and energy, FX volatility, resale values, staff for rented
  * fleets, the utilization ramp and the tax rate. Every figure with its source, date and confidence.
  */
-
-const provenance = {
-  source: z.string().min(1),
-  date: isoDateSchema,
-  confidence: confidenceSchema,
-  note: z.string().optional(),
-}
 
 /** A fraction from 0 to 1 (a fresh schema at each use). */
 const fractionSchema = (): z.ZodNumber => z.number().min(0, 'must be ≥ 0').max(1, 'must be ≤ 1')
@@ -25,7 +20,7 @@ const priceTrendSchema = z
     /** GPU names of the generation (a catalog row's gpu matches when it contains one): gpu-rental only. */
     gpus: z.array(z.string().min(1)).min(1).optional(),
     perYear: yearlyRateSchema,
-    ...provenance,
+    ...provenanceFields,
   })
   .strict()
   .refine((trend) => (trend.appliesTo === 'gpu-rental') === (trend.gpus !== undefined), {
@@ -33,7 +28,7 @@ const priceTrendSchema = z
     path: ['gpus'],
   })
 
-const inflationSchema = z.object({ perYear: yearlyRateSchema, ...provenance }).strict()
+const inflationSchema = z.object({ perYear: yearlyRateSchema, ...provenanceFields }).strict()
 
 const fxVolatilitySchema = z
   .object({
@@ -41,7 +36,7 @@ const fxVolatilitySchema = z
     quote: currencySchema,
     /** Yearly volatility of the log exchange rate (0.07 = 7%). */
     perYear: fractionSchema(),
-    ...provenance,
+    ...provenanceFields,
   })
   .strict()
 
@@ -54,7 +49,7 @@ export const financeMechanicsFileSchema = z
     inflation: z.object({ staff: inflationSchema, energy: inflationSchema }).strict(),
     fx: z.object({ volatilities: z.array(fxVolatilitySchema) }).strict(),
     resale: z
-      .object({ curve: z.array(resalePointSchema).min(1), ...provenance })
+      .object({ curve: z.array(resalePointSchema).min(1), ...provenanceFields })
       .strict()
       .refine((resale) => resale.curve.every((point, index) => index === 0 || point.ageYears > (resale.curve[index - 1] as { ageYears: number }).ageYears), {
         message: 'ages must increase from one point to the next',
@@ -66,19 +61,15 @@ export const financeMechanicsFileSchema = z
         minimumFte: z.number().min(0, 'must be ≥ 0'),
         loadedCostPerYear: boundedUncertain({ min: 0 }, 'must be ≥ 0 (every value of the distribution)'),
         currency: currencySchema,
-        ...provenance,
+        ...provenanceFields,
       })
       .strict(),
-    ramp: z.object({ months: z.number().int('must be a whole number of months').min(0, 'must be ≥ 0').max(24, 'must be ≤ 24'), ...provenance }).strict(),
-    taxShield: z.object({ rate: fractionSchema(), ...provenance }).strict(),
+    ramp: z.object({ months: z.number().int('must be a whole number of months').min(0, 'must be ≥ 0').max(24, 'must be ≤ 24'), ...provenanceFields }).strict(),
+    taxShield: z.object({ rate: fractionSchema(), ...provenanceFields }).strict(),
   })
   .strict()
   .superRefine((file, ctx) => {
-    const ids = new Set<string>()
-    file.priceTrends.forEach((trend, index) => {
-      if (ids.has(trend.id)) ctx.addIssue({ code: 'custom', path: ['priceTrends', index, 'id'], message: `${trend.id} is given twice` })
-      ids.add(trend.id)
-    })
+    refuseRepeated(ctx, file.priceTrends, 'priceTrends', 'id')
     if (file.priceTrends.filter((trend) => trend.appliesTo === 'token-api').length > 1)
       ctx.addIssue({ code: 'custom', path: ['priceTrends'], message: 'give at most one token-api trend' })
   })

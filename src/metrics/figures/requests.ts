@@ -1,5 +1,6 @@
 import { ERROR_CLASSES } from '../../io/schema/record.js'
 import { type RunFigure, countOf, measured, numberOf, sumOf } from '../run-figure.js'
+import { totalFigure } from './figure-kinds.js'
 
 /** The requests of a run (sent, failed by class, measured) and its measurement window, as run figures. */
 
@@ -9,28 +10,28 @@ const WINDOW_RULE =
   '[warm-up end, cool-down start] (GuideLLM). Requests sent outside it stay in records.jsonl and leave the statistics'
 
 export const REQUEST_FIGURES: RunFigure[] = [
-  {
-    id: 'requests.sent',
-    label: 'Requests sent',
-    unit: 'requests',
-    scope: 'run',
-    description: 'requests sent, warm-up and cool-down included',
-    dependsOn: none,
-    csvColumn: 'sent',
-    sums: { sent: countOf(() => true) },
-    value: (sums) => sums.sent ?? 0,
-  },
-  {
-    id: 'requests.succeeded',
-    label: 'Requests succeeded',
-    unit: 'requests',
-    scope: 'run',
-    description: 'requests answered in full (a complete stream)',
-    dependsOn: { record: ['ok'], figures: [] },
-    csvColumn: 'succeeded',
-    sums: { ok: countOf((record) => record.ok) },
-    value: (sums) => sums.ok ?? 0,
-  },
+  totalFigure(
+    {
+      id: 'requests.sent',
+      label: 'Requests sent',
+      unit: 'requests',
+      description: 'requests sent, warm-up and cool-down included',
+      record: [],
+      csvColumn: 'sent',
+    },
+    countOf(() => true),
+  ),
+  totalFigure(
+    {
+      id: 'requests.succeeded',
+      label: 'Requests succeeded',
+      unit: 'requests',
+      description: 'requests answered in full (a complete stream)',
+      record: ['ok'],
+      csvColumn: 'succeeded',
+    },
+    countOf((record) => record.ok),
+  ),
   {
     id: 'requests.failed',
     label: 'Requests failed',
@@ -53,61 +54,61 @@ export const REQUEST_FIGURES: RunFigure[] = [
     sums: Object.fromEntries(ERROR_CLASSES.map((c) => [c, countOf((record) => !record.ok && record.errorClass === c)])),
     value: (sums) => Object.fromEntries(ERROR_CLASSES.map((c) => [c, sums[c] ?? 0])),
   },
-  {
-    id: 'requests.inWindow',
-    label: 'Requests measured',
-    unit: 'requests',
-    scope: 'run',
-    description: 'requests sent after the warm-up and before the cool-down: the ones the statistics count',
-    dependsOn: { record: ['sendMs'], figures: [] },
-    csvColumn: null,
-    sums: { counted: countOf((record, run) => run.window.counts(record)) },
-    value: (sums) => sums.counted ?? 0,
-  },
-  {
-    id: 'requests.succeededInWindow',
-    label: 'Requests measured and succeeded',
-    unit: 'requests',
-    scope: 'run',
-    description: 'measured requests that succeeded: the samples of the latency distributions',
-    dependsOn: { record: ['ok', 'sendMs'], figures: [] },
-    csvColumn: null,
-    sums: { counted: countOf(measured) },
-    value: (sums) => sums.counted ?? 0,
-  },
-  {
-    id: 'requests.excludedWarmup',
-    label: 'Requests in the warm-up',
-    unit: 'requests',
-    scope: 'run',
-    description: 'requests sent before the warm-up ended (left out of the statistics)',
-    dependsOn: { record: ['sendMs'], figures: [] },
-    csvColumn: null,
-    sums: { warmup: countOf((record, run) => run.window.inWarmup(record)) },
-    value: (sums) => sums.warmup ?? 0,
-  },
-  {
-    id: 'requests.excludedCooldown',
-    label: 'Requests in the cool-down',
-    unit: 'requests',
-    scope: 'run',
-    description: 'requests sent after the cool-down started (left out of the statistics)',
-    dependsOn: { record: ['sendMs'], figures: [] },
-    csvColumn: null,
-    sums: { cooldown: countOf((record, run) => run.window.inCooldown(record)) },
-    value: (sums) => sums.cooldown ?? 0,
-  },
-  {
-    id: 'requests.retries',
-    label: 'Retries',
-    unit: 'requests',
-    scope: 'run',
-    description: 'retries of all requests (a retried request counts once in requests sent)',
-    dependsOn: { record: ['retries'], figures: [] },
-    csvColumn: null,
-    sums: { retries: sumOf((record) => record.retries) },
-    value: (sums) => sums.retries ?? 0,
-  },
+  totalFigure(
+    {
+      id: 'requests.inWindow',
+      label: 'Requests measured',
+      unit: 'requests',
+      description: 'requests sent after the warm-up and before the cool-down: the ones the statistics count',
+      record: ['sendMs'],
+      csvColumn: null,
+    },
+    countOf((record, run) => run.window.counts(record)),
+  ),
+  totalFigure(
+    {
+      id: 'requests.succeededInWindow',
+      label: 'Requests measured and succeeded',
+      unit: 'requests',
+      description: 'measured requests that succeeded: the samples of the latency distributions',
+      record: ['ok', 'sendMs'],
+      csvColumn: null,
+    },
+    countOf(measured),
+  ),
+  totalFigure(
+    {
+      id: 'requests.excludedWarmup',
+      label: 'Requests in the warm-up',
+      unit: 'requests',
+      description: 'requests sent before the warm-up ended (left out of the statistics)',
+      record: ['sendMs'],
+      csvColumn: null,
+    },
+    countOf((record, run) => run.window.inWarmup(record)),
+  ),
+  totalFigure(
+    {
+      id: 'requests.excludedCooldown',
+      label: 'Requests in the cool-down',
+      unit: 'requests',
+      description: 'requests sent after the cool-down started (left out of the statistics)',
+      record: ['sendMs'],
+      csvColumn: null,
+    },
+    countOf((record, run) => run.window.inCooldown(record)),
+  ),
+  totalFigure(
+    {
+      id: 'requests.retries',
+      label: 'Retries',
+      unit: 'requests',
+      description: 'retries of all requests (a retried request counts once in requests sent)',
+      record: ['retries'],
+      csvColumn: null,
+    },
+    sumOf((record) => record.retries),
+  ),
 ]
 
 export const WINDOW_FIGURES: RunFigure[] = [

@@ -1,6 +1,7 @@
 import type { RequestRecord } from '../../io/schema/record.js'
 import { chunkView } from '../chunks.js'
 import { type RunFigure, type RunView, countOf, measured, numberOf, sumOf } from '../run-figure.js'
+import { ratioFigure, totalFigure } from './figure-kinds.js'
 
 /** Tokens per request (asked, counted by the server or the client) and how the stream carried them. */
 
@@ -33,17 +34,18 @@ export const TOKEN_FIGURES: RunFigure[] = [
       return succeeded > 0 && requested > 0 ? requested / succeeded : null
     },
   },
-  {
-    id: 'tokens.inputServerMean',
-    label: 'Prompt tokens counted by the server, mean',
-    unit: 'tokens',
-    scope: 'run',
-    description: "the server's prompt token count (usage) over the measured requests that report it",
-    dependsOn: { record: ['requestedInputTokens', 'inputTokens', 'inputTokensSource'], figures: [] },
-    csvColumn: null,
-    sums: { server: sumOf((record, run) => (inputPaired(record, run) ? record.inputTokens : null)), pairs: countOf(inputPaired) },
-    value: (sums) => ((sums.pairs ?? 0) > 0 ? (sums.server ?? 0) / (sums.pairs ?? 0) : null),
-  },
+  ratioFigure(
+    {
+      id: 'tokens.inputServerMean',
+      label: 'Prompt tokens counted by the server, mean',
+      unit: 'tokens',
+      description: "the server's prompt token count (usage) over the measured requests that report it",
+      record: ['requestedInputTokens', 'inputTokens', 'inputTokensSource'],
+      csvColumn: null,
+    },
+    sumOf((record, run) => (inputPaired(record, run) ? record.inputTokens : null)),
+    countOf(inputPaired),
+  ),
   {
     id: 'tokens.inputDiscrepancyPct',
     label: 'Prompt token discrepancy',
@@ -61,20 +63,18 @@ export const TOKEN_FIGURES: RunFigure[] = [
       return requested > 0 ? (((sums.server ?? 0) - requested) / requested) * 100 : null
     },
   },
-  {
-    id: 'tokens.outputRequestedMean',
-    label: 'Output tokens asked, mean',
-    unit: 'tokens',
-    scope: 'run',
-    description: 'output tokens asked for (max_tokens), mean over the measured successful requests that asked',
-    dependsOn: { record: ['requestedOutputTokens'], figures: [] },
-    csvColumn: null,
-    sums: {
-      requested: sumOf((record, run) => (measured(record, run) ? record.requestedOutputTokens : null)),
-      asked: countOf((record, run) => measured(record, run) && record.requestedOutputTokens !== null),
+  ratioFigure(
+    {
+      id: 'tokens.outputRequestedMean',
+      label: 'Output tokens asked, mean',
+      unit: 'tokens',
+      description: 'output tokens asked for (max_tokens), mean over the measured successful requests that asked',
+      record: ['requestedOutputTokens'],
+      csvColumn: null,
     },
-    value: (sums) => ((sums.asked ?? 0) > 0 ? (sums.requested ?? 0) / (sums.asked ?? 0) : null),
-  },
+    sumOf((record, run) => (measured(record, run) ? record.requestedOutputTokens : null)),
+    countOf((record, run) => measured(record, run) && record.requestedOutputTokens !== null),
+  ),
   {
     id: 'tokens.outputMean',
     label: 'Output tokens, mean',
@@ -89,28 +89,28 @@ export const TOKEN_FIGURES: RunFigure[] = [
       return succeeded > 0 ? (sums.output ?? 0) / succeeded : null
     },
   },
-  {
-    id: 'tokens.outputFromServerUsage',
-    label: 'Output counted by the server',
-    unit: 'requests',
-    scope: 'run',
-    description: "measured successful requests whose output tokens are the server's usage",
-    dependsOn: { record: ['outputTokensSource'], figures: [] },
-    csvColumn: null,
-    sums: { server: countOf((record, run) => measured(record, run) && record.outputTokensSource === 'server') },
-    value: (sums) => sums.server ?? 0,
-  },
-  {
-    id: 'tokens.outputCountedByClient',
-    label: 'Output counted by the client',
-    unit: 'requests',
-    scope: 'run',
-    description: "measured successful requests without usage: output tokens counted with the client's tokenizer",
-    dependsOn: { record: ['outputTokensSource'], figures: [] },
-    csvColumn: null,
-    sums: { client: countOf((record, run) => measured(record, run) && record.outputTokensSource !== 'server') },
-    value: (sums) => sums.client ?? 0,
-  },
+  totalFigure(
+    {
+      id: 'tokens.outputFromServerUsage',
+      label: 'Output counted by the server',
+      unit: 'requests',
+      description: "measured successful requests whose output tokens are the server's usage",
+      record: ['outputTokensSource'],
+      csvColumn: null,
+    },
+    countOf((record, run) => measured(record, run) && record.outputTokensSource === 'server'),
+  ),
+  totalFigure(
+    {
+      id: 'tokens.outputCountedByClient',
+      label: 'Output counted by the client',
+      unit: 'requests',
+      description: "measured successful requests without usage: output tokens counted with the client's tokenizer",
+      record: ['outputTokensSource'],
+      csvColumn: null,
+    },
+    countOf((record, run) => measured(record, run) && record.outputTokensSource !== 'server'),
+  ),
   {
     id: 'tokens.eventsPerRead',
     label: 'Token events per network read',

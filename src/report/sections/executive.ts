@@ -37,20 +37,17 @@ function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation
   if (runs.length < 2) {
     const only = runs[0]
     if (only) {
-      figures.push({
-        label: `TTFT p90, ${only.run.endpoint.label}`,
-        value: runInterval(only.run, 'ttft', 'p90').text,
-        detail: only.run.stepLabel,
-        source: `${only.file} · runs[].metrics.ttft`,
-        tone: null,
-      })
-      figures.push({
-        label: `TPOT mean, ${only.run.endpoint.label}`,
-        value: runInterval(only.run, 'tpot', 'mean').text,
-        detail: only.run.stepLabel,
-        source: `${only.file} · runs[].metrics.tpot`,
-        tone: null,
-      })
+      for (const [name, metric, statistic] of [
+        ['TTFT p90', 'ttft', 'p90'],
+        ['TPOT mean', 'tpot', 'mean'],
+      ] as const)
+        figures.push({
+          label: `${name}, ${only.run.endpoint.label}`,
+          value: runInterval(only.run, metric, statistic).text,
+          detail: only.run.stepLabel,
+          source: `${only.file} · runs[].metrics.${metric}`,
+          tone: null,
+        })
     }
     return { fastest: null }
   }
@@ -61,34 +58,25 @@ function benchFigures(inputs: ReportInputs, figures: KeyFigure[], recommendation
       .sort((a, b) => (a.figure.value as number) - (b.figure.value as number))
   const ttft = rank('ttft', 'p90')
   const tpot = rank('tpot', 'mean')
-  const bestTtft = ttft[0]
-  const bestTpot = tpot[0]
-  if (bestTtft) {
-    const others = ttft
+  /** The fastest run of a ranking as a key figure, the others beside it; `path` names its fields in the summary. */
+  const fastest = (ranked: typeof ttft, label: string, path: string) => {
+    const best = ranked[0]
+    if (!best) return undefined
+    const others = ranked
       .slice(1)
       .map((r) => `${r.run.endpoint.label} ${r.figure.text}`)
       .join('; ')
     figures.push({
-      label: 'Fastest to first token (TTFT p90)',
-      value: `${bestTtft.run.endpoint.label}: ${bestTtft.figure.text}`,
+      label,
+      value: `${best.run.endpoint.label}: ${best.figure.text}`,
       detail: others ? `against ${others}` : null,
-      source: `${bestTtft.file} · runs[].metrics.ttft.p90, intervals.ttft.p90`,
+      source: `${best.file} · ${path}`,
       tone: 'good',
     })
+    return best
   }
-  if (bestTpot) {
-    const others = tpot
-      .slice(1)
-      .map((r) => `${r.run.endpoint.label} ${r.figure.text}`)
-      .join('; ')
-    figures.push({
-      label: 'Fastest decode (TPOT mean)',
-      value: `${bestTpot.run.endpoint.label}: ${bestTpot.figure.text}`,
-      detail: others ? `against ${others}` : null,
-      source: `${bestTpot.file} · runs[].metrics.tpot.mean, intervals.tpot.mean`,
-      tone: 'good',
-    })
-  }
+  const bestTtft = fastest(ttft, 'Fastest to first token (TTFT p90)', 'runs[].metrics.ttft.p90, intervals.ttft.p90')
+  const bestTpot = fastest(tpot, 'Fastest decode (TPOT mean)', 'runs[].metrics.tpot.mean, intervals.tpot.mean')
   const withGoodput = runs
     .filter((r) => r.run.goodput !== null)
     .sort((a, b) => (b.run.goodput?.fractionOfRequests ?? 0) - (a.run.goodput?.fractionOfRequests ?? 0))

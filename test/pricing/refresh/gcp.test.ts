@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { GCP_API_KEY_VARIABLE, gcpSource } from '../../../src/pricing/refresh/gcp.js'
@@ -11,6 +10,7 @@ import { catalogRowSchema } from '../../../src/io/schema/catalog.js'
 import { skuComponentSchema } from '../../../src/io/schema/price-mapping.js'
 import { PACKAGE_ROOT } from '../../../src/util/version.js'
 import { rejectionMessage } from '../../helpers/rejection.js'
+import { listenLocally } from '../../helpers/local-server.js'
 
 const FIXTURES = join(PACKAGE_ROOT, 'test', 'fixtures', 'price-sources', 'gcp')
 const SKUS_PATH = '/v1/services/6F81-5844-456A/skus'
@@ -47,17 +47,7 @@ async function startCatalog(handler: Handler): Promise<{ url: string; seen: Seen
     seen.push({ url: req.url ?? '', headers: req.headers })
     handler(req, res, seen)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  return { ...(await listenLocally(server)), seen }
 }
 
 /** The documented paging: no pageToken → page 1, then the token each page hands out. */

@@ -1,13 +1,12 @@
 import type { CatalogListRequest } from '../../../app/catalog.js'
 import type { CatalogListResult } from '../../../pricing/catalog.js'
-import { STALE_AFTER_DAYS } from '../../../pricing/fx.js'
 import { sealLevelSchema } from '../../../io/schema/catalog.js'
-import { GeopatCommand } from '../../../util/base-command.js'
+import { withFlagTable } from '../../flag-table-command.js'
 import { UserError } from '../../../util/errors.js'
-import * as parse from '../../flags/parsers.js'
-import { boolean, choice, defineFlags, oclifFlags, readFlags, repeated, string, value } from '../../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import type * as parse from '../../flags/parsers.js'
+import { texts } from '../../flags/parsers.js'
+import { PRICE_AGE_FLAGS, priceAgeFromFlags } from '../../flags/price-age.js'
+import { applyFlags, boolean, choice, defineFlags, type FlagValues, repeated, string, value } from '../../flags/table.js'
 
 /** A country code (DE, US) or EU, in capitals. */
 const jurisdiction: parse.Parser<string> = (text) => {
@@ -32,11 +31,10 @@ const LIST_FLAGS = defineFlags({
   cc: boolean({ description: 'only confidential-computing capable rows', path: 'filter.confidentialComputing' }),
   kind: choice(['gpu-rental', 'token-api', 'owned'], { description: 'only this kind of row', path: 'filter.kind' }),
   'pricing-model': choice(['on-demand', '1-yr', '3-yr', 'spot'], { description: 'only this pricing model', path: 'filter.pricingModel' }),
-  'max-age-days': value(parse.integer, { description: 'warn about prices older than this many days', default: String(STALE_AFTER_DAYS) }),
-  'as-of': string({ description: 'date the ages are counted to, YYYY-MM-DD (default today)' }),
+  ...PRICE_AGE_FLAGS,
 })
 
-export default class CatalogList extends GeopatCommand {
+export default class CatalogList extends withFlagTable(LIST_FLAGS) {
   static override summary = 'List catalog prices in one currency, filtered, with staleness warnings'
   static override description =
     'Prices come from the built-in catalog (data/catalog/*.yaml: hyperscalers, EU GPU clouds, token APIs, ' +
@@ -53,21 +51,16 @@ export default class CatalogList extends GeopatCommand {
     '<%= config.bin %> catalog list --catalog my-quotes.yaml --fx my-rates.yaml --as-of 2026-11-01 --json',
   ]
 
-  static override flags = oclifFlags(LIST_FLAGS)
-
-  async run(): Promise<CatalogListResult> {
-    const values = readFlags(LIST_FLAGS, (await this.parse(CatalogList)).flags)
-    if (values['max-age-days'] < 1) throw new UserError('--max-age-days: must be an integer >= 1')
-    const { applyFlags } = await import('../../flags/table.js')
-    const { parseAsOf, parseCurrency } = await import('../../../pricing/catalog.js')
+  protected async execute(values: FlagValues<typeof LIST_FLAGS>): Promise<CatalogListResult> {
+    const priceAge = await priceAgeFromFlags(values)
+    const { parseCurrency } = await import('../../../pricing/catalog.js')
     const { formatCatalogList, warningLines } = await import('../../render/catalog.js')
     const { listCatalogPrices } = await import('../../../app/catalog.js')
     const request = applyFlags(LIST_FLAGS, values, { filter: {} }) as unknown as CatalogListRequest
     const result = listCatalogPrices({
       ...request,
       currency: parseCurrency(values.currency, '--currency'),
-      asOf: parseAsOf(values['as-of'], '--as-of'),
-      maxAgeDays: values['max-age-days'],
+      ...priceAge,
     })
     if (!this.jsonEnabled()) {
       this.log(formatCatalogList(result))

@@ -1,13 +1,12 @@
 import type { RefreshCommandInput, RefreshCommandResult } from '../../../app/catalog-refresh.js'
 import { SOURCE_NAMES } from '../../../pricing/refresh/sources.js'
-import { GeopatCommand } from '../../../util/base-command.js'
+import { withFlagTable } from '../../flag-table-command.js'
 import { UserError } from '../../../util/errors.js'
 import { oclifFlagsWithListOptions } from '../../flags/list-options.js'
 import { withFlagNames } from '../../flags/option-errors.js'
 import * as parse from '../../flags/parsers.js'
-import { boolean, defineFlags, readFlags, repeated, string, value } from '../../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { texts } from '../../flags/parsers.js'
+import { applyFlags, boolean, defineFlags, type FlagValues, repeated, string, value } from '../../flags/table.js'
 
 /** `geopat catalog refresh`'s flags: each sets a field of the refresh's input (RefreshCommandInput), whose defaults it holds. */
 const REFRESH_FLAGS = defineFlags({
@@ -51,7 +50,7 @@ const REFRESH_FLAGS = defineFlags({
   verbose: boolean({ description: "print the sources' progress (pages fetched, files read) on stderr" }),
 })
 
-export default class CatalogRefresh extends GeopatCommand {
+export default class CatalogRefresh extends withFlagTable(REFRESH_FLAGS, oclifFlagsWithListOptions) {
   static override summary = "Fetch current prices from the providers' price sources into a dated catalog file of yours"
   static override description =
     `Fetches GPU prices from the providers' public price sources (Azure Retail Prices, AWS Price List, Google ` +
@@ -76,11 +75,7 @@ export default class CatalogRefresh extends GeopatCommand {
     '<%= config.bin %> catalog refresh --source-url azure=https://prices-mirror.example.internal/api/retail/prices --timeout 60 --retries 6',
   ]
 
-  static override flags = oclifFlagsWithListOptions(REFRESH_FLAGS)
-
-  async run(): Promise<RefreshCommandResult | { script: string }> {
-    const values = readFlags(REFRESH_FLAGS, (await this.parse(CatalogRefresh)).flags)
-    const { applyFlags } = await import('../../flags/table.js')
+  protected async execute(values: FlagValues<typeof REFRESH_FLAGS>): Promise<RefreshCommandResult | { script: string }> {
     const input = applyFlags(REFRESH_FLAGS, values, {}) as RefreshCommandInput
     const { printRequestsScript, runCatalogRefresh } = await import('../../../app/catalog-refresh.js')
     if (values['print-requests']) {

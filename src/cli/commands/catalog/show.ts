@@ -1,9 +1,8 @@
 import { Args } from '@oclif/core'
 import type { CatalogShowRequest, CatalogShowResult } from '../../../app/catalog.js'
-import { GeopatCommand } from '../../../util/base-command.js'
-import { boolean, defineFlags, oclifFlags, readFlags, repeated, string } from '../../flags/table.js'
-
-const texts = (values: readonly string[]): string[] => [...values]
+import { type CommandLine, withFlagTable } from '../../flag-table-command.js'
+import { texts } from '../../flags/parsers.js'
+import { applyFlags, boolean, defineFlags, type FlagValues, repeated, string } from '../../flags/table.js'
 
 /** `geopat catalog show`'s flags: each sets a field of the request (CatalogShowRequest) but --currency, which the command parses. */
 const SHOW_FLAGS = defineFlags({
@@ -13,7 +12,7 @@ const SHOW_FLAGS = defineFlags({
   currency: string({ description: 'also show the price converted to this currency (ISO 4217)' }),
 })
 
-export default class CatalogShow extends GeopatCommand {
+export default class CatalogShow extends withFlagTable(SHOW_FLAGS) {
   static override summary = 'Show one catalog row in full, with its source, date, confidence and file'
 
   static override examples = [
@@ -23,12 +22,7 @@ export default class CatalogShow extends GeopatCommand {
 
   static override args = { id: Args.string({ description: 'row id (see geopat catalog list)', required: true }) }
 
-  static override flags = oclifFlags(SHOW_FLAGS)
-
-  async run(): Promise<CatalogShowResult> {
-    const { args, flags } = await this.parse(CatalogShow)
-    const values = readFlags(SHOW_FLAGS, flags)
-    const { applyFlags } = await import('../../flags/table.js')
+  protected async execute(values: FlagValues<typeof SHOW_FLAGS>, { args }: CommandLine<'id'>): Promise<CatalogShowResult> {
     const { parseCurrency } = await import('../../../pricing/catalog.js')
     const { formatCatalogEntry } = await import('../../render/catalog.js')
     const { showCatalogRow } = await import('../../../app/catalog.js')

@@ -1,12 +1,12 @@
 import type { SimCalibrateResult } from '../../../app/sim-calibrate.js'
 import { FITTED_TOLERANCE, HELD_OUT_TOLERANCE } from '../../../sim/calibration/check.js'
 import { failureLine, formatCalibrationCheck } from '../../render/sim-calibration.js'
-import { GeopatCommand } from '../../../util/base-command.js'
+import { withFlagTable } from '../../flag-table-command.js'
 import { UserError } from '../../../util/errors.js'
 import { SIM_CALIBRATE_FLAGS } from '../../flags/sim-tools.js'
-import { oclifFlags, readFlags } from '../../flags/table.js'
+import type { FlagValues } from '../../flags/table.js'
 
-export default class SimCalibrate extends GeopatCommand {
+export default class SimCalibrate extends withFlagTable(SIM_CALIBRATE_FLAGS) {
   static override summary = 'Check the simulator profiles against published vLLM measurements (the calibration set), in virtual time'
   static override description =
     'Runs every point of the calibration set (data/calibration/*.yaml: published measurements with their setup, load and ' +
@@ -23,10 +23,7 @@ export default class SimCalibrate extends GeopatCommand {
     '<%= config.bin %> sim calibrate --check --write',
   ]
 
-  static override flags = oclifFlags(SIM_CALIBRATE_FLAGS)
-
-  async run(): Promise<SimCalibrateResult> {
-    const values = readFlags(SIM_CALIBRATE_FLAGS, (await this.parse(SimCalibrate)).flags)
+  protected async execute(values: FlagValues<typeof SIM_CALIBRATE_FLAGS>): Promise<SimCalibrateResult> {
     if (!values.check && !values.write) throw new UserError('sim calibrate: give --check (compare with the published ' + 'points), optionally with --write')
     const { runSimCalibrate } = await import('../../../app/sim-calibrate.js')
     const { withFlagNames } = await import('../../flags/option-errors.js')

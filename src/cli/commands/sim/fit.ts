@@ -2,13 +2,13 @@ import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import type { SimFitOption } from '../../../app/sim-fit.js'
 import { FITTABLE_PARAMETERS } from '../../../sim/fit/parameters.js'
-import { GeopatCommand } from '../../../util/base-command.js'
+import { withFlagTable } from '../../flag-table-command.js'
 import { UserError } from '../../../util/errors.js'
 import { SIM_FIT_FLAGS, type SimFitFlagValues } from '../../flags/sim-tools.js'
-import { oclifFlags, readFlags } from '../../flags/table.js'
+import type { FlagValues } from '../../flags/table.js'
 import { formatFitResult } from '../../render/sim-fit.js'
 
-export default class SimFit extends GeopatCommand {
+export default class SimFit extends withFlagTable(SIM_FIT_FLAGS) {
   static override summary = "Fit a simulator profile's timing parameters to a measured bench sweep of your endpoint"
   static override description =
     'Reads a geopat bench --profile sweep run folder (summary.json, records.jsonl, and metrics.jsonl where bench ' +
@@ -29,10 +29,7 @@ Fittable: ${FITTABLE_PARAMETERS.map((p) => p.path).join(', ')} (those the base p
     '<%= config.bin %> size --profile my-endpoint.yaml --workload chat --slo ttft=500,tpot=25 --peak-rps 120',
   ]
 
-  static override flags = oclifFlags(SIM_FIT_FLAGS)
-
-  async run(): Promise<Record<string, unknown>> {
-    const values = readFlags(SIM_FIT_FLAGS, (await this.parse(SimFit)).flags)
+  protected async execute(values: FlagValues<typeof SIM_FIT_FLAGS>): Promise<Record<string, unknown>> {
     checkFiles(values)
     if (values.cc && values['cc-endpoint'] !== undefined)
       throw new UserError('--cc: give either --cc (one arm, CC on) ' + 'or --cc-endpoint (both arms), not both')

@@ -1,0 +1,30 @@
+import type { Interfaces } from '@oclif/core'
+import { GeopatCommand } from '../util/base-command.js'
+import { type FlagTable, type FlagValues, oclifFlags, readFlags } from './flags/table.js'
+
+/** What a command gets besides its flags: its named arguments (`Args`: their names) and, for a command that is not strict, every word given. */
+export interface CommandLine<Args extends string = never> {
+  readonly args: Readonly<Record<Args, string>>
+  readonly argv: readonly string[]
+}
+
+/**
+ * The base of a command whose flags are one table (./flags/table.ts): the oclif flags come from the
+ * table, and run() reads the command line through it, so a command names its table once and
+ * implements `execute` with the typed values. `toOclif` turns the table into oclif flags where a
+ * command adds flags of its own (catalog refresh's --list-options).
+ */
+export function withFlagTable<T extends FlagTable>(table: T, toOclif: (table: T) => Interfaces.FlagInput = oclifFlags) {
+  abstract class FlagTableCommand extends GeopatCommand {
+    static override flags = toOclif(table)
+
+    async run(): Promise<unknown> {
+      const { args, argv, flags } = await this.parse()
+      return this.execute(readFlags(table, flags), { args, argv: argv.map(String) })
+    }
+
+    /** The command itself: the flags' values, typed by the table; what it returns is the --json output. */
+    protected abstract execute(values: FlagValues<T>, line: CommandLine): Promise<unknown>
+  }
+  return FlagTableCommand
+}
