@@ -15,7 +15,11 @@ import { type ShardPlan, offset, virtualRun, writeShards } from '../merge/shard-
 const BUCKET = 'geopat-shards'
 const server = s3ServerPerFile([BUCKET])
 const SECRETS = [TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN]
-const plan = (i: number): ShardPlan => ({ startsAfterMs: 3 * i, hostClockErrorMs: 40 * i, clock: { shared: offset('ntp://t:123', -40 * i, 0.5), endpointDate: null } })
+const plan = (i: number): ShardPlan => ({
+  startsAfterMs: 3 * i,
+  hostClockErrorMs: 40 * i,
+  clock: { shared: offset('ntp://t:123', -40 * i, 0.5), endpointDate: null },
+})
 
 let shardFolders: string[]
 beforeAll(async () => {
@@ -52,7 +56,8 @@ describe('geopat merge --from s3://', () => {
         readFileSync(join(shardFolders[index] as string, 'records.jsonl'), 'utf8'),
       )
     }
-    for (const secret of SECRETS) for (const text of [remote.stdout, remote.stderr, readFileSync(join(fromS3, 'summary.json'), 'utf8')]) expect(text).not.toContain(secret)
+    for (const secret of SECRETS)
+      for (const text of [remote.stdout, remote.stderr, readFileSync(join(fromS3, 'summary.json'), 'utf8')]) expect(text).not.toContain(secret)
     expect(server().takeConnectionsElsewhere()).toEqual([])
   })
 
