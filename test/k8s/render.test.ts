@@ -168,6 +168,16 @@ describe('geopat k8s render, results on a PersistentVolumeClaim', () => {
   })
 })
 
+describe('geopat k8s render keeps the scenario byte for byte', () => {
+  it.each([
+    ['a document marker, trailing spaces, a tab and no final newline', `---\n# note   \n${CLOSED}# end\twith a tab`],
+    ['CRLF line ends and non-ASCII text', `${CLOSED.replace(/\n/g, '\r\n')}description: "Région A: 東京 → Zürich"\r\n`],
+  ])('%s', (_, text) => {
+    const { objects } = render(scenarioFile('verbatim.yaml', text))
+    expect((byKind(objects, 'ConfigMap')[0] as Obj).data['scenario.yaml']).toBe(text)
+  })
+})
+
 describe('geopat k8s render, results uploaded to S3', () => {
   const file = scenarioFile('closed-s3.yaml', CLOSED)
   const { objects, yaml, warnings } = render(file, {
