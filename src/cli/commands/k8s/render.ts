@@ -22,7 +22,8 @@ export default class K8sRender extends GeopatCommand {
 
   static override flags = oclifFlags(K8S_RENDER_FLAGS)
 
-  async run(): Promise<Omit<K8sRenderResult, 'yaml'>> {
+  async run(): Promise<Omit<K8sRenderResult, 'yaml'> & { warnings: string[] }> {
+    const warnings: string[] = []
     const values = readFlags(K8S_RENDER_FLAGS, (await this.parse(K8sRender)).flags)
     const { renderK8s } = await import('../../../app/k8s-render.js')
     const { withFlagNames } = await import('../../flags/option-errors.js')
@@ -43,13 +44,17 @@ export default class K8sRender extends GeopatCommand {
         ...(values['s3-region'] !== undefined ? { s3Region: values['s3-region'] } : {}),
         env: process.env,
         now: new Date(),
-        warn: (line) => this.logToStderr(`warning: ${line}`),
+        warn: (line) => {
+          warnings.push(line)
+          this.logToStderr(`warning: ${line}`)
+        },
       }),
     )
     // The YAML exactly as rendered (this.log would pass it through the terminal neutralizer).
     if (result.file === null && !this.jsonEnabled()) process.stdout.write(result.yaml)
     else if (!this.jsonEnabled()) this.logToStderr(`wrote ${result.file}: ${result.objects.join(', ')}`)
     const { yaml: _yaml, ...summary } = result
-    return summary
+    // --json: the warnings go in the object (oclif prints nothing else then).
+    return { ...summary, warnings }
   }
 }
