@@ -56,6 +56,9 @@ function refuseFilesThePodLacks(source: string, scenario: Scenario): void {
   const named: Array<[string, string | undefined]> = [['input.promptsFile', scenario.input.promptsFile]]
   scenario.endpoints.forEach((endpoint, index) => {
     for (const field of ['caFile', 'certFile', 'keyFile'] as const) named.push([`endpoints.${index}.${field}`, endpoint[field]])
+    // A simulated endpoint's profile is a shipped name (in the image) or a file.
+    const profile = endpoint.sim?.profile
+    if (profile !== undefined && /[/\\]|\.ya?ml$/i.test(profile)) named.push([`endpoints.${index}.sim.profile`, profile])
   })
   const found = named.find(([, path]) => path !== undefined && !isAbsolute(path))
   if (found)

@@ -256,6 +256,12 @@ describe('geopat k8s render refuses what would put a secret in a manifest', () =
     expect(() => render(keyless)).toThrow(/apiKeySecret.*no endpoint/)
   })
 
+  it("a simulated endpoint's profile file the pod would not have (a shipped profile name is in the image)", () => {
+    const sim = (profile: string) => CLOSED.replace('  - url: https://llm.region-a.example/v1\n', `  - sim: { profile: ${profile} }\n`)
+    expect(() => render(scenarioFile('sim-file.yaml', sim('profiles/mine.yaml')))).toThrow(/endpoints\.0\.sim\.profile: the pods get only/)
+    expect(() => render(scenarioFile('sim-name.yaml', sim('h100-sxm-llama-3.1-8b-bf16')))).not.toThrow()
+  })
+
   it('a relative file the pod would not have', () => {
     const file = scenarioFile('prompts.yaml', CLOSED.replace('  inputTokens: 200\n', '  inputTokens: 200\n  promptsFile: prompts.jsonl\n'))
     expect(() => render(file)).toThrow(/input\.promptsFile: the pods get only the scenario/)
