@@ -61,7 +61,7 @@ export function renderK8s(options: K8sRenderOptions): K8sRenderResult {
   warnings(options, plan, needed)
   const yaml = toYamlStream(objects, header(plan, needed))
   assertNoKeyIn(yaml, pod.apiKeyEnvs, options.env)
-  if (options.out !== '-') writeFileSync(options.out, yaml)
+  if (options.out !== '-') writeManifests(options.out, yaml)
   return {
     name,
     yaml,
@@ -71,6 +71,14 @@ export function renderK8s(options: K8sRenderOptions): K8sRenderResult {
     shardLoad: plan.load,
     podResources: plan.resources,
     shardsNeeded: needed,
+  }
+}
+
+function writeManifests(file: string, yaml: string): void {
+  try {
+    writeFileSync(file, yaml)
+  } catch (error) {
+    throw new OptionMessageError(`{out} ${file}: cannot write the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
   }
 }
 

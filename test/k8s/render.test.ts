@@ -280,6 +280,11 @@ describe('geopat k8s render: bad options, one line each', () => {
     ['a start time without its zone', { startAt: '2026-12-07T09:00:00' }, /^startAt .*ISO 8601 time with its zone/],
     ['a bad name', { name: 'Region_A' }, /^name "Region_A": must be lowercase/],
     ['an S3 secret for a claim', { s3Secret: 'x' }, /^s3Secret is for --results s3/],
+    [
+      'an --out in a folder that does not exist',
+      { out: join(work, 'no-such-folder', 'run.yaml') },
+      /^out .*no-such-folder.*: cannot write the file \(ENOENT\)/,
+    ],
   ])('%s', (_, options, pattern) => {
     let message = ''
     try {
