@@ -18,6 +18,7 @@ export interface K8sRenderOptions {
   /** `pvc:NAME` or `s3://bucket/prefix`. */
   results: string
   startAt?: string
+  timeSource?: string
   name?: string
   /** A file, or '-' (the caller prints `yaml`). */
   out: string
@@ -141,6 +142,7 @@ function planOf(options: K8sRenderOptions, run: { text: string; scenario: Scenar
     scenarioText: run.text,
     results,
     ...(options.startAt !== undefined ? { startAt: startAtIso(options.startAt) } : {}),
+    ...(options.timeSource !== undefined ? { timeSource: timeSource(options.timeSource) } : {}),
     ...(options.apiKeySecret !== undefined ? { apiKeySecret: options.apiKeySecret } : {}),
     apiKeyEnvs: run.apiKeyEnvs,
     ...(options.s3Secret !== undefined ? { s3Secret: options.s3Secret } : {}),
@@ -158,6 +160,13 @@ function startAtIso(text: string): string {
   if (!shape.test(text) || Number.isNaN(time.getTime()))
     throw new OptionMessageError(`{startAt} "${text}": must be an ISO 8601 time with its zone, e.g. 2026-12-06T20:00:00Z`)
   return time.toISOString()
+}
+
+/** ntp://host[:port] or an http(s) URL, without credentials (geopat bench checks the rest where it runs). */
+function timeSource(text: string): string {
+  if (!/^(ntp:\/\/[^\s/@]+|https?:\/\/[^\s@]+)$/.test(text))
+    throw new OptionMessageError(`{timeSource} "${text.includes('@') ? '…' : text}": give ntp://host[:port] or an http(s):// URL without credentials`)
+  return text
 }
 
 function warnings(options: K8sRenderOptions, plan: RenderPlan, needed: number): void {

@@ -37,6 +37,8 @@ export interface RenderPlan {
   results: ResultsTarget
   /** ISO 8601 in UTC; absent: each shard starts when it is ready. */
   startAt?: string
+  /** The clock the shards share (`ntp://host[:port]` or an http(s) URL's Date), passed to geopat bench as given. */
+  timeSource?: string
   /** The Secret holding the API key under each name of `apiKeyEnvs`. */
   apiKeySecret?: string
   apiKeyEnvs: readonly string[]
@@ -74,6 +76,7 @@ export function shardArgs(plan: RenderPlan): string[] {
     'bench',
     ...['--scenario', `${SCENARIO_DIR}/${SCENARIO_KEY}`, '--shards', String(plan.shards), '--run-key', plan.name],
     ...(plan.startAt !== undefined ? ['--start-at', plan.startAt] : []),
+    ...(plan.timeSource !== undefined ? ['--time-source', plan.timeSource] : []),
     ...['--out', shardFolder(plan, index)],
     ...(plan.results.kind === 's3' ? ['--upload', `${plan.results.url}/shard-${index}`] : []),
   ]

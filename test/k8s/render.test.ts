@@ -185,6 +185,7 @@ describe('geopat k8s render, results uploaded to S3', () => {
     s3Secret: 'bench-s3',
     s3Endpoint: 'https://minio.example:9000',
     name: 'go-live-1',
+    timeSource: 'ntp://time.cluster.local',
     // 100 streams a shard at 100 events/s each: 10,000 events/s, what one event loop times "ok".
     shards: 30,
   })
@@ -207,6 +208,7 @@ describe('geopat k8s render, results uploaded to S3', () => {
       's3://bench-results/region-a/shard-$(JOB_COMPLETION_INDEX)',
     ])
     expect(args[args.indexOf('--run-key') + 1]).toBe('go-live-1')
+    expect(args.slice(args.indexOf('--time-source'), args.indexOf('--time-source') + 2)).toEqual(['--time-source', 'ntp://time.cluster.local'])
   })
 
   it('takes the S3 credentials and the API key from Secrets, the endpoint in AWS_ENDPOINT_URL_S3', () => {
@@ -279,6 +281,7 @@ describe('geopat k8s render: bad options, one line each', () => {
     ['an empty image', { image: '' }, /^image "": an image reference/],
     ['a start time without its zone', { startAt: '2026-12-07T09:00:00' }, /^startAt .*ISO 8601 time with its zone/],
     ['a bad name', { name: 'Region_A' }, /^name "Region_A": must be lowercase/],
+    ['a time source of no known kind', { timeSource: 'ftp://clock' }, /^timeSource "ftp:\/\/clock": give ntp:\/\/host/],
     ['an S3 secret for a claim', { s3Secret: 'x' }, /^s3Secret is for --results s3/],
     [
       'an --out in a folder that does not exist',

@@ -12,6 +12,9 @@ export const K8S_RENDER_FLAGS = defineFlags({
     default: 'pvc:geopat-results',
   }),
   'start-at': string({ description: 'ISO 8601 time (with its zone) at which every shard starts its load; give one after the pods will have started' }),
+  'time-source': string({
+    description: "a clock the shards share, ntp://host[:port] or an http(s):// URL's Date header: each shard measures and records its offset to it",
+  }),
   name: string({ description: "name of the Job and the run key of its shards (default: geopat- and the scenario's name)" }),
   out: string({ description: "file to write the manifests to, or '-' for standard output", default: '-' }),
   'api-key-secret': string({ description: "Secret holding the API key under the scenario's apiKeyEnv name (the key is never in a manifest)" }),

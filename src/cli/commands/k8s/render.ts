@@ -37,6 +37,7 @@ export default class K8sRender extends GeopatCommand {
         itlMs: values['itl-ms'],
         ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
         ...(values['start-at'] !== undefined ? { startAt: values['start-at'] } : {}),
+        ...(values['time-source'] !== undefined ? { timeSource: values['time-source'] } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values['api-key-secret'] !== undefined ? { apiKeySecret: values['api-key-secret'] } : {}),
         ...(values['s3-secret'] !== undefined ? { s3Secret: values['s3-secret'] } : {}),
