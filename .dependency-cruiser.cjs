@@ -40,6 +40,7 @@ const DOMAIN_TIERS = [
   { 'sim-fit': [folder('sim/fit')], plan: [folder('plan')], compare: [folder('compare')] },
   { tco: [folder('tco')] },
   { report: [folder('report')] },
+  { k8s: [folder('k8s')] },
 ]
 
 const DOMAIN = DOMAIN_TIERS.flatMap((tier) => Object.values(tier).flat())

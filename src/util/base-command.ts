@@ -41,6 +41,7 @@ function oneLine(text: string): string {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
-  const first = lines[0] ?? 'unknown error'
+  // A missing required flag reads "The following error occurred:" then "Missing required flag NAME": keep the second.
+  const first = (/^The following errors? occurred:?$/.test(lines[0] ?? '') ? lines[1] : lines[0]) ?? 'unknown error'
   return first.replace(/\s+/g, ' ')
 }
