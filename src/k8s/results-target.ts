@@ -1,3 +1,4 @@
+import { parseS3Url } from '../io/s3/url.js'
 import { OptionMessageError } from '../util/option-error.js'
 
 /**
@@ -14,13 +15,11 @@ export type ResultsTarget = { kind: 'pvc'; claimName: string } | { kind: 's3'; u
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 /** A PersistentVolumeClaim name (RFC 1123 subdomain). */
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
-/** S3's bucket rules (3–63 of a-z, 0-9, '.', '-'); the prefix: no empty, '.' or '..' segment, no query. */
-const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^?#\\@]*)?$/
 
 /**
  * `pvc:NAME` or `s3://bucket/prefix` → the target; anything else fails naming `{results}`.
- * (The s3 helper's parser, src/io/s3/url.ts, is the full one; this check keeps a bad URL from
- * reaching a manifest, where it would fail only in the pods.)
+ * (An s3:// URL is read by src/io/s3/url.ts, as bench --upload reads it: a bad one is refused
+ * here rather than in the pods.)
  */
 export function parseResultsTarget(text: string): ResultsTarget {
   if (text.startsWith('pvc:')) {
@@ -30,15 +29,12 @@ export function parseResultsTarget(text: string): ResultsTarget {
     return { kind: 'pvc', claimName }
   }
   if (text.startsWith('s3://')) {
-    const match = S3_URL.exec(text)
-    const segments = (match?.[2] ?? '').split('/').slice(1)
-    if (segments.at(-1) === '') segments.pop()
-    if (!match || segments.some((segment) => segment === '' || segment === '.' || segment === '..'))
-      throw new OptionMessageError(
-        `{results} "${text.includes('@') ? 's3://…' : text}": not an s3://bucket/prefix URL (bucket: 3-63 of a-z, 0-9, '.' and '-'; ` +
-          'no credentials, query or empty segment in it)',
-      )
-    return { kind: 's3', url: `s3://${match[1]}${segments.length > 0 ? `/${segments.join('/')}` : ''}` }
+    try {
+      const { bucket, prefix } = parseS3Url(text)
+      return { kind: 's3', url: `s3://${bucket}${prefix === '' ? '' : `/${prefix.slice(0, -1)}`}` }
+    } catch (error) {
+      throw new OptionMessageError(`{results}: ${(error as Error).message}`)
+    }
   }
   throw new OptionMessageError(`{results} "${text}": give pvc:CLAIM (a ReadWriteMany PersistentVolumeClaim) or s3://bucket/prefix`)
 }

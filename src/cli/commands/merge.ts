@@ -4,12 +4,12 @@ import type { S3ClientOptions } from '../../io/s3/client.js'
 import { makeRunId } from '../../io/output/files.js'
 import { s3Options } from '../flags/s3.js'
 import type { BenchSummary } from '../../io/schema/summary.js'
-import { GeopatCommand } from '../../util/base-command.js'
 import { UserError } from '../../util/errors.js'
 import { MERGE_FLAGS } from '../flags/merge.js'
-import { applyFlags, oclifFlags, readFlags } from '../flags/table.js'
+import { type CommandLine, withFlagTable } from '../flag-table-command.js'
+import { type FlagValues, applyFlags } from '../flags/table.js'
 
-export default class Merge extends GeopatCommand {
+export default class Merge extends withFlagTable(MERGE_FLAGS) {
   static override summary = 'Merge the shards of a run spread over many machines (geopat bench --shard I/N) into one run folder'
   static override description =
     'Reads each shard folder (shard.json, records.jsonl, summary.json) or a folder holding them, checks that they are ' +
@@ -32,11 +32,7 @@ export default class Merge extends GeopatCommand {
 
   static override usage = 'merge DIR... | --from s3://bucket/prefix [--out DIR] [--allow-missing] [--overwrite] [--json]'
 
-  static override flags = oclifFlags(MERGE_FLAGS)
-
-  async run(): Promise<BenchSummary> {
-    const { argv, flags } = await this.parse(Merge)
-    const values = readFlags(MERGE_FLAGS, flags)
+  protected async execute(values: FlagValues<typeof MERGE_FLAGS>, { argv }: CommandLine): Promise<BenchSummary> {
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
     const [{ runMerge }, { withFlagNames }] = await Promise.all([import('../../app/merge.js'), import('../flags/option-errors.js')])
@@ -64,8 +60,8 @@ async function fetchFrom(from: string, intoDir: string, s3: S3ClientOptions, log
  * The local folders to merge, from the arguments. The merge itself (runMerge) reads local folders
  * only: shards kept elsewhere are brought into local folders first, and their paths join these.
  */
-function shardFolders(argv: readonly unknown[], fetchedSome: boolean): string[] {
-  const folders = argv.map(String)
+function shardFolders(argv: readonly string[], fetchedSome: boolean): string[] {
+  const folders = [...argv]
   const unknownFlag = folders.find((folder) => folder.startsWith('-'))
   if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
   if (folders.length === 0 && !fetchedSome) throw new UserError('merge: give the shard folders (or one folder holding them), or --from s3://bucket/prefix')

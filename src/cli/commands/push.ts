@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core'
-import { GeopatCommand } from '../../util/base-command.js'
+import { type CommandLine, withFlagTable } from '../flag-table-command.js'
 import { PUSH_FLAGS, s3Options, s3UrlText } from '../flags/s3.js'
-import { oclifFlags, parseFlag, readFlags } from '../flags/table.js'
+import { type FlagValues, parseFlag } from '../flags/table.js'
 
-export default class Push extends GeopatCommand {
+export default class Push extends withFlagTable(PUSH_FLAGS) {
   static override summary = 'Upload a run folder to S3-compatible storage (AWS S3, MinIO, Ceph RGW)'
   static override description =
     'Uploads every file of a run folder (records.jsonl, summary.json and .csv, shard.json, metrics.jsonl, the report, attestation ' +
@@ -21,12 +21,8 @@ export default class Push extends GeopatCommand {
     to: Args.string({ description: 's3://bucket/prefix to upload it under', required: true }),
   }
 
-  static override flags = oclifFlags(PUSH_FLAGS)
-
-  async run(): Promise<{ to: string; keys: string[] }> {
-    const { args, flags } = await this.parse(Push)
+  protected async execute(values: FlagValues<typeof PUSH_FLAGS>, { args }: CommandLine<'dir' | 'to'>): Promise<{ to: string; keys: string[] }> {
     const to = parseFlag('to', s3UrlText, args.to)
-    const values = readFlags(PUSH_FLAGS, flags)
     const { pushRunFolder } = await import('../../app/push.js')
     const log = this.jsonEnabled() ? () => undefined : (line: string) => this.log(line)
     const { keys } = await pushRunFolder(args.dir, { to, s3: s3Options(values), log })

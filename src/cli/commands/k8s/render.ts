@@ -1,9 +1,9 @@
 import type { K8sRenderResult } from '../../../app/k8s-render.js'
-import { GeopatCommand } from '../../../util/base-command.js'
+import { withFlagTable } from '../../flag-table-command.js'
 import { K8S_RENDER_FLAGS } from '../../flags/k8s.js'
-import { oclifFlags, readFlags } from '../../flags/table.js'
+import type { FlagValues } from '../../flags/table.js'
 
-export default class K8sRender extends GeopatCommand {
+export default class K8sRender extends withFlagTable(K8S_RENDER_FLAGS) {
   static override summary = 'Render the Kubernetes manifests that run a scenario as N shards and merge them'
   static override description =
     'Prints (or writes) a ConfigMap holding the scenario, an Indexed Job of N shards (geopat bench --shards N with ' +
@@ -20,11 +20,8 @@ export default class K8sRender extends GeopatCommand {
       '--results s3://bench-results/region-a --s3-secret geopat-s3 --s3-endpoint https://minio.example:9000 --start-at 2026-12-07T09:00:00Z --out run.yaml',
   ]
 
-  static override flags = oclifFlags(K8S_RENDER_FLAGS)
-
-  async run(): Promise<Omit<K8sRenderResult, 'yaml'> & { warnings: string[] }> {
+  protected async execute(values: FlagValues<typeof K8S_RENDER_FLAGS>): Promise<Omit<K8sRenderResult, 'yaml'> & { warnings: string[] }> {
     const warnings: string[] = []
-    const values = readFlags(K8S_RENDER_FLAGS, (await this.parse(K8sRender)).flags)
     const { renderK8s } = await import('../../../app/k8s-render.js')
     const { withFlagNames } = await import('../../flags/option-errors.js')
     const result = await withFlagNames(K8S_RENDER_FLAGS, () =>
