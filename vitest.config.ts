@@ -14,6 +14,9 @@ import { defineConfig } from 'vitest/config'
  * 2. `integration` — files that start the built CLI (or another child process) or serve on
  *    127.0.0.1 (port 0, a temporary folder of their own), and assert what is written, printed and
  *    exited, never how long it took: every file under test/cli/, and those listed in INTEGRATION.
+ *    runCli runs the built CLI in the test's process here (GEOPAT_TEST_CLI=in-process; see
+ *    test/helpers/cli-in-process.ts: 40% less CPU for the project); GEOPAT_TEST_CLI=process in the
+ *    environment makes every call start bin/run.js, as `real-clock` always does.
  * 3. `real-clock` — files that measure latencies, rates or timers against real servers or real
  *    timers on this machine: every file under test/client/ and test/load/ and any `*.http.test.ts`,
  *    except those listed in NO_TIMING_CLAIM (which the two projects above take).
@@ -104,7 +107,17 @@ export default defineConfig({
       // Pure, in-process files in worker threads (lighter than processes: ~6% less CPU here), not isolated
       // (the modules load once per thread: 22% less CPU for the project, 115 -> 89 s at load 20).
       { test: { ...shared, name: 'unit', include: filesOf('unit'), pool: 'threads', isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { test: { ...shared, name: 'integration', include: filesOf('integration'), maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      {
+        test: {
+          ...shared,
+          name: 'integration',
+          include: filesOf('integration'),
+          // The built CLI in-process (test/helpers/cli.ts), unless GEOPAT_TEST_CLI=process asks for the binary.
+          env: { GEOPAT_TEST_CLI: process.env.GEOPAT_TEST_CLI ?? 'in-process' },
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
       { test: { ...shared, name: 'real-clock', include: filesOf('real-clock'), fileParallelism: false, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
   },
