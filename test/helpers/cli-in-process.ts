@@ -20,7 +20,7 @@ import type { CliResult } from './cli.js'
  *   with every other process listener the call added (signals, SIGXFSZ).
  * Modules stay loaded between calls (that is the saving: ~0.2–0.5 s of CPU per start); geopat's
  * commands keep no state at module level beyond caches of files that do not change (the corpus
- * text, number formats). Calls in one process must not overlap (one stdout): `isBusy` says when
+ * text, number formats). Calls in one process must not overlap (one stdout): `inProcessBusy` says when
  * one is running, and runCli then starts the binary instead.
  */
 
@@ -162,7 +162,12 @@ export async function runCliInProcess(args: string[], env: Record<string, string
   if (busy) throw new Error('runCliInProcess: another call is running in this process')
   if (process.cwd() !== REPO_ROOT) throw new Error(`runCliInProcess: the working folder is ${process.cwd()}, not ${REPO_ROOT}`)
   busy = true
-  await dropStaleManifestOnce()
+  try {
+    await dropStaleManifestOnce()
+  } catch (error) {
+    busy = false
+    throw error
+  }
   const savedExitCode = process.exitCode
   process.exitCode = undefined
   const restoreEnvironment = withEnvironment(env)
