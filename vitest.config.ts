@@ -5,8 +5,9 @@ import { defineConfig } from 'vitest/config'
 /**
  * Three projects. `unit` and `integration` run together, two files at a time (this is a 2-core
  * machine); `unit` files share two worker threads (not isolated: each thread loads the modules
- * once, not once per file; these files mock no module and restore any fake clock they set), the
- * others each run in a process of their own; `real-clock` runs after them, one file at a time
+ * once, not once per file; these files mock no module and restore any fake clock they set),
+ * `integration` files two worker processes (not isolated either), `real-clock` files each run in a
+ * process of their own; `real-clock` runs after them, one file at a time
  * (sequence.groupOrder), so that no other test file disturbs its clocks.
  *
  * 1. `unit` — every test file not named below: modules called in-process, the simulator in virtual
@@ -14,6 +15,9 @@ import { defineConfig } from 'vitest/config'
  * 2. `integration` — files that start the built CLI (or another child process) or serve on
  *    127.0.0.1 (port 0, a temporary folder of their own), and assert what is written, printed and
  *    exited, never how long it took: every file under test/cli/, and those listed in INTEGRATION.
+ *    runCli runs the built CLI in the test's process here (GEOPAT_TEST_CLI=in-process; see
+ *    test/helpers/cli-in-process.ts: 40% less CPU for the project); GEOPAT_TEST_CLI=process in the
+ *    environment makes every call start bin/run.js, as `real-clock` always does.
  * 3. `real-clock` — files that measure latencies, rates or timers against real servers or real
  *    timers on this machine: every file under test/client/ and test/load/ and any `*.http.test.ts`,
  *    except those listed in NO_TIMING_CLAIM (which the two projects above take).
@@ -106,7 +110,22 @@ export default defineConfig({
       // Pure, in-process files in worker threads (lighter than processes: ~6% less CPU here), not isolated
       // (the modules load once per thread: 22% less CPU for the project, 115 -> 89 s at load 20).
       { test: { ...shared, name: 'unit', include: filesOf('unit'), pool: 'threads', isolate: false, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { test: { ...shared, name: 'integration', include: filesOf('integration'), maxWorkers: 2, sequence: { groupOrder: 1 } } },
+      {
+        test: {
+          ...shared,
+          name: 'integration',
+          include: filesOf('integration'),
+          // Not isolated either: a worker process runs its files one after another with the modules (and the
+          // in-process CLI) loaded once (108 against 152 s of CPU for the project; imports 45 -> 10 s). These
+          // files mock nothing, fake no clock and close what they start; the price-source tests remove the
+          // proxy variables (no request may leave 127.0.0.1), which then stay removed for the worker's later files.
+          isolate: false,
+          // The built CLI in-process (test/helpers/cli.ts), unless GEOPAT_TEST_CLI=process asks for the binary.
+          env: { GEOPAT_TEST_CLI: process.env.GEOPAT_TEST_CLI ?? 'in-process' },
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
       { test: { ...shared, name: 'real-clock', include: filesOf('real-clock'), fileParallelism: false, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
   },

@@ -1,3 +1,4 @@
+import { quickselect } from 'simple-statistics'
 import { type Random, seededRandom } from '../util/rng.js'
 import { percentileOfSorted } from './distribution.js'
 
@@ -14,15 +15,31 @@ export interface Interval {
 
 const PERCENTILE_OF: Record<Exclude<Statistic, 'mean'>, number> = { p50: 50, p90: 90, p95: 95, p99: 99 }
 
-/** The statistic of `values[0..length)` (sorts `values` in place for percentiles). */
+/**
+ * The statistic of `values[0..length)` (reorders `values` in place for percentiles). A percentile
+ * is percentileOfSorted's, from the two order statistics it interpolates between, selected
+ * (simple-statistics' Floyd–Rivest quickselect) rather than sorted: the same value in linear time,
+ * once per resample.
+ */
 export function computeStatistic(values: Float64Array, statistic: Statistic): number {
+  const n = values.length
   if (statistic === 'mean') {
     let sum = 0
-    for (let i = 0; i < values.length; i++) sum += values[i] as number
-    return sum / values.length
+    for (let i = 0; i < n; i++) sum += values[i] as number
+    return sum / n
   }
-  values.sort()
-  return percentileOfSorted(values, PERCENTILE_OF[statistic]) as number
+  if (n < 2) return percentileOfSorted(values, PERCENTILE_OF[statistic]) as number
+  const rank = (PERCENTILE_OF[statistic] / 100) * (n - 1)
+  const lower = Math.floor(rank)
+  // After the selection values[lower] is the (lower + 1)-th smallest and everything after it is no smaller.
+  quickselect(values as unknown as number[], lower)
+  const lowerValue = values[lower] as number
+  let upperValue = lowerValue
+  if (lower + 1 < n) {
+    upperValue = values[lower + 1] as number
+    for (let i = lower + 2; i < n; i++) if ((values[i] as number) < upperValue) upperValue = values[i] as number
+  }
+  return lowerValue + (upperValue - lowerValue) * (rank - lower)
 }
 
 function resampleInto(source: ArrayLike<number>, target: Float64Array, random: Random): void {

@@ -15,7 +15,8 @@ export interface PeerMetricDefinition {
 }
 
 function lastChunkMs(record: RequestRecord): number | null {
-  const last = record.chunks[record.chunks.length - 1]
+  const chunks = record.chunks
+  const last = chunks[chunks.length - 1]
   return last ? last[0] : null
 }
 
@@ -39,9 +40,11 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     name: 'ITL',
     formula: 'gaps between successive parsed messages, pooled: events that arrived in one read get a ~0 gap',
     values: (r, push) => {
-      for (let i = 1; i < r.chunks.length; i++) {
-        const [t, tokens] = r.chunks[i] as [number, number]
-        push(t - (r.chunks[i - 1] as [number, number])[0])
+      // `chunks` read once: a virtual-time record builds them on each read (src/metrics/chunks.ts).
+      const chunks = r.chunks
+      for (let i = 1; i < chunks.length; i++) {
+        const [t, tokens] = chunks[i] as [number, number]
+        push(t - (chunks[i - 1] as [number, number])[0])
         for (let k = 1; k < tokens; k++) push(0)
       }
     },
@@ -94,7 +97,8 @@ export const PEER_METRICS: readonly PeerMetricDefinition[] = [
     name: 'ICL',
     formula: 'gaps between successive chunks (network reads), pooled',
     values: (r, push) => {
-      for (let i = 1; i < r.chunks.length; i++) push((r.chunks[i] as [number, number])[0] - (r.chunks[i - 1] as [number, number])[0])
+      const chunks = r.chunks
+      for (let i = 1; i < chunks.length; i++) push((chunks[i] as [number, number])[0] - (chunks[i - 1] as [number, number])[0])
     },
   },
   {

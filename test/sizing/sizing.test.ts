@@ -77,10 +77,23 @@ describe('replicas and GPUs', () => {
   })
 })
 
+/**
+ * The simulator's capacity search for SHAPE on PROFILE (3 seeded searches of 120 simulated seconds).
+ * Deterministic for its arguments, so a search that two tests ask for runs once (≈1.5 s of CPU each).
+ */
+const searches = new Map<string, ReturnType<typeof capacityFromSimulator>>()
+function search(slo: { ttftMs?: number; tpotMs?: number }, attainment: number, confidential = false): ReturnType<typeof capacityFromSimulator> {
+  const key = JSON.stringify([slo, attainment, confidential])
+  let found = searches.get(key)
+  if (found === undefined) {
+    found = capacityFromSimulator({ profile: PROFILE, confidential, ...SHAPE, slo, attainment, searches: 3, seed: 1, durationS: 120 })
+    searches.set(key, found)
+  }
+  return found
+}
+
 describe('capacity per replica in the simulator (virtual time)', () => {
   const moments = lengthMoments(SHAPE.inputTokens, SHAPE.outputTokens, 1)
-  const search = (slo: { ttftMs?: number; tpotMs?: number }, attainment: number, confidential = false) =>
-    capacityFromSimulator({ profile: PROFILE, confidential, ...SHAPE, slo, attainment, searches: 3, seed: 1, durationS: 120 })
 
   it('near saturation (a loose SLO) it lands within 10% of the saturation the profile implies', async () => {
     const implied = impliedCapacity(PROFILE, false, moments, 60)
@@ -136,16 +149,7 @@ describe('capacity per replica from a measured sweep', () => {
     const runs = await sweep([10, 20, 24, 27, 30, 34])
     const measured = capacityFromSweep(runs, 0.95)
     expect(measured.capacity.lowerBoundOnly).toBe(false)
-    const searched = await capacityFromSimulator({
-      profile: PROFILE,
-      confidential: false,
-      ...SHAPE,
-      slo: { ttftMs: 1000, tpotMs: 20 },
-      attainment: 0.95,
-      searches: 3,
-      seed: 1,
-      durationS: 120,
-    })
+    const searched = await search({ ttftMs: 1000, tpotMs: 20 }, 0.95)
     expect(Math.abs(measured.capacity.ratePerS.estimate / searched.capacity.ratePerS.estimate - 1)).toBeLessThan(0.1)
     expect(measured.capacity.ratePerS.low).toBeLessThanOrEqual(measured.capacity.ratePerS.estimate)
 
