@@ -19,11 +19,14 @@ export interface CliResult {
  * stdout and stderr, without ~0.3 s of CPU per start), except when another call is running here
  * (calls that overlap need processes of their own) or `process: true` asks for the binary: tests of
  * signals, stdin or several CLIs at once, and those that hold the error contract to the binary.
+ * An env with NODE_OPTIONS (a module loaded at start, e.g. the S3 tests' guard that refuses any
+ * address but 127.0.0.1) gets a process too: only a new process reads it.
  */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env = { ...options.env, CI: '1', GEOPAT_DEBUG: '' }
   const timeoutMs = options.timeoutMs ?? 60_000
-  const inProcess = process.env.GEOPAT_TEST_CLI === 'in-process' && !options.process && !servesSimulator(args) && !inProcessBusy()
+  const needsProcess = options.process || servesSimulator(args) || options.env?.NODE_OPTIONS !== undefined
+  const inProcess = process.env.GEOPAT_TEST_CLI === 'in-process' && !needsProcess && !inProcessBusy()
   if (!inProcess) return runCliProcess(args, env, timeoutMs)
   return runCliInProcess(args, env, timeoutMs)
 }
