@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { describeS3Error, s3ClientConfig } from '../../src/io/s3/client.js'
 import { checkS3Endpoint, parseS3Url } from '../../src/io/s3/url.js'
 import { runFoldersIn } from '../../src/app/fetch-shards.js'
-import { UserError } from '../../src/util/errors.js'
-
-/** The message of the UserError `work` throws (fails when it throws none or another kind). */
-function userErrorOf(work: () => unknown): string {
-  try {
-    work()
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError)
-    return (error as Error).message
-  }
-  throw new Error('expected a UserError')
-}
+import { userErrorMessage as userErrorOf } from '../helpers/rejection.js'
 
 describe('s3://bucket/prefix', () => {
   it('names a bucket and a folder-like prefix', () => {
