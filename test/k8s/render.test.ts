@@ -277,7 +277,11 @@ describe('geopat k8s render: bad options, one line each', () => {
     ['more shards than users', { shards: 3001 }, /^shards 3001: more shards than the scenario's 3000 users/],
     ['a results target of no known kind', { results: 'nfs://server/export' }, /^results "nfs:\/\/server\/export": give pvc:CLAIM/],
     ['a bad bucket', { results: 's3://B/x' }, /^results: "s3:\/\/B\/x": bucket "B" is not a bucket name/],
-    ['credentials in the S3 URL, not repeated', { results: 's3://AKIA:SECRET@bucket/x' }, /^results: an s3:\/\/ URL carries no credentials(?!.*AKIA)(?!.*SECRET@)/],
+    [
+      'credentials in the S3 URL, not repeated',
+      { results: 's3://AKIA:SECRET@bucket/x' },
+      /^results: an s3:\/\/ URL carries no credentials(?!.*AKIA)(?!.*SECRET@)/,
+    ],
     ['an empty image', { image: '' }, /^image "": an image reference/],
     ['a start time without its zone', { startAt: '2026-12-07T09:00:00' }, /^startAt .*ISO 8601 time with its zone/],
     ['a bad name', { name: 'Region_A' }, /^name "Region_A": must be lowercase/],
