@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type TestContext, afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type TestContext, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
-import { type LaunchedSimulator, launchSimulator } from '../../src/load/sim-target.js'
+import { launchSimulator } from '../../src/load/sim-target.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
@@ -17,41 +17,25 @@ let runs = 0
 const SXM = 'h100-sxm-llama-3.1-8b-bf16'
 
 /**
- * The simulated endpoints of this file, one per test (each its own engine, port and /metrics), served
- * by one `geopat sim` process of their own (as `sim:` in a scenario starts it), started once: a
- * start costs ~0.5–1 s of the serial real-clock time, and the tests run one after another, so no
- * endpoint is busy while another is measured.
+ * geopat bench, through HTTP, against a simulated endpoint in its own process (as `sim:` in a
+ * scenario starts it), with the simulator's mean write lateness from its /metrics.
  */
-const ENDPOINTS = {
-  batch1: { profile: SXM },
-  batch64: { profile: SXM },
-  prompt2k: { profile: SXM },
-  saturation: { profile: SXM },
-  frontendShared: { profile: 'h200-llama-3.1-8b-bf16' },
-  moderate: { profile: SXM },
-}
-let simulator: LaunchedSimulator
-
-beforeAll(async () => {
-  simulator = await launchSimulator(Object.fromEntries(Object.entries(ENDPOINTS).map(([name, sim]) => [name, simEndpointSchema.parse(sim)])))
-}, 60_000)
-
-afterAll(async () => {
-  await simulator?.stop()
-})
-
-/** geopat bench, through HTTP, against one of ENDPOINTS, with that endpoint's mean write lateness from its /metrics. */
 async function benchSimulated(
-  endpoint: keyof typeof ENDPOINTS,
+  sim: Record<string, unknown>,
   load: Record<string, unknown>,
   input: Record<string, unknown>,
 ): Promise<{ run: RunSummary; simulatorLatenessMs: number }> {
-  const url = simulator.urls[endpoint] as string
-  const scenario = scenarioSchema.parse({ endpoints: [{ label: 'sim', url }], load, input: { fixedOutput: true, ...input } })
-  const { summary } = await runBench({ scenario, source: 'test', outDir: join(work, `run-${runs++}`), log: () => undefined, progress: false })
-  const run = summary.runs[0]
-  if (!run) throw new Error('no run')
-  return { run, simulatorLatenessMs: await simulatorWriteLatenessMs(url) }
+  const simulator = await launchSimulator({ sim: simEndpointSchema.parse(sim) })
+  try {
+    const url = simulator.urls.sim as string
+    const scenario = scenarioSchema.parse({ endpoints: [{ label: 'sim', url }], load, input: { fixedOutput: true, ...input } })
+    const { summary } = await runBench({ scenario, source: 'test', outDir: join(work, `run-${runs++}`), log: () => undefined, progress: false })
+    const run = summary.runs[0]
+    if (!run) throw new Error('no run')
+    return { run, simulatorLatenessMs: await simulatorWriteLatenessMs(url) }
+  } finally {
+    await simulator.stop()
+  }
 }
 
 /**
@@ -80,14 +64,13 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
  * TPOT, E2E and output throughput agree within 5%. Long prompts (1.5k tokens), so that the ~1.5 ms
  * the real HTTP path itself adds (loopback, event loops, write lateness) stays small against TTFT.
  */
-async function expectHttpMatchesVirtual(context: TestContext, endpoint: 'frontendShared' | 'moderate', seed: number): Promise<void> {
-  const profile = ENDPOINTS[endpoint].profile
+async function expectHttpMatchesVirtual(context: TestContext, profile: string, seed: number): Promise<void> {
   const chat = {
     inputTokens: { dist: 'lognormal' as const, mean: 1500, std: 500, min: 256, max: 4000 },
     outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 },
   }
   const result = await benchSimulated(
-    endpoint,
+    { profile },
     { rate: 6, requests: 96, arrival: 'poisson' as const, seed },
     { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens },
   )
@@ -124,7 +107,7 @@ function expectBetween(value: number | null | undefined, low: number, high: numb
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
   it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
     // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
-    const result = await benchSimulated('batch1', { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
+    const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
@@ -133,7 +116,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
     // 64 streams at once; once every prefill is done, each step is one decode of all 64 at ~1k context.
-    const result = await benchSimulated('batch64', { concurrency: 64, requests: 64 }, { inputTokens: 960, outputTokens: 128 })
+    const result = await benchSimulated({ profile: SXM }, { concurrency: 64, requests: 64 }, { inputTokens: 960, outputTokens: 128 })
     const { run } = result
     expect(run.requests.succeeded).toBe(64)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
@@ -142,7 +125,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
 
   it("a 2k-token prompt's TTFT is 75–80 ms at low load", async (context) => {
     // The first request (cold JIT on both sides) is a warm-up, kept in the records, out of the figures.
-    const result = await benchSimulated('prompt2k', { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
+    const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
     const { run } = result
     expect(run.requests.excludedWarmup).toBe(1)
     const slackMs = skipUnlessMeasured(context, result, true)
@@ -153,7 +136,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const chat = loadWorkload('chat')
     // 256 chats starting over 8 s (so they do not move in lockstep), measured from 10 s to 22 s.
     const result = await benchSimulated(
-      'saturation',
+      { profile: SXM },
       { concurrency: 256, duration: 24, rampUp: 8, warmup: 10, cooldown: 2 },
       { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, fixedOutput: true },
     )
@@ -166,11 +149,11 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
   it('a server whose front end shares the engine core (vllm-0.5, H200 on one core): HTTP and virtual time agree within 5%', async (context) => {
     // Both paths queue the front end's CPU work with the same module (frontend.ts); at 6 req/s it is
     // about a third of that core.
-    await expectHttpMatchesVirtual(context, 'frontendShared', 12)
+    await expectHttpMatchesVirtual(context, 'h200-llama-3.1-8b-bf16', 12)
   }, 60_000)
 
   it('HTTP and virtual time agree within 5% at moderate load', async (context) => {
     // 6 requests/s is a third of saturation.
-    await expectHttpMatchesVirtual(context, 'moderate', 11)
+    await expectHttpMatchesVirtual(context, SXM, 11)
   }, 60_000)
 })
