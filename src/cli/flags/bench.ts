@@ -68,7 +68,10 @@ export const BENCH_FLAGS = defineFlags({
     description: "with --trace: the trace's format (default: told from its first line)",
     path: 'load.trace.format',
   }),
-  speedup: value(parse.number, { description: 'with --trace: time scaling, 2 sends the trace twice as fast (default 1)', path: 'load.trace.speedup' }),
+  speedup: value(parse.number, {
+    description: "with --trace: time scaling, 2 sends the trace twice as fast; 1, when absent, is the trace's own pace",
+    path: 'load.trace.speedup',
+  }),
   'trace-window': value(parse.traceWindow, {
     description: 'with --trace: START:END seconds of the trace from its first arrival to replay (60:120, 60: or :120); sends start at the window start',
     path: 'load.trace.window',

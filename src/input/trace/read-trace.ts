@@ -59,7 +59,8 @@ export function detectTraceFormat(line: string | undefined, path: string): Trace
   } else if (/\bContextTokens\b/.test(text)) return 'azure'
   else if (/\bRequest tokens\b/.test(text)) return 'burstgpt'
   throw new UserError(
-    `${path}:1: cannot tell the trace format from the first line (a Mooncake or geopat JSON line, or an Azure or BurstGPT CSV header); name the format (mooncake, azure, burstgpt, geopat)`,
+    `${path}:1: cannot tell the trace format from the first line (a Mooncake or geopat JSON line, or an Azure or BurstGPT CSV header); ` +
+      'name the format (mooncake, azure, burstgpt, geopat)',
   )
 }
 
