@@ -69,3 +69,11 @@ export function traceStep(load: LoadConfig, plan: TraceReplayPlan): LoadStep {
 export function tracePromptSource(plan: TraceReplayPlan, seed: number): SkippablePromptSource {
   return createTracePromptSource(plan.rows, { seed })
 }
+
+/** The replay in the simulator's virtual time (src/sim/virtual.ts's `replay`): each row's lengths, sent at its time. */
+export function virtualReplay(plan: TraceReplayPlan): { lengths: Array<{ inputTokens: number; outputTokens: number }>; sendTimesMs: readonly number[] } {
+  return {
+    lengths: plan.rows.map((row) => ({ inputTokens: row.inputTokens, outputTokens: Math.max(1, row.outputTokens) })),
+    sendTimesMs: plan.sendTimesMs,
+  }
+}
