@@ -45,8 +45,12 @@ interface Case {
   /** The replay's mean rate as the summary states it (the trace's, scaled). */
   ratePerS: number | null
   latenessMeanMs: number
+  latenessP50Ms: number
   latenessP99Ms: number
   latenessMaxMs: number
+  /** The mean over sends on a connection already open (as the self-check counts them): no connection set-up in it. */
+  warmLatenessMeanMs: number
+  warmSends: number
   /** The client self-check's send lateness (connection set-up excluded), and its verdict. */
   selfCheckMeanMs: number | null
   verdict: string
@@ -70,13 +74,17 @@ async function measure(url: string, speedup: number): Promise<Case> {
       .split('\n')
       .map((line) => JSON.parse(line) as RequestRecord)
     const lateness = records.map((record) => record.sendMs - record.intendedSendMs).sort((a, b) => a - b)
+    const warm = records.filter((record) => !record.newConnection).map((record) => record.sendMs - record.intendedSendMs)
     return {
       speedup,
       requests: records.length,
       ratePerS: result.run.requested.ratePerS,
       latenessMeanMs: lateness.reduce((sum, value) => sum + value, 0) / lateness.length,
+      latenessP50Ms: quantile(lateness, 0.5),
       latenessP99Ms: quantile(lateness, 0.99),
       latenessMaxMs: lateness[lateness.length - 1] ?? Number.NaN,
+      warmLatenessMeanMs: warm.reduce((sum, value) => sum + value, 0) / warm.length,
+      warmSends: warm.length,
       selfCheckMeanMs: result.run.client.sendLatenessMs.mean,
       verdict: result.run.client.verdict,
       ok: records.filter((record) => record.ok).length,
@@ -103,7 +111,17 @@ const markdown = [
     '`--api completions`; lateness = sendMs − intendedSendMs over every record (the time undici wrote the request, against the row’s scaled time).',
   '',
   markdownTable(
-    ['speedup', 'rate (req/s)', 'requests (ok)', 'lateness mean (ms)', 'p99 (ms)', 'max (ms)', 'self-check mean (ms)', 'verdict'],
+    [
+      'speedup',
+      'rate (req/s)',
+      'requests (ok)',
+      'lateness mean (ms)',
+      'p99 (ms)',
+      'max (ms)',
+      'warm connections: mean (sends)',
+      'self-check mean (ms)',
+      'verdict',
+    ],
     cases.map((c) => [
       `×${c.speedup}`,
       fmt(c.ratePerS, 1),
@@ -111,6 +129,7 @@ const markdown = [
       fmt(c.latenessMeanMs, 3),
       fmt(c.latenessP99Ms, 2),
       fmt(c.latenessMaxMs, 2),
+      `${fmt(c.warmLatenessMeanMs, 3)} (${c.warmSends})`,
       fmt(c.selfCheckMeanMs, 3),
       c.verdict,
     ]),
