@@ -4,6 +4,7 @@
  * (send-loops.ts runOpenLoop with the step's sendTimesMs), so lateness is measured and judged
  * exactly as for a drawn schedule, and a shard sends rows i ≡ k (mod N) like any open loop.
  */
+import { impliedPrefixReuse } from '../input/trace/prefix-reuse.js'
 import { readTrace } from '../input/trace/read-trace.js'
 import { type TraceReplayPlan, planTraceReplay } from '../input/trace/replay-plan.js'
 import { createTracePromptSource } from '../input/trace/trace-prompts.js'
@@ -61,6 +62,7 @@ export function traceStep(load: LoadConfig, plan: TraceReplayPlan): LoadStep {
       speedup: plan.speedup,
       startS: plan.startS,
       endS: plan.endS,
+      impliedPrefixReuse: impliedPrefixReuse(count < plan.rows.length ? plan.rows.slice(0, count) : plan.rows).rate,
     },
   }
 }

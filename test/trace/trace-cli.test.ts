@@ -59,7 +59,16 @@ describe('geopat bench --trace', () => {
     const [run] = readSummary(out).runs
     expect(run?.requested.arrival).toBe('trace')
     expect(run?.requested.requests).toBe(lines.length)
-    expect(run?.requested.trace).toEqual({ file: MOONCAKE, format: 'mooncake', rows: lines.length, fileRows: lines.length, speedup: 50, startS: 0, endS: null })
+    expect(run?.requested.trace).toMatchObject({
+      file: MOONCAKE,
+      format: 'mooncake',
+      rows: lines.length,
+      fileRows: lines.length,
+      speedup: 50,
+      startS: 0,
+      endS: null,
+    })
+    expect(run?.requested.trace?.impliedPrefixReuse).toBeGreaterThan(0)
     // Lateness is judged as the open loop's: the self-check measured every send.
     expect(run?.client.sendLatenessMs).not.toBeNull()
   })

@@ -106,6 +106,11 @@ export const runSummarySchema = z
             /** The window replayed, seconds from the trace's first arrival; endS null: to the end. */
             startS: z.number(),
             endS: z.number().nullable(),
+            /**
+             * Share of the replayed rows' input tokens in whole blocks whose chain of ids came earlier
+             * (src/input/trace/prefix-reuse.ts): what an unbounded prefix cache would reuse.
+             */
+            impliedPrefixReuse: z.number().min(0).max(1),
           })
           .strict()
           .optional(),
