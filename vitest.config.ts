@@ -89,6 +89,7 @@ const INTEGRATION = [
   'test/tco/mechanics.test.ts',
   'test/tco/uncertainty.test.ts',
   'test/tco/valuation-credits.test.ts',
+  'test/trace/trace-cli.test.ts',
 ]
 
 type Project = 'unit' | 'integration' | 'real-clock'

@@ -25,6 +25,8 @@ import { runSafety } from '../load/run-safety.js'
 import { SERVER_METRICS_FILE, ServerMetricsCapture } from '../load/metrics-capture.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSafety } from '../io/schema/safety.js'
+import { scenarioTraceReplay, traceStep, tracePromptSource } from '../load/trace-replay.js'
+import type { TraceReplayPlan } from '../input/trace/replay-plan.js'
 import { checkShardable, requestsToSend, shardPromptSource, shardStep } from '../load/shard.js'
 import { type ShardRequest, ShardSession } from './bench-shard.js'
 
@@ -77,8 +79,9 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   const stop = options.stop ?? new StopSignal()
   const slice = options.shard?.slice
   if (slice) checkShardable(options.scenario.load, slice)
-  // Fail on a bad prompt file before touching any endpoint.
-  const makeWholePromptSource = promptSourceFactory(options.scenario)
+  // Fail on a bad prompt file or trace before touching any endpoint.
+  const trace = await scenarioTraceReplay(options.scenario)
+  const makeWholePromptSource = trace ? async () => tracePromptSource(trace, options.scenario.load.seed) : promptSourceFactory(options.scenario)
   const makePromptSource = slice ? async () => shardPromptSource(await makeWholePromptSource(), slice) : makeWholePromptSource
   await makePromptSource()
   const { runId, folder } = claimRunFolderFor('bench', options)
@@ -88,7 +91,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
       const shard = options.shard
         ? await ShardSession.prepare(options.shard, { scenario: options.scenario, prepared: started.prepared, dir: folder.dir, log: options.log, stop })
         : undefined
-      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, options, stop, runId, folder, shard })
+      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, trace, options, stop, runId, folder, shard })
     } finally {
       await started.close()
     }
@@ -102,6 +105,8 @@ interface BenchContext {
   scenario: Scenario
   prepared: PreparedEndpoint[]
   makePromptSource: () => Promise<PromptSource>
+  /** The trace the run replays (load.trace), read and planned. */
+  trace: TraceReplayPlan | undefined
   options: BenchRunOptions
   stop: StopSignal
   runId: string
@@ -164,7 +169,7 @@ async function runEndpointSteps(run: BenchRun, endpointIndex: number, endpoint: 
   const planner = run.scenario.load.profile === 'sweep' ? createSweepPlanner(run.scenario.load) : undefined
   const runs: RunSummary[] = []
   const slice = run.options.shard?.slice
-  let step: LoadStep | undefined = planner ? planner.next(undefined) : singleStep(run.scenario.load)
+  let step: LoadStep | undefined = planner ? planner.next(undefined) : run.trace ? traceStep(run.scenario.load, run.trace) : singleStep(run.scenario.load)
   // Each endpoint's step is split the same way (a sweep is refused before the run).
   if (step && slice) step = shardStep(step, slice)
   while (step && !run.records.sending.stopped) {

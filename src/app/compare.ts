@@ -14,6 +14,9 @@ import { type Arm, type CompareRunOptions, type CompareRunResult, CompareSession
  * overhead split, server /metrics reconciliation and the peers' metric names.
  */
 export async function runCompare(options: CompareRunOptions): Promise<CompareRunResult> {
+  // A trace's arrivals and lengths are bench's to replay; compare sends its own interleaved blocks and would quietly drop them.
+  if (options.scenario.load.trace)
+    throw new UserError(`${options.scenario.load.trace.file}: load.trace is replayed by geopat bench; geopat compare sends its own blocks`)
   const { runId, folder } = claimRunFolderFor('compare', options)
   try {
     return await compareInFolder(options, runId, folder)

@@ -137,13 +137,14 @@ function promptFromRecord(value: unknown, where: string): FilePrompt | undefined
   return { prompt: record.prompt, outputTokens: record.output_tokens }
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+/** `value` checked against `schema`; a failure is one line naming `where` (file:line), the field and the rule. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
   const parsed = schema.safeParse(value)
   if (!parsed.success) throw new UserError(describeZodIssues(where, parsed.error.issues))
   return parsed.data
 }
 
-function parseJson(text: string, where: string): unknown {
+export function parseJson(text: string, where: string): unknown {
   try {
     return JSON.parse(text)
   } catch (error) {
@@ -151,13 +152,14 @@ function parseJson(text: string, where: string): unknown {
   }
 }
 
-interface RawRecord {
+export interface RawRecord {
   /** 1-based line where the record starts. */
   line: number
   text: string
 }
 
-async function* jsonLines(handle: FileHandle): AsyncGenerator<RawRecord> {
+/** The non-blank lines of a JSON Lines file, with their 1-based line numbers. */
+export async function* jsonLines(handle: FileHandle): AsyncGenerator<RawRecord> {
   const lines = createInterface({ input: handle.createReadStream({ start: 0, autoClose: false }), crlfDelay: Number.POSITIVE_INFINITY })
   let line = 0
   for await (const raw of lines) {
@@ -316,7 +318,7 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   const firstLine = message.split('\n')[0] ?? message
   // Node's "ENOENT: no such file or directory, open '/x'" repeats the path the message starts with.

@@ -116,7 +116,7 @@ export function createSyntheticPromptSource(options: SyntheticPromptOptions): Sk
  * The id's decimal digits: cl100k_base makes one token of each group of up to three digits, so
  * the marker's cost is known without the tokenizer. Cut to `budget` tokens for very short prompts.
  */
-function idMarker(id: number, budget: number): { text: string; tokens: number } {
+export function idMarker(id: number, budget: number): { text: string; tokens: number } {
   const digits = String(id)
   const tokens = Math.min(Math.ceil(digits.length / 3), budget)
   return { text: digits.slice(0, 3 * tokens), tokens }

@@ -53,7 +53,10 @@ export function checkScenarioForPod(source: string, text: string, scenario: Scen
  * the image or mounted by the user, and left alone.
  */
 function refuseFilesThePodLacks(source: string, scenario: Scenario): void {
-  const named: Array<[string, string | undefined]> = [['input.promptsFile', scenario.input.promptsFile]]
+  const named: Array<[string, string | undefined]> = [
+    ['input.promptsFile', scenario.input.promptsFile],
+    ['load.trace.file', scenario.load.trace?.file],
+  ]
   scenario.endpoints.forEach((endpoint, index) => {
     for (const field of ['caFile', 'certFile', 'keyFile'] as const) named.push([`endpoints.${index}.${field}`, endpoint[field]])
     // A simulated endpoint's profile is a shipped name (in the image) or a file.

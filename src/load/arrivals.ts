@@ -59,6 +59,12 @@ export function createArrivalSchedule(options: ArrivalScheduleOptions): ArrivalS
   return rescaledSchedule(drawGap, seed, count, (count / ratePerSecond) * 1000)
 }
 
+/** The send times given (a trace's), in order, then no more. */
+export function listedSchedule(offsetsMs: readonly number[]): ArrivalSchedule {
+  let next = 0
+  return { nextOffsetMs: () => offsetsMs[next++] }
+}
+
 /** Evenly spaced: request i (from 0) at (i+1)/rate, so that `count` of them end at count/rate. */
 function constantSchedule(ratePerSecond: number, count: number | undefined): ArrivalSchedule {
   let sent = 0

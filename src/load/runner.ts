@@ -35,6 +35,10 @@ export interface LoadStep {
    * concurrency and maxConcurrency are this shard's share.
    */
   shard?: ShardSlice
+  /** Open loop replaying a trace: the whole trace's send times (ms from the start), instead of a drawn schedule. */
+  sendTimesMs?: readonly number[]
+  /** What the replayed trace was, for the summary's `requested.trace`. */
+  trace?: NonNullable<RunSummary['requested']['trace']>
 }
 
 export interface PreparedRequest {
@@ -52,13 +56,14 @@ export function requestedLoad(step: LoadStep, warmupS: number, cooldownS: number
     mode: step.mode,
     concurrency: step.concurrency ?? null,
     ratePerS: step.ratePerS !== undefined ? step.ratePerS / (step.shard?.count ?? 1) : null,
-    arrival: step.mode === 'open' ? step.arrival : null,
-    burstiness: step.mode === 'open' ? step.burstiness : null,
+    arrival: step.mode === 'open' ? (step.trace ? 'trace' : step.arrival) : null,
+    burstiness: step.mode === 'open' && !step.trace ? step.burstiness : null,
     maxConcurrency: step.maxConcurrency ?? null,
     requests: requestsToSend(step) ?? null,
     durationS: step.durationMs !== undefined ? step.durationMs / 1000 : null,
     warmupS,
     cooldownS,
+    ...(step.trace ? { trace: step.trace } : {}),
   }
 }
 

@@ -2,7 +2,7 @@
  * The sending loops of a load step: the closed loop's virtual users, and the open loop's seeded
  * arrival schedule with an optional concurrency cap.
  */
-import { type ArrivalProcess, createArrivalSchedule } from './arrivals.js'
+import { type ArrivalProcess, createArrivalSchedule, listedSchedule } from './arrivals.js'
 import type { ClientMonitor } from './client-check.js'
 import { type ShardSlice, shardSchedule } from './shard.js'
 
@@ -16,6 +16,8 @@ export interface OpenLoopStep {
   maxConcurrency?: number
   /** A shard sends only its own arrivals of the whole run's schedule (maxRequests is the whole's). */
   shard?: ShardSlice
+  /** A trace replay's send times (ms from the start, ascending), sent instead of a drawn schedule. */
+  sendTimesMs?: readonly number[]
 }
 
 /** What the closed loop reads of a load step (LoadStep's fields). */
@@ -71,13 +73,15 @@ export interface OpenLoopContext {
  * concurrency cap, a request waiting for a free slot is due when the slot frees, not before.
  */
 export function runOpenLoop(step: OpenLoopStep, ctx: OpenLoopContext): Promise<number> {
-  const wholeSchedule = createArrivalSchedule({
-    process: step.arrival,
-    ratePerSecond: step.ratePerS ?? 1,
-    burstiness: step.burstiness,
-    seed: step.seed,
-    ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
-  })
+  const wholeSchedule = step.sendTimesMs
+    ? listedSchedule(step.sendTimesMs)
+    : createArrivalSchedule({
+        process: step.arrival,
+        ratePerSecond: step.ratePerS ?? 1,
+        burstiness: step.burstiness,
+        seed: step.seed,
+        ...(step.maxRequests !== undefined ? { count: step.maxRequests } : {}),
+      })
   const schedule = step.shard ? shardSchedule(wholeSchedule, step.shard) : wholeSchedule
   return new Promise<number>((resolve) => {
     let nextDue = schedule.nextOffsetMs()

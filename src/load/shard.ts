@@ -54,7 +54,7 @@ export function checkShardable(load: LoadConfig, shard: ShardSlice): void {
   const which = `shard ${shard.index}/${count}`
   if (load.profile === 'sweep')
     throw new UserError(`${which}: a sweep cannot be sharded (it steers each step by what the whole measured); shard a concurrency or a rate`)
-  if (load.rate === undefined && (load.concurrency ?? 1) < count) {
+  if (load.rate === undefined && load.trace === undefined && (load.concurrency ?? 1) < count) {
     throw new UserError(`${which}: concurrency ${load.concurrency ?? 1} is fewer users than the ${count} shards; give at least one user per shard`)
   }
   if (load.maxConcurrency !== undefined && load.maxConcurrency < count) {

@@ -19,13 +19,16 @@ Ctrl-C stops sending, waits --grace seconds for the streams in flight, writes th
     `130. A server that goes away (--max-connect-errors in a row, or --stall-timeout) stops the endpoint's run the same ` +
     'way; the summary says since when (serverLost) and the exit code is 3.\n\n' +
     'Sharded (--shard I/N, or --shards N in a Kubernetes Indexed Job): each process sends its slice of one run (the ids ≡ I mod N), ' +
-    'starting together at --start-at, and writes shard.json (host, clock offsets, status); geopat merge joins the shards.'
+    'starting together at --start-at, and writes shard.json (host, clock offsets, status); geopat merge joins the shards.\n\n' +
+    'Trace replay (--trace FILE: Mooncake JSONL, Azure LLM inference CSV, BurstGPT CSV, geopat JSONL): each row sent at its time ' +
+    '(--speedup, --trace-window, --trace-limit) with a prompt of its lengths whose shared hash-id blocks share text.'
 
   static override examples = [
     '<%= config.bin %> bench --sim --concurrency 16 --requests 200',
     '<%= config.bin %> bench --url http://127.0.0.1:8000 --concurrency 8 --requests 200',
     '<%= config.bin %> bench --url https://llm.example.eu/v1 --api-key-env EU_KEY --rate 5 --duration 60 --slo ttft=500,tpot=50',
     '<%= config.bin %> bench --scenario scenarios/bench-two-endpoints.yaml --json',
+    '<%= config.bin %> bench --sim --api completions --trace data/traces/mooncake-synthetic.jsonl --speedup 50',
     '<%= config.bin %> bench --url http://gateway:8000 --rate 400 --duration 300 --shard 2/4 --start-at 2026-12-06T18:30:00Z --time-source ntp://pool.ntp.org',
   ]
 

@@ -29,12 +29,15 @@ function loadShapeOf(base: Draft, values: BenchFlagValues): Draft {
   const load = { ...((base.load as Draft | undefined) ?? {}) }
   if (values.rate !== undefined) delete load.concurrency
   if (values.concurrency !== undefined) delete load.rate
+  // A trace replay and a rate or concurrency are two load shapes: the flag given wins over the file.
+  if (values.trace !== undefined) for (const key of ['rate', 'concurrency', 'profile']) delete load[key]
+  if (values.rate !== undefined || values.concurrency !== undefined) delete load.trace
   return load
 }
 
-/** A run with no bound sends 100 requests; a sweep with none runs 10 s per step. */
+/** A run with no bound sends 100 requests; a sweep with none runs 10 s per step; a trace replay sends its rows. */
 function boundRun(load: Draft): void {
-  if (load.requests !== undefined || load.duration !== undefined) return
+  if (load.requests !== undefined || load.duration !== undefined || load.trace !== undefined) return
   if (load.profile === 'sweep') load.duration = 10
   else load.requests = 100
 }

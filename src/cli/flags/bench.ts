@@ -58,6 +58,25 @@ export const BENCH_FLAGS = defineFlags({
   }),
   'output-tokens': value(parse.lengthSpec, { description: 'output tokens asked for, same forms (default 128)', path: 'input.outputTokens' }),
   prompts: string({ description: 'JSONL file of {"prompt": ...} lines or ShareGPT conversations', path: 'input.promptsFile' }),
+  trace: string({
+    description:
+      'replay a request trace (Mooncake JSONL, Azure LLM inference CSV, BurstGPT CSV or geopat JSONL): each row sent at its time, open loop, ' +
+      'with a prompt of its lengths and shared prefix blocks from its hash ids; replaces --rate/--concurrency and the prompt flags',
+    path: 'load.trace.file',
+  }),
+  'trace-format': choice(['mooncake', 'azure', 'burstgpt', 'geopat'], {
+    description: "with --trace: the trace's format (default: told from its first line)",
+    path: 'load.trace.format',
+  }),
+  speedup: value(parse.number, {
+    description: "with --trace: time scaling, 2 sends the trace twice as fast; 1, when absent, is the trace's own pace",
+    path: 'load.trace.speedup',
+  }),
+  'trace-window': value(parse.traceWindow, {
+    description: 'with --trace: START:END seconds of the trace from its first arrival to replay (60:120, 60: or :120); sends start at the window start',
+    path: 'load.trace.window',
+  }),
+  'trace-limit': value(parse.integer, { description: 'with --trace: replay only the first N rows of the window', path: 'load.trace.limit' }),
   'prefix-tokens': value(parse.integer, { description: 'tokens of shared prefix before every synthetic prompt', path: 'input.prefixTokens' }),
   'fixed-output': boolean({ description: "send vLLM's ignore_eos and min_tokens so outputs are exactly the length " + 'asked', path: 'input.fixedOutput' }),
   'continuous-usage': boolean({ description: 'ask vLLM for usage on every chunk (continuous_usage_stats)', path: 'input.continuousUsage' }),

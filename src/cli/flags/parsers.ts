@@ -87,3 +87,11 @@ export const headers = (values: readonly string[]): Record<string, string> => Ob
  * registered metric and statistic, `ttft.p99<=500` (one definition: src/metrics/slo.ts).
  */
 export const slo: Parser<Scenario['slo']> = (value) => parseSloExpression(value, '')
+
+/** `START:END` seconds (either side may be empty: `60:` to the end, `:120` from the start) → a trace window. */
+export const traceWindow: Parser<{ startS?: number; endS?: number }> = (value) => {
+  const match = /^\s*([^:]*):([^:]*)\s*$/.exec(value)
+  if (!match) throw new UserError(`"${value}" must look like START:END (seconds of the trace, e.g. 60:120)`)
+  const [start, end] = [match[1]?.trim() ?? '', match[2]?.trim() ?? '']
+  return { ...(start !== '' ? { startS: number(start) } : {}), ...(end !== '' ? { endS: number(end) } : {}) }
+}

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { lengthSpecSchema } from './length-spec.js'
 import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
+import { traceConfigSchema } from './trace.js'
 
 /**
  * What geopat records about an endpoint's confidentiality around every run (`attest:`): where
@@ -88,6 +89,8 @@ export const loadSchema = z
      * connections), for thousands of streams on a machine with several cores. 1 = one thread.
      */
     workers: z.number().int().min(1).max(64).default(1),
+    /** Replay a request trace (an open loop at the trace's times, prompts of its lengths) instead of a rate or a concurrency. */
+    trace: traceConfigSchema.optional(),
   })
   .strict()
   .refine((load) => load.workers === 1 || (load.concurrency !== undefined && load.profile !== 'sweep'), {
@@ -97,8 +100,12 @@ export const loadSchema = z
   .refine((load) => !(load.concurrency !== undefined && load.rate !== undefined), {
     message: 'give either concurrency or rate, not both',
   })
-  .refine((load) => load.requests !== undefined || load.duration !== undefined, {
+  .refine((load) => load.requests !== undefined || load.duration !== undefined || load.trace !== undefined, {
     message: 'give requests and/or duration to bound the run',
+  })
+  .refine((load) => load.trace === undefined || (load.rate === undefined && load.concurrency === undefined && load.profile === undefined), {
+    message: 'a trace sets the arrivals itself: give no rate, concurrency or profile with it',
+    path: ['trace', 'file'],
   })
 export type LoadConfig = z.infer<typeof loadSchema>
 

@@ -94,6 +94,26 @@ export const runSummarySchema = z
         durationS: z.number().nullable(),
         warmupS: z.number(),
         cooldownS: z.number(),
+        /** The run replayed a trace (bench --trace): which, and how; arrival is then "trace". */
+        trace: z
+          .object({
+            file: z.string(),
+            format: z.string(),
+            /** Rows replayed (the whole run's, all shards together), of the file's `fileRows`. */
+            rows: z.number().int().nonnegative(),
+            fileRows: z.number().int().nonnegative(),
+            speedup: z.number(),
+            /** The window replayed, seconds from the trace's first arrival; endS null: to the end. */
+            startS: z.number(),
+            endS: z.number().nullable(),
+            /**
+             * Share of the replayed rows' input tokens in whole blocks whose chain of ids came earlier
+             * (src/input/trace/prefix-reuse.ts): what an unbounded prefix cache would reuse.
+             */
+            impliedPrefixReuse: z.number().min(0).max(1),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
     achieved: z
