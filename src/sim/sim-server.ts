@@ -227,6 +227,7 @@ function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: s
     endpoint,
     model,
     promptTokens: generationRequest.promptTokens,
+    promptTokenIds: generationRequest.promptTokenIds,
     outputTokens: generationRequest.outputTokens,
     stream: generationRequest.stream,
     receivedAtMs: arrived.receivedAtMs,

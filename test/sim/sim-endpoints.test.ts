@@ -34,7 +34,8 @@ describe('the engine model behind HTTP: preemption in /metrics', () => {
   it('a ~9k-token KV cache and 16 requests of 1000 + 400 tokens: requests wait and get preempted', async () => {
     const endpoint = await start('tiny', { profile: TINY_KV })
     const model = 'meta-llama/Llama-3.1-8B-Instruct'
-    const prompt = Array.from({ length: 1000 }, (_, i) => 500 + i)
+    // A prompt of its own per request: the profile caches prefixes, and shared prompts would share their KV blocks.
+    const promptOf = (r: number): number[] => Array.from({ length: 1000 }, (_, i) => 500 + r * 1000 + i)
     let peakWaiting = 0
     let peakKvUsage = 0
     let polling = true
@@ -47,11 +48,11 @@ describe('the engine model behind HTTP: preemption in /metrics', () => {
       }
     })()
     const answers = await Promise.all(
-      Array.from({ length: 16 }, async () => {
+      Array.from({ length: 16 }, async (_, r) => {
         const response = await fetch(`${endpoint.url}/v1/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model, prompt, max_tokens: 400 }),
+          body: JSON.stringify({ model, prompt: promptOf(r), max_tokens: 400 }),
         })
         expect(response.status).toBe(200)
         return (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
