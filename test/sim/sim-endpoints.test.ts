@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
+import { encodeText } from '../../src/input/tokenizer.js'
 
 /**
  * Simulated endpoints on 127.0.0.1 and `geopat sim` as a user starts it: what they serve, count,
@@ -189,5 +190,66 @@ describe('geopat sim --virtual', () => {
     expect(output.virtual.throughput.outputTokensPerS).toBeGreaterThan(0)
     expect(output.speedup).toBeGreaterThan(1)
     expect(output.preemptions).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('prefix caching behind HTTP: /metrics counts what vLLM counts', () => {
+  const model = 'meta-llama/Llama-3.1-8B-Instruct'
+  const ids = (seed: number, count: number): number[] => Array.from({ length: count }, (_, i) => seed * 10_000 + i)
+  // Two shared "documents", each asked about three times with questions of their own, sent one after the other.
+  const documents = [ids(1, 800), ids(2, 450)]
+  const prompts = Array.from({ length: 6 }, (_, i) => [...(documents[i % 2] as number[]), ...ids(10 + i, 30 + 7 * i)])
+
+  async function sendAll(url: string): Promise<string> {
+    for (const prompt of prompts) {
+      const response = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, prompt, max_tokens: 2 }),
+      })
+      expect(response.status).toBe(200)
+      await response.json()
+    }
+    return (await fetch(`${url}/metrics`)).text()
+  }
+
+  it('token-id prompts with shared documents: hits are the reuse rounded down to 16-token blocks', async () => {
+    const text = await sendAll((await start('cached', { profile: SXM, prefixCaching: 'on' })).url)
+    // By hand: the first prompt of each document finds nothing; the later ones its whole blocks.
+    const expectedHits = 2 * (Math.floor(800 / 16) * 16) + 2 * (Math.floor(450 / 16) * 16)
+    const total = prompts.reduce((sum, p) => sum + p.length, 0)
+    expect(metricValue(text, 'vllm:prefix_cache_queries_total')).toBe(total)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBe(expectedHits)
+  })
+
+  it('caching off (the shipped vLLM 0.6 profile as it is): no hits', async () => {
+    const text = await sendAll((await start('uncached', { profile: SXM })).url)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBe(0)
+  })
+
+  it('chat: a long system message shared by two conversations is a hit for the second', async () => {
+    const endpoint = await start('chat-cached', { profile: SXM, prefixCaching: 'on' })
+    const system = 'You answer questions about the harbour timetable. '.repeat(40)
+    for (const question of ['When does the first ferry leave?', 'Is there a night boat on Sundays?']) {
+      const response = await fetch(`${endpoint.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          max_tokens: 2,
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: question },
+          ],
+        }),
+      })
+      expect(response.status).toBe(200)
+      await response.json()
+    }
+    const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+    const systemTokens = encodeText(system).length
+    // The second request hits at least the system message's whole blocks (its template header adds a few tokens in front).
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBeGreaterThanOrEqual(Math.floor(systemTokens / 16) * 16 - 16)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBeLessThanOrEqual(systemTokens + 16)
   })
 })
