@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
+import { StreamingClient } from '../../src/client/stream-request.js'
+import { encodeText } from '../../src/input/tokenizer.js'
+import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
+import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
+
+/**
+ * Reasoning and tool-call streams in vLLM's format (#21 scope 3), served by the quirk server: the
+ * record counts reasoning tokens apart from answer tokens, and tool-call deltas and calls. Counts
+ * only, never a duration.
+ */
+const sse = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
+const done = 'data: [DONE]\n\n'
+const role = sse(chatChunk({ role: 'assistant', content: '' }))
+const finishWith = (reason: string): string => sse({ ...chatChunk({}), choices: [{ index: 0, delta: {}, finish_reason: reason }] })
+const usage = (completion: number, details?: Record<string, number>): string =>
+  sse({
+    id: 'x',
+    object: 'chat.completion.chunk',
+    choices: [],
+    usage: { prompt_tokens: 9, completion_tokens: completion, total_tokens: 9 + completion, ...(details ? { completion_tokens_details: details } : {}) },
+  })
+
+const REASONING = ['Let me', ' add the', ' two numbers', ' first.']
+const ANSWER = ['Two plus', ' two is', ' four.']
+const reasoningTokensByHand = encodeText(REASONING.join('')).length
+const answerTokensByHand = encodeText(ANSWER.join('')).length
+
+/** vLLM's reasoning parser: the thinking on its own channel first, then the answer as content. */
+function reasoningStream(field: 'reasoning' | 'reasoning_content', usageChunk: string): Script {
+  return {
+    pieces: spaced(
+      [
+        role,
+        ...REASONING.map((text) => sse(chatChunk({ [field]: text }))),
+        ...ANSWER.map((text) => sse(chatChunk({ content: text }))),
+        finishWith('stop') + usageChunk + done,
+      ],
+      5,
+    ),
+  }
+}
+
+/** vLLM's tool parser: each call's id, type and name first, then its arguments in pieces; finish_reason tool_calls. */
+const TOOL_DELTAS = [
+  { index: 0, id: 'chatcmpl-tool-1', type: 'function', function: { name: 'get_weather', arguments: '' } },
+  { index: 0, function: { arguments: '{"city": ' } },
+  { index: 0, function: { arguments: '"Paris"}' } },
+  { index: 1, id: 'chatcmpl-tool-2', type: 'function', function: { name: 'get_time', arguments: '' } },
+  { index: 1, function: { arguments: '{"zone": "CET"}' } },
+]
+
+const scripts: Record<string, Script> = {
+  '/v1/models': MODELS_ROUTE,
+  // Newer vLLM (the reasoning_content → reasoning rename): no reasoning count in usage.
+  reasoning: reasoningStream('reasoning', usage(reasoningTokensByHand + answerTokensByHand)),
+  // Older field name, and a server that reports its reasoning tokens (its own count wins).
+  'reasoning-content-usage': reasoningStream('reasoning_content', usage(40, { reasoning_tokens: 31 })),
+  tools: { pieces: spaced([role, ...TOOL_DELTAS.map((call) => sse(chatChunk({ tool_calls: [call] }))), finishWith('tool_calls') + usage(21) + done], 5) },
+  plain: { pieces: spaced([role, ...ANSWER.map((text) => sse(chatChunk({ content: text }))), finishWith('stop') + usage(3) + done], 5) },
+}
+
+let server: QuirkServer
+let client: StreamingClient
+
+beforeAll(async () => {
+  server = await startQuirkServer(scripts)
+  const endpoint = resolveEndpoint(endpointSchema.parse({ url: server.url, label: 'quirk' }), 'test')
+  const timeouts = timeoutsSchema.parse({ firstTokenMs: 3000, idleMs: 3000, totalMs: 10_000 })
+  client = new StreamingClient(endpoint, createStreamPool(endpoint, { connectTimeoutMs: 3000 }), { timeouts, retries: retrySchema.parse({}) })
+})
+
+afterAll(async () => {
+  await server.close()
+})
+
+let nextId = 0
+async function send(quirk: string): Promise<RequestRecord> {
+  const request = { model: 'quirk', api: 'chat' as const, prompt: 'hi', messages: [{ role: 'user' as const, content: 'hi' }] }
+  const record = await client.send(
+    { ...request, maxOutputTokens: 64, fixedOutput: false, continuousUsage: false, extraBody: undefined },
+    {
+      id: nextId++,
+      step: 0,
+      runStartedAt: performance.now(),
+      intendedSendMs: 0,
+      requestedInputTokens: 1,
+      requestedOutputTokens: 64,
+      headers: { 'x-quirk': quirk },
+    },
+  )
+  expect(() => requestRecordSchema.parse(record)).not.toThrow()
+  return record
+}
+
+describe('reasoning streams (vLLM reasoning parser)', () => {
+  it('delta.reasoning: reasoning tokens counted from its text, the answer tokens the rest of the server count', async () => {
+    const r = await send('reasoning')
+    expect(r.ok).toBe(true)
+    expect(r.tokenEvents).toBe(REASONING.length + ANSWER.length)
+    expect(r.outputTokens).toBe(reasoningTokensByHand + answerTokensByHand)
+    expect(r).toMatchObject({ reasoningTokens: reasoningTokensByHand, reasoningTokensSource: 'client', answerTokens: answerTokensByHand })
+    expect(r.toolCallDeltas).toBeUndefined()
+    // The first token is a reasoning one; the first content token comes after all of them.
+    expect(r.timeToFirstContentMs as number).toBeGreaterThanOrEqual(r.timeToFirstTokenMs as number)
+  })
+
+  it("delta.reasoning_content with usage.completion_tokens_details.reasoning_tokens: the server's count", async () => {
+    const r = await send('reasoning-content-usage')
+    expect(r).toMatchObject({ ok: true, outputTokens: 40, reasoningTokens: 31, reasoningTokensSource: 'server', answerTokens: 9 })
+  })
+})
+
+describe('tool-call streams (vLLM tool parser)', () => {
+  it('counts every tool-call delta and the distinct calls; finish_reason tool_calls', async () => {
+    const r = await send('tools')
+    expect(r).toMatchObject({ ok: true, finishReason: 'tool_calls', toolCallDeltas: TOOL_DELTAS.length, toolCalls: 2, tokenEvents: TOOL_DELTAS.length })
+    expect(r.reasoningTokens).toBeUndefined()
+    // No content: no time to first content.
+    expect(r.timeToFirstContentMs).toBeNull()
+  })
+})
+
+describe('a plain answer', () => {
+  it('carries none of the reasoning or tool-call fields (records as before)', async () => {
+    const r = await send('plain')
+    for (const field of ['reasoningTokens', 'reasoningTokensSource', 'answerTokens', 'toolCallDeltas', 'toolCalls']) expect(r).not.toHaveProperty(field)
+  })
+})
