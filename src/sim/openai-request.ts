@@ -1,5 +1,6 @@
 import { encodeText } from '../input/tokenizer.js'
 import type { ApiError, GenerationEndpoint } from './openai-format.js'
+import { type OutputPlan, type ReasoningOption, planChatOutput } from './output-plan.js'
 
 /** A generation request the simulator understood, reduced to what it needs. */
 export interface GenerationRequest {
@@ -19,6 +20,8 @@ export interface GenerationRequest {
   promptTokenIds: number[]
   /** Exactly this many tokens are generated (finish_reason "length"), to keep runs deterministic. */
   outputTokens: number
+  /** A chat answer's reasoning tokens and tool call (output-plan.ts); absent for a plain answer. */
+  output?: OutputPlan
 }
 
 export type ParsedGenerationRequest = { ok: true; request: GenerationRequest } | { ok: false; error: ApiError }
@@ -105,6 +108,7 @@ export function parseGenerationRequest(
   rawBody: string,
   servedModel: string,
   defaultOutputTokens: number,
+  reasoning?: ReasoningOption,
 ): ParsedGenerationRequest {
   let body: unknown
   try {
@@ -130,7 +134,18 @@ export function parseGenerationRequest(
   const streaming = streamingOf(body)
   if (!streaming.ok) return streaming
   const { stream, includeUsage, continuousUsage } = streaming
-  return { ok: true, request: { endpoint, model, stream, includeUsage, continuousUsage, promptTokens: prompt.count, promptTokenIds: prompt.ids, outputTokens } }
+  const output = endpoint === 'chat' ? planChatOutput(body, outputTokens, reasoning) : undefined
+  const request: GenerationRequest = {
+    endpoint,
+    model,
+    stream,
+    includeUsage,
+    continuousUsage,
+    promptTokens: prompt.count,
+    promptTokenIds: prompt.ids,
+    outputTokens,
+  }
+  return { ok: true, request: output ? { ...request, output } : request }
 }
 
 /** The output length a request asks for (max_completion_tokens or max_tokens, checked against min_tokens), or the default. */

@@ -102,6 +102,7 @@ export async function startSimulatedEndpoint(
       : {}),
     ...(engineGauges ? { engineGauges } : {}),
     ...(options.requestLog ? { requestLog: options.requestLog, name } : {}),
+    ...(config.reasoning ? { reasoning: config.reasoning } : {}),
     ...(config.attestation ? { attestationReport: simAttestationReporter(config.attestation, name) } : {}),
   })
   return { ...server, name, describe: `${name}: ${model} (${describe})` }

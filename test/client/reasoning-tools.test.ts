@@ -4,6 +4,8 @@ import { StreamingClient } from '../../src/client/stream-request.js'
 import { encodeText } from '../../src/input/tokenizer.js'
 import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
 import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
+import { startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
 
 /**
@@ -127,5 +129,42 @@ describe('a plain answer', () => {
   it('carries none of the reasoning or tool-call fields (records as before)', async () => {
     const r = await send('plain')
     for (const field of ['reasoningTokens', 'reasoningTokensSource', 'answerTokens', 'toolCallDeltas', 'toolCalls']) expect(r).not.toHaveProperty(field)
+  })
+})
+
+describe("the simulator's reasoning and tool-call streams, counted by the client", () => {
+  it('reasoning_effort medium: half the answer reasoning, the rest answer; tools: one call of its deltas', async () => {
+    const sim = await startSimulatedEndpoint('sim', simEndpointSchema.parse({ port: 0, ttftMs: 1, itlMs: 0 }))
+    try {
+      const endpoint = resolveEndpoint(endpointSchema.parse({ url: sim.url, label: 'sim' }), 'test')
+      const timeouts = timeoutsSchema.parse({ firstTokenMs: 5000, idleMs: 5000, totalMs: 20_000 })
+      const simClient = new StreamingClient(endpoint, createStreamPool(endpoint, { connectTimeoutMs: 3000 }), { timeouts, retries: retrySchema.parse({}) })
+      const ask = (extraBody: Record<string, unknown>) =>
+        simClient.send(
+          {
+            model: 'geopat-sim',
+            api: 'chat',
+            prompt: 'hi',
+            messages: [{ role: 'user', content: 'hi' }],
+            maxOutputTokens: 40,
+            fixedOutput: true,
+            continuousUsage: false,
+            extraBody,
+          },
+          { id: nextId++, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 40 },
+        )
+      const reasoning = await ask({ reasoning_effort: 'medium' })
+      expect(reasoning).toMatchObject({ ok: true, outputTokens: 40, outputTokensSource: 'server', reasoningTokensSource: 'client' })
+      // 20 reasoning tokens, each a one-token word and a space: re-tokenized here, the last space may make one more.
+      expect(reasoning.reasoningTokens as number).toBeGreaterThanOrEqual(20)
+      expect(reasoning.reasoningTokens as number).toBeLessThanOrEqual(21)
+      expect(reasoning.answerTokens).toBe(40 - (reasoning.reasoningTokens as number))
+      const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }]
+      const call = await ask({ tools, tool_choice: 'required' })
+      expect(call).toMatchObject({ ok: true, finishReason: 'tool_calls', toolCallDeltas: 40, toolCalls: 1 })
+      expect(call.reasoningTokens).toBeUndefined()
+    } finally {
+      await sim.close()
+    }
   })
 })

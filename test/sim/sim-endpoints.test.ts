@@ -253,3 +253,57 @@ describe('prefix caching behind HTTP: /metrics counts what vLLM counts', () => {
     expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBeLessThanOrEqual(systemTokens + 16)
   })
 })
+
+describe('reasoning and tool-call streams in vLLM shapes', () => {
+  const model = 'geopat-sim'
+
+  /** The data payloads of a streamed chat answer. */
+  async function streamChat(url: string, body: Record<string, unknown>): Promise<Array<Record<string, any>>> {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
+    })
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    const payloads = text
+      .split('\n\n')
+      .map((event) => event.replace(/^data: /, ''))
+      .filter((data) => data !== '' && data !== '[DONE]')
+    return payloads.map((data) => JSON.parse(data) as Record<string, any>)
+  }
+
+  it('a reasoning model: the first share of the answer on delta.reasoning, then content; reasoning_effort sets its own share', async () => {
+    const endpoint = await start('reasoner', { ttftMs: 1, itlMs: 0, reasoning: { share: 0.25 } })
+    const chunks = (await streamChat(endpoint.url, { max_tokens: 40 })).filter((c) => c.choices.length > 0 && c.choices[0].delta.role === undefined)
+    expect(chunks).toHaveLength(40)
+    const channels = chunks.map((c) => Object.keys(c.choices[0].delta)[0])
+    expect(channels).toEqual([...Array(10).fill('reasoning'), ...Array(30).fill('content')])
+    const high = (await streamChat(endpoint.url, { max_tokens: 40, reasoning_effort: 'high' })).filter((c) => c.choices[0]?.delta.reasoning !== undefined)
+    expect(high).toHaveLength(30)
+    const off = await streamChat(endpoint.url, { max_tokens: 40, chat_template_kwargs: { enable_thinking: false } })
+    expect(off.filter((c) => c.choices[0]?.delta.reasoning !== undefined)).toHaveLength(0)
+  })
+
+  it('earlier vLLM: delta.reasoning_content', async () => {
+    const endpoint = await start('reasoner-old', { ttftMs: 1, itlMs: 0, reasoning: { share: 0.5, field: 'reasoning_content' } })
+    const chunks = await streamChat(endpoint.url, { max_tokens: 8 })
+    expect(chunks.filter((c) => c.choices[0]?.delta.reasoning_content !== undefined)).toHaveLength(4)
+  })
+
+  it('tools with tool_choice required: one call, id and name first, then arguments that join into JSON; finish_reason tool_calls', async () => {
+    const endpoint = await start('tools', { ttftMs: 1, itlMs: 0 })
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }]
+    const chunks = await streamChat(endpoint.url, { max_tokens: 12, tools, tool_choice: 'required' })
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])
+    expect(calls).toHaveLength(12)
+    expect(calls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather', arguments: '' } })
+    expect(calls[0].id).toMatch(/^chatcmpl-tool-/)
+    const args = JSON.parse(calls.map((call: { function: { arguments: string } }) => call.function.arguments).join('')) as { query: string }
+    expect(args.query.trim().split(' ')).toHaveLength(9)
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('tool_calls')
+    // Without tool_choice (auto) the simulator answers in content.
+    const auto = await streamChat(endpoint.url, { max_tokens: 5, tools })
+    expect(auto.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])).toHaveLength(0)
+  })
+})

@@ -33,6 +33,11 @@ export const SIM_FLAGS = defineFlags({
     description: "automatic prefix caching, by vLLM's block hashing (default: the profile's engine.prefixCaching; vLLM V1 turns it on)",
     path: 'prefixCaching',
   }),
+  'reasoning-share': field(parse.number, 'reasoning.share', 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning'),
+  'reasoning-field': choice(['reasoning', 'reasoning_content'], {
+    description: "the reasoning delta's name: reasoning (vLLM since the rename) or reasoning_content (earlier vLLM)",
+    path: 'reasoning.field',
+  }),
   'cold-start': boolean({ description: "load the model first: no answer before the profile's cold start (×CC factor)", path: 'coldStart' }),
   seed: field(parse.integer, 'seed', 'seed of jitter, engine noise and faults (default 1)'),
   model: string({ description: "served model name (default: the profile's, or geopat-sim)", path: 'model' }),

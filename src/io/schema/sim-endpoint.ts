@@ -83,6 +83,15 @@ export const simEndpointSchema = z
      * (V0's default, and what the shipped profiles of vLLM 0.5/0.6 say). Needs a profile.
      */
     prefixCaching: z.enum(['on', 'off']).optional(),
+    /**
+     * A reasoning model (vLLM `--reasoning-parser`): this share of each chat answer's tokens is streamed
+     * first on the reasoning channel, `delta.reasoning` (vLLM since the rename) or `delta.reasoning_content`
+     * (earlier vLLM). A request's `reasoning_effort` sets its own share; `chat_template_kwargs.enable_thinking: false` none.
+     */
+    reasoning: z
+      .object({ share: z.number().min(0).max(1), field: z.enum(['reasoning', 'reasoning_content']).default('reasoning') })
+      .strict()
+      .optional(),
     model: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).default(0),
     /** Serve attestation evidence (confidential profiles only). */
