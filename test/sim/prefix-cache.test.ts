@@ -3,6 +3,7 @@ import { EngineModel, type EngineRequest } from '../../src/sim/engine/engine.js'
 import { PrefixCacheIndex, promptBlockHashes } from '../../src/sim/engine/prefix-cache.js'
 import { type SimProfile, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
 import { seededRandom } from '../../src/util/rng.js'
+import { runVirtual } from '../../src/sim/virtual.js'
 
 /**
  * Prefix caching in the engine model (#21 scope 4), in the engine's own virtual time: hits counted
@@ -145,5 +146,62 @@ describe('the prefix cache index: bounded, least recently freed evicted first', 
     expect(a).toHaveLength(2)
     expect(a[1]).not.toBe(b[1])
     expect(promptBlockHashes([...tokens(1, 16), ...tail, 5], 16)).toEqual(a)
+  })
+})
+
+describe('multi-turn sessions in virtual time: TTFT falls after turn 1 with caching on, not with it off', () => {
+  it('20 sessions of 4 turns, each turn re-sending the history: the fall is the prefill of the cached history', async () => {
+    const blockSize = BASE.engine.blockSize
+    const requests: Array<{ atMs: number; turn: number; ids: number[] }> = []
+    for (let session = 0; session < 20; session++) {
+      let history: number[] = []
+      for (let turn = 0; turn < 4; turn++) {
+        // Each turn adds the previous answer (100 tokens) and a new question (200 tokens) to the history.
+        history = [
+          ...history,
+          ...(turn > 0 ? tokens(1000 + session * 10 + turn, 100) : tokens(500 + session, 1000)),
+          ...tokens(2000 + session * 10 + turn, 200),
+        ]
+        requests.push({ atMs: session * 8000 + turn * 1800, turn, ids: history })
+      }
+    }
+    requests.sort((a, b) => a.atMs - b.atMs)
+    const meanTtftByTurn = async (caching: boolean): Promise<number[]> => {
+      const result = await runVirtual({
+        profile: quietProfile(caching),
+        confidential: false,
+        load: { step: 0, label: 'sessions', mode: 'open', ratePerS: 1, arrival: 'poisson', burstiness: 1, seed: 1, maxRequests: requests.length },
+        inputTokens: 1,
+        outputTokens: 1,
+        seed: 1,
+        keepRecords: true,
+        replay: {
+          lengths: requests.map((r) => ({ inputTokens: r.ids.length, outputTokens: 100, blockHashes: promptBlockHashes(r.ids, blockSize) })),
+          sendTimesMs: requests.map((r) => r.atMs),
+        },
+      })
+      const sums = [0, 0, 0, 0]
+      for (const record of result.records) sums[(requests[record.id] as { turn: number }).turn] += record.timeToFirstTokenMs as number
+      return sums.map((sum) => sum / 20)
+    }
+    const on = await meanTtftByTurn(true)
+    const off = await meanTtftByTurn(false)
+    // Off: every turn prefills its whole, longer history.
+    expect(off[3] as number).toBeGreaterThan(off[0] as number)
+    // On: every later turn is faster than the first.
+    for (const turn of [1, 2, 3]) expect(on[turn] as number).toBeLessThan(on[0] as number)
+    // Turns 1.8 s apart and sessions 8 s apart: one request in the engine at a time, so the first turns agree
+    // (nothing cached yet) and later the gap is exactly the prefill compute of the cached blocks (by hand).
+    expect(on[0] as number).toBeCloseTo(off[0] as number, 6)
+    const { gpu, model, timing } = BASE
+    const flopsPerMs = (gpu.denseTflops * 1e12 * timing.prefillMfu * model.tensorParallel) / 1000
+    const weightReadMs = (model.weightsGB * 1e9) / model.tensorParallel / ((gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency) / 1000)
+    const prefillMs = (n: number): number => Math.max(weightReadMs, (2 * model.parametersB * 1e9 * n) / flopsPerMs)
+    for (const turn of [1, 2, 3]) {
+      const length = 1200 + turn * 300
+      const cached = Math.floor((length - 300) / blockSize) * blockSize
+      const predicted = prefillMs(length) - prefillMs(length - cached)
+      expect((off[turn] as number) - (on[turn] as number)).toBeCloseTo(predicted, 6)
+    }
   })
 })
