@@ -180,9 +180,11 @@ describe('multi-turn sessions in virtual time: TTFT falls after turn 1 with cach
           sendTimesMs: requests.map((r) => r.atMs),
         },
       })
-      const sums = [0, 0, 0, 0]
-      for (const record of result.records) sums[(requests[record.id] as { turn: number }).turn] += record.timeToFirstTokenMs as number
-      return sums.map((sum) => sum / 20)
+      return [0, 1, 2, 3].map((turn) => {
+        const ofTurn = result.records.filter((record) => requests[record.id]?.turn === turn)
+        expect(ofTurn).toHaveLength(20)
+        return ofTurn.reduce((sum, record) => sum + (record.timeToFirstTokenMs as number), 0) / ofTurn.length
+      })
     }
     const on = await meanTtftByTurn(true)
     const off = await meanTtftByTurn(false)
