@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EngineModel, type EngineRequest } from '../../src/sim/engine/engine.js'
-import { PrefixCacheIndex, promptBlockHashes } from '../../src/sim/engine/prefix-cache.js'
+import { PrefixCacheIndex, promptBlockHashes, traceBlockHashes } from '../../src/sim/engine/prefix-cache.js'
 import { type SimProfile, loadProfile, simProfileSchema } from '../../src/io/schema/sim-profile.js'
 import { seededRandom } from '../../src/util/rng.js'
 import { runVirtual } from '../../src/sim/virtual.js'
@@ -205,5 +205,21 @@ describe('multi-turn sessions in virtual time: TTFT falls after turn 1 with cach
       const predicted = prefillMs(length) - prefillMs(length - cached)
       expect((off[turn] as number) - (on[turn] as number)).toBeCloseTo(predicted, 6)
     }
+  })
+})
+
+describe('trace block ids (Mooncake hash_ids) as engine block hashes', () => {
+  it('two requests sharing their first two 512-token trace blocks share exactly those 64 engine blocks', () => {
+    const a = traceBlockHashes([7, 8, 9], 512, 1400, 16, 'request-a')
+    const b = traceBlockHashes([7, 8, 10], 512, 1600, 16, 'request-b')
+    expect(a).toHaveLength(Math.floor(1400 / 16))
+    let shared = 0
+    while (a[shared] === b[shared]) shared++
+    expect(shared).toBe((2 * 512) / 16)
+    // Past the ids, a request's blocks are its own even with the same ids.
+    const c = traceBlockHashes([7], 512, 1024, 16, 'request-c')
+    const d = traceBlockHashes([7], 512, 1024, 16, 'request-d')
+    expect(c.slice(0, 32)).toEqual(d.slice(0, 32))
+    expect(c[32]).not.toBe(d[32])
   })
 })

@@ -22,6 +22,34 @@ export function promptBlockHashes(tokenIds: readonly number[], blockSize: number
 }
 
 /**
+ * Block hashes of a prompt known only by its trace's block ids (Mooncake's `hash_ids`: one id per
+ * `idTokens` tokens, equal ids meaning an equal prefix up to that block), for replay in virtual time
+ * without text: engine block j (of `blockSize` tokens) is named by the chain of trace ids up to the
+ * one covering it and its place inside that one. Blocks past the ids (or past a partial trace block
+ * at the end) are the request's own, salted with `uniqueSalt`, so they never match another request.
+ */
+export function traceBlockHashes(
+  blockIds: ReadonlyArray<string | number>,
+  idTokens: number,
+  promptTokens: number,
+  blockSize: number,
+  uniqueSalt: string,
+): string[] {
+  const hashes: string[] = []
+  let parent = ''
+  for (let block = 0; block < Math.floor(promptTokens / blockSize); block++) {
+    const end = (block + 1) * blockSize
+    const traceBlock = Math.floor((end - 1) / idTokens)
+    // Shared only while the engine block lies inside trace blocks that the ids name whole.
+    const shared = traceBlock < blockIds.length && Math.floor((block * blockSize) / idTokens) === traceBlock
+    const name = shared ? `${String(blockIds[traceBlock])}/${block}` : `${uniqueSalt}/${block}`
+    parent = createHash('sha256').update(parent).update(name).digest('base64').slice(0, 22)
+    hashes.push(parent)
+  }
+  return hashes
+}
+
+/**
  * The prefix cache's index over the KV blocks: which computed blocks are known by hash, how many
  * running sequences hold each, and, among those nobody holds (free, but still cached), the order in
  * which they are evicted: least recently released first (vLLM's free-block queue, LRU).
