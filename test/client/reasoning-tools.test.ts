@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
-import { StreamingClient } from '../../src/client/stream-request.js'
+import type { StreamingClient } from '../../src/client/stream-request.js'
 import { encodeText } from '../../src/input/tokenizer.js'
-import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
-import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import { startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
+import { sendHi, testClient } from '../helpers/client-send.js'
 
 /**
  * Reasoning and tool-call streams in vLLM's format (#21 scope 3), served by the quirk server: the
@@ -69,9 +68,7 @@ let client: StreamingClient
 
 beforeAll(async () => {
   server = await startQuirkServer(scripts)
-  const endpoint = resolveEndpoint(endpointSchema.parse({ url: server.url, label: 'quirk' }), 'test')
-  const timeouts = timeoutsSchema.parse({ firstTokenMs: 3000, idleMs: 3000, totalMs: 10_000 })
-  client = new StreamingClient(endpoint, createStreamPool(endpoint, { connectTimeoutMs: 3000 }), { timeouts, retries: retrySchema.parse({}) })
+  client = testClient(server.url, 3000)
 })
 
 afterAll(async () => {
@@ -80,21 +77,7 @@ afterAll(async () => {
 
 let nextId = 0
 async function send(quirk: string): Promise<RequestRecord> {
-  const request = { model: 'quirk', api: 'chat' as const, prompt: 'hi', messages: [{ role: 'user' as const, content: 'hi' }] }
-  const record = await client.send(
-    { ...request, maxOutputTokens: 64, fixedOutput: false, continuousUsage: false, extraBody: undefined },
-    {
-      id: nextId++,
-      step: 0,
-      runStartedAt: performance.now(),
-      intendedSendMs: 0,
-      requestedInputTokens: 1,
-      requestedOutputTokens: 64,
-      headers: { 'x-quirk': quirk },
-    },
-  )
-  expect(() => requestRecordSchema.parse(record)).not.toThrow()
-  return record
+  return sendHi(client, { maxOutputTokens: 64, id: nextId++, headers: { 'x-quirk': quirk } })
 }
 
 describe('reasoning streams (vLLM reasoning parser)', () => {
@@ -136,23 +119,9 @@ describe("the simulator's reasoning and tool-call streams, counted by the client
   it('reasoning_effort medium: half the answer reasoning, the rest answer; tools: one call of its deltas', async () => {
     const sim = await startSimulatedEndpoint('sim', simEndpointSchema.parse({ port: 0, ttftMs: 1, itlMs: 0 }))
     try {
-      const endpoint = resolveEndpoint(endpointSchema.parse({ url: sim.url, label: 'sim' }), 'test')
-      const timeouts = timeoutsSchema.parse({ firstTokenMs: 5000, idleMs: 5000, totalMs: 20_000 })
-      const simClient = new StreamingClient(endpoint, createStreamPool(endpoint, { connectTimeoutMs: 3000 }), { timeouts, retries: retrySchema.parse({}) })
+      const simClient = testClient(sim.url, 5000)
       const ask = (extraBody: Record<string, unknown>) =>
-        simClient.send(
-          {
-            model: 'geopat-sim',
-            api: 'chat',
-            prompt: 'hi',
-            messages: [{ role: 'user', content: 'hi' }],
-            maxOutputTokens: 40,
-            fixedOutput: true,
-            continuousUsage: false,
-            extraBody,
-          },
-          { id: nextId++, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 40 },
-        )
+        sendHi(simClient, { model: 'geopat-sim', maxOutputTokens: 40, fixedOutput: true, extraBody, id: nextId++ })
       const reasoning = await ask({ reasoning_effort: 'medium' })
       expect(reasoning).toMatchObject({ ok: true, outputTokens: 40, outputTokensSource: 'server', reasoningTokensSource: 'client' })
       // 20 reasoning tokens, each a one-token word and a space: re-tokenized here, the last space may make one more.
