@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type OutputPlan, plannedDelta } from './output-plan.js'
+import { type OutputPlan, plannedDelta, plannedMessage } from './output-plan.js'
 
 /**
  * Bodies in the exact shapes vLLM's OpenAI-compatible server sends. Streamed chunks are built by
@@ -134,15 +134,18 @@ export function completionResponseBody(options: {
   model: string
   promptTokens: number
   completionTokens: number
+  /** A chat answer's reasoning and tool call. */
+  plan?: OutputPlan
 }): string {
   const text = generatedText(options.completionTokens)
+  const plan = options.plan
   const choice =
     options.endpoint === 'chat'
       ? {
           index: 0,
-          message: { role: 'assistant', content: text, tool_calls: [] },
+          message: plan ? plannedMessage(plan, options.completionTokens, generatedTokenLiteral) : { role: 'assistant', content: text, tool_calls: [] },
           logprobs: null,
-          finish_reason: 'length',
+          finish_reason: plan?.toolCall ? 'tool_calls' : 'length',
           stop_reason: null,
         }
       : { index: 0, text, logprobs: null, finish_reason: 'length', stop_reason: null }

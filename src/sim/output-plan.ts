@@ -72,8 +72,27 @@ export function plannedDelta(plan: OutputPlan, tokenIndex: number, outputTokens:
   if (argumentIndex < 0) {
     return `{"tool_calls":[{"index":0,"id":"${call.id}","type":"function","function":{"name":${JSON.stringify(call.name)},"arguments":""}}]}`
   }
-  // The arguments, one JSON object over the remaining tokens: {"query":" words… "}.
+  return `{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(argumentPiece(argumentIndex, outputTokens - plan.reasoningTokens - 1, word))}}}]}`
+}
+
+/** Piece `index` of `pieces` of a tool call's arguments, one JSON object over them all: {"query":"words… "}. `word` is a JSON string literal. */
+function argumentPiece(index: number, pieces: number, word: string): string {
+  if (index === 0) return pieces === 1 ? '{}' : '{"query":"'
+  return index === pieces - 1 ? '"}' : word.slice(1, -1)
+}
+
+/** The message of a non-streamed chat answer under `plan`: the tokens' texts by channel, as vLLM puts them in `message`. */
+export function plannedMessage(plan: OutputPlan, outputTokens: number, wordLiteral: (tokenIndex: number) => string): Record<string, unknown> {
+  const text = (from: number, to: number): string => {
+    let joined = ''
+    for (let index = from; index < to; index++) joined += JSON.parse(wordLiteral(index)) as string
+    return joined
+  }
+  const message: Record<string, unknown> = { role: 'assistant', [plan.reasoningField]: text(0, plan.reasoningTokens) }
+  const call = plan.toolCall
+  if (call === undefined) return { ...message, content: text(plan.reasoningTokens, outputTokens), tool_calls: [] }
   const pieces = outputTokens - plan.reasoningTokens - 1
-  const piece = argumentIndex === 0 ? (pieces === 1 ? '{}' : '{"query":"') : argumentIndex === pieces - 1 ? '"}' : word.slice(1, -1)
-  return `{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(piece)}}}]}`
+  let args = ''
+  for (let index = 0; index < pieces; index++) args += argumentPiece(index, pieces, wordLiteral(plan.reasoningTokens + 1 + index))
+  return { ...message, content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: args } }] }
 }

@@ -302,6 +302,21 @@ describe('reasoning and tool-call streams in vLLM shapes', () => {
     const args = JSON.parse(calls.map((call: { function: { arguments: string } }) => call.function.arguments).join('')) as { query: string }
     expect(args.query.trim().split(' ')).toHaveLength(9)
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('tool_calls')
+    // Not streamed: the same answer in one message.
+    const buffered = await fetch(`${endpoint.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, max_tokens: 12, tools, tool_choice: 'required', reasoning_effort: 'low', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    const answer = (await buffered.json()) as { choices: Array<{ finish_reason: string; message: Record<string, any> }>; usage: { completion_tokens: number } }
+    const message = answer.choices[0]?.message as Record<string, any>
+    expect(answer.choices[0]?.finish_reason).toBe('tool_calls')
+    expect(answer.usage.completion_tokens).toBe(12)
+    // low effort: 3 of 12 tokens reasoning, one for the call's name, 8 argument pieces (the first opens, the last closes).
+    expect((message.reasoning as string).trim().split(' ')).toHaveLength(3)
+    expect(message.content).toBeNull()
+    expect(message.tool_calls[0].function.name).toBe('get_weather')
+    expect((JSON.parse(message.tool_calls[0].function.arguments) as { query: string }).query.trim().split(' ')).toHaveLength(6)
     // Without tool_choice (auto) the simulator answers in content.
     const auto = await streamChat(endpoint.url, { max_tokens: 5, tools })
     expect(auto.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])).toHaveLength(0)
