@@ -5,7 +5,7 @@ import type { LoadStep } from '../load/runner.js'
 import { loadProfile } from '../io/schema/sim-profile.js'
 import { SimRequestLog } from '../sim/request-log.js'
 import type { SimStats } from '../sim/sim-metrics.js'
-import { type SimulatedEndpoint, startSimulatedEndpoint } from '../sim/simulated-endpoint.js'
+import { type SimulatedEndpoint, startSimulatedEndpoint, withPrefixCaching } from '../sim/simulated-endpoint.js'
 import { waitForStop } from '../sim/signals.js'
 import { type VirtualRunResult, runVirtual } from '../sim/virtual.js'
 import { loadWorkload } from '../sim/workload.js'
@@ -50,7 +50,7 @@ export async function runVirtualSim(options: VirtualSimOptions): Promise<Virtual
     seed,
   }
   return runVirtual({
-    profile: loadProfile(endpoint.profile),
+    profile: withPrefixCaching(loadProfile(endpoint.profile), endpoint.prefixCaching),
     confidential: endpoint.cc,
     network: endpoint.network,
     load,

@@ -59,9 +59,15 @@ export interface ChunkReading {
   /** The chunk carried a token on any channel: content, reasoning, or a tool call. */
   carriesToken: boolean
   carriesContent: boolean
+  /** Text on the reasoning channel (vLLM's `reasoning`, earlier `reasoning_content`). */
+  reasoningText: string
+  /** Tool-call deltas in the chunk, and the tool-call index of each (vLLM streams id and name, then argument pieces). */
+  toolCallIndexes: number[]
   finishReason: string | null
   promptTokens: number | undefined
   completionTokens: number | undefined
+  /** usage.completion_tokens_details.reasoning_tokens, when the server reports it. */
+  reasoningTokens: number | undefined
   /** An error object sent inside the stream. */
   errorMessage: string | undefined
 }
@@ -79,7 +85,7 @@ interface StreamChoice {
 
 interface StreamPayload {
   choices?: StreamChoice[]
-  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown; completion_tokens_details?: { reasoning_tokens?: unknown } | null } | null
   error?: { message?: unknown } | string
   object?: unknown
 }
@@ -91,9 +97,12 @@ export function readChunk(data: string): ChunkReading {
     tokenText: '',
     carriesToken: false,
     carriesContent: false,
+    reasoningText: '',
+    toolCallIndexes: [],
     finishReason: null,
     promptTokens: undefined,
     completionTokens: undefined,
+    reasoningTokens: undefined,
     errorMessage: undefined,
   }
   if (payload === null || typeof payload !== 'object') {
@@ -110,6 +119,8 @@ export function readChunk(data: string): ChunkReading {
   if (usage && typeof usage === 'object') {
     if (typeof usage.prompt_tokens === 'number') reading.promptTokens = usage.prompt_tokens
     if (typeof usage.completion_tokens === 'number') reading.completionTokens = usage.completion_tokens
+    const reasoningTokens = usage.completion_tokens_details?.reasoning_tokens
+    if (typeof reasoningTokens === 'number' && Number.isInteger(reasoningTokens) && reasoningTokens >= 0) reading.reasoningTokens = reasoningTokens
   }
   return reading
 }
@@ -124,8 +135,16 @@ function readChoice(choice: StreamChoice, reading: ChunkReading): void {
     }
     const reasoning = delta.reasoning_content ?? delta.reasoning
     const hasReasoning = typeof reasoning === 'string' && reasoning.length > 0
-    if (hasReasoning) reading.tokenText += reasoning
+    if (hasReasoning) {
+      reading.tokenText += reasoning
+      reading.reasoningText = reasoning
+    }
     const hasToolCall = Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0
+    if (hasToolCall) {
+      reading.toolCallIndexes = (delta.tool_calls as unknown[]).map(toolCallIndex)
+      // The call's name and argument pieces are generated tokens too (counted when the server sends no usage).
+      for (const call of delta.tool_calls as unknown[]) reading.tokenText += toolCallText(call)
+    }
     reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
   } else if (typeof choice.text === 'string' && choice.text.length > 0) {
     reading.tokenText = choice.text
@@ -135,6 +154,19 @@ function readChoice(choice: StreamChoice, reading: ChunkReading): void {
   // A finish reason is a short word (stop, length, tool_calls, …); anything else is kept out of the
   // records (it could carry an echoed secret, or megabytes).
   if (typeof choice.finish_reason === 'string') reading.finishReason = FINISH_REASON.test(choice.finish_reason) ? choice.finish_reason : 'unrecognized'
+}
+
+/** The `index` of one tool-call delta (OpenAI's field naming which call it extends), 0 when absent or odd. */
+function toolCallIndex(call: unknown): number {
+  const index = typeof call === 'object' && call !== null ? (call as { index?: unknown }).index : undefined
+  return typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < 1_000_000 ? index : 0
+}
+
+/** The generated text of one tool-call delta: its function's name and argument piece. */
+function toolCallText(call: unknown): string {
+  const fn = typeof call === 'object' && call !== null ? (call as { function?: { name?: unknown; arguments?: unknown } }).function : undefined
+  if (typeof fn !== 'object' || fn === null) return ''
+  return (typeof fn.name === 'string' ? fn.name : '') + (typeof fn.arguments === 'string' ? fn.arguments : '')
 }
 
 /**

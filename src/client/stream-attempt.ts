@@ -6,6 +6,7 @@ import { countTokens } from '../input/tokenizer.js'
 import type { DeadlineSweeper } from './deadline-sweeper.js'
 import { type ResolvedEndpoint, redactSecrets } from './endpoint.js'
 import { type GenerationRequest, describeErrorBody, readChunk } from './openai.js'
+import { OutputChannels } from './output-channels.js'
 import { EventTooLargeError, ServerSentEventParser } from './sse.js'
 import { responseReads } from './read-counter.js'
 import { firstHeaderValue } from '../util/http-header.js'
@@ -97,6 +98,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
   private readonly chunks: Array<[number, number]> = []
   private tokenEvents = 0
   private readonly tokenTexts: string[] = []
+  private readonly channels = new OutputChannels()
   private lastCompletionTokens = 0
   private perChunkUsage = false
   private usagePromptTokens: number | undefined
@@ -255,6 +257,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       }
       const reading = this.readEvent(event.data)
       if (reading === undefined) return
+      this.channels.take(reading)
       if (reading.carriesToken) tokensInRead += this.takeToken(reading, now)
       if (reading.finishReason !== null) this.finishReason = reading.finishReason
       if (reading.promptTokens !== undefined) this.usagePromptTokens = reading.promptTokens
@@ -371,6 +374,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       dispatchWaitMs: this.dispatchWaitMs,
       newConnection: this.newConnection,
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
+      ...this.channels.fields(outputTokens),
     }
     this.resolve({ record, retryAfterMs: this.retryAfterMs })
   }

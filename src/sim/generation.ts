@@ -346,6 +346,7 @@ export class BufferedGeneration extends Generation {
           model: request.model,
           promptTokens: request.promptTokens,
           completionTokens: request.outputTokens,
+          ...(request.output ? { plan: request.output } : {}),
         })
         this.finish('length', lastOffsetMs)
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type OutputPlan, plannedDelta, plannedMessage } from './output-plan.js'
 
 /**
  * Bodies in the exact shapes vLLM's OpenAI-compatible server sends. Streamed chunks are built by
@@ -74,6 +75,8 @@ export interface StreamFormatOptions {
   promptTokens: number
   /** stream_options.continuous_usage_stats (with include_usage): cumulative usage on every chunk. */
   continuousUsage: boolean
+  /** A chat answer's reasoning and tool call, and its length (the plan's deltas depend on it). */
+  output?: { plan: OutputPlan; tokens: number }
 }
 
 /** Builds the SSE events of one streamed response, vLLM's shapes, one token per chunk. */
@@ -100,11 +103,14 @@ export class StreamChunkFormatter {
   /** The chunk carrying token `tokenIndex`; the last one of a finished request carries finish_reason. */
   tokenChunk(tokenIndex: number, finishReason: 'length' | null): string {
     const text = generatedTokenLiteral(tokenIndex)
+    const output = this.options.output
+    const reason = finishReason !== null && output?.plan.toolCall ? 'tool_calls' : finishReason
     // vLLM sets stop_reason only on a chat chunk that finishes; completion chunks always carry it.
-    const finish = finishReason === null ? 'null' : `"${finishReason}","stop_reason":null`
+    const finish = reason === null ? 'null' : `"${reason}","stop_reason":null`
+    const delta = output ? plannedDelta(output.plan, tokenIndex, output.tokens, text) : `{"content":${text}}`
     const choice =
       this.options.endpoint === 'chat'
-        ? `[{"index":0,"delta":{"content":${text}},"logprobs":null,"finish_reason":${finish}}]`
+        ? `[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]`
         : `[{"index":0,"text":${text},"logprobs":null,"finish_reason":${finish}${finishReason === null ? ',"stop_reason":null' : ''}}]`
     return `${this.head}${choice}${this.tail(tokenIndex + 1)}`
   }
@@ -128,15 +134,18 @@ export function completionResponseBody(options: {
   model: string
   promptTokens: number
   completionTokens: number
+  /** A chat answer's reasoning and tool call. */
+  plan?: OutputPlan
 }): string {
   const text = generatedText(options.completionTokens)
+  const plan = options.plan
   const choice =
     options.endpoint === 'chat'
       ? {
           index: 0,
-          message: { role: 'assistant', content: text, tool_calls: [] },
+          message: plan ? plannedMessage(plan, options.completionTokens, generatedTokenLiteral) : { role: 'assistant', content: text, tool_calls: [] },
           logprobs: null,
-          finish_reason: 'length',
+          finish_reason: plan?.toolCall ? 'tool_calls' : 'length',
           stop_reason: null,
         }
       : { index: 0, text, logprobs: null, finish_reason: 'length', stop_reason: null }

@@ -1,5 +1,6 @@
-import { countTokens } from '../input/tokenizer.js'
+import { encodeText } from '../input/tokenizer.js'
 import type { ApiError, GenerationEndpoint } from './openai-format.js'
+import { type OutputPlan, type ReasoningOption, planChatOutput } from './output-plan.js'
 
 /** A generation request the simulator understood, reduced to what it needs. */
 export interface GenerationRequest {
@@ -11,8 +12,16 @@ export interface GenerationRequest {
   /** stream_options.continuous_usage_stats (vLLM honours it only with include_usage). */
   continuousUsage: boolean
   promptTokens: number
+  /**
+   * The prompt's token ids as the engine sees them, for prefix caching's block hashes: a chat's
+   * messages each behind its role header (a Llama-3-style template), a completion's prompt as given.
+   * The header tokens shape the blocks but are not in promptTokens (usage counts the messages' text, as before).
+   */
+  promptTokenIds: number[]
   /** Exactly this many tokens are generated (finish_reason "length"), to keep runs deterministic. */
   outputTokens: number
+  /** A chat answer's reasoning tokens and tool call (output-plan.ts); absent for a plain answer. */
+  output?: OutputPlan
 }
 
 export type ParsedGenerationRequest = { ok: true; request: GenerationRequest } | { ok: false; error: ApiError }
@@ -43,26 +52,50 @@ function messageText(content: unknown): string | undefined {
   return text
 }
 
-/** Prompt tokens of a chat request: the tokens of every message's text (no chat template). */
-function chatPromptTokens(messages: unknown): number | string {
+interface PromptTokens {
+  /** Tokens usage reports: every message's text (no template), or the completion prompt's. */
+  count: number
+  ids: number[]
+}
+
+/** Token ids of a chat template's header before a message of `role` (Llama 3's `<|start_header_id|>role<|end_header_id|>` and a blank line). */
+const roleHeaders = new Map<string, number[]>()
+function roleHeaderIds(role: string): number[] {
+  let ids = roleHeaders.get(role)
+  if (!ids) {
+    ids = encodeText(`<|start_header_id|>${role.slice(0, 40)}<|end_header_id|>\n\n`)
+    if (roleHeaders.size < 64) roleHeaders.set(role, ids)
+  }
+  return ids
+}
+
+/** Prompt tokens of a chat request: every message's text, each behind its role's template header (hashed, not counted). */
+function chatPromptTokens(messages: unknown): PromptTokens | string {
   if (!Array.isArray(messages) || messages.length === 0) return '`messages` must be a non-empty array'
-  let tokens = 0
+  let count = 0
+  const ids: number[] = []
   for (const message of messages) {
     if (!isRecord(message) || typeof message.role !== 'string') return 'each message needs a string `role`'
     const text = messageText(message.content)
     if (text === undefined) return 'message `content` must be a string or an array of content parts'
-    tokens += countTokens(text)
+    const textIds = text.length > 0 ? encodeText(text) : []
+    count += textIds.length
+    for (const id of roleHeaderIds(message.role)) ids.push(id)
+    for (const id of textIds) ids.push(id)
   }
-  return tokens
+  return { count, ids }
 }
 
 /** Prompt tokens of a completions request: one prompt, as text or token ids. */
-function completionPromptTokens(prompt: unknown): number | string {
-  if (typeof prompt === 'string') return countTokens(prompt)
-  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((item) => typeof item === 'number')) {
-    return prompt.length
+function completionPromptTokens(prompt: unknown): PromptTokens | string {
+  const text = typeof prompt === 'string' ? prompt : Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string' ? prompt[0] : undefined
+  if (text !== undefined) {
+    const ids = text.length > 0 ? encodeText(text) : []
+    return { count: ids.length, ids }
   }
-  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') return countTokens(prompt[0])
+  if (Array.isArray(prompt) && prompt.length > 0 && prompt.every((item) => typeof item === 'number')) {
+    return { count: prompt.length, ids: prompt as number[] }
+  }
   return '`prompt` must be one string or one array of token ids (batched prompts are not simulated)'
 }
 
@@ -75,6 +108,7 @@ export function parseGenerationRequest(
   rawBody: string,
   servedModel: string,
   defaultOutputTokens: number,
+  reasoning?: ReasoningOption,
 ): ParsedGenerationRequest {
   let body: unknown
   try {
@@ -90,8 +124,8 @@ export function parseGenerationRequest(
     return { ok: false, error: { status: 404, type: 'NotFoundError', message: `The model \`${model}\` does not exist.`, param: 'model' } }
   }
 
-  const promptTokens = endpoint === 'chat' ? chatPromptTokens(body.messages) : completionPromptTokens(body.prompt)
-  if (typeof promptTokens === 'string') return badRequest(promptTokens, endpoint === 'chat' ? 'messages' : 'prompt')
+  const prompt = endpoint === 'chat' ? chatPromptTokens(body.messages) : completionPromptTokens(body.prompt)
+  if (typeof prompt === 'string') return badRequest(prompt, endpoint === 'chat' ? 'messages' : 'prompt')
 
   if (body.n !== undefined && body.n !== null && body.n !== 1) return badRequest('the simulator serves n = 1 only', 'n')
 
@@ -100,7 +134,18 @@ export function parseGenerationRequest(
   const streaming = streamingOf(body)
   if (!streaming.ok) return streaming
   const { stream, includeUsage, continuousUsage } = streaming
-  return { ok: true, request: { endpoint, model, stream, includeUsage, continuousUsage, promptTokens, outputTokens } }
+  const output = endpoint === 'chat' ? planChatOutput(body, outputTokens, reasoning) : undefined
+  const request: GenerationRequest = {
+    endpoint,
+    model,
+    stream,
+    includeUsage,
+    continuousUsage,
+    promptTokens: prompt.count,
+    promptTokenIds: prompt.ids,
+    outputTokens,
+  }
+  return { ok: true, request: output ? { ...request, output } : request }
 }
 
 /** The output length a request asks for (max_completion_tokens or max_tokens, checked against min_tokens), or the default. */

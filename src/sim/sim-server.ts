@@ -7,6 +7,7 @@ import { FAULT_HEADER, createFaultDrawer, forcedFault, type FaultRates } from '.
 import { BufferedGeneration, StreamingGeneration, type GenerationContext } from './generation.js'
 import { HTML_404_PAGE, StreamChunkFormatter, errorBody, modelsListBody, newCompletionId, type ApiError, type GenerationEndpoint } from './openai-format.js'
 import { parseGenerationRequest } from './openai-request.js'
+import type { ReasoningOption } from './output-plan.js'
 import { countTokens } from '../input/tokenizer.js'
 import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
 import { type FaultKind, SimMetrics, type SimStats } from './sim-metrics.js'
@@ -34,6 +35,8 @@ export interface SimServerOptions {
   coalesce?: number
   /** Output length when a request sets no max_tokens (default 64). */
   defaultOutputTokens?: number
+  /** A reasoning model: that share of each chat answer streamed on the reasoning channel first. */
+  reasoning?: ReasoningOption
   faults?: FaultRates
   /** Seeded source for random faults (needed when any fault rate is > 0). */
   faultRandom?: Random
@@ -213,7 +216,7 @@ interface ArrivedGeneration {
 function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: string): void {
   const { endpoint, response, fault } = arrived
   const { metrics, model } = front
-  const parsed = parseGenerationRequest(endpoint, rawBody, model, front.defaultOutputTokens)
+  const parsed = parseGenerationRequest(endpoint, rawBody, model, front.defaultOutputTokens, front.options.reasoning)
   if (!parsed.ok) {
     metrics.rejected++
     return sendError(response, parsed.error)
@@ -227,6 +230,7 @@ function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: s
     endpoint,
     model,
     promptTokens: generationRequest.promptTokens,
+    promptTokenIds: generationRequest.promptTokenIds,
     outputTokens: generationRequest.outputTokens,
     stream: generationRequest.stream,
     receivedAtMs: arrived.receivedAtMs,
@@ -255,6 +259,7 @@ function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: s
       model,
       promptTokens: generationRequest.promptTokens,
       continuousUsage: generationRequest.continuousUsage,
+      ...(generationRequest.output ? { output: { plan: generationRequest.output, tokens: generationRequest.outputTokens } } : {}),
     })
     new StreamingGeneration(setup, formatter).start()
   } else {

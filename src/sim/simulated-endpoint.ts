@@ -2,7 +2,8 @@ import type { SimRequestLog } from './request-log.js'
 import { DeadlineScheduler } from './deadline-scheduler.js'
 import { simAttestationReporter } from './attestation-report.js'
 import { RealTimeEngine } from './engine/real-time.js'
-import { loadProfile } from '../io/schema/sim-profile.js'
+import { promptBlockHashes } from './engine/prefix-cache.js'
+import { type SimProfile, loadProfile } from '../io/schema/sim-profile.js'
 import { type RunningSimServer, startSimServer } from './sim-server.js'
 import { fixedTimingModel, type TimingModel } from './timing.js'
 import type { SimEndpointConfig } from '../io/schema/sim-endpoint.js'
@@ -12,6 +13,12 @@ export interface SimulatedEndpoint extends RunningSimServer {
   name: string
   /** One line saying what runs on this port. */
   describe: string
+}
+
+/** The profile with prefix caching switched as the endpoint asks (`on`/`off`), or as it is. */
+export function withPrefixCaching(profile: SimProfile, prefixCaching: 'on' | 'off' | undefined): SimProfile {
+  if (prefixCaching === undefined) return profile
+  return { ...profile, engine: { ...profile.engine, prefixCaching: prefixCaching === 'on' } }
 }
 
 /** Independent seeded streams of one simulated endpoint. */
@@ -38,10 +45,18 @@ export async function startSimulatedEndpoint(
   let engineGauges: Parameters<typeof startSimServer>[0]['engineGauges']
   let network = config.network
   if (config.profile !== undefined) {
-    const profile = loadProfile(config.profile)
+    const profile = withPrefixCaching(loadProfile(config.profile), config.prefixCaching)
     const engine = new RealTimeEngine(profile, config.cc, seededRandom(deriveSeed(seed, STREAM.engine)), scheduler, { coldStart: config.coldStart })
+    const { prefixCaching, blockSize } = profile.engine
     timing = (request) => ({
-      start: (arrivesAtMs, sink) => engine.submit({ promptTokens: request.promptTokens, outputTokens: request.outputTokens }, arrivesAtMs, sink),
+      start: (arrivesAtMs, sink) => {
+        const blockHashes = prefixCaching && request.promptTokenIds ? promptBlockHashes(request.promptTokenIds, blockSize) : undefined
+        return engine.submit(
+          { promptTokens: request.promptTokens, outputTokens: request.outputTokens, ...(blockHashes ? { blockHashes } : {}) },
+          arrivesAtMs,
+          sink,
+        )
+      },
     })
     model = config.model ?? profile.model.servedName
     const model_ = engine.engine
@@ -56,7 +71,7 @@ export async function startSimulatedEndpoint(
       blockSize: profile.engine.blockSize,
     }
     if (config.cc && profile.confidential) network = { ...network, jitterMs: network.jitterMs + profile.confidential.networkJitterMs }
-    describe = `${profile.name}${config.cc ? ', confidential computing on' : ''}`
+    describe = `${profile.name}${config.cc ? ', confidential computing on' : ''}${prefixCaching ? ', prefix caching on' : ''}`
   } else {
     timing = fixedTimingModel({
       timeToFirstTokenMs: config.ttftMs,
@@ -87,6 +102,7 @@ export async function startSimulatedEndpoint(
       : {}),
     ...(engineGauges ? { engineGauges } : {}),
     ...(options.requestLog ? { requestLog: options.requestLog, name } : {}),
+    ...(config.reasoning ? { reasoning: config.reasoning } : {}),
     ...(config.attestation ? { attestationReport: simAttestationReporter(config.attestation, name) } : {}),
   })
   return { ...server, name, describe: `${name}: ${model} (${describe})` }

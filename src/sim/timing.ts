@@ -5,6 +5,8 @@ export interface SimRequestInfo {
   endpoint: 'chat' | 'completion'
   model: string
   promptTokens: number
+  /** The prompt's token ids, chat template headers included (for the engine's prefix cache). */
+  promptTokenIds?: readonly number[]
   /** Exact number of tokens the simulator will generate. */
   outputTokens: number
   stream: boolean

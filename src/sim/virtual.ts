@@ -13,7 +13,7 @@ import type { RunSummary } from '../io/schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
 import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
 import { type Random, deriveSeed, seededRandom } from '../util/rng.js'
-import { EngineModel, type StepResult, coldStartMs } from './engine/engine.js'
+import { type EngineRequest, EngineModel, type StepResult, coldStartMs } from './engine/engine.js'
 import { FrontendQueue, entryDelayMs } from './engine/frontend.js'
 import type { SimProfile } from '../io/schema/sim-profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
@@ -31,9 +31,10 @@ export interface VirtualRunOptions {
   /**
    * Replays measured requests instead of drawing them (`geopat sim fit`): request i gets the i-th
    * length pair (cycling when the run sends more), and an open loop sends at `sendTimesMs` (ms from
-   * the step's start) instead of drawing a schedule. inputTokens/outputTokens are then unused.
+   * the step's start) instead of drawing a schedule. inputTokens/outputTokens are then unused. A
+   * request may carry its prompt's full-block hashes (promptBlockHashes): prefix caching sees its reuse.
    */
-  replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number }>; sendTimesMs?: readonly number[] }
+  replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number; blockHashes?: readonly string[] }>; sendTimesMs?: readonly number[] }
   slo?: SloConfig
   label?: string
   /** Keep every record (tests, report); otherwise records only feed the summary. */
@@ -62,6 +63,14 @@ export interface VirtualRunResult {
   /** The running requests at each of `runningAtMs` (empty without it). */
   runningAt: number[]
   engine: { preemptions: number; steps: number; kvCacheTokens: number; peakWaiting: number; peakRunning: number; peakKvUsage: number }
+  /** Prefix caching (vLLM's counters, tokens): prompt tokens queried and found cached; 0 with caching off. */
+  prefixCache: { queryTokens: number; hitTokens: number }
+}
+
+/** What the engine sees of a virtual request. */
+function engineRequestOf(request: VirtualRequest): EngineRequest {
+  const { id, promptTokens, outputTokens, blockHashes } = request
+  return blockHashes ? { id, promptTokens, outputTokens, blockHashes } : { id, promptTokens, outputTokens }
 }
 
 interface VirtualRequest {
@@ -73,6 +82,7 @@ interface VirtualRequest {
   promptTokens: number
   outputTokens: number
   user: number
+  blockHashes?: readonly string[]
 }
 
 type Event =
@@ -165,6 +175,7 @@ class VirtualRun {
     const promptTokens = replayed ? replayed.inputTokens : this.sampleInput()
     const outputTokens = replayed ? replayed.outputTokens : this.sampleOutput()
     const request: VirtualRequest = { id: this.sent++, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
+    if (replayed?.blockHashes) request.blockHashes = replayed.blockHashes
     this.lastSendMs = atMs
     const newConnection = !this.openConnections.has(user)
     this.openConnections.add(user)
@@ -266,7 +277,7 @@ class VirtualRun {
       if (event.kind === 'send') this.send(now, event.user)
       else if (event.kind === 'arrive')
         events.push(Math.max(this.frontend.intake(now) + this.frontendMs, this.readyAtMs), { kind: 'enter', request: event.request })
-      else if (event.kind === 'enter') engine.add({ id: event.request.id, promptTokens: event.request.promptTokens, outputTokens: event.request.outputTokens })
+      else if (event.kind === 'enter') engine.add(engineRequestOf(event.request))
       else if (event.kind === 'step-end') {
         this.engineBusy = false
         this.endStep(event.result)
@@ -327,6 +338,7 @@ class VirtualRun {
         peakRunning: this.peakRunning,
         peakKvUsage: this.peakKvUsage,
       },
+      prefixCache: { queryTokens: engine.counters.prefixQueryTokens, hitTokens: engine.counters.prefixHitTokens },
     }
   }
 }

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import { EventTooLargeError, ServerSentEventParser } from '../../src/client/sse.js'
 import { StreamingClient } from '../../src/client/stream-request.js'
-import { requestRecordSchema, type RequestRecord } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 import { endpointSchema, limitsSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
 import { type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
+import { sendHi } from '../helpers/client-send.js'
 
 /** Size caps on what the streaming client reads (#15.3): one SSE line, an error body. */
 const CAP = 64 * 1024
@@ -50,21 +51,7 @@ afterAll(async () => {
 })
 
 async function send(quirk: string): Promise<RequestRecord> {
-  const record = await client.send(
-    {
-      model: 'quirk',
-      api: 'chat',
-      prompt: 'hi',
-      messages: [{ role: 'user', content: 'hi' }],
-      maxOutputTokens: 4,
-      fixedOutput: false,
-      continuousUsage: false,
-      extraBody: undefined,
-    },
-    { id: 0, step: 0, runStartedAt: performance.now(), intendedSendMs: 0, requestedInputTokens: 1, requestedOutputTokens: 4, headers: { 'x-quirk': quirk } },
-  )
-  expect(() => requestRecordSchema.parse(record)).not.toThrow()
-  return record
+  return sendHi(client, { maxOutputTokens: 4, headers: { 'x-quirk': quirk } })
 }
 
 describe('size caps of the streaming client', () => {

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import { StreamingClient } from '../../src/client/stream-request.js'
 import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
-import { requestRecordSchema, type RequestRecord } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
+import { sendHi } from '../helpers/client-send.js'
 
 const sse = (payload: unknown): string => `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`
 const role = sse(chatChunk({ role: 'assistant', content: '' }))
@@ -99,30 +100,7 @@ afterAll(async () => {
 })
 
 async function send(quirk: string, options: { fixedOutput?: boolean; api?: 'chat' | 'completions' } = {}): Promise<RequestRecord> {
-  const record = await client.send(
-    {
-      model: 'quirk',
-      api: options.api ?? 'chat',
-      prompt: 'hi',
-      messages: [{ role: 'user', content: 'hi' }],
-      maxOutputTokens: 8,
-      fixedOutput: options.fixedOutput ?? false,
-      continuousUsage: false,
-      extraBody: undefined,
-    },
-    {
-      id: nextId++,
-      step: 0,
-      runStartedAt: performance.now(),
-      intendedSendMs: 0,
-      requestedInputTokens: 1,
-      requestedOutputTokens: 8,
-      headers: { 'x-quirk': quirk },
-    },
-  )
-  // Every record the client produces satisfies the records.jsonl schema.
-  expect(() => requestRecordSchema.parse(record)).not.toThrow()
-  return record
+  return sendHi(client, { ...options, maxOutputTokens: 8, id: nextId++, headers: { 'x-quirk': quirk } })
 }
 
 describe('request bodies', () => {

@@ -94,6 +94,15 @@ describe('geopat sim: one clear line and a non-zero exit for bad input (in-proce
     expect(await flagsError({ cc: true, port: '0' })).toMatch(/--cc: .*needs a profile/)
   })
 
+  it('--prefix-caching without --profile, and with a value other than on|off', async () => {
+    expect(await flagsError({ 'prefix-caching': 'on', port: '0' })).toMatch(/--prefix-caching: .*needs a profile/)
+    expect(await sim(['--profile', 'h100-sxm-llama-3.1-8b-bf16', '--prefix-caching', 'yes', '--port', '0'])).toMatch(/--prefix-caching/)
+  })
+
+  it('--reasoning-share above 1 names its flag', async () => {
+    expect(await flagsError({ 'reasoning-share': '1.5', port: '0' })).toMatch(/--reasoning-share: /)
+  })
+
   it('a negative --region-rtt-ms', async () => {
     expect(await flagsError({ 'region-rtt-ms': '-5', port: '0' })).toMatch(/--region-rtt-ms: /)
   })

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { REPO_ROOT, runCli } from '../helpers/cli.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
+import { encodeText } from '../../src/input/tokenizer.js'
 
 /**
  * Simulated endpoints on 127.0.0.1 and `geopat sim` as a user starts it: what they serve, count,
@@ -34,7 +35,8 @@ describe('the engine model behind HTTP: preemption in /metrics', () => {
   it('a ~9k-token KV cache and 16 requests of 1000 + 400 tokens: requests wait and get preempted', async () => {
     const endpoint = await start('tiny', { profile: TINY_KV })
     const model = 'meta-llama/Llama-3.1-8B-Instruct'
-    const prompt = Array.from({ length: 1000 }, (_, i) => 500 + i)
+    // A prompt of its own per request: the profile caches prefixes, and shared prompts would share their KV blocks.
+    const promptOf = (r: number): number[] => Array.from({ length: 1000 }, (_, i) => 500 + r * 1000 + i)
     let peakWaiting = 0
     let peakKvUsage = 0
     let polling = true
@@ -47,11 +49,11 @@ describe('the engine model behind HTTP: preemption in /metrics', () => {
       }
     })()
     const answers = await Promise.all(
-      Array.from({ length: 16 }, async () => {
+      Array.from({ length: 16 }, async (_, r) => {
         const response = await fetch(`${endpoint.url}/v1/completions`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model, prompt, max_tokens: 400 }),
+          body: JSON.stringify({ model, prompt: promptOf(r), max_tokens: 400 }),
         })
         expect(response.status).toBe(200)
         return (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }
@@ -188,5 +190,135 @@ describe('geopat sim --virtual', () => {
     expect(output.virtual.throughput.outputTokensPerS).toBeGreaterThan(0)
     expect(output.speedup).toBeGreaterThan(1)
     expect(output.preemptions).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('prefix caching behind HTTP: /metrics counts what vLLM counts', () => {
+  const model = 'meta-llama/Llama-3.1-8B-Instruct'
+  const ids = (seed: number, count: number): number[] => Array.from({ length: count }, (_, i) => seed * 10_000 + i)
+  // Two shared "documents", each asked about three times with questions of their own, sent one after the other.
+  const documents = [ids(1, 800), ids(2, 450)]
+  const prompts = Array.from({ length: 6 }, (_, i) => [...(documents[i % 2] as number[]), ...ids(10 + i, 30 + 7 * i)])
+
+  async function sendAll(url: string): Promise<string> {
+    for (const prompt of prompts) {
+      const response = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, prompt, max_tokens: 2 }),
+      })
+      expect(response.status).toBe(200)
+      await response.json()
+    }
+    return (await fetch(`${url}/metrics`)).text()
+  }
+
+  it('token-id prompts with shared documents: hits are the reuse rounded down to 16-token blocks', async () => {
+    const text = await sendAll((await start('cached', { profile: SXM, prefixCaching: 'on' })).url)
+    // By hand: the first prompt of each document finds nothing; the later ones its whole blocks.
+    const expectedHits = 2 * (Math.floor(800 / 16) * 16) + 2 * (Math.floor(450 / 16) * 16)
+    const total = prompts.reduce((sum, p) => sum + p.length, 0)
+    expect(metricValue(text, 'vllm:prefix_cache_queries_total')).toBe(total)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBe(expectedHits)
+  })
+
+  it('caching off (the shipped vLLM 0.6 profile as it is): no hits', async () => {
+    const text = await sendAll((await start('uncached', { profile: SXM })).url)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBe(0)
+  })
+
+  it('chat: a long system message shared by two conversations is a hit for the second', async () => {
+    const endpoint = await start('chat-cached', { profile: SXM, prefixCaching: 'on' })
+    const system = 'You answer questions about the harbour timetable. '.repeat(40)
+    for (const question of ['When does the first ferry leave?', 'Is there a night boat on Sundays?']) {
+      const response = await fetch(`${endpoint.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          max_tokens: 2,
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: question },
+          ],
+        }),
+      })
+      expect(response.status).toBe(200)
+      await response.json()
+    }
+    const text = await (await fetch(`${endpoint.url}/metrics`)).text()
+    const systemTokens = encodeText(system).length
+    // The second request hits at least the system message's whole blocks (its template header adds a few tokens in front).
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBeGreaterThanOrEqual(Math.floor(systemTokens / 16) * 16 - 16)
+    expect(metricValue(text, 'vllm:prefix_cache_hits_total')).toBeLessThanOrEqual(systemTokens + 16)
+  })
+})
+
+describe('reasoning and tool-call streams in vLLM shapes', () => {
+  const model = 'geopat-sim'
+
+  /** The data payloads of a streamed chat answer. */
+  async function streamChat(url: string, body: Record<string, unknown>): Promise<Array<Record<string, any>>> {
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'hi' }], ...body }),
+    })
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    const payloads = text
+      .split('\n\n')
+      .map((event) => event.replace(/^data: /, ''))
+      .filter((data) => data !== '' && data !== '[DONE]')
+    return payloads.map((data) => JSON.parse(data) as Record<string, any>)
+  }
+
+  it('a reasoning model: the first share of the answer on delta.reasoning, then content; reasoning_effort sets its own share', async () => {
+    const endpoint = await start('reasoner', { ttftMs: 1, itlMs: 0, reasoning: { share: 0.25 } })
+    const chunks = (await streamChat(endpoint.url, { max_tokens: 40 })).filter((c) => c.choices.length > 0 && c.choices[0].delta.role === undefined)
+    expect(chunks).toHaveLength(40)
+    const channels = chunks.map((c) => Object.keys(c.choices[0].delta)[0])
+    expect(channels).toEqual([...Array(10).fill('reasoning'), ...Array(30).fill('content')])
+    const high = (await streamChat(endpoint.url, { max_tokens: 40, reasoning_effort: 'high' })).filter((c) => c.choices[0]?.delta.reasoning !== undefined)
+    expect(high).toHaveLength(30)
+    const off = await streamChat(endpoint.url, { max_tokens: 40, chat_template_kwargs: { enable_thinking: false } })
+    expect(off.filter((c) => c.choices[0]?.delta.reasoning !== undefined)).toHaveLength(0)
+  })
+
+  it('earlier vLLM: delta.reasoning_content', async () => {
+    const endpoint = await start('reasoner-old', { ttftMs: 1, itlMs: 0, reasoning: { share: 0.5, field: 'reasoning_content' } })
+    const chunks = await streamChat(endpoint.url, { max_tokens: 8 })
+    expect(chunks.filter((c) => c.choices[0]?.delta.reasoning_content !== undefined)).toHaveLength(4)
+  })
+
+  it('tools with tool_choice required: one call, id and name first, then arguments that join into JSON; finish_reason tool_calls', async () => {
+    const endpoint = await start('tools', { ttftMs: 1, itlMs: 0 })
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }]
+    const chunks = await streamChat(endpoint.url, { max_tokens: 12, tools, tool_choice: 'required' })
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])
+    expect(calls).toHaveLength(12)
+    expect(calls[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'get_weather', arguments: '' } })
+    expect(calls[0].id).toMatch(/^chatcmpl-tool-/)
+    const args = JSON.parse(calls.map((call: { function: { arguments: string } }) => call.function.arguments).join('')) as { query: string }
+    expect(args.query.trim().split(' ')).toHaveLength(9)
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('tool_calls')
+    // Not streamed: the same answer in one message.
+    const buffered = await fetch(`${endpoint.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, max_tokens: 12, tools, tool_choice: 'required', reasoning_effort: 'low', messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    const answer = (await buffered.json()) as { choices: Array<{ finish_reason: string; message: Record<string, any> }>; usage: { completion_tokens: number } }
+    const message = answer.choices[0]?.message as Record<string, any>
+    expect(answer.choices[0]?.finish_reason).toBe('tool_calls')
+    expect(answer.usage.completion_tokens).toBe(12)
+    // low effort: 3 of 12 tokens reasoning, one for the call's name, 8 argument pieces (the first opens, the last closes).
+    expect((message.reasoning as string).trim().split(' ')).toHaveLength(3)
+    expect(message.content).toBeNull()
+    expect(message.tool_calls[0].function.name).toBe('get_weather')
+    expect((JSON.parse(message.tool_calls[0].function.arguments) as { query: string }).query.trim().split(' ')).toHaveLength(6)
+    // Without tool_choice (auto) the simulator answers in content.
+    const auto = await streamChat(endpoint.url, { max_tokens: 5, tools })
+    expect(auto.flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])).toHaveLength(0)
   })
 })

@@ -4,7 +4,7 @@ import { type SimConfig, simConfigSchema, simEndpointSchema } from '../../io/sch
 import { loadProfile } from '../../io/schema/sim-profile.js'
 import { UserError } from '../../util/errors.js'
 import * as parse from './parsers.js'
-import { type FlagValues, applyFlags, boolean, defineFlags, field, string, validateWithFlags, value } from './table.js'
+import { type FlagValues, applyFlags, boolean, choice, defineFlags, field, string, validateWithFlags, value } from './table.js'
 
 const FAULTS = ['faults']
 
@@ -29,6 +29,15 @@ export const SIM_FLAGS = defineFlags({
   'region-rtt-ms': field(parse.number, 'network.rttMs', 'network round trip between client and region, ms (e.g. 90 Frankfurt↔Virginia, 1 in-region)'),
   'network-jitter-ms': field(parse.number, 'network.jitterMs', 'uniform ± jitter on each delivery, ms'),
   'tls-round-trips': field(parse.integer, 'network.tlsHandshakeRoundTrips', 'extra round trips a new TLS connection pays before its first byte (1–2)'),
+  'prefix-caching': choice(['on', 'off'], {
+    description: "automatic prefix caching, by vLLM's block hashing (default: the profile's engine.prefixCaching; vLLM V1 turns it on)",
+    path: 'prefixCaching',
+  }),
+  'reasoning-share': field(parse.number, 'reasoning.share', 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning'),
+  'reasoning-field': choice(['reasoning', 'reasoning_content'], {
+    description: "the reasoning delta's name: reasoning (vLLM since the rename) or reasoning_content (earlier vLLM)",
+    path: 'reasoning.field',
+  }),
   'cold-start': boolean({ description: "load the model first: no answer before the profile's cold start (×CC factor)", path: 'coldStart' }),
   seed: field(parse.integer, 'seed', 'seed of jitter, engine noise and faults (default 1)'),
   model: string({ description: "served model name (default: the profile's, or geopat-sim)", path: 'model' }),

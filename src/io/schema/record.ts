@@ -73,6 +73,17 @@ export const requestRecordSchema = z
     retryWaitMs: msSchema,
     /** The x-request-id header sent with the request (joins server-side logs). */
     requestId: z.string().optional(),
+    /**
+     * Reasoning models: output tokens on the reasoning channel (`delta.reasoning` / `reasoning_content`),
+     * from the server's usage.completion_tokens_details.reasoning_tokens or counted here; the answer
+     * tokens are the output tokens less those. Absent when the stream carried no reasoning.
+     */
+    reasoningTokens: z.number().int().nonnegative().optional(),
+    reasoningTokensSource: z.enum(['server', 'client']).optional(),
+    answerTokens: z.number().int().nonnegative().optional(),
+    /** Tool calls streamed (`delta.tool_calls`): the deltas received and the distinct calls (by index). Absent without any. */
+    toolCallDeltas: z.number().int().nonnegative().optional(),
+    toolCalls: z.number().int().nonnegative().optional(),
   })
   .strict()
 

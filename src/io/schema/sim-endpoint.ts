@@ -78,6 +78,20 @@ export const simEndpointSchema = z
     /** Output length when a request sets no max_tokens. */
     defaultOutputTokens: z.number().int().min(1).default(64),
     seed: z.number().int().default(1),
+    /**
+     * Automatic prefix caching, over the profile's `engine.prefixCaching`: on (vLLM V1's default) or off
+     * (V0's default, and what the shipped profiles of vLLM 0.5/0.6 say). Needs a profile.
+     */
+    prefixCaching: z.enum(['on', 'off']).optional(),
+    /**
+     * A reasoning model (vLLM `--reasoning-parser`): this share of each chat answer's tokens is streamed
+     * first on the reasoning channel, `delta.reasoning` (vLLM since the rename) or `delta.reasoning_content`
+     * (earlier vLLM). A request's `reasoning_effort` sets its own share; `chat_template_kwargs.enable_thinking: false` none.
+     */
+    reasoning: z
+      .object({ share: z.number().min(0).max(1), field: z.enum(['reasoning', 'reasoning_content']).default('reasoning') })
+      .strict()
+      .optional(),
     model: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).default(0),
     /** Serve attestation evidence (confidential profiles only). */
@@ -90,6 +104,10 @@ export const simEndpointSchema = z
   })
   .refine((e) => !(e.cc && e.profile === undefined), { message: 'cc needs a profile (fixed timing has no confidential mode)', path: ['cc'] })
   .refine((e) => !(e.coldStart && e.profile === undefined), { message: 'coldStart needs a profile (its cold start time)', path: ['coldStart'] })
+  .refine((e) => !(e.prefixCaching !== undefined && e.profile === undefined), {
+    message: 'prefixCaching needs a profile (fixed timing has no KV cache)',
+    path: ['prefixCaching'],
+  })
 export type SimEndpointConfig = z.infer<typeof simEndpointSchema>
 
 /** `geopat sim --config FILE`: several simulated endpoints in one process, one port each. */

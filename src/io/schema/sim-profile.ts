@@ -152,10 +152,15 @@ export const simProfileSchema = z
       .object({
         maxNumSeqs: z.number().int().min(1),
         maxNumBatchedTokens: z.number().int().min(16),
+        /** Tokens per KV block (vLLM `--block-size`, 16 by default on CUDA): the cache's and prefix caching's unit. */
         blockSize: z.number().int().min(1),
         gpuMemoryUtilization: z.number().positive().max(1),
         /** GiB kept for activations and CUDA graphs, out of the KV cache. */
         activationReserveGiB: z.number().nonnegative(),
+        /**
+         * Automatic prefix caching (`--enable-prefix-caching`): off by default in vLLM V0 (0.5, 0.6), on in
+         * V1 (docs.vllm.ai design/prefix_caching); `geopat sim --prefix-caching on|off` overrides it.
+         */
         prefixCaching: z.boolean(),
         /**
          * The engine generation, which decides how the CPU side meets the GPU:

@@ -1,13 +1,17 @@
 import { type Random, sampleStandardNormal } from '../../util/rng.js'
 import type { SimProfile } from '../../io/schema/sim-profile.js'
+import { type EngineCapacity, engineCapacity, schedulerMs, stepWallMs } from './capacity.js'
+import { PrefixCacheIndex } from './prefix-cache.js'
+
+export { type EngineCapacity, coldStartMs, cpuTollFactor, engineCapacity, kvBytesPerToken, schedulerMs, stepWallMs } from './capacity.js'
 
 /** A request as the engine sees it, after the HTTP front end. */
 export interface EngineRequest {
   id: number
   promptTokens: number
   outputTokens: number
-  /** A prefix shared with other requests (same key = same tokens), reusable with prefix caching. */
-  prefix?: { key: string; tokens: number }
+  /** The chained hashes of the prompt's full blocks (promptBlockHashes): what prefix caching looks up and stores. */
+  blockHashes?: readonly string[]
 }
 
 /** What one engine step did. Tokens are produced at `endMs`, all together, as in vLLM. */
@@ -35,6 +39,10 @@ interface Sequence {
   generated: number
   blocks: number
   preemptions: number
+  /** Cached blocks (by hash) this sequence holds, its prompt's leading blocks in order; counted in `blocks` too. */
+  cachedHashes: string[]
+  /** The prefix cache was asked about this admission (once per admission, as vLLM counts its queries). */
+  prefixLooked: boolean
 }
 
 export interface EngineCounters {
@@ -44,74 +52,6 @@ export interface EngineCounters {
   promptTokens: number
   generationTokens: number
   steps: number
-}
-
-/** Derived capacities of a profile: what the KV cache holds and what a step costs. */
-export interface EngineCapacity {
-  kvCacheTokens: number
-  kvBlocks: number
-  weightReadMs: number
-  /** Bytes of KV cache per token at the cache's precision (fp8 halves the model's BF16 figure). */
-  kvBytesPerToken: number
-  /** Memory bandwidth a step reads at, over the replica's GPUs (bytes per ms, η and the CC factor applied). */
-  bandwidthBytesPerMs: number
-  /** Prefill compute rate over the replica's GPUs (FLOPs per ms, at the prefill MFU). */
-  prefillFlopsPerMs: number
-  /** t0 of every step, and c_seq per sequence in it (ms), the CC tolls included. */
-  stepBaseMs: number
-  perSequenceMs: number
-}
-
-/** KV bytes per token as the cache stores it: `--kv-cache-dtype fp8` keeps one byte per element instead of two. */
-export function kvBytesPerToken(profile: SimProfile): number {
-  return profile.engine.kvCacheDtype === 'fp8' ? profile.model.kvBytesPerToken / 2 : profile.model.kvBytesPerToken
-}
-
-/** Multiplies the CPU-side costs (scheduler, front end): the confidential VM's toll, 1 outside one. */
-export function cpuTollFactor(profile: SimProfile, confidential: boolean): number {
-  return confidential ? (profile.confidential?.cpuTollFactor ?? 1) : 1
-}
-
-/**
- * CPU time of one scheduling of `sequences` running sequences (ms): vLLM's scheduler, input
- * preparation and output processing, which the engine generation serializes with the GPU
- * (vllm-0.5), pays once per multi-step group (vllm-0.6) or overlaps with it (vllm-v1).
- */
-export function schedulerMs(profile: SimProfile, confidential: boolean, sequences: number): number {
-  const { timing } = profile
-  return (timing.schedulerPerStepMs + (sequences * timing.schedulerPerSequenceUs) / 1000) * cpuTollFactor(profile, confidential)
-}
-
-/** A step's wall time from its GPU time and the CPU time of its scheduling, by engine generation. */
-export function stepWallMs(profile: SimProfile, gpuMs: number, cpuMs: number): number {
-  return profile.engine.version === 'vllm-v1' ? Math.max(gpuMs, cpuMs) : gpuMs + cpuMs
-}
-
-/** The model's load time at start (cold start), ms: longer in a confidential VM. */
-export function coldStartMs(profile: SimProfile, confidential: boolean): number {
-  return profile.timing.coldStartS * 1000 * ((confidential ? profile.confidential?.coldStartFactor : undefined) ?? 1)
-}
-
-export function engineCapacity(profile: SimProfile, confidential: boolean): EngineCapacity {
-  const { gpu, model, engine, timing } = profile
-  const cc = confidential ? profile.confidential : undefined
-  const tp = model.tensorParallel
-  const gib = 1024 ** 3
-  // vLLM: gpu_memory_utilization × memory − weights − activation reserve, over all GPUs of the replica.
-  const freeBytes = (gpu.memoryGiB * engine.gpuMemoryUtilization - engine.activationReserveGiB) * gib * tp - model.weightsGB * 1e9
-  const kvBytes = kvBytesPerToken(profile)
-  const kvBlocks = Math.max(0, Math.floor((freeBytes * (cc?.kvCapacityFactor ?? 1)) / kvBytes / engine.blockSize))
-  const bandwidth = gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1)
-  return {
-    kvCacheTokens: kvBlocks * engine.blockSize,
-    kvBlocks,
-    weightReadMs: ((model.weightsGB * 1e9) / tp / bandwidth) * 1000,
-    kvBytesPerToken: kvBytes,
-    bandwidthBytesPerMs: (gpu.bandwidthTBps * 1e12 * timing.bandwidthEfficiency * (cc?.bandwidthFactor ?? 1) * tp) / 1000,
-    prefillFlopsPerMs: (gpu.denseTflops * 1e12 * timing.prefillMfu * tp) / 1000,
-    stepBaseMs: timing.stepOverheadMs + (cc?.stepTollMs ?? 0),
-    perSequenceMs: (timing.perSequenceUs + (cc?.perSequenceTollUs ?? 0)) / 1000,
-  }
 }
 
 /**
@@ -134,8 +74,9 @@ export class EngineModel {
   readonly counters: EngineCounters = { preemptions: 0, prefixQueryTokens: 0, prefixHitTokens: 0, promptTokens: 0, generationTokens: 0, steps: 0 }
   private readonly waiting: Sequence[] = []
   private running: Sequence[] = []
+  /** Blocks no running sequence holds; the free cached ones (evictable) are among them. */
   private freeBlocks: number
-  private readonly cachedPrefixes = new Set<string>()
+  private readonly prefixCache = new PrefixCacheIndex()
   private readonly jitterMs: number
   private readonly jitterPerSequenceMs: number
   /** vllm-0.6 multi-step: decode steps left in the current group (no scheduling, no admission until 0). */
@@ -177,14 +118,23 @@ export class EngineModel {
       )
     }
     this.counters.promptTokens += request.promptTokens
-    this.waiting.push({ request, computed: 0, prefillTarget: request.promptTokens, generated: 0, blocks: 0, preemptions: 0 })
+    this.waiting.push({
+      request,
+      computed: 0,
+      prefillTarget: request.promptTokens,
+      generated: 0,
+      blocks: 0,
+      preemptions: 0,
+      cachedHashes: [],
+      prefixLooked: false,
+    })
   }
 
   /** The client went away: its tokens are no longer produced and its KV blocks are freed. */
   cancel(id: number): void {
     const index = this.waiting.findIndex((s) => s.request.id === id)
     if (index >= 0) {
-      this.waiting.splice(index, 1)
+      this.release(this.waiting.splice(index, 1)[0] as Sequence)
       return
     }
     const running = this.running.find((s) => s.request.id === id)
@@ -233,10 +183,8 @@ export class EngineModel {
     const finished: number[] = []
     for (const [sequence, chunk] of prefilling) {
       sequence.computed += chunk
-      if (sequence.computed >= sequence.prefillTarget) {
-        if (sequence.request.prefix && this.profile.engine.prefixCaching) this.cachedPrefixes.add(sequence.request.prefix.key)
-        this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
-      }
+      this.cacheComputedBlocks(sequence)
+      if (sequence.computed >= sequence.prefillTarget) this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
     }
     for (const sequence of decoding) {
       sequence.computed += 1
@@ -276,7 +224,7 @@ export class EngineModel {
     let tokenBudget = budget
     while (this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
       const sequence = this.waiting[0] as Sequence
-      if (sequence.computed === 0) this.applyPrefixCache(sequence)
+      if (!sequence.prefixLooked) this.applyPrefixCache(sequence)
       const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
       if (!this.admitHead(sequence, chunk)) break
       if (chunk > 0) {
@@ -327,7 +275,7 @@ export class EngineModel {
     let tokens = 0
     while (this.waiting.length > 0 && this.running.length < engine.maxNumSeqs) {
       const sequence = this.waiting[0] as Sequence
-      if (sequence.computed === 0) this.applyPrefixCache(sequence)
+      if (!sequence.prefixLooked) this.applyPrefixCache(sequence)
       const chunk = sequence.prefillTarget - sequence.computed
       if (prefilling.length > 0 && tokens + chunk > engine.maxNumBatchedTokens) break
       if (!this.admitHead(sequence, chunk)) break
@@ -344,7 +292,7 @@ export class EngineModel {
   private admitHead(sequence: Sequence, chunk: number): boolean {
     const needed = Math.ceil((sequence.computed + chunk) / this.profile.engine.blockSize) - sequence.blocks
     if (needed > this.freeBlocks) return false
-    this.freeBlocks -= needed
+    this.takeFreeBlocks(needed)
     sequence.blocks += needed
     this.waiting.shift()
     this.running.push(sequence)
@@ -364,6 +312,7 @@ export class EngineModel {
       this.running.pop()
       this.release(victim)
       victim.computed = 0
+      victim.prefixLooked = false
       victim.prefillTarget = victim.request.promptTokens + victim.generated
       victim.preemptions++
       this.counters.preemptions++
@@ -373,25 +322,54 @@ export class EngineModel {
       needed = blocks - sequence.blocks
     }
     if (needed > 0) {
-      this.freeBlocks -= needed
+      this.takeFreeBlocks(needed)
       sequence.blocks += needed
     }
     return true
   }
 
-  private release(sequence: Sequence): void {
-    this.freeBlocks += sequence.blocks
-    sequence.blocks = 0
+  /** Hands out `count` free blocks: empty ones first, then the least recently freed cached ones, evicted (vLLM's LRU). */
+  private takeFreeBlocks(count: number): void {
+    const empty = this.freeBlocks - this.prefixCache.evictableBlocks
+    if (count > empty) this.prefixCache.evict(count - empty)
+    this.freeBlocks -= count
   }
 
+  /** Frees a sequence's blocks: its private ones at once, its cached ones when nobody else holds them (they stay cached, evictable). */
+  private release(sequence: Sequence): void {
+    this.freeBlocks += sequence.blocks - sequence.cachedHashes.length + this.prefixCache.release(sequence.cachedHashes)
+    sequence.blocks = 0
+    sequence.cachedHashes = []
+  }
+
+  /**
+   * vLLM's lookup at admission: the longest run of the prompt's leading blocks found in the cache is
+   * taken as computed (leaving at least one token to compute: vLLM recomputes the last one when the
+   * whole prompt hits), and the request's prompt tokens count as queried, the cached ones as hits.
+   */
   private applyPrefixCache(sequence: Sequence): void {
-    const prefix = sequence.request.prefix
-    if (!prefix || !this.profile.engine.prefixCaching) return
+    sequence.prefixLooked = true
+    if (!this.profile.engine.prefixCaching) return
     this.counters.prefixQueryTokens += sequence.request.promptTokens
-    if (this.cachedPrefixes.has(prefix.key)) {
-      const hit = Math.min(prefix.tokens, sequence.prefillTarget - 1)
-      this.counters.prefixHitTokens += hit
-      sequence.computed = hit
+    const hashes = sequence.request.blockHashes
+    if (!hashes || sequence.computed > 0) return
+    const blockSize = this.profile.engine.blockSize
+    const hitBlocks = this.prefixCache.longestCachedPrefix(hashes, Math.floor((sequence.prefillTarget - 1) / blockSize))
+    if (hitBlocks === 0) return
+    sequence.cachedHashes = hashes.slice(0, hitBlocks)
+    this.freeBlocks -= this.prefixCache.acquire(sequence.cachedHashes)
+    sequence.blocks += hitBlocks
+    sequence.computed = hitBlocks * blockSize
+    this.counters.prefixHitTokens += sequence.computed
+  }
+
+  /** Full prompt blocks a prefill has computed join the cache (vLLM caches a block once it is full), while they extend the cached run. */
+  private cacheComputedBlocks(sequence: Sequence): void {
+    const hashes = sequence.request.blockHashes
+    if (!hashes || !this.profile.engine.prefixCaching) return
+    const full = Math.min(hashes.length, Math.floor(sequence.computed / this.profile.engine.blockSize))
+    while (sequence.cachedHashes.length < full && this.prefixCache.register(hashes[sequence.cachedHashes.length] as string)) {
+      sequence.cachedHashes.push(hashes[sequence.cachedHashes.length] as string)
     }
   }
 }

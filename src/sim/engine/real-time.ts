@@ -14,7 +14,8 @@ export interface TokenSink {
 export interface EngineSubmission {
   promptTokens: number
   outputTokens: number
-  prefix?: { key: string; tokens: number }
+  /** The prompt's full-block hashes, for prefix caching. */
+  blockHashes?: readonly string[]
 }
 
 /**
@@ -65,7 +66,7 @@ export class RealTimeEngine {
           id,
           promptTokens: submission.promptTokens,
           outputTokens: submission.outputTokens,
-          ...(submission.prefix ? { prefix: submission.prefix } : {}),
+          ...(submission.blockHashes ? { blockHashes: submission.blockHashes } : {}),
         })
         // An idle engine starts at the ideal entry time, not when this timer happened to fire.
         this.kick(Math.max(dueAtMs, this.lastStepEndMs))

@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { StreamingClient } from '../../src/client/stream-request.js'
+import { encodeText } from '../../src/input/tokenizer.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
+import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
+import { startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
+import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
+import { sendHi, testClient } from '../helpers/client-send.js'
+
+/**
+ * Reasoning and tool-call streams in vLLM's format (#21 scope 3), served by the quirk server: the
+ * record counts reasoning tokens apart from answer tokens, and tool-call deltas and calls. Counts
+ * only, never a duration.
+ */
+const sse = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
+const done = 'data: [DONE]\n\n'
+const role = sse(chatChunk({ role: 'assistant', content: '' }))
+const finishWith = (reason: string): string => sse({ ...chatChunk({}), choices: [{ index: 0, delta: {}, finish_reason: reason }] })
+const usage = (completion: number, details?: Record<string, number>): string =>
+  sse({
+    id: 'x',
+    object: 'chat.completion.chunk',
+    choices: [],
+    usage: { prompt_tokens: 9, completion_tokens: completion, total_tokens: 9 + completion, ...(details ? { completion_tokens_details: details } : {}) },
+  })
+
+const REASONING = ['Let me', ' add the', ' two numbers', ' first.']
+const ANSWER = ['Two plus', ' two is', ' four.']
+const reasoningTokensByHand = encodeText(REASONING.join('')).length
+const answerTokensByHand = encodeText(ANSWER.join('')).length
+
+/** vLLM's reasoning parser: the thinking on its own channel first, then the answer as content. */
+function reasoningStream(field: 'reasoning' | 'reasoning_content', usageChunk: string): Script {
+  return {
+    pieces: spaced(
+      [
+        role,
+        ...REASONING.map((text) => sse(chatChunk({ [field]: text }))),
+        ...ANSWER.map((text) => sse(chatChunk({ content: text }))),
+        finishWith('stop') + usageChunk + done,
+      ],
+      5,
+    ),
+  }
+}
+
+/** vLLM's tool parser: each call's id, type and name first, then its arguments in pieces; finish_reason tool_calls. */
+const TOOL_DELTAS = [
+  { index: 0, id: 'chatcmpl-tool-1', type: 'function', function: { name: 'get_weather', arguments: '' } },
+  { index: 0, function: { arguments: '{"city": ' } },
+  { index: 0, function: { arguments: '"Paris"}' } },
+  { index: 1, id: 'chatcmpl-tool-2', type: 'function', function: { name: 'get_time', arguments: '' } },
+  { index: 1, function: { arguments: '{"zone": "CET"}' } },
+]
+
+const scripts: Record<string, Script> = {
+  '/v1/models': MODELS_ROUTE,
+  // Newer vLLM (the reasoning_content → reasoning rename): no reasoning count in usage.
+  reasoning: reasoningStream('reasoning', usage(reasoningTokensByHand + answerTokensByHand)),
+  // Older field name, and a server that reports its reasoning tokens (its own count wins).
+  'reasoning-content-usage': reasoningStream('reasoning_content', usage(40, { reasoning_tokens: 31 })),
+  tools: { pieces: spaced([role, ...TOOL_DELTAS.map((call) => sse(chatChunk({ tool_calls: [call] }))), finishWith('tool_calls') + usage(21) + done], 5) },
+  plain: { pieces: spaced([role, ...ANSWER.map((text) => sse(chatChunk({ content: text }))), finishWith('stop') + usage(3) + done], 5) },
+}
+
+let server: QuirkServer
+let client: StreamingClient
+
+beforeAll(async () => {
+  server = await startQuirkServer(scripts)
+  client = testClient(server.url, 3000)
+})
+
+afterAll(async () => {
+  await server.close()
+})
+
+let nextId = 0
+async function send(quirk: string): Promise<RequestRecord> {
+  return sendHi(client, { maxOutputTokens: 64, id: nextId++, headers: { 'x-quirk': quirk } })
+}
+
+describe('reasoning streams (vLLM reasoning parser)', () => {
+  it('delta.reasoning: reasoning tokens counted from its text, the answer tokens the rest of the server count', async () => {
+    const r = await send('reasoning')
+    expect(r.ok).toBe(true)
+    expect(r.tokenEvents).toBe(REASONING.length + ANSWER.length)
+    expect(r.outputTokens).toBe(reasoningTokensByHand + answerTokensByHand)
+    expect(r).toMatchObject({ reasoningTokens: reasoningTokensByHand, reasoningTokensSource: 'client', answerTokens: answerTokensByHand })
+    expect(r.toolCallDeltas).toBeUndefined()
+    // The first token is a reasoning one; the first content token comes after all of them.
+    expect(r.timeToFirstContentMs as number).toBeGreaterThanOrEqual(r.timeToFirstTokenMs as number)
+  })
+
+  it("delta.reasoning_content with usage.completion_tokens_details.reasoning_tokens: the server's count", async () => {
+    const r = await send('reasoning-content-usage')
+    expect(r).toMatchObject({ ok: true, outputTokens: 40, reasoningTokens: 31, reasoningTokensSource: 'server', answerTokens: 9 })
+  })
+})
+
+describe('tool-call streams (vLLM tool parser)', () => {
+  it('counts every tool-call delta and the distinct calls; finish_reason tool_calls', async () => {
+    const r = await send('tools')
+    expect(r).toMatchObject({ ok: true, finishReason: 'tool_calls', toolCallDeltas: TOOL_DELTAS.length, toolCalls: 2, tokenEvents: TOOL_DELTAS.length })
+    expect(r.reasoningTokens).toBeUndefined()
+    // No content: no time to first content.
+    expect(r.timeToFirstContentMs).toBeNull()
+  })
+})
+
+describe('a plain answer', () => {
+  it('carries none of the reasoning or tool-call fields (records as before)', async () => {
+    const r = await send('plain')
+    for (const field of ['reasoningTokens', 'reasoningTokensSource', 'answerTokens', 'toolCallDeltas', 'toolCalls']) expect(r).not.toHaveProperty(field)
+  })
+})
+
+describe("the simulator's reasoning and tool-call streams, counted by the client", () => {
+  it('reasoning_effort medium: half the answer reasoning, the rest answer; tools: one call of its deltas', async () => {
+    const sim = await startSimulatedEndpoint('sim', simEndpointSchema.parse({ port: 0, ttftMs: 1, itlMs: 0 }))
+    try {
+      const simClient = testClient(sim.url, 5000)
+      const ask = (extraBody: Record<string, unknown>) =>
+        sendHi(simClient, { model: 'geopat-sim', maxOutputTokens: 40, fixedOutput: true, extraBody, id: nextId++ })
+      const reasoning = await ask({ reasoning_effort: 'medium' })
+      expect(reasoning).toMatchObject({ ok: true, outputTokens: 40, outputTokensSource: 'server', reasoningTokensSource: 'client' })
+      // 20 reasoning tokens, each a one-token word and a space: re-tokenized here, the last space may make one more.
+      expect(reasoning.reasoningTokens as number).toBeGreaterThanOrEqual(20)
+      expect(reasoning.reasoningTokens as number).toBeLessThanOrEqual(21)
+      expect(reasoning.answerTokens).toBe(40 - (reasoning.reasoningTokens as number))
+      const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }]
+      const call = await ask({ tools, tool_choice: 'required' })
+      expect(call).toMatchObject({ ok: true, finishReason: 'tool_calls', toolCallDeltas: 40, toolCalls: 1 })
+      expect(call.reasoningTokens).toBeUndefined()
+    } finally {
+      await sim.close()
+    }
+  })
+})
