@@ -51,6 +51,8 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
   'test/cli/bench-cli.http.test.ts': 'integration',
   'test/cli/catalog-refresh-e2e.http.test.ts': 'integration',
   'test/cli/sim-fit-cli.http.test.ts': 'integration',
+  // Reasoning and tool-call streams from the quirk server and the simulator: token and delta counts, never a duration.
+  'test/client/reasoning-tools.test.ts': 'integration',
 }
 
 /** Outside test/cli/: files that start the CLI or a server (assertions on outputs, never on durations). */
