@@ -94,6 +94,7 @@ const INTEGRATION = [
   'test/tco/uncertainty.test.ts',
   'test/tco/valuation-credits.test.ts',
   'test/trace/trace-cli.test.ts',
+  'test/trace/trace-prefix-cache.test.ts',
 ]
 
 type Project = 'unit' | 'integration' | 'real-clock'
