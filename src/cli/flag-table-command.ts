@@ -1,5 +1,6 @@
 import type { Interfaces } from '@oclif/core'
 import { GeopatCommand } from '../util/base-command.js'
+import { UserError } from '../util/errors.js'
 import { type FlagTable, type FlagValues, oclifFlags, readFlags } from './flags/table.js'
 
 /** What a command gets besides its flags: its named arguments (`Args`: their names) and, for a command that is not strict, every word given. */
@@ -20,7 +21,12 @@ export function withFlagTable<T extends FlagTable>(table: T, toOclif: (table: T)
 
     async run(): Promise<unknown> {
       const { args, argv, flags } = await this.parse()
-      return this.execute(readFlags(table, flags), { args, argv: argv.map(String) })
+      const words = argv.map(String)
+      // A command that takes any number of words (strict = false) is handed the flags oclif does not know among
+      // them: refuse those as oclif refuses them for every other command.
+      const unknownFlag = (this.constructor as { strict?: boolean }).strict === false ? words.find((word) => word.startsWith('-')) : undefined
+      if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
+      return this.execute(readFlags(table, flags), { args, argv: words })
     }
 
     /** The command itself: the flags' values, typed by the table; what it returns is the --json output. */

@@ -33,6 +33,8 @@ export default class Merge extends withFlagTable(MERGE_FLAGS) {
   static override usage = 'merge DIR... | --from s3://bucket/prefix [--out DIR] [--allow-missing] [--overwrite] [--json]'
 
   protected async execute(values: FlagValues<typeof MERGE_FLAGS>, { argv }: CommandLine): Promise<BenchSummary> {
+    if (argv.length === 0 && values.from === undefined)
+      throw new UserError('merge: give the shard folders (or one folder holding them), or --from s3://bucket/prefix')
     const json = this.jsonEnabled()
     const log = json ? () => undefined : (line: string) => this.log(line)
     const [{ runMerge }, { withFlagNames }] = await Promise.all([import('../../app/merge.js'), import('../flags/option-errors.js')])
@@ -40,7 +42,8 @@ export default class Merge extends withFlagTable(MERGE_FLAGS) {
     const runId = values.from ? makeRunId('merge') : undefined
     const outDir = values.out ?? (runId ? join('reports', runId) : undefined)
     const fetched = values.from && outDir ? await fetchFrom(values.from, join(outDir, 'shards'), s3Options(values), log) : []
-    const folders = [...shardFolders(argv, fetched.length > 0), ...fetched]
+    // The merge itself (runMerge) reads local folders only: shards kept elsewhere are fetched into local folders first.
+    const folders = [...argv, ...fetched]
     const request = applyFlags(MERGE_FLAGS, values, { folders, log, ...(outDir ? { outDir } : {}), ...(runId ? { runId } : {}) }) as unknown as MergeRequest
     const { summary, outDir: mergedDir } = await withFlagNames(MERGE_FLAGS, () => runMerge(request))
     if (!json) {
@@ -54,16 +57,4 @@ export default class Merge extends withFlagTable(MERGE_FLAGS) {
 async function fetchFrom(from: string, intoDir: string, s3: S3ClientOptions, log: (line: string) => void): Promise<string[]> {
   const { fetchShardFolders } = await import('../../app/fetch-shards.js')
   return fetchShardFolders(from, intoDir, { s3, log })
-}
-
-/**
- * The local folders to merge, from the arguments. The merge itself (runMerge) reads local folders
- * only: shards kept elsewhere are brought into local folders first, and their paths join these.
- */
-function shardFolders(argv: readonly string[], fetchedSome: boolean): string[] {
-  const folders = [...argv]
-  const unknownFlag = folders.find((folder) => folder.startsWith('-'))
-  if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
-  if (folders.length === 0 && !fetchedSome) throw new UserError('merge: give the shard folders (or one folder holding them), or --from s3://bucket/prefix')
-  return folders
 }

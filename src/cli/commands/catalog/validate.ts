@@ -1,6 +1,5 @@
 import type { CatalogValidation } from '../../../pricing/catalog.js'
 import { type CommandLine, withFlagTable } from '../../flag-table-command.js'
-import { UserError } from '../../../util/errors.js'
 import { PRICE_AGE_FLAGS, priceAgeFromFlags } from '../../flags/price-age.js'
 import { boolean, defineFlags, type FlagValues } from '../../flags/table.js'
 
@@ -26,8 +25,6 @@ export default class CatalogValidate extends withFlagTable(VALIDATE_FLAGS) {
   protected async execute(values: FlagValues<typeof VALIDATE_FLAGS>, { argv }: CommandLine): Promise<CatalogValidation> {
     const priceAge = await priceAgeFromFlags(values)
     const files = [...argv]
-    const unknownFlag = files.find((file) => file.startsWith('-'))
-    if (unknownFlag !== undefined) throw new UserError(`Nonexistent flag: ${unknownFlag}`)
     const { formatValidation, warningLines } = await import('../../render/catalog.js')
     const { validateCatalog } = await import('../../../app/catalog.js')
     const result = validateCatalog({ files, builtIn: values.builtin, ...priceAge })
