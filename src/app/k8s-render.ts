@@ -8,6 +8,7 @@ import { DNS_LABEL, parseResultsTarget } from '../k8s/results-target.js'
 import { assertNoKeyIn, checkScenarioForPod } from '../k8s/scenario-for-pod.js'
 import { KUBERNETES_API_VERSION, toYamlStream, validateObjects } from '../k8s/validate.js'
 import { OptionMessageError } from '../util/option-error.js'
+import { parseZonedIsoTime } from '../util/zoned-time.js'
 
 /** `geopat k8s render`'s options (each a flag of src/cli/flags/k8s.ts, by its camel-case name). */
 export interface K8sRenderOptions {
@@ -153,13 +154,11 @@ function planOf(options: K8sRenderOptions, run: { text: string; scenario: Scenar
   }
 }
 
-/** An ISO 8601 time with its zone → the same instant in UTC (`2026-12-06T20:00:00.000Z`). */
+/** An ISO 8601 time with its zone, as geopat bench --start-at reads it → the same instant in UTC (`2026-12-06T20:00:00.000Z`). */
 function startAtIso(text: string): string {
-  const shape = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
-  const time = new Date(text)
-  if (!shape.test(text) || Number.isNaN(time.getTime()))
-    throw new OptionMessageError(`{startAt} "${text}": must be an ISO 8601 time with its zone, e.g. 2026-12-06T20:00:00Z`)
-  return time.toISOString()
+  const unixMs = parseZonedIsoTime(text)
+  if (Number.isNaN(unixMs)) throw new OptionMessageError(`{startAt} "${text}": must be an ISO 8601 time with its zone, e.g. 2026-12-06T20:00:00Z`)
+  return new Date(unixMs).toISOString()
 }
 
 /** ntp://host[:port] or an http(s) URL, without credentials (geopat bench checks the rest where it runs). */

@@ -1,5 +1,6 @@
 import type { ShardSlice } from '../../load/shard.js'
 import { UserError } from '../../util/errors.js'
+import { parseZonedIsoTime } from '../../util/zoned-time.js'
 import type { Parser } from './parsers.js'
 
 /** The most shards of one run (shard.json's schema allows as many). */
@@ -25,8 +26,7 @@ export const shardCount: Parser<number> = (value) => {
 
 /** `--start-at`: an ISO 8601 time with its zone (Z for UTC), to the millisecond → Unix ms. */
 export const startAt: Parser<number> = (value) => {
-  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/
-  const parsed = iso.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN
+  const parsed = parseZonedIsoTime(value.trim())
   if (!Number.isFinite(parsed)) throw new UserError(`"${value}" must be an ISO 8601 time with its zone, e.g. 2026-12-06T18:30:00Z`)
   return parsed
 }
