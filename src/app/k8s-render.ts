@@ -9,6 +9,7 @@ import { assertNoKeyIn, checkScenarioForPod } from '../k8s/scenario-for-pod.js'
 import { KUBERNETES_API_VERSION, toYamlStream, validateObjects } from '../k8s/validate.js'
 import { OptionMessageError } from '../util/option-error.js'
 import { parseZonedIsoTime } from '../util/zoned-time.js'
+import { checkS3Endpoint } from '../io/s3/url.js'
 
 /** `geopat k8s render`'s options (each a flag of src/cli/flags/k8s.ts, by its camel-case name). */
 export interface K8sRenderOptions {
@@ -131,8 +132,7 @@ function planOf(options: K8sRenderOptions, run: { text: string; scenario: Scenar
     ['s3Region', options.s3Region],
   ] as const)
     if (value !== undefined && results.kind !== 's3') throw new OptionMessageError(`{${key}} is for --results s3://…; the results go to a claim`)
-  if (options.s3Endpoint !== undefined && !/^https?:\/\/[^\s@]+$/.test(options.s3Endpoint))
-    throw new OptionMessageError(`{s3Endpoint} "${options.s3Endpoint}": must be an http:// or https:// URL without credentials`)
+  if (options.s3Endpoint !== undefined) s3EndpointFor(options.s3Endpoint)
   if (!(options.itlMs > 0)) throw new OptionMessageError(`{itlMs} ${options.itlMs}: must be above 0`)
   const load = shardLoad(run.scenario, options.shards, options.itlMs)
   return {
@@ -151,6 +151,15 @@ function planOf(options: K8sRenderOptions, run: { text: string; scenario: Scenar
     ...(options.s3Region !== undefined ? { s3Region: options.s3Region } : {}),
     load,
     resources: podResources(load),
+  }
+}
+
+/** The endpoint as bench --upload reads it (src/io/s3/url.ts), whose message never repeats a URL carrying credentials. */
+function s3EndpointFor(text: string): string {
+  try {
+    return checkS3Endpoint(text)
+  } catch (error) {
+    throw new OptionMessageError(`{s3Endpoint}: ${(error as Error).message}`)
   }
 }
 

@@ -282,6 +282,12 @@ describe('geopat k8s render: bad options, one line each', () => {
       { results: 's3://AKIA:SECRET@bucket/x' },
       /^results: an s3:\/\/ URL carries no credentials(?!.*AKIA)(?!.*SECRET@)/,
     ],
+    [
+      'credentials in the S3 endpoint, not repeated',
+      { results: 's3://bucket/x', s3Endpoint: 'http://AKIA:SECRET@minio:9000' },
+      /^s3Endpoint: the endpoint URL carries no credentials(?!.*AKIA)(?!.*SECRET@)/,
+    ],
+    ['an S3 endpoint of another scheme', { results: 's3://bucket/x', s3Endpoint: 'ftp://minio' }, /^s3Endpoint: "ftp:\/\/minio": the endpoint is http/],
     ['an empty image', { image: '' }, /^image "": an image reference/],
     ['a start time without its zone', { startAt: '2026-12-07T09:00:00' }, /^startAt .*ISO 8601 time with its zone/],
     ['a bad name', { name: 'Region_A' }, /^name "Region_A": must be lowercase/],
