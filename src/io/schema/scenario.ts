@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { lengthSpecSchema } from './length-spec.js'
 import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
+import { sessionConfigSchema } from './session.js'
 import { traceConfigSchema } from './trace.js'
 
 /**
@@ -117,6 +118,8 @@ export const inputSchema = z
     fixedOutput: z.boolean().default(false),
     continuousUsage: z.boolean().default(false),
     prefixTokens: z.number().int().nonnegative().default(0),
+    /** Multi-turn sessions instead of independent prompts; inputTokens and outputTokens then size each turn's new message and answer. */
+    sessions: sessionConfigSchema.optional(),
   })
   .strict()
 export type InputConfig = z.infer<typeof inputSchema>
