@@ -24,6 +24,8 @@ const inputTokensArrived: Accumulate = (record, run, add) => {
 }
 
 const completedInside = (record: RequestRecord, run: RunView): boolean => record.ok && run.window.inside(completionMs(record))
+/** A measured request whose outcome the SLO judges: it succeeded, or failed (a failure misses every objective); a cancelled one is not judged. */
+const judgedBySlo = (record: RequestRecord, run: RunView): boolean => run.window.counts(record) && (record.ok || record.errorClass !== 'cancelled')
 const goodInside = (record: RequestRecord, run: RunView): boolean => completedInside(record, run) && run.isGood(record)
 
 export const THROUGHPUT_FIGURES: RunFigure[] = [
@@ -94,11 +96,13 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       id: 'goodput.fractionOfRequests',
       label: 'SLO attainment',
       unit: 'share',
-      description: 'measured successful requests that met every per-request objective / measured successful requests (null when none)',
-      record: ['ok', 'sendMs'],
+      description:
+        'measured successful requests that met every per-request objective / measured requests that ended: a failed request misses the SLO; ' +
+        'one cancelled (cut by the end of the run or Ctrl-C) is left out, its outcome unknown (null when none)',
+      record: ['ok', 'sendMs', 'errorClass'],
       csvColumn: 'goodput_fraction',
     },
     countOf((record, run) => measured(record, run) && run.isGood(record)),
-    countOf(measured),
+    countOf(judgedBySlo),
   ),
 ]
