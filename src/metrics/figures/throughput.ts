@@ -24,6 +24,8 @@ const inputTokensArrived: Accumulate = (record, run, add) => {
 }
 
 const completedInside = (record: RequestRecord, run: RunView): boolean => record.ok && run.window.inside(completionMs(record))
+/** The record fields completedInside reads (goodInside too, besides what the SLO's objectives read). */
+const COMPLETION_FIELDS = ['ok', 'sendMs', 'endToEndLatencyMs'] as const satisfies ReadonlyArray<keyof RequestRecord>
 /** A measured request whose outcome the SLO judges: it succeeded, or failed (a failure misses every objective); a cancelled one is not judged. */
 const judgedBySlo = (record: RequestRecord, run: RunView): boolean => run.window.counts(record) && (record.ok || record.errorClass !== 'cancelled')
 const goodInside = (record: RequestRecord, run: RunView): boolean => completedInside(record, run) && run.isGood(record)
@@ -36,7 +38,7 @@ export const THROUGHPUT_FIGURES: RunFigure[] = [
       unit: 'req/s',
       description: 'successful requests completed inside the window / window length',
       peerNames: 'vLLM "Request throughput", GuideLLM "requests_per_second", AIPerf "Request Throughput"',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs'],
+      record: COMPLETION_FIELDS,
       csvColumn: 'requests_per_s',
     },
     { completed: countOf(completedInside) },
@@ -75,7 +77,7 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       unit: 'req/s',
       description: 'requests completed inside the window that succeeded and met every per-request objective of the SLO (--slo) / window length (DistServe)',
       peerNames: 'vLLM "Request goodput" (--goodput), AIPerf "Goodput"',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs'],
+      record: COMPLETION_FIELDS,
       csvColumn: 'goodput_requests_per_s',
     },
     { good: countOf(goodInside) },
@@ -86,7 +88,7 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       label: 'Output token goodput',
       unit: 'tok/s',
       description: 'output tokens of the requests goodput counts / window length',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs', 'outputTokens'],
+      record: [...COMPLETION_FIELDS, 'outputTokens'],
       csvColumn: null,
     },
     { tokens: sumOf((record, run) => (goodInside(record, run) ? record.outputTokens : null)) },
