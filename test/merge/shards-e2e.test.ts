@@ -28,14 +28,7 @@ const shardFlagsAvailable = ['--shard', '--start-at', '--run-key'].every((flag) 
 
 const BIN = join(REPO_ROOT, 'bin', 'run.js')
 const RATE_PER_S = 150
-/**
- * 4 s of sending (900 before): expectPoissonArrivals then has about 40 windows of 100 ms (the chi-square
- * approximation holds from 20 degrees of freedom), where an evenly spaced or a bursty schedule puts
- * the dispersion index at ~0 or several times its ~39 degrees of freedom, far outside [16.2, 74.7];
- * and the arrival count test sees a rate off by 13% or more (3.28 standard deviations of √600), 11%
- * with 900. The schedule is seeded: the same arrivals every run.
- */
-const REQUESTS = 600
+const REQUESTS = 900
 /**
  * Ahead enough that four CLI processes have usually started (each: Node, the CLI, the endpoint
  * check, ~2 s of clock probes). A shard that starts late still sends its requests at the offsets of
