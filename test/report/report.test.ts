@@ -40,10 +40,11 @@ beforeAll(async () => {
     join(work, 'compare.yaml'),
     `${endpoints}load: { requests: 1, seed: 3 }\ninput: { inputTokens: 64, outputTokens: 16 }\ncompare:\n  rounds: 2\n  requestsPerBlock: 6\n  warmupRequests: 2\n  aa: true\n  resamples: 400\n  probe: { rate: 40, durationS: 0.3 }\n  saturation: { durationS: 0.6, steps: 1, maxConcurrency: 8 }\n  operatingPoints:\n    - { label: low-load, concurrency: 2 }\n`,
   )
-  const results = await Promise.all([
-    runCli(['bench', '--scenario', join(work, 'bench.yaml'), '--out', dirs.bench, '--no-progress']),
-    runCli(['compare', '--scenario', join(work, 'compare.yaml'), '--out', dirs.compare]),
-    runCli([
+  // One after another: calls that overlap each start the binary (test/helpers/cli.ts); in turn they run in-process.
+  const runs: string[][] = [
+    ['bench', '--scenario', join(work, 'bench.yaml'), '--out', dirs.bench, '--no-progress'],
+    ['compare', '--scenario', join(work, 'compare.yaml'), '--out', dirs.compare],
+    [
       'size',
       '--profile',
       'h100-sxm-llama-3.1-8b-bf16',
@@ -59,13 +60,16 @@ beforeAll(async () => {
       '10',
       '--out',
       dirs.size,
-    ]),
-    runCli(['plan', 'scenarios/eu-exit-inventory.yaml', '--out', dirs.plan]),
-  ])
-  for (const result of results) expect(result.exitCode, result.stderr).toBe(0)
+    ],
+    ['plan', 'scenarios/eu-exit-inventory.yaml', '--out', dirs.plan],
+  ]
+  for (const args of runs) {
+    const result = await runCli(args)
+    expect(result.exitCode, result.stderr).toBe(0)
+  }
   mkdirSync(dirs.tco, { recursive: true })
   writeFileSync(join(dirs.tco, 'tco.json'), `${JSON.stringify(tcoResultSchema.parse(tcoFixture()), null, 2)}\n`)
-}, 90_000)
+}, 180_000)
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()))

@@ -138,9 +138,10 @@ describe('geopat bench --shard', () => {
       { args: ['--shard', '0/4', '--concurrency', '3'], says: /concurrency 3 is fewer users than the 4 shards/ },
       { args: ['--shard', '0/2', '--profile', 'sweep'], says: /a sweep cannot be sharded/ },
     ]
-    const results = await Promise.all(
-      cases.map(({ args, env }) => runCli(['bench', '--url', 'http://127.0.0.1:9/v1', '--no-progress', ...args], env ? { env } : {})),
-    )
-    for (const [i, { says }] of cases.entries()) expect(expectOneLineError(results[i] as Awaited<ReturnType<typeof runCli>>)).toMatch(says)
+    // One after another: calls that overlap each start the binary (test/helpers/cli.ts); in turn they run in-process.
+    for (const { args, env, says } of cases) {
+      const result = await runCli(['bench', '--url', 'http://127.0.0.1:9/v1', '--no-progress', ...args], env ? { env } : {})
+      expect(expectOneLineError(result)).toMatch(says)
+    }
   })
 })

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type TestContext, describe, expect, it } from 'vitest'
+import { type TestContext, afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
-import { launchSimulator } from '../../src/load/sim-target.js'
+import { type LaunchedSimulator, launchSimulator } from '../../src/load/sim-target.js'
 import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
@@ -17,15 +17,37 @@ let runs = 0
 const SXM = 'h100-sxm-llama-3.1-8b-bf16'
 
 /**
- * geopat bench, through HTTP, against a simulated endpoint in its own process (as `sim:` in a
+ * One simulator process per test (its own engine, port and /metrics: with every endpoint in one
+ * process, one test's endpoint disturbed the next one's figures), all started at once before the
+ * first test instead of one at the start of each: ~1–2 s of start each, which the file otherwise
+ * waited for six times. An idle one takes no CPU from the test that measures. Keyed by profile.
+ */
+const SIMULATORS_PER_PROFILE: Record<string, number> = { [SXM]: 5, 'h200-llama-3.1-8b-bf16': 1 }
+const idle = new Map<string, Array<Promise<LaunchedSimulator>>>()
+const launch = (profile: string): Promise<LaunchedSimulator> => launchSimulator({ sim: simEndpointSchema.parse({ profile }) })
+
+beforeAll(async () => {
+  for (const [profile, count] of Object.entries(SIMULATORS_PER_PROFILE))
+    idle.set(
+      profile,
+      Array.from({ length: count }, () => launch(profile)),
+    )
+  await Promise.all([...idle.values()].flat())
+}, 60_000)
+afterAll(async () => {
+  await Promise.all([...idle.values()].flat().map(async (simulator) => (await simulator).stop()))
+})
+
+/**
+ * geopat bench, through HTTP, against a simulated `profile` in its own process (as `sim:` in a
  * scenario starts it), with the simulator's mean write lateness from its /metrics.
  */
 async function benchSimulated(
-  sim: Record<string, unknown>,
+  profile: string,
   load: Record<string, unknown>,
   input: Record<string, unknown>,
 ): Promise<{ run: RunSummary; simulatorLatenessMs: number }> {
-  const simulator = await launchSimulator({ sim: simEndpointSchema.parse(sim) })
+  const simulator = await (idle.get(profile)?.shift() ?? launch(profile))
   try {
     const url = simulator.urls.sim as string
     const scenario = scenarioSchema.parse({ endpoints: [{ label: 'sim', url }], load, input: { fixedOutput: true, ...input } })
@@ -57,12 +79,26 @@ function skipUnlessMeasured(context: TestContext, result: { run: RunSummary; sim
   return tolerable && lateness > SIMULATOR_LATENESS_LIMIT_MS ? lateness : 0
 }
 
+/** Requests of each HTTP-vs-virtual run: 8 s at 6 requests/s. */
+const AGREEMENT_REQUESTS = 48
 /**
- * geopat bench over HTTP against the simulated `profile`, and the same open loop in virtual time:
- * TTFT (by its median: a fraction of a millisecond can put one request into the next engine step,
- * after another request's long prefill, a jump of tens of ms that a mean of 96 requests carries),
- * TPOT, E2E and output throughput agree within 5%. Long prompts (1.5k tokens), so that the ~1.5 ms
- * the real HTTP path itself adds (loopback, event loops, write lateness) stays small against TTFT.
+ * Engine noise seeds of the virtual runs an HTTP run is held against. The simulator draws its step
+ * noise from its own seed, and over HTTP the steps fall a little differently in time, so the HTTP run
+ * is one more realization of the same requests under other noise: measured over 16 seeds, TTFT p50
+ * moves by up to 12% from one seed to another at 48 or 96 requests (126.3 ms at seed 11, 138.7 ms at
+ * seed 10 for 96 requests on the SXM profile: the 138–140 ms an HTTP run sometimes measured), the
+ * other three figures by under 1%. A single virtual run is not the figure's value.
+ */
+const NOISE_SEEDS = Array.from({ length: 16 }, (_, index) => index + 1)
+
+/**
+ * geopat bench over HTTP against the simulated `profile`, and the same open loop (same requests,
+ * same send times) in virtual time under each of NOISE_SEEDS: TTFT p50 (the median: a fraction of a
+ * millisecond can put one request into the next engine step, after another request's long prefill,
+ * a jump of tens of ms that a mean carries), TPOT, E2E and output throughput over HTTP lie within 5%
+ * of the virtual runs' range. Long prompts (1.5k tokens), so that the ~1.5 ms the real HTTP path
+ * itself adds (loopback, event loops, write lateness) stays small against TTFT. 48 requests (96
+ * before): the range is as wide at 96 (above), and the other three figures are sums over the run.
  */
 async function expectHttpMatchesVirtual(context: TestContext, profile: string, seed: number): Promise<void> {
   const chat = {
@@ -70,21 +106,26 @@ async function expectHttpMatchesVirtual(context: TestContext, profile: string, s
     outputTokens: { dist: 'lognormal' as const, mean: 200, std: 150, min: 8, max: 1000 },
   }
   const result = await benchSimulated(
-    { profile },
-    { rate: 6, requests: 96, arrival: 'poisson' as const, seed },
+    profile,
+    { rate: 6, requests: AGREEMENT_REQUESTS, arrival: 'poisson' as const, seed },
     { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens },
   )
   const http = result.run
-  expect(http.requests.succeeded).toBe(96)
+  expect(http.requests.succeeded).toBe(AGREEMENT_REQUESTS)
   skipUnlessMeasured(context, result)
-  const virtual = await runVirtual({
-    profile: loadProfile(profile),
-    confidential: false,
-    load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: 96, arrival: 'poisson', burstiness: 1, seed },
-    inputTokens: chat.inputTokens,
-    outputTokens: chat.outputTokens,
-    seed,
-  })
+  const virtual: RunSummary[] = []
+  for (const noiseSeed of NOISE_SEEDS) {
+    const { summary } = await runVirtual({
+      profile: loadProfile(profile),
+      confidential: false,
+      load: { step: 0, label: 'virtual', mode: 'open', ratePerS: 6, maxRequests: AGREEMENT_REQUESTS, arrival: 'poisson', burstiness: 1, seed },
+      inputTokens: chat.inputTokens,
+      outputTokens: chat.outputTokens,
+      seed,
+      noiseSeed,
+    })
+    virtual.push(summary)
+  }
   const figures: Array<[string, (run: RunSummary) => number]> = [
     ['TTFT p50', (run) => run.metrics.ttft?.p50 as number],
     ['TPOT mean', (run) => run.metrics.tpot?.mean as number],
@@ -93,21 +134,23 @@ async function expectHttpMatchesVirtual(context: TestContext, profile: string, s
   ]
   for (const [name, figure] of figures) {
     const a = figure(http)
-    const b = figure(virtual.summary)
-    expect(Math.abs(a - b) / b, `${name}: HTTP ${a.toFixed(2)} vs virtual ${b.toFixed(2)}`).toBeLessThan(0.05)
+    const values = virtual.map(figure)
+    const [low, high] = [Math.min(...values), Math.max(...values)]
+    const message = `${name}: HTTP ${a.toFixed(2)} vs virtual ${low.toFixed(2)}–${high.toFixed(2)}`
+    expectBetween(a, low * 0.95, high * 1.05, 0, message)
   }
 }
 
 /** `value` lies in [low − slack, high + slack] (slack: what the machine's own timing error allows). */
-function expectBetween(value: number | null | undefined, low: number, high: number, slack = 0): void {
-  expect(value).toBeGreaterThanOrEqual(low - slack)
-  expect(value).toBeLessThanOrEqual(high + slack)
+function expectBetween(value: number | null | undefined, low: number, high: number, slack = 0, message?: string): void {
+  expect(value, message).toBeGreaterThanOrEqual(low - slack)
+  expect(value, message).toBeLessThanOrEqual(high + slack)
 }
 
 describe('calibration through the real HTTP path (geopat bench → geopat sim)', () => {
   it('H100 SXM, Llama-3.1-8B: batch-1 ITL is within 10% below the published TPOT at QPS 2 (8.6 ms)', async (context) => {
     // As in calibration.test.ts: vLLM v0.6.0's benchmark measured 8.6 ms, where the reference derived 7–7.5 ms.
-    const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
+    const result = await benchSimulated(SXM, { concurrency: 1, requests: 4 }, { inputTokens: 512, outputTokens: 64 })
     const { run } = result
     expect(run.requests.succeeded).toBe(4)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
@@ -116,7 +159,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
 
   it('batch 64 at 1k context: 11–13 ms per step', async (context) => {
     // 64 streams at once; once every prefill is done, each step is one decode of all 64 at ~1k context.
-    const result = await benchSimulated({ profile: SXM }, { concurrency: 64, requests: 64 }, { inputTokens: 960, outputTokens: 128 })
+    const result = await benchSimulated(SXM, { concurrency: 64, requests: 64 }, { inputTokens: 960, outputTokens: 128 })
     const { run } = result
     expect(run.requests.succeeded).toBe(64)
     const slackMs = 2 * skipUnlessMeasured(context, result, true)
@@ -125,10 +168,12 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
 
   it("a 2k-token prompt's TTFT is 75–80 ms at low load", async (context) => {
     // The first request (cold JIT on both sides) is a warm-up, kept in the records, out of the figures.
-    const result = await benchSimulated({ profile: SXM }, { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
+    const result = await benchSimulated(SXM, { concurrency: 1, requests: 5, warmup: 0.05 }, { inputTokens: 2048, outputTokens: 2 })
     const { run } = result
-    expect(run.requests.excludedWarmup).toBe(1)
+    // Checked once the clocks are known kept: the warm-up is the first 50 ms of sending, and on a
+    // loaded machine the first send itself can leave later than that.
     const slackMs = skipUnlessMeasured(context, result, true)
+    expect(run.requests.excludedWarmup).toBe(1)
     expectBetween(run.metrics.ttft?.mean, 75, 80, slackMs)
   })
 
@@ -136,7 +181,7 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     const chat = loadWorkload('chat')
     // 256 chats starting over 8 s (so they do not move in lockstep), measured from 10 s to 22 s.
     const result = await benchSimulated(
-      { profile: SXM },
+      SXM,
       { concurrency: 256, duration: 24, rampUp: 8, warmup: 10, cooldown: 2 },
       { inputTokens: chat.inputTokens, outputTokens: chat.outputTokens, fixedOutput: true },
     )
