@@ -137,3 +137,33 @@ describe("the simulator's reasoning and tool-call streams, counted by the client
     }
   })
 })
+
+describe('a simulated reasoning model whose reasoning length is a distribution, counted by the client', () => {
+  it('lognormal:200,80 drawn per request: the counted reasoning tokens have its mean, spread and median; the answer the rest', async () => {
+    const sim = await startSimulatedEndpoint(
+      'sim',
+      simEndpointSchema.parse({ port: 0, ttftMs: 1, itlMs: 0, reasoning: { tokens: { dist: 'lognormal', mean: 200, std: 80 } } }),
+    )
+    try {
+      const simClient = testClient(sim.url, 5000)
+      const records: RequestRecord[] = []
+      for (let i = 0; i < 100; i++) records.push(await sendHi(simClient, { model: 'geopat-sim', maxOutputTokens: 600, fixedOutput: true, id: nextId++ }))
+      const counted = records.map((r) => {
+        expect(r).toMatchObject({ ok: true, outputTokens: 600, reasoningTokensSource: 'client' })
+        expect(r.answerTokens).toBe(600 - (r.reasoningTokens as number))
+        return r.reasoningTokens as number
+      })
+      const mean = counted.reduce((sum, n) => sum + n, 0) / counted.length
+      const std = Math.sqrt(counted.reduce((sum, n) => sum + (n - mean) ** 2, 0) / (counted.length - 1))
+      const median = [...counted].sort((a, b) => a - b)[counted.length / 2] as number
+      // A lognormal of mean 200 and std 80: sigma² = ln(1 + 0.4²), median = 200 / sqrt(1 + 0.4²) = 185.7. Re-tokenized
+      // here, a count may be one more than the tokens streamed; 100 draws: the mean's standard error is 8.
+      expect(Math.abs(mean - 200.5)).toBeLessThan(4 * 8)
+      expect(std).toBeGreaterThan(55)
+      expect(std).toBeLessThan(105)
+      expect(Math.abs(median - 200 / Math.sqrt(1 + 0.4 ** 2))).toBeLessThan(25)
+    } finally {
+      await sim.close()
+    }
+  })
+})

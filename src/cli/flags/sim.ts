@@ -8,6 +8,7 @@ import * as parse from './parsers.js'
 import { type FlagValues, applyFlags, boolean, choice, defineFlags, field, string, validateWithFlags, value } from './table.js'
 
 const FAULTS = ['faults']
+const REASONING = ['reasoning']
 
 /**
  * `geopat sim`'s flags. The endpoint flags set fields of one simulated endpoint
@@ -34,7 +35,18 @@ export const SIM_FLAGS = defineFlags({
     description: "automatic prefix caching, by vLLM's block hashing (default: the profile's engine.prefixCaching; vLLM V1 turns it on)",
     path: 'prefixCaching',
   }),
-  'reasoning-share': field(parse.number, 'reasoning.share', 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning'),
+  'reasoning-share': value(parse.number, {
+    description: 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning',
+    path: 'reasoning.share',
+    issuePaths: REASONING,
+  }),
+  'reasoning-tokens': value(parse.lengthSpec, {
+    description:
+      'a reasoning model: each chat answer streams this many tokens first as delta.reasoning, N or a distribution drawn per request ' +
+      '(uniform:A-B, normal:M,S, lognormal:M,S); part of the answer, which keeps at least one token',
+    path: 'reasoning.tokens',
+    issuePaths: REASONING,
+  }),
   'reasoning-field': choice(['reasoning', 'reasoning_content'], {
     description: "the reasoning delta's name: reasoning (vLLM since the rename) or reasoning_content (earlier vLLM)",
     path: 'reasoning.field',
