@@ -1,8 +1,15 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StreamingClient } from '../../src/client/stream-request.js'
 import { encodeText } from '../../src/input/tokenizer.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
+import { benchSummarySchema } from '../../src/io/schema/summary.js'
+import { requestRecordSchema } from '../../src/io/schema/record.js'
+import { runCli } from '../helpers/cli.js'
+import { cells } from '../helpers/csv-cells.js'
 import { startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
 import { sendHi, testClient } from '../helpers/client-send.js'
@@ -166,4 +173,74 @@ describe('a simulated reasoning model whose reasoning length is a distribution, 
       await sim.close()
     }
   })
+})
+
+describe('geopat bench: the reasoning and tool-call figures in summary.json, summary.csv and the report', () => {
+  it('a reasoning endpoint and a tool-calling one have them, recounted here from records.jsonl; a plain run has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geopat-reasoning-figures-'))
+    const scenario = join(dir, 'scenario.yaml')
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }]
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        endpoints: [
+          { label: 'thinker', sim: { ttftMs: 1, itlMs: 0, reasoning: { tokens: { dist: 'uniform', min: 5, max: 25 } } } },
+          { label: 'caller', sim: { ttftMs: 1, itlMs: 0 }, extraBody: { tools, tool_choice: 'required' } },
+        ],
+        load: { concurrency: 2, requests: 30 },
+        input: { inputTokens: 16, outputTokens: 40, fixedOutput: true },
+      }),
+    )
+    const out = join(dir, 'run')
+    const result = await runCli(['bench', '--scenario', scenario, '--out', out, '--no-progress'], { timeoutMs: 120_000 })
+    expect(result.exitCode, result.stderr).toBe(0)
+    const records = readFileSync(join(out, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => requestRecordSchema.parse(JSON.parse(line)))
+    const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+    for (const run of summary.runs) {
+      const ok = records.filter((r) => r.endpoint === run.endpoint.label && r.ok)
+      const reasoned = ok.filter((r) => r.reasoningTokens !== undefined)
+      const called = ok.filter((r) => (r.toolCallDeltas ?? 0) > 0)
+      expect(ok).toHaveLength(30)
+      const expected: Record<string, number> = {}
+      if (reasoned.length > 0) {
+        expected.reasoningTokensMean = sum(ok.map((r) => r.reasoningTokens ?? 0)) / ok.length
+        expected.answerTokensMean = sum(ok.map((r) => r.answerTokens ?? r.outputTokens)) / ok.length
+      }
+      if (called.length > 0) {
+        expected.toolCallRequestsPct = (called.length / ok.length) * 100
+        expected.toolCallDeltasMean = sum(called.map((r) => r.toolCallDeltas ?? 0)) / called.length
+      }
+      expect(Object.keys(run.figures ?? {}).sort(), run.endpoint.label).toEqual(Object.keys(expected).sort())
+      for (const [id, value] of Object.entries(expected)) expect(run.figures?.[id], id).toBeCloseTo(value, 9)
+    }
+    expect(Object.keys(summary.runs.find((run) => run.endpoint.label === 'thinker')?.figures ?? {})).toContain('reasoningTokensMean')
+    expect(Object.keys(summary.runs.find((run) => run.endpoint.label === 'caller')?.figures ?? {})).toContain('toolCallDeltasMean')
+    const header = cells(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0] as string)
+    expect(header).toEqual(expect.arrayContaining(['reasoning_tokens_mean', 'answer_tokens_mean', 'tool_call_requests_pct', 'tool_call_deltas_mean']))
+    const report = await runCli(['report', '--from', out, '--out', join(dir, 'report.html')])
+    expect(report.exitCode, report.stderr).toBe(0)
+    const html = readFileSync(join(dir, 'report.html'), 'utf8')
+    // The runs table has a column each (a header cell); the methodology's glossary lists every figure in any report.
+    const columnOf = (label: string) => `<th scope="col" class="num">${label}</th>`
+    const SEEN_LABELS = [
+      'Reasoning tokens per request, mean',
+      'Answer tokens per request, mean',
+      'Requests with tool calls',
+      'Tool-call deltas per tool-calling request, mean',
+    ]
+    for (const label of SEEN_LABELS) expect(html).toContain(columnOf(label))
+
+    const plainOut = join(dir, 'plain')
+    const plain = await runCli(['bench', '--sim', '--sim-ttft-ms', '1', '--sim-itl-ms', '0', '--requests', '5', '--out', plainOut, '--no-progress'])
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    expect(benchSummarySchema.parse(JSON.parse(readFileSync(join(plainOut, 'summary.json'), 'utf8'))).runs[0]?.figures).toBeUndefined()
+    expect(readFileSync(join(plainOut, 'summary.csv'), 'utf8').split('\n')[0]).not.toMatch(/reasoning|tool_call/)
+    await runCli(['report', '--from', plainOut, '--out', join(dir, 'plain.html')])
+    const plainHtml = readFileSync(join(dir, 'plain.html'), 'utf8')
+    for (const label of SEEN_LABELS) expect(plainHtml).not.toContain(columnOf(label))
+  }, 180_000)
 })

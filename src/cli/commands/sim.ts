@@ -23,7 +23,8 @@ export default class Sim extends withFlagTable(SIM_FLAGS) {
     'With --profile, a calibrated engine model (continuous batching, KV cache, preemption) of a GPU and model from ' +
     'data/sim-profiles, confidential computing on or off (--cc), behind the network of a region (--region-rtt-ms). ' +
     'Without it, fixed timing (--ttft-ms, --itl-ms). --config starts several endpoints, one port each. --virtual ' +
-    `runs the engine model in simulated time, with no HTTP, and prints the same summary as geopat bench; with --trace it replays a request trace (its times, lengths and hash ids) and prints the prefix hit rate.
+    'runs the engine model in simulated time, with no HTTP, and prints the same summary as geopat bench; with --trace it ' +
+    `replays a request trace (its times, lengths and hash ids) and prints the prefix hit rate.
 
 Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads().join(', ')}.`
 
