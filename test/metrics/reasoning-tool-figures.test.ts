@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { judgeClient } from '../../src/load/client-check.js'
+import { requestedLoad } from '../../src/load/runner.js'
 import { COMPLETED_RECORD_END, type RequestRecord } from '../../src/io/schema/record.js'
 import { type BenchSummary, runSummarySchema } from '../../src/io/schema/summary.js'
-import { emptyDistribution } from '../../src/metrics/distribution.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
 import { summaryToCsv } from '../../src/metrics/summary-csv.js'
+import { quietClientCheck } from '../helpers/client-check.js'
 import { cells } from '../helpers/csv-cells.js'
 
 /**
@@ -47,34 +48,14 @@ function recordOf(i: number): RequestRecord {
   return { ...base, ...reasoning, ...tools }
 }
 
-const client = judgeClient({
-  eventLoopDelayMeanMs: 0,
-  eventLoopDelayP99Ms: 0,
-  eventLoopDelayMaxMs: 0,
-  eventLoopUtilization: 0.1,
-  sendLatenessMs: emptyDistribution(),
-  dispatchWaitMs: emptyDistribution(),
-  dispatchWaitShare: 0,
-  cpuCores: 0.1,
-  workers: 1,
-})
+const client = judgeClient(quietClientCheck())
 
 const facts = (label: string, sendEndMs: number): RunFacts => ({
   endpoint: { label, url: 'http://x', model: 'm', api: 'chat' },
   step: 0,
   stepLabel: label,
-  requested: {
-    mode: 'closed',
-    concurrency: 1,
-    ratePerS: null,
-    arrival: null,
-    burstiness: null,
-    maxConcurrency: null,
-    requests: null,
-    durationS: null,
-    warmupS: WARMUP_MS / 1000,
-    cooldownS: 0,
-  },
+  // A closed loop of one user whose first second is the warm-up.
+  requested: requestedLoad({ step: 0, label, mode: 'closed', concurrency: 1, arrival: 'poisson', burstiness: 1, seed: 1 }, WARMUP_MS / 1000, 0),
   achieved: { concurrencyMean: 1, concurrencyMax: 1, sendRatePerS: null, runDurationS: 1 },
   client,
   interrupted: false,
