@@ -1,13 +1,17 @@
 import type { LengthSpec } from '../io/schema/length-spec.js'
-import { type Scenario, inputSchema } from '../io/schema/scenario.js'
+import { type Scenario, inputSchema, loadSchema } from '../io/schema/scenario.js'
+import { TRACE_BLOCK_TOKENS, type TraceRow } from '../input/trace/read-trace.js'
+import type { TraceConfig } from '../io/schema/trace.js'
+import { loadTraceReplay, traceStep, virtualReplay } from '../load/trace-replay.js'
+import { traceBlockHashes } from '../sim/engine/prefix-cache.js'
 import type { SimConfig, SimEndpointConfig } from '../io/schema/sim-endpoint.js'
 import type { LoadStep } from '../load/runner.js'
-import { loadProfile } from '../io/schema/sim-profile.js'
+import { type SimProfile, loadProfile } from '../io/schema/sim-profile.js'
 import { SimRequestLog } from '../sim/request-log.js'
 import type { SimStats } from '../sim/sim-metrics.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint, withPrefixCaching } from '../sim/simulated-endpoint.js'
 import { waitForStop } from '../sim/signals.js'
-import { type VirtualRunResult, runVirtual } from '../sim/virtual.js'
+import { type VirtualRunOptions, type VirtualRunResult, runVirtual } from '../sim/virtual.js'
 import { loadWorkload } from '../sim/workload.js'
 import { UserError } from '../util/errors.js'
 
@@ -27,16 +31,53 @@ export interface VirtualSimOptions {
   slo?: Scenario['slo']
   /** Default: the endpoint's seed. */
   seed?: number
+  /** Replay this trace (its send times, lengths and hash ids) instead of a rate or concurrency; `requests`/`duration` still bound it. */
+  trace?: TraceConfig
+  /** Keep every request's record in the result (tests). */
+  keepRecords?: boolean
+}
+
+/** `geopat sim --virtual`'s result: the run, and what prefix caching found. */
+export interface VirtualSimResult extends VirtualRunResult {
+  /** Prompt tokens the engine found cached ÷ prompt tokens it was asked for (vLLM's counters); null with caching off. */
+  prefixHitRate: number | null
+  /** A trace replay: the reuse its hash ids imply (src/input/trace/prefix-reuse.ts), for comparison with prefixHitRate. */
+  impliedPrefixReuse?: number
 }
 
 /** Lengths without a workload or a length given: a scenario's (bench's) defaults. */
 const DEFAULT_LENGTHS = inputSchema.parse({})
 
 /** The engine model in simulated time, summarised like `geopat bench`. */
-export async function runVirtualSim(options: VirtualSimOptions): Promise<VirtualRunResult> {
+export async function runVirtualSim(options: VirtualSimOptions): Promise<VirtualSimResult> {
   const { endpoint } = options
-  const workload = options.workload ? loadWorkload(options.workload) : undefined
+  const profile = withPrefixCaching(loadProfile(endpoint.profile), endpoint.prefixCaching)
   const seed = options.seed ?? endpoint.seed
+  const shape = options.trace ? await traceShape(options.trace, options, profile, seed) : drawnShape(options, seed)
+  const result = await runVirtual({
+    profile,
+    confidential: endpoint.cc,
+    network: endpoint.network,
+    seed,
+    coldStart: endpoint.coldStart,
+    ...shape,
+    ...(options.slo ? { slo: options.slo } : {}),
+    ...(options.keepRecords ? { keepRecords: true } : {}),
+  })
+  const { queryTokens, hitTokens } = result.prefixCache
+  const implied = shape.load.trace?.impliedPrefixReuse
+  return {
+    ...result,
+    prefixHitRate: profile.engine.prefixCaching ? hitTokens / Math.max(1, queryTokens) : null,
+    ...(implied !== undefined ? { impliedPrefixReuse: implied } : {}),
+  }
+}
+
+type VirtualShape = Pick<VirtualRunOptions, 'load' | 'inputTokens' | 'outputTokens' | 'replay'>
+
+/** A rate (Poisson) or a concurrency (closed loop), lengths drawn from the workload or the flags. */
+function drawnShape(options: VirtualSimOptions, seed: number): VirtualShape {
+  const workload = options.workload ? loadWorkload(options.workload) : undefined
   const open = options.rate !== undefined
   const load: LoadStep = {
     step: 0,
@@ -49,17 +90,25 @@ export async function runVirtualSim(options: VirtualSimOptions): Promise<Virtual
     burstiness: 1,
     seed,
   }
-  return runVirtual({
-    profile: withPrefixCaching(loadProfile(endpoint.profile), endpoint.prefixCaching),
-    confidential: endpoint.cc,
-    network: endpoint.network,
+  return {
     load,
     inputTokens: options.inputTokens ?? workload?.inputTokens ?? DEFAULT_LENGTHS.inputTokens,
     outputTokens: options.outputTokens ?? workload?.outputTokens ?? DEFAULT_LENGTHS.outputTokens,
-    seed,
-    coldStart: endpoint.coldStart,
-    ...(options.slo ? { slo: options.slo } : {}),
-  })
+  }
+}
+
+/**
+ * A trace replayed in virtual time: each row sent exactly at its (scaled) time with its lengths,
+ * its hash ids named as the engine names blocks (traceBlockHashes, the profile's block size), so
+ * prefix caching sees the reuse the trace has; the open loop's step as `geopat bench --trace` runs it.
+ */
+async function traceShape(trace: TraceConfig, options: VirtualSimOptions, profile: SimProfile, seed: number): Promise<VirtualShape> {
+  const plan = await loadTraceReplay(trace)
+  const load = traceStep(loadSchema.parse({ trace, seed, requests: options.requests, duration: options.duration }), plan)
+  const { blockSize } = profile.engine
+  const blockHashes = (row: TraceRow, index: number) => traceBlockHashes(row.prefixBlocks, TRACE_BLOCK_TOKENS, row.inputTokens, blockSize, `trace-row-${index}`)
+  // Lengths come from the rows: the drawn lengths are never used.
+  return { load, inputTokens: 1, outputTokens: 1, replay: virtualReplay(plan, blockHashes, load.maxRequests) }
 }
 
 /** An option of `serveSimEndpoints` that cannot be used as given; the CLI names where it came from. */

@@ -5,7 +5,7 @@
  * exactly as for a drawn schedule, and a shard sends rows i ≡ k (mod N) like any open loop.
  */
 import { impliedPrefixReuse } from '../input/trace/prefix-reuse.js'
-import { readTrace } from '../input/trace/read-trace.js'
+import { type TraceRow, readTrace } from '../input/trace/read-trace.js'
 import { type TraceReplayPlan, planTraceReplay } from '../input/trace/replay-plan.js'
 import { createTracePromptSource } from '../input/trace/trace-prompts.js'
 import type { SkippablePromptSource } from '../input/prompts.js'
@@ -72,10 +72,35 @@ export function tracePromptSource(plan: TraceReplayPlan, seed: number): Skippabl
   return createTracePromptSource(plan.rows, { seed })
 }
 
-/** The replay in the simulator's virtual time (src/sim/virtual.ts's `replay`): each row's lengths, sent at its time. */
-export function virtualReplay(plan: TraceReplayPlan): { lengths: Array<{ inputTokens: number; outputTokens: number }>; sendTimesMs: readonly number[] } {
+/** A replayed request's engine block hashes, from its row (`index`: its place in the replay, unique per request). */
+export type TraceRowBlockHashes = (row: TraceRow, index: number) => readonly string[]
+
+/** A request of a replay in virtual time: its lengths and, with a hasher, its prompt's block hashes. */
+export interface VirtualReplayRequest {
+  inputTokens: number
+  outputTokens: number
+  blockHashes?: readonly string[]
+}
+
+/**
+ * The replay in the simulator's virtual time (src/sim/virtual.ts's `replay`): each row's lengths,
+ * sent at its time; with `blockHashes` (the engine's naming of the row's hash ids: `geopat sim
+ * --virtual --trace` passes src/sim/engine/prefix-cache.ts's traceBlockHashes, which this layer may
+ * not import) each request carries its prompt's blocks, so prefix caching sees the trace's reuse.
+ * At most `count` rows (a --requests bound), all when absent.
+ */
+export function virtualReplay(
+  plan: TraceReplayPlan,
+  blockHashes?: TraceRowBlockHashes,
+  count = plan.rows.length,
+): { lengths: VirtualReplayRequest[]; sendTimesMs: readonly number[] } {
+  const rows = count < plan.rows.length ? plan.rows.slice(0, count) : plan.rows
   return {
-    lengths: plan.rows.map((row) => ({ inputTokens: row.inputTokens, outputTokens: Math.max(1, row.outputTokens) })),
-    sendTimesMs: plan.sendTimesMs,
+    lengths: rows.map((row, index) => ({
+      inputTokens: row.inputTokens,
+      outputTokens: Math.max(1, row.outputTokens),
+      ...(blockHashes ? { blockHashes: blockHashes(row, index) } : {}),
+    })),
+    sendTimesMs: count < plan.sendTimesMs.length ? plan.sendTimesMs.slice(0, count) : plan.sendTimesMs,
   }
 }

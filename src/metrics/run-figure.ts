@@ -45,6 +45,11 @@ export interface RunFigure {
   dependsOn: { record: ReadonlyArray<keyof RequestRecord>; figures: readonly string[] }
   /** summary.csv's column (a figure with counts by class gets one per class, column_class); null: none. Default: the id in snake case. */
   csvColumn?: string | null
+  /**
+   * A figure about what only some runs have (reasoning, tool calls): its value is null when the run
+   * saw none, and it is then absent from summary.json, and its summary.csv column absent when no run has it.
+   */
+  onlyWhenSeen?: true
   /** A figure of counts by class: the classes, in order (its value has one count per class). */
   classes?: readonly string[]
   /** Sums over the records, by name, that `value` receives. */

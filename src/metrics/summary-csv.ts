@@ -37,7 +37,7 @@ const RUN_COLUMNS: Array<[string, (run: RunSummary) => unknown]> = [
 export function summaryToCsv(summary: BenchSummary): string {
   const columns: Array<[string, (run: RunSummary) => unknown]> = [
     ...RUN_COLUMNS,
-    ...RUN_FIGURES.flatMap(figureColumns),
+    ...RUN_FIGURES.filter((figure) => !figure.onlyWhenSeen || summary.runs.some((run) => figureOf(run, figure) !== undefined)).flatMap(figureColumns),
     ['client_verdict', (run) => run.client.verdict],
     ...METRICS.flatMap((m) => STATS.map((s): [string, (run: RunSummary) => unknown] => [`${m.id}_${s}_ms`, (run) => run.metrics[m.id]?.[s]])),
   ]

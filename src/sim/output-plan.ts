@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { createLengthSampler } from '../input/distributions.js'
+import type { LengthSpec } from '../io/schema/length-spec.js'
+import type { Random } from '../util/rng.js'
 
 /**
  * What a chat answer's tokens carry besides content, in vLLM's streamed shapes:
@@ -16,11 +19,26 @@ export interface OutputPlan {
   toolCall?: { id: string; name: string }
 }
 
-/** A reasoning model's settings on a simulated endpoint. */
+/**
+ * A reasoning model's settings on a simulated endpoint: how many of a chat answer's tokens it spends
+ * reasoning, as a share of the answer or drawn per request (at least one answer token is left: the
+ * answer's length, max_tokens, stays exact and the reasoning is part of it, as vLLM counts it).
+ */
 export interface ReasoningOption {
-  /** Share of each chat answer's tokens spent reasoning (at least one answer token is left). */
-  share: number
+  /** Share of each chat answer's tokens spent reasoning. */
+  share?: number
+  /** Draws one request's reasoning tokens (a length distribution's sampler); used when there is no share. */
+  drawTokens?: () => number
   field: 'reasoning' | 'reasoning_content'
+}
+
+/** An endpoint's reasoning settings (src/io/schema/sim-endpoint.ts) as the front end uses them: `tokens` drawn from `random`. */
+export function reasoningOption(config: { share?: number; tokens?: LengthSpec; field: ReasoningOption['field'] }, random: Random): ReasoningOption {
+  return {
+    field: config.field,
+    ...(config.share !== undefined ? { share: config.share } : {}),
+    ...(config.share === undefined && config.tokens !== undefined ? { drawTokens: createLengthSampler(config.tokens, random) } : {}),
+  }
 }
 
 /**
@@ -44,13 +62,19 @@ function forcedToolName(body: Record<string, unknown>): string | undefined {
   return isRecord(first) && isRecord(first.function) && typeof first.function.name === 'string' ? first.function.name : 'tool'
 }
 
+/** A chat answer's reasoning tokens: the request's effort, else the endpoint's share or draw; none when the request turns thinking off. */
+function reasoningTokensOf(body: Record<string, unknown>, outputTokens: number, reasoning: ReasoningOption | undefined): number {
+  // Qwen3-style templates turn thinking off with chat_template_kwargs.enable_thinking: false.
+  if (isRecord(body.chat_template_kwargs) && body.chat_template_kwargs.enable_thinking === false) return 0
+  const effort = typeof body.reasoning_effort === 'string' ? EFFORT_SHARE[body.reasoning_effort] : undefined
+  const share = effort ?? reasoning?.share
+  const wanted = share === undefined ? (reasoning?.drawTokens?.() ?? 0) : Math.floor(outputTokens * share)
+  return Math.min(wanted, outputTokens - 1)
+}
+
 /** The plan of a chat request's answer of `outputTokens` tokens; undefined for a plain answer. */
 export function planChatOutput(body: Record<string, unknown>, outputTokens: number, reasoning: ReasoningOption | undefined): OutputPlan | undefined {
-  const effort = typeof body.reasoning_effort === 'string' ? EFFORT_SHARE[body.reasoning_effort] : undefined
-  // Qwen3-style templates turn thinking off with chat_template_kwargs.enable_thinking: false.
-  const thinkingOff = isRecord(body.chat_template_kwargs) && body.chat_template_kwargs.enable_thinking === false
-  const share = thinkingOff ? 0 : (effort ?? reasoning?.share ?? 0)
-  const reasoningTokens = Math.min(Math.floor(outputTokens * share), outputTokens - 1)
+  const reasoningTokens = reasoningTokensOf(body, outputTokens, reasoning)
   const toolName = forcedToolName(body)
   if (reasoningTokens <= 0 && toolName === undefined) return undefined
   return {

@@ -3,6 +3,7 @@ import { DeadlineScheduler } from './deadline-scheduler.js'
 import { simAttestationReporter } from './attestation-report.js'
 import { RealTimeEngine } from './engine/real-time.js'
 import { promptBlockHashes } from './engine/prefix-cache.js'
+import { reasoningOption } from './output-plan.js'
 import { type SimProfile, loadProfile } from '../io/schema/sim-profile.js'
 import { type RunningSimServer, startSimServer } from './sim-server.js'
 import { fixedTimingModel, type TimingModel } from './timing.js'
@@ -22,7 +23,7 @@ export function withPrefixCaching(profile: SimProfile, prefixCaching: 'on' | 'of
 }
 
 /** Independent seeded streams of one simulated endpoint. */
-const STREAM = { faults: 1, jitter: 2, engine: 3, network: 4 } as const
+const STREAM = { faults: 1, jitter: 2, engine: 3, network: 4, reasoning: 5 } as const
 
 /**
  * Starts one simulated endpoint: the HTTP front end with a calibrated engine model behind it (when
@@ -102,7 +103,7 @@ export async function startSimulatedEndpoint(
       : {}),
     ...(engineGauges ? { engineGauges } : {}),
     ...(options.requestLog ? { requestLog: options.requestLog, name } : {}),
-    ...(config.reasoning ? { reasoning: config.reasoning } : {}),
+    ...(config.reasoning ? { reasoning: reasoningOption(config.reasoning, seededRandom(deriveSeed(seed, STREAM.reasoning))) } : {}),
     ...(config.attestation ? { attestationReport: simAttestationReporter(config.attestation, name) } : {}),
   })
   return { ...server, name, describe: `${name}: ${model} (${describe})` }

@@ -1,8 +1,15 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StreamingClient } from '../../src/client/stream-request.js'
 import { encodeText } from '../../src/input/tokenizer.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
+import { benchSummarySchema } from '../../src/io/schema/summary.js'
+import { requestRecordSchema } from '../../src/io/schema/record.js'
+import { runCli } from '../helpers/cli.js'
+import { cells } from '../helpers/csv-cells.js'
 import { startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { MODELS_ROUTE, type QuirkServer, type Script, chatChunk, spaced, startQuirkServer } from '../helpers/quirk-server.js'
 import { sendHi, testClient } from '../helpers/client-send.js'
@@ -136,4 +143,104 @@ describe("the simulator's reasoning and tool-call streams, counted by the client
       await sim.close()
     }
   })
+})
+
+describe('a simulated reasoning model whose reasoning length is a distribution, counted by the client', () => {
+  it('lognormal:200,80 drawn per request: the counted reasoning tokens have its mean, spread and median; the answer the rest', async () => {
+    const sim = await startSimulatedEndpoint(
+      'sim',
+      simEndpointSchema.parse({ port: 0, ttftMs: 1, itlMs: 0, reasoning: { tokens: { dist: 'lognormal', mean: 200, std: 80 } } }),
+    )
+    try {
+      const simClient = testClient(sim.url, 5000)
+      const records: RequestRecord[] = []
+      for (let i = 0; i < 100; i++) records.push(await sendHi(simClient, { model: 'geopat-sim', maxOutputTokens: 600, fixedOutput: true, id: nextId++ }))
+      const counted = records.map((r) => {
+        expect(r).toMatchObject({ ok: true, outputTokens: 600, reasoningTokensSource: 'client' })
+        expect(r.answerTokens).toBe(600 - (r.reasoningTokens as number))
+        return r.reasoningTokens as number
+      })
+      const mean = counted.reduce((sum, n) => sum + n, 0) / counted.length
+      const std = Math.sqrt(counted.reduce((sum, n) => sum + (n - mean) ** 2, 0) / (counted.length - 1))
+      const median = [...counted].sort((a, b) => a - b)[counted.length / 2] as number
+      // A lognormal of mean 200 and std 80: sigma² = ln(1 + 0.4²), median = 200 / sqrt(1 + 0.4²) = 185.7. Re-tokenized
+      // here, a count may be one more than the tokens streamed; 100 draws: the mean's standard error is 8.
+      expect(Math.abs(mean - 200.5)).toBeLessThan(4 * 8)
+      expect(std).toBeGreaterThan(55)
+      expect(std).toBeLessThan(105)
+      expect(Math.abs(median - 200 / Math.sqrt(1 + 0.4 ** 2))).toBeLessThan(25)
+    } finally {
+      await sim.close()
+    }
+  })
+})
+
+describe('geopat bench: the reasoning and tool-call figures in summary.json, summary.csv and the report', () => {
+  it('a reasoning endpoint and a tool-calling one have them, recounted here from records.jsonl; a plain run has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geopat-reasoning-figures-'))
+    const scenario = join(dir, 'scenario.yaml')
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }]
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        endpoints: [
+          { label: 'thinker', sim: { ttftMs: 1, itlMs: 0, reasoning: { tokens: { dist: 'uniform', min: 5, max: 25 } } } },
+          { label: 'caller', sim: { ttftMs: 1, itlMs: 0 }, extraBody: { tools, tool_choice: 'required' } },
+        ],
+        load: { concurrency: 2, requests: 30 },
+        input: { inputTokens: 16, outputTokens: 40, fixedOutput: true },
+      }),
+    )
+    const out = join(dir, 'run')
+    const result = await runCli(['bench', '--scenario', scenario, '--out', out, '--no-progress'], { timeoutMs: 120_000 })
+    expect(result.exitCode, result.stderr).toBe(0)
+    const records = readFileSync(join(out, 'records.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => requestRecordSchema.parse(JSON.parse(line)))
+    const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0)
+    for (const run of summary.runs) {
+      const ok = records.filter((r) => r.endpoint === run.endpoint.label && r.ok)
+      const reasoned = ok.filter((r) => r.reasoningTokens !== undefined)
+      const called = ok.filter((r) => (r.toolCallDeltas ?? 0) > 0)
+      expect(ok).toHaveLength(30)
+      const expected: Record<string, number> = {}
+      if (reasoned.length > 0) {
+        expected.reasoningTokensMean = sum(ok.map((r) => r.reasoningTokens ?? 0)) / ok.length
+        expected.answerTokensMean = sum(ok.map((r) => r.answerTokens ?? r.outputTokens)) / ok.length
+      }
+      if (called.length > 0) {
+        expected.toolCallRequestsPct = (called.length / ok.length) * 100
+        expected.toolCallDeltasMean = sum(called.map((r) => r.toolCallDeltas ?? 0)) / called.length
+      }
+      expect(Object.keys(run.figures ?? {}).sort(), run.endpoint.label).toEqual(Object.keys(expected).sort())
+      for (const [id, value] of Object.entries(expected)) expect(run.figures?.[id], id).toBeCloseTo(value, 9)
+    }
+    expect(Object.keys(summary.runs.find((run) => run.endpoint.label === 'thinker')?.figures ?? {})).toContain('reasoningTokensMean')
+    expect(Object.keys(summary.runs.find((run) => run.endpoint.label === 'caller')?.figures ?? {})).toContain('toolCallDeltasMean')
+    const header = cells(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0] as string)
+    expect(header).toEqual(expect.arrayContaining(['reasoning_tokens_mean', 'answer_tokens_mean', 'tool_call_requests_pct', 'tool_call_deltas_mean']))
+    const report = await runCli(['report', '--from', out, '--out', join(dir, 'report.html')])
+    expect(report.exitCode, report.stderr).toBe(0)
+    const html = readFileSync(join(dir, 'report.html'), 'utf8')
+    // The runs table has a column each (a header cell); the methodology's glossary lists every figure in any report.
+    const columnOf = (label: string) => `<th scope="col" class="num">${label}</th>`
+    const SEEN_LABELS = [
+      'Reasoning tokens per request, mean',
+      'Answer tokens per request, mean',
+      'Requests with tool calls',
+      'Tool-call deltas per tool-calling request, mean',
+    ]
+    for (const label of SEEN_LABELS) expect(html).toContain(columnOf(label))
+
+    const plainOut = join(dir, 'plain')
+    const plain = await runCli(['bench', '--sim', '--sim-ttft-ms', '1', '--sim-itl-ms', '0', '--requests', '5', '--out', plainOut, '--no-progress'])
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    expect(benchSummarySchema.parse(JSON.parse(readFileSync(join(plainOut, 'summary.json'), 'utf8'))).runs[0]?.figures).toBeUndefined()
+    expect(readFileSync(join(plainOut, 'summary.csv'), 'utf8').split('\n')[0]).not.toMatch(/reasoning|tool_call/)
+    await runCli(['report', '--from', plainOut, '--out', join(dir, 'plain.html')])
+    const plainHtml = readFileSync(join(dir, 'plain.html'), 'utf8')
+    for (const label of SEEN_LABELS) expect(plainHtml).not.toContain(columnOf(label))
+  }, 180_000)
 })

@@ -1,4 +1,4 @@
-import type { SimServeError, SimServeResult } from '../../app/sim.js'
+import type { SimServeError, SimServeResult, VirtualSimResult } from '../../app/sim.js'
 import type { RunSummary } from '../../io/schema/summary.js'
 import { formatRunTable } from '../render/summary-formats.js'
 import { listProfiles } from '../../io/schema/sim-profile.js'
@@ -8,7 +8,14 @@ import { UserError } from '../../util/errors.js'
 import { SIM_FLAGS, type SimFlagValues, simEndpointsFromFlags, virtualOptionsFromFlags } from '../flags/sim.js'
 import type { FlagValues } from '../flags/table.js'
 
-type SimResult = SimServeResult | { virtual: RunSummary; speedup: number; preemptions: number }
+type SimResult =
+  | SimServeResult
+  | {
+      virtual: RunSummary
+      speedup: number
+      preemptions: number
+      prefixCache: { queryTokens: number; hitTokens: number; hitRate: number | null; impliedReuse?: number }
+    }
 
 export default class Sim extends withFlagTable(SIM_FLAGS) {
   static override summary = 'Run simulated OpenAI-compatible vLLM endpoints (no GPU needed), or simulate in virtual time'
@@ -16,7 +23,8 @@ export default class Sim extends withFlagTable(SIM_FLAGS) {
     'With --profile, a calibrated engine model (continuous batching, KV cache, preemption) of a GPU and model from ' +
     'data/sim-profiles, confidential computing on or off (--cc), behind the network of a region (--region-rtt-ms). ' +
     'Without it, fixed timing (--ttft-ms, --itl-ms). --config starts several endpoints, one port each. --virtual ' +
-    `runs the engine model in simulated time, with no HTTP, and prints the same summary as geopat bench.
+    'runs the engine model in simulated time, with no HTTP, and prints the same summary as geopat bench; with --trace it ' +
+    `replays a request trace (its times, lengths and hash ids) and prints the prefix hit rate.
 
 Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads().join(', ')}.`
 
@@ -26,6 +34,7 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
     '<%= config.bin %> sim --port 8002 --profile h100-nvl-llama-3.1-8b-bf16 --cc --region-rtt-ms 10',
     '<%= config.bin %> sim --config scenarios/sim-two-regions.yaml',
     '<%= config.bin %> sim --virtual --profile h100-sxm-llama-3.1-8b-bf16 --rate 20 --duration 600 --workload sharegpt-like',
+    '<%= config.bin %> sim --virtual --profile h100-sxm-llama-3.1-8b-bf16 --prefix-caching on --trace data/traces/mooncake-synthetic.jsonl',
     '<%= config.bin %> sim --fault-429-rate 0.05 --fault-cut-rate 0.01',
   ]
 
@@ -43,8 +52,15 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
           `  engine: ${engine.steps} steps, ${engine.preemptions} preemptions, KV cache ${engine.kvCacheTokens} tokens ` +
             `(peak use ${(engine.peakKvUsage * 100).toFixed(0)}%), ${result.speedup.toFixed(0)}× faster than real time`,
         )
+        this.log(`  ${describePrefixCache(result)}`)
       }
-      return { virtual: result.summary, speedup: result.speedup, preemptions: result.engine.preemptions }
+      const { prefixHitRate, impliedPrefixReuse } = result
+      return {
+        virtual: result.summary,
+        speedup: result.speedup,
+        preemptions: result.engine.preemptions,
+        prefixCache: { ...result.prefixCache, hitRate: prefixHitRate, ...(impliedPrefixReuse !== undefined ? { impliedReuse: impliedPrefixReuse } : {}) },
+      }
     }
     const { SimServeError, serveSimEndpoints } = await import('../../app/sim.js')
     // With --json, stdout is reserved for the final JSON; the address still has to reach the user.
@@ -59,6 +75,15 @@ Profiles: ${listProfiles().join(', ')}. Workloads (--virtual): ${listWorkloads()
       throw error instanceof SimServeError ? new UserError(whereFrom(error, values)) : error
     })
   }
+}
+
+/** The engine's prefix hit rate, beside the reuse a replayed trace's hash ids imply. */
+function describePrefixCache(result: VirtualSimResult): string {
+  const percent = (share: number) => `${(share * 100).toFixed(1)}%`
+  const implied = result.impliedPrefixReuse !== undefined ? ` (the trace's hash ids imply ${percent(result.impliedPrefixReuse)})` : ''
+  if (result.prefixHitRate === null) return `prefix caching: off${implied}`
+  const { hitTokens, queryTokens } = result.prefixCache
+  return `prefix caching: ${percent(result.prefixHitRate)} of prompt tokens hit (${hitTokens} of ${queryTokens})${implied}`
 }
 
 /** The flag (or --config file's field) that gave the value a SimServeError is about. */

@@ -2,11 +2,13 @@ import type { VirtualSimOptions } from '../../app/sim.js'
 import { loadYamlFile } from '../../io/schema/load-file.js'
 import { type SimConfig, simConfigSchema, simEndpointSchema } from '../../io/schema/sim-endpoint.js'
 import { loadProfile } from '../../io/schema/sim-profile.js'
+import { type TraceConfig, traceConfigSchema } from '../../io/schema/trace.js'
 import { UserError } from '../../util/errors.js'
 import * as parse from './parsers.js'
 import { type FlagValues, applyFlags, boolean, choice, defineFlags, field, string, validateWithFlags, value } from './table.js'
 
 const FAULTS = ['faults']
+const REASONING = ['reasoning']
 
 /**
  * `geopat sim`'s flags. The endpoint flags set fields of one simulated endpoint
@@ -33,7 +35,18 @@ export const SIM_FLAGS = defineFlags({
     description: "automatic prefix caching, by vLLM's block hashing (default: the profile's engine.prefixCaching; vLLM V1 turns it on)",
     path: 'prefixCaching',
   }),
-  'reasoning-share': field(parse.number, 'reasoning.share', 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning'),
+  'reasoning-share': value(parse.number, {
+    description: 'a reasoning model: this share (0-1) of each chat answer streams first as delta.reasoning',
+    path: 'reasoning.share',
+    issuePaths: REASONING,
+  }),
+  'reasoning-tokens': value(parse.lengthSpec, {
+    description:
+      'a reasoning model: each chat answer streams this many tokens first as delta.reasoning, N or a distribution drawn per request ' +
+      '(uniform:A-B, normal:M,S, lognormal:M,S); part of the answer, which keeps at least one token',
+    path: 'reasoning.tokens',
+    issuePaths: REASONING,
+  }),
   'reasoning-field': choice(['reasoning', 'reasoning_content'], {
     description: "the reasoning delta's name: reasoning (vLLM since the rename) or reasoning_content (earlier vLLM)",
     path: 'reasoning.field',
@@ -66,6 +79,17 @@ export const SIM_FLAGS = defineFlags({
   'input-tokens': value(parse.lengthSpec, { description: '--virtual: prompt tokens, N or a distribution (uniform:A-B, normal:M,S, lognormal:M,S)' }),
   'output-tokens-dist': value(parse.lengthSpec, { description: '--virtual: output tokens, N or a distribution' }),
   slo: value(parse.slo, { description: '--virtual: goodput objectives, e.g. ttft=500,tpot=50' }),
+  trace: string({
+    description:
+      '--virtual: replay a request trace (Mooncake JSONL, Azure CSV, BurstGPT CSV or geopat JSONL) instead of --rate/--concurrency: ' +
+      "each row sent at its time with its lengths, its hash ids as shared prefix blocks; prints the engine's prefix hit rate beside the trace's",
+  }),
+  'trace-format': choice(['mooncake', 'azure', 'burstgpt', 'geopat'], { description: "with --trace: the trace's format (default: told from its first line)" }),
+  speedup: value(parse.number, { description: "with --trace: time scaling, 2 sends the trace twice as fast (default 1, the trace's own pace)" }),
+  'trace-window': value(parse.traceWindow, {
+    description: 'with --trace: START:END seconds of the trace from its first arrival to replay (60:120, 60: or :120)',
+  }),
+  'trace-limit': value(parse.integer, { description: 'with --trace: replay only the first N rows of the window' }),
 })
 
 export type SimFlagValues = FlagValues<typeof SIM_FLAGS>
@@ -84,8 +108,9 @@ export function virtualOptionsFromFlags(endpoints: SimConfig['endpoints'], value
   if (values.config) throw new UserError('--virtual simulates one endpoint: give --profile, not --config')
   const endpoint = endpoints.sim
   if (!endpoint?.profile) throw new UserError('--virtual needs --profile (fixed timing has nothing to simulate)')
+  const trace = traceFromFlags(values)
   if (values.rate !== undefined && values.concurrency !== undefined) throw new UserError('--virtual: give either --rate or --concurrency, not both')
-  if (values.requests === undefined && values.duration === undefined) throw new UserError('--virtual: give --requests and/or --duration')
+  if (trace === undefined && values.requests === undefined && values.duration === undefined) throw new UserError('--virtual: give --requests and/or --duration')
   const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
   return {
     endpoint: { ...endpoint, profile: endpoint.profile },
@@ -99,6 +124,29 @@ export function virtualOptionsFromFlags(endpoints: SimConfig['endpoints'], value
       outputTokens: values['output-tokens-dist'],
       slo: values.slo,
       seed: values.seed,
+      trace,
     }),
   }
+}
+
+/** The flags that set a field of the replayed trace (src/io/schema/trace.ts), by field. */
+const TRACE_FIELD_FLAGS = { file: 'trace', format: 'trace-format', speedup: 'speedup', window: 'trace-window', limit: 'trace-limit' } as const
+/** What a trace replay sets itself: the load shape and the lengths. */
+const NOT_WITH_TRACE = ['rate', 'concurrency', 'workload', 'input-tokens', 'output-tokens-dist'] as const
+
+/** --trace and its options as a trace to replay, checked by the trace schema (errors name the flag); undefined without --trace. */
+function traceFromFlags(values: SimFlagValues): TraceConfig | undefined {
+  if (values.trace === undefined) {
+    const orphan = Object.values(TRACE_FIELD_FLAGS).find((flag) => values[flag] !== undefined)
+    if (orphan) throw new UserError(`--${orphan} needs --trace`)
+    return undefined
+  }
+  const clash = NOT_WITH_TRACE.find((flag) => values[flag] !== undefined)
+  if (clash) throw new UserError(`--${clash}: a trace sets the arrivals and lengths itself; give --trace or --${clash}, not both`)
+  const raw = Object.fromEntries(Object.entries(TRACE_FIELD_FLAGS).flatMap(([field, flag]) => (values[flag] === undefined ? [] : [[field, values[flag]]])))
+  const parsed = traceConfigSchema.safeParse(raw)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0] as (typeof parsed.error.issues)[number]
+  const flag = TRACE_FIELD_FLAGS[issue.path[0] as keyof typeof TRACE_FIELD_FLAGS] ?? 'trace'
+  throw new UserError(`--${flag}: ${issue.message}`)
 }

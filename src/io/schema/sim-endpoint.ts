@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { lengthSpecSchema } from './length-spec.js'
 
 /** The network between the client and a simulated endpoint (see src/sim/network.ts). */
 const networkSchema = z
@@ -84,13 +85,21 @@ export const simEndpointSchema = z
      */
     prefixCaching: z.enum(['on', 'off']).optional(),
     /**
-     * A reasoning model (vLLM `--reasoning-parser`): this share of each chat answer's tokens is streamed
-     * first on the reasoning channel, `delta.reasoning` (vLLM since the rename) or `delta.reasoning_content`
-     * (earlier vLLM). A request's `reasoning_effort` sets its own share; `chat_template_kwargs.enable_thinking: false` none.
+     * A reasoning model (vLLM `--reasoning-parser`): `share` of each chat answer's tokens, or `tokens`
+     * drawn per request from a length distribution, is streamed first on the reasoning channel,
+     * `delta.reasoning` (vLLM since the rename) or `delta.reasoning_content` (earlier vLLM); the answer
+     * keeps at least one token. A request's `reasoning_effort` sets its own share; `chat_template_kwargs.enable_thinking: false` none.
      */
     reasoning: z
-      .object({ share: z.number().min(0).max(1), field: z.enum(['reasoning', 'reasoning_content']).default('reasoning') })
+      .object({
+        share: z.number().min(0).max(1).optional(),
+        tokens: lengthSpecSchema.optional(),
+        field: z.enum(['reasoning', 'reasoning_content']).default('reasoning'),
+      })
       .strict()
+      .refine((reasoning) => (reasoning.share === undefined) !== (reasoning.tokens === undefined), {
+        message: 'give either share (of each answer) or tokens (a length distribution), not both or neither',
+      })
       .optional(),
     model: z.string().min(1).optional(),
     port: z.number().int().min(0).max(65535).default(0),

@@ -18,6 +18,87 @@ export function coalescingOf(tokenEvents: number, reads: number): { eventsPerRea
 const inputPaired = (record: RequestRecord, run: RunView): boolean =>
   measured(record, run) && record.requestedInputTokens !== null && record.inputTokensSource === 'server' && record.inputTokens !== null
 
+/** The measured successful request streamed reasoning (its record counts reasoning tokens). */
+const reasoned = (record: RequestRecord, run: RunView): boolean => measured(record, run) && record.reasoningTokens !== undefined
+/** The measured successful request streamed tool-call deltas. */
+const calledTools = (record: RequestRecord, run: RunView): boolean => measured(record, run) && (record.toolCallDeltas ?? 0) > 0
+
+/** A mean over the measured successful requests (requests.succeededInWindow), when any measured request `seen`; null otherwise. */
+function meanPerRequestWhenSeen(
+  spec: Omit<RunFigure, 'scope' | 'dependsOn' | 'sums' | 'value' | 'onlyWhenSeen'> & { record: ReadonlyArray<keyof RequestRecord> },
+  amount: (record: RequestRecord) => number,
+  seen: (record: RequestRecord, run: RunView) => boolean,
+): RunFigure {
+  const { record, ...rest } = spec
+  return {
+    ...rest,
+    scope: 'run',
+    onlyWhenSeen: true,
+    dependsOn: { record, figures: ['requests.succeededInWindow'] },
+    sums: { amount: sumOf((r, run) => (measured(r, run) ? amount(r) : null)), seen: countOf(seen) },
+    value: (sums, _, figure) => {
+      const succeeded = numberOf(figure, 'requests.succeededInWindow') ?? 0
+      return (sums.seen ?? 0) > 0 && succeeded > 0 ? (sums.amount ?? 0) / succeeded : null
+    },
+  }
+}
+
+/**
+ * Reasoning and tool calls (issue #21): figures of a run that saw them, absent from a plain run's
+ * summary (onlyWhenSeen). Time to first answer token is the latency distribution ttfc (definitions.ts).
+ */
+const REASONING_AND_TOOL_FIGURES: RunFigure[] = [
+  meanPerRequestWhenSeen(
+    {
+      id: 'reasoningTokensMean',
+      label: 'Reasoning tokens per request, mean',
+      unit: 'tokens',
+      description:
+        "reasoning tokens (the server's usage.completion_tokens_details.reasoning_tokens, else the reasoning text counted by the client; " +
+        '0 for a request without reasoning) over the measured successful requests; present when any request reasoned',
+      record: ['reasoningTokens'],
+    },
+    (record) => record.reasoningTokens ?? 0,
+    reasoned,
+  ),
+  meanPerRequestWhenSeen(
+    {
+      id: 'answerTokensMean',
+      label: 'Answer tokens per request, mean',
+      unit: 'tokens',
+      description: 'output tokens less reasoning tokens over the measured successful requests; present when any request reasoned',
+      record: ['answerTokens', 'outputTokens', 'reasoningTokens'],
+    },
+    (record) => record.answerTokens ?? record.outputTokens,
+    reasoned,
+  ),
+  meanPerRequestWhenSeen(
+    {
+      id: 'toolCallRequestsPct',
+      label: 'Requests with tool calls',
+      unit: '%',
+      description: 'measured successful requests that streamed tool-call deltas / measured successful requests × 100; present when any did',
+      record: ['toolCallDeltas'],
+    },
+    (record) => ((record.toolCallDeltas ?? 0) > 0 ? 100 : 0),
+    calledTools,
+  ),
+  {
+    ...ratioFigure(
+      {
+        id: 'toolCallDeltasMean',
+        label: 'Tool-call deltas per tool-calling request, mean',
+        unit: 'deltas',
+        description: 'delta.tool_calls entries streamed, over the measured successful requests that streamed any; present when any did',
+        record: ['toolCallDeltas'],
+      },
+      sumOf((record, run) => (calledTools(record, run) ? (record.toolCallDeltas as number) : null)),
+      countOf(calledTools),
+    ),
+    onlyWhenSeen: true,
+  },
+]
+
 export const TOKEN_FIGURES: RunFigure[] = [
   {
     id: 'tokens.inputRequestedMean',
@@ -140,4 +221,5 @@ export const TOKEN_FIGURES: RunFigure[] = [
       return eventsPerRead !== null && eventsPerRead > COALESCING_EVENTS_PER_READ
     },
   },
+  ...REASONING_AND_TOOL_FIGURES,
 ]

@@ -4,6 +4,8 @@ import { METRIC_SHORT, ci, comparisonBlocks, round } from './compare-blocks.js'
 import { KNEE_TTFT_FACTOR, type Knee, kneeOf, kneeStepOf } from '../../metrics/knee.js'
 import { percentileOfSorted } from '../../metrics/distribution.js'
 import { metricById } from '../../metrics/definitions.js'
+import { type RunFigure, figureOf } from '../../metrics/run-figure.js'
+import { RUN_FIGURES } from '../../metrics/run-figures.js'
 import type { CompareSummary } from '../../io/schema/compare.js'
 import type { BenchSummary, RunSummary } from '../../io/schema/summary.js'
 import type { ChartBook } from '../chart-book.js'
@@ -28,7 +30,17 @@ function clientCheckCell(run: RunSummary): string {
   return `client-bound: ${c.reasons.join('; ')}${c.advice ? ` → ${c.advice}` : ''}`
 }
 
-function runRow(run: RunSummary): Table['rows'][number] {
+/** Figures of what only some runs have (reasoning, tool calls: onlyWhenSeen) that some run of the report has: a column each, none otherwise. */
+function seenFigures(bench: Array<Loaded<BenchSummary>>): RunFigure[] {
+  return RUN_FIGURES.filter((figure) => figure.onlyWhenSeen && bench.some(({ data }) => data.runs.some((run) => figureOf(run, figure) !== undefined)))
+}
+
+function seenFigureCell(run: RunSummary, figure: RunFigure): string {
+  const value = figureOf(run, figure)
+  return typeof value === 'number' ? withUnit(value, figure.unit) : '–'
+}
+
+function runRow(run: RunSummary, seen: readonly RunFigure[] = []): Table['rows'][number] {
   const failed = run.requests.failed
   const tone: Tone = run.client.verdict === 'client-bound' ? 'bad' : failed > 0 || run.interrupted || run.warnings.length > 0 ? 'warn' : null
   return {
@@ -46,6 +58,7 @@ function runRow(run: RunSummary): Table['rows'][number] {
       runFigure(run, 'ttft', 'p90'),
       runFigure(run, 'tpot', 'mean'),
       runFigure(run, 'e2e', 'p90'),
+      ...seen.map((figure) => seenFigureCell(run, figure)),
       clientCheckCell(run),
     ],
   }
@@ -53,9 +66,10 @@ function runRow(run: RunSummary): Table['rows'][number] {
 
 export function runsTable(bench: Array<Loaded<BenchSummary>>): Table | null {
   const rows: Table['rows'] = []
+  const seen = seenFigures(bench)
   for (const { data, file } of bench) {
     use(file, 'endpoints')
-    for (const run of data.runs) rows.push(runRow(run))
+    for (const run of data.runs) rows.push(runRow(run, seen))
   }
   if (rows.length === 0) return null
   return table(
@@ -73,6 +87,7 @@ export function runsTable(bench: Array<Loaded<BenchSummary>>): Table | null {
       n('TTFT p90'),
       n('TPOT mean'),
       n('E2E p90'),
+      ...seen.map((figure) => n(figure.label)),
       'Client check',
     ],
     rows,
