@@ -280,7 +280,11 @@ class VirtualRun {
         ...(this.arrivalCount !== undefined ? { count: this.arrivalCount } : {}),
       })
       // Open loop: every arrival is known in advance; each gets its own connection from a warm pool.
-      for (let at = schedule.nextOffsetMs(), i = 0; at !== undefined && at < durationMs && i < (this.arrivalCount ?? maxRequests); at = schedule.nextOffsetMs(), i++) {
+      for (
+        let at = schedule.nextOffsetMs(), i = 0;
+        at !== undefined && at < durationMs && i < (this.arrivalCount ?? maxRequests);
+        at = schedule.nextOffsetMs(), i++
+      ) {
         openConnections.add(-1 - i)
         events.push(at, { kind: 'send', user: -1 - i })
       }
