@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { type PlannedSession, planSession } from '../../src/input/session/session-plan.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
 import { sessionConfigSchema } from '../../src/io/schema/session.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { sizeOptionsForScenario } from '../../src/app/size-scenario.js'
 import { engineCapacity } from '../../src/sim/engine/engine.js'
 import { withPrefixCaching } from '../../src/sim/simulated-endpoint.js'
 import { type VirtualRunResult, runVirtual } from '../../src/sim/virtual.js'
@@ -104,5 +106,25 @@ describe('multi-turn sessions in virtual time', () => {
     expect(result.prefixCache.queryTokens).toBe(query)
     expect(Math.abs(result.prefixCache.hitTokens / result.prefixCache.queryTokens - hit / query)).toBeLessThan(0.05 * (hit / query))
     expect((await off).prefixCache.hitTokens).toBe(0)
+  })
+})
+
+describe("a scenario's size step on a session mix", () => {
+  it('sizes the endpoint’s profile with input.sessions and the endpoint’s prefix caching', () => {
+    const scenario = scenarioSchema.parse({
+      name: 'sessions',
+      endpoints: [{ label: 'eu', sim: { profile: 'h100-sxm-llama-3.1-8b-bf16', prefixCaching: 'on' } }],
+      load: { rate: 1, duration: 30 },
+      input: { inputTokens: 200, outputTokens: 100, sessions: { turns: 3, systemPromptTokens: 64 } },
+      slo: { ttftMs: 500 },
+      size: { peakRequestsPerS: 10 },
+    })
+    const options = sizeOptionsForScenario(scenario, scenario.size as NonNullable<typeof scenario.size>, 'scenario.yaml', undefined)
+    const source = options.sources[0]
+    expect(source?.kind).toBe('simulated')
+    if (source?.kind !== 'simulated') return
+    expect(source.sessions).toEqual(scenario.input.sessions)
+    expect(source.profile.engine.prefixCaching).toBe(true)
+    expect([source.inputTokens, source.outputTokens]).toEqual([200, 100])
   })
 })

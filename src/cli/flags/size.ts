@@ -34,7 +34,8 @@ export const SIZE_SESSION_FLAGS = defineFlags({
   turns: field(
     parse.lengthSpec,
     'sessions.turns',
-    '--profile: size a multi-turn session mix: user turns per session, N or a distribution (each turn carries the history; sessions arrive as a Poisson process)',
+    '--profile: size a multi-turn session mix: user turns per session, N or a distribution ' +
+      '(each turn carries the history; sessions arrive as a Poisson process)',
   ),
   'think-time': field(
     thinkTime,
