@@ -8,6 +8,7 @@ import { loadProfile } from '../io/schema/sim-profile.js'
 import { loadWorkload } from '../sim/workload.js'
 import { withPrefixCaching } from '../sim/simulated-endpoint.js'
 import type { SessionConfig } from '../io/schema/session.js'
+import type { TraceConfig } from '../io/schema/trace.js'
 import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../sizing/run.js'
 import { UserError } from '../util/errors.js'
 import { OptionMessageError, asOptionError } from '../util/option-error.js'
@@ -28,6 +29,8 @@ export interface SizeRequest {
   outputTokens?: LengthSpec
   /** With `profile`: multi-turn sessions (synthetic: turns); inputTokens/outputTokens then size each turn's message and answer. */
   sessions?: SessionConfig
+  /** With `profile`: a trace replayed with its lengths and hash ids at the speeds searched (instead of the lengths). */
+  trace?: TraceConfig
   /** With `profile`: prefix caching on or off (default: the profile's engine.prefixCaching). */
   prefixCaching?: 'on' | 'off'
   /** Required with `profile`; with `from`, it must be the SLO the sweep measured goodput at (default: that one). */
@@ -110,6 +113,7 @@ function simulatedSource(request: SizeRequest): { sources: CapacitySource[]; slo
     inputTokens: request.inputTokens ?? workload?.inputTokens ?? 512,
     outputTokens: request.outputTokens ?? workload?.outputTokens ?? 128,
     ...(request.sessions ? { sessions: request.sessions } : {}),
+    ...(request.trace ? { trace: request.trace } : {}),
     gpusPerReplica: request.gpusPerReplica ?? profile.gpu.count,
   }
   return { sources: [source], slo: request.slo }

@@ -44,6 +44,7 @@ const share = (value: number): string => `${(value * 100).toFixed(0)}%`
 export function describeTraffic(traffic: Traffic, ratePerS: number): string {
   const prompt = `${fixed(traffic.promptTokensMean, 0)} prompt tokens per request`
   const hit = traffic.prefixHitRate
+  if (traffic.trace) return describeTrace(traffic, traffic.trace, ratePerS)
   if (traffic.shape !== 'sessions' || !traffic.singleTurn) {
     if (hit === null || hit === 0) return `${traffic.detail}: ${prompt}, ${hit === null ? 'prefix caching off' : 'no prefix cache hit'}`
     return `${traffic.detail}: ${prompt}, prefix hit rate ${share(hit)}: the hit rate of ${traffic.assumption}`
@@ -58,4 +59,18 @@ export function describeTraffic(traffic: Traffic, ratePerS: number): string {
       "is how the sessions' turns arrive (each after the previous answer and its think time) and the searches' noise."
     )
   return `${head}, because ${share(hit)} of prompt tokens were served from the prefix cache: the hit rate of ${traffic.assumption}.`
+}
+
+/** A trace's capacity as a speedup of its own pace, and the hit rate beside the reuse its hash ids imply. */
+function describeTrace(traffic: Traffic, trace: NonNullable<Traffic['trace']>, ratePerS: number): string {
+  const hit = traffic.prefixHitRate
+  const cache =
+    hit === null
+      ? 'prefix caching off'
+      : `${share(hit)} of prompt tokens were served from the prefix cache (its hash ids imply ${share(trace.impliedPrefixReuse)}): ` +
+        `the hit rate of ${traffic.assumption}`
+  return (
+    `${traffic.detail}: ${fixed(ratePerS, 2)} req/s per replica, the trace sent ×${fixed(trace.speedup.estimate, 2)} its own pace, ` +
+    `${fixed(traffic.promptTokensMean, 0)} prompt tokens per request; ${cache}.`
+  )
 }

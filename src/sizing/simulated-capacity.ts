@@ -82,8 +82,9 @@ export async function capacityFromSimulator(options: SimulatedCapacityOptions): 
   const firstCut = impliedCapacity(options.profile, options.confidential, moments, requestObjectiveMax(slo, 'tpot'))
   if (!(firstCut.ratePerS > 0))
     throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)
-  const warmup = warmupOf(options, traffic, slo)
-  const context: SearchContext = { options, traffic, slo, warmupS: warmup.seconds, cooldownS: Math.min(10, options.durationS * 0.1), evaluations: [] }
+  const warmup = traffic.wholeRun ? { seconds: 0, warning: null } : warmupOf(options, traffic, slo)
+  const cooldownS = traffic.wholeRun ? 0 : Math.min(10, options.durationS * 0.1)
+  const context: SearchContext = { options, traffic, slo, warmupS: warmup.seconds, cooldownS, evaluations: [] }
   const found: number[] = []
   const prefixCache: PrefixTokens = { queryTokens: 0, hitTokens: 0 }
   for (let search = 0; search < options.searches; search++) {
@@ -185,12 +186,13 @@ async function searchOnce(context: SearchContext, firstCut: number, seed: number
 async function attainmentAt(context: SearchContext, arrivalsPerS: number, seed: number): Promise<{ attainment: number; prefixCache: PrefixTokens }> {
   const { options, traffic } = context
   await yieldAndCheck(options.stop)
+  const { durationS, ...send } = traffic.send(seed, arrivalsPerS)
   const load: LoadStep = {
     step: 0,
     label: `rate ${arrivalsPerS.toFixed(3)} ${traffic.arrival}s/s`,
     mode: 'open',
     ratePerS: arrivalsPerS,
-    durationMs: options.durationS * 1000,
+    durationMs: (durationS ?? options.durationS) * 1000,
     arrival: 'poisson',
     burstiness: 1,
     seed,
@@ -201,7 +203,7 @@ async function attainmentAt(context: SearchContext, arrivalsPerS: number, seed: 
     confidential: options.confidential,
     ...(options.network ? { network: options.network } : {}),
     load,
-    ...traffic.send(seed),
+    ...send,
     seed,
     slo: options.slo,
     warmupS: context.warmupS,

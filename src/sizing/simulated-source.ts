@@ -15,6 +15,8 @@ import type { StopCheck } from '../util/interrupt.js'
 import { applyModelError } from './model-error.js'
 import type { ReplicaCapacity } from './replica-capacity.js'
 import { type SimulatedCapacity, capacityFromSimulator } from './simulated-capacity.js'
+import { type TraceTraffic, traceTraffic } from './trace-traffic.js'
+import type { TraceConfig } from '../io/schema/trace.js'
 import { type SessionMix, type SimulatedTraffic, sessionTraffic, singleTurnTraffic, singleTurnTwin } from './traffic.js'
 
 export interface SimulatedSource {
@@ -28,6 +30,8 @@ export interface SimulatedSource {
   outputTokens: LengthSpec
   /** Multi-turn sessions (synthetic: `turns`) instead of independent prompts. */
   sessions?: SessionConfig
+  /** A trace replayed with its lengths and hash ids, at the speeds searched (instead of the lengths and sessions). */
+  trace?: TraceConfig
   gpusPerReplica: number
 }
 
@@ -52,7 +56,8 @@ export async function searchSimulatedSource(
   const mix: SessionMix | undefined = source.sessions
     ? { sessions: source.sessions, userTokens: source.inputTokens, answerTokens: source.outputTokens }
     : undefined
-  const traffic = mix ? sessionTraffic(mix, settings.seed) : singleTurnTraffic(source.inputTokens, source.outputTokens, settings.seed)
+  const trace = source.trace ? await traceTraffic(source.trace, source.profile.engine.blockSize) : undefined
+  const traffic = trace ?? (mix ? sessionTraffic(mix, settings.seed) : singleTurnTraffic(source.inputTokens, source.outputTokens, settings.seed))
   const searched = await search(source, settings, traffic)
   const band = applyModelError(searched.capacity, source.profile)
   const twin = mix ? await search(source, settings, singleTurnTwin(mix, settings.seed)) : undefined
@@ -64,7 +69,7 @@ export async function searchSimulatedSource(
     modelError: band.modelError,
     traffic: {
       shape: searched.traffic.shape,
-      detail: mix ? describeSessionMix(mix, searched.traffic.requestsPerArrival) : 'single-turn prompts, independent (no shared prefix)',
+      detail: trace?.detail ?? (mix ? describeSessionMix(mix, searched.traffic.requestsPerArrival) : 'single-turn prompts, independent (no shared prefix)'),
       requestsPerSession: mix ? searched.traffic.requestsPerArrival : null,
       promptTokensMean: searched.traffic.promptTokensMean,
       answerTokensMean: searched.traffic.answerTokensMean,
@@ -78,8 +83,21 @@ export async function searchSimulatedSource(
         twin && twinCapacity
           ? { ratePerS: twinCapacity.ratePerS, outputTokensPerS: twinCapacity.outputTokensPerS, prefixHitRate: hitRate(twin.traffic.prefixCache) }
           : null,
+      ...(trace ? { trace: traceFound(trace, searched) } : {}),
     },
   }
+}
+
+/** A trace's own rate, the capacity as a speedup of it, and the reuse its hash ids imply. */
+function traceFound(trace: TraceTraffic, searched: SimulatedCapacity): NonNullable<SizingTraffic['trace']> {
+  const rate = searched.capacity.ratePerS
+  const speedup = {
+    ...rate,
+    estimate: rate.estimate / trace.ownRatePerS,
+    low: rate.low / trace.ownRatePerS,
+    high: rate.high === null ? null : rate.high / trace.ownRatePerS,
+  }
+  return { ownRatePerS: trace.ownRatePerS, speedup, impliedPrefixReuse: trace.impliedPrefixReuse }
 }
 
 function search(source: SimulatedSource, settings: SearchSettings, traffic: SimulatedTraffic): Promise<SimulatedCapacity> {

@@ -17,7 +17,11 @@ import { deriveSeed, seededRandom, shuffleInPlace } from '../util/rng.js'
 export type TrafficShape = 'single-turn' | 'sessions' | 'trace'
 
 /** The fields of runVirtual's options that send a traffic. */
-export type TrafficSendOptions = Pick<VirtualRunOptions, 'inputTokens' | 'outputTokens'> & Partial<Pick<VirtualRunOptions, 'sessions' | 'replay'>>
+export type TrafficSendOptions = Pick<VirtualRunOptions, 'inputTokens' | 'outputTokens'> &
+  Partial<Pick<VirtualRunOptions, 'sessions' | 'replay'>> & {
+    /** Simulated seconds of sending at this rate, instead of the search's (a trace: until its last row). */
+    durationS?: number
+  }
 
 export interface SimulatedTraffic {
   shape: TrafficShape
@@ -26,13 +30,15 @@ export interface SimulatedTraffic {
   requestsPerArrival: number
   /** Per request: prompt tokens (history included), answer tokens, E[answer²]. */
   moments: LengthMoments
-  /** runVirtual's options for one search (its seed draws the lengths and sessions). */
-  send(seed: number): TrafficSendOptions
+  /** runVirtual's options for one search (its seed draws the lengths and sessions) at `arrivalsPerS`. */
+  send(seed: number, arrivalsPerS: number): TrafficSendOptions
   /**
    * Sessions: seconds 90% of sessions last, if each turn takes `turnS` (answer included) on top of
    * their think times: the load is steady only that long after the first sessions start. 0 otherwise.
    */
   rampS(turnS: number): number
+  /** Every request counts (a trace is the load itself): no warm-up or cool-down left out. */
+  wholeRun?: boolean
 }
 
 /** Draws of a request shape for its moments. */
@@ -52,7 +58,7 @@ export function lengthMoments(input: LengthSpec, output: LengthSpec, seed: numbe
   return momentsOf(pairs)
 }
 
-function momentsOf(pairs: ReadonlyArray<{ inputTokens: number; outputTokens: number }>): LengthMoments {
+export function momentsOf(pairs: ReadonlyArray<{ inputTokens: number; outputTokens: number }>): LengthMoments {
   let inputSum = 0
   let outputSum = 0
   let outputSquareSum = 0

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -6,10 +6,13 @@ import { runSize } from '../../src/app/size.js'
 import { sessionConfigSchema } from '../../src/io/schema/session.js'
 import type { SizingResult } from '../../src/io/schema/sizing.js'
 import { sizeStepSchema } from '../../src/io/schema/scenario.js'
+import { traceConfigSchema } from '../../src/io/schema/trace.js'
+import { formatSizing } from '../../src/cli/render/sizing.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
 import { sectionText } from '../helpers/html.js'
 import { reportHtml, writtenSizing } from '../helpers/size-cli.js'
 
+const TRACE = 'data/traces/mooncake-synthetic.jsonl'
 const work = mkdtempSync(join(tmpdir(), 'geopat-size-sessions-'))
 const PROFILE = 'h100-sxm-llama-3.1-8b-bf16'
 /** Sessions of 4 turns, exponential think times (fixed ones would keep a burst's sessions in step), a 500-token shared system prompt. */
@@ -103,9 +106,61 @@ describe('geopat size on a multi-turn session mix', () => {
       [['--turns', '4', '--max-context-tokens', '0'], /--max-context-tokens/],
       [['--turns', '4', '--system-prompt-tokens', '-5'], /--system-prompt-tokens/],
       [['--turns', '4', '--prefix-caching', 'maybe'], /prefix-caching/],
+      [['--trace-format', 'mooncake'], /--trace-format: only with --trace/],
+      [['--trace', TRACE, '--turns', '4'], /--trace: the trace gives every request its lengths/],
+      [['--trace', join(work, 'no-such-trace.jsonl')], /no-such-trace\.jsonl/],
     ]
     for (const [flags, rule] of bad) expect(expectOneLineError(await runCli(sizeArgs([...flags, '--out', join(work, 'bad')])))).toMatch(rule)
     const measured = await runCli(['size', '--from', work, '--peak-rps', '5', '--gpus-per-replica', '1', '--turns', '4'])
     expect(expectOneLineError(measured)).toMatch(/--turns: only with --profile/)
   })
+})
+
+describe('geopat size on a trace', () => {
+  it('searches the speed the trace is sent at, its lengths and hash ids as they are, and says the hit rate beside the reuse the ids imply', async () => {
+    const { result } = await runSize({
+      step: sizeStepSchema.parse({ peakRequestsPerS: 20, searches: 2 }),
+      profile: PROFILE,
+      trace: traceConfigSchema.parse({ file: TRACE }),
+      prefixCaching: 'on',
+      slo: { ttftMs: 500, tpotMs: 25 },
+      seed: 1,
+      outDir: join(work, 'trace'),
+    })
+    const endpoint = result.endpoints[0] as SizingResult['endpoints'][number]
+    const traffic = endpoint.traffic as NonNullable<typeof endpoint.traffic>
+    const trace = traffic.trace as NonNullable<typeof traffic.trace>
+    // Recomputed from the file: its own rate ((n − 1) rows over its span) and the reuse of its hash ids
+    // (a block counts when it is whole and the same chain of ids was whole in an earlier row).
+    const rows = readFileSync(TRACE, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { timestamp: number; input_length: number; hash_ids: number[] })
+      .sort((a, b) => a.timestamp - b.timestamp)
+    const spanS = ((rows.at(-1)?.timestamp as number) - (rows[0]?.timestamp as number)) / 1000
+    expect(trace.ownRatePerS).toBeCloseTo((rows.length - 1) / spanS, 9)
+    const seen = new Set<string>()
+    let input = 0
+    let reused = 0
+    for (const row of rows) {
+      input += row.input_length
+      let chain = ''
+      let hitting = true
+      for (const id of row.hash_ids.slice(0, Math.floor(row.input_length / 512))) {
+        chain += `${id}/`
+        hitting &&= seen.has(chain)
+        if (hitting) reused += 512
+        seen.add(chain)
+      }
+    }
+    expect(trace.impliedPrefixReuse).toBeCloseTo(reused / input, 9)
+    expect(traffic.shape).toBe('trace')
+    expect(traffic.promptTokensMean).toBeCloseTo(input / rows.length, 9)
+    expect(trace.speedup.estimate * trace.ownRatePerS).toBeCloseTo(endpoint.capacityPerReplica.ratePerS.estimate, 9)
+    // The simulator's hit rate at the capacity found is the reuse the ids imply, within 5%.
+    expect(Math.abs((traffic.prefixHitRate as number) - reused / input)).toBeLessThan(0.05 * (reused / input))
+    const sentence = formatSizing(result)
+    expect(sentence).toContain(`the trace sent ×${trace.speedup.estimate.toFixed(2)} its own pace`)
+    expect(sentence).toContain(`its hash ids imply ${((reused / input) * 100).toFixed(0)}%`)
+  }, 60_000)
 })

@@ -7,7 +7,7 @@ import { withFlagNames } from '../flags/option-errors.js'
 import * as parse from '../flags/parsers.js'
 import { texts } from '../flags/parsers.js'
 import { withSchemaDefaults } from '../flags/schema-defaults.js'
-import { SESSION_ONLY_FLAGS, SIZE_SESSION_FLAGS } from '../flags/size.js'
+import { SESSION_ONLY_FLAGS, SIZE_SESSION_FLAGS, TRACE_ONLY_FLAGS } from '../flags/size.js'
 import { applyFlags, boolean, defineFlags, field, type FlagValues, repeated, string, validateWithFlags, value } from '../flags/table.js'
 
 /**
@@ -89,12 +89,10 @@ export default class Size extends withFlagTable(SIZE_FLAGS) {
     const { runSize } = await import('../../app/size.js')
     const draft = applyFlags(SIZE_FLAGS, values, { step: {}, seed: values.seed })
     const { sessionConfigSchema } = await import('../../io/schema/session.js')
-    const { step, sessions } = validateWithFlags(z.object({ step: sizeStepSchema, sessions: sessionConfigSchema.optional() }), draft, {
-      table: SIZE_FLAGS,
-      values,
-      source: 'flags',
-    })
-    const request = { ...(draft as Omit<SizeRequest, 'step'>), step, ...(sessions ? { sessions } : {}) }
+    const { traceConfigSchema } = await import('../../io/schema/trace.js')
+    const schema = z.object({ step: sizeStepSchema, sessions: sessionConfigSchema.optional(), trace: traceConfigSchema.optional() })
+    const { step, sessions, trace } = validateWithFlags(schema, draft, { table: SIZE_FLAGS, values, source: 'flags' })
+    const request = { ...(draft as Omit<SizeRequest, 'step'>), step, ...(sessions ? { sessions } : {}), ...(trace ? { trace } : {}) }
     const { result, file } = await withFlagNames(SIZE_FLAGS, () => runSize(request))
     if (!this.jsonEnabled()) {
       const { formatSizing } = await import('../render/sizing.js')
@@ -132,7 +130,10 @@ function checkSizeFlags(flags: SizeFlags): void {
     throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
   for (const name of SESSION_ONLY_FLAGS)
     if (flags[name] !== undefined && flags.turns === undefined) throw new UserError(`--${name}: only with --turns (a session mix)`)
-  for (const name of ['turns', 'prefix-caching'] as const)
+  for (const name of TRACE_ONLY_FLAGS) if (flags[name] !== undefined && flags.trace === undefined) throw new UserError(`--${name}: only with --trace`)
+  if (flags.trace !== undefined && (flags.turns !== undefined || flags['input-tokens'] !== undefined || flags.workload !== undefined))
+    throw new UserError('--trace: the trace gives every request its lengths: drop --turns, --input-tokens and --workload')
+  for (const name of ['turns', 'trace', 'prefix-caching'] as const)
     if (flags[name] !== undefined && flags.profile === undefined)
       throw new UserError(`--${name}: only with --profile (measured sweeps carry their own traffic)`)
 }

@@ -7,7 +7,7 @@
 import { type ThinkTimeSpec, thinkTimeSchema } from '../../io/schema/session.js'
 import { UserError, describeZodIssues } from '../../util/errors.js'
 import * as parse from './parsers.js'
-import { choice, defineFlags, field } from './table.js'
+import { choice, defineFlags, field, string, value } from './table.js'
 
 const THINK_RULE = 'expected SECONDS, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD (seconds)'
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`
@@ -44,11 +44,27 @@ export const SIZE_SESSION_FLAGS = defineFlags({
   ),
   'system-prompt-tokens': field(parse.integer, 'sessions.systemPromptTokens', '--turns: tokens of a system prompt every session shares (default 0)'),
   'max-context-tokens': field(parse.integer, 'sessions.maxContextTokens', '--turns: a session ends before a turn whose prompt and answer would pass this'),
+  trace: string({
+    description:
+      '--profile: size a request trace (Mooncake JSONL, Azure CSV, BurstGPT CSV or geopat JSONL): its lengths and hash ids as they are, ' +
+      'the capacity searched as the speed it is sent at',
+    path: 'trace.file',
+  }),
+  'trace-format': choice(['mooncake', 'azure', 'burstgpt', 'geopat'], {
+    description: "--trace: the trace's format (default: told from its first line)",
+    path: 'trace.format',
+  }),
+  'trace-window': value(parse.traceWindow, {
+    description: '--trace: START:END seconds of the trace from its first arrival (60:120, 60: or :120)',
+    path: 'trace.window',
+  }),
+  'trace-limit': value(parse.integer, { description: '--trace: only the first N rows of the window', path: 'trace.limit' }),
   'prefix-caching': choice(['on', 'off'], {
     description: "--profile: the simulator's automatic prefix caching (default: the profile's engine.prefixCaching)",
     path: 'prefixCaching',
   }),
 })
 
-/** Flags that only mean something with --turns. */
+/** Flags that only mean something with --turns, or with --trace. */
 export const SESSION_ONLY_FLAGS = ['think-time', 'system-prompt-tokens', 'max-context-tokens'] as const
+export const TRACE_ONLY_FLAGS = ['trace-format', 'trace-window', 'trace-limit'] as const

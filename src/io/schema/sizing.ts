@@ -152,6 +152,11 @@ const trafficSchema = z
      * (each turn's prompt with its history, and its answer) sharing no prefix: the capacity without reuse.
      */
     singleTurn: z.object({ ratePerS: estimateSchema, outputTokensPerS: estimateSchema, prefixHitRate: z.number().nullable() }).strict().nullable(),
+    /**
+     * A trace: its own mean rate (req/s), the capacity as a speedup of it (the rate found ÷ its own),
+     * and the prefix reuse its hash ids imply (repeated blocks' tokens / prompt tokens); absent otherwise.
+     */
+    trace: z.object({ ownRatePerS: z.number(), speedup: estimateSchema, impliedPrefixReuse: z.number() }).strict().optional(),
   })
   .strict()
 export type SizingTraffic = z.infer<typeof trafficSchema>
