@@ -86,6 +86,7 @@ const INTEGRATION = [
   'test/sim/sim-endpoints.test.ts',
   'test/sizing/fleet-economics.test.ts',
   'test/sizing/model-error.test.ts',
+  'test/sizing/size-sessions.test.ts',
   'test/sizing/sizing.test.ts',
   'test/tco/cli.test.ts',
   'test/tco/compliance-focus.test.ts',

@@ -3,6 +3,7 @@ import { type CapacitySource, type GpuHourPrice, type SizeOptions, gpuHourPriceF
 import type { Scenario, SizeStep, SloConfig } from '../io/schema/scenario.js'
 import type { BenchSummary } from '../io/schema/summary.js'
 import { loadProfile } from '../io/schema/sim-profile.js'
+import { withPrefixCaching } from '../sim/simulated-endpoint.js'
 import { UserError } from '../util/errors.js'
 import type { SizingPolicy } from '../sizing/policy.js'
 
@@ -63,12 +64,12 @@ export function sizeOptionsForScenario(
   return sizeOptionsOf(step, { sources, slo: scenario.slo, prices, seed: scenario.load.seed ?? 1 })
 }
 
-/** source: simulator: each endpoint with a sim.profile, searched at the scenario's token lengths. */
+/** source: simulator: each endpoint with a sim.profile (and its prefixCaching), searched at the scenario's token lengths or its session mix. */
 function simulatedSources(scenario: Scenario, step: SizeStep, source: string): CapacitySource[] {
   const sources: CapacitySource[] = []
   scenario.endpoints.forEach((endpoint, index) => {
     if (!endpoint.sim?.profile) return
-    const profile = loadProfile(endpoint.sim.profile)
+    const profile = withPrefixCaching(loadProfile(endpoint.sim.profile), endpoint.sim.prefixCaching)
     const label = endpoint.label ?? `sim-${index}`
     sources.push({
       kind: 'simulated',
@@ -78,6 +79,8 @@ function simulatedSources(scenario: Scenario, step: SizeStep, source: string): C
       network: endpoint.sim.network,
       inputTokens: scenario.input.inputTokens,
       outputTokens: scenario.input.outputTokens,
+      // With input.sessions, the lengths are each turn's new message and answer, and sessions arrive as the process searched.
+      ...(scenario.input.sessions ? { sessions: scenario.input.sessions } : {}),
       gpusPerReplica: step.gpusPerReplica[label] ?? profile.gpu.count,
     })
   })

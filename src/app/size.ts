@@ -6,6 +6,9 @@ import type { SizingResult } from '../io/schema/sizing.js'
 import { loadCatalog } from '../pricing/catalog.js'
 import { loadProfile } from '../io/schema/sim-profile.js'
 import { loadWorkload } from '../sim/workload.js'
+import { withPrefixCaching } from '../sim/simulated-endpoint.js'
+import type { SessionConfig } from '../io/schema/session.js'
+import type { TraceConfig } from '../io/schema/trace.js'
 import { type CapacitySource, type GpuHourPrice, gpuHourPriceFromCatalog, readBenchSummary, runSizing, runsByEndpoint } from '../sizing/run.js'
 import { UserError } from '../util/errors.js'
 import { OptionMessageError, asOptionError } from '../util/option-error.js'
@@ -24,6 +27,12 @@ export interface SizeRequest {
   workload?: string
   inputTokens?: LengthSpec
   outputTokens?: LengthSpec
+  /** With `profile`: multi-turn sessions (synthetic: turns); inputTokens/outputTokens then size each turn's message and answer. */
+  sessions?: SessionConfig
+  /** With `profile`: a trace replayed with its lengths and hash ids at the speeds searched (instead of the lengths). */
+  trace?: TraceConfig
+  /** With `profile`: prefix caching on or off (default: the profile's engine.prefixCaching). */
+  prefixCaching?: 'on' | 'off'
   /** Required with `profile`; with `from`, it must be the SLO the sweep measured goodput at (default: that one). */
   slo?: SloConfig
   /** GPUs per replica (required with `from`; default: the profile's). */
@@ -92,7 +101,7 @@ function measuredSources(request: SizeRequest, paths: string[]): { sources: Capa
 /** The profile, searched at the workload's (or the given) token lengths. */
 function simulatedSource(request: SizeRequest): { sources: CapacitySource[]; slo: SloConfig } {
   if (request.slo === undefined) throw new OptionMessageError('{slo}: required with {profile}, e.g. {slo} ttft=500,tpot=25')
-  const profile = loadProfile(request.profile as string)
+  const profile = withPrefixCaching(loadProfile(request.profile as string), request.prefixCaching)
   const confidential = request.cc ?? false
   if (confidential && !profile.confidential) throw new OptionMessageError(`{cc}: profile ${profile.name} has no confidential-computing settings`)
   const workload = request.workload !== undefined ? loadWorkload(request.workload) : undefined
@@ -103,6 +112,8 @@ function simulatedSource(request: SizeRequest): { sources: CapacitySource[]; slo
     confidential,
     inputTokens: request.inputTokens ?? workload?.inputTokens ?? 512,
     outputTokens: request.outputTokens ?? workload?.outputTokens ?? 128,
+    ...(request.sessions ? { sessions: request.sessions } : {}),
+    ...(request.trace ? { trace: request.trace } : {}),
     gpusPerReplica: request.gpusPerReplica ?? profile.gpu.count,
   }
   return { sources: [source], slo: request.slo }

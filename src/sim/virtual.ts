@@ -5,9 +5,7 @@ import { createArrivalSchedule } from '../load/arrivals.js'
 import { type LoadStep, requestedLoad } from '../load/runner.js'
 import { judgeClient } from '../load/client-check.js'
 import { emptyDistribution } from '../metrics/distribution.js'
-import { UNIT_CHUNK_TIMES, unitChunks } from '../metrics/chunks.js'
 import { summarizeRun } from '../metrics/summarize.js'
-import { COMPLETED_RECORD_END, type RequestRecord } from '../io/schema/record.js'
 import type { SloConfig } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import { MinHeap } from '../util/min-heap.js'
@@ -17,6 +15,9 @@ import { type EngineRequest, EngineModel, type StepResult, coldStartMs } from '.
 import { FrontendQueue, entryDelayMs } from './engine/frontend.js'
 import type { SimProfile } from '../io/schema/sim-profile.js'
 import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
+import { type FinishedVirtualRequest, type VirtualRecord, toRecord } from './virtual-record.js'
+import { type SessionTurnRef, VirtualSessions } from './virtual-sessions.js'
+import type { SessionPlanOptions } from '../input/session/session-plan.js'
 
 export interface VirtualRunOptions {
   profile: SimProfile
@@ -35,9 +36,16 @@ export interface VirtualRunOptions {
    * request may carry its prompt's full-block hashes (promptBlockHashes): prefix caching sees its reuse.
    */
   replay?: { lengths: ReadonlyArray<{ inputTokens: number; outputTokens: number; blockHashes?: readonly string[] }>; sendTimesMs?: readonly number[] }
+  /**
+   * Multi-turn sessions (src/sim/virtual-sessions.ts): the load's arrivals start sessions (open loop:
+   * ratePerS is sessions per second; closed loop: concurrency is sessions in flight, each user
+   * starting the next when one ends); a turn is sent its think time after the previous answer's
+   * last token arrived, while the load's duration lasts. Lengths come from the plans.
+   */
+  sessions?: SessionPlanOptions
   slo?: SloConfig
   label?: string
-  /** Keep every record (tests, report); otherwise records only feed the summary. */
+  /** Keep every record (tests, report; a session's turn says its sessionId and turnIndex); otherwise records only feed the summary. */
   keepRecords?: boolean
   /** Seconds at the start and at the end of sending left out of the statistics (steady state). */
   warmupS?: number
@@ -57,7 +65,7 @@ const EVENTS_PER_CLOCK_READING = 512
 
 export interface VirtualRunResult {
   summary: RunSummary
-  records: RequestRecord[]
+  records: VirtualRecord[]
   /** Simulated seconds / wall-clock seconds. */
   speedup: number
   /** The running requests at each of `runningAtMs` (empty without it). */
@@ -73,16 +81,11 @@ function engineRequestOf(request: VirtualRequest): EngineRequest {
   return blockHashes ? { id, promptTokens, outputTokens, blockHashes } : { id, promptTokens, outputTokens }
 }
 
-interface VirtualRequest {
-  id: number
-  sendMs: number
-  /** When the client is allowed to see token k (server write + one-way delay), per token. */
-  /** Arrival at the client − send, per token, as the engine produces them. */
-  arrivals: number[]
-  promptTokens: number
-  outputTokens: number
+interface VirtualRequest extends FinishedVirtualRequest {
   user: number
   blockHashes?: readonly string[]
+  /** A session's turn: which one, so that the next is sent when this one ends. */
+  sessionTurn?: SessionTurnRef
 }
 
 type Event =
@@ -90,7 +93,7 @@ type Event =
   | { kind: 'enter'; request: VirtualRequest }
   | { kind: 'step-end'; result: StepResult }
   | { kind: 'engine-free' }
-  | { kind: 'send'; user: number }
+  | { kind: 'send'; user: number; turn?: SessionTurnRef }
 
 /**
  * The simulator's engine model as a discrete-event simulation, with no HTTP: the same engine and
@@ -121,7 +124,7 @@ class VirtualRun {
   private readonly fixedDeliveryMs: number | undefined
   /** Requests in the engine, by id (ids are 0, 1, 2, …: an array is a faster map). */
   private readonly inFlight: Array<VirtualRequest | undefined> = []
-  private readonly records: RequestRecord[] = []
+  private readonly records: VirtualRecord[] = []
   private readonly frontendMs: number
   private readonly readyAtMs: number
   private readonly durationMs: number
@@ -138,6 +141,7 @@ class VirtualRun {
   private readonly replayLengths: NonNullable<VirtualRunOptions['replay']>['lengths'] | undefined
   private readonly runningAtMs: readonly number[]
   private readonly runningAt: number[] = []
+  private readonly sessions: VirtualSessions | undefined
 
   constructor(options: VirtualRunOptions) {
     const { profile, load } = options
@@ -160,6 +164,7 @@ class VirtualRun {
     this.maxRequests = load.maxRequests ?? Number.POSITIVE_INFINITY
     this.replayLengths = options.replay && options.replay.lengths.length > 0 ? options.replay.lengths : undefined
     this.runningAtMs = options.runningAtMs ?? []
+    this.sessions = options.sessions ? new VirtualSessions(options.sessions, profile.engine.blockSize) : undefined
   }
 
   /** Reads the running count at every asked time before `nowMs` (the count since the last step began). */
@@ -168,14 +173,28 @@ class VirtualRun {
     while (runningAt.length < runningAtMs.length && (runningAtMs[runningAt.length] as number) < nowMs) runningAt.push(this.engine.runningCount)
   }
 
-  private send(atMs: number, user: number): void {
-    if (this.sent >= this.maxRequests || atMs >= this.durationMs) return
+  /** The next request of `user`: a session's turn (`turn`, or a new session's first), a replayed one, or one drawn. */
+  private nextRequest(atMs: number, user: number, turn: SessionTurnRef | undefined): VirtualRequest | undefined {
+    if (this.sessions) {
+      const ref = turn ?? this.sessions.start(user)
+      if (!ref) return undefined
+      const { sessionId, turnIndex, promptTokens, outputTokens, blockHashes } = this.sessions.request(ref)
+      return { id: this.sent, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user, blockHashes, sessionTurn: ref, turn: { sessionId, turnIndex } }
+    }
     const replayLengths = this.replayLengths
     const replayed = replayLengths ? replayLengths[this.sent % replayLengths.length] : undefined
     const promptTokens = replayed ? replayed.inputTokens : this.sampleInput()
     const outputTokens = replayed ? replayed.outputTokens : this.sampleOutput()
-    const request: VirtualRequest = { id: this.sent++, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
+    const request: VirtualRequest = { id: this.sent, sendMs: atMs, arrivals: [], promptTokens, outputTokens, user }
     if (replayed?.blockHashes) request.blockHashes = replayed.blockHashes
+    return request
+  }
+
+  private send(atMs: number, user: number, turn?: SessionTurnRef): void {
+    if (this.sent >= this.maxRequests || atMs >= this.durationMs) return
+    const request = this.nextRequest(atMs, user, turn)
+    if (!request) return
+    this.sent++
     this.lastSendMs = atMs
     const newConnection = !this.openConnections.has(user)
     this.openConnections.add(user)
@@ -226,8 +245,17 @@ class VirtualRun {
       inFlight[id] = undefined
       const record = toRecord(request, this.options.label ?? this.profile.name, this.profile.model.servedName, this.load.step)
       this.records.push(record)
-      if (this.load.mode === 'closed') this.events.push(record.sendMs + (record.endToEndLatencyMs ?? 0), { kind: 'send', user: request.user })
+      const endMs = record.sendMs + (record.endToEndLatencyMs ?? 0)
+      const next = request.sessionTurn && this.sessions?.next(request.sessionTurn)
+      // A session's next turn follows its think time; a closed-loop user whose session (or request) ended starts the next.
+      if (next) this.events.push(endMs + next.thinkTimeMs, { kind: 'send', user: request.user, turn: next.ref })
+      else if (this.load.mode === 'closed') this.events.push(endMs, { kind: 'send', user: request.user })
     }
+  }
+
+  /** Open-loop arrivals to schedule: the sessions' count with sessions (their turns follow), else the load's request bound. */
+  private get arrivalCount(): number | undefined {
+    return this.sessions ? this.options.sessions?.sessions.count : this.load.maxRequests
   }
 
   /** The first sends: every closed-loop user's first request, or every open-loop arrival. */
@@ -249,10 +277,14 @@ class VirtualRun {
         ratePerSecond: load.ratePerS ?? 1,
         burstiness: load.burstiness,
         seed: load.seed,
-        ...(load.maxRequests !== undefined ? { count: load.maxRequests } : {}),
+        ...(this.arrivalCount !== undefined ? { count: this.arrivalCount } : {}),
       })
       // Open loop: every arrival is known in advance; each gets its own connection from a warm pool.
-      for (let at = schedule.nextOffsetMs(), i = 0; at !== undefined && at < durationMs && i < maxRequests; at = schedule.nextOffsetMs(), i++) {
+      for (
+        let at = schedule.nextOffsetMs(), i = 0;
+        at !== undefined && at < durationMs && i < (this.arrivalCount ?? maxRequests);
+        at = schedule.nextOffsetMs(), i++
+      ) {
         openConnections.add(-1 - i)
         events.push(at, { kind: 'send', user: -1 - i })
       }
@@ -274,7 +306,7 @@ class VirtualRun {
       }
       const now = events.peekKey() as number
       const event = events.pop() as Event
-      if (event.kind === 'send') this.send(now, event.user)
+      if (event.kind === 'send') this.send(now, event.user, event.turn)
       else if (event.kind === 'arrive')
         events.push(Math.max(this.frontend.intake(now) + this.frontendMs, this.readyAtMs), { kind: 'enter', request: event.request })
       else if (event.kind === 'enter') engine.add(engineRequestOf(event.request))
@@ -341,39 +373,4 @@ class VirtualRun {
       prefixCache: { queryTokens: engine.counters.prefixQueryTokens, hitTokens: engine.counters.prefixHitTokens },
     }
   }
-}
-
-function toRecord(request: VirtualRequest, label: string, model: string, step: number): RequestRecord {
-  const arrivals = request.arrivals
-  const first = arrivals[0]
-  const last = arrivals[arrivals.length - 1]
-  const record: RequestRecord & { [UNIT_CHUNK_TIMES]: readonly number[] } = {
-    id: request.id,
-    endpoint: label,
-    step,
-    api: 'chat',
-    model,
-    intendedSendMs: request.sendMs,
-    sendMs: request.sendMs,
-    dispatchWaitMs: 0,
-    newConnection: false,
-    responseHeadersMs: first ?? null,
-    firstByteMs: first ?? null,
-    // One chunk per token, kept as arrival times only (src/metrics/chunks.ts).
-    get chunks() {
-      return unitChunks(arrivals)
-    },
-    [UNIT_CHUNK_TIMES]: arrivals,
-    tokenEvents: arrivals.length,
-    timeToFirstTokenMs: first ?? null,
-    timeToFirstContentMs: first ?? null,
-    endToEndLatencyMs: last ?? null,
-    requestedInputTokens: request.promptTokens,
-    requestedOutputTokens: request.outputTokens,
-    inputTokens: request.promptTokens,
-    inputTokensSource: 'server',
-    outputTokens: arrivals.length,
-    ...COMPLETED_RECORD_END,
-  }
-  return record
 }

@@ -1,19 +1,9 @@
-import { mean, probit, sampleStandardDeviation } from 'simple-statistics'
-import type { LengthSpec } from '../io/schema/length-spec.js'
-import { createLengthSampler } from '../input/distributions.js'
-import type { LoadStep } from '../load/runner.js'
-import type { SloConfig } from '../io/schema/scenario.js'
-import { compileSlo, hasObjectives, requestObjectiveMax, runObjectivesMissed } from '../metrics/slo.js'
+import { probit } from 'simple-statistics'
+import { compileSlo, runObjectivesMissed } from '../metrics/slo.js'
 import type { EndpointSizing, Estimate } from '../io/schema/sizing.js'
 import type { RunSummary } from '../io/schema/summary.js'
-import { type ImpliedCapacity, type LengthMoments, impliedCapacity } from '../sim/engine/implied-capacity.js'
-import type { SimProfile } from '../io/schema/sim-profile.js'
-import type { NetworkPath } from '../sim/network.js'
-import { runVirtual } from '../sim/virtual.js'
+import type { ImpliedCapacity } from '../sim/engine/implied-capacity.js'
 import { UserError } from '../util/errors.js'
-import { OptionMessageError } from '../util/option-error.js'
-import { type StopCheck, yieldAndCheck } from '../util/interrupt.js'
-import { deriveSeed, seededRandom } from '../util/rng.js'
 
 type Capacity = EndpointSizing['capacityPerReplica']
 type Evaluation = EndpointSizing['evaluations'][number]
@@ -127,7 +117,7 @@ export function capacityFromSweep(runs: RunSummary[], attainmentTarget: number):
   }
 }
 
-function scaleEstimate(estimate: Estimate, factor: number): Estimate {
+export function scaleEstimate(estimate: Estimate, factor: number): Estimate {
   return {
     estimate: estimate.estimate * factor,
     low: estimate.low * factor,
@@ -142,133 +132,3 @@ const T_975 = [
   2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ]
 export const tQuantile975 = (degreesOfFreedom: number): number => T_975[degreesOfFreedom - 1] ?? 1.96
-
-export interface SimulatedCapacityOptions {
-  profile: SimProfile
-  confidential: boolean
-  network?: NetworkPath
-  inputTokens: LengthSpec
-  outputTokens: LengthSpec
-  slo: SloConfig
-  attainment: number
-  /** Independent searches (engine noise, arrivals and lengths differ), for the interval. */
-  searches: number
-  seed: number
-  /** Simulated seconds per rate tried (warm-up and cool-down included). */
-  durationS: number
-  /** Stop bisecting when the bracket is narrower than this fraction of the rate. */
-  tolerance?: number
-  /** Looked at before each rate tried and inside each simulation: once stopped, the search throws Interrupted. */
-  stop?: StopCheck
-}
-
-/** Mean lengths and E[O²] of a request shape, from draws of its samplers. */
-export function lengthMoments(input: LengthSpec, output: LengthSpec, seed: number): LengthMoments {
-  const drawInput = createLengthSampler(input, seededRandom(deriveSeed(seed, 101)))
-  const drawOutput = createLengthSampler(output, seededRandom(deriveSeed(seed, 102)))
-  const draws = 20_000
-  let inputSum = 0
-  let outputSum = 0
-  let outputSquareSum = 0
-  for (let i = 0; i < draws; i++) {
-    const o = drawOutput()
-    inputSum += drawInput()
-    outputSum += o
-    outputSquareSum += o * o
-  }
-  return { inputTokensMean: inputSum / draws, outputTokensMean: outputSum / draws, outputTokensSquareMean: outputSquareSum / draws }
-}
-
-/**
- * Capacity per replica found in the simulator's virtual time: for each of `searches` seeds, a
- * bracket around the profile's mean-value first cut, then bisection on the Poisson arrival rate for
- * the highest rate whose SLO attainment (steady-state window) meets the target. The same seed at
- * every rate of one search (common random numbers) keeps the attainment curve smooth; the interval
- * is a t-interval over the searches.
- */
-export async function capacityFromSimulator(options: SimulatedCapacityOptions): Promise<ReplicaCapacity> {
-  const slo = compileSlo(options.slo)
-  if (!hasObjectives(slo)) throw new OptionMessageError('{slo}: sizing needs at least one objective (ttft, tpot or e2e): without one, every rate "meets" it')
-  const moments = lengthMoments(options.inputTokens, options.outputTokens, options.seed)
-  const firstCut = impliedCapacity(options.profile, options.confidential, moments, requestObjectiveMax(slo, 'tpot'))
-  if (!(firstCut.ratePerS > 0))
-    throw new UserError(`${options.profile.name}: the TPOT objective is below the profile's fastest step (${firstCut.stepMs.toFixed(2)} ms): no rate meets it`)
-  const tolerance = options.tolerance ?? 0.01
-  const evaluations: Evaluation[] = []
-  const warmupS = Math.min(30, options.durationS * 0.2)
-  const cooldownS = Math.min(10, options.durationS * 0.1)
-
-  const attainmentAt = async (ratePerS: number, seed: number): Promise<{ attainment: number; outputMean: number | null; inputMean: number | null }> => {
-    await yieldAndCheck(options.stop)
-    const load: LoadStep = {
-      step: 0,
-      label: `rate ${ratePerS.toFixed(3)}/s`,
-      mode: 'open',
-      ratePerS,
-      durationMs: options.durationS * 1000,
-      arrival: 'poisson',
-      burstiness: 1,
-      seed,
-    }
-    const { summary } = await runVirtual({
-      ...(options.stop ? { stop: options.stop } : {}),
-      profile: options.profile,
-      confidential: options.confidential,
-      ...(options.network ? { network: options.network } : {}),
-      load,
-      inputTokens: options.inputTokens,
-      outputTokens: options.outputTokens,
-      seed,
-      slo: options.slo,
-      warmupS,
-      cooldownS,
-    })
-    const attainment = runObjectivesMissed(summary, slo).length > 0 ? 0 : (summary.goodput?.fractionOfRequests ?? 0)
-    evaluations.push({ ratePerS, attainment, requests: summary.requests.inWindow, seed })
-    return { attainment, outputMean: summary.tokens.outputMean, inputMean: summary.tokens.inputServerMean }
-  }
-
-  const found: number[] = []
-  for (let search = 0; search < options.searches; search++) {
-    const seed = deriveSeed(options.seed, 1000 + search)
-    const meets = async (rate: number): Promise<boolean> => (await attainmentAt(rate, seed)).attainment >= options.attainment
-    let high = firstCut.ratePerS * 1.1
-    for (let i = 0; i < 6 && (await meets(high)); i++) high *= 1.5
-    let low = firstCut.ratePerS * 0.5
-    let lowHolds = await meets(low)
-    for (let i = 0; i < 8 && !lowHolds; i++) {
-      high = low
-      low /= 2
-      lowHolds = await meets(low)
-    }
-    if (!lowHolds)
-      throw new UserError(`${options.profile.name}: even ${low.toFixed(3)} req/s misses the SLO at ${(options.attainment * 100).toFixed(0)}% attainment`)
-    while ((high - low) / low > tolerance) {
-      const middle = (low + high) / 2
-      if (await meets(middle)) low = middle
-      else high = middle
-    }
-    found.push(low)
-  }
-  const estimate = mean(found)
-  const half = found.length > 1 ? (tQuantile975(found.length - 1) * sampleStandardDeviation(found)) / Math.sqrt(found.length) : 0
-  const ratePerS: Estimate = {
-    estimate,
-    low: Math.max(0, estimate - half),
-    high: estimate + half,
-    method: found.length > 1 ? `95% t-interval over ${found.length} independent simulated searches` : 'one simulated search (no interval: use more searches)',
-  }
-  return {
-    capacity: {
-      ratePerS,
-      inputTokensPerS: scaleEstimate(ratePerS, moments.inputTokensMean * options.attainment),
-      outputTokensPerS: scaleEstimate(ratePerS, moments.outputTokensMean * options.attainment),
-      lowerBoundOnly: false,
-    },
-    evaluations,
-    firstCut,
-    inputTokensMean: moments.inputTokensMean,
-    outputTokensMean: moments.outputTokensMean,
-    warnings: [],
-  }
-}

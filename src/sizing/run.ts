@@ -1,11 +1,8 @@
-import type { LengthSpec } from '../io/schema/length-spec.js'
 import { locateOutputFile } from '../io/output/files.js'
 import { loadYamlFile } from '../io/schema/load-file.js'
 import type { SloConfig } from '../io/schema/scenario.js'
 import { type CostLine, type Estimate, type EndpointSizing, type ModelError, type SizingResult, sizingResultSchema } from '../io/schema/sizing.js'
 import { type BenchSummary, benchSummarySchema, type RunSummary } from '../io/schema/summary.js'
-import type { SimProfile } from '../io/schema/sim-profile.js'
-import type { NetworkPath } from '../sim/network.js'
 import { UserError } from '../util/errors.js'
 import { OptionMessageError } from '../util/option-error.js'
 import type { StopCheck } from '../util/interrupt.js'
@@ -13,8 +10,8 @@ import { type Catalog, assertInForce, gpuHourPriceWithConversion, staleRows } fr
 import { fxRateUsed, priceUsed } from '../pricing/provenance.js'
 import type { FxRateUsed, PriceUsed } from '../io/schema/price-provenance.js'
 import { GEOPAT_VERSION } from '../util/version.js'
-import { applyModelError } from './model-error.js'
-import { type ReplicaCapacity, capacityFromSimulator, capacityFromSweep } from './replica-capacity.js'
+import { type ReplicaCapacity, capacityFromSweep } from './replica-capacity.js'
+import { type SimulatedSource, searchSimulatedSource } from './simulated-source.js'
 import { type SaleUnit, saleUnitOf } from '../pricing/sale-unit.js'
 import { type SizingPolicy, gpusBought, sizeFleet } from './policy.js'
 import { HOURS_PER_MONTH, costPerMtok, fleetPerMtok, joulesPerToken, tokensPerMonth } from '../pricing/unit-cost.js'
@@ -74,18 +71,7 @@ export function gpuHourPriceFromCatalog(
   }
 }
 
-export type CapacitySource =
-  | { kind: 'measured'; label: string; runs: RunSummary[]; file: string; gpusPerReplica: number }
-  | {
-      kind: 'simulated'
-      label: string
-      profile: SimProfile
-      confidential: boolean
-      network?: NetworkPath
-      inputTokens: LengthSpec
-      outputTokens: LengthSpec
-      gpusPerReplica: number
-    }
+export type CapacitySource = { kind: 'measured'; label: string; runs: RunSummary[]; file: string; gpusPerReplica: number } | SimulatedSource
 
 export interface SizeOptions {
   peakRequestsPerS: number
@@ -136,25 +122,19 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
   let inputTokensMean: number | null = null
   let outputTokensMean: number | null = null
   for (const source of options.sources) {
-    const searched: ReplicaCapacity =
-      source.kind === 'measured'
-        ? capacityFromSweep(source.runs, options.attainment)
-        : await capacityFromSimulator({
-            profile: source.profile,
-            confidential: source.confidential,
-            ...(source.network ? { network: source.network } : {}),
-            inputTokens: source.inputTokens,
-            outputTokens: source.outputTokens,
+    // A simulated capacity carries the profile's validation error and its traffic; a measured one, the measurement's interval only.
+    const simulated =
+      source.kind === 'simulated'
+        ? await searchSimulatedSource(source, {
+            ...options.simulation,
             slo: options.slo,
             attainment: options.attainment,
-            searches: options.simulation.searches,
-            seed: options.simulation.seed,
-            durationS: options.simulation.durationS,
             ...(options.stop ? { stop: options.stop } : {}),
           })
-    // A simulated capacity carries the profile's validation error; a measured one, the measurement's interval only.
-    const band = source.kind === 'simulated' ? applyModelError(searched.capacity, source.profile) : null
-    const found: ReplicaCapacity = band ? { ...searched, capacity: band.capacity, warnings: [...searched.warnings, ...band.warnings] } : searched
+        : null
+    const found: ReplicaCapacity = simulated
+      ? simulated.found
+      : capacityFromSweep((source as Extract<CapacitySource, { kind: 'measured' }>).runs, options.attainment)
     inputTokensMean ??= found.inputTokensMean
     outputTokensMean ??= found.outputTokensMean
     const fleet = sizeFleet(options.peakRequestsPerS, found.capacity.ratePerS, source.gpusPerReplica, options.policy)
@@ -166,7 +146,8 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
       capacityPerReplica: found.capacity,
       firstCut: found.firstCut,
       evaluations: found.evaluations,
-      modelError: band?.modelError ?? null,
+      ...(simulated ? { traffic: simulated.traffic } : {}),
+      modelError: simulated?.modelError ?? null,
       gpusPerReplica: source.gpusPerReplica,
       ...fleet,
       costs: options.prices
@@ -180,7 +161,7 @@ export async function runSizing(options: SizeOptions): Promise<SizingResult> {
             options.policy,
             demandTokens(average.rate, found),
             options.powerWPerGpu,
-            band?.modelError ?? null,
+            simulated?.modelError ?? null,
           ),
           inOneYear: grown ? costInOneYear(price, found, source.gpusPerReplica, options.policy, grown) : null,
         })),

@@ -7,6 +7,7 @@ import { withFlagNames } from '../flags/option-errors.js'
 import * as parse from '../flags/parsers.js'
 import { texts } from '../flags/parsers.js'
 import { withSchemaDefaults } from '../flags/schema-defaults.js'
+import { SESSION_ONLY_FLAGS, SIZE_SESSION_FLAGS, TRACE_ONLY_FLAGS } from '../flags/size.js'
 import { applyFlags, boolean, defineFlags, field, type FlagValues, repeated, string, validateWithFlags, value } from '../flags/table.js'
 
 /**
@@ -34,6 +35,7 @@ const SIZE_FLAGS = withSchemaDefaults(
     workload: string({ description: '--profile: request lengths from data/workloads (e.g. chat, sharegpt-like)', path: 'workload' }),
     'input-tokens': field(parse.lengthSpec, 'inputTokens', '--profile: prompt tokens, N or a distribution'),
     'output-tokens': field(parse.lengthSpec, 'outputTokens', '--profile: output tokens, N or a distribution'),
+    ...SIZE_SESSION_FLAGS,
     slo: field(parse.slo, 'slo', 'objectives every good request meets, e.g. ttft=500,tpot=25 (--from: must match the one measured)'),
     attainment: field(parse.number, 'step.attainment', 'share of requests that must meet the SLO at capacity (a choice: match your SLA)'),
     utilization: field(parse.number, 'step.targetUtilization', "target utilization of each replica's capacity at peak (the reference range: 0.6–0.8)"),
@@ -86,8 +88,12 @@ export default class Size extends withFlagTable(SIZE_FLAGS) {
     const { z } = await import('zod')
     const { runSize } = await import('../../app/size.js')
     const draft = applyFlags(SIZE_FLAGS, values, { step: {}, seed: values.seed })
-    const { step } = validateWithFlags(z.object({ step: sizeStepSchema }), draft, { table: SIZE_FLAGS, values, source: 'flags' })
-    const { result, file } = await withFlagNames(SIZE_FLAGS, () => runSize({ ...(draft as Omit<SizeRequest, 'step'>), step }))
+    const { sessionConfigSchema } = await import('../../io/schema/session.js')
+    const { traceConfigSchema } = await import('../../io/schema/trace.js')
+    const schema = z.object({ step: sizeStepSchema, sessions: sessionConfigSchema.optional(), trace: traceConfigSchema.optional() })
+    const { step, sessions, trace } = validateWithFlags(schema, draft, { table: SIZE_FLAGS, values, source: 'flags' })
+    const request = { ...(draft as Omit<SizeRequest, 'step'>), step, ...(sessions ? { sessions } : {}), ...(trace ? { trace } : {}) }
+    const { result, file } = await withFlagNames(SIZE_FLAGS, () => runSize(request))
     if (!this.jsonEnabled()) {
       const { formatSizing } = await import('../render/sizing.js')
       this.log(formatSizing(result))
@@ -122,4 +128,12 @@ function checkSizeFlags(flags: SizeFlags): void {
     throw new UserError('--gpus-per-node: only with --gpu-hour-price (a catalog row says how its offer is sold)')
   if ((flags.from === undefined) === (flags.profile === undefined))
     throw new UserError('give either --from (measured sweeps) or --profile (the simulator), one of the two')
+  for (const name of SESSION_ONLY_FLAGS)
+    if (flags[name] !== undefined && flags.turns === undefined) throw new UserError(`--${name}: only with --turns (a session mix)`)
+  for (const name of TRACE_ONLY_FLAGS) if (flags[name] !== undefined && flags.trace === undefined) throw new UserError(`--${name}: only with --trace`)
+  if (flags.trace !== undefined && (flags.turns !== undefined || flags['input-tokens'] !== undefined || flags.workload !== undefined))
+    throw new UserError('--trace: the trace gives every request its lengths: drop --turns, --input-tokens and --workload')
+  for (const name of ['turns', 'trace', 'prefix-caching'] as const)
+    if (flags[name] !== undefined && flags.profile === undefined)
+      throw new UserError(`--${name}: only with --profile (measured sweeps carry their own traffic)`)
 }

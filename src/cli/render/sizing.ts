@@ -1,5 +1,5 @@
 import type { CostLine, Estimate, SizingResult } from '../../io/schema/sizing.js'
-import { describeDemand, describeFailure, describeSale, fixed as number } from '../../report/sizing-words.js'
+import { describeDemand, describeFailure, describeSale, describeTraffic, fixed as number } from '../../report/sizing-words.js'
 import type { WorkloadSizing } from '../../app/size-workloads.js'
 import { describePriceUsed } from './price-used.js'
 
@@ -36,6 +36,7 @@ function endpointLines(endpoint: EndpointSizing, result: SizingResult): string[]
     `  capacity per replica: ${range(capacity.ratePerS, 2)} req/s${capacity.lowerBoundOnly ? ' (at least)' : ''}, ` +
       `${range(capacity.outputTokensPerS, 0)} good output tok/s · ${capacity.ratePerS.method}`,
     `  model error: ${modelErrorLine(endpoint)}`,
+    ...(endpoint.traffic ? [`  traffic: ${describeTraffic(endpoint.traffic, capacity.ratePerS.estimate)}`] : []),
   ]
   if (endpoint.firstCut) {
     lines.push(

@@ -120,6 +120,47 @@ const modelErrorSchema = z
   .strict()
 export type ModelError = z.infer<typeof modelErrorSchema>
 
+/**
+ * Simulated only: the traffic searched and the prefix reuse the simulator saw. A session mix's
+ * turns carry their history, so a prefix cache serves part of each prompt; the hit rate recorded
+ * is the simulator's at the capacity found, an assumption about the real server (its cache size,
+ * eviction and routing decide the real one). Absent in sizing.json written before it existed.
+ */
+const trafficSchema = z
+  .object({
+    /** single-turn: independent prompts; sessions: multi-turn sessions, each turn carrying its history; trace: a trace replayed. */
+    shape: z.enum(['single-turn', 'sessions', 'trace']),
+    /** The traffic in words (sessions: turns, think time, system prompt, context bound, per-turn lengths). */
+    detail: z.string(),
+    /** Sessions: mean turns (requests) per session; null otherwise. */
+    requestsPerSession: z.number().nullable(),
+    /** Mean prompt tokens per request, history included (what the server is sent), and mean answer tokens. */
+    promptTokensMean: z.number(),
+    answerTokensMean: z.number(),
+    /** Sessions: the capacity in sessions per second (ratePerS = this × requestsPerSession); null otherwise. */
+    sessionsPerS: estimateSchema.nullable(),
+    /** The profile's engine caches prefixes (vLLM's automatic prefix caching). */
+    prefixCaching: z.boolean(),
+    /** vLLM's definition: prompt tokens found cached / prompt tokens queried, over the runs at each search's capacity; null: none queried. */
+    prefixHitRate: z.number().min(0).max(1).nullable(),
+    prefixQueryTokens: z.number().nonnegative(),
+    prefixHitTokens: z.number().nonnegative(),
+    /** What the hit rate is: the simulator's, assumed for the real server. */
+    assumption: z.string(),
+    /**
+     * Sessions: the same profile and SLO searched with single-turn prompts of the very same lengths
+     * (each turn's prompt with its history, and its answer) sharing no prefix: the capacity without reuse.
+     */
+    singleTurn: z.object({ ratePerS: estimateSchema, outputTokensPerS: estimateSchema, prefixHitRate: z.number().nullable() }).strict().nullable(),
+    /**
+     * A trace: its own mean rate (req/s), the capacity as a speedup of it (the rate found ÷ its own),
+     * and the prefix reuse its hash ids imply (repeated blocks' tokens / prompt tokens); absent otherwise.
+     */
+    trace: z.object({ ownRatePerS: z.number(), speedup: estimateSchema, impliedPrefixReuse: z.number() }).strict().optional(),
+  })
+  .strict()
+export type SizingTraffic = z.infer<typeof trafficSchema>
+
 const endpointSizingSchema = z
   .object({
     label: z.string(),
@@ -144,6 +185,8 @@ const endpointSizingSchema = z
       .strict()
       .nullable(),
     evaluations: z.array(capacityEvaluationSchema),
+    /** Simulated only: the traffic searched and the prefix hit rate it assumed (see trafficSchema). */
+    traffic: trafficSchema.optional(),
     /**
      * Simulated only: the profile's validation error and how it widened the capacity interval
      * (null for a measured endpoint: its interval is the measurement's). Absent in sizing.json

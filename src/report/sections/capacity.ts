@@ -1,4 +1,4 @@
-import { describeDemand, describeFailure, describeSale } from '../sizing-words.js'
+import { describeDemand, describeFailure, describeSale, describeTraffic } from '../sizing-words.js'
 import type { Estimate, SizingResult } from '../../io/schema/sizing.js'
 import type { ChartBook } from '../chart-book.js'
 import { scatterChart } from '../charts.js'
@@ -74,6 +74,11 @@ function sizingFacts(data: SizingResult): SizingBlock['facts'] {
     { label: 'Demand', value: `${describeDemand(data.demand)}${tokensPerRequest(data.demand)}${tokensPerMonth(data.demand)}` },
     { label: 'SLO', value: `${describeSlo(data.slo)}, met by at least ${pct(data.attainment)} of requests` },
     { label: 'Policy', value: describePolicy(data.policy) },
+    ...data.endpoints.flatMap((e) =>
+      e.traffic
+        ? [{ label: data.endpoints.length > 1 ? `Traffic, ${e.label}` : 'Traffic', value: describeTraffic(e.traffic, e.capacityPerReplica.ratePerS.estimate) }]
+        : [],
+    ),
     { label: 'Computed', value: `${data.createdAt} by geopat ${data.tool.version}` },
   ]
 }
