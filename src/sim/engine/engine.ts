@@ -10,7 +10,15 @@ export interface EngineRequest {
   id: number
   promptTokens: number
   outputTokens: number
-  /** The chained hashes of the prompt's full blocks (promptBlockHashes): what prefix caching looks up and stores. */
+  /**
+   * The chained hashes of the prompt's full blocks (promptBlockHashes): what prefix caching looks up
+   * and stores. They may go on past the prompt over the tokens the request will generate (the
+   * prompt's ids followed by the answer's, hashed as one chain): a block of generated tokens then
+   * joins the cache once its KV is computed, as vLLM v1 does (Request.append_output_token_ids
+   * extends block_hashes; the KV cache manager caches every full computed block), so that the next
+   * turn of a conversation, whose prompt carries this answer, hits it. The lookup at admission
+   * never goes past the prompt.
+   */
   blockHashes?: readonly string[]
 }
 
@@ -188,6 +196,7 @@ export class EngineModel {
     }
     for (const sequence of decoding) {
       sequence.computed += 1
+      this.cacheComputedBlocks(sequence)
       this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
     }
     if (finished.length > 0) this.retire(finished)
@@ -363,7 +372,11 @@ export class EngineModel {
     this.counters.prefixHitTokens += sequence.computed
   }
 
-  /** Full prompt blocks a prefill has computed join the cache (vLLM caches a block once it is full), while they extend the cached run. */
+  /**
+   * Full blocks whose KV is computed join the cache (vLLM caches a block once it is full), while they
+   * extend the cached run: the prompt's during prefill, then generated ones during decode when the
+   * hashes go on past the prompt.
+   */
   private cacheComputedBlocks(sequence: Sequence): void {
     const hashes = sequence.request.blockHashes
     if (!hashes || !this.profile.engine.prefixCaching) return
