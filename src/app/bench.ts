@@ -94,7 +94,18 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
       const shard = options.shard
         ? await ShardSession.prepare(options.shard, { scenario: options.scenario, prepared: started.prepared, dir: folder.dir, log: options.log, stop })
         : undefined
-      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, trace, sessions, options, stop, runId, folder, shard })
+      return await runBenchOn({
+        scenario: started.scenario,
+        prepared: started.prepared,
+        makePromptSource,
+        trace,
+        sessions,
+        options,
+        stop,
+        runId,
+        folder,
+        shard,
+      })
     } finally {
       await started.close()
     }

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { StreamingClient } from '../client/stream-request.js'
+import type { AttemptContext } from '../client/stream-attempt.js'
 import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
@@ -9,8 +10,8 @@ import { ClientMonitor } from './client-check.js'
 import { runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
-import { StopSignal } from './run-stop.js'
-import { type SessionTurnSend, SessionLoad, sessionRecordFields, sleepUnlessStopped } from './session-load.js'
+import type { StopSignal } from './run-stop.js'
+import { type SessionTurnSend, sessionLoadOn, sessionRecordFields } from './session-load.js'
 import type { ConversationSource, ConversationTurn } from '../input/session/conversation.js'
 
 export { StopSignal, cancelAfterGrace, openRunRecords, stopOnSignals } from './run-stop.js'
@@ -219,47 +220,35 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
 
   /**
    * `dueMs`: open loop, when the send was due (a concurrency cap's wait excluded); its lateness is
-   * measured when undici actually writes the request, so the client's own queue counts.
+   * measured when undici actually writes the request, so the client's own queue counts. The loops
+   * start requests, or whole sessions (a turn of one is sent with `turn`); toSend counts what they start.
    */
   const sendOne = (intendedSendMs: number, dueMs?: number, turn?: SessionTurnSend): Promise<RequestRecord> => {
-    const ownId = globalRequestId(sent, step.shard)
+    const ownId = globalRequestId(sent++, step.shard)
     const prepared = turn && deps.sessions ? deps.sessions.prepare(turn.turn) : deps.prepare(ownId)
     const id = prepared.id ?? ownId
-    sent++
     const now = elapsed()
     if (firstSendMs === undefined) firstSendMs = now
     lastSendMs = now
     changeInFlight(+1, now)
-    return deps.client
-      .send(prepared.request, {
-        id,
-        step: step.step,
-        runStartedAt,
-        intendedSendMs,
-        requestedInputTokens: prepared.requestedInputTokens,
-        requestedOutputTokens: prepared.requestedOutputTokens,
-        ...(prepared.headers ? { headers: prepared.headers } : {}),
-        ...(turn ? { onAnswerText: turn.onAnswerText } : {}),
-      })
-      .then((answered) => {
-        const record = turn ? { ...answered, ...sessionRecordFields(turn) } : answered
-        const end = elapsed()
-        lastEndMs = end
-        completed++
-        changeInFlight(-1, end)
-        // Connection set-up is the network's and the server's time, not the client's queue.
-        if (!record.newConnection) {
-          if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
-          else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
-        }
-        deps.onRecord(record)
-        watch?.observe(record)
-        reportProgress(end)
-        // A session's slot frees when the session ends (below), not between its turns.
-        if (!turn) slotListener?.(end)
-        checkIdle()
-        return record
-      })
+    return deps.client.send(prepared.request, attemptContext(prepared, { id, step: step.step, runStartedAt, intendedSendMs }, turn)).then((answered) => {
+      const record = turn ? { ...answered, ...sessionRecordFields(turn) } : answered
+      const end = elapsed()
+      lastEndMs = end
+      completed++
+      changeInFlight(-1, end)
+      // Connection set-up is the network's and the server's time, not the client's queue.
+      if (!record.newConnection) {
+        if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
+        else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
+      }
+      deps.onRecord(record)
+      watch?.observe(record)
+      reportProgress(end)
+      if (!turn) slotListener?.(end) // a session's slot frees when the session ends (sessionEnded)
+      checkIdle()
+      return record
+    })
   }
   const checkIdle = (): void => {
     if (inFlight === 0 && (sessions?.active ?? 0) === 0 && onIdle) onIdle()
@@ -267,48 +256,47 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
 
   const toSend = requestsToSend(step)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
+  const sessionEnded = (now: number): void => {
+    slotListener?.(now)
+    checkIdle()
+  }
   const sessions = deps.sessions
-    ? new SessionLoad({
-        source: deps.sessions.source,
-        ...(step.shard ? { shard: step.shard } : {}),
-        sendTurn: (turn, intendedSendMs, dueMs) => sendOne(intendedSendMs, dueMs, turn),
-        sending: () => !sending.stopped,
-        withinDuration,
-        elapsed,
-        sleep: (ms) => sleepUnlessStopped(ms, sending),
-        onSessionEnd: (now) => {
-          slotListener?.(now)
-          checkIdle()
-        },
-      })
+    ? sessionLoadOn(deps.sessions.source, step.shard, { sendOne, sending, withinDuration, elapsed, onSessionEnd: sessionEnded })
     : undefined
-  // What the loops start: a request, or a whole session; toSend counts those.
   const started = (): number => sessions?.started ?? sent
   const startOne = sessions ? (intendedSendMs: number, dueMs?: number) => sessions.run(intendedSendMs, dueMs) : sendOne
   const canSendMore = (): boolean => !sending.stopped && (toSend === undefined || started() < toSend) && (deps.hasMore?.() ?? true)
 
   watch?.watchStalls(() => inFlight)
+  const loop = { sendOne: startOne, canSendMore, withinDuration, elapsed }
   let sendEndMs: number
   if (step.mode === 'closed') {
-    await runClosedLoop(step, { sendOne: startOne, canSendMore, withinDuration, elapsed, ...(deps.ready ? { ready: deps.ready } : {}) })
+    await runClosedLoop(step, { ...loop, ...(deps.ready ? { ready: deps.ready } : {}) })
     sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
-    sendEndMs = await runOpenLoop(step, {
-      sendOne: startOne,
-      canSendMore,
-      withinDuration,
-      elapsed,
-      monitor,
-      inFlightNow: () => sessions?.active ?? inFlight,
-      setSlotListener: (listener) => (slotListener = listener),
-      stop: sending,
-    })
-    if (inFlight > 0 || (sessions?.active ?? 0) > 0) await new Promise<void>((resolve) => (onIdle = resolve))
+    const inFlightNow = (): number => sessions?.active ?? inFlight
+    sendEndMs = await runOpenLoop(step, { ...loop, monitor, inFlightNow, setSlotListener: (listener) => (slotListener = listener), stop: sending })
+    if (inFlight > 0 || inFlightNow() > 0) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
   changeInFlight(0, endMs)
   const achieved = achievedLoad({ runStartedAt, endMs, sent, firstSendMs, lastSendMs, concurrencyArea, maxInFlight })
   return { runStartedAt, sendEndMs, sent, interrupted: deps.stop.stopped, achieved }
+}
+
+/** What the client is told of one request: its ids and times, the lengths asked, and, for a session's turn, where its answer's text goes. */
+function attemptContext(
+  prepared: PreparedRequest,
+  sending: Pick<AttemptContext, 'id' | 'step' | 'runStartedAt' | 'intendedSendMs'>,
+  turn: SessionTurnSend | undefined,
+): AttemptContext {
+  return {
+    ...sending,
+    requestedInputTokens: prepared.requestedInputTokens,
+    requestedOutputTokens: prepared.requestedOutputTokens,
+    ...(prepared.headers ? { headers: prepared.headers } : {}),
+    ...(turn ? { onAnswerText: turn.onAnswerText } : {}),
+  }
 }
 
 /** The load a step achieved, from what its sending counted (times in ms from the run's start). */

@@ -108,3 +108,27 @@ export function sleepUnlessStopped(ms: number, stop: { onStop(listener: () => vo
     })
   })
 }
+
+/** The session load of a step, on the runner's sending of one turn, its stop signal and its clock. */
+export function sessionLoadOn(
+  source: ConversationSource,
+  shard: ShardSlice | undefined,
+  runner: {
+    sendOne: (intendedSendMs: number, dueMs: number | undefined, turn: SessionTurnSend) => Promise<RequestRecord>
+    sending: { readonly stopped: boolean; onStop(listener: () => void): () => void }
+    withinDuration: (atMs: number) => boolean
+    elapsed: () => number
+    onSessionEnd: (now: number) => void
+  },
+): SessionLoad {
+  return new SessionLoad({
+    source,
+    ...(shard ? { shard } : {}),
+    sendTurn: (turn, intendedSendMs, dueMs) => runner.sendOne(intendedSendMs, dueMs, turn),
+    sending: () => !runner.sending.stopped,
+    withinDuration: runner.withinDuration,
+    elapsed: runner.elapsed,
+    sleep: (ms) => sleepUnlessStopped(ms, runner.sending),
+    onSessionEnd: runner.onSessionEnd,
+  })
+}

@@ -33,7 +33,10 @@ export function sessionsCollector(): { add(record: RequestRecord): void; describ
       if (!record.ok) return
       seen.answered++
       seen.lastEndMs = Math.max(seen.lastEndMs, record.sendMs + (record.endToEndLatencyMs ?? 0))
-      if (record.timeToFirstTokenMs !== null) (ttftByTurn[record.sessionTurn] ??= []).push(record.timeToFirstTokenMs)
+      if (record.timeToFirstTokenMs === null) return
+      const ofTurn = ttftByTurn[record.sessionTurn] ?? []
+      ofTurn.push(record.timeToFirstTokenMs)
+      ttftByTurn[record.sessionTurn] = ofTurn
     },
     describe(prefixCacheHitRate) {
       if (sessions.size === 0) return undefined

@@ -52,7 +52,10 @@ export async function startSimulatedEndpoint(
     timing = (request) => ({
       start: (arrivesAtMs, sink) => {
         // The hashes go on over the answer's tokens: its full blocks join the cache as they are generated (vLLM v1).
-        const blockHashes = prefixCaching && request.promptTokenIds ? promptBlockHashes(promptAndAnswerTokenIds({ ...request, promptTokenIds: request.promptTokenIds }), blockSize) : undefined
+        const blockHashes =
+          prefixCaching && request.promptTokenIds
+            ? promptBlockHashes(promptAndAnswerTokenIds({ ...request, promptTokenIds: request.promptTokenIds }), blockSize)
+            : undefined
         return engine.submit(
           { promptTokens: request.promptTokens, outputTokens: request.outputTokens, ...(blockHashes ? { blockHashes } : {}) },
           arrivesAtMs,

@@ -89,7 +89,10 @@ export const BENCH_FLAGS = defineFlags({
       'answers --output-tokens; --rate is then sessions/s and --concurrency sessions in flight (chat API only)',
     path: 'input.sessions.turns',
   }),
-  sessions: value(parse.integer, { description: 'with --turns or --sessions-file: sessions to start (a shard runs ids ≡ I mod N)', path: 'input.sessions.count' }),
+  sessions: value(parse.integer, {
+    description: 'with --turns or --sessions-file: sessions to start (a shard runs ids ≡ I mod N)',
+    path: 'input.sessions.count',
+  }),
   'think-time': value(parse.thinkTime, {
     description: 'sessions: seconds between an answer and the next turn: N, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD (default 0)',
     path: 'input.sessions.thinkTimeS',

@@ -91,7 +91,9 @@ export const sessionsSummarySchema = z
     turnsPerSession: distributionSchema,
     /** TTFT (ms) of the successful turns of each index, from 0 (the first turn). */
     ttftByTurn: z.array(
-      z.object({ turn: z.number().int().nonnegative(), count: z.number().int().nonnegative(), p50: nullableNumber, p90: nullableNumber, p99: nullableNumber }).strict(),
+      z
+        .object({ turn: z.number().int().nonnegative(), count: z.number().int().nonnegative(), p50: nullableNumber, p90: nullableNumber, p99: nullableNumber })
+        .strict(),
     ),
     /** Completed sessions: seconds from the first turn's send to the last answer's end. */
     durationS: distributionSchema,
