@@ -73,7 +73,8 @@ export class SessionLoad {
         const endedAt = context.elapsed()
         intendedSendMs = endedAt + turn.thinkTimeMs
         if (!context.withinDuration(intendedSendMs)) return
-        if (turn.thinkTimeMs > 0) await context.sleep(turn.thinkTimeMs)
+        // Timers round and may fire a little early against this clock: the turn waits until its time has come.
+        while (context.elapsed() < intendedSendMs && context.sending()) await context.sleep(intendedSendMs - context.elapsed())
         waitedMs = context.elapsed() - endedAt
       }
       if (!context.sending()) return
@@ -98,10 +99,13 @@ export function sessionRecordFields(send: SessionTurnSend): Pick<RequestRecord, 
 export function sleepUnlessStopped(ms: number, stop: { onStop(listener: () => void): () => void }): Promise<void> {
   return new Promise((resolve) => {
     let unsubscribe = (): void => undefined
-    const timer = setTimeout(() => {
-      unsubscribe()
-      resolve()
-    }, ms)
+    const timer = setTimeout(
+      () => {
+        unsubscribe()
+        resolve()
+      },
+      Math.max(1, Math.ceil(ms)),
+    )
     unsubscribe = stop.onStop(() => {
       clearTimeout(timer)
       resolve()
