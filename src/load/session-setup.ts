@@ -30,8 +30,8 @@ function checkSessionScenario(scenario: Scenario): void {
   const refuse = (key: string, message: string): never => {
     throw new OptionMessageError(`{${key}} ${message}`)
   }
-  const completions = scenario.endpoints.find((endpoint) => endpoint.api === 'completions')
-  if (completions) refuse('input.sessions', `sends chat messages: endpoint ${completions.label ?? 'simulated'} uses the completions API; use chat`)
+  const completions = scenario.endpoints.findIndex((endpoint) => endpoint.api === 'completions')
+  if (completions >= 0) refuse(`endpoints.${completions}.api`, 'completions with sessions: sessions send chat messages, use the chat API')
   if (load.trace !== undefined) refuse('load.trace.file', 'and sessions are two different loads: give one')
   if (input.promptsFile !== undefined)
     refuse('input.promptsFile', 'with sessions: sessions make their own prompts (a sessions file or turns), give no prompt file')
