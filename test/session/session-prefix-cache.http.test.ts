@@ -135,16 +135,19 @@ describe('multi-turn sessions against the simulator over HTTP', () => {
     expect(on.run.sessions?.prefixCacheHitRate).toBeGreaterThan(0.5)
     expect(off.run.sessions?.prefixCacheHitRate ?? 0).toBe(0)
     const latenessMs = Math.max(skipUnlessMeasured(context, on), skipUnlessMeasured(context, off))
-    // A TTFT difference carries two first-token writes' lateness, plus the engine's step jitter and the loop's turns.
-    const marginMs = 3 + 2 * latenessMs
+    // A TTFT difference carries two first-token writes' lateness, the engine's step jitter and the event loops' turns (3 ms), and
+    // a long prefill step's end timer on a busy machine (10% of the step: the same chain is exact in engine time, prefix-cache-sessions.test.ts).
+    const marginMs = (predicted: number): number => 3 + 2 * latenessMs + 0.1 * Math.abs(predicted)
     for (const { turn, measured, predicted } of turnChanges(on.records, true)) {
       expect(predicted, `turn ${turn}: the model predicts a fall of tens of ms`).toBeLessThan(-30)
-      expect(Math.abs(measured - predicted), `caching on, turn ${turn}: ${measured.toFixed(2)} ms vs ${predicted.toFixed(2)} ms`).toBeLessThanOrEqual(marginMs)
+      const message = `caching on, turn ${turn}: ${measured.toFixed(2)} ms vs ${predicted.toFixed(2)} ms`
+      expect(Math.abs(measured - predicted), message).toBeLessThanOrEqual(marginMs(predicted))
     }
     for (const { turn, measured, predicted } of turnChanges(off.records, false)) {
       expect(predicted, `turn ${turn}: without caching a longer prompt costs more`).toBeGreaterThan(0)
-      expect(measured, `caching off, turn ${turn}: no fall`).toBeGreaterThan(-marginMs)
-      expect(Math.abs(measured - predicted), `caching off, turn ${turn}: ${measured.toFixed(2)} ms vs ${predicted.toFixed(2)} ms`).toBeLessThanOrEqual(marginMs)
+      expect(measured, `caching off, turn ${turn}: no fall`).toBeGreaterThan(-marginMs(predicted))
+      const message = `caching off, turn ${turn}: ${measured.toFixed(2)} ms vs ${predicted.toFixed(2)} ms`
+      expect(Math.abs(measured - predicted), message).toBeLessThanOrEqual(marginMs(predicted))
     }
   })
 })
