@@ -96,6 +96,7 @@ const INTEGRATION = [
   'test/tco/valuation-credits.test.ts',
   'test/trace/trace-cli.test.ts',
   'test/trace/trace-prefix-cache.test.ts',
+  'test/session/session-cli.test.ts',
 ]
 
 type Project = 'unit' | 'integration' | 'real-clock'

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { StreamingClient, requestIdPrefix } from '../client/stream-request.js'
 import { PromptBuffer } from '../input/prompt-buffer.js'
-import type { PromptSource } from '../input/prompts.js'
+import type { PromptItem, PromptSource } from '../input/prompts.js'
 import { TOKENIZER_NAME } from '../input/tokenizer.js'
 import { summarizeRun } from '../metrics/summarize.js'
 import { type RunFolder, writeSummaryFiles } from '../io/output/files.js'
@@ -29,6 +29,8 @@ import { scenarioTraceReplay, traceStep, tracePromptSource } from '../load/trace
 import type { TraceReplayPlan } from '../input/trace/replay-plan.js'
 import { checkShardable, requestsToSend, shardPromptSource, shardStep } from '../load/shard.js'
 import { type ShardRequest, ShardSession } from './bench-shard.js'
+import { scenarioSessions, sessionStep } from '../load/session-setup.js'
+import type { ConversationSource, ConversationTurn } from '../input/session/conversation.js'
 
 /** What a bench shows as it goes; the cli renders it (src/cli/render/summary-formats.ts benchViews), tests and --json pass nothing. */
 export interface BenchViews {
@@ -81,6 +83,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   if (slice) checkShardable(options.scenario.load, slice)
   // Fail on a bad prompt file or trace before touching any endpoint.
   const trace = await scenarioTraceReplay(options.scenario)
+  const sessions = await scenarioSessions(options.scenario)
   const makeWholePromptSource = trace ? async () => tracePromptSource(trace, options.scenario.load.seed) : promptSourceFactory(options.scenario)
   const makePromptSource = slice ? async () => shardPromptSource(await makeWholePromptSource(), slice) : makeWholePromptSource
   await makePromptSource()
@@ -91,7 +94,18 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
       const shard = options.shard
         ? await ShardSession.prepare(options.shard, { scenario: options.scenario, prepared: started.prepared, dir: folder.dir, log: options.log, stop })
         : undefined
-      return await runBenchOn({ scenario: started.scenario, prepared: started.prepared, makePromptSource, trace, options, stop, runId, folder, shard })
+      return await runBenchOn({
+        scenario: started.scenario,
+        prepared: started.prepared,
+        makePromptSource,
+        trace,
+        sessions,
+        options,
+        stop,
+        runId,
+        folder,
+        shard,
+      })
     } finally {
       await started.close()
     }
@@ -107,6 +121,8 @@ interface BenchContext {
   makePromptSource: () => Promise<PromptSource>
   /** The trace the run replays (load.trace), read and planned. */
   trace: TraceReplayPlan | undefined
+  /** input.sessions: the conversations the run sends as multi-turn sessions. */
+  sessions: ConversationSource | undefined
   options: BenchRunOptions
   stop: StopSignal
   runId: string
@@ -169,7 +185,13 @@ async function runEndpointSteps(run: BenchRun, endpointIndex: number, endpoint: 
   const planner = run.scenario.load.profile === 'sweep' ? createSweepPlanner(run.scenario.load) : undefined
   const runs: RunSummary[] = []
   const slice = run.options.shard?.slice
-  let step: LoadStep | undefined = planner ? planner.next(undefined) : run.trace ? traceStep(run.scenario.load, run.trace) : singleStep(run.scenario.load)
+  let step: LoadStep | undefined = planner
+    ? planner.next(undefined)
+    : run.trace
+      ? traceStep(run.scenario.load, run.trace)
+      : run.sessions
+        ? sessionStep(run.scenario, run.sessions)
+        : singleStep(run.scenario.load)
   // Each endpoint's step is split the same way (a sweep is refused before the run).
   if (step && slice) step = shardStep(step, slice)
   while (step && !run.records.sending.stopped) {
@@ -199,17 +221,16 @@ async function sendStep(run: BenchRun, endpointIndex: number, { endpoint, pool, 
   // so that building them never sits between a send and its write.
   const inFlight = step.concurrency ?? step.maxConcurrency ?? Math.ceil(((step.ratePerS ?? 1) * 2) / (step.shard?.count ?? 1))
   const toSend = requestsToSend(step)
-  const prompts = new PromptBuffer(
-    await run.makePromptSource(),
-    2 * inFlight + 64,
-    Math.min(toSend ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)),
-    toSend,
-  )
-  prompts.fill()
+  // Sessions make each turn's prompt as its history comes back: nothing to build ahead.
+  const prompts = run.sessions
+    ? undefined
+    : new PromptBuffer(await run.makePromptSource(), 2 * inFlight + 64, Math.min(toSend ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)), toSend)
+  prompts?.fill()
   run.serverMetrics?.start(endpoint, step.step, performance.now())
-  const prepare = (id: number): PreparedRequest => toPreparedRequest(prompts.next(), endpoint, model, scenario, run.options.requestHeaders?.(id))
+  const prepareItem = (item: PromptItem, id: number): PreparedRequest => toPreparedRequest(item, endpoint, model, scenario, run.options.requestHeaders?.(id))
   const common = {
-    prepare,
+    prepare: (id: number): PreparedRequest => prepareItem((prompts as PromptBuffer).next(), id),
+    ...(run.sessions ? { sessions: { source: run.sessions, prepare: (turn: ConversationTurn) => prepareItem(turnPrompt(turn), turn.index) } } : {}),
     stop: records.sending,
     graceSeconds: scenario.graceSeconds,
     warmupMs: scenario.load.warmup * 1000,
@@ -263,9 +284,22 @@ async function runStep(
       sendEndMs: outcome.sendEndMs,
       slo: scenario.slo,
       warnings,
+      ...(run.sessions ? { prefixCacheHitRate: prefixCacheHitRate(run.serverMetrics) } : {}),
     },
   )
   return { summary, serverLost: outcome.serverLost !== undefined }
+}
+
+/** vLLM's prefix-cache hits over queries (tokens) during the step just scraped; null when /metrics did not give both. */
+function prefixCacheHitRate(metrics: ServerMetricsCapture | undefined): number | null {
+  const queries = metrics?.counterGrowth('vllm:prefix_cache_queries_total')
+  const hits = metrics?.counterGrowth('vllm:prefix_cache_hits_total')
+  return queries !== undefined && hits !== undefined && queries > 0 ? hits / queries : null
+}
+
+/** A session's turn as a prompt: its messages (history included), their tokens, the answer's max_tokens. */
+function turnPrompt(turn: ConversationTurn): PromptItem {
+  return { id: turn.index, prompt: '', messages: turn.messages, requestedInputTokens: turn.promptTokens, requestedOutputTokens: turn.answerTokens }
 }
 
 /** After the load: the side-by-side runs, the run's safety, and the evidence after the run. */

@@ -59,6 +59,8 @@ export interface ChunkReading {
   /** The chunk carried a token on any channel: content, reasoning, or a tool call. */
   carriesToken: boolean
   carriesContent: boolean
+  /** Text on the content channel alone (what a conversation's next turn sends back as the assistant's message). */
+  contentText: string
   /** Text on the reasoning channel (vLLM's `reasoning`, earlier `reasoning_content`). */
   reasoningText: string
   /** Tool-call deltas in the chunk, and the tool-call index of each (vLLM streams id and name, then argument pieces). */
@@ -97,6 +99,7 @@ export function readChunk(data: string): ChunkReading {
     tokenText: '',
     carriesToken: false,
     carriesContent: false,
+    contentText: '',
     reasoningText: '',
     toolCallIndexes: [],
     finishReason: null,
@@ -131,6 +134,7 @@ function readChoice(choice: StreamChoice, reading: ChunkReading): void {
   if (delta) {
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       reading.tokenText = delta.content
+      reading.contentText = delta.content
       reading.carriesContent = true
     }
     const reasoning = delta.reasoning_content ?? delta.reasoning
@@ -148,6 +152,7 @@ function readChoice(choice: StreamChoice, reading: ChunkReading): void {
     reading.carriesToken = reading.carriesContent || hasReasoning || hasToolCall
   } else if (typeof choice.text === 'string' && choice.text.length > 0) {
     reading.tokenText = choice.text
+    reading.contentText = choice.text
     reading.carriesContent = true
     reading.carriesToken = true
   }

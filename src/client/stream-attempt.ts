@@ -50,6 +50,8 @@ export interface AttemptContext {
   requestedOutputTokens: number | null
   /** Extra per-request headers (tests use them to ask the simulator for a fault). */
   headers?: Record<string, string>
+  /** Told the answer's content text as the attempt ends (a multi-turn session sends it back as the assistant's message). */
+  onAnswerText?: (text: string) => void
 }
 
 /** What a StreamAttempt needs: the request, where it goes, its deadlines and limits, and where its outcome goes. */
@@ -98,6 +100,8 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
   private readonly chunks: Array<[number, number]> = []
   private tokenEvents = 0
   private readonly tokenTexts: string[] = []
+  /** The content's pieces, kept only when the context asks for the answer's text. */
+  private readonly answerPieces: string[] | undefined
   private readonly channels = new OutputChannels()
   private lastCompletionTokens = 0
   private perChunkUsage = false
@@ -127,6 +131,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
     this.requestId = setup.requestId
     this.resolve = setup.resolve
     this.parser = new ServerSentEventParser(setup.limits.maxEventBytes)
+    this.answerPieces = setup.context.onAnswerText ? [] : undefined
     this.createdAt = performance.now()
     this.sentAt = this.createdAt
     this.lastDataAt = this.createdAt
@@ -297,6 +302,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
     if (this.firstTokenAt === undefined) this.firstTokenAt = now
     if (reading.carriesContent && this.firstContentAt === undefined) this.firstContentAt = now
     if (reading.tokenText.length > 0) this.tokenTexts.push(reading.tokenText)
+    if (this.answerPieces !== undefined && reading.contentText.length > 0) this.answerPieces.push(reading.contentText)
     return tokens
   }
 
@@ -376,6 +382,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
       ...this.channels.fields(outputTokens),
     }
+    if (this.answerPieces !== undefined) this.context.onAnswerText?.(this.answerPieces.join(''))
     this.resolve({ record, retryAfterMs: this.retryAfterMs })
   }
 }

@@ -40,7 +40,7 @@ const promptRecordSchema = z.object({
   output_tokens: z.number().int().min(1).optional(),
 })
 
-const shareGptRecordSchema = z.object({
+export const shareGptRecordSchema = z.object({
   conversations: z.array(z.object({ from: z.string(), value: z.string() })),
 })
 
@@ -56,7 +56,7 @@ interface FilePrompt {
 /** Random streams of a file source (see deriveSeed). */
 const STREAM = { outputLength: 2, order: 4 } as const
 
-const PROMPT_ROLES = new Set(['human', 'user'])
+export const PROMPT_ROLES = new Set(['human', 'user'])
 const NON_REPLY_ROLES = new Set(['human', 'user', 'system'])
 
 export async function loadPromptFile(path: string, options: PromptFileOptions): Promise<PromptFileSource> {
@@ -69,8 +69,7 @@ export async function loadPromptFile(path: string, options: PromptFileOptions): 
   const prompts: FilePrompt[] = []
   let skippedCount = 0
   try {
-    const records = (await firstSignificantByte(handle)) === OPEN_BRACKET ? arrayElements(handle, path) : jsonLines(handle)
-    for await (const { line, text } of records) {
+    for await (const { line, text } of jsonRecords(handle, path)) {
       const where = `${path}:${line}`
       const prompt = promptFromRecord(parseJson(text, where), where)
       if (prompt === undefined) skippedCount += 1
@@ -156,6 +155,11 @@ export interface RawRecord {
   /** 1-based line where the record starts. */
   line: number
   text: string
+}
+
+/** The records of a JSON array (streamed element by element) or of a JSON Lines file, each with the line it starts on. */
+export async function* jsonRecords(handle: FileHandle, path: string): AsyncGenerator<RawRecord> {
+  yield* (await firstSignificantByte(handle)) === OPEN_BRACKET ? arrayElements(handle, path) : jsonLines(handle)
 }
 
 /** The non-blank lines of a JSON Lines file, with their 1-based line numbers. */

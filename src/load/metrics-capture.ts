@@ -25,6 +25,10 @@ export class ServerMetricsCapture {
   private timer: NodeJS.Timeout | undefined
   private inFlight: Promise<void> | undefined
   private failed = false
+  /** The current step's scrape, for a last one when it stops; and its first and last samples. */
+  private scrapeNow: (() => Promise<void>) | undefined
+  private firstSamples: Record<string, number> | undefined
+  private lastSamples: Record<string, number> | undefined
   readonly notes: string[] = []
 
   constructor(
@@ -35,6 +39,8 @@ export class ServerMetricsCapture {
   /** Starts scraping `endpoint` for `step`; `stepStartedAt` is performance.now() at the step's time origin. */
   start(endpoint: ResolvedEndpoint, step: number, stepStartedAt: number): void {
     this.stopTimer()
+    this.firstSamples = undefined
+    this.lastSamples = undefined
     if (this.failed || this.silent.has(endpoint.label)) return
     const key = endpoint.origin + endpoint.basePath
     let control = this.controls.get(key)
@@ -58,6 +64,8 @@ export class ServerMetricsCapture {
       scrapes++
       const vllm: Record<string, number> = {}
       for (const [name, value] of samples) if (name.startsWith('vllm:')) vllm[name] = value
+      this.firstSamples ??= vllm
+      this.lastSamples = vllm
       const line: ServerMetricsLine = { endpoint: endpoint.label, step, atMs: performance.now() - stepStartedAt, samples: vllm }
       try {
         appendFileSync(this.path, `${JSON.stringify(line)}\n`)
@@ -73,14 +81,26 @@ export class ServerMetricsCapture {
         .catch(() => undefined)
         .finally(() => (this.inFlight = undefined))
     }
+    this.scrapeNow = scrape
     tick()
     this.timer = setInterval(tick, this.options.everyMs ?? SCRAPE_EVERY_MS)
   }
 
-  /** Ends the current step's scraping (waits for a scrape in flight). */
+  /** Ends the current step's scraping: waits for a scrape in flight, then scrapes once more (the step's last counters). */
   async stop(): Promise<void> {
+    const wasScraping = this.timer !== undefined
     this.stopTimer()
     await this.inFlight
+    const last = this.scrapeNow
+    this.scrapeNow = undefined
+    if (wasScraping && last) await last().catch(() => undefined)
+  }
+
+  /** How much counter `name` grew over the current (or last stopped) step's scrapes; undefined when not scraped twice. */
+  counterGrowth(name: string): number | undefined {
+    const first = this.firstSamples?.[name]
+    const last = this.lastSamples?.[name]
+    return first !== undefined && last !== undefined && this.firstSamples !== this.lastSamples ? last - first : undefined
   }
 
   async close(): Promise<void> {

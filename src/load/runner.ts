@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { StreamingClient } from '../client/stream-request.js'
-import { RecordsWriter } from '../io/output/records-writer.js'
+import type { AttemptContext } from '../client/stream-attempt.js'
 import type { GenerationRequest } from '../client/openai.js'
 import type { RequestRecord } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
@@ -10,6 +10,11 @@ import { ClientMonitor } from './client-check.js'
 import { runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
+import type { StopSignal } from './run-stop.js'
+import { type SessionTurnSend, sessionLoadOn, sessionRecordFields } from './session-load.js'
+import type { ConversationSource, ConversationTurn } from '../input/session/conversation.js'
+
+export { StopSignal, cancelAfterGrace, openRunRecords, stopOnSignals } from './run-stop.js'
 import { type ShardSlice, globalRequestId, requestsToSend } from './shard.js'
 
 /** One load step: a closed loop at a concurrency, or an open loop at a rate. */
@@ -37,6 +42,8 @@ export interface LoadStep {
   shard?: ShardSlice
   /** Open loop replaying a trace: the whole trace's send times (ms from the start), instead of a drawn schedule. */
   sendTimesMs?: readonly number[]
+  /** Multi-turn sessions: maxRequests (and a closed loop's concurrency) count sessions, not requests. */
+  countsSessions?: boolean
   /** What the replayed trace was, for the summary's `requested.trace`. */
   trace?: NonNullable<RunSummary['requested']['trace']>
 }
@@ -59,108 +66,11 @@ export function requestedLoad(step: LoadStep, warmupS: number, cooldownS: number
     arrival: step.mode === 'open' ? (step.trace ? 'trace' : step.arrival) : null,
     burstiness: step.mode === 'open' && !step.trace ? step.burstiness : null,
     maxConcurrency: step.maxConcurrency ?? null,
-    requests: requestsToSend(step) ?? null,
+    requests: step.countsSessions ? null : (requestsToSend(step) ?? null),
     durationS: step.durationMs !== undefined ? step.durationMs / 1000 : null,
     warmupS,
     cooldownS,
     ...(step.trace ? { trace: step.trace } : {}),
-  }
-}
-
-/** Lets Ctrl-C (or a test) stop a run: no new sends once `stopped`. */
-export class StopSignal {
-  private stoppedFlag = false
-  private readonly listeners: Array<() => void> = []
-  get stopped(): boolean {
-    return this.stoppedFlag
-  }
-  stop(): void {
-    if (this.stoppedFlag) return
-    this.stoppedFlag = true
-    for (const listener of this.listeners.splice(0)) listener()
-  }
-  /**
-   * A signal that stops when this one does, and can also be stopped alone (a step's sending, which
-   * a lost server or a full disk ends without the user's stop); `release` lets go of this one.
-   */
-  follower(): { signal: StopSignal; release: () => void } {
-    const signal = new StopSignal()
-    return { signal, release: this.onStop(() => signal.stop()) }
-  }
-  /** Calls `listener` once the signal stops (at once if it has); returns what unsubscribes it. */
-  onStop(listener: () => void): () => void {
-    if (this.stoppedFlag) {
-      listener()
-      return () => undefined
-    }
-    this.listeners.push(listener)
-    return () => {
-      const index = this.listeners.indexOf(listener)
-      if (index !== -1) this.listeners.splice(index, 1)
-    }
-  }
-}
-
-/**
- * Ctrl-C (SIGINT) or SIGTERM stops `stop`: no new requests, streams in flight get their grace
- * period. A second signal leaves at once with exit code 130 (records already written are kept).
- * Returns the function that removes the handlers.
- */
-export function stopOnSignals(stop: StopSignal): () => void {
-  let signals = 0
-  const onSignal = (): void => {
-    signals++
-    if (signals === 1) stop.stop()
-    else {
-      process.stderr.write('interrupted twice: leaving now; records written so far are kept\n')
-      process.exit(130)
-    }
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  return () => {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-  }
-}
-
-/**
- * When `stop` fires: the client in use stops retrying at once and, after `graceSeconds`, cancels
- * the streams still open (class `cancelled`).
- */
-export function cancelAfterGrace(stop: StopSignal, graceSeconds: number, log: (line: string) => void, activeClient: () => StreamingClient | undefined): void {
-  stop.onStop(() => {
-    log(`stopping: no new requests; waiting up to ${graceSeconds} s for the streams in flight`)
-    setTimeout(() => activeClient()?.stop(true, 'interrupted by the user'), graceSeconds * 1000).unref()
-    activeClient()?.stop(false)
-  })
-}
-
-/**
- * A run's records.jsonl, opened for that run alone, and the signal its sending stops on: the
- * user's `stop` (Ctrl-C, the only one that makes a run interrupted), a failed write of the records
- * (a full disk: nothing more can be kept, so the streams in flight are cancelled at once), or
- * whatever else the caller stops it for (a server gone). `close` closes the file and lets go of `stop`.
- */
-export function openRunRecords(
-  path: string,
-  stop: StopSignal,
-  activeClient: () => StreamingClient | undefined,
-): { writer: RecordsWriter; sending: StopSignal; close: () => void } {
-  const { signal: sending, release } = stop.follower()
-  const writer = new RecordsWriter(path, 'wx', {
-    onFailure: () => {
-      sending.stop()
-      activeClient()?.stop(true, 'records could not be written')
-    },
-  })
-  return {
-    writer,
-    sending,
-    close: () => {
-      release()
-      writer.close()
-    },
   }
 }
 
@@ -191,6 +101,11 @@ export interface LoadStepDependencies {
   graceSeconds?: number
   /** When to take the server as gone and stop sending (none: never). */
   serverLost?: ServerLostRule
+  /**
+   * Multi-turn sessions (session-load.ts): the loops start sessions where they would send requests;
+   * the step's maxRequests (and a closed loop's concurrency) count sessions. `prepare` makes a turn's request.
+   */
+  sessions?: { source: ConversationSource; prepare: (turn: ConversationTurn) => PreparedRequest }
   /** Told at once when this step takes the server as gone (load workers tell the coordinator). */
   onServerLost?: (lost: ServerLost) => void
 }
@@ -305,71 +220,83 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
 
   /**
    * `dueMs`: open loop, when the send was due (a concurrency cap's wait excluded); its lateness is
-   * measured when undici actually writes the request, so the client's own queue counts.
+   * measured when undici actually writes the request, so the client's own queue counts. The loops
+   * start requests, or whole sessions (a turn of one is sent with `turn`); toSend counts what they start.
    */
-  const sendOne = (intendedSendMs: number, dueMs?: number): Promise<void> => {
-    const ownId = globalRequestId(sent, step.shard)
-    const prepared = deps.prepare(ownId)
+  const sendOne = (intendedSendMs: number, dueMs?: number, turn?: SessionTurnSend): Promise<RequestRecord> => {
+    const ownId = globalRequestId(sent++, step.shard)
+    const prepared = turn && deps.sessions ? deps.sessions.prepare(turn.turn) : deps.prepare(ownId)
     const id = prepared.id ?? ownId
-    sent++
     const now = elapsed()
     if (firstSendMs === undefined) firstSendMs = now
     lastSendMs = now
     changeInFlight(+1, now)
-    return deps.client
-      .send(prepared.request, {
-        id,
-        step: step.step,
-        runStartedAt,
-        intendedSendMs,
-        requestedInputTokens: prepared.requestedInputTokens,
-        requestedOutputTokens: prepared.requestedOutputTokens,
-        ...(prepared.headers ? { headers: prepared.headers } : {}),
-      })
-      .then((record) => {
-        const end = elapsed()
-        lastEndMs = end
-        completed++
-        changeInFlight(-1, end)
-        // Connection set-up is the network's and the server's time, not the client's queue.
-        if (!record.newConnection) {
-          if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
-          else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
-        }
-        deps.onRecord(record)
-        watch?.observe(record)
-        reportProgress(end)
-        slotListener?.(end)
-        if (inFlight === 0 && onIdle) onIdle()
-      })
+    return deps.client.send(prepared.request, attemptContext(prepared, { id, step: step.step, runStartedAt, intendedSendMs }, turn)).then((answered) => {
+      const record = turn ? { ...answered, ...sessionRecordFields(turn) } : answered
+      const end = elapsed()
+      lastEndMs = end
+      completed++
+      changeInFlight(-1, end)
+      // Connection set-up is the network's and the server's time, not the client's queue.
+      if (!record.newConnection) {
+        if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
+        else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
+      }
+      deps.onRecord(record)
+      watch?.observe(record)
+      reportProgress(end)
+      if (!turn) slotListener?.(end) // a session's slot frees when the session ends (sessionEnded)
+      checkIdle()
+      return record
+    })
+  }
+  const checkIdle = (): void => {
+    if (inFlight === 0 && (sessions?.active ?? 0) === 0 && onIdle) onIdle()
   }
 
   const toSend = requestsToSend(step)
-  const canSendMore = (): boolean => !sending.stopped && (toSend === undefined || sent < toSend) && (deps.hasMore?.() ?? true)
   const withinDuration = (atMs: number): boolean => step.durationMs === undefined || atMs < step.durationMs
+  const sessionEnded = (now: number): void => {
+    slotListener?.(now)
+    checkIdle()
+  }
+  const sessions = deps.sessions
+    ? sessionLoadOn(deps.sessions.source, step.shard, { sendOne, sending, withinDuration, elapsed, onSessionEnd: sessionEnded })
+    : undefined
+  const started = (): number => sessions?.started ?? sent
+  const startOne = sessions ? (intendedSendMs: number, dueMs?: number) => sessions.run(intendedSendMs, dueMs) : sendOne
+  const canSendMore = (): boolean => !sending.stopped && (toSend === undefined || started() < toSend) && (deps.hasMore?.() ?? true)
 
   watch?.watchStalls(() => inFlight)
+  const loop = { sendOne: startOne, canSendMore, withinDuration, elapsed }
   let sendEndMs: number
   if (step.mode === 'closed') {
-    await runClosedLoop(step, { sendOne, canSendMore, withinDuration, elapsed, ...(deps.ready ? { ready: deps.ready } : {}) })
+    await runClosedLoop(step, { ...loop, ...(deps.ready ? { ready: deps.ready } : {}) })
     sendEndMs = step.durationMs !== undefined && !sending.stopped ? Math.min(step.durationMs, elapsed()) : lastSendMs
   } else {
-    sendEndMs = await runOpenLoop(step, {
-      sendOne,
-      canSendMore,
-      withinDuration,
-      elapsed,
-      monitor,
-      inFlightNow: () => inFlight,
-      setSlotListener: (listener) => (slotListener = listener),
-      stop: sending,
-    })
-    if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve))
+    const inFlightNow = (): number => sessions?.active ?? inFlight
+    sendEndMs = await runOpenLoop(step, { ...loop, monitor, inFlightNow, setSlotListener: (listener) => (slotListener = listener), stop: sending })
+    if (inFlight > 0 || inFlightNow() > 0) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
   changeInFlight(0, endMs)
   const achieved = achievedLoad({ runStartedAt, endMs, sent, firstSendMs, lastSendMs, concurrencyArea, maxInFlight })
   return { runStartedAt, sendEndMs, sent, interrupted: deps.stop.stopped, achieved }
+}
+
+/** What the client is told of one request: its ids and times, the lengths asked, and, for a session's turn, where its answer's text goes. */
+function attemptContext(
+  prepared: PreparedRequest,
+  sending: Pick<AttemptContext, 'id' | 'step' | 'runStartedAt' | 'intendedSendMs'>,
+  turn: SessionTurnSend | undefined,
+): AttemptContext {
+  return {
+    ...sending,
+    requestedInputTokens: prepared.requestedInputTokens,
+    requestedOutputTokens: prepared.requestedOutputTokens,
+    ...(prepared.headers ? { headers: prepared.headers } : {}),
+    ...(turn ? { onAnswerText: turn.onAnswerText } : {}),
+  }
 }
 
 /** The load a step achieved, from what its sending counted (times in ms from the run's start). */

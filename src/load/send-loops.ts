@@ -27,7 +27,7 @@ export interface ClosedLoopStep {
 }
 
 export interface ClosedLoopContext {
-  sendOne: (intendedSendMs: number) => Promise<void>
+  sendOne: (intendedSendMs: number) => Promise<unknown>
   canSendMore: () => boolean
   withinDuration: (atMs: number) => boolean
   elapsed: () => number
@@ -55,7 +55,7 @@ export async function runClosedLoop(step: ClosedLoopStep, ctx: ClosedLoopContext
 }
 
 export interface OpenLoopContext {
-  sendOne: (intendedSendMs: number, dueMs: number) => Promise<void>
+  sendOne: (intendedSendMs: number, dueMs: number) => Promise<unknown>
   canSendMore: () => boolean
   withinDuration: (atMs: number) => boolean
   elapsed: () => number

@@ -8,6 +8,7 @@ import { RUN_FIGURES } from './run-figures.js'
 import { type RecordStream, runView, walkRunFigures } from './run-walk.js'
 import { compileSlo } from './slo.js'
 import { measurementWindow } from './window.js'
+import { sessionsCollector } from './sessions.js'
 
 export type { RecordStream } from './run-walk.js'
 export { coalescingOf } from './figures/tokens.js'
@@ -27,6 +28,8 @@ export interface RunFacts {
   sendEndMs: number
   slo: SloConfig
   warnings: string[]
+  /** Multi-turn sessions: the server's prefix-cache hit rate over the step, from its /metrics (null or absent: not known). */
+  prefixCacheHitRate?: number | null
 }
 
 /** The latency distributions of summary.json's `metrics`, over the measured successful requests. */
@@ -99,9 +102,12 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
   const window = await measurementWindow(readRecords, { warmupS: facts.requested.warmupS, cooldownS: facts.requested.cooldownS, sendEndMs: facts.sendEndMs })
   const view = runView(window, compileSlo(facts.slo))
   const latencies = latencyDistributions()
+  const sessions = sessionsCollector()
   const values = await walkRunFigures(readRecords, view, RUN_FIGURES, (record) => {
     if (record.ok && window.counts(record)) latencies.add(record)
+    sessions.add(record)
   })
+  const sessionsBlock = sessions.describe(facts.prefixCacheHitRate ?? null)
   const groups = figureGroups(values)
   const { metrics, intervals } = latencies.describe()
   return {
@@ -119,6 +125,7 @@ export async function summarizeRun(readRecords: RecordStream, facts: RunFacts): 
     metrics,
     intervals,
     client: facts.client,
+    ...(sessionsBlock ? { sessions: sessionsBlock } : {}),
     interrupted: facts.interrupted,
     ...(facts.serverLost ? { serverLost: facts.serverLost } : {}),
     warnings: [...facts.warnings, ...figureWarnings(groups.tokens)],

@@ -51,7 +51,8 @@ function generatedTokenLiteral(tokenIndex: number): string {
   return GENERATED_WORD_LITERALS[tokenIndex % GENERATED_WORD_LITERALS.length] as string
 }
 
-function generatedText(tokenCount: number): string {
+/** The text of a plain answer of `tokenCount` tokens, as streamed (every answer starts the same way). */
+export function generatedText(tokenCount: number): string {
   let text = ''
   for (let index = 0; index < tokenCount; index++) text += generatedTokenText(index)
   return text

@@ -1,5 +1,5 @@
 import { encodeText } from '../input/tokenizer.js'
-import type { ApiError, GenerationEndpoint } from './openai-format.js'
+import { type ApiError, type GenerationEndpoint, generatedText } from './openai-format.js'
 import { type OutputPlan, type ReasoningOption, planChatOutput } from './output-plan.js'
 
 /** A generation request the simulator understood, reduced to what it needs. */
@@ -186,4 +186,24 @@ function streamingOf(body: Record<string, unknown>): { ok: true; stream: boolean
     continuousUsage = includeUsage && body.stream_options.continuous_usage_stats === true
   }
   return { ok: true, stream, includeUsage, continuousUsage }
+}
+
+/**
+ * The token ids of a request's prompt followed by those of the answer it will get, as the next turn
+ * of a conversation sends them back: a chat answer behind the assistant's role header (Llama 3's
+ * template puts `<|start_header_id|>assistant<|end_header_id|>` before the answer as the generation
+ * prompt; here it is hashed with the answer, which names the same blocks), the answer's text as
+ * streamed. Only a plain answer is known in advance: with reasoning or a tool call planned, the
+ * prompt's ids alone.
+ */
+export function promptAndAnswerTokenIds(request: {
+  endpoint: 'chat' | 'completion'
+  promptTokenIds: readonly number[]
+  outputTokens: number
+  plainAnswer?: boolean
+}): readonly number[] {
+  if (request.plainAnswer !== true) return request.promptTokenIds
+  const answer = encodeText(generatedText(request.outputTokens))
+  const header = request.endpoint === 'chat' ? roleHeaderIds('assistant') : []
+  return [...request.promptTokenIds, ...header, ...answer]
 }

@@ -232,6 +232,7 @@ function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: s
     promptTokens: generationRequest.promptTokens,
     promptTokenIds: generationRequest.promptTokenIds,
     outputTokens: generationRequest.outputTokens,
+    plainAnswer: generationRequest.output === undefined,
     stream: generationRequest.stream,
     receivedAtMs: arrived.receivedAtMs,
   })

@@ -3,6 +3,7 @@ import { DeadlineScheduler } from './deadline-scheduler.js'
 import { simAttestationReporter } from './attestation-report.js'
 import { RealTimeEngine } from './engine/real-time.js'
 import { promptBlockHashes } from './engine/prefix-cache.js'
+import { promptAndAnswerTokenIds } from './openai-request.js'
 import { reasoningOption } from './output-plan.js'
 import { type SimProfile, loadProfile } from '../io/schema/sim-profile.js'
 import { type RunningSimServer, startSimServer } from './sim-server.js'
@@ -51,7 +52,11 @@ export async function startSimulatedEndpoint(
     const { prefixCaching, blockSize } = profile.engine
     timing = (request) => ({
       start: (arrivesAtMs, sink) => {
-        const blockHashes = prefixCaching && request.promptTokenIds ? promptBlockHashes(request.promptTokenIds, blockSize) : undefined
+        // The hashes go on over the answer's tokens: its full blocks join the cache as they are generated (vLLM v1).
+        const blockHashes =
+          prefixCaching && request.promptTokenIds
+            ? promptBlockHashes(promptAndAnswerTokenIds({ ...request, promptTokenIds: request.promptTokenIds }), blockSize)
+            : undefined
         return engine.submit(
           { promptTokens: request.promptTokens, outputTokens: request.outputTokens, ...(blockHashes ? { blockHashes } : {}) },
           arrivesAtMs,

@@ -9,6 +9,8 @@ export interface SimRequestInfo {
   promptTokenIds?: readonly number[]
   /** Exact number of tokens the simulator will generate. */
   outputTokens: number
+  /** The answer is plain text known in advance (no reasoning or tool call planned): its blocks can be hashed ahead. */
+  plainAnswer?: boolean
   stream: boolean
   /** performance.now() when the request body was complete. */
   receivedAtMs: number

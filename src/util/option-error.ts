@@ -13,7 +13,7 @@ export class OptionError<Option extends string = string> extends UserError {
   }
 }
 
-const OPTION = /\{(\w+)\}/g
+const OPTION = /\{([\w.]+)\}/g
 
 /**
  * An OptionError whose message names one or more options, each where it falls
@@ -26,7 +26,7 @@ export class OptionMessageError extends OptionError {
   readonly template: string
 
   constructor(template: string, exitCode = 2) {
-    const first = /\{(\w+)\}/.exec(template)?.[1] ?? ''
+    const first = /\{([\w.]+)\}/.exec(template)?.[1] ?? ''
     super(first, template.replace(OPTION, '$1'))
     this.name = 'OptionMessageError'
     this.message = template.replace(OPTION, '$1')

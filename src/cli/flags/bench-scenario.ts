@@ -35,9 +35,9 @@ function loadShapeOf(base: Draft, values: BenchFlagValues): Draft {
   return load
 }
 
-/** A run with no bound sends 100 requests; a sweep with none runs 10 s per step; a trace replay sends its rows. */
-function boundRun(load: Draft): void {
-  if (load.requests !== undefined || load.duration !== undefined || load.trace !== undefined) return
+/** A run with no bound sends 100 requests; a sweep with none runs 10 s per step; a trace replay sends its rows; sessions are bounded by their own count. */
+function boundRun(load: Draft, input: Draft | undefined): void {
+  if (load.requests !== undefined || load.duration !== undefined || load.trace !== undefined || input?.sessions !== undefined) return
   if (load.profile === 'sweep') load.duration = 10
   else load.requests = 100
 }
@@ -51,7 +51,7 @@ export function benchScenarioFromFlags(values: BenchFlagValues): { scenario: Sce
   if (!values.scenario && values.url === undefined) throw new UserError('give --url (or --scenario FILE)')
   const draft: Draft = { ...base, endpoints: endpointsOf(base, values), load: loadShapeOf(base, values) }
   applyFlags(BENCH_FLAGS, values, draft)
-  boundRun(draft.load as Draft)
+  boundRun(draft.load as Draft, draft.input as Draft | undefined)
   return { scenario: validateWithFlags(scenarioSchema, draft, { table: BENCH_FLAGS, values, source }), source }
 }
 

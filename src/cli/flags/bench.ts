@@ -77,6 +77,34 @@ export const BENCH_FLAGS = defineFlags({
     path: 'load.trace.window',
   }),
   'trace-limit': value(parse.integer, { description: 'with --trace: replay only the first N rows of the window', path: 'load.trace.limit' }),
+  'sessions-file': string({
+    description:
+      'multi-turn sessions from ShareGPT conversations (JSON array or JSONL): each human turn sent in order with the history and the answers ' +
+      "received, the file's reply length asked as max_tokens; a session per conversation (all once unless --sessions or --duration)",
+    path: 'input.sessions.file',
+  }),
+  turns: value(parse.lengthSpec, {
+    description:
+      'synthetic multi-turn sessions of this many turns (N or a distribution, as --input-tokens); each turn --input-tokens new tokens, ' +
+      'answers --output-tokens; --rate is then sessions/s and --concurrency sessions in flight (chat API only)',
+    path: 'input.sessions.turns',
+  }),
+  sessions: value(parse.integer, {
+    description: 'with --turns or --sessions-file: sessions to start (a shard runs ids ≡ I mod N)',
+    path: 'input.sessions.count',
+  }),
+  'think-time': value(parse.thinkTime, {
+    description: 'sessions: seconds between an answer and the next turn: N, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD (default 0)',
+    path: 'input.sessions.thinkTimeS',
+  }),
+  'system-prompt-tokens': value(parse.integer, {
+    description: 'synthetic sessions: tokens of a system prompt every session starts with (shared by all; default 0)',
+    path: 'input.sessions.systemPromptTokens',
+  }),
+  'max-context-tokens': value(parse.integer, {
+    description: "sessions: end a session before a turn whose prompt and answer would pass this many tokens (the model's context)",
+    path: 'input.sessions.maxContextTokens',
+  }),
   'prefix-tokens': value(parse.integer, { description: 'tokens of shared prefix before every synthetic prompt', path: 'input.prefixTokens' }),
   'fixed-output': boolean({ description: "send vLLM's ignore_eos and min_tokens so outputs are exactly the length " + 'asked', path: 'input.fixedOutput' }),
   'continuous-usage': boolean({ description: 'ask vLLM for usage on every chunk (continuous_usage_stats)', path: 'input.continuousUsage' }),

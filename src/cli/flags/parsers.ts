@@ -1,3 +1,4 @@
+import type { ThinkTimeSpec } from '../../io/schema/session.js'
 import { parseLengthFlag } from '../../input/distributions.js'
 import type { LengthSpec } from '../../io/schema/length-spec.js'
 import type { Scenario } from '../../io/schema/scenario.js'
@@ -94,4 +95,19 @@ export const traceWindow: Parser<{ startS?: number; endS?: number }> = (value) =
   if (!match) throw new UserError(`"${value}" must look like START:END (seconds of the trace, e.g. 60:120)`)
   const [start, end] = [match[1]?.trim() ?? '', match[2]?.trim() ?? '']
   return { ...(start !== '' ? { startS: number(start) } : {}), ...(end !== '' ? { endS: number(end) } : {}) }
+}
+
+/**
+ * `--think-time`: seconds between an answer and the next turn: N (fixed), exponential:MEAN,
+ * uniform:MIN-MAX or lognormal:MEAN,STD (the schema, src/io/schema/session.ts, checks the numbers).
+ */
+export const thinkTime: Parser<ThinkTimeSpec> = (value) => {
+  const text = value.trim()
+  if (/^[^:]+$/.test(text)) return number(text)
+  const [dist, rest = ''] = text.split(':', 2) as [string, string?]
+  const parts = rest.split(/[-,]/).map((part) => part.trim())
+  if (dist === 'exponential' && parts.length === 1) return { dist, mean: number(parts[0] as string) }
+  if (dist === 'uniform' && /^[^-]+-[^-]+$/.test(rest)) return { dist, min: number(parts[0] as string), max: number(parts[1] as string) }
+  if (dist === 'lognormal' && /^[^,]+,[^,]+$/.test(rest)) return { dist, mean: number(parts[0] as string), std: number(parts[1] as string) }
+  throw new UserError(`"${value}" must be seconds N, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD`)
 }

@@ -6,6 +6,7 @@ import { type FigureValue, figureOf, summaryPathOf } from '../../metrics/run-fig
 import { RUN_FIGURES } from '../../metrics/run-figures.js'
 import type { BenchViews } from '../../app/bench.js'
 import { formatSafety } from './safety.js'
+import { sessionLines } from './sessions.js'
 
 const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
 
@@ -110,7 +111,7 @@ function clientLines(run: RunSummary): string[] {
 export function formatRunTable(run: RunSummary): string {
   const lines = [loadLine(run), requestsLine(run), ...latencyLines(run), throughputLine(run)]
   for (const line of [tokensLine(run), otherFiguresLine(run)]) if (line !== null) lines.push(line)
-  lines.push(...clientLines(run))
+  lines.push(...sessionLines(run), ...clientLines(run))
   for (const warning of run.warnings) lines.push(`  note: ${warning}`)
   return lines.join('\n')
 }

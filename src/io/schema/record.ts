@@ -84,6 +84,16 @@ export const requestRecordSchema = z
     /** Tool calls streamed (`delta.tool_calls`): the deltas received and the distinct calls (by index). Absent without any. */
     toolCallDeltas: z.number().int().nonnegative().optional(),
     toolCalls: z.number().int().nonnegative().optional(),
+    /**
+     * Multi-turn sessions (input.sessions): the conversation this request is a turn of, the turn's
+     * index in it (from 0), the session's number of turns, and the think time waited after the previous answer ended before sending
+     * it (ms; 0 for a first turn). Absent for independent requests.
+     */
+    sessionId: z.number().int().nonnegative().optional(),
+    sessionTurn: z.number().int().nonnegative().optional(),
+    /** Turns the session has in all (its plan's or its file conversation's): the session is complete once each is answered. */
+    sessionTurns: z.number().int().positive().optional(),
+    thinkTimeMs: msSchema.optional(),
   })
   .strict()
 

@@ -101,9 +101,6 @@ export const loadSchema = z
   .refine((load) => !(load.concurrency !== undefined && load.rate !== undefined), {
     message: 'give either concurrency or rate, not both',
   })
-  .refine((load) => load.requests !== undefined || load.duration !== undefined || load.trace !== undefined, {
-    message: 'give requests and/or duration to bound the run',
-  })
   .refine((load) => load.trace === undefined || (load.rate === undefined && load.concurrency === undefined && load.profile === undefined), {
     message: 'a trace sets the arrivals itself: give no rate, concurrency or profile with it',
     path: ['trace', 'file'],
@@ -275,4 +272,13 @@ export const scenarioSchema = z
     out: z.string().optional(),
   })
   .strict()
+  // Multi-turn sessions may be bounded by their count instead (input.sessions.count; src/load/session-setup.ts).
+  .refine(
+    (scenario) =>
+      scenario.load.requests !== undefined ||
+      scenario.load.duration !== undefined ||
+      scenario.load.trace !== undefined ||
+      scenario.input.sessions !== undefined,
+    { message: 'give requests and/or duration to bound the run', path: ['load'] },
+  )
 export type Scenario = z.infer<typeof scenarioSchema>

@@ -46,7 +46,7 @@ export const sessionConfigSchema = z
   })
   .strict()
   .refine((sessions) => (sessions.file === undefined) !== (sessions.turns === undefined), {
-    message: 'give either file (ShareGPT conversations) or turns (synthetic sessions), not both',
+    message: 'give exactly one of file (ShareGPT conversations) and turns (synthetic sessions)',
     path: ['turns'],
   })
 export type SessionConfig = z.infer<typeof sessionConfigSchema>

@@ -77,6 +77,32 @@ export const serverLostSchema = z
  * requests, tokens, throughput and goodput are the ones src/metrics/run-figures.ts defines (a test
  * holds the two lists equal).
  */
+/**
+ * A run of multi-turn sessions (input.sessions; src/metrics/sessions.ts): how many started and ran
+ * every turn, the turns each sent, TTFT by turn index, how long a session took from its first send
+ * to its last answer's end, and the server's prefix-cache hit rate over the step (from /metrics).
+ */
+export const sessionsSummarySchema = z
+  .object({
+    started: z.number().int().nonnegative(),
+    /** Sessions whose every turn was answered without error. */
+    completed: z.number().int().nonnegative(),
+    /** Turns sent per session (every started session). */
+    turnsPerSession: distributionSchema,
+    /** TTFT (ms) of the successful turns of each index, from 0 (the first turn). */
+    ttftByTurn: z.array(
+      z
+        .object({ turn: z.number().int().nonnegative(), count: z.number().int().nonnegative(), p50: nullableNumber, p90: nullableNumber, p99: nullableNumber })
+        .strict(),
+    ),
+    /** Completed sessions: seconds from the first turn's send to the last answer's end. */
+    durationS: distributionSchema,
+    /** vllm:prefix_cache_hits_total / vllm:prefix_cache_queries_total over the step (--scrape-metrics); null when not known. */
+    prefixCacheHitRate: nullableNumber,
+  })
+  .strict()
+export type SessionsSummary = z.infer<typeof sessionsSummarySchema>
+
 export const runSummarySchema = z
   .object({
     endpoint: z.object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) }).strict(),
@@ -183,6 +209,8 @@ export const runSummarySchema = z
     /** 95% intervals of the per-request metrics' mean and percentiles within this run. */
     intervals: z.record(z.string(), intervalsSchema),
     client: clientCheckSchema,
+    /** Multi-turn sessions (absent for independent requests). */
+    sessions: sessionsSummarySchema.optional(),
     interrupted: z.boolean(),
     /** The server went away during the run (connect errors in a row, or a stall): sending stopped. */
     serverLost: serverLostSchema.optional(),

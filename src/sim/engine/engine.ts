@@ -10,7 +10,12 @@ export interface EngineRequest {
   id: number
   promptTokens: number
   outputTokens: number
-  /** The chained hashes of the prompt's full blocks (promptBlockHashes): what prefix caching looks up and stores. */
+  /**
+   * The chained hashes of the prompt's full blocks (promptBlockHashes): what prefix caching looks up and stores. They may
+   * go on over the tokens to be generated (prompt and answer ids hashed as one chain): a generated block then joins the cache
+   * once its KV is computed, as in vLLM v1 (append_output_token_ids extends block_hashes), so a conversation's next turn
+   * hits it. The lookup at admission never goes past the prompt.
+   */
   blockHashes?: readonly string[]
 }
 
@@ -188,6 +193,7 @@ export class EngineModel {
     }
     for (const sequence of decoding) {
       sequence.computed += 1
+      this.cacheComputedBlocks(sequence)
       this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
     }
     if (finished.length > 0) this.retire(finished)
@@ -224,9 +230,12 @@ export class EngineModel {
     let tokenBudget = budget
     while (this.waiting.length > 0 && tokenBudget > 0 && this.running.length < engine.maxNumSeqs && preempted.length === 0) {
       const sequence = this.waiting[0] as Sequence
-      if (!sequence.prefixLooked) this.applyPrefixCache(sequence)
+      this.applyPrefixCache(sequence)
       const chunk = Math.min(sequence.prefillTarget - sequence.computed, tokenBudget)
-      if (!this.admitHead(sequence, chunk)) break
+      if (!this.admitHead(sequence, chunk)) {
+        this.returnPrefix(sequence)
+        break
+      }
       if (chunk > 0) {
         prefilling.push([sequence, chunk])
         tokenBudget -= chunk
@@ -275,10 +284,12 @@ export class EngineModel {
     let tokens = 0
     while (this.waiting.length > 0 && this.running.length < engine.maxNumSeqs) {
       const sequence = this.waiting[0] as Sequence
-      if (!sequence.prefixLooked) this.applyPrefixCache(sequence)
+      this.applyPrefixCache(sequence)
       const chunk = sequence.prefillTarget - sequence.computed
-      if (prefilling.length > 0 && tokens + chunk > engine.maxNumBatchedTokens) break
-      if (!this.admitHead(sequence, chunk)) break
+      if ((prefilling.length > 0 && tokens + chunk > engine.maxNumBatchedTokens) || !this.admitHead(sequence, chunk)) {
+        this.returnPrefix(sequence)
+        break
+      }
       prefilling.push([sequence, chunk])
       tokens += chunk
     }
@@ -343,14 +354,15 @@ export class EngineModel {
   }
 
   /**
-   * vLLM's lookup at admission: the longest run of the prompt's leading blocks found in the cache is
+   * vLLM's lookup at admission (counted at a sequence's first try): the longest run of the prompt's leading blocks found in the cache is
    * taken as computed (leaving at least one token to compute: vLLM recomputes the last one when the
    * whole prompt hits), and the request's prompt tokens count as queried, the cached ones as hits.
    */
   private applyPrefixCache(sequence: Sequence): void {
+    const firstLook = !sequence.prefixLooked
     sequence.prefixLooked = true
     if (!this.profile.engine.prefixCaching) return
-    this.counters.prefixQueryTokens += sequence.request.promptTokens
+    if (firstLook) this.counters.prefixQueryTokens += sequence.request.promptTokens
     const hashes = sequence.request.blockHashes
     if (!hashes || sequence.computed > 0) return
     const blockSize = this.profile.engine.blockSize
@@ -360,10 +372,21 @@ export class EngineModel {
     this.freeBlocks -= this.prefixCache.acquire(sequence.cachedHashes)
     sequence.blocks += hitBlocks
     sequence.computed = hitBlocks * blockSize
-    this.counters.prefixHitTokens += sequence.computed
+    if (firstLook) this.counters.prefixHitTokens += sequence.computed
   }
 
-  /** Full prompt blocks a prefill has computed join the cache (vLLM caches a block once it is full), while they extend the cached run. */
+  /** A sequence not admitted lets go of the cached blocks its lookup took (vLLM takes them once the slots are allocated): waiting ones hold none. */
+  private returnPrefix(sequence: Sequence): void {
+    if (sequence.cachedHashes.length === 0) return
+    this.release(sequence)
+    sequence.computed = 0
+  }
+
+  /**
+   * Full blocks whose KV is computed join the cache (vLLM caches a block once it is full), while they
+   * extend the cached run: the prompt's during prefill, then generated ones during decode when the
+   * hashes go on past the prompt.
+   */
   private cacheComputedBlocks(sequence: Sequence): void {
     const hashes = sequence.request.blockHashes
     if (!hashes || !this.profile.engine.prefixCaching) return
