@@ -47,6 +47,8 @@ export interface RunFigure {
   csvColumn?: string | null
   /** A figure of counts by class: the classes, in order (its value has one count per class). */
   classes?: readonly string[]
+  /** A figure of one kind of run only (multi-turn sessions): summary.json leaves it out where its value is null. */
+  onlyWhenKnown?: boolean
   /** Sums over the records, by name, that `value` receives. */
   sums?: Readonly<Record<string, Accumulate>>
   /** The figure from its sums, the run, and the figures it depends on. */

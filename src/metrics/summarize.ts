@@ -71,7 +71,8 @@ function figureGroups(values: ReadonlyMap<string, FigureValue>): Record<SummaryG
   const groups = Object.fromEntries([...SUMMARY_GROUPS, 'figures'].map((group) => [group, {}])) as Record<SummaryGroup | 'figures', Record<string, FigureValue>>
   for (const figure of RUN_FIGURES) {
     const [group, key] = summaryPathOf(figure)
-    groups[group][key] = values.get(figure.id) ?? null
+    const value = values.get(figure.id) ?? null
+    if (value !== null || !figure.onlyWhenKnown) groups[group][key] = value
   }
   return groups
 }
