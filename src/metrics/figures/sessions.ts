@@ -60,7 +60,9 @@ export const SESSION_FIGURES: RunFigure[] = [
         id: first ? 'sessionFirstTurnTtftMeanMs' : 'sessionLaterTurnsTtftMeanMs',
         label: first ? 'TTFT of first turns, mean' : 'TTFT of later turns, mean',
         unit: 'ms',
-        description: `TTFT summed over the measured successful ${first ? 'first turns of sessions' : 'turns after the first'} / their number (prefix caching of the history lowers the later turns')`,
+        description:
+          `TTFT summed over the measured successful ${first ? 'first turns of sessions' : 'turns after the first'} / their number ` +
+          "(prefix caching of the history lowers the later turns')",
         record: ['sessionId', 'sessionTurn', 'timeToFirstTokenMs'],
         csvColumn: null,
       },
