@@ -7,6 +7,8 @@ import { type PodResources, type ShardLoad, podResources, shardLoad, shardsNeede
 import { DNS_LABEL, parseResultsTarget } from '../k8s/results-target.js'
 import { assertNoKeyIn, checkScenarioForPod } from '../k8s/scenario-for-pod.js'
 import { KUBERNETES_API_VERSION, toYamlStream, validateObjects } from '../k8s/validate.js'
+import { type TimeSource, parseTimeSource } from '../client/clock-sources.js'
+import { UserError } from '../util/errors.js'
 import { OptionMessageError } from '../util/option-error.js'
 import { parseZonedIsoTime } from '../util/zoned-time.js'
 import { checkS3Endpoint } from '../io/s3/url.js'
@@ -170,9 +172,18 @@ function startAtIso(text: string): string {
   return new Date(unixMs).toISOString()
 }
 
-/** ntp://host[:port] or an http(s) URL, without credentials (geopat bench checks the rest where it runs). */
+/**
+ * ntp://host[:port] or an http(s) URL, read by the rule geopat bench reads it with (parseTimeSource),
+ * and without credentials: the text goes into the manifest, where a Secret never does.
+ */
 function timeSource(text: string): string {
-  if (!/^(ntp:\/\/[^\s/@]+|https?:\/\/[^\s@]+)$/.test(text))
+  let source: TimeSource | undefined
+  try {
+    source = parseTimeSource(text)
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error
+  }
+  if (source === undefined || (source.kind === 'http' && (source.url.username !== '' || source.url.password !== '')))
     throw new OptionMessageError(`{timeSource} "${text.includes('@') ? '…' : text}": give ntp://host[:port] or an http(s):// URL without credentials`)
   return text
 }

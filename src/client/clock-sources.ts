@@ -16,16 +16,19 @@ import { NTP_DEFAULT_PORT, measureSntpOffset } from './sntp.js'
 /** What --time-source names: an SNTP server or an HTTP(S) URL whose Date header is read. */
 export type TimeSource = { kind: 'ntp'; host: string; port: number; label: string } | { kind: 'http'; url: URL; label: string }
 
-/** Reads --time-source; one line naming the rule when it is neither form. */
+/** `text` with any user-info of a URL (`//user:password@`) hidden: an error line never repeats a credential. */
+const withoutUserInfo = (text: string): string => text.replace(/\/\/[^/?#\s]*@/, '//…@')
+
+/** Reads --time-source; one line naming the rule when it is neither form (never repeating a user:password given in it). */
 export function parseTimeSource(text: string): TimeSource {
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    throw new UserError(`"${text}" is not a URL: give ntp://host[:port] or an http(s):// URL`)
+    throw new UserError(`"${withoutUserInfo(text)}" is not a URL: give ntp://host[:port] or an http(s):// URL`)
   }
   if (url.protocol === 'ntp:') {
-    if (url.hostname === '') throw new UserError(`"${text}": ntp:// needs a host`)
+    if (url.hostname === '') throw new UserError(`"${withoutUserInfo(text)}": ntp:// needs a host`)
     const port = url.port === '' ? NTP_DEFAULT_PORT : Number(url.port)
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
     return { kind: 'ntp', host, port, label: `ntp://${url.host}` }
@@ -34,7 +37,7 @@ export function parseTimeSource(text: string): TimeSource {
     // No user-info or query in outputs: either could hold a secret.
     return { kind: 'http', url, label: `${url.origin}${url.pathname}` }
   }
-  throw new UserError(`"${text}": scheme ${url.protocol} is neither ntp: nor http(s):`)
+  throw new UserError(`"${withoutUserInfo(text)}": scheme ${url.protocol} is neither ntp: nor http(s):`)
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts'
 import { type ChartBook, type ChartSvg, PALETTE } from './chart-book.js'
-import { axisLabel, axisName, categoryLabel, compactNumber, legend, legendRows } from './chart-style.js'
+import { axisName, categoryLabel, compactNumber, legend, legendRows, valueAxisLook } from './chart-style.js'
 
 /** Bar charts: the tornado of a TCO's drivers, stacked bars over categories. */
 
@@ -12,7 +12,7 @@ export function tornadoChart(
   const option: EChartsOption = {
     grid: { left: 170, right: 36, top: 44, bottom: 74 },
     legend: legend(['input at its low value', 'input at its high value']),
-    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
+    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), ...valueAxisLook() },
     yAxis: {
       type: 'category',
       inverse: true,
@@ -53,7 +53,7 @@ export function stackedBarChart(
   const names = spec.series.map((s) => s.name)
   const rows = legendRows(names)
   const category = { type: 'category' as const, data: spec.categories, axisLabel: categoryLabel(150), axisTick: { show: false } }
-  const value = { type: 'value' as const, axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } }
+  const value = { type: 'value' as const, ...valueAxisLook() }
   const option: EChartsOption = {
     grid: { left: spec.horizontal ? 170 : 78, right: 28, top: 44, bottom: 58 + rows * 18 },
     legend: legend(names),

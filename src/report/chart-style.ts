@@ -8,6 +8,11 @@ export function axisLabel(formatter?: (value: number) => string) {
   return { color: '#444', fontSize: 11, hideOverlap: true, ...(formatter ? { formatter } : {}) }
 }
 
+/** A value axis's tick labels (compact numbers) and light grid lines; a fresh object each time, so a chart may change its own. */
+export function valueAxisLook() {
+  return { axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } }
+}
+
 /** Category labels: long ones are cut to the width given (the full text is in the tables). */
 export function categoryLabel(width: number) {
   return { color: '#444', fontSize: 11, width, overflow: 'truncate' as const }

@@ -1,6 +1,6 @@
 import type { EChartsOption } from 'echarts'
 import { type ChartBook, type ChartSvg, PALETTE } from './chart-book.js'
-import { axisLabel, axisName, categoryLabel, compactNumber, legend, legendRows } from './chart-style.js'
+import { axisName, categoryLabel, legend, legendRows, valueAxisLook } from './chart-style.js'
 import { num } from './format.js'
 
 /** Charts over value axes: lines (CDFs, throughput–latency curves), scatters, intervals. */
@@ -45,16 +45,14 @@ export function lineChart(
           ...axisName(spec.xName, 28),
           scale: true,
           ...(spec.xMin !== undefined ? { min: spec.xMin } : {}),
-          axisLabel: axisLabel(compactNumber),
-          splitLine: { lineStyle: { color: '#e6e6e6' } },
+          ...valueAxisLook(),
         },
     yAxis: {
       type: spec.yLog ? 'log' : 'value',
       ...axisName(spec.yName, 56),
       ...(spec.yMax !== undefined ? { max: spec.yMax } : {}),
       ...(spec.yMin !== undefined ? { min: spec.yMin } : {}),
-      axisLabel: axisLabel(compactNumber),
-      splitLine: { lineStyle: { color: '#e6e6e6' } },
+      ...valueAxisLook(),
     },
     series: spec.series.map((s, i) => ({
       type: 'line' as const,
@@ -108,14 +106,13 @@ export function scatterChart(
   const option: EChartsOption = {
     grid: { left: 78, right: 28, top: 44, bottom: 58 + rows * 18 },
     legend: legend(names),
-    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
+    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), ...valueAxisLook() },
     yAxis: {
       type: 'value',
       ...axisName(spec.yName, 56),
       ...(spec.yMin !== undefined ? { min: spec.yMin } : {}),
       ...(spec.yMax !== undefined ? { max: spec.yMax } : {}),
-      axisLabel: axisLabel(compactNumber),
-      splitLine: { lineStyle: { color: '#e6e6e6' } },
+      ...valueAxisLook(),
     },
     series: spec.series.map((s, i) => ({
       type: 'scatter' as const,
@@ -145,7 +142,7 @@ export function intervalChart(book: ChartBook, spec: { title: string; xName: str
   const data = spec.rows.map((r, i) => [i, r.low, r.high, r.estimate])
   const option: EChartsOption = {
     grid: { left: 190, right: 36, top: 44, bottom: 52 },
-    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), axisLabel: axisLabel(compactNumber), splitLine: { lineStyle: { color: '#e6e6e6' } } },
+    xAxis: { type: 'value', scale: true, ...axisName(spec.xName, 28), ...valueAxisLook() },
     yAxis: { type: 'category', data: categories, inverse: true, ...axisName(spec.yName, 176), axisLabel: categoryLabel(168), axisTick: { show: false } },
     series: [
       {

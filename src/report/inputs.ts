@@ -59,13 +59,15 @@ interface KnownJson<T> {
   name: string
   kind: Exclude<InputKind, 'records' | 'sim-profile'>
   schema: z.ZodType<T>
+  /** The list of the inputs that a file of this name goes into. */
+  loaded(inputs: ReportInputs): Array<Loaded<T>>
 }
 
-const BENCH: KnownJson<BenchSummary> = { name: 'summary.json', kind: 'bench', schema: benchSummarySchema }
-const COMPARE: KnownJson<CompareSummary> = { name: 'compare-summary.json', kind: 'compare', schema: compareSummarySchema }
-const SIZING: KnownJson<SizingResult> = { name: 'sizing.json', kind: 'sizing', schema: sizingResultSchema }
-const PLAN: KnownJson<Plan> = { name: 'plan.json', kind: 'plan', schema: planSchema }
-const TCO: KnownJson<TcoResult> = { name: 'tco.json', kind: 'tco', schema: tcoResultSchema }
+const BENCH: KnownJson<BenchSummary> = { name: 'summary.json', kind: 'bench', schema: benchSummarySchema, loaded: (inputs) => inputs.bench }
+const COMPARE: KnownJson<CompareSummary> = { name: 'compare-summary.json', kind: 'compare', schema: compareSummarySchema, loaded: (inputs) => inputs.compare }
+const SIZING: KnownJson<SizingResult> = { name: 'sizing.json', kind: 'sizing', schema: sizingResultSchema, loaded: (inputs) => inputs.sizing }
+const PLAN: KnownJson<Plan> = { name: 'plan.json', kind: 'plan', schema: planSchema, loaded: (inputs) => inputs.plan }
+const TCO: KnownJson<TcoResult> = { name: 'tco.json', kind: 'tco', schema: tcoResultSchema, loaded: (inputs) => inputs.tco }
 
 /** The file names `geopat report` looks for in each folder. */
 const KNOWN_FILES = [BENCH.name, 'records.jsonl', COMPARE.name, SIZING.name, TCO.name, PLAN.name] as const
@@ -164,23 +166,7 @@ async function loadOne(absolutePath: string, inputs: ReportInputs): Promise<void
   const file = makeFile(known.kind, absolutePath, buffer.length, createHash('sha256').update(buffer).digest('hex'))
   const data = parseJsonFile(file.path, buffer, known.schema)
   inputs.files.push(file)
-  switch (known.kind) {
-    case 'bench':
-      inputs.bench.push({ file, folder, data: data as BenchSummary })
-      break
-    case 'compare':
-      inputs.compare.push({ file, folder, data: data as CompareSummary })
-      break
-    case 'sizing':
-      inputs.sizing.push({ file, folder, data: data as SizingResult })
-      break
-    case 'plan':
-      inputs.plan.push({ file, folder, data: data as Plan })
-      break
-    case 'tco':
-      inputs.tco.push({ file, folder, data: data as TcoResult })
-      break
-  }
+  known.loaded(inputs).push({ file, folder, data })
 }
 
 /** JSON.parse and the schema, each failure as one line: `FILE: field.path: rule`. */

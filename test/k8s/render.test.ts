@@ -292,6 +292,12 @@ describe('geopat k8s render: bad options, one line each', () => {
     ['a start time without its zone', { startAt: '2026-12-07T09:00:00' }, /^startAt .*ISO 8601 time with its zone/],
     ['a bad name', { name: 'Region_A' }, /^name "Region_A": must be lowercase/],
     ['a time source of no known kind', { timeSource: 'ftp://clock' }, /^timeSource "ftp:\/\/clock": give ntp:\/\/host/],
+    ['an NTP source without a host', { timeSource: 'ntp://' }, /^timeSource "ntp:\/\/": give ntp:\/\/host/],
+    [
+      'credentials in an HTTP time source, not repeated',
+      { timeSource: 'https://u:hunter22@time.example/' },
+      /^timeSource "…": give ntp:\/\/host(?!.*hunter22)/,
+    ],
     ['an S3 secret for a claim', { s3Secret: 'x' }, /^s3Secret is for --results s3/],
     [
       'an --out in a folder that does not exist',

@@ -143,7 +143,11 @@ describe('run summary', () => {
     expect(summary.requests.succeeded).toBe(2)
     expect(summary.requests.errors['http-429']).toBe(1)
     expect(summary.metrics.ttft?.mean).toBe(100)
-    expect(summary.goodput?.fractionOfRequests).toBe(0.5)
+    // SLO attainment: the 429 misses the SLO like a slow answer (1 of 3 met it).
+    expect(summary.goodput?.fractionOfRequests).toBe(1 / 3)
+    // A request cancelled by the run's end is not judged: its outcome is unknown.
+    const cancelled = record({ id: 3, sendMs: 15, ok: false, errorClass: 'cancelled', endToEndLatencyMs: null, chunks: 0, timeToFirstTokenMs: null })
+    expect((await summarizeRun(() => [...records, cancelled], facts({ slo: { ttftMs: 100 }, sendEndMs: 20 }))).goodput?.fractionOfRequests).toBe(1 / 3)
     expect(await summarizeRun(() => records, facts({ slo: { ttftMs: 100 }, sendEndMs: 20 }))).toEqual(summary)
   })
 

@@ -78,6 +78,15 @@ describe('a run folder belongs to one run (#15.1)', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false)
   })
 
+  it("sees an earlier run by its /metrics scrapes or its shard file alone (a new run's scrapes must not append to them)", () => {
+    for (const file of ['metrics.jsonl', 'shard.json']) {
+      const dir = freshFolder()
+      mkdirSync(dir)
+      writeFileSync(join(dir, file), '{}\n')
+      expect(() => claimRunFolder({ outDir: dir, runId: 'r2', log: quiet })).toThrow(new RegExp(`already holds a run \\(${file.replace('.', '\\.')}\\)`))
+    }
+  })
+
   it('sees a `geopat run` folder by its step folders', () => {
     const dir = freshFolder()
     mkdirSync(join(dir, 'bench'), { recursive: true })
@@ -95,6 +104,8 @@ describe('a run folder belongs to one run (#15.1)', () => {
       'bench/records.jsonl',
       'bench/summary.json',
       'bench/summary.csv',
+      'bench/metrics.jsonl',
+      'bench/shard.json',
       'bench/attestation/eu-before.vcek.pem',
       'size/sizing.json',
     ])

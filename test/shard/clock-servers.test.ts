@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hostNowUnixMs } from '../../src/client/clock-offset.js'
 import { measureTimeSource, parseTimeSource } from '../../src/client/clock-sources.js'
+import { UserError } from '../../src/util/errors.js'
 import { writeNtpTimestamp } from '../../src/client/sntp.js'
 import { clockOffsetSchema } from '../../src/io/schema/shard.js'
 
@@ -112,5 +113,14 @@ describe('the shared time source', () => {
     expect(parseTimeSource('https://user:secret@time.example/now?x=1')).toMatchObject({ kind: 'http', label: 'https://time.example/now' })
     expect(() => parseTimeSource('ftp://x')).toThrow(/neither ntp: nor http\(s\):/)
     expect(() => parseTimeSource('nonsense')).toThrow(/is not a URL/)
+    // A refusal never repeats a user:password given in the URL.
+    for (const text of ['ftp://user:hunter22@clock.example', 'ntp://user:hunter22@', 'http://user:hunter22@[bad']) {
+      expect(() => parseTimeSource(text)).toThrow(UserError)
+      try {
+        parseTimeSource(text)
+      } catch (error) {
+        expect((error as Error).message).not.toContain('hunter22')
+      }
+    }
   })
 })

@@ -133,6 +133,9 @@ export function locateOutputFile(path: string, name: string, stepFolders: readon
 /** The files geopat writes into a run folder (or into a step folder of a `geopat run` folder). */
 const RUN_ARTEFACTS = [
   'records.jsonl',
+  // bench --scrape-metrics appends its scrapes: an earlier run's left in place would mix into the new run's.
+  'metrics.jsonl',
+  'shard.json',
   'summary.json',
   'summary.csv',
   'compare-summary.json',

@@ -24,6 +24,10 @@ const inputTokensArrived: Accumulate = (record, run, add) => {
 }
 
 const completedInside = (record: RequestRecord, run: RunView): boolean => record.ok && run.window.inside(completionMs(record))
+/** The record fields completedInside reads (goodInside too, besides what the SLO's objectives read). */
+const COMPLETION_FIELDS = ['ok', 'sendMs', 'endToEndLatencyMs'] as const satisfies ReadonlyArray<keyof RequestRecord>
+/** A measured request whose outcome the SLO judges: it succeeded, or failed (a failure misses every objective); a cancelled one is not judged. */
+const judgedBySlo = (record: RequestRecord, run: RunView): boolean => run.window.counts(record) && (record.ok || record.errorClass !== 'cancelled')
 const goodInside = (record: RequestRecord, run: RunView): boolean => completedInside(record, run) && run.isGood(record)
 
 export const THROUGHPUT_FIGURES: RunFigure[] = [
@@ -34,7 +38,7 @@ export const THROUGHPUT_FIGURES: RunFigure[] = [
       unit: 'req/s',
       description: 'successful requests completed inside the window / window length',
       peerNames: 'vLLM "Request throughput", GuideLLM "requests_per_second", AIPerf "Request Throughput"',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs'],
+      record: COMPLETION_FIELDS,
       csvColumn: 'requests_per_s',
     },
     { completed: countOf(completedInside) },
@@ -73,7 +77,7 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       unit: 'req/s',
       description: 'requests completed inside the window that succeeded and met every per-request objective of the SLO (--slo) / window length (DistServe)',
       peerNames: 'vLLM "Request goodput" (--goodput), AIPerf "Goodput"',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs'],
+      record: COMPLETION_FIELDS,
       csvColumn: 'goodput_requests_per_s',
     },
     { good: countOf(goodInside) },
@@ -84,7 +88,7 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       label: 'Output token goodput',
       unit: 'tok/s',
       description: 'output tokens of the requests goodput counts / window length',
-      record: ['ok', 'sendMs', 'endToEndLatencyMs', 'outputTokens'],
+      record: [...COMPLETION_FIELDS, 'outputTokens'],
       csvColumn: null,
     },
     { tokens: sumOf((record, run) => (goodInside(record, run) ? record.outputTokens : null)) },
@@ -94,11 +98,13 @@ export const GOODPUT_FIGURES: RunFigure[] = [
       id: 'goodput.fractionOfRequests',
       label: 'SLO attainment',
       unit: 'share',
-      description: 'measured successful requests that met every per-request objective / measured successful requests (null when none)',
-      record: ['ok', 'sendMs'],
+      description:
+        'measured successful requests that met every per-request objective / measured requests that ended: a failed request misses the SLO; ' +
+        'one cancelled (cut by the end of the run or Ctrl-C) is left out, its outcome unknown (null when none)',
+      record: ['ok', 'sendMs', 'errorClass'],
       csvColumn: 'goodput_fraction',
     },
     countOf((record, run) => measured(record, run) && run.isGood(record)),
-    countOf(measured),
+    countOf(judgedBySlo),
   ),
 ]
