@@ -46,7 +46,7 @@ export interface RunFigure {
   /** summary.csv's column (a figure with counts by class gets one per class, column_class); null: none. Default: the id in snake case. */
   csvColumn?: string | null
   /**
-   * A figure about what only some runs have (reasoning, tool calls): its value is null when the run
+   * A figure about what only some runs have (reasoning, tool calls, multi-turn sessions): its value is null when the run
    * saw none, and it is then absent from summary.json, and its summary.csv column absent when no run has it.
    */
   onlyWhenSeen?: true

@@ -56,6 +56,14 @@ describe('geopat bench --turns / --sessions-file', () => {
     expect(block?.started).toBe(4)
     expect(block?.completed).toBe(4)
     expect(run?.requested.requests).toBeNull()
+    // The registered figures (src/metrics/figures/sessions.ts), recomputed from the records.
+    const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0) / values.length
+    const ttftOf = (first: boolean): number[] => records.filter((r) => (r.sessionTurn === 0) === first).map((r) => r.timeToFirstTokenMs as number)
+    expect(run?.figures?.sessionsStarted).toBe(4)
+    expect(run?.figures?.sessionsCompleted).toBe(4)
+    expect(run?.figures?.sessionTurnsMean).toBe(3)
+    expect(run?.figures?.sessionFirstTurnTtftMeanMs).toBeCloseTo(mean(ttftOf(true)), 9)
+    expect(run?.figures?.sessionLaterTurnsTtftMeanMs).toBeCloseTo(mean(ttftOf(false)), 9)
     for (const turn of [0, 1, 2]) {
       const ttfts = Float64Array.from(records.filter((r) => r.sessionTurn === turn).map((r) => r.timeToFirstTokenMs as number)).sort()
       expect(block?.ttftByTurn[turn]).toEqual({

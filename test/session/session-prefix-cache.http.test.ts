@@ -103,7 +103,9 @@ function turnChanges(records: RequestRecord[], caching: boolean): Array<{ turn: 
     const predicted: number[] = []
     for (const turns of bySession.values()) {
       turns.sort((a, b) => (a.sessionTurn as number) - (b.sessionTurn as number))
-      const [first, current, previous] = [turns[0], turns[turn], turns[turn - 1]] as RequestRecord[]
+      const first = turns[0] as RequestRecord
+      const current = turns[turn] as RequestRecord
+      const previous = turns[turn - 1] as RequestRecord
       measured.push((current.timeToFirstTokenMs as number) - (first.timeToFirstTokenMs as number))
       const cost = (record: RequestRecord, before: RequestRecord | undefined): number =>
         prefillMs(tokensToCompute(record, before, caching), record.inputTokens as number)

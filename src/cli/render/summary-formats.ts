@@ -7,6 +7,7 @@ import { RUN_FIGURES } from '../../metrics/run-figures.js'
 import type { BenchViews } from '../../app/bench.js'
 import { formatSafety } from './safety.js'
 import { sessionLines } from './sessions.js'
+import { SESSION_FIGURES } from '../../metrics/figures/sessions.js'
 
 const MIN_REQUESTS_FOR_P99_INTERVAL = minimumSampleForPercentileInterval(0.99)
 
@@ -29,7 +30,7 @@ function loadLine(run: RunSummary): string {
   const load =
     run.requested.mode === 'closed'
       ? `closed loop, concurrency ${run.requested.concurrency} (achieved ${num(run.achieved.concurrencyMean, 1)})`
-      : `open loop, ${run.requested.arrival} ${num(run.requested.ratePerS, 2)} req/s (sent at ` +
+      : `open loop, ${run.requested.arrival} ${num(run.requested.ratePerS, 2)} ${run.sessions ? 'sessions/s (requests ' : 'req/s ('}sent at ` +
         `${num(run.achieved.sendRatePerS, 2)} req/s${run.requested.maxConcurrency ? `, cap ${run.requested.maxConcurrency}` : ''}; ` +
         `concurrency ${num(run.achieved.concurrencyMean, 1)})`
   return `${run.endpoint.label} · ${run.endpoint.model} · ${run.endpoint.api} · ${run.stepLabel}: ${load}`
@@ -85,7 +86,8 @@ function tokensLine(run: RunSummary): string | null {
 
 /** The figures registered after summary.json's first groups (figures.<id>), one line, when the run has any. */
 function otherFiguresLine(run: RunSummary): string | null {
-  const shown = RUN_FIGURES.filter((f) => summaryPathOf(f)[0] === 'figures').flatMap((f) => {
+  // A kind of run's own figures (sessions) have lines of their own (sessions.ts).
+  const shown = RUN_FIGURES.filter((f) => summaryPathOf(f)[0] === 'figures' && !SESSION_FIGURES.includes(f)).flatMap((f) => {
     const value: FigureValue | undefined = figureOf(run, f)
     if (value === undefined) return []
     return [`${f.label} ${typeof value === 'number' ? num(value, 2) : value === null ? '–' : String(value)}${f.unit === 'text' ? '' : ` ${f.unit}`}`]
