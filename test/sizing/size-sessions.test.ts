@@ -16,10 +16,10 @@ const TRACE = 'data/traces/mooncake-synthetic.jsonl'
 const work = mkdtempSync(join(tmpdir(), 'geopat-size-sessions-'))
 const PROFILE = 'h100-sxm-llama-3.1-8b-bf16'
 /** Sessions of 4 turns, exponential think times (fixed ones would keep a burst's sessions in step), a 500-token shared system prompt. */
-const MIX = { turns: 4, thinkTimeS: { dist: 'exponential', mean: 5 }, systemPromptTokens: 500 } as const
+const MIX = { turns: 4, thinkTimeS: { dist: 'exponential', mean: 2 }, systemPromptTokens: 500 } as const
 const USER = 300
 const ANSWER = 150
-const SEARCH = { searches: 3, simulatedSeconds: 90 }
+const SEARCH = { searches: 3, simulatedSeconds: 60 }
 
 /** runSize on the mix, with the simulator's prefix caching on or off. */
 function sizeMix(prefixCaching: 'on' | 'off'): Promise<SizingResult> {
@@ -40,7 +40,7 @@ const SESSION_FLAGS = [
   '--turns',
   '4',
   '--think-time',
-  'exponential:5',
+  'exponential:2',
   '--system-prompt-tokens',
   '500',
   '--input-tokens',
