@@ -110,7 +110,10 @@ function sessionSpanS(plans: readonly PlannedSession[], turnS: number): number {
 }
 
 /** Sessions arriving as a process (the searched rate is sessions per second). */
-export function sessionTraffic(mix: SessionMix, seed: number): SimulatedTraffic {
+export function sessionTraffic(given: SessionMix, seed: number): SimulatedTraffic {
+  // A search sends sessions for as long as each rate is tried: a count of sessions would cut the load short.
+  const { count: _count, ...sessions } = given.sessions
+  const mix = { ...given, sessions }
   const { turns, plans } = plannedTurns(mix, seed)
   return {
     shape: 'sessions',

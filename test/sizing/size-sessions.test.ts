@@ -16,10 +16,10 @@ const TRACE = 'data/traces/mooncake-synthetic.jsonl'
 const work = mkdtempSync(join(tmpdir(), 'geopat-size-sessions-'))
 const PROFILE = 'h100-sxm-llama-3.1-8b-bf16'
 /** Sessions of 4 turns, exponential think times (fixed ones would keep a burst's sessions in step), a 500-token shared system prompt. */
-const MIX = { turns: 4, thinkTimeS: { dist: 'exponential', mean: 5 }, systemPromptTokens: 500 } as const
+const MIX = { turns: 4, thinkTimeS: { dist: 'exponential', mean: 2 }, systemPromptTokens: 500 } as const
 const USER = 300
 const ANSWER = 150
-const SEARCH = { searches: 3, simulatedSeconds: 90 }
+const SEARCH = { searches: 3, simulatedSeconds: 60 }
 
 /** runSize on the mix, with the simulator's prefix caching on or off. */
 function sizeMix(prefixCaching: 'on' | 'off'): Promise<SizingResult> {
@@ -40,7 +40,7 @@ const SESSION_FLAGS = [
   '--turns',
   '4',
   '--think-time',
-  'exponential:5',
+  'exponential:2',
   '--system-prompt-tokens',
   '500',
   '--input-tokens',
@@ -53,7 +53,8 @@ const sizeArgs = (more: string[]) => ['size', '--profile', PROFILE, '--slo', 'tt
 /** `geopat size` on the mix with prefix caching on (shared by the tests below: the searches take seconds). */
 const ON_OUT = join(work, 'cli-on')
 const SEARCH_FLAGS = ['--searches', String(SEARCH.searches), '--sim-duration', String(SEARCH.simulatedSeconds)]
-const sizeOn = runCli(sizeArgs([...SESSION_FLAGS, '--prefix-caching', 'on', ...SEARCH_FLAGS, '--out', ON_OUT]))
+// Seconds of CPU (the high rates that caching allows): a loaded machine may take minutes, which the tests below allow.
+const sizeOn = runCli(sizeArgs([...SESSION_FLAGS, '--prefix-caching', 'on', ...SEARCH_FLAGS, '--out', ON_OUT]), { timeoutMs: 240_000 })
 
 describe('geopat size on a multi-turn session mix', () => {
   it('with prefix caching on, the mix serves more requests than single-turn prompts of the same lengths, and says why: the hit rate', async () => {
@@ -80,7 +81,7 @@ describe('geopat size on a multi-turn session mix', () => {
     for (const part of [figures, against, hit, 'an assumption about the real server']) expect(size.stdout).toContain(part)
     const text = sectionText(await reportHtml(ON_OUT, join(work, 'report-on.html')), 'capacity')
     for (const part of [figures, against, hit]) expect(text).toContain(part)
-  }, 120_000)
+  }, 240_000)
 
   it('with prefix caching off, nothing is reused and the two capacities agree within their intervals', async () => {
     const off = await sizeMix('off')
@@ -95,7 +96,7 @@ describe('geopat size on a multi-turn session mix', () => {
     // Without a shared prefix, caching on or off changes nothing for the single-turn prompts (same seeds, same runs).
     expect((await sizeOn).exitCode).toBe(0)
     expect(writtenSizing(ON_OUT).endpoints[0]?.traffic?.singleTurn?.ratePerS).toEqual(single.ratePerS)
-  }, 120_000)
+  }, 240_000)
 
   it('refuses session flags that mean nothing here, each in one line naming the flag', async () => {
     const bad: Array<[string[], RegExp]> = [

@@ -2,6 +2,7 @@ import type { CostLine, Estimate, SizingResult } from '../../io/schema/sizing.js
 import { describeDemand, describeFailure, describeSale, describeTraffic, fixed as number } from '../../report/sizing-words.js'
 import type { WorkloadSizing } from '../../app/size-workloads.js'
 import { describePriceUsed } from './price-used.js'
+import { forTerminal } from '../../util/terminal-text.js'
 
 type EndpointSizing = SizingResult['endpoints'][number]
 
@@ -36,7 +37,8 @@ function endpointLines(endpoint: EndpointSizing, result: SizingResult): string[]
     `  capacity per replica: ${range(capacity.ratePerS, 2)} req/s${capacity.lowerBoundOnly ? ' (at least)' : ''}, ` +
       `${range(capacity.outputTokensPerS, 0)} good output tok/s · ${capacity.ratePerS.method}`,
     `  model error: ${modelErrorLine(endpoint)}`,
-    ...(endpoint.traffic ? [`  traffic: ${describeTraffic(endpoint.traffic, capacity.ratePerS.estimate)}`] : []),
+    // A trace's detail names its file, as the user wrote it: made safe for the terminal.
+    ...(endpoint.traffic ? [`  traffic: ${forTerminal(describeTraffic(endpoint.traffic, capacity.ratePerS.estimate))}`] : []),
   ]
   if (endpoint.firstCut) {
     lines.push(
