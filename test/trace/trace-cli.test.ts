@@ -134,3 +134,29 @@ describe('geopat bench --trace', () => {
     )
   })
 })
+
+describe('geopat sim --virtual --trace', () => {
+  it("prints the engine's prefix hit rate beside the trace's implied reuse, and --json holds both; bad input is one line", async () => {
+    const args = ['sim', '--virtual', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--prefix-caching', 'on', '--trace', MOONCAKE, '--trace-limit', '60']
+    const json = await runCli([...args, '--json'])
+    expect(json.exitCode, json.stderr).toBe(0)
+    const { prefixCache, virtual } = JSON.parse(json.stdout) as {
+      prefixCache: { queryTokens: number; hitTokens: number; hitRate: number; impliedReuse: number }
+      virtual: { requested: { trace?: { rows: number; impliedPrefixReuse: number } } }
+    }
+    const rows = jsonRows<MooncakeLine>(MOONCAKE)
+      .sort((a, b) => a.timestamp - b.timestamp)
+      .slice(0, 60)
+    expect(prefixCache.queryTokens).toBe(rows.reduce((sum, row) => sum + row.input_length, 0))
+    expect(prefixCache.hitRate).toBeCloseTo(prefixCache.hitTokens / prefixCache.queryTokens, 12)
+    expect(prefixCache.hitTokens).toBeGreaterThan(0)
+    expect(virtual.requested.trace?.rows).toBe(60)
+    expect(prefixCache.impliedReuse).toBe(virtual.requested.trace?.impliedPrefixReuse)
+    const text = await runCli(args)
+    expect(text.stdout).toMatch(/prefix caching: \d+\.\d% of prompt tokens hit \(\d+ of \d+\) \(the trace's hash ids imply \d+\.\d%\)/)
+    expect(expectOneLineError(await runCli([...args, '--rate', '5']))).toMatch(/^Error: --rate: a trace sets the arrivals and lengths itself/)
+    expect(expectOneLineError(await runCli(['sim', '--virtual', '--profile', 'h100-sxm-llama-3.1-8b-bf16', '--speedup', '2', '--requests', '3']))).toMatch(
+      /--speedup needs --trace/,
+    )
+  })
+})
