@@ -98,7 +98,7 @@ export const BENCH_FLAGS = defineFlags({
     path: 'input.sessions.thinkTimeS',
   }),
   'system-prompt-tokens': value(parse.integer, {
-    description: 'synthetic sessions: tokens of a system prompt every session starts with (shared by all; default 0)',
+    description: 'synthetic sessions: tokens of a system prompt every session starts with, shared by all (default 0)',
     path: 'input.sessions.systemPromptTokens',
   }),
   'max-context-tokens': value(parse.integer, {
