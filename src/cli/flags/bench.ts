@@ -3,6 +3,7 @@ import * as shard from './shard-parsers.js'
 import { parseTimeSource } from '../../client/clock-sources.js'
 import { S3_FLAGS, s3UrlText } from './s3.js'
 import { type FlagValues, boolean, choice, defineFlags, repeated, string, value } from './table.js'
+import { sessionShapeFlags, traceOptionFlags } from './traffic-shape.js'
 
 /**
  * `geopat bench`'s flags: each row its help, the scenario field it sets and its parser. A new flag
@@ -64,19 +65,11 @@ export const BENCH_FLAGS = defineFlags({
       'with a prompt of its lengths and shared prefix blocks from its hash ids; replaces --rate/--concurrency and the prompt flags',
     path: 'load.trace.file',
   }),
-  'trace-format': choice(['mooncake', 'azure', 'burstgpt', 'geopat'], {
-    description: "with --trace: the trace's format (default: told from its first line)",
-    path: 'load.trace.format',
-  }),
+  ...traceOptionFlags('load.trace'),
   speedup: value(parse.number, {
     description: "with --trace: time scaling, 2 sends the trace twice as fast; 1, when absent, is the trace's own pace",
     path: 'load.trace.speedup',
   }),
-  'trace-window': value(parse.traceWindow, {
-    description: 'with --trace: START:END seconds of the trace from its first arrival to replay (60:120, 60: or :120); sends start at the window start',
-    path: 'load.trace.window',
-  }),
-  'trace-limit': value(parse.integer, { description: 'with --trace: replay only the first N rows of the window', path: 'load.trace.limit' }),
   'sessions-file': string({
     description:
       'multi-turn sessions from ShareGPT conversations (JSON array or JSONL): each human turn sent in order with the history and the answers ' +
@@ -93,18 +86,7 @@ export const BENCH_FLAGS = defineFlags({
     description: 'with --turns or --sessions-file: sessions to start (a shard runs ids ≡ I mod N)',
     path: 'input.sessions.count',
   }),
-  'think-time': value(parse.thinkTime, {
-    description: 'sessions: seconds between an answer and the next turn: N, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD (default 0)',
-    path: 'input.sessions.thinkTimeS',
-  }),
-  'system-prompt-tokens': value(parse.integer, {
-    description: 'synthetic sessions: tokens of a system prompt every session starts with, shared by all (default 0)',
-    path: 'input.sessions.systemPromptTokens',
-  }),
-  'max-context-tokens': value(parse.integer, {
-    description: "sessions: end a session before a turn whose prompt and answer would pass this many tokens (the model's context)",
-    path: 'input.sessions.maxContextTokens',
-  }),
+  ...sessionShapeFlags('input.sessions'),
   'prefix-tokens': value(parse.integer, { description: 'tokens of shared prefix before every synthetic prompt', path: 'input.prefixTokens' }),
   'fixed-output': boolean({ description: "send vLLM's ignore_eos and min_tokens so outputs are exactly the length " + 'asked', path: 'input.fixedOutput' }),
   'continuous-usage': boolean({ description: 'ask vLLM for usage on every chunk (continuous_usage_stats)', path: 'input.continuousUsage' }),

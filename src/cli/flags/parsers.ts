@@ -1,9 +1,9 @@
-import type { ThinkTimeSpec } from '../../io/schema/session.js'
+import { type ThinkTimeSpec, thinkTimeSchema } from '../../io/schema/session.js'
 import { parseLengthFlag } from '../../input/distributions.js'
 import type { LengthSpec } from '../../io/schema/length-spec.js'
 import type { Scenario } from '../../io/schema/scenario.js'
 import { parseSloExpression } from '../../metrics/slo.js'
-import { UserError } from '../../util/errors.js'
+import { UserError, describeZodIssues } from '../../util/errors.js'
 
 /**
  * The parsers of flag text, one definition each. A parser gets the text of one flag and returns its
@@ -97,17 +97,23 @@ export const traceWindow: Parser<{ startS?: number; endS?: number }> = (value) =
   return { ...(start !== '' ? { startS: number(start) } : {}), ...(end !== '' ? { endS: number(end) } : {}) }
 }
 
-/**
- * `--think-time`: seconds between an answer and the next turn: N (fixed), exponential:MEAN,
- * uniform:MIN-MAX or lognormal:MEAN,STD (the schema, src/io/schema/session.ts, checks the numbers).
- */
+export const THINK_TIME_RULE = 'SECONDS, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD (seconds)'
+const SECONDS = String.raw`(\d+(?:\.\d+)?)`
+const THINK_TIME_FORMS: Array<[RegExp, (match: RegExpExecArray) => unknown]> = [
+  [new RegExp(`^${SECONDS}$`), (match) => Number(match[1])],
+  [new RegExp(`^exponential:${SECONDS}$`), (match) => ({ dist: 'exponential', mean: Number(match[1]) })],
+  [new RegExp(`^uniform:${SECONDS}-${SECONDS}$`), (match) => ({ dist: 'uniform', min: Number(match[1]), max: Number(match[2]) })],
+  [new RegExp(`^lognormal:${SECONDS},${SECONDS}$`), (match) => ({ dist: 'lognormal', mean: Number(match[1]), std: Number(match[2]) })],
+]
+
+/** `--think-time`: seconds between an answer and the next turn, fixed or a distribution, checked by the schema (src/io/schema/session.ts). */
 export const thinkTime: Parser<ThinkTimeSpec> = (value) => {
-  const text = value.trim()
-  if (/^[^:]+$/.test(text)) return number(text)
-  const [dist, rest = ''] = text.split(':', 2) as [string, string?]
-  const parts = rest.split(/[-,]/).map((part) => part.trim())
-  if (dist === 'exponential' && parts.length === 1) return { dist, mean: number(parts[0] as string) }
-  if (dist === 'uniform' && /^[^-]+-[^-]+$/.test(rest)) return { dist, min: number(parts[0] as string), max: number(parts[1] as string) }
-  if (dist === 'lognormal' && /^[^,]+,[^,]+$/.test(rest)) return { dist, mean: number(parts[0] as string), std: number(parts[1] as string) }
-  throw new UserError(`"${value}" must be seconds N, exponential:MEAN, uniform:MIN-MAX or lognormal:MEAN,STD`)
+  for (const [form, spec] of THINK_TIME_FORMS) {
+    const match = form.exec(value.trim())
+    if (!match) continue
+    const parsed = thinkTimeSchema.safeParse(spec(match))
+    if (!parsed.success) throw new UserError(describeZodIssues(`invalid think time "${value}"`, parsed.error.issues))
+    return parsed.data
+  }
+  throw new UserError(`invalid think time "${value}": expected ${THINK_TIME_RULE}`)
 }

@@ -6,6 +6,7 @@ import { type TraceConfig, traceConfigSchema } from '../../io/schema/trace.js'
 import { UserError } from '../../util/errors.js'
 import * as parse from './parsers.js'
 import { type FlagValues, applyFlags, boolean, choice, defineFlags, field, string, validateWithFlags, value } from './table.js'
+import { traceOptionFlags } from './traffic-shape.js'
 
 const FAULTS = ['faults']
 const REASONING = ['reasoning']
@@ -84,12 +85,8 @@ export const SIM_FLAGS = defineFlags({
       '--virtual: replay a request trace (Mooncake JSONL, Azure CSV, BurstGPT CSV or geopat JSONL) instead of --rate/--concurrency: ' +
       "each row sent at its time with its lengths, its hash ids as shared prefix blocks; prints the engine's prefix hit rate beside the trace's",
   }),
-  'trace-format': choice(['mooncake', 'azure', 'burstgpt', 'geopat'], { description: "with --trace: the trace's format (default: told from its first line)" }),
+  ...traceOptionFlags(),
   speedup: value(parse.number, { description: "with --trace: time scaling, 2 sends the trace twice as fast (default 1, the trace's own pace)" }),
-  'trace-window': value(parse.traceWindow, {
-    description: 'with --trace: START:END seconds of the trace from its first arrival to replay (60:120, 60: or :120)',
-  }),
-  'trace-limit': value(parse.integer, { description: 'with --trace: replay only the first N rows of the window' }),
 })
 
 export type SimFlagValues = FlagValues<typeof SIM_FLAGS>
