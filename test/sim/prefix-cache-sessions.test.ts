@@ -1,3 +1,4 @@
+import { runUntilIdle } from '../helpers/engine-steps.js'
 import { describe, expect, it } from 'vitest'
 import { encodeText } from '../../src/input/tokenizer.js'
 import { proseCorpus } from '../../src/input/token-exact-text.js'
@@ -53,15 +54,10 @@ function converse(profile: SimProfile): Array<{ ttftMs: number; hitTokens: numbe
   return turnRequests().map((request, id) => {
     const ids = promptAndAnswerTokenIds({ endpoint: 'chat', promptTokenIds: request.promptTokenIds, outputTokens: request.outputTokens, plainAnswer: true })
     const hitsBefore = engine.counters.prefixHitTokens
-    engine.add({ id, promptTokens: request.promptTokens, outputTokens: request.outputTokens, blockHashes: promptBlockHashes(ids, BLOCK) })
-    const addedAt = t
-    let ttftMs: number | undefined
-    while (engine.hasWork()) {
-      const step = engine.step(t)
-      t = step.endMs
-      if (ttftMs === undefined && step.tokenRequestIds.includes(id)) ttftMs = step.endMs - addedAt
-    }
-    return { ttftMs: ttftMs as number, hitTokens: engine.counters.prefixHitTokens - hitsBefore }
+    const turn = { id, promptTokens: request.promptTokens, outputTokens: request.outputTokens, blockHashes: promptBlockHashes(ids, BLOCK) }
+    const { ttftMs, endMs } = runUntilIdle(engine, turn, t)
+    t = endMs
+    return { ttftMs, hitTokens: engine.counters.prefixHitTokens - hitsBefore }
   })
 }
 

@@ -1,3 +1,4 @@
+import { runUntilIdle } from '../helpers/engine-steps.js'
 import { describe, expect, it } from 'vitest'
 import { EngineModel, type EngineRequest } from '../../src/sim/engine/engine.js'
 import { PrefixCacheIndex, promptBlockHashes, traceBlockHashes } from '../../src/sim/engine/prefix-cache.js'
@@ -33,15 +34,9 @@ function runSequentially(engine: EngineModel, prompts: number[][], blockSize: nu
   let t = 0
   prompts.forEach((ids, id) => {
     const request: EngineRequest = { id, promptTokens: ids.length, outputTokens: 2, blockHashes: promptBlockHashes(ids, blockSize) }
-    engine.add(request)
-    const addedAt = t
-    let first: number | undefined
-    while (engine.hasWork()) {
-      const step = engine.step(t)
-      t = step.endMs
-      if (first === undefined && step.tokenRequestIds.includes(id)) first = step.endMs - addedAt
-    }
-    ttfts.push(first as number)
+    const { ttftMs, endMs } = runUntilIdle(engine, request, t)
+    t = endMs
+    ttfts.push(ttftMs)
   })
   return ttfts
 }
