@@ -32,4 +32,13 @@ describe('the CLI run in-process gives what the binary gives', () => {
     const binary = await runCli(args, { process: true })
     expect(withoutPid(inProcess)).toEqual(withoutPid(binary))
   })
+
+  it('leaves no listener on stdout behind: a dozen calls in one worker print what the binary prints, no MaxListenersExceededWarning', async () => {
+    // oclif's flush adds a 'drain' listener to stdout and leaves it when the write needs no drain: one
+    // per call, which a process of its own drops when it ends; the eleventh in one worker made Node warn.
+    const before = process.stdout.listenerCount('drain')
+    const binary = await runCli(['--version'], { process: true })
+    for (let call = 0; call < 12; call++) expect(await runCli(['--version'])).toEqual(binary)
+    expect(process.stdout.listenerCount('drain')).toBe(before)
+  })
 })

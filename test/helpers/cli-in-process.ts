@@ -17,7 +17,10 @@ import type { CliResult } from './cli.js'
  *   `process.exit` itself (a second Ctrl-C, never reached here) records and throws;
  * - what the process's end would drop: `process.exitCode` is restored, and the 'exit' listeners that
  *   the call added run once with the code (as they would when the binary exits) and are removed,
- *   with every other process listener the call added (signals, SIGXFSZ).
+ *   with every other process listener the call added (signals, SIGXFSZ), and the 'drain' listeners
+ *   it left on process.stdout and process.stderr (oclif's `flush` adds one to stdout and leaves it
+ *   when the write needs no drain: one per call, and at the 11th call in a worker Node warned
+ *   "MaxListenersExceededWarning: 11 drain listeners added to [Socket]", captured as that call's stderr).
  * Modules stay loaded between calls (that is the saving: ~0.2–0.5 s of CPU per start); geopat's
  * commands keep no state at module level beyond caches of files that do not change (the corpus
  * text, number formats). Calls in one process must not overlap (one stdout): `inProcessBusy` says when
@@ -113,6 +116,16 @@ function withEnvironment(env: Record<string, string>): () => void {
   }
 }
 
+/** Records the 'drain' listeners on this process's stdout and stderr now; the returned function removes those added since. */
+function dropDrainListenersAddedSince(): () => void {
+  const streams = [process.stdout, process.stderr]
+  const before = streams.map((stream) => new Set(stream.listeners('drain')))
+  return () =>
+    streams.forEach((stream, index) => {
+      for (const listener of stream.listeners('drain')) if (!before[index]?.has(listener)) stream.off('drain', listener as (...args: unknown[]) => void)
+    })
+}
+
 /** Records the listeners on `process` now; the returned function gives those added since. */
 function listenersAddedSince(): () => Array<[string, (...args: unknown[]) => void]> {
   const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
@@ -173,6 +186,7 @@ export async function runCliInProcess(args: string[], env: Record<string, string
   const restoreEnvironment = withEnvironment(env)
   const { captured, restore } = captureOutput()
   const added = listenersAddedSince()
+  const dropDrainListeners = dropDrainListenersAddedSince()
   let timer: NodeJS.Timeout | undefined
   let exitCode: number
   try {
@@ -190,6 +204,7 @@ export async function runCliInProcess(args: string[], env: Record<string, string
     }
   } finally {
     clearTimeout(timer)
+    dropDrainListeners()
     restore()
     restoreEnvironment()
     process.exitCode = savedExitCode
