@@ -6,8 +6,12 @@ export interface Random {
 }
 
 export function seededRandom(seed: number): Random {
-  // pure-rand's xoroshiro128+, advanced in place (unsafeNext): no allocation per draw.
-  const generator = prand.xoroshiro128plus(seed >>> 0)
+  // pure-rand's xoroshiro128+, advanced in place (unsafeNext): no allocation per draw. Its own
+  // seeding puts the seed into the state as it is (-1, ~seed, seed, 0), and xoroshiro's first
+  // outputs are then barely mixed: seeds 1 to 1000 all drew 0.99999… first, so a Poisson schedule's
+  // first gap was ~24 mean gaps. The state is filled from the seed by SplitMix32 instead, as
+  // xoroshiro's authors advise (seed a xoroshiro from a SplitMix output, never from a raw number).
+  const generator = prand.xoroshiro128plus.fromState(splitMix32State(seed >>> 0))
   return {
     next(): number {
       // 53 random bits → a double in [0, 1) (27 high bits of one draw, 26 of the next).
@@ -16,6 +20,21 @@ export function seededRandom(seed: number): Random {
       return (high * 67108864 + low) / 9007199254740992
     },
   }
+}
+
+/** Four 32-bit state words from `seed` by SplitMix32 (Weyl increment 0x9e3779b9, then a murmur-style finaliser); never all zero. */
+function splitMix32State(seed: number): number[] {
+  let weyl = seed
+  const words: number[] = []
+  for (let i = 0; i < 4; i++) {
+    weyl = (weyl + 0x9e3779b9) | 0
+    let z = weyl
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
+    words.push((z ^ (z >>> 16)) | 0)
+  }
+  if (!words.some((word) => word !== 0)) words[3] = 1
+  return words
 }
 
 /**

@@ -9,15 +9,15 @@ import { expectInterval } from '../helpers/interval.js'
 
 // `geopat compare`'s saturation sweep end to end over real HTTP against simulated endpoints (each
 // in a child process): the plumbing only, never a figure or a duration, so it runs in the
-// `integration` project beside other files. Its claims on the figures (throughput, the CC knee no
-// later) are checked in virtual time in compare-virtual.test.ts.
+// `integration` project beside other files. Its claims on the figures (throughput, the knee by its rule, the CC
+// arm saturating at a lower rate) are checked in virtual time in compare-virtual.test.ts.
 
 const work = mkdtempSync(join(tmpdir(), 'geopat-compare-sweep-'))
 
 describe('geopat compare with a saturation sweep, against two simulated endpoints', () => {
   it('runs the saturation sweep per arm: steps, throughput with its interval, the ratio and the knee', async () => {
     // Short steps on fixed-pace servers: the plumbing only. The figures themselves (throughput,
-    // the CC knee no later) are checked in virtual time in compare-virtual.test.ts.
+    // the knee by its rule, the CC arm saturating lower) are checked in virtual time in compare-virtual.test.ts.
     const scenario = saturationScenario(
       [
         { label: 'fast', sim: { ttftMs: 20, itlMs: 2 } },

@@ -118,7 +118,7 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
     expect(split?.prefillMs?.estimate).toBeGreaterThan(0)
   })
 
-  it('measures throughput at saturation and the knee per arm, with intervals: the CC knee comes no later', async () => {
+  it('measures throughput at saturation and the knee per arm, with intervals: the CC arm saturates at a lower rate', async () => {
     // The sweep of compare.http.test.ts's saturation test, step by step as runCompare drives it.
     const scenario = saturationScenario(
       [{ label: 'cc-off', sim: { profile: SXM } }],
@@ -168,8 +168,26 @@ describe('compare statistics in virtual time: two endpoints that differ only in 
     }
     const ratio = saturationRatio(off.bins, on.bins, config, seed)
     expect(ratio?.low).toBeLessThanOrEqual(ratio?.high as number)
-    // The confidential arm's knee comes no later than the standard one's.
-    expect(on.saturation.knee.ratePerS).not.toBeNull()
-    expect(on.saturation.knee.ratePerS as number).toBeLessThanOrEqual(off.saturation.knee.ratePerS as number)
+    // Each arm's knee is README's rule applied to its own steps: the highest offered rate before the
+    // first one whose median TTFT exceeds 3× the one-at-a-time median, and that next rate.
+    for (const arm of [off.saturation, on.saturation]) {
+      const synchronousP50 = arm.steps.find((s) => s.label === 'synchronous')?.ttftP50Ms as number
+      const rated = arm.steps.filter((s) => s.offeredRatePerS !== null)
+      const firstPast = rated.findIndex((s) => (s.ttftP50Ms as number) > 3 * synchronousP50)
+      const keptUp = firstPast === -1 ? rated : rated.slice(0, firstPast)
+      expect(arm.knee).toEqual({ ratePerS: keptUp.at(-1)?.offeredRatePerS ?? null, nextRatePerS: rated[firstPast]?.offeredRatePerS ?? null })
+    }
+    // Both arms draw the same lengths and arrivals (the same seeds) and CC only adds costs, so the
+    // confidential arm's maximum-throughput step serves fewer requests per second, and its sweep's
+    // rates (fractions of that) come lower. Which rate each arm's knee lands on is not ordered: the
+    // rule is relative to each arm's own one-at-a-time TTFT, and with 10-step groups the standard
+    // arm's TTFT at a third of its throughput is already ~3.3× its synchronous one (the wait for the
+    // running group), while CC's longer synchronous TTFT raises its bar (the claim "the CC knee
+    // comes no later" held only while the seeded streams' first draw crammed the arrivals).
+    expect(on.saturation.requestsPerS).toBeLessThan(off.saturation.requestsPerS)
+    const offRates = off.saturation.steps.flatMap((s) => (s.offeredRatePerS === null ? [] : [s.offeredRatePerS]))
+    const onRates = on.saturation.steps.flatMap((s) => (s.offeredRatePerS === null ? [] : [s.offeredRatePerS]))
+    expect(onRates.length).toBe(offRates.length)
+    for (const [i, rate] of onRates.entries()) expect(rate).toBeLessThan(offRates[i] as number)
   })
 })

