@@ -42,7 +42,7 @@ export const toolsFileSchema = z
 export const toolsConfigSchema = z
   .object({
     /** The tools file (toolsFileSchema). */
-    file: z.string().min(1),
+    file: z.string({ error: 'required with a tool choice or a tool share (the tools to send)' }).min(1),
     /** `tool_choice`: auto (the API's default), required, none, or the name of one of the file's functions. */
     choice: z
       .string()
