@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
+import { readRecords } from '../../src/io/output/records-reader.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { type RunningSimServer, startFixedSimServer } from '../../src/sim/fixed-server.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
@@ -33,10 +34,9 @@ async function bench(name: string, extra: string[]): Promise<{ records: RequestR
   const args = ['bench', '--url', sim.url, '--requests', String(REQUESTS), '--concurrency', '4', '--input-tokens', '16', '--output-tokens', '12']
   const result = await runCli([...args, '--tools', toolsFile, ...extra, '--out', out, '--no-progress'], { timeoutMs: 120_000 })
   expect(result.exitCode, result.stderr).toBe(0)
-  const records = readFileSync(join(out, 'records.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => requestRecordSchema.parse(JSON.parse(line)))
+  // The product's reader, each line checked against the records schema.
+  const records: RequestRecord[] = []
+  for await (const record of readRecords(join(out, 'records.jsonl'), { validate: true })) records.push(record)
   const summary = benchSummarySchema.parse(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')))
   return { records, figures: summary.runs[0]?.figures ?? {} }
 }
@@ -106,6 +106,19 @@ describe('geopat bench refuses bad tools input in one line and writes nothing', 
     const out = join(work, `bad-${Math.random().toString(36).slice(2)}`)
     const result = await runCli(['bench', '--url', sim.url, ...args(), '--requests', '2', '--out', out])
     expect(expectOneLineError(result)).toMatch(message)
+    expect(existsSync(out)).toBe(false)
+  })
+
+  it('geopat compare refuses a scenario whose requests ask for tools (its arms must do the same work)', async () => {
+    const scenario = join(work, 'compare.yaml')
+    const endpoints = [
+      { label: 'a', url: sim.url },
+      { label: 'b', url: sim.url },
+    ]
+    writeFileSync(scenario, JSON.stringify({ endpoints, load: { concurrency: 1, requests: 2 }, input: { tools: { file: toolsFile } } }))
+    const out = join(work, 'compare-out')
+    const line = expectOneLineError(await runCli(['compare', '--scenario', scenario, '--out', out]))
+    expect(line).toMatch(/compare\.yaml: input\.tools: requests that ask for tools are sent by geopat bench/)
     expect(existsSync(out)).toBe(false)
   })
 })
