@@ -31,6 +31,7 @@ import { checkShardable, requestsToSend, shardPromptSource, shardStep } from '..
 import { type ShardRequest, ShardSession } from './bench-shard.js'
 import { scenarioSessions, sessionStep } from '../load/session-setup.js'
 import type { ConversationSource, ConversationTurn } from '../input/session/conversation.js'
+import { type ToolOffer, loadToolOffer } from '../input/tool-offer.js'
 
 /** What a bench shows as it goes; the cli renders it (src/cli/render/summary-formats.ts benchViews), tests and --json pass nothing. */
 export interface BenchViews {
@@ -84,6 +85,8 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
   // Fail on a bad prompt file or trace before touching any endpoint.
   const trace = await scenarioTraceReplay(options.scenario)
   const sessions = await scenarioSessions(options.scenario)
+  const toolsConfig = options.scenario.input.tools
+  const tools = toolsConfig ? loadToolOffer(toolsConfig, options.scenario.load.seed) : undefined
   const makeWholePromptSource = trace ? async () => tracePromptSource(trace, options.scenario.load.seed) : promptSourceFactory(options.scenario)
   const makePromptSource = slice ? async () => shardPromptSource(await makeWholePromptSource(), slice) : makeWholePromptSource
   await makePromptSource()
@@ -100,6 +103,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRunResult
         makePromptSource,
         trace,
         sessions,
+        tools,
         options,
         stop,
         runId,
@@ -123,6 +127,8 @@ interface BenchContext {
   trace: TraceReplayPlan | undefined
   /** input.sessions: the conversations the run sends as multi-turn sessions. */
   sessions: ConversationSource | undefined
+  /** input.tools: the tools file read, and the share of requests that ask for them. */
+  tools: ToolOffer | undefined
   options: BenchRunOptions
   stop: StopSignal
   runId: string
@@ -227,7 +233,8 @@ async function sendStep(run: BenchRun, endpointIndex: number, { endpoint, pool, 
     : new PromptBuffer(await run.makePromptSource(), 2 * inFlight + 64, Math.min(toSend ?? 20_000, 20_000, Math.max(4 * inFlight + 256, 2048)), toSend)
   prompts?.fill()
   run.serverMetrics?.start(endpoint, step.step, performance.now())
-  const prepareItem = (item: PromptItem, id: number): PreparedRequest => toPreparedRequest(item, endpoint, model, scenario, run.options.requestHeaders?.(id))
+  const prepareItem = (item: PromptItem, id: number): PreparedRequest =>
+    toPreparedRequest(item, endpoint, model, scenario, run.options.requestHeaders?.(id), run.tools)
   const common = {
     prepare: (id: number): PreparedRequest => prepareItem((prompts as PromptBuffer).next(), id),
     ...(run.sessions ? { sessions: { source: run.sessions, prepare: (turn: ConversationTurn) => prepareItem(turnPrompt(turn), turn.index) } } : {}),

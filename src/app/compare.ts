@@ -17,6 +17,9 @@ export async function runCompare(options: CompareRunOptions): Promise<CompareRun
   // A trace's arrivals and lengths are bench's to replay; compare sends its own interleaved blocks and would quietly drop them.
   if (options.scenario.load.trace)
     throw new UserError(`${options.scenario.load.trace.file}: load.trace is replayed by geopat bench; geopat compare sends its own blocks`)
+  // Tool calls change each answer's length and shape; compare's arms must do the same work, which it fixes by exact output lengths.
+  if (options.scenario.input.tools)
+    throw new UserError(`${options.source}: input.tools: requests that ask for tools are sent by geopat bench; geopat compare sends plain prompts`)
   const { runId, folder } = claimRunFolderFor('compare', options)
   try {
     return await compareInFolder(options, runId, folder)

@@ -23,6 +23,8 @@ export interface GenerationRequest {
   /** Ask vLLM for usage on every chunk (token-level timing when chunks carry several tokens). */
   continuousUsage: boolean
   extraBody: Record<string, unknown> | undefined
+  /** A request that asks for tools (chat only): sent as `tools` and `tool_choice`. */
+  tools?: { tools: readonly unknown[]; toolChoice: unknown }
 }
 
 export function apiPath(api: ApiKind): string {
@@ -46,6 +48,10 @@ export function buildRequestBody(request: GenerationRequest): string {
       body.ignore_eos = true
       body.min_tokens = request.maxOutputTokens
     }
+  }
+  if (request.tools !== undefined && request.api === 'chat') {
+    body.tools = request.tools.tools
+    body.tool_choice = request.tools.toolChoice
   }
   if (request.extraBody) Object.assign(body, request.extraBody)
   return JSON.stringify(body)

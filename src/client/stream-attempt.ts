@@ -380,6 +380,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       dispatchWaitMs: this.dispatchWaitMs,
       newConnection: this.newConnection,
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
+      ...(this.request.tools !== undefined ? { toolsRequested: true } : {}),
       ...this.channels.fields(outputTokens),
     }
     if (this.answerPieces !== undefined) this.context.onAnswerText?.(this.answerPieces.join(''))

@@ -3,6 +3,7 @@ import { discoverModel } from '../client/preflight.js'
 import type { GenerationRequest } from '../client/openai.js'
 import { loadPromptFile } from '../input/prompt-file.js'
 import { type PromptItem, type SkippablePromptSource, createSyntheticPromptSource } from '../input/prompts.js'
+import { type ToolOffer, toolsForRequest } from '../input/tool-offer.js'
 import type { PreparedRequest, StopSignal } from './runner.js'
 import type { Scenario } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
@@ -95,14 +96,19 @@ export function promptSourceFactory(scenario: Scenario, seed = scenario.load.see
     })
 }
 
-/** One prompt made into a request for an endpoint, as the load engine sends it. */
+/**
+ * One prompt made into a request for an endpoint, as the load engine sends it; with `tools`
+ * (input.tools, loaded), the prompts whose id the offer's draw picks ask for the tools.
+ */
 export function toPreparedRequest(
   item: PromptItem,
   endpoint: ResolvedEndpoint,
   model: string,
   scenario: Scenario,
   headers?: Record<string, string>,
+  tools?: ToolOffer,
 ): PreparedRequest {
+  const requestTools = toolsForRequest(tools, item.id)
   const request: GenerationRequest = {
     model,
     api: endpoint.api,
@@ -112,6 +118,7 @@ export function toPreparedRequest(
     fixedOutput: scenario.input.fixedOutput,
     continuousUsage: scenario.input.continuousUsage,
     extraBody: endpoint.config.extraBody,
+    ...(requestTools !== undefined ? { tools: requestTools } : {}),
   }
   return {
     request,

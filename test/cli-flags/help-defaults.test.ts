@@ -45,8 +45,13 @@ function checked(table: FlagTable, build: (raw: Record<string, unknown>) => unkn
 describe('a "(default N)" in a flag\'s help is the schema\'s default', () => {
   it('bench', () => {
     // A session flag's default shows in a sessions block, which needs synthetic turns and a bound to be valid.
+    // A tools flag's default shows in a tools block, which needs its file (never read while the scenario is built).
     const base = (path: string) =>
-      path.startsWith('input.sessions.') ? { url: 'http://127.0.0.1:9', turns: '2', sessions: '4' } : { url: 'http://127.0.0.1:9' }
+      path.startsWith('input.sessions.')
+        ? { url: 'http://127.0.0.1:9', turns: '2', sessions: '4' }
+        : path.startsWith('input.tools.')
+          ? { url: 'http://127.0.0.1:9', tools: 'tools.json' }
+          : { url: 'http://127.0.0.1:9' }
     const names = checked(BENCH_FLAGS, (raw) => benchScenarioFromFlags(readFlags(BENCH_FLAGS, raw)).scenario, base)
     expect(names).toEqual(
       expect.arrayContaining([
@@ -60,6 +65,8 @@ describe('a "(default N)" in a flag\'s help is the schema\'s default', () => {
         'grace',
         'think-time',
         'system-prompt-tokens',
+        'tool-choice',
+        'tool-share',
       ]),
     )
   })

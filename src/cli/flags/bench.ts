@@ -90,6 +90,20 @@ export const BENCH_FLAGS = defineFlags({
   'prefix-tokens': value(parse.integer, { description: 'tokens of shared prefix before every synthetic prompt', path: 'input.prefixTokens' }),
   'fixed-output': boolean({ description: "send vLLM's ignore_eos and min_tokens so outputs are exactly the length " + 'asked', path: 'input.fixedOutput' }),
   'continuous-usage': boolean({ description: 'ask vLLM for usage on every chunk (continuous_usage_stats)', path: 'input.continuousUsage' }),
+  tools: string({
+    description:
+      'JSON file of an OpenAI tools array ([{"type": "function", "function": {"name", "description", "parameters"}}]): requests ' +
+      'carry it as tools, with --tool-choice (chat API only; not with --turns or --sessions-file)',
+    path: 'input.tools.file',
+  }),
+  'tool-choice': string({
+    description: 'with --tools: tool_choice, auto, required, none or the name of one of the functions (default auto)',
+    path: 'input.tools.choice',
+  }),
+  'tool-share': value(parse.number, {
+    description: 'with --tools: share (0-1) of the requests that carry the tools, drawn per request from --seed (default 1)',
+    path: 'input.tools.share',
+  }),
   slo: value(parse.slo, { description: 'goodput objectives, e.g. ttft=500,tpot=50,e2e=10000 (ms)', path: 'slo' }),
   'connect-timeout': value(parse.secondsToMs, { description: 'seconds to connect (default 10)', path: 'timeouts.connectMs' }),
   'ttft-timeout': value(parse.secondsToMs, { description: 'seconds to the first token (default 120)', path: 'timeouts.firstTokenMs' }),

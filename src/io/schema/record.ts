@@ -81,6 +81,8 @@ export const requestRecordSchema = z
     reasoningTokens: z.number().int().nonnegative().optional(),
     reasoningTokensSource: z.enum(['server', 'client']).optional(),
     answerTokens: z.number().int().nonnegative().optional(),
+    /** The request asked for tools (`tools` and `tool_choice` in its body: `--tools`); absent when it did not. */
+    toolsRequested: z.literal(true).optional(),
     /** Tool calls streamed (`delta.tool_calls`): the deltas received and the distinct calls (by index). Absent without any. */
     toolCallDeltas: z.number().int().nonnegative().optional(),
     toolCalls: z.number().int().nonnegative().optional(),

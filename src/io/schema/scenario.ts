@@ -4,6 +4,7 @@ import { compareConfigSchema } from './compare-config.js'
 import { simEndpointSchema } from './sim-endpoint.js'
 import { sessionConfigSchema } from './session.js'
 import { traceConfigSchema } from './trace.js'
+import { toolsConfigSchema } from './tools.js'
 
 /**
  * What geopat records about an endpoint's confidentiality around every run (`attest:`): where
@@ -117,8 +118,15 @@ export const inputSchema = z
     prefixTokens: z.number().int().nonnegative().default(0),
     /** Multi-turn sessions instead of independent prompts; inputTokens and outputTokens then size each turn's new message and answer. */
     sessions: sessionConfigSchema.optional(),
+    /** Requests that ask for tools (chat API): the tools file, tool_choice, and the share of requests that carry them. */
+    tools: toolsConfigSchema.optional(),
   })
   .strict()
+  // A turn answered by a tool call would need the call and its result as messages in the next turn's history.
+  .refine((input) => input.tools === undefined || input.sessions === undefined, {
+    message: 'tools go with independent requests; multi-turn sessions do not carry them (a tool call would need tool messages in the history)',
+    path: ['tools', 'file'],
+  })
 export type InputConfig = z.infer<typeof inputSchema>
 
 /**
@@ -281,4 +289,8 @@ export const scenarioSchema = z
       scenario.input.sessions !== undefined,
     { message: 'give requests and/or duration to bound the run', path: ['load'] },
   )
+  .refine((scenario) => scenario.input.tools === undefined || scenario.endpoints.every((endpoint) => endpoint.api === 'chat'), {
+    message: 'tools are sent to the chat API only: an endpoint has api completions',
+    path: ['input', 'tools', 'file'],
+  })
 export type Scenario = z.infer<typeof scenarioSchema>

@@ -23,6 +23,9 @@ const reasoned = (record: RequestRecord, run: RunView): boolean => measured(reco
 /** The measured successful request streamed tool-call deltas. */
 const calledTools = (record: RequestRecord, run: RunView): boolean => measured(record, run) && (record.toolCallDeltas ?? 0) > 0
 
+/** The measured successful request asked for tools (--tools). */
+const askedForTools = (record: RequestRecord, run: RunView): boolean => measured(record, run) && record.toolsRequested === true
+
 /** A mean over the measured successful requests (requests.succeededInWindow), when any measured request `seen`; null otherwise. */
 function meanPerRequestWhenSeen(
   spec: Omit<RunFigure, 'scope' | 'dependsOn' | 'sums' | 'value' | 'onlyWhenSeen'> & { record: ReadonlyArray<keyof RequestRecord> },
@@ -71,6 +74,19 @@ const REASONING_AND_TOOL_FIGURES: RunFigure[] = [
     },
     (record) => record.answerTokens ?? record.outputTokens,
     reasoned,
+  ),
+  meanPerRequestWhenSeen(
+    {
+      id: 'toolsRequestedPct',
+      label: 'Requests that asked for tools',
+      unit: '%',
+      description:
+        'measured successful requests sent with tools (--tools) / measured successful requests × 100, to read beside the share with tool calls; ' +
+        'present when any asked',
+      record: ['toolsRequested'],
+    },
+    (record) => (record.toolsRequested === true ? 100 : 0),
+    askedForTools,
   ),
   meanPerRequestWhenSeen(
     {
