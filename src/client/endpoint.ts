@@ -1,4 +1,4 @@
-import { Client } from 'undici'
+import { Client, type buildConnector } from 'undici'
 import { StreamPool } from './stream-pool.js'
 import type { EndpointConfig } from '../io/schema/scenario.js'
 import { UserError } from '../util/errors.js'
@@ -72,7 +72,7 @@ export function requestHeaders(endpoint: ResolvedEndpoint, extra?: Record<string
 }
 
 /** How to connect to the endpoint: connect timeout, TLS verification and material, no Nagle. */
-function connectOptions(endpoint: ResolvedEndpoint, connectTimeoutMs: number): Client.Options['connect'] {
+function connectOptions(endpoint: ResolvedEndpoint, connectTimeoutMs: number): buildConnector.BuildOptions {
   return {
     timeout: connectTimeoutMs,
     rejectUnauthorized: endpoint.tls.rejectUnauthorized,

@@ -87,6 +87,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
   sentAt: number
   private dispatchWaitMs = 0
   private newConnection = false
+  private preconnected = false
   private responseHeadersAt: number | undefined
   private firstByteAt: number | undefined
   private firstTokenAt: number | undefined
@@ -137,9 +138,10 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
     this.lastDataAt = this.createdAt
   }
 
-  /** StreamPool: this request opens a new connection (its wait includes TCP and TLS set-up). */
-  onNewConnection(): void {
+  /** StreamPool: this request opens a new connection; `fromReserve`: a spare opened ahead, else its wait includes TCP and TLS set-up. */
+  onNewConnection(fromReserve: boolean): void {
     this.newConnection = true
+    this.preconnected = fromReserve
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -379,6 +381,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       retryWaitMs: 0,
       dispatchWaitMs: this.dispatchWaitMs,
       newConnection: this.newConnection,
+      ...(this.preconnected ? { preconnected: true as const } : {}),
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
       ...(this.request.tools !== undefined ? { toolsRequested: true } : {}),
       ...this.channels.fields(outputTokens),

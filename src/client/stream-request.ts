@@ -4,6 +4,7 @@ import type { ErrorClass, RequestRecord } from '../io/schema/record.js'
 import { DEFAULT_LIMITS, type LimitsConfig, type RetryConfig, type TimeoutsConfig } from '../io/schema/scenario.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import { type ResolvedEndpoint, requestHeaders } from './endpoint.js'
+import { StreamPool } from './stream-pool.js'
 import { type GenerationRequest, apiPath, buildRequestBody } from './openai.js'
 import { type AttemptContext, type AttemptOutcome, StreamAttempt } from './stream-attempt.js'
 
@@ -59,6 +60,14 @@ export class StreamingClient {
       retryWaitMs += waitMs
       await new Promise((resolve) => setTimeout(resolve, waitMs))
     }
+  }
+
+  /**
+   * Opens up to `count` spare connections ahead when the dispatcher keeps a reserve (StreamPool),
+   * so that new connections are not set up inside a send; resolves once they are up or failed.
+   */
+  preconnect(count: number): Promise<void> {
+    return this.dispatcher instanceof StreamPool ? this.dispatcher.preconnect(count) : Promise.resolve()
   }
 
   /** Stops retrying; with `cancelInFlight` also aborts every stream still open. */

@@ -37,7 +37,7 @@ export class ClientMonitor {
     this.lateness.push(latenessMs)
   }
 
-  /** How long a request on a kept-alive connection waited inside the client before it was written. */
+  /** How long a request that did not connect in its send (a kept-alive connection or a spare) waited inside the client before it was written. */
   recordDispatchWait(waitMs: number, latencyMs: number): void {
     this.dispatchWaits.push(waitMs)
     this.busyMs += waitMs + latencyMs

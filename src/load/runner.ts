@@ -2,12 +2,12 @@ import { performance } from 'node:perf_hooks'
 import type { StreamingClient } from '../client/stream-request.js'
 import type { AttemptContext } from '../client/stream-attempt.js'
 import type { GenerationRequest } from '../client/openai.js'
-import type { RequestRecord } from '../io/schema/record.js'
+import { type RequestRecord, connectedInSend } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import type { StepKind } from '../metrics/knee.js'
 import type { ArrivalProcess } from './arrivals.js'
 import { ClientMonitor } from './client-check.js'
-import { runClosedLoop, runOpenLoop } from './send-loops.js'
+import { connectionsAhead, runClosedLoop, runOpenLoop } from './send-loops.js'
 import { type ServerLost, type ServerLostRule, ServerWatch } from './server-watch.js'
 import { toUnixMs } from '../util/clock.js'
 import type { StopSignal } from './run-stop.js'
@@ -127,6 +127,11 @@ export interface LoadStepResult {
  * run is. Resolves once sending has stopped and every request in flight has finished.
  */
 export async function runLoadStep(step: LoadStep, deps: LoadStepDependencies): Promise<LoadStepResult> {
+  // An open loop's sends keep to a schedule: their first connections are opened before it starts (awaited unless the start is set elsewhere).
+  if (step.mode === 'open') {
+    const ahead = deps.client.preconnect(connectionsAhead(step))
+    if (deps.runStartedAt === undefined) await ahead
+  }
   await deps.waitToStart?.()
   const runStartedAt = deps.runStartedAt ?? performance.now()
   deps.onStart?.(toUnixMs(runStartedAt))
@@ -237,8 +242,8 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
       lastEndMs = end
       completed++
       changeInFlight(-1, end)
-      // Connection set-up is the network's and the server's time, not the client's queue.
-      if (!record.newConnection) {
+      // Connection set-up is the network's and the server's time, not the client's queue (a spare from the reserve has none in it).
+      if (!connectedInSend(record)) {
         if (dueMs !== undefined) monitor.recordSendLateness(record.sendMs - dueMs)
         else monitor.recordDispatchWait(record.dispatchWaitMs, record.endToEndLatencyMs ?? 0)
       }

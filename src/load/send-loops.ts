@@ -66,6 +66,24 @@ export interface OpenLoopContext {
   stop: { onStop(listener: () => void): () => void }
 }
 
+/** The most spare connections an open-loop step opens before it starts (a server's socket each). */
+export const MAX_CONNECTIONS_AHEAD = 64
+
+/**
+ * How many connections an open-loop step opens ahead (StreamPool.preconnect): the requests due in
+ * its first second (a trace's rows, else the rate: this shard's share of either), at least 1, at
+ * most the step's concurrency cap and MAX_CONNECTIONS_AHEAD. An LLM stream lasts seconds, so every
+ * request of the first second finds no connection free and needs a new one; later the reserve keeps
+ * one spare ready, replaced as it is taken, while finished requests hand theirs back. A longer
+ * horizon would guess the latency; a server's sockets are not free, hence the cap.
+ */
+export function connectionsAhead(step: OpenLoopStep): number {
+  const shards = step.shard?.count ?? 1
+  const dueInFirstSecond = step.sendTimesMs ? step.sendTimesMs.filter((ms) => ms < 1000).length : (step.ratePerS ?? 1)
+  const ahead = Math.ceil(dueInFirstSecond / shards)
+  return Math.max(1, Math.min(ahead, step.maxConcurrency ?? MAX_CONNECTIONS_AHEAD, MAX_CONNECTIONS_AHEAD, step.maxRequests ?? MAX_CONNECTIONS_AHEAD))
+}
+
 /**
  * Sends on a seeded arrival schedule. Timers wake ~1 ms early and the last stretch is covered by
  * setImmediate turns (which still let I/O through), because setTimeout alone fires up to a

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../io/schema/record.js'
+import { type RequestRecord, connectedInSend } from '../io/schema/record.js'
 import type { RunSummary } from '../io/schema/summary.js'
 import { describeValues, emptyDistribution } from '../metrics/distribution.js'
 
@@ -14,7 +14,7 @@ export interface ShardClientCheck {
 /**
  * The merged run's client self-check. What derives from records is pooled from the union, as
  * the load engine computes it per process (src/load/runner.ts, client-check.ts): an open loop's
- * send lateness (write − due, requests on kept-alive connections; only without a concurrency cap,
+ * send lateness (write − due, requests that did not connect in their send; only without a concurrency cap,
  * whose waits the records do not hold) and a closed loop's dispatch waits and their share. What
  * does not (event-loop delay and utilization) is the worst shard's, never an average; CPU cores and
  * worker threads are the sum over shards. Each shard's own check stays in the summary's `shards`.
@@ -26,13 +26,13 @@ export function mergeClientChecks(
   load: { mode: 'closed' | 'open'; maxConcurrency: number | null },
 ): { client: ClientCheck; notes: string[] } {
   const notes: string[] = []
-  const reused = records.filter((record) => !record.newConnection)
+  const withoutSetUp = records.filter((record) => !connectedInSend(record))
   let sendLatenessMs = emptyDistribution()
-  if (load.mode === 'open' && load.maxConcurrency === null) sendLatenessMs = describeValues(reused.map((record) => record.sendMs - record.intendedSendMs))
+  if (load.mode === 'open' && load.maxConcurrency === null) sendLatenessMs = describeValues(withoutSetUp.map((record) => record.sendMs - record.intendedSendMs))
   else if (load.mode === 'open')
     notes.push("send lateness not pooled (a concurrency cap's waits are not in the records): each shard's is in shards[].runs[].client")
-  const waits = load.mode === 'closed' ? reused.map((record) => record.dispatchWaitMs) : []
-  const busyMs = load.mode === 'closed' ? reused.reduce((sum, record) => sum + record.dispatchWaitMs + (record.endToEndLatencyMs ?? 0), 0) : 0
+  const waits = load.mode === 'closed' ? withoutSetUp.map((record) => record.dispatchWaitMs) : []
+  const busyMs = load.mode === 'closed' ? withoutSetUp.reduce((sum, record) => sum + record.dispatchWaitMs + (record.endToEndLatencyMs ?? 0), 0) : 0
   const worst = (figure: (check: ClientCheck) => number): number => Math.max(0, ...checks.map((c) => figure(c.check)))
   const total = (figure: (check: ClientCheck) => number): number => checks.reduce((sum, c) => sum + figure(c.check), 0)
   if (checks.length === 0) notes.push('no shard wrote its client self-check: the client was not judged')

@@ -44,8 +44,17 @@ export const requestRecordSchema = z
     sendMs: msSchema,
     /** Time the request waited inside the client (undici's queue, a free keep-alive socket) before sendMs. */
     dispatchWaitMs: msSchema,
-    /** The request opened a new connection: its dispatch wait includes TCP (and TLS) set-up. */
+    /**
+     * The request was the first on a new connection to the server. Its dispatch wait includes TCP
+     * (and TLS) set-up unless `preconnected`.
+     */
     newConnection: z.boolean(),
+    /**
+     * The new connection was a spare opened ahead by the client (its reserve, before and during an
+     * open-loop step): set up before the request, so no connect is in its dispatch wait or its send
+     * time. Absent when false.
+     */
+    preconnected: z.literal(true).optional(),
     responseHeadersMs: msSchema.nullable(),
     firstByteMs: msSchema.nullable(),
     /** One entry per network read that carried tokens: [arrival ms since send, tokens in it]. */
@@ -100,6 +109,11 @@ export const requestRecordSchema = z
   .strict()
 
 export type RequestRecord = z.infer<typeof requestRecordSchema>
+
+/** The request connected inside its send: its dispatch wait (and an open loop's send time) holds TCP and TLS set-up, the network's time, not the client's. */
+export function connectedInSend(record: Pick<RequestRecord, 'newConnection' | 'preconnected'>): boolean {
+  return record.newConnection && record.preconnected !== true
+}
 
 /** The closing fields of a record that ran to its length without error, the server counting its output tokens. */
 export const COMPLETED_RECORD_END = {
