@@ -46,6 +46,8 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
   // every request of a run against injected faults accounted for in one error class (counts, never a duration).
   'test/client/limits.test.ts': 'integration',
   'test/client/tls.test.ts': 'integration',
+  // StreamPool's spare connections: what the server saw (connections, requests, closes) and the records' flags, never a duration.
+  'test/client/connect-reserve.test.ts': 'integration',
   'test/load/fault-accounting.test.ts': 'integration',
   'test/load/metrics-capture.test.ts': 'integration',
   // The CLI against local servers: files, exit codes, schema and secrets, never a duration (sim-fit-cli
