@@ -48,10 +48,14 @@ interface Case {
   latenessP50Ms: number
   latenessP99Ms: number
   latenessMaxMs: number
-  /** The mean over sends on a connection already open (as the self-check counts them): no connection set-up in it. */
+  /** The mean over sends on a kept-alive connection (not new, spares left out): no connection set-up in it. */
   warmLatenessMeanMs: number
   warmSends: number
-  /** The client self-check's send lateness (connection set-up excluded), and its verdict. */
+  /** Sends on a spare connection the client opened ahead (record.preconnected): a new connection, its set-up not in the send. */
+  preconnectedSends: number
+  /** Their mean lateness (null without any). */
+  preconnectedLatenessMeanMs: number | null
+  /** The client self-check's send lateness (sends that connected inside their send excluded; spares count), and its verdict. */
   selfCheckMeanMs: number | null
   verdict: string
   ok: number
@@ -75,6 +79,7 @@ async function measure(url: string, speedup: number): Promise<Case> {
       .map((line) => JSON.parse(line) as RequestRecord)
     const lateness = records.map((record) => record.sendMs - record.intendedSendMs).sort((a, b) => a - b)
     const warm = records.filter((record) => !record.newConnection).map((record) => record.sendMs - record.intendedSendMs)
+    const spares = records.filter((record) => record.preconnected === true).map((record) => record.sendMs - record.intendedSendMs)
     return {
       speedup,
       requests: records.length,
@@ -85,6 +90,8 @@ async function measure(url: string, speedup: number): Promise<Case> {
       latenessMaxMs: lateness[lateness.length - 1] ?? Number.NaN,
       warmLatenessMeanMs: warm.reduce((sum, value) => sum + value, 0) / warm.length,
       warmSends: warm.length,
+      preconnectedSends: spares.length,
+      preconnectedLatenessMeanMs: spares.length > 0 ? spares.reduce((sum, value) => sum + value, 0) / spares.length : null,
       selfCheckMeanMs: result.run.client.sendLatenessMs.mean,
       verdict: result.run.client.verdict,
       ok: records.filter((record) => record.ok).length,
@@ -120,6 +127,7 @@ const markdown = [
       'p99 (ms)',
       'max (ms)',
       'warm connections: mean (sends)',
+      'spare connections: mean (sends)',
       'self-check mean (ms)',
       'verdict',
     ],
@@ -132,6 +140,7 @@ const markdown = [
       fmt(c.latenessP99Ms, 2),
       fmt(c.latenessMaxMs, 2),
       `${fmt(c.warmLatenessMeanMs, 3)} (${c.warmSends})`,
+      `${fmt(c.preconnectedLatenessMeanMs, 3)} (${c.preconnectedSends})`,
       fmt(c.selfCheckMeanMs, 3),
       c.verdict,
     ]),

@@ -119,6 +119,7 @@ describe('the reserve of spare connections', () => {
           maxOutputTokens: 2,
           fixedOutput: false,
           continuousUsage: false,
+          extraBody: undefined,
         },
         requestedInputTokens: 1,
         requestedOutputTokens: 2,
