@@ -40,6 +40,7 @@ const NO_TIMING_CLAIM: Record<string, 'unit' | 'integration'> = {
   'test/client/sse.test.ts': 'unit',
   'test/load/arrivals.test.ts': 'unit',
   'test/load/client-advice.test.ts': 'unit',
+  'test/load/connections-ahead.test.ts': 'unit',
   'test/load/stop-signal.test.ts': 'unit',
   'test/load/sweep-planner.test.ts': 'unit',
   // A server on 127.0.0.1: buffer caps (sizes), TLS verification and what the summary records, the /metrics lines written,
