@@ -86,8 +86,7 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
   private readonly createdAt: number
   sentAt: number
   private dispatchWaitMs = 0
-  private newConnection = false
-  private preconnected = false
+  private connection: 'kept-alive' | 'new' | 'preconnected' = 'kept-alive'
   private responseHeadersAt: number | undefined
   private firstByteAt: number | undefined
   private firstTokenAt: number | undefined
@@ -138,10 +137,9 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
     this.lastDataAt = this.createdAt
   }
 
-  /** StreamPool: this request opens a new connection; `fromReserve`: a spare opened ahead, else its wait includes TCP and TLS set-up. */
+  /** StreamPool: a new connection; `fromReserve`: a spare opened ahead, else its wait includes TCP and TLS set-up. */
   onNewConnection(fromReserve: boolean): void {
-    this.newConnection = true
-    this.preconnected = fromReserve
+    this.connection = fromReserve ? 'preconnected' : 'new'
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -380,8 +378,8 @@ export class StreamAttempt implements Dispatcher.DispatchHandler {
       retries: 0,
       retryWaitMs: 0,
       dispatchWaitMs: this.dispatchWaitMs,
-      newConnection: this.newConnection,
-      ...(this.preconnected ? { preconnected: true as const } : {}),
+      newConnection: this.connection !== 'kept-alive',
+      ...(this.connection === 'preconnected' ? { preconnected: true as const } : {}),
       ...(this.requestId !== undefined ? { requestId: this.requestId } : {}),
       ...(this.request.tools !== undefined ? { toolsRequested: true } : {}),
       ...this.channels.fields(outputTokens),

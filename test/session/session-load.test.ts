@@ -60,6 +60,7 @@ function answeringClient(sent: Sent[], stop?: { afterRequests: number; signal: S
       }
     },
     stop: () => undefined,
+    preconnect: async () => undefined, // no connections to open ahead
   }
   return client as unknown as StreamingClient
 }

@@ -15,6 +15,7 @@ function instantClient(): { client: StreamingClient; sent: Array<{ id: number; i
       return { id: context.id, newConnection: true, sendMs: 0, dispatchWaitMs: 0, endToEndLatencyMs: 0 } as unknown as RequestRecord
     },
     stop: () => undefined,
+    preconnect: async () => undefined, // no connections to open ahead
   } as unknown as StreamingClient
   return { client, sent }
 }
