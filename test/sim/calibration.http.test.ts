@@ -183,7 +183,12 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
     // loaded machine the first send itself can leave later than that.
     const slackMs = skipUnlessMeasured(context, result, true)
     expect(run.requests.excludedWarmup).toBe(1)
-    expectBetween(run.metrics.ttft?.mean, 75, 80, slackMs)
+    // The profile's prefill is 75–80 ms (77.2 in virtual time, loopback path included); over HTTP a
+    // first token is also timestamped only when the client's event loop gets to its read: on average
+    // the loop's mean delay, which the client measures over the run. That widens the bound on this
+    // mean as the simulator's mean write lateness does (a clean-clone CI run read 80.33 ms against
+    // 80.26 allowed, the simulator's lateness alone).
+    expectBetween(run.metrics.ttft?.mean, 75, 80, slackMs + run.client.eventLoopDelayMeanMs)
   })
 
   it('saturates at 5,000–6,000 output tok/s on chat traffic', async (context) => {
