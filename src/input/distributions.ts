@@ -5,7 +5,7 @@
  * mean the same thing.
  */
 import { UserError, describeZodIssues } from '../util/errors.js'
-import { type Random, sampleStandardNormal } from '../util/rng.js'
+import { type Random, lognormalSampler, sampleStandardNormal } from '../util/rng.js'
 import { type LengthSpec, lengthSpecSchema } from '../io/schema/length-spec.js'
 
 const FLAG_RULE = 'expected N, uniform:MIN-MAX, normal:MEAN,STD or lognormal:MEAN,STD (normal and lognormal may add ,MIN-MAX to clamp)'
@@ -66,12 +66,10 @@ export function createLengthSampler(spec: LengthSpec, random: Random): () => num
       return () => clamp(Math.round(valid.mean + valid.std * sampleStandardNormal(random)))
     }
     case 'lognormal': {
-      // mean and std describe the token counts themselves; convert to the underlying normal's.
-      const sigma2 = Math.log(1 + (valid.std * valid.std) / (valid.mean * valid.mean))
-      const mu = Math.log(valid.mean) - sigma2 / 2
-      const sigma = Math.sqrt(sigma2)
+      // mean and std describe the token counts themselves.
+      const draw = lognormalSampler(valid.mean, valid.std, random)
       const clamp = clampTo(valid.min, valid.max)
-      return () => clamp(Math.round(Math.exp(mu + sigma * sampleStandardNormal(random))))
+      return () => clamp(Math.round(draw()))
     }
   }
 }

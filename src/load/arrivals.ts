@@ -8,7 +8,7 @@
  * between seeds, which is noise in every rate-versus-latency comparison.
  */
 import { UserError } from '../util/errors.js'
-import { type Random, sampleStandardNormal, seededRandom } from '../util/rng.js'
+import { type Random, sampleExponential, sampleStandardNormal, seededRandom } from '../util/rng.js'
 
 export type ArrivalProcess = 'poisson' | 'gamma' | 'constant'
 
@@ -101,11 +101,6 @@ function rescaledSchedule(drawGap: (random: Random) => number, seed: number, cou
       return (cumulativeMs / totalMs) * targetTotalMs
     },
   }
-}
-
-/** Exponential with mean 1. */
-export function sampleExponential(random: Random): number {
-  return -Math.log(1 - random.next()) // 1 - u is in (0, 1]
 }
 
 /**

@@ -47,6 +47,22 @@ export function sampleStandardNormal(random: Random): number {
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2)
 }
 
+/** One exponential draw of mean 1 (inverse transform: 1 − u is in (0, 1], so the logarithm stays finite). */
+export function sampleExponential(random: Random): number {
+  return -Math.log(1 - random.next())
+}
+
+/**
+ * Draws of a lognormal whose values have mean `mean` and standard deviation `std` (the underlying
+ * normal's μ and σ derived from those two).
+ */
+export function lognormalSampler(mean: number, std: number, random: Random): () => number {
+  const sigma2 = Math.log(1 + (std * std) / (mean * mean))
+  const mu = Math.log(mean) - sigma2 / 2
+  const sigma = Math.sqrt(sigma2)
+  return () => Math.exp(mu + sigma * sampleStandardNormal(random))
+}
+
 /**
  * A seed for one named stream of a run (prompt lengths, reply lengths, text offsets...), so that
  * changing how one stream is used leaves the others' draws alone, and seeds 1 and 2 do not share

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createArrivalSchedule, sampleExponential, sampleGamma, type ArrivalScheduleOptions } from '../../src/load/arrivals.js'
+import { createArrivalSchedule, sampleGamma, type ArrivalScheduleOptions } from '../../src/load/arrivals.js'
 import { UserError } from '../../src/util/errors.js'
-import { seededRandom } from '../../src/util/rng.js'
+import { sampleExponential, seededRandom } from '../../src/util/rng.js'
 
 function offsets(options: ArrivalScheduleOptions, limit: number): number[] {
   const schedule = createArrivalSchedule(options)

@@ -7,7 +7,7 @@
  */
 import type { LengthSpec } from '../../io/schema/length-spec.js'
 import type { SessionConfig, ThinkTimeSpec } from '../../io/schema/session.js'
-import { type Random, deriveSeed, sampleStandardNormal, seededRandom } from '../../util/rng.js'
+import { type Random, deriveSeed, lognormalSampler, sampleExponential, seededRandom } from '../../util/rng.js'
 import { createLengthSampler } from '../distributions.js'
 
 export interface PlannedTurn {
@@ -71,15 +71,13 @@ export function createThinkTimeSampler(spec: ThinkTimeSpec, random: Random): () 
     case 'fixed':
       return () => spec.value * 1000
     case 'exponential':
-      return () => -Math.log(1 - random.next()) * spec.mean * 1000
+      return () => sampleExponential(random) * spec.mean * 1000
     case 'uniform':
       return () => (spec.min + random.next() * (spec.max - spec.min)) * 1000
     case 'lognormal': {
-      // mean and std describe the seconds themselves; convert to the underlying normal's.
-      const sigma2 = Math.log(1 + (spec.std * spec.std) / (spec.mean * spec.mean))
-      const mu = Math.log(spec.mean) - sigma2 / 2
-      const sigma = Math.sqrt(sigma2)
-      return () => Math.exp(mu + sigma * sampleStandardNormal(random)) * 1000
+      // mean and std describe the seconds themselves.
+      const draw = lognormalSampler(spec.mean, spec.std, random)
+      return () => draw() * 1000
     }
   }
 }
