@@ -60,27 +60,13 @@ export const PROMPT_ROLES = new Set(['human', 'user'])
 const NON_REPLY_ROLES = new Set(['human', 'user', 'system'])
 
 export async function loadPromptFile(path: string, options: PromptFileOptions): Promise<PromptFileSource> {
-  let handle: FileHandle
-  try {
-    handle = await open(path, 'r')
-  } catch (error) {
-    throw new UserError(`${path}: cannot read prompt file (${reasonOf(error)})`)
-  }
   const prompts: FilePrompt[] = []
   let skippedCount = 0
-  try {
-    for await (const { line, text } of jsonRecords(handle, path)) {
-      const where = `${path}:${line}`
-      const prompt = promptFromRecord(parseJson(text, where), where)
-      if (prompt === undefined) skippedCount += 1
-      else prompts.push(prompt)
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error
-    throw new UserError(`${path}: cannot read prompt file (${reasonOf(error)})`)
-  } finally {
-    await handle.close()
-  }
+  await forEachJsonRecord(path, 'prompt file', (value, where) => {
+    const prompt = promptFromRecord(value, where)
+    if (prompt === undefined) skippedCount += 1
+    else prompts.push(prompt)
+  })
   if (prompts.length === 0) {
     const skipped = skippedCount > 0 ? ` (${skippedCount} conversations skipped: fewer than 2 turns or an empty turn)` : ''
     throw new UserError(`${path}: no prompts found${skipped}`)
@@ -155,6 +141,31 @@ export interface RawRecord {
   /** 1-based line where the record starts. */
   line: number
   text: string
+}
+
+/**
+ * Opens `path` and hands `visit` each record of it (a JSON array's elements or JSON Lines), parsed,
+ * with `file:line` for its messages; a file that cannot be opened or read is one line naming it as
+ * `what` (a UserError from `visit` or the parse goes through as it is).
+ */
+export async function forEachJsonRecord(path: string, what: string, visit: (value: unknown, where: string) => void): Promise<void> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, 'r')
+  } catch (error) {
+    throw new UserError(`${path}: cannot read ${what} (${reasonOf(error)})`)
+  }
+  try {
+    for await (const { line, text } of jsonRecords(handle, path)) {
+      const where = `${path}:${line}`
+      visit(parseJson(text, where), where)
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw new UserError(`${path}: cannot read ${what} (${reasonOf(error)})`)
+  } finally {
+    await handle.close()
+  }
 }
 
 /** The records of a JSON array (streamed element by element) or of a JSON Lines file, each with the line it starts on. */

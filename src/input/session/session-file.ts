@@ -7,11 +7,10 @@
  * turn with no reply after it ends the conversation there. Session i replays conversation i (mod
  * their number), in the file's order.
  */
-import { type FileHandle, open } from 'node:fs/promises'
 import type { SessionConfig } from '../../io/schema/session.js'
 import { UserError } from '../../util/errors.js'
 import { deriveSeed, seededRandom } from '../../util/rng.js'
-import { PROMPT_ROLES, jsonRecords, parseJson, reasonOf, shareGptRecordSchema, validate } from '../prompt-file.js'
+import { PROMPT_ROLES, forEachJsonRecord, shareGptRecordSchema, validate } from '../prompt-file.js'
 import { countTokens } from '../tokenizer.js'
 import { type ConversationSource, type ScriptedTurn, scriptedConversation } from './conversation.js'
 import { createThinkTimeSampler } from './session-plan.js'
@@ -57,25 +56,11 @@ function fileTurns(conversation: FileConversation, drawThinkMs: () => number, ma
 }
 
 async function readConversations(path: string): Promise<FileConversation[]> {
-  let handle: FileHandle
-  try {
-    handle = await open(path, 'r')
-  } catch (error) {
-    throw new UserError(`${path}: cannot read sessions file (${reasonOf(error)})`)
-  }
   const conversations: FileConversation[] = []
-  try {
-    for await (const { line, text } of jsonRecords(handle, path)) {
-      const where = `${path}:${line}`
-      const conversation = toConversation(validate(shareGptRecordSchema, parseJson(text, where), where).conversations)
-      if (conversation.turns.length > 0) conversations.push(conversation)
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error
-    throw new UserError(`${path}: cannot read sessions file (${reasonOf(error)})`)
-  } finally {
-    await handle.close()
-  }
+  await forEachJsonRecord(path, 'sessions file', (value, where) => {
+    const conversation = toConversation(validate(shareGptRecordSchema, value, where).conversations)
+    if (conversation.turns.length > 0) conversations.push(conversation)
+  })
   if (conversations.length === 0) throw new UserError(`${path}: no conversation with a human turn and a reply to it`)
   return conversations
 }
