@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type TestContext, afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
@@ -18,12 +18,26 @@ let runs = 0
 const SXM = 'h100-sxm-llama-3.1-8b-bf16'
 
 /**
+ * The saturation run needs more cores than two. 256 chats at 5,000–6,000 output tok/s keep the
+ * simulator's process and the client each about a core busy; on this project's 2-core machines every
+ * run measured so far was judged client-bound (data waited ~1.2–1.3 ms on its socket) with the
+ * simulator ~2.2 ms late (bench/results/test-suite-timing.md, sixth round), and spent 30 s to skip.
+ * Below SATURATION_CORES it skips at once with that reason; above, it runs and still skips itself when
+ * a clock was not kept. The same claim holds in virtual time in calibration.test.ts (40 virtual seconds).
+ */
+const SATURATION_CORES = 4
+const saturationSkippedBecause = (): string | undefined =>
+  availableParallelism() < SATURATION_CORES
+    ? `needs ${SATURATION_CORES} cores for the simulator and a client reading 256 streams at 5–6k tok/s; this machine has ${availableParallelism()}`
+    : undefined
+
+/**
  * One simulator process per test (its own engine, port and /metrics: with every endpoint in one
  * process, one test's endpoint disturbed the next one's figures), all started at once before the
  * first test instead of one at the start of each: ~1–2 s of start each, which the file otherwise
  * waited for six times. An idle one takes no CPU from the test that measures. Keyed by profile.
  */
-const SIMULATORS_PER_PROFILE: Record<string, number> = { [SXM]: 5, 'h200-llama-3.1-8b-bf16': 1 }
+const SIMULATORS_PER_PROFILE: Record<string, number> = { [SXM]: 4 + (saturationSkippedBecause() ? 0 : 1), 'h200-llama-3.1-8b-bf16': 1 }
 const idle = new Map<string, Array<Promise<LaunchedSimulator>>>()
 const launch = (profile: string): Promise<LaunchedSimulator> => launchSimulator({ sim: simEndpointSchema.parse({ profile }) })
 
@@ -192,6 +206,8 @@ describe('calibration through the real HTTP path (geopat bench → geopat sim)',
   })
 
   it('saturates at 5,000–6,000 output tok/s on chat traffic', async (context) => {
+    const tooFewCores = saturationSkippedBecause()
+    if (tooFewCores) context.skip(tooFewCores)
     const chat = loadWorkload('chat')
     // 256 chats starting over 8 s (so they do not move in lockstep), measured from 10 s to 22 s.
     const result = await benchSimulated(
