@@ -487,15 +487,42 @@ export async function sharedClockTruth(recordsPath: string, logPath: string, run
   }
 }
 
-/** The reference client (bench/reference-client.ts) against the simulator, with its /metrics window. */
+/**
+ * The reference client (bench/reference-client.ts) against the simulator, with its /metrics window:
+ * `requests` requests, `concurrency` at a time, with the prompts and exact output lengths geopat
+ * bench sends with these token settings (--fixed-output), in the same order.
+ */
 export async function referenceAgainstSim(
   sim: RunningSim,
-  options: { concurrency: number; requests: number; bodies: string[] },
+  options: { concurrency: number; requests: number; inputTokens: number; outputTokens: string },
 ): Promise<{ reference: ReferenceRunResult; server: ServerWindow }> {
+  const bodies = geopatRequestBodies({
+    model: await servedModel(sim.url),
+    inputTokens: options.inputTokens,
+    outputTokens: options.outputTokens,
+    fixedOutput: true,
+    count: options.requests,
+  })
   const before = await sim.scrape()
-  const reference = await runReferenceClient(sim.url, options)
+  const reference = await runReferenceClient(sim.url, { concurrency: options.concurrency, requests: options.requests, bodies })
   const after = await sim.scrape()
   return { reference, server: serverWindow(before, after) }
+}
+
+/** a − b, or null when either is unknown: a client's figure against a truth that a run may lack. */
+export function difference(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a - b
+}
+
+/**
+ * Says on stderr when geopat was still sending its first, connection-opening round after the
+ * warm-up had ended: some of those requests were then counted in its statistics.
+ */
+export function warnIfFirstRoundOutlastedWarmup(records: RecordDiagnostics, warmupS: number, indent: string): void {
+  const lastSendMs = records.firstRoundLastSendMs
+  if (lastSendMs !== null && warmupS > 0 && lastSendMs >= warmupS * 1000) {
+    log(`${indent}warning: the first round was still being sent at ${fmt(lastSendMs, 1)} ms, after the ${warmupS * 1000} ms warm-up`)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,6 +690,14 @@ export function parsePositive(text: string, flag: string): number {
 /** A line on stderr (stdout is kept for the final table or JSON). */
 export function log(line: string): void {
   process.stderr.write(`${line}\n`)
+}
+
+/** Runs a benchmark script's main; a failure is one line on stderr naming the benchmark (with its stack) and exit code 1. */
+export function runBenchmark(name: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${name} benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  })
 }
 
 /** Lets the machine settle between cases (sockets in TIME_WAIT, GC, the simulator's exit). */
