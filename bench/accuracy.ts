@@ -20,33 +20,11 @@
  */
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import {
-  type MachineInfo,
-  type RecordDiagnostics,
-  type ServerWindow,
-  type SharedClockTruth,
-  type TokenSpec,
-  benchAgainstSim,
-  difference,
-  fmt,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parseIntList,
-  parsePositive,
-  parseTokenSpec,
-  pause,
-  referenceAgainstSim,
-  runBenchmark,
-  startSim,
-  warmSimulator,
-  warnIfFirstRoundOutlastedWarmup,
-  type OutputOptions,
-  outputOptions,
-  parseScriptArgs,
-  showAndWriteResults,
-} from './common.js'
+import { type ServerWindow, startSim, warmSimulator } from './lib/sim-process.js'
+import { type RecordDiagnostics, type SharedClockTruth, benchAgainstSim, referenceAgainstSim, warnIfFirstRoundOutlastedWarmup } from './lib/sim-runs.js'
+import { type MachineInfo, machineInfo, machineLine } from './lib/machine.js'
+import { difference, fmt, log, markdownTable, pause, runBenchmark, showAndWriteResults } from './lib/results.js'
+import { type OutputOptions, type TokenSpec, outputOptions, parseIntList, parsePositive, parseScriptArgs, parseTokenSpec } from './lib/script-options.js'
 import type { RunSummary } from '../src/io/schema/summary.js'
 
 const TTFT_TOLERANCE_MS = 1

@@ -25,36 +25,12 @@
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
 import type { RunSummary } from '../src/io/schema/summary.js'
-import {
-  type MachineInfo,
-  type MetricSamples,
-  type ServerWindow,
-  type SharedClockTruth,
-  type TokenSpec,
-  benchAgainstSim,
-  difference,
-  fmt,
-  geopatRequestBody,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parseIntList,
-  parsePositive,
-  parseTokenSpec,
-  pause,
-  referenceAgainstSim,
-  runBenchmark,
-  servedModel,
-  serverWindow,
-  startSim,
-  warmSimulator,
-  warnIfFirstRoundOutlastedWarmup,
-  type OutputOptions,
-  outputOptions,
-  parseScriptArgs,
-  showAndWriteResults,
-} from './common.js'
+import { type MetricSamples, type ServerWindow, servedModel, serverWindow, startSim, warmSimulator } from './lib/sim-process.js'
+import { geopatRequestBody } from './lib/request-bodies.js'
+import { type SharedClockTruth, benchAgainstSim, referenceAgainstSim, warnIfFirstRoundOutlastedWarmup } from './lib/sim-runs.js'
+import { type MachineInfo, machineInfo, machineLine } from './lib/machine.js'
+import { difference, fmt, log, markdownTable, pause, runBenchmark, showAndWriteResults } from './lib/results.js'
+import { type OutputOptions, type TokenSpec, outputOptions, parseIntList, parsePositive, parseScriptArgs, parseTokenSpec } from './lib/script-options.js'
 
 const RATE_TARGET = 0.5
 const STREAM_ERROR_TOLERANCE_MS = 1
