@@ -20,32 +20,11 @@
  */
 import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import {
-  type MachineInfo,
-  type RecordDiagnostics,
-  type ServerWindow,
-  type SharedClockTruth,
-  type TokenSpec,
-  benchAgainstSim,
-  fmt,
-  geopatRequestBodies,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parseIntList,
-  parsePositive,
-  parseTokenSpec,
-  pause,
-  referenceAgainstSim,
-  servedModel,
-  startSim,
-  warmSimulator,
-  type OutputOptions,
-  outputOptions,
-  parseScriptArgs,
-  showAndWriteResults,
-} from './common.js'
+import { type ServerWindow, startSim, warmSimulator } from './lib/sim-process.js'
+import { type RecordDiagnostics, type SharedClockTruth, benchAgainstSim, referenceAgainstSim, warnIfFirstRoundOutlastedWarmup } from './lib/sim-runs.js'
+import { type MachineInfo, machineInfo, machineLine } from './lib/machine.js'
+import { difference, fmt, log, markdownTable, pause, runBenchmark, showAndWriteResults } from './lib/results.js'
+import { type OutputOptions, type TokenSpec, outputOptions, parseIntList, parsePositive, parseScriptArgs, parseTokenSpec } from './lib/script-options.js'
 import type { RunSummary } from '../src/io/schema/summary.js'
 
 const TTFT_TOLERANCE_MS = 1
@@ -177,19 +156,9 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
       const ttftMs = server.ttftMeanMs !== null && holdMs !== null ? server.ttftMeanMs + holdMs + (server.emitLatenessMeanMs ?? 0) : null
       return { ttftMs, itlMs: server.itlMeanMs, holdMs }
     }
-    const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b)
-
     let reference: AccuracyCase['reference'] = null
     if (options.reference) {
-      // The same prompts and lengths as geopat's, in the same order.
-      const bodies = geopatRequestBodies({
-        model: await servedModel(sim.url),
-        inputTokens: options.inputTokens,
-        outputTokens: options.outputTokens.text,
-        fixedOutput: true,
-        count: requests,
-      })
-      const ref = await referenceAgainstSim(sim, { concurrency, requests, bodies })
+      const ref = await referenceAgainstSim(sim, { concurrency, requests, inputTokens: options.inputTokens, outputTokens: options.outputTokens.text })
       const truth = truthOf(ref.server)
       reference = {
         sent: ref.reference.sent,
@@ -201,8 +170,8 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
         server: ref.server,
         truthTtftMs: truth.ttftMs,
         truthItlMs: truth.itlMs,
-        ttftErrorMs: diff(ref.reference.ttftMeanMs, truth.ttftMs),
-        itlErrorMs: diff(ref.reference.itlPerTokenMeanMs, truth.itlMs),
+        ttftErrorMs: difference(ref.reference.ttftMeanMs, truth.ttftMs),
+        itlErrorMs: difference(ref.reference.itlPerTokenMeanMs, truth.itlMs),
       }
       await pause(500)
     }
@@ -230,20 +199,18 @@ async function runCase(options: Options, concurrency: number, coalesce: number):
     const nominal = { ttftMs: options.ttftMs + (tokensInFirstWrite - 1) * options.itlMs, itlMs: options.itlMs }
     const clientTtft = mean('ttft')
     const clientItl = mean('interTokenLatency')
-    const ttftVsServerView = diff(clientTtft, truth.ttftMs)
-    const itlError = diff(clientItl, truth.itlMs)
+    const ttftVsServerView = difference(clientTtft, truth.ttftMs)
+    const itlError = difference(clientItl, truth.itlMs)
     const error = {
       ttftMs: sharedClock?.ttftErrorMeanMs ?? ttftVsServerView,
       ttftVsServerViewMs: ttftVsServerView,
       itlMs: itlError,
-      ttftVsNominalMs: diff(clientTtft, nominal.ttftMs),
-      itlVsNominalMs: diff(clientItl, nominal.itlMs),
-      ttftNetOfReferenceMs: diff(ttftVsServerView, reference?.ttftErrorMs ?? null),
-      itlNetOfReferenceMs: diff(itlError, reference?.itlErrorMs ?? null),
+      ttftVsNominalMs: difference(clientTtft, nominal.ttftMs),
+      itlVsNominalMs: difference(clientItl, nominal.itlMs),
+      ttftNetOfReferenceMs: difference(ttftVsServerView, reference?.ttftErrorMs ?? null),
+      itlNetOfReferenceMs: difference(itlError, reference?.itlErrorMs ?? null),
     }
-    if (bench.records.firstRoundLastSendMs !== null && warmupS > 0 && bench.records.firstRoundLastSendMs >= warmupS * 1000) {
-      log(`  warning: the first round was still being sent at ${fmt(bench.records.firstRoundLastSendMs, 1)} ms, after the ${warmupS * 1000} ms warm-up`)
-    }
+    warnIfFirstRoundOutlastedWarmup(bench.records, warmupS, '  ')
     const accurate =
       error.ttftMs !== null &&
       error.itlMs !== null &&
@@ -420,7 +387,4 @@ async function main(): Promise<void> {
   showAndWriteResults('accuracy', markdown, { machine, options, cases }, options)
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`accuracy benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-  process.exit(1)
-})
+runBenchmark('accuracy', main)

@@ -21,8 +21,11 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { RunSummary } from '../src/io/schema/summary.js'
-// One namespace for the shared helpers of bench/ (simulator, machine line, tables, RESULTS.md sections).
-import * as common from './common.js'
+import { startSim, warmSimulator } from './lib/sim-process.js'
+import { machineInfo, machineLine } from './lib/machine.js'
+import { fmt, log, markdownTable, pause, writeResultsData, writeResultsSection } from './lib/results.js'
+import { parseIntList, parsePositive } from './lib/script-options.js'
+import { PACKAGE_ROOT } from '../src/util/version.js'
 
 const OUTPUT_TOKENS = { text: 'uniform:10-50', max: 50 }
 const TTFT_MS = 100
@@ -46,13 +49,13 @@ interface Row {
 async function measure(streams: number, itlMs: number, workers: number, windowS: number): Promise<Row> {
   const longestS = (TTFT_MS + OUTPUT_TOKENS.max * itlMs) / 1000
   const loadAverage1mBefore = loadavg()[0] ?? 0
-  const sim = await common.startSim({ ttftMs: TTFT_MS, itlMs })
+  const sim = await startSim({ ttftMs: TTFT_MS, itlMs })
   const dir = mkdtempSync(join(tmpdir(), 'geopat-pod-capacity-'))
   try {
-    await common.warmSimulator(sim.url, { requests: 200, concurrency: 50, inputTokens: 16, outputTokens: 4 })
+    await warmSimulator(sim.url, { requests: 200, concurrency: 50, inputTokens: 16, outputTokens: 4 })
     const rssFile = join(dir, 'peak-rss-kib')
     const args = [
-      ...['--import', join(common.PACKAGE_ROOT, 'dist', 'bench', 'peak-rss-hook.js'), join(common.PACKAGE_ROOT, 'bin', 'run.js'), 'bench', '--url', sim.url],
+      ...['--import', join(PACKAGE_ROOT, 'dist', 'bench', 'peak-rss-hook.js'), join(PACKAGE_ROOT, 'bin', 'run.js'), 'bench', '--url', sim.url],
       ...['--concurrency', String(streams), '--duration', String(longestS * 2 + windowS), '--input-tokens', '16'],
       ...['--output-tokens', OUTPUT_TOKENS.text, '--fixed-output', '--warmup', String(longestS), '--cooldown', String(longestS)],
       ...['--workers', String(workers), '--json', '--out', join(dir, 'run')],
@@ -90,7 +93,7 @@ async function measure(streams: number, itlMs: number, workers: number, windowS:
 
 function table(rows: Row[]): string {
   const base = rows.find((row) => row.streams === Math.min(...rows.map((r) => r.streams)))
-  return common.markdownTable(
+  return markdownTable(
     [
       'streams',
       'ITL ms',
@@ -111,15 +114,15 @@ function table(rows: Row[]): string {
       String(row.itlMs),
       String(row.workers),
       `${row.succeeded}/${row.sent}`,
-      common.fmt(row.eventsPerS, 0),
-      common.fmt(row.cpuCores, 2),
-      common.fmt(row.eventsPerCoreS, 0),
-      `${common.fmt(row.eventLoopBusy * 100, 0)}%`,
-      common.fmt(row.readLatenessPerReadMs, 2),
-      common.fmt(row.peakRssMiB, 0),
-      base && row !== base ? common.fmt(((row.peakRssMiB - base.peakRssMiB) * 1024) / (row.streams - base.streams), 1) : '–',
+      fmt(row.eventsPerS, 0),
+      fmt(row.cpuCores, 2),
+      fmt(row.eventsPerCoreS, 0),
+      `${fmt(row.eventLoopBusy * 100, 0)}%`,
+      fmt(row.readLatenessPerReadMs, 2),
+      fmt(row.peakRssMiB, 0),
+      base && row !== base ? fmt(((row.peakRssMiB - base.peakRssMiB) * 1024) / (row.streams - base.streams), 1) : '–',
       row.verdict,
-      common.fmt(row.loadAverage1mBefore, 2),
+      fmt(row.loadAverage1mBefore, 2),
     ]),
   )
 }
@@ -134,25 +137,23 @@ async function main(): Promise<void> {
       write: { type: 'boolean', default: false },
     },
   })
-  const streamsList = common.parseIntList(values.streams, '--streams')
-  const itlMs = common.parsePositive(values['itl-ms'], '--itl-ms')
-  const workers = common.parseIntList(values.workers, '--workers')
-  const windowS = common.parsePositive(values.window, '--window')
-  const machine = await common.machineInfo()
+  const streamsList = parseIntList(values.streams, '--streams')
+  const itlMs = parsePositive(values['itl-ms'], '--itl-ms')
+  const workers = parseIntList(values.workers, '--workers')
+  const windowS = parsePositive(values.window, '--window')
+  const machine = await machineInfo()
   const rows: Row[] = []
   for (const w of workers) {
     for (const streams of streamsList) {
-      common.log(`pod capacity: ${streams} streams, ITL ${itlMs} ms, ${w} worker(s) …`)
+      log(`pod capacity: ${streams} streams, ITL ${itlMs} ms, ${w} worker(s) …`)
       const row = await measure(streams, itlMs, w, windowS)
-      common.log(
-        `  ${common.fmt(row.eventsPerS, 0)} events/s, ${common.fmt(row.cpuCores, 2)} cores, peak RSS ${common.fmt(row.peakRssMiB, 0)} MiB, ${row.verdict}`,
-      )
+      log(`  ${fmt(row.eventsPerS, 0)} events/s, ${fmt(row.cpuCores, 2)} cores, peak RSS ${fmt(row.peakRssMiB, 0)} MiB, ${row.verdict}`)
       rows.push(row)
-      await common.pause(2000)
+      await pause(2000)
     }
   }
   const markdown = [
-    `Run: ${common.machineLine(machine)}.`,
+    `Run: ${machineLine(machine)}.`,
     '',
     `Simulator: TTFT ${TTFT_MS} ms, ITL ${itlMs} ms, one token per write (token events/s = output tokens/s), a fresh instance per row, ` +
       `warmed up. geopat bench: closed loop at N streams, 16 prompt tokens, ${OUTPUT_TOKENS.text} output tokens (--fixed-output), ` +
@@ -161,8 +162,8 @@ async function main(): Promise<void> {
     '',
     table(rows),
   ].join('\n')
-  common.writeResultsData('pod-capacity', { machine, rows })
-  if (values.write) common.writeResultsSection('pod-capacity', markdown)
+  writeResultsData('pod-capacity', { machine, rows })
+  if (values.write) writeResultsSection('pod-capacity', markdown)
   process.stdout.write(`${markdown}\n`)
 }
 

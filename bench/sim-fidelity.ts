@@ -12,19 +12,11 @@ import { performance } from 'node:perf_hooks'
 import { loadProfile } from '../src/io/schema/sim-profile.js'
 import { runVirtual } from '../src/sim/virtual.js'
 import { loadWorkload } from '../src/sim/workload.js'
-import {
-  argument,
-  fmt,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parsePositive,
-  runGeopatBench,
-  serverWindow,
-  startSim,
-  showAndWriteResults,
-} from './common.js'
+import { serverWindow, startSim } from './lib/sim-process.js'
+import { runGeopatBench } from './lib/sim-runs.js'
+import { machineInfo, machineLine } from './lib/machine.js'
+import { fmt, log, markdownTable, showAndWriteResults } from './lib/results.js'
+import { argument, parsePositive } from './lib/script-options.js'
 
 async function streamsFidelity(streams: number, itlMs: number, durationS: number) {
   const sim = await startSim({ ttftMs: 100, itlMs, outputTokens: 60 })

@@ -26,7 +26,11 @@ import { fitProfile } from '../src/sim/fit/fit.js'
 import { readMeasuredSweep } from '../src/sim/fit/operating-points.js'
 import { readParameter, withParameters } from '../src/sim/fit/parameters.js'
 import { pointError, simulatePoint } from '../src/sim/fit/simulate-point.js'
-import { argument, fmt, log, machineInfo, machineLine, markdownTable, parsePositive, runGeopatBench, startProfileSim, showAndWriteResults } from './common.js'
+import { startProfileSim } from './lib/sim-process.js'
+import { runGeopatBench } from './lib/sim-runs.js'
+import { machineInfo, machineLine } from './lib/machine.js'
+import { fmt, log, markdownTable, showAndWriteResults } from './lib/results.js'
+import { argument, parsePositive } from './lib/script-options.js'
 
 const BASE = 'h100-sxm-llama-3.1-8b-bf16'
 /** The truth: each parameter × its factor (unknown to the fit, which starts from the base). */

@@ -25,34 +25,12 @@
 import autocannon from 'autocannon'
 import { loadavg } from 'node:os'
 import type { RunSummary } from '../src/io/schema/summary.js'
-import {
-  type MachineInfo,
-  type MetricSamples,
-  type ServerWindow,
-  type SharedClockTruth,
-  type TokenSpec,
-  benchAgainstSim,
-  fmt,
-  geopatRequestBodies,
-  geopatRequestBody,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  parseIntList,
-  parsePositive,
-  parseTokenSpec,
-  pause,
-  referenceAgainstSim,
-  servedModel,
-  serverWindow,
-  startSim,
-  warmSimulator,
-  type OutputOptions,
-  outputOptions,
-  parseScriptArgs,
-  showAndWriteResults,
-} from './common.js'
+import { type MetricSamples, type ServerWindow, servedModel, serverWindow, startSim, warmSimulator } from './lib/sim-process.js'
+import { geopatRequestBody } from './lib/request-bodies.js'
+import { type SharedClockTruth, benchAgainstSim, referenceAgainstSim, warnIfFirstRoundOutlastedWarmup } from './lib/sim-runs.js'
+import { type MachineInfo, machineInfo, machineLine } from './lib/machine.js'
+import { difference, fmt, log, markdownTable, pause, runBenchmark, showAndWriteResults } from './lib/results.js'
+import { type OutputOptions, type TokenSpec, outputOptions, parseIntList, parsePositive, parseScriptArgs, parseTokenSpec } from './lib/script-options.js'
 
 const RATE_TARGET = 0.5
 const STREAM_ERROR_TOLERANCE_MS = 1
@@ -295,22 +273,13 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
       ttft: server.ttftMeanMs !== null ? server.ttftMeanMs + (server.emitLatenessMeanMs ?? 0) : null,
       itl: server.itlMeanMs,
     })
-    const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b)
     let reference: StreamsCase['reference'] = null
     if (options.reference) {
-      // The same prompts and lengths as geopat's, in the same order.
-      const bodies = geopatRequestBodies({
-        model: await servedModel(sim.url),
-        inputTokens: 16,
-        outputTokens: options.streamTokens.text,
-        fixedOutput: true,
-        count: 3 * streams,
-      })
-      const ref = await referenceAgainstSim(sim, { concurrency: streams, requests: 3 * streams, bodies })
+      const ref = await referenceAgainstSim(sim, { concurrency: streams, requests: 3 * streams, inputTokens: 16, outputTokens: options.streamTokens.text })
       const truth = truthOf(ref.server)
       reference = {
-        ttftErrorMs: diff(ref.reference.ttftMeanMs, truth.ttft),
-        itlErrorMs: diff(ref.reference.itlPerTokenMeanMs, truth.itl),
+        ttftErrorMs: difference(ref.reference.ttftMeanMs, truth.ttft),
+        itlErrorMs: difference(ref.reference.itlPerTokenMeanMs, truth.itl),
         succeeded: ref.reference.succeeded,
         sent: ref.reference.sent,
       }
@@ -344,9 +313,9 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
     const truth = truthOf(server)
     const clientTtft = run.metrics.ttft?.mean ?? null
     const clientItl = run.metrics.interTokenLatency?.mean ?? null
-    const ttftErrorVsServerViewMs = diff(clientTtft, truth.ttft)
+    const ttftErrorVsServerViewMs = difference(clientTtft, truth.ttft)
     const ttftErrorMs = sharedClock?.ttftErrorMeanMs ?? ttftErrorVsServerViewMs
-    const itlErrorMs = diff(clientItl, truth.itl)
+    const itlErrorMs = difference(clientItl, truth.itl)
     const inFlightWindowMean = bench.records.inFlightWindowMean
     // Streams held: a closed loop keeps N on the wire but for the moment between one request's end
     // and the next one's write; 98% allows for that and nothing more.
@@ -358,8 +327,8 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
       itlErrorMs !== null &&
       Math.abs(ttftErrorMs) <= STREAM_ERROR_TOLERANCE_MS &&
       Math.abs(itlErrorMs) <= STREAM_ERROR_TOLERANCE_MS
-    const netTtft = diff(ttftErrorVsServerViewMs, reference?.ttftErrorMs ?? null)
-    const netItl = diff(itlErrorMs, reference?.itlErrorMs ?? null)
+    const netTtft = difference(ttftErrorVsServerViewMs, reference?.ttftErrorMs ?? null)
+    const netItl = difference(itlErrorMs, reference?.itlErrorMs ?? null)
     const heldNetOfReference =
       reference === null
         ? null
@@ -369,9 +338,7 @@ async function runStreamsCase(options: Options, streams: number, itlMs: number, 
           netItl !== null &&
           Math.abs(netTtft) <= STREAM_ERROR_TOLERANCE_MS &&
           Math.abs(netItl) <= STREAM_ERROR_TOLERANCE_MS
-    if (bench.records.firstRoundLastSendMs !== null && bench.records.firstRoundLastSendMs >= warmupS * 1000) {
-      log(`    warning: the first round was still being sent at ${fmt(bench.records.firstRoundLastSendMs, 0)} ms, after the ${warmupS} s warm-up`)
-    }
+    warnIfFirstRoundOutlastedWarmup(bench.records, warmupS, '    ')
     return {
       streams,
       itlMs,
@@ -587,7 +554,4 @@ async function main(): Promise<void> {
   showAndWriteResults('throughput', markdown, { machine, options, rate, streams }, options)
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`throughput benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
-  process.exit(1)
-})
+runBenchmark('throughput', main)

@@ -13,21 +13,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RequestRecord } from '../src/io/schema/record.js'
-import {
-  OUTPUT_OPTIONS,
-  PACKAGE_ROOT,
-  fmt,
-  log,
-  machineInfo,
-  machineLine,
-  markdownTable,
-  outputOptions,
-  parsePositive,
-  parseScriptArgs,
-  runGeopatBench,
-  showAndWriteResults,
-  startSim,
-} from './common.js'
+import { startSim } from './lib/sim-process.js'
+import { runGeopatBench } from './lib/sim-runs.js'
+import { machineInfo, machineLine } from './lib/machine.js'
+import { fmt, log, markdownTable, showAndWriteResults } from './lib/results.js'
+import { OUTPUT_OPTIONS, outputOptions, parsePositive, parseScriptArgs } from './lib/script-options.js'
+import { PACKAGE_ROOT } from '../src/util/version.js'
 
 const flags = parseScriptArgs(process.argv.slice(2), {
   trace: { type: 'string', default: 'data/traces/mooncake-synthetic.jsonl' },

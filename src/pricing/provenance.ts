@@ -29,7 +29,30 @@ export function describeConfirmation(row: Pick<CatalogRow, 'fetchedAt' | 'effect
     : `effective ${row.effectiveDate}, not confirmed since`
 }
 
-/** The record of a catalog row used to price a figure (sizing.json, tco.json, the report). */
+/** What a catalog row and an exchange rate both carry about where they came from. */
+type SourcedEntry = Pick<CatalogRow, 'fetchedAt' | 'source' | 'sourceUrl'> & { file: string }
+
+/**
+ * The dated part of a used price or rate: when `geopat catalog refresh` fetched it (null if never),
+ * its age in whole days on the day of use counted from `countedFrom` (a price's last confirmation, a
+ * rate's own date), that day, and its source and file.
+ */
+function datedUse(
+  entry: SourcedEntry,
+  countedFrom: string,
+  asOf: Date,
+): Pick<PriceUsed & FxRateUsed, 'fetchedAt' | 'ageDays' | 'asOf' | 'source' | 'sourceUrl' | 'file'> {
+  return {
+    fetchedAt: entry.fetchedAt ?? null,
+    ageDays: ageInDays(countedFrom, asOf),
+    asOf: isoDay(asOf),
+    source: entry.source,
+    sourceUrl: entry.sourceUrl ?? null,
+    file: entry.file,
+  }
+}
+
+/** The record of a catalog row used to price a figure (sizing.json, tco.json, the report); its age is counted from its last confirmation. */
 export function priceUsed(row: RowWithFile, asOf: Date): PriceUsed {
   const confirmation = lastConfirmation(row)
   return {
@@ -44,16 +67,11 @@ export function priceUsed(row: RowWithFile, asOf: Date): PriceUsed {
     gpuCount: row.gpuCount,
     pricingModel: row.pricingModel,
     basis: row.basis ?? null,
+    confidence: row.confidence,
     effectiveDate: row.effectiveDate,
-    fetchedAt: row.fetchedAt ?? null,
     confirmedOn: confirmation.date,
     confirmedBy: confirmation.by,
-    ageDays: ageInDays(confirmation.date, asOf),
-    asOf: isoDay(asOf),
-    source: row.source,
-    sourceUrl: row.sourceUrl ?? null,
-    confidence: row.confidence,
-    file: row.file,
+    ...datedUse(row, confirmation.date, asOf),
     providerSkuId: row.providerSkuId ?? null,
     superseded: (row.superseded ?? []).map((older) => ({ file: older.file, effectiveDate: older.effectiveDate, fetchedAt: older.fetchedAt ?? null })),
   }
@@ -61,16 +79,5 @@ export function priceUsed(row: RowWithFile, asOf: Date): PriceUsed {
 
 /** The record of an exchange rate used to convert a figure; its age is counted from the rate's own date. */
 export function fxRateUsed(rate: FxRate, asOf: Date): FxRateUsed {
-  return {
-    base: rate.base,
-    quote: rate.quote,
-    rate: rate.rate,
-    date: rate.date,
-    fetchedAt: rate.fetchedAt ?? null,
-    ageDays: ageInDays(rate.date, asOf),
-    asOf: isoDay(asOf),
-    source: rate.source,
-    sourceUrl: rate.sourceUrl ?? null,
-    file: rate.file,
-  }
+  return { base: rate.base, quote: rate.quote, rate: rate.rate, date: rate.date, ...datedUse(rate, rate.date, asOf) }
 }
