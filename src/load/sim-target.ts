@@ -22,16 +22,21 @@ export interface LaunchedSimulator {
  * this process: the streams in flight get their grace period from a simulator still serving, and
  * `stop()` ends it after. It has an IPC channel, which the kernel closes when this process dies
  * (kill -9 included): the simulator stops then (see sim/signals.ts), instead of listening on
- * as an orphan.
+ * as an orphan. `spinBelowMs` is `geopat sim --spin-below-ms` (absent: the simulator's default).
  */
-export async function launchSimulator(endpoints: SimConfig['endpoints'], timeoutMs = 30_000): Promise<LaunchedSimulator> {
+export async function launchSimulator(
+  endpoints: SimConfig['endpoints'],
+  options: { timeoutMs?: number; spinBelowMs?: number } = {},
+): Promise<LaunchedSimulator> {
+  const timeoutMs = options.timeoutMs ?? 30_000
   const names = Object.keys(endpoints)
   const dir = mkdtempSync(join(tmpdir(), 'geopat-sim-'))
   const configPath = join(dir, 'sim.json')
   const withFreePorts = Object.fromEntries(Object.entries(endpoints).map(([name, config]) => [name, { ...config, port: 0 }]))
   writeFileSync(configPath, JSON.stringify({ endpoints: withFreePorts }))
   const { execa } = await import('execa') // loaded only by a run with sim: endpoints
-  const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath], {
+  const spin = options.spinBelowMs !== undefined ? ['--spin-below-ms', String(options.spinBelowMs)] : []
+  const child: ResultPromise = execa(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'sim', '--config', configPath, ...spin], {
     reject: false,
     detached: true,
     ipc: true,

@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js'
 import { useFastAndSlowServers } from '../helpers/compare-servers.js'
 import { SIMULATOR_LATENESS_LIMIT_MS } from '../helpers/real-clock.js'
 
-const servers = useFastAndSlowServers()
+const servers = useFastAndSlowServers({ keepTime: true })
 const work = servers.work
 
 // The table's form and the one-line errors of `geopat compare` claim no duration: they are in
