@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fetchShardFolders } from '../../src/app/fetch-shards.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { filesToUpload } from '../../src/io/s3/store.js'
+import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
+import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
 import { execa } from 'execa'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 import { guardChildEnv, takeRefusedConnections } from '../helpers/loopback-guard.js'
@@ -24,13 +26,25 @@ const BUCKET = 'geopat-bench'
 const server = s3ServerPerFile([BUCKET])
 const SECRETS = [TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN]
 
+/**
+ * One simulator for the file, in this process: `geopat bench --url` against it is what `bench --sim`
+ * runs (--sim starts the same default simulator in a child, then benchmarks its URL with the label
+ * `simulator`; test/cli/sim-child.test.ts holds that), without a process start for each run.
+ */
+let simulator: SimulatedEndpoint
+const benchSimulator = (): string[] => ['bench', '--url', simulator.url, '--label', 'simulator']
+
 /** A run folder made once (without --upload) for `geopat push`. */
 let plainRun: string
 
 beforeAll(async () => {
+  simulator = await startSimulatedEndpoint('simulator', simEndpointSchema.parse({ port: 0 }))
   plainRun = join(server().dir, 'plain-run')
-  const bench = await runCli(['bench', '--sim', '--requests', '6', '--output-tokens', '2', '--out', plainRun, '--no-progress'], { env: server().env() })
+  const bench = await runCli([...benchSimulator(), '--requests', '6', '--output-tokens', '2', '--out', plainRun, '--no-progress'], { env: server().env() })
   if (bench.exitCode !== 0) throw new Error(`bench for the push tests failed: ${bench.stderr}`)
+})
+afterAll(async () => {
+  await simulator?.close()
 })
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex')
@@ -58,7 +72,7 @@ describe('geopat bench --upload', () => {
   it('uploads the run folder after the run; it comes back byte for byte; no credential in any output; nothing but 127.0.0.1 reached', async () => {
     const out = join(newFolder(), 'run')
     const url = `s3://${BUCKET}/runs/sim-20`
-    const result = await runCli(['bench', '--sim', '--requests', '20', '--concurrency', '4', '--output-tokens', '4', '--out', out, '--upload', url], {
+    const result = await runCli([...benchSimulator(), '--requests', '20', '--concurrency', '4', '--output-tokens', '4', '--out', out, '--upload', url], {
       env: server().env(),
     })
     expect(result.stderr).toBe('')
@@ -76,7 +90,7 @@ describe('geopat bench --upload', () => {
     const out = join(newFolder(), 'run')
     const url = `s3://${BUCKET}/runs/flag-endpoint`
     const result = await runCli(
-      ['bench', '--sim', '--requests', '5', '--output-tokens', '2', '--out', out, '--upload', url, '--s3-endpoint', server().endpoint, '--json'],
+      [...benchSimulator(), '--requests', '5', '--output-tokens', '2', '--out', out, '--upload', url, '--s3-endpoint', server().endpoint, '--json'],
       { env: server().env({ endpoint: false }) },
     )
     expect(result.stderr).toBe('')
@@ -88,7 +102,7 @@ describe('geopat bench --upload', () => {
   it('uploads what was measured when the run is interrupted (Ctrl-C: exit 130 kept)', async () => {
     const out = join(newFolder(), 'run')
     const url = `s3://${BUCKET}/runs/interrupted`
-    const args = ['bench', '--sim', '--requests', '100000', '--concurrency', '4', '--output-tokens', '4', '--grace', '1', '--out', out, '--upload', url]
+    const args = [...benchSimulator(), '--requests', '100000', '--concurrency', '4', '--output-tokens', '4', '--grace', '1', '--out', out, '--upload', url]
     const child = execa(process.execPath, [join(REPO_ROOT, 'bin', 'run.js'), ...args, '--no-progress'], {
       cwd: REPO_ROOT,
       reject: false,
@@ -109,7 +123,7 @@ describe('geopat bench --upload', () => {
 
   it('a missing bucket: one line naming it and NoSuchBucket, before anything is run', async () => {
     const out = join(newFolder(), 'run')
-    const result = await runCli(['bench', '--sim', '--requests', '5', '--out', out, '--upload', 's3://no-such-bucket/runs/x'], {
+    const result = await runCli([...benchSimulator(), '--requests', '5', '--out', out, '--upload', 's3://no-such-bucket/runs/x'], {
       env: server().env(),
     })
     expect(expectOneLineError(result)).toBe('Error: s3://no-such-bucket/: NoSuchBucket (HTTP 404)')
@@ -122,7 +136,7 @@ describe('geopat bench --upload', () => {
     ['in this process', false],
     ['in a CLI child (as the Ctrl-C test and GEOPAT_TEST_CLI=process run it)', true],
   ])('the guard against other addresses is live %s: an endpoint elsewhere is refused and written down', async (_where, inChild) => {
-    const result = await runCli(['bench', '--sim', '--requests', '2', '--upload', `s3://${BUCKET}/x`, '--s3-endpoint', 'http://192.0.2.1:9000'], {
+    const result = await runCli([...benchSimulator(), '--requests', '2', '--upload', `s3://${BUCKET}/x`, '--s3-endpoint', 'http://192.0.2.1:9000'], {
       env: server().env({ endpoint: false }),
       process: inChild,
     })
@@ -134,7 +148,7 @@ describe('geopat bench --upload', () => {
 
   it('a bad URL: one line naming --upload, exit 2', async () => {
     for (const bad of ['http://bucket/x', 's3://Bad_Bucket/x', 's3://AKIAKEY:secret-in-url@bucket/x']) {
-      const result = await runCli(['bench', '--sim', '--requests', '5', '--upload', bad], { env: server().env() })
+      const result = await runCli([...benchSimulator(), '--requests', '5', '--upload', bad], { env: server().env() })
       const line = expectOneLineError(result)
       expect(line).toMatch(/^Error: --upload: /)
       expect(line).not.toContain('secret-in-url')
@@ -147,7 +161,7 @@ describe('geopat bench --upload', () => {
     // write-only policy's), the upload after it is refused.
     const out = join(newFolder(), 'run')
     const env = { ...server().env(), AWS_ACCESS_KEY_ID: 'GEOPATUNKNOWNKEY0000' }
-    const result = await runCli(['bench', '--sim', '--requests', '5', '--output-tokens', '2', '--out', out, '--upload', `s3://${BUCKET}/denied`], { env })
+    const result = await runCli([...benchSimulator(), '--requests', '5', '--output-tokens', '2', '--out', out, '--upload', `s3://${BUCKET}/denied`], { env })
     const line = expectOneLineError(result)
     expect(result.exitCode).toBe(1)
     expect(line).toMatch(new RegExp(`^Error: upload failed, the results stay in ${out}: s3://${BUCKET}/denied/[a-z.]+: InvalidAccessKeyId \\(HTTP 403\\)`))
