@@ -54,7 +54,8 @@ interface LiveGuard {
   refused: string[]
   /** Where guarded children append the hosts they refused. */
   childLog: string
-  childEnv: Record<string, string>
+  /** The module a child loads with --import. */
+  childModule: string
   remove: () => void
 }
 
@@ -73,7 +74,7 @@ export function installLoopbackGuard(dir: string): void {
   writeFileSync(childLog, '')
   const refused: string[] = []
   const remove = guardSocketConnect(net.Socket.prototype, (host) => refused.push(host))
-  live = { refused, childLog, childEnv: { NODE_OPTIONS: `--import=${childModule}` }, remove }
+  live = { refused, childLog, childModule, remove }
 }
 
 export function removeLoopbackGuard(): void {
@@ -81,9 +82,10 @@ export function removeLoopbackGuard(): void {
   live = undefined
 }
 
-/** The environment that loads the live guard into a child process ({} when none is live). */
+/** The environment that loads the live guard into a child process, after this process's NODE_OPTIONS ({} when none is live). */
 export function guardChildEnv(): Record<string, string> {
-  return live ? { ...live.childEnv } : {}
+  if (!live) return {}
+  return { NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import=${live.childModule}`].filter(Boolean).join(' ') }
 }
 
 /** Hosts refused since the last call, in this process and then in its guarded children, one per attempt. */
