@@ -2,6 +2,7 @@ import { execa } from 'execa'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { inProcessBusy, runCliInProcess } from './cli-in-process.js'
+import { guardChildEnv } from './loopback-guard.js'
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const BIN = join(REPO_ROOT, 'bin', 'run.js')
@@ -19,11 +20,13 @@ export interface CliResult {
  * stdout and stderr, without ~0.3 s of CPU per start), except when another call is running here
  * (calls that overlap need processes of their own) or `process: true` asks for the binary: tests of
  * signals, stdin or several CLIs at once, and those that hold the error contract to the binary.
- * An env with NODE_OPTIONS (a module loaded at start, e.g. the S3 tests' guard that refuses any
- * address but 127.0.0.1) gets a process too: only a new process reads it.
+ * An env with NODE_OPTIONS (a module loaded at start) gets a process too: only a new process reads it.
+ * While the loopback guard is live in this process (test/helpers/loopback-guard.ts: the S3 tests'),
+ * the in-process CLI is under it, and `guardChildEnv` puts it into the binary's environment and the
+ * in-process call's, so that the processes either starts (bench --sim's simulator) load it too.
  */
 export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const env = { ...options.env, CI: '1', GEOPAT_DEBUG: '' }
+  const env = { ...guardChildEnv(), ...options.env, CI: '1', GEOPAT_DEBUG: '' }
   const timeoutMs = options.timeoutMs ?? 60_000
   const needsProcess = options.process || servesSimulator(args) || options.env?.NODE_OPTIONS !== undefined
   const inProcess = process.env.GEOPAT_TEST_CLI === 'in-process' && !needsProcess && !inProcessBusy()

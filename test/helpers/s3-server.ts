@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest'
+import { installLoopbackGuard, removeLoopbackGuard, takeRefusedConnections } from './loopback-guard.js'
 
 /**
  * A local S3-compatible server for tests: s3rver (a well-kept fake S3 that keeps objects in a
@@ -45,40 +46,13 @@ export interface LocalS3 {
   /**
    * The environment for the AWS SDK and for a CLI child: the dummy credentials, a region, the
    * endpoint (AWS_ENDPOINT_URL_S3), the metadata service off, and shared config files that do not
-   * exist (a developer's ~/.aws never takes part). With `guard`, NODE_OPTIONS loads a module that
-   * refuses and writes down every connection to an address other than 127.0.0.1 (see `takeConnectionsElsewhere`).
+   * exist (a developer's ~/.aws never takes part).
    */
-  env(options?: { endpoint?: boolean; guard?: boolean }): Record<string, string>
+  env(options?: { endpoint?: boolean }): Record<string, string>
   /** Every request the server received, as `METHOD /path?query`, in order. */
   requests: string[]
-  /** Hosts a guarded child tried to reach other than 127.0.0.1 since the last call, one per attempt. */
-  takeConnectionsElsewhere(): string[]
   close(): Promise<void>
 }
-
-/**
- * Loaded into a CLI child with --import: every socket connect goes through it; a host other than
- * 127.0.0.1, ::1 or localhost (a real AWS endpoint, the metadata service at 169.254.169.254) is
- * written to GEOPAT_TEST_CONNECT_LOG and the socket fails.
- */
-const LOOPBACK_GUARD = `
-import net from 'node:net'
-import { appendFileSync } from 'node:fs'
-const loopback = new Set(['127.0.0.1', '::1', 'localhost'])
-const connect = net.Socket.prototype.connect
-net.Socket.prototype.connect = function (...args) {
-  const first = Array.isArray(args[0]) ? args[0][0] : args[0]
-  const options = typeof first === 'object' && first !== null ? first : { port: first, host: typeof args[1] === 'string' ? args[1] : 'localhost' }
-  // A Unix socket has a path (text); http's agent passes path: null with a host.
-  const host = typeof options.path === 'string' ? undefined : String(options.host ?? 'localhost')
-  if (host !== undefined && !loopback.has(host)) {
-    appendFileSync(process.env.GEOPAT_TEST_CONNECT_LOG, host + '\\n')
-    process.nextTick(() => this.destroy(Object.assign(new Error('test guard: no connection to ' + host), { code: 'ECONNREFUSED' })))
-    return this
-  }
-  return connect.apply(this, args)
-}
-`
 
 /** Starts s3rver on 127.0.0.1 (port 0) with `buckets` created; close() stops it and removes its folder. */
 export async function startS3Server(buckets: readonly string[] = []): Promise<LocalS3> {
@@ -97,15 +71,11 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   const endpoint = `http://127.0.0.1:${port}`
-  const guardFile = join(dir, 'loopback-guard.mjs')
-  const connectLog = join(dir, 'connections-elsewhere.log')
-  writeFileSync(guardFile, LOOPBACK_GUARD)
-  writeFileSync(connectLog, '')
   return {
     endpoint,
     dir,
     requests,
-    env: ({ endpoint: withEndpoint = true, guard = false } = {}) => ({
+    env: ({ endpoint: withEndpoint = true } = {}) => ({
       AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
       AWS_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY,
       AWS_SESSION_TOKEN: TEST_SESSION_TOKEN,
@@ -123,13 +93,7 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
       AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: '',
       AWS_CONTAINER_AUTHORIZATION_TOKEN: '',
       AWS_ENDPOINT_URL_S3: withEndpoint ? endpoint : '',
-      ...(guard ? { NODE_OPTIONS: `--import=${guardFile}`, GEOPAT_TEST_CONNECT_LOG: connectLog } : {}),
     }),
-    takeConnectionsElsewhere: () => {
-      const hosts = readFileSync(connectLog, 'utf8').split('\n').filter(Boolean)
-      writeFileSync(connectLog, '')
-      return hosts
-    },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -139,16 +103,21 @@ export async function startS3Server(buckets: readonly string[] = []): Promise<Lo
 }
 
 /**
- * For a test file: the server started before its tests and stopped after them, and its SDK
- * environment (`env()`) set in this process for each test, since the store's code runs here too.
+ * For a test file: the server started before its tests and stopped after them; its SDK environment
+ * (`env()`) set in this process for each test, since the store's code runs here too; and the
+ * loopback guard (test/helpers/loopback-guard.ts) live for the whole file, in this process, in the
+ * CLI run in-process and in any CLI child: after each test, no connection to an address other than
+ * 127.0.0.1 was tried (a test that provokes one takes it with takeRefusedConnections first).
  * Call at the top level; returns the server (valid inside tests and hooks).
  */
 export function s3ServerPerFile(buckets: readonly string[]): () => LocalS3 {
   let s3: LocalS3 | undefined
   beforeAll(async () => {
     s3 = await startS3Server(buckets)
+    installLoopbackGuard(s3.dir)
   })
   afterAll(async () => {
+    removeLoopbackGuard()
     await s3?.close()
   })
   beforeEach(() => {
@@ -156,6 +125,7 @@ export function s3ServerPerFile(buckets: readonly string[]): () => LocalS3 {
   })
   afterEach(() => {
     vi.unstubAllEnvs()
+    expect(takeRefusedConnections()).toEqual([])
   })
   return () => {
     if (!s3) throw new Error('the S3 server is not started (call s3ServerPerFile at the top level)')
