@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../io/schema/record.js'
-import { chunkView } from './chunks.js'
+import { chunkView, unitChunkTimes } from './chunks.js'
 
 /**
  * Every latency metric geopat reports, defined once: the distributions of summary.json's `metrics`.
@@ -31,6 +31,17 @@ export interface MetricDefinition {
 }
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
+
+/**
+ * The gaps between a record's one-token chunks, each added once (the same values, in the same order,
+ * as the chunk loops below give for such a record); false for a record whose chunks are not one token each.
+ */
+function addUnitGaps(record: RequestRecord, add: (valueMs: number, times?: number) => void): boolean {
+  const times = unitChunkTimes(record)
+  if (!times) return false
+  for (let i = 1; i < times.length; i++) add((times[i] as number) - (times[i - 1] as number), 1)
+  return true
+}
 
 export const METRICS: readonly MetricDefinition[] = [
   {
@@ -108,6 +119,8 @@ export const METRICS: readonly MetricDefinition[] = [
       const chunkTokens = chunks.totalTokens
       // When the server's final usage differs from what the events suggested, spread the difference.
       const scale = record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
+      // One token per chunk, none to spread (virtual time: millions of tokens per search): each gap as it is.
+      if (scale === 1 && addUnitGaps(record, add)) return
       let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
       for (let i = 1; i < chunks.count; i++) {
         const time = chunks.timeMs(i)
@@ -125,6 +138,7 @@ export const METRICS: readonly MetricDefinition[] = [
     formula: 'gaps between successive network reads carrying tokens, pooled over all requests',
     peerNames: 'vLLM/SGLang "ITL" (per parsed message), AIPerf "ICL"',
     pooled: (record, add) => {
+      if (addUnitGaps(record, add)) return
       const chunks = chunkView(record)
       let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
       for (let i = 1; i < chunks.count; i++) {
