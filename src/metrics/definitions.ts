@@ -28,20 +28,15 @@ export interface MetricDefinition {
   perRequest?: (record: RequestRecord) => number | null
   /** Pooled metrics: calls `add(value, times)` for each value the record contributes. */
   pooled?: (record: RequestRecord, add: (valueMs: number, times?: number) => void) => void
+  /**
+   * Pooled metrics, for a record of one-token chunks (virtual time: millions of tokens per search):
+   * the arrival times whose successive gaps, each once, are exactly the values `pooled` gives, where
+   * that is so; undefined otherwise. Consumers add those gaps straight from the array (no call per value).
+   */
+  unitChunkGaps?: (record: RequestRecord) => readonly number[] | undefined
 }
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
-
-/**
- * The gaps between a record's one-token chunks, each added once (the same values, in the same order,
- * as the chunk loops below give for such a record); false for a record whose chunks are not one token each.
- */
-function addUnitGaps(record: RequestRecord, add: (valueMs: number, times?: number) => void): boolean {
-  const times = unitChunkTimes(record)
-  if (!times) return false
-  for (let i = 1; i < times.length; i++) add((times[i] as number) - (times[i - 1] as number), 1)
-  return true
-}
 
 export const METRICS: readonly MetricDefinition[] = [
   {
@@ -119,8 +114,6 @@ export const METRICS: readonly MetricDefinition[] = [
       const chunkTokens = chunks.totalTokens
       // When the server's final usage differs from what the events suggested, spread the difference.
       const scale = record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
-      // One token per chunk, none to spread (virtual time: millions of tokens per search): each gap as it is.
-      if (scale === 1 && addUnitGaps(record, add)) return
       let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
       for (let i = 1; i < chunks.count; i++) {
         const time = chunks.timeMs(i)
@@ -128,6 +121,11 @@ export const METRICS: readonly MetricDefinition[] = [
         add((time - previous) / tokens, tokens)
         previous = time
       }
+    },
+    // One token per chunk and nothing to spread (scale 1 above): each gap once, as it is.
+    unitChunkGaps: (record) => {
+      const times = unitChunkTimes(record)
+      return times && (record.outputTokensSource !== 'server' || times.length === 0 || record.outputTokens === times.length) ? times : undefined
     },
   },
   {
@@ -138,7 +136,6 @@ export const METRICS: readonly MetricDefinition[] = [
     formula: 'gaps between successive network reads carrying tokens, pooled over all requests',
     peerNames: 'vLLM/SGLang "ITL" (per parsed message), AIPerf "ICL"',
     pooled: (record, add) => {
-      if (addUnitGaps(record, add)) return
       const chunks = chunkView(record)
       let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
       for (let i = 1; i < chunks.count; i++) {
@@ -147,6 +144,7 @@ export const METRICS: readonly MetricDefinition[] = [
         previous = time
       }
     },
+    unitChunkGaps: unitChunkTimes,
   },
 ]
 

@@ -127,6 +127,11 @@ export class StreamingDistribution {
     this.counts[this.lastIndex] = (this.counts[this.lastIndex] as number) + times
   }
 
+  /** Adds the gaps between successive `timesMs`, each once: add(timesMs[i] − timesMs[i − 1]) for i = 1, 2, … */
+  addGaps(timesMs: readonly number[]): void {
+    for (let i = 1; i < timesMs.length; i++) this.add((timesMs[i] as number) - (timesMs[i - 1] as number))
+  }
+
   /** Widens the window to take `bucket` (twice the span needed, within the bucket range); returns its index there. */
   private widenTo(bucket: number): number {
     const oldFirst = this.firstBucket

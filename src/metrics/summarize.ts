@@ -38,7 +38,15 @@ function latencyDistributions(): { add(record: RequestRecord): void; describe():
   const pooled = METRICS.flatMap((metric) => {
     if (!metric.pooled) return []
     const distribution = new StreamingDistribution()
-    return [{ metric, values: metric.pooled, distribution, add: (value: number, times?: number) => distribution.add(value, times) }]
+    const add = (value: number, times?: number): void => distribution.add(value, times)
+    const values = metric.pooled
+    const unitChunkGaps = metric.unitChunkGaps
+    const addRecord = (record: RequestRecord): void => {
+      const times = unitChunkGaps?.(record)
+      if (times) distribution.addGaps(times)
+      else values(record, add)
+    }
+    return [{ metric, distribution, addRecord }]
   })
   return {
     add(record) {
@@ -46,7 +54,7 @@ function latencyDistributions(): { add(record: RequestRecord): void; describe():
         const value = sink.value(record)
         if (value !== null) sink.values.push(value)
       }
-      for (const sink of pooled) sink.values(record, sink.add)
+      for (const sink of pooled) sink.addRecord(record)
     },
     describe() {
       const metrics: RunSummary['metrics'] = {}
