@@ -127,6 +127,14 @@ export class StreamingDistribution {
     this.counts[this.lastIndex] = (this.counts[this.lastIndex] as number) + times
   }
 
+  /** An independent copy, in the same state (the same adds seen). */
+  copy(): StreamingDistribution {
+    const copy = new StreamingDistribution()
+    Object.assign(copy, this)
+    copy.counts = this.counts.slice()
+    return copy
+  }
+
   /** Adds the gaps between successive `timesMs`, each once: add(timesMs[i] − timesMs[i − 1]) for i = 1, 2, … */
   addGaps(timesMs: readonly number[]): void {
     for (let i = 1; i < timesMs.length; i++) this.add((timesMs[i] as number) - (timesMs[i - 1] as number))
