@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { METRICS } from '../../src/metrics/definitions.js'
-import { StreamingDistribution, emptyDistribution } from '../../src/metrics/distribution.js'
+import { StreamingDistribution } from '../../src/metrics/distribution.js'
 import { type RunFacts, summarizeRun } from '../../src/metrics/summarize.js'
-import { judgeClient } from '../../src/load/client-check.js'
+import type { LoadStep } from '../../src/load/runner.js'
+import { loadProfile } from '../../src/io/schema/sim-profile.js'
+import { runVirtual } from '../../src/sim/virtual.js'
 import { COMPLETED_RECORD_END, type RequestRecord } from '../../src/io/schema/record.js'
 import { toRecord } from '../../src/sim/virtual-record.js'
 import { seededRandom } from '../../src/util/rng.js'
@@ -43,38 +45,19 @@ const undercounted = (id: number): RequestRecord => {
   return Object.assign(record, { outputTokens: record.outputTokens * 2 })
 }
 
-const facts: RunFacts = {
-  endpoint: { label: 'e', url: 'virtual://e', model: 'm', api: 'chat' },
-  step: 0,
-  stepLabel: 'test',
-  requested: {
-    mode: 'closed',
-    concurrency: 1,
-    ratePerS: null,
-    arrival: null,
-    burstiness: null,
-    maxConcurrency: null,
-    requests: null,
-    durationS: null,
-    warmupS: 0,
-    cooldownS: 0,
-  },
-  achieved: { concurrencyMean: 1, concurrencyMax: 1, sendRatePerS: null, runDurationS: 1 },
-  client: judgeClient({
-    eventLoopDelayMeanMs: 0,
-    eventLoopDelayP99Ms: 0,
-    eventLoopDelayMaxMs: 0,
-    eventLoopUtilization: 0,
-    sendLatenessMs: emptyDistribution(),
-    dispatchWaitMs: emptyDistribution(),
-    dispatchWaitShare: 0,
-    cpuCores: 0,
-    workers: 1,
-  }),
-  interrupted: false,
-  sendEndMs: 0,
-  slo: {},
-  warnings: [],
+/** A run's facts (everything but its records) as a small virtual run reports them. */
+async function someFacts(): Promise<RunFacts> {
+  const load: LoadStep = { step: 0, label: 'one', mode: 'closed', concurrency: 1, maxRequests: 2, arrival: 'poisson', burstiness: 1, seed: 1 }
+  const { summary } = await runVirtual({
+    profile: loadProfile('h100-sxm-llama-3.1-8b-bf16'),
+    confidential: false,
+    load,
+    inputTokens: 50,
+    outputTokens: 5,
+    seed: 1,
+  })
+  const { endpoint, step, stepLabel, requested, achieved, client } = summary
+  return { endpoint, step, stepLabel, requested, achieved, client, interrupted: false, sendEndMs: 0, slo: {}, warnings: [] }
 }
 
 describe('pooled metrics over records of every kind', () => {
@@ -86,7 +69,7 @@ describe('pooled metrics over records of every kind', () => {
   }
   for (const [name, records] of Object.entries(mixes)) {
     it(name, async () => {
-      const summary = await summarizeRun(() => records, facts)
+      const summary = await summarizeRun(() => records, await someFacts())
       for (const metric of METRICS.filter((m) => m.pooled)) {
         const alone = new StreamingDistribution()
         for (const record of records) metric.pooled?.(record, (value, times) => alone.add(value, times))
