@@ -29,8 +29,13 @@ export function unitChunks(arrivalsMs: readonly number[]): Array<[number, number
   return arrivalsMs.map((t) => [t, 1])
 }
 
+/** The arrival times of a record whose chunks are one token each (virtual time), undefined for any other record. */
+export function unitChunkTimes(record: RequestRecord): readonly number[] | undefined {
+  return (record as WithUnitChunks)[UNIT_CHUNK_TIMES]
+}
+
 export function chunkView(record: RequestRecord): ChunkView {
-  const unit = (record as WithUnitChunks)[UNIT_CHUNK_TIMES]
+  const unit = unitChunkTimes(record)
   if (unit) return { count: unit.length, timeMs: (i) => unit[i] as number, tokens: () => 1, totalTokens: unit.length }
   const chunks = record.chunks
   let totalTokens = 0

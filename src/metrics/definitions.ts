@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../io/schema/record.js'
-import { chunkView } from './chunks.js'
+import { chunkView, unitChunkTimes } from './chunks.js'
 
 /**
  * Every latency metric geopat reports, defined once: the distributions of summary.json's `metrics`.
@@ -28,6 +28,12 @@ export interface MetricDefinition {
   perRequest?: (record: RequestRecord) => number | null
   /** Pooled metrics: calls `add(value, times)` for each value the record contributes. */
   pooled?: (record: RequestRecord, add: (valueMs: number, times?: number) => void) => void
+  /**
+   * Pooled metrics, for a record of one-token chunks (virtual time: millions of tokens per search):
+   * the arrival times whose successive gaps, each once, are exactly the values `pooled` gives, where
+   * that is so; undefined otherwise. Consumers add those gaps straight from the array (no call per value).
+   */
+  unitChunkGaps?: (record: RequestRecord) => readonly number[] | undefined
 }
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
@@ -116,6 +122,11 @@ export const METRICS: readonly MetricDefinition[] = [
         previous = time
       }
     },
+    // One token per chunk and nothing to spread (scale 1 above): each gap once, as it is.
+    unitChunkGaps: (record) => {
+      const times = unitChunkTimes(record)
+      return times && (record.outputTokensSource !== 'server' || times.length === 0 || record.outputTokens === times.length) ? times : undefined
+    },
   },
   {
     id: 'interChunkLatency',
@@ -133,6 +144,7 @@ export const METRICS: readonly MetricDefinition[] = [
         previous = time
       }
     },
+    unitChunkGaps: unitChunkTimes,
   },
 ]
 

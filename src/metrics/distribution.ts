@@ -81,14 +81,22 @@ const SMALLEST_MS = 1e-6
 /** Buckets from 1 ns to about 100 days. */
 const BUCKET_COUNT = Math.ceil(Math.log(1e10 / SMALLEST_MS) * BUCKETS_PER_LOG_UNIT) + 1
 
+/** Buckets a distribution's first window holds; it doubles its span to take a value outside it. */
+const FIRST_WINDOW_BUCKETS = 512
+
 /**
  * A distribution of millisecond values too many to keep (per-chunk and per-token gaps pooled over a
  * whole run): a log-bucketed histogram (each bucket 0.1% wide, so percentiles are within ±0.05%)
- * with running sums for an exact mean and standard deviation. Memory is fixed (~0.2 MB) however
- * many values it sees, and adding a value is one logarithm: fast enough for millions of tokens.
+ * with running sums for an exact mean and standard deviation. Adding a value is one logarithm: fast
+ * enough for millions of tokens. The buckets are kept over the span of values seen only (a window
+ * that grows as values fall outside it; at most ~0.3 MB over 1 ns to 100 days): a run's gaps span a
+ * few thousand buckets, and the virtual-time searches summarize thousands of runs, each of which
+ * allocated and scanned all ~37,000 buckets before.
  */
 export class StreamingDistribution {
-  private readonly counts = new Float64Array(BUCKET_COUNT)
+  /** Counts of buckets firstBucket, firstBucket + 1, … */
+  private counts = new Float64Array(0)
+  private firstBucket = 0
   private zeros = 0
   private count = 0
   private sum = 0
@@ -96,7 +104,7 @@ export class StreamingDistribution {
   private min = Number.POSITIVE_INFINITY
   private max = Number.NEGATIVE_INFINITY
   private lastValueMs = Number.NaN
-  private lastBucket = 0
+  private lastIndex = 0
 
   add(valueMs: number, times = 1): void {
     if (!(valueMs >= 0) || times <= 0) return
@@ -112,9 +120,39 @@ export class StreamingDistribution {
     // Runs of equal values (steady streams, simulated ones) skip the logarithm.
     if (valueMs !== this.lastValueMs) {
       this.lastValueMs = valueMs
-      this.lastBucket = Math.min(BUCKET_COUNT - 1, Math.floor(Math.log(valueMs / SMALLEST_MS) * BUCKETS_PER_LOG_UNIT))
+      const bucket = Math.min(BUCKET_COUNT - 1, Math.floor(Math.log(valueMs / SMALLEST_MS) * BUCKETS_PER_LOG_UNIT))
+      const index = bucket - this.firstBucket
+      this.lastIndex = index >= 0 && index < this.counts.length ? index : this.widenTo(bucket)
     }
-    this.counts[this.lastBucket] = (this.counts[this.lastBucket] as number) + times
+    this.counts[this.lastIndex] = (this.counts[this.lastIndex] as number) + times
+  }
+
+  /** An independent copy, in the same state (the same adds seen). */
+  copy(): StreamingDistribution {
+    const copy = new StreamingDistribution()
+    Object.assign(copy, this)
+    copy.counts = this.counts.slice()
+    return copy
+  }
+
+  /** Adds the gaps between successive `timesMs`, each once: add(timesMs[i] − timesMs[i − 1]) for i = 1, 2, … */
+  addGaps(timesMs: readonly number[]): void {
+    for (let i = 1; i < timesMs.length; i++) this.add((timesMs[i] as number) - (timesMs[i - 1] as number))
+  }
+
+  /** Widens the window to take `bucket` (twice the span needed, within the bucket range); returns its index there. */
+  private widenTo(bucket: number): number {
+    const oldFirst = this.firstBucket
+    const old = this.counts
+    const low = old.length === 0 ? bucket : Math.min(oldFirst, bucket)
+    const high = old.length === 0 ? bucket + 1 : Math.max(oldFirst + old.length, bucket + 1)
+    const span = Math.max(FIRST_WINDOW_BUCKETS, 2 * (high - low))
+    // Room on the side the value came from (both sides for the first).
+    const first = old.length === 0 ? bucket - span / 2 : bucket < oldFirst ? high - span : low
+    this.firstBucket = Math.max(0, Math.min(first, BUCKET_COUNT - span))
+    this.counts = new Float64Array(Math.min(span, BUCKET_COUNT))
+    if (old.length > 0) this.counts.set(old, oldFirst - this.firstBucket)
+    return bucket - this.firstBucket
   }
 
   describe(): Distribution {
@@ -133,25 +171,29 @@ export class StreamingDistribution {
       p999: null,
       max: this.max,
     }
-    for (const [key, percentile] of PERCENTILES) result[key] = this.valueAtPercentile(percentile)
-    return result
-  }
-
-  private valueAtPercentile(percentile: number): number {
-    const rank = (percentile / 100) * this.count
+    // One walk over the buckets for every percentile (they ascend).
     let seen = this.zeros
-    if (seen >= rank && this.zeros > 0) return 0
-    for (let bucket = 0; bucket < BUCKET_COUNT; bucket++) {
-      const inBucket = this.counts[bucket] as number
-      if (inBucket === 0) continue
-      seen += inBucket
-      if (seen >= rank) {
-        // The bucket's geometric middle, kept inside the values actually seen.
-        const middle = SMALLEST_MS * BUCKET_GROWTH ** (bucket + 0.5)
-        return Math.min(this.max, Math.max(this.min, middle))
+    let index = 0
+    for (const [key, percentile] of PERCENTILES) {
+      const rank = (percentile / 100) * this.count
+      if (this.zeros > 0 && this.zeros >= rank) {
+        result[key] = 0
+        continue
+      }
+      result[key] = this.max
+      for (; index < this.counts.length; index++) {
+        const inBucket = this.counts[index] as number
+        if (inBucket === 0) continue
+        if (seen + inBucket >= rank) {
+          // The bucket's geometric middle, kept inside the values actually seen.
+          const middle = SMALLEST_MS * BUCKET_GROWTH ** (this.firstBucket + index + 0.5)
+          result[key] = Math.min(this.max, Math.max(this.min, middle))
+          break
+        }
+        seen += inBucket
       }
     }
-    return this.max
+    return result
   }
 }
 

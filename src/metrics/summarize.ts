@@ -1,7 +1,7 @@
 import type { RequestRecord } from '../io/schema/record.js'
 import type { SloConfig } from '../io/schema/scenario.js'
 import type { RunSummary } from '../io/schema/summary.js'
-import { METRICS } from './definitions.js'
+import { METRICS, type MetricDefinition } from './definitions.js'
 import { type DistributionIntervals, StreamingDistribution, describeValuesWithIntervals } from './distribution.js'
 import { type FigureValue, SUMMARY_GROUPS, type SummaryGroup, summaryPathOf } from './run-figure.js'
 import { RUN_FIGURES } from './run-figures.js'
@@ -32,21 +32,57 @@ export interface RunFacts {
   prefixCacheHitRate?: number | null
 }
 
+/**
+ * The pooled metrics' histograms. For a record of one-token chunks (virtual time) the pooled metrics
+ * may all give the same values, the gaps between its arrivals (unitChunkGaps): as long as every
+ * record so far gave them the same values, they share one histogram, which takes each value once
+ * (virtual-time searches pool millions of token gaps). The first record that gives them different
+ * values splits it into one copy each, from then on fed apart: each ends up with the very adds, in the
+ * same order, it would have seen alone.
+ */
+function pooledDistributions(metrics: readonly MetricDefinition[]): {
+  add(record: RequestRecord): void
+  describe(metric: MetricDefinition): RunSummary['metrics'][string]
+} {
+  const distributions = new Map(metrics.map((metric) => [metric, new StreamingDistribution()]))
+  let shared = metrics.length > 1 ? (distributions.get(metrics[0] as MetricDefinition) as StreamingDistribution) : undefined
+  if (shared) for (const metric of metrics) distributions.set(metric, shared)
+  const addApart = (record: RequestRecord): void => {
+    for (const metric of metrics) {
+      const distribution = distributions.get(metric) as StreamingDistribution
+      const gaps = metric.unitChunkGaps?.(record)
+      if (gaps) distribution.addGaps(gaps)
+      else metric.pooled?.(record, (value, times) => distribution.add(value, times))
+    }
+  }
+  return {
+    add(record) {
+      if (shared) {
+        const gaps = metrics[0]?.unitChunkGaps?.(record)
+        if (gaps && metrics.every((metric) => metric.unitChunkGaps?.(record) === gaps)) {
+          shared.addGaps(gaps)
+          return
+        }
+        for (const metric of metrics.slice(1)) distributions.set(metric, shared.copy())
+        shared = undefined
+      }
+      addApart(record)
+    },
+    describe: (metric) => (distributions.get(metric) ?? new StreamingDistribution()).describe(),
+  }
+}
+
 /** The latency distributions of summary.json's `metrics`, over the measured successful requests. */
 function latencyDistributions(): { add(record: RequestRecord): void; describe(): Pick<RunSummary, 'metrics' | 'intervals'> } {
   const perRequest = METRICS.flatMap((metric) => (metric.perRequest ? [{ metric, value: metric.perRequest, values: [] as number[] }] : []))
-  const pooled = METRICS.flatMap((metric) => {
-    if (!metric.pooled) return []
-    const distribution = new StreamingDistribution()
-    return [{ metric, values: metric.pooled, distribution, add: (value: number, times?: number) => distribution.add(value, times) }]
-  })
+  const pooled = pooledDistributions(METRICS.filter((metric) => metric.pooled !== undefined))
   return {
     add(record) {
       for (const sink of perRequest) {
         const value = sink.value(record)
         if (value !== null) sink.values.push(value)
       }
-      for (const sink of pooled) sink.values(record, sink.add)
+      pooled.add(record)
     },
     describe() {
       const metrics: RunSummary['metrics'] = {}
@@ -58,7 +94,7 @@ function latencyDistributions(): { add(record: RequestRecord): void; describe():
           metrics[metric.id] = described.distribution
           intervals[metric.id] = described.intervals
         } else {
-          metrics[metric.id] = pooled.find((s) => s.metric === metric)?.distribution.describe() ?? new StreamingDistribution().describe()
+          metrics[metric.id] = pooled.describe(metric)
         }
       }
       return { metrics, intervals }

@@ -41,10 +41,18 @@ export class MinHeap<T> {
     return ka < kb || (ka === kb && (this.orders[a] as number) < (this.orders[b] as number))
   }
 
+  /** Swaps two entries (through temporaries: a destructuring swap allocated an array per call on the simulator's hot path). */
   private swap(a: number, b: number): void {
-    ;[this.keys[a], this.keys[b]] = [this.keys[b] as number, this.keys[a] as number]
-    ;[this.orders[a], this.orders[b]] = [this.orders[b] as number, this.orders[a] as number]
-    ;[this.values[a], this.values[b]] = [this.values[b] as T, this.values[a] as T]
+    const { keys, orders, values } = this
+    const key = keys[a] as number
+    keys[a] = keys[b] as number
+    keys[b] = key
+    const order = orders[a] as number
+    orders[a] = orders[b] as number
+    orders[b] = order
+    const value = values[a] as T
+    values[a] = values[b] as T
+    values[b] = value
   }
 
   private siftUp(index: number): void {

@@ -1,5 +1,5 @@
 import type { RequestRecord } from '../../io/schema/record.js'
-import { chunkView } from '../chunks.js'
+import { chunkView, unitChunkTimes } from '../chunks.js'
 import { type Accumulate, type RunFigure, type RunView, completionMs, countOf, measured, sumOf } from '../run-figure.js'
 import { perSecondFigure, ratioFigure } from './figure-kinds.js'
 
@@ -11,6 +11,14 @@ const outputTokensArrived: Accumulate = (record, run, add) => {
   if (run.window.inside(record.sendMs) && run.window.inside(completionMs(record))) {
     // The whole request is inside the window: every token counts, no need to look at chunks.
     add(record.outputTokens)
+    return
+  }
+  const times = unitChunkTimes(record)
+  if (times) {
+    // One token per chunk (virtual time, where warm-up and cool-down leave many requests across the window's edges):
+    // the same adds, read straight from the arrival times.
+    const unitScale = times.length > 0 ? record.outputTokens / times.length : 0
+    for (let i = 0; i < times.length; i++) if (run.window.inside(record.sendMs + (times[i] as number))) add(unitScale)
     return
   }
   const chunks = chunkView(record)

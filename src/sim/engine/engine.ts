@@ -169,9 +169,9 @@ export class EngineModel {
     // 3. Duration of the step.
     let prefillTokens = 0
     let attendedContext = 0
-    for (const [sequence, chunk] of prefilling) {
-      prefillTokens += chunk
-      attendedContext += sequence.computed + chunk
+    for (const entry of prefilling) {
+      prefillTokens += entry[1]
+      attendedContext += entry[0].computed + entry[1]
     }
     for (const sequence of decoding) attendedContext += sequence.computed + 1
     const batch = decoding.length + prefilling.length
@@ -186,8 +186,9 @@ export class EngineModel {
     const tokenRequestIds: number[] = []
     const tokenIndexes: number[] = []
     const finished: number[] = []
-    for (const [sequence, chunk] of prefilling) {
-      sequence.computed += chunk
+    for (const entry of prefilling) {
+      const sequence = entry[0]
+      sequence.computed += entry[1]
       this.cacheComputedBlocks(sequence)
       if (sequence.computed >= sequence.prefillTarget) this.produce(sequence, tokenRequestIds, tokenIndexes, finished)
     }

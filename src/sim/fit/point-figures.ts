@@ -3,6 +3,7 @@
  * simulated requests: the summary's means, per-length groups, the median token gap, and TTFT
  * against prompt length.
  */
+import { quickselect } from 'simple-statistics'
 import { METRICS } from '../../metrics/definitions.js'
 import { meanOrNull } from '../../metrics/distribution.js'
 import type { RequestRecord } from '../../io/schema/record.js'
@@ -79,7 +80,9 @@ function groupFigures(
   return { ttftShortMs: meanOrNull(ttft[0]), ttftLongMs: meanOrNull(ttft[1]), tpotShortMs: meanOrNull(tpot[0]), tpotLongMs: meanOrNull(tpot[1]) }
 }
 
-const INTER_TOKEN = METRICS.find((m) => m.id === 'interTokenLatency')?.pooled as NonNullable<(typeof METRICS)[number]['pooled']>
+const INTER_TOKEN_METRIC = METRICS.find((m) => m.id === 'interTokenLatency')
+const INTER_TOKEN = INTER_TOKEN_METRIC?.pooled as NonNullable<(typeof METRICS)[number]['pooled']>
+const INTER_TOKEN_UNIT_GAPS = INTER_TOKEN_METRIC?.unitChunkGaps as NonNullable<(typeof METRICS)[number]['unitChunkGaps']>
 
 /** The median per-token gap over the successful records (PointFigures.itlMedianMs), null without any gap. */
 export function medianInterTokenMs(records: readonly RequestRecord[]): number | null {
@@ -87,22 +90,33 @@ export function medianInterTokenMs(records: readonly RequestRecord[]): number | 
   for (const record of records) if (record.ok) count += Math.max(0, record.outputTokens - 1)
   let gaps = new Float64Array(Math.max(16, count))
   let used = 0
+  const makeRoom = (values: number): void => {
+    if (used + values <= gaps.length) return
+    const grown = new Float64Array(Math.max(gaps.length * 2, used + values))
+    grown.set(gaps)
+    gaps = grown
+  }
   for (const record of records) {
     if (!record.ok) continue
+    // One-token chunks (simulated records): the gaps straight from the arrival times.
+    const times = INTER_TOKEN_UNIT_GAPS(record)
+    if (times) {
+      makeRoom(times.length)
+      for (let i = 1; i < times.length; i++) gaps[used++] = (times[i] as number) - (times[i - 1] as number)
+      continue
+    }
     INTER_TOKEN(record, (value, weight = 1) => {
-      for (let k = 0; k < weight; k++) {
-        if (used === gaps.length) {
-          const grown = new Float64Array(gaps.length * 2)
-          grown.set(gaps)
-          gaps = grown
-        }
-        gaps[used++] = value
-      }
+      makeRoom(weight)
+      for (let k = 0; k < weight; k++) gaps[used++] = value
     })
   }
   if (used === 0) return null
-  const sorted = gaps.subarray(0, used).sort()
-  return sorted[Math.floor((used - 1) / 2)] as number
+  // The median order statistic by selection (simple-statistics' quickselect, as the bootstrap takes its
+  // percentiles), not a sort: the same value in linear time, on every simulation of every fit iteration.
+  const middle = Math.floor((used - 1) / 2)
+  const selected = gaps.subarray(0, used)
+  quickselect(selected as unknown as number[], middle)
+  return selected[middle] as number
 }
 
 /** TTFT = intercept + slope × prompt tokens by ordinary least squares over the successful records. */
