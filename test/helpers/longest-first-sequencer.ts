@@ -3,35 +3,41 @@ import { relative } from 'node:path'
 import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
 /**
- * Test files in longest-first order across projects (`unit` and `integration` share one group of
- * three workers). Vitest's own order runs the projects of a group one after the other, by name: every
- * `integration` file, then every `unit` file, so the longest unit file (fit.test.ts, ~36 s) started
- * two minutes in and ran alone at the end. Longest first over the whole group keeps the three
- * workers busy to the end (the classic rule for scheduling jobs on parallel machines).
+ * Test files longest first across projects (`unit` and `integration` share one group of three
+ * workers). Vitest's own order runs the projects of a group one after the other, by name: every
+ * `integration` file, then every `unit` file, so the longest unit file (fit.test.ts) started two
+ * minutes in. Strictly longest first over the whole group is no better: a worker that is not
+ * isolated is kept for the next file only if that file is of the same project, so a queue that
+ * alternates projects starts a worker (process or thread, and its module loads) for nearly every
+ * file (imports went from 31 to 89 s of the run). So: the longest files, two per worker, longest
+ * first whatever their project; then the rest one project after another, each longest first.
  *
- * A file's expected duration is its duration in this checkout's vitest cache (node_modules/.vite),
- * else its duration in test/file-durations.json (committed, so that a fresh clone orders as well as
- * a warm checkout; refresh it with `npm run test:durations` after a full run). A file known to
- * neither runs first, as vitest does with an unknown file; a file that failed last time runs first
- * too. The order changes when files run, never what they assert.
+ * A file's expected duration is its duration in test/file-durations.json (committed: the same order
+ * on every machine and in a fresh clone; refresh it after a full run with `npm run test:durations`),
+ * else in this checkout's vitest cache (node_modules/.vite: a new file's last run; not first, as a
+ * run filtered by test name writes ~0 for every file it loads). A file known to neither counts as
+ * long, as vitest runs an unknown file first. The order changes when files run, never what they
+ * assert.
  */
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const root = this.ctx.config.root
     const committed = committedDurations(`${root}/test/file-durations.json`)
-    const known = (spec: TestSpecification): { durationMs: number; failed: boolean } => {
+    const expectedMs = new Map<TestSpecification, number>()
+    for (const spec of files) {
       const path = relative(root, spec.moduleId)
       const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`)
-      if (cached) return { durationMs: cached.duration, failed: cached.failed }
-      return { durationMs: committed[path] ?? Number.POSITIVE_INFINITY, failed: false }
+      expectedMs.set(spec, committed[path] ?? cached?.duration ?? Number.POSITIVE_INFINITY)
     }
-    return [...files].sort((a, b) => {
-      const groupOrder = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder
-      if (groupOrder !== 0) return groupOrder
-      const [first, second] = [known(a), known(b)]
-      if (first.failed !== second.failed) return first.failed ? -1 : 1
-      if (first.durationMs === second.durationMs) return 0
-      return first.durationMs > second.durationMs ? -1 : 1
+    const longestFirst = (a: TestSpecification, b: TestSpecification): number => (expectedMs.get(b) ?? 0) - (expectedMs.get(a) ?? 0) || 0
+    const sorted = [...files].sort(longestFirst)
+    const groupOrders = [...new Set(sorted.map((spec) => spec.project.config.sequence.groupOrder))].sort((a, b) => a - b)
+    return groupOrders.flatMap((order) => {
+      const group = sorted.filter((spec) => spec.project.config.sequence.groupOrder === order)
+      const headLength = 2 * Math.max(...group.map((spec) => spec.project.config.maxWorkers ?? 1))
+      const rest = group.slice(headLength)
+      const projects = [...new Set(rest.map((spec) => spec.project.name))].sort()
+      return [...group.slice(0, headLength), ...projects.flatMap((name) => rest.filter((spec) => spec.project.name === name))]
     })
   }
 }

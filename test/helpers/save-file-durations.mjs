@@ -1,18 +1,21 @@
-// Writes test/file-durations.json from this checkout's vitest cache: each test file's duration in its
-// last run (ms, rounded), for test/helpers/longest-first-sequencer.ts to order a fresh clone's run.
-// Run after a full `npm test`: `npm run test:durations`.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+// Writes test/file-durations.json, each test file's duration in a full run (ms, rounded), for
+// test/helpers/longest-first-sequencer.ts. From the JSON report of a full run:
+//   npm test -- --reporter=default --reporter=json --outputFile=/tmp/report.json
+//   npm run test:durations -- /tmp/report.json
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { relative } from 'node:path'
 
-const cacheRoot = 'node_modules/.vite/vitest'
-const durations = {}
-for (const folder of existsSync(cacheRoot) ? readdirSync(cacheRoot) : []) {
-  const file = `${cacheRoot}/${folder}/results.json`
-  if (!existsSync(file)) continue
-  for (const [key, result] of JSON.parse(readFileSync(file, 'utf8')).results) {
-    const path = key.slice(key.indexOf(':') + 1)
-    if (existsSync(path)) durations[path] = Math.round(result.duration)
-  }
+const reportFile = process.argv[2]
+if (!reportFile || !existsSync(reportFile)) {
+  console.error('usage: npm run test:durations -- REPORT.json (the JSON report of a full vitest run)')
+  process.exit(2)
 }
-const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => a.localeCompare(b)))
-writeFileSync('test/file-durations.json', `${JSON.stringify(sorted, null, 2)}\n`)
-console.log(`test/file-durations.json: ${Object.keys(sorted).length} files`)
+const report = JSON.parse(readFileSync(reportFile, 'utf8'))
+const durations = Object.fromEntries(
+  report.testResults
+    .map((file) => [relative(process.cwd(), file.name), Math.round(file.endTime - file.startTime)])
+    .filter(([path]) => existsSync(path))
+    .sort(([a], [b]) => a.localeCompare(b)),
+)
+writeFileSync('test/file-durations.json', `${JSON.stringify(durations, null, 2)}\n`)
+console.log(`test/file-durations.json: ${Object.keys(durations).length} files`)
