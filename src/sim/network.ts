@@ -25,3 +25,13 @@ export function oneWayDelayMs(path: NetworkPath, random: Random | undefined): nu
 export function connectionSetupMs(path: NetworkPath, newConnection: boolean): number {
   return newConnection ? path.rttMs * (1 + path.tlsHandshakeRoundTrips) : 0
 }
+
+/**
+ * What is left of a connection's setup (TCP and TLS handshakes) when its first request arrives
+ * over loopback `sinceConnectMs` after the socket connected: a client that sends at once waits for
+ * all of it; one that connected ahead (a preconnected socket, idle since) finished its handshakes
+ * before it sent, as over a real network, and pays none. Later requests on the socket pay none.
+ */
+export function setupLeftMs(path: NetworkPath, firstRequest: boolean, sinceConnectMs: number): number {
+  return Math.max(0, connectionSetupMs(path, firstRequest) - Math.max(0, sinceConnectMs))
+}

@@ -12,7 +12,7 @@ import { countTokens } from '../input/tokenizer.js'
 import { PROMETHEUS_TEXT_CONTENT_TYPE } from './prometheus-text.js'
 import { type FaultKind, SimMetrics, type SimStats } from './sim-metrics.js'
 import type { TimingModel } from './timing.js'
-import { type NetworkPath, LOOPBACK, connectionSetupMs, oneWayDelayMs } from './network.js'
+import { type NetworkPath, LOOPBACK, oneWayDelayMs, setupLeftMs } from './network.js'
 import type { Socket } from 'node:net'
 import type { EngineGauges } from './sim-metrics.js'
 import type { SimRequestLog } from './request-log.js'
@@ -110,8 +110,10 @@ interface FrontEnd {
   metrics: SimMetrics
   network: NetworkPath
   deliveryDelayMs: () => number
-  /** Sockets that already carried a request: only a new connection pays the TLS handshake. */
+  /** Sockets that already carried a request: only a connection's first request waits for its handshakes. */
   seenSockets: WeakSet<Socket>
+  /** When each socket connected (performance.now()): a socket connected ahead has done its handshakes. */
+  connectedAtMs: WeakMap<Socket, number>
   context: GenerationContext
   /** A random fault for the current generation request, or undefined (see faultFirstRequests). */
   drawFault: () => FaultKind | undefined
@@ -150,6 +152,7 @@ function createFrontEnd(options: SimServerOptions): FrontEnd {
     network,
     deliveryDelayMs: (): number => oneWayDelayMs(network, networkRandom),
     seenSockets: new WeakSet<Socket>(),
+    connectedAtMs: new WeakMap<Socket, number>(),
     context,
     drawFault: () => (faultFirstRequests > 0 && front.generationRequests > faultFirstRequests ? undefined : drawRandomFault()),
     generationRequests: 0,
@@ -207,7 +210,8 @@ interface ArrivedGeneration {
   request: IncomingMessage
   response: ServerResponse
   fault: FaultKind | undefined
-  newConnection: boolean
+  /** What is left of the connection's setup (setupLeftMs): all of it for a request sent on connecting, 0 on a kept-alive or preconnected socket. */
+  setupLeftMs: number
   headersAtMs: number
   receivedAtMs: number
 }
@@ -244,7 +248,7 @@ function startGeneration(front: FrontEnd, arrived: ArrivedGeneration, rawBody: s
     request: generationRequest,
     schedule,
     receivedAtMs: arrived.receivedAtMs,
-    requestDelayMs: connectionSetupMs(front.network, arrived.newConnection) + front.deliveryDelayMs(),
+    requestDelayMs: arrived.setupLeftMs + front.deliveryDelayMs(),
     deliveryDelayMs: front.deliveryDelayMs,
     ending: fault === 'cut' ? ('cut' as const) : fault === 'error-midstream' ? ('error' as const) : ('complete' as const),
     id,
@@ -274,8 +278,9 @@ function handleGeneration(front: FrontEnd, endpoint: GenerationEndpoint, request
   metrics.requests++
   front.generationRequests++
   const socket = request.socket
-  const newConnection = !front.seenSockets.has(socket)
+  const firstRequest = !front.seenSockets.has(socket)
   front.seenSockets.add(socket)
+  const setupLeft = setupLeftMs(front.network, firstRequest, headersAtMs - (front.connectedAtMs.get(socket) ?? headersAtMs))
   const forced = forcedFault(request.headers[FAULT_HEADER])
   readBody(request, (rawBody) => {
     const receivedAtMs = performance.now()
@@ -289,7 +294,7 @@ function handleGeneration(front: FrontEnd, endpoint: GenerationEndpoint, request
     }
     const fault = forced.fault ?? front.drawFault()
     if (answerFrontDoorFault(front, fault, response)) return
-    startGeneration(front, { endpoint, request, response, fault, newConnection, headersAtMs, receivedAtMs }, rawBody)
+    startGeneration(front, { endpoint, request, response, fault, setupLeftMs: setupLeft, headersAtMs, receivedAtMs }, rawBody)
   })
 }
 
@@ -351,7 +356,10 @@ export async function startSimServer(options: SimServerOptions): Promise<Running
     (request, response) => handle(front, request, response),
   )
   // Nagle would hold small SSE writes back for the ACK of the previous one: tokens would bunch.
-  server.on('connection', (socket) => socket.setNoDelay(true))
+  server.on('connection', (socket) => {
+    front.connectedAtMs.set(socket, performance.now())
+    socket.setNoDelay(true)
+  })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

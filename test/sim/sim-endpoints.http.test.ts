@@ -4,9 +4,11 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
+import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
+import { StreamingClient } from '../../src/client/stream-request.js'
 import { launchSimulator } from '../../src/load/sim-target.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
-import { scenarioSchema } from '../../src/io/schema/scenario.js'
+import { endpointSchema, retrySchema, scenarioSchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
@@ -14,6 +16,7 @@ import { runVirtual } from '../../src/sim/virtual.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 import { SIMULATOR_LATENESS_LIMIT_MS, simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
+import { sendHi } from '../helpers/client-send.js'
 import { readSse } from '../helpers/sse.js'
 
 // Simulated endpoints over real HTTP, held to the durations they model (network RTT, the cc tolls,
@@ -143,6 +146,46 @@ describe('simulated network: region RTT and TLS handshakes (geopat bench → geo
     expect(median(tlsCold) - tlsWarm).toBeGreaterThan(100)
     expect(median(tlsCold) - tlsWarm).toBeLessThan(150)
     expect(Math.min(...tlsCold)).toBeGreaterThan(Math.max(...ttfts('rtt60-tls', false)))
+  })
+})
+
+describe("a socket connected ahead (an open loop's reserve) has done its handshakes", () => {
+  it('pays none of them on its first request once idle for longer than they take; a socket that sends on connecting pays all', async (context) => {
+    // 60 ms RTT and one TLS round trip: 120 ms of set-up (TCP + TLS) before a new connection's first byte.
+    const simulator = await launchSimulator(
+      { tls: simEndpointSchema.parse({ ttftMs: 20, itlMs: 5, network: { rttMs: 60, tlsHandshakeRoundTrips: 1 } }) },
+      { spinBelowMs: 1 },
+    )
+    const pools: Array<ReturnType<typeof createStreamPool>> = []
+    try {
+      const url = simulator.urls.tls as string
+      const clientOf = (): StreamingClient => {
+        const endpoint = resolveEndpoint(endpointSchema.parse({ label: 'tls', url }), 'test')
+        const pool = createStreamPool(endpoint, { connectTimeoutMs: 10_000 })
+        pools.push(pool)
+        return new StreamingClient(endpoint, pool, { timeouts: timeoutsSchema.parse({}), retries: retrySchema.parse({}) })
+      }
+      const send = { model: 'geopat-sim', maxOutputTokens: 4, fixedOutput: true }
+      // Connects on its send.
+      const fresh = await sendHi(clientOf(), send)
+      // Connects ahead (StreamPool.preconnect, as an open loop does), then sends 300 ms later.
+      const aheadClient = clientOf()
+      await (pools.at(-1) as ReturnType<typeof createStreamPool>).preconnect(1)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const ahead = await sendHi(aheadClient, send)
+      expect([fresh.ok, ahead.ok]).toEqual([true, true])
+      expect([fresh.newConnection, fresh.preconnected]).toEqual([true, undefined])
+      expect([ahead.newConnection, ahead.preconnected]).toEqual([true, true])
+      const lateness = await simulatorWriteLatenessMs(url)
+      if (lateness > 1) context.skip(`real clock not kept: the simulator wrote ${lateness.toFixed(3)} ms late on average`)
+      // Both pay the request's one-way trip and the first token's; only the fresh one the 120 ms of set-up.
+      const setupPaidMs = (fresh.timeToFirstTokenMs as number) - (ahead.timeToFirstTokenMs as number)
+      expect(setupPaidMs).toBeGreaterThan(100)
+      expect(setupPaidMs).toBeLessThan(140)
+    } finally {
+      await Promise.all(pools.map((pool) => pool.destroy()))
+      await simulator.stop()
+    }
   })
 })
 
