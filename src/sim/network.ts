@@ -32,6 +32,6 @@ export function connectionSetupMs(path: NetworkPath, newConnection: boolean): nu
  * all of it; one that connected ahead (a preconnected socket, idle since) finished its handshakes
  * before it sent, as over a real network, and pays none. Later requests on the socket pay none.
  */
-export function setupLeftMs(path: NetworkPath, firstRequest: boolean, sinceConnectMs: number): number {
-  return Math.max(0, connectionSetupMs(path, firstRequest) - Math.max(0, sinceConnectMs))
+export function setupLeftMs(path: NetworkPath, sinceConnectMs: number): number {
+  return Math.max(0, connectionSetupMs(path, true) - Math.max(0, sinceConnectMs))
 }

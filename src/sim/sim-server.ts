@@ -110,9 +110,10 @@ interface FrontEnd {
   metrics: SimMetrics
   network: NetworkPath
   deliveryDelayMs: () => number
-  /** Sockets that already carried a request: only a connection's first request waits for its handshakes. */
-  seenSockets: WeakSet<Socket>
-  /** When each socket connected (performance.now()): a socket connected ahead has done its handshakes. */
+  /**
+   * When each socket connected (performance.now()), until its first request: only that request waits
+   * for what is left of the connection's handshakes (a socket connected ahead has done them).
+   */
   connectedAtMs: WeakMap<Socket, number>
   context: GenerationContext
   /** A random fault for the current generation request, or undefined (see faultFirstRequests). */
@@ -151,7 +152,6 @@ function createFrontEnd(options: SimServerOptions): FrontEnd {
     metrics,
     network,
     deliveryDelayMs: (): number => oneWayDelayMs(network, networkRandom),
-    seenSockets: new WeakSet<Socket>(),
     connectedAtMs: new WeakMap<Socket, number>(),
     context,
     drawFault: () => (faultFirstRequests > 0 && front.generationRequests > faultFirstRequests ? undefined : drawRandomFault()),
@@ -278,9 +278,9 @@ function handleGeneration(front: FrontEnd, endpoint: GenerationEndpoint, request
   metrics.requests++
   front.generationRequests++
   const socket = request.socket
-  const firstRequest = !front.seenSockets.has(socket)
-  front.seenSockets.add(socket)
-  const setupLeft = setupLeftMs(front.network, firstRequest, headersAtMs - (front.connectedAtMs.get(socket) ?? headersAtMs))
+  const connectedAtMs = front.connectedAtMs.get(socket)
+  front.connectedAtMs.delete(socket)
+  const setupLeft = connectedAtMs === undefined ? 0 : setupLeftMs(front.network, headersAtMs - connectedAtMs)
   const forced = forcedFault(request.headers[FAULT_HEADER])
   readBody(request, (rawBody) => {
     const receivedAtMs = performance.now()
