@@ -1,9 +1,8 @@
 import type { LengthSpec } from '../io/schema/length-spec.js'
 import { type Scenario, inputSchema, loadSchema } from '../io/schema/scenario.js'
-import { TRACE_BLOCK_TOKENS, type TraceRow } from '../input/trace/read-trace.js'
 import type { TraceConfig } from '../io/schema/trace.js'
 import { loadTraceReplay, traceStep, virtualReplay } from '../load/trace-replay.js'
-import { traceBlockHashes } from '../sim/engine/prefix-cache.js'
+import { traceRowBlockHashes } from '../sim/engine/prefix-cache.js'
 import type { SimConfig, SimEndpointConfig } from '../io/schema/sim-endpoint.js'
 import type { LoadStep } from '../load/runner.js'
 import { type SimProfile, loadProfile } from '../io/schema/sim-profile.js'
@@ -106,9 +105,8 @@ async function traceShape(trace: TraceConfig, options: VirtualSimOptions, profil
   const plan = await loadTraceReplay(trace)
   const load = traceStep(loadSchema.parse({ trace, seed, requests: options.requests, duration: options.duration }), plan)
   const { blockSize } = profile.engine
-  const blockHashes = (row: TraceRow, index: number) => traceBlockHashes(row.prefixBlocks, TRACE_BLOCK_TOKENS, row.inputTokens, blockSize, `trace-row-${index}`)
   // Lengths come from the rows: the drawn lengths are never used.
-  return { load, inputTokens: 1, outputTokens: 1, replay: virtualReplay(plan, blockHashes, load.maxRequests) }
+  return { load, inputTokens: 1, outputTokens: 1, replay: virtualReplay(plan, traceRowBlockHashes(blockSize), load.maxRequests) }
 }
 
 /** An option of `serveSimEndpoints` that cannot be used as given; the CLI names where it came from. */

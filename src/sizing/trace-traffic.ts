@@ -2,14 +2,13 @@
  * A trace as the traffic of a capacity search (src/sizing/simulated-capacity.ts): its rows' lengths
  * and hash ids as they are, sent at the trace's own times scaled to the rate tried (the speedup is
  * the searched rate ÷ the trace's own mean rate), the whole trace once per rate. Its hash ids name
- * the engine's blocks as `geopat sim --virtual --trace` names them (traceBlockHashes at the
+ * the engine's blocks as `geopat sim --virtual --trace` names them (traceRowBlockHashes at the
  * profile's block size), so the prefix cache sees the trace's reuse.
  */
-import { TRACE_BLOCK_TOKENS } from '../input/trace/read-trace.js'
 import { impliedPrefixReuse } from '../input/trace/prefix-reuse.js'
 import type { TraceConfig } from '../io/schema/trace.js'
-import { loadTraceReplay } from '../load/trace-replay.js'
-import { traceBlockHashes } from '../sim/engine/prefix-cache.js'
+import { loadTraceReplay, virtualReplay } from '../load/trace-replay.js'
+import { traceRowBlockHashes } from '../sim/engine/prefix-cache.js'
 import { UserError } from '../util/errors.js'
 import { type SimulatedTraffic, momentsOf } from './traffic.js'
 
@@ -26,11 +25,7 @@ export async function traceTraffic(trace: TraceConfig, blockSize: number): Promi
   const plan = await loadTraceReplay({ ...trace, speedup: 1 })
   const ownRatePerS = plan.ratePerS
   if (ownRatePerS === null || plan.rows.length < 2) throw new UserError(`${trace.file}: sizing a trace needs at least two rows at different times`)
-  const lengths = plan.rows.map((row, index) => ({
-    inputTokens: row.inputTokens,
-    outputTokens: Math.max(1, row.outputTokens),
-    blockHashes: traceBlockHashes(row.prefixBlocks, TRACE_BLOCK_TOKENS, row.inputTokens, blockSize, `trace-row-${index}`),
-  }))
+  const { lengths } = virtualReplay(plan, traceRowBlockHashes(blockSize))
   const reuse = impliedPrefixReuse(plan.rows).rate
   const lastSendMs = plan.sendTimesMs[plan.sendTimesMs.length - 1] as number
   return {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { TRACE_BLOCK_TOKENS, type TraceRow } from '../../input/trace/read-trace.js'
 
 /**
  * The hashes of a prompt's full blocks, as vLLM's automatic prefix caching names them
@@ -47,6 +48,15 @@ export function traceBlockHashes(
     hashes.push(parent)
   }
   return hashes
+}
+
+/**
+ * A trace row's engine block hashes: traceBlockHashes over its hash ids (TRACE_BLOCK_TOKENS tokens
+ * each), salted with its place in the replay. The one naming `geopat sim --virtual --trace` and
+ * `geopat size --trace` share, so that a size of a trace assumes the reuse the simulator replays.
+ */
+export function traceRowBlockHashes(blockSize: number): (row: TraceRow, index: number) => string[] {
+  return (row, index) => traceBlockHashes(row.prefixBlocks, TRACE_BLOCK_TOKENS, row.inputTokens, blockSize, `trace-row-${index}`)
 }
 
 /** A cached block: how many running sequences hold it, and its place in the eviction order while nobody does. */
