@@ -57,7 +57,8 @@ interface FilePrompt {
 const STREAM = { outputLength: 2, order: 4 } as const
 
 export const PROMPT_ROLES = new Set(['human', 'user'])
-const NON_REPLY_ROLES = new Set(['human', 'user', 'system'])
+/** Roles a reply is not: a prompt's or the system's. */
+export const NON_REPLY_ROLES = new Set(['human', 'user', 'system'])
 
 export async function loadPromptFile(path: string, options: PromptFileOptions): Promise<PromptFileSource> {
   const prompts: FilePrompt[] = []

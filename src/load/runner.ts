@@ -255,8 +255,10 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
       return record
     })
   }
+  /** Requests in flight, or sessions still running (between turns too). */
+  const busy = (): boolean => inFlight > 0 || (sessions?.active ?? 0) > 0
   const checkIdle = (): void => {
-    if (inFlight === 0 && (sessions?.active ?? 0) === 0 && onIdle) onIdle()
+    if (!busy() && onIdle) onIdle()
   }
 
   const toSend = requestsToSend(step)
@@ -281,7 +283,7 @@ async function sendAndMeasure(step: LoadStep, deps: LoadStepDependencies, run: S
   } else {
     const inFlightNow = (): number => sessions?.active ?? inFlight
     sendEndMs = await runOpenLoop(step, { ...loop, monitor, inFlightNow, setSlotListener: (listener) => (slotListener = listener), stop: sending })
-    if (inFlight > 0 || inFlightNow() > 0) await new Promise<void>((resolve) => (onIdle = resolve))
+    if (busy()) await new Promise<void>((resolve) => (onIdle = resolve))
   }
   const endMs = Math.max(lastEndMs, elapsed())
   changeInFlight(0, endMs)

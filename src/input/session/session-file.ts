@@ -10,7 +10,7 @@
 import type { SessionConfig } from '../../io/schema/session.js'
 import { UserError } from '../../util/errors.js'
 import { deriveSeed, seededRandom } from '../../util/rng.js'
-import { PROMPT_ROLES, forEachJsonRecord, shareGptRecordSchema, validate } from '../prompt-file.js'
+import { NON_REPLY_ROLES, PROMPT_ROLES, forEachJsonRecord, shareGptRecordSchema, validate } from '../prompt-file.js'
 import { countTokens } from '../tokenizer.js'
 import { type ConversationSource, type ScriptedTurn, scriptedConversation } from './conversation.js'
 import { createThinkTimeSampler } from './session-plan.js'
@@ -73,7 +73,7 @@ function toConversation(messages: ReadonlyArray<{ from: string; value: string }>
     const message = messages[i] as { from: string; value: string }
     if (!PROMPT_ROLES.has(message.from) || message.value.length === 0) continue
     const reply = messages[i + 1]
-    if (reply === undefined || PROMPT_ROLES.has(reply.from) || reply.from === 'system' || reply.value.length === 0) break
+    if (reply === undefined || NON_REPLY_ROLES.has(reply.from) || reply.value.length === 0) break
     turns.push({ text: message.value, reply: reply.value })
     i++
   }

@@ -73,11 +73,6 @@ export const serverLostSchema = z
   .strict()
 
 /**
- * One endpoint × one load step: the numbers a user reads. The run-level figures of window,
- * requests, tokens, throughput and goodput are the ones src/metrics/run-figures.ts defines (a test
- * holds the two lists equal).
- */
-/**
  * A run of multi-turn sessions (input.sessions; src/metrics/sessions.ts): how many started and ran
  * every turn, the turns each sent, TTFT by turn index, how long a session took from its first send
  * to its last answer's end, and the server's prefix-cache hit rate over the step (from /metrics).
@@ -103,6 +98,11 @@ export const sessionsSummarySchema = z
   .strict()
 export type SessionsSummary = z.infer<typeof sessionsSummarySchema>
 
+/**
+ * One endpoint × one load step: the numbers a user reads. The run-level figures of window,
+ * requests, tokens, throughput and goodput are the ones src/metrics/run-figures.ts defines (a test
+ * holds the two lists equal).
+ */
 export const runSummarySchema = z
   .object({
     endpoint: z.object({ label: z.string(), url: z.string(), model: z.string(), api: z.enum(['chat', 'completions']) }).strict(),
