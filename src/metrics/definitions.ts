@@ -38,6 +38,14 @@ export interface MetricDefinition {
 
 export type MetricId = 'ttft' | 'ttfc' | 'tpot' | 'itl' | 'e2e' | 'interTokenLatency' | 'interChunkLatency'
 
+/**
+ * By how much a record's chunk token counts are scaled to its output tokens: when the server's final
+ * usage differs from what the events suggested (`chunkTokens`), the difference is spread; 1 otherwise.
+ */
+function spreadScale(record: RequestRecord, chunkTokens: number): number {
+  return record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
+}
+
 export const METRICS: readonly MetricDefinition[] = [
   {
     id: 'ttft',
@@ -112,8 +120,7 @@ export const METRICS: readonly MetricDefinition[] = [
     pooled: (record, add) => {
       const chunks = chunkView(record)
       const chunkTokens = chunks.totalTokens
-      // When the server's final usage differs from what the events suggested, spread the difference.
-      const scale = record.outputTokensSource === 'server' && chunkTokens > 0 ? record.outputTokens / chunkTokens : 1
+      const scale = spreadScale(record, chunkTokens)
       let previous = chunks.count > 0 ? chunks.timeMs(0) : 0
       for (let i = 1; i < chunks.count; i++) {
         const time = chunks.timeMs(i)
@@ -125,7 +132,7 @@ export const METRICS: readonly MetricDefinition[] = [
     // One token per chunk and nothing to spread (scale 1 above): each gap once, as it is.
     unitChunkGaps: (record) => {
       const times = unitChunkTimes(record)
-      return times && (record.outputTokensSource !== 'server' || times.length === 0 || record.outputTokens === times.length) ? times : undefined
+      return times && spreadScale(record, times.length) === 1 ? times : undefined
     },
   },
   {

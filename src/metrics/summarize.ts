@@ -59,7 +59,7 @@ function pooledDistributions(metrics: readonly MetricDefinition[]): {
     add(record) {
       if (shared) {
         const gaps = metrics[0]?.unitChunkGaps?.(record)
-        if (gaps && metrics.every((metric) => metric.unitChunkGaps?.(record) === gaps)) {
+        if (gaps && metrics.every((metric, index) => index === 0 || metric.unitChunkGaps?.(record) === gaps)) {
           shared.addGaps(gaps)
           return
         }
