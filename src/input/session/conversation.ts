@@ -45,20 +45,23 @@ export interface ConversationSource {
   readonly size?: number
 }
 
-/** A user turn to come: its text (or how to make it), the answer's max_tokens and the think time before it. */
+/** A user turn to come: its text (or how to make it) and its tokens, the answer's max_tokens and the think time before it. */
 export interface ScriptedTurn {
   text: () => string
+  /** Tokens of the text (cl100k_base), known before it is made: no count between a turn's due time and its send. */
+  tokens: number
   answerTokens: number
   thinkTimeMs: number
 }
 
 /**
  * A conversation over `turns` (already cut to the context: planSession's rule), each handed-out
- * turn sending `system` (when not empty), the history as answered and the turn's text.
+ * turn sending `system` (when not empty; `systemTokens` its tokens), the history as answered and the
+ * turn's text. Only an answer's tokens are counted here, as it comes back.
  */
-export function scriptedConversation(id: number, system: string, turns: readonly ScriptedTurn[]): Conversation {
+export function scriptedConversation(id: number, system: string, systemTokens: number, turns: readonly ScriptedTurn[]): Conversation {
   const history: ChatMessage[] = system.length > 0 ? [{ role: 'system', content: system }] : []
-  let historyTokens = system.length > 0 ? countTokens(system) : 0
+  let historyTokens = system.length > 0 ? systemTokens : 0
   let next = 0
   let waitingForAnswer = false
   return {
@@ -67,8 +70,7 @@ export function scriptedConversation(id: number, system: string, turns: readonly
       const turn = turns[next]
       if (turn === undefined || waitingForAnswer) return undefined
       const text = turn.text()
-      const userTokens = countTokens(text)
-      const promptTokens = historyTokens + userTokens
+      const promptTokens = historyTokens + turn.tokens
       history.push({ role: 'user', content: text })
       historyTokens = promptTokens
       waitingForAnswer = true
@@ -103,6 +105,7 @@ const TEXT_STREAM = 5
 export function syntheticConversations(options: SyntheticConversationOptions): ConversationSource {
   const corpus = proseCorpus()
   const system = corpus.take(0, options.sessions.systemPromptTokens)
+  const systemTokens = countTokens(system)
   return {
     open(id) {
       const plan: PlannedSession = planSession(options, id)
@@ -114,11 +117,13 @@ export function syntheticConversations(options: SyntheticConversationOptions): C
             const marker = turn.index === 0 ? idMarker(id, turn.userTokens) : { text: '', tokens: 0 }
             return fitToTokenCount(marker.text + corpus.take(start, turn.userTokens - marker.tokens), turn.userTokens)
           },
+          // fitToTokenCount makes exactly this many (or throws).
+          tokens: turn.userTokens,
           answerTokens: turn.answerTokens,
           thinkTimeMs: turn.thinkTimeMs,
         }
       })
-      return scriptedConversation(id, system, turns)
+      return scriptedConversation(id, system, systemTokens, turns)
     },
   }
 }

@@ -33,7 +33,8 @@ export async function loadSessionFile(sessions: SessionConfig & { file: string }
     open(id) {
       const conversation = conversations[id % conversations.length] as FileConversation
       const drawThinkMs = createThinkTimeSampler(sessions.thinkTimeS, seededRandom(deriveSeed(deriveSeed(seed, THINK_STREAM), id)))
-      return scriptedConversation(id, conversation.system, fileTurns(conversation, drawThinkMs, sessions.maxContextTokens))
+      const turns = fileTurns(conversation, drawThinkMs, sessions.maxContextTokens)
+      return scriptedConversation(id, conversation.system, conversation.systemTokens ?? 0, turns)
     },
   }
 }
@@ -49,7 +50,7 @@ function fileTurns(conversation: FileConversation, drawThinkMs: () => number, ma
     const thinkTimeMs = drawThinkMs()
     const promptTokens = history + turn.textTokens
     if (index > 0 && maxContextTokens !== undefined && promptTokens + turn.replyTokens > maxContextTokens) break
-    turns.push({ text: () => turn.text, answerTokens: turn.replyTokens, thinkTimeMs: index === 0 ? 0 : thinkTimeMs })
+    turns.push({ text: () => turn.text, tokens: turn.textTokens, answerTokens: turn.replyTokens, thinkTimeMs: index === 0 ? 0 : thinkTimeMs })
     history = promptTokens + turn.replyTokens
   }
   return turns
