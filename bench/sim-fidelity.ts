@@ -12,8 +12,8 @@ import { performance } from 'node:perf_hooks'
 import { loadProfile } from '../src/io/schema/sim-profile.js'
 import { runVirtual } from '../src/sim/virtual.js'
 import { loadWorkload } from '../src/sim/workload.js'
-import { serverWindow, startSim } from './lib/sim-process.js'
-import { runGeopatBench } from './lib/sim-runs.js'
+import { startSim } from './lib/sim-process.js'
+import { benchAgainstSim } from './lib/sim-runs.js'
 import { machineInfo, machineLine } from './lib/machine.js'
 import { fmt, log, markdownTable, showAndWriteResults } from './lib/results.js'
 import { argument, parsePositive } from './lib/script-options.js'
@@ -21,8 +21,7 @@ import { argument, parsePositive } from './lib/script-options.js'
 async function streamsFidelity(streams: number, itlMs: number, durationS: number) {
   const sim = await startSim({ ttftMs: 100, itlMs, outputTokens: 60 })
   try {
-    const before = await sim.scrape()
-    const bench = await runGeopatBench(sim.url, [
+    const { bench, server } = await benchAgainstSim(sim, [
       '--concurrency',
       String(streams),
       '--duration',
@@ -38,8 +37,6 @@ async function streamsFidelity(streams: number, itlMs: number, durationS: number
       '--fixed-output',
       '--no-progress',
     ])
-    const after = await sim.scrape()
-    const server = serverWindow(before, after)
     return {
       streams,
       itlMs,

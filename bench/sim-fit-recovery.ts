@@ -86,9 +86,9 @@ async function main(): Promise<void> {
   const unseenDir = join(work, 'unseen-sweep')
   try {
     log(`sweep to fit on (${durationS} s per step) against ${sim.url}`)
-    await runGeopatBench(sim.url, sweepArgs(1), { outDir: fitDir, keep: true })
+    await runGeopatBench(sim.url, sweepArgs(1), { outDir: fitDir })
     log('sweep never shown to the fit')
-    await runGeopatBench(sim.url, sweepArgs(2), { outDir: unseenDir, keep: true })
+    await runGeopatBench(sim.url, sweepArgs(2), { outDir: unseenDir })
   } finally {
     await sim.stop()
   }

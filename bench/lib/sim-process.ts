@@ -6,7 +6,7 @@ import { execa } from 'execa'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type MetricSamples, parsePrometheusText } from '../../src/client/prometheus.js'
+import { type MetricSamples, delta as metricDelta, parsePrometheusText } from '../../src/client/prometheus.js'
 import { PACKAGE_ROOT } from '../../src/util/version.js'
 import { geopatRequestBody } from './request-bodies.js'
 
@@ -133,7 +133,7 @@ export interface ServerWindow {
 }
 
 export function serverWindow(before: MetricSamples, after: MetricSamples): ServerWindow {
-  const delta = (name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0)
+  const delta = (name: string): number => metricDelta(before, after, name)
   const meanMs = (histogram: string): number | null => {
     const count = delta(`${histogram}_count`)
     return count > 0 ? (delta(`${histogram}_sum`) / count) * 1000 : null

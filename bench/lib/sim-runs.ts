@@ -32,12 +32,12 @@ export interface GeopatBenchResult {
 
 /**
  * Runs `node bin/run.js bench --url URL ARGS --json --out DIR` and parses the summary it prints.
- * `outDir` defaults to a fresh temporary folder, removed afterwards unless `keep` is set.
+ * `outDir` defaults to a fresh temporary folder, removed afterwards; a folder given is kept.
  */
 export async function runGeopatBench(
   url: string,
   args: string[],
-  options: { outDir?: string; keep?: boolean; timeoutMs?: number; firstRound?: number } = {},
+  options: { outDir?: string; timeoutMs?: number; firstRound?: number } = {},
 ): Promise<GeopatBenchResult> {
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), 'geopat-bench-'))
   const started = performance.now()
@@ -58,7 +58,7 @@ export async function runGeopatBench(
   const run = summary.runs[0]
   if (run === undefined) throw new Error(`geopat bench ${args.join(' ')}: the summary has no run`)
   const records = await recordDiagnostics(join(outDir, 'records.jsonl'), options.firstRound ?? 0, run.window)
-  if (!options.keep && options.outDir === undefined) rmSync(outDir, { recursive: true, force: true })
+  if (options.outDir === undefined) rmSync(outDir, { recursive: true, force: true })
   return { summary, run, processWallS, records, outDir }
 }
 
@@ -162,7 +162,7 @@ export async function benchAgainstSim(
 ): Promise<{ bench: GeopatBenchResult; server: ServerWindow; sharedClock: SharedClockTruth | null }> {
   const before = await sim.scrape()
   const outDir = options.keepDir ?? mkdtempSync(join(tmpdir(), 'geopat-bench-'))
-  const bench = await runGeopatBench(sim.url, args, { outDir, keep: true, firstRound: options.firstRound ?? 0 })
+  const bench = await runGeopatBench(sim.url, args, { outDir, firstRound: options.firstRound ?? 0 })
   const after = await sim.scrape()
   let sharedClock: SharedClockTruth | null = null
   if (sim.requestLogPath !== undefined) {
