@@ -116,25 +116,17 @@ function withEnvironment(env: Record<string, string>): () => void {
   }
 }
 
-/** Records the 'drain' listeners on this process's stdout and stderr now; the returned function removes those added since. */
-function dropDrainListenersAddedSince(): () => void {
-  const streams = [process.stdout, process.stderr]
-  const before = streams.map((stream) => new Set(stream.listeners('drain')))
-  return () =>
-    streams.forEach((stream, index) => {
-      for (const listener of stream.listeners('drain')) if (!before[index]?.has(listener)) stream.off('drain', listener as (...args: unknown[]) => void)
-    })
-}
+type Listener = (...args: unknown[]) => void
 
-/** Records the listeners on `process` now; the returned function gives those added since. */
-function listenersAddedSince(): () => Array<[string, (...args: unknown[]) => void]> {
-  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+/** Records the listeners of `events` on `emitter` now; the returned function gives those added since. */
+function listenersAddedSince(emitter: NodeJS.EventEmitter, events: readonly string[]): () => Array<[string, Listener]> {
+  const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]))
   return () =>
-    PROCESS_EVENTS.flatMap((event) =>
-      process
-        .listeners(event as NodeJS.Signals)
+    events.flatMap((event) =>
+      emitter
+        .listeners(event)
         .filter((listener) => !before.get(event)?.has(listener))
-        .map((listener) => [event, listener as (...args: unknown[]) => void] as [string, (...args: unknown[]) => void]),
+        .map((listener) => [event, listener as Listener] as [string, Listener]),
     )
 }
 
@@ -185,8 +177,9 @@ export async function runCliInProcess(args: string[], env: Record<string, string
   process.exitCode = undefined
   const restoreEnvironment = withEnvironment(env)
   const { captured, restore } = captureOutput()
-  const added = listenersAddedSince()
-  const dropDrainListeners = dropDrainListenersAddedSince()
+  const added = listenersAddedSince(process, PROCESS_EVENTS)
+  // oclif's flush leaves a 'drain' listener on stdout per call (harmless in the binary, whose process ends).
+  const drainAdded = [process.stdout, process.stderr].map((stream) => ({ stream, added: listenersAddedSince(stream, ['drain']) }))
   let timer: NodeJS.Timeout | undefined
   let exitCode: number
   try {
@@ -204,7 +197,7 @@ export async function runCliInProcess(args: string[], env: Record<string, string
     }
   } finally {
     clearTimeout(timer)
-    dropDrainListeners()
+    for (const { stream, added: addedToStream } of drainAdded) for (const [event, listener] of addedToStream()) stream.off(event, listener)
     restore()
     restoreEnvironment()
     process.exitCode = savedExitCode
