@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runVirtualSim } from '../../src/app/sim.js'
@@ -7,51 +6,20 @@ import { readFlags } from '../../src/cli/flags/table.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import { traceConfigSchema } from '../../src/io/schema/trace.js'
 import { REPO_ROOT } from '../helpers/cli.js'
+import { MOONCAKE_SAMPLE, type MooncakeRow, impliedReuse, mooncakeSampleRows } from '../helpers/mooncake.js'
 
 /**
  * `geopat sim --virtual --trace`: the Mooncake sample replayed against the calibrated engine model
  * in virtual time. No real clock: every row is sent exactly at its time ÷ speedup, and the engine's
  * prefix hit rate is held to the reuse the hash ids imply, both recomputed here from the file.
  */
-const MOONCAKE = join(REPO_ROOT, 'data', 'traces', 'mooncake-synthetic.jsonl')
-const BLOCK_TOKENS = 512
+const MOONCAKE = join(REPO_ROOT, MOONCAKE_SAMPLE)
 const PROFILE = 'h100-sxm-llama-3.1-8b-bf16'
 
-interface MooncakeLine {
-  timestamp: number
-  input_length: number
-  output_length: number
-  hash_ids: number[]
-}
-
-/** The file's rows in time order (a stable sort: equal times keep file order). */
-const rows: MooncakeLine[] = readFileSync(MOONCAKE, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as MooncakeLine)
-  .sort((a, b) => a.timestamp - b.timestamp)
-
-/**
- * Prompt tokens an unbounded cache would serve from earlier rows: a row's leading blocks whose chain
- * of ids an earlier row had, each worth its tokens in this row (512, or fewer for a last, cut block);
- * `wholeOnly` counts only the blocks a row holds whole (the reuse the replay reports as implied).
- */
-function impliedReuse(replayed: readonly MooncakeLine[], wholeOnly: boolean): number {
-  const seen = new Set<string>()
-  let reused = 0
-  let total = 0
-  for (const row of replayed) {
-    total += row.input_length
-    let matching = true
-    for (let block = 0; block < row.hash_ids.length; block++) {
-      const tokens = Math.max(0, Math.min(BLOCK_TOKENS, row.input_length - block * BLOCK_TOKENS))
-      if (wholeOnly && tokens < BLOCK_TOKENS) break
-      const chain = row.hash_ids.slice(0, block + 1).join(',')
-      if (matching && seen.has(chain)) reused += tokens
-      else matching = false
-      seen.add(chain)
-    }
-  }
+const rows = mooncakeSampleRows()
+/** Share of prompt tokens an unbounded cache would serve (test/helpers/mooncake.ts). */
+const impliedShare = (replayed: readonly MooncakeRow[], wholeOnly: boolean): number => {
+  const { reused, total } = impliedReuse(replayed, { wholeOnly })
   return reused / total
 }
 
@@ -64,19 +32,19 @@ describe('geopat sim --virtual --trace', () => {
     expect(records).toHaveLength(rows.length)
     const origin = rows[0]?.timestamp ?? 0
     for (const [i, record] of records.entries()) {
-      const row = rows[i] as MooncakeLine
+      const row = rows[i] as MooncakeRow
       expect(record.intendedSendMs).toBeCloseTo((row.timestamp - origin) / 2, 9)
       expect(record.sendMs).toBe(record.intendedSendMs)
       expect(record.inputTokens).toBe(row.input_length)
       expect(record.requestedOutputTokens).toBe(Math.max(1, row.output_length))
     }
-    const expected = impliedReuse(rows, false)
+    const expected = impliedShare(rows, false)
     expect(expected).toBeGreaterThan(0.2) // the sample has reuse to find
     const { queryTokens, hitTokens } = result.prefixCache
     expect(queryTokens).toBe(rows.reduce((sum, row) => sum + row.input_length, 0))
     expect(result.prefixHitRate).toBeCloseTo(hitTokens / queryTokens, 12)
     expect(Math.abs((result.prefixHitRate ?? 0) - expected)).toBeLessThanOrEqual(0.05 * expected)
-    expect(result.impliedPrefixReuse).toBeCloseTo(impliedReuse(rows, true), 12)
+    expect(result.impliedPrefixReuse).toBeCloseTo(impliedShare(rows, true), 12)
     expect(result.summary.requested.trace).toMatchObject({ format: 'mooncake', rows: rows.length, speedup: 2 })
   })
 
@@ -90,7 +58,7 @@ describe('geopat sim --virtual --trace', () => {
         .map((row) => row.input_length)
         .sort(),
     )
-    expect(off.impliedPrefixReuse).toBeCloseTo(impliedReuse(rows.slice(0, 40), true), 12)
+    expect(off.impliedPrefixReuse).toBeCloseTo(impliedShare(rows.slice(0, 40), true), 12)
   })
 })
 

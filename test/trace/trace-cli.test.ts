@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
+import { type MooncakeRow, mooncakeSampleRows } from '../helpers/mooncake.js'
 
 /**
  * `geopat bench --trace` end to end against the simulator: every row sent, each intended at its
@@ -32,23 +33,17 @@ const jsonRows = <T>(path: string): T[] =>
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as T)
 
-interface MooncakeLine {
-  timestamp: number
-  input_length: number
-  output_length: number
-}
-
 describe('geopat bench --trace', () => {
   it('replays the Mooncake sample ×50: every row once, at its scaled time, its input length counted by the server', async () => {
     const out = join(work, 'mooncake')
     const result = await runCli(['bench', ...FAST_SIM, '--trace', MOONCAKE, '--speedup', '50', '--out', out], { timeoutMs: 120_000 })
     expect(result.exitCode, result.stderr).toBe(0)
-    const lines = jsonRows<MooncakeLine>(MOONCAKE)
+    const lines = jsonRows<MooncakeRow>(MOONCAKE)
     const records = readRecords(out)
     expect(records.map((r) => r.id)).toEqual(lines.map((_, i) => i))
     const firstMs = Math.min(...lines.map((line) => line.timestamp))
     for (const [i, record] of records.entries()) {
-      const line = lines[i] as MooncakeLine
+      const line = lines[i] as MooncakeRow
       expect(record.intendedSendMs).toBeCloseTo((line.timestamp - firstMs) / 50, 6)
       expect(record.sendMs).toBeGreaterThanOrEqual(record.intendedSendMs)
       expect(record.requestedInputTokens).toBe(line.input_length)
@@ -144,9 +139,7 @@ describe('geopat sim --virtual --trace', () => {
       prefixCache: { queryTokens: number; hitTokens: number; hitRate: number; impliedReuse: number }
       virtual: { requested: { trace?: { rows: number; impliedPrefixReuse: number } } }
     }
-    const rows = jsonRows<MooncakeLine>(MOONCAKE)
-      .sort((a, b) => a.timestamp - b.timestamp)
-      .slice(0, 60)
+    const rows = mooncakeSampleRows().slice(0, 60)
     expect(prefixCache.queryTokens).toBe(rows.reduce((sum, row) => sum + row.input_length, 0))
     expect(prefixCache.hitRate).toBeCloseTo(prefixCache.hitTokens / prefixCache.queryTokens, 12)
     expect(prefixCache.hitTokens).toBeGreaterThan(0)

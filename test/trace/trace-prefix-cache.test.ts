@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import { type SimulatedEndpoint, startSimulatedEndpoint } from '../../src/sim/simulated-endpoint.js'
-import { REPO_ROOT, runCli } from '../helpers/cli.js'
+import { runCli } from '../helpers/cli.js'
+import { MOONCAKE_SAMPLE as MOONCAKE, impliedReuse, mooncakeSampleRows } from '../helpers/mooncake.js'
 
 /**
  * Issue #21's first acceptance point, its prefix part: a Mooncake trace replayed against the
@@ -13,8 +14,6 @@ import { REPO_ROOT, runCli } from '../helpers/cli.js'
  * a row reuses the leading blocks whose chain of ids an earlier row had (512 tokens a block, the
  * last one cut at the row's length). Counts only, never a duration.
  */
-const MOONCAKE = 'data/traces/mooncake-synthetic.jsonl'
-const BLOCK_TOKENS = 512
 /**
  * The first rows in time order (--trace-limit), at the trace's own rate: 8.3 s of the trace, 158 k
  * prompt tokens, half of them reusable (0.503; 100 rows, 16 s before: 0.536). The check is a count
@@ -31,31 +30,6 @@ afterAll(async () => {
   await simulator?.close()
 })
 
-interface MooncakeRow {
-  timestamp: number
-  input_length: number
-  hash_ids: number[]
-}
-
-/** Prompt tokens an unbounded prefix cache would serve from earlier rows (`rows` in time order), and all prompt tokens. */
-function impliedReuse(rows: readonly MooncakeRow[]): { reused: number; total: number } {
-  const seen = new Set<string>()
-  let reused = 0
-  let total = 0
-  for (const row of rows) {
-    total += row.input_length
-    let matching = true
-    for (let block = 0; block < row.hash_ids.length; block++) {
-      const chain = row.hash_ids.slice(0, block + 1).join(',')
-      const tokens = Math.max(0, Math.min(BLOCK_TOKENS, row.input_length - block * BLOCK_TOKENS))
-      if (matching && seen.has(chain)) reused += tokens
-      else matching = false
-      seen.add(chain)
-    }
-  }
-  return { reused, total }
-}
-
 /** A counter's value on the simulator's /metrics. */
 async function counter(name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${simulator.port}/metrics`)).text()
@@ -66,12 +40,7 @@ async function counter(name: string): Promise<number> {
 
 describe('trace replay against the simulator with prefix caching on', () => {
   it("hits the prefix cache as often as the trace's hash_ids imply (within 5%)", async () => {
-    const rows = readFileSync(join(REPO_ROOT, MOONCAKE), 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as MooncakeRow)
-      .sort((a, b) => a.timestamp - b.timestamp)
-      .slice(0, ROWS)
+    const rows = mooncakeSampleRows().slice(0, ROWS)
     const out = join(mkdtempSync(join(tmpdir(), 'geopat-trace-cache-')), 'run')
     const url = `http://127.0.0.1:${simulator.port}`
     const result = await runCli(
