@@ -170,7 +170,7 @@ export async function forEachJsonRecord(path: string, what: string, visit: (valu
 }
 
 /** The records of a JSON array (streamed element by element) or of a JSON Lines file, each with the line it starts on. */
-export async function* jsonRecords(handle: FileHandle, path: string): AsyncGenerator<RawRecord> {
+async function* jsonRecords(handle: FileHandle, path: string): AsyncGenerator<RawRecord> {
   yield* (await firstSignificantByte(handle)) === OPEN_BRACKET ? arrayElements(handle, path) : jsonLines(handle)
 }
 

@@ -46,7 +46,7 @@ function toolChoiceOf(choice: string, tools: FunctionTool[], file: string): Requ
 }
 
 /** A uniform number in [0, 1) for prompt `id`: the id's own draw of the seed's stream, independent of every other id's. */
-export function toolDraw(seed: number, id: number): number {
+function toolDraw(seed: number, id: number): number {
   return deriveSeed(seed, id) / 4_294_967_296
 }
 

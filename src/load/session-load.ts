@@ -96,7 +96,7 @@ export function sessionRecordFields(send: SessionTurnSend): Pick<RequestRecord, 
 }
 
 /** Resolves after `ms`, or as soon as `stop` stops. */
-export function sleepUnlessStopped(ms: number, stop: { onStop(listener: () => void): () => void }): Promise<void> {
+function sleepUnlessStopped(ms: number, stop: { onStop(listener: () => void): () => void }): Promise<void> {
   return new Promise((resolve) => {
     let unsubscribe = (): void => undefined
     const timer = setTimeout(
