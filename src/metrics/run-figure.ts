@@ -73,6 +73,11 @@ export function figureOf(run: RunSummary, figure: Pick<RunFigure, 'id'>): Figure
   return holder?.[key]
 }
 
+/** Some of `runs` has the figure: a figure reported only when seen (onlyWhenSeen) gets a column then. */
+export function seenInRuns(figure: Pick<RunFigure, 'id'>, runs: readonly RunSummary[]): boolean {
+  return runs.some((run) => figureOf(run, figure) !== undefined)
+}
+
 /** The figure's summary.csv column, or null. */
 export function csvColumnOf(figure: Pick<RunFigure, 'id' | 'csvColumn'>): string | null {
   if (figure.csvColumn !== undefined) return figure.csvColumn

@@ -1,7 +1,7 @@
 import { csvTable } from '../io/output/csv.js'
 import type { BenchSummary, RunSummary } from '../io/schema/summary.js'
 import { METRICS } from './definitions.js'
-import { type RunFigure, csvColumnOf, figureOf } from './run-figure.js'
+import { type RunFigure, csvColumnOf, figureOf, seenInRuns } from './run-figure.js'
 import { RUN_FIGURES } from './run-figures.js'
 
 /** The statistics of each latency distribution that summary.csv has a column for. */
@@ -37,7 +37,7 @@ const RUN_COLUMNS: Array<[string, (run: RunSummary) => unknown]> = [
 export function summaryToCsv(summary: BenchSummary): string {
   const columns: Array<[string, (run: RunSummary) => unknown]> = [
     ...RUN_COLUMNS,
-    ...RUN_FIGURES.filter((figure) => !figure.onlyWhenSeen || summary.runs.some((run) => figureOf(run, figure) !== undefined)).flatMap(figureColumns),
+    ...RUN_FIGURES.filter((figure) => !figure.onlyWhenSeen || seenInRuns(figure, summary.runs)).flatMap(figureColumns),
     ['client_verdict', (run) => run.client.verdict],
     ...METRICS.flatMap((m) => STATS.map((s): [string, (run: RunSummary) => unknown] => [`${m.id}_${s}_ms`, (run) => run.metrics[m.id]?.[s]])),
   ]

@@ -4,7 +4,7 @@ import { METRIC_SHORT, ci, comparisonBlocks, round } from './compare-blocks.js'
 import { KNEE_TTFT_FACTOR, type Knee, kneeOf, kneeStepOf } from '../../metrics/knee.js'
 import { percentileOfSorted } from '../../metrics/distribution.js'
 import { metricById } from '../../metrics/definitions.js'
-import { type RunFigure, figureOf } from '../../metrics/run-figure.js'
+import { type RunFigure, figureOf, seenInRuns } from '../../metrics/run-figure.js'
 import { RUN_FIGURES } from '../../metrics/run-figures.js'
 import type { CompareSummary } from '../../io/schema/compare.js'
 import type { BenchSummary, RunSummary } from '../../io/schema/summary.js'
@@ -32,7 +32,7 @@ function clientCheckCell(run: RunSummary): string {
 
 /** Figures of what only some runs have (reasoning, tool calls: onlyWhenSeen) that some run of the report has: a column each, none otherwise. */
 function seenFigures(bench: Array<Loaded<BenchSummary>>): RunFigure[] {
-  return RUN_FIGURES.filter((figure) => figure.onlyWhenSeen && bench.some(({ data }) => data.runs.some((run) => figureOf(run, figure) !== undefined)))
+  return RUN_FIGURES.filter((figure) => figure.onlyWhenSeen && bench.some(({ data }) => seenInRuns(figure, data.runs)))
 }
 
 function seenFigureCell(run: RunSummary, figure: RunFigure): string {
