@@ -2,13 +2,11 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
 import type { StreamPool } from '../../src/client/stream-pool.js'
-import { StreamingClient } from '../../src/client/stream-request.js'
-import { endpointSchema, retrySchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
+import type { StreamingClient } from '../../src/client/stream-request.js'
 import { type LoadStep, StopSignal, runLoadStep } from '../../src/load/runner.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
-import { sendHi } from '../helpers/client-send.js'
+import { sendHi, testClientAndPool } from '../helpers/client-send.js'
 import { type TestPki, makeTestPki } from '../helpers/tls.js'
 import { waitUntil } from '../helpers/wait.js'
 
@@ -66,13 +64,11 @@ async function httpServer(): Promise<{ url: string; seen: Seen; server: Server }
   return { url: await listen(server, 'http'), seen, server }
 }
 
-/** A pool and a streaming client over it for the endpoint `fields` describe. */
+/** A pool and a streaming client over it for the endpoint `fields` describe (destroyed after each test). */
 function clientOf(fields: Record<string, unknown>): { pool: StreamPool; client: StreamingClient } {
-  const endpoint = resolveEndpoint(endpointSchema.parse({ label: 'reserve', ...fields }), 'test')
-  const pool = createStreamPool(endpoint, { connectTimeoutMs: WAIT_MS })
-  pools.push(pool)
-  const timeouts = timeoutsSchema.parse({ firstTokenMs: WAIT_MS, idleMs: WAIT_MS, totalMs: 4 * WAIT_MS })
-  return { pool, client: new StreamingClient(endpoint, pool, { timeouts, retries: retrySchema.parse({}) }) }
+  const made = testClientAndPool({ label: 'reserve', ...fields }, WAIT_MS)
+  pools.push(made.pool)
+  return made
 }
 
 afterEach(async () => {

@@ -4,11 +4,9 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
 import { runBench } from '../../src/app/bench.js'
-import { createStreamPool, resolveEndpoint } from '../../src/client/endpoint.js'
-import { StreamingClient } from '../../src/client/stream-request.js'
 import { launchSimulator } from '../../src/load/sim-target.js'
 import type { RequestRecord } from '../../src/io/schema/record.js'
-import { endpointSchema, retrySchema, scenarioSchema, timeoutsSchema } from '../../src/io/schema/scenario.js'
+import { scenarioSchema } from '../../src/io/schema/scenario.js'
 import { simEndpointSchema } from '../../src/io/schema/sim-endpoint.js'
 import type { RunSummary } from '../../src/io/schema/summary.js'
 import { loadProfile } from '../../src/io/schema/sim-profile.js'
@@ -16,7 +14,7 @@ import { runVirtual } from '../../src/sim/virtual.js'
 import { REPO_ROOT } from '../helpers/cli.js'
 import { SIMULATOR_LATENESS_LIMIT_MS, simulatorWriteLatenessMs, untrustedBecause } from '../helpers/real-clock.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
-import { sendHi } from '../helpers/client-send.js'
+import { sendHi, testClientAndPool } from '../helpers/client-send.js'
 import { readSse } from '../helpers/sse.js'
 
 // Simulated endpoints over real HTTP, held to the durations they model (network RTT, the cc tolls,
@@ -156,23 +154,17 @@ describe("a socket connected ahead (an open loop's reserve) has done its handsha
       { tls: simEndpointSchema.parse({ ttftMs: 20, itlMs: 5, network: { rttMs: 60, tlsHandshakeRoundTrips: 1 } }) },
       { spinBelowMs: 1 },
     )
-    const pools: Array<ReturnType<typeof createStreamPool>> = []
+    const url = simulator.urls.tls as string
+    const freshClient = testClientAndPool({ label: 'tls', url }, 10_000)
+    const aheadClient = testClientAndPool({ label: 'tls', url }, 10_000)
     try {
-      const url = simulator.urls.tls as string
-      const clientOf = (): StreamingClient => {
-        const endpoint = resolveEndpoint(endpointSchema.parse({ label: 'tls', url }), 'test')
-        const pool = createStreamPool(endpoint, { connectTimeoutMs: 10_000 })
-        pools.push(pool)
-        return new StreamingClient(endpoint, pool, { timeouts: timeoutsSchema.parse({}), retries: retrySchema.parse({}) })
-      }
       const send = { model: 'geopat-sim', maxOutputTokens: 4, fixedOutput: true }
       // Connects on its send.
-      const fresh = await sendHi(clientOf(), send)
+      const fresh = await sendHi(freshClient.client, send)
       // Connects ahead (StreamPool.preconnect, as an open loop does), then sends 300 ms later.
-      const aheadClient = clientOf()
-      await (pools.at(-1) as ReturnType<typeof createStreamPool>).preconnect(1)
+      await aheadClient.pool.preconnect(1)
       await new Promise((resolve) => setTimeout(resolve, 300))
-      const ahead = await sendHi(aheadClient, send)
+      const ahead = await sendHi(aheadClient.client, send)
       expect([fresh.ok, ahead.ok]).toEqual([true, true])
       expect([fresh.newConnection, fresh.preconnected]).toEqual([true, undefined])
       expect([ahead.newConnection, ahead.preconnected]).toEqual([true, true])
@@ -183,7 +175,7 @@ describe("a socket connected ahead (an open loop's reserve) has done its handsha
       expect(setupPaidMs).toBeGreaterThan(100)
       expect(setupPaidMs).toBeLessThan(140)
     } finally {
-      await Promise.all(pools.map((pool) => pool.destroy()))
+      await Promise.all([freshClient.pool.destroy(), aheadClient.pool.destroy()])
       await simulator.stop()
     }
   })
