@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { percentileOfSorted } from '../../src/metrics/distribution.js'
-import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 import { serverMetricsLineSchema } from '../../src/io/schema/server-metrics.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { expectOneLineError, runCli } from '../helpers/cli.js'
+import { recordsIn } from '../helpers/records.js'
 import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
 
 /**
@@ -17,13 +18,6 @@ import { simulatedEndpointsPerTest } from '../helpers/sim-endpoints.js'
  */
 const simulated = simulatedEndpointsPerTest()
 const work = mkdtempSync(join(tmpdir(), 'geopat-sessions-cli-'))
-
-function readRecords(dir: string): RequestRecord[] {
-  return readFileSync(join(dir, 'records.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => requestRecordSchema.parse(JSON.parse(line)))
-}
 
 describe('geopat bench --turns / --sessions-file', () => {
   it('synthetic sessions: records with session fields, a sessions block the records and /metrics confirm, terminal lines', async () => {
@@ -36,7 +30,7 @@ describe('geopat bench --turns / --sessions-file', () => {
     expect(result.stdout).toMatch(/sessions: 4 started, 4 completed, 3\.0 turns mean/)
     expect(result.stdout).toMatch(/TTFT by turn, p50\/p99 ms: 1: /)
 
-    const records = readRecords(out)
+    const records = recordsIn(out)
     expect(records.length).toBe(12)
     for (const record of records) {
       expect(record.sessionTurns).toBe(3)
@@ -110,7 +104,7 @@ describe('geopat bench --turns / --sessions-file', () => {
     const out = join(work, 'sharegpt')
     const result = await runCli(['bench', '--url', sim.url, '--sessions-file', file, '--concurrency', '1', '--no-progress', '--out', out])
     expect(result.exitCode, result.stderr).toBe(0)
-    const records = readRecords(out)
+    const records = recordsIn(out)
     expect(records.map((r) => [r.sessionId, r.sessionTurn, r.sessionTurns])).toEqual([
       [0, 0, 2],
       [0, 1, 2],

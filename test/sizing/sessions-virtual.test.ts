@@ -9,6 +9,7 @@ import { sessionBlockNames } from '../../src/sim/virtual-sessions.js'
 import { seededRandom } from '../../src/util/rng.js'
 import { withPrefixCaching } from '../../src/sim/simulated-endpoint.js'
 import { type VirtualRunResult, runVirtual } from '../../src/sim/virtual.js'
+import { runUntilIdle } from '../helpers/engine-steps.js'
 
 const BASE = loadProfile('h100-sxm-llama-3.1-8b-bf16')
 const BLOCK = BASE.engine.blockSize
@@ -41,9 +42,7 @@ const off = run(false)
 function engineCachesAnswers(): boolean {
   const engine = new EngineModel(withPrefixCaching(BASE, 'on'), false, seededRandom(1))
   const names = sessionBlockNames(0, 0, 8 * BLOCK, BLOCK)
-  engine.add({ id: 0, promptTokens: 2 * BLOCK, outputTokens: 4 * BLOCK, blockHashes: names.slice(0, 6) })
-  let now = 0
-  while (engine.hasWork()) now = engine.step(now).endMs
+  const now = runUntilIdle(engine, { id: 0, promptTokens: 2 * BLOCK, outputTokens: 4 * BLOCK, blockHashes: names.slice(0, 6) }, 0).endMs
   engine.add({ id: 1, promptTokens: 6 * BLOCK + 1, outputTokens: 1, blockHashes: names.slice(0, 6) })
   engine.step(now)
   return engine.counters.prefixHitTokens > 2 * BLOCK

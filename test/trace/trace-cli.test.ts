@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type RequestRecord, requestRecordSchema } from '../../src/io/schema/record.js'
+import type { RequestRecord } from '../../src/io/schema/record.js'
 import { benchSummarySchema } from '../../src/io/schema/summary.js'
 import { REPO_ROOT, expectOneLineError, runCli } from '../helpers/cli.js'
 import { type MooncakeRow, mooncakeSampleRows } from '../helpers/mooncake.js'
+import { recordsIn } from '../helpers/records.js'
 
 /**
  * `geopat bench --trace` end to end against the simulator: every row sent, each intended at its
@@ -17,13 +18,8 @@ const work = mkdtempSync(join(tmpdir(), 'geopat-trace-cli-'))
 const FAST_SIM = ['--sim', '--sim-ttft-ms', '5', '--sim-itl-ms', '1', '--api', 'completions', '--no-progress']
 const MOONCAKE = 'data/traces/mooncake-synthetic.jsonl'
 
-function readRecords(dir: string): RequestRecord[] {
-  return readFileSync(join(dir, 'records.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => requestRecordSchema.parse(JSON.parse(line)))
-    .sort((a, b) => a.id - b.id)
-}
+/** The run's records in id order. */
+const readRecords = (dir: string): RequestRecord[] => recordsIn(dir).sort((a, b) => a.id - b.id)
 
 const readSummary = (dir: string) => benchSummarySchema.parse(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')))
 
