@@ -13,7 +13,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
  * first whatever their project; then the rest one project after another, each longest first.
  *
  * A file's expected duration is its duration in test/file-durations.json (committed: the same order
- * on every machine and in a fresh clone; refresh it after a full run with `npm run test:durations`),
+ * on every machine and in a fresh clone; refresh it from a full run's JSON report with `npm run test:durations -- REPORT.json`),
  * else in this checkout's vitest cache (node_modules/.vite: a new file's last run; not first, as a
  * run filtered by test name writes ~0 for every file it loads). A file known to neither counts as
  * long, as vitest runs an unknown file first. The order changes when files run, never what they
